@@ -1,0 +1,384 @@
+// Declarative message schemas. Each API is described once (fields, version ranges, nullable and tagged
+// versions, flexible threshold); decoders and encoders are compiled from that description per version and
+// cached, and the ApiVersions table is generated from the same descriptions.
+import { DecodeError, Reader, Writer, ZERO_UUID } from "./codec.ts";
+
+export type Primitive =
+  | "bool"
+  | "int8"
+  | "int16"
+  | "uint16"
+  | "int32"
+  | "uint32"
+  | "int64"
+  | "float64"
+  | "string"
+  | "uuid"
+  | "bytes"
+  | "records";
+
+export type FieldType = Primitive | ArrayType | StructType;
+export interface ArrayType {
+  readonly kind: "array";
+  readonly of: Primitive | StructType;
+}
+export interface StructType {
+  readonly kind: "struct";
+  readonly fields: readonly Field[];
+}
+
+export interface Field {
+  /** Property name on the typed object (camelCase of Kafka's field name). */
+  readonly name: string;
+  readonly type: FieldType;
+  /** Versions the field exists in: "0+", "3-7", "5", "none". */
+  readonly versions: string;
+  /** Versions in which the value may be null. */
+  readonly nullable?: string;
+  /** Tagged fields: the tag number and the versions it is tagged in. */
+  readonly tag?: number;
+  readonly taggedVersions?: string;
+  /** Value used when the field is absent in a version or omitted as a tagged field. */
+  readonly default?: unknown;
+  /** Field never uses compact encoding (RequestHeader.ClientId). */
+  readonly neverFlexible?: boolean;
+}
+
+export interface ApiSpec {
+  readonly key: number;
+  readonly name: string;
+  /** Lowest and highest version we implement and advertise. */
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  /** First flexible version (Infinity when the API has none). */
+  readonly flexibleFrom: number;
+  readonly request: readonly Field[];
+  readonly response: readonly Field[];
+}
+
+// ---- field constructors (keep message files short and readable) ----
+
+export function field(name: string, type: FieldType, versions = "0+", opts: Partial<Field> = {}): Field {
+  return { name, type, versions, ...opts };
+}
+export function struct(fields: readonly Field[]): StructType {
+  return { kind: "struct", fields };
+}
+export function arrayOf(of: Primitive | readonly Field[]): ArrayType {
+  return { kind: "array", of: Array.isArray(of) ? struct(of as readonly Field[]) : of as Primitive };
+}
+
+// ---- version ranges ----
+
+export interface Range {
+  readonly lo: number;
+  readonly hi: number;
+}
+const rangeCache = new Map<string, Range>();
+export function parseRange(s: string): Range {
+  let r = rangeCache.get(s);
+  if (r) return r;
+  if (s === "none") r = { lo: 1, hi: 0 };
+  else if (s.endsWith("+")) r = { lo: Number(s.slice(0, -1)), hi: Infinity };
+  else if (s.includes("-")) {
+    const [a, b] = s.split("-");
+    r = { lo: Number(a), hi: Number(b) };
+  } else r = { lo: Number(s), hi: Number(s) };
+  if (Number.isNaN(r.lo) || Number.isNaN(r.hi)) throw new Error(`bad version range ${s}`);
+  rangeCache.set(s, r);
+  return r;
+}
+export function inRange(s: string | undefined, v: number): boolean {
+  if (s === undefined) return false;
+  const r = parseRange(s);
+  return v >= r.lo && v <= r.hi;
+}
+
+// ---- defaults ----
+
+function defaultFor(f: Field, version: number): unknown {
+  if (f.default !== undefined) return f.default;
+  if (inRange(f.nullable, version) && f.type !== "string") return null;
+  const t = f.type;
+  if (typeof t === "string") {
+    switch (t) {
+      case "bool":
+        return false;
+      case "string":
+        return "";
+      case "uuid":
+        return ZERO_UUID;
+      case "bytes":
+        return new Uint8Array(0);
+      case "records":
+        return null;
+      default:
+        return 0;
+    }
+  }
+  if (t.kind === "array") return [];
+  return decodeDefaults(t.fields, version);
+}
+
+function decodeDefaults(fields: readonly Field[], version: number): Record<string, unknown> {
+  const o: Record<string, unknown> = {};
+  for (const f of fields) o[f.name] = defaultFor(f, version);
+  return o;
+}
+
+// ---- compiled codecs ----
+
+type Decoder = (r: Reader) => unknown;
+type Encoder = (w: Writer, v: unknown) => void;
+type Obj = Record<string, unknown>;
+
+function primDecoder(t: Primitive, flex: boolean, nullable: boolean): Decoder {
+  switch (t) {
+    case "bool":
+      return (r) => r.bool();
+    case "int8":
+      return (r) => r.int8();
+    case "int16":
+      return (r) => r.int16();
+    case "uint16":
+      return (r) => r.uint16();
+    case "int32":
+      return (r) => r.int32();
+    case "uint32":
+      return (r) => r.uint32();
+    case "int64":
+      return (r) => r.int64();
+    case "float64":
+      return (r) => r.float64();
+    case "uuid":
+      return (r) => r.uuid();
+    case "string":
+      if (flex) return nullable ? (r) => r.compactNullableString() : (r) => r.compactString();
+      return nullable ? (r) => r.nullableString() : (r) => r.string();
+    case "bytes":
+    case "records": {
+      const d: Decoder = flex ? (r) => r.compactBytes() : (r) => r.bytes();
+      if (nullable || t === "records") return d;
+      return (r) => {
+        const v = d(r);
+        if (v === null) throw new DecodeError("non-nullable bytes is null");
+        return v;
+      };
+    }
+  }
+}
+
+function primEncoder(t: Primitive, flex: boolean): Encoder {
+  switch (t) {
+    case "bool":
+      return (w, v) => w.bool(v as boolean);
+    case "int8":
+      return (w, v) => w.int8(v as number);
+    case "int16":
+      return (w, v) => w.int16(v as number);
+    case "uint16":
+      return (w, v) => w.uint16(v as number);
+    case "int32":
+      return (w, v) => w.int32(v as number);
+    case "uint32":
+      return (w, v) => w.uint32(v as number);
+    case "int64":
+      return (w, v) => w.int64(v as number);
+    case "float64":
+      return (w, v) => w.float64(v as number);
+    case "uuid":
+      return (w, v) => w.uuid((v as string | undefined) ?? ZERO_UUID);
+    case "string":
+      return flex
+        ? (w, v) => w.compactNullableString((v as string | null | undefined) ?? null)
+        : (w, v) => w.nullableString((v as string | null | undefined) ?? null);
+    case "bytes":
+      return flex
+        ? (w, v) => w.compactBytes((v as Uint8Array | null | undefined) ?? null)
+        : (w, v) => w.bytes((v as Uint8Array | null | undefined) ?? null);
+    case "records":
+      return (w, v) => encodeRecords(w, v as RecordsValue, flex);
+  }
+}
+
+/** A records field holds one buffer, several (stored batches served without concatenation), or null. */
+export type RecordsValue = Uint8Array | readonly Uint8Array[] | null | undefined;
+
+function encodeRecords(w: Writer, v: RecordsValue, flex: boolean): void {
+  if (v === null || v === undefined) {
+    if (flex) w.uvarint(0);
+    else w.int32(-1);
+    return;
+  }
+  if (v instanceof Uint8Array) {
+    if (flex) w.compactBytes(v);
+    else w.bytes(v);
+    return;
+  }
+  let n = 0;
+  for (const c of v) n += c.length;
+  if (flex) w.uvarint(n + 1);
+  else w.int32(n);
+  for (const c of v) w.raw(c);
+}
+
+function typeDecoder(t: FieldType, version: number, flex: boolean, nullable: boolean): Decoder {
+  if (typeof t === "string") return primDecoder(t, flex, nullable);
+  if (t.kind === "struct") return structDecoder(t.fields, version, flex);
+  const elem: Decoder = typeof t.of === "string"
+    ? primDecoder(t.of, flex, false)
+    : structDecoder(t.of.fields, version, flex);
+  return (r) => {
+    const n = r.arrayLength(flex);
+    if (n < 0) {
+      if (!nullable) throw new DecodeError("non-nullable array is null");
+      return null;
+    }
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = elem(r);
+    return out;
+  };
+}
+
+function typeEncoder(t: FieldType, version: number, flex: boolean): Encoder {
+  if (typeof t === "string") return primEncoder(t, flex);
+  if (t.kind === "struct") return structEncoder(t.fields, version, flex);
+  const elem: Encoder = typeof t.of === "string"
+    ? primEncoder(t.of, flex)
+    : structEncoder(t.of.fields, version, flex);
+  return (w, v) => {
+    const a = v as readonly unknown[] | null | undefined;
+    if (a === null || a === undefined) {
+      if (flex) w.uvarint(0);
+      else w.int32(-1);
+      return;
+    }
+    if (flex) w.uvarint(a.length + 1);
+    else w.int32(a.length);
+    for (let i = 0; i < a.length; i++) elem(w, a[i]);
+  };
+}
+
+function structDecoder(fields: readonly Field[], version: number, flex: boolean): Decoder {
+  const steps: { name: string; dec: Decoder | null; def: unknown }[] = [];
+  const tagged = new Map<number, { name: string; dec: Decoder }>();
+  for (const f of fields) {
+    const present = inRange(f.versions, version);
+    const isTagged = present && flex && f.tag !== undefined && inRange(f.taggedVersions, version);
+    const fflex = flex && !f.neverFlexible;
+    const nullable = inRange(f.nullable, version);
+    if (isTagged) {
+      tagged.set(f.tag!, { name: f.name, dec: typeDecoder(f.type, version, fflex, nullable) });
+      steps.push({ name: f.name, dec: null, def: defaultFor(f, version) });
+    } else if (present) {
+      steps.push({ name: f.name, dec: typeDecoder(f.type, version, fflex, nullable), def: undefined });
+    } else {
+      steps.push({ name: f.name, dec: null, def: defaultFor(f, version) });
+    }
+  }
+  return (r) => {
+    const o: Obj = {};
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i];
+      o[s.name] = s.dec === null ? cloneDefault(s.def) : s.dec(r);
+    }
+    if (flex) readTaggedFields(r, tagged, o);
+    return o;
+  };
+}
+
+function cloneDefault(v: unknown): unknown {
+  if (Array.isArray(v)) return [];
+  if (v !== null && typeof v === "object" && !(v instanceof Uint8Array)) return { ...(v as Obj) };
+  return v;
+}
+
+function readTaggedFields(r: Reader, known: Map<number, { name: string; dec: Decoder }>, o: Obj): void {
+  const count = r.uvarint();
+  for (let i = 0; i < count; i++) {
+    const tag = r.uvarint();
+    const size = r.uvarint();
+    const k = known.get(tag);
+    if (k) {
+      const sub = new Reader(r.buf, r.pos, r.pos + size);
+      r.skip(size);
+      o[k.name] = k.dec(sub);
+    } else {
+      r.skip(size); // unknown tags are ignored, as the spec requires
+    }
+  }
+}
+
+function structEncoder(fields: readonly Field[], version: number, flex: boolean): Encoder {
+  const steps: { name: string; enc: Encoder }[] = [];
+  const tagged: { tag: number; name: string; enc: Encoder; def: unknown }[] = [];
+  for (const f of fields) {
+    if (!inRange(f.versions, version)) continue;
+    const fflex = flex && !f.neverFlexible;
+    const enc = typeEncoder(f.type, version, fflex);
+    if (flex && f.tag !== undefined && inRange(f.taggedVersions, version)) {
+      tagged.push({ tag: f.tag, name: f.name, enc, def: defaultFor(f, version) });
+    } else {
+      steps.push({ name: f.name, enc });
+    }
+  }
+  tagged.sort((a, b) => a.tag - b.tag);
+  return (w, v) => {
+    const o = (v ?? {}) as Obj;
+    for (let i = 0; i < steps.length; i++) steps[i].enc(w, o[steps[i].name]);
+    if (!flex) return;
+    if (tagged.length === 0) {
+      w.uvarint(0);
+      return;
+    }
+    const present = tagged.filter((t) => o[t.name] !== undefined && !isDefault(o[t.name], t.def));
+    w.uvarint(present.length);
+    for (const t of present) {
+      const sub = new Writer(64);
+      t.enc(sub, o[t.name]);
+      const bytes = sub.finish();
+      w.uvarint(t.tag).uvarint(bytes.length).raw(bytes);
+    }
+  };
+}
+
+function isDefault(v: unknown, def: unknown): boolean {
+  if (v === def) return true;
+  if (Array.isArray(v) && Array.isArray(def)) return v.length === 0 && def.length === 0;
+  return false;
+}
+
+// ---- public entry points ----
+
+export interface CompiledApi {
+  decodeRequest(r: Reader, version: number): unknown;
+  encodeResponse(w: Writer, version: number, body: unknown): void;
+  /** Decode a response (tests and the fake client use it). */
+  decodeResponse(r: Reader, version: number): unknown;
+  /** Encode a request (tests and the fake client use it). */
+  encodeRequest(w: Writer, version: number, body: unknown): void;
+}
+
+export function compile(spec: ApiSpec): CompiledApi {
+  const cache = new Map<string, Decoder | Encoder>();
+  const get = <T extends Decoder | Encoder>(k: string, make: () => T): T => {
+    let c = cache.get(k) as T | undefined;
+    if (!c) {
+      c = make();
+      cache.set(k, c);
+    }
+    return c;
+  };
+  const flex = (v: number) => v >= spec.flexibleFrom;
+  return {
+    decodeRequest: (r, v) => get(`dq${v}`, () => structDecoder(spec.request, v, flex(v)))(r),
+    encodeResponse: (w, v, body) => get(`ep${v}`, () => structEncoder(spec.response, v, flex(v)))(w, body),
+    decodeResponse: (r, v) => get(`dp${v}`, () => structDecoder(spec.response, v, flex(v)))(r),
+    encodeRequest: (w, v, body) => get(`eq${v}`, () => structEncoder(spec.request, v, flex(v)))(w, body),
+  };
+}
+
+/** Default-filled object for a struct at a version (handlers start responses from it). */
+export function defaults(fields: readonly Field[], version: number): Record<string, unknown> {
+  return decodeDefaults(fields, version);
+}
