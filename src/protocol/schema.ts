@@ -342,9 +342,24 @@ function structEncoder(fields: readonly Field[], version: number, flex: boolean)
   };
 }
 
+/**
+ * Whether a tagged field's value equals its default (and is therefore omitted). Structs compare field by
+ * field, as Kafka does (`!field.equals(new Struct())`), so a default-valued tagged struct is not written.
+ */
 function isDefault(v: unknown, def: unknown): boolean {
   if (v === def) return true;
   if (Array.isArray(v) && Array.isArray(def)) return v.length === 0 && def.length === 0;
+  if (v instanceof Uint8Array || def instanceof Uint8Array) {
+    return v instanceof Uint8Array && def instanceof Uint8Array && v.length === 0 && def.length === 0;
+  }
+  if (v !== null && def !== null && typeof v === "object" && typeof def === "object") {
+    const d = def as Obj;
+    const o = v as Obj;
+    for (const k of Object.keys(d)) {
+      if (o[k] !== undefined && !isDefault(o[k], d[k])) return false;
+    }
+    return true;
+  }
   return false;
 }
 

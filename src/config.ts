@@ -1,0 +1,314 @@
+// Typed, validated configuration. Sources, lowest to highest precedence: defaults, a JSON config file
+// (--config FILE, or ./gateway.json when present), KGW_* environment variables, command-line flags.
+import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface Config {
+  readonly listen: HostPort;
+  readonly advertisedListener: HostPort;
+  readonly dataDir: string;
+  readonly backend: "embedded";
+  readonly logLevel: LogLevel;
+  readonly logFormat: LogFormat;
+  readonly nodeId: number;
+  readonly maxFrameBytes: number;
+  readonly maxConnections: number;
+  readonly autoCreateTopics: boolean;
+  readonly numPartitions: number;
+  readonly messageMaxBytes: number;
+  readonly logMessageTimestampType: "CreateTime" | "LogAppendTime";
+  readonly fsync: "always" | "interval";
+  readonly fsyncIntervalMs: number;
+  readonly segmentBytes: number;
+  readonly segmentMs: number;
+  readonly retentionMs: number;
+  readonly retentionBytes: number;
+  readonly retentionCheckIntervalMs: number;
+  readonly deleteTopicEnable: boolean;
+}
+
+export class ConfigError extends Error {
+  override name = "ConfigError";
+}
+
+type Kind = "hostport" | "string" | "int" | "bool" | { oneOf: readonly string[] };
+interface OptionDef {
+  readonly key: keyof Config;
+  readonly flag: string;
+  readonly kind: Kind;
+  readonly def: unknown;
+  readonly help: string;
+  readonly min?: number;
+}
+
+const MiB = 1024 * 1024;
+const DAY_MS = 24 * 3600 * 1000;
+
+/** Every option, once: flag name, env name (KGW_ + upper snake), config-file key (= the flag name). */
+export const OPTIONS: readonly OptionDef[] = [
+  { key: "listen", flag: "listen", kind: "hostport", def: "0.0.0.0:9092", help: "address the Kafka listener binds" },
+  {
+    key: "advertisedListener",
+    flag: "advertised-listener",
+    kind: "hostport",
+    def: "",
+    help: "HOST:PORT given to clients in Metadata (default: the listen address; localhost for 0.0.0.0)",
+  },
+  { key: "dataDir", flag: "data-dir", kind: "string", def: "./data", help: "directory of the embedded log" },
+  { key: "backend", flag: "backend", kind: { oneOf: ["embedded"] }, def: "embedded", help: "storage backend" },
+  { key: "logLevel", flag: "log-level", kind: { oneOf: LOG_LEVELS }, def: "info", help: "lowest level logged" },
+  { key: "logFormat", flag: "log-format", kind: { oneOf: ["text", "json"] }, def: "text", help: "log line format" },
+  { key: "nodeId", flag: "node-id", kind: "int", def: 1, min: 0, help: "broker id reported to clients" },
+  {
+    key: "maxFrameBytes",
+    flag: "max-request-bytes",
+    kind: "int",
+    def: 100 * MiB,
+    min: 1024,
+    help: "largest request frame accepted (socket.request.max.bytes); larger closes the connection",
+  },
+  { key: "maxConnections", flag: "max-connections", kind: "int", def: 10000, min: 1, help: "open connections" },
+  {
+    key: "autoCreateTopics",
+    flag: "auto-create-topics",
+    kind: "bool",
+    def: true,
+    help: "create unknown topics on Metadata/Produce (auto.create.topics.enable)",
+  },
+  {
+    key: "numPartitions",
+    flag: "num-partitions",
+    kind: "int",
+    def: 1,
+    min: 1,
+    help: "partitions of auto-created topics and CreateTopics with -1 (num.partitions)",
+  },
+  {
+    key: "messageMaxBytes",
+    flag: "message-max-bytes",
+    kind: "int",
+    def: 1048588,
+    min: 64,
+    help: "largest record batch accepted (message.max.bytes)",
+  },
+  {
+    key: "logMessageTimestampType",
+    flag: "log-message-timestamp-type",
+    kind: { oneOf: ["CreateTime", "LogAppendTime"] },
+    def: "CreateTime",
+    help: "default message.timestamp.type of topics",
+  },
+  {
+    key: "fsync",
+    flag: "fsync",
+    kind: { oneOf: ["always", "interval"] },
+    def: "interval",
+    help: "fsync before every ack, or every --fsync-interval-ms (writes reach the OS before any ack either way)",
+  },
+  { key: "fsyncIntervalMs", flag: "fsync-interval-ms", kind: "int", def: 1000, min: 1, help: "background fsync period" },
+  { key: "segmentBytes", flag: "segment-bytes", kind: "int", def: 1024 * MiB, min: 1024, help: "segment roll size" },
+  { key: "segmentMs", flag: "segment-ms", kind: "int", def: 7 * DAY_MS, min: 1, help: "segment roll age" },
+  {
+    key: "retentionMs",
+    flag: "retention-ms",
+    kind: "int",
+    def: 7 * DAY_MS,
+    min: -1,
+    help: "default retention.ms (-1 = forever)",
+  },
+  {
+    key: "retentionBytes",
+    flag: "retention-bytes",
+    kind: "int",
+    def: -1,
+    min: -1,
+    help: "default retention.bytes per partition (-1 = unlimited)",
+  },
+  {
+    key: "retentionCheckIntervalMs",
+    flag: "retention-check-interval-ms",
+    kind: "int",
+    def: 300000,
+    min: 1,
+    help: "how often retention runs",
+  },
+  {
+    key: "deleteTopicEnable",
+    flag: "delete-topic-enable",
+    kind: "bool",
+    def: true,
+    help: "allow DeleteTopics (delete.topic.enable)",
+  },
+];
+
+function envName(flag: string): string {
+  return "KGW_" + flag.toUpperCase().replaceAll("-", "_");
+}
+
+export function parseHostPort(s: string, what: string): HostPort {
+  const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(s.trim());
+  if (!m) throw new ConfigError(`${what}: expected HOST:PORT, got "${s}"`);
+  const port = Number(m[2]);
+  if (port > 65535) throw new ConfigError(`${what}: port ${port} is out of range 0-65535`);
+  return { host: m[1] || "0.0.0.0", port };
+}
+
+function convert(def: OptionDef, raw: unknown, source: string): unknown {
+  const what = `${source} ${def.flag}`;
+  const k = def.kind;
+  if (k === "hostport") {
+    if (raw === "" || raw === undefined) return undefined;
+    return parseHostPort(String(raw), what);
+  }
+  if (k === "string") {
+    if (typeof raw !== "string" || raw === "") throw new ConfigError(`${what}: expected a non-empty string`);
+    return raw;
+  }
+  if (k === "int") {
+    const n = typeof raw === "number" ? raw : Number(String(raw).trim());
+    if (!Number.isInteger(n)) throw new ConfigError(`${what}: expected an integer, got "${raw}"`);
+    if (def.min !== undefined && n < def.min) throw new ConfigError(`${what}: must be >= ${def.min}, got ${n}`);
+    return n;
+  }
+  if (k === "bool") {
+    if (typeof raw === "boolean") return raw;
+    const s = String(raw).toLowerCase();
+    if (["true", "1", "yes", "on"].includes(s)) return true;
+    if (["false", "0", "no", "off"].includes(s)) return false;
+    throw new ConfigError(`${what}: expected true or false, got "${raw}"`);
+  }
+  const s = String(raw);
+  if (!k.oneOf.includes(s)) throw new ConfigError(`${what}: expected one of ${k.oneOf.join(", ")}, got "${s}"`);
+  return s;
+}
+
+export interface ParsedArgs {
+  readonly help: boolean;
+  readonly configFile?: string;
+  readonly values: Map<string, string>;
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  const values = new Map<string, string>();
+  let help = false;
+  let configFile: string | undefined;
+  const known = new Set(OPTIONS.map((o) => o.flag));
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--help" || a === "-h") {
+      help = true;
+      continue;
+    }
+    if (!a.startsWith("--")) throw new ConfigError(`unexpected argument "${a}" (see --help)`);
+    let name = a.slice(2);
+    let value: string | undefined;
+    const eq = name.indexOf("=");
+    if (eq >= 0) {
+      value = name.slice(eq + 1);
+      name = name.slice(0, eq);
+    }
+    if (name === "config") {
+      configFile = value ?? argv[++i];
+      if (configFile === undefined) throw new ConfigError("--config needs a file path");
+      continue;
+    }
+    if (!known.has(name)) {
+      if (name.startsWith("no-") && known.has(name.slice(3))) {
+        values.set(name.slice(3), "false");
+        continue;
+      }
+      throw new ConfigError(`unknown flag --${name} (see --help)`);
+    }
+    if (value === undefined) {
+      const def = OPTIONS.find((o) => o.flag === name)!;
+      const next = argv[i + 1];
+      if (def.kind === "bool" && (next === undefined || next.startsWith("--"))) value = "true";
+      else {
+        value = next;
+        i++;
+      }
+      if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+    }
+    values.set(name, value);
+  }
+  return { help, configFile, values };
+}
+
+export function helpText(): string {
+  const lines = [
+    "SeaweedMQ Kafka Gateway: a Kafka-compatible broker.",
+    "",
+    "Usage: kafka-gateway [--config FILE] [flags]",
+    "",
+    "Every flag can also be set as an environment variable KGW_<FLAG> (e.g. KGW_DATA_DIR) or as a key of",
+    "the JSON config file (default ./gateway.json when present). Flags beat env, env beats the file.",
+    "",
+  ];
+  for (const o of OPTIONS) {
+    const k = o.kind;
+    const kind = k === "hostport"
+      ? "HOST:PORT"
+      : k === "int"
+      ? "N"
+      : k === "bool"
+      ? "true|false"
+      : k === "string"
+      ? "VALUE"
+      : k.oneOf.join("|");
+    lines.push(`  --${o.flag} ${kind}`.padEnd(48) + `${o.help} [default: ${String(o.def) || "-"}]`);
+  }
+  lines.push("  --config FILE".padEnd(48) + "JSON file with any of the keys above");
+  lines.push("  --help".padEnd(48) + "this text");
+  return lines.join("\n");
+}
+
+export interface ConfigSources {
+  readonly argv: readonly string[];
+  readonly env: (name: string) => string | undefined;
+  readonly readFile: (path: string) => string | undefined;
+}
+
+/** Builds the configuration; throws ConfigError with a message naming the offending option. */
+export function loadConfig(src: ConfigSources): { config: Config; help: boolean } {
+  const args = parseArgs(src.argv);
+  const fileValues = new Map<string, unknown>();
+  const path = args.configFile ?? src.env("KGW_CONFIG");
+  const text = path !== undefined ? src.readFile(path) : src.readFile("./gateway.json");
+  if (path !== undefined && text === undefined) throw new ConfigError(`config file ${path} cannot be read`);
+  if (text !== undefined) {
+    let obj: unknown;
+    try {
+      obj = JSON.parse(text);
+    } catch (e) {
+      throw new ConfigError(`config file ${path ?? "./gateway.json"}: ${(e as Error).message}`);
+    }
+    if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
+      throw new ConfigError(`config file ${path ?? "./gateway.json"}: expected a JSON object`);
+    }
+    for (const [k, v] of Object.entries(obj)) {
+      if (!OPTIONS.some((o) => o.flag === k)) {
+        throw new ConfigError(`config file ${path ?? "./gateway.json"}: unknown key "${k}"`);
+      }
+      fileValues.set(k, v);
+    }
+  }
+  const out: Record<string, unknown> = {};
+  for (const o of OPTIONS) {
+    let v: unknown = convert(o, o.def, "default");
+    if (fileValues.has(o.flag)) v = convert(o, fileValues.get(o.flag), "config file key");
+    const e = src.env(envName(o.flag));
+    if (e !== undefined && e !== "") v = convert(o, e, `env ${envName(o.flag)} /`);
+    if (args.values.has(o.flag)) v = convert(o, args.values.get(o.flag), "flag --");
+    out[o.key] = v;
+  }
+  const listen = out.listen as HostPort;
+  if (out.advertisedListener === undefined) {
+    const wildcard = listen.host === "0.0.0.0" || listen.host === "::" || listen.host === "";
+    out.advertisedListener = { host: wildcard ? "localhost" : listen.host, port: listen.port };
+  }
+  return { config: out as unknown as Config, help: args.help };
+}

@@ -1,0 +1,56 @@
+// Topic auto-creation (auto.create.topics.enable / num.partitions), shared by Metadata and Produce.
+import type { Broker } from "./context.ts";
+import type { TopicMeta } from "../storage/storage.ts";
+import { StorageError } from "../storage/storage.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { validateTopicName } from "./topic_rules.ts";
+
+const inFlight = new WeakMap<Broker, Map<string, Promise<TopicMeta>>>();
+
+/**
+ * Returns the topic, creating it when auto-creation is allowed. Concurrent callers for the same name share one
+ * creation. Throws KafkaError(UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION).
+ */
+export async function topicOrAutoCreate(broker: Broker, name: string, allowAutoCreate: boolean): Promise<TopicMeta> {
+  const existing = broker.storage.getTopic(name);
+  if (existing) return existing;
+  if (!allowAutoCreate || !broker.config.autoCreateTopics) {
+    throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  }
+  validateTopicName(name);
+  let pending = inFlight.get(broker);
+  if (!pending) inFlight.set(broker, pending = new Map());
+  let p = pending.get(name);
+  if (!p) {
+    p = (async () => {
+      try {
+        const t = await broker.storage.createTopic(name, broker.config.numPartitions, {});
+        broker.log.info("auto-created topic {topic} with {partitions} partitions", {
+          topic: name,
+          partitions: t.partitions,
+        });
+        return t;
+      } catch (e) {
+        if (e instanceof StorageError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS) {
+          const t = broker.storage.getTopic(name);
+          if (t) return t;
+        }
+        throw e;
+      } finally {
+        pending!.delete(name);
+      }
+    })();
+    pending.set(name, p);
+  }
+  return await p;
+}
+
+/** Kafka error code for any error a handler catches per topic or partition. */
+export function errorCodeOf(e: unknown): number {
+  if (e instanceof KafkaError || e instanceof StorageError) return e.code;
+  return ErrorCode.UNKNOWN_SERVER_ERROR;
+}
+
+export function errorMessageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

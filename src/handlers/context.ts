@@ -1,0 +1,24 @@
+// What a handler sees: the broker's shared state and the request's header. Handlers know nothing of sockets.
+import type { Config } from "../config.ts";
+import type { Storage } from "../storage/storage.ts";
+import type { RequestHeader } from "../protocol/header.ts";
+import type { Logger } from "../log.ts";
+
+export interface Broker {
+  readonly config: Config;
+  readonly storage: Storage;
+  readonly clusterId: string;
+  /** Aborted when the gateway shuts down: long polls return at once. */
+  readonly shutdown: AbortSignal;
+  readonly log: Logger;
+}
+
+export interface RequestContext {
+  readonly broker: Broker;
+  readonly header: RequestHeader;
+  readonly connectionId: number;
+  readonly log: Logger;
+}
+
+/** A handler returns the typed response, or null when no response is sent (Produce with acks=0). */
+export type Handler<Req, Res> = (ctx: RequestContext, req: Req) => Promise<Res | null> | Res | null;

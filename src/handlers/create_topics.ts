@@ -1,0 +1,119 @@
+// CreateTopics: validated names, partition counts, replication factor (one node) and configs; validate_only.
+import type { Handler } from "./context.ts";
+import type {
+  CreateTopicsRequest,
+  CreateTopicsRequestTopic,
+  CreateTopicsResponse,
+  CreateTopicsResponseTopic,
+} from "../protocol/messages/create_topics.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ZERO_UUID } from "../protocol/codec.ts";
+import { validateTopicConfig, validateTopicName } from "./topic_rules.ts";
+import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
+
+/** Kafka's ConfigSource.TOPIC_CONFIG. */
+const TOPIC_CONFIG_SOURCE = 1;
+const MAX_PARTITIONS = 100_000;
+
+export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsResponse> = async (ctx, req) => {
+  const { broker } = ctx;
+  const seen = new Map<string, number>();
+  for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
+  const out: CreateTopicsResponseTopic[] = [];
+  for (const t of req.topics) {
+    const base: CreateTopicsResponseTopic = {
+      name: t.name,
+      topicId: ZERO_UUID,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      topicConfigErrorCode: ErrorCode.NONE,
+      numPartitions: -1,
+      replicationFactor: -1,
+      configs: null,
+    };
+    try {
+      if ((seen.get(t.name) ?? 0) > 1) {
+        throw new KafkaError(ErrorCode.INVALID_REQUEST, `Create topics request from client contains duplicate topic ${t.name}`);
+      }
+      const { partitions, configs } = validate(t, broker.config.numPartitions, broker.config.nodeId);
+      if (broker.storage.getTopic(t.name)) {
+        throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
+      }
+      let id = ZERO_UUID;
+      if (!req.validateOnly) {
+        const meta = await broker.storage.createTopic(t.name, partitions, configs);
+        id = meta.id;
+        ctx.log.info("created topic {topic} with {partitions} partitions", { topic: t.name, partitions });
+      }
+      out.push({
+        ...base,
+        topicId: id,
+        numPartitions: partitions,
+        replicationFactor: 1,
+        configs: Object.entries(configs).map(([name, value]) => ({
+          name,
+          value,
+          readOnly: false,
+          configSource: TOPIC_CONFIG_SOURCE,
+          isSensitive: false,
+        })),
+      });
+    } catch (e) {
+      out.push({ ...base, errorCode: errorCodeOf(e), errorMessage: errorMessageOf(e) });
+    }
+  }
+  return { throttleTimeMs: 0, topics: out };
+};
+
+function validate(
+  t: CreateTopicsRequestTopic,
+  defaultPartitions: number,
+  nodeId: number,
+): { partitions: number; configs: Record<string, string> } {
+  validateTopicName(t.name);
+  let partitions = t.numPartitions;
+  if (t.assignments.length > 0) {
+    if (t.numPartitions !== -1 || t.replicationFactor !== -1) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REQUEST,
+        "Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.",
+      );
+    }
+    const idx = t.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
+    idx.forEach((p, i) => {
+      if (p !== i) {
+        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Partitions should be a consecutive 0-based integer sequence");
+      }
+    });
+    for (const a of t.assignments) {
+      if (a.brokerIds.length !== 1 || a.brokerIds[0] !== nodeId) {
+        throw new KafkaError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          `Replica assignment ${JSON.stringify(a.brokerIds)} for partition ${a.partitionIndex} names brokers other than ${nodeId}`,
+        );
+      }
+    }
+    partitions = t.assignments.length;
+  } else {
+    if (partitions === -1) partitions = defaultPartitions;
+    if (partitions <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
+    if (partitions > MAX_PARTITIONS) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${MAX_PARTITIONS}.`);
+    }
+    if (t.replicationFactor === 0 || t.replicationFactor < -1) {
+      throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");
+    }
+    if (t.replicationFactor > 1) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REPLICATION_FACTOR,
+        `Unable to replicate the partition ${t.replicationFactor} time(s): The target replication factor of ${t.replicationFactor} cannot be reached because only 1 broker(s) are registered.`,
+      );
+    }
+  }
+  const configs: Record<string, string> = {};
+  for (const c of t.configs) {
+    validateTopicConfig(c.name, c.value);
+    configs[c.name] = c.value!.trim();
+  }
+  return { partitions, configs };
+}

@@ -1,0 +1,163 @@
+// Fetch: stored batches are served as they are (zero copy) up to max_bytes / partition_max_bytes, with a
+// long poll that waits for appends until min_bytes or max_wait_ms. Fetch sessions (v7+) are answered
+// sessionless (session id 0), which clients treat as "send full fetches". Fetch v0-3 clients get the v2
+// batches down-converted to magic 0/1 message sets.
+import type { Broker, Handler, RequestContext } from "./context.ts";
+import type {
+  FetchRequest,
+  FetchRequestTopic,
+  FetchResponse,
+  FetchResponsePartition,
+  FetchResponseTopic,
+} from "../protocol/messages/fetch.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { errorCodeOf } from "./auto_create.ts";
+import { downConvert } from "../records/legacy.ts";
+
+const EMPTY = new Uint8Array(0);
+const READ_COMMITTED = 1;
+/** Upper bound on a long poll, whatever the client asks. */
+const MAX_WAIT_CAP_MS = 30_000;
+
+interface Collected {
+  readonly responses: FetchResponseTopic[];
+  readonly bytes: number;
+  /** Partitions to watch for appends while long-polling. */
+  readonly watch: Watched[];
+}
+
+interface Watched {
+  readonly topic: string;
+  readonly partition: number;
+  /** High watermark seen when the partition was read; -1 when the read failed. */
+  hw: number;
+}
+
+function topicName(broker: Broker, t: FetchRequestTopic, version: number): string | null {
+  if (version >= 13) return broker.storage.getTopicById(t.topicId)?.name ?? null;
+  return t.topic;
+}
+
+async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collected> {
+  const { storage } = ctx.broker;
+  const v = ctx.header.apiVersion;
+  let remaining = v >= 3 ? Math.max(0, req.maxBytes) : Number.MAX_SAFE_INTEGER;
+  let total = 0;
+  const watch: Watched[] = [];
+  const responses: FetchResponseTopic[] = [];
+  for (const t of req.topics) {
+    const name = topicName(ctx.broker, t, v);
+    const meta = name !== null ? storage.getTopic(name) : undefined;
+    const partitions: FetchResponsePartition[] = [];
+    responses.push({ topic: t.topic, topicId: t.topicId, partitions });
+    for (const p of t.partitions) {
+      const r = {
+        partitionIndex: p.partition,
+        errorCode: ErrorCode.NONE,
+        highWatermark: -1,
+        lastStableOffset: -1,
+        logStartOffset: -1,
+        abortedTransactions: req.isolationLevel === READ_COMMITTED ? [] : null,
+        preferredReadReplica: -1,
+        records: EMPTY,
+      } as FetchResponsePartition;
+      partitions.push(r);
+      try {
+        if (!meta) {
+          throw new KafkaError(v >= 13 ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        if (p.partition < 0 || p.partition >= meta.partitions) {
+          throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        }
+        const watched: Watched = { topic: meta.name, partition: p.partition, hw: -1 };
+        watch.push(watched);
+        const limit = Math.min(p.partitionMaxBytes, remaining);
+        if (limit <= 0 && total > 0) {
+          const o = await storage.offsets(meta.name, p.partition);
+          r.highWatermark = o.highWatermark;
+          r.lastStableOffset = o.highWatermark;
+          r.logStartOffset = o.logStartOffset;
+          watched.hw = o.highWatermark;
+          continue;
+        }
+        // KIP-74: the first partition with data returns at least one whole batch so consumers progress.
+        const res = await storage.read(meta.name, p.partition, p.fetchOffset, Math.max(0, limit), total === 0);
+        r.highWatermark = res.highWatermark;
+        r.lastStableOffset = res.highWatermark;
+        r.logStartOffset = res.logStartOffset;
+        watched.hw = res.highWatermark;
+        if (res.bytes > 0) {
+          if (v < 4) {
+            const converted = await downConvert(res.batches, v < 2 ? 0 : 1, p.fetchOffset);
+            r.records = converted;
+            total += converted.length;
+            remaining -= converted.length;
+          } else {
+            r.records = res.batches;
+            total += res.bytes;
+            remaining -= res.bytes;
+          }
+        }
+      } catch (e) {
+        r.errorCode = errorCodeOf(e);
+        if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && meta) {
+          const o = await storage.offsets(meta.name, p.partition).catch(() => null);
+          if (o) {
+            r.highWatermark = o.highWatermark;
+            r.lastStableOffset = o.highWatermark;
+            r.logStartOffset = o.logStartOffset;
+          }
+        } else if (r.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR) {
+          ctx.log.error("fetch from {topic}-{partition} failed: {reason}", {
+            topic: name,
+            partition: p.partition,
+            reason: String((e as Error)?.stack ?? e),
+          });
+        }
+      }
+    }
+  }
+  return { responses, bytes: total, watch };
+}
+
+/** Resolves on the first append to any watched partition, at the deadline, or at shutdown. */
+function waitForAppend(broker: Broker, watch: Collected["watch"], ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const unsubs: (() => void)[] = [];
+    let timer = 0;
+    let finished = false;
+    const done = () => {
+      if (finished) return;
+      finished = true;
+      clearTimeout(timer);
+      for (const u of unsubs) u();
+      broker.shutdown.removeEventListener("abort", done);
+      resolve();
+    };
+    timer = setTimeout(done, ms);
+    broker.shutdown.addEventListener("abort", done, { once: true });
+    for (const w of watch) unsubs.push(broker.storage.subscribe(w.topic, w.partition, done));
+    // An append may have landed between the read and the subscription: do not sleep through it.
+    Promise.all(watch.map((w) => broker.storage.offsets(w.topic, w.partition).then((o) => o.highWatermark !== w.hw)))
+      .then((moved) => {
+        if (moved.some((m) => m)) done();
+      }, done);
+  });
+}
+
+export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, req) => {
+  const v = ctx.header.apiVersion;
+  if (v >= 7 && req.sessionId !== 0) {
+    // We never hand out sessions, so any session id is unknown; the client falls back to a full fetch.
+    return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
+  }
+  const deadline = Date.now() + Math.min(Math.max(0, req.maxWaitMs), MAX_WAIT_CAP_MS);
+  let c = await collect(ctx, req);
+  while (c.bytes < Math.max(1, req.minBytes) && !ctx.broker.shutdown.aborted) {
+    const left = deadline - Date.now();
+    if (left <= 0 || c.watch.length === 0) break;
+    await waitForAppend(ctx.broker, c.watch, left);
+    c = await collect(ctx, req);
+  }
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: c.responses, nodeEndpoints: [] };
+};

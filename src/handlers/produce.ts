@@ -1,0 +1,131 @@
+// Produce: validate each partition's batches (CRC32C, sizes, offsets) without decoding records, convert legacy
+// message sets (Produce v0-2) to RecordBatch v2, stamp LogAppendTime when the topic asks for it, and append.
+// acks=0 gets no response at all.
+import type { Broker, Handler } from "./context.ts";
+import type {
+  ProduceRequest,
+  ProduceRequestPartition,
+  ProduceResponse,
+  ProduceResponsePartition,
+  ProduceResponseTopic,
+} from "../protocol/messages/produce.ts";
+import type { AppendRequest, TopicMeta } from "../storage/storage.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { errorCodeOf, errorMessageOf, topicOrAutoCreate } from "./auto_create.ts";
+import { stampLogAppendTime, validateBatches } from "../records/batch.ts";
+import { legacyToBatchV2 } from "../records/legacy.ts";
+
+const MAGIC_OFFSET = 16;
+/** Attributes bit 4: transactional batch. */
+const TRANSACTIONAL_FLAG = 0x10;
+
+function maxMessageBytes(broker: Broker, t: TopicMeta): number {
+  const v = t.configs["max.message.bytes"];
+  return v !== undefined ? Number(v) : broker.config.messageMaxBytes;
+}
+
+function usesLogAppendTime(broker: Broker, t: TopicMeta): boolean {
+  return (t.configs["message.timestamp.type"] ?? broker.config.logMessageTimestampType) === "LogAppendTime";
+}
+
+/** Validates (and for legacy formats converts) one partition's records; throws KafkaError. */
+async function prepare(
+  broker: Broker,
+  t: TopicMeta,
+  p: ProduceRequestPartition,
+  version: number,
+): Promise<{ append: AppendRequest; logAppendTime: number }> {
+  const records = p.records;
+  if (records === null || records.length === 0) {
+    throw new KafkaError(ErrorCode.INVALID_RECORD, "Produce request contains no record batch");
+  }
+  if (records.length <= MAGIC_OFFSET) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, "Record data is truncated");
+  const magic = records[MAGIC_OFFSET];
+  const limit = maxMessageBytes(broker, t);
+  let req: AppendRequest;
+  if (magic === 2) {
+    req = { payload: records, batches: validateBatches(records, limit) };
+  } else if (magic === 0 || magic === 1) {
+    if (version >= 3) {
+      throw new KafkaError(
+        ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+        `Produce requests with version ${version} are only allowed to contain record batches with magic version 2`,
+      );
+    }
+    req = await legacyToBatchV2(records, limit);
+  } else {
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Unknown record batch magic ${magic}`);
+  }
+  for (const b of req.batches) {
+    if (b.size > limit) {
+      throw new KafkaError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `The record batch of ${b.size} bytes is larger than max.message.bytes ${limit}`,
+      );
+    }
+    if ((b.attributes & TRANSACTIONAL_FLAG) !== 0) {
+      throw new KafkaError(ErrorCode.INVALID_TXN_STATE, "Transactional batches are not supported by this gateway yet");
+    }
+  }
+  if (!usesLogAppendTime(broker, t)) return { append: req, logAppendTime: -1 };
+  const now = Date.now();
+  for (const b of req.batches) stampLogAppendTime(req.payload, b.pos, b.size, now);
+  return { append: req, logAppendTime: now };
+}
+
+export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (ctx, req) => {
+  const { broker } = ctx;
+  const v = ctx.header.apiVersion;
+  const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+  const pending: Promise<void>[] = [];
+  const responses: ProduceResponseTopic[] = [];
+  for (const topic of req.topicData) {
+    const partitionResponses: ProduceResponsePartition[] = [];
+    responses.push({ name: topic.name, partitionResponses });
+    for (const p of topic.partitionData) {
+      const r: ProduceResponsePartition = {
+        index: p.index,
+        errorCode: ErrorCode.NONE,
+        baseOffset: -1,
+        logAppendTimeMs: -1,
+        logStartOffset: -1,
+        recordErrors: [],
+        errorMessage: null,
+      } as ProduceResponsePartition;
+      partitionResponses.push(r);
+      const fail = (e: unknown) => {
+        r.errorCode = errorCodeOf(e);
+        r.errorMessage = errorMessageOf(e);
+        if (r.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR) {
+          ctx.log.error("produce to {topic}-{partition} failed: {reason}", {
+            topic: topic.name,
+            partition: p.index,
+            reason: String((e as Error)?.stack ?? e),
+          });
+        }
+      };
+      try {
+        if (!acksValid) throw new KafkaError(ErrorCode.INVALID_REQUIRED_ACKS);
+        if (req.transactionalId !== null) {
+          throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactions are not supported yet");
+        }
+        // Fast path keeps appends issued in request order without an await when the topic exists.
+        const t = broker.storage.getTopic(topic.name) ?? await topicOrAutoCreate(broker, topic.name, true);
+        if (p.index < 0 || p.index >= t.partitions) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        pending.push(
+          prepare(broker, t, p, v).then(async ({ append, logAppendTime }) => {
+            const res = await broker.storage.append(t.name, p.index, append);
+            r.baseOffset = res.baseOffset;
+            r.logAppendTimeMs = logAppendTime;
+            r.logStartOffset = res.logStartOffset;
+          }).catch(fail),
+        );
+      } catch (e) {
+        fail(e);
+      }
+    }
+  }
+  await Promise.all(pending);
+  if (req.acks === 0) return null;
+  return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+};

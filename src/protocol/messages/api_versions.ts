@@ -1,0 +1,90 @@
+// ApiVersions (key 18), versions 0-4, flexible from v3 (Kafka 3.9 ApiVersionsRequest/Response.json).
+// The response header is always v0 even for flexible versions; that is the header writer's concern.
+import { ApiKey } from "../api_keys.ts";
+import { type ApiSpec, arrayOf, field } from "../schema.ts";
+
+export interface ApiVersionsRequest {
+  /** v3+. */
+  clientSoftwareName: string;
+  /** v3+. */
+  clientSoftwareVersion: string;
+}
+
+export interface ApiVersionsResponseApiKey {
+  apiKey: number;
+  minVersion: number;
+  maxVersion: number;
+}
+
+export interface ApiVersionsResponseSupportedFeature {
+  name: string;
+  minVersion: number;
+  maxVersion: number;
+}
+
+export interface ApiVersionsResponseFinalizedFeature {
+  name: string;
+  maxVersionLevel: number;
+  minVersionLevel: number;
+}
+
+export interface ApiVersionsResponse {
+  errorCode: number;
+  apiKeys: ApiVersionsResponseApiKey[];
+  /** v1+. */
+  throttleTimeMs: number;
+  /** v3+, tag 0. */
+  supportedFeatures: ApiVersionsResponseSupportedFeature[];
+  /** v3+, tag 1; -1 = unknown epoch. */
+  finalizedFeaturesEpoch: number;
+  /** v3+, tag 2. */
+  finalizedFeatures: ApiVersionsResponseFinalizedFeature[];
+  /** v3+, tag 3. */
+  zkMigrationReady: boolean;
+}
+
+export const ApiVersionsSpec: ApiSpec = {
+  key: ApiKey.ApiVersions,
+  name: "ApiVersions",
+  minVersion: 0,
+  maxVersion: 4,
+  flexibleFrom: 3,
+  request: [
+    field("clientSoftwareName", "string", "3+"),
+    field("clientSoftwareVersion", "string", "3+"),
+  ],
+  response: [
+    field("errorCode", "int16"),
+    field(
+      "apiKeys",
+      arrayOf([
+        field("apiKey", "int16"),
+        field("minVersion", "int16"),
+        field("maxVersion", "int16"),
+      ]),
+    ),
+    field("throttleTimeMs", "int32", "1+"),
+    field(
+      "supportedFeatures",
+      arrayOf([
+        field("name", "string", "3+"),
+        field("minVersion", "int16", "3+"),
+        field("maxVersion", "int16", "3+"),
+      ]),
+      "3+",
+      { tag: 0, taggedVersions: "3+" },
+    ),
+    field("finalizedFeaturesEpoch", "int64", "3+", { tag: 1, taggedVersions: "3+", default: -1 }),
+    field(
+      "finalizedFeatures",
+      arrayOf([
+        field("name", "string", "3+"),
+        field("maxVersionLevel", "int16", "3+"),
+        field("minVersionLevel", "int16", "3+"),
+      ]),
+      "3+",
+      { tag: 2, taggedVersions: "3+" },
+    ),
+    field("zkMigrationReady", "bool", "3+", { tag: 3, taggedVersions: "3+", default: false }),
+  ],
+};

@@ -1,0 +1,199 @@
+// One client connection: frames in, typed requests to handlers, responses out strictly in request order.
+// Requests of a connection are processed one after another, as a Kafka broker does (it mutes a channel
+// while a request is in flight); responses are written in the background while the next request runs.
+import { DecodeError, Reader, Writer } from "../protocol/codec.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { ApiKey } from "../protocol/api_keys.ts";
+import { peekHeader, readHeaderRest, writeResponseHeader } from "../protocol/header.ts";
+import type { ApiRegistry } from "../handlers/registry.ts";
+import type { Broker, RequestContext } from "../handlers/context.ts";
+import { frameStream } from "./frames.ts";
+import type { Logger } from "../log.ts";
+
+/** Writes of at most this many bytes are coalesced into one buffer (one syscall). */
+const COALESCE_BYTES = 256 * 1024;
+/** Responses queued for writing before the connection stops reading (backpressure). */
+const MAX_QUEUED_WRITES = 64;
+
+export class Connection {
+  private closing = false;
+  private writeChain: Promise<void> = Promise.resolve();
+  private queuedWrites = 0;
+  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  readonly log: Logger;
+  /** Resolves when the connection is fully closed. */
+  readonly done: Promise<void>;
+
+  constructor(
+    readonly id: number,
+    private readonly conn: Deno.TcpConn,
+    private readonly broker: Broker,
+    private readonly apis: ApiRegistry,
+  ) {
+    const addr = conn.remoteAddr;
+    this.log = broker.log.with({ conn: id, remote: `${addr.hostname}:${addr.port}` });
+    try {
+      conn.setNoDelay(true);
+    } catch { /* not fatal */ }
+    this.done = this.run();
+  }
+
+  /** Stop reading new requests; the current one finishes and its response is flushed. */
+  stop(): void {
+    this.closing = true;
+    this.reader?.cancel().catch(() => {});
+  }
+
+  private async run(): Promise<void> {
+    try {
+      this.reader = this.conn.readable.pipeThrough(frameStream(this.broker.config.maxFrameBytes)).getReader();
+      while (!this.closing) {
+        const { value, done } = await this.reader.read();
+        if (done || value === undefined) break;
+        const keepOpen = await this.handleFrame(value);
+        if (!keepOpen) break;
+        if (this.queuedWrites > MAX_QUEUED_WRITES) await this.writeChain;
+      }
+    } catch (e) {
+      if (!this.closing) this.logClose(e);
+    } finally {
+      try {
+        await this.writeChain;
+      } catch { /* already logged */ }
+      try {
+        this.conn.close();
+      } catch { /* already closed */ }
+    }
+  }
+
+  private logClose(e: unknown): void {
+    const err = e as Error;
+    if (err?.name === "FrameTooLargeError" || err?.name === "InvalidFrameSizeError") {
+      this.log.warn("closing connection: {reason}", { reason: err.message });
+    } else if (
+      err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe ||
+      err instanceof Deno.errors.Interrupted || err?.name === "AbortError"
+    ) {
+      this.log.debug("connection ended: {reason}", { reason: String(err?.message ?? err) });
+    } else {
+      this.log.warn("closing connection after error: {reason}", { reason: String(err?.stack ?? err) });
+    }
+  }
+
+  /** Returns false when the connection must be closed. */
+  private async handleFrame(frame: Uint8Array): Promise<boolean> {
+    const r = new Reader(frame);
+    let apiKey = -1, apiVersion = -1, correlationId = -1;
+    try {
+      ({ apiKey, apiVersion, correlationId } = peekHeader(r));
+    } catch {
+      this.log.warn("closing connection: request of {n} bytes is too short for a header", { n: frame.length });
+      return false;
+    }
+    const entry = this.apis.get(apiKey);
+    if (!entry) {
+      this.log.warn("closing connection: unknown API key {apiKey} (version {apiVersion})", { apiKey, apiVersion });
+      return false;
+    }
+    const { spec } = entry;
+    if (apiVersion < spec.minVersion || apiVersion > spec.maxVersion) {
+      if (apiKey === ApiKey.ApiVersions) {
+        // KIP-511: answer a too-new ApiVersions with UNSUPPORTED_VERSION and our key list in a v0 body.
+        const w = new Writer(512);
+        writeResponseHeader(w, apiKey, correlationId, false);
+        entry.codec.encodeResponse(w, 0, {
+          errorCode: ErrorCode.UNSUPPORTED_VERSION,
+          apiKeys: this.apis.versions(),
+          throttleTimeMs: 0,
+        });
+        this.send(w);
+        return true;
+      }
+      this.log.warn("closing connection: {api} version {apiVersion} is not supported (supported {min}-{max})", {
+        api: spec.name,
+        apiVersion,
+        min: spec.minVersion,
+        max: spec.maxVersion,
+      });
+      return false;
+    }
+    const flexible = apiVersion >= spec.flexibleFrom;
+    let clientId: string | null;
+    let body: unknown;
+    try {
+      clientId = readHeaderRest(r, flexible);
+      body = entry.codec.decodeRequest(r, apiVersion);
+    } catch (e) {
+      const reason = e instanceof DecodeError ? e.message : String(e);
+      this.log.warn("closing connection: malformed {api} v{apiVersion} request: {reason}", {
+        api: spec.name,
+        apiVersion,
+        reason,
+      });
+      return false;
+    }
+    const ctx: RequestContext = {
+      broker: this.broker,
+      header: { apiKey, apiVersion, correlationId, clientId },
+      connectionId: this.id,
+      log: this.log,
+    };
+    let res: unknown;
+    try {
+      res = await entry.handle(ctx, body);
+    } catch (e) {
+      this.log.error("closing connection: {api} v{apiVersion} handler failed: {reason}", {
+        api: spec.name,
+        apiVersion,
+        reason: String((e as Error)?.stack ?? e),
+      });
+      return false;
+    }
+    if (res === null) return true; // acks=0 Produce: no response at all
+    const w = new Writer(1024);
+    writeResponseHeader(w, apiKey, correlationId, flexible);
+    entry.codec.encodeResponse(w, apiVersion, res);
+    this.send(w);
+    return true;
+  }
+
+  /** Queues a response (size prefix + chunks) behind earlier ones. */
+  private send(w: Writer): void {
+    const chunks = w.chunks();
+    let size = 0;
+    for (const c of chunks) size += c.length;
+    let parts: Uint8Array[];
+    if (size + 4 <= COALESCE_BYTES) {
+      const buf = new Uint8Array(4 + size);
+      new DataView(buf.buffer).setInt32(0, size);
+      let o = 4;
+      for (const c of chunks) {
+        buf.set(c, o);
+        o += c.length;
+      }
+      parts = [buf];
+    } else {
+      const prefix = new Uint8Array(4);
+      new DataView(prefix.buffer).setInt32(0, size);
+      parts = [prefix, ...chunks];
+    }
+    this.queuedWrites++;
+    this.writeChain = this.writeChain.then(async () => {
+      try {
+        for (const p of parts) await writeAll(this.conn, p);
+      } finally {
+        this.queuedWrites--;
+      }
+    });
+    this.writeChain.catch((e) => {
+      if (!this.closing) this.logClose(e);
+      this.closing = true;
+      this.reader?.cancel().catch(() => {});
+    });
+  }
+}
+
+async function writeAll(conn: Deno.Conn, buf: Uint8Array): Promise<void> {
+  let off = 0;
+  while (off < buf.length) off += await conn.write(off === 0 ? buf : buf.subarray(off));
+}

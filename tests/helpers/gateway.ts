@@ -1,0 +1,92 @@
+// Starts the real gateway (main.ts) as a child process on a kernel-chosen port, for conformance tests.
+const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+
+export interface RunningGateway {
+  readonly port: number;
+  readonly bootstrap: string;
+  readonly dataDir: string;
+  readonly pid: number;
+  /** Everything the gateway logged so far. */
+  logs(): string;
+  /** SIGTERM and wait (graceful shutdown). */
+  stop(): Promise<void>;
+  /** SIGKILL and wait (crash). */
+  kill(): Promise<void>;
+}
+
+export interface StartOptions {
+  dataDir?: string;
+  args?: string[];
+  /** Time to wait for the listener, ms. */
+  timeoutMs?: number;
+}
+
+export async function startGateway(opts: StartOptions = {}): Promise<RunningGateway> {
+  const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "kgw-test-" });
+  const cmd = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      MAIN,
+      "--listen",
+      "127.0.0.1:0",
+      "--data-dir",
+      dataDir,
+      "--log-level",
+      "info",
+      ...(opts.args ?? []),
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    stdin: "null",
+    env: { NO_COLOR: "1" },
+  });
+  const child = cmd.spawn();
+  let log = "";
+  const decoder = new TextDecoder();
+  const portFound = Promise.withResolvers<number>();
+  const pump = async (s: ReadableStream<Uint8Array>) => {
+    for await (const chunk of s) {
+      log += decoder.decode(chunk, { stream: true });
+      const m = /listening on [^\s:]+:(\d+)/.exec(log);
+      if (m) portFound.resolve(Number(m[1]));
+    }
+  };
+  const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+  const status = child.status.then((s) => {
+    portFound.reject(new Error(`gateway exited with code ${s.code} before listening:\n${log}`));
+    return s;
+  });
+  const timeout = opts.timeoutMs ?? 30_000;
+  let timer = 0;
+  const port = await Promise.race([
+    portFound.promise,
+    new Promise<number>((_, rej) => {
+      timer = setTimeout(() => rej(new Error(`gateway did not listen within ${timeout} ms:\n${log}`)), timeout);
+    }),
+  ]).finally(() => clearTimeout(timer));
+  let ended = false;
+  const end = async (sig: Deno.Signal) => {
+    if (ended) return;
+    ended = true;
+    try {
+      child.kill(sig);
+    } catch { /* already gone */ }
+    await status;
+    await pumps.catch(() => {});
+  };
+  return {
+    port,
+    bootstrap: `127.0.0.1:${port}`,
+    dataDir,
+    pid: child.pid,
+    logs: () => log,
+    stop: () => end("SIGTERM"),
+    kill: () => end("SIGKILL"),
+  };
+}
