@@ -2,12 +2,13 @@
 // context through `logger.with({...})`. Hot paths log only at debug level.
 import {
   configure,
-  getConsoleSink,
   getJsonLinesFormatter,
   getLogger,
   getTextFormatter,
   type Logger,
+  type LogRecord,
   reset,
+  type Sink,
 } from "@logtape/logtape";
 
 export type LogLevel = "debug" | "info" | "warning" | "error" | "fatal";
@@ -21,7 +22,7 @@ export async function setupLogging(level: LogLevel, format: LogFormat): Promise<
   configured = true;
   const formatter = format === "json" ? getJsonLinesFormatter() : getTextFormatter();
   await configure({
-    sinks: { stderr: getConsoleSink({ formatter, console: stderrConsole() }) },
+    sinks: { stderr: stderrSink(formatter) },
     loggers: [
       { category: ["kgw"], lowestLevel: level, sinks: ["stderr"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
@@ -30,14 +31,13 @@ export async function setupLogging(level: LogLevel, format: LogFormat): Promise<
 }
 
 /** Logs go to stderr so stdout stays free for command output. */
-function stderrConsole(): Console {
-  const c = Object.create(console) as Console;
-  const toErr = (...a: unknown[]) => console.error(...a);
-  c.debug = toErr;
-  c.info = toErr;
-  c.log = toErr;
-  c.warn = toErr;
-  return c;
+function stderrSink(formatter: (r: LogRecord) => string): Sink {
+  const enc = new TextEncoder();
+  return (record) => {
+    try {
+      Deno.stderr.writeSync(enc.encode(formatter(record)));
+    } catch { /* stderr closed: nothing sensible left to do */ }
+  };
 }
 
 export function logger(...category: string[]): Logger {

@@ -51,16 +51,20 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
     const partitions: FetchResponsePartition[] = [];
     responses.push({ topic: t.topic, topicId: t.topicId, partitions });
     for (const p of t.partitions) {
-      const r = {
+      const r: FetchResponsePartition = {
         partitionIndex: p.partition,
         errorCode: ErrorCode.NONE,
         highWatermark: -1,
         lastStableOffset: -1,
         logStartOffset: -1,
+        // Tagged (v12+) and omitted while they hold these defaults.
+        divergingEpoch: { epoch: -1, endOffset: -1 },
+        currentLeader: { leaderId: -1, leaderEpoch: -1 },
+        snapshotId: { endOffset: -1, epoch: -1 },
         abortedTransactions: req.isolationLevel === READ_COMMITTED ? [] : null,
         preferredReadReplica: -1,
         records: EMPTY,
-      } as FetchResponsePartition;
+      };
       partitions.push(r);
       try {
         if (!meta) {
@@ -124,7 +128,7 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
 function waitForAppend(broker: Broker, watch: Collected["watch"], ms: number): Promise<void> {
   return new Promise((resolve) => {
     const unsubs: (() => void)[] = [];
-    let timer = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     let finished = false;
     const done = () => {
       if (finished) return;

@@ -52,10 +52,11 @@ async function prepare(
         `Produce requests with version ${version} are only allowed to contain record batches with magic version 2`,
       );
     }
-    req = await legacyToBatchV2(records, limit);
+    req = await legacyToBatchV2(records);
   } else {
     throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Unknown record batch magic ${magic}`);
   }
+  if (req.batches.length === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, "Produce request contains no record");
   for (const b of req.batches) {
     if (b.size > limit) {
       throw new KafkaError(
@@ -91,7 +92,8 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
         logStartOffset: -1,
         recordErrors: [],
         errorMessage: null,
-      } as ProduceResponsePartition;
+        currentLeader: { leaderId: -1, leaderEpoch: -1 },
+      };
       partitionResponses.push(r);
       const fail = (e: unknown) => {
         r.errorCode = errorCodeOf(e);

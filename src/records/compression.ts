@@ -9,6 +9,7 @@ import { compressSync as snappyCompressSync, uncompressSync as snappyUncompressS
 import { compress as zstdCompress, decompress as zstdDecompress } from "@mongodb-js/zstd";
 import { Buffer } from "node:buffer";
 import { getInt32, putInt32 } from "../protocol/codec.ts";
+import { crc32 } from "./crc32.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 
 export const Compression = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as const;
@@ -134,14 +135,18 @@ const DEFLATE_MAX_RATIO = 1032;
 const GZIP_PUSH = 16 * 1024;
 
 function gunzipBounded(data: Uint8Array, limit: number): Uint8Array {
-  if (data.length === 0) throw corrupt(Compression.GZIP, "empty input");
+  if (data.length < 18) throw corrupt(Compression.GZIP, `input of ${data.length} bytes is shorter than a gzip member`);
   const parts: Uint8Array[] = [];
   let total = 0;
+  let lastMemberOut = 0;
   const g = new Gunzip((chunk) => {
     total += chunk.length;
     if (total > limit) throw tooLarge(Compression.GZIP, total, limit);
     parts.push(chunk);
   });
+  g.onmember = () => {
+    lastMemberOut = total;
+  };
   try {
     if (data.length * DEFLATE_MAX_RATIO <= limit) {
       g.push(data, true);
@@ -155,7 +160,17 @@ function gunzipBounded(data: Uint8Array, limit: number): Uint8Array {
     if (e instanceof KafkaError) throw e;
     throw corrupt(Compression.GZIP, (e as Error).message);
   }
-  return concat(parts, total);
+  const out = concat(parts, total);
+  // fflate does not check member trailers; check the last member's CRC32 and ISIZE (this also catches a truncated
+  // trailer).
+  const t = data.length - 8;
+  const storedCrc = getUint32LE(data, t);
+  const storedSize = getUint32LE(data, t + 4);
+  const member = out.subarray(lastMemberOut);
+  if (storedSize !== member.length % 4294967296 || storedCrc !== crc32(member)) {
+    throw corrupt(Compression.GZIP, "member trailer CRC32/size mismatch");
+  }
+  return out;
 }
 
 // --- snappy ----------------------------------------------------------------------------------------------------

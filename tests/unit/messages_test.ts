@@ -175,25 +175,12 @@ Deno.test("ApiVersions v0 request and response bytes", () => {
   const req: ApiVersionsRequest = { clientSoftwareName: "", clientSoftwareVersion: "" };
   requestVector(ApiVersionsSpec, 0, new Uint8Array([]), req);
 
+  // deno-fmt-ignore
   const wire = new Uint8Array([
-    0x00,
-    0x00, // error_code 0
-    0x00,
-    0x00,
-    0x00,
-    0x02, // api_keys: 2 entries
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-    0x00,
-    0x0b, // Produce 0-11
-    0x00,
-    0x12,
-    0x00,
-    0x00,
-    0x00,
-    0x04, // ApiVersions 0-4
+    0x00, 0x00, // error_code 0
+    0x00, 0x00, 0x00, 0x02, // api_keys: 2 entries
+    0x00, 0x00, 0x00, 0x00, 0x00, 0x0b, // Produce 0-11
+    0x00, 0x12, 0x00, 0x00, 0x00, 0x04, // ApiVersions 0-4
   ]);
   const resp: ApiVersionsResponse = {
     errorCode: 0,
@@ -217,41 +204,21 @@ Deno.test("ApiVersions v0 request and response bytes", () => {
 
 Deno.test("ApiVersions v3 request and response bytes", () => {
   const req: ApiVersionsRequest = { clientSoftwareName: "kafkajs", clientSoftwareVersion: "2.2.4" };
-  requestVector(
-    ApiVersionsSpec,
-    3,
-    new Uint8Array([
-      0x08,
-      0x6b,
-      0x61,
-      0x66,
-      0x6b,
-      0x61,
-      0x6a,
-      0x73, // compact "kafkajs"
-      0x06,
-      0x32,
-      0x2e,
-      0x32,
-      0x2e,
-      0x34, // compact "2.2.4"
-      0x00, // no tagged fields
-    ]),
-    req,
-  );
+  // deno-fmt-ignore
+  const reqWire = new Uint8Array([
+    0x08, 0x6b, 0x61, 0x66, 0x6b, 0x61, 0x6a, 0x73, // compact "kafkajs"
+    0x06, 0x32, 0x2e, 0x32, 0x2e, 0x34, // compact "2.2.4"
+    0x00, // no tagged fields
+  ]);
+  requestVector(ApiVersionsSpec, 3, reqWire, req);
 
   // Response with two of the four tagged fields set; the other two stay at their defaults and are omitted.
+  // deno-fmt-ignore
   const wire = cat(
     i16(0),
     carr(2),
-    i16(0),
-    i16(0),
-    i16(11),
-    NO_TAGS,
-    i16(18),
-    i16(0),
-    i16(4),
-    NO_TAGS,
+    i16(0), i16(0), i16(11), NO_TAGS,
+    i16(18), i16(0), i16(4), NO_TAGS,
     i32(0), // throttle_time_ms
     uv(2), // two tagged fields, ascending tags
     tagged(0, [...carr(1), ...cstr("metadata.version"), ...i16(1), ...i16(21), ...NO_TAGS]),
@@ -346,22 +313,14 @@ Deno.test("Metadata v9 request bytes", () => {
 });
 
 Deno.test("Metadata v0 and v12 response bytes", () => {
+  // deno-fmt-ignore
   const v0 = cat(
     arr(1),
-    i32(1),
-    str("localhost"),
-    i32(9092),
+    i32(1), str("localhost"), i32(9092),
     arr(1),
-    i16(0),
-    str("t"),
+    i16(0), str("t"),
     arr(1),
-    i16(0),
-    i32(0),
-    i32(1),
-    arr(1),
-    i32(1),
-    arr(1),
-    i32(1),
+    i16(0), i32(0), i32(1), arr(1), i32(1), arr(1), i32(1),
   );
   const base: MetadataResponse = {
     throttleTimeMs: 0,
@@ -388,32 +347,17 @@ Deno.test("Metadata v0 and v12 response bytes", () => {
   };
   responseVector(MetadataSpec, 0, v0, base);
 
+  // deno-fmt-ignore
   const v12 = cat(
     i32(0),
     carr(1),
-    i32(1),
-    cstr("localhost"),
-    i32(9092),
-    cstr(null),
-    NO_TAGS,
+    i32(1), cstr("localhost"), i32(9092), cstr(null), NO_TAGS,
     cstr("cluster-1"),
     i32(1),
     carr(1),
-    i16(0),
-    cstr("t"),
-    uuid(U1),
-    bool(false),
+    i16(0), cstr("t"), uuid(U1), bool(false),
     carr(1),
-    i16(0),
-    i32(0),
-    i32(1),
-    i32(3),
-    carr(1),
-    i32(1),
-    carr(1),
-    i32(1),
-    carr(0),
-    NO_TAGS,
+    i16(0), i32(0), i32(1), i32(3), carr(1), i32(1), carr(1), i32(1), carr(0), NO_TAGS,
     i32(0x0f8), // topic authorized operations
     NO_TAGS,
     NO_TAGS,
@@ -467,6 +411,7 @@ Deno.test("Produce v3 request bytes", () => {
 });
 
 Deno.test("Produce v9 request bytes", () => {
+  // deno-fmt-ignore
   const wire = cat(
     cstr("tx-1"),
     i16(-1),
@@ -474,12 +419,8 @@ Deno.test("Produce v9 request bytes", () => {
     carr(1),
     cstr("events"),
     carr(2),
-    i32(0),
-    cbytes(BLOB),
-    NO_TAGS,
-    i32(1),
-    cbytes(null),
-    NO_TAGS,
+    i32(0), cbytes(BLOB), NO_TAGS,
+    i32(1), cbytes(null), NO_TAGS,
     NO_TAGS, // topic
     NO_TAGS, // request
   );
@@ -496,32 +437,16 @@ Deno.test("Produce v9 request bytes", () => {
 });
 
 Deno.test("Produce v10 response bytes (tagged CurrentLeader and NodeEndpoints)", () => {
+  // deno-fmt-ignore
   const wire = cat(
     carr(1),
     cstr("events"),
     carr(2),
     // partition 0: ok, no tags
-    i32(0),
-    i16(0),
-    i64(100),
-    i64(-1),
-    i64(0),
-    carr(0),
-    cstr(null),
-    NO_TAGS,
+    i32(0), i16(0), i64(100), i64(-1), i64(0), carr(0), cstr(null), NO_TAGS,
     // partition 1: NOT_LEADER_OR_FOLLOWER with current leader
-    i32(1),
-    i16(6),
-    i64(-1),
-    i64(-1),
-    i64(-1),
-    carr(1),
-    i32(3),
-    cstr("bad"),
-    NO_TAGS,
-    cstr("oops"),
-    uv(1),
-    tagged(0, [...i32(2), ...i32(9), ...NO_TAGS]),
+    i32(1), i16(6), i64(-1), i64(-1), i64(-1), carr(1), i32(3), cstr("bad"), NO_TAGS, cstr("oops"),
+    uv(1), tagged(0, [...i32(2), ...i32(9), ...NO_TAGS]),
     NO_TAGS, // topic
     i32(0), // throttle
     uv(1),
@@ -560,23 +485,16 @@ Deno.test("Produce v10 response bytes (tagged CurrentLeader and NodeEndpoints)",
 });
 
 Deno.test("Fetch v4 response bytes", () => {
+  // deno-fmt-ignore
   const wire = cat(
     i32(0), // throttle
     arr(1),
     str("t"),
     arr(2),
-    i32(0),
-    i16(0),
-    i64(10),
-    i64(8), // index, error, high watermark, last stable offset
-    arr(1),
-    i64(4000),
-    i64(5), // aborted transactions
+    i32(0), i16(0), i64(10), i64(8), // index, error, high watermark, last stable offset
+    arr(1), i64(4000), i64(5), // aborted transactions
     bytes(BLOB),
-    i32(1),
-    i16(1),
-    i64(-1),
-    i64(-1),
+    i32(1), i16(1), i64(-1), i64(-1),
     arr(null),
     bytes(null),
   );
@@ -622,6 +540,7 @@ Deno.test("Fetch v4 response bytes", () => {
 });
 
 Deno.test("Fetch v12 response bytes (tagged fields)", () => {
+  // deno-fmt-ignore
   const wire = cat(
     i32(5), // throttle
     i16(0), // error
@@ -630,24 +549,9 @@ Deno.test("Fetch v12 response bytes (tagged fields)", () => {
     cstr("t"),
     carr(2),
     // p0: plain data, default tagged fields omitted
-    i32(0),
-    i16(0),
-    i64(10),
-    i64(10),
-    i64(0),
-    carr(null),
-    i32(-1),
-    cbytes(BLOB),
-    NO_TAGS,
+    i32(0), i16(0), i64(10), i64(10), i64(0), carr(null), i32(-1), cbytes(BLOB), NO_TAGS,
     // p1: fenced epoch with current leader (tag 1) and diverging epoch (tag 0)
-    i32(1),
-    i16(74),
-    i64(-1),
-    i64(-1),
-    i64(-1),
-    carr(0),
-    i32(-1),
-    cbytes(null),
+    i32(1), i16(74), i64(-1), i64(-1), i64(-1), carr(0), i32(-1), cbytes(null),
     uv(2),
     tagged(0, [...i32(3), ...i64(42), ...NO_TAGS]),
     tagged(1, [...i32(2), ...i32(4), ...NO_TAGS]),
@@ -699,18 +603,10 @@ Deno.test("Fetch v12 response bytes (tagged fields)", () => {
 });
 
 Deno.test("Fetch v4 and v15 request bytes", () => {
+  // deno-fmt-ignore
   const v4 = cat(
-    i32(-1),
-    i32(500),
-    i32(1),
-    i32(1048576),
-    i8(1),
-    arr(1),
-    str("t"),
-    arr(1),
-    i32(0),
-    i64(12),
-    i32(65536),
+    i32(-1), i32(500), i32(1), i32(1048576), i8(1),
+    arr(1), str("t"), arr(1), i32(0), i64(12), i32(65536),
   );
   const req: FetchRequest = {
     clusterId: null,
@@ -740,30 +636,11 @@ Deno.test("Fetch v4 and v15 request bytes", () => {
   };
   requestVector(FetchSpec, 4, v4, req);
 
+  // deno-fmt-ignore
   const v15 = cat(
-    i32(500),
-    i32(1),
-    i32(1048576),
-    i8(0),
-    i32(9),
-    i32(3),
-    carr(1),
-    uuid(U1),
-    carr(1),
-    i32(0),
-    i32(7),
-    i64(12),
-    i32(6),
-    i64(0),
-    i32(65536),
-    NO_TAGS,
-    NO_TAGS,
-    carr(1),
-    uuid(U2),
-    carr(2),
-    i32(4),
-    i32(5),
-    NO_TAGS,
+    i32(500), i32(1), i32(1048576), i8(0), i32(9), i32(3),
+    carr(1), uuid(U1), carr(1), i32(0), i32(7), i64(12), i32(6), i64(0), i32(65536), NO_TAGS, NO_TAGS,
+    carr(1), uuid(U2), carr(2), i32(4), i32(5), NO_TAGS,
     cstr("rack-a"),
     uv(2),
     tagged(0, cstr("c1")),
@@ -839,18 +716,10 @@ Deno.test("ListOffsets v0 request and response bytes (MaxNumOffsets, OldStyleOff
 });
 
 Deno.test("DescribeCluster v0 response bytes", () => {
+  // deno-fmt-ignore
   const wire = cat(
-    i32(0),
-    i16(0),
-    cstr(null),
-    cstr("cid"),
-    i32(1),
-    carr(1),
-    i32(1),
-    cstr("h"),
-    i32(9092),
-    cstr(null),
-    NO_TAGS,
+    i32(0), i16(0), cstr(null), cstr("cid"), i32(1),
+    carr(1), i32(1), cstr("h"), i32(9092), cstr(null), NO_TAGS,
     i32(-2147483648),
     NO_TAGS,
   );
@@ -879,23 +748,13 @@ Deno.test("DeleteTopics v3 and v6 request bytes", () => {
 });
 
 Deno.test("CreateTopics v5 response bytes (tagged TopicConfigErrorCode)", () => {
+  // deno-fmt-ignore
   const wire = cat(
     i32(0),
     carr(1),
-    cstr("t"),
-    i16(0),
-    cstr(null),
-    i32(3),
-    i16(1),
-    carr(1),
-    cstr("cleanup.policy"),
-    cstr("delete"),
-    bool(false),
-    i8(5),
-    bool(false),
-    NO_TAGS,
-    uv(1),
-    tagged(0, i16(29)),
+    cstr("t"), i16(0), cstr(null), i32(3), i16(1),
+    carr(1), cstr("cleanup.policy"), cstr("delete"), bool(false), i8(5), bool(false), NO_TAGS,
+    uv(1), tagged(0, i16(29)),
     NO_TAGS,
   );
   const resp: CreateTopicsResponse = {

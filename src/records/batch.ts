@@ -1,0 +1,317 @@
+// RecordBatch v2 (magic 2): produce-path validation, in-place patches for offset assignment and LogAppendTime, and a
+// builder. Validation never copies the payload, never decompresses and allocates nothing per record: one native
+// CRC32C per batch plus, for uncompressed batches, a walk over the record framing varints.
+
+import { getInt32, getInt64, putInt32, putInt64 } from "../protocol/codec.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import type { BatchInfo } from "../storage/storage.ts";
+import { crc32c } from "./crc32c.ts";
+import { compress, compressSync } from "./compression.ts";
+import { encodeRecords, type RecordInput } from "./record.ts";
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_TIMESTAMP_TYPE,
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  BASE_TIMESTAMP_OFFSET,
+  BATCH_HEADER_SIZE,
+  CRC_OFFSET,
+  getInt16,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAX_TIMESTAMP_OFFSET,
+  MIN_BATCH_LENGTH,
+  NO_VALUE,
+  PARTITION_LEADER_EPOCH_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+  putInt16,
+  RECORD_COUNT_OFFSET,
+  RECORDS_OFFSET,
+  TimestampType,
+} from "./layout.ts";
+
+export * from "./layout.ts";
+
+function corrupt(why: string): KafkaError {
+  return new KafkaError(ErrorCode.CORRUPT_MESSAGE, why);
+}
+
+function invalid(why: string): KafkaError {
+  return new KafkaError(ErrorCode.INVALID_RECORD, why);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Validation
+
+/**
+ * Validates the RecordBatch v2 batches laid back to back in a produce `records` payload and returns what storage
+ * needs about each. Checks, per batch: framing within the payload and batchLength >= 49, magic 2, CRC32C, size <=
+ * `maxBatchBytes` (MESSAGE_TOO_LARGE), recordCount > 0 and lastOffsetDelta == recordCount - 1, no control batch, a
+ * non-negative baseSequence when a producer id is set, and for uncompressed batches the record framing (lengths,
+ * offset deltas 0..n-1, key/value/header lengths, exact fit). Compressed batches are not inflated.
+ * Corrupt framing or CRC → CORRUPT_MESSAGE; semantically invalid batches → INVALID_RECORD. baseOffset is ignored.
+ * An empty payload returns []; whether that is acceptable is the caller's decision.
+ */
+export function validateBatches(payload: Uint8Array, maxBatchBytes = Infinity): BatchInfo[] {
+  const out: BatchInfo[] = [];
+  const end = payload.length;
+  let pos = 0;
+  while (pos < end) {
+    const remaining = end - pos;
+    if (remaining < LOG_OVERHEAD) {
+      throw corrupt(`record batch at ${pos} truncated: ${remaining} bytes, less than the 12-byte log overhead`);
+    }
+    const batchLength = getInt32(payload, pos + LENGTH_OFFSET);
+    const size = LOG_OVERHEAD + batchLength;
+    if (batchLength < 0 || size > remaining) {
+      throw corrupt(`record batch at ${pos} truncated: batchLength ${batchLength}, ${remaining - 12} bytes follow`);
+    }
+    if (size > MAGIC_OFFSET) {
+      const magic = (payload[pos + MAGIC_OFFSET] << 24) >> 24;
+      if (magic === 0 || magic === 1) {
+        throw invalid(`record batch at ${pos} uses the legacy message format (magic ${magic}); expected magic 2`);
+      }
+      if (magic !== 2) throw corrupt(`record batch at ${pos} has unknown magic ${magic}`);
+    }
+    if (batchLength < MIN_BATCH_LENGTH) {
+      throw corrupt(`record batch at ${pos}: batchLength ${batchLength} below the minimum ${MIN_BATCH_LENGTH}`);
+    }
+    if (size > maxBatchBytes) {
+      throw new KafkaError(
+        ErrorCode.MESSAGE_TOO_LARGE,
+        `record batch at ${pos} is ${size} bytes, larger than the maximum ${maxBatchBytes}`,
+      );
+    }
+    const storedCrc = getInt32(payload, pos + CRC_OFFSET) >>> 0;
+    const crc = crc32c(payload.subarray(pos + ATTRIBUTES_OFFSET, pos + size));
+    if (crc !== storedCrc) {
+      throw corrupt(
+        `record batch at ${pos}: CRC32C mismatch (stored 0x${storedCrc.toString(16)}, computed 0x${
+          crc.toString(16)
+        })`,
+      );
+    }
+    const attributes = getInt16(payload, pos + ATTRIBUTES_OFFSET);
+    const lastOffsetDelta = getInt32(payload, pos + LAST_OFFSET_DELTA_OFFSET);
+    const recordCount = getInt32(payload, pos + RECORD_COUNT_OFFSET);
+    const producerId = getInt64(payload, pos + PRODUCER_ID_OFFSET);
+    const baseSequence = getInt32(payload, pos + BASE_SEQUENCE_OFFSET);
+    if (recordCount <= 0) throw invalid(`record batch at ${pos}: invalid record count ${recordCount}`);
+    if (lastOffsetDelta !== recordCount - 1) {
+      throw invalid(
+        `record batch at ${pos}: lastOffsetDelta ${lastOffsetDelta} inconsistent with record count ${recordCount}`,
+      );
+    }
+    if ((attributes & ATTR_CONTROL) !== 0) {
+      throw invalid(`record batch at ${pos}: clients are not allowed to write control records`);
+    }
+    if (producerId >= 0 && baseSequence < 0) {
+      throw invalid(`record batch at ${pos}: invalid base sequence ${baseSequence} for producer id ${producerId}`);
+    }
+    const codec = attributes & ATTR_COMPRESSION_MASK;
+    if (codec > 4) {
+      throw new KafkaError(
+        ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+        `record batch at ${pos}: unknown compression codec ${codec}`,
+      );
+    }
+    if (codec === 0) walkRecords(payload, pos + RECORDS_OFFSET, pos + size, recordCount, pos);
+    out.push({
+      pos,
+      size,
+      recordCount,
+      lastOffsetDelta,
+      baseTimestamp: getInt64(payload, pos + BASE_TIMESTAMP_OFFSET),
+      maxTimestamp: getInt64(payload, pos + MAX_TIMESTAMP_OFFSET),
+      attributes,
+      producerId,
+      producerEpoch: getInt16(payload, pos + PRODUCER_EPOCH_OFFSET),
+      baseSequence,
+    });
+    pos += size;
+  }
+  return out;
+}
+
+// Cursor of the allocation-free record walker (module state: validation is synchronous).
+let cur = 0;
+let limit = 0;
+
+/** Zigzag varint at `cur`; NaN when it runs past `limit` or exceeds 5 bytes. */
+function varint(buf: Uint8Array): number {
+  if (cur >= limit) return NaN;
+  let b = buf[cur++];
+  if (b < 0x80) return (b >>> 1) ^ -(b & 1);
+  let u = b & 0x7f;
+  for (let shift = 7; shift <= 28; shift += 7) {
+    if (cur >= limit) return NaN;
+    b = buf[cur++];
+    u |= (b & 0x7f) << shift;
+    if (b < 0x80) return (u >>> 1) ^ -(u & 1);
+  }
+  return NaN;
+}
+
+/** Skips a varlong at `cur`; false when it runs past `limit` or exceeds 10 bytes. */
+function skipVarlong(buf: Uint8Array): boolean {
+  for (let i = 0; i < 10; i++) {
+    if (cur >= limit) return false;
+    if (buf[cur++] < 0x80) return true;
+  }
+  return false;
+}
+
+/** Checks the framing of `count` uncompressed records in buf[start, end) without allocating. */
+function walkRecords(buf: Uint8Array, start: number, end: number, count: number, batchPos: number): void {
+  cur = start;
+  for (let i = 0; i < count; i++) {
+    limit = end;
+    const len = varint(buf);
+    if (!(len >= 0) || cur + len > end) {
+      throw invalid(`record batch at ${batchPos}: record ${i} has invalid size ${len} (batch declares ${count})`);
+    }
+    const recEnd = cur + len;
+    limit = recEnd; // every read below fails (NaN/false) once past the record's end
+    cur++; // attributes
+    if (!skipVarlong(buf)) throw badRecord(batchPos, i, "truncated timestamp delta");
+    const offsetDelta = varint(buf);
+    if (offsetDelta !== i) throw badRecord(batchPos, i, `offset delta ${offsetDelta}, expected ${i}`);
+    const keyLen = varint(buf);
+    if (!(keyLen >= -1)) throw badRecord(batchPos, i, `invalid key length ${keyLen}`);
+    if (keyLen > 0) cur += keyLen;
+    const valueLen = varint(buf);
+    if (!(valueLen >= -1)) throw badRecord(batchPos, i, `invalid value length ${valueLen}`);
+    if (valueLen > 0) cur += valueLen;
+    const headerCount = varint(buf);
+    if (!(headerCount >= 0)) throw badRecord(batchPos, i, `invalid header count ${headerCount}`);
+    for (let h = 0; h < headerCount; h++) {
+      const hk = varint(buf);
+      if (!(hk >= 0)) throw badRecord(batchPos, i, `invalid header key length ${hk}`);
+      cur += hk;
+      const hv = varint(buf);
+      if (!(hv >= -1)) throw badRecord(batchPos, i, `invalid header value length ${hv}`);
+      if (hv > 0) cur += hv;
+    }
+    if (cur !== recEnd) throw badRecord(batchPos, i, `size ${len} does not match its fields`);
+  }
+  if (cur !== end) {
+    throw invalid(`record batch at ${batchPos}: ${end - cur} bytes remain after the declared ${count} records`);
+  }
+}
+
+function badRecord(batchPos: number, i: number, why: string): KafkaError {
+  return invalid(`record batch at ${batchPos}: record ${i}: ${why}`);
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// In-place patches
+
+/** Writes the batch's baseOffset (outside the CRC: no re-CRC needed). */
+export function setBaseOffset(buf: Uint8Array, pos: number, offset: number): void {
+  putInt64(buf, pos + BASE_OFFSET_OFFSET, offset);
+}
+
+/** Writes the batch's partitionLeaderEpoch (outside the CRC). */
+export function setPartitionLeaderEpoch(buf: Uint8Array, pos: number, epoch: number): void {
+  putInt32(buf, pos + PARTITION_LEADER_EPOCH_OFFSET, epoch);
+}
+
+/** Marks the batch at `pos` (of `size` bytes) as LogAppendTime with maxTimestamp = `ts`, and recomputes its CRC. */
+export function stampLogAppendTime(buf: Uint8Array, pos: number, size: number, ts: number): void {
+  const attributes = getInt16(buf, pos + ATTRIBUTES_OFFSET);
+  putInt16(buf, pos + ATTRIBUTES_OFFSET, attributes | ATTR_TIMESTAMP_TYPE);
+  putInt64(buf, pos + MAX_TIMESTAMP_OFFSET, ts);
+  putInt32(buf, pos + CRC_OFFSET, crc32c(buf.subarray(pos + ATTRIBUTES_OFFSET, pos + size)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Building
+
+export interface BuildBatchOptions {
+  readonly records: readonly RecordInput[];
+  /** Default 0. */
+  readonly baseOffset?: number;
+  /** Codec id 0-4 (default 0). */
+  readonly compression?: number;
+  /** Default CREATE_TIME. */
+  readonly timestampType?: TimestampType;
+  /** Default: first record's timestamp, else `Date.now()`. */
+  readonly baseTimestamp?: number;
+  /** Default: largest record timestamp (for LogAppendTime pass the append time). */
+  readonly maxTimestamp?: number;
+  readonly producerId?: number;
+  readonly producerEpoch?: number;
+  readonly baseSequence?: number;
+  readonly partitionLeaderEpoch?: number;
+  readonly isTransactional?: boolean;
+  readonly isControl?: boolean;
+}
+
+function timestamps(opts: BuildBatchOptions): { base: number; max: number } {
+  const recs = opts.records;
+  const base = opts.baseTimestamp ?? recs[0]?.timestamp ?? Date.now();
+  let max = opts.maxTimestamp ?? NaN;
+  if (Number.isNaN(max)) {
+    max = recs.length === 0 ? base : -Infinity;
+    for (const r of recs) max = Math.max(max, r.timestamp ?? base);
+  }
+  return { base, max };
+}
+
+function assemble(opts: BuildBatchOptions, body: Uint8Array, base: number, max: number): Uint8Array {
+  const codec = opts.compression ?? 0;
+  const out = new Uint8Array(BATCH_HEADER_SIZE + body.length);
+  let attributes = codec & ATTR_COMPRESSION_MASK;
+  if (opts.timestampType === TimestampType.LOG_APPEND_TIME) attributes |= ATTR_TIMESTAMP_TYPE;
+  if (opts.isTransactional) attributes |= ATTR_TRANSACTIONAL;
+  if (opts.isControl) attributes |= ATTR_CONTROL;
+  putInt64(out, BASE_OFFSET_OFFSET, opts.baseOffset ?? 0);
+  putInt32(out, LENGTH_OFFSET, out.length - LOG_OVERHEAD);
+  putInt32(out, PARTITION_LEADER_EPOCH_OFFSET, opts.partitionLeaderEpoch ?? NO_VALUE);
+  out[MAGIC_OFFSET] = 2;
+  putInt16(out, ATTRIBUTES_OFFSET, attributes);
+  putInt32(out, LAST_OFFSET_DELTA_OFFSET, opts.records.length - 1);
+  putInt64(out, BASE_TIMESTAMP_OFFSET, base);
+  putInt64(out, MAX_TIMESTAMP_OFFSET, max);
+  putInt64(out, PRODUCER_ID_OFFSET, opts.producerId ?? NO_VALUE);
+  putInt16(out, PRODUCER_EPOCH_OFFSET, opts.producerEpoch ?? NO_VALUE);
+  putInt32(out, BASE_SEQUENCE_OFFSET, opts.baseSequence ?? NO_VALUE);
+  putInt32(out, RECORD_COUNT_OFFSET, opts.records.length);
+  out.set(body, RECORDS_OFFSET);
+  putInt32(out, CRC_OFFSET, crc32c(out.subarray(ATTRIBUTES_OFFSET)));
+  return out;
+}
+
+/** Builds one RecordBatch v2 with offset deltas 0..n-1, compressing the records with `compression`. */
+export async function buildBatch(opts: BuildBatchOptions): Promise<Uint8Array> {
+  const { base, max } = timestamps(opts);
+  const raw = encodeRecords(opts.records, base);
+  return assemble(opts, await compress(opts.compression ?? 0, raw), base, max);
+}
+
+/** Synchronous buildBatch for codecs 0-3 (zstd → UNSUPPORTED_COMPRESSION_TYPE; use buildBatch). */
+export function buildBatchSync(opts: BuildBatchOptions): Uint8Array {
+  const { base, max } = timestamps(opts);
+  const raw = encodeRecords(opts.records, base);
+  return assemble(opts, compressSync(opts.compression ?? 0, raw), base, max);
+}
+
+/** Positions and sizes of the v2 batches laid back to back in `buf` (no validation beyond framing). */
+export function splitBatches(buf: Uint8Array): { pos: number; size: number }[] {
+  const out: { pos: number; size: number }[] = [];
+  let pos = 0;
+  while (pos < buf.length) {
+    if (buf.length - pos < LOG_OVERHEAD) throw corrupt(`record batch at ${pos} truncated`);
+    const size = LOG_OVERHEAD + getInt32(buf, pos + LENGTH_OFFSET);
+    if (size < BATCH_HEADER_SIZE || size > buf.length - pos) throw corrupt(`record batch at ${pos} truncated`);
+    out.push({ pos, size });
+    pos += size;
+  }
+  return out;
+}

@@ -1,0 +1,127 @@
+// Constructor options of the embedded log and the per-topic settings derived from them and a topic's configs.
+import { ErrorCode } from "../../protocol/errors.ts";
+import { StorageError, type TimestampOffset, type TopicConfigs } from "../storage.ts";
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+export type LogFn = (level: LogLevel, msg: string) => void;
+
+export interface EmbeddedOptions {
+  /** Root directory of the log (created when missing). */
+  readonly dataDir: string;
+  /** "always": append() resolves after fdatasync covers the data; "interval": background sync. Default "interval". */
+  readonly fsync?: "always" | "interval";
+  /** Background sync period for fsync "interval". Default 1000. */
+  readonly fsyncIntervalMs?: number;
+  /** Default segment.bytes. Default 1 GiB. */
+  readonly segmentBytes?: number;
+  /** Default segment.ms. Default 7 days. */
+  readonly segmentMs?: number;
+  /** Default retention.ms (-1 = forever). Default 7 days. */
+  readonly retentionMs?: number;
+  /** Default retention.bytes per partition (-1 = unlimited). Default -1. */
+  readonly retentionBytes?: number;
+  /** Period of the retention task. Default 5 minutes. */
+  readonly retentionCheckIntervalMs?: number;
+  /** Period of the per-partition checkpoint (log start offset, recovery point). Default 60 s. */
+  readonly checkpointIntervalMs?: number;
+  /** Bytes of log between two offset-index entries. Default 4096. */
+  readonly indexIntervalBytes?: number;
+  /** Tail cache bound per partition. Default 32 MiB. */
+  readonly tailCacheBytesPerPartition?: number;
+  /** Tail cache bound over all partitions. Default 512 MiB. */
+  readonly tailCacheBytesTotal?: number;
+  /** Logger; default prints info and above to stderr. */
+  readonly log?: LogFn;
+  /**
+   * Decodes the record timestamps of a compressed batch (the records layer owns decompression). Used by
+   * offsetForTimestamp/maxTimestamp for exact record offsets; without it, compressed batches answer with the
+   * batch's base offset (offsetForTimestamp) or last offset (maxTimestamp) and the batch's max timestamp.
+   */
+  readonly decodeTimestamps?: (batch: Uint8Array) => Promise<TimestampOffset[]>;
+}
+
+export interface ResolvedOptions {
+  readonly dataDir: string;
+  readonly fsync: "always" | "interval";
+  readonly fsyncIntervalMs: number;
+  readonly retentionCheckIntervalMs: number;
+  readonly checkpointIntervalMs: number;
+  readonly indexIntervalBytes: number;
+  readonly tailCacheBytesPerPartition: number;
+  readonly tailCacheBytesTotal: number;
+  readonly defaults: LogSettings;
+  readonly log: LogFn;
+  readonly decodeTimestamps?: (batch: Uint8Array) => Promise<TimestampOffset[]>;
+}
+
+/** Effective settings of one topic's partitions. */
+export interface LogSettings {
+  readonly segmentBytes: number;
+  readonly segmentMs: number;
+  readonly retentionMs: number;
+  readonly retentionBytes: number;
+  /** message.timestamp.type=LogAppendTime: the broker stamps maxTimestamp on every batch. */
+  readonly logAppendTime: boolean;
+}
+
+const GIB = 1024 * 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+/** Offsets and positions in index entries are int32. */
+export const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
+
+function defaultLog(level: LogLevel, msg: string): void {
+  if (level !== "debug") console.error(`[storage] ${level}: ${msg}`);
+}
+
+function num(v: number | undefined, dflt: number, min: number, name: string): number {
+  if (v === undefined) return dflt;
+  if (!Number.isFinite(v) || v < min) throw new RangeError(`embedded storage option ${name} must be >= ${min}`);
+  return Math.floor(v);
+}
+
+export function resolveOptions(o: EmbeddedOptions): ResolvedOptions {
+  return {
+    dataDir: o.dataDir,
+    fsync: o.fsync ?? "interval",
+    fsyncIntervalMs: num(o.fsyncIntervalMs, 1000, 1, "fsyncIntervalMs"),
+    retentionCheckIntervalMs: num(o.retentionCheckIntervalMs, 5 * 60 * 1000, 1, "retentionCheckIntervalMs"),
+    checkpointIntervalMs: num(o.checkpointIntervalMs, 60 * 1000, 1, "checkpointIntervalMs"),
+    indexIntervalBytes: num(o.indexIntervalBytes, 4096, 1, "indexIntervalBytes"),
+    tailCacheBytesPerPartition: num(o.tailCacheBytesPerPartition, 32 * 1024 * 1024, 0, "tailCacheBytesPerPartition"),
+    tailCacheBytesTotal: num(o.tailCacheBytesTotal, 512 * 1024 * 1024, 0, "tailCacheBytesTotal"),
+    defaults: {
+      segmentBytes: Math.min(num(o.segmentBytes, GIB, 1, "segmentBytes"), MAX_SEGMENT_BYTES),
+      segmentMs: num(o.segmentMs, 7 * DAY_MS, 1, "segmentMs"),
+      retentionMs: num(o.retentionMs, 7 * DAY_MS, -1, "retentionMs"),
+      retentionBytes: num(o.retentionBytes, -1, -1, "retentionBytes"),
+      logAppendTime: false,
+    },
+    log: o.log ?? defaultLog,
+    decodeTimestamps: o.decodeTimestamps,
+  };
+}
+
+function intConfig(configs: TopicConfigs, key: string, dflt: number, min: number, max: number): number {
+  const raw = configs[key];
+  if (raw === undefined) return dflt;
+  const v = Number(raw.trim());
+  if (raw.trim() === "" || !Number.isInteger(v) || v < min) {
+    throw new StorageError(ErrorCode.INVALID_CONFIG, `invalid value ${JSON.stringify(raw)} for ${key}`);
+  }
+  return Math.min(v, max);
+}
+
+/** Applies a topic's Kafka configs over the defaults; throws StorageError(INVALID_CONFIG) on bad values. */
+export function topicSettings(defaults: LogSettings, configs: TopicConfigs): LogSettings {
+  const tsType = configs["message.timestamp.type"];
+  if (tsType !== undefined && tsType !== "CreateTime" && tsType !== "LogAppendTime") {
+    throw new StorageError(ErrorCode.INVALID_CONFIG, `invalid value ${JSON.stringify(tsType)} for message.timestamp.type`);
+  }
+  return {
+    segmentBytes: intConfig(configs, "segment.bytes", defaults.segmentBytes, 1, MAX_SEGMENT_BYTES),
+    segmentMs: intConfig(configs, "segment.ms", defaults.segmentMs, 1, Number.MAX_SAFE_INTEGER),
+    retentionMs: intConfig(configs, "retention.ms", defaults.retentionMs, -1, Number.MAX_SAFE_INTEGER),
+    retentionBytes: intConfig(configs, "retention.bytes", defaults.retentionBytes, -1, Number.MAX_SAFE_INTEGER),
+    logAppendTime: tsType === undefined ? defaults.logAppendTime : tsType === "LogAppendTime",
+  };
+}
