@@ -65,22 +65,30 @@ export function validateBatches(payload: Uint8Array, maxBatchBytes = Infinity): 
   while (pos < end) {
     const remaining = end - pos;
     if (remaining < LOG_OVERHEAD) {
-      throw corrupt(`record batch at ${pos} truncated: ${remaining} bytes, less than the 12-byte log overhead`);
+      throw corrupt(
+        `record batch at ${pos} truncated: ${remaining} bytes, less than the 12-byte log overhead`,
+      );
     }
     const batchLength = getInt32(payload, pos + LENGTH_OFFSET);
     const size = LOG_OVERHEAD + batchLength;
     if (batchLength < 0 || size > remaining) {
-      throw corrupt(`record batch at ${pos} truncated: batchLength ${batchLength}, ${remaining - 12} bytes follow`);
+      throw corrupt(
+        `record batch at ${pos} truncated: batchLength ${batchLength}, ${remaining - 12} bytes follow`,
+      );
     }
     if (size > MAGIC_OFFSET) {
       const magic = (payload[pos + MAGIC_OFFSET] << 24) >> 24;
       if (magic === 0 || magic === 1) {
-        throw invalid(`record batch at ${pos} uses the legacy message format (magic ${magic}); expected magic 2`);
+        throw invalid(
+          `record batch at ${pos} uses the legacy message format (magic ${magic}); expected magic 2`,
+        );
       }
       if (magic !== 2) throw corrupt(`record batch at ${pos} has unknown magic ${magic}`);
     }
     if (batchLength < MIN_BATCH_LENGTH) {
-      throw corrupt(`record batch at ${pos}: batchLength ${batchLength} below the minimum ${MIN_BATCH_LENGTH}`);
+      throw corrupt(
+        `record batch at ${pos}: batchLength ${batchLength} below the minimum ${MIN_BATCH_LENGTH}`,
+      );
     }
     if (size > maxBatchBytes) {
       throw new KafkaError(
@@ -112,7 +120,9 @@ export function validateBatches(payload: Uint8Array, maxBatchBytes = Infinity): 
       throw invalid(`record batch at ${pos}: clients are not allowed to write control records`);
     }
     if (producerId >= 0 && baseSequence < 0) {
-      throw invalid(`record batch at ${pos}: invalid base sequence ${baseSequence} for producer id ${producerId}`);
+      throw invalid(
+        `record batch at ${pos}: invalid base sequence ${baseSequence} for producer id ${producerId}`,
+      );
     }
     const codec = attributes & ATTR_COMPRESSION_MASK;
     if (codec > 4) {
@@ -139,69 +149,92 @@ export function validateBatches(payload: Uint8Array, maxBatchBytes = Infinity): 
   return out;
 }
 
-// Cursor of the allocation-free record walker (module state: validation is synchronous).
-let cur = 0;
-let limit = 0;
-
-/** Zigzag varint at `cur`; NaN when it runs past `limit` or exceeds 5 bytes. */
-function varint(buf: Uint8Array): number {
-  if (cur >= limit) return NaN;
-  let b = buf[cur++];
-  if (b < 0x80) return (b >>> 1) ^ -(b & 1);
-  let u = b & 0x7f;
-  for (let shift = 7; shift <= 28; shift += 7) {
-    if (cur >= limit) return NaN;
-    b = buf[cur++];
-    u |= (b & 0x7f) << shift;
-    if (b < 0x80) return (u >>> 1) ^ -(u & 1);
-  }
-  return NaN;
-}
-
-/** Skips a varlong at `cur`; false when it runs past `limit` or exceeds 10 bytes. */
-function skipVarlong(buf: Uint8Array): boolean {
-  for (let i = 0; i < 10; i++) {
-    if (cur >= limit) return false;
-    if (buf[cur++] < 0x80) return true;
-  }
-  return false;
-}
-
-/** Checks the framing of `count` uncompressed records in buf[start, end) without allocating. */
+/**
+ * Checks the framing of `count` uncompressed records in buf[start, end) without allocating. Varints are decoded
+ * inline with a local cursor; any read past the current record's end yields NaN and fails the check that follows.
+ */
 function walkRecords(buf: Uint8Array, start: number, end: number, count: number, batchPos: number): void {
-  cur = start;
+  let p = start;
+  let lim = end;
+  let b = 0;
+  let u = 0;
+  let v = 0;
+  let len = 0;
   for (let i = 0; i < count; i++) {
-    limit = end;
-    const len = varint(buf);
-    if (!(len >= 0) || cur + len > end) {
-      throw invalid(`record batch at ${batchPos}: record ${i} has invalid size ${len} (batch declares ${count})`);
+    lim = end;
+    // record length
+    u = 0;
+    for (let s = 0;; s += 7) {
+      if (p >= lim || s > 28) {
+        u = -1;
+        break;
+      }
+      b = buf[p++];
+      if (s === 28 && b > 0x0f) {
+        u = -1; // more than 32 bits
+        break;
+      }
+      u |= (b & 0x7f) << s;
+      if (b < 0x80) break;
     }
-    const recEnd = cur + len;
-    limit = recEnd; // every read below fails (NaN/false) once past the record's end
-    cur++; // attributes
-    if (!skipVarlong(buf)) throw badRecord(batchPos, i, "truncated timestamp delta");
-    const offsetDelta = varint(buf);
-    if (offsetDelta !== i) throw badRecord(batchPos, i, `offset delta ${offsetDelta}, expected ${i}`);
-    const keyLen = varint(buf);
-    if (!(keyLen >= -1)) throw badRecord(batchPos, i, `invalid key length ${keyLen}`);
-    if (keyLen > 0) cur += keyLen;
-    const valueLen = varint(buf);
-    if (!(valueLen >= -1)) throw badRecord(batchPos, i, `invalid value length ${valueLen}`);
-    if (valueLen > 0) cur += valueLen;
-    const headerCount = varint(buf);
-    if (!(headerCount >= 0)) throw badRecord(batchPos, i, `invalid header count ${headerCount}`);
-    for (let h = 0; h < headerCount; h++) {
-      const hk = varint(buf);
-      if (!(hk >= 0)) throw badRecord(batchPos, i, `invalid header key length ${hk}`);
-      cur += hk;
-      const hv = varint(buf);
-      if (!(hv >= -1)) throw badRecord(batchPos, i, `invalid header value length ${hv}`);
-      if (hv > 0) cur += hv;
+    len = u === -1 ? NaN : (u >>> 1) ^ -(u & 1);
+    if (!(len >= 0) || p + len > end) {
+      throw invalid(
+        `record batch at ${batchPos}: record ${i} has invalid size ${len} (batch declares ${count})`,
+      );
     }
-    if (cur !== recEnd) throw badRecord(batchPos, i, `size ${len} does not match its fields`);
+    lim = p + len;
+    p++; // attributes
+    // timestampDelta: varlong, skipped
+    for (let k = 0;; k++) {
+      if (p >= lim || k === 10) throw badRecord(batchPos, i, "truncated timestamp delta");
+      if (buf[p++] < 0x80) break;
+    }
+    // offsetDelta, key length, value length, header count, then per header key and value lengths
+    let field = 0;
+    let headers = -1;
+    let h = 0;
+    for (;;) {
+      u = 0;
+      for (let s = 0;; s += 7) {
+        if (p >= lim || s > 28) {
+          u = -1;
+          break;
+        }
+        b = buf[p++];
+        if (s === 28 && b > 0x0f) {
+          u = -1; // more than 32 bits
+          break;
+        }
+        u |= (b & 0x7f) << s;
+        if (b < 0x80) break;
+      }
+      v = u === -1 ? NaN : (u >>> 1) ^ -(u & 1);
+      if (field === 0) {
+        if (v !== i) throw badRecord(batchPos, i, `offset delta ${v}, expected ${i}`);
+        field = 1;
+      } else if (field === 1 || field === 2) {
+        if (!(v >= -1)) throw badRecord(batchPos, i, `invalid ${field === 1 ? "key" : "value"} length ${v}`);
+        if (v > 0) p += v;
+        field++;
+      } else if (headers < 0) {
+        if (!(v >= 0)) throw badRecord(batchPos, i, `invalid header count ${v}`);
+        headers = v;
+        if (headers === 0) break;
+      } else if ((h & 1) === 0) {
+        if (!(v >= 0)) throw badRecord(batchPos, i, `invalid header key length ${v}`);
+        p += v;
+        h++;
+      } else {
+        if (!(v >= -1)) throw badRecord(batchPos, i, `invalid header value length ${v}`);
+        if (v > 0) p += v;
+        if (++h === 2 * headers) break;
+      }
+    }
+    if (p !== lim) throw badRecord(batchPos, i, `size ${len} does not match its fields`);
   }
-  if (cur !== end) {
-    throw invalid(`record batch at ${batchPos}: ${end - cur} bytes remain after the declared ${count} records`);
+  if (p !== end) {
+    throw invalid(`record batch at ${batchPos}: ${end - p} bytes remain after the declared ${count} records`);
   }
 }
 
@@ -309,7 +342,9 @@ export function splitBatches(buf: Uint8Array): { pos: number; size: number }[] {
   while (pos < buf.length) {
     if (buf.length - pos < LOG_OVERHEAD) throw corrupt(`record batch at ${pos} truncated`);
     const size = LOG_OVERHEAD + getInt32(buf, pos + LENGTH_OFFSET);
-    if (size < BATCH_HEADER_SIZE || size > buf.length - pos) throw corrupt(`record batch at ${pos} truncated`);
+    if (size < BATCH_HEADER_SIZE || size > buf.length - pos) {
+      throw corrupt(`record batch at ${pos} truncated`);
+    }
     out.push({ pos, size });
     pos += size;
   }

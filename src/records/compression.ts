@@ -84,7 +84,10 @@ export function compressSync(codec: number, data: Uint8Array): Uint8Array {
     case Compression.LZ4:
       return asBytes(compressFrameSync(asBuffer(data)));
     case Compression.ZSTD:
-      throw new KafkaError(ErrorCode.UNSUPPORTED_COMPRESSION_TYPE, "zstd has no synchronous compressor; use compress()");
+      throw new KafkaError(
+        ErrorCode.UNSUPPORTED_COMPRESSION_TYPE,
+        "zstd has no synchronous compressor; use compress()",
+      );
     default:
       throw unsupported(codec);
   }
@@ -109,7 +112,11 @@ export interface DecompressOptions {
  * magic 0 producers) and concatenated gzip members / lz4 / zstd frames. Corrupt input or output over the cap →
  * CORRUPT_MESSAGE; unknown codec → UNSUPPORTED_COMPRESSION_TYPE.
  */
-export async function decompress(codec: number, data: Uint8Array, opts?: DecompressOptions): Promise<Uint8Array> {
+export async function decompress(
+  codec: number,
+  data: Uint8Array,
+  opts?: DecompressOptions,
+): Promise<Uint8Array> {
   const limit = opts?.maxBytes ?? defaultMaxDecompressedBytes;
   switch (codec) {
     case Compression.NONE:
@@ -135,7 +142,9 @@ const DEFLATE_MAX_RATIO = 1032;
 const GZIP_PUSH = 16 * 1024;
 
 function gunzipBounded(data: Uint8Array, limit: number): Uint8Array {
-  if (data.length < 18) throw corrupt(Compression.GZIP, `input of ${data.length} bytes is shorter than a gzip member`);
+  if (data.length < 18) {
+    throw corrupt(Compression.GZIP, `input of ${data.length} bytes is shorter than a gzip member`);
+  }
   const parts: Uint8Array[] = [];
   let total = 0;
   let lastMemberOut = 0;
@@ -386,7 +395,9 @@ function lz4Scan(data: Uint8Array, limit: number): Lz4Frame[] {
     if (contentChecksum) q += 4;
     if (q > data.length) throw fail("truncated content checksum");
     bound += frameBound >= 0 ? frameBound : blocks * blockMax;
-    if (bound > limit) throw tooLarge(Compression.LZ4, frameBound >= 0 ? bound : Math.min(bound, limit + 1), limit);
+    if (bound > limit) {
+      throw tooLarge(Compression.LZ4, frameBound >= 0 ? bound : Math.min(bound, limit + 1), limit);
+    }
     frames.push({ start, end: q, hcPos, hc });
     p = q;
   }

@@ -102,7 +102,9 @@ export function readBatchHeader(buf: Uint8Array, pos = 0): BatchHeader {
     baseSequence: getInt32(buf, pos + BASE_SEQUENCE_OFFSET),
     recordCount: getInt32(buf, pos + RECORD_COUNT_OFFSET),
     compression: attributes & ATTR_COMPRESSION_MASK,
-    timestampType: (attributes & ATTR_TIMESTAMP_TYPE) !== 0 ? TimestampType.LOG_APPEND_TIME : TimestampType.CREATE_TIME,
+    timestampType: (attributes & ATTR_TIMESTAMP_TYPE) !== 0
+      ? TimestampType.LOG_APPEND_TIME
+      : TimestampType.CREATE_TIME,
     isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
     isControl: (attributes & ATTR_CONTROL) !== 0,
   };

@@ -99,7 +99,9 @@ function parseShallow(buf: Uint8Array, allowPartial: boolean): Shallow[] {
     const stored = getInt32(buf, pos + 12) >>> 0;
     const crc = crc32(buf.subarray(pos + 16, end));
     if (stored !== crc) {
-      throw corrupt(`message at ${pos}: CRC32 mismatch (stored 0x${stored.toString(16)}, computed 0x${crc.toString(16)})`);
+      throw corrupt(
+        `message at ${pos}: CRC32 mismatch (stored 0x${stored.toString(16)}, computed 0x${crc.toString(16)})`,
+      );
     }
     const attributes = buf[pos + 17];
     let at = pos + 18;
@@ -124,7 +126,10 @@ function parseShallow(buf: Uint8Array, allowPartial: boolean): Shallow[] {
  * their inner messages with absolute offsets. Corruption → CORRUPT_MESSAGE; nested compression, mixed magic in a
  * wrapper or a null wrapper value → INVALID_RECORD; zstd or unknown codecs → UNSUPPORTED_COMPRESSION_TYPE.
  */
-export async function parseMessageSet(payload: Uint8Array, opts?: ParseMessageSetOptions): Promise<LegacyMessage[]> {
+export async function parseMessageSet(
+  payload: Uint8Array,
+  opts?: ParseMessageSetOptions,
+): Promise<LegacyMessage[]> {
   const out: LegacyMessage[] = [];
   for (const m of parseShallow(payload, opts?.allowPartialTrailing ?? false)) {
     const codec = m.attributes & ATTR_CODEC;
@@ -142,11 +147,16 @@ export async function parseMessageSet(payload: Uint8Array, opts?: ParseMessageSe
       );
     }
     if (m.value === null) throw invalid(`compressed wrapper message at offset ${m.offset} has a null value`);
-    const inner = parseShallow(await decompress(codec, m.value, { maxBytes: opts?.maxDecompressedBytes }), false);
+    const inner = parseShallow(
+      await decompress(codec, m.value, { maxBytes: opts?.maxDecompressedBytes }),
+      false,
+    );
     if (inner.length === 0) continue;
     const lastInner = inner[inner.length - 1].offset;
     for (const im of inner) {
-      if ((im.attributes & ATTR_CODEC) !== 0) throw invalid("compressed message set contains a compressed message");
+      if ((im.attributes & ATTR_CODEC) !== 0) {
+        throw invalid("compressed message set contains a compressed message");
+      }
       if (im.magic !== m.magic) {
         throw invalid(`wrapper message has magic ${m.magic} but an inner message has magic ${im.magic}`);
       }

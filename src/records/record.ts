@@ -38,6 +38,11 @@ export interface RecordInput {
   readonly headers?: readonly RecordHeader[];
   /** Record timestamp (ms); defaults to the batch's base timestamp. */
   readonly timestamp?: number;
+  /**
+   * Ignored: a record's offset delta is its index in the batch (offsets in a batch are consecutive). Present so a
+   * decoded KafkaRecord can be passed back to the builder.
+   */
+  readonly offset?: number;
 }
 
 const TEXT_ENCODER = new TextEncoder();
@@ -92,7 +97,8 @@ export function encodeRecords(records: readonly RecordInput[], baseTimestamp: nu
   let total = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    let body = 1 + varintSize((r.timestamp ?? baseTimestamp) - baseTimestamp) + varintSize(i) + bytesSize(r.key) +
+    let body = 1 + varintSize((r.timestamp ?? baseTimestamp) - baseTimestamp) + varintSize(i) +
+      bytesSize(r.key) +
       bytesSize(r.value);
     const headers = r.headers ?? [];
     body += varintSize(headers.length);
@@ -205,7 +211,9 @@ export async function decodeBatchRecords(
   if (opts?.verifyCrc) {
     const crc = crc32c(batch.subarray(ATTRIBUTES_OFFSET, size));
     if (crc !== header.crc) {
-      throw corrupt(`record batch CRC mismatch: stored ${header.crc.toString(16)}, computed ${crc.toString(16)}`);
+      throw corrupt(
+        `record batch CRC mismatch: stored ${header.crc.toString(16)}, computed ${crc.toString(16)}`,
+      );
     }
   }
   let body = batch.subarray(RECORDS_OFFSET, size);

@@ -14,7 +14,7 @@ import {
 import { crc32 } from "../../src/records/crc32.ts";
 import { crc32c } from "../../src/records/crc32c.ts";
 import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
-import { assert, assertEquals, assertRejects, assertThrows } from "./assert.ts";
+import { assert, assertEquals, assertThrows } from "./assert.ts";
 
 const enc = new TextEncoder();
 const dec = new TextDecoder();
@@ -123,8 +123,12 @@ Deno.test("corrupt input → CORRUPT_MESSAGE for every codec", async () => {
 
 // --- gzip ---------------------------------------------------------------------------------------------------------
 
-async function platformStream(data: Uint8Array, s: CompressionStream | DecompressionStream): Promise<Uint8Array> {
-  const out = await new Response(new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(s)).arrayBuffer();
+async function platformStream(
+  data: Uint8Array,
+  s: CompressionStream | DecompressionStream,
+): Promise<Uint8Array> {
+  const out = await new Response(new Blob([data as Uint8Array<ArrayBuffer>]).stream().pipeThrough(s))
+    .arrayBuffer();
   return new Uint8Array(out);
 }
 
@@ -269,9 +273,16 @@ function zstdBlockHeader(last: boolean, type: number, size: number): number[] {
 
 Deno.test("zstd: hand-built frames with raw and RLE blocks decode", async () => {
   // Single segment, 1-byte content size 8: raw "hello" + RLE "!!!".
-  const frame = cat(ZSTD_MAGIC, [0x20, 8], zstdBlockHeader(false, 0, 5), enc.encode("hello"), zstdBlockHeader(true, 1, 3), [
-    0x21,
-  ]);
+  const frame = cat(
+    ZSTD_MAGIC,
+    [0x20, 8],
+    zstdBlockHeader(false, 0, 5),
+    enc.encode("hello"),
+    zstdBlockHeader(true, 1, 3),
+    [
+      0x21,
+    ],
+  );
   assertEquals(dec.decode(await decompress(4, frame)), "hello!!!");
   const real = await compress(4, sample(1000));
   assertEquals(real.subarray(0, 4), new Uint8Array(ZSTD_MAGIC));

@@ -1,6 +1,6 @@
 // RecordBatch v2 header access for the log: field offsets, structural + CRC32C check used by crash recovery,
-// record timestamp decoding for uncompressed batches, and LogAppendTime stamping.
-import { getInt32, getInt64, putInt64, Reader } from "../../protocol/codec.ts";
+// and record timestamp decoding for uncompressed batches.
+import { getInt32, getInt64, Reader } from "../../protocol/codec.ts";
 import { crc32c } from "../../records/crc32c.ts";
 import type { TimestampOffset } from "../storage.ts";
 
@@ -58,17 +58,6 @@ export function checkBatch(buf: Uint8Array, at: number, end: number): number | s
   const actual = crc32c(buf.subarray(at + OFF_ATTRIBUTES, at + size));
   if (stored !== actual) return `CRC mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)})`;
   return size;
-}
-
-/** Rewrites the batch for LogAppendTime: timestamp-type bit, maxTimestamp = now, and a new CRC. */
-export function stampLogAppendTime(buf: Uint8Array, at: number, size: number, now: number): void {
-  buf[at + OFF_ATTRIBUTES + 1] |= ATTR_LOG_APPEND_TIME;
-  putInt64(buf, at + OFF_MAX_TIMESTAMP, now);
-  const crc = crc32c(buf.subarray(at + OFF_ATTRIBUTES, at + size));
-  buf[at + OFF_CRC] = crc >>> 24;
-  buf[at + OFF_CRC + 1] = crc >>> 16;
-  buf[at + OFF_CRC + 2] = crc >>> 8;
-  buf[at + OFF_CRC + 3] = crc;
 }
 
 /** Offsets and timestamps of every record of an uncompressed batch. Throws DecodeError when malformed. */

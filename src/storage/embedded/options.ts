@@ -60,8 +60,6 @@ export interface LogSettings {
   readonly segmentMs: number;
   readonly retentionMs: number;
   readonly retentionBytes: number;
-  /** message.timestamp.type=LogAppendTime: the broker stamps maxTimestamp on every batch. */
-  readonly logAppendTime: boolean;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -94,7 +92,6 @@ export function resolveOptions(o: EmbeddedOptions): ResolvedOptions {
       segmentMs: num(o.segmentMs, 7 * DAY_MS, 1, "segmentMs"),
       retentionMs: num(o.retentionMs, 7 * DAY_MS, -1, "retentionMs"),
       retentionBytes: num(o.retentionBytes, -1, -1, "retentionBytes"),
-      logAppendTime: false,
     },
     log: o.log ?? defaultLog,
     decodeTimestamps: o.decodeTimestamps,
@@ -111,17 +108,16 @@ function intConfig(configs: TopicConfigs, key: string, dflt: number, min: number
   return Math.min(v, max);
 }
 
-/** Applies a topic's Kafka configs over the defaults; throws StorageError(INVALID_CONFIG) on bad values. */
+/**
+ * Applies a topic's segment.bytes, segment.ms, retention.ms and retention.bytes over the defaults; throws
+ * StorageError(INVALID_CONFIG) on bad values. Other configs (e.g. message.timestamp.type, stamped by the produce
+ * handler) are stored but not interpreted here.
+ */
 export function topicSettings(defaults: LogSettings, configs: TopicConfigs): LogSettings {
-  const tsType = configs["message.timestamp.type"];
-  if (tsType !== undefined && tsType !== "CreateTime" && tsType !== "LogAppendTime") {
-    throw new StorageError(ErrorCode.INVALID_CONFIG, `invalid value ${JSON.stringify(tsType)} for message.timestamp.type`);
-  }
   return {
     segmentBytes: intConfig(configs, "segment.bytes", defaults.segmentBytes, 1, MAX_SEGMENT_BYTES),
     segmentMs: intConfig(configs, "segment.ms", defaults.segmentMs, 1, Number.MAX_SAFE_INTEGER),
     retentionMs: intConfig(configs, "retention.ms", defaults.retentionMs, -1, Number.MAX_SAFE_INTEGER),
     retentionBytes: intConfig(configs, "retention.bytes", defaults.retentionBytes, -1, Number.MAX_SAFE_INTEGER),
-    logAppendTime: tsType === undefined ? defaults.logAppendTime : tsType === "LogAppendTime",
   };
 }

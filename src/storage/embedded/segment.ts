@@ -205,7 +205,7 @@ export class Segment {
     this.timeIndex.reset();
     this.lastIndexedPos = 0;
     const reader = this.openReader();
-    let buf = new Uint8Array(0);
+    let buf: Uint8Array = new Uint8Array(0);
     let bufStart = 0;
     let p = 0;
     let expected = this.baseOffset;

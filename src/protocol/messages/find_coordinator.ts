@@ -1,0 +1,73 @@
+// FindCoordinator (key 10), versions 0-6, flexible from v3 (Kafka 3.9 FindCoordinatorRequest/Response.json).
+// v0-3 look up one key; v4+ batch several keys (CoordinatorKeys) and answer with one Coordinators entry each.
+// KeyType: 0 = group, 1 = transaction (2 = share group in later Kafka versions).
+import { ApiKey } from "../api_keys.ts";
+import { type ApiSpec, arrayOf, field } from "../schema.ts";
+
+export interface FindCoordinatorRequest {
+  /** v0-3. */
+  key: string;
+  /** v1+. */
+  keyType: number;
+  /** v4+. */
+  coordinatorKeys: string[];
+}
+
+export interface FindCoordinatorResponseCoordinator {
+  key: string;
+  nodeId: number;
+  host: string;
+  port: number;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface FindCoordinatorResponse {
+  /** v1+. */
+  throttleTimeMs: number;
+  /** v0-3. */
+  errorCode: number;
+  /** v1-3. */
+  errorMessage: string | null;
+  /** v0-3. */
+  nodeId: number;
+  /** v0-3. */
+  host: string;
+  /** v0-3. */
+  port: number;
+  /** v4+. */
+  coordinators: FindCoordinatorResponseCoordinator[];
+}
+
+export const FindCoordinatorSpec: ApiSpec = {
+  key: ApiKey.FindCoordinator,
+  name: "FindCoordinator",
+  minVersion: 0,
+  maxVersion: 6,
+  flexibleFrom: 3,
+  request: [
+    field("key", "string", "0-3"),
+    field("keyType", "int8", "1+", { default: 0 }),
+    field("coordinatorKeys", arrayOf("string"), "4+"),
+  ],
+  response: [
+    field("throttleTimeMs", "int32", "1+"),
+    field("errorCode", "int16", "0-3"),
+    field("errorMessage", "string", "1-3", { nullable: "1-3" }),
+    field("nodeId", "int32", "0-3"),
+    field("host", "string", "0-3"),
+    field("port", "int32", "0-3"),
+    field(
+      "coordinators",
+      arrayOf([
+        field("key", "string", "4+"),
+        field("nodeId", "int32", "4+"),
+        field("host", "string", "4+"),
+        field("port", "int32", "4+"),
+        field("errorCode", "int16", "4+"),
+        field("errorMessage", "string", "4+", { nullable: "4+" }),
+      ]),
+      "4+",
+    ),
+  ],
+};

@@ -1,0 +1,35 @@
+// Heartbeat (key 12), versions 0-4, flexible from v4 (Kafka 3.9 HeartbeatRequest/Response.json).
+import { ApiKey } from "../api_keys.ts";
+import { type ApiSpec, field } from "../schema.ts";
+
+export interface HeartbeatRequest {
+  groupId: string;
+  generationId: number;
+  memberId: string;
+  /** v3+. */
+  groupInstanceId: string | null;
+}
+
+export interface HeartbeatResponse {
+  /** v1+. */
+  throttleTimeMs: number;
+  errorCode: number;
+}
+
+export const HeartbeatSpec: ApiSpec = {
+  key: ApiKey.Heartbeat,
+  name: "Heartbeat",
+  minVersion: 0,
+  maxVersion: 4,
+  flexibleFrom: 4,
+  request: [
+    field("groupId", "string"),
+    field("generationId", "int32"),
+    field("memberId", "string"),
+    field("groupInstanceId", "string", "3+", { nullable: "3+", default: null }),
+  ],
+  response: [
+    field("throttleTimeMs", "int32", "1+"),
+    field("errorCode", "int16"),
+  ],
+};

@@ -1,0 +1,68 @@
+// LeaveGroup (key 13), versions 0-5, flexible from v4 (Kafka 3.9 LeaveGroupRequest/Response.json).
+// v0-2 remove one MemberId; v3+ remove a batch of Members (with a per-member Reason from v5) and answer
+// per member.
+import { ApiKey } from "../api_keys.ts";
+import { type ApiSpec, arrayOf, field } from "../schema.ts";
+
+export interface LeaveGroupRequestMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  /** v5+. */
+  reason: string | null;
+}
+
+export interface LeaveGroupRequest {
+  groupId: string;
+  /** v0-2. */
+  memberId: string;
+  /** v3+. */
+  members: LeaveGroupRequestMember[];
+}
+
+export interface LeaveGroupResponseMember {
+  memberId: string;
+  groupInstanceId: string | null;
+  errorCode: number;
+}
+
+export interface LeaveGroupResponse {
+  /** v1+. */
+  throttleTimeMs: number;
+  errorCode: number;
+  /** v3+. */
+  members: LeaveGroupResponseMember[];
+}
+
+export const LeaveGroupSpec: ApiSpec = {
+  key: ApiKey.LeaveGroup,
+  name: "LeaveGroup",
+  minVersion: 0,
+  maxVersion: 5,
+  flexibleFrom: 4,
+  request: [
+    field("groupId", "string"),
+    field("memberId", "string", "0-2"),
+    field(
+      "members",
+      arrayOf([
+        field("memberId", "string", "3+"),
+        field("groupInstanceId", "string", "3+", { nullable: "3+", default: null }),
+        field("reason", "string", "5+", { nullable: "5+", default: null }),
+      ]),
+      "3+",
+    ),
+  ],
+  response: [
+    field("throttleTimeMs", "int32", "1+"),
+    field("errorCode", "int16"),
+    field(
+      "members",
+      arrayOf([
+        field("memberId", "string", "3+"),
+        field("groupInstanceId", "string", "3+", { nullable: "3+" }),
+        field("errorCode", "int16", "3+"),
+      ]),
+      "3+",
+    ),
+  ],
+};

@@ -1,0 +1,429 @@
+// EmbeddedStorage: the Storage interface over the local segment log. Owns the topic table (persisted by
+// TopicStore), one PartitionLog per partition, the shared tail-cache budget, the data-directory lock and the
+// background tasks (interval fsync, checkpoints, retention).
+import { join } from "node:path";
+import { ErrorCode } from "../../protocol/errors.ts";
+import {
+  type AppendRequest,
+  type AppendResult,
+  type PartitionOffsets,
+  type ReadResult,
+  type Storage,
+  StorageError,
+  type TimestampOffset,
+  type TopicConfigs,
+  type TopicMeta,
+} from "../storage.ts";
+import { errorText, exists, fsyncDir, ioError, removeIfExists } from "./files.ts";
+import {
+  type EmbeddedOptions,
+  type LogSettings,
+  type ResolvedOptions,
+  resolveOptions,
+  topicSettings,
+} from "./options.ts";
+import { type PartitionEnv, PartitionLog } from "./partition_log.ts";
+import { CacheBudget } from "./tail_cache.ts";
+import { newTopicId, partitionDirName, TOPICS_FILE, topicNameError, type TopicRecord, TopicStore } from "./topic_store.ts";
+
+export type { EmbeddedOptions } from "./options.ts";
+
+interface TopicState {
+  readonly meta: TopicMeta;
+  readonly partitions: PartitionLog[];
+}
+
+const LOCK_FILE = ".lock";
+const TRASH_PREFIX = ".trash-";
+const MAX_PARTITIONS = 100_000;
+/** Concurrent fsyncs / checkpoint writes of the background tasks. */
+const BACKGROUND_CONCURRENCY = 8;
+
+function freezeMeta(r: TopicRecord): TopicMeta {
+  return Object.freeze({ name: r.name, id: r.id, partitions: r.partitions, configs: Object.freeze({ ...r.configs }) });
+}
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+  let i = 0;
+  const worker = async () => {
+    while (i < items.length) await fn(items[i++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export class EmbeddedStorage implements Storage {
+  readonly kind = "embedded" as const;
+  private readonly opts: ResolvedOptions;
+  private readonly store: TopicStore;
+  private readonly env: PartitionEnv;
+  private readonly topics = new Map<string, TopicState>();
+  private readonly byId = new Map<string, TopicState>();
+  /** Topics being created (in the persisted snapshot already) or deleted. */
+  private readonly creating = new Map<string, TopicMeta>();
+  private readonly busy = new Set<string>();
+  private readonly adminOps = new Set<Promise<unknown>>();
+  private state: "new" | "opening" | "open" | "closed" = "new";
+  private opening: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private readonly tasks = new Map<string, Promise<void>>();
+  private lock: Deno.FsFile | null = null;
+
+  constructor(options: EmbeddedOptions) {
+    this.opts = resolveOptions(options);
+    this.store = new TopicStore(this.opts.dataDir);
+    this.env = {
+      fsync: this.opts.fsync,
+      indexIntervalBytes: this.opts.indexIntervalBytes,
+      log: this.opts.log,
+      budget: new CacheBudget(this.opts.tailCacheBytesTotal),
+      cacheBytes: this.opts.tailCacheBytesPerPartition,
+      decodeTimestamps: this.opts.decodeTimestamps,
+    };
+  }
+
+  // ---- lifecycle ----
+
+  open(): Promise<void> {
+    if (!this.opening) {
+      if (this.state === "closed") return Promise.reject(this.closedError());
+      this.state = "opening";
+      this.opening = this.doOpen().then(
+        () => {
+          this.state = "open";
+        },
+        async (e) => {
+          await this.closeAllPartitions();
+          this.releaseLock();
+          this.state = "closed";
+          throw ioError(`opening embedded storage in ${this.opts.dataDir}`, e);
+        },
+      );
+    }
+    return this.opening;
+  }
+
+  private async doOpen(): Promise<void> {
+    const dir = this.opts.dataDir;
+    await Deno.mkdir(dir, { recursive: true });
+    const lock = await Deno.open(join(dir, LOCK_FILE), { read: true, write: true, create: true });
+    if (!(await lock.tryLock(true))) {
+      lock.close();
+      throw new Error(`data directory ${dir} is in use by another process`);
+    }
+    this.lock = lock;
+    const known = new Set<string>();
+    const records = this.store.load();
+    for (const r of records) {
+      let settings: LogSettings;
+      try {
+        settings = topicSettings(this.opts.defaults, r.configs);
+      } catch (e) {
+        this.opts.log("warn", `topic ${r.name}: ${errorText(e)}; using default log settings`);
+        settings = this.opts.defaults;
+      }
+      const partitions: PartitionLog[] = [];
+      const state: TopicState = { meta: freezeMeta(r), partitions };
+      this.topics.set(r.name, state);
+      this.byId.set(r.id, state);
+      for (let p = 0; p < r.partitions; p++) {
+        const name = partitionDirName(r.name, p);
+        known.add(name);
+        const pdir = join(dir, name);
+        if (await exists(pdir)) partitions.push(await PartitionLog.open(name, pdir, settings, this.env));
+        else {
+          this.opts.log("warn", `partition directory ${pdir} is missing; recreating it empty`);
+          partitions.push(await PartitionLog.create(name, pdir, settings, this.env));
+        }
+      }
+    }
+    for await (const e of Deno.readDir(dir)) {
+      if (e.name.startsWith(TRASH_PREFIX)) {
+        await removeIfExists(join(dir, e.name), true);
+      } else if (e.isFile && e.name.startsWith(TOPICS_FILE) && e.name.endsWith(".tmp")) {
+        await removeIfExists(join(dir, e.name));
+      } else if (e.isDirectory && !known.has(e.name)) {
+        this.opts.log("warn", `directory ${join(dir, e.name)} belongs to no known topic; left untouched`);
+      }
+    }
+    this.startTimers();
+  }
+
+  private startTimers(): void {
+    const every = (name: string, ms: number, fn: () => Promise<void>) => {
+      const id = setInterval(() => {
+        if (this.tasks.has(name) || this.state !== "open") return;
+        const p = fn().catch((e) => this.opts.log("error", `${name} task failed: ${errorText(e)}`)).finally(() =>
+          this.tasks.delete(name)
+        );
+        this.tasks.set(name, p);
+      }, ms);
+      if (typeof id === "number") Deno.unrefTimer(id);
+      else id.unref();
+      this.timers.push(id);
+    };
+    if (this.opts.fsync === "interval") every("fsync", this.opts.fsyncIntervalMs, () => this.flushAll());
+    every("checkpoint", this.opts.checkpointIntervalMs, () => this.checkpointAll());
+    every("retention", this.opts.retentionCheckIntervalMs, async () => {
+      await this.runRetention();
+    });
+  }
+
+  private allPartitions(): PartitionLog[] {
+    const out: PartitionLog[] = [];
+    for (const t of this.topics.values()) out.push(...t.partitions);
+    return out;
+  }
+
+  /** fsyncs every partition's unsynced data (the fsync "interval" task). */
+  async flushAll(): Promise<void> {
+    await forEachLimit(this.allPartitions(), BACKGROUND_CONCURRENCY, (p) => p.flush());
+  }
+
+  private async checkpointAll(): Promise<void> {
+    await forEachLimit(
+      this.allPartitions(),
+      BACKGROUND_CONCURRENCY,
+      (p) => p.writeCheckpoint(false).catch((e) => this.opts.log("warn", `${p.name}: checkpoint: ${errorText(e)}`)),
+    );
+  }
+
+  /** One retention pass over every partition (the periodic task); returns the number of deleted segments. */
+  async runRetention(now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const p of this.allPartitions()) n += await p.enforceRetention(now);
+    return n;
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) this.closing = this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    if (this.opening) await this.opening.catch(() => {});
+    const wasOpen = this.state === "open";
+    this.state = "closed";
+    for (const id of this.timers) clearInterval(id);
+    this.timers = [];
+    if (!wasOpen) return;
+    await Promise.allSettled([...this.tasks.values(), ...this.adminOps]);
+    await this.closeAllPartitions();
+    this.releaseLock();
+  }
+
+  private async closeAllPartitions(): Promise<void> {
+    const reason = this.closedError();
+    await forEachLimit(this.allPartitions(), BACKGROUND_CONCURRENCY, async (p) => {
+      try {
+        await p.close(true, reason);
+      } catch (e) {
+        this.opts.log("error", `${p.name}: close failed: ${errorText(e)}`);
+      }
+    });
+  }
+
+  private releaseLock(): void {
+    if (this.lock) {
+      try {
+        this.lock.close();
+      } catch { /* already closed */ }
+      this.lock = null;
+    }
+  }
+
+  private closedError(): StorageError {
+    return new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, "embedded storage is not open");
+  }
+
+  private requireOpen(): void {
+    if (this.state !== "open") throw this.closedError();
+  }
+
+  private partition(topic: string, partition: number): PartitionLog {
+    this.requireOpen();
+    const p = this.topics.get(topic)?.partitions[partition];
+    if (!p) {
+      throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${topic}-${partition}`);
+    }
+    return p;
+  }
+
+  // ---- topics ----
+
+  listTopics(): TopicMeta[] {
+    return [...this.topics.values()].map((t) => t.meta);
+  }
+
+  getTopic(name: string): TopicMeta | undefined {
+    return this.topics.get(name)?.meta;
+  }
+
+  getTopicById(id: string): TopicMeta | undefined {
+    return this.byId.get(id.toLowerCase())?.meta;
+  }
+
+  /** The records written to topics.json: live topics plus those being created, minus those being deleted. */
+  private snapshot(): TopicRecord[] {
+    return [...[...this.topics.values()].map((t) => t.meta), ...this.creating.values()];
+  }
+
+  private track<T>(p: Promise<T>): Promise<T> {
+    this.adminOps.add(p);
+    p.then(() => this.adminOps.delete(p), () => this.adminOps.delete(p));
+    return p;
+  }
+
+  createTopic(name: string, partitions: number, configs: TopicConfigs): Promise<TopicMeta> {
+    try {
+      this.requireOpen();
+      const bad = topicNameError(name);
+      if (bad) throw new StorageError(ErrorCode.INVALID_TOPIC_EXCEPTION, bad);
+      if (this.topics.has(name) || this.busy.has(name)) {
+        throw new StorageError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+      }
+      if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
+        throw new StorageError(ErrorCode.INVALID_PARTITIONS, `invalid partition count ${partitions}`);
+      }
+      const settings = topicSettings(this.opts.defaults, configs);
+      this.busy.add(name);
+      return this.track(this.doCreate(name, partitions, { ...configs }, settings).finally(() => this.busy.delete(name)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private async doCreate(
+    name: string,
+    partitions: number,
+    configs: TopicConfigs,
+    settings: LogSettings,
+  ): Promise<TopicMeta> {
+    let id = newTopicId();
+    while (this.byId.has(id)) id = newTopicId();
+    const meta = freezeMeta({ name, id, partitions, configs });
+    const logs: PartitionLog[] = [];
+    const dirs: string[] = [];
+    try {
+      for (let p = 0; p < partitions; p++) {
+        const pname = partitionDirName(name, p);
+        const pdir = join(this.opts.dataDir, pname);
+        dirs.push(pdir);
+        await removeIfExists(pdir, true); // leftover of a topic deleted before a crash
+        logs.push(await PartitionLog.create(pname, pdir, settings, this.env));
+      }
+      await fsyncDir(this.opts.dataDir);
+      this.creating.set(name, meta);
+      await this.store.save(this.snapshot());
+    } catch (e) {
+      this.creating.delete(name);
+      for (const l of logs) await l.close(false, this.closedError()).catch(() => {});
+      for (const d of dirs) await removeIfExists(d, true).catch(() => {});
+      throw ioError(`creating topic ${name}`, e);
+    }
+    this.creating.delete(name);
+    const state: TopicState = { meta, partitions: logs };
+    this.topics.set(name, state);
+    this.byId.set(id, state);
+    return meta;
+  }
+
+  deleteTopic(name: string): Promise<void> {
+    try {
+      this.requireOpen();
+      const t = this.topics.get(name);
+      if (!t || this.busy.has(name)) {
+        throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+      }
+      this.busy.add(name);
+      return this.track(this.doDelete(t).finally(() => this.busy.delete(name)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private async doDelete(t: TopicState): Promise<void> {
+    const name = t.meta.name;
+    this.topics.delete(name);
+    this.byId.delete(t.meta.id);
+    try {
+      await this.store.save(this.snapshot());
+    } catch (e) {
+      this.topics.set(name, t);
+      this.byId.set(t.meta.id, t);
+      throw ioError(`deleting topic ${name}`, e);
+    }
+    const gone = new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} was deleted`);
+    const trash: string[] = [];
+    for (const p of t.partitions) {
+      await p.close(false, gone).catch((e) => this.opts.log("warn", `${p.name}: close: ${errorText(e)}`));
+      const hex = crypto.getRandomValues(new Uint32Array(2)).reduce((s, x) => s + x.toString(16), "");
+      const to = join(this.opts.dataDir, `${TRASH_PREFIX}${hex}`);
+      try {
+        await Deno.rename(p.dir, to);
+        trash.push(to);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) {
+          this.opts.log("warn", `deleting ${p.dir}: ${errorText(e)}`);
+          trash.push(p.dir);
+        }
+      }
+    }
+    for (const d of trash) {
+      await removeIfExists(d, true).catch((e) => this.opts.log("warn", `removing ${d}: ${errorText(e)}`));
+    }
+    this.opts.log("info", `deleted topic ${name} (${t.partitions.length} partitions)`);
+  }
+
+  // ---- data ----
+
+  append(topic: string, partition: number, req: AppendRequest): Promise<AppendResult> {
+    try {
+      return this.partition(topic, partition).append(req);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  read(topic: string, partition: number, offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult> {
+    try {
+      return Promise.resolve(this.partition(topic, partition).read(offset, maxBytes, minOneBatch));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  offsets(topic: string, partition: number): Promise<PartitionOffsets> {
+    try {
+      return Promise.resolve(this.partition(topic, partition).offsets());
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  offsetForTimestamp(topic: string, partition: number, ts: number): Promise<TimestampOffset | null> {
+    try {
+      return this.partition(topic, partition).offsetForTimestamp(ts);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  maxTimestamp(topic: string, partition: number): Promise<TimestampOffset | null> {
+    try {
+      return this.partition(topic, partition).maxTimestamp();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  subscribe(topic: string, partition: number, listener: () => void): () => void {
+    return this.partition(topic, partition).subscribe(listener);
+  }
+
+  /** Segment count and bytes of a partition (ops/metrics and tests). */
+  partitionStats(topic: string, partition: number): { segments: number; bytes: number } {
+    const p = this.partition(topic, partition);
+    return { segments: p.segmentCount, bytes: p.sizeInBytes };
+  }
+}

@@ -1,0 +1,84 @@
+// Topic metadata of the embedded log: `<dataDir>/topics.json` (name, id, partition count, configs), replaced
+// atomically (temp file + fsync + rename + directory fsync) on every change; topic name rules; directory names.
+import { join } from "node:path";
+import { atomicWrite, readFileOrNull } from "./files.ts";
+
+export interface TopicRecord {
+  readonly name: string;
+  readonly id: string;
+  readonly partitions: number;
+  readonly configs: Record<string, string>;
+}
+
+export const TOPICS_FILE = "topics.json";
+const MAX_TOPIC_LENGTH = 249;
+const LEGAL = /^[a-zA-Z0-9._-]+$/;
+
+/** Kafka's topic name rule; returns why a name is invalid, or null. */
+export function topicNameError(name: string): string | null {
+  if (name.length === 0) return "topic name is empty";
+  if (name === "." || name === "..") return `topic name cannot be "." or ".."`;
+  if (name.length > MAX_TOPIC_LENGTH) return `topic name is longer than ${MAX_TOPIC_LENGTH} characters`;
+  if (!LEGAL.test(name)) return `topic name ${JSON.stringify(name)} contains characters other than [a-zA-Z0-9._-]`;
+  return null;
+}
+
+/**
+ * `<topic>-<partition>` as Kafka names it. Safe as a directory name because legal topic names only contain
+ * [a-zA-Z0-9._-], are never "." or "..", and are at most 249 characters; the mapping is injective since the
+ * partition number follows the last '-'.
+ */
+export function partitionDirName(topic: string, partition: number): string {
+  return `${topic}-${partition}`;
+}
+
+/** Random 16-byte topic id as 32 lowercase hex characters (never all zero). */
+export function newTopicId(): string {
+  for (;;) {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    if (!/^0+$/.test(hex)) return hex;
+  }
+}
+
+function isRecord(v: unknown): v is TopicRecord {
+  if (typeof v !== "object" || v === null) return false;
+  const o = v as Record<string, unknown>;
+  if (typeof o.name !== "string" || topicNameError(o.name) !== null) return false;
+  if (typeof o.id !== "string" || !/^[0-9a-f]{32}$/.test(o.id)) return false;
+  if (!Number.isSafeInteger(o.partitions) || (o.partitions as number) < 1) return false;
+  if (typeof o.configs !== "object" || o.configs === null) return false;
+  return Object.values(o.configs).every((x) => typeof x === "string");
+}
+
+export class TopicStore {
+  private chain: Promise<void> = Promise.resolve();
+  readonly path: string;
+
+  constructor(readonly dataDir: string) {
+    this.path = join(dataDir, TOPICS_FILE);
+  }
+
+  /** Topics on disk; [] when the file does not exist. Throws when it exists but is unreadable or invalid. */
+  load(): TopicRecord[] {
+    const raw = readFileOrNull(this.path);
+    if (raw === null) return [];
+    const v: unknown = JSON.parse(new TextDecoder().decode(raw));
+    const list = (typeof v === "object" && v !== null) ? (v as Record<string, unknown>).topics : undefined;
+    if (!Array.isArray(list)) throw new Error(`${this.path}: missing "topics" array`);
+    const out: TopicRecord[] = [];
+    for (const t of list) {
+      if (!isRecord(t)) throw new Error(`${this.path}: invalid topic entry ${JSON.stringify(t)}`);
+      out.push({ name: t.name, id: t.id, partitions: t.partitions, configs: { ...t.configs } });
+    }
+    return out;
+  }
+
+  /** Durably replaces the file with `topics`; calls are applied in order. */
+  save(topics: readonly TopicRecord[]): Promise<void> {
+    const data = new TextEncoder().encode(JSON.stringify({ version: 1, topics }, null, 1) + "\n");
+    const p = this.chain.then(() => atomicWrite(this.path, data, true));
+    this.chain = p.catch(() => {});
+    return p;
+  }
+}
