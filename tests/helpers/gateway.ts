@@ -63,7 +63,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     return s;
   });
   const timeout = opts.timeoutMs ?? 30_000;
-  let timer = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const port = await Promise.race([
     portFound.promise,
     new Promise<number>((_, rej) => {

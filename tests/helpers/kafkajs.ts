@@ -15,7 +15,8 @@ export const { Kafka, CompressionTypes, CompressionCodecs, logLevel } = kafkajs;
  * KafkaJS ships only gzip; snappy, lz4 and zstd are plugged in as its docs describe. These adapters use the
  * same npm codec libraries as the gateway; the cross-implementation check of codecs is the kcat suite.
  */
-for (const [type, id] of [[CompressionTypes.Snappy, 2], [CompressionTypes.LZ4, 3], [CompressionTypes.ZSTD, 4]]) {
+const plugged: [1 | 2 | 3 | 4, number][] = [[CompressionTypes.Snappy, 2], [CompressionTypes.LZ4, 3], [CompressionTypes.ZSTD, 4]];
+for (const [type, id] of plugged) {
   CompressionCodecs[type] = () => ({
     compress: async (encoder: { buffer: Uint8Array }) => Buffer.from(await compress(id, encoder.buffer)),
     decompress: async (buf: Uint8Array) => Buffer.from(await decompress(id, buf)),
