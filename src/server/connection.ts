@@ -71,7 +71,9 @@ export class Connection {
     if (err?.name === "FrameTooLargeError" || err?.name === "InvalidFrameSizeError") {
       this.log.warn("closing connection: {reason}", { reason: err.message });
     } else if (
+      // BadResource: the peer closed and Deno released the socket while a response was pending.
       err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe ||
+      err instanceof Deno.errors.BadResource ||
       err instanceof Deno.errors.Interrupted || err?.name === "AbortError"
     ) {
       this.log.debug("connection ended: {reason}", { reason: String(err?.message ?? err) });

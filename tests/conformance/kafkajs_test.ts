@@ -93,7 +93,11 @@ Deno.test({
       const broker = await connectBroker(gw.bootstrap);
       try {
         const big = Array.from({ length: 3 }, (_, i) => Buffer.alloc(1_000_000, 97 + i));
-        await producer.send({ topic: "big", acks: 1, messages: big.map((value) => ({ value })) });
+        // One 3 MB batch is over message.max.bytes, as on Kafka; each 1 MB message alone fits.
+        const tooLarge = await producer.send({ topic: "big", acks: 1, messages: big.map((value) => ({ value })) })
+          .then(() => null, (e: { type?: string }) => e);
+        assertEquals(tooLarge?.type, "MESSAGE_TOO_LARGE");
+        for (const value of big) await producer.send({ topic: "big", acks: 1, messages: [{ value }] });
         const got = await readPartition(broker, "big", 0, 3, { maxBytes: 4_000_000 });
         got.forEach((m, i) => assert(m.value !== null && Buffer.compare(m.value, big[i]) === 0, `big message ${i}`));
         await producer.sendBatch({

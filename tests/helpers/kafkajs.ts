@@ -61,7 +61,8 @@ type PoolCtor = new (o: Record<string, unknown>) => unknown;
 /** Opens a KafkaJS Broker connection straight to the gateway. */
 export async function connectBroker(bootstrap: string): Promise<KafkaJsBroker> {
   const [host, port] = bootstrap.split(":");
-  const logger = (loggers as { createLogger: (o: { level: number }) => unknown }).createLogger({ level: 0 });
+  const logger = (loggers as { createLogger: (o: { level: number; logCreator: () => () => void }) => unknown })
+    .createLogger({ level: 0, logCreator: () => () => {} });
   const pool = new (ConnectionPoolModule as unknown as PoolCtor)({
     host,
     port: Number(port),
