@@ -236,7 +236,7 @@ Deno.test("append rejects malformed input without side effects", async () => {
   await s.open();
   await s.createTopic("t", 1, {});
   const good = appendRequest([numberedBatch(0, T0), numberedBatch(1, T0)]);
-  const gap = { payload: good.payload, batches: [good.batches[1]] };
+  const gap = { payload: good.payload, batches: [good.batches[0], good.batches[0]] };
   const wrongSize = { payload: good.payload, batches: [{ ...good.batches[0], size: 70 }] };
   const outside = { payload: good.payload.subarray(0, 40), batches: [good.batches[0]] };
   for (const bad of [gap, wrongSize, outside]) {
