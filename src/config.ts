@@ -50,7 +50,13 @@ const DAY_MS = 24 * 3600 * 1000;
 
 /** Every option, once: flag name, env name (KGW_ + upper snake), config-file key (= the flag name). */
 export const OPTIONS: readonly OptionDef[] = [
-  { key: "listen", flag: "listen", kind: "hostport", def: "0.0.0.0:9092", help: "address the Kafka listener binds" },
+  {
+    key: "listen",
+    flag: "listen",
+    kind: "hostport",
+    def: "0.0.0.0:9092",
+    help: "address the Kafka listener binds",
+  },
   {
     key: "advertisedListener",
     flag: "advertised-listener",
@@ -59,9 +65,27 @@ export const OPTIONS: readonly OptionDef[] = [
     help: "HOST:PORT given to clients in Metadata (default: the listen address; localhost for 0.0.0.0)",
   },
   { key: "dataDir", flag: "data-dir", kind: "string", def: "./data", help: "directory of the embedded log" },
-  { key: "backend", flag: "backend", kind: { oneOf: ["embedded"] }, def: "embedded", help: "storage backend" },
-  { key: "logLevel", flag: "log-level", kind: { oneOf: LOG_LEVELS }, def: "info", help: "lowest level logged" },
-  { key: "logFormat", flag: "log-format", kind: { oneOf: ["text", "json"] }, def: "text", help: "log line format" },
+  {
+    key: "backend",
+    flag: "backend",
+    kind: { oneOf: ["embedded"] },
+    def: "embedded",
+    help: "storage backend",
+  },
+  {
+    key: "logLevel",
+    flag: "log-level",
+    kind: { oneOf: LOG_LEVELS },
+    def: "info",
+    help: "lowest level logged",
+  },
+  {
+    key: "logFormat",
+    flag: "log-format",
+    kind: { oneOf: ["text", "json"] },
+    def: "text",
+    help: "log line format",
+  },
   { key: "nodeId", flag: "node-id", kind: "int", def: 1, min: 0, help: "broker id reported to clients" },
   {
     key: "maxFrameBytes",
@@ -71,7 +95,14 @@ export const OPTIONS: readonly OptionDef[] = [
     min: 1024,
     help: "largest request frame accepted (socket.request.max.bytes); larger closes the connection",
   },
-  { key: "maxConnections", flag: "max-connections", kind: "int", def: 10000, min: 1, help: "open connections" },
+  {
+    key: "maxConnections",
+    flag: "max-connections",
+    kind: "int",
+    def: 10000,
+    min: 1,
+    help: "open connections",
+  },
   {
     key: "autoCreateTopics",
     flag: "auto-create-topics",
@@ -107,10 +138,25 @@ export const OPTIONS: readonly OptionDef[] = [
     flag: "fsync",
     kind: { oneOf: ["always", "interval"] },
     def: "interval",
-    help: "fsync before every ack, or every --fsync-interval-ms (writes reach the OS before any ack either way)",
+    help:
+      "fsync before every ack, or every --fsync-interval-ms (writes reach the OS before any ack either way)",
   },
-  { key: "fsyncIntervalMs", flag: "fsync-interval-ms", kind: "int", def: 1000, min: 1, help: "background fsync period" },
-  { key: "segmentBytes", flag: "segment-bytes", kind: "int", def: 1024 * MiB, min: 1024, help: "segment roll size" },
+  {
+    key: "fsyncIntervalMs",
+    flag: "fsync-interval-ms",
+    kind: "int",
+    def: 1000,
+    min: 1,
+    help: "background fsync period",
+  },
+  {
+    key: "segmentBytes",
+    flag: "segment-bytes",
+    kind: "int",
+    def: 1024 * MiB,
+    min: 1024,
+    help: "segment roll size",
+  },
   { key: "segmentMs", flag: "segment-ms", kind: "int", def: 7 * DAY_MS, min: 1, help: "segment roll age" },
   {
     key: "retentionMs",
@@ -171,7 +217,9 @@ function convert(def: OptionDef, raw: unknown, source: string): unknown {
   if (k === "int") {
     const n = typeof raw === "number" ? raw : Number(String(raw).trim());
     if (!Number.isInteger(n)) throw new ConfigError(`${what}: expected an integer, got "${raw}"`);
-    if (def.min !== undefined && n < def.min) throw new ConfigError(`${what}: must be >= ${def.min}, got ${n}`);
+    if (def.min !== undefined && n < def.min) {
+      throw new ConfigError(`${what}: must be >= ${def.min}, got ${n}`);
+    }
     return n;
   }
   if (k === "bool") {
@@ -182,7 +230,9 @@ function convert(def: OptionDef, raw: unknown, source: string): unknown {
     throw new ConfigError(`${what}: expected true or false, got "${raw}"`);
   }
   const s = String(raw);
-  if (!k.oneOf.includes(s)) throw new ConfigError(`${what}: expected one of ${k.oneOf.join(", ")}, got "${s}"`);
+  if (!k.oneOf.includes(s)) {
+    throw new ConfigError(`${what}: expected one of ${k.oneOf.join(", ")}, got "${s}"`);
+  }
   return s;
 }
 

@@ -11,7 +11,11 @@ const inFlight = new WeakMap<Broker, Map<string, Promise<TopicMeta>>>();
  * Returns the topic, creating it when auto-creation is allowed. Concurrent callers for the same name share one
  * creation. Throws KafkaError(UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION).
  */
-export async function topicOrAutoCreate(broker: Broker, name: string, allowAutoCreate: boolean): Promise<TopicMeta> {
+export async function topicOrAutoCreate(
+  broker: Broker,
+  name: string,
+  allowAutoCreate: boolean,
+): Promise<TopicMeta> {
   const existing = broker.storage.getTopic(name);
   if (existing) return existing;
   if (!allowAutoCreate || !broker.config.autoCreateTopics) {

@@ -33,7 +33,10 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
     };
     try {
       if ((seen.get(t.name) ?? 0) > 1) {
-        throw new KafkaError(ErrorCode.INVALID_REQUEST, `Create topics request from client contains duplicate topic ${t.name}`);
+        throw new KafkaError(
+          ErrorCode.INVALID_REQUEST,
+          `Create topics request from client contains duplicate topic ${t.name}`,
+        );
       }
       const { partitions, configs } = validate(t, broker.config.numPartitions, broker.config.nodeId);
       if (broker.storage.getTopic(t.name)) {
@@ -82,23 +85,33 @@ function validate(
     const idx = t.assignments.map((a) => a.partitionIndex).sort((a, b) => a - b);
     idx.forEach((p, i) => {
       if (p !== i) {
-        throw new KafkaError(ErrorCode.INVALID_REPLICA_ASSIGNMENT, "Partitions should be a consecutive 0-based integer sequence");
+        throw new KafkaError(
+          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+          "Partitions should be a consecutive 0-based integer sequence",
+        );
       }
     });
     for (const a of t.assignments) {
       if (a.brokerIds.length !== 1 || a.brokerIds[0] !== nodeId) {
         throw new KafkaError(
           ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-          `Replica assignment ${JSON.stringify(a.brokerIds)} for partition ${a.partitionIndex} names brokers other than ${nodeId}`,
+          `Replica assignment ${
+            JSON.stringify(a.brokerIds)
+          } for partition ${a.partitionIndex} names brokers other than ${nodeId}`,
         );
       }
     }
     partitions = t.assignments.length;
   } else {
     if (partitions === -1) partitions = defaultPartitions;
-    if (partitions <= 0) throw new KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
+    if (partitions <= 0) {
+      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
+    }
     if (partitions > MAX_PARTITIONS) {
-      throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${MAX_PARTITIONS}.`);
+      throw new KafkaError(
+        ErrorCode.INVALID_PARTITIONS,
+        `Number of partitions must be at most ${MAX_PARTITIONS}.`,
+      );
     }
     if (t.replicationFactor === 0 || t.replicationFactor < -1) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");

@@ -32,7 +32,9 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
         throw new KafkaError(ErrorCode.INVALID_REQUEST, "Topic name and topic id must not both be set");
       }
       if (!meta) {
-        throw new KafkaError(t.name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        throw new KafkaError(
+          t.name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        );
       }
       await broker.storage.deleteTopic(meta.name);
       ctx.log.info("deleted topic {topic}", { topic: meta.name });

@@ -1,13 +1,19 @@
 // DescribeCluster: this gateway is the whole cluster and its controller.
 import type { Handler } from "./context.ts";
-import type { DescribeClusterRequest, DescribeClusterResponse } from "../protocol/messages/describe_cluster.ts";
+import type {
+  DescribeClusterRequest,
+  DescribeClusterResponse,
+} from "../protocol/messages/describe_cluster.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED } from "../protocol/messages/metadata.ts";
 
 /** DescribeCluster v1 endpoint types: 1 = brokers, 2 = controllers (KIP-919). */
 const ENDPOINT_BROKERS = 1;
 
-export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClusterResponse> = (ctx, req) => {
+export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClusterResponse> = (
+  ctx,
+  req,
+) => {
   const { config, clusterId } = ctx.broker;
   const base = {
     throttleTimeMs: 0,

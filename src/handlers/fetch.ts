@@ -85,7 +85,13 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
           continue;
         }
         // KIP-74: the first partition with data returns at least one whole batch so consumers progress.
-        const res = await storage.read(meta.name, p.partition, p.fetchOffset, Math.max(0, limit), total === 0);
+        const res = await storage.read(
+          meta.name,
+          p.partition,
+          p.fetchOffset,
+          Math.max(0, limit),
+          total === 0,
+        );
         r.highWatermark = res.highWatermark;
         r.lastStableOffset = res.highWatermark;
         r.logStartOffset = res.logStartOffset;
@@ -128,7 +134,6 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
 function waitForAppend(broker: Broker, watch: Collected["watch"], ms: number): Promise<void> {
   return new Promise((resolve) => {
     const unsubs: (() => void)[] = [];
-    let timer: ReturnType<typeof setTimeout> | undefined;
     let finished = false;
     const done = () => {
       if (finished) return;
@@ -138,11 +143,13 @@ function waitForAppend(broker: Broker, watch: Collected["watch"], ms: number): P
       broker.shutdown.removeEventListener("abort", done);
       resolve();
     };
-    timer = setTimeout(done, ms);
+    const timer = setTimeout(done, ms);
     broker.shutdown.addEventListener("abort", done, { once: true });
     for (const w of watch) unsubs.push(broker.storage.subscribe(w.topic, w.partition, done));
     // An append may have landed between the read and the subscription: do not sleep through it.
-    Promise.all(watch.map((w) => broker.storage.offsets(w.topic, w.partition).then((o) => o.highWatermark !== w.hw)))
+    Promise.all(
+      watch.map((w) => broker.storage.offsets(w.topic, w.partition).then((o) => o.highWatermark !== w.hw)),
+    )
       .then((moved) => {
         if (moved.some((m) => m)) done();
       }, done);
@@ -153,7 +160,13 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, re
   const v = ctx.header.apiVersion;
   if (v >= 7 && req.sessionId !== 0) {
     // We never hand out sessions, so any session id is unknown; the client falls back to a full fetch.
-    return { throttleTimeMs: 0, errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND, sessionId: 0, responses: [], nodeEndpoints: [] };
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+      sessionId: 0,
+      responses: [],
+      nodeEndpoints: [],
+    };
   }
   const deadline = Date.now() + Math.min(Math.max(0, req.maxWaitMs), MAX_WAIT_CAP_MS);
   let c = await collect(ctx, req);
@@ -163,5 +176,11 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, re
     await waitForAppend(ctx.broker, c.watch, left);
     c = await collect(ctx, req);
   }
-  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, sessionId: 0, responses: c.responses, nodeEndpoints: [] };
+  return {
+    throttleTimeMs: 0,
+    errorCode: ErrorCode.NONE,
+    sessionId: 0,
+    responses: c.responses,
+    nodeEndpoints: [],
+  };
 };

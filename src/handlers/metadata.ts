@@ -53,7 +53,9 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
     const allowAuto = v < 4 ? true : req.allowAutoTopicCreation;
     for (const rt of req.topics!) {
       let name = rt.name;
-      if (name === null && rt.topicId !== ZERO_UUID) name = broker.storage.getTopicById(rt.topicId)?.name ?? null;
+      if (name === null && rt.topicId !== ZERO_UUID) {
+        name = broker.storage.getTopicById(rt.topicId)?.name ?? null;
+      }
       if (name === null) {
         topics.push({
           errorCode: ErrorCode.UNKNOWN_TOPIC_ID,

@@ -39,7 +39,9 @@ async function prepare(
   if (records === null || records.length === 0) {
     throw new KafkaError(ErrorCode.INVALID_RECORD, "Produce request contains no record batch");
   }
-  if (records.length <= MAGIC_OFFSET) throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, "Record data is truncated");
+  if (records.length <= MAGIC_OFFSET) {
+    throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, "Record data is truncated");
+  }
   const magic = records[MAGIC_OFFSET];
   const limit = maxMessageBytes(broker, t);
   let req: AppendRequest;
@@ -56,7 +58,9 @@ async function prepare(
   } else {
     throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Unknown record batch magic ${magic}`);
   }
-  if (req.batches.length === 0) throw new KafkaError(ErrorCode.INVALID_RECORD, "Produce request contains no record");
+  if (req.batches.length === 0) {
+    throw new KafkaError(ErrorCode.INVALID_RECORD, "Produce request contains no record");
+  }
   for (const b of req.batches) {
     if (b.size > limit) {
       throw new KafkaError(
@@ -65,7 +69,10 @@ async function prepare(
       );
     }
     if ((b.attributes & TRANSACTIONAL_FLAG) !== 0) {
-      throw new KafkaError(ErrorCode.INVALID_TXN_STATE, "Transactional batches are not supported by this gateway yet");
+      throw new KafkaError(
+        ErrorCode.INVALID_TXN_STATE,
+        "Transactional batches are not supported by this gateway yet",
+      );
     }
   }
   if (!usesLogAppendTime(broker, t)) return { append: req, logAppendTime: -1 };
@@ -109,11 +116,16 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
       try {
         if (!acksValid) throw new KafkaError(ErrorCode.INVALID_REQUIRED_ACKS);
         if (req.transactionalId !== null) {
-          throw new KafkaError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactions are not supported yet");
+          throw new KafkaError(
+            ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+            "Transactions are not supported yet",
+          );
         }
         // Fast path keeps appends issued in request order without an await when the topic exists.
         const t = broker.storage.getTopic(topic.name) ?? await topicOrAutoCreate(broker, topic.name, true);
-        if (p.index < 0 || p.index >= t.partitions) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        if (p.index < 0 || p.index >= t.partitions) {
+          throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        }
         pending.push(
           prepare(broker, t, p, v).then(async ({ append, logAppendTime }) => {
             const res = await broker.storage.append(t.name, p.index, append);

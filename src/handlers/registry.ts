@@ -1,6 +1,6 @@
 // The one table of supported APIs: each entry couples an API's schema (its version range) with its handler.
 // ApiVersions is answered from this table, so only APIs with a working handler are ever advertised.
-import { type ApiSpec, type CompiledApi, compile } from "../protocol/schema.ts";
+import { type ApiSpec, compile, type CompiledApi } from "../protocol/schema.ts";
 import type { Handler, RequestContext } from "./context.ts";
 
 export interface ApiEntry {

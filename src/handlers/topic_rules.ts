@@ -6,7 +6,9 @@ export const MAX_TOPIC_NAME_LENGTH = 249;
 
 /** Throws INVALID_TOPIC_EXCEPTION with Kafka's reasons for an illegal topic name. */
 export function validateTopicName(name: string): void {
-  if (name === "") throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty");
+  if (name === "") {
+    throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, "Topic name is illegal, it can't be empty");
+  }
   if (name === "." || name === "..") {
     throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Topic name cannot be "." or ".."`);
   }
@@ -67,8 +69,11 @@ const CLEANUP_POLICIES = new Set(["delete", "compact"]);
 export function validateTopicConfig(key: string, value: string | null): void {
   const t = TOPIC_CONFIG_TYPES[key];
   if (t === undefined) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Unknown topic config name: ${key}`);
-  if (value === null) throw new KafkaError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic config ${key}`);
-  const bad = (why: string) => new KafkaError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${key}: ${why}`);
+  if (value === null) {
+    throw new KafkaError(ErrorCode.INVALID_CONFIG, `Null value not supported for topic config ${key}`);
+  }
+  const bad = (why: string) =>
+    new KafkaError(ErrorCode.INVALID_CONFIG, `Invalid value ${value} for configuration ${key}: ${why}`);
   const v = value.trim();
   if (t === "long" || t === "int") {
     if (!/^-?\d+$/.test(v)) throw bad("Not a number of type " + (t === "int" ? "INT" : "LONG"));
@@ -79,7 +84,9 @@ export function validateTopicConfig(key: string, value: string | null): void {
     }
     if (key === "min.insync.replicas" && n < 1) throw bad("Value must be at least 1");
     if (key === "segment.bytes" && n < 14) throw bad("Value must be at least 14");
-    if ((key === "retention.ms" || key === "retention.bytes") && n < -1) throw bad("Value must be at least -1");
+    if ((key === "retention.ms" || key === "retention.bytes") && n < -1) {
+      throw bad("Value must be at least -1");
+    }
   } else if (t === "boolean") {
     if (v !== "true" && v !== "false") throw bad("Expected value to be either true or false");
   } else if (t === "double") {
@@ -87,7 +94,9 @@ export function validateTopicConfig(key: string, value: string | null): void {
   } else if (t === "list") {
     if (key === "cleanup.policy") {
       const parts = v.split(",").map((p) => p.trim());
-      for (const p of parts) if (!CLEANUP_POLICIES.has(p)) throw bad(`String must be one of: delete, compact`);
+      for (const p of parts) {
+        if (!CLEANUP_POLICIES.has(p)) throw bad(`String must be one of: delete, compact`);
+      }
     }
   } else if (typeof t === "object" && !t.oneOf.includes(v)) {
     throw bad(`String must be one of: ${t.oneOf.join(", ")}`);

@@ -31,7 +31,12 @@ export function readHeaderRest(r: Reader, flexible: boolean): string | null {
 }
 
 /** Response header v0 = correlation id; v1 adds tagged fields. ApiVersions always answers with v0. */
-export function writeResponseHeader(w: Writer, apiKey: number, correlationId: number, flexible: boolean): void {
+export function writeResponseHeader(
+  w: Writer,
+  apiKey: number,
+  correlationId: number,
+  flexible: boolean,
+): void {
   w.int32(correlationId);
   if (flexible && apiKey !== ApiKey.ApiVersions) w.uvarint(0);
 }

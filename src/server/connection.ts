@@ -89,12 +89,17 @@ export class Connection {
     try {
       ({ apiKey, apiVersion, correlationId } = peekHeader(r));
     } catch {
-      this.log.warn("closing connection: request of {n} bytes is too short for a header", { n: frame.length });
+      this.log.warn("closing connection: request of {n} bytes is too short for a header", {
+        n: frame.length,
+      });
       return false;
     }
     const entry = this.apis.get(apiKey);
     if (!entry) {
-      this.log.warn("closing connection: unknown API key {apiKey} (version {apiVersion})", { apiKey, apiVersion });
+      this.log.warn("closing connection: unknown API key {apiKey} (version {apiVersion})", {
+        apiKey,
+        apiVersion,
+      });
       return false;
     }
     const { spec } = entry;
@@ -111,12 +116,15 @@ export class Connection {
         this.send(w);
         return true;
       }
-      this.log.warn("closing connection: {api} version {apiVersion} is not supported (supported {min}-{max})", {
-        api: spec.name,
-        apiVersion,
-        min: spec.minVersion,
-        max: spec.maxVersion,
-      });
+      this.log.warn(
+        "closing connection: {api} version {apiVersion} is not supported (supported {min}-{max})",
+        {
+          api: spec.name,
+          apiVersion,
+          min: spec.minVersion,
+          max: spec.maxVersion,
+        },
+      );
       return false;
     }
     const flexible = apiVersion >= spec.flexibleFrom;

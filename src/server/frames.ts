@@ -78,7 +78,9 @@ export function frameStream(maxFrameBytes: number): TransformStream<Uint8Array, 
       }
     },
     flush() {
-      if (partial !== null) throw new InvalidFrameSizeError(`connection closed inside a frame (${partialLen} bytes)`);
+      if (partial !== null) {
+        throw new InvalidFrameSizeError(`connection closed inside a frame (${partialLen} bytes)`);
+      }
     },
   });
 }

@@ -3,12 +3,24 @@
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
-import { CompressionTypes, connectBroker, type FetchedMessage, Kafka, logLevel, readPartition } from "../helpers/kafkajs.ts";
+import {
+  CompressionTypes,
+  connectBroker,
+  type FetchedMessage,
+  Kafka,
+  logLevel,
+  readPartition,
+} from "../helpers/kafkajs.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
 function client(gw: RunningGateway) {
-  return new Kafka({ clientId: "conformance", brokers: [gw.bootstrap], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+  return new Kafka({
+    clientId: "conformance",
+    brokers: [gw.bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 3 },
+  });
 }
 
 async function withGateway(args: string[], fn: (gw: RunningGateway) => Promise<void>, dataDir?: string) {
@@ -55,7 +67,12 @@ Deno.test({
           }));
           // Several sends so each partition holds more than one batch.
           for (let s = 0; s < 3; s++) {
-            await producer.send({ topic, compression: codec, acks: -1, messages: messages.slice(s * 20, s * 20 + 20) });
+            await producer.send({
+              topic,
+              compression: codec,
+              acks: -1,
+              messages: messages.slice(s * 20, s * 20 + 20),
+            });
           }
           for (let p = 0; p < 3; p++) {
             const expected = messages.filter((m) => m.partition === p);
@@ -94,12 +111,18 @@ Deno.test({
       try {
         const big = Array.from({ length: 3 }, (_, i) => Buffer.alloc(1_000_000, 97 + i));
         // One 3 MB batch is over message.max.bytes, as on Kafka; each 1 MB message alone fits.
-        const tooLarge = await producer.send({ topic: "big", acks: 1, messages: big.map((value) => ({ value })) })
+        const tooLarge = await producer.send({
+          topic: "big",
+          acks: 1,
+          messages: big.map((value) => ({ value })),
+        })
           .then(() => null, (e: { type?: string }) => e);
         assertEquals(tooLarge?.type, "MESSAGE_TOO_LARGE");
         for (const value of big) await producer.send({ topic: "big", acks: 1, messages: [{ value }] });
         const got = await readPartition(broker, "big", 0, 3, { maxBytes: 4_000_000 });
-        got.forEach((m, i) => assert(m.value !== null && Buffer.compare(m.value, big[i]) === 0, `big message ${i}`));
+        got.forEach((m, i) =>
+          assert(m.value !== null && Buffer.compare(m.value, big[i]) === 0, `big message ${i}`)
+        );
         await producer.sendBatch({
           acks: -1,
           topicMessages: ["multi-a", "multi-b", "multi-c"].map((topic) => ({
@@ -127,7 +150,11 @@ Deno.test({
       const producer = client(gw).producer();
       await producer.connect();
       for (let i = 0; i < 10; i++) {
-        await producer.send({ topic: "durable", acks: -1, messages: Array.from({ length: 10 }, (_, j) => ({ value: `m${i * 10 + j}` })) });
+        await producer.send({
+          topic: "durable",
+          acks: -1,
+          messages: Array.from({ length: 10 }, (_, j) => ({ value: `m${i * 10 + j}` })),
+        });
       }
       await producer.disconnect();
     }, dataDir);
@@ -181,7 +208,10 @@ Deno.test({
         const producer = kafka.producer({ allowAutoTopicCreation: false });
         await producer.connect();
         for (let i = 0; i < 5; i++) {
-          await producer.send({ topic: "adm", messages: [{ partition: 0, value: `v${i}`, timestamp: String(1000 * (i + 1)) }] });
+          await producer.send({
+            topic: "adm",
+            messages: [{ partition: 0, value: `v${i}`, timestamp: String(1000 * (i + 1)) }],
+          });
         }
         let unknown: unknown = null;
         await producer.send({ topic: "no-such-topic", messages: [{ value: "x" }] }).catch((e) => unknown = e);

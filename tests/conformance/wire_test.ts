@@ -16,7 +16,11 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 function request(spec: ApiSpec, version: number, correlationId: number, body: unknown): Uint8Array {
   const w = new Writer();
   const flexible = version >= spec.flexibleFrom;
-  writeRequestHeader(w, { apiKey: spec.key, apiVersion: version, correlationId, clientId: "wire-test" }, flexible);
+  writeRequestHeader(
+    w,
+    { apiKey: spec.key, apiVersion: version, correlationId, clientId: "wire-test" },
+    flexible,
+  );
   compile(spec).encodeRequest(w, version, body);
   const b = w.finish();
   const out = new Uint8Array(b.length + 4);
@@ -59,12 +63,21 @@ Deno.test({
     try {
       const batch = await buildBatch({
         baseOffset: 0,
-        records: [{ offset: 0, timestamp: Date.now(), key: null, value: new TextEncoder().encode("fire"), headers: [] }],
+        records: [{
+          offset: 0,
+          timestamp: Date.now(),
+          key: null,
+          value: new TextEncoder().encode("fire"),
+          headers: [],
+        }],
         compression: 0,
       });
       const parts = [
         request(ApiVersionsSpec, 3, 1, { clientSoftwareName: "t", clientSoftwareVersion: "1" }),
-        request(MetadataSpec, 9, 2, { topics: [{ topicId: "0".repeat(32), name: "pipelined" }], allowAutoTopicCreation: true }),
+        request(MetadataSpec, 9, 2, {
+          topics: [{ topicId: "0".repeat(32), name: "pipelined" }],
+          allowAutoTopicCreation: true,
+        }),
         request(ProduceSpec, 9, 3, {
           transactionalId: null,
           acks: 0,
@@ -130,7 +143,9 @@ Deno.test({
       const produce = res.apiKeys.find((k) => k.apiKey === 0);
       assert(produce !== undefined && produce.minVersion === 0 && produce.maxVersion === 11, "Produce 0-11");
       // The connection stays usable after the fallback answer.
-      await conn.write(request(ApiVersionsSpec, 3, 8, { clientSoftwareName: "t", clientSoftwareVersion: "1" }));
+      await conn.write(
+        request(ApiVersionsSpec, 3, 8, { clientSoftwareName: "t", clientSoftwareVersion: "1" }),
+      );
       const [again] = await readFrames(conn, 1);
       assertEquals(correlationOf(again), 8);
     } finally {

@@ -67,7 +67,10 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const port = await Promise.race([
     portFound.promise,
     new Promise<number>((_, rej) => {
-      timer = setTimeout(() => rej(new Error(`gateway did not listen within ${timeout} ms:\n${log}`)), timeout);
+      timer = setTimeout(
+        () => rej(new Error(`gateway did not listen within ${timeout} ms:\n${log}`)),
+        timeout,
+      );
     }),
   ]).finally(() => clearTimeout(timer));
   let ended = false;

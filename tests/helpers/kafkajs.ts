@@ -3,10 +3,10 @@
 import { Buffer } from "node:buffer";
 // @ts-types="npm:kafkajs@2.2.4"
 import kafkajs from "kafkajs";
-import BrokerModule from "npm:kafkajs@2.2.4/src/broker/index.js";
-import ConnectionPoolModule from "npm:kafkajs@2.2.4/src/network/connectionPool.js";
-import socketFactoryModule from "npm:kafkajs@2.2.4/src/network/socketFactory.js";
-import loggers from "npm:kafkajs@2.2.4/src/loggers/index.js";
+import BrokerModule from "kafkajs/src/broker/index.js";
+import ConnectionPoolModule from "kafkajs/src/network/connectionPool.js";
+import socketFactoryModule from "kafkajs/src/network/socketFactory.js";
+import loggers from "kafkajs/src/loggers/index.js";
 import { compress, decompress } from "../../src/records/compression.ts";
 
 export const { Kafka, CompressionTypes, CompressionCodecs, logLevel } = kafkajs;
@@ -15,7 +15,10 @@ export const { Kafka, CompressionTypes, CompressionCodecs, logLevel } = kafkajs;
  * KafkaJS ships only gzip; snappy, lz4 and zstd are plugged in as its docs describe. These adapters use the
  * same npm codec libraries as the gateway; the cross-implementation check of codecs is the kcat suite.
  */
-const plugged: [1 | 2 | 3 | 4, number][] = [[CompressionTypes.Snappy, 2], [CompressionTypes.LZ4, 3], [CompressionTypes.ZSTD, 4]];
+const plugged: [1 | 2 | 3 | 4, number][] = [[CompressionTypes.Snappy, 2], [CompressionTypes.LZ4, 3], [
+  CompressionTypes.ZSTD,
+  4,
+]];
 for (const [type, id] of plugged) {
   CompressionCodecs[type] = () => ({
     compress: async (encoder: { buffer: Uint8Array }) => Buffer.from(await compress(id, encoder.buffer)),
@@ -61,8 +64,9 @@ type PoolCtor = new (o: Record<string, unknown>) => unknown;
 /** Opens a KafkaJS Broker connection straight to the gateway. */
 export async function connectBroker(bootstrap: string): Promise<KafkaJsBroker> {
   const [host, port] = bootstrap.split(":");
-  const logger = (loggers as { createLogger: (o: { level: number; logCreator: () => () => void }) => unknown })
-    .createLogger({ level: 0, logCreator: () => () => {} });
+  const logger =
+    (loggers as { createLogger: (o: { level: number; logCreator: () => () => void }) => unknown })
+      .createLogger({ level: 0, logCreator: () => () => {} });
   const pool = new (ConnectionPoolModule as unknown as PoolCtor)({
     host,
     port: Number(port),
@@ -89,11 +93,16 @@ export async function readPartition(
   let offset = opts.from ?? 0;
   const deadline = Date.now() + (opts.timeoutMs ?? 20000);
   while (out.length < count) {
-    if (Date.now() > deadline) throw new Error(`read ${out.length}/${count} messages of ${topic}-${partition}`);
+    if (Date.now() > deadline) {
+      throw new Error(`read ${out.length}/${count} messages of ${topic}-${partition}`);
+    }
     const res = await broker.fetch({
       maxWaitTime: 200,
       maxBytes: opts.maxBytes ?? 10 * 1024 * 1024,
-      topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: opts.maxBytes ?? 5242880 }] }],
+      topics: [{
+        topic,
+        partitions: [{ partition, fetchOffset: String(offset), maxBytes: opts.maxBytes ?? 5242880 }],
+      }],
     });
     const p = res.responses[0].partitions[0];
     if (p.errorCode !== 0) throw new Error(`fetch error code ${p.errorCode}`);
