@@ -75,7 +75,11 @@ const count = Math.max(1, Math.floor(totalBytes / batch.length));
 const root = values.dir ?? await Deno.makeTempDir({ prefix: "bench_storage_" });
 console.log(`batch ${batch.length} B, ${count} batches per run, data in ${root}`);
 
-async function appendRun(fsync: "always" | "interval", parallel: number, n: number): Promise<EmbeddedStorage> {
+async function appendRun(
+  fsync: "always" | "interval",
+  parallel: number,
+  n: number,
+): Promise<EmbeddedStorage> {
   const dir = `${root}/${fsync}-${parallel}`;
   const s = new EmbeddedStorage({ dataDir: dir, fsync, fsyncIntervalMs: 1000, log: () => {} });
   await s.open();
@@ -94,7 +98,13 @@ async function appendRun(fsync: "always" | "interval", parallel: number, n: numb
   return s;
 }
 
-async function readRun(label: string, s: EmbeddedStorage, from: number, maxBytes: number, passes = 1): Promise<void> {
+async function readRun(
+  label: string,
+  s: EmbeddedStorage,
+  from: number,
+  maxBytes: number,
+  passes = 1,
+): Promise<void> {
   const { highWatermark } = await s.offsets("bench", 0);
   let bytes = 0;
   let batches = 0;
@@ -111,7 +121,13 @@ async function readRun(label: string, s: EmbeddedStorage, from: number, maxBytes
   fmt(label, bytes, batches, performance.now() - t0);
 }
 
-await (await appendRun("interval", 1, count)).close();
+/** Runs an append benchmark in a fresh directory and deletes it afterwards (page-cache pressure skews later runs). */
+async function appendOnly(fsync: "always" | "interval", parallel: number, n: number): Promise<void> {
+  await (await appendRun(fsync, parallel, n)).close();
+  await Deno.remove(`${root}/${fsync}-${parallel}`, { recursive: true });
+}
+
+await appendOnly("interval", 1, count);
 const s = await appendRun("interval", inflight, count);
 // The tail cache holds the newest 32 MiB: consumers tailing the log read from memory.
 const { highWatermark } = await s.offsets("bench", 0);
@@ -120,14 +136,19 @@ const cacheStart = Math.max(0, highWatermark - cachedBatches * 16);
 await readRun("read tail cache (maxBytes 1 MiB)", s, cacheStart, 1 << 20, 200);
 await readRun("read tail cache (maxBytes 64 KiB)", s, cacheStart, 64 << 10, 200);
 await s.close();
-const cold = new EmbeddedStorage({ dataDir: `${root}/interval-${inflight}`, tailCacheBytesPerPartition: 0, log: () => {} });
+const cold = new EmbeddedStorage({
+  dataDir: `${root}/interval-${inflight}`,
+  tailCacheBytesPerPartition: 0,
+  log: () => {},
+});
 await cold.open();
 await readRun("read segment files (page cache, 1 MiB)", cold, 0, 1 << 20);
 await readRun("read segment files (page cache, 64 KiB)", cold, 0, 64 << 10);
 await cold.close();
+await Deno.remove(`${root}/interval-${inflight}`, { recursive: true });
 const alwaysCount = Math.max(1, Math.floor(count / 8));
-await (await appendRun("always", 1, Math.min(alwaysCount, 2000))).close();
-await (await appendRun("always", inflight, alwaysCount)).close();
-await (await appendRun("always", inflight * 8, alwaysCount)).close();
+await appendOnly("always", 1, Math.min(alwaysCount, 2000));
+await appendOnly("always", inflight, alwaysCount);
+await appendOnly("always", inflight * 8, alwaysCount);
 console.log(`rss ${(Deno.memoryUsage().rss / 1048576).toFixed(0)} MiB`);
 if (!values.dir) await Deno.remove(root, { recursive: true });

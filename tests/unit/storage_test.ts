@@ -5,7 +5,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { getInt32, getInt64 } from "../../src/protocol/codec.ts";
 import { crc32c } from "../../src/records/crc32c.ts";
-import { EmbeddedStorage, type EmbeddedOptions } from "../../src/storage/embedded/embedded.ts";
+import { type EmbeddedOptions, EmbeddedStorage } from "../../src/storage/embedded/embedded.ts";
 import { StorageError, type TimestampOffset } from "../../src/storage/storage.ts";
 import { appendRequest, buildBatch, numberedBatch, withBaseOffset } from "./fixtures/storage_batches.ts";
 
@@ -51,7 +51,12 @@ interface Stored {
 }
 
 /** Appends `batches` one request each (or grouped) and returns them as stored. */
-async function appendAll(s: EmbeddedStorage, topic: string, batches: Uint8Array[], group = 1): Promise<Stored[]> {
+async function appendAll(
+  s: EmbeddedStorage,
+  topic: string,
+  batches: Uint8Array[],
+  group = 1,
+): Promise<Stored[]> {
   const out: Stored[] = [];
   for (let i = 0; i < batches.length; i += group) {
     const chunk = batches.slice(i, i + group);
@@ -67,7 +72,12 @@ async function appendAll(s: EmbeddedStorage, topic: string, batches: Uint8Array[
 }
 
 /** Reads the partition from `from` to the high watermark with `maxBytes` per call. */
-async function readAll(s: EmbeddedStorage, topic: string, from: number, maxBytes: number): Promise<Uint8Array[]> {
+async function readAll(
+  s: EmbeddedStorage,
+  topic: string,
+  from: number,
+  maxBytes: number,
+): Promise<Uint8Array[]> {
   const out: Uint8Array[] = [];
   let off = from;
   for (;;) {
@@ -119,7 +129,10 @@ Deno.test("topics: create, list, lookup by id, delete, validation, restart persi
   assertEquals(await errCode(s.deleteTopic("b")), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assertEquals(s.getTopic("b"), undefined);
   assertEquals(s.getTopicById(b.id), undefined);
-  assertEquals(await errCode(s.append("b", 0, appendRequest([numberedBatch(0, T0)]))), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  assertEquals(
+    await errCode(s.append("b", 0, appendRequest([numberedBatch(0, T0)]))),
+    ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  );
   assertEquals(await errCode(s.offsets("orders.v1_x-y", 3)), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assertEquals(await errCode(() => s.subscribe("nope", 0, () => {})), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   assert(!segmentFiles(h.dir, "").some((n) => n.startsWith("b-") || n.startsWith(".trash")));
@@ -149,7 +162,10 @@ Deno.test("append/read back across many segments: exact bytes and offsets, cache
   await s.open();
   await s.createTopic("t", 1, {});
   const batches = Array.from({ length: 60 }, (_, i) => numberedBatch(i, T0 + i * 10, i % 7 * 10));
-  const stored = [...await appendAll(s, "t", batches.slice(0, 30)), ...await appendAll(s, "t", batches.slice(30), 3)];
+  const stored = [
+    ...await appendAll(s, "t", batches.slice(0, 30)),
+    ...await appendAll(s, "t", batches.slice(30), 3),
+  ];
   // consecutive offsets
   for (let i = 1; i < stored.length; i++) assertEquals(stored[i].base, stored[i - 1].last + 1);
   const hw = stored[stored.length - 1].last + 1;
@@ -309,7 +325,11 @@ Deno.test("recovery: deleted or corrupt index files are rebuilt", async () => {
   let s = h.make(opts);
   await s.open();
   await s.createTopic("t", 1, {});
-  const stored = await appendAll(s, "t", Array.from({ length: 40 }, (_, i) => numberedBatch(i, T0 + i * 100, 30)));
+  const stored = await appendAll(
+    s,
+    "t",
+    Array.from({ length: 40 }, (_, i) => numberedBatch(i, T0 + i * 100, 30)),
+  );
   await s.close();
   const pdir = join(h.dir, "t-0");
   const indexes = segmentFiles(pdir, ".index");
@@ -326,7 +346,10 @@ Deno.test("recovery: deleted or corrupt index files are rebuilt", async () => {
   s = h.make({ ...opts, tailCacheBytesPerPartition: 0 });
   await s.open();
   await checkEveryOffset(s, "t", stored);
-  assertEquals(await s.offsetForTimestamp("t", 0, T0 + 1550), { offset: stored[16].base, timestamp: T0 + 1600 });
+  assertEquals(await s.offsetForTimestamp("t", 0, T0 + 1550), {
+    offset: stored[16].base,
+    timestamp: T0 + 1600,
+  });
   await s.close();
   for (const [n, bytes] of before) assertEquals(await Deno.readFile(join(pdir, n)), bytes, n);
   await Deno.remove(h.dir, { recursive: true });
@@ -336,7 +359,18 @@ async function killTest(fsync: "always" | "interval", killAfter: number): Promis
   const h = await harness();
   const script = new URL("./fixtures/storage_writer.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-read", "--allow-write", "--allow-env", "--allow-ffi", "--allow-sys", script, h.dir, "1000000", fsync],
+    args: [
+      "run",
+      "--allow-read",
+      "--allow-write",
+      "--allow-env",
+      "--allow-ffi",
+      "--allow-sys",
+      script,
+      h.dir,
+      "1000000",
+      fsync,
+    ],
     stdout: "piped",
     stderr: "piped",
     env: { NO_COLOR: "1" },
@@ -371,7 +405,11 @@ async function killTest(fsync: "always" | "interval", killAfter: number): Promis
   assert(highWatermark >= lastBase + (lastI % 3) + 1, `hw ${highWatermark} < acked ${lastBase}`);
   for (const [i, base] of acked) {
     const r = await s.read("t", 0, base, 1, true);
-    assertEquals(r.batches[0], withBaseOffset(numberedBatch(i, T0 + i, 40), base), `acked batch ${i} at ${base}`);
+    assertEquals(
+      r.batches[0],
+      withBaseOffset(numberedBatch(i, T0 + i, 40), base),
+      `acked batch ${i} at ${base}`,
+    );
   }
   const next = await s.append("t", 0, appendRequest([numberedBatch(0, T0)]));
   assertEquals(next.baseOffset, highWatermark);
@@ -394,7 +432,11 @@ Deno.test("retention by time deletes whole old segments, persists the log start 
   let s = h.make({ segmentBytes: 600, retentionCheckIntervalMs: 3_600_000 });
   await s.open();
   await s.createTopic("t", 1, { "retention.ms": "60000" });
-  const old = await appendAll(s, "t", Array.from({ length: 12 }, (_, i) => numberedBatch(i, now - 3_600_000 + i)));
+  const old = await appendAll(
+    s,
+    "t",
+    Array.from({ length: 12 }, (_, i) => numberedBatch(i, now - 3_600_000 + i)),
+  );
   const fresh = await appendAll(s, "t", Array.from({ length: 12 }, (_, i) => numberedBatch(i, now + i)));
   const segsBefore = s.partitionStats("t", 0).segments;
   const deleted = await s.runRetention();
@@ -458,7 +500,10 @@ Deno.test("retention by bytes deletes the oldest segments while the rest stays a
   assertEquals(s.partitionStats("t", 0).bytes, total);
   assert(total >= 2000 && total - sizes[0] < 2000, `sizes ${sizes}`);
   const { logStartOffset } = await s.offsets("t", 0);
-  assertEquals(await readAll(s, "t", logStartOffset, 1 << 20), stored.filter((b) => b.base >= logStartOffset).map((b) => b.bytes));
+  assertEquals(
+    await readAll(s, "t", logStartOffset, 1 << 20),
+    stored.filter((b) => b.base >= logStartOffset).map((b) => b.bytes),
+  );
   await s.close();
   await Deno.remove(h.dir, { recursive: true });
 });
@@ -482,12 +527,21 @@ Deno.test("offsetForTimestamp and maxTimestamp: exact records, compressed fallba
     assertEquals(await s.maxTimestamp("t", 0), null);
     assertEquals(await s.offsetForTimestamp("t", 0, 0), null);
     await appendAll(s, "t", [
-      buildBatch([{ value: "a", timestamp: 1000 }, { value: "b", timestamp: 1001 }, { value: "c", timestamp: 1002 }]),
-      buildBatch([{ value: "d", timestamp: 1005 }, { value: "e", timestamp: 1003 }, { value: "f", timestamp: 1010 }]),
+      buildBatch([{ value: "a", timestamp: 1000 }, { value: "b", timestamp: 1001 }, {
+        value: "c",
+        timestamp: 1002,
+      }]),
+      buildBatch([{ value: "d", timestamp: 1005 }, { value: "e", timestamp: 1003 }, {
+        value: "f",
+        timestamp: 1010,
+      }]),
       buildBatch([{ value: "g", timestamp: 1020 }]),
       buildBatch([{ value: "h", timestamp: 1015 }]),
       // "gzip" attribute: records are not decodable without the hook
-      buildBatch([{ value: "i", timestamp: 2000 }, { value: "j", timestamp: 2007 }, { value: "k", timestamp: 2003 }], 1),
+      buildBatch([{ value: "i", timestamp: 2000 }, { value: "j", timestamp: 2007 }, {
+        value: "k",
+        timestamp: 2003,
+      }], 1),
       buildBatch([{ value: "l", timestamp: 2001 }]),
     ]);
     for (let round = 0; round < 2; round++) {
@@ -500,7 +554,10 @@ Deno.test("offsetForTimestamp and maxTimestamp: exact records, compressed fallba
       assertEquals(await q(1020), { offset: 6, timestamp: 1020 });
       assertEquals(await q(2005), hook ? { offset: 9, timestamp: 2007 } : { offset: 8, timestamp: 2007 });
       assertEquals(await q(2008), null);
-      assertEquals(await s.maxTimestamp("t", 0), hook ? { offset: 9, timestamp: 2007 } : { offset: 10, timestamp: 2007 });
+      assertEquals(
+        await s.maxTimestamp("t", 0),
+        hook ? { offset: 9, timestamp: 2007 } : { offset: 10, timestamp: 2007 },
+      );
       await s.close();
       s = h.make({ segmentBytes: 300, decodeTimestamps: hook, tailCacheBytesPerPartition: 0 });
       await s.open();
@@ -552,7 +609,10 @@ Deno.test("fsync always: concurrent appends group-commit, get consecutive offset
     next += getInt32(batches[i], 23) + 1;
   });
   assertEquals((await s.offsets("t", 0)).highWatermark, next);
-  assertEquals(await readAll(s, "t", 0, 1 << 20), results.map((r, i) => withBaseOffset(batches[i], r.baseOffset)));
+  assertEquals(
+    await readAll(s, "t", 0, 1 << 20),
+    results.map((r, i) => withBaseOffset(batches[i], r.baseOffset)),
+  );
   // appends still waiting for their fsync complete before close returns
   const pending = batches.slice(0, 10).map((b) => s.append("t", 0, appendRequest([b])));
   await s.close();
@@ -633,5 +693,110 @@ Deno.test("a data directory is locked against a second open", async () => {
   const c = h.make();
   await c.open();
   await c.close();
+  await Deno.remove(h.dir, { recursive: true });
+});
+
+Deno.test("tail cache: a small global budget shared by partitions never changes what reads return", async () => {
+  const h = await harness();
+  const s = h.make({ tailCacheBytesPerPartition: 2000, tailCacheBytesTotal: 3000, segmentBytes: 1500 });
+  await s.open();
+  await s.createTopic("a", 1, {});
+  await s.createTopic("b", 1, {});
+  const sa: Stored[] = [];
+  const sb: Stored[] = [];
+  for (let i = 0; i < 40; i++) {
+    sa.push(...await appendAll(s, "a", [numberedBatch(i, T0, i % 5 * 20)]));
+    sb.push(...await appendAll(s, "b", [numberedBatch(i + 1, T0, i % 4 * 30)]));
+  }
+  await checkEveryOffset(s, "a", sa);
+  await checkEveryOffset(s, "b", sb);
+  assertEquals(await readAll(s, "a", 0, 900), sa.map((b) => b.bytes));
+  await s.close();
+  await Deno.remove(h.dir, { recursive: true });
+});
+
+Deno.test("disk reads: a batch larger than maxBytes comes whole with minOneBatch", async () => {
+  const h = await harness();
+  const s = h.make({ tailCacheBytesPerPartition: 0, indexIntervalBytes: 512 });
+  await s.open();
+  await s.createTopic("t", 1, {});
+  const stored = await appendAll(s, "t", [
+    numberedBatch(0, T0),
+    numberedBatch(1, T0, 50_000),
+    numberedBatch(2, T0),
+    numberedBatch(3, T0, 70_000),
+  ]);
+  for (const b of stored) {
+    assertEquals((await s.read("t", 0, b.base, 10, true)).batches, [b.bytes]);
+    assertEquals((await s.read("t", 0, b.last, 10, false)).batches, []);
+  }
+  const two = stored[0].bytes.length + stored[1].bytes.length;
+  assertEquals((await s.read("t", 0, 0, two, false)).batches, [stored[0].bytes, stored[1].bytes]);
+  assertEquals((await s.read("t", 0, 0, two - 1, false)).batches, [stored[0].bytes]);
+  assertEquals((await s.read("t", 0, 0, 1 << 20, false)).batches, stored.map((b) => b.bytes));
+  assertEquals(
+    (await s.read("t", 0, stored[1].last, 1 << 20, false)).batches,
+    stored.slice(1).map((b) => b.bytes),
+  );
+  await s.close();
+  await Deno.remove(h.dir, { recursive: true });
+});
+
+Deno.test("recovery: corruption inside an older segment truncates only that segment; reads skip the gap", async () => {
+  const h = await harness();
+  let s = h.make({ segmentBytes: 800 });
+  await s.open();
+  await s.createTopic("t", 1, {});
+  const stored = await appendAll(s, "t", Array.from({ length: 30 }, (_, i) => numberedBatch(i, T0 + i)));
+  await s.close();
+  const pdir = join(h.dir, "t-0");
+  const logs = segmentFiles(pdir, ".log");
+  assert(logs.length >= 4);
+  const second = Number(logs[1].slice(0, 20));
+  const third = Number(logs[2].slice(0, 20));
+  const victim = stored.findIndex((b) => b.base === second) + 1; // second batch of segment 2
+  let pos = 0;
+  for (let i = stored.findIndex((b) => b.base === second); i < victim; i++) pos += stored[i].bytes.length;
+  const data = await Deno.readFile(join(pdir, logs[1]));
+  data[pos + 65] ^= 0x55;
+  await Deno.writeFile(join(pdir, logs[1]), data);
+  await Deno.remove(join(pdir, "partition.checkpoint")); // unclean: every segment is scanned
+  s = h.make({ segmentBytes: 800 });
+  await s.open();
+  const hw = stored[stored.length - 1].last + 1;
+  assertEquals(await s.offsets("t", 0), { logStartOffset: 0, highWatermark: hw });
+  // offsets lost in the gap resolve to the first batch after it
+  const r = await s.read("t", 0, stored[victim].base, 1, true);
+  assertEquals(getInt64(r.batches[0], 0), third);
+  const kept = stored.filter((b) => b.base < stored[victim].base || b.base >= third);
+  assertEquals(await readAll(s, "t", 0, 1 << 20), kept.map((b) => b.bytes));
+  await s.close();
+  await Deno.remove(h.dir, { recursive: true });
+});
+
+Deno.test("alterTopicConfigs and createPartitions persist and take effect", async () => {
+  const h = await harness();
+  let s = h.make({ segmentBytes: 1 << 20 });
+  await s.open();
+  const t = await s.createTopic("t", 1, {});
+  await appendAll(s, "t", [numberedBatch(0, T0), numberedBatch(1, T0)]);
+  assertEquals(await errCode(s.alterTopicConfigs("t", { "segment.bytes": "-5" })), ErrorCode.INVALID_CONFIG);
+  assertEquals(await errCode(s.alterTopicConfigs("u", {})), ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  const m = await s.alterTopicConfigs("t", { "segment.bytes": "100" });
+  assertEquals(m.configs, { "segment.bytes": "100" });
+  await appendAll(s, "t", [numberedBatch(2, T0)]);
+  assertEquals(s.partitionStats("t", 0).segments, 2);
+  assertEquals(await errCode(s.createPartitions("t", 1)), ErrorCode.INVALID_PARTITIONS);
+  const grown = await s.createPartitions("t", 3);
+  assertEquals(grown.partitions, 3);
+  assertEquals(grown.id, t.id);
+  assertEquals((await s.append("t", 2, appendRequest([numberedBatch(0, T0)]))).baseOffset, 0);
+  await s.close();
+  s = h.make();
+  await s.open();
+  assertEquals(s.getTopic("t"), { name: "t", id: t.id, partitions: 3, configs: { "segment.bytes": "100" } });
+  assertEquals((await s.offsets("t", 2)).highWatermark, 1);
+  assertEquals((await s.offsets("t", 0)).highWatermark, 6);
+  await s.close();
   await Deno.remove(h.dir, { recursive: true });
 });

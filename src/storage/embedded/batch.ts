@@ -56,7 +56,9 @@ export function checkBatch(buf: Uint8Array, at: number, end: number): number | s
   if (lastOffsetDeltaAt(buf, at) < 0) return `negative lastOffsetDelta`;
   const stored = getInt32(buf, at + OFF_CRC) >>> 0;
   const actual = crc32c(buf.subarray(at + OFF_ATTRIBUTES, at + size));
-  if (stored !== actual) return `CRC mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)})`;
+  if (stored !== actual) {
+    return `CRC mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)})`;
+  }
   return size;
 }
 

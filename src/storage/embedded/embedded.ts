@@ -24,12 +24,20 @@ import {
 } from "./options.ts";
 import { type PartitionEnv, PartitionLog } from "./partition_log.ts";
 import { CacheBudget } from "./tail_cache.ts";
-import { newTopicId, partitionDirName, TOPICS_FILE, topicNameError, type TopicRecord, TopicStore } from "./topic_store.ts";
+import {
+  newTopicId,
+  partitionDirName,
+  topicNameError,
+  type TopicRecord,
+  TOPICS_FILE,
+  TopicStore,
+} from "./topic_store.ts";
 
 export type { EmbeddedOptions } from "./options.ts";
 
 interface TopicState {
-  readonly meta: TopicMeta;
+  meta: TopicMeta;
+  settings: LogSettings;
   readonly partitions: PartitionLog[];
 }
 
@@ -40,10 +48,19 @@ const MAX_PARTITIONS = 100_000;
 const BACKGROUND_CONCURRENCY = 8;
 
 function freezeMeta(r: TopicRecord): TopicMeta {
-  return Object.freeze({ name: r.name, id: r.id, partitions: r.partitions, configs: Object.freeze({ ...r.configs }) });
+  return Object.freeze({
+    name: r.name,
+    id: r.id,
+    partitions: r.partitions,
+    configs: Object.freeze({ ...r.configs }),
+  });
 }
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<unknown>): Promise<void> {
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (t: T) => Promise<unknown>,
+): Promise<void> {
   let i = 0;
   const worker = async () => {
     while (i < items.length) await fn(items[i++]);
@@ -123,7 +140,7 @@ export class EmbeddedStorage implements Storage {
         settings = this.opts.defaults;
       }
       const partitions: PartitionLog[] = [];
-      const state: TopicState = { meta: freezeMeta(r), partitions };
+      const state: TopicState = { meta: freezeMeta(r), settings, partitions };
       this.topics.set(r.name, state);
       this.byId.set(r.id, state);
       for (let p = 0; p < r.partitions; p++) {
@@ -153,8 +170,8 @@ export class EmbeddedStorage implements Storage {
     const every = (name: string, ms: number, fn: () => Promise<void>) => {
       const id = setInterval(() => {
         if (this.tasks.has(name) || this.state !== "open") return;
-        const p = fn().catch((e) => this.opts.log("error", `${name} task failed: ${errorText(e)}`)).finally(() =>
-          this.tasks.delete(name)
+        const p = fn().catch((e) => this.opts.log("error", `${name} task failed: ${errorText(e)}`)).finally(
+          () => this.tasks.delete(name),
         );
         this.tasks.set(name, p);
       }, ms);
@@ -177,14 +194,17 @@ export class EmbeddedStorage implements Storage {
 
   /** fsyncs every partition's unsynced data (the fsync "interval" task). */
   async flushAll(): Promise<void> {
-    await forEachLimit(this.allPartitions(), BACKGROUND_CONCURRENCY, (p) => p.flush());
+    await forEachLimit(this.allPartitions(), BACKGROUND_CONCURRENCY, (p) => p.syncOnce());
   }
 
   private async checkpointAll(): Promise<void> {
     await forEachLimit(
       this.allPartitions(),
       BACKGROUND_CONCURRENCY,
-      (p) => p.writeCheckpoint(false).catch((e) => this.opts.log("warn", `${p.name}: checkpoint: ${errorText(e)}`)),
+      (p) =>
+        p.writeCheckpoint(false).catch((e) =>
+          this.opts.log("warn", `${p.name}: checkpoint: ${errorText(e)}`)
+        ),
     );
   }
 
@@ -244,7 +264,10 @@ export class EmbeddedStorage implements Storage {
     this.requireOpen();
     const p = this.topics.get(topic)?.partitions[partition];
     if (!p) {
-      throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${topic}-${partition}`);
+      throw new StorageError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `unknown topic-partition ${topic}-${partition}`,
+      );
     }
     return p;
   }
@@ -263,9 +286,15 @@ export class EmbeddedStorage implements Storage {
     return this.byId.get(id.toLowerCase())?.meta;
   }
 
-  /** The records written to topics.json: live topics plus those being created, minus those being deleted. */
-  private snapshot(): TopicRecord[] {
-    return [...[...this.topics.values()].map((t) => t.meta), ...this.creating.values()];
+  /**
+   * The records written to topics.json: live topics plus those being created, minus those being deleted;
+   * `replace` stands in for the live topic of the same name (a change not applied in memory yet).
+   */
+  private snapshot(replace?: TopicMeta): TopicRecord[] {
+    const live = [...this.topics.values()].map((
+      t,
+    ) => (replace && t.meta.name === replace.name ? replace : t.meta));
+    return [...live, ...this.creating.values()];
   }
 
   private track<T>(p: Promise<T>): Promise<T> {
@@ -287,7 +316,9 @@ export class EmbeddedStorage implements Storage {
       }
       const settings = topicSettings(this.opts.defaults, configs);
       this.busy.add(name);
-      return this.track(this.doCreate(name, partitions, { ...configs }, settings).finally(() => this.busy.delete(name)));
+      return this.track(
+        this.doCreate(name, partitions, { ...configs }, settings).finally(() => this.busy.delete(name)),
+      );
     } catch (e) {
       return Promise.reject(e);
     }
@@ -322,19 +353,91 @@ export class EmbeddedStorage implements Storage {
       throw ioError(`creating topic ${name}`, e);
     }
     this.creating.delete(name);
-    const state: TopicState = { meta, partitions: logs };
+    const state: TopicState = { meta, settings, partitions: logs };
     this.topics.set(name, state);
     this.byId.set(id, state);
     return meta;
   }
 
+  private existing(name: string): TopicState {
+    this.requireOpen();
+    const t = this.topics.get(name);
+    if (!t || this.busy.has(name)) {
+      throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+    }
+    return t;
+  }
+
+  /**
+   * Replaces a topic's configs (for AlterConfigs / IncrementalAlterConfigs; not part of the Storage interface).
+   * segment.*, retention.* take effect immediately. Throws StorageError(INVALID_CONFIG) on bad values.
+   */
+  alterTopicConfigs(name: string, configs: TopicConfigs): Promise<TopicMeta> {
+    try {
+      const t = this.existing(name);
+      const settings = topicSettings(this.opts.defaults, configs);
+      const meta = freezeMeta({ ...t.meta, configs: { ...configs } });
+      this.busy.add(name);
+      return this.track(
+        this.store.save(this.snapshot(meta)).then(() => {
+          t.meta = meta;
+          t.settings = settings;
+          for (const p of t.partitions) p.settings = settings;
+          return meta;
+        }, (e) => {
+          throw ioError(`altering configs of topic ${name}`, e);
+        }).finally(() => this.busy.delete(name)),
+      );
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** Grows a topic to `count` partitions (for CreatePartitions; not part of the Storage interface). */
+  createPartitions(name: string, count: number): Promise<TopicMeta> {
+    try {
+      const t = this.existing(name);
+      if (!Number.isSafeInteger(count) || count <= t.meta.partitions || count > MAX_PARTITIONS) {
+        throw new StorageError(
+          ErrorCode.INVALID_PARTITIONS,
+          `topic ${name} has ${t.meta.partitions} partitions; cannot change to ${count}`,
+        );
+      }
+      this.busy.add(name);
+      return this.track(this.doCreatePartitions(t, count).finally(() => this.busy.delete(name)));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  private async doCreatePartitions(t: TopicState, count: number): Promise<TopicMeta> {
+    const name = t.meta.name;
+    const logs: PartitionLog[] = [];
+    const meta = freezeMeta({ ...t.meta, partitions: count });
+    try {
+      for (let p = t.meta.partitions; p < count; p++) {
+        const pname = partitionDirName(name, p);
+        const pdir = join(this.opts.dataDir, pname);
+        await removeIfExists(pdir, true);
+        logs.push(await PartitionLog.create(pname, pdir, t.settings, this.env));
+      }
+      await fsyncDir(this.opts.dataDir);
+      await this.store.save(this.snapshot(meta));
+    } catch (e) {
+      for (const l of logs) {
+        await l.close(false, this.closedError()).catch(() => {});
+        await removeIfExists(l.dir, true).catch(() => {});
+      }
+      throw ioError(`adding partitions to topic ${name}`, e);
+    }
+    t.partitions.push(...logs);
+    t.meta = meta;
+    return meta;
+  }
+
   deleteTopic(name: string): Promise<void> {
     try {
-      this.requireOpen();
-      const t = this.topics.get(name);
-      if (!t || this.busy.has(name)) {
-        throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
-      }
+      const t = this.existing(name);
       this.busy.add(name);
       return this.track(this.doDelete(t).finally(() => this.busy.delete(name)));
     } catch (e) {
@@ -385,7 +488,13 @@ export class EmbeddedStorage implements Storage {
     }
   }
 
-  read(topic: string, partition: number, offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult> {
+  read(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+  ): Promise<ReadResult> {
     try {
       return Promise.resolve(this.partition(topic, partition).read(offset, maxBytes, minOneBatch));
     } catch (e) {

@@ -103,7 +103,9 @@ export class OffsetIndex extends IndexFile {
   /** Entry (offset, position) at or before `offset`; the implicit (baseOffset, 0) when none. */
   lookup(offset: number): { offset: number; position: number } {
     const i = this.floor(offset, (k) => this.offsetAt(k));
-    return i < 0 ? { offset: this.baseOffset, position: 0 } : { offset: this.offsetAt(i), position: this.positionAt(i) };
+    return i < 0
+      ? { offset: this.baseOffset, position: 0 }
+      : { offset: this.offsetAt(i), position: this.positionAt(i) };
   }
 
   /** Loads and checks entries are strictly increasing and inside the log. */

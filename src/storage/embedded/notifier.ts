@@ -25,7 +25,10 @@ export class Notifier {
       try {
         l();
       } catch (e) {
-        this.log("error", `append listener of ${this.name} threw: ${e instanceof Error ? e.message : String(e)}`);
+        this.log(
+          "error",
+          `append listener of ${this.name} threw: ${e instanceof Error ? e.message : String(e)}`,
+        );
       }
     }
   }

@@ -73,7 +73,9 @@ function defaultLog(level: LogLevel, msg: string): void {
 
 function num(v: number | undefined, dflt: number, min: number, name: string): number {
   if (v === undefined) return dflt;
-  if (!Number.isFinite(v) || v < min) throw new RangeError(`embedded storage option ${name} must be >= ${min}`);
+  if (!Number.isFinite(v) || v < min) {
+    throw new RangeError(`embedded storage option ${name} must be >= ${min}`);
+  }
   return Math.floor(v);
 }
 
@@ -85,7 +87,12 @@ export function resolveOptions(o: EmbeddedOptions): ResolvedOptions {
     retentionCheckIntervalMs: num(o.retentionCheckIntervalMs, 5 * 60 * 1000, 1, "retentionCheckIntervalMs"),
     checkpointIntervalMs: num(o.checkpointIntervalMs, 60 * 1000, 1, "checkpointIntervalMs"),
     indexIntervalBytes: num(o.indexIntervalBytes, 4096, 1, "indexIntervalBytes"),
-    tailCacheBytesPerPartition: num(o.tailCacheBytesPerPartition, 32 * 1024 * 1024, 0, "tailCacheBytesPerPartition"),
+    tailCacheBytesPerPartition: num(
+      o.tailCacheBytesPerPartition,
+      32 * 1024 * 1024,
+      0,
+      "tailCacheBytesPerPartition",
+    ),
     tailCacheBytesTotal: num(o.tailCacheBytesTotal, 512 * 1024 * 1024, 0, "tailCacheBytesTotal"),
     defaults: {
       segmentBytes: Math.min(num(o.segmentBytes, GIB, 1, "segmentBytes"), MAX_SEGMENT_BYTES),
@@ -118,6 +125,12 @@ export function topicSettings(defaults: LogSettings, configs: TopicConfigs): Log
     segmentBytes: intConfig(configs, "segment.bytes", defaults.segmentBytes, 1, MAX_SEGMENT_BYTES),
     segmentMs: intConfig(configs, "segment.ms", defaults.segmentMs, 1, Number.MAX_SAFE_INTEGER),
     retentionMs: intConfig(configs, "retention.ms", defaults.retentionMs, -1, Number.MAX_SAFE_INTEGER),
-    retentionBytes: intConfig(configs, "retention.bytes", defaults.retentionBytes, -1, Number.MAX_SAFE_INTEGER),
+    retentionBytes: intConfig(
+      configs,
+      "retention.bytes",
+      defaults.retentionBytes,
+      -1,
+      Number.MAX_SAFE_INTEGER,
+    ),
   };
 }

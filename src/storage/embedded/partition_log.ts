@@ -108,6 +108,8 @@ export class PartitionLog {
   private maxTs = -1;
   private maxTsBatch = -1;
   private lastRead: Segment | null = null;
+  /** The partition was deleted: nothing may be written to its directory any more. */
+  private dropped = false;
 
   private constructor(
     readonly name: string,
@@ -134,7 +136,12 @@ export class PartitionLog {
   }
 
   /** Creates the directory and an empty first segment. */
-  static async create(name: string, dir: string, settings: LogSettings, env: PartitionEnv): Promise<PartitionLog> {
+  static async create(
+    name: string,
+    dir: string,
+    settings: LogSettings,
+    env: PartitionEnv,
+  ): Promise<PartitionLog> {
     await Deno.mkdir(dir, { recursive: true });
     const log = new PartitionLog(name, dir, settings, env);
     log.segments.push(Segment.create(dir, 0, env));
@@ -147,7 +154,12 @@ export class PartitionLog {
    * (all of them when the checkpoint is missing) and segments whose indexes fail validation are fully scanned;
    * a torn or corrupt tail is truncated.
    */
-  static async open(name: string, dir: string, settings: LogSettings, env: PartitionEnv): Promise<PartitionLog> {
+  static async open(
+    name: string,
+    dir: string,
+    settings: LogSettings,
+    env: PartitionEnv,
+  ): Promise<PartitionLog> {
     const log = new PartitionLog(name, dir, settings, env);
     const cp = readCheckpoint(dir);
     const recoveryPoint = cp?.recoveryPoint ?? 0;
@@ -174,7 +186,7 @@ export class PartitionLog {
     for (let i = 0; i < bases.length; i++) {
       const base = bases[i];
       let seg = Segment.open(dir, base, env, base >= recoveryPoint);
-      if (seg.endOffset > recoveryPoint && base < recoveryPoint) {
+      if (!seg.recovered && seg.endOffset > recoveryPoint) {
         // Holds data past the recovery point: validate every batch of it.
         seg = Segment.open(dir, base, env, true);
       }
@@ -190,7 +202,10 @@ export class PartitionLog {
     }
     log.nextOffset = log.active.endOffset;
     log.highWatermark = log.nextOffset;
-    log.logStartOffset = Math.min(Math.max(cp?.logStartOffset ?? 0, log.segments[0].baseOffset), log.nextOffset);
+    log.logStartOffset = Math.min(
+      Math.max(cp?.logStartOffset ?? 0, log.segments[0].baseOffset),
+      log.nextOffset,
+    );
     log.recoveryPoint = Math.min(recoveryPoint, log.nextOffset);
     log.lastCheckpoint = cp;
     log.unsynced.add(log.active); // recovered data may still be only in the page cache
@@ -236,7 +251,10 @@ export class PartitionLog {
         batchSizeAt(payload, b.pos) !== b.size || magicAt(payload, b.pos) !== MAGIC_V2 ||
         lastOffsetDeltaAt(payload, b.pos) < 0
       ) {
-        throw new StorageError(ErrorCode.CORRUPT_MESSAGE, `${this.name}: batches are not contiguous valid v2 batches`);
+        throw new StorageError(
+          ErrorCode.CORRUPT_MESSAGE,
+          `${this.name}: batches are not contiguous valid v2 batches`,
+        );
       }
       end += b.size;
     }
@@ -248,7 +266,13 @@ export class PartitionLog {
     for (const b of batches) {
       putInt64(payload, b.pos, next);
       const last = next + lastOffsetDeltaAt(payload, b.pos);
-      metas.push({ pos: b.pos - start, size: b.size, base: next, last, maxTimestamp: maxTimestampAt(payload, b.pos) });
+      metas.push({
+        pos: b.pos - start,
+        size: b.size,
+        base: next,
+        last,
+        maxTimestamp: maxTimestampAt(payload, b.pos),
+      });
       next = last + 1;
     }
     // One copy: the request buffer may be reused by the caller, cached bytes must never change.
@@ -308,7 +332,10 @@ export class PartitionLog {
     try {
       old.flushIndexes();
     } catch (e) {
-      this.env.log("warn", `${this.name}: index flush of ${old.logPath} failed (rebuilt on open): ${errorText(e)}`);
+      this.env.log(
+        "warn",
+        `${this.name}: index flush of ${old.logPath} failed (rebuilt on open): ${errorText(e)}`,
+      );
     }
     this.segments.push(seg);
     this.retired.push(old);
@@ -370,11 +397,20 @@ export class PartitionLog {
     }
   }
 
-  /** Background sync (fsync "interval"); also used by close. */
+  private get syncPending(): boolean {
+    return this.unsynced.size > 0 || this.retired.length > 0 || this.dirDirty;
+  }
+
+  /** One background sync round (the fsync "interval" task). */
+  async syncOnce(): Promise<void> {
+    if (this.failure || this.closedError) return;
+    if (this.syncRun) await this.syncRun;
+    if (this.syncPending && !this.failure && !this.closedError) await this.kickSync();
+  }
+
+  /** Syncs until nothing written is left unsynced (close: no appends arrive any more). */
   async flush(): Promise<void> {
-    while (!this.failure && (this.unsynced.size > 0 || this.retired.length > 0 || this.dirDirty || this.syncRun)) {
-      await this.kickSync();
-    }
+    while (!this.failure && !this.closedError && (this.syncPending || this.syncRun)) await this.kickSync();
   }
 
   private fail(err: StorageError): void {
@@ -400,6 +436,7 @@ export class PartitionLog {
       );
     }
     if (offset === hw) return { batches: [], bytes: 0, highWatermark: hw, logStartOffset: ls };
+    if (!(maxBytes > 0)) maxBytes = 0; // also NaN
     const hit = this.cache.read(offset, maxBytes, minOneBatch, hw);
     if (hit) return { batches: hit.batches, bytes: hit.bytes, highWatermark: hw, logStartOffset: ls };
     try {
@@ -478,7 +515,9 @@ export class PartitionLog {
       const first = baseOffsetAt(batch, 0);
       if ((attributesAt(batch, 0) & ATTR_LOG_APPEND_TIME) !== 0) return { offset: first, timestamp: maxTs };
       const recs = await this.timestampsOf(batch);
-      if (recs) for (const r of recs) if (r.timestamp >= ts) return { offset: r.offset, timestamp: r.timestamp };
+      if (recs) {
+        for (const r of recs) if (r.timestamp >= ts) return { offset: r.offset, timestamp: r.timestamp };
+      }
       return { offset: first, timestamp: maxTs };
     }
     return null;
@@ -498,7 +537,7 @@ export class PartitionLog {
     const first = baseOffsetAt(batch, 0);
     if ((attributesAt(batch, 0) & ATTR_LOG_APPEND_TIME) !== 0) return { offset: first, timestamp: ts };
     const recs = await this.timestampsOf(batch);
-    if (recs) for (const r of recs) if (r.timestamp === ts) return r;
+    if (recs) { for (const r of recs) if (r.timestamp === ts) return r; }
     return { offset: first + lastOffsetDeltaAt(batch, 0), timestamp: ts };
   }
 
@@ -531,7 +570,9 @@ export class PartitionLog {
     if (s.retentionMs >= 0) {
       while (k < this.segments.length) {
         const seg = this.segments[k];
-        if (seg.size === 0 || now - seg.retentionTimestamp <= s.retentionMs) break;
+        if (seg === this.active && seg.size === 0) break;
+        // An empty closed segment (left by recovery) has nothing to keep.
+        if (seg.size > 0 && now - seg.retentionTimestamp <= s.retentionMs) break;
         if (seg === this.active) {
           try {
             this.roll("retention.ms");
@@ -575,20 +616,30 @@ export class PartitionLog {
       "info",
       `${this.name}: retention deleted ${k} segment(s), log start offset ${oldStart} -> ${this.logStartOffset}`,
     );
-    await this.writeCheckpoint(false).catch((e) => this.env.log("warn", `${this.name}: checkpoint: ${errorText(e)}`));
+    await this.writeCheckpoint(false).catch((e) =>
+      this.env.log("warn", `${this.name}: checkpoint: ${errorText(e)}`)
+    );
     return k;
   }
 
   /** Persists log start offset and recovery point (atomic replace); also flushes the active segment's indexes. */
   writeCheckpoint(durable: boolean): Promise<void> {
     const run = async () => {
+      if (this.dropped) return;
       const cp: Checkpoint = { logStartOffset: this.logStartOffset, recoveryPoint: this.recoveryPoint };
       const last = this.lastCheckpoint;
-      if (!durable && last && last.logStartOffset === cp.logStartOffset && last.recoveryPoint === cp.recoveryPoint) {
+      if (
+        !durable && last && last.logStartOffset === cp.logStartOffset &&
+        last.recoveryPoint === cp.recoveryPoint
+      ) {
         return;
       }
       if (!this.closedError) this.active.flushIndexes();
-      await atomicWrite(join(this.dir, CHECKPOINT_FILE), new TextEncoder().encode(JSON.stringify(cp)), durable);
+      await atomicWrite(
+        join(this.dir, CHECKPOINT_FILE),
+        new TextEncoder().encode(JSON.stringify(cp)),
+        durable,
+      );
       this.lastCheckpoint = cp;
     };
     const p = this.checkpointChain.then(run);
@@ -606,6 +657,7 @@ export class PartitionLog {
       await this.flush();
     }
     this.closedError = reason;
+    this.dropped = !keepData;
     const w = this.waiters;
     this.waiters = [];
     for (const x of w) x.reject(reason);

@@ -10,8 +10,8 @@ import {
   batchSizeAt,
   checkBatch,
   HEADER_SIZE,
-  LOG_OVERHEAD,
   lastOffsetDeltaAt,
+  LOG_OVERHEAD,
   MAGIC_V2,
   magicAt,
   maxTimestampAt,
@@ -68,6 +68,8 @@ export class Segment {
   /** Set when a failed write could not be rolled back: the file is no longer trustworthy. */
   broken = false;
   deleted = false;
+  /** Opened through the full recovery scan. */
+  recovered = false;
   private lastIndexedPos = 0;
   private writer: Deno.FsFile | null = null;
   private reader: Deno.FsFile | null = null;
@@ -176,12 +178,16 @@ export class Segment {
     while (p < this.size) {
       if (p !== startPos && p - startPos >= interval) return false; // an index entry is missing
       const rel = p - startPos;
-      const h = rel + HEADER_SIZE <= chunk.length ? chunk.subarray(rel, rel + HEADER_SIZE) : readAtSync(reader, p, HEADER_SIZE);
+      const h = rel + HEADER_SIZE <= chunk.length
+        ? chunk.subarray(rel, rel + HEADER_SIZE)
+        : readAtSync(reader, p, HEADER_SIZE);
       if (h.length < HEADER_SIZE) return false;
       const size = batchSizeAt(h, 0);
       const base = baseOffsetAt(h, 0);
       const delta = lastOffsetDeltaAt(h, 0);
-      if (size - LOG_OVERHEAD < MIN_BATCH_LENGTH || p + size > this.size || magicAt(h, 0) !== MAGIC_V2) return false;
+      if (size - LOG_OVERHEAD < MIN_BATCH_LENGTH || p + size > this.size || magicAt(h, 0) !== MAGIC_V2) {
+        return false;
+      }
       if (delta < 0 || (p === startPos ? base !== startOffset : base < expected)) return false;
       walked.push({ base, maxTimestamp: maxTimestampAt(h, 0) });
       expected = base + delta + 1;
@@ -201,6 +207,7 @@ export class Segment {
 
   /** Full scan: validates every batch, truncates at the first invalid one, rebuilds the indexes. */
   private recover(why: string): void {
+    this.recovered = true;
     this.index.reset();
     this.timeIndex.reset();
     this.lastIndexedPos = 0;
@@ -242,7 +249,9 @@ export class Segment {
     if (p < this.size) {
       this.env.log(
         "warn",
-        `${this.logPath}: truncating ${this.size - p} bytes at position ${p} (next offset ${expected}): ${reason}`,
+        `${this.logPath}: truncating ${
+          this.size - p
+        } bytes at position ${p} (next offset ${expected}): ${reason}`,
       );
       const f = Deno.openSync(this.logPath, { write: true });
       try {
@@ -297,7 +306,9 @@ export class Segment {
     let bytes = 0;
     let p = 0;
     while (start + p < this.size) {
-      const h = p + HEADER_SIZE <= chunk.length ? chunk.subarray(p, p + HEADER_SIZE) : readAtSync(reader, start + p, HEADER_SIZE);
+      const h = p + HEADER_SIZE <= chunk.length
+        ? chunk.subarray(p, p + HEADER_SIZE)
+        : readAtSync(reader, start + p, HEADER_SIZE);
       if (h.length < HEADER_SIZE) break;
       const size = batchSizeAt(h, 0);
       if (size - LOG_OVERHEAD < MIN_BATCH_LENGTH) {

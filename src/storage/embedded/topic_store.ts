@@ -19,7 +19,9 @@ export function topicNameError(name: string): string | null {
   if (name.length === 0) return "topic name is empty";
   if (name === "." || name === "..") return `topic name cannot be "." or ".."`;
   if (name.length > MAX_TOPIC_LENGTH) return `topic name is longer than ${MAX_TOPIC_LENGTH} characters`;
-  if (!LEGAL.test(name)) return `topic name ${JSON.stringify(name)} contains characters other than [a-zA-Z0-9._-]`;
+  if (!LEGAL.test(name)) {
+    return `topic name ${JSON.stringify(name)} contains characters other than [a-zA-Z0-9._-]`;
+  }
   return null;
 }
 

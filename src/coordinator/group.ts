@@ -1,0 +1,222 @@
+// One consumer group of Kafka's classic protocol: its state, members and the protocol vote. The state machine
+// transitions are driven by the coordinator; this module holds data and the rules that depend only on it.
+
+export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
+
+/** Kafka's allowed predecessor states, checked on every transition so a bug shows up as an error, not drift. */
+const VALID_PREVIOUS: Record<GroupState, readonly GroupState[]> = {
+  Empty: ["PreparingRebalance"],
+  PreparingRebalance: ["Stable", "CompletingRebalance", "Empty"],
+  CompletingRebalance: ["PreparingRebalance"],
+  Stable: ["CompletingRebalance"],
+  Dead: ["Stable", "PreparingRebalance", "CompletingRebalance", "Empty", "Dead"],
+};
+
+export interface Protocol {
+  readonly name: string;
+  readonly metadata: Uint8Array;
+}
+
+export interface JoinResult {
+  readonly errorCode: number;
+  readonly generationId: number;
+  readonly protocolType: string | null;
+  readonly protocolName: string | null;
+  readonly leader: string;
+  readonly memberId: string;
+  readonly skipAssignment: boolean;
+  readonly members: { memberId: string; groupInstanceId: string | null; metadata: Uint8Array }[];
+}
+
+export interface SyncResult {
+  readonly errorCode: number;
+  readonly assignment: Uint8Array;
+}
+
+export class Member {
+  protocols: readonly Protocol[];
+  assignment: Uint8Array = EMPTY;
+  /** Set while the member waits in JoinGroup for the rebalance to complete. */
+  awaitingJoin: ((r: JoinResult) => void) | null = null;
+  /** Set while the member waits in SyncGroup for the leader's assignment. */
+  awaitingSync: ((r: SyncResult) => void) | null = null;
+  /** A new member gets a longer grace period until its first join completes (Kafka's new-member timeout). */
+  isNew = false;
+  heartbeatDeadline = 0;
+
+  constructor(
+    public memberId: string,
+    readonly groupInstanceId: string | null,
+    public clientId: string,
+    public clientHost: string,
+    public rebalanceTimeoutMs: number,
+    public sessionTimeoutMs: number,
+    readonly protocolType: string,
+    protocols: readonly Protocol[],
+  ) {
+    this.protocols = protocols;
+  }
+
+  get isStatic(): boolean {
+    return this.groupInstanceId !== null;
+  }
+
+  metadataFor(protocol: string): Uint8Array {
+    return this.protocols.find((p) => p.name === protocol)?.metadata ?? EMPTY;
+  }
+
+  /** Same protocol names and metadata bytes, in the same order. */
+  matches(protocols: readonly Protocol[]): boolean {
+    if (protocols.length !== this.protocols.length) return false;
+    for (let i = 0; i < protocols.length; i++) {
+      const a = protocols[i], b = this.protocols[i];
+      if (a.name !== b.name || !bytesEqual(a.metadata, b.metadata)) return false;
+    }
+    return true;
+  }
+}
+
+export const EMPTY = new Uint8Array(0);
+
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class Group {
+  state: GroupState = "Empty";
+  generationId = 0;
+  protocolType: string | null = null;
+  protocolName: string | null = null;
+  leaderId: string | null = null;
+  readonly members = new Map<string, Member>();
+  /** Member ids handed out with MEMBER_ID_REQUIRED that have not joined yet (v4+ two-step join). */
+  readonly pendingMembers = new Map<string, number>();
+  /** group.instance.id -> member id */
+  readonly staticMembers = new Map<string, string>();
+  /** Time the state last changed (for offset retention of empty groups and DescribeGroups). */
+  stateTimestamp = Date.now();
+  /** Rebalance timer (DelayedJoin / InitialDelayedJoin). */
+  joinTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the current rebalance started (metrics, benchmark). */
+  rebalanceStartedAt = 0;
+  /** group.initial.rebalance.delay.ms: until this time a starting group's join does not complete. */
+  initialDelayUntil = 0;
+  /** Topics the members subscribe to (consumer protocol), for OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC. */
+  subscribedTopics: Set<string> | null = null;
+
+  constructor(readonly groupId: string) {}
+
+  is(s: GroupState): boolean {
+    return this.state === s;
+  }
+
+  transitionTo(next: GroupState): void {
+    if (!VALID_PREVIOUS[next].includes(this.state)) {
+      throw new Error(`group ${this.groupId}: illegal transition ${this.state} -> ${next}`);
+    }
+    this.state = next;
+    this.stateTimestamp = Date.now();
+  }
+
+  has(memberId: string): boolean {
+    return this.members.has(memberId);
+  }
+
+  isLeader(memberId: string): boolean {
+    return this.leaderId === memberId;
+  }
+
+  /** The member currently registered for a static instance id, if any. */
+  staticMemberId(instanceId: string | null): string | undefined {
+    return instanceId === null ? undefined : this.staticMembers.get(instanceId);
+  }
+
+  /** A static member id that no longer owns its instance id has been replaced: FENCED_INSTANCE_ID. */
+  isStaticMemberFenced(memberId: string, instanceId: string | null): boolean {
+    if (instanceId === null) return false;
+    const current = this.staticMembers.get(instanceId);
+    return current !== undefined && current !== memberId;
+  }
+
+  add(member: Member): void {
+    if (this.members.size === 0) this.protocolType = member.protocolType;
+    this.members.set(member.memberId, member);
+    if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
+    if (this.leaderId === null) this.leaderId = member.memberId;
+  }
+
+  remove(memberId: string): Member | undefined {
+    const m = this.members.get(memberId);
+    if (!m) return undefined;
+    this.members.delete(memberId);
+    if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === memberId) {
+      this.staticMembers.delete(m.groupInstanceId);
+    }
+    if (this.leaderId === memberId) {
+      this.leaderId = this.members.size > 0 ? this.members.keys().next().value! : null;
+    }
+    return m;
+  }
+
+  /** A static member rejoining with a new member id takes over the old member's slot and assignment. */
+  replaceStaticMember(instanceId: string, oldId: string, newId: string): Member {
+    const m = this.members.get(oldId)!;
+    this.members.delete(oldId);
+    m.memberId = newId;
+    this.members.set(newId, m);
+    this.staticMembers.set(instanceId, newId);
+    if (this.leaderId === oldId) this.leaderId = newId;
+    return m;
+  }
+
+  /** Whether a joining member's protocols can coexist with the group's (same type, a common protocol). */
+  supportsProtocols(protocolType: string, names: readonly string[]): boolean {
+    if (this.members.size === 0) return protocolType !== "" && names.length > 0;
+    if (protocolType !== this.protocolType) return false;
+    const candidates = this.candidateProtocols();
+    return names.some((n) => candidates.has(n));
+  }
+
+  /** Protocols every member supports. */
+  candidateProtocols(): Set<string> {
+    let common: Set<string> | null = null;
+    for (const m of this.members.values()) {
+      const names = new Set(m.protocols.map((p) => p.name));
+      common = common === null ? names : new Set([...common].filter((n) => names.has(n)));
+    }
+    return common ?? new Set();
+  }
+
+  /** Kafka's vote: each member votes for its most preferred candidate; the most votes wins (ties: first seen). */
+  selectProtocol(): string {
+    const candidates = this.candidateProtocols();
+    const votes = new Map<string, number>();
+    for (const m of this.members.values()) {
+      const choice = m.protocols.find((p) => candidates.has(p.name));
+      if (choice) votes.set(choice.name, (votes.get(choice.name) ?? 0) + 1);
+    }
+    let best = "";
+    let bestVotes = -1;
+    for (const [name, n] of votes) {
+      if (n > bestVotes) {
+        best = name;
+        bestVotes = n;
+      }
+    }
+    return best;
+  }
+
+  allMembersJoined(): boolean {
+    if (this.pendingMembers.size > 0) return false;
+    for (const m of this.members.values()) if (m.awaitingJoin === null) return false;
+    return true;
+  }
+
+  maxRebalanceTimeoutMs(): number {
+    let t = 0;
+    for (const m of this.members.values()) t = Math.max(t, m.rebalanceTimeoutMs);
+    return t;
+  }
+}

@@ -1,0 +1,91 @@
+// FindCoordinator, DescribeGroups, ListGroups and DeleteGroups.
+import type { Handler, RequestContext } from "./context.ts";
+import type {
+  FindCoordinatorRequest,
+  FindCoordinatorResponse,
+  FindCoordinatorResponseCoordinator,
+} from "../protocol/messages/find_coordinator.ts";
+import type { DescribeGroupsRequest, DescribeGroupsResponse } from "../protocol/messages/describe_groups.ts";
+import type { ListGroupsRequest, ListGroupsResponse } from "../protocol/messages/list_groups.ts";
+import type { DeleteGroupsRequest, DeleteGroupsResponse } from "../protocol/messages/delete_groups.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { AUTHORIZED_OPERATIONS_OMITTED } from "../protocol/messages/metadata.ts";
+
+const KEY_TYPE_GROUP = 0;
+const KEY_TYPE_TRANSACTION = 1;
+
+function coordinatorFor(ctx: RequestContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
+  const adv = ctx.broker.config.advertisedListener;
+  if (keyType === KEY_TYPE_GROUP) {
+    return { key, nodeId: ctx.broker.config.nodeId, host: adv.host, port: adv.port, errorCode: 0, errorMessage: null };
+  }
+  const [errorCode, errorMessage] = keyType === KEY_TYPE_TRANSACTION
+    ? [ErrorCode.COORDINATOR_NOT_AVAILABLE, "Transactions are not supported by this gateway yet"]
+    : [ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`];
+  return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage };
+}
+
+export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, req) => {
+  if (ctx.header.apiVersion >= 4) {
+    return {
+      throttleTimeMs: 0,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      nodeId: -1,
+      host: "",
+      port: -1,
+      coordinators: req.coordinatorKeys.map((k) => coordinatorFor(ctx, k, req.keyType)),
+    };
+  }
+  const c = coordinatorFor(ctx, req.key, req.keyType);
+  return {
+    throttleTimeMs: 0,
+    errorCode: c.errorCode,
+    errorMessage: c.errorMessage,
+    nodeId: c.nodeId,
+    host: c.host,
+    port: c.port,
+    coordinators: [],
+  };
+};
+
+export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = (ctx, req) => ({
+  throttleTimeMs: 0,
+  groups: req.groups.map((id) => {
+    const g = ctx.broker.coordinator.describe(id);
+    return {
+      errorCode: id === "" ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE,
+      groupId: id,
+      groupState: g.state,
+      protocolType: g.protocolType,
+      protocolData: g.protocolName,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        memberMetadata: m.metadata,
+        memberAssignment: m.assignment,
+      })),
+      authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+    };
+  }),
+});
+
+export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> = (ctx, req) => {
+  const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
+  const types = new Set(req.typesFilter.map((s) => s.toLowerCase()));
+  const groups = ctx.broker.coordinator.list()
+    .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
+    .filter((g) => types.size === 0 || types.has("classic"))
+    .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: "classic" }));
+  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
+};
+
+export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = async (ctx, req) => {
+  const results = [];
+  for (const groupId of req.groupsNames) {
+    results.push({ groupId, errorCode: await ctx.broker.coordinator.deleteGroup(groupId) });
+  }
+  return { throttleTimeMs: 0, results };
+};

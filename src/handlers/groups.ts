@@ -1,0 +1,78 @@
+// JoinGroup, SyncGroup, Heartbeat and LeaveGroup: thin adapters from wire versions to the coordinator.
+import type { Handler } from "./context.ts";
+import type { JoinGroupRequest, JoinGroupResponse } from "../protocol/messages/join_group.ts";
+import type { SyncGroupRequest, SyncGroupResponse } from "../protocol/messages/sync_group.ts";
+import type { HeartbeatRequest, HeartbeatResponse } from "../protocol/messages/heartbeat.ts";
+import type { LeaveGroupRequest, LeaveGroupResponse } from "../protocol/messages/leave_group.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+
+/** Fields that are nullable only from v7 are sent as "" to older clients. */
+const orEmpty = (s: string | null, nullable: boolean) => (s === null && !nullable ? "" : s);
+
+export const joinGroupHandler: Handler<JoinGroupRequest, JoinGroupResponse> = async (ctx, req) => {
+  const v = ctx.header.apiVersion;
+  const res = await ctx.broker.coordinator.join({
+    groupId: req.groupId,
+    memberId: req.memberId,
+    groupInstanceId: req.groupInstanceId,
+    clientId: ctx.header.clientId ?? "",
+    clientHost: ctx.clientHost,
+    sessionTimeoutMs: req.sessionTimeoutMs,
+    // v0 has no rebalance timeout: Kafka uses the session timeout for both.
+    rebalanceTimeoutMs: v === 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs,
+    protocolType: req.protocolType,
+    protocols: req.protocols,
+    requireKnownMemberId: v >= 4,
+    reason: req.reason,
+  });
+  return {
+    throttleTimeMs: 0,
+    errorCode: res.errorCode,
+    generationId: res.generationId,
+    protocolType: res.protocolType,
+    protocolName: orEmpty(res.protocolName, v >= 7),
+    leader: res.leader,
+    skipAssignment: res.skipAssignment,
+    memberId: res.memberId,
+    members: res.members,
+  };
+};
+
+export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = async (ctx, req) => {
+  const res = await ctx.broker.coordinator.sync({
+    groupId: req.groupId,
+    generationId: req.generationId,
+    memberId: req.memberId,
+    groupInstanceId: req.groupInstanceId,
+    protocolType: req.protocolType,
+    protocolName: req.protocolName,
+    assignments: req.assignments,
+  });
+  const g = ctx.header.apiVersion >= 5 && res.errorCode === ErrorCode.NONE
+    ? ctx.broker.coordinator.describe(req.groupId)
+    : null;
+  return {
+    throttleTimeMs: 0,
+    errorCode: res.errorCode,
+    protocolType: g ? g.protocolType : null,
+    protocolName: g ? req.protocolName ?? g.protocolName : null,
+    assignment: res.assignment,
+  };
+};
+
+export const heartbeatHandler: Handler<HeartbeatRequest, HeartbeatResponse> = (ctx, req) => ({
+  throttleTimeMs: 0,
+  errorCode: ctx.broker.coordinator.heartbeat(req.groupId, req.generationId, req.memberId, req.groupInstanceId),
+});
+
+export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> = (ctx, req) => {
+  const v = ctx.header.apiVersion;
+  const members = v >= 3 ? req.members : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
+  const res = ctx.broker.coordinator.leave(req.groupId, members);
+  if (v < 3) {
+    // v0-2 carry one member and only a top-level code.
+    const code = res.errorCode !== ErrorCode.NONE ? res.errorCode : res.members[0]?.errorCode ?? ErrorCode.NONE;
+    return { throttleTimeMs: 0, errorCode: code, members: [] };
+  }
+  return { throttleTimeMs: 0, errorCode: res.errorCode, members: res.members };
+};
