@@ -29,6 +29,13 @@ export interface Config {
   readonly retentionBytes: number;
   readonly retentionCheckIntervalMs: number;
   readonly deleteTopicEnable: boolean;
+  readonly groupInitialRebalanceDelayMs: number;
+  readonly groupMinSessionTimeoutMs: number;
+  readonly groupMaxSessionTimeoutMs: number;
+  readonly groupMaxSize: number;
+  readonly offsetsRetentionMinutes: number;
+  readonly offsetsRetentionCheckIntervalMs: number;
+  readonly offsetMetadataMaxBytes: number;
 }
 
 export class ConfigError extends Error {
@@ -188,6 +195,62 @@ export const OPTIONS: readonly OptionDef[] = [
     kind: "bool",
     def: true,
     help: "allow DeleteTopics (delete.topic.enable)",
+  },
+  {
+    key: "groupInitialRebalanceDelayMs",
+    flag: "group-initial-rebalance-delay-ms",
+    kind: "int",
+    def: 3000,
+    min: 0,
+    help: "wait for more members before a new group's first rebalance (group.initial.rebalance.delay.ms)",
+  },
+  {
+    key: "groupMinSessionTimeoutMs",
+    flag: "group-min-session-timeout-ms",
+    kind: "int",
+    def: 6000,
+    min: 1,
+    help: "smallest session timeout a member may ask for (group.min.session.timeout.ms)",
+  },
+  {
+    key: "groupMaxSessionTimeoutMs",
+    flag: "group-max-session-timeout-ms",
+    kind: "int",
+    def: 1800000,
+    min: 1,
+    help: "largest session timeout a member may ask for (group.max.session.timeout.ms)",
+  },
+  {
+    key: "groupMaxSize",
+    flag: "group-max-size",
+    kind: "int",
+    def: 2147483647,
+    min: 1,
+    help: "members per group (group.max.size)",
+  },
+  {
+    key: "offsetsRetentionMinutes",
+    flag: "offsets-retention-minutes",
+    kind: "int",
+    def: 10080,
+    min: 1,
+    help: "committed offsets of a group that stays empty expire after this (offsets.retention.minutes)",
+  },
+  {
+    key: "offsetsRetentionCheckIntervalMs",
+    flag: "offsets-retention-check-interval-ms",
+    kind: "int",
+    def: 600000,
+    min: 1,
+    help: "how often expired offsets are removed",
+  },
+  {
+    key: "offsetMetadataMaxBytes",
+    flag: "offset-metadata-max-bytes",
+    kind: "int",
+    def: 4096,
+    min: 0,
+    help: "largest metadata string of a committed offset (offset.metadata.max.bytes)",
   },
 ];
 

@@ -23,6 +23,26 @@ import { listOffsetsHandler } from "./handlers/list_offsets.ts";
 import { createTopicsHandler } from "./handlers/create_topics.ts";
 import { deleteTopicsHandler } from "./handlers/delete_topics.ts";
 import { describeClusterHandler } from "./handlers/describe_cluster.ts";
+import { FindCoordinatorSpec } from "./protocol/messages/find_coordinator.ts";
+import { JoinGroupSpec } from "./protocol/messages/join_group.ts";
+import { SyncGroupSpec } from "./protocol/messages/sync_group.ts";
+import { HeartbeatSpec } from "./protocol/messages/heartbeat.ts";
+import { LeaveGroupSpec } from "./protocol/messages/leave_group.ts";
+import { OffsetCommitSpec } from "./protocol/messages/offset_commit.ts";
+import { OffsetFetchSpec } from "./protocol/messages/offset_fetch.ts";
+import { OffsetDeleteSpec } from "./protocol/messages/offset_delete.ts";
+import { DescribeGroupsSpec } from "./protocol/messages/describe_groups.ts";
+import { ListGroupsSpec } from "./protocol/messages/list_groups.ts";
+import { DeleteGroupsSpec } from "./protocol/messages/delete_groups.ts";
+import { heartbeatHandler, joinGroupHandler, leaveGroupHandler, syncGroupHandler } from "./handlers/groups.ts";
+import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from "./handlers/offsets.ts";
+import {
+  deleteGroupsHandler,
+  describeGroupsHandler,
+  findCoordinatorHandler,
+  listGroupsHandler,
+} from "./handlers/group_admin.ts";
+import { GroupCoordinator } from "./coordinator/coordinator.ts";
 
 export function buildRegistry(): ApiRegistry {
   const r = new ApiRegistry();
@@ -34,6 +54,17 @@ export function buildRegistry(): ApiRegistry {
   r.register(CreateTopicsSpec, createTopicsHandler);
   r.register(DeleteTopicsSpec, deleteTopicsHandler);
   r.register(DescribeClusterSpec, describeClusterHandler);
+  r.register(FindCoordinatorSpec, findCoordinatorHandler);
+  r.register(JoinGroupSpec, joinGroupHandler);
+  r.register(SyncGroupSpec, syncGroupHandler);
+  r.register(HeartbeatSpec, heartbeatHandler);
+  r.register(LeaveGroupSpec, leaveGroupHandler);
+  r.register(OffsetCommitSpec, offsetCommitHandler);
+  r.register(OffsetFetchSpec, offsetFetchHandler);
+  r.register(OffsetDeleteSpec, offsetDeleteHandler);
+  r.register(DescribeGroupsSpec, describeGroupsHandler);
+  r.register(ListGroupsSpec, listGroupsHandler);
+  r.register(DeleteGroupsSpec, deleteGroupsHandler);
   return r;
 }
 
@@ -79,6 +110,7 @@ export class Gateway {
   private constructor(
     readonly config: Config,
     readonly storage: Storage,
+    readonly coordinator: GroupCoordinator,
     readonly server: KafkaServer,
     readonly address: Deno.NetAddr,
     private readonly abort: AbortController,
@@ -99,10 +131,35 @@ export class Gateway {
       listener.close();
       throw e;
     }
+    const coordinator = new GroupCoordinator(
+      storage.groupStore(),
+      {
+        initialRebalanceDelayMs: config.groupInitialRebalanceDelayMs,
+        minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
+        maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
+        maxGroupSize: config.groupMaxSize,
+        offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
+        offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
+        offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
+      },
+      logger("coordinator"),
+      (topic, partition) => {
+        const t = storage.getTopic(topic);
+        return t !== undefined && partition >= 0 && partition < t.partitions;
+      },
+    );
+    try {
+      await coordinator.start();
+    } catch (e) {
+      listener.close();
+      await storage.close();
+      throw e;
+    }
     const abort = new AbortController();
     const broker: Broker = {
       config,
       storage,
+      coordinator,
       clusterId: await clusterIdFor(config.dataDir),
       shutdown: abort.signal,
       log: logger("server"),
@@ -115,13 +172,14 @@ export class Gateway {
       adv: `${config.advertisedListener.host}:${config.advertisedListener.port}`,
       dir: config.dataDir,
     });
-    return new Gateway(config, storage, server, address, abort);
+    return new Gateway(config, storage, coordinator, server, address, abort);
   }
 
   /** Graceful stop: no new connections, long polls released, in-flight requests answered, log flushed. */
   async stop(): Promise<void> {
     this.abort.abort();
     await this.server.stop();
+    await this.coordinator.close();
     await this.storage.close();
   }
 }

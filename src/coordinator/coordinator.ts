@@ -633,10 +633,14 @@ export class GroupCoordinator {
     } else if (group.is("Dead")) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     else if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) return all(ErrorCode.FENCED_INSTANCE_ID);
     else if (a.generationId < 0 && group.is("Empty")) { /* commit without membership */ }
-    else if (group.is("CompletingRebalance")) return all(ErrorCode.REBALANCE_IN_PROGRESS);
     else if (!group.has(a.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID);
     else if (a.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
-    else group.members.get(a.memberId)!.heartbeatDeadline = Date.now() + group.members.get(a.memberId)!.sessionTimeoutMs;
+    // The member has its JoinGroup answer but not yet its assignment: let it finish the rebalance first.
+    else if (group.is("CompletingRebalance")) return all(ErrorCode.REBALANCE_IN_PROGRESS);
+    else {
+      const m = group.members.get(a.memberId)!;
+      m.heartbeatDeadline = Date.now() + m.sessionTimeoutMs;
+    }
 
     const now = Date.now();
     const good: CommittedOffset[] = [];

@@ -183,10 +183,11 @@ export class Group {
   candidateProtocols(): Set<string> {
     let common: Set<string> | null = null;
     for (const m of this.members.values()) {
-      const names = new Set(m.protocols.map((p) => p.name));
-      common = common === null ? names : new Set([...common].filter((n) => names.has(n)));
+      const names = new Set<string>(m.protocols.map((p) => p.name));
+      if (common === null) common = names;
+      else for (const n of [...common]) if (!names.has(n)) common.delete(n);
     }
-    return common ?? new Set();
+    return common ?? new Set<string>();
   }
 
   /** Kafka's vote: each member votes for its most preferred candidate; the most votes wins (ties: first seen). */

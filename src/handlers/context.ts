@@ -3,10 +3,12 @@ import type { Config } from "../config.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { RequestHeader } from "../protocol/header.ts";
 import type { Logger } from "../log.ts";
+import type { GroupCoordinator } from "../coordinator/coordinator.ts";
 
 export interface Broker {
   readonly config: Config;
   readonly storage: Storage;
+  readonly coordinator: GroupCoordinator;
   readonly clusterId: string;
   /** Aborted when the gateway shuts down: long polls return at once. */
   readonly shutdown: AbortSignal;
@@ -17,6 +19,8 @@ export interface RequestContext {
   readonly broker: Broker;
   readonly header: RequestHeader;
   readonly connectionId: number;
+  /** Client address as Kafka reports it in DescribeGroups ("/127.0.0.1"). */
+  readonly clientHost: string;
   readonly log: Logger;
 }
 

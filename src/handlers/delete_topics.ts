@@ -37,6 +37,7 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
         );
       }
       await broker.storage.deleteTopic(meta.name);
+      await broker.coordinator.topicDeleted(meta.name);
       ctx.log.info("deleted topic {topic}", { topic: meta.name });
     } catch (e) {
       entry.errorCode = errorCodeOf(e);

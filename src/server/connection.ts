@@ -21,6 +21,7 @@ export class Connection {
   private queuedWrites = 0;
   private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   readonly log: Logger;
+  private readonly clientHost: string;
   /** Resolves when the connection is fully closed. */
   readonly done: Promise<void>;
 
@@ -32,6 +33,7 @@ export class Connection {
   ) {
     const addr = conn.remoteAddr;
     this.log = broker.log.with({ conn: id, remote: `${addr.hostname}:${addr.port}` });
+    this.clientHost = `/${addr.hostname}`;
     try {
       conn.setNoDelay(true);
     } catch { /* not fatal */ }
@@ -146,6 +148,7 @@ export class Connection {
       broker: this.broker,
       header: { apiKey, apiVersion, correlationId, clientId },
       connectionId: this.id,
+      clientHost: this.clientHost,
       log: this.log,
     };
     let res: unknown;

@@ -1,5 +1,6 @@
 // The seam between protocol handlers and a storage backend. The embedded segment log and the SeaweedMQ
 // client both implement it; handlers never know which one they talk to.
+import type { GroupStore } from "./group_store.ts";
 
 /** Per-topic configuration as Kafka config strings (e.g. "retention.ms" -> "604800000"). */
 export type TopicConfigs = Record<string, string>;
@@ -89,12 +90,20 @@ export interface Storage {
    * Reads whole batches from `offset` up to `maxBytes`; when `minOneBatch` is true the first batch is returned
    * even if larger than maxBytes (KIP-74). Throws StorageError(OFFSET_OUT_OF_RANGE) outside [logStart, HW].
    */
-  read(topic: string, partition: number, offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult>;
+  read(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+  ): Promise<ReadResult>;
   offsets(topic: string, partition: number): Promise<PartitionOffsets>;
   /** Earliest offset whose batch max timestamp >= ts, or null when none (ListOffsets by time). */
   offsetForTimestamp(topic: string, partition: number, ts: number): Promise<TimestampOffset | null>;
   /** Offset and value of the largest timestamp in the partition (ListOffsets -3), or null when empty. */
   maxTimestamp(topic: string, partition: number): Promise<TimestampOffset | null>;
+  /** The backend's durable store of committed offsets and group metadata (opened by the coordinator). */
+  groupStore(): GroupStore;
   /** Calls `listener` after each append to the partition; returns an unsubscribe function. */
   subscribe(topic: string, partition: number, listener: () => void): () => void;
 }

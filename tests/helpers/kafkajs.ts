@@ -10,6 +10,7 @@ import loggers from "kafkajs/src/loggers/index.js";
 import { compress, decompress } from "../../src/records/compression.ts";
 
 export const { Kafka, CompressionTypes, CompressionCodecs, logLevel } = kafkajs;
+export { kafkajs };
 
 /**
  * KafkaJS ships only gzip; snappy, lz4 and zstd are plugged in as its docs describe. These adapters use the
