@@ -24,6 +24,11 @@ import {
 } from "./options.ts";
 import { type PartitionEnv, PartitionLog } from "./partition_log.ts";
 import { CacheBudget } from "./tail_cache.ts";
+import { EmbeddedGroupStore } from "./group_log.ts";
+import type { GroupStore } from "../group_store.ts";
+
+/** Consumer-group state lives beside the topics, like Kafka's __consumer_offsets. */
+const GROUPS_DIR = "__consumer_offsets";
 import {
   newTopicId,
   partitionDirName,
@@ -159,7 +164,7 @@ export class EmbeddedStorage implements Storage {
         await removeIfExists(join(dir, e.name), true);
       } else if (e.isFile && e.name.startsWith(TOPICS_FILE) && e.name.endsWith(".tmp")) {
         await removeIfExists(join(dir, e.name));
-      } else if (e.isDirectory && !known.has(e.name)) {
+      } else if (e.isDirectory && !known.has(e.name) && e.name !== GROUPS_DIR) {
         this.opts.log("warn", `directory ${join(dir, e.name)} belongs to no known topic; left untouched`);
       }
     }
@@ -524,6 +529,15 @@ export class EmbeddedStorage implements Storage {
     } catch (e) {
       return Promise.reject(e);
     }
+  }
+
+  groupStore(): GroupStore {
+    return new EmbeddedGroupStore({
+      dir: join(this.opts.dataDir, GROUPS_DIR),
+      fsync: this.opts.fsync,
+      fsyncIntervalMs: this.opts.fsyncIntervalMs,
+      log: this.opts.log,
+    });
   }
 
   subscribe(topic: string, partition: number, listener: () => void): () => void {

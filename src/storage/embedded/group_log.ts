@@ -64,6 +64,8 @@ export interface GroupStoreStats {
   /** Completed fdatasync rounds. */
   readonly syncRounds: number;
   readonly compactions: number;
+  /** Appends also written to a snapshot file while a compaction was syncing it. */
+  readonly overlappedAppends: number;
 }
 
 export const GROUP_LOG_FILE = "groups.log";
@@ -146,6 +148,7 @@ export class EmbeddedGroupStore implements GroupStore {
   private appends = 0;
   private syncRounds = 0;
   private compactions = 0;
+  private overlappedAppends = 0;
 
   constructor(opts: EmbeddedGroupStoreOptions) {
     this.dir = opts.dir;
@@ -165,7 +168,13 @@ export class EmbeddedGroupStore implements GroupStore {
       appends: this.appends,
       syncRounds: this.syncRounds,
       compactions: this.compactions,
+      overlappedAppends: this.overlappedAppends,
     };
+  }
+
+  /** Resolves when the compaction running now (if any) has finished, successfully or not. */
+  compactionDone(): Promise<void> {
+    return this.compaction ? this.compaction.catch(() => {}) : Promise.resolve();
   }
 
   // ---- load ----
@@ -196,7 +205,7 @@ export class EmbeddedGroupStore implements GroupStore {
         this.size > this.compactAfterBytes ? "log exceeds compactAfterBytes" : "more than half is dead",
       ).catch(() => {}); // logged; the uncompacted log stays valid
     }
-    if (this.fsync === "interval") {
+    if (this.fsync === "interval" && !this.closing) {
       this.timer = setInterval(() => {
         if (this.state === "open" && !this.failure && !this.syncRun && this.syncPending) {
           this.kickSync().catch(() => {}); // failures are logged and fail the store
@@ -290,7 +299,9 @@ export class EmbeddedGroupStore implements GroupStore {
     if (pos < buf.length) {
       this.log(
         "warn",
-        `${this.path}: truncating ${buf.length - pos} bytes at position ${pos} after ${records} records (${reason})`,
+        `${this.path}: truncating ${
+          buf.length - pos
+        } bytes at position ${pos} after ${records} records (${reason})`,
       );
     }
     let n = 0;
@@ -365,7 +376,10 @@ export class EmbeddedGroupStore implements GroupStore {
   private checkWritable(): void {
     if (this.failure) throw this.failure;
     if (this.state === "new" || this.state === "loading") {
-      throw new StorageError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, `group store ${this.path} is not loaded`);
+      throw new StorageError(
+        ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+        `group store ${this.path} is not loaded`,
+      );
     }
     if (this.state === "closed" || this.closing) {
       throw new StorageError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `group store ${this.path} is closed`);
@@ -382,7 +396,9 @@ export class EmbeddedGroupStore implements GroupStore {
       try {
         f.truncateSync(this.size);
       } catch (e2) {
-        this.fail(ioError(`append to ${this.path} failed and could not be rolled back (${errorText(e2)})`, e));
+        this.fail(
+          ioError(`append to ${this.path} failed and could not be rolled back (${errorText(e2)})`, e),
+        );
       }
       throw err;
     }
@@ -393,6 +409,7 @@ export class EmbeddedGroupStore implements GroupStore {
       try {
         writeAllSync(this.dual, frame);
         this.dualSize += frame.length;
+        this.overlappedAppends++;
       } catch (e) {
         this.dualFailed = e;
         this.dual = null;
@@ -419,41 +436,51 @@ export class EmbeddedGroupStore implements GroupStore {
   }
 
   private kickSync(): Promise<void> {
-    if (!this.syncRun) this.syncRun = this.runSync().finally(() => (this.syncRun = null));
+    if (this.failure) return Promise.reject(this.failure);
+    if (!this.syncRun) this.syncRun = this.runSync();
     return this.syncRun;
   }
 
-  /** Group commit: each round fdatasyncs everything written before it started (and the directory after a rename). */
+  /**
+   * Group commit: each round fdatasyncs everything written before it started (and the directory after a rename).
+   * `syncRun` is cleared synchronously when the loop ends, so an append made by a continuation of a resolved
+   * waiter always starts a new round instead of joining the finished one.
+   */
   private async runSync(): Promise<void> {
-    while (!this.failure) {
-      const target = this.seq;
-      const files = this.dual ? [this.file!, this.dual] : [this.file!];
-      const dir = this.dirDirty;
-      this.dirDirty = false;
-      this.roundFiles = files;
-      try {
-        await Promise.all(files.map((f) => f.syncData()));
-        if (dir) await fsyncDir(this.dir);
-      } catch (e) {
-        this.fail(ioError(`fsync of ${this.path}`, e));
-        throw this.failure;
-      } finally {
-        this.roundFiles = [];
-        this.closeRetired();
-      }
-      this.syncRounds++;
-      if (target > this.syncedSeq) this.syncedSeq = target;
-      if (this.waiters.length > 0) {
-        const pending: Waiter[] = [];
-        for (const w of this.waiters) {
-          if (w.seq <= target) w.resolve();
-          else pending.push(w);
+    try {
+      await Promise.resolve(); // `syncRun` is assigned before anything below can finish
+      while (true) {
+        if (this.failure) throw this.failure;
+        const target = this.seq;
+        const files = this.dual ? [this.file!, this.dual] : [this.file!];
+        const dir = this.dirDirty;
+        this.dirDirty = false;
+        this.roundFiles = files;
+        try {
+          await Promise.all(files.map((f) => f.syncData()));
+          if (dir) await fsyncDir(this.dir);
+        } catch (e) {
+          this.fail(ioError(`fsync of ${this.path}`, e));
+          throw this.failure;
+        } finally {
+          this.roundFiles = [];
+          this.closeRetired();
         }
-        this.waiters = pending;
+        this.syncRounds++;
+        if (target > this.syncedSeq) this.syncedSeq = target;
+        if (this.waiters.length > 0) {
+          const pending: Waiter[] = [];
+          for (const w of this.waiters) {
+            if (w.seq <= target) w.resolve();
+            else pending.push(w);
+          }
+          this.waiters = pending;
+        }
+        if (this.waiters.length === 0) return;
       }
-      if (this.waiters.length === 0) return;
+    } finally {
+      this.syncRun = null;
     }
-    throw this.failure;
   }
 
   /** Syncs until everything written is covered. */
@@ -499,7 +526,13 @@ export class EmbeddedGroupStore implements GroupStore {
     let tmp: Deno.FsFile | null = null;
     let swapped = false;
     try {
-      tmp = Deno.openSync(tmpPath, { write: true, create: true, truncate: true });
+      try {
+        Deno.removeSync(tmpPath);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+      // Append mode, like the log it replaces: a write rolled back by truncation must not leave a hole.
+      tmp = Deno.openSync(tmpPath, { append: true, createNew: true });
       this.dualSize = writeFrames(tmp, encodeSnapshot(this.live));
       this.dualFailed = null;
       this.dual = tmp; // from here on appends go to both files and sync rounds sync both

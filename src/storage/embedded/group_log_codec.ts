@@ -156,7 +156,9 @@ export function checkFrame(buf: Uint8Array, pos: number, end: number): FrameChec
 
 function count(r: Reader, minBytesEach: number): number {
   const n = r.uvarint();
-  if (n * minBytesEach > r.remaining) throw new DecodeError(`count ${n} exceeds remaining ${r.remaining} bytes`);
+  if (n * minBytesEach > r.remaining) {
+    throw new DecodeError(`count ${n} exceeds remaining ${r.remaining} bytes`);
+  }
   return n;
 }
 
@@ -296,10 +298,12 @@ export function encodeSnapshot(state: GroupLogState): Uint8Array[] {
 export function estimateSnapshotBytes(state: GroupLogState): number {
   let n = HEADER_BYTES;
   for (const g of state.groups.values()) {
-    n += FRAME_OVERHEAD + 24 + g.groupId.length + (g.protocolType?.length ?? 0) + (g.protocolName?.length ?? 0) +
+    n += FRAME_OVERHEAD + 24 + g.groupId.length + (g.protocolType?.length ?? 0) +
+      (g.protocolName?.length ?? 0) +
       (g.leaderId?.length ?? 0);
     for (const m of g.members) {
-      n += 20 + m.memberId.length + (m.groupInstanceId?.length ?? 0) + m.clientId.length + m.clientHost.length +
+      n += 20 + m.memberId.length + (m.groupInstanceId?.length ?? 0) + m.clientId.length +
+        m.clientHost.length +
         m.subscription.length + m.assignment.length;
     }
   }
