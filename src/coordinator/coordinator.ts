@@ -109,6 +109,8 @@ export class GroupCoordinator {
   private sweepTimer: ReturnType<typeof setInterval> | null = null;
   private retentionTimer: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  /** Completed rebalances since start (metrics, benchmark). */
+  rebalances = 0;
 
   constructor(
     private readonly store: GroupStore,
@@ -191,9 +193,11 @@ export class GroupCoordinator {
     }
     let group = this.groups.get(a.groupId);
     const unknownMember = a.memberId === "";
+    if (group) group.lastJoinAt = performance.now();
     if (!group) {
       if (!unknownMember) return Promise.resolve(joinError(a.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
       group = new Group(a.groupId);
+      group.lastJoinAt = performance.now();
       this.groups.set(a.groupId, group);
     }
     if (group.is("Dead")) return Promise.resolve(joinError(a.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
@@ -511,11 +515,18 @@ export class GroupCoordinator {
         m.awaitingSync = null;
         resolve?.({ errorCode: ErrorCode.NONE, assignment: m.assignment });
       }
-      this.log.debug("group {group} stable in generation {gen} after {ms} ms", {
-        group: group.groupId,
-        gen: generation,
-        ms: (performance.now() - group.rebalanceStartedAt).toFixed(2),
-      });
+      const now = performance.now();
+      this.rebalances++;
+      this.log.info(
+        "group {group} stable in generation {gen} with {n} members: {afterJoin} ms after the last JoinGroup, {total} ms after the rebalance began",
+        {
+          group: group.groupId,
+          gen: generation,
+          n: group.members.size,
+          afterJoin: (now - group.lastJoinAt).toFixed(2),
+          total: (now - group.rebalanceStartedAt).toFixed(2),
+        },
+      );
     }, (e) => {
       this.log.error("storing group {group} failed: {reason}", { group: group.groupId, reason: String(e) });
       if (!group.is("CompletingRebalance") || group.generationId !== generation) return;

@@ -101,6 +101,8 @@ export class Group {
   joinTimer: ReturnType<typeof setTimeout> | null = null;
   /** When the current rebalance started (metrics, benchmark). */
   rebalanceStartedAt = 0;
+  /** performance.now() of the latest JoinGroup, for the rebalance-time figure. */
+  lastJoinAt = 0;
   /** group.initial.rebalance.delay.ms: until this time a starting group's join does not complete. */
   initialDelayUntil = 0;
   /** Topics the members subscribe to (consumer protocol), for OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC. */
