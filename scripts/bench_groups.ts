@@ -431,7 +431,8 @@ class GroupMember {
       try {
         code = await this.heartbeat();
       } catch {
-        break; // connection gone
+        this.stable = false; // connection gone: counted as not stable at the end
+        break;
       } finally {
         this.hbInFlight = false;
       }
@@ -829,7 +830,11 @@ async function main(): Promise<void> {
 
     out[out.length - 1] += "\n" + table(["state", "VmRSS", "VmHWM"], [
       ["gateway started, no members", f1(memBefore.rssMiB), f1(memBefore.hwmMiB)],
-      [`${c1.wires.length} connections open, idle (no request yet)`, f1(memConnected.rssMiB), f1(memConnected.hwmMiB)],
+      [
+        `${c1.wires.length} connections open, idle (no request yet)`,
+        f1(memConnected.rssMiB),
+        f1(memConnected.hwmMiB),
+      ],
       [
         `${members1000.length} members / ${formed.length} groups, stable, heartbeating`,
         f1(mem1000.rssMiB),

@@ -20,7 +20,10 @@ let configured = false;
 export async function setupLogging(level: LogLevel, format: LogFormat): Promise<void> {
   if (configured) await reset();
   configured = true;
-  const formatter = format === "json" ? getJsonLinesFormatter() : getTextFormatter();
+  const formatter = format === "json"
+    ? getJsonLinesFormatter()
+    // Strings unquoted in text lines: `listening on 127.0.0.1:9092`, not `"127.0.0.1":9092`.
+    : getTextFormatter({ value: (v, inspect) => typeof v === "string" ? v : inspect(v) });
   await configure({
     sinks: { stderr: stderrSink(formatter) },
     loggers: [
