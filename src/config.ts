@@ -292,7 +292,8 @@ function convert(def: OptionDef, raw: unknown, source: string): unknown {
     if (["false", "0", "no", "off"].includes(s)) return false;
     throw new ConfigError(`${what}: expected true or false, got "${raw}"`);
   }
-  const s = String(raw);
+  let s = String(raw);
+  if (def.key === "logLevel" && s === "warn") s = "warning"; // the spelling most tools use
   if (!k.oneOf.includes(s)) {
     throw new ConfigError(`${what}: expected one of ${k.oneOf.join(", ")}, got "${s}"`);
   }

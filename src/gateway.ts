@@ -34,7 +34,12 @@ import { OffsetDeleteSpec } from "./protocol/messages/offset_delete.ts";
 import { DescribeGroupsSpec } from "./protocol/messages/describe_groups.ts";
 import { ListGroupsSpec } from "./protocol/messages/list_groups.ts";
 import { DeleteGroupsSpec } from "./protocol/messages/delete_groups.ts";
-import { heartbeatHandler, joinGroupHandler, leaveGroupHandler, syncGroupHandler } from "./handlers/groups.ts";
+import {
+  heartbeatHandler,
+  joinGroupHandler,
+  leaveGroupHandler,
+  syncGroupHandler,
+} from "./handlers/groups.ts";
 import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from "./handlers/offsets.ts";
 import {
   deleteGroupsHandler,

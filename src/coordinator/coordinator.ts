@@ -10,7 +10,15 @@ import {
   type StoredGroup,
   type StoredMember,
 } from "../storage/group_store.ts";
-import { EMPTY, Group, type GroupState, type JoinResult, Member, type Protocol, type SyncResult } from "./group.ts";
+import {
+  EMPTY,
+  Group,
+  type GroupState,
+  type JoinResult,
+  Member,
+  type Protocol,
+  type SyncResult,
+} from "./group.ts";
 import { subscribedTopics } from "./consumer_protocol.ts";
 
 export interface CoordinatorOptions {
@@ -155,7 +163,10 @@ export class GroupCoordinator {
       this.groups.set(g.groupId, g);
     }
     this.sweepTimer = setInterval(() => this.expireMembers(), HEARTBEAT_SWEEP_MS);
-    this.retentionTimer = setInterval(() => this.expireOffsets().catch(() => {}), this.opts.offsetsRetentionCheckIntervalMs);
+    this.retentionTimer = setInterval(
+      () => this.expireOffsets().catch(() => {}),
+      this.opts.offsetsRetentionCheckIntervalMs,
+    );
     this.log.info("group coordinator loaded {groups} groups and offsets of {withOffsets} groups", {
       groups: this.groups.size,
       withOffsets: this.offsets.size,
@@ -185,7 +196,9 @@ export class GroupCoordinator {
   join(a: JoinArgs): Promise<JoinResult> {
     if (this.closed) return Promise.resolve(joinError(a.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
     if (a.groupId === "") return Promise.resolve(joinError(a.memberId, ErrorCode.INVALID_GROUP_ID));
-    if (a.sessionTimeoutMs < this.opts.minSessionTimeoutMs || a.sessionTimeoutMs > this.opts.maxSessionTimeoutMs) {
+    if (
+      a.sessionTimeoutMs < this.opts.minSessionTimeoutMs || a.sessionTimeoutMs > this.opts.maxSessionTimeoutMs
+    ) {
       return Promise.resolve(joinError(a.memberId, ErrorCode.INVALID_SESSION_TIMEOUT));
     }
     if (a.protocolType === "" || a.protocols.length === 0) {
@@ -293,7 +306,9 @@ export class GroupCoordinator {
         }
         return this.updateMemberAndRebalance(group, m, a);
       case "Stable":
-        if (group.isLeader(m.memberId) || !m.matches(a.protocols)) return this.updateMemberAndRebalance(group, m, a);
+        if (group.isLeader(m.memberId) || !m.matches(a.protocols)) {
+          return this.updateMemberAndRebalance(group, m, a);
+        }
         return Promise.resolve(this.joinResponseFor(group, m));
       default:
         return Promise.resolve(joinError(a.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
@@ -366,7 +381,10 @@ export class GroupCoordinator {
         if (!group.is("PreparingRebalance")) return;
         if (group.allMembersJoined()) this.completeJoin(group);
         else {
-          group.joinTimer = setTimeout(() => this.forceCompleteJoin(group), Math.max(0, rebalanceTimeout - delay));
+          group.joinTimer = setTimeout(
+            () => this.forceCompleteJoin(group),
+            Math.max(0, rebalanceTimeout - delay),
+          );
         }
       }, delay);
       return;
@@ -408,7 +426,10 @@ export class GroupCoordinator {
       group.protocolName = null;
       group.subscribedTopics = null;
       group.transitionTo("Empty");
-      this.log.info("group {group} is empty in generation {gen}", { group: group.groupId, gen: group.generationId });
+      this.log.info("group {group} is empty in generation {gen}", {
+        group: group.groupId,
+        gen: group.generationId,
+      });
       this.persistGroup(group);
       return;
     }
@@ -555,7 +576,10 @@ export class GroupCoordinator {
   leave(
     groupId: string,
     members: readonly { memberId: string; groupInstanceId: string | null; reason: string | null }[],
-  ): { errorCode: number; members: { memberId: string; groupInstanceId: string | null; errorCode: number }[] } {
+  ): {
+    errorCode: number;
+    members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];
+  } {
     if (this.closed) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
     const group = this.groups.get(groupId);
     if (!group || group.is("Dead")) {
@@ -583,7 +607,11 @@ export class GroupCoordinator {
   private removeMember(group: Group, memberId: string, why: string): void {
     const m = group.remove(memberId);
     if (!m) return;
-    this.log.info("member {member} removed from group {group}: {why}", { member: memberId, group: group.groupId, why });
+    this.log.info("member {member} removed from group {group}: {why}", {
+      member: memberId,
+      group: group.groupId,
+      why,
+    });
     m.awaitingJoin?.(joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID));
     m.awaitingJoin = null;
     m.awaitingSync?.({ errorCode: ErrorCode.UNKNOWN_MEMBER_ID, assignment: EMPTY });
@@ -642,8 +670,9 @@ export class GroupCoordinator {
       group = new Group(a.groupId);
       this.groups.set(a.groupId, group);
     } else if (group.is("Dead")) return all(ErrorCode.COORDINATOR_NOT_AVAILABLE);
-    else if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) return all(ErrorCode.FENCED_INSTANCE_ID);
-    else if (a.generationId < 0 && group.is("Empty")) { /* commit without membership */ }
+    else if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) {
+      return all(ErrorCode.FENCED_INSTANCE_ID);
+    } else if (a.generationId < 0 && group.is("Empty")) { /* commit without membership */ }
     else if (!group.has(a.memberId)) return all(ErrorCode.UNKNOWN_MEMBER_ID);
     else if (a.generationId !== group.generationId) return all(ErrorCode.ILLEGAL_GENERATION);
     // The member has its JoinGroup answer but not yet its assignment: let it finish the rebalance first.
@@ -657,7 +686,9 @@ export class GroupCoordinator {
     const good: CommittedOffset[] = [];
     for (const o of a.offsets) {
       const k = offsetKey(o.topic, o.partition);
-      if (o.metadata !== null && new TextEncoder().encode(o.metadata).length > this.opts.offsetMetadataMaxBytes) {
+      if (
+        o.metadata !== null && new TextEncoder().encode(o.metadata).length > this.opts.offsetMetadataMaxBytes
+      ) {
         result.set(k, ErrorCode.OFFSET_METADATA_TOO_LARGE);
       } else if (!this.partitionExists(o.topic, o.partition)) {
         result.set(k, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -678,8 +709,13 @@ export class GroupCoordinator {
       try {
         await this.store.commitOffsets(a.groupId, good);
       } catch (e) {
-        this.log.error("storing offsets of group {group} failed: {reason}", { group: a.groupId, reason: String(e) });
-        for (const o of good) result.set(offsetKey(o.topic, o.partition), ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        this.log.error("storing offsets of group {group} failed: {reason}", {
+          group: a.groupId,
+          reason: String(e),
+        });
+        for (const o of good) {
+          result.set(offsetKey(o.topic, o.partition), ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        }
         return result;
       }
       let m = this.offsets.get(a.groupId);
@@ -701,7 +737,13 @@ export class GroupCoordinator {
     return partitions.map((p) => {
       const o = m?.get(offsetKey(p.topic, p.partition));
       return o
-        ? { topic: p.topic, partition: p.partition, offset: o.offset, leaderEpoch: o.leaderEpoch, metadata: o.metadata }
+        ? {
+          topic: p.topic,
+          partition: p.partition,
+          offset: o.offset,
+          leaderEpoch: o.leaderEpoch,
+          metadata: o.metadata,
+        }
         : { topic: p.topic, partition: p.partition, offset: -1, leaderEpoch: -1, metadata: "" };
     });
   }
@@ -725,7 +767,9 @@ export class GroupCoordinator {
       if (group && !group.is("Empty") && !group.is("Dead")) continue;
       const gone: CommittedOffset[] = [];
       for (const o of m.values()) {
-        const base = group && group.generationId > 0 ? Math.max(group.stateTimestamp, o.commitTimestamp) : o.commitTimestamp;
+        const base = group && group.generationId > 0
+          ? Math.max(group.stateTimestamp, o.commitTimestamp)
+          : o.commitTimestamp;
         const expiry = o.expireTimestamp >= 0 ? o.expireTimestamp : base + this.opts.offsetsRetentionMs;
         if (expiry <= now) gone.push(o);
       }
@@ -751,7 +795,15 @@ export class GroupCoordinator {
   describe(groupId: string): GroupSummary {
     const g = this.groups.get(groupId);
     if (!g) {
-      return { groupId, state: "Dead", protocolType: "", protocolName: "", generationId: -1, leaderId: null, members: [] };
+      return {
+        groupId,
+        state: "Dead",
+        protocolType: "",
+        protocolName: "",
+        generationId: -1,
+        leaderId: null,
+        members: [],
+      };
     }
     const stable = g.is("Stable");
     return {
@@ -809,7 +861,9 @@ export class GroupCoordinator {
     const codes = new Map<string, number>();
     const g = this.groups.get(groupId);
     if (groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID, partitions: codes };
-    if (!g && !this.offsets.has(groupId)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: codes };
+    if (!g && !this.offsets.has(groupId)) {
+      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: codes };
+    }
     if (g && g.members.size > 0 && g.protocolType !== "consumer") {
       return { errorCode: ErrorCode.NON_EMPTY_GROUP, partitions: codes };
     }

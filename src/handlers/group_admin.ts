@@ -14,10 +14,21 @@ import { AUTHORIZED_OPERATIONS_OMITTED } from "../protocol/messages/metadata.ts"
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
 
-function coordinatorFor(ctx: RequestContext, key: string, keyType: number): FindCoordinatorResponseCoordinator {
+function coordinatorFor(
+  ctx: RequestContext,
+  key: string,
+  keyType: number,
+): FindCoordinatorResponseCoordinator {
   const adv = ctx.broker.config.advertisedListener;
   if (keyType === KEY_TYPE_GROUP) {
-    return { key, nodeId: ctx.broker.config.nodeId, host: adv.host, port: adv.port, errorCode: 0, errorMessage: null };
+    return {
+      key,
+      nodeId: ctx.broker.config.nodeId,
+      host: adv.host,
+      port: adv.port,
+      errorCode: 0,
+      errorMessage: null,
+    };
   }
   const [errorCode, errorMessage] = keyType === KEY_TYPE_TRANSACTION
     ? [ErrorCode.COORDINATOR_NOT_AVAILABLE, "Transactions are not supported by this gateway yet"]
@@ -25,7 +36,10 @@ function coordinatorFor(ctx: RequestContext, key: string, keyType: number): Find
   return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage };
 }
 
-export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (ctx, req) => {
+export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (
+  ctx,
+  req,
+) => {
   if (ctx.header.apiVersion >= 4) {
     return {
       throttleTimeMs: 0,
@@ -78,7 +92,12 @@ export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> =
   const groups = ctx.broker.coordinator.list()
     .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
     .filter((g) => types.size === 0 || types.has("classic"))
-    .map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, groupState: g.state, groupType: "classic" }));
+    .map((g) => ({
+      groupId: g.groupId,
+      protocolType: g.protocolType,
+      groupState: g.state,
+      groupType: "classic",
+    }));
   return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
 };
 

@@ -62,7 +62,12 @@ export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = as
 
 export const heartbeatHandler: Handler<HeartbeatRequest, HeartbeatResponse> = (ctx, req) => ({
   throttleTimeMs: 0,
-  errorCode: ctx.broker.coordinator.heartbeat(req.groupId, req.generationId, req.memberId, req.groupInstanceId),
+  errorCode: ctx.broker.coordinator.heartbeat(
+    req.groupId,
+    req.generationId,
+    req.memberId,
+    req.groupInstanceId,
+  ),
 });
 
 export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> = (ctx, req) => {
@@ -71,7 +76,9 @@ export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> =
   const res = ctx.broker.coordinator.leave(req.groupId, members);
   if (v < 3) {
     // v0-2 carry one member and only a top-level code.
-    const code = res.errorCode !== ErrorCode.NONE ? res.errorCode : res.members[0]?.errorCode ?? ErrorCode.NONE;
+    const code = res.errorCode !== ErrorCode.NONE
+      ? res.errorCode
+      : res.members[0]?.errorCode ?? ErrorCode.NONE;
     return { throttleTimeMs: 0, errorCode: code, members: [] };
   }
   return { throttleTimeMs: 0, errorCode: res.errorCode, members: res.members };

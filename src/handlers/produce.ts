@@ -12,7 +12,9 @@ import type {
 import type { AppendRequest, TopicMeta } from "../storage/storage.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf, topicOrAutoCreate } from "./auto_create.ts";
-import { stampLogAppendTime, validateBatches } from "../records/batch.ts";
+import { setPartitionLeaderEpoch, stampLogAppendTime, validateBatches } from "../records/batch.ts";
+import { idempotentBatchOf } from "../producer/manager.ts";
+import { appendIdempotent } from "../producer/append.ts";
 import { legacyToBatchV2 } from "../records/legacy.ts";
 
 const MAGIC_OFFSET = 16;
@@ -75,6 +77,8 @@ async function prepare(
       );
     }
   }
+  // Leader epochs are -1 (unknown) everywhere (see metadata.ts): stored batches say so too, whatever was sent.
+  for (const b of req.batches) setPartitionLeaderEpoch(req.payload, b.pos, -1);
   if (!usesLogAppendTime(broker, t)) return { append: req, logAppendTime: -1 };
   const now = Date.now();
   for (const b of req.batches) stampLogAppendTime(req.payload, b.pos, b.size, now);
@@ -128,9 +132,27 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
         }
         pending.push(
           prepare(broker, t, p, v).then(async ({ append, logAppendTime }) => {
-            const res = await broker.storage.append(t.name, p.index, append);
+            const idempotent = idempotentBatchOf(append.batches);
+            if (idempotent === null) {
+              const res = await broker.storage.append(t.name, p.index, append);
+              r.baseOffset = res.baseOffset;
+              r.logAppendTimeMs = logAppendTime;
+              r.logStartOffset = res.logStartOffset;
+              return;
+            }
+            // Sequence rules; an exact retry of a stored batch gets its original offset and writes nothing.
+            const res = await appendIdempotent(
+              broker.storage,
+              broker.producers,
+              t,
+              p.index,
+              append,
+              idempotent,
+            );
             r.baseOffset = res.baseOffset;
-            r.logAppendTimeMs = logAppendTime;
+            r.logAppendTimeMs = res.duplicate === null || logAppendTime < 0
+              ? logAppendTime
+              : res.duplicate.timestamp;
             r.logStartOffset = res.logStartOffset;
           }).catch(fail),
         );

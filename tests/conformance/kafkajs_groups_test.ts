@@ -7,7 +7,12 @@ import { Kafka, kafkajs, logLevel } from "../helpers/kafkajs.ts";
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const { AssignerProtocol } = kafkajs;
 const GATEWAY_ARGS = ["--group-initial-rebalance-delay-ms", "0", "--group-min-session-timeout-ms", "1000"];
-const CONSUMER = { sessionTimeout: 4000, rebalanceTimeout: 8000, heartbeatInterval: 300, maxWaitTimeInMs: 200 };
+const CONSUMER = {
+  sessionTimeout: 4000,
+  rebalanceTimeout: 8000,
+  heartbeatInterval: 300,
+  maxWaitTimeInMs: 200,
+};
 
 type Admin = ReturnType<InstanceType<typeof Kafka>["admin"]>;
 
@@ -28,7 +33,14 @@ async function assignment(admin: Admin, groupId: string, topic: string) {
 }
 
 /** Waits until the group is Stable with `n` members that cover all partitions exactly once. */
-async function waitBalanced(admin: Admin, groupId: string, topic: string, n: number, partitions: number, ms = 30000) {
+async function waitBalanced(
+  admin: Admin,
+  groupId: string,
+  topic: string,
+  n: number,
+  partitions: number,
+  ms = 30000,
+) {
   const deadline = Date.now() + ms;
   let last = "";
   while (Date.now() < deadline) {
@@ -60,7 +72,18 @@ async function withGateway(fn: (gw: RunningGateway) => Promise<void>, dataDir?: 
 async function spawnMember(gw: RunningGateway, groupId: string, topic: string) {
   const script = new URL("./fixtures/kafkajs_member.ts", import.meta.url).pathname;
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "--allow-net", "--allow-env", "--allow-read", "--allow-ffi", "--allow-sys", script, gw.bootstrap, groupId, topic],
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      "--allow-ffi",
+      "--allow-sys",
+      script,
+      gw.bootstrap,
+      groupId,
+      topic,
+    ],
     stdout: "piped",
     stderr: "inherit",
   }).spawn();
@@ -131,7 +154,8 @@ Deno.test({
 });
 
 Deno.test({
-  name: "kafkajs groups: committed offsets survive a gateway restart; consumption resumes with no loss or replay",
+  name:
+    "kafkajs groups: committed offsets survive a gateway restart; consumption resumes with no loss or replay",
   ...opts,
   fn: async () => {
     const dataDir = await Deno.makeTempDir({ prefix: "kgw-groups-" });
@@ -150,7 +174,10 @@ Deno.test({
           if (seen.length >= expect) done.resolve();
         },
       });
-      await Promise.race([done.promise, new Promise((_, rej) => setTimeout(() => rej(new Error(`saw ${seen.length}`)), 30000))]);
+      await Promise.race([
+        done.promise,
+        new Promise((_, rej) => setTimeout(() => rej(new Error(`saw ${seen.length}`)), 30000)),
+      ]);
       await new Promise((r) => setTimeout(r, 500)); // let a stray extra message show up
       await c.disconnect(); // commits on the way out
       return seen;
@@ -180,11 +207,19 @@ Deno.test({
       const admin = client(gw).admin();
       await admin.connect();
       const committed = await admin.fetchOffsets({ groupId: "resumers", topics: [topic] });
-      assertEquals(committed[0].partitions.map((p) => Number(p.offset)).sort(), [20, 20, 20], "offsets reloaded");
+      assertEquals(
+        committed[0].partitions.map((p) => Number(p.offset)).sort(),
+        [20, 20, 20],
+        "offsets reloaded",
+      );
       await admin.disconnect();
       await produce(gw, 60, 30);
       const second = await consume(gw, 30);
-      assertEquals(second.sort(), Array.from({ length: 30 }, (_, i) => `m${60 + i}`).sort(), "exactly the new ones");
+      assertEquals(
+        second.sort(),
+        Array.from({ length: 30 }, (_, i) => `m${60 + i}`).sort(),
+        "exactly the new ones",
+      );
     }, dataDir);
   },
 });
@@ -199,21 +234,29 @@ Deno.test({
       await admin.connect();
       const topic = "many";
       await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] });
-      const consumers = Array.from({ length: 100 }, (_, i) => kafka.consumer({ groupId: `many-${i}`, ...CONSUMER }));
+      const consumers = Array.from({ length: 100 }, (_, i) =>
+        kafka.consumer({ groupId: `many-${i}`, ...CONSUMER }));
       try {
         await Promise.all(consumers.map(async (c) => {
           await c.connect();
           await c.subscribe({ topic, fromBeginning: true });
           await c.run({ eachMessage: async () => {} });
         }));
-        for (let i = 0; i < 100; i += 11) await waitBalanced(admin, `many-${i}`, topic, 1, 2);
-        const listed = (await admin.listGroups()).groups.map((g) => g.groupId);
+        for (let i = 0; i < 100; i += 11) {
+          await waitBalanced(admin, `many-${i}`, topic, 1, 2);
+        }
+        const listed = (await admin.listGroups()).groups.map((g) =>
+          g.groupId
+        );
         for (let i = 0; i < 100; i++) assert(listed.includes(`many-${i}`), `many-${i} listed`);
         const del = await admin.deleteGroups(["many-0"]).then(() => null, (e) => e);
         assert(del !== null, "a group with members cannot be deleted");
         await consumers[0].disconnect();
         await admin.deleteGroups(["many-0"]);
-        assert(!(await admin.listGroups()).groups.some((g) => g.groupId === "many-0"), "deleted group is gone");
+        assert(
+          !(await admin.listGroups()).groups.some((g) => g.groupId === "many-0"),
+          "deleted group is gone",
+        );
       } finally {
         await Promise.all(consumers.map((c) => c.disconnect().catch(() => {})));
         await admin.disconnect();

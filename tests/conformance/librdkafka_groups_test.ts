@@ -80,7 +80,10 @@ async function produce(gw: RunningGateway, topic: string, from: number, n: numbe
   await p.send({
     topic,
     acks: -1,
-    messages: Array.from({ length: n }, (_, i) => ({ partition: (from + i) % partitions, value: `v${from + i}` })),
+    messages: Array.from(
+      { length: n },
+      (_, i) => ({ partition: (from + i) % partitions, value: `v${from + i}` }),
+    ),
   });
   await p.disconnect();
 }
@@ -116,21 +119,35 @@ for (const strategy of ["range", "cooperative-sticky"]) {
       withGateway(async (gw) => {
         const topic = `ck-${strategy}`;
         await createTopic(gw, topic, 6);
-        const members = [0, 1, 2].map(() => new Proc(python.path, [MEMBER, gw.bootstrap, "ckg", topic, strategy]));
+        const members = [0, 1, 2].map(() =>
+          new Proc(python.path, [MEMBER, gw.bootstrap, "ckg", topic, strategy])
+        );
         try {
-          await until("3 members to cover 6 partitions", () => coversExactly(members.map((m) => m.assigned()), 6));
+          await until("3 members to cover 6 partitions", () =>
+            coversExactly(members.map((m) => m.assigned()), 6));
           await produce(gw, topic, 0, 60, 6);
-          const expected = Array.from({ length: 60 }, (_, i) => `v${i}`).sort();
+          const expected = Array.from({ length: 60 }, (_, i) =>
+            `v${i}`).sort();
           await until("60 messages consumed", () => values(members).length >= 60);
           await new Promise((r) => setTimeout(r, 300));
           assertEquals(values(members), expected, "each message consumed exactly once");
           const victim = members.shift()!;
           const killedAt = Date.now();
           await victim.kill("SIGKILL");
-          await until("2 survivors to cover 6 partitions", () => coversExactly(members.map((m) => m.assigned()), 6));
-          assert(Date.now() - killedAt >= 2000, "the killed member's partitions moved after its session timeout");
+          await until("2 survivors to cover 6 partitions", () =>
+            coversExactly(
+              members.map((m) => m.assigned()),
+              6,
+            ));
+          assert(
+            Date.now() - killedAt >= 2000,
+            "the killed member's partitions moved after its session timeout",
+          );
           await produce(gw, topic, 60, 30, 6);
-          await until("30 more messages", () => values(members).filter((v) => Number(v.slice(1)) >= 60).length >= 30);
+          await until("30 more messages", () =>
+            values(members).filter((v) =>
+              Number(v.slice(1)) >= 60
+            ).length >= 30);
           const after = values(members).filter((v) => Number(v.slice(1)) >= 60);
           assertEquals(after, Array.from({ length: 30 }, (_, i) => `v${60 + i}`).sort());
         } finally {
@@ -141,19 +158,24 @@ for (const strategy of ["range", "cooperative-sticky"]) {
 }
 
 Deno.test({
-  name: "confluent-kafka static membership: a member restarted within the session timeout gets its partitions back, no rebalance",
+  name:
+    "confluent-kafka static membership: a member restarted within the session timeout gets its partitions back, no rebalance",
   ...opts,
   ignore: python.ignore,
   fn: () =>
     withGateway(async (gw) => {
       const topic = "ck-static";
       await createTopic(gw, topic, 4);
-      const start = (id: string) => new Proc(python.path, [MEMBER, gw.bootstrap, "static", topic, "range", id]);
+      const start = (id: string) =>
+        new Proc(python.path, [MEMBER, gw.bootstrap, "static", topic, "range", id]);
       const a = start("inst-a");
       const b = start("inst-b");
       let a2: Proc | null = null;
       try {
-        await until("2 static members to cover 4 partitions", () => coversExactly([a.assigned(), b.assigned()], 4));
+        await until(
+          "2 static members to cover 4 partitions",
+          () => coversExactly([a.assigned(), b.assigned()], 4),
+        );
         const before = a.assigned();
         const bEvents = b.events().length;
         const rebalancesBefore = gw.logs().split("preparing to rebalance").length;
@@ -163,7 +185,11 @@ Deno.test({
         assertEquals(a2.assigned(), before, "same partitions as before the restart");
         await new Promise((r) => setTimeout(r, 5000)); // longer than the session timeout
         assertEquals(b.events().length, bEvents, "the other member saw no rebalance");
-        assertEquals(gw.logs().split("preparing to rebalance").length, rebalancesBefore, "no rebalance at the gateway");
+        assertEquals(
+          gw.logs().split("preparing to rebalance").length,
+          rebalancesBefore,
+          "no rebalance at the gateway",
+        );
         assert(gw.logs().includes("static member"), "the gateway logged the static rejoin");
       } finally {
         await b.kill("SIGTERM");

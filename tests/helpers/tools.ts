@@ -10,7 +10,8 @@ const checked = new Map<string, Promise<boolean>>();
 
 async function runs(path: string, args: string[]): Promise<boolean> {
   try {
-    const out = await new Deno.Command(path, { args, stdout: "null", stderr: "null", stdin: "null" }).output();
+    const out = await new Deno.Command(path, { args, stdout: "null", stderr: "null", stdin: "null" })
+      .output();
     return out.success;
   } catch {
     return false;

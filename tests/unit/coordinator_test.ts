@@ -54,7 +54,12 @@ const OPTS = {
 };
 
 async function coordinator(store = new MemoryStore(), opts: Partial<typeof OPTS> = {}) {
-  const c = new GroupCoordinator(store, { ...OPTS, ...opts }, logger("test"), (t, p) => t === "t" && p >= 0 && p < 4);
+  const c = new GroupCoordinator(
+    store,
+    { ...OPTS, ...opts },
+    logger("test"),
+    (t, p) => t === "t" && p >= 0 && p < 4,
+  );
   await c.start();
   return c;
 }
@@ -124,7 +129,10 @@ Deno.test("join/sync: leader gets the member list, followers get the leader's as
       groupInstanceId: null,
       protocolType: null,
       protocolName: null,
-      assignments: [{ memberId: a.memberId, assignment: enc("p0") }, { memberId: b2.memberId, assignment: enc("p1") }],
+      assignments: [{ memberId: a.memberId, assignment: enc("p0") }, {
+        memberId: b2.memberId,
+        assignment: enc("p1"),
+      }],
     });
     const [as, bs] = await Promise.all([aSync, bSync]);
     assertEquals(new TextDecoder().decode(as.assignment), "p0");
@@ -178,7 +186,11 @@ Deno.test("protocol vote: the protocol most members prefer among those all suppo
     for (const r of results) assertEquals(r.protocolName, "range");
     const leader = results.find((r) => r.members.length > 0)!;
     const forA = leader.members.find((m) => m.memberId === ra.memberId)!;
-    assertEquals(new TextDecoder().decode(forA.metadata), "range", "the leader gets each member's chosen metadata");
+    assertEquals(
+      new TextDecoder().decode(forA.metadata),
+      "range",
+      "the leader gets each member's chosen metadata",
+    );
   } finally {
     await c.close();
   }
@@ -297,13 +309,23 @@ Deno.test("offset commit rules: simple consumers, generation and member fencing,
       { topic: "t", partition: 1, offset: 42, leaderEpoch: 3, metadata: "meta" },
       { topic: "t", partition: 2, offset: -1, leaderEpoch: -1, metadata: "" },
     ]);
-    assertEquals((await commit({ groupId: "nogroup", generationId: 3 })).get(offsetKey("t", 1)), E.ILLEGAL_GENERATION);
-    const big = await commit({ offsets: [{ topic: "t", partition: 1, offset: 1, leaderEpoch: -1, metadata: "x".repeat(65) }] });
+    assertEquals(
+      (await commit({ groupId: "nogroup", generationId: 3 })).get(offsetKey("t", 1)),
+      E.ILLEGAL_GENERATION,
+    );
+    const big = await commit({
+      offsets: [{ topic: "t", partition: 1, offset: 1, leaderEpoch: -1, metadata: "x".repeat(65) }],
+    });
     assertEquals(big.get(offsetKey("t", 1)), E.OFFSET_METADATA_TOO_LARGE);
-    const unknown = await commit({ offsets: [{ topic: "zz", partition: 0, offset: 1, leaderEpoch: -1, metadata: null }] });
+    const unknown = await commit({
+      offsets: [{ topic: "zz", partition: 0, offset: 1, leaderEpoch: -1, metadata: null }],
+    });
     assertEquals(unknown.get(offsetKey("zz", 0)), E.UNKNOWN_TOPIC_OR_PARTITION);
     const a = await join(c);
-    assertEquals((await commit({ groupId: "g", generationId: 1, memberId: "x" })).get(offsetKey("t", 1)), E.UNKNOWN_MEMBER_ID);
+    assertEquals(
+      (await commit({ groupId: "g", generationId: 1, memberId: "x" })).get(offsetKey("t", 1)),
+      E.UNKNOWN_MEMBER_ID,
+    );
     assertEquals(
       (await commit({ groupId: "g", generationId: 1, memberId: a.memberId })).get(offsetKey("t", 1)),
       E.REBALANCE_IN_PROGRESS,
@@ -318,8 +340,14 @@ Deno.test("offset commit rules: simple consumers, generation and member fencing,
       protocolName: null,
       assignments: [],
     });
-    assertEquals((await commit({ groupId: "g", generationId: 7, memberId: a.memberId })).get(offsetKey("t", 1)), E.ILLEGAL_GENERATION);
-    assertEquals((await commit({ groupId: "g", generationId: 1, memberId: a.memberId })).get(offsetKey("t", 1)), E.NONE);
+    assertEquals(
+      (await commit({ groupId: "g", generationId: 7, memberId: a.memberId })).get(offsetKey("t", 1)),
+      E.ILLEGAL_GENERATION,
+    );
+    assertEquals(
+      (await commit({ groupId: "g", generationId: 1, memberId: a.memberId })).get(offsetKey("t", 1)),
+      E.NONE,
+    );
     assertEquals(await c.deleteGroup("g"), E.NON_EMPTY_GROUP);
     assertEquals(await c.deleteGroup("missing"), E.GROUP_ID_NOT_FOUND);
     assertEquals(await c.deleteGroup("simple"), E.NONE);
