@@ -289,6 +289,10 @@ interface MemberConfig {
   readonly heartbeatMs: number;
 }
 
+/** Round-trip times of regular heartbeats, collected while set (phase 4's hold); bounded. */
+let rttSink: number[] | null = null;
+const RTT_SINK_MAX = 5_000_000;
+
 const countCode = (m: Map<number, number>, code: number) => m.set(code, (m.get(code) ?? 0) + 1);
 
 class GroupMember {
@@ -437,7 +441,9 @@ class GroupMember {
         this.hbInFlight = false;
       }
       this.heartbeats++;
-      this.maxHeartbeatMs = Math.max(this.maxHeartbeatMs, performance.now() - t0);
+      const rtt = performance.now() - t0;
+      this.maxHeartbeatMs = Math.max(this.maxHeartbeatMs, rtt);
+      if (rttSink !== null && rttSink.length < RTT_SINK_MAX) rttSink.push(rtt);
       if (code === ErrorCode.NONE) continue;
       countCode(this.hbErrors, code);
       if (
@@ -556,7 +562,10 @@ const median = (xs: number[]) => {
   const k = Math.floor(s.length / 2);
   return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
 };
-const max = (xs: number[]) => xs.length ? Math.max(...xs) : NaN;
+const max = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), xs.length ? -Infinity : NaN);
+const percentile = (sorted: number[], p: number) =>
+  sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN;
+const loadAvg = async () => (await procFile("/proc/loadavg"))?.split(" ").slice(0, 3).join(" ") ?? "?";
 const f1 = (x: number) => Number.isFinite(x) ? x.toFixed(1) : "n/a";
 const f2 = (x: number) => Number.isFinite(x) ? x.toFixed(2) : "n/a";
 const int = (x: number) => Math.round(x).toLocaleString("en-US");
@@ -795,6 +804,9 @@ async function main(): Promise<void> {
     const hb0 = everyone.reduce((a, m) => a + m.heartbeats, 0);
     const errs0 = mergeCodes(everyone, (m) => m.hbErrors);
     for (const m of everyone) m.maxHeartbeatMs = 0;
+    const rtts: number[] = [];
+    rttSink = rtts;
+    const loadStart = await loadAvg();
     progress(
       `phase 4: holding ${allGroups.length} groups / ${everyone.length} members for ${OPTS.stableSeconds} s`,
     );
@@ -814,6 +826,9 @@ async function main(): Promise<void> {
       }
     }
     const holdSeconds = (performance.now() - h0) / 1000;
+    rttSink = null;
+    const loadEnd = await loadAvg();
+    rtts.sort((a, b) => a - b);
     const window = gw.logs().slice(logStart);
     const memHoldEnd = await memoryOf(gw.pid);
     const spurious = countMatches(window, /preparing to rebalance/g);
@@ -886,7 +901,8 @@ async function main(): Promise<void> {
       table([
         "heartbeats",
         "per s",
-        "max heartbeat RTT",
+        "heartbeat RTT p50 / p99 / max",
+        "RTT > 1 s",
         "heartbeat errors",
         "rebalances (gw log)",
         "members removed",
@@ -895,13 +911,15 @@ async function main(): Promise<void> {
       ], [[
         int(hbHold),
         int(hbHold / holdSeconds),
-        `${f1(maxHb)} ms`,
+        `${f1(percentile(rtts, 0.5))} / ${f1(percentile(rtts, 0.99))} / ${f1(maxHb)} ms`,
+        String(rtts.length - rtts.filter((x) => x <= 1_000).length),
         codes(errsHold),
         String(spurious),
         String(removed),
         String(genMoved),
         `${stableEnd}/${allGroups.length}`,
       ]]),
+      `   load average (1/5/15 min) at hold start ${loadStart}, at hold end ${loadEnd} (${navigator.hardwareConcurrency} CPUs)`,
       `   spurious rebalances: ${spurious}`,
       `   target: 1,000 concurrent groups stable for 5 minutes with no spurious rebalance: held ${
         f1(holdSeconds)
