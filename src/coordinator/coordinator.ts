@@ -119,6 +119,8 @@ export class GroupCoordinator {
   private closed = false;
   /** Completed rebalances since start (metrics, benchmark). */
   rebalances = 0;
+  /** Called when a rebalance completes (the group becomes Stable), with its duration in ms (metrics). */
+  onRebalance: ((groupId: string, ms: number) => void) | null = null;
 
   constructor(
     private readonly store: GroupStore,
@@ -204,6 +206,8 @@ export class GroupCoordinator {
     if (a.protocolType === "" || a.protocols.length === 0) {
       return Promise.resolve(joinError(a.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL));
     }
+    // Request bytes are views into network buffers: keep copies, not the buffers, for the group's lifetime.
+    a = { ...a, protocols: a.protocols.map((p) => ({ name: p.name, metadata: p.metadata.slice() })) };
     let group = this.groups.get(a.groupId);
     const unknownMember = a.memberId === "";
     if (group) group.lastJoinAt = performance.now();
@@ -524,7 +528,7 @@ export class GroupCoordinator {
   }
 
   private completeSync(group: Group, assignments: SyncArgs["assignments"]): void {
-    const byId = new Map(assignments.map((x) => [x.memberId, x.assignment]));
+    const byId = new Map(assignments.map((x) => [x.memberId, x.assignment.slice()]));
     for (const m of group.members.values()) m.assignment = byId.get(m.memberId) ?? EMPTY;
     const generation = group.generationId;
     // The assignment is stored before anyone is told, so a restart cannot hand out a different one.
@@ -538,6 +542,7 @@ export class GroupCoordinator {
       }
       const now = performance.now();
       this.rebalances++;
+      this.onRebalance?.(group.groupId, now - group.rebalanceStartedAt);
       this.log.info(
         "group {group} stable in generation {gen} with {n} members: {afterJoin} ms after the last JoinGroup, {total} ms after the rebalance began",
         {

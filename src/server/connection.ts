@@ -8,6 +8,7 @@ import { peekHeader, readHeaderRest, writeResponseHeader } from "../protocol/hea
 import type { ApiRegistry } from "../handlers/registry.ts";
 import type { Broker, RequestContext } from "../handlers/context.ts";
 import { frameStream } from "./frames.ts";
+import { socketReadable } from "./socket_stream.ts";
 import type { Logger } from "../log.ts";
 
 /** Writes of at most this many bytes are coalesced into one buffer (one syscall). */
@@ -21,9 +22,20 @@ export class Connection {
   private queuedWrites = 0;
   private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
   readonly log: Logger;
+  /** `log` with the client id of the latest request added (request logs carry conn, remote and clientId). */
+  private reqLog: Logger;
   private readonly clientHost: string;
   /** Resolves when the connection is fully closed. */
   readonly done: Promise<void>;
+  /** Peer address "host:port" (admin API). */
+  readonly remote: string;
+  readonly openedAt = Date.now();
+  /** Client id of the latest request (admin API, log context). */
+  clientId: string | null = null;
+  /** ApiVersions v3+ client software "name/version", when the client sent it. */
+  clientSoftware: string | null = null;
+  requests = 0;
+  lastRequestAt = 0;
 
   constructor(
     readonly id: number,
@@ -32,7 +44,9 @@ export class Connection {
     private readonly apis: ApiRegistry,
   ) {
     const addr = conn.remoteAddr;
-    this.log = broker.log.with({ conn: id, remote: `${addr.hostname}:${addr.port}` });
+    this.remote = `${addr.hostname}:${addr.port}`;
+    this.log = broker.log.with({ conn: id, remote: this.remote });
+    this.reqLog = this.log;
     this.clientHost = `/${addr.hostname}`;
     try {
       conn.setNoDelay(true);
@@ -48,7 +62,7 @@ export class Connection {
 
   private async run(): Promise<void> {
     try {
-      this.reader = this.conn.readable.pipeThrough(frameStream(this.broker.config.maxFrameBytes)).getReader();
+      this.reader = socketReadable(this.conn).pipeThrough(frameStream(this.broker.config.maxFrameBytes)).getReader();
       while (!this.closing) {
         const { value, done } = await this.reader.read();
         if (done || value === undefined) break;
@@ -65,12 +79,14 @@ export class Connection {
       try {
         this.conn.close();
       } catch { /* already closed */ }
+      if (this.broker.metrics) this.broker.metrics.connectionsClosed++;
     }
   }
 
   private logClose(e: unknown): void {
     const err = e as Error;
     if (err?.name === "FrameTooLargeError" || err?.name === "InvalidFrameSizeError") {
+      this.broker.metrics?.protocolError("bad_frame_size");
       this.log.warn("closing connection: {reason}", { reason: err.message });
     } else if (
       // BadResource: the peer closed and Deno released the socket while a response was pending.
@@ -91,6 +107,7 @@ export class Connection {
     try {
       ({ apiKey, apiVersion, correlationId } = peekHeader(r));
     } catch {
+      this.broker.metrics?.protocolError("malformed");
       this.log.warn("closing connection: request of {n} bytes is too short for a header", {
         n: frame.length,
       });
@@ -98,6 +115,7 @@ export class Connection {
     }
     const entry = this.apis.get(apiKey);
     if (!entry) {
+      this.broker.metrics?.protocolError("unknown_api");
       this.log.warn("closing connection: unknown API key {apiKey} (version {apiVersion})", {
         apiKey,
         apiVersion,
@@ -116,8 +134,10 @@ export class Connection {
           throttleTimeMs: 0,
         });
         this.send(w);
+        this.broker.metrics?.error(apiKey, ErrorCode.UNSUPPORTED_VERSION);
         return true;
       }
+      this.broker.metrics?.protocolError("unsupported_version");
       this.log.warn(
         "closing connection: {api} version {apiVersion} is not supported (supported {min}-{max})",
         {
@@ -137,6 +157,7 @@ export class Connection {
       body = entry.codec.decodeRequest(r, apiVersion);
     } catch (e) {
       const reason = e instanceof DecodeError ? e.message : String(e);
+      this.broker.metrics?.protocolError("malformed");
       this.log.warn("closing connection: malformed {api} v{apiVersion} request: {reason}", {
         api: spec.name,
         apiVersion,
@@ -144,23 +165,41 @@ export class Connection {
       });
       return false;
     }
+    this.requests++;
+    this.lastRequestAt = Date.now();
+    if (clientId !== this.clientId) {
+      this.clientId = clientId;
+      this.reqLog = this.log.with({ clientId });
+    }
+    if (apiKey === ApiKey.ApiVersions && apiVersion >= 3) {
+      const b = body as { clientSoftwareName?: string; clientSoftwareVersion?: string };
+      if (b.clientSoftwareName) this.clientSoftware = `${b.clientSoftwareName}/${b.clientSoftwareVersion ?? ""}`;
+    }
     const ctx: RequestContext = {
       broker: this.broker,
       header: { apiKey, apiVersion, correlationId, clientId },
       connectionId: this.id,
       clientHost: this.clientHost,
-      log: this.log,
+      log: this.reqLog,
     };
+    const metrics = this.broker.metrics ?? null;
+    const t0 = metrics !== null ? performance.now() : 0;
     let res: unknown;
     try {
       res = await entry.handle(ctx, body);
     } catch (e) {
-      this.log.error("closing connection: {api} v{apiVersion} handler failed: {reason}", {
+      metrics?.protocolError("handler_failed");
+      this.reqLog.error("closing connection: {api} v{apiVersion} handler failed: {reason}", {
         api: spec.name,
         apiVersion,
         reason: String((e as Error)?.stack ?? e),
       });
       return false;
+    }
+    if (metrics !== null) {
+      metrics.request(apiKey, apiVersion, performance.now() - t0, frame.length);
+      // Produce and Fetch count their partition errors in their handlers.
+      if (res !== null && apiKey > 1) metrics.countResponseErrors(apiKey, res);
     }
     if (res === null) return true; // acks=0 Produce: no response at all
     const w = new Writer(1024);
@@ -175,6 +214,7 @@ export class Connection {
     const chunks = w.chunks();
     let size = 0;
     for (const c of chunks) size += c.length;
+    this.broker.metrics?.sent(size);
     let parts: Uint8Array[];
     if (size + 4 <= COALESCE_BYTES) {
       const buf = new Uint8Array(4 + size);
