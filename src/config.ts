@@ -11,7 +11,15 @@ export interface Config {
   readonly listen: HostPort;
   readonly advertisedListener: HostPort;
   readonly dataDir: string;
-  readonly backend: "embedded";
+  readonly backend: "embedded" | "seaweedmq";
+  /** SeaweedMQ backend: master addresses (HTTP HOST:PORT; gRPC = port + 10000). */
+  readonly seaweedmqMasters: readonly string[];
+  /** SeaweedMQ backend: broker gRPC addresses; empty = discover through the masters. */
+  readonly seaweedmqBrokers: readonly string[];
+  /** SeaweedMQ backend: filer addresses (HTTP HOST:PORT); empty = discover through the masters. */
+  readonly seaweedmqFilers: readonly string[];
+  /** SeaweedMQ backend: how long acknowledged records are kept to re-publish what a broker crash lost. */
+  readonly seaweedmqReplayWindowMs: number;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly nodeId: number;
@@ -28,6 +36,11 @@ export interface Config {
   readonly retentionMs: number;
   readonly retentionBytes: number;
   readonly retentionCheckIntervalMs: number;
+  readonly logCleanupPolicy: "delete" | "compact" | "compact,delete";
+  readonly compressionType: "producer" | "uncompressed" | "gzip" | "snappy" | "lz4" | "zstd";
+  readonly deleteRetentionMs: number;
+  readonly minInsyncReplicas: number;
+  readonly logCleanerBackoffMs: number;
   readonly deleteTopicEnable: boolean;
   readonly groupInitialRebalanceDelayMs: number;
   readonly groupMinSessionTimeoutMs: number;
@@ -36,13 +49,23 @@ export interface Config {
   readonly offsetsRetentionMinutes: number;
   readonly offsetsRetentionCheckIntervalMs: number;
   readonly offsetMetadataMaxBytes: number;
+  /** Operations HTTP listener (metrics, health, admin API, dashboard); null = off. */
+  readonly httpListen: HostPort | null;
+  /** Collect and serve Prometheus metrics. */
+  readonly metrics: boolean;
+  /** Cap on label values per metrics family (topics, groups, partitions, backend methods). */
+  readonly metricsMaxSeries: number;
+  /** Options set by the config file, env or a flag (the rest hold their defaults): STATIC_BROKER_CONFIG. */
+  readonly explicitOptions: ReadonlySet<keyof Config>;
 }
 
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
-type Kind = "hostport" | "string" | "int" | "bool" | { oneOf: readonly string[] };
+type Kind = "hostport" | "hostport|off" | "hostlist" | "string" | "int" | "bool" | {
+  oneOf: readonly string[];
+};
 interface OptionDef {
   readonly key: keyof Config;
   readonly flag: string;
@@ -50,6 +73,8 @@ interface OptionDef {
   readonly def: unknown;
   readonly help: string;
   readonly min?: number;
+  /** Redacted wherever the effective configuration is shown (admin API). */
+  readonly secret?: boolean;
 }
 
 const MiB = 1024 * 1024;
@@ -75,9 +100,38 @@ export const OPTIONS: readonly OptionDef[] = [
   {
     key: "backend",
     flag: "backend",
-    kind: { oneOf: ["embedded"] },
+    kind: { oneOf: ["embedded", "seaweedmq"] },
     def: "embedded",
-    help: "storage backend",
+    help: "storage backend: embedded (local log in --data-dir) or seaweedmq (a SeaweedFS cluster)",
+  },
+  {
+    key: "seaweedmqMasters",
+    flag: "seaweedmq-master",
+    kind: "hostlist",
+    def: "127.0.0.1:9333",
+    help: "SeaweedFS master(s) HOST:PORT[,HOST:PORT] (HTTP port); brokers and filers are discovered through it",
+  },
+  {
+    key: "seaweedmqBrokers",
+    flag: "seaweedmq-brokers",
+    kind: "hostlist",
+    def: "",
+    help: "SeaweedMQ broker gRPC addresses HOST:PORT[,...] instead of discovering them through the master",
+  },
+  {
+    key: "seaweedmqFilers",
+    flag: "seaweedmq-filer",
+    kind: "hostlist",
+    def: "",
+    help: "SeaweedFS filer HOST:PORT[,...] (HTTP port) instead of discovering it through the master",
+  },
+  {
+    key: "seaweedmqReplayWindowMs",
+    flag: "seaweedmq-replay-window-ms",
+    kind: "int",
+    def: 15000,
+    min: 0,
+    help: "keep acknowledged records this long to re-publish those a crashed broker had not flushed yet",
   },
   {
     key: "logLevel",
@@ -190,6 +244,44 @@ export const OPTIONS: readonly OptionDef[] = [
     help: "how often retention runs",
   },
   {
+    key: "logCleanupPolicy",
+    flag: "cleanup-policy",
+    kind: { oneOf: ["delete", "compact", "compact,delete"] },
+    def: "delete",
+    help: "default cleanup.policy of topics (log.cleanup.policy)",
+  },
+  {
+    key: "compressionType",
+    flag: "compression-type",
+    kind: { oneOf: ["producer", "uncompressed", "gzip", "snappy", "lz4", "zstd"] },
+    def: "producer",
+    help: "default compression.type of topics: producer keeps batches as sent, a codec recompresses",
+  },
+  {
+    key: "deleteRetentionMs",
+    flag: "delete-retention-ms",
+    kind: "int",
+    def: 86_400_000,
+    min: 0,
+    help: "default delete.retention.ms of compacted topics (log.cleaner.delete.retention.ms)",
+  },
+  {
+    key: "minInsyncReplicas",
+    flag: "min-insync-replicas",
+    kind: "int",
+    def: 1,
+    min: 1,
+    help: "default min.insync.replicas of topics (accepted; one replica is always in sync)",
+  },
+  {
+    key: "logCleanerBackoffMs",
+    flag: "log-cleaner-backoff-ms",
+    kind: "int",
+    def: 15_000,
+    min: 1,
+    help: "how often the log cleaner compacts topics with cleanup.policy=compact (log.cleaner.backoff.ms)",
+  },
+  {
     key: "deleteTopicEnable",
     flag: "delete-topic-enable",
     kind: "bool",
@@ -252,6 +344,28 @@ export const OPTIONS: readonly OptionDef[] = [
     min: 0,
     help: "largest metadata string of a committed offset (offset.metadata.max.bytes)",
   },
+  {
+    key: "httpListen",
+    flag: "http-listen",
+    kind: "hostport|off",
+    def: "0.0.0.0:9644",
+    help: "operations HTTP listener: /metrics, /healthz, /readyz, /api/v1/*, /dashboard (off = none)",
+  },
+  {
+    key: "metrics",
+    flag: "metrics",
+    kind: "bool",
+    def: true,
+    help: "collect Prometheus metrics (false: /metrics answers 404, request path skips all counting)",
+  },
+  {
+    key: "metricsMaxSeries",
+    flag: "metrics-max-series",
+    kind: "int",
+    def: 1000,
+    min: 1,
+    help: "label values per metrics family (topics, groups, partitions); the rest fold into _other",
+  },
 ];
 
 function envName(flag: string): string {
@@ -271,6 +385,19 @@ function convert(def: OptionDef, raw: unknown, source: string): unknown {
   const k = def.kind;
   if (k === "hostport") {
     if (raw === "" || raw === undefined) return undefined;
+    return parseHostPort(String(raw), what);
+  }
+  if (k === "hostlist") {
+    const items = String(raw ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
+    for (const x of items) {
+      if (!/^\[?[^\]\s]*\]?:\d{1,5}(\.\d{1,5})?$/.test(x)) {
+        throw new ConfigError(`${what}: expected HOST:PORT[,HOST:PORT...], got "${raw}"`);
+      }
+    }
+    return items;
+  }
+  if (k === "hostport|off") {
+    if (raw === null || raw === false || /^(off|none|false|disabled)$/i.test(String(raw).trim())) return null;
     return parseHostPort(String(raw), what);
   }
   if (k === "string") {
@@ -366,6 +493,10 @@ export function helpText(): string {
     const k = o.kind;
     const kind = k === "hostport"
       ? "HOST:PORT"
+      : k === "hostport|off"
+      ? "HOST:PORT|off"
+      : k === "hostlist"
+      ? "HOST:PORT,..."
       : k === "int"
       ? "N"
       : k === "bool"
@@ -411,14 +542,19 @@ export function loadConfig(src: ConfigSources): { config: Config; help: boolean 
     }
   }
   const out: Record<string, unknown> = {};
+  const explicit = new Set<keyof Config>();
   for (const o of OPTIONS) {
     let v: unknown = convert(o, o.def, "default");
     if (fileValues.has(o.flag)) v = convert(o, fileValues.get(o.flag), "config file key");
     const e = src.env(envName(o.flag));
     if (e !== undefined && e !== "") v = convert(o, e, `env ${envName(o.flag)} /`);
     if (args.values.has(o.flag)) v = convert(o, args.values.get(o.flag), "flag --");
+    if (fileValues.has(o.flag) || (e !== undefined && e !== "") || args.values.has(o.flag)) {
+      explicit.add(o.key);
+    }
     out[o.key] = v;
   }
+  out.explicitOptions = explicit;
   const listen = out.listen as HostPort;
   if (out.advertisedListener === undefined) {
     const wildcard = listen.host === "0.0.0.0" || listen.host === "::" || listen.host === "";

@@ -4,8 +4,11 @@ import { logger } from "./log.ts";
 import type { Broker } from "./handlers/context.ts";
 import { ApiRegistry } from "./handlers/registry.ts";
 import { KafkaServer } from "./server/server.ts";
+import { GatewayMetrics } from "./ops/metrics.ts";
+import { OpsHttpServer } from "./ops/http.ts";
 import type { Storage } from "./storage/storage.ts";
 import { EmbeddedStorage } from "./storage/embedded/embedded.ts";
+import { SeaweedMQStorage } from "./storage/seaweedmq/seaweedmq.ts";
 import { decodeTimestamps } from "./records/timestamps.ts";
 import { ApiVersionsSpec } from "./protocol/messages/api_versions.ts";
 import { MetadataSpec } from "./protocol/messages/metadata.ts";
@@ -48,6 +51,26 @@ import {
   listGroupsHandler,
 } from "./handlers/group_admin.ts";
 import { GroupCoordinator } from "./coordinator/coordinator.ts";
+import { CreatePartitionsSpec } from "./protocol/messages/create_partitions.ts";
+import { DescribeConfigsSpec } from "./protocol/messages/describe_configs.ts";
+import { AlterConfigsSpec } from "./protocol/messages/alter_configs.ts";
+import { IncrementalAlterConfigsSpec } from "./protocol/messages/incremental_alter_configs.ts";
+import { DescribeLogDirsSpec } from "./protocol/messages/describe_log_dirs.ts";
+import { DeleteRecordsSpec } from "./protocol/messages/delete_records.ts";
+import { createPartitionsHandler } from "./handlers/create_partitions.ts";
+import {
+  alterConfigsHandler,
+  describeConfigsHandler,
+  incrementalAlterConfigsHandler,
+} from "./handlers/configs.ts";
+import { describeLogDirsHandler } from "./handlers/describe_log_dirs.ts";
+import { deleteRecordsHandler } from "./handlers/delete_records.ts";
+import { ConfigModel } from "./configs/model.ts";
+import { InitProducerIdSpec } from "./protocol/messages/init_producer_id.ts";
+import { OffsetForLeaderEpochSpec } from "./protocol/messages/offset_for_leader_epoch.ts";
+import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
+import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
+import { ProducerManager } from "./producer/manager.ts";
 
 export function buildRegistry(): ApiRegistry {
   const r = new ApiRegistry();
@@ -70,11 +93,33 @@ export function buildRegistry(): ApiRegistry {
   r.register(DescribeGroupsSpec, describeGroupsHandler);
   r.register(ListGroupsSpec, listGroupsHandler);
   r.register(DeleteGroupsSpec, deleteGroupsHandler);
+  r.register(InitProducerIdSpec, initProducerIdHandler);
+  r.register(OffsetForLeaderEpochSpec, offsetForLeaderEpochHandler);
+  r.register(CreatePartitionsSpec, createPartitionsHandler);
+  r.register(DescribeConfigsSpec, describeConfigsHandler);
+  r.register(AlterConfigsSpec, alterConfigsHandler);
+  r.register(IncrementalAlterConfigsSpec, incrementalAlterConfigsHandler);
+  r.register(DescribeLogDirsSpec, describeLogDirsHandler);
+  r.register(DeleteRecordsSpec, deleteRecordsHandler);
   return r;
 }
 
 function createStorage(config: Config): Storage {
   const log = logger("storage");
+  if (config.backend === "seaweedmq") {
+    return new SeaweedMQStorage({
+      masters: config.seaweedmqMasters,
+      brokers: config.seaweedmqBrokers,
+      filers: config.seaweedmqFilers,
+      replayWindowMs: config.seaweedmqReplayWindowMs,
+      log: (level, msg) => {
+        if (level === "error") log.error(msg);
+        else if (level === "warn") log.warn(msg);
+        else if (level === "info") log.info(msg);
+        else log.debug(msg);
+      },
+    });
+  }
   return new EmbeddedStorage({
     dataDir: config.dataDir,
     fsync: config.fsync,
@@ -84,6 +129,7 @@ function createStorage(config: Config): Storage {
     retentionMs: config.retentionMs,
     retentionBytes: config.retentionBytes,
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
+    cleanerBackoffMs: config.logCleanerBackoffMs,
     decodeTimestamps,
     log: (level, msg) => {
       if (level === "error") log.error(msg);
@@ -112,10 +158,16 @@ async function clusterIdFor(dataDir: string): Promise<string> {
 }
 
 export class Gateway {
+  /** Operations HTTP listener (null with --http-listen off). */
+  ops: OpsHttpServer | null = null;
+  /** Request-path metrics (null with --metrics false). */
+  metrics: GatewayMetrics | null = null;
+
   private constructor(
     readonly config: Config,
     readonly storage: Storage,
     readonly coordinator: GroupCoordinator,
+    readonly producers: ProducerManager,
     readonly server: KafkaServer,
     readonly address: Deno.NetAddr,
     private readonly abort: AbortController,
@@ -129,13 +181,51 @@ export class Gateway {
     const config: Config = cfg.advertisedListener.port === 0
       ? { ...cfg, advertisedListener: { host: cfg.advertisedListener.host, port: address.port } }
       : cfg;
+    const registry = buildRegistry();
+    const metrics = config.metrics
+      ? new GatewayMetrics(
+        config.metricsMaxSeries,
+        registry.versions().map((v) => ({ key: v.apiKey, name: registry.get(v.apiKey)!.spec.name })),
+      )
+      : null;
+    // The operations listener comes up first: /healthz answers and /readyz says "not ready" during recovery.
+    let ops: OpsHttpServer | null = null;
+    if (config.httpListen !== null) {
+      ops = new OpsHttpServer(metrics, logger("http"));
+      try {
+        const a = ops.listen(config.httpListen);
+        log.info("HTTP endpoints (metrics, health, admin API, dashboard) at http://{host}:{port}/", {
+          host: a.hostname,
+          port: a.port,
+        });
+      } catch (e) {
+        const at = `${config.httpListen.host}:${config.httpListen.port}`;
+        if (config.explicitOptions?.has("httpListen")) {
+          listener.close();
+          throw new Error(`--http-listen ${at}: ${(e as Error).message}`);
+        }
+        // The default port is taken (another gateway on this host): run without, and say so.
+        log.warn("no HTTP endpoints: the default --http-listen {at} cannot be bound ({reason}); set one", {
+          at,
+          reason: (e as Error).message,
+        });
+        ops = null;
+      }
+    }
+    metrics?.start();
     const storage = createStorage(config);
+    if (metrics !== null) storage.setRpcObserver?.(metrics);
     try {
       await storage.open();
     } catch (e) {
       listener.close();
+      metrics?.stop();
+      await ops?.close();
       throw e;
     }
+    // Broker-level topic defaults (flags/env/file + stored dynamic broker configs) reach the log before traffic.
+    const configs = new ConfigModel(config, storage, logger("configs"));
+    configs.load();
     const coordinator = new GroupCoordinator(
       storage.groupStore(),
       {
@@ -153,38 +243,54 @@ export class Gateway {
         return t !== undefined && partition >= 0 && partition < t.partitions;
       },
     );
+    if (metrics !== null) coordinator.onRebalance = (group, ms) => metrics.rebalance(group, ms);
     try {
       await coordinator.start();
     } catch (e) {
       listener.close();
+      metrics?.stop();
+      await ops?.close();
       await storage.close();
       throw e;
     }
+    const producers = new ProducerManager(storage, { log: logger("producer") });
+    producers.start();
     const abort = new AbortController();
     const broker: Broker = {
       config,
       storage,
       coordinator,
+      producers,
+      configs,
       clusterId: await clusterIdFor(config.dataDir),
       shutdown: abort.signal,
       log: logger("server"),
+      metrics,
     };
-    const server = new KafkaServer(broker, buildRegistry());
+    const server = new KafkaServer(broker, registry);
     server.start(listener);
+    ops?.attach({ config, clusterId: broker.clusterId, storage, coordinator, server });
     log.info("listening on {host}:{port}, advertised as {adv}, data in {dir}", {
       host: address.hostname,
       port: address.port,
       adv: `${config.advertisedListener.host}:${config.advertisedListener.port}`,
       dir: config.dataDir,
     });
-    return new Gateway(config, storage, coordinator, server, address, abort);
+    const gateway = new Gateway(config, storage, coordinator, producers, server, address, abort);
+    gateway.ops = ops;
+    gateway.metrics = metrics;
+    return gateway;
   }
 
   /** Graceful stop: no new connections, long polls released, in-flight requests answered, log flushed. */
   async stop(): Promise<void> {
+    this.ops?.markStopping();
     this.abort.abort();
     await this.server.stop();
     await this.coordinator.close();
+    await this.producers.close();
     await this.storage.close();
+    this.metrics?.stop();
+    await this.ops?.close();
   }
 }

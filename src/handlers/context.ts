@@ -4,15 +4,24 @@ import type { Storage } from "../storage/storage.ts";
 import type { RequestHeader } from "../protocol/header.ts";
 import type { Logger } from "../log.ts";
 import type { GroupCoordinator } from "../coordinator/coordinator.ts";
+import type { ProducerManager } from "../producer/manager.ts";
+import type { GatewayMetrics } from "../ops/metrics.ts";
+import type { ConfigModel } from "../configs/model.ts";
 
 export interface Broker {
   readonly config: Config;
   readonly storage: Storage;
   readonly coordinator: GroupCoordinator;
+  /** Idempotent-producer ids and per-partition sequence state. */
+  readonly producers: ProducerManager;
+  /** Topic and broker configs: effective values, DescribeConfigs/AlterConfigs, the produce path's topic policy. */
+  readonly configs: ConfigModel;
   readonly clusterId: string;
   /** Aborted when the gateway shuts down: long polls return at once. */
   readonly shutdown: AbortSignal;
   readonly log: Logger;
+  /** Request-path counters (src/ops/metrics.ts); absent or null when metrics are off (--metrics false). */
+  readonly metrics?: GatewayMetrics | null;
 }
 
 export interface RequestContext {

@@ -8,11 +8,10 @@ import type {
 } from "../protocol/messages/create_topics.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
-import { validateTopicConfig, validateTopicName } from "./topic_rules.ts";
+import { validateTopicName } from "./topic_rules.ts";
+import { validateTopicConfig } from "../configs/model.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
-/** Kafka's ConfigSource.TOPIC_CONFIG. */
-const TOPIC_CONFIG_SOURCE = 1;
 const MAX_PARTITIONS = 100_000;
 
 export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsResponse> = async (ctx, req) => {
@@ -53,12 +52,13 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
         topicId: id,
         numPartitions: partitions,
         replicationFactor: 1,
-        configs: Object.entries(configs).map(([name, value]) => ({
-          name,
-          value,
-          readOnly: false,
-          configSource: TOPIC_CONFIG_SOURCE,
-          isSensitive: false,
+        // Every topic config with its effective value and source, as Kafka answers v5+.
+        configs: broker.configs.describeTopic(configs, null).map((c) => ({
+          name: c.name,
+          value: c.value,
+          readOnly: c.readOnly,
+          configSource: c.configSource,
+          isSensitive: c.isSensitive,
         })),
       });
     } catch (e) {
@@ -124,9 +124,6 @@ function validate(
     }
   }
   const configs: Record<string, string> = {};
-  for (const c of t.configs) {
-    validateTopicConfig(c.name, c.value);
-    configs[c.name] = c.value!.trim();
-  }
+  for (const c of t.configs) configs[c.name] = validateTopicConfig(c.name, c.value);
   return { partitions, configs };
 }

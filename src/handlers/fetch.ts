@@ -13,6 +13,7 @@ import type {
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf } from "./auto_create.ts";
 import { downConvert } from "../records/legacy.ts";
+import { ApiKey } from "../protocol/api_keys.ts";
 
 const EMPTY = new Uint8Array(0);
 const READ_COMMITTED = 1;
@@ -160,6 +161,7 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, re
   const v = ctx.header.apiVersion;
   if (v >= 7 && req.sessionId !== 0) {
     // We never hand out sessions, so any session id is unknown; the client falls back to a full fetch.
+    ctx.broker.metrics?.error(ApiKey.Fetch, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
     return {
       throttleTimeMs: 0,
       errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
@@ -176,6 +178,8 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, re
     await waitForAppend(ctx.broker, c.watch, left);
     c = await collect(ctx, req);
   }
+  // Bytes and records out per topic, partition errors (no allocation; records counted from batch headers).
+  ctx.broker.metrics?.fetchResponse(ctx.broker.storage, v, c.responses);
   return {
     throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,

@@ -30,8 +30,17 @@ function coordinatorFor(
       errorMessage: null,
     };
   }
+  // Transactions do not exist yet: a non-retriable error makes Java, librdkafka and KafkaJS fail fast (librdkafka
+  // shows the message) instead of retrying COORDINATOR_NOT_AVAILABLE until max.block.ms.
+  if (keyType === KEY_TYPE_TRANSACTION) {
+    ctx.log.warn(
+      "FindCoordinator for transactional.id {key} refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED: " +
+        "transactions are not supported by this gateway yet (idempotent producers are)",
+      { key },
+    );
+  }
   const [errorCode, errorMessage] = keyType === KEY_TYPE_TRANSACTION
-    ? [ErrorCode.COORDINATOR_NOT_AVAILABLE, "Transactions are not supported by this gateway yet"]
+    ? [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactions are not supported by this gateway yet"]
     : [ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`];
   return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage };
 }

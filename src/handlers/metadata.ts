@@ -1,5 +1,6 @@
 // Metadata: one broker (this gateway), every partition led by it. Leader epochs are reported as -1
-// (unknown) everywhere, consistently with Fetch and ListOffsets, so clients never fence on a made-up epoch.
+// (unknown) everywhere, consistently with Fetch, ListOffsets, OffsetForLeaderEpoch and the stored batches (README
+// "Leader epochs"), so clients never fence on a made-up epoch.
 import type { Broker, Handler } from "./context.ts";
 import {
   AUTHORIZED_OPERATIONS_OMITTED,

@@ -1,5 +1,6 @@
 // Produce: validate each partition's batches (CRC32C, sizes, offsets) without decoding records, convert legacy
-// message sets (Produce v0-2) to RecordBatch v2, stamp LogAppendTime when the topic asks for it, and append.
+// message sets (Produce v0-2) to RecordBatch v2, recompress when the topic's compression.type names a codec,
+// refuse records without a key on compacted topics, stamp LogAppendTime when the topic asks for it, and append.
 // acks=0 gets no response at all.
 import type { Broker, Handler } from "./context.ts";
 import type {
@@ -16,19 +17,12 @@ import { setPartitionLeaderEpoch, stampLogAppendTime, validateBatches } from "..
 import { idempotentBatchOf } from "../producer/manager.ts";
 import { appendIdempotent } from "../producer/append.ts";
 import { legacyToBatchV2 } from "../records/legacy.ts";
+import { recompressBatches, requireKeys } from "../records/recompress.ts";
+import { ApiKey } from "../protocol/api_keys.ts";
 
 const MAGIC_OFFSET = 16;
 /** Attributes bit 4: transactional batch. */
 const TRANSACTIONAL_FLAG = 0x10;
-
-function maxMessageBytes(broker: Broker, t: TopicMeta): number {
-  const v = t.configs["max.message.bytes"];
-  return v !== undefined ? Number(v) : broker.config.messageMaxBytes;
-}
-
-function usesLogAppendTime(broker: Broker, t: TopicMeta): boolean {
-  return (t.configs["message.timestamp.type"] ?? broker.config.logMessageTimestampType) === "LogAppendTime";
-}
 
 /** Validates (and for legacy formats converts) one partition's records; throws KafkaError. */
 async function prepare(
@@ -45,7 +39,9 @@ async function prepare(
     throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, "Record data is truncated");
   }
   const magic = records[MAGIC_OFFSET];
-  const limit = maxMessageBytes(broker, t);
+  // max.message.bytes, message.timestamp.type, compression.type, cleanup.policy (cached per topic config).
+  const policy = broker.configs.policy(t);
+  const limit = policy.maxMessageBytes;
   let req: AppendRequest;
   if (magic === 2) {
     req = { payload: records, batches: validateBatches(records, limit) };
@@ -77,9 +73,12 @@ async function prepare(
       );
     }
   }
+  // Per-record work only when the topic's configs ask for it.
+  if (policy.codec >= 0) req = await recompressBatches(req, policy.codec, policy.zstdLevel, limit);
+  if (policy.compact) await requireKeys(req, `${t.name}-${p.index}`);
   // Leader epochs are -1 (unknown) everywhere (see metadata.ts): stored batches say so too, whatever was sent.
   for (const b of req.batches) setPartitionLeaderEpoch(req.payload, b.pos, -1);
-  if (!usesLogAppendTime(broker, t)) return { append: req, logAppendTime: -1 };
+  if (!policy.logAppendTime) return { append: req, logAppendTime: -1 };
   const now = Date.now();
   for (const b of req.batches) stampLogAppendTime(req.payload, b.pos, b.size, now);
   return { append: req, logAppendTime: now };
@@ -88,6 +87,7 @@ async function prepare(
 export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (ctx, req) => {
   const { broker } = ctx;
   const v = ctx.header.apiVersion;
+  const metrics = broker.metrics ?? null;
   const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
   const pending: Promise<void>[] = [];
   const responses: ProduceResponseTopic[] = [];
@@ -109,6 +109,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
       const fail = (e: unknown) => {
         r.errorCode = errorCodeOf(e);
         r.errorMessage = errorMessageOf(e);
+        metrics?.error(ApiKey.Produce, r.errorCode);
         if (r.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR) {
           ctx.log.error("produce to {topic}-{partition} failed: {reason}", {
             topic: topic.name,
@@ -135,6 +136,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
             const idempotent = idempotentBatchOf(append.batches);
             if (idempotent === null) {
               const res = await broker.storage.append(t.name, p.index, append);
+              if (metrics !== null) metrics.produced(t.name, append.payload.length, append.batches);
               r.baseOffset = res.baseOffset;
               r.logAppendTimeMs = logAppendTime;
               r.logStartOffset = res.logStartOffset;
@@ -154,6 +156,9 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
               ? logAppendTime
               : res.duplicate.timestamp;
             r.logStartOffset = res.logStartOffset;
+            if (metrics !== null && res.duplicate === null) {
+              metrics.produced(t.name, append.payload.length, append.batches);
+            }
           }).catch(fail),
         );
       } catch (e) {

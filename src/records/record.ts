@@ -89,15 +89,21 @@ function bytesSize(b: Uint8Array | null | undefined): number {
 
 /**
  * Encodes records back to back (the uncompressed records section of a batch), with offset deltas 0..n-1 and
- * timestamp deltas relative to `baseTimestamp`.
+ * timestamp deltas relative to `baseTimestamp`. With `baseOffset`, each record's offset delta is instead
+ * `record.offset - baseOffset` (batches rewritten by log compaction keep their records' offsets, with gaps).
  */
-export function encodeRecords(records: readonly RecordInput[], baseTimestamp: number): Uint8Array {
+export function encodeRecords(
+  records: readonly RecordInput[],
+  baseTimestamp: number,
+  baseOffset?: number,
+): Uint8Array {
+  const delta = (r: RecordInput, i: number) => (baseOffset === undefined ? i : (r.offset ?? 0) - baseOffset);
   const headerKeys: Uint8Array[] = [];
   const bodySizes = new Array<number>(records.length);
   let total = 0;
   for (let i = 0; i < records.length; i++) {
     const r = records[i];
-    let body = 1 + varintSize((r.timestamp ?? baseTimestamp) - baseTimestamp) + varintSize(i) +
+    let body = 1 + varintSize((r.timestamp ?? baseTimestamp) - baseTimestamp) + varintSize(delta(r, i)) +
       bytesSize(r.key) +
       bytesSize(r.value);
     const headers = r.headers ?? [];
@@ -118,7 +124,7 @@ export function encodeRecords(records: readonly RecordInput[], baseTimestamp: nu
     at = putVarint(out, at, bodySizes[i]);
     out[at++] = 0; // record attributes: unused
     at = putVarint(out, at, (r.timestamp ?? baseTimestamp) - baseTimestamp);
-    at = putVarint(out, at, i);
+    at = putVarint(out, at, delta(r, i));
     at = putBytes(out, at, r.key);
     at = putBytes(out, at, r.value);
     const headers = r.headers ?? [];

@@ -173,7 +173,9 @@ export class Connection {
     }
     if (apiKey === ApiKey.ApiVersions && apiVersion >= 3) {
       const b = body as { clientSoftwareName?: string; clientSoftwareVersion?: string };
-      if (b.clientSoftwareName) this.clientSoftware = `${b.clientSoftwareName}/${b.clientSoftwareVersion ?? ""}`;
+      if (b.clientSoftwareName) {
+        this.clientSoftware = `${b.clientSoftwareName}/${b.clientSoftwareVersion ?? ""}`;
+      }
     }
     const ctx: RequestContext = {
       broker: this.broker,

@@ -8,17 +8,25 @@ export class KafkaServer {
   private readonly connections = new Map<number, Connection>();
   private nextId = 1;
   private acceptLoop: Promise<void> | null = null;
+  /** True between start() and stop() (readiness). */
+  listening = false;
 
   constructor(private readonly broker: Broker, private readonly apis: ApiRegistry) {}
 
   /** Starts accepting on a bound listener (bound early so the advertised port can follow a port-0 bind). */
   start(listener: Deno.TcpListener): void {
     this.listener = listener;
+    this.listening = true;
     this.acceptLoop = this.accept(listener);
   }
 
   get connectionCount(): number {
     return this.connections.size;
+  }
+
+  /** Open connections (admin API). */
+  connectionList(): readonly Connection[] {
+    return [...this.connections.values()];
   }
 
   private async accept(listener: Deno.TcpListener): Promise<void> {
@@ -27,12 +35,16 @@ export class KafkaServer {
       try {
         conn = await listener.accept();
       } catch (e) {
-        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
+        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
+          this.listening = false;
+          return;
+        }
         this.broker.log.error("accept failed: {reason}", { reason: String(e) });
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
       if (this.connections.size >= this.broker.config.maxConnections) {
+        if (this.broker.metrics) this.broker.metrics.connectionsRejected++;
         this.broker.log.warn("refusing connection: max-connections {n} reached", {
           n: this.broker.config.maxConnections,
         });
@@ -40,6 +52,7 @@ export class KafkaServer {
         continue;
       }
       const id = this.nextId++;
+      if (this.broker.metrics) this.broker.metrics.connectionsAccepted++;
       const c = new Connection(id, conn, this.broker, this.apis);
       this.connections.set(id, c);
       c.done.finally(() => this.connections.delete(id));
@@ -48,6 +61,7 @@ export class KafkaServer {
 
   /** Stop accepting, let in-flight requests finish and flush their responses, close every connection. */
   async stop(): Promise<void> {
+    this.listening = false;
     try {
       this.listener?.close();
     } catch { /* already closed */ }

@@ -10,7 +10,22 @@ export interface TopicMeta {
   /** Topic id as 32 lowercase hex characters (Kafka's UUID). */
   readonly id: string;
   readonly partitions: number;
+  /**
+   * The topic's config overrides only (keys set with CreateTopics / AlterConfigs, canonical values validated by
+   * src/configs); defaults are not included. Immutable: a change yields a new TopicMeta with a new `configs`
+   * object (the produce path caches per-topic policy by this object's identity).
+   */
   readonly configs: TopicConfigs;
+}
+
+/** The log directory, for DescribeLogDirs. */
+export interface LogDirInfo {
+  /** Absolute path (or, for a remote backend, a stable name such as "seaweedmq://filer:8888/topics"). */
+  readonly path: string;
+  /** Size of the volume in bytes, -1 when unknown. */
+  readonly totalBytes: number;
+  /** Free bytes usable by the log, -1 when unknown. */
+  readonly usableBytes: number;
 }
 
 export interface PartitionOffsets {
@@ -62,6 +77,42 @@ export interface TimestampOffset {
   readonly timestamp: number;
 }
 
+/**
+ * Durable state of idempotent producers (src/producer/): producer-id allocation and per-partition snapshots of
+ * producer state. The snapshot bytes are opaque to the backend (they carry their own topic id, partition, offset
+ * and CRC); losing one only costs a longer replay of the log at the next start.
+ */
+export interface ProducerStateStore {
+  /**
+   * Reserves `count` consecutive producer ids that were never handed out before, also across restarts (and by any
+   * other gateway sharing the backend), and returns the first. Must be durable before it resolves. Ids are >= 0
+   * and below 2^53.
+   */
+  allocateProducerIds(count: number): Promise<number>;
+  /** The latest snapshot saved for the partition, or null when none (or the topic does not exist). */
+  loadProducerSnapshot(topic: string, partition: number): Promise<Uint8Array | null>;
+  /** Replaces the partition's snapshot; silently does nothing when the topic no longer exists. */
+  saveProducerSnapshot(topic: string, partition: number, data: Uint8Array): Promise<void>;
+}
+
+/**
+ * Operations hook (src/ops/metrics.ts implements it): a backend that makes remote calls (SeaweedMQ) reports each
+ * finished call, so /metrics shows kgw_backend_rpc_duration_seconds{method} and kgw_backend_rpc_errors_total
+ * {method,code}. Called on hot paths: cheap, never throws. `observeRpc` in src/ops/metrics.ts times a promise.
+ */
+export interface BackendRpcObserver {
+  /** `method`: a short stable name ("Publish", "LookupTopicBrokers"); `error`: null, or a code ("UNAVAILABLE"). */
+  rpc(method: string, seconds: number, error: string | null): void;
+}
+
+/** Readiness of a backend as /readyz reports it. */
+export interface BackendStatus {
+  /** Recovered and open, and (remote backends) reachable right now. */
+  readonly ready: boolean;
+  /** Human-readable state ("open", "closed", "filer 127.0.0.1:8888 unreachable: ..."). */
+  readonly detail: string;
+}
+
 export class StorageError extends Error {
   override name = "StorageError";
   /** Kafka error code to answer with (e.g. UNKNOWN_TOPIC_OR_PARTITION, OFFSET_OUT_OF_RANGE). */
@@ -83,6 +134,41 @@ export interface Storage {
   createTopic(name: string, partitions: number, configs: TopicConfigs): Promise<TopicMeta>;
   /** Removes the topic and its data. Throws StorageError(UNKNOWN_TOPIC_OR_PARTITION) when absent. */
   deleteTopic(name: string): Promise<void>;
+  /**
+   * Replaces the topic's config overrides with `configs`, the complete new set (AlterConfigs and
+   * IncrementalAlterConfigs compute it; values are canonical and already validated). Durable before it resolves,
+   * and in effect at once for every partition without a restart (segment.*, retention.*, cleanup.policy and the
+   * compaction settings). Resolves with the new TopicMeta (a new object). Throws
+   * StorageError(UNKNOWN_TOPIC_OR_PARTITION) when the topic does not exist, StorageError(INVALID_CONFIG) when the
+   * backend cannot honour a value. A backend that cannot map a config stores it anyway (it is reported back by
+   * DescribeConfigs).
+   */
+  alterTopicConfigs(name: string, configs: TopicConfigs): Promise<TopicMeta>;
+  /**
+   * Grows the topic to `count` partitions in total (count > current); the new partitions start empty at offset 0
+   * and take the topic's configs. Durable before it resolves; resolves with the new TopicMeta. Throws
+   * StorageError(INVALID_PARTITIONS) when count <= current partitions (or above the backend's limit) and
+   * StorageError(UNKNOWN_TOPIC_OR_PARTITION) when the topic does not exist.
+   */
+  createPartitions(name: string, count: number): Promise<TopicMeta>;
+  /**
+   * Broker-level values of topic configs, keyed by topic config name ("retention.ms", "segment.bytes",
+   * "cleanup.policy", ...), computed from flags/env/file and dynamic broker configs by src/configs. They apply
+   * to every topic that has no override of the key, at once (called after open() and after every change).
+   * Synchronous; keys the backend does not use are ignored. Until the first call the backend uses its
+   * constructor options.
+   */
+  setConfigDefaults(defaults: TopicConfigs): void;
+  /**
+   * Dynamic broker configs stored for a broker resource: `resource` is "" for the cluster-wide default or the
+   * broker id as a string ("1"). Returns {} when none. Synchronous: loaded by open().
+   */
+  brokerConfigs(resource: string): Readonly<Record<string, string>>;
+  /**
+   * Durably replaces the dynamic broker configs of `resource` ("" or a broker id) with `configs` (already
+   * validated); brokerConfigs() returns them afterwards, also after a restart.
+   */
+  setBrokerConfigs(resource: string, configs: Record<string, string>): Promise<void>;
 
   /** Appends atomically, assigning consecutive offsets; resolves once the data is durable per fsync policy. */
   append(topic: string, partition: number, req: AppendRequest): Promise<AppendResult>;
@@ -98,12 +184,43 @@ export interface Storage {
     minOneBatch: boolean,
   ): Promise<ReadResult>;
   offsets(topic: string, partition: number): Promise<PartitionOffsets>;
-  /** Earliest offset whose batch max timestamp >= ts, or null when none (ListOffsets by time). */
+  /**
+   * ListOffsets by time: the offset and timestamp of the first record (in offset order) whose timestamp is
+   * >= ts and whose offset is >= the log start offset, or null when there is none. Exact to the record, also
+   * inside compressed and compacted batches; records of a LogAppendTime batch carry the batch's timestamp.
+   */
   offsetForTimestamp(topic: string, partition: number, ts: number): Promise<TimestampOffset | null>;
+  /**
+   * DeleteRecords: advances the log start offset to `offset` (-1 = the high watermark) and resolves with the new
+   * log start offset (unchanged when `offset` is not above it). Records below it are no longer readable (Fetch
+   * answers OFFSET_OUT_OF_RANGE, ListOffsets earliest returns it), whole segments below it are reclaimed, and it
+   * survives a restart (durable before it resolves). Throws StorageError(OFFSET_OUT_OF_RANGE) when `offset` is
+   * above the high watermark or below -1, StorageError(UNKNOWN_TOPIC_OR_PARTITION) for an unknown partition.
+   * The handler has already refused topics whose cleanup.policy lacks "delete" (POLICY_VIOLATION).
+   */
+  deleteRecords(topic: string, partition: number, offset: number): Promise<number>;
+  /** Bytes the partition's log occupies (DescribeLogDirs PartitionSize). */
+  partitionSize(topic: string, partition: number): Promise<number>;
+  /** The log directory holding every partition (DescribeLogDirs reports one). */
+  logDir(): Promise<LogDirInfo>;
   /** Offset and value of the largest timestamp in the partition (ListOffsets -3), or null when empty. */
   maxTimestamp(topic: string, partition: number): Promise<TimestampOffset | null>;
   /** The backend's durable store of committed offsets and group metadata (opened by the coordinator). */
   groupStore(): GroupStore;
+  /**
+   * The backend's durable producer-id allocator and producer-state snapshot store (idempotent producers). Called
+   * once, after open(); the embedded log keeps ids in `<data-dir>/producer_ids` and snapshots in each partition's
+   * directory (`producer.snapshot`).
+   */
+  producerStateStore(): ProducerStateStore;
   /** Calls `listener` after each append to the partition; returns an unsubscribe function. */
   subscribe(topic: string, partition: number, listener: () => void): () => void;
+  /**
+   * Optional (operations): whether the backend is recovered, open and reachable, for /readyz. Polled at most
+   * every few seconds and on each /readyz request; should answer within ~2 s (a remote backend pings its
+   * servers). Absent: the gateway treats the backend as ready.
+   */
+  status?(): BackendStatus | Promise<BackendStatus>;
+  /** Optional (operations): a remote backend reports its RPCs here. Called once, before open(). */
+  setRpcObserver?(observer: BackendRpcObserver): void;
 }

@@ -1,9 +1,25 @@
 // Starts the real gateway (main.ts) as a child process on a kernel-chosen port, for conformance tests.
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
+/**
+ * The storage backend every gateway of this test module runs on. Suites are written once and run on both:
+ * tests/integration/ switches a module to SeaweedMQ (useBackend) before importing a conformance suite.
+ */
+let backend: { name: "embedded" | "seaweedmq"; args: string[] } = { name: "embedded", args: [] };
+
+export function useBackend(name: "embedded" | "seaweedmq", args: string[]): void {
+  backend = { name, args: [...args] };
+}
+
+export function gatewayBackend(): "embedded" | "seaweedmq" {
+  return backend.name;
+}
+
 export interface RunningGateway {
   readonly port: number;
   readonly bootstrap: string;
+  /** Port of the operations HTTP listener (/metrics, /readyz, /api/v1, /dashboard); null with --http-listen off. */
+  readonly httpPort: number | null;
   readonly dataDir: string;
   readonly pid: number;
   /** Everything the gateway logged so far. */
@@ -39,6 +55,9 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       dataDir,
       "--log-level",
       "info",
+      "--http-listen",
+      "127.0.0.1:0",
+      ...backend.args,
       ...(opts.args ?? []),
     ],
     stdout: "piped",
@@ -73,6 +92,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       );
     }),
   ]).finally(() => clearTimeout(timer));
+  // Logged before the Kafka listener's line (the HTTP listener is bound first).
+  const http = /HTTP endpoints .* at http:\/\/[^\s/]+:(\d+)\//.exec(log);
   let ended = false;
   const end = async (sig: Deno.Signal) => {
     if (ended) return;
@@ -86,6 +107,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   return {
     port,
     bootstrap: `127.0.0.1:${port}`,
+    httpPort: http ? Number(http[1]) : null,
     dataDir,
     pid: child.pid,
     logs: () => log,

@@ -1,11 +1,13 @@
 // EmbeddedStorage: the Storage interface over the local segment log. Owns the topic table (persisted by
 // TopicStore), one PartitionLog per partition, the shared tail-cache budget, the data-directory lock and the
 // background tasks (interval fsync, checkpoints, retention).
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { statfsSync } from "node:fs";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
   type AppendRequest,
   type AppendResult,
+  type LogDirInfo,
   type PartitionOffsets,
   type ReadResult,
   type Storage,
@@ -14,7 +16,15 @@ import {
   type TopicConfigs,
   type TopicMeta,
 } from "../storage.ts";
-import { errorText, exists, fsyncDir, ioError, removeIfExists } from "./files.ts";
+import {
+  atomicWrite,
+  errorText,
+  exists,
+  fsyncDir,
+  ioError,
+  readFileOrNull,
+  removeIfExists,
+} from "./files.ts";
 import {
   type EmbeddedOptions,
   type LogSettings,
@@ -22,10 +32,12 @@ import {
   resolveOptions,
   topicSettings,
 } from "./options.ts";
-import { type PartitionEnv, PartitionLog } from "./partition_log.ts";
+import { type CompactionResult, type PartitionEnv, PartitionLog } from "./partition_log.ts";
 import { CacheBudget } from "./tail_cache.ts";
 import { EmbeddedGroupStore } from "./group_log.ts";
 import type { GroupStore } from "../group_store.ts";
+import { EmbeddedProducerStore } from "./producer_store.ts";
+import type { BackendStatus, ProducerStateStore } from "../storage.ts";
 
 /** Consumer-group state lives beside the topics, like Kafka's __consumer_offsets. */
 const GROUPS_DIR = "__consumer_offsets";
@@ -51,6 +63,31 @@ const TRASH_PREFIX = ".trash-";
 const MAX_PARTITIONS = 100_000;
 /** Concurrent fsyncs / checkpoint writes of the background tasks. */
 const BACKGROUND_CONCURRENCY = 8;
+/** Dynamic broker configs: {"version": 1, "resources": {"": {...}, "1": {...}}}, replaced atomically. */
+const BROKER_CONFIGS_FILE = "broker-configs.json";
+
+function loadBrokerConfigs(path: string): Record<string, Record<string, string>> {
+  const raw = readFileOrNull(path);
+  if (raw === null) return {};
+  const v: unknown = JSON.parse(new TextDecoder().decode(raw));
+  const res = typeof v === "object" && v !== null ? (v as Record<string, unknown>).resources : undefined;
+  if (typeof res !== "object" || res === null || Array.isArray(res)) {
+    throw new Error(`${path}: missing "resources" object`);
+  }
+  const out: Record<string, Record<string, string>> = {};
+  for (const [name, configs] of Object.entries(res)) {
+    if (typeof configs !== "object" || configs === null || Array.isArray(configs)) {
+      throw new Error(`${path}: invalid configs of resource ${JSON.stringify(name)}`);
+    }
+    const m: Record<string, string> = {};
+    for (const [k, x] of Object.entries(configs)) {
+      if (typeof x !== "string") throw new Error(`${path}: invalid value of ${k}`);
+      m[k] = x;
+    }
+    out[name] = m;
+  }
+  return out;
+}
 
 function freezeMeta(r: TopicRecord): TopicMeta {
   return Object.freeze({
@@ -90,10 +127,16 @@ export class EmbeddedStorage implements Storage {
   private timers: ReturnType<typeof setInterval>[] = [];
   private readonly tasks = new Map<string, Promise<void>>();
   private lock: Deno.FsFile | null = null;
+  /** Log settings of a topic without overrides: the constructor options, then setConfigDefaults(). */
+  private defaults: LogSettings;
+  /** Dynamic broker configs by resource ("" = cluster default, "<id>" = a broker), from BROKER_CONFIGS_FILE. */
+  private brokerConfigMap: Record<string, Record<string, string>> = {};
+  private brokerConfigChain: Promise<void> = Promise.resolve();
 
   constructor(options: EmbeddedOptions) {
     this.opts = resolveOptions(options);
     this.store = new TopicStore(this.opts.dataDir);
+    this.defaults = this.opts.defaults;
     this.env = {
       fsync: this.opts.fsync,
       indexIntervalBytes: this.opts.indexIntervalBytes,
@@ -134,15 +177,16 @@ export class EmbeddedStorage implements Storage {
       throw new Error(`data directory ${dir} is in use by another process`);
     }
     this.lock = lock;
+    this.brokerConfigMap = loadBrokerConfigs(join(dir, BROKER_CONFIGS_FILE));
     const known = new Set<string>();
     const records = this.store.load();
     for (const r of records) {
       let settings: LogSettings;
       try {
-        settings = topicSettings(this.opts.defaults, r.configs);
+        settings = topicSettings(this.defaults, r.configs);
       } catch (e) {
         this.opts.log("warn", `topic ${r.name}: ${errorText(e)}; using default log settings`);
-        settings = this.opts.defaults;
+        settings = this.defaults;
       }
       const partitions: PartitionLog[] = [];
       const state: TopicState = { meta: freezeMeta(r), settings, partitions };
@@ -162,7 +206,10 @@ export class EmbeddedStorage implements Storage {
     for await (const e of Deno.readDir(dir)) {
       if (e.name.startsWith(TRASH_PREFIX)) {
         await removeIfExists(join(dir, e.name), true);
-      } else if (e.isFile && e.name.startsWith(TOPICS_FILE) && e.name.endsWith(".tmp")) {
+      } else if (
+        e.isFile && (e.name.startsWith(TOPICS_FILE) || e.name.startsWith(BROKER_CONFIGS_FILE)) &&
+        e.name.endsWith(".tmp")
+      ) {
         await removeIfExists(join(dir, e.name));
       } else if (e.isDirectory && !known.has(e.name) && e.name !== GROUPS_DIR) {
         this.opts.log("warn", `directory ${join(dir, e.name)} belongs to no known topic; left untouched`);
@@ -188,6 +235,9 @@ export class EmbeddedStorage implements Storage {
     every("checkpoint", this.opts.checkpointIntervalMs, () => this.checkpointAll());
     every("retention", this.opts.retentionCheckIntervalMs, async () => {
       await this.runRetention();
+    });
+    every("cleaner", this.opts.cleanerBackoffMs, async () => {
+      await this.runCleaner();
     });
   }
 
@@ -218,6 +268,28 @@ export class EmbeddedStorage implements Storage {
     let n = 0;
     for (const p of this.allPartitions()) n += await p.enforceRetention(now);
     return n;
+  }
+
+  /**
+   * One log cleaner pass over every partition of the topics with cleanup.policy=compact (the periodic task);
+   * returns what each partition that was cleaned reported.
+   */
+  async runCleaner(now = Date.now()): Promise<CompactionResult[]> {
+    const out: CompactionResult[] = [];
+    const stopping = () => this.state !== "open";
+    for (const t of [...this.topics.values()]) {
+      if (!t.settings.cleanupCompact) continue;
+      for (const p of t.partitions) {
+        if (stopping()) return out;
+        try {
+          const r = await p.compact(now, stopping);
+          if (r) out.push(r);
+        } catch (e) {
+          this.opts.log("error", `${p.name}: compaction failed: ${errorText(e)}`);
+        }
+      }
+    }
+    return out;
   }
 
   close(): Promise<void> {
@@ -319,7 +391,7 @@ export class EmbeddedStorage implements Storage {
       if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > MAX_PARTITIONS) {
         throw new StorageError(ErrorCode.INVALID_PARTITIONS, `invalid partition count ${partitions}`);
       }
-      const settings = topicSettings(this.opts.defaults, configs);
+      const settings = topicSettings(this.defaults, configs);
       this.busy.add(name);
       return this.track(
         this.doCreate(name, partitions, { ...configs }, settings).finally(() => this.busy.delete(name)),
@@ -374,13 +446,14 @@ export class EmbeddedStorage implements Storage {
   }
 
   /**
-   * Replaces a topic's configs (for AlterConfigs / IncrementalAlterConfigs; not part of the Storage interface).
-   * segment.*, retention.* take effect immediately. Throws StorageError(INVALID_CONFIG) on bad values.
+   * Replaces a topic's config overrides (AlterConfigs / IncrementalAlterConfigs). segment.*, retention.*,
+   * cleanup.policy and the compaction settings take effect immediately. Throws StorageError(INVALID_CONFIG) on
+   * bad values.
    */
   alterTopicConfigs(name: string, configs: TopicConfigs): Promise<TopicMeta> {
     try {
       const t = this.existing(name);
-      const settings = topicSettings(this.opts.defaults, configs);
+      const settings = topicSettings(this.defaults, configs);
       const meta = freezeMeta({ ...t.meta, configs: { ...configs } });
       this.busy.add(name);
       return this.track(
@@ -398,7 +471,7 @@ export class EmbeddedStorage implements Storage {
     }
   }
 
-  /** Grows a topic to `count` partitions (for CreatePartitions; not part of the Storage interface). */
+  /** Grows a topic to `count` partitions (CreatePartitions). */
   createPartitions(name: string, count: number): Promise<TopicMeta> {
     try {
       const t = this.existing(name);
@@ -540,8 +613,93 @@ export class EmbeddedStorage implements Storage {
     });
   }
 
+  producerStateStore(): ProducerStateStore {
+    return new EmbeddedProducerStore(this.opts.dataDir, (topic, partition) => {
+      // A deleted topic leaves this map before its directories go.
+      return this.topics.get(topic)?.partitions[partition]?.dir ?? null;
+    });
+  }
+
   subscribe(topic: string, partition: number, listener: () => void): () => void {
     return this.partition(topic, partition).subscribe(listener);
+  }
+
+  // ---- admin ----
+
+  setConfigDefaults(defaults: TopicConfigs): void {
+    let base: LogSettings;
+    try {
+      base = topicSettings(this.opts.defaults, defaults);
+    } catch (e) {
+      this.opts.log("warn", `broker-level topic defaults ignored: ${errorText(e)}`);
+      return;
+    }
+    this.defaults = base;
+    for (const t of this.topics.values()) {
+      try {
+        t.settings = topicSettings(base, t.meta.configs);
+      } catch (e) {
+        this.opts.log("warn", `topic ${t.meta.name}: ${errorText(e)}; using default log settings`);
+        t.settings = base;
+      }
+      for (const p of t.partitions) p.settings = t.settings;
+    }
+  }
+
+  brokerConfigs(resource: string): Readonly<Record<string, string>> {
+    return this.brokerConfigMap[resource] ?? {};
+  }
+
+  setBrokerConfigs(resource: string, configs: Record<string, string>): Promise<void> {
+    const run = async () => {
+      this.requireOpen();
+      const next = { ...this.brokerConfigMap, [resource]: { ...configs } };
+      if (Object.keys(configs).length === 0) delete next[resource];
+      const data = new TextEncoder().encode(JSON.stringify({ version: 1, resources: next }, null, 1) + "\n");
+      try {
+        await atomicWrite(join(this.opts.dataDir, BROKER_CONFIGS_FILE), data, true);
+      } catch (e) {
+        throw ioError("saving dynamic broker configs", e);
+      }
+      this.brokerConfigMap = next;
+    };
+    const p = this.brokerConfigChain.then(run);
+    this.brokerConfigChain = p.catch(() => {});
+    return this.track(p);
+  }
+
+  deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    try {
+      return this.track(this.partition(topic, partition).deleteRecords(offset));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  partitionSize(topic: string, partition: number): Promise<number> {
+    try {
+      return Promise.resolve(this.partition(topic, partition).sizeInBytes);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  logDir(): Promise<LogDirInfo> {
+    const path = resolve(this.opts.dataDir);
+    try {
+      const st = statfsSync(path);
+      return Promise.resolve({ path, totalBytes: st.bsize * st.blocks, usableBytes: st.bsize * st.bavail });
+    } catch {
+      return Promise.resolve({ path, totalBytes: -1, usableBytes: -1 }); // no --allow-sys, or not supported
+    }
+  }
+
+  /** Readiness for /readyz: the log is recovered and open (not opening, not closed). */
+  status(): BackendStatus {
+    return {
+      ready: this.state === "open",
+      detail: this.state === "open" ? `open (${this.opts.dataDir})` : `embedded storage ${this.state}`,
+    };
   }
 
   /** Segment count and bytes of a partition (ops/metrics and tests). */

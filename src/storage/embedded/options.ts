@@ -22,6 +22,8 @@ export interface EmbeddedOptions {
   readonly retentionBytes?: number;
   /** Period of the retention task. Default 5 minutes. */
   readonly retentionCheckIntervalMs?: number;
+  /** Period of the log cleaner (compaction of cleanup.policy=compact topics). Default 15 s. */
+  readonly cleanerBackoffMs?: number;
   /** Period of the per-partition checkpoint (log start offset, recovery point). Default 60 s. */
   readonly checkpointIntervalMs?: number;
   /** Bytes of log between two offset-index entries. Default 4096. */
@@ -45,6 +47,7 @@ export interface ResolvedOptions {
   readonly fsync: "always" | "interval";
   readonly fsyncIntervalMs: number;
   readonly retentionCheckIntervalMs: number;
+  readonly cleanerBackoffMs: number;
   readonly checkpointIntervalMs: number;
   readonly indexIntervalBytes: number;
   readonly tailCacheBytesPerPartition: number;
@@ -60,6 +63,14 @@ export interface LogSettings {
   readonly segmentMs: number;
   readonly retentionMs: number;
   readonly retentionBytes: number;
+  /** cleanup.policy contains delete: retention.ms / retention.bytes delete old segments. */
+  readonly cleanupDelete: boolean;
+  /** cleanup.policy contains compact: the log cleaner keeps the latest record per key. */
+  readonly cleanupCompact: boolean;
+  readonly deleteRetentionMs: number;
+  readonly minCompactionLagMs: number;
+  readonly maxCompactionLagMs: number;
+  readonly minCleanableDirtyRatio: number;
 }
 
 const GIB = 1024 * 1024 * 1024;
@@ -85,6 +96,7 @@ export function resolveOptions(o: EmbeddedOptions): ResolvedOptions {
     fsync: o.fsync ?? "interval",
     fsyncIntervalMs: num(o.fsyncIntervalMs, 1000, 1, "fsyncIntervalMs"),
     retentionCheckIntervalMs: num(o.retentionCheckIntervalMs, 5 * 60 * 1000, 1, "retentionCheckIntervalMs"),
+    cleanerBackoffMs: num(o.cleanerBackoffMs, 15_000, 1, "cleanerBackoffMs"),
     checkpointIntervalMs: num(o.checkpointIntervalMs, 60 * 1000, 1, "checkpointIntervalMs"),
     indexIntervalBytes: num(o.indexIntervalBytes, 4096, 1, "indexIntervalBytes"),
     tailCacheBytesPerPartition: num(
@@ -99,6 +111,12 @@ export function resolveOptions(o: EmbeddedOptions): ResolvedOptions {
       segmentMs: num(o.segmentMs, 7 * DAY_MS, 1, "segmentMs"),
       retentionMs: num(o.retentionMs, 7 * DAY_MS, -1, "retentionMs"),
       retentionBytes: num(o.retentionBytes, -1, -1, "retentionBytes"),
+      cleanupDelete: true,
+      cleanupCompact: false,
+      deleteRetentionMs: DAY_MS,
+      minCompactionLagMs: 0,
+      maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
+      minCleanableDirtyRatio: 0.5,
     },
     log: o.log ?? defaultLog,
     decodeTimestamps: o.decodeTimestamps,
@@ -115,22 +133,57 @@ function intConfig(configs: TopicConfigs, key: string, dflt: number, min: number
   return Math.min(v, max);
 }
 
+function cleanupPolicy(configs: TopicConfigs, defaults: LogSettings): { delete: boolean; compact: boolean } {
+  const raw = configs["cleanup.policy"];
+  if (raw === undefined) return { delete: defaults.cleanupDelete, compact: defaults.cleanupCompact };
+  const parts = raw.trim() === "" ? [] : raw.split(",").map((p) => p.trim());
+  if (parts.some((p) => p !== "delete" && p !== "compact")) {
+    throw new StorageError(
+      ErrorCode.INVALID_CONFIG,
+      `invalid value ${JSON.stringify(raw)} for cleanup.policy`,
+    );
+  }
+  return { delete: parts.includes("delete"), compact: parts.includes("compact") };
+}
+
+function ratioConfig(configs: TopicConfigs, key: string, dflt: number): number {
+  const raw = configs[key];
+  if (raw === undefined) return dflt;
+  const v = Number(raw.trim());
+  if (raw.trim() === "" || !(v >= 0 && v <= 1)) {
+    throw new StorageError(ErrorCode.INVALID_CONFIG, `invalid value ${JSON.stringify(raw)} for ${key}`);
+  }
+  return v;
+}
+
 /**
- * Applies a topic's segment.bytes, segment.ms, retention.ms and retention.bytes over the defaults; throws
+ * Applies a topic's segment.bytes, segment.ms, retention.ms, retention.bytes, cleanup.policy and the compaction
+ * settings (delete.retention.ms, min/max.compaction.lag.ms, min.cleanable.dirty.ratio) over the defaults; throws
  * StorageError(INVALID_CONFIG) on bad values. Other configs (e.g. message.timestamp.type, stamped by the produce
- * handler) are stored but not interpreted here.
+ * handler) are stored but not interpreted here. Also turns broker-level defaults (Kafka names) into settings:
+ * topicSettings(base, defaultsByName).
  */
 export function topicSettings(defaults: LogSettings, configs: TopicConfigs): LogSettings {
+  const cleanup = cleanupPolicy(configs, defaults);
+  const MAX = Number.MAX_SAFE_INTEGER;
   return {
     segmentBytes: intConfig(configs, "segment.bytes", defaults.segmentBytes, 1, MAX_SEGMENT_BYTES),
-    segmentMs: intConfig(configs, "segment.ms", defaults.segmentMs, 1, Number.MAX_SAFE_INTEGER),
-    retentionMs: intConfig(configs, "retention.ms", defaults.retentionMs, -1, Number.MAX_SAFE_INTEGER),
-    retentionBytes: intConfig(
-      configs,
-      "retention.bytes",
-      defaults.retentionBytes,
+    segmentMs: intConfig(configs, "segment.ms", defaults.segmentMs, 1, MAX),
+    retentionMs: intConfig(configs, "retention.ms", defaults.retentionMs, -1, MAX),
+    // Kafka accepts any negative retention.bytes as "no limit".
+    retentionBytes: Math.max(
       -1,
-      Number.MAX_SAFE_INTEGER,
+      intConfig(configs, "retention.bytes", defaults.retentionBytes, -Infinity, MAX),
+    ),
+    cleanupDelete: cleanup.delete,
+    cleanupCompact: cleanup.compact,
+    deleteRetentionMs: intConfig(configs, "delete.retention.ms", defaults.deleteRetentionMs, 0, MAX),
+    minCompactionLagMs: intConfig(configs, "min.compaction.lag.ms", defaults.minCompactionLagMs, 0, MAX),
+    maxCompactionLagMs: intConfig(configs, "max.compaction.lag.ms", defaults.maxCompactionLagMs, 1, MAX),
+    minCleanableDirtyRatio: ratioConfig(
+      configs,
+      "min.cleanable.dirty.ratio",
+      defaults.minCleanableDirtyRatio,
     ),
   };
 }

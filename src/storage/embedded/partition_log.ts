@@ -41,9 +41,12 @@ import {
   parseSegmentFileName,
   readFileOrNull,
   removeIfExists,
+  segmentFileName,
   TIMEINDEX_SUFFIX,
+  writeAllSync,
 } from "./files.ts";
 import { Notifier } from "./notifier.ts";
+import { cleanBatch, emptyBatch, indexKeys, lastOffsetOf, producerIdAt } from "./cleaner.ts";
 import { type LogSettings, MAX_SEGMENT_BYTES } from "./options.ts";
 import { type BatchMeta, Segment, type SegmentEnv } from "./segment.ts";
 import { type CacheBudget, TailCache } from "./tail_cache.ts";
@@ -58,6 +61,19 @@ export interface PartitionEnv extends SegmentEnv {
 interface Checkpoint {
   readonly logStartOffset: number;
   readonly recoveryPoint: number;
+  /** Log cleaner: everything below was compacted (Kafka's cleaner offset checkpoint). */
+  readonly cleanerOffset?: number;
+  /** Log cleaner: earliest delete horizon of tombstones kept in cleaned batches, -1 when none. */
+  readonly deleteHorizon?: number;
+}
+
+/** What one log cleaner pass did. */
+export interface CompactionResult {
+  readonly segmentsBefore: number;
+  readonly segmentsAfter: number;
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+  readonly recordsRemoved: number;
 }
 
 interface Waiter {
@@ -68,6 +84,8 @@ interface Waiter {
 
 export const CHECKPOINT_FILE = "partition.checkpoint";
 const INT32_MAX = 2 ** 31 - 1;
+/** Keys one log cleaner pass indexes at most (a bound on its memory, as Kafka's dedupe buffer is). */
+const MAX_CLEANER_KEYS = 2_000_000;
 
 function readCheckpoint(dir: string): Checkpoint | null {
   try {
@@ -79,10 +97,66 @@ function readCheckpoint(dir: string): Checkpoint | null {
     const ls = o.logStartOffset;
     const rp = o.recoveryPoint;
     if (!Number.isSafeInteger(ls) || !Number.isSafeInteger(rp)) return null;
-    return { logStartOffset: Math.max(0, ls as number), recoveryPoint: Math.max(0, rp as number) };
+    const co = Number.isSafeInteger(o.cleanerOffset) ? Math.max(0, o.cleanerOffset as number) : 0;
+    const dh = Number.isSafeInteger(o.deleteHorizon) ? o.deleteHorizon as number : -1;
+    return {
+      logStartOffset: Math.max(0, ls as number),
+      recoveryPoint: Math.max(0, rp as number),
+      cleanerOffset: co,
+      deleteHorizon: dh,
+    };
   } catch {
     return null;
   }
+}
+
+/** `<base>.log.cleaned`: a cleaned segment being written (incomplete: deleted on open). */
+const CLEANED_SUFFIX = ".log.cleaned";
+/** `<base>-<end>.swap`: a complete cleaned segment replacing every segment with base in [base, end). */
+const SWAP_RE = /^(\d{20})-(\d{20})\.swap$/;
+
+function swapFileName(base: number, end: number): string {
+  return `${String(base).padStart(20, "0")}-${String(end).padStart(20, "0")}.swap`;
+}
+
+function removeFileSync(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * Finishes what a crash interrupted in the log cleaner: incomplete `.cleaned` files are deleted, complete `.swap`
+ * files replace the segments they cover (their indexes are rebuilt by the open that follows).
+ */
+async function completeSwaps(name: string, dir: string, env: PartitionEnv): Promise<void> {
+  const swaps: { file: string; base: number; end: number }[] = [];
+  const segmentFiles: { file: string; base: number }[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isFile) continue;
+    if (e.name.endsWith(CLEANED_SUFFIX)) {
+      await removeIfExists(join(dir, e.name));
+      continue;
+    }
+    const m = SWAP_RE.exec(e.name);
+    if (m) {
+      swaps.push({ file: e.name, base: Number(m[1]), end: Number(m[2]) });
+      continue;
+    }
+    const base = parseSegmentFileName(e.name, LOG_SUFFIX) ?? parseSegmentFileName(e.name, INDEX_SUFFIX) ??
+      parseSegmentFileName(e.name, TIMEINDEX_SUFFIX);
+    if (base !== null) segmentFiles.push({ file: e.name, base });
+  }
+  for (const sw of swaps.sort((a, b) => a.base - b.base)) {
+    for (const f of segmentFiles) {
+      if (f.base >= sw.base && f.base < sw.end) await removeIfExists(join(dir, f.file));
+    }
+    await Deno.rename(join(dir, sw.file), join(dir, segmentFileName(sw.base, LOG_SUFFIX)));
+    env.log("info", `${name}: completed an interrupted compaction swap at offset ${sw.base}`);
+  }
+  if (swaps.length > 0) await fsyncDir(dir);
 }
 
 export class PartitionLog {
@@ -110,6 +184,12 @@ export class PartitionLog {
   private lastRead: Segment | null = null;
   /** The partition was deleted: nothing may be written to its directory any more. */
   private dropped = false;
+  /** Retention, DeleteRecords and compaction run one at a time. */
+  private maintenance: Promise<unknown> = Promise.resolve();
+  /** Log cleaner: offsets below were compacted. */
+  private cleanerOffset = 0;
+  /** Log cleaner: earliest delete horizon of kept tombstones (a pass is due then), -1 when none. */
+  private deleteHorizon = -1;
 
   private constructor(
     readonly name: string,
@@ -161,6 +241,7 @@ export class PartitionLog {
     env: PartitionEnv,
   ): Promise<PartitionLog> {
     const log = new PartitionLog(name, dir, settings, env);
+    await completeSwaps(name, dir, env);
     const cp = readCheckpoint(dir);
     const recoveryPoint = cp?.recoveryPoint ?? 0;
     const logs = new Set<number>();
@@ -207,6 +288,8 @@ export class PartitionLog {
       log.nextOffset,
     );
     log.recoveryPoint = Math.min(recoveryPoint, log.nextOffset);
+    log.cleanerOffset = Math.min(cp?.cleanerOffset ?? 0, log.nextOffset);
+    log.deleteHorizon = cp?.deleteHorizon ?? -1;
     log.lastCheckpoint = cp;
     log.unsynced.add(log.active); // recovered data may still be only in the page cache
     log.recomputeMaxTimestamp();
@@ -497,28 +580,55 @@ export class PartitionLog {
     return null;
   }
 
+  /**
+   * The first record (in offset order) with timestamp >= ts and offset >= the log start offset: the time index
+   * names the first batch whose max timestamp reaches ts; batches are scanned from there (also across segments)
+   * until one has such a record.
+   */
   async offsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
     this.checkOpen();
-    for (const seg of [...this.segments]) {
-      if (seg.maxTimestamp < ts) continue;
-      const base = seg.timeIndex.lookupFirst(ts);
-      if (base < 0) continue;
-      if (base >= this.highWatermark) return null;
-      let batch: Uint8Array | null;
-      try {
-        batch = this.batchAt(base);
-      } catch (e) {
-        throw ioError(`timestamp lookup in ${this.name}`, e);
+    const segments = [...this.segments];
+    for (const seg of segments) {
+      if (seg.maxTimestamp < ts || seg.endOffset <= this.logStartOffset) continue;
+      let offset = seg.timeIndex.lookupFirst(ts);
+      if (offset < 0) continue;
+      while (offset < seg.endOffset && offset < this.highWatermark) {
+        let batch: Uint8Array | undefined;
+        try {
+          this.noteRead(seg);
+          batch = seg.read(offset, 0, true, this.highWatermark).batches[0];
+        } catch (e) {
+          throw ioError(`timestamp lookup in ${this.name}`, e);
+        }
+        if (!batch) break;
+        const last = baseOffsetAt(batch, 0) + lastOffsetDeltaAt(batch, 0);
+        const maxTs = maxTimestampAt(batch, 0);
+        if (maxTs >= ts && last >= this.logStartOffset) {
+          const found = await this.firstRecordAtOrAfter(batch, ts, this.logStartOffset);
+          if (found) return found;
+        }
+        offset = last + 1;
       }
-      if (!batch) continue;
-      const maxTs = maxTimestampAt(batch, 0);
-      const first = baseOffsetAt(batch, 0);
-      if ((attributesAt(batch, 0) & ATTR_LOG_APPEND_TIME) !== 0) return { offset: first, timestamp: maxTs };
-      const recs = await this.timestampsOf(batch);
-      if (recs) {
-        for (const r of recs) if (r.timestamp >= ts) return { offset: r.offset, timestamp: r.timestamp };
-      }
-      return { offset: first, timestamp: maxTs };
+    }
+    return null;
+  }
+
+  /** First record of `batch` with timestamp >= ts and offset >= minOffset. */
+  private async firstRecordAtOrAfter(
+    batch: Uint8Array,
+    ts: number,
+    minOffset: number,
+  ): Promise<TimestampOffset | null> {
+    const maxTs = maxTimestampAt(batch, 0);
+    const lat = (attributesAt(batch, 0) & ATTR_LOG_APPEND_TIME) !== 0;
+    const recs = await this.timestampsOf(batch);
+    if (!recs) {
+      // Compressed without a decoder: the batch is the best answer there is.
+      return { offset: Math.max(baseOffsetAt(batch, 0), minOffset), timestamp: maxTs };
+    }
+    for (const r of recs) {
+      const t = lat ? maxTs : r.timestamp;
+      if (t >= ts && r.offset >= minOffset) return { offset: r.offset, timestamp: t };
     }
     return null;
   }
@@ -563,9 +673,21 @@ export class PartitionLog {
    * segment first when it expired too), then the oldest closed ones while the partition stays above
    * retention.bytes without them. Advances the log start offset. Returns the number of deleted segments.
    */
-  async enforceRetention(now: number): Promise<number> {
+  enforceRetention(now: number): Promise<number> {
+    return this.exclusive(() => this.doRetention(now));
+  }
+
+  /** Runs maintenance tasks (retention, DeleteRecords, compaction) one after another. */
+  private exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.maintenance.then(fn);
+    this.maintenance = p.catch(() => {});
+    return p;
+  }
+
+  private async doRetention(now: number): Promise<number> {
     if (this.closedError || this.failure) return 0;
     const s = this.settings;
+    if (!s.cleanupDelete) return 0; // cleanup.policy=compact: nothing expires
     let k = 0;
     if (s.retentionMs >= 0) {
       while (k < this.segments.length) {
@@ -595,9 +717,22 @@ export class PartitionLog {
       }
     }
     if (k === 0) return 0;
-    const doomed = this.segments.splice(0, k);
     const oldStart = this.logStartOffset;
-    this.logStartOffset = Math.max(this.logStartOffset, this.segments[0].baseOffset);
+    await this.dropOldest(k, Math.max(this.logStartOffset, this.segments[k].baseOffset));
+    this.env.log(
+      "info",
+      `${this.name}: retention deleted ${k} segment(s), log start offset ${oldStart} -> ${this.logStartOffset}`,
+    );
+    await this.writeCheckpoint(false).catch((e) =>
+      this.env.log("warn", `${this.name}: checkpoint: ${errorText(e)}`)
+    );
+    return k;
+  }
+
+  /** Deletes the `k` oldest segments (never the active one) and moves the log start offset to `newStart`. */
+  private async dropOldest(k: number, newStart: number): Promise<void> {
+    const doomed = this.segments.splice(0, k);
+    this.logStartOffset = newStart;
     this.cache.evictBelow(this.logStartOffset);
     this.recomputeMaxTimestamp();
     for (const seg of doomed) {
@@ -612,25 +747,285 @@ export class PartitionLog {
         this.env.log("error", `${this.name}: deleting ${seg.logPath} failed: ${errorText(e)}`);
       }
     }
-    this.env.log(
-      "info",
-      `${this.name}: retention deleted ${k} segment(s), log start offset ${oldStart} -> ${this.logStartOffset}`,
-    );
+  }
+
+  /**
+   * DeleteRecords: moves the log start offset up to `offset` (-1 = the high watermark) and deletes every segment
+   * that lies wholly below it (the active one stays, as in Kafka). Durable before it resolves; returns the new log
+   * start offset.
+   */
+  deleteRecords(offset: number): Promise<number> {
+    return this.exclusive(async () => {
+      this.checkWritable();
+      const hw = this.highWatermark;
+      const target = offset === -1 ? hw : offset;
+      if (!Number.isSafeInteger(target) || target < 0 || target > hw) {
+        throw new StorageError(
+          ErrorCode.OFFSET_OUT_OF_RANGE,
+          `Cannot increment the log start offset to ${offset} of partition ${this.name} since it is larger than the high watermark ${hw}`,
+        );
+      }
+      if (target <= this.logStartOffset) return this.logStartOffset;
+      const oldStart = this.logStartOffset;
+      let k = 0;
+      while (k < this.segments.length - 1 && this.segments[k + 1].baseOffset <= target) k++;
+      await this.dropOldest(k, target);
+      await this.writeCheckpoint(true);
+      this.env.log(
+        "info",
+        `${this.name}: DeleteRecords moved the log start offset ${oldStart} -> ${target}, deleted ${k} segment(s)`,
+      );
+      return target;
+    });
+  }
+
+  // ---- log compaction ----
+
+  /**
+   * One log cleaner pass (cleanup.policy=compact). The cleanable range is the run of closed, synced segments from
+   * the start of the log whose records are all older than min.compaction.lag.ms. It runs when the dirty part
+   * (above the cleaner offset) is at least min.cleanable.dirty.ratio of the range, when the oldest dirty record is
+   * older than max.compaction.lag.ms, or when a kept tombstone's delete horizon has passed. The latest offset of
+   * every key in the dirty part is collected, then the whole range is rewritten group by group (consecutive
+   * segments up to segment.bytes become one segment): each group goes to `<base>.log.cleaned`, is fsynced,
+   * renamed to `<base>-<end>.swap`, and swapped in synchronously (a crash leaves a swap that the next open
+   * completes). Offsets never change. Returns null when nothing was due.
+   */
+  compact(now: number, stopping: () => boolean = () => false): Promise<CompactionResult | null> {
+    return this.exclusive(async () => {
+      try {
+        return await this.doCompact(now, stopping);
+      } catch (e) {
+        if (this.closedError) return null; // closed or deleted under the cleaner: nothing to report
+        throw e;
+      }
+    });
+  }
+
+  private async doCompact(now: number, stopping: () => boolean): Promise<CompactionResult | null> {
+    const s = this.settings;
+    if (!s.cleanupCompact || this.closedError || this.failure) return null;
+    const range: Segment[] = [];
+    for (let i = 0; i < this.segments.length - 1; i++) {
+      const seg = this.segments[i];
+      if (this.unsynced.has(seg) || this.retired.includes(seg)) break;
+      if (seg.maxTimestamp >= 0 && now - seg.maxTimestamp < s.minCompactionLagMs) break;
+      range.push(seg);
+    }
+    if (range.length === 0) return null;
+    let end = this.segments[range.length].baseOffset;
+    const start = Math.min(Math.max(this.cleanerOffset, this.logStartOffset), end);
+    let dirtyBytes = 0;
+    let totalBytes = 0;
+    let firstDirtyTs = -1;
+    for (const seg of range) {
+      totalBytes += seg.size;
+      if (seg.endOffset > start && seg.size > 0) {
+        if (dirtyBytes === 0) firstDirtyTs = seg.firstTimestamp >= 0 ? seg.firstTimestamp : seg.createdAt;
+        dirtyBytes += seg.size;
+      }
+    }
+    const dirtyDue = dirtyBytes > 0 &&
+      (dirtyBytes / totalBytes >= s.minCleanableDirtyRatio || now - firstDirtyTs >= s.maxCompactionLagMs);
+    const horizonDue = this.deleteHorizon >= 0 && now >= this.deleteHorizon;
+    if (!dirtyDue && !horizonDue) return null;
+
+    let steps = 0;
+    const pause = async (): Promise<boolean> => {
+      if (++steps % 64 === 0) await new Promise((r) => setTimeout(r, 0));
+      return stopping() || this.closedError !== null || this.failure !== null;
+    };
+    // Latest offset of every key in the dirty part. Like Kafka's bounded dedupe buffer, a map that grows past
+    // MAX_CLEANER_KEYS ends the pass at the segment it is in; the next pass continues from there.
+    const latest = new Map<string, number>();
+    for (let i = 0; i < range.length; i++) {
+      const seg = range[i];
+      if (seg.endOffset <= start) continue;
+      for (const batch of this.batchesOf(seg)) {
+        await indexKeys(batch, start, latest);
+        if (await pause()) return null;
+      }
+      if (latest.size >= MAX_CLEANER_KEYS && i < range.length - 1) {
+        range.length = i + 1;
+        end = this.segments[this.segments.indexOf(seg) + 1].baseOffset;
+        break;
+      }
+    }
+    // Last batch of each idempotent producer in the whole log (kept even when emptied), computed on first need.
+    let producerLast: Map<number, number> | null = null;
+    const isProducersLast = (batch: Uint8Array): boolean => {
+      const pid = producerIdAt(batch);
+      if (pid < 0) return false;
+      if (!producerLast) {
+        const m = new Map<number, number>();
+        for (const seg of this.segments) {
+          seg.forEachBatchHeader((h) => {
+            const p = producerIdAt(h);
+            if (p >= 0) m.set(p, lastOffsetOf(h));
+          });
+        }
+        producerLast = m;
+      }
+      return producerLast.get(pid) === lastOffsetOf(batch);
+    };
+    const groups: Segment[][] = [];
+    let group: Segment[] = [];
+    let groupBytes = 0;
+    for (const seg of range) {
+      if (
+        group.length > 0 &&
+        (groupBytes + seg.size > s.segmentBytes || seg.endOffset - group[0].baseOffset > INT32_MAX)
+      ) {
+        groups.push(group);
+        group = [];
+        groupBytes = 0;
+      }
+      group.push(seg);
+      groupBytes += seg.size;
+    }
+    groups.push(group);
+
+    const segmentsBefore = this.segments.length;
+    let bytesBefore = 0;
+    let bytesAfter = 0;
+    let removed = 0;
+    let horizon = -1;
+    for (const g of groups) {
+      const base = g[0].baseOffset;
+      const next = this.segments[this.segments.indexOf(g[g.length - 1]) + 1];
+      const groupEnd = next ? next.baseOffset : end;
+      const cleanedPath = join(this.dir, segmentFileName(base, CLEANED_SUFFIX));
+      const metas: BatchMeta[] = [];
+      let size = 0;
+      let aborted = false;
+      const f = Deno.openSync(cleanedPath, { write: true, create: true, truncate: true });
+      try {
+        for (const seg of g) {
+          bytesBefore += seg.size;
+          for (const batch of this.batchesOf(seg)) {
+            const c = await cleanBatch(batch, latest, now, s.deleteRetentionMs);
+            removed += c.removed;
+            let out = c.bytes;
+            if (out === null && isProducersLast(batch)) out = emptyBatch(batch);
+            if (out !== null) {
+              writeAllSync(f, out);
+              const b = baseOffsetAt(out, 0);
+              metas.push({
+                pos: size,
+                size: out.length,
+                base: b,
+                last: b + lastOffsetDeltaAt(out, 0),
+                maxTimestamp: maxTimestampAt(out, 0),
+              });
+              size += out.length;
+            }
+            if (c.horizon >= 0 && (horizon < 0 || c.horizon < horizon)) horizon = c.horizon;
+            if (await pause()) {
+              aborted = true;
+              break;
+            }
+          }
+          if (aborted) break;
+          if (seg !== this.lastRead) seg.releaseReader();
+        }
+        if (!aborted) await f.syncData();
+      } catch (e) {
+        aborted = true;
+        this.env.log("error", `${this.name}: compaction of segment ${base} failed: ${errorText(e)}`);
+      } finally {
+        f.close();
+      }
+      if (aborted || this.closedError || this.failure) {
+        await removeIfExists(cleanedPath).catch(() => {});
+        return null;
+      }
+      const swapPath = join(this.dir, swapFileName(base, groupEnd));
+      await Deno.rename(cleanedPath, swapPath);
+      await fsyncDir(this.dir);
+      if (this.closedError) return null; // the next open completes the swap
+      this.swapIn(g, base, groupEnd, swapPath, size, metas);
+      bytesAfter += size;
+      await fsyncDir(this.dir);
+    }
+    this.recomputeMaxTimestamp();
+    this.cleanerOffset = end;
+    this.deleteHorizon = horizon;
     await this.writeCheckpoint(false).catch((e) =>
       this.env.log("warn", `${this.name}: checkpoint: ${errorText(e)}`)
     );
-    return k;
+    const result: CompactionResult = {
+      segmentsBefore,
+      segmentsAfter: this.segments.length,
+      bytesBefore,
+      bytesAfter,
+      recordsRemoved: removed,
+    };
+    this.env.log(
+      "info",
+      `${this.name}: compacted offsets below ${end}: ${bytesBefore} -> ${bytesAfter} bytes, ` +
+        `${removed} record(s) removed, ${segmentsBefore} -> ${this.segments.length} segment(s)`,
+    );
+    return result;
+  }
+
+  /** Every stored batch of a closed segment, in order (1 MiB reads). */
+  private *batchesOf(seg: Segment): Generator<Uint8Array> {
+    let offset = seg.baseOffset;
+    while (offset < seg.endOffset) {
+      const r = seg.read(offset, 1 << 20, true, Infinity);
+      if (r.batches.length === 0) return;
+      for (const b of r.batches) {
+        yield b;
+        offset = baseOffsetAt(b, 0) + lastOffsetDeltaAt(b, 0) + 1;
+      }
+    }
+  }
+
+  /**
+   * Replaces the segments of `group` with the cleaned segment at `swapPath`, synchronously so that no read sees a
+   * half-swapped log: old files go (the base's log is replaced by the rename), the new segment's indexes are
+   * written, and the segment list, tail cache and read handles are updated.
+   */
+  private swapIn(
+    group: readonly Segment[],
+    base: number,
+    groupEnd: number,
+    swapPath: string,
+    size: number,
+    metas: readonly BatchMeta[],
+  ): void {
+    const at = this.segments.indexOf(group[0]);
+    for (const old of group) {
+      old.deleted = true;
+      old.closeWriter();
+      old.releaseReader();
+      removeFileSync(old.index.path);
+      removeFileSync(old.timeIndex.path);
+      if (old.baseOffset !== base) removeFileSync(old.logPath);
+      this.unsynced.delete(old);
+      if (this.lastRead === old) this.lastRead = null;
+    }
+    Deno.renameSync(swapPath, join(this.dir, segmentFileName(base, LOG_SUFFIX)));
+    const seg = Segment.adopt(this.dir, base, this.env, size, metas);
+    this.segments.splice(at, group.length, seg);
+    this.cache.evictBelow(groupEnd);
   }
 
   /** Persists log start offset and recovery point (atomic replace); also flushes the active segment's indexes. */
   writeCheckpoint(durable: boolean): Promise<void> {
     const run = async () => {
       if (this.dropped) return;
-      const cp: Checkpoint = { logStartOffset: this.logStartOffset, recoveryPoint: this.recoveryPoint };
+      const cp: Checkpoint = {
+        logStartOffset: this.logStartOffset,
+        recoveryPoint: this.recoveryPoint,
+        cleanerOffset: this.cleanerOffset,
+        deleteHorizon: this.deleteHorizon,
+      };
       const last = this.lastCheckpoint;
       if (
         !durable && last && last.logStartOffset === cp.logStartOffset &&
-        last.recoveryPoint === cp.recoveryPoint
+        last.recoveryPoint === cp.recoveryPoint && last.cleanerOffset === cp.cleanerOffset &&
+        last.deleteHorizon === cp.deleteHorizon
       ) {
         return;
       }

@@ -132,6 +132,44 @@ export class Segment {
     return seg;
   }
 
+  /**
+   * A segment over a complete `<base>.log` written by someone else (the log cleaner): `size` bytes holding the
+   * batches `metas` (positions relative to the file start). Builds and writes both indexes from `metas` without
+   * reading the log. The segment is closed (not writable).
+   */
+  static adopt(
+    dir: string,
+    baseOffset: number,
+    env: SegmentEnv,
+    size: number,
+    metas: readonly BatchMeta[],
+  ): Segment {
+    const seg = new Segment(dir, baseOffset, env);
+    seg.size = size;
+    for (const m of metas) {
+      if (m.pos === 0) seg.firstTimestamp = m.maxTimestamp;
+      seg.indexBatch(m.pos, m.base, m.maxTimestamp);
+    }
+    if (metas.length > 0) seg.endOffset = metas[metas.length - 1].last + 1;
+    seg.index.rewriteSync();
+    seg.timeIndex.rewriteSync();
+    return seg;
+  }
+
+  /** Calls `fn` with the 61-byte header of every batch, in order (header reads only; log cleaner). */
+  forEachBatchHeader(fn: (header: Uint8Array) => void): void {
+    const reader = this.openReader();
+    let p = 0;
+    while (p < this.size) {
+      const h = readAtSync(reader, p, HEADER_SIZE);
+      if (h.length < HEADER_SIZE) break;
+      const size = batchSizeAt(h, 0);
+      if (size - LOG_OVERHEAD < MIN_BATCH_LENGTH) break;
+      fn(h);
+      p += size;
+    }
+  }
+
   /** Makes this the active segment: opens the log for appending. */
   openForAppend(): void {
     if (!this.writer) this.writer = Deno.openSync(this.logPath, { write: true, append: true });

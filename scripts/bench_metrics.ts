@@ -1,0 +1,126 @@
+// Cost of metrics on the produce path: rdkafka_performance produce throughput with --metrics true vs false.
+//
+//   deno task bench:metrics [--rounds N] [--count N] [--scrape-ms MS]
+//
+// Each round starts a fresh gateway (temp data dir, --fsync interval) per mode, in alternating order (on/off,
+// then off/on, ...) so drift of the machine does not favour one mode, and runs exactly
+//   rdkafka_performance -P -t perf -s 100 -c COUNT -b 127.0.0.1:PORT -u -a 1 -X linger.ms=5
+// reading the tool's final delivered-messages-per-second figure. With metrics on, /metrics is scraped every
+// --scrape-ms (default 1000, far more often than a real Prometheus) during the run, so the scrape cost is
+// included. Because throughput on a small shared machine swings with whatever else runs, the gateway's own CPU
+// time for the run (utime + stime from /proc/PID/stat) is reported too, as CPU microseconds per message: the
+// steadier measure of what the counting costs. Prints every run, the medians per mode and both overheads; exits 1
+// when the median throughput overhead exceeds 5 %.
+import { startGateway } from "../tests/helpers/gateway.ts";
+
+const args = Deno.args;
+function opt(name: string, def: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+}
+const ROUNDS = opt("--rounds", 5);
+const COUNT = opt("--count", 2_000_000);
+const SCRAPE_MS = opt("--scrape-ms", 1000);
+const perf = Deno.env.get("RDKAFKA_PERFORMANCE") ??
+  `${
+    Deno.env.get("KGW_CACHE") ?? `${Deno.env.get("HOME")}/.cache/kgw`
+  }/librdkafka-2.0.2/examples/rdkafka_performance`;
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+async function cpuSeconds(pid: number): Promise<number> {
+  const stat = await Deno.readTextFile(`/proc/${pid}/stat`);
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / TICKS_PER_SECOND; // fields 14 and 15: utime, stime
+}
+
+async function once(metrics: boolean): Promise<{ rate: number; cpuUsPerMsg: number }> {
+  const dataDir = await Deno.makeTempDir({ prefix: "kgw-bench-metrics-" });
+  const gw = await startGateway({
+    dataDir,
+    args: ["--metrics", String(metrics), "--fsync", "interval"],
+  });
+  let scrapes = 0;
+  let stopScrape = false;
+  const scraper = (async () => {
+    if (!metrics || gw.httpPort === null) return;
+    while (!stopScrape) {
+      await new Promise((r) => setTimeout(r, SCRAPE_MS));
+      const r = await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`).catch(() => null);
+      if (r) {
+        await r.text();
+        scrapes++;
+      }
+    }
+  })();
+  try {
+    const cpu0 = await cpuSeconds(gw.pid);
+    const ac = new AbortController();
+    const timer = setTimeout(() => ac.abort(), 180_000);
+    const out = await new Deno.Command(perf, {
+      args: [
+        "-P",
+        "-t",
+        "perf",
+        "-s",
+        "100",
+        "-c",
+        String(COUNT),
+        "-b",
+        gw.bootstrap,
+        "-u",
+        "-a",
+        "1",
+        "-X",
+        "linger.ms=5",
+      ],
+      stdout: "piped",
+      stderr: "piped",
+      signal: ac.signal,
+    }).output().finally(() => clearTimeout(timer));
+    const cpu = await cpuSeconds(gw.pid) - cpu0;
+    const text = new TextDecoder().decode(out.stdout);
+    // -u prints table rows: | elapsed ms | msgs | bytes | rtt | dr | dr_m/s | dr_MB/s | dr_err | tx_err | outq | offset
+    const rows = text.split("\n").filter((l) => /^\|\s+\d/.test(l)).map((l) =>
+      l.split("|").map((c) => c.trim()).filter((c) => c !== "").map(Number)
+    );
+    const last = rows.at(-1);
+    if (!last || last[4] !== COUNT) {
+      throw new Error(`rdkafka_performance did not deliver ${COUNT}:\n${text.slice(-600)}`);
+    }
+    const rate = last[5];
+    const cpuUsPerMsg = cpu * 1e6 / COUNT;
+    console.log(
+      `  metrics ${metrics ? "on " : "off"}: ${rate} msg/s, gateway CPU ${cpu.toFixed(2)} s = ` +
+        `${cpuUsPerMsg.toFixed(3)} µs/msg${metrics ? ` (${scrapes} scrapes)` : ""}`,
+    );
+    return { rate, cpuUsPerMsg };
+  } finally {
+    stopScrape = true;
+    await scraper;
+    await gw.stop();
+    await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const on: { rate: number; cpuUsPerMsg: number }[] = [], off: typeof on = [];
+for (let r = 0; r < ROUNDS; r++) {
+  console.log(`round ${r + 1}/${ROUNDS}`);
+  const order = r % 2 === 0 ? [true, false] : [false, true];
+  for (const m of order) (m ? on : off).push(await once(m));
+}
+const mOn = median(on.map((x) => x.rate)), mOff = median(off.map((x) => x.rate));
+const cOn = median(on.map((x) => x.cpuUsPerMsg)), cOff = median(off.map((x) => x.cpuUsPerMsg));
+const overhead = (mOff - mOn) / mOff * 100;
+const cpuOverhead = (cOn - cOff) / cOff * 100;
+console.log(`median metrics on:  ${Math.round(mOn)} msg/s, ${cOn.toFixed(3)} µs CPU/msg`);
+console.log(`median metrics off: ${Math.round(mOff)} msg/s, ${cOff.toFixed(3)} µs CPU/msg`);
+console.log(
+  `throughput overhead: ${overhead.toFixed(2)} % (budget 5 %); CPU per message: ${cpuOverhead.toFixed(2)} %`,
+);
+Deno.exit(overhead <= 5 ? 0 : 1);

@@ -1,0 +1,126 @@
+// KafkaJS 2.2.4 under Deno. See ../README.md for the command line and the JSON result.
+// KafkaJS ships only the gzip codec (snappy/lz4/zstd need third-party plugins), so compression=gzip only.
+import { Buffer } from "node:buffer";
+// @ts-types="npm:kafkajs@2.2.4"
+import kafkajs from "kafkajs";
+
+const { Kafka, CompressionTypes, logLevel } = kafkajs;
+const [scenario, bootstrap, topic, group, ...rest] = Deno.args;
+const opt: Record<string, string> = Object.fromEntries(rest.map((a) => a.split("=", 2) as [string, string]));
+const n = Number(opt.n ?? 20);
+const start = Number(opt.start ?? 0);
+const timeoutMs = Number(opt.timeout_ms ?? 30000);
+const headers = opt.headers === "1";
+const idempotent = opt.idempotent === "1";
+const idleMs = Number(opt.idle_ms ?? 0); // group: also stop once messages stopped arriving for idle_ms
+const codecs: Record<string, number> = {
+  none: CompressionTypes.None,
+  gzip: CompressionTypes.GZIP,
+  snappy: CompressionTypes.Snappy,
+  lz4: CompressionTypes.LZ4,
+  zstd: CompressionTypes.ZSTD,
+};
+
+const PAD = "x".repeat(200); // compressible: librdkafka sends a batch uncompressed when that is smaller
+type Msg = [number, number, string | null, string | null, string | null];
+function done(res: Record<string, unknown>): never {
+  console.log(JSON.stringify(res));
+  Deno.exit(res.ok ? 0 : 1);
+}
+const timer = setTimeout(() => done({ ok: false, error: `timeout after ${timeoutMs} ms`, msgs: got }), timeoutMs);
+const got: Msg[] = [];
+const str = (b: Buffer | null | undefined) => (b == null ? null : b.toString());
+const hdr = (h: Record<string, unknown> | undefined) => {
+  const v = h?.h;
+  return v == null ? null : String(v);
+};
+
+const kafka = new Kafka({
+  clientId: opt.client_id ?? "compat-kafkajs",
+  brokers: [bootstrap],
+  logLevel: logLevel.ERROR,
+  retry: { retries: 5 },
+});
+
+try {
+  if (scenario === "produce") {
+    const producer = kafka.producer(
+      idempotent ? { idempotent: true, maxInFlightRequests: 1 } : { allowAutoTopicCreation: true },
+    );
+    await producer.connect();
+    // KafkaJS reports one base offset per partition and request, not per message: "bases" [partition, offset].
+    const bases: [number, number][] = [];
+    const batch = 10;
+    for (let i = start; i < start + n; i += batch) {
+      const messages = [];
+      for (let j = i; j < Math.min(i + batch, start + n); j++) {
+        messages.push({ key: `k-${j}`, value: `v-${j}|${PAD}`, headers: headers ? { h: String(j) } : undefined });
+      }
+      const res = await producer.send({
+        topic,
+        acks: -1,
+        compression: codecs[opt.compression ?? "none"],
+        messages,
+      });
+      for (const r of res) bases.push([r.partition, Number(r.baseOffset)]);
+    }
+    await producer.disconnect();
+    done({ ok: true, bases });
+  } else if (scenario === "fetch") {
+    // No group API: KafkaJS's consumer always uses a group. Assign-style reading without a group is not in its
+    // public API, so use a throwaway group id and no commits (equivalent for the broker: Fetch + ListOffsets).
+    const consumer = kafka.consumer({ groupId: `${group}-fetch-${Date.now()}`, maxWaitTimeInMs: 500 });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const finished = Promise.withResolvers<void>();
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        got.push([partition, Number(message.offset), str(message.key), str(message.value), hdr(message.headers)]);
+        if (got.length >= n) finished.resolve();
+      },
+    });
+    await finished.promise;
+    await consumer.disconnect();
+    done({ ok: true, msgs: got });
+  } else if (scenario === "group") {
+    const consumer = kafka.consumer({
+      groupId: group,
+      maxWaitTimeInMs: 500,
+      sessionTimeout: 10000,
+      heartbeatInterval: 500,
+    });
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const finished = Promise.withResolvers<void>();
+    const next = new Map<number, string>();
+    let last = Date.now();
+    const idle = idleMs
+      ? setInterval(() => {
+        if (got.length && Date.now() - last >= idleMs) finished.resolve();
+      }, 100)
+      : undefined;
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: async ({ partition, message }) => {
+        if (got.length >= n) return;
+        last = Date.now();
+        got.push([partition, Number(message.offset), str(message.key), str(message.value), hdr(message.headers)]);
+        next.set(partition, String(Number(message.offset) + 1));
+        if (got.length >= n) finished.resolve();
+      },
+    });
+    await finished.promise;
+    clearInterval(idle);
+    if (opt.commit !== "0") { // commit=0: a member that only reports what it got (the split scenario)
+      await consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic, partition, offset })));
+    }
+    await consumer.disconnect();
+    done({ ok: true, msgs: got });
+  } else {
+    done({ ok: false, error: `unknown scenario ${scenario}` });
+  }
+} catch (e) {
+  clearTimeout(timer);
+  done({ ok: false, error: `${(e as Error).name}: ${(e as Error).message}`, msgs: got });
+}

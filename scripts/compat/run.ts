@@ -1,0 +1,882 @@
+// Compatibility matrix: real Kafka clients of every family against a gateway this script starts.
+//
+//   deno task compat [--no-install] [--only REGEX] [--jobs N] [--markdown FILE] [--json FILE] [--out DIR]
+//                    [--bootstrap HOST:PORT] [--gateway-arg ARG]... [--timeout-ms MS] [--keep] [--strict] [--census]
+//
+// 1. scripts/compat/install.sh installs every client (idempotent, cached under ~/.cache/kgw; --no-install skips).
+// 2. A gateway (main.ts, embedded log in a temp dir, 3 partitions per auto-created topic, no initial rebalance
+//    delay) on a free 127.0.0.1 port; --bootstrap uses a running one instead (no storage checks then).
+// 3. For each client row, its program under scripts/compat/clients/<name>/ (see clients/README.md) runs:
+//      produce  30 keyed messages (header h=<i> where the client has headers), acks=all, no compression
+//      fetch    every partition from the earliest offset, without a group: exactly the 30 values, keys, headers,
+//               offsets matching the producer's acks
+//      group    subscribe in a fresh consumer group, consume the 30, commit synchronously, leave
+//      resume   produce 10 more, a new member of the same group gets exactly those 10 (committed offsets used)
+//      split    two members of one group (same client id, as two processes of one app have): once the group is
+//               Stable with both (DescribeGroups) and in-flight fetches expired, 30 messages are produced; each
+//               member gets a disjoint, non-empty share of the partitions and together exactly the 30 (no commits)
+//      interop  fetch topics written by other client families, one per codec the client can decode (none + its
+//               codecs): 20 RecordBatch v2 messages with headers from confluent-kafka (PyPI) and 10 magic-1
+//               messages from kafka-go 0.2.1 (zstd: 10 from Sarama V2_1_0_0), so old clients read down-converted
+//               modern batches and modern clients read up-converted legacy ones
+//      gzip|snappy|lz4|zstd   produce 20 with that codec, fetch them back; the gateway's log must hold batches
+//               with that codec (the client really compressed, the gateway kept it)
+//      idempotent             produce 20 with the client's idempotent producer, fetch; batches carry a producer id
+//    After a produce the gateway's log is read too (embedded segments): exactly the produced number of records
+//    (no duplicates), the codec asked for, producer ids only when idempotent.
+// 4. Prints the matrix (client x scenario -> pass/FAIL/n/a), writes it as Markdown (default
+//    scripts/compat/MATRIX.md) and as JSON (--json), keeps per-step logs of failures in --out, and exits 1 on any
+//    failure. Idempotent cells are shown as "pending" while the gateway does not advertise InitProducerId (API 22);
+//    they count as failures as soon as it does (or always with --strict).
+// 5. --census puts a recording proxy (census.ts) between the clients and the gateway and adds, per client, the
+//    API versions it sent to the Markdown (each client program gets client_id=<row id>).
+import { type RunningGateway, startGateway } from "../../tests/helpers/gateway.ts";
+import { advertisedApiKeys } from "./api_versions.ts";
+import { CensusProxy } from "./census.ts";
+import { Buffer } from "node:buffer";
+// @ts-types="npm:kafkajs@2.2.4"
+import kafkajs from "kafkajs";
+
+const HERE = new URL(".", import.meta.url).pathname;
+const HOME = Deno.env.get("HOME") ?? "/root";
+const CACHE = Deno.env.get("KGW_CACHE") ?? `${HOME}/.cache/kgw`;
+const VENV_PY = `${CACHE}/venv/bin/python`;
+const GOBIN = `${CACHE}/compat/bin`;
+const DENO = Deno.execPath();
+const CLIENTS = `${HERE}clients/`;
+
+// ----------------------------------------------------------------------------------------------- options
+interface Options {
+  install: boolean;
+  only?: RegExp;
+  jobs: number;
+  markdown: string;
+  json?: string;
+  out?: string;
+  bootstrap?: string;
+  gatewayArgs: string[];
+  timeoutMs: number;
+  keep: boolean;
+  strict: boolean;
+  census: boolean;
+}
+
+function parseOptions(argv: string[]): Options {
+  const o: Options = {
+    install: true,
+    jobs: 4,
+    markdown: `${HERE}MATRIX.md`,
+    gatewayArgs: [],
+    timeoutMs: 45_000,
+    keep: false,
+    strict: false,
+    census: false,
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const val = () => {
+      const v = argv[++i];
+      if (v === undefined) throw new Error(`${a} needs a value`);
+      return v;
+    };
+    if (a === "--no-install") o.install = false;
+    else if (a === "--only") o.only = new RegExp(val());
+    else if (a === "--jobs") o.jobs = Math.max(1, Number(val()));
+    else if (a === "--markdown") o.markdown = val();
+    else if (a === "--json") o.json = val();
+    else if (a === "--out") o.out = val();
+    else if (a === "--bootstrap") o.bootstrap = val();
+    else if (a === "--gateway-arg") o.gatewayArgs.push(val());
+    else if (a === "--timeout-ms") o.timeoutMs = Number(val());
+    else if (a === "--keep") o.keep = true;
+    else if (a === "--strict") o.strict = true;
+    else if (a === "--census") o.census = true;
+    else if (a === "--help" || a === "-h") {
+      console.log(Deno.readTextFileSync(new URL(import.meta.url)).split("\n").filter((l) => l.startsWith("//"))
+        .map((l) => l.slice(3)).join("\n"));
+      Deno.exit(0);
+    } else throw new Error(`unknown option ${a} (see --help)`);
+  }
+  return o;
+}
+
+// ----------------------------------------------------------------------------------------------- clients
+const CODECS = ["gzip", "snappy", "lz4", "zstd"] as const;
+type Codec = typeof CODECS[number];
+const CODEC_ID: Record<string, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
+const SCENARIOS = ["produce", "fetch", "group", "resume", "split", "interop", ...CODECS, "idempotent"] as const;
+type Scenario = typeof SCENARIOS[number];
+
+interface Row {
+  /** Short id, used in topic and group names. */
+  id: string;
+  /** Matrix label. */
+  label: string;
+  cmd: string[];
+  /** Options passed to every call (e.g. Sarama's version). */
+  opts: Record<string, string>;
+  headers: boolean;
+  /** "exact": per-message [index, partition, offset]; otherwise none. */
+  acks: boolean;
+  codecs: readonly Codec[];
+  idempotent: boolean;
+  /** What this client needed / notes for the report, shown under the matrix. */
+  note?: string;
+}
+
+const denoRun = (perms: string[], file: string) => [
+  DENO,
+  "run",
+  "--quiet",
+  "--no-lock",
+  "--config",
+  `${CLIENTS}deno.json`,
+  ...perms,
+  `${CLIENTS}${file}`,
+];
+
+function rows(): Row[] {
+  const all = CODECS;
+  const r: Row[] = [
+    {
+      id: "kafkajs",
+      label: "KafkaJS 2.2.4 (Deno)",
+      cmd: denoRun(["--allow-net=127.0.0.1", "--allow-env", "--allow-read"], "kafkajs/main.ts"),
+      opts: {},
+      headers: true,
+      acks: false,
+      codecs: ["gzip"],
+      idempotent: true,
+      note: "ships only gzip (snappy/lz4/zstd need third-party codec plugins)",
+    },
+    {
+      id: "platformatic",
+      label: "@platformatic/kafka 2.x (Deno)",
+      cmd: denoRun(["--allow-net=127.0.0.1", "--allow-env", "--allow-read", "--allow-sys"], "platformatic/main.ts"),
+      opts: {},
+      headers: true,
+      acks: false,
+      codecs: all,
+      idempotent: true,
+    },
+    {
+      id: "kcat",
+      label: "kcat 1.7.1 (librdkafka 2.0.2)",
+      cmd: denoRun(["--allow-run", "--allow-env"], "kcat/main.ts"),
+      opts: {},
+      headers: false,
+      acks: false,
+      codecs: all,
+      idempotent: true,
+      note: "kcat -P sets headers per run, not per message, and prints no delivery reports",
+    },
+    {
+      id: "ckpip",
+      label: "confluent-kafka (PyPI)",
+      cmd: [VENV_PY, `${CLIENTS}confluent_kafka/main.py`],
+      opts: {},
+      headers: true,
+      acks: true,
+      codecs: all,
+      idempotent: true,
+    },
+    {
+      id: "ckdeb",
+      label: "confluent-kafka 1.7 (Debian, librdkafka 2.0.2)",
+      cmd: ["/usr/bin/python3", `${CLIENTS}confluent_kafka/main.py`],
+      opts: {},
+      headers: true,
+      acks: true,
+      codecs: all,
+      idempotent: true,
+    },
+    {
+      id: "kppip",
+      label: "kafka-python (PyPI)",
+      cmd: [VENV_PY, `${CLIENTS}kafka_python/main.py`],
+      opts: {},
+      headers: true,
+      acks: true,
+      codecs: all,
+      idempotent: true,
+      note: "idempotent by default since 2.1 (the plain rows turn it off explicitly)",
+    },
+    {
+      id: "kpdeb",
+      label: "kafka-python 2.0.2 (Debian)",
+      cmd: ["/usr/bin/python3", `${CLIENTS}kafka_python/main.py`],
+      opts: {},
+      headers: true,
+      acks: true,
+      codecs: all,
+      idempotent: false,
+      note: "no idempotent producer in 2.0.2",
+    },
+    {
+      id: "aiokafka",
+      label: "aiokafka (PyPI)",
+      cmd: [VENV_PY, `${CLIENTS}aiokafka/main.py`],
+      opts: {},
+      headers: true,
+      acks: true,
+      codecs: all,
+      idempotent: true,
+    },
+  ];
+  for (const v of ["V0_10_2_0", "V0_11_0_0", "V2_1_0_0"]) {
+    const old = v === "V0_10_2_0";
+    r.push({
+      id: `sarama-${v.toLowerCase().replaceAll("_", "")}`,
+      label: `Sarama 1.22.1 ${v}`,
+      cmd: [`${GOBIN}/sarama`],
+      opts: { version: v },
+      headers: !old,
+      acks: true,
+      codecs: v === "V2_1_0_0" ? all : ["gzip", "snappy", "lz4"],
+      idempotent: !old,
+      note: old
+        ? "magic-1 message sets (Produce v2, Fetch v3): no headers, no zstd, no idempotence"
+        : v === "V0_11_0_0"
+        ? "zstd needs V2_1_0_0"
+        : undefined,
+    });
+  }
+  r.push(
+    {
+      id: "kafkago",
+      label: "kafka-go 0.2.1 (Debian)",
+      cmd: [`${GOBIN}/kafkago`],
+      opts: {},
+      headers: false,
+      acks: false,
+      codecs: ["gzip", "snappy", "lz4"],
+      idempotent: false,
+      note: "no ApiVersions, magic-1 message sets, no headers, no zstd, no idempotence",
+    },
+    {
+      id: "ckgo",
+      label: "confluent-kafka-go 0.11.6 (Debian, librdkafka 2.0.2)",
+      cmd: [`${GOBIN}/ckgo`],
+      opts: {},
+      headers: true,
+      acks: true,
+      codecs: all,
+      idempotent: true,
+    },
+  );
+  return r;
+}
+
+// ----------------------------------------------------------------------------------------------- running
+interface ClientResult {
+  ok?: boolean;
+  error?: string;
+  acks?: [number, number, number][];
+  msgs?: [number, number, string | null, string | null, string | null][];
+  info?: unknown;
+}
+
+interface StepLog {
+  args: string[];
+  code: number;
+  ms: number;
+  stdout: string;
+  stderr: string;
+  result?: ClientResult;
+}
+
+interface Cell {
+  status: "pass" | "FAIL" | "n/a" | "pending";
+  why?: string;
+  ms?: number;
+  steps: StepLog[];
+}
+
+const PAD = "x".repeat(200);
+
+class Runner {
+  /** Seeding errors of the interop topics by codec (undefined: seeded fine); set before the rows run. */
+  interop?: Map<string, string | undefined>;
+  readonly interopPrefix: string;
+  constructor(
+    readonly opts: Options,
+    readonly bootstrap: string,
+    readonly dataDir: string | undefined,
+    readonly run: string,
+  ) {
+    this.interopPrefix = `compat-${run}-interop`;
+  }
+
+  async step(row: Row, args: string[], extra: Record<string, string>, timeoutMs: number): Promise<StepLog> {
+    const kv = Object.entries({ client_id: row.id, ...row.opts, ...extra, timeout_ms: String(timeoutMs) })
+      .map(([k, v]) => `${k}=${v}`);
+    const full = [...row.cmd.slice(1), ...args, ...kv];
+    const t0 = Date.now();
+    let child: Deno.ChildProcess;
+    try {
+      child = new Deno.Command(row.cmd[0], {
+        args: full,
+        stdout: "piped",
+        stderr: "piped",
+        stdin: "null",
+        env: { NO_COLOR: "1", PYTHONUNBUFFERED: "1" },
+      }).spawn();
+    } catch (e) {
+      return { args: full, code: -1, ms: 0, stdout: "", stderr: String(e) };
+    }
+    // Hard limit: the programs stop themselves at timeout_ms; this catches a hung client.
+    const killer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, timeoutMs + 15_000);
+    const out = await child.output();
+    clearTimeout(killer);
+    const dec = new TextDecoder();
+    const stdout = dec.decode(out.stdout);
+    const stderr = dec.decode(out.stderr);
+    const last = stdout.trim().split("\n").reverse().find((l) => l.startsWith("{"));
+    let result: ClientResult | undefined;
+    try {
+      result = last ? JSON.parse(last) : undefined;
+    } catch { /* not JSON */ }
+    return { args: full, code: out.code, ms: Date.now() - t0, stdout, stderr, result };
+  }
+
+  /** Records a produce/fetch/group step as a failure reason, or undefined when the client itself succeeded. */
+  static clientError(s: StepLog): string | undefined {
+    if (!s.result) return `exit ${s.code}, no JSON result; stderr: ${lastLines(s.stderr, 3)}`;
+    if (!s.result.ok || s.code !== 0) return `client error: ${s.result.error ?? `exit ${s.code}`}`;
+    return undefined;
+  }
+}
+
+function lastLines(s: string, n: number): string {
+  return s.trim().split("\n").slice(-n).join(" | ").slice(0, 600);
+}
+
+/** Checks a list of consumed messages against the produced indexes [from, to). */
+function checkMessages(
+  row: Row,
+  msgs: ClientResult["msgs"],
+  from: number,
+  to: number,
+  acks?: Map<number, [number, number]>,
+  headerBelow = to,
+): string | undefined {
+  if (!msgs) return "no messages reported";
+  const seen = new Set<number>();
+  const lastOffset = new Map<number, number>();
+  for (const [p, o, k, v, h] of msgs) {
+    const m = /^v-(\d+)\|(.*)$/s.exec(v ?? "");
+    if (!m) return `unexpected value ${JSON.stringify(v?.slice(0, 40))} at ${p}/${o}`;
+    const i = Number(m[1]);
+    if (m[2] !== PAD) return `value of message ${i} corrupted (${m[2].length} pad bytes)`;
+    if (i < from || i >= to) return `message ${i} outside the expected range [${from}, ${to}) at ${p}/${o}`;
+    if (seen.has(i)) return `message ${i} delivered twice (${p}/${o})`;
+    seen.add(i);
+    if (k !== `k-${i}`) return `message ${i}: key ${JSON.stringify(k)}`;
+    const wantH = i < headerBelow ? String(i) : null;
+    if (row.headers && h !== wantH) return `message ${i}: header h=${JSON.stringify(h)}, expected ${wantH}`;
+    const prev = lastOffset.get(p);
+    if (prev !== undefined && o <= prev) return `partition ${p}: offset ${o} after ${prev}`;
+    lastOffset.set(p, o);
+    const ack = acks?.get(i);
+    if (ack && (ack[0] !== p || ack[1] !== o)) {
+      return `message ${i} acked at ${ack[0]}/${ack[1]} but fetched at ${p}/${o}`;
+    }
+  }
+  if (seen.size !== to - from) return `got ${seen.size} of ${to - from} messages`;
+  return undefined;
+}
+
+// -------------------------------------------------------------------------------- storage (embedded log)
+interface BatchInfo {
+  partition: number;
+  base: number;
+  count: number;
+  codec: number;
+  producerId: bigint;
+  magic: number;
+}
+
+/** Reads the RecordBatch headers of a topic's segments (the embedded log stores Kafka's on-disk format). */
+function readBatches(dataDir: string, topic: string): BatchInfo[] | undefined {
+  const out: BatchInfo[] = [];
+  let found = false;
+  for (let p = 0; p < 64; p++) {
+    const dir = `${dataDir}/${topic}-${p}`;
+    let names: string[];
+    try {
+      names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.endsWith(".log")).sort();
+    } catch {
+      break;
+    }
+    found = true;
+    for (const name of names) {
+      const b = Deno.readFileSync(`${dir}/${name}`);
+      const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+      let i = 0;
+      while (i + 61 <= b.length) {
+        const len = dv.getInt32(i + 8);
+        if (len <= 0) break;
+        out.push({
+          partition: p,
+          base: Number(dv.getBigInt64(i)),
+          magic: b[i + 16],
+          codec: dv.getInt16(i + 21) & 7,
+          producerId: dv.getBigInt64(i + 43),
+          count: dv.getInt32(i + 57),
+        });
+        i += 12 + len;
+      }
+    }
+  }
+  return found ? out : undefined;
+}
+
+/** Verifies what a produce step left in the log. Returns a failure reason, or undefined. */
+async function checkStored(
+  dataDir: string | undefined,
+  topic: string,
+  expectCount: number,
+  codec: string,
+  idempotent: boolean,
+): Promise<string | undefined> {
+  if (!dataDir) return undefined;
+  // The gateway appends before it acks, so the batches are on disk (page cache) already; allow a moment anyway.
+  let batches: BatchInfo[] | undefined;
+  for (let i = 0; i < 10; i++) {
+    batches = readBatches(dataDir, topic);
+    const n = batches?.reduce((s, b) => s + b.count, 0) ?? 0;
+    if (n >= expectCount) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (!batches) return `no partitions of ${topic} in the gateway's log`;
+  const n = batches.reduce((s, b) => s + b.count, 0);
+  if (n !== expectCount) return `the log holds ${n} records, ${expectCount} were produced`;
+  if (batches.some((b) => b.magic !== 2)) return "a stored batch is not RecordBatch v2";
+  const codecs = [...new Set(batches.map((b) => b.codec))];
+  const want = CODEC_ID[codec];
+  if (codecs.some((c) => c !== want)) {
+    return `stored batches use codec(s) ${codecs.join(",")}, expected ${want} (${codec})`;
+  }
+  const pids = [...new Set(batches.map((b) => b.producerId))];
+  if (idempotent && pids.some((p) => p < 0n)) return "idempotent producer wrote batches without a producer id";
+  if (!idempotent && pids.some((p) => p >= 0n)) return `non-idempotent batches carry producer id ${pids}`;
+  return undefined;
+}
+
+// --------------------------------------------------------------------------------------------- scenarios
+const N = 30;
+const M = 10;
+const NC = 20;
+
+async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map<Scenario, Cell>> {
+  const cells = new Map<Scenario, Cell>();
+  const t = r.opts.timeoutMs;
+  const topic = `compat-${r.run}-${row.id}`;
+  const group = `${topic}-g`;
+  const base = { headers: row.headers ? "1" : "0" };
+  const cell = (s: Scenario, c: Cell) => cells.set(s, c);
+
+  // produce
+  const p1 = await r.step(row, ["produce", r.bootstrap, topic, group], { ...base, n: String(N), start: "0" }, t);
+  let why = Runner.clientError(p1);
+  const acks = new Map<number, [number, number]>();
+  if (!why && row.acks) {
+    for (const [i, p, o] of p1.result?.acks ?? []) acks.set(i, [p, o]);
+    if (acks.size !== N) why = `${acks.size} of ${N} acks`;
+  }
+  why ??= await checkStored(r.dataDir, topic, N, "none", false);
+  cell("produce", { status: why ? "FAIL" : "pass", why, ms: p1.ms, steps: [p1] });
+  const produced = !why || (p1.result?.ok ?? false);
+
+  // fetch
+  if (produced) {
+    const f = await r.step(row, ["fetch", r.bootstrap, topic, group], { ...base, n: String(N) }, t);
+    const fwhy = Runner.clientError(f) ?? checkMessages(row, f.result?.msgs, 0, N, row.acks ? acks : undefined);
+    cell("fetch", { status: fwhy ? "FAIL" : "pass", why: fwhy, ms: f.ms, steps: [f] });
+
+    // group, then resume
+    const g = await r.step(row, ["group", r.bootstrap, topic, group], { ...base, n: String(N) }, t);
+    const gwhy = Runner.clientError(g) ?? checkMessages(row, g.result?.msgs, 0, N);
+    cell("group", { status: gwhy ? "FAIL" : "pass", why: gwhy, ms: g.ms, steps: [g] });
+    if (!gwhy) {
+      const p2 = await r.step(row, ["produce", r.bootstrap, topic, group], {
+        ...base,
+        n: String(M),
+        start: String(N),
+      }, t);
+      let rwhy = Runner.clientError(p2);
+      const steps = [p2];
+      if (!rwhy) {
+        const g2 = await r.step(row, ["group", r.bootstrap, topic, group], { ...base, n: String(M) }, t);
+        steps.push(g2);
+        rwhy = Runner.clientError(g2) ?? checkMessages(row, g2.result?.msgs, N, N + M);
+      } else rwhy = `second produce: ${rwhy}`;
+      cell("resume", { status: rwhy ? "FAIL" : "pass", why: rwhy, ms: steps.reduce((s, x) => s + x.ms, 0), steps });
+    } else cell("resume", { status: "FAIL", why: "group scenario failed", steps: [] });
+  } else {
+    for (const s of ["fetch", "group", "resume"] as const) {
+      cell(s, { status: "FAIL", why: "produce failed", steps: [] });
+    }
+  }
+
+  cell("split", await split(r, row, `${topic}-split`));
+  if (r.interop) {
+    const steps: StepLog[] = [];
+    let w: string | undefined;
+    for (const codec of ["none", ...row.codecs]) {
+      const seedErr = r.interop.get(codec);
+      if (seedErr) {
+        w = `seeding the ${codec} topic failed: ${seedErr}`;
+        break;
+      }
+      const f = await r.step(row, ["fetch", r.bootstrap, `${r.interopPrefix}-${codec}`, group], {
+        ...base,
+        n: String(INTEROP_N),
+      }, t);
+      steps.push(f);
+      w = Runner.clientError(f) ?? checkMessages(row, f.result?.msgs, 0, INTEROP_N, undefined, INTEROP_HEADERS);
+      if (w) {
+        w = `${codec} topic: ${w}`;
+        break;
+      }
+    }
+    cell("interop", { status: w ? "FAIL" : "pass", why: w, ms: steps.reduce((a, x) => a + x.ms, 0), steps });
+  }
+
+  // compression and idempotence: produce, check the log, fetch back
+  const roundTrip = async (s: Scenario, extra: Record<string, string>, codec: string, idem: boolean) => {
+    const tp = `${topic}-${s}`;
+    const p = await r.step(row, ["produce", r.bootstrap, tp, group], { ...base, n: String(NC), ...extra }, t);
+    let w = Runner.clientError(p);
+    const steps = [p];
+    const ack = new Map<number, [number, number]>();
+    if (!w && row.acks) for (const [i, pp, o] of p.result?.acks ?? []) ack.set(i, [pp, o]);
+    w ??= await checkStored(r.dataDir, tp, NC, codec, idem);
+    if (!w) {
+      const f = await r.step(row, ["fetch", r.bootstrap, tp, group], { ...base, n: String(NC) }, t);
+      steps.push(f);
+      w = Runner.clientError(f) ?? checkMessages(row, f.result?.msgs, 0, NC, row.acks ? ack : undefined);
+    }
+    let status: Cell["status"] = w ? "FAIL" : "pass";
+    if (w && idem && !idemAdvertised && !r.opts.strict) {
+      status = "pending";
+      w = `InitProducerId not advertised yet: ${w}`;
+    }
+    cell(s, { status, why: w, ms: steps.reduce((a, x) => a + x.ms, 0), steps });
+  };
+  for (const c of CODECS) {
+    if (row.codecs.includes(c)) await roundTrip(c, { compression: c }, c, false);
+    else cell(c, { status: "n/a", steps: [] });
+  }
+  if (row.idempotent) await roundTrip("idempotent", { idempotent: "1" }, "none", true);
+  else cell("idempotent", { status: "n/a", steps: [] });
+  return cells;
+}
+
+// ------------------------------------------------------------------------------------ split and interop
+const INTEROP_N = 30;
+const INTEROP_HEADERS = 20;
+const { Kafka, logLevel, AssignerProtocol } = kafkajs;
+
+/** Seeds one topic per codec, written by other client families (see the header comment). */
+async function seedInterop(r: Runner, all: Row[]): Promise<Map<string, string | undefined>> {
+  const byId = new Map(all.map((x) => [x.id, x]));
+  const res = new Map<string, string | undefined>();
+  await Promise.all(["none", ...CODECS].map(async (codec) => {
+    const topic = `${r.interopPrefix}-${codec}`;
+    const second = codec === "zstd" ? byId.get("sarama-v2100")! : byId.get("kafkago")!;
+    const a = await r.step(byId.get("ckpip")!, ["produce", r.bootstrap, topic, "seed"], {
+      n: String(INTEROP_HEADERS),
+      start: "0",
+      headers: "1",
+      compression: codec,
+    }, r.opts.timeoutMs);
+    let err = Runner.clientError(a);
+    if (!err) {
+      const b = await r.step(second, ["produce", r.bootstrap, topic, "seed"], {
+        n: String(INTEROP_N - INTEROP_HEADERS),
+        start: String(INTEROP_HEADERS),
+        headers: "0",
+        compression: codec,
+      }, r.opts.timeoutMs);
+      err = Runner.clientError(b);
+      if (err) err = `${second.label}: ${err}`;
+    } else err = `confluent-kafka (PyPI): ${err}`;
+    err ??= await checkStored(r.dataDir, topic, INTEROP_N, codec, false);
+    res.set(codec, err);
+  }));
+  return res;
+}
+
+/** Two members of one group split the partitions (see the header comment). */
+async function split(r: Runner, row: Row, topic: string): Promise<Cell> {
+  const group = `${topic}-g`;
+  const t = r.opts.timeoutMs;
+  const kafka = new Kafka({ clientId: "compat-runner", brokers: [r.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
+    const opts = { headers: row.headers ? "1" : "0", n: String(N), idle_ms: "3000", commit: "0" };
+    const members = [0, 1].map(() => r.step(row, ["group", r.bootstrap, topic, group], opts, t));
+    // Wait until the coordinator has both members with their assignments.
+    const deadline = Date.now() + t - 5000;
+    let described = "";
+    let assignments: number[][] = [];
+    for (;;) {
+      const { groups } = await admin.describeGroups([group]);
+      const g = groups[0];
+      assignments = g.members.map((m: { memberAssignment: Buffer }) => {
+        try {
+          const a = AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+          return a?.assignment?.[topic] ?? [];
+        } catch {
+          return [];
+        }
+      });
+      described = `${g.state}, ${g.members.length} member(s), assignments ${JSON.stringify(assignments)}`;
+      if (g.state === "Stable" && g.members.length === 2 && assignments.every((a: number[]) => a.length)) break;
+      if (Date.now() > deadline) {
+        const steps = await Promise.all(members);
+        return { status: "FAIL", why: `the group never became Stable with 2 assigned members: ${described}`, steps };
+      }
+      await new Promise((res) => setTimeout(res, 200));
+    }
+    // A Fetch a member sent before the rebalance (long poll, fetch.max.wait 500 ms in every client program) may
+    // still return data of a partition it has just given up; Kafka does not fence fetches by generation either.
+    // Let those expire before producing, so that a correct client and broker give a clean split.
+    await new Promise((res) => setTimeout(res, 1500));
+    const producer = kafka.producer();
+    await producer.connect();
+    await producer.send({
+      topic,
+      acks: -1,
+      messages: Array.from({ length: N }, (_, i) => ({
+        key: `k-${i}`,
+        value: `v-${i}|${PAD}`,
+        headers: { h: String(i) },
+      })),
+    });
+    await producer.disconnect();
+    const steps = await Promise.all(members);
+    const ms = Math.max(...steps.map((s) => s.ms));
+    for (const s of steps) {
+      const e = Runner.clientError(s);
+      if (e) return { status: "FAIL", why: `member: ${e} (group was ${described})`, ms, steps };
+    }
+    const [a, b] = steps.map((s) => s.result?.msgs ?? []);
+    if (!a.length || !b.length) {
+      return { status: "FAIL", why: `a member got nothing: ${a.length} + ${b.length} (${described})`, ms, steps };
+    }
+    const pa = new Set(a.map((m) => m[0]));
+    const overlap = b.filter((m) => pa.has(m[0])).map((m) => m[0]);
+    if (overlap.length) {
+      return { status: "FAIL", why: `both members consumed partition ${overlap[0]} (${described})`, ms, steps };
+    }
+    const why = checkMessages(row, [...a, ...b], 0, N);
+    return { status: why ? "FAIL" : "pass", why: why && `${why} (${described})`, ms, steps };
+  } catch (e) {
+    return { status: "FAIL", why: `runner: ${(e as Error).message}`, steps: [] };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------- output
+function markdown(
+  list: Row[],
+  results: Map<string, Map<Scenario, Cell>>,
+  meta: string[],
+): string {
+  const head = ["client", ...SCENARIOS];
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `| ${head.map((h, i) => (i ? ":-:" : "-").padEnd(Math.max(3, h.length), "-")).join(" | ")} |`,
+  ];
+  for (const row of list) {
+    const cells = results.get(row.id)!;
+    lines.push(`| ${[row.label, ...SCENARIOS.map((s) => cells.get(s)?.status ?? "?")].join(" | ")} |`);
+  }
+  const notes = list.filter((r) => r.note).map((r) => `- ${r.label}: ${r.note}`);
+  const fails: string[] = [];
+  for (const row of list) {
+    for (const [s, c] of results.get(row.id)!) {
+      if (c.status === "FAIL" || c.status === "pending") fails.push(`- ${row.label} / ${s}: ${c.status} — ${c.why}`);
+    }
+  }
+  return [
+    ...meta,
+    "",
+    ...lines,
+    "",
+    "n/a: the client (or the configured protocol version) has no such feature.",
+    ...(notes.length ? ["", ...notes] : []),
+    ...(fails.length ? ["", "Failures:", "", ...fails] : []),
+    "",
+  ].join("\n");
+}
+
+function table(list: Row[], results: Map<string, Map<Scenario, Cell>>): string {
+  const w0 = Math.max(...list.map((r) => r.label.length), 6);
+  const ws = SCENARIOS.map((s) => Math.max(s.length, 7));
+  const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(i ? ws[i - 1] : w0)).join("  ");
+  const out = [fmt(["client", ...SCENARIOS])];
+  for (const row of list) {
+    const cells = results.get(row.id)!;
+    out.push(fmt([row.label, ...SCENARIOS.map((s) => cells.get(s)?.status ?? "?")]));
+  }
+  return out.join("\n");
+}
+
+// ------------------------------------------------------------------------------------------------ main
+async function main(): Promise<number> {
+  const opts = parseOptions(Deno.args);
+  const t0 = Date.now();
+  if (opts.install) {
+    console.log("installing clients (scripts/compat/install.sh) ...");
+    const r = await new Deno.Command("bash", {
+      args: [`${HERE}install.sh`],
+      env: { DENO_BIN: DENO },
+      stdout: "inherit",
+      stderr: "inherit",
+    }).output();
+    if (!r.success) {
+      console.error("FATAL: client installation failed");
+      return 1;
+    }
+    console.log(`clients installed in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  }
+  const list = rows().filter((r) => !opts.only || opts.only.test(r.id) || opts.only.test(r.label));
+  if (!list.length) {
+    console.error("no client matches --only");
+    return 1;
+  }
+  const out = opts.out ?? await Deno.makeTempDir({ prefix: "kgw-compat-" });
+  await Deno.mkdir(out, { recursive: true });
+
+  let gw: RunningGateway | undefined;
+  let bootstrap = opts.bootstrap;
+  let dataDir: string | undefined;
+  const census = opts.census && !bootstrap ? new CensusProxy() : undefined;
+  if (!bootstrap) {
+    gw = await startGateway({
+      args: [
+        ...(census ? ["--advertised-listener", `127.0.0.1:${census.port}`] : []),
+        "--num-partitions",
+        "3",
+        "--group-initial-rebalance-delay-ms",
+        "0",
+        "--group-min-session-timeout-ms",
+        "1000",
+        ...opts.gatewayArgs,
+      ],
+    });
+    bootstrap = gw.bootstrap;
+    dataDir = gw.dataDir;
+    console.log(`gateway on ${bootstrap}, data in ${dataDir}`);
+    if (census) {
+      census.setTarget(gw.port);
+      bootstrap = `127.0.0.1:${census.port}`;
+      console.log(`census proxy on ${bootstrap} (advertised by the gateway)`);
+    }
+  }
+  const apis = await advertisedApiKeys(bootstrap);
+  const idemAdvertised = apis.has(22);
+  const run = Date.now().toString(36);
+  const runner = new Runner(opts, bootstrap, dataDir, run);
+  const results = new Map<string, Map<Scenario, Cell>>();
+  const tr = Date.now();
+  try {
+    runner.interop = await seedInterop(runner, rows());
+    const bad = [...runner.interop].filter(([, e]) => e);
+    console.log(`interop topics seeded in ${((Date.now() - tr) / 1000).toFixed(1)} s` +
+      (bad.length ? `; FAILED: ${bad.map(([c, e]) => `${c}: ${e}`).join("; ")}` : ""));
+    // A pool of rows in parallel; each row's steps run one after another.
+    const queue = [...list];
+    const worker = async () => {
+      for (let row = queue.shift(); row; row = queue.shift()) {
+        const ts = Date.now();
+        let cells: Map<Scenario, Cell>;
+        try {
+          cells = await runRow(runner, row, idemAdvertised);
+        } catch (e) {
+          cells = new Map(SCENARIOS.map((s) => [s, { status: "FAIL", why: `runner: ${e}`, steps: [] } as Cell]));
+        }
+        results.set(row.id, cells);
+        const bad = [...cells].filter(([, c]) => c.status === "FAIL" || c.status === "pending");
+        console.log(
+          `${row.label}: ${bad.length ? bad.map(([s, c]) => `${s} ${c.status}`).join(", ") : "all pass"} ` +
+            `(${((Date.now() - ts) / 1000).toFixed(1)} s)`,
+        );
+        for (const [s, c] of bad) {
+          console.log(`    ${s}: ${c.why}`);
+          const file = `${out}/${row.id}-${s}.log`;
+          await Deno.writeTextFile(
+            file,
+            c.steps.map((st) =>
+              `$ ${row.cmd[0]} ${st.args.join(" ")}\n# exit ${st.code} in ${st.ms} ms\n--- stdout\n${st.stdout}\n` +
+              `--- stderr\n${st.stderr}\n`
+            ).join("\n"),
+          );
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(opts.jobs, list.length) }, worker));
+  } finally {
+    census?.close();
+    if (gw) {
+      await Deno.writeTextFile(`${out}/gateway.log`, gw.logs());
+      await gw.stop();
+      if (!opts.keep) await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
+    }
+  }
+  const runMs = Date.now() - tr;
+  const cells = [...results.values()].flatMap((m) => [...m.values()]);
+  const count = (s: Cell["status"]) => cells.filter((c) => c.status === s).length;
+  const failed = count("FAIL") + (opts.strict ? count("pending") : 0);
+  console.log(`\n${table(list, results)}\n`);
+  const summary = `${count("pass")} passed, ${count("FAIL")} failed, ${count("pending")} pending, ` +
+    `${count("n/a")} n/a; scenarios ${(runMs / 1000).toFixed(1)} s, total ${((Date.now() - t0) / 1000).toFixed(1)} s ` +
+    `(--jobs ${opts.jobs})`;
+  console.log(`compat: ${summary}`);
+  console.log(`logs of failed cells and the gateway log: ${out}`);
+  const meta = [
+    `Compatibility matrix (\`deno task compat\`, ${new Date().toISOString().slice(0, 10)}): ${summary}.`,
+    "",
+    "Columns: produce, fetch (no group), group (subscribe, consume, commit), resume (a new member continues at the",
+    "committed offsets), split (two members share a topic's partitions), interop (reads what other client families",
+    "wrote: RecordBatch v2 with headers and magic-1 message sets, in every codec the client decodes), gzip/snappy/",
+    "lz4/zstd (compressed produce + fetch, codec checked in the gateway's log), idempotent (idempotent producer +",
+    "fetch, producer id checked in the log). Details: scripts/compat/run.ts.",
+  ];
+  let md = markdown(list, results, meta);
+  if (census) {
+    md += [
+      "",
+      "Requests each client sent (`--census`: API and versions, from the request headers):",
+      "",
+      ...list.map((r) => `- ${r.label}: ${census.describe(r.id)}`),
+      "",
+    ].join("\n");
+  }
+  await Deno.writeTextFile(opts.markdown, md);
+  if (opts.json) {
+    const j = Object.fromEntries(
+      list.map((r) => [
+        r.id,
+        Object.fromEntries(
+          [...results.get(r.id)!].map(([s, c]) => [s, { status: c.status, why: c.why, ms: c.ms }]),
+        ),
+      ]),
+    );
+    await Deno.writeTextFile(opts.json, JSON.stringify({ summary, runMs, results: j }, null, 2));
+  }
+  console.log(`matrix written to ${opts.markdown}`);
+  return failed ? 1 : 0;
+}
+
+Deno.exit(await main());

@@ -1,0 +1,423 @@
+// The config model: topic overrides, dynamic broker configs (per broker and cluster-wide default), static broker
+// configs from flags/env/config file, and Kafka's defaults, resolved the way Kafka resolves them (topic override >
+// broker synonyms in priority order, each dynamic per-broker > dynamic default > static > default). It answers
+// DescribeConfigs (values, sources, synonyms, read-only/sensitive flags, types, documentation), validates and
+// applies AlterConfigs / IncrementalAlterConfigs, pushes the broker-level topic defaults into the storage backend
+// and hands the produce path a cached per-topic policy.
+import type { Config } from "../config.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import type {
+  DescribeConfigsResourceResult,
+  DescribeConfigsSynonym,
+} from "../protocol/messages/describe_configs.ts";
+import type { Storage, TopicConfigs, TopicMeta } from "../storage/storage.ts";
+import {
+  BROKER_CONFIG_BY_NAME,
+  BROKER_CONFIGS,
+  brokerSynonyms,
+  CONFIG_TYPE_ID,
+  type ConfigDef,
+  configNumber,
+  ConfigSource,
+  ConfigValueError,
+  parseConfigValue,
+  TOPIC_CONFIG_BY_NAME,
+  TOPIC_CONFIGS,
+  type TopicConfigDef,
+} from "./defs.ts";
+
+/** What the produce path needs of a topic's effective configs. */
+export interface TopicPolicy {
+  readonly maxMessageBytes: number;
+  readonly logAppendTime: boolean;
+  /** Codec id batches are recompressed to, or -1 (compression.type=producer) to keep the producer's. */
+  readonly codec: number;
+  readonly zstdLevel: number;
+  /** cleanup.policy contains compact: records without a key are refused. */
+  readonly compact: boolean;
+  /** cleanup.policy contains delete: DeleteRecords is allowed. */
+  readonly delete: boolean;
+}
+
+/** One alteration: IncrementalAlterConfigs operation (0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT) on a key. */
+export interface ConfigAlteration {
+  readonly name: string;
+  readonly op: number;
+  readonly value: string | null;
+}
+
+export const OP_SET = 0;
+export const OP_DELETE = 1;
+export const OP_APPEND = 2;
+export const OP_SUBTRACT = 3;
+const OP_NAMES = ["SET", "DELETE", "APPEND", "SUBTRACT"];
+
+const CODECS: Readonly<Record<string, number>> = {
+  producer: -1,
+  uncompressed: 0,
+  gzip: 1,
+  snappy: 2,
+  lz4: 3,
+  zstd: 4,
+};
+
+type Entry = DescribeConfigsResourceResult;
+type Logger = { warn(msg: string, props?: Record<string, unknown>): void };
+
+function invalidConfig(msg: string): KafkaError {
+  return new KafkaError(ErrorCode.INVALID_CONFIG, msg);
+}
+function invalidRequest(msg: string): KafkaError {
+  return new KafkaError(ErrorCode.INVALID_REQUEST, msg);
+}
+
+/** Canonical value of `raw` for `def`; throws KafkaError(INVALID_CONFIG) naming the key. */
+function canonical(def: ConfigDef, raw: string): string {
+  try {
+    return parseConfigValue(def, raw).value;
+  } catch (e) {
+    if (e instanceof ConfigValueError) throw invalidConfig(e.message);
+    throw e;
+  }
+}
+
+/** Validates one topic config from a client; returns its canonical value. */
+export function validateTopicConfig(name: string, value: string | null): string {
+  const def = TOPIC_CONFIG_BY_NAME.get(name);
+  if (!def) throw invalidConfig(`Unknown topic config name: ${name}`);
+  if (value === null) throw invalidConfig(`Null value not supported for topic configs: ${name}`);
+  return canonical(def, value);
+}
+
+function hasDuplicates(names: readonly string[]): boolean {
+  return new Set(names).size !== names.length;
+}
+
+export class ConfigModel {
+  /** Dynamic configs of this broker (resource "<nodeId>") and the cluster-wide default (resource ""). */
+  private dynBroker: Record<string, string> = {};
+  private dynDefault: Record<string, string> = {};
+  private readonly staticValues = new Map<string, string>();
+  private defaults: TopicConfigs = {};
+  private generation = 0;
+  private readonly policies = new WeakMap<object, { gen: number; policy: TopicPolicy }>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private readonly brokerResource: string;
+
+  constructor(readonly config: Config, private readonly storage: Storage, private readonly log?: Logger) {
+    this.brokerResource = String(config.nodeId);
+    for (const def of BROKER_CONFIGS) {
+      if (!def.option || !config.explicitOptions?.has(def.option)) continue;
+      const v = def.fromOption ? def.fromOption(config) : String(config[def.option]);
+      if (v !== null) this.staticValues.set(def.name, v);
+    }
+    this.recompute();
+  }
+
+  /** Loads the dynamic broker configs the backend stored and pushes the topic defaults into it (after open). */
+  load(): void {
+    this.dynDefault = this.sanitize(this.storage.brokerConfigs(""), "cluster default");
+    this.dynBroker = this.sanitize(
+      this.storage.brokerConfigs(this.brokerResource),
+      `broker ${this.brokerResource}`,
+    );
+    this.recompute();
+    this.storage.setConfigDefaults(this.defaults);
+  }
+
+  private sanitize(stored: Readonly<Record<string, string>>, what: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(stored)) {
+      const def = BROKER_CONFIG_BY_NAME.get(k);
+      try {
+        if (!def || !def.dynamic) throw new Error(`${k} is not a dynamic broker config`);
+        out[k] = parseConfigValue(def, v).value;
+      } catch (e) {
+        this.log?.warn("ignoring stored dynamic config of {what}: {reason}", { what, reason: String(e) });
+      }
+    }
+    return out;
+  }
+
+  // ---- resolution ----
+
+  /** A broker config's value as this broker sees it: dynamic per-broker > dynamic default > static > default. */
+  brokerValue(name: string): string | null {
+    return this.dynBroker[name] ?? this.dynDefault[name] ?? this.staticValues.get(name) ??
+      BROKER_CONFIG_BY_NAME.get(name)?.default ?? null;
+  }
+
+  private resolveTopicDefault(def: TopicConfigDef): string | null {
+    for (const syn of def.synonyms) {
+      const v = this.brokerValue(syn.name);
+      if (v === null) continue;
+      if (!syn.scale) return v;
+      let ms = BigInt(v) * BigInt(syn.scale);
+      if (def.name === "retention.ms" && ms < 0n) ms = -1n; // negative hours/minutes mean "forever"
+      return ms.toString();
+    }
+    return def.default;
+  }
+
+  private recompute(): void {
+    const d: TopicConfigs = {};
+    for (const def of TOPIC_CONFIGS) {
+      const v = this.resolveTopicDefault(def);
+      if (v !== null) d[def.name] = v;
+    }
+    this.defaults = d;
+    this.generation++;
+  }
+
+  /** Broker-level value of every topic config (what a topic without overrides uses). */
+  topicDefaults(): Readonly<TopicConfigs> {
+    return this.defaults;
+  }
+
+  /** Effective value of a topic config for a topic with `overrides`. */
+  topicValue(overrides: TopicConfigs, name: string): string | null {
+    return overrides[name] ?? this.defaults[name] ?? null;
+  }
+
+  /** The produce path's view of a topic, cached per configs object and invalidated by broker config changes. */
+  policy(meta: TopicMeta): TopicPolicy {
+    const hit = this.policies.get(meta.configs);
+    if (hit && hit.gen === this.generation) return hit.policy;
+    const v = (k: string) => meta.configs[k] ?? this.defaults[k] ?? "";
+    const cleanup = v("cleanup.policy").split(",");
+    const policy: TopicPolicy = {
+      maxMessageBytes: configNumber(v("max.message.bytes")),
+      logAppendTime: v("message.timestamp.type") === "LogAppendTime",
+      codec: CODECS[v("compression.type")] ?? -1,
+      zstdLevel: configNumber(v("compression.zstd.level")),
+      compact: cleanup.includes("compact"),
+      delete: cleanup.includes("delete"),
+    };
+    this.policies.set(meta.configs, { gen: this.generation, policy });
+    return policy;
+  }
+
+  /** Validates client-supplied topic configs (CreateTopics); returns canonical overrides. */
+  validateTopicConfigs(configs: readonly { name: string; value: string | null }[]): TopicConfigs {
+    if (hasDuplicates(configs.map((c) => c.name))) {
+      throw invalidRequest("Error due to duplicate config keys");
+    }
+    const out: TopicConfigs = {};
+    for (const c of configs) out[c.name] = validateTopicConfig(c.name, c.value);
+    return out;
+  }
+
+  // ---- DescribeConfigs ----
+
+  /**
+   * Kafka's synonym list of a broker config: every synonym name with every source it is set in, ordered by source
+   * (dynamic per-broker, dynamic default, static, default), then everything before the first entry of `name`
+   * itself dropped.
+   */
+  private synonymsOf(name: string, perBroker: boolean, sensitive: boolean): DescribeConfigsSynonym[] {
+    const names = brokerSynonyms(name);
+    const out: DescribeConfigsSynonym[] = [];
+    const add = (get: (n: string) => string | null | undefined, source: number) => {
+      for (const n of names) {
+        const v = get(n);
+        if (v !== undefined && v !== null) out.push({ name: n, value: sensitive ? null : v, source });
+      }
+    };
+    if (perBroker) add((n) => this.dynBroker[n], ConfigSource.DYNAMIC_BROKER_CONFIG);
+    add((n) => this.dynDefault[n], ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG);
+    if (perBroker) {
+      add((n) => this.staticValues.get(n), ConfigSource.STATIC_BROKER_CONFIG);
+      add((n) => BROKER_CONFIG_BY_NAME.get(n)?.default, ConfigSource.DEFAULT_CONFIG);
+    }
+    const first = out.findIndex((s) => s.name === name);
+    return first < 0 ? [] : out.slice(first);
+  }
+
+  private entry(
+    def: ConfigDef,
+    value: string | null,
+    readOnly: boolean,
+    allSynonyms: DescribeConfigsSynonym[],
+    synonyms: boolean,
+    docs: boolean,
+  ): Entry {
+    const source = allSynonyms.length > 0 ? allSynonyms[0].source : ConfigSource.DEFAULT_CONFIG;
+    return {
+      name: def.name,
+      value: def.sensitive ? null : value,
+      readOnly,
+      isDefault: source === ConfigSource.DEFAULT_CONFIG,
+      configSource: source,
+      isSensitive: def.sensitive ?? false,
+      synonyms: synonyms ? allSynonyms : [],
+      configType: CONFIG_TYPE_ID[def.type],
+      documentation: docs ? def.doc : null,
+    };
+  }
+
+  /** Every topic config (or those in `keys`) of a topic with `overrides`, sorted by name. */
+  describeTopic(
+    overrides: TopicConfigs,
+    keys: readonly string[] | null,
+    synonyms = false,
+    docs = false,
+  ): Entry[] {
+    const out: Entry[] = [];
+    for (const def of TOPIC_CONFIGS) {
+      if (keys && keys.length > 0 && !keys.includes(def.name)) continue;
+      const primary = def.synonyms[0]?.name;
+      const all = primary ? this.synonymsOf(primary, true, false) : [];
+      const override = overrides[def.name];
+      if (override !== undefined) {
+        all.unshift({ name: def.name, value: override, source: ConfigSource.TOPIC_CONFIG });
+      }
+      out.push(this.entry(def, this.topicValue(overrides, def.name), false, all, synonyms, docs));
+    }
+    return out;
+  }
+
+  /** Throws unless `name` is "" (cluster default) or this broker's id. */
+  private checkBrokerResource(name: string): void {
+    if (name === "" || name === this.brokerResource) return;
+    if (!/^-?\d+$/.test(name)) throw invalidRequest(`Broker id must be an integer, but it is: ${name}`);
+    throw invalidRequest(
+      `Unexpected broker id, expected ${this.brokerResource} or empty string, but received ${name}`,
+    );
+  }
+
+  /** Broker resource: "<nodeId>" lists every broker config; "" lists the cluster-wide dynamic defaults set. */
+  describeBroker(resource: string, keys: readonly string[] | null, synonyms = false, docs = false): Entry[] {
+    this.checkBrokerResource(resource);
+    const perBroker = resource !== "";
+    const out: Entry[] = [];
+    const names = perBroker ? BROKER_CONFIGS.map((d) => d.name).sort() : Object.keys(this.dynDefault).sort();
+    for (const name of names) {
+      if (keys && keys.length > 0 && !keys.includes(name)) continue;
+      const def = BROKER_CONFIG_BY_NAME.get(name)!;
+      const value = perBroker ? this.brokerValue(name) : this.dynDefault[name];
+      out.push(
+        this.entry(
+          def,
+          value,
+          !def.dynamic,
+          this.synonymsOf(name, perBroker, !!def.sensitive),
+          synonyms,
+          docs,
+        ),
+      );
+    }
+    return out;
+  }
+
+  // ---- AlterConfigs / IncrementalAlterConfigs ----
+
+  /** Runs `fn` after every earlier alteration finished (read-modify-write of overrides stays consistent). */
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const p = this.chain.then(fn);
+    this.chain = p.catch(() => {});
+    return p;
+  }
+
+  /**
+   * Applies `ops` to `current` (incremental: SET/DELETE/APPEND/SUBTRACT; legacy: the ops replace everything) and
+   * returns the new override set. `effective` gives a key's current effective value (APPEND/SUBTRACT start from
+   * it when the key has no override).
+   */
+  private applyOps(
+    current: Readonly<Record<string, string>>,
+    ops: readonly ConfigAlteration[],
+    incremental: boolean,
+    lookup: (name: string) => ConfigDef | undefined,
+    unknown: (name: string) => KafkaError,
+    effective: (name: string) => string | null,
+  ): Record<string, string> {
+    if (hasDuplicates(ops.map((o) => o.name))) throw invalidRequest("Error due to duplicate config keys");
+    const nulls = ops.filter((o) => o.op !== OP_DELETE && o.value === null).map((o) => o.name);
+    if (nulls.length > 0) throw invalidRequest(`Null value not supported for : ${nulls.join(", ")}`);
+    const next: Record<string, string> = incremental ? { ...current } : {};
+    for (const o of ops) {
+      if (o.op < OP_SET || o.op > OP_SUBTRACT) throw invalidRequest(`Unknown operations type ${o.op}`);
+      const def = lookup(o.name);
+      if (o.op === OP_DELETE) {
+        delete next[o.name];
+        continue;
+      }
+      if (!def) throw unknown(o.name);
+      if (o.op === OP_SET) {
+        next[o.name] = canonical(def, o.value!);
+        continue;
+      }
+      if (def.type !== "list") {
+        throw invalidConfig(`Can't ${OP_NAMES[o.op]} to key ${o.name} because its type is not LIST.`);
+      }
+      const base = next[o.name] ?? effective(o.name) ?? "";
+      const parts = base === "" ? [] : base.split(",");
+      const given = o.value!.trim() === "" ? [] : o.value!.trim().split(/\s*,\s*/);
+      const result = o.op === OP_APPEND
+        ? [...parts, ...given.filter((g) => !parts.includes(g))]
+        : parts.filter((p) => !given.includes(p));
+      next[o.name] = canonical(def, result.join(","));
+    }
+    return next;
+  }
+
+  /** Alters a topic's overrides; resolves once they are durable and in effect. */
+  alterTopic(
+    name: string,
+    ops: readonly ConfigAlteration[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<void> {
+    return this.serialize(async () => {
+      const meta = this.storage.getTopic(name);
+      if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const next = this.applyOps(
+        meta.configs,
+        ops,
+        incremental,
+        (k) => TOPIC_CONFIG_BY_NAME.get(k),
+        (k) => invalidConfig(`Unknown topic config name: ${k}`),
+        (k) => this.topicValue(meta.configs, k),
+      );
+      if (!validateOnly) await this.storage.alterTopicConfigs(name, next);
+    });
+  }
+
+  /** Alters the dynamic configs of broker resource `resource` ("" = cluster-wide default, or this broker's id). */
+  alterBroker(
+    resource: string,
+    ops: readonly ConfigAlteration[],
+    incremental: boolean,
+    validateOnly: boolean,
+  ): Promise<void> {
+    return this.serialize(async () => {
+      this.checkBrokerResource(resource);
+      const perBroker = resource !== "";
+      const readOnly = ops.filter((o) => BROKER_CONFIG_BY_NAME.get(o.name)?.dynamic === false).map((o) =>
+        o.name
+      );
+      if (readOnly.length > 0) {
+        throw invalidRequest(`Cannot update these configs dynamically: ${readOnly.join(", ")}`);
+      }
+      const current = perBroker ? this.dynBroker : this.dynDefault;
+      const next = this.applyOps(
+        current,
+        ops,
+        incremental,
+        (k) => BROKER_CONFIG_BY_NAME.get(k),
+        (k) => invalidConfig(`Unknown broker config name: ${k}`),
+        (k) => (perBroker ? this.brokerValue(k) : this.dynDefault[k] ?? this.brokerDefault(k)),
+      );
+      if (validateOnly) return;
+      await this.storage.setBrokerConfigs(resource, next);
+      if (perBroker) this.dynBroker = next;
+      else this.dynDefault = next;
+      this.recompute();
+      this.storage.setConfigDefaults(this.defaults);
+    });
+  }
+
+  private brokerDefault(name: string): string | null {
+    return this.staticValues.get(name) ?? BROKER_CONFIG_BY_NAME.get(name)?.default ?? null;
+  }
+}

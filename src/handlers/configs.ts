@@ -1,0 +1,152 @@
+// DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topic and broker resources, answered by the
+// config model (src/configs/model.ts): real values with sources and synonyms; alterations validated (bad values
+// -> INVALID_CONFIG naming the key), persisted and in effect at once.
+import type { Handler, RequestContext } from "./context.ts";
+import type {
+  DescribeConfigsRequest,
+  DescribeConfigsResponse,
+  DescribeConfigsResult,
+} from "../protocol/messages/describe_configs.ts";
+import type {
+  AlterConfigsRequest,
+  AlterConfigsResourceResponse,
+  AlterConfigsResponse,
+} from "../protocol/messages/alter_configs.ts";
+import type {
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse,
+} from "../protocol/messages/incremental_alter_configs.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { ResourceType } from "../configs/defs.ts";
+import { type ConfigAlteration, OP_SET } from "../configs/model.ts";
+import { validateTopicName } from "./topic_rules.ts";
+import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
+
+function unsupported(type: number): KafkaError {
+  return new KafkaError(
+    ErrorCode.INVALID_REQUEST,
+    type === ResourceType.BROKER_LOGGER
+      ? "Broker logger resources are not supported by this gateway"
+      : `Unsupported resource type: ${type}`,
+  );
+}
+
+export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = (
+  ctx,
+  req,
+) => {
+  const { broker } = ctx;
+  const results: DescribeConfigsResult[] = [];
+  for (const r of req.resources) {
+    const out: DescribeConfigsResult = {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+      configs: [],
+    };
+    try {
+      if (r.resourceType === ResourceType.TOPIC) {
+        validateTopicName(r.resourceName);
+        const meta = broker.storage.getTopic(r.resourceName);
+        if (!meta) out.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
+        else {
+          out.configs = broker.configs.describeTopic(
+            meta.configs,
+            r.configurationKeys,
+            req.includeSynonyms,
+            req.includeDocumentation,
+          );
+        }
+      } else if (r.resourceType === ResourceType.BROKER) {
+        out.configs = broker.configs.describeBroker(
+          r.resourceName,
+          r.configurationKeys,
+          req.includeSynonyms,
+          req.includeDocumentation,
+        );
+      } else {
+        throw unsupported(r.resourceType);
+      }
+    } catch (e) {
+      out.errorCode = errorCodeOf(e);
+      out.errorMessage = errorMessageOf(e);
+      out.configs = [];
+    }
+    results.push(out);
+  }
+  return { throttleTimeMs: 0, results };
+};
+
+interface Resource {
+  readonly resourceType: number;
+  readonly resourceName: string;
+  readonly alterations: ConfigAlteration[];
+}
+
+async function alter(
+  ctx: RequestContext,
+  resources: readonly Resource[],
+  incremental: boolean,
+  validateOnly: boolean,
+): Promise<AlterConfigsResourceResponse[]> {
+  const { broker } = ctx;
+  const seen = new Map<string, number>();
+  const key = (r: Resource) => `${r.resourceType}/${r.resourceName}`;
+  for (const r of resources) seen.set(key(r), (seen.get(key(r)) ?? 0) + 1);
+  const out: AlterConfigsResourceResponse[] = [];
+  for (const r of resources) {
+    const res: AlterConfigsResourceResponse = {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+    };
+    try {
+      if ((seen.get(key(r)) ?? 0) > 1) throw new KafkaError(ErrorCode.INVALID_REQUEST, "Duplicate resource.");
+      if (r.resourceType === ResourceType.TOPIC) {
+        validateTopicName(r.resourceName);
+        await broker.configs.alterTopic(r.resourceName, r.alterations, incremental, validateOnly);
+      } else if (r.resourceType === ResourceType.BROKER) {
+        await broker.configs.alterBroker(r.resourceName, r.alterations, incremental, validateOnly);
+      } else {
+        throw unsupported(r.resourceType);
+      }
+      if (!validateOnly) {
+        ctx.log.info("configs of {type} {name} altered: {changes}", {
+          type: r.resourceType === ResourceType.TOPIC ? "topic" : "broker",
+          name: r.resourceName === "" ? "(cluster default)" : r.resourceName,
+          changes: r.alterations.map((a) =>
+            `${a.name}${["=", " deleted", " +=", " -="][a.op] ?? "?"}${a.op === 1 ? "" : a.value ?? ""}`
+          ).join(", "),
+        });
+      }
+    } catch (e) {
+      res.errorCode = errorCodeOf(e);
+      res.errorMessage = errorMessageOf(e);
+    }
+    out.push(res);
+  }
+  return out;
+}
+
+export const alterConfigsHandler: Handler<AlterConfigsRequest, AlterConfigsResponse> = async (ctx, req) => {
+  const resources = req.resources.map((r) => ({
+    resourceType: r.resourceType,
+    resourceName: r.resourceName,
+    alterations: r.configs.map((c) => ({ name: c.name, op: OP_SET, value: c.value })),
+  }));
+  return { throttleTimeMs: 0, responses: await alter(ctx, resources, false, req.validateOnly) };
+};
+
+export const incrementalAlterConfigsHandler: Handler<
+  IncrementalAlterConfigsRequest,
+  IncrementalAlterConfigsResponse
+> = async (ctx, req) => {
+  const resources = req.resources.map((r) => ({
+    resourceType: r.resourceType,
+    resourceName: r.resourceName,
+    alterations: r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })),
+  }));
+  return { throttleTimeMs: 0, responses: await alter(ctx, resources, true, req.validateOnly) };
+};

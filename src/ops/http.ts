@@ -1,0 +1,228 @@
+// The operations HTTP listener (--http-listen, Deno.serve): Prometheus /metrics, /healthz, /readyz, the read-only
+// JSON admin API under /api/v1 and the dashboard page. It is bound before storage recovery starts, so /healthz
+// answers and /readyz says "not ready" while the gateway recovers; the gateway's parts are attached afterwards.
+import type { HostPort } from "../config.ts";
+import type { Logger } from "../log.ts";
+import { Exposition, type GatewayMetrics } from "./metrics.ts";
+import {
+  brokersInfo,
+  configInfo,
+  connectionsInfo,
+  groupsInfo,
+  type OpsSources,
+  readiness,
+  renderState,
+  topicInfo,
+  topicsInfo,
+} from "./state.ts";
+import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS, FAVICON_SVG } from "./dashboard.ts";
+
+const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
+const COMMON_HEADERS = { "x-content-type-options": "nosniff", "cache-control": "no-store" };
+const DASHBOARD_CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; " +
+  "frame-ancestors 'none'; base-uri 'none'; form-action 'none'";
+
+export const API_ENDPOINTS = [
+  "/api/v1/overview",
+  "/api/v1/brokers",
+  "/api/v1/topics",
+  "/api/v1/topics/{name}",
+  "/api/v1/groups",
+  "/api/v1/groups/{groupId}",
+  "/api/v1/connections",
+  "/api/v1/config",
+] as const;
+
+function json(body: unknown, status = 200): Response {
+  return new Response(JSON.stringify(body, null, 2) + "\n", {
+    status,
+    headers: { ...COMMON_HEADERS, "content-type": "application/json; charset=utf-8" },
+  });
+}
+
+function text(body: string, contentType: string, status = 200, extra: Record<string, string> = {}): Response {
+  return new Response(body, {
+    status,
+    headers: { ...COMMON_HEADERS, "content-type": contentType, ...extra },
+  });
+}
+
+export class OpsHttpServer {
+  private http: Deno.HttpServer<Deno.NetAddr> | null = null;
+  private src: OpsSources | null = null;
+  private stopping = false;
+  private readonly startedAt = Date.now();
+
+  constructor(private readonly metrics: GatewayMetrics | null, private readonly log: Logger) {}
+
+  /** Binds the listener (throws when the address is taken); returns the bound address. */
+  listen(at: HostPort): Deno.NetAddr {
+    this.http = Deno.serve({
+      hostname: at.host,
+      port: at.port,
+      onListen: () => {},
+      onError: (e) => {
+        this.log.error("HTTP request failed: {reason}", { reason: String((e as Error)?.stack ?? e) });
+        return json({ error: "internal error" }, 500);
+      },
+    }, (req) => this.handle(req));
+    return this.http.addr;
+  }
+
+  /** The bound address (null before listen() and after close()). */
+  get address(): Deno.NetAddr | null {
+    return this.http?.addr ?? null;
+  }
+
+  /** The gateway has started: storage recovered, coordinator loaded, Kafka listener up. */
+  attach(src: OpsSources): void {
+    this.src = src;
+  }
+
+  /** Shutdown began: /readyz fails from now on. */
+  markStopping(): void {
+    this.stopping = true;
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    const h = this.http;
+    this.http = null;
+    if (h !== null) await h.shutdown();
+  }
+
+  private async handle(req: Request): Promise<Response> {
+    const url = new URL(req.url);
+    const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
+    let res: Response;
+    if (req.method !== "GET" && req.method !== "HEAD") {
+      res = new Response(JSON.stringify({ error: "read-only endpoint: use GET" }) + "\n", {
+        status: 405,
+        headers: { ...COMMON_HEADERS, "content-type": "application/json; charset=utf-8", allow: "GET, HEAD" },
+      });
+    } else {
+      try {
+        res = await this.route(path);
+      } catch (e) {
+        this.log.error("HTTP {path} failed: {reason}", { path, reason: String((e as Error)?.stack ?? e) });
+        res = json({ error: String((e as Error)?.message ?? e) }, 500);
+      }
+    }
+    this.log.debug("HTTP {method} {path} -> {status}", { method: req.method, path, status: res.status });
+    return res;
+  }
+
+  private async route(path: string): Promise<Response> {
+    switch (path) {
+      case "/":
+        return new Response(null, { status: 302, headers: { ...COMMON_HEADERS, location: "/dashboard" } });
+      case "/dashboard":
+        return text(DASHBOARD_HTML, "text/html; charset=utf-8", 200, {
+          "content-security-policy": DASHBOARD_CSP,
+        });
+      case "/dashboard.js":
+        return text(DASHBOARD_JS, "text/javascript; charset=utf-8");
+      case "/dashboard.css":
+        return text(DASHBOARD_CSS, "text/css; charset=utf-8");
+      case "/favicon.svg":
+      case "/favicon.ico":
+        return text(FAVICON_SVG, "image/svg+xml");
+      case "/healthz":
+        return json({ status: "ok", uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000) });
+      case "/readyz": {
+        const r = await readiness(this.src, this.stopping);
+        return json({ status: r.ready ? "ready" : "not ready", ...r }, r.ready ? 200 : 503);
+      }
+      case "/metrics":
+        return await this.scrape();
+      case "/api":
+      case "/api/v1":
+        return json({ endpoints: API_ENDPOINTS });
+    }
+    if (!path.startsWith("/api/v1/")) return json({ error: `no such endpoint: ${path}` }, 404);
+    const src = this.src;
+    if (src === null) return json({ error: "the gateway is starting" }, 503);
+    const [, , , what, ...rest] = path.split("/");
+    const arg = rest.length > 0 ? decodeURIComponent(rest.join("/")) : undefined;
+    switch (what) {
+      case "overview":
+        if (arg === undefined) return json(await this.overview(src));
+        break;
+      case "brokers":
+        if (arg === undefined) return json(brokersInfo(src));
+        break;
+      case "topics": {
+        if (arg === undefined) return json(await topicsInfo(src, this.metrics));
+        const t = src.storage.getTopic(arg);
+        return t ? json(await topicInfo(src, this.metrics, t)) : json({ error: `unknown topic ${arg}` }, 404);
+      }
+      case "groups": {
+        if (arg === undefined) return json(await groupsInfo(src));
+        if (!src.coordinator.list().some((g) => g.groupId === arg)) {
+          return json({ error: `unknown group ${arg}` }, 404);
+        }
+        return json((await groupsInfo(src, arg))[0]);
+      }
+      case "connections":
+        if (arg === undefined) return json(connectionsInfo(src));
+        break;
+      case "config":
+        if (arg === undefined) return json(configInfo(src.config));
+        break;
+    }
+    return json({ error: `no such endpoint: ${path}`, endpoints: API_ENDPOINTS }, 404);
+  }
+
+  private async overview(src: OpsSources) {
+    const [topics, groups, ready] = [
+      await topicsInfo(src, this.metrics),
+      await groupsInfo(src),
+      await readiness(src, this.stopping),
+    ];
+    const m = this.metrics;
+    return {
+      cluster: {
+        clusterId: src.clusterId,
+        nodeId: src.config.nodeId,
+        backend: src.storage.kind,
+        advertisedListener: `${src.config.advertisedListener.host}:${src.config.advertisedListener.port}`,
+        startedAt: new Date(this.startedAt).toISOString(),
+        uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
+        metrics: m !== null,
+      },
+      ready,
+      brokers: brokersInfo(src),
+      connections: { active: src.server.connectionCount, accepted: m?.connectionsAccepted ?? null },
+      totals: m === null ? null : {
+        bytesReceived: m.bytesReceived,
+        bytesSent: m.bytesSent,
+        recordsIn: topics.reduce((s, t) => s + (t.throughput?.recordsIn ?? 0), 0),
+        recordsOut: topics.reduce((s, t) => s + (t.throughput?.recordsOut ?? 0), 0),
+        rebalances: m.rebalances,
+      },
+      topics,
+      groups,
+      time: Date.now(),
+    };
+  }
+
+  private async scrape(): Promise<Response> {
+    const m = this.metrics;
+    if (m === null) {
+      return text("metrics are off (--metrics false)\n", "text/plain; charset=utf-8", 404);
+    }
+    const out = new Exposition(m.maxSeries);
+    m.render(out);
+    await renderState(this.src, await readiness(this.src, this.stopping), out);
+    out.family(
+      "kgw_metrics_series_dropped",
+      "gauge",
+      "Series left out of this scrape by --metrics-max-series, by family.",
+    );
+    for (const [family, n] of out.dropped) {
+      out.sample("kgw_metrics_series_dropped", `{family="${family}"}`, n);
+    }
+    return text(out.text(), PROMETHEUS_TEXT);
+  }
+}

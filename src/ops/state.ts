@@ -1,0 +1,443 @@
+// Read-only views of the gateway for operators: the JSON admin API (brokers, topics with watermarks, groups with
+// members, decoded assignments and lag, connections, effective configuration) and the state-like metrics that
+// are read at scrape time rather than tracked (groups by state, lag, watermarks, sizes, connections).
+import { type Config, OPTIONS } from "../config.ts";
+import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
+import type { GroupCoordinator } from "../coordinator/coordinator.ts";
+import type { GroupState } from "../coordinator/group.ts";
+import {
+  decodeAssignment,
+  type DecodedSubscription,
+  decodeSubscription,
+  type TopicPartitions,
+} from "./consumer_protocol.ts";
+import { type Exposition, type GatewayMetrics, labels } from "./metrics.ts";
+
+/** What the Kafka server shows of itself (src/server/server.ts). */
+export interface ConnectionSource {
+  readonly listening: boolean;
+  readonly connectionCount: number;
+  connectionList(): readonly ConnectionView[];
+}
+
+export interface ConnectionView {
+  readonly id: number;
+  readonly remote: string;
+  readonly clientId: string | null;
+  readonly clientSoftware: string | null;
+  readonly openedAt: number;
+  readonly requests: number;
+  readonly lastRequestAt: number;
+}
+
+/** Everything the operations endpoints read, attached once the gateway has started. */
+export interface OpsSources {
+  readonly config: Config;
+  readonly clusterId: string;
+  readonly storage: Storage;
+  readonly coordinator: GroupCoordinator;
+  readonly server: ConnectionSource;
+}
+
+export const GROUP_STATES: readonly GroupState[] = [
+  "Empty",
+  "PreparingRebalance",
+  "CompletingRebalance",
+  "Stable",
+  "Dead",
+];
+
+// ------------------------------------------------------------------------------------------ topics
+
+export interface PartitionInfo {
+  readonly partition: number;
+  readonly logStartOffset: number;
+  readonly highWatermark: number;
+  /** highWatermark - logStartOffset (records currently readable, before compaction). */
+  readonly records: number;
+  /** Bytes on the backend; -1 when the backend cannot tell. */
+  readonly sizeBytes: number;
+}
+
+export interface TopicInfo {
+  readonly name: string;
+  readonly id: string;
+  readonly partitionCount: number;
+  readonly configs: Record<string, string>;
+  readonly partitions: PartitionInfo[];
+  readonly records: number;
+  readonly sizeBytes: number;
+  /** Counters since start (null when metrics are off): the dashboard derives rates from them. */
+  readonly throughput: { bytesIn: number; recordsIn: number; bytesOut: number; recordsOut: number } | null;
+}
+
+async function partitionInfo(storage: Storage, t: TopicMeta, p: number): Promise<PartitionInfo> {
+  let logStartOffset = -1, highWatermark = -1, sizeBytes = -1;
+  try {
+    const o = await storage.offsets(t.name, p);
+    logStartOffset = o.logStartOffset;
+    highWatermark = o.highWatermark;
+  } catch { /* deleted meanwhile */ }
+  try {
+    sizeBytes = await storage.partitionSize(t.name, p);
+  } catch { /* not supported or deleted */ }
+  return {
+    partition: p,
+    logStartOffset,
+    highWatermark,
+    records: highWatermark >= 0 ? highWatermark - Math.max(0, logStartOffset) : 0,
+    sizeBytes,
+  };
+}
+
+export async function topicInfo(
+  src: OpsSources,
+  metrics: GatewayMetrics | null,
+  t: TopicMeta,
+): Promise<TopicInfo> {
+  const partitions: PartitionInfo[] = [];
+  for (let p = 0; p < t.partitions; p++) partitions.push(await partitionInfo(src.storage, t, p));
+  const c = metrics?.topicCountersOf(t.name);
+  return {
+    name: t.name,
+    id: t.id,
+    partitionCount: t.partitions,
+    configs: { ...t.configs },
+    partitions,
+    records: partitions.reduce((s, p) => s + p.records, 0),
+    sizeBytes: partitions.reduce((s, p) => s + Math.max(0, p.sizeBytes), 0),
+    throughput: metrics === null ? null : {
+      bytesIn: c?.bytesIn ?? 0,
+      recordsIn: c?.recordsIn ?? 0,
+      bytesOut: c?.bytesOut ?? 0,
+      recordsOut: c?.recordsOut ?? 0,
+    },
+  };
+}
+
+export async function topicsInfo(src: OpsSources, metrics: GatewayMetrics | null): Promise<TopicInfo[]> {
+  const topics = src.storage.listTopics().slice().sort((a, b) => a.name.localeCompare(b.name));
+  const out: TopicInfo[] = [];
+  for (const t of topics) out.push(await topicInfo(src, metrics, t));
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ groups
+
+export interface MemberInfo {
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly clientId: string;
+  readonly clientHost: string;
+  /** Decoded consumer-protocol subscription (null: not Stable, or not the "consumer" protocol). */
+  readonly subscription: DecodedSubscription | null;
+  /** Decoded assignment: topic -> partitions (null: not Stable, or not the "consumer" protocol). */
+  readonly assignment: TopicPartitions[] | null;
+}
+
+export interface GroupPartitionInfo {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1 when the group has committed nothing for the partition. */
+  readonly committedOffset: number;
+  readonly highWatermark: number;
+  /** highWatermark - committedOffset; null when nothing is committed or the partition is gone. */
+  readonly lag: number | null;
+  /** Member the partition is assigned to (Stable consumer groups), else null. */
+  readonly memberId: string | null;
+  readonly clientId: string | null;
+}
+
+export interface GroupInfo {
+  readonly groupId: string;
+  readonly state: GroupState;
+  readonly protocolType: string;
+  readonly protocol: string;
+  readonly generationId: number;
+  readonly leader: string | null;
+  readonly members: MemberInfo[];
+  readonly partitions: GroupPartitionInfo[];
+  /** Sum of the known lags. */
+  readonly totalLag: number;
+}
+
+/** High watermarks looked up once per view. */
+class Watermarks {
+  private readonly cache = new Map<string, Promise<number>>();
+  constructor(private readonly storage: Storage) {}
+  get(topic: string, partition: number): Promise<number> {
+    const k = `${topic}\u0000${partition}`;
+    let v = this.cache.get(k);
+    if (v === undefined) {
+      const t = this.storage.getTopic(topic);
+      v = t === undefined || partition >= t.partitions
+        ? Promise.resolve(-1)
+        : this.storage.offsets(topic, partition).then((o) => o.highWatermark, () => -1);
+      this.cache.set(k, v);
+    }
+    return v;
+  }
+}
+
+async function groupInfo(src: OpsSources, groupId: string, hw: Watermarks): Promise<GroupInfo> {
+  const d = src.coordinator.describe(groupId);
+  const consumer = d.protocolType === "consumer";
+  const owners = new Map<string, { memberId: string; clientId: string }>();
+  const members: MemberInfo[] = d.members.map((m) => {
+    const subscription = consumer && m.metadata.length > 0 ? decodeSubscription(m.metadata) : null;
+    const assignment = consumer && m.assignment.length > 0
+      ? decodeAssignment(m.assignment)?.partitions ?? null
+      : null;
+    for (const tp of assignment ?? []) {
+      for (const p of tp.partitions) {
+        owners.set(`${tp.topic}\u0000${p}`, { memberId: m.memberId, clientId: m.clientId });
+      }
+    }
+    return {
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      subscription,
+      assignment,
+    };
+  });
+  const committed = new Map<string, { topic: string; partition: number; offset: number }>();
+  for (const o of src.coordinator.fetchOffsets(groupId, null)) {
+    committed.set(`${o.topic}\u0000${o.partition}`, o);
+  }
+  const keys = new Set([...owners.keys(), ...committed.keys()]);
+  const partitions: GroupPartitionInfo[] = [];
+  let totalLag = 0;
+  for (const k of keys) {
+    const [topic, ps] = k.split("\u0000");
+    const partition = Number(ps);
+    const c = committed.get(k);
+    const high = await hw.get(topic, partition);
+    const committedOffset = c?.offset ?? -1;
+    const lag = committedOffset >= 0 && high >= 0 ? Math.max(0, high - committedOffset) : null;
+    if (lag !== null) totalLag += lag;
+    const owner = owners.get(k);
+    partitions.push({
+      topic,
+      partition,
+      committedOffset,
+      highWatermark: high,
+      lag,
+      memberId: owner?.memberId ?? null,
+      clientId: owner?.clientId ?? null,
+    });
+  }
+  partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  return {
+    groupId,
+    state: d.state,
+    protocolType: d.protocolType,
+    protocol: d.protocolName,
+    generationId: d.generationId,
+    leader: d.leaderId,
+    members,
+    partitions,
+    totalLag,
+  };
+}
+
+export async function groupsInfo(src: OpsSources, only?: string): Promise<GroupInfo[]> {
+  const hw = new Watermarks(src.storage);
+  const ids = only !== undefined
+    ? [only]
+    : src.coordinator.list().map((g) => g.groupId).sort((a, b) => a.localeCompare(b));
+  const out: GroupInfo[] = [];
+  for (const id of ids) out.push(await groupInfo(src, id, hw));
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ the rest
+
+export function brokersInfo(src: OpsSources) {
+  const adv = src.config.advertisedListener;
+  return [{ nodeId: src.config.nodeId, host: adv.host, port: adv.port, rack: null, controller: true }];
+}
+
+export function connectionsInfo(src: OpsSources) {
+  return src.server.connectionList().map((c) => ({
+    id: c.id,
+    remote: c.remote,
+    clientId: c.clientId,
+    clientSoftware: c.clientSoftware,
+    openedAt: new Date(c.openedAt).toISOString(),
+    requests: c.requests,
+    lastRequestAt: c.lastRequestAt > 0 ? new Date(c.lastRequestAt).toISOString() : null,
+  }));
+}
+
+const SECRET_NAME = /(password|passwd|secret|token|credential|private|jaas|api[-_]?key)/i;
+export const REDACTED = "[redacted]";
+
+/** Whether an option's value is hidden: marked `secret` in OPTIONS, or named like a secret. */
+export function isSecretOption(flag: string, marked = false): boolean {
+  return marked || SECRET_NAME.test(flag);
+}
+
+/** The effective configuration by flag name; secrets (marked, or named like one) are redacted. */
+export function configInfo(config: Config): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  const c = config as unknown as Record<string, unknown>;
+  for (const o of OPTIONS) {
+    const v = c[o.key];
+    if (isSecretOption(o.flag, (o as { secret?: boolean }).secret === true)) {
+      out[o.flag] = v === undefined || v === null || v === "" ? v : REDACTED;
+    } else if (v === null && o.kind === "hostport|off") out[o.flag] = "off";
+    else if (v !== null && typeof v === "object" && "host" in v && "port" in v) {
+      const hp = v as { host: string; port: number };
+      out[o.flag] = `${hp.host}:${hp.port}`;
+    } else out[o.flag] = v;
+  }
+  return out;
+}
+
+// ------------------------------------------------------------------------------------------ readiness
+
+export interface Readiness {
+  readonly ready: boolean;
+  readonly checks: { name: string; ok: boolean; detail: string }[];
+}
+
+function withTimeout<T>(p: Promise<T> | T, ms: number, fallback: T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    Promise.resolve(p),
+    new Promise<T>((resolve) => timer = setTimeout(() => resolve(fallback), ms)),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** Kafka listener up, storage recovered and open, backend reachable; not shutting down. */
+export async function readiness(src: OpsSources | null, stopping: boolean): Promise<Readiness> {
+  const checks: Readiness["checks"] = [];
+  if (src === null) {
+    checks.push({ name: "startup", ok: false, detail: "recovering storage and consumer groups" });
+    return { ready: false, checks };
+  }
+  checks.push({ name: "shutdown", ok: !stopping, detail: stopping ? "shutting down" : "running" });
+  checks.push({
+    name: "kafka_listener",
+    ok: src.server.listening,
+    detail: src.server.listening
+      ? `${src.config.advertisedListener.host}:${src.config.advertisedListener.port}`
+      : "not accepting connections",
+  });
+  let st: BackendStatus;
+  try {
+    st = src.storage.status
+      ? await withTimeout(src.storage.status(), 2000, {
+        ready: false,
+        detail: "status check timed out (2 s)",
+      })
+      : { ready: true, detail: `${src.storage.kind} (no status hook)` };
+  } catch (e) {
+    st = { ready: false, detail: `status check failed: ${(e as Error)?.message ?? e}` };
+  }
+  checks.push({ name: "storage", ok: st.ready, detail: st.detail });
+  return { ready: checks.every((c) => c.ok), checks };
+}
+
+// ------------------------------------------------------------------------------------------ scrape-time gauges
+
+const PARTITION_FAMILIES = [
+  "kgw_partition_high_watermark",
+  "kgw_partition_log_start_offset",
+  "kgw_partition_size_bytes",
+] as const;
+
+/** State read at scrape time: connections, groups, members, lag, watermarks and sizes, readiness. */
+export async function renderState(
+  src: OpsSources | null,
+  ready: Readiness,
+  out: Exposition,
+): Promise<void> {
+  out.family(
+    "kgw_ready",
+    "gauge",
+    "1 when /readyz passes (listener up, storage recovered, backend reachable).",
+  );
+  out.sample("kgw_ready", "", ready.ready ? 1 : 0);
+  if (src === null) return;
+  out.family("kgw_build_info", "gauge", "Constant 1; labels describe the gateway.");
+  out.sample(
+    "kgw_build_info",
+    labels({ backend: src.storage.kind, cluster_id: src.clusterId, node_id: src.config.nodeId }),
+    1,
+  );
+  out.family("kgw_connections_active", "gauge", "Open Kafka connections.");
+  out.sample("kgw_connections_active", "", src.server.connectionCount);
+
+  const topics = src.storage.listTopics();
+  out.family("kgw_topics", "gauge", "Topics.");
+  out.sample("kgw_topics", "", topics.length);
+  out.family("kgw_partitions", "gauge", "Partitions of all topics.");
+  out.sample("kgw_partitions", "", topics.reduce((s, t) => s + t.partitions, 0));
+
+  const hwRows: [string, number][] = [];
+  const lsoRows: [string, number][] = [];
+  const sizeRows: [string, number][] = [];
+  const hw = new Watermarks(src.storage);
+  let n = 0;
+  for (const t of topics) {
+    for (let p = 0; p < t.partitions; p++) {
+      if (n++ >= out.maxSeries) {
+        // Not even looked up: the cap also bounds the scrape's work.
+        for (const f of PARTITION_FAMILIES) out.dropped.set(f, (out.dropped.get(f) ?? 0) + 1);
+        continue;
+      }
+      const info = await partitionInfo(src.storage, t, p);
+      const l = labels({ topic: t.name, partition: p });
+      hwRows.push([l, info.highWatermark]);
+      lsoRows.push([l, info.logStartOffset]);
+      if (info.sizeBytes >= 0) sizeRows.push([l, info.sizeBytes]);
+    }
+  }
+  out.family("kgw_partition_high_watermark", "gauge", "Next offset to be written, by topic and partition.");
+  out.capped("kgw_partition_high_watermark", hwRows);
+  out.family("kgw_partition_log_start_offset", "gauge", "First readable offset, by topic and partition.");
+  out.capped("kgw_partition_log_start_offset", lsoRows);
+  out.family("kgw_partition_size_bytes", "gauge", "Bytes stored by the backend, by topic and partition.");
+  out.capped("kgw_partition_size_bytes", sizeRows);
+
+  const list = src.coordinator.list();
+  const byState = new Map<string, number>(GROUP_STATES.map((s) => [s, 0]));
+  for (const g of list) byState.set(g.state, (byState.get(g.state) ?? 0) + 1);
+  out.family("kgw_groups", "gauge", "Consumer groups by state.");
+  for (const [state, count] of byState) out.sample("kgw_groups", labels({ state }), count);
+
+  const memberRows: [string, number][] = [];
+  const committedRows: [string, number][] = [];
+  const lagRows: [string, number][] = [];
+  let members = 0;
+  for (const g of list) {
+    const d = src.coordinator.describe(g.groupId);
+    members += d.members.length;
+    memberRows.push([labels({ group: g.groupId }), d.members.length]);
+    for (const o of src.coordinator.fetchOffsets(g.groupId, null)) {
+      const l = labels({ group: g.groupId, topic: o.topic, partition: o.partition });
+      committedRows.push([l, o.offset]);
+      const high = await hw.get(o.topic, o.partition);
+      if (high >= 0 && o.offset >= 0) lagRows.push([l, Math.max(0, high - o.offset)]);
+    }
+  }
+  out.family("kgw_group_members_total", "gauge", "Members of all consumer groups.");
+  out.sample("kgw_group_members_total", "", members);
+  out.family("kgw_group_members", "gauge", "Members of a consumer group.");
+  out.capped("kgw_group_members", memberRows);
+  out.family(
+    "kgw_consumer_group_committed_offset",
+    "gauge",
+    "Committed offset, by group, topic and partition.",
+  );
+  out.capped("kgw_consumer_group_committed_offset", committedRows);
+  out.family(
+    "kgw_consumer_group_lag",
+    "gauge",
+    "High watermark minus committed offset, by group, topic and partition.",
+  );
+  out.capped("kgw_consumer_group_lag", lagRows);
+}

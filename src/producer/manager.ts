@@ -1,0 +1,351 @@
+// Idempotent producers, backend-independent: producer-id allocation and epoch bumps for InitProducerId, and the
+// per-partition producer state (state.ts) that Produce consults before each append.
+//
+// Durability: ids come in blocks from Storage.producerStateStore() (durable before use, so no id is handed out
+// twice). Partition state is loaded lazily, on the first idempotent produce to the partition: the latest snapshot
+// plus a replay of the stored batch headers after it (each carries producerId, epoch, baseSequence and
+// lastOffsetDelta). A snapshot is written when a partition is first loaded, every snapshotIntervalMs while its
+// state or its log end moves, and at shutdown, so start-up costs nothing and a later load replays at most the
+// data appended since the last snapshot (about one interval after a crash, nothing after a clean stop). Only a
+// partition that never had a snapshot (first idempotent use, or a lost snapshot) is replayed from its log start.
+import type { Logger } from "../log.ts";
+import { getInt32, getInt64 } from "../protocol/codec.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import {
+  ATTR_CONTROL,
+  ATTRIBUTES_OFFSET,
+  BASE_SEQUENCE_OFFSET,
+  getInt16,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAX_TIMESTAMP_OFFSET,
+  PRODUCER_EPOCH_OFFSET,
+  PRODUCER_ID_OFFSET,
+} from "../records/layout.ts";
+import {
+  type BatchInfo,
+  type ProducerStateStore,
+  type Storage,
+  StorageError,
+  type TopicMeta,
+} from "../storage/storage.ts";
+import { PartitionProducerState } from "./state.ts";
+
+export interface ProducerManagerOptions {
+  /** Snapshot period for partitions whose producer state changed. Default 60 s. */
+  readonly snapshotIntervalMs?: number;
+  /** Producers idle this long are forgotten (Kafka's producer.id.expiration.ms). Default 1 day. */
+  readonly expirationMs?: number;
+  /** Producer ids reserved per durable allocation. Default 1000. */
+  readonly idBlockSize?: number;
+  readonly log: Logger;
+}
+
+/** Highest epoch handed out; Kafka keeps Short.MAX_VALUE free (a bump beyond gives a new producer id). */
+const MAX_EPOCH = 32766;
+/** Producer ids whose last issued epoch is remembered (for fencing re-inits with a stale epoch). */
+const MAX_REMEMBERED_IDS = 100_000;
+const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** The part of the storage backend the manager uses. */
+export type ProducerStorage = Pick<
+  Storage,
+  "producerStateStore" | "offsets" | "read" | "getTopicById"
+>;
+
+interface Loaded {
+  readonly topic: TopicMeta;
+  readonly partition: number;
+  readonly state: PartitionProducerState;
+  /** Replay offset of the last snapshot written (-1: none yet). */
+  savedOffset: number;
+}
+
+/**
+ * The single idempotent batch of a partition's produce payload, or null when the payload carries no producer id.
+ * Kafka accepts exactly one batch per partition from v3 on; more than one with a producer id is INVALID_RECORD.
+ */
+export function idempotentBatchOf(batches: readonly BatchInfo[]): BatchInfo | null {
+  let found: BatchInfo | null = null;
+  for (const b of batches) if (b.producerId >= 0) found = b;
+  if (found !== null && batches.length > 1) {
+    throw new KafkaError(
+      ErrorCode.INVALID_RECORD,
+      "Produce requests from idempotent producers must contain exactly one record batch per partition",
+    );
+  }
+  return found;
+}
+
+export class ProducerManager {
+  private readonly store: ProducerStateStore;
+  private readonly loaded = new Map<string, Loaded>();
+  private readonly loading = new Map<string, Promise<PartitionProducerState>>();
+  private readonly snapshotIntervalMs: number;
+  readonly expirationMs: number;
+  private readonly idBlockSize: number;
+  private readonly log: Logger;
+  private nextId = 0;
+  private idEnd = 0;
+  private allocating: Promise<void> | null = null;
+  /** Producer id → last epoch issued by InitProducerId and the epoch it was bumped from. */
+  private readonly issued = new Map<number, { epoch: number; from: number }>();
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private pass: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(private readonly storage: ProducerStorage, opts: ProducerManagerOptions) {
+    this.store = storage.producerStateStore();
+    this.snapshotIntervalMs = opts.snapshotIntervalMs ?? 60_000;
+    this.expirationMs = opts.expirationMs ?? 86_400_000;
+    this.idBlockSize = opts.idBlockSize ?? 1000;
+    this.log = opts.log;
+  }
+
+  start(): void {
+    const id = setInterval(() => {
+      if (!this.pass && !this.closed) this.pass = this.snapshotAll().finally(() => (this.pass = null));
+    }, this.snapshotIntervalMs);
+    Deno.unrefTimer(id);
+    this.timer = id;
+  }
+
+  /** Stops the timer and writes a final snapshot of every changed partition (before the storage closes). */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== null) clearInterval(this.timer);
+    if (this.pass) await this.pass;
+    await Promise.allSettled(this.loading.values());
+    await this.snapshotAll();
+  }
+
+  // ---- InitProducerId ----
+
+  /** Makes sure an unused id is reserved (and, after a restart, that idEnd covers every id issued before). */
+  private async reserveIds(): Promise<void> {
+    while (this.nextId >= this.idEnd) {
+      if (!this.allocating) {
+        this.allocating = this.store.allocateProducerIds(this.idBlockSize).then((first) => {
+          this.nextId = first;
+          this.idEnd = first + this.idBlockSize;
+        }).finally(() => (this.allocating = null));
+      }
+      await this.allocating;
+    }
+  }
+
+  private async allocateId(): Promise<number> {
+    await this.reserveIds();
+    return this.nextId++;
+  }
+
+  private remember(producerId: number, epoch: number, from: number): void {
+    this.issued.delete(producerId);
+    this.issued.set(producerId, { epoch, from });
+    if (this.issued.size > MAX_REMEMBERED_IDS) {
+      const oldest = this.issued.keys().next().value;
+      if (oldest !== undefined) this.issued.delete(oldest);
+    }
+  }
+
+  private async fresh(): Promise<{ producerId: number; producerEpoch: number }> {
+    const producerId = await this.allocateId();
+    this.remember(producerId, 0, -1);
+    return { producerId, producerEpoch: 0 };
+  }
+
+  /**
+   * InitProducerId for an idempotent producer. Without an id (-1/-1) it gets a new id at epoch 0. With the id and
+   * epoch it holds (v3+, KIP-360) it keeps the id and gets the epoch bumped; a retry of that request gets the same
+   * answer; an epoch older than the one last issued is fenced (KafkaError PRODUCER_FENCED; the handler maps it
+   * for v0-3). An id this gateway never issued, or an exhausted epoch, gets a new id.
+   */
+  async initProducerId(
+    producerId: number,
+    producerEpoch: number,
+  ): Promise<{ producerId: number; producerEpoch: number }> {
+    if (producerId === -1 && producerEpoch === -1) return await this.fresh();
+    if (producerId < 0 || producerEpoch < 0) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REQUEST,
+        `producerId ${producerId} and producerEpoch ${producerEpoch} must both be set or both be -1`,
+      );
+    }
+    await this.reserveIds();
+    if (producerId >= this.nextId) return await this.fresh(); // never issued: do not adopt it
+    const known = this.issued.get(producerId);
+    if (known !== undefined && producerEpoch !== known.epoch) {
+      if (producerEpoch === known.from) return { producerId, producerEpoch: known.epoch }; // retried request
+      if (producerEpoch < known.epoch) {
+        throw new KafkaError(
+          ErrorCode.PRODUCER_FENCED,
+          `producer ${producerId} epoch ${producerEpoch} is older than its current epoch ${known.epoch}`,
+        );
+      }
+    }
+    const next = producerEpoch + 1;
+    if (next > MAX_EPOCH) return await this.fresh();
+    this.remember(producerId, next, producerEpoch);
+    return { producerId, producerEpoch: next };
+  }
+
+  // ---- partition state ----
+
+  /** The partition's producer state; a promise the first time (it is loaded from snapshot and log). */
+  partition(topic: TopicMeta, partition: number): PartitionProducerState | Promise<PartitionProducerState> {
+    const key = `${topic.id}:${partition}`;
+    const l = this.loaded.get(key);
+    if (l !== undefined) return l.state;
+    let p = this.loading.get(key);
+    if (p === undefined) {
+      if (this.closed) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, "shutting down"));
+      p = this.load(topic, partition).then((loaded) => {
+        this.loaded.set(key, loaded);
+        return loaded.state;
+      }).finally(() => this.loading.delete(key));
+      this.loading.set(key, p);
+    }
+    return p;
+  }
+
+  private async load(topic: TopicMeta, partition: number): Promise<Loaded> {
+    const started = performance.now();
+    const name = `${topic.name}-${partition}`;
+    const state = new PartitionProducerState(name);
+    const offsets = await this.storage.offsets(topic.name, partition);
+    let from = offsets.logStartOffset;
+    let snapshot = "none";
+    const data = await this.store.loadProducerSnapshot(topic.name, partition).catch((e) => {
+      this.log.warn("{partition}: cannot read producer snapshot: {reason}", {
+        partition: name,
+        reason: String(e),
+      });
+      return null;
+    });
+    if (data !== null) {
+      const f = state.restoreSnapshot(data, topic.id, partition, offsets.highWatermark);
+      if (f === null) {
+        snapshot = "unusable";
+        this.log.warn("{partition}: ignoring an unusable producer snapshot", { partition: name });
+      } else {
+        snapshot = `at offset ${f}`;
+        from = Math.max(from, f);
+      }
+    }
+    const now = Date.now();
+    state.expire(now, this.expirationMs);
+    const { end, batches, bytes } = await this.replay(topic.name, partition, state, from, now);
+    state.scannedTo(end);
+    const loaded: Loaded = { topic, partition, state, savedOffset: -1 };
+    // The first snapshot bounds the replay of every later load, whatever happens next.
+    await this.save(loaded);
+    this.log.info(
+      "{partition}: producer state loaded ({producers} producers; snapshot {snapshot}; replayed {batches} " +
+        "batches, {bytes} bytes, offsets {from}-{end}) in {ms} ms",
+      {
+        partition: name,
+        producers: state.size,
+        snapshot,
+        batches,
+        bytes,
+        from,
+        end,
+        ms: Math.round(performance.now() - started),
+      },
+    );
+    return loaded;
+  }
+
+  /** Replays the headers of the batches stored from `from` to the high watermark. */
+  private async replay(
+    topic: string,
+    partition: number,
+    state: PartitionProducerState,
+    from: number,
+    now: number,
+  ): Promise<{ end: number; batches: number; bytes: number }> {
+    let offset = from;
+    let batches = 0;
+    let bytes = 0;
+    for (;;) {
+      let r;
+      try {
+        r = await this.storage.read(topic, partition, offset, SCAN_CHUNK_BYTES, true);
+      } catch (e) {
+        if (e instanceof StorageError && e.code === ErrorCode.OFFSET_OUT_OF_RANGE) {
+          const o = await this.storage.offsets(topic, partition);
+          if (offset < o.logStartOffset) { // retention moved the log start meanwhile
+            offset = o.logStartOffset;
+            continue;
+          }
+          return { end: Math.min(offset, o.highWatermark), batches, bytes };
+        }
+        throw e;
+      }
+      let next = offset;
+      for (const chunk of r.batches) {
+        let pos = 0;
+        while (pos + LOG_OVERHEAD <= chunk.length) {
+          const size = getInt32(chunk, pos + LENGTH_OFFSET) + LOG_OVERHEAD;
+          const baseOffset = getInt64(chunk, pos);
+          const lastOffsetDelta = getInt32(chunk, pos + LAST_OFFSET_DELTA_OFFSET);
+          const producerId = getInt64(chunk, pos + PRODUCER_ID_OFFSET);
+          if (producerId >= 0 && (getInt16(chunk, pos + ATTRIBUTES_OFFSET) & ATTR_CONTROL) === 0) {
+            state.replay({
+              producerId,
+              producerEpoch: getInt16(chunk, pos + PRODUCER_EPOCH_OFFSET),
+              baseSequence: getInt32(chunk, pos + BASE_SEQUENCE_OFFSET),
+              lastOffsetDelta,
+              maxTimestamp: getInt64(chunk, pos + MAX_TIMESTAMP_OFFSET),
+              baseOffset,
+            }, now); // expiration counts from the restart: stored timestamps are the clients' clocks
+          }
+          batches++;
+          bytes += size;
+          next = Math.max(next, baseOffset + lastOffsetDelta + 1);
+          pos += size;
+        }
+      }
+      if (next <= offset || next >= r.highWatermark) return { end: Math.max(next, offset), batches, bytes };
+      offset = next;
+    }
+  }
+
+  /** Writes the partition's snapshot; on failure the next pass retries. */
+  private async save(l: Loaded): Promise<void> {
+    l.state.dirty = false;
+    const offset = l.state.snapshotOffset();
+    const data = l.state.encodeSnapshot(l.topic.id, l.partition);
+    try {
+      await this.store.saveProducerSnapshot(l.topic.name, l.partition, data);
+      l.savedOffset = offset;
+    } catch (e) {
+      l.state.dirty = true;
+      this.log.warn("{topic}-{partition}: producer snapshot failed: {reason}", {
+        topic: l.topic.name,
+        partition: l.partition,
+        reason: String(e),
+      });
+    }
+  }
+
+  /**
+   * Expires idle producers and snapshots every partition whose state changed or whose log end moved (so that
+   * the replay after a crash stays short even when other producers keep writing to the partition).
+   */
+  async snapshotAll(): Promise<void> {
+    const now = Date.now();
+    for (const [key, l] of this.loaded) {
+      if (this.storage.getTopicById(l.topic.id) === undefined) {
+        this.loaded.delete(key); // topic deleted (a re-created one has another id)
+        continue;
+      }
+      l.state.expire(now, this.expirationMs);
+      const o = await this.storage.offsets(l.topic.name, l.partition).catch(() => null);
+      if (o !== null) l.state.advanceIfIdle(o.highWatermark);
+      if (l.state.dirty || l.state.snapshotOffset() !== l.savedOffset) await this.save(l);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+// AlterConfigs (key 33), versions 0-2, flexible from v2 (Kafka 3.9 AlterConfigsRequest/Response.json).
+// Replaces the whole set of overrides of each resource. v1 is v0.
+import { ApiKey } from "../api_keys.ts";
+import { type ApiSpec, arrayOf, field } from "../schema.ts";
+
+export interface AlterableConfig {
+  name: string;
+  value: string | null;
+}
+
+export interface AlterConfigsResource {
+  /** 2 = topic, 4 = broker. */
+  resourceType: number;
+  resourceName: string;
+  configs: AlterableConfig[];
+}
+
+export interface AlterConfigsRequest {
+  resources: AlterConfigsResource[];
+  validateOnly: boolean;
+}
+
+export interface AlterConfigsResourceResponse {
+  errorCode: number;
+  errorMessage: string | null;
+  resourceType: number;
+  resourceName: string;
+}
+
+export interface AlterConfigsResponse {
+  throttleTimeMs: number;
+  responses: AlterConfigsResourceResponse[];
+}
+
+export const AlterConfigsSpec: ApiSpec = {
+  key: ApiKey.AlterConfigs,
+  name: "AlterConfigs",
+  minVersion: 0,
+  maxVersion: 2,
+  flexibleFrom: 2,
+  request: [
+    field(
+      "resources",
+      arrayOf([
+        field("resourceType", "int8"),
+        field("resourceName", "string"),
+        field(
+          "configs",
+          arrayOf([
+            field("name", "string"),
+            field("value", "string", "0+", { nullable: "0+" }),
+          ]),
+        ),
+      ]),
+    ),
+    field("validateOnly", "bool"),
+  ],
+  response: [
+    field("throttleTimeMs", "int32"),
+    field(
+      "responses",
+      arrayOf([
+        field("errorCode", "int16"),
+        field("errorMessage", "string", "0+", { nullable: "0+", default: null }),
+        field("resourceType", "int8"),
+        field("resourceName", "string"),
+      ]),
+    ),
+  ],
+};

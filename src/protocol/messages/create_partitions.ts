@@ -1,0 +1,64 @@
+// CreatePartitions (key 37), versions 0-3, flexible from v2 (Kafka 3.9 CreatePartitionsRequest/Response.json).
+// v1 is v0; v3 is v2 but may answer THROTTLING_QUOTA_EXCEEDED.
+import { ApiKey } from "../api_keys.ts";
+import { type ApiSpec, arrayOf, field } from "../schema.ts";
+
+export interface CreatePartitionsAssignment {
+  brokerIds: number[];
+}
+
+export interface CreatePartitionsTopic {
+  name: string;
+  /** The new total partition count. */
+  count: number;
+  /** Replicas of each new partition, or null for the broker's choice. */
+  assignments: CreatePartitionsAssignment[] | null;
+}
+
+export interface CreatePartitionsRequest {
+  topics: CreatePartitionsTopic[];
+  timeoutMs: number;
+  validateOnly: boolean;
+}
+
+export interface CreatePartitionsTopicResult {
+  name: string;
+  errorCode: number;
+  errorMessage: string | null;
+}
+
+export interface CreatePartitionsResponse {
+  throttleTimeMs: number;
+  results: CreatePartitionsTopicResult[];
+}
+
+export const CreatePartitionsSpec: ApiSpec = {
+  key: ApiKey.CreatePartitions,
+  name: "CreatePartitions",
+  minVersion: 0,
+  maxVersion: 3,
+  flexibleFrom: 2,
+  request: [
+    field(
+      "topics",
+      arrayOf([
+        field("name", "string"),
+        field("count", "int32"),
+        field("assignments", arrayOf([field("brokerIds", arrayOf("int32"))]), "0+", { nullable: "0+" }),
+      ]),
+    ),
+    field("timeoutMs", "int32"),
+    field("validateOnly", "bool"),
+  ],
+  response: [
+    field("throttleTimeMs", "int32"),
+    field(
+      "results",
+      arrayOf([
+        field("name", "string"),
+        field("errorCode", "int16"),
+        field("errorMessage", "string", "0+", { nullable: "0+", default: null }),
+      ]),
+    ),
+  ],
+};

@@ -1,0 +1,116 @@
+// Filer operations on small inline files: committed offsets, group and topic metadata, and the partition
+// bookkeeping files the gateway keeps consistent for the broker (see partition_repair.ts).
+import type { SmqCluster } from "./cluster.ts";
+import {
+  decodeCreateEntryResponse,
+  decodeDeleteEntryResponse,
+  decodeListEntriesResponse,
+  decodeLookupDirectoryEntryResponse,
+  encodeCreateEntryRequest,
+  encodeDeleteEntryRequest,
+  encodeListEntriesRequest,
+  encodeLookupDirectoryEntryRequest,
+  type Entry,
+  Rpc,
+} from "./messages.ts";
+
+const PAGE = 1024;
+/** filer_pb.FilerError.ENTRY_ALREADY_EXISTS */
+const ENTRY_ALREADY_EXISTS = 5;
+
+/** The filer answers a missing entry with its ErrNotFound text inside an UNKNOWN status. */
+export function isNotFound(e: unknown): boolean {
+  const m = String((e as Error)?.message ?? e);
+  return /no entry is found|not found|NotFound|does not exist/i.test(m) || (e as { code?: number })?.code === 5;
+}
+
+export class FilerError extends Error {
+  override name = "FilerError";
+}
+
+export function splitPath(path: string): { dir: string; name: string } {
+  const i = path.lastIndexOf("/");
+  return { dir: i <= 0 ? "/" : path.slice(0, i), name: path.slice(i + 1) };
+}
+
+export class Filer {
+  constructor(private readonly cluster: SmqCluster, private readonly timeoutMs: number) {}
+
+  /** The entry at dir/name, or null when it does not exist. */
+  lookup(dir: string, name: string): Promise<Entry | null> {
+    return this.cluster.withFiler(async (ch) => {
+      try {
+        return decodeLookupDirectoryEntryResponse(
+          await ch.unary(Rpc.LookupDirectoryEntry, encodeLookupDirectoryEntryRequest(dir, name), this.timeoutMs),
+        );
+      } catch (e) {
+        if (isNotFound(e)) return null;
+        throw e;
+      }
+    });
+  }
+
+  /** Every entry of a directory (empty when it does not exist), in name order. */
+  async list(dir: string, prefix = ""): Promise<Entry[]> {
+    const out: Entry[] = [];
+    let start = "";
+    for (;;) {
+      const page = await this.cluster.withFiler(async (ch) => {
+        try {
+          const msgs = await ch.serverStream(
+            Rpc.ListEntries,
+            encodeListEntriesRequest({ directory: dir, prefix, startFromFileName: start, limit: PAGE }),
+            this.timeoutMs,
+          );
+          return msgs.map(decodeListEntriesResponse).filter((e): e is Entry => e !== null);
+        } catch (e) {
+          if (isNotFound(e)) return [];
+          throw e;
+        }
+      });
+      out.push(...page);
+      if (page.length < PAGE) return out;
+      start = page[page.length - 1].name;
+    }
+  }
+
+  /** Creates or replaces a small file whose content is kept inline in its entry; parents are created. */
+  async put(dir: string, name: string, content: Uint8Array, extended?: ReadonlyMap<string, Uint8Array>) {
+    const req = encodeCreateEntryRequest(dir, {
+      name,
+      content,
+      now: Math.floor(Date.now() / 1000),
+      extended,
+    });
+    const res = await this.cluster.withFiler(async (ch) =>
+      decodeCreateEntryResponse(await ch.unary(Rpc.CreateEntry, req, this.timeoutMs))
+    );
+    if (res.error) throw new FilerError(`create ${dir}/${name}: ${res.error}`);
+  }
+
+  /** Creates a small file only if it does not exist yet (O_EXCL); returns false when it existed. */
+  async create(dir: string, name: string, content: Uint8Array): Promise<boolean> {
+    const req = encodeCreateEntryRequest(dir, { name, content, now: Math.floor(Date.now() / 1000) }, true);
+    const res = await this.cluster.withFiler(async (ch) =>
+      decodeCreateEntryResponse(await ch.unary(Rpc.CreateEntry, req, this.timeoutMs))
+    );
+    if (res.errorCode === ENTRY_ALREADY_EXISTS || /exist/i.test(res.error)) return false;
+    if (res.error) throw new FilerError(`create ${dir}/${name}: ${res.error}`);
+    return true;
+  }
+
+  /** Deletes a file or (recursively) a directory; a missing entry is not an error. */
+  async remove(dir: string, name: string, recursive: boolean): Promise<void> {
+    const err = await this.cluster.withFiler(async (ch) => {
+      try {
+        return decodeDeleteEntryResponse(
+          await ch.unary(Rpc.DeleteEntry, encodeDeleteEntryRequest(dir, name, recursive), this.timeoutMs),
+        );
+      } catch (e) {
+        if (isNotFound(e)) return "";
+        throw e;
+      }
+    });
+    if (err && !isNotFound(err)) throw new FilerError(`delete ${dir}/${name}: ${err}`);
+  }
+}

@@ -1,0 +1,188 @@
+// Committed offsets and group metadata in the filer. Offsets use SeaweedFS's Kafka gateway layout and JSON
+// (weed/mq/kafka/consumer_offset/filer_storage.go): /topics/kafka/.meta/consumer_offsets/<group>/<topic>/
+// <partition>/offset holding {"type":"offset","value":N,"committed_at":<ms>,"metadata":"..."}, so users can move
+// between the two gateways and keep their positions. Fields of ours ("leader_epoch", "expire_timestamp") are
+// ignored by SeaweedFS's gateway (Go's JSON decoder skips unknown keys).
+import {
+  type CommittedOffset,
+  type GroupStore,
+  type LoadedGroupState,
+  offsetKey,
+  type StoredGroup,
+  type StoredMember,
+} from "../group_store.ts";
+import type { Filer } from "./filer.ts";
+import { errorText, type LogFn } from "./context.ts";
+import { fromBase64, fromPathName, json, type MetaPaths, parseJson, pathName, toBase64 } from "./meta.ts";
+
+const CONCURRENCY = 16;
+
+async function forEachLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+  let i = 0;
+  const worker = async () => {
+    while (i < items.length) await fn(items[i++]);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+interface OffsetJson {
+  type?: string;
+  value?: number;
+  committed_at?: number;
+  metadata?: string;
+  leader_epoch?: number;
+  expire_timestamp?: number;
+}
+
+interface GroupJson {
+  version: 1;
+  groupId: string;
+  protocolType: string | null;
+  protocolName: string | null;
+  generationId: number;
+  leaderId: string | null;
+  currentStateTimestamp: number;
+  members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    rebalanceTimeoutMs: number;
+    sessionTimeoutMs: number;
+    subscription: string;
+    assignment: string;
+  }[];
+}
+
+export class SeaweedMQGroupStore implements GroupStore {
+  constructor(private readonly filer: Filer, private readonly paths: MetaPaths, private readonly log: LogFn) {}
+
+  async load(): Promise<LoadedGroupState> {
+    const offsets = new Map<string, Map<string, CommittedOffset>>();
+    const groups = new Map<string, StoredGroup>();
+    const files: { group: string; topic: string; partition: number; dir: string }[] = [];
+    for (const g of await this.filer.list(this.paths.consumerOffsets)) {
+      if (!g.isDirectory) continue;
+      const gdir = `${this.paths.consumerOffsets}/${g.name}`;
+      for (const t of await this.filer.list(gdir)) {
+        if (!t.isDirectory) continue;
+        for (const p of await this.filer.list(`${gdir}/${t.name}`)) {
+          if (!p.isDirectory || !/^\d+$/.test(p.name)) continue;
+          files.push({
+            group: fromPathName(g.name),
+            topic: fromPathName(t.name),
+            partition: Number(p.name),
+            dir: `${gdir}/${t.name}/${p.name}`,
+          });
+        }
+      }
+    }
+    await forEachLimit(files, CONCURRENCY, async (f) => {
+      const e = await this.filer.lookup(f.dir, "offset");
+      if (!e || e.content.length === 0) return;
+      let o: OffsetJson;
+      try {
+        o = parseJson(e.content) as OffsetJson;
+      } catch (err) {
+        this.log("warn", `${f.dir}/offset: ${errorText(err)}; ignored`);
+        return;
+      }
+      if ((o.type ?? "offset") !== "offset" || typeof o.value !== "number" || o.value < 0) return;
+      let m = offsets.get(f.group);
+      if (!m) offsets.set(f.group, m = new Map());
+      m.set(offsetKey(f.topic, f.partition), {
+        topic: f.topic,
+        partition: f.partition,
+        offset: o.value,
+        leaderEpoch: typeof o.leader_epoch === "number" ? o.leader_epoch : -1,
+        metadata: typeof o.metadata === "string" ? o.metadata : null,
+        commitTimestamp: typeof o.committed_at === "number" ? o.committed_at : Date.now(),
+        expireTimestamp: typeof o.expire_timestamp === "number" ? o.expire_timestamp : -1,
+      });
+    });
+    for (const e of await this.filer.list(this.paths.groups)) {
+      if (e.isDirectory || e.content.length === 0) continue;
+      try {
+        const g = parseJson(e.content) as GroupJson;
+        const members: StoredMember[] = g.members.map((m) => ({
+          memberId: m.memberId,
+          groupInstanceId: m.groupInstanceId,
+          clientId: m.clientId,
+          clientHost: m.clientHost,
+          rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+          sessionTimeoutMs: m.sessionTimeoutMs,
+          subscription: fromBase64(m.subscription),
+          assignment: fromBase64(m.assignment),
+        }));
+        groups.set(g.groupId, {
+          groupId: g.groupId,
+          protocolType: g.protocolType,
+          protocolName: g.protocolName,
+          generationId: g.generationId,
+          leaderId: g.leaderId,
+          currentStateTimestamp: g.currentStateTimestamp,
+          members,
+        });
+      } catch (err) {
+        this.log("warn", `group metadata ${e.name}: ${errorText(err)}; ignored`);
+      }
+    }
+    return { groups, offsets };
+  }
+
+  async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    await Promise.all(offsets.map((o) => {
+      const body: OffsetJson = {
+        type: "offset",
+        value: o.offset,
+        committed_at: o.commitTimestamp,
+        metadata: o.metadata ?? "",
+        leader_epoch: o.leaderEpoch,
+        expire_timestamp: o.expireTimestamp,
+      };
+      return this.filer.put(this.paths.offsetDir(groupId, o.topic, o.partition), "offset", json(body));
+    }));
+  }
+
+  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<void> {
+    await Promise.all(partitions.map((p) => {
+      const dir = this.paths.offsetDir(groupId, p.topic, p.partition);
+      const i = dir.lastIndexOf("/");
+      return this.filer.remove(dir.slice(0, i), dir.slice(i + 1), true);
+    }));
+  }
+
+  async saveGroup(group: StoredGroup): Promise<void> {
+    const body: GroupJson = {
+      version: 1,
+      groupId: group.groupId,
+      protocolType: group.protocolType,
+      protocolName: group.protocolName,
+      generationId: group.generationId,
+      leaderId: group.leaderId,
+      currentStateTimestamp: group.currentStateTimestamp,
+      members: group.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        rebalanceTimeoutMs: m.rebalanceTimeoutMs,
+        sessionTimeoutMs: m.sessionTimeoutMs,
+        subscription: toBase64(m.subscription),
+        assignment: toBase64(m.assignment),
+      })),
+    };
+    await this.filer.put(this.paths.groups, pathName(group.groupId), json(body));
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    await Promise.all([
+      this.filer.remove(this.paths.consumerOffsets, pathName(groupId), true),
+      this.filer.remove(this.paths.groups, pathName(groupId), false),
+    ]);
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,622 @@
+// Encoders and decoders of the SeaweedMQ, master and filer messages the gateway uses, written from the field
+// numbers of the hand-written .proto files in proto/ (mq_broker.proto, mq_schema.proto, master.proto, filer.proto).
+// tests/unit/seaweedmq_pb_test.ts checks every function here against those .proto files through
+// @grpc/proto-loader, so the .proto files stay the source of truth.
+import { PbReader, PbWriter } from "./pb.ts";
+
+// ---- gRPC method paths ----------------------------------------------------------------------------------------
+
+const BROKER = "/messaging_pb.SeaweedMessaging/";
+export const Rpc = {
+  FindBrokerLeader: BROKER + "FindBrokerLeader",
+  ListTopics: BROKER + "ListTopics",
+  TopicExists: BROKER + "TopicExists",
+  ConfigureTopic: BROKER + "ConfigureTopic",
+  LookupTopicBrokers: BROKER + "LookupTopicBrokers",
+  GetTopicConfiguration: BROKER + "GetTopicConfiguration",
+  ClosePublishers: BROKER + "ClosePublishers",
+  CloseSubscribers: BROKER + "CloseSubscribers",
+  PublishMessage: BROKER + "PublishMessage",
+  SubscribeMessage: BROKER + "SubscribeMessage",
+  FetchMessage: BROKER + "FetchMessage",
+  GetPartitionRangeInfo: BROKER + "GetPartitionRangeInfo",
+  ListClusterNodes: "/master_pb.Seaweed/ListClusterNodes",
+  LookupDirectoryEntry: "/filer_pb.SeaweedFiler/LookupDirectoryEntry",
+  ListEntries: "/filer_pb.SeaweedFiler/ListEntries",
+  CreateEntry: "/filer_pb.SeaweedFiler/CreateEntry",
+  DeleteEntry: "/filer_pb.SeaweedFiler/DeleteEntry",
+} as const;
+
+// ---- schema_pb ------------------------------------------------------------------------------------------------
+
+export interface Topic {
+  readonly namespace: string;
+  readonly name: string;
+}
+
+export interface Partition {
+  readonly ringSize: number;
+  readonly rangeStart: number;
+  readonly rangeStop: number;
+  /** Generation of the partition layout (ns); int64, kept exact. */
+  readonly unixTimeNs: bigint;
+}
+
+export function writeTopic(w: PbWriter, t: Topic): void {
+  w.string(1, t.namespace).string(2, t.name);
+}
+
+export function readTopic(r: PbReader): Topic {
+  let namespace = "", name = "";
+  while (r.next()) {
+    if (r.field === 1) namespace = r.string();
+    else if (r.field === 2) name = r.string();
+    else r.skip();
+  }
+  return { namespace, name };
+}
+
+export function writePartition(w: PbWriter, p: Partition): void {
+  w.int(1, p.ringSize).int(2, p.rangeStart).int(3, p.rangeStop).bigint(4, p.unixTimeNs);
+}
+
+export function readPartition(r: PbReader): Partition {
+  let ringSize = 0, rangeStart = 0, rangeStop = 0, unixTimeNs = 0n;
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        ringSize = r.varint();
+        break;
+      case 2:
+        rangeStart = r.varint();
+        break;
+      case 3:
+        rangeStop = r.varint();
+        break;
+      case 4:
+        unixTimeNs = r.varintBig();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { ringSize, rangeStart, rangeStop, unixTimeNs };
+}
+
+/** Topic (field 1) and Partition (field 2): the prefix shared by Fetch/RangeInfo requests and publish init. */
+export function encodeTopicPartition(t: Topic, p: Partition): Uint8Array {
+  return new PbWriter(96).message(1, (w) => writeTopic(w, t)).message(2, (w) => writePartition(w, p)).finish();
+}
+
+// ---- messaging_pb: topics -------------------------------------------------------------------------------------
+
+export interface BrokerPartitionAssignment {
+  readonly partition: Partition;
+  readonly leaderBroker: string;
+  readonly followerBroker: string;
+}
+
+export interface TopicRetention {
+  readonly retentionSeconds: number;
+  readonly enabled: boolean;
+}
+
+function readAssignment(r: PbReader): BrokerPartitionAssignment {
+  let partition: Partition = { ringSize: 0, rangeStart: 0, rangeStop: 0, unixTimeNs: 0n };
+  let leaderBroker = "", followerBroker = "";
+  while (r.next()) {
+    if (r.field === 1) partition = readPartition(r.sub());
+    else if (r.field === 2) leaderBroker = r.string();
+    else if (r.field === 3) followerBroker = r.string();
+    else r.skip();
+  }
+  return { partition, leaderBroker, followerBroker };
+}
+
+function readRetention(r: PbReader): TopicRetention {
+  let retentionSeconds = 0, enabled = false;
+  while (r.next()) {
+    if (r.field === 1) retentionSeconds = r.varint();
+    else if (r.field === 2) enabled = r.bool();
+    else r.skip();
+  }
+  return { retentionSeconds, enabled };
+}
+
+export function encodeTopicRequest(t: Topic): Uint8Array {
+  // TopicExistsRequest, LookupTopicBrokersRequest, GetTopicConfigurationRequest: { topic = 1 }
+  return new PbWriter(64).message(1, (w) => writeTopic(w, t)).finish();
+}
+
+export interface ConfigureTopicRequest {
+  readonly topic: Topic;
+  readonly partitionCount: number;
+  readonly retention?: TopicRetention;
+}
+
+export function encodeConfigureTopicRequest(req: ConfigureTopicRequest): Uint8Array {
+  const w = new PbWriter(64).message(1, (w) => writeTopic(w, req.topic)).int(2, req.partitionCount);
+  const ret = req.retention;
+  if (ret) w.message(3, (w) => w.int(1, ret.retentionSeconds).bool(2, ret.enabled));
+  return w.finish();
+}
+
+export interface ConfigureTopicResponse {
+  readonly assignments: BrokerPartitionAssignment[];
+  readonly retention: TopicRetention | null;
+}
+
+export function decodeConfigureTopicResponse(b: Uint8Array): ConfigureTopicResponse {
+  const r = new PbReader(b);
+  const assignments: BrokerPartitionAssignment[] = [];
+  let retention: TopicRetention | null = null;
+  while (r.next()) {
+    if (r.field === 2) assignments.push(readAssignment(r.sub()));
+    else if (r.field === 3) retention = readRetention(r.sub());
+    else r.skip();
+  }
+  return { assignments, retention };
+}
+
+export function decodeListTopicsResponse(b: Uint8Array): Topic[] {
+  const r = new PbReader(b);
+  const out: Topic[] = [];
+  while (r.next()) {
+    if (r.field === 1) out.push(readTopic(r.sub()));
+    else r.skip();
+  }
+  return out;
+}
+
+export function decodeTopicExistsResponse(b: Uint8Array): boolean {
+  const r = new PbReader(b);
+  let exists = false;
+  while (r.next()) {
+    if (r.field === 1) exists = r.bool();
+    else r.skip();
+  }
+  return exists;
+}
+
+export function decodeLookupTopicBrokersResponse(b: Uint8Array): BrokerPartitionAssignment[] {
+  const r = new PbReader(b);
+  const out: BrokerPartitionAssignment[] = [];
+  while (r.next()) {
+    if (r.field === 2) out.push(readAssignment(r.sub()));
+    else r.skip();
+  }
+  return out;
+}
+
+export interface TopicConfiguration {
+  readonly partitionCount: number;
+  readonly assignments: BrokerPartitionAssignment[];
+  readonly createdAtNs: bigint;
+  readonly lastUpdatedNs: bigint;
+  readonly retention: TopicRetention | null;
+}
+
+export function decodeGetTopicConfigurationResponse(b: Uint8Array): TopicConfiguration {
+  const r = new PbReader(b);
+  let partitionCount = 0, createdAtNs = 0n, lastUpdatedNs = 0n;
+  let retention: TopicRetention | null = null;
+  const assignments: BrokerPartitionAssignment[] = [];
+  while (r.next()) {
+    switch (r.field) {
+      case 2:
+        partitionCount = r.varint();
+        break;
+      case 3:
+        assignments.push(readAssignment(r.sub()));
+        break;
+      case 4:
+        createdAtNs = r.varintBig();
+        break;
+      case 5:
+        lastUpdatedNs = r.varintBig();
+        break;
+      case 6:
+        retention = readRetention(r.sub());
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { partitionCount, assignments, createdAtNs, lastUpdatedNs, retention };
+}
+
+export function encodeClosePublishersRequest(t: Topic, unixTimeNs: bigint): Uint8Array {
+  // ClosePublishersRequest and CloseSubscribersRequest: { topic = 1, unix_time_ns = 2 }
+  return new PbWriter(64).message(1, (w) => writeTopic(w, t)).bigint(2, unixTimeNs).finish();
+}
+
+export function decodeFindBrokerLeaderResponse(b: Uint8Array): string {
+  const r = new PbReader(b);
+  let broker = "";
+  while (r.next()) {
+    if (r.field === 1) broker = r.string();
+    else r.skip();
+  }
+  return broker;
+}
+
+// ---- messaging_pb: data plane ---------------------------------------------------------------------------------
+
+export interface PublishInit {
+  readonly topic: Topic;
+  readonly partition: Partition;
+  readonly ackInterval: number;
+  readonly publisherName: string;
+}
+
+/** PublishMessageRequest { init = 1 { topic = 1, partition = 2, ack_interval = 3, publisher_name = 5 } }. */
+export function encodePublishInit(init: PublishInit): Uint8Array {
+  return new PbWriter(128).message(1, (w) => {
+    w.message(1, (w) => writeTopic(w, init.topic));
+    w.message(2, (w) => writePartition(w, init.partition));
+    w.int(3, init.ackInterval);
+    w.string(5, init.publisherName);
+  }).finish();
+}
+
+export interface PublishMessageResponse {
+  readonly ackTsNs: number;
+  readonly error: string;
+  readonly shouldClose: boolean;
+  readonly errorCode: number;
+  readonly assignedOffset: number;
+}
+
+export function decodePublishMessageResponse(b: Uint8Array): PublishMessageResponse {
+  const r = new PbReader(b);
+  let ackTsNs = 0, error = "", shouldClose = false, errorCode = 0, assignedOffset = 0;
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        ackTsNs = r.varint();
+        break;
+      case 2:
+        error = r.string();
+        break;
+      case 3:
+        shouldClose = r.bool();
+        break;
+      case 4:
+        errorCode = r.varint();
+        break;
+      case 5:
+        assignedOffset = r.varint();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { ackTsNs, error, shouldClose, errorCode, assignedOffset };
+}
+
+/**
+ * Fast path for the per-message publish acks: the assigned offset (field 5; absent = 0, the proto3 default), or
+ * -1 when the response carries an error (error = 2, should_close = 3, error_code = 4).
+ */
+export function ackOffset(b: Uint8Array): number {
+  const r = new PbReader(b);
+  let offset = 0;
+  while (r.next()) {
+    if (r.field === 5) offset = r.varint();
+    else if (r.field === 2 || r.field === 3 || r.field === 4) return -1;
+    else r.skip();
+  }
+  return offset;
+}
+
+export interface FetchMessageRequest {
+  /** encodeTopicPartition(topic, partition), reused across requests. */
+  readonly topicPartition: Uint8Array;
+  readonly startOffset: number;
+  readonly maxBytes: number;
+  readonly maxMessages: number;
+  readonly consumerGroup?: string;
+  readonly consumerId?: string;
+}
+
+export function encodeFetchMessageRequest(req: FetchMessageRequest): Uint8Array {
+  return new PbWriter(req.topicPartition.length + 48).raw(req.topicPartition)
+    .int(3, req.startOffset).int(4, req.maxBytes).int(5, req.maxMessages)
+    .string(8, req.consumerGroup).string(9, req.consumerId).finish();
+}
+
+/** One DataMessage as views into the response buffer. */
+export interface DataMessageView {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  /** ts_ns as a double (ms precision is what Kafka needs). */
+  readonly tsNs: number;
+}
+
+export interface FetchMessageResponse {
+  readonly messages: DataMessageView[];
+  readonly highWaterMark: number;
+  readonly logStartOffset: number;
+  readonly endOfPartition: boolean;
+  readonly error: string;
+  readonly errorCode: number;
+  readonly nextOffset: number;
+}
+
+const EMPTY: Uint8Array = new Uint8Array(0);
+
+export function readDataMessage(r: PbReader): DataMessageView {
+  let key = EMPTY, value = EMPTY, tsNs = 0;
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        key = r.bytes();
+        break;
+      case 2:
+        value = r.bytes();
+        break;
+      case 3:
+        tsNs = r.varint();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { key, value, tsNs };
+}
+
+export function decodeFetchMessageResponse(b: Uint8Array): FetchMessageResponse {
+  const r = new PbReader(b);
+  const messages: DataMessageView[] = [];
+  let highWaterMark = 0, logStartOffset = 0, endOfPartition = false, error = "", errorCode = 0, nextOffset = 0;
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        messages.push(readDataMessage(r.sub()));
+        break;
+      case 2:
+        highWaterMark = r.varint();
+        break;
+      case 3:
+        logStartOffset = r.varint();
+        break;
+      case 4:
+        endOfPartition = r.bool();
+        break;
+      case 5:
+        error = r.string();
+        break;
+      case 6:
+        errorCode = r.varint();
+        break;
+      case 7:
+        nextOffset = r.varint();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { messages, highWaterMark, logStartOffset, endOfPartition, error, errorCode, nextOffset };
+}
+
+export interface PartitionRangeInfo {
+  readonly earliestOffset: number;
+  readonly latestOffset: number;
+  readonly highWaterMark: number;
+  readonly recordCount: number;
+  readonly error: string;
+}
+
+export function decodeGetPartitionRangeInfoResponse(b: Uint8Array): PartitionRangeInfo {
+  const r = new PbReader(b);
+  let earliestOffset = 0, latestOffset = 0, highWaterMark = 0, recordCount = 0, error = "";
+  while (r.next()) {
+    switch (r.field) {
+      case 1: {
+        const s = r.sub();
+        while (s.next()) {
+          if (s.field === 1) earliestOffset = s.varint();
+          else if (s.field === 2) latestOffset = s.varint();
+          else if (s.field === 3) highWaterMark = s.varint();
+          else s.skip();
+        }
+        break;
+      }
+      case 10:
+        recordCount = r.varint();
+        break;
+      case 12:
+        error = r.string();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { earliestOffset, latestOffset, highWaterMark, recordCount, error };
+}
+
+// ---- master_pb ------------------------------------------------------------------------------------------------
+
+export function encodeListClusterNodesRequest(clientType: string, filerGroup: string, limit: number): Uint8Array {
+  return new PbWriter(32).string(1, clientType).string(2, filerGroup).int(4, limit).finish();
+}
+
+export interface ClusterNode {
+  readonly address: string;
+  readonly version: string;
+  readonly createdAtNs: bigint;
+}
+
+export function decodeListClusterNodesResponse(b: Uint8Array): ClusterNode[] {
+  const r = new PbReader(b);
+  const out: ClusterNode[] = [];
+  while (r.next()) {
+    if (r.field !== 1) {
+      r.skip();
+      continue;
+    }
+    const s = r.sub();
+    let address = "", version = "", createdAtNs = 0n;
+    while (s.next()) {
+      if (s.field === 1) address = s.string();
+      else if (s.field === 2) version = s.string();
+      else if (s.field === 4) createdAtNs = s.varintBig();
+      else s.skip();
+    }
+    out.push({ address, version, createdAtNs });
+  }
+  return out;
+}
+
+// ---- filer_pb -------------------------------------------------------------------------------------------------
+
+export interface FuseAttributes {
+  readonly fileSize: number;
+  /** Unix seconds. */
+  readonly mtime: number;
+  readonly fileMode: number;
+  /** Unix seconds. */
+  readonly crtime: number;
+  readonly mime: string;
+}
+
+export interface Entry {
+  readonly name: string;
+  readonly isDirectory: boolean;
+  readonly attributes: FuseAttributes | null;
+  readonly extended: ReadonlyMap<string, Uint8Array>;
+  readonly content: Uint8Array;
+  /** True when the entry has data chunks (its content is not inline). */
+  readonly hasChunks: boolean;
+}
+
+function readEntry(r: PbReader): Entry {
+  let name = "", isDirectory = false, content = EMPTY, hasChunks = false;
+  let attributes: FuseAttributes | null = null;
+  const extended = new Map<string, Uint8Array>();
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        name = r.string();
+        break;
+      case 2:
+        isDirectory = r.bool();
+        break;
+      case 3:
+        hasChunks = true;
+        r.skip();
+        break;
+      case 4: {
+        const s = r.sub();
+        let fileSize = 0, mtime = 0, fileMode = 0, crtime = 0, mime = "";
+        while (s.next()) {
+          if (s.field === 1) fileSize = s.varint();
+          else if (s.field === 2) mtime = s.varint();
+          else if (s.field === 3) fileMode = s.varint();
+          else if (s.field === 6) crtime = s.varint();
+          else if (s.field === 7) mime = s.string();
+          else s.skip();
+        }
+        attributes = { fileSize, mtime, fileMode, crtime, mime };
+        break;
+      }
+      case 5: {
+        const s = r.sub();
+        let k = "";
+        let v: Uint8Array = EMPTY;
+        while (s.next()) {
+          if (s.field === 1) k = s.string();
+          else if (s.field === 2) v = s.bytes();
+          else s.skip();
+        }
+        extended.set(k, v);
+        break;
+      }
+      case 9:
+        content = r.bytes();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { name, isDirectory, attributes, extended, content, hasChunks };
+}
+
+export function encodeLookupDirectoryEntryRequest(directory: string, name: string): Uint8Array {
+  return new PbWriter(64).string(1, directory).string(2, name).finish();
+}
+
+export function decodeLookupDirectoryEntryResponse(b: Uint8Array): Entry | null {
+  const r = new PbReader(b);
+  let entry: Entry | null = null;
+  while (r.next()) {
+    if (r.field === 1) entry = readEntry(r.sub());
+    else r.skip();
+  }
+  return entry;
+}
+
+export interface ListEntriesRequest {
+  readonly directory: string;
+  readonly prefix?: string;
+  readonly startFromFileName?: string;
+  readonly inclusiveStartFrom?: boolean;
+  readonly limit: number;
+}
+
+export function encodeListEntriesRequest(req: ListEntriesRequest): Uint8Array {
+  return new PbWriter(64).string(1, req.directory).string(2, req.prefix).string(3, req.startFromFileName)
+    .bool(4, req.inclusiveStartFrom ?? false).int(5, req.limit).bool(7, true).finish();
+}
+
+export function decodeListEntriesResponse(b: Uint8Array): Entry | null {
+  return decodeLookupDirectoryEntryResponse(b); // { entry = 1, snapshot_ts_ns = 2 }
+}
+
+export interface NewFile {
+  readonly name: string;
+  readonly content: Uint8Array;
+  /** Unix seconds. */
+  readonly now: number;
+  readonly mime?: string;
+  /** Extended attributes (Entry.extended). */
+  readonly extended?: ReadonlyMap<string, Uint8Array>;
+}
+
+/** CreateEntryRequest for a small file whose content lives inline in the entry (parents created by the filer). */
+export function encodeCreateEntryRequest(directory: string, file: NewFile, exclusive = false): Uint8Array {
+  return new PbWriter(file.content.length + 128).string(1, directory).message(2, (w) => {
+    w.string(1, file.name);
+    w.message(4, (w) => {
+      w.int(1, file.content.length).int(2, file.now).int(3, 0o644).int(6, file.now).string(7, file.mime);
+    });
+    for (const [k, v] of file.extended ?? []) w.message(5, (w) => w.string(1, k).bytes(2, v));
+    w.bytes(9, file.content);
+  }).bool(3, exclusive).finish();
+}
+
+export function decodeCreateEntryResponse(b: Uint8Array): { error: string; errorCode: number } {
+  const r = new PbReader(b);
+  let error = "", errorCode = 0;
+  while (r.next()) {
+    if (r.field === 1) error = r.string();
+    else if (r.field === 3) errorCode = r.varint();
+    else r.skip();
+  }
+  return { error, errorCode };
+}
+
+export function encodeDeleteEntryRequest(directory: string, name: string, recursive: boolean): Uint8Array {
+  return new PbWriter(64).string(1, directory).string(2, name).bool(4, true).bool(5, recursive)
+    .bool(6, recursive).finish();
+}
+
+export function decodeDeleteEntryResponse(b: Uint8Array): string {
+  const r = new PbReader(b);
+  let error = "";
+  while (r.next()) {
+    if (r.field === 1) error = r.string();
+    else r.skip();
+  }
+  return error;
+}

@@ -1,0 +1,503 @@
+// One Kafka partition on SeaweedMQ: routing to its leader broker, the consistency check that runs before the
+// gateway uses a partition on a broker, reads (FetchMessage -> Kafka batches) and watermarks.
+//
+// Why a consistency check (SeaweedFS 4.48, read from weed/mq/broker and weed/mq/offset, reproduced in
+// tests/integration): a broker keeps two offset counters per partition, both rebuilt when it (re)loads the
+// partition -- after its own restart, after the last publisher of the partition leaves, after idle cleanup:
+//   - the offset assigner resumes from checkpoint.offset in the partition directory, which the broker writes only
+//     every 2 s: after a crash it can be behind the data already flushed, and it then hands out offsets that
+//     already exist (new records become unreadable);
+//   - the read buffer resumes from the offset_max attributes of the flushed files, but the first file of a
+//     partition (offsets from 0) has none: while it is the only file, reads see an empty partition.
+// Before it publishes to (or reads or lists offsets of) a partition on a broker it has not checked since that
+// broker last failed, the gateway: raises checkpoint.offset to the end of the flushed data when it is behind;
+// asks the broker for its assigner's high watermark N; writes a marker file with offset_max = N-1 (its name ends
+// in ".offset", which the broker's readers skip, while its high-watermark scan counts it); and checks that the read
+// buffer agrees (reloading the partition once when it does not).
+import { ErrorCode } from "../../protocol/errors.ts";
+import { type ReadResult, StorageError, type TimestampOffset } from "../storage.ts";
+import { errorText, type SmqContext, sleep } from "./context.ts";
+import { isTransient, rpcCode, Status } from "./grpc.ts";
+import { FRAME_HEADER, frame } from "./h2stream.ts";
+import {
+  type BrokerPartitionAssignment,
+  decodeFetchMessageResponse,
+  decodeGetPartitionRangeInfoResponse,
+  encodeFetchMessageRequest,
+  encodePublishInit,
+  encodeTopicPartition,
+  type FetchMessageResponse,
+  type Partition,
+  Rpc,
+  type Topic,
+} from "./messages.ts";
+import { buildBatches, decodeMessage, type SmqRecord } from "./record_codec.ts";
+import { Publisher } from "./publisher.ts";
+
+export const RING_SIZE = 2520;
+/** The gateway's high-watermark marker in each partition directory (see the header comment). */
+export const HWM_MARKER = "kafka_gateway_hwm.offset";
+const CHECKPOINT = "checkpoint.offset";
+const FAR_OFFSET = 2 ** 53 - 1;
+const MAX_MESSAGES = 10_000;
+
+/** Kafka partition i of n -> its range of SeaweedMQ's ring (as SeaweedFS's broker allocates them). */
+export function ringRange(i: number, n: number): { start: number; stop: number } {
+  const size = Math.floor(RING_SIZE / n);
+  return { start: i * size, stop: i === n - 1 ? RING_SIZE : (i + 1) * size };
+}
+
+function pad4(n: number): string {
+  return String(n).padStart(4, "0");
+}
+
+/** /topics/<ns>/<topic>/v<YYYY-MM-DD-HH-MM-SS>/<start>-<stop>, as weed/mq/topic/partition.go lays it out. */
+export function partitionDir(t: Topic, p: Partition): string {
+  const d = new Date(Number(p.unixTimeNs / 1_000_000n));
+  const two = (n: number) => String(n).padStart(2, "0");
+  const version = `v${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}-` +
+    `${two(d.getUTCHours())}-${two(d.getUTCMinutes())}-${two(d.getUTCSeconds())}`;
+  return `/topics/${t.namespace}/${t.name}/${version}/${pad4(p.rangeStart)}-${pad4(p.rangeStop)}`;
+}
+
+function be64(n: number): Uint8Array {
+  const b = new Uint8Array(8);
+  new DataView(b.buffer).setBigUint64(0, BigInt(Math.max(0, n)));
+  return b;
+}
+
+function readBe64(b: Uint8Array | undefined): number {
+  if (!b || b.length !== 8) return -1;
+  return Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0));
+}
+
+/** Thrown when the broker's offset state cannot be made consistent from the outside. */
+export class PartitionStateError extends StorageError {
+  constructor(message: string) {
+    super(ErrorCode.KAFKA_STORAGE_ERROR, message);
+  }
+}
+
+/** A DataMessage's key and value as the publish frame carries them (for the replay check). */
+export function frameKeyValue(frames: Uint8Array, start: number, end: number): { key: Uint8Array; value: Uint8Array } {
+  // frame header, PublishMessageRequest.data (tag + length), then DataMessage fields
+  let p = start + FRAME_HEADER + 1;
+  while (frames[p++] & 0x80); // length of DataMessage
+  let key: Uint8Array = new Uint8Array(0);
+  let value: Uint8Array = new Uint8Array(0);
+  while (p < end) {
+    const tag = frames[p++];
+    let len = 0, mul = 1, b: number;
+    do {
+      b = frames[p++];
+      len += (b & 0x7f) * mul;
+      mul *= 128;
+    } while (b & 0x80);
+    if (tag === 0x0a) key = frames.subarray(p, p + len);
+    else if (tag === 0x12) value = frames.subarray(p, p + len);
+    p += len;
+  }
+  return { key, value };
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+export class PartitionState {
+  readonly listeners = new Set<() => void>();
+  partition: Partition;
+  leader: string;
+  /** encodeTopicPartition(topic, partition), reused by every request. */
+  tp: Uint8Array;
+  /** Highest known high watermark (from acks, fetches and range infos). */
+  hw = 0;
+  private hwAt = 0;
+  private logStart = 0;
+  /** Log start offset set by DeleteRecords (SeaweedMQ cannot delete records: reads below it are refused). */
+  deletedBelow = 0;
+  private checkedKey = "";
+  private checking: Promise<void> | null = null;
+  private publisherInst: Publisher | null = null;
+  private offsetsInFlight: Promise<{ logStartOffset: number; highWatermark: number }> | null = null;
+
+  constructor(
+    private readonly ctx: SmqContext,
+    readonly topic: Topic,
+    readonly index: number,
+    a: BrokerPartitionAssignment,
+  ) {
+    this.partition = a.partition;
+    this.leader = a.leaderBroker;
+    this.tp = encodeTopicPartition(topic, a.partition);
+  }
+
+  get name(): string {
+    return `${this.topic.name}-${this.index}`;
+  }
+
+  /** Applies a (re)looked-up assignment. */
+  assign(a: BrokerPartitionAssignment): void {
+    if (a.partition.unixTimeNs !== this.partition.unixTimeNs) {
+      this.partition = a.partition;
+      this.tp = encodeTopicPartition(this.topic, a.partition);
+      this.checkedKey = "";
+    }
+    if (a.leaderBroker !== this.leader) {
+      this.ctx.log("info", `${this.name}: leader ${this.leader || "(none)"} -> ${a.leaderBroker || "(none)"}`);
+      this.leader = a.leaderBroker;
+    }
+  }
+
+  get publisher(): Publisher {
+    if (!this.publisherInst) this.publisherInst = new Publisher(this.ctx, this);
+    return this.publisherInst;
+  }
+
+  get hasPublisher(): boolean {
+    return this.publisherInst !== null;
+  }
+
+  noteAppended(nextOffset: number): void {
+    if (nextOffset > this.hw) this.hw = nextOffset;
+    for (const l of this.listeners) {
+      try {
+        l();
+      } catch { /* a listener's problem */ }
+    }
+  }
+
+  // ---- calls to the leader ----
+
+  /** A unary call to the partition's leader: re-looks-up and retries on transient errors. */
+  async call(method: string, req: Uint8Array | (() => Uint8Array), name: string): Promise<Uint8Array> {
+    const deadline = Date.now() + this.ctx.rpcTimeoutMs * 2;
+    for (let attempt = 0;; attempt++) {
+      const leader = this.leader;
+      const t0 = performance.now();
+      try {
+        if (!leader) throw new StorageError(ErrorCode.LEADER_NOT_AVAILABLE, `${this.name} has no leader broker`);
+        const res = await this.ctx.cluster.channel(leader).unary(
+          method,
+          typeof req === "function" ? req() : req,
+          this.ctx.rpcTimeoutMs,
+        );
+        this.ctx.observe(name, (performance.now() - t0) / 1000, null);
+        return res;
+      } catch (e) {
+        const code = rpcCode(e);
+        this.ctx.observe(name, (performance.now() - t0) / 1000, Status[code] ?? String(code));
+        const leaderless = e instanceof StorageError && e.code === ErrorCode.LEADER_NOT_AVAILABLE;
+        if (this.ctx.closed || (!leaderless && !isTransient(e)) || Date.now() >= deadline) throw e;
+        if (code === Status.UNAVAILABLE && leader) this.ctx.noteBrokerFailure(leader);
+        await sleep(Math.min(1000, 50 * 2 ** Math.min(attempt, 5)));
+        await this.ctx.relookup(this.topic.name).catch(() => {});
+      }
+    }
+  }
+
+  /** Runs the consistency check (header comment) once per leader broker incarnation. */
+  async ensureReady(): Promise<void> {
+    for (;;) {
+      const key = `${this.leader}#${this.ctx.brokerEpoch(this.leader)}#${this.partition.unixTimeNs}`;
+      if (key === this.checkedKey) return;
+      if (!this.checking) {
+        this.checking = this.check().then(() => {
+          this.checkedKey = key;
+        }).finally(() => this.checking = null);
+      }
+      await this.checking;
+    }
+  }
+
+  private async check(): Promise<void> {
+    const { filer, log } = this.ctx;
+    const dir = partitionDir(this.topic, this.partition);
+    const entries = await filer.list(dir);
+    let dataMax = -1, markerMax = -1, checkpoint = -1;
+    for (const e of entries) {
+      if (e.isDirectory) continue;
+      if (e.name === CHECKPOINT) checkpoint = readBe64(e.content);
+      else if (e.name === HWM_MARKER) markerMax = readBe64(e.extended.get("offset_max"));
+      else if (!e.name.endsWith(".offset")) dataMax = Math.max(dataMax, readBe64(e.extended.get("offset_max")));
+    }
+    // 1. The assigner must not start below the flushed data.
+    const flushedEnd = dataMax >= 0 ? dataMax + 1 : Math.max(markerMax + 1, 0);
+    if (checkpoint + 1 < flushedEnd) {
+      log("warn", `${this.name}: checkpoint.offset ${checkpoint} is behind the stored data (${flushedEnd}); raising it`);
+      await filer.put(dir, CHECKPOINT, be64(flushedEnd - 1));
+    }
+    // 2. The assigner's high watermark (creates the broker's offset manager from the checkpoint if needed).
+    const n = (await this.rangeInfo()).highWaterMark;
+    // 3. Make the read buffer's reload agree with it.
+    if (n >= 1 && markerMax !== n - 1) {
+      await filer.put(
+        dir,
+        HWM_MARKER,
+        new Uint8Array(0),
+        new Map([["offset_min", be64(0)], ["offset_max", be64(n - 1)]]),
+      );
+    }
+    let hwm = n;
+    for (let attempt = 0;; attempt++) {
+      const x = await this.bufferEnd();
+      if (x === hwm || hwm <= 1) break; // 1 cannot be expressed in offset attributes (the broker ignores 0)
+      if (x > hwm) {
+        // Either another publisher appended meanwhile (then the range info, which also counts the loaded read
+        // buffer, has caught up) or the assigner started below the stored data before this check could fix it.
+        hwm = (await this.rangeInfo()).highWaterMark;
+        if (x <= hwm) break;
+        log("error", `${this.name}: the broker's offset assigner (${hwm}) is behind its stored data (${x}): ` +
+          `new records may reuse offsets until the broker restarts`);
+        break;
+      }
+      if (attempt >= 3) {
+        log("warn", `${this.name}: broker read buffer ends at ${x} but offsets continue at ${hwm}; continuing`);
+        break;
+      }
+      log("info", `${this.name}: broker read buffer ends at ${x}, offsets continue at ${hwm}: reloading it`);
+      await this.bounce();
+      await sleep(100 * (attempt + 1));
+    }
+    this.hw = Math.max(this.hw, hwm);
+  }
+
+  /** The broker's read-buffer end, from a FetchMessage far beyond the data (loads the partition). */
+  private async bufferEnd(): Promise<number> {
+    const res = decodeFetchMessageResponse(
+      await this.call(
+        Rpc.FetchMessage,
+        encodeFetchMessageRequest({ topicPartition: this.tp, startOffset: FAR_OFFSET, maxBytes: 1, maxMessages: 1 }),
+        "FetchMessage",
+      ),
+    );
+    return res.highWaterMark;
+  }
+
+  /** Opens and closes a publish stream: with no other publisher, the broker unloads (and flushes) the partition. */
+  private async bounce(): Promise<void> {
+    const done = Promise.withResolvers<void>();
+    const session = this.ctx.cluster.publishSession(this.leader);
+    let hello = false;
+    const s = session.open(Rpc.PublishMessage, {
+      onMessage: () => {
+        if (!hello) {
+          hello = true;
+          s.end();
+        }
+      },
+      onEnd: () => done.resolve(),
+    });
+    s.write(frame(encodePublishInit({
+      topic: this.topic,
+      partition: this.partition,
+      ackInterval: 1,
+      publisherName: "kafka-gateway-check",
+    })));
+    const timer = setTimeout(() => s.cancel(), this.ctx.rpcTimeoutMs);
+    await done.promise;
+    clearTimeout(timer);
+  }
+
+  async rangeInfo(): Promise<{ earliest: number; highWaterMark: number }> {
+    const r = decodeGetPartitionRangeInfoResponse(await this.call(Rpc.GetPartitionRangeInfo, this.tp, "GetPartitionRangeInfo"));
+    if (r.error) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: ${r.error}`);
+    return { earliest: r.earliestOffset, highWaterMark: r.highWaterMark };
+  }
+
+  // ---- offsets ----
+
+  /** Watermarks; cached for a few milliseconds (acks of this gateway move the high watermark at once). */
+  async offsets(maxAgeMs = 50): Promise<{ logStartOffset: number; highWatermark: number }> {
+    if (Date.now() - this.hwAt <= maxAgeMs) {
+      return { logStartOffset: Math.max(this.logStart, this.deletedBelow), highWatermark: this.hw };
+    }
+    if (!this.offsetsInFlight) {
+      this.offsetsInFlight = (async () => {
+        await this.ensureReady();
+        const r = await this.rangeInfo();
+        this.hw = Math.max(this.hw, r.highWaterMark);
+        this.logStart = r.earliest;
+        this.hwAt = Date.now();
+        return { logStartOffset: Math.max(this.logStart, this.deletedBelow), highWatermark: this.hw };
+      })().finally(() => this.offsetsInFlight = null);
+    }
+    return await this.offsetsInFlight;
+  }
+
+  // ---- reads ----
+
+  async fetch(offset: number, maxMessages: number, maxBytes: number): Promise<FetchMessageResponse> {
+    await this.ensureReady();
+    return decodeFetchMessageResponse(
+      await this.call(
+        Rpc.FetchMessage,
+        encodeFetchMessageRequest({
+          topicPartition: this.tp,
+          startOffset: offset,
+          maxBytes,
+          maxMessages,
+          consumerGroup: "kafka-gateway",
+          consumerId: "kafka-gateway",
+        }),
+        "FetchMessage",
+      ),
+    );
+  }
+
+  /**
+   * Records from `offset` with their exact offsets. SeaweedMQ's DataMessage carries no offset: a response of n
+   * messages from `offset` whose next_offset is offset+n is contiguous; otherwise (a gap left by a broker crash)
+   * the offsets are found one message at a time. An empty answer below the high watermark is a gap: the next
+   * readable offset is searched for.
+   */
+  async readRecords(
+    offset: number,
+    maxMessages: number,
+    maxBytes: number,
+  ): Promise<{ records: SmqRecord[]; offsets: number[]; hw: number }> {
+    let res = await this.fetch(offset, maxMessages, maxBytes);
+    this.checkFetchError(res, offset);
+    let hw = Math.max(res.highWaterMark, this.hw);
+    if (res.messages.length === 0 && offset < hw) {
+      const next = await this.nextReadable(offset + 1, hw);
+      if (next < 0) return { records: [], offsets: [], hw };
+      offset = next;
+      res = await this.fetch(offset, maxMessages, maxBytes);
+      this.checkFetchError(res, offset);
+      hw = Math.max(res.highWaterMark, hw);
+    }
+    const n = res.messages.length;
+    if (n === 0) return { records: [], offsets: [], hw };
+    if (res.nextOffset === offset + n) {
+      this.hw = Math.max(this.hw, hw);
+      return {
+        records: res.messages.map(decodeMessage),
+        offsets: Array.from({ length: n }, (_, i) => offset + i),
+        hw,
+      };
+    }
+    // a gap inside the range: one message per call (rare: only after a broker lost data)
+    const records: SmqRecord[] = [];
+    const offsets: number[] = [];
+    let o = offset;
+    for (let i = 0; i < Math.min(n, 1000); i++) {
+      const one = await this.fetch(o, 1, maxBytes);
+      if (one.messages.length === 0) break;
+      const at = one.nextOffset - 1;
+      if (at < o) break;
+      records.push(decodeMessage(one.messages[0]));
+      offsets.push(at);
+      o = at + 1;
+    }
+    return { records, offsets, hw };
+  }
+
+  private checkFetchError(res: FetchMessageResponse, offset: number): void {
+    if (res.errorCode === 0) return;
+    if (res.errorCode === 2 && offset < res.nextOffset) {
+      throw new StorageError(ErrorCode.OFFSET_OUT_OF_RANGE, `${this.name}: offset ${offset}: ${res.error}`);
+    }
+    // 1 = partition not found on this broker (moved, restarting): the client retries after a metadata refresh
+    throw new StorageError(
+      res.errorCode === 1 ? ErrorCode.NOT_LEADER_OR_FOLLOWER : ErrorCode.KAFKA_STORAGE_ERROR,
+      `${this.name}: FetchMessage at ${offset}: ${res.error} (code ${res.errorCode})`,
+    );
+  }
+
+  /** The first offset in [lo, hi) that has a record, or -1 (binary search; offsets past a gap are readable). */
+  private async nextReadable(lo: number, hi: number): Promise<number> {
+    const has = async (o: number) => (await this.fetch(o, 1, 1 << 20)).messages.length > 0;
+    if (lo >= hi || !(await has(hi - 1))) return -1;
+    let a = lo, b = hi - 1; // b has a record
+    while (a < b) {
+      const mid = Math.floor((a + b) / 2);
+      if (await has(mid)) b = mid;
+      else a = mid + 1;
+    }
+    return b;
+  }
+
+  async read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult> {
+    const { logStartOffset, highWatermark } = await this.offsets(1000);
+    if (offset < Math.max(this.deletedBelow, 0) || offset < logStartOffset) {
+      throw new StorageError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `${this.name}: offset ${offset} is below the log start ${logStartOffset}`,
+      );
+    }
+    if (offset > highWatermark) {
+      // the cached high watermark may be stale: ask again before refusing
+      const fresh = await this.offsets(0);
+      if (offset > fresh.highWatermark) {
+        throw new StorageError(
+          ErrorCode.OFFSET_OUT_OF_RANGE,
+          `${this.name}: offset ${offset} is above the high watermark ${fresh.highWatermark}`,
+        );
+      }
+    }
+    const budget = Math.max(maxBytes, 1);
+    const maxMessages = Math.max(1, Math.min(MAX_MESSAGES, Math.ceil(budget / 16)));
+    const { records, offsets, hw } = await this.readRecords(offset, maxMessages, Math.max(budget, 64 * 1024));
+    const lso = Math.max(logStartOffset, this.deletedBelow);
+    if (records.length === 0) return { batches: [], bytes: 0, highWatermark: hw, logStartOffset: lso };
+    const built = buildBatches(records, offsets, maxBytes, minOneBatch);
+    return { batches: built.batches, bytes: built.bytes, highWatermark: hw, logStartOffset: lso };
+  }
+
+  /** Walks the partition from the log start, calling `fn` per record until it returns false (timestamp queries). */
+  async scan(fn: (offset: number, r: SmqRecord) => boolean): Promise<void> {
+    const { logStartOffset, highWatermark } = await this.offsets(0);
+    let o = logStartOffset;
+    while (o < highWatermark) {
+      const { records, offsets } = await this.readRecords(o, MAX_MESSAGES, 8 * 1024 * 1024);
+      if (records.length === 0) return;
+      for (let i = 0; i < records.length; i++) if (!fn(offsets[i], records[i])) return;
+      o = offsets[offsets.length - 1] + 1;
+    }
+  }
+
+  async offsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
+    let found: TimestampOffset | null = null;
+    await this.scan((offset, r) => {
+      if (r.timestamp >= ts) {
+        found = { offset, timestamp: r.timestamp };
+        return false;
+      }
+      return true;
+    });
+    return found;
+  }
+
+  async maxTimestamp(): Promise<TimestampOffset | null> {
+    let best: TimestampOffset | null = null;
+    await this.scan((offset, r) => {
+      if (best === null || r.timestamp > best.timestamp) best = { offset, timestamp: r.timestamp };
+      return true;
+    });
+    return best;
+  }
+
+  /** Is the record published as frames[start..end) stored at `offset`? (Replay check after a broker failure.) */
+  async holds(offset: number, frames: Uint8Array, start: number, end: number): Promise<boolean> {
+    const res = await this.fetch(offset, 1, 64 * 1024 * 1024);
+    if (res.errorCode !== 0 || res.messages.length !== 1 || res.nextOffset !== offset + 1) return false;
+    const mine = frameKeyValue(frames, start, end);
+    const m = res.messages[0];
+    return equalBytes(m.key, mine.key) && equalBytes(m.value, mine.value);
+  }
+
+  async close(): Promise<void> {
+    const p = this.publisherInst;
+    if (p) await p.close().catch((e) => this.ctx.log("warn", `${this.name}: closing publisher: ${errorText(e)}`));
+  }
+
+  /** Stops publishing for good (topic deleted): pending produces fail with `code`. */
+  abort(code: number, why: string): void {
+    this.publisherInst?.abort(new StorageError(code, why));
+  }
+}
+
+export { Status };

@@ -1,0 +1,419 @@
+// The PublishMessage stream of one partition: many records in flight, acks consumed as they arrive (the broker
+// acks every message, in order, with its assigned offset), reconnection to the current leader after errors, and
+// re-publication of acknowledged records a broker restart lost.
+//
+// Why keep acknowledged records: a SeaweedMQ broker acks a message once it is in its memory buffer and flushes
+// that buffer to the filer every -logFlushInterval seconds; a broker killed in between loses what it acked. The
+// gateway keeps each acked record for --seaweedmq-replay-window-ms; after a stream to a broker fails it checks,
+// before publishing anything new, whether the newest kept record is still readable at its offset, and if not
+// finds the first lost one and publishes the lost records again, in their order, ahead of new data.
+import { ErrorCode } from "../../protocol/errors.ts";
+import { StorageError } from "../storage.ts";
+import { errorText, type SmqContext, sleep, type Timer, unref } from "./context.ts";
+import { frame, type GrpcH2Stream } from "./h2stream.ts";
+import { ackOffset, decodePublishMessageResponse, encodePublishInit, Rpc } from "./messages.ts";
+import type { EncodedRecords } from "./record_codec.ts";
+import type { PartitionState } from "./partition.ts";
+
+/** Broker error codes (weed/mq/broker/broker_errors.go). */
+const BROKER_TOPIC_NOT_FOUND = 2;
+const BROKER_NOT_LEADER = 6;
+
+export interface PublishResult {
+  readonly baseOffset: number;
+  readonly lastOffset: number;
+}
+
+interface Pending {
+  readonly enc: EncodedRecords;
+  /** First record of `enc` this entry publishes (> 0 for a re-publication of part of a batch). */
+  readonly first: number;
+  readonly offsets: number[];
+  /** Records acked so far. */
+  acked: number;
+  /** Records written on the current stream. */
+  sent: number;
+  readonly deadline: number;
+  settled: boolean;
+  readonly resolve: (r: PublishResult) => void;
+  readonly reject: (e: unknown) => void;
+}
+
+interface Retained {
+  readonly enc: EncodedRecords;
+  readonly first: number;
+  readonly offsets: number[];
+  readonly at: number;
+}
+
+const noop = () => {};
+
+function count(p: { enc: EncodedRecords; first: number }): number {
+  return p.enc.count - p.first;
+}
+
+function frameStart(enc: EncodedRecords, i: number): number {
+  return i === 0 ? 0 : enc.ends[i - 1];
+}
+
+export class Publisher {
+  private readonly queue: Pending[] = [];
+  private retained: Retained[] = [];
+  private retainedBytes = 0;
+  private stream: GrpcH2Stream | null = null;
+  private open = false;
+  private connecting = false;
+  /** A stream failed since the last successful connection: check for lost records before publishing. */
+  private suspect = false;
+  private closed = false;
+  private closeError: unknown = null;
+  private timer: Timer | null = null;
+  private idle: PromiseWithResolvers<void> | null = null;
+  private readonly dead = new WeakSet<GrpcH2Stream>();
+  private closing: { stream: GrpcH2Stream; ended: PromiseWithResolvers<void> } | null = null;
+
+  constructor(private readonly ctx: SmqContext, private readonly ps: PartitionState) {}
+
+  append(enc: EncodedRecords): Promise<PublishResult> {
+    if (this.closed) return Promise.reject(this.closeError ?? this.closedError());
+    if (enc.count === 0) return Promise.resolve({ baseOffset: this.ps.hw, lastOffset: this.ps.hw - 1 });
+    const { promise, resolve, reject } = Promise.withResolvers<PublishResult>();
+    const p: Pending = {
+      enc,
+      first: 0,
+      offsets: new Array(enc.count),
+      acked: 0,
+      sent: 0,
+      deadline: Date.now() + this.ctx.publishTimeoutMs,
+      settled: false,
+      resolve,
+      reject,
+    };
+    this.queue.push(p);
+    this.armTimer();
+    if (this.open && this.stream) this.writePending();
+    else this.connect();
+    return promise;
+  }
+
+  private closedError(): StorageError {
+    return new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.ps.name}: publisher is closed`);
+  }
+
+  // ---- connection ----
+
+  private connect(): void {
+    if (this.connecting || this.closed) return;
+    this.connecting = true;
+    this.connectLoop().finally(() => this.connecting = false);
+  }
+
+  private async connectLoop(): Promise<void> {
+    for (let attempt = 0; !this.closed; attempt++) {
+      if (this.queue.length === 0 && !(this.suspect && this.retained.length > 0)) return;
+      let stream: GrpcH2Stream | null = null;
+      try {
+        if (attempt > 0 || this.suspect) await this.ctx.relookup(this.ps.topic.name);
+        await this.ps.ensureReady();
+        stream = await this.openStream();
+        if (this.suspect) await this.recover();
+        if (this.dead.has(stream)) throw new Error("stream ended while recovering");
+        this.suspect = false;
+        this.stream = stream;
+        this.open = true;
+        this.writePending();
+        return;
+      } catch (e) {
+        stream?.cancel();
+        if (this.closed) return;
+        const msg = errorText(e);
+        if (e instanceof StorageError && e.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+          this.abort(e);
+          return;
+        }
+        this.ctx.log(attempt < 3 ? "info" : "warn", `${this.ps.name}: publish stream: ${msg} (attempt ${attempt + 1})`);
+        this.expire(e);
+        await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
+      }
+    }
+  }
+
+  /** Opens a PublishMessage stream to the leader and waits for the broker's empty "hello" after init. */
+  private openStream(): Promise<GrpcH2Stream> {
+    const leader = this.ps.leader;
+    if (!leader) {
+      return Promise.reject(new StorageError(ErrorCode.LEADER_NOT_AVAILABLE, `${this.ps.name} has no leader`));
+    }
+    const ready = Promise.withResolvers<GrpcH2Stream>();
+    let hello = false;
+    let s: GrpcH2Stream | null = null;
+    const timer = setTimeout(
+      () => ready.reject(new StorageError(ErrorCode.REQUEST_TIMED_OUT, `${this.ps.name}: no answer to publish init`)),
+      this.ctx.rpcTimeoutMs,
+    );
+    s = this.ctx.cluster.publishSession(leader).open(Rpc.PublishMessage, {
+      onMessage: (b) => {
+        if (!hello) {
+          hello = true;
+          clearTimeout(timer);
+          const r = decodePublishMessageResponse(b);
+          if (r.error || r.errorCode) {
+            ready.reject(this.brokerError(r.errorCode, r.error));
+            s?.cancel();
+          } else ready.resolve(s!);
+          return;
+        }
+        this.onAck(b, s!);
+      },
+      onEnd: (status, message) => {
+        clearTimeout(timer);
+        if (!hello) {
+          if (status !== 0) this.ctx.cluster.resetPublishSession(leader);
+          ready.reject(new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `stream ended (${status}) ${message}`));
+          if (status === 14) this.ctx.noteBrokerFailure(leader);
+          return;
+        }
+        this.onEnd(s!, status, message, leader);
+      },
+    });
+    s.write(frame(encodePublishInit({
+      topic: this.ps.topic,
+      partition: this.ps.partition,
+      ackInterval: 1,
+      publisherName: "kafka-gateway",
+    })));
+    return ready.promise;
+  }
+
+  private brokerError(code: number, error: string): StorageError {
+    if (code === BROKER_TOPIC_NOT_FOUND) {
+      return new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.ps.name}: ${error}`);
+    }
+    if (code === BROKER_NOT_LEADER) {
+      return new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.ps.name}: ${error}`);
+    }
+    return new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.ps.name}: broker error ${code}: ${error}`);
+  }
+
+  private writePending(): void {
+    const s = this.stream;
+    if (!s) return;
+    for (const p of this.queue) {
+      const n = count(p);
+      if (p.sent >= n) continue;
+      const from = frameStart(p.enc, p.first + p.sent);
+      const to = p.enc.ends[p.enc.count - 1];
+      s.write(p.enc.frames.subarray(from, to));
+      p.sent = n;
+    }
+  }
+
+  private onAck(b: Uint8Array, s: GrpcH2Stream): void {
+    if (s !== this.stream) return; // a stream being set up for recovery has nothing in flight yet
+    const offset = ackOffset(b);
+    if (offset < 0) {
+      const r = decodePublishMessageResponse(b);
+      this.ctx.log("warn", `${this.ps.name}: broker rejected a message: ${r.error} (code ${r.errorCode})`);
+      s.cancel(); // onEnd re-sends the unacknowledged records on a new stream
+      return;
+    }
+    const p = this.queue[0];
+    if (!p || p.acked >= p.sent) {
+      this.ctx.log("error", `${this.ps.name}: ack for offset ${offset} with nothing in flight; reconnecting`);
+      s.cancel();
+      return;
+    }
+    p.offsets[p.acked++] = offset;
+    if (p.acked < count(p)) return;
+    this.queue.shift();
+    this.retain(p);
+    if (!p.settled) {
+      p.settled = true;
+      p.resolve({ baseOffset: p.offsets[0], lastOffset: p.offsets[p.acked - 1] });
+    }
+    this.ps.noteAppended(offset + 1);
+    if (this.queue.length === 0 && this.idle) this.idle.resolve();
+  }
+
+  private onEnd(s: GrpcH2Stream, status: number, message: string, leader: string): void {
+    this.dead.add(s);
+    if (this.closing?.stream === s) this.closing.ended.resolve();
+    if (s !== this.stream) return;
+    this.stream = null;
+    this.open = false;
+    const inFlight = this.queue.some((p) => p.acked < p.sent);
+    for (const p of this.queue) p.sent = p.acked;
+    if (this.closed) {
+      this.failAll(this.closeError ?? this.closedError());
+      return;
+    }
+    if (status === 14) {
+      this.ctx.noteBrokerFailure(leader);
+      this.ctx.cluster.resetPublishSession(leader);
+    }
+    this.ctx.log(
+      "info",
+      `${this.ps.name}: publish stream to ${leader} ended (status ${status}${message ? `: ${message}` : ""})` +
+        (inFlight ? "; re-sending unacknowledged records" : ""),
+    );
+    this.suspect = true;
+    this.connect();
+  }
+
+  // ---- kept records and their re-publication ----
+
+  private retain(p: Pending): void {
+    if (this.ctx.replayWindowMs <= 0) return;
+    const now = Date.now();
+    this.retained.push({ enc: p.enc, first: p.first, offsets: p.offsets, at: now });
+    this.retainedBytes += p.enc.frames.byteLength;
+    const horizon = now - this.ctx.replayWindowMs;
+    while (
+      this.retained.length > 0 &&
+      (this.retained[0].at < horizon || this.retainedBytes > this.ctx.replayMaxBytes)
+    ) {
+      this.retainedBytes -= this.retained.shift()!.enc.frames.byteLength;
+    }
+  }
+
+  /** After a failure: re-publishes, ahead of new data, the kept records the broker no longer has. */
+  private async recover(): Promise<void> {
+    const horizon = Date.now() - this.ctx.replayWindowMs;
+    this.retained = this.retained.filter((r) => r.at >= horizon);
+    const recs: { r: Retained; i: number }[] = [];
+    for (const r of this.retained) for (let i = 0; i < count(r); i++) recs.push({ r, i });
+    if (recs.length === 0) return;
+    const has = (k: number) => {
+      const { r, i } = recs[k];
+      const idx = r.first + i;
+      return this.ps.holds(r.offsets[i], r.enc.frames, frameStart(r.enc, idx), r.enc.ends[idx]);
+    };
+    if (await has(recs.length - 1)) return;
+    let lo = 0, hi = recs.length - 1; // recs[hi] is lost; find the first lost one
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (await has(mid)) lo = mid + 1;
+      else hi = mid;
+    }
+    const lost = recs.slice(lo);
+    const firstOffset = lost[0].r.offsets[lost[0].i];
+    const lastOffset = lost[lost.length - 1].r.offsets[lost[lost.length - 1].i];
+    this.ctx.log(
+      "warn",
+      `${this.ps.name}: the broker lost ${lost.length} acknowledged records (offsets ${firstOffset}..${lastOffset}); ` +
+        `publishing them again`,
+    );
+    // one re-publication entry per kept batch, from its first lost record
+    const replays: Pending[] = [];
+    let k = lo;
+    while (k < recs.length) {
+      const { r, i } = recs[k];
+      const n = count(r) - i;
+      replays.push({
+        enc: r.enc,
+        first: r.first + i,
+        offsets: new Array(n),
+        acked: 0,
+        sent: 0,
+        deadline: Number.MAX_SAFE_INTEGER,
+        settled: true,
+        resolve: noop,
+        reject: noop,
+      });
+      k += n;
+    }
+    this.retained = this.retained.slice(0, this.retained.indexOf(recs[lo].r));
+    if (recs[lo].i > 0) {
+      const r = recs[lo].r;
+      this.retained.push({ ...r, offsets: r.offsets.slice(0, recs[lo].i), enc: r.enc });
+    }
+    this.retainedBytes = this.retained.reduce((s, r) => s + r.enc.frames.byteLength, 0);
+    this.queue.unshift(...replays);
+  }
+
+  // ---- timeouts and shutdown ----
+
+  private armTimer(): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => {
+      if (this.queue.length === 0) {
+        clearInterval(this.timer!);
+        this.timer = null;
+        return;
+      }
+      if (!this.open) this.expire(null);
+    }, 500);
+    unref(this.timer);
+  }
+
+  /** While disconnected: fails (and drops) queued batches past their deadline. */
+  private expire(cause: unknown): void {
+    const now = Date.now();
+    for (let i = 0; i < this.queue.length; i++) {
+      const p = this.queue[i];
+      if (p.deadline > now) continue;
+      if (!p.settled) {
+        p.settled = true;
+        p.reject(
+          new StorageError(
+            ErrorCode.REQUEST_TIMED_OUT,
+            `${this.ps.name}: no SeaweedMQ broker accepted the records within ${this.ctx.publishTimeoutMs} ms` +
+              (cause ? ` (${errorText(cause)})` : ""),
+          ),
+        );
+      }
+      if (p.acked === 0) {
+        this.queue.splice(i--, 1);
+      }
+    }
+    if (this.queue.length === 0 && this.idle) this.idle.resolve();
+  }
+
+  private failAll(e: unknown): void {
+    for (const p of this.queue.splice(0)) {
+      if (!p.settled) {
+        p.settled = true;
+        p.reject(e);
+      }
+    }
+    if (this.idle) this.idle.resolve();
+  }
+
+  /** Fails everything pending and stops (topic deleted, storage closing). */
+  abort(e: unknown): void {
+    this.closed = true;
+    this.closeError = e;
+    const s = this.stream;
+    this.stream = null;
+    this.open = false;
+    s?.cancel();
+    this.failAll(e);
+    if (this.timer !== null) clearInterval(this.timer);
+  }
+
+  /** Waits (up to the publish timeout) for in-flight records, then ends the stream; the broker flushes on close. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    if (this.queue.length > 0) {
+      this.idle = Promise.withResolvers<void>();
+      const t = setTimeout(() => this.idle?.resolve(), Math.min(this.ctx.publishTimeoutMs, 10_000));
+      await this.idle.promise;
+      clearTimeout(t);
+    }
+    this.closed = true;
+    this.closeError = this.closedError();
+    const s = this.stream;
+    this.stream = null;
+    this.open = false;
+    this.failAll(this.closeError);
+    if (this.timer !== null) clearInterval(this.timer);
+    if (s) {
+      // the broker ends the stream only after flushing the partition (when no other publisher uses it)
+      this.closing = { stream: s, ended: Promise.withResolvers<void>() };
+      const t = setTimeout(() => this.closing?.ended.resolve(), 5000);
+      s.end();
+      await this.closing.ended.promise;
+      clearTimeout(t);
+    }
+  }
+}

@@ -1,0 +1,354 @@
+// Kafka records <-> SeaweedMQ DataMessages.
+//
+// SeaweedMQ stores one message per Kafka record with three fields: key, value and ts_ns (the broker keeps ts_ns
+// strictly increasing per partition and rewrites it when it is not, so it cannot carry a producer timestamp).
+// The encoding, chosen so that SMQ-native consumers read Kafka values unchanged:
+//
+//   DataMessage.value = the Kafka record value, byte for byte (empty for a null value)
+//   DataMessage.key   = envelope:
+//       0xFF 'K' 'G' 0x01        magic + version (0xFF never starts UTF-8 text)
+//       flags (1 byte)           0x01 key is null, 0x02 value is null, 0x04 headers follow,
+//                                0x08 the batch used LogAppendTime
+//       timestamp                the record's Kafka timestamp in ms, zigzag varint (as in Kafka records)
+//       [headers]                the record's header section exactly as in Kafka's record format v2
+//                                (count, then key length/key/value length/value, zigzag varints)
+//       key bytes                the rest: the Kafka key (absent when null)
+//   DataMessage.ts_ns = not set: the broker stamps its own clock (ordering, time-based reads, retention)
+//
+// Messages written by other producers (SeaweedFS's own gateway, SMQ-native publishers) have no envelope: their
+// key and value are the Kafka key (empty = null) and value, the timestamp is ts_ns / 1e6 and there are no
+// headers. Offsets are SeaweedMQ's own per-partition offsets.
+import type { AppendRequest } from "../storage.ts";
+import { decompress } from "../../records/compression.ts";
+import { crc32c } from "../../records/crc32c.ts";
+import type { DataMessageView } from "./messages.ts";
+import { putVarint, varintLen } from "./pb.ts";
+import { FRAME_HEADER, putFrameHeader } from "./h2stream.ts";
+
+export const ENVELOPE_MAGIC = [0xff, 0x4b, 0x47, 0x01] as const;
+export const FLAG_KEY_NULL = 0x01;
+export const FLAG_VALUE_NULL = 0x02;
+export const FLAG_HEADERS = 0x04;
+export const FLAG_LOG_APPEND_TIME = 0x08;
+
+const RECORDS_OFFSET = 61;
+const ATTR_COMPRESSION = 0x07;
+const ATTR_LOG_APPEND_TIME = 0x08;
+
+export class RecordCodecError extends Error {
+  override name = "RecordCodecError";
+}
+
+// ---- varints (Kafka zigzag) on plain Uint8Arrays; `cur` is the shared read cursor -------------------------------
+
+let cur = 0;
+
+function readUVarint(b: Uint8Array, end: number): number {
+  let v = 0;
+  let mul = 1;
+  for (let i = 0; i < 10; i++) {
+    if (cur >= end) throw new RecordCodecError("truncated varint");
+    const byte = b[cur++];
+    v += (byte & 0x7f) * mul;
+    if (byte < 0x80) return v;
+    mul *= 128;
+  }
+  throw new RecordCodecError("varint too long");
+}
+
+function readZigzag(b: Uint8Array, end: number): number {
+  const u = readUVarint(b, end);
+  return u % 2 === 0 ? u / 2 : -(u + 1) / 2;
+}
+
+function zigzagLen(n: number): number {
+  return varintLen(n >= 0 ? n * 2 : -n * 2 - 1);
+}
+
+function putZigzag(b: Uint8Array, at: number, n: number): number {
+  return putVarint(b, at, n >= 0 ? n * 2 : -n * 2 - 1);
+}
+
+// ---- produce: Kafka batches -> back-to-back gRPC frames of PublishMessageRequest{data} --------------------------
+
+export interface EncodedRecords {
+  /** gRPC frames, one PublishMessageRequest{data = DataMessage} per record, back to back. */
+  readonly frames: Uint8Array;
+  /** ends[i] = end of record i's frame in `frames` (record i spans ends[i-1] .. ends[i]). */
+  readonly ends: Uint32Array;
+  readonly count: number;
+}
+
+/** Per record: a frame header, two tags with lengths, the envelope's fixed part and timestamp (upper bound). */
+const PER_RECORD_OVERHEAD = 5 + 6 + 6 + 6 + 5 + 10;
+
+/**
+ * Encodes every record of the validated batches in `req` as a SeaweedMQ publish frame. Compressed batches are
+ * decompressed (SeaweedMQ stores records one by one); nothing else is copied twice.
+ */
+export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> {
+  let total = 0;
+  let count = 0;
+  const bodies: Uint8Array[] = [];
+  for (const b of req.batches) {
+    let body = req.payload.subarray(b.pos + RECORDS_OFFSET, b.pos + b.size);
+    if ((b.attributes & ATTR_COMPRESSION) !== 0) body = await decompress(b.attributes & ATTR_COMPRESSION, body);
+    bodies.push(body);
+    total += body.length + b.recordCount * PER_RECORD_OVERHEAD;
+    count += b.recordCount;
+  }
+  const out = new Uint8Array(total);
+  const ends = new Uint32Array(count);
+  let at = 0;
+  let n = 0;
+  for (let i = 0; i < req.batches.length; i++) {
+    const b = req.batches[i];
+    const body = bodies[i];
+    const lat = (b.attributes & ATTR_LOG_APPEND_TIME) !== 0;
+    const end = body.length;
+    cur = 0;
+    for (let r = 0; r < b.recordCount; r++) {
+      const len = readZigzag(body, end);
+      const recEnd = cur + len;
+      if (len < 0 || recEnd > end) throw new RecordCodecError(`record ${r}: bad length ${len}`);
+      cur++; // record attributes
+      const tsDelta = readZigzag(body, recEnd);
+      readZigzag(body, recEnd); // offset delta: SeaweedMQ assigns offsets in publish order
+      const keyLen = readZigzag(body, recEnd);
+      const keyStart = cur;
+      if (keyLen > 0) cur += keyLen;
+      const valueLen = readZigzag(body, recEnd);
+      const valueStart = cur;
+      if (valueLen > 0) cur += valueLen;
+      const headersStart = cur;
+      const headerCount = readZigzag(body, recEnd);
+      if (cur > recEnd || headerCount < 0) throw new RecordCodecError(`record ${r}: truncated`);
+      cur = recEnd;
+      const hasHeaders = headerCount > 0;
+      const headersLen = hasHeaders ? recEnd - headersStart : 0;
+      const ts = lat ? b.maxTimestamp : b.baseTimestamp + tsDelta;
+      const flags = (keyLen < 0 ? FLAG_KEY_NULL : 0) | (valueLen < 0 ? FLAG_VALUE_NULL : 0) |
+        (hasHeaders ? FLAG_HEADERS : 0) | (lat ? FLAG_LOG_APPEND_TIME : 0);
+      const kLen = keyLen > 0 ? keyLen : 0;
+      const vLen = valueLen > 0 ? valueLen : 0;
+      const envLen = 5 + zigzagLen(ts) + headersLen + kLen;
+      const dmLen = 1 + varintLen(envLen) + envLen + (vLen > 0 ? 1 + varintLen(vLen) + vLen : 0);
+      const reqLen = 1 + varintLen(dmLen) + dmLen;
+      putFrameHeader(out, at, reqLen);
+      at += FRAME_HEADER;
+      out[at++] = 0x12; // PublishMessageRequest.data = 2
+      at = putVarint(out, at, dmLen);
+      out[at++] = 0x0a; // DataMessage.key = 1
+      at = putVarint(out, at, envLen);
+      out[at++] = ENVELOPE_MAGIC[0];
+      out[at++] = ENVELOPE_MAGIC[1];
+      out[at++] = ENVELOPE_MAGIC[2];
+      out[at++] = ENVELOPE_MAGIC[3];
+      out[at++] = flags;
+      at = putZigzag(out, at, ts);
+      if (hasHeaders) {
+        out.set(body.subarray(headersStart, recEnd), at);
+        at += headersLen;
+      }
+      if (kLen > 0) {
+        out.set(body.subarray(keyStart, keyStart + kLen), at);
+        at += kLen;
+      }
+      if (vLen > 0) {
+        out[at++] = 0x12; // DataMessage.value = 2
+        at = putVarint(out, at, vLen);
+        out.set(body.subarray(valueStart, valueStart + vLen), at);
+        at += vLen;
+      }
+      ends[n++] = at;
+    }
+    if (cur !== end) throw new RecordCodecError(`${end - cur} bytes left after ${b.recordCount} records`);
+  }
+  return { frames: out.subarray(0, at), ends, count: n };
+}
+
+// ---- fetch: DataMessages -> Kafka RecordBatch v2 ----------------------------------------------------------------
+
+/** A Kafka record decoded from a DataMessage; byte fields are views into the fetch response. */
+export interface SmqRecord {
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  /** Raw Kafka header section (count + headers), or null for none. */
+  readonly headers: Uint8Array | null;
+  readonly timestamp: number;
+  readonly logAppendTime: boolean;
+}
+
+const NO_HEADERS_SIZE = 1;
+
+/** Decodes the envelope of one DataMessage (plain messages of other producers pass through). */
+export function decodeMessage(m: DataMessageView): SmqRecord {
+  const k = m.key;
+  if (
+    k.length >= 6 && k[0] === ENVELOPE_MAGIC[0] && k[1] === ENVELOPE_MAGIC[1] && k[2] === ENVELOPE_MAGIC[2] &&
+    k[3] === ENVELOPE_MAGIC[3]
+  ) {
+    try {
+      const flags = k[4];
+      const end = k.length;
+      cur = 5;
+      const timestamp = readZigzag(k, end);
+      let headers: Uint8Array | null = null;
+      if ((flags & FLAG_HEADERS) !== 0) {
+        const start = cur;
+        const n = readZigzag(k, end);
+        for (let i = 0; i < n; i++) {
+          const kl = readZigzag(k, end);
+          if (kl > 0) cur += kl;
+          const vl = readZigzag(k, end);
+          if (vl > 0) cur += vl;
+          if (cur > end) throw new RecordCodecError("truncated headers");
+        }
+        headers = k.subarray(start, cur);
+      }
+      if ((flags & FLAG_KEY_NULL) !== 0 && cur !== end) throw new RecordCodecError("null key with bytes");
+      return {
+        key: (flags & FLAG_KEY_NULL) !== 0 ? null : k.subarray(cur),
+        value: (flags & FLAG_VALUE_NULL) !== 0 ? null : m.value,
+        headers,
+        timestamp,
+        logAppendTime: (flags & FLAG_LOG_APPEND_TIME) !== 0,
+      };
+    } catch {
+      // not one of ours after all: a plain key that happens to start with the magic
+    }
+  }
+  return {
+    key: k.length > 0 ? k : null,
+    value: m.value,
+    headers: null,
+    timestamp: Math.floor(m.tsNs / 1e6),
+    logAppendTime: false,
+  };
+}
+
+function bytesSize(b: Uint8Array | null): number {
+  return b === null ? 1 : zigzagLen(b.length) + b.length;
+}
+
+function putBytes(out: Uint8Array, at: number, b: Uint8Array | null): number {
+  if (b === null) return putZigzag(out, at, -1);
+  at = putZigzag(out, at, b.length);
+  out.set(b, at);
+  return at + b.length;
+}
+
+function putInt32(b: Uint8Array, at: number, v: number): void {
+  b[at] = v >>> 24;
+  b[at + 1] = (v >>> 16) & 0xff;
+  b[at + 2] = (v >>> 8) & 0xff;
+  b[at + 3] = v & 0xff;
+}
+
+function putInt64(b: Uint8Array, at: number, v: number): void {
+  const hi = Math.floor(v / 4294967296);
+  putInt32(b, at, hi | 0);
+  putInt32(b, at + 4, (v - hi * 4294967296) >>> 0);
+}
+
+/** Bytes a record takes in a batch whose base offset/timestamp are given. */
+function recordSize(r: SmqRecord, offsetDelta: number, tsDelta: number): number {
+  const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) +
+    (r.headers ? r.headers.length : NO_HEADERS_SIZE);
+  return zigzagLen(body) + body;
+}
+
+/**
+ * Builds one uncompressed RecordBatch v2 from records[from..to) whose offsets are offsets[i]. All records must
+ * share the same timestamp type (`logAppendTime`).
+ */
+export function buildBatch(
+  records: readonly SmqRecord[],
+  offsets: readonly number[],
+  from: number,
+  to: number,
+): Uint8Array {
+  const baseOffset = offsets[from];
+  const baseTs = records[from].timestamp;
+  let maxTs = baseTs;
+  let size = RECORDS_OFFSET;
+  for (let i = from; i < to; i++) {
+    const r = records[i];
+    if (r.timestamp > maxTs) maxTs = r.timestamp;
+    size += recordSize(r, offsets[i] - baseOffset, r.timestamp - baseTs);
+  }
+  const out = new Uint8Array(size);
+  putInt64(out, 0, baseOffset);
+  putInt32(out, 8, size - 12);
+  putInt32(out, 12, -1); // partition leader epoch: unknown
+  out[16] = 2; // magic
+  const lat = records[from].logAppendTime;
+  out[21] = 0;
+  out[22] = lat ? ATTR_LOG_APPEND_TIME : 0;
+  putInt32(out, 23, offsets[to - 1] - baseOffset);
+  putInt64(out, 27, baseTs);
+  putInt64(out, 35, maxTs);
+  putInt64(out, 43, -1); // producer id
+  out[51] = 0xff; // producer epoch -1
+  out[52] = 0xff;
+  putInt32(out, 53, -1); // base sequence
+  putInt32(out, 57, to - from);
+  let at = RECORDS_OFFSET;
+  for (let i = from; i < to; i++) {
+    const r = records[i];
+    const tsDelta = r.timestamp - baseTs;
+    const offsetDelta = offsets[i] - baseOffset;
+    const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) +
+      (r.headers ? r.headers.length : NO_HEADERS_SIZE);
+    at = putZigzag(out, at, body);
+    out[at++] = 0;
+    at = putZigzag(out, at, tsDelta);
+    at = putZigzag(out, at, offsetDelta);
+    at = putBytes(out, at, r.key);
+    at = putBytes(out, at, r.value);
+    if (r.headers) {
+      out.set(r.headers, at);
+      at += r.headers.length;
+    } else out[at++] = 0;
+  }
+  putInt32(out, 17, crc32c(out.subarray(21)));
+  return out;
+}
+
+/**
+ * Cuts records (with their offsets) into batches: a new batch starts where the timestamp type changes. Stops
+ * before the record that would take the total over `maxBytes`, except that the first record is always included
+ * when `minOne` is set. Returns the batches and the number of records used.
+ */
+export function buildBatches(
+  records: readonly SmqRecord[],
+  offsets: readonly number[],
+  maxBytes: number,
+  minOne: boolean,
+): { batches: Uint8Array[]; bytes: number; used: number } {
+  const batches: Uint8Array[] = [];
+  let bytes = 0;
+  let start = 0;
+  let size = RECORDS_OFFSET;
+  let i = 0;
+  for (; i < records.length; i++) {
+    const r = records[i];
+    if (i > start && r.logAppendTime !== records[start].logAppendTime) {
+      const b = buildBatch(records, offsets, start, i);
+      batches.push(b);
+      bytes += b.length;
+      start = i;
+      size = RECORDS_OFFSET;
+    }
+    // an estimate against the batch's first record (deltas only make it smaller)
+    const add = recordSize(r, offsets[i] - offsets[start], r.timestamp - records[start].timestamp);
+    if (bytes + size + add > maxBytes && !(minOne && i === 0)) break;
+    size += add;
+  }
+  if (i > start) {
+    const b = buildBatch(records, offsets, start, i);
+    batches.push(b);
+    bytes += b.length;
+  }
+  return { batches, bytes, used: i };
+}

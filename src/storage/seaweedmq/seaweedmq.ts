@@ -1,0 +1,675 @@
+// SeaweedMQStorage: the Storage interface on a SeaweedFS cluster (SeaweedMQ brokers for records, the filer for
+// committed offsets and gateway metadata), compatible with SeaweedFS's own Kafka gateway: topics in namespace
+// "kafka", Kafka partition i of n = ring range [i*floor(2520/n), (i+1)*floor(2520/n)) (the last ending at 2520),
+// Kafka offset = SeaweedMQ offset, committed offsets in its filer layout. See README "SeaweedMQ backend".
+import { ErrorCode } from "../../protocol/errors.ts";
+import {
+  type AppendRequest,
+  type AppendResult,
+  type BackendRpcObserver,
+  type BackendStatus,
+  type LogDirInfo,
+  type PartitionOffsets,
+  type ProducerStateStore,
+  type ReadResult,
+  type Storage,
+  StorageError,
+  type TimestampOffset,
+  type TopicConfigs,
+  type TopicMeta,
+} from "../storage.ts";
+import type { GroupStore } from "../group_store.ts";
+import { SmqCluster } from "./cluster.ts";
+import { Filer } from "./filer.ts";
+import { errorText, type LogFn, type SmqContext, type Timer, unref } from "./context.ts";
+import { isTransient, rpcCode, Status } from "./grpc.ts";
+import {
+  type BrokerPartitionAssignment,
+  decodeConfigureTopicResponse,
+  decodeGetTopicConfigurationResponse,
+  decodeListTopicsResponse,
+  decodeLookupTopicBrokersResponse,
+  encodeClosePublishersRequest,
+  encodeConfigureTopicRequest,
+  encodeTopicRequest,
+  Rpc,
+  type Topic,
+} from "./messages.ts";
+import { PartitionState, partitionDir, ringRange, RING_SIZE } from "./partition.ts";
+import { encodeAppend, RecordCodecError } from "./record_codec.ts";
+import { SeaweedMQGroupStore } from "./group_store.ts";
+import { SeaweedMQProducerStore } from "./producer_store.ts";
+import { json, MetaPaths, parseJson, pathName } from "./meta.ts";
+
+export interface SeaweedMQOptions {
+  /** Master addresses (HOST:PORT, HTTP port; gRPC = port + 10000). */
+  readonly masters: readonly string[];
+  /** Broker gRPC addresses; empty = discover through the masters. */
+  readonly brokers?: readonly string[];
+  /** Filer addresses (HOST:PORT, HTTP port); empty = discover through the masters. */
+  readonly filers?: readonly string[];
+  /** SeaweedMQ namespace of Kafka topics (default "kafka", as SeaweedFS's gateway). */
+  readonly namespace?: string;
+  readonly rpcTimeoutMs?: number;
+  readonly publishTimeoutMs?: number;
+  readonly replayWindowMs?: number;
+  readonly replayMaxBytes?: number;
+  /** How often the topic list is re-read (topics created or deleted through other gateways). */
+  readonly topicRefreshMs?: number;
+  /** How long open() waits for a broker and a filer to be registered. */
+  readonly startTimeoutMs?: number;
+  readonly log?: LogFn;
+}
+
+interface TopicState {
+  meta: TopicMeta;
+  readonly smq: Topic;
+  readonly generation: bigint;
+  readonly parts: PartitionState[];
+  /** Persisted gateway metadata of the topic (configs, DeleteRecords). */
+  extra: TopicExtra;
+}
+
+interface TopicExtra {
+  generation?: string;
+  configs?: TopicConfigs;
+  logStart?: Record<string, number>;
+}
+
+const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+async function topicId(ns: string, name: string, generation: bigint): Promise<string> {
+  const d = new Uint8Array(
+    await crypto.subtle.digest("SHA-256", new TextEncoder().encode(`${ns}/${name}/${generation}`)),
+  );
+  d[6] = (d[6] & 0x0f) | 0x40; // shaped like a v4 UUID
+  d[8] = (d[8] & 0x3f) | 0x80;
+  return Array.from(d.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Orders assignments by ring range: index i = Kafka partition i. */
+function byRange(a: readonly BrokerPartitionAssignment[]): BrokerPartitionAssignment[] {
+  return [...a].sort((x, y) => x.partition.rangeStart - y.partition.rangeStart);
+}
+
+export class SeaweedMQStorage implements Storage {
+  readonly kind = "seaweedmq" as const;
+  private readonly cluster: SmqCluster;
+  private readonly filer: Filer;
+  private readonly ns: string;
+  private readonly paths: MetaPaths;
+  private readonly log: LogFn;
+  private readonly ctx: SmqContext;
+  private readonly topics = new Map<string, TopicState>();
+  private readonly byId = new Map<string, TopicState>();
+  private readonly epochs = new Map<string, number>();
+  private readonly lookups = new Map<string, Promise<void>>();
+  /** Topics being deleted: the periodic refresh must not bring them back meanwhile. */
+  private readonly deleting = new Set<string>();
+  private observer: BackendRpcObserver | null = null;
+  private state: "new" | "open" | "closed" = "new";
+  private timers: Timer[] = [];
+  private refreshing: Promise<void> | null = null;
+  private brokerConfigMap: Record<string, Record<string, string>> = {};
+  private configDefaults: TopicConfigs = {};
+  private polling = false;
+  private readonly opts: Required<Omit<SeaweedMQOptions, "brokers" | "filers" | "log">>;
+
+  constructor(options: SeaweedMQOptions) {
+    this.opts = {
+      masters: options.masters,
+      namespace: options.namespace ?? "kafka",
+      rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
+      publishTimeoutMs: options.publishTimeoutMs ?? 30_000,
+      replayWindowMs: options.replayWindowMs ?? 15_000,
+      replayMaxBytes: options.replayMaxBytes ?? 256 * 1024 * 1024,
+      topicRefreshMs: options.topicRefreshMs ?? 3_000,
+      startTimeoutMs: options.startTimeoutMs ?? 60_000,
+    };
+    this.ns = this.opts.namespace;
+    this.paths = new MetaPaths(this.ns);
+    this.log = options.log ?? (() => {});
+    this.cluster = new SmqCluster({
+      masters: options.masters,
+      brokers: options.brokers?.length ? options.brokers : undefined,
+      filers: options.filers?.length ? options.filers : undefined,
+      rpcTimeoutMs: this.opts.rpcTimeoutMs,
+      log: this.log,
+    });
+    this.filer = new Filer(this.cluster, this.opts.rpcTimeoutMs);
+    // deno-lint-ignore no-this-alias
+    const self = this;
+    this.ctx = {
+      cluster: this.cluster,
+      filer: this.filer,
+      namespace: this.ns,
+      rpcTimeoutMs: this.opts.rpcTimeoutMs,
+      publishTimeoutMs: this.opts.publishTimeoutMs,
+      replayWindowMs: this.opts.replayWindowMs,
+      replayMaxBytes: this.opts.replayMaxBytes,
+      log: this.log,
+      observe: (method, seconds, error) => this.observer?.rpc(method, seconds, error),
+      brokerEpoch: (a) => this.epochs.get(a) ?? 0,
+      noteBrokerFailure: (a) => {
+        this.epochs.set(a, (this.epochs.get(a) ?? 0) + 1);
+      },
+      relookup: (t) => this.relookup(t),
+      get closed() {
+        return self.state === "closed";
+      },
+    };
+  }
+
+  // ---- lifecycle ----
+
+  async open(): Promise<void> {
+    if (this.state !== "new") throw new Error(`SeaweedMQ storage is ${this.state}`);
+    const deadline = Date.now() + this.opts.startTimeoutMs;
+    for (let attempt = 0;; attempt++) {
+      try {
+        await this.cluster.refresh();
+        if (this.cluster.brokers.length > 0 && this.cluster.filers.length > 0) break;
+        throw new Error(
+          `master ${this.opts.masters.join(",")} lists ${this.cluster.brokers.length} brokers and ` +
+            `${this.cluster.filers.length} filers`,
+        );
+      } catch (e) {
+        if (Date.now() > deadline) {
+          this.cluster.close();
+          throw new Error(`SeaweedMQ is not reachable: ${errorText(e)}`);
+        }
+        if (attempt % 10 === 0) this.log("info", `waiting for SeaweedMQ: ${errorText(e)}`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    try {
+      await this.loadBrokerConfigs();
+      await this.refreshTopics();
+    } catch (e) {
+      this.cluster.close();
+      throw e;
+    }
+    this.state = "open";
+    this.log(
+      "info",
+      `SeaweedMQ: brokers ${this.cluster.brokers.join(", ")}; filer ${this.cluster.filers.join(", ")}; ` +
+        `namespace ${this.ns}; ${this.topics.size} topics`,
+    );
+    const every = (ms: number, fn: () => Promise<void>) => {
+      let running = false;
+      const id = setInterval(() => {
+        if (running || this.state !== "open") return;
+        running = true;
+        fn().catch((e) => this.log("debug", errorText(e))).finally(() => running = false);
+      }, ms);
+      this.timers.push(unref(id));
+    };
+    every(this.opts.topicRefreshMs, () => this.refreshTopics());
+    every(10_000, () => this.cluster.refresh());
+    every(250, () => this.pollSubscribed());
+  }
+
+  async close(): Promise<void> {
+    if (this.state === "closed") return;
+    const wasOpen = this.state === "open";
+    this.state = "closed";
+    for (const id of this.timers) clearInterval(id);
+    this.timers = [];
+    if (wasOpen) {
+      const all: PartitionState[] = [];
+      for (const t of this.topics.values()) all.push(...t.parts);
+      await Promise.all(all.map((p) => p.close()));
+    }
+    this.cluster.close();
+  }
+
+  setRpcObserver(observer: BackendRpcObserver): void {
+    this.observer = observer;
+  }
+
+  async status(): Promise<BackendStatus> {
+    if (this.state !== "open") return { ready: false, detail: `seaweedmq storage ${this.state}` };
+    try {
+      await this.cluster.channel(this.cluster.anyBroker()).unary(Rpc.ListTopics, new Uint8Array(0), 2000);
+      return { ready: true, detail: `open (brokers ${this.cluster.brokers.join(", ")})` };
+    } catch (e) {
+      return { ready: false, detail: errorText(e) };
+    }
+  }
+
+  private requireOpen(): void {
+    if (this.state !== "open") {
+      throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, "SeaweedMQ storage is not open");
+    }
+  }
+
+  // ---- control-plane calls ----
+
+  private async brokerCall(method: string, req: Uint8Array, name: string, timeoutMs?: number): Promise<Uint8Array> {
+    return await this.cluster.withBroker(async (ch) => {
+      const t0 = performance.now();
+      try {
+        const r = await ch.unary(method, req, timeoutMs ?? this.opts.rpcTimeoutMs);
+        this.observer?.rpc(name, (performance.now() - t0) / 1000, null);
+        return r;
+      } catch (e) {
+        const code = rpcCode(e);
+        this.observer?.rpc(name, (performance.now() - t0) / 1000, Status[code] ?? String(code));
+        throw e;
+      }
+    }, this.opts.rpcTimeoutMs * 2);
+  }
+
+  // ---- topics ----
+
+  private topicRef(name: string): Topic {
+    return { namespace: this.ns, name };
+  }
+
+  /** Re-reads the topic list: new topics (e.g. created through another gateway) appear, deleted ones go. */
+  refreshTopics(): Promise<void> {
+    if (!this.refreshing) this.refreshing = this.doRefresh().finally(() => this.refreshing = null);
+    return this.refreshing;
+  }
+
+  private async doRefresh(): Promise<void> {
+    const listed = decodeListTopicsResponse(await this.brokerCall(Rpc.ListTopics, new Uint8Array(0), "ListTopics"))
+      .filter((t) => t.namespace === this.ns && TOPIC_NAME.test(t.name)).map((t) => t.name);
+    const names = new Set(listed);
+    const extras = new Map<string, TopicExtra>();
+    for (const e of await this.filer.list(this.paths.topics)) {
+      if (e.isDirectory || e.content.length === 0) continue;
+      try {
+        extras.set(e.name, parseJson(e.content) as TopicExtra);
+      } catch { /* ignored */ }
+    }
+    const fresh = listed.filter((n) => !this.topics.has(n) && !this.deleting.has(n));
+    await Promise.all(fresh.map((n) => this.loadTopic(n, extras.get(pathName(n))).catch((e) => {
+      this.log("debug", `topic ${n}: ${errorText(e)}`);
+    })));
+    for (const [name, t] of this.topics) {
+      if (!names.has(name)) {
+        // Listed topics come from the filer scan and the broker's memory; confirm before dropping.
+        const conf = await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf").catch(() => undefined);
+        if (conf === null) this.forget(t, "deleted");
+        continue;
+      }
+      const extra = extras.get(pathName(name));
+      if (extra && extra.generation === String(t.generation)) this.applyExtra(t, extra);
+    }
+  }
+
+  private async loadTopic(name: string, extra?: TopicExtra): Promise<TopicState | null> {
+    const conf = decodeGetTopicConfigurationResponse(
+      await this.brokerCall(Rpc.GetTopicConfiguration, encodeTopicRequest(this.topicRef(name)), "GetTopicConfiguration"),
+    );
+    if (conf.assignments.length === 0) return null;
+    return await this.install(name, byRange(conf.assignments), extra);
+  }
+
+  private async install(
+    name: string,
+    assignments: BrokerPartitionAssignment[],
+    extra?: TopicExtra,
+  ): Promise<TopicState> {
+    const generation = assignments[0].partition.unixTimeNs;
+    const existing = this.topics.get(name);
+    if (existing && existing.generation === generation && existing.parts.length === assignments.length) {
+      assignments.forEach((a, i) => existing.parts[i].assign(a));
+      return existing;
+    }
+    if (existing) this.forget(existing, "re-created with a new partition layout");
+    const smq = this.topicRef(name);
+    const id = await topicId(this.ns, name, generation);
+    const t: TopicState = {
+      meta: Object.freeze({ name, id, partitions: assignments.length, configs: Object.freeze({}) }),
+      smq,
+      generation,
+      parts: assignments.map((a, i) => new PartitionState(this.ctx, smq, i, a)),
+      extra: {},
+    };
+    if (extra && extra.generation === String(generation)) this.applyExtra(t, extra);
+    if (this.deleting.has(name)) return t; // a refresh raced with DeleteTopics: not registered
+    // another caller may have installed it meanwhile
+    const again = this.topics.get(name);
+    if (again && again.generation === generation) return again;
+    this.topics.set(name, t);
+    this.byId.set(id, t);
+    return t;
+  }
+
+  private applyExtra(t: TopicState, extra: TopicExtra): void {
+    t.extra = extra;
+    const configs = extra.configs ?? {};
+    if (JSON.stringify(configs) !== JSON.stringify(t.meta.configs)) {
+      t.meta = Object.freeze({ ...t.meta, configs: Object.freeze({ ...configs }) });
+    }
+    for (const [p, o] of Object.entries(extra.logStart ?? {})) {
+      const ps = t.parts[Number(p)];
+      if (ps && o > ps.deletedBelow) ps.deletedBelow = o;
+    }
+  }
+
+  private forget(t: TopicState, why: string): void {
+    if (this.topics.get(t.meta.name) === t) this.topics.delete(t.meta.name);
+    this.byId.delete(t.meta.id);
+    for (const p of t.parts) p.abort(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${t.meta.name} was ${why}`);
+    this.log("info", `topic ${t.meta.name}: ${why}`);
+  }
+
+  private relookup(name: string): Promise<void> {
+    let p = this.lookups.get(name);
+    if (!p) {
+      p = (async () => {
+        const t = this.topics.get(name);
+        if (!t) return;
+        let assignments: BrokerPartitionAssignment[];
+        try {
+          assignments = byRange(decodeLookupTopicBrokersResponse(
+            await this.brokerCall(Rpc.LookupTopicBrokers, encodeTopicRequest(t.smq), "LookupTopicBrokers"),
+          ));
+        } catch (e) {
+          if (isTransient(e)) throw e;
+          assignments = [];
+        }
+        if (assignments.length === 0) {
+          const conf = await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf");
+          if (conf === null) this.forget(t, "deleted");
+          return;
+        }
+        if (assignments.some((a) => a.leaderBroker === "")) {
+          assignments = await this.reassign(t, assignments);
+        }
+        await this.install(name, assignments, t.extra);
+      })().finally(() => this.lookups.delete(name));
+      this.lookups.set(name, p);
+    }
+    return p;
+  }
+
+  private readonly nudged = new Map<string, number>();
+
+  /**
+   * Partitions without a leader: right after a broker restart, before the broker has re-registered with the
+   * balancer, a lookup finds no active broker, clears the leaders and the broker caches that answer for 30 s
+   * (its topic cache TTL). A ConfigureTopic whose retention differs from the stored one makes the balancer
+   * re-assign leaders among the brokers now active and drop that cache entry. Only a disabled (or absent)
+   * retention is touched: its seconds alternate between 0 and 1, which SeaweedMQ ignores while disabled.
+   */
+  private async reassign(
+    t: TopicState,
+    assignments: BrokerPartitionAssignment[],
+  ): Promise<BrokerPartitionAssignment[]> {
+    const last = this.nudged.get(t.meta.name) ?? 0;
+    if (Date.now() - last < 1000) return assignments;
+    this.nudged.set(t.meta.name, Date.now());
+    const conf = decodeGetTopicConfigurationResponse(
+      await this.brokerCall(Rpc.GetTopicConfiguration, encodeTopicRequest(t.smq), "GetTopicConfiguration"),
+    );
+    if (conf.retention?.enabled || conf.partitionCount !== t.parts.length) return assignments;
+    const seconds = conf.retention && conf.retention.retentionSeconds === 0 ? 1 : 0;
+    const res = decodeConfigureTopicResponse(
+      await this.brokerCall(
+        Rpc.ConfigureTopic,
+        encodeConfigureTopicRequest({
+          topic: t.smq,
+          partitionCount: conf.partitionCount,
+          retention: { retentionSeconds: seconds, enabled: false },
+        }),
+        "ConfigureTopic",
+      ),
+    );
+    const fixed = byRange(res.assignments);
+    if (fixed.length === assignments.length && fixed.every((a) => a.leaderBroker !== "")) {
+      this.log("info", `topic ${t.meta.name}: partitions had no leader; the broker re-assigned them`);
+      return fixed;
+    }
+    return assignments;
+  }
+
+  listTopics(): TopicMeta[] {
+    return [...this.topics.values()].map((t) => t.meta);
+  }
+
+  getTopic(name: string): TopicMeta | undefined {
+    return this.topics.get(name)?.meta;
+  }
+
+  getTopicById(id: string): TopicMeta | undefined {
+    return this.byId.get(id.toLowerCase())?.meta;
+  }
+
+  private async saveExtra(t: TopicState, extra: TopicExtra): Promise<void> {
+    const body: TopicExtra = { ...extra, generation: String(t.generation) };
+    await this.filer.put(this.paths.topics, pathName(t.meta.name), json(body));
+    t.extra = body;
+  }
+
+  async createTopic(name: string, partitions: number, configs: TopicConfigs): Promise<TopicMeta> {
+    this.requireOpen();
+    if (!TOPIC_NAME.test(name) || name === "." || name === "..") {
+      throw new StorageError(ErrorCode.INVALID_TOPIC_EXCEPTION, `invalid topic name "${name}"`);
+    }
+    if (!Number.isSafeInteger(partitions) || partitions < 1 || partitions > RING_SIZE) {
+      throw new StorageError(
+        ErrorCode.INVALID_PARTITIONS,
+        `invalid partition count ${partitions} (SeaweedMQ allows 1-${RING_SIZE})`,
+      );
+    }
+    // The filer is the authority (the broker's TopicExists also counts topics still loaded in its memory).
+    if (this.topics.has(name) || await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf")) {
+      if (!this.topics.has(name)) await this.loadTopic(name).catch(() => null);
+      throw new StorageError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
+    }
+    const res = decodeConfigureTopicResponse(
+      await this.brokerCall(
+        Rpc.ConfigureTopic,
+        encodeConfigureTopicRequest({ topic: this.topicRef(name), partitionCount: partitions }),
+        "ConfigureTopic",
+      ),
+    );
+    const assignments = byRange(res.assignments);
+    if (assignments.length !== partitions) {
+      throw new StorageError(
+        ErrorCode.TOPIC_ALREADY_EXISTS,
+        `topic ${name} already exists with ${assignments.length} partitions`,
+      );
+    }
+    const t = await this.install(name, assignments);
+    if (Object.keys(configs).length > 0) {
+      await this.saveExtra(t, { ...t.extra, configs: { ...configs } });
+      this.applyExtra(t, t.extra);
+    }
+    this.log("info", `created topic ${name} with ${partitions} partitions (${this.ns} namespace)`);
+    return t.meta;
+  }
+
+  async deleteTopic(name: string): Promise<void> {
+    this.requireOpen();
+    const t = this.topics.get(name) ?? await this.loadTopic(name).catch(() => null);
+    if (!t) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+    this.deleting.add(name);
+    try {
+      // Our streams end first: the broker then flushes and unloads the partitions.
+      await Promise.all(t.parts.map((p) => p.close()));
+      this.forget(t, "deleted");
+      // Publishers of other gateways are asked to close too (best effort: the call waits for them).
+      const req = encodeClosePublishersRequest(t.smq, BigInt(Date.now()) * 1_000_000n);
+      await Promise.all(this.cluster.brokers.flatMap((b) => {
+        const ch = this.cluster.channel(b);
+        return [
+          ch.unary(Rpc.ClosePublishers, req, 1000).catch(() => {}),
+          ch.unary(Rpc.CloseSubscribers, req, 1000).catch(() => {}),
+        ];
+      }));
+      await this.filer.remove(`/topics/${this.ns}`, name, true);
+      await this.filer.remove(this.paths.topics, pathName(name), false).catch(() => {});
+      await this.filer.remove(`${this.paths.ours}/producer_state`, pathName(name), true).catch(() => {});
+    } finally {
+      this.deleting.delete(name);
+    }
+  }
+
+  async alterTopicConfigs(name: string, configs: TopicConfigs): Promise<TopicMeta> {
+    this.requireOpen();
+    const t = this.topics.get(name);
+    if (!t) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+    await this.saveExtra(t, { ...t.extra, configs: { ...configs } });
+    t.meta = Object.freeze({ ...t.meta, configs: Object.freeze({ ...configs }) });
+    return t.meta;
+  }
+
+  createPartitions(name: string, count: number): Promise<TopicMeta> {
+    const t = this.topics.get(name);
+    if (!t) return Promise.reject(new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`));
+    return Promise.reject(
+      new StorageError(
+        ErrorCode.INVALID_PARTITIONS,
+        `topic ${name} has ${t.meta.partitions} partitions; SeaweedMQ re-allocates every partition of a topic ` +
+          `when the count changes (its existing records would no longer be readable), so the gateway does not ` +
+          `change it (asked for ${count})`,
+      ),
+    );
+  }
+
+  setConfigDefaults(defaults: TopicConfigs): void {
+    this.configDefaults = { ...defaults };
+  }
+
+  /** Broker-level topic defaults last set (SeaweedMQ itself applies none of them). */
+  get topicConfigDefaults(): Readonly<TopicConfigs> {
+    return this.configDefaults;
+  }
+
+  private async loadBrokerConfigs(): Promise<void> {
+    const e = await this.filer.lookup(this.paths.ours, "broker_configs");
+    if (!e || e.content.length === 0) return;
+    const v = parseJson(e.content) as { resources?: Record<string, Record<string, string>> };
+    this.brokerConfigMap = v.resources ?? {};
+  }
+
+  brokerConfigs(resource: string): Readonly<Record<string, string>> {
+    return this.brokerConfigMap[resource] ?? {};
+  }
+
+  async setBrokerConfigs(resource: string, configs: Record<string, string>): Promise<void> {
+    this.requireOpen();
+    const next = { ...this.brokerConfigMap, [resource]: { ...configs } };
+    if (Object.keys(configs).length === 0) delete next[resource];
+    await this.filer.put(this.paths.ours, "broker_configs", json({ version: 1, resources: next }));
+    this.brokerConfigMap = next;
+  }
+
+  // ---- data ----
+
+  private partition(topic: string, partition: number): PartitionState {
+    this.requireOpen();
+    const p = this.topics.get(topic)?.parts[partition];
+    if (!p) {
+      throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${topic}-${partition}`);
+    }
+    return p;
+  }
+
+  async append(topic: string, partition: number, req: AppendRequest): Promise<AppendResult> {
+    const p = this.partition(topic, partition);
+    let enc;
+    try {
+      enc = await encodeAppend(req);
+    } catch (e) {
+      if (e instanceof RecordCodecError) throw new StorageError(ErrorCode.CORRUPT_MESSAGE, e.message);
+      throw e;
+    }
+    const r = await p.publisher.append(enc);
+    return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: p.deletedBelow };
+  }
+
+  read(topic: string, partition: number, offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult> {
+    try {
+      return this.partition(topic, partition).read(offset, maxBytes, minOneBatch);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
+    return await this.partition(topic, partition).offsets();
+  }
+
+  async offsetForTimestamp(topic: string, partition: number, ts: number): Promise<TimestampOffset | null> {
+    return await this.partition(topic, partition).offsetForTimestamp(ts);
+  }
+
+  async maxTimestamp(topic: string, partition: number): Promise<TimestampOffset | null> {
+    return await this.partition(topic, partition).maxTimestamp();
+  }
+
+  async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
+    const p = this.partition(topic, partition);
+    const t = this.topics.get(topic)!;
+    const { logStartOffset, highWatermark } = await p.offsets(0);
+    const target = offset === -1 ? highWatermark : offset;
+    if (offset < -1 || target > highWatermark) {
+      throw new StorageError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `offset ${offset} is outside [${logStartOffset}, ${highWatermark}] of ${topic}-${partition}`,
+      );
+    }
+    if (target <= logStartOffset) return logStartOffset;
+    // SeaweedMQ cannot delete records: the gateway keeps the new log start and refuses reads below it.
+    await this.saveExtra(t, { ...t.extra, logStart: { ...(t.extra.logStart ?? {}), [partition]: target } });
+    p.deletedBelow = Math.max(p.deletedBelow, target);
+    return p.deletedBelow;
+  }
+
+  async partitionSize(topic: string, partition: number): Promise<number> {
+    const p = this.partition(topic, partition);
+    let size = 0;
+    for (const e of await this.filer.list(partitionDir(p.topic, p.partition))) {
+      if (!e.isDirectory && !e.name.endsWith(".offset")) size += e.attributes?.fileSize ?? 0;
+    }
+    return size;
+  }
+
+  logDir(): Promise<LogDirInfo> {
+    const filer = this.cluster.filers[0] ?? "filer";
+    return Promise.resolve({ path: `seaweedmq://${filer}/topics/${this.ns}`, totalBytes: -1, usableBytes: -1 });
+  }
+
+  groupStore(): GroupStore {
+    return new SeaweedMQGroupStore(this.filer, this.paths, this.log);
+  }
+
+  producerStateStore(): ProducerStateStore {
+    return new SeaweedMQProducerStore(
+      this.filer,
+      this.paths,
+      (topic, partition) => this.topics.get(topic)?.parts[partition] !== undefined,
+    );
+  }
+
+  subscribe(topic: string, partition: number, listener: () => void): () => void {
+    const p = this.partition(topic, partition);
+    p.listeners.add(listener);
+    return () => p.listeners.delete(listener);
+  }
+
+  /** Appends through other gateways (or SMQ publishers) wake long polls too: watched partitions are polled. */
+  private async pollSubscribed(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      const watched: PartitionState[] = [];
+      for (const t of this.topics.values()) for (const p of t.parts) if (p.listeners.size > 0) watched.push(p);
+      await Promise.all(watched.map(async (p) => {
+        const before = p.hw;
+        const o = await p.offsets(0).catch(() => null);
+        if (o && o.highWatermark > before) p.noteAppended(o.highWatermark);
+      }));
+    } finally {
+      this.polling = false;
+    }
+  }
+}
+
+export { rpcCode };

@@ -1,0 +1,751 @@
+// Idempotent producers and leader epochs against a real gateway process: raw-protocol sequence rules (exact retry
+// deduplicated with its original offset, gap, stale epoch, KIP-360 re-init), the same across graceful and SIGKILL
+// restarts, transactional ids refused fast, OffsetForLeaderEpoch consistent with Metadata; KafkaJS with
+// `idempotent: true` and confluent-kafka with enable.idempotence=true, including a gateway restart under a live
+// librdkafka producer.
+import { assert, assertEquals } from "../unit/assert.ts";
+import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { Kafka, logLevel } from "../helpers/kafkajs.ts";
+import { requireTool } from "../helpers/tools.ts";
+import { Reader, Writer } from "../../src/protocol/codec.ts";
+import { writeRequestHeader } from "../../src/protocol/header.ts";
+import { type ApiSpec, compile } from "../../src/protocol/schema.ts";
+import { ErrorCode } from "../../src/protocol/errors.ts";
+import { MetadataSpec } from "../../src/protocol/messages/metadata.ts";
+import { type ProduceResponse, ProduceSpec } from "../../src/protocol/messages/produce.ts";
+import { type FetchResponse, FetchSpec } from "../../src/protocol/messages/fetch.ts";
+import { CreateTopicsSpec } from "../../src/protocol/messages/create_topics.ts";
+import { FindCoordinatorSpec } from "../../src/protocol/messages/find_coordinator.ts";
+import { type ListOffsetsResponse, ListOffsetsSpec } from "../../src/protocol/messages/list_offsets.ts";
+import {
+  type InitProducerIdResponse,
+  InitProducerIdSpec,
+} from "../../src/protocol/messages/init_producer_id.ts";
+import {
+  type OffsetForLeaderEpochResponse,
+  OffsetForLeaderEpochSpec,
+} from "../../src/protocol/messages/offset_for_leader_epoch.ts";
+import { type BatchHeader, buildBatchSync, splitBatches } from "../../src/records/batch.ts";
+import { decodeBatchRecords } from "../../src/records/record.ts";
+
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const HOME = Deno.env.get("HOME") ?? "/root";
+const PYTHON = Deno.env.get("KGW_PYTHON") ?? `${HOME}/.cache/kgw/venv/bin/python`;
+const CK_PRODUCER = new URL("./py/ck_idempotent.py", import.meta.url).pathname;
+const python = await requireTool("confluent-kafka (pip)", PYTHON, ["-c", "import confluent_kafka"]);
+
+// ---------------------------------------------------------------------------------------------------------
+// A minimal client speaking our codec: one request at a time.
+
+class WireClient {
+  private correlation = 0;
+  private buf = new Uint8Array(0);
+  private constructor(private readonly conn: Deno.Conn) {}
+
+  static async connect(port: number): Promise<WireClient> {
+    return new WireClient(await Deno.connect({ hostname: "127.0.0.1", port }));
+  }
+
+  async call<T>(spec: ApiSpec, version: number, body: unknown): Promise<T> {
+    const id = ++this.correlation;
+    const flexible = version >= spec.flexibleFrom;
+    const w = new Writer();
+    writeRequestHeader(
+      w,
+      { apiKey: spec.key, apiVersion: version, correlationId: id, clientId: "idem-test" },
+      flexible,
+    );
+    compile(spec).encodeRequest(w, version, body);
+    const b = w.finish();
+    const frame = new Uint8Array(b.length + 4);
+    new DataView(frame.buffer).setInt32(0, b.length);
+    frame.set(b, 4);
+    await this.conn.write(frame);
+    const resp = await this.readFrame();
+    const r = new Reader(resp);
+    assertEquals(r.int32(), id, "correlation id");
+    if (flexible) assertEquals(r.uvarint(), 0, "no response header tags");
+    return compile(spec).decodeResponse(r, version) as T;
+  }
+
+  private async readFrame(): Promise<Uint8Array> {
+    const chunk = new Uint8Array(65536);
+    for (;;) {
+      if (this.buf.length >= 4) {
+        const size = new DataView(this.buf.buffer, this.buf.byteOffset).getInt32(0);
+        if (this.buf.length >= 4 + size) {
+          const f = this.buf.slice(4, 4 + size);
+          this.buf = this.buf.slice(4 + size);
+          return f;
+        }
+      }
+      const n = await this.conn.read(chunk);
+      if (n === null) throw new Error("connection closed");
+      const next = new Uint8Array(this.buf.length + n);
+      next.set(this.buf);
+      next.set(chunk.subarray(0, n), this.buf.length);
+      this.buf = next;
+    }
+  }
+
+  close(): void {
+    try {
+      this.conn.close();
+    } catch { /* closed */ }
+  }
+}
+
+const enc = new TextEncoder();
+
+function idemBatch(producerId: number, epoch: number, seq: number, values: string[]): Uint8Array {
+  return buildBatchSync({
+    records: values.map((v, i) => ({
+      offset: i,
+      timestamp: Date.now(),
+      key: null,
+      value: enc.encode(v),
+      headers: [],
+    })),
+    producerId,
+    producerEpoch: epoch,
+    baseSequence: seq,
+  });
+}
+
+async function createTopic(c: WireClient, name: string, partitions = 1): Promise<void> {
+  const r = await c.call<{ topics: { errorCode: number }[] }>(CreateTopicsSpec, 5, {
+    topics: [{ name, numPartitions: partitions, replicationFactor: 1, assignments: [], configs: [] }],
+    timeoutMs: 5000,
+    validateOnly: false,
+  });
+  assertEquals(r.topics[0].errorCode, 0, `create ${name}`);
+}
+
+async function initProducerId(
+  c: WireClient,
+  version: number,
+  producerId = -1,
+  producerEpoch = -1,
+  transactionalId: string | null = null,
+): Promise<InitProducerIdResponse> {
+  return await c.call<InitProducerIdResponse>(InitProducerIdSpec, version, {
+    transactionalId,
+    transactionTimeoutMs: 60000,
+    producerId,
+    producerEpoch,
+  });
+}
+
+/** Produce v9 (flexible) with one batch; returns [errorCode, baseOffset]. */
+async function produce(
+  c: WireClient,
+  topic: string,
+  batch: Uint8Array,
+  partition = 0,
+): Promise<[number, number]> {
+  const r = await c.call<ProduceResponse>(ProduceSpec, 9, {
+    transactionalId: null,
+    acks: -1,
+    timeoutMs: 5000,
+    topicData: [{ name: topic, partitionData: [{ index: partition, records: batch }] }],
+  });
+  const p = r.responses[0].partitionResponses[0];
+  return [p.errorCode, p.baseOffset];
+}
+
+/** Every stored batch of a partition (Fetch v4, raw) with its record values. */
+async function storedBatches(
+  c: WireClient,
+  topic: string,
+  partition = 0,
+): Promise<{ header: BatchHeader; values: string[] }[]> {
+  const out: { header: BatchHeader; values: string[] }[] = [];
+  let offset = 0;
+  for (;;) {
+    const r = await c.call<FetchResponse>(FetchSpec, 4, {
+      clusterId: null,
+      replicaId: -1,
+      replicaState: { replicaId: -1, replicaEpoch: -1 },
+      maxWaitMs: 0,
+      minBytes: 0,
+      maxBytes: 64 << 20,
+      isolationLevel: 0,
+      sessionId: 0,
+      sessionEpoch: -1,
+      topics: [{
+        topic,
+        topicId: "0".repeat(32),
+        partitions: [{
+          partition,
+          currentLeaderEpoch: -1,
+          fetchOffset: offset,
+          lastFetchedEpoch: -1,
+          logStartOffset: -1,
+          partitionMaxBytes: 64 << 20,
+          replicaDirectoryId: "0".repeat(32),
+        }],
+      }],
+      forgottenTopicsData: [],
+      rackId: "",
+    });
+    const p = r.responses[0].partitions[0];
+    assertEquals(p.errorCode, 0, "fetch error");
+    const records = p.records as Uint8Array | null;
+    if (records === null || records.length === 0) return out;
+    for (const { pos, size } of splitBatches(records)) {
+      const batch = records.subarray(pos, pos + size);
+      const { header, records: recs } = await decodeBatchRecords(batch);
+      const values = recs.map((x) => new TextDecoder().decode(x.value!));
+      out.push({ header, values });
+      offset = header.baseOffset + header.lastOffsetDelta + 1;
+    }
+    if (offset >= p.highWatermark) return out;
+  }
+}
+
+async function latestOffset(c: WireClient, topic: string, partition = 0): Promise<number> {
+  const r = await c.call<ListOffsetsResponse>(ListOffsetsSpec, 4, {
+    replicaId: -1,
+    isolationLevel: 0,
+    topics: [{
+      name: topic,
+      partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1 }],
+    }],
+  });
+  return r.topics[0].partitions[0].offset;
+}
+
+async function withGateway(
+  fn: (gw: RunningGateway) => Promise<void>,
+  start: () => Promise<RunningGateway> = () => startGateway(),
+): Promise<void> {
+  const gw = await start();
+  try {
+    await fn(gw);
+  } catch (e) {
+    console.error(gw.logs().split("\n").slice(-40).join("\n"));
+    throw e;
+  } finally {
+    await gw.stop();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------
+// Raw protocol.
+
+Deno.test({
+  name: "idempotent wire: exact retry keeps its offset (one copy stored), gap and stale epoch are refused",
+  ...opts,
+  fn: () =>
+    withGateway(async (gw) => {
+      const c = await WireClient.connect(gw.port);
+      try {
+        await createTopic(c, "idem-wire");
+        const init = await initProducerId(c, 4);
+        assertEquals(init.errorCode, 0);
+        assertEquals(init.producerEpoch, 0);
+        const pid = init.producerId;
+        assert(pid >= 0, "a producer id");
+        // The next producer gets another id.
+        assertEquals((await initProducerId(c, 0)).producerId, pid + 1);
+
+        const b0 = idemBatch(pid, 0, 0, ["a", "b", "c"]);
+        assertEquals(await produce(c, "idem-wire", b0), [0, 0]);
+        // The exact same batch again (a retry): success with the original offset, nothing written.
+        assertEquals(await produce(c, "idem-wire", b0.slice()), [0, 0]);
+        assertEquals(await produce(c, "idem-wire", idemBatch(pid, 0, 3, ["d", "e"])), [0, 3]);
+        assertEquals(await produce(c, "idem-wire", b0.slice()), [0, 0], "an older cached batch too");
+        assertEquals(await latestOffset(c, "idem-wire"), 5);
+        // A gap.
+        const [gap] = await produce(c, "idem-wire", idemBatch(pid, 0, 9, ["x"]));
+        assertEquals(gap, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        // A new epoch must start at sequence 0.
+        const [badNewEpoch] = await produce(c, "idem-wire", idemBatch(pid, 1, 5, ["x"]));
+        assertEquals(badNewEpoch, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        // KIP-360 re-init: same id, epoch bumped; the old epoch is then fenced.
+        const bumped = await initProducerId(c, 4, pid, 0);
+        assertEquals([bumped.errorCode, bumped.producerId, bumped.producerEpoch], [0, pid, 1]);
+        assertEquals(await produce(c, "idem-wire", idemBatch(pid, 1, 0, ["f"])), [0, 5]);
+        const [stale] = await produce(c, "idem-wire", idemBatch(pid, 0, 5, ["x"]));
+        assertEquals(stale, ErrorCode.INVALID_PRODUCER_EPOCH);
+        // Re-init with a stale epoch: PRODUCER_FENCED (v4+), INVALID_PRODUCER_EPOCH before.
+        assertEquals((await initProducerId(c, 4, pid, 0)).errorCode, 0, "retry of the bump: same answer");
+        assertEquals((await initProducerId(c, 4, pid, 1)).producerEpoch, 2);
+        assertEquals((await initProducerId(c, 4, pid, 0)).errorCode, ErrorCode.PRODUCER_FENCED);
+        assertEquals((await initProducerId(c, 3, pid, 0)).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
+
+        // One copy of everything, with the producer's headers intact and partitionLeaderEpoch -1.
+        const stored = await storedBatches(c, "idem-wire");
+        assertEquals(stored.map((s) => s.values), [["a", "b", "c"], ["d", "e"], ["f"]]);
+        assertEquals(
+          stored.map((s) => [s.header.producerId, s.header.producerEpoch, s.header.baseSequence]),
+          [[pid, 0, 0], [pid, 0, 3], [pid, 1, 0]],
+        );
+        assert(stored.every((s) => s.header.partitionLeaderEpoch === -1), "leader epoch -1 stored");
+        // Non-idempotent produce is unaffected.
+        const plain = buildBatchSync({
+          records: [{ offset: 0, timestamp: Date.now(), key: null, value: enc.encode("p"), headers: [] }],
+        });
+        assertEquals(await produce(c, "idem-wire", plain), [0, 6]);
+        assertEquals(await produce(c, "idem-wire", plain.slice()), [0, 7], "no dedup without a producer id");
+      } finally {
+        c.close();
+      }
+    }),
+});
+
+for (const how of ["SIGTERM", "SIGKILL"] as const) {
+  Deno.test({
+    name:
+      `idempotent wire: state survives a gateway restart (${how}); a retry of the last batch is deduplicated`,
+    ...opts,
+    fn: async () => {
+      const dataDir = await Deno.makeTempDir({ prefix: "kgw-idem-" });
+      let gw = await startGateway({ dataDir });
+      let c = await WireClient.connect(gw.port);
+      try {
+        await createTopic(c, "idem-restart", 2);
+        const { producerId: pid } = await initProducerId(c, 4);
+        const batches: Uint8Array[] = [];
+        for (let i = 0; i < 6; i++) {
+          const b = idemBatch(pid, 0, i * 2, [`v${i * 2}`, `v${i * 2 + 1}`]);
+          batches.push(b);
+          assertEquals(await produce(c, "idem-restart", b.slice(), 1), [0, i * 2]);
+        }
+        c.close();
+        if (how === "SIGTERM") await gw.stop();
+        else await gw.kill();
+        gw = await startGateway({ dataDir });
+        c = await WireClient.connect(gw.port);
+        // Retry of the last batch (and of an older cached one) sent before the restart.
+        assertEquals(await produce(c, "idem-restart", batches[5].slice(), 1), [0, 10]);
+        assertEquals(await produce(c, "idem-restart", batches[2].slice(), 1), [0, 4]);
+        // The same producer id/epoch continues its sequence; a gap is still a gap.
+        const [gap] = await produce(c, "idem-restart", idemBatch(pid, 0, 13, ["x"]), 1);
+        assertEquals(gap, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+        assertEquals(await produce(c, "idem-restart", idemBatch(pid, 0, 12, ["v12"]), 1), [0, 12]);
+        const stored = await storedBatches(c, "idem-restart", 1);
+        assertEquals(stored.flatMap((s) => s.values), Array.from({ length: 13 }, (_, i) => `v${i}`));
+        // Producer ids are never reused after a restart.
+        assert((await initProducerId(c, 4)).producerId > pid, "a fresh id");
+        // The stale epoch is still fenced after the restart.
+        assertEquals(await produce(c, "idem-restart", idemBatch(pid, 1, 0, ["e1"]), 1), [0, 13]);
+        c.close();
+        await gw.stop();
+        gw = await startGateway({ dataDir });
+        c = await WireClient.connect(gw.port);
+        const [stale] = await produce(c, "idem-restart", idemBatch(pid, 0, 13, ["x"]), 1);
+        assertEquals(stale, ErrorCode.INVALID_PRODUCER_EPOCH);
+        assert(/producer state loaded/.test(gw.logs()), "the state was rebuilt lazily");
+      } catch (e) {
+        console.error(gw.logs().split("\n").slice(-40).join("\n"));
+        throw e;
+      } finally {
+        c.close();
+        await gw.stop();
+        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+}
+
+Deno.test({
+  name: "wire: transactional ids are refused fast with TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+  ...opts,
+  fn: () =>
+    withGateway(async (gw) => {
+      const c = await WireClient.connect(gw.port);
+      try {
+        for (const v of [0, 2, 4, 5]) {
+          const r = await initProducerId(c, v, -1, -1, "my-txn");
+          assertEquals(
+            [r.errorCode, r.producerId],
+            [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, -1],
+            `v${v}`,
+          );
+        }
+        assertEquals((await initProducerId(c, 4, -1, -1, "")).errorCode, ErrorCode.INVALID_REQUEST);
+        assertEquals((await initProducerId(c, 4, 5, -1)).errorCode, ErrorCode.INVALID_REQUEST);
+        const fc = await c.call<{ errorCode: number; errorMessage: string | null }>(FindCoordinatorSpec, 1, {
+          key: "my-txn",
+          keyType: 1,
+          coordinatorKeys: [],
+        });
+        assertEquals(fc.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+        assert(/not supported/.test(fc.errorMessage ?? ""), "explains why");
+      } finally {
+        c.close();
+      }
+    }),
+});
+
+const CK_TRANSACTIONAL = `
+import sys, time
+from confluent_kafka import Producer, KafkaException
+p = Producer({"bootstrap.servers": sys.argv[1], "transactional.id": "tx-1"})
+t = time.time()
+try:
+    p.init_transactions(30)
+    print("initialised")
+except KafkaException as e:
+    err = e.args[0]
+    print(f"{time.time() - t:.3f} {err.fatal()} {err.name()} {err.str()}")
+`;
+
+Deno.test({
+  name: "transactional producers fail fast with a clear error: KafkaJS and confluent-kafka",
+  ...opts,
+  fn: () =>
+    withGateway(async (gw) => {
+      const kafka = new Kafka({ clientId: "txn", brokers: [gw.bootstrap], logLevel: logLevel.NOTHING });
+      const producer = kafka.producer({ transactionalId: "tx-1", idempotent: true, maxInFlightRequests: 1 });
+      const started = Date.now();
+      let failure: { type?: string; name?: string; message?: string } | null = null;
+      try {
+        await producer.connect();
+        await producer.transaction();
+      } catch (e) {
+        failure = e as { type?: string; message?: string };
+      } finally {
+        await producer.disconnect().catch(() => {});
+      }
+      // KafkaJS reports the refused FindCoordinator as "Failed to find group coordinator" (it drops the cause);
+      // the gateway log says why.
+      assert(failure !== null, "KafkaJS transaction refused");
+      assertEquals(failure.name, "KafkaJSGroupCoordinatorNotFound", failure.message);
+      assert(Date.now() - started < 10_000, `KafkaJS failed fast (${Date.now() - started} ms)`);
+      assert(/transactional\.id tx-1 refused.*not supported/.test(gw.logs()), "the gateway logs the reason");
+      if (python.ignore) return;
+      const out = await new Deno.Command(PYTHON, {
+        args: ["-c", CK_TRANSACTIONAL, gw.bootstrap],
+        stderr: "null",
+      })
+        .output();
+      const [secs, fatal, name, ...msg] = new TextDecoder().decode(out.stdout).trim().split(" ");
+      assertEquals([fatal, name], ["True", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"], msg.join(" "));
+      assert(Number(secs) < 10, `librdkafka failed fast (${secs} s)`);
+      assert(/not supported by this gateway/.test(msg.join(" ")), `librdkafka shows why: ${msg.join(" ")}`);
+    }),
+});
+
+Deno.test({
+  name: "wire: OffsetForLeaderEpoch v0-4 agrees with Metadata's leader epoch -1",
+  ...opts,
+  fn: () =>
+    withGateway(async (gw) => {
+      const c = await WireClient.connect(gw.port);
+      try {
+        await createTopic(c, "epochs", 2);
+        for (let i = 0; i < 3; i++) {
+          const plain = buildBatchSync({
+            records: [{
+              offset: 0,
+              timestamp: Date.now(),
+              key: null,
+              value: enc.encode(`m${i}`),
+              headers: [],
+            }],
+          });
+          assertEquals((await produce(c, "epochs", plain, 1))[0], 0);
+        }
+        const md = await c.call<{ topics: { name: string; partitions: { leaderEpoch: number }[] }[] }>(
+          MetadataSpec,
+          9,
+          { topics: [{ topicId: "0".repeat(32), name: "epochs" }], allowAutoTopicCreation: false },
+        );
+        assertEquals(md.topics[0].partitions.map((p) => p.leaderEpoch), [-1, -1]);
+        for (let v = 0; v <= 4; v++) {
+          const r = await c.call<OffsetForLeaderEpochResponse>(OffsetForLeaderEpochSpec, v, {
+            replicaId: -1,
+            topics: [
+              {
+                topic: "epochs",
+                partitions: [
+                  { partition: 1, currentLeaderEpoch: -1, leaderEpoch: 0 },
+                  { partition: 0, currentLeaderEpoch: -1, leaderEpoch: 5 },
+                  { partition: 1, currentLeaderEpoch: -1, leaderEpoch: -1 },
+                  { partition: 7, currentLeaderEpoch: -1, leaderEpoch: 0 },
+                ],
+              },
+              { topic: "nope", partitions: [{ partition: 0, currentLeaderEpoch: -1, leaderEpoch: 0 }] },
+            ],
+          });
+          const le = (e: number) => (v >= 1 ? e : -1); // v0 has no LeaderEpoch field
+          assertEquals(r.topics[0].partitions, [
+            { errorCode: 0, partition: 1, leaderEpoch: le(0), endOffset: 3 },
+            { errorCode: 0, partition: 0, leaderEpoch: le(5), endOffset: 0 },
+            { errorCode: 0, partition: 1, leaderEpoch: -1, endOffset: -1 },
+            { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: 7, leaderEpoch: -1, endOffset: -1 },
+          ], `v${v}`);
+          assertEquals(r.topics[1].partitions[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        }
+      } finally {
+        c.close();
+      }
+    }),
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// Real clients.
+
+/** All batches come from one producer id with contiguous sequences (and, when `oneEpoch`, a single epoch). */
+function assertOneProducerRun(
+  stored: { header: BatchHeader; values: string[] }[],
+  what: string,
+  oneEpoch = false,
+): void {
+  assert(stored.length > 0, `${what}: batches stored`);
+  const pid = stored[0].header.producerId;
+  assert(pid >= 0, `${what}: idempotent batches carry a producer id`);
+  let epoch = stored[0].header.producerEpoch;
+  let next = 0;
+  for (const { header: h } of stored) {
+    assertEquals(h.producerId, pid, `${what}: one producer id`);
+    if (h.producerEpoch !== epoch) {
+      assert(!oneEpoch, `${what}: the producer kept its epoch (${epoch} -> ${h.producerEpoch})`);
+      assert(h.producerEpoch > epoch && h.baseSequence === 0, `${what}: epoch bumps restart at sequence 0`);
+      epoch = h.producerEpoch;
+      next = 0;
+    }
+    assertEquals(h.baseSequence, next, `${what}: contiguous sequences`);
+    next += h.recordCount;
+  }
+}
+
+Deno.test({
+  name: "kafkajs: idempotent producer (maxInFlightRequests 1) writes every message exactly once",
+  ...opts,
+  fn: () =>
+    withGateway(async (gw) => {
+      const kafka = new Kafka({
+        clientId: "idem",
+        brokers: [gw.bootstrap],
+        logLevel: logLevel.NOTHING,
+        retry: { retries: 5 },
+      });
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.createTopics({ topics: [{ topic: "kjs-idem", numPartitions: 3 }] });
+      await admin.disconnect();
+      const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const c = await WireClient.connect(gw.port);
+      try {
+        for (let s = 0; s < 10; s++) {
+          await producer.send({
+            topic: "kjs-idem",
+            acks: -1,
+            messages: Array.from({ length: 30 }, (_, i) => ({ partition: i % 3, value: `s${s}-m${i}` })),
+          });
+        }
+        for (let p = 0; p < 3; p++) {
+          const stored = await storedBatches(c, "kjs-idem", p);
+          assertOneProducerRun(stored, `kjs-idem-${p}`);
+          const values = stored.flatMap((b) => b.values);
+          const expected = [];
+          for (let s = 0; s < 10; s++) for (let i = p; i < 30; i += 3) expected.push(`s${s}-m${i}`);
+          assertEquals(values, expected, `partition ${p}`);
+        }
+      } finally {
+        c.close();
+        await producer.disconnect();
+      }
+    }),
+});
+
+/**
+ * A TCP proxy in front of the gateway (which advertises the proxy's port). In blackhole mode it still forwards
+ * requests but drops every response, so batches get stored while the client never sees them acknowledged: its
+ * retries, on the same or on a restarted gateway, must be deduplicated.
+ */
+class Proxy {
+  readonly port: number;
+  blackhole = false;
+  private readonly listener: Deno.Listener;
+  private readonly conns = new Set<Deno.Conn>();
+
+  constructor(public upstreamPort: number) {
+    const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    this.listener = listener;
+    this.port = (listener.addr as Deno.NetAddr).port;
+    (async () => {
+      for await (const c of listener) this.handle(c);
+    })().catch(() => {});
+  }
+
+  private async handle(client: Deno.Conn): Promise<void> {
+    let up: Deno.Conn;
+    try {
+      up = await Deno.connect({ hostname: "127.0.0.1", port: this.upstreamPort });
+    } catch {
+      client.close();
+      return;
+    }
+    this.conns.add(client);
+    this.conns.add(up);
+    const close = () => {
+      for (const c of [client, up]) {
+        try {
+          c.close();
+        } catch { /* closed */ }
+        this.conns.delete(c);
+      }
+    };
+    const pump = async (from: Deno.Conn, to: Deno.Conn, responses: boolean) => {
+      const buf = new Uint8Array(65536);
+      try {
+        for (;;) {
+          const n = await from.read(buf);
+          if (n === null) break;
+          if (responses && this.blackhole) continue;
+          let off = 0;
+          while (off < n) off += await to.write(buf.subarray(off, n));
+        }
+      } catch { /* closed */ }
+      close();
+    };
+    pump(client, up, false);
+    pump(up, client, true);
+  }
+
+  /** Stops dropping responses and closes every proxied connection (clients reconnect cleanly). */
+  resume(): void {
+    this.blackhole = false;
+    for (const c of this.conns) {
+      try {
+        c.close();
+      } catch { /* closed */ }
+    }
+    this.conns.clear();
+  }
+
+  close(): void {
+    this.resume();
+    this.listener.close();
+  }
+}
+
+interface PhaseEvent {
+  event: string;
+  phase: number;
+  delivered: number;
+  failed: string[];
+  left: number;
+  fatal: string[];
+  transient: string[];
+}
+
+const DISRUPTIONS = {
+  none: "",
+  lost: ", responses lost mid-run (retries deduplicated)",
+  SIGTERM: ", responses lost then gateway SIGTERM and restart mid-run",
+  SIGKILL: ", responses lost then gateway SIGKILL and restart mid-run",
+} as const;
+
+for (const how of Object.keys(DISRUPTIONS) as (keyof typeof DISRUPTIONS)[]) {
+  Deno.test({
+    name: `confluent-kafka: enable.idempotence=true exactly once${DISRUPTIONS[how]}`,
+    ignore: python.ignore,
+    ...opts,
+    fn: async () => {
+      const dataDir = await Deno.makeTempDir({ prefix: "kgw-ck-idem-" });
+      const proxy = new Proxy(0);
+      const start = async () => {
+        const g = await startGateway({ dataDir, args: ["--advertised-listener", `127.0.0.1:${proxy.port}`] });
+        proxy.upstreamPort = g.port;
+        return g;
+      };
+      let gw = await start();
+      const topic = "ck-idem";
+      const count = 3000;
+      const phases = how === "none" ? 1 : 2;
+      const c0 = await WireClient.connect(gw.port);
+      await createTopic(c0, topic, 3);
+      c0.close();
+      const child = new Deno.Command(PYTHON, {
+        args: [CK_PRODUCER, `127.0.0.1:${proxy.port}`, topic, String(count), String(phases), "3", "40"],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const lines: string[] = [];
+      const pumped = (async () => {
+        let buf = "";
+        for await (const chunk of child.stdout.pipeThrough(new TextDecoderStream())) {
+          buf += chunk;
+          let i;
+          while ((i = buf.indexOf("\n")) >= 0) {
+            lines.push(buf.slice(0, i));
+            buf = buf.slice(i + 1);
+          }
+        }
+      })();
+      const stderr = new Response(child.stderr).text();
+      const phase = async (n: number): Promise<PhaseEvent> => {
+        const deadline = Date.now() + 90_000;
+        for (;;) {
+          const ev = lines.map((l) => JSON.parse(l) as PhaseEvent).find((e) => e.phase === n);
+          if (ev) return ev;
+          if (Date.now() > deadline) throw new Error(`phase ${n} did not finish: ${lines.join("\n")}`);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      };
+      const writer = child.stdin.getWriter();
+      try {
+        const p0 = await phase(0);
+        assertEquals([p0.delivered, p0.failed, p0.fatal], [count, [], []], "phase 0");
+        if (phases > 1) {
+          // While phase 1 is producing, responses vanish: the stored batches are retried by librdkafka (on the
+          // restarted gateway for SIGTERM/SIGKILL) and must be deduplicated; its sequence must continue with the
+          // same producer id and epoch.
+          await writer.write(new TextEncoder().encode("go\n"));
+          await new Promise((r) => setTimeout(r, 300));
+          proxy.blackhole = true;
+          await new Promise((r) => setTimeout(r, 300));
+          if (how !== "lost") {
+            if (how === "SIGTERM") await gw.stop();
+            else await gw.kill();
+            gw = await start();
+          }
+          proxy.resume();
+          const p1 = await phase(1);
+          assertEquals([p1.delivered, p1.failed, p1.left, p1.fatal], [count, [], 0, []], "phase 1");
+        }
+        await writer.close();
+        await child.status;
+        const c = await WireClient.connect(gw.port);
+        try {
+          for (let p = 0; p < 3; p++) {
+            const stored = await storedBatches(c, topic, p);
+            assertOneProducerRun(stored, `${topic}-${p}`, true);
+            const values = stored.flatMap((b) => b.values);
+            const expected: string[] = [];
+            for (let ph = 0; ph < phases; ph++) {
+              for (let i = p; i < count; i += 3) expected.push(`p${ph}-${i}`);
+            }
+            assertEquals(values.length, expected.length, `partition ${p}: no duplicates, nothing lost`);
+            assertEquals(values, expected, `partition ${p}: in order`);
+          }
+        } finally {
+          c.close();
+        }
+      } catch (e) {
+        console.error(
+          lines.join("\n"),
+          await stderr.catch(() => ""),
+          gw.logs().split("\n").slice(-40).join("\n"),
+        );
+        throw e;
+      } finally {
+        try {
+          child.kill("SIGKILL");
+        } catch { /* exited */ }
+        await child.status;
+        await pumped.catch(() => {});
+        proxy.close();
+        await gw.stop();
+        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+}
