@@ -36,7 +36,8 @@ export interface SeaweedFS {
 async function script(args: string[]): Promise<string> {
   const out = await new Deno.Command("bash", {
     args: [SCRIPT, ...args],
-    env: { WEED: weedPath() },
+    // KGW_KEEP_SEAWEEDFS=1 keeps the cluster directory (logs, data) after the tests for a post-mortem
+    env: { WEED: weedPath(), KEEP: Deno.env.get("KGW_KEEP_SEAWEEDFS") ? "1" : "0" },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -64,7 +65,7 @@ function killSync(dir: string): void {
         Deno.kill(pid, "SIGKILL");
       } catch { /* gone */ }
     }
-    Deno.removeSync(dir, { recursive: true });
+    if (!Deno.env.get("KGW_KEEP_SEAWEEDFS")) Deno.removeSync(dir, { recursive: true });
   } catch { /* already stopped */ }
 }
 
