@@ -41,12 +41,14 @@ export class CensusProxy {
       this.conns.add(server);
       const inspect = this.inspector();
       const up = client.readable
-        .pipeThrough(new TransformStream<Uint8Array, Uint8Array>({
-          transform: (chunk, ctl) => {
-            inspect(chunk);
-            ctl.enqueue(chunk);
-          },
-        }))
+        .pipeThrough(
+          new TransformStream<Uint8Array, Uint8Array>({
+            transform: (chunk, ctl) => {
+              inspect(chunk);
+              ctl.enqueue(chunk);
+            },
+          }),
+        )
         .pipeTo(server.writable);
       const down = server.readable.pipeTo(client.writable);
       await Promise.race([up, down]).catch(() => {});

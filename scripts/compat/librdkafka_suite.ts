@@ -104,8 +104,10 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--no-full") o.full = false;
     else if (a === "--json") o.json = val();
     else if (a === "--help" || a === "-h") {
-      console.log(Deno.readTextFileSync(new URL(import.meta.url)).split("\n").filter((l) => l.startsWith("//"))
-        .map((l) => l.slice(3)).join("\n"));
+      console.log(
+        Deno.readTextFileSync(new URL(import.meta.url)).split("\n").filter((l) => l.startsWith("//"))
+          .map((l) => l.slice(3)).join("\n"),
+      );
       Deno.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
@@ -149,6 +151,7 @@ async function runSuite(
   }, timeoutMs);
   const out = await child.output();
   clearTimeout(killer);
+  // deno-lint-ignore no-control-regex
   const strip = (b: Uint8Array) => new TextDecoder().decode(b).replace(/\x1b\[[0-9;]*m/g, "");
   const log = strip(out.stdout) + strip(out.stderr);
   await Deno.writeTextFile(`${dir}/test-runner.log`, log);
@@ -176,7 +179,9 @@ function testOutput(log: string, name: string): string {
 function failureReason(log: string, name: string): string {
   const lines = log.split("\n");
   const i = lines.findIndex((l) => l.startsWith(`### Test "${name}" failed`));
-  if (i >= 0) return `${lines[i].replace(/^### /, "").replace(/ at \w{3} \w{3} .*###$/, "")}: ${lines[i + 1]}`;
+  if (i >= 0) {
+    return `${lines[i].replace(/^### /, "").replace(/ at \w{3} \w{3} .*###$/, "")}: ${lines[i + 1]}`;
+  }
   return "no failure message (see the log)";
 }
 
@@ -242,7 +247,11 @@ async function main(): Promise<number> {
     for (const [label, tests, quick] of groups) {
       if (!tests.length) continue;
       const ts = Date.now();
-      console.log(`running ${tests.length} librdkafka test(s) (${label}, ${quick ? "-Q -E" : "-E"}): ${tests.join(",")}`);
+      console.log(
+        `running ${tests.length} librdkafka test(s) (${label}, ${quick ? "-Q -E" : "-E"}): ${
+          tests.join(",")
+        }`,
+      );
       const r = await runSuite(`${out}/${label}`, runner, env, tests, opts.parallel, quick, 15 * 60_000);
       console.log(`  test-runner exit ${r.code} in ${((Date.now() - ts) / 1000).toFixed(1)} s`);
       for (const t of tests) {
@@ -286,7 +295,9 @@ async function main(): Promise<number> {
   console.log("");
   for (const r of results) {
     console.log(
-      `${r.name.padEnd(w)}  ${r.status.padEnd(7)}  ${r.duration.toFixed(1).padStart(6)} s${r.why ? `  ${r.why}` : ""}`,
+      `${r.name.padEnd(w)}  ${r.status.padEnd(7)}  ${r.duration.toFixed(1).padStart(6)} s${
+        r.why ? `  ${r.why}` : ""
+      }`,
     );
   }
   const n = (s: TestResult["status"]) => results.filter((r) => r.status === s).length;

@@ -92,8 +92,10 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--strict") o.strict = true;
     else if (a === "--census") o.census = true;
     else if (a === "--help" || a === "-h") {
-      console.log(Deno.readTextFileSync(new URL(import.meta.url)).split("\n").filter((l) => l.startsWith("//"))
-        .map((l) => l.slice(3)).join("\n"));
+      console.log(
+        Deno.readTextFileSync(new URL(import.meta.url)).split("\n").filter((l) => l.startsWith("//"))
+          .map((l) => l.slice(3)).join("\n"),
+      );
       Deno.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
   }
@@ -104,7 +106,16 @@ function parseOptions(argv: string[]): Options {
 const CODECS = ["gzip", "snappy", "lz4", "zstd"] as const;
 type Codec = typeof CODECS[number];
 const CODEC_ID: Record<string, number> = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 };
-const SCENARIOS = ["produce", "fetch", "group", "resume", "split", "interop", ...CODECS, "idempotent"] as const;
+const SCENARIOS = [
+  "produce",
+  "fetch",
+  "group",
+  "resume",
+  "split",
+  "interop",
+  ...CODECS,
+  "idempotent",
+] as const;
 type Scenario = typeof SCENARIOS[number];
 
 interface Row {
@@ -152,7 +163,10 @@ function rows(): Row[] {
     {
       id: "platformatic",
       label: "@platformatic/kafka 2.x (Deno)",
-      cmd: denoRun(["--allow-net=127.0.0.1", "--allow-env", "--allow-read", "--allow-sys"], "platformatic/main.ts"),
+      cmd: denoRun(
+        ["--allow-net=127.0.0.1", "--allow-env", "--allow-read", "--allow-sys"],
+        "platformatic/main.ts",
+      ),
       opts: {},
       headers: true,
       acks: false,
@@ -462,7 +476,9 @@ async function checkStored(
     return `stored batches use codec(s) ${codecs.join(",")}, expected ${want} (${codec})`;
   }
   const pids = [...new Set(batches.map((b) => b.producerId))];
-  if (idempotent && pids.some((p) => p < 0n)) return "idempotent producer wrote batches without a producer id";
+  if (idempotent && pids.some((p) => p < 0n)) {
+    return "idempotent producer wrote batches without a producer id";
+  }
   if (!idempotent && pids.some((p) => p >= 0n)) return `non-idempotent batches carry producer id ${pids}`;
   return undefined;
 }
@@ -481,7 +497,12 @@ async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map
   const cell = (s: Scenario, c: Cell) => cells.set(s, c);
 
   // produce
-  const p1 = await r.step(row, ["produce", r.bootstrap, topic, group], { ...base, n: String(N), start: "0" }, t);
+  const p1 = await r.step(
+    row,
+    ["produce", r.bootstrap, topic, group],
+    { ...base, n: String(N), start: "0" },
+    t,
+  );
   let why = Runner.clientError(p1);
   const acks = new Map<number, [number, number]>();
   if (!why && row.acks) {
@@ -495,7 +516,8 @@ async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map
   // fetch
   if (produced) {
     const f = await r.step(row, ["fetch", r.bootstrap, topic, group], { ...base, n: String(N) }, t);
-    const fwhy = Runner.clientError(f) ?? checkMessages(row, f.result?.msgs, 0, N, row.acks ? acks : undefined);
+    const fwhy = Runner.clientError(f) ??
+      checkMessages(row, f.result?.msgs, 0, N, row.acks ? acks : undefined);
     cell("fetch", { status: fwhy ? "FAIL" : "pass", why: fwhy, ms: f.ms, steps: [f] });
 
     // group, then resume
@@ -515,7 +537,12 @@ async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map
         steps.push(g2);
         rwhy = Runner.clientError(g2) ?? checkMessages(row, g2.result?.msgs, N, N + M);
       } else rwhy = `second produce: ${rwhy}`;
-      cell("resume", { status: rwhy ? "FAIL" : "pass", why: rwhy, ms: steps.reduce((s, x) => s + x.ms, 0), steps });
+      cell("resume", {
+        status: rwhy ? "FAIL" : "pass",
+        why: rwhy,
+        ms: steps.reduce((s, x) => s + x.ms, 0),
+        steps,
+      });
     } else cell("resume", { status: "FAIL", why: "group scenario failed", steps: [] });
   } else {
     for (const s of ["fetch", "group", "resume"] as const) {
@@ -538,7 +565,8 @@ async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map
         n: String(INTEROP_N),
       }, t);
       steps.push(f);
-      w = Runner.clientError(f) ?? checkMessages(row, f.result?.msgs, 0, INTEROP_N, undefined, INTEROP_HEADERS);
+      w = Runner.clientError(f) ??
+        checkMessages(row, f.result?.msgs, 0, INTEROP_N, undefined, INTEROP_HEADERS);
       if (w) {
         w = `${codec} topic: ${w}`;
         break;
@@ -554,7 +582,7 @@ async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map
     let w = Runner.clientError(p);
     const steps = [p];
     const ack = new Map<number, [number, number]>();
-    if (!w && row.acks) for (const [i, pp, o] of p.result?.acks ?? []) ack.set(i, [pp, o]);
+    if (!w && row.acks) { for (const [i, pp, o] of p.result?.acks ?? []) ack.set(i, [pp, o]); }
     w ??= await checkStored(r.dataDir, tp, NC, codec, idem);
     if (!w) {
       const f = await r.step(row, ["fetch", r.bootstrap, tp, group], { ...base, n: String(NC) }, t);
@@ -639,10 +667,16 @@ async function split(r: Runner, row: Row, topic: string): Promise<Cell> {
         }
       });
       described = `${g.state}, ${g.members.length} member(s), assignments ${JSON.stringify(assignments)}`;
-      if (g.state === "Stable" && g.members.length === 2 && assignments.every((a: number[]) => a.length)) break;
+      if (g.state === "Stable" && g.members.length === 2 && assignments.every((a: number[]) => a.length)) {
+        break;
+      }
       if (Date.now() > deadline) {
         const steps = await Promise.all(members);
-        return { status: "FAIL", why: `the group never became Stable with 2 assigned members: ${described}`, steps };
+        return {
+          status: "FAIL",
+          why: `the group never became Stable with 2 assigned members: ${described}`,
+          steps,
+        };
       }
       await new Promise((res) => setTimeout(res, 200));
     }
@@ -670,12 +704,22 @@ async function split(r: Runner, row: Row, topic: string): Promise<Cell> {
     }
     const [a, b] = steps.map((s) => s.result?.msgs ?? []);
     if (!a.length || !b.length) {
-      return { status: "FAIL", why: `a member got nothing: ${a.length} + ${b.length} (${described})`, ms, steps };
+      return {
+        status: "FAIL",
+        why: `a member got nothing: ${a.length} + ${b.length} (${described})`,
+        ms,
+        steps,
+      };
     }
     const pa = new Set(a.map((m) => m[0]));
     const overlap = b.filter((m) => pa.has(m[0])).map((m) => m[0]);
     if (overlap.length) {
-      return { status: "FAIL", why: `both members consumed partition ${overlap[0]} (${described})`, ms, steps };
+      return {
+        status: "FAIL",
+        why: `both members consumed partition ${overlap[0]} (${described})`,
+        ms,
+        steps,
+      };
     }
     const why = checkMessages(row, [...a, ...b], 0, N);
     return { status: why ? "FAIL" : "pass", why: why && `${why} (${described})`, ms, steps };
@@ -705,7 +749,9 @@ function markdown(
   const fails: string[] = [];
   for (const row of list) {
     for (const [s, c] of results.get(row.id)!) {
-      if (c.status === "FAIL" || c.status === "pending") fails.push(`- ${row.label} / ${s}: ${c.status} — ${c.why}`);
+      if (c.status === "FAIL" || c.status === "pending") {
+        fails.push(`- ${row.label} / ${s}: ${c.status} — ${c.why}`);
+      }
     }
   }
   return [
@@ -793,8 +839,10 @@ async function main(): Promise<number> {
   try {
     runner.interop = await seedInterop(runner, rows());
     const bad = [...runner.interop].filter(([, e]) => e);
-    console.log(`interop topics seeded in ${((Date.now() - tr) / 1000).toFixed(1)} s` +
-      (bad.length ? `; FAILED: ${bad.map(([c, e]) => `${c}: ${e}`).join("; ")}` : ""));
+    console.log(
+      `interop topics seeded in ${((Date.now() - tr) / 1000).toFixed(1)} s` +
+        (bad.length ? `; FAILED: ${bad.map(([c, e]) => `${c}: ${e}`).join("; ")}` : ""),
+    );
     // A pool of rows in parallel; each row's steps run one after another.
     const queue = [...list];
     const worker = async () => {
@@ -804,7 +852,9 @@ async function main(): Promise<number> {
         try {
           cells = await runRow(runner, row, idemAdvertised);
         } catch (e) {
-          cells = new Map(SCENARIOS.map((s) => [s, { status: "FAIL", why: `runner: ${e}`, steps: [] } as Cell]));
+          cells = new Map(
+            SCENARIOS.map((s) => [s, { status: "FAIL", why: `runner: ${e}`, steps: [] } as Cell]),
+          );
         }
         results.set(row.id, cells);
         const bad = [...cells].filter(([, c]) => c.status === "FAIL" || c.status === "pending");
@@ -818,7 +868,9 @@ async function main(): Promise<number> {
           await Deno.writeTextFile(
             file,
             c.steps.map((st) =>
-              `$ ${row.cmd[0]} ${st.args.join(" ")}\n# exit ${st.code} in ${st.ms} ms\n--- stdout\n${st.stdout}\n` +
+              `$ ${row.cmd[0]} ${
+                st.args.join(" ")
+              }\n# exit ${st.code} in ${st.ms} ms\n--- stdout\n${st.stdout}\n` +
               `--- stderr\n${st.stderr}\n`
             ).join("\n"),
           );
@@ -840,7 +892,9 @@ async function main(): Promise<number> {
   const failed = count("FAIL") + (opts.strict ? count("pending") : 0);
   console.log(`\n${table(list, results)}\n`);
   const summary = `${count("pass")} passed, ${count("FAIL")} failed, ${count("pending")} pending, ` +
-    `${count("n/a")} n/a; scenarios ${(runMs / 1000).toFixed(1)} s, total ${((Date.now() - t0) / 1000).toFixed(1)} s ` +
+    `${count("n/a")} n/a; scenarios ${(runMs / 1000).toFixed(1)} s, total ${
+      ((Date.now() - t0) / 1000).toFixed(1)
+    } s ` +
     `(--jobs ${opts.jobs})`;
   console.log(`compat: ${summary}`);
   console.log(`logs of failed cells and the gateway log: ${out}`);
@@ -864,6 +918,9 @@ async function main(): Promise<number> {
     ].join("\n");
   }
   await Deno.writeTextFile(opts.markdown, md);
+  // Same layout as `deno fmt` (the repository's check task covers Markdown): align the table.
+  await new Deno.Command(DENO, { args: ["fmt", "--quiet", opts.markdown], stdout: "null", stderr: "null" })
+    .output().catch(() => {});
   if (opts.json) {
     const j = Object.fromEntries(
       list.map((r) => [

@@ -14,6 +14,8 @@ export interface ClusterOptions {
   readonly filers?: readonly string[];
   readonly filerGroup?: string;
   readonly rpcTimeoutMs: number;
+  /** Called when a broker re-registered with the master since the last refresh (it restarted). */
+  readonly onBrokerRestart?: (address: string) => void;
   readonly log: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
 }
 
@@ -42,6 +44,7 @@ export class SmqCluster {
   private nextFiler = 0;
   private closed = false;
   private refreshing: Promise<void> | null = null;
+  private readonly brokerStarts = new Map<string, bigint>();
 
   constructor(private readonly opts: ClusterOptions) {
     this.brokerList = opts.brokers ? [...opts.brokers] : [];
@@ -103,16 +106,26 @@ export class SmqCluster {
     for (const master of this.opts.masters) {
       const ch = this.channel(grpcAddress(master));
       try {
-        const list = async (type: string) =>
+        const nodes = async (type: string) =>
           decodeListClusterNodesResponse(
             await ch.unary(
               Rpc.ListClusterNodes,
               encodeListClusterNodesRequest(type, this.opts.filerGroup ?? "", 1000),
               this.opts.rpcTimeoutMs,
             ),
-          ).map((n) => n.address).filter((a) => a !== "").sort();
+          ).filter((n) => n.address !== "");
+        const list = async (type: string) => (await nodes(type)).map((n) => n.address).sort();
         if (needBrokers) {
-          const brokers = await list("broker");
+          const found = await nodes("broker");
+          for (const n of found) {
+            const before = this.brokerStarts.get(n.address);
+            if (before !== undefined && n.createdAtNs !== 0n && before !== n.createdAtNs) {
+              this.opts.log("info", `broker ${n.address} re-registered with the master (restarted)`);
+              this.opts.onBrokerRestart?.(n.address);
+            }
+            this.brokerStarts.set(n.address, n.createdAtNs);
+          }
+          const brokers = found.map((n) => n.address).sort();
           if (!same(brokers, this.brokerList)) {
             this.opts.log("info", `SeaweedMQ brokers: ${brokers.join(", ") || "(none)"}`);
             this.brokerList = brokers;

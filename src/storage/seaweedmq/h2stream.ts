@@ -113,6 +113,7 @@ export class GrpcH2Session {
     }
     let pending: Buffer | null = null;
     let statusSeen = false;
+    let cancelled = false;
     const onHeaders = (headers: http2.IncomingHttpHeaders) => {
       const st = headers["grpc-status"];
       if (st !== undefined) {
@@ -152,8 +153,9 @@ export class GrpcH2Session {
     req.on("error", (e: Error) => finish(GRPC_UNAVAILABLE, `${path} on ${this.address}: ${e.message}`));
     req.on("close", () => {
       if (!statusSeen) {
+        // a reset we did not ask for (e.g. the server died: Deno reports CANCEL) means the server is unavailable
         finish(
-          req.rstCode === http2.constants.NGHTTP2_CANCEL ? GRPC_CANCELLED : GRPC_UNAVAILABLE,
+          cancelled ? GRPC_CANCELLED : GRPC_UNAVAILABLE,
           `${path} on ${this.address}: stream closed without status (rst ${req.rstCode})`,
         );
       } else finish(GRPC_OK, "");
@@ -179,6 +181,7 @@ export class GrpcH2Session {
         } catch { /* already closed */ }
       },
       cancel: () => {
+        cancelled = true;
         try {
           req.close(http2.constants.NGHTTP2_CANCEL);
         } catch { /* already closed */ }

@@ -48,8 +48,9 @@ interface Retained {
 
 const noop = () => {};
 
-function count(p: { enc: EncodedRecords; first: number }): number {
-  return p.enc.count - p.first;
+/** Records of an entry: `offsets` has one slot per record (kept entries may end before their batch does). */
+function count(p: { offsets: number[] }): number {
+  return p.offsets.length;
 }
 
 function frameStart(enc: EncodedRecords, i: number): number {
@@ -170,7 +171,7 @@ export class Publisher {
         if (!hello) {
           if (status !== 0) this.ctx.cluster.resetPublishSession(leader);
           ready.reject(new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `stream ended (${status}) ${message}`));
-          if (status === 14) this.ctx.noteBrokerFailure(leader);
+          this.ctx.noteBrokerFailure(leader);
           return;
         }
         this.onEnd(s!, status, message, leader);
@@ -242,15 +243,14 @@ export class Publisher {
     this.stream = null;
     this.open = false;
     const inFlight = this.queue.some((p) => p.acked < p.sent);
-    for (const p of this.queue) p.sent = p.acked;
+    for (const p of this.queue) p.sent = p.acked; // the unacknowledged rest goes again on the next stream
     if (this.closed) {
       this.failAll(this.closeError ?? this.closedError());
       return;
     }
-    if (status === 14) {
-      this.ctx.noteBrokerFailure(leader);
-      this.ctx.cluster.resetPublishSession(leader);
-    }
+    // The broker may have restarted: whatever ended the stream, check the partition again before using it.
+    this.ctx.noteBrokerFailure(leader);
+    if (status === 14) this.ctx.cluster.resetPublishSession(leader);
     this.ctx.log(
       "info",
       `${this.ps.name}: publish stream to ${leader} ended (status ${status}${message ? `: ${message}` : ""})` +
@@ -276,12 +276,19 @@ export class Publisher {
     }
   }
 
-  /** After a failure: re-publishes, ahead of new data, the kept records the broker no longer has. */
+  /**
+   * After a failure: re-publishes, ahead of new data, the acknowledged records the broker no longer has -- the
+   * kept ones and the acknowledged part of the batch that was in flight.
+   */
   private async recover(): Promise<void> {
     const horizon = Date.now() - this.ctx.replayWindowMs;
     this.retained = this.retained.filter((r) => r.at >= horizon);
-    const recs: { r: Retained; i: number }[] = [];
+    this.retainedBytes = this.retained.reduce((s, r) => s + r.enc.frames.byteLength, 0);
+    type Ref = { r: Retained | Pending; i: number };
+    const recs: Ref[] = [];
     for (const r of this.retained) for (let i = 0; i < count(r); i++) recs.push({ r, i });
+    const head = this.queue[0];
+    if (head) for (let i = 0; i < head.acked; i++) recs.push({ r: head, i });
     if (recs.length === 0) return;
     const has = (k: number) => {
       const { r, i } = recs[k];
@@ -289,7 +296,7 @@ export class Publisher {
       return this.ps.holds(r.offsets[i], r.enc.frames, frameStart(r.enc, idx), r.enc.ends[idx]);
     };
     if (await has(recs.length - 1)) return;
-    let lo = 0, hi = recs.length - 1; // recs[hi] is lost; find the first lost one
+    let lo = 0, hi = recs.length - 1; // recs[hi] is lost; find the first lost one (losses are a suffix)
     while (lo < hi) {
       const mid = Math.floor((lo + hi) / 2);
       if (await has(mid)) lo = mid + 1;
@@ -303,10 +310,17 @@ export class Publisher {
       `${this.ps.name}: the broker lost ${lost.length} acknowledged records (offsets ${firstOffset}..${lastOffset}); ` +
         `publishing them again`,
     );
-    // one re-publication entry per kept batch, from its first lost record
+    // The in-flight batch re-sends from its first lost record (its promise is still pending: the client learns
+    // the offsets the records end up at).
+    if (head) {
+      const firstLostInHead = recs[lo].r === head ? recs[lo].i : 0;
+      head.acked = Math.min(head.acked, firstLostInHead);
+      head.sent = head.acked;
+    }
+    // Kept batches: one re-publication entry each, from its first lost record.
     const replays: Pending[] = [];
     let k = lo;
-    while (k < recs.length) {
+    while (k < recs.length && recs[k].r !== head) {
       const { r, i } = recs[k];
       const n = count(r) - i;
       replays.push({
@@ -322,12 +336,13 @@ export class Publisher {
       });
       k += n;
     }
-    this.retained = this.retained.slice(0, this.retained.indexOf(recs[lo].r));
-    if (recs[lo].i > 0) {
-      const r = recs[lo].r;
-      this.retained.push({ ...r, offsets: r.offsets.slice(0, recs[lo].i), enc: r.enc });
+    if (recs[lo].r !== head) {
+      const keepUpTo = this.retained.indexOf(recs[lo].r as Retained);
+      const partial = recs[lo].i > 0 ? recs[lo].r as Retained : null;
+      this.retained = this.retained.slice(0, keepUpTo);
+      if (partial) this.retained.push({ ...partial, offsets: partial.offsets.slice(0, recs[lo].i) });
+      this.retainedBytes = this.retained.reduce((s, r) => s + r.enc.frames.byteLength, 0);
     }
-    this.retainedBytes = this.retained.reduce((s, r) => s + r.enc.frames.byteLength, 0);
     this.queue.unshift(...replays);
   }
 

@@ -135,6 +135,7 @@ export class SeaweedMQStorage implements Storage {
       filers: options.filers?.length ? options.filers : undefined,
       rpcTimeoutMs: this.opts.rpcTimeoutMs,
       log: this.log,
+      onBrokerRestart: (a) => this.epochs.set(a, (this.epochs.get(a) ?? 0) + 1),
     });
     this.filer = new Filer(this.cluster, this.opts.rpcTimeoutMs);
     // deno-lint-ignore no-this-alias

@@ -27,7 +27,10 @@ function done(res: Record<string, unknown>): never {
   console.log(JSON.stringify(res));
   Deno.exit(res.ok ? 0 : 1);
 }
-const timer = setTimeout(() => done({ ok: false, error: `timeout after ${timeoutMs} ms`, msgs: got }), timeoutMs);
+const timer = setTimeout(
+  () => done({ ok: false, error: `timeout after ${timeoutMs} ms`, msgs: got }),
+  timeoutMs,
+);
 const got: Msg[] = [];
 const str = (b: Buffer | null | undefined) => (b == null ? null : b.toString());
 const hdr = (h: Record<string, unknown> | undefined) => {
@@ -54,7 +57,11 @@ try {
     for (let i = start; i < start + n; i += batch) {
       const messages = [];
       for (let j = i; j < Math.min(i + batch, start + n); j++) {
-        messages.push({ key: `k-${j}`, value: `v-${j}|${PAD}`, headers: headers ? { h: String(j) } : undefined });
+        messages.push({
+          key: `k-${j}`,
+          value: `v-${j}|${PAD}`,
+          headers: headers ? { h: String(j) } : undefined,
+        });
       }
       const res = await producer.send({
         topic,
@@ -75,9 +82,16 @@ try {
     const finished = Promise.withResolvers<void>();
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        got.push([partition, Number(message.offset), str(message.key), str(message.value), hdr(message.headers)]);
+      eachMessage: ({ partition, message }) => {
+        got.push([
+          partition,
+          Number(message.offset),
+          str(message.key),
+          str(message.value),
+          hdr(message.headers),
+        ]);
         if (got.length >= n) finished.resolve();
+        return Promise.resolve();
       },
     });
     await finished.promise;
@@ -102,12 +116,19 @@ try {
       : undefined;
     await consumer.run({
       autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        if (got.length >= n) return;
+      eachMessage: ({ partition, message }) => {
+        if (got.length >= n) return Promise.resolve();
         last = Date.now();
-        got.push([partition, Number(message.offset), str(message.key), str(message.value), hdr(message.headers)]);
+        got.push([
+          partition,
+          Number(message.offset),
+          str(message.key),
+          str(message.value),
+          hdr(message.headers),
+        ]);
         next.set(partition, String(Number(message.offset) + 1));
         if (got.length >= n) finished.resolve();
+        return Promise.resolve();
       },
     });
     await finished.promise;

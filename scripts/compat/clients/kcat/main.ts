@@ -48,7 +48,12 @@ function parse(out: string): Msg[] {
   return msgs;
 }
 
-const common = ["-X", "topic.metadata.refresh.interval.ms=1000", "-X", `client.id=${opt.client_id ?? "rdkafka"}`];
+const common = [
+  "-X",
+  "topic.metadata.refresh.interval.ms=1000",
+  "-X",
+  `client.id=${opt.client_id ?? "rdkafka"}`,
+];
 if (scenario === "produce") {
   const lines = [];
   for (let i = start; i < start + n; i++) lines.push(`k-${i}\tv-${i}|${PAD}\n`);
@@ -58,18 +63,34 @@ if (scenario === "produce") {
   done({ ok: r.code === 0, error: r.code === 0 ? undefined : `kcat exit ${r.code}: ${r.err.slice(-600)}` });
 } else if (scenario === "fetch") {
   const r = await kcat(["-C", "-t", topic, "-o", "beginning", "-e", "-c", String(n), "-J", ...common]);
-  done({ ok: r.code === 0, error: r.code ? `kcat exit ${r.code}: ${r.err.slice(-600)}` : undefined, msgs: parse(r.out) });
+  done({
+    ok: r.code === 0,
+    error: r.code ? `kcat exit ${r.code}: ${r.err.slice(-600)}` : undefined,
+    msgs: parse(r.out),
+  });
 } else if (scenario === "group" && opt.idle_ms) {
   // Group member that stops once messages stopped arriving for idle_ms: kcat has no such option, so read its
   // output as it comes (-u) and end it with SIGTERM (kcat then closes the consumer cleanly and commits).
   const idleMs = Number(opt.idle_ms);
   const child = new Deno.Command(KCAT, {
     args: [
-      "-b", bootstrap, "-G", group, topic, "-c", String(n), "-J", "-u",
-      "-X", "auto.offset.reset=earliest",
-      "-X", `enable.auto.commit=${opt.commit === "0" ? "false" : "true"}`,
-      "-X", "session.timeout.ms=10000",
-      "-X", "heartbeat.interval.ms=500",
+      "-b",
+      bootstrap,
+      "-G",
+      group,
+      topic,
+      "-c",
+      String(n),
+      "-J",
+      "-u",
+      "-X",
+      "auto.offset.reset=earliest",
+      "-X",
+      `enable.auto.commit=${opt.commit === "0" ? "false" : "true"}`,
+      "-X",
+      "session.timeout.ms=10000",
+      "-X",
+      "heartbeat.interval.ms=500",
       ...common,
     ],
     stdout: "piped",
@@ -103,17 +124,33 @@ if (scenario === "produce") {
   clearTimeout(killer);
   await reader;
   const msgs = parse(out);
-  done({ ok: msgs.length > 0, error: msgs.length ? undefined : `kcat exit ${status.code}: ${(await errText).slice(-600)}`, msgs });
+  done({
+    ok: msgs.length > 0,
+    error: msgs.length ? undefined : `kcat exit ${status.code}: ${(await errText).slice(-600)}`,
+    msgs,
+  });
 } else if (scenario === "group") {
   // Balanced consumer: auto commit (kcat's default) and the final commit in rd_kafka_consumer_close on exit.
   const r = await kcat([
-    "-G", group, topic, "-c", String(n), "-J",
-    "-X", "auto.offset.reset=earliest",
-    "-X", "session.timeout.ms=10000",
-    "-X", "heartbeat.interval.ms=500",
+    "-G",
+    group,
+    topic,
+    "-c",
+    String(n),
+    "-J",
+    "-X",
+    "auto.offset.reset=earliest",
+    "-X",
+    "session.timeout.ms=10000",
+    "-X",
+    "heartbeat.interval.ms=500",
     ...common,
   ]);
-  done({ ok: r.code === 0, error: r.code ? `kcat exit ${r.code}: ${r.err.slice(-600)}` : undefined, msgs: parse(r.out) });
+  done({
+    ok: r.code === 0,
+    error: r.code ? `kcat exit ${r.code}: ${r.err.slice(-600)}` : undefined,
+    msgs: parse(r.out),
+  });
 } else {
   done({ ok: false, error: `unknown scenario ${scenario}` });
 }

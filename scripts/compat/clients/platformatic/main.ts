@@ -1,12 +1,10 @@
 // @platformatic/kafka 2.x under Deno (modern flexible versions only). See ../README.md.
-import {
-  Admin,
-  Consumer,
-  Producer,
-  ProduceAcks,
-  stringDeserializers,
-  stringSerializers,
-} from "@platformatic/kafka";
+// Run with --config scripts/compat/clients/deno.json, whose import map resolves the package. The import is
+// dynamic so that the repository-wide `deno check` (root config, no such dependency) does not resolve it.
+const PACKAGE = "@platformatic/kafka";
+const { Admin, Consumer, ProduceAcks, Producer, stringDeserializers, stringSerializers } = await import(
+  PACKAGE
+);
 
 const [scenario, bootstrap, topic, group, ...rest] = Deno.args;
 const opt: Record<string, string> = Object.fromEntries(rest.map((a) => a.split("=", 2) as [string, string]));
@@ -27,7 +25,8 @@ function done(res: Record<string, unknown>): never {
 }
 setTimeout(() => done({ ok: false, error: `timeout after ${timeoutMs} ms`, msgs: got }), timeoutMs);
 const common = {
-  clientId: opt.client_id ?? "compat-platformatic", bootstrapBrokers: [bootstrap],
+  clientId: opt.client_id ?? "compat-platformatic",
+  bootstrapBrokers: [bootstrap],
   retries: 5,
   retryDelay: 300,
 };
@@ -70,7 +69,12 @@ try {
     for (let i = start; i < start + n; i += batch) {
       const messages = [];
       for (let j = i; j < Math.min(i + batch, start + n); j++) {
-        messages.push({ topic, key: `k-${j}`, value: `v-${j}|${PAD}`, headers: headers ? { h: String(j) } : undefined });
+        messages.push({
+          topic,
+          key: `k-${j}`,
+          value: `v-${j}|${PAD}`,
+          headers: headers ? { h: String(j) } : undefined,
+        });
       }
       const res = await producer.send({ messages });
       for (const o of res.offsets ?? []) bases.push([o.partition, Number(o.offset)]);
@@ -109,7 +113,12 @@ try {
       sessionTimeout: 10000,
       heartbeatInterval: 500,
     });
-    const stream = await consumer.consume({ topics: [topic], mode: "committed", fallbackMode: "earliest", autocommit: false });
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: "committed",
+      fallbackMode: "earliest",
+      autocommit: false,
+    });
     const last = new Map<number, bigint>();
     let lastAt = Date.now();
     let idled = false;
@@ -131,7 +140,12 @@ try {
     clearInterval(idle);
     if (opt.commit !== "0") { // commit=0: a member that only reports what it got (the split scenario)
       await consumer.commit({
-        offsets: [...last].map(([partition, offset]) => ({ topic, partition, offset: offset + 1n, leaderEpoch: -1 })),
+        offsets: [...last].map(([partition, offset]) => ({
+          topic,
+          partition,
+          offset: offset + 1n,
+          leaderEpoch: -1,
+        })),
       });
     }
     if (!idled) await stream.close();
