@@ -109,7 +109,8 @@ export const OPTIONS: readonly OptionDef[] = [
     flag: "seaweedmq-master",
     kind: "hostlist",
     def: "127.0.0.1:9333",
-    help: "SeaweedFS master(s) HOST:PORT[,HOST:PORT] (HTTP port); brokers and filers are discovered through it",
+    help:
+      "SeaweedFS master(s) HOST:PORT[,HOST:PORT] (HTTP port); brokers and filers are discovered through it",
   },
   {
     key: "seaweedmqBrokers",

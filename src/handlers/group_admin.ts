@@ -100,7 +100,8 @@ export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> =
   const types = new Set(req.typesFilter.map((s) => s.toLowerCase()));
   const groups = ctx.broker.coordinator.list()
     .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
-    .filter((g) => types.size === 0 || types.has("classic"))
+    // Every group here is a classic group.
+    .filter(() => types.size === 0 || types.has("classic"))
     .map((g) => ({
       groupId: g.groupId,
       protocolType: g.protocolType,

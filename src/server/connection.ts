@@ -62,7 +62,8 @@ export class Connection {
 
   private async run(): Promise<void> {
     try {
-      this.reader = socketReadable(this.conn).pipeThrough(frameStream(this.broker.config.maxFrameBytes)).getReader();
+      this.reader = socketReadable(this.conn).pipeThrough(frameStream(this.broker.config.maxFrameBytes))
+        .getReader();
       while (!this.closing) {
         const { value, done } = await this.reader.read();
         if (done || value === undefined) break;

@@ -169,9 +169,10 @@ Deno.test({
       const done = Promise.withResolvers<void>();
       await c.run({
         autoCommitInterval: 100,
-        eachMessage: async ({ message }) => {
+        eachMessage: ({ message }) => {
           seen.push(message.value!.toString());
           if (seen.length >= expect) done.resolve();
+          return Promise.resolve();
         },
       });
       await Promise.race([
