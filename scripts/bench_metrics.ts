@@ -1,6 +1,6 @@
 // Cost of metrics on the produce path: rdkafka_performance produce throughput with --metrics true vs false.
 //
-//   deno task bench:metrics [--rounds N] [--count N] [--scrape-ms MS]
+//   deno task bench:metrics [--rounds N] [--count N] [--scrape-ms MS] [--aa]
 //
 // Each round starts a fresh gateway (temp data dir, --fsync interval) per mode, in alternating order (on/off,
 // then off/on, ...) so drift of the machine does not favour one mode, and runs exactly
@@ -23,6 +23,8 @@ function opt(name: string, def: number): number {
 const ROUNDS = opt("--rounds", 5);
 const COUNT = opt("--count", 2_000_000);
 const SCRAPE_MS = opt("--scrape-ms", 1000);
+/** --aa: both "modes" run with metrics off, to see how far two identical setups differ on this machine. */
+const AA = args.includes("--aa");
 const perf = Deno.env.get("RDKAFKA_PERFORMANCE") ??
   `${
     Deno.env.get("KGW_CACHE") ?? `${Deno.env.get("HOME")}/.cache/kgw`
@@ -64,14 +66,20 @@ async function once(metrics: boolean): Promise<{ rate: number; cpuUsPerMsg: numb
   const dataDir = await Deno.makeTempDir({ prefix: "kgw-bench-metrics-" });
   const gw = await startGateway({
     dataDir,
-    args: ["--metrics", String(metrics), "--fsync", "interval"],
+    args: ["--metrics", String(metrics && !AA), "--fsync", "interval"],
   });
   let scrapes = 0;
-  let stopScrape = false;
+  const stopScrape = Promise.withResolvers<void>();
   const scraper = (async () => {
     if (!metrics || gw.httpPort === null) return;
-    while (!stopScrape) {
-      await new Promise((r) => setTimeout(r, SCRAPE_MS));
+    while (true) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const stop = await Promise.race([
+        stopScrape.promise.then(() => true),
+        new Promise<boolean>((r) => timer = setTimeout(() => r(false), SCRAPE_MS)),
+      ]);
+      clearTimeout(timer);
+      if (stop) return;
       const r = await fetch(`http://127.0.0.1:${gw.httpPort}/metrics`).catch(() => null);
       if (r) {
         await r.text();
@@ -131,11 +139,19 @@ async function once(metrics: boolean): Promise<{ rate: number; cpuUsPerMsg: numb
     );
     return { rate, cpuUsPerMsg, requests };
   } finally {
-    stopScrape = true;
+    stopScrape.resolve();
     await scraper;
     await gw.stop();
     await Deno.remove(dataDir, { recursive: true }).catch(() => {});
   }
+}
+
+/** Mean of the middle half (drops the fastest and slowest quarter): steadier than a median for small samples. */
+function trimmedMean(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const cut = Math.floor(s.length / 4);
+  const mid = s.slice(cut, s.length - cut);
+  return mid.reduce((a, b) => a + b, 0) / mid.length;
 }
 
 function median(xs: number[]): number {
@@ -159,6 +175,22 @@ console.log(`median metrics on:  ${Math.round(mOn)} msg/s, ${cOn.toFixed(3)} µs
 console.log(`median metrics off: ${Math.round(mOff)} msg/s, ${cOff.toFixed(3)} µs CPU/msg`);
 console.log(
   `throughput overhead: ${overhead.toFixed(2)} % (budget 5 %); CPU per message: ${cpuOverhead.toFixed(2)} %`,
+);
+const tOn = trimmedMean(on.map((x) => x.rate)), tOff = trimmedMean(off.map((x) => x.rate));
+const tcOn = trimmedMean(on.map((x) => x.cpuUsPerMsg)), tcOff = trimmedMean(off.map((x) => x.cpuUsPerMsg));
+console.log(
+  `trimmed means: on ${Math.round(tOn)} msg/s ${tcOn.toFixed(3)} µs/msg, off ${Math.round(tOff)} msg/s ` +
+    `${tcOff.toFixed(3)} µs/msg: throughput ${((tOff - tOn) / tOff * 100).toFixed(2)} %, CPU ` +
+    `${((tcOn - tcOff) / tcOff * 100).toFixed(2)} %`,
+);
+// Paired: each round's on and off ran back to back, under the same conditions.
+const pairedRate = median(on.map((x, i) => (off[i].rate - x.rate) / off[i].rate * 100));
+const pairedCpu = median(on.map((x, i) => (x.cpuUsPerMsg - off[i].cpuUsPerMsg) / off[i].cpuUsPerMsg * 100));
+console.log(
+  `paired by round (median of per-round differences): throughput ${
+    pairedRate.toFixed(2)
+  } %, CPU per message ` +
+    `${pairedCpu.toFixed(2)} %`,
 );
 const reqs = median(on.map((x) => x.requests));
 const bound = reqs * ns / 1e9;

@@ -218,7 +218,9 @@ gateway-start)
   [[ -n "${2:-}" && -n "${3:-}" ]] || die "usage: $0 gateway-start DIR PORT"
   load_env "$2"
   # SeaweedFS's gateway insists on -schema-registry-url; nothing listens there, so topics stay schemaless.
-  spawn kafka-gateway mq.kafka.gateway -master="$HOST:$MASTER_PORT" -ip="$HOST" -ip.bind="$HOST" \
+  # An empty -ip: with -ip set, that gateway advertises port 9093 in Metadata whatever -port is
+  # (weed/mq/kafka/protocol/handler.go GetAdvertisedAddress); without it, it advertises its listen address.
+  spawn kafka-gateway mq.kafka.gateway -master="$HOST:$MASTER_PORT" -ip= -ip.bind="$HOST" \
     -port="$3" -schema-registry-url="http://$HOST:1"
   wait_for kafka-gateway 60 tcp_open "$3"
   echo "SEAWEEDFS_KAFKA_GATEWAY=$HOST:$3"

@@ -98,7 +98,7 @@ t=$SECONDS
 DENO_BIN="${DENO_BIN:-}"
 if [[ -z "$DENO_BIN" ]]; then DENO_BIN="npx -y deno@2"; fi
 for f in "$HERE"/clients/kafkajs/main.ts "$HERE"/clients/platformatic/main.ts; do
-  $DENO_BIN cache --quiet --config "$HERE/clients/deno.json" "$f" >"$LOG_DIR/compat-deno-cache.log" 2>&1 || {
+  $DENO_BIN cache --quiet --config "$HERE/clients/deno.client.json" "$f" >"$LOG_DIR/compat-deno-cache.log" 2>&1 || {
     tail -n 30 "$LOG_DIR/compat-deno-cache.log" >&2
     die "deno cache $f failed"
   }

@@ -141,7 +141,7 @@ const denoRun = (perms: string[], file: string) => [
   "--quiet",
   "--no-lock",
   "--config",
-  `${CLIENTS}deno.json`,
+  `${CLIENTS}deno.client.json`,
   ...perms,
   `${CLIENTS}${file}`,
 ];
@@ -650,7 +650,10 @@ async function split(r: Runner, row: Row, topic: string): Promise<Cell> {
   try {
     await admin.createTopics({ topics: [{ topic, numPartitions: 3 }], waitForLeaders: true });
     const opts = { headers: row.headers ? "1" : "0", n: String(N), idle_ms: "3000", commit: "0" };
-    const members = [0, 1].map(() => r.step(row, ["group", r.bootstrap, topic, group], opts, t));
+    let exited = 0; // a member that ends before the group is Stable (e.g. cannot start) ends the wait
+    const members = [0, 1].map(() =>
+      r.step(row, ["group", r.bootstrap, topic, group], opts, t).finally(() => exited++)
+    );
     // Wait until the coordinator has both members with their assignments.
     const deadline = Date.now() + t - 5000;
     let described = "";
@@ -670,7 +673,7 @@ async function split(r: Runner, row: Row, topic: string): Promise<Cell> {
       if (g.state === "Stable" && g.members.length === 2 && assignments.every((a: number[]) => a.length)) {
         break;
       }
-      if (Date.now() > deadline) {
+      if (Date.now() > deadline || exited > 0) {
         const steps = await Promise.all(members);
         return {
           status: "FAIL",

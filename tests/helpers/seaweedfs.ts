@@ -44,7 +44,9 @@ async function script(args: string[]): Promise<string> {
   }).output();
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
-    throw new Error(`setup_seaweedfs.sh ${args.join(" ")} failed:\n${text}${new TextDecoder().decode(out.stderr)}`);
+    throw new Error(
+      `setup_seaweedfs.sh ${args.join(" ")} failed:\n${text}${new TextDecoder().decode(out.stderr)}`,
+    );
   }
   return text;
 }

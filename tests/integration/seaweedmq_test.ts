@@ -53,10 +53,15 @@ async function readAll(gw: RunningGateway, topic: string, partition: number) {
       const res = await broker.fetch({
         maxWaitTime: 100,
         maxBytes: 10 * 1024 * 1024,
-        topics: [{ topic, partitions: [{ partition, fetchOffset: String(offset), maxBytes: 5 * 1024 * 1024 }] }],
+        topics: [{
+          topic,
+          partitions: [{ partition, fetchOffset: String(offset), maxBytes: 5 * 1024 * 1024 }],
+        }],
       });
       const p = res.responses[0].partitions[0];
-      if (p.errorCode !== 0) throw new Error(`${topic}-${partition}: fetch error ${p.errorCode} at ${offset}`);
+      if (p.errorCode !== 0) {
+        throw new Error(`${topic}-${partition}: fetch error ${p.errorCode} at ${offset}`);
+      }
       for (const msg of p.messages) {
         if (Number(msg.offset) < offset) continue;
         messages.push(msg);
@@ -72,7 +77,9 @@ async function readAll(gw: RunningGateway, topic: string, partition: number) {
 async function brokerTopicPartition(c: SeaweedFS, topic: string, partition: number, partitions: number) {
   const ch = new RpcChannel(c.broker);
   const t = { namespace: "kafka", name: topic };
-  const a = m.decodeLookupTopicBrokersResponse(await ch.unary(m.Rpc.LookupTopicBrokers, m.encodeTopicRequest(t), 10000))
+  const a = m.decodeLookupTopicBrokersResponse(
+    await ch.unary(m.Rpc.LookupTopicBrokers, m.encodeTopicRequest(t), 10000),
+  )
     .sort((x, y) => x.partition.rangeStart - y.partition.rangeStart);
   assertEquals(a.length, partitions);
   return { ch, topic: t, partition: a[partition].partition };
@@ -136,9 +143,13 @@ if (cluster) {
           const stored = new Map<string, number>();
           for (const msg of messages) stored.set(msg.value!.toString(), Number(msg.offset));
           const missing = acked[p].filter((a) => !stored.has(a.value));
-          assertEquals(missing.length, 0, `partition ${p}: acknowledged records missing: ${
-            missing.slice(0, 5).map((x) => `${x.value}@${x.offset}`).join(", ")
-          }`);
+          assertEquals(
+            missing.length,
+            0,
+            `partition ${p}: acknowledged records missing: ${
+              missing.slice(0, 5).map((x) => `${x.value}@${x.offset}`).join(", ")
+            }`,
+          );
           // acknowledged records keep their order
           let last = -1;
           for (const a of acked[p]) {
@@ -150,7 +161,9 @@ if (cluster) {
         console.log(
           `crash test: ${total} records acknowledged (${before} before the kill), ${failed} not acknowledged, ` +
             `${sent} sent; gateway recovery log:\n` +
-            gw.logs().split("\n").filter((l) => /lost|checkpoint|re-assigned|reloading|behind/.test(l)).join("\n"),
+            gw.logs().split("\n").filter((l) => /lost|checkpoint|re-assigned|reloading|behind/.test(l)).join(
+              "\n",
+            ),
         );
       }),
   });
@@ -171,11 +184,24 @@ if (cluster) {
         await producer.send({
           topic,
           acks: -1,
-          messages: values.map((value, i) => ({ partition: i % 2, key: `k${i}`, value, headers: { n: String(i) } })),
+          messages: values.map((value, i) => ({
+            partition: i % 2,
+            key: `k${i}`,
+            value,
+            headers: { n: String(i) },
+          })),
         });
         await producer.disconnect();
-        await admin.setOffsets({ groupId: "shared-group", topic, partitions: [{ partition: 0, offset: "7" }] });
-        await admin.setOffsets({ groupId: "shared-group", topic, partitions: [{ partition: 1, offset: "11" }] });
+        await admin.setOffsets({
+          groupId: "shared-group",
+          topic,
+          partitions: [{ partition: 0, offset: "7" }],
+        });
+        await admin.setOffsets({
+          groupId: "shared-group",
+          topic,
+          partitions: [{ partition: 1, offset: "11" }],
+        });
         await admin.disconnect();
       });
       // a different, empty data directory: everything must come from SeaweedFS
@@ -210,17 +236,32 @@ if (cluster) {
         const kafka = client(gw);
         const producer = kafka.producer();
         await producer.connect();
-        await producer.send({ topic, acks: -1, messages: [{ key: "k", value: "plain value", headers: { h: "x" } }] });
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: [{ key: "k", value: "plain value", headers: { h: "x" } }],
+        });
         await producer.disconnect();
         const admin = kafka.admin();
         await admin.connect();
-        await admin.setOffsets({ groupId: "layout-group", topic, partitions: [{ partition: 0, offset: "1" }] });
+        await admin.setOffsets({
+          groupId: "layout-group",
+          topic,
+          partitions: [{ partition: 0, offset: "1" }],
+        });
         await admin.disconnect();
         // the filer's HTTP API serves the file SeaweedFS's gateway reads
-        const res = await fetch(`http://${c.filer}/topics/kafka/.meta/consumer_offsets/layout-group/${topic}/0/offset`);
+        const res = await fetch(
+          `http://${c.filer}/topics/kafka/.meta/consumer_offsets/layout-group/${topic}/0/offset`,
+        );
         assertEquals(res.status, 200);
         const body = await res.json();
-        assertEquals([body.type, body.value, typeof body.committed_at, body.metadata], ["offset", 1, "number", ""]);
+        assertEquals([body.type, body.value, typeof body.committed_at, body.metadata], [
+          "offset",
+          1,
+          "number",
+          "",
+        ]);
         // an SMQ-native reader sees the Kafka value unchanged
         const { ch, topic: t, partition } = await brokerTopicPartition(c, topic, 0, 1);
         const f = m.decodeFetchMessageResponse(
@@ -266,7 +307,9 @@ if (cluster) {
         s.write(frame(m.encodePublishInit({ topic: t, partition, ackInterval: 1, publisherName: "native" })));
         const te = new TextEncoder();
         for (const [k, v] of [["", "no key"], ["key1", "with key"], ["key2", ""]]) {
-          s.write(frame(new PbWriter().message(2, (w) => w.bytes(1, te.encode(k)).bytes(2, te.encode(v))).finish()));
+          s.write(
+            frame(new PbWriter().message(2, (w) => w.bytes(1, te.encode(k)).bytes(2, te.encode(v))).finish()),
+          );
         }
         await done.promise;
         s.end();

@@ -21,7 +21,8 @@ const ENTRY_ALREADY_EXISTS = 5;
 /** The filer answers a missing entry with its ErrNotFound text inside an UNKNOWN status. */
 export function isNotFound(e: unknown): boolean {
   const m = String((e as Error)?.message ?? e);
-  return /no entry is found|not found|NotFound|does not exist/i.test(m) || (e as { code?: number })?.code === 5;
+  return /no entry is found|not found|NotFound|does not exist/i.test(m) ||
+    (e as { code?: number })?.code === 5;
 }
 
 export class FilerError extends Error {
@@ -41,7 +42,11 @@ export class Filer {
     return this.cluster.withFiler(async (ch) => {
       try {
         return decodeLookupDirectoryEntryResponse(
-          await ch.unary(Rpc.LookupDirectoryEntry, encodeLookupDirectoryEntryRequest(dir, name), this.timeoutMs),
+          await ch.unary(
+            Rpc.LookupDirectoryEntry,
+            encodeLookupDirectoryEntryRequest(dir, name),
+            this.timeoutMs,
+          ),
         );
       } catch (e) {
         if (isNotFound(e)) return null;

@@ -17,7 +17,11 @@ import { fromBase64, fromPathName, json, type MetaPaths, parseJson, pathName, to
 
 const CONCURRENCY = 16;
 
-async function forEachLimit<T>(items: readonly T[], limit: number, fn: (t: T) => Promise<void>): Promise<void> {
+async function forEachLimit<T>(
+  items: readonly T[],
+  limit: number,
+  fn: (t: T) => Promise<void>,
+): Promise<void> {
   let i = 0;
   const worker = async () => {
     while (i < items.length) await fn(items[i++]);
@@ -55,7 +59,11 @@ interface GroupJson {
 }
 
 export class SeaweedMQGroupStore implements GroupStore {
-  constructor(private readonly filer: Filer, private readonly paths: MetaPaths, private readonly log: LogFn) {}
+  constructor(
+    private readonly filer: Filer,
+    private readonly paths: MetaPaths,
+    private readonly log: LogFn,
+  ) {}
 
   async load(): Promise<LoadedGroupState> {
     const offsets = new Map<string, Map<string, CommittedOffset>>();
@@ -144,7 +152,10 @@ export class SeaweedMQGroupStore implements GroupStore {
     }));
   }
 
-  async deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<void> {
+  async deleteOffsets(
+    groupId: string,
+    partitions: readonly { topic: string; partition: number }[],
+  ): Promise<void> {
     await Promise.all(partitions.map((p) => {
       const dir = this.paths.offsetDir(groupId, p.topic, p.partition);
       const i = dir.lastIndexOf("/");

@@ -38,7 +38,8 @@ export function rpcCode(e: unknown): number {
 /** Codes after which the server may be gone or restarting: re-resolve and retry. */
 export function isTransient(e: unknown): boolean {
   const c = rpcCode(e);
-  return c === grpc.status.UNAVAILABLE || c === grpc.status.DEADLINE_EXCEEDED || c === grpc.status.CANCELLED ||
+  return c === grpc.status.UNAVAILABLE || c === grpc.status.DEADLINE_EXCEEDED ||
+    c === grpc.status.CANCELLED ||
     c === grpc.status.RESOURCE_EXHAUSTED || c === grpc.status.ABORTED || c === grpc.status.INTERNAL ||
     c === grpc.status.UNKNOWN;
 }

@@ -108,7 +108,9 @@ export class GrpcH2Session {
         "grpc-accept-encoding": "identity",
       });
     } catch (e) {
-      queueMicrotask(() => finish(GRPC_UNAVAILABLE, `open ${path} on ${this.address}: ${(e as Error).message}`));
+      queueMicrotask(() =>
+        finish(GRPC_UNAVAILABLE, `open ${path} on ${this.address}: ${(e as Error).message}`)
+      );
       return { write: () => true, drained: () => Promise.resolve(), end: () => {}, cancel: () => {} };
     }
     let pending: Buffer | null = null;

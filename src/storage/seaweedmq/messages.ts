@@ -85,7 +85,8 @@ export function readPartition(r: PbReader): Partition {
 
 /** Topic (field 1) and Partition (field 2): the prefix shared by Fetch/RangeInfo requests and publish init. */
 export function encodeTopicPartition(t: Topic, p: Partition): Uint8Array {
-  return new PbWriter(96).message(1, (w) => writeTopic(w, t)).message(2, (w) => writePartition(w, p)).finish();
+  return new PbWriter(96).message(1, (w) => writeTopic(w, t)).message(2, (w) => writePartition(w, p))
+    .finish();
 }
 
 // ---- messaging_pb: topics -------------------------------------------------------------------------------------
@@ -368,7 +369,12 @@ export function readDataMessage(r: PbReader): DataMessageView {
 export function decodeFetchMessageResponse(b: Uint8Array): FetchMessageResponse {
   const r = new PbReader(b);
   const messages: DataMessageView[] = [];
-  let highWaterMark = 0, logStartOffset = 0, endOfPartition = false, error = "", errorCode = 0, nextOffset = 0;
+  let highWaterMark = 0,
+    logStartOffset = 0,
+    endOfPartition = false,
+    error = "",
+    errorCode = 0,
+    nextOffset = 0;
   while (r.next()) {
     switch (r.field) {
       case 1:
@@ -437,7 +443,11 @@ export function decodeGetPartitionRangeInfoResponse(b: Uint8Array): PartitionRan
 
 // ---- master_pb ------------------------------------------------------------------------------------------------
 
-export function encodeListClusterNodesRequest(clientType: string, filerGroup: string, limit: number): Uint8Array {
+export function encodeListClusterNodesRequest(
+  clientType: string,
+  filerGroup: string,
+  limit: number,
+): Uint8Array {
   return new PbWriter(32).string(1, clientType).string(2, filerGroup).int(4, limit).finish();
 }
 

@@ -16,9 +16,9 @@
 // buffer agrees (reloading the partition once when it does not).
 import { ErrorCode } from "../../protocol/errors.ts";
 import { type ReadResult, StorageError, type TimestampOffset } from "../storage.ts";
-import { errorText, type SmqContext, sleep } from "./context.ts";
+import { errorText, sleep, type SmqContext } from "./context.ts";
 import { isTransient, rpcCode, Status } from "./grpc.ts";
-import { FRAME_HEADER, frame } from "./h2stream.ts";
+import { frame, FRAME_HEADER } from "./h2stream.ts";
 import {
   type BrokerPartitionAssignment,
   decodeFetchMessageResponse,
@@ -71,15 +71,12 @@ function readBe64(b: Uint8Array | undefined): number {
   return Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0));
 }
 
-/** Thrown when the broker's offset state cannot be made consistent from the outside. */
-export class PartitionStateError extends StorageError {
-  constructor(message: string) {
-    super(ErrorCode.KAFKA_STORAGE_ERROR, message);
-  }
-}
-
 /** A DataMessage's key and value as the publish frame carries them (for the replay check). */
-export function frameKeyValue(frames: Uint8Array, start: number, end: number): { key: Uint8Array; value: Uint8Array } {
+export function frameKeyValue(
+  frames: Uint8Array,
+  start: number,
+  end: number,
+): { key: Uint8Array; value: Uint8Array } {
   // frame header, PublishMessageRequest.data (tag + length), then DataMessage fields
   let p = start + FRAME_HEADER + 1;
   while (frames[p++] & 0x80); // length of DataMessage
@@ -146,7 +143,10 @@ export class PartitionState {
       this.checkedKey = "";
     }
     if (a.leaderBroker !== this.leader) {
-      this.ctx.log("info", `${this.name}: leader ${this.leader || "(none)"} -> ${a.leaderBroker || "(none)"}`);
+      this.ctx.log(
+        "info",
+        `${this.name}: leader ${this.leader || "(none)"} -> ${a.leaderBroker || "(none)"}`,
+      );
       this.leader = a.leaderBroker;
     }
   }
@@ -178,7 +178,9 @@ export class PartitionState {
       const leader = this.leader;
       const t0 = performance.now();
       try {
-        if (!leader) throw new StorageError(ErrorCode.LEADER_NOT_AVAILABLE, `${this.name} has no leader broker`);
+        if (!leader) {
+          throw new StorageError(ErrorCode.LEADER_NOT_AVAILABLE, `${this.name} has no leader broker`);
+        }
         const res = await this.ctx.cluster.channel(leader).unary(
           method,
           typeof req === "function" ? req() : req,
@@ -221,12 +223,17 @@ export class PartitionState {
       if (e.isDirectory) continue;
       if (e.name === CHECKPOINT) checkpoint = readBe64(e.content);
       else if (e.name === HWM_MARKER) markerMax = readBe64(e.extended.get("offset_max"));
-      else if (!e.name.endsWith(".offset")) dataMax = Math.max(dataMax, readBe64(e.extended.get("offset_max")));
+      else if (!e.name.endsWith(".offset")) {
+        dataMax = Math.max(dataMax, readBe64(e.extended.get("offset_max")));
+      }
     }
     // 1. The assigner must not start below the flushed data.
     const flushedEnd = dataMax >= 0 ? dataMax + 1 : Math.max(markerMax + 1, 0);
     if (checkpoint + 1 < flushedEnd) {
-      log("warn", `${this.name}: checkpoint.offset ${checkpoint} is behind the stored data (${flushedEnd}); raising it`);
+      log(
+        "warn",
+        `${this.name}: checkpoint.offset ${checkpoint} is behind the stored data (${flushedEnd}); raising it`,
+      );
       await filer.put(dir, CHECKPOINT, be64(flushedEnd - 1));
     }
     // 2. The assigner's high watermark (creates the broker's offset manager from the checkpoint if needed).
@@ -249,12 +256,18 @@ export class PartitionState {
         // buffer, has caught up) or the assigner started below the stored data before this check could fix it.
         hwm = (await this.rangeInfo()).highWaterMark;
         if (x <= hwm) break;
-        log("error", `${this.name}: the broker's offset assigner (${hwm}) is behind its stored data (${x}): ` +
-          `new records may reuse offsets until the broker restarts`);
+        log(
+          "error",
+          `${this.name}: the broker's offset assigner (${hwm}) is behind its stored data (${x}): ` +
+            `new records may reuse offsets until the broker restarts`,
+        );
         break;
       }
       if (attempt >= 3) {
-        log("warn", `${this.name}: broker read buffer ends at ${x} but offsets continue at ${hwm}; continuing`);
+        log(
+          "warn",
+          `${this.name}: broker read buffer ends at ${x} but offsets continue at ${hwm}; continuing`,
+        );
         break;
       }
       log("info", `${this.name}: broker read buffer ends at ${x}, offsets continue at ${hwm}: reloading it`);
@@ -269,7 +282,12 @@ export class PartitionState {
     const res = decodeFetchMessageResponse(
       await this.call(
         Rpc.FetchMessage,
-        encodeFetchMessageRequest({ topicPartition: this.tp, startOffset: FAR_OFFSET, maxBytes: 1, maxMessages: 1 }),
+        encodeFetchMessageRequest({
+          topicPartition: this.tp,
+          startOffset: FAR_OFFSET,
+          maxBytes: 1,
+          maxMessages: 1,
+        }),
         "FetchMessage",
       ),
     );
@@ -302,7 +320,9 @@ export class PartitionState {
   }
 
   async rangeInfo(): Promise<{ earliest: number; highWaterMark: number }> {
-    const r = decodeGetPartitionRangeInfoResponse(await this.call(Rpc.GetPartitionRangeInfo, this.tp, "GetPartitionRangeInfo"));
+    const r = decodeGetPartitionRangeInfoResponse(
+      await this.call(Rpc.GetPartitionRangeInfo, this.tp, "GetPartitionRangeInfo"),
+    );
     if (r.error) throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `${this.name}: ${r.error}`);
     return { earliest: r.earliestOffset, highWaterMark: r.highWaterMark };
   }
@@ -491,7 +511,9 @@ export class PartitionState {
 
   async close(): Promise<void> {
     const p = this.publisherInst;
-    if (p) await p.close().catch((e) => this.ctx.log("warn", `${this.name}: closing publisher: ${errorText(e)}`));
+    if (p) {
+      await p.close().catch((e) => this.ctx.log("warn", `${this.name}: closing publisher: ${errorText(e)}`));
+    }
   }
 
   /** Stops publishing for good (topic deleted): pending produces fail with `code`. */
@@ -499,5 +521,3 @@ export class PartitionState {
     this.publisherInst?.abort(new StorageError(code, why));
   }
 }
-
-export { Status };

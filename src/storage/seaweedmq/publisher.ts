@@ -9,7 +9,7 @@
 // finds the first lost one and publishes the lost records again, in their order, ahead of new data.
 import { ErrorCode } from "../../protocol/errors.ts";
 import { StorageError } from "../storage.ts";
-import { errorText, type SmqContext, sleep, type Timer, unref } from "./context.ts";
+import { errorText, sleep, type SmqContext, type Timer, unref } from "./context.ts";
 import { frame, type GrpcH2Stream } from "./h2stream.ts";
 import { ackOffset, decodePublishMessageResponse, encodePublishInit, Rpc } from "./messages.ts";
 import type { EncodedRecords } from "./record_codec.ts";
@@ -132,7 +132,10 @@ export class Publisher {
           this.abort(e);
           return;
         }
-        this.ctx.log(attempt < 3 ? "info" : "warn", `${this.ps.name}: publish stream: ${msg} (attempt ${attempt + 1})`);
+        this.ctx.log(
+          attempt < 3 ? "info" : "warn",
+          `${this.ps.name}: publish stream: ${msg} (attempt ${attempt + 1})`,
+        );
         this.expire(e);
         await sleep(Math.min(2000, 100 * 2 ** Math.min(attempt, 5)));
       }
@@ -143,13 +146,18 @@ export class Publisher {
   private openStream(): Promise<GrpcH2Stream> {
     const leader = this.ps.leader;
     if (!leader) {
-      return Promise.reject(new StorageError(ErrorCode.LEADER_NOT_AVAILABLE, `${this.ps.name} has no leader`));
+      return Promise.reject(
+        new StorageError(ErrorCode.LEADER_NOT_AVAILABLE, `${this.ps.name} has no leader`),
+      );
     }
     const ready = Promise.withResolvers<GrpcH2Stream>();
     let hello = false;
     let s: GrpcH2Stream | null = null;
     const timer = setTimeout(
-      () => ready.reject(new StorageError(ErrorCode.REQUEST_TIMED_OUT, `${this.ps.name}: no answer to publish init`)),
+      () =>
+        ready.reject(
+          new StorageError(ErrorCode.REQUEST_TIMED_OUT, `${this.ps.name}: no answer to publish init`),
+        ),
       this.ctx.rpcTimeoutMs,
     );
     s = this.ctx.cluster.publishSession(leader).open(Rpc.PublishMessage, {
@@ -170,7 +178,9 @@ export class Publisher {
         clearTimeout(timer);
         if (!hello) {
           if (status !== 0) this.ctx.cluster.resetPublishSession(leader);
-          ready.reject(new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `stream ended (${status}) ${message}`));
+          ready.reject(
+            new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `stream ended (${status}) ${message}`),
+          );
           this.ctx.noteBrokerFailure(leader);
           return;
         }
@@ -253,7 +263,9 @@ export class Publisher {
     if (status === 14) this.ctx.cluster.resetPublishSession(leader);
     this.ctx.log(
       "info",
-      `${this.ps.name}: publish stream to ${leader} ended (status ${status}${message ? `: ${message}` : ""})` +
+      `${this.ps.name}: publish stream to ${leader} ended (status ${status}${
+        message ? `: ${message}` : ""
+      })` +
         (inFlight ? "; re-sending unacknowledged records" : ""),
     );
     this.suspect = true;
@@ -288,7 +300,7 @@ export class Publisher {
     const recs: Ref[] = [];
     for (const r of this.retained) for (let i = 0; i < count(r); i++) recs.push({ r, i });
     const head = this.queue[0];
-    if (head) for (let i = 0; i < head.acked; i++) recs.push({ r: head, i });
+    if (head) { for (let i = 0; i < head.acked; i++) recs.push({ r: head, i }); }
     if (recs.length === 0) return;
     const has = (k: number) => {
       const { r, i } = recs[k];

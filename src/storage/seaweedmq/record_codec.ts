@@ -92,7 +92,9 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
   const bodies: Uint8Array[] = [];
   for (const b of req.batches) {
     let body = req.payload.subarray(b.pos + RECORDS_OFFSET, b.pos + b.size);
-    if ((b.attributes & ATTR_COMPRESSION) !== 0) body = await decompress(b.attributes & ATTR_COMPRESSION, body);
+    if ((b.attributes & ATTR_COMPRESSION) !== 0) {
+      body = await decompress(b.attributes & ATTR_COMPRESSION, body);
+    }
     bodies.push(body);
     total += body.length + b.recordCount * PER_RECORD_OVERHEAD;
     count += b.recordCount;
@@ -190,6 +192,7 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
   ) {
     try {
       const flags = k[4];
+      if ((flags & ~0x0f) !== 0) throw new RecordCodecError("unknown envelope flags");
       const end = k.length;
       cur = 5;
       const timestamp = readZigzag(k, end);
@@ -197,10 +200,13 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
       if ((flags & FLAG_HEADERS) !== 0) {
         const start = cur;
         const n = readZigzag(k, end);
+        if (n < 1) throw new RecordCodecError("bad header count");
         for (let i = 0; i < n; i++) {
           const kl = readZigzag(k, end);
-          if (kl > 0) cur += kl;
+          if (kl < 0) throw new RecordCodecError("bad header key");
+          cur += kl;
           const vl = readZigzag(k, end);
+          if (vl < -1) throw new RecordCodecError("bad header value");
           if (vl > 0) cur += vl;
           if (cur > end) throw new RecordCodecError("truncated headers");
         }

@@ -35,7 +35,7 @@ import {
   Rpc,
   type Topic,
 } from "./messages.ts";
-import { PartitionState, partitionDir, ringRange, RING_SIZE } from "./partition.ts";
+import { partitionDir, PartitionState, RING_SIZE, ringRange } from "./partition.ts";
 import { encodeAppend, RecordCodecError } from "./record_codec.ts";
 import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
@@ -246,7 +246,12 @@ export class SeaweedMQStorage implements Storage {
 
   // ---- control-plane calls ----
 
-  private async brokerCall(method: string, req: Uint8Array, name: string, timeoutMs?: number): Promise<Uint8Array> {
+  private async brokerCall(
+    method: string,
+    req: Uint8Array,
+    name: string,
+    timeoutMs?: number,
+  ): Promise<Uint8Array> {
     return await this.cluster.withBroker(async (ch) => {
       const t0 = performance.now();
       try {
@@ -274,7 +279,9 @@ export class SeaweedMQStorage implements Storage {
   }
 
   private async doRefresh(): Promise<void> {
-    const listed = decodeListTopicsResponse(await this.brokerCall(Rpc.ListTopics, new Uint8Array(0), "ListTopics"))
+    const listed = decodeListTopicsResponse(
+      await this.brokerCall(Rpc.ListTopics, new Uint8Array(0), "ListTopics"),
+    )
       .filter((t) => t.namespace === this.ns && TOPIC_NAME.test(t.name)).map((t) => t.name);
     const names = new Set(listed);
     const extras = new Map<string, TopicExtra>();
@@ -285,13 +292,17 @@ export class SeaweedMQStorage implements Storage {
       } catch { /* ignored */ }
     }
     const fresh = listed.filter((n) => !this.topics.has(n) && !this.deleting.has(n));
-    await Promise.all(fresh.map((n) => this.loadTopic(n, extras.get(pathName(n))).catch((e) => {
-      this.log("debug", `topic ${n}: ${errorText(e)}`);
-    })));
+    await Promise.all(fresh.map((n) =>
+      this.loadTopic(n, extras.get(pathName(n))).catch((e) => {
+        this.log("debug", `topic ${n}: ${errorText(e)}`);
+      })
+    ));
     for (const [name, t] of this.topics) {
       if (!names.has(name)) {
         // Listed topics come from the filer scan and the broker's memory; confirm before dropping.
-        const conf = await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf").catch(() => undefined);
+        const conf = await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf").catch(() =>
+          undefined
+        );
         if (conf === null) this.forget(t, "deleted");
         continue;
       }
@@ -302,7 +313,11 @@ export class SeaweedMQStorage implements Storage {
 
   private async loadTopic(name: string, extra?: TopicExtra): Promise<TopicState | null> {
     const conf = decodeGetTopicConfigurationResponse(
-      await this.brokerCall(Rpc.GetTopicConfiguration, encodeTopicRequest(this.topicRef(name)), "GetTopicConfiguration"),
+      await this.brokerCall(
+        Rpc.GetTopicConfiguration,
+        encodeTopicRequest(this.topicRef(name)),
+        "GetTopicConfiguration",
+      ),
     );
     if (conf.assignments.length === 0) return null;
     return await this.install(name, byRange(conf.assignments), extra);
@@ -320,6 +335,16 @@ export class SeaweedMQStorage implements Storage {
       return existing;
     }
     if (existing) this.forget(existing, "re-created with a new partition layout");
+    assignments.forEach((a, i) => {
+      const want = ringRange(i, assignments.length);
+      if (a.partition.rangeStart !== want.start || a.partition.rangeStop !== want.stop) {
+        this.log(
+          "warn",
+          `topic ${name}: partition ${i} covers ring range ${a.partition.rangeStart}-${a.partition.rangeStop}, ` +
+            `not ${want.start}-${want.stop} as SeaweedFS's Kafka gateway expects`,
+        );
+      }
+    });
     const smq = this.topicRef(name);
     const id = await topicId(this.ns, name, generation);
     const t: TopicState = {
@@ -522,7 +547,9 @@ export class SeaweedMQStorage implements Storage {
 
   createPartitions(name: string, count: number): Promise<TopicMeta> {
     const t = this.topics.get(name);
-    if (!t) return Promise.reject(new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`));
+    if (!t) {
+      return Promise.reject(new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`));
+    }
     return Promise.reject(
       new StorageError(
         ErrorCode.INVALID_PARTITIONS,
@@ -567,7 +594,10 @@ export class SeaweedMQStorage implements Storage {
     this.requireOpen();
     const p = this.topics.get(topic)?.parts[partition];
     if (!p) {
-      throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic-partition ${topic}-${partition}`);
+      throw new StorageError(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        `unknown topic-partition ${topic}-${partition}`,
+      );
     }
     return p;
   }
@@ -585,7 +615,13 @@ export class SeaweedMQStorage implements Storage {
     return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: p.deletedBelow };
   }
 
-  read(topic: string, partition: number, offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult> {
+  read(
+    topic: string,
+    partition: number,
+    offset: number,
+    maxBytes: number,
+    minOneBatch: boolean,
+  ): Promise<ReadResult> {
     try {
       return this.partition(topic, partition).read(offset, maxBytes, minOneBatch);
     } catch (e) {
@@ -634,7 +670,11 @@ export class SeaweedMQStorage implements Storage {
 
   logDir(): Promise<LogDirInfo> {
     const filer = this.cluster.filers[0] ?? "filer";
-    return Promise.resolve({ path: `seaweedmq://${filer}/topics/${this.ns}`, totalBytes: -1, usableBytes: -1 });
+    return Promise.resolve({
+      path: `seaweedmq://${filer}/topics/${this.ns}`,
+      totalBytes: -1,
+      usableBytes: -1,
+    });
   }
 
   groupStore(): GroupStore {
@@ -661,7 +701,9 @@ export class SeaweedMQStorage implements Storage {
     this.polling = true;
     try {
       const watched: PartitionState[] = [];
-      for (const t of this.topics.values()) for (const p of t.parts) if (p.listeners.size > 0) watched.push(p);
+      for (const t of this.topics.values()) {
+        for (const p of t.parts) if (p.listeners.size > 0) watched.push(p);
+      }
       await Promise.all(watched.map(async (p) => {
         const before = p.hw;
         const o = await p.offsets(0).catch(() => null);
@@ -672,5 +714,3 @@ export class SeaweedMQStorage implements Storage {
     }
   }
 }
-
-export { rpcCode };

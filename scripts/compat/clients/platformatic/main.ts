@@ -1,5 +1,5 @@
 // @platformatic/kafka 2.x under Deno (modern flexible versions only). See ../README.md.
-// Run with --config scripts/compat/clients/deno.json, whose import map resolves the package. The import is
+// Run with --config scripts/compat/clients/deno.client.json, whose import map resolves the package. The import is
 // dynamic so that the repository-wide `deno check` (root config, no such dependency) does not resolve it.
 const PACKAGE = "@platformatic/kafka";
 const { Admin, Consumer, ProduceAcks, Producer, stringDeserializers, stringSerializers } = await import(
