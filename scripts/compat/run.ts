@@ -5,7 +5,8 @@
 //
 // 1. scripts/compat/install.sh installs every client (idempotent, cached under ~/.cache/kgw; --no-install skips).
 // 2. A gateway (main.ts, embedded log in a temp dir, 3 partitions per auto-created topic, no initial rebalance
-//    delay) on a free 127.0.0.1 port; --bootstrap uses a running one instead (no storage checks then).
+//    delay) on a free 127.0.0.1 port; --gateway-arg passes flags to it; --bootstrap uses a running gateway
+//    instead (no log checks then, nor with a --backend other than embedded).
 // 3. For each client row, its program under scripts/compat/clients/<name>/ (see clients/README.md) runs:
 //      produce  30 keyed messages (header h=<i> where the client has headers), acks=all, no compression
 //      fetch    every partition from the earliest offset, without a group: exactly the 30 values, keys, headers,
@@ -135,13 +136,15 @@ interface Row {
   note?: string;
 }
 
+// clients/deno.lock pins the npm packages (kafkajs 2.2.4, @platformatic/kafka 2.12.1); --frozen keeps it unchanged.
 const denoRun = (perms: string[], file: string) => [
   DENO,
   "run",
   "--quiet",
-  "--no-lock",
   "--config",
   `${CLIENTS}deno.client.json`,
+  `--lock=${CLIENTS}deno.lock`,
+  "--frozen",
   ...perms,
   `${CLIENTS}${file}`,
 ];
@@ -825,7 +828,14 @@ async function main(): Promise<number> {
       ],
     });
     bootstrap = gw.bootstrap;
-    dataDir = gw.dataDir;
+    // The log checks read the embedded backend's segments; with another backend (--gateway-arg --backend ...)
+    // they are skipped.
+    const ga = opts.gatewayArgs;
+    const otherBackend = ga.some((a, i) =>
+      (a === "--backend" && ga[i + 1] !== "embedded") ||
+      (a.startsWith("--backend=") && a !== "--backend=embedded")
+    );
+    dataDir = otherBackend ? undefined : gw.dataDir;
     console.log(`gateway on ${bootstrap}, data in ${dataDir}`);
     if (census) {
       census.setTarget(gw.port);

@@ -74,6 +74,10 @@ export class GrpcH2Session {
       try {
         session.setLocalWindowSize(64 * 1024 * 1024);
       } catch { /* not supported: the default window still works */ }
+      // acks are tiny: without TCP_NODELAY, Nagle + delayed ACK add up to tens of ms to a lone produce
+      try {
+        (session.socket as { setNoDelay?: (on: boolean) => void } | undefined)?.setNoDelay?.(true);
+      } catch { /* not fatal */ }
     });
     const drop = () => {
       if (this.session === session) this.session = null;
