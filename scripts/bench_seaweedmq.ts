@@ -27,7 +27,6 @@ import {
 } from "../src/storage/seaweedmq/messages.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
-const MB = 1e6;
 
 interface Options {
   msgs: number;

@@ -285,6 +285,49 @@ Deno.test("seaweedmq pb: responses encoded by protobufjs decode to the same valu
     false,
   ]);
   assertEquals([...e.extended.get("offset_max")!], [0, 0, 0, 0, 0, 0, 1, 0]);
+  const listed = m.decodeListEntriesResponse(
+    method(m.Rpc.ListEntries).responseSerialize({
+      entry: {
+        name: "2026-11-21-17-19-20",
+        chunks: [
+          { file_id: "4,e80ff30ad3", size: "8388552", is_compressed: true },
+          { offset: "8388552", size: "10", fid: { volume_id: 6, file_key: "234", cookie: 2298968970 } },
+        ],
+      },
+    }),
+  )!;
+  assertEquals(listed.chunks, [
+    {
+      fileId: "4,e80ff30ad3",
+      offset: 0,
+      size: 8388552,
+      isCompressed: true,
+      encrypted: false,
+      isManifest: false,
+    },
+    {
+      fileId: "6,ea89077b8a",
+      offset: 8388552,
+      size: 10,
+      isCompressed: false,
+      encrypted: false,
+      isManifest: false,
+    },
+  ]);
+  assertEquals(
+    method(m.Rpc.LookupVolume).requestDeserialize(buf(m.encodeLookupVolumeRequest(["4", "6"]))),
+    { volume_ids: ["4", "6"] },
+  );
+  assertEquals(
+    [
+      ...m.decodeLookupVolumeResponse(
+        method(m.Rpc.LookupVolume).responseSerialize({
+          locations_map: { "4": { locations: [{ url: "127.0.0.1:8080", public_url: "x" }] } },
+        }),
+      ),
+    ],
+    [["4", ["127.0.0.1:8080"]]],
+  );
   assertEquals(
     m.decodeCreateEntryResponse(method(m.Rpc.CreateEntry).responseSerialize({ error: "x", error_code: 5 })),
     { error: "x", errorCode: 5 },

@@ -1,6 +1,7 @@
 // What the per-partition machinery (partition.ts, publisher.ts) shares with SeaweedMQStorage.
 import type { SmqCluster } from "./cluster.ts";
 import type { Filer } from "./filer.ts";
+import type { LogFileCache, VolumeLocator } from "./log_files.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFn = (level: LogLevel, msg: string) => void;
@@ -25,6 +26,8 @@ export interface SmqContext {
   /** Re-reads the topic's partition assignments (leaders); deduplicated per topic. */
   relookup(topic: string): Promise<void>;
   readonly closed: boolean;
+  /** Direct reads of flushed log files (log_files.ts); absent = always FetchMessage. */
+  readonly logFiles?: { readonly cache: LogFileCache; readonly volumes: VolumeLocator };
 }
 
 export function sleep(ms: number): Promise<void> {

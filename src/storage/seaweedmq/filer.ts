@@ -56,7 +56,7 @@ export class Filer {
   }
 
   /** Every entry of a directory (empty when it does not exist), in name order. */
-  async list(dir: string, prefix = ""): Promise<Entry[]> {
+  async list(dir: string, prefix = "", withChunks = false): Promise<Entry[]> {
     const out: Entry[] = [];
     let start = "";
     for (;;) {
@@ -64,7 +64,13 @@ export class Filer {
         try {
           const msgs = await ch.serverStream(
             Rpc.ListEntries,
-            encodeListEntriesRequest({ directory: dir, prefix, startFromFileName: start, limit: PAGE }),
+            encodeListEntriesRequest({
+              directory: dir,
+              prefix,
+              startFromFileName: start,
+              limit: PAGE,
+              withChunks,
+            }),
             this.timeoutMs,
           );
           return msgs.map(decodeListEntriesResponse).filter((e): e is Entry => e !== null);

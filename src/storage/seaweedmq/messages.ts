@@ -22,6 +22,7 @@ export const Rpc = {
   GetPartitionRangeInfo: BROKER + "GetPartitionRangeInfo",
   ListClusterNodes: "/master_pb.Seaweed/ListClusterNodes",
   LookupDirectoryEntry: "/filer_pb.SeaweedFiler/LookupDirectoryEntry",
+  LookupVolume: "/filer_pb.SeaweedFiler/LookupVolume",
   ListEntries: "/filer_pb.SeaweedFiler/ListEntries",
   CreateEntry: "/filer_pb.SeaweedFiler/CreateEntry",
   DeleteEntry: "/filer_pb.SeaweedFiler/DeleteEntry",
@@ -498,10 +499,69 @@ export interface Entry {
   readonly content: Uint8Array;
   /** True when the entry has data chunks (its content is not inline). */
   readonly hasChunks: boolean;
+  readonly chunks: FileChunk[];
+}
+
+/** Where a piece of a file's data lives: a needle on a volume server. */
+export interface FileChunk {
+  /** "volumeId,needleKeyCookie" (from file_id, or built from fid). */
+  readonly fileId: string;
+  /** Position of the chunk's (uncompressed) bytes in the file. */
+  readonly offset: number;
+  readonly size: number;
+  readonly isCompressed: boolean;
+  readonly encrypted: boolean;
+  readonly isManifest: boolean;
+}
+
+function readChunk(r: PbReader): FileChunk {
+  let fileId = "", offset = 0, size = 0, isCompressed = false, encrypted = false, isManifest = false;
+  let volumeId = 0, fileKey = 0n, cookie = 0;
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        fileId = r.string();
+        break;
+      case 2:
+        offset = r.varint();
+        break;
+      case 3:
+        size = r.varint();
+        break;
+      case 7: {
+        const s = r.sub();
+        while (s.next()) {
+          if (s.field === 1) volumeId = s.varint();
+          else if (s.field === 2) fileKey = s.varintBig();
+          else if (s.field === 3 && s.wire === 5) {
+            cookie = new DataView(s.buf.buffer, s.buf.byteOffset + s.pos, 4).getUint32(0, true);
+            s.pos += 4;
+          } else s.skip();
+        }
+        break;
+      }
+      case 9:
+        encrypted = r.bytes().length > 0;
+        break;
+      case 10:
+        isCompressed = r.bool();
+        break;
+      case 11:
+        isManifest = r.bool();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  if (fileId === "" && volumeId > 0) {
+    fileId = `${volumeId},${fileKey.toString(16)}${cookie.toString(16).padStart(8, "0")}`;
+  }
+  return { fileId, offset, size, isCompressed, encrypted, isManifest };
 }
 
 function readEntry(r: PbReader): Entry {
   let name = "", isDirectory = false, content = EMPTY, hasChunks = false;
+  const chunks: FileChunk[] = [];
   let attributes: FuseAttributes | null = null;
   const extended = new Map<string, Uint8Array>();
   while (r.next()) {
@@ -514,7 +574,7 @@ function readEntry(r: PbReader): Entry {
         break;
       case 3:
         hasChunks = true;
-        r.skip();
+        chunks.push(readChunk(r.sub()));
         break;
       case 4: {
         const s = r.sub();
@@ -549,7 +609,7 @@ function readEntry(r: PbReader): Entry {
         r.skip();
     }
   }
-  return { name, isDirectory, attributes, extended, content, hasChunks };
+  return { name, isDirectory, attributes, extended, content, hasChunks, chunks };
 }
 
 export function encodeLookupDirectoryEntryRequest(directory: string, name: string): Uint8Array {
@@ -574,9 +634,49 @@ export interface ListEntriesRequest {
   readonly limit: number;
 }
 
-export function encodeListEntriesRequest(req: ListEntriesRequest): Uint8Array {
+export function encodeListEntriesRequest(req: ListEntriesRequest & { withChunks?: boolean }): Uint8Array {
   return new PbWriter(64).string(1, req.directory).string(2, req.prefix).string(3, req.startFromFileName)
-    .bool(4, req.inclusiveStartFrom ?? false).int(5, req.limit).bool(7, true).finish();
+    .bool(4, req.inclusiveStartFrom ?? false).int(5, req.limit).bool(7, !req.withChunks).finish();
+}
+
+export function encodeLookupVolumeRequest(volumeIds: readonly string[]): Uint8Array {
+  const w = new PbWriter(32);
+  for (const v of volumeIds) w.stringAlways(1, v);
+  return w.finish();
+}
+
+/** LookupVolumeResponse: volume id -> urls ("host:port") of its servers. */
+export function decodeLookupVolumeResponse(b: Uint8Array): Map<string, string[]> {
+  const r = new PbReader(b);
+  const out = new Map<string, string[]>();
+  while (r.next()) {
+    if (r.field !== 1) {
+      r.skip();
+      continue;
+    }
+    const e = r.sub(); // map entry { key = 1, value = 2 (Locations) }
+    let key = "";
+    const urls: string[] = [];
+    while (e.next()) {
+      if (e.field === 1) key = e.string();
+      else if (e.field === 2) {
+        const locs = e.sub();
+        while (locs.next()) {
+          if (locs.field !== 1) {
+            locs.skip();
+            continue;
+          }
+          const loc = locs.sub();
+          while (loc.next()) {
+            if (loc.field === 1) urls.push(loc.string());
+            else loc.skip();
+          }
+        }
+      } else e.skip();
+    }
+    out.set(key, urls);
+  }
+  return out;
 }
 
 export function decodeListEntriesResponse(b: Uint8Array): Entry | null {

@@ -33,6 +33,7 @@ import {
 } from "./messages.ts";
 import { buildBatches, decodeMessage, type SmqRecord } from "./record_codec.ts";
 import { Publisher } from "./publisher.ts";
+import { PartitionLogFiles } from "./log_files.ts";
 
 export const RING_SIZE = 2520;
 /** The gateway's high-watermark marker in each partition directory (see the header comment). */
@@ -119,6 +120,7 @@ export class PartitionState {
   private checking: Promise<void> | null = null;
   private publisherInst: Publisher | null = null;
   private offsetsInFlight: Promise<{ logStartOffset: number; highWatermark: number }> | null = null;
+  private readonly files: PartitionLogFiles | null;
 
   constructor(
     private readonly ctx: SmqContext,
@@ -129,6 +131,10 @@ export class PartitionState {
     this.partition = a.partition;
     this.leader = a.leaderBroker;
     this.tp = encodeTopicPartition(topic, a.partition);
+    const lf = ctx.logFiles;
+    this.files = lf
+      ? new PartitionLogFiles(ctx, () => partitionDir(this.topic, this.partition), lf.cache, lf.volumes)
+      : null;
   }
 
   get name(): string {
@@ -378,6 +384,15 @@ export class PartitionState {
     maxMessages: number,
     maxBytes: number,
   ): Promise<{ records: SmqRecord[]; offsets: number[]; hw: number }> {
+    if (this.files) {
+      await this.ensureReady();
+      const f = await this.files.read(offset, maxMessages, maxBytes);
+      if (f) {
+        const end = f.offsets[f.offsets.length - 1] + 1;
+        if (end > this.hw) this.hw = end;
+        return { records: f.records, offsets: f.offsets, hw: this.hw };
+      }
+    }
     let res = await this.fetch(offset, maxMessages, maxBytes);
     this.checkFetchError(res, offset);
     let hw = Math.max(res.highWaterMark, this.hw);

@@ -40,6 +40,7 @@ import { encodeAppend, RecordCodecError } from "./record_codec.ts";
 import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
 import { json, MetaPaths, parseJson, pathName } from "./meta.ts";
+import { LogFileCache, VolumeLocator } from "./log_files.ts";
 
 export interface SeaweedMQOptions {
   /** Master addresses (HOST:PORT, HTTP port; gRPC = port + 10000). */
@@ -58,6 +59,10 @@ export interface SeaweedMQOptions {
   readonly topicRefreshMs?: number;
   /** How long open() waits for a broker and a filer to be registered. */
   readonly startTimeoutMs?: number;
+  /** Read flushed records from the log files in SeaweedFS rather than through the broker (default true). */
+  readonly directReads?: boolean;
+  /** Memory for parsed log files (default 256 MiB). */
+  readonly readCacheBytes?: number;
   readonly log?: LogFn;
 }
 
@@ -113,7 +118,9 @@ export class SeaweedMQStorage implements Storage {
   private brokerConfigMap: Record<string, Record<string, string>> = {};
   private configDefaults: TopicConfigs = {};
   private polling = false;
-  private readonly opts: Required<Omit<SeaweedMQOptions, "brokers" | "filers" | "log">>;
+  private readonly opts: Required<
+    Omit<SeaweedMQOptions, "brokers" | "filers" | "log" | "directReads" | "readCacheBytes">
+  >;
 
   constructor(options: SeaweedMQOptions) {
     this.opts = {
@@ -158,8 +165,17 @@ export class SeaweedMQStorage implements Storage {
       get closed() {
         return self.state === "closed";
       },
+      get logFiles() {
+        return self.logFiles;
+      },
+    };
+    this.logFiles = options.directReads === false ? undefined : {
+      cache: new LogFileCache(options.readCacheBytes ?? 256 * 1024 * 1024),
+      volumes: new VolumeLocator(this.ctx),
     };
   }
+
+  private readonly logFiles?: { cache: LogFileCache; volumes: VolumeLocator };
 
   // ---- lifecycle ----
 
