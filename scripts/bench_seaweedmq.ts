@@ -16,6 +16,8 @@
 //                     at saturation this is mostly time spent queued inside librdkafka, ~queue size / rate)
 //      light load -l  rdkafka_performance -P ... -s 100 -c 2000 -a 1 -r 1000 -X linger.ms=0 -l -A samples
 //                     (~500 msg/s: produce->ack latency without queueing)
+//      consume        rdkafka_performance -C -t T -p 0 -o beginning -c N -e  (the throughput run's topic, read
+//                     back after the broker flushed it)
 // 4. Prints one table: msg/s, MB/s and latency percentiles for both, the ratio, and the targets (>= 5x SeaweedFS's
 //    gateway; >= 100,000 msg/s of 100 B on the SeaweedMQ backend).
 import { type RunningGateway, startGateway } from "../tests/helpers/gateway.ts";
@@ -213,6 +215,46 @@ async function produce(
   return res;
 }
 
+const CONSUME_RE = /% (\d+) messages \((\d+) bytes\) consumed in (\d+)ms: (\d+) msgs\/s \(([\d.]+) MB\/s\)/g;
+
+async function consume(
+  perf: string,
+  gateway: string,
+  bootstrap: string,
+  topic: string,
+  count: number,
+): Promise<Result> {
+  const args = ["-C", "-t", topic, "-p", "0", "-b", bootstrap, "-o", "beginning", "-c", String(count), "-e"];
+  const command = `rdkafka_performance ${args.join(" ")}`;
+  log(`${gateway}: ${command}`);
+  const r = await run(perf, args, 600_000);
+  const m = lastMatch(CONSUME_RE, r.stdout);
+  const got = m ? Number(m[1]) : 0;
+  const res: Result = {
+    gateway,
+    run: "consume",
+    command,
+    delivered: got,
+    failed: count - got,
+    msgsPerSec: m ? Number(m[4]) : NaN,
+    mbPerSec: m ? Number(m[5]) : NaN,
+    samples: 0,
+    p50ms: NaN,
+    p99ms: NaN,
+    maxMs: NaN,
+    ok: r.code === 0 && !r.timedOut && got === count,
+  };
+  if (!res.ok) {
+    res.note = `exit ${r.code}${r.timedOut ? " (timed out)" : ""}, ${got}/${count} consumed`;
+    log(
+      `${gateway} consume: ${res.note}\n${r.stdout.split("\n").slice(-5).join("\n")}\n${
+        r.stderr.slice(-1500)
+      }`,
+    );
+  }
+  return res;
+}
+
 /** Creates a topic straight through the broker (SeaweedFS's gateway cannot auto-create without a registry). */
 async function createTopic(broker: string, name: string, partitions: number): Promise<void> {
   const ch = new RpcChannel(broker);
@@ -290,6 +332,8 @@ async function main(): Promise<number> {
       results.push(
         await produce(perf, name, "light load -l", bootstrap, topics[2], 2000, lightArgs, tmp, true),
       );
+      await new Promise((r) => setTimeout(r, 2000)); // let the broker flush: the consumer reads older data
+      results.push(await consume(perf, name, bootstrap, topics[0], o.msgs));
     }
   } finally {
     if (ours) await ours.stop();
@@ -302,7 +346,7 @@ async function main(): Promise<number> {
   const ourT = results.find((r) => r.gateway.startsWith("kafka-gateway") && r.run === "throughput");
   const theirT = results.find((r) => r.gateway.startsWith("weed") && r.run === "throughput");
   const ratio = ourT && theirT ? ourT.msgsPerSec / theirT.msgsPerSec : NaN;
-  const rows = [["gateway", "run", "msg/s", "MB/s", "p50 ms", "p99 ms", "max ms", "delivered", "note"]];
+  const rows = [["gateway", "run", "msg/s", "MB/s", "p50 ms", "p99 ms", "max ms", "messages", "note"]];
   for (const r of results) {
     rows.push([
       r.gateway,
