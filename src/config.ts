@@ -20,6 +20,8 @@ export interface Config {
   readonly seaweedmqFilers: readonly string[];
   /** SeaweedMQ backend: how long acknowledged records are kept to re-publish what a broker crash lost. */
   readonly seaweedmqReplayWindowMs: number;
+  /** SeaweedMQ backend: namespace of the Kafka topics ("kafka", as SeaweedFS's own gateway). */
+  readonly seaweedmqNamespace: string;
   readonly logLevel: LogLevel;
   readonly logFormat: LogFormat;
   readonly nodeId: number;
@@ -133,6 +135,13 @@ export const OPTIONS: readonly OptionDef[] = [
     def: 15000,
     min: 0,
     help: "keep acknowledged records this long to re-publish those a crashed broker had not flushed yet",
+  },
+  {
+    key: "seaweedmqNamespace",
+    flag: "seaweedmq-namespace",
+    kind: "string",
+    def: "kafka",
+    help: "SeaweedMQ namespace of the topics (kafka = SeaweedFS's own gateway's; another one isolates a gateway)",
   },
   {
     key: "logLevel",

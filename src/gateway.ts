@@ -112,6 +112,7 @@ function createStorage(config: Config): Storage {
       brokers: config.seaweedmqBrokers,
       filers: config.seaweedmqFilers,
       replayWindowMs: config.seaweedmqReplayWindowMs,
+      namespace: config.seaweedmqNamespace,
       log: (level, msg) => {
         if (level === "error") log.error(msg);
         else if (level === "warn") log.warn(msg);

@@ -3,12 +3,21 @@ const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /**
  * The storage backend every gateway of this test module runs on. Suites are written once and run on both:
- * tests/integration/ switches a module to SeaweedMQ (useBackend) before importing a conformance suite.
+ * tests/integration/ switches a module to SeaweedMQ (useBackend) before importing a conformance suite. There each
+ * data directory gets its own SeaweedMQ namespace, so a test sees a fresh backend unless it reuses a data
+ * directory (restart tests), as with the embedded log.
  */
 let backend: { name: "embedded" | "seaweedmq"; args: string[] } = { name: "embedded", args: [] };
 
 export function useBackend(name: "embedded" | "seaweedmq", args: string[]): void {
   backend = { name, args: [...args] };
+}
+
+function backendArgs(dataDir: string): string[] {
+  if (backend.name !== "seaweedmq") return backend.args;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < dataDir.length; i++) h = Math.imul(h ^ dataDir.charCodeAt(i), 0x01000193) >>> 0;
+  return [...backend.args, "--seaweedmq-namespace", `kafka_t${h.toString(16)}`];
 }
 
 export function gatewayBackend(): "embedded" | "seaweedmq" {
@@ -57,7 +66,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
       "info",
       "--http-listen",
       "127.0.0.1:0",
-      ...backend.args,
+      ...backendArgs(dataDir),
       ...(opts.args ?? []),
     ],
     stdout: "piped",

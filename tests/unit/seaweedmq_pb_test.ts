@@ -432,6 +432,9 @@ Deno.test("seaweedmq records: plain messages of other producers, gaps, size limi
     headers: null,
     timestamp: 1000 + i,
     logAppendTime: i >= 6,
+    producerId: -1,
+    producerEpoch: -1,
+    sequence: -1,
   }));
   const offsets = recs.map((_, i) => i * 2); // offsets with gaps
   const all = buildBatches(recs, offsets, 1 << 20, true);
@@ -472,4 +475,62 @@ Deno.test("seaweedmq layout: ring ranges, partition directories, names in paths,
   assertEquals(grpcAddress("127.0.0.1:9333"), "127.0.0.1:19333");
   assertEquals(grpcAddress("filer:8888.18889"), "filer:18889");
   assertEquals(grpcAddress("[::1]:8888"), "[::1]:18888");
+});
+
+Deno.test("seaweedmq records: idempotent batches keep producer id, epoch and sequences", async () => {
+  const one = await buildBatch({
+    records: RECORDS.slice(0, 3),
+    producerId: 7,
+    producerEpoch: 2,
+    baseSequence: 100,
+  });
+  const two = await buildBatch({
+    records: RECORDS.slice(0, 2),
+    producerId: 7,
+    producerEpoch: 2,
+    baseSequence: 103,
+  });
+  const three = await buildBatch({
+    records: RECORDS.slice(0, 1),
+    producerId: 9,
+    producerEpoch: 0,
+    baseSequence: 0,
+  });
+  const recs: ReturnType<typeof decodeMessage>[] = [];
+  for (const b of [one, two, three]) {
+    const enc = await encodeAppend({ payload: b, batches: validateBatches(b) });
+    const pub = method(m.Rpc.PublishMessage);
+    for (let i = 0; i < enc.count; i++) {
+      const f = enc.frames.subarray(i === 0 ? 0 : enc.ends[i - 1], enc.ends[i]);
+      const data = pub.requestDeserialize(buf(f.subarray(5))).data as {
+        key?: Uint8Array;
+        value?: Uint8Array;
+      };
+      recs.push(
+        decodeMessage({
+          key: data.key ?? new Uint8Array(0),
+          value: data.value ?? new Uint8Array(0),
+          tsNs: 0,
+        }),
+      );
+    }
+  }
+  assertEquals(recs.map((r) => [r.producerId, r.producerEpoch, r.sequence]), [
+    [7, 2, 100],
+    [7, 2, 101],
+    [7, 2, 102],
+    [7, 2, 103],
+    [7, 2, 104],
+    [9, 0, 0],
+  ]);
+  const built = buildBatches(recs, recs.map((_, i) => i), 1 << 20, true);
+  assertEquals(built.batches.length, 2, "consecutive sequences of one producer share a batch");
+  const h = await Promise.all(built.batches.map((b) => decodeBatchRecords(b, { verifyCrc: true })));
+  assertEquals(
+    h.map((x) => [x.header.producerId, x.header.producerEpoch, x.header.baseSequence, x.records.length]),
+    [
+      [7, 2, 100, 5],
+      [9, 0, 0, 1],
+    ],
+  );
 });

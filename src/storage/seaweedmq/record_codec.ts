@@ -8,8 +8,10 @@
 //   DataMessage.key   = envelope:
 //       0xFF 'K' 'G' 0x01        magic + version (0xFF never starts UTF-8 text)
 //       flags (1 byte)           0x01 key is null, 0x02 value is null, 0x04 headers follow,
-//                                0x08 the batch used LogAppendTime
+//                                0x08 the batch used LogAppendTime, 0x10 producer fields follow
 //       timestamp                the record's Kafka timestamp in ms, zigzag varint (as in Kafka records)
+//       [producer]               idempotent batches: producer id, epoch and this record's sequence number
+//                                (zigzag varints), so fetched batches carry them again
 //       [headers]                the record's header section exactly as in Kafka's record format v2
 //                                (count, then key length/key/value length/value, zigzag varints)
 //       key bytes                the rest: the Kafka key (absent when null)
@@ -30,6 +32,7 @@ export const FLAG_KEY_NULL = 0x01;
 export const FLAG_VALUE_NULL = 0x02;
 export const FLAG_HEADERS = 0x04;
 export const FLAG_LOG_APPEND_TIME = 0x08;
+export const FLAG_PRODUCER = 0x10;
 
 const RECORDS_OFFSET = 61;
 const ATTR_COMPRESSION = 0x07;
@@ -79,8 +82,11 @@ export interface EncodedRecords {
   readonly count: number;
 }
 
-/** Per record: a frame header, two tags with lengths, the envelope's fixed part and timestamp (upper bound). */
-const PER_RECORD_OVERHEAD = 5 + 6 + 6 + 6 + 5 + 10;
+/**
+ * Per record: a frame header, two tags with lengths, the envelope's fixed part, timestamp and producer fields
+ * (upper bound).
+ */
+const PER_RECORD_OVERHEAD = 5 + 6 + 6 + 6 + 5 + 10 + 30;
 
 /**
  * Encodes every record of the validated batches in `req` as a SeaweedMQ publish frame. Compressed batches are
@@ -107,6 +113,8 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
     const b = req.batches[i];
     const body = bodies[i];
     const lat = (b.attributes & ATTR_LOG_APPEND_TIME) !== 0;
+    const idem = b.producerId >= 0;
+    const producerLen = idem ? zigzagLen(b.producerId) + zigzagLen(b.producerEpoch) + 5 : 0;
     const end = body.length;
     cur = 0;
     for (let r = 0; r < b.recordCount; r++) {
@@ -115,7 +123,7 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
       if (len < 0 || recEnd > end) throw new RecordCodecError(`record ${r}: bad length ${len}`);
       cur++; // record attributes
       const tsDelta = readZigzag(body, recEnd);
-      readZigzag(body, recEnd); // offset delta: SeaweedMQ assigns offsets in publish order
+      const offsetDelta = readZigzag(body, recEnd); // SeaweedMQ assigns offsets in publish order
       const keyLen = readZigzag(body, recEnd);
       const keyStart = cur;
       if (keyLen > 0) cur += keyLen;
@@ -130,10 +138,12 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
       const headersLen = hasHeaders ? recEnd - headersStart : 0;
       const ts = lat ? b.maxTimestamp : b.baseTimestamp + tsDelta;
       const flags = (keyLen < 0 ? FLAG_KEY_NULL : 0) | (valueLen < 0 ? FLAG_VALUE_NULL : 0) |
-        (hasHeaders ? FLAG_HEADERS : 0) | (lat ? FLAG_LOG_APPEND_TIME : 0);
+        (hasHeaders ? FLAG_HEADERS : 0) | (lat ? FLAG_LOG_APPEND_TIME : 0) | (idem ? FLAG_PRODUCER : 0);
+      let seq = idem ? b.baseSequence + offsetDelta : 0;
+      if (seq > 0x7fffffff) seq -= 0x80000000; // sequences wrap at Int32.MAX
       const kLen = keyLen > 0 ? keyLen : 0;
       const vLen = valueLen > 0 ? valueLen : 0;
-      const envLen = 5 + zigzagLen(ts) + headersLen + kLen;
+      const envLen = 5 + zigzagLen(ts) + (idem ? producerLen - 5 + zigzagLen(seq) : 0) + headersLen + kLen;
       const dmLen = 1 + varintLen(envLen) + envLen + (vLen > 0 ? 1 + varintLen(vLen) + vLen : 0);
       const reqLen = 1 + varintLen(dmLen) + dmLen;
       putFrameHeader(out, at, reqLen);
@@ -148,6 +158,11 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
       out[at++] = ENVELOPE_MAGIC[3];
       out[at++] = flags;
       at = putZigzag(out, at, ts);
+      if (idem) {
+        at = putZigzag(out, at, b.producerId);
+        at = putZigzag(out, at, b.producerEpoch);
+        at = putZigzag(out, at, seq);
+      }
       if (hasHeaders) {
         out.set(body.subarray(headersStart, recEnd), at);
         at += headersLen;
@@ -179,6 +194,10 @@ export interface SmqRecord {
   readonly headers: Uint8Array | null;
   readonly timestamp: number;
   readonly logAppendTime: boolean;
+  /** Idempotent producer fields, -1 when the record came from a plain producer. */
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly sequence: number;
 }
 
 const NO_HEADERS_SIZE = 1;
@@ -192,10 +211,17 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
   ) {
     try {
       const flags = k[4];
-      if ((flags & ~0x0f) !== 0) throw new RecordCodecError("unknown envelope flags");
+      if ((flags & ~0x1f) !== 0) throw new RecordCodecError("unknown envelope flags");
       const end = k.length;
       cur = 5;
       const timestamp = readZigzag(k, end);
+      let producerId = -1, producerEpoch = -1, sequence = -1;
+      if ((flags & FLAG_PRODUCER) !== 0) {
+        producerId = readZigzag(k, end);
+        producerEpoch = readZigzag(k, end);
+        sequence = readZigzag(k, end);
+        if (producerId < 0 || sequence < 0) throw new RecordCodecError("bad producer fields");
+      }
       let headers: Uint8Array | null = null;
       if ((flags & FLAG_HEADERS) !== 0) {
         const start = cur;
@@ -219,6 +245,9 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
         headers,
         timestamp,
         logAppendTime: (flags & FLAG_LOG_APPEND_TIME) !== 0,
+        producerId,
+        producerEpoch,
+        sequence,
       };
     } catch {
       // not one of ours after all: a plain key that happens to start with the magic
@@ -230,6 +259,9 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
     headers: null,
     timestamp: Math.floor(m.tsNs / 1e6),
     logAppendTime: false,
+    producerId: -1,
+    producerEpoch: -1,
+    sequence: -1,
   };
 }
 
@@ -294,10 +326,11 @@ export function buildBatch(
   putInt32(out, 23, offsets[to - 1] - baseOffset);
   putInt64(out, 27, baseTs);
   putInt64(out, 35, maxTs);
-  putInt64(out, 43, -1); // producer id
-  out[51] = 0xff; // producer epoch -1
-  out[52] = 0xff;
-  putInt32(out, 53, -1); // base sequence
+  const first = records[from];
+  putInt64(out, 43, first.producerId);
+  out[51] = (first.producerEpoch >> 8) & 0xff;
+  out[52] = first.producerEpoch & 0xff;
+  putInt32(out, 53, first.sequence);
   putInt32(out, 57, to - from);
   let at = RECORDS_OFFSET;
   for (let i = from; i < to; i++) {
@@ -321,8 +354,17 @@ export function buildBatch(
   return out;
 }
 
+/** Can record b follow record a in one batch? (Same timestamp type and producer; consecutive sequences.) */
+function sameBatch(a: SmqRecord, b: SmqRecord): boolean {
+  if (a.logAppendTime !== b.logAppendTime || a.producerId !== b.producerId) return false;
+  if (a.producerId < 0) return true;
+  return a.producerEpoch === b.producerEpoch &&
+    b.sequence === (a.sequence === 0x7fffffff ? 0 : a.sequence + 1);
+}
+
 /**
- * Cuts records (with their offsets) into batches: a new batch starts where the timestamp type changes. Stops
+ * Cuts records (with their offsets) into batches: a new batch starts where the timestamp type or the producer
+ * changes, or where an idempotent producer's sequence numbers do not follow. Stops
  * before the record that would take the total over `maxBytes`, except that the first record is always included
  * when `minOne` is set. Returns the batches and the number of records used.
  */
@@ -339,7 +381,7 @@ export function buildBatches(
   let i = 0;
   for (; i < records.length; i++) {
     const r = records[i];
-    if (i > start && r.logAppendTime !== records[start].logAppendTime) {
+    if (i > start && !sameBatch(records[i - 1], r)) {
       const b = buildBatch(records, offsets, start, i);
       batches.push(b);
       bytes += b.length;

@@ -134,6 +134,9 @@ export class SeaweedMQStorage implements Storage {
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
     };
     this.ns = this.opts.namespace;
+    if (!/^[a-zA-Z0-9_.-]+$/.test(this.ns) || this.ns === "." || this.ns === "..") {
+      throw new Error(`invalid SeaweedMQ namespace "${this.ns}"`);
+    }
     this.paths = new MetaPaths(this.ns);
     this.log = options.log ?? (() => {});
     this.cluster = new SmqCluster({
@@ -247,7 +250,12 @@ export class SeaweedMQStorage implements Storage {
   async status(): Promise<BackendStatus> {
     if (this.state !== "open") return { ready: false, detail: `seaweedmq storage ${this.state}` };
     try {
-      await this.cluster.channel(this.cluster.anyBroker()).unary(Rpc.ListTopics, new Uint8Array(0), 2000);
+      // a cheap round trip through the broker (memory, its topic cache, then one filer lookup)
+      await this.cluster.channel(this.cluster.anyBroker()).unary(
+        Rpc.TopicExists,
+        encodeTopicRequest(this.topicRef("__kafka_gateway_readiness")),
+        2000,
+      );
       return { ready: true, detail: `open (brokers ${this.cluster.brokers.join(", ")})` };
     } catch (e) {
       return { ready: false, detail: errorText(e) };
@@ -498,8 +506,12 @@ export class SeaweedMQStorage implements Storage {
         `invalid partition count ${partitions} (SeaweedMQ allows 1-${RING_SIZE})`,
       );
     }
-    // The filer is the authority (the broker's TopicExists also counts topics still loaded in its memory).
-    if (this.topics.has(name) || await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf")) {
+    // The filer decides: the broker's TopicExists also counts topics still loaded in its memory (for a while
+    // after a deletion) and caches a "no" for 30 s (a topic another gateway just created); ConfigureTopic on an
+    // existing topic with another partition count would re-allocate its partitions.
+    const exists = this.topics.has(name) ||
+      await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf") !== null;
+    if (exists) {
       if (!this.topics.has(name)) await this.loadTopic(name).catch(() => null);
       throw new StorageError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
     }
