@@ -141,7 +141,7 @@ export const OPTIONS: readonly OptionDef[] = [
     flag: "seaweedmq-namespace",
     kind: "string",
     def: "kafka",
-    help: "SeaweedMQ namespace of the topics (kafka = SeaweedFS's own gateway's; another one isolates a gateway)",
+    help: "SeaweedMQ namespace of the topics (kafka = SeaweedFS's gateway's; another isolates a gateway)",
   },
   {
     key: "logLevel",

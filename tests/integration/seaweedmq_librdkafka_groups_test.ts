@@ -1,5 +1,5 @@
-// The librdkafka group suite (tests/conformance/librdkafka_groups_test.ts: confluent-kafka, kcat -G), unchanged, against gateways on the SeaweedMQ backend
-// of a real SeaweedFS started for this module (tests/helpers/seaweedfs.ts).
+// The librdkafka group suite (tests/conformance/librdkafka_groups_test.ts: confluent-kafka, kcat -G), unchanged,
+// against gateways on the SeaweedMQ backend of a real SeaweedFS started for this module (tests/helpers/seaweedfs.ts).
 import { useBackend } from "../helpers/gateway.ts";
 import { clusterForModule } from "../helpers/seaweedfs.ts";
 

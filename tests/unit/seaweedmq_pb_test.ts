@@ -435,6 +435,7 @@ Deno.test("seaweedmq records: plain messages of other producers, gaps, size limi
     producerId: -1,
     producerEpoch: -1,
     sequence: -1,
+    batchStart: false,
   }));
   const offsets = recs.map((_, i) => i * 2); // offsets with gaps
   const all = buildBatches(recs, offsets, 1 << 20, true);
@@ -524,13 +525,17 @@ Deno.test("seaweedmq records: idempotent batches keep producer id, epoch and seq
     [9, 0, 0],
   ]);
   const built = buildBatches(recs, recs.map((_, i) => i), 1 << 20, true);
-  assertEquals(built.batches.length, 2, "consecutive sequences of one producer share a batch");
+  assertEquals(built.batches.length, 3, "fetched batches are the produced ones");
   const h = await Promise.all(built.batches.map((b) => decodeBatchRecords(b, { verifyCrc: true })));
   assertEquals(
     h.map((x) => [x.header.producerId, x.header.producerEpoch, x.header.baseSequence, x.records.length]),
     [
-      [7, 2, 100, 5],
+      [7, 2, 100, 3],
+      [7, 2, 103, 2],
       [9, 0, 0, 1],
     ],
   );
+  // without batch marks (records of other publishers) consecutive sequences of one producer share a batch
+  const unmarked = recs.map((r) => ({ ...r, batchStart: false }));
+  assertEquals(buildBatches(unmarked, recs.map((_, i) => i), 1 << 20, true).batches.length, 2);
 });

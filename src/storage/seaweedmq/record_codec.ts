@@ -8,7 +8,8 @@
 //   DataMessage.key   = envelope:
 //       0xFF 'K' 'G' 0x01        magic + version (0xFF never starts UTF-8 text)
 //       flags (1 byte)           0x01 key is null, 0x02 value is null, 0x04 headers follow,
-//                                0x08 the batch used LogAppendTime, 0x10 producer fields follow
+//                                0x08 the batch used LogAppendTime, 0x10 producer fields follow,
+//                                0x20 first record of its Kafka batch (fetches return the batches as produced)
 //       timestamp                the record's Kafka timestamp in ms, zigzag varint (as in Kafka records)
 //       [producer]               idempotent batches: producer id, epoch and this record's sequence number
 //                                (zigzag varints), so fetched batches carry them again
@@ -33,6 +34,7 @@ export const FLAG_VALUE_NULL = 0x02;
 export const FLAG_HEADERS = 0x04;
 export const FLAG_LOG_APPEND_TIME = 0x08;
 export const FLAG_PRODUCER = 0x10;
+export const FLAG_BATCH_START = 0x20;
 
 const RECORDS_OFFSET = 61;
 const ATTR_COMPRESSION = 0x07;
@@ -138,7 +140,8 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
       const headersLen = hasHeaders ? recEnd - headersStart : 0;
       const ts = lat ? b.maxTimestamp : b.baseTimestamp + tsDelta;
       const flags = (keyLen < 0 ? FLAG_KEY_NULL : 0) | (valueLen < 0 ? FLAG_VALUE_NULL : 0) |
-        (hasHeaders ? FLAG_HEADERS : 0) | (lat ? FLAG_LOG_APPEND_TIME : 0) | (idem ? FLAG_PRODUCER : 0);
+        (hasHeaders ? FLAG_HEADERS : 0) | (lat ? FLAG_LOG_APPEND_TIME : 0) | (idem ? FLAG_PRODUCER : 0) |
+        (r === 0 ? FLAG_BATCH_START : 0);
       let seq = idem ? b.baseSequence + offsetDelta : 0;
       if (seq > 0x7fffffff) seq -= 0x80000000; // sequences wrap at Int32.MAX
       const kLen = keyLen > 0 ? keyLen : 0;
@@ -198,6 +201,8 @@ export interface SmqRecord {
   readonly producerId: number;
   readonly producerEpoch: number;
   readonly sequence: number;
+  /** First record of a produced batch (a fetched batch starts here). */
+  readonly batchStart: boolean;
 }
 
 const NO_HEADERS_SIZE = 1;
@@ -211,7 +216,7 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
   ) {
     try {
       const flags = k[4];
-      if ((flags & ~0x1f) !== 0) throw new RecordCodecError("unknown envelope flags");
+      if ((flags & ~0x3f) !== 0) throw new RecordCodecError("unknown envelope flags");
       const end = k.length;
       cur = 5;
       const timestamp = readZigzag(k, end);
@@ -248,6 +253,7 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
         producerId,
         producerEpoch,
         sequence,
+        batchStart: (flags & FLAG_BATCH_START) !== 0,
       };
     } catch {
       // not one of ours after all: a plain key that happens to start with the magic
@@ -262,6 +268,7 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
     producerId: -1,
     producerEpoch: -1,
     sequence: -1,
+    batchStart: false,
   };
 }
 
@@ -354,9 +361,12 @@ export function buildBatch(
   return out;
 }
 
-/** Can record b follow record a in one batch? (Same timestamp type and producer; consecutive sequences.) */
+/**
+ * Can record b follow record a in one batch? Not where a produced batch started, nor across a change of timestamp
+ * type or producer or a break in an idempotent producer's sequence numbers.
+ */
 function sameBatch(a: SmqRecord, b: SmqRecord): boolean {
-  if (a.logAppendTime !== b.logAppendTime || a.producerId !== b.producerId) return false;
+  if (b.batchStart || a.logAppendTime !== b.logAppendTime || a.producerId !== b.producerId) return false;
   if (a.producerId < 0) return true;
   return a.producerEpoch === b.producerEpoch &&
     b.sequence === (a.sequence === 0x7fffffff ? 0 : a.sequence + 1);
