@@ -6,7 +6,7 @@
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import {
   CompressionTypes,
   connectBroker,
@@ -28,18 +28,8 @@ function client(gw: RunningGateway) {
   });
 }
 
-async function withGateway(args: string[], fn: (gw: RunningGateway) => Promise<void>) {
-  const gw = await startGateway({ args });
-  try {
-    await fn(gw);
-  } catch (e) {
-    console.error(gw.logs().split("\n").slice(-40).join("\n"));
-    throw e;
-  } finally {
-    await gw.stop();
-    await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
-  }
-}
+const withGateway = (args: string[], fn: (gw: RunningGateway) => Promise<void>) =>
+  runWithGateway({ args }, fn);
 
 /** The error type KafkaJS reports (through its aggregate and retry wrappers). */
 async function errorType(p: Promise<unknown>): Promise<{ type: string; message: string }> {

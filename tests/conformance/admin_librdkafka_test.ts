@@ -5,7 +5,7 @@
 // keeping the latest value per key and dropping tombstones; exact timestamp lookups; topics really deleted.
 import { join } from "node:path";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { requireTool } from "../helpers/tools.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -65,18 +65,8 @@ async function kcat(args: string[], input = ""): Promise<{ code: number; stdout:
   };
 }
 
-async function withGateway(args: string[], fn: (gw: RunningGateway) => Promise<void>) {
-  const gw = await startGateway({ args });
-  try {
-    await fn(gw);
-  } catch (e) {
-    console.error(gw.logs().split("\n").slice(-40).join("\n"));
-    throw e;
-  } finally {
-    await gw.stop();
-    await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
-  }
-}
+const withGateway = (args: string[], fn: (gw: RunningGateway) => Promise<void>) =>
+  runWithGateway({ args }, fn);
 
 async function until(what: string, cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -4,7 +4,7 @@
 // `idempotent: true` and confluent-kafka with enable.idempotence=true, including a gateway restart under a live
 // librdkafka producer.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { requireTool } from "../helpers/tools.ts";
 import { Reader, Writer } from "../../src/protocol/codec.ts";
@@ -215,20 +215,10 @@ async function latestOffset(c: WireClient, topic: string, partition = 0): Promis
   return r.topics[0].partitions[0].offset;
 }
 
-async function withGateway(
+const withGateway = (
   fn: (gw: RunningGateway) => Promise<void>,
   start: () => Promise<RunningGateway> = () => startGateway(),
-): Promise<void> {
-  const gw = await start();
-  try {
-    await fn(gw);
-  } catch (e) {
-    console.error(gw.logs().split("\n").slice(-40).join("\n"));
-    throw e;
-  } finally {
-    await gw.stop();
-  }
-}
+) => runWithGateway(start, fn);
 
 // ---------------------------------------------------------------------------------------------------------
 // Raw protocol.

@@ -1,7 +1,7 @@
 // KafkaJS consumer groups against a real gateway process: partitions shared without overlap, rebalances on
 // join, leave and crash (session timeout), committed offsets across a gateway restart, many groups at once.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, kafkajs, logLevel } from "../helpers/kafkajs.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -56,17 +56,8 @@ async function waitBalanced(
   throw new Error(`group ${groupId} did not balance over ${n} members: ${last}`);
 }
 
-async function withGateway(fn: (gw: RunningGateway) => Promise<void>, dataDir?: string, args: string[] = []) {
-  const gw = await startGateway({ args: [...GATEWAY_ARGS, ...args], dataDir });
-  try {
-    await fn(gw);
-  } catch (e) {
-    console.error(gw.logs().split("\n").slice(-60).join("\n"));
-    throw e;
-  } finally {
-    await gw.stop();
-  }
-}
+const withGateway = (fn: (gw: RunningGateway) => Promise<void>, dataDir?: string, args: string[] = []) =>
+  runWithGateway({ args: [...GATEWAY_ARGS, ...args], dataDir }, fn);
 
 /** A KafkaJS group member in a child process, so it can be killed without a LeaveGroup. */
 async function spawnMember(gw: RunningGateway, groupId: string, topic: string) {

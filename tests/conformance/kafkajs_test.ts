@@ -2,7 +2,7 @@
 // crashes, admin APIs, and bad input on one connection never harming another.
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import {
   CompressionTypes,
   connectBroker,
@@ -23,17 +23,8 @@ function client(gw: RunningGateway) {
   });
 }
 
-async function withGateway(args: string[], fn: (gw: RunningGateway) => Promise<void>, dataDir?: string) {
-  const gw = await startGateway({ args, dataDir });
-  try {
-    await fn(gw);
-  } catch (e) {
-    console.error(gw.logs().split("\n").slice(-40).join("\n"));
-    throw e;
-  } finally {
-    await gw.stop();
-  }
-}
+const withGateway = (args: string[], fn: (gw: RunningGateway) => Promise<void>, dataDir?: string) =>
+  runWithGateway({ args, dataDir }, fn);
 
 const CODECS: [string, number][] = [
   ["none", CompressionTypes.None],

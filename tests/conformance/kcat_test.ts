@@ -4,7 +4,7 @@
 //
 // kcat missing: the test FAILS when CI is set (.ci/run installs it), otherwise it is ignored with a printed reason.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 
 const IN_CI = !!Deno.env.get("CI");
 const PARTITIONS = 3;
@@ -145,18 +145,8 @@ function parseQuery(out: string, topic: string): Map<number, number> {
   return res;
 }
 
-async function withGateway(fn: (gw: RunningGateway) => Promise<void>): Promise<void> {
-  const gw = await startGateway({ args: ["--num-partitions", String(PARTITIONS)] });
-  try {
-    await fn(gw);
-  } catch (e) {
-    console.error(`--- gateway log (last 60 lines) ---\n${gw.logs().split("\n").slice(-60).join("\n")}`);
-    throw e;
-  } finally {
-    await gw.stop();
-    await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
-  }
-}
+const withGateway = (fn: (gw: RunningGateway) => Promise<void>) =>
+  runWithGateway({ args: ["--num-partitions", String(PARTITIONS)] }, fn);
 
 const CODECS = ["none", "gzip", "snappy", "lz4", "zstd"];
 

@@ -2,7 +2,7 @@
 // cooperative-sticky, a member killed with SIGKILL, a static member restarting without a rebalance, and
 // kcat -G (Debian's librdkafka 2.0.2) balanced consumers.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { requireTool } from "../helpers/tools.ts";
 
@@ -95,17 +95,7 @@ async function createTopic(gw: RunningGateway, topic: string, partitions: number
   await admin.disconnect();
 }
 
-async function withGateway(fn: (gw: RunningGateway) => Promise<void>) {
-  const gw = await startGateway({ args: GATEWAY_ARGS });
-  try {
-    await fn(gw);
-  } catch (e) {
-    console.error(gw.logs().split("\n").slice(-60).join("\n"));
-    throw e;
-  } finally {
-    await gw.stop();
-  }
-}
+const withGateway = (fn: (gw: RunningGateway) => Promise<void>) => runWithGateway({ args: GATEWAY_ARGS }, fn);
 
 const values = (procs: Proc[]) =>
   procs.flatMap((p) => p.events().filter((e) => e.event === "msg").map((e) => e.v!)).sort();

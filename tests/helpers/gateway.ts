@@ -124,3 +124,24 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     kill: () => end("SIGKILL"),
   };
 }
+
+/**
+ * Runs `fn` against a gateway started with `start` (options or a custom starter): prints the gateway's last log
+ * lines when `fn` fails, always stops it, and removes its data directory when this helper chose it.
+ */
+export async function runWithGateway(
+  start: StartOptions | (() => Promise<RunningGateway>),
+  fn: (gw: RunningGateway) => Promise<void>,
+): Promise<void> {
+  const gw = typeof start === "function" ? await start() : await startGateway(start);
+  const ownDir = typeof start !== "function" && start.dataDir === undefined;
+  try {
+    await fn(gw);
+  } catch (e) {
+    console.error(`--- gateway log (last 60 lines) ---\n${gw.logs().split("\n").slice(-60).join("\n")}`);
+    throw e;
+  } finally {
+    await gw.stop();
+    if (ownDir) await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
+  }
+}

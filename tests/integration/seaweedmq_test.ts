@@ -4,7 +4,7 @@
 // them; values are stored plainly for SMQ-native consumers, and messages of SMQ-native publishers are readable.
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { connectBroker, type FetchedMessage, Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { clusterForModule, type SeaweedFS } from "../helpers/seaweedfs.ts";
 import { RpcChannel } from "../../src/storage/seaweedmq/grpc.ts";
@@ -24,17 +24,8 @@ function client(gw: RunningGateway) {
   });
 }
 
-async function withGateway(c: SeaweedFS, fn: (gw: RunningGateway) => Promise<void>, args: string[] = []) {
-  const gw = await startGateway({ args: [...c.gatewayArgs, ...args] });
-  try {
-    await fn(gw);
-  } catch (e) {
-    console.error(gw.logs().split("\n").slice(-60).join("\n"));
-    throw e;
-  } finally {
-    await gw.stop();
-  }
-}
+const withGateway = (c: SeaweedFS, fn: (gw: RunningGateway) => Promise<void>, args: string[] = []) =>
+  runWithGateway({ args: [...c.gatewayArgs, ...args] }, fn);
 
 /** Reads a whole partition, up to its high watermark, through the gateway (offsets may have gaps). */
 async function readAll(gw: RunningGateway, topic: string, partition: number) {
