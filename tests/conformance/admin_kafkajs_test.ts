@@ -6,7 +6,7 @@
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import {
   CompressionTypes,
   connectBroker,

@@ -5,7 +5,7 @@
 // keeping the latest value per key and dropping tombstones; exact timestamp lookups; topics really deleted.
 import { join } from "node:path";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import { requireTool } from "../helpers/tools.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

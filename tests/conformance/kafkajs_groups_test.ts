@@ -1,7 +1,7 @@
 // KafkaJS consumer groups against a real gateway process: partitions shared without overlap, rebalances on
 // join, leave and crash (session timeout), committed offsets across a gateway restart, many groups at once.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import { Kafka, kafkajs, logLevel } from "../helpers/kafkajs.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

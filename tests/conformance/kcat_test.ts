@@ -4,7 +4,7 @@
 //
 // kcat missing: the test FAILS when CI is set (.ci/run installs it), otherwise it is ignored with a printed reason.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 
 const IN_CI = !!Deno.env.get("CI");
 const PARTITIONS = 3;

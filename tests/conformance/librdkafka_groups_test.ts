@@ -2,7 +2,7 @@
 // cooperative-sticky, a member killed with SIGKILL, a static member restarting without a rebalance, and
 // kcat -G (Debian's librdkafka 2.0.2) balanced consumers.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { requireTool } from "../helpers/tools.ts";
 

@@ -4,7 +4,7 @@
 // them; values are stored plainly for SMQ-native consumers, and messages of SMQ-native publishers are readable.
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import { connectBroker, type FetchedMessage, Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { clusterForModule, type SeaweedFS } from "../helpers/seaweedfs.ts";
 import { RpcChannel } from "../../src/storage/seaweedmq/grpc.ts";
