@@ -1,15 +1,6 @@
 // InitProducerId and OffsetForLeaderEpoch message schemas: hand-written byte vectors (from the Kafka wire grammar,
 // built with helpers independent of src/protocol/codec.ts) and encode/decode round trips for every version.
-import { Reader, Writer } from "../../src/protocol/codec.ts";
-import {
-  type ApiSpec,
-  compile,
-  type CompiledApi,
-  defaults,
-  type Field,
-  type FieldType,
-  inRange,
-} from "../../src/protocol/schema.ts";
+import { type ApiSpec } from "../../src/protocol/schema.ts";
 import {
   type InitProducerIdRequest,
   type InitProducerIdResponse,
@@ -20,88 +11,34 @@ import {
   type OffsetForLeaderEpochResponse,
   OffsetForLeaderEpochSpec,
 } from "../../src/protocol/messages/offset_for_leader_epoch.ts";
-import { assert, assertEquals } from "./assert.ts";
+import { assertEquals } from "./assert.ts";
+import {
+  arr,
+  assertCoversSpec,
+  carr,
+  cat,
+  cstr,
+  decodeRequest,
+  decodeResponse,
+  encodeRequest,
+  encodeResponse,
+  i16,
+  i32,
+  i64,
+  NO_TAGS,
+  project,
+  requestVector,
+  responseVector,
+  str,
+  tagged,
+  uv,
+} from "./wire_vectors.ts";
 
 // ---------------------------------------------------------------------------------------------------------
 // Independent wire-grammar byte builders.
 
-type Bytes = number[];
-const cat = (...parts: (Bytes | Uint8Array)[]): Uint8Array => {
-  const out: number[] = [];
-  for (const p of parts) out.push(...p);
-  return new Uint8Array(out);
-};
-const i16 = (n: number): Bytes => [(n >> 8) & 0xff, n & 0xff];
-const i32 = (n: number): Bytes => [(n >>> 24) & 0xff, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff];
-const i64 = (n: number): Bytes => {
-  const u = BigInt.asUintN(64, BigInt(n));
-  const out: Bytes = [];
-  for (let s = 56n; s >= 0n; s -= 8n) out.push(Number((u >> s) & 0xffn));
-  return out;
-};
-const uv = (n: number): Bytes => {
-  const out: Bytes = [];
-  while (n >= 0x80) {
-    out.push((n & 0x7f) | 0x80);
-    n = Math.floor(n / 128);
-  }
-  out.push(n);
-  return out;
-};
-const ascii = (s: string): Bytes => Array.from(s, (c) => c.charCodeAt(0));
-/** int16-length string; null = -1. */
-const str = (s: string | null): Bytes => (s === null ? i16(-1) : [...i16(s.length), ...ascii(s)]);
-/** Compact string: uvarint(len+1); null = 0. */
-const cstr = (s: string | null): Bytes => (s === null ? [0] : [...uv(s.length + 1), ...ascii(s)]);
-/** int32 array length. */
-const arr = (n: number): Bytes => i32(n);
-/** Compact array length: uvarint(n+1). */
-const carr = (n: number): Bytes => uv(n + 1);
-const tagged = (tag: number, payload: Bytes): Bytes => [...uv(tag), ...uv(payload.length), ...payload];
-const NO_TAGS: Bytes = [0];
-
 // ---------------------------------------------------------------------------------------------------------
 // Codec harness.
-
-const compiled = new Map<ApiSpec, CompiledApi>();
-const api = (spec: ApiSpec): CompiledApi => {
-  let c = compiled.get(spec);
-  if (!c) {
-    c = compile(spec);
-    compiled.set(spec, c);
-  }
-  return c;
-};
-function encodeRequest(spec: ApiSpec, v: number, body: unknown): Uint8Array {
-  const w = new Writer(16);
-  api(spec).encodeRequest(w, v, body);
-  return w.finish();
-}
-function encodeResponse(spec: ApiSpec, v: number, body: unknown): Uint8Array {
-  const w = new Writer(16);
-  api(spec).encodeResponse(w, v, body);
-  return w.finish();
-}
-function decodeRequest(spec: ApiSpec, v: number, b: Uint8Array): unknown {
-  const r = new Reader(b);
-  const o = api(spec).decodeRequest(r, v);
-  assertEquals(r.remaining, 0, `${spec.name} v${v} request: trailing bytes`);
-  return o;
-}
-function decodeResponse(spec: ApiSpec, v: number, b: Uint8Array): unknown {
-  const r = new Reader(b);
-  const o = api(spec).decodeResponse(r, v);
-  assertEquals(r.remaining, 0, `${spec.name} v${v} response: trailing bytes`);
-  return o;
-}
-function requestVector(spec: ApiSpec, v: number, wire: Uint8Array, obj: unknown): void {
-  assertEquals(decodeRequest(spec, v, wire), obj, `${spec.name} v${v} request decode`);
-  assertEquals(encodeRequest(spec, v, obj), wire, `${spec.name} v${v} request encode`);
-}
-function responseVector(spec: ApiSpec, v: number, wire: Uint8Array, obj: unknown): void {
-  assertEquals(decodeResponse(spec, v, wire), obj, `${spec.name} v${v} response decode`);
-  assertEquals(encodeResponse(spec, v, obj), wire, `${spec.name} v${v} response encode`);
-}
 
 Deno.test("producer message specs: keys, version ranges and flexible thresholds", () => {
   const table = [
@@ -326,38 +263,6 @@ Deno.test("OffsetForLeaderEpoch v0, v1, v2 and v4 response bytes", () => {
 // ---------------------------------------------------------------------------------------------------------
 // Round trips for every version.
 
-function project(fields: readonly Field[], version: number, value: unknown): Record<string, unknown> {
-  const o = value as Record<string, unknown>;
-  const dflt = defaults(fields, version);
-  const out: Record<string, unknown> = {};
-  for (const f of fields) {
-    out[f.name] = inRange(f.versions, version) ? projectType(f.type, version, o[f.name]) : dflt[f.name];
-  }
-  return out;
-}
-function projectType(t: FieldType, version: number, x: unknown): unknown {
-  if (typeof t === "string") return x;
-  if (t.kind === "struct") return project(t.fields, version, x);
-  if (x === null || typeof t.of === "string") return x;
-  const elemFields = t.of.fields;
-  return (x as unknown[]).map((e) => project(elemFields, version, e));
-}
-function assertCoversSpec(fields: readonly Field[], value: unknown, path: string): void {
-  const o = value as Record<string, unknown>;
-  assertEquals(Object.keys(o).sort(), fields.map((f) => f.name).sort(), path);
-  for (const f of fields) {
-    const t = f.type;
-    const x = o[f.name];
-    if (typeof t === "string" || x === null) continue;
-    if (t.kind === "struct") assertCoversSpec(t.fields, x, `${path}.${f.name}`);
-    else if (typeof t.of !== "string") {
-      const elemFields = t.of.fields;
-      const xs = x as unknown[];
-      assert(xs.length > 0, `${path}.${f.name}: sample array should be populated`);
-      xs.forEach((e, i) => assertCoversSpec(elemFields, e, `${path}.${f.name}[${i}]`));
-    }
-  }
-}
 function roundTrip(spec: ApiSpec, request: unknown, response: unknown): void {
   assertCoversSpec(spec.request, request, `${spec.name}Request`);
   assertCoversSpec(spec.response, response, `${spec.name}Response`);
