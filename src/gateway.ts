@@ -113,6 +113,9 @@ function createStorage(config: Config): Storage {
       filers: config.seaweedmqFilers,
       replayWindowMs: config.seaweedmqReplayWindowMs,
       namespace: config.seaweedmqNamespace,
+      retentionMs: config.retentionMs,
+      retentionBytes: config.retentionBytes,
+      retentionCheckIntervalMs: config.retentionCheckIntervalMs,
       log: (level, msg) => {
         if (level === "error") log.error(msg);
         else if (level === "warn") log.warn(msg);

@@ -3,14 +3,16 @@
 // broker synonyms in priority order, each dynamic per-broker > dynamic default > static > default). It answers
 // DescribeConfigs (values, sources, synonyms, read-only/sensitive flags, types, documentation), validates and
 // applies AlterConfigs / IncrementalAlterConfigs, pushes the broker-level topic defaults into the storage backend
-// and hands the produce path a cached per-topic policy.
+// and hands the produce path a cached per-topic policy. Configs the backend cannot apply (Storage.fixedTopicConfigs
+// and fixedBrokerConfigs) resolve to the backend's fixed value, are reported read-only and refuse other values, so
+// no client is told that a setting took effect when it did not.
 import type { Config } from "../config.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type {
   DescribeConfigsResourceResult,
   DescribeConfigsSynonym,
 } from "../protocol/messages/describe_configs.ts";
-import type { Storage, TopicConfigs, TopicMeta } from "../storage/storage.ts";
+import type { FixedConfig, Storage, TopicConfigs, TopicMeta } from "../storage/storage.ts";
 import {
   BROKER_CONFIG_BY_NAME,
   BROKER_CONFIGS,
@@ -93,6 +95,29 @@ function hasDuplicates(names: readonly string[]): boolean {
   return new Set(names).size !== names.length;
 }
 
+const BACKEND_NAMES: Readonly<Record<Storage["kind"], string>> = { embedded: "embedded", seaweedmq: "SeaweedMQ" };
+
+/**
+ * The broker configs fixed on a backend: its explicit list plus every broker synonym of a fixed topic config (they
+ * only supply that config's default). A scaled synonym (log.roll.hours for segment.ms) gets the value only when it
+ * converts exactly.
+ */
+function fixedBrokerConfigs(storage: Storage): Map<string, FixedConfig> {
+  const out = new Map<string, FixedConfig>(Object.entries(storage.fixedBrokerConfigs ?? {}));
+  for (const [name, fixed] of Object.entries(storage.fixedTopicConfigs ?? {})) {
+    for (const syn of TOPIC_CONFIG_BY_NAME.get(name)?.synonyms ?? []) {
+      if (out.has(syn.name)) continue;
+      let value = fixed.value;
+      if (value !== null && syn.scale) {
+        const n = BigInt(value);
+        value = n % BigInt(syn.scale) === 0n ? (n / BigInt(syn.scale)).toString() : null;
+      }
+      out.set(syn.name, { value, reason: fixed.reason });
+    }
+  }
+  return out;
+}
+
 export class ConfigModel {
   /** Dynamic configs of this broker (resource "<nodeId>") and the cluster-wide default (resource ""). */
   private dynBroker: Record<string, string> = {};
@@ -103,15 +128,63 @@ export class ConfigModel {
   private readonly policies = new WeakMap<object, { gen: number; policy: TopicPolicy }>();
   private chain: Promise<unknown> = Promise.resolve();
   private readonly brokerResource: string;
+  /** Topic and broker configs the backend cannot apply (see Storage.fixedTopicConfigs). */
+  private readonly fixedTopic: ReadonlyMap<string, FixedConfig>;
+  private readonly fixedBroker: ReadonlyMap<string, FixedConfig>;
+  private readonly backendName: string;
 
   constructor(readonly config: Config, private readonly storage: Storage, private readonly log?: Logger) {
     this.brokerResource = String(config.nodeId);
+    this.fixedTopic = new Map(Object.entries(storage.fixedTopicConfigs ?? {}));
+    this.fixedBroker = fixedBrokerConfigs(storage);
+    this.backendName = BACKEND_NAMES[storage.kind] ?? storage.kind;
     for (const def of BROKER_CONFIGS) {
       if (!def.option || !config.explicitOptions?.has(def.option)) continue;
       const v = def.fromOption ? def.fromOption(config) : String(config[def.option]);
-      if (v !== null) this.staticValues.set(def.name, v);
+      if (v === null) continue;
+      this.staticValues.set(def.name, v);
+      const fixed = this.fixedBroker.get(def.name);
+      if (fixed && fixed.value !== v) {
+        this.log?.warn("{name}={value} has no effect on the {backend} backend: {reason}", {
+          name: def.name,
+          value: v,
+          backend: this.backendName,
+          reason: fixed.reason,
+        });
+      }
     }
     this.recompute();
+  }
+
+  /** The backend's fixed value and reason when it cannot apply topic config `name`. */
+  fixedTopicConfig(name: string): FixedConfig | undefined {
+    return this.fixedTopic.get(name);
+  }
+
+  private notSupported(name: string, value: string, fixed: FixedConfig): KafkaError {
+    return invalidConfig(
+      `${name}=${value} is not supported on the ${this.backendName} backend: ${fixed.reason}` +
+        (fixed.value === null ? "" : ` (only ${name}=${fixed.value} is accepted)`),
+    );
+  }
+
+  /** Config overrides without the fixed keys (stored ones have no effect; the backend never sees them). */
+  private withoutFixed(configs: Readonly<Record<string, string>>, fixed: ReadonlyMap<string, FixedConfig>) {
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(configs)) if (!fixed.has(k)) out[k] = v;
+    return out;
+  }
+
+  /**
+   * Refuses canonical topic overrides that set a fixed config to another value than the backend's (INVALID_CONFIG
+   * naming the key and why); returns the overrides without the fixed keys, for createTopic / alterTopicConfigs.
+   */
+  acceptTopicConfigs(configs: Readonly<TopicConfigs>): TopicConfigs {
+    for (const [k, v] of Object.entries(configs)) {
+      const fixed = this.fixedTopic.get(k);
+      if (fixed && fixed.value !== v) throw this.notSupported(k, v, fixed);
+    }
+    return this.withoutFixed(configs, this.fixedTopic);
   }
 
   /** Loads the dynamic broker configs the backend stored and pushes the topic defaults into it (after open). */
@@ -143,6 +216,8 @@ export class ConfigModel {
 
   /** A broker config's value as this broker sees it: dynamic per-broker > dynamic default > static > default. */
   brokerValue(name: string): string | null {
+    const fixed = this.fixedBroker.get(name);
+    if (fixed) return fixed.value;
     return this.dynBroker[name] ?? this.dynDefault[name] ?? this.staticValues.get(name) ??
       BROKER_CONFIG_BY_NAME.get(name)?.default ?? null;
   }
@@ -162,7 +237,8 @@ export class ConfigModel {
   private recompute(): void {
     const d: TopicConfigs = {};
     for (const def of TOPIC_CONFIGS) {
-      const v = this.resolveTopicDefault(def);
+      const fixed = this.fixedTopic.get(def.name);
+      const v = fixed ? fixed.value : this.resolveTopicDefault(def);
       if (v !== null) d[def.name] = v;
     }
     this.defaults = d;
@@ -174,8 +250,10 @@ export class ConfigModel {
     return this.defaults;
   }
 
-  /** Effective value of a topic config for a topic with `overrides`. */
+  /** Effective value of a topic config for a topic with `overrides` (a fixed config's value wins). */
   topicValue(overrides: TopicConfigs, name: string): string | null {
+    const fixed = this.fixedTopic.get(name);
+    if (fixed) return fixed.value;
     return overrides[name] ?? this.defaults[name] ?? null;
   }
 
@@ -183,7 +261,7 @@ export class ConfigModel {
   policy(meta: TopicMeta): TopicPolicy {
     const hit = this.policies.get(meta.configs);
     if (hit && hit.gen === this.generation) return hit.policy;
-    const v = (k: string) => meta.configs[k] ?? this.defaults[k] ?? "";
+    const v = (k: string) => this.topicValue(meta.configs, k) ?? "";
     const cleanup = v("cleanup.policy").split(",");
     const policy: TopicPolicy = {
       maxMessageBytes: configNumber(v("max.message.bytes")),
@@ -204,7 +282,7 @@ export class ConfigModel {
     }
     const out: TopicConfigs = {};
     for (const c of configs) out[c.name] = validateTopicConfig(c.name, c.value);
-    return out;
+    return this.acceptTopicConfigs(out);
   }
 
   // ---- DescribeConfigs ----
@@ -219,7 +297,9 @@ export class ConfigModel {
     const out: DescribeConfigsSynonym[] = [];
     const add = (get: (n: string) => string | null | undefined, source: number) => {
       for (const n of names) {
-        const v = get(n);
+        // a fixed config has one source: the backend's value, reported as its default
+        const fixed = this.fixedBroker.get(n);
+        const v = fixed ? (source === ConfigSource.DEFAULT_CONFIG ? fixed.value : null) : get(n);
         if (v !== undefined && v !== null) out.push({ name: n, value: sensitive ? null : v, source });
       }
     };
@@ -240,6 +320,7 @@ export class ConfigModel {
     allSynonyms: DescribeConfigsSynonym[],
     synonyms: boolean,
     docs: boolean,
+    doc: string = def.doc,
   ): Entry {
     const source = allSynonyms.length > 0 ? allSynonyms[0].source : ConfigSource.DEFAULT_CONFIG;
     return {
@@ -251,7 +332,7 @@ export class ConfigModel {
       isSensitive: def.sensitive ?? false,
       synonyms: synonyms ? allSynonyms : [],
       configType: CONFIG_TYPE_ID[def.type],
-      documentation: docs ? def.doc : null,
+      documentation: docs ? doc : null,
     };
   }
 
@@ -267,6 +348,12 @@ export class ConfigModel {
       if (keys && keys.length > 0 && !keys.includes(def.name)) continue;
       const primary = def.synonyms[0]?.name;
       const all = primary ? this.synonymsOf(primary, true, false) : [];
+      const fixed = this.fixedTopic.get(def.name);
+      if (fixed) {
+        // what the backend really does; a stored override (from before) has no effect and is not shown
+        out.push(this.entry(def, fixed.value, true, all, synonyms, docs, this.fixedDoc(fixed)));
+        continue;
+      }
       const override = overrides[def.name];
       if (override !== undefined) {
         all.unshift({ name: def.name, value: override, source: ConfigSource.TOPIC_CONFIG });
@@ -274,6 +361,10 @@ export class ConfigModel {
       out.push(this.entry(def, this.topicValue(overrides, def.name), false, all, synonyms, docs));
     }
     return out;
+  }
+
+  private fixedDoc(fixed: FixedConfig): string {
+    return `Read-only on the ${this.backendName} backend: ${fixed.reason}.`;
   }
 
   /** Throws unless `name` is "" (cluster default) or this broker's id. */
@@ -290,19 +381,23 @@ export class ConfigModel {
     this.checkBrokerResource(resource);
     const perBroker = resource !== "";
     const out: Entry[] = [];
-    const names = perBroker ? BROKER_CONFIGS.map((d) => d.name).sort() : Object.keys(this.dynDefault).sort();
+    const names = perBroker
+      ? BROKER_CONFIGS.map((d) => d.name).sort()
+      : Object.keys(this.dynDefault).filter((n) => !this.fixedBroker.has(n)).sort();
     for (const name of names) {
       if (keys && keys.length > 0 && !keys.includes(name)) continue;
       const def = BROKER_CONFIG_BY_NAME.get(name)!;
       const value = perBroker ? this.brokerValue(name) : this.dynDefault[name];
+      const fixed = this.fixedBroker.get(name);
       out.push(
         this.entry(
           def,
           value,
-          !def.dynamic,
+          !def.dynamic || fixed !== undefined,
           this.synonymsOf(name, perBroker, !!def.sensitive),
           synonyms,
           docs,
+          fixed ? this.fixedDoc(fixed) : def.doc,
         ),
       );
     }
@@ -371,15 +466,17 @@ export class ConfigModel {
     return this.serialize(async () => {
       const meta = this.storage.getTopic(name);
       if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+      const current = this.withoutFixed(meta.configs, this.fixedTopic);
       const next = this.applyOps(
-        meta.configs,
+        current,
         ops,
         incremental,
         (k) => TOPIC_CONFIG_BY_NAME.get(k),
         (k) => invalidConfig(`Unknown topic config name: ${k}`),
-        (k) => this.topicValue(meta.configs, k),
+        (k) => this.topicValue(current, k),
       );
-      if (!validateOnly) await this.storage.alterTopicConfigs(name, next);
+      const accepted = this.acceptTopicConfigs(next);
+      if (!validateOnly) await this.storage.alterTopicConfigs(name, accepted);
     });
   }
 
@@ -399,15 +496,20 @@ export class ConfigModel {
       if (readOnly.length > 0) {
         throw invalidRequest(`Cannot update these configs dynamically: ${readOnly.join(", ")}`);
       }
-      const current = perBroker ? this.dynBroker : this.dynDefault;
-      const next = this.applyOps(
+      const current = this.withoutFixed(perBroker ? this.dynBroker : this.dynDefault, this.fixedBroker);
+      const applied = this.applyOps(
         current,
         ops,
         incremental,
         (k) => BROKER_CONFIG_BY_NAME.get(k),
         (k) => invalidConfig(`Unknown broker config name: ${k}`),
-        (k) => (perBroker ? this.brokerValue(k) : this.dynDefault[k] ?? this.brokerDefault(k)),
+        (k) => (perBroker ? this.brokerValue(k) : current[k] ?? this.brokerDefault(k)),
       );
+      for (const [k, v] of Object.entries(applied)) {
+        const fixed = this.fixedBroker.get(k);
+        if (fixed && fixed.value !== v) throw this.notSupported(k, v, fixed);
+      }
+      const next = this.withoutFixed(applied, this.fixedBroker);
       if (validateOnly) return;
       await this.storage.setBrokerConfigs(resource, next);
       if (perBroker) this.dynBroker = next;
@@ -418,6 +520,8 @@ export class ConfigModel {
   }
 
   private brokerDefault(name: string): string | null {
+    const fixed = this.fixedBroker.get(name);
+    if (fixed) return fixed.value;
     return this.staticValues.get(name) ?? BROKER_CONFIG_BY_NAME.get(name)?.default ?? null;
   }
 }

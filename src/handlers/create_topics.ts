@@ -1,4 +1,5 @@
-// CreateTopics: validated names, partition counts, replication factor (one node) and configs; validate_only.
+// CreateTopics: validated names, partition counts, replication factor (one node) and configs (values the backend
+// cannot apply refused); validate_only.
 import type { Handler } from "./context.ts";
 import type {
   CreateTopicsRequest,
@@ -37,7 +38,10 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
           `Create topics request from client contains duplicate topic ${t.name}`,
         );
       }
-      const { partitions, configs } = validate(t, broker.config.numPartitions, broker.config.nodeId);
+      const v = validate(t, broker.config.numPartitions, broker.config.nodeId);
+      const partitions = v.partitions;
+      // configs the backend cannot apply: other values are refused (validate_only too), equal ones not stored
+      const configs = broker.configs.acceptTopicConfigs(v.configs);
       if (broker.storage.getTopic(t.name)) {
         throw new KafkaError(ErrorCode.TOPIC_ALREADY_EXISTS, `Topic '${t.name}' already exists.`);
       }

@@ -121,8 +121,32 @@ export class StorageError extends Error {
   }
 }
 
+/**
+ * A config the backend cannot apply: it always behaves one way, whatever a client asks for. DescribeConfigs reports
+ * it read-only with this value (source DEFAULT_CONFIG), and setting it to anything else fails with INVALID_CONFIG.
+ */
+export interface FixedConfig {
+  /** Canonical value the backend really behaves with, or null when nothing in the backend corresponds to it. */
+  readonly value: string | null;
+  /** Why it cannot be changed, as a sentence fragment ("SeaweedMQ has no log compaction"). */
+  readonly reason: string;
+}
+
 export interface Storage {
   readonly kind: "embedded" | "seaweedmq";
+  /**
+   * Optional: topic configs (by topic config name) this backend cannot apply, with the value it behaves with. The
+   * config model reports them read-only, refuses other values (CreateTopics, AlterConfigs, IncrementalAlterConfigs,
+   * validate_only included) and never passes them to createTopic/alterTopicConfigs; overrides stored before are
+   * ignored. The broker configs that only supply their defaults (Kafka's synonyms, e.g. log.segment.bytes for
+   * segment.bytes) are fixed with them. Absent or empty: every topic config takes effect (the embedded log).
+   */
+  readonly fixedTopicConfigs?: Readonly<Record<string, FixedConfig>>;
+  /**
+   * Optional: further broker configs (by broker config name) without meaning on this backend that are not synonyms
+   * of a fixed topic config (e.g. log.cleaner.enable), reported and refused the same way.
+   */
+  readonly fixedBrokerConfigs?: Readonly<Record<string, FixedConfig>>;
   open(): Promise<void>;
   /** Flush and close everything; pending appends finish first. */
   close(): Promise<void>;
@@ -140,8 +164,8 @@ export interface Storage {
    * and in effect at once for every partition without a restart (segment.*, retention.*, cleanup.policy and the
    * compaction settings). Resolves with the new TopicMeta (a new object). Throws
    * StorageError(UNKNOWN_TOPIC_OR_PARTITION) when the topic does not exist, StorageError(INVALID_CONFIG) when the
-   * backend cannot honour a value. A backend that cannot map a config stores it anyway (it is reported back by
-   * DescribeConfigs).
+   * backend cannot honour a value. Keys in `fixedTopicConfigs` never reach it (the config model refuses other
+   * values and drops them).
    */
   alterTopicConfigs(name: string, configs: TopicConfigs): Promise<TopicMeta>;
   /**

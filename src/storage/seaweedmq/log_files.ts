@@ -126,6 +126,13 @@ export class LogFileCache {
       this.bytes -= x.bytes;
     }
   }
+
+  delete(key: string): void {
+    const old = this.map.get(key);
+    if (!old) return;
+    this.map.delete(key);
+    this.bytes -= old.bytes;
+  }
 }
 
 /** Volume id -> volume server URLs, shared; entries are dropped after a failed download. */
@@ -212,10 +219,22 @@ export class PartitionLogFiles {
     return `${this.dir()}/${f.name}#${f.size}`;
   }
 
+  /** Files deleted (retention, DeleteRecords): out of the listing and the cache. */
+  forget(names: readonly string[]): void {
+    const gone = new Set(names);
+    for (const f of this.files) if (gone.has(f.name)) this.cache.delete(this.key(f));
+    this.files = this.files.filter((f) => !gone.has(f.name));
+  }
+
   private async load(f: LogFile): Promise<Parsed | null> {
     const key = this.key(f);
     const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (hit) {
+      // parsed through another listing (or another reader of the same directory)
+      if (hit.n > 0 && f.min < 0) f.min = hit.offsets[0];
+      if (hit.n > 0 && f.max < 0) f.max = hit.offsets[hit.n - 1];
+      return hit;
+    }
     let p = this.loading.get(key);
     if (!p) {
       p = (async () => {
@@ -275,44 +294,97 @@ export class PartitionLogFiles {
   }
 
   /**
+   * Records at or after `offset` and below `end` out of a sealed directory (an earlier layout of a topic, which no
+   * broker writes any more), or null when it holds none. Unlike read(), failures are thrown: there is no broker
+   * to fall back to, and skipping ahead would lose records. The listing is re-read at most every 2 s (retention
+   * may delete files).
+   */
+  async readSealed(
+    offset: number,
+    end: number,
+    maxMessages: number,
+    maxBytes: number,
+  ): Promise<FileRead | null> {
+    if (Date.now() - this.listedAt >= 2000) await this.refresh();
+    const r = await this.collect(offset, maxMessages, maxBytes, true);
+    if (!r) return null;
+    let n = r.offsets.length;
+    while (n > 0 && r.offsets[n - 1] >= end) n--;
+    if (n === 0) return null;
+    return n === r.offsets.length ? r : { records: r.records.slice(0, n), offsets: r.offsets.slice(0, n) };
+  }
+
+  /** First offset stored in a sealed directory, or -1 when it holds no record. */
+  async firstOffset(): Promise<number> {
+    if (Date.now() - this.listedAt >= 2000) await this.refresh();
+    for (const f of this.files) {
+      if (f.min < 0 && f.usable) await this.load(f);
+      if (f.min >= 0) return f.min;
+    }
+    return -1;
+  }
+
+  /** Bytes of the data files listed (sealed directories). */
+  async size(): Promise<number> {
+    if (Date.now() - this.listedAt >= 2000) await this.refresh();
+    return this.files.reduce((s, f) => s + f.size, 0);
+  }
+
+  /**
    * Records from `offset` (exact offsets) out of flushed files, or null when `offset` is not in a flushed file
    * (the caller then asks the broker).
    */
   async read(offset: number, maxMessages: number, maxBytes: number): Promise<FileRead | null> {
     if (Date.now() < this.disabledUntil) return null;
     try {
-      let i = await this.fileFor(offset);
-      if (i < 0) return null;
-      const records: SmqRecord[] = [];
-      const offsets: number[] = [];
-      let bytes = 0;
-      let want = offset;
-      for (; i < this.files.length && records.length < maxMessages && bytes < maxBytes; i++) {
-        const f = this.files[i];
-        if (!f.usable) break;
-        const p = await this.load(f);
-        if (!p) break;
-        // first entry at or after `want`
-        let lo = 0, hi = p.n;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          if (p.offsets[mid] < want) lo = mid + 1;
-          else hi = mid;
-        }
-        for (let j = lo; j < p.n && records.length < maxMessages && bytes < maxBytes; j++) {
-          const key = p.content.subarray(p.kS[j], p.kE[j]);
-          const value = p.content.subarray(p.vS[j], p.vE[j]);
-          records.push(decodeMessage({ key, value, tsNs: p.ts[j] }));
-          offsets.push(p.offsets[j]);
-          bytes += key.length + value.length + 24;
-          want = p.offsets[j] + 1;
-        }
-      }
-      return records.length > 0 ? { records, offsets } : null;
+      return await this.collect(offset, maxMessages, maxBytes);
     } catch (e) {
       this.ctx.log("debug", `${this.dir()}: reading log files failed, using FetchMessage: ${errorText(e)}`);
       this.disabledUntil = Date.now() + 5000;
+      // the listing may name files retention deleted meanwhile (through another gateway): list again next time
+      this.files = [];
       return null;
     }
+  }
+
+  private async collect(
+    offset: number,
+    maxMessages: number,
+    maxBytes: number,
+    sealed = false,
+  ): Promise<FileRead | null> {
+    let i = await this.fileFor(offset);
+    if (i < 0) return null;
+    const records: SmqRecord[] = [];
+    const offsets: number[] = [];
+    let bytes = 0;
+    let want = offset;
+    for (; i < this.files.length && records.length < maxMessages && bytes < maxBytes; i++) {
+      const f = this.files[i];
+      if (!f.usable) {
+        if (sealed) {
+          throw new Error(`${this.dir()}/${f.name}: chunks the gateway cannot read (encrypted or manifest)`);
+        }
+        break;
+      }
+      const p = await this.load(f);
+      if (!p) break;
+      // first entry at or after `want`
+      let lo = 0, hi = p.n;
+      while (lo < hi) {
+        const mid = (lo + hi) >>> 1;
+        if (p.offsets[mid] < want) lo = mid + 1;
+        else hi = mid;
+      }
+      for (let j = lo; j < p.n && records.length < maxMessages && bytes < maxBytes; j++) {
+        const key = p.content.subarray(p.kS[j], p.kE[j]);
+        const value = p.content.subarray(p.vS[j], p.vE[j]);
+        records.push(decodeMessage({ key, value, tsNs: p.ts[j] }));
+        offsets.push(p.offsets[j]);
+        bytes += key.length + value.length + 24;
+        want = p.offsets[j] + 1;
+      }
+    }
+    return records.length > 0 ? { records, offsets } : null;
   }
 }

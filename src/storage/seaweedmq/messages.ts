@@ -509,14 +509,16 @@ export interface FileChunk {
   /** Position of the chunk's (uncompressed) bytes in the file. */
   readonly offset: number;
   readonly size: number;
+  /** When the chunk was written (its uploader's clock, ns); 0 when absent. */
+  readonly modifiedTsNs: number;
   readonly isCompressed: boolean;
   readonly encrypted: boolean;
   readonly isManifest: boolean;
 }
 
 function readChunk(r: PbReader): FileChunk {
-  let fileId = "", offset = 0, size = 0, isCompressed = false, encrypted = false, isManifest = false;
-  let volumeId = 0, fileKey = 0n, cookie = 0;
+  let fileId = "", offset = 0, size = 0, modifiedTsNs = 0, isCompressed = false, encrypted = false;
+  let isManifest = false, volumeId = 0, fileKey = 0n, cookie = 0;
   while (r.next()) {
     switch (r.field) {
       case 1:
@@ -527,6 +529,9 @@ function readChunk(r: PbReader): FileChunk {
         break;
       case 3:
         size = r.varint();
+        break;
+      case 4:
+        modifiedTsNs = r.varint();
         break;
       case 7: {
         const s = r.sub();
@@ -556,7 +561,7 @@ function readChunk(r: PbReader): FileChunk {
   if (fileId === "" && volumeId > 0) {
     fileId = `${volumeId},${fileKey.toString(16)}${cookie.toString(16).padStart(8, "0")}`;
   }
-  return { fileId, offset, size, isCompressed, encrypted, isManifest };
+  return { fileId, offset, size, modifiedTsNs, isCompressed, encrypted, isManifest };
 }
 
 function readEntry(r: PbReader): Entry {

@@ -114,8 +114,13 @@ export class PartitionState {
   hw = 0;
   private hwAt = 0;
   private logStart = 0;
-  /** Log start offset set by DeleteRecords (SeaweedMQ cannot delete records: reads below it are refused). */
+  /**
+   * Log start offset set by DeleteRecords and retention: reads below it are refused (the broker's earliest offset
+   * stays 0), and the whole log files below it are deleted (reclaim.ts).
+   */
   deletedBelow = 0;
+  /** First offset of this layout of the topic: lower offsets are in earlier layouts (layouts.ts). */
+  floor = 0;
   private checkedKey = "";
   private checking: Promise<void> | null = null;
   private publisherInst: Publisher | null = null;
@@ -164,6 +169,11 @@ export class PartitionState {
 
   get hasPublisher(): boolean {
     return this.publisherInst !== null;
+  }
+
+  /** Log files of this partition's directory that were deleted: direct reads stop looking for them. */
+  forgetFiles(names: readonly string[]): void {
+    this.files?.forget(names);
   }
 
   noteAppended(nextOffset: number): void {
@@ -283,6 +293,37 @@ export class PartitionState {
     this.hw = Math.max(this.hw, hwm);
   }
 
+  /**
+   * Makes this (new, empty) partition continue at offset `end` (CreatePartitions: offsets below live in an earlier
+   * layout of the topic): the same checkpoint and marker the consistency check relies on, then a reload so that the
+   * broker's offset assigner and read buffer, created by the partition assignment, start from them.
+   */
+  async seed(end: number): Promise<void> {
+    if (end <= 0) return;
+    const dir = partitionDir(this.topic, this.partition);
+    await this.ctx.filer.put(dir, CHECKPOINT, be64(end - 1));
+    await this.ctx.filer.put(
+      dir,
+      HWM_MARKER,
+      new Uint8Array(0),
+      new Map([["offset_min", be64(end - 1)], ["offset_max", be64(end - 1)]]),
+    );
+    for (let attempt = 0;; attempt++) {
+      await this.bounce();
+      const n = (await this.rangeInfo()).highWaterMark;
+      if (n === end) break;
+      if (n > end || attempt >= 5) {
+        throw new StorageError(
+          ErrorCode.KAFKA_STORAGE_ERROR,
+          `${this.name}: the broker continues the new partition at offset ${n}, not ${end}`,
+        );
+      }
+      await sleep(100 * (attempt + 1));
+    }
+    this.hw = Math.max(this.hw, end);
+    this.checkedKey = "";
+  }
+
   /** The broker's read-buffer end, from a FetchMessage far beyond the data (loads the partition). */
   private async bufferEnd(): Promise<number> {
     const res = decodeFetchMessageResponse(
@@ -338,7 +379,10 @@ export class PartitionState {
   /** Watermarks; cached for a few milliseconds (acks of this gateway move the high watermark at once). */
   async offsets(maxAgeMs = 50): Promise<{ logStartOffset: number; highWatermark: number }> {
     if (Date.now() - this.hwAt <= maxAgeMs) {
-      return { logStartOffset: Math.max(this.logStart, this.deletedBelow), highWatermark: this.hw };
+      return {
+        logStartOffset: Math.max(this.logStart, this.deletedBelow, this.floor),
+        highWatermark: this.hw,
+      };
     }
     if (!this.offsetsInFlight) {
       this.offsetsInFlight = (async () => {
@@ -347,7 +391,10 @@ export class PartitionState {
         this.hw = Math.max(this.hw, r.highWaterMark);
         this.logStart = r.earliest;
         this.hwAt = Date.now();
-        return { logStartOffset: Math.max(this.logStart, this.deletedBelow), highWatermark: this.hw };
+        return {
+          logStartOffset: Math.max(this.logStart, this.deletedBelow, this.floor),
+          highWatermark: this.hw,
+        };
       })().finally(() => this.offsetsInFlight = null);
     }
     return await this.offsetsInFlight;
@@ -457,7 +504,7 @@ export class PartitionState {
 
   async read(offset: number, maxBytes: number, minOneBatch: boolean): Promise<ReadResult> {
     const { logStartOffset, highWatermark } = await this.offsets(1000);
-    if (offset < Math.max(this.deletedBelow, 0) || offset < logStartOffset) {
+    if (offset < logStartOffset) {
       throw new StorageError(
         ErrorCode.OFFSET_OUT_OF_RANGE,
         `${this.name}: offset ${offset} is below the log start ${logStartOffset}`,
@@ -476,7 +523,7 @@ export class PartitionState {
     const budget = Math.max(maxBytes, 1);
     const maxMessages = Math.max(1, Math.min(MAX_MESSAGES, Math.ceil(budget / 16)));
     const { records, offsets, hw } = await this.readRecords(offset, maxMessages, Math.max(budget, 64 * 1024));
-    const lso = Math.max(logStartOffset, this.deletedBelow);
+    const lso = Math.max(logStartOffset, this.deletedBelow, this.floor);
     if (records.length === 0) return { batches: [], bytes: 0, highWatermark: hw, logStartOffset: lso };
     const built = buildBatches(records, offsets, maxBytes, minOneBatch);
     return { batches: built.batches, bytes: built.bytes, highWatermark: hw, logStartOffset: lso };
@@ -529,6 +576,13 @@ export class PartitionState {
     if (p) {
       await p.close().catch((e) => this.ctx.log("warn", `${this.name}: closing publisher: ${errorText(e)}`));
     }
+  }
+
+  /** Closes the publish stream once its pending appends are acknowledged; a later append opens a new one. */
+  async releasePublisher(): Promise<void> {
+    const p = this.publisherInst;
+    this.publisherInst = null;
+    if (p) await p.close();
   }
 
   /** Stops publishing for good (topic deleted): pending produces fail with `code`. */

@@ -34,13 +34,18 @@ import {
   encodeTopicRequest,
   Rpc,
   type Topic,
+  type TopicRetention,
 } from "./messages.ts";
 import { partitionDir, PartitionState, RING_SIZE, ringRange } from "./partition.ts";
-import { encodeAppend, RecordCodecError } from "./record_codec.ts";
+import { buildBatches, encodeAppend, RecordCodecError } from "./record_codec.ts";
 import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
 import { json, MetaPaths, parseJson, pathName } from "./meta.ts";
 import { LogFileCache, VolumeLocator } from "./log_files.ts";
+import { reclaimDir, type ReclaimResult } from "./reclaim.ts";
+import { SEAWEEDMQ_FIXED_BROKER_CONFIGS, SEAWEEDMQ_FIXED_TOPIC_CONFIGS } from "./fixed_configs.ts";
+import { nudgedRetention, retentionInSync, smqRetention, topicNumber } from "./topic_retention.ts";
+import { histories, type Layout, type PartitionHistory } from "./layouts.ts";
 
 export interface SeaweedMQOptions {
   /** Master addresses (HOST:PORT, HTTP port; gRPC = port + 10000). */
@@ -63,6 +68,11 @@ export interface SeaweedMQOptions {
   readonly directReads?: boolean;
   /** Memory for parsed log files (default 256 MiB). */
   readonly readCacheBytes?: number;
+  /** retention.ms / retention.bytes until setConfigDefaults (defaults 7 days, -1). */
+  readonly retentionMs?: number;
+  readonly retentionBytes?: number;
+  /** How often retention deletes expired log files (default 5 minutes). */
+  readonly retentionCheckIntervalMs?: number;
   readonly log?: LogFn;
 }
 
@@ -71,14 +81,27 @@ interface TopicState {
   readonly smq: Topic;
   readonly generation: bigint;
   readonly parts: PartitionState[];
-  /** Persisted gateway metadata of the topic (configs, DeleteRecords). */
+  /** Persisted gateway metadata of the topic (configs, DeleteRecords, earlier layouts). */
   extra: TopicExtra;
+  /** Per partition, its offsets in earlier layouts of the topic (CreatePartitions). */
+  history: PartitionHistory[];
+  /** Set while the partition layout changes: appends wait for it. */
+  gate: Promise<void> | null;
+  /** Appends between the gate check and their acknowledgement. */
+  inflight: number;
+  onIdle: (() => void) | null;
+  /** SeaweedMQ's TopicRetention as last read or written; undefined until known (see syncRetention). */
+  retention?: TopicRetention | null;
 }
 
 interface TopicExtra {
   generation?: string;
   configs?: TopicConfigs;
   logStart?: Record<string, number>;
+  /** Earlier partition layouts, oldest first (CreatePartitions; see layouts.ts). */
+  layouts?: Layout[];
+  /** A CreatePartitions under way from the layout `generation`: finished by whoever loads the topic next. */
+  growing?: Layout & { count: number };
 }
 
 const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
@@ -99,6 +122,8 @@ function byRange(a: readonly BrokerPartitionAssignment[]): BrokerPartitionAssign
 
 export class SeaweedMQStorage implements Storage {
   readonly kind = "seaweedmq" as const;
+  readonly fixedTopicConfigs = SEAWEEDMQ_FIXED_TOPIC_CONFIGS;
+  readonly fixedBrokerConfigs = SEAWEEDMQ_FIXED_BROKER_CONFIGS;
   private readonly cluster: SmqCluster;
   private readonly filer: Filer;
   private readonly ns: string;
@@ -132,6 +157,9 @@ export class SeaweedMQStorage implements Storage {
       replayMaxBytes: options.replayMaxBytes ?? 256 * 1024 * 1024,
       topicRefreshMs: options.topicRefreshMs ?? 3_000,
       startTimeoutMs: options.startTimeoutMs ?? 60_000,
+      retentionMs: options.retentionMs ?? 7 * 24 * 3_600_000,
+      retentionBytes: options.retentionBytes ?? -1,
+      retentionCheckIntervalMs: options.retentionCheckIntervalMs ?? 300_000,
     };
     this.ns = this.opts.namespace;
     if (!/^[a-zA-Z0-9_.-]+$/.test(this.ns) || this.ns === "." || this.ns === "..") {
@@ -227,6 +255,9 @@ export class SeaweedMQStorage implements Storage {
     every(this.opts.topicRefreshMs, () => this.refreshTopics());
     every(10_000, () => this.cluster.refresh());
     every(250, () => this.pollSubscribed());
+    every(this.opts.retentionCheckIntervalMs, async () => {
+      await this.runRetention();
+    });
   }
 
   async close(): Promise<void> {
@@ -332,6 +363,10 @@ export class SeaweedMQStorage implements Storage {
       }
       const extra = extras.get(pathName(name));
       if (extra && extra.generation === String(t.generation)) this.applyExtra(t, extra);
+      else if (!t.gate && extra?.layouts?.some((l) => l.generation === String(t.generation))) {
+        // another gateway grew the topic
+        await this.relookup(name).catch((e) => this.log("debug", `topic ${name}: ${errorText(e)}`));
+      }
     }
   }
 
@@ -351,14 +386,33 @@ export class SeaweedMQStorage implements Storage {
     name: string,
     assignments: BrokerPartitionAssignment[],
     extra?: TopicExtra,
+    growing = false,
   ): Promise<TopicState> {
     const generation = assignments[0].partition.unixTimeNs;
     const existing = this.topics.get(name);
+    if (existing?.gate && !growing) {
+      // this gateway is changing the layout: the result decides
+      await existing.gate;
+      return await this.install(name, assignments);
+    }
     if (existing && existing.generation === generation && existing.parts.length === assignments.length) {
       assignments.forEach((a, i) => existing.parts[i].assign(a));
       return existing;
     }
-    if (existing) this.forget(existing, "re-created with a new partition layout");
+    // A layout we have no metadata for: the stored metadata tells a grown topic (it lists the earlier layouts)
+    // from a re-created one, and finishes a CreatePartitions that stopped half-way.
+    if (extra?.generation !== String(generation)) extra = await this.readExtra(name) ?? extra;
+    const g = extra?.growing;
+    if (
+      extra && g && extra.generation === g.generation && g.generation !== String(generation) &&
+      g.count === assignments.length
+    ) {
+      extra = await this.finishGrowth(name, assignments, extra);
+    }
+    const current = extra?.generation === String(generation) ? extra : undefined;
+    const layouts = current?.layouts ?? [];
+    const grown = existing !== undefined && layouts.some((l) => l.generation === String(existing.generation));
+    if (existing && !grown) this.forget(existing, "re-created with a new partition layout");
     assignments.forEach((a, i) => {
       const want = ringRange(i, assignments.length);
       if (a.partition.rangeStart !== want.start || a.partition.rangeStop !== want.stop) {
@@ -370,22 +424,103 @@ export class SeaweedMQStorage implements Storage {
       }
     });
     const smq = this.topicRef(name);
-    const id = await topicId(this.ns, name, generation);
+    // the id stays that of the first layout: growing a topic keeps its id, as in Kafka
+    const id = await topicId(this.ns, name, layouts.length > 0 ? BigInt(layouts[0].generation) : generation);
+    const history = histories(this.ctx, smq, layouts, assignments.length, this.sealedFiles());
+
     const t: TopicState = {
       meta: Object.freeze({ name, id, partitions: assignments.length, configs: Object.freeze({}) }),
       smq,
       generation,
-      parts: assignments.map((a, i) => new PartitionState(this.ctx, smq, i, a)),
+      parts: assignments.map((a, i) => {
+        const p = new PartitionState(this.ctx, smq, i, a);
+        p.floor = history[i].end;
+        return p;
+      }),
       extra: {},
+      history,
+      gate: null,
+      inflight: 0,
+      onIdle: null,
     };
-    if (extra && extra.generation === String(generation)) this.applyExtra(t, extra);
+    if (current) this.applyExtra(t, current);
     if (this.deleting.has(name)) return t; // a refresh raced with DeleteTopics: not registered
     // another caller may have installed it meanwhile
     const again = this.topics.get(name);
     if (again && again.generation === generation) return again;
+    if (existing && grown) this.retire(existing, t);
     this.topics.set(name, t);
     this.byId.set(id, t);
     return t;
+  }
+
+  private async readExtra(name: string): Promise<TopicExtra | undefined> {
+    const e = await this.filer.lookup(this.paths.topics, pathName(name));
+    if (!e || e.content.length === 0) return undefined;
+    try {
+      return parseJson(e.content) as TopicExtra;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Log files of earlier layouts are read directly also when directReads is off: no broker serves them. */
+  private sealedFiles(): { cache: LogFileCache; volumes: VolumeLocator } {
+    if (!this.sealedFileAccess) {
+      this.sealedFileAccess = this.logFiles ?? {
+        cache: new LogFileCache(64 * 1024 * 1024),
+        volumes: new VolumeLocator(this.ctx),
+      };
+    }
+    return this.sealedFileAccess;
+  }
+  private sealedFileAccess?: { cache: LogFileCache; volumes: VolumeLocator };
+
+  /**
+   * The old layout of a grown topic is done: its publishers stop (produces still pending there fail with a
+   * retriable error and the clients retry on the new layout), and long polls move to the new partitions.
+   */
+  private retire(old: TopicState, next: TopicState): void {
+    old.parts.forEach((p, i) => {
+      p.abort(ErrorCode.NOT_LEADER_OR_FOLLOWER, `topic ${old.meta.name} changed its partition layout`);
+      const q = next.parts[i];
+      for (const l of p.listeners) q.listeners.add(l);
+      if (p.listeners.size > 0) q.noteAppended(0);
+    });
+  }
+
+  /**
+   * Second half of CreatePartitions, after ConfigureTopic allocated the new layout: partition i of the new layout
+   * continues at the old one's end, and the old layout is recorded (then readers find its offsets).
+   */
+  private async finishGrowth(
+    name: string,
+    assignments: readonly BrokerPartitionAssignment[],
+    extra: TopicExtra,
+  ): Promise<TopicExtra> {
+    const g = extra.growing!;
+    const smq = this.topicRef(name);
+    await Promise.all(
+      assignments.slice(0, g.partitions).map((a, i) =>
+        new PartitionState(this.ctx, smq, i, a).seed(g.ends[i] ?? 0)
+      ),
+    );
+    const next: TopicExtra = {
+      ...extra,
+      generation: String(assignments[0].partition.unixTimeNs),
+      layouts: [...(extra.layouts ?? []), {
+        generation: g.generation,
+        partitions: g.partitions,
+        ends: g.ends,
+      }],
+    };
+    delete next.growing;
+    await this.filer.put(this.paths.topics, pathName(name), json(next));
+    this.log(
+      "info",
+      `topic ${name}: ${g.partitions} -> ${g.count} partitions; offsets continue at ${g.ends.join(", ")}`,
+    );
+    return next;
   }
 
   private applyExtra(t: TopicState, extra: TopicExtra): void {
@@ -443,8 +578,9 @@ export class SeaweedMQStorage implements Storage {
    * Partitions without a leader: right after a broker restart, before the broker has re-registered with the
    * balancer, a lookup finds no active broker, clears the leaders and the broker caches that answer for 30 s
    * (its topic cache TTL). A ConfigureTopic whose retention differs from the stored one makes the balancer
-   * re-assign leaders among the brokers now active and drop that cache entry. Only a disabled (or absent)
-   * retention is touched: its seconds alternate between 0 and 1, which SeaweedMQ ignores while disabled.
+   * re-assign leaders among the brokers now active and drop that cache entry. The retention sent stands for the
+   * topic's retention.ms all the same (nudgedRetention: that retention, or it with one second more; while
+   * disabled, seconds 0 or 1), so what SeaweedMQ's tools show and apply does not change.
    */
   private async reassign(
     t: TopicState,
@@ -456,19 +592,16 @@ export class SeaweedMQStorage implements Storage {
     const conf = decodeGetTopicConfigurationResponse(
       await this.brokerCall(Rpc.GetTopicConfiguration, encodeTopicRequest(t.smq), "GetTopicConfiguration"),
     );
-    if (conf.retention?.enabled || conf.partitionCount !== t.parts.length) return assignments;
-    const seconds = conf.retention && conf.retention.retentionSeconds === 0 ? 1 : 0;
+    if (conf.partitionCount !== t.parts.length) return assignments;
+    const retention = nudgedRetention(conf.retention, smqRetention(this.retentionMsOf(t)));
     const res = decodeConfigureTopicResponse(
       await this.brokerCall(
         Rpc.ConfigureTopic,
-        encodeConfigureTopicRequest({
-          topic: t.smq,
-          partitionCount: conf.partitionCount,
-          retention: { retentionSeconds: seconds, enabled: false },
-        }),
+        encodeConfigureTopicRequest({ topic: t.smq, partitionCount: conf.partitionCount, retention }),
         "ConfigureTopic",
       ),
     );
+    t.retention = res.retention ?? retention;
     const fixed = byRange(res.assignments);
     if (fixed.length === assignments.length && fixed.every((a) => a.leaderBroker !== "")) {
       this.log("info", `topic ${t.meta.name}: partitions had no leader; the broker re-assigned them`);
@@ -515,10 +648,12 @@ export class SeaweedMQStorage implements Storage {
       if (!this.topics.has(name)) await this.loadTopic(name).catch(() => null);
       throw new StorageError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
     }
+    // SeaweedMQ's own retention setting carries the topic's retention.ms from the start
+    const retention = smqRetention(topicNumber(configs, this.configDefaults, "retention.ms", this.opts.retentionMs));
     const res = decodeConfigureTopicResponse(
       await this.brokerCall(
         Rpc.ConfigureTopic,
-        encodeConfigureTopicRequest({ topic: this.topicRef(name), partitionCount: partitions }),
+        encodeConfigureTopicRequest({ topic: this.topicRef(name), partitionCount: partitions, retention }),
         "ConfigureTopic",
       ),
     );
@@ -530,6 +665,7 @@ export class SeaweedMQStorage implements Storage {
       );
     }
     const t = await this.install(name, assignments);
+    t.retention = res.retention ?? retention;
     if (Object.keys(configs).length > 0) {
       await this.saveExtra(t, { ...t.extra, configs: { ...configs } });
       this.applyExtra(t, t.extra);
@@ -570,31 +706,220 @@ export class SeaweedMQStorage implements Storage {
     if (!t) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
     await this.saveExtra(t, { ...t.extra, configs: { ...configs } });
     t.meta = Object.freeze({ ...t.meta, configs: Object.freeze({ ...configs }) });
+    // in effect for the gateway already (retention reads the configs each pass); SeaweedMQ's copy follows
+    await this.syncRetention(t).catch((e) =>
+      this.log("warn", `topic ${name}: writing its retention to SeaweedMQ failed (retried later): ${errorText(e)}`)
+    );
     return t.meta;
   }
 
-  createPartitions(name: string, count: number): Promise<TopicMeta> {
+  /**
+   * Grows a topic through ConfigureTopic. SeaweedMQ allocates a whole new layout for the new count (layouts.ts):
+   * appends wait while the layout changes, the old layout's high watermarks are recorded before the switch (so a
+   * gateway that stops half-way lets the next one finish it), the old partitions continue at those offsets in
+   * the new layout, and their earlier records are read from the old layout's files.
+   */
+  async createPartitions(name: string, count: number): Promise<TopicMeta> {
+    this.requireOpen();
+    for (let t = this.topics.get(name); t?.gate; t = this.topics.get(name)) await t.gate;
     const t = this.topics.get(name);
-    if (!t) {
-      return Promise.reject(new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`));
-    }
-    return Promise.reject(
-      new StorageError(
+    if (!t) throw new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `unknown topic ${name}`);
+    if (!Number.isSafeInteger(count) || count <= t.parts.length || count > RING_SIZE) {
+      throw new StorageError(
         ErrorCode.INVALID_PARTITIONS,
-        `topic ${name} has ${t.meta.partitions} partitions; SeaweedMQ re-allocates every partition of a topic ` +
-          `when the count changes (its existing records would no longer be readable), so the gateway does not ` +
-          `change it (asked for ${count})`,
-      ),
-    );
+        `topic ${name} has ${t.parts.length} partitions; ${count} is not an increase within SeaweedMQ's limit ` +
+          `of ${RING_SIZE}`,
+      );
+    }
+    const done = Promise.withResolvers<void>();
+    t.gate = done.promise;
+    let configured = false;
+    try {
+      if (t.inflight > 0) await new Promise<void>((r) => t.onIdle = r);
+      // Layout directories are named by the second: a layout allocated within the same second as the current one
+      // would share its directory (and, for a range both have, its files).
+      const wait = Number(t.generation / 1_000_000n) + 1100 - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await Promise.all(t.parts.map((p) => p.releasePublisher()));
+      const ends = await Promise.all(t.parts.map(async (p) => (await p.offsets(0)).highWatermark));
+      const from: Layout = { generation: String(t.generation), partitions: t.parts.length, ends };
+      await this.saveExtra(t, { ...t.extra, growing: { ...from, count } });
+      const res = decodeConfigureTopicResponse(
+        await this.brokerCall(
+          Rpc.ConfigureTopic,
+          encodeConfigureTopicRequest({ topic: t.smq, partitionCount: count }),
+          "ConfigureTopic",
+        ),
+      );
+      configured = true;
+      const assignments = byRange(res.assignments);
+      if (assignments.length !== count) {
+        throw new StorageError(
+          ErrorCode.KAFKA_STORAGE_ERROR,
+          `SeaweedMQ allocated ${assignments.length} partitions for topic ${name}, not ${count}`,
+        );
+      }
+      const extra = await this.finishGrowth(name, assignments, t.extra);
+      return (await this.install(name, assignments, extra, true)).meta;
+    } catch (e) {
+      if (!configured && t.extra.growing) {
+        const { growing: _, ...rest } = t.extra;
+        await this.saveExtra(t, rest).catch(() => {});
+      }
+      throw e;
+    } finally {
+      t.gate = null;
+      done.resolve();
+    }
   }
 
   setConfigDefaults(defaults: TopicConfigs): void {
     this.configDefaults = { ...defaults };
+    // a new default retention.ms reaches SeaweedMQ for the topics without their own (once per change)
+    if (this.state !== "open") return;
+    const affected = [...this.topics.values()].filter((t) => t.meta.configs["retention.ms"] === undefined);
+    this.retentionSyncs = this.retentionSyncs.then(async () => {
+      for (const t of affected) {
+        await this.syncRetention(t).catch((e) =>
+          this.log("warn", `topic ${t.meta.name}: writing its retention to SeaweedMQ failed: ${errorText(e)}`)
+        );
+      }
+    });
   }
 
-  /** Broker-level topic defaults last set (SeaweedMQ itself applies none of them). */
+  /** Broker-level topic defaults last set. */
   get topicConfigDefaults(): Readonly<TopicConfigs> {
     return this.configDefaults;
+  }
+
+  // ---- retention ----
+
+  private retentionSyncs: Promise<void> = Promise.resolve();
+  /** Per partition, the reclaim under way (retention and DeleteRecords take turns). */
+  private readonly reclaiming = new WeakMap<PartitionState, Promise<unknown>>();
+
+  private retentionMsOf(t: TopicState): number {
+    return topicNumber(t.meta.configs, this.configDefaults, "retention.ms", this.opts.retentionMs);
+  }
+
+  /**
+   * Writes the topic's retention.ms to SeaweedMQ's TopicRetention (topic_retention.ts) unless it is there already:
+   * a ConfigureTopic with the same partition count, which changes nothing else.
+   */
+  private async syncRetention(t: TopicState): Promise<void> {
+    const desired = smqRetention(this.retentionMsOf(t));
+    if (t.retention === undefined) {
+      const conf = decodeGetTopicConfigurationResponse(
+        await this.brokerCall(Rpc.GetTopicConfiguration, encodeTopicRequest(t.smq), "GetTopicConfiguration"),
+      );
+      if (conf.partitionCount !== t.parts.length) return; // its layout is changing: the next pass decides
+      t.retention = conf.retention;
+    }
+    if (retentionInSync(t.retention, desired)) return;
+    const res = decodeConfigureTopicResponse(
+      await this.brokerCall(
+        Rpc.ConfigureTopic,
+        encodeConfigureTopicRequest({ topic: t.smq, partitionCount: t.parts.length, retention: desired }),
+        "ConfigureTopic",
+      ),
+    );
+    t.retention = res.retention ?? desired;
+    this.log(
+      "info",
+      `topic ${t.meta.name}: SeaweedMQ retention ${
+        desired.enabled ? `${desired.retentionSeconds} s` : "disabled"
+      } (retention.ms ${this.retentionMsOf(t)})`,
+    );
+  }
+
+  /**
+   * One retention pass (the periodic task; SeaweedMQ's broker deletes nothing itself): per partition, the whole log
+   * files that retention.ms / retention.bytes expire and those below the log start go (reclaim.ts), and the log
+   * start moves past them; topics whose SeaweedMQ retention is stale get it rewritten. Returns the number of
+   * deleted files.
+   */
+  async runRetention(now = Date.now()): Promise<number> {
+    let n = 0;
+    for (const t of [...this.topics.values()]) {
+      if (this.state !== "open") break;
+      if (this.topics.get(t.meta.name) !== t) continue;
+      await this.syncRetention(t).catch((e) =>
+        this.log("debug", `topic ${t.meta.name}: retention sync: ${errorText(e)}`)
+      );
+      for (let i = 0; i < t.parts.length; i++) {
+        n += await this.reclaim(t, i, { retention: true }, now).catch((e) => {
+          this.log("warn", `${t.parts[i].name}: retention failed: ${errorText(e)}`);
+          return 0;
+        });
+      }
+    }
+    return n;
+  }
+
+  /**
+   * Deletes the log files of partition `index` that lie wholly below its log start and, with `retention`, those
+   * retention.ms / retention.bytes expire, then persists the log start they leave. One reclaim at a time per
+   * partition. Returns the number of deleted files.
+   */
+  private reclaim(
+    t: TopicState,
+    index: number,
+    opts: { retention: boolean; logStart?: number },
+    now = Date.now(),
+  ): Promise<number> {
+    const p = t.parts[index];
+    const retention = opts.retention;
+    const run = (this.reclaiming.get(p) ?? Promise.resolve()).catch(() => {}).then(async () => {
+      const before = p.deletedBelow;
+      if (opts.logStart !== undefined && opts.logStart > before) await this.advanceLogStart(t, index, opts.logStart);
+      const from = p.deletedBelow;
+      let r: ReclaimResult;
+      try {
+        r = await reclaimDir(this.filer, partitionDir(p.topic, p.partition), {
+          logStart: from,
+          nowMs: now,
+        retentionMs: retention ? this.retentionMsOf(t) : -1,
+          retentionBytes: retention
+            ? topicNumber(t.meta.configs, this.configDefaults, "retention.bytes", this.opts.retentionBytes)
+            : -1,
+          current: true,
+        });
+      } catch (e) {
+        if (retention) throw e;
+        // the log start is durable already; the next retention pass deletes these files
+        this.log("warn", `${p.name}: DeleteRecords could not delete log files yet: ${errorText(e)}`);
+        return 0;
+      }
+      if (r.deleted.length > 0) p.forgetFiles(r.deleted);
+      if (r.failure) this.log("warn", `${p.name}: deleting log files stopped: ${r.failure}`);
+      if (r.logStart > from) await this.advanceLogStart(t, index, r.logStart);
+      if (r.deleted.length > 0 || p.deletedBelow > before) {
+        this.log(
+          "info",
+          `${p.name}: ${retention ? "retention" : "DeleteRecords"} deleted ${r.deleted.length} log file(s) ` +
+            `(${r.bytes} bytes); log start offset ${before} -> ${p.deletedBelow}`,
+        );
+      }
+      return r.deleted.length;
+    });
+    this.reclaiming.set(p, run);
+    return run;
+  }
+
+  /**
+   * Persists a higher log start of partition `index` in the topic's metadata file. Other gateways write that file
+   * too: it is read again right before (its other fields kept as they are now), and left alone when it already
+   * describes another layout of the topic.
+   */
+  private async advanceLogStart(t: TopicState, index: number, offset: number): Promise<void> {
+    const fresh = await this.readExtra(t.meta.name);
+    if (fresh?.generation !== undefined && fresh.generation !== String(t.generation)) return;
+    const base = fresh ?? t.extra;
+    if ((base.logStart?.[index] ?? 0) < offset) {
+      await this.saveExtra(t, { ...base, logStart: { ...(base.logStart ?? {}), [index]: offset } });
+    }
+    const p = t.parts[index];
+    p.deletedBelow = Math.max(p.deletedBelow, offset);
   }
 
   private async loadBrokerConfigs(): Promise<void> {
@@ -631,48 +956,106 @@ export class SeaweedMQStorage implements Storage {
   }
 
   async append(topic: string, partition: number, req: AppendRequest): Promise<AppendResult> {
+    for (let t = this.topics.get(topic); t?.gate; t = this.topics.get(topic)) await t.gate;
     const p = this.partition(topic, partition);
-    let enc;
+    const t = this.topics.get(topic)!;
+    t.inflight++;
     try {
-      enc = await encodeAppend(req);
-    } catch (e) {
-      if (e instanceof RecordCodecError) throw new StorageError(ErrorCode.CORRUPT_MESSAGE, e.message);
-      throw e;
+      let enc;
+      try {
+        enc = await encodeAppend(req);
+      } catch (e) {
+        if (e instanceof RecordCodecError) throw new StorageError(ErrorCode.CORRUPT_MESSAGE, e.message);
+        throw e;
+      }
+      const r = await p.publisher.append(enc);
+      return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: p.deletedBelow };
+    } finally {
+      if (--t.inflight === 0 && t.onIdle) {
+        t.onIdle();
+        t.onIdle = null;
+      }
     }
-    const r = await p.publisher.append(enc);
-    return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: p.deletedBelow };
   }
 
-  read(
+  /** The partition and its history in earlier layouts of the topic. */
+  private located(topic: string, partition: number): { p: PartitionState; h: PartitionHistory } {
+    const p = this.partition(topic, partition);
+    return { p, h: this.topics.get(topic)!.history[partition] };
+  }
+
+  /** Watermarks over every layout: the log start may lie in an earlier one. */
+  private async offsetsOf(
+    p: PartitionState,
+    h: PartitionHistory,
+    maxAgeMs?: number,
+  ): Promise<PartitionOffsets> {
+    const o = await p.offsets(maxAgeMs);
+    if (h.segments.length === 0) return o;
+    const first = await h.logStart();
+    return first < 0 ? o : { ...o, logStartOffset: Math.max(first, p.deletedBelow) };
+  }
+
+  async read(
     topic: string,
     partition: number,
     offset: number,
     maxBytes: number,
     minOneBatch: boolean,
   ): Promise<ReadResult> {
-    try {
-      return this.partition(topic, partition).read(offset, maxBytes, minOneBatch);
-    } catch (e) {
-      return Promise.reject(e);
+    const { p, h } = this.located(topic, partition);
+    if (h.segments.length === 0) return await p.read(offset, maxBytes, minOneBatch);
+    const { logStartOffset, highWatermark } = await this.offsetsOf(p, h, 1000);
+    if (offset < logStartOffset) {
+      throw new StorageError(
+        ErrorCode.OFFSET_OUT_OF_RANGE,
+        `${p.name}: offset ${offset} is below the log start ${logStartOffset}`,
+      );
     }
+    const old = offset < h.end ? await h.read(offset, maxBytes) : null;
+    if (!old) return { ...await p.read(Math.max(offset, h.end), maxBytes, minOneBatch), logStartOffset };
+    const built = buildBatches(old.records, old.offsets, maxBytes, minOneBatch);
+    return { batches: built.batches, bytes: built.bytes, highWatermark, logStartOffset };
   }
 
   async offsets(topic: string, partition: number): Promise<PartitionOffsets> {
-    return await this.partition(topic, partition).offsets();
+    const { p, h } = this.located(topic, partition);
+    return await this.offsetsOf(p, h);
   }
 
   async offsetForTimestamp(topic: string, partition: number, ts: number): Promise<TimestampOffset | null> {
-    return await this.partition(topic, partition).offsetForTimestamp(ts);
+    const { p, h } = this.located(topic, partition);
+    if (h.segments.length > 0) {
+      let found: TimestampOffset | null = null;
+      const { logStartOffset } = await this.offsetsOf(p, h, 0);
+      await h.scan(logStartOffset, (offset, r) => {
+        if (r.timestamp < ts) return true;
+        found = { offset, timestamp: r.timestamp };
+        return false;
+      });
+      if (found) return found;
+    }
+    return await p.offsetForTimestamp(ts);
   }
 
   async maxTimestamp(topic: string, partition: number): Promise<TimestampOffset | null> {
-    return await this.partition(topic, partition).maxTimestamp();
+    const { p, h } = this.located(topic, partition);
+    let best: TimestampOffset | null = null;
+    if (h.segments.length > 0) {
+      const { logStartOffset } = await this.offsetsOf(p, h, 0);
+      await h.scan(logStartOffset, (offset, r) => {
+        if (best === null || r.timestamp > best.timestamp) best = { offset, timestamp: r.timestamp };
+        return true;
+      });
+    }
+    const cur = await p.maxTimestamp();
+    return cur && (best === null || cur.timestamp > (best as TimestampOffset).timestamp) ? cur : best;
   }
 
   async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
-    const p = this.partition(topic, partition);
+    const { p, h } = this.located(topic, partition);
     const t = this.topics.get(topic)!;
-    const { logStartOffset, highWatermark } = await p.offsets(0);
+    const { logStartOffset, highWatermark } = await this.offsetsOf(p, h, 0);
     const target = offset === -1 ? highWatermark : offset;
     if (offset < -1 || target > highWatermark) {
       throw new StorageError(
@@ -681,15 +1064,14 @@ export class SeaweedMQStorage implements Storage {
       );
     }
     if (target <= logStartOffset) return logStartOffset;
-    // SeaweedMQ cannot delete records: the gateway keeps the new log start and refuses reads below it.
-    await this.saveExtra(t, { ...t.extra, logStart: { ...(t.extra.logStart ?? {}), [partition]: target } });
-    p.deletedBelow = Math.max(p.deletedBelow, target);
+    // The new log start is durable first (reads below it are refused), then the whole log files below it go.
+    await this.reclaim(t, partition, { retention: false, logStart: target });
     return p.deletedBelow;
   }
 
   async partitionSize(topic: string, partition: number): Promise<number> {
-    const p = this.partition(topic, partition);
-    let size = 0;
+    const { p, h } = this.located(topic, partition);
+    let size = h.segments.length > 0 ? await h.size() : 0;
     for (const e of await this.filer.list(partitionDir(p.topic, p.partition))) {
       if (!e.isDirectory && !e.name.endsWith(".offset")) size += e.attributes?.fileSize ?? 0;
     }
@@ -720,7 +1102,11 @@ export class SeaweedMQStorage implements Storage {
   subscribe(topic: string, partition: number, listener: () => void): () => void {
     const p = this.partition(topic, partition);
     p.listeners.add(listener);
-    return () => p.listeners.delete(listener);
+    return () => {
+      p.listeners.delete(listener);
+      // a grown topic moved its listeners to the new layout's partitions
+      this.topics.get(topic)?.parts[partition]?.listeners.delete(listener);
+    };
   }
 
   /** Appends through other gateways (or SMQ publishers) wake long polls too: watched partitions are polled. */

@@ -1,0 +1,225 @@
+// CreatePartitions on the SeaweedMQ backend (src/storage/seaweedmq/layouts.ts): SeaweedMQ allocates a new layout
+// for the new count; existing partitions must keep their records and offsets, new partitions start at 0, and
+// other gateways, restarts and consumer groups see the grown topic. Real SeaweedFS, real KafkaJS clients.
+import { assert, assertEquals } from "../unit/assert.ts";
+import { Buffer } from "node:buffer";
+import { startGateway } from "../helpers/gateway.ts";
+import { connectBroker, Kafka, logLevel, readPartition } from "../helpers/kafkajs.ts";
+import { clusterForModule } from "../helpers/seaweedfs.ts";
+
+const cluster = await clusterForModule();
+const opts = { sanitizeOps: false, sanitizeResources: false };
+
+function client(bootstrap: string) {
+  return new Kafka({ clientId: "smq-partitions", brokers: [bootstrap], logLevel: logLevel.NOTHING });
+}
+
+async function produce(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+  values: string[],
+): Promise<number> {
+  const producer = client(bootstrap).producer();
+  await producer.connect();
+  try {
+    const [r] = await producer.send({
+      topic,
+      acks: -1,
+      messages: values.map((v) => ({ partition, key: v, value: v })),
+    });
+    return Number(r.baseOffset);
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+async function values(bootstrap: string, topic: string, partition: number, n: number, from = 0) {
+  const b = await connectBroker(bootstrap);
+  try {
+    const ms = await readPartition(b, topic, partition, n, { from, timeoutMs: 30_000 });
+    return ms.map((m) => `${m.offset}:${m.value?.toString()}`);
+  } finally {
+    await b.disconnect();
+  }
+}
+
+function expected(from: number, vs: string[]): string[] {
+  return vs.map((v, i) => `${from + i}:${v}`);
+}
+
+if (cluster) {
+  const ns = `kafka_parts${Date.now().toString(36)}`;
+  const args = [...cluster.gatewayArgs, "--seaweedmq-namespace", ns];
+
+  Deno.test({
+    name:
+      "seaweedmq: CreatePartitions keeps records and offsets, new partitions start at 0, other gateways follow",
+    ...opts,
+    fn: async () => {
+      const a = await startGateway({ args });
+      const b = await startGateway({ args });
+      try {
+        const admin = client(a.bootstrap).admin();
+        await admin.connect();
+        await admin.createTopics({ topics: [{ topic: "grow", numPartitions: 2 }], waitForLeaders: true });
+        const before = Date.now();
+        const p0 = Array.from({ length: 50 }, (_, i) => `a${i}`);
+        const p1 = Array.from({ length: 30 }, (_, i) => `b${i}`);
+        assertEquals(await produce(a.bootstrap, "grow", 0, p0), 0);
+        assertEquals(await produce(a.bootstrap, "grow", 1, p1), 0);
+
+        await admin.createPartitions({ topicPartitions: [{ topic: "grow", count: 4 }] });
+        const meta = await admin.fetchTopicMetadata({ topics: ["grow"] });
+        assertEquals(meta.topics[0].partitions.length, 4);
+
+        // the old records, at their offsets, through the new layout
+        assertEquals(await values(a.bootstrap, "grow", 0, 50), expected(0, p0));
+        assertEquals(await values(a.bootstrap, "grow", 1, 30), expected(0, p1));
+        // old partitions continue where they were; new ones start at 0
+        assertEquals(await produce(a.bootstrap, "grow", 0, ["a50", "a51"]), 50);
+        assertEquals(await produce(a.bootstrap, "grow", 1, ["b30"]), 30);
+        assertEquals(await produce(a.bootstrap, "grow", 3, ["d0", "d1"]), 0);
+        assertEquals(await values(a.bootstrap, "grow", 0, 52), expected(0, [...p0, "a50", "a51"]));
+        assertEquals(await values(a.bootstrap, "grow", 3, 2), expected(0, ["d0", "d1"]));
+
+        const offsets = await admin.fetchTopicOffsets("grow");
+        const byPart = new Map(offsets.map((o) => [o.partition, [Number(o.low), Number(o.high)]]));
+        assertEquals(byPart.get(0), [0, 52]);
+        assertEquals(byPart.get(1), [0, 31]);
+        assertEquals(byPart.get(2), [0, 0]);
+        assertEquals(byPart.get(3), [0, 2]);
+        // timestamp lookup finds the first record, stored in the earlier layout
+        const byTime = await admin.fetchTopicOffsetsByTimestamp("grow", before - 1000);
+        assertEquals(byTime.find((o) => o.partition === 0)?.offset, "0");
+
+        // the other gateway (same namespace) follows the new layout within its refresh interval
+        const deadline = Date.now() + 20_000;
+        const adminB = client(b.bootstrap).admin();
+        await adminB.connect();
+        for (;;) {
+          // (B learns of topics created elsewhere by its periodic refresh: unknown until then)
+          const m = await adminB.fetchTopicMetadata({ topics: ["grow"] }).catch(() => null);
+          if (m?.topics[0].partitions.length === 4) break;
+          assert(Date.now() < deadline, "gateway B did not see 4 partitions");
+          await new Promise((r) => setTimeout(r, 300));
+        }
+        assertEquals(await values(b.bootstrap, "grow", 0, 52), expected(0, [...p0, "a50", "a51"]));
+        assertEquals(await produce(b.bootstrap, "grow", 1, ["b31"]), 31);
+        assertEquals(await produce(b.bootstrap, "grow", 2, ["c0"]), 0);
+        await adminB.disconnect();
+
+        // grow again: two earlier layouts
+        await admin.createPartitions({ topicPartitions: [{ topic: "grow", count: 5 }] });
+        assertEquals(await produce(a.bootstrap, "grow", 0, ["a52"]), 52);
+        assertEquals(await values(a.bootstrap, "grow", 0, 53), expected(0, [...p0, "a50", "a51", "a52"]));
+        assertEquals(await values(a.bootstrap, "grow", 1, 32), expected(0, [...p1, "b30", "b31"]));
+        assertEquals(await values(a.bootstrap, "grow", 2, 1), expected(0, ["c0"]));
+        assertEquals(await produce(a.bootstrap, "grow", 4, ["e0"]), 0);
+
+        // shrinking or keeping the count is refused
+        let refused = "";
+        try {
+          await admin.createPartitions({ topicPartitions: [{ topic: "grow", count: 3 }] });
+        } catch (e) {
+          refused = String(e);
+        }
+        assert(/partition/i.test(refused), `expected a refusal, got "${refused}"`);
+        await admin.disconnect();
+      } catch (e) {
+        console.error(`--- gateway A ---\n${a.logs().split("\n").slice(-40).join("\n")}`);
+        console.error(`--- gateway B ---\n${b.logs().split("\n").slice(-40).join("\n")}`);
+        throw e;
+      } finally {
+        await a.stop();
+        await b.stop();
+      }
+
+      // a restarted gateway still reads every layout
+      const c = await startGateway({ args });
+      try {
+        assertEquals(await values(c.bootstrap, "grow", 0, 53), expected(0, [...p0Of(), "a50", "a51", "a52"]));
+        const admin = client(c.bootstrap).admin();
+        await admin.connect();
+        // DeleteRecords inside the earliest layout moves the low watermark there
+        await admin.fetchTopicMetadata({ topics: ["grow"] });
+        await admin.deleteTopicRecords({ topic: "grow", partitions: [{ partition: 0, offset: "10" }] });
+        const low = (await admin.fetchTopicOffsets("grow")).find((o) => o.partition === 0)!;
+        assertEquals([Number(low.low), Number(low.high)], [10, 53]);
+        assertEquals(
+          await values(c.bootstrap, "grow", 0, 43, 10),
+          expected(10, [...p0Of().slice(10), "a50", "a51", "a52"]),
+        );
+        await admin.disconnect();
+      } finally {
+        await c.stop();
+      }
+    },
+  });
+
+  Deno.test({
+    name: "seaweedmq: a consumer group reads a topic across CreatePartitions and gets the new partitions",
+    ...opts,
+    fn: async () => {
+      const gw = await startGateway({ args });
+      try {
+        const kafka = client(gw.bootstrap);
+        const admin = kafka.admin();
+        await admin.connect();
+        await admin.createTopics({
+          topics: [{ topic: "grow-group", numPartitions: 1 }],
+          waitForLeaders: true,
+        });
+        await produce(gw.bootstrap, "grow-group", 0, ["x0", "x1", "x2"]);
+        const consumer = kafka.consumer({ groupId: "g-grow", metadataMaxAge: 500 });
+        await consumer.connect();
+        await consumer.subscribe({ topic: "grow-group", fromBeginning: true });
+        const seen: string[] = [];
+        await consumer.run({
+          eachMessage: ({ partition, message }) => {
+            seen.push(`${partition}:${message.offset}:${message.value?.toString()}`);
+            return Promise.resolve();
+          },
+        });
+        const wait = async (n: number) => {
+          const deadline = Date.now() + 30_000;
+          while (seen.length < n) {
+            assert(Date.now() < deadline, `consumed ${seen.length}/${n}: ${seen.join(",")}`);
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        };
+        await wait(3);
+        await admin.createPartitions({ topicPartitions: [{ topic: "grow-group", count: 3 }] });
+        const producer = kafka.producer();
+        await producer.connect();
+        // wait until the consumer's metadata has the new partitions, then produce to each
+        await new Promise((r) => setTimeout(r, 2000));
+        await producer.send({
+          topic: "grow-group",
+          messages: [
+            { partition: 0, value: Buffer.from("x3") },
+            { partition: 1, value: Buffer.from("y0") },
+            { partition: 2, value: Buffer.from("z0") },
+          ],
+        });
+        await wait(6);
+        await producer.disconnect();
+        await consumer.disconnect();
+        await admin.disconnect();
+        assertEquals(seen.sort(), ["0:0:x0", "0:1:x1", "0:2:x2", "0:3:x3", "1:0:y0", "2:0:z0"]);
+      } finally {
+        await gw.stop();
+      }
+    },
+  });
+
+  Deno.test({
+    name: "seaweedmq: stop the SeaweedFS cluster of this module",
+    ...opts,
+    fn: () => cluster.stop(),
+  });
+}
+
+function p0Of(): string[] {
+  return Array.from({ length: 50 }, (_, i) => `a${i}`);
+}
