@@ -3,9 +3,11 @@
 // other gateways, restarts and consumer groups see the grown topic. Real SeaweedFS, real KafkaJS clients.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { Buffer } from "node:buffer";
-import { startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
 import { connectBroker, Kafka, logLevel, readPartition } from "../helpers/kafkajs.ts";
-import { clusterForModule } from "../helpers/seaweedfs.ts";
+import { clusterForModule, weedPath } from "../helpers/seaweedfs.ts";
+import { SmqCluster } from "../../src/storage/seaweedmq/cluster.ts";
+import { Filer } from "../../src/storage/seaweedmq/filer.ts";
 
 const cluster = await clusterForModule();
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -44,6 +46,13 @@ async function values(bootstrap: string, topic: string, partition: number, n: nu
   }
 }
 
+async function topicId(gw: RunningGateway, topic: string): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/topics/${topic}`);
+  const body = await res.json();
+  assert(typeof body.id === "string" && body.id.length === 32, `no topic id: ${JSON.stringify(body)}`);
+  return body.id;
+}
+
 function expected(from: number, vs: string[]): string[] {
   return vs.map((v, i) => `${from + i}:${v}`);
 }
@@ -69,7 +78,9 @@ if (cluster) {
         assertEquals(await produce(a.bootstrap, "grow", 0, p0), 0);
         assertEquals(await produce(a.bootstrap, "grow", 1, p1), 0);
 
+        const idBefore = await topicId(a, "grow");
         await admin.createPartitions({ topicPartitions: [{ topic: "grow", count: 4 }] });
+        assertEquals(await topicId(a, "grow"), idBefore); // as in Kafka, growing keeps the topic id
         const meta = await admin.fetchTopicMetadata({ topics: ["grow"] });
         assertEquals(meta.topics[0].partitions.length, 4);
 
@@ -209,6 +220,127 @@ if (cluster) {
         assertEquals(seen.sort(), ["0:0:x0", "0:1:x1", "0:2:x2", "0:3:x3", "1:0:y0", "2:0:z0"]);
       } finally {
         await gw.stop();
+      }
+    },
+  });
+
+  Deno.test({
+    name: "seaweedmq: records acknowledged while the topic grows are all kept, in order",
+    ...opts,
+    fn: async () => {
+      const gw = await startGateway({ args });
+      try {
+        const kafka = client(gw.bootstrap);
+        const admin = kafka.admin();
+        await admin.connect();
+        await admin.createTopics({
+          topics: [{ topic: "grow-live", numPartitions: 2 }],
+          waitForLeaders: true,
+        });
+        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+        await producer.connect();
+        const acked: string[][] = [[], []];
+        let stop = false;
+        const pump = (async () => {
+          for (let i = 0; !stop; i++) {
+            const batch = [0, 1].map((p) => ({ partition: p, value: `v${p}-${i}` }));
+            await producer.send({ topic: "grow-live", acks: -1, messages: batch });
+            for (const m of batch) acked[m.partition].push(m.value);
+          }
+        })();
+        await new Promise((r) => setTimeout(r, 1500));
+        await admin.createPartitions({ topicPartitions: [{ topic: "grow-live", count: 4 }] });
+        await new Promise((r) => setTimeout(r, 1500));
+        stop = true;
+        await pump;
+        await producer.disconnect();
+        await admin.disconnect();
+        for (const p of [0, 1]) {
+          assert(acked[p].length > 10, `only ${acked[p].length} records acknowledged on partition ${p}`);
+          assertEquals(await values(gw.bootstrap, "grow-live", p, acked[p].length), expected(0, acked[p]));
+        }
+      } catch (e) {
+        console.error(`--- gateway ---\n${gw.logs().split("\n").slice(-40).join("\n")}`);
+        throw e;
+      } finally {
+        await gw.stop();
+      }
+    },
+  });
+
+  Deno.test({
+    name: "seaweedmq: a CreatePartitions interrupted after ConfigureTopic is finished by the next gateway",
+    ...opts,
+    fn: async () => {
+      const a = await startGateway({ args });
+      let admin = client(a.bootstrap).admin();
+      try {
+        await admin.connect();
+        await admin.createTopics({
+          topics: [{
+            topic: "half",
+            numPartitions: 2,
+            configEntries: [{ name: "max.message.bytes", value: "200000" }],
+          }],
+          waitForLeaders: true,
+        });
+        assertEquals(await produce(a.bootstrap, "half", 1, ["h0", "h1", "h2"]), 0);
+        await admin.disconnect();
+      } finally {
+        await a.stop();
+      }
+      // What a gateway leaves when it stops between recording the old layout and finishing the new one: the
+      // "growing" record in the topic's metadata, and SeaweedMQ already on the new layout.
+      const cl = new SmqCluster({ masters: [cluster.master], rpcTimeoutMs: 10_000, log: () => {} });
+      try {
+        await cl.refresh();
+        const filer = new Filer(cl, 10_000);
+        const dir = `/topics/${ns}/.meta/kafka_gateway/topics`;
+        const entry = await filer.lookup(dir, "half");
+        assert(entry !== null, "topic metadata missing");
+        const meta = JSON.parse(new TextDecoder().decode(entry.content));
+        const generation = String(meta.generation);
+        meta.growing = { generation, partitions: 2, ends: [0, 3], count: 3 };
+        await filer.put(dir, "half", new TextEncoder().encode(JSON.stringify(meta)));
+      } finally {
+        cl.close();
+      }
+      await new Promise((r) => setTimeout(r, 1100)); // a new layout directory (named by the second)
+      const shell = await new Deno.Command(weedPath(), {
+        args: ["shell", `-master=${cluster.master}`, `-filer=${cluster.filer}`],
+        stdin: "piped",
+        stdout: "piped",
+        stderr: "piped",
+      }).spawn();
+      const w = shell.stdin.getWriter();
+      await w.write(
+        new TextEncoder().encode(`mq.topic.configure -namespace ${ns} -topic half -partitionCount 3\n`),
+      );
+      await w.close();
+      const out = await shell.output();
+      assert(out.success, new TextDecoder().decode(out.stderr));
+
+      const b = await startGateway({ args });
+      try {
+        admin = client(b.bootstrap).admin();
+        await admin.connect();
+        const meta = await admin.fetchTopicMetadata({ topics: ["half"] });
+        const configs = await admin.describeConfigs({
+          resources: [{ type: 2, name: "half", configNames: ["max.message.bytes"] }],
+          includeSynonyms: false,
+        });
+        assertEquals(configs.resources[0].configEntries[0].configValue, "200000"); // kept through the growth
+        assertEquals(meta.topics[0].partitions.length, 3);
+        assertEquals(await values(b.bootstrap, "half", 1, 3), expected(0, ["h0", "h1", "h2"]));
+        assertEquals(await produce(b.bootstrap, "half", 1, ["h3"]), 3);
+        assertEquals(await produce(b.bootstrap, "half", 2, ["n0"]), 0);
+        assertEquals(await values(b.bootstrap, "half", 1, 4), expected(0, ["h0", "h1", "h2", "h3"]));
+        await admin.disconnect();
+      } catch (e) {
+        console.error(`--- gateway ---\n${b.logs().split("\n").slice(-40).join("\n")}`);
+        throw e;
+      } finally {
+        await b.stop();
       }
     },
   });
