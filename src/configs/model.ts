@@ -95,7 +95,10 @@ function hasDuplicates(names: readonly string[]): boolean {
   return new Set(names).size !== names.length;
 }
 
-const BACKEND_NAMES: Readonly<Record<Storage["kind"], string>> = { embedded: "embedded", seaweedmq: "SeaweedMQ" };
+const BACKEND_NAMES: Readonly<Record<Storage["kind"], string>> = {
+  embedded: "embedded",
+  seaweedmq: "SeaweedMQ",
+};
 
 /**
  * The broker configs fixed on a backend: its explicit list plus every broker synonym of a fixed topic config (they

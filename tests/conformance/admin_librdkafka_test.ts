@@ -5,76 +5,17 @@
 // keeping the latest value per key and dropping tombstones; exact timestamp lookups; topics really deleted.
 import { join } from "node:path";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
-import { requireTool } from "../helpers/tools.ts";
-
-const opts = { sanitizeOps: false, sanitizeResources: false };
-const HOME = Deno.env.get("HOME") ?? "/root";
-const PYTHON = Deno.env.get("KGW_PYTHON") ?? `${HOME}/.cache/kgw/venv/bin/python`;
-const ADMIN = new URL("./py/ck_admin.py", import.meta.url).pathname;
-
-const python = await requireTool("confluent-kafka (pip)", PYTHON, ["-c", "import confluent_kafka"]);
-const kcatTool = await requireTool("kcat", "kcat", ["-V"]);
-
-// deno-lint-ignore no-explicit-any
-type Result = Record<string, any>;
-
-/** Runs ck_admin.py with `ops`; one result per op. */
-async function ck(gw: RunningGateway, ops: Record<string, unknown>[]): Promise<Result[]> {
-  const child = new Deno.Command(PYTHON, {
-    args: [ADMIN, gw.bootstrap],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const w = child.stdin.getWriter();
-  await w.write(new TextEncoder().encode(JSON.stringify(ops)));
-  await w.close();
-  const out = await child.output();
-  const lines = new TextDecoder().decode(out.stdout).trim().split("\n").filter((l) => l !== "");
-  if (lines.length !== ops.length) {
-    throw new Error(
-      `ck_admin.py answered ${lines.length}/${ops.length}:\n${new TextDecoder().decode(out.stderr)}`,
-    );
-  }
-  return lines.map((l) => JSON.parse(l));
-}
-
-async function ck1(gw: RunningGateway, op: Record<string, unknown>): Promise<Result> {
-  return (await ck(gw, [op]))[0];
-}
-
-async function ok(gw: RunningGateway, op: Record<string, unknown>): Promise<Result> {
-  const r = await ck1(gw, op);
-  if (r.error !== null) throw new Error(`${JSON.stringify(op)} -> ${JSON.stringify(r)}`);
-  return r;
-}
-
-async function kcat(args: string[], input = ""): Promise<{ code: number; stdout: string; stderr: string }> {
-  const child = new Deno.Command("kcat", { args, stdin: "piped", stdout: "piped", stderr: "piped" }).spawn();
-  const w = child.stdin.getWriter();
-  if (input) await w.write(new TextEncoder().encode(input));
-  await w.close();
-  const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-  const out = await child.output();
-  clearTimeout(timer);
-  return {
-    code: out.code,
-    stdout: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-const withGateway = (args: string[], fn: (gw: RunningGateway) => Promise<void>) =>
-  runWithGateway({ args }, fn);
-
-async function until(what: string, cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+import {
+  ck,
+  ck1,
+  kcat,
+  kcatTool,
+  ok,
+  opts,
+  python,
+  until,
+  withGateway,
+} from "../helpers/librdkafka_admin.ts";
 
 Deno.test({
   name:
@@ -232,101 +173,6 @@ Deno.test({
         ops: [["DELETE", "message.max.bytes", null]],
       });
       assertEquals((await kcat(["-b", gw.bootstrap, "-P", "-t", "plain", "-p", "0"], big)).code, 0);
-    }),
-});
-
-Deno.test({
-  name: "confluent-kafka + kcat: partitions grown and used, DeleteRecords, exact timestamps, topics deleted",
-  ...opts,
-  ignore: python.ignore || kcatTool.ignore,
-  fn: () =>
-    withGateway([], async (gw) => {
-      await ok(gw, { op: "create", topic: "grow", partitions: 1 });
-      await ok(gw, { op: "partitions", topic: "grow", count: 3 });
-      const same = await ck1(gw, { op: "partitions", topic: "grow", count: 3 });
-      assertEquals([same.error, same.message], ["INVALID_PARTITIONS", "Topic already has 3 partition(s)."]);
-      await ok(gw, { op: "partitions", topic: "grow", count: 5, validate_only: true });
-      assertEquals((await ok(gw, { op: "topics" })).topics.grow, 3);
-      const meta = await kcat(["-b", gw.bootstrap, "-L", "-t", "grow"]);
-      assert(/topic "grow" with 3 partitions/.test(meta.stdout), meta.stdout);
-      assertEquals(
-        (await kcat(["-b", gw.bootstrap, "-P", "-t", "grow", "-p", "2", "-K:"], "k:on-2\n")).code,
-        0,
-      );
-      const got = await kcat([
-        "-b",
-        gw.bootstrap,
-        "-C",
-        "-t",
-        "grow",
-        "-p",
-        "2",
-        "-o",
-        "beginning",
-        "-e",
-        "-f",
-        "%o %k %s\n",
-      ]);
-      assertEquals(got.stdout, "0 k on-2\n");
-
-      // Exact timestamps: one record per batch, out of order.
-      const t0 = 1_700_000_000_000;
-      const stamps = [50, 10, 30, 70, 20];
-      await ok(gw, { op: "create", topic: "ts" });
-      await ok(gw, {
-        op: "produce",
-        topic: "ts",
-        records: stamps.map((d, i) => [`k${i}`, `v${i}`, t0 + d]),
-      });
-      const q = async (ts: number) => {
-        const r = await kcat(["-b", gw.bootstrap, "-Q", "-t", `ts:0:${ts}`]);
-        return Number(/offset (-?\d+)/.exec(r.stdout)?.[1]);
-      };
-      assertEquals(await q(t0 + 10), 0, "first record with timestamp >= t0+10");
-      assertEquals(await q(t0 + 51), 3);
-      assertEquals(await q(t0 + 71), -1);
-      const lo = await ck(gw, [
-        { op: "list_offsets", topic: "ts", partition: 0, spec: String(t0 + 21) },
-        { op: "list_offsets", topic: "ts", partition: 0, spec: "max" },
-        { op: "delete_records", topic: "ts", partition: 0, offset: 2 },
-        { op: "list_offsets", topic: "ts", partition: 0, spec: "earliest" },
-        { op: "list_offsets", topic: "ts", partition: 0, spec: String(t0) },
-        { op: "consume", topic: "ts", partition: 0 },
-        { op: "delete_records", topic: "ts", partition: 0, offset: 99 },
-      ]);
-      assertEquals([lo[0].offset, lo[0].timestamp], [0, t0 + 50]);
-      assertEquals([lo[1].offset, lo[1].timestamp], [3, t0 + 70]);
-      assertEquals(lo[2].low_watermark, 2);
-      assertEquals(lo[3].offset, 2);
-      assertEquals([lo[4].offset, lo[4].timestamp], [2, t0 + 30], "never below the low watermark");
-      assertEquals(lo[5].records, [[2, "k2", "v2"], [3, "k3", "v3"], [4, "k4", "v4"]]);
-      assertEquals(lo[6].error, "OFFSET_OUT_OF_RANGE");
-      const fromStart = await kcat([
-        "-b",
-        gw.bootstrap,
-        "-C",
-        "-t",
-        "ts",
-        "-o",
-        "beginning",
-        "-e",
-        "-f",
-        "%o\n",
-      ]);
-      assertEquals(fromStart.stdout, "2\n3\n4\n");
-
-      // Deleted for real: gone from metadata and disk; recreated empty.
-      await ok(gw, { op: "delete_topic", topic: "ts" });
-      assert(!("ts" in (await ok(gw, { op: "topics" })).topics));
-      assert(
-        ![...Deno.readDirSync(gw.dataDir)].some((e) => e.name === "ts-0"),
-        "partition directory removed",
-      );
-      await ok(gw, { op: "create", topic: "ts" });
-      assertEquals(
-        (await ok(gw, { op: "list_offsets", topic: "ts", partition: 0, spec: "latest" })).offset,
-        0,
-      );
     }),
 });
 

@@ -5,9 +5,7 @@
 import { join } from "node:path";
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
-import { Reader, Writer } from "../../src/protocol/codec.ts";
-import { writeRequestHeader } from "../../src/protocol/header.ts";
-import { type ApiSpec, compile } from "../../src/protocol/schema.ts";
+import { wireCall } from "../helpers/wire.ts";
 import { type ApiVersionsResponse, ApiVersionsSpec } from "../../src/protocol/messages/api_versions.ts";
 import { type CreateTopicsResponse, CreateTopicsSpec } from "../../src/protocol/messages/create_topics.ts";
 import {
@@ -27,55 +25,11 @@ import { buildBatch } from "../../src/records/batch.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-/** One request/response exchange on a fresh connection. */
-async function call<T>(gw: RunningGateway, spec: ApiSpec, version: number, body: unknown): Promise<T> {
-  const api = compile(spec);
-  const flexible = version >= spec.flexibleFrom;
-  const w = new Writer();
-  writeRequestHeader(
-    w,
-    { apiKey: spec.key, apiVersion: version, correlationId: 7, clientId: "admin-wire" },
-    flexible,
-  );
-  api.encodeRequest(w, version, body);
-  const payload = w.finish();
-  const frame = new Uint8Array(payload.length + 4);
-  new DataView(frame.buffer).setInt32(0, payload.length);
-  frame.set(payload, 4);
-  const conn = await Deno.connect({ hostname: "127.0.0.1", port: gw.port });
-  try {
-    await conn.write(frame);
-    let buf = new Uint8Array(0);
-    const chunk = new Uint8Array(65536);
-    while (buf.length < 4 || buf.length < 4 + new DataView(buf.buffer).getInt32(0)) {
-      const n = await conn.read(chunk);
-      if (n === null) throw new Error("connection closed");
-      const next = new Uint8Array(buf.length + n);
-      next.set(buf);
-      next.set(chunk.subarray(0, n), buf.length);
-      buf = next;
-    }
-    const r = new Reader(buf, 4, 4 + new DataView(buf.buffer).getInt32(0));
-    assertEquals(r.int32(), 7);
-    if (flexible && spec.key !== ApiVersionsSpec.key) {
-      for (let n = r.uvarint(); n > 0; n--) {
-        r.uvarint();
-        r.skip(r.uvarint());
-      }
-    }
-    const out = api.decodeResponse(r, version) as T;
-    assertEquals(r.remaining, 0);
-    return out;
-  } finally {
-    conn.close();
-  }
-}
-
 async function produce(gw: RunningGateway, topic: string, partition: number, n: number): Promise<void> {
   const batch = await buildBatch({
     records: Array.from({ length: n }, (_, i) => ({ value: new TextEncoder().encode(`value-${i}`) })),
   });
-  await call(gw, ProduceSpec, 9, {
+  await wireCall(gw, ProduceSpec, 9, {
     transactionalId: null,
     acks: -1,
     timeoutMs: 5000,
@@ -98,7 +52,7 @@ Deno.test({
     let gw = await startGateway();
     const dataDir = gw.dataDir;
     try {
-      const versions = await call<ApiVersionsResponse>(gw, ApiVersionsSpec, 3, {
+      const versions = await wireCall<ApiVersionsResponse>(gw, ApiVersionsSpec, 3, {
         clientSoftwareName: "t",
         clientSoftwareVersion: "1",
       });
@@ -108,7 +62,7 @@ Deno.test({
       }
 
       // CreateTopics v7: every topic config with its effective value and source.
-      const created = await call<CreateTopicsResponse>(gw, CreateTopicsSpec, 7, {
+      const created = await wireCall<CreateTopicsResponse>(gw, CreateTopicsSpec, 7, {
         topics: [{
           name: "dirs",
           numPartitions: 2,
@@ -132,7 +86,7 @@ Deno.test({
       await produce(gw, "dirs", 0, 10);
       await produce(gw, "dirs", 1, 3);
       for (const v of [0, 1, 2, 3, 4]) {
-        const all = await call<DescribeLogDirsResponse>(gw, DescribeLogDirsSpec, v, { topics: null });
+        const all = await wireCall<DescribeLogDirsResponse>(gw, DescribeLogDirsSpec, v, { topics: null });
         assertEquals(all.results.length, 1);
         const d = all.results[0];
         assertEquals([d.errorCode, d.logDir], [0, dataDir]);
@@ -148,7 +102,7 @@ Deno.test({
         else assertEquals([d.totalBytes, d.usableBytes], [-1, -1]);
       }
       assert(dirSize(join(dataDir, "dirs-0")) > dirSize(join(dataDir, "dirs-1")));
-      const some = await call<DescribeLogDirsResponse>(gw, DescribeLogDirsSpec, 2, {
+      const some = await wireCall<DescribeLogDirsResponse>(gw, DescribeLogDirsSpec, 2, {
         topics: [{ topic: "dirs", partitions: [1, 7] }, { topic: "missing", partitions: [0] }],
       });
       assertEquals(some.results[0].topics.map((x) => [x.name, x.partitions.map((p) => p.partitionIndex)]), [
@@ -157,13 +111,13 @@ Deno.test({
 
       // The cluster-wide default ("") broker resource: empty, then set, described, and in effect for topics.
       const describe = (resourceType: number, resourceName: string, v = 4) =>
-        call<DescribeConfigsResponse>(gw, DescribeConfigsSpec, v, {
+        wireCall<DescribeConfigsResponse>(gw, DescribeConfigsSpec, v, {
           resources: [{ resourceType, resourceName, configurationKeys: null }],
           includeSynonyms: true,
           includeDocumentation: true,
         });
       assertEquals((await describe(4, "")).results[0].configs, []);
-      const altered = await call<IncrementalAlterConfigsResponse>(gw, IncrementalAlterConfigsSpec, 1, {
+      const altered = await wireCall<IncrementalAlterConfigsResponse>(gw, IncrementalAlterConfigsSpec, 1, {
         resources: [{
           resourceType: 4,
           resourceName: "",
@@ -175,7 +129,7 @@ Deno.test({
         validateOnly: false,
       });
       assertEquals(altered.responses[0].errorCode, 0);
-      const other = await call<IncrementalAlterConfigsResponse>(gw, IncrementalAlterConfigsSpec, 0, {
+      const other = await wireCall<IncrementalAlterConfigsResponse>(gw, IncrementalAlterConfigsSpec, 0, {
         resources: [{ resourceType: 4, resourceName: "2", configs: [] }, {
           resourceType: 3,
           resourceName: "g",
@@ -191,7 +145,7 @@ Deno.test({
     // Persisted: after a restart the default is still there and still applies.
     gw = await startGateway({ dataDir });
     try {
-      const d = await call<DescribeConfigsResponse>(gw, DescribeConfigsSpec, 4, {
+      const d = await wireCall<DescribeConfigsResponse>(gw, DescribeConfigsSpec, 4, {
         resources: [{ resourceType: 4, resourceName: "", configurationKeys: null }, {
           resourceType: 2,
           resourceName: "dirs",
@@ -221,7 +175,7 @@ Deno.test({
       const rb = byName.get("retention.bytes")!;
       assertEquals([rb.value, rb.configSource, rb.configType], ["1000000", 1, 5]);
       // v0 carries IsDefault instead of a source.
-      const v0 = await call<DescribeConfigsResponse>(gw, DescribeConfigsSpec, 0, {
+      const v0 = await wireCall<DescribeConfigsResponse>(gw, DescribeConfigsSpec, 0, {
         resources: [{
           resourceType: 2,
           resourceName: "dirs",
@@ -232,7 +186,7 @@ Deno.test({
         "segment.ms",
         true,
       ]]);
-      const unknown = await call<DescribeConfigsResponse>(gw, DescribeConfigsSpec, 1, {
+      const unknown = await wireCall<DescribeConfigsResponse>(gw, DescribeConfigsSpec, 1, {
         resources: [{ resourceType: 2, resourceName: "nope", configurationKeys: null }, {
           resourceType: 2,
           resourceName: "bad/name",

@@ -12,6 +12,11 @@ import {
 } from "../../src/configs/defs.ts";
 import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
 import { EmbeddedStorage } from "../../src/storage/embedded/embedded.ts";
+import type { Storage } from "../../src/storage/storage.ts";
+import {
+  SEAWEEDMQ_FIXED_BROKER_CONFIGS,
+  SEAWEEDMQ_FIXED_TOPIC_CONFIGS,
+} from "../../src/storage/seaweedmq/fixed_configs.ts";
 
 function config(argv: string[] = []): Config {
   return loadConfig({ argv, env: () => undefined, readFile: () => undefined }).config;
@@ -328,4 +333,179 @@ Deno.test("policy: cached per topic configs, invalidated by broker changes", asy
   await model.alterTopic("t", [{ name: "compression.type", op: 0, value: "producer" }], true, false);
   assertEquals(model.policy(storage.getTopic("t")!).codec, -1);
   await t.done();
+});
+
+/** An embedded log that, like the SeaweedMQ backend, cannot apply some configs (a fake fixed map). */
+class FixedStorage extends EmbeddedStorage {
+  readonly fixedTopicConfigs = {
+    "cleanup.policy": { value: "delete", reason: "no compaction here" },
+    "segment.bytes": { value: null, reason: "files are not ours" },
+    "segment.ms": { value: null, reason: "files are not ours" },
+    "file.delete.delay.ms": { value: "0", reason: "deleted at once" },
+  };
+  readonly fixedBrokerConfigs = { "log.cleaner.enable": { value: "false", reason: "no compaction here" } };
+}
+
+async function setupFixed(argv: string[] = []) {
+  const dir = await Deno.makeTempDir({ prefix: "config_model_fixed_" });
+  const warnings: string[] = [];
+  const storage = new FixedStorage({ dataDir: dir, log: () => {} });
+  await storage.open();
+  const model = new ConfigModel(config(["--data-dir", dir, ...argv]), storage, {
+    warn: (msg, props) => warnings.push(msg.replace(/\{(\w+)\}/g, (_, k) => String(props?.[k]))),
+  });
+  model.load();
+  return {
+    storage,
+    model,
+    warnings,
+    async done() {
+      await storage.close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("fixed configs: read-only with the backend's value, default source, reason in the docs", async () => {
+  const t = await setupFixed(["--cleanup-policy", "compact", "--segment-bytes", "1000000"]);
+  const { model, storage } = t;
+  // a flag the backend cannot honour is reported, not silently applied
+  assertEquals(t.warnings, [
+    "log.cleanup.policy=compact has no effect on the embedded backend: no compaction here",
+    "log.segment.bytes=1000000 has no effect on the embedded backend: files are not ours",
+  ]);
+  // overrides stored before (straight into the backend) have no effect and are not shown
+  const meta = await storage.createTopic("t", 1, { "cleanup.policy": "compact", "retention.ms": "1000" });
+  const get = (name: string) => model.describeTopic(meta.configs, [name], true, true)[0];
+  const cp = get("cleanup.policy");
+  assertEquals([cp.value, cp.readOnly, cp.configSource, cp.isDefault], [
+    "delete",
+    true,
+    ConfigSource.DEFAULT_CONFIG,
+    true,
+  ]);
+  assertEquals(cp.synonyms, [{ name: "log.cleanup.policy", value: "delete", source: 5 }]);
+  assertEquals(cp.documentation, "Read-only on the embedded backend: no compaction here.");
+  const seg = get("segment.bytes");
+  assertEquals([seg.value, seg.readOnly, seg.configSource, seg.synonyms], [null, true, 5, []]);
+  assertEquals(get("segment.ms").synonyms, [], "log.roll.hours (scaled) has no value either");
+  assertEquals([get("file.delete.delay.ms").value, get("file.delete.delay.ms").readOnly], ["0", true]);
+  const ret = get("retention.ms");
+  assertEquals([ret.value, ret.readOnly, ret.configSource], ["1000", false, ConfigSource.TOPIC_CONFIG]);
+  assert(!/Read-only/.test(ret.documentation ?? ""));
+  // what the rest of the gateway sees
+  assertEquals(model.topicValue(meta.configs, "cleanup.policy"), "delete");
+  assertEquals(model.topicValue(meta.configs, "segment.bytes"), null);
+  assertEquals([model.policy(meta).compact, model.policy(meta).delete], [false, true]);
+  assertEquals(model.topicDefaults()["cleanup.policy"], "delete");
+  assert(!("segment.bytes" in model.topicDefaults()));
+  assertEquals(model.fixedTopicConfig("segment.ms")?.reason, "files are not ours");
+  assertEquals(model.fixedTopicConfig("retention.ms"), undefined);
+
+  // broker resource: the synonyms and the backend's own broker configs are read-only too
+  const by = new Map(model.describeBroker("1", null, true, true).map((e) => [e.name, e]));
+  const row = (k: string) => [by.get(k)!.value, by.get(k)!.readOnly, by.get(k)!.configSource];
+  assertEquals(row("log.segment.bytes"), [null, true, 5]);
+  assertEquals(row("log.cleanup.policy"), ["delete", true, 5]);
+  assertEquals(row("log.roll.hours"), [null, true, 5]);
+  assertEquals(row("log.segment.delete.delay.ms"), ["0", true, 5]);
+  assertEquals(row("log.cleaner.enable"), ["false", true, 5]);
+  assertEquals(row("log.retention.hours"), ["168", false, 5]);
+  assertEquals(
+    by.get("log.segment.bytes")!.documentation,
+    "Read-only on the embedded backend: files are not ours.",
+  );
+  assertEquals(model.brokerValue("log.segment.bytes"), null);
+  await t.done();
+});
+
+Deno.test("fixed configs: other values refused naming the key and why, everywhere; equal ones not stored", async () => {
+  const t = await setupFixed();
+  const { model, storage } = t;
+  // CreateTopics
+  const compact = await kafkaError(() => model.acceptTopicConfigs({ "cleanup.policy": "compact" }));
+  assertEquals([compact.code, compact.message], [
+    ErrorCode.INVALID_CONFIG,
+    "cleanup.policy=compact is not supported on the embedded backend: no compaction here " +
+    "(only cleanup.policy=delete is accepted)",
+  ]);
+  const seg = await kafkaError(() => model.validateTopicConfigs([{ name: "segment.bytes", value: "2000" }]));
+  assertEquals(
+    seg.message,
+    "segment.bytes=2000 is not supported on the embedded backend: files are not ours",
+  );
+  assertEquals(model.acceptTopicConfigs({ "cleanup.policy": "delete", "retention.ms": "5" }), {
+    "retention.ms": "5",
+  });
+  // bad values still fail on the value first, as Kafka's validation
+  const bad = await kafkaError(() => model.validateTopicConfigs([{ name: "segment.bytes", value: "x" }]));
+  assert(/Invalid value x for configuration segment.bytes/.test(bad.message), bad.message);
+
+  // AlterConfigs / IncrementalAlterConfigs, validate_only included; a stale stored override is dropped
+  await storage.createTopic("t", 1, { "segment.bytes": "1000", "retention.ms": "1000" });
+  for (const validateOnly of [true, false]) {
+    const e = await kafkaError(
+      model.alterTopic("t", [{ name: "segment.ms", op: 0, value: "1000" }], true, validateOnly),
+    );
+    assertEquals([e.code, e.message], [
+      ErrorCode.INVALID_CONFIG,
+      "segment.ms=1000 is not supported on the embedded backend: files are not ours",
+    ]);
+  }
+  const append = await kafkaError(
+    model.alterTopic("t", [{ name: "cleanup.policy", op: 2, value: "compact" }], true, false),
+  );
+  assert(/^cleanup.policy=delete,compact is not supported/.test(append.message), append.message);
+  const subtract = await kafkaError(
+    model.alterTopic("t", [{ name: "cleanup.policy", op: 3, value: "delete" }], true, false),
+  );
+  assert(/^cleanup.policy= is not supported/.test(subtract.message), subtract.message);
+  await model.alterTopic("t", [{ name: "cleanup.policy", op: 0, value: "delete" }], true, false);
+  await model.alterTopic("t", [{ name: "segment.bytes", op: 1, value: null }], true, false);
+  await model.alterTopic("t", [{ name: "retention.ms", op: 0, value: "2000" }], true, false);
+  assertEquals(storage.getTopic("t")!.configs, { "retention.ms": "2000" });
+  const legacy = await kafkaError(
+    model.alterTopic("t", [{ name: "cleanup.policy", op: 0, value: "compact,delete" }], false, false),
+  );
+  assertEquals(legacy.code, ErrorCode.INVALID_CONFIG);
+  assertEquals(storage.getTopic("t")!.configs, { "retention.ms": "2000" }, "nothing changed");
+
+  // dynamic broker configs: the synonyms refuse other values; equal ones are not stored
+  const brokerSeg = await kafkaError(
+    model.alterBroker("", [{ name: "log.segment.bytes", op: 0, value: "1000000" }], true, false),
+  );
+  assertEquals([brokerSeg.code, brokerSeg.message], [
+    ErrorCode.INVALID_CONFIG,
+    "log.segment.bytes=1000000 is not supported on the embedded backend: files are not ours",
+  ]);
+  await model.alterBroker("", [{ name: "log.cleanup.policy", op: 0, value: "delete" }], true, false);
+  await model.alterBroker("", [{ name: "log.retention.ms", op: 0, value: "60000" }], true, false);
+  assertEquals(storage.brokerConfigs(""), { "log.retention.ms": "60000" });
+  assertEquals(model.describeBroker("", null).map((e) => e.name), ["log.retention.ms"]);
+  // read-only broker configs keep Kafka's answer (INVALID_REQUEST), fixed or not
+  const enable = await kafkaError(
+    model.alterBroker("1", [{ name: "log.cleaner.enable", op: 0, value: "true" }], true, false),
+  );
+  assertEquals(enable.code, ErrorCode.INVALID_REQUEST);
+  await t.done();
+});
+
+Deno.test("SeaweedMQ's fixed configs are topic configs with canonical values; the embedded log has none", () => {
+  for (const [name, fixed] of Object.entries(SEAWEEDMQ_FIXED_TOPIC_CONFIGS)) {
+    const def = TOPIC_CONFIGS.find((d) => d.name === name);
+    assert(def, `${name} is a topic config`);
+    if (fixed.value !== null) assertEquals(parseConfigValue(def, fixed.value).value, fixed.value, name);
+    assert(fixed.reason.length > 0);
+  }
+  for (const [name, fixed] of Object.entries(SEAWEEDMQ_FIXED_BROKER_CONFIGS)) {
+    const def = BROKER_CONFIG_BY_NAME.get(name);
+    assert(def, `${name} is a broker config`);
+    if (fixed.value !== null) assertEquals(parseConfigValue(def, fixed.value).value, fixed.value, name);
+  }
+  // what SeaweedMQ applies stays settable
+  for (const k of ["retention.ms", "retention.bytes", "max.message.bytes", "compression.type"]) {
+    assert(!(k in SEAWEEDMQ_FIXED_TOPIC_CONFIGS), k);
+  }
+  const embedded: Storage = new EmbeddedStorage({ dataDir: "/nonexistent", log: () => {} });
+  assertEquals([embedded.fixedTopicConfigs, embedded.fixedBrokerConfigs], [undefined, undefined]);
 });

@@ -290,7 +290,12 @@ Deno.test("seaweedmq pb: responses encoded by protobufjs decode to the same valu
       entry: {
         name: "2026-11-21-17-19-20",
         chunks: [
-          { file_id: "4,e80ff30ad3", size: "8388552", is_compressed: true },
+          {
+            file_id: "4,e80ff30ad3",
+            size: "8388552",
+            modified_ts_ns: "1795287837649000000",
+            is_compressed: true,
+          },
           { offset: "8388552", size: "10", fid: { volume_id: 6, file_key: "234", cookie: 2298968970 } },
         ],
       },
@@ -301,6 +306,7 @@ Deno.test("seaweedmq pb: responses encoded by protobufjs decode to the same valu
       fileId: "4,e80ff30ad3",
       offset: 0,
       size: 8388552,
+      modifiedTsNs: 1795287837649000000,
       isCompressed: true,
       encrypted: false,
       isManifest: false,
@@ -309,6 +315,7 @@ Deno.test("seaweedmq pb: responses encoded by protobufjs decode to the same valu
       fileId: "6,ea89077b8a",
       offset: 8388552,
       size: 10,
+      modifiedTsNs: 0,
       isCompressed: false,
       encrypted: false,
       isManifest: false,

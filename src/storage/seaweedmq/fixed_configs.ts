@@ -7,11 +7,14 @@
 import type { FixedConfig } from "../storage.ts";
 
 const NO_COMPACTION = "SeaweedMQ has no log compaction; records go only by retention and DeleteRecords";
-const BROKER_FILES = "the SeaweedMQ broker decides its log files: one file per flush (its -logFlushInterval), " +
+const BROKER_FILES =
+  "the SeaweedMQ broker decides its log files: one file per flush (its -logFlushInterval), " +
   "deleted whole by retention";
 const NO_INDEX = "SeaweedMQ keeps no index files (each log file carries its offset range)";
-const BROKER_FLUSH = "the SeaweedMQ broker flushes to SeaweedFS every -logFlushInterval seconds (its own setting)";
-const NO_TIERING = "SeaweedMQ has no tiered storage: all data stays in SeaweedFS, under retention.ms/retention.bytes";
+const BROKER_FLUSH =
+  "the SeaweedMQ broker flushes to SeaweedFS every -logFlushInterval seconds (its own setting)";
+const NO_TIERING =
+  "SeaweedMQ has no tiered storage: all data stays in SeaweedFS, under retention.ms/retention.bytes";
 
 export const SEAWEEDMQ_FIXED_TOPIC_CONFIGS: Readonly<Record<string, FixedConfig>> = {
   "cleanup.policy": { value: "delete", reason: NO_COMPACTION },

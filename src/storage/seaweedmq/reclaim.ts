@@ -81,7 +81,8 @@ function be64(b: Uint8Array | undefined): number {
 
 /** A log file, not a bookkeeping file (".offset"), a directory or a parquet conversion. */
 export function isLogFile(e: Entry): boolean {
-  return !e.isDirectory && e.content.length === 0 && !e.name.endsWith(".offset") && !e.name.endsWith(".parquet");
+  return !e.isDirectory && e.content.length === 0 && !e.name.endsWith(".offset") &&
+    !e.name.endsWith(".parquet");
 }
 
 /** The log files of a directory listing (with chunks), oldest first, with their ends, sizes and ages resolved. */
@@ -99,7 +100,9 @@ export function dataFiles(entries: readonly Entry[], dirEnd = -1): DataFile[] {
     let newestMs = Infinity;
     if (chunkNs > 0) newestMs = chunkNs / 1e6;
     // one chunk: created (mtime, whole seconds) by its only flush
-    else if (e.chunks.length === 1 && e.attributes && e.attributes.mtime > 0) newestMs = e.attributes.mtime * 1000 + 999;
+    else if (e.chunks.length === 1 && e.attributes && e.attributes.mtime > 0) {
+      newestMs = e.attributes.mtime * 1000 + 999;
+    }
     return { name: e.name, end, bytes, newestMs };
   });
 }

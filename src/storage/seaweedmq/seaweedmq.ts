@@ -454,6 +454,20 @@ export class SeaweedMQStorage implements Storage {
     return t;
   }
 
+  /** Generation of the layout of topics this gateway deleted (see afterLayoutSecond). */
+  private readonly deletedLayouts = new Map<string, bigint>();
+
+  /**
+   * Waits for the second after the layout `generation` (ns) was allocated. Layout directories are named by the
+   * second: a layout allocated within the same second (a topic re-created at once, or grown) would share the
+   * directories of the ranges both have -- their files, and the broker's partitions still loaded for them.
+   */
+  private async afterLayoutSecond(generation: bigint | undefined): Promise<void> {
+    if (generation === undefined) return;
+    const wait = (Math.floor(Number(generation / 1_000_000n) / 1000) + 1) * 1000 + 50 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
+
   private async readExtra(name: string): Promise<TopicExtra | undefined> {
     const e = await this.filer.lookup(this.paths.topics, pathName(name));
     if (!e || e.content.length === 0) return undefined;
@@ -648,8 +662,11 @@ export class SeaweedMQStorage implements Storage {
       if (!this.topics.has(name)) await this.loadTopic(name).catch(() => null);
       throw new StorageError(ErrorCode.TOPIC_ALREADY_EXISTS, `topic ${name} already exists`);
     }
+    await this.afterLayoutSecond(this.deletedLayouts.get(name));
     // SeaweedMQ's own retention setting carries the topic's retention.ms from the start
-    const retention = smqRetention(topicNumber(configs, this.configDefaults, "retention.ms", this.opts.retentionMs));
+    const retention = smqRetention(
+      topicNumber(configs, this.configDefaults, "retention.ms", this.opts.retentionMs),
+    );
     const res = decodeConfigureTopicResponse(
       await this.brokerCall(
         Rpc.ConfigureTopic,
@@ -666,8 +683,27 @@ export class SeaweedMQStorage implements Storage {
     }
     const t = await this.install(name, assignments);
     t.retention = res.retention ?? retention;
-    if (Object.keys(configs).length > 0) {
-      await this.saveExtra(t, { ...t.extra, configs: { ...configs } });
+    // SeaweedMQ keeps a partition's offset counter by topic name and ring range, not by layout, until the broker
+    // restarts: a topic re-created under a deleted one's name continues its offsets. Those offsets hold no
+    // records, so the log starts where the counter stands.
+    const inherited: Record<string, number> = {};
+    await Promise.all(t.parts.map(async (p, i) => {
+      const { highWatermark } = await p.offsets(0);
+      if (highWatermark > 0) inherited[i] = highWatermark;
+    }));
+    if (Object.keys(inherited).length > 0) {
+      this.log(
+        "warn",
+        `topic ${name}: SeaweedMQ continues the offsets of an earlier topic of this name ` +
+          `(${Object.values(inherited).join(", ")}); the new topic starts empty there`,
+      );
+    }
+    if (Object.keys(configs).length > 0 || Object.keys(inherited).length > 0) {
+      await this.saveExtra(t, {
+        ...t.extra,
+        ...(Object.keys(configs).length > 0 ? { configs: { ...configs } } : {}),
+        ...(Object.keys(inherited).length > 0 ? { logStart: inherited } : {}),
+      });
       this.applyExtra(t, t.extra);
     }
     this.log("info", `created topic ${name} with ${partitions} partitions (${this.ns} namespace)`);
@@ -683,6 +719,7 @@ export class SeaweedMQStorage implements Storage {
       // Our streams end first: the broker then flushes and unloads the partitions.
       await Promise.all(t.parts.map((p) => p.close()));
       this.forget(t, "deleted");
+      this.deletedLayouts.set(name, t.generation);
       // Publishers of other gateways are asked to close too (best effort: the call waits for them).
       const req = encodeClosePublishersRequest(t.smq, BigInt(Date.now()) * 1_000_000n);
       await Promise.all(this.cluster.brokers.flatMap((b) => {
@@ -708,7 +745,10 @@ export class SeaweedMQStorage implements Storage {
     t.meta = Object.freeze({ ...t.meta, configs: Object.freeze({ ...configs }) });
     // in effect for the gateway already (retention reads the configs each pass); SeaweedMQ's copy follows
     await this.syncRetention(t).catch((e) =>
-      this.log("warn", `topic ${name}: writing its retention to SeaweedMQ failed (retried later): ${errorText(e)}`)
+      this.log(
+        "warn",
+        `topic ${name}: writing its retention to SeaweedMQ failed (retried later): ${errorText(e)}`,
+      )
     );
     return t.meta;
   }
@@ -736,10 +776,7 @@ export class SeaweedMQStorage implements Storage {
     let configured = false;
     try {
       if (t.inflight > 0) await new Promise<void>((r) => t.onIdle = r);
-      // Layout directories are named by the second: a layout allocated within the same second as the current one
-      // would share its directory (and, for a range both have, its files).
-      const wait = Number(t.generation / 1_000_000n) + 1100 - Date.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      await this.afterLayoutSecond(t.generation);
       await Promise.all(t.parts.map((p) => p.releasePublisher()));
       const ends = await Promise.all(t.parts.map(async (p) => (await p.offsets(0)).highWatermark));
       const from: Layout = { generation: String(t.generation), partitions: t.parts.length, ends };
@@ -871,14 +908,16 @@ export class SeaweedMQStorage implements Storage {
     const retention = opts.retention;
     const run = (this.reclaiming.get(p) ?? Promise.resolve()).catch(() => {}).then(async () => {
       const before = p.deletedBelow;
-      if (opts.logStart !== undefined && opts.logStart > before) await this.advanceLogStart(t, index, opts.logStart);
+      if (opts.logStart !== undefined && opts.logStart > before) {
+        await this.advanceLogStart(t, index, opts.logStart);
+      }
       const from = p.deletedBelow;
       let r: ReclaimResult;
       try {
         r = await reclaimDir(this.filer, partitionDir(p.topic, p.partition), {
           logStart: from,
           nowMs: now,
-        retentionMs: retention ? this.retentionMsOf(t) : -1,
+          retentionMs: retention ? this.retentionMsOf(t) : -1,
           retentionBytes: retention
             ? topicNumber(t.meta.configs, this.configDefaults, "retention.bytes", this.opts.retentionBytes)
             : -1,

@@ -1,0 +1,517 @@
+// Topic configs and deletions on the SeaweedMQ backend, against a real SeaweedFS: configs SeaweedMQ cannot apply
+// are reported read-only with the value it really behaves with and refused with a reason; retention.ms reaches
+// SeaweedMQ's own TopicRetention (create, AlterConfigs, IncrementalAlterConfigs, broker default); retention.ms,
+// retention.bytes and DeleteRecords delete whole log files in SeaweedFS and move the log start offset, records
+// above stay readable (also through the broker), and all of it survives a gateway restart.
+import { assert, assertEquals } from "../unit/assert.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { connectBroker, Kafka, kafkajs, logLevel, readPartition } from "../helpers/kafkajs.ts";
+import { clusterForModule, type SeaweedFS } from "../helpers/seaweedfs.ts";
+import { wireCall } from "../helpers/wire.ts";
+import { SmqCluster } from "../../src/storage/seaweedmq/cluster.ts";
+import { Filer } from "../../src/storage/seaweedmq/filer.ts";
+import { RpcChannel } from "../../src/storage/seaweedmq/grpc.ts";
+import * as m from "../../src/storage/seaweedmq/messages.ts";
+import { partitionDir } from "../../src/storage/seaweedmq/partition.ts";
+import { ErrorCode } from "../../src/protocol/errors.ts";
+import { ConfigSource } from "../../src/configs/defs.ts";
+import { type CreateTopicsResponse, CreateTopicsSpec } from "../../src/protocol/messages/create_topics.ts";
+import {
+  type DescribeConfigsResponse,
+  DescribeConfigsSpec,
+} from "../../src/protocol/messages/describe_configs.ts";
+import {
+  type IncrementalAlterConfigsResponse,
+  IncrementalAlterConfigsSpec,
+} from "../../src/protocol/messages/incremental_alter_configs.ts";
+
+const cluster = await clusterForModule();
+const opts = { sanitizeOps: false, sanitizeResources: false };
+const TOPIC = kafkajs.ConfigResourceTypes.TOPIC;
+
+function client(gw: RunningGateway) {
+  return new Kafka({
+    clientId: "smq-admin",
+    brokers: [gw.bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 5, initialRetryTime: 200 },
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolean, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v)) return v;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}`);
+    await sleep(250);
+  }
+}
+
+/** The error KafkaJS reports, unwrapped from its retry and aggregate wrappers. */
+async function errorOf(p: Promise<unknown>): Promise<{ type: string; name: string }> {
+  try {
+    await p;
+  } catch (e) {
+    // deno-lint-ignore no-explicit-any
+    let x: any = e;
+    while (x && !x.type && (x.errors?.[0] ?? x.originalError ?? x.cause)) {
+      x = x.errors?.[0] ?? x.originalError ?? x.cause;
+    }
+    return { type: String(x?.type), name: String((e as Error)?.name) };
+  }
+  throw new Error("expected an error");
+}
+
+/** A log file of a partition directory: its last offset (-1: no attribute, the partition's first file). */
+interface LogFile {
+  readonly name: string;
+  readonly max: number;
+  readonly bytes: number;
+}
+
+/** SeaweedFS seen directly (not through the gateway): the broker's topic configuration and the log files. */
+class Smq {
+  private readonly broker: RpcChannel;
+  private readonly cl: SmqCluster;
+  private readonly filer: Filer;
+
+  constructor(c: SeaweedFS, readonly ns: string) {
+    this.broker = new RpcChannel(c.broker);
+    this.cl = new SmqCluster({ masters: [c.master], rpcTimeoutMs: 10_000, log: () => {} });
+    this.filer = new Filer(this.cl, 10_000);
+  }
+
+  async open(): Promise<this> {
+    await this.cl.refresh();
+    return this;
+  }
+
+  close(): void {
+    this.broker.close();
+    this.cl.close();
+  }
+
+  async retention(topic: string): Promise<m.TopicRetention | null> {
+    return m.decodeGetTopicConfigurationResponse(
+      await this.broker.unary(
+        m.Rpc.GetTopicConfiguration,
+        m.encodeTopicRequest({ namespace: this.ns, name: topic }),
+        10_000,
+      ),
+    ).retention;
+  }
+
+  private async partition(topic: string): Promise<m.Partition> {
+    const t = { namespace: this.ns, name: topic };
+    const a = m.decodeLookupTopicBrokersResponse(
+      await this.broker.unary(m.Rpc.LookupTopicBrokers, m.encodeTopicRequest(t), 10_000),
+    );
+    return a.sort((x, y) => x.partition.rangeStart - y.partition.rangeStart)[0].partition;
+  }
+
+  /** Partition 0's log files, oldest first. */
+  async files(topic: string): Promise<LogFile[]> {
+    const dir = partitionDir({ namespace: this.ns, name: topic }, await this.partition(topic));
+    return (await this.filer.list(dir, "", true))
+      .filter((e) => !e.isDirectory && !e.name.endsWith(".offset"))
+      .map((e) => {
+        const b = e.extended.get("offset_max");
+        return {
+          name: e.name,
+          max: b?.length === 8 ? Number(new DataView(b.buffer, b.byteOffset).getBigInt64(0)) : -1,
+          bytes: e.chunks.reduce((n, ch) => Math.max(n, ch.offset + ch.size), 0),
+        };
+      });
+  }
+
+  /** Values the broker's FetchMessage answers from `offset` (the gateway stores Kafka values verbatim). */
+  async brokerValues(topic: string, offset: number, n: number): Promise<string[]> {
+    const tp = m.encodeTopicPartition({ namespace: this.ns, name: topic }, await this.partition(topic));
+    const res = m.decodeFetchMessageResponse(
+      await this.broker.unary(
+        m.Rpc.FetchMessage,
+        m.encodeFetchMessageRequest({
+          topicPartition: tp,
+          startOffset: offset,
+          maxBytes: 1 << 20,
+          maxMessages: n,
+        }),
+        10_000,
+      ),
+    );
+    assertEquals(res.nextOffset, offset + res.messages.length, "contiguous answer");
+    return res.messages.map((x) => new TextDecoder().decode(x.value));
+  }
+}
+
+let nsCounter = 0;
+function namespace(): string {
+  return `kafka_admin_${Date.now().toString(36)}_${nsCounter++}`;
+}
+
+/** Produces `n` records `${prefix}-${i}` to partition 0 and waits until the broker flushed them into a file. */
+async function produceFile(gw: RunningGateway, smq: Smq, topic: string, prefix: string, n: number) {
+  const producer = client(gw).producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  const [r] = await producer.send({
+    topic,
+    acks: -1,
+    messages: Array.from({ length: n }, (_, i) => ({ partition: 0, value: `${prefix}-${i}` })),
+  });
+  await producer.disconnect();
+  const last = Number(r.baseOffset) + n - 1;
+  const files = await until(
+    `${topic}: a file with offsets up to ${last}`,
+    () => smq.files(topic),
+    (fs) => fs.length > 0 && (last < n || fs[fs.length - 1].max === last),
+  );
+  // files are named by their first record's second: the next one starts in another second
+  await sleep(1100);
+  return files;
+}
+
+async function offsets(gw: RunningGateway, topic: string): Promise<{ low: number; high: number }> {
+  const admin = client(gw).admin();
+  await admin.connect();
+  try {
+    const o = (await admin.fetchTopicOffsets(topic)).find((x) => x.partition === 0)!;
+    return { low: Number(o.low), high: Number(o.high) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Fetches one record at `offset` through the gateway: its value, or the KafkaJS error name. */
+async function fetchAt(gw: RunningGateway, topic: string, offset: number): Promise<string> {
+  const b = await connectBroker(gw.bootstrap);
+  try {
+    const [msg] = await readPartition(b, topic, 0, 1, { from: offset, timeoutMs: 10_000 });
+    return `${msg.offset}:${msg.value}`;
+  } catch (e) {
+    return (e as Error).name === "KafkaJSOffsetOutOfRange" ? "OFFSET_OUT_OF_RANGE" : String(e);
+  } finally {
+    await b.disconnect();
+  }
+}
+
+async function incremental(
+  gw: RunningGateway,
+  resourceType: number,
+  resourceName: string,
+  configs: { name: string; configOperation: number; value: string | null }[],
+  validateOnly = false,
+) {
+  const r = await wireCall<IncrementalAlterConfigsResponse>(gw, IncrementalAlterConfigsSpec, 1, {
+    resources: [{ resourceType, resourceName, configs }],
+    validateOnly,
+  });
+  return r.responses[0];
+}
+
+if (cluster) {
+  const c = cluster;
+
+  Deno.test({
+    name:
+      "seaweedmq admin: fixed configs read-only and refused with a reason; retention.ms reaches SeaweedMQ",
+    ...opts,
+    fn: async () => {
+      const ns = namespace();
+      const smq = await new Smq(c, ns).open();
+      try {
+        await runWithGateway({ args: [...c.gatewayArgs, "--seaweedmq-namespace", ns] }, async (gw) => {
+          const admin = client(gw).admin();
+          await admin.connect();
+          try {
+            // cleanup.policy=delete is what SeaweedMQ does: accepted (and not stored as an override)
+            assert(
+              await admin.createTopics({
+                topics: [{
+                  topic: "cfg",
+                  configEntries: [{ name: "retention.ms", value: "3600000" }, {
+                    name: "cleanup.policy",
+                    value: "delete",
+                  }],
+                }],
+              }),
+            );
+            assertEquals(await smq.retention("cfg"), { retentionSeconds: 3600, enabled: true });
+
+            const r = await admin.describeConfigs({
+              includeSynonyms: true,
+              resources: [{ type: TOPIC, name: "cfg" }],
+            });
+            const d = new Map<
+              string,
+              { configValue: string | null; readOnly: boolean; configSource: number }
+            >(
+              // deno-lint-ignore no-explicit-any
+              r.resources[0].configEntries.map((e: any) => [e.configName, e]),
+            );
+            const row = (k: string) => [d.get(k)!.configValue, d.get(k)!.readOnly, d.get(k)!.configSource];
+            const DEFAULT = ConfigSource.DEFAULT_CONFIG;
+            assertEquals(row("cleanup.policy"), ["delete", true, DEFAULT]);
+            assertEquals(row("segment.bytes"), [null, true, DEFAULT]);
+            assertEquals(row("segment.ms"), [null, true, DEFAULT]);
+            assertEquals(row("min.compaction.lag.ms"), [null, true, DEFAULT]);
+            assertEquals(row("file.delete.delay.ms"), ["0", true, DEFAULT]);
+            assertEquals(row("local.retention.ms"), ["-2", true, DEFAULT]);
+            assertEquals(row("retention.ms"), ["3600000", false, ConfigSource.TOPIC_CONFIG]);
+            assertEquals(row("retention.bytes"), ["-1", false, DEFAULT]);
+            assertEquals(row("max.message.bytes"), ["1048588", false, DEFAULT]);
+
+            // v4 documentation says why; the broker resource marks the synonyms read-only too
+            const docs = await wireCall<DescribeConfigsResponse>(gw, DescribeConfigsSpec, 4, {
+              resources: [
+                {
+                  resourceType: 2,
+                  resourceName: "cfg",
+                  configurationKeys: ["cleanup.policy", "retention.ms"],
+                },
+                {
+                  resourceType: 4,
+                  resourceName: "1",
+                  configurationKeys: ["log.segment.bytes", "log.cleaner.enable", "log.retention.hours"],
+                },
+              ],
+              includeSynonyms: false,
+              includeDocumentation: true,
+            });
+            const topicDocs = docs.results[0].configs;
+            assertEquals(topicDocs[0].name, "cleanup.policy");
+            assertEquals([topicDocs[0].configSource, topicDocs[0].readOnly], [
+              ConfigSource.DEFAULT_CONFIG,
+              true,
+            ]);
+            assertEquals(
+              topicDocs[0].documentation,
+              "Read-only on the SeaweedMQ backend: SeaweedMQ has no log compaction; records go only by " +
+                "retention and DeleteRecords.",
+            );
+            assert(!topicDocs[1].readOnly && !/Read-only/.test(topicDocs[1].documentation ?? ""));
+            const brokerRows = docs.results[1].configs.map((x) => [x.name, x.value, x.readOnly]);
+            assertEquals(brokerRows, [
+              ["log.cleaner.enable", "false", true],
+              ["log.retention.hours", "168", false],
+              ["log.segment.bytes", null, true],
+            ]);
+
+            // CreateTopics (also validate_only) refuses what SeaweedMQ cannot do, naming the key and why
+            const created = await wireCall<CreateTopicsResponse>(gw, CreateTopicsSpec, 7, {
+              topics: [
+                {
+                  name: "compacted",
+                  numPartitions: 1,
+                  replicationFactor: -1,
+                  assignments: [],
+                  configs: [{ name: "cleanup.policy", value: "compact" }],
+                },
+                {
+                  name: "segmented",
+                  numPartitions: 1,
+                  replicationFactor: -1,
+                  assignments: [],
+                  configs: [{ name: "segment.bytes", value: "1048576" }],
+                },
+              ],
+              timeoutMs: 5000,
+              validateOnly: true,
+            });
+            assertEquals(created.topics.map((t) => [t.name, t.errorCode, t.errorMessage]), [
+              [
+                "compacted",
+                ErrorCode.INVALID_CONFIG,
+                "cleanup.policy=compact is not supported on the SeaweedMQ backend: SeaweedMQ has no log " +
+                "compaction; records go only by retention and DeleteRecords (only cleanup.policy=delete is " +
+                "accepted)",
+              ],
+              [
+                "segmented",
+                ErrorCode.INVALID_CONFIG,
+                "segment.bytes=1048576 is not supported on the SeaweedMQ backend: the SeaweedMQ broker decides " +
+                "its log files: one file per flush (its -logFlushInterval), deleted whole by retention",
+              ],
+            ]);
+            const kjs = await errorOf(admin.createTopics({
+              topics: [{ topic: "compacted", configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
+            }));
+            assertEquals(kjs.type, "INVALID_CONFIG");
+            assert(!(await admin.listTopics()).includes("compacted"));
+
+            // AlterConfigs / IncrementalAlterConfigs likewise (validate_only too); nothing changes
+            const legacy = await errorOf(admin.alterConfigs({
+              validateOnly: false,
+              resources: [{
+                type: TOPIC,
+                name: "cfg",
+                configEntries: [{ name: "segment.bytes", value: "500" }],
+              }],
+            }));
+            assertEquals(legacy.type, "INVALID_CONFIG");
+            const append = await incremental(gw, 2, "cfg", [{
+              name: "cleanup.policy",
+              configOperation: 2,
+              value: "compact",
+            }], true);
+            assertEquals([append.errorCode, append.errorMessage], [
+              ErrorCode.INVALID_CONFIG,
+              "cleanup.policy=delete,compact is not supported on the SeaweedMQ backend: SeaweedMQ has no log " +
+              "compaction; records go only by retention and DeleteRecords (only cleanup.policy=delete is " +
+              "accepted)",
+            ]);
+            const brokerSeg = await incremental(gw, 4, "", [{
+              name: "log.segment.bytes",
+              configOperation: 0,
+              value: "1000000",
+            }]);
+            assertEquals(brokerSeg.errorCode, ErrorCode.INVALID_CONFIG);
+            assert(
+              /^log\.segment\.bytes=1000000 is not supported on the SeaweedMQ backend/.test(
+                brokerSeg.errorMessage!,
+              ),
+            );
+
+            // retention.ms through AlterConfigs, then IncrementalAlterConfigs, lands in SeaweedMQ's TopicRetention
+            await admin.alterConfigs({
+              validateOnly: false,
+              resources: [{
+                type: TOPIC,
+                name: "cfg",
+                configEntries: [{ name: "retention.ms", value: "7200500" }],
+              }],
+            });
+            assertEquals(await smq.retention("cfg"), { retentionSeconds: 7201, enabled: true });
+            const forever = await incremental(gw, 2, "cfg", [{
+              name: "retention.ms",
+              configOperation: 0,
+              value: "-1",
+            }]);
+            assertEquals(forever.errorCode, 0);
+            assertEquals(await smq.retention("cfg"), { retentionSeconds: 0, enabled: false });
+            const del = await incremental(gw, 2, "cfg", [{
+              name: "retention.ms",
+              configOperation: 1,
+              value: null,
+            }]);
+            assertEquals(del.errorCode, 0);
+            assertEquals(await smq.retention("cfg"), { retentionSeconds: 604800, enabled: true });
+
+            // a new broker default reaches the topics without their own retention.ms, and only those
+            await admin.createTopics({
+              topics: [{ topic: "own", configEntries: [{ name: "retention.ms", value: "60000" }] }],
+            });
+            const dflt = await incremental(gw, 4, "", [{
+              name: "log.retention.ms",
+              configOperation: 0,
+              value: "5000000",
+            }]);
+            assertEquals(dflt.errorCode, 0);
+            await until(
+              "cfg follows the broker default",
+              () => smq.retention("cfg"),
+              (x) => x?.retentionSeconds === 5000 && x.enabled,
+            );
+            assertEquals(await smq.retention("own"), { retentionSeconds: 60, enabled: true });
+            const cfg = await admin.describeConfigs({
+              includeSynonyms: false,
+              resources: [{ type: TOPIC, name: "cfg", configNames: ["retention.ms"] }],
+            });
+            assertEquals(cfg.resources[0].configEntries[0].configValue, "5000000");
+          } finally {
+            await admin.disconnect();
+          }
+        });
+      } finally {
+        smq.close();
+      }
+    },
+  });
+
+  Deno.test({
+    name:
+      "seaweedmq admin: retention and DeleteRecords delete whole log files, move the log start, survive a restart",
+    ...opts,
+    fn: async () => {
+      const ns = namespace();
+      const smq = await new Smq(c, ns).open();
+      const args = [...c.gatewayArgs, "--seaweedmq-namespace", ns, "--retention-check-interval-ms", "300"];
+      let gw = await startGateway({ args });
+      const dataDir = gw.dataDir;
+      const alter = async (topic: string, configEntries: { name: string; value: string }[]) => {
+        const admin = client(gw).admin();
+        await admin.connect();
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [{ type: TOPIC, name: topic, configEntries }],
+        });
+        await admin.disconnect();
+      };
+      try {
+        const admin = client(gw).admin();
+        await admin.connect();
+        await admin.createTopics({ topics: [{ topic: "ret" }, { topic: "dr" }] });
+        await admin.disconnect();
+
+        // five flushes of 400 records: five log files, offsets 0-399 (no offset attributes), ..., 1600-1999
+        let files: LogFile[] = [];
+        for (let f = 0; f < 5; f++) files = await produceFile(gw, smq, "ret", `r${f}`, 400);
+        assertEquals(files.map((f) => f.max), [-1, 799, 1199, 1599, 1999]);
+
+        // retention.bytes = the two newest files: the older ones go while the rest stays >= retention.bytes
+        await alter("ret", [{ name: "retention.bytes", value: String(files[3].bytes + files[4].bytes) }]);
+        await until("ret log start", () => offsets(gw, "ret"), (o) => o.low === 1200 && o.high === 2000);
+        // gone: the files below the broker's read block of the log start (1000); 800-1199 waits for the next block
+        assertEquals((await smq.files("ret")).map((f) => f.name), files.slice(2).map((f) => f.name));
+        assertEquals(await fetchAt(gw, "ret", 1199), "OFFSET_OUT_OF_RANGE");
+        assertEquals(await fetchAt(gw, "ret", 1200), "1200:r3-0");
+        assertEquals(await smq.brokerValues("ret", 1200, 2), ["r3-0", "r3-1"], "the broker reads right too");
+
+        // retention.ms (AlterConfigs replaces the set: retention.bytes is back to -1): after one more flush,
+        // every file but the newest is older than 2 s
+        await alter("ret", [{ name: "retention.ms", value: "2000" }]);
+        assertEquals(await smq.retention("ret"), { retentionSeconds: 2, enabled: true });
+        await produceFile(gw, smq, "ret", "r5", 400);
+        await until("ret log start", () => offsets(gw, "ret"), (o) => o.low === 2000 && o.high === 2400);
+        const left = await until("ret files", () => smq.files("ret"), (fs) => fs.length === 1);
+        assertEquals(left.map((f) => f.max), [2399], "the newest file stays");
+        assertEquals(await fetchAt(gw, "ret", 1999), "OFFSET_OUT_OF_RANGE");
+        assertEquals(await fetchAt(gw, "ret", 2000), "2000:r5-0");
+        assertEquals(await smq.brokerValues("ret", 2300, 2), ["r5-300", "r5-301"]);
+
+        // DeleteRecords: the low watermark moves at once, whole files below the read block of 1300 go with it
+        for (let f = 0; f < 3; f++) files = await produceFile(gw, smq, "dr", `d${f}`, 600);
+        assertEquals(files.map((f) => f.max), [-1, 1199, 1799]);
+        const admin2 = client(gw).admin();
+        await admin2.connect();
+        await admin2.fetchTopicMetadata({ topics: ["dr"] });
+        await admin2.deleteTopicRecords({ topic: "dr", partitions: [{ partition: 0, offset: "1300" }] });
+        await admin2.disconnect();
+        assertEquals(await offsets(gw, "dr"), { low: 1300, high: 1800 });
+        assertEquals((await smq.files("dr")).map((f) => f.max), [1199, 1799]);
+        assertEquals(await fetchAt(gw, "dr", 1299), "OFFSET_OUT_OF_RANGE");
+        assertEquals(await fetchAt(gw, "dr", 1300), "1300:d2-100");
+        assertEquals(await smq.brokerValues("dr", 1300, 1), ["d2-100"]);
+        assert(/dr-0: DeleteRecords deleted 1 log file\(s\)/.test(gw.logs()), "logged");
+
+        // a restarted gateway (nothing kept locally but meta.properties) knows both log starts
+        await gw.stop();
+        gw = await startGateway({ args, dataDir });
+        assertEquals(await offsets(gw, "ret"), { low: 2000, high: 2400 });
+        assertEquals(await offsets(gw, "dr"), { low: 1300, high: 1800 });
+        assertEquals(await fetchAt(gw, "dr", 1299), "OFFSET_OUT_OF_RANGE");
+        assertEquals(await fetchAt(gw, "dr", 1300), "1300:d2-100");
+        assertEquals(await fetchAt(gw, "ret", 2001), "2001:r5-1");
+      } catch (e) {
+        console.error(`--- gateway log (last 60 lines) ---\n${gw.logs().split("\n").slice(-60).join("\n")}`);
+        throw e;
+      } finally {
+        await gw.stop();
+        smq.close();
+        await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+}
