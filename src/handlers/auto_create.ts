@@ -16,7 +16,7 @@ export async function topicOrAutoCreate(
   name: string,
   allowAutoCreate: boolean,
 ): Promise<TopicMeta> {
-  const existing = broker.storage.getTopic(name);
+  const existing = broker.storage.getTopic(name) ?? await broker.storage.findTopic?.(name);
   if (existing) return existing;
   if (!allowAutoCreate || !broker.config.autoCreateTopics) {
     throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);

@@ -154,6 +154,11 @@ export interface Storage {
   listTopics(): TopicMeta[];
   getTopic(name: string): TopicMeta | undefined;
   getTopicById(id: string): TopicMeta | undefined;
+  /**
+   * A topic getTopic() does not know yet, looked up in shared storage (a topic another gateway created moments
+   * ago); undefined when it does not exist. Backends whose topics only this process creates leave it out.
+   */
+  findTopic?(name: string): Promise<TopicMeta | undefined>;
   /** Throws StorageError(TOPIC_ALREADY_EXISTS) when it exists. */
   createTopic(name: string, partitions: number, configs: TopicConfigs): Promise<TopicMeta>;
   /** Removes the topic and its data. Throws StorageError(UNKNOWN_TOPIC_OR_PARTITION) when absent. */

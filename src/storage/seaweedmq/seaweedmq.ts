@@ -632,6 +632,22 @@ export class SeaweedMQStorage implements Storage {
     return this.topics.get(name)?.meta;
   }
 
+  private readonly missing = new Map<string, number>();
+
+  async findTopic(name: string): Promise<TopicMeta | undefined> {
+    const known = this.topics.get(name);
+    if (known || this.state !== "open" || !TOPIC_NAME.test(name) || this.deleting.has(name)) return known?.meta;
+    // clients poll for topics that do not exist: one filer lookup per name and second at most
+    if (Date.now() - (this.missing.get(name) ?? 0) < 1000) return undefined;
+    if (await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf") === null) {
+      if (this.missing.size > 10_000) this.missing.clear();
+      this.missing.set(name, Date.now());
+      return undefined;
+    }
+    this.missing.delete(name);
+    return (await this.loadTopic(name, await this.readExtra(name)))?.meta;
+  }
+
   getTopicById(id: string): TopicMeta | undefined {
     return this.byId.get(id.toLowerCase())?.meta;
   }
