@@ -7,13 +7,17 @@ import type {
   CreatePartitionsTopic,
   CreatePartitionsTopicResult,
 } from "../protocol/messages/create_partitions.ts";
-import type { TopicMeta } from "../storage/storage.ts";
+import type { Storage, TopicMeta } from "../storage/storage.ts";
+import { checkPartitionLimit } from "./topic_rules.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
-const MAX_PARTITIONS = 100_000;
-
-function validate(t: CreatePartitionsTopic, meta: TopicMeta | undefined, nodeId: number): void {
+function validate(
+  t: CreatePartitionsTopic,
+  meta: TopicMeta | undefined,
+  nodeId: number,
+  storage: Storage,
+): void {
   if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const current = meta.partitions;
   if (t.count === current) {
@@ -25,12 +29,7 @@ function validate(t: CreatePartitionsTopic, meta: TopicMeta | undefined, nodeId:
       `The topic ${t.name} currently has ${current} partition(s); ${t.count} would not be an increase.`,
     );
   }
-  if (t.count > MAX_PARTITIONS) {
-    throw new KafkaError(
-      ErrorCode.INVALID_PARTITIONS,
-      `Number of partitions must be at most ${MAX_PARTITIONS}.`,
-    );
-  }
+  checkPartitionLimit(storage, t.count);
   const additional = t.count - current;
   if (t.assignments === null) return;
   if (t.assignments.length !== additional) {
@@ -77,7 +76,7 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
         throw new KafkaError(ErrorCode.INVALID_REQUEST, "Duplicate topic name.");
       }
       const meta = broker.storage.getTopic(t.name);
-      validate(t, meta, broker.config.nodeId);
+      validate(t, meta, broker.config.nodeId, broker.storage);
       if (!req.validateOnly) {
         await broker.storage.createPartitions(t.name, t.count);
         ctx.log.info("topic {topic} grown from {from} to {to} partitions", {

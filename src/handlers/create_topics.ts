@@ -9,11 +9,9 @@ import type {
 } from "../protocol/messages/create_topics.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
-import { validateTopicName } from "./topic_rules.ts";
+import { checkPartitionLimit, validateTopicName } from "./topic_rules.ts";
 import { validateTopicConfig } from "../configs/model.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
-
-const MAX_PARTITIONS = 100_000;
 
 export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsResponse> = async (ctx, req) => {
   const { broker } = ctx;
@@ -39,6 +37,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
         );
       }
       const v = validate(t, broker.config.numPartitions, broker.config.nodeId);
+      checkPartitionLimit(broker.storage, v.partitions);
       const partitions = v.partitions;
       // configs the backend cannot apply: other values are refused (validate_only too), equal ones not stored
       const configs = broker.configs.acceptTopicConfigs(v.configs);
@@ -110,12 +109,6 @@ function validate(
     if (partitions === -1) partitions = defaultPartitions;
     if (partitions <= 0) {
       throw new KafkaError(ErrorCode.INVALID_PARTITIONS, "Number of partitions must be larger than 0.");
-    }
-    if (partitions > MAX_PARTITIONS) {
-      throw new KafkaError(
-        ErrorCode.INVALID_PARTITIONS,
-        `Number of partitions must be at most ${MAX_PARTITIONS}.`,
-      );
     }
     if (t.replicationFactor === 0 || t.replicationFactor < -1) {
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");

@@ -2,7 +2,22 @@
 // src/configs (defs.ts: types, defaults, validation; model.ts: validateTopicConfig).
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 
+import type { Storage } from "../storage/storage.ts";
+
 const LEGAL_NAME = /^[a-zA-Z0-9._-]+$/;
+
+/** Partitions a topic may have: the gateway's cap, or the backend's when lower (SeaweedMQ's ring). */
+export function partitionLimit(storage: Storage): number {
+  return Math.min(100_000, storage.maxPartitions ?? Infinity);
+}
+
+/** Throws INVALID_PARTITIONS when a topic of `count` partitions is beyond partitionLimit(). */
+export function checkPartitionLimit(storage: Storage, count: number): void {
+  const max = partitionLimit(storage);
+  if (count > max) {
+    throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${max}.`);
+  }
+}
 export const MAX_TOPIC_NAME_LENGTH = 249;
 
 /** Throws INVALID_TOPIC_EXCEPTION with Kafka's reasons for an illegal topic name. */

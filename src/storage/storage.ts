@@ -134,6 +134,8 @@ export interface FixedConfig {
 
 export interface Storage {
   readonly kind: "embedded" | "seaweedmq";
+  /** Most partitions a topic can have on this backend; absent = no limit of its own. */
+  readonly maxPartitions?: number;
   /**
    * Optional: topic configs (by topic config name) this backend cannot apply, with the value it behaves with. The
    * config model reports them read-only, refuses other values (CreateTopics, AlterConfigs, IncrementalAlterConfigs,

@@ -137,6 +137,21 @@ if (cluster) {
           refused = String(e);
         }
         assert(/partition/i.test(refused), `expected a refusal, got "${refused}"`);
+        // SeaweedMQ's ring has 2520 slots: more partitions are refused, validate_only included
+        let type = "";
+        try {
+          await admin.createPartitions({
+            validateOnly: true,
+            topicPartitions: [{ topic: "grow", count: 2521 }],
+          });
+        } catch (e) {
+          type = (e as { type?: string }).type ?? String(e);
+        }
+        assertEquals(type, "INVALID_PARTITIONS");
+        await admin.createPartitions({
+          validateOnly: true,
+          topicPartitions: [{ topic: "grow", count: 2520 }],
+        });
         await admin.disconnect();
       } catch (e) {
         console.error(`--- gateway A ---\n${a.logs().split("\n").slice(-40).join("\n")}`);

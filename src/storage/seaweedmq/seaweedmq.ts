@@ -122,6 +122,8 @@ function byRange(a: readonly BrokerPartitionAssignment[]): BrokerPartitionAssign
 
 export class SeaweedMQStorage implements Storage {
   readonly kind = "seaweedmq" as const;
+  /** SeaweedMQ splits a ring of 2520 slots among a topic's partitions. */
+  readonly maxPartitions = RING_SIZE;
   readonly fixedTopicConfigs = SEAWEEDMQ_FIXED_TOPIC_CONFIGS;
   readonly fixedBrokerConfigs = SEAWEEDMQ_FIXED_BROKER_CONFIGS;
   private readonly cluster: SmqCluster;
