@@ -240,49 +240,55 @@ if (cluster) {
     },
   });
 
-  Deno.test({
-    name: "seaweedmq: records acknowledged while the topic grows are all kept, in order",
-    ...opts,
-    fn: async () => {
-      const gw = await startGateway({ args });
-      try {
-        const kafka = client(gw.bootstrap);
-        const admin = kafka.admin();
-        await admin.connect();
-        await admin.createTopics({
-          topics: [{ topic: "grow-live", numPartitions: 2 }],
-          waitForLeaders: true,
-        });
-        const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-        await producer.connect();
-        const acked: string[][] = [[], []];
-        let stop = false;
-        const pump = (async () => {
-          for (let i = 0; !stop; i++) {
-            const batch = [0, 1].map((p) => ({ partition: p, value: `v${p}-${i}` }));
-            await producer.send({ topic: "grow-live", acks: -1, messages: batch });
-            for (const m of batch) acked[m.partition].push(m.value);
+  for (const through of ["the same gateway", "another gateway"]) {
+    Deno.test({
+      name:
+        `seaweedmq: records acknowledged (through ${through}) while the topic grows are all kept, in order`,
+      ...opts,
+      fn: async () => {
+        const gw = await startGateway({ args });
+        const other = through === "the same gateway" ? gw : await startGateway({ args });
+        const topic = `grow-live-${other === gw ? "same" : "other"}`;
+        try {
+          const admin = client(gw.bootstrap).admin();
+          await admin.connect();
+          await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
+          const producer = client(other.bootstrap).producer({ idempotent: true, maxInFlightRequests: 1 });
+          await producer.connect();
+          const acked: string[][] = [[], []];
+          let stop = false;
+          const pump = (async () => {
+            for (let i = 0; !stop; i++) {
+              const batch = [0, 1].map((p) => ({ partition: p, value: `v${p}-${i}` }));
+              await producer.send({ topic, acks: -1, messages: batch });
+              for (const m of batch) acked[m.partition].push(m.value);
+            }
+          })();
+          await new Promise((r) => setTimeout(r, 1500));
+          await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
+          await new Promise((r) => setTimeout(r, 4000)); // past the other gateway's topic refresh
+          stop = true;
+          await pump;
+          await producer.disconnect();
+          await admin.disconnect();
+          for (const p of [0, 1]) {
+            assert(acked[p].length > 10, `only ${acked[p].length} records acknowledged on partition ${p}`);
+            for (const g of new Set([gw, other])) {
+              assertEquals(await values(g.bootstrap, topic, p, acked[p].length), expected(0, acked[p]));
+            }
           }
-        })();
-        await new Promise((r) => setTimeout(r, 1500));
-        await admin.createPartitions({ topicPartitions: [{ topic: "grow-live", count: 4 }] });
-        await new Promise((r) => setTimeout(r, 1500));
-        stop = true;
-        await pump;
-        await producer.disconnect();
-        await admin.disconnect();
-        for (const p of [0, 1]) {
-          assert(acked[p].length > 10, `only ${acked[p].length} records acknowledged on partition ${p}`);
-          assertEquals(await values(gw.bootstrap, "grow-live", p, acked[p].length), expected(0, acked[p]));
+        } catch (e) {
+          for (const g of new Set([gw, other])) {
+            console.error(`--- gateway ${g.port} ---\n${g.logs().split("\n").slice(-40).join("\n")}`);
+          }
+          throw e;
+        } finally {
+          await gw.stop();
+          if (other !== gw) await other.stop();
         }
-      } catch (e) {
-        console.error(`--- gateway ---\n${gw.logs().split("\n").slice(-40).join("\n")}`);
-        throw e;
-      } finally {
-        await gw.stop();
-      }
-    },
-  });
+      },
+    });
+  }
 
   Deno.test({
     name: "seaweedmq: a CreatePartitions interrupted after ConfigureTopic is finished by the next gateway",

@@ -324,6 +324,17 @@ export class PartitionLogFiles {
     return -1;
   }
 
+  /** Last offset stored in the directory, from a fresh listing; -1 when it holds none. */
+  async lastOffset(): Promise<number> {
+    await this.refresh();
+    let last = -1;
+    for (const f of this.files) {
+      if (f.max < 0 && f.usable) await this.load(f);
+      if (f.max > last) last = f.max;
+    }
+    return last;
+  }
+
   /** Bytes of the data files listed (sealed directories). */
   async size(): Promise<number> {
     if (Date.now() - this.listedAt >= 2000) await this.refresh();

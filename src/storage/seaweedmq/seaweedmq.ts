@@ -41,11 +41,11 @@ import { buildBatches, encodeAppend, RecordCodecError } from "./record_codec.ts"
 import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
 import { json, MetaPaths, parseJson, pathName } from "./meta.ts";
-import { LogFileCache, VolumeLocator } from "./log_files.ts";
+import { LogFileCache, PartitionLogFiles, VolumeLocator } from "./log_files.ts";
 import { reclaimDir, type ReclaimResult } from "./reclaim.ts";
 import { SEAWEEDMQ_FIXED_BROKER_CONFIGS, SEAWEEDMQ_FIXED_TOPIC_CONFIGS } from "./fixed_configs.ts";
 import { nudgedRetention, retentionInSync, smqRetention, topicNumber } from "./topic_retention.ts";
-import { histories, type Layout, type PartitionHistory } from "./layouts.ts";
+import { histories, type Layout, layoutDir, type PartitionHistory } from "./layouts.ts";
 
 export interface SeaweedMQOptions {
   /** Master addresses (HOST:PORT, HTTP port; gRPC = port + 10000). */
@@ -516,25 +516,30 @@ export class SeaweedMQStorage implements Storage {
   ): Promise<TopicExtra> {
     const g = extra.growing!;
     const smq = this.topicRef(name);
+    // The old layout's records as stored: ConfigureTopic drained (and flushed) its partitions, and a gateway
+    // that published there after the high watermarks were recorded had its records acknowledged too.
+    const files = this.sealedFiles();
+    const ends = await Promise.all(g.ends.map(async (end, i) => {
+      const dir = layoutDir(smq, g.generation, i, g.partitions);
+      const last = await new PartitionLogFiles(this.ctx, () => dir, files.cache, files.volumes).lastOffset();
+      if (last + 1 > end) {
+        this.log("info", `topic ${name}: partition ${i} holds records up to ${last} in the replaced layout`);
+      }
+      return Math.max(end, last + 1);
+    }));
     await Promise.all(
-      assignments.slice(0, g.partitions).map((a, i) =>
-        new PartitionState(this.ctx, smq, i, a).seed(g.ends[i] ?? 0)
-      ),
+      assignments.slice(0, g.partitions).map((a, i) => new PartitionState(this.ctx, smq, i, a).seed(ends[i])),
     );
     const next: TopicExtra = {
       ...extra,
       generation: String(assignments[0].partition.unixTimeNs),
-      layouts: [...(extra.layouts ?? []), {
-        generation: g.generation,
-        partitions: g.partitions,
-        ends: g.ends,
-      }],
+      layouts: [...(extra.layouts ?? []), { generation: g.generation, partitions: g.partitions, ends }],
     };
     delete next.growing;
     await this.filer.put(this.paths.topics, pathName(name), json(next));
     this.log(
       "info",
-      `topic ${name}: ${g.partitions} -> ${g.count} partitions; offsets continue at ${g.ends.join(", ")}`,
+      `topic ${name}: ${g.partitions} -> ${g.count} partitions; offsets continue at ${ends.join(", ")}`,
     );
     return next;
   }
@@ -638,7 +643,9 @@ export class SeaweedMQStorage implements Storage {
 
   async findTopic(name: string): Promise<TopicMeta | undefined> {
     const known = this.topics.get(name);
-    if (known || this.state !== "open" || !TOPIC_NAME.test(name) || this.deleting.has(name)) return known?.meta;
+    if (known || this.state !== "open" || !TOPIC_NAME.test(name) || this.deleting.has(name)) {
+      return known?.meta;
+    }
     // clients poll for topics that do not exist: one filer lookup per name and second at most
     if (Date.now() - (this.missing.get(name) ?? 0) < 1000) return undefined;
     if (await this.filer.lookup(`/topics/${this.ns}/${name}`, "topic.conf") === null) {
