@@ -224,8 +224,9 @@ export interface Storage {
   /**
    * DeleteRecords: advances the log start offset to `offset` (-1 = the high watermark) and resolves with the new
    * log start offset (unchanged when `offset` is not above it). Records below it are no longer readable (Fetch
-   * answers OFFSET_OUT_OF_RANGE, ListOffsets earliest returns it), whole segments below it are reclaimed, and it
-   * survives a restart (durable before it resolves). Throws StorageError(OFFSET_OUT_OF_RANGE) when `offset` is
+   * answers OFFSET_OUT_OF_RANGE, ListOffsets earliest returns it), whole segments below it are reclaimed (SeaweedMQ
+   * keeps the files of up to one 1000-offset block a while, see seaweedmq/reclaim.ts), and it survives a restart
+   * (durable before it resolves). Throws StorageError(OFFSET_OUT_OF_RANGE) when `offset` is
    * above the high watermark or below -1, StorageError(UNKNOWN_TOPIC_OR_PARTITION) for an unknown partition.
    * The handler has already refused topics whose cleanup.policy lacks "delete" (POLICY_VIOLATION).
    */

@@ -514,4 +514,10 @@ if (cluster) {
       }
     },
   });
+
+  Deno.test({
+    name: "seaweedmq: stop the SeaweedFS cluster of this module",
+    ...opts,
+    fn: () => c.stop(),
+  });
 }

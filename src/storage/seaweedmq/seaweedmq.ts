@@ -870,18 +870,25 @@ export class SeaweedMQStorage implements Storage {
    */
   private async syncRetention(t: TopicState): Promise<void> {
     const desired = smqRetention(this.retentionMsOf(t));
-    if (t.retention === undefined) {
-      const conf = decodeGetTopicConfigurationResponse(
-        await this.brokerCall(Rpc.GetTopicConfiguration, encodeTopicRequest(t.smq), "GetTopicConfiguration"),
-      );
-      if (conf.partitionCount !== t.parts.length) return; // its layout is changing: the next pass decides
-      t.retention = conf.retention;
-    }
+    if (t.retention !== undefined && retentionInSync(t.retention, desired)) return;
+    // A ConfigureTopic with another partition count than the stored one would allocate a new layout: the count
+    // is read right before, and a topic whose layout changes (here or through another gateway) is left alone.
+    const current = () => this.topics.get(t.meta.name) === t && !t.gate;
+    if (!current()) return;
+    const conf = decodeGetTopicConfigurationResponse(
+      await this.brokerCall(Rpc.GetTopicConfiguration, encodeTopicRequest(t.smq), "GetTopicConfiguration"),
+    );
+    t.retention = conf.retention;
     if (retentionInSync(t.retention, desired)) return;
+    if (conf.partitionCount !== t.parts.length || !current()) return; // the next pass decides
     const res = decodeConfigureTopicResponse(
       await this.brokerCall(
         Rpc.ConfigureTopic,
-        encodeConfigureTopicRequest({ topic: t.smq, partitionCount: t.parts.length, retention: desired }),
+        encodeConfigureTopicRequest({
+          topic: t.smq,
+          partitionCount: conf.partitionCount,
+          retention: desired,
+        }),
         "ConfigureTopic",
       ),
     );
@@ -934,7 +941,12 @@ export class SeaweedMQStorage implements Storage {
     const run = (this.reclaiming.get(p) ?? Promise.resolve()).catch(() => {}).then(async () => {
       const before = p.deletedBelow;
       if (opts.logStart !== undefined && opts.logStart > before) {
-        await this.advanceLogStart(t, index, opts.logStart);
+        if (!await this.advanceLogStart(t, index, opts.logStart)) {
+          throw new StorageError(
+            ErrorCode.NOT_LEADER_OR_FOLLOWER,
+            `${p.name}: the topic's partition layout changed meanwhile; retry`,
+          );
+        }
       }
       const from = p.deletedBelow;
       let r: ReclaimResult;
@@ -971,19 +983,20 @@ export class SeaweedMQStorage implements Storage {
   }
 
   /**
-   * Persists a higher log start of partition `index` in the topic's metadata file. Other gateways write that file
-   * too: it is read again right before (its other fields kept as they are now), and left alone when it already
-   * describes another layout of the topic.
+   * Raises the log start of partition `index` and persists it in the topic's metadata file. Other gateways write
+   * that file too: it is read again right before (its other fields kept as they are now), and left alone when it
+   * already describes another layout of the topic (then false: not persisted).
    */
-  private async advanceLogStart(t: TopicState, index: number, offset: number): Promise<void> {
+  private async advanceLogStart(t: TopicState, index: number, offset: number): Promise<boolean> {
+    const p = t.parts[index];
     const fresh = await this.readExtra(t.meta.name);
-    if (fresh?.generation !== undefined && fresh.generation !== String(t.generation)) return;
+    const persisted = fresh?.generation === undefined || fresh.generation === String(t.generation);
     const base = fresh ?? t.extra;
-    if ((base.logStart?.[index] ?? 0) < offset) {
+    if (persisted && (base.logStart?.[index] ?? 0) < offset) {
       await this.saveExtra(t, { ...base, logStart: { ...(base.logStart ?? {}), [index]: offset } });
     }
-    const p = t.parts[index];
     p.deletedBelow = Math.max(p.deletedBelow, offset);
+    return persisted;
   }
 
   private async loadBrokerConfigs(): Promise<void> {
