@@ -94,6 +94,10 @@ class Smq {
     this.cl.close();
   }
 
+  list(dir: string): Promise<m.Entry[]> {
+    return this.filer.list(dir);
+  }
+
   async retention(topic: string): Promise<m.TopicRetention | null> {
     return m.decodeGetTopicConfigurationResponse(
       await this.broker.unary(
@@ -511,6 +515,88 @@ if (cluster) {
         await gw.stop();
         smq.close();
         await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+      }
+    },
+  });
+
+  Deno.test({
+    name: "seaweedmq admin: a grown topic's earlier layout is reclaimed by retention and DeleteRecords",
+    ...opts,
+    fn: async () => {
+      const ns = namespace();
+      const smq = await new Smq(c, ns).open();
+      const args = [...c.gatewayArgs, "--seaweedmq-namespace", ns, "--retention-check-interval-ms", "300"];
+      const gw = await startGateway({ args });
+      const admin = client(gw).admin();
+      /** Log files of partition 0 in the topic's earliest layout directory. */
+      const sealedFiles = async (topic: string) => {
+        const versions = (await smq.list(`/topics/${ns}/${topic}`)).filter((e) => e.isDirectory).map((e) =>
+          e.name
+        )
+          .sort();
+        const first = `/topics/${ns}/${topic}/${versions[0]}`;
+        const part = (await smq.list(first)).filter((e) => e.isDirectory).map((e) => e.name).sort()[0];
+        return (await smq.list(`${first}/${part}`)).filter((e) =>
+          !e.isDirectory && !e.name.endsWith(".offset")
+        );
+      };
+      try {
+        await admin.connect();
+        await admin.createTopics({ topics: [{ topic: "gr" }, { topic: "gd" }] });
+        for (const t of ["gr", "gd"]) {
+          await produceFile(gw, smq, t, `${t}a`, 300);
+          await produceFile(gw, smq, t, `${t}b`, 300);
+        }
+        await admin.createPartitions({
+          topicPartitions: [{ topic: "gr", count: 2 }, { topic: "gd", count: 2 }],
+        });
+        assertEquals((await sealedFiles("gr")).length, 2);
+        // partition 0 continues at the next read block of the broker (1000) in the new layout
+        const files = await produceFile(gw, smq, "gr", "grc", 200);
+        assertEquals(files.map((f) => f.max), [1199]);
+        assertEquals(await offsets(gw, "gr"), { low: 0, high: 1200 });
+        assertEquals(await fetchAt(gw, "gr", 599), "599:grb-299");
+        assertEquals(await fetchAt(gw, "gr", 600), "1000:grc-0");
+        // read back from disk by a restarted broker: its blocks of 1000 offsets line up with the new layout
+        await c.stopBroker();
+        await c.startBroker();
+        assertEquals(
+          await until(
+            "broker back",
+            () => smq.brokerValues("gr", 1000, 2).catch(() => []),
+            (v) => v.length === 2,
+          ),
+          ["grc-0", "grc-1"],
+        );
+
+        // retention.bytes = what the current layout holds: the earlier layout goes, the log start moves past it
+        await admin.alterConfigs({
+          validateOnly: false,
+          resources: [{
+            type: TOPIC,
+            name: "gr",
+            configEntries: [{ name: "retention.bytes", value: String(files[0].bytes) }],
+          }],
+        });
+        await until("gr log start", () => offsets(gw, "gr"), (o) => o.low === 1000 && o.high === 1200);
+        assertEquals(await sealedFiles("gr"), []);
+        assertEquals(await fetchAt(gw, "gr", 999), "OFFSET_OUT_OF_RANGE");
+        assertEquals(await fetchAt(gw, "gr", 1000), "1000:grc-0");
+
+        // DeleteRecords inside the earlier layout: its whole files below the log start go (no broker reads there)
+        await admin.fetchTopicMetadata({ topics: ["gd"] });
+        await admin.deleteTopicRecords({ topic: "gd", partitions: [{ partition: 0, offset: "400" }] });
+        assertEquals(await offsets(gw, "gd"), { low: 400, high: 1000 });
+        assertEquals((await sealedFiles("gd")).length, 1);
+        assertEquals(await fetchAt(gw, "gd", 399), "OFFSET_OUT_OF_RANGE");
+        assertEquals(await fetchAt(gw, "gd", 400), "400:gdb-100");
+      } catch (e) {
+        console.error(`--- gateway log (last 60 lines) ---\n${gw.logs().split("\n").slice(-60).join("\n")}`);
+        throw e;
+      } finally {
+        await admin.disconnect();
+        await gw.stop();
+        smq.close();
       }
     },
   });

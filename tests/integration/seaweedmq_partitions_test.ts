@@ -91,17 +91,23 @@ if (cluster) {
         // the old records, at their offsets, through the new layout
         assertEquals(await values(a.bootstrap, "grow", 0, 50), expected(0, p0));
         assertEquals(await values(a.bootstrap, "grow", 1, 30), expected(0, p1));
-        // old partitions continue where they were; new ones start at 0
-        assertEquals(await produce(a.bootstrap, "grow", 0, ["a50", "a51"]), 50);
-        assertEquals(await produce(a.bootstrap, "grow", 1, ["b30"]), 30);
+        // old partitions continue after their records, at the next multiple of 1000 (README: the broker reads
+        // stored records in blocks of 1000 offsets); new ones start at 0
+        assertEquals(await produce(a.bootstrap, "grow", 0, ["a50", "a51"]), 1000);
+        assertEquals(await produce(a.bootstrap, "grow", 1, ["b30"]), 1000);
         assertEquals(await produce(a.bootstrap, "grow", 3, ["d0", "d1"]), 0);
-        assertEquals(await values(a.bootstrap, "grow", 0, 52), expected(0, [...p0, "a50", "a51"]));
+        assertEquals(await values(a.bootstrap, "grow", 0, 52), [
+          ...expected(0, p0),
+          ...expected(1000, ["a50", "a51"]),
+        ]);
         assertEquals(await values(a.bootstrap, "grow", 3, 2), expected(0, ["d0", "d1"]));
+        // a fetch inside the gap gets the records after it
+        assertEquals(await values(a.bootstrap, "grow", 0, 2, 50), expected(1000, ["a50", "a51"]));
 
         const offsets = await admin.fetchTopicOffsets("grow");
         const byPart = new Map(offsets.map((o) => [o.partition, [Number(o.low), Number(o.high)]]));
-        assertEquals(byPart.get(0), [0, 52]);
-        assertEquals(byPart.get(1), [0, 31]);
+        assertEquals(byPart.get(0), [0, 1002]);
+        assertEquals(byPart.get(1), [0, 1001]);
         assertEquals(byPart.get(2), [0, 0]);
         assertEquals(byPart.get(3), [0, 2]);
         // timestamp lookup finds the first record, stored in the earlier layout
@@ -116,16 +122,22 @@ if (cluster) {
           assert(Date.now() < deadline, "gateway B did not see 4 partitions");
           await new Promise((r) => setTimeout(r, 300));
         }
-        assertEquals(await values(b.bootstrap, "grow", 0, 52), expected(0, [...p0, "a50", "a51"]));
-        assertEquals(await produce(b.bootstrap, "grow", 1, ["b31"]), 31);
+        assertEquals(await values(b.bootstrap, "grow", 0, 52), [
+          ...expected(0, p0),
+          ...expected(1000, ["a50", "a51"]),
+        ]);
+        assertEquals(await produce(b.bootstrap, "grow", 1, ["b31"]), 1001);
         assertEquals(await produce(b.bootstrap, "grow", 2, ["c0"]), 0);
         await adminB.disconnect();
 
         // grow again: two earlier layouts
         await admin.createPartitions({ topicPartitions: [{ topic: "grow", count: 5 }] });
-        assertEquals(await produce(a.bootstrap, "grow", 0, ["a52"]), 52);
-        assertEquals(await values(a.bootstrap, "grow", 0, 53), expected(0, [...p0, "a50", "a51", "a52"]));
-        assertEquals(await values(a.bootstrap, "grow", 1, 32), expected(0, [...p1, "b30", "b31"]));
+        assertEquals(await produce(a.bootstrap, "grow", 0, ["a52"]), 2000);
+        assertEquals(await values(a.bootstrap, "grow", 0, 53), p0Grown());
+        assertEquals(await values(a.bootstrap, "grow", 1, 32), [
+          ...expected(0, p1),
+          ...expected(1000, ["b30", "b31"]),
+        ]);
         assertEquals(await values(a.bootstrap, "grow", 2, 1), expected(0, ["c0"]));
         assertEquals(await produce(a.bootstrap, "grow", 4, ["e0"]), 0);
 
@@ -165,18 +177,15 @@ if (cluster) {
       // a restarted gateway still reads every layout
       const c = await startGateway({ args });
       try {
-        assertEquals(await values(c.bootstrap, "grow", 0, 53), expected(0, [...p0Of(), "a50", "a51", "a52"]));
+        assertEquals(await values(c.bootstrap, "grow", 0, 53), p0Grown());
         const admin = client(c.bootstrap).admin();
         await admin.connect();
         // DeleteRecords inside the earliest layout moves the low watermark there
         await admin.fetchTopicMetadata({ topics: ["grow"] });
         await admin.deleteTopicRecords({ topic: "grow", partitions: [{ partition: 0, offset: "10" }] });
         const low = (await admin.fetchTopicOffsets("grow")).find((o) => o.partition === 0)!;
-        assertEquals([Number(low.low), Number(low.high)], [10, 53]);
-        assertEquals(
-          await values(c.bootstrap, "grow", 0, 43, 10),
-          expected(10, [...p0Of().slice(10), "a50", "a51", "a52"]),
-        );
+        assertEquals([Number(low.low), Number(low.high)], [10, 2001]);
+        assertEquals(await values(c.bootstrap, "grow", 0, 43, 10), p0Grown().slice(10));
         await admin.disconnect();
       } finally {
         await c.stop();
@@ -233,7 +242,7 @@ if (cluster) {
         await producer.disconnect();
         await consumer.disconnect();
         await admin.disconnect();
-        assertEquals(seen.sort(), ["0:0:x0", "0:1:x1", "0:2:x2", "0:3:x3", "1:0:y0", "2:0:z0"]);
+        assertEquals(seen.sort(), ["0:0:x0", "0:1000:x3", "0:1:x1", "0:2:x2", "1:0:y0", "2:0:z0"]);
       } finally {
         await gw.stop();
       }
@@ -274,7 +283,15 @@ if (cluster) {
           for (const p of [0, 1]) {
             assert(acked[p].length > 10, `only ${acked[p].length} records acknowledged on partition ${p}`);
             for (const g of new Set([gw, other])) {
-              assertEquals(await values(g.bootstrap, topic, p, acked[p].length), expected(0, acked[p]));
+              const got = await values(g.bootstrap, topic, p, acked[p].length);
+              assertEquals(got.map((v) => v.slice(v.indexOf(":") + 1)), acked[p]);
+              // consecutive offsets, but for one jump to a multiple of 1000 where the layout changed
+              const offsets = got.map((v) => Number(v.slice(0, v.indexOf(":"))));
+              const jumps = offsets.slice(1).filter((o, i) => o !== offsets[i] + 1);
+              assert(
+                offsets[0] === 0 && jumps.length <= 1 && jumps.every((o) => o % 1000 === 0),
+                `${offsets}`,
+              );
             }
           }
         } catch (e) {
@@ -354,9 +371,12 @@ if (cluster) {
         assertEquals(configs.resources[0].configEntries[0].configValue, "200000"); // kept through the growth
         assertEquals(meta.topics[0].partitions.length, 3);
         assertEquals(await values(b.bootstrap, "half", 1, 3), expected(0, ["h0", "h1", "h2"]));
-        assertEquals(await produce(b.bootstrap, "half", 1, ["h3"]), 3);
+        assertEquals(await produce(b.bootstrap, "half", 1, ["h3"]), 1000);
         assertEquals(await produce(b.bootstrap, "half", 2, ["n0"]), 0);
-        assertEquals(await values(b.bootstrap, "half", 1, 4), expected(0, ["h0", "h1", "h2", "h3"]));
+        assertEquals(await values(b.bootstrap, "half", 1, 4), [
+          ...expected(0, ["h0", "h1", "h2"]),
+          "1000:h3",
+        ]);
         await admin.disconnect();
       } catch (e) {
         console.error(`--- gateway ---\n${b.logs().split("\n").slice(-40).join("\n")}`);
@@ -374,6 +394,8 @@ if (cluster) {
   });
 }
 
-function p0Of(): string[] {
-  return Array.from({ length: 50 }, (_, i) => `a${i}`);
+/** Partition 0 of topic "grow" after both growths: its records and their offsets. */
+function p0Grown(): string[] {
+  const p0 = Array.from({ length: 50 }, (_, i) => `a${i}`);
+  return [...expected(0, p0), ...expected(1000, ["a50", "a51"]), "2000:a52"];
 }

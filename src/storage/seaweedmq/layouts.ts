@@ -20,7 +20,7 @@ export interface Layout {
 const MAX_MESSAGES = 10_000;
 
 /** Offsets [start, end) of one Kafka partition, stored in the directory of an earlier layout. */
-class SealedSegment {
+export class SealedSegment {
   private first = -1;
   private firstAt = 0;
 
@@ -47,6 +47,12 @@ class SealedSegment {
 
   size(): Promise<number> {
     return this.files.size();
+  }
+
+  /** Files deleted (retention, DeleteRecords). */
+  forget(names: readonly string[]): void {
+    this.files.forget(names);
+    this.firstAt = 0;
   }
 }
 

@@ -318,8 +318,10 @@ export class PartitionLogFiles {
   async firstOffset(): Promise<number> {
     if (Date.now() - this.listedAt >= 2000) await this.refresh();
     for (const f of this.files) {
-      if (f.min < 0 && f.usable) await this.load(f);
-      if (f.min >= 0) return f.min;
+      // the entries decide: a file's offset_min can be a later flush's when that flush appended to it
+      const p = f.usable ? await this.load(f) : null;
+      if (p && p.n > 0) return p.offsets[0];
+      if (!f.usable && f.min >= 0) return f.min;
     }
     return -1;
   }

@@ -42,7 +42,7 @@ import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
 import { json, MetaPaths, parseJson, pathName } from "./meta.ts";
 import { LogFileCache, PartitionLogFiles, VolumeLocator } from "./log_files.ts";
-import { reclaimDir, type ReclaimResult } from "./reclaim.ts";
+import { BROKER_READ_BLOCK, dataFiles, reclaimDir, type ReclaimResult } from "./reclaim.ts";
 import { SEAWEEDMQ_FIXED_BROKER_CONFIGS, SEAWEEDMQ_FIXED_TOPIC_CONFIGS } from "./fixed_configs.ts";
 import { nudgedRetention, retentionInSync, smqRetention, topicNumber } from "./topic_retention.ts";
 import { histories, type Layout, layoutDir, type PartitionHistory } from "./layouts.ts";
@@ -113,6 +113,11 @@ async function topicId(ns: string, name: string, generation: bigint): Promise<st
   d[6] = (d[6] & 0x0f) | 0x40; // shaped like a v4 UUID
   d[8] = (d[8] & 0x3f) | 0x80;
   return Array.from(d.subarray(0, 16), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/** Bytes of the log files of a directory listing (with chunks). */
+function dirBytes(entries: Parameters<typeof dataFiles>[0]): number {
+  return dataFiles(entries).reduce((s, f) => s + f.bytes, 0);
 }
 
 /** Orders assignments by ring range: index i = Kafka partition i. */
@@ -525,7 +530,11 @@ export class SeaweedMQStorage implements Storage {
       if (last + 1 > end) {
         this.log("info", `topic ${name}: partition ${i} holds records up to ${last} in the replaced layout`);
       }
-      return Math.max(end, last + 1);
+      // The broker reads stored records in blocks of BROKER_READ_BLOCK offsets, numbering them by position from
+      // the block start (reclaim.ts): the new layout starts on a block boundary, so no block of it begins
+      // without records. The offsets skipped hold nothing (a gap, as compaction leaves in Kafka).
+      const stored = Math.max(end, last + 1);
+      return Math.ceil(stored / BROKER_READ_BLOCK) * BROKER_READ_BLOCK;
     }));
     await Promise.all(
       assignments.slice(0, g.partitions).map((a, i) => new PartitionState(this.ctx, smq, i, a).seed(ends[i])),
@@ -949,34 +958,61 @@ export class SeaweedMQStorage implements Storage {
         }
       }
       const from = p.deletedBelow;
-      let r: ReclaimResult;
-      try {
-        r = await reclaimDir(this.filer, partitionDir(p.topic, p.partition), {
-          logStart: from,
-          nowMs: now,
-          retentionMs: retention ? this.retentionMsOf(t) : -1,
-          retentionBytes: retention
-            ? topicNumber(t.meta.configs, this.configDefaults, "retention.bytes", this.opts.retentionBytes)
-            : -1,
-          current: true,
-        });
-      } catch (e) {
-        if (retention) throw e;
-        // the log start is durable already; the next retention pass deletes these files
-        this.log("warn", `${p.name}: DeleteRecords could not delete log files yet: ${errorText(e)}`);
-        return 0;
+      const retentionMs = retention ? this.retentionMsOf(t) : -1;
+      const retentionBytes = retention
+        ? topicNumber(t.meta.configs, this.configDefaults, "retention.bytes", this.opts.retentionBytes)
+        : -1;
+      // Earlier layouts of a grown topic first (its oldest records), then the current one.
+      const h = t.history[index];
+      const dirs = [
+        ...h.segments.map((seg) => ({ dir: seg.dir, seg })),
+        { dir: partitionDir(p.topic, p.partition), seg: null },
+      ];
+      const sizes = retentionBytes >= 0 && h.segments.length > 0
+        ? await Promise.all(dirs.map(async (d) => dirBytes(await this.filer.list(d.dir, "", true))))
+        : dirs.map(() => 0);
+      let logStart = from, files = 0, bytes = 0;
+      for (let k = 0; k < dirs.length; k++) {
+        const { dir, seg } = dirs[k];
+        let r: ReclaimResult;
+        try {
+          r = await reclaimDir(this.filer, dir, {
+            logStart,
+            nowMs: now,
+            retentionMs,
+            retentionBytes,
+            current: seg === null,
+            end: seg?.end,
+            newerBytes: sizes.slice(k + 1).reduce((a, b) => a + b, 0),
+          });
+        } catch (e) {
+          if (retention) throw e;
+          // the log start is durable already; the next retention pass deletes these files
+          this.log("warn", `${p.name}: DeleteRecords could not delete log files yet: ${errorText(e)}`);
+          break;
+        }
+        if (r.deleted.length > 0) seg ? seg.forget(r.deleted) : p.forgetFiles(r.deleted);
+        files += r.deleted.length;
+        bytes += r.bytes;
+        logStart = Math.max(logStart, r.logStart);
+        if (r.failure) {
+          this.log("warn", `${p.name}: deleting log files stopped: ${r.failure}`);
+          break;
+        }
+        if (seg && logStart < seg.end) {
+          if (await seg.firstOffset() >= 0) break; // it still holds readable records: newer layouts keep theirs
+          logStart = seg.end; // nothing left in it (deleted outside the gateway, or never written)
+        }
       }
-      if (r.deleted.length > 0) p.forgetFiles(r.deleted);
-      if (r.failure) this.log("warn", `${p.name}: deleting log files stopped: ${r.failure}`);
-      if (r.logStart > from) await this.advanceLogStart(t, index, r.logStart);
-      if (r.deleted.length > 0 || p.deletedBelow > before) {
+      if (logStart > from) await this.advanceLogStart(t, index, logStart);
+      if (files > 0 || p.deletedBelow > before) {
         this.log(
           "info",
-          `${p.name}: ${retention ? "retention" : "DeleteRecords"} deleted ${r.deleted.length} log file(s) ` +
-            `(${r.bytes} bytes); log start offset ${before} -> ${p.deletedBelow}`,
+          `${p.name}: ${retention ? "retention" : "DeleteRecords"} deleted ${files} log file(s) ` +
+            `(${bytes} bytes); log start offset ${before} -> ${p.deletedBelow}`,
         );
       }
-      return r.deleted.length;
+      return files;
     });
     this.reclaiming.set(p, run);
     return run;
