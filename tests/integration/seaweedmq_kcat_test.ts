@@ -1,16 +1,5 @@
 // The kcat conformance suite (tests/conformance/kcat_test.ts), unchanged, against gateways on the SeaweedMQ backend
 // of a real SeaweedFS started for this module (tests/helpers/seaweedfs.ts).
-import { useBackend } from "../helpers/gateway.ts";
-import { clusterForModule } from "../helpers/seaweedfs.ts";
+import { suiteOnSeaweedMQ } from "../helpers/seaweedfs.ts";
 
-const cluster = await clusterForModule();
-if (cluster) {
-  useBackend("seaweedmq", cluster.gatewayArgs);
-  await import("../conformance/kcat_test.ts");
-  Deno.test({
-    name: "seaweedmq: stop the SeaweedFS cluster of this module",
-    sanitizeOps: false,
-    sanitizeResources: false,
-    fn: () => cluster.stop(),
-  });
-}
+await suiteOnSeaweedMQ(() => import("../conformance/kcat_test.ts"));
