@@ -15,7 +15,7 @@
 // in ".offset", which the broker's readers skip, while its high-watermark scan counts it); and checks that the read
 // buffer agrees (reloading the partition once when it does not).
 import { ErrorCode } from "../../protocol/errors.ts";
-import { type ReadResult, StorageError, type TimestampOffset } from "../storage.ts";
+import { type ReadResult, StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext } from "./context.ts";
 import { isTransient, rpcCode, Status } from "./grpc.ts";
 import { frame, FRAME_HEADER } from "./h2stream.ts";
@@ -539,27 +539,6 @@ export class PartitionState {
       for (let i = 0; i < records.length; i++) if (!fn(offsets[i], records[i])) return;
       o = offsets[offsets.length - 1] + 1;
     }
-  }
-
-  async offsetForTimestamp(ts: number): Promise<TimestampOffset | null> {
-    let found: TimestampOffset | null = null;
-    await this.scan((offset, r) => {
-      if (r.timestamp >= ts) {
-        found = { offset, timestamp: r.timestamp };
-        return false;
-      }
-      return true;
-    });
-    return found;
-  }
-
-  async maxTimestamp(): Promise<TimestampOffset | null> {
-    let best: TimestampOffset | null = null;
-    await this.scan((offset, r) => {
-      if (best === null || r.timestamp > best.timestamp) best = { offset, timestamp: r.timestamp };
-      return true;
-    });
-    return best;
   }
 
   /** Is the record published as frames[start..end) stored at `offset`? (Replay check after a broker failure.) */

@@ -37,7 +37,7 @@ import {
   type TopicRetention,
 } from "./messages.ts";
 import { partitionDir, PartitionState, RING_SIZE, ringRange } from "./partition.ts";
-import { buildBatches, encodeAppend, RecordCodecError } from "./record_codec.ts";
+import { buildBatches, encodeAppend, RecordCodecError, type SmqRecord } from "./record_codec.ts";
 import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
 import { json, MetaPaths, parseJson, pathName } from "./meta.ts";
@@ -1136,33 +1136,40 @@ export class SeaweedMQStorage implements Storage {
     return await this.offsetsOf(p, h);
   }
 
-  async offsetForTimestamp(topic: string, partition: number, ts: number): Promise<TimestampOffset | null> {
+  /**
+   * Walks a partition's records from its log start, earlier layouts first, until `fn` returns false (timestamp
+   * queries: SeaweedMQ keeps no time index).
+   */
+  private async scan(
+    topic: string,
+    partition: number,
+    fn: (offset: number, r: SmqRecord) => boolean,
+  ): Promise<void> {
     const { p, h } = this.located(topic, partition);
     if (h.segments.length > 0) {
-      let found: TimestampOffset | null = null;
       const { logStartOffset } = await this.offsetsOf(p, h, 0);
-      await h.scan(logStartOffset, (offset, r) => {
-        if (r.timestamp < ts) return true;
-        found = { offset, timestamp: r.timestamp };
-        return false;
-      });
-      if (found) return found;
+      if (!await h.scan(logStartOffset, fn)) return;
     }
-    return await p.offsetForTimestamp(ts);
+    await p.scan(fn);
+  }
+
+  async offsetForTimestamp(topic: string, partition: number, ts: number): Promise<TimestampOffset | null> {
+    let found: TimestampOffset | null = null;
+    await this.scan(topic, partition, (offset, r) => {
+      if (r.timestamp < ts) return true;
+      found = { offset, timestamp: r.timestamp };
+      return false;
+    });
+    return found;
   }
 
   async maxTimestamp(topic: string, partition: number): Promise<TimestampOffset | null> {
-    const { p, h } = this.located(topic, partition);
     let best: TimestampOffset | null = null;
-    if (h.segments.length > 0) {
-      const { logStartOffset } = await this.offsetsOf(p, h, 0);
-      await h.scan(logStartOffset, (offset, r) => {
-        if (best === null || r.timestamp > best.timestamp) best = { offset, timestamp: r.timestamp };
-        return true;
-      });
-    }
-    const cur = await p.maxTimestamp();
-    return cur && (best === null || cur.timestamp > (best as TimestampOffset).timestamp) ? cur : best;
+    await this.scan(topic, partition, (offset, r) => {
+      if (best === null || r.timestamp > best.timestamp) best = { offset, timestamp: r.timestamp };
+      return true;
+    });
+    return best;
   }
 
   async deleteRecords(topic: string, partition: number, offset: number): Promise<number> {
