@@ -12,6 +12,7 @@ import {
   connectBroker,
   Kafka,
   kafkajs,
+  kafkajsError,
   logLevel,
   readPartition,
 } from "../helpers/kafkajs.ts";
@@ -30,21 +31,6 @@ function client(gw: RunningGateway) {
 
 const withGateway = (args: string[], fn: (gw: RunningGateway) => Promise<void>) =>
   runWithGateway({ args }, fn);
-
-/** The error type KafkaJS reports (through its aggregate and retry wrappers). */
-async function errorType(p: Promise<unknown>): Promise<{ type: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    // deno-lint-ignore no-explicit-any
-    let x: any = e;
-    while (x && !x.type && (x.errors?.[0] ?? x.originalError ?? x.cause)) {
-      x = x.errors?.[0] ?? x.originalError ?? x.cause;
-    }
-    return { type: String(x?.type ?? x?.name), message: String(x?.message) };
-  }
-  throw new Error("expected an error");
-}
 
 interface Entry {
   configName: string;
@@ -102,7 +88,7 @@ Deno.test({
           }),
         );
         assert(!(await admin.listTopics()).includes("vo"), "validate_only created nothing");
-        const badCreate = await errorType(
+        const badCreate = await kafkajsError(
           admin.createTopics({
             topics: [{ topic: "bad", configEntries: [{ name: "retention.ms", value: "x" }] }],
           }),
@@ -135,7 +121,7 @@ Deno.test({
 
         // max.message.bytes=3000 refuses a 5 KB batch; AlterConfigs replaces the whole set at once.
         const big = { topic: "cfg", messages: [{ partition: 0, value: "x".repeat(5000) }] };
-        assertEquals((await errorType(producer.send({ ...big, acks: -1 }))).type, "MESSAGE_TOO_LARGE");
+        assertEquals((await kafkajsError(producer.send({ ...big, acks: -1 }))).type, "MESSAGE_TOO_LARGE");
         await admin.alterConfigs({
           validateOnly: false,
           resources: [{ type: TOPIC, name: "cfg", configEntries: [{ name: "segment.bytes", value: "500" }] }],
@@ -148,7 +134,7 @@ Deno.test({
         ]);
         assertEquals(d.get("max.message.bytes")!.configValue, "1048588");
         await producer.send(big); // accepted now
-        const bad = await errorType(admin.alterConfigs({
+        const bad = await kafkajsError(admin.alterConfigs({
           validateOnly: false,
           resources: [{ type: TOPIC, name: "cfg", configEntries: [{ name: "segment.bytes", value: "1" }] }],
         }));
@@ -173,7 +159,7 @@ Deno.test({
         await fresh.disconnect();
         const p3 = await readPartition(broker, "cfg", 3, 1);
         assertEquals([p3[0].offset, String(p3[0].value)], ["0", "on partition 3"]);
-        const shrink = await errorType(
+        const shrink = await kafkajsError(
           admin.createPartitions({ topicPartitions: [{ topic: "cfg", count: 2 }] }),
         );
         assertEquals(shrink.type, "INVALID_PARTITIONS");
@@ -278,7 +264,7 @@ Deno.test({
           }],
         });
         // Records without a key are refused on a compacted topic.
-        const noKey = await errorType(producer.send({ topic: "compacted", messages: [{ value: "x" }] }));
+        const noKey = await kafkajsError(producer.send({ topic: "compacted", messages: [{ value: "x" }] }));
         assertEquals(noKey.type, "INVALID_RECORD");
         const writes: [string, string | null][] = [
           ["a", "a1"],

@@ -115,3 +115,21 @@ export async function readPartition(
   }
   return out;
 }
+
+/**
+ * The error a KafkaJS call rejects with, unwrapped from its retry and aggregate wrappers: the Kafka error type
+ * (or the error's name when it has none) and message. Throws when the call succeeds.
+ */
+export async function kafkajsError(p: Promise<unknown>): Promise<{ type: string; message: string }> {
+  try {
+    await p;
+  } catch (e) {
+    // deno-lint-ignore no-explicit-any
+    let x: any = e;
+    while (x && !x.type && (x.errors?.[0] ?? x.originalError ?? x.cause)) {
+      x = x.errors?.[0] ?? x.originalError ?? x.cause;
+    }
+    return { type: String(x?.type ?? x?.name), message: String(x?.message) };
+  }
+  throw new Error("expected an error");
+}

@@ -5,7 +5,7 @@
 // above stay readable (also through the broker), and all of it survives a gateway restart.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
-import { connectBroker, Kafka, kafkajs, logLevel, readPartition } from "../helpers/kafkajs.ts";
+import { connectBroker, Kafka, kafkajs, kafkajsError, logLevel, readPartition } from "../helpers/kafkajs.ts";
 import { clusterForModule, type SeaweedFS } from "../helpers/seaweedfs.ts";
 import { wireCall } from "../helpers/wire.ts";
 import { SmqCluster } from "../../src/storage/seaweedmq/cluster.ts";
@@ -48,21 +48,6 @@ async function until<T>(what: string, fn: () => Promise<T>, ok: (v: T) => boolea
     if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(v)}`);
     await sleep(250);
   }
-}
-
-/** The error KafkaJS reports, unwrapped from its retry and aggregate wrappers. */
-async function errorOf(p: Promise<unknown>): Promise<{ type: string; name: string }> {
-  try {
-    await p;
-  } catch (e) {
-    // deno-lint-ignore no-explicit-any
-    let x: any = e;
-    while (x && !x.type && (x.errors?.[0] ?? x.originalError ?? x.cause)) {
-      x = x.errors?.[0] ?? x.originalError ?? x.cause;
-    }
-    return { type: String(x?.type), name: String((e as Error)?.name) };
-  }
-  throw new Error("expected an error");
 }
 
 /** A log file of a partition directory: its last offset (-1: no attribute, the partition's first file). */
@@ -339,14 +324,14 @@ if (cluster) {
                 "its log files: one file per flush (its -logFlushInterval), deleted whole by retention",
               ],
             ]);
-            const kjs = await errorOf(admin.createTopics({
+            const kjs = await kafkajsError(admin.createTopics({
               topics: [{ topic: "compacted", configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
             }));
             assertEquals(kjs.type, "INVALID_CONFIG");
             assert(!(await admin.listTopics()).includes("compacted"));
 
             // AlterConfigs / IncrementalAlterConfigs likewise (validate_only too); nothing changes
-            const legacy = await errorOf(admin.alterConfigs({
+            const legacy = await kafkajsError(admin.alterConfigs({
               validateOnly: false,
               resources: [{
                 type: TOPIC,

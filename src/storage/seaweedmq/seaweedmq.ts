@@ -753,6 +753,9 @@ export class SeaweedMQStorage implements Storage {
       // Our streams end first: the broker then flushes and unloads the partitions.
       await Promise.all(t.parts.map((p) => p.close()));
       this.forget(t, "deleted");
+      // only the last second matters (afterLayoutSecond): older entries go
+      const past = BigInt(Date.now() - 2000) * 1_000_000n;
+      for (const [n, g] of this.deletedLayouts) if (g < past) this.deletedLayouts.delete(n);
       this.deletedLayouts.set(name, t.generation);
       // Publishers of other gateways are asked to close too (best effort: the call waits for them).
       const req = encodeClosePublishersRequest(t.smq, BigInt(Date.now()) * 1_000_000n);
