@@ -27,6 +27,16 @@ export interface Config {
   readonly nodeId: number;
   readonly maxFrameBytes: number;
   readonly maxConnections: number;
+  /** Open connections from one client address (max.connections.per.ip). */
+  readonly maxConnectionsPerIp: number;
+  /** Close a connection with no request and no response progress for this long (connections.max.idle.ms). */
+  readonly connectionsMaxIdleMs: number;
+  /** Bytes of requests received but not yet handled, over all connections (queued.max.request.bytes). */
+  readonly queuedMaxRequestBytes: number;
+  /** Bytes of responses queued for one connection before it stops reading requests. */
+  readonly maxQueuedResponseBytes: number;
+  /** Partitions over all topics; 0 = derived from the file-descriptor limit (embedded) or the backend's limit. */
+  readonly maxPartitions: number;
   readonly autoCreateTopics: boolean;
   readonly numPartitions: number;
   readonly messageMaxBytes: number;
@@ -172,7 +182,49 @@ export const OPTIONS: readonly OptionDef[] = [
     kind: "int",
     def: 10000,
     min: 1,
-    help: "open connections",
+    help: "open connections (max.connections)",
+  },
+  {
+    key: "maxConnectionsPerIp",
+    flag: "max-connections-per-ip",
+    kind: "int",
+    def: 2147483647,
+    min: 1,
+    help: "open connections from one client address (max.connections.per.ip)",
+  },
+  {
+    key: "connectionsMaxIdleMs",
+    flag: "connections-max-idle-ms",
+    kind: "int",
+    def: 600000,
+    min: 100,
+    help:
+      "close connections that sent no request and read no response for this long (connections.max.idle.ms)",
+  },
+  {
+    key: "queuedMaxRequestBytes",
+    flag: "queued-max-request-bytes",
+    kind: "int",
+    def: 256 * MiB,
+    min: 1024,
+    help:
+      "memory for requests received but not yet handled, all connections together; at the cap reading pauses (queued.max.request.bytes)",
+  },
+  {
+    key: "maxQueuedResponseBytes",
+    flag: "max-queued-response-bytes",
+    kind: "int",
+    def: 16 * MiB,
+    min: 1024,
+    help: "response bytes a connection may leave unread before the gateway stops reading its requests",
+  },
+  {
+    key: "maxPartitions",
+    flag: "max-partitions",
+    kind: "int",
+    def: 0,
+    min: 0,
+    help: "partitions over all topics (0 = derived from the open-file limit, or the backend's own limit)",
   },
   {
     key: "autoCreateTopics",
@@ -565,6 +617,11 @@ export function loadConfig(src: ConfigSources): { config: Config; help: boolean 
     out[o.key] = v;
   }
   out.explicitOptions = explicit;
+  if ((out.queuedMaxRequestBytes as number) < (out.maxFrameBytes as number)) {
+    throw new ConfigError(
+      `queued-max-request-bytes (${out.queuedMaxRequestBytes}) must be at least max-request-bytes (${out.maxFrameBytes}): a request that large could never be received`,
+    );
+  }
   const listen = out.listen as HostPort;
   if (out.advertisedListener === undefined) {
     const wildcard = listen.host === "0.0.0.0" || listen.host === "::" || listen.host === "";
