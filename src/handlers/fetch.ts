@@ -25,12 +25,14 @@ interface Collected {
   readonly bytes: number;
   /** Partitions to watch for appends while long-polling. */
   readonly watch: Watched[];
+  /** A partition answered with an error: the response goes out at once, as Kafka's broker does. */
+  readonly failed: boolean;
 }
 
 interface Watched {
   readonly topic: string;
   readonly partition: number;
-  /** High watermark seen when the partition was read; -1 when the read failed. */
+  /** High watermark seen when the partition was read. */
   hw: number;
 }
 
@@ -46,6 +48,7 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
   let total = 0;
   const watch: Watched[] = [];
   const responses: FetchResponseTopic[] = [];
+  let failed = false;
   for (const t of req.topics) {
     const name = topicName(ctx.broker, t, v);
     const meta = name !== null ? storage.getTopic(name) : undefined;
@@ -74,15 +77,13 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
         if (p.partition < 0 || p.partition >= meta.partitions) {
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
-        const watched: Watched = { topic: meta.name, partition: p.partition, hw: -1 };
-        watch.push(watched);
         const limit = Math.min(p.partitionMaxBytes, remaining);
         if (limit <= 0 && total > 0) {
           const o = await storage.offsets(meta.name, p.partition);
           r.highWatermark = o.highWatermark;
           r.lastStableOffset = o.highWatermark;
           r.logStartOffset = o.logStartOffset;
-          watched.hw = o.highWatermark;
+          watch.push({ topic: meta.name, partition: p.partition, hw: o.highWatermark });
           continue;
         }
         // KIP-74: the first partition with data returns at least one whole batch so consumers progress.
@@ -96,7 +97,7 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
         r.highWatermark = res.highWatermark;
         r.lastStableOffset = res.highWatermark;
         r.logStartOffset = res.logStartOffset;
-        watched.hw = res.highWatermark;
+        watch.push({ topic: meta.name, partition: p.partition, hw: res.highWatermark });
         if (res.bytes > 0) {
           if (v < 4) {
             const converted = await downConvert(res.batches, v < 2 ? 0 : 1, p.fetchOffset);
@@ -110,6 +111,7 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
           }
         }
       } catch (e) {
+        failed = true;
         r.errorCode = errorCodeOf(e);
         if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && meta) {
           const o = await storage.offsets(meta.name, p.partition).catch(() => null);
@@ -128,7 +130,7 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
       }
     }
   }
-  return { responses, bytes: total, watch };
+  return { responses, bytes: total, watch, failed };
 }
 
 /** Resolves on the first append to any watched partition, at the deadline, or at shutdown. */
@@ -146,10 +148,16 @@ function waitForAppend(broker: Broker, watch: Collected["watch"], ms: number): P
     };
     const timer = setTimeout(done, ms);
     broker.shutdown.addEventListener("abort", done, { once: true });
-    for (const w of watch) unsubs.push(broker.storage.subscribe(w.topic, w.partition, done));
-    // An append may have landed between the read and the subscription: do not sleep through it.
+    try {
+      for (const w of watch) unsubs.push(broker.storage.subscribe(w.topic, w.partition, done));
+    } catch {
+      done(); // the partition went away (topic deleted): answer now, the next read reports it
+      return;
+    }
+    // An append may have landed between the read and the subscription: do not sleep through it. Only a high
+    // watermark above the one the read saw counts, so this check cannot wake the loop again and again.
     Promise.all(
-      watch.map((w) => broker.storage.offsets(w.topic, w.partition).then((o) => o.highWatermark !== w.hw)),
+      watch.map((w) => broker.storage.offsets(w.topic, w.partition).then((o) => o.highWatermark > w.hw)),
     )
       .then((moved) => {
         if (moved.some((m) => m)) done();
@@ -172,7 +180,10 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, re
   }
   const deadline = Date.now() + Math.min(Math.max(0, req.maxWaitMs), MAX_WAIT_CAP_MS);
   let c = await collect(ctx, req);
-  while (c.bytes < Math.max(1, req.minBytes) && !ctx.broker.shutdown.aborted) {
+  // Kafka answers at once when a partition has an error (OFFSET_OUT_OF_RANGE, UNKNOWN_TOPIC_OR_PARTITION, ...):
+  // the client must see it now, not after max_wait. Otherwise the only waits are for an append, the deadline or
+  // shutdown (waitForAppend); the loop never re-reads without one of them.
+  while (c.bytes < Math.max(1, req.minBytes) && !c.failed && !ctx.broker.shutdown.aborted) {
     const left = deadline - Date.now();
     if (left <= 0 || c.watch.length === 0) break;
     await waitForAppend(ctx.broker, c.watch, left);

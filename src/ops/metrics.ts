@@ -160,12 +160,16 @@ export class GatewayMetrics implements BackendRpcObserver {
   bytesSent = 0;
   connectionsAccepted = 0;
   connectionsRejected = 0;
+  /** Connections closed by the idle timeout (connections-max-idle-ms). */
+  connectionsIdleClosed = 0;
   connectionsClosed = 0;
   rebalances = 0;
   readonly rebalanceDuration = new Histogram(REBALANCE_BUCKETS);
   private readonly rebalancesByGroup = new Map<string, number>();
   private readonly rpcLatency = new Map<string, Histogram>();
   private readonly rpcErrors = new Map<string, number>();
+  /** Failed storage I/O operations by errno class (a short fixed set of values, see storageError()). */
+  private readonly storageErrors = new Map<string, number>();
   readonly loopDelay = new Histogram(LOOP_DELAY_BUCKETS);
   private loopDelayMax = 0;
   private loopDelayPrevMax = 0;
@@ -344,6 +348,25 @@ export class GatewayMetrics implements BackendRpcObserver {
     }
   }
 
+  /**
+   * The kinds a backend reports to storageError(), shown at 0 from the start: a counter that appears only with its
+   * first error makes increase() miss that error.
+   */
+  storageErrorKinds(kinds: readonly string[]): void {
+    for (const k of kinds) if (!this.storageErrors.has(k)) this.storageErrors.set(k, 0);
+  }
+
+  /** A storage I/O operation failed; `kind` is an errno class ("ENOSPC", "EIO", "EACCES", ..., "other"). */
+  storageError(kind: string): void {
+    const key = this.storageErrors.has(kind) || this.storageErrors.size < this.maxSeries ? kind : OTHER;
+    this.storageErrors.set(key, (this.storageErrors.get(key) ?? 0) + 1);
+  }
+
+  /** Storage errors counted for `kind` (tests, admin API). */
+  storageErrorsOf(kind: string): number {
+    return this.storageErrors.get(kind) ?? 0;
+  }
+
   // ------------------------------------------------------------------------------------------ process
 
   /** Starts the event-loop delay probe (a 100 ms timer that does not keep the process alive). */
@@ -468,10 +491,20 @@ export class GatewayMetrics implements BackendRpcObserver {
 
     out.family("kgw_connections_accepted_total", "counter", "Kafka connections accepted.");
     out.sample("kgw_connections_accepted_total", "", this.connectionsAccepted);
-    out.family("kgw_connections_rejected_total", "counter", "Kafka connections refused (max-connections).");
+    out.family(
+      "kgw_connections_rejected_total",
+      "counter",
+      "Kafka connections refused (max-connections, max-connections-per-ip).",
+    );
     out.sample("kgw_connections_rejected_total", "", this.connectionsRejected);
     out.family("kgw_connections_closed_total", "counter", "Kafka connections closed.");
     out.sample("kgw_connections_closed_total", "", this.connectionsClosed);
+    out.family(
+      "kgw_connections_idle_closed_total",
+      "counter",
+      "Kafka connections closed for showing no activity for connections-max-idle-ms.",
+    );
+    out.sample("kgw_connections_idle_closed_total", "", this.connectionsIdleClosed);
 
     out.family(
       "kgw_group_rebalances_total",
@@ -501,6 +534,14 @@ export class GatewayMetrics implements BackendRpcObserver {
       const [method, code] = k.split("\u0000");
       out.sample("kgw_backend_rpc_errors_total", labels({ method, code }), n);
     }
+
+    out.family(
+      "kgw_storage_errors_total",
+      "counter",
+      "Failed storage I/O operations (embedded log), by errno class: ENOSPC, EDQUOT, EIO, EACCES, EPERM, EROFS, " +
+        "EMFILE, ENFILE, other. Each condition is logged once; /readyz is not ready while one lasts.",
+    );
+    for (const [kind, n] of this.storageErrors) out.sample("kgw_storage_errors_total", labels({ kind }), n);
 
     const mem = Deno.memoryUsage();
     out.family("process_resident_memory_bytes", "gauge", "Resident set size of the gateway process.");

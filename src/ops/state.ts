@@ -18,6 +18,8 @@ export interface ConnectionSource {
   readonly listening: boolean;
   readonly connectionCount: number;
   connectionList(): readonly ConnectionView[];
+  /** The request memory budget (queued-max-request-bytes): bytes charged, connections waiting for room. */
+  readonly requestMemory: { readonly inUse: number; readonly waiting: number; readonly capacity: number };
 }
 
 export interface ConnectionView {
@@ -370,6 +372,21 @@ export async function renderState(
   );
   out.family("kgw_connections_active", "gauge", "Open Kafka connections.");
   out.sample("kgw_connections_active", "", src.server.connectionCount);
+  const mem = src.server.requestMemory;
+  out.family(
+    "kgw_request_memory_bytes",
+    "gauge",
+    "Bytes of large requests received or being received and not yet handled (queued-max-request-bytes).",
+  );
+  out.sample("kgw_request_memory_bytes", "", mem.inUse);
+  out.family("kgw_request_memory_limit_bytes", "gauge", "The queued-max-request-bytes budget.");
+  out.sample("kgw_request_memory_limit_bytes", "", mem.capacity);
+  out.family(
+    "kgw_request_memory_waiting",
+    "gauge",
+    "Connections waiting for room in the request memory budget before reading a large request.",
+  );
+  out.sample("kgw_request_memory_waiting", "", mem.waiting);
 
   const topics = src.storage.listTopics();
   out.family("kgw_topics", "gauge", "Topics.");

@@ -1,6 +1,8 @@
 // One client connection: frames in, typed requests to handlers, responses out strictly in request order.
 // Requests of a connection are processed one after another, as a Kafka broker does (it mutes a channel
-// while a request is in flight); responses are written in the background while the next request runs.
+// while a request is in flight); responses are written in the background while the next request runs, up to
+// --max-queued-response-bytes: past that the connection stops reading requests until its client has read them.
+// Large request frames are charged to the gateway-wide request memory budget (request_memory.ts).
 import { DecodeError, Reader, Writer } from "../protocol/codec.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
@@ -10,17 +12,29 @@ import type { Broker, RequestContext } from "../handlers/context.ts";
 import { frameStream } from "./frames.ts";
 import { socketReadable } from "./socket_stream.ts";
 import type { Logger } from "../log.ts";
+import type { ConnectionMemory, RequestMemory } from "./request_memory.ts";
+import type { ProtocolErrorLog } from "./protocol_errors.ts";
 
 /** Writes of at most this many bytes are coalesced into one buffer (one syscall). */
 const COALESCE_BYTES = 256 * 1024;
-/** Responses queued for writing before the connection stops reading (backpressure). */
-const MAX_QUEUED_WRITES = 64;
+
+/** What every connection of a listener shares. */
+export interface ConnectionShared {
+  readonly memory: RequestMemory;
+  readonly protocolErrors: ProtocolErrorLog;
+}
 
 export class Connection {
   private closing = false;
   private writeChain: Promise<void> = Promise.resolve();
-  private queuedWrites = 0;
+  /** Response bytes queued and not yet written to the socket. */
+  private queuedBytes = 0;
   private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  private readonly memory: ConnectionMemory;
+  /** Bumped on every socket read, request and finished write; the listener's idle sweep watches it. */
+  activity = 0;
+  /** A request is being handled (a long poll is not idleness). */
+  busy = false;
   readonly log: Logger;
   /** `log` with the client id of the latest request added (request logs carry conn, remote and clientId). */
   private reqLog: Logger;
@@ -42,7 +56,9 @@ export class Connection {
     private readonly conn: Deno.TcpConn,
     private readonly broker: Broker,
     private readonly apis: ApiRegistry,
+    private readonly shared: ConnectionShared,
   ) {
+    this.memory = shared.memory.account();
     const addr = conn.remoteAddr;
     this.remote = `${addr.hostname}:${addr.port}`;
     this.log = broker.log.with({ conn: id, remote: this.remote });
@@ -60,20 +76,59 @@ export class Connection {
     this.reader?.cancel().catch(() => {});
   }
 
+  /** Response bytes queued and not yet written. */
+  get pendingResponseBytes(): number {
+    return this.queuedBytes;
+  }
+
+  /**
+   * Closes a connection that showed no activity for `idleMs` (connections.max.idle.ms): an idle client, one that
+   * stopped half-way through a request, or one that does not read its responses. Pending reads and writes fail,
+   * and what the connection held is released.
+   */
+  closeIdle(idleMs: number): void {
+    if (this.closing) return;
+    this.closing = true;
+    if (this.broker.metrics) this.broker.metrics.connectionsIdleClosed++;
+    this.log.info(
+      "closing connection idle for {ms} ms (connections-max-idle-ms), {bytes} response bytes unread",
+      {
+        ms: idleMs,
+        bytes: this.queuedBytes,
+      },
+    );
+    try {
+      this.conn.close();
+    } catch { /* already closed */ }
+  }
+
   private async run(): Promise<void> {
     try {
-      this.reader = socketReadable(this.conn).pipeThrough(frameStream(this.broker.config.maxFrameBytes))
+      const maxQueued = this.broker.config.maxQueuedResponseBytes;
+      this.reader = socketReadable(this.conn, () => this.activity++)
+        .pipeThrough(frameStream(this.broker.config.maxFrameBytes, this.memory))
         .getReader();
       while (!this.closing) {
         const { value, done } = await this.reader.read();
         if (done || value === undefined) break;
-        const keepOpen = await this.handleFrame(value);
+        this.activity++;
+        this.busy = true;
+        let keepOpen: boolean;
+        try {
+          keepOpen = await this.handleFrame(value);
+        } finally {
+          this.busy = false;
+          this.memory.releaseFrame(value.length);
+        }
         if (!keepOpen) break;
-        if (this.queuedWrites > MAX_QUEUED_WRITES) await this.writeChain;
+        // Mute the connection while its client leaves responses unread (Kafka mutes a channel whose response is in
+        // flight): memory per connection stays bounded by this cap plus one response.
+        if (this.queuedBytes > maxQueued) await this.writeChain;
       }
     } catch (e) {
       if (!this.closing) this.logClose(e);
     } finally {
+      this.memory.close();
       try {
         await this.writeChain;
       } catch { /* already logged */ }
@@ -87,8 +142,7 @@ export class Connection {
   private logClose(e: unknown): void {
     const err = e as Error;
     if (err?.name === "FrameTooLargeError" || err?.name === "InvalidFrameSizeError") {
-      this.broker.metrics?.protocolError("bad_frame_size");
-      this.log.warn("closing connection: {reason}", { reason: err.message });
+      this.protocolError("bad_frame_size", "closing connection: {reason}", { reason: err.message });
     } else if (
       // BadResource: the peer closed and Deno released the socket while a response was pending.
       err instanceof Deno.errors.ConnectionReset || err instanceof Deno.errors.BrokenPipe ||
@@ -108,19 +162,21 @@ export class Connection {
     try {
       ({ apiKey, apiVersion, correlationId } = peekHeader(r));
     } catch {
-      this.broker.metrics?.protocolError("malformed");
-      this.log.warn("closing connection: request of {n} bytes is too short for a header", {
+      this.protocolError("malformed", "closing connection: request of {n} bytes is too short for a header", {
         n: frame.length,
       });
       return false;
     }
     const entry = this.apis.get(apiKey);
     if (!entry) {
-      this.broker.metrics?.protocolError("unknown_api");
-      this.log.warn("closing connection: unknown API key {apiKey} (version {apiVersion})", {
-        apiKey,
-        apiVersion,
-      });
+      this.protocolError(
+        "unknown_api",
+        "closing connection: unknown API key {apiKey} (version {apiVersion})",
+        {
+          apiKey,
+          apiVersion,
+        },
+      );
       return false;
     }
     const { spec } = entry;
@@ -138,8 +194,8 @@ export class Connection {
         this.broker.metrics?.error(apiKey, ErrorCode.UNSUPPORTED_VERSION);
         return true;
       }
-      this.broker.metrics?.protocolError("unsupported_version");
-      this.log.warn(
+      this.protocolError(
+        "unsupported_version",
         "closing connection: {api} version {apiVersion} is not supported (supported {min}-{max})",
         {
           api: spec.name,
@@ -158,8 +214,7 @@ export class Connection {
       body = entry.codec.decodeRequest(r, apiVersion);
     } catch (e) {
       const reason = e instanceof DecodeError ? e.message : String(e);
-      this.broker.metrics?.protocolError("malformed");
-      this.log.warn("closing connection: malformed {api} v{apiVersion} request: {reason}", {
+      this.protocolError("malformed", "closing connection: malformed {api} v{apiVersion} request: {reason}", {
         api: spec.name,
         apiVersion,
         reason,
@@ -212,6 +267,12 @@ export class Connection {
     return true;
   }
 
+  /** Counts a client protocol error and logs it, rate-limited per kind (protocol_errors.ts). */
+  private protocolError(kind: string, message: string, props: Record<string, unknown>): void {
+    this.broker.metrics?.protocolError(kind);
+    this.shared.protocolErrors.warn(this.log, kind, message, props);
+  }
+
   /** Queues a response (size prefix + chunks) behind earlier ones. */
   private send(w: Writer): void {
     const chunks = w.chunks();
@@ -233,12 +294,14 @@ export class Connection {
       new DataView(prefix.buffer).setInt32(0, size);
       parts = [prefix, ...chunks];
     }
-    this.queuedWrites++;
+    const queued = size + 4;
+    this.queuedBytes += queued;
     this.writeChain = this.writeChain.then(async () => {
       try {
         for (const p of parts) await writeAll(this.conn, p);
       } finally {
-        this.queuedWrites--;
+        this.queuedBytes -= queued;
+        this.activity++;
       }
     });
     this.writeChain.catch((e) => {

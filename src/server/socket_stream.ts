@@ -6,7 +6,8 @@
 const SMALL = 16 * 1024;
 const MAX = 1024 * 1024;
 
-export function socketReadable(conn: Deno.Conn): ReadableStream<Uint8Array> {
+/** `onRead` is called after every read that returned bytes (activity for the idle timeout). */
+export function socketReadable(conn: Deno.Conn, onRead?: () => void): ReadableStream<Uint8Array> {
   const reusable = new Uint8Array(SMALL);
   let size = SMALL;
   return new ReadableStream<Uint8Array>({
@@ -23,6 +24,7 @@ export function socketReadable(conn: Deno.Conn): ReadableStream<Uint8Array> {
         controller.close();
         return;
       }
+      onRead?.();
       if (buf === reusable) controller.enqueue(buf.slice(0, n));
       else controller.enqueue(n === buf.length ? buf : buf.subarray(0, n));
       if (n === buf.length) size = Math.min(MAX, size * 2);

@@ -7,9 +7,7 @@ import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { requireTool } from "../helpers/tools.ts";
-import { Reader, Writer } from "../../src/protocol/codec.ts";
-import { writeRequestHeader } from "../../src/protocol/header.ts";
-import { type ApiSpec, compile } from "../../src/protocol/schema.ts";
+import { fetchBody, WireClient } from "../helpers/wire.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { MetadataSpec } from "../../src/protocol/messages/metadata.ts";
 import { type ProduceResponse, ProduceSpec } from "../../src/protocol/messages/produce.ts";
@@ -33,67 +31,6 @@ const HOME = Deno.env.get("HOME") ?? "/root";
 const PYTHON = Deno.env.get("KGW_PYTHON") ?? `${HOME}/.cache/kgw/venv/bin/python`;
 const CK_PRODUCER = new URL("./py/ck_idempotent.py", import.meta.url).pathname;
 const python = await requireTool("confluent-kafka (pip)", PYTHON, ["-c", "import confluent_kafka"]);
-
-// ---------------------------------------------------------------------------------------------------------
-// A minimal client speaking our codec: one request at a time.
-
-class WireClient {
-  private correlation = 0;
-  private buf = new Uint8Array(0);
-  private constructor(private readonly conn: Deno.Conn) {}
-
-  static async connect(port: number): Promise<WireClient> {
-    return new WireClient(await Deno.connect({ hostname: "127.0.0.1", port }));
-  }
-
-  async call<T>(spec: ApiSpec, version: number, body: unknown): Promise<T> {
-    const id = ++this.correlation;
-    const flexible = version >= spec.flexibleFrom;
-    const w = new Writer();
-    writeRequestHeader(
-      w,
-      { apiKey: spec.key, apiVersion: version, correlationId: id, clientId: "idem-test" },
-      flexible,
-    );
-    compile(spec).encodeRequest(w, version, body);
-    const b = w.finish();
-    const frame = new Uint8Array(b.length + 4);
-    new DataView(frame.buffer).setInt32(0, b.length);
-    frame.set(b, 4);
-    await this.conn.write(frame);
-    const resp = await this.readFrame();
-    const r = new Reader(resp);
-    assertEquals(r.int32(), id, "correlation id");
-    if (flexible) assertEquals(r.uvarint(), 0, "no response header tags");
-    return compile(spec).decodeResponse(r, version) as T;
-  }
-
-  private async readFrame(): Promise<Uint8Array> {
-    const chunk = new Uint8Array(65536);
-    for (;;) {
-      if (this.buf.length >= 4) {
-        const size = new DataView(this.buf.buffer, this.buf.byteOffset).getInt32(0);
-        if (this.buf.length >= 4 + size) {
-          const f = this.buf.slice(4, 4 + size);
-          this.buf = this.buf.slice(4 + size);
-          return f;
-        }
-      }
-      const n = await this.conn.read(chunk);
-      if (n === null) throw new Error("connection closed");
-      const next = new Uint8Array(this.buf.length + n);
-      next.set(this.buf);
-      next.set(chunk.subarray(0, n), this.buf.length);
-      this.buf = next;
-    }
-  }
-
-  close(): void {
-    try {
-      this.conn.close();
-    } catch { /* closed */ }
-  }
-}
 
 const enc = new TextEncoder();
 
@@ -162,32 +99,7 @@ async function storedBatches(
   const out: { header: BatchHeader; values: string[] }[] = [];
   let offset = 0;
   for (;;) {
-    const r = await c.call<FetchResponse>(FetchSpec, 4, {
-      clusterId: null,
-      replicaId: -1,
-      replicaState: { replicaId: -1, replicaEpoch: -1 },
-      maxWaitMs: 0,
-      minBytes: 0,
-      maxBytes: 64 << 20,
-      isolationLevel: 0,
-      sessionId: 0,
-      sessionEpoch: -1,
-      topics: [{
-        topic,
-        topicId: "0".repeat(32),
-        partitions: [{
-          partition,
-          currentLeaderEpoch: -1,
-          fetchOffset: offset,
-          lastFetchedEpoch: -1,
-          logStartOffset: -1,
-          partitionMaxBytes: 64 << 20,
-          replicaDirectoryId: "0".repeat(32),
-        }],
-      }],
-      forgottenTopicsData: [],
-      rackId: "",
-    });
+    const r = await c.call<FetchResponse>(FetchSpec, 4, fetchBody(topic, partition, offset));
     const p = r.responses[0].partitions[0];
     assertEquals(p.errorCode, 0, "fetch error");
     const records = p.records as Uint8Array | null;

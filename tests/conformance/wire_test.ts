@@ -2,10 +2,9 @@
 // answered strictly in order, acks=0 Produce gets no response, and a too-new ApiVersions gets KIP-511's answer.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { startGateway } from "../helpers/gateway.ts";
+import { requestFrame } from "../helpers/wire.ts";
 import { Reader, Writer } from "../../src/protocol/codec.ts";
-import { writeRequestHeader } from "../../src/protocol/header.ts";
 import { compile } from "../../src/protocol/schema.ts";
-import { type ApiSpec } from "../../src/protocol/schema.ts";
 import { ApiVersionsSpec } from "../../src/protocol/messages/api_versions.ts";
 import { MetadataSpec } from "../../src/protocol/messages/metadata.ts";
 import { ProduceSpec } from "../../src/protocol/messages/produce.ts";
@@ -13,21 +12,7 @@ import { buildBatch } from "../../src/records/batch.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 
-function request(spec: ApiSpec, version: number, correlationId: number, body: unknown): Uint8Array {
-  const w = new Writer();
-  const flexible = version >= spec.flexibleFrom;
-  writeRequestHeader(
-    w,
-    { apiKey: spec.key, apiVersion: version, correlationId, clientId: "wire-test" },
-    flexible,
-  );
-  compile(spec).encodeRequest(w, version, body);
-  const b = w.finish();
-  const out = new Uint8Array(b.length + 4);
-  new DataView(out.buffer).setInt32(0, b.length);
-  out.set(b, 4);
-  return out;
-}
+const request = requestFrame;
 
 /** Reads exactly n response frames from the connection. */
 async function readFrames(conn: Deno.Conn, n: number): Promise<Uint8Array[]> {

@@ -223,6 +223,7 @@ function fakeSources(topics: TopicMeta[], groups: GroupSummary[], offsets: Recor
       requests: 3,
       lastRequestAt: Date.now(),
     }],
+    requestMemory: { inUse: 0, waiting: 0, capacity: 256 * 1024 * 1024 },
   };
   const config =
     loadConfig({ argv: ["--listen", "127.0.0.1:9092"], env: () => undefined, readFile: () => undefined })
