@@ -3,7 +3,7 @@
 // limit, and the whole run takes a few minutes at most.
 //
 //   deno task bench [--quick] [--msgs-100 N] [--msgs-1k N] [--no-latency] [--group] [--gateway-arg ARG]...
-//                   [--loopback-seconds S] [--loopback-only] [--json FILE]
+//                   [--loopback-seconds S] [--loopback-only] [--compression CODEC] [--produce-only] [--json FILE]
 //
 // Phases:
 //  (a) raw loopback TCP in Deno: one connection, a Worker writes 1 MiB chunks for ~3 s, the main thread reads
@@ -16,6 +16,9 @@
 //               2.x default; rdkafka_performance itself would set 1000 ms), up to 10,000 msgs per batch (batch.size
 //               1,000,000 bytes caps the 1 KiB batches at ~1 MB), no compression. msg/s and MB/s are the tool's own
 //               figures: delivered messages from the first produce() to the last delivery report.
+//               `--compression gzip|snappy|lz4|zstd` adds -z CODEC (the gateway then decompresses and checks every
+//               batch on produce); the payload is the tool's repeated 31-byte text pattern, so it compresses well.
+//               `--produce-only` skips the fetch and latency phases.
 //      fetch    -C -p 0 -o beginning -c N -e  (partition consumer; the tool's figures, from the first message
 //               received to the last). `--group` adds a -G (consumer group) run over the 100 B topic.
 //      latency  -P -l -A FILE -r 1000 -c 4000 -s 100 -a 1 -X linger.ms=0: light load; each message carries its
@@ -40,6 +43,9 @@ interface Options {
   loopbackSeconds: number;
   loopbackOnly: boolean;
   gatewayArgs: string[];
+  /** Producer compression codec (-z), or undefined for none. */
+  compression?: string;
+  produceOnly: boolean;
   json?: string;
 }
 
@@ -52,6 +58,7 @@ function parseOptions(argv: string[]): Options {
     loopbackSeconds: 3,
     loopbackOnly: false,
     gatewayArgs: [],
+    produceOnly: false,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -71,11 +78,18 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--loopback-seconds") o.loopbackSeconds = Number(val());
     else if (a === "--loopback-only") o.loopbackOnly = true;
     else if (a === "--gateway-arg") o.gatewayArgs.push(val());
+    else if (a === "--compression") {
+      o.compression = val();
+      if (!["gzip", "snappy", "lz4", "zstd"].includes(o.compression)) {
+        throw new Error(`--compression must be gzip, snappy, lz4 or zstd, got ${o.compression}`);
+      }
+    } else if (a === "--produce-only") o.produceOnly = true;
     else if (a === "--json") o.json = val();
     else if (a === "--help" || a === "-h") {
       console.log(
         "deno task bench [--quick] [--msgs-100 N] [--msgs-1k N] [--no-latency] [--group] [--gateway-arg ARG]... " +
-          "[--loopback-seconds S] [--loopback-only] [--json FILE]",
+          "[--loopback-seconds S] [--loopback-only] [--compression gzip|snappy|lz4|zstd] [--produce-only] " +
+          "[--json FILE]",
       );
       Deno.exit(0);
     } else throw new Error(`unknown argument ${a} (see --help)`);
@@ -278,6 +292,7 @@ async function produce(
   topic: string,
   size: number,
   count: number,
+  compression?: string,
 ) {
   const args = [
     "-P",
@@ -295,6 +310,7 @@ async function produce(
     "1",
   ];
   args.push("-X", "linger.ms=5", "-X", "batch.num.messages=10000", "-X", "message.timeout.ms=60000");
+  if (compression) args.push("-z", compression);
   const command = `rdkafka_performance ${args.join(" ")}`;
   log(`${name}: ${command}`);
   const r = await run(perf, args, 180_000);
@@ -463,19 +479,26 @@ async function main(): Promise<number> {
       return !!m;
     };
     await mem("idle");
+    const z = o.compression;
+    const p100 = z ? `produce 100 B ${z}` : "produce 100 B";
+    const p1k = z ? `produce 1 KiB ${z}` : "produce 1 KiB";
     const phases: [string, () => Promise<Throughput | Latency>][] = [
-      ["produce 100 B", () => produce(perf, g.bootstrap, "produce 100 B", "bench-100", 100, o.msgs100)],
-      ["produce 1 KiB", () => produce(perf, g.bootstrap, "produce 1 KiB", "bench-1k", 1024, o.msgs1k)],
-      ["fetch 100 B", () => consume(perf, g.bootstrap, "fetch 100 B", "bench-100", o.msgs100)],
-      ["fetch 1 KiB", () => consume(perf, g.bootstrap, "fetch 1 KiB", "bench-1k", o.msgs1k)],
+      [p100, () => produce(perf, g.bootstrap, p100, "bench-100", 100, o.msgs100, z)],
+      [p1k, () => produce(perf, g.bootstrap, p1k, "bench-1k", 1024, o.msgs1k, z)],
     ];
-    if (o.group) {
+    if (!o.produceOnly) {
+      phases.push(
+        ["fetch 100 B", () => consume(perf, g.bootstrap, "fetch 100 B", "bench-100", o.msgs100)],
+        ["fetch 1 KiB", () => consume(perf, g.bootstrap, "fetch 1 KiB", "bench-1k", o.msgs1k)],
+      );
+    }
+    if (o.group && !o.produceOnly) {
       phases.push([
         "group fetch 100 B",
         () => consume(perf, g.bootstrap, "group fetch 100 B", "bench-100", o.msgs100, "bench-group"),
       ]);
     }
-    if (o.latency) phases.push(["produce latency", () => latency(perf, g.bootstrap, tmp)]);
+    if (o.latency && !o.produceOnly) phases.push(["produce latency", () => latency(perf, g.bootstrap, tmp)]);
     for (const [phase, fn] of phases) {
       const r = await fn();
       if ("msgsPerSec" in r) {

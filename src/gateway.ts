@@ -8,6 +8,9 @@ import { GatewayMetrics } from "./ops/metrics.ts";
 import { OpsHttpServer } from "./ops/http.ts";
 import type { Storage } from "./storage/storage.ts";
 import { EmbeddedStorage } from "./storage/embedded/embedded.ts";
+import { FAULT_KINDS } from "./storage/embedded/health.ts";
+import { corruptFileError } from "./storage/embedded/files.ts";
+import { openFileLimit, partitionLimit } from "./handlers/topic_rules.ts";
 import { SeaweedMQStorage } from "./storage/seaweedmq/seaweedmq.ts";
 import { decodeTimestamps } from "./records/timestamps.ts";
 import { ApiVersionsSpec } from "./protocol/messages/api_versions.ts";
@@ -104,7 +107,7 @@ export function buildRegistry(): ApiRegistry {
   return r;
 }
 
-function createStorage(config: Config): Storage {
+function createStorage(config: Config, metrics: GatewayMetrics | null): Storage {
   const log = logger("storage");
   if (config.backend === "seaweedmq") {
     return new SeaweedMQStorage({
@@ -135,6 +138,7 @@ function createStorage(config: Config): Storage {
     retentionCheckIntervalMs: config.retentionCheckIntervalMs,
     cleanerBackoffMs: config.logCleanerBackoffMs,
     decodeTimestamps,
+    onStorageError: metrics === null ? undefined : (kind) => metrics.storageError(kind),
     log: (level, msg) => {
       if (level === "error") log.error(msg);
       else if (level === "warn") log.warn(msg);
@@ -144,12 +148,21 @@ function createStorage(config: Config): Storage {
   });
 }
 
-/** Reads or creates the cluster id, kept beside the data like Kafka's meta.properties. */
+/**
+ * Reads or creates the cluster id, kept beside the data like Kafka's meta.properties. A file without one stops the
+ * start (naming it) rather than being replaced: clients and other tools may know the id.
+ */
 async function clusterIdFor(dataDir: string): Promise<string> {
   const path = `${dataDir}/meta.properties`;
   try {
     const m = /^cluster\.id=(.+)$/m.exec(await Deno.readTextFile(path));
-    if (m) return m[1].trim();
+    if (m && m[1].trim() !== "") return m[1].trim();
+    throw corruptFileError(
+      path,
+      "no cluster.id line",
+      "this gateway's cluster id",
+      "or delete it to get a new one",
+    );
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
@@ -159,6 +172,47 @@ async function clusterIdFor(dataDir: string): Promise<string> {
   await Deno.writeTextFile(`${path}.tmp`, `cluster.id=${id}\nversion=1\n`);
   await Deno.rename(`${path}.tmp`, path);
   return id;
+}
+
+/** Says at start how many partitions the gateway accepts and why, and warns when that cannot hold. */
+function logPartitionLimit(broker: Broker, log: ReturnType<typeof logger>): void {
+  const { storage, config } = broker;
+  const lim = partitionLimit(broker);
+  const held = storage.listTopics().reduce((n, t) => n + t.partitions, 0);
+  if (lim.total === Infinity) {
+    log.info("partitions: {held}, no limit over all topics ({reason}); at most {perTopic} per topic", {
+      held,
+      reason: lim.reason,
+      perTopic: lim.perTopic,
+    });
+    return;
+  }
+  log.info("partitions: {held} of at most {total} over all topics ({reason})", {
+    held,
+    total: lim.total,
+    reason: lim.reason,
+  });
+  if (held > lim.total) {
+    log.warn(
+      "the topics hold {held} partitions, more than the limit {total}: no partitions can be added; {remedy}",
+      {
+        held,
+        total: lim.total,
+        remedy: lim.remedy,
+      },
+    );
+  }
+  if (config.maxPartitions > 0 && storage.openFilesPerPartition) {
+    const files = openFileLimit();
+    const fit = partitionLimit({ storage, config: { ...config, maxPartitions: 0 } }, () => files);
+    if (config.maxPartitions > fit.total) {
+      log.warn(
+        "--max-partitions {n} is above the {fit} partitions that {source} leaves room for: creating that many " +
+          "can fail with 'Too many open files' (such a creation is rolled back)",
+        { n: config.maxPartitions, fit: fit.total, source: files.source },
+      );
+    }
+  }
 }
 
 export class Gateway {
@@ -217,7 +271,17 @@ export class Gateway {
       }
     }
     metrics?.start();
-    const storage = createStorage(config);
+    let clusterId: string;
+    try {
+      clusterId = await clusterIdFor(config.dataDir);
+    } catch (e) {
+      listener.close();
+      metrics?.stop();
+      await ops?.close();
+      throw e;
+    }
+    const storage = createStorage(config, metrics);
+    if (storage.kind === "embedded") metrics?.storageErrorKinds(FAULT_KINDS);
     if (metrics !== null) storage.setRpcObserver?.(metrics);
     try {
       await storage.open();
@@ -266,11 +330,12 @@ export class Gateway {
       coordinator,
       producers,
       configs,
-      clusterId: await clusterIdFor(config.dataDir),
+      clusterId,
       shutdown: abort.signal,
       log: logger("server"),
       metrics,
     };
+    logPartitionLimit(broker, log);
     const server = new KafkaServer(broker, registry);
     server.start(listener);
     ops?.attach({ config, clusterId: broker.clusterId, storage, coordinator, server });

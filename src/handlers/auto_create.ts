@@ -3,13 +3,15 @@ import type { Broker } from "./context.ts";
 import type { TopicMeta } from "../storage/storage.ts";
 import { StorageError } from "../storage/storage.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import { validateTopicName } from "./topic_rules.ts";
+import { createWithinPartitionLimit, validateTopicName } from "./topic_rules.ts";
 
 const inFlight = new WeakMap<Broker, Map<string, Promise<TopicMeta>>>();
 
 /**
  * Returns the topic, creating it when auto-creation is allowed. Concurrent callers for the same name share one
- * creation. Throws KafkaError(UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION).
+ * creation. Throws KafkaError(UNKNOWN_TOPIC_OR_PARTITION or INVALID_TOPIC_EXCEPTION), or POLICY_VIOLATION /
+ * INVALID_PARTITIONS when the topic would exceed the partition limits (topic_rules.ts), as Kafka answers Metadata
+ * when its auto-creation is refused by a policy.
  */
 export async function topicOrAutoCreate(
   broker: Broker,
@@ -28,7 +30,14 @@ export async function topicOrAutoCreate(
   if (!p) {
     p = (async () => {
       try {
-        const t = await broker.storage.createTopic(name, broker.config.numPartitions, {});
+        const partitions = broker.config.numPartitions;
+        const t = await createWithinPartitionLimit(
+          broker,
+          name,
+          partitions,
+          0,
+          () => broker.storage.createTopic(name, partitions, {}),
+        );
         broker.log.info("auto-created topic {topic} with {partitions} partitions", {
           topic: name,
           partitions: t.partitions,

@@ -7,17 +7,14 @@ import type {
   CreatePartitionsTopic,
   CreatePartitionsTopicResult,
 } from "../protocol/messages/create_partitions.ts";
-import type { Storage, TopicMeta } from "../storage/storage.ts";
-import { checkPartitionLimit } from "./topic_rules.ts";
+import type { TopicMeta } from "../storage/storage.ts";
+import type { Broker } from "./context.ts";
+import { checkPartitionLimit, createWithinPartitionLimit } from "./topic_rules.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
-function validate(
-  t: CreatePartitionsTopic,
-  meta: TopicMeta | undefined,
-  nodeId: number,
-  storage: Storage,
-): void {
+function validate(t: CreatePartitionsTopic, meta: TopicMeta | undefined, broker: Broker): void {
+  const nodeId = broker.config.nodeId;
   if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const current = meta.partitions;
   if (t.count === current) {
@@ -29,7 +26,7 @@ function validate(
       `The topic ${t.name} currently has ${current} partition(s); ${t.count} would not be an increase.`,
     );
   }
-  checkPartitionLimit(storage, t.count);
+  checkPartitionLimit(broker, t.name, t.count, current); // validate_only too
   const additional = t.count - current;
   if (t.assignments === null) return;
   if (t.assignments.length !== additional) {
@@ -76,9 +73,15 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
         throw new KafkaError(ErrorCode.INVALID_REQUEST, "Duplicate topic name.");
       }
       const meta = broker.storage.getTopic(t.name);
-      validate(t, meta, broker.config.nodeId, broker.storage);
+      validate(t, meta, broker);
       if (!req.validateOnly) {
-        await broker.storage.createPartitions(t.name, t.count);
+        await createWithinPartitionLimit(
+          broker,
+          t.name,
+          t.count,
+          meta!.partitions,
+          () => broker.storage.createPartitions(t.name, t.count),
+        );
         ctx.log.info("topic {topic} grown from {from} to {to} partitions", {
           topic: t.name,
           from: meta!.partitions,

@@ -9,7 +9,7 @@ import type {
 } from "../protocol/messages/create_topics.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
-import { checkPartitionLimit, validateTopicName } from "./topic_rules.ts";
+import { checkPartitionLimit, createWithinPartitionLimit, validateTopicName } from "./topic_rules.ts";
 import { validateTopicConfig } from "../configs/model.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
@@ -37,7 +37,8 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
         );
       }
       const v = validate(t, broker.config.numPartitions, broker.config.nodeId);
-      checkPartitionLimit(broker.storage, v.partitions);
+      // validate_only too: a request that could not be carried out is refused the same way
+      checkPartitionLimit(broker, t.name, v.partitions);
       const partitions = v.partitions;
       // configs the backend cannot apply: other values are refused (validate_only too), equal ones not stored
       const configs = broker.configs.acceptTopicConfigs(v.configs);
@@ -46,7 +47,13 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
       }
       let id = ZERO_UUID;
       if (!req.validateOnly) {
-        const meta = await broker.storage.createTopic(t.name, partitions, configs);
+        const meta = await createWithinPartitionLimit(
+          broker,
+          t.name,
+          partitions,
+          0,
+          () => broker.storage.createTopic(t.name, partitions, configs),
+        );
         id = meta.id;
         ctx.log.info("created topic {topic} with {partitions} partitions", { topic: t.name, partitions });
       }

@@ -1,7 +1,7 @@
-// Produce: validate each partition's batches (CRC32C, sizes, offsets) without decoding records, convert legacy
-// message sets (Produce v0-2) to RecordBatch v2, recompress when the topic's compression.type names a codec,
-// refuse records without a key on compacted topics, stamp LogAppendTime when the topic asks for it, and append.
-// acks=0 gets no response at all.
+// Produce: validate each partition's batches (CRC32C, sizes, offsets; uncompressed records walked in place,
+// compressed ones decompressed under a cap and walked the same way), convert legacy message sets (Produce v0-2)
+// to RecordBatch v2, recompress when the topic's compression.type names a codec, refuse records without a key on
+// compacted topics, stamp LogAppendTime when the topic asks for it, and append. acks=0 gets no response at all.
 import type { Broker, Handler } from "./context.ts";
 import type {
   ProduceRequest,
@@ -13,7 +13,14 @@ import type {
 import type { AppendRequest, TopicMeta } from "../storage/storage.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf, topicOrAutoCreate } from "./auto_create.ts";
-import { setPartitionLeaderEpoch, stampLogAppendTime, validateBatches } from "../records/batch.ts";
+import {
+  ATTR_COMPRESSION_MASK,
+  inflateBatches,
+  inflateLimit,
+  setPartitionLeaderEpoch,
+  stampLogAppendTime,
+  validateBatches,
+} from "../records/batch.ts";
 import { idempotentBatchOf } from "../producer/manager.ts";
 import { appendIdempotent } from "../producer/append.ts";
 import { legacyToBatchV2 } from "../records/legacy.ts";
@@ -52,14 +59,16 @@ async function prepare(
         `Produce requests with version ${version} are only allowed to contain record batches with magic version 2`,
       );
     }
-    req = await legacyToBatchV2(records);
+    req = await legacyToBatchV2(records, { maxDecompressedBytes: inflateLimit(limit) });
   } else {
     throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `Unknown record batch magic ${magic}`);
   }
   if (req.batches.length === 0) {
     throw new KafkaError(ErrorCode.INVALID_RECORD, "Produce request contains no record");
   }
+  let compressed = false;
   for (const b of req.batches) {
+    compressed ||= (b.attributes & ATTR_COMPRESSION_MASK) !== 0;
     if (b.size > limit) {
       throw new KafkaError(
         ErrorCode.MESSAGE_TOO_LARGE,
@@ -73,9 +82,16 @@ async function prepare(
       );
     }
   }
+  // A compressed batch is decompressed once, here, so that one whose payload is corrupt or whose records do not
+  // match its header is refused instead of stored for every consumer to fail on; the decompressed records travel
+  // with the request to the steps below and the backend. Legacy up-conversions were built here from parsed
+  // messages and need no check. Uncompressed batches skip this (no await, no allocation).
+  if (compressed && magic === 2) {
+    req = { ...req, inflated: await inflateBatches(req.payload, req.batches, inflateLimit(limit)) };
+  }
   // Per-record work only when the topic's configs ask for it.
   if (policy.codec >= 0) req = await recompressBatches(req, policy.codec, policy.zstdLevel, limit);
-  if (policy.compact) await requireKeys(req, `${t.name}-${p.index}`);
+  if (policy.compact) await requireKeys(req, `${t.name}-${p.index}`, limit);
   // Leader epochs are -1 (unknown) everywhere (see metadata.ts): stored batches say so too, whatever was sent.
   for (const b of req.batches) setPartitionLeaderEpoch(req.payload, b.pos, -1);
   if (!policy.logAppendTime) return { append: req, logAppendTime: -1 };

@@ -1,23 +1,206 @@
-// Topic naming rules shared by CreateTopics, auto-creation and the config APIs. Topic-config rules live in
-// src/configs (defs.ts: types, defaults, validation; model.ts: validateTopicConfig).
+// Topic naming rules shared by CreateTopics, auto-creation and the config APIs, and the partition limits that every
+// way of adding partitions goes through (CreateTopics, CreatePartitions, auto-creation; validate_only included).
+// Topic-config rules live in src/configs (defs.ts: types, defaults, validation; model.ts: validateTopicConfig).
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-
+import type { Config } from "../config.ts";
 import type { Storage } from "../storage/storage.ts";
 
 const LEGAL_NAME = /^[a-zA-Z0-9._-]+$/;
 
-/** Partitions a topic may have: the gateway's cap, or the backend's when lower (SeaweedMQ's ring). */
-export function partitionLimit(storage: Storage): number {
-  return Math.min(100_000, storage.maxPartitions ?? Infinity);
+/** Most partitions one topic may have on any backend (the gateway's own cap). */
+const MAX_TOPIC_PARTITIONS = 100_000;
+/**
+ * Descriptors kept for the gateway itself before partitions are counted: stdio, the runtime's caches and event
+ * loop, the data-directory and group-store locks, the group log, the listeners, temporary files of atomic writes
+ * and background checkpoints (an idle gateway holds about 30).
+ */
+export const RESERVED_FILES = 100;
+/**
+ * Assumed open-file limit when the real one cannot be learnt (no --allow-ffi and no --allow-all, or neither Linux
+ * nor macOS): a common hard limit, and Deno raises its soft limit to the hard one at start.
+ */
+export const FALLBACK_OPEN_FILES = 4096;
+const LIMITS_FILE = "/proc/self/limits";
+
+export interface OpenFileLimit {
+  /** Soft limit on open files; Infinity when unlimited. */
+  readonly limit: number;
+  /** Where it comes from, for messages. */
+  readonly source: string;
 }
 
-/** Throws INVALID_PARTITIONS when a topic of `count` partitions is beyond partitionLimit(). */
-export function checkPartitionLimit(storage: Storage, count: number): void {
-  const max = partitionLimit(storage);
-  if (count > max) {
-    throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Number of partitions must be at most ${max}.`);
+/** The soft limit of the "Max open files" line of /proc/<pid>/limits; Infinity for "unlimited", null when absent. */
+export function parseOpenFileLimit(text: string): number | null {
+  const m = /^Max open files\s+(\S+)/m.exec(text);
+  if (!m) return null;
+  if (m[1] === "unlimited") return Infinity;
+  const n = Number(m[1]);
+  return Number.isSafeInteger(n) && n > 0 ? n : null;
+}
+
+type LibC = Deno.DynamicLibrary<{ getrlimit: { parameters: ["i32", "buffer"]; result: "i32" } }>;
+let libc: LibC | null | undefined;
+
+/**
+ * The soft RLIMIT_NOFILE through libc's getrlimit(), or null when FFI is not granted (asked first: a prompt on a
+ * terminal would stall the request) or the platform is neither Linux nor macOS. Deno 2 reserves every /proc path
+ * to --allow-all, so this is how a gateway run with its documented permissions (--allow-ffi, for the native
+ * codecs) learns its limit.
+ */
+function getrlimitNoFile(): number | null {
+  const os = Deno.build.os;
+  if (os !== "linux" && os !== "darwin") return null;
+  if (libc === undefined) {
+    libc = null;
+    if (Deno.permissions.querySync({ name: "ffi" }).state !== "granted") return null;
+    for (const name of os === "linux" ? ["libc.so.6", "libc.so"] : ["libSystem.B.dylib"]) {
+      try {
+        libc = Deno.dlopen(name, { getrlimit: { parameters: ["i32", "buffer"], result: "i32" } });
+        break;
+      } catch { /* try the next name (musl, ...) */ }
+    }
+  }
+  if (libc === null) return null;
+  const rlim = new BigUint64Array(2); // struct rlimit { rlim_t rlim_cur, rlim_max } (64-bit)
+  if (libc.symbols.getrlimit(os === "linux" ? 7 : 8, new Uint8Array(rlim.buffer)) !== 0) return null;
+  return rlim[0] >= 2n ** 53n ? Infinity : Number(rlim[0]); // RLIM_INFINITY
+}
+
+/** The process's open-file limit, learnt at each call: prlimit can change it while the gateway runs. */
+export function openFileLimit(): OpenFileLimit {
+  const fromLibc = getrlimitNoFile();
+  if (fromLibc !== null) return { limit: fromLibc, source: `the open-file limit ${fromLibc} (getrlimit)` };
+  let why = "no --allow-ffi for getrlimit";
+  try {
+    // Asked first, as above; reading also needs --allow-all in Deno 2.
+    if (Deno.permissions.querySync({ name: "read", path: LIMITS_FILE }).state === "granted") {
+      const limit = parseOpenFileLimit(Deno.readTextFileSync(LIMITS_FILE));
+      if (limit !== null) return { limit, source: `the open-file limit ${limit} (${LIMITS_FILE})` };
+      why += `, no "Max open files" in ${LIMITS_FILE}`;
+    } else why += `, no --allow-read for ${LIMITS_FILE}`;
+  } catch (e) {
+    why += `, ${LIMITS_FILE} not readable: ${(e as Error).message}`;
+  }
+  return {
+    limit: FALLBACK_OPEN_FILES,
+    source: `an assumed open-file limit of ${FALLBACK_OPEN_FILES} (${why})`,
+  };
+}
+
+export interface PartitionLimits {
+  /** Most partitions one topic may have: the gateway's cap, or the backend's when lower (SeaweedMQ's ring). */
+  readonly perTopic: number;
+  /** Most partitions over all topics; Infinity when there is no such limit. */
+  readonly total: number;
+  /** Where `total` comes from, named in errors and in the start-up log. */
+  readonly reason: string;
+  /** What an operator can do about `total`. */
+  readonly remedy: string;
+}
+
+/** What the limits depend on (a Broker has it). */
+export interface LimitSource {
+  readonly storage: Storage;
+  readonly config: Pick<Config, "maxPartitions" | "maxConnections">;
+}
+
+/**
+ * The partition limits: --max-partitions when set; otherwise, on a backend whose partitions hold local files (the
+ * embedded log), what the open-file limit leaves after RESERVED_FILES and the connections (--max-connections, at
+ * most a quarter of the limit) at `openFilesPerPartition` each; otherwise none over all topics.
+ */
+export function partitionLimit(
+  src: LimitSource,
+  files: () => OpenFileLimit = openFileLimit,
+): PartitionLimits {
+  const { storage, config } = src;
+  const perTopic = Math.min(MAX_TOPIC_PARTITIONS, storage.maxPartitions ?? Infinity);
+  const per = storage.openFilesPerPartition;
+  if (config.maxPartitions > 0) {
+    return {
+      perTopic,
+      total: config.maxPartitions,
+      reason: `--max-partitions ${config.maxPartitions}`,
+      remedy: per
+        ? `raise --max-partitions (each partition holds up to ${per} open files) or delete topics`
+        : "raise --max-partitions or delete topics",
+    };
+  }
+  if (per === undefined || per <= 0) {
+    return { perTopic, total: Infinity, reason: `${storage.kind} backend, --max-partitions 0`, remedy: "" };
+  }
+  const f = files();
+  if (f.limit === Infinity) {
+    return { perTopic, total: Infinity, reason: "unlimited open files, --max-partitions 0", remedy: "" };
+  }
+  const kept = RESERVED_FILES + Math.min(config.maxConnections, Math.floor(f.limit / 4));
+  return {
+    perTopic,
+    total: Math.max(0, Math.floor((f.limit - kept) / per)),
+    reason: `--max-partitions 0: derived from ${f.source}, ${per} files per partition, ${kept} kept for ` +
+      `connections and the gateway itself`,
+    remedy:
+      "raise the open-file limit (ulimit -n, systemd LimitNOFILE) or set --max-partitions, or delete topics",
+  };
+}
+
+/** Partitions being created right now that listTopics() does not show yet: concurrent requests share the room. */
+const inFlight = new WeakMap<Storage, number>();
+
+function partitionsHeld(storage: Storage): number {
+  let n = inFlight.get(storage) ?? 0;
+  for (const t of storage.listTopics()) n += t.partitions;
+  return n;
+}
+
+/**
+ * Refuses, before anything is created, a topic `topic` of `count` partitions (it has `current` now: 0 for a new
+ * topic) that is beyond partitionLimit(): INVALID_PARTITIONS above the per-topic cap, POLICY_VIOLATION when the
+ * partitions over all topics would exceed the total (a limit of this gateway, like a create-topic policy), with a
+ * message naming the limit, where it comes from and the flag.
+ */
+export function checkPartitionLimit(src: LimitSource, topic: string, count: number, current = 0): void {
+  const lim = partitionLimit(src);
+  if (count > lim.perTopic) {
+    throw new KafkaError(
+      ErrorCode.INVALID_PARTITIONS,
+      `Number of partitions must be at most ${lim.perTopic}.`,
+    );
+  }
+  if (lim.total === Infinity) return;
+  const after = partitionsHeld(src.storage) - current + count;
+  if (after <= lim.total) return;
+  const what = current === 0
+    ? `Creating topic ${topic} with ${count} partition(s)`
+    : `Growing topic ${topic} from ${current} to ${count} partitions`;
+  throw new KafkaError(
+    ErrorCode.POLICY_VIOLATION,
+    `${what} would bring the gateway to ${after} partitions over all topics, above its limit of ${lim.total} ` +
+      `(${lim.reason}); ${lim.remedy}.`,
+  );
+}
+
+/**
+ * checkPartitionLimit(), then `create()` with the new partitions counted against the limit until it settles, so
+ * that concurrent creations cannot together exceed it.
+ */
+export async function createWithinPartitionLimit<T>(
+  src: LimitSource,
+  topic: string,
+  count: number,
+  current: number,
+  create: () => Promise<T>,
+): Promise<T> {
+  checkPartitionLimit(src, topic, count, current);
+  const added = count - current;
+  inFlight.set(src.storage, (inFlight.get(src.storage) ?? 0) + added);
+  try {
+    return await create();
+  } finally {
+    inFlight.set(src.storage, (inFlight.get(src.storage) ?? added) - added);
   }
 }
+
 export const MAX_TOPIC_NAME_LENGTH = 249;
 
 /** Throws INVALID_TOPIC_EXCEPTION with Kafka's reasons for an illegal topic name. */

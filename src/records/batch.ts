@@ -1,12 +1,13 @@
 // RecordBatch v2 (magic 2): produce-path validation, in-place patches for offset assignment and LogAppendTime, and a
-// builder. Validation never copies the payload, never decompresses and allocates nothing per record: one native
-// CRC32C per batch plus, for uncompressed batches, a walk over the record framing varints.
+// builder. Validation never copies the payload and allocates nothing per record: one native CRC32C per batch plus,
+// for uncompressed batches, a walk over the record framing varints. Compressed batches are checked by
+// inflateBatches (bounded decompression, then the same walk); the stored batch stays as the producer sent it.
 
 import { getInt32, getInt64, putInt32, putInt64 } from "../protocol/codec.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { BatchInfo } from "../storage/storage.ts";
 import { crc32c } from "./crc32c.ts";
-import { compress, compressSync } from "./compression.ts";
+import { compress, compressSync, decompress, getMaxDecompressedBytes } from "./compression.ts";
 import { encodeRecords, type RecordInput } from "./record.ts";
 import {
   ATTR_COMPRESSION_MASK,
@@ -54,7 +55,8 @@ function invalid(why: string): KafkaError {
  * needs about each. Checks, per batch: framing within the payload and batchLength >= 49, magic 2, CRC32C, size <=
  * `maxBatchBytes` (MESSAGE_TOO_LARGE), recordCount > 0 and lastOffsetDelta == recordCount - 1, no control batch, a
  * non-negative baseSequence when a producer id is set, and for uncompressed batches the record framing (lengths,
- * offset deltas 0..n-1, key/value/header lengths, exact fit). Compressed batches are not inflated.
+ * offset deltas 0..n-1, key/value/header lengths, exact fit). Compressed batches are not inflated here (see
+ * inflateBatches).
  * Corrupt framing or CRC → CORRUPT_MESSAGE; semantically invalid batches → INVALID_RECORD. baseOffset is ignored.
  * An empty payload returns []; whether that is acceptable is the caller's decision.
  */
@@ -145,6 +147,50 @@ export function validateBatches(payload: Uint8Array, maxBatchBytes = Infinity): 
       baseSequence,
     });
     pos += size;
+  }
+  return out;
+}
+
+/**
+ * How far a compressed batch may inflate, as a multiple of the topic's max.message.bytes. Kafka bounds only the
+ * compressed size; 32× leaves honest batches room (text and JSON compress 3-10×, and a full-size batch of highly
+ * repetitive records rarely passes 20×) while a decompression bomb stops at 32 MiB under the default 1 MiB limit.
+ */
+export const INFLATE_FACTOR = 32;
+
+/** Decompressed-size cap per batch for a topic whose max.message.bytes is `maxMessageBytes`. */
+export function inflateLimit(maxMessageBytes: number): number {
+  return Math.min(maxMessageBytes * INFLATE_FACTOR, getMaxDecompressedBytes());
+}
+
+/**
+ * Decompresses every compressed batch of a payload validated by validateBatches, each capped at `maxBytes`, and
+ * checks its records exactly as validateBatches checks uncompressed ones (record lengths, offset deltas 0..n-1,
+ * key/value/header lengths, exact fit, count). Corrupt data or output over the cap → CORRUPT_MESSAGE; records that
+ * disagree with the header → INVALID_RECORD (Kafka: InvalidRecordException from the batch's record iterator).
+ * Returns each batch's uncompressed records section (null for an uncompressed batch: its records are in the
+ * payload), for the steps that need the records (recompression, compacted-topic keys, SeaweedMQ), so none of them
+ * decompresses again.
+ */
+export async function inflateBatches(
+  payload: Uint8Array,
+  batches: readonly BatchInfo[],
+  maxBytes: number,
+): Promise<(Uint8Array | null)[]> {
+  const out: (Uint8Array | null)[] = new Array(batches.length).fill(null);
+  for (let i = 0; i < batches.length; i++) {
+    const b = batches[i];
+    const codec = b.attributes & ATTR_COMPRESSION_MASK;
+    if (codec === 0) continue;
+    let body: Uint8Array;
+    try {
+      body = await decompress(codec, payload.subarray(b.pos + RECORDS_OFFSET, b.pos + b.size), { maxBytes });
+    } catch (e) {
+      if (e instanceof KafkaError) throw new KafkaError(e.code, `record batch at ${b.pos}: ${e.message}`);
+      throw e;
+    }
+    walkRecords(body, 0, body.length, b.recordCount, b.pos);
+    out[i] = body;
   }
   return out;
 }

@@ -1,7 +1,8 @@
 // Kafka compression codecs: 0 none, 1 gzip (fflate), 2 snappy (xerial snappy-java framing or raw), 3 lz4 (frame
 // format), 4 zstd. Decompression is bounded: every codec computes an upper bound of its output from the compressed
 // framing before inflating (or inflates incrementally), so a small "bomb" cannot allocate gigabytes.
-// None of this runs on the produce hot path: batches are stored compressed as the producer sent them.
+// Produce decompresses each compressed batch once to check its records (inflateBatches in batch.ts) and stores it
+// compressed as the producer sent it; uncompressed batches never come here.
 
 import { Gunzip, gzipSync } from "fflate";
 import { compressFrameSync, decompressFrameSync } from "lz4-napi";
@@ -46,6 +47,22 @@ function tooLarge(codec: number, n: number, limit: number): KafkaError {
   return new KafkaError(
     ErrorCode.CORRUPT_MESSAGE,
     `${compressionName(codec)} data would decompress to at least ${n} bytes, over the ${limit}-byte limit`,
+  );
+}
+
+/**
+ * LZ4 and zstd output bounds read from frame headers count every block at its maximum size (LZ4 up to 4 MiB,
+ * zstd 128 KiB) when no content size is declared, which streaming compressors (Java's, the bindings used here)
+ * leave out: a 100-byte batch "may" inflate to a whole block. Header bounds are therefore checked against the limit
+ * plus this slack, so small limits do not refuse honest data; the real output is then checked against the limit.
+ */
+const HEADER_BOUND_SLACK = 4 * 1024 * 1024;
+
+function boundTooLarge(codec: number, bound: number, limit: number): KafkaError {
+  const name = compressionName(codec);
+  return new KafkaError(
+    ErrorCode.CORRUPT_MESSAGE,
+    `${name} frame headers allow up to ${bound} bytes of output, over the ${limit}-byte limit`,
   );
 }
 
@@ -139,7 +156,12 @@ export async function decompress(
 
 /** Deflate cannot expand more than ~1032:1, so small inputs cannot exceed the limit and inflate in one call. */
 const DEFLATE_MAX_RATIO = 1032;
-const GZIP_PUSH = 16 * 1024;
+/**
+ * Input bytes per incremental push. Near the limit pushes shrink to what may still fit, so a bomb is stopped
+ * within ~1 MiB (1 KiB × 1032) of the limit instead of one 16 MiB push (and fflate's growing buffers) past it.
+ */
+const GZIP_PUSH_MAX = 16 * 1024;
+const GZIP_PUSH_MIN = 1024;
 
 function gunzipBounded(data: Uint8Array, limit: number): Uint8Array {
   if (data.length < 18) {
@@ -160,9 +182,11 @@ function gunzipBounded(data: Uint8Array, limit: number): Uint8Array {
     if (data.length * DEFLATE_MAX_RATIO <= limit) {
       g.push(data, true);
     } else {
-      for (let p = 0; p < data.length; p += GZIP_PUSH) {
-        const end = Math.min(p + GZIP_PUSH, data.length);
+      for (let p = 0; p < data.length;) {
+        const room = Math.floor((limit - total) / DEFLATE_MAX_RATIO);
+        const end = Math.min(p + Math.max(GZIP_PUSH_MIN, Math.min(GZIP_PUSH_MAX, room)), data.length);
         g.push(data.subarray(p, end), end === data.length);
+        p = end;
       }
     }
   } catch (e) {
@@ -340,7 +364,8 @@ interface Lz4Frame {
 
 /**
  * Walks LZ4 frames without inflating: returns the real frames (skippable ones dropped) and checks that the sum of
- * their maximum output (declared content size, else blocks × block maximum) stays within `limit`.
+ * their maximum output (declared content size, else blocks × block maximum) stays within `limit` (plus the slack
+ * for whole blocks).
  */
 function lz4Scan(data: Uint8Array, limit: number): Lz4Frame[] {
   const frames: Lz4Frame[] = [];
@@ -395,9 +420,7 @@ function lz4Scan(data: Uint8Array, limit: number): Lz4Frame[] {
     if (contentChecksum) q += 4;
     if (q > data.length) throw fail("truncated content checksum");
     bound += frameBound >= 0 ? frameBound : blocks * blockMax;
-    if (bound > limit) {
-      throw tooLarge(Compression.LZ4, frameBound >= 0 ? bound : Math.min(bound, limit + 1), limit);
-    }
+    if (bound > limit + HEADER_BOUND_SLACK) throw boundTooLarge(Compression.LZ4, bound, limit);
     frames.push({ start, end: q, hcPos, hc });
     p = q;
   }
@@ -435,7 +458,10 @@ function lz4Decompress(data: Uint8Array, limit: number): Uint8Array {
 const ZSTD_MAGIC = 0xfd2fb528;
 const ZSTD_BLOCK_MAX = 128 * 1024;
 
-/** Upper bound of the decompressed size of all zstd frames in `data`, from frame and block headers. */
+/**
+ * Upper bound of the decompressed size of all zstd frames in `data`, from frame and block headers; over `limit`
+ * (plus the slack for whole blocks) → CORRUPT_MESSAGE.
+ */
 function zstdBound(data: Uint8Array, limit: number): number {
   let bound = 0;
   let p = 0;
@@ -501,7 +527,7 @@ function zstdBound(data: Uint8Array, limit: number): number {
     if (q > data.length) throw fail("truncated content checksum");
     if (contentSize >= 0) frameBound = Math.min(frameBound, contentSize);
     bound += frameBound;
-    if (bound > limit) throw tooLarge(Compression.ZSTD, bound, limit);
+    if (bound > limit + HEADER_BOUND_SLACK) throw boundTooLarge(Compression.ZSTD, bound, limit);
     p = q;
   }
   return bound;

@@ -55,6 +55,11 @@ export interface AppendRequest {
   /** One or more validated RecordBatch v2, back to back. Storage patches baseOffset in place. */
   readonly payload: Uint8Array;
   readonly batches: readonly BatchInfo[];
+  /**
+   * The uncompressed records section of each batch, when the produce path already decompressed it while
+   * validating (null for a batch whose records are uncompressed in `payload`), so no backend decompresses twice.
+   */
+  readonly inflated?: readonly (Uint8Array | null)[];
 }
 
 export interface AppendResult {
@@ -136,6 +141,12 @@ export interface Storage {
   readonly kind: "embedded" | "seaweedmq";
   /** Most partitions a topic can have on this backend; absent = no limit of its own. */
   readonly maxPartitions?: number;
+  /**
+   * File descriptors one partition may hold open at once (a local log); with --max-partitions 0 the gateway
+   * derives its limit on partitions over all topics from the process's open-file limit with it
+   * (src/handlers/topic_rules.ts). Absent: partitions hold no local files.
+   */
+  readonly openFilesPerPartition?: number;
   /**
    * Optional: topic configs (by topic config name) this backend cannot apply, with the value it behaves with. The
    * config model reports them read-only, refuses other values (CreateTopics, AlterConfigs, IncrementalAlterConfigs,

@@ -44,12 +44,16 @@ export interface StartOptions {
   args?: string[];
   /** Time to wait for the listener, ms. */
   timeoutMs?: number;
+  /** A command that runs deno, e.g. ["prlimit", "--nofile=256:256"] (it must exec it: signals go to its pid). */
+  wrap?: readonly string[];
 }
 
 export async function startGateway(opts: StartOptions = {}): Promise<RunningGateway> {
   const dataDir = opts.dataDir ?? await Deno.makeTempDir({ prefix: "kgw-test-" });
-  const cmd = new Deno.Command(Deno.execPath(), {
+  const wrap = opts.wrap ?? [];
+  const cmd = new Deno.Command(wrap.length > 0 ? wrap[0] : Deno.execPath(), {
     args: [
+      ...(wrap.length > 0 ? [...wrap.slice(1), Deno.execPath()] : []),
       "run",
       "--allow-net",
       "--allow-read",

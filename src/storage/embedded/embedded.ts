@@ -18,13 +18,16 @@ import {
 } from "../storage.ts";
 import {
   atomicWrite,
+  corruptFileError,
   errorText,
   exists,
   fsyncDir,
   ioError,
+  MetadataFileError,
   readFileOrNull,
   removeIfExists,
 } from "./files.ts";
+import { faultKind, StorageHealth } from "./health.ts";
 import {
   type EmbeddedOptions,
   type LogSettings,
@@ -32,7 +35,12 @@ import {
   resolveOptions,
   topicSettings,
 } from "./options.ts";
-import { type CompactionResult, type PartitionEnv, PartitionLog } from "./partition_log.ts";
+import {
+  type CompactionResult,
+  FILES_PER_PARTITION,
+  type PartitionEnv,
+  PartitionLog,
+} from "./partition_log.ts";
 import { CacheBudget } from "./tail_cache.ts";
 import { EmbeddedGroupStore } from "./group_log.ts";
 import type { GroupStore } from "../group_store.ts";
@@ -58,6 +66,18 @@ interface TopicState {
   readonly partitions: PartitionLog[];
 }
 
+/** Progress of a topic creation or growth, for its rollback. */
+interface CreationStep {
+  /** The path being worked on (named by the error and the log line when it fails). */
+  at: string;
+  /** Partitions created so far (open). */
+  readonly logs: PartitionLog[];
+  /** Directories this attempt created or is creating. */
+  readonly dirs: string[];
+  /** The failure came from writing topics.json. */
+  saving: boolean;
+}
+
 const LOCK_FILE = ".lock";
 const TRASH_PREFIX = ".trash-";
 const MAX_PARTITIONS = 100_000;
@@ -69,19 +89,28 @@ const BROKER_CONFIGS_FILE = "broker-configs.json";
 function loadBrokerConfigs(path: string): Record<string, Record<string, string>> {
   const raw = readFileOrNull(path);
   if (raw === null) return {};
-  const v: unknown = JSON.parse(new TextDecoder().decode(raw));
-  const res = typeof v === "object" && v !== null ? (v as Record<string, unknown>).resources : undefined;
-  if (typeof res !== "object" || res === null || Array.isArray(res)) {
-    throw new Error(`${path}: missing "resources" object`);
+  const bad = (problem: string) =>
+    corruptFileError(
+      path,
+      problem,
+      "the dynamic broker configs set with AlterConfigs / IncrementalAlterConfigs",
+    );
+  let v: unknown;
+  try {
+    v = JSON.parse(new TextDecoder().decode(raw));
+  } catch (e) {
+    throw bad(raw.length === 0 ? "the file is empty" : `not valid JSON (${errorText(e)})`);
   }
+  const res = typeof v === "object" && v !== null ? (v as Record<string, unknown>).resources : undefined;
+  if (typeof res !== "object" || res === null || Array.isArray(res)) throw bad(`no "resources" object`);
   const out: Record<string, Record<string, string>> = {};
   for (const [name, configs] of Object.entries(res)) {
     if (typeof configs !== "object" || configs === null || Array.isArray(configs)) {
-      throw new Error(`${path}: invalid configs of resource ${JSON.stringify(name)}`);
+      throw bad(`invalid configs of resource ${JSON.stringify(name)}`);
     }
     const m: Record<string, string> = {};
     for (const [k, x] of Object.entries(configs)) {
-      if (typeof x !== "string") throw new Error(`${path}: invalid value of ${k}`);
+      if (typeof x !== "string") throw bad(`invalid value of ${k}`);
       m[k] = x;
     }
     out[name] = m;
@@ -112,6 +141,9 @@ async function forEachLimit<T>(
 
 export class EmbeddedStorage implements Storage {
   readonly kind = "embedded" as const;
+  readonly openFilesPerPartition = FILES_PER_PARTITION;
+  /** I/O failures: counted, logged once per condition, reported by status(). */
+  readonly health: StorageHealth;
   private readonly opts: ResolvedOptions;
   private readonly store: TopicStore;
   private readonly env: PartitionEnv;
@@ -137,7 +169,9 @@ export class EmbeddedStorage implements Storage {
     this.opts = resolveOptions(options);
     this.store = new TopicStore(this.opts.dataDir);
     this.defaults = this.opts.defaults;
+    this.health = new StorageHealth(this.opts.log, options.onStorageError);
     this.env = {
+      health: this.health,
       fsync: this.opts.fsync,
       indexIntervalBytes: this.opts.indexIntervalBytes,
       log: this.opts.log,
@@ -161,6 +195,7 @@ export class EmbeddedStorage implements Storage {
           await this.closeAllPartitions();
           this.releaseLock();
           this.state = "closed";
+          if (e instanceof MetadataFileError) throw e; // names the file and the way out already
           throw ioError(`opening embedded storage in ${this.opts.dataDir}`, e);
         },
       );
@@ -257,9 +292,10 @@ export class EmbeddedStorage implements Storage {
       this.allPartitions(),
       BACKGROUND_CONCURRENCY,
       (p) =>
-        p.writeCheckpoint(false).catch((e) =>
-          this.opts.log("warn", `${p.name}: checkpoint: ${errorText(e)}`)
-        ),
+        p.writeCheckpoint(false).catch((e) => {
+          // errno faults were counted and logged once by health; the rest would go unnoticed
+          if (faultKind(e) === null) this.opts.log("warn", `${p.name}: checkpoint: ${errorText(e)}`);
+        }),
     );
   }
 
@@ -374,6 +410,17 @@ export class EmbeddedStorage implements Storage {
     return [...live, ...this.creating.values()];
   }
 
+  /** Replaces topics.json, reporting the outcome to health. */
+  private async saveTopics(records: TopicRecord[]): Promise<void> {
+    try {
+      await this.store.save(records);
+    } catch (e) {
+      this.health.failed(this.store.path, this.store.path, e);
+      throw e;
+    }
+    this.health.ok(this.store.path, false);
+  }
+
   private track<T>(p: Promise<T>): Promise<T> {
     this.adminOps.add(p);
     p.then(() => this.adminOps.delete(p), () => this.adminOps.delete(p));
@@ -410,30 +457,90 @@ export class EmbeddedStorage implements Storage {
     let id = newTopicId();
     while (this.byId.has(id)) id = newTopicId();
     const meta = freezeMeta({ name, id, partitions, configs });
-    const logs: PartitionLog[] = [];
-    const dirs: string[] = [];
+    const step: CreationStep = { at: this.opts.dataDir, logs: [], dirs: [], saving: false };
     try {
-      for (let p = 0; p < partitions; p++) {
-        const pname = partitionDirName(name, p);
-        const pdir = join(this.opts.dataDir, pname);
-        dirs.push(pdir);
-        await removeIfExists(pdir, true); // leftover of a topic deleted before a crash
-        logs.push(await PartitionLog.create(pname, pdir, settings, this.env));
-      }
-      await fsyncDir(this.opts.dataDir);
+      await this.createPartitionLogs(name, 0, partitions, settings, step);
       this.creating.set(name, meta);
+      step.saving = true;
+      step.at = this.store.path;
       await this.store.save(this.snapshot());
     } catch (e) {
       this.creating.delete(name);
-      for (const l of logs) await l.close(false, this.closedError()).catch(() => {});
-      for (const d of dirs) await removeIfExists(d, true).catch(() => {});
-      throw ioError(`creating topic ${name}`, e);
+      await this.rollBack(`creating topic ${name} with ${partitions} partition(s)`, name, step, e);
+      throw ioError(`creating topic ${name} (at ${step.at})`, e);
     }
     this.creating.delete(name);
-    const state: TopicState = { meta, settings, partitions: logs };
+    this.health.ok(this.store.path, false);
+    const state: TopicState = { meta, settings, partitions: step.logs };
     this.topics.set(name, state);
     this.byId.set(id, state);
     return meta;
+  }
+
+  /**
+   * Creates the directories and empty logs of partitions [from, to) of `topic`, recording in `step` what exists so
+   * far (for rollBack) and where it is (for the error).
+   */
+  private async createPartitionLogs(
+    topic: string,
+    from: number,
+    to: number,
+    settings: LogSettings,
+    step: CreationStep,
+  ): Promise<void> {
+    for (let p = from; p < to; p++) {
+      const pname = partitionDirName(topic, p);
+      const pdir = join(this.opts.dataDir, pname);
+      step.at = pdir;
+      await removeIfExists(pdir, true); // leftover of a topic deleted before a crash
+      step.dirs.push(pdir);
+      step.logs.push(await PartitionLog.create(pname, pdir, settings, this.env));
+    }
+    step.at = this.opts.dataDir;
+    await fsyncDir(this.opts.dataDir);
+  }
+
+  /**
+   * Undoes a creation that failed half-way: closes the new partitions (freeing their descriptors first, as the
+   * failure may be descriptor exhaustion), removes their directories, and puts topics.json back when the failed
+   * save replaced it anyway (only the directory fsync after the rename failed). Logs one error line with the
+   * topic, the path and the cause, and what the rollback left behind if it could not finish.
+   */
+  private async rollBack(what: string, topic: string, step: CreationStep, cause: unknown): Promise<void> {
+    const reason = this.closedError();
+    for (const l of step.logs) await l.close(false, reason).catch(() => {});
+    const left: string[] = [];
+    for (const d of step.dirs) {
+      try {
+        await removeIfExists(d, true);
+      } catch (e) {
+        left.push(`${d} (${errorText(e)})`);
+      }
+    }
+    let table = "topics.json unchanged";
+    if (step.saving) {
+      this.health.failed(this.store.path, this.store.path, cause);
+      try {
+        const onDisk = this.store.load().find((r) => r.name === topic);
+        const live = this.topics.get(topic)?.meta;
+        if (onDisk && onDisk.partitions !== live?.partitions) {
+          await this.store.save(this.snapshot());
+          table = "topics.json restored";
+        }
+      } catch (e) {
+        table = `topics.json may still list the change (${errorText(e)}); a restart recreates missing ` +
+          `partitions empty`;
+      }
+    } else {
+      // Counted for kgw_storage_errors_total; no lasting condition: nothing of the attempt is left.
+      this.health.count(cause);
+    }
+    const undone = left.length === 0
+      ? `rolled back: ${step.dirs.length} new partition director${
+        step.dirs.length === 1 ? "y" : "ies"
+      } removed`
+      : `rollback incomplete, remove by hand: ${left.join(", ")}`;
+    this.opts.log("error", `${what} failed at ${step.at}: ${errorText(cause)}; ${undone}; ${table}`);
   }
 
   private existing(name: string): TopicState {
@@ -457,7 +564,7 @@ export class EmbeddedStorage implements Storage {
       const meta = freezeMeta({ ...t.meta, configs: { ...configs } });
       this.busy.add(name);
       return this.track(
-        this.store.save(this.snapshot(meta)).then(() => {
+        this.saveTopics(this.snapshot(meta)).then(() => {
           t.meta = meta;
           t.settings = settings;
           for (const p of t.partitions) p.settings = settings;
@@ -490,25 +597,20 @@ export class EmbeddedStorage implements Storage {
 
   private async doCreatePartitions(t: TopicState, count: number): Promise<TopicMeta> {
     const name = t.meta.name;
-    const logs: PartitionLog[] = [];
+    const from = t.meta.partitions;
     const meta = freezeMeta({ ...t.meta, partitions: count });
+    const step: CreationStep = { at: this.opts.dataDir, logs: [], dirs: [], saving: false };
     try {
-      for (let p = t.meta.partitions; p < count; p++) {
-        const pname = partitionDirName(name, p);
-        const pdir = join(this.opts.dataDir, pname);
-        await removeIfExists(pdir, true);
-        logs.push(await PartitionLog.create(pname, pdir, t.settings, this.env));
-      }
-      await fsyncDir(this.opts.dataDir);
+      await this.createPartitionLogs(name, from, count, t.settings, step);
+      step.saving = true;
+      step.at = this.store.path;
       await this.store.save(this.snapshot(meta));
     } catch (e) {
-      for (const l of logs) {
-        await l.close(false, this.closedError()).catch(() => {});
-        await removeIfExists(l.dir, true).catch(() => {});
-      }
-      throw ioError(`adding partitions to topic ${name}`, e);
+      await this.rollBack(`growing topic ${name} from ${from} to ${count} partitions`, name, step, e);
+      throw ioError(`adding partitions to topic ${name} (at ${step.at})`, e);
     }
-    t.partitions.push(...logs);
+    this.health.ok(this.store.path, false);
+    t.partitions.push(...step.logs);
     t.meta = meta;
     return meta;
   }
@@ -528,7 +630,7 @@ export class EmbeddedStorage implements Storage {
     this.topics.delete(name);
     this.byId.delete(t.meta.id);
     try {
-      await this.store.save(this.snapshot());
+      await this.saveTopics(this.snapshot());
     } catch (e) {
       this.topics.set(name, t);
       this.byId.set(t.meta.id, t);
@@ -537,6 +639,7 @@ export class EmbeddedStorage implements Storage {
     const gone = new StorageError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${name} was deleted`);
     const trash: string[] = [];
     for (const p of t.partitions) {
+      this.health.forget(p.name, p.dir);
       await p.close(false, gone).catch((e) => this.opts.log("warn", `${p.name}: close: ${errorText(e)}`));
       const hex = crypto.getRandomValues(new Uint32Array(2)).reduce((s, x) => s + x.toString(16), "");
       const to = join(this.opts.dataDir, `${TRASH_PREFIX}${hex}`);
@@ -610,6 +713,7 @@ export class EmbeddedStorage implements Storage {
       fsync: this.opts.fsync,
       fsyncIntervalMs: this.opts.fsyncIntervalMs,
       log: this.opts.log,
+      health: this.health,
     });
   }
 
@@ -617,7 +721,7 @@ export class EmbeddedStorage implements Storage {
     return new EmbeddedProducerStore(this.opts.dataDir, (topic, partition) => {
       // A deleted topic leaves this map before its directories go.
       return this.topics.get(topic)?.partitions[partition]?.dir ?? null;
-    });
+    }, this.health);
   }
 
   subscribe(topic: string, partition: number, listener: () => void): () => void {
@@ -656,11 +760,14 @@ export class EmbeddedStorage implements Storage {
       const next = { ...this.brokerConfigMap, [resource]: { ...configs } };
       if (Object.keys(configs).length === 0) delete next[resource];
       const data = new TextEncoder().encode(JSON.stringify({ version: 1, resources: next }, null, 1) + "\n");
+      const path = join(this.opts.dataDir, BROKER_CONFIGS_FILE);
       try {
-        await atomicWrite(join(this.opts.dataDir, BROKER_CONFIGS_FILE), data, true);
+        await atomicWrite(path, data, true);
       } catch (e) {
+        this.health.failed(path, path, e);
         throw ioError("saving dynamic broker configs", e);
       }
+      this.health.ok(path, false);
       this.brokerConfigMap = next;
     };
     const p = this.brokerConfigChain.then(run);
@@ -694,12 +801,16 @@ export class EmbeddedStorage implements Storage {
     }
   }
 
-  /** Readiness for /readyz: the log is recovered and open (not opening, not closed). */
+  /**
+   * Readiness for /readyz: the log is recovered and open (not opening, not closed), and no storage error condition
+   * lasts (disk full, I/O or permission errors until a write succeeds again; an offline partition until restart).
+   */
   status(): BackendStatus {
-    return {
-      ready: this.state === "open",
-      detail: this.state === "open" ? `open (${this.opts.dataDir})` : `embedded storage ${this.state}`,
-    };
+    if (this.state !== "open") return { ready: false, detail: `embedded storage ${this.state}` };
+    if (!this.health.healthy) {
+      return { ready: false, detail: `storage errors in ${this.opts.dataDir}: ${this.health.detail()}` };
+    }
+    return { ready: true, detail: `open (${this.opts.dataDir})` };
   }
 
   /** Segment count and bytes of a partition (ops/metrics and tests). */

@@ -1,6 +1,6 @@
 // File-system helpers of the embedded log: positional sync reads, full writes, atomic replace, directory
 // fsync, segment file names and the mapping of I/O failures to KAFKA_STORAGE_ERROR.
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { StorageError } from "../storage.ts";
 
@@ -26,10 +26,57 @@ export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Wraps an I/O failure as StorageError(KAFKA_STORAGE_ERROR) naming the operation and the cause. */
+/**
+ * Wraps an I/O failure as StorageError(KAFKA_STORAGE_ERROR) naming the operation and the cause; the original error
+ * stays in `cause` (its errno class feeds health.ts).
+ */
 export function ioError(what: string, cause: unknown): StorageError {
   if (cause instanceof StorageError) return cause;
-  return new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `${what}: ${errorText(cause)}`);
+  const err = new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `${what}: ${errorText(cause)}`);
+  err.cause = cause;
+  return err;
+}
+
+/** A metadata file read at start cannot be used; the message is one line and says what to do. */
+export class MetadataFileError extends Error {
+  override name = "MetadataFileError";
+}
+
+/** `text` on one line, control characters blanked and cut to `max` characters (parser messages quote input). */
+export function oneLine(text: string, max = 200): string {
+  // deno-lint-ignore no-control-regex
+  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return flat.length > max ? `${flat.slice(0, max)}...` : flat;
+}
+
+/**
+ * The start-up error for a metadata file that exists but cannot be used (unparsable, wrong shape). It names the
+ * file, the problem and the way out: restoring it, a `.tmp` copy an interrupted atomic replace left beside it, or
+ * `otherwise` (e.g. "or delete it to get a new cluster id"). The file itself is never deleted or rewritten: what it
+ * describes exists nowhere else.
+ */
+export function corruptFileError(
+  path: string,
+  problem: string,
+  holds: string,
+  otherwise = "",
+): MetadataFileError {
+  const dir = dirname(path);
+  const prefix = `${basename(path)}.`;
+  const copies: string[] = [];
+  try {
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.isFile && e.name.startsWith(prefix) && e.name.endsWith(".tmp")) copies.push(join(dir, e.name));
+    }
+  } catch { /* no listing: no hint */ }
+  const copy = copies.length === 0
+    ? ""
+    : `, or, if ${copies.sort().join(" or ")} holds a complete copy (an ` +
+      `interrupted save leaves one), move it over ${path}`;
+  return new MetadataFileError(
+    `${path} is unusable: ${oneLine(problem)}. It holds ${holds}: restore it from a backup${copy}` +
+      `${otherwise ? `, ${otherwise}` : ""}, and start again (the file was left untouched)`,
+  );
 }
 
 export function writeAllSync(file: Deno.FsFile, data: Uint8Array): void {

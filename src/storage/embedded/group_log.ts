@@ -43,6 +43,7 @@ import {
   headerError,
 } from "./group_log_codec.ts";
 import type { LogFn, LogLevel } from "./options.ts";
+import { faultKind, StorageHealth } from "./health.ts";
 
 export interface EmbeddedGroupStoreOptions {
   /** Directory of the log (created when missing), e.g. `<dataDir>/__consumer_offsets`. */
@@ -55,6 +56,8 @@ export interface EmbeddedGroupStoreOptions {
   readonly compactAfterBytes?: number;
   /** Logger; default prints info and above to stderr. */
   readonly log?: (level: LogLevel, msg: string) => void;
+  /** Where I/O failures are counted and logged once per condition (the embedded storage's); default: its own. */
+  readonly health?: StorageHealth;
 }
 
 export interface GroupStoreStats {
@@ -119,6 +122,7 @@ export class EmbeddedGroupStore implements GroupStore {
   private readonly fsyncIntervalMs: number;
   private readonly compactAfterBytes: number;
   private readonly log: LogFn;
+  private readonly health: StorageHealth;
 
   private state: "new" | "loading" | "open" | "closed" = "new";
   private readonly live: GroupLogState = { groups: new Map(), offsets: new Map() };
@@ -160,6 +164,7 @@ export class EmbeddedGroupStore implements GroupStore {
     if (!(c >= 1)) throw new RangeError("group store option compactAfterBytes must be >= 1");
     this.compactAfterBytes = Math.floor(c);
     this.log = opts.log ?? defaultLog;
+    this.health = opts.health ?? new StorageHealth(this.log);
   }
 
   stats(): GroupStoreStats {
@@ -400,8 +405,10 @@ export class EmbeddedGroupStore implements GroupStore {
           ioError(`append to ${this.path} failed and could not be rolled back (${errorText(e2)})`, e),
         );
       }
+      if (!this.failure) this.health.failed(this.path, this.path, e);
       throw err;
     }
+    this.health.ok(this.path, true);
     this.size += frame.length;
     this.seq++;
     this.appends++;
@@ -492,7 +499,8 @@ export class EmbeddedGroupStore implements GroupStore {
   private fail(err: StorageError): void {
     if (!this.failure) {
       this.failure = err;
-      this.log("error", `${this.path}: group store failed, no further writes: ${err.message}`);
+      if (faultKind(err) !== null) this.health.failed(this.path, this.path, err, true);
+      else this.log("error", `${this.path}: group store failed, no further writes: ${err.message}`);
     }
     const w = this.waiters;
     this.waiters = [];
@@ -570,6 +578,7 @@ export class EmbeddedGroupStore implements GroupStore {
         // Back off: try again only after another threshold's worth of appends.
         this.nextCompactAt = this.size + Math.max(this.compactAfterBytes, this.size);
       }
+      this.health.count(e);
       this.log("error", `${this.path}: compaction (${reason}) failed: ${errorText(e)}`);
       throw e;
     } finally {

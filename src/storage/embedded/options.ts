@@ -40,6 +40,11 @@ export interface EmbeddedOptions {
    * batch's base offset (offsetForTimestamp) or last offset (maxTimestamp) and the batch's max timestamp.
    */
   readonly decodeTimestamps?: (batch: Uint8Array) => Promise<TimestampOffset[]>;
+  /**
+   * Called for every failed I/O operation with its errno class ("ENOSPC", "EIO", "EACCES", ..., "other"; see
+   * health.ts), for kgw_storage_errors_total. Logging (once per condition) is the storage's own.
+   */
+  readonly onStorageError?: (kind: string) => void;
 }
 
 export interface ResolvedOptions {

@@ -38,6 +38,7 @@ import {
   INDEX_SUFFIX,
   ioError,
   LOG_SUFFIX,
+  oneLine,
   parseSegmentFileName,
   readFileOrNull,
   removeIfExists,
@@ -47,16 +48,28 @@ import {
 } from "./files.ts";
 import { Notifier } from "./notifier.ts";
 import { cleanBatch, emptyBatch, indexKeys, lastOffsetOf, producerIdAt } from "./cleaner.ts";
-import { type LogSettings, MAX_SEGMENT_BYTES } from "./options.ts";
-import { type BatchMeta, Segment, type SegmentEnv } from "./segment.ts";
+import { type LogFn, type LogSettings, MAX_SEGMENT_BYTES } from "./options.ts";
+import { type BatchMeta, Segment, type SegmentEnv, type SegmentRead } from "./segment.ts";
 import { type CacheBudget, TailCache } from "./tail_cache.ts";
+import { faultKind, type StorageHealth } from "./health.ts";
 
 export interface PartitionEnv extends SegmentEnv {
   readonly fsync: "always" | "interval";
   readonly budget: CacheBudget;
   readonly cacheBytes: number;
   readonly decodeTimestamps?: (batch: Uint8Array) => Promise<TimestampOffset[]>;
+  /** Where I/O failures are counted, logged once per condition and reported to /readyz. */
+  readonly health: StorageHealth;
 }
+
+/**
+ * File descriptors one partition holds open at most: the active segment's writer (always open), the read handles
+ * of the active segment and of the last closed segment read (opened lazily on a tail-cache miss, at most these two
+ * are kept), and the writer of a segment just rolled, closed by the next fsync round. Indexes, checkpoints and
+ * producer snapshots are opened and closed within one write. The partition limit derived from the open-file limit
+ * (src/handlers/topic_rules.ts) counts with it.
+ */
+export const FILES_PER_PARTITION = 4;
 
 interface Checkpoint {
   readonly logStartOffset: number;
@@ -87,16 +100,39 @@ const INT32_MAX = 2 ** 31 - 1;
 /** Keys one log cleaner pass indexes at most (a bound on its memory, as Kafka's dedupe buffer is). */
 const MAX_CLEANER_KEYS = 2_000_000;
 
-function readCheckpoint(dir: string): Checkpoint | null {
+/**
+ * The partition's checkpoint, or null when there is none or it cannot be used: then every segment is scanned and
+ * the log starts at the first segment (a DeleteRecords bound above it is lost, the records are not), which is
+ * logged, as the file's problem may be worth a look.
+ */
+function readCheckpoint(dir: string, log: LogFn): Checkpoint | null {
+  const path = join(dir, CHECKPOINT_FILE);
+  const unusable = (why: string): null => {
+    log(
+      "warn",
+      `${path} is unusable (${
+        oneLine(why)
+      }); recovering by a full scan of the segments, the log start offset ` +
+        `falls back to the first segment's base offset`,
+    );
+    return null;
+  };
   try {
-    const raw = readFileOrNull(join(dir, CHECKPOINT_FILE));
+    const raw = readFileOrNull(path);
     if (raw === null) return null;
-    const v: unknown = JSON.parse(new TextDecoder().decode(raw));
-    if (typeof v !== "object" || v === null) return null;
+    let v: unknown;
+    try {
+      v = JSON.parse(new TextDecoder().decode(raw));
+    } catch (e) {
+      return unusable(raw.length === 0 ? "empty" : `not valid JSON: ${errorText(e)}`);
+    }
+    if (typeof v !== "object" || v === null) return unusable("not a JSON object");
     const o = v as Record<string, unknown>;
     const ls = o.logStartOffset;
     const rp = o.recoveryPoint;
-    if (!Number.isSafeInteger(ls) || !Number.isSafeInteger(rp)) return null;
+    if (!Number.isSafeInteger(ls) || !Number.isSafeInteger(rp)) {
+      return unusable("logStartOffset or recoveryPoint missing");
+    }
     const co = Number.isSafeInteger(o.cleanerOffset) ? Math.max(0, o.cleanerOffset as number) : 0;
     const dh = Number.isSafeInteger(o.deleteHorizon) ? o.deleteHorizon as number : -1;
     return {
@@ -105,8 +141,8 @@ function readCheckpoint(dir: string): Checkpoint | null {
       cleanerOffset: co,
       deleteHorizon: dh,
     };
-  } catch {
-    return null;
+  } catch (e) {
+    return unusable(errorText(e));
   }
 }
 
@@ -225,7 +261,13 @@ export class PartitionLog {
     await Deno.mkdir(dir, { recursive: true });
     const log = new PartitionLog(name, dir, settings, env);
     log.segments.push(Segment.create(dir, 0, env));
-    await log.writeCheckpoint(true);
+    try {
+      // Not reported to health: a failed creation is undone and logged whole by the storage (rollBack).
+      await log.writeCheckpoint(true, false);
+    } catch (e) {
+      log.active.closeWriter(); // the caller removes the directory; no descriptor may outlive it
+      throw e;
+    }
     return log;
   }
 
@@ -242,7 +284,7 @@ export class PartitionLog {
   ): Promise<PartitionLog> {
     const log = new PartitionLog(name, dir, settings, env);
     await completeSwaps(name, dir, env);
-    const cp = readCheckpoint(dir);
+    const cp = readCheckpoint(dir, env.log);
     const recoveryPoint = cp?.recoveryPoint ?? 0;
     const logs = new Set<number>();
     const others: { name: string; base: number | null }[] = [];
@@ -366,9 +408,11 @@ export class PartitionLog {
       seg.append(data, metas);
     } catch (e) {
       const err = ioError(`append to ${this.name}`, e);
-      if (seg.broken) this.fail(err);
+      if (seg.broken) this.fail(err, seg.logPath);
+      else this.env.health.failed(this.name, seg.logPath, e);
       throw err;
     }
+    this.env.health.ok(this.name, true);
     const baseOffset = this.nextOffset;
     this.nextOffset = next;
     this.unsynced.add(seg);
@@ -410,19 +454,26 @@ export class PartitionLog {
     try {
       seg = Segment.create(this.dir, this.nextOffset, this.env);
     } catch (e) {
+      this.env.health.failed(this.name, join(this.dir, segmentFileName(this.nextOffset, LOG_SUFFIX)), e);
       throw ioError(`roll of ${this.name}`, e);
     }
     try {
       old.flushIndexes();
     } catch (e) {
+      this.env.health.failed(this.name, old.index.path, e);
       this.env.log(
         "warn",
         `${this.name}: index flush of ${old.logPath} failed (rebuilt on open): ${errorText(e)}`,
       );
     }
+    // Read handles are kept for the active segment and the last one read only (FILES_PER_PARTITION).
+    if (this.lastRead !== old) old.releaseReader();
     this.segments.push(seg);
     this.retired.push(old);
     this.dirDirty = true;
+    // The old writer closes once its data is synced: sync now rather than at the next interval, so that a
+    // partition rolling fast does not pile up open writers (as Kafka flushes a segment when it rolls).
+    if (this.env.fsync === "interval") void this.kickSync();
     this.env.log("debug", `${this.name}: rolled segment at offset ${this.nextOffset} (${reason})`);
   }
 
@@ -462,7 +513,7 @@ export class PartitionLog {
         await Promise.all(segs.map((s) => s.syncData()));
         if (dir) await fsyncDir(this.dir);
       } catch (e) {
-        this.fail(ioError(`fsync of ${this.name}`, e));
+        this.fail(ioError(`fsync of ${this.name}`, e), this.dir);
         return;
       }
       for (const r of retired) if (r !== this.active) r.closeWriter();
@@ -476,7 +527,8 @@ export class PartitionLog {
         }
         this.waiters = pending;
       }
-      if (this.waiters.length === 0) return;
+      // Segments rolled during the round wait for a sync to close their writers: one more round.
+      if (this.waiters.length === 0 && this.retired.length === 0) return;
     }
   }
 
@@ -496,10 +548,12 @@ export class PartitionLog {
     while (!this.failure && !this.closedError && (this.syncPending || this.syncRun)) await this.kickSync();
   }
 
-  private fail(err: StorageError): void {
+  /** Takes the partition offline until a restart: its files can no longer be trusted to match what was acked. */
+  private fail(err: StorageError, path: string): void {
     if (!this.failure) {
       this.failure = err;
-      this.env.log("error", `${this.name}: partition is offline: ${err.message}`);
+      if (faultKind(err) !== null) this.env.health.failed(this.name, path, err, true);
+      else this.env.log("error", `${this.name}: partition is offline: ${err.message}`);
     }
     const w = this.waiters;
     this.waiters = [];
@@ -522,16 +576,19 @@ export class PartitionLog {
     if (!(maxBytes > 0)) maxBytes = 0; // also NaN
     const hit = this.cache.read(offset, maxBytes, minOneBatch, hw);
     if (hit) return { batches: hit.batches, bytes: hit.bytes, highWatermark: hw, logStartOffset: ls };
-    try {
-      for (let i = this.segmentIndex(offset); i < this.segments.length; i++) {
-        const seg = this.segments[i];
-        if (offset >= seg.endOffset) continue; // gap after a truncated segment
-        this.noteRead(seg);
-        const r = seg.read(offset, maxBytes, minOneBatch, hw);
-        return { batches: r.batches, bytes: r.bytes, highWatermark: hw, logStartOffset: ls };
+    for (let i = this.segmentIndex(offset); i < this.segments.length; i++) {
+      const seg = this.segments[i];
+      if (offset >= seg.endOffset) continue; // gap after a truncated segment
+      this.noteRead(seg);
+      let r: SegmentRead;
+      try {
+        r = seg.read(offset, maxBytes, minOneBatch, hw);
+      } catch (e) {
+        this.env.health.failed(seg.logPath, seg.logPath, e);
+        throw ioError(`read of ${this.name} at offset ${offset}`, e);
       }
-    } catch (e) {
-      throw ioError(`read of ${this.name} at offset ${offset}`, e);
+      this.env.health.ok(seg.logPath, false);
+      return { batches: r.batches, bytes: r.bytes, highWatermark: hw, logStartOffset: ls };
     }
     return { batches: [], bytes: 0, highWatermark: hw, logStartOffset: ls };
   }
@@ -723,9 +780,7 @@ export class PartitionLog {
       "info",
       `${this.name}: retention deleted ${k} segment(s), log start offset ${oldStart} -> ${this.logStartOffset}`,
     );
-    await this.writeCheckpoint(false).catch((e) =>
-      this.env.log("warn", `${this.name}: checkpoint: ${errorText(e)}`)
-    );
+    await this.writeCheckpoint(false).catch((e) => this.checkpointFailed(e));
     return k;
   }
 
@@ -744,7 +799,10 @@ export class PartitionLog {
       try {
         await seg.delete();
       } catch (e) {
-        this.env.log("error", `${this.name}: deleting ${seg.logPath} failed: ${errorText(e)}`);
+        this.env.health.failed(this.name, seg.logPath, e);
+        if (faultKind(e) === null) {
+          this.env.log("error", `${this.name}: deleting ${seg.logPath} failed: ${errorText(e)}`);
+        }
       }
     }
   }
@@ -798,6 +856,13 @@ export class PartitionLog {
       } catch (e) {
         if (this.closedError) return null; // closed or deleted under the cleaner: nothing to report
         throw e;
+      } finally {
+        // A pass reads many segments (every batch header, for idempotent producers); keep FILES_PER_PARTITION.
+        if (!this.closedError) {
+          for (const seg of this.segments) {
+            if (seg !== this.active && seg !== this.lastRead) seg.releaseReader();
+          }
+        }
       }
     });
   }
@@ -931,6 +996,7 @@ export class PartitionLog {
         if (!aborted) await f.syncData();
       } catch (e) {
         aborted = true;
+        this.env.health.failed(this.name, cleanedPath, e);
         this.env.log("error", `${this.name}: compaction of segment ${base} failed: ${errorText(e)}`);
       } finally {
         f.close();
@@ -950,9 +1016,7 @@ export class PartitionLog {
     this.recomputeMaxTimestamp();
     this.cleanerOffset = end;
     this.deleteHorizon = horizon;
-    await this.writeCheckpoint(false).catch((e) =>
-      this.env.log("warn", `${this.name}: checkpoint: ${errorText(e)}`)
-    );
+    await this.writeCheckpoint(false).catch((e) => this.checkpointFailed(e));
     const result: CompactionResult = {
       segmentsBefore,
       segmentsAfter: this.segments.length,
@@ -1011,8 +1075,16 @@ export class PartitionLog {
     this.cache.evictBelow(groupEnd);
   }
 
-  /** Persists log start offset and recovery point (atomic replace); also flushes the active segment's indexes. */
-  writeCheckpoint(durable: boolean): Promise<void> {
+  /** A background checkpoint failed: an errno fault was counted and logged once by health, anything else is logged. */
+  private checkpointFailed(e: unknown): void {
+    if (faultKind(e) === null) this.env.log("warn", `${this.name}: checkpoint: ${errorText(e)}`);
+  }
+
+  /**
+   * Persists log start offset and recovery point (atomic replace); also flushes the active segment's indexes.
+   * With `report` (all but the creation), the outcome goes to health.
+   */
+  writeCheckpoint(durable: boolean, report = true): Promise<void> {
     const run = async () => {
       if (this.dropped) return;
       const cp: Checkpoint = {
@@ -1029,12 +1101,15 @@ export class PartitionLog {
       ) {
         return;
       }
-      if (!this.closedError) this.active.flushIndexes();
-      await atomicWrite(
-        join(this.dir, CHECKPOINT_FILE),
-        new TextEncoder().encode(JSON.stringify(cp)),
-        durable,
-      );
+      const path = join(this.dir, CHECKPOINT_FILE);
+      try {
+        if (!this.closedError) this.active.flushIndexes();
+        await atomicWrite(path, new TextEncoder().encode(JSON.stringify(cp)), durable);
+      } catch (e) {
+        if (report) this.env.health.failed(this.name, path, e);
+        throw e;
+      }
+      if (report) this.env.health.ok(this.name, false);
       this.lastCheckpoint = cp;
     };
     const p = this.checkpointChain.then(run);

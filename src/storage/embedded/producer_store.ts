@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { type ProducerStateStore, StorageError } from "../storage.ts";
 import { atomicWrite, errorText, readFileOrNull } from "./files.ts";
+import type { StorageHealth } from "./health.ts";
 
 export const PRODUCER_IDS_FILE = "producer_ids";
 export const PRODUCER_SNAPSHOT_FILE = "producer.snapshot";
@@ -18,6 +19,8 @@ export class EmbeddedProducerStore implements ProducerStateStore {
     private readonly dataDir: string,
     /** Directory of a live partition, or null when the topic or partition does not exist. */
     private readonly partitionDir: (topic: string, partition: number) => string | null,
+    /** Where I/O failures are counted and logged once per condition. */
+    private readonly health?: StorageHealth,
   ) {}
 
   allocateProducerIds(count: number): Promise<number> {
@@ -36,7 +39,13 @@ export class EmbeddedProducerStore implements ProducerStateStore {
       if (next + count > MAX_ID) {
         throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, "producer ids exhausted");
       }
-      await atomicWrite(path, new TextEncoder().encode(`next.producer.id=${next + count}\n`), true);
+      try {
+        await atomicWrite(path, new TextEncoder().encode(`next.producer.id=${next + count}\n`), true);
+      } catch (e) {
+        this.health?.failed(path, path, e);
+        throw e;
+      }
+      this.health?.ok(path, false);
       return next;
     };
     const p = this.chain.then(run);
@@ -58,11 +67,14 @@ export class EmbeddedProducerStore implements ProducerStateStore {
   async saveProducerSnapshot(topic: string, partition: number, data: Uint8Array): Promise<void> {
     const dir = this.partitionDir(topic, partition);
     if (dir === null) return;
+    const path = join(dir, PRODUCER_SNAPSHOT_FILE);
     try {
-      await atomicWrite(join(dir, PRODUCER_SNAPSHOT_FILE), data, true);
+      await atomicWrite(path, data, true);
     } catch (e) {
       if (e instanceof Deno.errors.NotFound) return; // the topic was deleted meanwhile
+      this.health?.failed(`${topic}-${partition}`, path, e);
       throw new StorageError(ErrorCode.KAFKA_STORAGE_ERROR, `writing producer snapshot: ${errorText(e)}`);
     }
+    this.health?.ok(`${topic}-${partition}`, false);
   }
 }

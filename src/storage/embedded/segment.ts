@@ -105,9 +105,14 @@ export class Segment {
       f.close();
       throw new Error(`segment file ${seg.logPath} already exists and is not empty`);
     }
+    try {
+      seg.index.rewriteSync();
+      seg.timeIndex.rewriteSync();
+    } catch (e) {
+      f.close(); // no descriptor may outlive a failed create (fd exhaustion, disk full)
+      throw e;
+    }
     seg.writer = f;
-    seg.index.rewriteSync();
-    seg.timeIndex.rewriteSync();
     return seg;
   }
 

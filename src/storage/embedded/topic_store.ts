@@ -1,7 +1,7 @@
 // Topic metadata of the embedded log: `<dataDir>/topics.json` (name, id, partition count, configs), replaced
 // atomically (temp file + fsync + rename + directory fsync) on every change; topic name rules; directory names.
 import { join } from "node:path";
-import { atomicWrite, readFileOrNull } from "./files.ts";
+import { atomicWrite, corruptFileError, errorText, readFileOrNull } from "./files.ts";
 
 export interface TopicRecord {
   readonly name: string;
@@ -11,6 +11,8 @@ export interface TopicRecord {
 }
 
 export const TOPICS_FILE = "topics.json";
+/** What topics.json is, for the start-up error when it is unusable. */
+const HOLDS = "the name, id, partition count and configs of every topic";
 const MAX_TOPIC_LENGTH = 249;
 const LEGAL = /^[a-zA-Z0-9._-]+$/;
 
@@ -61,16 +63,25 @@ export class TopicStore {
     this.path = join(dataDir, TOPICS_FILE);
   }
 
-  /** Topics on disk; [] when the file does not exist. Throws when it exists but is unreadable or invalid. */
+  /**
+   * Topics on disk; [] when the file does not exist. Throws when it cannot be read, and MetadataFileError (one
+   * line: the file, the problem, what to do) when it exists but is not a valid topic table.
+   */
   load(): TopicRecord[] {
     const raw = readFileOrNull(this.path);
     if (raw === null) return [];
-    const v: unknown = JSON.parse(new TextDecoder().decode(raw));
+    const bad = (problem: string) => corruptFileError(this.path, problem, HOLDS);
+    let v: unknown;
+    try {
+      v = JSON.parse(new TextDecoder().decode(raw));
+    } catch (e) {
+      throw bad(raw.length === 0 ? "the file is empty" : `not valid JSON (${errorText(e)})`);
+    }
     const list = (typeof v === "object" && v !== null) ? (v as Record<string, unknown>).topics : undefined;
-    if (!Array.isArray(list)) throw new Error(`${this.path}: missing "topics" array`);
+    if (!Array.isArray(list)) throw bad(`no "topics" array`);
     const out: TopicRecord[] = [];
     for (const t of list) {
-      if (!isRecord(t)) throw new Error(`${this.path}: invalid topic entry ${JSON.stringify(t)}`);
+      if (!isRecord(t)) throw bad(`invalid topic entry ${JSON.stringify(t)}`);
       out.push({ name: t.name, id: t.id, partitions: t.partitions, configs: { ...t.configs } });
     }
     return out;

@@ -92,16 +92,18 @@ const PER_RECORD_OVERHEAD = 5 + 6 + 6 + 6 + 5 + 10 + 30;
 
 /**
  * Encodes every record of the validated batches in `req` as a SeaweedMQ publish frame. Compressed batches are
- * decompressed (SeaweedMQ stores records one by one); nothing else is copied twice.
+ * read from the records the produce path already decompressed (`req.inflated`), else decompressed here
+ * (SeaweedMQ stores records one by one); nothing else is copied twice.
  */
 export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> {
   let total = 0;
   let count = 0;
   const bodies: Uint8Array[] = [];
-  for (const b of req.batches) {
+  for (let i = 0; i < req.batches.length; i++) {
+    const b = req.batches[i];
     let body = req.payload.subarray(b.pos + RECORDS_OFFSET, b.pos + b.size);
     if ((b.attributes & ATTR_COMPRESSION) !== 0) {
-      body = await decompress(b.attributes & ATTR_COMPRESSION, body);
+      body = req.inflated?.[i] ?? await decompress(b.attributes & ATTR_COMPRESSION, body);
     }
     bodies.push(body);
     total += body.length + b.recordCount * PER_RECORD_OVERHEAD;

@@ -1,0 +1,5 @@
+// The corrupt compressed batch suite (tests/conformance/corrupt_batch_test.ts), unchanged, against gateways on the
+// SeaweedMQ backend of a real SeaweedFS started for this module (tests/helpers/seaweedfs.ts).
+import { suiteOnSeaweedMQ } from "../helpers/seaweedfs.ts";
+
+await suiteOnSeaweedMQ(() => import("../conformance/corrupt_batch_test.ts"));
