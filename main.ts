@@ -1,5 +1,5 @@
 // CLI entry point: configuration from flags, env and file; the gateway; graceful shutdown on SIGINT/SIGTERM.
-import { ConfigError, helpText, loadConfig } from "./src/config.ts";
+import { ConfigError, helpText, loadConfig } from "./src/options.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import { Gateway } from "./src/gateway.ts";
 

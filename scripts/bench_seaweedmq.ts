@@ -21,12 +21,12 @@
 // 4. Prints one table: msg/s, MB/s and latency percentiles for both, the ratio, and the targets (>= 5x SeaweedFS's
 //    gateway; >= 100,000 msg/s of 100 B on the SeaweedMQ backend).
 import { type RunningGateway, startGateway } from "../tests/helpers/gateway.ts";
-import { RpcChannel } from "../src/storage/seaweedmq/grpc.ts";
+import { RpcChannel } from "../src/storage/seaweedmq/transport/grpc.ts";
 import {
   decodeConfigureTopicResponse,
   encodeConfigureTopicRequest,
   Rpc,
-} from "../src/storage/seaweedmq/messages.ts";
+} from "../src/storage/seaweedmq/transport/messages.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 

@@ -1,5 +1,5 @@
 // Assembles the gateway: storage backend, API registry with every handler, and the Kafka listener.
-import type { Config } from "./config.ts";
+import type { Config } from "./options.ts";
 import { logger } from "./log.ts";
 import type { Broker } from "./handlers/context.ts";
 import { ApiRegistry } from "./handlers/registry.ts";
@@ -53,7 +53,7 @@ import {
   findCoordinatorHandler,
   listGroupsHandler,
 } from "./handlers/group_admin.ts";
-import { GroupCoordinator } from "./coordinator/coordinator.ts";
+import { GroupCoordinator } from "./groups/coordinator.ts";
 import { CreatePartitionsSpec } from "./protocol/messages/create_partitions.ts";
 import { DescribeConfigsSpec } from "./protocol/messages/describe_configs.ts";
 import { AlterConfigsSpec } from "./protocol/messages/alter_configs.ts";

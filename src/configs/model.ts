@@ -6,7 +6,7 @@
 // and hands the produce path a cached per-topic policy. Configs the backend cannot apply (Storage.fixedTopicConfigs
 // and fixedBrokerConfigs) resolve to the backend's fixed value, are reported read-only and refuse other values, so
 // no client is told that a setting took effect when it did not.
-import type { Config } from "../config.ts";
+import type { Config } from "../options.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type {
   DescribeConfigsResourceResult,

@@ -1,9 +1,9 @@
 // What a handler sees: the broker's shared state and the request's header. Handlers know nothing of sockets.
-import type { Config } from "../config.ts";
+import type { Config } from "../options.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { RequestHeader } from "../protocol/header.ts";
 import type { Logger } from "../log.ts";
-import type { GroupCoordinator } from "../coordinator/coordinator.ts";
+import type { GroupCoordinator } from "../groups/coordinator.ts";
 import type { ProducerManager } from "../producer/manager.ts";
 import type { GatewayMetrics } from "../ops/metrics.ts";
 import type { ConfigModel } from "../configs/model.ts";
@@ -24,6 +24,23 @@ export interface Broker {
   readonly metrics?: GatewayMetrics | null;
 }
 
+/** Who sent a request, as Kafka names principals ("User:ANONYMOUS" is type "User", name "ANONYMOUS"). */
+export interface Principal {
+  readonly type: string;
+  readonly name: string;
+}
+
+/** Kafka's security protocols; which one a listener speaks decides how its connections authenticate. */
+export type SecurityProtocol = "PLAINTEXT" | "SSL" | "SASL_PLAINTEXT" | "SASL_SSL";
+
+/** The listener a connection came through: its name (what ACLs and quotas may refer to) and bound address. */
+export interface Listener {
+  readonly name: string;
+  readonly securityProtocol: SecurityProtocol;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface RequestContext {
   readonly broker: Broker;
   readonly header: RequestHeader;
@@ -31,6 +48,9 @@ export interface RequestContext {
   /** Client address as Kafka reports it in DescribeGroups ("/127.0.0.1"). */
   readonly clientHost: string;
   readonly log: Logger;
+  /** The connection's principal when the request arrived (src/server/pipeline/authenticate.ts). */
+  readonly principal: Principal;
+  readonly listener: Listener;
 }
 
 /** A handler returns the typed response, or null when no response is sent (Produce with acks=0). */

@@ -67,7 +67,8 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
           name: c.name,
           value: c.value,
           readOnly: c.readOnly,
-          configSource: c.configSource,
+          // Optional in DescribeConfigs (v1+), always set by the config model; -1 = unknown.
+          configSource: c.configSource ?? -1,
           isSensitive: c.isSensitive,
         })),
       });

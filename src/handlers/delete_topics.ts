@@ -12,9 +12,9 @@ import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsResponse> = async (ctx, req) => {
   const { broker } = ctx;
   const v = ctx.header.apiVersion;
-  const targets = v >= 6
-    ? req.topics.map((t) => ({ name: t.name, topicId: t.topicId }))
-    : req.topicNames.map((name) => ({ name: name as string | null, topicId: ZERO_UUID }));
+  const targets: { name: string | null; topicId: string }[] = v >= 6
+    ? (req.topics ?? []).map((t) => ({ name: t.name, topicId: t.topicId }))
+    : (req.topicNames ?? []).map((name) => ({ name, topicId: ZERO_UUID }));
   const responses: DeleteTopicsResponseTopic[] = [];
   for (const t of targets) {
     const meta = t.name !== null ? broker.storage.getTopic(t.name) : broker.storage.getTopicById(t.topicId);

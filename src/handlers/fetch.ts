@@ -37,14 +37,16 @@ interface Watched {
 }
 
 function topicName(broker: Broker, t: FetchRequestTopic, version: number): string | null {
-  if (version >= 13) return broker.storage.getTopicById(t.topicId)?.name ?? null;
-  return t.topic;
+  if (version >= 13) {
+    return t.topicId === undefined ? null : broker.storage.getTopicById(t.topicId)?.name ?? null;
+  }
+  return t.topic ?? null;
 }
 
 async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collected> {
   const { storage } = ctx.broker;
   const v = ctx.header.apiVersion;
-  let remaining = v >= 3 ? Math.max(0, req.maxBytes) : Number.MAX_SAFE_INTEGER;
+  let remaining = v >= 3 && req.maxBytes !== undefined ? Math.max(0, req.maxBytes) : Number.MAX_SAFE_INTEGER;
   let total = 0;
   const watch: Watched[] = [];
   const responses: FetchResponseTopic[] = [];

@@ -49,6 +49,7 @@ export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordin
   ctx,
   req,
 ) => {
+  const keyType = req.keyType ?? KEY_TYPE_GROUP; // v0 looks up groups only
   if (ctx.header.apiVersion >= 4) {
     return {
       throttleTimeMs: 0,
@@ -57,10 +58,10 @@ export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordin
       nodeId: -1,
       host: "",
       port: -1,
-      coordinators: req.coordinatorKeys.map((k) => coordinatorFor(ctx, k, req.keyType)),
+      coordinators: (req.coordinatorKeys ?? []).map((k) => coordinatorFor(ctx, k, keyType)),
     };
   }
-  const c = coordinatorFor(ctx, req.key, req.keyType);
+  const c = coordinatorFor(ctx, req.key ?? "", keyType);
   return {
     throttleTimeMs: 0,
     errorCode: c.errorCode,
@@ -96,8 +97,9 @@ export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroup
 });
 
 export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> = (ctx, req) => {
-  const states = new Set(req.statesFilter.map((s) => s.toLowerCase()));
-  const types = new Set(req.typesFilter.map((s) => s.toLowerCase()));
+  // Absent filters (before v4 and v5) are empty: all states, all types.
+  const states = new Set((req.statesFilter ?? []).map((s) => s.toLowerCase()));
+  const types = new Set((req.typesFilter ?? []).map((s) => s.toLowerCase()));
   const groups = ctx.broker.coordinator.list()
     .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
     // Every group here is a classic group.

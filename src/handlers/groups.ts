@@ -14,16 +14,16 @@ export const joinGroupHandler: Handler<JoinGroupRequest, JoinGroupResponse> = as
   const res = await ctx.broker.coordinator.join({
     groupId: req.groupId,
     memberId: req.memberId,
-    groupInstanceId: req.groupInstanceId,
+    groupInstanceId: req.groupInstanceId ?? null,
     clientId: ctx.header.clientId ?? "",
     clientHost: ctx.clientHost,
     sessionTimeoutMs: req.sessionTimeoutMs,
     // v0 has no rebalance timeout: Kafka uses the session timeout for both.
-    rebalanceTimeoutMs: v === 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs,
+    rebalanceTimeoutMs: v === 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
     protocolType: req.protocolType,
     protocols: req.protocols,
     requireKnownMemberId: v >= 4,
-    reason: req.reason,
+    reason: req.reason ?? null,
   });
   return {
     throttleTimeMs: 0,
@@ -43,9 +43,9 @@ export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = as
     groupId: req.groupId,
     generationId: req.generationId,
     memberId: req.memberId,
-    groupInstanceId: req.groupInstanceId,
-    protocolType: req.protocolType,
-    protocolName: req.protocolName,
+    groupInstanceId: req.groupInstanceId ?? null,
+    protocolType: req.protocolType ?? null,
+    protocolName: req.protocolName ?? null,
     assignments: req.assignments,
   });
   const g = ctx.header.apiVersion >= 5 && res.errorCode === ErrorCode.NONE
@@ -66,13 +66,15 @@ export const heartbeatHandler: Handler<HeartbeatRequest, HeartbeatResponse> = (c
     req.groupId,
     req.generationId,
     req.memberId,
-    req.groupInstanceId,
+    req.groupInstanceId ?? null,
   ),
 });
 
 export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> = (ctx, req) => {
   const v = ctx.header.apiVersion;
-  const members = v >= 3 ? req.members : [{ memberId: req.memberId, groupInstanceId: null, reason: null }];
+  const members = v >= 3
+    ? (req.members ?? []).map((m) => ({ ...m, reason: m.reason ?? null }))
+    : [{ memberId: req.memberId ?? "", groupInstanceId: null, reason: null }];
   const res = ctx.broker.coordinator.leave(req.groupId, members);
   if (v < 3) {
     // v0-2 carry one member and only a top-level code.

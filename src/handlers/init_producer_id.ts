@@ -31,7 +31,7 @@ export const initProducerIdHandler: Handler<InitProducerIdRequest, InitProducerI
     return res;
   }
   try {
-    const r = await ctx.broker.producers.initProducerId(req.producerId, req.producerEpoch);
+    const r = await ctx.broker.producers.initProducerId(req.producerId ?? -1, req.producerEpoch ?? -1);
     res.producerId = r.producerId;
     res.producerEpoch = r.producerEpoch;
   } catch (e) {

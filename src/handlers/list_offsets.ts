@@ -54,7 +54,7 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
         const found = await lookup(storage, t.name, p.partitionIndex, p.timestamp, v);
         if (v === 0) {
           // v0 returns up to maxNumOffsets segment offsets; the requested one is enough for every client.
-          r.oldStyleOffsets = found.offset >= 0 && p.maxNumOffsets > 0 ? [found.offset] : [];
+          r.oldStyleOffsets = found.offset >= 0 && (p.maxNumOffsets ?? 1) > 0 ? [found.offset] : [];
         } else {
           r.offset = found.offset;
           r.timestamp = found.timestamp;

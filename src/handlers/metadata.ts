@@ -51,10 +51,10 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
     for (const t of broker.storage.listTopics()) topics.push(topicEntry(broker, t));
   } else {
     // Before v4 there is no flag and Kafka auto-creates on Metadata when the broker allows it.
-    const allowAuto = v < 4 ? true : req.allowAutoTopicCreation;
+    const allowAuto = v < 4 ? true : req.allowAutoTopicCreation ?? true;
     for (const rt of req.topics!) {
       let name = rt.name;
-      if (name === null && rt.topicId !== ZERO_UUID) {
+      if (name === null && rt.topicId !== undefined && rt.topicId !== ZERO_UUID) {
         name = broker.storage.getTopicById(rt.topicId)?.name ?? null;
       }
       if (name === null) {

@@ -4,12 +4,12 @@ import type { OffsetCommitRequest, OffsetCommitResponse } from "../protocol/mess
 import type {
   OffsetFetchRequest,
   OffsetFetchResponse,
-  OffsetFetchResponseTopic,
+  OffsetFetchResponseGroupTopic,
 } from "../protocol/messages/offset_fetch.ts";
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from "../protocol/messages/offset_delete.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { offsetKey } from "../storage/group_store.ts";
-import type { GroupCoordinator } from "../coordinator/coordinator.ts";
+import type { GroupCoordinator } from "../groups/coordinator.ts";
 
 export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitResponse> = async (ctx, req) => {
   const offsets = req.topics.flatMap((t) =>
@@ -17,16 +17,17 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
       topic: t.name,
       partition: p.partitionIndex,
       offset: p.committedOffset,
-      leaderEpoch: p.committedLeaderEpoch,
+      leaderEpoch: p.committedLeaderEpoch ?? -1,
       metadata: p.committedMetadata,
     }))
   );
   const codes = await ctx.broker.coordinator.commit({
     groupId: req.groupId,
-    generationId: req.generationIdOrMemberEpoch,
-    memberId: req.memberId,
-    groupInstanceId: req.groupInstanceId,
-    retentionTimeMs: req.retentionTimeMs,
+    // Absent in v0: a simple commit (-1, no member), no static member, the broker's retention (-1).
+    generationId: req.generationIdOrMemberEpoch ?? -1,
+    memberId: req.memberId ?? "",
+    groupInstanceId: req.groupInstanceId ?? null,
+    retentionTimeMs: req.retentionTimeMs ?? -1,
     offsets,
   });
   return {
@@ -45,12 +46,13 @@ function groupOffsets(
   coordinator: GroupCoordinator,
   groupId: string,
   topics: readonly { name: string; partitionIndexes: number[] }[] | null,
-): OffsetFetchResponseTopic[] {
+): OffsetFetchResponseGroupTopic[] {
+  // The v8+ shape (leader epoch always present) also fits the v0-7 topics, where it is optional.
   const wanted = topics === null
     ? null
     : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
   const rows = coordinator.fetchOffsets(groupId, wanted);
-  const byTopic = new Map<string, OffsetFetchResponseTopic>();
+  const byTopic = new Map<string, OffsetFetchResponseGroupTopic>();
   // Keep the request's topic order; "all topics" lists them as stored.
   for (const t of topics ?? []) byTopic.set(t.name, { name: t.name, partitions: [] });
   for (const r of rows) {
@@ -74,7 +76,7 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
       throttleTimeMs: 0,
       topics: [],
       errorCode: ErrorCode.NONE,
-      groups: req.groups.map((g) => ({
+      groups: (req.groups ?? []).map((g) => ({
         groupId: g.groupId,
         topics: groupOffsets(coordinator, g.groupId, g.topics),
         errorCode: ErrorCode.NONE,
@@ -84,7 +86,7 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
   // v0-1 have no "all topics" form; null arrives only from v2.
   return {
     throttleTimeMs: 0,
-    topics: groupOffsets(coordinator, req.groupId, req.topics),
+    topics: groupOffsets(coordinator, req.groupId ?? "", req.topics ?? null),
     errorCode: ErrorCode.NONE,
     groups: [],
   };

@@ -15,8 +15,10 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf, topicOrAutoCreate } from "./auto_create.ts";
 import {
   ATTR_COMPRESSION_MASK,
+  ATTR_TRANSACTIONAL,
   inflateBatches,
   inflateLimit,
+  MAGIC_OFFSET,
   setPartitionLeaderEpoch,
   stampLogAppendTime,
   validateBatches,
@@ -26,10 +28,6 @@ import { appendIdempotent } from "../producer/append.ts";
 import { legacyToBatchV2 } from "../records/legacy.ts";
 import { recompressBatches, requireKeys } from "../records/recompress.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
-
-const MAGIC_OFFSET = 16;
-/** Attributes bit 4: transactional batch. */
-const TRANSACTIONAL_FLAG = 0x10;
 
 /** Validates (and for legacy formats converts) one partition's records; throws KafkaError. */
 async function prepare(
@@ -75,7 +73,7 @@ async function prepare(
         `The record batch of ${b.size} bytes is larger than max.message.bytes ${limit}`,
       );
     }
-    if ((b.attributes & TRANSACTIONAL_FLAG) !== 0) {
+    if ((b.attributes & ATTR_TRANSACTIONAL) !== 0) {
       throw new KafkaError(
         ErrorCode.INVALID_TXN_STATE,
         "Transactional batches are not supported by this gateway yet",

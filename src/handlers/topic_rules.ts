@@ -2,7 +2,7 @@
 // way of adding partitions goes through (CreateTopics, CreatePartitions, auto-creation; validate_only included).
 // Topic-config rules live in src/configs (defs.ts: types, defaults, validation; model.ts: validateTopicConfig).
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { Config } from "../config.ts";
+import type { Config } from "../options.ts";
 import type { Storage } from "../storage/storage.ts";
 
 const LEGAL_NAME = /^[a-zA-Z0-9._-]+$/;

@@ -8,7 +8,7 @@
 // --metrics-max-series distinct values per family; the excess is folded into the value "_other" (counters) or
 // left out (gauges), and kgw_metrics_series_dropped says how many were left out.
 import type { BackendRpcObserver } from "../storage/storage.ts";
-import type { BatchInfo } from "../storage/storage.ts";
+import type { BatchInfo } from "../records/batch_info.ts";
 import { errorInfo } from "../protocol/errors.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import type { FetchResponseTopic } from "../protocol/messages/fetch.ts";
@@ -310,7 +310,9 @@ export class GatewayMetrics implements BackendRpcObserver {
         const rec = p.records;
         if (rec === null || rec === undefined || rec.length === 0) continue;
         if (name === undefined) {
-          name = version >= 13 ? storage.getTopicById(t.topicId)?.name ?? null : t.topic;
+          name = version >= 13
+            ? (t.topicId === undefined ? null : storage.getTopicById(t.topicId)?.name ?? null)
+            : t.topic ?? null;
         }
         if (name !== null) this.fetched(name, rec, version >= 4);
       }

@@ -1,10 +1,10 @@
 // Read-only views of the gateway for operators: the JSON admin API (brokers, topics with watermarks, groups with
 // members, decoded assignments and lag, connections, effective configuration) and the state-like metrics that
 // are read at scrape time rather than tracked (groups by state, lag, watermarks, sizes, connections).
-import { type Config, OPTIONS } from "../config.ts";
+import { type Config, OPTIONS } from "../options.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
-import type { GroupCoordinator } from "../coordinator/coordinator.ts";
-import type { GroupState } from "../coordinator/group.ts";
+import type { GroupCoordinator } from "../groups/coordinator.ts";
+import type { GroupState } from "../groups/classic/group.ts";
 import {
   decodeAssignment,
   type DecodedSubscription,

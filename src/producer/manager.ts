@@ -23,13 +23,8 @@ import {
   PRODUCER_EPOCH_OFFSET,
   PRODUCER_ID_OFFSET,
 } from "../records/layout.ts";
-import {
-  type BatchInfo,
-  type ProducerStateStore,
-  type Storage,
-  StorageError,
-  type TopicMeta,
-} from "../storage/storage.ts";
+import type { BatchInfo } from "../records/batch_info.ts";
+import { type ProducerStateStore, type Storage, StorageError, type TopicMeta } from "../storage/storage.ts";
 import { PartitionProducerState } from "./state.ts";
 
 export interface ProducerManagerOptions {

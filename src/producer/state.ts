@@ -1,7 +1,8 @@
 // Idempotent-producer state of one partition: per producer id its current epoch and the metadata of its last
 // five batches (Kafka's ProducerStateEntry), the sequence rules applied to a produced batch before it is appended,
 // replay of stored batch headers (recovery) and a compact binary snapshot. Backend-independent: it never touches
-// storage; the manager (manager.ts) feeds it and the produce handler calls check() right before the append.
+// storage; the manager (manager.ts) feeds it and append.ts runs check() -> append -> complete()/abort() as one
+// serialized step per partition.
 //
 // Rules (Kafka 2.5+ / KIP-360, ProducerAppendInfo for client appends):
 // - a batch whose epoch and [firstSeq, lastSeq] match one of the producer's cached batches is a duplicate: it is
@@ -104,7 +105,7 @@ export class PartitionProducerState {
   /**
    * Applies the sequence rules to a batch about to be appended. Throws KafkaError(INVALID_PRODUCER_EPOCH or
    * OUT_OF_ORDER_SEQUENCE_NUMBER); returns a duplicate (answer with its offsets, append nothing) or a reservation
-   * (append now, synchronously, then call complete() or abort()).
+   * (append it, then call complete() or abort(); append.ts does all three in one serialized step per partition).
    */
   check(b: IdempotentBatch, now: number): CheckResult {
     const pid = b.producerId;

@@ -18,21 +18,18 @@ export type Primitive =
   | "records";
 
 export type FieldType = Primitive | ArrayType | StructType;
-export interface ArrayType {
+/** Arrays of a primitive or of a struct. The element type stays literal so message types can be inferred. */
+export interface ArrayType<E extends Primitive | StructType = Primitive | StructType> {
   readonly kind: "array";
-  readonly of: Primitive | StructType;
+  readonly of: E;
 }
-export interface StructType {
+export interface StructType<F extends readonly Field[] = readonly Field[]> {
   readonly kind: "struct";
-  readonly fields: readonly Field[];
+  readonly fields: F;
 }
 
-export interface Field {
-  /** Property name on the typed object (camelCase of Kafka's field name). */
-  readonly name: string;
-  readonly type: FieldType;
-  /** Versions the field exists in: "0+", "3-7", "5", "none". */
-  readonly versions: string;
+/** Per-field settings beside name, type and versions. */
+export interface FieldOptions {
   /** Versions in which the value may be null. */
   readonly nullable?: string;
   /** Tagged fields: the tag number and the versions it is tagged in. */
@@ -42,6 +39,24 @@ export interface Field {
   readonly default?: unknown;
   /** Field never uses compact encoding (RequestHeader.ClientId). */
   readonly neverFlexible?: boolean;
+}
+
+/**
+ * One field. The type parameters keep the literal name, type, versions and nullable versions of each declared
+ * field, from which RequestOf/ResponseOf compute the message types; codecs only read the values.
+ */
+export interface Field<
+  N extends string = string,
+  T extends FieldType = FieldType,
+  V extends string = string,
+  NL extends string = string,
+> extends FieldOptions {
+  /** Property name on the typed object (camelCase of Kafka's field name). */
+  readonly name: N;
+  readonly type: T;
+  /** Versions the field exists in: "0+", "3-7", "5", "none". */
+  readonly versions: V;
+  readonly nullable?: NL;
 }
 
 export interface ApiSpec {
@@ -58,15 +73,99 @@ export interface ApiSpec {
 
 // ---- field constructors (keep message files short and readable) ----
 
-export function field(name: string, type: FieldType, versions = "0+", opts: Partial<Field> = {}): Field {
-  return { name, type, versions, ...opts };
+/** Declares an API; `const` keeps the version range and field tuples literal for RequestOf/ResponseOf. */
+export function defineApi<const S extends ApiSpec>(spec: S): S {
+  return spec;
 }
-export function struct(fields: readonly Field[]): StructType {
+export function field<
+  const N extends string,
+  const T extends FieldType,
+  const V extends string = "0+",
+  const NL extends string = never,
+>(
+  name: N,
+  type: T,
+  versions?: V,
+  opts?: FieldOptions & { readonly nullable?: NL },
+): Field<N, T, NoInfer<V>, NoInfer<NL>> {
+  // The codecs read only this plain object; the type parameters exist for RequestOf/ResponseOf.
+  return { name, type, versions: versions ?? "0+", ...opts } as Field<N, T, V, NL>;
+}
+export function struct<const F extends readonly Field[]>(fields: F): StructType<F> {
   return { kind: "struct", fields };
 }
-export function arrayOf(of: Primitive | readonly Field[]): ArrayType {
-  return { kind: "array", of: Array.isArray(of) ? struct(of as readonly Field[]) : of as Primitive };
+export function arrayOf<const P extends Primitive>(of: P): ArrayType<P>;
+export function arrayOf<const F extends readonly Field[]>(of: F): ArrayType<StructType<F>>;
+export function arrayOf<const S extends StructType>(of: S): ArrayType<S>;
+export function arrayOf(of: Primitive | StructType | readonly Field[]): ArrayType {
+  return { kind: "array", of: typeof of === "string" || "kind" in of ? of : struct(of) };
 }
+
+// ---- message types inferred from the field lists ----
+//
+// A field is required when it exists in every version in which its parent exists (top level: the API's
+// min..max), otherwise optional; it includes null when it is nullable in some of those versions. Version
+// ranges are parsed from the literal strings into [lo, hi] tuples ("+" = open), compared with tuple lengths.
+
+type VRange = readonly [number, number | "+"];
+type ParseRange<V extends string> = V extends "none" ? [1, 0]
+  : V extends `${infer L extends number}+` ? [L, "+"]
+  : V extends `${infer L extends number}-${infer H extends number}` ? [L, H]
+  : V extends `${infer N extends number}` ? [N, N]
+  : never;
+type Count<N extends number, A extends 0[] = []> = A["length"] extends N ? A : Count<N, [...A, 0]>;
+type Le<A extends number, B extends number> = Count<B> extends [...Count<A>, ...0[]] ? true : false;
+type LeHi<A extends number | "+", B extends number | "+"> = B extends "+" ? true
+  : A extends "+" ? false
+  : Le<A & number, B & number>;
+type Intersect<A extends VRange, B extends VRange> = [
+  Le<A[0], B[0]> extends true ? B[0] : A[0],
+  LeHi<A[1], B[1]> extends true ? A[1] : B[1],
+];
+type NonEmpty<R extends VRange> = LeHi<R[0], R[1]>;
+type Covers<F extends VRange, C extends VRange> = [Le<F[0], C[0]>, LeHi<C[1], F[1]>] extends [true, true]
+  ? true
+  : false;
+
+/** Requests are what the gateway decodes, responses what it encodes: only records differ. */
+type Direction = "request" | "response";
+type ValueOf<T extends FieldType, C extends VRange, D extends Direction> = T extends StructType<infer F>
+  ? MessageObject<F, C, D>
+  : T extends ArrayType<infer E> ? ValueOf<E, C, D>[]
+  : T extends "bool" ? boolean
+  : T extends "string" | "uuid" ? string
+  : T extends "bytes" ? Uint8Array
+  : T extends "records" ? D extends "request" ? Uint8Array : RecordsValue
+  : number;
+type NullIn<NL, C extends VRange> = NL extends string
+  ? NonEmpty<Intersect<ParseRange<NL>, C>> extends true ? null
+  : never
+  : never;
+/** Versions the field exists in, within its parent's. */
+type FieldRange<F extends Field, C extends VRange> = Intersect<C, ParseRange<F["versions"]>>;
+type FieldValue<F extends Field, C extends VRange, D extends Direction> =
+  | ValueOf<F["type"], FieldRange<F, C>, D>
+  | NullIn<F["nullable"], FieldRange<F, C>>;
+type Flatten<T> = { [K in keyof T]: T[K] };
+/** Required and optional properties; `unknown` for field lists without literal names (any struct). */
+type MessageObject<Fs extends readonly Field[], C extends VRange, D extends Direction> = string extends
+  Fs[number]["name"] ? unknown
+  : Flatten<
+    & { [F in Fs[number] as IsRequired<F, C> extends true ? F["name"] : never]: FieldValue<F, C, D> }
+    & { [F in Fs[number] as IsRequired<F, C> extends true ? never : F["name"]]?: FieldValue<F, C, D> }
+  >;
+type IsRequired<F extends Field, C extends VRange> = Covers<ParseRange<F["versions"]>, C>;
+/** `unknown` for a spec typed only as ApiSpec: the untyped view. */
+type MessageOf<S extends ApiSpec, Fs extends readonly Field[], D extends Direction> = number extends
+  S["minVersion"] | S["maxVersion"] ? unknown
+  : MessageObject<Fs, [S["minVersion"], S["maxVersion"]], D>;
+
+/** The request object of an API, as decoded (and as test clients encode it). */
+export type RequestOf<S extends ApiSpec> = MessageOf<S, S["request"], "request">;
+/** The response object of an API, as handlers return it. */
+export type ResponseOf<S extends ApiSpec> = MessageOf<S, S["response"], "response">;
+/** Element type of an array-valued field, also when the field is optional or nullable. */
+export type ElementOf<A> = NonNullable<A> extends readonly (infer E)[] ? E : never;
 
 // ---- version ranges ----
 
@@ -365,16 +464,17 @@ function isDefault(v: unknown, def: unknown): boolean {
 
 // ---- public entry points ----
 
-export interface CompiledApi {
-  decodeRequest(r: Reader, version: number): unknown;
-  encodeResponse(w: Writer, version: number, body: unknown): void;
+/** An API's codecs; typed by its spec (`CompiledApi` alone, for any spec, takes and returns `unknown`). */
+export interface CompiledApi<S extends ApiSpec = ApiSpec> {
+  decodeRequest(r: Reader, version: number): RequestOf<S>;
+  encodeResponse(w: Writer, version: number, body: ResponseOf<S>): void;
   /** Decode a response (tests and the fake client use it). */
-  decodeResponse(r: Reader, version: number): unknown;
+  decodeResponse(r: Reader, version: number): ResponseOf<S>;
   /** Encode a request (tests and the fake client use it). */
-  encodeRequest(w: Writer, version: number, body: unknown): void;
+  encodeRequest(w: Writer, version: number, body: RequestOf<S>): void;
 }
 
-export function compile(spec: ApiSpec): CompiledApi {
+export function compile<S extends ApiSpec>(spec: S): CompiledApi<S> {
   const cache = new Map<string, Decoder | Encoder>();
   const get = <T extends Decoder | Encoder>(k: string, make: () => T): T => {
     let c = cache.get(k) as T | undefined;
@@ -385,10 +485,13 @@ export function compile(spec: ApiSpec): CompiledApi {
     return c;
   };
   const flex = (v: number) => v >= spec.flexibleFrom;
+  // The decoders are compiled from the spec's own field lists, so what they build is RequestOf<S> /
+  // ResponseOf<S>: this is the one place where the codecs' untyped output gets the inferred type.
   return {
-    decodeRequest: (r, v) => get(`dq${v}`, () => structDecoder(spec.request, v, flex(v)))(r),
+    decodeRequest: (r, v) => get(`dq${v}`, () => structDecoder(spec.request, v, flex(v)))(r) as RequestOf<S>,
     encodeResponse: (w, v, body) => get(`ep${v}`, () => structEncoder(spec.response, v, flex(v)))(w, body),
-    decodeResponse: (r, v) => get(`dp${v}`, () => structDecoder(spec.response, v, flex(v)))(r),
+    decodeResponse: (r, v) =>
+      get(`dp${v}`, () => structDecoder(spec.response, v, flex(v)))(r) as ResponseOf<S>,
     encodeRequest: (w, v, body) => get(`eq${v}`, () => structEncoder(spec.request, v, flex(v)))(w, body),
   };
 }

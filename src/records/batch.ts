@@ -5,7 +5,7 @@
 
 import { getInt32, getInt64, putInt32, putInt64 } from "../protocol/codec.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { BatchInfo } from "../storage/storage.ts";
+import type { BatchInfo } from "./batch_info.ts";
 import { crc32c } from "./crc32c.ts";
 import { compress, compressSync, decompress, getMaxDecompressedBytes } from "./compression.ts";
 import { encodeRecords, type RecordInput } from "./record.ts";
@@ -25,6 +25,7 @@ import {
   LENGTH_OFFSET,
   LOG_OVERHEAD,
   MAGIC_OFFSET,
+  MAGIC_V2,
   MAX_TIMESTAMP_OFFSET,
   MIN_BATCH_LENGTH,
   NO_VALUE,
@@ -35,9 +36,12 @@ import {
   RECORD_COUNT_OFFSET,
   RECORDS_OFFSET,
   TimestampType,
+  writeBatchCrc,
+  writeBatchHeader,
 } from "./layout.ts";
 
 export * from "./layout.ts";
+export type { BatchInfo, ValidatedBatches } from "./batch_info.ts";
 
 function corrupt(why: string): KafkaError {
   return new KafkaError(ErrorCode.CORRUPT_MESSAGE, why);
@@ -85,7 +89,7 @@ export function validateBatches(payload: Uint8Array, maxBatchBytes = Infinity): 
           `record batch at ${pos} uses the legacy message format (magic ${magic}); expected magic 2`,
         );
       }
-      if (magic !== 2) throw corrupt(`record batch at ${pos} has unknown magic ${magic}`);
+      if (magic !== MAGIC_V2) throw corrupt(`record batch at ${pos} has unknown magic ${magic}`);
     }
     if (batchLength < MIN_BATCH_LENGTH) {
       throw corrupt(
@@ -350,20 +354,21 @@ function assemble(opts: BuildBatchOptions, body: Uint8Array, base: number, max: 
   if (opts.timestampType === TimestampType.LOG_APPEND_TIME) attributes |= ATTR_TIMESTAMP_TYPE;
   if (opts.isTransactional) attributes |= ATTR_TRANSACTIONAL;
   if (opts.isControl) attributes |= ATTR_CONTROL;
-  putInt64(out, BASE_OFFSET_OFFSET, opts.baseOffset ?? 0);
-  putInt32(out, LENGTH_OFFSET, out.length - LOG_OVERHEAD);
-  putInt32(out, PARTITION_LEADER_EPOCH_OFFSET, opts.partitionLeaderEpoch ?? NO_VALUE);
-  out[MAGIC_OFFSET] = 2;
-  putInt16(out, ATTRIBUTES_OFFSET, attributes);
-  putInt32(out, LAST_OFFSET_DELTA_OFFSET, opts.records.length - 1);
-  putInt64(out, BASE_TIMESTAMP_OFFSET, base);
-  putInt64(out, MAX_TIMESTAMP_OFFSET, max);
-  putInt64(out, PRODUCER_ID_OFFSET, opts.producerId ?? NO_VALUE);
-  putInt16(out, PRODUCER_EPOCH_OFFSET, opts.producerEpoch ?? NO_VALUE);
-  putInt32(out, BASE_SEQUENCE_OFFSET, opts.baseSequence ?? NO_VALUE);
-  putInt32(out, RECORD_COUNT_OFFSET, opts.records.length);
+  writeBatchHeader(out, 0, {
+    baseOffset: opts.baseOffset ?? 0,
+    batchLength: out.length - LOG_OVERHEAD,
+    partitionLeaderEpoch: opts.partitionLeaderEpoch ?? NO_VALUE,
+    attributes,
+    lastOffsetDelta: opts.records.length - 1,
+    baseTimestamp: base,
+    maxTimestamp: max,
+    producerId: opts.producerId ?? NO_VALUE,
+    producerEpoch: opts.producerEpoch ?? NO_VALUE,
+    baseSequence: opts.baseSequence ?? NO_VALUE,
+    recordCount: opts.records.length,
+  });
   out.set(body, RECORDS_OFFSET);
-  putInt32(out, CRC_OFFSET, crc32c(out.subarray(ATTRIBUTES_OFFSET)));
+  writeBatchCrc(out, 0, out.length);
   return out;
 }
 

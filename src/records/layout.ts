@@ -1,8 +1,10 @@
-// RecordBatch v2 (magic 2) header layout, attribute bits and a typed header reader. Shared by batch.ts (validation,
-// building, in-place patches), record.ts (decoding) and legacy.ts (conversion) without import cycles.
+// RecordBatch v2 (magic 2) header layout, attribute bits, the control-record layout, typed readers and the header
+// writer: the one place these numbers live. Shared by src/records (validation, building, decoding, conversion),
+// the storage backends and src/producer without import cycles (it needs only the int codec and CRC32C).
 
-import { getInt32, getInt64 } from "../protocol/codec.ts";
+import { getInt32, getInt64, putInt32, putInt64 } from "../protocol/codec.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { crc32c } from "./crc32c.ts";
 
 // Byte offsets inside a batch, relative to its first byte.
 export const BASE_OFFSET_OFFSET = 0;
@@ -26,9 +28,12 @@ export const LOG_OVERHEAD = 12;
 export const BATCH_HEADER_SIZE = RECORDS_OFFSET;
 /** Smallest legal `batchLength` (header bytes after the length field, zero records). */
 export const MIN_BATCH_LENGTH = BATCH_HEADER_SIZE - LOG_OVERHEAD;
+/** The magic byte of a RecordBatch v2 (0 and 1 are the legacy message formats, same MAGIC_OFFSET). */
+export const MAGIC_V2 = 2;
 
-// Attribute bits.
+// Attribute bits (bits 0-3 mean the same in the attributes byte of a legacy message).
 export const ATTR_COMPRESSION_MASK = 0x07;
+/** Set: LogAppendTime (maxTimestamp is the broker's append time); clear: CreateTime. */
 export const ATTR_TIMESTAMP_TYPE = 0x08;
 export const ATTR_TRANSACTIONAL = 0x10;
 export const ATTR_CONTROL = 0x20;
@@ -40,13 +45,12 @@ export type TimestampType = typeof TimestampType[keyof typeof TimestampType];
 /** Kafka's NO_TIMESTAMP / NO_PRODUCER_ID / NO_SEQUENCE / NO_PARTITION_LEADER_EPOCH sentinel. */
 export const NO_VALUE = -1;
 
-export interface BatchHeader {
+/** The header fields a batch writer chooses (magic is always 2; the CRC is computed by writeBatchCrc). */
+export interface BatchHeaderFields {
   readonly baseOffset: number;
+  /** Bytes after the length field: the batch's total size - LOG_OVERHEAD. */
   readonly batchLength: number;
   readonly partitionLeaderEpoch: number;
-  readonly magic: number;
-  /** Stored CRC32C as an unsigned number. */
-  readonly crc: number;
   readonly attributes: number;
   readonly lastOffsetDelta: number;
   readonly baseTimestamp: number;
@@ -55,6 +59,13 @@ export interface BatchHeader {
   readonly producerEpoch: number;
   readonly baseSequence: number;
   readonly recordCount: number;
+}
+
+/** A batch header as readBatchHeader returns it: the fields, magic and CRC, and what the attributes say. */
+export interface BatchHeader extends BatchHeaderFields {
+  readonly magic: number;
+  /** Stored CRC32C as an unsigned number. */
+  readonly crc: number;
   /** Compression codec id (attributes bits 0-2). */
   readonly compression: number;
   readonly timestampType: TimestampType;
@@ -83,7 +94,7 @@ export function readBatchHeader(buf: Uint8Array, pos = 0): BatchHeader {
     );
   }
   const magic = (buf[pos + MAGIC_OFFSET] << 24) >> 24;
-  if (magic !== 2) {
+  if (magic !== MAGIC_V2) {
     throw new KafkaError(ErrorCode.CORRUPT_MESSAGE, `record batch at ${pos} has magic ${magic}, expected 2`);
   }
   const attributes = getInt16(buf, pos + ATTRIBUTES_OFFSET);
@@ -108,4 +119,107 @@ export function readBatchHeader(buf: Uint8Array, pos = 0): BatchHeader {
     isTransactional: (attributes & ATTR_TRANSACTIONAL) !== 0,
     isControl: (attributes & ATTR_CONTROL) !== 0,
   };
+}
+
+// Single fields of the batch starting at `at`, read in place (the log reads headers without a BatchHeader object).
+
+export function baseOffsetAt(buf: Uint8Array, at: number): number {
+  return getInt64(buf, at + BASE_OFFSET_OFFSET);
+}
+/** Total bytes of the batch starting at `at` (needs 12 header bytes). */
+export function batchSizeAt(buf: Uint8Array, at: number): number {
+  return getInt32(buf, at + LENGTH_OFFSET) + LOG_OVERHEAD;
+}
+/** The magic byte, unsigned. */
+export function magicAt(buf: Uint8Array, at: number): number {
+  return buf[at + MAGIC_OFFSET];
+}
+/** The attributes, unsigned (bit tests only). */
+export function attributesAt(buf: Uint8Array, at: number): number {
+  return (buf[at + ATTRIBUTES_OFFSET] << 8) | buf[at + ATTRIBUTES_OFFSET + 1];
+}
+export function lastOffsetDeltaAt(buf: Uint8Array, at: number): number {
+  return getInt32(buf, at + LAST_OFFSET_DELTA_OFFSET);
+}
+export function maxTimestampAt(buf: Uint8Array, at: number): number {
+  return getInt64(buf, at + MAX_TIMESTAMP_OFFSET);
+}
+
+/** Writes the fixed header of a v2 batch at `pos` (all but the CRC: write the records, then writeBatchCrc). */
+export function writeBatchHeader(buf: Uint8Array, pos: number, h: BatchHeaderFields): void {
+  putInt64(buf, pos + BASE_OFFSET_OFFSET, h.baseOffset);
+  putInt32(buf, pos + LENGTH_OFFSET, h.batchLength);
+  putInt32(buf, pos + PARTITION_LEADER_EPOCH_OFFSET, h.partitionLeaderEpoch);
+  buf[pos + MAGIC_OFFSET] = MAGIC_V2;
+  putInt16(buf, pos + ATTRIBUTES_OFFSET, h.attributes);
+  putInt32(buf, pos + LAST_OFFSET_DELTA_OFFSET, h.lastOffsetDelta);
+  putInt64(buf, pos + BASE_TIMESTAMP_OFFSET, h.baseTimestamp);
+  putInt64(buf, pos + MAX_TIMESTAMP_OFFSET, h.maxTimestamp);
+  putInt64(buf, pos + PRODUCER_ID_OFFSET, h.producerId);
+  putInt16(buf, pos + PRODUCER_EPOCH_OFFSET, h.producerEpoch);
+  putInt32(buf, pos + BASE_SEQUENCE_OFFSET, h.baseSequence);
+  putInt32(buf, pos + RECORD_COUNT_OFFSET, h.recordCount);
+}
+
+/** Computes and stores the CRC32C of the complete batch of `size` bytes at `pos` (attributes to the end). */
+export function writeBatchCrc(buf: Uint8Array, pos: number, size: number): void {
+  putInt32(buf, pos + CRC_OFFSET, crc32c(buf.subarray(pos + ATTRIBUTES_OFFSET, pos + size)));
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Control records (transactions). A control batch (ATTR_CONTROL, always also ATTR_TRANSACTIONAL for markers) holds
+// one record whose key is version int16 + type int16 (Kafka's ControlRecordType) and, for a COMMIT or ABORT
+// marker, whose value is version int16 + coordinatorEpoch int32 (Kafka's EndTransactionMarker). Constants and
+// readers only: nothing writes or interprets markers yet.
+
+/** Bytes of a control record key (version 0): version int16 + type int16. */
+export const CONTROL_KEY_SIZE = 4;
+export const CONTROL_KEY_VERSION = 0;
+/** Type ids of the transaction markers (Kafka's ControlRecordType; other ids are KRaft-internal). */
+export const ControlRecordType = { ABORT: 0, COMMIT: 1 } as const;
+export type ControlRecordType = typeof ControlRecordType[keyof typeof ControlRecordType];
+/** Bytes of an end-transaction marker value (version 0): version int16 + coordinatorEpoch int32. */
+export const END_TXN_MARKER_SIZE = 6;
+export const END_TXN_MARKER_VERSION = 0;
+
+export interface ControlRecordKey {
+  readonly version: number;
+  /** A ControlRecordType, or another id this gateway does not use. */
+  readonly type: number;
+}
+
+export interface EndTxnMarker {
+  readonly version: number;
+  readonly coordinatorEpoch: number;
+}
+
+/**
+ * `bytes` (a control record's key or a marker's value) once it holds at least `size` bytes and its leading int16
+ * version is not negative (Kafka's checks); INVALID_RECORD otherwise.
+ */
+function checkedControl(bytes: Uint8Array | null, size: number, what: string): Uint8Array {
+  if (bytes === null || bytes.length < size) {
+    throw new KafkaError(
+      ErrorCode.INVALID_RECORD,
+      `${what} of ${bytes?.length ?? "null"} bytes, expected at least ${size}`,
+    );
+  }
+  const version = getInt16(bytes, 0);
+  if (version < 0) throw new KafkaError(ErrorCode.INVALID_RECORD, `${what} version ${version}`);
+  return bytes;
+}
+
+/**
+ * The key of a control record (Kafka's ControlRecordType.parse): INVALID_RECORD when it is null, shorter than 4
+ * bytes or of a negative version; a newer version is read like version 0 (its first 4 bytes keep their meaning).
+ */
+export function readControlRecordKey(key: Uint8Array | null): ControlRecordKey {
+  const k = checkedControl(key, CONTROL_KEY_SIZE, "control record key");
+  return { version: getInt16(k, 0), type: getInt16(k, 2) };
+}
+
+/** The value of a COMMIT/ABORT marker (Kafka's EndTransactionMarker), checked the same way (6 bytes). */
+export function readEndTxnMarker(value: Uint8Array | null): EndTxnMarker {
+  const v = checkedControl(value, END_TXN_MARKER_SIZE, "end transaction marker");
+  return { version: getInt16(v, 0), coordinatorEpoch: getInt32(v, 2) };
 }

@@ -9,11 +9,22 @@
 
 import { getInt32, getInt64, putInt32, putInt64 } from "../protocol/codec.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { BatchInfo } from "../storage/storage.ts";
+import type { BatchInfo } from "./batch_info.ts";
 import { crc32 } from "./crc32.ts";
 import { Compression, decompress } from "./compression.ts";
 import { buildBatch, splitBatches, validateBatches } from "./batch.ts";
-import { ATTR_CONTROL, ATTRIBUTES_OFFSET, getInt16, TimestampType } from "./layout.ts";
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
+  ATTR_TIMESTAMP_TYPE,
+  ATTRIBUTES_OFFSET,
+  getInt16,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+  MAGIC_OFFSET,
+  MAGIC_V2,
+  TimestampType,
+} from "./layout.ts";
 import { decodeBatchRecords, type RecordInput } from "./record.ts";
 
 export interface LegacyMessage {
@@ -38,11 +49,12 @@ export interface ParseMessageSetOptions {
   readonly maxDecompressedBytes?: number;
 }
 
-const LOG_OVERHEAD = 12;
+// A legacy message shares the offset, length and magic positions with a v2 batch (layout.ts) and the meaning of
+// attribute bits 0-3; the rest of its layout is its own.
 const V0_OVERHEAD = 14; // crc + magic + attributes + key length + value length
 const V1_OVERHEAD = 22; // + timestamp
-const ATTR_TIMESTAMP_TYPE = 0x08;
-const ATTR_CODEC = 0x07;
+const LEGACY_CRC_OFFSET = 12;
+const LEGACY_ATTRIBUTES_OFFSET = 17;
 
 function corrupt(why: string): KafkaError {
   return new KafkaError(ErrorCode.CORRUPT_MESSAGE, why);
@@ -81,30 +93,30 @@ function parseShallow(buf: Uint8Array, allowPartial: boolean): Shallow[] {
       throw corrupt(`message at ${pos} truncated: ${remaining} bytes`);
     }
     const offset = getInt64(buf, pos);
-    const size = getInt32(buf, pos + 8);
+    const size = getInt32(buf, pos + LENGTH_OFFSET);
     if (size < V0_OVERHEAD) throw corrupt(`message at ${pos}: size ${size} below the minimum ${V0_OVERHEAD}`);
     if (size > remaining - LOG_OVERHEAD) {
       if (allowPartial) break;
       throw corrupt(`message at ${pos} truncated: size ${size}, ${remaining - LOG_OVERHEAD} bytes follow`);
     }
     const end = pos + LOG_OVERHEAD + size;
-    const magic = buf[pos + 16];
+    const magic = buf[pos + MAGIC_OFFSET];
     if (magic !== 0 && magic !== 1) {
-      if (magic === 2) throw invalid(`message at ${pos}: magic 2 batch inside a legacy message set`);
+      if (magic === MAGIC_V2) throw invalid(`message at ${pos}: magic 2 batch inside a legacy message set`);
       throw corrupt(`message at ${pos}: unknown magic ${magic}`);
     }
     if (magic === 1 && size < V1_OVERHEAD) {
       throw corrupt(`message at ${pos}: size ${size} below the magic 1 minimum ${V1_OVERHEAD}`);
     }
-    const stored = getInt32(buf, pos + 12) >>> 0;
-    const crc = crc32(buf.subarray(pos + 16, end));
+    const stored = getInt32(buf, pos + LEGACY_CRC_OFFSET) >>> 0;
+    const crc = crc32(buf.subarray(pos + MAGIC_OFFSET, end));
     if (stored !== crc) {
       throw corrupt(
         `message at ${pos}: CRC32 mismatch (stored 0x${stored.toString(16)}, computed 0x${crc.toString(16)})`,
       );
     }
-    const attributes = buf[pos + 17];
-    let at = pos + 18;
+    const attributes = buf[pos + LEGACY_ATTRIBUTES_OFFSET];
+    let at = pos + LEGACY_ATTRIBUTES_OFFSET + 1;
     let timestamp = -1;
     if (magic === 1) {
       timestamp = getInt64(buf, at);
@@ -132,7 +144,7 @@ export async function parseMessageSet(
 ): Promise<LegacyMessage[]> {
   const out: LegacyMessage[] = [];
   for (const m of parseShallow(payload, opts?.allowPartialTrailing ?? false)) {
-    const codec = m.attributes & ATTR_CODEC;
+    const codec = m.attributes & ATTR_COMPRESSION_MASK;
     const type = m.magic === 1 && (m.attributes & ATTR_TIMESTAMP_TYPE) !== 0
       ? TimestampType.LOG_APPEND_TIME
       : TimestampType.CREATE_TIME;
@@ -154,7 +166,7 @@ export async function parseMessageSet(
     if (inner.length === 0) continue;
     const lastInner = inner[inner.length - 1].offset;
     for (const im of inner) {
-      if ((im.attributes & ATTR_CODEC) !== 0) {
+      if ((im.attributes & ATTR_COMPRESSION_MASK) !== 0) {
         throw invalid("compressed message set contains a compressed message");
       }
       if (im.magic !== m.magic) {
@@ -249,7 +261,7 @@ function writeBytes(out: Uint8Array, at: number, b: Uint8Array | null): number {
 
 function writeMessage(out: Uint8Array, start: number, magic: 0 | 1, m: OutMessage): number {
   putInt64(out, start, m.offset);
-  let at = start + 16;
+  let at = start + MAGIC_OFFSET;
   out[at++] = magic;
   out[at++] = magic === 1 && m.lat ? ATTR_TIMESTAMP_TYPE : 0;
   if (magic === 1) {
@@ -258,7 +270,7 @@ function writeMessage(out: Uint8Array, start: number, magic: 0 | 1, m: OutMessag
   }
   at = writeBytes(out, at, m.key);
   at = writeBytes(out, at, m.value);
-  putInt32(out, start + 8, at - start - LOG_OVERHEAD);
-  putInt32(out, start + 12, crc32(out.subarray(start + 16, at)));
+  putInt32(out, start + LENGTH_OFFSET, at - start - LOG_OVERHEAD);
+  putInt32(out, start + LEGACY_CRC_OFFSET, crc32(out.subarray(start + MAGIC_OFFSET, at)));
   return at;
 }

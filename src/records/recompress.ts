@@ -1,11 +1,11 @@
 // Produce-path record work that only some topic configs ask for: recompressing batches to the topic's
 // compression.type, and refusing records without a key on compacted topics. Topics with compression.type=producer
 // and cleanup.policy=delete never get here, so their batches stay undecoded. Both read the records sections
-// inflateBatches already decompressed (AppendRequest.inflated) and decompress only what it did not (legacy
+// inflateBatches already decompressed (ValidatedBatches.inflated) and decompress only what it did not (legacy
 // up-conversions, callers that skipped it), capped like it.
 import { putInt32 } from "../protocol/codec.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { AppendRequest } from "../storage/storage.ts";
+import type { ValidatedBatches } from "./batch_info.ts";
 import { compress, decompress } from "./compression.ts";
 import { crc32c } from "./crc32c.ts";
 import {
@@ -23,7 +23,7 @@ import { decodeRecords, encodeRecords, type KafkaRecord } from "./record.ts";
 import { inflateLimit, validateBatches } from "./batch.ts";
 
 /** The records of batch `i` of `req`, from its inflated section when there is one. */
-async function recordsOf(req: AppendRequest, i: number, maxInflated: number): Promise<KafkaRecord[]> {
+async function recordsOf(req: ValidatedBatches, i: number, maxInflated: number): Promise<KafkaRecord[]> {
   const b = req.batches[i];
   const header = readBatchHeader(req.payload, b.pos);
   const inflated = req.inflated?.[i];
@@ -41,11 +41,11 @@ async function recordsOf(req: AppendRequest, i: number, maxInflated: number): Pr
  * up compressed in `inflated`.
  */
 export async function recompressBatches(
-  req: AppendRequest,
+  req: ValidatedBatches,
   codec: number,
   zstdLevel: number,
   maxBatchBytes: number,
-): Promise<AppendRequest> {
+): Promise<ValidatedBatches> {
   const { payload } = req;
   if (req.batches.every((b) => (b.attributes & ATTR_COMPRESSION_MASK) === codec)) return req;
   const maxInflated = inflateLimit(maxBatchBytes);
@@ -85,7 +85,7 @@ export async function recompressBatches(
  * (max.message.bytes) caps decompression of batches `req.inflated` does not cover.
  */
 export async function requireKeys(
-  req: AppendRequest,
+  req: ValidatedBatches,
   topicPartition: string,
   maxBatchBytes = Infinity,
 ): Promise<void> {

@@ -1,19 +1,21 @@
-// One client connection: frames in, typed requests to handlers, responses out strictly in request order.
+// One client connection: frames in, responses out strictly in request order. The flow of a request:
+//   socket -> frameStream (frames.ts: size prefix, max size, request memory budget)
+//   -> RequestPipeline.handle (pipeline/): header -> authenticate -> authorize -> handler -> quota -> encode
+//   -> send(): queued behind earlier responses, written in the background
+//   -> muted for the throttle time the quota step returned (KIP-219), then the next frame is read.
 // Requests of a connection are processed one after another, as a Kafka broker does (it mutes a channel
 // while a request is in flight); responses are written in the background while the next request runs, up to
 // --max-queued-response-bytes: past that the connection stops reading requests until its client has read them.
 // Large request frames are charged to the gateway-wide request memory budget (request_memory.ts).
-import { DecodeError, Reader, Writer } from "../protocol/codec.ts";
-import { ErrorCode } from "../protocol/errors.ts";
-import { ApiKey } from "../protocol/api_keys.ts";
-import { peekHeader, readHeaderRest, writeResponseHeader } from "../protocol/header.ts";
-import type { ApiRegistry } from "../handlers/registry.ts";
-import type { Broker, RequestContext } from "../handlers/context.ts";
+import type { Writer } from "../protocol/codec.ts";
+import type { Broker, Listener } from "../handlers/context.ts";
 import { frameStream } from "./frames.ts";
 import { socketReadable } from "./socket_stream.ts";
 import type { Logger } from "../log.ts";
 import type { ConnectionMemory, RequestMemory } from "./request_memory.ts";
 import type { ProtocolErrorLog } from "./protocol_errors.ts";
+import { CLOSE, type RequestChannel, type RequestPipeline } from "./pipeline/pipeline.ts";
+import type { ConnectionAuth } from "./pipeline/authenticate.ts";
 
 /** Writes of at most this many bytes are coalesced into one buffer (one syscall). */
 const COALESCE_BYTES = 256 * 1024;
@@ -22,10 +24,13 @@ const COALESCE_BYTES = 256 * 1024;
 export interface ConnectionShared {
   readonly memory: RequestMemory;
   readonly protocolErrors: ProtocolErrorLog;
+  readonly pipeline: RequestPipeline;
 }
 
-export class Connection {
+export class Connection implements RequestChannel {
   private closing = false;
+  /** Aborted when the connection starts closing: ends a mute early. */
+  private readonly closed = new AbortController();
   private writeChain: Promise<void> = Promise.resolve();
   /** Response bytes queued and not yet written to the socket. */
   private queuedBytes = 0;
@@ -38,7 +43,10 @@ export class Connection {
   readonly log: Logger;
   /** `log` with the client id of the latest request added (request logs carry conn, remote and clientId). */
   private reqLog: Logger;
-  private readonly clientHost: string;
+  /** Client address as Kafka reports it ("/127.0.0.1"). */
+  readonly clientHost: string;
+  /** This connection's authentication state: its principal, SASL exchange if any. */
+  readonly auth: ConnectionAuth;
   /** Resolves when the connection is fully closed. */
   readonly done: Promise<void>;
   /** Peer address "host:port" (admin API). */
@@ -55,8 +63,9 @@ export class Connection {
     readonly id: number,
     private readonly conn: Deno.TcpConn,
     private readonly broker: Broker,
-    private readonly apis: ApiRegistry,
     private readonly shared: ConnectionShared,
+    /** The listener this connection came through. */
+    readonly listener: Listener,
   ) {
     this.memory = shared.memory.account();
     const addr = conn.remoteAddr;
@@ -64,6 +73,7 @@ export class Connection {
     this.log = broker.log.with({ conn: id, remote: this.remote });
     this.reqLog = this.log;
     this.clientHost = `/${addr.hostname}`;
+    this.auth = shared.pipeline.authenticator.open(this);
     try {
       conn.setNoDelay(true);
     } catch { /* not fatal */ }
@@ -73,6 +83,7 @@ export class Connection {
   /** Stop reading new requests; the current one finishes and its response is flushed. */
   stop(): void {
     this.closing = true;
+    this.closed.abort();
     this.reader?.cancel().catch(() => {});
   }
 
@@ -89,6 +100,7 @@ export class Connection {
   closeIdle(idleMs: number): void {
     if (this.closing) return;
     this.closing = true;
+    this.closed.abort();
     if (this.broker.metrics) this.broker.metrics.connectionsIdleClosed++;
     this.log.info(
       "closing connection idle for {ms} ms (connections-max-idle-ms), {bytes} response bytes unread",
@@ -105,6 +117,7 @@ export class Connection {
   private async run(): Promise<void> {
     try {
       const maxQueued = this.broker.config.maxQueuedResponseBytes;
+      const pipeline = this.shared.pipeline;
       this.reader = socketReadable(this.conn, () => this.activity++)
         .pipeThrough(frameStream(this.broker.config.maxFrameBytes, this.memory))
         .getReader();
@@ -113,14 +126,23 @@ export class Connection {
         if (done || value === undefined) break;
         this.activity++;
         this.busy = true;
-        let keepOpen: boolean;
+        let muteMs: number;
         try {
-          keepOpen = await this.handleFrame(value);
+          muteMs = await pipeline.handle(value, this);
         } finally {
           this.busy = false;
           this.memory.releaseFrame(value.length);
         }
-        if (!keepOpen) break;
+        if (muteMs === CLOSE) break;
+        if (muteMs > 0) {
+          // Throttled (KIP-219): the response is on its way; the next request waits. Not idleness: busy.
+          this.busy = true;
+          try {
+            await pipeline.mute(muteMs, this.closed.signal);
+          } finally {
+            this.busy = false;
+          }
+        }
         // Mute the connection while its client leaves responses unread (Kafka mutes a channel whose response is in
         // flight): memory per connection stays bounded by this cap plus one response.
         if (this.queuedBytes > maxQueued) await this.writeChain;
@@ -155,126 +177,25 @@ export class Connection {
     }
   }
 
-  /** Returns false when the connection must be closed. */
-  private async handleFrame(frame: Uint8Array): Promise<boolean> {
-    const r = new Reader(frame);
-    let apiKey = -1, apiVersion = -1, correlationId = -1;
-    try {
-      ({ apiKey, apiVersion, correlationId } = peekHeader(r));
-    } catch {
-      this.protocolError("malformed", "closing connection: request of {n} bytes is too short for a header", {
-        n: frame.length,
-      });
-      return false;
-    }
-    const entry = this.apis.get(apiKey);
-    if (!entry) {
-      this.protocolError(
-        "unknown_api",
-        "closing connection: unknown API key {apiKey} (version {apiVersion})",
-        {
-          apiKey,
-          apiVersion,
-        },
-      );
-      return false;
-    }
-    const { spec } = entry;
-    if (apiVersion < spec.minVersion || apiVersion > spec.maxVersion) {
-      if (apiKey === ApiKey.ApiVersions) {
-        // KIP-511: answer a too-new ApiVersions with UNSUPPORTED_VERSION and our key list in a v0 body.
-        const w = new Writer(512);
-        writeResponseHeader(w, apiKey, correlationId, false);
-        entry.codec.encodeResponse(w, 0, {
-          errorCode: ErrorCode.UNSUPPORTED_VERSION,
-          apiKeys: this.apis.versions(),
-          throttleTimeMs: 0,
-        });
-        this.send(w);
-        this.broker.metrics?.error(apiKey, ErrorCode.UNSUPPORTED_VERSION);
-        return true;
-      }
-      this.protocolError(
-        "unsupported_version",
-        "closing connection: {api} version {apiVersion} is not supported (supported {min}-{max})",
-        {
-          api: spec.name,
-          apiVersion,
-          min: spec.minVersion,
-          max: spec.maxVersion,
-        },
-      );
-      return false;
-    }
-    const flexible = apiVersion >= spec.flexibleFrom;
-    let clientId: string | null;
-    let body: unknown;
-    try {
-      clientId = readHeaderRest(r, flexible);
-      body = entry.codec.decodeRequest(r, apiVersion);
-    } catch (e) {
-      const reason = e instanceof DecodeError ? e.message : String(e);
-      this.protocolError("malformed", "closing connection: malformed {api} v{apiVersion} request: {reason}", {
-        api: spec.name,
-        apiVersion,
-        reason,
-      });
-      return false;
-    }
+  /** Counts a request (admin API) and returns its logger, which carries the client id. */
+  noteRequest(clientId: string | null): Logger {
     this.requests++;
     this.lastRequestAt = Date.now();
     if (clientId !== this.clientId) {
       this.clientId = clientId;
       this.reqLog = this.log.with({ clientId });
     }
-    if (apiKey === ApiKey.ApiVersions && apiVersion >= 3) {
-      const b = body as { clientSoftwareName?: string; clientSoftwareVersion?: string };
-      if (b.clientSoftwareName) {
-        this.clientSoftware = `${b.clientSoftwareName}/${b.clientSoftwareVersion ?? ""}`;
-      }
-    }
-    const ctx: RequestContext = {
-      broker: this.broker,
-      header: { apiKey, apiVersion, correlationId, clientId },
-      connectionId: this.id,
-      clientHost: this.clientHost,
-      log: this.reqLog,
-    };
-    const metrics = this.broker.metrics ?? null;
-    const t0 = metrics !== null ? performance.now() : 0;
-    let res: unknown;
-    try {
-      res = await entry.handle(ctx, body);
-    } catch (e) {
-      metrics?.protocolError("handler_failed");
-      this.reqLog.error("closing connection: {api} v{apiVersion} handler failed: {reason}", {
-        api: spec.name,
-        apiVersion,
-        reason: String((e as Error)?.stack ?? e),
-      });
-      return false;
-    }
-    if (metrics !== null) {
-      metrics.request(apiKey, apiVersion, performance.now() - t0, frame.length);
-      // Produce and Fetch count their partition errors in their handlers.
-      if (res !== null && apiKey > 1) metrics.countResponseErrors(apiKey, res);
-    }
-    if (res === null) return true; // acks=0 Produce: no response at all
-    const w = new Writer(1024);
-    writeResponseHeader(w, apiKey, correlationId, flexible);
-    entry.codec.encodeResponse(w, apiVersion, res);
-    this.send(w);
-    return true;
+    return this.reqLog;
   }
 
   /** Counts a client protocol error and logs it, rate-limited per kind (protocol_errors.ts). */
-  private protocolError(kind: string, message: string, props: Record<string, unknown>): void {
+  protocolError(kind: string, message: string, props: Record<string, unknown>): void {
     this.broker.metrics?.protocolError(kind);
     this.shared.protocolErrors.warn(this.log, kind, message, props);
   }
 
   /** Queues a response (size prefix + chunks) behind earlier ones. */
-  private send(w: Writer): void {
+  send(w: Writer): void {
     const chunks = w.chunks();
     let size = 0;
     for (const c of chunks) size += c.length;
@@ -307,6 +228,7 @@ export class Connection {
     this.writeChain.catch((e) => {
       if (!this.closing) this.logClose(e);
       this.closing = true;
+      this.closed.abort();
       this.reader?.cancel().catch(() => {});
     });
   }

@@ -1,13 +1,24 @@
 // The Kafka listener: accepts connections (bounded by max-connections and max-connections-per-ip), closes idle
-// ones (connections-max-idle-ms), and shuts down gracefully.
+// ones (connections-max-idle-ms), and shuts down gracefully. Its connections share one request pipeline
+// (pipeline/pipeline.ts), whose authentication, authorization and quota steps are given here.
 import type { ApiRegistry } from "../handlers/registry.ts";
-import type { Broker } from "../handlers/context.ts";
+import type { Broker, Listener, SecurityProtocol } from "../handlers/context.ts";
 import { Connection, type ConnectionShared } from "./connection.ts";
 import { RequestMemory } from "./request_memory.ts";
 import { ProtocolErrorLog } from "./protocol_errors.ts";
+import { type PipelineSteps, RequestPipeline } from "./pipeline/pipeline.ts";
 
 /** How often the idle sweep runs at most (it runs faster when the idle timeout is short). */
 const MAX_SWEEP_MS = 1000;
+
+export interface ServerOptions {
+  /** Kafka listener name (default "PLAINTEXT"). */
+  readonly listenerName?: string;
+  /** Security protocol of the listener (default "PLAINTEXT", the only one served today). */
+  readonly securityProtocol?: SecurityProtocol;
+  /** Authentication, authorization and quota steps; each defaults to its no-op. */
+  readonly pipeline?: PipelineSteps;
+}
 
 interface IdleState {
   seen: number;
@@ -27,18 +38,31 @@ export class KafkaServer {
   /** True between start() and stop() (readiness). */
   listening = false;
 
-  constructor(private readonly broker: Broker, private readonly apis: ApiRegistry) {
+  constructor(
+    private readonly broker: Broker,
+    apis: ApiRegistry,
+    private readonly options: ServerOptions = {},
+  ) {
     this.shared = {
       memory: new RequestMemory(broker.config.queuedMaxRequestBytes),
       protocolErrors: new ProtocolErrorLog(),
+      pipeline: new RequestPipeline(broker, apis, options.pipeline),
     };
   }
 
   /** Starts accepting on a bound listener (bound early so the advertised port can follow a port-0 bind). */
   start(listener: Deno.TcpListener): void {
     this.listener = listener;
+    const addr = listener.addr;
+    // What handlers see as ctx.listener: the bound address (the advertised one is in the config).
+    const info: Listener = {
+      name: this.options.listenerName ?? "PLAINTEXT",
+      securityProtocol: this.options.securityProtocol ?? "PLAINTEXT",
+      host: addr.hostname,
+      port: addr.port,
+    };
     this.listening = true;
-    this.acceptLoop = this.accept(listener);
+    this.acceptLoop = this.accept(listener, info);
     const idleMs = this.broker.config.connectionsMaxIdleMs;
     this.sweepTimer = setInterval(() => this.sweep(idleMs), Math.min(MAX_SWEEP_MS, Math.max(10, idleMs / 4)));
   }
@@ -87,7 +111,7 @@ export class KafkaServer {
     } catch { /* already closed */ }
   }
 
-  private async accept(listener: Deno.TcpListener): Promise<void> {
+  private async accept(listener: Deno.TcpListener, info: Listener): Promise<void> {
     const { maxConnections, maxConnectionsPerIp } = this.broker.config;
     while (true) {
       let conn: Deno.TcpConn;
@@ -115,7 +139,7 @@ export class KafkaServer {
       this.perIp.set(ip, fromIp + 1);
       const id = this.nextId++;
       if (this.broker.metrics) this.broker.metrics.connectionsAccepted++;
-      const c = new Connection(id, conn, this.broker, this.apis, this.shared);
+      const c = new Connection(id, conn, this.broker, this.shared, info);
       this.connections.set(id, c);
       c.done.finally(() => {
         this.connections.delete(id);

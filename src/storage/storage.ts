@@ -1,5 +1,6 @@
 // The seam between protocol handlers and a storage backend. The embedded segment log and the SeaweedMQ
 // client both implement it; handlers never know which one they talk to.
+import type { ValidatedBatches } from "../records/batch_info.ts";
 import type { GroupStore } from "./group_store.ts";
 
 /** Per-topic configuration as Kafka config strings (e.g. "retention.ms" -> "604800000"). */
@@ -35,32 +36,8 @@ export interface PartitionOffsets {
   readonly highWatermark: number;
 }
 
-/** What the records layer learned while validating one RecordBatch v2 inside a produce payload. */
-export interface BatchInfo {
-  /** Byte position of the batch inside the payload buffer. */
-  readonly pos: number;
-  /** Total bytes of the batch (12-byte prefix + batchLength). */
-  readonly size: number;
-  readonly recordCount: number;
-  readonly lastOffsetDelta: number;
-  readonly baseTimestamp: number;
-  readonly maxTimestamp: number;
-  readonly attributes: number;
-  readonly producerId: number;
-  readonly producerEpoch: number;
-  readonly baseSequence: number;
-}
-
-export interface AppendRequest {
-  /** One or more validated RecordBatch v2, back to back. Storage patches baseOffset in place. */
-  readonly payload: Uint8Array;
-  readonly batches: readonly BatchInfo[];
-  /**
-   * The uncompressed records section of each batch, when the produce path already decompressed it while
-   * validating (null for a batch whose records are uncompressed in `payload`), so no backend decompresses twice.
-   */
-  readonly inflated?: readonly (Uint8Array | null)[];
-}
+/** What Produce hands to `Storage.append`: validated batches (src/records/batch_info.ts); see `append`. */
+export type AppendRequest = ValidatedBatches;
 
 export interface AppendResult {
   readonly baseOffset: number;
@@ -212,7 +189,22 @@ export interface Storage {
    */
   setBrokerConfigs(resource: string, configs: Record<string, string>): Promise<void>;
 
-  /** Appends atomically, assigning consecutive offsets; resolves once the data is durable per fsync policy. */
+  /**
+   * Appends the batches of `req` as one unit. Contract (Produce is the only caller):
+   *
+   * The caller guarantees that `req` passed src/records validation (framing, CRC, sizes, magic 2; leader epoch and
+   * LogAppendTime already stamped) and, for a batch with a producer id, that its sequence check passed and that it
+   * is the partition's only idempotent append in flight: src/producer/append.ts runs check -> append -> producer
+   * state update as one serialized step per partition. So the backend needs no producer logic and may await
+   * anything inside. Appends without a producer id may run concurrently with it and with each other.
+   *
+   * The backend must: give the batches consecutive offsets from the log end, with no other append's records
+   * between them, and write each batch's baseOffset into `payload` in place; copy what it keeps beyond the call
+   * (the caller may reuse the buffer); resolve only once the data is stored (embedded: durable per the fsync
+   * policy; SeaweedMQ: acknowledged by the broker) and readable up to the returned offsets; reject when it cannot
+   * say so (the caller then treats the batch as not written and checks a retry afresh; a SeaweedMQ publish that
+   * timed out may still have been stored).
+   */
   append(topic: string, partition: number, req: AppendRequest): Promise<AppendResult>;
   /**
    * Reads whole batches from `offset` up to `maxBytes`; when `minOneBatch` is true the first batch is returned
@@ -236,7 +228,7 @@ export interface Storage {
    * DeleteRecords: advances the log start offset to `offset` (-1 = the high watermark) and resolves with the new
    * log start offset (unchanged when `offset` is not above it). Records below it are no longer readable (Fetch
    * answers OFFSET_OUT_OF_RANGE, ListOffsets earliest returns it), whole segments below it are reclaimed (SeaweedMQ
-   * keeps the files of up to one 1000-offset block a while, see seaweedmq/reclaim.ts), and it survives a restart
+   * keeps the files of up to one 1000-offset block a while, see seaweedmq/topic/reclaim.ts), and it survives a restart
    * (durable before it resolves). Throws StorageError(OFFSET_OUT_OF_RANGE) when `offset` is
    * above the high watermark or below -1, StorageError(UNKNOWN_TOPIC_OR_PARTITION) for an unknown partition.
    * The handler has already refused topics whose cleanup.policy lacks "delete" (POLICY_VIOLATION).

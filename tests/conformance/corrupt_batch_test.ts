@@ -113,7 +113,7 @@ async function latestOffset(gw: RunningGateway, topic: string, partition = 0): P
   });
   const p = r.topics[0].partitions[0];
   assertEquals(p.errorCode, 0, "list offsets");
-  return p.offset;
+  return p.offset ?? -1;
 }
 
 /** Every record of a partition (Fetch v4) as "offset:value", and the high watermark. */

@@ -124,7 +124,7 @@ async function latestOffset(c: WireClient, topic: string, partition = 0): Promis
       partitions: [{ partitionIndex: partition, currentLeaderEpoch: -1, timestamp: -1 }],
     }],
   });
-  return r.topics[0].partitions[0].offset;
+  return r.topics[0].partitions[0].offset ?? -1;
 }
 
 const withGateway = (

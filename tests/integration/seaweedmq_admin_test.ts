@@ -8,10 +8,10 @@ import { type RunningGateway, runWithGateway, startGateway } from "../helpers/ga
 import { connectBroker, Kafka, kafkajs, kafkajsError, logLevel, readPartition } from "../helpers/kafkajs.ts";
 import { clusterForModule, type SeaweedFS } from "../helpers/seaweedfs.ts";
 import { wireCall } from "../helpers/wire.ts";
-import { SmqCluster } from "../../src/storage/seaweedmq/cluster.ts";
-import { Filer } from "../../src/storage/seaweedmq/filer.ts";
-import { RpcChannel } from "../../src/storage/seaweedmq/grpc.ts";
-import * as m from "../../src/storage/seaweedmq/messages.ts";
+import { SmqCluster } from "../../src/storage/seaweedmq/transport/cluster.ts";
+import { Filer } from "../../src/storage/seaweedmq/transport/filer.ts";
+import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
+import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
 import { partitionDir } from "../../src/storage/seaweedmq/partition.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { ConfigSource } from "../../src/configs/defs.ts";

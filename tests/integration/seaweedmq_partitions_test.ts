@@ -1,4 +1,4 @@
-// CreatePartitions on the SeaweedMQ backend (src/storage/seaweedmq/layouts.ts): SeaweedMQ allocates a new layout
+// CreatePartitions on the SeaweedMQ backend (src/storage/seaweedmq/topic/layouts.ts): SeaweedMQ allocates a new layout
 // for the new count; existing partitions must keep their records and offsets, new partitions start at 0, and
 // other gateways, restarts and consumer groups see the grown topic. Real SeaweedFS, real KafkaJS clients.
 import { assert, assertEquals } from "../unit/assert.ts";
@@ -6,8 +6,8 @@ import { Buffer } from "node:buffer";
 import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
 import { connectBroker, Kafka, logLevel, readPartition } from "../helpers/kafkajs.ts";
 import { clusterForModule, weedPath } from "../helpers/seaweedfs.ts";
-import { SmqCluster } from "../../src/storage/seaweedmq/cluster.ts";
-import { Filer } from "../../src/storage/seaweedmq/filer.ts";
+import { SmqCluster } from "../../src/storage/seaweedmq/transport/cluster.ts";
+import { Filer } from "../../src/storage/seaweedmq/transport/filer.ts";
 
 const cluster = await clusterForModule();
 const opts = { sanitizeOps: false, sanitizeResources: false };

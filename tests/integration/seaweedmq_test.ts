@@ -7,10 +7,10 @@ import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import { connectBroker, type FetchedMessage, Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { clusterForModule, type SeaweedFS } from "../helpers/seaweedfs.ts";
-import { RpcChannel } from "../../src/storage/seaweedmq/grpc.ts";
-import { frame, GrpcH2Session } from "../../src/storage/seaweedmq/h2stream.ts";
-import * as m from "../../src/storage/seaweedmq/messages.ts";
-import { PbWriter } from "../../src/storage/seaweedmq/pb.ts";
+import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
+import { frame, GrpcH2Session } from "../../src/storage/seaweedmq/transport/h2stream.ts";
+import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
+import { PbWriter } from "../../src/storage/seaweedmq/transport/pb.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const cluster = await clusterForModule();

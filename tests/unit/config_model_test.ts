@@ -1,7 +1,7 @@
 // The config model: Kafka's value resolution, sources and synonyms (including Kafka's quirks), canonical values,
 // validation messages, incremental operations, dynamic broker configs that persist and reach the log at once.
 import { assert, assertEquals } from "./assert.ts";
-import { type Config, loadConfig } from "../../src/config.ts";
+import { type Config, loadConfig } from "../../src/options.ts";
 import { ConfigModel } from "../../src/configs/model.ts";
 import {
   BROKER_CONFIG_BY_NAME,
@@ -158,12 +158,12 @@ Deno.test("topic configs: defaults, static and dynamic broker values, overrides,
   // Override: TOPIC_CONFIG first.
   const seg = get("segment.bytes");
   assertEquals([seg.value, seg.configSource, seg.readOnly, seg.isSensitive], ["1000", 1, false, false]);
-  assertEquals(seg.synonyms[0], { name: "segment.bytes", value: "1000", source: 1 });
-  assertEquals(seg.synonyms[1], { name: "log.segment.bytes", value: "1073741824", source: 5 });
+  assertEquals(seg.synonyms?.[0], { name: "segment.bytes", value: "1000", source: 1 });
+  assertEquals(seg.synonyms?.[1], { name: "log.segment.bytes", value: "1073741824", source: 5 });
   // All 36 configs without synonyms or docs when not asked.
   const all = model.describeTopic(storage.getTopic("t")!.configs, null);
   assertEquals(all.length, 36);
-  assert(all.every((c) => c.synonyms.length === 0 && c.documentation === null));
+  assert(all.every((c) => c.synonyms?.length === 0 && c.documentation === null));
 
   // Dynamic cluster default beats static; per-broker beats the cluster default.
   await model.alterBroker("", [{ name: "log.retention.hours", op: 0, value: "2" }], true, false);
@@ -176,7 +176,7 @@ Deno.test("topic configs: defaults, static and dynamic broker values, overrides,
   assertEquals([get("retention.ms").value, get("retention.ms").configSource], ["120000", 3]);
   await model.alterBroker("1", [{ name: "log.retention.ms", op: 0, value: "60000" }], true, false);
   assertEquals([get("retention.ms").value, get("retention.ms").configSource], ["60000", 2]);
-  assertEquals(get("retention.ms").synonyms.map((s) => [s.name, s.value, s.source]), [
+  assertEquals(get("retention.ms").synonyms?.map((s) => [s.name, s.value, s.source]), [
     ["log.retention.ms", "60000", 2],
     ["log.retention.ms", "120000", 3],
     ["log.retention.hours", "2", 3],

@@ -1,7 +1,8 @@
 // Group coordinator state machine: Kafka's classic-protocol semantics and error codes, driven directly.
 import { assert, assertEquals } from "./assert.ts";
-import { GroupCoordinator, type JoinArgs } from "../../src/coordinator/coordinator.ts";
-import type { JoinResult } from "../../src/coordinator/group.ts";
+import { GroupCoordinator } from "../../src/groups/coordinator.ts";
+import type { JoinArgs } from "../../src/groups/classic/join.ts";
+import type { JoinResult } from "../../src/groups/classic/group.ts";
 import {
   type CommittedOffset,
   type GroupStore,

@@ -12,12 +12,13 @@ import {
   observeRpc,
 } from "../../src/ops/metrics.ts";
 import { decodeAssignment, decodeSubscription } from "../../src/ops/consumer_protocol.ts";
-import { ConfigError, loadConfig } from "../../src/config.ts";
+import { ConfigError, loadConfig } from "../../src/options.ts";
 import { OpsHttpServer } from "../../src/ops/http.ts";
 import { configInfo, isSecretOption, type OpsSources } from "../../src/ops/state.ts";
 import { logger } from "../../src/log.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../../src/storage/storage.ts";
-import type { GroupCoordinator, GroupSummary } from "../../src/coordinator/coordinator.ts";
+import type { GroupCoordinator } from "../../src/groups/coordinator.ts";
+import type { GroupSummary } from "../../src/groups/classic/classic_groups.ts";
 import { kafkajs } from "../helpers/kafkajs.ts";
 
 const { AssignerProtocol } = kafkajs;

@@ -12,10 +12,11 @@ import {
   type Reservation,
 } from "../../src/producer/state.ts";
 import { idempotentBatchOf, ProducerManager } from "../../src/producer/manager.ts";
-import { appendIdempotent } from "../../src/producer/append.ts";
+import { appendIdempotent, type AppendStorage } from "../../src/producer/append.ts";
 import { EmbeddedStorage } from "../../src/storage/embedded/embedded.ts";
 import { buildBatchSync, validateBatches } from "../../src/records/batch.ts";
-import type { AppendRequest, BatchInfo, TopicMeta } from "../../src/storage/storage.ts";
+import type { BatchInfo } from "../../src/records/batch_info.ts";
+import type { AppendRequest, TopicMeta } from "../../src/storage/storage.ts";
 import { logger } from "../../src/log.ts";
 
 const T = 1_700_000_000_000;
@@ -364,3 +365,60 @@ for (const snapshot of [false, true]) {
     }
   });
 }
+
+Deno.test("append step: check -> append -> state update runs for one idempotent batch per partition at a time", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "producer_test_" });
+  try {
+    const storage = open(dir);
+    await storage.open();
+    const t = await storage.createTopic("serial", 1, {});
+    const m = new ProducerManager(storage, { log: logger("test") });
+    const { producerId } = await m.initProducerId(-1, -1);
+    // A backend whose append awaits (as SeaweedMQ's does) and can be made to fail.
+    const calls: number[] = [];
+    let hold = Promise.withResolvers<void>();
+    let fail = false;
+    const slow: AppendStorage = {
+      append: async (topic, partition, req) => {
+        calls.push(req.batches[0].baseSequence);
+        await hold.promise;
+        if (fail) throw new KafkaError(ErrorCode.REQUEST_TIMED_OUT, "publish timed out");
+        return await storage.append(topic, partition, req);
+      },
+      offsets: (topic, partition) => storage.offsets(topic, partition),
+    };
+    const send = (seq: number) => {
+      const req = request(producerId, 0, seq);
+      return appendIdempotent(slow, m, t, 0, req, req.batches[0]);
+    };
+    hold.resolve();
+    assertEquals((await send(0)).baseOffset, 0); // loads the state
+    // Idle queue: the append is issued in the caller's tick, as before the queue existed.
+    hold = Promise.withResolvers<void>();
+    const first = send(1);
+    assertEquals(calls, [0, 1]);
+    // The next batch waits for the first one's outcome before it is even checked.
+    const second = send(2);
+    await new Promise((r) => setTimeout(r, 10));
+    assertEquals(calls, [0, 1], "no second append while the first is in flight");
+    fail = true;
+    hold.resolve();
+    let code = 0;
+    await first.catch((e) => (code = (e as KafkaError).code));
+    assertEquals(code, ErrorCode.REQUEST_TIMED_OUT);
+    // Checked against what was stored (seq 0): a gap, refused instead of stored behind the failed batch.
+    await second.catch((e) => (code = (e as KafkaError).code));
+    assertEquals(code, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER);
+    assertEquals(calls, [0, 1]);
+    // The producer's retries then go through in order, and a retry of a stored batch is a duplicate.
+    fail = false;
+    assertEquals((await send(1)).baseOffset, 1);
+    const [a, b] = await Promise.all([send(2), send(2)]);
+    assertEquals([a.baseOffset, a.duplicate, b.baseOffset, b.duplicate !== null], [2, null, 2, true]);
+    assertEquals((await storage.offsets("serial", 0)).highWatermark, 3);
+    await m.close();
+    await storage.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

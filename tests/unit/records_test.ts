@@ -3,9 +3,14 @@
 import { crc32 } from "../../src/records/crc32.ts";
 import { crc32c } from "../../src/records/crc32c.ts";
 import {
+  ATTR_CONTROL,
+  ATTR_TRANSACTIONAL,
   buildBatch,
   buildBatchSync,
+  ControlRecordType,
   readBatchHeader,
+  readControlRecordKey,
+  readEndTxnMarker,
   setBaseOffset,
   setPartitionLeaderEpoch,
   splitBatches,
@@ -658,4 +663,33 @@ Deno.test("fuzz: mutated uncompressed batches either fail with a KafkaError or d
     }
   }
   assert(accepted > 0);
+});
+
+Deno.test("control records: key (version + type) and end-transaction marker (version + coordinator epoch)", async () => {
+  // A COMMIT marker as Kafka writes it: a transactional control batch holding one record.
+  const key = new Uint8Array([0, 0, 0, 1]);
+  const value = new Uint8Array([0, 0, 0, 0, 0, 7]);
+  const batch = buildBatchSync({
+    records: [{ key, value, timestamp: 1 }],
+    producerId: 9,
+    producerEpoch: 0,
+    isTransactional: true,
+    isControl: true,
+  });
+  const h = readBatchHeader(batch);
+  assertEquals([h.isControl, h.isTransactional], [true, true]);
+  assertEquals(h.attributes & (ATTR_CONTROL | ATTR_TRANSACTIONAL), ATTR_CONTROL | ATTR_TRANSACTIONAL);
+  const [r] = (await decodeBatchRecords(batch)).records;
+  assertEquals(readControlRecordKey(r.key), { version: 0, type: ControlRecordType.COMMIT });
+  assertEquals(readEndTxnMarker(r.value), { version: 0, coordinatorEpoch: 7 });
+  assertEquals(readControlRecordKey(new Uint8Array([0, 0, 0, 0])).type, ControlRecordType.ABORT);
+  // A newer key version keeps its first four bytes' meaning; short, null or negative versions are invalid.
+  assertEquals(readControlRecordKey(new Uint8Array([0, 1, 0, 1, 42])), { version: 1, type: 1 });
+  assertEquals(codeOf(() => readControlRecordKey(new Uint8Array([0, 0, 0]))), ErrorCode.INVALID_RECORD);
+  assertEquals(codeOf(() => readControlRecordKey(null)), ErrorCode.INVALID_RECORD);
+  assertEquals(
+    codeOf(() => readControlRecordKey(new Uint8Array([0xff, 0xff, 0, 1]))),
+    ErrorCode.INVALID_RECORD,
+  );
+  assertEquals(codeOf(() => readEndTxnMarker(new Uint8Array(5))), ErrorCode.INVALID_RECORD);
 });

@@ -1,11 +1,11 @@
-// The SeaweedMQ codec (src/storage/seaweedmq/messages.ts, record_codec.ts) checked against the hand-written .proto
+// The SeaweedMQ codec (src/storage/seaweedmq/transport/messages.ts, record_codec.ts) checked against the hand-written .proto
 // files in proto/ through @grpc/proto-loader (protobufjs): every RPC path exists with the right streaming shape,
 // every request we encode decodes to the intended fields, every response we decode matches what protobufjs
 // encodes, and the Kafka record <-> DataMessage mapping keeps keys, null values, headers and timestamps.
 import { Buffer } from "node:buffer";
 import * as protoLoader from "@grpc/proto-loader";
-import * as m from "../../src/storage/seaweedmq/messages.ts";
-import { PbReader, PbWriter } from "../../src/storage/seaweedmq/pb.ts";
+import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
+import { PbReader, PbWriter } from "../../src/storage/seaweedmq/transport/pb.ts";
 import {
   buildBatches,
   decodeMessage,
@@ -16,7 +16,7 @@ import {
 import { buildBatch, validateBatches } from "../../src/records/batch.ts";
 import { decodeBatchRecords, type RecordInput } from "../../src/records/record.ts";
 import { fromPathName, pathName } from "../../src/storage/seaweedmq/meta.ts";
-import { grpcAddress } from "../../src/storage/seaweedmq/cluster.ts";
+import { grpcAddress } from "../../src/storage/seaweedmq/transport/cluster.ts";
 import { partitionDir, ringRange } from "../../src/storage/seaweedmq/partition.ts";
 import { assert, assertEquals } from "./assert.ts";
 

@@ -3,19 +3,19 @@
 // SeaweedMQ's TopicRetention, including the re-assignment nudge. The cluster side is
 // tests/integration/seaweedmq_admin_test.ts.
 import { assertEquals } from "./assert.ts";
-import type { Entry } from "../../src/storage/seaweedmq/messages.ts";
+import type { Entry } from "../../src/storage/seaweedmq/transport/messages.ts";
 import {
   type DataFile,
   dataFiles,
   planReclaim,
   type ReclaimRules,
-} from "../../src/storage/seaweedmq/reclaim.ts";
+} from "../../src/storage/seaweedmq/topic/reclaim.ts";
 import {
   nudgedRetention,
   retentionInSync,
   smqRetention,
   topicNumber,
-} from "../../src/storage/seaweedmq/topic_retention.ts";
+} from "../../src/storage/seaweedmq/topic/retention.ts";
 
 function be64(n: number): Uint8Array {
   const b = new Uint8Array(8);

@@ -1,38 +1,9 @@
 // AlterConfigs (key 33), versions 0-2, flexible from v2 (Kafka 3.9 AlterConfigsRequest/Response.json).
 // Replaces the whole set of overrides of each resource. v1 is v0.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface AlterableConfig {
-  name: string;
-  value: string | null;
-}
-
-export interface AlterConfigsResource {
-  /** 2 = topic, 4 = broker. */
-  resourceType: number;
-  resourceName: string;
-  configs: AlterableConfig[];
-}
-
-export interface AlterConfigsRequest {
-  resources: AlterConfigsResource[];
-  validateOnly: boolean;
-}
-
-export interface AlterConfigsResourceResponse {
-  errorCode: number;
-  errorMessage: string | null;
-  resourceType: number;
-  resourceName: string;
-}
-
-export interface AlterConfigsResponse {
-  throttleTimeMs: number;
-  responses: AlterConfigsResourceResponse[];
-}
-
-export const AlterConfigsSpec: ApiSpec = {
+export const AlterConfigsSpec = defineApi({
   key: ApiKey.AlterConfigs,
   name: "AlterConfigs",
   minVersion: 0,
@@ -42,6 +13,7 @@ export const AlterConfigsSpec: ApiSpec = {
     field(
       "resources",
       arrayOf([
+        // 2 = topic, 4 = broker.
         field("resourceType", "int8"),
         field("resourceName", "string"),
         field(
@@ -67,4 +39,8 @@ export const AlterConfigsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type AlterConfigsRequest = RequestOf<typeof AlterConfigsSpec>;
+export type AlterConfigsResponse = ResponseOf<typeof AlterConfigsSpec>;
+export type AlterConfigsResourceResponse = AlterConfigsResponse["responses"][number];

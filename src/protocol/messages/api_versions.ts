@@ -1,49 +1,9 @@
 // ApiVersions (key 18), versions 0-4, flexible from v3 (Kafka 3.9 ApiVersionsRequest/Response.json).
 // The response header is always v0 even for flexible versions; that is the header writer's concern.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface ApiVersionsRequest {
-  /** v3+. */
-  clientSoftwareName: string;
-  /** v3+. */
-  clientSoftwareVersion: string;
-}
-
-export interface ApiVersionsResponseApiKey {
-  apiKey: number;
-  minVersion: number;
-  maxVersion: number;
-}
-
-export interface ApiVersionsResponseSupportedFeature {
-  name: string;
-  minVersion: number;
-  maxVersion: number;
-}
-
-export interface ApiVersionsResponseFinalizedFeature {
-  name: string;
-  maxVersionLevel: number;
-  minVersionLevel: number;
-}
-
-export interface ApiVersionsResponse {
-  errorCode: number;
-  apiKeys: ApiVersionsResponseApiKey[];
-  /** v1+. */
-  throttleTimeMs: number;
-  /** v3+, tag 0. */
-  supportedFeatures: ApiVersionsResponseSupportedFeature[];
-  /** v3+, tag 1; -1 = unknown epoch. */
-  finalizedFeaturesEpoch: number;
-  /** v3+, tag 2. */
-  finalizedFeatures: ApiVersionsResponseFinalizedFeature[];
-  /** v3+, tag 3. */
-  zkMigrationReady: boolean;
-}
-
-export const ApiVersionsSpec: ApiSpec = {
+export const ApiVersionsSpec = defineApi({
   key: ApiKey.ApiVersions,
   name: "ApiVersions",
   minVersion: 0,
@@ -74,6 +34,7 @@ export const ApiVersionsSpec: ApiSpec = {
       "3+",
       { tag: 0, taggedVersions: "3+" },
     ),
+    // -1 = unknown epoch.
     field("finalizedFeaturesEpoch", "int64", "3+", { tag: 1, taggedVersions: "3+", default: -1 }),
     field(
       "finalizedFeatures",
@@ -87,4 +48,7 @@ export const ApiVersionsSpec: ApiSpec = {
     ),
     field("zkMigrationReady", "bool", "3+", { tag: 3, taggedVersions: "3+", default: false }),
   ],
-};
+});
+
+export type ApiVersionsRequest = RequestOf<typeof ApiVersionsSpec>;
+export type ApiVersionsResponse = ResponseOf<typeof ApiVersionsSpec>;

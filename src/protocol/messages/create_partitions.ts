@@ -1,38 +1,9 @@
 // CreatePartitions (key 37), versions 0-3, flexible from v2 (Kafka 3.9 CreatePartitionsRequest/Response.json).
 // v1 is v0; v3 is v2 but may answer THROTTLING_QUOTA_EXCEEDED.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface CreatePartitionsAssignment {
-  brokerIds: number[];
-}
-
-export interface CreatePartitionsTopic {
-  name: string;
-  /** The new total partition count. */
-  count: number;
-  /** Replicas of each new partition, or null for the broker's choice. */
-  assignments: CreatePartitionsAssignment[] | null;
-}
-
-export interface CreatePartitionsRequest {
-  topics: CreatePartitionsTopic[];
-  timeoutMs: number;
-  validateOnly: boolean;
-}
-
-export interface CreatePartitionsTopicResult {
-  name: string;
-  errorCode: number;
-  errorMessage: string | null;
-}
-
-export interface CreatePartitionsResponse {
-  throttleTimeMs: number;
-  results: CreatePartitionsTopicResult[];
-}
-
-export const CreatePartitionsSpec: ApiSpec = {
+export const CreatePartitionsSpec = defineApi({
   key: ApiKey.CreatePartitions,
   name: "CreatePartitions",
   minVersion: 0,
@@ -43,7 +14,9 @@ export const CreatePartitionsSpec: ApiSpec = {
       "topics",
       arrayOf([
         field("name", "string"),
+        // The new total partition count.
         field("count", "int32"),
+        // Replicas of each new partition, or null for the broker's choice.
         field("assignments", arrayOf([field("brokerIds", arrayOf("int32"))]), "0+", { nullable: "0+" }),
       ]),
     ),
@@ -61,4 +34,9 @@ export const CreatePartitionsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type CreatePartitionsRequest = RequestOf<typeof CreatePartitionsSpec>;
+export type CreatePartitionsTopic = CreatePartitionsRequest["topics"][number];
+export type CreatePartitionsResponse = ResponseOf<typeof CreatePartitionsSpec>;
+export type CreatePartitionsTopicResult = CreatePartitionsResponse["results"][number];

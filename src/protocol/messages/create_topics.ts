@@ -1,66 +1,8 @@
 // CreateTopics (key 19), versions 0-7, flexible from v5 (Kafka 3.9 CreateTopicsRequest/Response.json).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface CreateTopicsRequestAssignment {
-  partitionIndex: number;
-  brokerIds: number[];
-}
-
-export interface CreateTopicsRequestConfig {
-  name: string;
-  value: string | null;
-}
-
-export interface CreateTopicsRequestTopic {
-  name: string;
-  /** -1 = broker default (v4+) or manual assignment. */
-  numPartitions: number;
-  /** -1 = broker default (v4+) or manual assignment. */
-  replicationFactor: number;
-  assignments: CreateTopicsRequestAssignment[];
-  configs: CreateTopicsRequestConfig[];
-}
-
-export interface CreateTopicsRequest {
-  topics: CreateTopicsRequestTopic[];
-  timeoutMs: number;
-  /** v1+. */
-  validateOnly: boolean;
-}
-
-export interface CreateTopicsResponseConfig {
-  name: string;
-  value: string | null;
-  readOnly: boolean;
-  configSource: number;
-  isSensitive: boolean;
-}
-
-export interface CreateTopicsResponseTopic {
-  name: string;
-  /** v7+. */
-  topicId: string;
-  errorCode: number;
-  /** v1+. */
-  errorMessage: string | null;
-  /** v5+, tag 0. */
-  topicConfigErrorCode: number;
-  /** v5+. */
-  numPartitions: number;
-  /** v5+. */
-  replicationFactor: number;
-  /** v5+, nullable. */
-  configs: CreateTopicsResponseConfig[] | null;
-}
-
-export interface CreateTopicsResponse {
-  /** v2+. */
-  throttleTimeMs: number;
-  topics: CreateTopicsResponseTopic[];
-}
-
-export const CreateTopicsSpec: ApiSpec = {
+export const CreateTopicsSpec = defineApi({
   key: ApiKey.CreateTopics,
   name: "CreateTopics",
   minVersion: 0,
@@ -71,6 +13,7 @@ export const CreateTopicsSpec: ApiSpec = {
       "topics",
       arrayOf([
         field("name", "string"),
+        // -1 = broker default (v4+) or manual assignment (both counts).
         field("numPartitions", "int32"),
         field("replicationFactor", "int16"),
         field(
@@ -119,4 +62,9 @@ export const CreateTopicsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type CreateTopicsRequest = RequestOf<typeof CreateTopicsSpec>;
+export type CreateTopicsRequestTopic = CreateTopicsRequest["topics"][number];
+export type CreateTopicsResponse = ResponseOf<typeof CreateTopicsSpec>;
+export type CreateTopicsResponseTopic = CreateTopicsResponse["topics"][number];

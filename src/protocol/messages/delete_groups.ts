@@ -1,22 +1,8 @@
 // DeleteGroups (key 42), versions 0-2, flexible from v2 (Kafka 3.9 DeleteGroupsRequest/Response.json).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface DeleteGroupsRequest {
-  groupsNames: string[];
-}
-
-export interface DeleteGroupsResponseResult {
-  groupId: string;
-  errorCode: number;
-}
-
-export interface DeleteGroupsResponse {
-  throttleTimeMs: number;
-  results: DeleteGroupsResponseResult[];
-}
-
-export const DeleteGroupsSpec: ApiSpec = {
+export const DeleteGroupsSpec = defineApi({
   key: ApiKey.DeleteGroups,
   name: "DeleteGroups",
   minVersion: 0,
@@ -35,4 +21,7 @@ export const DeleteGroupsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type DeleteGroupsRequest = RequestOf<typeof DeleteGroupsSpec>;
+export type DeleteGroupsResponse = ResponseOf<typeof DeleteGroupsSpec>;

@@ -1,42 +1,9 @@
 // DeleteRecords (key 21), versions 0-2, flexible from v2 (Kafka 3.9 DeleteRecordsRequest/Response.json).
 // v1 is v0. An offset of -1 means "up to the high watermark".
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface DeleteRecordsPartition {
-  partitionIndex: number;
-  /** Records below this offset are deleted; -1 = the high watermark. */
-  offset: number;
-}
-
-export interface DeleteRecordsTopic {
-  name: string;
-  partitions: DeleteRecordsPartition[];
-}
-
-export interface DeleteRecordsRequest {
-  topics: DeleteRecordsTopic[];
-  timeoutMs: number;
-}
-
-export interface DeleteRecordsPartitionResult {
-  partitionIndex: number;
-  /** The new log start offset, -1 on error. */
-  lowWatermark: number;
-  errorCode: number;
-}
-
-export interface DeleteRecordsTopicResult {
-  name: string;
-  partitions: DeleteRecordsPartitionResult[];
-}
-
-export interface DeleteRecordsResponse {
-  throttleTimeMs: number;
-  topics: DeleteRecordsTopicResult[];
-}
-
-export const DeleteRecordsSpec: ApiSpec = {
+export const DeleteRecordsSpec = defineApi({
   key: ApiKey.DeleteRecords,
   name: "DeleteRecords",
   minVersion: 0,
@@ -51,6 +18,7 @@ export const DeleteRecordsSpec: ApiSpec = {
           "partitions",
           arrayOf([
             field("partitionIndex", "int32"),
+            // Records below this offset are deleted; -1 = the high watermark.
             field("offset", "int64"),
           ]),
         ),
@@ -68,6 +36,7 @@ export const DeleteRecordsSpec: ApiSpec = {
           "partitions",
           arrayOf([
             field("partitionIndex", "int32"),
+            // The new log start offset, -1 on error.
             field("lowWatermark", "int64"),
             field("errorCode", "int16"),
           ]),
@@ -75,4 +44,9 @@ export const DeleteRecordsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type DeleteRecordsRequest = RequestOf<typeof DeleteRecordsSpec>;
+export type DeleteRecordsResponse = ResponseOf<typeof DeleteRecordsSpec>;
+export type DeleteRecordsTopicResult = DeleteRecordsResponse["topics"][number];
+export type DeleteRecordsPartitionResult = DeleteRecordsTopicResult["partitions"][number];

@@ -1,39 +1,9 @@
 // DeleteTopics (key 20), versions 0-6, flexible from v4 (Kafka 3.9 DeleteTopicsRequest/Response.json).
 // v0-5 name topics in TopicNames; v6 sends Topics (name or topic id).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface DeleteTopicsRequestTopic {
-  /** Null when the topic is given by id. */
-  name: string | null;
-  topicId: string;
-}
-
-export interface DeleteTopicsRequest {
-  /** v6+. */
-  topics: DeleteTopicsRequestTopic[];
-  /** v0-5. */
-  topicNames: string[];
-  timeoutMs: number;
-}
-
-export interface DeleteTopicsResponseTopic {
-  /** Nullable v6+. */
-  name: string | null;
-  /** v6+. */
-  topicId: string;
-  errorCode: number;
-  /** v5+. */
-  errorMessage: string | null;
-}
-
-export interface DeleteTopicsResponse {
-  /** v1+. */
-  throttleTimeMs: number;
-  responses: DeleteTopicsResponseTopic[];
-}
-
-export const DeleteTopicsSpec: ApiSpec = {
+export const DeleteTopicsSpec = defineApi({
   key: ApiKey.DeleteTopics,
   name: "DeleteTopics",
   minVersion: 0,
@@ -43,6 +13,7 @@ export const DeleteTopicsSpec: ApiSpec = {
     field(
       "topics",
       arrayOf([
+        // Null when the topic is given by id.
         field("name", "string", "6+", { nullable: "6+", default: null }),
         field("topicId", "uuid", "6+"),
       ]),
@@ -63,4 +34,8 @@ export const DeleteTopicsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type DeleteTopicsRequest = RequestOf<typeof DeleteTopicsSpec>;
+export type DeleteTopicsResponse = ResponseOf<typeof DeleteTopicsSpec>;
+export type DeleteTopicsResponseTopic = DeleteTopicsResponse["responses"][number];

@@ -2,62 +2,9 @@
 // v1 adds IncludeSynonyms, ConfigSource and the synonyms (and drops IsDefault); v2 is v1; v3 adds
 // IncludeDocumentation, ConfigType and Documentation.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, type ElementOf, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface DescribeConfigsRequestResource {
-  /** 2 = topic, 4 = broker, 8 = broker logger. */
-  resourceType: number;
-  resourceName: string;
-  /** Keys to describe, or null (or empty) for all. */
-  configurationKeys: string[] | null;
-}
-
-export interface DescribeConfigsRequest {
-  resources: DescribeConfigsRequestResource[];
-  /** v1+. */
-  includeSynonyms: boolean;
-  /** v3+. */
-  includeDocumentation: boolean;
-}
-
-export interface DescribeConfigsSynonym {
-  name: string;
-  value: string | null;
-  /** A ConfigSource id. */
-  source: number;
-}
-
-export interface DescribeConfigsResourceResult {
-  name: string;
-  value: string | null;
-  readOnly: boolean;
-  /** v0 only. */
-  isDefault: boolean;
-  /** v1+: ConfigSource id (1 topic, 2 dynamic broker, 3 dynamic default broker, 4 static broker, 5 default). */
-  configSource: number;
-  isSensitive: boolean;
-  /** v1+. */
-  synonyms: DescribeConfigsSynonym[];
-  /** v3+: 1 boolean, 2 string, 3 int, 4 short, 5 long, 6 double, 7 list, 8 class, 9 password. */
-  configType: number;
-  /** v3+. */
-  documentation: string | null;
-}
-
-export interface DescribeConfigsResult {
-  errorCode: number;
-  errorMessage: string | null;
-  resourceType: number;
-  resourceName: string;
-  configs: DescribeConfigsResourceResult[];
-}
-
-export interface DescribeConfigsResponse {
-  throttleTimeMs: number;
-  results: DescribeConfigsResult[];
-}
-
-export const DescribeConfigsSpec: ApiSpec = {
+export const DescribeConfigsSpec = defineApi({
   key: ApiKey.DescribeConfigs,
   name: "DescribeConfigs",
   minVersion: 0,
@@ -67,8 +14,10 @@ export const DescribeConfigsSpec: ApiSpec = {
     field(
       "resources",
       arrayOf([
+        // 2 = topic, 4 = broker, 8 = broker logger.
         field("resourceType", "int8"),
         field("resourceName", "string"),
+        // Keys to describe, or null (or empty) for all.
         field("configurationKeys", arrayOf("string"), "0+", { nullable: "0+" }),
       ]),
     ),
@@ -91,6 +40,7 @@ export const DescribeConfigsSpec: ApiSpec = {
             field("value", "string", "0+", { nullable: "0+", default: null }),
             field("readOnly", "bool"),
             field("isDefault", "bool", "0"),
+            // ConfigSource id: 1 topic, 2 dynamic broker, 3 dynamic default broker, 4 static broker, 5 default.
             field("configSource", "int8", "1+", { default: -1 }),
             field("isSensitive", "bool"),
             field(
@@ -98,10 +48,12 @@ export const DescribeConfigsSpec: ApiSpec = {
               arrayOf([
                 field("name", "string", "1+"),
                 field("value", "string", "1+", { nullable: "0+", default: null }),
+                // A ConfigSource id.
                 field("source", "int8", "1+"),
               ]),
               "1+",
             ),
+            // 1 boolean, 2 string, 3 int, 4 short, 5 long, 6 double, 7 list, 8 class, 9 password.
             field("configType", "int8", "3+", { default: 0 }),
             field("documentation", "string", "3+", { nullable: "0+", default: null }),
           ]),
@@ -109,4 +61,10 @@ export const DescribeConfigsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type DescribeConfigsRequest = RequestOf<typeof DescribeConfigsSpec>;
+export type DescribeConfigsResponse = ResponseOf<typeof DescribeConfigsSpec>;
+export type DescribeConfigsResult = DescribeConfigsResponse["results"][number];
+export type DescribeConfigsResourceResult = DescribeConfigsResult["configs"][number];
+export type DescribeConfigsSynonym = ElementOf<DescribeConfigsResourceResult["synonyms"]>;

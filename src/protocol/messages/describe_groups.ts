@@ -1,42 +1,9 @@
 // DescribeGroups (key 15), versions 0-5, flexible from v5 (Kafka 3.9 DescribeGroupsRequest/Response.json).
 // v3+ authorized operations, v4+ member GroupInstanceId.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface DescribeGroupsRequest {
-  groups: string[];
-  /** v3+. */
-  includeAuthorizedOperations: boolean;
-}
-
-export interface DescribeGroupsResponseMember {
-  memberId: string;
-  /** v4+. */
-  groupInstanceId: string | null;
-  clientId: string;
-  clientHost: string;
-  memberMetadata: Uint8Array;
-  memberAssignment: Uint8Array;
-}
-
-export interface DescribeGroupsResponseGroup {
-  errorCode: number;
-  groupId: string;
-  groupState: string;
-  protocolType: string;
-  protocolData: string;
-  members: DescribeGroupsResponseMember[];
-  /** v3+; INT32_MIN when not requested. */
-  authorizedOperations: number;
-}
-
-export interface DescribeGroupsResponse {
-  /** v1+. */
-  throttleTimeMs: number;
-  groups: DescribeGroupsResponseGroup[];
-}
-
-export const DescribeGroupsSpec: ApiSpec = {
+export const DescribeGroupsSpec = defineApi({
   key: ApiKey.DescribeGroups,
   name: "DescribeGroups",
   minVersion: 0,
@@ -67,8 +34,13 @@ export const DescribeGroupsSpec: ApiSpec = {
             field("memberAssignment", "bytes"),
           ]),
         ),
+        // INT32_MIN when not requested.
         field("authorizedOperations", "int32", "3+", { default: -2147483648 }),
       ]),
     ),
   ],
-};
+});
+
+export type DescribeGroupsRequest = RequestOf<typeof DescribeGroupsSpec>;
+export type DescribeGroupsResponse = ResponseOf<typeof DescribeGroupsSpec>;
+export type DescribeGroupsResponseMember = DescribeGroupsResponse["groups"][number]["members"][number];

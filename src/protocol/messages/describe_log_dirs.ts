@@ -1,57 +1,16 @@
 // DescribeLogDirs (key 35), versions 0-4, flexible from v2 (Kafka 3.9 DescribeLogDirsRequest/Response.json).
 // v1 is v0; v3 adds the top-level ErrorCode; v4 adds TotalBytes and UsableBytes of the volume.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface DescribableLogDirTopic {
-  topic: string;
-  partitions: number[];
-}
-
-export interface DescribeLogDirsRequest {
-  /** Null = every topic. */
-  topics: DescribableLogDirTopic[] | null;
-}
-
-export interface DescribeLogDirsPartition {
-  partitionIndex: number;
-  /** Bytes of the partition's log segments. */
-  partitionSize: number;
-  /** LEO minus HW of the current log (0 on a single node). */
-  offsetLag: number;
-  isFutureKey: boolean;
-}
-
-export interface DescribeLogDirsTopic {
-  name: string;
-  partitions: DescribeLogDirsPartition[];
-}
-
-export interface DescribeLogDirsResult {
-  errorCode: number;
-  /** Absolute path of the log directory. */
-  logDir: string;
-  topics: DescribeLogDirsTopic[];
-  /** v4+: volume size in bytes, -1 when unknown. */
-  totalBytes: number;
-  /** v4+: usable bytes of the volume, -1 when unknown. */
-  usableBytes: number;
-}
-
-export interface DescribeLogDirsResponse {
-  throttleTimeMs: number;
-  /** v3+. */
-  errorCode: number;
-  results: DescribeLogDirsResult[];
-}
-
-export const DescribeLogDirsSpec: ApiSpec = {
+export const DescribeLogDirsSpec = defineApi({
   key: ApiKey.DescribeLogDirs,
   name: "DescribeLogDirs",
   minVersion: 0,
   maxVersion: 4,
   flexibleFrom: 2,
   request: [
+    // Null = every topic.
     field(
       "topics",
       arrayOf([
@@ -69,6 +28,7 @@ export const DescribeLogDirsSpec: ApiSpec = {
       "results",
       arrayOf([
         field("errorCode", "int16"),
+        // Absolute path of the log directory.
         field("logDir", "string"),
         field(
           "topics",
@@ -78,16 +38,24 @@ export const DescribeLogDirsSpec: ApiSpec = {
               "partitions",
               arrayOf([
                 field("partitionIndex", "int32"),
+                // Bytes of the partition's log segments.
                 field("partitionSize", "int64"),
+                // LEO minus HW of the current log (0 on a single node).
                 field("offsetLag", "int64"),
                 field("isFutureKey", "bool"),
               ]),
             ),
           ]),
         ),
+        // Volume size and usable bytes, -1 when unknown.
         field("totalBytes", "int64", "4+", { default: -1 }),
         field("usableBytes", "int64", "4+", { default: -1 }),
       ]),
     ),
   ],
-};
+});
+
+export type DescribeLogDirsRequest = RequestOf<typeof DescribeLogDirsSpec>;
+export type DescribeLogDirsResponse = ResponseOf<typeof DescribeLogDirsSpec>;
+export type DescribeLogDirsTopic = DescribeLogDirsResponse["results"][number]["topics"][number];
+export type DescribeLogDirsPartition = DescribeLogDirsTopic["partitions"][number];

@@ -2,137 +2,10 @@
 // v7+ fetch sessions, v12+ tagged diverging epoch / current leader / snapshot id, v13+ topic ids instead of
 // names, v15+ ReplicaState replaces ReplicaId, v16+ node endpoints, v17+ replica directory id.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field, type RecordsValue, struct } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf, struct } from "../schema.ts";
+import { EpochEndOffset, LeaderIdAndEpoch, NodeEndpoint } from "./common.ts";
 
-export interface FetchRequestReplicaState {
-  replicaId: number;
-  replicaEpoch: number;
-}
-
-export interface FetchRequestPartition {
-  partition: number;
-  /** v9+. */
-  currentLeaderEpoch: number;
-  fetchOffset: number;
-  /** v12+. */
-  lastFetchedEpoch: number;
-  /** v5+. */
-  logStartOffset: number;
-  partitionMaxBytes: number;
-  /** v17+, tag 0. */
-  replicaDirectoryId: string;
-}
-
-export interface FetchRequestTopic {
-  /** v0-12. */
-  topic: string;
-  /** v13+. */
-  topicId: string;
-  partitions: FetchRequestPartition[];
-}
-
-export interface FetchRequestForgottenTopic {
-  /** v7-12. */
-  topic: string;
-  /** v13+. */
-  topicId: string;
-  partitions: number[];
-}
-
-export interface FetchRequest {
-  /** v12+, tag 0. */
-  clusterId: string | null;
-  /** v0-14; -1 for consumers. */
-  replicaId: number;
-  /** v15+, tag 1. */
-  replicaState: FetchRequestReplicaState;
-  maxWaitMs: number;
-  minBytes: number;
-  /** v3+. */
-  maxBytes: number;
-  /** v4+. */
-  isolationLevel: number;
-  /** v7+. */
-  sessionId: number;
-  /** v7+. */
-  sessionEpoch: number;
-  topics: FetchRequestTopic[];
-  /** v7+. */
-  forgottenTopicsData: FetchRequestForgottenTopic[];
-  /** v11+. */
-  rackId: string;
-}
-
-export interface FetchResponseEpochEndOffset {
-  epoch: number;
-  endOffset: number;
-}
-
-export interface FetchResponseCurrentLeader {
-  leaderId: number;
-  leaderEpoch: number;
-}
-
-export interface FetchResponseSnapshotId {
-  endOffset: number;
-  epoch: number;
-}
-
-export interface FetchResponseAbortedTransaction {
-  producerId: number;
-  firstOffset: number;
-}
-
-export interface FetchResponsePartition {
-  partitionIndex: number;
-  errorCode: number;
-  highWatermark: number;
-  /** v4+. */
-  lastStableOffset: number;
-  /** v5+. */
-  logStartOffset: number;
-  /** v12+, tag 0. */
-  divergingEpoch: FetchResponseEpochEndOffset;
-  /** v12+, tag 1. */
-  currentLeader: FetchResponseCurrentLeader;
-  /** v12+, tag 2. */
-  snapshotId: FetchResponseSnapshotId;
-  /** v4+, nullable. */
-  abortedTransactions: FetchResponseAbortedTransaction[] | null;
-  /** v11+. */
-  preferredReadReplica: number;
-  /** Encoded from one buffer or several stored batches; decodes to a single view or null. */
-  records: RecordsValue;
-}
-
-export interface FetchResponseTopic {
-  /** v0-12. */
-  topic: string;
-  /** v13+. */
-  topicId: string;
-  partitions: FetchResponsePartition[];
-}
-
-export interface FetchResponseNodeEndpoint {
-  nodeId: number;
-  host: string;
-  port: number;
-  rack: string | null;
-}
-
-export interface FetchResponse {
-  /** v1+. */
-  throttleTimeMs: number;
-  /** v7+. */
-  errorCode: number;
-  /** v7+. */
-  sessionId: number;
-  responses: FetchResponseTopic[];
-  /** v16+, tag 0. */
-  nodeEndpoints: FetchResponseNodeEndpoint[];
-}
-
-export const FetchSpec: ApiSpec = {
+export const FetchSpec = defineApi({
   key: ApiKey.Fetch,
   name: "Fetch",
   minVersion: 0,
@@ -140,6 +13,7 @@ export const FetchSpec: ApiSpec = {
   flexibleFrom: 12,
   request: [
     field("clusterId", "string", "12+", { nullable: "12+", default: null, tag: 0, taggedVersions: "12+" }),
+    // -1 for consumers.
     field("replicaId", "int32", "0-14", { default: -1 }),
     field(
       "replicaState",
@@ -203,24 +77,8 @@ export const FetchSpec: ApiSpec = {
             field("highWatermark", "int64"),
             field("lastStableOffset", "int64", "4+", { default: -1 }),
             field("logStartOffset", "int64", "5+", { default: -1 }),
-            field(
-              "divergingEpoch",
-              struct([
-                field("epoch", "int32", "12+", { default: -1 }),
-                field("endOffset", "int64", "12+", { default: -1 }),
-              ]),
-              "12+",
-              { tag: 0, taggedVersions: "12+" },
-            ),
-            field(
-              "currentLeader",
-              struct([
-                field("leaderId", "int32", "12+", { default: -1 }),
-                field("leaderEpoch", "int32", "12+", { default: -1 }),
-              ]),
-              "12+",
-              { tag: 1, taggedVersions: "12+" },
-            ),
+            field("divergingEpoch", EpochEndOffset, "12+", { tag: 0, taggedVersions: "12+" }),
+            field("currentLeader", LeaderIdAndEpoch, "12+", { tag: 1, taggedVersions: "12+" }),
             field(
               "snapshotId",
               struct([
@@ -240,21 +98,18 @@ export const FetchSpec: ApiSpec = {
               { nullable: "4+" },
             ),
             field("preferredReadReplica", "int32", "11+", { default: -1 }),
+            // Encoded from one buffer or several stored batches; decodes to a single view or null.
             field("records", "records", "0+", { nullable: "0+" }),
           ]),
         ),
       ]),
     ),
-    field(
-      "nodeEndpoints",
-      arrayOf([
-        field("nodeId", "int32", "16+"),
-        field("host", "string", "16+"),
-        field("port", "int32", "16+"),
-        field("rack", "string", "16+", { nullable: "16+", default: null }),
-      ]),
-      "16+",
-      { tag: 0, taggedVersions: "16+" },
-    ),
+    field("nodeEndpoints", arrayOf(NodeEndpoint), "16+", { tag: 0, taggedVersions: "16+" }),
   ],
-};
+});
+
+export type FetchRequest = RequestOf<typeof FetchSpec>;
+export type FetchRequestTopic = FetchRequest["topics"][number];
+export type FetchResponse = ResponseOf<typeof FetchSpec>;
+export type FetchResponseTopic = FetchResponse["responses"][number];
+export type FetchResponsePartition = FetchResponseTopic["partitions"][number];

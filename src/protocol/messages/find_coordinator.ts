@@ -2,44 +2,9 @@
 // v0-3 look up one key; v4+ batch several keys (CoordinatorKeys) and answer with one Coordinators entry each.
 // KeyType: 0 = group, 1 = transaction (2 = share group in later Kafka versions).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, type ElementOf, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface FindCoordinatorRequest {
-  /** v0-3. */
-  key: string;
-  /** v1+. */
-  keyType: number;
-  /** v4+. */
-  coordinatorKeys: string[];
-}
-
-export interface FindCoordinatorResponseCoordinator {
-  key: string;
-  nodeId: number;
-  host: string;
-  port: number;
-  errorCode: number;
-  errorMessage: string | null;
-}
-
-export interface FindCoordinatorResponse {
-  /** v1+. */
-  throttleTimeMs: number;
-  /** v0-3. */
-  errorCode: number;
-  /** v1-3. */
-  errorMessage: string | null;
-  /** v0-3. */
-  nodeId: number;
-  /** v0-3. */
-  host: string;
-  /** v0-3. */
-  port: number;
-  /** v4+. */
-  coordinators: FindCoordinatorResponseCoordinator[];
-}
-
-export const FindCoordinatorSpec: ApiSpec = {
+export const FindCoordinatorSpec = defineApi({
   key: ApiKey.FindCoordinator,
   name: "FindCoordinator",
   minVersion: 0,
@@ -70,4 +35,8 @@ export const FindCoordinatorSpec: ApiSpec = {
       "4+",
     ),
   ],
-};
+});
+
+export type FindCoordinatorRequest = RequestOf<typeof FindCoordinatorSpec>;
+export type FindCoordinatorResponse = ResponseOf<typeof FindCoordinatorSpec>;
+export type FindCoordinatorResponseCoordinator = ElementOf<FindCoordinatorResponse["coordinators"]>;

@@ -1,22 +1,8 @@
 // Heartbeat (key 12), versions 0-4, flexible from v4 (Kafka 3.9 HeartbeatRequest/Response.json).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, field } from "../schema.ts";
+import { defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface HeartbeatRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  /** v3+. */
-  groupInstanceId: string | null;
-}
-
-export interface HeartbeatResponse {
-  /** v1+. */
-  throttleTimeMs: number;
-  errorCode: number;
-}
-
-export const HeartbeatSpec: ApiSpec = {
+export const HeartbeatSpec = defineApi({
   key: ApiKey.Heartbeat,
   name: "Heartbeat",
   minVersion: 0,
@@ -32,4 +18,7 @@ export const HeartbeatSpec: ApiSpec = {
     field("throttleTimeMs", "int32", "1+"),
     field("errorCode", "int16"),
   ],
-};
+});
+
+export type HeartbeatRequest = RequestOf<typeof HeartbeatSpec>;
+export type HeartbeatResponse = ResponseOf<typeof HeartbeatSpec>;

@@ -2,41 +2,11 @@
 // IncrementalAlterConfigsRequest/Response.json). Each config carries an operation: 0 SET, 1 DELETE, 2 APPEND,
 // 3 SUBTRACT (the last two only for LIST configs).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
 export const ConfigOperation = { SET: 0, DELETE: 1, APPEND: 2, SUBTRACT: 3 } as const;
 
-export interface IncrementalAlterableConfig {
-  name: string;
-  configOperation: number;
-  value: string | null;
-}
-
-export interface IncrementalAlterConfigsResource {
-  /** 2 = topic, 4 = broker, 8 = broker logger. */
-  resourceType: number;
-  resourceName: string;
-  configs: IncrementalAlterableConfig[];
-}
-
-export interface IncrementalAlterConfigsRequest {
-  resources: IncrementalAlterConfigsResource[];
-  validateOnly: boolean;
-}
-
-export interface IncrementalAlterConfigsResourceResponse {
-  errorCode: number;
-  errorMessage: string | null;
-  resourceType: number;
-  resourceName: string;
-}
-
-export interface IncrementalAlterConfigsResponse {
-  throttleTimeMs: number;
-  responses: IncrementalAlterConfigsResourceResponse[];
-}
-
-export const IncrementalAlterConfigsSpec: ApiSpec = {
+export const IncrementalAlterConfigsSpec = defineApi({
   key: ApiKey.IncrementalAlterConfigs,
   name: "IncrementalAlterConfigs",
   minVersion: 0,
@@ -46,6 +16,7 @@ export const IncrementalAlterConfigsSpec: ApiSpec = {
     field(
       "resources",
       arrayOf([
+        // 2 = topic, 4 = broker, 8 = broker logger.
         field("resourceType", "int8"),
         field("resourceName", "string"),
         field(
@@ -72,4 +43,7 @@ export const IncrementalAlterConfigsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type IncrementalAlterConfigsRequest = RequestOf<typeof IncrementalAlterConfigsSpec>;
+export type IncrementalAlterConfigsResponse = ResponseOf<typeof IncrementalAlterConfigsSpec>;

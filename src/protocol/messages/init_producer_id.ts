@@ -2,34 +2,19 @@
 // v3 adds ProducerId/ProducerEpoch so a producer can ask for an epoch bump of the id it holds (KIP-360); v4 may
 // answer PRODUCER_FENCED where older versions get INVALID_PRODUCER_EPOCH; v5 may answer TRANSACTION_ABORTABLE.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, field } from "../schema.ts";
+import { defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface InitProducerIdRequest {
-  /** Null for an idempotent (non-transactional) producer. */
-  transactionalId: string | null;
-  transactionTimeoutMs: number;
-  /** v3+; -1 when the producer holds no id yet. */
-  producerId: number;
-  /** v3+; -1 when the producer holds no id yet. */
-  producerEpoch: number;
-}
-
-export interface InitProducerIdResponse {
-  throttleTimeMs: number;
-  errorCode: number;
-  producerId: number;
-  producerEpoch: number;
-}
-
-export const InitProducerIdSpec: ApiSpec = {
+export const InitProducerIdSpec = defineApi({
   key: ApiKey.InitProducerId,
   name: "InitProducerId",
   minVersion: 0,
   maxVersion: 5,
   flexibleFrom: 2,
   request: [
+    // Null for an idempotent (non-transactional) producer.
     field("transactionalId", "string", "0+", { nullable: "0+", default: null }),
     field("transactionTimeoutMs", "int32"),
+    // -1 (both) when the producer holds no id yet.
     field("producerId", "int64", "3+", { default: -1 }),
     field("producerEpoch", "int16", "3+", { default: -1 }),
   ],
@@ -39,4 +24,7 @@ export const InitProducerIdSpec: ApiSpec = {
     field("producerId", "int64", "0+", { default: -1 }),
     field("producerEpoch", "int16", "0+", { default: -1 }),
   ],
-};
+});
+
+export type InitProducerIdRequest = RequestOf<typeof InitProducerIdSpec>;
+export type InitProducerIdResponse = ResponseOf<typeof InitProducerIdSpec>;

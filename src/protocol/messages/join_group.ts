@@ -2,51 +2,9 @@
 // v1+ RebalanceTimeoutMs, v5+ static membership (GroupInstanceId), v7+ ProtocolType in the response and a
 // nullable ProtocolName, v8+ Reason, v9+ SkipAssignment.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface JoinGroupRequestProtocol {
-  name: string;
-  metadata: Uint8Array;
-}
-
-export interface JoinGroupRequest {
-  groupId: string;
-  sessionTimeoutMs: number;
-  /** v1+; -1 when absent (v0 uses the session timeout). */
-  rebalanceTimeoutMs: number;
-  memberId: string;
-  /** v5+. */
-  groupInstanceId: string | null;
-  protocolType: string;
-  protocols: JoinGroupRequestProtocol[];
-  /** v8+. */
-  reason: string | null;
-}
-
-export interface JoinGroupResponseMember {
-  memberId: string;
-  /** v5+. */
-  groupInstanceId: string | null;
-  metadata: Uint8Array;
-}
-
-export interface JoinGroupResponse {
-  /** v2+. */
-  throttleTimeMs: number;
-  errorCode: number;
-  generationId: number;
-  /** v7+. */
-  protocolType: string | null;
-  /** Nullable v7+. */
-  protocolName: string | null;
-  leader: string;
-  /** v9+. */
-  skipAssignment: boolean;
-  memberId: string;
-  members: JoinGroupResponseMember[];
-}
-
-export const JoinGroupSpec: ApiSpec = {
+export const JoinGroupSpec = defineApi({
   key: ApiKey.JoinGroup,
   name: "JoinGroup",
   minVersion: 0,
@@ -55,6 +13,7 @@ export const JoinGroupSpec: ApiSpec = {
   request: [
     field("groupId", "string"),
     field("sessionTimeoutMs", "int32"),
+    // -1 when absent (v0 uses the session timeout).
     field("rebalanceTimeoutMs", "int32", "1+", { default: -1 }),
     field("memberId", "string"),
     field("groupInstanceId", "string", "5+", { nullable: "5+", default: null }),
@@ -86,4 +45,7 @@ export const JoinGroupSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type JoinGroupRequest = RequestOf<typeof JoinGroupSpec>;
+export type JoinGroupResponse = ResponseOf<typeof JoinGroupSpec>;

@@ -2,38 +2,9 @@
 // v0-2 remove one MemberId; v3+ remove a batch of Members (with a per-member Reason from v5) and answer
 // per member.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface LeaveGroupRequestMember {
-  memberId: string;
-  groupInstanceId: string | null;
-  /** v5+. */
-  reason: string | null;
-}
-
-export interface LeaveGroupRequest {
-  groupId: string;
-  /** v0-2. */
-  memberId: string;
-  /** v3+. */
-  members: LeaveGroupRequestMember[];
-}
-
-export interface LeaveGroupResponseMember {
-  memberId: string;
-  groupInstanceId: string | null;
-  errorCode: number;
-}
-
-export interface LeaveGroupResponse {
-  /** v1+. */
-  throttleTimeMs: number;
-  errorCode: number;
-  /** v3+. */
-  members: LeaveGroupResponseMember[];
-}
-
-export const LeaveGroupSpec: ApiSpec = {
+export const LeaveGroupSpec = defineApi({
   key: ApiKey.LeaveGroup,
   name: "LeaveGroup",
   minVersion: 0,
@@ -65,4 +36,7 @@ export const LeaveGroupSpec: ApiSpec = {
       "3+",
     ),
   ],
-};
+});
+
+export type LeaveGroupRequest = RequestOf<typeof LeaveGroupSpec>;
+export type LeaveGroupResponse = ResponseOf<typeof LeaveGroupSpec>;

@@ -1,38 +1,16 @@
 // ListGroups (key 16), versions 0-5, flexible from v3 (Kafka 3.9 ListGroupsRequest/Response.json).
 // v4+ filter by and report the group state; v5+ filter by and report the group type (classic, consumer).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface ListGroupsRequest {
-  /** v4+; empty = all states. */
-  statesFilter: string[];
-  /** v5+; empty = all types. */
-  typesFilter: string[];
-}
-
-export interface ListGroupsResponseGroup {
-  groupId: string;
-  protocolType: string;
-  /** v4+. */
-  groupState: string;
-  /** v5+. */
-  groupType: string;
-}
-
-export interface ListGroupsResponse {
-  /** v1+. */
-  throttleTimeMs: number;
-  errorCode: number;
-  groups: ListGroupsResponseGroup[];
-}
-
-export const ListGroupsSpec: ApiSpec = {
+export const ListGroupsSpec = defineApi({
   key: ApiKey.ListGroups,
   name: "ListGroups",
   minVersion: 0,
   maxVersion: 5,
   flexibleFrom: 3,
   request: [
+    // Empty = all states / all types.
     field("statesFilter", arrayOf("string"), "4+"),
     field("typesFilter", arrayOf("string"), "5+"),
   ],
@@ -49,4 +27,7 @@ export const ListGroupsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type ListGroupsRequest = RequestOf<typeof ListGroupsSpec>;
+export type ListGroupsResponse = ResponseOf<typeof ListGroupsSpec>;

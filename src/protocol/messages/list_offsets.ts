@@ -2,54 +2,9 @@
 // v0 asks for up to MaxNumOffsets offsets and answers with OldStyleOffsets; v1+ returns one timestamp/offset.
 // Special timestamps: -1 latest, -2 earliest, -3 max timestamp (v7+), -4 local log start (v8+), -5 last tiered (v9+).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface ListOffsetsRequestPartition {
-  partitionIndex: number;
-  /** v4+. */
-  currentLeaderEpoch: number;
-  timestamp: number;
-  /** v0 only. */
-  maxNumOffsets: number;
-}
-
-export interface ListOffsetsRequestTopic {
-  name: string;
-  partitions: ListOffsetsRequestPartition[];
-}
-
-export interface ListOffsetsRequest {
-  replicaId: number;
-  /** v2+. */
-  isolationLevel: number;
-  topics: ListOffsetsRequestTopic[];
-}
-
-export interface ListOffsetsResponsePartition {
-  partitionIndex: number;
-  errorCode: number;
-  /** v0 only. */
-  oldStyleOffsets: number[];
-  /** v1+. */
-  timestamp: number;
-  /** v1+. */
-  offset: number;
-  /** v4+. */
-  leaderEpoch: number;
-}
-
-export interface ListOffsetsResponseTopic {
-  name: string;
-  partitions: ListOffsetsResponsePartition[];
-}
-
-export interface ListOffsetsResponse {
-  /** v2+. */
-  throttleTimeMs: number;
-  topics: ListOffsetsResponseTopic[];
-}
-
-export const ListOffsetsSpec: ApiSpec = {
+export const ListOffsetsSpec = defineApi({
   key: ApiKey.ListOffsets,
   name: "ListOffsets",
   minVersion: 0,
@@ -94,4 +49,8 @@ export const ListOffsetsSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type ListOffsetsRequest = RequestOf<typeof ListOffsetsSpec>;
+export type ListOffsetsResponse = ResponseOf<typeof ListOffsetsSpec>;
+export type ListOffsetsResponsePartition = ListOffsetsResponse["topics"][number]["partitions"][number];

@@ -1,76 +1,12 @@
 // Metadata (key 3), versions 0-12, flexible from v9 (Kafka 3.9 MetadataRequest/Response.json).
 // v0: an empty topic array means "all topics"; v1+: null means "all topics" and empty means "none".
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
 /** Sentinel for "authorized operations not requested" (INT32_MIN). */
 export const AUTHORIZED_OPERATIONS_OMITTED = -2147483648;
 
-export interface MetadataRequestTopic {
-  /** v10+ (honoured by the broker from v12). */
-  topicId: string;
-  /** Nullable v10+. */
-  name: string | null;
-}
-
-export interface MetadataRequest {
-  /** Nullable v1+. */
-  topics: MetadataRequestTopic[] | null;
-  /** v4+; defaults to true. */
-  allowAutoTopicCreation: boolean;
-  /** v8-10. */
-  includeClusterAuthorizedOperations: boolean;
-  /** v8+. */
-  includeTopicAuthorizedOperations: boolean;
-}
-
-export interface MetadataResponseBroker {
-  nodeId: number;
-  host: string;
-  port: number;
-  /** v1+. */
-  rack: string | null;
-}
-
-export interface MetadataResponsePartition {
-  errorCode: number;
-  partitionIndex: number;
-  leaderId: number;
-  /** v7+. */
-  leaderEpoch: number;
-  replicaNodes: number[];
-  isrNodes: number[];
-  /** v5+. */
-  offlineReplicas: number[];
-}
-
-export interface MetadataResponseTopic {
-  errorCode: number;
-  /** Nullable v12+. */
-  name: string | null;
-  /** v10+. */
-  topicId: string;
-  /** v1+. */
-  isInternal: boolean;
-  partitions: MetadataResponsePartition[];
-  /** v8+. */
-  topicAuthorizedOperations: number;
-}
-
-export interface MetadataResponse {
-  /** v3+. */
-  throttleTimeMs: number;
-  brokers: MetadataResponseBroker[];
-  /** v2+. */
-  clusterId: string | null;
-  /** v1+. */
-  controllerId: number;
-  topics: MetadataResponseTopic[];
-  /** v8-10. */
-  clusterAuthorizedOperations: number;
-}
-
-export const MetadataSpec: ApiSpec = {
+export const MetadataSpec = defineApi({
   key: ApiKey.Metadata,
   name: "Metadata",
   minVersion: 0,
@@ -80,6 +16,7 @@ export const MetadataSpec: ApiSpec = {
     field(
       "topics",
       arrayOf([
+        // Honoured by the broker from v12.
         field("topicId", "uuid", "10+"),
         field("name", "string", "0+", { nullable: "10+" }),
       ]),
@@ -127,4 +64,9 @@ export const MetadataSpec: ApiSpec = {
     ),
     field("clusterAuthorizedOperations", "int32", "8-10", { default: AUTHORIZED_OPERATIONS_OMITTED }),
   ],
-};
+});
+
+export type MetadataRequest = RequestOf<typeof MetadataSpec>;
+export type MetadataResponse = ResponseOf<typeof MetadataSpec>;
+export type MetadataResponseTopic = MetadataResponse["topics"][number];
+export type MetadataResponsePartition = MetadataResponseTopic["partitions"][number];

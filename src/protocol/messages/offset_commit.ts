@@ -2,53 +2,9 @@
 // v1 only: per-partition CommitTimestamp; v2-4: RetentionTimeMs (-1 = broker default); v6+ CommittedLeaderEpoch;
 // v7+ GroupInstanceId; v9+ GenerationIdOrMemberEpoch carries the member epoch of the new consumer protocol.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface OffsetCommitRequestPartition {
-  partitionIndex: number;
-  committedOffset: number;
-  /** v6+. */
-  committedLeaderEpoch: number;
-  /** v1 only. */
-  commitTimestamp: number;
-  committedMetadata: string | null;
-}
-
-export interface OffsetCommitRequestTopic {
-  name: string;
-  partitions: OffsetCommitRequestPartition[];
-}
-
-export interface OffsetCommitRequest {
-  groupId: string;
-  /** v1+; -1 for a simple (non-member) commit. */
-  generationIdOrMemberEpoch: number;
-  /** v1+. */
-  memberId: string;
-  /** v7+. */
-  groupInstanceId: string | null;
-  /** v2-4. */
-  retentionTimeMs: number;
-  topics: OffsetCommitRequestTopic[];
-}
-
-export interface OffsetCommitResponsePartition {
-  partitionIndex: number;
-  errorCode: number;
-}
-
-export interface OffsetCommitResponseTopic {
-  name: string;
-  partitions: OffsetCommitResponsePartition[];
-}
-
-export interface OffsetCommitResponse {
-  /** v3+. */
-  throttleTimeMs: number;
-  topics: OffsetCommitResponseTopic[];
-}
-
-export const OffsetCommitSpec: ApiSpec = {
+export const OffsetCommitSpec = defineApi({
   key: ApiKey.OffsetCommit,
   name: "OffsetCommit",
   minVersion: 0,
@@ -56,6 +12,7 @@ export const OffsetCommitSpec: ApiSpec = {
   flexibleFrom: 8,
   request: [
     field("groupId", "string"),
+    // -1 for a simple (non-member) commit.
     field("generationIdOrMemberEpoch", "int32", "1+", { default: -1 }),
     field("memberId", "string", "1+"),
     field("groupInstanceId", "string", "7+", { nullable: "7+", default: null }),
@@ -93,4 +50,8 @@ export const OffsetCommitSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type OffsetCommitRequest = RequestOf<typeof OffsetCommitSpec>;
+export type OffsetCommitRequestPartition = OffsetCommitRequest["topics"][number]["partitions"][number];
+export type OffsetCommitResponse = ResponseOf<typeof OffsetCommitSpec>;

@@ -1,39 +1,9 @@
 // OffsetDelete (key 47), version 0, never flexible (Kafka 3.9 OffsetDeleteRequest/Response.json).
 // Deletes committed offsets of partitions the (empty or non-subscribed) group no longer consumes.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface OffsetDeleteRequestPartition {
-  partitionIndex: number;
-}
-
-export interface OffsetDeleteRequestTopic {
-  name: string;
-  partitions: OffsetDeleteRequestPartition[];
-}
-
-export interface OffsetDeleteRequest {
-  groupId: string;
-  topics: OffsetDeleteRequestTopic[];
-}
-
-export interface OffsetDeleteResponsePartition {
-  partitionIndex: number;
-  errorCode: number;
-}
-
-export interface OffsetDeleteResponseTopic {
-  name: string;
-  partitions: OffsetDeleteResponsePartition[];
-}
-
-export interface OffsetDeleteResponse {
-  errorCode: number;
-  throttleTimeMs: number;
-  topics: OffsetDeleteResponseTopic[];
-}
-
-export const OffsetDeleteSpec: ApiSpec = {
+export const OffsetDeleteSpec = defineApi({
   key: ApiKey.OffsetDelete,
   name: "OffsetDelete",
   minVersion: 0,
@@ -71,4 +41,7 @@ export const OffsetDeleteSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type OffsetDeleteRequest = RequestOf<typeof OffsetDeleteSpec>;
+export type OffsetDeleteResponse = ResponseOf<typeof OffsetDeleteSpec>;

@@ -2,84 +2,9 @@
 // v0-7 fetch for one group (Topics null = all committed partitions, v2+); v8+ batch several Groups; v9+ adds
 // the member id and epoch of the new consumer protocol. v7+ RequireStable waits out pending transactions.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, type ElementOf, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface OffsetFetchRequestTopic {
-  name: string;
-  partitionIndexes: number[];
-}
-
-export interface OffsetFetchRequestGroupTopic {
-  name: string;
-  partitionIndexes: number[];
-}
-
-export interface OffsetFetchRequestGroup {
-  groupId: string;
-  /** v9+. */
-  memberId: string | null;
-  /** v9+. */
-  memberEpoch: number;
-  /** Null = all committed partitions. */
-  topics: OffsetFetchRequestGroupTopic[] | null;
-}
-
-export interface OffsetFetchRequest {
-  /** v0-7. */
-  groupId: string;
-  /** v0-7; nullable v2-7. */
-  topics: OffsetFetchRequestTopic[] | null;
-  /** v8+. */
-  groups: OffsetFetchRequestGroup[];
-  /** v7+. */
-  requireStable: boolean;
-}
-
-export interface OffsetFetchResponsePartition {
-  partitionIndex: number;
-  committedOffset: number;
-  /** v5+. */
-  committedLeaderEpoch: number;
-  metadata: string | null;
-  errorCode: number;
-}
-
-export interface OffsetFetchResponseTopic {
-  name: string;
-  partitions: OffsetFetchResponsePartition[];
-}
-
-export interface OffsetFetchResponseGroupPartition {
-  partitionIndex: number;
-  committedOffset: number;
-  committedLeaderEpoch: number;
-  metadata: string | null;
-  errorCode: number;
-}
-
-export interface OffsetFetchResponseGroupTopic {
-  name: string;
-  partitions: OffsetFetchResponseGroupPartition[];
-}
-
-export interface OffsetFetchResponseGroup {
-  groupId: string;
-  topics: OffsetFetchResponseGroupTopic[];
-  errorCode: number;
-}
-
-export interface OffsetFetchResponse {
-  /** v3+. */
-  throttleTimeMs: number;
-  /** v0-7. */
-  topics: OffsetFetchResponseTopic[];
-  /** v2-7. */
-  errorCode: number;
-  /** v8+. */
-  groups: OffsetFetchResponseGroup[];
-}
-
-export const OffsetFetchSpec: ApiSpec = {
+export const OffsetFetchSpec = defineApi({
   key: ApiKey.OffsetFetch,
   name: "OffsetFetch",
   minVersion: 0,
@@ -102,6 +27,7 @@ export const OffsetFetchSpec: ApiSpec = {
         field("groupId", "string", "8+"),
         field("memberId", "string", "9+", { nullable: "9+", default: null }),
         field("memberEpoch", "int32", "9+", { default: -1 }),
+        // Null = all committed partitions.
         field(
           "topics",
           arrayOf([
@@ -164,4 +90,9 @@ export const OffsetFetchSpec: ApiSpec = {
       "8+",
     ),
   ],
-};
+});
+
+export type OffsetFetchRequest = RequestOf<typeof OffsetFetchSpec>;
+export type OffsetFetchResponse = ResponseOf<typeof OffsetFetchSpec>;
+export type OffsetFetchResponseGroupTopic = ElementOf<OffsetFetchResponse["groups"]>["topics"][number];
+export type OffsetFetchResponseGroupPartition = OffsetFetchResponseGroupTopic["partitions"][number];

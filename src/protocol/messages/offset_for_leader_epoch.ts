@@ -2,52 +2,16 @@
 // Response.json). v1 adds LeaderEpoch to the response; v2 adds CurrentLeaderEpoch (fencing) and ThrottleTimeMs;
 // v3 adds ReplicaId (-1 for consumers; absent means -2, the "debug" replica).
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface OffsetForLeaderEpochRequestPartition {
-  partition: number;
-  /** v2+; -1 = no fencing. */
-  currentLeaderEpoch: number;
-  leaderEpoch: number;
-}
-
-export interface OffsetForLeaderEpochRequestTopic {
-  topic: string;
-  partitions: OffsetForLeaderEpochRequestPartition[];
-}
-
-export interface OffsetForLeaderEpochRequest {
-  /** v3+; -1 for consumers, a broker id for followers, -2 when absent. */
-  replicaId: number;
-  topics: OffsetForLeaderEpochRequestTopic[];
-}
-
-export interface OffsetForLeaderEpochResponsePartition {
-  errorCode: number;
-  partition: number;
-  /** v1+. */
-  leaderEpoch: number;
-  endOffset: number;
-}
-
-export interface OffsetForLeaderEpochResponseTopic {
-  topic: string;
-  partitions: OffsetForLeaderEpochResponsePartition[];
-}
-
-export interface OffsetForLeaderEpochResponse {
-  /** v2+. */
-  throttleTimeMs: number;
-  topics: OffsetForLeaderEpochResponseTopic[];
-}
-
-export const OffsetForLeaderEpochSpec: ApiSpec = {
+export const OffsetForLeaderEpochSpec = defineApi({
   key: ApiKey.OffsetForLeaderEpoch,
   name: "OffsetForLeaderEpoch",
   minVersion: 0,
   maxVersion: 4,
   flexibleFrom: 4,
   request: [
+    // -1 for consumers, a broker id for followers, -2 when absent.
     field("replicaId", "int32", "3+", { default: -2 }),
     field(
       "topics",
@@ -57,6 +21,7 @@ export const OffsetForLeaderEpochSpec: ApiSpec = {
           "partitions",
           arrayOf([
             field("partition", "int32"),
+            // -1 = no fencing.
             field("currentLeaderEpoch", "int32", "2+", { default: -1 }),
             field("leaderEpoch", "int32"),
           ]),
@@ -82,4 +47,9 @@ export const OffsetForLeaderEpochSpec: ApiSpec = {
       ]),
     ),
   ],
-};
+});
+
+export type OffsetForLeaderEpochRequest = RequestOf<typeof OffsetForLeaderEpochSpec>;
+export type OffsetForLeaderEpochResponse = ResponseOf<typeof OffsetForLeaderEpochSpec>;
+export type OffsetForLeaderEpochResponseTopic = OffsetForLeaderEpochResponse["topics"][number];
+export type OffsetForLeaderEpochResponsePartition = OffsetForLeaderEpochResponseTopic["partitions"][number];

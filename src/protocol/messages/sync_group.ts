@@ -1,39 +1,9 @@
 // SyncGroup (key 14), versions 0-5, flexible from v4 (Kafka 3.9 SyncGroupRequest/Response.json).
 // v3+ static membership (GroupInstanceId), v5+ ProtocolType/ProtocolName in request and response.
 import { ApiKey } from "../api_keys.ts";
-import { type ApiSpec, arrayOf, field } from "../schema.ts";
+import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
-export interface SyncGroupRequestAssignment {
-  memberId: string;
-  assignment: Uint8Array;
-}
-
-export interface SyncGroupRequest {
-  groupId: string;
-  generationId: number;
-  memberId: string;
-  /** v3+. */
-  groupInstanceId: string | null;
-  /** v5+. */
-  protocolType: string | null;
-  /** v5+. */
-  protocolName: string | null;
-  /** Only the leader sends assignments; followers send an empty array. */
-  assignments: SyncGroupRequestAssignment[];
-}
-
-export interface SyncGroupResponse {
-  /** v1+. */
-  throttleTimeMs: number;
-  errorCode: number;
-  /** v5+. */
-  protocolType: string | null;
-  /** v5+. */
-  protocolName: string | null;
-  assignment: Uint8Array;
-}
-
-export const SyncGroupSpec: ApiSpec = {
+export const SyncGroupSpec = defineApi({
   key: ApiKey.SyncGroup,
   name: "SyncGroup",
   minVersion: 0,
@@ -46,6 +16,7 @@ export const SyncGroupSpec: ApiSpec = {
     field("groupInstanceId", "string", "3+", { nullable: "3+", default: null }),
     field("protocolType", "string", "5+", { nullable: "5+", default: null }),
     field("protocolName", "string", "5+", { nullable: "5+", default: null }),
+    // Only the leader sends assignments; followers send an empty array.
     field(
       "assignments",
       arrayOf([
@@ -61,4 +32,7 @@ export const SyncGroupSpec: ApiSpec = {
     field("protocolName", "string", "5+", { nullable: "5+", default: null }),
     field("assignment", "bytes"),
   ],
-};
+});
+
+export type SyncGroupRequest = RequestOf<typeof SyncGroupSpec>;
+export type SyncGroupResponse = ResponseOf<typeof SyncGroupSpec>;

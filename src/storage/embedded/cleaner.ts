@@ -1,10 +1,12 @@
-// Log compaction of one batch, as Kafka's log cleaner does it: a record survives when it has a key and no later
-// record of that key exists in the cleaned range; a tombstone (null value) survives until its batch's delete horizon
-// (KIP-534: set to now + delete.retention.ms, stored in baseTimestamp with attribute bit 6, the first time the
-// cleaner keeps it) has passed. Survivors keep their offsets: a rewritten batch keeps its baseOffset and
-// lastOffsetDelta (so the producer's last sequence stays known) and its records keep their offset deltas, leaving
-// gaps; it keeps its codec, producer fields and timestamp type. A batch with nothing left is dropped, except that
-// the last batch of an idempotent producer is kept as an empty header (the caller decides; see emptyBatch).
+// The log cleaner (cleanup.policy=compact): one pass over a partition (compactLog), its crash recovery
+// (completeSwaps), and the cleaning of one batch, as Kafka's log cleaner does it: a record survives when it has a
+// key and no later record of that key exists in the cleaned range; a tombstone (null value) survives until its
+// batch's delete horizon (KIP-534: set to now + delete.retention.ms, stored in baseTimestamp with attribute bit 6,
+// the first time the cleaner keeps it) has passed. Survivors keep their offsets: a rewritten batch keeps its
+// baseOffset and lastOffsetDelta (so the producer's last sequence stays known) and its records keep their offset
+// deltas, leaving gaps; it keeps its codec, producer fields and timestamp type. A batch with nothing left is
+// dropped, except that the last batch of an idempotent producer is kept as an empty header (see emptyBatch).
+import { join } from "node:path";
 import { getInt32, getInt64, putInt32, putInt64 } from "../../protocol/codec.ts";
 import { compress } from "../../records/compression.ts";
 import { crc32c } from "../../records/crc32c.ts";
@@ -15,18 +17,36 @@ import {
   ATTR_TIMESTAMP_TYPE,
   ATTRIBUTES_OFFSET,
   BASE_TIMESTAMP_OFFSET,
+  baseOffsetAt,
   CRC_OFFSET,
   getInt16,
   LAST_OFFSET_DELTA_OFFSET,
+  lastOffsetDeltaAt,
   LENGTH_OFFSET,
   LOG_OVERHEAD,
   MAX_TIMESTAMP_OFFSET,
+  maxTimestampAt,
   PRODUCER_ID_OFFSET,
   putInt16,
   RECORD_COUNT_OFFSET,
   RECORDS_OFFSET,
 } from "../../records/layout.ts";
 import { decodeBatchRecords, encodeRecords, type KafkaRecord } from "../../records/record.ts";
+
+import {
+  errorText,
+  fsyncDir,
+  INDEX_SUFFIX,
+  LOG_SUFFIX,
+  parseSegmentFileName,
+  removeIfExists,
+  segmentFileName,
+  TIMEINDEX_SUFFIX,
+  writeAllSync,
+} from "./files.ts";
+import type { StorageHealth } from "./health.ts";
+import type { LogSettings } from "./options.ts";
+import { type BatchMeta, Segment, type SegmentEnv } from "./segment.ts";
 
 /** Map key of a record key: its bytes as a binary string (injective). */
 export function keyString(b: Uint8Array): string {
@@ -148,4 +168,332 @@ export function emptyBatch(batch: Uint8Array): Uint8Array {
   putInt32(out, RECORD_COUNT_OFFSET, 0);
   putInt32(out, CRC_OFFSET, crc32c(out.subarray(ATTRIBUTES_OFFSET)));
   return out;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// One pass over a partition
+
+/** What one log cleaner pass did. */
+export interface CompactionResult {
+  readonly segmentsBefore: number;
+  readonly segmentsAfter: number;
+  readonly bytesBefore: number;
+  readonly bytesAfter: number;
+  readonly recordsRemoved: number;
+}
+
+/** The partition as a cleaner pass reads and changes it (PartitionLog.compact hands one out). */
+export interface CleanerLog {
+  readonly name: string;
+  readonly dir: string;
+  readonly env: SegmentEnv & { readonly health: StorageHealth };
+  readonly settings: LogSettings;
+  /** The partition's segment list itself (oldest first, the last one active), not a copy. */
+  readonly segments: readonly Segment[];
+  readonly logStartOffset: number;
+  /** Offsets below were compacted by an earlier pass. */
+  readonly cleanerOffset: number;
+  /** Earliest delete horizon of tombstones kept by earlier passes, -1 when none. */
+  readonly deleteHorizon: number;
+  /** Closed or deleted: files must not change any more. */
+  closed(): boolean;
+  /** Closed, deleted or failed: a pass stops. */
+  stopped(): boolean;
+  /** The closed segment whose read handle the partition keeps (FILES_PER_PARTITION). */
+  lastRead(): Segment | null;
+  /** Everything written to `seg` is fsynced and its writer closed. */
+  isSynced(seg: Segment): boolean;
+  /** `seg` is leaving the log: no sync and no read handle for it any more. */
+  forget(seg: Segment): void;
+  /** Puts `seg` in place of segments [at, at + count) and drops the cached batches below `end`. */
+  replace(at: number, count: number, seg: Segment, end: number): void;
+  /** The pass is done below `cleanerOffset`: records it with the earliest kept horizon and checkpoints. */
+  finish(cleanerOffset: number, deleteHorizon: number): Promise<void>;
+}
+
+/** Keys one log cleaner pass indexes at most (a bound on its memory, as Kafka's dedupe buffer is). */
+const MAX_CLEANER_KEYS = 2_000_000;
+const INT32_MAX = 2 ** 31 - 1;
+/** `<base>.log.cleaned`: a cleaned segment being written (incomplete: deleted on open). */
+const CLEANED_SUFFIX = ".log.cleaned";
+/** `<base>-<end>.swap`: a complete cleaned segment replacing every segment with base in [base, end). */
+const SWAP_RE = /^(\d{20})-(\d{20})\.swap$/;
+
+function swapFileName(base: number, end: number): string {
+  return `${String(base).padStart(20, "0")}-${String(end).padStart(20, "0")}.swap`;
+}
+
+function removeFileSync(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * Finishes what a crash interrupted in the log cleaner: incomplete `.cleaned` files are deleted, complete `.swap`
+ * files replace the segments they cover (their indexes are rebuilt by the open that follows).
+ */
+export async function completeSwaps(name: string, dir: string, env: Pick<SegmentEnv, "log">): Promise<void> {
+  const swaps: { file: string; base: number; end: number }[] = [];
+  const segmentFiles: { file: string; base: number }[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    if (!e.isFile) continue;
+    if (e.name.endsWith(CLEANED_SUFFIX)) {
+      await removeIfExists(join(dir, e.name));
+      continue;
+    }
+    const m = SWAP_RE.exec(e.name);
+    if (m) {
+      swaps.push({ file: e.name, base: Number(m[1]), end: Number(m[2]) });
+      continue;
+    }
+    const base = parseSegmentFileName(e.name, LOG_SUFFIX) ?? parseSegmentFileName(e.name, INDEX_SUFFIX) ??
+      parseSegmentFileName(e.name, TIMEINDEX_SUFFIX);
+    if (base !== null) segmentFiles.push({ file: e.name, base });
+  }
+  for (const sw of swaps.sort((a, b) => a.base - b.base)) {
+    for (const f of segmentFiles) {
+      if (f.base >= sw.base && f.base < sw.end) await removeIfExists(join(dir, f.file));
+    }
+    await Deno.rename(join(dir, sw.file), join(dir, segmentFileName(sw.base, LOG_SUFFIX)));
+    env.log("info", `${name}: completed an interrupted compaction swap at offset ${sw.base}`);
+  }
+  if (swaps.length > 0) await fsyncDir(dir);
+}
+
+/**
+ * One log cleaner pass. The cleanable range is the run of closed, synced segments from the start of the log whose
+ * records are all older than min.compaction.lag.ms. It runs when the dirty part (above the cleaner offset) is at
+ * least min.cleanable.dirty.ratio of the range, when the oldest dirty record is older than max.compaction.lag.ms,
+ * or when a kept tombstone's delete horizon has passed. The latest offset of every key in the dirty part is
+ * collected, then the whole range is rewritten group by group (consecutive segments up to segment.bytes become one
+ * segment): each group goes to `<base>.log.cleaned`, is fsynced, renamed to `<base>-<end>.swap`, and swapped in
+ * synchronously (a crash leaves a swap that completeSwaps finishes at the next open). Offsets never change.
+ * Returns null when nothing was due. The caller runs it exclusive of retention and DeleteRecords.
+ */
+export async function compactLog(
+  log: CleanerLog,
+  now: number,
+  stopping: () => boolean,
+): Promise<CompactionResult | null> {
+  try {
+    return await pass(log, now, stopping);
+  } catch (e) {
+    if (log.closed()) return null; // closed or deleted under the cleaner: nothing to report
+    throw e;
+  } finally {
+    // A pass reads many segments (every batch header, for idempotent producers); keep FILES_PER_PARTITION.
+    if (!log.closed()) {
+      const active = log.segments[log.segments.length - 1];
+      for (const seg of log.segments) {
+        if (seg !== active && seg !== log.lastRead()) seg.releaseReader();
+      }
+    }
+  }
+}
+
+async function pass(log: CleanerLog, now: number, stopping: () => boolean): Promise<CompactionResult | null> {
+  const s = log.settings;
+  if (!s.cleanupCompact || log.stopped()) return null;
+  const range: Segment[] = [];
+  for (let i = 0; i < log.segments.length - 1; i++) {
+    const seg = log.segments[i];
+    if (!log.isSynced(seg)) break;
+    if (seg.maxTimestamp >= 0 && now - seg.maxTimestamp < s.minCompactionLagMs) break;
+    range.push(seg);
+  }
+  if (range.length === 0) return null;
+  let end = log.segments[range.length].baseOffset;
+  const start = Math.min(Math.max(log.cleanerOffset, log.logStartOffset), end);
+  let dirtyBytes = 0;
+  let totalBytes = 0;
+  let firstDirtyTs = -1;
+  for (const seg of range) {
+    totalBytes += seg.size;
+    if (seg.endOffset > start && seg.size > 0) {
+      if (dirtyBytes === 0) firstDirtyTs = seg.firstTimestamp >= 0 ? seg.firstTimestamp : seg.createdAt;
+      dirtyBytes += seg.size;
+    }
+  }
+  const dirtyDue = dirtyBytes > 0 &&
+    (dirtyBytes / totalBytes >= s.minCleanableDirtyRatio || now - firstDirtyTs >= s.maxCompactionLagMs);
+  const horizonDue = log.deleteHorizon >= 0 && now >= log.deleteHorizon;
+  if (!dirtyDue && !horizonDue) return null;
+
+  let steps = 0;
+  const pause = async (): Promise<boolean> => {
+    if (++steps % 64 === 0) await new Promise((r) => setTimeout(r, 0));
+    return stopping() || log.stopped();
+  };
+  // Latest offset of every key in the dirty part. Like Kafka's bounded dedupe buffer, a map that grows past
+  // MAX_CLEANER_KEYS ends the pass at the segment it is in; the next pass continues from there.
+  const latest = new Map<string, number>();
+  for (let i = 0; i < range.length; i++) {
+    const seg = range[i];
+    if (seg.endOffset <= start) continue;
+    for (const batch of batchesOf(seg)) {
+      await indexKeys(batch, start, latest);
+      if (await pause()) return null;
+    }
+    if (latest.size >= MAX_CLEANER_KEYS && i < range.length - 1) {
+      range.length = i + 1;
+      end = log.segments[log.segments.indexOf(seg) + 1].baseOffset;
+      break;
+    }
+  }
+  // Last batch of each idempotent producer in the whole log (kept even when emptied), computed on first need.
+  let producerLast: Map<number, number> | null = null;
+  const isProducersLast = (batch: Uint8Array): boolean => {
+    const pid = producerIdAt(batch);
+    if (pid < 0) return false;
+    if (!producerLast) {
+      const m = new Map<number, number>();
+      for (const seg of log.segments) {
+        seg.forEachBatchHeader((h) => {
+          const p = producerIdAt(h);
+          if (p >= 0) m.set(p, lastOffsetOf(h));
+        });
+      }
+      producerLast = m;
+    }
+    return producerLast.get(pid) === lastOffsetOf(batch);
+  };
+  const groups: Segment[][] = [];
+  let group: Segment[] = [];
+  let groupBytes = 0;
+  for (const seg of range) {
+    if (
+      group.length > 0 &&
+      (groupBytes + seg.size > s.segmentBytes || seg.endOffset - group[0].baseOffset > INT32_MAX)
+    ) {
+      groups.push(group);
+      group = [];
+      groupBytes = 0;
+    }
+    group.push(seg);
+    groupBytes += seg.size;
+  }
+  groups.push(group);
+
+  const segmentsBefore = log.segments.length;
+  let bytesBefore = 0;
+  let bytesAfter = 0;
+  let removed = 0;
+  let horizon = -1;
+  for (const g of groups) {
+    const base = g[0].baseOffset;
+    const next = log.segments[log.segments.indexOf(g[g.length - 1]) + 1];
+    const groupEnd = next ? next.baseOffset : end;
+    const cleanedPath = join(log.dir, segmentFileName(base, CLEANED_SUFFIX));
+    const metas: BatchMeta[] = [];
+    let size = 0;
+    let aborted = false;
+    const f = Deno.openSync(cleanedPath, { write: true, create: true, truncate: true });
+    try {
+      for (const seg of g) {
+        bytesBefore += seg.size;
+        for (const batch of batchesOf(seg)) {
+          const c = await cleanBatch(batch, latest, now, s.deleteRetentionMs);
+          removed += c.removed;
+          let out = c.bytes;
+          if (out === null && isProducersLast(batch)) out = emptyBatch(batch);
+          if (out !== null) {
+            writeAllSync(f, out);
+            const b = baseOffsetAt(out, 0);
+            metas.push({
+              pos: size,
+              size: out.length,
+              base: b,
+              last: b + lastOffsetDeltaAt(out, 0),
+              maxTimestamp: maxTimestampAt(out, 0),
+            });
+            size += out.length;
+          }
+          if (c.horizon >= 0 && (horizon < 0 || c.horizon < horizon)) horizon = c.horizon;
+          if (await pause()) {
+            aborted = true;
+            break;
+          }
+        }
+        if (aborted) break;
+        if (seg !== log.lastRead()) seg.releaseReader();
+      }
+      if (!aborted) await f.syncData();
+    } catch (e) {
+      aborted = true;
+      log.env.health.failed(log.name, cleanedPath, e);
+      log.env.log("error", `${log.name}: compaction of segment ${base} failed: ${errorText(e)}`);
+    } finally {
+      f.close();
+    }
+    if (aborted || log.stopped()) {
+      await removeIfExists(cleanedPath).catch(() => {});
+      return null;
+    }
+    const swapPath = join(log.dir, swapFileName(base, groupEnd));
+    await Deno.rename(cleanedPath, swapPath);
+    await fsyncDir(log.dir);
+    if (log.closed()) return null; // the next open completes the swap
+    swapIn(log, g, base, groupEnd, swapPath, size, metas);
+    bytesAfter += size;
+    await fsyncDir(log.dir);
+  }
+  await log.finish(end, horizon);
+  const result: CompactionResult = {
+    segmentsBefore,
+    segmentsAfter: log.segments.length,
+    bytesBefore,
+    bytesAfter,
+    recordsRemoved: removed,
+  };
+  log.env.log(
+    "info",
+    `${log.name}: compacted offsets below ${end}: ${bytesBefore} -> ${bytesAfter} bytes, ` +
+      `${removed} record(s) removed, ${segmentsBefore} -> ${log.segments.length} segment(s)`,
+  );
+  return result;
+}
+
+/** Every stored batch of a closed segment, in order (1 MiB reads). */
+function* batchesOf(seg: Segment): Generator<Uint8Array> {
+  let offset = seg.baseOffset;
+  while (offset < seg.endOffset) {
+    const r = seg.read(offset, 1 << 20, true, Infinity);
+    if (r.batches.length === 0) return;
+    for (const b of r.batches) {
+      yield b;
+      offset = baseOffsetAt(b, 0) + lastOffsetDeltaAt(b, 0) + 1;
+    }
+  }
+}
+
+/**
+ * Replaces the segments of `group` with the cleaned segment at `swapPath`, synchronously so that no read sees a
+ * half-swapped log: old files go (the base's log is replaced by the rename), the new segment's indexes are
+ * written, and the segment list, tail cache and read handles are updated.
+ */
+function swapIn(
+  log: CleanerLog,
+  group: readonly Segment[],
+  base: number,
+  groupEnd: number,
+  swapPath: string,
+  size: number,
+  metas: readonly BatchMeta[],
+): void {
+  const at = log.segments.indexOf(group[0]);
+  for (const old of group) {
+    old.deleted = true;
+    old.closeWriter();
+    old.releaseReader();
+    removeFileSync(old.index.path);
+    removeFileSync(old.timeIndex.path);
+    if (old.baseOffset !== base) removeFileSync(old.logPath);
+    log.forget(old);
+  }
+  Deno.renameSync(swapPath, join(log.dir, segmentFileName(base, LOG_SUFFIX)));
+  const seg = Segment.adopt(log.dir, base, log.env, size, metas);
+  log.replace(at, group.length, seg, groupEnd);
 }

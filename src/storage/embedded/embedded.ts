@@ -35,12 +35,8 @@ import {
   resolveOptions,
   topicSettings,
 } from "./options.ts";
-import {
-  type CompactionResult,
-  FILES_PER_PARTITION,
-  type PartitionEnv,
-  PartitionLog,
-} from "./partition_log.ts";
+import { FILES_PER_PARTITION, type PartitionEnv, PartitionLog } from "./partition_log.ts";
+import type { CompactionResult } from "./cleaner.ts";
 import { CacheBudget } from "./tail_cache.ts";
 import { EmbeddedGroupStore } from "./group_log.ts";
 import type { GroupStore } from "../group_store.ts";

@@ -1,6 +1,7 @@
 // One partition's log: its segments, offsets (log start, high watermark, log end), serialized appends with
 // group-committed fsync, reads served from the tail cache or a segment, timestamp lookups, segment roll,
-// retention, and the checkpoint file (log start offset + recovery point) that bounds crash-recovery scans.
+// retention, and the checkpoint file (log start offset + recovery point) that bounds crash-recovery scans. Log
+// compaction runs in cleaner.ts over a view of the partition (cleanerView).
 //
 // Appends are strictly serialized without a queue: the whole append (offset assignment, write into the page cache,
 // index and cache update) runs synchronously, so two appends can never interleave. Only fsync is asynchronous: with
@@ -20,17 +21,17 @@ import {
 } from "../storage.ts";
 import {
   ATTR_COMPRESSION_MASK,
-  ATTR_LOG_APPEND_TIME,
+  ATTR_TIMESTAMP_TYPE,
   attributesAt,
   baseOffsetAt,
+  BATCH_HEADER_SIZE,
   batchSizeAt,
-  HEADER_SIZE,
   lastOffsetDeltaAt,
   MAGIC_V2,
   magicAt,
   maxTimestampAt,
-  recordTimestamps,
-} from "./batch.ts";
+} from "../../records/layout.ts";
+import { recordTimestamps } from "./batch.ts";
 import {
   atomicWrite,
   errorText,
@@ -44,10 +45,9 @@ import {
   removeIfExists,
   segmentFileName,
   TIMEINDEX_SUFFIX,
-  writeAllSync,
 } from "./files.ts";
 import { Notifier } from "./notifier.ts";
-import { cleanBatch, emptyBatch, indexKeys, lastOffsetOf, producerIdAt } from "./cleaner.ts";
+import { type CleanerLog, type CompactionResult, compactLog, completeSwaps } from "./cleaner.ts";
 import { type LogFn, type LogSettings, MAX_SEGMENT_BYTES } from "./options.ts";
 import { type BatchMeta, Segment, type SegmentEnv, type SegmentRead } from "./segment.ts";
 import { type CacheBudget, TailCache } from "./tail_cache.ts";
@@ -80,15 +80,6 @@ interface Checkpoint {
   readonly deleteHorizon?: number;
 }
 
-/** What one log cleaner pass did. */
-export interface CompactionResult {
-  readonly segmentsBefore: number;
-  readonly segmentsAfter: number;
-  readonly bytesBefore: number;
-  readonly bytesAfter: number;
-  readonly recordsRemoved: number;
-}
-
 interface Waiter {
   readonly offset: number;
   readonly resolve: () => void;
@@ -97,8 +88,6 @@ interface Waiter {
 
 export const CHECKPOINT_FILE = "partition.checkpoint";
 const INT32_MAX = 2 ** 31 - 1;
-/** Keys one log cleaner pass indexes at most (a bound on its memory, as Kafka's dedupe buffer is). */
-const MAX_CLEANER_KEYS = 2_000_000;
 
 /**
  * The partition's checkpoint, or null when there is none or it cannot be used: then every segment is scanned and
@@ -144,55 +133,6 @@ function readCheckpoint(dir: string, log: LogFn): Checkpoint | null {
   } catch (e) {
     return unusable(errorText(e));
   }
-}
-
-/** `<base>.log.cleaned`: a cleaned segment being written (incomplete: deleted on open). */
-const CLEANED_SUFFIX = ".log.cleaned";
-/** `<base>-<end>.swap`: a complete cleaned segment replacing every segment with base in [base, end). */
-const SWAP_RE = /^(\d{20})-(\d{20})\.swap$/;
-
-function swapFileName(base: number, end: number): string {
-  return `${String(base).padStart(20, "0")}-${String(end).padStart(20, "0")}.swap`;
-}
-
-function removeFileSync(path: string): void {
-  try {
-    Deno.removeSync(path);
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-}
-
-/**
- * Finishes what a crash interrupted in the log cleaner: incomplete `.cleaned` files are deleted, complete `.swap`
- * files replace the segments they cover (their indexes are rebuilt by the open that follows).
- */
-async function completeSwaps(name: string, dir: string, env: PartitionEnv): Promise<void> {
-  const swaps: { file: string; base: number; end: number }[] = [];
-  const segmentFiles: { file: string; base: number }[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    if (!e.isFile) continue;
-    if (e.name.endsWith(CLEANED_SUFFIX)) {
-      await removeIfExists(join(dir, e.name));
-      continue;
-    }
-    const m = SWAP_RE.exec(e.name);
-    if (m) {
-      swaps.push({ file: e.name, base: Number(m[1]), end: Number(m[2]) });
-      continue;
-    }
-    const base = parseSegmentFileName(e.name, LOG_SUFFIX) ?? parseSegmentFileName(e.name, INDEX_SUFFIX) ??
-      parseSegmentFileName(e.name, TIMEINDEX_SUFFIX);
-    if (base !== null) segmentFiles.push({ file: e.name, base });
-  }
-  for (const sw of swaps.sort((a, b) => a.base - b.base)) {
-    for (const f of segmentFiles) {
-      if (f.base >= sw.base && f.base < sw.end) await removeIfExists(join(dir, f.file));
-    }
-    await Deno.rename(join(dir, sw.file), join(dir, segmentFileName(sw.base, LOG_SUFFIX)));
-    env.log("info", `${name}: completed an interrupted compaction swap at offset ${sw.base}`);
-  }
-  if (swaps.length > 0) await fsyncDir(dir);
 }
 
 export class PartitionLog {
@@ -372,7 +312,7 @@ export class PartitionLog {
     let end = start;
     for (const b of batches) {
       if (
-        b.pos !== end || b.size < HEADER_SIZE || b.pos + b.size > payload.length ||
+        b.pos !== end || b.size < BATCH_HEADER_SIZE || b.pos + b.size > payload.length ||
         batchSizeAt(payload, b.pos) !== b.size || magicAt(payload, b.pos) !== MAGIC_V2 ||
         lastOffsetDeltaAt(payload, b.pos) < 0
       ) {
@@ -424,7 +364,7 @@ export class PartitionLog {
       }
     }
     // LogAppendTime is stamped by the produce handler before the append; report it back when present.
-    const lat = (attributesAt(data, 0) & ATTR_LOG_APPEND_TIME) !== 0 ? maxTimestampAt(data, 0) : -1;
+    const lat = (attributesAt(data, 0) & ATTR_TIMESTAMP_TYPE) !== 0 ? maxTimestampAt(data, 0) : -1;
     const result: AppendResult = { baseOffset, logAppendTime: lat, logStartOffset: this.logStartOffset };
     if (this.env.fsync === "always") return this.durable(next).then(() => result);
     this.advance(next);
@@ -677,7 +617,7 @@ export class PartitionLog {
     minOffset: number,
   ): Promise<TimestampOffset | null> {
     const maxTs = maxTimestampAt(batch, 0);
-    const lat = (attributesAt(batch, 0) & ATTR_LOG_APPEND_TIME) !== 0;
+    const lat = (attributesAt(batch, 0) & ATTR_TIMESTAMP_TYPE) !== 0;
     const recs = await this.timestampsOf(batch);
     if (!recs) {
       // Compressed without a decoder: the batch is the best answer there is.
@@ -702,7 +642,7 @@ export class PartitionLog {
     }
     if (!batch) return null;
     const first = baseOffsetAt(batch, 0);
-    if ((attributesAt(batch, 0) & ATTR_LOG_APPEND_TIME) !== 0) return { offset: first, timestamp: ts };
+    if ((attributesAt(batch, 0) & ATTR_TIMESTAMP_TYPE) !== 0) return { offset: first, timestamp: ts };
     const recs = await this.timestampsOf(batch);
     if (recs) { for (const r of recs) if (r.timestamp === ts) return r; }
     return { offset: first + lastOffsetDeltaAt(batch, 0), timestamp: ts };
@@ -839,240 +779,41 @@ export class PartitionLog {
 
   // ---- log compaction ----
 
-  /**
-   * One log cleaner pass (cleanup.policy=compact). The cleanable range is the run of closed, synced segments from
-   * the start of the log whose records are all older than min.compaction.lag.ms. It runs when the dirty part
-   * (above the cleaner offset) is at least min.cleanable.dirty.ratio of the range, when the oldest dirty record is
-   * older than max.compaction.lag.ms, or when a kept tombstone's delete horizon has passed. The latest offset of
-   * every key in the dirty part is collected, then the whole range is rewritten group by group (consecutive
-   * segments up to segment.bytes become one segment): each group goes to `<base>.log.cleaned`, is fsynced,
-   * renamed to `<base>-<end>.swap`, and swapped in synchronously (a crash leaves a swap that the next open
-   * completes). Offsets never change. Returns null when nothing was due.
-   */
+  /** One log cleaner pass (cleaner.ts, compactLog), run with the other maintenance; null when nothing was due. */
   compact(now: number, stopping: () => boolean = () => false): Promise<CompactionResult | null> {
-    return this.exclusive(async () => {
-      try {
-        return await this.doCompact(now, stopping);
-      } catch (e) {
-        if (this.closedError) return null; // closed or deleted under the cleaner: nothing to report
-        throw e;
-      } finally {
-        // A pass reads many segments (every batch header, for idempotent producers); keep FILES_PER_PARTITION.
-        if (!this.closedError) {
-          for (const seg of this.segments) {
-            if (seg !== this.active && seg !== this.lastRead) seg.releaseReader();
-          }
-        }
-      }
-    });
+    return this.exclusive(() => compactLog(this.cleanerView(), now, stopping));
   }
 
-  private async doCompact(now: number, stopping: () => boolean): Promise<CompactionResult | null> {
-    const s = this.settings;
-    if (!s.cleanupCompact || this.closedError || this.failure) return null;
-    const range: Segment[] = [];
-    for (let i = 0; i < this.segments.length - 1; i++) {
-      const seg = this.segments[i];
-      if (this.unsynced.has(seg) || this.retired.includes(seg)) break;
-      if (seg.maxTimestamp >= 0 && now - seg.maxTimestamp < s.minCompactionLagMs) break;
-      range.push(seg);
-    }
-    if (range.length === 0) return null;
-    let end = this.segments[range.length].baseOffset;
-    const start = Math.min(Math.max(this.cleanerOffset, this.logStartOffset), end);
-    let dirtyBytes = 0;
-    let totalBytes = 0;
-    let firstDirtyTs = -1;
-    for (const seg of range) {
-      totalBytes += seg.size;
-      if (seg.endOffset > start && seg.size > 0) {
-        if (dirtyBytes === 0) firstDirtyTs = seg.firstTimestamp >= 0 ? seg.firstTimestamp : seg.createdAt;
-        dirtyBytes += seg.size;
-      }
-    }
-    const dirtyDue = dirtyBytes > 0 &&
-      (dirtyBytes / totalBytes >= s.minCleanableDirtyRatio || now - firstDirtyTs >= s.maxCompactionLagMs);
-    const horizonDue = this.deleteHorizon >= 0 && now >= this.deleteHorizon;
-    if (!dirtyDue && !horizonDue) return null;
-
-    let steps = 0;
-    const pause = async (): Promise<boolean> => {
-      if (++steps % 64 === 0) await new Promise((r) => setTimeout(r, 0));
-      return stopping() || this.closedError !== null || this.failure !== null;
+  /** The partition as the log cleaner reads and changes it. */
+  private cleanerView(): CleanerLog {
+    return {
+      name: this.name,
+      dir: this.dir,
+      env: this.env,
+      settings: this.settings,
+      segments: this.segments,
+      logStartOffset: this.logStartOffset,
+      cleanerOffset: this.cleanerOffset,
+      deleteHorizon: this.deleteHorizon,
+      closed: () => this.closedError !== null,
+      stopped: () => this.closedError !== null || this.failure !== null,
+      lastRead: () => this.lastRead,
+      isSynced: (seg) => !this.unsynced.has(seg) && !this.retired.includes(seg),
+      forget: (seg) => {
+        this.unsynced.delete(seg);
+        if (this.lastRead === seg) this.lastRead = null;
+      },
+      replace: (at, count, seg, end) => {
+        this.segments.splice(at, count, seg);
+        this.cache.evictBelow(end);
+      },
+      finish: async (cleanerOffset, deleteHorizon) => {
+        this.recomputeMaxTimestamp();
+        this.cleanerOffset = cleanerOffset;
+        this.deleteHorizon = deleteHorizon;
+        await this.writeCheckpoint(false).catch((e) => this.checkpointFailed(e));
+      },
     };
-    // Latest offset of every key in the dirty part. Like Kafka's bounded dedupe buffer, a map that grows past
-    // MAX_CLEANER_KEYS ends the pass at the segment it is in; the next pass continues from there.
-    const latest = new Map<string, number>();
-    for (let i = 0; i < range.length; i++) {
-      const seg = range[i];
-      if (seg.endOffset <= start) continue;
-      for (const batch of this.batchesOf(seg)) {
-        await indexKeys(batch, start, latest);
-        if (await pause()) return null;
-      }
-      if (latest.size >= MAX_CLEANER_KEYS && i < range.length - 1) {
-        range.length = i + 1;
-        end = this.segments[this.segments.indexOf(seg) + 1].baseOffset;
-        break;
-      }
-    }
-    // Last batch of each idempotent producer in the whole log (kept even when emptied), computed on first need.
-    let producerLast: Map<number, number> | null = null;
-    const isProducersLast = (batch: Uint8Array): boolean => {
-      const pid = producerIdAt(batch);
-      if (pid < 0) return false;
-      if (!producerLast) {
-        const m = new Map<number, number>();
-        for (const seg of this.segments) {
-          seg.forEachBatchHeader((h) => {
-            const p = producerIdAt(h);
-            if (p >= 0) m.set(p, lastOffsetOf(h));
-          });
-        }
-        producerLast = m;
-      }
-      return producerLast.get(pid) === lastOffsetOf(batch);
-    };
-    const groups: Segment[][] = [];
-    let group: Segment[] = [];
-    let groupBytes = 0;
-    for (const seg of range) {
-      if (
-        group.length > 0 &&
-        (groupBytes + seg.size > s.segmentBytes || seg.endOffset - group[0].baseOffset > INT32_MAX)
-      ) {
-        groups.push(group);
-        group = [];
-        groupBytes = 0;
-      }
-      group.push(seg);
-      groupBytes += seg.size;
-    }
-    groups.push(group);
-
-    const segmentsBefore = this.segments.length;
-    let bytesBefore = 0;
-    let bytesAfter = 0;
-    let removed = 0;
-    let horizon = -1;
-    for (const g of groups) {
-      const base = g[0].baseOffset;
-      const next = this.segments[this.segments.indexOf(g[g.length - 1]) + 1];
-      const groupEnd = next ? next.baseOffset : end;
-      const cleanedPath = join(this.dir, segmentFileName(base, CLEANED_SUFFIX));
-      const metas: BatchMeta[] = [];
-      let size = 0;
-      let aborted = false;
-      const f = Deno.openSync(cleanedPath, { write: true, create: true, truncate: true });
-      try {
-        for (const seg of g) {
-          bytesBefore += seg.size;
-          for (const batch of this.batchesOf(seg)) {
-            const c = await cleanBatch(batch, latest, now, s.deleteRetentionMs);
-            removed += c.removed;
-            let out = c.bytes;
-            if (out === null && isProducersLast(batch)) out = emptyBatch(batch);
-            if (out !== null) {
-              writeAllSync(f, out);
-              const b = baseOffsetAt(out, 0);
-              metas.push({
-                pos: size,
-                size: out.length,
-                base: b,
-                last: b + lastOffsetDeltaAt(out, 0),
-                maxTimestamp: maxTimestampAt(out, 0),
-              });
-              size += out.length;
-            }
-            if (c.horizon >= 0 && (horizon < 0 || c.horizon < horizon)) horizon = c.horizon;
-            if (await pause()) {
-              aborted = true;
-              break;
-            }
-          }
-          if (aborted) break;
-          if (seg !== this.lastRead) seg.releaseReader();
-        }
-        if (!aborted) await f.syncData();
-      } catch (e) {
-        aborted = true;
-        this.env.health.failed(this.name, cleanedPath, e);
-        this.env.log("error", `${this.name}: compaction of segment ${base} failed: ${errorText(e)}`);
-      } finally {
-        f.close();
-      }
-      if (aborted || this.closedError || this.failure) {
-        await removeIfExists(cleanedPath).catch(() => {});
-        return null;
-      }
-      const swapPath = join(this.dir, swapFileName(base, groupEnd));
-      await Deno.rename(cleanedPath, swapPath);
-      await fsyncDir(this.dir);
-      if (this.closedError) return null; // the next open completes the swap
-      this.swapIn(g, base, groupEnd, swapPath, size, metas);
-      bytesAfter += size;
-      await fsyncDir(this.dir);
-    }
-    this.recomputeMaxTimestamp();
-    this.cleanerOffset = end;
-    this.deleteHorizon = horizon;
-    await this.writeCheckpoint(false).catch((e) => this.checkpointFailed(e));
-    const result: CompactionResult = {
-      segmentsBefore,
-      segmentsAfter: this.segments.length,
-      bytesBefore,
-      bytesAfter,
-      recordsRemoved: removed,
-    };
-    this.env.log(
-      "info",
-      `${this.name}: compacted offsets below ${end}: ${bytesBefore} -> ${bytesAfter} bytes, ` +
-        `${removed} record(s) removed, ${segmentsBefore} -> ${this.segments.length} segment(s)`,
-    );
-    return result;
-  }
-
-  /** Every stored batch of a closed segment, in order (1 MiB reads). */
-  private *batchesOf(seg: Segment): Generator<Uint8Array> {
-    let offset = seg.baseOffset;
-    while (offset < seg.endOffset) {
-      const r = seg.read(offset, 1 << 20, true, Infinity);
-      if (r.batches.length === 0) return;
-      for (const b of r.batches) {
-        yield b;
-        offset = baseOffsetAt(b, 0) + lastOffsetDeltaAt(b, 0) + 1;
-      }
-    }
-  }
-
-  /**
-   * Replaces the segments of `group` with the cleaned segment at `swapPath`, synchronously so that no read sees a
-   * half-swapped log: old files go (the base's log is replaced by the rename), the new segment's indexes are
-   * written, and the segment list, tail cache and read handles are updated.
-   */
-  private swapIn(
-    group: readonly Segment[],
-    base: number,
-    groupEnd: number,
-    swapPath: string,
-    size: number,
-    metas: readonly BatchMeta[],
-  ): void {
-    const at = this.segments.indexOf(group[0]);
-    for (const old of group) {
-      old.deleted = true;
-      old.closeWriter();
-      old.releaseReader();
-      removeFileSync(old.index.path);
-      removeFileSync(old.timeIndex.path);
-      if (old.baseOffset !== base) removeFileSync(old.logPath);
-      this.unsynced.delete(old);
-      if (this.lastRead === old) this.lastRead = null;
-    }
-    Deno.renameSync(swapPath, join(this.dir, segmentFileName(base, LOG_SUFFIX)));
-    const seg = Segment.adopt(this.dir, base, this.env, size, metas);
-    this.segments.splice(at, group.length, seg);
-    this.cache.evictBelow(groupEnd);
   }
 
   /** A background checkpoint failed: an errno fault was counted and logged once by health, anything else is logged. */

@@ -7,16 +7,16 @@ import { join } from "node:path";
 import type { LogFn } from "./options.ts";
 import {
   baseOffsetAt,
+  BATCH_HEADER_SIZE,
   batchSizeAt,
-  checkBatch,
-  HEADER_SIZE,
   lastOffsetDeltaAt,
   LOG_OVERHEAD,
   MAGIC_V2,
   magicAt,
   maxTimestampAt,
   MIN_BATCH_LENGTH,
-} from "./batch.ts";
+} from "../../records/layout.ts";
+import { checkBatch } from "./batch.ts";
 import {
   errorText,
   INDEX_SUFFIX,
@@ -127,9 +127,9 @@ export class Segment {
     seg.lastModified = st.mtime?.getTime() ?? Date.now();
     try {
       if (scan || !seg.loadIndexes()) seg.recover(scan ? "unflushed segment" : "index missing or stale");
-      if (seg.size >= HEADER_SIZE) {
-        const h = readAtSync(seg.openReader(), 0, HEADER_SIZE);
-        if (h.length === HEADER_SIZE) seg.firstTimestamp = maxTimestampAt(h, 0);
+      if (seg.size >= BATCH_HEADER_SIZE) {
+        const h = readAtSync(seg.openReader(), 0, BATCH_HEADER_SIZE);
+        if (h.length === BATCH_HEADER_SIZE) seg.firstTimestamp = maxTimestampAt(h, 0);
       }
     } finally {
       seg.releaseReader();
@@ -166,8 +166,8 @@ export class Segment {
     const reader = this.openReader();
     let p = 0;
     while (p < this.size) {
-      const h = readAtSync(reader, p, HEADER_SIZE);
-      if (h.length < HEADER_SIZE) break;
+      const h = readAtSync(reader, p, BATCH_HEADER_SIZE);
+      if (h.length < BATCH_HEADER_SIZE) break;
       const size = batchSizeAt(h, 0);
       if (size - LOG_OVERHEAD < MIN_BATCH_LENGTH) break;
       fn(h);
@@ -213,7 +213,7 @@ export class Segment {
     const startOffset = n > 0 ? this.index.offsetAt(n - 1) : this.baseOffset;
     const interval = this.env.indexIntervalBytes;
     const reader = this.openReader();
-    const chunk = readAtSync(reader, startPos, Math.min(this.size - startPos, interval + HEADER_SIZE));
+    const chunk = readAtSync(reader, startPos, Math.min(this.size - startPos, interval + BATCH_HEADER_SIZE));
     const walked: { base: number; maxTimestamp: number }[] = [];
     let p = startPos;
     let expected = startOffset;
@@ -221,10 +221,10 @@ export class Segment {
     while (p < this.size) {
       if (p !== startPos && p - startPos >= interval) return false; // an index entry is missing
       const rel = p - startPos;
-      const h = rel + HEADER_SIZE <= chunk.length
-        ? chunk.subarray(rel, rel + HEADER_SIZE)
-        : readAtSync(reader, p, HEADER_SIZE);
-      if (h.length < HEADER_SIZE) return false;
+      const h = rel + BATCH_HEADER_SIZE <= chunk.length
+        ? chunk.subarray(rel, rel + BATCH_HEADER_SIZE)
+        : readAtSync(reader, p, BATCH_HEADER_SIZE);
+      if (h.length < BATCH_HEADER_SIZE) return false;
       const size = batchSizeAt(h, 0);
       const base = baseOffsetAt(h, 0);
       const delta = lastOffsetDeltaAt(h, 0);
@@ -264,7 +264,7 @@ export class Segment {
       let rel = p - bufStart;
       const avail = buf.length - rel;
       const declared = avail >= LOG_OVERHEAD ? batchSizeAt(buf, rel) : 0;
-      if (avail < HEADER_SIZE || avail < declared) {
+      if (avail < BATCH_HEADER_SIZE || avail < declared) {
         const want = Math.min(this.size - p, Math.max(SCAN_CHUNK, declared));
         buf = readAtSync(reader, p, want);
         bufStart = p;
@@ -343,16 +343,16 @@ export class Segment {
     const reader = this.openReader();
     const start = this.index.lookup(offset).position;
     const limit = Math.max(0, maxBytes);
-    const want = Math.min(this.size - start, this.env.indexIntervalBytes + HEADER_SIZE + limit);
+    const want = Math.min(this.size - start, this.env.indexIntervalBytes + BATCH_HEADER_SIZE + limit);
     const chunk = want > 0 ? readAtSync(reader, start, want) : new Uint8Array(0);
     const batches: Uint8Array[] = [];
     let bytes = 0;
     let p = 0;
     while (start + p < this.size) {
-      const h = p + HEADER_SIZE <= chunk.length
-        ? chunk.subarray(p, p + HEADER_SIZE)
-        : readAtSync(reader, start + p, HEADER_SIZE);
-      if (h.length < HEADER_SIZE) break;
+      const h = p + BATCH_HEADER_SIZE <= chunk.length
+        ? chunk.subarray(p, p + BATCH_HEADER_SIZE)
+        : readAtSync(reader, start + p, BATCH_HEADER_SIZE);
+      if (h.length < BATCH_HEADER_SIZE) break;
       const size = batchSizeAt(h, 0);
       if (size - LOG_OVERHEAD < MIN_BATCH_LENGTH) {
         this.env.log("error", `${this.logPath}: corrupt batch length at position ${start + p}`);

@@ -1,6 +1,6 @@
 // What the per-partition machinery (partition.ts, publisher.ts) shares with SeaweedMQStorage.
-import type { SmqCluster } from "./cluster.ts";
-import type { Filer } from "./filer.ts";
+import type { SmqCluster } from "./transport/cluster.ts";
+import type { Filer } from "./transport/filer.ts";
 import type { LogFileCache, VolumeLocator } from "./log_files.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";

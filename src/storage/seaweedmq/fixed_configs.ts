@@ -1,7 +1,7 @@
 // Topic and broker configs the SeaweedMQ backend cannot apply (Storage.fixedTopicConfigs / fixedBrokerConfigs): the
 // config model reports them read-only with the value SeaweedMQ really behaves with and refuses other values, so a
 // client is never told that a setting took effect when it did not. What does apply here: retention.ms and
-// retention.bytes (the gateway deletes whole log files, see reclaim.ts, and writes retention.ms to SeaweedMQ's
+// retention.bytes (the gateway deletes whole log files, see topic/reclaim.ts, and writes retention.ms to SeaweedMQ's
 // TopicRetention), and everything the produce path enforces for both backends (max.message.bytes, the timestamp
 // and compression settings).
 import type { FixedConfig } from "../storage.ts";

@@ -11,7 +11,7 @@ import {
   type StoredGroup,
   type StoredMember,
 } from "../group_store.ts";
-import type { Filer } from "./filer.ts";
+import type { Filer } from "./transport/filer.ts";
 import { errorText, type LogFn } from "./context.ts";
 import { fromBase64, fromPathName, json, type MetaPaths, parseJson, pathName, toBase64 } from "./meta.ts";
 

@@ -15,8 +15,8 @@ import {
   type Entry,
   type FileChunk,
   Rpc,
-} from "./messages.ts";
-import { PbReader } from "./pb.ts";
+} from "./transport/messages.ts";
+import { PbReader } from "./transport/pb.ts";
 import { decodeMessage, type SmqRecord } from "./record_codec.ts";
 
 interface LogFile {

@@ -17,8 +17,8 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { type ReadResult, StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext } from "./context.ts";
-import { isTransient, rpcCode, Status } from "./grpc.ts";
-import { frame, FRAME_HEADER } from "./h2stream.ts";
+import { isTransient, rpcCode, Status } from "./transport/grpc.ts";
+import { frame, FRAME_HEADER } from "./transport/h2stream.ts";
 import {
   type BrokerPartitionAssignment,
   decodeFetchMessageResponse,
@@ -30,7 +30,7 @@ import {
   type Partition,
   Rpc,
   type Topic,
-} from "./messages.ts";
+} from "./transport/messages.ts";
 import { buildBatches, decodeMessage, type SmqRecord } from "./record_codec.ts";
 import { Publisher } from "./publisher.ts";
 import { PartitionLogFiles } from "./log_files.ts";
@@ -116,10 +116,10 @@ export class PartitionState {
   private logStart = 0;
   /**
    * Log start offset set by DeleteRecords and retention: reads below it are refused (the broker's earliest offset
-   * stays 0), and the whole log files below it are deleted (reclaim.ts).
+   * stays 0), and the whole log files below it are deleted (topic/reclaim.ts).
    */
   deletedBelow = 0;
-  /** First offset of this layout of the topic: lower offsets are in earlier layouts (layouts.ts). */
+  /** First offset of this layout of the topic: lower offsets are in earlier layouts (topic/layouts.ts). */
   floor = 0;
   private checkedKey = "";
   private checking: Promise<void> | null = null;

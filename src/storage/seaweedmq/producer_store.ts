@@ -2,7 +2,7 @@
 // file exclusively (O_EXCL), so two gateways sharing a cluster never hand out the same id; snapshots are small
 // files per partition.
 import type { ProducerStateStore } from "../storage.ts";
-import type { Filer } from "./filer.ts";
+import type { Filer } from "./transport/filer.ts";
 import type { MetaPaths } from "./meta.ts";
 
 /** Ids per claimed block. */

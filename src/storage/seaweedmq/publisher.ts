@@ -10,8 +10,8 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import { StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext, type Timer, unref } from "./context.ts";
-import { frame, type GrpcH2Stream } from "./h2stream.ts";
-import { ackOffset, decodePublishMessageResponse, encodePublishInit, Rpc } from "./messages.ts";
+import { frame, type GrpcH2Stream } from "./transport/h2stream.ts";
+import { ackOffset, decodePublishMessageResponse, encodePublishInit, Rpc } from "./transport/messages.ts";
 import type { EncodedRecords } from "./record_codec.ts";
 import type { PartitionState } from "./partition.ts";
 

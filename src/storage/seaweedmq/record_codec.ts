@@ -23,10 +23,18 @@
 // headers. Offsets are SeaweedMQ's own per-partition offsets.
 import type { AppendRequest } from "../storage.ts";
 import { decompress } from "../../records/compression.ts";
-import { crc32c } from "../../records/crc32c.ts";
-import type { DataMessageView } from "./messages.ts";
-import { putVarint, varintLen } from "./pb.ts";
-import { FRAME_HEADER, putFrameHeader } from "./h2stream.ts";
+import {
+  ATTR_COMPRESSION_MASK,
+  ATTR_TIMESTAMP_TYPE,
+  LOG_OVERHEAD,
+  NO_VALUE,
+  RECORDS_OFFSET,
+  writeBatchCrc,
+  writeBatchHeader,
+} from "../../records/layout.ts";
+import type { DataMessageView } from "./transport/messages.ts";
+import { putVarint, varintLen } from "./transport/pb.ts";
+import { FRAME_HEADER, putFrameHeader } from "./transport/h2stream.ts";
 
 export const ENVELOPE_MAGIC = [0xff, 0x4b, 0x47, 0x01] as const;
 export const FLAG_KEY_NULL = 0x01;
@@ -35,10 +43,6 @@ export const FLAG_HEADERS = 0x04;
 export const FLAG_LOG_APPEND_TIME = 0x08;
 export const FLAG_PRODUCER = 0x10;
 export const FLAG_BATCH_START = 0x20;
-
-const RECORDS_OFFSET = 61;
-const ATTR_COMPRESSION = 0x07;
-const ATTR_LOG_APPEND_TIME = 0x08;
 
 export class RecordCodecError extends Error {
   override name = "RecordCodecError";
@@ -102,8 +106,8 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
   for (let i = 0; i < req.batches.length; i++) {
     const b = req.batches[i];
     let body = req.payload.subarray(b.pos + RECORDS_OFFSET, b.pos + b.size);
-    if ((b.attributes & ATTR_COMPRESSION) !== 0) {
-      body = req.inflated?.[i] ?? await decompress(b.attributes & ATTR_COMPRESSION, body);
+    if ((b.attributes & ATTR_COMPRESSION_MASK) !== 0) {
+      body = req.inflated?.[i] ?? await decompress(b.attributes & ATTR_COMPRESSION_MASK, body);
     }
     bodies.push(body);
     total += body.length + b.recordCount * PER_RECORD_OVERHEAD;
@@ -116,7 +120,7 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
   for (let i = 0; i < req.batches.length; i++) {
     const b = req.batches[i];
     const body = bodies[i];
-    const lat = (b.attributes & ATTR_LOG_APPEND_TIME) !== 0;
+    const lat = (b.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
     const idem = b.producerId >= 0;
     const producerLen = idem ? zigzagLen(b.producerId) + zigzagLen(b.producerEpoch) + 5 : 0;
     const end = body.length;
@@ -285,19 +289,6 @@ function putBytes(out: Uint8Array, at: number, b: Uint8Array | null): number {
   return at + b.length;
 }
 
-function putInt32(b: Uint8Array, at: number, v: number): void {
-  b[at] = v >>> 24;
-  b[at + 1] = (v >>> 16) & 0xff;
-  b[at + 2] = (v >>> 8) & 0xff;
-  b[at + 3] = v & 0xff;
-}
-
-function putInt64(b: Uint8Array, at: number, v: number): void {
-  const hi = Math.floor(v / 4294967296);
-  putInt32(b, at, hi | 0);
-  putInt32(b, at + 4, (v - hi * 4294967296) >>> 0);
-}
-
 /** Bytes a record takes in a batch whose base offset/timestamp are given. */
 function recordSize(r: SmqRecord, offsetDelta: number, tsDelta: number): number {
   const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) +
@@ -325,22 +316,20 @@ export function buildBatch(
     size += recordSize(r, offsets[i] - baseOffset, r.timestamp - baseTs);
   }
   const out = new Uint8Array(size);
-  putInt64(out, 0, baseOffset);
-  putInt32(out, 8, size - 12);
-  putInt32(out, 12, -1); // partition leader epoch: unknown
-  out[16] = 2; // magic
-  const lat = records[from].logAppendTime;
-  out[21] = 0;
-  out[22] = lat ? ATTR_LOG_APPEND_TIME : 0;
-  putInt32(out, 23, offsets[to - 1] - baseOffset);
-  putInt64(out, 27, baseTs);
-  putInt64(out, 35, maxTs);
   const first = records[from];
-  putInt64(out, 43, first.producerId);
-  out[51] = (first.producerEpoch >> 8) & 0xff;
-  out[52] = first.producerEpoch & 0xff;
-  putInt32(out, 53, first.sequence);
-  putInt32(out, 57, to - from);
+  writeBatchHeader(out, 0, {
+    baseOffset,
+    batchLength: size - LOG_OVERHEAD,
+    partitionLeaderEpoch: NO_VALUE, // unknown
+    attributes: first.logAppendTime ? ATTR_TIMESTAMP_TYPE : 0,
+    lastOffsetDelta: offsets[to - 1] - baseOffset,
+    baseTimestamp: baseTs,
+    maxTimestamp: maxTs,
+    producerId: first.producerId,
+    producerEpoch: first.producerEpoch,
+    baseSequence: first.sequence,
+    recordCount: to - from,
+  });
   let at = RECORDS_OFFSET;
   for (let i = from; i < to; i++) {
     const r = records[i];
@@ -359,7 +348,7 @@ export function buildBatch(
       at += r.headers.length;
     } else out[at++] = 0;
   }
-  putInt32(out, 17, crc32c(out.subarray(21)));
+  writeBatchCrc(out, 0, size);
   return out;
 }
 

@@ -18,8 +18,8 @@
 // through the broker (the gateway's FetchMessage fallback, SeaweedFS's own Kafka gateway). So a file is deleted
 // only when it ends at or below the block start of the log start offset; what lies between stays on disk, already
 // unreadable (below the log start), until the log start crosses the next block boundary.
-import type { Filer } from "./filer.ts";
-import type { Entry } from "./messages.ts";
+import type { Filer } from "../transport/filer.ts";
+import type { Entry } from "../transport/messages.ts";
 
 /** The broker's history read block (see the header comment). */
 export const BROKER_READ_BLOCK = 1000;

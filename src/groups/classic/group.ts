@@ -1,5 +1,17 @@
 // One consumer group of Kafka's classic protocol: its state, members and the protocol vote. The state machine
-// transitions are driven by the coordinator; this module holds data and the rules that depend only on it.
+// transitions are driven by join.ts, rebalance.ts and membership.ts; this module holds data and the rules that
+// depend only on it, including the group's side of the committed-offsets contract (../offsets/contract.ts):
+// - OffsetCommit: FENCED_INSTANCE_ID (a replaced static member), a memberless commit (generation < 0) only while
+//   Empty, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, and REBALANCE_IN_PROGRESS in CompletingRebalance (the member
+//   has its JoinGroup answer but not its assignment); a Dead group answers COORDINATOR_NOT_AVAILABLE.
+// - OffsetDelete: NON_EMPTY_GROUP while members of a protocol other than "consumer" are in the group (their
+//   subscriptions cannot be read); GROUP_SUBSCRIBED_TO_TOPIC for topics the "consumer" members subscribe to.
+// - Retention: offsets expire only while the group is Empty (or Dead), counted from the later of the commit and
+//   the group's last state change once it had a generation, as Kafka's currentStateTimestamp.
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { CommittedOffset } from "../../storage/group_store.ts";
+import type { OffsetGroup } from "../offsets/contract.ts";
+import { subscribedTopics } from "./consumer_protocol.ts";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
@@ -84,7 +96,7 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
-export class Group {
+export class Group implements OffsetGroup {
   state: GroupState = "Empty";
   generationId = 0;
   protocolType: string | null = null;
@@ -221,5 +233,57 @@ export class Group {
     let t = 0;
     for (const m of this.members.values()) t = Math.max(t, m.rebalanceTimeoutMs);
     return t;
+  }
+
+  /** Reads the topics of the members' "consumer" subscriptions (null for other protocol types). */
+  refreshSubscribedTopics(): void {
+    if (this.protocolType !== "consumer" || this.protocolName === null) {
+      this.subscribedTopics = null;
+      return;
+    }
+    const topics = new Set<string>();
+    for (const m of this.members.values()) {
+      for (const t of subscribedTopics(m.metadataFor(this.protocolName))) topics.add(t);
+    }
+    this.subscribedTopics = topics;
+  }
+
+  /** DeleteGroups: only a group without members can go. */
+  validateDeleteGroup(): number {
+    return this.is("Empty") || this.is("Dead") ? ErrorCode.NONE : ErrorCode.NON_EMPTY_GROUP;
+  }
+
+  // ---------------------------------------------------------------- committed offsets (OffsetGroup)
+
+  validateOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (this.is("Dead")) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (this.isStaticMemberFenced(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
+    if (generationId < 0 && this.is("Empty")) return ErrorCode.NONE; // commit without membership
+    const m = this.members.get(memberId);
+    if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
+    if (this.is("CompletingRebalance")) return ErrorCode.REBALANCE_IN_PROGRESS;
+    m.heartbeatDeadline = Date.now() + m.sessionTimeoutMs;
+    return ErrorCode.NONE;
+  }
+
+  validateOffsetDelete(): number {
+    return this.members.size > 0 && this.protocolType !== "consumer"
+      ? ErrorCode.NON_EMPTY_GROUP
+      : ErrorCode.NONE;
+  }
+
+  isSubscribedToTopic(topic: string): boolean {
+    return this.members.size > 0 && this.subscribedTopics?.has(topic) === true;
+  }
+
+  offsetExpirationBase(): ((o: CommittedOffset) => number) | null {
+    if (!this.is("Empty") && !this.is("Dead")) return null;
+    if (this.generationId > 0) return (o) => Math.max(this.stateTimestamp, o.commitTimestamp);
+    return (o) => o.commitTimestamp;
+  }
+
+  isEmpty(): boolean {
+    return this.members.size === 0;
   }
 }

@@ -1,99 +1,61 @@
-// Typed, validated configuration. Sources, lowest to highest precedence: defaults, a JSON config file
-// (--config FILE, or ./gateway.json when present), KGW_* environment variables, command-line flags.
-import { LOG_LEVELS, type LogFormat, type LogLevel } from "./log.ts";
+// The gateway's process options (not Kafka's topic and broker configs: those are src/configs/), typed and
+// validated. Sources, lowest to highest precedence: defaults, a JSON config file (--config FILE, or ./gateway.json
+// when present), KGW_* environment variables, command-line flags. OPTIONS is the one list; Config's type is
+// derived from it.
+import { LOG_LEVELS } from "./log.ts";
 
 export interface HostPort {
   readonly host: string;
   readonly port: number;
 }
 
-export interface Config {
-  readonly listen: HostPort;
-  readonly advertisedListener: HostPort;
-  readonly dataDir: string;
-  readonly backend: "embedded" | "seaweedmq";
-  /** SeaweedMQ backend: master addresses (HTTP HOST:PORT; gRPC = port + 10000). */
-  readonly seaweedmqMasters: readonly string[];
-  /** SeaweedMQ backend: broker gRPC addresses; empty = discover through the masters. */
-  readonly seaweedmqBrokers: readonly string[];
-  /** SeaweedMQ backend: filer addresses (HTTP HOST:PORT); empty = discover through the masters. */
-  readonly seaweedmqFilers: readonly string[];
-  /** SeaweedMQ backend: how long acknowledged records are kept to re-publish what a broker crash lost. */
-  readonly seaweedmqReplayWindowMs: number;
-  /** SeaweedMQ backend: namespace of the Kafka topics ("kafka", as SeaweedFS's own gateway). */
-  readonly seaweedmqNamespace: string;
-  readonly logLevel: LogLevel;
-  readonly logFormat: LogFormat;
-  readonly nodeId: number;
-  readonly maxFrameBytes: number;
-  readonly maxConnections: number;
-  /** Open connections from one client address (max.connections.per.ip). */
-  readonly maxConnectionsPerIp: number;
-  /** Close a connection with no request and no response progress for this long (connections.max.idle.ms). */
-  readonly connectionsMaxIdleMs: number;
-  /** Bytes of requests received but not yet handled, over all connections (queued.max.request.bytes). */
-  readonly queuedMaxRequestBytes: number;
-  /** Bytes of responses queued for one connection before it stops reading requests. */
-  readonly maxQueuedResponseBytes: number;
-  /** Partitions over all topics; 0 = derived from the file-descriptor limit (embedded) or the backend's limit. */
-  readonly maxPartitions: number;
-  readonly autoCreateTopics: boolean;
-  readonly numPartitions: number;
-  readonly messageMaxBytes: number;
-  readonly logMessageTimestampType: "CreateTime" | "LogAppendTime";
-  readonly fsync: "always" | "interval";
-  readonly fsyncIntervalMs: number;
-  readonly segmentBytes: number;
-  readonly segmentMs: number;
-  readonly retentionMs: number;
-  readonly retentionBytes: number;
-  readonly retentionCheckIntervalMs: number;
-  readonly logCleanupPolicy: "delete" | "compact" | "compact,delete";
-  readonly compressionType: "producer" | "uncompressed" | "gzip" | "snappy" | "lz4" | "zstd";
-  readonly deleteRetentionMs: number;
-  readonly minInsyncReplicas: number;
-  readonly logCleanerBackoffMs: number;
-  readonly deleteTopicEnable: boolean;
-  readonly groupInitialRebalanceDelayMs: number;
-  readonly groupMinSessionTimeoutMs: number;
-  readonly groupMaxSessionTimeoutMs: number;
-  readonly groupMaxSize: number;
-  readonly offsetsRetentionMinutes: number;
-  readonly offsetsRetentionCheckIntervalMs: number;
-  readonly offsetMetadataMaxBytes: number;
-  /** Operations HTTP listener (metrics, health, admin API, dashboard); null = off. */
-  readonly httpListen: HostPort | null;
-  /** Collect and serve Prometheus metrics. */
-  readonly metrics: boolean;
-  /** Cap on label values per metrics family (topics, groups, partitions, backend methods). */
-  readonly metricsMaxSeries: number;
-  /** Options set by the config file, env or a flag (the rest hold their defaults): STATIC_BROKER_CONFIG. */
-  readonly explicitOptions: ReadonlySet<keyof Config>;
-}
-
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
+/** What an option's value is: how it parses, its --help placeholder and its type in Config (KindValue). */
 type Kind = "hostport" | "hostport|off" | "hostlist" | "string" | "int" | "bool" | {
-  oneOf: readonly string[];
+  readonly oneOf: readonly string[];
 };
-interface OptionDef {
-  readonly key: keyof Config;
-  readonly flag: string;
-  readonly kind: Kind;
-  readonly def: unknown;
-  readonly help: string;
-  readonly min?: number;
-  /** Redacted wherever the effective configuration is shown (admin API). */
-  readonly secret?: boolean;
+
+/** The value type of each kind; `{ oneOf }` options are the union of their choices. */
+interface KindValue {
+  readonly hostport: HostPort;
+  /** null = off */
+  readonly "hostport|off": HostPort | null;
+  readonly hostlist: readonly string[];
+  readonly string: string;
+  readonly int: number;
+  readonly bool: boolean;
 }
+type ValueOf<K extends Kind> = K extends keyof KindValue ? KindValue[K]
+  : K extends { readonly oneOf: readonly (infer V)[] } ? V
+  : never;
+
+/** A row of OPTIONS. `def` is written as the flag would be ("" = none). */
+type OptionDef =
+  & {
+    /** The Config field. */
+    readonly key: string;
+    readonly flag: string;
+    readonly help: string;
+    /** Smallest value of an int. */
+    readonly min?: number;
+    /** Redacted wherever the effective configuration is shown (admin API). */
+    readonly secret?: boolean;
+  }
+  & (
+    | { readonly kind: "hostport" | "hostport|off" | "hostlist" | "string"; readonly def: string }
+    | { readonly kind: "int"; readonly def: number }
+    | { readonly kind: "bool"; readonly def: boolean }
+    | { readonly kind: { readonly oneOf: readonly string[] }; readonly def: string }
+  );
 
 const MiB = 1024 * 1024;
 const DAY_MS = 24 * 3600 * 1000;
 
 /** Every option, once: flag name, env name (KGW_ + upper snake), config-file key (= the flag name). */
-export const OPTIONS: readonly OptionDef[] = [
+export const OPTIONS = [
   {
     key: "listen",
     flag: "listen",
@@ -101,6 +63,7 @@ export const OPTIONS: readonly OptionDef[] = [
     def: "0.0.0.0:9092",
     help: "address the Kafka listener binds",
   },
+  // "" = the listen address (localhost for a wildcard one), filled in by loadConfig
   {
     key: "advertisedListener",
     flag: "advertised-listener",
@@ -116,6 +79,7 @@ export const OPTIONS: readonly OptionDef[] = [
     def: "embedded",
     help: "storage backend: embedded (local log in --data-dir) or seaweedmq (a SeaweedFS cluster)",
   },
+  // HTTP addresses; the gRPC port is the HTTP port + 10000
   {
     key: "seaweedmqMasters",
     flag: "seaweedmq-master",
@@ -406,6 +370,7 @@ export const OPTIONS: readonly OptionDef[] = [
     min: 0,
     help: "largest metadata string of a committed offset (offset.metadata.max.bytes)",
   },
+  // null in Config when off
   {
     key: "httpListen",
     flag: "http-listen",
@@ -420,6 +385,7 @@ export const OPTIONS: readonly OptionDef[] = [
     def: true,
     help: "collect Prometheus metrics (false: /metrics answers 404, request path skips all counting)",
   },
+  // also caps the backend-method families of the SeaweedMQ metrics
   {
     key: "metricsMaxSeries",
     flag: "metrics-max-series",
@@ -428,7 +394,16 @@ export const OPTIONS: readonly OptionDef[] = [
     min: 1,
     help: "label values per metrics family (topics, groups, partitions); the rest fold into _other",
   },
-];
+] as const satisfies readonly OptionDef[];
+
+/** The option values by Config field, each typed by its option's kind. */
+type OptionValues = { readonly [O in (typeof OPTIONS)[number] as O["key"]]: ValueOf<O["kind"]> };
+
+/** The effective configuration: OPTIONS's values, and which of them were set explicitly. */
+export interface Config extends OptionValues {
+  /** Options set by the config file, env or a flag (the rest hold their defaults): STATIC_BROKER_CONFIG. */
+  readonly explicitOptions: ReadonlySet<keyof Config>;
+}
 
 function envName(flag: string): string {
   return "KGW_" + flag.toUpperCase().replaceAll("-", "_");
@@ -499,7 +474,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
   const values = new Map<string, string>();
   let help = false;
   let configFile: string | undefined;
-  const known = new Set(OPTIONS.map((o) => o.flag));
+  const known = new Set<string>(OPTIONS.map((o) => o.flag));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--help" || a === "-h") {

@@ -4,11 +4,11 @@
 // broker serves any more. The gateway keeps Kafka's model -- partition i keeps its records and offsets -- by
 // continuing partition i of the new layout at the old one's high watermark (PartitionState.seed) and reading the
 // offsets below it from the old layout's log files, which are sealed: nothing writes them after the switch.
-import type { SmqContext } from "./context.ts";
-import { type FileRead, type LogFileCache, PartitionLogFiles, type VolumeLocator } from "./log_files.ts";
-import type { Partition, Topic } from "./messages.ts";
-import { partitionDir, RING_SIZE, ringRange } from "./partition.ts";
-import type { SmqRecord } from "./record_codec.ts";
+import type { SmqContext } from "../context.ts";
+import { type FileRead, type LogFileCache, PartitionLogFiles, type VolumeLocator } from "../log_files.ts";
+import type { Partition, Topic } from "../transport/messages.ts";
+import { partitionDir, RING_SIZE, ringRange } from "../partition.ts";
+import type { SmqRecord } from "../record_codec.ts";
 
 /** An earlier layout: its generation (ns, decimal), partition count, and per partition the end of its offsets. */
 export interface Layout {

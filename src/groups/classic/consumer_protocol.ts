@@ -1,6 +1,6 @@
 // Reads the topic list out of a "consumer" protocol subscription (ConsumerProtocolSubscription v0-3, always
 // non-flexible: version int16, topics [string], ...). Used for OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC.
-import { Reader } from "../protocol/codec.ts";
+import { Reader } from "../../protocol/codec.ts";
 
 export function subscribedTopics(metadata: Uint8Array): string[] {
   if (metadata.length < 6) return [];

@@ -1,0 +1,373 @@
+// The broker configs this gateway exposes: its static startup settings (flags, KGW_ env, config file; read-only at
+// runtime) and the broker-wide defaults of topic configs (dynamic, as in Kafka), and Kafka's broker synonyms.
+import type { Config } from "../options.ts";
+import { NO_EFFECT, TOPIC_CONFIGS } from "./topic_defs.ts";
+import { atLeast, type ConfigDef, LONG_MAX } from "./values.ts";
+
+export interface BrokerConfigDef extends ConfigDef {
+  /** May be changed at runtime with AlterConfigs / IncrementalAlterConfigs (Kafka's dynamic broker configs). */
+  readonly dynamic: boolean;
+  /** Gateway option that sets it statically (flag, KGW_ env, config file). */
+  readonly option?: keyof Config;
+  /** The value the option stands for (default: String(config[option])); null = the option does not set it. */
+  readonly fromOption?: (c: Config) => string | null;
+}
+
+const READ_ONLY = " Set at startup (flag, KGW_ env or config file); read-only at runtime.";
+
+function hostPort(h: { host: string; port: number }): string {
+  return `PLAINTEXT://${h.host.includes(":") ? `[${h.host}]` : h.host}:${h.port}`;
+}
+
+/**
+ * The broker-wide default of the topic config it is an unscaled synonym of (dynamic, as in Kafka), with that
+ * config's type, default and check: the broker accepts exactly the values a topic would. `default: null` where
+ * Kafka's broker config has none (a coarser synonym, e.g. log.retention.hours, supplies it).
+ */
+function topicDefault(
+  name: string,
+  own: { readonly doc: string; readonly option?: keyof Config; readonly default?: null },
+): BrokerConfigDef {
+  const topic = TOPIC_CONFIGS.find((t) => t.synonyms.some((s) => s.name === name && !s.scale));
+  if (!topic) throw new Error(`${name} is not a synonym of a topic config`);
+  return { name, type: topic.type, default: topic.default, check: topic.check, dynamic: true, ...own };
+}
+
+/** Broker configs shown on the broker resource. */
+export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
+  // ---- the gateway's own startup settings (read-only) ----
+  {
+    name: "advertised.listeners",
+    type: "string",
+    default: null,
+    dynamic: false,
+    option: "advertisedListener",
+    fromOption: (c) => hostPort(c.advertisedListener),
+    doc: "Address given to clients in Metadata (--advertised-listener)." + READ_ONLY,
+  },
+  {
+    name: "auto.create.topics.enable",
+    type: "boolean",
+    default: "true",
+    dynamic: false,
+    option: "autoCreateTopics",
+    doc: "Create unknown topics on Metadata and Produce (--auto-create-topics)." + READ_ONLY,
+  },
+  {
+    name: "broker.id",
+    type: "int",
+    default: "1",
+    dynamic: false,
+    option: "nodeId",
+    doc: "This broker's id (--node-id)." + READ_ONLY,
+  },
+  {
+    name: "default.replication.factor",
+    type: "int",
+    default: "1",
+    dynamic: false,
+    doc: "Replication factor of auto-created topics: always 1 on this single-node gateway." + READ_ONLY,
+  },
+  {
+    name: "delete.topic.enable",
+    type: "boolean",
+    default: "true",
+    dynamic: false,
+    option: "deleteTopicEnable",
+    doc: "Allow DeleteTopics (--delete-topic-enable)." + READ_ONLY,
+  },
+  {
+    name: "group.initial.rebalance.delay.ms",
+    type: "int",
+    default: "3000",
+    dynamic: false,
+    option: "groupInitialRebalanceDelayMs",
+    doc: "Wait for more members before a new group's first rebalance." + READ_ONLY,
+  },
+  {
+    name: "group.max.session.timeout.ms",
+    type: "int",
+    default: "1800000",
+    dynamic: false,
+    option: "groupMaxSessionTimeoutMs",
+    doc: "Largest session timeout a member may ask for." + READ_ONLY,
+  },
+  {
+    name: "group.max.size",
+    type: "int",
+    default: "2147483647",
+    dynamic: false,
+    option: "groupMaxSize",
+    doc: "Members per consumer group." + READ_ONLY,
+  },
+  {
+    name: "group.min.session.timeout.ms",
+    type: "int",
+    default: "6000",
+    dynamic: false,
+    option: "groupMinSessionTimeoutMs",
+    doc: "Smallest session timeout a member may ask for." + READ_ONLY,
+  },
+  {
+    name: "listeners",
+    type: "string",
+    default: "PLAINTEXT://0.0.0.0:9092",
+    dynamic: false,
+    option: "listen",
+    fromOption: (c) => hostPort(c.listen),
+    doc: "Address the Kafka listener binds (--listen)." + READ_ONLY,
+  },
+  {
+    name: "log.cleaner.backoff.ms",
+    type: "long",
+    default: "15000",
+    dynamic: false,
+    option: "logCleanerBackoffMs",
+    doc: "How often the log cleaner looks for compacted partitions to clean (--log-cleaner-backoff-ms)." +
+      READ_ONLY,
+  },
+  {
+    name: "log.cleaner.enable",
+    type: "boolean",
+    default: "true",
+    dynamic: false,
+    doc: "Log compaction runs for topics with cleanup.policy=compact." + READ_ONLY,
+  },
+  {
+    name: "log.dirs",
+    type: "string",
+    default: "./data",
+    dynamic: false,
+    option: "dataDir",
+    doc: "Directory of the embedded log (--data-dir)." + READ_ONLY,
+  },
+  {
+    name: "log.flush.interval.messages",
+    type: "long",
+    default: LONG_MAX,
+    dynamic: false,
+    option: "fsync",
+    fromOption: (c) => (c.fsync === "always" ? "1" : null),
+    doc: "1 when every append is fsynced before it is acknowledged (--fsync always)." + READ_ONLY,
+  },
+  {
+    name: "log.flush.interval.ms",
+    type: "long",
+    default: "1000",
+    dynamic: false,
+    option: "fsyncIntervalMs",
+    fromOption: (c) => (c.fsync === "interval" ? String(c.fsyncIntervalMs) : null),
+    doc: "Background fsync period with --fsync interval (--fsync-interval-ms)." + READ_ONLY,
+  },
+  {
+    name: "log.flush.scheduler.interval.ms",
+    type: "long",
+    default: LONG_MAX,
+    dynamic: false,
+    doc: "Kafka's flush scheduler period; the gateway flushes per --fsync." + READ_ONLY,
+  },
+  {
+    name: "log.retention.check.interval.ms",
+    type: "long",
+    default: "300000",
+    dynamic: false,
+    option: "retentionCheckIntervalMs",
+    check: atLeast(1),
+    doc: "How often retention runs (--retention-check-interval-ms)." + READ_ONLY,
+  },
+  {
+    name: "max.connections",
+    type: "int",
+    default: "10000",
+    dynamic: false,
+    option: "maxConnections",
+    doc: "Open client connections (--max-connections)." + READ_ONLY,
+  },
+  {
+    name: "node.id",
+    type: "int",
+    default: "1",
+    dynamic: false,
+    option: "nodeId",
+    doc: "This broker's id (--node-id)." + READ_ONLY,
+  },
+  {
+    name: "num.partitions",
+    type: "int",
+    default: "1",
+    dynamic: false,
+    option: "numPartitions",
+    doc: "Partitions of auto-created topics and CreateTopics with -1 (--num-partitions)." + READ_ONLY,
+  },
+  {
+    name: "offset.metadata.max.bytes",
+    type: "int",
+    default: "4096",
+    dynamic: false,
+    option: "offsetMetadataMaxBytes",
+    doc: "Largest metadata string of a committed offset." + READ_ONLY,
+  },
+  {
+    name: "offsets.retention.check.interval.ms",
+    type: "long",
+    default: "600000",
+    dynamic: false,
+    option: "offsetsRetentionCheckIntervalMs",
+    doc: "How often expired committed offsets are removed." + READ_ONLY,
+  },
+  {
+    name: "offsets.retention.minutes",
+    type: "int",
+    default: "10080",
+    dynamic: false,
+    option: "offsetsRetentionMinutes",
+    doc: "Committed offsets of an empty group expire after this." + READ_ONLY,
+  },
+  {
+    name: "socket.request.max.bytes",
+    type: "int",
+    default: "104857600",
+    dynamic: false,
+    option: "maxFrameBytes",
+    doc: "Largest request frame (--max-request-bytes); larger ones close the connection." + READ_ONLY,
+  },
+  // ---- broker-wide defaults of topic configs (dynamic, as in Kafka) ----
+  topicDefault("compression.gzip.level", { doc: "Default compression.gzip.level of topics." }),
+  topicDefault("compression.lz4.level", { doc: "Default compression.lz4.level of topics." }),
+  topicDefault("compression.type", {
+    option: "compressionType",
+    doc: "Default compression.type of topics (--compression-type).",
+  }),
+  topicDefault("compression.zstd.level", { doc: "Default compression.zstd.level of topics." }),
+  topicDefault("log.cleaner.delete.retention.ms", {
+    option: "deleteRetentionMs",
+    doc: "Default delete.retention.ms of topics (--delete-retention-ms).",
+  }),
+  topicDefault("log.cleaner.max.compaction.lag.ms", { doc: "Default max.compaction.lag.ms of topics." }),
+  topicDefault("log.cleaner.min.cleanable.ratio", { doc: "Default min.cleanable.dirty.ratio of topics." }),
+  topicDefault("log.cleaner.min.compaction.lag.ms", { doc: "Default min.compaction.lag.ms of topics." }),
+  topicDefault("log.cleanup.policy", {
+    option: "logCleanupPolicy",
+    doc: "Default cleanup.policy of topics (--cleanup-policy).",
+  }),
+  topicDefault("log.index.interval.bytes", { doc: "Default index.interval.bytes of topics." + NO_EFFECT }),
+  topicDefault("log.index.size.max.bytes", { doc: "Default segment.index.bytes of topics." + NO_EFFECT }),
+  topicDefault("log.local.retention.bytes", { doc: "Default local.retention.bytes of topics." + NO_EFFECT }),
+  topicDefault("log.local.retention.ms", { doc: "Default local.retention.ms of topics." + NO_EFFECT }),
+  topicDefault("log.message.downconversion.enable", {
+    doc: "Default message.downconversion.enable of topics." + NO_EFFECT,
+  }),
+  topicDefault("log.message.format.version", {
+    doc: "Default message.format.version of topics (deprecated)." + NO_EFFECT,
+  }),
+  topicDefault("log.message.timestamp.after.max.ms", {
+    doc: "Default message.timestamp.after.max.ms of topics." + NO_EFFECT,
+  }),
+  topicDefault("log.message.timestamp.before.max.ms", {
+    doc: "Default message.timestamp.before.max.ms of topics." + NO_EFFECT,
+  }),
+  topicDefault("log.message.timestamp.difference.max.ms", {
+    doc: "Default message.timestamp.difference.max.ms of topics." + NO_EFFECT,
+  }),
+  topicDefault("log.message.timestamp.type", {
+    option: "logMessageTimestampType",
+    doc: "Default message.timestamp.type of topics (--log-message-timestamp-type).",
+  }),
+  topicDefault("log.preallocate", { doc: "Default preallocate of topics." + NO_EFFECT }),
+  topicDefault("log.retention.bytes", {
+    option: "retentionBytes",
+    doc: "Default retention.bytes of topics (--retention-bytes).",
+  }),
+  {
+    name: "log.retention.hours",
+    type: "int",
+    default: "168",
+    dynamic: true,
+    doc:
+      "Default retention of topics in hours, used when log.retention.ms and log.retention.minutes are unset.",
+  },
+  {
+    name: "log.retention.minutes",
+    type: "int",
+    default: null,
+    dynamic: true,
+    doc: "Default retention of topics in minutes, used when log.retention.ms is unset.",
+  },
+  topicDefault("log.retention.ms", {
+    option: "retentionMs",
+    default: null,
+    doc: "Default retention.ms of topics (--retention-ms); -1 = forever.",
+  }),
+  {
+    name: "log.roll.hours",
+    type: "int",
+    default: "168",
+    check: atLeast(1),
+    dynamic: true,
+    doc: "Default segment roll age of topics in hours, used when log.roll.ms is unset.",
+  },
+  {
+    name: "log.roll.jitter.hours",
+    type: "int",
+    default: "0",
+    check: atLeast(0),
+    dynamic: true,
+    doc: "Default segment.jitter.ms of topics in hours." + NO_EFFECT,
+  },
+  // not topicDefault: Kafka checks segment.jitter.ms (>= 0) but not this one
+  {
+    name: "log.roll.jitter.ms",
+    type: "long",
+    default: null,
+    dynamic: true,
+    doc: "Default segment.jitter.ms of topics." + NO_EFFECT,
+  },
+  topicDefault("log.roll.ms", {
+    option: "segmentMs",
+    default: null,
+    doc: "Default segment.ms of topics (--segment-ms).",
+  }),
+  topicDefault("log.segment.bytes", {
+    option: "segmentBytes",
+    doc: "Default segment.bytes of topics (--segment-bytes).",
+  }),
+  topicDefault("log.segment.delete.delay.ms", { doc: "Default file.delete.delay.ms of topics." + NO_EFFECT }),
+  topicDefault("message.max.bytes", {
+    option: "messageMaxBytes",
+    doc: "Default max.message.bytes of topics (--message-max-bytes).",
+  }),
+  topicDefault("min.insync.replicas", {
+    option: "minInsyncReplicas",
+    doc: "Default min.insync.replicas of topics (--min-insync-replicas)." + NO_EFFECT,
+  }),
+  topicDefault("unclean.leader.election.enable", {
+    doc: "Default unclean.leader.election.enable of topics." + NO_EFFECT,
+  }),
+];
+
+export const BROKER_CONFIG_BY_NAME: ReadonlyMap<string, BrokerConfigDef> = new Map(
+  BROKER_CONFIGS.map((d) => [d.name, d]),
+);
+
+/**
+ * Kafka's broker synonyms of a broker config (DynamicBrokerConfig.brokerConfigSynonyms): the names whose values
+ * stand in for each other, highest priority first.
+ */
+export function brokerSynonyms(name: string): readonly string[] {
+  switch (name) {
+    case "log.roll.ms":
+    case "log.roll.hours":
+      return ["log.roll.ms", "log.roll.hours"];
+    case "log.roll.jitter.ms":
+    case "log.roll.jitter.hours":
+      return ["log.roll.jitter.ms", "log.roll.jitter.hours"];
+    case "log.flush.interval.ms":
+      return ["log.flush.interval.ms", "log.flush.scheduler.interval.ms"];
+    case "log.retention.ms":
+    case "log.retention.minutes":
+    case "log.retention.hours":
+      return ["log.retention.ms", "log.retention.minutes", "log.retention.hours"];
+    default:
+      return [name];
+  }
+}

@@ -1,0 +1,185 @@
+// The classic groups of the coordinator (Kafka's "classic" group type): the entry points of JoinGroup, SyncGroup,
+// Heartbeat and LeaveGroup (join.ts, membership.ts, rebalance.ts hold the rules), DescribeGroups' view, the
+// session sweep, and the writes of group metadata to the GroupStore (persistence.ts). Groups are rebuilt from
+// the store at start-up; members are always identified by member id. After close() every call answers
+// COORDINATOR_NOT_AVAILABLE, and members waiting in JoinGroup or SyncGroup are told so (to retry elsewhere).
+import { ErrorCode } from "../../protocol/errors.ts";
+import type { Logger } from "../../log.ts";
+import type { GroupStore, StoredGroup } from "../../storage/group_store.ts";
+import { EMPTY, Group, type GroupState, type JoinResult, type SyncResult } from "./group.ts";
+import { type ClassicEnv, type ClassicOptions, joinError } from "./rebalance.ts";
+import { type JoinArgs, joinGroup } from "./join.ts";
+import {
+  expireMembers,
+  heartbeat,
+  leaveGroup,
+  type LeaveResult,
+  type SyncArgs,
+  syncGroup,
+} from "./membership.ts";
+import { restore, snapshot } from "./persistence.ts";
+
+/** DescribeGroups' view of a group: protocol, metadata and assignments only while Stable, as Kafka. */
+export interface GroupSummary {
+  readonly groupId: string;
+  readonly state: GroupState;
+  readonly protocolType: string;
+  readonly protocolName: string;
+  readonly generationId: number;
+  readonly leaderId: string | null;
+  readonly members: {
+    memberId: string;
+    groupInstanceId: string | null;
+    clientId: string;
+    clientHost: string;
+    metadata: Uint8Array;
+    assignment: Uint8Array;
+  }[];
+}
+
+const HEARTBEAT_SWEEP_MS = 250;
+
+export class ClassicGroups implements ClassicEnv {
+  readonly groups = new Map<string, Group>();
+  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private closed = false;
+  /** Completed rebalances since start (metrics, benchmark). */
+  rebalances = 0;
+  /** Called when a rebalance completes (the group becomes Stable), with its duration in ms (metrics). */
+  onRebalance: ((groupId: string, ms: number) => void) | null = null;
+
+  constructor(
+    private readonly store: GroupStore,
+    readonly opts: ClassicOptions,
+    readonly log: Logger,
+    /** Whether a group has committed offsets (a group that has some is not forgotten while Empty). */
+    private readonly hasOffsets: (groupId: string) => boolean,
+  ) {}
+
+  /** Takes the groups the store loaded (before any request) and starts the session sweep. */
+  start(stored: ReadonlyMap<string, StoredGroup>): void {
+    const now = Date.now();
+    for (const sg of stored.values()) this.groups.set(sg.groupId, restore(sg, now));
+    this.sweepTimer = setInterval(() => expireMembers(this, this.hasOffsets), HEARTBEAT_SWEEP_MS);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    for (const g of this.groups.values()) {
+      if (g.joinTimer !== null) clearTimeout(g.joinTimer);
+      for (const m of g.members.values()) {
+        // Waiting members are told to retry elsewhere; their group state is already persisted.
+        m.awaitingJoin?.(joinError(m.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+        m.awaitingJoin = null;
+        m.awaitingSync?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: EMPTY });
+        m.awaitingSync = null;
+      }
+    }
+  }
+
+  join(a: JoinArgs): Promise<JoinResult> {
+    if (this.closed) return Promise.resolve(joinError(a.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    return joinGroup(this, a);
+  }
+
+  sync(a: SyncArgs): Promise<SyncResult> {
+    if (this.closed) {
+      return Promise.resolve({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: EMPTY });
+    }
+    return syncGroup(this, a);
+  }
+
+  heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
+    if (this.closed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    return heartbeat(this, groupId, generationId, memberId, groupInstanceId);
+  }
+
+  leave(
+    groupId: string,
+    members: readonly { memberId: string; groupInstanceId: string | null; reason: string | null }[],
+  ): LeaveResult {
+    if (this.closed) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    return leaveGroup(this, groupId, members);
+  }
+
+  // ---------------------------------------------------------------- the group directory
+
+  get(groupId: string): Group | undefined {
+    return this.groups.get(groupId);
+  }
+
+  /** An Empty group for commits without membership (simple consumers, admin tools). */
+  createSimpleGroup(groupId: string): Group {
+    const g = new Group(groupId);
+    this.groups.set(groupId, g);
+    return g;
+  }
+
+  /** Forgets a group (DeleteGroups, or its last offset expired); anything still holding it sees it Dead. */
+  remove(groupId: string): void {
+    const g = this.groups.get(groupId);
+    if (!g) return;
+    g.state = "Dead";
+    this.groups.delete(groupId);
+  }
+
+  // ---------------------------------------------------------------- admin views
+
+  describe(groupId: string): GroupSummary {
+    const g = this.groups.get(groupId);
+    if (!g) {
+      return {
+        groupId,
+        state: "Dead",
+        protocolType: "",
+        protocolName: "",
+        generationId: -1,
+        leaderId: null,
+        members: [],
+      };
+    }
+    const stable = g.is("Stable");
+    return {
+      groupId,
+      state: g.state,
+      protocolType: g.protocolType ?? "",
+      protocolName: stable ? g.protocolName ?? "" : "",
+      generationId: g.generationId,
+      leaderId: g.leaderId,
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        metadata: stable && g.protocolName !== null ? m.metadataFor(g.protocolName) : EMPTY,
+        assignment: stable ? m.assignment : EMPTY,
+      })),
+    };
+  }
+
+  list(): { groupId: string; protocolType: string; state: GroupState }[] {
+    return [...this.groups.values()].map((g) => ({
+      groupId: g.groupId,
+      protocolType: g.protocolType ?? "",
+      state: g.state,
+    }));
+  }
+
+  // ---------------------------------------------------------------- ClassicEnv
+
+  save(group: Group): Promise<void> {
+    return this.store.saveGroup(snapshot(group));
+  }
+
+  persist(group: Group): void {
+    this.save(group).catch((e) =>
+      this.log.error("storing group {group} failed: {reason}", { group: group.groupId, reason: String(e) })
+    );
+  }
+
+  rebalanced(group: Group, ms: number): void {
+    this.rebalances++;
+    this.onRebalance?.(group.groupId, ms);
+  }
+}

@@ -1,0 +1,90 @@
+// The contract between the committed-offsets module (committed_offsets.ts) and the kinds of group that own
+// offsets. As in Kafka's group coordinator (OffsetMetadataManager apart from the group types), offsets follow the
+// same rules whatever keeps the group's membership: a classic group (JoinGroup/SyncGroup, src/groups/classic/),
+// a KIP-848 consumer group (ConsumerGroupHeartbeat, later), or nothing at all — a "simple" group that exists
+// through its offsets only (admin tools, consumers that assign partitions themselves).
+//
+// The offsets module owns: request-level checks (coordinator closed, empty group id), the per-partition checks
+// (metadata size, unknown partition), pending commits (validated, on their way to the GroupStore, visible once
+// durable), OffsetFetch and OffsetDelete answers, topic deletion, and retention (offsets.retention.minutes).
+// A group kind answers, through OffsetGroup, only what depends on its membership:
+// - validateOffsetCommit: generation (or member epoch) and member checks. Classic: FENCED_INSTANCE_ID,
+//   UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS; a KIP-848 group would answer
+//   STALE_MEMBER_EPOCH, and TxnOffsetCommit would pass its member fields through the same call.
+// - validateOffsetDelete, isSubscribedToTopic: OffsetDelete's NON_EMPTY_GROUP and GROUP_SUBSCRIBED_TO_TOPIC.
+// - offsetExpirationBase: whether the group's offsets may expire now and from which time they count.
+// - isEmpty: a group without members goes when its last offset expires.
+// The coordinator provides the OffsetGroupDirectory: which group (of any kind) owns a group id, and the simple
+// group created by a memberless commit (generation/epoch < 0) to a group id nobody owns yet.
+import type { CommittedOffset } from "../../storage/group_store.ts";
+
+export interface OffsetGroup {
+  /**
+   * OffsetCommit's membership rules: ErrorCode.NONE, or the code every partition of the request gets. An accepted
+   * commit from a member counts as a sign of life (a classic member's session is refreshed).
+   */
+  validateOffsetCommit(
+    memberId: string,
+    groupInstanceId: string | null,
+    generationIdOrMemberEpoch: number,
+  ): number;
+  /** OffsetDelete's group-level rule: ErrorCode.NONE, or the top-level code. */
+  validateOffsetDelete(): number;
+  /** OffsetDelete keeps offsets of topics the active members consume (GROUP_SUBSCRIBED_TO_TOPIC). */
+  isSubscribedToTopic(topic: string): boolean;
+  /**
+   * Retention: the time an offset's retention period counts from, or null while the group's offsets must not
+   * expire (members are consuming). An explicit expiry (OffsetCommit v2-4 retention_time_ms) overrides it.
+   */
+  offsetExpirationBase(): ((o: CommittedOffset) => number) | null;
+  /** Whether the group has no members (it is removed with its last offset). */
+  isEmpty(): boolean;
+}
+
+export interface OffsetGroupDirectory {
+  /** The group that owns `groupId`, of whichever kind, if one exists. */
+  group(groupId: string): OffsetGroup | undefined;
+  /** A memberless commit (generation/epoch < 0) to an unknown group id creates an empty group for it. */
+  createSimpleGroup(groupId: string): OffsetGroup;
+  /** The last offset of a memberless group expired: the group is forgotten (the store drops it too). */
+  removeGroup(groupId: string): void;
+}
+
+export interface OffsetsOptions {
+  /** offsets.retention.minutes, in ms */
+  readonly offsetsRetentionMs: number;
+  readonly offsetsRetentionCheckIntervalMs: number;
+  /** offset.metadata.max.bytes */
+  readonly offsetMetadataMaxBytes: number;
+}
+
+export interface TopicPartition {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+export interface CommitArgs {
+  readonly groupId: string;
+  /** The classic generation id (OffsetCommit v1+), or -1 for a commit without membership. */
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  /** v2-4 retention_time_ms; -1 = broker default. */
+  readonly retentionTimeMs: number;
+  readonly offsets: readonly {
+    topic: string;
+    partition: number;
+    offset: number;
+    leaderEpoch: number;
+    metadata: string | null;
+  }[];
+}
+
+/** One row of OffsetFetch: offset -1, leader epoch -1 and metadata "" for a partition without a commit. */
+export interface FetchedOffset {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: number;
+  readonly leaderEpoch: number;
+  readonly metadata: string | null;
+}

@@ -1,0 +1,137 @@
+// The response to a refused request, built from the API's schema for any API and version (Kafka's
+// AbstractRequest.getErrorResponse, which each Kafka request class writes by hand). The error goes to the
+// highest level that has an errorCode at that version: the top level when there is one (JoinGroup, Fetch v7+);
+// otherwise the response lists the request's resources, each with the error (Produce: every partition of every
+// topic; Metadata, CreateTopics: every topic). A response list is matched to the request list that shares its
+// identifying fields (topic name or id, partition index, group id, resource name): request and response
+// schemas name them alike, give or take topic/name and partition/partitionIndex/index.
+import {
+  type ApiSpec,
+  defaults,
+  type Field,
+  type FieldType,
+  inRange,
+  type StructType,
+} from "../../protocol/schema.ts";
+
+type Obj = Record<string, unknown>;
+
+const TOPIC_NAMES: ReadonlySet<string> = new Set(["name", "topic"]);
+const PARTITION_NAMES: ReadonlySet<string> = new Set(["partitionIndex", "partition", "index"]);
+/** Fields that say which resource an entry is about (copied from the request entry to the response entry). */
+const IDENTITY: ReadonlySet<string> = new Set([
+  ...TOPIC_NAMES,
+  ...PARTITION_NAMES,
+  "topicId",
+  "groupId",
+  "key",
+  "resourceType",
+  "resourceName",
+]);
+
+function isObj(v: unknown): v is Obj {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function structOf(t: FieldType): StructType | null {
+  return typeof t !== "string" && t.kind === "array" && typeof t.of !== "string" ? t.of : null;
+}
+
+function present(fields: readonly Field[], v: number): Field[] {
+  return fields.filter((f) => inRange(f.versions, v));
+}
+
+/** The request field holding the same identity as response field `name`, allowing Kafka's naming variants. */
+function counterpart(name: string, req: readonly Field[]): Field | undefined {
+  const same = req.find((f) => f.name === name);
+  if (same) return same;
+  const group = TOPIC_NAMES.has(name) ? TOPIC_NAMES : PARTITION_NAMES.has(name) ? PARTITION_NAMES : null;
+  return group === null ? undefined : req.find((f) => group.has(f.name));
+}
+
+/** Whether an entry of `fields` carries an error code at `v`, itself or in a list below it. */
+function carriesError(fields: readonly Field[], v: number): boolean {
+  return present(fields, v).some((f) => {
+    if (f.name === "errorCode") return true;
+    const s = structOf(f.type);
+    return s !== null && carriesError(s.fields, v);
+  });
+}
+
+/** How well request list `q` matches a response list with entries `entry` (0: not at all). */
+function matchScore(entry: readonly Field[], q: Field, v: number): number {
+  if (typeof q.type === "string" || q.type.kind !== "array") return 0;
+  const of = q.type.of;
+  const ids = present(entry, v).filter((f) => IDENTITY.has(f.name) && typeof f.type === "string");
+  if (typeof of === "string") return ids.some((f) => f.type === of) ? 1 : 0;
+  const reqFields = present(of.fields, v);
+  return ids.filter((f) => counterpart(f.name, reqFields)?.type === f.type).length;
+}
+
+interface Refusal {
+  readonly version: number;
+  readonly code: number;
+  readonly message: string | undefined;
+}
+
+/** A response struct for request struct `reqValue` (null when there is none to mirror). */
+function fill(res: readonly Field[], req: readonly Field[], reqValue: Obj | null, x: Refusal): Obj {
+  const v = x.version;
+  const out = defaults(res, v);
+  const fields = present(res, v);
+  const reqFields = present(req, v);
+  const ownError = fields.some((f) => f.name === "errorCode");
+  for (const f of fields) {
+    if (f.name === "errorCode") out.errorCode = x.code;
+    else if (f.name === "errorMessage" && x.message !== undefined) out.errorMessage = x.message;
+    else if (typeof f.type === "string") {
+      if (reqValue === null || !IDENTITY.has(f.name)) continue;
+      const q = counterpart(f.name, reqFields);
+      if (q !== undefined && q.type === f.type && reqValue[q.name] !== undefined) {
+        out[f.name] = reqValue[q.name];
+      }
+    } else if (!ownError && reqValue !== null) {
+      const s = structOf(f.type);
+      if (s !== null && carriesError(s.fields, v)) out[f.name] = mirror(s.fields, reqFields, reqValue, x);
+    }
+  }
+  return out;
+}
+
+/** One response entry per entry of the best-matching request list (none when no request list matches). */
+function mirror(entry: readonly Field[], req: readonly Field[], reqValue: Obj, x: Refusal): Obj[] {
+  let best: Field | undefined;
+  let bestScore = 0;
+  for (const q of req) {
+    const score = matchScore(entry, q, x.version);
+    if (score > bestScore) [best, bestScore] = [q, score];
+  }
+  const list = best === undefined ? undefined : reqValue[best.name];
+  if (
+    best === undefined || !Array.isArray(list) || typeof best.type === "string" || best.type.kind !== "array"
+  ) {
+    return []; // also a null request list ("all topics"): nothing named, nothing to list
+  }
+  const of = best.type.of;
+  if (typeof of === "string") {
+    // A list of names or indexes (DeleteTopics v0-5, DescribeGroups): the value is the entry's identity.
+    const id = present(entry, x.version).find((f) => IDENTITY.has(f.name) && f.type === of);
+    return list.map((value) => {
+      const o = fill(entry, [], null, x);
+      if (id !== undefined) o[id.name] = value;
+      return o;
+    });
+  }
+  return list.map((e) => fill(entry, of.fields, isObj(e) ? e : null, x));
+}
+
+/** The response refusing `request` (as decoded for `spec` v`version`) with `code`. */
+export function errorResponse(
+  spec: ApiSpec,
+  version: number,
+  request: unknown,
+  code: number,
+  message?: string,
+): Obj {
+  return fill(spec.response, spec.request, isObj(request) ? request : null, { version, code, message });
+}

@@ -1,0 +1,209 @@
+// The request pipeline, one per listener: frame -> header -> authenticate -> authorize -> handler -> quota ->
+// response. Each step is a module of its own with a typed hook (header.ts, authenticate.ts, authorize.ts,
+// quota.ts); the defaults (User:ANONYMOUS, allow all, no quotas) allocate nothing per request and are never
+// awaited, so the hot path costs what a direct handler call did. The connection (connection.ts) reads frames,
+// calls handle() for one request at a time and queues what it sends in order; handle() tells it whether to go
+// on, close, or stay muted for a throttle time first.
+import { Writer } from "../../protocol/codec.ts";
+import { ApiKey } from "../../protocol/api_keys.ts";
+import { writeResponseHeader } from "../../protocol/header.ts";
+import type { Range } from "../../protocol/schema.ts";
+import type { ApiEntry, ApiRegistry } from "../../handlers/registry.ts";
+import type { Broker, RequestContext } from "../../handlers/context.ts";
+import type { Logger } from "../../log.ts";
+import { CLOSE, DONE, type HeaderChannel, readRequest } from "./header.ts";
+import {
+  anonymousAuthenticator,
+  type Authenticator,
+  type AuthOutcome,
+  CLOSE_CONNECTION,
+  type ConnectionAuth,
+  type ConnectionInfo,
+  PASS,
+} from "./authenticate.ts";
+import { allowAll, authorizationError, type Authorizer, type Verdict } from "./authorize.ts";
+import { delay, noQuotas, type QuotaManager, THROTTLE_FIELD, throttleVersions } from "./quota.ts";
+import { errorResponse } from "./error_response.ts";
+
+export { CLOSE, DONE };
+
+/** What the pipeline needs of a connection (connection.ts; tests use a fake). */
+export interface RequestChannel extends HeaderChannel, ConnectionInfo {
+  /** Client address as Kafka reports it ("/127.0.0.1"). */
+  readonly clientHost: string;
+  /** This connection's authentication state (from Authenticator.open). */
+  readonly auth: ConnectionAuth;
+  /** ApiVersions v3+ client software "name/version". */
+  clientSoftware: string | null;
+  /** Counts a request (admin API) and returns the logger for it, carrying its client id. */
+  noteRequest(clientId: string | null): Logger;
+}
+
+/** The replaceable steps; each defaults to today's no-op. */
+export interface PipelineSteps {
+  readonly authenticator?: Authenticator;
+  readonly authorizer?: Authorizer;
+  readonly quotas?: QuotaManager;
+  /** How a muted connection waits (tests substitute one they release themselves). */
+  readonly delay?: (ms: number, signal: AbortSignal) => Promise<void>;
+}
+
+/** Largest throttle time an int32 field holds. */
+const MAX_THROTTLE_MS = 0x7fffffff;
+
+function isObj(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null;
+}
+
+export class RequestPipeline {
+  readonly authenticator: Authenticator;
+  private readonly authorizer: Authorizer;
+  private readonly quotas: QuotaManager;
+  private readonly wait: (ms: number, signal: AbortSignal) => Promise<void>;
+  /** Per API key: the response versions with throttle_time_ms (null: none), read once from the schema. */
+  private readonly throttleRanges = new Map<number, Range | null>();
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly apis: ApiRegistry,
+    steps: PipelineSteps = {},
+  ) {
+    this.authenticator = steps.authenticator ?? anonymousAuthenticator;
+    this.authorizer = steps.authorizer ?? allowAll;
+    this.quotas = steps.quotas ?? noQuotas;
+    this.wait = steps.delay ?? delay;
+  }
+
+  /**
+   * Runs one request frame through every step and queues its response on `ch`. Returns CLOSE when the
+   * connection must be closed, else how many ms the connection stays muted before its next request is read
+   * (DONE = 0: none).
+   */
+  async handle(frame: Uint8Array, ch: RequestChannel): Promise<number> {
+    const metrics = this.broker.metrics ?? null;
+    const req = readRequest(frame, this.apis, ch, metrics);
+    if (typeof req === "number") return req;
+    const { header, entry, body, flexible } = req;
+    const { apiKey, apiVersion } = header;
+    const log = ch.noteRequest(header.clientId);
+    if (apiKey === ApiKey.ApiVersions && apiVersion >= 3) {
+      const b = body as { clientSoftwareName?: string; clientSoftwareVersion?: string };
+      if (b.clientSoftwareName) {
+        ch.clientSoftware = `${b.clientSoftwareName}/${b.clientSoftwareVersion ?? ""}`;
+      }
+    }
+    const auth = ch.auth;
+    const ctx: RequestContext = {
+      broker: this.broker,
+      header,
+      connectionId: ch.id,
+      clientHost: ch.clientHost,
+      log,
+      principal: auth.principal,
+      listener: ch.listener,
+    };
+    const t0 = metrics !== null ? performance.now() : 0;
+    let res: unknown;
+    // Produce and Fetch count their partition errors in their handlers; responses they did not build are
+    // counted here.
+    let countErrors = apiKey > ApiKey.Fetch;
+    try {
+      let outcome: AuthOutcome = PASS;
+      if (auth.intercept !== undefined) {
+        const o = auth.intercept(ctx, body);
+        outcome = o instanceof Promise ? await o : o;
+      }
+      if (outcome === CLOSE_CONNECTION) {
+        ch.protocolError(
+          "authentication",
+          "closing connection: {api} v{apiVersion} refused by authentication",
+          {
+            api: entry.spec.name,
+            apiVersion,
+          },
+        );
+        return CLOSE;
+      }
+      if (outcome !== PASS) {
+        res = outcome.response;
+        countErrors = true;
+      } else {
+        const v = this.authorizer.authorize(ctx, body);
+        const verdict: Verdict = v instanceof Promise ? await v : v;
+        if (verdict.kind === "allow") {
+          res = await entry.handle(ctx, body);
+        } else if (verdict.kind === "deny") {
+          const code = verdict.errorCode ?? authorizationError(apiKey, body);
+          res = errorResponse(entry.spec, apiVersion, body, code, verdict.message);
+          countErrors = true;
+        } else {
+          const partial = await entry.handle(ctx, verdict.request);
+          res = partial === null ? null : verdict.complete(partial);
+          countErrors = true;
+        }
+      }
+    } catch (e) {
+      metrics?.protocolError("handler_failed");
+      log.error("closing connection: {api} v{apiVersion} handler failed: {reason}", {
+        api: entry.spec.name,
+        apiVersion,
+        reason: String((e as Error)?.stack ?? e),
+      });
+      return CLOSE;
+    }
+    if (metrics !== null) {
+      metrics.request(apiKey, apiVersion, performance.now() - t0, frame.length);
+      if (res !== null && countErrors) metrics.countResponseErrors(apiKey, res);
+    }
+    if (res === null) {
+      // acks=0 Produce: nothing to carry the throttle time, but the mute holds the client back all the same.
+      return this.throttle(ctx, frame.length, 0);
+    }
+    // The quota step owns throttle_time_ms in every response that has one (handlers' own values are replaced).
+    const throttled = this.hasThrottleField(entry, apiVersion) && isObj(res) ? res : null;
+    if (throttled !== null) throttled[THROTTLE_FIELD] = 0;
+    let w = encode(entry, header.correlationId, apiVersion, flexible, res);
+    const ms = this.throttle(ctx, frame.length, w.length);
+    if (ms > 0 && throttled !== null) {
+      // Rare (a client over its quota): encode again rather than patch bytes at a per-API offset.
+      throttled[THROTTLE_FIELD] = ms;
+      w = encode(entry, header.correlationId, apiVersion, flexible, res);
+    }
+    ch.send(w);
+    return ms;
+  }
+
+  /** Waits out a connection's mute (KIP-219); ends early when `signal` aborts (the connection closes). */
+  mute(ms: number, signal: AbortSignal): Promise<void> {
+    return this.wait(ms, signal);
+  }
+
+  /** The quota step's throttle time as a whole number of ms that fits throttle_time_ms. */
+  private throttle(ctx: RequestContext, requestBytes: number, responseBytes: number): number {
+    const ms = this.quotas.throttleMs(ctx, requestBytes, responseBytes);
+    return ms > 0 ? Math.min(Math.ceil(ms), MAX_THROTTLE_MS) : DONE;
+  }
+
+  private hasThrottleField(entry: ApiEntry, version: number): boolean {
+    const key = entry.spec.key;
+    let range = this.throttleRanges.get(key);
+    if (range === undefined) {
+      range = throttleVersions(entry.spec);
+      this.throttleRanges.set(key, range);
+    }
+    return range !== null && version >= range.lo && version <= range.hi;
+  }
+}
+
+function encode(
+  entry: ApiEntry,
+  correlationId: number,
+  version: number,
+  flexible: boolean,
+  res: unknown,
+): Writer {
+  const w = new Writer(1024);
+  writeResponseHeader(w, entry.spec.key, correlationId, flexible);
+  entry.codec.encodeResponse(w, version, res);
+  return w;
+}
