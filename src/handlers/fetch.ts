@@ -17,6 +17,11 @@ import { ApiKey } from "../protocol/api_keys.ts";
 
 const EMPTY = new Uint8Array(0);
 const READ_COMMITTED = 1;
+/**
+ * Upper bound on the records of one response, whatever the client asks (Kafka's broker config fetch.max.bytes,
+ * 55 MiB by default; it also bounds Fetch v0-2, which have no max_bytes). KIP-74's first batch may exceed it.
+ */
+const FETCH_MAX_BYTES = 57_671_680;
 /** Upper bound on a long poll, whatever the client asks. */
 const MAX_WAIT_CAP_MS = 30_000;
 
@@ -46,7 +51,11 @@ function topicName(broker: Broker, t: FetchRequestTopic, version: number): strin
 async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collected> {
   const { storage } = ctx.broker;
   const v = ctx.header.apiVersion;
-  let remaining = v >= 3 && req.maxBytes !== undefined ? Math.max(0, req.maxBytes) : Number.MAX_SAFE_INTEGER;
+  let remaining = v >= 3 && req.maxBytes !== undefined
+    ? Math.min(Math.max(0, req.maxBytes), FETCH_MAX_BYTES)
+    : FETCH_MAX_BYTES;
+  // A partition named twice is read once (Kafka keeps one entry per partition); repeats get its offsets only.
+  const seen = new Set<string>();
   let total = 0;
   const watch: Watched[] = [];
   const responses: FetchResponseTopic[] = [];
@@ -80,7 +89,10 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
         const limit = Math.min(p.partitionMaxBytes, remaining);
-        if (limit <= 0 && total > 0) {
+        const key = `${p.partition} ${meta.name}`;
+        const repeat = seen.has(key);
+        seen.add(key);
+        if (repeat || (limit <= 0 && total > 0)) {
           const o = await storage.offsets(meta.name, p.partition);
           r.highWatermark = o.highWatermark;
           r.lastStableOffset = o.highWatermark;

@@ -52,10 +52,16 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
   } else {
     // Before v4 there is no flag and Kafka auto-creates on Metadata when the broker allows it.
     const allowAuto = v < 4 ? true : req.allowAutoTopicCreation ?? true;
+    // A topic named twice is answered once, as Kafka does (it collects the request's topics into a set).
+    const named = new Set<string>();
     for (const rt of req.topics!) {
       let name = rt.name;
       if (name === null && rt.topicId !== undefined && rt.topicId !== ZERO_UUID) {
         name = broker.storage.getTopicById(rt.topicId)?.name ?? null;
+      }
+      if (name !== null) {
+        if (named.has(name)) continue;
+        named.add(name);
       }
       if (name === null) {
         topics.push({

@@ -408,8 +408,17 @@ function readTaggedFields(r: Reader, known: Map<number, { name: string; dec: Dec
   }
 }
 
+/** What an undefined field is written as: its default, except strings and bytes, which stay null when absent. */
+function encodeDefault(f: Field, version: number): unknown {
+  if (f.default !== undefined) return f.default;
+  if (f.type === "string" || f.type === "bytes" || f.type === "records") return undefined;
+  return defaultFor(f, version);
+}
+
 function structEncoder(fields: readonly Field[], version: number, flex: boolean): Encoder {
-  const steps: { name: string; enc: Encoder }[] = [];
+  // A field left undefined is written as its spec default: the inferred types make fields that exist only in some
+  // versions optional, and "absent" must mean the spec's value (-1 offsets, null strings), not a zero.
+  const steps: { name: string; enc: Encoder; def: unknown }[] = [];
   const tagged: { tag: number; name: string; enc: Encoder; def: unknown }[] = [];
   for (const f of fields) {
     if (!inRange(f.versions, version)) continue;
@@ -418,13 +427,17 @@ function structEncoder(fields: readonly Field[], version: number, flex: boolean)
     if (flex && f.tag !== undefined && inRange(f.taggedVersions, version)) {
       tagged.push({ tag: f.tag, name: f.name, enc, def: defaultFor(f, version) });
     } else {
-      steps.push({ name: f.name, enc });
+      steps.push({ name: f.name, enc, def: encodeDefault(f, version) });
     }
   }
   tagged.sort((a, b) => a.tag - b.tag);
   return (w, v) => {
     const o = (v ?? {}) as Obj;
-    for (let i = 0; i < steps.length; i++) steps[i].enc(w, o[steps[i].name]);
+    for (let i = 0; i < steps.length; i++) {
+      const s = steps[i];
+      const x = o[s.name];
+      s.enc(w, x === undefined ? s.def : x);
+    }
     if (!flex) return;
     if (tagged.length === 0) {
       w.uvarint(0);

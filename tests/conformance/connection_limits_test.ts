@@ -159,6 +159,41 @@ Deno.test({
 
 Deno.test({
   name:
+    "limits: a partition named many times in one Fetch is read once; Metadata answers a repeated topic once",
+  ...opts,
+  fn: () =>
+    runWithGateway({}, async (gw) => {
+      const c = await WireClient.connect(gw.port);
+      try {
+        await createTopic(c, "dup");
+        await produce(c, "dup", [new Uint8Array(10_000).fill(1)]);
+        for (const version of [3, 11]) {
+          const body = fetchBody("dup", 0, 0);
+          const one = body.topics[0].partitions[0];
+          body.topics[0].partitions = Array.from({ length: 200 }, () => ({ ...one }));
+          const r = await c.call<FetchResponse>(FetchSpec, version, body);
+          const parts = r.responses[0].partitions;
+          assertEquals(parts.length, 200, "one answer per requested entry");
+          const withRecords = parts.filter((p) => ((p.records as Uint8Array | null)?.length ?? 0) > 0);
+          assertEquals(withRecords.length, 1, `v${version}: the records come once`);
+          for (const p of parts) {
+            assertEquals(p.errorCode, 0);
+            assertEquals(p.highWatermark, 1);
+          }
+        }
+        const m = await c.call<{ topics: { name: string | null }[] }>(MetadataSpec, 9, {
+          topics: Array.from({ length: 50 }, () => ({ name: "dup", topicId: "0".repeat(32) })),
+          allowAutoTopicCreation: false,
+        });
+        assertEquals(m.topics.map((t) => t.name), ["dup"]);
+      } finally {
+        c.close();
+      }
+    }),
+});
+
+Deno.test({
+  name:
     "limits: responses a client leaves unread cost bounded memory; the idle timeout closes those connections",
   ...opts,
   fn: () =>

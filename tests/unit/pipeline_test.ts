@@ -485,7 +485,8 @@ Deno.test("errorResponse: every served API and version carries the refusal and e
       const out = new Writer();
       codec.encodeResponse(out, v, errorResponse(spec, v, request, CODE));
       const res = codec.decodeResponse(new Reader(out.finish()), v);
-      const codes = errorCodes(res);
+      // Fields a version lacks decode to their defaults (errorCode 0): only the codes set count.
+      const codes = errorCodes(res).filter((c) => c !== 0);
       // DescribeLogDirs v0-2 has no error code outside its log dirs: a refusal lists none (as Kafka does).
       if (spec === DescribeLogDirsSpec && v < 3) assertEquals(codes, [], `${spec.name} v${v}`);
       else {

@@ -2,6 +2,7 @@
 // fake storage: a batch whose CRC32C is valid but whose compressed payload is corrupt, truncated, a bomb, or holds
 // records that disagree with the batch header is refused (CORRUPT_MESSAGE / INVALID_RECORD) and nothing is
 // appended; valid batches of every codec pass through byte for byte, and their records are decompressed once.
+import { ANONYMOUS } from "../../src/server/pipeline/authenticate.ts";
 import { compressSync as snappyRawCompress } from "snappy";
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "./assert.ts";
@@ -76,6 +77,8 @@ function harness(policy: Partial<TopicPolicy> = {}): Harness {
     connectionId: 1,
     clientHost: "/127.0.0.1",
     log: logger("test"),
+    principal: ANONYMOUS,
+    listener: { name: "PLAINTEXT", securityProtocol: "PLAINTEXT", host: "127.0.0.1", port: 9092 },
   };
   return {
     appended,
