@@ -8,7 +8,6 @@ export function apiVersionsHandler(registry: ApiRegistry): Handler<ApiVersionsRe
   return () => ({
     errorCode: ErrorCode.NONE,
     apiKeys: registry.versions(),
-    throttleTimeMs: 0,
     supportedFeatures: [],
     finalizedFeaturesEpoch: -1,
     finalizedFeatures: [],

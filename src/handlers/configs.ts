@@ -75,7 +75,7 @@ export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeCon
     }
     results.push(out);
   }
-  return { throttleTimeMs: 0, results };
+  return { results };
 };
 
 interface Resource {
@@ -136,7 +136,7 @@ export const alterConfigsHandler: Handler<AlterConfigsRequest, AlterConfigsRespo
     resourceName: r.resourceName,
     alterations: r.configs.map((c) => ({ name: c.name, op: OP_SET, value: c.value })),
   }));
-  return { throttleTimeMs: 0, responses: await alter(ctx, resources, false, req.validateOnly) };
+  return { responses: await alter(ctx, resources, false, req.validateOnly) };
 };
 
 export const incrementalAlterConfigsHandler: Handler<
@@ -148,5 +148,5 @@ export const incrementalAlterConfigsHandler: Handler<
     resourceName: r.resourceName,
     alterations: r.configs.map((c) => ({ name: c.name, op: c.configOperation, value: c.value })),
   }));
-  return { throttleTimeMs: 0, responses: await alter(ctx, resources, true, req.validateOnly) };
+  return { responses: await alter(ctx, resources, true, req.validateOnly) };
 };

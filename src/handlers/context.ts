@@ -53,5 +53,14 @@ export interface RequestContext {
   readonly listener: Listener;
 }
 
-/** A handler returns the typed response, or null when no response is sent (Produce with acks=0). */
-export type Handler<Req, Res> = (ctx: RequestContext, req: Req) => Promise<Res | null> | Res | null;
+/**
+ * What a handler answers: the typed response without throttle_time_ms, which the request pipeline's quota step
+ * fills in (src/server/pipeline/quota.ts).
+ */
+export type Answer<Res> = Omit<Res, "throttleTimeMs">;
+
+/** A handler returns its answer, or null when no response is sent (Produce with acks=0). */
+export type Handler<Req, Res> = (
+  ctx: RequestContext,
+  req: Req,
+) => Promise<Answer<Res> | null> | Answer<Res> | null;

@@ -94,5 +94,5 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
     }
     results.push(r);
   }
-  return { throttleTimeMs: 0, results };
+  return { results };
 };

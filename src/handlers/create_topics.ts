@@ -76,7 +76,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
       out.push({ ...base, errorCode: errorCodeOf(e), errorMessage: errorMessageOf(e) });
     }
   }
-  return { throttleTimeMs: 0, topics: out };
+  return { topics: out };
 };
 
 function validate(

@@ -64,5 +64,5 @@ export const deleteRecordsHandler: Handler<DeleteRecordsRequest, DeleteRecordsRe
     }
   }
   await Promise.all(pending);
-  return { throttleTimeMs: 0, topics };
+  return { topics };
 };

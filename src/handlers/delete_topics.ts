@@ -45,5 +45,5 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
     }
     responses.push(entry);
   }
-  return { throttleTimeMs: 0, responses };
+  return { responses };
 };

@@ -16,7 +16,6 @@ export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClu
 ) => {
   const { config, clusterId } = ctx.broker;
   const base = {
-    throttleTimeMs: 0,
     endpointType: req.endpointType,
     clusterId,
     controllerId: config.nodeId,

@@ -40,7 +40,6 @@ export const describeLogDirsHandler: Handler<DescribeLogDirsRequest, DescribeLog
       if (partitions.length > 0 || req.topics === null) topics.push({ name: t.name, partitions });
     }
     return {
-      throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       results: [{
         errorCode: ErrorCode.NONE,
@@ -52,7 +51,6 @@ export const describeLogDirsHandler: Handler<DescribeLogDirsRequest, DescribeLog
     };
   } catch (e) {
     return {
-      throttleTimeMs: 0,
       errorCode: errorCodeOf(e),
       results: [],
     };

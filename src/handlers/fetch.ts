@@ -185,7 +185,6 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, re
     // We never hand out sessions, so any session id is unknown; the client falls back to a full fetch.
     ctx.broker.metrics?.error(ApiKey.Fetch, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
     return {
-      throttleTimeMs: 0,
       errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
       sessionId: 0,
       responses: [],
@@ -206,7 +205,6 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, re
   // Bytes and records out per topic, partition errors (no allocation; records counted from batch headers).
   ctx.broker.metrics?.fetchResponse(ctx.broker.storage, v, c.responses);
   return {
-    throttleTimeMs: 0,
     errorCode: ErrorCode.NONE,
     sessionId: 0,
     responses: c.responses,

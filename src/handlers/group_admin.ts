@@ -52,7 +52,6 @@ export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordin
   const keyType = req.keyType ?? KEY_TYPE_GROUP; // v0 looks up groups only
   if (ctx.header.apiVersion >= 4) {
     return {
-      throttleTimeMs: 0,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
       nodeId: -1,
@@ -63,7 +62,6 @@ export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordin
   }
   const c = coordinatorFor(ctx, req.key ?? "", keyType);
   return {
-    throttleTimeMs: 0,
     errorCode: c.errorCode,
     errorMessage: c.errorMessage,
     nodeId: c.nodeId,
@@ -74,7 +72,6 @@ export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordin
 };
 
 export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = (ctx, req) => ({
-  throttleTimeMs: 0,
   groups: req.groups.map((id) => {
     const g = ctx.broker.coordinator.describe(id);
     return {
@@ -110,7 +107,7 @@ export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> =
       groupState: g.state,
       groupType: "classic",
     }));
-  return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups };
+  return { errorCode: ErrorCode.NONE, groups };
 };
 
 export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = async (ctx, req) => {
@@ -118,5 +115,5 @@ export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsRespo
   for (const groupId of req.groupsNames) {
     results.push({ groupId, errorCode: await ctx.broker.coordinator.deleteGroup(groupId) });
   }
-  return { throttleTimeMs: 0, results };
+  return { results };
 };

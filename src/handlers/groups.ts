@@ -26,7 +26,6 @@ export const joinGroupHandler: Handler<JoinGroupRequest, JoinGroupResponse> = as
     reason: req.reason ?? null,
   });
   return {
-    throttleTimeMs: 0,
     errorCode: res.errorCode,
     generationId: res.generationId,
     protocolType: res.protocolType,
@@ -52,7 +51,6 @@ export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = as
     ? ctx.broker.coordinator.describe(req.groupId)
     : null;
   return {
-    throttleTimeMs: 0,
     errorCode: res.errorCode,
     protocolType: g ? g.protocolType : null,
     protocolName: g ? req.protocolName ?? g.protocolName : null,
@@ -61,7 +59,6 @@ export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = as
 };
 
 export const heartbeatHandler: Handler<HeartbeatRequest, HeartbeatResponse> = (ctx, req) => ({
-  throttleTimeMs: 0,
   errorCode: ctx.broker.coordinator.heartbeat(
     req.groupId,
     req.generationId,
@@ -81,7 +78,7 @@ export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> =
     const code = res.errorCode !== ErrorCode.NONE
       ? res.errorCode
       : res.members[0]?.errorCode ?? ErrorCode.NONE;
-    return { throttleTimeMs: 0, errorCode: code, members: [] };
+    return { errorCode: code, members: [] };
   }
-  return { throttleTimeMs: 0, errorCode: res.errorCode, members: res.members };
+  return { errorCode: res.errorCode, members: res.members };
 };

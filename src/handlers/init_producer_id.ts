@@ -2,7 +2,7 @@
 // exist yet: a transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which Java, librdkafka and
 // KafkaJS treat as fatal at once (rather than retrying until a timeout, as they would COORDINATOR_NOT_AVAILABLE);
 // the response has no message field, so the gateway logs the reason.
-import type { Handler } from "./context.ts";
+import type { Answer, Handler } from "./context.ts";
 import type { InitProducerIdRequest, InitProducerIdResponse } from "../protocol/messages/init_producer_id.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
@@ -11,8 +11,7 @@ export const initProducerIdHandler: Handler<InitProducerIdRequest, InitProducerI
   ctx,
   req,
 ) => {
-  const res: InitProducerIdResponse = {
-    throttleTimeMs: 0,
+  const res: Answer<InitProducerIdResponse> = {
     errorCode: ErrorCode.NONE,
     producerId: -1,
     producerEpoch: -1,

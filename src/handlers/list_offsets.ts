@@ -66,5 +66,5 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
     }
     topics.push({ name: t.name, partitions });
   }
-  return { throttleTimeMs: 0, topics };
+  return { topics };
 };

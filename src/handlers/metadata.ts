@@ -90,7 +90,6 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
   }
   const adv = broker.config.advertisedListener;
   return {
-    throttleTimeMs: 0,
     brokers: [{ nodeId: broker.config.nodeId, host: adv.host, port: adv.port, rack: null }],
     clusterId: broker.clusterId,
     controllerId: broker.config.nodeId,

@@ -45,5 +45,5 @@ export const offsetForLeaderEpochHandler: Handler<OffsetForLeaderEpochRequest, O
         }
       }
     }
-    return { throttleTimeMs: 0, topics };
+    return { topics };
   };

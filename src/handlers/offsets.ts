@@ -31,7 +31,6 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
     offsets,
   });
   return {
-    throttleTimeMs: 0,
     topics: req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({
@@ -73,7 +72,6 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
   const { coordinator } = ctx.broker;
   if (ctx.header.apiVersion >= 8) {
     return {
-      throttleTimeMs: 0,
       topics: [],
       errorCode: ErrorCode.NONE,
       groups: (req.groups ?? []).map((g) => ({
@@ -85,7 +83,6 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
   }
   // v0-1 have no "all topics" form; null arrives only from v2.
   return {
-    throttleTimeMs: 0,
     topics: groupOffsets(coordinator, req.groupId ?? "", req.topics ?? null),
     errorCode: ErrorCode.NONE,
     groups: [],
@@ -99,7 +96,6 @@ export const offsetDeleteHandler: Handler<OffsetDeleteRequest, OffsetDeleteRespo
   );
   return {
     errorCode: res.errorCode,
-    throttleTimeMs: 0,
     topics: res.errorCode !== ErrorCode.NONE ? [] : req.topics.map((t) => ({
       name: t.name,
       partitions: t.partitions.map((p) => ({

@@ -182,5 +182,5 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
   }
   await Promise.all(pending);
   if (req.acks === 0) return null;
-  return { responses, throttleTimeMs: 0, nodeEndpoints: [] };
+  return { responses, nodeEndpoints: [] };
 };
