@@ -9,6 +9,7 @@
 // left out (gauges), and kgw_metrics_series_dropped says how many were left out.
 import type { BackendRpcObserver } from "../storage/storage.ts";
 import type { BatchInfo } from "../records/batch_info.ts";
+import { countRecords } from "../records/layout.ts";
 import { errorInfo } from "../protocol/errors.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import type { FetchResponseTopic } from "../protocol/messages/fetch.ts";
@@ -577,19 +578,6 @@ export class GatewayMetrics implements BackendRpcObserver {
     for (let v = 0; v < MAX_API_VERSION; v++) n += this.requestCounts[apiKey * MAX_API_VERSION + v];
     return n;
   }
-}
-
-/** Records in stored RecordBatch v2 bytes (one or more whole batches), read from each batch header. */
-export function countRecords(b: Uint8Array): number {
-  let n = 0, p = 0;
-  while (p + 61 <= b.length) {
-    const batchLength = ((b[p + 8] << 24) | (b[p + 9] << 16) | (b[p + 10] << 8) | b[p + 11]) >>> 0;
-    if (b[p + 16] !== 2) break; // not a v2 batch
-    n += ((b[p + 57] << 24) | (b[p + 58] << 16) | (b[p + 59] << 8) | b[p + 60]) | 0;
-    if (batchLength < 49) break;
-    p += 12 + batchLength;
-  }
-  return n;
 }
 
 // ------------------------------------------------------------------------------------------ exposition format

@@ -145,6 +145,19 @@ export function maxTimestampAt(buf: Uint8Array, at: number): number {
   return getInt64(buf, at + MAX_TIMESTAMP_OFFSET);
 }
 
+/** Records in stored RecordBatch v2 bytes (one or more whole batches), from each batch header; stops at anything else. */
+export function countRecords(b: Uint8Array): number {
+  let n = 0, p = 0;
+  while (p + BATCH_HEADER_SIZE <= b.length) {
+    if (b[p + MAGIC_OFFSET] !== MAGIC_V2) break;
+    const batchLength = getInt32(b, p + LENGTH_OFFSET);
+    n += getInt32(b, p + RECORD_COUNT_OFFSET);
+    if (batchLength < MIN_BATCH_LENGTH) break;
+    p += LOG_OVERHEAD + batchLength;
+  }
+  return n;
+}
+
 /** Writes the fixed header of a v2 batch at `pos` (all but the CRC: write the records, then writeBatchCrc). */
 export function writeBatchHeader(buf: Uint8Array, pos: number, h: BatchHeaderFields): void {
   putInt64(buf, pos + BASE_OFFSET_OFFSET, h.baseOffset);

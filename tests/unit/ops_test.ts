@@ -3,14 +3,8 @@
 // options, and the HTTP server (health flips, admin API, dashboard assets) over fake gateway parts.
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
-import {
-  countRecords,
-  Exposition,
-  GatewayMetrics,
-  Histogram,
-  labels,
-  observeRpc,
-} from "../../src/ops/metrics.ts";
+import { countRecords } from "../../src/records/layout.ts";
+import { Exposition, GatewayMetrics, Histogram, labels, observeRpc } from "../../src/ops/metrics.ts";
 import { decodeAssignment, decodeSubscription } from "../../src/ops/consumer_protocol.ts";
 import { ConfigError, loadConfig } from "../../src/options.ts";
 import { OpsHttpServer } from "../../src/ops/http.ts";
