@@ -116,6 +116,7 @@ function createStorage(config: Config, metrics: GatewayMetrics | null): Storage 
       filers: config.seaweedmqFilers,
       replayWindowMs: config.seaweedmqReplayWindowMs,
       namespace: config.seaweedmqNamespace,
+      recordFormat: config.seaweedmqRecordFormat,
       retentionMs: config.retentionMs,
       retentionBytes: config.retentionBytes,
       retentionCheckIntervalMs: config.retentionCheckIntervalMs,

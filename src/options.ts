@@ -118,6 +118,14 @@ export const OPTIONS = [
     help: "SeaweedMQ namespace of the topics (kafka = SeaweedFS's gateway's; another isolates a gateway)",
   },
   {
+    key: "seaweedmqRecordFormat",
+    flag: "seaweedmq-record-format",
+    kind: { oneOf: ["envelope", "plain"] },
+    def: "envelope",
+    help:
+      "how records are stored in SeaweedMQ: envelope keeps headers, timestamps and producer fields; plain stores the Kafka key as the message key, as SeaweedFS's gateway does (reads take both)",
+  },
+  {
     key: "logLevel",
     flag: "log-level",
     kind: { oneOf: LOG_LEVELS },

@@ -315,6 +315,51 @@ if (cluster) {
   });
 
   Deno.test({
+    name: "seaweedmq: --seaweedmq-record-format plain stores key and value only; either format reads both",
+    ...opts,
+    fn: async () => {
+      const produce = async (gw: RunningGateway, topic: string) => {
+        const producer = client(gw).producer();
+        await producer.connect();
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: [{
+            partition: 0,
+            key: "k1",
+            value: "v1",
+            headers: { h: "x" },
+            timestamp: "1700000000000",
+          }],
+        });
+        await producer.disconnect();
+      };
+      const seen = async (gw: RunningGateway, topic: string) =>
+        (await readAll(gw, topic, 0)).messages.map((x) => ({
+          key: x.key?.toString() ?? null,
+          value: x.value?.toString() ?? null,
+          headers: Object.keys(x.headers ?? {}),
+          timestamp: x.timestamp,
+        }));
+      const plain = ["--seaweedmq-record-format", "plain"];
+      await withGateway(c, (gw) => produce(gw, "fmt-plain"), plain);
+      await withGateway(c, (gw) => produce(gw, "fmt-envelope"));
+      for (const args of [plain, []]) {
+        await withGateway(c, async (gw) => {
+          // Written plain: the key is the message key (no envelope to unwrap), headers and the producer's
+          // timestamp were not stored.
+          const [p] = await seen(gw, "fmt-plain");
+          assertEquals([p.key, p.value, p.headers], ["k1", "v1", []]);
+          assert(p.timestamp !== "1700000000000", "the broker's time, not the producer's");
+          // Written with the envelope: everything kept, whatever this gateway writes.
+          const [e] = await seen(gw, "fmt-envelope");
+          assertEquals([e.key, e.value, e.headers, e.timestamp], ["k1", "v1", ["h"], "1700000000000"]);
+        }, args);
+      }
+    },
+  });
+
+  Deno.test({
     name: "seaweedmq: stop the SeaweedFS cluster of this module",
     ...opts,
     fn: () => c.stop(),

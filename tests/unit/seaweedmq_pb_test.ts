@@ -415,6 +415,37 @@ Deno.test("seaweedmq records: Kafka batches -> DataMessages -> Kafka batches kee
   }
 });
 
+Deno.test("seaweedmq records: --seaweedmq-record-format plain stores the Kafka key as the message key", async () => {
+  const records = [
+    {
+      key: te.encode("k1"),
+      value: te.encode("v1"),
+      headers: [{ key: "h", value: te.encode("x") }],
+      timestamp: 7,
+    },
+    { key: null, value: te.encode("no key"), timestamp: 8 },
+  ];
+  const batch = await buildBatch({ records, compression: 1 });
+  const enc = await encodeAppend({ payload: batch, batches: validateBatches(batch) }, "plain");
+  assertEquals(enc.count, 2);
+  const pub = method(m.Rpc.PublishMessage);
+  const views: m.DataMessageView[] = [];
+  for (let i = 0; i < enc.count; i++) {
+    const f = enc.frames.subarray(i === 0 ? 0 : enc.ends[i - 1], enc.ends[i]);
+    assertEquals(new DataView(f.buffer, f.byteOffset).getUint32(1), f.length - 5);
+    const data = pub.requestDeserialize(buf(f.subarray(5))).data as { key?: Uint8Array; value?: Uint8Array };
+    // What SeaweedFS's gateway and SMQ-native readers expect: the key and the value, nothing else.
+    assertEquals(td.decode(data.key ?? new Uint8Array(0)), i === 0 ? "k1" : "");
+    assertEquals(td.decode(data.value!), i === 0 ? "v1" : "no key");
+    views.push({ key: data.key ?? new Uint8Array(0), value: data.value ?? new Uint8Array(0), tsNs: 5e9 });
+  }
+  // Read back as any plain message: key and value kept, headers and producer timestamps are not stored.
+  const recs = views.map(decodeMessage);
+  assertEquals(recs.map((r) => r.key === null ? null : td.decode(r.key)), ["k1", null]);
+  assertEquals(recs.map((r) => r.headers), [null, null]);
+  assertEquals(recs.map((r) => r.timestamp), [5000, 5000]);
+});
+
 Deno.test("seaweedmq records: plain messages of other producers, gaps, size limits, LogAppendTime runs", async () => {
   const plain = decodeMessage({
     key: new Uint8Array(0),

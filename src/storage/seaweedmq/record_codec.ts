@@ -21,6 +21,11 @@
 // Messages written by other producers (SeaweedFS's own gateway, SMQ-native publishers) have no envelope: their
 // key and value are the Kafka key (empty = null) and value, the timestamp is ts_ns / 1e6 and there are no
 // headers. Offsets are SeaweedMQ's own per-partition offsets.
+//
+// --seaweedmq-record-format plain writes that form too (DataMessage.key = the Kafka key, nothing else), for
+// SeaweedFS's gateway and SMQ-native readers that expect it: headers, producer timestamps, LogAppendTime, the
+// idempotent producer fields and batch boundaries are not stored, as with SeaweedFS's gateway. Both formats are
+// read whatever the setting (a plain key that happens to start with the envelope magic would be misread).
 import type { AppendRequest } from "../storage.ts";
 import { decompress } from "../../records/compression.ts";
 import {
@@ -43,6 +48,9 @@ export const FLAG_HEADERS = 0x04;
 export const FLAG_LOG_APPEND_TIME = 0x08;
 export const FLAG_PRODUCER = 0x10;
 export const FLAG_BATCH_START = 0x20;
+
+/** How appended records are stored: with the envelope (everything kept) or plain (the Kafka key as the key). */
+export type RecordFormat = "envelope" | "plain";
 
 export class RecordCodecError extends Error {
   override name = "RecordCodecError";
@@ -99,7 +107,11 @@ const PER_RECORD_OVERHEAD = 5 + 6 + 6 + 6 + 5 + 10 + 30;
  * read from the records the produce path already decompressed (`req.inflated`), else decompressed here
  * (SeaweedMQ stores records one by one); nothing else is copied twice.
  */
-export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> {
+export async function encodeAppend(
+  req: AppendRequest,
+  format: RecordFormat = "envelope",
+): Promise<EncodedRecords> {
+  const envelope = format === "envelope";
   let total = 0;
   let count = 0;
   const bodies: Uint8Array[] = [];
@@ -152,29 +164,36 @@ export async function encodeAppend(req: AppendRequest): Promise<EncodedRecords> 
       if (seq > 0x7fffffff) seq -= 0x80000000; // sequences wrap at Int32.MAX
       const kLen = keyLen > 0 ? keyLen : 0;
       const vLen = valueLen > 0 ? valueLen : 0;
-      const envLen = 5 + zigzagLen(ts) + (idem ? producerLen - 5 + zigzagLen(seq) : 0) + headersLen + kLen;
-      const dmLen = 1 + varintLen(envLen) + envLen + (vLen > 0 ? 1 + varintLen(vLen) + vLen : 0);
+      const envLen = envelope
+        ? 5 + zigzagLen(ts) + (idem ? producerLen - 5 + zigzagLen(seq) : 0) + headersLen + kLen
+        : kLen;
+      const dmLen = (envLen > 0 ? 1 + varintLen(envLen) + envLen : 0) +
+        (vLen > 0 ? 1 + varintLen(vLen) + vLen : 0);
       const reqLen = 1 + varintLen(dmLen) + dmLen;
       putFrameHeader(out, at, reqLen);
       at += FRAME_HEADER;
       out[at++] = 0x12; // PublishMessageRequest.data = 2
       at = putVarint(out, at, dmLen);
-      out[at++] = 0x0a; // DataMessage.key = 1
-      at = putVarint(out, at, envLen);
-      out[at++] = ENVELOPE_MAGIC[0];
-      out[at++] = ENVELOPE_MAGIC[1];
-      out[at++] = ENVELOPE_MAGIC[2];
-      out[at++] = ENVELOPE_MAGIC[3];
-      out[at++] = flags;
-      at = putZigzag(out, at, ts);
-      if (idem) {
-        at = putZigzag(out, at, b.producerId);
-        at = putZigzag(out, at, b.producerEpoch);
-        at = putZigzag(out, at, seq);
+      if (envLen > 0) {
+        out[at++] = 0x0a; // DataMessage.key = 1
+        at = putVarint(out, at, envLen);
       }
-      if (hasHeaders) {
-        out.set(body.subarray(headersStart, recEnd), at);
-        at += headersLen;
+      if (envelope) {
+        out[at++] = ENVELOPE_MAGIC[0];
+        out[at++] = ENVELOPE_MAGIC[1];
+        out[at++] = ENVELOPE_MAGIC[2];
+        out[at++] = ENVELOPE_MAGIC[3];
+        out[at++] = flags;
+        at = putZigzag(out, at, ts);
+        if (idem) {
+          at = putZigzag(out, at, b.producerId);
+          at = putZigzag(out, at, b.producerEpoch);
+          at = putZigzag(out, at, seq);
+        }
+        if (hasHeaders) {
+          out.set(body.subarray(headersStart, recEnd), at);
+          at += headersLen;
+        }
       }
       if (kLen > 0) {
         out.set(body.subarray(keyStart, keyStart + kLen), at);

@@ -35,7 +35,13 @@ import {
   Rpc,
 } from "./transport/messages.ts";
 import { partitionDir, type PartitionState, RING_SIZE } from "./partition.ts";
-import { buildBatches, encodeAppend, RecordCodecError, type SmqRecord } from "./record_codec.ts";
+import {
+  buildBatches,
+  encodeAppend,
+  RecordCodecError,
+  type RecordFormat,
+  type SmqRecord,
+} from "./record_codec.ts";
 import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
 import { json, MetaPaths, parseJson, pathName } from "./meta.ts";
@@ -61,6 +67,8 @@ export interface SeaweedMQOptions {
   readonly filers?: readonly string[];
   /** SeaweedMQ namespace of Kafka topics (default "kafka", as SeaweedFS's gateway). */
   readonly namespace?: string;
+  /** How appended records are stored (record_codec.ts); default "envelope". Reads take both. */
+  readonly recordFormat?: RecordFormat;
   readonly rpcTimeoutMs?: number;
   readonly publishTimeoutMs?: number;
   readonly replayWindowMs?: number;
@@ -120,6 +128,7 @@ export class SeaweedMQStorage implements Storage {
     this.opts = {
       masters: options.masters,
       namespace: options.namespace ?? "kafka",
+      recordFormat: options.recordFormat ?? "envelope",
       rpcTimeoutMs: options.rpcTimeoutMs ?? 10_000,
       publishTimeoutMs: options.publishTimeoutMs ?? 30_000,
       replayWindowMs: options.replayWindowMs ?? 15_000,
@@ -610,7 +619,7 @@ export class SeaweedMQStorage implements Storage {
     try {
       let enc;
       try {
-        enc = await encodeAppend(req);
+        enc = await encodeAppend(req, this.opts.recordFormat);
       } catch (e) {
         if (e instanceof RecordCodecError) throw new StorageError(ErrorCode.CORRUPT_MESSAGE, e.message);
         throw e;
