@@ -1,9 +1,31 @@
-// CLI entry point: configuration from flags, env and file; the gateway; graceful shutdown on SIGINT/SIGTERM.
-import { ConfigError, helpText, loadConfig } from "./src/options.ts";
+// CLI entry point: configuration from flags, env and file; the gateway; graceful shutdown on SIGINT/SIGTERM and
+// when the launcher (npx, deno task, a wrapper shell) is gone.
+import {
+  ConfigError,
+  configPermissionProblem,
+  dataDirPermissionProblem,
+  helpText,
+  loadConfig,
+  VERSION,
+} from "./src/options.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import { Gateway } from "./src/gateway.ts";
 
+const DEFAULT_CONFIG = "./gateway.json";
+
+/** Set when ./gateway.json was skipped because this process may not read it (said once logging is up). */
+let defaultConfigSkipped = false;
+
 function readFileIfExists(path: string): string | undefined {
+  // Checked first: Deno's own error tells to "run again with --allow-read", which `deno task start` users cannot.
+  if (Deno.permissions.querySync({ name: "read", path }).state !== "granted") {
+    // The default file was not asked for: a process not granted it runs without it.
+    if (path === DEFAULT_CONFIG) {
+      defaultConfigSkipped = true;
+      return undefined;
+    }
+    throw new ConfigError(configPermissionProblem(path));
+  }
   try {
     return Deno.readTextFileSync(path);
   } catch (e) {
@@ -13,6 +35,23 @@ function readFileIfExists(path: string): string | undefined {
     }
     throw e;
   }
+}
+
+/**
+ * Calls `onGone` once when the process that started the gateway exits, e.g. a wrapper shell or the `sh -c` of
+ * `npx deno run` that a supervisor's SIGTERM ended: the gateway would otherwise be re-parented and keep its port.
+ * Deno.ppid is read anew each time (no permission needed); /proc, which could show further ancestors, needs
+ * --allow-all under Deno 2.
+ */
+function watchLauncher(onGone: (why: string) => void): void {
+  const parent = Deno.ppid;
+  if (parent <= 1) return; // started by init or a container runtime: nothing above to outlive
+  const timer = setInterval(() => {
+    if (Deno.ppid === parent) return;
+    clearInterval(timer);
+    onGone(`parent process ${parent} is gone`);
+  }, 1000);
+  Deno.unrefTimer(timer); // never what keeps the process alive
 }
 
 async function main(): Promise<number> {
@@ -40,9 +79,27 @@ async function main(): Promise<number> {
     console.log(helpText());
     return 0;
   }
+  if (loaded.version) {
+    console.log(`kafka-gateway ${VERSION}`);
+    return 0;
+  }
   const { config } = loaded;
+  const denied = await dataDirPermissionProblem(
+    config,
+    async (name, path) => (await Deno.permissions.query({ name, path })).state,
+  );
+  if (denied !== null) {
+    console.error(`kafka-gateway: ${denied}`);
+    return 2;
+  }
   await setupLogging(config.logLevel, config.logFormat);
   const log = logger("main");
+  log.info("kafka-gateway {version}", { version: VERSION });
+  if (defaultConfigSkipped) {
+    log.info("{path} not read: this process may not read it (set KGW_CONFIG or --config to use a file)", {
+      path: DEFAULT_CONFIG,
+    });
+  }
   let gateway: Gateway;
   try {
     gateway = await Gateway.start(config);
@@ -52,17 +109,18 @@ async function main(): Promise<number> {
   }
   const stopped = Promise.withResolvers<void>();
   let stopping = false;
-  const onSignal = (sig: string) => {
+  const stop = (why: string) => {
     if (stopping) return;
     stopping = true;
-    log.info("{sig}: stopping (finishing in-flight requests, flushing the log)", { sig });
+    log.info("{why}: stopping (finishing in-flight requests, flushing the log)", { why });
     gateway.stop().then(stopped.resolve, (e) => {
       log.error("shutdown failed: {reason}", { reason: String(e) });
       stopped.resolve();
     });
   };
-  Deno.addSignalListener("SIGINT", () => onSignal("SIGINT"));
-  Deno.addSignalListener("SIGTERM", () => onSignal("SIGTERM"));
+  Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  if (config.exitWithLauncher) watchLauncher(stop);
   await stopped.promise;
   log.info("stopped");
   return 0;

@@ -234,7 +234,17 @@ export class Gateway {
 
   static async start(cfg: Config): Promise<Gateway> {
     const log = logger("gateway");
-    const listener = Deno.listen({ hostname: cfg.listen.host, port: cfg.listen.port, transport: "tcp" });
+    let listener: Deno.TcpListener;
+    try {
+      listener = Deno.listen({ hostname: cfg.listen.host, port: cfg.listen.port, transport: "tcp" });
+    } catch (e) {
+      // Say which listener: Deno's "Address already in use (os error 98)" names neither the option nor the port.
+      const at = `--listen ${cfg.listen.host}:${cfg.listen.port}`;
+      if (e instanceof Deno.errors.AddrInUse) {
+        throw new Error(`${at} is in use (another broker or gateway?): stop it or choose another --listen`);
+      }
+      throw new Error(`${at}: ${(e as Error).message}`);
+    }
     const address = listener.addr as Deno.NetAddr;
     // With --listen HOST:0 the kernel picks the port; clients must be told the real one.
     const config: Config = cfg.advertisedListener.port === 0
@@ -261,6 +271,7 @@ export class Gateway {
         const at = `${config.httpListen.host}:${config.httpListen.port}`;
         if (config.explicitOptions?.has("httpListen")) {
           listener.close();
+          if (e instanceof Deno.errors.AddrInUse) throw new Error(`--http-listen ${at} is in use`);
           throw new Error(`--http-listen ${at}: ${(e as Error).message}`);
         }
         // The default port is taken (another gateway on this host): run without, and say so.

@@ -3,6 +3,11 @@
 // when present), KGW_* environment variables, command-line flags. OPTIONS is the one list; Config's type is
 // derived from it.
 import { LOG_LEVELS } from "./log.ts";
+import { BROKER_CONFIGS } from "./configs/broker_defs.ts";
+import denoJson from "../deno.json" with { type: "json" };
+
+/** The gateway's version: deno.json's "version", the one place it is written (--version, kgw_build_info). */
+export const VERSION: string = denoJson.version;
 
 export interface HostPort {
   readonly host: string;
@@ -138,6 +143,14 @@ export const OPTIONS = [
     kind: { oneOf: ["text", "json"] },
     def: "text",
     help: "log line format",
+  },
+  {
+    key: "exitWithLauncher",
+    flag: "exit-with-launcher",
+    kind: "bool",
+    def: true,
+    help:
+      "stop gracefully when the process that started the gateway exits (a supervisor killed the wrapper); false for launches meant to outlive their shell (nohup, &)",
   },
   { key: "nodeId", flag: "node-id", kind: "int", def: 1, min: 0, help: "broker id reported to clients" },
   {
@@ -418,6 +431,15 @@ function envName(flag: string): string {
 }
 
 export function parseHostPort(s: string, what: string): HostPort {
+  // Kafka's listener form (PLAINTEXT://host:port) would otherwise parse as host "PLAINTEXT://host".
+  const url = /^([A-Za-z][\w-]*):\/\/(.*)$/.exec(s.trim());
+  if (url) {
+    throw new ConfigError(
+      `${what}: listener names (${
+        url[1]
+      }://) are not supported, the gateway speaks PLAINTEXT only: give HOST:PORT, e.g. "${url[2]}"`,
+    );
+  }
   const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(s.trim());
   if (!m) throw new ConfigError(`${what}: expected HOST:PORT, got "${s}"`);
   const port = Number(m[2]);
@@ -426,7 +448,7 @@ export function parseHostPort(s: string, what: string): HostPort {
 }
 
 function convert(def: OptionDef, raw: unknown, source: string): unknown {
-  const what = `${source} ${def.flag}`;
+  const what = source === "flag" ? `--${def.flag}` : `${source} ${def.flag}`;
   const k = def.kind;
   if (k === "hostport") {
     if (raw === "" || raw === undefined) return undefined;
@@ -474,19 +496,57 @@ function convert(def: OptionDef, raw: unknown, source: string): unknown {
 
 export interface ParsedArgs {
   readonly help: boolean;
+  readonly version: boolean;
   readonly configFile?: string;
   readonly values: Map<string, string>;
+}
+
+/** Levenshtein distance, for "did you mean" on a mistyped flag. */
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) {
+      cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** The known name closest to `name`, when close enough to be a typo. */
+export function closest(name: string, known: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestD = Infinity;
+  for (const k of known) {
+    const d = editDistance(name, k);
+    if (d < bestD) [best, bestD] = [k, d];
+  }
+  return bestD <= Math.max(2, Math.floor(name.length / 4)) && bestD < name.length ? best : undefined;
+}
+
+function unknownFlag(name: string, known: ReadonlySet<string>): ConfigError {
+  const all = [...known, "config", "help", "version"];
+  const hint = closest(name, all) ?? closest(name.replaceAll(".", "-").replaceAll("_", "-"), all);
+  return new ConfigError(`unknown flag --${name}${hint ? ` (did you mean --${hint}?)` : ""} (see --help)`);
 }
 
 export function parseArgs(argv: readonly string[]): ParsedArgs {
   const values = new Map<string, string>();
   let help = false;
+  let version = false;
   let configFile: string | undefined;
   const known = new Set<string>(OPTIONS.map((o) => o.flag));
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    // `deno task start -- --flag` passes the "--" through; it separates nothing here, so it is skipped.
+    if (a === "--") continue;
     if (a === "--help" || a === "-h") {
       help = true;
+      continue;
+    }
+    if (a === "--version" || a === "-V") {
+      version = true;
       continue;
     }
     if (!a.startsWith("--")) throw new ConfigError(`unexpected argument "${a}" (see --help)`);
@@ -507,7 +567,7 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
         values.set(name.slice(3), "false");
         continue;
       }
-      throw new ConfigError(`unknown flag --${name} (see --help)`);
+      throw unknownFlag(name, known);
     }
     if (value === undefined) {
       const def = OPTIONS.find((o) => o.flag === name)!;
@@ -521,19 +581,54 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
     }
     values.set(name, value);
   }
-  return { help, configFile, values };
+  return { help, version, configFile, values };
+}
+
+/**
+ * Kafka's broker config names that stand for an option's value as is (num.partitions = --num-partitions), from
+ * the broker config table (src/configs/broker_defs.ts), so that one mapping serves DescribeConfigs and this.
+ * Configs whose value is derived (listeners: PLAINTEXT://…, log.flush.*) are left out.
+ */
+export const KAFKA_SYNONYMS: ReadonlyMap<string, string> = new Map(
+  BROKER_CONFIGS.filter((d) => d.option !== undefined && d.fromOption === undefined).map((d) => [
+    d.name,
+    OPTIONS.find((o) => o.key === d.option)!.flag,
+  ]),
+);
+
+/** Widest flag column of --help; a longer flag-and-values puts its description on the next line. */
+const HELP_COLUMN = 46;
+
+/** Words of `text` in lines of at most `width` characters. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const w of text.split(" ")) {
+    if (line !== "" && line.length + 1 + w.length > width) {
+      lines.push(line);
+      line = w;
+    } else line = line === "" ? w : `${line} ${w}`;
+  }
+  if (line !== "") lines.push(line);
+  return lines;
 }
 
 export function helpText(): string {
   const lines = [
-    "SeaweedMQ Kafka Gateway: a Kafka-compatible broker.",
+    `SeaweedMQ Kafka Gateway ${VERSION}: a Kafka-compatible broker.`,
     "",
     "Usage: kafka-gateway [--config FILE] [flags]",
     "",
     "Every flag can also be set as an environment variable KGW_<FLAG> (e.g. KGW_DATA_DIR) or as a key of",
     "the JSON config file (default ./gateway.json when present). Flags beat env, env beats the file.",
+    ...wrap(
+      "Kafka's broker config names are synonyms in the file and as KGW_ variables (num.partitions, " +
+        `KGW_NUM_PARTITIONS): ${[...KAFKA_SYNONYMS.keys()].join(", ")}.`,
+      100,
+    ),
     "",
   ];
+  const rows: [string, string][] = [];
   for (const o of OPTIONS) {
     const k = o.kind;
     const kind = k === "hostport"
@@ -549,10 +644,16 @@ export function helpText(): string {
       : k === "string"
       ? "VALUE"
       : k.oneOf.join("|");
-    lines.push(`  --${o.flag} ${kind}`.padEnd(48) + `${o.help} [default: ${String(o.def) || "-"}]`);
+    rows.push([`  --${o.flag} ${kind}`, `${o.help} [default: ${String(o.def) || "-"}]`]);
   }
-  lines.push("  --config FILE".padEnd(48) + "JSON file with any of the keys above");
-  lines.push("  --help".padEnd(48) + "this text");
+  rows.push(["  --config FILE", "JSON file with any of the keys above"]);
+  rows.push(["  --version", "print the version"]);
+  rows.push(["  --help", "this text"]);
+  const width = Math.min(HELP_COLUMN, Math.max(...rows.map(([l]) => l.length))) + 2;
+  for (const [left, text] of rows) {
+    if (left.length + 2 <= width) lines.push(left.padEnd(width) + text);
+    else lines.push(left, " ".repeat(width) + text);
+  }
   return lines.join("\n");
 }
 
@@ -563,7 +664,7 @@ export interface ConfigSources {
 }
 
 /** Builds the configuration; throws ConfigError with a message naming the offending option. */
-export function loadConfig(src: ConfigSources): { config: Config; help: boolean } {
+export function loadConfig(src: ConfigSources): { config: Config; help: boolean; version: boolean } {
   const args = parseArgs(src.argv);
   const fileValues = new Map<string, unknown>();
   const path = args.configFile ?? src.env("KGW_CONFIG");
@@ -579,21 +680,35 @@ export function loadConfig(src: ConfigSources): { config: Config; help: boolean 
     if (obj === null || typeof obj !== "object" || Array.isArray(obj)) {
       throw new ConfigError(`config file ${path ?? "./gateway.json"}: expected a JSON object`);
     }
+    const file = path ?? "./gateway.json";
     for (const [k, v] of Object.entries(obj)) {
-      if (!OPTIONS.some((o) => o.flag === k)) {
-        throw new ConfigError(`config file ${path ?? "./gateway.json"}: unknown key "${k}"`);
+      const flag = OPTIONS.some((o) => o.flag === k) ? k : KAFKA_SYNONYMS.get(k);
+      if (flag === undefined) {
+        const hint = closest(k, [...OPTIONS.map((o) => o.flag), ...KAFKA_SYNONYMS.keys()]);
+        throw new ConfigError(
+          `config file ${file}: unknown key "${k}"${hint ? ` (did you mean "${hint}"?)` : ""}`,
+        );
       }
-      fileValues.set(k, v);
+      if (fileValues.has(flag)) {
+        throw new ConfigError(`config file ${file}: "${k}" and "${flag}" are the same option`);
+      }
+      fileValues.set(flag, v);
     }
+  }
+  // KGW_LOG_DIRS for log.dirs; the gateway's own name (KGW_DATA_DIR) comes first.
+  const kafkaEnv = new Map<string, string[]>();
+  for (const [kafka, flag] of KAFKA_SYNONYMS) {
+    kafkaEnv.set(flag, [...(kafkaEnv.get(flag) ?? []), "KGW_" + kafka.toUpperCase().replaceAll(".", "_")]);
   }
   const out: Record<string, unknown> = {};
   const explicit = new Set<keyof Config>();
   for (const o of OPTIONS) {
     let v: unknown = convert(o, o.def, "default");
     if (fileValues.has(o.flag)) v = convert(o, fileValues.get(o.flag), "config file key");
-    const e = src.env(envName(o.flag));
-    if (e !== undefined && e !== "") v = convert(o, e, `env ${envName(o.flag)} /`);
-    if (args.values.has(o.flag)) v = convert(o, args.values.get(o.flag), "flag --");
+    const eName = [envName(o.flag), ...(kafkaEnv.get(o.flag) ?? [])].find((n) => (src.env(n) ?? "") !== "");
+    const e = eName === undefined ? undefined : src.env(eName);
+    if (e !== undefined && e !== "") v = convert(o, e, `env ${eName} /`);
+    if (args.values.has(o.flag)) v = convert(o, args.values.get(o.flag), "flag");
     if (fileValues.has(o.flag) || (e !== undefined && e !== "") || args.values.has(o.flag)) {
       explicit.add(o.key);
     }
@@ -610,5 +725,31 @@ export function loadConfig(src: ConfigSources): { config: Config; help: boolean 
     const wildcard = listen.host === "0.0.0.0" || listen.host === "::" || listen.host === "";
     out.advertisedListener = { host: wildcard ? "localhost" : listen.host, port: listen.port };
   }
-  return { config: out as unknown as Config, help: args.help };
+  return { config: out as unknown as Config, help: args.help, version: args.version };
+}
+
+/** Deno's permission check for one path (Deno.permissions.query in main.ts; a fake in tests). */
+export type PathPermission = (name: "read" | "write", path: string) => Promise<Deno.PermissionState>;
+
+/**
+ * Says, in one line, what to do when the data directory is outside the paths this process was granted (the
+ * `start` task grants ./data or $KGW_DATA_DIR): checked before anything is opened, instead of Deno's
+ * "run again with --allow-write", which a user of `deno task start` cannot do. null when access is granted.
+ */
+export async function dataDirPermissionProblem(
+  config: Config,
+  query: PathPermission,
+): Promise<string | null> {
+  const dir = config.dataDir;
+  const read = await query("read", dir);
+  const write = await query("write", dir);
+  if (read === "granted" && write === "granted") return null;
+  return `data directory ${dir} (--data-dir) is outside what this process may ${
+    write === "granted" ? "read" : "write"
+  }: with \`deno task start\`, set KGW_DATA_DIR=${dir} instead (the task grants that directory); with \`deno run\`, add --allow-read=${dir} --allow-write=${dir}`;
+}
+
+/** The same for a config file (the `start` task grants ./gateway.json or $KGW_CONFIG). */
+export function configPermissionProblem(path: string): string {
+  return `config file ${path} is outside what this process may read: with \`deno task start\`, set KGW_CONFIG=${path} instead of --config (the task grants that file); with \`deno run\`, add --allow-read=${path}`;
 }

@@ -2,6 +2,7 @@
 //
 //   deno task compat:librdkafka [--no-install] [--tests 0001,0002,...] [--bootstrap HOST:PORT] [--out DIR]
 //                               [--parallel N] [--gateway-arg ARG]... [--strict] [--no-full] [--json FILE]
+//                               [--backend embedded|seaweedmq]
 //
 // The 34 tests recommended in shared/research/clients.md for one plain broker with topic auto-creation run with
 // `-Q -E` (quick mode, no socket-emulation tests) against a gateway started here the way librdkafka's own
@@ -16,8 +17,11 @@
 // Tests that need an API the gateway does not advertise yet (PENDING below) run in a second test-runner
 // invocation; while the API is missing they are reported as "pending" and do not fail the run (--strict: they
 // do). Every other test must pass: the script exits 1 otherwise. Per-test output of failures goes to --out.
+// --backend seaweedmq starts a SeaweedFS cluster (tests/helpers/seaweedfs.ts, weed from PyPI) and runs the
+// gateway on it (namespace kafka); the cluster is stopped at the end.
 import { type RunningGateway, startGateway } from "../../tests/helpers/gateway.ts";
 import { advertisedApiKeys } from "./api_versions.ts";
+import { type SeaweedFS, startSeaweedFS } from "../../tests/helpers/seaweedfs.ts";
 
 const HERE = new URL(".", import.meta.url).pathname;
 const HOME = Deno.env.get("HOME") ?? "/root";
@@ -83,10 +87,18 @@ interface Options {
   strict: boolean;
   full: boolean;
   json?: string;
+  backend: "embedded" | "seaweedmq";
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { install: true, tests: RECOMMENDED, gatewayArgs: [], strict: false, full: true };
+  const o: Options = {
+    install: true,
+    tests: RECOMMENDED,
+    gatewayArgs: [],
+    strict: false,
+    full: true,
+    backend: "embedded",
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -103,7 +115,11 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--strict") o.strict = true;
     else if (a === "--no-full") o.full = false;
     else if (a === "--json") o.json = val();
-    else if (a === "--help" || a === "-h") {
+    else if (a === "--backend") {
+      const b = val();
+      if (b !== "embedded" && b !== "seaweedmq") throw new Error(`--backend ${b}: embedded or seaweedmq`);
+      o.backend = b;
+    } else if (a === "--help" || a === "-h") {
       console.log(
         Deno.readTextFileSync(new URL(import.meta.url)).split("\n").filter((l) => l.startsWith("//"))
           .map((l) => l.slice(3)).join("\n"),
@@ -218,12 +234,20 @@ async function main(): Promise<number> {
 
   let gw: RunningGateway | undefined;
   let bootstrap = opts.bootstrap;
+  let cluster: SeaweedFS | undefined;
   if (!bootstrap) {
+    if (opts.backend === "seaweedmq") {
+      const ts = Date.now();
+      cluster = await startSeaweedFS();
+      console.log(
+        `SeaweedFS cluster up in ${((Date.now() - ts) / 1000).toFixed(1)} s (master ${cluster.master})`,
+      );
+    }
     gw = await startGateway({
-      args: ["--num-partitions", "4", ...opts.gatewayArgs],
+      args: ["--num-partitions", "4", ...(cluster?.gatewayArgs ?? []), ...opts.gatewayArgs],
     });
     bootstrap = gw.bootstrap;
-    console.log(`gateway on ${bootstrap}, data in ${gw.dataDir}`);
+    console.log(`gateway on ${bootstrap}, data in ${gw.dataDir}${cluster ? ", backend seaweedmq" : ""}`);
   }
   const results: TestResult[] = [];
   try {
@@ -290,6 +314,7 @@ async function main(): Promise<number> {
       await gw.stop();
       await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
     }
+    await cluster?.stop();
   }
   const w = Math.max(...results.map((r) => r.name.length));
   console.log("");

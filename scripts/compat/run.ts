@@ -2,11 +2,14 @@
 //
 //   deno task compat [--no-install] [--only REGEX] [--jobs N] [--markdown FILE] [--json FILE] [--out DIR]
 //                    [--bootstrap HOST:PORT] [--gateway-arg ARG]... [--timeout-ms MS] [--keep] [--strict] [--census]
+//                    [--backend embedded|seaweedmq]
 //
 // 1. scripts/compat/install.sh installs every client (idempotent, cached under ~/.cache/kgw; --no-install skips).
 // 2. A gateway (main.ts, embedded log in a temp dir, 3 partitions per auto-created topic, no initial rebalance
 //    delay) on a free 127.0.0.1 port; --gateway-arg passes flags to it; --bootstrap uses a running gateway
-//    instead (no log checks then, nor with a --backend other than embedded).
+//    instead (no log checks then, nor with a --backend other than embedded). --backend seaweedmq starts a SeaweedFS
+//    cluster (tests/helpers/seaweedfs.ts: master, volume, filer, mq.broker on 127.0.0.1, weed from PyPI) and runs
+//    the gateway on it (namespace kafka); the cluster is stopped at the end. --only selects the clients (rows).
 // 3. For each client row, its program under scripts/compat/clients/<name>/ (see clients/README.md) runs:
 //      produce  30 keyed messages (header h=<i> where the client has headers), acks=all, no compression
 //      fetch    every partition from the earliest offset, without a group: exactly the 30 values, keys, headers,
@@ -34,6 +37,7 @@
 import { type RunningGateway, startGateway } from "../../tests/helpers/gateway.ts";
 import { advertisedApiKeys } from "./api_versions.ts";
 import { CensusProxy } from "./census.ts";
+import { type SeaweedFS, startSeaweedFS } from "../../tests/helpers/seaweedfs.ts";
 import { Buffer } from "node:buffer";
 // @ts-types="npm:kafkajs@2.2.4"
 import kafkajs from "kafkajs";
@@ -60,6 +64,7 @@ interface Options {
   keep: boolean;
   strict: boolean;
   census: boolean;
+  backend: "embedded" | "seaweedmq";
 }
 
 function parseOptions(argv: string[]): Options {
@@ -72,6 +77,7 @@ function parseOptions(argv: string[]): Options {
     keep: false,
     strict: false,
     census: false,
+    backend: "embedded",
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -92,7 +98,11 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--keep") o.keep = true;
     else if (a === "--strict") o.strict = true;
     else if (a === "--census") o.census = true;
-    else if (a === "--help" || a === "-h") {
+    else if (a === "--backend") {
+      const b = val();
+      if (b !== "embedded" && b !== "seaweedmq") throw new Error(`--backend ${b}: embedded or seaweedmq`);
+      o.backend = b;
+    } else if (a === "--help" || a === "-h") {
       console.log(
         Deno.readTextFileSync(new URL(import.meta.url)).split("\n").filter((l) => l.startsWith("//"))
           .map((l) => l.slice(3)).join("\n"),
@@ -813,6 +823,15 @@ async function main(): Promise<number> {
   let gw: RunningGateway | undefined;
   let bootstrap = opts.bootstrap;
   let dataDir: string | undefined;
+  let cluster: SeaweedFS | undefined;
+  if (!bootstrap && opts.backend === "seaweedmq") {
+    const ts = Date.now();
+    cluster = await startSeaweedFS();
+    opts.gatewayArgs.unshift(...cluster.gatewayArgs);
+    console.log(
+      `SeaweedFS cluster up in ${((Date.now() - ts) / 1000).toFixed(1)} s (master ${cluster.master})`,
+    );
+  }
   const census = opts.census && !bootstrap ? new CensusProxy() : undefined;
   if (!bootstrap) {
     gw = await startGateway({
@@ -836,7 +855,7 @@ async function main(): Promise<number> {
       (a.startsWith("--backend=") && a !== "--backend=embedded")
     );
     dataDir = otherBackend ? undefined : gw.dataDir;
-    console.log(`gateway on ${bootstrap}, data in ${dataDir}`);
+    console.log(`gateway on ${bootstrap}, ${dataDir ? `data in ${dataDir}` : `backend ${ga.join(" ")}`}`);
     if (census) {
       census.setTarget(gw.port);
       bootstrap = `127.0.0.1:${census.port}`;
@@ -898,6 +917,7 @@ async function main(): Promise<number> {
       await gw.stop();
       if (!opts.keep) await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
     }
+    await cluster?.stop();
   }
   const runMs = Date.now() - tr;
   const cells = [...results.values()].flatMap((m) => [...m.values()]);
@@ -912,13 +932,22 @@ async function main(): Promise<number> {
   console.log(`compat: ${summary}`);
   console.log(`logs of failed cells and the gateway log: ${out}`);
   const meta = [
-    `Compatibility matrix (\`deno task compat\`, ${new Date().toISOString().slice(0, 10)}): ${summary}.`,
+    `Compatibility matrix (\`deno task compat${
+      opts.backend === "seaweedmq" ? " --backend seaweedmq" : ""
+    }\`, ${new Date().toISOString().slice(0, 10)}): ${summary}.`,
     "",
     "Columns: produce, fetch (no group), group (subscribe, consume, commit), resume (a new member continues at the",
     "committed offsets), split (two members share a topic's partitions), interop (reads what other client families",
     "wrote: RecordBatch v2 with headers and magic-1 message sets, in every codec the client decodes), gzip/snappy/",
     "lz4/zstd (compressed produce + fetch, codec checked in the gateway's log), idempotent (idempotent producer +",
     "fetch, producer id checked in the log). Details: scripts/compat/run.ts.",
+    ...(opts.backend === "seaweedmq"
+      ? [
+        "",
+        "Backend: SeaweedMQ on a SeaweedFS cluster started for the run; the log checks (codec, producer id, record",
+        "count in the embedded log's segments) do not apply there: only what the clients read back is checked.",
+      ]
+      : []),
   ];
   let md = markdown(list, results, meta);
   if (census) {

@@ -117,7 +117,7 @@ export class GroupCoordinator {
   }
 
   /** offsets.retention.minutes: offsets of groups that stay empty (or have no members) expire. */
-  expireOffsets(now = Date.now()): Promise<number> {
+  expireOffsets(now?: number): Promise<number> {
     return this.offsets.expire(now);
   }
 

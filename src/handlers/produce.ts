@@ -170,8 +170,9 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
               ? logAppendTime
               : res.duplicate.timestamp;
             r.logStartOffset = res.logStartOffset;
-            if (metrics !== null && res.duplicate === null) {
-              metrics.produced(t.name, append.payload.length, append.batches);
+            if (metrics !== null) {
+              if (res.duplicate === null) metrics.produced(t.name, append.payload.length, append.batches);
+              else metrics.produceDuplicates++;
             }
           }).catch(fail),
         );

@@ -156,6 +156,8 @@ export class GatewayMetrics implements BackendRpcObserver {
   private other: TopicCounters | null = null;
   readonly produceBatchBytes = new Histogram(SIZE_BUCKETS);
   readonly produceBatchRecords = new Histogram(COUNT_BUCKETS);
+  /** Idempotent batches recognised as retries of stored ones (answered with their original offset). */
+  produceDuplicates = 0;
   readonly fetchBatchBytes = new Histogram(SIZE_BUCKETS);
   bytesReceived = 0;
   bytesSent = 0;
@@ -485,6 +487,12 @@ export class GatewayMetrics implements BackendRpcObserver {
       "Records appended per partition per Produce request.",
     );
     out.histogram("kgw_produce_batch_records", "", this.produceBatchRecords);
+    out.family(
+      "kgw_produce_duplicates_total",
+      "counter",
+      "Idempotent batches recognised as retries of stored ones: answered with their original offset, not written.",
+    );
+    out.sample("kgw_produce_duplicates_total", "", this.produceDuplicates);
     out.family(
       "kgw_fetch_batch_size_bytes",
       "histogram",

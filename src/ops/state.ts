@@ -1,7 +1,7 @@
 // Read-only views of the gateway for operators: the JSON admin API (brokers, topics with watermarks, groups with
 // members, decoded assignments and lag, connections, effective configuration) and the state-like metrics that
 // are read at scrape time rather than tracked (groups by state, lag, watermarks, sizes, connections).
-import { type Config, OPTIONS } from "../options.ts";
+import { type Config, OPTIONS, VERSION } from "../options.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
 import type { GroupState } from "../groups/classic/group.ts";
@@ -12,6 +12,7 @@ import {
   type TopicPartitions,
 } from "./consumer_protocol.ts";
 import { type Exposition, type GatewayMetrics, labels } from "./metrics.ts";
+import { fsyncCounts } from "../storage/embedded/files.ts";
 
 /** What the Kafka server shows of itself (src/server/server.ts). */
 export interface ConnectionSource {
@@ -367,9 +368,24 @@ export async function renderState(
   out.family("kgw_build_info", "gauge", "Constant 1; labels describe the gateway.");
   out.sample(
     "kgw_build_info",
-    labels({ backend: src.storage.kind, cluster_id: src.clusterId, node_id: src.config.nodeId }),
+    labels({
+      version: VERSION,
+      backend: src.storage.kind,
+      cluster_id: src.clusterId,
+      node_id: src.config.nodeId,
+    }),
     1,
   );
+  if (src.storage.kind === "embedded") {
+    out.family(
+      "kgw_storage_fsyncs_total",
+      "counter",
+      "fsync/fdatasync calls of the embedded log, by file kind: segment, group_log, directory, metadata.",
+    );
+    for (const [file, n] of Object.entries(fsyncCounts)) {
+      out.sample("kgw_storage_fsyncs_total", labels({ file }), n);
+    }
+  }
   out.family("kgw_connections_active", "gauge", "Open Kafka connections.");
   out.sample("kgw_connections_active", "", src.server.connectionCount);
   const mem = src.server.requestMemory;
@@ -441,8 +457,9 @@ export async function renderState(
       if (high >= 0 && o.offset >= 0) lagRows.push([l, Math.max(0, high - o.offset)]);
     }
   }
-  out.family("kgw_group_members_total", "gauge", "Members of all consumer groups.");
-  out.sample("kgw_group_members_total", "", members);
+  // Not _total: that suffix is for counters (promtool check metrics).
+  out.family("kgw_group_members_all", "gauge", "Members of all consumer groups.");
+  out.sample("kgw_group_members_all", "", members);
   out.family("kgw_group_members", "gauge", "Members of a consumer group.");
   out.capped("kgw_group_members", memberRows);
   out.family(

@@ -8,6 +8,7 @@ import { type RunningGateway, runWithGateway, startGateway } from "../helpers/ga
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { requireTool } from "../helpers/tools.ts";
 import { fetchBody, WireClient } from "../helpers/wire.ts";
+import { scrape } from "../helpers/ops.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { MetadataSpec } from "../../src/protocol/messages/metadata.ts";
 import { type ProduceResponse, ProduceSpec } from "../../src/protocol/messages/produce.ts";
@@ -458,11 +459,14 @@ Deno.test({
 /**
  * A TCP proxy in front of the gateway (which advertises the proxy's port). In blackhole mode it still forwards
  * requests but drops every response, so batches get stored while the client never sees them acknowledged: its
- * retries, on the same or on a restarted gateway, must be deduplicated.
+ * retries, on the same or on a restarted gateway, must be deduplicated. It counts the responses it dropped, so a
+ * test can tell that something was lost at all.
  */
 class Proxy {
   readonly port: number;
   blackhole = false;
+  /** Responses (size-prefixed frames) whose first byte arrived while in blackhole mode. */
+  droppedResponses = 0;
   private readonly listener: Deno.Listener;
   private readonly conns = new Set<Deno.Conn>();
 
@@ -493,13 +497,38 @@ class Proxy {
         this.conns.delete(c);
       }
     };
+    // Response framing, followed whether or not bytes are forwarded: bytes left in the current frame, and the
+    // size prefix being read (a prefix may span reads).
+    let left = 0;
+    let prefix = 0, prefixBytes = 0;
+    const countFrames = (chunk: Uint8Array, dropped: boolean) => {
+      let i = 0;
+      while (i < chunk.length) {
+        if (left > 0) {
+          const k = Math.min(left, chunk.length - i);
+          left -= k;
+          i += k;
+          continue;
+        }
+        if (prefixBytes === 0 && dropped) this.droppedResponses++;
+        prefix = (prefix << 8) | chunk[i++];
+        if (++prefixBytes === 4) {
+          left = prefix >>> 0;
+          prefix = prefixBytes = 0;
+        }
+      }
+    };
     const pump = async (from: Deno.Conn, to: Deno.Conn, responses: boolean) => {
       const buf = new Uint8Array(65536);
       try {
         for (;;) {
           const n = await from.read(buf);
           if (n === null) break;
-          if (responses && this.blackhole) continue;
+          if (responses) {
+            const drop = this.blackhole;
+            countFrames(buf.subarray(0, n), drop);
+            if (drop) continue;
+          }
           let off = 0;
           while (off < n) off += await to.write(buf.subarray(off, n));
         }
@@ -612,6 +641,11 @@ for (const how of Object.keys(DISRUPTIONS) as (keyof typeof DISRUPTIONS)[]) {
           proxy.resume();
           const p1 = await phase(1);
           assertEquals([p1.delivered, p1.failed, p1.left, p1.fatal], [count, [], 0, []], "phase 1");
+          // The disruption happened: responses were dropped, and librdkafka retried batches the gateway had
+          // stored (a duplicate is only ever a retry), which the gateway recognised and did not write again.
+          assert(proxy.droppedResponses > 0, "the proxy dropped responses");
+          const dups = (await scrape(gw.httpPort!)).get("kgw_produce_duplicates_total");
+          assert(dups > 0, `the gateway recognised retried batches as duplicates (${dups})`);
         }
         await writer.close();
         await child.status;

@@ -131,12 +131,13 @@ Deno.test({
         // A crashed member (no LeaveGroup) is removed after its session timeout.
         const victim = await spawnMember(gw, "g1", topic);
         await waitBalanced(admin, "g1", topic, 4, 6);
-        const killedAt = Date.now();
         await victim.kill();
         await waitBalanced(admin, "g1", topic, 3, 6);
-        const took = Date.now() - killedAt;
-        assert(took >= 3000, `partitions moved only after the session timeout (${took} ms)`);
-        assert(gw.logs().includes("session timeout"), "the gateway logged the expiry");
+        // Removed by its session timeout (the gateway says why), not by the closed connection.
+        assert(
+          /removed from group g1: session timeout of 4000 ms expired/.test(gw.logs()),
+          "the gateway logged the expiry",
+        );
       } finally {
         for (const c of consumers) await c.disconnect().catch(() => {});
         await admin.disconnect();

@@ -30,6 +30,8 @@ export interface SeaweedFS {
   startBroker(): Promise<void>;
   /** Starts SeaweedFS's own Kafka gateway on 127.0.0.1:port. */
   startKafkaGateway(port: number): Promise<void>;
+  /** Stops SeaweedFS's own Kafka gateway (SIGTERM, SIGKILL after 5 s) and waits until it is gone. */
+  stopKafkaGateway(): Promise<void>;
   /** Stops every server and removes the directory. */
   stop(): Promise<void>;
 }
@@ -96,6 +98,34 @@ export async function startSeaweedFS(): Promise<SeaweedFS> {
     startKafkaGateway: async (port: number) => {
       await script(["gateway-start", dir, String(port)]);
     },
+    stopKafkaGateway: async () => {
+      const file = `${dir}/kafka-gateway.pid`;
+      let pid: number;
+      try {
+        pid = Number((await Deno.readTextFile(file)).trim());
+      } catch {
+        return; // not running
+      }
+      // gone, or a zombie (setsid'd by the script, reparented: its reaper may be slow)
+      const alive = () => {
+        try {
+          return !/^\d+ \(.*\) Z/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+        } catch {
+          return false;
+        }
+      };
+      try {
+        Deno.kill(pid, "SIGTERM");
+      } catch { /* gone */ }
+      for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+      if (alive()) {
+        try {
+          Deno.kill(pid, "SIGKILL");
+        } catch { /* gone */ }
+        while (alive()) await new Promise((r) => setTimeout(r, 50));
+      }
+      await Deno.remove(file).catch(() => {});
+    },
     stop: async () => {
       if (stopped) return;
       stopped = true;
@@ -111,8 +141,48 @@ export async function startSeaweedFS(): Promise<SeaweedFS> {
  */
 export async function clusterForModule(): Promise<SeaweedFS | null> {
   const tool = await weedTool();
-  if (tool.ignore) return null;
+  if (tool.ignore) {
+    // Counted in the summary as ignored, named for the module, rather than registering nothing.
+    Deno.test({ name: `${callerModule()}: ${WEED_MISSING}`, ignore: true, fn: () => {} });
+    return null;
+  }
   return await startSeaweedFS();
+}
+
+const WEED_MISSING = "ignored, weed (SeaweedFS) is not installed";
+
+/** File name of the integration module that called into this helper (from the stack), for test names. */
+function callerModule(): string {
+  const self = new URL(import.meta.url).pathname;
+  for (const line of (new Error().stack ?? "").split("\n")) {
+    const m = /(file:\/\/[^\s)]+?):\d+:\d+/.exec(line);
+    if (m && new URL(m[1]).pathname !== self) return new URL(m[1]).pathname.split("/").pop()!;
+  }
+  return "seaweedmq integration module";
+}
+
+/**
+ * Loads a suite without running it: every test it registers is registered as ignored instead, its name saying
+ * why, so a missing weed shows up in the summary test by test.
+ */
+async function registerIgnored(load: () => Promise<unknown>): Promise<void> {
+  const real = Deno.test;
+  const names: string[] = [];
+  const nameOf = (a: unknown): string =>
+    typeof a === "string"
+      ? a
+      : typeof a === "function"
+      ? a.name
+      : (a as { name?: string } | null)?.name ?? "unnamed test";
+  (Deno as { test: unknown }).test = (a: unknown) => void names.push(nameOf(a));
+  try {
+    await load();
+  } finally {
+    (Deno as { test: unknown }).test = real;
+  }
+  for (const name of names) {
+    real({ name: `seaweedmq: ${name} (${WEED_MISSING})`, ignore: true, fn: () => {} });
+  }
 }
 
 /**
@@ -120,8 +190,9 @@ export async function clusterForModule(): Promise<SeaweedFS | null> {
  * module: `load` imports the suite's module after the gateway helper is switched to the backend.
  */
 export async function suiteOnSeaweedMQ(load: () => Promise<unknown>): Promise<void> {
-  const cluster = await clusterForModule();
-  if (!cluster) return;
+  const tool = await weedTool();
+  if (tool.ignore) return await registerIgnored(load);
+  const cluster = await startSeaweedFS();
   useBackend("seaweedmq", cluster.gatewayArgs);
   await load();
   Deno.test({

@@ -12,6 +12,7 @@ import {
 } from "../../src/storage/group_store.ts";
 import { ErrorCode as E } from "../../src/protocol/errors.ts";
 import { logger } from "../../src/log.ts";
+import { ManualClock } from "../helpers/clock.ts";
 
 /** In-memory GroupStore with the same replace/delete semantics as a real one. */
 class MemoryStore implements GroupStore {
@@ -54,10 +55,15 @@ const OPTS = {
   offsetMetadataMaxBytes: 64,
 };
 
-async function coordinator(store = new MemoryStore(), opts: Partial<typeof OPTS> = {}) {
+/** A coordinator on a manual clock (`clock`): session and rebalance timeouts pass only when a test advances it. */
+async function coordinator(
+  store = new MemoryStore(),
+  opts: Partial<typeof OPTS> = {},
+  clock = new ManualClock(),
+) {
   const c = new GroupCoordinator(
     store,
-    { ...OPTS, ...opts },
+    { ...OPTS, ...opts, clock },
     logger("test"),
     (t, p) => t === "t" && p >= 0 && p < 4,
   );
@@ -82,8 +88,6 @@ function join(c: GroupCoordinator, over: Partial<JoinArgs> = {}): Promise<JoinRe
     ...over,
   });
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 Deno.test("join/sync: leader gets the member list, followers get the leader's assignment", async () => {
   const c = await coordinator();
@@ -198,9 +202,12 @@ Deno.test("protocol vote: the protocol most members prefer among those all suppo
 });
 
 Deno.test("session timeout removes a silent member and rebalances; rebalance timeout drops non-rejoiners", async () => {
-  const c = await coordinator();
+  const clock = new ManualClock();
+  const c = await coordinator(undefined, {}, clock);
   try {
-    const a = await join(c, { sessionTimeoutMs: 300, rebalanceTimeoutMs: 600 });
+    // a's session outlives the rebalance timeout, so only the rebalance timeout can drop it (with a shorter
+    // session, the session sweep would remove it first and the rebalance timeout would go untested).
+    const a = await join(c, { sessionTimeoutMs: 5000, rebalanceTimeoutMs: 600 });
     await c.sync({
       groupId: "g",
       generationId: 1,
@@ -210,8 +217,12 @@ Deno.test("session timeout removes a silent member and rebalances; rebalance tim
       protocolName: null,
       assignments: [],
     });
-    const b = join(c, { sessionTimeoutMs: 5000, rebalanceTimeoutMs: 600 });
-    // a never rejoins: after the rebalance timeout b completes the join alone.
+    let bDone = false;
+    const b = join(c, { sessionTimeoutMs: 5000, rebalanceTimeoutMs: 600 }).finally(() => (bDone = true));
+    // a never rejoins: after the rebalance timeout (not before) b completes the join alone.
+    await clock.advance(599);
+    assertEquals(bDone, false, "b waits for a until the rebalance timeout");
+    await clock.advance(1);
     const rb = await b;
     assertEquals(rb.errorCode, E.NONE);
     assertEquals(rb.generationId, 2);
@@ -238,7 +249,14 @@ Deno.test("session timeout removes a silent member and rebalances; rebalance tim
       protocolName: null,
       assignments: [],
     });
-    await sleep(700);
+    // Heartbeats keep it in (each one moves the session deadline); silence past the session timeout removes it.
+    for (let i = 0; i < 5; i++) {
+      await clock.advance(150);
+      assertEquals(c.heartbeat("h", 1, d.memberId, null), E.NONE, `heartbeat ${i}`);
+    }
+    await clock.advance(199);
+    assertEquals(c.groupState("h"), "Stable", "still within the session timeout");
+    await clock.advance(300); // the deadline plus one sweep period
     assertEquals(c.groupState("h"), "Empty");
   } finally {
     await c.close();
@@ -402,7 +420,8 @@ Deno.test("restart: stable groups and offsets reload; members resume with their 
 
 Deno.test("offsets.retention: offsets of empty groups expire; active groups keep theirs", async () => {
   const store = new MemoryStore();
-  const c = await coordinator(store, { offsetsRetentionMs: 1000 });
+  const clock = new ManualClock();
+  const c = await coordinator(store, { offsetsRetentionMs: 1000 }, clock);
   try {
     await c.commit({
       groupId: "idle",
@@ -430,8 +449,10 @@ Deno.test("offsets.retention: offsets of empty groups expire; active groups keep
       retentionTimeMs: -1,
       offsets: [{ topic: "t", partition: 0, offset: 6, leaderEpoch: -1, metadata: null }],
     });
-    assertEquals(await c.expireOffsets(Date.now() + 500), 0, "not yet");
-    assertEquals(await c.expireOffsets(Date.now() + 5000), 1, "only the idle group's offset");
+    await clock.advance(500);
+    assertEquals(await c.expireOffsets(), 0, "not yet");
+    await clock.advance(4500);
+    assertEquals(await c.expireOffsets(), 1, "only the idle group's offset");
     assertEquals(c.fetchOffsets("idle", null), []);
     assertEquals(c.fetchOffsets("g", null).map((o) => o.offset), [6]);
     assertEquals(c.list().some((g) => g.groupId === "idle"), false);

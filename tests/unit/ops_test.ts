@@ -288,12 +288,15 @@ Deno.test("ops HTTP: readiness flips with the backend; admin API and metrics ove
     );
     assertEquals(parseExposition((await get(port, "/metrics")).body).get("kgw_ready"), 0);
     assertEquals((await get(port, "/healthz")).status, 200);
-    // A status check that hangs counts as unreachable after 2 s.
+    // A status check that hangs counts as unreachable after 2 s: the answer says it timed out (not how long the
+    // request took: timings belong in benchmarks).
     fake.status.value = new Promise(() => {});
-    const t0 = Date.now();
     const hung = await get(port, "/readyz");
     assertEquals(hung.status, 503);
-    assert(Date.now() - t0 >= 1900, "waited for the timeout");
+    assertEquals(
+      hung.json().checks.find((c: { name: string }) => c.name === "storage").detail,
+      "status check timed out (2 s)",
+    );
     fake.status.value = { ready: true, detail: "reachable" };
     assertEquals((await get(port, "/readyz")).status, 200);
     fake.server.listening = false;

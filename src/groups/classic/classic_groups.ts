@@ -18,6 +18,7 @@ import {
   syncGroup,
 } from "./membership.ts";
 import { restore, snapshot } from "./persistence.ts";
+import { type Clock, REAL_CLOCK, type Timer } from "../clock.ts";
 
 /** DescribeGroups' view of a group: protocol, metadata and assignments only while Stable, as Kafka. */
 export interface GroupSummary {
@@ -41,7 +42,8 @@ const HEARTBEAT_SWEEP_MS = 250;
 
 export class ClassicGroups implements ClassicEnv {
   readonly groups = new Map<string, Group>();
-  private sweepTimer: ReturnType<typeof setInterval> | null = null;
+  private sweepTimer: Timer | null = null;
+  readonly clock: Clock;
   private closed = false;
   /** Completed rebalances since start (metrics, benchmark). */
   rebalances = 0;
@@ -54,20 +56,21 @@ export class ClassicGroups implements ClassicEnv {
     readonly log: Logger,
     /** Whether a group has committed offsets (a group that has some is not forgotten while Empty). */
     private readonly hasOffsets: (groupId: string) => boolean,
-  ) {}
+  ) {
+    this.clock = opts.clock ?? REAL_CLOCK;
+  }
 
   /** Takes the groups the store loaded (before any request) and starts the session sweep. */
   start(stored: ReadonlyMap<string, StoredGroup>): void {
-    const now = Date.now();
-    for (const sg of stored.values()) this.groups.set(sg.groupId, restore(sg, now));
-    this.sweepTimer = setInterval(() => expireMembers(this, this.hasOffsets), HEARTBEAT_SWEEP_MS);
+    for (const sg of stored.values()) this.groups.set(sg.groupId, restore(sg, this.clock));
+    this.sweepTimer = this.clock.setInterval(() => expireMembers(this, this.hasOffsets), HEARTBEAT_SWEEP_MS);
   }
 
   close(): void {
     this.closed = true;
-    if (this.sweepTimer !== null) clearInterval(this.sweepTimer);
+    if (this.sweepTimer !== null) this.sweepTimer.cancel();
     for (const g of this.groups.values()) {
-      if (g.joinTimer !== null) clearTimeout(g.joinTimer);
+      if (g.joinTimer !== null) g.joinTimer.cancel();
       for (const m of g.members.values()) {
         // Waiting members are told to retry elsewhere; their group state is already persisted.
         m.awaitingJoin?.(joinError(m.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
@@ -111,7 +114,7 @@ export class ClassicGroups implements ClassicEnv {
 
   /** An Empty group for commits without membership (simple consumers, admin tools). */
   createSimpleGroup(groupId: string): Group {
-    const g = new Group(groupId);
+    const g = new Group(groupId, this.clock);
     this.groups.set(groupId, g);
     return g;
   }

@@ -12,6 +12,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { CommittedOffset } from "../../storage/group_store.ts";
 import type { OffsetGroup } from "../offsets/contract.ts";
 import { subscribedTopics } from "./consumer_protocol.ts";
+import { type Clock, REAL_CLOCK, type Timer } from "../clock.ts";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
@@ -108,19 +109,21 @@ export class Group implements OffsetGroup {
   /** group.instance.id -> member id */
   readonly staticMembers = new Map<string, string>();
   /** Time the state last changed (for offset retention of empty groups and DescribeGroups). */
-  stateTimestamp = Date.now();
-  /** Rebalance timer (DelayedJoin / InitialDelayedJoin). */
-  joinTimer: ReturnType<typeof setTimeout> | null = null;
+  stateTimestamp: number;
+  /** Rebalance timer (DelayedJoin / InitialDelayedJoin), set with the coordinator's clock. */
+  joinTimer: Timer | null = null;
   /** When the current rebalance started (metrics, benchmark). */
   rebalanceStartedAt = 0;
-  /** performance.now() of the latest JoinGroup, for the rebalance-time figure. */
+  /** Clock.monotonic() of the latest JoinGroup, for the rebalance-time figure. */
   lastJoinAt = 0;
   /** group.initial.rebalance.delay.ms: until this time a starting group's join does not complete. */
   initialDelayUntil = 0;
   /** Topics the members subscribe to (consumer protocol), for OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC. */
   subscribedTopics: Set<string> | null = null;
 
-  constructor(readonly groupId: string) {}
+  constructor(readonly groupId: string, private readonly clock: Clock = REAL_CLOCK) {
+    this.stateTimestamp = clock.now();
+  }
 
   is(s: GroupState): boolean {
     return this.state === s;
@@ -131,7 +134,7 @@ export class Group implements OffsetGroup {
       throw new Error(`group ${this.groupId}: illegal transition ${this.state} -> ${next}`);
     }
     this.state = next;
-    this.stateTimestamp = Date.now();
+    this.stateTimestamp = this.clock.now();
   }
 
   has(memberId: string): boolean {
@@ -263,7 +266,7 @@ export class Group implements OffsetGroup {
     if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
     if (this.is("CompletingRebalance")) return ErrorCode.REBALANCE_IN_PROGRESS;
-    m.heartbeatDeadline = Date.now() + m.sessionTimeoutMs;
+    m.heartbeatDeadline = this.clock.now() + m.sessionTimeoutMs;
     return ErrorCode.NONE;
   }
 

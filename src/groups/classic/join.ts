@@ -52,11 +52,11 @@ export function joinGroup(env: ClassicEnv, a: JoinArgs): Promise<JoinResult> {
   a = { ...a, protocols: a.protocols.map((p) => ({ name: p.name, metadata: p.metadata.slice() })) };
   let group = env.groups.get(a.groupId);
   const unknownMember = a.memberId === "";
-  if (group) group.lastJoinAt = performance.now();
+  if (group) group.lastJoinAt = env.clock.monotonic();
   if (!group) {
     if (!unknownMember) return Promise.resolve(joinError(a.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-    group = new Group(a.groupId);
-    group.lastJoinAt = performance.now();
+    group = new Group(a.groupId, env.clock);
+    group.lastJoinAt = env.clock.monotonic();
     env.groups.set(a.groupId, group);
   }
   if (group.is("Dead")) return Promise.resolve(joinError(a.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
@@ -84,7 +84,7 @@ function joinUnknown(env: ClassicEnv, group: Group, a: JoinArgs): Promise<JoinRe
   }
   if (a.requireKnownMemberId) {
     // KIP-394: hand out the id first, so a client that retries after a lost response is not a new member.
-    group.pendingMembers.set(memberId, Date.now() + a.sessionTimeoutMs);
+    group.pendingMembers.set(memberId, env.clock.now() + a.sessionTimeoutMs);
     return Promise.resolve(joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED));
   }
   return addMemberAndRebalance(env, group, a, memberId);
@@ -109,7 +109,7 @@ function rejoinStatic(
   m.clientHost = a.clientHost;
   m.sessionTimeoutMs = a.sessionTimeoutMs;
   m.rebalanceTimeoutMs = a.rebalanceTimeoutMs;
-  m.heartbeatDeadline = Date.now() + a.sessionTimeoutMs;
+  m.heartbeatDeadline = env.clock.now() + a.sessionTimeoutMs;
   env.log.info("static member {instance} of group {group} rejoined as {member}", {
     instance: a.groupInstanceId,
     group: group.groupId,
@@ -184,7 +184,7 @@ function addMemberAndRebalance(
     a.protocols,
   );
   m.isNew = true;
-  m.heartbeatDeadline = Date.now() + NEW_MEMBER_JOIN_TIMEOUT_MS;
+  m.heartbeatDeadline = env.clock.now() + NEW_MEMBER_JOIN_TIMEOUT_MS;
   group.add(m);
   const p = new Promise<JoinResult>((resolve) => m.awaitingJoin = resolve);
   env.log.debug("member {member} joins group {group} ({state})", {

@@ -46,14 +46,14 @@ export function syncGroup(env: ClassicEnv, a: SyncArgs): Promise<SyncResult> {
     case "PreparingRebalance":
       return fail(ErrorCode.REBALANCE_IN_PROGRESS);
     case "Stable":
-      m.heartbeatDeadline = Date.now() + m.sessionTimeoutMs;
+      m.heartbeatDeadline = env.clock.now() + m.sessionTimeoutMs;
       return Promise.resolve({ errorCode: ErrorCode.NONE, assignment: m.assignment });
     case "CompletingRebalance": {
       const p = new Promise<SyncResult>((resolve) => {
         m.awaitingSync?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
         m.awaitingSync = resolve;
       });
-      m.heartbeatDeadline = Date.now() + m.sessionTimeoutMs;
+      m.heartbeatDeadline = env.clock.now() + m.sessionTimeoutMs;
       if (group.isLeader(a.memberId)) completeSync(env, group, a.assignments);
       return p;
     }
@@ -75,7 +75,7 @@ export function heartbeat(
   const m = group.members.get(memberId);
   if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
   if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-  m.heartbeatDeadline = Date.now() + m.sessionTimeoutMs;
+  m.heartbeatDeadline = env.clock.now() + m.sessionTimeoutMs;
   return group.is("PreparingRebalance") ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
 }
 
@@ -112,7 +112,7 @@ export function leaveGroup(
  * completed a generation and holds no offsets leaves no trace.
  */
 export function expireMembers(env: ClassicEnv, hasOffsets: (groupId: string) => boolean): void {
-  const now = Date.now();
+  const now = env.clock.now();
   for (const group of env.groups.values()) {
     for (const [id, deadline] of group.pendingMembers) {
       if (deadline <= now) {

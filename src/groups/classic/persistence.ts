@@ -5,6 +5,7 @@
 // with their generation and get a fresh session.
 import type { StoredGroup, StoredMember } from "../../storage/group_store.ts";
 import { EMPTY, Group, Member } from "./group.ts";
+import type { Clock } from "../clock.ts";
 
 export function snapshot(group: Group): StoredGroup {
   const members: StoredMember[] = [...group.members.values()].map((m) => ({
@@ -28,8 +29,9 @@ export function snapshot(group: Group): StoredGroup {
   };
 }
 
-export function restore(sg: StoredGroup, now: number): Group {
-  const g = new Group(sg.groupId);
+export function restore(sg: StoredGroup, clock: Clock): Group {
+  const now = clock.now();
+  const g = new Group(sg.groupId, clock);
   g.generationId = sg.generationId;
   g.protocolType = sg.protocolType;
   g.protocolName = sg.protocolName;

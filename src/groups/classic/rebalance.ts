@@ -8,6 +8,7 @@
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
 import { EMPTY, type Group, type JoinResult, type Member } from "./group.ts";
+import type { Clock } from "../clock.ts";
 
 export interface ClassicOptions {
   /** group.initial.rebalance.delay.ms */
@@ -16,12 +17,15 @@ export interface ClassicOptions {
   readonly maxSessionTimeoutMs: number;
   /** group.max.size */
   readonly maxGroupSize: number;
+  /** Time source (session deadlines, rebalance timers, the session sweep); the real clock when absent. */
+  readonly clock?: Clock;
 }
 
 /** What the state machine needs from its owner (ClassicGroups): the groups, options, log and persistence. */
 export interface ClassicEnv {
   readonly opts: ClassicOptions;
   readonly log: Logger;
+  readonly clock: Clock;
   readonly groups: Map<string, Group>;
   /** Writes the group's metadata; the promise settles when it is durable. */
   save(group: Group): Promise<void>;
@@ -55,25 +59,25 @@ export function prepareRebalance(env: ClassicEnv, group: Group, reason: string):
   }
   const wasEmpty = group.is("Empty");
   group.transitionTo("PreparingRebalance");
-  group.rebalanceStartedAt = performance.now();
+  group.rebalanceStartedAt = env.clock.monotonic();
   env.log.info("preparing to rebalance group {group} in generation {gen}: {reason}", {
     group: group.groupId,
     gen: group.generationId,
     reason,
   });
-  if (group.joinTimer !== null) clearTimeout(group.joinTimer);
+  if (group.joinTimer !== null) group.joinTimer.cancel();
   const rebalanceTimeout = group.maxRebalanceTimeoutMs();
   if (wasEmpty && env.opts.initialRebalanceDelayMs > 0) {
     // InitialDelayedJoin: give the other members of a starting group a moment to arrive.
     const delay = Math.min(env.opts.initialRebalanceDelayMs, rebalanceTimeout);
-    group.initialDelayUntil = Date.now() + delay;
-    group.joinTimer = setTimeout(() => {
+    group.initialDelayUntil = env.clock.now() + delay;
+    group.joinTimer = env.clock.setTimeout(() => {
       group.joinTimer = null;
       group.initialDelayUntil = 0;
       if (!group.is("PreparingRebalance")) return;
       if (group.allMembersJoined()) completeJoin(env, group);
       else {
-        group.joinTimer = setTimeout(
+        group.joinTimer = env.clock.setTimeout(
           () => forceCompleteJoin(env, group),
           Math.max(0, rebalanceTimeout - delay),
         );
@@ -82,13 +86,13 @@ export function prepareRebalance(env: ClassicEnv, group: Group, reason: string):
     return;
   }
   group.initialDelayUntil = 0;
-  group.joinTimer = setTimeout(() => forceCompleteJoin(env, group), rebalanceTimeout);
+  group.joinTimer = env.clock.setTimeout(() => forceCompleteJoin(env, group), rebalanceTimeout);
   tryCompleteJoin(env, group);
 }
 
 export function tryCompleteJoin(env: ClassicEnv, group: Group): void {
   if (!group.is("PreparingRebalance")) return;
-  if (group.initialDelayUntil > Date.now()) return; // the initial-delay timer completes it
+  if (group.initialDelayUntil > env.clock.now()) return; // the initial-delay timer completes it
   if (group.allMembersJoined()) completeJoin(env, group);
 }
 
@@ -99,7 +103,7 @@ function forceCompleteJoin(env: ClassicEnv, group: Group): void {
 
 function completeJoin(env: ClassicEnv, group: Group): void {
   if (group.joinTimer !== null) {
-    clearTimeout(group.joinTimer);
+    group.joinTimer.cancel();
     group.joinTimer = null;
   }
   // Members that did not rejoin within the rebalance timeout are out, static ones included.
@@ -128,7 +132,7 @@ function completeJoin(env: ClassicEnv, group: Group): void {
   group.protocolName = group.selectProtocol();
   group.refreshSubscribedTopics();
   group.transitionTo("CompletingRebalance");
-  const now = Date.now();
+  const now = env.clock.now();
   for (const m of group.members.values()) {
     const resolve = m.awaitingJoin!;
     m.awaitingJoin = null;
@@ -185,7 +189,7 @@ export function completeSync(
       m.awaitingSync = null;
       resolve?.({ errorCode: ErrorCode.NONE, assignment: m.assignment });
     }
-    const now = performance.now();
+    const now = env.clock.monotonic();
     env.rebalanced(group, now - group.rebalanceStartedAt);
     env.log.info(
       "group {group} stable in generation {gen} with {n} members: {afterJoin} ms after the last JoinGroup, {total} ms after the rebalance began",

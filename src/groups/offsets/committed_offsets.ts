@@ -36,6 +36,7 @@ import type {
   OffsetsOptions,
   TopicPartition,
 } from "./contract.ts";
+import { type Clock, REAL_CLOCK, type Timer } from "../clock.ts";
 
 /** A commit between validation and visibility: the code of every partition and the offsets to store. */
 interface PendingCommit {
@@ -48,8 +49,9 @@ interface PendingCommit {
 export class CommittedOffsets {
   /** groupId -> offsetKey -> committed offset */
   private readonly byGroup = new Map<string, Map<string, CommittedOffset>>();
-  private retentionTimer: ReturnType<typeof setInterval> | null = null;
+  private retentionTimer: Timer | null = null;
   private closed = false;
+  private readonly clock: Clock;
 
   constructor(
     private readonly store: GroupStore,
@@ -58,12 +60,14 @@ export class CommittedOffsets {
     /** Whether a topic partition exists (offset commits for unknown partitions are refused). */
     private readonly partitionExists: (topic: string, partition: number) => boolean,
     private readonly groups: OffsetGroupDirectory,
-  ) {}
+  ) {
+    this.clock = opts.clock ?? REAL_CLOCK;
+  }
 
   /** Takes the offsets the store loaded (before any request) and starts the retention timer. */
   start(loaded: ReadonlyMap<string, ReadonlyMap<string, CommittedOffset>>): void {
     for (const [groupId, offs] of loaded) this.byGroup.set(groupId, new Map(offs));
-    this.retentionTimer = setInterval(
+    this.retentionTimer = this.clock.setInterval(
       () => this.expire().catch(() => {}),
       this.opts.offsetsRetentionCheckIntervalMs,
     );
@@ -72,7 +76,7 @@ export class CommittedOffsets {
   /** Stops the retention timer; commits are refused from now on (the coordinator closes the store). */
   close(): void {
     this.closed = true;
-    if (this.retentionTimer !== null) clearInterval(this.retentionTimer);
+    if (this.retentionTimer !== null) this.retentionTimer.cancel();
   }
 
   /** Whether the group has committed offsets (a group known only by them still exists for admin APIs). */
@@ -118,7 +122,7 @@ export class CommittedOffsets {
       if (code !== ErrorCode.NONE) return refused(code);
     }
 
-    const now = Date.now();
+    const now = this.clock.now();
     const offsets: CommittedOffset[] = [];
     for (const o of a.offsets) {
       const k = offsetKey(o.topic, o.partition);
@@ -236,7 +240,7 @@ export class CommittedOffsets {
   // ---------------------------------------------------------------- retention
 
   /** offsets.retention.minutes: offsets of groups that stay empty (or have no members) expire. */
-  async expire(now = Date.now()): Promise<number> {
+  async expire(now = this.clock.now()): Promise<number> {
     let expired = 0;
     for (const [groupId, m] of [...this.byGroup]) {
       const group = this.groups.group(groupId);

@@ -17,6 +17,7 @@
 // The coordinator provides the OffsetGroupDirectory: which group (of any kind) owns a group id, and the simple
 // group created by a memberless commit (generation/epoch < 0) to a group id nobody owns yet.
 import type { CommittedOffset } from "../../storage/group_store.ts";
+import type { Clock } from "../clock.ts";
 
 export interface OffsetGroup {
   /**
@@ -56,6 +57,8 @@ export interface OffsetsOptions {
   readonly offsetsRetentionCheckIntervalMs: number;
   /** offset.metadata.max.bytes */
   readonly offsetMetadataMaxBytes: number;
+  /** Time source (commit timestamps, the retention timer); the real clock when absent. */
+  readonly clock?: Clock;
 }
 
 export interface TopicPartition {

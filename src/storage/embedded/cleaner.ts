@@ -35,6 +35,7 @@ import { decodeBatchRecords, encodeRecords, type KafkaRecord } from "../../recor
 
 import {
   errorText,
+  fsyncCounts,
   fsyncDir,
   INDEX_SUFFIX,
   LOG_SUFFIX,
@@ -420,7 +421,10 @@ async function pass(log: CleanerLog, now: number, stopping: () => boolean): Prom
         if (aborted) break;
         if (seg !== log.lastRead()) seg.releaseReader();
       }
-      if (!aborted) await f.syncData();
+      if (!aborted) {
+        fsyncCounts.segment++;
+        await f.syncData();
+      }
     } catch (e) {
       aborted = true;
       log.env.health.failed(log.name, cleanedPath, e);

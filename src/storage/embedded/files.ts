@@ -106,7 +106,15 @@ export function readFileOrNull(path: string): Uint8Array | null {
   }
 }
 
+/**
+ * fsync/fdatasync calls issued by the embedded log in this process, by what was synced: segment logs, the group
+ * log, directories, atomically replaced metadata files. Shown as kgw_storage_fsyncs_total{file}; tests read it to
+ * check that "--fsync always" syncs before every acknowledgement and "interval" does not. One increment per call.
+ */
+export const fsyncCounts = { segment: 0, group_log: 0, directory: 0, metadata: 0 };
+
 export async function fsyncDir(dir: string): Promise<void> {
+  fsyncCounts.directory++;
   const d = await Deno.open(dir, { read: true });
   try {
     await d.sync();
@@ -123,7 +131,10 @@ export async function atomicWrite(path: string, data: Uint8Array, durable: boole
     const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
       writeAllSync(f, data);
-      if (durable) await f.syncData();
+      if (durable) {
+        fsyncCounts.metadata++;
+        await f.syncData();
+      }
     } finally {
       f.close();
     }

@@ -26,7 +26,7 @@ import {
   type StoredGroup,
 } from "../group_store.ts";
 import { StorageError } from "../storage.ts";
-import { errorText, fsyncDir, ioError, readFileOrNull, writeAllSync } from "./files.ts";
+import { errorText, fsyncCounts, fsyncDir, ioError, readFileOrNull, writeAllSync } from "./files.ts";
 import {
   applyRecord,
   checkFrame,
@@ -258,6 +258,7 @@ export class EmbeddedGroupStore implements GroupStore {
     this.file = Deno.openSync(this.path, { write: true, append: true });
     if (validEnd < buf.length) {
       this.file.truncateSync(validEnd);
+      fsyncCounts.group_log++;
       this.file.syncDataSync();
     }
     this.size = validEnd;
@@ -269,6 +270,7 @@ export class EmbeddedGroupStore implements GroupStore {
     const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
     try {
       writeAllSync(f, encodeHeader());
+      fsyncCounts.group_log++;
       await f.syncData();
     } finally {
       f.close();
@@ -464,6 +466,7 @@ export class EmbeddedGroupStore implements GroupStore {
         this.dirDirty = false;
         this.roundFiles = files;
         try {
+          fsyncCounts.group_log += files.length;
           await Promise.all(files.map((f) => f.syncData()));
           if (dir) await fsyncDir(this.dir);
         } catch (e) {
@@ -544,6 +547,7 @@ export class EmbeddedGroupStore implements GroupStore {
       this.dualSize = writeFrames(tmp, encodeSnapshot(this.live));
       this.dualFailed = null;
       this.dual = tmp; // from here on appends go to both files and sync rounds sync both
+      fsyncCounts.group_log++;
       await tmp.syncData();
       if (this.dualFailed !== null) throw this.dualFailed;
       if (this.failure) throw this.failure;

@@ -19,6 +19,7 @@ import {
 import { checkBatch } from "./batch.ts";
 import {
   errorText,
+  fsyncCounts,
   INDEX_SUFFIX,
   LOG_SUFFIX,
   readAtSync,
@@ -382,6 +383,7 @@ export class Segment {
   async syncData(): Promise<void> {
     const w = this.writer;
     if (!w || this.deleted) return;
+    fsyncCounts.segment++;
     const p = w.syncData();
     this.syncing = p;
     try {
@@ -392,7 +394,10 @@ export class Segment {
   }
 
   syncDataSync(): void {
-    if (this.writer && !this.deleted) this.writer.syncDataSync();
+    if (this.writer && !this.deleted) {
+      fsyncCounts.segment++;
+      this.writer.syncDataSync();
+    }
   }
 
   /** Writes index entries not yet on disk. */

@@ -345,11 +345,18 @@ export class PartitionLogFiles {
 
   /**
    * Records from `offset` (exact offsets) out of flushed files, or null when `offset` is not in a flushed file
-   * (the caller then asks the broker).
+   * (the caller then asks the broker). `maxListingAgeMs`: list the directory again first when the listing is
+   * older (0: when the broker cannot serve `offset`, only a fresh listing tells whether it was flushed since).
    */
-  async read(offset: number, maxMessages: number, maxBytes: number): Promise<FileRead | null> {
+  async read(
+    offset: number,
+    maxMessages: number,
+    maxBytes: number,
+    maxListingAgeMs = Infinity,
+  ): Promise<FileRead | null> {
     if (Date.now() < this.disabledUntil) return null;
     try {
+      if (Date.now() - this.listedAt > maxListingAgeMs) await this.refresh();
       return await this.collect(offset, maxMessages, maxBytes);
     } catch (e) {
       this.ctx.log("debug", `${this.dir()}: reading log files failed, using FetchMessage: ${errorText(e)}`);

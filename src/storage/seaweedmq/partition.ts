@@ -33,7 +33,7 @@ import {
 } from "./transport/messages.ts";
 import { buildBatches, decodeMessage, type SmqRecord } from "./record_codec.ts";
 import { Publisher } from "./publisher.ts";
-import { PartitionLogFiles } from "./log_files.ts";
+import { type FileRead, PartitionLogFiles } from "./log_files.ts";
 
 export const RING_SIZE = 2520;
 /** The gateway's high-watermark marker in each partition directory (see the header comment). */
@@ -41,6 +41,21 @@ export const HWM_MARKER = "kafka_gateway_hwm.offset";
 const CHECKPOINT = "checkpoint.offset";
 const FAR_OFFSET = 2 ** 53 - 1;
 const MAX_MESSAGES = 10_000;
+/**
+ * A FetchMessage can trail the publish acks by a few milliseconds (SeaweedFS 4.48: the broker's read buffer ends
+ * below offsets it has already acknowledged): a read at such an offset asks again this often, this many times,
+ * before answering "nothing yet".
+ */
+const VISIBLE_RETRY_MS = 2;
+const VISIBLE_RETRIES = 10;
+/**
+ * An offset the broker answers empty while it holds later ones, and that no log file holds, counts as a gap left by
+ * a broker crash (skipped) only once it stayed unreadable this long: until then it may still be moving from the
+ * broker's memory to a log file.
+ */
+const GAP_CONFIRM_MS = 3_000;
+/** Observations of an unreadable offset older than this are forgotten (a later one starts the wait again). */
+const GAP_FORGET_MS = 30_000;
 
 /** Kafka partition i of n -> its range of SeaweedMQ's ring (as SeaweedFS's broker allocates them). */
 export function ringRange(i: number, n: number): { start: number; stop: number } {
@@ -126,6 +141,8 @@ export class PartitionState {
   private publisherInst: Publisher | null = null;
   private offsetsInFlight: Promise<{ logStartOffset: number; highWatermark: number }> | null = null;
   private readonly files: PartitionLogFiles | null;
+  /** Offsets found unreadable below the broker's high watermark: when first and last seen (gap confirmation). */
+  private readonly unreadable = new Map<number, { since: number; last: number }>();
 
   constructor(
     private readonly ctx: SmqContext,
@@ -421,10 +438,13 @@ export class PartitionState {
   }
 
   /**
-   * Records from `offset` with their exact offsets. SeaweedMQ's DataMessage carries no offset: a response of n
-   * messages from `offset` whose next_offset is offset+n is contiguous; otherwise (a gap left by a broker crash)
-   * the offsets are found one message at a time. An empty answer below the high watermark is a gap: the next
-   * readable offset is searched for.
+   * Records from `offset` with their exact offsets; the first is the record at `offset` unless `offset` is a gap
+   * (no record will ever have it). SeaweedMQ's DataMessage carries no offset: a response of n messages from
+   * `offset` whose next_offset is offset+n is contiguous; otherwise (a gap left by a broker crash) the offsets are
+   * found one message at a time. An empty answer is "nothing yet", not a gap, unless the broker holds later
+   * offsets, no log file holds `offset` and it stays so for GAP_CONFIRM_MS: reads at the tail race with the
+   * broker (acks come before FetchMessage sees the record; records move from memory to log files), and skipping
+   * there loses acknowledged records.
    */
   async readRecords(
     offset: number,
@@ -434,18 +454,33 @@ export class PartitionState {
     if (this.files) {
       await this.ensureReady();
       const f = await this.files.read(offset, maxMessages, maxBytes);
-      if (f) {
-        const end = f.offsets[f.offsets.length - 1] + 1;
-        if (end > this.hw) this.hw = end;
-        return { records: f.records, offsets: f.offsets, hw: this.hw };
-      }
+      if (f) return this.fromFiles(offset, f);
     }
     let res = await this.fetch(offset, maxMessages, maxBytes);
     this.checkFetchError(res, offset);
+    // acknowledged (this.hw) but not in the broker's read buffer yet: it shows up within milliseconds
+    for (
+      let i = 0;
+      i < VISIBLE_RETRIES && res.messages.length === 0 && res.highWaterMark <= offset && offset < this.hw;
+      i++
+    ) {
+      await sleep(VISIBLE_RETRY_MS);
+      res = await this.fetch(offset, maxMessages, maxBytes);
+      this.checkFetchError(res, offset);
+    }
     let hw = Math.max(res.highWaterMark, this.hw);
-    if (res.messages.length === 0 && offset < hw) {
-      const next = await this.nextReadable(offset + 1, hw);
+    if (res.messages.length === 0 && offset < res.highWaterMark) {
+      // The broker holds later offsets yet answers nothing here. Flushed records may be unreadable through
+      // FetchMessage for a while (its disk path caches 1,000-offset chunks read before they were complete): the
+      // log files, listed afresh, are the authority for everything flushed.
+      if (this.files) {
+        const f = await this.files.read(offset, maxMessages, maxBytes, 0);
+        if (f) return this.fromFiles(offset, f);
+      }
+      if (!this.gapConfirmed(offset)) return { records: [], offsets: [], hw };
+      const next = await this.nextReadable(offset + 1, res.highWaterMark);
       if (next < 0) return { records: [], offsets: [], hw };
+      this.ctx.log("warn", `${this.name}: offsets ${offset}..${next - 1} hold no record (skipped)`);
       offset = next;
       res = await this.fetch(offset, maxMessages, maxBytes);
       this.checkFetchError(res, offset);
@@ -453,6 +488,7 @@ export class PartitionState {
     }
     const n = res.messages.length;
     if (n === 0) return { records: [], offsets: [], hw };
+    this.unreadable.delete(offset);
     if (res.nextOffset === offset + n) {
       this.hw = Math.max(this.hw, hw);
       return {
@@ -475,6 +511,34 @@ export class PartitionState {
       o = at + 1;
     }
     return { records, offsets, hw };
+  }
+
+  private fromFiles(
+    offset: number,
+    f: FileRead,
+  ): { records: SmqRecord[]; offsets: number[]; hw: number } {
+    this.unreadable.delete(offset);
+    const end = f.offsets[f.offsets.length - 1] + 1;
+    if (end > this.hw) this.hw = end;
+    return { records: f.records, offsets: f.offsets, hw: this.hw };
+  }
+
+  /** Notes that `offset` is unreadable now; true once it has been so for GAP_CONFIRM_MS (then forgets it). */
+  private gapConfirmed(offset: number): boolean {
+    const now = Date.now();
+    if (this.unreadable.size >= 64) {
+      for (const [o, u] of this.unreadable) if (now - u.last > GAP_FORGET_MS) this.unreadable.delete(o);
+      if (this.unreadable.size >= 256) this.unreadable.clear(); // bounded: at worst a gap waits again
+    }
+    const u = this.unreadable.get(offset);
+    if (!u || now - u.last > GAP_FORGET_MS) {
+      this.unreadable.set(offset, { since: now, last: now });
+      return false;
+    }
+    u.last = now;
+    if (now - u.since < GAP_CONFIRM_MS) return false;
+    this.unreadable.delete(offset);
+    return true;
   }
 
   private checkFetchError(res: FetchMessageResponse, offset: number): void {
