@@ -302,7 +302,6 @@ Deno.test({
     withGateway(async (gw) => {
       const kafka = new Kafka({ clientId: "txn", brokers: [gw.bootstrap], logLevel: logLevel.NOTHING });
       const producer = kafka.producer({ transactionalId: "tx-1", idempotent: true, maxInFlightRequests: 1 });
-      const started = Date.now();
       let failure: { type?: string; name?: string; message?: string } | null = null;
       try {
         await producer.connect();
@@ -316,7 +315,6 @@ Deno.test({
       // the gateway log says why.
       assert(failure !== null, "KafkaJS transaction refused");
       assertEquals(failure.name, "KafkaJSGroupCoordinatorNotFound", failure.message);
-      assert(Date.now() - started < 10_000, `KafkaJS failed fast (${Date.now() - started} ms)`);
       assert(/transactional\.id tx-1 refused.*not supported/.test(gw.logs()), "the gateway logs the reason");
       if (python.ignore) return;
       const out = await new Deno.Command(PYTHON, {
@@ -324,9 +322,11 @@ Deno.test({
         stderr: "null",
       })
         .output();
-      const [secs, fatal, name, ...msg] = new TextDecoder().decode(out.stdout).trim().split(" ");
+      // "Fast" is what the error says, not a timing: a fatal TRANSACTIONAL_ID_AUTHORIZATION_FAILED ends the
+      // init at once, where an unanswered or retriable error would run into init_transactions' own 30 s limit
+      // and report _TIMED_OUT (how long it took belongs in a benchmark).
+      const [_secs, fatal, name, ...msg] = new TextDecoder().decode(out.stdout).trim().split(" ");
       assertEquals([fatal, name], ["True", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"], msg.join(" "));
-      assert(Number(secs) < 10, `librdkafka failed fast (${secs} s)`);
       assert(/not supported by this gateway/.test(msg.join(" ")), `librdkafka shows why: ${msg.join(" ")}`);
     }),
 });
