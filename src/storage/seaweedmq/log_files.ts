@@ -178,6 +178,11 @@ export class PartitionLogFiles {
     private readonly volumes: VolumeLocator,
   ) {}
 
+  /** False for a while after a failed read: the files cannot tell what is flushed then. */
+  get available(): boolean {
+    return Date.now() >= this.disabledUntil;
+  }
+
   /** Highest offset known to be in a flushed file (-1 when none yet). */
   private flushedMax(): number {
     let m = -1;

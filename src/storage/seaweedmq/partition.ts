@@ -476,6 +476,8 @@ export class PartitionState {
       if (this.files) {
         const f = await this.files.read(offset, maxMessages, maxBytes, 0);
         if (f) return this.fromFiles(offset, f);
+        // unreadable files cannot tell a flushed record from a gap: wait rather than skip
+        if (!this.files.available) return { records: [], offsets: [], hw };
       }
       if (!this.gapConfirmed(offset)) return { records: [], offsets: [], hw };
       const next = await this.nextReadable(offset + 1, res.highWaterMark);
