@@ -3,6 +3,7 @@
 // 2.0.2). Backend-neutral: tests/integration runs it on SeaweedMQ too.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { gatewayBackend } from "../helpers/gateway.ts";
+import { storedPartitions } from "../helpers/seaweedfs.ts";
 import { ck, ck1, kcat, kcatTool, ok, opts, python, withGateway } from "../helpers/librdkafka_admin.ts";
 
 Deno.test({
@@ -86,12 +87,13 @@ Deno.test({
       assertEquals(fromStart.stdout, "2\n3\n4\n");
 
       // Deleted for real: gone from metadata and disk; recreated empty.
+      // the backend's own storage (embedded: the partition directory; SeaweedMQ: the topic's partition in the
+      // filer): present before the delete, so that "gone" after it means something on either backend
+      assertEquals((await storedPartitions(gw, "ts")).length, 1, "the backend holds the partition");
       await ok(gw, { op: "delete_topic", topic: "ts" });
       assert(!("ts" in (await ok(gw, { op: "topics" })).topics));
-      assert(
-        ![...Deno.readDirSync(gw.dataDir)].some((e) => e.name === "ts-0"),
-        "partition directory removed",
-      );
+      const left = await storedPartitions(gw, "ts");
+      assertEquals(left, [], `partition data removed from the backend: ${left}`);
       await ok(gw, { op: "create", topic: "ts" });
       const [earliest, latest, again] = await ck(gw, [
         { op: "list_offsets", topic: "ts", partition: 0, spec: "earliest" },

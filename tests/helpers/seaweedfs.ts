@@ -202,3 +202,49 @@ export async function suiteOnSeaweedMQ(load: () => Promise<unknown>): Promise<vo
     fn: () => cluster.stop(),
   });
 }
+
+/**
+ * The partitions of `topic` that the gateway's backend really holds: on the embedded log its partition directories
+ * (`<data-dir>/<topic>-<n>`), on SeaweedMQ the partition directories under the topic's filer directory
+ * (`/topics/<namespace>/<topic>/<version>/<range>`, the filer and namespace as the gateway logged them at start,
+ * read through the filer's HTTP API).
+ * Used to check that a deleted topic is really gone from storage, on either backend.
+ */
+export async function storedPartitions(
+  gw: { dataDir: string; logs(): string },
+  topic: string,
+): Promise<string[]> {
+  const m = /SeaweedMQ: brokers .*; filer ([^\s,;]+)[^;]*; namespace ([^\s;]+);/.exec(gw.logs());
+  if (!m) {
+    return [...Deno.readDirSync(gw.dataDir)].map((e) => e.name)
+      .filter((n) => n.startsWith(`${topic}-`) && /^\d+$/.test(n.slice(topic.length + 1))).sort();
+  }
+  // the gateway logs the filer's gRPC address; its HTTP port is 10000 lower (SeaweedFS's rule, as the clusters of
+  // scripts/setup_seaweedfs.sh are started)
+  const [, grpc, ns] = m;
+  const colon = grpc.lastIndexOf(":");
+  const filer = `${grpc.slice(0, colon)}:${Number(grpc.slice(colon + 1)) - 10000}`;
+  const list = async (path: string): Promise<{ name: string; dir: boolean }[] | null> => {
+    const res = await fetch(`http://${filer}${path}/?limit=10000`, {
+      headers: { Accept: "application/json" },
+    });
+    if (res.status === 404) {
+      await res.body?.cancel();
+      return null;
+    }
+    if (!res.ok) throw new Error(`filer ${path}: HTTP ${res.status} ${await res.text()}`);
+    const j = await res.json() as { Entries: { FullPath: string; Mode: number }[] | null };
+    return (j.Entries ?? []).map((e) => ({
+      name: e.FullPath.slice(e.FullPath.lastIndexOf("/") + 1),
+      dir: (e.Mode & 0x80000000) !== 0, // Go's os.ModeDir
+    }));
+  };
+  const out: string[] = [];
+  for (const v of (await list(`/topics/${ns}/${topic}`)) ?? []) {
+    if (!v.dir) continue;
+    for (const r of (await list(`/topics/${ns}/${topic}/${v.name}`)) ?? []) {
+      if (r.dir) out.push(`${v.name}/${r.name}`);
+    }
+  }
+  return out.sort();
+}

@@ -274,7 +274,13 @@ if (cluster) {
             }
           })();
           await new Promise((r) => setTimeout(r, 1500));
+          // acknowledged before the growth began: in the old layout; after CreatePartitions answered (the old
+          // layout drained and closed): in the new one, but for the one send in flight then (maxInFlightRequests 1,
+          // one record per partition), which the old layout may have taken just before it closed. The layout
+          // changed between these two indexes.
+          const before = acked.map((a) => a.length);
           await admin.createPartitions({ topicPartitions: [{ topic, count: 4 }] });
+          const after = acked.map((a) => a.length + 1);
           await new Promise((r) => setTimeout(r, 4000)); // past the other gateway's topic refresh
           stop = true;
           await pump;
@@ -285,13 +291,30 @@ if (cluster) {
             for (const g of new Set([gw, other])) {
               const got = await values(g.bootstrap, topic, p, acked[p].length);
               assertEquals(got.map((v) => v.slice(v.indexOf(":") + 1)), acked[p]);
-              // consecutive offsets, but for one jump to a multiple of 1000 where the layout changed
+              // consecutive offsets from 0, but for exactly one jump, to a multiple of 1000, where the layout
+              // changed (README: the new layout starts at the next multiple of 1000). Without a jump the old
+              // layout must have ended exactly on a multiple of 1000 inside the growth window.
               const offsets = got.map((v) => Number(v.slice(0, v.indexOf(":"))));
-              const jumps = offsets.slice(1).filter((o, i) => o !== offsets[i] + 1);
-              assert(
-                offsets[0] === 0 && jumps.length <= 1 && jumps.every((o) => o % 1000 === 0),
-                `${offsets}`,
+              const jumps = offsets.map((_o, i) => i).filter((i) =>
+                i > 0 && offsets[i] !== offsets[i - 1] + 1
               );
+              const at = Math.max(0, (jumps.length ? jumps[0] : before[p]) - 5);
+              const where = `partition ${p}: growth between records ${before[p]} and ${after[p]}; ` +
+                `offsets of records ${at}..: ${offsets.slice(at, at + 10)}`;
+              assertEquals(offsets[0], 0, where);
+              if (jumps.length === 0) {
+                const k = Math.ceil(Math.max(before[p], 1) / 1000) * 1000;
+                assert(k <= after[p], `no offset jump where the layout changed: ${where}`);
+              } else {
+                assertEquals(jumps.length, 1, `more than one offset jump: ${where}`);
+                const k = jumps[0];
+                assert(
+                  k >= before[p] && k <= after[p],
+                  `offset jump at record ${k}, not at the growth: ${where}`,
+                );
+                assertEquals(offsets[k] % 1000, 0, `the new layout starts at ${offsets[k]}: ${where}`);
+                assert(offsets[k] > offsets[k - 1], where);
+              }
             }
           }
         } catch (e) {

@@ -58,6 +58,11 @@ import {
 import type { Layout, PartitionHistory } from "./topic/layouts.ts";
 import { smqRetention, topicNumber, TopicRetentionTask } from "./topic/retention.ts";
 
+/** A deleted topic's layout directories must stay gone this long before DeleteTopics answers ... */
+const DELETE_QUIET_MS = 1500;
+/** ... waiting at most this long for the broker's last flush. */
+const DELETE_SETTLE_MS = 6000;
+
 export interface SeaweedMQOptions {
   /** Master addresses (HOST:PORT, HTTP port; gRPC = port + 10000). */
   readonly masters: readonly string[];
@@ -475,11 +480,39 @@ export class SeaweedMQStorage implements Storage {
           ch.unary(Rpc.CloseSubscribers, req, 1000).catch(() => {}),
         ];
       }));
+      const topicDir = `/topics/${this.ns}/${name}`;
+      const layoutDirs = new Set((await this.filer.list(topicDir).catch(() => [])).map((e) => e.name));
       await this.filer.remove(`/topics/${this.ns}`, name, true);
+      await this.sweepDeletedLayouts(topicDir, layoutDirs);
       await this.filer.remove(this.paths.topics, pathName(name), false).catch(() => {});
       await this.filer.remove(`${this.paths.ours}/producer_state`, pathName(name), true).catch(() => {});
     } finally {
       this.deleting.delete(name);
+    }
+  }
+
+  /**
+   * The broker flushes what it still buffered of a deleted topic after its publishers closed, and that flush can
+   * write a layout directory again after the gateway removed it. Removes the deleted layouts' directories until
+   * none has come back for DELETE_QUIET_MS (at most DELETE_SETTLE_MS), so a deleted topic's data is gone when
+   * DeleteTopics answers. Only the layouts listed before the delete are touched: a re-created topic's are newer.
+   */
+  private async sweepDeletedLayouts(topicDir: string, layoutDirs: ReadonlySet<string>): Promise<void> {
+    if (layoutDirs.size === 0) return;
+    const slash = topicDir.lastIndexOf("/");
+    const parent = topicDir.slice(0, slash);
+    const name = topicDir.slice(slash + 1);
+    const start = Date.now();
+    let quietSince = start;
+    while (Date.now() - start < DELETE_SETTLE_MS && Date.now() - quietSince < DELETE_QUIET_MS) {
+      await new Promise((r) => setTimeout(r, 200));
+      const back = (await this.filer.list(topicDir).catch(() => [])).filter((e) => layoutDirs.has(e.name));
+      if (back.length === 0) continue;
+      quietSince = Date.now();
+      for (const e of back) await this.filer.remove(topicDir, e.name, true).catch(() => {});
+      if ((await this.filer.list(topicDir).catch(() => [])).length === 0) {
+        await this.filer.remove(parent, name, true).catch(() => {});
+      }
     }
   }
 
