@@ -8,7 +8,7 @@
 // ignored elsewhere, with a message.
 import { join } from "node:path";
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
+import { GATEWAY_RUN, type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import { wireCall } from "../helpers/wire.ts";
 import { getJson, scrape, waitFor } from "../helpers/ops.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
@@ -27,7 +27,6 @@ import { RESERVED_FILES } from "../../src/handlers/topic_rules.ts";
 import { FILES_PER_PARTITION } from "../../src/storage/embedded/partition_log.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 const IN_CI = Deno.env.get("CI") === "true";
 /** Runs deno with soft and hard open-file limits of 256 (bash's ulimit sets both; exec keeps the pid). */
 const NOFILE_256 = ["bash", "-c", 'ulimit -n 256 && exec "$0" "$@"'];
@@ -381,14 +380,7 @@ Deno.test({
 async function startFails(dataDir: string): Promise<{ code: number; output: string }> {
   const cmd = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      MAIN,
+      ...GATEWAY_RUN,
       "--listen",
       "127.0.0.1:0",
       "--http-listen",

@@ -39,6 +39,18 @@ export interface RunningGateway {
   kill(): Promise<void>;
 }
 
+/** `deno` arguments that run the gateway (main.ts) with the permissions the tests give it; its flags follow. */
+export const GATEWAY_RUN: readonly string[] = [
+  "run",
+  "--allow-net",
+  "--allow-read",
+  "--allow-write",
+  "--allow-env",
+  "--allow-ffi",
+  "--allow-sys",
+  MAIN,
+];
+
 export interface StartOptions {
   dataDir?: string;
   args?: string[];
@@ -54,14 +66,7 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const cmd = new Deno.Command(wrap.length > 0 ? wrap[0] : Deno.execPath(), {
     args: [
       ...(wrap.length > 0 ? [...wrap.slice(1), Deno.execPath()] : []),
-      "run",
-      "--allow-net",
-      "--allow-read",
-      "--allow-write",
-      "--allow-env",
-      "--allow-ffi",
-      "--allow-sys",
-      MAIN,
+      ...GATEWAY_RUN,
       "--listen",
       "127.0.0.1:0",
       "--data-dir",
