@@ -25,7 +25,7 @@ import { ProduceSpec } from "../../src/protocol/messages/produce.ts";
 import { ApiKey } from "../../src/protocol/api_keys.ts";
 import { buildBatch } from "../../src/records/batch.ts";
 import { Rng } from "./rng.ts";
-import { buildBatchPool, buildLegacyPool, buildRequest, type Built, type Pools } from "./generate.ts";
+import { buildBatchPool, buildLegacyPool, buildRequest, type Built, concat, type Pools } from "./generate.ts";
 import { mutate } from "./mutate.ts";
 import { Client, FrameConn, frameToHex, hexToFrame, sizePrefixed, type WaitResult } from "./wire.ts";
 import { apiVersions, createTopics, metadata, produce } from "./requests.ts";
@@ -598,16 +598,6 @@ async function fuzzWorker(
     if (!conn.closed) conn.close();
     h.prune();
   }
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 /** A frame that never completes: the gateway should drop the connection after --connections-max-idle-ms. */
