@@ -74,6 +74,8 @@ import { OffsetForLeaderEpochSpec } from "./protocol/messages/offset_for_leader_
 import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
 import { ProducerManager } from "./producer/manager.ts";
+import type { ClusterView } from "./cluster/view.ts";
+import { SoloCluster } from "./cluster/solo.ts";
 
 export function buildRegistry(): ApiRegistry {
   const r = new ApiRegistry();
@@ -336,7 +338,15 @@ export class Gateway {
     const producers = new ProducerManager(storage, { log: logger("producer") });
     producers.start();
     const abort = new AbortController();
+    const cluster: ClusterView = new SoloCluster({
+      nodeId: config.nodeId,
+      advertised: config.advertisedListener,
+      offsetsTopicPartitions: config.offsetsTopicPartitions,
+      topics: () => storage.listTopics(),
+    });
+    await cluster.start();
     const broker: Broker = {
+      cluster,
       config,
       storage,
       coordinator,

@@ -152,7 +152,39 @@ export const OPTIONS = [
     help:
       "stop gracefully when the process that started the gateway exits (a supervisor killed the wrapper); false for launches meant to outlive their shell (nohup, &)",
   },
-  { key: "nodeId", flag: "node-id", kind: "int", def: 1, min: 0, help: "broker id reported to clients" },
+  {
+    key: "nodeId",
+    flag: "node-id",
+    kind: "int",
+    def: 1,
+    min: 0,
+    help: "broker id reported to clients; each gateway of one SeaweedMQ cluster needs its own",
+  },
+  {
+    key: "rack",
+    flag: "rack",
+    kind: "string",
+    def: "",
+    help: 'rack reported for this gateway in Metadata and DescribeCluster (Kafka\'s broker.rack; "" = none)',
+  },
+  {
+    key: "leaseTimeoutMs",
+    flag: "lease-timeout-ms",
+    kind: "int",
+    def: 10_000,
+    min: 1_000,
+    help:
+      "SeaweedMQ cluster: a gateway silent this long loses its partitions and groups to the others (failover time vs. false failovers on a slow filer)",
+  },
+  {
+    key: "offsetsTopicPartitions",
+    flag: "offsets-topic-num-partitions",
+    kind: "int",
+    def: 50,
+    min: 1,
+    help:
+      "partitions of __consumer_offsets: a group's coordinator is the leader of its partition (Kafka's hash)",
+  },
   {
     key: "maxFrameBytes",
     flag: "max-request-bytes",

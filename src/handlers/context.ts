@@ -7,6 +7,7 @@ import type { GroupCoordinator } from "../groups/coordinator.ts";
 import type { ProducerManager } from "../producer/manager.ts";
 import type { GatewayMetrics } from "../ops/metrics.ts";
 import type { ConfigModel } from "../configs/model.ts";
+import type { ClusterView } from "../cluster/view.ts";
 
 export interface Broker {
   readonly config: Config;
@@ -17,6 +18,8 @@ export interface Broker {
   /** Topic and broker configs: effective values, DescribeConfigs/AlterConfigs, the produce path's topic policy. */
   readonly configs: ConfigModel;
   readonly clusterId: string;
+  /** Live gateways, partition leaders and epochs, group coordinators (src/cluster/). */
+  readonly cluster: ClusterView;
   /** Aborted when the gateway shuts down: long polls return at once. */
   readonly shutdown: AbortSignal;
   readonly log: Logger;

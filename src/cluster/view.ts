@@ -1,0 +1,105 @@
+// What the rest of the gateway knows about the cluster it belongs to: the live gateways (Kafka brokers), which
+// gateway leads each partition and with which leader epoch, and which one coordinates each group. Handlers route
+// with it (NOT_LEADER_OR_FOLLOWER, NOT_COORDINATOR, Metadata, FindCoordinator); the storage, the producer state
+// and the group coordinator take part in leadership changes through `Participant`.
+//
+// Two implementations: SoloCluster (solo.ts: the embedded backend, one gateway that leads everything, no leader
+// epochs) and the SeaweedMQ cluster (node.ts: membership leases and a controller in the filer).
+
+/** A live gateway as clients see it (Metadata brokers, DescribeCluster, FindCoordinator). */
+export interface ClusterBroker {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+/** Leader of a partition: leaderId -1 while none is assigned; leaderEpoch -1 when the cluster has no epochs. */
+export interface LeaderInfo {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+}
+
+export interface TopicPartitionRef {
+  readonly topic: string;
+  readonly partition: number;
+}
+
+/** Kafka's internal topic whose partition leaders coordinate groups (and, later, transactions' group offsets). */
+export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
+
+/**
+ * Something whose per-partition state follows leadership. `acquire` runs before this gateway serves a partition
+ * it was given (re-read the log end, load producer state or groups) and may take time; requests for the partition
+ * get NOT_LEADER_OR_FOLLOWER (or NOT_COORDINATOR) until every participant's acquire resolved. `release` runs when
+ * the partition is taken away or this gateway fences itself; after it nothing may be written for the partition.
+ * `__consumer_offsets` partitions go through the same calls (the group coordinator acts on them).
+ */
+export interface Participant {
+  acquire(tp: TopicPartitionRef, leaderEpoch: number): Promise<void>;
+  release(tp: TopicPartitionRef): Promise<void>;
+}
+
+/** One partition's row for the operations view. */
+export interface PartitionLeadership {
+  readonly topic: string;
+  readonly partition: number;
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  /** True when this gateway leads it and serves it now. */
+  readonly serving: boolean;
+}
+
+export interface ClusterSnapshot {
+  readonly nodeId: number;
+  readonly distributed: boolean;
+  readonly controllerId: number;
+  readonly brokers: readonly ClusterBroker[];
+  /** Version of the assignment this gateway applied (0 for a solo gateway). */
+  readonly assignmentVersion: number;
+  readonly leaseTimeoutMs: number;
+  /** Every partition (incl. __consumer_offsets) with its leader, as this gateway knows it. */
+  readonly partitions: readonly PartitionLeadership[];
+}
+
+export interface ClusterView {
+  readonly nodeId: number;
+  /** True when several gateways may share the backend: leadership is per partition and epochs are real. */
+  readonly distributed: boolean;
+  /** Live gateways, this one included, ordered by node id. */
+  brokers(): readonly ClusterBroker[];
+  broker(nodeId: number): ClusterBroker | undefined;
+  controllerId(): number;
+  /** The partition's leader and epoch as this gateway knows them. */
+  leaderOf(topic: string, partition: number): LeaderInfo;
+  /**
+   * The leader epoch this gateway serves the partition with, or null when it may not serve it now (another
+   * gateway leads it, none does, its takeover is still running, or this gateway's lease is not fresh).
+   */
+  servingEpoch(topic: string, partition: number): number | null;
+  /** The `__consumer_offsets` partition of a group id (Kafka's: abs(Java hashCode) mod partition count). */
+  coordinatorPartition(groupId: string): number;
+  /** Leader of the group's `__consumer_offsets` partition: the group's coordinator. */
+  coordinatorOf(groupId: string): LeaderInfo;
+  /** Whether this gateway coordinates the group now (leads and serves its `__consumer_offsets` partition). */
+  coordinates(groupId: string): boolean;
+  /**
+   * OffsetForLeaderEpoch on a partition this gateway serves: the largest epoch <= `epoch` known for the partition
+   * and the offset where the next epoch starts (the log end for the current epoch); {-1, -1} when `epoch` is
+   * below every known epoch. Solo: {epoch, log end}.
+   */
+  epochEndOffset(
+    topic: string,
+    partition: number,
+    epoch: number,
+    logEndOffset: number,
+  ): { leaderEpoch: number; endOffset: number };
+  /** Leader epoch under which the record at `offset` was written (-1 when unknown): stamped on fetched batches. */
+  epochAt(topic: string, partition: number, offset: number): number;
+  addParticipant(p: Participant): void;
+  snapshot(): ClusterSnapshot;
+  /** Joins (distributed: registers the lease and starts following the controller). */
+  start(): Promise<void>;
+  /** Stops serving every partition (participants released), leaves the cluster; bounded in time. */
+  close(): Promise<void>;
+}
