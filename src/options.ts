@@ -500,7 +500,10 @@ function convert(def: OptionDef, raw: unknown, source: string): unknown {
     return parseHostPort(String(raw), what);
   }
   if (k === "string") {
-    if (typeof raw !== "string" || raw === "") throw new ConfigError(`${what}: expected a non-empty string`);
+    // An option whose default is "" (none) may be set to "" again; the others need a value.
+    if (typeof raw !== "string" || (raw === "" && def.def !== "")) {
+      throw new ConfigError(`${what}: expected a non-empty string`);
+    }
     return raw;
   }
   if (k === "int") {

@@ -176,3 +176,50 @@ Deno.test({
       assertEquals(o.code, 0, `promtool check metrics:\n${out}`);
     }),
 });
+
+Deno.test("ops/systemd/kafka-gateway.service: its ExecStart permissions are enough to serve and stop", async () => {
+  // Runs the unit's own command line with its paths moved into a temp dir (no systemd needed): the scoped
+  // permissions it grants must be enough for the gateway to start, create its data directory and stop on SIGTERM.
+  const unit = await Deno.readTextFile(`${ROOT}/ops/systemd/kafka-gateway.service`);
+  const exec = /^ExecStart=((?:.*\\\n)*.*)$/m.exec(unit);
+  assert(exec !== null, "no ExecStart");
+  const dir = await Deno.makeTempDir({ prefix: "kgw-unit-" });
+  try {
+    const env: Record<string, string> = { KGW_DATA_DIR: `${dir}/var/lib/kafka-gateway` };
+    for (const m of unit.matchAll(/^Environment=(\w+)=(.*)$/gm)) if (m[1] !== "DENO_DIR") env[m[1]] ??= m[2];
+    env.KGW_DATA_DIR = `${dir}/var/lib/kafka-gateway`;
+    const words = exec[1].replaceAll("\\\n", " ").trim().split(/\s+/).map((w) =>
+      w.replaceAll("${KGW_DATA_DIR}", env.KGW_DATA_DIR).replaceAll(
+        "/opt/kafka-gateway",
+        ROOT.replace(/\/$/, ""),
+      )
+    );
+    assertEquals(words[0], "/usr/local/bin/deno");
+    assert(!words.includes("-A") && !words.includes("--allow-all"), words.join(" "));
+    await Deno.mkdir(env.KGW_DATA_DIR, { recursive: true }); // systemd's StateDirectory=
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [...words.slice(1), "--listen", "127.0.0.1:0", "--http-listen", "off"],
+      cwd: ROOT,
+      env: { ...env, NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out: string[] = [];
+    const pump = async (s: ReadableStream<Uint8Array>) => {
+      for await (const c of s) out.push(dec.decode(c));
+    };
+    const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+    for (let i = 0; i < 300 && !/listening on/.test(out.join("")); i++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert(/listening on/.test(out.join("")), out.join(""));
+    child.kill("SIGTERM");
+    const st = await child.status;
+    await pumps;
+    assertEquals(st.code, 0, out.join(""));
+    assert((await Deno.stat(`${env.KGW_DATA_DIR}/meta.properties`)).isFile);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
