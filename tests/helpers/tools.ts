@@ -1,5 +1,15 @@
 // External clients the conformance suites drive. A missing client fails the run in CI (CI=true) with a
 // test that says what is missing; on a developer machine its tests are reported as ignored instead.
+/** Where set-up (scripts/setup_test_tools.sh) installs tools: $KGW_CACHE, default ~/.cache/kgw. */
+export function kgwCache(): string {
+  return Deno.env.get("KGW_CACHE") ?? `${Deno.env.get("HOME") ?? "/root"}/.cache/kgw`;
+}
+
+/** The Python with confluent-kafka: $KGW_PYTHON, else the venv set-up creates in the cache. */
+export function pythonPath(): string {
+  return Deno.env.get("KGW_PYTHON") ?? `${kgwCache()}/venv/bin/python`;
+}
+
 export interface Tool {
   readonly path: string;
   /** True when the tool is missing outside CI: dependent tests are ignored. */
@@ -22,7 +32,8 @@ export async function requireTool(name: string, path: string, probeArgs: string[
   const key = `${path} ${probeArgs.join(" ")}`;
   if (!checked.has(key)) checked.set(key, runs(path, probeArgs));
   if (await checked.get(key)) return { path, ignore: false };
-  const why = `${name} is not available (${path}); .ci/run installs it`;
+  const why =
+    `${name} is not available (${path}); \`deno task test\` and .ci/run install it (scripts/setup_test_tools.sh)`;
   if (Deno.env.get("CI")) {
     Deno.test(`${name} is installed`, () => {
       throw new Error(why);
