@@ -10,6 +10,7 @@ import {
 } from "./src/options.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import { Gateway } from "./src/gateway.ts";
+import { watchLauncher } from "./src/launcher.ts";
 
 const DEFAULT_CONFIG = "./gateway.json";
 
@@ -35,23 +36,6 @@ function readFileIfExists(path: string): string | undefined {
     }
     throw e;
   }
-}
-
-/**
- * Calls `onGone` once when the process that started the gateway exits, e.g. a wrapper shell or the `sh -c` of
- * `npx deno run` that a supervisor's SIGTERM ended: the gateway would otherwise be re-parented and keep its port.
- * Deno.ppid is read anew each time (no permission needed); /proc, which could show further ancestors, needs
- * --allow-all under Deno 2.
- */
-function watchLauncher(onGone: (why: string) => void): void {
-  const parent = Deno.ppid;
-  if (parent <= 1) return; // started by init or a container runtime: nothing above to outlive
-  const timer = setInterval(() => {
-    if (Deno.ppid === parent) return;
-    clearInterval(timer);
-    onGone(`parent process ${parent} is gone`);
-  }, 1000);
-  Deno.unrefTimer(timer); // never what keeps the process alive
 }
 
 async function main(): Promise<number> {

@@ -150,7 +150,7 @@ export const OPTIONS = [
     kind: "bool",
     def: true,
     help:
-      "stop gracefully when the process that started the gateway exits (a supervisor killed the wrapper); false for launches meant to outlive their shell (nohup, &)",
+      "stop gracefully when the process that started the gateway, or the one that started that, exits (a supervisor killed npx or a wrapper); false for launches meant to outlive their shell (nohup, &)",
   },
   {
     key: "nodeId",

@@ -102,7 +102,15 @@ Deno.test("a taken Kafka port names the listener", async () => {
   }
 });
 
-Deno.test("the gateway stops when the wrapper that launched it is killed", async () => {
+/**
+ * Starts the gateway through `wrap` (a shell script in which GATEWAY is the gateway command line and LOG its log
+ * file; it prints the gateway's pid), kills the outermost wrapper as a supervisor would, and expects the gateway to
+ * stop on its own and free its port; `expect` is the reason it logs.
+ */
+async function stopsWithLauncher(
+  wrap: (gateway: string, log: string) => string,
+  expect: RegExp,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "kgw-cli-" });
   const log = `${dir}/gateway.log`;
   const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
@@ -110,7 +118,7 @@ Deno.test("the gateway stops when the wrapper that launched it is killed", async
   const gateway = [Deno.execPath(), "run", "-A", MAIN, "--listen", "127.0.0.1:0", "--http-listen", "off"]
     .concat(["--data-dir", `${dir}/d`]).map(q).join(" ");
   const wrapper = new Deno.Command("sh", {
-    args: ["-c", `${gateway} >${q(log)} 2>&1 & echo $!; wait`],
+    args: ["-c", wrap(gateway, q(log))],
     env: { NO_COLOR: "1" },
     stdin: "null",
     stdout: "piped",
@@ -142,13 +150,28 @@ Deno.test("the gateway stops when the wrapper that launched it is killed", async
     const text = await Deno.readTextFile(log);
     if (!gone) Deno.kill(pid, "SIGKILL");
     assert(gone, `gateway ${pid} still running 10 s after its wrapper died:\n${text}`);
-    assert(/parent process \d+ is gone: stopping/.test(text) && text.includes("stopped"), text);
+    assert(expect.test(text) && text.includes("stopped"), text);
     assert(portFree(port), `port ${port} still held`);
   } finally {
     reader.releaseLock();
     await wrapper.stdout.cancel().catch(() => {});
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+Deno.test("the gateway stops when the wrapper that launched it is killed", async () => {
+  await stopsWithLauncher(
+    (gw, log) => `${gw} >${log} 2>&1 & echo $!; wait`,
+    /parent process \d+ is gone: stopping/,
+  );
+});
+
+Deno.test("the gateway stops when the launcher of its launcher is killed (npx → deno task → gateway)", async () => {
+  // The inner shell stands for `deno task`: it outlives the killed outer one, re-parented, still waiting.
+  await stopsWithLauncher(
+    (gw, log) => `(${gw} >${log} 2>&1 & echo $!; wait); :`,
+    /parent process \d+ lost its own launcher \d+: stopping/,
+  );
 });
 
 Deno.test({
