@@ -91,23 +91,40 @@ async function main(): Promise<number> {
     log.fatal("cannot start: {reason}", { reason: String((e as Error)?.message ?? e) });
     return 1;
   }
-  const stopped = Promise.withResolvers<void>();
+  // SIGINT/SIGTERM or the launcher gone: a stop bounded by --shutdown-timeout-ms (src/shutdown.ts). Exit code 0
+  // when every stage finished, 1 when one was abandoned at the deadline or failed (the log names it). A second
+  // signal during the stop exits at once (code 1), without waiting even for the embedded log's fsync.
+  const stopped = Promise.withResolvers<number>();
   let stopping = false;
   const stop = (why: string) => {
-    if (stopping) return;
+    if (stopping) {
+      log.warn("{why} during the shutdown: exiting now", { why });
+      stopped.resolve(1);
+      return;
+    }
     stopping = true;
-    log.info("{why}: stopping (finishing in-flight requests, flushing the log)", { why });
-    gateway.stop().then(stopped.resolve, (e) => {
-      log.error("shutdown failed: {reason}", { reason: String(e) });
-      stopped.resolve();
+    log.info("{why}: stopping within {ms} ms (in-flight requests, group and producer state, storage)", {
+      why,
+      ms: config.shutdownTimeoutMs,
     });
+    gateway.stop().then(
+      (r) => {
+        log.info("stopped in {ms} ms{how}", {
+          ms: r.ms,
+          how: r.clean ? "" : `; left undone: ${[...r.unfinished, ...r.failed].join(", ")} (exit code 1)`,
+        });
+        stopped.resolve(r.clean ? 0 : 1);
+      },
+      (e) => {
+        log.error("shutdown failed: {reason}", { reason: String(e) });
+        stopped.resolve(1);
+      },
+    );
   };
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   if (config.exitWithLauncher) watchLauncher(stop);
-  await stopped.promise;
-  log.info("stopped");
-  return 0;
+  return await stopped.promise;
 }
 
 Deno.exit(await main());

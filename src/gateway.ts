@@ -76,6 +76,9 @@ import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.
 import { ProducerManager } from "./producer/manager.ts";
 import type { ClusterView } from "./cluster/view.ts";
 import { SoloCluster } from "./cluster/solo.ts";
+import { SeaweedCluster } from "./cluster/node.ts";
+import { randomClusterId, sharedClusterId } from "./cluster/cluster_id.ts";
+import { gatewayStages, runShutdown, type ShutdownReport } from "./shutdown.ts";
 
 export function buildRegistry(): ApiRegistry {
   const r = new ApiRegistry();
@@ -177,6 +180,28 @@ async function clusterIdFor(dataDir: string): Promise<string> {
   return id;
 }
 
+/** The id a data directory kept, if any (a SeaweedMQ cluster adopts it when it has none yet). */
+async function localClusterId(dataDir: string): Promise<string | null> {
+  try {
+    const m = /^cluster\.id=(.+)$/m.exec(await Deno.readTextFile(`${dataDir}/meta.properties`));
+    return m && m[1].trim() !== "" ? m[1].trim() : null;
+  } catch {
+    return null;
+  }
+}
+
+/** A logger as the (level, message) function the storage and cluster modules take. */
+function levelLog(
+  l: ReturnType<typeof logger>,
+): (level: "debug" | "info" | "warn" | "error", msg: string) => void {
+  return (level, msg) => {
+    if (level === "error") l.error(msg);
+    else if (level === "warn") l.warn(msg);
+    else if (level === "info") l.info(msg);
+    else l.debug(msg);
+  };
+}
+
 /** Says at start how many partitions the gateway accepts and why, and warns when that cannot hold. */
 function logPartitionLimit(broker: Broker, log: ReturnType<typeof logger>): void {
   const { storage, config } = broker;
@@ -223,6 +248,8 @@ export class Gateway {
   ops: OpsHttpServer | null = null;
   /** Request-path metrics (null with --metrics false). */
   metrics: GatewayMetrics | null = null;
+  /** The cluster this gateway belongs to (left on stop). */
+  cluster: ClusterView | null = null;
 
   private constructor(
     readonly config: Config,
@@ -285,9 +312,10 @@ export class Gateway {
       }
     }
     metrics?.start();
-    let clusterId: string;
+    let clusterId = "";
     try {
-      clusterId = await clusterIdFor(config.dataDir);
+      // SeaweedMQ: one id for every gateway of the namespace, kept in the filer (read once the storage is open)
+      if (config.backend !== "seaweedmq") clusterId = await clusterIdFor(config.dataDir);
     } catch (e) {
       listener.close();
       metrics?.stop();
@@ -305,9 +333,43 @@ export class Gateway {
       await ops?.close();
       throw e;
     }
+    if (storage instanceof SeaweedMQStorage) {
+      try {
+        clusterId = await sharedClusterId(
+          storage.coordinationFiler(10_000, 15_000),
+          storage.metaPaths,
+          await localClusterId(config.dataDir) ?? randomClusterId(),
+        );
+      } catch (e) {
+        listener.close();
+        metrics?.stop();
+        await ops?.close();
+        await storage.close();
+        throw e;
+      }
+    }
     // Broker-level topic defaults (flags/env/file + stored dynamic broker configs) reach the log before traffic.
     const configs = new ConfigModel(config, storage, logger("configs"));
     configs.load();
+    const cluster: ClusterView = storage instanceof SeaweedMQStorage
+      ? new SeaweedCluster({
+        storage,
+        nodeId: config.nodeId,
+        advertised: config.advertisedListener,
+        rack: config.rack,
+        leaseTimeoutMs: config.leaseTimeoutMs,
+        offsetsTopicPartitions: config.offsetsTopicPartitions,
+        dataDir: config.dataDir,
+        log: levelLog(logger("cluster")),
+      })
+      : new SoloCluster({
+        nodeId: config.nodeId,
+        advertised: config.advertisedListener,
+        offsetsTopicPartitions: config.offsetsTopicPartitions,
+        topics: () => storage.listTopics(),
+      });
+    // The storage takes part first: a partition's log end is known before producer state and groups load.
+    if (storage instanceof SeaweedMQStorage) cluster.addParticipant(storage.leadershipParticipant());
     const coordinator = new GroupCoordinator(
       storage.groupStore(),
       {
@@ -324,6 +386,7 @@ export class Gateway {
         const t = storage.getTopic(topic);
         return t !== undefined && partition >= 0 && partition < t.partitions;
       },
+      cluster,
     );
     if (metrics !== null) coordinator.onRebalance = (group, ms) => metrics.rebalance(group, ms);
     try {
@@ -335,16 +398,23 @@ export class Gateway {
       await storage.close();
       throw e;
     }
-    const producers = new ProducerManager(storage, { log: logger("producer") });
+    const producers = new ProducerManager(storage, { log: logger("producer"), cluster });
     producers.start();
     const abort = new AbortController();
-    const cluster: ClusterView = new SoloCluster({
-      nodeId: config.nodeId,
-      advertised: config.advertisedListener,
-      offsetsTopicPartitions: config.offsetsTopicPartitions,
-      topics: () => storage.listTopics(),
-    });
-    await cluster.start();
+    // Partition state follows leadership: storage first, then producer state, then groups (__consumer_offsets).
+    cluster.addParticipant(producers);
+    cluster.addParticipant(coordinator);
+    try {
+      await cluster.start();
+    } catch (e) {
+      listener.close();
+      metrics?.stop();
+      await ops?.close();
+      await coordinator.close().catch(() => {});
+      await producers.close().catch(() => {});
+      await storage.close();
+      throw e;
+    }
     const broker: Broker = {
       cluster,
       config,
@@ -360,7 +430,7 @@ export class Gateway {
     logPartitionLimit(broker, log);
     const server = new KafkaServer(broker, registry);
     server.start(listener);
-    ops?.attach({ config, clusterId: broker.clusterId, storage, coordinator, server });
+    ops?.attach({ config, clusterId: broker.clusterId, storage, coordinator, server, cluster });
     log.info("listening on {host}:{port}, advertised as {adv}, data in {dir}", {
       host: address.hostname,
       port: address.port,
@@ -369,19 +439,21 @@ export class Gateway {
     });
     const gateway = new Gateway(config, storage, coordinator, producers, server, address, abort);
     gateway.ops = ops;
+    gateway.cluster = cluster;
     gateway.metrics = metrics;
     return gateway;
   }
 
-  /** Graceful stop: no new connections, long polls released, in-flight requests answered, log flushed. */
-  async stop(): Promise<void> {
+  /**
+   * Graceful stop within `timeoutMs` (--shutdown-timeout-ms; src/shutdown.ts): no new connections, long polls
+   * released, in-flight requests answered, the cluster left, group and producer state written, storage closed. A
+   * stage that does not finish in time is abandoned and named in the log; on the embedded backend the local
+   * flushes of acknowledged data are always waited for. On SeaweedMQ nothing acknowledged waits on the gateway:
+   * the broker acknowledged it.
+   */
+  stop(timeoutMs: number = this.config.shutdownTimeoutMs): Promise<ShutdownReport> {
     this.ops?.markStopping();
     this.abort.abort();
-    await this.server.stop();
-    await this.coordinator.close();
-    await this.producers.close();
-    await this.storage.close();
-    this.metrics?.stop();
-    await this.ops?.close();
+    return runShutdown(gatewayStages(this, timeoutMs), timeoutMs, logger("gateway"));
   }
 }

@@ -153,6 +153,15 @@ export const OPTIONS = [
       "stop gracefully when the process that started the gateway, or the one that started that, exits (a supervisor killed npx or a wrapper); false for launches meant to outlive their shell (nohup, &)",
   },
   {
+    key: "shutdownTimeoutMs",
+    flag: "shutdown-timeout-ms",
+    kind: "int",
+    def: 10_000,
+    min: 100,
+    help:
+      "SIGINT/SIGTERM exit within this: in-flight requests, group and producer state, storage close; what does not finish in time is logged and left (exit code 1); the embedded log's fsync is always waited for",
+  },
+  {
     key: "nodeId",
     flag: "node-id",
     kind: "int",

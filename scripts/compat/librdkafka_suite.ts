@@ -2,7 +2,7 @@
 //
 //   deno task compat:librdkafka [--no-install] [--tests 0001,0002,...] [--bootstrap HOST:PORT] [--out DIR]
 //                               [--parallel N] [--gateway-arg ARG]... [--strict] [--no-full] [--json FILE]
-//                               [--backend embedded|seaweedmq]
+//                               [--backend embedded|seaweedmq] [--gateways N]
 //
 // The 34 tests recommended in shared/research/clients.md for one plain broker with topic auto-creation run with
 // `-Q -E` (quick mode, no socket-emulation tests) against a gateway started here the way librdkafka's own
@@ -18,8 +18,9 @@
 // invocation; while the API is missing they are reported as "pending" and do not fail the run (--strict: they
 // do). Every other test must pass: the script exits 1 otherwise. Per-test output of failures goes to --out.
 // --backend seaweedmq starts a SeaweedFS cluster (tests/helpers/seaweedfs.ts, weed from PyPI) and runs the
-// gateway on it (namespace kafka); the cluster is stopped at the end.
-import { type RunningGateway, startGateway } from "../../tests/helpers/gateway.ts";
+// gateway on it (namespace kafka); the cluster is stopped at the end. --gateways N (SeaweedMQ only) starts N
+// gateways (--node-id 1..N) on it that form one Kafka cluster; test.conf lists all of them (gateways.ts).
+import { type Gateways, startGateways } from "./gateways.ts";
 import { advertisedApiKeys } from "./api_versions.ts";
 import { type SeaweedFS, startSeaweedFS } from "../../tests/helpers/seaweedfs.ts";
 
@@ -88,6 +89,7 @@ interface Options {
   full: boolean;
   json?: string;
   backend: "embedded" | "seaweedmq";
+  gateways: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -98,6 +100,7 @@ function parseOptions(argv: string[]): Options {
     strict: false,
     full: true,
     backend: "embedded",
+    gateways: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -115,6 +118,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--strict") o.strict = true;
     else if (a === "--no-full") o.full = false;
     else if (a === "--json") o.json = val();
+    else if (a === "--gateways") o.gateways = Math.max(1, Number(val()));
     else if (a === "--backend") {
       const b = val();
       if (b !== "embedded" && b !== "seaweedmq") throw new Error(`--backend ${b}: embedded or seaweedmq`);
@@ -126,6 +130,9 @@ function parseOptions(argv: string[]): Options {
       );
       Deno.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
+  }
+  if (o.gateways > 1 && o.backend !== "seaweedmq") {
+    throw new Error("--gateways: several gateways form one cluster on SeaweedMQ only (--backend seaweedmq)");
   }
   return o;
 }
@@ -232,7 +239,7 @@ async function main(): Promise<number> {
   const out = opts.out ?? await Deno.makeTempDir({ prefix: "kgw-librdkafka-" });
   await Deno.mkdir(out, { recursive: true });
 
-  let gw: RunningGateway | undefined;
+  let gws: Gateways | undefined;
   let bootstrap = opts.bootstrap;
   let cluster: SeaweedFS | undefined;
   if (!bootstrap) {
@@ -243,15 +250,27 @@ async function main(): Promise<number> {
         `SeaweedFS cluster up in ${((Date.now() - ts) / 1000).toFixed(1)} s (master ${cluster.master})`,
       );
     }
-    gw = await startGateway({
-      args: ["--num-partitions", "4", ...(cluster?.gatewayArgs ?? []), ...opts.gatewayArgs],
+    gws = await startGateways(opts.gateways, [
+      "--num-partitions",
+      "4",
+      ...(cluster?.gatewayArgs ?? []),
+      ...opts.gatewayArgs,
+    ]).catch(async (e) => {
+      await cluster?.stop();
+      throw e;
     });
-    bootstrap = gw.bootstrap;
-    console.log(`gateway on ${bootstrap}, data in ${gw.dataDir}${cluster ? ", backend seaweedmq" : ""}`);
+    bootstrap = gws.bootstrap;
+    console.log(
+      `${
+        gws.list.length > 1 ? `${gws.list.length} gateways (one cluster)` : "gateway"
+      } on ${bootstrap}, data in ${gws.list.map((g) => g.dataDir).join(" ")}${
+        cluster ? ", backend seaweedmq" : ""
+      }`,
+    );
   }
   const results: TestResult[] = [];
   try {
-    const keys = await advertisedApiKeys(bootstrap);
+    const keys = await advertisedApiKeys(bootstrap.split(",")[0]);
     const conf = `${out}/test.conf`;
     await Deno.writeTextFile(conf, `metadata.broker.list=${bootstrap}\n`);
     const env = {
@@ -309,10 +328,9 @@ async function main(): Promise<number> {
       }
     }
   } finally {
-    if (gw) {
-      await Deno.writeTextFile(`${out}/gateway.log`, gw.logs());
-      await gw.stop();
-      await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
+    if (gws) {
+      await gws.writeLogs(out);
+      await gws.stop();
     }
     await cluster?.stop();
   }

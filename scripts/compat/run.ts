@@ -2,7 +2,7 @@
 //
 //   deno task compat [--no-install] [--only REGEX] [--jobs N] [--markdown FILE] [--json FILE] [--out DIR]
 //                    [--bootstrap HOST:PORT] [--gateway-arg ARG]... [--timeout-ms MS] [--keep] [--strict] [--census]
-//                    [--backend embedded|seaweedmq]
+//                    [--backend embedded|seaweedmq] [--gateways N]
 //
 // 1. scripts/compat/install.sh installs every client (idempotent, cached under ~/.cache/kgw; --no-install skips).
 // 2. A gateway (main.ts, embedded log in a temp dir, 3 partitions per auto-created topic, no initial rebalance
@@ -10,6 +10,8 @@
 //    instead (no log checks then, nor with a --backend other than embedded). --backend seaweedmq starts a SeaweedFS
 //    cluster (tests/helpers/seaweedfs.ts: master, volume, filer, mq.broker on 127.0.0.1, weed from PyPI) and runs
 //    the gateway on it (namespace kafka); the cluster is stopped at the end. --only selects the clients (rows).
+//    --gateways N (SeaweedMQ only) starts N gateways (--node-id 1..N) on that cluster, waits until they form one
+//    Kafka cluster, and gives the clients all N addresses as the bootstrap list (gateways.ts).
 // 3. For each client row, its program under scripts/compat/clients/<name>/ (see clients/README.md) runs:
 //      produce  30 keyed messages (header h=<i> where the client has headers), acks=all, no compression
 //      fetch    every partition from the earliest offset, without a group: exactly the 30 values, keys, headers,
@@ -34,7 +36,7 @@
 //    they count as failures as soon as it does (or always with --strict).
 // 5. --census puts a recording proxy (census.ts) between the clients and the gateway and adds, per client, the
 //    API versions it sent to the Markdown (each client program gets client_id=<row id>).
-import { type RunningGateway, startGateway } from "../../tests/helpers/gateway.ts";
+import { type Gateways, startGateways } from "./gateways.ts";
 import { advertisedApiKeys } from "./api_versions.ts";
 import { CensusProxy } from "./census.ts";
 import { type SeaweedFS, startSeaweedFS } from "../../tests/helpers/seaweedfs.ts";
@@ -65,6 +67,7 @@ interface Options {
   strict: boolean;
   census: boolean;
   backend: "embedded" | "seaweedmq";
+  gateways: number;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -78,6 +81,7 @@ function parseOptions(argv: string[]): Options {
     strict: false,
     census: false,
     backend: "embedded",
+    gateways: 1,
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -98,6 +102,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--keep") o.keep = true;
     else if (a === "--strict") o.strict = true;
     else if (a === "--census") o.census = true;
+    else if (a === "--gateways") o.gateways = Math.max(1, Number(val()));
     else if (a === "--backend") {
       const b = val();
       if (b !== "embedded" && b !== "seaweedmq") throw new Error(`--backend ${b}: embedded or seaweedmq`);
@@ -109,6 +114,12 @@ function parseOptions(argv: string[]): Options {
       );
       Deno.exit(0);
     } else throw new Error(`unknown option ${a} (see --help)`);
+  }
+  if (o.gateways > 1 && o.backend !== "seaweedmq") {
+    throw new Error("--gateways: several gateways form one cluster on SeaweedMQ only (--backend seaweedmq)");
+  }
+  if (o.gateways > 1 && (o.census || o.bootstrap)) {
+    throw new Error("--gateways does not go with --census or --bootstrap");
   }
   return o;
 }
@@ -657,7 +668,11 @@ async function seedInterop(r: Runner, all: Row[]): Promise<Map<string, string | 
 async function split(r: Runner, row: Row, topic: string): Promise<Cell> {
   const group = `${topic}-g`;
   const t = r.opts.timeoutMs;
-  const kafka = new Kafka({ clientId: "compat-runner", brokers: [r.bootstrap], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: "compat-runner",
+    brokers: r.bootstrap.split(","),
+    logLevel: logLevel.NOTHING,
+  });
   const admin = kafka.admin();
   await admin.connect();
   try {
@@ -820,7 +835,7 @@ async function main(): Promise<number> {
   const out = opts.out ?? await Deno.makeTempDir({ prefix: "kgw-compat-" });
   await Deno.mkdir(out, { recursive: true });
 
-  let gw: RunningGateway | undefined;
+  let gws: Gateways | undefined;
   let bootstrap = opts.bootstrap;
   let dataDir: string | undefined;
   let cluster: SeaweedFS | undefined;
@@ -834,19 +849,22 @@ async function main(): Promise<number> {
   }
   const census = opts.census && !bootstrap ? new CensusProxy() : undefined;
   if (!bootstrap) {
-    gw = await startGateway({
-      args: [
-        ...(census ? ["--advertised-listener", `127.0.0.1:${census.port}`] : []),
-        "--num-partitions",
-        "3",
-        "--group-initial-rebalance-delay-ms",
-        "0",
-        "--group-min-session-timeout-ms",
-        "1000",
-        ...opts.gatewayArgs,
-      ],
+    gws = await startGateways(opts.gateways, [
+      ...(census ? ["--advertised-listener", `127.0.0.1:${census.port}`] : []),
+      "--num-partitions",
+      "3",
+      "--group-initial-rebalance-delay-ms",
+      "0",
+      "--group-min-session-timeout-ms",
+      "1000",
+      ...opts.gatewayArgs,
+    ]).catch(async (e) => {
+      census?.close();
+      await cluster?.stop();
+      throw e;
     });
-    bootstrap = gw.bootstrap;
+    const gw = gws.list[0];
+    bootstrap = gws.bootstrap;
     // The log checks read the embedded backend's segments; with another backend (--gateway-arg --backend ...)
     // they are skipped.
     const ga = opts.gatewayArgs;
@@ -855,14 +873,18 @@ async function main(): Promise<number> {
       (a.startsWith("--backend=") && a !== "--backend=embedded")
     );
     dataDir = otherBackend ? undefined : gw.dataDir;
-    console.log(`gateway on ${bootstrap}, ${dataDir ? `data in ${dataDir}` : `backend ${ga.join(" ")}`}`);
+    console.log(
+      `${gws.list.length > 1 ? `${gws.list.length} gateways (one cluster)` : "gateway"} on ${bootstrap}, ${
+        dataDir ? `data in ${dataDir}` : `backend ${ga.join(" ")}`
+      }`,
+    );
     if (census) {
       census.setTarget(gw.port);
       bootstrap = `127.0.0.1:${census.port}`;
       console.log(`census proxy on ${bootstrap} (advertised by the gateway)`);
     }
   }
-  const apis = await advertisedApiKeys(bootstrap);
+  const apis = await advertisedApiKeys(bootstrap.split(",")[0]);
   const idemAdvertised = apis.has(22);
   const run = Date.now().toString(36);
   const runner = new Runner(opts, bootstrap, dataDir, run);
@@ -912,10 +934,10 @@ async function main(): Promise<number> {
     await Promise.all(Array.from({ length: Math.min(opts.jobs, list.length) }, worker));
   } finally {
     census?.close();
-    if (gw) {
-      await Deno.writeTextFile(`${out}/gateway.log`, gw.logs());
-      await gw.stop();
-      if (!opts.keep) await Deno.remove(gw.dataDir, { recursive: true }).catch(() => {});
+    if (gws) {
+      await gws.writeLogs(out);
+      if (opts.keep) await Promise.all(gws.list.map((g) => g.stop()));
+      else await gws.stop();
     }
     await cluster?.stop();
   }
@@ -932,8 +954,8 @@ async function main(): Promise<number> {
   console.log(`compat: ${summary}`);
   console.log(`logs of failed cells and the gateway log: ${out}`);
   const meta = [
-    `Compatibility matrix (\`deno task compat${
-      opts.backend === "seaweedmq" ? " --backend seaweedmq" : ""
+    `Compatibility matrix (\`deno task compat${opts.backend === "seaweedmq" ? " --backend seaweedmq" : ""}${
+      opts.gateways > 1 ? ` --gateways ${opts.gateways}` : ""
     }\`, ${new Date().toISOString().slice(0, 10)}): ${summary}.`,
     "",
     "Columns: produce, fetch (no group), group (subscribe, consume, commit), resume (a new member continues at the",
@@ -946,6 +968,13 @@ async function main(): Promise<number> {
         "",
         "Backend: SeaweedMQ on a SeaweedFS cluster started for the run; the log checks (codec, producer id, record",
         "count in the embedded log's segments) do not apply there: only what the clients read back is checked.",
+      ]
+      : []),
+    ...(opts.gateways > 1
+      ? [
+        "",
+        `Cluster: ${opts.gateways} gateways (--node-id 1..${opts.gateways}) on that SeaweedFS cluster, all of them in`,
+        "the clients' bootstrap list: clients follow Metadata to partition leaders and group coordinators.",
       ]
       : []),
   ];

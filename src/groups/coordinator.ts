@@ -2,24 +2,48 @@
 // — the classic protocol (classic/: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, DescribeGroups) and committed
 // offsets (offsets/: OffsetCommit, OffsetFetch, OffsetDelete, retention) — and answering what spans both
 // (ListGroups, DeleteGroups, start-up and shutdown). It is also the offsets module's group directory, the place
-// a KIP-848 group kind will be added: a group id belongs to one kind. State lives in memory and is rebuilt at
-// start-up from the GroupStore, which the coordinator opens and closes.
-import { ErrorCode } from "../protocol/errors.ts";
+// a KIP-848 group kind will be added: a group id belongs to one kind. State lives in memory and is rebuilt from
+// the GroupStore, which the coordinator closes: all of it at start-up in a solo gateway; in a distributed cluster
+// the coordinator is a cluster Participant and holds only the groups of the `__consumer_offsets` partitions it
+// acquired (loaded fresh then, loader.ts), forgets them on release, and writes only for them (fenced_store.ts).
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { Logger } from "../log.ts";
-import type { GroupStore } from "../storage/group_store.ts";
+import type { GroupStore, GroupWrites } from "../storage/group_store.ts";
+import {
+  type ClusterView,
+  CONSUMER_OFFSETS_TOPIC,
+  type Participant,
+  type TopicPartitionRef,
+} from "../cluster/view.ts";
+import { CoordinatorPartitions } from "./ownership.ts";
+import { FencedGroupStore, notCoordinator } from "./fenced_store.ts";
+import { PartitionLoader } from "./loader.ts";
 import { ClassicGroups, type GroupSummary } from "./classic/classic_groups.ts";
 import type { GroupState, JoinResult, SyncResult } from "./classic/group.ts";
 import type { JoinArgs } from "./classic/join.ts";
 import type { LeaveResult, SyncArgs } from "./classic/membership.ts";
-import type { ClassicOptions } from "./classic/rebalance.ts";
+import { type ClassicOptions, joinError } from "./classic/rebalance.ts";
 import { CommittedOffsets } from "./offsets/committed_offsets.ts";
 import type { CommitArgs, FetchedOffset, OffsetsOptions, TopicPartition } from "./offsets/contract.ts";
 
 export type CoordinatorOptions = ClassicOptions & OffsetsOptions;
 
-export class GroupCoordinator {
+/** How long a release waits for the released groups' store writes still in flight. */
+const RELEASE_WRITES_MS = 5_000;
+
+/** What a distributed coordinator has besides the solo one: its partitions and their loads. */
+interface Placement {
+  readonly partitions: CoordinatorPartitions;
+  readonly loader: PartitionLoader;
+  /** Acquires whose load runs: a release (or a later acquire) of the partition replaces or removes the ticket. */
+  readonly acquiring: Map<number, object>;
+}
+
+export class GroupCoordinator implements Participant {
   private readonly classic: ClassicGroups;
   private readonly offsets: CommittedOffsets;
+  /** Null for a solo gateway (SoloCluster, or no cluster): it holds every group. */
+  private readonly placement: Placement | null;
   private closed = false;
 
   constructor(
@@ -28,10 +52,25 @@ export class GroupCoordinator {
     private readonly log: Logger,
     /** Whether a topic partition exists (offset commits for unknown partitions are refused). */
     partitionExists: (topic: string, partition: number) => boolean,
+    /** The cluster; absent or not distributed: this coordinator holds every group (and loads all at start). */
+    cluster?: ClusterView,
   ) {
-    this.classic = new ClassicGroups(store, opts, log, (groupId) => this.offsets.has(groupId));
+    let writes: GroupWrites = store;
+    if (cluster?.distributed) {
+      const partitions = new CoordinatorPartitions(cluster);
+      this.placement = {
+        partitions,
+        loader: new PartitionLoader(store, (groupId) => partitions.partitionOf(groupId)),
+        acquiring: new Map(),
+      };
+      writes = new FencedGroupStore(store, partitions);
+    } else {
+      this.placement = null;
+    }
+    this.classic = new ClassicGroups(writes, opts, log, (groupId) => this.offsets.has(groupId));
     // Every group is classic for now; a KIP-848 kind would be looked up here by group id as well.
-    this.offsets = new CommittedOffsets(store, opts, log, partitionExists, {
+    this.offsets = new CommittedOffsets(writes, opts, log, partitionExists, {
+      holds: (groupId) => this.holds(groupId),
       group: (groupId) => this.classic.get(groupId),
       createSimpleGroup: (groupId) => this.classic.createSimpleGroup(groupId),
       removeGroup: (groupId) => this.classic.remove(groupId),
@@ -52,8 +91,19 @@ export class GroupCoordinator {
     this.classic.onRebalance = f;
   }
 
-  /** Rebuilds groups and offsets from the store and starts the timers. */
+  /**
+   * Starts the timers; a solo coordinator first rebuilds every group and offset from the store. A distributed one
+   * loads nothing here: groups arrive with the `__consumer_offsets` partitions it acquires.
+   */
   async start(): Promise<void> {
+    if (this.placement !== null) {
+      this.offsets.start(new Map());
+      this.classic.start(new Map());
+      this.log.info("group coordinator started: groups load as this gateway acquires {topic} partitions", {
+        topic: CONSUMER_OFFSETS_TOPIC,
+      });
+      return;
+    }
     const state = await this.store.load();
     this.offsets.start(state.offsets);
     this.classic.start(state.groups);
@@ -61,6 +111,96 @@ export class GroupCoordinator {
       groups: this.classic.groups.size,
       withOffsets: this.offsets.groupCount,
     });
+  }
+
+  // ---------------------------------------------------------------- Participant (distributed cluster)
+
+  /**
+   * This gateway becomes the coordinator of a `__consumer_offsets` partition: its groups and their committed
+   * offsets are read from the store (fresh: what the previous coordinator wrote up to its release) and held until
+   * release. Other topics are not the coordinator's concern; a partition already held only takes the new epoch.
+   */
+  async acquire(tp: TopicPartitionRef, leaderEpoch: number): Promise<void> {
+    const pl = this.placement;
+    if (pl === null || tp.topic !== CONSUMER_OFFSETS_TOPIC || this.closed) return;
+    const held = pl.partitions.get(tp.partition);
+    if (held !== undefined) {
+      held.epoch = leaderEpoch;
+      return;
+    }
+    const ticket = {};
+    pl.acquiring.set(tp.partition, ticket);
+    const started = performance.now();
+    let current = false;
+    const state = await pl.loader.read(tp.partition).finally(() => {
+      current = pl.acquiring.get(tp.partition) === ticket;
+      if (current) pl.acquiring.delete(tp.partition);
+    });
+    // Released (or acquired again) while loading, or closed: what was read is not this acquire's to keep.
+    if (!current || this.closed) return;
+    this.classic.adopt(state.groups);
+    this.offsets.adopt(state.offsets);
+    pl.partitions.hold(tp.partition, leaderEpoch);
+    // Start-up acquires every partition: only those with groups are worth a line at info.
+    const level = state.groups.size + state.offsets.size > 0 ? "info" : "debug";
+    this.log[level](
+      "coordinating {topic}-{partition} (epoch {epoch}): {groups} groups, offsets of {withOffsets} groups, " +
+        "loaded in {ms} ms",
+      {
+        topic: CONSUMER_OFFSETS_TOPIC,
+        partition: tp.partition,
+        epoch: leaderEpoch,
+        groups: state.groups.size,
+        withOffsets: state.offsets.size,
+        ms: Math.round(performance.now() - started),
+      },
+    );
+  }
+
+  /**
+   * This gateway stops coordinating a `__consumer_offsets` partition: its groups leave memory (members waiting in
+   * JoinGroup or SyncGroup are told NOT_COORDINATOR, timers stop), nothing more is written for them, and the
+   * release waits (bounded) for their writes in flight, so that the next coordinator reads them.
+   */
+  async release(tp: TopicPartitionRef): Promise<void> {
+    const pl = this.placement;
+    if (pl === null || tp.topic !== CONSUMER_OFFSETS_TOPIC) return;
+    pl.acquiring.delete(tp.partition);
+    const hold = pl.partitions.release(tp.partition);
+    if (hold === undefined) return;
+    const ids = new Set<string>();
+    for (const id of this.classic.groups.keys()) {
+      if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
+    }
+    for (const id of this.offsets.groupIds()) if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
+    this.classic.drop(ids);
+    this.offsets.drop(ids);
+    const left = await hold.end(RELEASE_WRITES_MS);
+    const args = {
+      topic: CONSUMER_OFFSETS_TOPIC,
+      partition: tp.partition,
+      epoch: hold.epoch,
+      groups: ids.size,
+      left,
+    };
+    if (left > 0) {
+      this.log.warn(
+        "released {topic}-{partition} (epoch {epoch}, {groups} groups) with {left} writes still running",
+        args,
+      );
+    } else if (ids.size > 0) {
+      this.log.info("released {topic}-{partition} (epoch {epoch}, {groups} groups)", args);
+    } else this.log.debug("released {topic}-{partition} (epoch {epoch}, no groups)", args);
+  }
+
+  /** Whether this coordinator holds the group (always in a solo gateway). */
+  private holds(groupId: string): boolean {
+    return this.placement === null || this.placement.partitions.holds(groupId);
+  }
+
+  /** A group id another coordinator holds (the empty id is left to each API's INVALID_GROUP_ID). */
+  private elsewhere(groupId: string): boolean {
+    return groupId !== "" && !this.holds(groupId);
   }
 
   async close(): Promise<void> {
@@ -73,15 +213,24 @@ export class GroupCoordinator {
 
   // ---------------------------------------------------------------- classic protocol
 
+  // A group this coordinator does not hold is answered NOT_COORDINATOR here too (the handlers ask the cluster
+  // first): so no group of another coordinator's partition is ever created in memory, where no release would
+  // find it.
+
   join(a: JoinArgs): Promise<JoinResult> {
+    if (this.elsewhere(a.groupId)) return Promise.resolve(joinError(a.memberId, ErrorCode.NOT_COORDINATOR));
     return this.classic.join(a);
   }
 
   sync(a: SyncArgs): Promise<SyncResult> {
+    if (this.elsewhere(a.groupId)) {
+      return Promise.resolve({ errorCode: ErrorCode.NOT_COORDINATOR, assignment: new Uint8Array(0) });
+    }
     return this.classic.sync(a);
   }
 
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
+    if (this.elsewhere(groupId)) return ErrorCode.NOT_COORDINATOR;
     return this.classic.heartbeat(groupId, generationId, memberId, groupInstanceId);
   }
 
@@ -89,6 +238,7 @@ export class GroupCoordinator {
     groupId: string,
     members: readonly { memberId: string; groupInstanceId: string | null; reason: string | null }[],
   ): LeaveResult {
+    if (this.elsewhere(groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
     return this.classic.leave(groupId, members);
   }
 
@@ -98,8 +248,12 @@ export class GroupCoordinator {
     return this.offsets.commit(a);
   }
 
-  /** Committed offsets of a group (all of them when `partitions` is null). */
+  /**
+   * Committed offsets of a group (all of them when `partitions` is null). A group held elsewhere throws
+   * KafkaError NOT_COORDINATOR: answering "no offset" would send its consumers to auto.offset.reset.
+   */
   fetchOffsets(groupId: string, partitions: readonly TopicPartition[] | null): FetchedOffset[] {
+    if (this.elsewhere(groupId)) throw notCoordinator(groupId, "this gateway does not coordinate it");
     return this.offsets.fetch(groupId, partitions);
   }
 
@@ -140,6 +294,7 @@ export class GroupCoordinator {
   /** DeleteGroups: INVALID_GROUP_ID, GROUP_ID_NOT_FOUND, then the group's own rule (NON_EMPTY_GROUP). */
   async deleteGroup(groupId: string): Promise<number> {
     if (groupId === "") return ErrorCode.INVALID_GROUP_ID;
+    if (this.elsewhere(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.classic.get(groupId);
     if (!g && !this.offsets.has(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (g) {
@@ -147,7 +302,12 @@ export class GroupCoordinator {
       if (code !== ErrorCode.NONE) return code;
       this.classic.remove(groupId);
     }
-    await this.offsets.deleteGroup(groupId);
+    try {
+      await this.offsets.deleteGroup(groupId);
+    } catch (e) {
+      if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) return e.code; // it moved meanwhile
+      throw e;
+    }
     this.log.info("deleted group {group}", { group: groupId });
     return ErrorCode.NONE;
   }

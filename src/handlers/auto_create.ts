@@ -4,6 +4,7 @@ import type { TopicMeta } from "../storage/storage.ts";
 import { StorageError } from "../storage/storage.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { createWithinPartitionLimit, validateTopicName } from "./topic_rules.ts";
+import { awaitLeaders } from "./routing.ts";
 
 const inFlight = new WeakMap<Broker, Map<string, Promise<TopicMeta>>>();
 
@@ -42,6 +43,8 @@ export async function topicOrAutoCreate(
           topic: name,
           partitions: t.partitions,
         });
+        // Distributed: the creator's next step (produce) needs leaders; callers of this creation share the wait.
+        await awaitLeaders(broker, name, 0, t.partitions);
         return t;
       } catch (e) {
         if (e instanceof StorageError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS) {

@@ -1,5 +1,5 @@
-// CreatePartitions: grows topics (never shrinks), with validate_only; manual assignments may only name this
-// broker (one replica per partition).
+// CreatePartitions: grows topics (never shrinks), with validate_only; manual assignments name one live broker per
+// partition (topic_rules.ts). In a distributed cluster the answer waits (bounded) for the new partitions' leaders.
 import type { Handler } from "./context.ts";
 import type {
   CreatePartitionsRequest,
@@ -9,12 +9,12 @@ import type {
 } from "../protocol/messages/create_partitions.ts";
 import type { TopicMeta } from "../storage/storage.ts";
 import type { Broker } from "./context.ts";
-import { checkPartitionLimit, createWithinPartitionLimit } from "./topic_rules.ts";
+import { checkPartitionLimit, checkReplicaAssignment, createWithinPartitionLimit } from "./topic_rules.ts";
+import { awaitLeaders } from "./routing.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
 function validate(t: CreatePartitionsTopic, meta: TopicMeta | undefined, broker: Broker): void {
-  const nodeId = broker.config.nodeId;
   if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   const current = meta.partitions;
   if (t.count === current) {
@@ -35,27 +35,7 @@ function validate(t: CreatePartitionsTopic, meta: TopicMeta | undefined, broker:
       `Attempted to add ${additional} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`,
     );
   }
-  for (const a of t.assignments) {
-    if (a.brokerIds.length === 0) {
-      throw new KafkaError(
-        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-        "The manual partition assignment includes an empty replica list.",
-      );
-    }
-    const other = a.brokerIds.find((b) => b !== nodeId);
-    if (other !== undefined) {
-      throw new KafkaError(
-        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-        `The manual partition assignment includes broker ${other}, but no such broker is registered.`,
-      );
-    }
-    if (a.brokerIds.length > 1) {
-      throw new KafkaError(
-        ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-        `The manual partition assignment includes the broker ${nodeId} more than once.`,
-      );
-    }
-  }
+  for (const a of t.assignments) checkReplicaAssignment(broker.cluster, a.brokerIds);
 }
 
 export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePartitionsResponse> = async (
@@ -87,6 +67,7 @@ export const createPartitionsHandler: Handler<CreatePartitionsRequest, CreatePar
           from: meta!.partitions,
           to: t.count,
         });
+        await awaitLeaders(broker, t.name, meta!.partitions, t.count);
       }
     } catch (e) {
       r.errorCode = errorCodeOf(e);

@@ -1,5 +1,8 @@
-// CreateTopics: validated names, partition counts, replication factor (one node) and configs (values the backend
-// cannot apply refused); validate_only.
+// CreateTopics: validated names, partition counts, replication factor (1: a partition's one replica is its leader
+// gateway; the backend keeps the data), manual assignments (one live broker per partition, topic_rules.ts) and
+// configs (values the backend cannot apply refused); validate_only. In a distributed cluster the answer waits
+// (bounded) until the new partitions have leaders, so that a client that creates and then produces is not told
+// LEADER_NOT_AVAILABLE; it is a success either way.
 import type { Handler } from "./context.ts";
 import type {
   CreateTopicsRequest,
@@ -9,7 +12,14 @@ import type {
 } from "../protocol/messages/create_topics.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
-import { checkPartitionLimit, createWithinPartitionLimit, validateTopicName } from "./topic_rules.ts";
+import {
+  checkPartitionLimit,
+  checkReplicaAssignment,
+  createWithinPartitionLimit,
+  validateTopicName,
+} from "./topic_rules.ts";
+import { awaitLeaders } from "./routing.ts";
+import type { ClusterView } from "../cluster/view.ts";
 import { validateTopicConfig } from "../configs/model.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
@@ -18,6 +28,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
   const seen = new Map<string, number>();
   for (const t of req.topics) seen.set(t.name, (seen.get(t.name) ?? 0) + 1);
   const out: CreateTopicsResponseTopic[] = [];
+  const created: string[] = [];
   for (const t of req.topics) {
     const base: CreateTopicsResponseTopic = {
       name: t.name,
@@ -36,7 +47,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
           `Create topics request from client contains duplicate topic ${t.name}`,
         );
       }
-      const v = validate(t, broker.config.numPartitions, broker.config.nodeId);
+      const v = validate(t, broker.config.numPartitions, broker.cluster);
       // validate_only too: a request that could not be carried out is refused the same way
       checkPartitionLimit(broker, t.name, v.partitions);
       const partitions = v.partitions;
@@ -56,6 +67,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
         );
         id = meta.id;
         ctx.log.info("created topic {topic} with {partitions} partitions", { topic: t.name, partitions });
+        created.push(t.name);
       }
       out.push({
         ...base,
@@ -76,13 +88,19 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
       out.push({ ...base, errorCode: errorCodeOf(e), errorMessage: errorMessageOf(e) });
     }
   }
+  await Promise.all(created.map(async (name) => {
+    const partitions = broker.storage.getTopic(name)?.partitions ?? 0;
+    if (!await awaitLeaders(broker, name, 0, partitions)) {
+      ctx.log.warn("topic {topic} created, but not every partition has a leader yet", { topic: name });
+    }
+  }));
   return { topics: out };
 };
 
 function validate(
   t: CreateTopicsRequestTopic,
   defaultPartitions: number,
-  nodeId: number,
+  cluster: ClusterView,
 ): { partitions: number; configs: Record<string, string> } {
   validateTopicName(t.name);
   let partitions = t.numPartitions;
@@ -102,16 +120,7 @@ function validate(
         );
       }
     });
-    for (const a of t.assignments) {
-      if (a.brokerIds.length !== 1 || a.brokerIds[0] !== nodeId) {
-        throw new KafkaError(
-          ErrorCode.INVALID_REPLICA_ASSIGNMENT,
-          `Replica assignment ${
-            JSON.stringify(a.brokerIds)
-          } for partition ${a.partitionIndex} names brokers other than ${nodeId}`,
-        );
-      }
-    }
+    for (const a of t.assignments) checkReplicaAssignment(cluster, a.brokerIds);
     partitions = t.assignments.length;
   } else {
     if (partitions === -1) partitions = defaultPartitions;
@@ -122,9 +131,12 @@ function validate(
       throw new KafkaError(ErrorCode.INVALID_REPLICATION_FACTOR, "Replication factor must be larger than 0.");
     }
     if (t.replicationFactor > 1) {
+      const rf = t.replicationFactor;
       throw new KafkaError(
         ErrorCode.INVALID_REPLICATION_FACTOR,
-        `Unable to replicate the partition ${t.replicationFactor} time(s): The target replication factor of ${t.replicationFactor} cannot be reached because only 1 broker(s) are registered.`,
+        cluster.distributed
+          ? `Unable to replicate the partition ${rf} time(s): each partition has one replica, its leader gateway (the backend keeps the data); use replication factor 1 or -1.`
+          : `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only 1 broker(s) are registered.`,
       );
     }
   }

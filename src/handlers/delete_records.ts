@@ -1,5 +1,6 @@
 // DeleteRecords: advances each partition's log start offset (the low watermark); whole segments below it are
-// reclaimed by the backend. Topics whose cleanup.policy lacks "delete" refuse it, as in Kafka.
+// reclaimed by the backend. Topics whose cleanup.policy lacks "delete" refuse it, as in Kafka. Only the
+// partition's leader deletes (NOT_LEADER_OR_FOLLOWER elsewhere: the admin client sends each partition to its leader).
 import type { Handler } from "./context.ts";
 import type {
   DeleteRecordsPartitionResult,
@@ -9,6 +10,7 @@ import type {
 } from "../protocol/messages/delete_records.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf } from "./auto_create.ts";
+import { servingEpochOf } from "./routing.ts";
 
 export const deleteRecordsHandler: Handler<DeleteRecordsRequest, DeleteRecordsResponse> = async (
   ctx,
@@ -42,6 +44,7 @@ export const deleteRecordsHandler: Handler<DeleteRecordsRequest, DeleteRecordsRe
         if (!meta || p.partitionIndex < 0 || p.partitionIndex >= meta.partitions) {
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
+        servingEpochOf(broker.cluster, t.name, p.partitionIndex);
         if (!broker.configs.policy(meta).delete) {
           throw new KafkaError(
             ErrorCode.POLICY_VIOLATION,

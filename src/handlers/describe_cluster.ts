@@ -1,4 +1,4 @@
-// DescribeCluster: this gateway is the whole cluster and its controller.
+// DescribeCluster: the live gateways and the controller, from the cluster view (a solo gateway is both).
 import type { Handler } from "./context.ts";
 import type {
   DescribeClusterRequest,
@@ -14,11 +14,11 @@ export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClu
   ctx,
   req,
 ) => {
-  const { config, clusterId } = ctx.broker;
+  const { cluster, clusterId } = ctx.broker;
   const base = {
     endpointType: req.endpointType,
     clusterId,
-    controllerId: config.nodeId,
+    controllerId: cluster.controllerId(),
     clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
   if (ctx.header.apiVersion >= 1 && req.endpointType !== ENDPOINT_BROKERS) {
@@ -29,11 +29,10 @@ export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClu
       brokers: [],
     };
   }
-  const adv = config.advertisedListener;
   return {
     ...base,
     errorCode: ErrorCode.NONE,
     errorMessage: null,
-    brokers: [{ brokerId: config.nodeId, host: adv.host, port: adv.port, rack: null }],
+    brokers: cluster.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
   };
 };

@@ -1,5 +1,6 @@
-// DescribeLogDirs: the one log directory with the real size of every (requested) partition; v4 adds the volume's
-// total and usable bytes. Unknown topics and partitions are left out, as Kafka does.
+// DescribeLogDirs: the one log directory with the real size of every (requested) partition this gateway hosts, i.e.
+// leads (each Kafka broker describes its own replicas; a solo gateway hosts all); v4 adds the volume's total and
+// usable bytes. Unknown topics and partitions, and those led by another gateway, are left out, as Kafka does.
 import type { Handler } from "./context.ts";
 import type {
   DescribeLogDirsPartition,
@@ -14,17 +15,22 @@ export const describeLogDirsHandler: Handler<DescribeLogDirsRequest, DescribeLog
   ctx,
   req,
 ) => {
-  const { storage } = ctx.broker;
+  const { storage, cluster } = ctx.broker;
+  const hosted = (topic: string, p: number) => cluster.leaderOf(topic, p).leaderId === cluster.nodeId;
   const wanted: { name: string; partitions: number[] }[] = [];
   if (req.topics === null) {
     for (const t of storage.listTopics()) {
-      wanted.push({ name: t.name, partitions: Array.from({ length: t.partitions }, (_, i) => i) });
+      const partitions = Array.from({ length: t.partitions }, (_, i) => i).filter((p) => hosted(t.name, p));
+      if (partitions.length > 0) wanted.push({ name: t.name, partitions });
     }
   } else {
     for (const t of req.topics) {
       const meta = storage.getTopic(t.topic);
       if (!meta) continue;
-      wanted.push({ name: t.topic, partitions: t.partitions.filter((p) => p >= 0 && p < meta.partitions) });
+      wanted.push({
+        name: t.topic,
+        partitions: t.partitions.filter((p) => p >= 0 && p < meta.partitions && hosted(t.topic, p)),
+      });
     }
   }
   try {

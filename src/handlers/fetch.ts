@@ -1,7 +1,10 @@
 // Fetch: stored batches are served as they are (zero copy) up to max_bytes / partition_max_bytes, with a
 // long poll that waits for appends until min_bytes or max_wait_ms. Fetch sessions (v7+) are answered
 // sessionless (session id 0), which clients treat as "send full fetches". Fetch v0-3 clients get the v2
-// batches down-converted to magic 0/1 message sets.
+// batches down-converted to magic 0/1 message sets. Only the partition's leader answers: elsewhere
+// NOT_LEADER_OR_FOLLOWER, a stale or future current_leader_epoch (v9+) FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH,
+// both with the current leader (v12+) and its endpoint (v16+). In a distributed cluster each returned batch is
+// stamped with the leader epoch it was written under (legacy message sets have no such field).
 import type { Broker, Handler, RequestContext } from "./context.ts";
 import type {
   FetchRequest,
@@ -14,6 +17,7 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf } from "./auto_create.ts";
 import { downConvert } from "../records/legacy.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
+import { LeaderHints, servingEpochOf, stampFetchedEpochs } from "./routing.ts";
 
 const EMPTY = new Uint8Array(0);
 const READ_COMMITTED = 1;
@@ -27,6 +31,8 @@ const MAX_WAIT_CAP_MS = 30_000;
 
 interface Collected {
   readonly responses: FetchResponseTopic[];
+  /** Leaders named in NOT_LEADER_OR_FOLLOWER / FENCED_LEADER_EPOCH answers (nodeEndpoints, v16+). */
+  readonly hints: LeaderHints;
   readonly bytes: number;
   /** Partitions to watch for appends while long-polling. */
   readonly watch: Watched[];
@@ -49,8 +55,11 @@ function topicName(broker: Broker, t: FetchRequestTopic, version: number): strin
 }
 
 async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collected> {
-  const { storage } = ctx.broker;
+  const { storage, cluster } = ctx.broker;
   const v = ctx.header.apiVersion;
+  const hints = new LeaderHints(cluster);
+  // Batches keep no leader epoch in a distributed backend; v0-3 get message sets without one.
+  const stamp = cluster.distributed && v >= 4;
   let remaining = v >= 3 && req.maxBytes !== undefined
     ? Math.min(Math.max(0, req.maxBytes), FETCH_MAX_BYTES)
     : FETCH_MAX_BYTES;
@@ -88,6 +97,7 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
         if (p.partition < 0 || p.partition >= meta.partitions) {
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
+        servingEpochOf(cluster, meta.name, p.partition, p.currentLeaderEpoch);
         const limit = Math.min(p.partitionMaxBytes, remaining);
         const key = `${p.partition} ${meta.name}`;
         const repeat = seen.has(key);
@@ -119,6 +129,9 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
             total += converted.length;
             remaining -= converted.length;
           } else {
+            if (stamp) {
+              for (const b of res.batches) stampFetchedEpochs(cluster, meta.name, p.partition, b);
+            }
             r.records = res.batches;
             total += res.bytes;
             remaining -= res.bytes;
@@ -127,7 +140,12 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
       } catch (e) {
         failed = true;
         r.errorCode = errorCodeOf(e);
-        if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && meta) {
+        if (
+          v >= 12 && meta &&
+          (r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER || r.errorCode === ErrorCode.FENCED_LEADER_EPOCH)
+        ) {
+          r.currentLeader = hints.leader(meta.name, p.partition);
+        } else if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && meta) {
           const o = await storage.offsets(meta.name, p.partition).catch(() => null);
           if (o) {
             r.highWatermark = o.highWatermark;
@@ -144,7 +162,7 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
       }
     }
   }
-  return { responses, bytes: total, watch, failed };
+  return { responses, hints, bytes: total, watch, failed };
 }
 
 /** Resolves on the first append to any watched partition, at the deadline, or at shutdown. */
@@ -208,6 +226,6 @@ export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, re
     errorCode: ErrorCode.NONE,
     sessionId: 0,
     responses: c.responses,
-    nodeEndpoints: [],
+    nodeEndpoints: c.hints.endpoints(),
   };
 };

@@ -1,4 +1,5 @@
-// FindCoordinator, DescribeGroups, ListGroups and DeleteGroups.
+// FindCoordinator (the leader of the group's `__consumer_offsets` partition), DescribeGroups, ListGroups (the groups
+// this gateway coordinates, as each Kafka broker lists its own) and DeleteGroups.
 import type { Handler, RequestContext } from "./context.ts";
 import type {
   FindCoordinatorRequest,
@@ -10,6 +11,8 @@ import type { ListGroupsRequest, ListGroupsResponse } from "../protocol/messages
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from "../protocol/messages/delete_groups.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED } from "../protocol/messages/metadata.ts";
+import { CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
+import { coordinatedElsewhere } from "./routing.ts";
 
 const KEY_TYPE_GROUP = 0;
 const KEY_TYPE_TRANSACTION = 1;
@@ -19,14 +22,27 @@ function coordinatorFor(
   key: string,
   keyType: number,
 ): FindCoordinatorResponseCoordinator {
-  const adv = ctx.broker.config.advertisedListener;
   if (keyType === KEY_TYPE_GROUP) {
+    const { cluster } = ctx.broker;
+    const leader = cluster.coordinatorOf(key).leaderId;
+    const b = leader >= 0 ? cluster.broker(leader) : undefined;
+    if (b === undefined) {
+      // Retriable: the client asks again once the partition has a (live) leader.
+      return {
+        key,
+        nodeId: -1,
+        host: "",
+        port: -1,
+        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+        errorMessage: `${CONSUMER_OFFSETS_TOPIC}-${cluster.coordinatorPartition(key)} has no live leader`,
+      };
+    }
     return {
       key,
-      nodeId: ctx.broker.config.nodeId,
-      host: adv.host,
-      port: adv.port,
-      errorCode: 0,
+      nodeId: b.nodeId,
+      host: b.host,
+      port: b.port,
+      errorCode: ErrorCode.NONE,
       errorMessage: null,
     };
   }
@@ -73,6 +89,17 @@ export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordin
 
 export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = (ctx, req) => ({
   groups: req.groups.map((id) => {
+    if (coordinatedElsewhere(ctx.broker, id)) {
+      return {
+        errorCode: ErrorCode.NOT_COORDINATOR,
+        groupId: id,
+        groupState: "",
+        protocolType: "",
+        protocolData: "",
+        members: [],
+        authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+      };
+    }
     const g = ctx.broker.coordinator.describe(id);
     return {
       errorCode: id === "" ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE,
@@ -97,7 +124,9 @@ export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> =
   // Absent filters (before v4 and v5) are empty: all states, all types.
   const states = new Set((req.statesFilter ?? []).map((s) => s.toLowerCase()));
   const types = new Set((req.typesFilter ?? []).map((s) => s.toLowerCase()));
+  const { cluster } = ctx.broker;
   const groups = ctx.broker.coordinator.list()
+    .filter((g) => cluster.coordinates(g.groupId))
     .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
     // Every group here is a classic group.
     .filter(() => types.size === 0 || types.has("classic"))
@@ -113,7 +142,10 @@ export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> =
 export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = async (ctx, req) => {
   const results = [];
   for (const groupId of req.groupsNames) {
-    results.push({ groupId, errorCode: await ctx.broker.coordinator.deleteGroup(groupId) });
+    const errorCode = coordinatedElsewhere(ctx.broker, groupId)
+      ? ErrorCode.NOT_COORDINATOR
+      : await ctx.broker.coordinator.deleteGroup(groupId);
+    results.push({ groupId, errorCode });
   }
   return { results };
 };

@@ -1,30 +1,37 @@
-// JoinGroup, SyncGroup, Heartbeat and LeaveGroup: thin adapters from wire versions to the coordinator.
+// JoinGroup, SyncGroup, Heartbeat and LeaveGroup: thin adapters from wire versions to the coordinator, which is
+// asked only for groups this gateway coordinates (NOT_COORDINATOR otherwise: the client looks the coordinator up).
 import type { Handler } from "./context.ts";
 import type { JoinGroupRequest, JoinGroupResponse } from "../protocol/messages/join_group.ts";
 import type { SyncGroupRequest, SyncGroupResponse } from "../protocol/messages/sync_group.ts";
 import type { HeartbeatRequest, HeartbeatResponse } from "../protocol/messages/heartbeat.ts";
 import type { LeaveGroupRequest, LeaveGroupResponse } from "../protocol/messages/leave_group.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { joinError } from "../groups/classic/rebalance.ts";
+import { coordinatedElsewhere } from "./routing.ts";
+
+const EMPTY = new Uint8Array(0);
 
 /** Fields that are nullable only from v7 are sent as "" to older clients. */
 const orEmpty = (s: string | null, nullable: boolean) => (s === null && !nullable ? "" : s);
 
 export const joinGroupHandler: Handler<JoinGroupRequest, JoinGroupResponse> = async (ctx, req) => {
   const v = ctx.header.apiVersion;
-  const res = await ctx.broker.coordinator.join({
-    groupId: req.groupId,
-    memberId: req.memberId,
-    groupInstanceId: req.groupInstanceId ?? null,
-    clientId: ctx.header.clientId ?? "",
-    clientHost: ctx.clientHost,
-    sessionTimeoutMs: req.sessionTimeoutMs,
-    // v0 has no rebalance timeout: Kafka uses the session timeout for both.
-    rebalanceTimeoutMs: v === 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
-    protocolType: req.protocolType,
-    protocols: req.protocols,
-    requireKnownMemberId: v >= 4,
-    reason: req.reason ?? null,
-  });
+  const res = coordinatedElsewhere(ctx.broker, req.groupId)
+    ? joinError(req.memberId, ErrorCode.NOT_COORDINATOR)
+    : await ctx.broker.coordinator.join({
+      groupId: req.groupId,
+      memberId: req.memberId,
+      groupInstanceId: req.groupInstanceId ?? null,
+      clientId: ctx.header.clientId ?? "",
+      clientHost: ctx.clientHost,
+      sessionTimeoutMs: req.sessionTimeoutMs,
+      // v0 has no rebalance timeout: Kafka uses the session timeout for both.
+      rebalanceTimeoutMs: v === 0 ? req.sessionTimeoutMs : req.rebalanceTimeoutMs ?? req.sessionTimeoutMs,
+      protocolType: req.protocolType,
+      protocols: req.protocols,
+      requireKnownMemberId: v >= 4,
+      reason: req.reason ?? null,
+    });
   return {
     errorCode: res.errorCode,
     generationId: res.generationId,
@@ -38,6 +45,14 @@ export const joinGroupHandler: Handler<JoinGroupRequest, JoinGroupResponse> = as
 };
 
 export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = async (ctx, req) => {
+  if (coordinatedElsewhere(ctx.broker, req.groupId)) {
+    return {
+      errorCode: ErrorCode.NOT_COORDINATOR,
+      protocolType: null,
+      protocolName: null,
+      assignment: EMPTY,
+    };
+  }
   const res = await ctx.broker.coordinator.sync({
     groupId: req.groupId,
     generationId: req.generationId,
@@ -59,16 +74,21 @@ export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = as
 };
 
 export const heartbeatHandler: Handler<HeartbeatRequest, HeartbeatResponse> = (ctx, req) => ({
-  errorCode: ctx.broker.coordinator.heartbeat(
-    req.groupId,
-    req.generationId,
-    req.memberId,
-    req.groupInstanceId ?? null,
-  ),
+  errorCode: coordinatedElsewhere(ctx.broker, req.groupId)
+    ? ErrorCode.NOT_COORDINATOR
+    : ctx.broker.coordinator.heartbeat(
+      req.groupId,
+      req.generationId,
+      req.memberId,
+      req.groupInstanceId ?? null,
+    ),
 });
 
 export const leaveGroupHandler: Handler<LeaveGroupRequest, LeaveGroupResponse> = (ctx, req) => {
   const v = ctx.header.apiVersion;
+  if (coordinatedElsewhere(ctx.broker, req.groupId)) {
+    return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
+  }
   const members = v >= 3
     ? (req.members ?? []).map((m) => ({ ...m, reason: m.reason ?? null }))
     : [{ memberId: req.memberId ?? "", groupInstanceId: null, reason: null }];

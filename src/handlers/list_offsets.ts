@@ -1,4 +1,6 @@
-// ListOffsets: latest (-1), earliest (-2), max timestamp (-3, v7+) and by timestamp; v0 old-style offsets.
+// ListOffsets: latest (-1), earliest (-2), max timestamp (-3, v7+) and by timestamp; v0 old-style offsets. Only
+// the partition's leader answers (NOT_LEADER_OR_FOLLOWER elsewhere; current_leader_epoch fenced from v4), with the
+// leader epoch of the offset it returns (v4+; -1 on a solo gateway, which has no epochs).
 import type { Handler } from "./context.ts";
 import type {
   ListOffsetsRequest,
@@ -8,6 +10,7 @@ import type {
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf } from "./auto_create.ts";
 import type { Storage } from "../storage/storage.ts";
+import { servingEpochOf } from "./routing.ts";
 
 export const LATEST = -1;
 export const EARLIEST = -2;
@@ -32,7 +35,7 @@ async function lookup(
 }
 
 export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse> = async (ctx, req) => {
-  const { storage } = ctx.broker;
+  const { storage, cluster } = ctx.broker;
   const v = ctx.header.apiVersion;
   const topics = [];
   for (const t of req.topics) {
@@ -51,7 +54,16 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
         if (!meta || p.partitionIndex < 0 || p.partitionIndex >= meta.partitions) {
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
+        const epoch = servingEpochOf(cluster, t.name, p.partitionIndex, p.currentLeaderEpoch);
         const found = await lookup(storage, t.name, p.partitionIndex, p.timestamp, v);
+        if (cluster.distributed) {
+          // Latest: the epoch being written now (Kafka's latest epoch); otherwise the returned record's.
+          r.leaderEpoch = p.timestamp === LATEST
+            ? epoch
+            : found.offset >= 0
+            ? cluster.epochAt(t.name, p.partitionIndex, found.offset)
+            : -1;
+        }
         if (v === 0) {
           // v0 returns up to maxNumOffsets segment offsets; the requested one is enough for every client.
           r.oldStyleOffsets = found.offset >= 0 && (p.maxNumOffsets ?? 1) > 0 ? [found.offset] : [];

@@ -1,6 +1,8 @@
-// Metadata: one broker (this gateway), every partition led by it. Leader epochs are reported as -1
-// (unknown) everywhere, consistently with Fetch, ListOffsets, OffsetForLeaderEpoch and the stored batches (README
-// "Leader epochs"), so clients never fence on a made-up epoch.
+// Metadata: the live gateways as brokers, each partition with its leader and leader epoch as the cluster view knows
+// them (src/cluster/). A solo gateway leads every partition with epoch -1 (unknown), consistently with Fetch,
+// ListOffsets, OffsetForLeaderEpoch and the stored batches (README "Leader epochs"), so clients never fence on a
+// made-up epoch. Each partition has one replica, its leader (the backend keeps the data). `__consumer_offsets`
+// (the group coordinators' partitions) is not a storage topic and is not listed.
 import type { Broker, Handler } from "./context.ts";
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
@@ -13,18 +15,22 @@ import type { TopicMeta } from "../storage/storage.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
 import { errorCodeOf, topicOrAutoCreate } from "./auto_create.ts";
+import { CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
 
 export function partitionsOf(broker: Broker, t: TopicMeta): MetadataResponsePartition[] {
-  const node = broker.config.nodeId;
+  const { cluster } = broker;
   const out: MetadataResponsePartition[] = [];
   for (let p = 0; p < t.partitions; p++) {
+    const l = cluster.leaderOf(t.name, p);
+    // A leader that is not a live broker is no leader to a client (Kafka: LEADER_NOT_AVAILABLE, leader -1).
+    const live = l.leaderId >= 0 && cluster.broker(l.leaderId) !== undefined;
     out.push({
-      errorCode: ErrorCode.NONE,
+      errorCode: live ? ErrorCode.NONE : ErrorCode.LEADER_NOT_AVAILABLE,
       partitionIndex: p,
-      leaderId: node,
-      leaderEpoch: -1,
-      replicaNodes: [node],
-      isrNodes: [node],
+      leaderId: live ? l.leaderId : -1,
+      leaderEpoch: l.leaderEpoch,
+      replicaNodes: live ? [l.leaderId] : [],
+      isrNodes: live ? [l.leaderId] : [],
       offlineReplicas: [],
     });
   }
@@ -48,7 +54,9 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
   const topics: MetadataResponseTopic[] = [];
   const all = req.topics === null || (v === 0 && req.topics.length === 0);
   if (all) {
-    for (const t of broker.storage.listTopics()) topics.push(topicEntry(broker, t));
+    for (const t of broker.storage.listTopics()) {
+      if (t.name !== CONSUMER_OFFSETS_TOPIC) topics.push(topicEntry(broker, t));
+    }
   } else {
     // Before v4 there is no flag and Kafka auto-creates on Metadata when the broker allows it.
     const allowAuto = v < 4 ? true : req.allowAutoTopicCreation ?? true;
@@ -88,11 +96,11 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
       }
     }
   }
-  const adv = broker.config.advertisedListener;
+  const { cluster } = broker;
   return {
-    brokers: [{ nodeId: broker.config.nodeId, host: adv.host, port: adv.port, rack: null }],
+    brokers: cluster.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
     clusterId: broker.clusterId,
-    controllerId: broker.config.nodeId,
+    controllerId: cluster.controllerId(),
     topics,
     clusterAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };

@@ -1,10 +1,11 @@
-// OffsetForLeaderEpoch (KIP-101/KIP-320). The gateway has no leader epochs: Metadata, Fetch, ListOffsets and the
-// stored batches all say -1 (unknown), so KIP-320 clients (Java, librdkafka >= 2.1) normally never validate. When
-// one does (a committed offset or a seek carrying an epoch from elsewhere), the whole log counts as that epoch:
-// the answer is {leaderEpoch: requested, endOffset: high watermark}, so a position at or below the end validates
-// and one beyond it is truncated to the end, never reset. An undefined epoch (-1) gets Kafka's "unknown" answer
-// (-1, -1). CurrentLeaderEpoch is not checked, as Fetch and ListOffsets do not check it: with no epoch of our
-// own there is nothing to fence against.
+// OffsetForLeaderEpoch (KIP-101/KIP-320): a consumer validating its position after a leader change asks the
+// partition's leader where the epoch it last saw ends. Only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere;
+// current_leader_epoch fenced as in Fetch), from the cluster's epoch history (ClusterView.epochEndOffset): the
+// largest epoch <= the requested one and the offset where the next epoch starts, the log end for the current
+// epoch; {-1, -1} when the requested epoch is below every known one, or undefined (-1). A solo gateway has no
+// epochs (Metadata, Fetch, ListOffsets and the stored batches say -1), so KIP-320 clients normally never ask it;
+// when one does (an epoch from a committed offset or a seek) the whole log counts as that epoch: {requested, log
+// end}, so a position at or below the end validates and one beyond it is truncated to the end, never reset.
 import type { Handler } from "./context.ts";
 import type {
   OffsetForLeaderEpochRequest,
@@ -14,10 +15,11 @@ import type {
 } from "../protocol/messages/offset_for_leader_epoch.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { errorCodeOf } from "./auto_create.ts";
+import { servingEpochOf } from "./routing.ts";
 
 export const offsetForLeaderEpochHandler: Handler<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> =
   async (ctx, req) => {
-    const { storage } = ctx.broker;
+    const { storage, cluster } = ctx.broker;
     const topics: OffsetForLeaderEpochResponseTopic[] = [];
     for (const t of req.topics) {
       const meta = storage.getTopic(t.topic);
@@ -35,11 +37,13 @@ export const offsetForLeaderEpochHandler: Handler<OffsetForLeaderEpochRequest, O
           r.errorCode = ErrorCode.UNKNOWN_TOPIC_OR_PARTITION;
           continue;
         }
-        if (p.leaderEpoch < 0) continue;
         try {
+          servingEpochOf(cluster, meta.name, p.partition, p.currentLeaderEpoch);
+          if (p.leaderEpoch < 0) continue;
           const o = await storage.offsets(meta.name, p.partition);
-          r.leaderEpoch = p.leaderEpoch;
-          r.endOffset = o.highWatermark;
+          const end = cluster.epochEndOffset(meta.name, p.partition, p.leaderEpoch, o.highWatermark);
+          r.leaderEpoch = end.leaderEpoch;
+          r.endOffset = end.endOffset;
         } catch (e) {
           r.errorCode = errorCodeOf(e);
         }

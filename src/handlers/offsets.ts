@@ -1,4 +1,5 @@
-// OffsetCommit, OffsetFetch (single group v0-7, several groups v8+) and OffsetDelete.
+// OffsetCommit, OffsetFetch (single group v0-7, several groups v8+) and OffsetDelete, for groups this gateway
+// coordinates; other groups get NOT_COORDINATOR (per group in OffsetFetch v8+) before the coordinator is asked.
 import type { Handler } from "./context.ts";
 import type { OffsetCommitRequest, OffsetCommitResponse } from "../protocol/messages/offset_commit.ts";
 import type {
@@ -7,11 +8,25 @@ import type {
   OffsetFetchResponseGroupTopic,
 } from "../protocol/messages/offset_fetch.ts";
 import type { OffsetDeleteRequest, OffsetDeleteResponse } from "../protocol/messages/offset_delete.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { offsetKey } from "../storage/group_store.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
+import type { Broker } from "./context.ts";
+import { coordinatedElsewhere } from "./routing.ts";
 
 export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitResponse> = async (ctx, req) => {
+  // Kafka accepts commits for the empty group id (old clients): it is routed like any other.
+  if (coordinatedElsewhere(ctx.broker, req.groupId, true)) {
+    return {
+      topics: req.topics.map((t) => ({
+        name: t.name,
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: ErrorCode.NOT_COORDINATOR,
+        })),
+      })),
+    };
+  }
   const offsets = req.topics.flatMap((t) =>
     t.partitions.map((p) => ({
       topic: t.name,
@@ -68,28 +83,62 @@ function groupOffsets(
   return [...byTopic.values()];
 }
 
+/** One group's committed offsets, or the group's error (NOT_COORDINATOR, also when it moved meanwhile). */
+function groupResult(
+  broker: Broker,
+  groupId: string,
+  topics: readonly { name: string; partitionIndexes: number[] }[] | null,
+): { topics: OffsetFetchResponseGroupTopic[]; errorCode: number } {
+  if (coordinatedElsewhere(broker, groupId, true)) {
+    return { topics: [], errorCode: ErrorCode.NOT_COORDINATOR };
+  }
+  try {
+    return { topics: groupOffsets(broker.coordinator, groupId, topics), errorCode: ErrorCode.NONE };
+  } catch (e) {
+    if (!(e instanceof KafkaError)) throw e;
+    return { topics: [], errorCode: e.code };
+  }
+}
+
 export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse> = (ctx, req) => {
-  const { coordinator } = ctx.broker;
-  if (ctx.header.apiVersion >= 8) {
+  const { broker } = ctx;
+  const v = ctx.header.apiVersion;
+  if (v >= 8) {
     return {
       topics: [],
       errorCode: ErrorCode.NONE,
       groups: (req.groups ?? []).map((g) => ({
         groupId: g.groupId,
-        topics: groupOffsets(coordinator, g.groupId, g.topics),
-        errorCode: ErrorCode.NONE,
+        ...groupResult(broker, g.groupId, g.topics),
       })),
     };
   }
   // v0-1 have no "all topics" form; null arrives only from v2.
-  return {
-    topics: groupOffsets(coordinator, req.groupId ?? "", req.topics ?? null),
-    errorCode: ErrorCode.NONE,
-    groups: [],
-  };
+  const r = groupResult(broker, req.groupId ?? "", req.topics ?? null);
+  if (r.errorCode !== ErrorCode.NONE && v < 2) {
+    // No top-level error code before v2: each requested partition carries it, as Kafka answers.
+    return {
+      topics: (req.topics ?? []).map((t) => ({
+        name: t.name,
+        partitions: t.partitionIndexes.map((partitionIndex) => ({
+          partitionIndex,
+          committedOffset: -1,
+          committedLeaderEpoch: -1,
+          metadata: "",
+          errorCode: r.errorCode,
+        })),
+      })),
+      errorCode: r.errorCode,
+      groups: [],
+    };
+  }
+  return { topics: r.topics, errorCode: r.errorCode, groups: [] };
 };
 
 export const offsetDeleteHandler: Handler<OffsetDeleteRequest, OffsetDeleteResponse> = async (ctx, req) => {
+  if (coordinatedElsewhere(ctx.broker, req.groupId)) {
+    return { errorCode: ErrorCode.NOT_COORDINATOR, topics: [] };
+  }
   const res = await ctx.broker.coordinator.deleteOffsets(
     req.groupId,
     req.topics.flatMap((t) => t.partitions.map((p) => ({ topic: t.name, partition: p.partitionIndex }))),

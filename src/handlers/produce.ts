@@ -2,6 +2,9 @@
 // compressed ones decompressed under a cap and walked the same way), convert legacy message sets (Produce v0-2)
 // to RecordBatch v2, recompress when the topic's compression.type names a codec, refuse records without a key on
 // compacted topics, stamp LogAppendTime when the topic asks for it, and append. acks=0 gets no response at all.
+// Only the partition's leader appends: elsewhere NOT_LEADER_OR_FOLLOWER, with the current leader and its endpoint
+// from v10 (KIP-951). Leadership is checked up front and again in the tick the backend's append is issued
+// (LeaderAppend), which stamps the serving leader epoch into the batches.
 import type { Broker, Handler } from "./context.ts";
 import type {
   ProduceRequest,
@@ -10,7 +13,7 @@ import type {
   ProduceResponsePartition,
   ProduceResponseTopic,
 } from "../protocol/messages/produce.ts";
-import type { AppendRequest, TopicMeta } from "../storage/storage.ts";
+import type { AppendRequest, AppendResult, PartitionOffsets, TopicMeta } from "../storage/storage.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf, topicOrAutoCreate } from "./auto_create.ts";
 import {
@@ -24,10 +27,41 @@ import {
   validateBatches,
 } from "../records/batch.ts";
 import { idempotentBatchOf } from "../producer/manager.ts";
-import { appendIdempotent } from "../producer/append.ts";
+import { appendIdempotent, type AppendStorage } from "../producer/append.ts";
 import { legacyToBatchV2 } from "../records/legacy.ts";
 import { recompressBatches, requireKeys } from "../records/recompress.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
+import { LeaderHints, servingEpochOf } from "./routing.ts";
+
+/**
+ * The backend's append behind the last leadership check, for one partition of one request. The idempotent path
+ * calls it right after its sequence check, in the same serialized step and without an await between them
+ * (src/producer/append.ts); the plain path calls it once the batches are prepared. Either way the check, the stamp
+ * of the leader epoch into each batch (whatever the client sent; -1 on a solo gateway) and the backend's append
+ * happen in one tick. The epoch must still be the one the request was accepted under: leadership that moved away
+ * and back meanwhile (new epoch) may have reloaded the producer state the idempotent path already holds, so such a
+ * batch is refused too (NOT_LEADER_OR_FOLLOWER, retriable). A refusal throws before anything is written (the
+ * idempotent step forgets its reservation).
+ */
+class LeaderAppend implements AppendStorage {
+  constructor(private readonly broker: Broker, private readonly epoch: number) {}
+
+  append(topic: string, partition: number, req: AppendRequest): Promise<AppendResult> {
+    const now = servingEpochOf(this.broker.cluster, topic, partition);
+    if (now !== this.epoch) {
+      throw new KafkaError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `${topic}-${partition}: the leader epoch changed from ${this.epoch} to ${now} while the request waited`,
+      );
+    }
+    for (const b of req.batches) setPartitionLeaderEpoch(req.payload, b.pos, now);
+    return this.broker.storage.append(topic, partition, req);
+  }
+
+  offsets(topic: string, partition: number): Promise<PartitionOffsets> {
+    return this.broker.storage.offsets(topic, partition);
+  }
+}
 
 /** Validates (and for legacy formats converts) one partition's records; throws KafkaError. */
 async function prepare(
@@ -90,8 +124,6 @@ async function prepare(
   // Per-record work only when the topic's configs ask for it.
   if (policy.codec >= 0) req = await recompressBatches(req, policy.codec, policy.zstdLevel, limit);
   if (policy.compact) await requireKeys(req, `${t.name}-${p.index}`, limit);
-  // Leader epochs are -1 (unknown) everywhere (see metadata.ts): stored batches say so too, whatever was sent.
-  for (const b of req.batches) setPartitionLeaderEpoch(req.payload, b.pos, -1);
   if (!policy.logAppendTime) return { append: req, logAppendTime: -1 };
   const now = Date.now();
   for (const b of req.batches) stampLogAppendTime(req.payload, b.pos, b.size, now);
@@ -105,6 +137,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
   const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
   const pending: Promise<void>[] = [];
   const responses: ProduceResponseTopic[] = [];
+  const hints = new LeaderHints(broker.cluster);
   for (const topic of req.topicData) {
     const partitionResponses: ProduceResponsePartition[] = [];
     responses.push({ name: topic.name, partitionResponses });
@@ -123,6 +156,9 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
       const fail = (e: unknown) => {
         r.errorCode = errorCodeOf(e);
         r.errorMessage = errorMessageOf(e);
+        if (r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER && v >= 10) {
+          r.currentLeader = hints.leader(topic.name, p.index);
+        }
         metrics?.error(ApiKey.Produce, r.errorCode);
         if (r.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR) {
           ctx.log.error("produce to {topic}-{partition} failed: {reason}", {
@@ -145,11 +181,13 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
         if (p.index < 0 || p.index >= t.partitions) {
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
+        // Checked up front (no work for a partition served elsewhere) and again as the append is issued.
+        const storage = new LeaderAppend(broker, servingEpochOf(broker.cluster, t.name, p.index));
         pending.push(
           prepare(broker, t, p, v).then(async ({ append, logAppendTime }) => {
             const idempotent = idempotentBatchOf(append.batches);
             if (idempotent === null) {
-              const res = await broker.storage.append(t.name, p.index, append);
+              const res = await storage.append(t.name, p.index, append);
               if (metrics !== null) metrics.produced(t.name, append.payload.length, append.batches);
               r.baseOffset = res.baseOffset;
               r.logAppendTimeMs = logAppendTime;
@@ -158,7 +196,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
             }
             // Sequence rules; an exact retry of a stored batch gets its original offset and writes nothing.
             const res = await appendIdempotent(
-              broker.storage,
+              storage,
               broker.producers,
               t,
               p.index,
@@ -183,5 +221,5 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
   }
   await Promise.all(pending);
   if (req.acks === 0) return null;
-  return { responses, nodeEndpoints: [] };
+  return { responses, nodeEndpoints: hints.endpoints() };
 };

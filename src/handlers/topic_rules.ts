@@ -1,9 +1,11 @@
-// Topic naming rules shared by CreateTopics, auto-creation and the config APIs, and the partition limits that every
-// way of adding partitions goes through (CreateTopics, CreatePartitions, auto-creation; validate_only included).
+// Topic naming rules shared by CreateTopics, auto-creation and the config APIs, the partition limits that every
+// way of adding partitions goes through (CreateTopics, CreatePartitions, auto-creation; validate_only included), and
+// the manual replica assignments CreateTopics and CreatePartitions accept.
 // Topic-config rules live in src/configs (defs.ts: types, defaults, validation; model.ts: validateTopicConfig).
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { Config } from "../options.ts";
 import type { Storage } from "../storage/storage.ts";
+import type { ClusterView } from "../cluster/view.ts";
 
 const LEGAL_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -221,6 +223,41 @@ export function validateTopicName(name: string): void {
     throw new KafkaError(
       ErrorCode.INVALID_TOPIC_EXCEPTION,
       `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`,
+    );
+  }
+}
+
+/**
+ * A manual replica assignment of one partition (CreateTopics, CreatePartitions): exactly one live broker, as every
+ * partition has one replica, its leader gateway (the backend keeps the data). The named broker is checked, not
+ * imposed: the cluster's controller places leaders (a solo gateway leads everything). Throws
+ * INVALID_REPLICA_ASSIGNMENT with Kafka's wording.
+ */
+export function checkReplicaAssignment(cluster: ClusterView, brokerIds: readonly number[]): void {
+  if (brokerIds.length === 0) {
+    throw new KafkaError(
+      ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      "The manual partition assignment includes an empty replica list.",
+    );
+  }
+  const unknown = brokerIds.find((b) => cluster.broker(b) === undefined);
+  if (unknown !== undefined) {
+    throw new KafkaError(
+      ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      `The manual partition assignment includes broker ${unknown}, but no such broker is registered.`,
+    );
+  }
+  const twice = brokerIds.find((b, i) => brokerIds.indexOf(b) !== i);
+  if (twice !== undefined) {
+    throw new KafkaError(
+      ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      `The manual partition assignment includes the broker ${twice} more than once.`,
+    );
+  }
+  if (brokerIds.length > 1) {
+    throw new KafkaError(
+      ErrorCode.INVALID_REPLICA_ASSIGNMENT,
+      `The manual partition assignment names ${brokerIds.length} replicas, but partitions have one (their leader).`,
     );
   }
 }

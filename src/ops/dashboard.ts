@@ -1,7 +1,8 @@
 // The dashboard page served by the gateway at /dashboard: plain HTML, CSS and browser JavaScript kept here as
 // strings (no build step, nothing fetched from elsewhere; works in the compiled single binary). It polls
-// /api/v1/overview (default every second, ?refresh=MS) and shows topics with throughput, consumer groups with
-// their partition -> member assignment, committed offsets and lag per partition.
+// /api/v1/overview (default every second, ?refresh=MS) and shows the cluster's gateways (roles, partitions led),
+// topics with throughput and partition leaders, consumer groups with their partition -> member assignment,
+// committed offsets and lag per partition.
 //
 // The browser code avoids template literals so it can live inside this TypeScript template string. Everything
 // from the API is written with textContent (never innerHTML).
@@ -27,6 +28,17 @@ export const DASHBOARD_HTML = `<!doctype html>
 <main>
   <section id="summary" class="cards"></section>
   <section class="panel">
+    <h2>Cluster</h2>
+    <p id="cluster-meta" class="meta-line"></p>
+    <table id="brokers" class="grid">
+      <thead><tr>
+        <th class="num">Node</th><th>Address</th><th>Rack</th><th>Role</th>
+        <th class="num">Partitions led</th><th class="num">Group coordinator partitions</th>
+      </tr></thead>
+      <tbody></tbody>
+    </table>
+  </section>
+  <section class="panel">
     <h2>Topics</h2>
     <table id="topics" class="grid">
       <thead><tr>
@@ -39,7 +51,7 @@ export const DASHBOARD_HTML = `<!doctype html>
     <p id="topics-empty" class="empty" hidden>No topics yet.</p>
   </section>
   <section class="panel">
-    <h2>Consumer groups</h2>
+    <h2 id="groups-title">Consumer groups</h2>
     <div id="groups"></div>
     <p id="groups-empty" class="empty" hidden>No consumer groups yet.</p>
   </section>
@@ -83,6 +95,10 @@ table.grid tr:last-child td { border-bottom: none; }
 .num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
 .empty { color: var(--muted); margin: 4px 0; }
+.meta-line { color: var(--muted); margin: 0 0 8px; }
+.meta-line .bad { color: var(--bad); font-weight: 650; }
+.chip-remote { background: #f2f4f7; color: var(--muted); }
+.chip-bad { background: #fee4e2; color: #b42318; }
 .badge { display: inline-block; padding: 2px 9px; border-radius: 999px; font-size: 11px; font-weight: 650;
   letter-spacing: .03em; white-space: nowrap; }
 .badge-ok { background: #d1fadf; color: #05603a; }
@@ -203,6 +219,42 @@ export const DASHBOARD_JS = `"use strict";
       .map(function (x) { return x.name; }).join(", "), "badge-bad");
     document.getElementById("updated").textContent = "updated " + new Date(o.time).toLocaleTimeString();
 
+    // ---- cluster: gateways, roles, partitions led
+    var meta = document.getElementById("cluster-meta");
+    var parts = [o.brokers.length + " gateway" + (o.brokers.length === 1 ? "" : "s"),
+      "controller node " + c.controllerId];
+    if (c.distributed) {
+      parts.push("assignment version " + c.assignmentVersion, "lease timeout " + c.leaseTimeoutMs / 1000 + " s",
+        "this gateway serves " + c.servingPartitions + " partitions and coordinates " + c.coordinatedGroups +
+        " group" + (c.coordinatedGroups === 1 ? "" : "s"));
+    } else {
+      parts.push("one gateway leads every partition (" + c.backend + " backend)");
+    }
+    var metaChildren = [document.createTextNode(parts.join(" · "))];
+    if (c.leaderlessPartitions > 0) {
+      metaChildren.push(document.createTextNode(" · "), el("span", { cls: "bad", "data-field": "leaderless",
+        text: c.leaderlessPartitions + " partition" + (c.leaderlessPartitions === 1 ? "" : "s") +
+          " without a leader" }));
+    }
+    meta.replaceChildren.apply(meta, metaChildren);
+    var btbody = document.querySelector("#brokers tbody");
+    btbody.replaceChildren.apply(btbody, o.brokers.map(function (b) {
+      var roles = [];
+      if (b.controller) roles.push(el("span", { cls: "badge badge-ok", text: "controller" }));
+      if (b.self) roles.push(el("span", { cls: "badge badge-idle", text: "this gateway" }));
+      return el("tr", { "data-node": String(b.nodeId) }, [
+        el("td", { cls: "num", text: String(b.nodeId) }),
+        el("td", { cls: "mono", text: b.host + ":" + b.port }),
+        el("td", { text: b.rack == null ? "–" : b.rack }),
+        el("td", { "data-field": "role" }, roles.length ? roles : [document.createTextNode("–")]),
+        el("td", { cls: "num", "data-field": "leader-partitions", text: String(b.leaderPartitions) }),
+        el("td", { cls: "num", "data-field": "coordinator-partitions",
+          text: c.distributed ? String(b.coordinatorPartitions) : "all groups" }),
+      ]);
+    }));
+    document.getElementById("groups-title").textContent = c.distributed
+      ? "Consumer groups coordinated by this gateway" : "Consumer groups";
+
     // ---- topics
     var tbody = document.querySelector("#topics tbody");
     var rows = [];
@@ -220,8 +272,14 @@ export const DASHBOARD_JS = `"use strict";
       var h = history[t.name] || (history[t.name] = []);
       if (rIn != null) { h.push(rIn + rOut); if (h.length > HISTORY) h.shift(); }
       var hws = el("div", null, t.partitions.map(function (p) {
-        return el("span", { cls: "chip mono", title: "partition " + p.partition + ": offsets " + p.logStartOffset +
-          "–" + p.highWatermark + ", " + fmtBytes(p.sizeBytes), text: p.partition + ": " + fmtNum(p.highWatermark) });
+        var leader = p.leaderId < 0 ? "no leader" : "leader node " + p.leaderId +
+          (p.leaderEpoch >= 0 ? ", epoch " + p.leaderEpoch : "");
+        var where = !c.distributed ? "" : p.leaderId < 0 ? " chip-bad" : p.leaderId !== c.nodeId ? " chip-remote" : "";
+        return el("span", { cls: "chip mono" + where, "data-leader": String(p.leaderId),
+          title: "partition " + p.partition + ": offsets " + p.logStartOffset + "–" + p.highWatermark + ", " +
+            fmtBytes(p.sizeBytes) + "; " + leader,
+          text: p.partition + ": " + fmtNum(p.highWatermark) +
+            (c.distributed ? " @" + (p.leaderId < 0 ? "–" : p.leaderId) : "") });
       }));
       rows.push(el("tr", { "data-topic": t.name }, [
         el("td", { cls: "mono", text: t.name }),

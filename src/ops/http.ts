@@ -6,6 +6,7 @@ import type { Logger } from "../log.ts";
 import { Exposition, type GatewayMetrics } from "./metrics.ts";
 import {
   brokersInfo,
+  clusterInfo,
   configInfo,
   connectionsInfo,
   groupsInfo,
@@ -25,6 +26,7 @@ const DASHBOARD_CSP =
 
 export const API_ENDPOINTS = [
   "/api/v1/overview",
+  "/api/v1/cluster",
   "/api/v1/brokers",
   "/api/v1/topics",
   "/api/v1/topics/{name}",
@@ -149,6 +151,9 @@ export class OpsHttpServer {
       case "overview":
         if (arg === undefined) return json(await this.overview(src));
         break;
+      case "cluster":
+        if (arg === undefined) return json(clusterInfo(src));
+        break;
       case "brokers":
         if (arg === undefined) return json(brokersInfo(src));
         break;
@@ -181,6 +186,7 @@ export class OpsHttpServer {
       await readiness(src, this.stopping),
     ];
     const m = this.metrics;
+    const cluster = clusterInfo(src);
     return {
       cluster: {
         clusterId: src.clusterId,
@@ -190,9 +196,16 @@ export class OpsHttpServer {
         startedAt: new Date(this.startedAt).toISOString(),
         uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
         metrics: m !== null,
+        distributed: cluster.distributed,
+        controllerId: cluster.controllerId,
+        assignmentVersion: cluster.assignmentVersion,
+        leaseTimeoutMs: cluster.leaseTimeoutMs,
+        servingPartitions: cluster.servingPartitions,
+        leaderlessPartitions: cluster.leaderlessPartitions,
+        coordinatedGroups: cluster.groups.length,
       },
       ready,
-      brokers: brokersInfo(src),
+      brokers: cluster.brokers,
       connections: { active: src.server.connectionCount, accepted: m?.connectionsAccepted ?? null },
       totals: m === null ? null : {
         bytesReceived: m.bytesReceived,

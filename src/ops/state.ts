@@ -1,6 +1,7 @@
-// Read-only views of the gateway for operators: the JSON admin API (brokers, topics with watermarks, groups with
-// members, decoded assignments and lag, connections, effective configuration) and the state-like metrics that
-// are read at scrape time rather than tracked (groups by state, lag, watermarks, sizes, connections).
+// Read-only views of the gateway for operators: the JSON admin API (the cluster's gateways, partition leaders and
+// group coordinators as this gateway knows them, topics with watermarks, groups with members, decoded assignments
+// and lag, connections, effective configuration) and the state-like metrics that are read at scrape time rather
+// than tracked (groups by state, lag, watermarks, sizes, connections, the cluster).
 import { type Config, OPTIONS, VERSION } from "../options.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
@@ -13,6 +14,7 @@ import {
 } from "./consumer_protocol.ts";
 import { type Exposition, type GatewayMetrics, labels } from "./metrics.ts";
 import { fsyncCounts } from "../storage/embedded/files.ts";
+import { type ClusterSnapshot, type ClusterView, CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
 
 /** What the Kafka server shows of itself (src/server/server.ts). */
 export interface ConnectionSource {
@@ -40,6 +42,8 @@ export interface OpsSources {
   readonly storage: Storage;
   readonly coordinator: GroupCoordinator;
   readonly server: ConnectionSource;
+  /** The cluster this gateway belongs to (SoloCluster on the embedded backend). */
+  readonly cluster: ClusterView;
 }
 
 export const GROUP_STATES: readonly GroupState[] = [
@@ -60,6 +64,10 @@ export interface PartitionInfo {
   readonly records: number;
   /** Bytes on the backend; -1 when the backend cannot tell. */
   readonly sizeBytes: number;
+  /** Node id of the gateway that leads the partition (-1: none now). */
+  readonly leaderId: number;
+  /** Its leader epoch (-1: the cluster has no epochs, a solo gateway). */
+  readonly leaderEpoch: number;
 }
 
 export interface TopicInfo {
@@ -74,7 +82,12 @@ export interface TopicInfo {
   readonly throughput: { bytesIn: number; recordsIn: number; bytesOut: number; recordsOut: number } | null;
 }
 
-async function partitionInfo(storage: Storage, t: TopicMeta, p: number): Promise<PartitionInfo> {
+async function partitionInfo(
+  storage: Storage,
+  t: TopicMeta,
+  p: number,
+  cluster?: ClusterView,
+): Promise<PartitionInfo> {
   let logStartOffset = -1, highWatermark = -1, sizeBytes = -1;
   try {
     const o = await storage.offsets(t.name, p);
@@ -84,12 +97,15 @@ async function partitionInfo(storage: Storage, t: TopicMeta, p: number): Promise
   try {
     sizeBytes = await storage.partitionSize(t.name, p);
   } catch { /* not supported or deleted */ }
+  const leader = cluster?.leaderOf(t.name, p);
   return {
     partition: p,
     logStartOffset,
     highWatermark,
     records: highWatermark >= 0 ? highWatermark - Math.max(0, logStartOffset) : 0,
     sizeBytes,
+    leaderId: leader?.leaderId ?? -1,
+    leaderEpoch: leader?.leaderEpoch ?? -1,
   };
 }
 
@@ -99,7 +115,7 @@ export async function topicInfo(
   t: TopicMeta,
 ): Promise<TopicInfo> {
   const partitions: PartitionInfo[] = [];
-  for (let p = 0; p < t.partitions; p++) partitions.push(await partitionInfo(src.storage, t, p));
+  for (let p = 0; p < t.partitions; p++) partitions.push(await partitionInfo(src.storage, t, p, src.cluster));
   const c = metrics?.topicCountersOf(t.name);
   return {
     name: t.name,
@@ -255,12 +271,124 @@ export async function groupsInfo(src: OpsSources, only?: string): Promise<GroupI
   return out;
 }
 
-// ------------------------------------------------------------------------------------------ the rest
+// ------------------------------------------------------------------------------------------ the cluster
 
-export function brokersInfo(src: OpsSources) {
-  const adv = src.config.advertisedListener;
-  return [{ nodeId: src.config.nodeId, host: adv.host, port: adv.port, rack: null, controller: true }];
+export interface BrokerInfo {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  /** The gateway that assigns partitions to gateways. */
+  readonly controller: boolean;
+  /** The gateway answering this request. */
+  readonly self: boolean;
+  /** Partitions of topics (not `__consumer_offsets`) it leads. */
+  readonly leaderPartitions: number;
+  /** `__consumer_offsets` partitions it leads: it coordinates the groups that hash to them. */
+  readonly coordinatorPartitions: number;
 }
+
+function brokersOf(snap: ClusterSnapshot): BrokerInfo[] {
+  const led = new Map<number, { data: number; offsets: number }>();
+  for (const p of snap.partitions) {
+    const n = led.get(p.leaderId) ?? { data: 0, offsets: 0 };
+    if (p.topic === CONSUMER_OFFSETS_TOPIC) n.offsets++;
+    else n.data++;
+    led.set(p.leaderId, n);
+  }
+  return snap.brokers.map((b) => ({
+    nodeId: b.nodeId,
+    host: b.host,
+    port: b.port,
+    rack: b.rack,
+    controller: b.nodeId === snap.controllerId,
+    self: b.nodeId === snap.nodeId,
+    leaderPartitions: led.get(b.nodeId)?.data ?? 0,
+    coordinatorPartitions: led.get(b.nodeId)?.offsets ?? 0,
+  }));
+}
+
+/** The live gateways (this one included) with their roles and how many partitions each leads. */
+export function brokersInfo(src: OpsSources): BrokerInfo[] {
+  return brokersOf(src.cluster.snapshot());
+}
+
+export interface ClusterPartitionInfo {
+  readonly topic: string;
+  readonly partition: number;
+  /** -1 while no gateway leads it. */
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+  /** This gateway leads it and serves it now. */
+  readonly serving: boolean;
+}
+
+export interface CoordinatedGroupInfo {
+  readonly groupId: string;
+  readonly state: GroupState;
+  /** Its `__consumer_offsets` partition and the leader epoch this gateway holds it with. */
+  readonly coordinatorPartition: number;
+  readonly leaderEpoch: number;
+}
+
+export interface ClusterInfo {
+  readonly clusterId: string;
+  /** This gateway. */
+  readonly nodeId: number;
+  /** Several gateways share the backend (SeaweedMQ): leadership is per partition, epochs are real. */
+  readonly distributed: boolean;
+  readonly controllerId: number;
+  /** Version of the partition assignment this gateway applied (0 for a solo gateway). */
+  readonly assignmentVersion: number;
+  /** A gateway silent this long loses its partitions to the others (0 for a solo gateway). */
+  readonly leaseTimeoutMs: number;
+  readonly brokers: BrokerInfo[];
+  /** Partitions that no live gateway leads now. */
+  readonly leaderlessPartitions: number;
+  /** Partitions this gateway serves now. */
+  readonly servingPartitions: number;
+  /** Every partition, `__consumer_offsets` included, with its leader as this gateway knows it. */
+  readonly partitions: ClusterPartitionInfo[];
+  /** The groups this gateway coordinates now. */
+  readonly groups: CoordinatedGroupInfo[];
+}
+
+/** The cluster as this gateway sees it (GET /api/v1/cluster). */
+export function clusterInfo(src: OpsSources): ClusterInfo {
+  const snap = src.cluster.snapshot();
+  const partitions = snap.partitions.map((p) => ({
+    topic: p.topic,
+    partition: p.partition,
+    leaderId: p.leaderId,
+    leaderEpoch: p.leaderEpoch,
+    serving: p.serving,
+  })).sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  const live = new Set(snap.brokers.map((b) => b.nodeId));
+  const groups = src.coordinator.list()
+    .filter((g) => src.cluster.coordinates(g.groupId))
+    .map((g) => ({
+      groupId: g.groupId,
+      state: g.state,
+      coordinatorPartition: src.cluster.coordinatorPartition(g.groupId),
+      leaderEpoch: src.cluster.coordinatorOf(g.groupId).leaderEpoch,
+    }))
+    .sort((a, b) => a.groupId.localeCompare(b.groupId));
+  return {
+    clusterId: src.clusterId,
+    nodeId: snap.nodeId,
+    distributed: snap.distributed,
+    controllerId: snap.controllerId,
+    assignmentVersion: snap.assignmentVersion,
+    leaseTimeoutMs: snap.leaseTimeoutMs,
+    brokers: brokersOf(snap),
+    leaderlessPartitions: partitions.filter((p) => !live.has(p.leaderId)).length,
+    servingPartitions: partitions.filter((p) => p.serving).length,
+    partitions,
+    groups,
+  };
+}
+
+// ------------------------------------------------------------------------------------------ the rest
 
 export function connectionsInfo(src: OpsSources) {
   return src.server.connectionList().map((c) => ({
@@ -376,6 +504,33 @@ export async function renderState(
     }),
     1,
   );
+  const cluster = clusterInfo(src);
+  out.family(
+    "kgw_cluster_brokers",
+    "gauge",
+    "Live gateways (Kafka brokers) of the cluster, as this one knows.",
+  );
+  out.sample("kgw_cluster_brokers", "", cluster.brokers.length);
+  out.family("kgw_cluster_is_controller", "gauge", "1 on the gateway that assigns partitions to gateways.");
+  out.sample("kgw_cluster_is_controller", "", cluster.controllerId === cluster.nodeId ? 1 : 0);
+  out.family(
+    "kgw_cluster_assignment_version",
+    "gauge",
+    "Version of the partition assignment this gateway applied (0: a solo gateway).",
+  );
+  out.sample("kgw_cluster_assignment_version", "", cluster.assignmentVersion);
+  out.family(
+    "kgw_cluster_partitions_serving",
+    "gauge",
+    "Partitions (__consumer_offsets included) this gateway leads and serves now.",
+  );
+  out.sample("kgw_cluster_partitions_serving", "", cluster.servingPartitions);
+  out.family(
+    "kgw_cluster_partitions_leaderless",
+    "gauge",
+    "Partitions (__consumer_offsets included) no live gateway leads, as this one knows.",
+  );
+  out.sample("kgw_cluster_partitions_leaderless", "", cluster.leaderlessPartitions);
   if (src.storage.kind === "embedded") {
     out.family(
       "kgw_storage_fsyncs_total",

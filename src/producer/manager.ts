@@ -8,6 +8,13 @@
 // state or its log end moves, and at shutdown, so start-up costs nothing and a later load replays at most the
 // data appended since the last snapshot (about one interval after a crash, nothing after a clean stop). Only a
 // partition that never had a snapshot (first idempotent use, or a lost snapshot) is replayed from its log start.
+//
+// In a distributed cluster the manager is a Participant: a partition's state lives with its leader. release()
+// snapshots it (best effort, bounded) and unloads it; the next leader loads it lazily like any partition, from
+// that snapshot (or an older one: a snapshot is a state at an offset, so the replay from it is right however old
+// it is) plus the log the previous leaders wrote. acquire() needs nothing. State is loaded only for a partition this
+// gateway serves, and a load that a release overtook is discarded. Producer ids stay unique across gateways: the
+// store hands out blocks that each gateway claims exclusively (SeaweedMQ: create-exclusive files in the filer).
 import type { Logger } from "../log.ts";
 import { getInt32, getInt64 } from "../protocol/codec.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
@@ -25,6 +32,12 @@ import {
 } from "../records/layout.ts";
 import type { BatchInfo } from "../records/batch_info.ts";
 import { type ProducerStateStore, type Storage, StorageError, type TopicMeta } from "../storage/storage.ts";
+import {
+  type ClusterView,
+  CONSUMER_OFFSETS_TOPIC,
+  type Participant,
+  type TopicPartitionRef,
+} from "../cluster/view.ts";
 import { PartitionProducerState } from "./state.ts";
 
 export interface ProducerManagerOptions {
@@ -34,6 +47,8 @@ export interface ProducerManagerOptions {
   readonly expirationMs?: number;
   /** Producer ids reserved per durable allocation. Default 1000. */
   readonly idBlockSize?: number;
+  /** Whether this gateway serves a partition now (null: it may not); without it every partition is served. */
+  readonly cluster?: Pick<ClusterView, "servingEpoch">;
   readonly log: Logger;
 }
 
@@ -42,12 +57,21 @@ const MAX_EPOCH = 32766;
 /** Producer ids whose last issued epoch is remembered (for fencing re-inits with a stale epoch). */
 const MAX_REMEMBERED_IDS = 100_000;
 const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
+/** How long a release waits for a load in flight and for the final snapshot. */
+const RELEASE_MS = 5_000;
 
 /** The part of the storage backend the manager uses. */
 export type ProducerStorage = Pick<
   Storage,
   "producerStateStore" | "offsets" | "read" | "getTopicById"
 >;
+
+/** A load in flight; a release removes it, and its result is then discarded. */
+interface Loading {
+  readonly topic: TopicMeta;
+  readonly partition: number;
+  readonly promise: Promise<PartitionProducerState>;
+}
 
 interface Loaded {
   readonly topic: TopicMeta;
@@ -73,10 +97,18 @@ export function idempotentBatchOf(batches: readonly BatchInfo[]): BatchInfo | nu
   return found;
 }
 
-export class ProducerManager {
+function notLeader(topic: string, partition: number): KafkaError {
+  return new KafkaError(
+    ErrorCode.NOT_LEADER_OR_FOLLOWER,
+    `${topic}-${partition}: this gateway does not lead the partition now`,
+  );
+}
+
+export class ProducerManager implements Participant {
   private readonly store: ProducerStateStore;
   private readonly loaded = new Map<string, Loaded>();
-  private readonly loading = new Map<string, Promise<PartitionProducerState>>();
+  private readonly loading = new Map<string, Loading>();
+  private readonly cluster: Pick<ClusterView, "servingEpoch"> | null;
   private readonly snapshotIntervalMs: number;
   readonly expirationMs: number;
   private readonly idBlockSize: number;
@@ -95,6 +127,7 @@ export class ProducerManager {
     this.snapshotIntervalMs = opts.snapshotIntervalMs ?? 60_000;
     this.expirationMs = opts.expirationMs ?? 86_400_000;
     this.idBlockSize = opts.idBlockSize ?? 1000;
+    this.cluster = opts.cluster ?? null;
     this.log = opts.log;
   }
 
@@ -112,7 +145,7 @@ export class ProducerManager {
     this.closed = true;
     if (this.timer !== null) clearInterval(this.timer);
     if (this.pass) await this.pass;
-    await Promise.allSettled(this.loading.values());
+    await Promise.allSettled([...this.loading.values()].map((l) => l.promise));
     await this.snapshotAll();
   }
 
@@ -193,16 +226,64 @@ export class ProducerManager {
     const key = `${topic.id}:${partition}`;
     const l = this.loaded.get(key);
     if (l !== undefined) return l.state;
-    let p = this.loading.get(key);
-    if (p === undefined) {
+    let entry = this.loading.get(key);
+    if (entry === undefined) {
       if (this.closed) return Promise.reject(new KafkaError(ErrorCode.KAFKA_STORAGE_ERROR, "shutting down"));
-      p = this.load(topic, partition).then((loaded) => {
+      if (this.cluster !== null && this.cluster.servingEpoch(topic.name, partition) === null) {
+        // Another gateway leads it: state loaded here would go stale as that one appends.
+        return Promise.reject(notLeader(topic.name, partition));
+      }
+      const promise: Promise<PartitionProducerState> = this.load(topic, partition).then((loaded) => {
+        // Released meanwhile: this state may miss what the next leader appends.
+        if (this.loading.get(key)?.promise !== promise) throw notLeader(topic.name, partition);
         this.loaded.set(key, loaded);
         return loaded.state;
-      }).finally(() => this.loading.delete(key));
-      this.loading.set(key, p);
+      }).finally(() => {
+        if (this.loading.get(key)?.promise === promise) this.loading.delete(key);
+      });
+      entry = { topic, partition, promise };
+      this.loading.set(key, entry);
     }
-    return p;
+    return entry.promise;
+  }
+
+  // ---- leadership (Participant) ----
+
+  /** Nothing to do eagerly: the state loads on the partition's first idempotent produce. */
+  acquire(_tp: TopicPartitionRef, _leaderEpoch: number): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * The partition moves to another gateway: a load in flight is discarded (awaited, bounded, so its first snapshot
+   * is not written after the release when it can be helped), the state is unloaded, and a final snapshot is
+   * written (bounded) so the next leader replays little. A snapshot that outlives the bound lands late, which is
+   * harmless: a snapshot is the state at its offset, and any later load replays the log from there.
+   */
+  async release(tp: TopicPartitionRef): Promise<void> {
+    if (tp.topic === CONSUMER_OFFSETS_TOPIC) return;
+    const waits: Promise<unknown>[] = [];
+    for (const [key, e] of this.loading) {
+      if (e.topic.name !== tp.topic || e.partition !== tp.partition) continue;
+      this.loading.delete(key);
+      waits.push(e.promise.catch(() => {}));
+    }
+    for (const [key, l] of this.loaded) {
+      if (l.topic.name !== tp.topic || l.partition !== tp.partition) continue;
+      this.loaded.delete(key);
+      if (l.state.dirty || l.state.snapshotOffset() !== l.savedOffset) waits.push(this.save(l));
+    }
+    if (waits.length === 0) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const bound = new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), RELEASE_MS));
+    const done = await Promise.race([Promise.allSettled(waits).then(() => true), bound]);
+    clearTimeout(timer);
+    if (!done) {
+      this.log.warn("{topic}-{partition}: producer state released before its snapshot was written", {
+        topic: tp.topic,
+        partition: tp.partition,
+      });
+    }
   }
 
   private async load(topic: TopicMeta, partition: number): Promise<Loaded> {

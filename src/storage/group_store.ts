@@ -45,8 +45,12 @@ export interface LoadedGroupState {
 }
 
 export interface GroupStore {
-  /** Reads everything persisted (called once at start-up, before any request). */
-  load(): Promise<LoadedGroupState>;
+  /**
+   * Reads what is persisted: every group, or — with `filter` — at least the groups it admits (a store may skip
+   * the others to read less; callers filter again). A solo coordinator loads everything once at start-up; in a
+   * distributed cluster a coordinator loads the groups of the `__consumer_offsets` partitions it acquires.
+   */
+  load(filter?: (groupId: string) => boolean): Promise<LoadedGroupState>;
   /** Persists offsets; resolves once they are durable per the backend's fsync policy. */
   commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void>;
   /** Removes the given offsets (OffsetDelete, expiry, topic deletion). */
@@ -57,6 +61,9 @@ export interface GroupStore {
   deleteGroup(groupId: string): Promise<void>;
   close(): Promise<void>;
 }
+
+/** The writes of a GroupStore: what the classic and offsets modules may do (loading is the coordinator's). */
+export type GroupWrites = Pick<GroupStore, "commitOffsets" | "deleteOffsets" | "saveGroup" | "deleteGroup">;
 
 export function offsetKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;

@@ -36,8 +36,34 @@ async function produce(
   }
 }
 
+/**
+ * The partition's leader as the gateway at `bootstrap` reports it (gateways on one namespace form one cluster:
+ * only the leader serves a partition), waiting while it has none (a new partition being assigned).
+ */
+async function leaderOf(bootstrap: string, topic: string, partition: number): Promise<string> {
+  const admin = client(bootstrap).admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + 20_000;
+    for (;;) {
+      const [meta, brokers] = await Promise.all([
+        admin.fetchTopicMetadata({ topics: [topic] }),
+        admin.describeCluster(),
+      ]);
+      const leader = meta.topics[0].partitions.find((p) => p.partitionId === partition)?.leader ?? -1;
+      const b = brokers.brokers.find((x) => x.nodeId === leader);
+      if (b) return `${b.host}:${b.port}`;
+      assert(Date.now() < deadline, `${topic}-${partition} has no leader (seen through ${bootstrap})`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Records of a partition, read from its leader as found through the gateway at `bootstrap`. */
 async function values(bootstrap: string, topic: string, partition: number, n: number, from = 0) {
-  const b = await connectBroker(bootstrap);
+  const b = await connectBroker(await leaderOf(bootstrap, topic, partition));
   try {
     const ms = await readPartition(b, topic, partition, n, { from, timeoutMs: 30_000 });
     return ms.map((m) => `${m.offset}:${m.value?.toString()}`);
@@ -60,6 +86,8 @@ function expected(from: number, vs: string[]): string[] {
 if (cluster) {
   const ns = `kafka_parts${Date.now().toString(36)}`;
   const args = [...cluster.gatewayArgs, "--seaweedmq-namespace", ns];
+  // a second gateway running beside the first on the namespace: one cluster, so its own node id
+  const args2 = [...args, "--node-id", "2"];
 
   Deno.test({
     name:
@@ -67,7 +95,7 @@ if (cluster) {
     ...opts,
     fn: async () => {
       const a = await startGateway({ args });
-      const b = await startGateway({ args });
+      const b = await startGateway({ args: args2 });
       try {
         const admin = client(a.bootstrap).admin();
         await admin.connect();
@@ -85,8 +113,12 @@ if (cluster) {
         const idBefore = await topicId(a, "grow");
         await admin.createPartitions({ topicPartitions: [{ topic: "grow", count: 4 }] });
         assertEquals(await topicId(a, "grow"), idBefore); // as in Kafka, growing keeps the topic id
-        const meta = await admin.fetchTopicMetadata({ topics: ["grow"] });
-        assertEquals(meta.topics[0].partitions.length, 4);
+        // KafkaJS sends CreatePartitions to the controller, which may be the other gateway: this one follows soon
+        const grownBy = Date.now() + 20_000;
+        while ((await admin.fetchTopicMetadata({ topics: ["grow"] })).topics[0].partitions.length !== 4) {
+          assert(Date.now() < grownBy, "gateway A did not see 4 partitions");
+          await new Promise((r) => setTimeout(r, 200));
+        }
 
         // the old records, at their offsets, through the new layout
         assertEquals(await values(a.bootstrap, "grow", 0, 50), expected(0, p0));
@@ -256,7 +288,7 @@ if (cluster) {
       ...opts,
       fn: async () => {
         const gw = await startGateway({ args });
-        const other = through === "the same gateway" ? gw : await startGateway({ args });
+        const other = through === "the same gateway" ? gw : await startGateway({ args: args2 });
         const topic = `grow-live-${other === gw ? "same" : "other"}`;
         try {
           const admin = client(gw.bootstrap).admin();

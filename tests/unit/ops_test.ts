@@ -1,6 +1,7 @@
 // Operations layer without a gateway: metric primitives and the exposition format, counting records from batch
 // headers, the response error walker, series caps, consumer-protocol decoding, the --http-listen/--metrics
-// options, and the HTTP server (health flips, admin API, dashboard assets) over fake gateway parts.
+// options, and the HTTP server (health flips, admin API, dashboard assets) over fake gateway parts; the cluster
+// view (/api/v1/cluster, brokers, leaders, cluster gauges) of a solo gateway and of a fake 3-gateway cluster.
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { countRecords } from "../../src/records/layout.ts";
@@ -13,6 +14,8 @@ import { logger } from "../../src/log.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../../src/storage/storage.ts";
 import type { GroupCoordinator } from "../../src/groups/coordinator.ts";
 import type { GroupSummary } from "../../src/groups/classic/classic_groups.ts";
+import { SoloCluster } from "../../src/cluster/solo.ts";
+import type { ClusterSnapshot, ClusterView } from "../../src/cluster/view.ts";
 import { kafkajs } from "../helpers/kafkajs.ts";
 
 const { AssignerProtocol } = kafkajs;
@@ -187,7 +190,12 @@ interface Fake {
   server: { listening: boolean; connectionCount: number };
 }
 
-function fakeSources(topics: TopicMeta[], groups: GroupSummary[], offsets: Record<string, number>): Fake {
+function fakeSources(
+  topics: TopicMeta[],
+  groups: GroupSummary[],
+  offsets: Record<string, number>,
+  cluster?: ClusterView,
+): Fake {
   const status = { value: { ready: true, detail: "reachable" } as BackendStatus | Promise<BackendStatus> };
   const storage = {
     kind: "seaweedmq",
@@ -223,7 +231,17 @@ function fakeSources(topics: TopicMeta[], groups: GroupSummary[], offsets: Recor
   const config =
     loadConfig({ argv: ["--listen", "127.0.0.1:9092"], env: () => undefined, readFile: () => undefined })
       .config;
-  return { src: { config, clusterId: "cid", storage, coordinator, server }, status, server };
+  const solo = new SoloCluster({
+    nodeId: config.nodeId,
+    advertised: config.advertisedListener,
+    offsetsTopicPartitions: config.offsetsTopicPartitions,
+    topics: () => topics,
+  });
+  return {
+    src: { config, clusterId: "cid", storage, coordinator, server, cluster: cluster ?? solo },
+    status,
+    server,
+  };
 }
 
 async function get(port: number, path: string, init?: RequestInit) {
@@ -329,6 +347,9 @@ Deno.test("ops HTTP: readiness flips with the backend; admin API and metrics ove
       port: 9092,
       rack: null,
       controller: true,
+      self: true,
+      leaderPartitions: 4,
+      coordinatorPartitions: 0,
     }]);
     assertEquals((await get(port, "/api/v1/config")).json()["listen"], "127.0.0.1:9092");
     assertEquals((await get(port, "/api/v1/nothing")).status, 404);
@@ -368,6 +389,213 @@ Deno.test("ops HTTP: /metrics is 404 with metrics off; the admin API still answe
     const o = (await get(port, "/api/v1/overview")).json();
     assertEquals(o.cluster.metrics, false);
     assertEquals(o.topics, []);
+  } finally {
+    await ops.close();
+  }
+});
+
+Deno.test("ops HTTP: a solo gateway's cluster: itself, controller, leading every partition without epochs", async () => {
+  const topics: TopicMeta[] = [
+    { name: "a", id: "01".repeat(16), partitions: 2, configs: {} },
+    { name: "b", id: "02".repeat(16), partitions: 1, configs: {} },
+  ];
+  const groups: GroupSummary[] = [{
+    groupId: "g1",
+    state: "Empty",
+    protocolType: "consumer",
+    protocolName: "",
+    generationId: 0,
+    leaderId: null,
+    members: [],
+  }];
+  const fake = fakeSources(topics, groups, {});
+  const ops = new OpsHttpServer(new GatewayMetrics(100), logger("test"));
+  const { port } = ops.listen({ host: "127.0.0.1", port: 0 });
+  try {
+    ops.attach(fake.src);
+    assert((await get(port, "/api/v1")).json().endpoints.includes("/api/v1/cluster"));
+    const c = (await get(port, "/api/v1/cluster")).json();
+    assertEquals(c.clusterId, "cid");
+    assertEquals(c.nodeId, 1);
+    assertEquals(c.distributed, false);
+    assertEquals(c.controllerId, 1);
+    assertEquals(c.assignmentVersion, 0);
+    assertEquals(c.leaseTimeoutMs, 0);
+    assertEquals(
+      c.brokers.map((b: { nodeId: number; self: boolean; controller: boolean }) => [b.nodeId, b.self]),
+      [
+        [1, true],
+      ],
+    );
+    assertEquals(c.partitions, [
+      { topic: "a", partition: 0, leaderId: 1, leaderEpoch: -1, serving: true },
+      { topic: "a", partition: 1, leaderId: 1, leaderEpoch: -1, serving: true },
+      { topic: "b", partition: 0, leaderId: 1, leaderEpoch: -1, serving: true },
+    ]);
+    assertEquals(c.servingPartitions, 3);
+    assertEquals(c.leaderlessPartitions, 0);
+    // a solo gateway coordinates every group; the partition is Kafka's: "g1".hashCode() = 103 * 31 + 49 = 3242,
+    // mod 50 (offsets.topic.num.partitions) = 42
+    assertEquals(c.groups, [{ groupId: "g1", state: "Empty", coordinatorPartition: 42, leaderEpoch: -1 }]);
+    const o = (await get(port, "/api/v1/overview")).json();
+    assertEquals(o.cluster.distributed, false);
+    assertEquals(o.cluster.controllerId, 1);
+    assertEquals(o.cluster.coordinatedGroups, 1);
+    assertEquals(o.brokers[0].leaderPartitions, 3);
+    assertEquals(o.topics[0].partitions[1].leaderId, 1);
+    assertEquals(o.topics[0].partitions[1].leaderEpoch, -1);
+    const s = parseExposition((await get(port, "/metrics")).body);
+    assertEquals(s.get("kgw_cluster_brokers"), 1);
+    assertEquals(s.get("kgw_cluster_is_controller"), 1);
+    assertEquals(s.get("kgw_cluster_partitions_serving"), 3);
+    assertEquals(s.get("kgw_cluster_partitions_leaderless"), 0);
+  } finally {
+    await ops.close();
+  }
+});
+
+/** A cluster of three gateways as gateway 2 sees it: 3 controls, leaders and epochs of a made-up assignment. */
+function threeGateways(): ClusterView {
+  const brokers = [
+    { nodeId: 1, host: "10.0.0.1", port: 9092, rack: "r1" },
+    { nodeId: 2, host: "10.0.0.2", port: 9092, rack: "r2" },
+    { nodeId: 3, host: "10.0.0.3", port: 9092, rack: null },
+  ];
+  // t-0 on 1, t-1 on 2 (served), t-2 without a leader (its gateway died); __consumer_offsets 0-2 on 1, 2, 3
+  const partitions = [
+    { topic: "t", partition: 0, leaderId: 1, leaderEpoch: 4, serving: false },
+    { topic: "t", partition: 1, leaderId: 2, leaderEpoch: 7, serving: true },
+    { topic: "t", partition: 2, leaderId: -1, leaderEpoch: 3, serving: false },
+    { topic: "__consumer_offsets", partition: 0, leaderId: 1, leaderEpoch: 1, serving: false },
+    { topic: "__consumer_offsets", partition: 1, leaderId: 2, leaderEpoch: 2, serving: true },
+    { topic: "__consumer_offsets", partition: 2, leaderId: 3, leaderEpoch: 1, serving: false },
+  ];
+  const snap: ClusterSnapshot = {
+    nodeId: 2,
+    distributed: true,
+    controllerId: 3,
+    brokers,
+    assignmentVersion: 42,
+    leaseTimeoutMs: 10_000,
+    partitions,
+  };
+  const find = (topic: string, partition: number) =>
+    partitions.find((p) => p.topic === topic && p.partition === partition);
+  const coordinatorPartition = (g: string) => g === "mine" ? 1 : 0;
+  return {
+    nodeId: 2,
+    distributed: true,
+    brokers: () => brokers,
+    broker: (id) => brokers.find((b) => b.nodeId === id),
+    controllerId: () => 3,
+    leaderOf: (t, p) => {
+      const x = find(t, p);
+      return { leaderId: x?.leaderId ?? -1, leaderEpoch: x?.leaderEpoch ?? -1 };
+    },
+    servingEpoch: (t, p) => find(t, p)?.serving ? find(t, p)!.leaderEpoch : null,
+    coordinatorPartition,
+    coordinatorOf: (g) => {
+      const x = find("__consumer_offsets", coordinatorPartition(g))!;
+      return { leaderId: x.leaderId, leaderEpoch: x.leaderEpoch };
+    },
+    coordinates: (g) => coordinatorPartition(g) === 1,
+    epochEndOffset: (_t, _p, epoch, end) => ({ leaderEpoch: epoch, endOffset: end }),
+    epochAt: () => -1,
+    addParticipant: () => {},
+    snapshot: () => snap,
+    start: () => Promise.resolve(),
+    close: () => Promise.resolve(),
+  };
+}
+
+Deno.test("ops HTTP: a 3-gateway cluster: roles, partitions per gateway, epochs, leaderless, coordinated groups", async () => {
+  const topics: TopicMeta[] = [{ name: "t", id: "01".repeat(16), partitions: 3, configs: {} }];
+  const group = (groupId: string): GroupSummary => ({
+    groupId,
+    state: "Empty",
+    protocolType: "consumer",
+    protocolName: "",
+    generationId: 0,
+    leaderId: null,
+    members: [],
+  });
+  // "other" is still known to the local coordinator (a handover) but coordinated by gateway 1
+  const fake = fakeSources(topics, [group("mine"), group("other")], {}, threeGateways());
+  const ops = new OpsHttpServer(new GatewayMetrics(100), logger("test"));
+  const { port } = ops.listen({ host: "127.0.0.1", port: 0 });
+  try {
+    ops.attach(fake.src);
+    const brokers = (await get(port, "/api/v1/brokers")).json();
+    assertEquals(brokers, [
+      {
+        nodeId: 1,
+        host: "10.0.0.1",
+        port: 9092,
+        rack: "r1",
+        controller: false,
+        self: false,
+        leaderPartitions: 1,
+        coordinatorPartitions: 1,
+      },
+      {
+        nodeId: 2,
+        host: "10.0.0.2",
+        port: 9092,
+        rack: "r2",
+        controller: false,
+        self: true,
+        leaderPartitions: 1,
+        coordinatorPartitions: 1,
+      },
+      {
+        nodeId: 3,
+        host: "10.0.0.3",
+        port: 9092,
+        rack: null,
+        controller: true,
+        self: false,
+        leaderPartitions: 0,
+        coordinatorPartitions: 1,
+      },
+    ]);
+    const c = (await get(port, "/api/v1/cluster")).json();
+    assertEquals(
+      [c.nodeId, c.distributed, c.controllerId, c.assignmentVersion, c.leaseTimeoutMs],
+      [2, true, 3, 42, 10_000],
+    );
+    assertEquals(c.servingPartitions, 2);
+    assertEquals(c.leaderlessPartitions, 1);
+    // sorted by topic, then partition
+    assertEquals(
+      c.partitions.map((p: { topic: string; partition: number; leaderId: number; leaderEpoch: number }) =>
+        `${p.topic}-${p.partition}@${p.leaderId}/${p.leaderEpoch}`
+      ),
+      [
+        "__consumer_offsets-0@1/1",
+        "__consumer_offsets-1@2/2",
+        "__consumer_offsets-2@3/1",
+        "t-0@1/4",
+        "t-1@2/7",
+        "t-2@-1/3",
+      ],
+    );
+    assertEquals(c.groups, [{ groupId: "mine", state: "Empty", coordinatorPartition: 1, leaderEpoch: 2 }]);
+    const o = (await get(port, "/api/v1/overview")).json();
+    assertEquals(o.cluster.distributed, true);
+    assertEquals(o.cluster.leaderlessPartitions, 1);
+    assertEquals(o.brokers.length, 3);
+    assertEquals(
+      o.topics[0].partitions.map((
+        p: { leaderId: number; leaderEpoch: number },
+      ) => [p.leaderId, p.leaderEpoch]),
+      [[1, 4], [2, 7], [-1, 3]],
+    );
+    const s = parseExposition((await get(port, "/metrics")).body);
+    assertEquals(s.get("kgw_cluster_brokers"), 3);
+    assertEquals(s.get("kgw_cluster_is_controller"), 0);
+    assertEquals(s.get("kgw_cluster_assignment_version"), 42);
+    assertEquals(s.get("kgw_cluster_partitions_serving"), 2);
+    assertEquals(s.get("kgw_cluster_partitions_leaderless"), 1);
   } finally {
     await ops.close();
   }

@@ -33,6 +33,7 @@ import { decodeBatchRecords, encodeRecords, type RecordInput } from "../../src/r
 import { recompressBatches, requireKeys } from "../../src/records/recompress.ts";
 import { encodeAppend } from "../../src/storage/seaweedmq/record_codec.ts";
 import { logger } from "../../src/log.ts";
+import { SoloCluster } from "../../src/cluster/solo.ts";
 
 const enc = new TextEncoder();
 const TS = 1_700_000_000_000;
@@ -70,7 +71,13 @@ function harness(policy: Partial<TopicPolicy> = {}): Harness {
   };
   const full: TopicPolicy = { ...DEFAULT_POLICY, ...policy };
   // Only what the produce path of a non-idempotent, non-transactional batch touches.
-  const broker = { storage, configs: { policy: () => full }, metrics: null } as unknown as Broker;
+  const cluster = new SoloCluster({
+    nodeId: 1,
+    advertised: { host: "127.0.0.1", port: 9092 },
+    offsetsTopicPartitions: 50,
+    topics: () => [meta],
+  });
+  const broker = { storage, configs: { policy: () => full }, metrics: null, cluster } as unknown as Broker;
   const ctx: RequestContext = {
     broker,
     header: { apiKey: 0, apiVersion: 9, correlationId: 1, clientId: "unit" },

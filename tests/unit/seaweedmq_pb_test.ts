@@ -174,6 +174,33 @@ Deno.test("seaweedmq pb: requests encode to the fields protobufjs reads from the
     method(m.Rpc.DeleteEntry).requestDeserialize(buf(m.encodeDeleteEntryRequest("/d", "g", true))),
     { directory: "/d", name: "g", is_delete_data: true, is_recursive: true, ignore_recursive_error: true },
   );
+  const update = method(m.Rpc.UpdateEntry).requestDeserialize(buf(m.encodeUpdateEntryRequest(
+    "/c",
+    {
+      name: "assignment",
+      content: te.encode("{}"),
+      now: 1700000000,
+      extended: new Map([["v", te.encode("2")]]),
+    },
+    new Map([["v", te.encode("1")]]),
+  )));
+  assertEquals(update.directory, "/c");
+  assertEquals((update.entry as Record<string, unknown>).name, "assignment");
+  assertEquals(td.decode((update.entry as { extended: Record<string, Uint8Array> }).extended.v), "2");
+  assertEquals(td.decode((update.expected_extended as Record<string, Uint8Array>).v), "1");
+  assertEquals(
+    method(m.Rpc.DistributedLock).requestDeserialize(buf(m.encodeLockRequest({
+      name: "kgw-controller/kafka",
+      secondsToLock: 5,
+      renewToken: "t",
+      owner: "node 1",
+    }))),
+    { name: "kgw-controller/kafka", seconds_to_lock: "5", renew_token: "t", owner: "node 1" },
+  );
+  assertEquals(
+    method(m.Rpc.DistributedUnlock).requestDeserialize(buf(m.encodeUnlockRequest("n", "t"))),
+    { name: "n", renew_token: "t" },
+  );
 });
 
 Deno.test("seaweedmq pb: responses encoded by protobufjs decode to the same values", () => {
@@ -340,6 +367,22 @@ Deno.test("seaweedmq pb: responses encoded by protobufjs decode to the same valu
     { error: "x", errorCode: 5 },
   );
   assertEquals(m.decodeDeleteEntryResponse(method(m.Rpc.DeleteEntry).responseSerialize({ error: "y" })), "y");
+  assertEquals(
+    m.decodeLockResponse(
+      method(m.Rpc.DistributedLock).responseSerialize({
+        renew_token: "r",
+        lock_owner: "o",
+        lock_host_moved_to: "f:8888",
+        error: "lock already owned by o",
+        generation: 7,
+      }),
+    ),
+    { renewToken: "r", lockOwner: "o", movedTo: "f:8888", error: "lock already owned by o", generation: 7 },
+  );
+  assertEquals(
+    m.decodeUnlockResponse(method(m.Rpc.DistributedUnlock).responseSerialize({ error: "e", moved_to: "m" })),
+    { error: "e", movedTo: "m" },
+  );
 });
 
 Deno.test("seaweedmq pb: varints, negative int64 and unknown fields", () => {

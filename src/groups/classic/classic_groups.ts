@@ -1,11 +1,12 @@
 // The classic groups of the coordinator (Kafka's "classic" group type): the entry points of JoinGroup, SyncGroup,
 // Heartbeat and LeaveGroup (join.ts, membership.ts, rebalance.ts hold the rules), DescribeGroups' view, the
 // session sweep, and the writes of group metadata to the GroupStore (persistence.ts). Groups are rebuilt from
-// the store at start-up; members are always identified by member id. After close() every call answers
+// the store at start-up (in a distributed cluster: adopted when their `__consumer_offsets` partition is acquired,
+// dropped when it is released); members are always identified by member id. After close() every call answers
 // COORDINATOR_NOT_AVAILABLE, and members waiting in JoinGroup or SyncGroup are told so (to retry elsewhere).
-import { ErrorCode } from "../../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
-import type { GroupStore, StoredGroup } from "../../storage/group_store.ts";
+import type { GroupWrites, StoredGroup } from "../../storage/group_store.ts";
 import { EMPTY, Group, type GroupState, type JoinResult, type SyncResult } from "./group.ts";
 import { type ClassicEnv, type ClassicOptions, joinError } from "./rebalance.ts";
 import { type JoinArgs, joinGroup } from "./join.ts";
@@ -51,7 +52,7 @@ export class ClassicGroups implements ClassicEnv {
   onRebalance: ((groupId: string, ms: number) => void) | null = null;
 
   constructor(
-    private readonly store: GroupStore,
+    private readonly store: GroupWrites,
     readonly opts: ClassicOptions,
     readonly log: Logger,
     /** Whether a group has committed offsets (a group that has some is not forgotten while Empty). */
@@ -62,8 +63,35 @@ export class ClassicGroups implements ClassicEnv {
 
   /** Takes the groups the store loaded (before any request) and starts the session sweep. */
   start(stored: ReadonlyMap<string, StoredGroup>): void {
-    for (const sg of stored.values()) this.groups.set(sg.groupId, restore(sg, this.clock));
+    this.adopt(stored);
     this.sweepTimer = this.clock.setInterval(() => expireMembers(this, this.hasOffsets), HEARTBEAT_SWEEP_MS);
+  }
+
+  /** Takes groups read from the store (at start-up, or when their `__consumer_offsets` partition is acquired). */
+  adopt(stored: ReadonlyMap<string, StoredGroup>): void {
+    for (const sg of stored.values()) this.groups.set(sg.groupId, restore(sg, this.clock));
+  }
+
+  /**
+   * Forgets groups another coordinator takes over (their `__consumer_offsets` partition was released): members
+   * waiting in JoinGroup or SyncGroup are told NOT_COORDINATOR (to find the new one), rebalance timers stop, and
+   * whatever still holds a group sees it Dead, so it completes nothing and stores nothing more.
+   */
+  drop(groupIds: Iterable<string>): void {
+    for (const id of groupIds) {
+      const g = this.groups.get(id);
+      if (!g) continue;
+      if (g.joinTimer !== null) g.joinTimer.cancel();
+      g.joinTimer = null;
+      for (const m of g.members.values()) {
+        m.awaitingJoin?.(joinError(m.memberId, ErrorCode.NOT_COORDINATOR));
+        m.awaitingJoin = null;
+        m.awaitingSync?.({ errorCode: ErrorCode.NOT_COORDINATOR, assignment: EMPTY });
+        m.awaitingSync = null;
+      }
+      g.state = "Dead";
+      this.groups.delete(id);
+    }
   }
 
   close(): void {
@@ -176,9 +204,13 @@ export class ClassicGroups implements ClassicEnv {
   }
 
   persist(group: Group): void {
-    this.save(group).catch((e) =>
-      this.log.error("storing group {group} failed: {reason}", { group: group.groupId, reason: String(e) })
-    );
+    this.save(group).catch((e) => {
+      const args = { group: group.groupId, reason: String(e) };
+      // A group whose coordinator moved is stored by the new one: not an error here.
+      if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) {
+        this.log.info("not storing group {group}: {reason}", args);
+      } else this.log.error("storing group {group} failed: {reason}", args);
+    });
   }
 
   rebalanced(group: Group, ms: number): void {

@@ -1,13 +1,15 @@
 // Committed offsets of every group, whatever kind of group owns them (the contract is in contract.ts): an
-// in-memory cache over the GroupStore, rebuilt from it at start-up.
+// in-memory cache over the GroupStore, rebuilt from it at start-up (in a distributed cluster: adopted per
+// `__consumer_offsets` partition as this coordinator acquires it, dropped when it releases it).
 //
 // OffsetCommit (v0-9): checks in Kafka's order — coordinator closed (COORDINATOR_NOT_AVAILABLE), empty group id
-// (INVALID_GROUP_ID), then the group: an unknown group id takes a memberless commit (generation < 0, a simple
+// (INVALID_GROUP_ID), a group another coordinator holds (NOT_COORDINATOR), then the group: an unknown group id takes a memberless commit (generation < 0, a simple
 // group is created) and refuses any other with ILLEGAL_GENERATION (Kafka answers GROUP_ID_NOT_FOUND from v9,
 // for KIP-848 clients); a known group applies its own membership rules. Then per partition: metadata longer
 // than offset.metadata.max.bytes (OFFSET_METADATA_TOO_LARGE), unknown topic or partition
 // (UNKNOWN_TOPIC_OR_PARTITION). The accepted partitions form a pending commit: written to the store, and
-// visible to OffsetFetch only once durable; a failed write answers COORDINATOR_NOT_AVAILABLE for them.
+// visible to OffsetFetch only once durable; a failed write answers COORDINATOR_NOT_AVAILABLE for them, a write
+// refused because the group's coordinator moved answers NOT_COORDINATOR.
 // TxnOffsetCommit will hold its pending commits until the transaction marker (applied on commit, dropped on
 // abort), and OffsetFetch v7+ RequireStable will answer UNSTABLE_OFFSET_COMMIT while one is pending.
 // v2-4 retention_time_ms sets an explicit expiry; v1's per-partition commit timestamp is not used (the broker's
@@ -26,9 +28,9 @@
 // while their group allows it (no members, as Kafka's empty groups), counted from the time the group decides;
 // a memberless group whose last offset expires is removed, from the store too. A deleted topic takes its
 // offsets from every group.
-import { ErrorCode } from "../../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
-import { type CommittedOffset, type GroupStore, offsetKey } from "../../storage/group_store.ts";
+import { type CommittedOffset, type GroupWrites, offsetKey } from "../../storage/group_store.ts";
 import type {
   CommitArgs,
   FetchedOffset,
@@ -54,7 +56,7 @@ export class CommittedOffsets {
   private readonly clock: Clock;
 
   constructor(
-    private readonly store: GroupStore,
+    private readonly store: GroupWrites,
     private readonly opts: OffsetsOptions,
     private readonly log: Logger,
     /** Whether a topic partition exists (offset commits for unknown partitions are refused). */
@@ -66,11 +68,21 @@ export class CommittedOffsets {
 
   /** Takes the offsets the store loaded (before any request) and starts the retention timer. */
   start(loaded: ReadonlyMap<string, ReadonlyMap<string, CommittedOffset>>): void {
-    for (const [groupId, offs] of loaded) this.byGroup.set(groupId, new Map(offs));
+    this.adopt(loaded);
     this.retentionTimer = this.clock.setInterval(
       () => this.expire().catch(() => {}),
       this.opts.offsetsRetentionCheckIntervalMs,
     );
+  }
+
+  /** Takes offsets read from the store (at start-up, or when their `__consumer_offsets` partition is acquired). */
+  adopt(loaded: ReadonlyMap<string, ReadonlyMap<string, CommittedOffset>>): void {
+    for (const [groupId, offs] of loaded) this.byGroup.set(groupId, new Map(offs));
+  }
+
+  /** Forgets the offsets of groups another coordinator takes over (the store keeps them). */
+  drop(groupIds: Iterable<string>): void {
+    for (const id of groupIds) this.byGroup.delete(id);
   }
 
   /** Stops the retention timer; commits are refused from now on (the coordinator closes the store). */
@@ -112,6 +124,7 @@ export class CommittedOffsets {
     };
     if (this.closed) return refused(ErrorCode.COORDINATOR_NOT_AVAILABLE);
     if (a.groupId === "") return refused(ErrorCode.INVALID_GROUP_ID);
+    if (!this.groups.holds(a.groupId)) return refused(ErrorCode.NOT_COORDINATOR);
     const group = this.groups.group(a.groupId);
     if (!group) {
       if (a.generationId >= 0) return refused(ErrorCode.ILLEGAL_GENERATION);
@@ -153,13 +166,13 @@ export class CommittedOffsets {
     try {
       await this.store.commitOffsets(p.groupId, p.offsets);
     } catch (e) {
-      this.log.error("storing offsets of group {group} failed: {reason}", {
-        group: p.groupId,
-        reason: String(e),
-      });
-      for (const o of p.offsets) {
-        p.codes.set(offsetKey(o.topic, o.partition), ErrorCode.COORDINATOR_NOT_AVAILABLE);
-      }
+      // NOT_COORDINATOR: the group moved to another coordinator (fenced_store.ts); the client commits there.
+      const moved = e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR;
+      const args = { group: p.groupId, reason: String(e) };
+      if (moved) this.log.info("offsets of group {group} not stored: {reason}", args);
+      else this.log.error("storing offsets of group {group} failed: {reason}", args);
+      const code = moved ? ErrorCode.NOT_COORDINATOR : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      for (const o of p.offsets) p.codes.set(offsetKey(o.topic, o.partition), code);
       return;
     }
     let m = this.byGroup.get(p.groupId);
@@ -199,6 +212,7 @@ export class CommittedOffsets {
     const codes = new Map<string, number>();
     const g = this.groups.group(groupId);
     if (groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID, partitions: codes };
+    if (!this.groups.holds(groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, partitions: codes };
     if (!g && !this.byGroup.has(groupId)) {
       return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: codes };
     }
@@ -216,7 +230,17 @@ export class CommittedOffsets {
       if (m?.delete(k)) gone.push(p);
     }
     if (m && m.size === 0) this.byGroup.delete(groupId);
-    if (gone.length > 0) await this.store.deleteOffsets(groupId, gone);
+    if (gone.length > 0) {
+      try {
+        await this.store.deleteOffsets(groupId, gone);
+      } catch (e) {
+        // The group moved meanwhile: the client asks its new coordinator (which read the store afresh).
+        if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) {
+          return { errorCode: e.code, partitions: new Map() };
+        }
+        throw e;
+      }
+    }
     return { errorCode: ErrorCode.NONE, partitions: codes };
   }
 

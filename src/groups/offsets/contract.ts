@@ -14,7 +14,8 @@
 // - validateOffsetDelete, isSubscribedToTopic: OffsetDelete's NON_EMPTY_GROUP and GROUP_SUBSCRIBED_TO_TOPIC.
 // - offsetExpirationBase: whether the group's offsets may expire now and from which time they count.
 // - isEmpty: a group without members goes when its last offset expires.
-// The coordinator provides the OffsetGroupDirectory: which group (of any kind) owns a group id, and the simple
+// The coordinator provides the OffsetGroupDirectory: whether it holds a group id at all (a distributed cluster
+// places each group on one coordinator), which group (of any kind) owns a group id, and the simple
 // group created by a memberless commit (generation/epoch < 0) to a group id nobody owns yet.
 import type { CommittedOffset } from "../../storage/group_store.ts";
 import type { Clock } from "../clock.ts";
@@ -43,6 +44,11 @@ export interface OffsetGroup {
 }
 
 export interface OffsetGroupDirectory {
+  /**
+   * Whether this coordinator holds the group id now: always in a solo gateway; in a distributed cluster only while
+   * it holds the group's `__consumer_offsets` partition (otherwise NOT_COORDINATOR).
+   */
+  holds(groupId: string): boolean;
   /** The group that owns `groupId`, of whichever kind, if one exists. */
   group(groupId: string): OffsetGroup | undefined;
   /** A memberless commit (generation/epoch < 0) to an unknown group id creates an empty group for it. */

@@ -3,6 +3,13 @@
 // <partition>/offset holding {"type":"offset","value":N,"committed_at":<ms>,"metadata":"..."}, so users can move
 // between the two gateways and keep their positions. Fields of ours ("leader_epoch", "expire_timestamp") are
 // ignored by SeaweedFS's gateway (Go's JSON decoder skips unknown keys).
+//
+// Writes are blind overwrites (the filer has no compare-and-set on content), and with several gateways on one
+// cluster that is safe only because a single gateway writes a group's files at a time: its coordinator, whose
+// writes are fenced by src/groups/fenced_store.ts (refused unless it holds the group's `__consumer_offsets`
+// partition with a fresh lease; a release waits for writes in flight before the next coordinator reads the group
+// afresh with load(filter)). A compare-before-write here would cost a lookup per committed partition and still
+// race, so the rule lives in the coordinator.
 import {
   type CommittedOffset,
   type GroupStore,
@@ -65,12 +72,14 @@ export class SeaweedMQGroupStore implements GroupStore {
     private readonly log: LogFn,
   ) {}
 
-  async load(): Promise<LoadedGroupState> {
+  /** With `filter`, only the admitted groups' directories are listed and read (a coordinator's partitions). */
+  async load(filter?: (groupId: string) => boolean): Promise<LoadedGroupState> {
+    const admit = filter ?? (() => true);
     const offsets = new Map<string, Map<string, CommittedOffset>>();
     const groups = new Map<string, StoredGroup>();
     const files: { group: string; topic: string; partition: number; dir: string }[] = [];
     for (const g of await this.filer.list(this.paths.consumerOffsets)) {
-      if (!g.isDirectory) continue;
+      if (!g.isDirectory || !admit(fromPathName(g.name))) continue;
       const gdir = `${this.paths.consumerOffsets}/${g.name}`;
       for (const t of await this.filer.list(gdir)) {
         if (!t.isDirectory) continue;
@@ -109,7 +118,7 @@ export class SeaweedMQGroupStore implements GroupStore {
       });
     });
     for (const e of await this.filer.list(this.paths.groups)) {
-      if (e.isDirectory || e.content.length === 0) continue;
+      if (e.isDirectory || e.content.length === 0 || !admit(fromPathName(e.name))) continue;
       try {
         const g = parseJson(e.content) as GroupJson;
         const members: StoredMember[] = g.members.map((m) => ({

@@ -7,6 +7,10 @@
 //   /topics/<ns>/.meta/kafka_gateway/broker_configs                           dynamic broker configs (JSON)
 //   /topics/<ns>/.meta/kafka_gateway/producer_ids/<block>                     producer-id blocks (create-exclusive)
 //   /topics/<ns>/.meta/kafka_gateway/producer_state/<topic>/<partition>       idempotent-producer snapshots
+//   /topics/<ns>/.meta/kafka_gateway/leader_epochs/<topic>/<partition>        leader epoch history (JSON)
+//   /topics/<ns>/.meta/kafka_gateway/cluster/cluster.id                       Kafka cluster id (create-exclusive)
+//   /topics/<ns>/.meta/kafka_gateway/cluster/members/<nodeId>                 gateway leases (JSON, src/cluster)
+//   /topics/<ns>/.meta/kafka_gateway/cluster/assignment                       partition leaders (JSON, versioned)
 //
 // A directory under /topics/<ns> is a topic only if it holds topic.conf, so ".meta" never shows up as a topic.
 
@@ -52,6 +56,20 @@ export class MetaPaths {
   }
   get producerIds(): string {
     return `${this.ours}/producer_ids`;
+  }
+  /** Directory of the gateways' cluster state: cluster id, member leases, the assignment document. */
+  get cluster(): string {
+    return `${this.ours}/cluster`;
+  }
+  get members(): string {
+    return `${this.cluster}/members`;
+  }
+  get leaderEpochs(): string {
+    return `${this.ours}/leader_epochs`;
+  }
+  /** Directory holding one leader-epoch history file per partition of the topic. */
+  leaderEpochDir(topic: string): string {
+    return `${this.leaderEpochs}/${pathName(topic)}`;
   }
   producerState(topic: string): string {
     return `${this.ours}/producer_state/${pathName(topic)}`;

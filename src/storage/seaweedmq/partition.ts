@@ -623,11 +623,24 @@ export class PartitionState {
     }
   }
 
-  /** Closes the publish stream once its pending appends are acknowledged; a later append opens a new one. */
-  async releasePublisher(): Promise<void> {
+  /**
+   * Closes the publish stream once its pending appends are acknowledged (waiting at most `waitMs`: the rest fail
+   * with NOT_LEADER_OR_FOLLOWER); a later append opens a new one.
+   */
+  async releasePublisher(waitMs?: number): Promise<void> {
     const p = this.publisherInst;
     this.publisherInst = null;
-    if (p) await p.close();
+    if (p) await p.close(waitMs);
+  }
+
+  /** Waits until the publisher (if any) is not reconnecting or re-publishing lost records. */
+  async publisherSettled(): Promise<void> {
+    await this.publisherInst?.settled();
+  }
+
+  /** Forgets the cached watermarks: the next offsets() asks the broker (leadership changed hands). */
+  forgetWatermarks(): void {
+    this.hwAt = 0;
   }
 
   /** Stops publishing for good (topic deleted): pending produces fail with `code`. */

@@ -64,6 +64,7 @@ export class Publisher {
   private stream: GrpcH2Stream | null = null;
   private open = false;
   private connecting = false;
+  private connected: Promise<void> | null = null;
   /** A stream failed since the last successful connection: check for lost records before publishing. */
   private suspect = false;
   private closed = false;
@@ -106,7 +107,18 @@ export class Publisher {
   private connect(): void {
     if (this.connecting || this.closed) return;
     this.connecting = true;
-    this.connectLoop().finally(() => this.connecting = false);
+    this.connected = this.connectLoop().finally(() => {
+      this.connecting = false;
+      this.connected = null;
+    });
+  }
+
+  /**
+   * Resolves once no (re)connection is under way: in particular once the re-publication of records a broker
+   * restart lost is done (a new leader of the partition continues after them).
+   */
+  async settled(): Promise<void> {
+    while (this.connected) await this.connected;
   }
 
   private async connectLoop(): Promise<void> {
@@ -418,12 +430,15 @@ export class Publisher {
     if (this.timer !== null) clearInterval(this.timer);
   }
 
-  /** Waits (up to the publish timeout) for in-flight records, then ends the stream; the broker flushes on close. */
-  async close(): Promise<void> {
+  /**
+   * Waits (up to `waitMs`, by default the publish timeout up to 10 s) for in-flight records, fails the rest with
+   * NOT_LEADER_OR_FOLLOWER, then ends the stream; the broker flushes on close.
+   */
+  async close(waitMs = Math.min(this.ctx.publishTimeoutMs, 10_000)): Promise<void> {
     if (this.closed) return;
     if (this.queue.length > 0) {
       this.idle = Promise.withResolvers<void>();
-      const t = setTimeout(() => this.idle?.resolve(), Math.min(this.ctx.publishTimeoutMs, 10_000));
+      const t = setTimeout(() => this.idle?.resolve(), waitMs);
       await this.idle.promise;
       clearTimeout(t);
     }

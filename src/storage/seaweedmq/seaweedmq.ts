@@ -22,6 +22,7 @@ import {
   type TopicMeta,
 } from "../storage.ts";
 import type { GroupStore } from "../group_store.ts";
+import type { Participant, TopicPartitionRef } from "../../cluster/view.ts";
 import { SmqCluster } from "./transport/cluster.ts";
 import { Filer } from "./transport/filer.ts";
 import { errorText, type LogFn, type SmqContext, type Timer, unref } from "./context.ts";
@@ -62,6 +63,8 @@ import { smqRetention, topicNumber, TopicRetentionTask } from "./topic/retention
 const DELETE_QUIET_MS = 1500;
 /** ... waiting at most this long for the broker's last flush. */
 const DELETE_SETTLE_MS = 6000;
+/** A partition given away waits this long for its in-flight appends before failing them (NOT_LEADER_OR_FOLLOWER). */
+const RELEASE_WAIT_MS = 5000;
 
 export interface SeaweedMQOptions {
   /** Master addresses (HOST:PORT, HTTP port; gRPC = port + 10000). */
@@ -125,6 +128,13 @@ export class SeaweedMQStorage implements Storage {
   private brokerConfigMap: Record<string, Record<string, string>> = {};
   private configDefaults: TopicConfigs = {};
   private polling = false;
+  /**
+   * Partitions this gateway leads, per topic, while a cluster manages leadership (leadershipParticipant); null
+   * otherwise (every partition may be appended to).
+   */
+  private led: Map<string, Set<number>> | null = null;
+  /** Releases under way per "topic/partition": an acquire of the same partition waits for it. */
+  private readonly releases = new Map<string, Promise<void>>();
   private readonly opts: Required<
     Omit<SeaweedMQOptions, "brokers" | "filers" | "log" | "directReads" | "readCacheBytes">
   >;
@@ -277,6 +287,84 @@ export class SeaweedMQStorage implements Storage {
     this.observer = observer;
   }
 
+  // ---- what the gateway cluster (src/cluster) builds on ----
+
+  /** Where the gateway's own metadata lives in the filer. */
+  get metaPaths(): MetaPaths {
+    return this.paths;
+  }
+
+  get namespace(): string {
+    return this.ns;
+  }
+
+  /**
+   * A filer client on this storage's connections with its own bounds: `timeoutMs` per call and `retryMs` of
+   * retries on transient errors (the cluster's leases must fail fast rather than wait out a slow filer).
+   */
+  coordinationFiler(timeoutMs: number, retryMs: number): Filer {
+    return new Filer(this.cluster, timeoutMs, retryMs);
+  }
+
+  /**
+   * The storage's part in partition leadership (src/cluster/view.ts): from now on only partitions acquired here
+   * may be appended to. acquire re-reads the log end from the broker (after any re-publication of records a broker
+   * restart lost), so offsets continue exactly where the previous leader stopped; release closes the partition's
+   * publisher (in-flight appends finish, or fail with NOT_LEADER_OR_FOLLOWER after RELEASE_WAIT_MS) and drops the
+   * cached watermarks.
+   */
+  leadershipParticipant(): Participant {
+    this.led ??= new Map();
+    return {
+      acquire: (tp) => this.acquireLeadership(tp),
+      release: (tp) => this.releaseLeadership(tp),
+    };
+  }
+
+  private async acquireLeadership(tp: TopicPartitionRef): Promise<void> {
+    const key = `${tp.topic}/${tp.partition}`;
+    await this.releases.get(key);
+    const meta = this.topics.get(tp.topic)?.meta ?? await this.findTopic(tp.topic);
+    const p = meta ? this.topics.get(tp.topic)?.parts[tp.partition] : undefined;
+    if (p) {
+      await p.publisherSettled();
+      p.forgetWatermarks();
+      await p.offsets(0);
+    }
+    let set = this.led?.get(tp.topic);
+    if (!set) {
+      set = new Set();
+      this.led?.set(tp.topic, set);
+    }
+    set.add(tp.partition);
+  }
+
+  private async releaseLeadership(tp: TopicPartitionRef): Promise<void> {
+    const set = this.led?.get(tp.topic);
+    set?.delete(tp.partition);
+    if (set?.size === 0) this.led?.delete(tp.topic);
+    const p = this.topics.get(tp.topic)?.parts[tp.partition];
+    if (!p) return;
+    const key = `${tp.topic}/${tp.partition}`;
+    const done = p.releasePublisher(RELEASE_WAIT_MS).catch((e) =>
+      this.log("warn", `${p.name}: closing its publisher: ${errorText(e)}`)
+    ).finally(() => {
+      p.forgetWatermarks();
+      if (this.releases.get(key) === done) this.releases.delete(key);
+    });
+    this.releases.set(key, done);
+    await done;
+  }
+
+  private checkLed(topic: string, partition: number): void {
+    if (this.led !== null && !this.led.get(topic)?.has(partition)) {
+      throw new StorageError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `this gateway does not lead ${topic}-${partition}`,
+      );
+    }
+  }
+
   async status(): Promise<BackendStatus> {
     if (this.state !== "open") return { ready: false, detail: `seaweedmq storage ${this.state}` };
     try {
@@ -324,8 +412,23 @@ export class SeaweedMQStorage implements Storage {
 
   /** Re-reads the topic list: new topics (e.g. created through another gateway) appear, deleted ones go. */
   refreshTopics(): Promise<void> {
-    if (!this.refreshing) this.refreshing = this.doRefresh().finally(() => this.refreshing = null);
+    if (!this.refreshing) {
+      const before = this.topicShape();
+      this.refreshing = this.doRefresh().finally(() => {
+        this.refreshing = null;
+        if (this.topicShape() !== before) this.onTopicsChanged?.();
+      });
+    }
     return this.refreshing;
+  }
+
+  /** Called when topics were created, grown or deleted here or found so (the cluster's controller reacts). */
+  onTopicsChanged: (() => void) | null = null;
+
+  private topicShape(): string {
+    let s = "";
+    for (const t of this.topics.values()) s += `${t.meta.name}:${t.parts.length}/`;
+    return s;
   }
 
   private async doRefresh(): Promise<void> {
@@ -458,6 +561,7 @@ export class SeaweedMQStorage implements Storage {
       this.table.applyExtra(t, t.extra);
     }
     this.log("info", `created topic ${name} with ${partitions} partitions (${this.ns} namespace)`);
+    this.onTopicsChanged?.();
     return t.meta;
   }
 
@@ -471,6 +575,7 @@ export class SeaweedMQStorage implements Storage {
       await Promise.all(t.parts.map((p) => p.close()));
       this.table.forget(t, "deleted");
       this.table.noteDeleted(name, t.generation);
+      this.onTopicsChanged?.();
       // Publishers of other gateways are asked to close too (best effort: the call waits for them).
       const req = encodeClosePublishersRequest(t.smq, BigInt(Date.now()) * 1_000_000n);
       await Promise.all(this.cluster.brokers.flatMap((b) => {
@@ -486,6 +591,7 @@ export class SeaweedMQStorage implements Storage {
       await this.sweepDeletedLayouts(topicDir, layoutDirs);
       await this.filer.remove(this.paths.topics, pathName(name), false).catch(() => {});
       await this.filer.remove(`${this.paths.ours}/producer_state`, pathName(name), true).catch(() => {});
+      await this.filer.remove(this.paths.leaderEpochs, pathName(name), true).catch(() => {});
     } finally {
       this.deleting.delete(name);
     }
@@ -576,7 +682,9 @@ export class SeaweedMQStorage implements Storage {
         );
       }
       const extra = await this.table.finishGrowth(name, assignments, t.extra);
-      return (await this.table.install(name, assignments, extra, true)).meta;
+      const meta = (await this.table.install(name, assignments, extra, true)).meta;
+      this.onTopicsChanged?.();
+      return meta;
     } catch (e) {
       if (!configured && t.extra.growing) {
         const { growing: _, ...rest } = t.extra;
@@ -647,6 +755,7 @@ export class SeaweedMQStorage implements Storage {
   async append(topic: string, partition: number, req: AppendRequest): Promise<AppendResult> {
     for (let t = this.topics.get(topic); t?.gate; t = this.topics.get(topic)) await t.gate;
     const p = this.partition(topic, partition);
+    this.checkLed(topic, partition);
     const t = this.topics.get(topic)!;
     t.inflight++;
     try {
@@ -657,6 +766,8 @@ export class SeaweedMQStorage implements Storage {
         if (e instanceof RecordCodecError) throw new StorageError(ErrorCode.CORRUPT_MESSAGE, e.message);
         throw e;
       }
+      // again after the await: a release meanwhile closed the publisher, which must not be reopened here
+      this.checkLed(topic, partition);
       const r = await p.publisher.append(enc);
       return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: p.deletedBelow };
     } finally {

@@ -57,7 +57,7 @@ def drain(c, use_idle=False):
 
 try:
     if scenario == "produce":
-        conf = {"bootstrap_servers": [bootstrap], "acks": "all", "linger_ms": 5, "client_id": CLIENT_ID}
+        conf = {"bootstrap_servers": bootstrap.split(","), "acks": "all", "linger_ms": 5, "client_id": CLIENT_ID}
         comp = opt.get("compression", "none")
         if comp != "none":
             conf["compression_type"] = comp
@@ -82,7 +82,7 @@ try:
         done({"ok": True, "acks": acks})
 
     elif scenario == "fetch":
-        c = KafkaConsumer(bootstrap_servers=[bootstrap], group_id=None, enable_auto_commit=False,
+        c = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None, enable_auto_commit=False,
                           fetch_max_wait_ms=500, client_id=CLIENT_ID)
         info["api_version"] = list(c.config["api_version"] or [])
         parts = None
@@ -98,7 +98,7 @@ try:
         done({"ok": len(got) >= n, "error": None if len(got) >= n else "timeout", "msgs": got})
 
     elif scenario == "group":
-        c = KafkaConsumer(topic, bootstrap_servers=[bootstrap], group_id=group, enable_auto_commit=False,
+        c = KafkaConsumer(topic, bootstrap_servers=bootstrap.split(","), group_id=group, enable_auto_commit=False,
                           auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=500,
                           fetch_max_wait_ms=500, client_id=CLIENT_ID)
         info["api_version"] = list(c.config["api_version"] or [])

@@ -63,6 +63,8 @@ func main() {
 		done(result{Error: "usage: kafkago scenario bootstrap topic group [k=v...]"})
 	}
 	scenario, bootstrap, topic, group := os.Args[1], os.Args[2], os.Args[3], os.Args[4]
+	// several gateways come comma-separated; kafka-go 0.2 dials one address and finds the others through Metadata
+	bootstrap = strings.Split(bootstrap, ",")[0]
 	opt := map[string]string{}
 	for _, a := range os.Args[5:] {
 		kv := strings.SplitN(a, "=", 2)

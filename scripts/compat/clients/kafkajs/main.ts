@@ -40,7 +40,7 @@ const hdr = (h: Record<string, unknown> | undefined) => {
 
 const kafka = new Kafka({
   clientId: opt.client_id ?? "compat-kafkajs",
-  brokers: [bootstrap],
+  brokers: bootstrap.split(","), // one address or several, comma-separated
   logLevel: logLevel.ERROR,
   retry: { retries: 5 },
 });

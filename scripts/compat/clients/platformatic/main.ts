@@ -26,7 +26,7 @@ function done(res: Record<string, unknown>): never {
 setTimeout(() => done({ ok: false, error: `timeout after ${timeoutMs} ms`, msgs: got }), timeoutMs);
 const common = {
   clientId: opt.client_id ?? "compat-platformatic",
-  bootstrapBrokers: [bootstrap],
+  bootstrapBrokers: bootstrap.split(","),
   retries: 5,
   retryDelay: 300,
 };

@@ -163,7 +163,7 @@ func main() {
 			cfg.Net.MaxOpenRequests = 1
 			cfg.Producer.Retry.Max = 5
 		}
-		p, err := sarama.NewSyncProducer([]string{bootstrap}, cfg)
+		p, err := sarama.NewSyncProducer(strings.Split(bootstrap, ","), cfg)
 		if err != nil {
 			done(result{Error: "producer: " + err.Error()})
 		}
@@ -189,7 +189,7 @@ func main() {
 		}
 		done(result{Ok: true, Acks: acks})
 	case "fetch":
-		c, err := sarama.NewConsumer([]string{bootstrap}, cfg)
+		c, err := sarama.NewConsumer(strings.Split(bootstrap, ","), cfg)
 		if err != nil {
 			done(result{Error: "consumer: " + err.Error()})
 		}
@@ -228,7 +228,7 @@ func main() {
 		c.Close()
 		done(result{Ok: true})
 	case "group":
-		g, err := sarama.NewConsumerGroup([]string{bootstrap}, group, cfg)
+		g, err := sarama.NewConsumerGroup(strings.Split(bootstrap, ","), group, cfg)
 		if err != nil {
 			done(result{Error: "group: " + err.Error()})
 		}

@@ -5,14 +5,22 @@ import {
   decodeCreateEntryResponse,
   decodeDeleteEntryResponse,
   decodeListEntriesResponse,
+  decodeLockResponse,
   decodeLookupDirectoryEntryResponse,
+  decodeUnlockResponse,
   encodeCreateEntryRequest,
   encodeDeleteEntryRequest,
   encodeListEntriesRequest,
+  encodeLockRequest,
   encodeLookupDirectoryEntryRequest,
+  encodeUnlockRequest,
+  encodeUpdateEntryRequest,
   type Entry,
+  type LockRequest,
+  type LockResponse,
   Rpc,
 } from "./messages.ts";
+import { rpcCode, Status } from "./grpc.ts";
 
 const PAGE = 1024;
 /** filer_pb.FilerError.ENTRY_ALREADY_EXISTS */
@@ -34,8 +42,22 @@ export function splitPath(path: string): { dir: string; name: string } {
   return { dir: i <= 0 ? "/" : path.slice(0, i), name: path.slice(i + 1) };
 }
 
+/** An UpdateEntry whose expected extended attributes did not match (or whose entry is gone). */
+export function isPreconditionFailed(e: unknown): boolean {
+  return rpcCode(e) === Status.FAILED_PRECONDITION ||
+    /precondition|changed/i.test(String((e as Error)?.message));
+}
+
 export class Filer {
-  constructor(private readonly cluster: SmqCluster, private readonly timeoutMs: number) {}
+  /**
+   * `timeoutMs` bounds each call; `retryMs` bounds the retries on transient errors (another filer, a refreshed
+   * list): callers that must stay bounded in time (the cluster's leases) pass a short one.
+   */
+  constructor(
+    private readonly cluster: SmqCluster,
+    private readonly timeoutMs: number,
+    private readonly retryMs = 15_000,
+  ) {}
 
   /** The entry at dir/name, or null when it does not exist. */
   lookup(dir: string, name: string): Promise<Entry | null> {
@@ -52,7 +74,7 @@ export class Filer {
         if (isNotFound(e)) return null;
         throw e;
       }
-    });
+    }, this.retryMs);
   }
 
   /** Every entry of a directory (empty when it does not exist), in name order. */
@@ -78,7 +100,7 @@ export class Filer {
           if (isNotFound(e)) return [];
           throw e;
         }
-      });
+      }, this.retryMs);
       out.push(...page);
       if (page.length < PAGE) return out;
       start = page[page.length - 1].name;
@@ -93,21 +115,58 @@ export class Filer {
       now: Math.floor(Date.now() / 1000),
       extended,
     });
-    const res = await this.cluster.withFiler(async (ch) =>
-      decodeCreateEntryResponse(await ch.unary(Rpc.CreateEntry, req, this.timeoutMs))
+    const res = await this.cluster.withFiler(
+      async (ch) => decodeCreateEntryResponse(await ch.unary(Rpc.CreateEntry, req, this.timeoutMs)),
+      this.retryMs,
     );
     if (res.error) throw new FilerError(`create ${dir}/${name}: ${res.error}`);
   }
 
   /** Creates a small file only if it does not exist yet (O_EXCL); returns false when it existed. */
-  async create(dir: string, name: string, content: Uint8Array): Promise<boolean> {
-    const req = encodeCreateEntryRequest(dir, { name, content, now: Math.floor(Date.now() / 1000) }, true);
-    const res = await this.cluster.withFiler(async (ch) =>
-      decodeCreateEntryResponse(await ch.unary(Rpc.CreateEntry, req, this.timeoutMs))
+  async create(
+    dir: string,
+    name: string,
+    content: Uint8Array,
+    extended?: ReadonlyMap<string, Uint8Array>,
+  ): Promise<boolean> {
+    const req = encodeCreateEntryRequest(
+      dir,
+      { name, content, now: Math.floor(Date.now() / 1000), extended },
+      true,
+    );
+    const res = await this.cluster.withFiler(
+      async (ch) => decodeCreateEntryResponse(await ch.unary(Rpc.CreateEntry, req, this.timeoutMs)),
+      this.retryMs,
     );
     if (res.errorCode === ENTRY_ALREADY_EXISTS || /exist/i.test(res.error)) return false;
     if (res.error) throw new FilerError(`create ${dir}/${name}: ${res.error}`);
     return true;
+  }
+
+  /**
+   * Replaces a small inline file only while its extended attributes hold `expected` (compare-and-set under the
+   * filer's per-path lock); returns false when they do not (or the entry is gone). A retried call whose first
+   * attempt was applied also returns false: callers that care re-read the entry.
+   */
+  async update(
+    dir: string,
+    name: string,
+    content: Uint8Array,
+    extended: ReadonlyMap<string, Uint8Array>,
+    expected: ReadonlyMap<string, Uint8Array>,
+  ): Promise<boolean> {
+    const req = encodeUpdateEntryRequest(
+      dir,
+      { name, content, now: Math.floor(Date.now() / 1000), extended },
+      expected,
+    );
+    try {
+      await this.cluster.withFiler((ch) => ch.unary(Rpc.UpdateEntry, req, this.timeoutMs), this.retryMs);
+      return true;
+    } catch (e) {
+      if (isPreconditionFailed(e) || isNotFound(e)) return false;
+      throw e;
+    }
   }
 
   /** Deletes a file or (recursively) a directory; a missing entry is not an error. */
@@ -121,7 +180,31 @@ export class Filer {
         if (isNotFound(e)) return "";
         throw e;
       }
-    });
+    }, this.retryMs);
     if (err && !isNotFound(err)) throw new FilerError(`delete ${dir}/${name}: ${err}`);
+  }
+
+  /**
+   * DistributedLock: acquires (empty renewToken) or renews a named lease kept by the filers (the filer owning the
+   * name on its lock ring; others forward). The answer's `error` says why not ("lock already owned by <owner>").
+   */
+  async lock(req: LockRequest): Promise<LockResponse> {
+    return decodeLockResponse(
+      await this.cluster.withFiler(
+        (ch) => ch.unary(Rpc.DistributedLock, encodeLockRequest(req), this.timeoutMs),
+        this.retryMs,
+      ),
+    );
+  }
+
+  /** DistributedUnlock; returns the filer's error text (empty when released). */
+  async unlock(name: string, renewToken: string): Promise<string> {
+    const res = decodeUnlockResponse(
+      await this.cluster.withFiler(
+        (ch) => ch.unary(Rpc.DistributedUnlock, encodeUnlockRequest(name, renewToken), this.timeoutMs),
+        this.retryMs,
+      ),
+    );
+    return res.error;
   }
 }

@@ -26,6 +26,9 @@ export const Rpc = {
   ListEntries: "/filer_pb.SeaweedFiler/ListEntries",
   CreateEntry: "/filer_pb.SeaweedFiler/CreateEntry",
   DeleteEntry: "/filer_pb.SeaweedFiler/DeleteEntry",
+  UpdateEntry: "/filer_pb.SeaweedFiler/UpdateEntry",
+  DistributedLock: "/filer_pb.SeaweedFiler/DistributedLock",
+  DistributedUnlock: "/filer_pb.SeaweedFiler/DistributedUnlock",
 } as const;
 
 // ---- schema_pb ------------------------------------------------------------------------------------------------
@@ -698,16 +701,37 @@ export interface NewFile {
   readonly extended?: ReadonlyMap<string, Uint8Array>;
 }
 
+function writeNewFile(w: PbWriter, file: NewFile): void {
+  w.string(1, file.name);
+  w.message(4, (w) => {
+    w.int(1, file.content.length).int(2, file.now).int(3, 0o644).int(6, file.now).string(7, file.mime);
+  });
+  for (const [k, v] of file.extended ?? []) w.message(5, (w) => w.string(1, k).bytes(2, v));
+  w.bytes(9, file.content);
+}
+
 /** CreateEntryRequest for a small file whose content lives inline in the entry (parents created by the filer). */
 export function encodeCreateEntryRequest(directory: string, file: NewFile, exclusive = false): Uint8Array {
-  return new PbWriter(file.content.length + 128).string(1, directory).message(2, (w) => {
-    w.string(1, file.name);
-    w.message(4, (w) => {
-      w.int(1, file.content.length).int(2, file.now).int(3, 0o644).int(6, file.now).string(7, file.mime);
-    });
-    for (const [k, v] of file.extended ?? []) w.message(5, (w) => w.string(1, k).bytes(2, v));
-    w.bytes(9, file.content);
-  }).bool(3, exclusive).finish();
+  return new PbWriter(file.content.length + 128).string(1, directory).message(2, (w) => writeNewFile(w, file))
+    .bool(3, exclusive).finish();
+}
+
+/**
+ * UpdateEntryRequest replacing a small inline file, applied only while the entry's extended attributes hold
+ * `expected` (expected_extended: a compare-and-set the filer checks under its per-path lock; a mismatch or a
+ * missing entry is a gRPC error). UpdateEntryResponse carries nothing the gateway needs.
+ */
+export function encodeUpdateEntryRequest(
+  directory: string,
+  file: NewFile,
+  expected: ReadonlyMap<string, Uint8Array>,
+): Uint8Array {
+  const w = new PbWriter(file.content.length + 160).string(1, directory).message(
+    2,
+    (w) => writeNewFile(w, file),
+  );
+  for (const [k, v] of expected) w.message(5, (w) => w.string(1, k).bytes(2, v));
+  return w.finish();
 }
 
 export function decodeCreateEntryResponse(b: Uint8Array): { error: string; errorCode: number } {
@@ -734,4 +758,73 @@ export function decodeDeleteEntryResponse(b: Uint8Array): string {
     else r.skip();
   }
   return error;
+}
+
+// ---- filer_pb: distributed lock (weed/server/filer_grpc_server_dlm.go) ------------------------------------------
+
+export interface LockRequest {
+  readonly name: string;
+  /** Lease length; the filer's clock decides expiry. */
+  readonly secondsToLock: number;
+  /** Empty to acquire; the token of the last answer to renew (each renewal returns a new one). */
+  readonly renewToken: string;
+  readonly owner: string;
+}
+
+export function encodeLockRequest(req: LockRequest): Uint8Array {
+  return new PbWriter(96).string(1, req.name).int(2, req.secondsToLock).string(3, req.renewToken)
+    .string(5, req.owner).finish();
+}
+
+export interface LockResponse {
+  readonly renewToken: string;
+  /** Holder's owner string when the lock is held by someone else. */
+  readonly lockOwner: string;
+  readonly movedTo: string;
+  /** "lock already owned by ...", "lock: token mismatch", ... (empty on success). */
+  readonly error: string;
+  /** The filer's fencing counter, kept across renewals (in memory: it restarts with the filer). */
+  readonly generation: number;
+}
+
+export function decodeLockResponse(b: Uint8Array): LockResponse {
+  const r = new PbReader(b);
+  let renewToken = "", lockOwner = "", movedTo = "", error = "", generation = 0;
+  while (r.next()) {
+    switch (r.field) {
+      case 1:
+        renewToken = r.string();
+        break;
+      case 2:
+        lockOwner = r.string();
+        break;
+      case 3:
+        movedTo = r.string();
+        break;
+      case 4:
+        error = r.string();
+        break;
+      case 5:
+        generation = r.varint();
+        break;
+      default:
+        r.skip();
+    }
+  }
+  return { renewToken, lockOwner, movedTo, error, generation };
+}
+
+export function encodeUnlockRequest(name: string, renewToken: string): Uint8Array {
+  return new PbWriter(96).string(1, name).string(2, renewToken).finish();
+}
+
+export function decodeUnlockResponse(b: Uint8Array): { error: string; movedTo: string } {
+  const r = new PbReader(b);
+  let error = "", movedTo = "";
+  while (r.next()) {
+    if (r.field === 1) error = r.string();
+    else if (r.field === 2) movedTo = r.string();
+    else r.skip();
+  }
+  return { error, movedTo };
 }

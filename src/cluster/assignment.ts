@@ -1,0 +1,255 @@
+// The controller's assignment document and its pure computation: which gateway leads each partition (every topic's
+// and `__consumer_offsets`'), with which leader epoch. The controller (controller.ts) computes the next document
+// from the previous one, the topics and the live members; every gateway (node.ts) applies it.
+//
+// Rules (each covered by tests/unit/cluster_assignment_test.ts):
+// - sticky: a partition stays with its leader while that leader (the same incarnation) is live;
+// - balanced per topic: each live gateway leads floor(P/n) or ceil(P/n) of a topic's P partitions, the extra ones
+//   going first to gateways that hold them already, then to the least loaded over all topics;
+// - safe hand-over: taking a partition from a live gateway A is two documents: first leader -1 with A named as
+//   "releasing" at that version; only once A reports it applied that version (or A is no longer live) is it given
+//   to another gateway. A dead leader's partitions move in one step (the dead gateway fenced itself already);
+// - epochs: every new leader gets epoch + 1 (a new partition starts at 0); -1 rows keep the last epoch, so epochs
+//   never go backwards, also across controllers (the document is the only memory). A restarted gateway has a new
+//   incarnation and counts as a new leader.
+
+/** A gateway in the document: how clients reach it, and the incarnation (process start) it is known under. */
+export interface AssignedBroker {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+  readonly incarnation: string;
+}
+
+/** A partition taken from a live gateway and not yet confirmed released by it. */
+export interface Releasing {
+  readonly partition: number;
+  readonly node: number;
+  readonly incarnation: string;
+  /** Document version that took it away: the gateway has released it once it applied this version. */
+  readonly version: number;
+}
+
+export interface TopicAssignment {
+  readonly name: string;
+  /** Leader node id per partition, -1 for none; a leader always is one of the document's brokers. */
+  readonly leaders: readonly number[];
+  /** Leader epoch per partition (-1 for a partition that never had a leader). */
+  readonly epochs: readonly number[];
+  readonly releasing?: readonly Releasing[];
+}
+
+export interface AssignmentDoc {
+  /** Increases by one with every document written (compare-and-set in the filer keeps it linear). */
+  readonly version: number;
+  readonly controllerId: number;
+  /** Live gateways, by node id. A partition's leader incarnation is its broker's here. */
+  readonly brokers: readonly AssignedBroker[];
+  /** Topics by name (an array: topic names such as "__proto__" are valid Kafka names). */
+  readonly topics: readonly TopicAssignment[];
+}
+
+/** A live member as the controller sees it: its lease entry's address, incarnation and applied version. */
+export interface LiveMember extends AssignedBroker {
+  readonly applied: number;
+}
+
+export interface TopicSize {
+  readonly name: string;
+  readonly partitions: number;
+}
+
+const byNode = (a: { nodeId: number }, b: { nodeId: number }) => a.nodeId - b.nodeId;
+
+/**
+ * The next document, or `prev` itself when nothing would change. `live` are the members the controller judges
+ * alive; `topics` every topic (with `__consumer_offsets` among them); `firstVersion` the version of a first
+ * document (no `prev`).
+ */
+export function computeAssignment(
+  prev: AssignmentDoc | null,
+  topics: readonly TopicSize[],
+  live: readonly LiveMember[],
+  controllerId: number,
+  firstVersion = 1,
+): AssignmentDoc {
+  const version = prev === null ? firstVersion : prev.version + 1;
+  const members = [...live].sort(byNode);
+  const liveById = new Map(members.map((m) => [m.nodeId, m]));
+  const prevIncarnation = new Map((prev?.brokers ?? []).map((b) => [b.nodeId, b.incarnation]));
+  const prevTopics = new Map((prev?.topics ?? []).map((t) => [t.name, t]));
+  const isLive = (node: number, incarnation: string | undefined) =>
+    incarnation !== undefined && liveById.get(node)?.incarnation === incarnation;
+  /** Partitions led per member over the topics placed so far (tie-breaks towards the least loaded). */
+  const load = new Map(members.map((m) => [m.nodeId, 0]));
+  const out: TopicAssignment[] = [];
+
+  for (const t of [...topics].sort((a, b) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0)) {
+    const old = prevTopics.get(t.name);
+    const leaders: number[] = [];
+    const epochs: number[] = [];
+    const releasing = new Map<number, Releasing>();
+    const oldReleasing = new Map((old?.releasing ?? []).map((r) => [r.partition, r]));
+    for (let p = 0; p < t.partitions; p++) {
+      let leader = old?.leaders[p] ?? -1;
+      // a leader that is gone, dead or restarted (another incarnation) has fenced itself: its partitions are free
+      if (leader >= 0 && !isLive(leader, prevIncarnation.get(leader))) leader = -1;
+      leaders.push(leader);
+      epochs.push(old?.epochs[p] ?? -1);
+      const r = oldReleasing.get(p);
+      if (leader === -1 && r && isLive(r.node, r.incarnation) && liveById.get(r.node)!.applied < r.version) {
+        releasing.set(p, r); // still waiting for that gateway to let go
+      }
+    }
+    if (members.length > 0) balance(t.partitions, leaders, epochs, releasing, members, load, version);
+    out.push({
+      name: t.name,
+      leaders,
+      epochs,
+      ...(releasing.size > 0
+        ? { releasing: [...releasing.values()].sort((a, b) => a.partition - b.partition) }
+        : {}),
+    });
+  }
+
+  const next: AssignmentDoc = {
+    version,
+    controllerId,
+    brokers: members.map((m) => ({
+      nodeId: m.nodeId,
+      host: m.host,
+      port: m.port,
+      rack: m.rack,
+      incarnation: m.incarnation,
+    })),
+    topics: out,
+  };
+  return prev !== null && sameAssignment(prev, next) ? prev : next;
+}
+
+/** Moves excess partitions to "releasing" and gives free ones to the gateways below their share. */
+function balance(
+  partitions: number,
+  leaders: number[],
+  epochs: number[],
+  releasing: Map<number, Releasing>,
+  members: readonly LiveMember[],
+  load: Map<number, number>,
+  version: number,
+): void {
+  const count = new Map(members.map((m) => [m.nodeId, 0]));
+  for (const l of leaders) if (l >= 0) count.set(l, count.get(l)! + 1);
+  const base = Math.floor(partitions / members.length);
+  const quota = new Map(members.map((m) => [m.nodeId, base]));
+  // the extra partitions go to those holding more than the base share already (no move), then the least loaded
+  const order = [...members].sort((a, b) =>
+    Number(count.get(b.nodeId)! > base) - Number(count.get(a.nodeId)! > base) ||
+    load.get(a.nodeId)! - load.get(b.nodeId)! || a.nodeId - b.nodeId
+  );
+  for (const m of order.slice(0, partitions % members.length)) quota.set(m.nodeId, base + 1);
+
+  for (let p = partitions - 1; p >= 0; p--) {
+    const l = leaders[p];
+    if (l < 0 || count.get(l)! <= quota.get(l)!) continue;
+    count.set(l, count.get(l)! - 1);
+    leaders[p] = -1;
+    releasing.set(p, {
+      partition: p,
+      node: l,
+      incarnation: members.find((m) => m.nodeId === l)!.incarnation,
+      version,
+    });
+  }
+
+  for (let p = 0; p < partitions; p++) {
+    if (leaders[p] !== -1 || releasing.has(p)) continue;
+    let best: LiveMember | null = null;
+    let bestDeficit = 0;
+    for (const m of members) {
+      const deficit = quota.get(m.nodeId)! - count.get(m.nodeId)!;
+      if (deficit <= 0) continue;
+      if (
+        best === null || deficit > bestDeficit ||
+        (deficit === bestDeficit && load.get(m.nodeId)! < load.get(best.nodeId)!)
+      ) {
+        best = m;
+        bestDeficit = deficit;
+      }
+    }
+    if (best === null) break; // quotas sum to the partition count: cannot happen
+    leaders[p] = best.nodeId;
+    epochs[p] = epochs[p] + 1;
+    count.set(best.nodeId, count.get(best.nodeId)! + 1);
+  }
+  for (const m of members) load.set(m.nodeId, load.get(m.nodeId)! + count.get(m.nodeId)!);
+}
+
+function sameAssignment(a: AssignmentDoc, b: AssignmentDoc): boolean {
+  if (a.controllerId !== b.controllerId) return false;
+  const strip = (d: AssignmentDoc) => JSON.stringify({ brokers: d.brokers, topics: d.topics });
+  return strip(a) === strip(b);
+}
+
+export class AssignmentFormatError extends Error {
+  override name = "AssignmentFormatError";
+}
+
+const isInt = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v);
+
+/** Validates a parsed document (written by any gateway version): throws AssignmentFormatError naming the field. */
+export function parseAssignment(v: unknown): AssignmentDoc {
+  const fail = (what: string): never => {
+    throw new AssignmentFormatError(`assignment document: ${what}`);
+  };
+  if (v === null || typeof v !== "object") fail("not an object");
+  const o = v as Record<string, unknown>;
+  if (!isInt(o.version) || o.version < 1) fail("bad version");
+  if (!isInt(o.controllerId)) fail("bad controllerId");
+  if (!Array.isArray(o.brokers)) fail("no brokers");
+  if (!Array.isArray(o.topics)) fail("no topics");
+  const brokers = (o.brokers as unknown[]).map((b): AssignedBroker => {
+    const x = b as Record<string, unknown>;
+    if (
+      !isInt(x?.nodeId) || typeof x.host !== "string" || !isInt(x.port) ||
+      typeof x.incarnation !== "string" || (x.rack !== null && typeof x.rack !== "string")
+    ) fail(`bad broker ${JSON.stringify(b)}`);
+    return {
+      nodeId: x.nodeId as number,
+      host: x.host as string,
+      port: x.port as number,
+      rack: x.rack as string | null,
+      incarnation: x.incarnation as string,
+    };
+  });
+  const topics = (o.topics as unknown[]).map((t): TopicAssignment => {
+    const x = t as Record<string, unknown>;
+    if (
+      typeof x?.name !== "string" || !Array.isArray(x.leaders) || !Array.isArray(x.epochs) ||
+      x.leaders.length !== x.epochs.length || !x.leaders.every(isInt) || !x.epochs.every(isInt)
+    ) fail(`bad topic ${JSON.stringify(x?.name)}`);
+    const releasing = x.releasing === undefined
+      ? undefined
+      : (x.releasing as unknown[]).map((r): Releasing => {
+        const y = r as Record<string, unknown>;
+        if (
+          !isInt(y?.partition) || !isInt(y.node) || typeof y.incarnation !== "string" || !isInt(y.version)
+        ) {
+          fail(`bad releasing entry in topic ${x.name}`);
+        }
+        return {
+          partition: y.partition as number,
+          node: y.node as number,
+          incarnation: y.incarnation as string,
+          version: y.version as number,
+        };
+      });
+    return {
+      name: x.name as string,
+      leaders: x.leaders as number[],
+      epochs: x.epochs as number[],
+      ...(releasing ? { releasing } : {}),
+    };
+  });
+  return { version: o.version as number, controllerId: o.controllerId as number, brokers, topics };
+}

@@ -1,0 +1,649 @@
+// SeaweedCluster: this gateway as a member of the gateways sharing a SeaweedMQ namespace (used with --backend
+// seaweedmq, even alone). It keeps its lease (membership.ts), takes part in the controller election
+// (controller.ts), and applies the controller's assignment document: partitions it loses are released (every
+// participant, reverse registration order), partitions it gains are acquired (registration order), their leader
+// epoch recorded in the epoch history (epochs.ts), then served.
+//
+// Timings (lease timeout L, --lease-timeout-ms): heartbeat every L/5; assignment polled and controller ticked every
+// 500 ms; this gateway serves nothing once its last successful heartbeat started more than 0.75 L ago (the
+// controller declares it dead only after watching its lease stand still for L), and after such a lapse it rejoins
+// under a new incarnation, so whatever it led is given out again with a new epoch.
+import type { SeaweedMQStorage } from "../storage/seaweedmq/seaweedmq.ts";
+import type { Filer } from "../storage/seaweedmq/transport/filer.ts";
+import { partitionForGroup } from "./hash.ts";
+import type { AssignmentDoc, TopicAssignment } from "./assignment.ts";
+import { AssignmentStore } from "./assignment_store.ts";
+import { type ClusterLog, Controller, lockSeconds } from "./controller.ts";
+import { assignEpoch, endOffsetFor, epochAtOffset, type EpochEntry, EpochHistoryStore } from "./epochs.ts";
+import { LocalNodeFile } from "./local_node.ts";
+import { Membership, NodeIdInUseError } from "./membership.ts";
+import {
+  type ClusterBroker,
+  type ClusterSnapshot,
+  type ClusterView,
+  CONSUMER_OFFSETS_TOPIC,
+  type LeaderInfo,
+  type Participant,
+  type PartitionLeadership,
+  type TopicPartitionRef,
+} from "./view.ts";
+
+export interface SeaweedClusterOptions {
+  readonly storage: SeaweedMQStorage;
+  readonly nodeId: number;
+  readonly advertised: { readonly host: string; readonly port: number };
+  /** "" for none. */
+  readonly rack: string;
+  readonly leaseTimeoutMs: number;
+  readonly offsetsTopicPartitions: number;
+  /** Remembers this process's incarnation (local_node.ts). */
+  readonly dataDir: string;
+  readonly log: ClusterLog;
+  /** Called when another process took this gateway's node id over (this gateway serves nothing from then on). */
+  readonly onLost?: (why: string) => void;
+}
+
+/** How often the assignment is polled and the controller ticks. */
+const TICK_MS = 500;
+/** Partitions acquired at once. */
+const ACQUIRE_CONCURRENCY = 16;
+/** How long start() waits for the filer to answer the lease writes. */
+const JOIN_RETRY_MS = 30_000;
+/** close() is done within this, even with the filer unreachable. */
+const CLOSE_BUDGET_MS = 3000;
+
+type Want = { readonly topic: string; readonly partition: number; readonly epoch: number };
+
+const keyOf = (topic: string, partition: number) => `${partition}/${topic}`;
+
+/** Resolves with the promise's outcome or after `ms` (the promise goes on, its failure ignored). */
+function bounded(p: Promise<unknown>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  return Promise.race([
+    p.then(() => {}, () => {}),
+    new Promise<void>((r) => timer = setTimeout(r, Math.max(0, ms))),
+  ]).finally(() => clearTimeout(timer));
+}
+
+/** A repeating task that never overlaps itself; kick() runs it soon. */
+class Loop {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+
+  constructor(private readonly everyMs: number, private readonly fn: () => Promise<void>) {}
+
+  start(): void {
+    this.schedule(0);
+  }
+
+  kick(): void {
+    if (this.stopped) return;
+    if (this.running) this.again = true;
+    else this.schedule(0);
+  }
+
+  private schedule(ms: number): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.run(), ms);
+    Deno.unrefTimer(this.timer);
+  }
+
+  private run(): void {
+    this.timer = null;
+    if (this.stopped || this.running) return;
+    this.running = this.fn().catch(() => {}).finally(() => {
+      this.running = null;
+      if (this.stopped) return;
+      const again = this.again;
+      this.again = false;
+      this.schedule(again ? 0 : this.everyMs);
+    });
+  }
+
+  /** Stops; resolves when the run under way (if any) ended. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
+
+/** At most `n` tasks at a time. */
+class Limiter {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly n: number) {}
+
+  async run<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.active >= this.n) await new Promise<void>((r) => this.waiting.push(r));
+    this.active++;
+    try {
+      return await fn();
+    } finally {
+      this.active--;
+      this.waiting.shift()?.();
+    }
+  }
+}
+
+export class SeaweedCluster implements ClusterView {
+  readonly nodeId: number;
+  readonly distributed = true;
+  private readonly self: ClusterBroker;
+  private readonly participants: Participant[] = [];
+  private readonly filer: Filer;
+  private readonly membership: Membership;
+  private readonly controller: Controller;
+  private readonly store: AssignmentStore;
+  private readonly epochStore: EpochHistoryStore;
+  private readonly fenceMs: number;
+  private readonly beatMs: number;
+  private local: LocalNodeFile | null = null;
+  private state: "new" | "running" | "closing" | "closed" | "lost" = "new";
+  private joined = false;
+
+  /** The document applied last, its rows by topic and its brokers. */
+  private doc: AssignmentDoc | null = null;
+  private rows = new Map<string, TopicAssignment>();
+  private brokerList: ClusterBroker[] = [];
+  private brokerById = new Map<number, ClusterBroker>();
+  /** A document the local controller just wrote (applied before the next poll). */
+  private offered: AssignmentDoc | null = null;
+  /** Version this gateway applied (its releases done), reported in its lease. */
+  private applied = 0;
+
+  /** topic -> partition -> epoch: what this gateway serves now (servingEpoch's one Map lookup). */
+  private readonly serving = new Map<string, Map<number, number>>();
+  /** Partitions given to this gateway and being acquired or served, by key. */
+  private readonly held = new Map<string, Want>();
+  /** Per partition, the acquire/release under way: the next one waits for it. */
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly limiter = new Limiter(ACQUIRE_CONCURRENCY);
+  /** Partitions whose participants' acquire ran (so their release must run). */
+  private readonly touched = new Set<string>();
+  /** Failed acquires in a row per partition (the log says so once, then every 20th time). */
+  private readonly failures = new Map<string, number>();
+  private acquiring = 0;
+  private retry = false;
+  private offsetsPartitions: number;
+  private lastLearn = -Infinity;
+  private readonly history = new Map<string, Map<number, readonly EpochEntry[]>>();
+
+  /** performance.now() at the start of the last successful heartbeat. */
+  private lastBeat = -Infinity;
+  private fenced = false;
+  private readonly beatLoop: Loop;
+  private readonly pollLoop: Loop;
+  private readonly controlLoop: Loop;
+  private readonly settledWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: SeaweedClusterOptions) {
+    this.nodeId = opts.nodeId;
+    this.offsetsPartitions = opts.offsetsTopicPartitions;
+    this.self = {
+      nodeId: opts.nodeId,
+      host: opts.advertised.host,
+      port: opts.advertised.port,
+      rack: opts.rack === "" ? null : opts.rack,
+    };
+    const lease = opts.leaseTimeoutMs;
+    this.beatMs = Math.max(100, Math.floor(lease / 5));
+    this.fenceMs = lease * 0.75;
+    // Each call gets a fifth of the lease; retries (another filer) stay within one heartbeat interval.
+    this.filer = opts.storage.coordinationFiler(Math.min(2000, Math.max(300, lease / 5)), this.beatMs);
+    const paths = opts.storage.metaPaths;
+    this.store = new AssignmentStore(this.filer, paths);
+    this.epochStore = new EpochHistoryStore(this.filer, paths);
+    this.membership = new Membership({
+      filer: this.filer,
+      dir: paths.members,
+      self: this.self,
+      leaseTimeoutMs: lease,
+      log: opts.log,
+    });
+    this.controller = new Controller({
+      filer: this.filer,
+      paths,
+      namespace: opts.storage.namespace,
+      nodeId: opts.nodeId,
+      owner: () =>
+        `node ${opts.nodeId} at ${opts.advertised.host}:${opts.advertised.port} (${this.membership.incarnation})`,
+      leaseTimeoutMs: lease,
+      offsetsTopicPartitions: opts.offsetsTopicPartitions,
+      topics: () => opts.storage.listTopics(),
+      refreshTopics: () => opts.storage.refreshTopics(),
+      onWritten: (doc) => {
+        this.offered = doc;
+        this.pollLoop.kick();
+      },
+      log: opts.log,
+    });
+    this.beatLoop = new Loop(this.beatMs, () => this.beat());
+    this.pollLoop = new Loop(TICK_MS, () => this.poll());
+    this.controlLoop = new Loop(TICK_MS, () => this.control());
+    // a topic created, grown or deleted through this gateway is assigned at once when it is the controller
+    opts.storage.onTopicsChanged = () => this.controlLoop.kick();
+  }
+
+  // ---- ClusterView: reads (hot paths: Map lookups only) ----
+
+  brokers(): readonly ClusterBroker[] {
+    return this.brokerList;
+  }
+
+  broker(nodeId: number): ClusterBroker | undefined {
+    return this.brokerById.get(nodeId);
+  }
+
+  controllerId(): number {
+    return this.doc?.controllerId ?? -1;
+  }
+
+  leaderOf(topic: string, partition: number): LeaderInfo {
+    const row = this.rows.get(topic);
+    if (!row || partition < 0 || partition >= row.leaders.length) return { leaderId: -1, leaderEpoch: -1 };
+    return { leaderId: row.leaders[partition], leaderEpoch: row.epochs[partition] };
+  }
+
+  servingEpoch(topic: string, partition: number): number | null {
+    if (performance.now() - this.lastBeat > this.fenceMs) return null;
+    return this.serving.get(topic)?.get(partition) ?? null;
+  }
+
+  coordinatorPartition(groupId: string): number {
+    // the document's count (the controller's --offsets-topic-num-partitions): every gateway places a group alike
+    return partitionForGroup(groupId, this.offsetsPartitions);
+  }
+
+  coordinatorOf(groupId: string): LeaderInfo {
+    return this.leaderOf(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId));
+  }
+
+  coordinates(groupId: string): boolean {
+    return this.servingEpoch(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId)) !== null;
+  }
+
+  epochEndOffset(
+    topic: string,
+    partition: number,
+    epoch: number,
+    logEndOffset: number,
+  ): { leaderEpoch: number; endOffset: number } {
+    return endOffsetFor(this.history.get(topic)?.get(partition) ?? [], epoch, logEndOffset);
+  }
+
+  epochAt(topic: string, partition: number, offset: number): number {
+    const h = this.history.get(topic)?.get(partition);
+    return h === undefined ? -1 : epochAtOffset(h, offset);
+  }
+
+  addParticipant(p: Participant): void {
+    this.participants.push(p);
+  }
+
+  snapshot(): ClusterSnapshot {
+    const partitions: PartitionLeadership[] = [];
+    for (const t of this.doc?.topics ?? []) {
+      for (let p = 0; p < t.leaders.length; p++) {
+        partitions.push({
+          topic: t.name,
+          partition: p,
+          leaderId: t.leaders[p],
+          leaderEpoch: t.epochs[p],
+          serving: this.servingEpoch(t.name, p) !== null,
+        });
+      }
+    }
+    return {
+      nodeId: this.nodeId,
+      distributed: true,
+      controllerId: this.controllerId(),
+      brokers: this.brokerList,
+      assignmentVersion: this.applied,
+      leaseTimeoutMs: this.opts.leaseTimeoutMs,
+      partitions,
+    };
+  }
+
+  // ---- lifecycle ----
+
+  /**
+   * Joins: refuses a node id a live gateway holds (NodeIdInUseError), writes the lease, starts the heartbeats, the
+   * controller and the assignment polling, and returns once this gateway applied an assignment that includes it
+   * (alone: it leads everything then), or after a bounded wait.
+   */
+  async start(): Promise<void> {
+    if (this.state !== "new") throw new Error(`cluster membership is ${this.state}`);
+    const { storage, nodeId, dataDir, log } = this.opts;
+    this.local = await LocalNodeFile.open(dataDir, storage.namespace, nodeId);
+    const previous = await this.local.previousIncarnation();
+    let leaseAt = 0;
+    for (const deadline = performance.now() + JOIN_RETRY_MS;;) {
+      try {
+        leaseAt = await this.membership.join(previous);
+        break;
+      } catch (e) {
+        // a filer that does not answer (yet) is waited for; a node id in use is not
+        if (e instanceof NodeIdInUseError || performance.now() > deadline) {
+          this.local.close();
+          this.state = "closed";
+          throw e;
+        }
+        log("info", `joining the gateway cluster: ${(e as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+    this.lastBeat = leaseAt;
+    this.joined = true;
+    this.state = "running";
+    await this.local.record(this.membership.incarnation);
+    this.setBrokers(this.doc);
+    this.beatLoop.start();
+    this.controlLoop.start();
+    this.pollLoop.start();
+    const waitMs = Math.max(5000, lockSeconds(this.opts.leaseTimeoutMs) * 1000 + 3000);
+    const ready = await this.waitSettled(waitMs);
+    log(
+      ready ? "info" : "warn",
+      `joined the gateway cluster of namespace ${storage.namespace} as node ${nodeId} (incarnation ` +
+        `${this.membership.incarnation}); ` +
+        (ready
+          ? `controller ${this.controllerId()}, leading ${this.servedCount()} partitions`
+          : `no assignment including this gateway within ${waitMs} ms: serving nothing until one comes`),
+    );
+  }
+
+  /**
+   * Stops serving (participants released), leaves (lease entry deleted: the controller reassigns at once; this
+   * gateway's controller role handed over the same way), all within CLOSE_BUDGET_MS.
+   */
+  async close(): Promise<void> {
+    if (this.state === "closed" || this.state === "closing") return;
+    const wasRunning = this.state === "running" || this.state === "lost";
+    this.state = "closing";
+    const deadline = performance.now() + CLOSE_BUDGET_MS;
+    const left = () => deadline - performance.now();
+    await bounded(Promise.all([this.beatLoop.stop(), this.pollLoop.stop()]), left() * 0.2);
+    if (wasRunning) {
+      await bounded(this.releaseAll(), left() * 0.5);
+      if (this.joined) await bounded(this.membership.leave(), left() * 0.5);
+      // as the controller: hand this gateway's partitions over now, then let another gateway take the role
+      await bounded(
+        this.controlLoop.stop().then(() => this.controller.active ? this.controller.tick() : undefined),
+        left() * 0.5,
+      );
+      await bounded(this.controller.close(), left());
+    } else {
+      await this.controlLoop.stop();
+    }
+    this.local?.close();
+    this.state = "closed";
+  }
+
+  // ---- the loops ----
+
+  private async beat(): Promise<void> {
+    if (this.state !== "running") return;
+    if (!this.fenced && performance.now() - this.lastBeat > this.fenceMs) this.fence();
+    const start = performance.now();
+    const r = await this.membership.heartbeat(this.applied);
+    if (this.state !== "running") return;
+    if (r === "ok") {
+      this.lastBeat = start;
+      if (this.fenced) {
+        this.fenced = false;
+        this.opts.log("info", `lease renewed again, as incarnation ${this.membership.incarnation}`);
+        await this.local?.record(this.membership.incarnation);
+        this.pollLoop.kick();
+      }
+    } else if (r === "lost") {
+      this.lose();
+    }
+  }
+
+  /** No fresh lease: serve nothing, and come back as a new incarnation (whatever the old one led moves on). */
+  private fence(): void {
+    this.fenced = true;
+    this.membership.renew();
+    this.opts.log(
+      "warn",
+      `no lease renewal for ${Math.round(performance.now() - this.lastBeat)} ms (more than 0.75 x ` +
+        `--lease-timeout-ms ${this.opts.leaseTimeoutMs}): this gateway stops serving its partitions and rejoins ` +
+        `as incarnation ${this.membership.incarnation}`,
+    );
+    this.releaseAll().catch(() => {});
+  }
+
+  private lose(): void {
+    this.state = "lost";
+    const why = `another process took node id ${this.nodeId} over: this gateway serves nothing any more`;
+    this.opts.log("error", why);
+    this.releaseAll().catch(() => {});
+    this.opts.onLost?.(why);
+  }
+
+  private async control(): Promise<void> {
+    if (this.state !== "running" || this.fenced) return;
+    try {
+      await this.controller.tick();
+    } catch (e) {
+      this.opts.log("debug", `controller: ${(e as Error).message}`);
+    }
+  }
+
+  private async poll(): Promise<void> {
+    if (this.state !== "running") return;
+    let doc = this.offered;
+    this.offered = null;
+    if (doc === null) {
+      try {
+        const read = await this.store.read(this.doc?.version);
+        if (read !== "unchanged") {
+          if (read.problem) this.opts.log("debug", read.problem);
+          doc = read.doc;
+        }
+      } catch (e) {
+        this.opts.log("debug", `reading the assignment: ${(e as Error).message}`);
+      }
+    }
+    // Only newer documents: a lagging filer may still show an older one.
+    if (doc !== null && (this.doc === null || doc.version > this.doc.version)) await this.apply(doc);
+    else if (this.retry && this.doc !== null) await this.apply(this.doc);
+    this.notifySettled();
+  }
+
+  // ---- applying a document ----
+
+  private setBrokers(doc: AssignmentDoc | null): void {
+    const list: ClusterBroker[] = (doc?.brokers ?? []).filter((b) => b.nodeId !== this.nodeId)
+      .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+    if (this.joined) list.push(this.self);
+    list.sort((a, b) => a.nodeId - b.nodeId);
+    this.brokerList = list;
+    this.brokerById = new Map(list.map((b) => [b.nodeId, b]));
+  }
+
+  /** The partitions the document gives this incarnation. */
+  private wanted(doc: AssignmentDoc): Map<string, Want> {
+    const out = new Map<string, Want>();
+    if (this.state !== "running" || this.fenced) return out;
+    const me = doc.brokers.find((b) => b.nodeId === this.nodeId);
+    if (!me || me.incarnation !== this.membership.incarnation) return out;
+    for (const t of doc.topics) {
+      for (let p = 0; p < t.leaders.length; p++) {
+        if (t.leaders[p] === this.nodeId) {
+          out.set(keyOf(t.name, p), { topic: t.name, partition: p, epoch: t.epochs[p] });
+        }
+      }
+    }
+    return out;
+  }
+
+  private async apply(doc: AssignmentDoc): Promise<void> {
+    this.retry = false;
+    this.doc = doc;
+    this.rows = new Map(doc.topics.map((t) => [t.name, t]));
+    const offsets = this.rows.get(CONSUMER_OFFSETS_TOPIC)?.leaders.length ?? 0;
+    if (offsets > 0 && offsets !== this.offsetsPartitions) {
+      if (offsets !== this.opts.offsetsTopicPartitions) {
+        this.opts.log(
+          "warn",
+          `the controller runs with --offsets-topic-num-partitions ${offsets}, this gateway with ` +
+            `${this.opts.offsetsTopicPartitions}: groups are placed by the controller's (give every gateway the same)`,
+        );
+      }
+      this.offsetsPartitions = offsets;
+    }
+    this.setBrokers(doc);
+    this.learnTopics(doc);
+    const want = this.wanted(doc);
+    const releases: Promise<void>[] = [];
+    for (const [key, h] of this.held) {
+      if (want.get(key)?.epoch === h.epoch) continue;
+      releases.push(this.release(key, h));
+    }
+    await Promise.all(releases);
+    if (doc.version > this.applied) {
+      this.applied = doc.version;
+      this.beatLoop.kick(); // report it now: the controller may be waiting for these releases
+    }
+    for (const [key, w] of want) {
+      if (!this.held.has(key)) this.acquire(key, w);
+    }
+  }
+
+  /**
+   * The document names topics (or partitions) this gateway's storage does not know yet: created or grown through
+   * another gateway. Its topic list is re-read now rather than at its next periodic refresh.
+   */
+  private learnTopics(doc: AssignmentDoc): void {
+    const { storage } = this.opts;
+    const unknown = doc.topics.some((t) =>
+      t.name !== CONSUMER_OFFSETS_TOPIC && (storage.getTopic(t.name)?.partitions ?? 0) < t.leaders.length
+    );
+    if (!unknown || performance.now() - this.lastLearn < TICK_MS) return;
+    this.lastLearn = performance.now();
+    storage.refreshTopics().catch((e) => this.opts.log("debug", `topic refresh: ${(e as Error).message}`));
+  }
+
+  /** Runs `fn` after the partition's previous acquire or release. */
+  private chain(key: string, fn: () => Promise<void>): Promise<void> {
+    const next = (this.chains.get(key) ?? Promise.resolve()).then(fn, fn);
+    this.chains.set(key, next);
+    next.finally(() => {
+      if (this.chains.get(key) === next) this.chains.delete(key);
+    }).catch(() => {});
+    return next;
+  }
+
+  private release(key: string, h: Want): Promise<void> {
+    this.held.delete(key);
+    this.unserve(h);
+    return this.chain(key, async () => {
+      if (!this.touched.delete(key)) return; // its acquire never ran: nothing to release
+      const tp: TopicPartitionRef = { topic: h.topic, partition: h.partition };
+      for (const p of [...this.participants].reverse()) {
+        await p.release(tp).catch((e) =>
+          this.opts.log("warn", `releasing ${h.topic}-${h.partition}: ${(e as Error).message}`)
+        );
+      }
+      this.history.get(h.topic)?.delete(h.partition);
+    });
+  }
+
+  private acquire(key: string, w: Want): void {
+    this.held.set(key, w);
+    this.acquiring++;
+    this.chain(key, () =>
+      this.limiter.run(async () => {
+        if (this.held.get(key) !== w) return; // taken away before its turn
+        const tp: TopicPartitionRef = { topic: w.topic, partition: w.partition };
+        this.touched.add(key);
+        try {
+          for (const p of this.participants) await p.acquire(tp, w.epoch);
+          if (w.topic !== CONSUMER_OFFSETS_TOPIC) await this.recordEpoch(w);
+        } catch (e) {
+          const n = (this.failures.get(key) ?? 0) + 1;
+          this.failures.set(key, n);
+          this.opts.log(
+            n === 1 || n % 20 === 0 ? "warn" : "debug",
+            `taking over ${w.topic}-${w.partition} (epoch ${w.epoch}) failed (${n} times), retrying: ${
+              (e as Error).message
+            }`,
+          );
+          if (this.held.get(key) === w) {
+            this.held.delete(key);
+            this.retry = true;
+          }
+          this.touched.delete(key);
+          for (const p of [...this.participants].reverse()) await p.release(tp).catch(() => {});
+          return;
+        }
+        this.failures.delete(key);
+        if (this.held.get(key) !== w) return;
+        let m = this.serving.get(w.topic);
+        if (!m) this.serving.set(w.topic, m = new Map());
+        m.set(w.partition, w.epoch);
+      })).finally(() => {
+        this.acquiring--;
+        this.notifySettled();
+      });
+  }
+
+  /** Appends the epoch (starting at the log end now) to the partition's history, and caches it. */
+  private async recordEpoch(w: Want): Promise<void> {
+    const { storage } = this.opts;
+    if (storage.getTopic(w.topic) === undefined) return; // deleted meanwhile: nothing to serve
+    const history = await this.epochStore.load(w.topic, w.partition);
+    const end = (await storage.offsets(w.topic, w.partition)).highWatermark;
+    const next = assignEpoch(history, w.epoch, end);
+    if (next !== null) await this.epochStore.save(w.topic, w.partition, next);
+    let m = this.history.get(w.topic);
+    if (!m) this.history.set(w.topic, m = new Map());
+    m.set(w.partition, next ?? history);
+  }
+
+  private unserve(h: Want): void {
+    const m = this.serving.get(h.topic);
+    m?.delete(h.partition);
+    if (m?.size === 0) this.serving.delete(h.topic);
+  }
+
+  private async releaseAll(): Promise<void> {
+    await Promise.all([...this.held].map(([key, h]) => this.release(key, h)));
+  }
+
+  private servedCount(): number {
+    let n = 0;
+    for (const m of this.serving.values()) n += m.size;
+    return n;
+  }
+
+  // ---- start-up wait ----
+
+  /** Applied a document listing this incarnation, with no acquire under way. */
+  private settled(): boolean {
+    const me = this.doc?.brokers.find((b) => b.nodeId === this.nodeId);
+    return me !== undefined && me.incarnation === this.membership.incarnation && this.acquiring === 0;
+  }
+
+  private notifySettled(): void {
+    if (!this.settled()) return;
+    for (const w of this.settledWaiters.splice(0)) w();
+  }
+
+  private async waitSettled(ms: number): Promise<boolean> {
+    if (this.settled()) return true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const ok = await Promise.race([
+      new Promise<boolean>((r) => this.settledWaiters.push(() => r(true))),
+      new Promise<boolean>((r) => timer = setTimeout(() => r(false), ms)),
+    ]);
+    clearTimeout(timer);
+    return ok;
+  }
+}

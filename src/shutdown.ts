@@ -1,0 +1,158 @@
+// Bounded shutdown (README "Stopping"): the gateway's stop is a list of stages run in order under one deadline
+// (--shutdown-timeout-ms). Each stage is started whatever time is left and waited for at most the remaining budget
+// (less what it must leave to the stages after it); one that does not finish in time is abandoned -- the process
+// exits without it -- and named in one log line. A stage marked `mustFinish` (local flushes of acknowledged data:
+// the embedded log's fsync) is waited for past the deadline; a second SIGINT/SIGTERM cuts even that short (main.ts).
+import type { Logger } from "./log.ts";
+import type { ClusterView } from "./cluster/view.ts";
+
+export interface ShutdownStage {
+  /** What the stage does, for the log ("Kafka listener and in-flight requests"). */
+  readonly name: string;
+  /** What is lost or delayed when it is abandoned (logged with its name). */
+  readonly ifUnfinished: string;
+  run(): Promise<void> | void;
+  /** Waited for even past the deadline (local data that was acknowledged to clients). */
+  readonly mustFinish?: boolean;
+  /** Stop waiting for this stage when only this many ms of the budget remain (kept for the stages after it). */
+  readonly leaveMs?: number;
+  /** What it is still waiting for, when abandoned ("2 connections open"). */
+  pending?(): string;
+}
+
+export interface ShutdownReport {
+  /** Whole stop, ms. */
+  readonly ms: number;
+  /** Names of the stages abandoned at their deadline. */
+  readonly unfinished: readonly string[];
+  /** Names of the stages that threw. */
+  readonly failed: readonly string[];
+  /** True when every stage finished without error: the exit code is 0. */
+  readonly clean: boolean;
+}
+
+type Outcome = { kind: "done" } | { kind: "failed"; error: unknown } | { kind: "timeout" };
+
+function settle(p: Promise<void>): Promise<Outcome> {
+  return p.then(() => ({ kind: "done" }), (error) => ({ kind: "failed", error }));
+}
+
+function within(p: Promise<Outcome>, ms: number): Promise<Outcome> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<Outcome>((resolve) => {
+    timer = setTimeout(() => resolve({ kind: "timeout" }), Math.max(0, ms));
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Runs `stages` in order so that the stop is over within `timeoutMs` (a little of it, up to 250 ms, is kept for the
+ * last log lines and the process exit); logs what failed or did not finish. Never throws.
+ */
+export async function runShutdown(
+  stages: readonly ShutdownStage[],
+  timeoutMs: number,
+  log: Logger,
+): Promise<ShutdownReport> {
+  const start = performance.now();
+  const deadline = start + timeoutMs - Math.min(250, timeoutMs / 10);
+  const unfinished: string[] = [];
+  const why: string[] = [];
+  const failed: string[] = [];
+  for (const stage of stages) {
+    const t0 = performance.now();
+    const running = settle(Promise.resolve().then(() => stage.run()));
+    const budget = deadline - t0 - (stage.leaveMs ?? 0);
+    let outcome = await within(running, budget);
+    if (outcome.kind === "timeout" && stage.mustFinish) {
+      log.warn(
+        "shutdown: still waiting for {stage} past the {timeout} ms deadline: it flushes acknowledged data " +
+          "to local disk (a second SIGINT/SIGTERM exits at once)",
+        { stage: stage.name, timeout: timeoutMs },
+      );
+      outcome = await running;
+    }
+    const ms = Math.round(performance.now() - t0);
+    if (outcome.kind === "failed") {
+      failed.push(stage.name);
+      log.error("shutdown: {stage} failed after {ms} ms: {reason}", {
+        stage: stage.name,
+        ms,
+        reason: String((outcome.error as Error)?.message ?? outcome.error),
+      });
+    } else if (outcome.kind === "timeout") {
+      unfinished.push(stage.name);
+      const pending = stage.pending?.();
+      why.push(`${stage.name} (${pending ? `${pending}: ` : ""}${stage.ifUnfinished})`);
+    } else {
+      log.debug("shutdown: {stage} done in {ms} ms", { stage: stage.name, ms });
+    }
+  }
+  const ms = Math.round(performance.now() - start);
+  if (unfinished.length > 0) {
+    log.warn("shutdown: not finished within {timeout} ms (--shutdown-timeout-ms), left undone: {stages}", {
+      timeout: timeoutMs,
+      stages: why.join("; "),
+    });
+  }
+  return { ms, unfinished, failed, clean: unfinished.length === 0 && failed.length === 0 };
+}
+
+/** The parts of a running gateway that stop, in this order (src/gateway.ts). */
+export interface StoppableGateway {
+  readonly server: { stop(): Promise<void>; readonly connectionCount: number };
+  readonly cluster: Pick<ClusterView, "close"> | null;
+  readonly coordinator: { close(): Promise<void> };
+  readonly producers: { close(): Promise<void> };
+  readonly storage: { readonly kind: string; close(): Promise<void> };
+  readonly metrics: { stop(): void } | null;
+  readonly ops: { close(): Promise<void> } | null;
+}
+
+/**
+ * The gateway's stages. In-flight requests leave part of the budget (up to 3 s) to the stages that write state;
+ * on the embedded backend those write local files that hold acknowledged data (committed offsets, the log) and are
+ * waited for; on SeaweedMQ the broker already holds everything acknowledged, and the filer writes left undone
+ * (producer state snapshots) are rebuilt from the log at the next start.
+ */
+export function gatewayStages(g: StoppableGateway, timeoutMs: number): ShutdownStage[] {
+  const local = g.storage.kind === "embedded";
+  return [
+    {
+      name: "Kafka listener and in-flight requests",
+      ifUnfinished: "those requests get no answer, their clients retry",
+      run: () => g.server.stop(),
+      pending: () => {
+        const n = g.server.connectionCount;
+        return `${n} connection${n === 1 ? "" : "s"} still open`;
+      },
+      leaveMs: Math.min(3_000, timeoutMs / 2),
+    },
+    {
+      name: "leaving the cluster",
+      ifUnfinished: "the other gateways take its partitions over after --lease-timeout-ms",
+      run: () => g.cluster?.close(),
+    },
+    {
+      name: "group coordinator and producer state",
+      ifUnfinished: "producer state is rebuilt from the log at the next start",
+      mustFinish: local,
+      run: async () => void await Promise.all([g.coordinator.close(), g.producers.close()]),
+    },
+    {
+      name: `${g.storage.kind} storage close`,
+      ifUnfinished:
+        "records SeaweedMQ had not acknowledged are not stored, their producers got no ack and retry",
+      mustFinish: local,
+      run: () => g.storage.close(),
+    },
+    {
+      name: "operations HTTP listener",
+      ifUnfinished: "its open requests are cut off",
+      run: async () => {
+        g.metrics?.stop();
+        await g.ops?.close();
+      },
+    },
+  ];
+}

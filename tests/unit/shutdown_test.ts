@@ -1,0 +1,152 @@
+// The bounded shutdown (src/shutdown.ts): stages in order under one deadline, a hung stage abandoned and named, a
+// must-finish stage (the embedded log's fsync) waited for past it, failures reported; and the gateway's own stop
+// on the embedded backend finishes every stage.
+import { assert, assertEquals } from "./assert.ts";
+import { gatewayStages, runShutdown, type ShutdownStage } from "../../src/shutdown.ts";
+import { logger } from "../../src/log.ts";
+import { loadConfig } from "../../src/options.ts";
+import { Gateway } from "../../src/gateway.ts";
+
+const log = logger("test");
+const never = () => new Promise<void>(() => {});
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+Deno.test("shutdown: every stage runs in order; a clean stop reports nothing undone", async () => {
+  const ran: string[] = [];
+  const stage = (name: string): ShutdownStage => ({
+    name,
+    ifUnfinished: "",
+    run: async () => {
+      await sleep(5);
+      ran.push(name);
+    },
+  });
+  const r = await runShutdown([stage("a"), stage("b"), stage("c")], 2_000, log);
+  assertEquals(ran, ["a", "b", "c"]);
+  assertEquals(r.clean, true);
+  assertEquals(r.unfinished, []);
+  assertEquals(r.failed, []);
+});
+
+Deno.test("shutdown: a hung stage is abandoned at the deadline, the rest still runs, the stop is bounded", async () => {
+  const ran: string[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const t0 = performance.now();
+  const r = await runShutdown(
+    [
+      {
+        name: "requests",
+        ifUnfinished: "x",
+        run: never,
+        leaveMs: 100,
+        pending: () => "2 connections still open",
+      },
+      { name: "filer", ifUnfinished: "y", run: never },
+      // started with no time left: what completes at once still completes
+      { name: "sync", ifUnfinished: "z", run: () => void ran.push("sync") },
+      {
+        name: "slow",
+        ifUnfinished: "w",
+        run: () => new Promise<void>((res) => timer = setTimeout(res, 5_000)),
+      },
+    ],
+    400,
+    log,
+  );
+  clearTimeout(timer);
+  const ms = performance.now() - t0;
+  assertEquals(r.unfinished, ["requests", "filer", "slow"]);
+  assertEquals(ran, ["sync"]);
+  assertEquals(r.clean, false);
+  // bounded by the deadline, not by the 5 s stage (loose: timers run late on a busy machine)
+  assert(ms < 2_000, `stopped in ${ms} ms with a 400 ms deadline`);
+});
+
+Deno.test("shutdown: leaveMs keeps part of the budget for the stages after it", async () => {
+  let filerStartedAt = 0;
+  const t0 = performance.now();
+  const r = await runShutdown(
+    [
+      { name: "requests", ifUnfinished: "", run: never, leaveMs: 300 },
+      {
+        name: "state",
+        ifUnfinished: "",
+        run: async () => {
+          filerStartedAt = performance.now() - t0;
+          await sleep(100);
+        },
+      },
+    ],
+    1_000,
+    log,
+  );
+  assertEquals(r.unfinished, ["requests"]);
+  // the budget ends at 900 ms (100 ms kept for the exit); "requests" had to leave 300 ms of it
+  assert(filerStartedAt < 900, `the next stage started at ${filerStartedAt} ms`);
+});
+
+Deno.test("shutdown: a must-finish stage is waited for past the deadline; a failing stage is reported", async () => {
+  let flushed = false;
+  const r = await runShutdown(
+    [
+      { name: "boom", ifUnfinished: "", run: () => Promise.reject(new Error("filer down")) },
+      {
+        name: "fsync",
+        ifUnfinished: "",
+        mustFinish: true,
+        run: async () => {
+          await sleep(300);
+          flushed = true;
+        },
+      },
+    ],
+    100,
+    log,
+  );
+  assert(flushed, "the must-finish stage completed");
+  assertEquals(r.unfinished, []);
+  assertEquals(r.failed, ["boom"]);
+  assertEquals(r.clean, false);
+});
+
+Deno.test("shutdown: the gateway's stages; local state and storage must finish only on the embedded backend", () => {
+  const parts = (kind: string) => ({
+    server: { stop: () => Promise.resolve(), connectionCount: 0 },
+    cluster: null,
+    coordinator: { close: () => Promise.resolve() },
+    producers: { close: () => Promise.resolve() },
+    storage: { kind, close: () => Promise.resolve() },
+    metrics: null,
+    ops: null,
+  });
+  const embedded = gatewayStages(parts("embedded"), 10_000);
+  assertEquals(embedded.filter((s) => s.mustFinish).map((s) => s.name), [
+    "group coordinator and producer state",
+    "embedded storage close",
+  ]);
+  assertEquals(gatewayStages(parts("seaweedmq"), 10_000).filter((s) => s.mustFinish), []);
+  assertEquals(embedded[0].leaveMs, 3_000);
+  assertEquals(gatewayStages(parts("embedded"), 2_000)[0].leaveMs, 1_000);
+});
+
+Deno.test({
+  name: "shutdown: a gateway on the embedded backend stops cleanly, every stage done",
+  sanitizeOps: false,
+  sanitizeResources: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kgw-shutdown-" });
+    try {
+      const { config } = loadConfig({
+        argv: ["--listen", "127.0.0.1:0", "--http-listen", "127.0.0.1:0", "--data-dir", dir],
+        env: () => undefined,
+        readFile: () => undefined,
+      });
+      const gw = await Gateway.start(config);
+      const r = await gw.stop();
+      assertEquals(r.clean, true, JSON.stringify(r));
+      assertEquals(config.shutdownTimeoutMs, 10_000);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
