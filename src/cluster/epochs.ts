@@ -30,20 +30,22 @@ export function assignEpoch(
 }
 
 /**
- * OffsetForLeaderEpoch: the largest epoch <= `epoch` and where the epoch after it starts (the log end for the
- * latest); {-1, -1} when `epoch` is below every known epoch.
+ * OffsetForLeaderEpoch, as Kafka's LeaderEpochFileCache.endOffsetFor: the latest epoch ends at the log end; an
+ * older one at the start of the next known epoch, reported as the largest known epoch <= it (or as itself when it
+ * is below every known epoch); an epoch above every known one, or -1, is unknown: {-1, -1}.
  */
 export function endOffsetFor(
   history: readonly EpochEntry[],
   epoch: number,
   logEndOffset: number,
 ): { leaderEpoch: number; endOffset: number } {
-  for (let i = history.length - 1; i >= 0; i--) {
-    if (history[i][0] > epoch) continue;
-    const next = history[i + 1];
-    return { leaderEpoch: history[i][0], endOffset: next === undefined ? logEndOffset : next[1] };
-  }
-  return { leaderEpoch: -1, endOffset: -1 };
+  const unknown = { leaderEpoch: -1, endOffset: -1 };
+  if (epoch < 0 || history.length === 0) return unknown;
+  if (history[history.length - 1][0] === epoch) return { leaderEpoch: epoch, endOffset: logEndOffset };
+  const higher = history.findIndex(([e]) => e > epoch);
+  if (higher < 0) return unknown;
+  const floor = higher - 1;
+  return { leaderEpoch: floor >= 0 ? history[floor][0] : epoch, endOffset: history[higher][1] };
 }
 
 /** The epoch the record at `offset` was written under (-1 before the first known epoch). */

@@ -84,9 +84,10 @@ export interface ClusterView {
   /** Whether this gateway coordinates the group now (leads and serves its `__consumer_offsets` partition). */
   coordinates(groupId: string): boolean;
   /**
-   * OffsetForLeaderEpoch on a partition this gateway serves: the largest epoch <= `epoch` known for the partition
-   * and the offset where the next epoch starts (the log end for the current epoch); {-1, -1} when `epoch` is
-   * below every known epoch. Solo: {epoch, log end}.
+   * OffsetForLeaderEpoch on a partition this gateway serves, as Kafka's leader-epoch cache answers it: the current
+   * epoch ends at the log end; an older one at the start of the next known epoch (reported as the largest known
+   * epoch <= it, or itself when below every known one); an epoch above every known one, or -1: {-1, -1}.
+   * Solo (no epochs): {epoch, log end}.
    */
   epochEndOffset(
     topic: string,

@@ -4,7 +4,7 @@
 // `idempotent: true` and confluent-kafka with enable.idempotence=true, including a gateway restart under a live
 // librdkafka producer.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { gatewayBackend, type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { pythonPath, requireTool } from "../helpers/tools.ts";
 import { fetchBody, WireClient } from "../helpers/wire.ts";
@@ -176,14 +176,24 @@ Deno.test({
         assertEquals((await initProducerId(c, 4, pid, 0)).errorCode, ErrorCode.PRODUCER_FENCED);
         assertEquals((await initProducerId(c, 3, pid, 0)).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
 
-        // One copy of everything, with the producer's headers intact and partitionLeaderEpoch -1.
+        // One copy of everything, with the producer's headers intact and the partition's leader epoch (-1 on the
+        // embedded log, which has none; the lease epoch of a SeaweedMQ cluster).
+        const md = await c.call<
+          { topics: { partitions: { partitionIndex: number; leaderEpoch: number }[] }[] }
+        >(
+          MetadataSpec,
+          9,
+          { topics: [{ topicId: "0".repeat(32), name: "idem-wire" }], allowAutoTopicCreation: false },
+        );
+        const epoch = md.topics[0].partitions.find((p) => p.partitionIndex === 0)!.leaderEpoch;
+        assertEquals(epoch >= 0, gatewayBackend() === "seaweedmq", `leader epoch ${epoch}`);
         const stored = await storedBatches(c, "idem-wire");
         assertEquals(stored.map((s) => s.values), [["a", "b", "c"], ["d", "e"], ["f"]]);
         assertEquals(
           stored.map((s) => [s.header.producerId, s.header.producerEpoch, s.header.baseSequence]),
           [[pid, 0, 0], [pid, 0, 3], [pid, 1, 0]],
         );
-        assert(stored.every((s) => s.header.partitionLeaderEpoch === -1), "leader epoch -1 stored");
+        assert(stored.every((s) => s.header.partitionLeaderEpoch === epoch), `leader epoch ${epoch} stored`);
         // Non-idempotent produce is unaffected.
         const plain = buildBatchSync({
           records: [{ offset: 0, timestamp: Date.now(), key: null, value: enc.encode("p"), headers: [] }],
@@ -331,7 +341,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "wire: OffsetForLeaderEpoch v0-4 agrees with Metadata's leader epoch -1",
+  name: "wire: OffsetForLeaderEpoch v0-4 agrees with Metadata's leader epoch",
   ...opts,
   fn: () =>
     withGateway(async (gw) => {
@@ -355,7 +365,14 @@ Deno.test({
           9,
           { topics: [{ topicId: "0".repeat(32), name: "epochs" }], allowAutoTopicCreation: false },
         );
-        assertEquals(md.topics[0].partitions.map((p) => p.leaderEpoch), [-1, -1]);
+        // The embedded log has no leader epochs (-1); a SeaweedMQ cluster's epochs are its leases' (>= 0), and
+        // there an epoch above the current one is unknown ({-1, -1}, Kafka's leader-epoch cache).
+        const smq = gatewayBackend() === "seaweedmq";
+        const epochs = md.topics[0].partitions.map((p) => p.leaderEpoch);
+        if (smq) assert(epochs.every((e) => e >= 0), `epochs ${epochs}`);
+        else assertEquals(epochs, [-1, -1]);
+        const cur = smq ? epochs[1] : 0;
+        const above = smq ? epochs[0] + 5 : 5;
         for (let v = 0; v <= 4; v++) {
           const r = await c.call<OffsetForLeaderEpochResponse>(OffsetForLeaderEpochSpec, v, {
             replicaId: -1,
@@ -363,8 +380,8 @@ Deno.test({
               {
                 topic: "epochs",
                 partitions: [
-                  { partition: 1, currentLeaderEpoch: -1, leaderEpoch: 0 },
-                  { partition: 0, currentLeaderEpoch: -1, leaderEpoch: 5 },
+                  { partition: 1, currentLeaderEpoch: -1, leaderEpoch: cur },
+                  { partition: 0, currentLeaderEpoch: -1, leaderEpoch: above },
                   { partition: 1, currentLeaderEpoch: -1, leaderEpoch: -1 },
                   { partition: 7, currentLeaderEpoch: -1, leaderEpoch: 0 },
                 ],
@@ -374,8 +391,10 @@ Deno.test({
           });
           const le = (e: number) => (v >= 1 ? e : -1); // v0 has no LeaderEpoch field
           assertEquals(r.topics[0].partitions, [
-            { errorCode: 0, partition: 1, leaderEpoch: le(0), endOffset: 3 },
-            { errorCode: 0, partition: 0, leaderEpoch: le(5), endOffset: 0 },
+            { errorCode: 0, partition: 1, leaderEpoch: le(cur), endOffset: 3 },
+            smq
+              ? { errorCode: 0, partition: 0, leaderEpoch: -1, endOffset: -1 }
+              : { errorCode: 0, partition: 0, leaderEpoch: le(above), endOffset: 0 },
             { errorCode: 0, partition: 1, leaderEpoch: -1, endOffset: -1 },
             { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: 7, leaderEpoch: -1, endOffset: -1 },
           ], `v${v}`);

@@ -250,8 +250,17 @@ Deno.test("epochs: assignment drops empty epochs; lookups follow OffsetForLeader
     { leaderEpoch: 5, endOffset: 40 },
     "the current epoch ends at the log end",
   );
-  assertEquals(endOffsetFor(h, 9, 40), { leaderEpoch: 5, endOffset: 40 });
-  assertEquals(endOffsetFor([[2, 7]], 1, 40), { leaderEpoch: -1, endOffset: -1 }, "below the first epoch");
+  assertEquals(
+    endOffsetFor(h, 9, 40),
+    { leaderEpoch: -1, endOffset: -1 },
+    "above every known epoch: unknown",
+  );
+  assertEquals(endOffsetFor(h, -1, 40), { leaderEpoch: -1, endOffset: -1 });
+  assertEquals(
+    endOffsetFor([[2, 7]], 1, 40),
+    { leaderEpoch: 1, endOffset: 7 },
+    "below the first epoch: itself, ending where the first known one starts (Kafka)",
+  );
   assertEquals(endOffsetFor([], 1, 40), { leaderEpoch: -1, endOffset: -1 });
   assertEquals(epochAtOffset(h, 0), 0);
   assertEquals(epochAtOffset(h, 9), 0);
