@@ -124,6 +124,9 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
   if (config.exitWithLauncher) watchLauncher(stop);
+  // Another gateway took this one's node id over: it serves nothing any more, so it stops (a supervisor that
+  // restarts it then meets the clear "node id in use" refusal).
+  gateway.lost.then((why) => stop(why));
   return await stopped.promise;
 }
 

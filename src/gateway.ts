@@ -250,6 +250,11 @@ export class Gateway {
   metrics: GatewayMetrics | null = null;
   /** The cluster this gateway belongs to (left on stop). */
   cluster: ClusterView | null = null;
+  /**
+   * Resolves when this gateway can no longer serve and must stop: another process took its node id over (SeaweedMQ
+   * cluster). main.ts stops the gateway then.
+   */
+  lost: Promise<string> = new Promise(() => {});
 
   private constructor(
     readonly config: Config,
@@ -351,6 +356,7 @@ export class Gateway {
     // Broker-level topic defaults (flags/env/file + stored dynamic broker configs) reach the log before traffic.
     const configs = new ConfigModel(config, storage, logger("configs"));
     configs.load();
+    const lost = Promise.withResolvers<string>();
     const cluster: ClusterView = storage instanceof SeaweedMQStorage
       ? new SeaweedCluster({
         storage,
@@ -361,6 +367,7 @@ export class Gateway {
         offsetsTopicPartitions: config.offsetsTopicPartitions,
         dataDir: config.dataDir,
         log: levelLog(logger("cluster")),
+        onLost: (why) => lost.resolve(why),
       })
       : new SoloCluster({
         nodeId: config.nodeId,
@@ -440,6 +447,7 @@ export class Gateway {
     const gateway = new Gateway(config, storage, coordinator, producers, server, address, abort);
     gateway.ops = ops;
     gateway.cluster = cluster;
+    gateway.lost = lost.promise;
     gateway.metrics = metrics;
     return gateway;
   }

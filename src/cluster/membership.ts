@@ -17,6 +17,11 @@ export interface MemberRecord {
   readonly seq: number;
   /** Version of the assignment document this gateway has applied (its releases done). */
   readonly applied: number;
+  /**
+   * Version whose gains this gateway has also taken over (serves, or is retrying a failed takeover): a topic's
+   * creator waits for every gateway's `served` before answering, so no gateway contradicts the leaders it was told.
+   */
+  readonly served: number;
 }
 
 export const INCARNATION_ATTR = "kgw-incarnation";
@@ -44,6 +49,7 @@ export function parseMember(content: Uint8Array): MemberRecord | null {
       incarnation: v.incarnation,
       seq: v.seq,
       applied: v.applied,
+      served: typeof v.served === "number" ? v.served : v.applied,
     };
   } catch {
     return null;
@@ -93,7 +99,7 @@ export interface MembershipOptions {
   readonly filer: Filer;
   /** Directory of the member entries. */
   readonly dir: string;
-  readonly self: Omit<MemberRecord, "incarnation" | "seq" | "applied">;
+  readonly self: Omit<MemberRecord, "incarnation" | "seq" | "applied" | "served">;
   readonly leaseTimeoutMs: number;
   readonly log: (level: "debug" | "info" | "warn" | "error", msg: string) => void;
   readonly sleep?: (ms: number) => Promise<void>;
@@ -113,8 +119,14 @@ export class Membership {
     this.sleep = opts.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
-  private content(applied: number): Uint8Array {
-    const r: MemberRecord = { ...this.opts.self, incarnation: this.incarnation, seq: this.seq, applied };
+  private content(applied: number, served: number): Uint8Array {
+    const r: MemberRecord = {
+      ...this.opts.self,
+      incarnation: this.incarnation,
+      seq: this.seq,
+      applied,
+      served,
+    };
     return json(r);
   }
 
@@ -136,7 +148,7 @@ export class Membership {
       const entry = await filer.lookup(dir, this.name);
       if (entry === null) {
         writeStart = performance.now();
-        if (await filer.create(dir, this.name, this.content(0), this.attrs(this.incarnation))) {
+        if (await filer.create(dir, this.name, this.content(0, 0), this.attrs(this.incarnation))) {
           this.held = this.incarnation;
           return writeStart;
         }
@@ -154,7 +166,13 @@ export class Membership {
       } else if (rec !== null) await this.watch(rec);
       writeStart = performance.now();
       if (
-        await filer.update(dir, this.name, this.content(0), this.attrs(this.incarnation), this.attrs(heldBy))
+        await filer.update(
+          dir,
+          this.name,
+          this.content(0, 0),
+          this.attrs(this.incarnation),
+          this.attrs(heldBy),
+        )
       ) {
         this.held = this.incarnation;
         return writeStart;
@@ -190,14 +208,14 @@ export class Membership {
   }
 
   /**
-   * One heartbeat (seq + 1, the applied version). Returns "ok", "failed" (the filer did not answer: retry) or
-   * "lost" (another process holds the node id now: this gateway must stop serving for good).
+   * One heartbeat (seq + 1, the applied and served versions). Returns "ok", "failed" (the filer did not answer:
+   * retry) or "lost" (another process holds the node id now: this gateway must stop serving for good).
    */
-  async heartbeat(applied: number): Promise<"ok" | "failed" | "lost"> {
+  async heartbeat(applied: number, served = applied): Promise<"ok" | "failed" | "lost"> {
     const { filer, dir } = this.opts;
     this.seq++;
     try {
-      const content = this.content(applied);
+      const content = this.content(applied, served);
       const mine = this.attrs(this.incarnation);
       const written = this.held === null
         ? await filer.create(dir, this.name, content, mine)

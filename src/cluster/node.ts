@@ -45,6 +45,8 @@ export interface SeaweedClusterOptions {
 
 /** How often the assignment is polled and the controller ticks. */
 const TICK_MS = 500;
+/** How often awaitPropagation reads the leases. */
+const PROPAGATION_POLL_MS = 50;
 /** Partitions acquired at once. */
 const ACQUIRE_CONCURRENCY = 16;
 /** How long start() waits for the filer to answer the lease writes. */
@@ -155,6 +157,8 @@ export class SeaweedCluster implements ClusterView {
   private offered: AssignmentDoc | null = null;
   /** Version this gateway applied (its releases done), reported in its lease. */
   private applied = 0;
+  /** Version whose gains were also taken over (no acquire under way once it was applied), reported in its lease. */
+  private served = 0;
 
   /** topic -> partition -> epoch: what this gateway serves now (servingEpoch's one Map lookup). */
   private readonly serving = new Map<string, Map<number, number>>();
@@ -390,7 +394,7 @@ export class SeaweedCluster implements ClusterView {
     if (this.state !== "running") return;
     if (!this.fenced && performance.now() - this.lastBeat > this.fenceMs) this.fence();
     const start = performance.now();
-    const r = await this.membership.heartbeat(this.applied);
+    const r = await this.membership.heartbeat(this.applied, this.served);
     if (this.state !== "running") return;
     if (r === "ok") {
       this.lastBeat = start;
@@ -623,6 +627,34 @@ export class SeaweedCluster implements ClusterView {
     return n;
   }
 
+  /**
+   * Waits until every live gateway has taken over what the assignment this gateway applied gives it (their leases
+   * report `served` >= its version), so that after a topic is created no gateway still answers LEADER_NOT_AVAILABLE
+   * or NOT_LEADER_OR_FOLLOWER for it. Resolves false after `timeoutMs`.
+   */
+  async awaitPropagation(timeoutMs: number): Promise<boolean> {
+    const deadline = performance.now() + timeoutMs;
+    const version = this.applied;
+    for (;;) {
+      const doc = this.doc;
+      if (doc === null || this.state !== "running") return false;
+      try {
+        const members = await Membership.list(this.filer, this.opts.storage.metaPaths.members);
+        const byId = new Map(members.map((m) => [m.nodeId, m]));
+        const behind = doc.brokers.filter((b) => {
+          const m = byId.get(b.nodeId);
+          return m !== undefined && m.incarnation === b.incarnation && m.served < version;
+        });
+        if (behind.length === 0) return true;
+      } catch (e) {
+        this.opts.log("debug", `reading the gateways' leases: ${(e as Error).message}`);
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) return false;
+      await new Promise((r) => setTimeout(r, Math.min(PROPAGATION_POLL_MS, left)));
+    }
+  }
+
   // ---- start-up wait ----
 
   /** Applied a document listing this incarnation, with no acquire under way. */
@@ -632,6 +664,10 @@ export class SeaweedCluster implements ClusterView {
   }
 
   private notifySettled(): void {
+    if (this.acquiring === 0 && this.served < this.applied) {
+      this.served = this.applied;
+      this.beatLoop.kick(); // a topic's creator may be waiting for it (awaitPropagation)
+    }
     if (!this.settled()) return;
     for (const w of this.settledWaiters.splice(0)) w();
   }

@@ -97,6 +97,12 @@ export interface ClusterView {
   ): { leaderEpoch: number; endOffset: number };
   /** Leader epoch under which the record at `offset` was written (-1 when unknown): stamped on fetched batches. */
   epochAt(topic: string, partition: number, offset: number): number;
+  /**
+   * Optional (distributed clusters): waits until every live gateway took over what the assignment this gateway
+   * applied gives it, at most `timeoutMs`; false on timeout. CreateTopics waits for it after the new partitions got
+   * leaders, so no gateway contradicts them.
+   */
+  awaitPropagation?(timeoutMs: number): Promise<boolean>;
   addParticipant(p: Participant): void;
   snapshot(): ClusterSnapshot;
   /** Joins (distributed: registers the lease and starts following the controller). */

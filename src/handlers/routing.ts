@@ -131,9 +131,10 @@ export const LEADER_WAIT_MS = 5_000;
 const LEADER_POLL_MS = 25;
 
 /**
- * Waits until partitions [from, to) of the topic have a leader (distributed cluster only), so that a client that
- * creates a topic and produces at once is not told LEADER_NOT_AVAILABLE; bounded by `timeoutMs` and shutdown.
- * Resolves true when every partition has one.
+ * Waits until partitions [from, to) of the topic have a leader and every gateway serves that assignment
+ * (distributed cluster only), so that a client that creates a topic and produces at once, through any gateway, is
+ * not told LEADER_NOT_AVAILABLE or NOT_LEADER_OR_FOLLOWER; bounded by `timeoutMs` and shutdown. Resolves true when
+ * every partition has one.
  */
 export async function awaitLeaders(
   broker: Broker,
@@ -148,7 +149,12 @@ export async function awaitLeaders(
   let next = from;
   for (;;) {
     while (next < to && cluster.leaderOf(topic, next).leaderId >= 0) next++;
-    if (next >= to) return true;
+    if (next >= to) {
+      // Every gateway must know (and the leaders serve) what this one was told, or a client that asks another
+      // gateway at once is told LEADER_NOT_AVAILABLE / NOT_LEADER_OR_FOLLOWER for a topic it was told exists.
+      const left = deadline - Date.now();
+      return left > 0 && cluster.awaitPropagation ? await cluster.awaitPropagation(left) : true;
+    }
     const left = deadline - Date.now();
     if (left <= 0 || shutdown.aborted) return false;
     await new Promise<void>((resolve) => {

@@ -218,6 +218,7 @@ Deno.test("liveness: alive while the lease moves; dead after a lease timeout of 
     incarnation,
     seq,
     applied: 0,
+    served: 0,
   });
   const t = new LivenessTracker(1000);
   // a new observer counts everyone as alive for a full lease timeout

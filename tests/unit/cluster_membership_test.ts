@@ -36,7 +36,16 @@ function record(f: FakeFiler, nodeId: number): MemberRecord {
 
 /** Writes a member entry as another process would. */
 function putMember(f: FakeFiler, nodeId: number, incarnation: string, seq: number, applied = 0, port = 7000) {
-  const r: MemberRecord = { nodeId, host: "10.0.0.9", port, rack: null, incarnation, seq, applied };
+  const r: MemberRecord = {
+    nodeId,
+    host: "10.0.0.9",
+    port,
+    rack: null,
+    incarnation,
+    seq,
+    applied,
+    served: applied,
+  };
   f.files.set(`${DIR}/${nodeId}`, {
     content: json(r),
     extended: new Map([[INCARNATION_ATTR, te.encode(incarnation)]]),
