@@ -1,6 +1,8 @@
-// The GroupStore writes of a coordinator in a distributed cluster. The filer has no compare-and-set on a file's
-// content, so a store write is a blind overwrite; what keeps a stale gateway from moving committed offsets
-// backwards (or resurrecting a deleted group) is that only the group's current coordinator writes, in this order:
+// The GroupStore writes of a coordinator in a distributed cluster. A store write is a blind overwrite (the filer's
+// compare-and-set, UpdateEntry with expected extended attributes, would cost a lookup and a conditional write per
+// committed partition, and the offset files keep SeaweedFS's gateway's layout); what keeps a stale gateway from
+// moving committed offsets backwards (or resurrecting a deleted group) is that only the group's current coordinator
+// writes, in this order:
 // - acquire reads the partition's groups and offsets fresh from the store (no cache survives a release), after the
 //   previous coordinator's release waited for its writes in flight;
 // - every write checks, as it starts, that the partition is held here and that the cluster lets this gateway

@@ -4,7 +4,8 @@
 // between the two gateways and keep their positions. Fields of ours ("leader_epoch", "expire_timestamp") are
 // ignored by SeaweedFS's gateway (Go's JSON decoder skips unknown keys).
 //
-// Writes are blind overwrites (the filer has no compare-and-set on content), and with several gateways on one
+// Writes are blind overwrites (the filer's compare-and-set on extended attributes is used for the cluster's leases,
+// not here: it would cost a conditional write per committed partition), and with several gateways on one
 // cluster that is safe only because a single gateway writes a group's files at a time: its coordinator, whose
 // writes are fenced by src/groups/fenced_store.ts (refused unless it holds the group's `__consumer_offsets`
 // partition with a fresh lease; a release waits for writes in flight before the next coordinator reads the group
