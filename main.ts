@@ -13,6 +13,8 @@ import { Gateway } from "./src/gateway.ts";
 import { watchLauncher } from "./src/launcher.ts";
 
 const DEFAULT_CONFIG = "./gateway.json";
+/** The same signal again within this is the same request to stop (see `stop` in main). */
+const REPEAT_SIGNAL_MS = 500;
 
 /** Set when ./gateway.json was skipped because this process may not read it (said once logging is up). */
 let defaultConfigSkipped = false;
@@ -96,13 +98,18 @@ async function main(): Promise<number> {
   // signal during the stop exits at once (code 1), without waiting even for the embedded log's fsync.
   const stopped = Promise.withResolvers<number>();
   let stopping = false;
+  let first = { why: "", at: 0 };
   const stop = (why: string) => {
+    // Ctrl-C under `deno task start` delivers SIGINT twice within a millisecond (the terminal signals the whole
+    // process group, and deno task forwards its own copy): a repeat of the same signal that soon is that one Ctrl-C.
+    if (stopping && why === first.why && performance.now() - first.at < REPEAT_SIGNAL_MS) return;
     if (stopping) {
       log.warn("{why} during the shutdown: exiting now", { why });
       stopped.resolve(1);
       return;
     }
     stopping = true;
+    first = { why, at: performance.now() };
     log.info("{why}: stopping within {ms} ms (in-flight requests, group and producer state, storage)", {
       why,
       ms: config.shutdownTimeoutMs,

@@ -1,4 +1,4 @@
-// Bounded shutdown (README "Stopping"): the gateway's stop is a list of stages run in order under one deadline
+// Bounded shutdown (docs/operations.md "Stopping"): the gateway's stop is a list of stages run in order under one deadline
 // (--shutdown-timeout-ms). Each stage is started whatever time is left and waited for at most the remaining budget
 // (less what it must leave to the stages after it); one that does not finish in time is abandoned -- the process
 // exits without it -- and named in one log line. A stage marked `mustFinish` (local flushes of acknowledged data:

@@ -1,5 +1,5 @@
 // A cluster of one: the embedded backend, whose log only this process writes. This gateway leads every partition
-// and coordinates every group; there are no leader epochs (-1 everywhere, README "Leader epochs").
+// and coordinates every group; there are no leader epochs (-1 everywhere, docs/compatibility.md "Leader epochs").
 import { partitionForGroup } from "./hash.ts";
 import type {
   ClusterBroker,

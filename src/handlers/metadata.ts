@@ -1,6 +1,6 @@
 // Metadata: the live gateways as brokers, each partition with its leader and leader epoch as the cluster view knows
 // them (src/cluster/). A solo gateway leads every partition with epoch -1 (unknown), consistently with Fetch,
-// ListOffsets, OffsetForLeaderEpoch and the stored batches (README "Leader epochs"), so clients never fence on a
+// ListOffsets, OffsetForLeaderEpoch and the stored batches (docs/compatibility.md "Leader epochs"), so clients never fence on a
 // made-up epoch. Each partition has one replica, its leader (the backend keeps the data). `__consumer_offsets`
 // (the group coordinators' partitions) is not a storage topic and is not listed.
 import type { Broker, Handler } from "./context.ts";

@@ -103,7 +103,7 @@ Deno.test({
       assertEquals(again.records, []);
       assertEquals(earliest.offset, latest.offset, "the re-created topic is empty");
       // SeaweedMQ keeps offset counters by topic name until its broker restarts: there the new topic starts
-      // empty where the deleted one ended (README, SeaweedMQ backend).
+      // empty where the deleted one ended (docs/seaweedmq.md).
       if (gatewayBackend() === "embedded") assertEquals(latest.offset, 0);
     }),
 });

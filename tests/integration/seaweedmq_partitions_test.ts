@@ -123,7 +123,7 @@ if (cluster) {
         // the old records, at their offsets, through the new layout
         assertEquals(await values(a.bootstrap, "grow", 0, 50), expected(0, p0));
         assertEquals(await values(a.bootstrap, "grow", 1, 30), expected(0, p1));
-        // old partitions continue after their records, at the next multiple of 1000 (README: the broker reads
+        // old partitions continue after their records, at the next multiple of 1000 (docs/seaweedmq.md: the broker reads
         // stored records in blocks of 1000 offsets); new ones start at 0
         assertEquals(await produce(a.bootstrap, "grow", 0, ["a50", "a51"]), 1000);
         assertEquals(await produce(a.bootstrap, "grow", 1, ["b30"]), 1000);
@@ -324,7 +324,7 @@ if (cluster) {
               const got = await values(g.bootstrap, topic, p, acked[p].length);
               assertEquals(got.map((v) => v.slice(v.indexOf(":") + 1)), acked[p]);
               // consecutive offsets from 0, but for exactly one jump, to a multiple of 1000, where the layout
-              // changed (README: the new layout starts at the next multiple of 1000). Without a jump the old
+              // changed (docs/seaweedmq.md: the new layout starts at the next multiple of 1000). Without a jump the old
               // layout must have ended exactly on a multiple of 1000 inside the growth window.
               const offsets = got.map((v) => Number(v.slice(0, v.indexOf(":"))));
               const jumps = offsets.map((_o, i) => i).filter((i) =>

@@ -1,4 +1,4 @@
-// Bounded shutdown on the SeaweedMQ backend (README "Stopping"): a gateway whose SeaweedMQ servers died (kill -9)
+// Bounded shutdown on the SeaweedMQ backend (docs/operations.md "Stopping"): a gateway whose SeaweedMQ servers died (kill -9)
 // still exits within its shutdown deadline (--shutdown-timeout-ms, default 10 s) on SIGTERM, naming what it could
 // not finish, instead of waiting out gRPC timeouts, publish retries and filer writes (the issue measured 75 s).
 // Each test starts its own SeaweedFS (it kills it) and a gateway subprocess, produces through KafkaJS (plain and

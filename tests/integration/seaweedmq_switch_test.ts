@@ -1,4 +1,4 @@
-// Switching gateways on one SeaweedFS cluster, both ways, with real clients (README, SeaweedMQ backend:
+// Switching gateways on one SeaweedFS cluster, both ways, with real clients (docs/seaweedmq.md:
 // "Users can switch gateways and keep their positions", and the `--seaweedmq-record-format` table):
 //  (a) SeaweedFS's own gateway (`weed mq.kafka.gateway`) -> this gateway: keyed records and a consumer group's
 //      commits made through theirs read back through ours (same partition, offset, key, value), and the group
@@ -307,7 +307,7 @@ if (cluster && kcat) {
         // their gateway reads back what it committed
         assertEquals(await committedOffsets(theirs, group, topic), committed);
       });
-      // the commit is the JSON file README names (what both gateways read)
+      // the commit is the JSON file docs/seaweedmq.md names (what both gateways read)
       const file = await fetch(
         `http://${c.filer}/topics/kafka/.meta/consumer_offsets/${group}/${topic}/0/offset`,
       );

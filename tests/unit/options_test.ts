@@ -1,6 +1,6 @@
 // Process options: argument parsing ("--" separators, --version, did-you-mean), Kafka's config names as
-// synonyms, listener-URL refusal, --help layout, the data-directory permission message, and README's tables
-// against the code (API versions, metric names).
+// synonyms, listener-URL refusal, --help layout and the data-directory permission message. README's and docs/'s
+// tables are checked against the code in docs_test.ts.
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import {
   closest,
@@ -14,7 +14,6 @@ import {
   parseArgs,
   VERSION,
 } from "../../src/options.ts";
-import { buildRegistry } from "../../src/gateway.ts";
 
 function load(argv: string[], env: Record<string, string> = {}, file?: string): Config {
   return loadConfig({ argv, env: (n) => env[n], readFile: () => file }).config;
@@ -114,30 +113,4 @@ Deno.test("data directory outside the granted paths: one line naming the path an
   assert(denied.includes("--allow-write=/var/lib/kgw"), denied);
   const c = configPermissionProblem("./my.json");
   assert(c.includes("KGW_CONFIG=./my.json") && c.includes("--allow-read=./my.json") && !c.includes("\n"));
-});
-
-/** README's section `heading` up to the next heading, as table rows (cells trimmed), header rows left out. */
-function readmeTable(readme: string, heading: string): string[][] {
-  const start = readme.indexOf(`\n${heading}\n`);
-  assert(start >= 0, `README has no ${heading}`);
-  const rest = readme.slice(start + heading.length + 2);
-  const section = rest.slice(0, rest.search(/\n#{1,3} /));
-  return section.split("\n").filter((l) => l.startsWith("|")).map((l) =>
-    l.slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim())
-  ).slice(2);
-}
-
-Deno.test("README's Supported APIs table is the registry ApiVersions advertises", async () => {
-  const readme = await Deno.readTextFile(new URL("../../README.md", import.meta.url));
-  const rows = readmeTable(readme, "## Supported APIs");
-  const documented = rows.map(([name, key, versions]) => {
-    const m = /^(\d+)(?:–(\d+))?/.exec(versions);
-    assert(m, `README row ${name}: versions "${versions}"`);
-    return `${name} ${key} ${m[1]}-${m[2] ?? m[1]}`;
-  });
-  const registry = buildRegistry();
-  const advertised = registry.versions().map((v) =>
-    `${registry.get(v.apiKey)!.spec.name} ${v.apiKey} ${v.minVersion}-${v.maxVersion}`
-  );
-  assertEquals(documented, advertised);
 });

@@ -1,7 +1,7 @@
 // SeaweedMQStorage: the Storage interface on a SeaweedFS cluster (SeaweedMQ brokers for records, the filer for
 // committed offsets and gateway metadata), compatible with SeaweedFS's own Kafka gateway: topics in namespace
 // "kafka", Kafka partition i of n = ring range [i*floor(2520/n), (i+1)*floor(2520/n)) (the last ending at 2520),
-// Kafka offset = SeaweedMQ offset, committed offsets in its filer layout. See README "SeaweedMQ backend".
+// Kafka offset = SeaweedMQ offset, committed offsets in its filer layout. See docs/seaweedmq.md.
 // Around it: transport/ (gRPC channels, the protobuf codec, cluster discovery, the filer), topic/ (what a Kafka
 // topic is made of here: layouts and their installation, retention, log-file reclaim), and the data path
 // (partition.ts, publisher.ts, record_codec.ts, log_files.ts).

@@ -4,7 +4,7 @@
 // previous write's callback (its RetryingCall buffer). Under Deno that is one event-loop turn and one socket
 // write per message: ~20-30k messages/s per stream, and the broker then also answers every message in its own
 // TCP segment (4x its CPU per message). Writing a whole Kafka batch as back-to-back gRPC frames in one HTTP/2
-// write gives ~120k messages/s per stream on the same machine (README "SeaweedMQ backend" has the figures).
+// write gives ~120k messages/s per stream on the same machine (docs/seaweedmq.md "gRPC" has the figures).
 // Everything else (unary calls, server streams) goes through grpc-js (grpc.ts).
 //
 // gRPC over HTTP/2: request headers (POST, :path = /package.Service/Method, content-type application/grpc,
