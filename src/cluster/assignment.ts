@@ -6,6 +6,12 @@
 // - sticky: a partition stays with its leader while that leader (the same incarnation) is live;
 // - balanced per topic: each live gateway leads floor(P/n) or ceil(P/n) of a topic's P partitions, the extra ones
 //   going first to gateways that hold them already, then to the least loaded over all topics;
+// - local when free: a partition that needs a (new) leader goes first to a gateway the input prefers for it (the
+//   one co-located with the partition's SeaweedMQ leader broker, `TopicSize.preferred`) among those below their
+//   share; preference decides which gateways get a topic's extra partitions only between equally loaded ones, and
+//   when a gateway must give partitions up, it gives up those it is not preferred for first. Balance and
+//   stickiness come first: a live leader never loses a partition for locality alone. A preference naming every
+//   live gateway (or none) says nothing and is ignored;
 // - safe hand-over: taking a partition from a live gateway A is two documents: first leader -1 with A named as
 //   "releasing" at that version; only once A reports it applied that version (or A is no longer live) is it given
 //   to another gateway. A dead leader's partitions move in one step (the dead gateway fenced itself already);
@@ -58,6 +64,11 @@ export interface LiveMember extends AssignedBroker {
 export interface TopicSize {
   readonly name: string;
   readonly partitions: number;
+  /**
+   * Per partition, the gateways (node ids) preferred as its leader: co-located with its SeaweedMQ leader broker.
+   * Optional; missing or empty entries mean no preference.
+   */
+  readonly preferred?: readonly (readonly number[] | undefined)[];
 }
 
 const byNode = (a: { nodeId: number }, b: { nodeId: number }) => a.nodeId - b.nodeId;
@@ -102,7 +113,10 @@ export function computeAssignment(
         releasing.set(p, r); // still waiting for that gateway to let go
       }
     }
-    if (members.length > 0) balance(t.partitions, leaders, epochs, releasing, members, load, version);
+    if (members.length > 0) {
+      const prefer = preferences(t, members);
+      balance(t.partitions, leaders, epochs, releasing, members, load, version, prefer);
+    }
     out.push({
       name: t.name,
       leaders,
@@ -128,6 +142,20 @@ export function computeAssignment(
   return prev !== null && sameAssignment(prev, next) ? prev : next;
 }
 
+/**
+ * Per partition, the live gateways preferred as its leader, or null: unknown ids are dropped, and a preference
+ * naming every live gateway gives no information (all co-located, as on one host) and counts as none.
+ */
+function preferences(t: TopicSize, members: readonly LiveMember[]): (Set<number> | null)[] {
+  const out: (Set<number> | null)[] = [];
+  const liveIds = new Set(members.map((m) => m.nodeId));
+  for (let p = 0; p < t.partitions; p++) {
+    const set = new Set((t.preferred?.[p] ?? []).filter((id) => liveIds.has(id)));
+    out.push(set.size > 0 && set.size < members.length ? set : null);
+  }
+  return out;
+}
+
 /** Moves excess partitions to "releasing" and gives free ones to the gateways below their share. */
 function balance(
   partitions: number,
@@ -137,36 +165,51 @@ function balance(
   members: readonly LiveMember[],
   load: Map<number, number>,
   version: number,
+  prefer: readonly (Set<number> | null)[],
 ): void {
   const count = new Map(members.map((m) => [m.nodeId, 0]));
   for (const l of leaders) if (l >= 0) count.set(l, count.get(l)! + 1);
   const base = Math.floor(partitions / members.length);
   const quota = new Map(members.map((m) => [m.nodeId, base]));
-  // the extra partitions go to those holding more than the base share already (no move), then the least loaded
+  // free partitions (no leader) that prefer each gateway
+  const wanted = new Map(members.map((m) => [m.nodeId, 0]));
+  for (let p = 0; p < partitions; p++) {
+    if (leaders[p] !== -1 || !prefer[p]) continue;
+    for (const id of prefer[p]!) wanted.set(id, wanted.get(id)! + 1);
+  }
+  // the extra partitions go to those holding more than the base share already (no move), then the least loaded,
+  // then, between equally loaded ones, those preferred by more free partitions
   const order = [...members].sort((a, b) =>
     Number(count.get(b.nodeId)! > base) - Number(count.get(a.nodeId)! > base) ||
-    load.get(a.nodeId)! - load.get(b.nodeId)! || a.nodeId - b.nodeId
+    load.get(a.nodeId)! - load.get(b.nodeId)! || wanted.get(b.nodeId)! - wanted.get(a.nodeId)! ||
+    a.nodeId - b.nodeId
   );
   for (const m of order.slice(0, partitions % members.length)) quota.set(m.nodeId, base + 1);
 
-  for (let p = partitions - 1; p >= 0; p--) {
-    const l = leaders[p];
-    if (l < 0 || count.get(l)! <= quota.get(l)!) continue;
-    count.set(l, count.get(l)! - 1);
-    leaders[p] = -1;
-    releasing.set(p, {
-      partition: p,
-      node: l,
-      incarnation: members.find((m) => m.nodeId === l)!.incarnation,
-      version,
-    });
+  // a gateway above its share gives up first the partitions it is not preferred for (the same number moves)
+  const prefers = (p: number, node: number) => prefer[p]?.has(node) ?? false;
+  for (let pass = 0; pass < 2; pass++) {
+    for (let p = partitions - 1; p >= 0; p--) {
+      const l = leaders[p];
+      if (l < 0 || count.get(l)! <= quota.get(l)!) continue;
+      if (pass === 0 && prefers(p, l)) continue;
+      count.set(l, count.get(l)! - 1);
+      leaders[p] = -1;
+      releasing.set(p, {
+        partition: p,
+        node: l,
+        incarnation: members.find((m) => m.nodeId === l)!.incarnation,
+        version,
+      });
+    }
   }
 
-  for (let p = 0; p < partitions; p++) {
-    if (leaders[p] !== -1 || releasing.has(p)) continue;
+  /** The gateway below its share with the largest deficit (then the least loaded), among `allowed` if given. */
+  const pick = (allowed: Set<number> | null): LiveMember | null => {
     let best: LiveMember | null = null;
     let bestDeficit = 0;
     for (const m of members) {
+      if (allowed && !allowed.has(m.nodeId)) continue;
       const deficit = quota.get(m.nodeId)! - count.get(m.nodeId)!;
       if (deficit <= 0) continue;
       if (
@@ -177,10 +220,27 @@ function balance(
         bestDeficit = deficit;
       }
     }
-    if (best === null) break; // quotas sum to the partition count: cannot happen
-    leaders[p] = best.nodeId;
+    return best;
+  };
+  const give = (p: number, m: LiveMember) => {
+    leaders[p] = m.nodeId;
     epochs[p] = epochs[p] + 1;
-    count.set(best.nodeId, count.get(best.nodeId)! + 1);
+    count.set(m.nodeId, count.get(m.nodeId)! + 1);
+  };
+  const free: number[] = [];
+  for (let p = 0; p < partitions; p++) if (leaders[p] === -1 && !releasing.has(p)) free.push(p);
+  // first the free partitions to a preferred gateway below its share (the most particular ones first) ...
+  const particular = free.filter((p) => prefer[p]).sort((a, b) => prefer[a]!.size - prefer[b]!.size || a - b);
+  for (const p of particular) {
+    const m = pick(prefer[p]);
+    if (m) give(p, m);
+  }
+  // ... then the rest to whoever is below its share
+  for (const p of free) {
+    if (leaders[p] !== -1) continue;
+    const m = pick(null);
+    if (m === null) break; // quotas sum to the partition count: cannot happen
+    give(p, m);
   }
   for (const m of members) load.set(m.nodeId, load.get(m.nodeId)! + count.get(m.nodeId)!);
 }

@@ -7,6 +7,11 @@
 // Why the lock alone is not trusted for writes: a paused controller may resume after its lock expired. It writes
 // only while its last successful lock call started less than half the lock's lifetime ago, and the
 // compare-and-set refuses a document based on an outdated one, so two controllers can never fork the versions.
+//
+// Locality: a partition needing a new leader goes preferably to a gateway co-located with its SeaweedMQ leader
+// broker (assignment.ts), as the storage last looked that broker up (no RPC per tick). Co-located means the
+// gateway's advertised host equals the broker address's host, compared as strings; when every live gateway is
+// co-located (one host, loopback) that says nothing and there is no preference.
 import type { Filer } from "../storage/seaweedmq/transport/filer.ts";
 import type { MetaPaths } from "../storage/seaweedmq/meta.ts";
 import { type AssignmentDoc, computeAssignment, type LiveMember, type TopicSize } from "./assignment.ts";
@@ -27,6 +32,8 @@ export interface ControllerOptions {
   readonly offsetsTopicPartitions: number;
   /** The topics as this gateway knows them. */
   readonly topics: () => readonly TopicSize[];
+  /** The SeaweedMQ broker address (HOST:PORT) leading a partition, as cached; undefined = unknown. Cheap. */
+  readonly brokerOf?: (topic: string, partition: number) => string | undefined;
   /** Re-reads the topic list (topics created or deleted through other gateways); run in the background. */
   readonly refreshTopics: () => Promise<void>;
   /** A document this controller wrote: the local gateway applies it without waiting for its next poll. */
@@ -91,7 +98,13 @@ export class Controller {
       this.base = { doc: read.doc, attr: read.attr };
     }
     const topics: TopicSize[] = this.opts.topics().filter((t) => t.name !== CONSUMER_OFFSETS_TOPIC)
-      .map((t) => ({ name: t.name, partitions: t.partitions }));
+      .map((t) => ({
+        name: t.name,
+        partitions: t.partitions,
+        ...(this.opts.brokerOf
+          ? { preferred: colocated(t.name, t.partitions, this.opts.brokerOf, alive) }
+          : {}),
+      }));
     topics.push({ name: CONSUMER_OFFSETS_TOPIC, partitions: this.opts.offsetsTopicPartitions });
     const prev = this.base.doc;
     // A first document's version is the wall clock in ms: should the document ever be lost and written anew, its
@@ -178,6 +191,36 @@ export class Controller {
     const err = await this.opts.filer.unlock(this.lockName, token);
     if (err) this.opts.log("debug", `controller unlock: ${err}`);
   }
+}
+
+/** The host part of a HOST:PORT or [V6]:PORT address, lower-cased. */
+export function hostOf(address: string): string {
+  const m = /^\[([^\]]*)\](?::\d+)?$/.exec(address) ?? /^([^:]*)(?::\d+)?$/.exec(address);
+  return (m ? m[1] : address).toLowerCase();
+}
+
+/**
+ * Per partition of a topic, the live gateways co-located with its SeaweedMQ leader broker (advertised host = the
+ * broker's host); undefined where the broker is unknown, none or every live gateway is co-located (no information).
+ */
+export function colocated(
+  topic: string,
+  partitions: number,
+  brokerOf: (topic: string, partition: number) => string | undefined,
+  members: readonly { readonly nodeId: number; readonly host: string }[],
+): (number[] | undefined)[] {
+  const byHost = new Map<string, number[]>();
+  for (const m of members) {
+    const h = hostOf(m.host);
+    byHost.set(h, [...byHost.get(h) ?? [], m.nodeId]);
+  }
+  const out: (number[] | undefined)[] = [];
+  for (let p = 0; p < partitions; p++) {
+    const broker = brokerOf(topic, p);
+    const ids = broker ? byHost.get(hostOf(broker)) : undefined;
+    out.push(ids && ids.length < members.length ? ids : undefined);
+  }
+  return out;
 }
 
 function live(m: MemberRecord): LiveMember {

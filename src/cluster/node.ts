@@ -219,6 +219,7 @@ export class SeaweedCluster implements ClusterView {
       leaseTimeoutMs: lease,
       offsetsTopicPartitions: opts.offsetsTopicPartitions,
       topics: () => opts.storage.listTopics(),
+      brokerOf: (topic, partition) => opts.storage.partitionBroker(topic, partition),
       refreshTopics: () => opts.storage.refreshTopics(),
       onWritten: (doc) => {
         this.offered = doc;

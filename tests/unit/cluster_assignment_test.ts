@@ -10,6 +10,7 @@ import {
   type TopicSize,
 } from "../../src/cluster/assignment.ts";
 import { LivenessTracker, type MemberRecord } from "../../src/cluster/membership.ts";
+import { colocated, hostOf } from "../../src/cluster/controller.ts";
 import { assignEpoch, endOffsetFor, epochAtOffset, type EpochEntry } from "../../src/cluster/epochs.ts";
 
 function member(nodeId: number, applied = 0, incarnation = `inc${nodeId}`): LiveMember {
@@ -185,6 +186,135 @@ Deno.test("assignment: every sequence of joins and failures settles balanced wit
       assertEquals(c.length, ids.length);
     }
   }
+});
+
+Deno.test("locality: free partitions go to their preferred gateway within its share", () => {
+  const plain = computeAssignment(null, [{ name: "t", partitions: 4 }], [member(1), member(2)], 1);
+  assertEquals(leadersOf(plain, "t"), [1, 2, 1, 2]);
+  const pref = [{ name: "t", partitions: 4, preferred: [[2], [2], [1], [1]] }];
+  const d = computeAssignment(null, pref, [member(1), member(2)], 1);
+  assertEquals(leadersOf(d, "t"), [2, 2, 1, 1]);
+  assertEquals(epochsOf(d, "t"), [0, 0, 0, 0]);
+  // everything preferring one gateway: it takes its share, the others go elsewhere (balance first)
+  const one = computeAssignment(null, [{ name: "t", partitions: 4, preferred: [[2], [2], [2], [2]] }], [
+    member(1),
+    member(2),
+  ], 1);
+  assertEquals([...counts(one, "t").values()], [2, 2]);
+  // the most particular partitions are placed first: p1 can only go to 1, p0 to 1 or 2
+  const particular = computeAssignment(null, [{ name: "t", partitions: 2, preferred: [[1, 2], [1]] }], [
+    member(1),
+    member(2),
+    member(3),
+  ], 1);
+  assertEquals(leadersOf(particular, "t"), [2, 1]);
+});
+
+Deno.test("locality: a topic's extra partition goes to the preferred one of equally loaded gateways", () => {
+  const members = [member(1), member(2), member(3)];
+  assertEquals(leadersOf(computeAssignment(null, [{ name: "t", partitions: 1 }], members, 1), "t"), [1]);
+  const d = computeAssignment(null, [{ name: "t", partitions: 1, preferred: [[3]] }], members, 1);
+  assertEquals(leadersOf(d, "t"), [3]);
+  // balance over topics comes first: "b" goes to a gateway that leads nothing yet, even though 1 is preferred
+  const two = computeAssignment(
+    null,
+    [
+      { name: "a", partitions: 1, preferred: [[1]] },
+      { name: "b", partitions: 1, preferred: [[1]] },
+    ],
+    members,
+    1,
+  );
+  assertEquals(leadersOf(two, "a"), [1]);
+  assert(leadersOf(two, "b")[0] !== 1, "balance before locality");
+});
+
+Deno.test("locality: live leaders keep their partitions (no churn for locality)", () => {
+  const topics = [{ name: "t", partitions: 6 }];
+  const { doc } = settle(null, topics, [member(1), member(2), member(3)]);
+  const live = [member(1, doc.version), member(2, doc.version), member(3, doc.version)];
+  const swapped = leadersOf(doc, "t").map((l) => [l === 1 ? 2 : l === 2 ? 3 : 1]);
+  assert(
+    computeAssignment(doc, [{ name: "t", partitions: 6, preferred: swapped }], live, 1) === doc,
+    "preferences alone change nothing",
+  );
+  // a dead gateway's partitions follow the preference, within the shares
+  const gone = leadersOf(doc, "t").flatMap((l, p) => l === 3 ? [p] : []);
+  assertEquals(gone.length, 2);
+  const preferred: number[][] = [[], [], [], [], [], []];
+  preferred[gone[0]] = [2];
+  preferred[gone[1]] = [1];
+  const next = computeAssignment(doc, [{ name: "t", partitions: 6, preferred }], live.slice(0, 2), 1);
+  assertEquals(leadersOf(next, "t")[gone[0]], 2);
+  assertEquals(leadersOf(next, "t")[gone[1]], 1);
+  assertEquals([...counts(next, "t").values()], [3, 3]);
+});
+
+Deno.test("locality: a gateway above its share gives up a partition it is not preferred for first", () => {
+  const one = computeAssignment(null, [{ name: "t", partitions: 4 }], [member(1), member(2)], 1);
+  assertEquals(leadersOf(one, "t"), [1, 2, 1, 2]);
+  const live = [member(1, 1), member(2, 1), member(3)];
+  // without preferences gateway 2 gives up partition 3
+  assertEquals(releasingOf(computeAssignment(one, [{ name: "t", partitions: 4 }], live, 1), "t"), [[3, 2]]);
+  const topics = [{ name: "t", partitions: 4, preferred: [[1], [3], [1], [2]] }];
+  const two = computeAssignment(one, topics, live, 1);
+  assertEquals(releasingOf(two, "t"), [[1, 2]]);
+  const three = computeAssignment(two, topics, [member(1, 2), member(2, 2), member(3, 2)], 1);
+  assertEquals(leadersOf(three, "t"), [1, 3, 1, 2]);
+});
+
+Deno.test("locality: a preference naming every live gateway, or unknown ones, is none", () => {
+  const members = [member(1), member(2)];
+  const plain = computeAssignment(null, [{ name: "t", partitions: 3 }], members, 1);
+  const all = computeAssignment(
+    null,
+    [{ name: "t", partitions: 3, preferred: [[1, 2], [2, 1], [1, 2]] }],
+    members,
+    1,
+  );
+  assertEquals(all.topics, plain.topics);
+  const unknown = computeAssignment(
+    null,
+    [{ name: "t", partitions: 3, preferred: [[7], [8], []] }],
+    members,
+    1,
+  );
+  assertEquals(unknown.topics, plain.topics);
+});
+
+Deno.test("locality: sequences of joins and failures with preferences settle balanced", () => {
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2147483648) % n;
+  const pref = (parts: number) => Array.from({ length: parts }, () => [1 + rnd(4)]);
+  let doc: AssignmentDoc | null = null;
+  for (const ids of [[1], [1, 2], [1, 2, 3], [2, 3], [2, 3, 4], [4], [1, 4], [1, 2, 3, 4]]) {
+    const topics = [
+      { name: "x", partitions: 5, preferred: pref(5) },
+      { name: "y", partitions: 1, preferred: pref(1) },
+      { name: "__consumer_offsets", partitions: 50, preferred: pref(50) },
+    ];
+    doc = settle(doc, topics, ids.map((id) => member(id))).doc;
+    for (const t of topics) {
+      const c = [...counts(doc, t.name).values()];
+      assert(!counts(doc, t.name).has(-1), `${t.name}: every partition led with ${ids}`);
+      assert(Math.max(...c) - Math.min(...c) <= 1, `${t.name} balanced over ${ids}: ${c}`);
+    }
+  }
+});
+
+Deno.test("locality: co-located gateways share the broker's host; all co-located means no preference", () => {
+  assertEquals(hostOf("10.0.0.2:17777"), "10.0.0.2");
+  assertEquals(hostOf("[::1]:17777"), "::1");
+  assertEquals(hostOf("::1"), "::1");
+  assertEquals(hostOf("Broker-A"), "broker-a");
+  const members = [{ nodeId: 1, host: "10.0.0.1" }, { nodeId: 2, host: "10.0.0.2" }, {
+    nodeId: 3,
+    host: "10.0.0.2",
+  }];
+  const brokers = ["10.0.0.2:17777", "10.0.0.9:17777", undefined, "10.0.0.1:17777"];
+  assertEquals(colocated("t", 4, (_t, p) => brokers[p], members), [[2, 3], undefined, undefined, [1]]);
+  const loopback = [{ nodeId: 1, host: "127.0.0.1" }, { nodeId: 2, host: "127.0.0.1" }];
+  assertEquals(colocated("t", 2, () => "127.0.0.1:17777", loopback), [undefined, undefined]);
 });
 
 Deno.test("assignment: documents round-trip through JSON; malformed ones are refused", () => {

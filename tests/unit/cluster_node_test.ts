@@ -22,6 +22,7 @@ function fakeStorage(f: FakeFiler): SeaweedMQStorage {
     coordinationFiler: () => f.filer,
     listTopics: () => [meta],
     getTopic: (name: string) => name === "t" ? meta : undefined,
+    partitionBroker: () => "127.0.0.1:17777",
     refreshTopics: () => Promise.resolve(),
     offsets: () => Promise.resolve({ logStartOffset: 0, highWatermark: 5 }),
   };

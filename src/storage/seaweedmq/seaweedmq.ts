@@ -476,6 +476,14 @@ export class SeaweedMQStorage implements Storage {
     return this.topics.get(name)?.meta;
   }
 
+  /**
+   * The SeaweedMQ broker (gRPC address, HOST:PORT) leading a partition as last looked up, or undefined when not
+   * known: the cached assignment, no RPC (the cluster's controller reads it every tick for leader locality).
+   */
+  partitionBroker(topic: string, partition: number): string | undefined {
+    return this.topics.get(topic)?.parts[partition]?.leader || undefined;
+  }
+
   async findTopic(name: string): Promise<TopicMeta | undefined> {
     const known = this.topics.get(name);
     if (known || this.state !== "open" || !TOPIC_NAME.test(name) || this.deleting.has(name)) {
