@@ -22,11 +22,16 @@ export interface SeaweedFS {
   readonly master: string;
   readonly filer: string;
   readonly broker: string;
+  /** The second broker (ClusterOptions.brokers = 2), else null. */
+  readonly broker2: string | null;
   /** Gateway flags for this cluster. */
   readonly gatewayArgs: string[];
   /** Stops the broker: SIGTERM or SIGKILL. */
   stopBroker(signal?: "TERM" | "KILL"): Promise<void>;
   startBroker(): Promise<void>;
+  /** Stops / starts the second broker (ClusterOptions.brokers = 2). */
+  stopBroker2(signal?: "TERM" | "KILL"): Promise<void>;
+  startBroker2(): Promise<void>;
   /** Starts SeaweedFS's own Kafka gateway on 127.0.0.1:port. */
   startKafkaGateway(port: number): Promise<void>;
   /** Stops SeaweedFS's own Kafka gateway (SIGTERM, SIGKILL after 5 s) and waits until it is gone. */
@@ -35,11 +40,18 @@ export interface SeaweedFS {
   stop(): Promise<void>;
 }
 
-async function script(args: string[]): Promise<string> {
+export interface ClusterOptions {
+  /** mq.broker processes on the same master and filer: 1 (default) or 2. */
+  readonly brokers?: 1 | 2;
+  /** The brokers' -logFlushInterval in seconds (default: the script's, 1; SeaweedFS's own default is 5). */
+  readonly logFlushIntervalSec?: number;
+}
+
+async function script(args: string[], extraEnv: Record<string, string> = {}): Promise<string> {
   const out = await new Deno.Command("bash", {
     args: [SCRIPT, ...args],
     // KGW_KEEP_SEAWEEDFS=1 keeps the cluster directory (logs, data) after the tests for a post-mortem
-    env: { WEED: weedPath(), KEEP: Deno.env.get("KGW_KEEP_SEAWEEDFS") ? "1" : "0" },
+    env: { WEED: weedPath(), KEEP: Deno.env.get("KGW_KEEP_SEAWEEDFS") ? "1" : "0", ...extraEnv },
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
@@ -73,8 +85,11 @@ function killSync(dir: string): void {
   } catch { /* already stopped */ }
 }
 
-export async function startSeaweedFS(): Promise<SeaweedFS> {
-  const out = await script(["start"]);
+export async function startSeaweedFS(opts: ClusterOptions = {}): Promise<SeaweedFS> {
+  const env: Record<string, string> = {};
+  if (opts.brokers === 2) env.BROKERS = "2";
+  if (opts.logFlushIntervalSec !== undefined) env.LOG_FLUSH_INTERVAL = String(opts.logFlushIntervalSec);
+  const out = await script(["start"], env);
   const dir = field(out, "SEAWEEDFS_DIR");
   const master = field(out, "SEAWEEDFS_MASTER");
   let stopped = false;
@@ -87,12 +102,19 @@ export async function startSeaweedFS(): Promise<SeaweedFS> {
     master,
     filer: field(out, "SEAWEEDFS_FILER"),
     broker: field(out, "SEAWEEDFS_BROKER"),
+    broker2: opts.brokers === 2 ? field(out, "SEAWEEDFS_BROKER2") : null,
     gatewayArgs: ["--backend", "seaweedmq", "--seaweedmq-master", master],
     stopBroker: async (signal = "TERM") => {
       await script(["broker-stop", dir, signal]);
     },
     startBroker: async () => {
       await script(["broker-start", dir]);
+    },
+    stopBroker2: async (signal = "TERM") => {
+      await script(["broker2-stop", dir, signal]);
+    },
+    startBroker2: async () => {
+      await script(["broker2-start", dir]);
     },
     startKafkaGateway: async (port: number) => {
       await script(["gateway-start", dir, String(port)]);
@@ -138,14 +160,14 @@ export async function startSeaweedFS(): Promise<SeaweedFS> {
  * For an integration module: checks for weed and starts one cluster for the whole module (stopped when the
  * module's tests are done). Returns null when weed is missing and the tests must be skipped (outside CI).
  */
-export async function clusterForModule(): Promise<SeaweedFS | null> {
+export async function clusterForModule(opts: ClusterOptions = {}): Promise<SeaweedFS | null> {
   const tool = await weedTool();
   if (tool.ignore) {
     // Counted in the summary as ignored, named for the module, rather than registering nothing.
     Deno.test({ name: `${callerModule()}: ${WEED_MISSING}`, ignore: true, fn: () => {} });
     return null;
   }
-  return await startSeaweedFS();
+  return await startSeaweedFS(opts);
 }
 
 const WEED_MISSING = "ignored, weed (SeaweedFS) is not installed";

@@ -135,6 +135,23 @@ Deno.test("seaweedmq pb: requests encode to the fields protobufjs reads from the
     { topic: { namespace: "kafka", name: "orders" }, unix_time_ns: "5" },
   );
   assertEquals(
+    method(m.Rpc.AssignTopicPartitions).requestDeserialize(buf(m.encodeAssignTopicPartitionsRequest(topic, [
+      {
+        partition: { ringSize: 2520, rangeStart: 0, rangeStop: 1260, unixTimeNs: 7n },
+        leaderBroker: "b1:17777",
+        followerBroker: "b2:17777",
+      },
+    ]))),
+    {
+      topic: { namespace: "kafka", name: "orders" },
+      broker_partition_assignments: [{
+        partition: { ring_size: 2520, range_stop: 1260, unix_time_ns: "7" },
+        leader_broker: "b1:17777",
+        follower_broker: "b2:17777",
+      }],
+    },
+  );
+  assertEquals(
     method(m.Rpc.ListClusterNodes).requestDeserialize(
       buf(m.encodeListClusterNodesRequest("broker", "", 1000)),
     ),

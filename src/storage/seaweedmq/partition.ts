@@ -23,6 +23,7 @@ import {
   type BrokerPartitionAssignment,
   decodeFetchMessageResponse,
   decodeGetPartitionRangeInfoResponse,
+  encodeAssignTopicPartitionsRequest,
   encodeFetchMessageRequest,
   encodePublishInit,
   encodeTopicPartition,
@@ -123,6 +124,8 @@ export class PartitionState {
   readonly listeners = new Set<() => void>();
   partition: Partition;
   leader: string;
+  /** The partition's follower broker in SeaweedMQ's assignment ("" when none). */
+  follower: string;
   /** encodeTopicPartition(topic, partition), reused by every request. */
   tp: Uint8Array;
   /** Highest known high watermark (from acks, fetches and range infos). */
@@ -152,6 +155,7 @@ export class PartitionState {
   ) {
     this.partition = a.partition;
     this.leader = a.leaderBroker;
+    this.follower = a.followerBroker;
     this.tp = encodeTopicPartition(topic, a.partition);
     const lf = ctx.logFiles;
     this.files = lf
@@ -165,6 +169,7 @@ export class PartitionState {
 
   /** Applies a (re)looked-up assignment. */
   assign(a: BrokerPartitionAssignment): void {
+    this.follower = a.followerBroker;
     if (a.partition.unixTimeNs !== this.partition.unixTimeNs) {
       this.partition = a.partition;
       this.tp = encodeTopicPartition(this.topic, a.partition);
@@ -260,14 +265,21 @@ export class PartitionState {
         dataMax = Math.max(dataMax, readBe64(e.extended.get("offset_max")));
       }
     }
-    // 1. The assigner must not start below the flushed data.
+    // 1. The assigner must not start below the flushed data, nor below offsets acknowledged for records that
+    // nobody re-publishes (they stay a gap: an acknowledged offset is never handed out for another record)...
     const flushedEnd = dataMax >= 0 ? dataMax + 1 : Math.max(markerMax + 1, 0);
-    if (checkpoint + 1 < flushedEnd) {
+    const from = this.publisherInst?.replayableFrom() ?? -1;
+    const floor = Math.max(flushedEnd, from >= 0 ? from : this.hw);
+    if (checkpoint + 1 < floor) {
       log(
         "warn",
-        `${this.name}: checkpoint.offset ${checkpoint} is behind the stored data (${flushedEnd}); raising it`,
+        `${this.name}: checkpoint.offset ${checkpoint} is behind the stored data (${flushedEnd})` +
+          (floor > flushedEnd ? ` or the acknowledged offsets (${floor})` : "") + `; raising it`,
       );
-      await filer.put(dir, CHECKPOINT, be64(flushedEnd - 1));
+      await filer.put(dir, CHECKPOINT, be64(floor - 1));
+    } else if (checkpoint + 1 > floor && from >= 0) {
+      // 1b. ...nor above the lost records this gateway re-publishes (see lowerCheckpoint).
+      await this.lowerCheckpoint(dir, entries, checkpoint, markerMax);
     }
     // 2. The assigner's high watermark (creates the broker's offset manager from the checkpoint if needed).
     const n = (await this.rangeInfo()).highWaterMark;
@@ -341,6 +353,107 @@ export class PartitionState {
     this.checkedKey = "";
   }
 
+  /**
+   * After a broker crash, before the restarted broker creates the partition's offset assigner: lowers
+   * checkpoint.offset so that the assigner continues at the first lost record this gateway re-publishes, and each
+   * re-published record lands at the offset acknowledged for it.
+   *
+   * Why (SeaweedFS 4.48, weed/mq/offset/manager.go): a broker creates a partition's assigner on its first use after
+   * the broker started (publish, GetPartitionRangeInfo) at checkpoint.offset + 1, and keeps it in memory until it
+   * exits (unloading the partition does not drop it). The broker writes checkpoint.offset every 2 s from its
+   * in-memory counter, whatever it has flushed: a broker killed after a checkpoint and before the next flush
+   * (every -logFlushInterval seconds) restarts its counter past records it never stored -- measured: re-published
+   * records landed 5 to 3,400 offsets above the offsets acknowledged to the producer.
+   * Lowered only down to the end of the flushed data (log files are the authority: records there are stored) and
+   * only as far as this gateway's publisher holds the acknowledged records to re-publish (offsets acknowledged for
+   * records nobody re-publishes stay a gap rather than being reused for other records).
+   */
+  private async lowerCheckpoint(
+    dir: string,
+    entries: readonly { name: string; isDirectory: boolean; extended: ReadonlyMap<string, Uint8Array> }[],
+    checkpoint: number,
+    markerMax: number,
+  ): Promise<void> {
+    const from = this.publisherInst?.replayableFrom() ?? -1;
+    if (from < 0 || from > checkpoint) return; // nothing to re-publish in the range the assigner would skip
+    // the end of the flushed data: offset_max of the log files, or their records (the first file may have none)
+    let stored = -1;
+    let unknown = false;
+    for (const e of entries) {
+      if (e.isDirectory || e.name.endsWith(".offset")) continue;
+      const max = readBe64(e.extended.get("offset_max"));
+      if (max < 0) unknown = true;
+      stored = Math.max(stored, max);
+    }
+    if (unknown) {
+      if (!this.files) return; // cannot tell where the flushed data ends: leave the assigner where it is
+      stored = Math.max(stored, await this.files.lastOffset());
+    }
+    const target = Math.max(stored + 1, from);
+    if (target >= checkpoint + 1) return;
+    this.ctx.log(
+      "warn",
+      `${this.name}: checkpoint.offset ${checkpoint} is past the flushed data (which ends at ${
+        stored + 1
+      }); ` +
+        `lowering it so that the lost records re-published from offset ${target} keep their offsets`,
+    );
+    if (target > 0) await this.ctx.filer.put(dir, CHECKPOINT, be64(target - 1));
+    else await this.ctx.filer.remove(dir, CHECKPOINT, false);
+    if (markerMax >= target) await this.ctx.filer.remove(dir, HWM_MARKER, false);
+  }
+
+  /**
+   * Before opening a publish stream: the leader broker must hold the partition. SeaweedFS 4.48's PublishMessage
+   * checks leadership through one lookup and then takes the partition from its topic configuration; when the two
+   * disagree (right after a broker restart and a re-assignment) it dereferences a nil partition and the broker
+   * crashes (`panic` in LocalPartition.MaybeConnectToFollowers, weed/mq/broker/broker_grpc_pub.go; reproduced by
+   * tests/integration/seaweedmq_broker_failover_test.ts). FetchMessage answers error code 1 ("partition not
+   * found") in that state instead.
+   * Why the two disagree: a broker that is not the balancer validates the leader of its topic configuration against
+   * the brokers registered with it -- none -- and so never creates a partition it leads by itself after a restart
+   * (only the balancer's AssignTopicPartitions does, on topic creation or re-allocation): its partitions stay
+   * unusable. The gateway then sends it that AssignTopicPartitions itself (the assignment the lookup reported:
+   * the broker only creates its local partition), and checks again; if the broker still does not hold the
+   * partition the publisher waits and looks the leader up again.
+   */
+  async assertPublishable(): Promise<void> {
+    const probe = async () =>
+      decodeFetchMessageResponse(
+        await this.call(
+          Rpc.FetchMessage,
+          encodeFetchMessageRequest({
+            topicPartition: this.tp,
+            startOffset: FAR_OFFSET,
+            maxBytes: 1,
+            maxMessages: 1,
+          }),
+          "FetchMessage",
+        ),
+      );
+    let res = await probe();
+    if (res.errorCode === 1 && this.leader) {
+      this.ctx.log(
+        "info",
+        `${this.name}: broker ${this.leader} leads the partition but has not loaded it (${res.error}); assigning it`,
+      );
+      await this.call(
+        Rpc.AssignTopicPartitions,
+        encodeAssignTopicPartitionsRequest(this.topic, [
+          { partition: this.partition, leaderBroker: this.leader, followerBroker: this.follower },
+        ]),
+        "AssignTopicPartitions",
+      );
+      res = await probe();
+    }
+    if (res.errorCode === 1) {
+      throw new StorageError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `${this.name}: broker ${this.leader} does not hold the partition yet (${res.error})`,
+      );
+    }
+  }
+
   /** The broker's read-buffer end, from a FetchMessage far beyond the data (loads the partition). */
   private async bufferEnd(): Promise<number> {
     const res = decodeFetchMessageResponse(
@@ -360,6 +473,13 @@ export class PartitionState {
 
   /** Opens and closes a publish stream: with no other publisher, the broker unloads (and flushes) the partition. */
   private async bounce(): Promise<void> {
+    // a publish stream to a broker that has not loaded the partition crashes it (see assertPublishable)
+    try {
+      await this.assertPublishable();
+    } catch (e) {
+      this.ctx.log("info", `${this.name}: not reloading the partition: ${errorText(e)}`);
+      return;
+    }
     const done = Promise.withResolvers<void>();
     const session = this.ctx.cluster.publishSession(this.leader);
     let hello = false;

@@ -7,6 +7,12 @@
 // gateway keeps each acked record for --seaweedmq-replay-window-ms; after a stream to a broker fails it checks,
 // before publishing anything new, whether the newest kept record is still readable at its offset, and if not
 // finds the first lost one and publishes the lost records again, in their order, ahead of new data.
+// They land at the offsets acknowledged for them: the partition's check lowers the restarted broker's
+// checkpoint to the first lost record before the broker's offset assigner starts (PartitionState.lowerCheckpoint),
+// and realign() verifies it before anything is published (logging an error in the one case it cannot hold: the
+// broker created the assigner before the check). Kept records count from the failure, not from now: a long
+// outage does not expire them. Records that find no broker accepting them fail after UNAVAILABLE_WAIT_MS,
+// unwritten.
 import { ErrorCode } from "../../protocol/errors.ts";
 import { StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext, type Timer, unref } from "./context.ts";
@@ -18,6 +24,13 @@ import type { PartitionState } from "./partition.ts";
 /** Broker error codes (weed/mq/broker/broker_errors.go). */
 const BROKER_TOPIC_NOT_FOUND = 2;
 const BROKER_NOT_LEADER = 6;
+/**
+ * How long a record waits for a broker while the partition has none that accepts it (broker down, partition not
+ * re-assigned yet: SeaweedMQ 4.48 takes 15 s or more to move a dead broker's partitions): it then fails with
+ * REQUEST_TIMED_OUT, unwritten (a client retries), rather than holding the client's request (capped by the
+ * publish timeout).
+ */
+const UNAVAILABLE_WAIT_MS = 5_000;
 
 export interface PublishResult {
   readonly baseOffset: number;
@@ -29,11 +42,18 @@ interface Pending {
   /** First record of `enc` this entry publishes (> 0 for a re-publication of part of a batch). */
   readonly first: number;
   readonly offsets: number[];
+  /**
+   * A re-publication: the offsets acknowledged for its records before the broker lost them (where they must land
+   * again: see realign()).
+   */
+  readonly expect?: number[];
   /** Records acked so far. */
   acked: number;
   /** Records written on the current stream. */
   sent: number;
   readonly deadline: number;
+  /** When it was queued (see UNAVAILABLE_WAIT_MS). */
+  readonly since: number;
   settled: boolean;
   readonly resolve: (r: PublishResult) => void;
   readonly reject: (e: unknown) => void;
@@ -67,12 +87,20 @@ export class Publisher {
   private connected: Promise<void> | null = null;
   /** A stream failed since the last successful connection: check for lost records before publishing. */
   private suspect = false;
+  /**
+   * When the first stream failure since the last successful (re)connection happened (0: none): records acknowledged
+   * more than the replay window before it were flushed by a broker that was alive meanwhile; later ones are kept
+   * however long the broker stays away (a window counted from now would drop them during a long outage).
+   */
+  private failedAt = 0;
   private closed = false;
   private closeError: unknown = null;
   private timer: Timer | null = null;
   private idle: PromiseWithResolvers<void> | null = null;
   private readonly dead = new WeakSet<GrpcH2Stream>();
   private closing: { stream: GrpcH2Stream; ended: PromiseWithResolvers<void> } | null = null;
+  /** realign() reported that re-published records change offsets (onAck then logs no more). */
+  private movedLogged = false;
 
   constructor(private readonly ctx: SmqContext, private readonly ps: PartitionState) {}
 
@@ -87,6 +115,7 @@ export class Publisher {
       acked: 0,
       sent: 0,
       deadline: Date.now() + this.ctx.publishTimeoutMs,
+      since: Date.now(),
       settled: false,
       resolve,
       reject,
@@ -128,10 +157,13 @@ export class Publisher {
       try {
         if (attempt > 0 || this.suspect) await this.ctx.relookup(this.ps.topic.name);
         await this.ps.ensureReady();
-        stream = await this.openStream();
         if (this.suspect) await this.recover();
+        await this.realign();
+        await this.ps.assertPublishable();
+        stream = await this.openStream();
         if (this.dead.has(stream)) throw new Error("stream ended while recovering");
         this.suspect = false;
+        this.failedAt = 0;
         this.stream = stream;
         this.open = true;
         this.writePending();
@@ -246,6 +278,15 @@ export class Publisher {
       s.cancel();
       return;
     }
+    if (p.expect && p.expect[p.acked] !== offset && !this.movedLogged) {
+      this.movedLogged = true;
+      this.ctx.log(
+        "error",
+        `${this.ps.name}: a lost record acknowledged at offset ${
+          p.expect[p.acked]
+        } was stored again at ${offset}`,
+      );
+    }
     p.offsets[p.acked++] = offset;
     if (p.acked < count(p)) return;
     this.queue.shift();
@@ -281,6 +322,7 @@ export class Publisher {
         (inFlight ? "; re-sending unacknowledged records" : ""),
     );
     this.suspect = true;
+    if (this.failedAt === 0) this.failedAt = Date.now();
     this.connect();
   }
 
@@ -305,7 +347,7 @@ export class Publisher {
    * kept ones and the acknowledged part of the batch that was in flight.
    */
   private async recover(): Promise<void> {
-    const horizon = Date.now() - this.ctx.replayWindowMs;
+    const horizon = this.horizon();
     this.retained = this.retained.filter((r) => r.at >= horizon);
     this.retainedBytes = this.retained.reduce((s, r) => s + r.enc.frames.byteLength, 0);
     type Ref = { r: Retained | Pending; i: number };
@@ -351,9 +393,11 @@ export class Publisher {
         enc: r.enc,
         first: r.first + i,
         offsets: new Array(n),
+        expect: r.offsets.slice(i, i + n),
         acked: 0,
         sent: 0,
         deadline: Number.MAX_SAFE_INTEGER,
+        since: Number.MAX_SAFE_INTEGER,
         settled: true,
         resolve: noop,
         reject: noop,
@@ -368,6 +412,45 @@ export class Publisher {
       this.retainedBytes = this.retained.reduce((s, r) => s + r.enc.frames.byteLength, 0);
     }
     this.queue.unshift(...replays);
+  }
+
+  /** Kept records acknowledged before this may be dropped (see failedAt). */
+  private horizon(): number {
+    return (this.failedAt || Date.now()) - this.ctx.replayWindowMs;
+  }
+
+  /**
+   * The lowest offset this publisher could re-publish after a broker crash (its kept acknowledged records and the
+   * acknowledged part of the batch in flight), or -1: how far a restarted broker's offset assigner may be lowered
+   * (PartitionState.lowerCheckpoint).
+   */
+  replayableFrom(): number {
+    const horizon = this.horizon();
+    for (const r of this.retained) if (r.at >= horizon && r.offsets.length > 0) return r.offsets[0];
+    const head = this.queue[0];
+    if (head?.expect && head.acked < count(head)) return head.expect[head.acked];
+    if (head && head.acked > 0) return head.offsets[0];
+    return -1;
+  }
+
+  /**
+   * Before re-publishing lost records: checks that the broker assigns them the offsets they were acknowledged at
+   * (PartitionState.lowerCheckpoint arranges it when the broker restarted). When it cannot (the restarted broker
+   * created the partition's assigner before the gateway's check, e.g. for another client), the records are
+   * published anyway -- kept rather than lost -- and their changed offsets logged as an error.
+   */
+  private async realign(): Promise<void> {
+    const head = this.queue[0];
+    if (!head?.expect || head.acked >= count(head)) return;
+    const at = head.expect[head.acked];
+    const n = (await this.ps.rangeInfo()).highWaterMark;
+    this.movedLogged = n === at;
+    if (n === at) return;
+    this.ctx.log(
+      "error",
+      `${this.ps.name}: the broker continues at offset ${n}: the lost records acknowledged from offset ${at} ` +
+        `are re-published at other offsets`,
+    );
   }
 
   // ---- timeouts and shutdown ----
@@ -388,15 +471,16 @@ export class Publisher {
   /** While disconnected: fails (and drops) queued batches past their deadline. */
   private expire(cause: unknown): void {
     const now = Date.now();
+    const wait = Math.min(this.ctx.publishTimeoutMs, UNAVAILABLE_WAIT_MS);
     for (let i = 0; i < this.queue.length; i++) {
       const p = this.queue[i];
-      if (p.deadline > now) continue;
+      if (p.deadline > now && p.since + wait > now) continue;
       if (!p.settled) {
         p.settled = true;
         p.reject(
           new StorageError(
             ErrorCode.REQUEST_TIMED_OUT,
-            `${this.ps.name}: no SeaweedMQ broker accepted the records within ${this.ctx.publishTimeoutMs} ms` +
+            `${this.ps.name}: no SeaweedMQ broker accepted the records within ${now - p.since} ms` +
               (cause ? ` (${errorText(cause)})` : ""),
           ),
         );

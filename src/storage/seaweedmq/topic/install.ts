@@ -340,7 +340,17 @@ export class TopicTable {
           if (conf === null) this.forget(t, "deleted");
           return;
         }
-        if (assignments.some((a) => a.leaderBroker === "")) {
+        // Partitions without a leader, or led by a broker the master no longer lists (killed): SeaweedMQ's
+        // balancer moves them once it notices (its brokers answer the old assignment from their topic cache
+        // meanwhile); ConfigureTopic makes it check now. Only when it has a broker to move them to: it never
+        // picks a partition's follower (pub_balancer EnsureAssignmentsToActiveBrokers), so with two brokers the
+        // partitions of a dead one stay leaderless until it returns, and a ConfigureTopic then only stores the
+        // empty leader.
+        const live = this.env.ctx.cluster.brokers;
+        const orphan = (a: BrokerPartitionAssignment) =>
+          (a.leaderBroker === "" || (live.length > 0 && !live.includes(a.leaderBroker))) &&
+          (live.length === 0 || live.some((b) => b !== a.followerBroker));
+        if (assignments.some(orphan)) {
           assignments = await this.reassign(t, assignments);
         }
         await this.install(name, assignments, t.extra);
@@ -383,8 +393,15 @@ export class TopicTable {
     );
     t.retention = res.retention ?? retention;
     const fixed = byRange(res.assignments);
-    if (fixed.length === assignments.length && fixed.every((a) => a.leaderBroker !== "")) {
-      this.env.ctx.log("info", `topic ${t.meta.name}: partitions had no leader; the broker re-assigned them`);
+    const live = this.env.ctx.cluster.brokers;
+    const led = (a: BrokerPartitionAssignment) =>
+      a.leaderBroker !== "" && (live.length === 0 || live.includes(a.leaderBroker));
+    if (fixed.length === assignments.length && fixed.every(led)) {
+      const moved = fixed.filter((a, i) => a.leaderBroker !== assignments[i].leaderBroker).length;
+      this.env.ctx.log(
+        "info",
+        `topic ${t.meta.name}: ${moved} partitions had no live leader; the balancer re-assigned them`,
+      );
       return fixed;
     }
     return assignments;

@@ -20,6 +20,7 @@ export const Rpc = {
   SubscribeMessage: BROKER + "SubscribeMessage",
   FetchMessage: BROKER + "FetchMessage",
   GetPartitionRangeInfo: BROKER + "GetPartitionRangeInfo",
+  AssignTopicPartitions: BROKER + "AssignTopicPartitions",
   ListClusterNodes: "/master_pb.Seaweed/ListClusterNodes",
   LookupDirectoryEntry: "/filer_pb.SeaweedFiler/LookupDirectoryEntry",
   LookupVolume: "/filer_pb.SeaweedFiler/LookupVolume",
@@ -228,6 +229,29 @@ export function decodeGetTopicConfigurationResponse(b: Uint8Array): TopicConfigu
     }
   }
   return { partitionCount, assignments, createdAtNs, lastUpdatedNs, retention };
+}
+
+/**
+ * AssignTopicPartitionsRequest { topic = 1, broker_partition_assignments = 2 (BrokerPartitionAssignment: partition
+ * = 1, leader_broker = 2, follower_broker = 3), is_leader = 3, is_draining = 4 }: is_leader and is_draining false
+ * (the broker creates its local partitions and notifies nobody).
+ */
+export function encodeAssignTopicPartitionsRequest(
+  t: Topic,
+  assignments: readonly BrokerPartitionAssignment[],
+): Uint8Array {
+  const w = new PbWriter(128).message(1, (m) => writeTopic(m, t));
+  for (const a of assignments) {
+    w.message(
+      2,
+      (m) =>
+        m.message(1, (p) => writePartition(p, a.partition)).string(2, a.leaderBroker).string(
+          3,
+          a.followerBroker,
+        ),
+    );
+  }
+  return w.finish();
 }
 
 export function encodeClosePublishersRequest(t: Topic, unixTimeNs: bigint): Uint8Array {
