@@ -117,6 +117,56 @@ export async function readPartition(
 }
 
 /**
+ * Every message of a partition up to its high watermark, read through the gateway at `bootstrap` (offsets may
+ * have gaps, e.g. on SeaweedMQ after a broker crash); throws on a fetch error or after two minutes.
+ */
+export async function readWholePartition(
+  bootstrap: string,
+  topic: string,
+  partition: number,
+): Promise<{ high: number; messages: FetchedMessage[] }> {
+  const admin = new Kafka({
+    clientId: "read-whole-partition",
+    brokers: [bootstrap],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 2000 },
+  }).admin();
+  await admin.connect();
+  const offs = await admin.fetchTopicOffsets(topic);
+  await admin.disconnect();
+  const high = Number(offs.find((o: { partition: number }) => o.partition === partition)!.high);
+  const broker = await connectBroker(bootstrap);
+  const messages: FetchedMessage[] = [];
+  try {
+    let offset = 0;
+    const deadline = Date.now() + 120_000;
+    while (offset < high) {
+      if (Date.now() > deadline) throw new Error(`${topic}-${partition}: read up to ${offset} of ${high}`);
+      const res = await broker.fetch({
+        maxWaitTime: 100,
+        maxBytes: 10 * 1024 * 1024,
+        topics: [{
+          topic,
+          partitions: [{ partition, fetchOffset: String(offset), maxBytes: 5 * 1024 * 1024 }],
+        }],
+      });
+      const p = res.responses[0].partitions[0];
+      if (p.errorCode !== 0) {
+        throw new Error(`${topic}-${partition}: fetch error ${p.errorCode} at ${offset}`);
+      }
+      for (const msg of p.messages) {
+        if (Number(msg.offset) < offset) continue;
+        messages.push(msg);
+        offset = Number(msg.offset) + 1;
+      }
+    }
+    return { high, messages };
+  } finally {
+    await broker.disconnect();
+  }
+}
+
+/**
  * The error a KafkaJS call rejects with, unwrapped from its retry and aggregate wrappers: the Kafka error type
  * (or the error's name when it has none) and message. Throws when the call succeeds.
  */

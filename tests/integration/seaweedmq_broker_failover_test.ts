@@ -7,7 +7,7 @@
 // Each test prints one summary line with its counts and timings.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
-import { connectBroker, Kafka, logLevel } from "../helpers/kafkajs.ts";
+import { Kafka, logLevel, readWholePartition } from "../helpers/kafkajs.ts";
 import { clusterForModule, type SeaweedFS, startSeaweedFS } from "../helpers/seaweedfs.ts";
 import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
 import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
@@ -107,41 +107,9 @@ function produce(
 }
 
 /** Every record of a partition with its offset, read through the gateway up to the high watermark. */
-async function readAll(gw: RunningGateway, topic: string, partition: number) {
-  const admin = client(gw).admin();
-  await admin.connect();
-  const offs = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const high = Number(offs.find((o) => o.partition === partition)!.high);
-  const broker = await connectBroker(gw.bootstrap);
-  const out: Acked[] = [];
-  try {
-    let offset = 0;
-    const deadline = Date.now() + 120_000;
-    while (offset < high) {
-      if (Date.now() > deadline) throw new Error(`${topic}-${partition}: read up to ${offset} of ${high}`);
-      const res = await broker.fetch({
-        maxWaitTime: 100,
-        maxBytes: 10 * 1024 * 1024,
-        topics: [{
-          topic,
-          partitions: [{ partition, fetchOffset: String(offset), maxBytes: 5 * 1024 * 1024 }],
-        }],
-      });
-      const p = res.responses[0].partitions[0];
-      if (p.errorCode !== 0) {
-        throw new Error(`${topic}-${partition}: fetch error ${p.errorCode} at ${offset}`);
-      }
-      for (const msg of p.messages) {
-        if (Number(msg.offset) < offset) continue;
-        out.push({ value: msg.value!.toString(), offset: Number(msg.offset) });
-        offset = Number(msg.offset) + 1;
-      }
-    }
-    return out;
-  } finally {
-    await broker.disconnect();
-  }
+async function readAll(gw: RunningGateway, topic: string, partition: number): Promise<Acked[]> {
+  const { messages } = await readWholePartition(gw.bootstrap, topic, partition);
+  return messages.map((msg) => ({ value: msg.value!.toString(), offset: Number(msg.offset) }));
 }
 
 interface Counts {

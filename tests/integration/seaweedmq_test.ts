@@ -5,7 +5,7 @@
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
-import { connectBroker, type FetchedMessage, Kafka, logLevel } from "../helpers/kafkajs.ts";
+import { Kafka, logLevel, readWholePartition } from "../helpers/kafkajs.ts";
 import { clusterForModule, type SeaweedFS } from "../helpers/seaweedfs.ts";
 import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
 import { frame, GrpcH2Session } from "../../src/storage/seaweedmq/transport/h2stream.ts";
@@ -28,42 +28,8 @@ const withGateway = (c: SeaweedFS, fn: (gw: RunningGateway) => Promise<void>, ar
   runWithGateway({ args: [...c.gatewayArgs, ...args] }, fn);
 
 /** Reads a whole partition, up to its high watermark, through the gateway (offsets may have gaps). */
-async function readAll(gw: RunningGateway, topic: string, partition: number) {
-  const admin = client(gw).admin();
-  await admin.connect();
-  const offs = await admin.fetchTopicOffsets(topic);
-  await admin.disconnect();
-  const high = Number(offs.find((o) => o.partition === partition)!.high);
-  const broker = await connectBroker(gw.bootstrap);
-  const messages: FetchedMessage[] = [];
-  try {
-    let offset = 0;
-    const deadline = Date.now() + 120_000;
-    while (offset < high) {
-      if (Date.now() > deadline) throw new Error(`${topic}-${partition}: read up to ${offset} of ${high}`);
-      const res = await broker.fetch({
-        maxWaitTime: 100,
-        maxBytes: 10 * 1024 * 1024,
-        topics: [{
-          topic,
-          partitions: [{ partition, fetchOffset: String(offset), maxBytes: 5 * 1024 * 1024 }],
-        }],
-      });
-      const p = res.responses[0].partitions[0];
-      if (p.errorCode !== 0) {
-        throw new Error(`${topic}-${partition}: fetch error ${p.errorCode} at ${offset}`);
-      }
-      for (const msg of p.messages) {
-        if (Number(msg.offset) < offset) continue;
-        messages.push(msg);
-        offset = Number(msg.offset) + 1;
-      }
-    }
-    return { high, messages };
-  } finally {
-    await broker.disconnect();
-  }
-}
+const readAll = (gw: RunningGateway, topic: string, partition: number) =>
+  readWholePartition(gw.bootstrap, topic, partition);
 
 async function brokerTopicPartition(c: SeaweedFS, topic: string, partition: number, partitions: number) {
   const ch = new RpcChannel(c.broker);
