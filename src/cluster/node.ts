@@ -22,6 +22,7 @@ import {
   type ClusterSnapshot,
   type ClusterView,
   CONSUMER_OFFSETS_TOPIC,
+  CoordinatorsByLeadership,
   type LeaderInfo,
   type Participant,
   type PartitionLeadership,
@@ -132,7 +133,7 @@ class Limiter {
   }
 }
 
-export class SeaweedCluster implements ClusterView {
+export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterView {
   readonly nodeId: number;
   readonly distributed = true;
   private readonly self: ClusterBroker;
@@ -186,6 +187,7 @@ export class SeaweedCluster implements ClusterView {
   private readonly settledWaiters: (() => void)[] = [];
 
   constructor(private readonly opts: SeaweedClusterOptions) {
+    super();
     this.nodeId = opts.nodeId;
     this.offsetsPartitions = opts.offsetsTopicPartitions;
     this.self = {
@@ -262,14 +264,6 @@ export class SeaweedCluster implements ClusterView {
   coordinatorPartition(groupId: string): number {
     // the document's count (the controller's --offsets-topic-num-partitions): every gateway places a group alike
     return partitionForGroup(groupId, this.offsetsPartitions);
-  }
-
-  coordinatorOf(groupId: string): LeaderInfo {
-    return this.leaderOf(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId));
-  }
-
-  coordinates(groupId: string): boolean {
-    return this.servingEpoch(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId)) !== null;
   }
 
   epochEndOffset(

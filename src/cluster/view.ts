@@ -110,3 +110,21 @@ export interface ClusterView {
   /** Stops serving every partition (participants released), leaves the cluster; bounded in time. */
   close(): Promise<void>;
 }
+
+/**
+ * Kafka's coordinator rule, for every ClusterView that has leaders: a group's coordinator is the leader of its
+ * `__consumer_offsets` partition, and this gateway coordinates the group while it serves that partition.
+ */
+export abstract class CoordinatorsByLeadership {
+  abstract leaderOf(topic: string, partition: number): LeaderInfo;
+  abstract servingEpoch(topic: string, partition: number): number | null;
+  abstract coordinatorPartition(groupId: string): number;
+
+  coordinatorOf(groupId: string): LeaderInfo {
+    return this.leaderOf(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId));
+  }
+
+  coordinates(groupId: string): boolean {
+    return this.servingEpoch(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId)) !== null;
+  }
+}

@@ -9,6 +9,7 @@ import {
   type ClusterSnapshot,
   type ClusterView,
   CONSUMER_OFFSETS_TOPIC,
+  CoordinatorsByLeadership,
   type LeaderInfo,
   type Participant,
 } from "../../src/cluster/view.ts";
@@ -33,7 +34,7 @@ interface PartitionState {
 
 const NO_LEADER: LeaderInfo = { leaderId: -1, leaderEpoch: -1 };
 
-export class FakeCluster implements ClusterView {
+export class FakeCluster extends CoordinatorsByLeadership implements ClusterView {
   readonly distributed = true;
   readonly nodeId: number;
   readonly offsetsPartitions: number;
@@ -42,6 +43,7 @@ export class FakeCluster implements ClusterView {
   private readonly parts = new Map<string, PartitionState>();
 
   constructor(opts: FakeClusterOptions) {
+    super();
     this.nodeId = opts.nodeId;
     this.live = [...opts.brokers].sort((a, b) => a.nodeId - b.nodeId);
     this.controller = opts.controllerId ?? this.live[0]?.nodeId ?? -1;
@@ -117,14 +119,6 @@ export class FakeCluster implements ClusterView {
 
   coordinatorPartition(groupId: string): number {
     return partitionForGroup(groupId, this.offsetsPartitions);
-  }
-
-  coordinatorOf(groupId: string): LeaderInfo {
-    return this.leaderOf(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId));
-  }
-
-  coordinates(groupId: string): boolean {
-    return this.servingEpoch(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId)) !== null;
   }
 
   epochEndOffset(

@@ -7,19 +7,21 @@ import {
   type ClusterBroker,
   type ClusterSnapshot,
   type ClusterView,
-  CONSUMER_OFFSETS_TOPIC,
+  CoordinatorsByLeadership,
   type LeaderInfo,
   type Participant,
 } from "../../src/cluster/view.ts";
 
-export class FakeLeaderCluster implements ClusterView {
+export class FakeLeaderCluster extends CoordinatorsByLeadership implements ClusterView {
   readonly distributed = true;
   /** False: the lease lapsed; nothing is served (the partitions stay assigned). */
   leaseFresh = true;
   private readonly served = new Map<string, number>();
   private readonly participants: Participant[] = [];
 
-  constructor(readonly nodeId = 1, readonly offsetsPartitions = 4) {}
+  constructor(readonly nodeId = 1, readonly offsetsPartitions = 4) {
+    super();
+  }
 
   brokers(): readonly ClusterBroker[] {
     return [{ nodeId: this.nodeId, host: "127.0.0.1", port: 9092, rack: null }];
@@ -44,14 +46,6 @@ export class FakeLeaderCluster implements ClusterView {
 
   coordinatorPartition(groupId: string): number {
     return partitionForGroup(groupId, this.offsetsPartitions);
-  }
-
-  coordinatorOf(groupId: string): LeaderInfo {
-    return this.leaderOf(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId));
-  }
-
-  coordinates(groupId: string): boolean {
-    return this.servingEpoch(CONSUMER_OFFSETS_TOPIC, this.coordinatorPartition(groupId)) !== null;
   }
 
   epochEndOffset(
