@@ -10,7 +10,7 @@ import type { Storage } from "./storage/storage.ts";
 import { EmbeddedStorage } from "./storage/embedded/embedded.ts";
 import { FAULT_KINDS } from "./storage/embedded/health.ts";
 import { corruptFileError } from "./storage/embedded/files.ts";
-import { openFileLimit, partitionLimit } from "./handlers/topic_rules.ts";
+import { openFileLimit, partitionLimit, partitionsHeld } from "./handlers/topic_rules.ts";
 import { SeaweedMQStorage } from "./storage/seaweedmq/seaweedmq.ts";
 import { decodeTimestamps } from "./records/timestamps.ts";
 import { ApiVersionsSpec } from "./protocol/messages/api_versions.ts";
@@ -54,6 +54,7 @@ import {
   listGroupsHandler,
 } from "./handlers/group_admin.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
+import { OffsetsTopic } from "./groups/offsets_topic/view.ts";
 import { CreatePartitionsSpec } from "./protocol/messages/create_partitions.ts";
 import { DescribeConfigsSpec } from "./protocol/messages/describe_configs.ts";
 import { AlterConfigsSpec } from "./protocol/messages/alter_configs.ts";
@@ -206,7 +207,7 @@ function levelLog(
 function logPartitionLimit(broker: Broker, log: ReturnType<typeof logger>): void {
   const { storage, config } = broker;
   const lim = partitionLimit(broker);
-  const held = storage.listTopics().reduce((n, t) => n + t.partitions, 0);
+  const held = partitionsHeld(storage);
   if (lim.total === Infinity) {
     log.info("partitions: {held}, no limit over all topics ({reason}); at most {perTopic} per topic", {
       held,
@@ -377,6 +378,22 @@ export class Gateway {
       });
     // The storage takes part first: a partition's log end is known before producer state and groups load.
     if (storage instanceof SeaweedMQStorage) cluster.addParticipant(storage.leadershipParticipant());
+    // __consumer_offsets exists before groups load (solo) or partitions are acquired (cluster): it shows them.
+    const offsetsTopic = new OffsetsTopic({
+      storage,
+      cluster,
+      partitions: config.offsetsTopicPartitions,
+      log: logger("offsets-topic"),
+    });
+    try {
+      await offsetsTopic.open();
+    } catch (e) {
+      listener.close();
+      metrics?.stop();
+      await ops?.close();
+      await storage.close();
+      throw e;
+    }
     const coordinator = new GroupCoordinator(
       storage.groupStore(),
       {
@@ -394,6 +411,7 @@ export class Gateway {
         return t !== undefined && partition >= 0 && partition < t.partitions;
       },
       cluster,
+      offsetsTopic,
     );
     if (metrics !== null) coordinator.onRebalance = (group, ms) => metrics.rebalance(group, ms);
     try {

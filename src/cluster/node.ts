@@ -564,7 +564,7 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
         this.touched.add(key);
         try {
           for (const p of this.participants) await p.acquire(tp, w.epoch);
-          if (w.topic !== CONSUMER_OFFSETS_TOPIC) await this.recordEpoch(w);
+          await this.recordEpoch(w);
         } catch (e) {
           const n = (this.failures.get(key) ?? 0) + 1;
           this.failures.set(key, n);

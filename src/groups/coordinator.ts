@@ -8,7 +8,7 @@
 // acquired (loaded fresh then, loader.ts), forgets them on release, and writes only for them (fenced_store.ts).
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { Logger } from "../log.ts";
-import type { GroupStore, GroupWrites } from "../storage/group_store.ts";
+import type { GroupStore, GroupWrites, LoadedGroupState } from "../storage/group_store.ts";
 import {
   type ClusterView,
   CONSUMER_OFFSETS_TOPIC,
@@ -27,6 +27,20 @@ import { CommittedOffsets } from "./offsets/committed_offsets.ts";
 import type { CommitArgs, FetchedOffset, OffsetsOptions, TopicPartition } from "./offsets/contract.ts";
 
 export type CoordinatorOptions = ClassicOptions & OffsetsOptions;
+
+/**
+ * A view derived from the group state (the `__consumer_offsets` topic, offsets_topic/view.ts): it sees every store
+ * write (and shows those that succeed) and is told what was loaded, to repair itself against it.
+ */
+export interface GroupStateMirror {
+  wrap(writes: GroupWrites): GroupWrites;
+  /** The state of these `__consumer_offsets` partitions ("all": a solo coordinator's) was loaded. */
+  loaded(partitions: readonly number[] | "all", state: LoadedGroupState): void;
+  /** This coordinator no longer holds the partition. */
+  released(partition: number): void;
+  /** The coordinator closed (its store too): shows the last writes, bounded, before the storage closes. */
+  close(): Promise<void>;
+}
 
 /** How long a release waits for the released groups' store writes still in flight. */
 const RELEASE_WRITES_MS = 5_000;
@@ -54,6 +68,7 @@ export class GroupCoordinator implements Participant {
     partitionExists: (topic: string, partition: number) => boolean,
     /** The cluster; absent or not distributed: this coordinator holds every group (and loads all at start). */
     cluster?: ClusterView,
+    private readonly mirror?: GroupStateMirror,
   ) {
     let writes: GroupWrites = store;
     if (cluster?.distributed) {
@@ -67,6 +82,7 @@ export class GroupCoordinator implements Participant {
     } else {
       this.placement = null;
     }
+    if (mirror !== undefined) writes = mirror.wrap(writes);
     this.classic = new ClassicGroups(writes, opts, log, (groupId) => this.offsets.has(groupId));
     // Every group is classic for now; a KIP-848 kind would be looked up here by group id as well.
     this.offsets = new CommittedOffsets(writes, opts, log, partitionExists, {
@@ -107,6 +123,7 @@ export class GroupCoordinator implements Participant {
     const state = await this.store.load();
     this.offsets.start(state.offsets);
     this.classic.start(state.groups);
+    this.mirror?.loaded("all", state);
     this.log.info("group coordinator loaded {groups} groups and offsets of {withOffsets} groups", {
       groups: this.classic.groups.size,
       withOffsets: this.offsets.groupCount,
@@ -141,6 +158,7 @@ export class GroupCoordinator implements Participant {
     this.classic.adopt(state.groups);
     this.offsets.adopt(state.offsets);
     pl.partitions.hold(tp.partition, leaderEpoch);
+    this.mirror?.loaded([tp.partition], state);
     // Start-up acquires every partition: only those with groups are worth a line at info.
     const level = state.groups.size + state.offsets.size > 0 ? "info" : "debug";
     this.log[level](
@@ -167,6 +185,7 @@ export class GroupCoordinator implements Participant {
     if (pl === null || tp.topic !== CONSUMER_OFFSETS_TOPIC) return;
     pl.acquiring.delete(tp.partition);
     const hold = pl.partitions.release(tp.partition);
+    this.mirror?.released(tp.partition);
     if (hold === undefined) return;
     const ids = new Set<string>();
     for (const id of this.classic.groups.keys()) {
@@ -209,6 +228,7 @@ export class GroupCoordinator implements Participant {
     this.classic.close();
     this.offsets.close();
     await this.store.close();
+    await this.mirror?.close();
   }
 
   // ---------------------------------------------------------------- classic protocol

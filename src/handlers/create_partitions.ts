@@ -9,13 +9,19 @@ import type {
 } from "../protocol/messages/create_partitions.ts";
 import type { TopicMeta } from "../storage/storage.ts";
 import type { Broker } from "./context.ts";
-import { checkPartitionLimit, checkReplicaAssignment, createWithinPartitionLimit } from "./topic_rules.ts";
+import {
+  checkPartitionLimit,
+  checkReplicaAssignment,
+  createWithinPartitionLimit,
+  refuseInternal,
+} from "./topic_rules.ts";
 import { awaitLeaders } from "./routing.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
 function validate(t: CreatePartitionsTopic, meta: TopicMeta | undefined, broker: Broker): void {
   if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  refuseInternal(meta.name, "change the partition count of");
   const current = meta.partitions;
   if (t.count === current) {
     throw new KafkaError(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partition(s).`);

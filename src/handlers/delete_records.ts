@@ -11,6 +11,7 @@ import type {
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf } from "./auto_create.ts";
 import { servingEpochOf } from "./routing.ts";
+import { refuseInternal } from "./topic_rules.ts";
 
 export const deleteRecordsHandler: Handler<DeleteRecordsRequest, DeleteRecordsResponse> = async (
   ctx,
@@ -44,6 +45,7 @@ export const deleteRecordsHandler: Handler<DeleteRecordsRequest, DeleteRecordsRe
         if (!meta || p.partitionIndex < 0 || p.partitionIndex >= meta.partitions) {
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
+        refuseInternal(t.name, "delete records of");
         servingEpochOf(broker.cluster, t.name, p.partitionIndex);
         if (!broker.configs.policy(meta).delete) {
           throw new KafkaError(

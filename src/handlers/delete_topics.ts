@@ -8,6 +8,7 @@ import type {
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
+import { refuseInternal } from "./topic_rules.ts";
 
 export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsResponse> = async (ctx, req) => {
   const { broker } = ctx;
@@ -36,6 +37,7 @@ export const deleteTopicsHandler: Handler<DeleteTopicsRequest, DeleteTopicsRespo
           t.name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
         );
       }
+      refuseInternal(meta.name, "delete");
       await broker.storage.deleteTopic(meta.name);
       await broker.coordinator.topicDeleted(meta.name);
       ctx.log.info("deleted topic {topic}", { topic: meta.name });

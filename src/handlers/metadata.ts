@@ -1,8 +1,8 @@
 // Metadata: the live gateways as brokers, each partition with its leader and leader epoch as the cluster view knows
 // them (src/cluster/). A solo gateway leads every partition with epoch -1 (unknown), consistently with Fetch,
 // ListOffsets, OffsetForLeaderEpoch and the stored batches (docs/compatibility.md "Leader epochs"), so clients never fence on a
-// made-up epoch. Each partition has one replica, its leader (the backend keeps the data). `__consumer_offsets`
-// (the group coordinators' partitions) is not a storage topic and is not listed.
+// made-up epoch. Each partition has one replica, its leader (the backend keeps the data). Internal topics
+// (`__consumer_offsets`) are listed with is_internal set, as Kafka lists them.
 import type { Broker, Handler } from "./context.ts";
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
@@ -15,7 +15,7 @@ import type { TopicMeta } from "../storage/storage.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
 import { errorCodeOf, topicOrAutoCreate } from "./auto_create.ts";
-import { CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
+import { isInternalTopic } from "./topic_rules.ts";
 
 export function partitionsOf(broker: Broker, t: TopicMeta): MetadataResponsePartition[] {
   const { cluster } = broker;
@@ -42,7 +42,7 @@ function topicEntry(broker: Broker, t: TopicMeta): MetadataResponseTopic {
     errorCode: ErrorCode.NONE,
     name: t.name,
     topicId: t.id,
-    isInternal: false,
+    isInternal: isInternalTopic(t.name),
     partitions: partitionsOf(broker, t),
     topicAuthorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
@@ -54,9 +54,7 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
   const topics: MetadataResponseTopic[] = [];
   const all = req.topics === null || (v === 0 && req.topics.length === 0);
   if (all) {
-    for (const t of broker.storage.listTopics()) {
-      if (t.name !== CONSUMER_OFFSETS_TOPIC) topics.push(topicEntry(broker, t));
-    }
+    for (const t of broker.storage.listTopics()) topics.push(topicEntry(broker, t));
   } else {
     // Before v4 there is no flag and Kafka auto-creates on Metadata when the broker allows it.
     const allowAuto = v < 4 ? true : req.allowAutoTopicCreation ?? true;

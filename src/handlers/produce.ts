@@ -32,6 +32,7 @@ import { legacyToBatchV2 } from "../records/legacy.ts";
 import { recompressBatches, requireKeys } from "../records/recompress.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import { LeaderHints, servingEpochOf } from "./routing.ts";
+import { refuseInternal } from "./topic_rules.ts";
 
 /**
  * The backend's append behind the last leadership check, for one partition of one request. The idempotent path
@@ -176,6 +177,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
             "Transactions are not supported yet",
           );
         }
+        refuseInternal(topic.name, "append to");
         // Fast path keeps appends issued in request order without an await when the topic exists.
         const t = broker.storage.getTopic(topic.name) ?? await topicOrAutoCreate(broker, topic.name, true);
         if (p.index < 0 || p.index >= t.partitions) {

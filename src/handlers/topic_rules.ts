@@ -5,9 +5,28 @@
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { Config } from "../options.ts";
 import type { Storage } from "../storage/storage.ts";
-import type { ClusterView } from "../cluster/view.ts";
+import { type ClusterView, CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
 
 const LEGAL_NAME = /^[a-zA-Z0-9._-]+$/;
+
+/**
+ * Kafka's internal topics (Topic.isInternal): the gateway writes them, clients read them. Metadata flags them, and
+ * Produce, DeleteRecords, DeleteTopics and CreatePartitions refuse them with INVALID_TOPIC_EXCEPTION, as Kafka's
+ * broker does for appends and record deletion (and its tools for deletion; a partition count change would move
+ * groups to other coordinators).
+ */
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC, "__transaction_state"]);
+
+export function isInternalTopic(name: string): boolean {
+  return INTERNAL_TOPICS.has(name);
+}
+
+/** Throws INVALID_TOPIC_EXCEPTION when `name` is internal; `what` says what was refused ("append to"). */
+export function refuseInternal(name: string, what: string): void {
+  if (INTERNAL_TOPICS.has(name)) {
+    throw new KafkaError(ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot ${what} internal topic ${name}`);
+  }
+}
 
 /** Most partitions one topic may have on any backend (the gateway's own cap). */
 const MAX_TOPIC_PARTITIONS = 100_000;
@@ -135,12 +154,15 @@ export function partitionLimit(
   if (f.limit === Infinity) {
     return { perTopic, total: Infinity, reason: "unlimited open files, --max-partitions 0", remedy: "" };
   }
-  const kept = RESERVED_FILES + Math.min(config.maxConnections, Math.floor(f.limit / 4));
+  // Internal topics (__consumer_offsets) are the gateway's own: their files are kept aside, not counted.
+  let internal = 0;
+  for (const t of storage.listTopics()) if (INTERNAL_TOPICS.has(t.name)) internal += t.partitions;
+  const kept = RESERVED_FILES + Math.min(config.maxConnections, Math.floor(f.limit / 4)) + internal * per;
   return {
     perTopic,
     total: Math.max(0, Math.floor((f.limit - kept) / per)),
     reason: `--max-partitions 0: derived from ${f.source}, ${per} files per partition, ${kept} kept for ` +
-      `connections and the gateway itself`,
+      `connections, internal topics and the gateway itself`,
     remedy:
       "raise the open-file limit (ulimit -n, systemd LimitNOFILE) or set --max-partitions, or delete topics",
   };
@@ -149,9 +171,10 @@ export function partitionLimit(
 /** Partitions being created right now that listTopics() does not show yet: concurrent requests share the room. */
 const inFlight = new WeakMap<Storage, number>();
 
-function partitionsHeld(storage: Storage): number {
+/** Partitions of client topics (internal topics are the gateway's and not counted against the limits). */
+export function partitionsHeld(storage: Storage): number {
   let n = inFlight.get(storage) ?? 0;
-  for (const t of storage.listTopics()) n += t.partitions;
+  for (const t of storage.listTopics()) if (!INTERNAL_TOPICS.has(t.name)) n += t.partitions;
   return n;
 }
 

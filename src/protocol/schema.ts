@@ -513,3 +513,60 @@ export function compile<S extends ApiSpec>(spec: S): CompiledApi<S> {
 export function defaults(fields: readonly Field[], version: number): Record<string, unknown> {
   return decodeDefaults(fields, version);
 }
+
+// ---- data schemas ----
+//
+// Kafka's "type": "data" messages (the records of __consumer_offsets and __transaction_state): one field list with
+// a version range, encoded without a request/response pair. Same field rules and inferred types as the APIs.
+
+export interface DataSpec {
+  readonly name: string;
+  readonly minVersion: number;
+  readonly maxVersion: number;
+  /** First flexible version (Infinity when none). */
+  readonly flexibleFrom: number;
+  readonly fields: readonly Field[];
+}
+
+/** Declares a data schema; `const` keeps the version range and fields literal for DataOf. */
+export function defineData<const S extends DataSpec>(spec: S): S {
+  return spec;
+}
+
+/** The object of a data schema, over all its versions. */
+export type DataOf<S extends DataSpec> = number extends S["minVersion"] | S["maxVersion"] ? unknown
+  : MessageObject<S["fields"], [S["minVersion"], S["maxVersion"]], "response">;
+
+export interface CompiledData<S extends DataSpec = DataSpec> {
+  encode(w: Writer, version: number, body: DataOf<S>): void;
+  decode(r: Reader, version: number): DataOf<S>;
+}
+
+export function compileData<S extends DataSpec>(spec: S): CompiledData<S> {
+  const enc = new Map<number, Encoder>();
+  const dec = new Map<number, Decoder>();
+  const check = (v: number) => {
+    if (!Number.isInteger(v) || v < spec.minVersion || v > spec.maxVersion) {
+      throw new DecodeError(`${spec.name}: unsupported version ${v}`);
+    }
+  };
+  return {
+    encode(w, v, body) {
+      let e = enc.get(v);
+      if (e === undefined) {
+        check(v);
+        enc.set(v, e = structEncoder(spec.fields, v, v >= spec.flexibleFrom));
+      }
+      e(w, body);
+    },
+    decode(r, v) {
+      let d = dec.get(v);
+      if (d === undefined) {
+        check(v);
+        dec.set(v, d = structDecoder(spec.fields, v, v >= spec.flexibleFrom));
+      }
+      // Compiled from the spec's own fields: this is where the untyped output gets its inferred type.
+      return d(r) as DataOf<S>;
+    },
+  };
+}
