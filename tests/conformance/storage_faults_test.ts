@@ -30,6 +30,8 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const IN_CI = Deno.env.get("CI") === "true";
 /** Runs deno with soft and hard open-file limits of 256 (bash's ulimit sets both; exec keeps the pid). */
 const NOFILE_256 = ["bash", "-c", 'ulimit -n 256 && exec "$0" "$@"'];
+/** Under 256 descriptors the 50 partitions of __consumer_offsets would leave no room: one is enough here. */
+const ONE_OFFSETS_PARTITION = ["--offsets-topic-num-partitions", "1"];
 
 // ------------------------------------------------------------------------------------------ wire helpers
 
@@ -163,9 +165,10 @@ Deno.test({
     "limits: derived from a 256 open-file limit: refused up front with the limit, its source and the flag",
   ...opts,
   fn: () =>
-    runWithGateway({ wrap: NOFILE_256 }, async (gw) => {
-      // A quarter of the limit is kept for connections (--max-connections is 10,000), RESERVED_FILES for the rest.
-      const limit = Math.floor((256 - RESERVED_FILES - 64) / FILES_PER_PARTITION);
+    runWithGateway({ wrap: NOFILE_256, args: ONE_OFFSETS_PARTITION }, async (gw) => {
+      // A quarter of the limit is kept for connections (--max-connections is 10,000), RESERVED_FILES for the rest,
+      // and the files of the internal __consumer_offsets partition.
+      const limit = Math.floor((256 - RESERVED_FILES - 64 - FILES_PER_PARTITION) / FILES_PER_PARTITION);
       assert(gw.logs().includes(`partitions: 0 of at most ${limit} over all topics`), gw.logs());
       for (const validateOnly of [true, false]) {
         const r = await createTopics(gw, [{ name: "many", partitions: limit + 1 }], validateOnly);
@@ -195,46 +198,49 @@ Deno.test({
   ...opts,
   fn: () =>
     // --max-partitions above what 256 descriptors hold: the limit lets it through, the creation fails with EMFILE.
-    runWithGateway({ wrap: NOFILE_256, args: ["--max-partitions", "1000"] }, async (gw) => {
-      assert(gw.logs().includes("--max-partitions 1000 is above the"), "warned at start");
-      assertEquals((await createTopics(gw, [{ name: "grow", partitions: 1 }])).topics[0].errorCode, 0);
-      const topicsJson = await Deno.readTextFile(join(gw.dataDir, "topics.json"));
+    runWithGateway(
+      { wrap: NOFILE_256, args: ["--max-partitions", "1000", ...ONE_OFFSETS_PARTITION] },
+      async (gw) => {
+        assert(gw.logs().includes("--max-partitions 1000 is above the"), "warned at start");
+        assertEquals((await createTopics(gw, [{ name: "grow", partitions: 1 }])).topics[0].errorCode, 0);
+        const topicsJson = await Deno.readTextFile(join(gw.dataDir, "topics.json"));
 
-      const r = await createTopics(gw, [{ name: "big", partitions: 400 }]);
-      assertEquals(r.topics[0].errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
-      assert(r.topics[0].errorMessage!.includes("Too many open files"), r.topics[0].errorMessage!);
-      assertEquals(entries(gw.dataDir, "big"), [], "no orphan directory");
-      const created = new RegExp(
-        `creating topic big with 400 partition\\(s\\) failed at ${gw.dataDir}/big-\\d+: Too many open files` +
-          `[^\\n]*; rolled back: \\d+ new partition directories removed; topics.json unchanged`,
-      );
-      assert(created.test(gw.logs()), gw.logs());
+        const r = await createTopics(gw, [{ name: "big", partitions: 400 }]);
+        assertEquals(r.topics[0].errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
+        assert(r.topics[0].errorMessage!.includes("Too many open files"), r.topics[0].errorMessage!);
+        assertEquals(entries(gw.dataDir, "big"), [], "no orphan directory");
+        const created = new RegExp(
+          `creating topic big with 400 partition\\(s\\) failed at ${gw.dataDir}/big-\\d+: Too many open files` +
+            `[^\\n]*; rolled back: \\d+ new partition directories removed; topics.json unchanged`,
+        );
+        assert(created.test(gw.logs()), gw.logs());
 
-      const g = await createPartitions(gw, "grow", 400);
-      assertEquals(g.results[0].errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
-      assertEquals(entries(gw.dataDir, "grow-"), ["grow-0"]);
-      assert(
-        new RegExp(
-          `growing topic grow from 1 to 400 partitions failed at ${gw.dataDir}/grow-\\d+: Too many open files`,
-        )
-          .test(gw.logs()),
-        gw.logs(),
-      );
-      assertEquals(await Deno.readTextFile(join(gw.dataDir, "topics.json")), topicsJson);
-      assertEquals([...await partitionsOf(gw, ["grow", "big"])], [["grow", 1], [
-        "big",
-        -ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-      ]]);
-      // Counted, but no lasting condition: nothing of the attempts is left, the gateway stays ready.
-      const m = await scrape(gw.httpPort!);
-      assert(m.get('kgw_storage_errors_total{kind="EMFILE"}') >= 2, "both failures counted");
-      assertEquals(count(gw.logs(), "storage error"), 0, gw.logs());
-      assertEquals((await getJson<ReadyBody>(gw.httpPort!, "/readyz")).status, 200);
-      // The descriptors came back: the gateway keeps serving and creating.
-      assertEquals((await createTopics(gw, [{ name: "after", partitions: 3 }])).topics[0].errorCode, 0);
-      assertEquals((await produce(gw, "grow", 100)).code, ErrorCode.NONE);
-      assertEquals((await produce(gw, "after", 100)).code, ErrorCode.NONE);
-    }),
+        const g = await createPartitions(gw, "grow", 400);
+        assertEquals(g.results[0].errorCode, ErrorCode.KAFKA_STORAGE_ERROR);
+        assertEquals(entries(gw.dataDir, "grow-"), ["grow-0"]);
+        assert(
+          new RegExp(
+            `growing topic grow from 1 to 400 partitions failed at ${gw.dataDir}/grow-\\d+: Too many open files`,
+          )
+            .test(gw.logs()),
+          gw.logs(),
+        );
+        assertEquals(await Deno.readTextFile(join(gw.dataDir, "topics.json")), topicsJson);
+        assertEquals([...await partitionsOf(gw, ["grow", "big"])], [["grow", 1], [
+          "big",
+          -ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        ]]);
+        // Counted, but no lasting condition: nothing of the attempts is left, the gateway stays ready.
+        const m = await scrape(gw.httpPort!);
+        assert(m.get('kgw_storage_errors_total{kind="EMFILE"}') >= 2, "both failures counted");
+        assertEquals(count(gw.logs(), "storage error"), 0, gw.logs());
+        assertEquals((await getJson<ReadyBody>(gw.httpPort!, "/readyz")).status, 200);
+        // The descriptors came back: the gateway keeps serving and creating.
+        assertEquals((await createTopics(gw, [{ name: "after", partitions: 3 }])).topics[0].errorCode, 0);
+        assertEquals((await produce(gw, "grow", 100)).code, ErrorCode.NONE);
+        assertEquals((await produce(gw, "after", 100)).code, ErrorCode.NONE);
+      },
+    ),
 });
 
 // ------------------------------------------------------------------------------------------ disk full

@@ -8,7 +8,9 @@
 // Every scenario prints one summary line ("cluster: ...") with its counts and times.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
-import { Kafka, kafkajs, logLevel } from "../helpers/kafkajs.ts";
+import { Kafka, kafkajs, logLevel, readWholePartition } from "../helpers/kafkajs.ts";
+import { decodeOffsetsRecord } from "../../src/groups/offsets_topic/records.ts";
+import { partitionForGroup } from "../../src/cluster/hash.ts";
 import { clusterForModule } from "../helpers/seaweedfs.ts";
 import { fetchBody, WireClient } from "../helpers/wire.ts";
 import { buildBatchSync, splitBatches } from "../../src/records/batch.ts";
@@ -87,6 +89,34 @@ async function startNode(ns: string, id: number, port: number, dataDir: string):
 }
 
 /** A fresh namespace with gateways 1..n on it. */
+/**
+ * The latest committed offset per "topic/partition" of `group` as its `__consumer_offsets` partition shows it, read
+ * from whichever gateway leads that partition (the others answer NOT_LEADER_OR_FOLLOWER).
+ */
+async function offsetsTopicView(nodes: Node[], group: string): Promise<Map<string, number | null>> {
+  const errors: string[] = [];
+  for (const n of nodes) {
+    try {
+      const { messages } = await readWholePartition(
+        n.gw.bootstrap,
+        "__consumer_offsets",
+        partitionForGroup(group, 50),
+      );
+      const out = new Map<string, number | null>();
+      for (const m of messages) {
+        const r = decodeOffsetsRecord(m.key!, m.value ?? null);
+        if (r.kind === "offset" && r.group === group) {
+          out.set(`${r.topic}/${r.partition}`, r.value?.offset ?? null);
+        }
+      }
+      return out;
+    } catch (e) {
+      errors.push(`gateway ${n.id}: ${(e as Error).message}`);
+    }
+  }
+  throw new Error(`no gateway served the partition: ${errors.join("; ")}`);
+}
+
 async function startNodes(name: string, n = 3): Promise<{ ns: string; nodes: Node[] }> {
   const ns = `kafka_cl_${name}_${Date.now().toString(36)}`;
   const specs = await Promise.all(Array.from({ length: n }, async (_, i) => ({
@@ -709,6 +739,19 @@ if (cluster) {
           );
           none(backwards, "committed offsets never go backwards");
           assert(history.length >= 10, `too few polls: ${history.length} (${pollErrors.slice(0, 3)})`);
+
+          // 3. __consumer_offsets, read from the leader of each group's partition, ends at the same offsets
+          for (
+            const [g, want] of [[standalone, new Map(Array.from({ length: 6 }, (_, p) => [p, 30 + p]))], [
+              groupId,
+              high,
+            ]] as const
+          ) {
+            await waitFor(`${g}'s records in __consumer_offsets`, 30_000, async () => {
+              const shown = await offsetsTopicView(nodes, g).catch(() => new Map());
+              return [...want].every(([p, o]) => shown.get(`${topic}/${p}`) === o);
+            });
+          }
         } finally {
           await Promise.all(members.map((m) => m.consumer.disconnect().catch(() => {})));
           await Promise.all(admins.map((a) => a.disconnect()));
