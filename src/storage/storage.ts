@@ -2,6 +2,7 @@
 // client both implement it; handlers never know which one they talk to.
 import type { ValidatedBatches } from "../records/batch_info.ts";
 import type { GroupStore } from "./group_store.ts";
+import type { DocumentStore } from "./documents.ts";
 
 /** Per-topic configuration as Kafka config strings (e.g. "retention.ms" -> "604800000"). */
 export type TopicConfigs = Record<string, string>;
@@ -248,6 +249,11 @@ export interface Storage {
    * directory (`producer.snapshot`).
    */
   producerStateStore(): ProducerStateStore;
+  /**
+   * The backend's store of small documents of the gateway's own (credentials, ACLs, quotas; ./documents.ts), shared
+   * by every gateway on the same backend. Called after open().
+   */
+  documents(): DocumentStore;
   /** Calls `listener` after each append to the partition; returns an unsubscribe function. */
   subscribe(topic: string, partition: number, listener: () => void): () => void;
   /**

@@ -41,6 +41,8 @@ import { CacheBudget } from "./tail_cache.ts";
 import { EmbeddedGroupStore } from "./group_log.ts";
 import type { GroupStore } from "../group_store.ts";
 import { EmbeddedProducerStore } from "./producer_store.ts";
+import { DOCUMENTS_DIR, EmbeddedDocuments } from "./documents.ts";
+import type { DocumentStore } from "../documents.ts";
 import type { BackendStatus, ProducerStateStore } from "../storage.ts";
 
 /** Consumer-group state lives beside the topics, like Kafka's __consumer_offsets. */
@@ -159,6 +161,7 @@ export class EmbeddedStorage implements Storage {
   private defaults: LogSettings;
   /** Dynamic broker configs by resource ("" = cluster default, "<id>" = a broker), from BROKER_CONFIGS_FILE. */
   private brokerConfigMap: Record<string, Record<string, string>> = {};
+  private docs: EmbeddedDocuments | null = null;
   private brokerConfigChain: Promise<void> = Promise.resolve();
 
   constructor(options: EmbeddedOptions) {
@@ -242,7 +245,7 @@ export class EmbeddedStorage implements Storage {
         e.name.endsWith(".tmp")
       ) {
         await removeIfExists(join(dir, e.name));
-      } else if (e.isDirectory && !known.has(e.name) && e.name !== GROUPS_DIR) {
+      } else if (e.isDirectory && !known.has(e.name) && e.name !== GROUPS_DIR && e.name !== DOCUMENTS_DIR) {
         this.opts.log("warn", `directory ${join(dir, e.name)} belongs to no known topic; left untouched`);
       }
     }
@@ -711,6 +714,10 @@ export class EmbeddedStorage implements Storage {
       log: this.opts.log,
       health: this.health,
     });
+  }
+
+  documents(): DocumentStore {
+    return this.docs ??= new EmbeddedDocuments(this.opts.dataDir);
   }
 
   producerStateStore(): ProducerStateStore {

@@ -5,6 +5,8 @@
 // Around it: transport/ (gRPC channels, the protobuf codec, cluster discovery, the filer), topic/ (what a Kafka
 // topic is made of here: layouts and their installation, retention, log-file reclaim), and the data path
 // (partition.ts, publisher.ts, record_codec.ts, log_files.ts).
+import { SeaweedDocuments } from "./documents.ts";
+import type { DocumentStore } from "../documents.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import {
   type AppendRequest,
@@ -126,6 +128,7 @@ export class SeaweedMQStorage implements Storage {
   private timers: Timer[] = [];
   private refreshing: Promise<void> | null = null;
   private brokerConfigMap: Record<string, Record<string, string>> = {};
+  private docs: SeaweedDocuments | null = null;
   private configDefaults: TopicConfigs = {};
   private polling = false;
   /**
@@ -904,6 +907,10 @@ export class SeaweedMQStorage implements Storage {
 
   groupStore(): GroupStore {
     return new SeaweedMQGroupStore(this.filer, this.paths, this.log);
+  }
+
+  documents(): DocumentStore {
+    return this.docs ??= new SeaweedDocuments(this.filer, `${this.paths.ours}/documents`);
   }
 
   producerStateStore(): ProducerStateStore {
