@@ -12,7 +12,7 @@ import { EmbeddedStorage } from "../../src/storage/embedded/embedded.ts";
 import type { Storage } from "../../src/storage/storage.ts";
 import type { CommittedOffset, GroupWrites, StoredGroup } from "../../src/storage/group_store.ts";
 import { SoloCluster } from "../../src/cluster/solo.ts";
-import { partitionForGroup } from "../../src/cluster/hash.ts";
+import { javaStringHashCode, partitionForGroup } from "../../src/cluster/hash.ts";
 import { logger } from "../../src/log.ts";
 import { buildBatchSync, splitBatches, validateBatches } from "../../src/records/batch.ts";
 import { decodeBatchRecords } from "../../src/records/record.ts";
@@ -307,4 +307,13 @@ Deno.test("offsets topic view: a topic with another partition count stops the st
     await storage.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("group placement: Kafka's Utils.abs(hashCode) % n, also for negative hash codes", () => {
+  // Hash codes and partitions as Java's String.hashCode and Kafka 3.7's partitionFor compute them.
+  assertEquals(javaStringHashCode("gm-group"), -1538567464);
+  assertEquals(partitionForGroup("gm-group", 50), 14);
+  assertEquals(javaStringHashCode("grüppe-é/😀"), -357802206);
+  assertEquals(partitionForGroup("grüppe-é/😀", 50), 6);
+  assertEquals(partitionForGroup("my-group", 50), Math.abs(javaStringHashCode("my-group")) % 50);
 });
