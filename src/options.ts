@@ -259,6 +259,16 @@ export const OPTIONS = [
     def: true,
     help: "create unknown topics on Metadata/Produce (auto.create.topics.enable)",
   },
+  // Kafka answers a topic it auto-creates without partitions first (KRaft: UNKNOWN_TOPIC_OR_PARTITION; ZooKeeper mode:
+  // LEADER_NOT_AVAILABLE); clients retry. Which clients need which: docs/operations.md "Topic auto-creation".
+  {
+    key: "autoCreateMetadataResponse",
+    flag: "auto-create-metadata-response",
+    kind: { oneOf: ["immediate", "pending"] },
+    def: "immediate",
+    help:
+      "the Metadata request that auto-creates a topic gets its partitions (immediate) or, as from Kafka, an error without partitions until the next request (pending: LEADER_NOT_AVAILABLE)",
+  },
   {
     key: "numPartitions",
     flag: "num-partitions",

@@ -1,16 +1,38 @@
 // The broker configs this gateway exposes: its static startup settings (flags, KGW_ env, config file; read-only at
-// runtime) and the broker-wide defaults of topic configs (dynamic, as in Kafka), and Kafka's broker synonyms.
+// runtime), the broker-wide defaults of topic configs (dynamic, as in Kafka), the rest of Kafka's dynamic broker
+// configs (security_defs.ts, tuning_defs.ts: accepted and stored, without effect here), Kafka's per-listener names
+// (listener.name.<listener>.<config>) and Kafka's broker synonyms.
 import type { Config } from "../options.ts";
 import { NO_EFFECT, TOPIC_CONFIGS } from "./topic_defs.ts";
+import { SECURITY_CONFIGS } from "./security_defs.ts";
+import { TUNING_CONFIGS } from "./tuning_defs.ts";
 import { atLeast, type ConfigDef, LONG_MAX } from "./values.ts";
 
 export interface BrokerConfigDef extends ConfigDef {
   /** May be changed at runtime with AlterConfigs / IncrementalAlterConfigs (Kafka's dynamic broker configs). */
   readonly dynamic: boolean;
+  /** Kafka's update mode "per-broker": settable for one broker only, never as the cluster-wide default. */
+  readonly perBroker?: boolean;
+  /**
+   * Kafka's per-listener form listener.name.<listener>.<name>: "also" besides the plain name, "only" instead of it
+   * (Kafka refuses the plain name), "mechanism" also with a SASL mechanism: listener.name.<l>.<mechanism>.<name>.
+   */
+  readonly perListener?: "also" | "only" | "mechanism";
+  /** A thread count Kafka lets change by at most half / double at once ("pool"; "cleaner": its own wording). */
+  readonly threads?: "pool" | "cleaner";
+  /** Accepted, stored and reported, but nothing here acts on it: why (the last sentence of its documentation). */
+  readonly noEffect?: string;
+  /** Read-only here although Kafka changes it at runtime: a startup setting of the gateway (its real value). */
+  readonly startupHere?: boolean;
   /** Gateway option that sets it statically (flag, KGW_ env, config file). */
   readonly option?: keyof Config;
   /** The value the option stands for (default: String(config[option])); null = the option does not set it. */
   readonly fromOption?: (c: Config) => string | null;
+}
+
+/** The documentation DescribeConfigs (v3+) gives: what it is, and why it has no effect here where it has none. */
+export function brokerDoc(def: BrokerConfigDef): string {
+  return def.doc + (def.noEffect ?? "");
 }
 
 const READ_ONLY = " Set at startup (flag, KGW_ env or config file); read-only at runtime.";
@@ -26,7 +48,12 @@ function hostPort(h: { host: string; port: number }): string {
  */
 function topicDefault(
   name: string,
-  own: { readonly doc: string; readonly option?: keyof Config; readonly default?: null },
+  own: {
+    readonly doc: string;
+    readonly option?: keyof Config;
+    readonly default?: null;
+    readonly noEffect?: string;
+  },
 ): BrokerConfigDef {
   const topic = TOPIC_CONFIGS.find((t) => t.synonyms.some((s) => s.name === name && !s.scale));
   if (!topic) throw new Error(`${name} is not a synonym of a topic config`);
@@ -41,6 +68,7 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     type: "string",
     default: null,
     dynamic: false,
+    startupHere: true,
     option: "advertisedListener",
     fromOption: (c) => hostPort(c.advertisedListener),
     doc: "Address given to clients in Metadata (--advertised-listener)." + READ_ONLY,
@@ -113,6 +141,7 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     type: "string",
     default: "PLAINTEXT://0.0.0.0:9092",
     dynamic: false,
+    startupHere: true,
     option: "listen",
     fromOption: (c) => hostPort(c.listen),
     doc: "Address the Kafka listener binds (--listen)." + READ_ONLY,
@@ -122,6 +151,7 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     type: "long",
     default: "15000",
     dynamic: false,
+    startupHere: true,
     option: "logCleanerBackoffMs",
     doc: "How often the log cleaner looks for compacted partitions to clean (--log-cleaner-backoff-ms)." +
       READ_ONLY,
@@ -146,6 +176,7 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     type: "long",
     default: LONG_MAX,
     dynamic: false,
+    startupHere: true,
     option: "fsync",
     fromOption: (c) => (c.fsync === "always" ? "1" : null),
     doc: "1 when every append is fsynced before it is acknowledged (--fsync always)." + READ_ONLY,
@@ -155,6 +186,7 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     type: "long",
     default: "1000",
     dynamic: false,
+    startupHere: true,
     option: "fsyncIntervalMs",
     fromOption: (c) => (c.fsync === "interval" ? String(c.fsyncIntervalMs) : null),
     doc: "Background fsync period with --fsync interval (--fsync-interval-ms)." + READ_ONLY,
@@ -180,8 +212,18 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     type: "int",
     default: "10000",
     dynamic: false,
+    startupHere: true,
     option: "maxConnections",
     doc: "Open client connections (--max-connections)." + READ_ONLY,
+  },
+  {
+    name: "max.connections.per.ip",
+    type: "int",
+    default: "2147483647",
+    dynamic: false,
+    startupHere: true,
+    option: "maxConnectionsPerIp",
+    doc: "Open client connections from one address (--max-connections-per-ip)." + READ_ONLY,
   },
   {
     name: "node.id",
@@ -232,8 +274,14 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     doc: "Largest request frame (--max-request-bytes); larger ones close the connection." + READ_ONLY,
   },
   // ---- broker-wide defaults of topic configs (dynamic, as in Kafka) ----
-  topicDefault("compression.gzip.level", { doc: "Default compression.gzip.level of topics." }),
-  topicDefault("compression.lz4.level", { doc: "Default compression.lz4.level of topics." }),
+  topicDefault("compression.gzip.level", {
+    doc: "Default compression.gzip.level of topics.",
+    noEffect: NO_EFFECT,
+  }),
+  topicDefault("compression.lz4.level", {
+    doc: "Default compression.lz4.level of topics.",
+    noEffect: NO_EFFECT,
+  }),
   topicDefault("compression.type", {
     option: "compressionType",
     doc: "Default compression.type of topics (--compression-type).",
@@ -250,30 +298,47 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     option: "logCleanupPolicy",
     doc: "Default cleanup.policy of topics (--cleanup-policy).",
   }),
-  topicDefault("log.index.interval.bytes", { doc: "Default index.interval.bytes of topics." + NO_EFFECT }),
-  topicDefault("log.index.size.max.bytes", { doc: "Default segment.index.bytes of topics." + NO_EFFECT }),
-  topicDefault("log.local.retention.bytes", { doc: "Default local.retention.bytes of topics." + NO_EFFECT }),
-  topicDefault("log.local.retention.ms", { doc: "Default local.retention.ms of topics." + NO_EFFECT }),
+  topicDefault("log.index.interval.bytes", {
+    doc: "Default index.interval.bytes of topics.",
+    noEffect: NO_EFFECT,
+  }),
+  topicDefault("log.index.size.max.bytes", {
+    doc: "Default segment.index.bytes of topics.",
+    noEffect: NO_EFFECT,
+  }),
+  topicDefault("log.local.retention.bytes", {
+    doc: "Default local.retention.bytes of topics.",
+    noEffect: NO_EFFECT,
+  }),
+  topicDefault("log.local.retention.ms", {
+    doc: "Default local.retention.ms of topics.",
+    noEffect: NO_EFFECT,
+  }),
   topicDefault("log.message.downconversion.enable", {
-    doc: "Default message.downconversion.enable of topics." + NO_EFFECT,
+    doc: "Default message.downconversion.enable of topics.",
+    noEffect: NO_EFFECT,
   }),
   topicDefault("log.message.format.version", {
-    doc: "Default message.format.version of topics (deprecated)." + NO_EFFECT,
+    doc: "Default message.format.version of topics (deprecated).",
+    noEffect: NO_EFFECT,
   }),
   topicDefault("log.message.timestamp.after.max.ms", {
-    doc: "Default message.timestamp.after.max.ms of topics." + NO_EFFECT,
+    doc: "Default message.timestamp.after.max.ms of topics.",
+    noEffect: NO_EFFECT,
   }),
   topicDefault("log.message.timestamp.before.max.ms", {
-    doc: "Default message.timestamp.before.max.ms of topics." + NO_EFFECT,
+    doc: "Default message.timestamp.before.max.ms of topics.",
+    noEffect: NO_EFFECT,
   }),
   topicDefault("log.message.timestamp.difference.max.ms", {
-    doc: "Default message.timestamp.difference.max.ms of topics." + NO_EFFECT,
+    doc: "Default message.timestamp.difference.max.ms of topics.",
+    noEffect: NO_EFFECT,
   }),
   topicDefault("log.message.timestamp.type", {
     option: "logMessageTimestampType",
     doc: "Default message.timestamp.type of topics (--log-message-timestamp-type).",
   }),
-  topicDefault("log.preallocate", { doc: "Default preallocate of topics." + NO_EFFECT }),
+  topicDefault("log.preallocate", { doc: "Default preallocate of topics.", noEffect: NO_EFFECT }),
   topicDefault("log.retention.bytes", {
     option: "retentionBytes",
     doc: "Default retention.bytes of topics (--retention-bytes).",
@@ -312,7 +377,8 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     default: "0",
     check: atLeast(0),
     dynamic: true,
-    doc: "Default segment.jitter.ms of topics in hours." + NO_EFFECT,
+    doc: "Default segment.jitter.ms of topics in hours.",
+    noEffect: NO_EFFECT,
   },
   // not topicDefault: Kafka checks segment.jitter.ms (>= 0) but not this one
   {
@@ -320,7 +386,8 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     type: "long",
     default: null,
     dynamic: true,
-    doc: "Default segment.jitter.ms of topics." + NO_EFFECT,
+    doc: "Default segment.jitter.ms of topics.",
+    noEffect: NO_EFFECT,
   },
   topicDefault("log.roll.ms", {
     option: "segmentMs",
@@ -331,29 +398,66 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     option: "segmentBytes",
     doc: "Default segment.bytes of topics (--segment-bytes).",
   }),
-  topicDefault("log.segment.delete.delay.ms", { doc: "Default file.delete.delay.ms of topics." + NO_EFFECT }),
+  topicDefault("log.segment.delete.delay.ms", {
+    doc: "Default file.delete.delay.ms of topics.",
+    noEffect: NO_EFFECT,
+  }),
   topicDefault("message.max.bytes", {
     option: "messageMaxBytes",
     doc: "Default max.message.bytes of topics (--message-max-bytes).",
   }),
   topicDefault("min.insync.replicas", {
     option: "minInsyncReplicas",
-    doc: "Default min.insync.replicas of topics (--min-insync-replicas)." + NO_EFFECT,
+    doc: "Default min.insync.replicas of topics (--min-insync-replicas).",
+    noEffect: NO_EFFECT,
   }),
   topicDefault("unclean.leader.election.enable", {
-    doc: "Default unclean.leader.election.enable of topics." + NO_EFFECT,
+    doc: "Default unclean.leader.election.enable of topics.",
+    noEffect: NO_EFFECT,
   }),
+  ...SECURITY_CONFIGS,
+  ...TUNING_CONFIGS,
 ];
 
 export const BROKER_CONFIG_BY_NAME: ReadonlyMap<string, BrokerConfigDef> = new Map(
   BROKER_CONFIGS.map((d) => [d.name, d]),
 );
 
+/** A broker config name as given: its definition, and the listener of a listener.name.<listener>. name. */
+export interface ResolvedBrokerConfig {
+  readonly def: BrokerConfigDef;
+  readonly listener: string | null;
+}
+
+const LISTENER_NAME = /^listener\.name\.([^.]+)\.(.+)$/;
+
+/** The definition behind a broker config name, per-listener names included; undefined when unknown. */
+export function resolveBrokerConfig(name: string): ResolvedBrokerConfig | undefined {
+  const plain = BROKER_CONFIG_BY_NAME.get(name);
+  if (plain) return { def: plain, listener: null };
+  const m = LISTENER_NAME.exec(name);
+  if (!m) return undefined;
+  const [, listener, rest] = m;
+  const direct = BROKER_CONFIG_BY_NAME.get(rest);
+  if (direct?.perListener) return { def: direct, listener };
+  // <mechanism>.<config>: SASL mechanism names have no dots
+  const mechanismConfig = BROKER_CONFIG_BY_NAME.get(rest.slice(rest.indexOf(".") + 1));
+  if (mechanismConfig?.perListener === "mechanism") return { def: mechanismConfig, listener };
+  return undefined;
+}
+
+/** Whether AlterConfigs may set `name` (a per-listener name is dynamic whatever its base is). */
+export function isDynamicBrokerConfig(r: ResolvedBrokerConfig): boolean {
+  return r.listener !== null || r.def.dynamic;
+}
+
 /**
  * Kafka's broker synonyms of a broker config (DynamicBrokerConfig.brokerConfigSynonyms): the names whose values
- * stand in for each other, highest priority first.
+ * stand in for each other, highest priority first. A per-listener name falls back to its base config.
  */
 export function brokerSynonyms(name: string): readonly string[] {
+  const r = resolveBrokerConfig(name);
+  if (r?.listener) return [name, r.def.name];
   switch (name) {
     case "log.roll.ms":
     case "log.roll.hours":

@@ -1,5 +1,6 @@
 // Config definitions: every topic config of Kafka 3.9 (type, default, validation, broker synonyms) and the broker
-// configs this gateway exposes (static values from flags/env/config file, which ones may change at runtime).
+// configs this gateway exposes (static values from flags/env/config file, and every config Kafka changes at
+// runtime, with what the gateway does with it).
 // Gathered here from values.ts (value types, Kafka's validators, parsing to canonical form), topic_defs.ts and
 // broker_defs.ts, with Kafka's ConfigSource and ConfigResource ids.
 
@@ -10,6 +11,7 @@ export {
   configNumber,
   type ConfigType,
   ConfigValueError,
+  isSensitive,
   parseConfigValue,
   type Parsed,
 } from "./values.ts";
@@ -18,7 +20,11 @@ export {
   BROKER_CONFIG_BY_NAME,
   BROKER_CONFIGS,
   type BrokerConfigDef,
+  brokerDoc,
   brokerSynonyms,
+  isDynamicBrokerConfig,
+  resolveBrokerConfig,
+  type ResolvedBrokerConfig,
 } from "./broker_defs.ts";
 
 /** Kafka's ConfigSource ids (DescribeConfigs v1+, CreateTopics v5+). */

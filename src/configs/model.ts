@@ -1,11 +1,12 @@
 // The config model: topic overrides, dynamic broker configs (per broker and cluster-wide default), static broker
 // configs from flags/env/config file, and Kafka's defaults, resolved the way Kafka resolves them (topic override >
 // broker synonyms in priority order, each dynamic per-broker > dynamic default > static > default). It answers
-// DescribeConfigs (values, sources, synonyms, read-only/sensitive flags, types, documentation), validates and
-// applies AlterConfigs / IncrementalAlterConfigs, pushes the broker-level topic defaults into the storage backend
-// and hands the produce path a cached per-topic policy. Configs the backend cannot apply (Storage.fixedTopicConfigs
-// and fixedBrokerConfigs) resolve to the backend's fixed value, are reported read-only and refuse other values, so
-// no client is told that a setting took effect when it did not.
+// DescribeConfigs (values, sources, synonyms, read-only/sensitive flags, types, documentation), validates (for
+// broker configs also Kafka's dynamic-config rules, broker_rules.ts) and applies AlterConfigs /
+// IncrementalAlterConfigs, pushes the broker-level topic defaults into the storage backend and hands the produce
+// path a cached per-topic policy. Configs the backend cannot apply (Storage.fixedTopicConfigs and
+// fixedBrokerConfigs) resolve to the backend's fixed value, are reported read-only and refuse other values, so no
+// client is told that a setting took effect when it did not.
 import type { Config } from "../options.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type {
@@ -16,17 +17,22 @@ import type { FixedConfig, Storage, TopicConfigs, TopicMeta } from "../storage/s
 import {
   BROKER_CONFIG_BY_NAME,
   BROKER_CONFIGS,
+  brokerDoc,
   brokerSynonyms,
   CONFIG_TYPE_ID,
   type ConfigDef,
   configNumber,
   ConfigSource,
   ConfigValueError,
+  isDynamicBrokerConfig,
+  isSensitive,
   parseConfigValue,
+  resolveBrokerConfig,
   TOPIC_CONFIG_BY_NAME,
   TOPIC_CONFIGS,
   type TopicConfigDef,
 } from "./defs.ts";
+import { checkBrokerNames, checkClusterDefault, checkThreadCount } from "./broker_rules.ts";
 
 /** What the produce path needs of a topic's effective configs. */
 export interface TopicPolicy {
@@ -204,10 +210,10 @@ export class ConfigModel {
   private sanitize(stored: Readonly<Record<string, string>>, what: string): Record<string, string> {
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(stored)) {
-      const def = BROKER_CONFIG_BY_NAME.get(k);
+      const r = resolveBrokerConfig(k);
       try {
-        if (!def || !def.dynamic) throw new Error(`${k} is not a dynamic broker config`);
-        out[k] = parseConfigValue(def, v).value;
+        if (!r || !isDynamicBrokerConfig(r)) throw new Error(`${k} is not a dynamic broker config`);
+        out[k] = parseConfigValue({ ...r.def, name: k }, v).value;
       } catch (e) {
         this.log?.warn("ignoring stored dynamic config of {what}: {reason}", { what, reason: String(e) });
       }
@@ -328,11 +334,11 @@ export class ConfigModel {
     const source = allSynonyms.length > 0 ? allSynonyms[0].source : ConfigSource.DEFAULT_CONFIG;
     return {
       name: def.name,
-      value: def.sensitive ? null : value,
+      value: isSensitive(def) ? null : value,
       readOnly,
       isDefault: source === ConfigSource.DEFAULT_CONFIG,
       configSource: source,
-      isSensitive: def.sensitive ?? false,
+      isSensitive: isSensitive(def),
       synonyms: synonyms ? allSynonyms : [],
       configType: CONFIG_TYPE_ID[def.type],
       documentation: docs ? doc : null,
@@ -379,32 +385,51 @@ export class ConfigModel {
     );
   }
 
-  /** Broker resource: "<nodeId>" lists every broker config; "" lists the cluster-wide dynamic defaults set. */
+  /**
+   * Broker resource: "<nodeId>" lists every broker config and the per-listener ones set; "" lists the cluster-wide
+   * dynamic defaults set. Accepted configs are never read-only; those without effect here say so in their
+   * documentation (see BrokerConfigDef.noEffect).
+   */
   describeBroker(resource: string, keys: readonly string[] | null, synonyms = false, docs = false): Entry[] {
     this.checkBrokerResource(resource);
     const perBroker = resource !== "";
     const out: Entry[] = [];
+    const perListener = Object.keys({ ...this.dynDefault, ...this.dynBroker })
+      .filter((n) => !BROKER_CONFIG_BY_NAME.has(n));
     const names = perBroker
-      ? BROKER_CONFIGS.map((d) => d.name).sort()
+      ? [...BROKER_CONFIGS.map((d) => d.name), ...perListener].sort()
       : Object.keys(this.dynDefault).filter((n) => !this.fixedBroker.has(n)).sort();
     for (const name of names) {
       if (keys && keys.length > 0 && !keys.includes(name)) continue;
-      const def = BROKER_CONFIG_BY_NAME.get(name)!;
+      const r = resolveBrokerConfig(name);
+      if (!r) continue; // sanitize() keeps only resolvable names
+      const def = { ...r.def, name };
       const value = perBroker ? this.brokerValue(name) : this.dynDefault[name];
       const fixed = this.fixedBroker.get(name);
       out.push(
         this.entry(
           def,
           value,
-          !def.dynamic || fixed !== undefined,
-          this.synonymsOf(name, perBroker, !!def.sensitive),
+          !isDynamicBrokerConfig(r) || fixed !== undefined,
+          this.synonymsOf(name, perBroker, isSensitive(def)),
           synonyms,
           docs,
-          fixed ? this.fixedDoc(fixed) : def.doc,
+          fixed ? this.fixedDoc(fixed) : brokerDoc(def),
         ),
       );
     }
     return out;
+  }
+
+  /** What a log line may show of a broker config value: nothing of a password. */
+  loggableBrokerValue(name: string, value: string | null): string | null {
+    const r = resolveBrokerConfig(name);
+    return value !== null && (!r || isSensitive(r.def)) ? "[hidden]" : value;
+  }
+
+  /** Of `names`, the broker configs that are accepted and stored but have no effect on this gateway. */
+  withoutEffect(names: readonly string[]): string[] {
+    return names.filter((n) => resolveBrokerConfig(n)?.def.noEffect !== undefined);
   }
 
   // ---- AlterConfigs / IncrementalAlterConfigs ----
@@ -493,26 +518,32 @@ export class ConfigModel {
     return this.serialize(async () => {
       this.checkBrokerResource(resource);
       const perBroker = resource !== "";
-      const readOnly = ops.filter((o) => BROKER_CONFIG_BY_NAME.get(o.name)?.dynamic === false).map((o) =>
-        o.name
-      );
-      if (readOnly.length > 0) {
-        throw invalidRequest(`Cannot update these configs dynamically: ${readOnly.join(", ")}`);
-      }
+      const set = ops.filter((o) => o.op !== OP_DELETE).map((o) => o.name);
+      checkBrokerNames(ops.map((o) => o.name), set);
       const current = this.withoutFixed(perBroker ? this.dynBroker : this.dynDefault, this.fixedBroker);
       const applied = this.applyOps(
         current,
         ops,
         incremental,
-        (k) => BROKER_CONFIG_BY_NAME.get(k),
+        (k) => {
+          const r = resolveBrokerConfig(k);
+          return r && { ...r.def, name: k };
+        },
         (k) => invalidConfig(`Unknown broker config name: ${k}`),
         (k) => (perBroker ? this.brokerValue(k) : current[k] ?? this.brokerDefault(k)),
       );
+      if (!perBroker) checkClusterDefault(set);
       for (const [k, v] of Object.entries(applied)) {
         const fixed = this.fixedBroker.get(k);
         if (fixed && fixed.value !== v) throw this.notSupported(k, v, fixed);
       }
       const next = this.withoutFixed(applied, this.fixedBroker);
+      // Kafka checks this broker's value afterwards (a per-broker value outranks the cluster default)
+      const [dynBroker, dynDefault] = perBroker ? [next, this.dynDefault] : [this.dynBroker, next];
+      for (const o of ops) {
+        const after = dynBroker[o.name] ?? dynDefault[o.name] ?? this.brokerDefault(o.name);
+        checkThreadCount(o.name, this.brokerValue(o.name), after);
+      }
       if (validateOnly) return;
       await this.storage.setBrokerConfigs(resource, next);
       if (perBroker) this.dynBroker = next;

@@ -39,7 +39,13 @@ export interface ConfigDef {
   /** Constraint beyond the type. */
   readonly check?: Check;
   readonly doc: string;
+  /** Never shown (DescribeConfigs value null, logs hidden); every password-type config is. */
   readonly sensitive?: boolean;
+}
+
+/** Kafka's rule: password values are never shown (KafkaConfig.maybeSensitive). */
+export function isSensitive(def: ConfigDef): boolean {
+  return def.sensitive ?? def.type === "password";
 }
 
 // ---- validators (Kafka's messages) ----
@@ -68,6 +74,12 @@ export const throttledReplicas: Check = (v) => {
     : "must be the literal '*' or a list of replicas in the following format: [partitionId]:[brokerId],[partitionId]:[brokerId],...";
 };
 
+/** "host:count,host:count" (max.connections.per.ip.overrides), which Kafka parses into a map of ints. */
+export const hostCounts: Check = (v) =>
+  typeof v === "string" && v !== "" && !v.split(",").every((x) => /^\S+:\d{1,10}$/.test(x.trim()))
+    ? "Expected a comma-separated list of host:count pairs"
+    : null;
+
 /** Long.MAX_VALUE, the default of many "no limit" configs. */
 export const LONG_MAX = "9223372036854775807";
 
@@ -78,9 +90,12 @@ const INT16 = [-32768, 32767] as const;
 const LONG_MIN_B = -(2n ** 63n);
 const LONG_MAX_B = 2n ** 63n - 1n;
 
-/** Java's Double.toString for the values configs use ("1.0", "0.5", "1.0E-4" is rendered JS-style). */
+/** Java's Double.toString: plain between 1e-3 and 1e7 ("1.0", "0.5"), else "1.0E7", "1.7976931348623157E308". */
 function doubleString(n: number): string {
-  return Number.isInteger(n) && Math.abs(n) < 1e7 ? n.toFixed(1) : String(n);
+  const a = Math.abs(n);
+  if (a === 0 || (a >= 1e-3 && a < 1e7)) return Number.isInteger(n) ? n.toFixed(1) : String(n);
+  const [mantissa, exp] = n.toExponential().split("e");
+  return `${mantissa.includes(".") ? mantissa : mantissa + ".0"}E${Number(exp)}`;
 }
 
 /**

@@ -1,4 +1,5 @@
-// Topic auto-creation (auto.create.topics.enable / num.partitions), shared by Metadata and Produce.
+// Topic auto-creation (auto.create.topics.enable / num.partitions), shared by Metadata and Produce. Names with
+// Kafka's internal-topic prefix "__" are never auto-created: they are answered as unknown topics.
 import type { Broker } from "./context.ts";
 import type { TopicMeta } from "../storage/storage.ts";
 import { StorageError } from "../storage/storage.ts";
@@ -7,6 +8,9 @@ import { createWithinPartitionLimit, validateTopicName } from "./topic_rules.ts"
 import { awaitLeaders } from "./routing.ts";
 
 const inFlight = new WeakMap<Broker, Map<string, Promise<TopicMeta>>>();
+
+/** Kafka's prefix of internal topic names (__consumer_offsets, __transaction_state, ...). */
+const INTERNAL_PREFIX = "__";
 
 /**
  * Returns the topic, creating it when auto-creation is allowed. Concurrent callers for the same name share one
@@ -19,12 +23,27 @@ export async function topicOrAutoCreate(
   name: string,
   allowAutoCreate: boolean,
 ): Promise<TopicMeta> {
+  return (await findOrAutoCreate(broker, name, allowAutoCreate)).topic;
+}
+
+/** topicOrAutoCreate, also saying whether this call's auto-creation made the topic (or shared in making it). */
+export async function findOrAutoCreate(
+  broker: Broker,
+  name: string,
+  allowAutoCreate: boolean,
+): Promise<{ topic: TopicMeta; created: boolean }> {
   const existing = broker.storage.getTopic(name) ?? await broker.storage.findTopic?.(name);
-  if (existing) return existing;
+  if (existing) return { topic: existing, created: false };
   if (!allowAutoCreate || !broker.config.autoCreateTopics) {
     throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   }
   validateTopicName(name);
+  // answered as Kafka answers an unknown topic with auto-creation off (after the name check)
+  if (name.startsWith(INTERNAL_PREFIX)) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+  return { topic: await autoCreate(broker, name), created: true };
+}
+
+async function autoCreate(broker: Broker, name: string): Promise<TopicMeta> {
   let pending = inFlight.get(broker);
   if (!pending) inFlight.set(broker, pending = new Map());
   let p = pending.get(name);

@@ -1,6 +1,7 @@
 // DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topic and broker resources, answered by the
 // config model (src/configs/model.ts): real values with sources and synonyms; alterations validated (bad values
-// -> INVALID_CONFIG naming the key), persisted and in effect at once.
+// -> INVALID_CONFIG naming the key), persisted and in effect at once (broker configs the gateway only stores say
+// so in their documentation and in the log line of the change).
 import type { Handler, RequestContext } from "./context.ts";
 import type {
   DescribeConfigsRequest,
@@ -113,12 +114,18 @@ async function alter(
         throw unsupported(r.resourceType);
       }
       if (!validateOnly) {
-        ctx.log.info("configs of {type} {name} altered: {changes}", {
-          type: r.resourceType === ResourceType.TOPIC ? "topic" : "broker",
+        const isBroker = r.resourceType === ResourceType.BROKER;
+        // passwords never reach the log; configs without effect here are named, so an operator sees it
+        const shown = (a: ConfigAlteration) =>
+          isBroker ? broker.configs.loggableBrokerValue(a.name, a.value) : a.value;
+        const inert = isBroker ? broker.configs.withoutEffect(r.alterations.map((a) => a.name)) : [];
+        ctx.log.info("configs of {type} {name} altered: {changes}{note}", {
+          type: isBroker ? "broker" : "topic",
           name: r.resourceName === "" ? "(cluster default)" : r.resourceName,
           changes: r.alterations.map((a) =>
-            `${a.name}${["=", " deleted", " +=", " -="][a.op] ?? "?"}${a.op === 1 ? "" : a.value ?? ""}`
+            `${a.name}${["=", " deleted", " +=", " -="][a.op] ?? "?"}${a.op === 1 ? "" : shown(a) ?? ""}`
           ).join(", "),
+          note: inert.length > 0 ? `; stored, no effect on this gateway: ${inert.join(", ")}` : "",
         });
       }
     } catch (e) {

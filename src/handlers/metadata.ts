@@ -12,9 +12,9 @@ import {
   type MetadataResponseTopic,
 } from "../protocol/messages/metadata.ts";
 import type { TopicMeta } from "../storage/storage.ts";
-import { ErrorCode } from "../protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
-import { errorCodeOf, topicOrAutoCreate } from "./auto_create.ts";
+import { errorCodeOf, findOrAutoCreate } from "./auto_create.ts";
 import { isInternalTopic } from "./topic_rules.ts";
 
 export function partitionsOf(broker: Broker, t: TopicMeta): MetadataResponsePartition[] {
@@ -81,7 +81,13 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
         continue;
       }
       try {
-        topics.push(topicEntry(broker, await topicOrAutoCreate(broker, name, allowAuto)));
+        const { topic, created } = await findOrAutoCreate(broker, name, allowAuto);
+        // --auto-create-metadata-response pending: as from Kafka, the request that creates a topic gets it without
+        // partitions (LEADER_NOT_AVAILABLE, as ZooKeeper-mode Kafka answers); clients ask again
+        if (created && broker.config.autoCreateMetadataResponse === "pending") {
+          throw new KafkaError(ErrorCode.LEADER_NOT_AVAILABLE);
+        }
+        topics.push(topicEntry(broker, topic));
       } catch (e) {
         topics.push({
           errorCode: errorCodeOf(e),
