@@ -90,6 +90,7 @@ export class GroupCoordinator implements Participant {
       group: (groupId) => this.classic.get(groupId),
       createSimpleGroup: (groupId) => this.classic.createSimpleGroup(groupId),
       removeGroup: (groupId) => this.classic.remove(groupId),
+      forgetIfUnused: (groupId) => this.classic.forgetIfUnusedId(groupId),
     });
   }
 

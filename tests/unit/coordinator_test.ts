@@ -1,93 +1,10 @@
 // Group coordinator state machine: Kafka's classic-protocol semantics and error codes, driven directly.
 import { assert, assertEquals } from "./assert.ts";
-import { GroupCoordinator } from "../../src/groups/coordinator.ts";
-import type { JoinArgs } from "../../src/groups/classic/join.ts";
-import type { JoinResult } from "../../src/groups/classic/group.ts";
-import {
-  type CommittedOffset,
-  type GroupStore,
-  type LoadedGroupState,
-  offsetKey,
-  type StoredGroup,
-} from "../../src/storage/group_store.ts";
+import type { GroupCoordinator } from "../../src/groups/coordinator.ts";
+import { offsetKey } from "../../src/storage/group_store.ts";
 import { ErrorCode as E } from "../../src/protocol/errors.ts";
-import { logger } from "../../src/log.ts";
 import { ManualClock } from "../helpers/clock.ts";
-
-/** In-memory GroupStore with the same replace/delete semantics as a real one. */
-class MemoryStore implements GroupStore {
-  groups = new Map<string, StoredGroup>();
-  offsets = new Map<string, Map<string, CommittedOffset>>();
-  load(): Promise<LoadedGroupState> {
-    return Promise.resolve({ groups: new Map(this.groups), offsets: new Map(this.offsets) });
-  }
-  commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
-    let m = this.offsets.get(groupId);
-    if (!m) this.offsets.set(groupId, m = new Map());
-    for (const o of offsets) m.set(offsetKey(o.topic, o.partition), o);
-    return Promise.resolve();
-  }
-  deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<void> {
-    for (const p of partitions) this.offsets.get(groupId)?.delete(offsetKey(p.topic, p.partition));
-    return Promise.resolve();
-  }
-  saveGroup(g: StoredGroup): Promise<void> {
-    this.groups.set(g.groupId, g);
-    return Promise.resolve();
-  }
-  deleteGroup(groupId: string): Promise<void> {
-    this.groups.delete(groupId);
-    this.offsets.delete(groupId);
-    return Promise.resolve();
-  }
-  close(): Promise<void> {
-    return Promise.resolve();
-  }
-}
-
-const OPTS = {
-  initialRebalanceDelayMs: 0,
-  minSessionTimeoutMs: 100,
-  maxSessionTimeoutMs: 60000,
-  maxGroupSize: 1000,
-  offsetsRetentionMs: 60_000,
-  offsetsRetentionCheckIntervalMs: 3_600_000,
-  offsetMetadataMaxBytes: 64,
-};
-
-/** A coordinator on a manual clock (`clock`): session and rebalance timeouts pass only when a test advances it. */
-async function coordinator(
-  store = new MemoryStore(),
-  opts: Partial<typeof OPTS> = {},
-  clock = new ManualClock(),
-) {
-  const c = new GroupCoordinator(
-    store,
-    { ...OPTS, ...opts, clock },
-    logger("test"),
-    (t, p) => t === "t" && p >= 0 && p < 4,
-  );
-  await c.start();
-  return c;
-}
-
-const enc = (s: string) => new TextEncoder().encode(s);
-function join(c: GroupCoordinator, over: Partial<JoinArgs> = {}): Promise<JoinResult> {
-  return c.join({
-    groupId: "g",
-    memberId: "",
-    groupInstanceId: null,
-    clientId: "client",
-    clientHost: "/127.0.0.1",
-    sessionTimeoutMs: 10000,
-    rebalanceTimeoutMs: 2000,
-    protocolType: "consumer",
-    protocols: [{ name: "range", metadata: enc("m") }],
-    requireKnownMemberId: false,
-    reason: null,
-    ...over,
-  });
-}
+import { coordinator, enc, join, MemoryStore } from "./group_fixtures.ts";
 
 Deno.test("join/sync: leader gets the member list, followers get the leader's assignment", async () => {
   const c = await coordinator();
@@ -206,7 +123,7 @@ Deno.test("session timeout removes a silent member and rebalances; rebalance tim
   const c = await coordinator(undefined, {}, clock);
   try {
     // a's session outlives the rebalance timeout, so only the rebalance timeout can drop it (with a shorter
-    // session, the session sweep would remove it first and the rebalance timeout would go untested).
+    // session, its session deadline would remove it first and the rebalance timeout would go untested).
     const a = await join(c, { sessionTimeoutMs: 5000, rebalanceTimeoutMs: 600 });
     await c.sync({
       groupId: "g",
@@ -256,7 +173,7 @@ Deno.test("session timeout removes a silent member and rebalances; rebalance tim
     }
     await clock.advance(199);
     assertEquals(c.groupState("h"), "Stable", "still within the session timeout");
-    await clock.advance(300); // the deadline plus one sweep period
+    await clock.advance(1); // the deadline itself: the last heartbeat plus 200 ms
     assertEquals(c.groupState("h"), "Empty");
   } finally {
     await c.close();
@@ -371,6 +288,46 @@ Deno.test("offset commit rules: simple consumers, generation and member fencing,
     assertEquals(await c.deleteGroup("missing"), E.GROUP_ID_NOT_FOUND);
     assertEquals(await c.deleteGroup("simple"), E.NONE);
     assertEquals(store.offsets.has("simple"), false, "deleted from the store");
+  } finally {
+    await c.close();
+  }
+});
+
+Deno.test("a group that never had members goes with its last offset, or when a memberless commit stores none", async () => {
+  const c = await coordinator();
+  const one = (groupId: string, topic: string) =>
+    c.commit({
+      groupId,
+      generationId: -1,
+      memberId: "",
+      groupInstanceId: null,
+      retentionTimeMs: -1,
+      offsets: [{ topic, partition: 0, offset: 5, leaderEpoch: -1, metadata: null }],
+    });
+  const listed = (id: string) => c.list().some((g) => g.groupId === id);
+  try {
+    assertEquals((await one("nothing", "zz")).get(offsetKey("zz", 0)), E.UNKNOWN_TOPIC_OR_PARTITION);
+    assertEquals([listed("nothing"), c.describe("nothing").state], [false, "Dead"]);
+    assertEquals(await c.deleteGroup("nothing"), E.GROUP_ID_NOT_FOUND);
+
+    assertEquals((await one("simple", "t")).get(offsetKey("t", 0)), E.NONE);
+    assertEquals([listed("simple"), c.describe("simple").state], [true, "Empty"]);
+    assertEquals((await c.deleteOffsets("simple", [{ topic: "t", partition: 0 }])).errorCode, E.NONE);
+    assertEquals([listed("simple"), c.describe("simple").state], [false, "Dead"]);
+
+    // A group with a generation stays (it is stored), offsets or not.
+    const a = await join(c);
+    await c.sync({
+      groupId: "g",
+      generationId: 1,
+      memberId: a.memberId,
+      groupInstanceId: null,
+      protocolType: null,
+      protocolName: null,
+      assignments: [],
+    });
+    c.leave("g", [{ memberId: a.memberId, groupInstanceId: null, reason: null }]);
+    assertEquals([listed("g"), c.describe("g").state], [true, "Empty"]);
   } finally {
     await c.close();
   }

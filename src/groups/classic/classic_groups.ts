@@ -1,25 +1,30 @@
 // The classic groups of the coordinator (Kafka's "classic" group type): the entry points of JoinGroup, SyncGroup,
 // Heartbeat and LeaveGroup (join.ts, membership.ts, rebalance.ts hold the rules), DescribeGroups' view, the
-// session sweep, and the writes of group metadata to the GroupStore (persistence.ts). Groups are rebuilt from
-// the store at start-up (in a distributed cluster: adopted when their `__consumer_offsets` partition is acquired,
-// dropped when it is released); members are always identified by member id. After close() every call answers
-// COORDINATOR_NOT_AVAILABLE, and members waiting in JoinGroup or SyncGroup are told so (to retry elsewhere).
+// groups' deadlines (deadlines.ts: sessions, MEMBER_ID_REQUIRED ids, join and sync deadlines, one timer for
+// all), and the writes of group metadata to the GroupStore (persistence.ts). Groups are rebuilt from the store at
+// start-up (in a distributed cluster: adopted when their `__consumer_offsets` partition is acquired, dropped with
+// their deadlines when it is released); members are always identified by member id. Each entry point first fires
+// the deadlines already due, so a late timer never lets a request see a member past its session. After close()
+// every call answers COORDINATOR_NOT_AVAILABLE, no deadline is left, and members waiting in JoinGroup or
+// SyncGroup are told so (to retry elsewhere).
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
 import type { GroupWrites, StoredGroup } from "../../storage/group_store.ts";
-import { EMPTY, Group, type GroupState, type JoinResult, type SyncResult } from "./group.ts";
+import { EMPTY, Group, type GroupState, type JoinResult, type Member, type SyncResult } from "./group.ts";
 import { type ClassicEnv, type ClassicOptions, joinError } from "./rebalance.ts";
 import { type JoinArgs, joinGroup } from "./join.ts";
 import {
-  expireMembers,
   heartbeat,
   leaveGroup,
   type LeaveResult,
+  pendingExpired,
+  sessionExpired,
   type SyncArgs,
   syncGroup,
 } from "./membership.ts";
 import { restore, snapshot } from "./persistence.ts";
-import { type Clock, REAL_CLOCK, type Timer } from "../clock.ts";
+import { DeadlineQueue } from "./deadlines.ts";
+import { type Clock, REAL_CLOCK } from "../clock.ts";
 
 /** DescribeGroups' view of a group: protocol, metadata and assignments only while Stable, as Kafka. */
 export interface GroupSummary {
@@ -39,12 +44,10 @@ export interface GroupSummary {
   }[];
 }
 
-const HEARTBEAT_SWEEP_MS = 250;
-
 export class ClassicGroups implements ClassicEnv {
   readonly groups = new Map<string, Group>();
-  private sweepTimer: Timer | null = null;
   readonly clock: Clock;
+  readonly deadlines: DeadlineQueue;
   private closed = false;
   /** Completed rebalances since start (metrics, benchmark). */
   rebalances = 0;
@@ -59,17 +62,21 @@ export class ClassicGroups implements ClassicEnv {
     private readonly hasOffsets: (groupId: string) => boolean,
   ) {
     this.clock = opts.clock ?? REAL_CLOCK;
+    this.deadlines = new DeadlineQueue(this.clock);
   }
 
-  /** Takes the groups the store loaded (before any request) and starts the session sweep. */
+  /** Takes the groups the store loaded (before any request); their members' sessions start now. */
   start(stored: ReadonlyMap<string, StoredGroup>): void {
     this.adopt(stored);
-    this.sweepTimer = this.clock.setInterval(() => expireMembers(this, this.hasOffsets), HEARTBEAT_SWEEP_MS);
   }
 
   /** Takes groups read from the store (at start-up, or when their `__consumer_offsets` partition is acquired). */
   adopt(stored: ReadonlyMap<string, StoredGroup>): void {
-    for (const sg of stored.values()) this.groups.set(sg.groupId, restore(sg, this.clock));
+    for (const sg of stored.values()) {
+      // A group adopted again replaces the copy held (its deadlines go with it).
+      this.groups.get(sg.groupId)?.cancelDeadlines();
+      this.groups.set(sg.groupId, restore(sg, this));
+    }
   }
 
   /**
@@ -81,8 +88,7 @@ export class ClassicGroups implements ClassicEnv {
     for (const id of groupIds) {
       const g = this.groups.get(id);
       if (!g) continue;
-      if (g.joinTimer !== null) g.joinTimer.cancel();
-      g.joinTimer = null;
+      g.cancelDeadlines();
       for (const m of g.members.values()) {
         m.awaitingJoin?.(joinError(m.memberId, ErrorCode.NOT_COORDINATOR));
         m.awaitingJoin = null;
@@ -96,9 +102,8 @@ export class ClassicGroups implements ClassicEnv {
 
   close(): void {
     this.closed = true;
-    if (this.sweepTimer !== null) this.sweepTimer.cancel();
+    this.deadlines.close();
     for (const g of this.groups.values()) {
-      if (g.joinTimer !== null) g.joinTimer.cancel();
       for (const m of g.members.values()) {
         // Waiting members are told to retry elsewhere; their group state is already persisted.
         m.awaitingJoin?.(joinError(m.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
@@ -111,6 +116,7 @@ export class ClassicGroups implements ClassicEnv {
 
   join(a: JoinArgs): Promise<JoinResult> {
     if (this.closed) return Promise.resolve(joinError(a.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
+    this.deadlines.runDue();
     return joinGroup(this, a);
   }
 
@@ -118,11 +124,13 @@ export class ClassicGroups implements ClassicEnv {
     if (this.closed) {
       return Promise.resolve({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: EMPTY });
     }
+    this.deadlines.runDue();
     return syncGroup(this, a);
   }
 
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     if (this.closed) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    this.deadlines.runDue();
     return heartbeat(this, groupId, generationId, memberId, groupInstanceId);
   }
 
@@ -131,18 +139,20 @@ export class ClassicGroups implements ClassicEnv {
     members: readonly { memberId: string; groupInstanceId: string | null; reason: string | null }[],
   ): LeaveResult {
     if (this.closed) return { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, members: [] };
+    this.deadlines.runDue();
     return leaveGroup(this, groupId, members);
   }
 
   // ---------------------------------------------------------------- the group directory
 
   get(groupId: string): Group | undefined {
+    this.deadlines.runDue();
     return this.groups.get(groupId);
   }
 
   /** An Empty group for commits without membership (simple consumers, admin tools). */
   createSimpleGroup(groupId: string): Group {
-    const g = new Group(groupId, this.clock);
+    const g = new Group(groupId, this);
     this.groups.set(groupId, g);
     return g;
   }
@@ -151,13 +161,35 @@ export class ClassicGroups implements ClassicEnv {
   remove(groupId: string): void {
     const g = this.groups.get(groupId);
     if (!g) return;
+    g.cancelDeadlines();
     g.state = "Dead";
     this.groups.delete(groupId);
+  }
+
+  /**
+   * A group that never completed a generation and holds nothing — no member, no MEMBER_ID_REQUIRED id, no
+   * committed offset — leaves no trace (a client that never came back for its id, a memberless commit that
+   * stored nothing).
+   */
+  forgetIfUnused(group: Group): void {
+    if (
+      this.groups.get(group.groupId) === group && group.is("Empty") && group.generationId === 0 &&
+      group.members.size === 0 && group.pendingCount === 0 && !this.hasOffsets(group.groupId)
+    ) {
+      this.remove(group.groupId);
+    }
+  }
+
+  /** forgetIfUnused by id (the offsets module: a memberless commit stored nothing, or the last offset went). */
+  forgetIfUnusedId(groupId: string): void {
+    const g = this.groups.get(groupId);
+    if (g !== undefined) this.forgetIfUnused(g);
   }
 
   // ---------------------------------------------------------------- admin views
 
   describe(groupId: string): GroupSummary {
+    this.deadlines.runDue();
     const g = this.groups.get(groupId);
     if (!g) {
       return {
@@ -190,6 +222,7 @@ export class ClassicGroups implements ClassicEnv {
   }
 
   list(): { groupId: string; protocolType: string; state: GroupState }[] {
+    this.deadlines.runDue();
     return [...this.groups.values()].map((g) => ({
       groupId: g.groupId,
       protocolType: g.protocolType ?? "",
@@ -216,5 +249,13 @@ export class ClassicGroups implements ClassicEnv {
   rebalanced(group: Group, ms: number): void {
     this.rebalances++;
     this.onRebalance?.(group.groupId, ms);
+  }
+
+  sessionExpired(group: Group, m: Member): void {
+    sessionExpired(this, group, m);
+  }
+
+  pendingExpired(group: Group, memberId: string): void {
+    pendingExpired(this, group, memberId);
   }
 }

@@ -1,6 +1,8 @@
 // One consumer group of Kafka's classic protocol: its state, members and the protocol vote. The state machine
 // transitions are driven by join.ts, rebalance.ts and membership.ts; this module holds data and the rules that
-// depend only on it, including the group's side of the committed-offsets contract (../offsets/contract.ts):
+// depend only on it, its deadlines (each member's session, each MEMBER_ID_REQUIRED id, the join and sync
+// deadlines, all in the coordinator's DeadlineQueue: a member leaving takes its deadline with it), and the
+// group's side of the committed-offsets contract (../offsets/contract.ts):
 // - OffsetCommit: FENCED_INSTANCE_ID (a replaced static member), a memberless commit (generation < 0) only while
 //   Empty, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, and REBALANCE_IN_PROGRESS in CompletingRebalance (the member
 //   has its JoinGroup answer but not its assignment); a Dead group answers COORDINATOR_NOT_AVAILABLE.
@@ -12,7 +14,8 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { CommittedOffset } from "../../storage/group_store.ts";
 import type { OffsetGroup } from "../offsets/contract.ts";
 import { subscribedTopics } from "./consumer_protocol.ts";
-import { type Clock, REAL_CLOCK, type Timer } from "../clock.ts";
+import type { Clock } from "../clock.ts";
+import { Deadline, type DeadlineQueue } from "./deadlines.ts";
 
 export type GroupState = "Empty" | "PreparingRebalance" | "CompletingRebalance" | "Stable" | "Dead";
 
@@ -55,7 +58,8 @@ export class Member {
   awaitingSync: ((r: SyncResult) => void) | null = null;
   /** A new member gets a longer grace period until its first join completes (Kafka's new-member timeout). */
   isNew = false;
-  heartbeatDeadline = 0;
+  /** The session deadline (Kafka's DelayedHeartbeat), queued while the member is in a group (Group.add). */
+  readonly session = new Deadline();
 
   constructor(
     public memberId: string,
@@ -97,6 +101,16 @@ export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+/** What a group needs from its coordinator (ClassicGroups) to keep its deadlines. */
+export interface GroupTimers {
+  readonly clock: Clock;
+  readonly deadlines: DeadlineQueue;
+  /** A member's session deadline passed (membership.ts decides what that means). */
+  sessionExpired(group: Group, m: Member): void;
+  /** A MEMBER_ID_REQUIRED id was not used within its session timeout. */
+  pendingExpired(group: Group, memberId: string): void;
+}
+
 export class Group implements OffsetGroup {
   state: GroupState = "Empty";
   generationId = 0;
@@ -104,25 +118,37 @@ export class Group implements OffsetGroup {
   protocolName: string | null = null;
   leaderId: string | null = null;
   readonly members = new Map<string, Member>();
-  /** Member ids handed out with MEMBER_ID_REQUIRED that have not joined yet (v4+ two-step join). */
-  readonly pendingMembers = new Map<string, number>();
+  /**
+   * Member ids handed out with MEMBER_ID_REQUIRED that have not joined yet (v4+ two-step join), each with the
+   * deadline (its session timeout) by which it must join.
+   */
+  private readonly pending = new Map<string, Deadline>();
   /** group.instance.id -> member id */
   readonly staticMembers = new Map<string, string>();
   /** Time the state last changed (for offset retention of empty groups and DescribeGroups). */
   stateTimestamp: number;
-  /** Rebalance timer (DelayedJoin / InitialDelayedJoin), set with the coordinator's clock. */
-  joinTimer: Timer | null = null;
+  /** The rebalance deadline (DelayedJoin / InitialDelayedJoin) while PreparingRebalance. */
+  readonly joinDeadline = new Deadline();
+  /** Members given a JoinGroup answer that have not sent SyncGroup yet (Kafka's pending sync members). */
+  readonly pendingSync = new Set<string>();
+  /** By when the pending-sync members must sync (the rebalance timeout after the join completed: DelayedSync). */
+  readonly syncDeadline = new Deadline();
   /** When the current rebalance started (metrics, benchmark). */
   rebalanceStartedAt = 0;
   /** Clock.monotonic() of the latest JoinGroup, for the rebalance-time figure. */
   lastJoinAt = 0;
-  /** group.initial.rebalance.delay.ms: until this time a starting group's join does not complete. */
-  initialDelayUntil = 0;
+  /** group.initial.rebalance.delay.ms runs (joinDeadline): a starting group's join does not complete before. */
+  inInitialDelay = false;
   /** Topics the members subscribe to (consumer protocol), for OffsetDelete's GROUP_SUBSCRIBED_TO_TOPIC. */
   subscribedTopics: Set<string> | null = null;
 
-  constructor(readonly groupId: string, private readonly clock: Clock = REAL_CLOCK) {
-    this.stateTimestamp = clock.now();
+  private readonly clock: Clock;
+  private readonly deadlines: DeadlineQueue;
+
+  constructor(readonly groupId: string, private readonly timers: GroupTimers) {
+    this.clock = timers.clock;
+    this.deadlines = timers.deadlines;
+    this.stateTimestamp = this.clock.now();
   }
 
   is(s: GroupState): boolean {
@@ -157,17 +183,30 @@ export class Group implements OffsetGroup {
     return current !== undefined && current !== memberId;
   }
 
-  add(member: Member): void {
+  /** Adds a member whose session ends `sessionMs` from now unless something pushes it (touch). */
+  add(member: Member, sessionMs: number): void {
     if (this.members.size === 0) this.protocolType = member.protocolType;
     this.members.set(member.memberId, member);
     if (member.groupInstanceId !== null) this.staticMembers.set(member.groupInstanceId, member.memberId);
     if (this.leaderId === null) this.leaderId = member.memberId;
+    this.deadlines.after(member.session, sessionMs, () => this.timers.sessionExpired(this, member));
   }
 
+  /**
+   * A sign of life (heartbeat, commit, a JoinGroup or SyncGroup answered): the member's session now ends
+   * `ms` (its session timeout) from now.
+   */
+  touch(m: Member, ms = m.sessionTimeoutMs): void {
+    if (this.members.get(m.memberId) === m) this.deadlines.after(m.session, ms);
+  }
+
+  /** Removes a member with its session deadline. */
   remove(memberId: string): Member | undefined {
     const m = this.members.get(memberId);
     if (!m) return undefined;
     this.members.delete(memberId);
+    this.deadlines.cancel(m.session);
+    this.pendingSync.delete(memberId);
     if (m.groupInstanceId !== null && this.staticMembers.get(m.groupInstanceId) === memberId) {
       this.staticMembers.delete(m.groupInstanceId);
     }
@@ -185,7 +224,48 @@ export class Group implements OffsetGroup {
     this.members.set(newId, m);
     this.staticMembers.set(instanceId, newId);
     if (this.leaderId === oldId) this.leaderId = newId;
+    if (this.pendingSync.delete(oldId)) this.pendingSync.add(newId);
     return m;
+  }
+
+  // ---------------------------------------------------------------- MEMBER_ID_REQUIRED ids
+
+  /** Hands out a member id that must join within `sessionMs` (KIP-394), or is forgotten. */
+  addPending(memberId: string, sessionMs: number): void {
+    const d = new Deadline(() => this.timers.pendingExpired(this, memberId));
+    this.pending.set(memberId, d);
+    this.deadlines.after(d, sessionMs);
+  }
+
+  isPending(memberId: string): boolean {
+    return this.pending.has(memberId);
+  }
+
+  /** Forgets a pending id (it joined, left, or expired); false if it was not pending. */
+  removePending(memberId: string): boolean {
+    const d = this.pending.get(memberId);
+    if (d === undefined) return false;
+    this.deadlines.cancel(d);
+    this.pending.delete(memberId);
+    return true;
+  }
+
+  clearPending(): void {
+    for (const d of this.pending.values()) this.deadlines.cancel(d);
+    this.pending.clear();
+  }
+
+  get pendingCount(): number {
+    return this.pending.size;
+  }
+
+  /** Every deadline of the group leaves the queue (the group is unloaded, deleted or forgotten). */
+  cancelDeadlines(): void {
+    for (const m of this.members.values()) this.deadlines.cancel(m.session);
+    this.clearPending();
+    this.deadlines.cancel(this.joinDeadline);
+    this.deadlines.cancel(this.syncDeadline);
+    this.pendingSync.clear();
   }
 
   /** Whether a joining member's protocols can coexist with the group's (same type, a common protocol). */
@@ -227,7 +307,7 @@ export class Group implements OffsetGroup {
   }
 
   allMembersJoined(): boolean {
-    if (this.pendingMembers.size > 0) return false;
+    if (this.pending.size > 0) return false;
     for (const m of this.members.values()) if (m.awaitingJoin === null) return false;
     return true;
   }
@@ -266,7 +346,7 @@ export class Group implements OffsetGroup {
     if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
     if (this.is("CompletingRebalance")) return ErrorCode.REBALANCE_IN_PROGRESS;
-    m.heartbeatDeadline = this.clock.now() + m.sessionTimeoutMs;
+    this.touch(m);
     return ErrorCode.NONE;
   }
 

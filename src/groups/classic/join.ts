@@ -55,13 +55,13 @@ export function joinGroup(env: ClassicEnv, a: JoinArgs): Promise<JoinResult> {
   if (group) group.lastJoinAt = env.clock.monotonic();
   if (!group) {
     if (!unknownMember) return Promise.resolve(joinError(a.memberId, ErrorCode.UNKNOWN_MEMBER_ID));
-    group = new Group(a.groupId, env.clock);
+    group = new Group(a.groupId, env);
     group.lastJoinAt = env.clock.monotonic();
     env.groups.set(a.groupId, group);
   }
   if (group.is("Dead")) return Promise.resolve(joinError(a.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE));
-  const isKnown = group.has(a.memberId) || group.pendingMembers.has(a.memberId);
-  if (!isKnown && group.members.size + group.pendingMembers.size >= env.opts.maxGroupSize) {
+  const isKnown = group.has(a.memberId) || group.isPending(a.memberId);
+  if (!isKnown && group.members.size + group.pendingCount >= env.opts.maxGroupSize) {
     const replacing = a.groupInstanceId !== null && group.staticMembers.has(a.groupInstanceId);
     if (!replacing) return Promise.resolve(joinError(a.memberId, ErrorCode.GROUP_MAX_SIZE_REACHED));
   }
@@ -84,7 +84,7 @@ function joinUnknown(env: ClassicEnv, group: Group, a: JoinArgs): Promise<JoinRe
   }
   if (a.requireKnownMemberId) {
     // KIP-394: hand out the id first, so a client that retries after a lost response is not a new member.
-    group.pendingMembers.set(memberId, env.clock.now() + a.sessionTimeoutMs);
+    group.addPending(memberId, a.sessionTimeoutMs);
     return Promise.resolve(joinError(memberId, ErrorCode.MEMBER_ID_REQUIRED));
   }
   return addMemberAndRebalance(env, group, a, memberId);
@@ -109,7 +109,7 @@ function rejoinStatic(
   m.clientHost = a.clientHost;
   m.sessionTimeoutMs = a.sessionTimeoutMs;
   m.rebalanceTimeoutMs = a.rebalanceTimeoutMs;
-  m.heartbeatDeadline = env.clock.now() + a.sessionTimeoutMs;
+  group.touch(m);
   env.log.info("static member {instance} of group {group} rejoined as {member}", {
     instance: a.groupInstanceId,
     group: group.groupId,
@@ -138,8 +138,7 @@ function joinKnown(env: ClassicEnv, group: Group, a: JoinArgs): Promise<JoinResu
   if (group.isStaticMemberFenced(a.memberId, a.groupInstanceId)) {
     return Promise.resolve(joinError(a.memberId, ErrorCode.FENCED_INSTANCE_ID));
   }
-  if (group.pendingMembers.has(a.memberId)) {
-    group.pendingMembers.delete(a.memberId);
+  if (group.removePending(a.memberId)) {
     return addMemberAndRebalance(env, group, a, a.memberId);
   }
   const m = group.members.get(a.memberId);
@@ -184,8 +183,8 @@ function addMemberAndRebalance(
     a.protocols,
   );
   m.isNew = true;
-  m.heartbeatDeadline = env.clock.now() + NEW_MEMBER_JOIN_TIMEOUT_MS;
-  group.add(m);
+  // Until its first join completes, the new-member timeout bounds it (it cannot heartbeat yet).
+  group.add(m, NEW_MEMBER_JOIN_TIMEOUT_MS);
   const p = new Promise<JoinResult>((resolve) => m.awaitingJoin = resolve);
   env.log.debug("member {member} joins group {group} ({state})", {
     member: memberId,

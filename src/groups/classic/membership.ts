@@ -5,10 +5,13 @@
 // answered REBALANCE_IN_PROGRESS while PreparingRebalance and gets the current assignment when Stable; SyncGroup
 // v5 with a protocol type or name other than the group's gets INCONSISTENT_GROUP_PROTOCOL. Heartbeat answers
 // REBALANCE_IN_PROGRESS while PreparingRebalance, which makes the member rejoin. LeaveGroup v3+ removes a batch
-// (a per-member code; pending MEMBER_ID_REQUIRED ids just go). A member that neither heartbeats nor waits in
-// JoinGroup/SyncGroup within its session timeout is removed, as Kafka's DelayedHeartbeat.
+// (a per-member code; pending MEMBER_ID_REQUIRED ids just go). Session expiry, as Kafka's DelayedHeartbeat: a
+// member is removed at its session deadline (the last heartbeat, accepted commit, or JoinGroup/SyncGroup answer
+// plus its session timeout) unless it waits in JoinGroup or SyncGroup then; a new member (first join not yet
+// complete) is removed at its new-member deadline even while waiting. A MEMBER_ID_REQUIRED id not used within
+// its session timeout is forgotten.
 import { ErrorCode } from "../../protocol/errors.ts";
-import { EMPTY, type SyncResult } from "./group.ts";
+import { EMPTY, type Group, type Member, type SyncResult } from "./group.ts";
 import { type ClassicEnv, completeSync, removeMember, tryCompleteJoin } from "./rebalance.ts";
 
 export interface SyncArgs {
@@ -46,19 +49,28 @@ export function syncGroup(env: ClassicEnv, a: SyncArgs): Promise<SyncResult> {
     case "PreparingRebalance":
       return fail(ErrorCode.REBALANCE_IN_PROGRESS);
     case "Stable":
-      m.heartbeatDeadline = env.clock.now() + m.sessionTimeoutMs;
+      synced(env, group, a.memberId);
+      group.touch(m);
       return Promise.resolve({ errorCode: ErrorCode.NONE, assignment: m.assignment });
     case "CompletingRebalance": {
+      // Waiting keeps the member alive; the answer restarts its session (rebalance.ts).
       const p = new Promise<SyncResult>((resolve) => {
         m.awaitingSync?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
         m.awaitingSync = resolve;
       });
-      m.heartbeatDeadline = env.clock.now() + m.sessionTimeoutMs;
+      synced(env, group, a.memberId);
       if (group.isLeader(a.memberId)) completeSync(env, group, a.assignments);
       return p;
     }
     default:
       return fail(ErrorCode.UNKNOWN_MEMBER_ID);
+  }
+}
+
+/** The member sent its SyncGroup: once every member has, the sync deadline is moot. */
+function synced(env: ClassicEnv, group: Group, memberId: string): void {
+  if (group.pendingSync.delete(memberId) && group.pendingSync.size === 0) {
+    env.deadlines.cancel(group.syncDeadline);
   }
 }
 
@@ -75,7 +87,7 @@ export function heartbeat(
   const m = group.members.get(memberId);
   if (!m) return ErrorCode.UNKNOWN_MEMBER_ID;
   if (generationId !== group.generationId) return ErrorCode.ILLEGAL_GENERATION;
-  m.heartbeatDeadline = env.clock.now() + m.sessionTimeoutMs;
+  group.touch(m);
   return group.is("PreparingRebalance") ? ErrorCode.REBALANCE_IN_PROGRESS : ErrorCode.NONE;
 }
 
@@ -99,7 +111,10 @@ export function leaveGroup(
       if (memberId !== "" && memberId !== current) return { ...x, errorCode: ErrorCode.FENCED_INSTANCE_ID };
       memberId = current;
     }
-    if (group.pendingMembers.delete(memberId)) return { ...x, errorCode: ErrorCode.NONE };
+    if (group.removePending(memberId)) {
+      pendingGone(env, group);
+      return { ...x, errorCode: ErrorCode.NONE };
+    }
     if (!group.has(memberId)) return { ...x, errorCode: ErrorCode.UNKNOWN_MEMBER_ID };
     removeMember(env, group, memberId, `left the group${x.reason ? `: ${x.reason}` : ""}`);
     return { ...x, errorCode: ErrorCode.NONE };
@@ -108,29 +123,34 @@ export function leaveGroup(
 }
 
 /**
- * Session-timeout expiry, swept periodically. Waiting members are kept alive, as Kafka does. A group that never
- * completed a generation and holds no offsets leaves no trace.
+ * A member's session deadline passed. A member waiting in JoinGroup or SyncGroup is alive (Kafka's
+ * hasSatisfiedHeartbeat), unless it is new (its first join has not completed: the new-member timeout applies); it
+ * gets another session, and the answer it waits for restarts the session anyway.
  */
-export function expireMembers(env: ClassicEnv, hasOffsets: (groupId: string) => boolean): void {
-  const now = env.clock.now();
-  for (const group of env.groups.values()) {
-    for (const [id, deadline] of group.pendingMembers) {
-      if (deadline <= now) {
-        group.pendingMembers.delete(id);
-        if (group.is("PreparingRebalance")) tryCompleteJoin(env, group);
-      }
-    }
-    for (const m of [...group.members.values()]) {
-      if (m.awaitingJoin !== null || m.awaitingSync !== null) continue;
-      if (m.heartbeatDeadline <= now) {
-        removeMember(env, group, m.memberId, `session timeout of ${m.sessionTimeoutMs} ms expired`);
-      }
-    }
-    if (
-      group.is("Empty") && group.members.size === 0 && group.pendingMembers.size === 0 &&
-      group.generationId === 0 && !hasOffsets(group.groupId)
-    ) {
-      env.groups.delete(group.groupId);
-    }
+export function sessionExpired(env: ClassicEnv, group: Group, m: Member): void {
+  if (group.is("Dead") || group.members.get(m.memberId) !== m) return;
+  if (!m.isNew && (m.awaitingJoin !== null || m.awaitingSync !== null)) {
+    group.touch(m);
+    return;
   }
+  const why = m.isNew
+    ? "its join did not complete within the new-member timeout"
+    : `session timeout of ${m.sessionTimeoutMs} ms expired`;
+  removeMember(env, group, m.memberId, why);
+}
+
+/** A MEMBER_ID_REQUIRED id was not used within its session timeout: it is forgotten. */
+export function pendingExpired(env: ClassicEnv, group: Group, memberId: string): void {
+  if (group.is("Dead") || !group.removePending(memberId)) return;
+  env.log.info("pending member {member} of group {group} did not join within its session timeout", {
+    member: memberId,
+    group: group.groupId,
+  });
+  pendingGone(env, group);
+}
+
+/** A pending id went: the join may now be complete, and a group that held only that id leaves no trace. */
+function pendingGone(env: ClassicEnv, group: Group): void {
+  if (group.is("PreparingRebalance")) tryCompleteJoin(env, group);
+  env.forgetIfUnused(group);
 }

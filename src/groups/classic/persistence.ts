@@ -1,11 +1,11 @@
 // What a classic group keeps in the GroupStore, as Kafka's GroupMetadataValue in __consumer_offsets: protocol,
 // generation, leader, state timestamp and each member with its subscription (the chosen protocol's metadata
 // only) and assignment. Written when a rebalance completes (before the members learn their assignment) and when
-// the group empties; a group stored with members resumes Stable after a restart, its members keep heartbeating
-// with their generation and get a fresh session.
+// the group empties; a group stored with members resumes Stable after a restart (or a coordinator move), its
+// members keep heartbeating with their generation and get a fresh session from the load on, as Kafka's
+// onGroupLoaded.
 import type { StoredGroup, StoredMember } from "../../storage/group_store.ts";
-import { EMPTY, Group, Member } from "./group.ts";
-import type { Clock } from "../clock.ts";
+import { EMPTY, Group, type GroupTimers, Member } from "./group.ts";
 
 export function snapshot(group: Group): StoredGroup {
   const members: StoredMember[] = [...group.members.values()].map((m) => ({
@@ -29,9 +29,8 @@ export function snapshot(group: Group): StoredGroup {
   };
 }
 
-export function restore(sg: StoredGroup, clock: Clock): Group {
-  const now = clock.now();
-  const g = new Group(sg.groupId, clock);
+export function restore(sg: StoredGroup, timers: GroupTimers): Group {
+  const g = new Group(sg.groupId, timers);
   g.generationId = sg.generationId;
   g.protocolType = sg.protocolType;
   g.protocolName = sg.protocolName;
@@ -48,8 +47,7 @@ export function restore(sg: StoredGroup, clock: Clock): Group {
         [{ name: sg.protocolName, metadata: sm.subscription }],
       );
       m.assignment = sm.assignment;
-      m.heartbeatDeadline = now + sm.sessionTimeoutMs;
-      g.add(m);
+      g.add(m, sm.sessionTimeoutMs);
     }
     g.leaderId = sg.leaderId !== null && g.has(sg.leaderId) ? sg.leaderId : g.leaderId;
     // A group persisted with members resumes Stable: members keep heartbeating with their generation.

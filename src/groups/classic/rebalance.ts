@@ -3,11 +3,13 @@
 // Empty, group.initial.rebalance.delay.ms (InitialDelayedJoin); members that did not rejoin in time are removed.
 // Completing the join bumps the generation, votes the protocol and answers every JoinGroup (the leader gets the
 // member list): CompletingRebalance. The leader's SyncGroup brings the assignment, which is stored before anyone
-// is told (a restart cannot hand out a different one): Stable. A member leaving or timing out of a Stable or
-// CompletingRebalance group starts a new rebalance; the last member leaving makes the group Empty.
+// is told (a restart cannot hand out a different one): Stable. Members that got their JoinGroup answer but send
+// no SyncGroup within the rebalance timeout are removed and the group rebalances (Kafka's DelayedSync). A member
+// leaving or timing out of a Stable or CompletingRebalance group starts a new rebalance; the last member leaving
+// makes the group Empty. Every JoinGroup or SyncGroup answer restarts the member's session, as Kafka does.
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
-import { EMPTY, type Group, type JoinResult, type Member } from "./group.ts";
+import { EMPTY, type Group, type GroupTimers, type JoinResult, type Member } from "./group.ts";
 import type { Clock } from "../clock.ts";
 
 export interface ClassicOptions {
@@ -17,16 +19,21 @@ export interface ClassicOptions {
   readonly maxSessionTimeoutMs: number;
   /** group.max.size */
   readonly maxGroupSize: number;
-  /** Time source (session deadlines, rebalance timers, the session sweep); the real clock when absent. */
+  /** Time source (session, join and sync deadlines); the real clock when absent. */
   readonly clock?: Clock;
 }
 
-/** What the state machine needs from its owner (ClassicGroups): the groups, options, log and persistence. */
-export interface ClassicEnv {
+/**
+ * What the state machine needs from its owner (ClassicGroups): the groups, options, log, deadlines and
+ * persistence.
+ */
+export interface ClassicEnv extends GroupTimers {
   readonly opts: ClassicOptions;
   readonly log: Logger;
   readonly clock: Clock;
   readonly groups: Map<string, Group>;
+  /** Forgets a group that holds nothing: Empty, never had a generation, no pending ids, no committed offsets. */
+  forgetIfUnused(group: Group): void;
   /** Writes the group's metadata; the promise settles when it is durable. */
   save(group: Group): Promise<void>;
   /** Writes the group's metadata in the background (a failure is logged). */
@@ -53,10 +60,12 @@ export function prepareRebalance(env: ClassicEnv, group: Group, reason: string):
     // Assignments of the generation being completed are void: members must rejoin.
     for (const m of group.members.values()) {
       m.assignment = EMPTY;
-      m.awaitingSync?.({ errorCode: ErrorCode.REBALANCE_IN_PROGRESS, assignment: EMPTY });
-      m.awaitingSync = null;
+      answerSync(group, m, ErrorCode.REBALANCE_IN_PROGRESS);
     }
   }
+  // The sync deadline belongs to the generation given up.
+  group.pendingSync.clear();
+  env.deadlines.cancel(group.syncDeadline);
   const wasEmpty = group.is("Empty");
   group.transitionTo("PreparingRebalance");
   group.rebalanceStartedAt = env.clock.monotonic();
@@ -65,47 +74,43 @@ export function prepareRebalance(env: ClassicEnv, group: Group, reason: string):
     gen: group.generationId,
     reason,
   });
-  if (group.joinTimer !== null) group.joinTimer.cancel();
   const rebalanceTimeout = group.maxRebalanceTimeoutMs();
   if (wasEmpty && env.opts.initialRebalanceDelayMs > 0) {
     // InitialDelayedJoin: give the other members of a starting group a moment to arrive.
     const delay = Math.min(env.opts.initialRebalanceDelayMs, rebalanceTimeout);
-    group.initialDelayUntil = env.clock.now() + delay;
-    group.joinTimer = env.clock.setTimeout(() => {
-      group.joinTimer = null;
-      group.initialDelayUntil = 0;
+    group.inInitialDelay = true;
+    env.deadlines.after(group.joinDeadline, delay, () => {
+      group.inInitialDelay = false;
       if (!group.is("PreparingRebalance")) return;
       if (group.allMembersJoined()) completeJoin(env, group);
       else {
-        group.joinTimer = env.clock.setTimeout(
-          () => forceCompleteJoin(env, group),
+        env.deadlines.after(
+          group.joinDeadline,
           Math.max(0, rebalanceTimeout - delay),
+          () => forceCompleteJoin(env, group),
         );
       }
-    }, delay);
+    });
     return;
   }
-  group.initialDelayUntil = 0;
-  group.joinTimer = env.clock.setTimeout(() => forceCompleteJoin(env, group), rebalanceTimeout);
+  group.inInitialDelay = false;
+  env.deadlines.after(group.joinDeadline, rebalanceTimeout, () => forceCompleteJoin(env, group));
   tryCompleteJoin(env, group);
 }
 
 export function tryCompleteJoin(env: ClassicEnv, group: Group): void {
   if (!group.is("PreparingRebalance")) return;
-  if (group.initialDelayUntil > env.clock.now()) return; // the initial-delay timer completes it
+  if (group.inInitialDelay) return; // the initial-delay deadline completes it
   if (group.allMembersJoined()) completeJoin(env, group);
 }
 
 function forceCompleteJoin(env: ClassicEnv, group: Group): void {
-  group.joinTimer = null;
   if (group.is("PreparingRebalance")) completeJoin(env, group);
 }
 
 function completeJoin(env: ClassicEnv, group: Group): void {
-  if (group.joinTimer !== null) {
-    group.joinTimer.cancel();
-    group.joinTimer = null;
-  }
+  env.deadlines.cancel(group.joinDeadline);
+  group.inInitialDelay = false;
   // Members that did not rejoin within the rebalance timeout are out, static ones included.
   for (const m of [...group.members.values()]) {
     if (m.awaitingJoin === null) {
@@ -116,7 +121,7 @@ function completeJoin(env: ClassicEnv, group: Group): void {
       group.remove(m.memberId);
     }
   }
-  group.pendingMembers.clear();
+  group.clearPending();
   group.generationId++;
   if (group.members.size === 0) {
     group.protocolName = null;
@@ -132,14 +137,20 @@ function completeJoin(env: ClassicEnv, group: Group): void {
   group.protocolName = group.selectProtocol();
   group.refreshSubscribedTopics();
   group.transitionTo("CompletingRebalance");
-  const now = env.clock.now();
   for (const m of group.members.values()) {
     const resolve = m.awaitingJoin!;
     m.awaitingJoin = null;
     m.isNew = false;
-    m.heartbeatDeadline = now + m.sessionTimeoutMs;
+    group.touch(m);
+    group.pendingSync.add(m.memberId);
     resolve(joinResponseFor(group, m));
   }
+  const generation = group.generationId;
+  env.deadlines.after(
+    group.syncDeadline,
+    group.maxRebalanceTimeoutMs(),
+    () => syncExpired(env, group, generation),
+  );
   env.log.info("group {group} generation {gen}: {n} members, protocol {protocol}, leader {leader}", {
     group: group.groupId,
     gen: group.generationId,
@@ -184,11 +195,7 @@ export function completeSync(
   env.save(group).then(() => {
     if (!group.is("CompletingRebalance") || group.generationId !== generation) return;
     group.transitionTo("Stable");
-    for (const m of group.members.values()) {
-      const resolve = m.awaitingSync;
-      m.awaitingSync = null;
-      resolve?.({ errorCode: ErrorCode.NONE, assignment: m.assignment });
-    }
+    for (const m of group.members.values()) answerSync(group, m, ErrorCode.NONE);
     const now = env.clock.monotonic();
     env.rebalanced(group, now - group.rebalanceStartedAt);
     env.log.info(
@@ -204,12 +211,38 @@ export function completeSync(
   }, (e) => {
     env.log.error("storing group {group} failed: {reason}", { group: group.groupId, reason: String(e) });
     if (!group.is("CompletingRebalance") || group.generationId !== generation) return;
-    for (const m of group.members.values()) {
-      m.awaitingSync?.({ errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, assignment: EMPTY });
-      m.awaitingSync = null;
-    }
+    for (const m of group.members.values()) answerSync(group, m, ErrorCode.COORDINATOR_NOT_AVAILABLE);
     prepareRebalance(env, group, "storing the assignment failed");
   });
+}
+
+/**
+ * Answers the member's waiting SyncGroup (its assignment, or the error) and restarts its session: a member kept
+ * alive by waiting has the whole session timeout from the answer on, as in Kafka's propagateAssignment.
+ */
+function answerSync(group: Group, m: Member, errorCode: number): void {
+  const resolve = m.awaitingSync;
+  if (resolve === null) return;
+  m.awaitingSync = null;
+  resolve({ errorCode, assignment: errorCode === ErrorCode.NONE ? m.assignment : EMPTY });
+  group.touch(m);
+}
+
+/**
+ * DelayedSync: the rebalance timeout after the join completed, members of that generation that never sent
+ * SyncGroup are removed (a leader that never assigns would otherwise hold the group forever) and the group
+ * rebalances without them.
+ */
+function syncExpired(env: ClassicEnv, group: Group, generation: number): void {
+  if (group.generationId !== generation || group.pendingSync.size === 0) return;
+  if (!group.is("CompletingRebalance") && !group.is("Stable")) return;
+  const gone = [...group.pendingSync];
+  for (const id of gone) group.remove(id);
+  env.log.info("removed members {members} from group {group}: no SyncGroup within the rebalance timeout", {
+    members: gone.join(", "),
+    group: group.groupId,
+  });
+  prepareRebalance(env, group, `members ${gone.join(", ")} did not sync in time`);
 }
 
 /** A member leaves (LeaveGroup, session timeout): its waiting calls are answered and the group rebalances. */

@@ -112,6 +112,8 @@ export class CommittedOffsets {
   async commit(a: CommitArgs): Promise<Map<string, number>> {
     const pending = this.prepare(a);
     if (pending.offsets.length > 0) await this.write(pending);
+    // A simple group created for a commit that stored nothing does not stay behind.
+    if (!this.byGroup.has(a.groupId)) this.groups.forgetIfUnused(a.groupId);
     return pending.codes;
   }
 
@@ -229,7 +231,10 @@ export class CommittedOffsets {
       codes.set(k, ErrorCode.NONE);
       if (m?.delete(k)) gone.push(p);
     }
-    if (m && m.size === 0) this.byGroup.delete(groupId);
+    if (m && m.size === 0) {
+      this.byGroup.delete(groupId);
+      this.groups.forgetIfUnused(groupId);
+    }
     if (gone.length > 0) {
       try {
         await this.store.deleteOffsets(groupId, gone);
@@ -256,7 +261,10 @@ export class CommittedOffsets {
       const gone = [...m.values()].filter((o) => o.topic === topic);
       if (gone.length === 0) continue;
       for (const o of gone) m.delete(offsetKey(o.topic, o.partition));
-      if (m.size === 0) this.byGroup.delete(groupId);
+      if (m.size === 0) {
+        this.byGroup.delete(groupId);
+        this.groups.forgetIfUnused(groupId);
+      }
       await this.store.deleteOffsets(groupId, gone.map((o) => ({ topic: o.topic, partition: o.partition })));
     }
   }

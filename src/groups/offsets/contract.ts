@@ -55,6 +55,11 @@ export interface OffsetGroupDirectory {
   createSimpleGroup(groupId: string): OffsetGroup;
   /** The last offset of a memberless group expired: the group is forgotten (the store drops it too). */
   removeGroup(groupId: string): void;
+  /**
+   * The group has no committed offsets (a memberless commit stored none, or OffsetDelete or a topic deletion took
+   * the last): if nothing else keeps it (it never had members), it is forgotten.
+   */
+  forgetIfUnused(groupId: string): void;
 }
 
 export interface OffsetsOptions {
