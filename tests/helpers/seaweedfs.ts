@@ -22,16 +22,21 @@ export interface SeaweedFS {
   readonly master: string;
   readonly filer: string;
   readonly broker: string;
-  /** The second broker (ClusterOptions.brokers = 2), else null. */
+  /** The second broker (ClusterOptions.brokers >= 2), else null. */
   readonly broker2: string | null;
+  /** The third broker (ClusterOptions.brokers = 3), else null. */
+  readonly broker3: string | null;
   /** Gateway flags for this cluster. */
   readonly gatewayArgs: string[];
   /** Stops the broker: SIGTERM or SIGKILL. */
   stopBroker(signal?: "TERM" | "KILL"): Promise<void>;
   startBroker(): Promise<void>;
-  /** Stops / starts the second broker (ClusterOptions.brokers = 2). */
+  /** Stops / starts the second broker (ClusterOptions.brokers >= 2). */
   stopBroker2(signal?: "TERM" | "KILL"): Promise<void>;
   startBroker2(): Promise<void>;
+  /** Stops / starts the third broker (ClusterOptions.brokers = 3). */
+  stopBroker3(signal?: "TERM" | "KILL"): Promise<void>;
+  startBroker3(): Promise<void>;
   /** Starts SeaweedFS's own Kafka gateway on 127.0.0.1:port. */
   startKafkaGateway(port: number): Promise<void>;
   /** Stops SeaweedFS's own Kafka gateway (SIGTERM, SIGKILL after 5 s) and waits until it is gone. */
@@ -41,8 +46,8 @@ export interface SeaweedFS {
 }
 
 export interface ClusterOptions {
-  /** mq.broker processes on the same master and filer: 1 (default) or 2. */
-  readonly brokers?: 1 | 2;
+  /** mq.broker processes on the same master and filer: 1 (default), 2 or 3. */
+  readonly brokers?: 1 | 2 | 3;
   /** The brokers' -logFlushInterval in seconds (default: the script's, 1; SeaweedFS's own default is 5). */
   readonly logFlushIntervalSec?: number;
 }
@@ -87,7 +92,8 @@ function killSync(dir: string): void {
 
 export async function startSeaweedFS(opts: ClusterOptions = {}): Promise<SeaweedFS> {
   const env: Record<string, string> = {};
-  if (opts.brokers === 2) env.BROKERS = "2";
+  const brokers = opts.brokers ?? 1;
+  if (brokers > 1) env.BROKERS = String(brokers);
   if (opts.logFlushIntervalSec !== undefined) env.LOG_FLUSH_INTERVAL = String(opts.logFlushIntervalSec);
   const out = await script(["start"], env);
   const dir = field(out, "SEAWEEDFS_DIR");
@@ -102,7 +108,8 @@ export async function startSeaweedFS(opts: ClusterOptions = {}): Promise<Seaweed
     master,
     filer: field(out, "SEAWEEDFS_FILER"),
     broker: field(out, "SEAWEEDFS_BROKER"),
-    broker2: opts.brokers === 2 ? field(out, "SEAWEEDFS_BROKER2") : null,
+    broker2: brokers >= 2 ? field(out, "SEAWEEDFS_BROKER2") : null,
+    broker3: brokers >= 3 ? field(out, "SEAWEEDFS_BROKER3") : null,
     gatewayArgs: ["--backend", "seaweedmq", "--seaweedmq-master", master],
     stopBroker: async (signal = "TERM") => {
       await script(["broker-stop", dir, signal]);
@@ -115,6 +122,12 @@ export async function startSeaweedFS(opts: ClusterOptions = {}): Promise<Seaweed
     },
     startBroker2: async () => {
       await script(["broker2-start", dir]);
+    },
+    stopBroker3: async (signal = "TERM") => {
+      await script(["broker3-stop", dir, signal]);
+    },
+    startBroker3: async () => {
+      await script(["broker3-start", dir]);
     },
     startKafkaGateway: async (port: number) => {
       await script(["gateway-start", dir, String(port)]);

@@ -3,7 +3,11 @@
 //      acknowledged to the producer (none lost, none moved, none duplicated, no offset holding two records);
 //   2. two brokers, the one leading some partitions killed (-9) and restarted: produce to its partitions fails
 //      quickly (bounded error latency, no hanging request) while it is down, nothing acknowledged is lost or
-//      moved, and produce resumes once it is back.
+//      moved, and produce resumes once it is back;
+//   3. three brokers, the leader of some partitions killed (-9) and kept down (first a broker that is not SeaweedMQ's
+//      balancer, then the balancer): its partitions move to a live broker and are produced to again while it is
+//      down (after the balancer's death: once SeaweedMQ has elected another one and moved them, see killOne),
+//      nothing acknowledged is lost, moved or overwritten, and everything holds after its restart.
 // Each test prints one summary line with its counts and timings.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
@@ -20,8 +24,13 @@ const cluster = await clusterForModule({ logFlushIntervalSec: 5 });
 const KILLS = Number(Deno.env.get("KGW_FAILOVER_KILLS") ?? 3);
 /** KGW_FAILOVER_LOG=debug: the gateways log at debug level (and the tests print their whole log). */
 const DEBUG = Deno.env.get("KGW_FAILOVER_LOG") === "debug" ? ["--log-level", "debug"] : [];
-/** How long the second test keeps the killed broker down (KGW_FAILOVER_DOWN_MS). */
+/** How long the two-broker test keeps the killed broker down (KGW_FAILOVER_DOWN_MS). */
 const DOWN_MS = Number(Deno.env.get("KGW_FAILOVER_DOWN_MS") ?? 18_000);
+/**
+ * How long the three-broker test keeps it down (KGW_FAILOVER_DOWN3_MS): after the balancer's death SeaweedMQ moved
+ * the partitions 10-15 s after the kill in most runs (its lock timers allow up to about 45 s, docs/seaweedmq.md).
+ */
+const DOWN3_MS = Number(Deno.env.get("KGW_FAILOVER_DOWN3_MS") ?? 25_000);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function client(gw: RunningGateway, retries = 5) {
@@ -106,16 +115,30 @@ function produce(
   return load;
 }
 
-/** Every record of a partition with its offset, read through the gateway up to the high watermark. */
+/**
+ * Every record of a partition with its offset, read through the gateway up to the high watermark. Retriable errors
+ * (NOT_LEADER_OR_FOLLOWER while SeaweedMQ still moves partitions after a restart) are retried for up to 30 s, as a
+ * client would.
+ */
 async function readAll(gw: RunningGateway, topic: string, partition: number): Promise<Acked[]> {
-  const { messages } = await readWholePartition(gw.bootstrap, topic, partition);
-  return messages.map((msg) => ({ value: msg.value!.toString(), offset: Number(msg.offset) }));
+  for (let attempt = 0;; attempt++) {
+    try {
+      const { messages } = await readWholePartition(gw.bootstrap, topic, partition);
+      return messages.map((msg) => ({ value: msg.value!.toString(), offset: Number(msg.offset) }));
+    } catch (e) {
+      if (!(e as { retriable?: boolean }).retriable || attempt >= 30) throw e;
+      await sleep(1000);
+    }
+  }
 }
 
 interface Counts {
   acked: number;
   lost: number;
+  /** Acknowledged records stored at another offset than acknowledged. */
   moved: number;
+  /** Acknowledged offsets holding another record than the one acknowledged there. */
+  overwritten: number;
   duplicates: number;
   /** Offsets acknowledged for two different records, or stored holding two records. */
   doubleOffsets: number;
@@ -124,7 +147,7 @@ interface Counts {
 }
 
 async function audit(gw: RunningGateway, topic: string, load: Load, partitions: number[]): Promise<Counts> {
-  const c: Counts = { acked: 0, lost: 0, moved: 0, duplicates: 0, doubleOffsets: 0, stored: 0, examples: [] };
+  const c: Counts = { ...NO_COUNTS, examples: [] };
   for (const p of partitions) {
     const stored = await readAll(gw, topic, p);
     c.stored += stored.length;
@@ -147,11 +170,41 @@ async function audit(gw: RunningGateway, topic: string, load: Load, partitions: 
         c.moved++;
         if (c.examples.length < 6) c.examples.push(`moved p${p} ${a.value} acked@${a.offset} stored@${offs}`);
       }
+      const there = byOffset.get(a.offset);
+      if (there && !there.has(a.value)) {
+        c.overwritten++;
+        if (c.examples.length < 6) {
+          c.examples.push(`overwritten p${p} @${a.offset}: ${a.value} -> ${[...there]}`);
+        }
+      }
     }
     for (const vs of ackedAt.values()) if (vs.size > 1) c.doubleOffsets++;
     for (const vs of byOffset.values()) if (vs.size > 1) c.doubleOffsets++;
   }
   return c;
+}
+
+const NO_COUNTS: Counts = {
+  acked: 0,
+  lost: 0,
+  moved: 0,
+  overwritten: 0,
+  duplicates: 0,
+  doubleOffsets: 0,
+  stored: 0,
+  examples: [],
+};
+
+function countsText(c: Counts): string {
+  return `acked=${c.acked} lost=${c.lost} moved=${c.moved} overwritten=${c.overwritten} duplicates=${c.duplicates} ` +
+    `doubleOffsets=${c.doubleOffsets} stored=${c.stored}`;
+}
+
+function assertNothingLost(c: Counts): void {
+  assertEquals(c.lost, 0, "acknowledged records lost");
+  assertEquals(c.moved, 0, "acknowledged records stored at another offset");
+  assertEquals(c.overwritten, 0, "acknowledged offsets holding another record");
+  assertEquals(c.doubleOffsets, 0, "offsets holding two records");
 }
 
 function pct(xs: number[], q: number): number {
@@ -239,9 +292,9 @@ if (cluster) {
         const downs: number[] = [];
         let killedAt = 0;
         for (let i = 0; i < KILLS; i++) {
+          const t0 = Date.now(); // the kill is sent at once; the script returns once the broker is reaped
+          killedAt ||= t0;
           await c.stopBroker("KILL");
-          killedAt ||= Date.now();
-          const t0 = Date.now();
           await sleep(1000);
           await c.startBroker();
           downs.push(Date.now() - t0);
@@ -258,9 +311,8 @@ if (cluster) {
           return g;
         });
         console.log(
-          `one-broker failover: acked=${counts.acked} (before kill ${before}) lost=${counts.lost} ` +
-            `moved=${counts.moved} duplicates=${counts.duplicates} doubleOffsets=${counts.doubleOffsets} ` +
-            `stored=${counts.stored} notAcked=${load.notAcked} failedSends=${load.failures.length} ` +
+          `one-broker failover: ${countsText(counts)} (acked before the first kill ${before}) ` +
+            `notAcked=${load.notAcked} failedSends=${load.failures.length} ` +
             `${KILLS} kills, broker down ${downs.join("/")} ms, longest produce gap per partition ${
               gaps.join("/")
             } ms` +
@@ -269,9 +321,7 @@ if (cluster) {
         );
         assert(before > 500, `produced before the kill (${before})`);
         assert(counts.acked > before, `produced after the restart (${counts.acked} > ${before})`);
-        assertEquals(counts.lost, 0, "acknowledged records lost");
-        assertEquals(counts.moved, 0, "acknowledged records stored at another offset");
-        assertEquals(counts.doubleOffsets, 0, "offsets holding two records");
+        assertNothingLost(counts);
         assertEquals(counts.duplicates, 0, "records stored twice (idempotent producer)");
       }),
   });
@@ -281,64 +331,103 @@ if (cluster) {
       "seaweedmq: two brokers, the leader of some partitions killed (-9): bounded errors, nothing acked lost, " +
       "produce resumes",
     ...opts,
-    fn: async () => {
-      // a cluster of its own: master, volume, filer and two brokers
-      const c = await startSeaweedFS({ brokers: 2, logFlushIntervalSec: 5 });
-      try {
-        await twoBrokers(c);
-      } finally {
-        await c.stop();
-      }
-    },
+    fn: () => withBrokers(2, DOWN_MS),
+  });
+
+  Deno.test({
+    name:
+      "seaweedmq: three brokers, the leader of some partitions killed (-9) and kept down: its partitions move to a " +
+      "live broker and produce resumes while it is down, nothing acked lost or moved",
+    ...opts,
+    fn: () => withBrokers(3, DOWN3_MS),
   });
 }
 
+/** One mq.broker process of a cluster: its address, log and pid files, stop/start. */
+interface BrokerProc {
+  readonly address: string;
+  readonly log: string;
+  readonly pidFile: string;
+  stop(signal: "TERM" | "KILL"): Promise<void>;
+  start(): Promise<void>;
+}
+
+function brokerProcs(c: SeaweedFS): BrokerProc[] {
+  const all: BrokerProc[] = [
+    { address: c.broker, name: "broker", stop: c.stopBroker, start: c.startBroker },
+    { address: c.broker2 ?? "", name: "broker2", stop: c.stopBroker2, start: c.startBroker2 },
+    { address: c.broker3 ?? "", name: "broker3", stop: c.stopBroker3, start: c.startBroker3 },
+  ].map(({ name, ...b }) => ({ ...b, log: `${c.dir}/${name}.log`, pidFile: `${c.dir}/${name}.pid` }));
+  return all.filter((b) => b.address !== "");
+}
+
 /** Partition index -> leader broker, asked of any live broker. */
-async function leadersOf(c: SeaweedFS, ns: string, topic: string): Promise<string[]> {
-  for (const b of [c.broker, c.broker2!]) {
+async function leadersOf(brokers: readonly BrokerProc[], ns: string, topic: string): Promise<string[]> {
+  for (const b of brokers) {
     try {
-      return await leaders(b, ns, topic);
+      return await leaders(b.address, ns, topic);
     } catch { /* that one is down */ }
   }
   return [];
 }
 
-function twoBrokers(c: SeaweedFS): Promise<void> {
-  return runWithGateway({ args: [...c.gatewayArgs, ...DEBUG] }, async (gw) => {
-    const ns = /namespace ([^\s;]+);/.exec(gw.logs())?.[1] ?? "kafka";
-    // the balancer spreads a topic's partitions over the brokers registered with it: wait until both are
-    for (let i = 0;; i++) {
-      await createTopic(gw, `probe-${i}`, 8);
-      if (new Set(await leadersOf(c, ns, `probe-${i}`)).size === 2) break;
-      assert(i < 15, "the second broker registered with the balancer");
-      await sleep(1000);
-    }
-    const summaries: string[] = [];
-    for (const kill of ["non-balancer", "balancer"] as const) {
-      summaries.push(await killOne(c, gw, ns, kill));
-    }
-    console.log(summaries.join("\n"));
-  });
+/** A cluster of its own (master, volume, filer and `n` brokers): kills the non-balancer, then the balancer. */
+async function withBrokers(n: 2 | 3, downMs: number): Promise<void> {
+  const c = await startSeaweedFS({ brokers: n, logFlushIntervalSec: 5 });
+  try {
+    const brokers = brokerProcs(c);
+    await runWithGateway({ args: [...c.gatewayArgs, ...DEBUG] }, async (gw) => {
+      const ns = /namespace ([^\s;]+);/.exec(gw.logs())?.[1] ?? "kafka";
+      // the balancer spreads a topic's partitions over the brokers registered with it: wait until all are
+      for (let i = 0;; i++) {
+        await createTopic(gw, `probe-${i}`, 9);
+        if (new Set(await leadersOf(brokers, ns, `probe-${i}`)).size === n) break;
+        assert(i < 15, `all ${n} brokers registered with the balancer`);
+        await sleep(1000);
+      }
+      const figures: string[] = [];
+      for (const kill of ["non-balancer", "balancer"] as const) {
+        figures.push(await killOne(c, brokers, gw, ns, kill, downMs));
+      }
+      console.log(`${n}-broker failover summary | ${figures.join(" | ")}`);
+    });
+  } finally {
+    await c.stop();
+  }
 }
 
-/** One broker killed (-9) under produce load, down DOWN_MS, restarted: checks and returns a summary line. */
+/**
+ * One broker killed (-9) under produce load, kept down `downMs`, restarted: checks and returns its figures.
+ * With two brokers SeaweedMQ cannot move the dead broker's partitions (it never makes a partition's follower its
+ * leader): they must fail fast and come back after the restart. With three it can: when the balancer survives, the
+ * gateway has it move them at once and produce resumes while the broker is down. When the balancer itself died,
+ * SeaweedMQ moves them only once another broker took the balancer lock and the third one registered with it
+ * (docs/seaweedmq.md: up to tens of seconds), so the test asserts that produce resumes soon after each move it sees,
+ * and otherwise what holds in every case: fast errors, nothing acked lost, everything back after the restart.
+ */
 async function killOne(
   c: SeaweedFS,
+  brokers: readonly BrokerProc[],
   gw: RunningGateway,
   ns: string,
   kill: "balancer" | "non-balancer",
+  downMs: number,
 ): Promise<string> {
-  const topic = `failover-two-brokers-${kill}`;
-  const n = 6;
+  const topic = `failover-${brokers.length}-brokers-${kill}`;
+  const n = 3 * brokers.length;
   await createTopic(gw, topic, n);
-  const before = await leadersOf(c, ns, topic);
-  const balancer = await balancerLeader(c.broker).catch(() => balancerLeader(c.broker2!));
-  const other = balancer === c.broker ? c.broker2! : c.broker;
-  const victim = kill === "balancer" ? balancer : other;
-  const survivor = victim === c.broker ? c.broker2! : c.broker;
-  const victimParts = before.flatMap((b, i) => b === victim ? [i] : []);
-  const otherParts = before.flatMap((b, i) => b !== victim ? [i] : []);
-  assert(victimParts.length > 0, `${victim} leads partitions of ${topic}: ${before.join(", ")}`);
+  const before = await leadersOf(brokers, ns, topic);
+  const balancer = await balancerLeader(brokers[0].address).catch(() => balancerLeader(brokers[1].address));
+  const led = (b: BrokerProc) => before.filter((l) => l === b.address).length;
+  // the non-balancer leading the most partitions of the topic
+  const victim = kill === "balancer"
+    ? brokers.find((b) => b.address === balancer)!
+    : brokers.filter((b) => b.address !== balancer).sort((x, y) => led(y) - led(x))[0];
+  assert(victim, `the balancer ${balancer} is one of the brokers`);
+  const survivors = brokers.filter((b) => b !== victim);
+  const victimParts = before.flatMap((b, i) => b === victim.address ? [i] : []);
+  const otherParts = before.flatMap((b, i) => b !== victim.address ? [i] : []);
+  assert(victimParts.length > 0, `${victim.address} leads partitions of ${topic}: ${before.join(", ")}`);
   const parts = [...Array(n).keys()];
   const load = produce(gw, topic, parts, {
     batch: 10,
@@ -348,72 +437,103 @@ async function killOne(
     retries: 0,
   });
   await sleep(3000);
-  const logName = victim === c.broker ? "broker" : "broker2";
-  const logBefore = await Deno.readTextFile(`${c.dir}/${logName}.log`).catch(() => "");
-  await (victim === c.broker ? c.stopBroker("KILL") : c.stopBroker2("KILL"));
+  const brokerLog = () => Deno.readTextFile(victim.log).catch(() => "");
+  const logBefore = await brokerLog();
+  // SIGKILL sent here, for an exact time; the script's stop waits until the process is reaped (it can take seconds)
+  // and cleans up, meanwhile the loop below watches
+  const pid = Number((await Deno.readTextFile(victim.pidFile)).trim());
   const killedAt = Date.now();
-  // down for a while: does SeaweedMQ (driven by the gateway) move the partitions to the surviving broker?
-  let movedAt = 0;
-  while (Date.now() - killedAt < DOWN_MS) {
+  Deno.kill(pid, "SIGKILL");
+  const stopped = victim.stop("KILL").then(() => null, (e: unknown) => e); // awaited below
+  // kept down: does SeaweedMQ (driven by the gateway) move the partitions to a live broker?
+  // per partition of the killed broker: when a lookup first named a live leader for it
+  const movedAt = new Map<number, number>();
+  while (Date.now() - killedAt < downMs) {
     await sleep(250);
-    const now = await leaders(survivor, ns, topic).catch(() => [] as string[]);
-    if (!movedAt && now.length === n && victimParts.every((i) => now[i] && now[i] !== victim)) {
-      movedAt = Date.now();
+    const now = await leadersOf(survivors, ns, topic);
+    for (const i of victimParts) {
+      if (!movedAt.has(i) && now.length === n && now[i] && now[i] !== victim.address) {
+        movedAt.set(i, Date.now());
+      }
     }
   }
+  const stopError = await stopped;
+  if (stopError) throw stopError;
   const confDown = await topicConf(c, ns, topic);
-  await (victim === c.broker ? c.startBroker() : c.startBroker2());
+  await victim.start();
   const restartedAt = Date.now();
-  await sleep(8_000);
+  await sleep(10_000);
   await load.stop();
-  const after = await leadersOf(c, ns, topic);
+  const after = await leadersOf(brokers, ns, topic);
   const confAfter = await topicConf(c, ns, topic);
   let auditError: unknown = null;
-  const counts = await audit(gw, topic, load, parts).catch((e) => {
+  const counts = await audit(gw, topic, load, parts).catch((e): Counts => {
     auditError = e; // reported after the summary line
-    return { acked: -1, lost: -1, moved: -1, duplicates: -1, doubleOffsets: -1, stored: -1, examples: [] };
+    return { ...NO_COUNTS };
   });
-  const logAfter = (await Deno.readTextFile(`${c.dir}/${logName}.log`).catch(() => "")).slice(
-    logBefore.length,
-  );
-  const panics = (logAfter.match(/^panic:/gm) ?? []).length;
-  // how long each group of partitions went without an acknowledged send after the kill
-  const outage = (ps: number[]) =>
-    Math.max(
-      0,
-      ...ps.map((p) => {
-        const ok = load.sends[p].filter((x) => x.ok && x.at > killedAt).map((x) => x.at);
-        return (ok[0] ?? Infinity) - killedAt;
-      }),
-    );
+  const panics = ((await brokerLog()).slice(logBefore.length).match(/^panic:/gm) ?? []).length;
+  // per partition, when the first acknowledged send started after `t` ended (Infinity: none); one started before
+  // the kill may have been acknowledged by the killed broker
+  const ackAfter = (p: number, t: number) =>
+    load.sends[p].find((x) => x.ok && x.at - x.ms > t)?.at ?? Infinity;
+  const outage = (ps: number[]) => Math.max(0, ...ps.map((p) => ackAfter(p, killedAt) - killedAt));
+  const range = (xs: number[]) =>
+    xs.length ? ` (${Math.min(...xs)}-${Math.max(...xs)} ms after the kill)` : "";
+  const moved = [...movedAt.values()].map((t) => t - killedAt);
+  const resumed = victimParts.map((p) => ackAfter(p, killedAt)).filter((t) => t < restartedAt)
+    .map((t) => t - killedAt);
+  // produce resumed within 5 s of SeaweedMQ naming a live leader (moves less than 5 s before the restart excepted)
+  const slow = [...movedAt].filter(([p, t]) => t + 5000 < restartedAt && ackAfter(p, killedAt) > t + 5000);
+  const afterRestart = Math.max(...parts.map((p) => ackAfter(p, restartedAt) - restartedAt));
   const errMs = load.failures.map((f) => f.ms);
   const kinds = new Map<string, number>();
   for (const f of load.failures) {
     const k = f.error.replace(/\d+/g, "N").slice(0, 60);
     kinds.set(k, (kinds.get(k) ?? 0) + 1);
   }
-  const line =
-    `two-broker failover, killed the ${kill} (${victim}) leading partitions ${victimParts.join(",")} ` +
-    `(survivor ${survivor} leads ${otherParts.join(",") || "none"}): down ${restartedAt - killedAt} ms; ` +
-    `re-assigned to the survivor while down: ${movedAt ? `after ${movedAt - killedAt} ms` : "no"}; ` +
-    `leaders after ${
-      after.join(",")
-    } (topic.conf while down ${confDown}, after ${confAfter}); first ack after the kill: killed broker's partitions ` +
-    `${outage(victimParts)} ms, survivor's ${outage(otherParts)} ms; failed sends ${load.failures.length} ` +
-    `(latency p50 ${pct(errMs, 0.5)} max ${pct(errMs, 1)} ms: ${
-      [...kinds].map(([k, v]) => `${v}x ${k}`).join("; ")
-    }); ` +
-    `panics in the restarted broker's log ${panics}; acked=${counts.acked} lost=${counts.lost} ` +
-    `moved=${counts.moved} duplicates=${counts.duplicates} doubleOffsets=${counts.doubleOffsets} ` +
-    `notAcked=${load.notAcked}` + (counts.examples.length ? `\n  ${counts.examples.join("\n  ")}` : "");
-  console.log(`${line}\n--- gateway recovery log ---\n${recoveryLog(gw)}`);
+  const figures = `killed the ${kill} (leading ${victimParts.length}/${n} partitions), down ` +
+    `${
+      restartedAt - killedAt
+    } ms: re-assigned to a live broker while down ${moved.length}/${victimParts.length}` +
+    `${range(moved)}, produce resumed while down ${resumed.length}/${victimParts.length}${range(resumed)}, ` +
+    `other partitions' first ack ${
+      outage(otherParts)
+    } ms, every partition acked ${afterRestart} ms after the ` +
+    `restart, failed sends ${load.failures.length} (max ${pct(errMs, 1)} ms), ${countsText(counts)}`;
+  console.log(
+    `${brokers.length}-broker failover: ${figures}\n  killed ${victim.address} leading ${
+      victimParts.join(",")
+    }; ` +
+      `leaders before ${before.join(",")}, after ${after.join(",")}; topic.conf leader/follower while down ` +
+      `${confDown}, after ${confAfter}; failures: ${
+        [...kinds].map(([k, v]) => `${v}x ${k}`).join("; ") || "none"
+      }; ` +
+      `panics in the restarted broker's log ${panics}; notAcked=${load.notAcked}` +
+      (counts.examples.length ? `\n  ${counts.examples.join("\n  ")}` : "") +
+      `\n--- gateway recovery log ---\n${recoveryLog(gw)}`,
+  );
   if (auditError) throw auditError;
-  assertEquals(counts.lost, 0, "acknowledged records lost");
-  assertEquals(counts.moved, 0, "acknowledged records stored at another offset");
-  assertEquals(counts.doubleOffsets, 0, "offsets holding two records");
+  assertNothingLost(counts);
   // errors are bounded: no produce waits past the gateway's 5 s wait for an unavailable partition (+ slack)
   assert(pct(errMs, 1) <= 8000, `a failed produce took ${pct(errMs, 1)} ms`);
-  assert(Number.isFinite(outage(victimParts)), "produce to the killed broker's partitions resumed");
-  assert(outage(otherParts) < 8000, `the survivor's partitions kept working (${outage(otherParts)} ms)`);
-  return line;
+  assert(outage(otherParts) < 8000, `the other brokers' partitions kept working (${outage(otherParts)} ms)`);
+  assert(afterRestart < 10_000, `every partition is produced to after the restart (${afterRestart} ms)`);
+  assertEquals(panics, 0, "panics in the restarted broker's log");
+  assertEquals(slow.map(([p]) => p), [], "partitions re-assigned by SeaweedMQ that took over 5 s to resume");
+  if (brokers.length >= 3 && kill === "non-balancer") {
+    // the balancer is alive: the gateway has it re-assign the partitions at once (TopicTable.reassign)
+    assertEquals(
+      moved.length,
+      victimParts.length,
+      "the killed broker's partitions re-assigned while it was down",
+    );
+    assertEquals(
+      resumed.length,
+      victimParts.length,
+      "the killed broker's partitions resumed while it was down",
+    );
+    // measured 50-270 ms; 0.65-2 s while the gateway waited for its periodic broker list refresh
+    assert(outage(victimParts) <= 1500, `produce to them resumed ${outage(victimParts)} ms after the kill`);
+  }
+  return figures;
 }

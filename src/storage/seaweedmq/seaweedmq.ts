@@ -187,6 +187,7 @@ export class SeaweedMQStorage implements Storage {
       brokerEpoch: (a) => this.epochs.get(a) ?? 0,
       noteBrokerFailure: (a) => {
         this.epochs.set(a, (this.epochs.get(a) ?? 0) + 1);
+        this.cluster.noteFailure(a);
       },
       relookup: (t) => this.table.relookup(t),
       get closed() {

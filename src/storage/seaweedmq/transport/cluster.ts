@@ -1,7 +1,7 @@
 // Discovery of SeaweedFS servers and one channel per server: brokers and filers come from the master
 // (master_pb.Seaweed/ListClusterNodes) or from explicit lists; the list is refreshed periodically so brokers
 // that join, leave or restart are picked up without restarting the gateway.
-import { isTransient, RpcChannel, RpcError, Status } from "./grpc.ts";
+import { isTransient, RpcChannel, rpcCode, RpcError, Status } from "./grpc.ts";
 import { GrpcH2Session } from "./h2stream.ts";
 import { decodeListClusterNodesResponse, encodeListClusterNodesRequest, Rpc } from "./messages.ts";
 
@@ -45,6 +45,10 @@ export class SmqCluster {
   private closed = false;
   private refreshing: Promise<void> | null = null;
   private readonly brokerStarts = new Map<string, bigint>();
+  /** When a call or stream to each broker last failed as if the broker went away (noteFailure). */
+  private readonly failedAt = new Map<string, number>();
+  /** When the last successful read of the broker list from the masters started. */
+  private listedAt = 0;
 
   constructor(private readonly opts: ClusterOptions) {
     this.brokerList = opts.brokers ? [...opts.brokers] : [];
@@ -90,6 +94,21 @@ export class SmqCluster {
     }
   }
 
+  /**
+   * A call or stream to `address` failed as if the broker went away. A killed broker leaves the master's list at
+   * once (its KeepConnected stream ends), but this list is re-read only every 10 s: until then the broker counts as
+   * suspect (see suspect) and control-plane calls go to the others.
+   */
+  noteFailure(address: string): void {
+    this.failedAt.set(address, Date.now());
+  }
+
+  /** Listed, but failed since the list was last read from the masters: maybe gone (refresh() tells). */
+  suspect(address: string): boolean {
+    const at = this.failedAt.get(address);
+    return at !== undefined && at >= this.listedAt && this.brokerList.includes(address);
+  }
+
   /** Asks the masters for brokers and filers (unless given explicitly). */
   refresh(): Promise<void> {
     if (!this.refreshing) {
@@ -102,6 +121,7 @@ export class SmqCluster {
     const needBrokers = !this.opts.brokers;
     const needFilers = !this.opts.filers;
     if (!needBrokers && !needFilers) return;
+    const started = Date.now();
     let lastError: unknown = null;
     for (const master of this.opts.masters) {
       const ch = this.channel(grpcAddress(master));
@@ -130,6 +150,7 @@ export class SmqCluster {
             this.opts.log("info", `SeaweedMQ brokers: ${brokers.join(", ") || "(none)"}`);
             this.brokerList = brokers;
           }
+          this.listedAt = started;
         }
         if (needFilers) {
           const filers = (await list("filer")).map(grpcAddress);
@@ -147,12 +168,17 @@ export class SmqCluster {
     throw lastError ?? new Error("no SeaweedFS master configured");
   }
 
-  /** Any broker, round robin (control-plane calls: non-balancer brokers proxy them to the balancer). */
+  /**
+   * Any broker, round robin (control-plane calls: non-balancer brokers proxy them to the balancer); suspect ones
+   * only when all are.
+   */
   anyBroker(): string {
     if (this.brokerList.length === 0) {
       throw new RpcError(Status.UNAVAILABLE, "no SeaweedMQ broker is registered with the master", "");
     }
-    return this.brokerList[this.nextBroker++ % this.brokerList.length];
+    const healthy = this.brokerList.filter((b) => !this.suspect(b));
+    const from = healthy.length > 0 ? healthy : this.brokerList;
+    return from[this.nextBroker++ % from.length];
   }
 
   anyFiler(): string {
@@ -189,6 +215,7 @@ export class SmqCluster {
       } catch (e) {
         if (this.closed || !isTransient(e) || Date.now() >= deadline) throw e;
         attempt++;
+        if (rpcCode(e) === Status.UNAVAILABLE && this.brokerList.includes(address)) this.noteFailure(address);
         this.opts.log("debug", `retrying after: ${(e as Error).message}`);
         if (attempt % 2 === 0 || address === "") await this.refresh().catch(() => {});
         await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** Math.min(attempt, 5))));
