@@ -103,8 +103,10 @@ export class OffsetsTopic implements GroupStateMirror {
     const { storage, partitions } = this.opts;
     let t = storage.getTopic(TOPIC) ?? await storage.findTopic?.(TOPIC);
     if (t === undefined) {
+      // Kafka's offsets.topic.segment.bytes (100 MiB): compaction cleans only rolled segments, and a load reads the
+      // whole partition.
       const configs: TopicConfigs = this.compacts
-        ? { "cleanup.policy": "compact" }
+        ? { "cleanup.policy": "compact", "segment.bytes": "104857600" }
         : { "retention.ms": "-1" };
       try {
         t = await storage.createTopic(TOPIC, partitions, configs);
