@@ -378,22 +378,12 @@ export class Gateway {
       });
     // The storage takes part first: a partition's log end is known before producer state and groups load.
     if (storage instanceof SeaweedMQStorage) cluster.addParticipant(storage.leadershipParticipant());
-    // __consumer_offsets exists before groups load (solo) or partitions are acquired (cluster): it shows them.
     const offsetsTopic = new OffsetsTopic({
       storage,
       cluster,
       partitions: config.offsetsTopicPartitions,
       log: logger("offsets-topic"),
     });
-    try {
-      await offsetsTopic.open();
-    } catch (e) {
-      listener.close();
-      metrics?.stop();
-      await ops?.close();
-      await storage.close();
-      throw e;
-    }
     const coordinator = new GroupCoordinator(
       storage.groupStore(),
       {
@@ -415,6 +405,8 @@ export class Gateway {
     );
     if (metrics !== null) coordinator.onRebalance = (group, ms) => metrics.rebalance(group, ms);
     try {
+      // __consumer_offsets exists before groups load (solo) or partitions are acquired (cluster): it shows them.
+      await offsetsTopic.open();
       await coordinator.start();
     } catch (e) {
       listener.close();

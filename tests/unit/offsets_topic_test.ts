@@ -94,6 +94,15 @@ Deno.test("offsets topic records: Kafka's byte layout for commit keys/values (v1
   assert(c.kind === "offset" && c.value === null && c.topic === "t" && c.partition === 3);
 });
 
+function soloCluster(storage: Storage): SoloCluster {
+  return new SoloCluster({
+    nodeId: 1,
+    advertised: { host: "127.0.0.1", port: 9092 },
+    offsetsTopicPartitions: PARTITIONS,
+    topics: () => storage.listTopics(),
+  });
+}
+
 interface Env {
   storage: EmbeddedStorage;
   view: OffsetsTopic;
@@ -110,12 +119,7 @@ async function env(dir?: string, compacting = true): Promise<Env> {
     log: () => {},
   });
   await storage.open();
-  const cluster = new SoloCluster({
-    nodeId: 1,
-    advertised: { host: "127.0.0.1", port: 9092 },
-    offsetsTopicPartitions: PARTITIONS,
-    topics: () => storage.listTopics(),
-  });
+  const cluster = soloCluster(storage);
   // A backend without compaction, as SeaweedMQ: cleanup.policy fixed to delete.
   const backend: Storage = compacting ? storage : Object.assign(Object.create(storage), {
     fixedTopicConfigs: { "cleanup.policy": { value: "delete", reason: "test: no compaction" } },
@@ -293,13 +297,12 @@ Deno.test("offsets topic view: a topic with another partition count stops the st
   await storage.open();
   try {
     await storage.createTopic(TOPIC, 7, {});
-    const cluster = new SoloCluster({
-      nodeId: 1,
-      advertised: { host: "127.0.0.1", port: 9092 },
-      offsetsTopicPartitions: PARTITIONS,
-      topics: () => storage.listTopics(),
+    const view = new OffsetsTopic({
+      storage,
+      cluster: soloCluster(storage),
+      partitions: PARTITIONS,
+      log: logger("test"),
     });
-    const view = new OffsetsTopic({ storage, cluster, partitions: PARTITIONS, log: logger("test") });
     let message = "";
     await view.open().catch((err: Error) => message = err.message);
     assert(/exists with 7 partitions.*--offsets-topic-num-partitions 7/.test(message), message);

@@ -287,6 +287,14 @@ export class OffsetsTopic implements GroupStateMirror {
 
   private async append(p: Partition, records: readonly OffsetsTopicRecord[]): Promise<void> {
     if (records.length === 0) return;
+    await this.appendBatches(p, records);
+    if (!this.compacts && p.length > Math.max(SNAPSHOT_MIN_RECORDS, SNAPSHOT_FACTOR * p.expected.size)) {
+      await this.snapshot(p);
+    }
+  }
+
+  /** Appends `records` in batches stamped with the serving epoch; returns the first one's offset. */
+  private async appendBatches(p: Partition, records: readonly OffsetsTopicRecord[]): Promise<number> {
     const epoch = await this.servingEpoch(p);
     let first = -1;
     for (let i = 0; i < records.length; i += BATCH_RECORDS) {
@@ -299,25 +307,15 @@ export class OffsetsTopic implements GroupStateMirror {
       if (first < 0) first = res.baseOffset;
       p.length = res.baseOffset + chunk.length - res.logStartOffset;
     }
-    if (!this.compacts && p.length > Math.max(SNAPSHOT_MIN_RECORDS, SNAPSHOT_FACTOR * p.expected.size)) {
-      await this.snapshot(p);
-    }
+    return first;
   }
 
   /** Appends the whole live state again and moves the log start to it (backends without compaction). */
   private async snapshot(p: Partition): Promise<void> {
     const live = [...p.expected.values()].map((e) => e.record);
-    const epoch = await this.servingEpoch(p);
-    let start = (await this.opts.storage.offsets(TOPIC, p.index)).highWatermark;
-    for (let i = 0; i < live.length; i += BATCH_RECORDS) {
-      const chunk = live.slice(i, i + BATCH_RECORDS);
-      const payload = buildBatchSync({ records: chunk, partitionLeaderEpoch: epoch });
-      const res = await this.opts.storage.append(TOPIC, p.index, {
-        payload,
-        batches: validateBatches(payload),
-      });
-      if (i === 0) start = res.baseOffset;
-    }
+    const start = live.length > 0
+      ? await this.appendBatches(p, live)
+      : (await this.opts.storage.offsets(TOPIC, p.index)).highWatermark;
     await this.opts.storage.deleteRecords(TOPIC, p.index, start);
     this.opts.log.debug("{topic}-{partition}: snapshot of {keys} keys, log start {start}", {
       topic: TOPIC,
