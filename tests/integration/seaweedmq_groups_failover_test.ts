@@ -2,8 +2,9 @@
 // instances on one filer), with the cluster's leadership decided by the test (a fake ClusterView per gateway):
 // an acquire reads only its `__consumer_offsets` partitions' groups from the filer, fresh; a gateway that lost a
 // partition can no longer move committed offsets backwards; producer-id blocks claimed concurrently by both
-// gateways never overlap. Gateways over the real distributed cluster (node.ts) are covered by
-// seaweedmq_cluster_test.ts.
+// gateways never overlap; the `__consumer_offsets` view follows the handovers (each coordinator shows its commits, a
+// new one repairs the partition against the filer). Gateways over the real distributed cluster (node.ts) are covered
+// by seaweedmq_cluster_test.ts.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { clusterForModule } from "../helpers/seaweedfs.ts";
 import { SeaweedMQStorage } from "../../src/storage/seaweedmq/seaweedmq.ts";
@@ -13,6 +14,10 @@ import { CONSUMER_OFFSETS_TOPIC as CO } from "../../src/cluster/view.ts";
 import { ErrorCode as E } from "../../src/protocol/errors.ts";
 import { logger } from "../../src/log.ts";
 import { FakeLeaderCluster, groupOn } from "../unit/fake_leader_cluster.ts";
+import { OffsetsTopic } from "../../src/groups/offsets_topic/view.ts";
+import { decodeOffsetsRecord } from "../../src/groups/offsets_topic/records.ts";
+import { splitBatches } from "../../src/records/batch.ts";
+import { decodeBatchRecords } from "../../src/records/record.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const weed = await clusterForModule();
@@ -29,10 +34,50 @@ const OPTS = {
 
 async function gateway(storage: SeaweedMQStorage) {
   const cluster = new FakeLeaderCluster();
-  const c = new GroupCoordinator(storage.groupStore(), OPTS, logger("test"), () => true, cluster);
+  const view = new OffsetsTopic({
+    storage,
+    cluster,
+    partitions: cluster.offsetsPartitions,
+    log: logger("test"),
+  });
+  await view.open();
+  const c = new GroupCoordinator(storage.groupStore(), OPTS, logger("test"), () => true, cluster, view);
   cluster.addParticipant(c);
   await c.start();
   return { c, cluster };
+}
+
+/** The committed offsets of t-0 that `__consumer_offsets` partition `p` shows for `groupId`, in order. */
+async function shownCommits(
+  storage: SeaweedMQStorage,
+  p: number,
+  groupId: string,
+): Promise<(number | null)[]> {
+  const { logStartOffset, highWatermark } = await storage.offsets(CO, p);
+  const out: (number | null)[] = [];
+  for (let at = logStartOffset; at < highWatermark;) {
+    const r = await storage.read(CO, p, at, 1 << 20, true);
+    for (const chunk of r.batches) {
+      for (const b of splitBatches(chunk)) {
+        for (const rec of (await decodeBatchRecords(chunk.subarray(b.pos, b.pos + b.size))).records) {
+          at = rec.offset + 1;
+          const d = decodeOffsetsRecord(rec.key!, rec.value);
+          if (d.kind === "offset" && d.group === groupId) out.push(d.value?.offset ?? null);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+async function eventually<T>(f: () => Promise<T>, ok: (v: T) => boolean, ms = 10_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  let v = await f();
+  while (!ok(v) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await f();
+  }
+  return v;
 }
 
 function commit(c: GroupCoordinator, groupId: string, offset: number) {
@@ -88,6 +133,14 @@ if (weed !== null) {
         await A.cluster.gain(CO, [3], 3);
         assertEquals(fetched(A.c, g3), 300);
         assertEquals(fetched(A.c, g1), 7);
+
+        // __consumer_offsets-3 shows A's 100, then B's 300, and nothing of the refused stale commit; A, taking the
+        // partition back, finds the view in line with the filer and appends nothing.
+        const same = (v: (number | null)[]) => JSON.stringify(v) === "[100,300]";
+        assertEquals(await eventually(() => shownCommits(ns.a!, 3, g3), same), [100, 300]);
+        await new Promise((r) => setTimeout(r, 500));
+        assertEquals(await shownCommits(ns.a!, 3, g3), [100, 300]);
+        assertEquals(await eventually(() => shownCommits(ns.a!, 1, g1), (v) => v.length === 1), [7]);
       } finally {
         await A.c.close();
         await B.c.close();
