@@ -23,7 +23,7 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   SUDO="sudo -n"
   can_apt=1
 fi
-APT_PKGS=(kcat chromium prometheus python3-venv burrow zookeeper)
+APT_PKGS=(kcat chromium prometheus python3-venv burrow zookeeper openssl)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${APT_PKGS[@]}"; do

@@ -1,11 +1,13 @@
 // Assembles the gateway: storage backend, API registry with every handler, and the Kafka listener.
-import type { Config } from "./options.ts";
+import { type Config, listenersText } from "./options.ts";
 import { logger } from "./log.ts";
 import type { Broker } from "./handlers/context.ts";
 import { ApiRegistry } from "./handlers/registry.ts";
 import { KafkaServer } from "./server/server.ts";
 import { GatewayMetrics } from "./ops/metrics.ts";
 import { OpsHttpServer } from "./ops/http.ts";
+import { HttpAuth, type HttpAuthMode } from "./ops/http_auth.ts";
+import { AclOperation, CLUSTER_NAME, ResourceType } from "./security/acl/model.ts";
 import type { Storage } from "./storage/storage.ts";
 import { EmbeddedStorage } from "./storage/embedded/embedded.ts";
 import { FAULT_KINDS } from "./storage/embedded/health.ts";
@@ -21,6 +23,12 @@ import { ListOffsetsSpec } from "./protocol/messages/list_offsets.ts";
 import { CreateTopicsSpec } from "./protocol/messages/create_topics.ts";
 import { DeleteTopicsSpec } from "./protocol/messages/delete_topics.ts";
 import { DescribeClusterSpec } from "./protocol/messages/describe_cluster.ts";
+import { DescribeClientQuotasSpec } from "./protocol/messages/describe_client_quotas.ts";
+import { AlterClientQuotasSpec } from "./protocol/messages/alter_client_quotas.ts";
+import { alterClientQuotasHandler, describeClientQuotasHandler } from "./quotas/handlers.ts";
+import { openQuotas, type Quotas } from "./quotas/service.ts";
+import { ConnectionLimits, parseOverrides } from "./quotas/connections.ts";
+import { CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, withMutationQuota } from "./quotas/mutations.ts";
 import { apiVersionsHandler } from "./handlers/api_versions.ts";
 import { metadataHandler } from "./handlers/metadata.ts";
 import { produceHandler } from "./handlers/produce.ts";
@@ -80,6 +88,37 @@ import { SoloCluster } from "./cluster/solo.ts";
 import { SeaweedCluster } from "./cluster/node.ts";
 import { randomClusterId, sharedClusterId } from "./cluster/cluster_id.ts";
 import { gatewayStages, runShutdown, type ShutdownReport } from "./shutdown.ts";
+import type { Endpoint } from "./cluster/view.ts";
+import { bindListeners, type BoundListener, isTlsProtocol } from "./server/bind.ts";
+import { TlsMaterial } from "./security/tls/material.ts";
+import {
+  authenticatorForListener,
+  type AuthenticatorsByProtocol,
+  sslAuthenticator,
+} from "./security/tls/authenticator.ts";
+import { parsePrincipalRules } from "./security/tls/principal_rules.ts";
+import { SaslHandshakeSpec } from "./protocol/messages/sasl_handshake.ts";
+import { SaslAuthenticateSpec } from "./protocol/messages/sasl_authenticate.ts";
+import { DescribeUserScramCredentialsSpec } from "./protocol/messages/describe_user_scram_credentials.ts";
+import { AlterUserScramCredentialsSpec } from "./protocol/messages/alter_user_scram_credentials.ts";
+import { saslAuthenticateHandler, saslHandshakeHandler } from "./security/sasl/handlers.ts";
+import {
+  alterUserScramCredentialsHandler,
+  describeUserScramCredentialsHandler,
+} from "./security/credentials/handlers.ts";
+import { openCredentialStore, saslAuthenticatorFor } from "./security/sasl/setup.ts";
+import type { CredentialStore } from "./security/credentials/store.ts";
+import { DescribeAclsSpec } from "./protocol/messages/describe_acls.ts";
+import { CreateAclsSpec } from "./protocol/messages/create_acls.ts";
+import { DeleteAclsSpec } from "./protocol/messages/delete_acls.ts";
+import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "./security/acl/handlers.ts";
+import { type Authorization, openAuthorization } from "./security/acl/setup.ts";
+import type { AclStore } from "./security/acl/store.ts";
+
+/** Advertised address per listener name, as leases and the cluster view carry them. */
+function advertisedByName(config: Config): Record<string, Endpoint> {
+  return Object.fromEntries(config.advertisedListener.map((a) => [a.name, { host: a.host, port: a.port }]));
+}
 
 export function buildRegistry(): ApiRegistry {
   const r = new ApiRegistry();
@@ -88,8 +127,8 @@ export function buildRegistry(): ApiRegistry {
   r.register(ProduceSpec, produceHandler);
   r.register(FetchSpec, fetchHandler);
   r.register(ListOffsetsSpec, listOffsetsHandler);
-  r.register(CreateTopicsSpec, createTopicsHandler);
-  r.register(DeleteTopicsSpec, deleteTopicsHandler);
+  r.register(CreateTopicsSpec, withMutationQuota(CreateTopicsSpec, CREATE_TOPICS, createTopicsHandler));
+  r.register(DeleteTopicsSpec, withMutationQuota(DeleteTopicsSpec, DELETE_TOPICS, deleteTopicsHandler));
   r.register(DescribeClusterSpec, describeClusterHandler);
   r.register(FindCoordinatorSpec, findCoordinatorHandler);
   r.register(JoinGroupSpec, joinGroupHandler);
@@ -104,12 +143,24 @@ export function buildRegistry(): ApiRegistry {
   r.register(DeleteGroupsSpec, deleteGroupsHandler);
   r.register(InitProducerIdSpec, initProducerIdHandler);
   r.register(OffsetForLeaderEpochSpec, offsetForLeaderEpochHandler);
-  r.register(CreatePartitionsSpec, createPartitionsHandler);
+  r.register(
+    CreatePartitionsSpec,
+    withMutationQuota(CreatePartitionsSpec, CREATE_PARTITIONS, createPartitionsHandler),
+  );
   r.register(DescribeConfigsSpec, describeConfigsHandler);
   r.register(AlterConfigsSpec, alterConfigsHandler);
   r.register(IncrementalAlterConfigsSpec, incrementalAlterConfigsHandler);
   r.register(DescribeLogDirsSpec, describeLogDirsHandler);
   r.register(DeleteRecordsSpec, deleteRecordsHandler);
+  r.register(SaslHandshakeSpec, saslHandshakeHandler);
+  r.register(SaslAuthenticateSpec, saslAuthenticateHandler);
+  r.register(DescribeUserScramCredentialsSpec, describeUserScramCredentialsHandler());
+  r.register(AlterUserScramCredentialsSpec, alterUserScramCredentialsHandler());
+  r.register(DescribeAclsSpec, describeAclsHandler);
+  r.register(CreateAclsSpec, createAclsHandler);
+  r.register(DeleteAclsSpec, deleteAclsHandler);
+  r.register(DescribeClientQuotasSpec, describeClientQuotasHandler);
+  r.register(AlterClientQuotasSpec, alterClientQuotasHandler);
   return r;
 }
 
@@ -203,6 +254,14 @@ function levelLog(
   };
 }
 
+/** --http-auth: auto protects the admin API and dashboard as soon as security is configured anywhere. */
+function httpAuthMode(config: Config): HttpAuthMode {
+  if (config.httpAuth !== "auto") return config.httpAuth;
+  const secured = config.authorizer === "acl" ||
+    config.listen.some((l) => l.securityProtocol !== "PLAINTEXT");
+  return secured ? "api" : "none";
+}
+
 /** Says at start how many partitions the gateway accepts and why, and warns when that cannot hold. */
 function logPartitionLimit(broker: Broker, log: ReturnType<typeof logger>): void {
   const { storage, config } = broker;
@@ -251,6 +310,14 @@ export class Gateway {
   metrics: GatewayMetrics | null = null;
   /** The cluster this gateway belongs to (left on stop). */
   cluster: ClusterView | null = null;
+  /** TLS certificate files (their watch stops with the gateway). */
+  tls: TlsMaterial | null = null;
+  /** SCRAM credentials (its poll stops with the gateway). */
+  credentials: CredentialStore | null = null;
+  /** ACLs with --authorizer acl (its poll stops with the gateway). */
+  acls: AclStore | null = null;
+  /** Client quotas (their poll stops with the gateway). */
+  quotas: Quotas | null = null;
   /**
    * Resolves when this gateway can no longer serve and must stop: another process took its node id over (SeaweedMQ
    * cluster). main.ts stops the gateway then.
@@ -269,22 +336,46 @@ export class Gateway {
 
   static async start(cfg: Config): Promise<Gateway> {
     const log = logger("gateway");
-    let listener: Deno.TcpListener;
+    const perIpOverrides = parseOverrides(cfg.maxConnectionsPerIpOverrides); // a bad value stops the start here
+    // TLS material (SSL/SASL_SSL listeners, --http-tls), re-read when its files change.
+    const needsTls = cfg.httpTls || cfg.listen.some((l) => isTlsProtocol(l.securityProtocol));
+    const tls = needsTls
+      ? await TlsMaterial.load({ cert: cfg.tlsCert, key: cfg.tlsKey, ca: cfg.tlsCa }, logger("tls"))
+      : null;
+    let countMetrics: GatewayMetrics | null = null; // set once metrics exist (handshakes may fail before)
+    let bound: BoundListener[];
     try {
-      listener = Deno.listen({ hostname: cfg.listen.host, port: cfg.listen.port, transport: "tcp" });
+      bound = await bindListeners(
+        cfg.listen,
+        tls === null ? null : {
+          material: tls,
+          clientAuth: cfg.tlsClientAuth,
+          log: logger("tls"),
+          onHandshakeFailure: (name) => countMetrics?.tlsHandshakeFailed(name),
+        },
+      );
     } catch (e) {
-      // Say which listener: Deno's "Address already in use (os error 98)" names neither the option nor the port.
-      const at = `--listen ${cfg.listen.host}:${cfg.listen.port}`;
-      if (e instanceof Deno.errors.AddrInUse) {
-        throw new Error(`${at} is in use (another broker or gateway?): stop it or choose another --listen`);
-      }
-      throw new Error(`${at}: ${(e as Error).message}`);
+      tls?.stop();
+      throw e;
     }
-    const address = listener.addr as Deno.NetAddr;
+    // Every listener (and the certificate watch): closed together on a failed start.
+    const listener = {
+      close: () => {
+        for (const b of bound) b.socket.close();
+        tls?.stop();
+      },
+    };
+    const first = bound[0].socket.addr;
+    const address: Deno.NetAddr = { transport: "tcp", hostname: first.hostname, port: first.port };
     // With --listen HOST:0 the kernel picks the port; clients must be told the real one.
-    const config: Config = cfg.advertisedListener.port === 0
-      ? { ...cfg, advertisedListener: { host: cfg.advertisedListener.host, port: address.port } }
-      : cfg;
+    const config: Config = {
+      ...cfg,
+      advertisedListener: cfg.advertisedListener.map((a) => {
+        const b = bound.find((x) => x.at.name === a.name);
+        return a.port === 0 && b !== undefined ? { ...a, port: b.socket.addr.port } : a;
+      }),
+    };
+    tls?.watch();
     const registry = buildRegistry();
     const metrics = config.metrics
       ? new GatewayMetrics(
@@ -292,13 +383,20 @@ export class Gateway {
         registry.versions().map((v) => ({ key: v.apiKey, name: registry.get(v.apiKey)!.spec.name })),
       )
       : null;
+    countMetrics = metrics;
     // The operations listener comes up first: /healthz answers and /readyz says "not ready" during recovery.
     let ops: OpsHttpServer | null = null;
     if (config.httpListen !== null) {
       ops = new OpsHttpServer(metrics, logger("http"));
+      ops.protect(httpAuthMode(config));
       try {
-        const a = ops.listen(config.httpListen);
-        log.info("HTTP endpoints (metrics, health, admin API, dashboard) at http://{host}:{port}/", {
+        const a = ops.listen(config.httpListen, config.httpTls && tls !== null ? tls.pem : undefined);
+        if (config.httpTls && tls !== null) {
+          const o = ops;
+          tls.onChange((pem) => void o.reloadTls(pem));
+        }
+        log.info("HTTP endpoints (metrics, health, admin API, dashboard) at {scheme}://{host}:{port}/", {
+          scheme: config.httpTls ? "https" : "http",
           host: a.hostname,
           port: a.port,
         });
@@ -357,12 +455,52 @@ export class Gateway {
     // Broker-level topic defaults (flags/env/file + stored dynamic broker configs) reach the log before traffic.
     const configs = new ConfigModel(config, storage, logger("configs"));
     configs.load();
+    // SCRAM credentials (SASL listeners, the SCRAM admin APIs), seeded from --sasl-users.
+    let credentials: CredentialStore;
+    try {
+      credentials = await openCredentialStore(config, storage, logger("sasl"));
+    } catch (e) {
+      listener.close();
+      metrics?.stop();
+      await ops?.close();
+      await storage.close();
+      throw e;
+    }
+    // --authorizer acl: the ACLs (durable in the backend's documents) and the authorizer enforcing them.
+    let authorization: Authorization;
+    try {
+      authorization = await openAuthorization(config, storage, logger("acl"));
+    } catch (e) {
+      credentials.stop();
+      listener.close();
+      metrics?.stop();
+      await ops?.close();
+      await storage.close();
+      throw e;
+    }
+    // Client quotas (durable in the backend's documents), enforced by every listener's quota step.
+    let quotas: Quotas;
+    try {
+      quotas = await openQuotas(storage, logger("quotas"), {
+        samples: config.quotaWindowNum,
+        windowMs: config.quotaWindowSizeSeconds * 1000,
+      });
+    } catch (e) {
+      authorization.acls?.stop();
+      credentials.stop();
+      listener.close();
+      metrics?.stop();
+      await ops?.close();
+      await storage.close();
+      throw e;
+    }
     const lost = Promise.withResolvers<string>();
     const cluster: ClusterView = storage instanceof SeaweedMQStorage
       ? new SeaweedCluster({
         storage,
         nodeId: config.nodeId,
-        advertised: config.advertisedListener,
+        advertised: config.advertisedListener[0],
+        listeners: advertisedByName(config),
         rack: config.rack,
         leaseTimeoutMs: config.leaseTimeoutMs,
         offsetsTopicPartitions: config.offsetsTopicPartitions,
@@ -372,7 +510,8 @@ export class Gateway {
       })
       : new SoloCluster({
         nodeId: config.nodeId,
-        advertised: config.advertisedListener,
+        advertised: config.advertisedListener[0],
+        listeners: advertisedByName(config),
         offsetsTopicPartitions: config.offsetsTopicPartitions,
         topics: () => storage.listTopics(),
       });
@@ -443,15 +582,86 @@ export class Gateway {
       shutdown: abort.signal,
       log: logger("server"),
       metrics,
+      credentials,
+      acls: authorization.acls,
+      quotas,
     };
     logPartitionLimit(broker, log);
-    const server = new KafkaServer(broker, registry);
-    server.start(listener);
-    ops?.attach({ config, clusterId: broker.clusterId, storage, coordinator, server, cluster });
-    log.info("listening on {host}:{port}, advertised as {adv}, data in {dir}", {
-      host: address.hostname,
-      port: address.port,
-      adv: `${config.advertisedListener.host}:${config.advertisedListener.port}`,
+    // One pipeline per listener; its authenticator follows its security protocol (SSL: the client certificate,
+    // SASL_*: SASL, PLAINTEXT: User:ANONYMOUS).
+    const protocols = new Set(config.listen.map((l) => l.securityProtocol));
+    const authenticators: AuthenticatorsByProtocol = {};
+    if (protocols.has("SSL")) {
+      authenticators.SSL = sslAuthenticator(
+        parsePrincipalRules(config.sslPrincipalMappingRules),
+        logger("tls"),
+        () => metrics !== null && metrics.sslAuthenticationFailures++,
+      );
+    }
+    if (protocols.has("SASL_PLAINTEXT") || protocols.has("SASL_SSL")) {
+      const sasl = await saslAuthenticatorFor(config, credentials, logger("sasl"));
+      authenticators.SASL_PLAINTEXT = sasl;
+      authenticators.SASL_SSL = sasl;
+    }
+    const connectionLimits = new ConnectionLimits({
+      maxConnections: config.maxConnections,
+      maxConnectionsPerIp: config.maxConnectionsPerIp,
+      overrides: perIpOverrides,
+      quotas: () => quotas.store.table,
+      rate: quotas.manager.rateWindow,
+      log: logger("server"),
+    });
+    if (metrics !== null) metrics.quotas = { manager: quotas.manager, limits: connectionLimits };
+    const server = new KafkaServer(broker, registry, { connectionLimits });
+    for (const b of bound) {
+      server.start(b.socket, {
+        name: b.at.name,
+        securityProtocol: b.at.securityProtocol,
+        pipeline: {
+          authenticator: authenticatorForListener(b.at.securityProtocol, authenticators),
+          authorizer: authorization.authorizer,
+          quotas: quotas.manager,
+        },
+      });
+    }
+    if (ops !== null && httpAuthMode(config) !== "none") {
+      const acls = authorization.acls;
+      const httpLog = logger("http");
+      ops.setAuth(
+        new HttpAuth({
+          mode: httpAuthMode(config),
+          token: config.httpAuthToken === "" ? null : config.httpAuthToken,
+          checkPassword: (user, password) => credentials.checkPassword(user, password),
+          mayDescribeCluster: acls === null ? null : (principal, host) =>
+            acls.matcher.authorize(
+              { principal, host },
+              AclOperation.DESCRIBE,
+              ResourceType.CLUSTER,
+              CLUSTER_NAME,
+            ),
+          failedDelayMs: config.failedAuthenticationDelayMs,
+          onFailure: (why, principal, remote) =>
+            httpLog.warn("HTTP authentication of {principal} from {remote} refused: {why}", {
+              principal: principal ?? "(none)",
+              remote,
+              why,
+            }),
+        }),
+      );
+    }
+    ops?.attach({
+      config,
+      clusterId: broker.clusterId,
+      storage,
+      coordinator,
+      server,
+      cluster,
+      quotas: { store: quotas.store, manager: quotas.manager, limits: connectionLimits },
+    });
+    log.info("listening on {listen}, advertised as {adv}, data in {dir}", {
+      // "HOST:PORT (NAME)": tools read the first listener's port from this line
+      listen: bound.map((b) => `${b.socket.addr.hostname}:${b.socket.addr.port} (${b.at.name})`).join(", "),
+      adv: listenersText(config.advertisedListener),
       dir: config.dataDir,
     });
     const gateway = new Gateway(config, storage, coordinator, producers, server, address, abort);
@@ -459,6 +669,10 @@ export class Gateway {
     gateway.cluster = cluster;
     gateway.lost = lost.promise;
     gateway.metrics = metrics;
+    gateway.credentials = credentials;
+    gateway.acls = authorization.acls;
+    gateway.quotas = quotas;
+    gateway.tls = tls;
     return gateway;
   }
 
@@ -472,6 +686,10 @@ export class Gateway {
   stop(timeoutMs: number = this.config.shutdownTimeoutMs): Promise<ShutdownReport> {
     this.ops?.markStopping();
     this.abort.abort();
+    this.credentials?.stop();
+    this.tls?.stop();
+    this.acls?.stop();
+    this.quotas?.stop();
     return runShutdown(gatewayStages(this, timeoutMs), timeoutMs, logger("gateway"));
   }
 }

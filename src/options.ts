@@ -5,6 +5,7 @@
 import { LOG_LEVELS } from "./log.ts";
 import { BROKER_CONFIGS } from "./configs/broker_defs.ts";
 import denoJson from "../deno.json" with { type: "json" };
+import { parsePrincipalRules } from "./security/tls/principal_rules.ts";
 
 /** The gateway's version: deno.json's "version", the one place it is written (--version, kgw_build_info). */
 export const VERSION: string = denoJson.version;
@@ -14,12 +15,33 @@ export interface HostPort {
   readonly port: number;
 }
 
+/** Kafka's security protocols, which are also the listener names --listen accepts. */
+export const SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
+export type ListenerProtocol = (typeof SECURITY_PROTOCOLS)[number];
+
+/** One Kafka listener of --listen or --advertised-listener: NAME://HOST:PORT (a bare HOST:PORT is PLAINTEXT). */
+export interface ListenerAddress extends HostPort {
+  readonly name: string;
+  readonly securityProtocol: ListenerProtocol;
+}
+
+/** "SSL://host:9093", as Kafka writes a listener. */
+export function listenerUrl(l: ListenerAddress): string {
+  return `${l.name}://${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port}`;
+}
+
+/** Listeners for people: "host:port" for the one PLAINTEXT listener of the default setup, else Kafka's URLs. */
+export function listenersText(ls: readonly ListenerAddress[]): string {
+  if (ls.length === 1 && ls[0].name === "PLAINTEXT") return `${ls[0].host}:${ls[0].port}`;
+  return ls.map(listenerUrl).join(",");
+}
+
 export class ConfigError extends Error {
   override name = "ConfigError";
 }
 
 /** What an option's value is: how it parses, its --help placeholder and its type in Config (KindValue). */
-type Kind = "hostport" | "hostport|off" | "hostlist" | "string" | "int" | "bool" | {
+type Kind = "hostport" | "hostport|off" | "hostlist" | "listeners" | "string" | "int" | "bool" | {
   readonly oneOf: readonly string[];
 };
 
@@ -29,6 +51,7 @@ interface KindValue {
   /** null = off */
   readonly "hostport|off": HostPort | null;
   readonly hostlist: readonly string[];
+  readonly listeners: readonly ListenerAddress[];
   readonly string: string;
   readonly int: number;
   readonly bool: boolean;
@@ -50,7 +73,10 @@ type OptionDef =
     readonly secret?: boolean;
   }
   & (
-    | { readonly kind: "hostport" | "hostport|off" | "hostlist" | "string"; readonly def: string }
+    | {
+      readonly kind: "hostport" | "hostport|off" | "hostlist" | "listeners" | "string";
+      readonly def: string;
+    }
     | { readonly kind: "int"; readonly def: number }
     | { readonly kind: "bool"; readonly def: boolean }
     | { readonly kind: { readonly oneOf: readonly string[] }; readonly def: string }
@@ -64,17 +90,19 @@ export const OPTIONS = [
   {
     key: "listen",
     flag: "listen",
-    kind: "hostport",
+    kind: "listeners",
     def: "0.0.0.0:9092",
-    help: "address the Kafka listener binds",
+    help:
+      "Kafka listeners NAME://HOST:PORT[,...], NAME one of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL; a bare HOST:PORT is PLAINTEXT (listeners)",
   },
-  // "" = the listen address (localhost for a wildcard one), filled in by loadConfig
+  // "" = each listener's own address (localhost for a wildcard one), filled in by loadConfig
   {
     key: "advertisedListener",
     flag: "advertised-listener",
-    kind: "hostport",
+    kind: "listeners",
     def: "",
-    help: "HOST:PORT given to clients in Metadata (default: the listen address; localhost for 0.0.0.0)",
+    help:
+      "NAME://HOST:PORT[,...] given to clients in Metadata for the listener of that name (default: the listen address; localhost for 0.0.0.0) (advertised.listeners)",
   },
   { key: "dataDir", flag: "data-dir", kind: "string", def: "./data", help: "directory of the embedded log" },
   {
@@ -217,6 +245,29 @@ export const OPTIONS = [
     def: 2147483647,
     min: 1,
     help: "open connections from one client address (max.connections.per.ip)",
+  },
+  {
+    key: "maxConnectionsPerIpOverrides",
+    flag: "max-connections-per-ip-overrides",
+    kind: "string",
+    def: "",
+    help: "per-address exceptions to --max-connections-per-ip, HOST:N,... (max.connections.per.ip.overrides)",
+  },
+  {
+    key: "quotaWindowNum",
+    flag: "quota-window-num",
+    kind: "int",
+    def: 11,
+    min: 1,
+    help: "samples a client quota's rate is measured over (quota.window.num)",
+  },
+  {
+    key: "quotaWindowSizeSeconds",
+    flag: "quota-window-size-seconds",
+    kind: "int",
+    def: 1,
+    min: 1,
+    help: "length of each client quota sample in seconds (quota.window.size.seconds)",
   },
   {
     key: "connectionsMaxIdleMs",
@@ -442,6 +493,158 @@ export const OPTIONS = [
     min: 0,
     help: "largest metadata string of a committed offset (offset.metadata.max.bytes)",
   },
+  // ---- SASL (src/security/sasl/): used by SASL_PLAINTEXT and SASL_SSL listeners ----
+  {
+    key: "saslMechanisms",
+    flag: "sasl-mechanisms",
+    kind: "string",
+    def: "PLAIN,SCRAM-SHA-256,SCRAM-SHA-512",
+    help:
+      "SASL mechanisms enabled on SASL listeners: PLAIN, SCRAM-SHA-256, SCRAM-SHA-512, OAUTHBEARER (sasl.enabled.mechanisms)",
+  },
+  {
+    key: "saslUsers",
+    flag: "sasl-users",
+    kind: "string",
+    def: "",
+    help:
+      "JSON file of user -> password seeding SCRAM-SHA-256 and -512 credentials at start (kept salted only; a credential altered through AlterUserScramCredentials since is not overwritten)",
+  },
+  {
+    key: "saslSessionLifetimeMs",
+    flag: "sasl-session-lifetime-ms",
+    kind: "int",
+    def: 0,
+    min: 0,
+    help:
+      "SASL sessions last this long; the first request after that closes the connection unless the client re-authenticated (KIP-368 connections.max.reauth.ms; 0 = no limit)",
+  },
+  {
+    key: "failedAuthenticationDelayMs",
+    flag: "failed-authentication-delay-ms",
+    kind: "int",
+    def: 100,
+    min: 0,
+    help:
+      "wait before answering a failed authentication and closing (connection.failed.authentication.delay.ms)",
+  },
+  {
+    key: "saslOauthbearerJwks",
+    flag: "sasl-oauthbearer-jwks",
+    kind: "string",
+    def: "",
+    help:
+      "JWKS file or http(s) URL whose keys verify OAUTHBEARER tokens (RS256/384/512, PS256/384/512, ES256/384) (sasl.oauthbearer.jwks.endpoint.url)",
+  },
+  {
+    key: "saslOauthbearerExpectedIssuer",
+    flag: "sasl-oauthbearer-expected-issuer",
+    kind: "string",
+    def: "",
+    help: 'OAUTHBEARER tokens must carry this iss ("" = not checked) (sasl.oauthbearer.expected.issuer)',
+  },
+  {
+    key: "saslOauthbearerExpectedAudience",
+    flag: "sasl-oauthbearer-expected-audience",
+    kind: "string",
+    def: "",
+    help:
+      'OAUTHBEARER tokens\' aud must name one of these, comma-separated ("" = not checked) (sasl.oauthbearer.expected.audience)',
+  },
+  {
+    key: "saslOauthbearerAllowUnsigned",
+    flag: "sasl-oauthbearer-allow-unsigned",
+    kind: "bool",
+    def: false,
+    help: "accept unsigned OAUTHBEARER tokens (alg none): for tests only, anyone can forge them",
+  },
+  // ---- TLS (src/security/tls/): SSL and SASL_SSL listeners, --http-tls ----
+  {
+    key: "tlsCert",
+    flag: "tls-cert",
+    kind: "string",
+    def: "",
+    help:
+      "PEM certificate (chain) of SSL and SASL_SSL listeners; re-read when the file changes (ssl.keystore.location)",
+  },
+  {
+    key: "tlsKey",
+    flag: "tls-key",
+    kind: "string",
+    def: "",
+    help: "PEM private key of --tls-cert; re-read when the file changes",
+  },
+  {
+    key: "tlsCa",
+    flag: "tls-ca",
+    kind: "string",
+    def: "",
+    help: "PEM CA certificate(s) that verify client certificates (ssl.truststore.location)",
+  },
+  {
+    key: "tlsClientAuth",
+    flag: "tls-client-auth",
+    kind: { oneOf: ["none", "requested", "required"] },
+    def: "none",
+    help:
+      "ask TLS clients for a certificate verified by --tls-ca: none, requested or required (ssl.client.auth)",
+  },
+  {
+    key: "sslPrincipalMappingRules",
+    flag: "ssl-principal-mapping-rules",
+    kind: "string",
+    def: "DEFAULT",
+    help:
+      "map a client certificate's subject DN to the principal name: RULE:pattern/replacement/[LU],...,DEFAULT (ssl.principal.mapping.rules)",
+  },
+  {
+    key: "httpTls",
+    flag: "http-tls",
+    kind: "bool",
+    def: false,
+    help: "serve the operations HTTP port over TLS with --tls-cert and --tls-key",
+  },
+  {
+    key: "httpAuth",
+    flag: "http-auth",
+    kind: { oneOf: ["auto", "none", "api", "all"] },
+    def: "auto",
+    help:
+      "who may use the operations HTTP port: api = /api/v1 and the dashboard need HTTP Basic (SCRAM users) or the bearer token, all = /metrics /healthz /readyz too; auto = api when a listener is not PLAINTEXT or --authorizer acl, else none",
+  },
+  {
+    key: "httpAuthToken",
+    flag: "http-auth-token",
+    kind: "string",
+    def: "",
+    help:
+      "bearer token accepted on the operations HTTP port as an operator (no ACL applies); prefer KGW_HTTP_AUTH_TOKEN or the config file to a flag others can read in ps",
+  },
+  // ---- Authorization (src/security/acl/) ----
+  {
+    key: "authorizer",
+    flag: "authorizer",
+    kind: { oneOf: ["none", "acl"] },
+    def: "none",
+    help:
+      "none: every principal may do everything (the ACL APIs answer SECURITY_DISABLED); acl: Kafka ACLs, kept durably by the backend (authorizer.class.name)",
+  },
+  {
+    key: "superUsers",
+    flag: "super-users",
+    kind: "string",
+    def: "",
+    help:
+      "principals allowed everything whatever the ACLs say, separated by ; (as in Kafka's super.users) or commas, e.g. User:admin;User:CN=ops,O=acme",
+  },
+  {
+    key: "allowEveryoneIfNoAclFound",
+    flag: "allow-everyone-if-no-acl-found",
+    kind: "bool",
+    def: false,
+    help:
+      "with --authorizer acl, a resource no ACL applies to is open to everyone (allow.everyone.if.no.acl.found)",
+  },
   // null in Config when off
   {
     key: "httpListen",
@@ -485,11 +688,7 @@ export function parseHostPort(s: string, what: string): HostPort {
   // Kafka's listener form (PLAINTEXT://host:port) would otherwise parse as host "PLAINTEXT://host".
   const url = /^([A-Za-z][\w-]*):\/\/(.*)$/.exec(s.trim());
   if (url) {
-    throw new ConfigError(
-      `${what}: listener names (${
-        url[1]
-      }://) are not supported, the gateway speaks PLAINTEXT only: give HOST:PORT, e.g. "${url[2]}"`,
-    );
+    throw new ConfigError(`${what}: expected HOST:PORT without a listener name, got "${s}"`);
   }
   const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(s.trim());
   if (!m) throw new ConfigError(`${what}: expected HOST:PORT, got "${s}"`);
@@ -498,12 +697,36 @@ export function parseHostPort(s: string, what: string): HostPort {
   return { host: m[1] || "0.0.0.0", port };
 }
 
+/** --listen and --advertised-listener: a comma list of NAME://HOST:PORT or HOST:PORT (PLAINTEXT). */
+export function parseListeners(s: string, what: string): ListenerAddress[] {
+  const out: ListenerAddress[] = [];
+  for (const item of s.split(",").map((x) => x.trim()).filter((x) => x !== "")) {
+    const url = /^([A-Za-z][\w-]*):\/\/(.*)$/.exec(item);
+    const name = url ? url[1].toUpperCase() : "PLAINTEXT";
+    if (!(SECURITY_PROTOCOLS as readonly string[]).includes(name)) {
+      throw new ConfigError(
+        `${what}: unknown listener name ${url![1]} in "${item}": use one of ${SECURITY_PROTOCOLS.join(", ")}`,
+      );
+    }
+    const hp = parseHostPort(url ? url[2] : item, what);
+    if (out.some((l) => l.name === name)) throw new ConfigError(`${what}: listener ${name} is given twice`);
+    out.push({ name, securityProtocol: name as ListenerProtocol, host: hp.host, port: hp.port });
+  }
+  return out;
+}
+
 function convert(def: OptionDef, raw: unknown, source: string): unknown {
   const what = source === "flag" ? `--${def.flag}` : `${source} ${def.flag}`;
   const k = def.kind;
   if (k === "hostport") {
     if (raw === "" || raw === undefined) return undefined;
     return parseHostPort(String(raw), what);
+  }
+  if (k === "listeners") {
+    if (raw === "" || raw === undefined) return undefined;
+    const ls = parseListeners(String(raw), what);
+    if (ls.length === 0) throw new ConfigError(`${what}: expected NAME://HOST:PORT[,...]`);
+    return ls;
   }
   if (k === "hostlist") {
     const items = String(raw ?? "").split(",").map((x) => x.trim()).filter((x) => x !== "");
@@ -685,12 +908,12 @@ export function helpText(): string {
   const rows: [string, string][] = [];
   for (const o of OPTIONS) {
     const k = o.kind;
-    const kind = k === "hostport"
-      ? "HOST:PORT"
-      : k === "hostport|off"
+    const kind = k === "hostport|off"
       ? "HOST:PORT|off"
       : k === "hostlist"
       ? "HOST:PORT,..."
+      : k === "listeners"
+      ? "NAME://HOST:PORT,..."
       : k === "int"
       ? "N"
       : k === "bool"
@@ -774,12 +997,65 @@ export function loadConfig(src: ConfigSources): { config: Config; help: boolean;
       `queued-max-request-bytes (${out.queuedMaxRequestBytes}) must be at least max-request-bytes (${out.maxFrameBytes}): a request that large could never be received`,
     );
   }
-  const listen = out.listen as HostPort;
-  if (out.advertisedListener === undefined) {
-    const wildcard = listen.host === "0.0.0.0" || listen.host === "::" || listen.host === "";
-    out.advertisedListener = { host: wildcard ? "localhost" : listen.host, port: listen.port };
-  }
+  out.advertisedListener = advertisedListeners(
+    out.listen as readonly ListenerAddress[],
+    out.advertisedListener as readonly ListenerAddress[] | undefined,
+  );
+  checkTls(out as unknown as Config);
   return { config: out as unknown as Config, help: args.help, version: args.version };
+}
+
+/**
+ * Each listener's advertised address: the --advertised-listener entry of its name, else its own address (localhost
+ * for a wildcard one). With one listener, a bare HOST:PORT advertises it whatever its name.
+ */
+function advertisedListeners(
+  listen: readonly ListenerAddress[],
+  given: readonly ListenerAddress[] | undefined,
+): ListenerAddress[] {
+  const entries = [...(given ?? [])];
+  if (listen.length === 1 && entries.length === 1 && entries[0].name === "PLAINTEXT") {
+    entries[0] = { ...entries[0], name: listen[0].name, securityProtocol: listen[0].securityProtocol };
+  }
+  for (const a of entries) {
+    if (!listen.some((l) => l.name === a.name)) {
+      throw new ConfigError(
+        `advertised-listener: ${a.name} is not one of the --listen listeners (${
+          listen.map((l) => l.name).join(", ")
+        })`,
+      );
+    }
+  }
+  const byName = new Map(entries.map((a) => [a.name, a]));
+  return listen.map((l) => {
+    const a = byName.get(l.name);
+    if (a !== undefined) return { ...l, host: a.host, port: a.port };
+    const wildcard = l.host === "0.0.0.0" || l.host === "::" || l.host === "";
+    return { ...l, host: wildcard ? "localhost" : l.host };
+  });
+}
+
+/** TLS listeners and --http-tls need a certificate and key; client authentication needs the CA that verifies. */
+function checkTls(c: Config): void {
+  const tlsListeners = c.listen.filter((l) =>
+    l.securityProtocol === "SSL" || l.securityProtocol === "SASL_SSL"
+  );
+  const why = tlsListeners.length > 0 ? `--listen ${tlsListeners.map(listenerUrl).join(",")}` : "--http-tls";
+  if (tlsListeners.length > 0 || c.httpTls) {
+    if (c.tlsCert === "" || c.tlsKey === "") {
+      throw new ConfigError(`${why} needs --tls-cert FILE and --tls-key FILE`);
+    }
+  }
+  try {
+    parsePrincipalRules(c.sslPrincipalMappingRules);
+  } catch (e) {
+    throw new ConfigError(`--ssl-principal-mapping-rules: ${(e as Error).message}`);
+  }
+  if (c.tlsClientAuth !== "none" && c.tlsCa === "") {
+    throw new ConfigError(
+      `--tls-client-auth ${c.tlsClientAuth} needs --tls-ca FILE (the CA that signs client certificates)`,
+    );
+  }
 }
 
 /** Deno's permission check for one path (Deno.permissions.query in main.ts; a fake in tests). */

@@ -2,8 +2,9 @@
 # SeaweedMQ Kafka Gateway @VERSION@, one self-extracting executable (Deno runtime + code + npm modules).
 # The first start unpacks it into $KGW_HOME/package/@ID@ (KGW_HOME defaults to ~/.cache/kgw); later starts
 # reuse that copy. Then it runs the gateway with scoped permissions: network, read/write of the data directory
-# ($KGW_DATA_DIR, default ./data), read of the config file ($KGW_CONFIG, default ./gateway.json) and of the
-# unpacked package. Flags are passed to the gateway: `./kafka-gateway.run --help`.
+# ($KGW_DATA_DIR, default ./data), read of the config file ($KGW_CONFIG, default ./gateway.json), of the
+# directory of security files ($KGW_CONFIG_DIR, default ./config: TLS certificates and keys, --sasl-users, JWKS)
+# and of the unpacked package. Flags are passed to the gateway: `./kafka-gateway.run --help`.
 set -eu
 id=@ID@
 home=${KGW_HOME:-${XDG_CACHE_HOME:-$HOME/.cache}/kgw}/package/$id
@@ -18,7 +19,8 @@ if [ ! -f "$home/.complete" ]; then
 fi
 data=${KGW_DATA_DIR:-./data}
 config=${KGW_CONFIG:-./gateway.json}
+config_dir=${KGW_CONFIG_DIR:-./config}
 export DENO_DIR="$home/deno_dir"
 export DENO_NO_UPDATE_CHECK=1
-exec "$home/deno" run --cached-only --no-prompt --allow-net "--allow-read=$data,$config,$home" \
+exec "$home/deno" run --cached-only --no-prompt --allow-net "--allow-read=$data,$config,$config_dir,$home" \
   "--allow-write=$data" --allow-env --allow-ffi --allow-sys "$home/app/main.ts" "$@"

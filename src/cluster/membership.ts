@@ -4,6 +4,7 @@
 // incarnation, and every write is a compare-and-set on it: two processes with one node id cannot both keep it.
 import type { Filer } from "../storage/seaweedmq/transport/filer.ts";
 import { json, parseJson } from "../storage/seaweedmq/meta.ts";
+import type { Endpoint } from "./view.ts";
 
 export interface MemberRecord {
   readonly nodeId: number;
@@ -11,6 +12,11 @@ export interface MemberRecord {
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /**
+   * Advertised address per listener name (--listen NAME://..., --advertised-listener). Absent in the leases of
+   * gateways that predate named listeners: those have one listener, host:port.
+   */
+  readonly listeners?: Readonly<Record<string, Endpoint>>;
   /** Random per process start (and per self-fencing): a new incarnation is a new leader. */
   readonly incarnation: string;
   /** Raised by every heartbeat. */
@@ -41,11 +47,13 @@ export function parseMember(content: Uint8Array): MemberRecord | null {
       typeof v?.nodeId !== "number" || typeof v.host !== "string" || typeof v.port !== "number" ||
       typeof v.incarnation !== "string" || typeof v.seq !== "number" || typeof v.applied !== "number"
     ) return null;
+    const listeners = parseListeners(v.listeners);
     return {
       nodeId: v.nodeId,
       host: v.host,
       port: v.port,
       rack: typeof v.rack === "string" ? v.rack : null,
+      ...(listeners !== undefined ? { listeners } : {}),
       incarnation: v.incarnation,
       seq: v.seq,
       applied: v.applied,
@@ -54,6 +62,21 @@ export function parseMember(content: Uint8Array): MemberRecord | null {
   } catch {
     return null;
   }
+}
+
+/** A lease's listener endpoints; malformed entries are left out (undefined when there are none). */
+function parseListeners(v: unknown): Record<string, Endpoint> | undefined {
+  if (v === null || typeof v !== "object" || Array.isArray(v)) return undefined;
+  const out: Record<string, Endpoint> = {};
+  let n = 0;
+  for (const [name, e] of Object.entries(v as Record<string, unknown>)) {
+    const ep = e as Record<string, unknown> | null;
+    if (typeof ep?.host === "string" && typeof ep.port === "number") {
+      out[name] = { host: ep.host, port: ep.port };
+      n++;
+    }
+  }
+  return n > 0 ? out : undefined;
 }
 
 /** Another live process holds this gateway's node id. */

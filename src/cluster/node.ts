@@ -23,6 +23,7 @@ import {
   type ClusterView,
   CONSUMER_OFFSETS_TOPIC,
   CoordinatorsByLeadership,
+  type Endpoint,
   type LeaderInfo,
   type Participant,
   type PartitionLeadership,
@@ -33,6 +34,8 @@ export interface SeaweedClusterOptions {
   readonly storage: SeaweedMQStorage;
   readonly nodeId: number;
   readonly advertised: { readonly host: string; readonly port: number };
+  /** Advertised address per listener name, written in the lease so that every gateway can tell clients of each. */
+  readonly listeners?: Readonly<Record<string, Endpoint>>;
   /** "" for none. */
   readonly rack: string;
   readonly leaseTimeoutMs: number;
@@ -48,6 +51,8 @@ export interface SeaweedClusterOptions {
 const TICK_MS = 500;
 /** How often awaitPropagation reads the leases. */
 const PROPAGATION_POLL_MS = 50;
+/** Leases are read again for listener endpoints at most this often while a broker's are unknown. */
+const ENDPOINTS_RETRY_MS = 1000;
 /** Partitions acquired at once. */
 const ACQUIRE_CONCURRENCY = 16;
 /** How long start() waits for the filer to answer the lease writes. */
@@ -154,6 +159,12 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   private rows = new Map<string, TopicAssignment>();
   private brokerList: ClusterBroker[] = [];
   private brokerById = new Map<number, ClusterBroker>();
+  /**
+   * Listener endpoints of other gateways by "nodeId/incarnation", read from their leases (null: a lease without any,
+   * written by a gateway that predates named listeners).
+   */
+  private readonly endpoints = new Map<string, Readonly<Record<string, Endpoint>> | null>();
+  private endpointsReadAt = -Infinity;
   /** A document the local controller just wrote (applied before the next poll). */
   private offered: AssignmentDoc | null = null;
   /** Version this gateway applied (its releases done), reported in its lease. */
@@ -195,6 +206,7 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
       host: opts.advertised.host,
       port: opts.advertised.port,
       rack: opts.rack === "" ? null : opts.rack,
+      ...(opts.listeners !== undefined ? { listeners: opts.listeners } : {}),
     };
     const lease = opts.leaseTimeoutMs;
     this.beatMs = Math.max(100, Math.floor(lease / 5));
@@ -453,13 +465,47 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     if (doc !== null && (this.doc === null || doc.version > this.doc.version)) await this.apply(doc);
     else if (this.retry && this.doc !== null) await this.apply(this.doc);
     this.notifySettled();
+    await this.learnEndpoints();
+  }
+
+  /**
+   * The assignment document names brokers by node id, host and port; their other listeners' addresses are in their
+   * leases. Read them when a broker (incarnation) of the document is not known yet.
+   */
+  private async learnEndpoints(): Promise<void> {
+    const brokers = this.doc?.brokers ?? [];
+    const unknown = brokers.some((b) =>
+      b.nodeId !== this.nodeId && !this.endpoints.has(`${b.nodeId}/${b.incarnation}`)
+    );
+    const now = performance.now();
+    if (!unknown || now - this.endpointsReadAt < ENDPOINTS_RETRY_MS) return;
+    this.endpointsReadAt = now;
+    try {
+      const members = await Membership.list(this.filer, this.opts.storage.metaPaths.members);
+      const live = new Set(brokers.map((b) => `${b.nodeId}/${b.incarnation}`));
+      for (const k of this.endpoints.keys()) if (!live.has(k)) this.endpoints.delete(k);
+      for (const m of members) this.endpoints.set(`${m.nodeId}/${m.incarnation}`, m.listeners ?? null);
+    } catch (e) {
+      this.opts.log("debug", `reading the leases for listener endpoints: ${(e as Error).message}`);
+      return;
+    }
+    this.setBrokers(this.doc);
   }
 
   // ---- applying a document ----
 
   private setBrokers(doc: AssignmentDoc | null): void {
     const list: ClusterBroker[] = (doc?.brokers ?? []).filter((b) => b.nodeId !== this.nodeId)
-      .map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack }));
+      .map((b) => {
+        const listeners = this.endpoints.get(`${b.nodeId}/${b.incarnation}`);
+        return {
+          nodeId: b.nodeId,
+          host: b.host,
+          port: b.port,
+          rack: b.rack,
+          ...(listeners ? { listeners } : {}),
+        };
+      });
     if (this.joined) list.push(this.self);
     list.sort((a, b) => a.nodeId - b.nodeId);
     this.brokerList = list;

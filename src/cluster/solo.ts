@@ -5,6 +5,7 @@ import type {
   ClusterBroker,
   ClusterSnapshot,
   ClusterView,
+  Endpoint,
   LeaderInfo,
   Participant,
   PartitionLeadership,
@@ -13,6 +14,8 @@ import type {
 export interface SoloClusterOptions {
   readonly nodeId: number;
   readonly advertised: { readonly host: string; readonly port: number };
+  /** Advertised address per listener name. */
+  readonly listeners?: Readonly<Record<string, Endpoint>>;
   readonly offsetsTopicPartitions: number;
   /** Topics and partition counts, for the operations view. */
   readonly topics: () => readonly { readonly name: string; readonly partitions: number }[];
@@ -25,7 +28,13 @@ export class SoloCluster implements ClusterView {
 
   constructor(private readonly opts: SoloClusterOptions) {
     this.nodeId = opts.nodeId;
-    this.self = { nodeId: opts.nodeId, host: opts.advertised.host, port: opts.advertised.port, rack: null };
+    this.self = {
+      nodeId: opts.nodeId,
+      host: opts.advertised.host,
+      port: opts.advertised.port,
+      rack: null,
+      ...(opts.listeners !== undefined ? { listeners: opts.listeners } : {}),
+    };
   }
 
   brokers(): readonly ClusterBroker[] {

@@ -6,12 +6,32 @@
 // Two implementations: SoloCluster (solo.ts: the embedded backend, one gateway that leads everything, no leader
 // epochs) and the SeaweedMQ cluster (node.ts: membership leases and a controller in the filer).
 
+/** An advertised address of one listener. */
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
 /** A live gateway as clients see it (Metadata brokers, DescribeCluster, FindCoordinator). */
 export interface ClusterBroker {
   readonly nodeId: number;
+  /** The advertised address of its first listener (the only one of a gateway that predates named listeners). */
   readonly host: string;
   readonly port: number;
   readonly rack: string | null;
+  /**
+   * Advertised address per listener name (--advertised-listener), when known: a client is given the address of the
+   * listener it came through (endpointFor). Absent: only host/port are known.
+   */
+  readonly listeners?: Readonly<Record<string, Endpoint>>;
+}
+
+/**
+ * The address of `b` for a client that came through listener `name`: its endpoint of that name, else its first
+ * one (a gateway whose lease predates named listeners; gateways of one cluster are meant to share listener names).
+ */
+export function endpointFor(b: ClusterBroker, name: string): Endpoint {
+  return b.listeners?.[name] ?? b;
 }
 
 /** Leader of a partition: leaderId -1 while none is assigned; leaderEpoch -1 when the cluster has no epochs. */

@@ -2,7 +2,7 @@
 // runtime), the broker-wide defaults of topic configs (dynamic, as in Kafka), the rest of Kafka's dynamic broker
 // configs (security_defs.ts, tuning_defs.ts: accepted and stored, without effect here), Kafka's per-listener names
 // (listener.name.<listener>.<config>) and Kafka's broker synonyms.
-import type { Config } from "../options.ts";
+import { type Config, type ListenerAddress, listenerUrl } from "../options.ts";
 import { NO_EFFECT, TOPIC_CONFIGS } from "./topic_defs.ts";
 import { SECURITY_CONFIGS } from "./security_defs.ts";
 import { TUNING_CONFIGS } from "./tuning_defs.ts";
@@ -37,8 +37,8 @@ export function brokerDoc(def: BrokerConfigDef): string {
 
 const READ_ONLY = " Set at startup (flag, KGW_ env or config file); read-only at runtime.";
 
-function hostPort(h: { host: string; port: number }): string {
-  return `PLAINTEXT://${h.host.includes(":") ? `[${h.host}]` : h.host}:${h.port}`;
+function listeners(ls: readonly ListenerAddress[]): string {
+  return ls.map(listenerUrl).join(",");
 }
 
 /**
@@ -70,8 +70,8 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     dynamic: false,
     startupHere: true,
     option: "advertisedListener",
-    fromOption: (c) => hostPort(c.advertisedListener),
-    doc: "Address given to clients in Metadata (--advertised-listener)." + READ_ONLY,
+    fromOption: (c) => listeners(c.advertisedListener),
+    doc: "Addresses given to clients in Metadata, per listener (--advertised-listener)." + READ_ONLY,
   },
   {
     name: "auto.create.topics.enable",
@@ -143,8 +143,8 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     dynamic: false,
     startupHere: true,
     option: "listen",
-    fromOption: (c) => hostPort(c.listen),
-    doc: "Address the Kafka listener binds (--listen)." + READ_ONLY,
+    fromOption: (c) => listeners(c.listen),
+    doc: "Addresses the Kafka listeners bind (--listen)." + READ_ONLY,
   },
   {
     name: "log.cleaner.backoff.ms",

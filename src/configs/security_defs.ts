@@ -1,12 +1,13 @@
 // Kafka's dynamic listener, TLS and SASL broker configs (DynamicBrokerConfig's DynamicListenerConfig and
-// SslConfigs.RECONFIGURABLE_CONFIGS, types and defaults of Kafka 3.9). The gateway speaks PLAINTEXT only, so they are
-// accepted, stored and reported, and have no effect; passwords are stored and never shown.
+// SslConfigs.RECONFIGURABLE_CONFIGS, types and defaults of Kafka 3.9). The gateway's listeners, TLS and SASL are set by
+// its flags (--listen, --tls-*, --sasl-*), so these are accepted, stored and reported, and have no effect; passwords
+// are stored and never shown.
 import type { BrokerConfigDef } from "./broker_defs.ts";
 import { oneOf } from "./values.ts";
 
 /** Why none of these takes effect (the last sentence of their documentation). */
 export const NO_TLS_SASL =
-  " Accepted and stored; it has no effect: this gateway has PLAINTEXT listeners only (no TLS, no SASL).";
+  " Accepted and stored; it has no effect: this gateway's listeners, TLS and SASL are set by its flags (--listen, --tls-*, --sasl-*).";
 
 type Row = Omit<BrokerConfigDef, "dynamic" | "noEffect" | "perBroker">;
 

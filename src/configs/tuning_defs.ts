@@ -147,7 +147,8 @@ export const TUNING_CONFIGS: readonly BrokerConfigDef[] = [
     type: "string",
     default: "",
     check: hostCounts,
-    noEffect: " Accepted and stored; it has no effect: --max-connections-per-ip applies to every address.",
+    noEffect:
+      " Accepted and stored; it has no effect: the overrides are set at start (--max-connections-per-ip-overrides).",
     doc: "Per-address exceptions to max.connections.per.ip (host:count,...).",
   }),
   // ---- the rest ----

@@ -8,6 +8,9 @@ import type { ProducerManager } from "../producer/manager.ts";
 import type { GatewayMetrics } from "../ops/metrics.ts";
 import type { ConfigModel } from "../configs/model.ts";
 import type { ClusterView } from "../cluster/view.ts";
+import type { CredentialStore } from "../security/credentials/store.ts";
+import type { AclStore } from "../security/acl/store.ts";
+import type { Quotas } from "../quotas/service.ts";
 
 export interface Broker {
   readonly config: Config;
@@ -25,6 +28,12 @@ export interface Broker {
   readonly log: Logger;
   /** Request-path counters (src/ops/metrics.ts); absent or null when metrics are off (--metrics false). */
   readonly metrics?: GatewayMetrics | null;
+  /** SCRAM credentials (src/security/credentials/): SASL and the SCRAM admin APIs; absent in tests without. */
+  readonly credentials?: CredentialStore | null;
+  /** The ACLs (src/security/acl/) with --authorizer acl; null or absent without an authorizer. */
+  readonly acls?: AclStore | null;
+  /** Client quotas (src/quotas/): the store the quota APIs change and the enforcement; absent in tests without. */
+  readonly quotas?: Quotas | null;
 }
 
 /** Who sent a request, as Kafka names principals ("User:ANONYMOUS" is type "User", name "ANONYMOUS"). */

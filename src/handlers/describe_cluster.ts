@@ -5,6 +5,7 @@ import type {
   DescribeClusterResponse,
 } from "../protocol/messages/describe_cluster.ts";
 import { ErrorCode } from "../protocol/errors.ts";
+import { endpointFor } from "../cluster/view.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED } from "../protocol/messages/metadata.ts";
 
 /** DescribeCluster v1 endpoint types: 1 = brokers, 2 = controllers (KIP-919). */
@@ -33,6 +34,9 @@ export const describeClusterHandler: Handler<DescribeClusterRequest, DescribeClu
     ...base,
     errorCode: ErrorCode.NONE,
     errorMessage: null,
-    brokers: cluster.brokers().map((b) => ({ brokerId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    brokers: cluster.brokers().map((b) => {
+      const { host, port } = endpointFor(b, ctx.listener.name); // the client's listener
+      return { brokerId: b.nodeId, host, port, rack: b.rack };
+    }),
   };
 };

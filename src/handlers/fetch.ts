@@ -57,7 +57,7 @@ function topicName(broker: Broker, t: FetchRequestTopic, version: number): strin
 async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collected> {
   const { storage, cluster } = ctx.broker;
   const v = ctx.header.apiVersion;
-  const hints = new LeaderHints(cluster);
+  const hints = new LeaderHints(cluster, ctx.listener.name);
   // Batches keep no leader epoch in a distributed backend; v0-3 get message sets without one.
   const stamp = cluster.distributed && v >= 4;
   let remaining = v >= 3 && req.maxBytes !== undefined

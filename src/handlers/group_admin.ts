@@ -11,7 +11,7 @@ import type { ListGroupsRequest, ListGroupsResponse } from "../protocol/messages
 import type { DeleteGroupsRequest, DeleteGroupsResponse } from "../protocol/messages/delete_groups.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED } from "../protocol/messages/metadata.ts";
-import { CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
+import { CONSUMER_OFFSETS_TOPIC, endpointFor } from "../cluster/view.ts";
 import { coordinatedElsewhere } from "./routing.ts";
 
 const KEY_TYPE_GROUP = 0;
@@ -37,11 +37,12 @@ function coordinatorFor(
         errorMessage: `${CONSUMER_OFFSETS_TOPIC}-${cluster.coordinatorPartition(key)} has no live leader`,
       };
     }
+    const { host, port } = endpointFor(b, ctx.listener.name); // on the listener the client came through
     return {
       key,
       nodeId: b.nodeId,
-      host: b.host,
-      port: b.port,
+      host,
+      port,
       errorCode: ErrorCode.NONE,
       errorMessage: null,
     };

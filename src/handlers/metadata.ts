@@ -16,6 +16,7 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
 import { errorCodeOf, findOrAutoCreate } from "./auto_create.ts";
 import { isInternalTopic } from "./topic_rules.ts";
+import { endpointFor } from "../cluster/view.ts";
 
 export function partitionsOf(broker: Broker, t: TopicMeta): MetadataResponsePartition[] {
   const { cluster } = broker;
@@ -102,7 +103,11 @@ export const metadataHandler: Handler<MetadataRequest, MetadataResponse> = async
   }
   const { cluster } = broker;
   return {
-    brokers: cluster.brokers().map((b) => ({ nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack })),
+    // each broker's address on the listener this client came through
+    brokers: cluster.brokers().map((b) => {
+      const { host, port } = endpointFor(b, ctx.listener.name);
+      return { nodeId: b.nodeId, host, port, rack: b.rack };
+    }),
     clusterId: broker.clusterId,
     controllerId: cluster.controllerId(),
     topics,

@@ -138,7 +138,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
   const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
   const pending: Promise<void>[] = [];
   const responses: ProduceResponseTopic[] = [];
-  const hints = new LeaderHints(broker.cluster);
+  const hints = new LeaderHints(broker.cluster, ctx.listener.name);
   for (const topic of req.topicData) {
     const partitionResponses: ProduceResponsePartition[] = [];
     responses.push({ name: topic.name, partitionResponses });

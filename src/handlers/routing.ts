@@ -4,7 +4,7 @@
 // (NOT_COORDINATOR elsewhere). Shared by Produce, Fetch, ListOffsets, OffsetForLeaderEpoch, DeleteRecords and the
 // group APIs. With SoloCluster every check passes and every epoch is -1.
 import type { Broker } from "./context.ts";
-import type { ClusterView, LeaderInfo } from "../cluster/view.ts";
+import { type ClusterView, endpointFor, type LeaderInfo } from "../cluster/view.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { getInt32, getInt64 } from "../protocol/codec.ts";
 import {
@@ -73,7 +73,8 @@ export function servingEpochOf(
 export class LeaderHints {
   private nodes: Map<number, NodeEndpointData> | null = null;
 
-  constructor(private readonly cluster: ClusterView) {}
+  /** `listener`: the name of the listener the client came through (its brokers' addresses on it are given). */
+  constructor(private readonly cluster: ClusterView, private readonly listener: string) {}
 
   /** The partition's current leader as this gateway knows it; its endpoint joins `endpoints()`. */
   leader(topic: string, partition: number): LeaderInfo {
@@ -82,7 +83,8 @@ export class LeaderHints {
       const b = this.cluster.broker(l.leaderId);
       if (b !== undefined) {
         this.nodes ??= new Map();
-        this.nodes.set(b.nodeId, { nodeId: b.nodeId, host: b.host, port: b.port, rack: b.rack });
+        const { host, port } = endpointFor(b, this.listener);
+        this.nodes.set(b.nodeId, { nodeId: b.nodeId, host, port, rack: b.rack });
       }
     }
     return { leaderId: l.leaderId, leaderEpoch: l.leaderEpoch };

@@ -55,6 +55,18 @@ export const DASHBOARD_HTML = `<!doctype html>
     <div id="groups"></div>
     <p id="groups-empty" class="empty" hidden>No consumer groups yet.</p>
   </section>
+  <section class="panel">
+    <h2>Client quotas</h2>
+    <p id="quotas-meta" class="meta-line"></p>
+    <table id="quotas" class="grid">
+      <thead><tr>
+        <th>Quota</th><th>Entity</th><th>User</th><th>Client id</th><th class="num">Limit</th>
+        <th class="num">Rate now</th><th class="num">Throttled responses</th><th class="num">Throttle time</th>
+      </tr></thead>
+      <tbody></tbody>
+    </table>
+    <p id="quotas-empty" class="empty" hidden>No client is under a quota on this gateway.</p>
+  </section>
 </main>
 <footer>Metrics for Prometheus at <a href="/metrics">/metrics</a> · JSON at <a href="/api/v1">/api/v1</a> ·
 health <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></footer>
@@ -376,8 +388,37 @@ export const DASHBOARD_JS = `"use strict";
       card("Topics", String(o.topics.length), "topics"),
       card("Groups / members", o.groups.length + " / " + members, "groups"),
       card("Total lag", fmtNum(totalLag), "total-lag"));
+    renderQuotas(o.quotas);
     prev = { time: now, topics: cur };
     document.body.setAttribute("data-updated", String(o.time));
+  }
+
+  // ---- client quotas enforced by this gateway (rates in the quota's unit: B/s, % of the event loop, partitions/s)
+  function renderQuotas(q) {
+    var tbody = document.querySelector("#quotas tbody");
+    var meta = document.getElementById("quotas-meta");
+    if (!q) { tbody.replaceChildren(); meta.textContent = ""; return; }
+    var refused = Object.keys(q.connectionsRefused).map(function (k) { return k + " " + q.connectionsRefused[k]; });
+    meta.textContent = q.configured.length + " quota entit" + (q.configured.length === 1 ? "y" : "ies") +
+      " configured · window " + q.window.samples + " × " + q.window.sizeSeconds + " s · connections refused: " +
+      refused.join(", ");
+    var unit = function (type, v) {
+      return /byte_rate$/.test(type) ? fmtBytes(v) + "/s" : type === "request_percentage" ? v.toFixed(1) + " %"
+        : fmtNum(v) + "/s";
+    };
+    tbody.replaceChildren.apply(tbody, q.enforced.map(function (e) {
+      return el("tr", { "data-entity": e.entity, "data-quota": e.quota }, [
+        el("td", { text: e.quota }),
+        el("td", { cls: "mono", text: e.entity }),
+        el("td", { text: e.user || "–" }),
+        el("td", { text: e.clientId || "–" }),
+        el("td", { cls: "num", text: unit(e.quota, e.limit) }),
+        el("td", { cls: "num", "data-field": "rate", text: e.rate == null ? "–" : unit(e.quota, e.rate) }),
+        el("td", { cls: "num", "data-field": "throttled", text: fmtNum(e.throttledResponses) }),
+        el("td", { cls: "num", "data-field": "throttle-ms", text: fmtNum(e.throttleTimeMs) + " ms" }),
+      ]);
+    }));
+    document.getElementById("quotas-empty").hidden = q.enforced.length > 0;
   }
 
   function tick() {

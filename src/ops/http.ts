@@ -1,7 +1,8 @@
 // The operations HTTP listener (--http-listen, Deno.serve): Prometheus /metrics, /healthz, /readyz, the read-only
 // JSON admin API under /api/v1 and the dashboard page. It is bound before storage recovery starts, so /healthz
 // answers and /readyz says "not ready" while the gateway recovers; the gateway's parts are attached afterwards.
-import type { HostPort } from "../options.ts";
+import { type HostPort, listenersText } from "../options.ts";
+import { quotasInfo } from "../quotas/view.ts";
 import type { Logger } from "../log.ts";
 import { Exposition, type GatewayMetrics } from "./metrics.ts";
 import {
@@ -17,6 +18,7 @@ import {
   topicsInfo,
 } from "./state.ts";
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS, FAVICON_SVG } from "./dashboard.ts";
+import type { HttpAuth, HttpAuthMode } from "./http_auth.ts";
 
 const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 const COMMON_HEADERS = { "x-content-type-options": "nosniff", "cache-control": "no-store" };
@@ -34,6 +36,7 @@ export const API_ENDPOINTS = [
   "/api/v1/groups/{groupId}",
   "/api/v1/connections",
   "/api/v1/config",
+  "/api/v1/quotas",
 ] as const;
 
 function json(body: unknown, status = 200): Response {
@@ -56,20 +59,86 @@ export class OpsHttpServer {
   private stopping = false;
   private readonly startedAt = Date.now();
 
+  /** --http-auth: set before listen() when the port must be protected; its checks arrive with setAuth(). */
+  private authMode: HttpAuthMode = "none";
+  private auth: HttpAuth | null = null;
+
   constructor(private readonly metrics: GatewayMetrics | null, private readonly log: Logger) {}
 
-  /** Binds the listener (throws when the address is taken); returns the bound address. */
-  listen(at: HostPort): Deno.NetAddr {
-    this.http = Deno.serve({
-      hostname: at.host,
-      port: at.port,
+  /**
+   * The port is protected in `mode` from the start: until setAuth() gives the checks (the credential store and ACLs
+   * load after the port is bound), protected paths answer 503 rather than serve unauthenticated.
+   */
+  protect(mode: HttpAuthMode): void {
+    this.authMode = mode;
+  }
+
+  setAuth(auth: HttpAuth): void {
+    this.auth = auth;
+  }
+
+  /** null when the request may be served; else the refusal (401/403, or 503 while the checks are not loaded). */
+  private async guard(req: Request, path: string, remote: string): Promise<Response | null> {
+    if (this.authMode === "none") return null;
+    if (this.auth !== null) return await this.auth.check(req, path, remote);
+    const open = this.authMode === "api" &&
+      (path === "/metrics" || path === "/healthz" || path === "/readyz");
+    return open ? null : json({ error: "starting: authentication is not ready yet" }, 503);
+  }
+
+  /**
+   * Binds the listener (throws when the address is taken); returns the bound address. With `tls` (--http-tls) it
+   * serves HTTPS with that certificate and key; reloadTls() swaps them.
+   */
+  listen(at: HostPort, tls?: { readonly cert: string; readonly key: string }): Deno.NetAddr {
+    this.http = this.serve(at.host, at.port, tls);
+    return this.http.addr;
+  }
+
+  /**
+   * Serves new connections with a new certificate: the server is replaced by one bound to the same port (Deno.serve
+   * cannot swap a certificate, and SO_REUSEPORT is unstable for TLS), so connections made in the few milliseconds in
+   * between are refused; open connections finish their requests on the old one.
+   */
+  async reloadTls(tls: { readonly cert: string; readonly key: string }): Promise<void> {
+    const old = this.http;
+    if (old === null || this.stopping) return;
+    const done = old.shutdown();
+    const { hostname, port } = old.addr;
+    for (let attempt = 0;; attempt++) {
+      try {
+        this.http = this.serve(hostname, port, tls);
+        break;
+      } catch (e) {
+        // the old listener may take a moment to release the port
+        if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 50) {
+          this.http = null;
+          this.log.error("HTTPS listener could not be reopened with the new certificate: {reason}", {
+            reason: (e as Error).message,
+          });
+          break;
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    }
+    await done;
+  }
+
+  private serve(
+    hostname: string,
+    port: number,
+    tls?: { readonly cert: string; readonly key: string },
+  ): Deno.HttpServer<Deno.NetAddr> {
+    return Deno.serve({
+      hostname,
+      port,
+      ...(tls !== undefined ? { cert: tls.cert, key: tls.key } : {}),
       onListen: () => {},
       onError: (e) => {
         this.log.error("HTTP request failed: {reason}", { reason: String((e as Error)?.stack ?? e) });
         return json({ error: "internal error" }, 500);
       },
-    }, (req) => this.handle(req));
-    return this.http.addr;
+    }, (req, info) => this.handle(req, info.remoteAddr.hostname));
   }
 
   /** The bound address (null before listen() and after close()). */
@@ -94,11 +163,14 @@ export class OpsHttpServer {
     if (h !== null) await h.shutdown();
   }
 
-  private async handle(req: Request): Promise<Response> {
+  private async handle(req: Request, remote: string): Promise<Response> {
     const url = new URL(req.url);
     const path = url.pathname.length > 1 ? url.pathname.replace(/\/+$/, "") : url.pathname;
     let res: Response;
-    if (req.method !== "GET" && req.method !== "HEAD") {
+    const refused = await this.guard(req, path, remote);
+    if (refused !== null) {
+      res = refused;
+    } else if (req.method !== "GET" && req.method !== "HEAD") {
       res = new Response(JSON.stringify({ error: "read-only endpoint: use GET" }) + "\n", {
         status: 405,
         headers: { ...COMMON_HEADERS, "content-type": "application/json; charset=utf-8", allow: "GET, HEAD" },
@@ -175,6 +247,9 @@ export class OpsHttpServer {
       case "config":
         if (arg === undefined) return json(configInfo(src.config));
         break;
+      case "quotas":
+        if (arg === undefined && src.quotas) return json(quotasInfo(src.quotas));
+        break;
     }
     return json({ error: `no such endpoint: ${path}`, endpoints: API_ENDPOINTS }, 404);
   }
@@ -192,7 +267,7 @@ export class OpsHttpServer {
         clusterId: src.clusterId,
         nodeId: src.config.nodeId,
         backend: src.storage.kind,
-        advertisedListener: `${src.config.advertisedListener.host}:${src.config.advertisedListener.port}`,
+        advertisedListener: listenersText(src.config.advertisedListener),
         startedAt: new Date(this.startedAt).toISOString(),
         uptimeSeconds: Math.round((Date.now() - this.startedAt) / 1000),
         metrics: m !== null,
@@ -216,6 +291,7 @@ export class OpsHttpServer {
       },
       topics,
       groups,
+      quotas: src.quotas ? quotasInfo(src.quotas) : null,
       time: Date.now(),
     };
   }

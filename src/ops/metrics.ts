@@ -8,6 +8,7 @@
 // --metrics-max-series distinct values per family; the excess is folded into the value "_other" (counters) or
 // left out (gauges), and kgw_metrics_series_dropped says how many were left out.
 import type { BackendRpcObserver } from "../storage/storage.ts";
+import { type QuotaMetricsSource, renderQuotaMetrics } from "../quotas/metrics.ts";
 import type { BatchInfo } from "../records/batch_info.ts";
 import { countRecords } from "../records/layout.ts";
 import { errorInfo } from "../protocol/errors.ts";
@@ -166,6 +167,16 @@ export class GatewayMetrics implements BackendRpcObserver {
   /** Connections closed by the idle timeout (connections-max-idle-ms). */
   connectionsIdleClosed = 0;
   connectionsClosed = 0;
+  /** Failed TLS handshakes by listener name (src/security/tls/listener.ts). */
+  private readonly tlsHandshakeFailures = new Map<string, number>();
+  /** SSL connections refused because their certificate's DN maps to no principal (ssl-principal-mapping-rules). */
+  sslAuthenticationFailures = 0;
+  /** Client quota and connection limit state (src/quotas/metrics.ts), set by the gateway. */
+  quotas: QuotaMetricsSource | null = null;
+  /** SASL authentications by "mechanism\0success|failure" (mechanisms: the enabled ones and "unsupported"). */
+  private readonly saslAuthentications = new Map<string, number>();
+  /** Connections closed because their SASL session expired without re-authentication (KIP-368). */
+  saslSessionsExpired = 0;
   rebalances = 0;
   readonly rebalanceDuration = new Histogram(REBALANCE_BUCKETS);
   private readonly rebalancesByGroup = new Map<string, number>();
@@ -217,6 +228,27 @@ export class GatewayMetrics implements BackendRpcObserver {
   /** A request that closed its connection: unknown API, unsupported version, malformed, handler failure. */
   protocolError(reason: string): void {
     this.protocolErrors.set(reason, (this.protocolErrors.get(reason) ?? 0) + 1);
+  }
+
+  /** A TLS handshake on listener `listener` failed (the connection was closed). */
+  tlsHandshakeFailed(listener: string): void {
+    this.tlsHandshakeFailures.set(listener, (this.tlsHandshakeFailures.get(listener) ?? 0) + 1);
+  }
+
+  /** Failed TLS handshakes on a listener (tests). */
+  tlsHandshakeFailuresOf(listener: string): number {
+    return this.tlsHandshakeFailures.get(listener) ?? 0;
+  }
+
+  /** One SASL authentication (or re-authentication) that completed or failed. */
+  saslAuthentication(mechanism: string, ok: boolean): void {
+    const k = `${mechanism}\0${ok ? "success" : "failure"}`;
+    this.saslAuthentications.set(k, (this.saslAuthentications.get(k) ?? 0) + 1);
+  }
+
+  /** How many SASL authentications of `mechanism` ended so (tests). */
+  saslAuthenticationsOf(mechanism: string, ok: boolean): number {
+    return this.saslAuthentications.get(`${mechanism}\0${ok ? "success" : "failure"}`) ?? 0;
   }
 
   /**
@@ -420,6 +452,7 @@ export class GatewayMetrics implements BackendRpcObserver {
 
   /** Writes the families held here (request path, process) to `out`. */
   render(out: Exposition): void {
+    if (this.quotas !== null) renderQuotaMetrics(out, this.quotas);
     out.family("kgw_requests_total", "counter", "Requests answered, by API and version.");
     for (let i = 0; i < this.requestCounts.length; i++) {
       const n = this.requestCounts[i];
@@ -505,7 +538,7 @@ export class GatewayMetrics implements BackendRpcObserver {
     out.family(
       "kgw_connections_rejected_total",
       "counter",
-      "Kafka connections refused (max-connections, max-connections-per-ip).",
+      "Kafka connections refused (max-connections, max-connections-per-ip, connection_creation_rate).",
     );
     out.sample("kgw_connections_rejected_total", "", this.connectionsRejected);
     out.family("kgw_connections_closed_total", "counter", "Kafka connections closed.");
@@ -516,6 +549,35 @@ export class GatewayMetrics implements BackendRpcObserver {
       "Kafka connections closed for showing no activity for connections-max-idle-ms.",
     );
     out.sample("kgw_connections_idle_closed_total", "", this.connectionsIdleClosed);
+    out.family(
+      "kgw_tls_handshake_failures_total",
+      "counter",
+      "TLS handshakes that failed (plaintext client, missing or untrusted client certificate, old TLS version), by listener; each closed only its connection.",
+    );
+    for (const [listener, n] of this.tlsHandshakeFailures) {
+      out.sample("kgw_tls_handshake_failures_total", labels({ listener }), n);
+    }
+    out.family(
+      "kgw_ssl_authentication_failures_total",
+      "counter",
+      "SSL connections closed because their client certificate's subject maps to no principal (ssl-principal-mapping-rules).",
+    );
+    out.sample("kgw_ssl_authentication_failures_total", "", this.sslAuthenticationFailures);
+    out.family(
+      "kgw_sasl_authentications_total",
+      "counter",
+      "SASL authentications and re-authentications, by mechanism and result (success, failure).",
+    );
+    for (const [k, n] of this.saslAuthentications) {
+      const [mechanism, result] = k.split("\0");
+      out.sample("kgw_sasl_authentications_total", labels({ mechanism, result }), n);
+    }
+    out.family(
+      "kgw_sasl_sessions_expired_total",
+      "counter",
+      "Connections closed because their SASL session (sasl-session-lifetime-ms) expired without re-authentication.",
+    );
+    out.sample("kgw_sasl_sessions_expired_total", "", this.saslSessionsExpired);
 
     out.family(
       "kgw_group_rebalances_total",

@@ -2,7 +2,8 @@
 // group coordinators as this gateway knows them, topics with watermarks, groups with members, decoded assignments
 // and lag, connections, effective configuration) and the state-like metrics that are read at scrape time rather
 // than tracked (groups by state, lag, watermarks, sizes, connections, the cluster).
-import { type Config, OPTIONS, VERSION } from "../options.ts";
+import { type Config, type ListenerAddress, listenersText, OPTIONS, VERSION } from "../options.ts";
+import type { QuotaSources } from "../quotas/view.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
 import type { GroupState } from "../groups/classic/group.ts";
@@ -33,6 +34,10 @@ export interface ConnectionView {
   readonly openedAt: number;
   readonly requests: number;
   readonly lastRequestAt: number;
+  /** The listener it came through, its principal and TLS version (absent in tests' fakes). */
+  readonly listener?: { readonly name: string };
+  readonly auth?: { readonly principal: { readonly type: string; readonly name: string } };
+  readonly tls?: { readonly protocol: string } | null;
 }
 
 /** Everything the operations endpoints read, attached once the gateway has started. */
@@ -44,6 +49,8 @@ export interface OpsSources {
   readonly server: ConnectionSource;
   /** The cluster this gateway belongs to (SoloCluster on the embedded backend). */
   readonly cluster: ClusterView;
+  /** Client quotas and connection limits (src/quotas/view.ts); absent in tests without. */
+  readonly quotas?: QuotaSources | null;
 }
 
 export const GROUP_STATES: readonly GroupState[] = [
@@ -396,6 +403,9 @@ export function connectionsInfo(src: OpsSources) {
     remote: c.remote,
     clientId: c.clientId,
     clientSoftware: c.clientSoftware,
+    listener: c.listener?.name ?? null,
+    principal: c.auth ? `${c.auth.principal.type}:${c.auth.principal.name}` : null,
+    tls: c.tls?.protocol ?? null,
     openedAt: new Date(c.openedAt).toISOString(),
     requests: c.requests,
     lastRequestAt: c.lastRequestAt > 0 ? new Date(c.lastRequestAt).toISOString() : null,
@@ -419,6 +429,7 @@ export function configInfo(config: Config): Record<string, unknown> {
     if (isSecretOption(o.flag, (o as { secret?: boolean }).secret === true)) {
       out[o.flag] = v === undefined || v === null || v === "" ? v : REDACTED;
     } else if (v === null && o.kind === "hostport|off") out[o.flag] = "off";
+    else if (o.kind === "listeners") out[o.flag] = listenersText(v as readonly ListenerAddress[]);
     else if (v !== null && typeof v === "object" && "host" in v && "port" in v) {
       const hp = v as { host: string; port: number };
       out[o.flag] = `${hp.host}:${hp.port}`;
@@ -453,9 +464,7 @@ export async function readiness(src: OpsSources | null, stopping: boolean): Prom
   checks.push({
     name: "kafka_listener",
     ok: src.server.listening,
-    detail: src.server.listening
-      ? `${src.config.advertisedListener.host}:${src.config.advertisedListener.port}`
-      : "not accepting connections",
+    detail: src.server.listening ? listenersText(src.config.advertisedListener) : "not accepting connections",
   });
   let st: BackendStatus;
   try {

@@ -15,10 +15,23 @@ import type { Logger } from "../log.ts";
 import type { ConnectionMemory, RequestMemory } from "./request_memory.ts";
 import type { ProtocolErrorLog } from "./protocol_errors.ts";
 import { CLOSE, type RequestChannel, type RequestPipeline } from "./pipeline/pipeline.ts";
-import type { ConnectionAuth } from "./pipeline/authenticate.ts";
+import type { ConnectionAuth, TlsSession } from "./pipeline/authenticate.ts";
 
 /** Writes of at most this many bytes are coalesced into one buffer (one syscall). */
 const COALESCE_BYTES = 256 * 1024;
+
+/**
+ * The byte stream under a connection: a Deno.TcpConn, or a TLS socket (src/security/tls/socket.ts) that also
+ * carries its TLS session.
+ */
+export interface KafkaSocket {
+  read(buf: Uint8Array): Promise<number | null>;
+  write(buf: Uint8Array): Promise<number>;
+  close(): void;
+  readonly remoteAddr: { readonly hostname: string; readonly port: number };
+  setNoDelay?(noDelay?: boolean): void;
+  readonly tls?: TlsSession | null;
+}
 
 /** What every connection of a listener shares. */
 export interface ConnectionShared {
@@ -52,6 +65,8 @@ export class Connection implements RequestChannel {
   /** Peer address "host:port" (admin API). */
   readonly remote: string;
   readonly openedAt = Date.now();
+  /** The TLS session (SSL and SASL_SSL listeners), null on a plain socket. */
+  readonly tls: TlsSession | null;
   /** Client id of the latest request (admin API, log context). */
   clientId: string | null = null;
   /** ApiVersions v3+ client software "name/version", when the client sent it. */
@@ -61,7 +76,7 @@ export class Connection implements RequestChannel {
 
   constructor(
     readonly id: number,
-    private readonly conn: Deno.TcpConn,
+    private readonly conn: KafkaSocket,
     private readonly broker: Broker,
     private readonly shared: ConnectionShared,
     /** The listener this connection came through. */
@@ -73,9 +88,10 @@ export class Connection implements RequestChannel {
     this.log = broker.log.with({ conn: id, remote: this.remote });
     this.reqLog = this.log;
     this.clientHost = `/${addr.hostname}`;
+    this.tls = conn.tls ?? null;
     this.auth = shared.pipeline.authenticator.open(this);
     try {
-      conn.setNoDelay(true);
+      conn.setNoDelay?.(true);
     } catch { /* not fatal */ }
     this.done = this.run();
   }
@@ -234,7 +250,7 @@ export class Connection implements RequestChannel {
   }
 }
 
-async function writeAll(conn: Deno.Conn, buf: Uint8Array): Promise<void> {
+async function writeAll(conn: KafkaSocket, buf: Uint8Array): Promise<void> {
   let off = 0;
   while (off < buf.length) off += await conn.write(off === 0 ? buf : buf.subarray(off));
 }

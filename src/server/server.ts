@@ -1,23 +1,48 @@
-// The Kafka listener: accepts connections (bounded by max-connections and max-connections-per-ip), closes idle
-// ones (connections-max-idle-ms), and shuts down gracefully. Its connections share one request pipeline
-// (pipeline/pipeline.ts), whose authentication, authorization and quota steps are given here.
+// The Kafka listeners: accept connections (bounded, over all listeners, by max-connections and
+// max-connections-per-ip), close idle ones (connections-max-idle-ms), and shut down gracefully. Each listener
+// (--listen NAME://HOST:PORT: a TCP socket, or a TLS one for SSL and SASL_SSL) has its own request pipeline
+// (pipeline/pipeline.ts), whose authentication, authorization and quota steps are given per listener; the request
+// memory budget and the protocol error log are shared by all.
 import type { ApiRegistry } from "../handlers/registry.ts";
 import type { Broker, Listener, SecurityProtocol } from "../handlers/context.ts";
-import { Connection, type ConnectionShared } from "./connection.ts";
+import { Connection, type ConnectionShared, type KafkaSocket } from "./connection.ts";
 import { RequestMemory } from "./request_memory.ts";
 import { ProtocolErrorLog } from "./protocol_errors.ts";
 import { type PipelineSteps, RequestPipeline } from "./pipeline/pipeline.ts";
+import { ConnectionLimits } from "../quotas/connections.ts";
 
 /** How often the idle sweep runs at most (it runs faster when the idle timeout is short). */
 const MAX_SWEEP_MS = 1000;
 
 export interface ServerOptions {
-  /** Kafka listener name (default "PLAINTEXT"). */
+  /** Kafka listener name of a listener started without its own (default "PLAINTEXT"). */
   readonly listenerName?: string;
-  /** Security protocol of the listener (default "PLAINTEXT", the only one served today). */
+  /** Its security protocol (default "PLAINTEXT"). */
   readonly securityProtocol?: SecurityProtocol;
-  /** Authentication, authorization and quota steps; each defaults to its no-op. */
+  /** Authentication, authorization and quota steps of a listener started without its own; each defaults to its no-op. */
   readonly pipeline?: PipelineSteps;
+  /** Which connections are accepted (src/quotas/connections.ts); default: --max-connections[-per-ip] only. */
+  readonly connectionLimits?: ConnectionLimits;
+}
+
+/** A bound listening socket: Deno.TcpListener, or a TLS listener (src/security/tls/listener.ts). */
+export interface SocketListener {
+  readonly addr: { readonly hostname: string; readonly port: number };
+  /** Rejects with Deno.errors.BadResource once closed. */
+  accept(): Promise<KafkaSocket>;
+  close(): void;
+}
+
+/** What a listener is to Kafka: its name, security protocol, and the steps of its pipeline. */
+export interface ListenerSpec {
+  readonly name: string;
+  readonly securityProtocol: SecurityProtocol;
+  readonly pipeline?: PipelineSteps;
+}
+
+interface Bound {
+  readonly socket: SocketListener;
+  readonly loop: Promise<void>;
 }
 
 interface IdleState {
@@ -26,45 +51,60 @@ interface IdleState {
 }
 
 export class KafkaServer {
-  private listener: Deno.TcpListener | null = null;
+  private readonly bound: Bound[] = [];
   private readonly connections = new Map<number, Connection>();
   private readonly perIp = new Map<string, number>();
   private readonly idle = new Map<number, IdleState>();
   private nextId = 1;
-  private acceptLoop: Promise<void> | null = null;
   private sweepTimer: ReturnType<typeof setInterval> | undefined;
-  /** Request memory budget and rate-limited protocol error log, shared by every connection. */
-  readonly shared: ConnectionShared;
+  private readonly memory: RequestMemory;
+  private readonly protocolErrors = new ProtocolErrorLog();
+  private readonly limits: ConnectionLimits;
   /** True between start() and stop() (readiness). */
   listening = false;
 
   constructor(
     private readonly broker: Broker,
-    apis: ApiRegistry,
+    private readonly apis: ApiRegistry,
     private readonly options: ServerOptions = {},
   ) {
-    this.shared = {
-      memory: new RequestMemory(broker.config.queuedMaxRequestBytes),
-      protocolErrors: new ProtocolErrorLog(),
-      pipeline: new RequestPipeline(broker, apis, options.pipeline),
-    };
+    this.memory = new RequestMemory(broker.config.queuedMaxRequestBytes);
+    this.limits = options.connectionLimits ?? new ConnectionLimits({
+      maxConnections: broker.config.maxConnections,
+      maxConnectionsPerIp: broker.config.maxConnectionsPerIp,
+      overrides: new Map(),
+      quotas: () => null,
+      log: broker.log,
+    });
   }
 
-  /** Starts accepting on a bound listener (bound early so the advertised port can follow a port-0 bind). */
-  start(listener: Deno.TcpListener): void {
-    this.listener = listener;
+  /**
+   * Starts accepting on a bound listener (bound early so the advertised port can follow a port-0 bind); called once
+   * per listener. `spec` names it and gives its pipeline steps (default: the constructor's options).
+   */
+  start(listener: SocketListener, spec?: ListenerSpec): void {
     const addr = listener.addr;
     // What handlers see as ctx.listener: the bound address (the advertised one is in the config).
     const info: Listener = {
-      name: this.options.listenerName ?? "PLAINTEXT",
-      securityProtocol: this.options.securityProtocol ?? "PLAINTEXT",
+      name: spec?.name ?? this.options.listenerName ?? "PLAINTEXT",
+      securityProtocol: spec?.securityProtocol ?? this.options.securityProtocol ?? "PLAINTEXT",
       host: addr.hostname,
       port: addr.port,
     };
+    const shared: ConnectionShared = {
+      memory: this.memory,
+      protocolErrors: this.protocolErrors,
+      pipeline: new RequestPipeline(this.broker, this.apis, spec?.pipeline ?? this.options.pipeline),
+    };
     this.listening = true;
-    this.acceptLoop = this.accept(listener, info);
-    const idleMs = this.broker.config.connectionsMaxIdleMs;
-    this.sweepTimer = setInterval(() => this.sweep(idleMs), Math.min(MAX_SWEEP_MS, Math.max(10, idleMs / 4)));
+    this.bound.push({ socket: listener, loop: this.accept(listener, info, shared) });
+    if (this.sweepTimer === undefined) {
+      const idleMs = this.broker.config.connectionsMaxIdleMs;
+      this.sweepTimer = setInterval(
+        () => this.sweep(idleMs),
+        Math.min(MAX_SWEEP_MS, Math.max(10, idleMs / 4)),
+      );
+    }
   }
 
   get connectionCount(): number {
@@ -73,7 +113,7 @@ export class KafkaServer {
 
   /** The request memory budget shared by every connection (metrics). */
   get requestMemory(): RequestMemory {
-    return this.shared.memory;
+    return this.memory;
   }
 
   /** Open connections (admin API). */
@@ -99,47 +139,35 @@ export class KafkaServer {
     }
   }
 
-  private refuse(conn: Deno.TcpConn, why: string, n: number): void {
+  /** Closes a connection the limits refused (they logged it). */
+  private refuse(conn: KafkaSocket): void {
     if (this.broker.metrics) this.broker.metrics.connectionsRejected++;
-    this.broker.log.warn("refusing connection from {remote}: {why} {n} reached", {
-      remote: conn.remoteAddr.hostname,
-      why,
-      n,
-    });
     try {
       conn.close();
     } catch { /* already closed */ }
   }
 
-  private async accept(listener: Deno.TcpListener, info: Listener): Promise<void> {
-    const { maxConnections, maxConnectionsPerIp } = this.broker.config;
+  private async accept(listener: SocketListener, info: Listener, shared: ConnectionShared): Promise<void> {
     while (true) {
-      let conn: Deno.TcpConn;
+      let conn: KafkaSocket;
       try {
         conn = await listener.accept();
       } catch (e) {
-        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) {
-          this.listening = false;
-          return;
-        }
+        if (e instanceof Deno.errors.BadResource || e instanceof Deno.errors.Interrupted) return;
         this.broker.log.error("accept failed: {reason}", { reason: String(e) });
         await new Promise((r) => setTimeout(r, 50));
         continue;
       }
-      if (this.connections.size >= maxConnections) {
-        this.refuse(conn, "max-connections", maxConnections);
-        continue;
-      }
       const ip = conn.remoteAddr.hostname;
       const fromIp = this.perIp.get(ip) ?? 0;
-      if (fromIp >= maxConnectionsPerIp) {
-        this.refuse(conn, "max-connections-per-ip", maxConnectionsPerIp);
+      if (!this.limits.admit(ip, this.connections.size, fromIp)) {
+        this.refuse(conn);
         continue;
       }
       this.perIp.set(ip, fromIp + 1);
       const id = this.nextId++;
       if (this.broker.metrics) this.broker.metrics.connectionsAccepted++;
-      const c = new Connection(id, conn, this.broker, this.shared, info);
+      const c = new Connection(id, conn, this.broker, shared, info);
       this.connections.set(id, c);
       c.done.finally(() => {
         this.connections.delete(id);
@@ -155,10 +183,12 @@ export class KafkaServer {
   async stop(): Promise<void> {
     this.listening = false;
     clearInterval(this.sweepTimer);
-    try {
-      this.listener?.close();
-    } catch { /* already closed */ }
-    await this.acceptLoop;
+    for (const b of this.bound) {
+      try {
+        b.socket.close();
+      } catch { /* already closed */ }
+    }
+    await Promise.all(this.bound.map((b) => b.loop));
     const all = [...this.connections.values()];
     for (const c of all) c.stop();
     await Promise.all(all.map((c) => c.done));

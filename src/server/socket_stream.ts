@@ -7,7 +7,10 @@ const SMALL = 16 * 1024;
 const MAX = 1024 * 1024;
 
 /** `onRead` is called after every read that returned bytes (activity for the idle timeout). */
-export function socketReadable(conn: Deno.Conn, onRead?: () => void): ReadableStream<Uint8Array> {
+export function socketReadable(
+  conn: { read(buf: Uint8Array): Promise<number | null> },
+  onRead?: () => void,
+): ReadableStream<Uint8Array> {
   const reusable = new Uint8Array(SMALL);
   let size = SMALL;
   return new ReadableStream<Uint8Array>({

@@ -233,7 +233,7 @@ function fakeSources(
       .config;
   const solo = new SoloCluster({
     nodeId: config.nodeId,
-    advertised: config.advertisedListener,
+    advertised: config.advertisedListener[0],
     offsetsTopicPartitions: config.offsetsTopicPartitions,
     topics: () => topics,
   });

@@ -24,7 +24,9 @@ function configError(f: () => unknown): string {
 }
 
 Deno.test("args: a leading or embedded -- is ignored (deno task start -- --flag passes it through)", () => {
-  assertEquals(load(["--", "--listen", "127.0.0.1:19092"]).listen, { host: "127.0.0.1", port: 19092 });
+  assertEquals(load(["--", "--listen", "127.0.0.1:19092"]).listen, [
+    { name: "PLAINTEXT", securityProtocol: "PLAINTEXT", host: "127.0.0.1", port: 19092 },
+  ]);
   const c = load(["--num-partitions", "3", "--", "--node-id", "7", "--"]);
   assertEquals([c.numPartitions, c.nodeId], [3, 7]);
 });
@@ -48,13 +50,71 @@ Deno.test("args: an unknown flag suggests the closest one", () => {
   assertEquals(closest("ab", ["listen"]), undefined);
 });
 
-Deno.test("listener URLs (PLAINTEXT://host:port) are refused with the HOST:PORT to give instead", () => {
-  const l = configError(() => load(["--listen", "PLAINTEXT://0.0.0.0:9092"]));
-  assert(l.startsWith("--listen: listener names (PLAINTEXT://) are not supported"), l);
-  assert(l.includes('"0.0.0.0:9092"'), l);
-  const a = configError(() => load([], { KGW_ADVERTISED_LISTENER: "SSL://h:9093" }));
-  assert(a.includes("advertised-listener") && a.includes("(SSL://)") && a.includes('"h:9093"'), a);
-  assertEquals(load(["--advertised-listener", "h:9093"]).advertisedListener, { host: "h", port: 9093 });
+Deno.test("listeners: NAME://HOST:PORT lists, bare HOST:PORT is PLAINTEXT, advertised ones matched by name", () => {
+  const c = load([
+    "--listen",
+    "PLAINTEXT://0.0.0.0:9092, SSL://127.0.0.1:9093,sasl_ssl://[::1]:9094",
+    "--advertised-listener",
+    "SSL://kafka.example:19093",
+    "--tls-cert",
+    "c.pem",
+    "--tls-key",
+    "k.pem",
+  ]);
+  assertEquals(c.listen.map((l) => [l.name, l.securityProtocol, l.host, l.port]), [
+    ["PLAINTEXT", "PLAINTEXT", "0.0.0.0", 9092],
+    ["SSL", "SSL", "127.0.0.1", 9093],
+    ["SASL_SSL", "SASL_SSL", "::1", 9094],
+  ]);
+  // advertised: the named one given; the others their own address (localhost for a wildcard)
+  assertEquals(c.advertisedListener.map((l) => `${l.name} ${l.host}:${l.port}`), [
+    "PLAINTEXT localhost:9092",
+    "SSL kafka.example:19093",
+    "SASL_SSL ::1:9094",
+  ]);
+  // one listener: a bare advertised HOST:PORT is its address, whatever its name
+  const one = load([
+    "--listen",
+    "SSL://0.0.0.0:9093",
+    "--advertised-listener",
+    "h:1",
+    "--tls-cert",
+    "c",
+    "--tls-key",
+    "k",
+  ]);
+  assertEquals(one.advertisedListener, [{ name: "SSL", securityProtocol: "SSL", host: "h", port: 1 }]);
+  assertEquals(load(["--advertised-listener", "h:9093"]).advertisedListener[0].host, "h");
+  assertEquals(load([]).listen, [{
+    name: "PLAINTEXT",
+    securityProtocol: "PLAINTEXT",
+    host: "0.0.0.0",
+    port: 9092,
+  }]);
+});
+
+Deno.test("listeners: bad ones are refused, naming the option", () => {
+  const unknown = configError(() => load(["--listen", "INTERNAL://h:1"]));
+  assert(unknown.includes("unknown listener name INTERNAL") && unknown.includes("PLAINTEXT, SSL"), unknown);
+  assert(
+    configError(() => load(["--listen", "h:1,PLAINTEXT://h:2"])).includes(
+      "listener PLAINTEXT is given twice",
+    ),
+  );
+  const adv = configError(() =>
+    load(["--listen", "PLAINTEXT://h:1,SASL_PLAINTEXT://h:2", "--advertised-listener", "SSL://x:3"])
+  );
+  assert(adv.includes("SSL is not one of the --listen listeners"), adv);
+  const a = configError(() => load([], { KGW_ADVERTISED_LISTENER: "PLAINTEXT://h" }));
+  assert(a.includes("advertised-listener") && a.includes("expected HOST:PORT"), a);
+  // TLS listeners and --http-tls need a certificate; client authentication needs the CA
+  const noCert = configError(() => load(["--listen", "SSL://h:1"]));
+  assert(noCert.includes("--listen SSL://h:1 needs --tls-cert FILE and --tls-key FILE"), noCert);
+  assert(configError(() => load(["--http-tls"])).includes("--http-tls needs --tls-cert"));
+  const noCa = configError(() => load(["--tls-client-auth", "required"]));
+  assert(noCa.includes("--tls-client-auth required needs --tls-ca FILE"), noCa);
+  const rules = configError(() => load(["--ssl-principal-mapping-rules", "RULE:^CN=(.*)$/$1/Q"]));
+  assert(rules.startsWith("--ssl-principal-mapping-rules: invalid rule"), rules);
 });
 
 Deno.test("Kafka's config names are synonyms in the config file and as KGW_ variables", () => {

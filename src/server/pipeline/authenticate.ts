@@ -2,7 +2,7 @@
 // runs once, then every request of the connection carries its principal), so an Authenticator opens one
 // ConnectionAuth per connection, which may hold that connection's SASL state. With a PLAINTEXT listener every
 // connection is User:ANONYMOUS and nothing runs per request.
-import type { Listener, Principal, RequestContext } from "../../handlers/context.ts";
+import type { Broker, Listener, Principal, RequestContext } from "../../handlers/context.ts";
 
 /** Kafka's principal for unauthenticated connections. Frozen: one object shared by every connection. */
 export const ANONYMOUS: Principal = Object.freeze({ type: "User", name: "ANONYMOUS" });
@@ -12,12 +12,24 @@ export function principalName(p: Principal): string {
   return `${p.type}:${p.name}`;
 }
 
+/** The TLS session of a connection that came through an SSL or SASL_SSL listener. */
+export interface TlsSession {
+  /** "TLSv1.3", "TLSv1.2". */
+  readonly protocol: string;
+  /** The client's certificate (DER) when it presented one. */
+  readonly peerCertificate: Uint8Array | null;
+  /** True when that certificate verified against --tls-ca. */
+  readonly authorized: boolean;
+}
+
 /** What an authenticator knows of a connection when it opens. */
 export interface ConnectionInfo {
   readonly id: number;
   /** Peer "host:port". */
   readonly remote: string;
   readonly listener: Listener;
+  /** Present on TLS listeners (the SSL principal comes from its client certificate). */
+  readonly tls?: TlsSession | null;
 }
 
 /** The request goes on to authorization and its handler. */
@@ -28,9 +40,13 @@ export const CLOSE_CONNECTION = 1;
 /**
  * What the authentication step does with a request: PASS it on, CLOSE_CONNECTION, or answer it with
  * `{ response }` in place of its handler (SaslHandshake and SaslAuthenticate, whose exchange the connection's
- * authenticator drives; the response is encoded with the API's registered codec).
+ * authenticator drives; the response is encoded with the API's registered codec), then close the connection
+ * when `close` is set (a failed authentication: Kafka sends the error, then closes).
  */
-export type AuthOutcome = typeof PASS | typeof CLOSE_CONNECTION | { readonly response: unknown };
+export type AuthOutcome =
+  | typeof PASS
+  | typeof CLOSE_CONNECTION
+  | { readonly response: unknown; readonly close?: boolean };
 
 /** One connection's authentication state. */
 export interface ConnectionAuth {
@@ -41,6 +57,13 @@ export interface ConnectionAuth {
    * then skips the step).
    */
   intercept?(ctx: RequestContext, request: unknown): AuthOutcome | Promise<AuthOutcome>;
+  /**
+   * True while the next frame is a raw SASL token rather than a request: after SaslHandshake v0, Kafka's
+   * original exchange, the client sends each token in a size-prefixed frame without a request header.
+   */
+  readonly expectsRawToken?: boolean;
+  /** Answers a raw token with a raw token (sent size-prefixed), or CLOSE_CONNECTION. */
+  rawToken?(token: Uint8Array, broker: Broker): Promise<Uint8Array | typeof CLOSE_CONNECTION>;
 }
 
 export interface Authenticator {

@@ -80,6 +80,7 @@ export class RequestPipeline {
    * (DONE = 0: none).
    */
   async handle(frame: Uint8Array, ch: RequestChannel): Promise<number> {
+    if (ch.auth.expectsRawToken === true) return await this.rawToken(frame, ch);
     const metrics = this.broker.metrics ?? null;
     const req = readRequest(frame, this.apis, ch, metrics);
     if (typeof req === "number") return req;
@@ -102,11 +103,15 @@ export class RequestPipeline {
       principal: auth.principal,
       listener: ch.listener,
     };
-    const t0 = metrics !== null ? performance.now() : 0;
+    const t0 = performance.now();
+    // The event-loop time this request took in its synchronous stretches (request_percentage quotas): the steps
+    // and the handler up to its first wait, then the response's encoding. Waits (I/O, long polls) are not counted.
+    let loopMs = 0;
     let res: unknown;
     // Produce and Fetch count their partition errors in their handlers; responses they did not build are
     // counted here.
     let countErrors = apiKey > ApiKey.Fetch;
+    let closeAfter = false;
     try {
       let outcome: AuthOutcome = PASS;
       if (auth.intercept !== undefined) {
@@ -126,12 +131,15 @@ export class RequestPipeline {
       }
       if (outcome !== PASS) {
         res = outcome.response;
+        closeAfter = outcome.close === true;
         countErrors = true;
       } else {
         const v = this.authorizer.authorize(ctx, body);
         const verdict: Verdict = v instanceof Promise ? await v : v;
         if (verdict.kind === "allow") {
-          res = await entry.handle(ctx, body);
+          const pending = entry.handle(ctx, body);
+          loopMs = performance.now() - t0;
+          res = await pending;
         } else if (verdict.kind === "deny") {
           const code = verdict.errorCode ?? authorizationError(apiKey, body);
           res = errorResponse(entry.spec, apiVersion, body, code, verdict.message);
@@ -157,20 +165,41 @@ export class RequestPipeline {
     }
     if (res === null) {
       // acks=0 Produce: nothing to carry the throttle time, but the mute holds the client back all the same.
-      return this.throttle(ctx, frame.length, 0);
+      return this.throttle(ctx, frame.length, 0, loopMs);
     }
     // The quota step owns throttle_time_ms in every response that has one (handlers' own values are replaced).
     const throttled = this.hasThrottleField(entry, apiVersion) && isObj(res) ? res : null;
     if (throttled !== null) throttled[THROTTLE_FIELD] = 0;
+    const tEncode = performance.now();
     let w = encode(entry, header.correlationId, apiVersion, flexible, res);
-    const ms = this.throttle(ctx, frame.length, w.length);
+    const ms = this.throttle(ctx, frame.length, w.length, loopMs + performance.now() - tEncode);
     if (ms > 0 && throttled !== null) {
       // Rare (a client over its quota): encode again rather than patch bytes at a per-API offset.
       throttled[THROTTLE_FIELD] = ms;
       w = encode(entry, header.correlationId, apiVersion, flexible, res);
     }
     ch.send(w);
-    return ms;
+    return closeAfter ? CLOSE : ms;
+  }
+
+  /** A raw SASL token (after SaslHandshake v0) answered with a raw token, or the connection closed. */
+  private async rawToken(frame: Uint8Array, ch: RequestChannel): Promise<number> {
+    let out: Uint8Array | typeof CLOSE_CONNECTION;
+    try {
+      out = await ch.auth.rawToken!(frame, this.broker);
+    } catch (e) {
+      this.broker.metrics?.protocolError("handler_failed");
+      this.broker.log.error("closing connection {conn}: SASL token handling failed: {reason}", {
+        conn: ch.id,
+        reason: String((e as Error)?.stack ?? e),
+      });
+      return CLOSE;
+    }
+    if (out === CLOSE_CONNECTION) return CLOSE;
+    const w = new Writer(out.length + 8);
+    w.raw(out);
+    ch.send(w);
+    return DONE;
   }
 
   /** Waits out a connection's mute (KIP-219); ends early when `signal` aborts (the connection closes). */
@@ -179,8 +208,8 @@ export class RequestPipeline {
   }
 
   /** The quota step's throttle time as a whole number of ms that fits throttle_time_ms. */
-  private throttle(ctx: RequestContext, requestBytes: number, responseBytes: number): number {
-    const ms = this.quotas.throttleMs(ctx, requestBytes, responseBytes);
+  private throttle(ctx: RequestContext, requestBytes: number, responseBytes: number, loopMs: number): number {
+    const ms = this.quotas.throttleMs(ctx, requestBytes, responseBytes, loopMs);
     return ms > 0 ? Math.min(Math.ceil(ms), MAX_THROTTLE_MS) : DONE;
   }
 

@@ -2,7 +2,8 @@
 // response were, and returns how long to throttle the client. As in Kafka since KIP-219, the response goes out
 // at once with that time in its throttle_time_ms, and the connection is muted (its next request not read) for
 // the same time; a client that ignores the field is held back all the same. Kafka's bandwidth quotas count
-// produce request bytes and fetch response bytes, hence both sizes. Today no quotas exist.
+// produce request bytes and fetch response bytes, hence both sizes; request_percentage counts the request's time
+// on the event loop. The gateway's QuotaManager is src/quotas/manager.ts.
 import type { RequestContext } from "../../handlers/context.ts";
 import { type ApiSpec, parseRange, type Range } from "../../protocol/schema.ts";
 
@@ -10,9 +11,10 @@ export interface QuotaManager {
   /**
    * Throttle time in ms (0: none) for a handled request. `requestBytes` is the request frame's size,
    * `responseBytes` the encoded response's (0 when none is sent: acks=0 Produce). Called once per request,
-   * synchronously, before the response is queued.
+   * synchronously, before the response is queued. `loopMs` is the time the request held the event loop in its
+   * synchronous stretches (its steps, its handler up to the first wait, its encoding), in ms.
    */
-  throttleMs(ctx: RequestContext, requestBytes: number, responseBytes: number): number;
+  throttleMs(ctx: RequestContext, requestBytes: number, responseBytes: number, loopMs: number): number;
 }
 
 /** The default: no client is ever throttled. */

@@ -1,0 +1,163 @@
+// The client quotas: one durable document of the storage backend (storage.documents(): a file under
+// <data-dir>/meta on the embedded log, a filer entry shared by every gateway of the namespace on SeaweedMQ).
+// Enforcement reads an immutable QuotaTable built from the last read; changes are read-modify-write with
+// compare-and-set, so gateways sharing a filer never lose each other's changes, and each gateway re-reads the
+// document every QUOTA_POLL_MS so that all apply the same quotas within 5 s.
+import type { DocumentStore } from "../storage/documents.ts";
+import type { Logger } from "../log.ts";
+import { entityKey, parseEntity, type QuotaEntity, type QuotaEntry, valueProblem } from "./model.ts";
+import { entityComponents } from "./model.ts";
+
+export const QUOTA_DOCUMENT = "client-quotas";
+export const QUOTA_POLL_MS = 1000;
+
+interface DocumentJson {
+  version: 1;
+  entries: { entity: QuotaEntity; values: Record<string, number> }[];
+}
+
+export function encodeQuotas(entries: readonly QuotaEntry[]): Uint8Array {
+  const doc: DocumentJson = {
+    version: 1,
+    entries: entries.map((e) => ({ entity: e.entity, values: { ...e.values } })),
+  };
+  return new TextEncoder().encode(JSON.stringify(doc));
+}
+
+/** Parses the document; throws with a reason on anything unexpected. */
+export function decodeQuotas(data: Uint8Array): QuotaEntry[] {
+  const doc = JSON.parse(new TextDecoder().decode(data)) as DocumentJson;
+  if (doc === null || typeof doc !== "object" || doc.version !== 1 || !Array.isArray(doc.entries)) {
+    throw new Error("not a version 1 client quota document");
+  }
+  return doc.entries.map((raw) => {
+    const entity = parseEntity(entityComponents(raw.entity ?? {}));
+    if (typeof entity === "string") throw new Error(`entity ${JSON.stringify(raw.entity)}: ${entity}`);
+    const values: Record<string, number> = {};
+    for (const [k, v] of Object.entries(raw.values ?? {})) {
+      const problem = valueProblem(entity, k, v);
+      if (problem !== null) throw new Error(`entity ${JSON.stringify(raw.entity)}: ${problem}`);
+      values[k] = v;
+    }
+    return { entity, values };
+  });
+}
+
+/** The quotas as last read: entity key → values. Immutable once built. */
+export class QuotaTable {
+  private readonly byKey = new Map<string, QuotaEntry>();
+  /** True when some user/client-id entity holds a value (the request path does nothing otherwise). */
+  readonly hasClientQuotas: boolean;
+  /** True when some ip entity holds a value (connection_creation_rate). */
+  readonly hasIpQuotas: boolean;
+
+  constructor(readonly entries: readonly QuotaEntry[]) {
+    let client = false, ip = false;
+    for (const e of entries) {
+      this.byKey.set(entityKey(e.entity), e);
+      if (Object.keys(e.values).length === 0) continue;
+      if (e.entity.ip === undefined) client = true;
+      else ip = true;
+    }
+    this.hasClientQuotas = client;
+    this.hasIpQuotas = ip;
+  }
+
+  /** The value of `key` the entity holds itself (no defaults applied), or undefined. */
+  value(entity: QuotaEntity, key: string): number | undefined {
+    return this.byKey.get(entityKey(entity))?.values[key];
+  }
+}
+
+export class QuotaStore {
+  private version: string | null = null;
+  private timer: ReturnType<typeof setInterval> | null = null;
+  private polling = false;
+  private pollError: string | null = null;
+  /** What enforcement reads; replaced whenever the stored quotas change. */
+  table = new QuotaTable([]);
+  /** Called after `table` changed. */
+  onChange: (() => void) | null = null;
+
+  constructor(
+    private readonly docs: DocumentStore,
+    private readonly log: Logger,
+    /** Re-read interval (0: never). */
+    private readonly pollMs: number = QUOTA_POLL_MS,
+  ) {}
+
+  /** Reads the stored quotas (at start: a corrupt document stops the start, naming it). */
+  async load(): Promise<void> {
+    try {
+      await this.refresh();
+    } catch (e) {
+      throw new Error(
+        `the client quota document "${QUOTA_DOCUMENT}" cannot be read: ${(e as Error).message}`,
+      );
+    }
+  }
+
+  start(): void {
+    if (this.pollMs <= 0 || this.timer !== null) return;
+    this.timer = setInterval(() => void this.poll(), this.pollMs);
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  private async poll(): Promise<void> {
+    if (this.polling) return;
+    this.polling = true;
+    try {
+      await this.refresh();
+      if (this.pollError !== null) this.log.info("client quotas readable again");
+      this.pollError = null;
+    } catch (e) {
+      const reason = (e as Error).message;
+      if (reason !== this.pollError) {
+        this.log.warn("cannot re-read the client quotas: {reason}; enforcing the last ones read", { reason });
+      }
+      this.pollError = reason;
+    } finally {
+      this.polling = false;
+    }
+  }
+
+  private async refresh(): Promise<void> {
+    const doc = await this.docs.get(QUOTA_DOCUMENT);
+    if (doc === null) {
+      if (this.version !== null || this.table.entries.length > 0) this.install([], null);
+      return;
+    }
+    if (doc.version === this.version) return;
+    this.install(decodeQuotas(doc.data), doc.version);
+  }
+
+  private install(entries: readonly QuotaEntry[], version: string | null): void {
+    this.version = version;
+    this.table = new QuotaTable(entries);
+    this.onChange?.();
+  }
+
+  /**
+   * Applies `mutate` to the stored entries with compare-and-set, re-reading and re-applying when another gateway
+   * wrote in between; enforcement sees the result at once. Entities left without values are dropped.
+   */
+  async update<T>(mutate: (entries: Map<string, QuotaEntry>) => T): Promise<T> {
+    for (let attempt = 0;; attempt++) {
+      const doc = await this.docs.get(QUOTA_DOCUMENT);
+      const current = doc === null ? [] : decodeQuotas(doc.data);
+      const map = new Map(current.map((e) => [entityKey(e.entity), e]));
+      const result = mutate(map);
+      const next = [...map.values()].filter((e) => Object.keys(e.values).length > 0);
+      if (await this.docs.put(QUOTA_DOCUMENT, encodeQuotas(next), doc?.version ?? null)) {
+        this.install(next, null);
+        await this.refresh().catch(() => {});
+        return result;
+      }
+      if (attempt >= 20) throw new Error("the client quota document keeps changing under concurrent writes");
+    }
+  }
+}

@@ -1,0 +1,141 @@
+// A TLS listener (SSL and SASL_SSL) with node:tls: TLS 1.2 and 1.3, the client certificate asked for and
+// verified against --tls-ca as --tls-client-auth says (Kafka's ssl.client.auth: none, requested, required), the
+// certificate swapped for new connections when its files change (setSecureContext). accept() hands out
+// connections whose handshake completed; a failed handshake (a PLAINTEXT client, no or a bad client certificate,
+// an old TLS version) closes only that connection, is logged and counted.
+import tls from "node:tls";
+import type { Logger } from "../../log.ts";
+import type { TlsMaterial, TlsPem } from "./material.ts";
+import { NodeTlsConn, peerOf } from "./socket.ts";
+
+export type ClientAuth = "none" | "requested" | "required";
+
+export interface TlsListenerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly material: TlsMaterial;
+  readonly clientAuth: ClientAuth;
+  /** Listener name, for logs. */
+  readonly name: string;
+  readonly log: Logger;
+  /** Called for every failed handshake (metrics). */
+  readonly onHandshakeFailure?: (reason: string) => void;
+}
+
+/** Handshake failures are logged at most this often (all are counted). */
+const WARN_EVERY_MS = 1000;
+/** Handshakes that do not finish within this are abandoned (a client that connects and sends nothing). */
+const HANDSHAKE_TIMEOUT_MS = 10_000;
+
+function contextOptions(pem: TlsPem): tls.SecureContextOptions {
+  return { cert: pem.cert, key: pem.key, ...(pem.ca !== "" ? { ca: pem.ca } : {}), minVersion: "TLSv1.2" };
+}
+
+export class TlsListener {
+  private readonly server: tls.Server;
+  private readonly queue: NodeTlsConn[] = [];
+  private waiter: { resolve: (c: NodeTlsConn) => void; reject: (e: Error) => void } | null = null;
+  private closed = false;
+  private lastWarn = -Infinity;
+  private suppressed = 0;
+  private unwatch: () => void = () => {};
+  addr: { hostname: string; port: number; transport: "tcp" } = { hostname: "", port: 0, transport: "tcp" };
+
+  constructor(private readonly opts: TlsListenerOptions) {
+    const { clientAuth, material, log } = opts;
+    this.server = tls.createServer({
+      ...contextOptions(material.pem),
+      requestCert: clientAuth !== "none",
+      // "requested": a client without a certificate is let in (ANONYMOUS); one presenting an unverifiable one is
+      // not (checked below), as Java's wantClientAuth does.
+      rejectUnauthorized: clientAuth === "required",
+      handshakeTimeout: HANDSHAKE_TIMEOUT_MS,
+    }, (socket) => this.secured(socket));
+    this.server.on("tlsClientError", (e: Error, socket: tls.TLSSocket) => {
+      this.failed(socket ? peerOf(socket).hostname : "?", e.message);
+      socket?.destroy();
+    });
+    this.server.on(
+      "error",
+      (e: Error) => log.error("TLS listener {name}: {reason}", { name: opts.name, reason: e.message }),
+    );
+    this.unwatch = material.onChange((pem) => this.server.setSecureContext(contextOptions(pem)));
+  }
+
+  private failed(remote: string, reason: string): void {
+    this.opts.onHandshakeFailure?.(reason);
+    // At most one warning per second (a port scan must not flood the log); the count says what was left out.
+    const now = performance.now();
+    if (now - this.lastWarn < WARN_EVERY_MS) {
+      this.suppressed++;
+      return;
+    }
+    this.lastWarn = now;
+    const more = this.suppressed;
+    this.suppressed = 0;
+    this.opts.log.warn(
+      "TLS handshake with {remote} on {name} failed, connection closed: {reason}{more}",
+      {
+        remote,
+        name: this.opts.name,
+        reason,
+        more: more > 0 ? ` (and ${more} more failures not logged)` : "",
+      },
+    );
+  }
+
+  private secured(socket: tls.TLSSocket): void {
+    if (this.closed) {
+      socket.destroy();
+      return;
+    }
+    const conn = new NodeTlsConn(socket);
+    if (this.opts.clientAuth === "requested" && conn.tls.peerCertificate !== null && !conn.tls.authorized) {
+      this.failed(conn.remoteAddr.hostname, `client certificate not trusted (${socket.authorizationError})`);
+      socket.destroy();
+      return;
+    }
+    const w = this.waiter;
+    if (w !== null) {
+      this.waiter = null;
+      w.resolve(conn);
+    } else this.queue.push(conn);
+  }
+
+  /** Binds; throws Deno.errors.AddrInUse when the port is taken. */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (e: Error & { code?: string }) => {
+        reject(e.code === "EADDRINUSE" ? new Deno.errors.AddrInUse(e.message) : e);
+      };
+      this.server.once("error", onError);
+      this.server.listen(this.opts.port, this.opts.host, () => {
+        this.server.off("error", onError);
+        const a = this.server.address();
+        if (a !== null && typeof a === "object") {
+          this.addr = { hostname: a.address, port: a.port, transport: "tcp" };
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** The next connection whose handshake completed; rejects with BadResource once closed. */
+  accept(): Promise<NodeTlsConn> {
+    const next = this.queue.shift();
+    if (next !== undefined) return Promise.resolve(next);
+    if (this.closed) return Promise.reject(new Deno.errors.BadResource("listener closed"));
+    return new Promise((resolve, reject) => this.waiter = { resolve, reject });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.unwatch();
+    this.server.close();
+    for (const c of this.queue.splice(0)) c.close();
+    const w = this.waiter;
+    this.waiter = null;
+    w?.reject(new Deno.errors.BadResource("listener closed"));
+  }
+}
