@@ -1,7 +1,8 @@
 // Produce: validate each partition's batches (CRC32C, sizes, offsets; uncompressed records walked in place,
 // compressed ones decompressed under a cap and walked the same way), convert legacy message sets (Produce v0-2)
 // to RecordBatch v2, recompress when the topic's compression.type names a codec, refuse records without a key on
-// compacted topics, stamp LogAppendTime when the topic asks for it, and append. acks=0 gets no response at all.
+// compacted topics, stamp LogAppendTime when the topic asks for it, and append. acks=0 gets no response at all
+// (src/server/pipeline/pipeline.ts drops it, and closes the connection when a partition failed, as Kafka does).
 // Only the partition's leader appends: elsewhere NOT_LEADER_OR_FOLLOWER, with the current leader and its endpoint
 // from v10 (KIP-951). Leadership is checked up front and again in the tick the backend's append is issued
 // (LeaderAppend), which stamps the serving leader epoch into the batches.
@@ -222,6 +223,6 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
     }
   }
   await Promise.all(pending);
-  if (req.acks === 0) return null;
+  // Also for acks=0: the pipeline sends it only when acks != 0, and closes the connection on a failed partition.
   return { responses, nodeEndpoints: hints.endpoints() };
 };

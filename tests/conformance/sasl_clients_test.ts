@@ -453,8 +453,9 @@ Deno.test({
 });
 
 Deno.test({
-  name: "sasl clients: SASL_SSL — kcat SCRAM-SHA-512, confluent-kafka PLAIN, KafkaJS SCRAM-SHA-256 over TLS",
-  ignore: kcat.ignore || python.ignore || opensslTool.ignore,
+  name:
+    "sasl clients: SASL_SSL — kcat SCRAM-SHA-512, confluent-kafka PLAIN, KafkaJS SCRAM-SHA-256, Sarama PLAIN over TLS",
+  ignore: kcat.ignore || python.ignore || opensslTool.ignore || go.ignore,
   ...opts,
   fn: async () => {
     const dir = await Deno.makeTempDir({ prefix: "kgw-sasl-ssl-" });
@@ -534,6 +535,19 @@ Deno.test({
         ...tlsSasl("PLAIN", "alice-secret"),
       ]);
       assertEquals(c2.out.trim(), "kjs");
+
+      // Sarama 1.22.1 with PLAIN (SaslHandshake v1 + SaslAuthenticate) over TLS
+      const sarama = await buildSarama(dir);
+      const saramaRun = async (password: string) => {
+        const out = await new Deno.Command(sarama, {
+          args: [bootstrap, "alice", password, "1.0.0", "sasl-ssl-sarama", pki.caCert],
+          stdout: "piped",
+          stderr: "null",
+        }).output();
+        return new TextDecoder().decode(out.stdout).trim();
+      };
+      assertEquals(await saramaRun("alice-secret"), "ok", "Sarama PLAIN over TLS");
+      assert(await saramaRun("wrong") !== "ok", "Sarama over TLS: wrong password refused");
     } finally {
       await gw.stop();
       await Deno.remove(dir, { recursive: true }).catch(() => {});

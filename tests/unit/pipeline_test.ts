@@ -671,3 +671,39 @@ Deno.test("listener: stopping it ends a connection's mute", async () => {
   }); // withServer's stop() would hang for an hour if the mute outlived it
   assertEquals(events, ["handler 1"]);
 });
+
+Deno.test("acks=0 produce: no response; a failed partition closes the connection, as Kafka does", async () => {
+  const produce = { transactionalId: null, acks: 0, timeoutMs: 1000, topicData: [] };
+  const answer = (errorCode: number) =>
+    new RequestPipeline(
+      testBroker(),
+      new ApiRegistry().register(ProduceSpec, () => ({
+        throttleTimeMs: 0,
+        responses: [{
+          name: "t",
+          partitionResponses: [{
+            index: 0,
+            errorCode,
+            baseOffset: -1,
+            logAppendTimeMs: -1,
+            logStartOffset: -1,
+            recordErrors: [],
+            errorMessage: null,
+          }],
+        }],
+        nodeEndpoints: [],
+      })),
+    );
+  const ok = answer(0);
+  const okChannel = new FakeChannel(ok);
+  assertEquals(await ok.handle(frame(ProduceSpec, 9, 1, produce), okChannel), DONE);
+  assertEquals(okChannel.sent.length, 0);
+  const failed = answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  const failedChannel = new FakeChannel(failed);
+  assertEquals(await failed.handle(frame(ProduceSpec, 9, 1, produce), failedChannel), CLOSE);
+  assertEquals(failedChannel.sent.length, 0);
+  // acks=1 gets the response with the error, and the connection stays open
+  const failedAcked = new FakeChannel(failed);
+  assertEquals(await failed.handle(frame(ProduceSpec, 9, 1, { ...produce, acks: 1 }), failedAcked), DONE);
+  assertEquals(failedAcked.sent.length, 1);
+});

@@ -163,6 +163,16 @@ export class RequestPipeline {
       metrics.request(apiKey, apiVersion, performance.now() - t0, frame.length);
       if (res !== null && countErrors) metrics.countResponseErrors(apiKey, res);
     }
+    if (res !== null && apiKey === ApiKey.Produce && (body as { acks?: number }).acks === 0) {
+      // acks=0 gets no response. A failed partition (unknown topic, not leader, refused by an ACL...) closes the
+      // connection instead, as Kafka does: the client notices, refreshes its metadata and retries elsewhere.
+      const failed = failedProducePartition(res);
+      if (failed !== null) {
+        log.debug("closing connection: acks=0 Produce failed on {partition}", { partition: failed });
+        return CLOSE;
+      }
+      res = null;
+    }
     if (res === null) {
       // acks=0 Produce: nothing to carry the throttle time, but the mute holds the client back all the same.
       return this.throttle(ctx, frame.length, 0, loopMs);
@@ -222,6 +232,20 @@ export class RequestPipeline {
     }
     return range !== null && version >= range.lo && version <= range.hi;
   }
+}
+
+/** "topic-partition: code" of the first failed partition of a Produce response, or null when none failed. */
+function failedProducePartition(res: unknown): string | null {
+  const topics = isObj(res) && Array.isArray(res.responses) ? res.responses : [];
+  for (const t of topics) {
+    const parts = isObj(t) && Array.isArray(t.partitionResponses) ? t.partitionResponses : [];
+    for (const p of parts) {
+      if (isObj(p) && typeof p.errorCode === "number" && p.errorCode !== 0) {
+        return `${String(t.name)}-${String(p.index)}: error ${p.errorCode}`;
+      }
+    }
+  }
+  return null;
 }
 
 function encode(
