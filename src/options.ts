@@ -10,31 +10,21 @@ import { parsePrincipalRules } from "./security/tls/principal_rules.ts";
 /** The gateway's version: deno.json's "version", the one place it is written (--version, kgw_build_info). */
 export const VERSION: string = denoJson.version;
 
-export interface HostPort {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** Kafka's security protocols, which are also the listener names --listen accepts. */
-export const SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
-export type ListenerProtocol = (typeof SECURITY_PROTOCOLS)[number];
-
-/** One Kafka listener of --listen or --advertised-listener: NAME://HOST:PORT (a bare HOST:PORT is PLAINTEXT). */
-export interface ListenerAddress extends HostPort {
-  readonly name: string;
-  readonly securityProtocol: ListenerProtocol;
-}
-
-/** "SSL://host:9093", as Kafka writes a listener. */
-export function listenerUrl(l: ListenerAddress): string {
-  return `${l.name}://${l.host.includes(":") ? `[${l.host}]` : l.host}:${l.port}`;
-}
-
-/** Listeners for people: "host:port" for the one PLAINTEXT listener of the default setup, else Kafka's URLs. */
-export function listenersText(ls: readonly ListenerAddress[]): string {
-  if (ls.length === 1 && ls[0].name === "PLAINTEXT") return `${ls[0].host}:${ls[0].port}`;
-  return ls.map(listenerUrl).join(",");
-}
+export {
+  type HostPort,
+  type ListenerAddress,
+  type ListenerProtocol,
+  listenersText,
+  listenerUrl,
+  SECURITY_PROTOCOLS,
+} from "./listeners.ts";
+import {
+  type HostPort,
+  type ListenerAddress,
+  type ListenerProtocol,
+  listenerUrl,
+  SECURITY_PROTOCOLS,
+} from "./listeners.ts";
 
 export class ConfigError extends Error {
   override name = "ConfigError";

@@ -38,6 +38,15 @@ async function setup(dir: string): Promise<Setup> {
 }
 
 /** The gateway with PLAINTEXT and SSL listeners; the SSL port is read from its log. */
+/** With TLS listeners the ops port's admin API needs authentication (--http-auth auto): the tests use a token. */
+const OPS_TOKEN = "tls-test-ops-token";
+
+function opsGet(gw: RunningGateway, path: string): Promise<Response> {
+  return fetch(`http://127.0.0.1:${gw.httpPort}${path}`, {
+    headers: { authorization: `Bearer ${OPS_TOKEN}` },
+  });
+}
+
 async function start(
   s: Setup,
   extra: string[] = [],
@@ -58,6 +67,8 @@ async function start(
       s.pki.caCert,
       "--tls-client-auth",
       "required",
+      "--http-auth-token",
+      OPS_TOKEN,
       ...extra,
     ],
   });
@@ -301,7 +312,7 @@ Deno.test({
       try {
         await producer.connect();
         await producer.send({ topic: "tls-js", messages: [{ value: "over-tls" }] });
-        const conns = await (await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/connections`)).json() as {
+        const conns = await (await opsGet(gw, "/api/v1/connections")).json() as {
           listener: string;
           principal: string;
           tls: string | null;
@@ -513,6 +524,8 @@ Deno.test({
         users,
         "--failed-authentication-delay-ms",
         "10",
+        "--http-auth-token",
+        OPS_TOKEN,
       ],
     });
     const port = Number(/:(\d+) \(SASL_SSL\)/.exec(gw.logs())?.[1]);
@@ -546,7 +559,7 @@ Deno.test({
       await producer.connect();
       try {
         await producer.send({ topic: "sasl-tls", messages: [{ value: "x2" }] });
-        const conns = await (await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/connections`)).json() as {
+        const conns = await (await opsGet(gw, "/api/v1/connections")).json() as {
           listener: string;
           principal: string;
           clientId: string | null;
@@ -614,7 +627,7 @@ Deno.test({
         await admin.connect();
         try {
           await admin.listTopics();
-          const conns = await (await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/connections`)).json() as {
+          const conns = await (await opsGet(gw, "/api/v1/connections")).json() as {
             principal: string;
             clientId: string | null;
           }[];
