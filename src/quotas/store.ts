@@ -4,6 +4,7 @@
 // compare-and-set, so gateways sharing a filer never lose each other's changes, and each gateway re-reads the
 // document every QUOTA_POLL_MS so that all apply the same quotas within 5 s.
 import type { DocumentStore } from "../storage/documents.ts";
+import { type DocumentCodec, WatchedDocument } from "../storage/watched_document.ts";
 import type { Logger } from "../log.ts";
 import { entityKey, parseEntity, type QuotaEntity, type QuotaEntry, valueProblem } from "./model.ts";
 import { entityComponents } from "./model.ts";
@@ -69,95 +70,58 @@ export class QuotaTable {
   }
 }
 
+const CODEC: DocumentCodec<readonly QuotaEntry[]> = {
+  empty: () => [],
+  decode: decodeQuotas,
+  encode: encodeQuotas,
+};
+
 export class QuotaStore {
-  private version: string | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private polling = false;
-  private pollError: string | null = null;
+  private readonly doc: WatchedDocument<readonly QuotaEntry[]>;
   /** What enforcement reads; replaced whenever the stored quotas change. */
   table = new QuotaTable([]);
   /** Called after `table` changed. */
   onChange: (() => void) | null = null;
 
   constructor(
-    private readonly docs: DocumentStore,
-    private readonly log: Logger,
+    docs: DocumentStore,
+    log: Logger,
     /** Re-read interval (0: never). */
-    private readonly pollMs: number = QUOTA_POLL_MS,
-  ) {}
+    pollMs: number = QUOTA_POLL_MS,
+  ) {
+    this.doc = new WatchedDocument(docs, QUOTA_DOCUMENT, CODEC, {
+      what: "client quotas",
+      log,
+      pollMs,
+      onChange: (entries) => {
+        this.table = new QuotaTable(entries);
+        this.onChange?.();
+      },
+    });
+  }
 
   /** Reads the stored quotas (at start: a corrupt document stops the start, naming it). */
-  async load(): Promise<void> {
-    try {
-      await this.refresh();
-    } catch (e) {
-      throw new Error(
-        `the client quota document "${QUOTA_DOCUMENT}" cannot be read: ${(e as Error).message}`,
-      );
-    }
+  load(): Promise<void> {
+    return this.doc.load();
   }
 
   start(): void {
-    if (this.pollMs <= 0 || this.timer !== null) return;
-    this.timer = setInterval(() => void this.poll(), this.pollMs);
+    this.doc.start();
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      await this.refresh();
-      if (this.pollError !== null) this.log.info("client quotas readable again");
-      this.pollError = null;
-    } catch (e) {
-      const reason = (e as Error).message;
-      if (reason !== this.pollError) {
-        this.log.warn("cannot re-read the client quotas: {reason}; enforcing the last ones read", { reason });
-      }
-      this.pollError = reason;
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private async refresh(): Promise<void> {
-    const doc = await this.docs.get(QUOTA_DOCUMENT);
-    if (doc === null) {
-      if (this.version !== null || this.table.entries.length > 0) this.install([], null);
-      return;
-    }
-    if (doc.version === this.version) return;
-    this.install(decodeQuotas(doc.data), doc.version);
-  }
-
-  private install(entries: readonly QuotaEntry[], version: string | null): void {
-    this.version = version;
-    this.table = new QuotaTable(entries);
-    this.onChange?.();
+    this.doc.stop();
   }
 
   /**
    * Applies `mutate` to the stored entries with compare-and-set, re-reading and re-applying when another gateway
    * wrote in between; enforcement sees the result at once. Entities left without values are dropped.
    */
-  async update<T>(mutate: (entries: Map<string, QuotaEntry>) => T): Promise<T> {
-    for (let attempt = 0;; attempt++) {
-      const doc = await this.docs.get(QUOTA_DOCUMENT);
-      const current = doc === null ? [] : decodeQuotas(doc.data);
+  update<T>(mutate: (entries: Map<string, QuotaEntry>) => T): Promise<T> {
+    return this.doc.update((current) => {
       const map = new Map(current.map((e) => [entityKey(e.entity), e]));
       const result = mutate(map);
-      const next = [...map.values()].filter((e) => Object.keys(e.values).length > 0);
-      if (await this.docs.put(QUOTA_DOCUMENT, encodeQuotas(next), doc?.version ?? null)) {
-        this.install(next, null);
-        await this.refresh().catch(() => {});
-        return result;
-      }
-      if (attempt >= 20) throw new Error("the client quota document keeps changing under concurrent writes");
-    }
+      return { next: [...map.values()].filter((e) => Object.keys(e.values).length > 0), result };
+    });
   }
 }

@@ -4,6 +4,7 @@
 // gateways sharing a filer never lose each other's changes, and each gateway re-reads the document every
 // POLL_MS to enforce the others' changes (issue 14 promises 5 s).
 import type { DocumentStore } from "../../storage/documents.ts";
+import { type DocumentCodec, WatchedDocument } from "../../storage/watched_document.ts";
 import type { Logger } from "../../log.ts";
 import { type AclBinding, bindingKey, bindingProblem } from "./model.ts";
 import { AclMatcher, type MatcherOptions } from "./matcher.ts";
@@ -51,106 +52,68 @@ export function decodeAcls(data: Uint8Array): AclBinding[] {
   return out;
 }
 
+const CODEC: DocumentCodec<readonly AclBinding[]> = {
+  empty: () => [],
+  decode: decodeAcls,
+  encode: encodeAcls,
+};
+
 export class AclStore {
-  private acls: readonly AclBinding[] = [];
-  private version: string | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private polling = false;
-  private pollError: string | null = null;
+  private readonly doc: WatchedDocument<readonly AclBinding[]>;
   /** What checks use: rebuilt whenever the ACLs read change. */
   matcher: AclMatcher;
 
   constructor(
-    private readonly docs: DocumentStore,
+    docs: DocumentStore,
     private readonly options: MatcherOptions,
-    private readonly log: Logger,
+    log: Logger,
     /** Re-read interval (0: never; the embedded backend has no other writer). */
-    private readonly pollMs: number = ACL_POLL_MS,
+    pollMs: number = ACL_POLL_MS,
   ) {
     this.matcher = new AclMatcher([], options);
+    this.doc = new WatchedDocument(docs, ACL_DOCUMENT, CODEC, {
+      what: "ACLs",
+      log,
+      pollMs,
+      onChange: (acls) => this.matcher = new AclMatcher(acls, this.options),
+    });
   }
 
   /** Reads the stored ACLs (at start: a corrupt document stops the start, naming it). */
-  async load(): Promise<void> {
-    try {
-      await this.refresh();
-    } catch (e) {
-      throw new Error(`the ACL document "${ACL_DOCUMENT}" cannot be read: ${(e as Error).message}`);
-    }
+  load(): Promise<void> {
+    return this.doc.load();
   }
 
   start(): void {
-    if (this.pollMs <= 0 || this.timer !== null) return;
-    this.timer = setInterval(() => void this.poll(), this.pollMs);
+    this.doc.start();
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.doc.stop();
   }
 
   /** Every ACL as last read. */
   all(): readonly AclBinding[] {
-    return this.acls;
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      await this.refresh();
-      if (this.pollError !== null) this.log.info("ACLs readable again");
-      this.pollError = null;
-    } catch (e) {
-      const reason = (e as Error).message;
-      if (reason !== this.pollError) {
-        this.log.warn("cannot re-read the ACLs: {reason}; enforcing the last ones read", { reason });
-      }
-      this.pollError = reason;
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  private async refresh(): Promise<void> {
-    const doc = await this.docs.get(ACL_DOCUMENT);
-    if (doc === null) {
-      if (this.version !== null || this.acls.length > 0) this.install([], null);
-      return;
-    }
-    if (doc.version === this.version) return;
-    this.install(decodeAcls(doc.data), doc.version);
-  }
-
-  private install(acls: readonly AclBinding[], version: string | null): void {
-    this.acls = acls;
-    this.version = version;
-    this.matcher = new AclMatcher(acls, this.options);
+    return this.doc.value;
   }
 
   /**
    * Applies `mutate` to the stored list with compare-and-set, re-reading and re-applying when another gateway
    * wrote in between; checks see the result at once. Resolves to mutate's result.
    */
-  async update<T>(mutate: (acls: AclBinding[]) => T): Promise<T> {
-    for (let attempt = 0;; attempt++) {
-      const doc = await this.docs.get(ACL_DOCUMENT);
-      const current = doc === null ? [] : decodeAcls(doc.data);
+  update<T>(mutate: (acls: AclBinding[]) => T): Promise<T> {
+    return this.doc.update((stored) => {
+      const current = [...stored];
       const result = mutate(current);
       // One copy of each binding (CreateAcls of an existing ACL succeeds and changes nothing, as in Kafka).
       const seen = new Set<string>();
-      const unique = current.filter((b) => {
+      const next = current.filter((b) => {
         const k = bindingKey(b);
         if (seen.has(k)) return false;
         seen.add(k);
         return true;
       });
-      if (await this.docs.put(ACL_DOCUMENT, encodeAcls(unique), doc?.version ?? null)) {
-        this.install(unique, null);
-        await this.refresh().catch(() => {});
-        return result;
-      }
-      if (attempt >= 20) throw new Error("the ACL document keeps changing under concurrent writes");
-    }
+      return { next, result };
+    });
   }
 }

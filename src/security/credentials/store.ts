@@ -3,6 +3,7 @@
 // read a copy in memory, so authentication costs no I/O; changes are read-modify-write with compare-and-set, so
 // gateways sharing a SeaweedMQ filer never lose each other's changes, and each gateway polls the document every
 // POLL_MS to see the others' changes (issue 14 promises 5 s).
+import { type DocumentCodec, WatchedDocument } from "../../storage/watched_document.ts";
 import type { DocumentStore } from "../../storage/documents.ts";
 import type { Logger } from "../../log.ts";
 import {
@@ -108,39 +109,45 @@ function dummyCredential(): Promise<ScramCredential> {
 /** A change to the whole set, applied to a fresh copy; returns what the caller wants back. */
 export type Mutation<T> = (users: Map<string, Map<ScramMechanism, StoredCredential>>) => T;
 
+const CODEC: DocumentCodec<Credentials> = {
+  empty: () => new Map(),
+  decode: decodeCredentials,
+  encode: encodeCredentials,
+};
+
 export class CredentialStore {
-  private users: Credentials = new Map();
-  private version: string | null = null;
-  private timer: ReturnType<typeof setInterval> | null = null;
-  private polling = false;
-  private pollError: string | null = null;
+  private readonly doc: WatchedDocument<Credentials>;
 
   constructor(
-    private readonly docs: DocumentStore,
-    private readonly log: Logger,
+    docs: DocumentStore,
+    log: Logger,
     /** Re-read interval (0: never; the embedded backend has no other writer). */
-    private readonly pollMs: number = POLL_MS,
-  ) {}
+    pollMs: number = POLL_MS,
+  ) {
+    this.doc = new WatchedDocument(docs, CREDENTIALS_DOCUMENT, CODEC, {
+      what: "SCRAM credentials",
+      log,
+      pollMs,
+    });
+  }
 
   /** Reads the stored credentials (at start: a corrupt document stops the start, naming it). */
-  async load(): Promise<void> {
-    await this.refresh();
+  load(): Promise<void> {
+    return this.doc.load();
   }
 
   /** Starts polling for changes made through other gateways. */
   start(): void {
-    if (this.pollMs <= 0 || this.timer !== null) return;
-    this.timer = setInterval(() => void this.poll(), this.pollMs);
+    this.doc.start();
   }
 
   stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+    this.doc.stop();
   }
 
   /** The user's credential for `mech` as last read, or null. */
   get(user: string, mech: ScramMechanism): StoredCredential | null {
-    return this.users.get(user)?.get(mech) ?? null;
+    return this.doc.value.get(user)?.get(mech) ?? null;
   }
 
   /**
@@ -157,62 +164,18 @@ export class CredentialStore {
 
   /** Every user with at least one credential, as last read. */
   all(): Credentials {
-    return this.users;
-  }
-
-  private async poll(): Promise<void> {
-    if (this.polling) return;
-    this.polling = true;
-    try {
-      await this.refresh();
-      if (this.pollError !== null) this.log.info("SCRAM credentials readable again");
-      this.pollError = null;
-    } catch (e) {
-      const reason = (e as Error).message;
-      // Once per distinct problem, not once per poll.
-      if (reason !== this.pollError) {
-        this.log.warn("cannot re-read the SCRAM credentials: {reason}; keeping the last ones read", {
-          reason,
-        });
-      }
-      this.pollError = reason;
-    } finally {
-      this.polling = false;
-    }
-  }
-
-  /** Reads the document when its version changed. */
-  private async refresh(): Promise<void> {
-    const doc = await this.docs.get(CREDENTIALS_DOCUMENT);
-    if (doc === null) {
-      this.users = new Map();
-      this.version = null;
-      return;
-    }
-    if (doc.version === this.version) return;
-    this.users = decodeCredentials(doc.data);
-    this.version = doc.version;
+    return this.doc.value;
   }
 
   /**
    * Applies `mutate` to the stored set with compare-and-set, re-reading and re-applying when another gateway
    * wrote in between; the set read last is what lookups see afterwards. Resolves to mutate's result.
    */
-  async update<T>(mutate: Mutation<T>): Promise<T> {
-    for (let attempt = 0;; attempt++) {
-      const doc = await this.docs.get(CREDENTIALS_DOCUMENT);
-      const current = doc === null ? new Map() : decodeCredentials(doc.data);
-      const result = mutate(current);
-      const data = encodeCredentials(current);
-      if (await this.docs.put(CREDENTIALS_DOCUMENT, data, doc?.version ?? null)) {
-        // The new version is read back on the next refresh; lookups see the change at once.
-        this.users = current;
-        this.version = null;
-        await this.refresh().catch(() => {});
-        return result;
-      }
-      if (attempt >= 20) throw new Error("credentials document keeps changing under concurrent writes");
-    }
+  update<T>(mutate: Mutation<T>): Promise<T> {
+    return this.doc.update((current) => {
+      const users = current as Map<string, Map<ScramMechanism, StoredCredential>>;
+      return { next: users, result: mutate(users) };
+    });
   }
 
   /**
@@ -224,7 +187,7 @@ export class CredentialStore {
   async seed(passwords: ReadonlyMap<string, string>, iterations: number): Promise<number> {
     // Derive outside the compare-and-set loop: PBKDF2 takes milliseconds per credential.
     const wanted = new Map<string, Map<ScramMechanism, StoredCredential>>();
-    await this.refresh();
+    await this.doc.refresh();
     for (const [user, password] of passwords) {
       for (const m of SCRAM_MECHANISMS) {
         const have = this.get(user, m);
