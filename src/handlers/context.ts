@@ -11,6 +11,7 @@ import type { ClusterView } from "../cluster/view.ts";
 import type { CredentialStore } from "../security/credentials/store.ts";
 import type { AclStore } from "../security/acl/store.ts";
 import type { Quotas } from "../quotas/service.ts";
+import type { TxnVerifier } from "../transactions/contracts.ts";
 
 export interface Broker {
   readonly config: Config;
@@ -34,6 +35,11 @@ export interface Broker {
   readonly acls?: AclStore | null;
   /** Client quotas (src/quotas/): the store the quota APIs change and the enforcement; absent in tests without. */
   readonly quotas?: Quotas | null;
+  /**
+   * KIP-890 verification of a transaction's first batch in a partition (src/transactions/contracts.ts): asks the
+   * transaction's coordinator, here or on another gateway. Absent: transactional produce is refused.
+   */
+  readonly txnVerifier?: TxnVerifier | null;
 }
 
 /** Who sent a request, as Kafka names principals ("User:ANONYMOUS" is type "User", name "ANONYMOUS"). */

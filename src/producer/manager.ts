@@ -178,6 +178,14 @@ export class ProducerManager implements Participant {
     }
   }
 
+  /**
+   * A producer id never handed out before (durably reserved), for the transaction coordinator, which keeps the
+   * epochs of transactional producers itself.
+   */
+  newProducerId(): Promise<number> {
+    return this.allocateId();
+  }
+
   private async fresh(): Promise<{ producerId: number; producerEpoch: number }> {
     const producerId = await this.allocateId();
     this.remember(producerId, 0, -1);
