@@ -1,4 +1,5 @@
-// Small durable documents of the gateway's own — SCRAM credentials, ACLs, client quotas — each one blob under a
+// Small durable documents of the gateway's own — SCRAM credentials, ACLs, client quotas, the transaction log (one
+// document per transactional id) — each one blob under a
 // name, replaced whole with compare-and-set so that gateways sharing a backend never lose each other's changes
 // (read, change, put with the version read; on false, read again). Embedded: files under `<data-dir>/meta/`;
 // SeaweedMQ: filer entries shared by every gateway of the namespace (seaweedmq/documents.ts), which each gateway
@@ -18,11 +19,26 @@ export interface DocumentStore {
    * false, writing nothing, when another write got there first. Durable before it resolves true.
    */
   put(name: string, data: Uint8Array, expected: string | null): Promise<boolean>;
+  /**
+   * Deletes the document when its stored version is still `expected`; resolves false, deleting nothing, when
+   * another write changed it or it is gone. Durable before it resolves true.
+   */
+  delete(name: string, expected: string): Promise<boolean>;
+  /**
+   * Names of the stored documents that start with `prefix`, sorted (UTF-16 code unit order, which for the
+   * plain lowercase names allowed is byte order). A snapshot: documents may appear or go right after.
+   */
+  list(prefix: string): Promise<string[]>;
 }
 
 const NAME = /^[a-z0-9][a-z0-9_.-]{0,99}$/;
 
+/** Is `name` a valid document name? (Plain lowercase file name; `.tmp` is kept for the embedded store's copies.) */
+export function isDocumentName(name: string): boolean {
+  return NAME.test(name) && !name.endsWith(".tmp");
+}
+
 /** Throws on a document name that is not a plain lowercase file name. */
 export function checkDocumentName(name: string): void {
-  if (!NAME.test(name)) throw new Error(`invalid document name "${name}"`);
+  if (!isDocumentName(name)) throw new Error(`invalid document name "${name}"`);
 }

@@ -32,6 +32,16 @@ export class MemoryDocuments implements DocumentStore {
     this.puts++;
     return Promise.resolve(true);
   }
+
+  delete(name: string, expected: string): Promise<boolean> {
+    if (this.docs.get(name)?.version !== expected) return Promise.resolve(false);
+    this.docs.delete(name);
+    return Promise.resolve(true);
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return Promise.resolve([...this.docs.keys()].filter((n) => n.startsWith(prefix)).sort());
+  }
 }
 
 /** The client side of one SCRAM exchange. */

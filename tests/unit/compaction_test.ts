@@ -8,6 +8,8 @@ import { getInt32, getInt64 } from "../../src/protocol/codec.ts";
 import { type EmbeddedOptions, EmbeddedStorage } from "../../src/storage/embedded/embedded.ts";
 import { StorageError } from "../../src/storage/storage.ts";
 import { buildBatch, type BuildBatchOptions, validateBatches } from "../../src/records/batch.ts";
+import { batchSizeAt, ControlRecordType, readBatchHeader } from "../../src/records/layout.ts";
+import { controlTypeOf, TxnScan } from "../../src/storage/embedded/cleaner.ts";
 import { decodeBatchRecords } from "../../src/records/record.ts";
 import { decodeTimestamps } from "../../src/records/timestamps.ts";
 
@@ -351,4 +353,157 @@ Deno.test("a topic deleted while the cleaner works on it: the pass stops, the to
   assertEquals(await s.offsets("busy", 0), { logStartOffset: 0, highWatermark: 0 });
   await s.close();
   await Deno.remove(dir, { recursive: true });
+});
+
+// ---- transactions (src/storage/embedded/cleaner.ts, TxnScan) ------------------------------------------------------
+
+/** Appends a COMMIT or ABORT marker of producer `pid` (a control batch, as the marker writer stores it). */
+async function putMarker(s: EmbeddedStorage, topic: string, pid: number, commit: boolean): Promise<number> {
+  const key = new Uint8Array(4);
+  new DataView(key.buffer).setInt16(2, commit ? ControlRecordType.COMMIT : ControlRecordType.ABORT);
+  const batch = await buildBatch({
+    records: [{ key, value: new Uint8Array(6), timestamp: Date.now() }],
+    producerId: pid,
+    producerEpoch: 0,
+    baseSequence: -1,
+    isTransactional: true,
+    isControl: true,
+  });
+  const info = { pos: 0, size: batchSizeAt(batch, 0), ...readBatchHeader(batch) };
+  return (await s.append(topic, 0, { payload: batch, batches: [info] })).baseOffset;
+}
+
+/** Appends one transactional batch of producer `pid` (sequence `seq`). */
+function putTxn(s: EmbeddedStorage, topic: string, pid: number, seq: number, recs: Rec[]): Promise<number> {
+  return put(s, topic, recs, { producerId: pid, producerEpoch: 0, baseSequence: seq, isTransactional: true });
+}
+
+async function fillers(s: EmbeddedStorage, topic: string, tag: string, n = 4): Promise<void> {
+  for (let i = 0; i < n; i++) await put(s, topic, [{ key: `${tag}-${i}`, value: "x".repeat(120) }]);
+}
+
+Deno.test("compaction: an aborted transaction's records go and never shadow the committed value of a key", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "compaction_test_" });
+  const s = await open(dir);
+  await s.createTopic("t", 1, COMPACT);
+  assertEquals(await put(s, "t", [{ key: "k", value: "committed" }, { key: "j", value: "j1" }]), 0);
+  // producer 5: a transaction that aborts; its value of "k" is the newest in the log
+  assertEquals(
+    await putTxn(s, "t", 5, 0, [{ key: "k", value: "aborted" }, { key: "only-aborted", value: "x" }]),
+    2,
+  );
+  // producer 6: a committed transaction overwriting "j" (interleaved with producer 5's)
+  assertEquals(await putTxn(s, "t", 6, 0, [{ key: "j", value: "j2" }]), 4);
+  assertEquals(await putMarker(s, "t", 5, false), 5);
+  assertEquals(await putMarker(s, "t", 6, true), 6);
+  await fillers(s, "t", "f");
+  await s.flushAll();
+  const r = await s.runCleaner();
+  assertEquals(r.length, 1);
+  const { records, batches } = await readAll(s, "t");
+  const live = records.filter((x) => ["k", "j", "only-aborted"].includes(x.key!));
+  assertEquals(
+    live.map((x) => [x.offset, x.key, x.value]),
+    [[0, "k", "committed"], [4, "j", "j2"]],
+    "the committed value of k stays; the aborted records and the overwritten j1 are gone",
+  );
+  // Both markers are kept (control batches are never cleaned).
+  const markers = [];
+  for (const [base] of batches) {
+    const b = (await s.read("t", 0, base, 1, true)).batches[0];
+    if (readBatchHeader(b).isControl) markers.push([base, readBatchHeader(b).producerId]);
+  }
+  assertEquals(markers, [[5, 5], [6, 6]]);
+  await s.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("compaction: an open transaction's records are untouched and cleaning stops before them", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "compaction_test_" });
+  const s = await open(dir);
+  await s.createTopic("o", 1, COMPACT);
+  await put(s, "o", [{ key: "a", value: "a1" }]); // 0
+  await put(s, "o", [{ key: "a", value: "a2" }]); // 1
+  await fillers(s, "o", "f"); // 2..5
+  // producer 9 opens a transaction at offset 6 and writes no marker yet
+  assertEquals(await putTxn(s, "o", 9, 0, [{ key: "a", value: "a3-open" }]), 6);
+  await put(s, "o", [{ key: "b", value: "b1" }]); // 7: above the open transaction
+  await put(s, "o", [{ key: "b", value: "b2" }]); // 8
+  await fillers(s, "o", "g"); // 9..12
+  await s.flushAll();
+  await s.runCleaner();
+  let recs = (await readAll(s, "o")).records;
+  assertEquals(
+    recs.filter((x) => x.key === "a" || x.key === "b").map((x) => [x.offset, x.value]),
+    [[1, "a2"], [6, "a3-open"], [7, "b1"], [8, "b2"]],
+    "below the open transaction a1 went; from it on nothing changed",
+  );
+  // The transaction aborts: its record goes, the committed a2 stays the value of "a", and the rest is cleaned.
+  await putMarker(s, "o", 9, false);
+  await fillers(s, "o", "h");
+  await s.flushAll();
+  await s.runCleaner();
+  recs = (await readAll(s, "o")).records;
+  assertEquals(
+    recs.filter((x) => x.key === "a" || x.key === "b").map((x) => [x.offset, x.value]),
+    [[1, "a2"], [8, "b2"]],
+  );
+  await s.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("TxnScan: aborted ranges per producer, the oldest open transaction, markers read from the batch", async () => {
+  const at = async (base: number, opts: Partial<BuildBatchOptions>, key = enc.encode("k")) => {
+    const b = await buildBatch({ records: [{ key, value: null, timestamp: 1 }], baseOffset: base, ...opts });
+    return b;
+  };
+  const ctlKey = (type: number) => {
+    const k = new Uint8Array(4);
+    new DataView(k.buffer).setInt16(2, type);
+    return k;
+  };
+  const txn = (pid: number) => ({
+    producerId: pid,
+    producerEpoch: 0,
+    baseSequence: 0,
+    isTransactional: true,
+  });
+  const ctl = (pid: number) => ({ ...txn(pid), baseSequence: -1, isControl: true });
+  const log = [
+    await at(0, txn(1)), // producer 1: aborted at 3
+    await at(1, txn(2)), // producer 2: committed at 4
+    await at(2, txn(1)),
+    await at(3, ctl(1), ctlKey(ControlRecordType.ABORT)),
+    await at(4, ctl(2), ctlKey(ControlRecordType.COMMIT)),
+    await at(5, ctl(3), ctlKey(ControlRecordType.ABORT)), // producer 3 has no data: nothing ends
+    await at(6, { producerId: 4, producerEpoch: 0, baseSequence: 0 }), // idempotent, not transactional
+    await at(7, txn(1)), // producer 1 again: open
+    await at(8, txn(5)), // producer 5: open
+    await at(9, ctl(5), ctlKey(7)), // another control type: ends nothing
+  ];
+  const scan = new TxnScan();
+  for (const b of log) scan.add(b.subarray(0, 61), () => b);
+  assertEquals(log.map((b) => scan.isAborted(b)), [
+    true,
+    false,
+    true,
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+    false,
+  ]);
+  assertEquals(scan.firstUnstable(), 7);
+  assertEquals(controlTypeOf(log[3]), ControlRecordType.ABORT);
+  assertEquals(controlTypeOf(log[4]), ControlRecordType.COMMIT);
+  const compressed = await buildBatch({
+    records: [{ key: ctlKey(1), value: null, timestamp: 1 }],
+    ...ctl(1),
+    compression: 1,
+  });
+  assertEquals(controlTypeOf(compressed), -1, "compressed markers are not read here");
+  assertEquals(controlTypeOf(await at(0, ctl(1), new Uint8Array(2))), -1, "a short key");
+  assertEquals(new TxnScan().firstUnstable(), Infinity);
 });

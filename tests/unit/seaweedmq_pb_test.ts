@@ -206,6 +206,24 @@ Deno.test("seaweedmq pb: requests encode to the fields protobufjs reads from the
   assertEquals(td.decode((update.entry as { extended: Record<string, Uint8Array> }).extended.v), "2");
   assertEquals(td.decode((update.expected_extended as Record<string, Uint8Array>).v), "1");
   assertEquals(
+    method(m.Rpc.ObjectTransaction).requestDeserialize(
+      buf(m.encodeDeleteIfEtagRequest("/d/docs", "txn-1-ab", "v1")),
+    ),
+    {
+      lock_key: "/d/docs/txn-1-ab",
+      condition: { clauses: [{ kind: 3, etags: ["v1"] }] },
+      mutations: [{ type: 1, directory: "/d/docs", name: "txn-1-ab" }],
+    },
+  );
+  const txnRes = method(m.Rpc.ObjectTransaction).responseSerialize({
+    error: "precondition failed",
+    error_code: 6,
+  });
+  assertEquals(m.decodeObjectTransactionResponse(new Uint8Array(txnRes)), {
+    error: "precondition failed",
+    errorCode: m.PRECONDITION_FAILED,
+  });
+  assertEquals(
     method(m.Rpc.DistributedLock).requestDeserialize(buf(m.encodeLockRequest({
       name: "kgw-controller/kafka",
       secondsToLock: 5,
@@ -534,6 +552,8 @@ Deno.test("seaweedmq records: plain messages of other producers, gaps, size limi
     producerEpoch: -1,
     sequence: -1,
     batchStart: false,
+    transactional: false,
+    control: false,
   }));
   const offsets = recs.map((_, i) => i * 2); // offsets with gaps
   const all = buildBatches(recs, offsets, 1 << 20, true);

@@ -6,6 +6,13 @@
 // baseOffset and lastOffsetDelta (so the producer's last sequence stays known) and its records keep their offset
 // deltas, leaving gaps; it keeps its codec, producer fields and timestamp type. A batch with nothing left is
 // dropped, except that the last batch of an idempotent producer is kept as an empty header (see emptyBatch).
+//
+// Transactions, as Kafka's cleaner treats them, derived from the log itself (the cleaner does not see the producer
+// state): the records of an aborted transaction (transactional data batches of a producer followed, before that
+// producer's next marker, by an ABORT marker) never count as a key's latest value and are removed; a pass never
+// cleans at or past the first offset of a transaction with no marker yet (it stops at the segment holding it, so
+// the cleaned range lies below the last stable offset); control batches (markers) are always kept — Kafka drops a
+// marker once its transaction's data is gone and delete.retention.ms has passed, which only saves a few bytes.
 import { join } from "node:path";
 import { getInt32, getInt64, putInt32, putInt64 } from "../../protocol/codec.ts";
 import { compress } from "../../records/compression.ts";
@@ -15,9 +22,11 @@ import {
   ATTR_CONTROL,
   ATTR_DELETE_HORIZON,
   ATTR_TIMESTAMP_TYPE,
+  ATTR_TRANSACTIONAL,
   ATTRIBUTES_OFFSET,
   BASE_TIMESTAMP_OFFSET,
   baseOffsetAt,
+  ControlRecordType,
   CRC_OFFSET,
   getInt16,
   LAST_OFFSET_DELTA_OFFSET,
@@ -70,9 +79,112 @@ export function isControlBatch(batch: Uint8Array): boolean {
   return (getInt16(batch, ATTRIBUTES_OFFSET) & ATTR_CONTROL) !== 0;
 }
 
-/** Adds the keyed records of `batch` at offsets >= `from` to `latest` (key -> last offset seen). */
-export async function indexKeys(batch: Uint8Array, from: number, latest: Map<string, number>): Promise<void> {
-  if (isControlBatch(batch) || lastOffsetOf(batch) < from) return;
+// ---------------------------------------------------------------------------------------------------------------
+// Transactions seen in the log
+
+/** Unsigned varint at b[at] (record framing) -> [value, next position], or null past `end`. */
+function uvarintAt(b: Uint8Array, at: number, end: number): [number, number] | null {
+  let v = 0;
+  for (let shift = 0; shift < 35 && at < end; shift += 7) {
+    const byte = b[at++];
+    v |= (byte & 0x7f) << shift;
+    if (byte < 0x80) return [v >>> 0, at];
+  }
+  return null;
+}
+
+/**
+ * The control record type (ControlRecordType) of a whole control batch, or -1 when it cannot be read here: no
+ * record, compressed (markers are written uncompressed, as Kafka writes them) or a key shorter than 4 bytes.
+ */
+export function controlTypeOf(batch: Uint8Array): number {
+  const end = batch.length;
+  if ((getInt16(batch, ATTRIBUTES_OFFSET) & ATTR_COMPRESSION_MASK) !== 0) return -1;
+  if (getInt32(batch, RECORD_COUNT_OFFSET) < 1) return -1;
+  let at = RECORDS_OFFSET;
+  const len = uvarintAt(batch, at, end); // record length
+  if (!len) return -1;
+  at = len[1] + 1; // record attributes
+  for (let i = 0; i < 2; i++) { // timestamp delta, offset delta
+    const v = uvarintAt(batch, at, end);
+    if (!v) return -1;
+    at = v[1];
+  }
+  const k = uvarintAt(batch, at, end);
+  if (!k) return -1;
+  const keyLen = k[0] % 2 === 0 ? k[0] / 2 : -(k[0] + 1) / 2;
+  at = k[1];
+  if (keyLen < 4 || at + 4 > end || getInt16(batch, at) < 0) return -1;
+  return getInt16(batch, at + 2);
+}
+
+/**
+ * The transactions of a log as its batches show them, fed every batch header in offset order: which data batches
+ * belong to an aborted transaction, and where the oldest transaction without a marker starts.
+ */
+export class TxnScan {
+  /** Producer id -> first offset of its transaction with no marker yet. */
+  private readonly open = new Map<number, number>();
+  /** Producer id -> [first offset, ABORT marker offset] pairs of its aborted transactions, in offset order. */
+  private readonly aborted = new Map<number, number[]>();
+
+  /** Feeds one batch (`whole()` reads it: only markers are read). */
+  add(header: Uint8Array, whole: () => Uint8Array): void {
+    const attributes = getInt16(header, ATTRIBUTES_OFFSET);
+    const pid = producerIdAt(header);
+    if (pid < 0) return;
+    const base = getInt64(header, 0);
+    if ((attributes & ATTR_CONTROL) !== 0) {
+      const first = this.open.get(pid);
+      if (first === undefined) return; // a marker with no data here (or a repeated one): nothing ends
+      const type = controlTypeOf(whole());
+      if (type !== ControlRecordType.COMMIT && type !== ControlRecordType.ABORT) return;
+      this.open.delete(pid);
+      if (type === ControlRecordType.ABORT) {
+        const ranges = this.aborted.get(pid);
+        if (ranges) ranges.push(first, base);
+        else this.aborted.set(pid, [first, base]);
+      }
+    } else if ((attributes & ATTR_TRANSACTIONAL) !== 0 && !this.open.has(pid)) {
+      this.open.set(pid, base);
+    }
+  }
+
+  /** First offset of the oldest transaction with no marker yet; Infinity when every transaction has ended. */
+  firstUnstable(): number {
+    let min = Infinity;
+    for (const first of this.open.values()) if (first < min) min = first;
+    return min;
+  }
+
+  /** Is `batch` transactional data of an aborted transaction? */
+  isAborted(batch: Uint8Array): boolean {
+    const attributes = getInt16(batch, ATTRIBUTES_OFFSET);
+    if ((attributes & (ATTR_TRANSACTIONAL | ATTR_CONTROL)) !== ATTR_TRANSACTIONAL) return false;
+    const ranges = this.aborted.get(producerIdAt(batch));
+    if (!ranges) return false;
+    const base = getInt64(batch, 0);
+    for (let i = 0; i < ranges.length; i += 2) {
+      if (base >= ranges[i] && base < ranges[i + 1]) return true;
+    }
+    return false;
+  }
+}
+
+/** No transaction data: nothing is aborted. */
+const NO_ABORTED = (_batch: Uint8Array) => false;
+
+/**
+ * Adds the keyed records of `batch` at offsets >= `from` to `latest` (key -> last offset seen); nothing of a
+ * batch of an aborted transaction (`aborted`).
+ */
+export async function indexKeys(
+  batch: Uint8Array,
+  from: number,
+  latest: Map<string, number>,
+  aborted: (batch: Uint8Array) => boolean = NO_ABORTED,
+): Promise<void> {
+  if (isControlBatch(batch) || lastOffsetOf(batch) < from || aborted(batch)) return;
   const { records } = await decodeBatchRecords(batch);
   for (const r of records) {
     if (r.key !== null && r.offset >= from) latest.set(keyString(r.key), r.offset);
@@ -91,15 +203,18 @@ export interface CleanedBatch {
 /**
  * Cleans one stored batch against `latest` (the last offset of every key in the dirty part of the range being
  * cleaned). `now` decides whether tombstones whose horizon is set may go; `deleteRetentionMs` sets the horizon of
- * tombstones seen for the first time.
+ * tombstones seen for the first time. A batch of an aborted transaction (`aborted`) loses every record; markers are
+ * kept as they are.
  */
 export async function cleanBatch(
   batch: Uint8Array,
   latest: ReadonlyMap<string, number>,
   now: number,
   deleteRetentionMs: number,
+  aborted: (batch: Uint8Array) => boolean = NO_ABORTED,
 ): Promise<CleanedBatch> {
   if (isControlBatch(batch)) return { bytes: batch, horizon: -1, removed: 0 };
+  if (aborted(batch)) return { bytes: null, horizon: -1, removed: getInt32(batch, RECORD_COUNT_OFFSET) };
   const attributes = getInt16(batch, ATTRIBUTES_OFFSET);
   const horizonSet = (attributes & ATTR_DELETE_HORIZON) !== 0;
   const oldHorizon = horizonSet ? getInt64(batch, BASE_TIMESTAMP_OFFSET) : -1;
@@ -266,7 +381,8 @@ export async function completeSwaps(name: string, dir: string, env: Pick<Segment
 
 /**
  * One log cleaner pass. The cleanable range is the run of closed, synced segments from the start of the log whose
- * records are all older than min.compaction.lag.ms. It runs when the dirty part (above the cleaner offset) is at
+ * records are all older than min.compaction.lag.ms, ending before the segment that holds the first offset of an
+ * open transaction. It runs when the dirty part (above the cleaner offset) is at
  * least min.cleanable.dirty.ratio of the range, when the oldest dirty record is older than max.compaction.lag.ms,
  * or when a kept tombstone's delete horizon has passed. The latest offset of every key in the dirty part is
  * collected, then the whole range is rewritten group by group (consecutive segments up to segment.bytes become one
@@ -307,27 +423,51 @@ async function pass(log: CleanerLog, now: number, stopping: () => boolean): Prom
   }
   if (range.length === 0) return null;
   let end = log.segments[range.length].baseOffset;
-  const start = Math.min(Math.max(log.cleanerOffset, log.logStartOffset), end);
-  let dirtyBytes = 0;
-  let totalBytes = 0;
-  let firstDirtyTs = -1;
-  for (const seg of range) {
-    totalBytes += seg.size;
-    if (seg.endOffset > start && seg.size > 0) {
-      if (dirtyBytes === 0) firstDirtyTs = seg.firstTimestamp >= 0 ? seg.firstTimestamp : seg.createdAt;
-      dirtyBytes += seg.size;
+  let start = Math.min(Math.max(log.cleanerOffset, log.logStartOffset), end);
+  /** Is the dirty part of `range` (above `start`) due for cleaning? */
+  const dirtyDue = (range: readonly Segment[]): boolean => {
+    let dirtyBytes = 0;
+    let totalBytes = 0;
+    let firstDirtyTs = -1;
+    for (const seg of range) {
+      totalBytes += seg.size;
+      if (seg.endOffset > start && seg.size > 0) {
+        if (dirtyBytes === 0) firstDirtyTs = seg.firstTimestamp >= 0 ? seg.firstTimestamp : seg.createdAt;
+        dirtyBytes += seg.size;
+      }
     }
-  }
-  const dirtyDue = dirtyBytes > 0 &&
-    (dirtyBytes / totalBytes >= s.minCleanableDirtyRatio || now - firstDirtyTs >= s.maxCompactionLagMs);
+    return dirtyBytes > 0 &&
+      (dirtyBytes / totalBytes >= s.minCleanableDirtyRatio || now - firstDirtyTs >= s.maxCompactionLagMs);
+  };
   const horizonDue = log.deleteHorizon >= 0 && now >= log.deleteHorizon;
-  if (!dirtyDue && !horizonDue) return null;
+  if (!dirtyDue(range) && !horizonDue) return null;
 
   let steps = 0;
   const pause = async (): Promise<boolean> => {
     if (++steps % 64 === 0) await new Promise((r) => setTimeout(r, 0));
     return stopping() || log.stopped();
   };
+  // One walk over every batch header of the log: the last batch of each producer (kept even when emptied) and
+  // its transactions (aborted ranges, the oldest open one).
+  const producerLast = new Map<number, number>();
+  const txns = new TxnScan();
+  for (const seg of log.segments) {
+    seg.forEachBatchHeader((h, whole) => {
+      const pid = producerIdAt(h);
+      if (pid < 0) return;
+      producerLast.set(pid, lastOffsetOf(h));
+      txns.add(h, whole);
+    });
+    if (await pause()) return null;
+  }
+  // Nothing at or past the first offset of an open transaction is cleaned: the range ends before its segment.
+  const unstable = txns.firstUnstable();
+  while (range.length > 0 && range[range.length - 1].endOffset > unstable) range.pop();
+  if (range.length === 0) return null;
+  end = log.segments[range.length].baseOffset;
+  start = Math.min(start, end);
+  if (!horizonDue && !dirtyDue(range)) return null;
+  const inAborted = (batch: Uint8Array) => txns.isAborted(batch);
   // Latest offset of every key in the dirty part. Like Kafka's bounded dedupe buffer, a map that grows past
   // MAX_CLEANER_KEYS ends the pass at the segment it is in; the next pass continues from there.
   const latest = new Map<string, number>();
@@ -335,7 +475,7 @@ async function pass(log: CleanerLog, now: number, stopping: () => boolean): Prom
     const seg = range[i];
     if (seg.endOffset <= start) continue;
     for (const batch of batchesOf(seg)) {
-      await indexKeys(batch, start, latest);
+      await indexKeys(batch, start, latest, inAborted);
       if (await pause()) return null;
     }
     if (latest.size >= MAX_CLEANER_KEYS && i < range.length - 1) {
@@ -344,22 +484,9 @@ async function pass(log: CleanerLog, now: number, stopping: () => boolean): Prom
       break;
     }
   }
-  // Last batch of each idempotent producer in the whole log (kept even when emptied), computed on first need.
-  let producerLast: Map<number, number> | null = null;
   const isProducersLast = (batch: Uint8Array): boolean => {
     const pid = producerIdAt(batch);
-    if (pid < 0) return false;
-    if (!producerLast) {
-      const m = new Map<number, number>();
-      for (const seg of log.segments) {
-        seg.forEachBatchHeader((h) => {
-          const p = producerIdAt(h);
-          if (p >= 0) m.set(p, lastOffsetOf(h));
-        });
-      }
-      producerLast = m;
-    }
-    return producerLast.get(pid) === lastOffsetOf(batch);
+    return pid >= 0 && producerLast.get(pid) === lastOffsetOf(batch);
   };
   const groups: Segment[][] = [];
   let group: Segment[] = [];
@@ -396,7 +523,7 @@ async function pass(log: CleanerLog, now: number, stopping: () => boolean): Prom
       for (const seg of g) {
         bytesBefore += seg.size;
         for (const batch of batchesOf(seg)) {
-          const c = await cleanBatch(batch, latest, now, s.deleteRetentionMs);
+          const c = await cleanBatch(batch, latest, now, s.deleteRetentionMs, inAborted);
           removed += c.removed;
           let out = c.bytes;
           if (out === null && isProducersLast(batch)) out = emptyBatch(batch);

@@ -162,8 +162,11 @@ export class Segment {
     return seg;
   }
 
-  /** Calls `fn` with the 61-byte header of every batch, in order (header reads only; log cleaner). */
-  forEachBatchHeader(fn: (header: Uint8Array) => void): void {
+  /**
+   * Calls `fn` with the 61-byte header of every batch, in order (header reads only; log cleaner); `whole()` reads
+   * that whole batch (for the few the caller must look into, e.g. transaction markers).
+   */
+  forEachBatchHeader(fn: (header: Uint8Array, whole: () => Uint8Array) => void): void {
     const reader = this.openReader();
     let p = 0;
     while (p < this.size) {
@@ -171,7 +174,8 @@ export class Segment {
       if (h.length < BATCH_HEADER_SIZE) break;
       const size = batchSizeAt(h, 0);
       if (size - LOG_OVERHEAD < MIN_BATCH_LENGTH) break;
-      fn(h);
+      const at = p;
+      fn(h, () => readAtSync(reader, at, size));
       p += size;
     }
   }

@@ -9,10 +9,15 @@
 //       0xFF 'K' 'G' 0x01        magic + version (0xFF never starts UTF-8 text)
 //       flags (1 byte)           0x01 key is null, 0x02 value is null, 0x04 headers follow,
 //                                0x08 the batch used LogAppendTime, 0x10 producer fields follow,
-//                                0x20 first record of its Kafka batch (fetches return the batches as produced)
+//                                0x20 first record of its Kafka batch (fetches return the batches as produced),
+//                                0x40 the batch is transactional (Kafka attribute 0x10; with 0x10),
+//                                0x80 control record: a COMMIT/ABORT marker (Kafka attribute 0x20; with 0x40,
+//                                0x20 and 0x10, sequence -1), its key and value Kafka's control record key and
+//                                marker value. SMQ-native readers skip these. All 8 bits are assigned: another
+//                                flag needs envelope version 2.
 //       timestamp                the record's Kafka timestamp in ms, zigzag varint (as in Kafka records)
-//       [producer]               idempotent batches: producer id, epoch and this record's sequence number
-//                                (zigzag varints), so fetched batches carry them again
+//       [producer]               idempotent and transactional batches: producer id, epoch and this record's
+//                                sequence number (zigzag varints), so fetched batches carry them again
 //       [headers]                the record's header section exactly as in Kafka's record format v2
 //                                (count, then key length/key/value length/value, zigzag varints)
 //       key bytes                the rest: the Kafka key (absent when null)
@@ -24,13 +29,18 @@
 //
 // --seaweedmq-record-format plain writes that form too (DataMessage.key = the Kafka key, nothing else), for
 // SeaweedFS's gateway and SMQ-native readers that expect it: headers, producer timestamps, LogAppendTime, the
-// idempotent producer fields and batch boundaries are not stored, as with SeaweedFS's gateway. Both formats are
-// read whatever the setting (a plain key that happens to start with the envelope magic would be misread).
+// idempotent producer fields and batch boundaries are not stored, as with SeaweedFS's gateway. Transactional
+// batches and markers cannot be stored that way (a reader could not tell aborted records): the plain format refuses
+// them (seaweedmq.ts: UNSUPPORTED_FOR_MESSAGE_FORMAT, as Kafka answers a transactional produce to a topic whose
+// message format predates transactions). Both formats are read whatever the setting (a plain key that happens to
+// start with the envelope magic would be misread).
 import type { AppendRequest } from "../storage.ts";
 import { decompress } from "../../records/compression.ts";
 import {
   ATTR_COMPRESSION_MASK,
+  ATTR_CONTROL,
   ATTR_TIMESTAMP_TYPE,
+  ATTR_TRANSACTIONAL,
   LOG_OVERHEAD,
   NO_VALUE,
   RECORDS_OFFSET,
@@ -48,6 +58,11 @@ export const FLAG_HEADERS = 0x04;
 export const FLAG_LOG_APPEND_TIME = 0x08;
 export const FLAG_PRODUCER = 0x10;
 export const FLAG_BATCH_START = 0x20;
+export const FLAG_TRANSACTIONAL = 0x40;
+export const FLAG_CONTROL = 0x80;
+
+/** Batch attributes the plain record format cannot store (transactional data, markers). */
+export const TRANSACTIONAL_ATTRIBUTES = ATTR_TRANSACTIONAL | ATTR_CONTROL;
 
 /** How appended records are stored: with the envelope (everything kept) or plain (the Kafka key as the key). */
 export type RecordFormat = "envelope" | "plain";
@@ -112,6 +127,9 @@ export async function encodeAppend(
   format: RecordFormat = "envelope",
 ): Promise<EncodedRecords> {
   const envelope = format === "envelope";
+  if (!envelope && req.batches.some((b) => (b.attributes & TRANSACTIONAL_ATTRIBUTES) !== 0)) {
+    throw new RecordCodecError("transactional batches and markers need the envelope record format");
+  }
   let total = 0;
   let count = 0;
   const bodies: Uint8Array[] = [];
@@ -134,6 +152,9 @@ export async function encodeAppend(
     const body = bodies[i];
     const lat = (b.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
     const idem = b.producerId >= 0;
+    const txnFlags = ((b.attributes & ATTR_TRANSACTIONAL) !== 0 ? FLAG_TRANSACTIONAL : 0) |
+      ((b.attributes & ATTR_CONTROL) !== 0 ? FLAG_CONTROL | FLAG_TRANSACTIONAL : 0);
+    if (txnFlags !== 0 && !idem) throw new RecordCodecError("a transactional batch without a producer id");
     const producerLen = idem ? zigzagLen(b.producerId) + zigzagLen(b.producerEpoch) + 5 : 0;
     const end = body.length;
     cur = 0;
@@ -159,8 +180,9 @@ export async function encodeAppend(
       const ts = lat ? b.maxTimestamp : b.baseTimestamp + tsDelta;
       const flags = (keyLen < 0 ? FLAG_KEY_NULL : 0) | (valueLen < 0 ? FLAG_VALUE_NULL : 0) |
         (hasHeaders ? FLAG_HEADERS : 0) | (lat ? FLAG_LOG_APPEND_TIME : 0) | (idem ? FLAG_PRODUCER : 0) |
-        (r === 0 ? FLAG_BATCH_START : 0);
-      let seq = idem ? b.baseSequence + offsetDelta : 0;
+        (r === 0 ? FLAG_BATCH_START : 0) | txnFlags;
+      // a marker's sequence is -1 (Kafka's NO_SEQUENCE), kept as is
+      let seq = idem ? (b.baseSequence < 0 ? -1 : b.baseSequence + offsetDelta) : 0;
       if (seq > 0x7fffffff) seq -= 0x80000000; // sequences wrap at Int32.MAX
       const kLen = keyLen > 0 ? keyLen : 0;
       const vLen = valueLen > 0 ? valueLen : 0;
@@ -228,6 +250,10 @@ export interface SmqRecord {
   readonly sequence: number;
   /** First record of a produced batch (a fetched batch starts here). */
   readonly batchStart: boolean;
+  /** Part of a transaction (Kafka batch attribute 0x10). */
+  readonly transactional: boolean;
+  /** A control record (COMMIT/ABORT marker; Kafka batch attribute 0x20): always alone in its batch. */
+  readonly control: boolean;
 }
 
 const NO_HEADERS_SIZE = 1;
@@ -241,7 +267,14 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
   ) {
     try {
       const flags = k[4];
-      if ((flags & ~0x3f) !== 0) throw new RecordCodecError("unknown envelope flags");
+      const control = (flags & FLAG_CONTROL) !== 0;
+      const transactional = (flags & FLAG_TRANSACTIONAL) !== 0;
+      if (transactional && (flags & FLAG_PRODUCER) === 0) {
+        throw new RecordCodecError("transactional: no producer");
+      }
+      if (control && (!transactional || (flags & FLAG_BATCH_START) === 0)) {
+        throw new RecordCodecError("bad control");
+      }
       const end = k.length;
       cur = 5;
       const timestamp = readZigzag(k, end);
@@ -250,7 +283,9 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
         producerId = readZigzag(k, end);
         producerEpoch = readZigzag(k, end);
         sequence = readZigzag(k, end);
-        if (producerId < 0 || sequence < 0) throw new RecordCodecError("bad producer fields");
+        if (producerId < 0 || sequence < (control ? -1 : 0)) {
+          throw new RecordCodecError("bad producer fields");
+        }
       }
       let headers: Uint8Array | null = null;
       if ((flags & FLAG_HEADERS) !== 0) {
@@ -279,6 +314,8 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
         producerEpoch,
         sequence,
         batchStart: (flags & FLAG_BATCH_START) !== 0,
+        transactional,
+        control,
       };
     } catch {
       // not one of ours after all: a plain key that happens to start with the magic
@@ -294,6 +331,8 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
     producerEpoch: -1,
     sequence: -1,
     batchStart: false,
+    transactional: false,
+    control: false,
   };
 }
 
@@ -340,7 +379,9 @@ export function buildBatch(
     baseOffset,
     batchLength: size - LOG_OVERHEAD,
     partitionLeaderEpoch: NO_VALUE, // unknown
-    attributes: first.logAppendTime ? ATTR_TIMESTAMP_TYPE : 0,
+    attributes: (first.logAppendTime ? ATTR_TIMESTAMP_TYPE : 0) |
+      (first.transactional ? ATTR_TRANSACTIONAL : 0) |
+      (first.control ? ATTR_CONTROL : 0),
     lastOffsetDelta: offsets[to - 1] - baseOffset,
     baseTimestamp: baseTs,
     maxTimestamp: maxTs,
@@ -373,18 +414,21 @@ export function buildBatch(
 
 /**
  * Can record b follow record a in one batch? Not where a produced batch started, nor across a change of timestamp
- * type or producer or a break in an idempotent producer's sequence numbers.
+ * type, producer or transactional flag, nor next to a control record, nor at a break in an idempotent producer's
+ * sequence numbers.
  */
 function sameBatch(a: SmqRecord, b: SmqRecord): boolean {
   if (b.batchStart || a.logAppendTime !== b.logAppendTime || a.producerId !== b.producerId) return false;
+  if (a.control || b.control || a.transactional !== b.transactional) return false;
   if (a.producerId < 0) return true;
   return a.producerEpoch === b.producerEpoch &&
     b.sequence === (a.sequence === 0x7fffffff ? 0 : a.sequence + 1);
 }
 
 /**
- * Cuts records (with their offsets) into batches: a new batch starts where the timestamp type or the producer
- * changes, or where an idempotent producer's sequence numbers do not follow. Stops
+ * Cuts records (with their offsets) into batches: a new batch starts where a produced batch started, where the
+ * timestamp type, the producer or the transactional flag changes, at a control record, or where an idempotent
+ * producer's sequence numbers do not follow. Stops
  * before the record that would take the total over `maxBytes`, except that the first record is always included
  * when `minOne` is set. Returns the batches and the number of records used.
  */

@@ -44,6 +44,7 @@ import {
   RecordCodecError,
   type RecordFormat,
   type SmqRecord,
+  TRANSACTIONAL_ATTRIBUTES,
 } from "./record_codec.ts";
 import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
@@ -771,6 +772,18 @@ export class SeaweedMQStorage implements Storage {
     const t = this.topics.get(topic)!;
     t.inflight++;
     try {
+      if (
+        this.opts.recordFormat === "plain" &&
+        req.batches.some((b) => (b.attributes & TRANSACTIONAL_ATTRIBUTES) !== 0)
+      ) {
+        // As Kafka answers a transactional produce (or marker) to a topic whose message format predates
+        // transactions; a marker refused so means the partition holds no data of the transaction.
+        throw new StorageError(
+          ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT,
+          `${topic}-${partition}: transactions need --seaweedmq-record-format envelope (this gateway stores ` +
+            `records plain, which cannot mark transactional records or hold commit/abort markers)`,
+        );
+      }
       let enc;
       try {
         enc = await encodeAppend(req, this.opts.recordFormat);

@@ -7,9 +7,11 @@ import {
   decodeListEntriesResponse,
   decodeLockResponse,
   decodeLookupDirectoryEntryResponse,
+  decodeObjectTransactionResponse,
   decodeUnlockResponse,
   encodeCreateEntryRequest,
   encodeDeleteEntryRequest,
+  encodeDeleteIfEtagRequest,
   encodeListEntriesRequest,
   encodeLockRequest,
   encodeLookupDirectoryEntryRequest,
@@ -18,6 +20,7 @@ import {
   type Entry,
   type LockRequest,
   type LockResponse,
+  PRECONDITION_FAILED,
   Rpc,
 } from "./messages.ts";
 import { rpcCode, Status } from "./grpc.ts";
@@ -182,6 +185,23 @@ export class Filer {
       }
     }, this.retryMs);
     if (err && !isNotFound(err)) throw new FilerError(`delete ${dir}/${name}: ${err}`);
+  }
+
+  /**
+   * Deletes a file only while its ETag (extended attribute ETAG_ATTR) is `etag`, checked under the filer's
+   * per-path lock (an ObjectTransaction, SeaweedFS 4.28+); returns false when it is not or the entry is gone. A
+   * retried call whose first attempt was applied also returns false: callers that care re-read the entry.
+   */
+  async deleteIf(dir: string, name: string, etag: string): Promise<boolean> {
+    const req = encodeDeleteIfEtagRequest(dir, name, etag);
+    const res = await this.cluster.withFiler(
+      async (ch) =>
+        decodeObjectTransactionResponse(await ch.unary(Rpc.ObjectTransaction, req, this.timeoutMs)),
+      this.retryMs,
+    );
+    if (res.errorCode === PRECONDITION_FAILED) return false;
+    if (res.error) throw new FilerError(`delete ${dir}/${name}: ${res.error}`);
+    return true;
   }
 
   /**

@@ -28,6 +28,7 @@ export const Rpc = {
   CreateEntry: "/filer_pb.SeaweedFiler/CreateEntry",
   DeleteEntry: "/filer_pb.SeaweedFiler/DeleteEntry",
   UpdateEntry: "/filer_pb.SeaweedFiler/UpdateEntry",
+  ObjectTransaction: "/filer_pb.SeaweedFiler/ObjectTransaction",
   DistributedLock: "/filer_pb.SeaweedFiler/DistributedLock",
   DistributedUnlock: "/filer_pb.SeaweedFiler/DistributedUnlock",
 } as const;
@@ -782,6 +783,40 @@ export function decodeDeleteEntryResponse(b: Uint8Array): string {
     else r.skip();
   }
   return error;
+}
+
+/** filer_pb.WriteCondition.Kind.IF_ETAG_MATCH: the entry exists and its ETag is one of the given. */
+const IF_ETAG_MATCH = 3;
+/** filer_pb.ObjectMutation.Type.DELETE */
+const MUTATION_DELETE = 1;
+/** filer_pb.FilerError.PRECONDITION_FAILED */
+export const PRECONDITION_FAILED = 6;
+
+/**
+ * ObjectTransactionRequest (SeaweedFS 4.28+) deleting dir/name only while the entry's ETag is `etag`, checked and
+ * applied under the filer's per-path lock (the lock UpdateEntry's compare-and-set takes too). The filer's ETag of
+ * an entry is its extended attribute "Seaweed-X-Amz-ETag" when set (see ETAG_ATTR), else derived from its chunks.
+ */
+export function encodeDeleteIfEtagRequest(directory: string, name: string, etag: string): Uint8Array {
+  const path = directory.endsWith("/") ? directory + name : `${directory}/${name}`;
+  return new PbWriter(2 * path.length + etag.length + 32).string(1, path)
+    .message(2, (w) => w.message(1, (w) => w.int(1, IF_ETAG_MATCH).string(2, etag)))
+    .message(3, (w) => w.int(1, MUTATION_DELETE).string(2, directory).string(3, name))
+    .finish();
+}
+
+/** The extended attribute the filer takes as an entry's ETag in write conditions (storedEntryETag). */
+export const ETAG_ATTR = "Seaweed-X-Amz-ETag";
+
+export function decodeObjectTransactionResponse(b: Uint8Array): { error: string; errorCode: number } {
+  const r = new PbReader(b);
+  let error = "", errorCode = 0;
+  while (r.next()) {
+    if (r.field === 1) error = r.string();
+    else if (r.field === 2) errorCode = r.varint();
+    else r.skip();
+  }
+  return { error, errorCode };
 }
 
 // ---- filer_pb: distributed lock (weed/server/filer_grpc_server_dlm.go) ------------------------------------------
