@@ -6,9 +6,17 @@
 // the GroupStore, which the coordinator closes: all of it at start-up in a solo gateway; in a distributed cluster
 // the coordinator is a cluster Participant and holds only the groups of the `__consumer_offsets` partitions it
 // acquired (loaded fresh then, loader.ts), forgets them on release, and writes only for them (fenced_store.ts).
+// Transactions: TxnOffsetCommit keeps offsets pending per (group, producer id) (offsets/txn_offsets.ts, durable in
+// the DocumentStore, loaded with the partition's groups) until the transaction's marker reaches the group's
+// `__consumer_offsets` partition: completeTransaction (TxnOffsetSink) commits them through the normal commit path,
+// or drops them.
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { Logger } from "../log.ts";
 import type { GroupStore, GroupWrites, LoadedGroupState } from "../storage/group_store.ts";
+import { offsetKey } from "../storage/group_store.ts";
+import type { DocumentStore } from "../storage/documents.ts";
+import type { TxnOffsetSink } from "../transactions/contracts.ts";
+import { partitionForGroup } from "../cluster/hash.ts";
 import {
   type ClusterView,
   CONSUMER_OFFSETS_TOPIC,
@@ -24,7 +32,17 @@ import type { JoinArgs } from "./classic/join.ts";
 import type { LeaveResult, SyncArgs } from "./classic/membership.ts";
 import { type ClassicOptions, joinError } from "./classic/rebalance.ts";
 import { CommittedOffsets } from "./offsets/committed_offsets.ts";
-import type { CommitArgs, FetchedOffset, OffsetsOptions, TopicPartition } from "./offsets/contract.ts";
+import type {
+  CommitArgs,
+  FetchedOffset,
+  OffsetGroupDirectory,
+  OffsetsOptions,
+  TopicPartition,
+  TxnCommitArgs,
+} from "./offsets/contract.ts";
+import { type LoadedTxnOffsets, TransactionalOffsets } from "./offsets/txn_offsets.ts";
+import { type TxnCommitEnv, txnOffsetCommit } from "./offsets/txn_commit.ts";
+import { VolatileDocuments } from "./offsets/txn_documents.ts";
 
 export type CoordinatorOptions = ClassicOptions & OffsetsOptions;
 
@@ -42,6 +60,9 @@ export interface GroupStateMirror {
   close(): Promise<void>;
 }
 
+/** Kafka's default offsets.topic.num.partitions: the placement of a coordinator built without a cluster. */
+const DEFAULT_OFFSETS_PARTITIONS = 50;
+
 /** How long a release waits for the released groups' store writes still in flight. */
 const RELEASE_WRITES_MS = 5_000;
 
@@ -53,9 +74,14 @@ interface Placement {
   readonly acquiring: Map<number, object>;
 }
 
-export class GroupCoordinator implements Participant {
+export class GroupCoordinator implements Participant, TxnOffsetSink {
   private readonly classic: ClassicGroups;
   private readonly offsets: CommittedOffsets;
+  /** Offsets of TxnOffsetCommit waiting for their transaction's marker. */
+  private readonly txn: TransactionalOffsets;
+  /** The `__consumer_offsets` partition of a group id. */
+  private readonly partitionOf: (groupId: string) => number;
+  private readonly txnEnv: TxnCommitEnv;
   /** Null for a solo gateway (SoloCluster, or no cluster): it holds every group. */
   private readonly placement: Placement | null;
   private closed = false;
@@ -69,7 +95,15 @@ export class GroupCoordinator implements Participant {
     /** The cluster; absent or not distributed: this coordinator holds every group (and loads all at start). */
     cluster?: ClusterView,
     private readonly mirror?: GroupStateMirror,
+    /**
+     * Where pending transactional offsets are kept (storage.documents()); absent: in this process only (tests),
+     * so a restart loses them.
+     */
+    documents?: DocumentStore,
   ) {
+    this.partitionOf = cluster !== undefined
+      ? (groupId) => cluster.coordinatorPartition(groupId)
+      : (groupId) => partitionForGroup(groupId, DEFAULT_OFFSETS_PARTITIONS);
     let writes: GroupWrites = store;
     if (cluster?.distributed) {
       const partitions = new CoordinatorPartitions(cluster);
@@ -83,15 +117,43 @@ export class GroupCoordinator implements Participant {
       this.placement = null;
     }
     if (mirror !== undefined) writes = mirror.wrap(writes);
-    this.classic = new ClassicGroups(writes, opts, log, (groupId) => this.offsets.has(groupId));
+    this.txn = new TransactionalOffsets(
+      documents ?? new VolatileDocuments(),
+      this.partitionOf,
+      (partition, write) => this.fenced(partition, write),
+      log,
+    );
+    // A group with pending transactional offsets is not forgotten as unused (Kafka created it for the commit).
+    this.classic = new ClassicGroups(
+      writes,
+      opts,
+      log,
+      (groupId) => this.offsets.has(groupId) || this.txn.hasGroup(groupId),
+    );
     // Every group is classic for now; a KIP-848 kind would be looked up here by group id as well.
-    this.offsets = new CommittedOffsets(writes, opts, log, partitionExists, {
+    const directory: OffsetGroupDirectory = {
       holds: (groupId) => this.holds(groupId),
       group: (groupId) => this.classic.get(groupId),
       createSimpleGroup: (groupId) => this.classic.createSimpleGroup(groupId),
       removeGroup: (groupId) => this.classic.remove(groupId),
       forgetIfUnused: (groupId) => this.classic.forgetIfUnusedId(groupId),
-    });
+    };
+    this.offsets = new CommittedOffsets(writes, opts, log, partitionExists, directory, this.txn);
+    this.txnEnv = {
+      offsets: this.offsets,
+      pending: this.txn,
+      groups: directory,
+      log,
+      partitionOf: this.partitionOf,
+      placement: (partition) =>
+        this.closed
+          ? ErrorCode.COORDINATOR_NOT_AVAILABLE
+          : this.loadingPartition(partition)
+          ? ErrorCode.COORDINATOR_LOAD_IN_PROGRESS
+          : this.coordinatesPartition(partition)
+          ? ErrorCode.NONE
+          : ErrorCode.NOT_COORDINATOR,
+    };
   }
 
   /** Completed rebalances since start (metrics, benchmark). */
@@ -121,14 +183,16 @@ export class GroupCoordinator implements Participant {
       });
       return;
     }
-    const state = await this.store.load();
+    const [state, pending] = await Promise.all([this.store.load(), this.txn.read(null)]);
+    this.txn.adopt(pending);
     this.offsets.start(state.offsets);
     this.classic.start(state.groups);
     this.mirror?.loaded("all", state);
-    this.log.info("group coordinator loaded {groups} groups and offsets of {withOffsets} groups", {
-      groups: this.classic.groups.size,
-      withOffsets: this.offsets.groupCount,
-    });
+    this.log.info(
+      "group coordinator loaded {groups} groups, offsets of {withOffsets} groups and {txns} pending " +
+        "transactional offset commits",
+      { groups: this.classic.groups.size, withOffsets: this.offsets.groupCount, txns: pending.length },
+    );
   }
 
   // ---------------------------------------------------------------- Participant (distributed cluster)
@@ -150,27 +214,32 @@ export class GroupCoordinator implements Participant {
     pl.acquiring.set(tp.partition, ticket);
     const started = performance.now();
     let current = false;
-    const state = await pl.loader.read(tp.partition).finally(() => {
+    let state: LoadedGroupState, pending: LoadedTxnOffsets[];
+    try {
+      [state, pending] = await Promise.all([pl.loader.read(tp.partition), this.txn.read(tp.partition)]);
+    } finally {
       current = pl.acquiring.get(tp.partition) === ticket;
       if (current) pl.acquiring.delete(tp.partition);
-    });
+    }
     // Released (or acquired again) while loading, or closed: what was read is not this acquire's to keep.
     if (!current || this.closed) return;
     this.classic.adopt(state.groups);
     this.offsets.adopt(state.offsets);
+    this.txn.adopt(pending);
     pl.partitions.hold(tp.partition, leaderEpoch);
     this.mirror?.loaded([tp.partition], state);
     // Start-up acquires every partition: only those with groups are worth a line at info.
-    const level = state.groups.size + state.offsets.size > 0 ? "info" : "debug";
+    const level = state.groups.size + state.offsets.size + pending.length > 0 ? "info" : "debug";
     this.log[level](
       "coordinating {topic}-{partition} (epoch {epoch}): {groups} groups, offsets of {withOffsets} groups, " +
-        "loaded in {ms} ms",
+        "{txns} pending transactional offset commits, loaded in {ms} ms",
       {
         topic: CONSUMER_OFFSETS_TOPIC,
         partition: tp.partition,
         epoch: leaderEpoch,
         groups: state.groups.size,
         withOffsets: state.offsets.size,
+        txns: pending.length,
         ms: Math.round(performance.now() - started),
       },
     );
@@ -195,6 +264,7 @@ export class GroupCoordinator implements Participant {
     for (const id of this.offsets.groupIds()) if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
     this.classic.drop(ids);
     this.offsets.drop(ids);
+    this.txn.drop(tp.partition);
     const left = await hold.end(RELEASE_WRITES_MS);
     const args = {
       topic: CONSUMER_OFFSETS_TOPIC,
@@ -221,6 +291,37 @@ export class GroupCoordinator implements Participant {
   /** A group id another coordinator holds (the empty id is left to each API's INVALID_GROUP_ID). */
   private elsewhere(groupId: string): boolean {
     return groupId !== "" && !this.holds(groupId);
+  }
+
+  /** Whether this gateway coordinates the `__consumer_offsets` partition now (held, served, lease fresh). */
+  private coordinatesPartition(partition: number): boolean {
+    return this.placement === null || this.placement.partitions.writablePartition(partition) !== undefined;
+  }
+
+  /** Whether the partition's groups are being loaded (its acquire runs): COORDINATOR_LOAD_IN_PROGRESS. */
+  private loadingPartition(partition: number): boolean {
+    return this.placement !== null && this.placement.acquiring.has(partition);
+  }
+
+  /**
+   * Runs a write of the partition's pending transactional offsets as FencedGroupStore runs group writes: only
+   * while this gateway coordinates the partition, counted in its hold (release waits for it), and answered
+   * NOT_COORDINATOR when the hold ended meanwhile.
+   */
+  private async fenced<T>(partition: number, write: () => Promise<T>): Promise<T> {
+    if (this.placement === null) return await write();
+    const hold = this.placement.partitions.writablePartition(partition);
+    const what = `${CONSUMER_OFFSETS_TOPIC}-${partition}`;
+    if (hold === undefined) {
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${what}: not coordinated here now`);
+    }
+    const p = write();
+    hold.track(p);
+    const r = await p;
+    if (!hold.active) {
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${what}: its coordinator moved meanwhile`);
+    }
+    return r;
   }
 
   async close(): Promise<void> {
@@ -269,26 +370,87 @@ export class GroupCoordinator implements Participant {
     return this.offsets.commit(a);
   }
 
+  /** TxnOffsetCommit (offsets/txn_commit.ts): an error code per offsetKey of the request. */
+  txnCommit(a: TxnCommitArgs): Promise<Map<string, number>> {
+    return txnOffsetCommit(this.txnEnv, a);
+  }
+
+  /**
+   * TxnOffsetSink: the marker of `producerId`'s transaction reached `__consumer_offsets` partition
+   * `offsetsPartition`. COMMIT: its pending offsets in every group on the partition become committed offsets
+   * (durable, shown in `__consumer_offsets`); ABORT: they are dropped. Their documents are deleted last, so a
+   * crash in between repeats the (idempotent) completion. Throws KafkaError NOT_COORDINATOR when this gateway
+   * does not coordinate the partition now (also while it is loading it).
+   */
+  async completeTransaction(offsetsPartition: number, producerId: number, commit: boolean): Promise<void> {
+    const what = `${CONSUMER_OFFSETS_TOPIC}-${offsetsPartition}`;
+    if (
+      this.closed || this.loadingPartition(offsetsPartition) || !this.coordinatesPartition(offsetsPartition)
+    ) {
+      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${what} is not coordinated here now`);
+    }
+    const groups = await this.txn.complete(
+      offsetsPartition,
+      producerId,
+      commit,
+      (groupId, offsets) => this.offsets.applyTransactional(groupId, offsets),
+    );
+    for (const id of groups) this.forgetIfUnused(id);
+    if (groups.length > 0) {
+      this.log.debug("{outcome} transactional offsets of producer {producer} in groups {groups}", {
+        outcome: commit ? "committed" : "aborted",
+        producer: producerId,
+        groups: groups.join(", "),
+      });
+    }
+  }
+
   /**
    * Committed offsets of a group (all of them when `partitions` is null). A group held elsewhere throws
    * KafkaError NOT_COORDINATOR: answering "no offset" would send its consumers to auto.offset.reset.
+   * `requireStable` (OffsetFetch v7+): a partition with a pending transactional offset answers
+   * UNSTABLE_OFFSET_COMMIT (the row's errorCode).
    */
-  fetchOffsets(groupId: string, partitions: readonly TopicPartition[] | null): FetchedOffset[] {
+  fetchOffsets(
+    groupId: string,
+    partitions: readonly TopicPartition[] | null,
+    requireStable = false,
+  ): FetchedOffset[] {
     if (this.elsewhere(groupId)) throw notCoordinator(groupId, "this gateway does not coordinate it");
-    return this.offsets.fetch(groupId, partitions);
+    return this.offsets.fetch(groupId, partitions, requireStable);
   }
 
-  /** OffsetDelete: top-level error code and a code per partition. */
-  deleteOffsets(
+  /** OffsetDelete: top-level error code and a code per partition; pending transactional offsets go too. */
+  async deleteOffsets(
     groupId: string,
     partitions: readonly TopicPartition[],
   ): Promise<{ errorCode: number; partitions: Map<string, number> }> {
-    return this.offsets.delete(groupId, partitions);
+    const res = await this.offsets.delete(groupId, partitions);
+    if (res.errorCode !== ErrorCode.NONE) return res;
+    const gone = partitions.filter((p) =>
+      res.partitions.get(offsetKey(p.topic, p.partition)) === ErrorCode.NONE
+    );
+    try {
+      await this.txn.removeOffsets(groupId, gone);
+    } catch (e) {
+      if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) {
+        return { errorCode: e.code, partitions: new Map() };
+      }
+      throw e;
+    }
+    this.forgetIfUnused(groupId);
+    return res;
   }
 
-  /** Drops offsets of a deleted topic from every group. */
-  topicDeleted(topic: string): Promise<void> {
-    return this.offsets.topicDeleted(topic);
+  /** Drops offsets (committed and pending) of a deleted topic from every group. */
+  async topicDeleted(topic: string): Promise<void> {
+    await this.offsets.topicDeleted(topic);
+    for (const id of await this.txn.removeTopic(topic)) this.forgetIfUnused(id);
+  }
+
+  /** A group left with neither committed nor pending offsets is forgotten if nothing else keeps it. */
+  private forgetIfUnused(groupId: string): void {
+    this.classic.forgetIfUnusedId(groupId); // it asks whether offsets of either kind keep the group
   }
 
   /** offsets.retention.minutes: offsets of groups that stay empty (or have no members) expire. */
@@ -305,9 +467,12 @@ export class GroupCoordinator implements Participant {
   list(): { groupId: string; protocolType: string; state: GroupState }[] {
     const out = this.classic.list();
     const seen = new Set(out.map((g) => g.groupId));
-    // Groups known only by committed offsets (simple consumers) are listed as Empty, as Kafka does.
-    for (const id of this.offsets.groupIds()) {
-      if (!seen.has(id)) out.push({ groupId: id, protocolType: "", state: "Empty" });
+    // Groups known only by committed (or pending transactional) offsets are listed as Empty, as Kafka does.
+    for (const ids of [this.offsets.groupIds(), this.txn.groupIds()]) {
+      for (const id of ids) {
+        if (!seen.has(id)) out.push({ groupId: id, protocolType: "", state: "Empty" });
+        seen.add(id);
+      }
     }
     return out;
   }
@@ -317,7 +482,7 @@ export class GroupCoordinator implements Participant {
     if (groupId === "") return ErrorCode.INVALID_GROUP_ID;
     if (this.elsewhere(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.classic.get(groupId);
-    if (!g && !this.offsets.has(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (!g && !this.offsets.has(groupId) && !this.txn.hasGroup(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (g) {
       const code = g.validateDeleteGroup();
       if (code !== ErrorCode.NONE) return code;
@@ -325,6 +490,9 @@ export class GroupCoordinator implements Participant {
     }
     try {
       await this.offsets.deleteGroup(groupId);
+      // Kafka's DeleteGroups takes pending transactional offsets too (an Empty group is deleted whatever its
+      // open transactions; their markers later find nothing).
+      await this.txn.removeGroup(groupId);
     } catch (e) {
       if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) return e.code; // it moved meanwhile
       throw e;

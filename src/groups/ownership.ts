@@ -2,7 +2,7 @@
 // (ClusterView.coordinatorPartition) it acquired and has not released. A Hold is one acquire-to-release span of a
 // partition: a write or a load that began under a hold can tell that the hold ended, even when the partition was
 // acquired again meanwhile (then a new Hold stands for it).
-import type { ClusterView } from "../cluster/view.ts";
+import { type ClusterView, CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
 
 export class Hold {
   /** False once released: nothing may be written under this hold any more. */
@@ -75,5 +75,13 @@ export class CoordinatorPartitions {
   writable(groupId: string): Hold | undefined {
     const h = this.held.get(this.partitionOf(groupId));
     return h !== undefined && this.cluster.coordinates(groupId) ? h : undefined;
+  }
+
+  /** writable() for a whole partition (transaction markers and pending transactional offsets name partitions). */
+  writablePartition(partition: number): Hold | undefined {
+    const h = this.held.get(partition);
+    return h !== undefined && this.cluster.servingEpoch(CONSUMER_OFFSETS_TOPIC, partition) !== null
+      ? h
+      : undefined;
   }
 }

@@ -4,7 +4,10 @@
 // batches down-converted to magic 0/1 message sets. Only the partition's leader answers: elsewhere
 // NOT_LEADER_OR_FOLLOWER, a stale or future current_leader_epoch (v9+) FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH,
 // both with the current leader (v12+) and its endpoint (v16+). In a distributed cluster each returned batch is
-// stamped with the leader epoch it was written under (legacy message sets have no such field).
+// stamped with the leader epoch it was written under (legacy message sets have no such field). Every answer
+// carries the last stable offset (the first offset of the oldest open transaction, or the high watermark);
+// read_committed (v4+) returns only the batches below it, with the aborted transactions they overlap, and its long
+// poll also wakes when it moves.
 import type { Broker, Handler, RequestContext } from "./context.ts";
 import type {
   FetchRequest,
@@ -18,6 +21,14 @@ import { errorCodeOf } from "./auto_create.ts";
 import { downConvert } from "../records/legacy.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import { LeaderHints, servingEpochOf, stampFetchedEpochs } from "./routing.ts";
+import type { PartitionProducerState } from "../producer/state.ts";
+import { getInt32, getInt64 } from "../protocol/codec.ts";
+import {
+  BATCH_HEADER_SIZE,
+  LAST_OFFSET_DELTA_OFFSET,
+  LENGTH_OFFSET,
+  LOG_OVERHEAD,
+} from "../records/layout.ts";
 
 const EMPTY = new Uint8Array(0);
 const READ_COMMITTED = 1;
@@ -45,6 +56,38 @@ interface Watched {
   readonly partition: number;
   /** High watermark seen when the partition was read. */
   hw: number;
+  /** read_committed: the partition's producer state, whose last stable offset (`lso` when read) also wakes. */
+  readonly state?: PartitionProducerState;
+  readonly lso?: number;
+}
+
+/**
+ * read_committed: the stored batches below the last stable offset `lso` (views of the read chunks, which may each
+ * hold several batches; nothing is copied) and the offset after the last one kept (-1: none kept).
+ */
+export function cutAtStableOffset(
+  chunks: readonly Uint8Array[],
+  lso: number,
+): { batches: Uint8Array[]; bytes: number; end: number } {
+  const out: Uint8Array[] = [];
+  let bytes = 0;
+  let end = -1;
+  for (const chunk of chunks) {
+    let pos = 0;
+    while (pos + BATCH_HEADER_SIZE <= chunk.length) {
+      const base = getInt64(chunk, pos);
+      if (base >= lso) break;
+      end = base + getInt32(chunk, pos + LAST_OFFSET_DELTA_OFFSET) + 1;
+      pos += LOG_OVERHEAD + getInt32(chunk, pos + LENGTH_OFFSET);
+    }
+    const keep = Math.min(pos, chunk.length);
+    if (keep > 0) {
+      out.push(keep === chunk.length ? chunk : chunk.subarray(0, keep));
+      bytes += keep;
+    }
+    if (keep < chunk.length) break;
+  }
+  return { batches: out, bytes, end };
 }
 
 function topicName(broker: Broker, t: FetchRequestTopic, version: number): string | null {
@@ -69,6 +112,7 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
   const watch: Watched[] = [];
   const responses: FetchResponseTopic[] = [];
   let failed = false;
+  const committed = v >= 4 && req.isolationLevel === READ_COMMITTED;
   for (const t of req.topics) {
     const name = topicName(ctx.broker, t, v);
     const meta = name !== null ? storage.getTopic(name) : undefined;
@@ -102,12 +146,32 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
         const key = `${p.partition} ${meta.name}`;
         const repeat = seen.has(key);
         seen.add(key);
+        // The producer state for the last stable offset: read_committed loads it (once per partition: from its
+        // snapshot, or a scan of the stored batch headers the first time); read_uncommitted only reports the LSO
+        // and uses the state when it is loaded already (most partitions never see a transaction), with no await.
+        let state: PartitionProducerState | null;
+        if (committed) {
+          const s = ctx.broker.producers.partition(meta, p.partition);
+          state = s instanceof Promise ? await s : s;
+        } else {
+          state = ctx.broker.producers.peek(meta, p.partition) ?? null;
+        }
         if (repeat || (limit <= 0 && total > 0)) {
           const o = await storage.offsets(meta.name, p.partition);
           r.highWatermark = o.highWatermark;
-          r.lastStableOffset = o.highWatermark;
+          r.lastStableOffset = state !== null ? state.lastStableOffset(o.highWatermark) : o.highWatermark;
           r.logStartOffset = o.logStartOffset;
-          watch.push({ topic: meta.name, partition: p.partition, hw: o.highWatermark });
+          watch.push(
+            committed && state !== null
+              ? {
+                topic: meta.name,
+                partition: p.partition,
+                hw: o.highWatermark,
+                state,
+                lso: r.lastStableOffset,
+              }
+              : { topic: meta.name, partition: p.partition, hw: o.highWatermark },
+          );
           continue;
         }
         // KIP-74: the first partition with data returns at least one whole batch so consumers progress.
@@ -119,22 +183,42 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
           total === 0,
         );
         r.highWatermark = res.highWatermark;
-        r.lastStableOffset = res.highWatermark;
+        r.lastStableOffset = state !== null ? state.lastStableOffset(res.highWatermark) : res.highWatermark;
         r.logStartOffset = res.logStartOffset;
-        watch.push({ topic: meta.name, partition: p.partition, hw: res.highWatermark });
-        if (res.bytes > 0) {
+        let batches = res.batches;
+        let bytes = res.bytes;
+        if (committed && state !== null) {
+          watch.push({
+            topic: meta.name,
+            partition: p.partition,
+            hw: res.highWatermark,
+            state,
+            lso: r.lastStableOffset,
+          });
+          if (bytes > 0) {
+            // Only what is below the last stable offset, with the aborted transactions it overlaps.
+            const cut = cutAtStableOffset(batches, r.lastStableOffset);
+            batches = cut.batches;
+            bytes = cut.bytes;
+            state.pruneAborted(res.logStartOffset);
+            if (cut.end >= 0) r.abortedTransactions = state.abortedTransactions(p.fetchOffset, cut.end);
+          }
+        } else {
+          watch.push({ topic: meta.name, partition: p.partition, hw: res.highWatermark });
+        }
+        if (bytes > 0) {
           if (v < 4) {
-            const converted = await downConvert(res.batches, v < 2 ? 0 : 1, p.fetchOffset);
+            const converted = await downConvert(batches, v < 2 ? 0 : 1, p.fetchOffset);
             r.records = converted;
             total += converted.length;
             remaining -= converted.length;
           } else {
             if (stamp) {
-              for (const b of res.batches) stampFetchedEpochs(cluster, meta.name, p.partition, b);
+              for (const b of batches) stampFetchedEpochs(cluster, meta.name, p.partition, b);
             }
-            r.records = res.batches;
-            total += res.bytes;
-            remaining -= res.bytes;
+            r.records = batches;
+            total += bytes;
+            remaining -= bytes;
           }
         }
       } catch (e) {
@@ -148,8 +232,11 @@ async function collect(ctx: RequestContext, req: FetchRequest): Promise<Collecte
         } else if (r.errorCode === ErrorCode.OFFSET_OUT_OF_RANGE && meta) {
           const o = await storage.offsets(meta.name, p.partition).catch(() => null);
           if (o) {
+            const state = ctx.broker.producers.peek(meta, p.partition);
             r.highWatermark = o.highWatermark;
-            r.lastStableOffset = o.highWatermark;
+            r.lastStableOffset = state !== undefined
+              ? state.lastStableOffset(o.highWatermark)
+              : o.highWatermark;
             r.logStartOffset = o.logStartOffset;
           }
         } else if (r.errorCode === ErrorCode.UNKNOWN_SERVER_ERROR) {
@@ -181,10 +268,20 @@ function waitForAppend(broker: Broker, watch: Collected["watch"], ms: number): P
     const timer = setTimeout(done, ms);
     broker.shutdown.addEventListener("abort", done, { once: true });
     try {
-      for (const w of watch) unsubs.push(broker.storage.subscribe(w.topic, w.partition, done));
+      for (const w of watch) {
+        unsubs.push(broker.storage.subscribe(w.topic, w.partition, done));
+        // read_committed: a marker (or a transaction's first append settling) moves the last stable offset.
+        if (w.state !== undefined) unsubs.push(w.state.onStable(done));
+      }
     } catch {
       done(); // the partition went away (topic deleted): answer now, the next read reports it
       return;
+    }
+    for (const w of watch) {
+      if (w.state !== undefined && Math.min(w.state.firstUnstableOffset(), w.hw) > w.lso!) {
+        done(); // the last stable offset moved between the read and the subscription
+        return;
+      }
     }
     // An append may have landed between the read and the subscription: do not sleep through it. Only a high
     // watermark above the one the read saw counts, so this check cannot wake the loop again and again.

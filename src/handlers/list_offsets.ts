@@ -1,7 +1,8 @@
 // ListOffsets: latest (-1), earliest (-2), max timestamp (-3, v7+) and by timestamp; v0 old-style offsets. Only
 // the partition's leader answers (NOT_LEADER_OR_FOLLOWER elsewhere; current_leader_epoch fenced from v4), with the
-// leader epoch of the offset it returns (v4+; -1 on a solo gateway, which has no epochs).
-import type { Handler } from "./context.ts";
+// leader epoch of the offset it returns (v4+; -1 on a solo gateway, which has no epochs). read_committed (v2+)
+// answers latest with the last stable offset.
+import type { Broker, Handler } from "./context.ts";
 import type {
   ListOffsetsRequest,
   ListOffsetsResponse,
@@ -9,34 +10,63 @@ import type {
 } from "../protocol/messages/list_offsets.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf } from "./auto_create.ts";
-import type { Storage } from "../storage/storage.ts";
+import type { TopicMeta } from "../storage/storage.ts";
 import { servingEpochOf } from "./routing.ts";
 
 export const LATEST = -1;
 export const EARLIEST = -2;
 export const MAX_TIMESTAMP = -3;
+const READ_COMMITTED = 1;
 
+const NONE = { offset: -1, timestamp: -1 };
+
+/**
+ * The answer for one partition. read_committed (isolation level 1, v2+) stops at the last stable offset, as
+ * Kafka's Partition.fetchOffsetForTimestamp does: latest is the LSO, and an offset found by timestamp at or past it
+ * is not returned.
+ */
 async function lookup(
-  storage: Storage,
-  topic: string,
+  broker: Broker,
+  topic: TopicMeta,
   partition: number,
   ts: number,
   version: number,
+  committed: boolean,
 ): Promise<{ offset: number; timestamp: number }> {
+  const storage = broker.storage;
   if (ts === LATEST || ts === EARLIEST) {
-    const o = await storage.offsets(topic, partition);
-    return { offset: ts === LATEST ? o.highWatermark : o.logStartOffset, timestamp: -1 };
+    const o = await storage.offsets(topic.name, partition);
+    if (ts === EARLIEST) return { offset: o.logStartOffset, timestamp: -1 };
+    return {
+      offset: committed ? await stableOffset(broker, topic, partition) : o.highWatermark,
+      timestamp: -1,
+    };
   }
+  let found: { offset: number; timestamp: number } | null;
   if (ts === MAX_TIMESTAMP && version >= 7) {
-    return (await storage.maxTimestamp(topic, partition)) ?? { offset: -1, timestamp: -1 };
+    found = await storage.maxTimestamp(topic.name, partition);
+  } else if (ts < 0) {
+    throw new KafkaError(ErrorCode.INVALID_REQUEST, `unsupported timestamp ${ts}`);
+  } else {
+    found = await storage.offsetForTimestamp(topic.name, partition, ts);
   }
-  if (ts < 0) throw new KafkaError(ErrorCode.INVALID_REQUEST, `unsupported timestamp ${ts}`);
-  return (await storage.offsetForTimestamp(topic, partition, ts)) ?? { offset: -1, timestamp: -1 };
+  if (found === null) return NONE;
+  if (committed && found.offset >= await stableOffset(broker, topic, partition)) return NONE;
+  return found;
+}
+
+/** The partition's last stable offset (its producer state is loaded once, from its snapshot or the log). */
+async function stableOffset(broker: Broker, topic: TopicMeta, partition: number): Promise<number> {
+  const s = broker.producers.partition(topic, partition);
+  const state = s instanceof Promise ? await s : s;
+  const o = await broker.storage.offsets(topic.name, partition);
+  return state.lastStableOffset(o.highWatermark);
 }
 
 export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse> = async (ctx, req) => {
   const { storage, cluster } = ctx.broker;
   const v = ctx.header.apiVersion;
+  const committed = v >= 2 && req.isolationLevel === READ_COMMITTED;
   const topics = [];
   for (const t of req.topics) {
     const meta = storage.getTopic(t.name);
@@ -55,7 +85,7 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
         const epoch = servingEpochOf(cluster, t.name, p.partitionIndex, p.currentLeaderEpoch);
-        const found = await lookup(storage, t.name, p.partitionIndex, p.timestamp, v);
+        const found = await lookup(ctx.broker, meta, p.partitionIndex, p.timestamp, v, committed);
         if (cluster.distributed) {
           // Latest: the epoch being written now (Kafka's latest epoch); otherwise the returned record's.
           r.leaderEpoch = p.timestamp === LATEST

@@ -1,5 +1,8 @@
 // OffsetCommit, OffsetFetch (single group v0-7, several groups v8+) and OffsetDelete, for groups this gateway
 // coordinates; other groups get NOT_COORDINATOR (per group in OffsetFetch v8+) before the coordinator is asked.
+// OffsetFetch v7+ require_stable: a partition with a transactional offset commit pending answers
+// UNSTABLE_OFFSET_COMMIT in its own error code (v7 and v8+ alike, as Kafka), and the client retries it; without
+// it the last committed offset is answered as always.
 import type { Handler } from "./context.ts";
 import type { OffsetCommitRequest, OffsetCommitResponse } from "../protocol/messages/offset_commit.ts";
 import type {
@@ -60,12 +63,13 @@ function groupOffsets(
   coordinator: GroupCoordinator,
   groupId: string,
   topics: readonly { name: string; partitionIndexes: number[] }[] | null,
+  requireStable: boolean,
 ): OffsetFetchResponseGroupTopic[] {
   // The v8+ shape (leader epoch always present) also fits the v0-7 topics, where it is optional.
   const wanted = topics === null
     ? null
     : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
-  const rows = coordinator.fetchOffsets(groupId, wanted);
+  const rows = coordinator.fetchOffsets(groupId, wanted, requireStable);
   const byTopic = new Map<string, OffsetFetchResponseGroupTopic>();
   // Keep the request's topic order; "all topics" lists them as stored.
   for (const t of topics ?? []) byTopic.set(t.name, { name: t.name, partitions: [] });
@@ -77,7 +81,7 @@ function groupOffsets(
       committedOffset: r.offset,
       committedLeaderEpoch: r.leaderEpoch,
       metadata: r.metadata,
-      errorCode: ErrorCode.NONE,
+      errorCode: r.errorCode ?? ErrorCode.NONE,
     });
   }
   return [...byTopic.values()];
@@ -88,12 +92,16 @@ function groupResult(
   broker: Broker,
   groupId: string,
   topics: readonly { name: string; partitionIndexes: number[] }[] | null,
+  requireStable: boolean,
 ): { topics: OffsetFetchResponseGroupTopic[]; errorCode: number } {
   if (coordinatedElsewhere(broker, groupId, true)) {
     return { topics: [], errorCode: ErrorCode.NOT_COORDINATOR };
   }
   try {
-    return { topics: groupOffsets(broker.coordinator, groupId, topics), errorCode: ErrorCode.NONE };
+    return {
+      topics: groupOffsets(broker.coordinator, groupId, topics, requireStable),
+      errorCode: ErrorCode.NONE,
+    };
   } catch (e) {
     if (!(e instanceof KafkaError)) throw e;
     return { topics: [], errorCode: e.code };
@@ -103,18 +111,20 @@ function groupResult(
 export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse> = (ctx, req) => {
   const { broker } = ctx;
   const v = ctx.header.apiVersion;
+  // Absent before v7 (false).
+  const requireStable = req.requireStable ?? false;
   if (v >= 8) {
     return {
       topics: [],
       errorCode: ErrorCode.NONE,
       groups: (req.groups ?? []).map((g) => ({
         groupId: g.groupId,
-        ...groupResult(broker, g.groupId, g.topics),
+        ...groupResult(broker, g.groupId, g.topics, requireStable),
       })),
     };
   }
   // v0-1 have no "all topics" form; null arrives only from v2.
-  const r = groupResult(broker, req.groupId ?? "", req.topics ?? null);
+  const r = groupResult(broker, req.groupId ?? "", req.topics ?? null, requireStable);
   if (r.errorCode !== ErrorCode.NONE && v < 2) {
     // No top-level error code before v2: each requested partition carries it, as Kafka answers.
     return {

@@ -5,7 +5,9 @@
 // (src/server/pipeline/pipeline.ts drops it, and closes the connection when a partition failed, as Kafka does).
 // Only the partition's leader appends: elsewhere NOT_LEADER_OR_FOLLOWER, with the current leader and its endpoint
 // from v10 (KIP-951). Leadership is checked up front and again in the tick the backend's append is issued
-// (LeaderAppend), which stamps the serving leader epoch into the batches.
+// (LeaderAppend), which stamps the serving leader epoch into the batches. Transactional batches (KIP-98) go
+// through the idempotent append step, which ends with a KIP-890 verification by the transaction's coordinator
+// when the batch starts the producer's transaction in the partition.
 import type { Broker, Handler } from "./context.ts";
 import type {
   ProduceRequest,
@@ -14,7 +16,7 @@ import type {
   ProduceResponsePartition,
   ProduceResponseTopic,
 } from "../protocol/messages/produce.ts";
-import type { AppendRequest, AppendResult, PartitionOffsets, TopicMeta } from "../storage/storage.ts";
+import type { AppendRequest, TopicMeta } from "../storage/storage.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf, topicOrAutoCreate } from "./auto_create.ts";
 import {
@@ -23,45 +25,36 @@ import {
   inflateBatches,
   inflateLimit,
   MAGIC_OFFSET,
-  setPartitionLeaderEpoch,
   stampLogAppendTime,
   validateBatches,
 } from "../records/batch.ts";
 import { idempotentBatchOf } from "../producer/manager.ts";
-import { appendIdempotent, type AppendStorage } from "../producer/append.ts";
+import { appendIdempotent } from "../producer/append.ts";
+import { LeaderAppend } from "../producer/leader_append.ts";
 import { legacyToBatchV2 } from "../records/legacy.ts";
+import type { BatchInfo } from "../records/batch_info.ts";
 import { recompressBatches, requireKeys } from "../records/recompress.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import { LeaderHints, servingEpochOf } from "./routing.ts";
 import { refuseInternal } from "./topic_rules.ts";
 
 /**
- * The backend's append behind the last leadership check, for one partition of one request. The idempotent path
- * calls it right after its sequence check, in the same serialized step and without an await between them
- * (src/producer/append.ts); the plain path calls it once the batches are prepared. Either way the check, the stamp
- * of the leader epoch into each batch (whatever the client sent; -1 on a solo gateway) and the backend's append
- * happen in one tick. The epoch must still be the one the request was accepted under: leadership that moved away
- * and back meanwhile (new epoch) may have reloaded the producer state the idempotent path already holds, so such a
- * batch is refused too (NOT_LEADER_OR_FOLLOWER, retriable). A refusal throws before anything is written (the
- * idempotent step forgets its reservation).
+ * A payload with a transactional batch (Kafka's KafkaApis.handleProduceRequest and ProduceRequest validation):
+ * the request must name its transactional id (else TRANSACTIONAL_ID_AUTHORIZATION_FAILED, as Kafka answers before
+ * any authorization), and the batch must carry a producer id (INVALID_RECORD); more than one batch with a producer
+ * id is refused by idempotentBatchOf.
  */
-class LeaderAppend implements AppendStorage {
-  constructor(private readonly broker: Broker, private readonly epoch: number) {}
-
-  append(topic: string, partition: number, req: AppendRequest): Promise<AppendResult> {
-    const now = servingEpochOf(this.broker.cluster, topic, partition);
-    if (now !== this.epoch) {
-      throw new KafkaError(
-        ErrorCode.NOT_LEADER_OR_FOLLOWER,
-        `${topic}-${partition}: the leader epoch changed from ${this.epoch} to ${now} while the request waited`,
-      );
-    }
-    for (const b of req.batches) setPartitionLeaderEpoch(req.payload, b.pos, now);
-    return this.broker.storage.append(topic, partition, req);
+function checkTransactional(req: AppendRequest, transactionalId: string | null): void {
+  if (transactionalId === null) {
+    throw new KafkaError(
+      ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      "Transactional records require the produce request's transactional id",
+    );
   }
-
-  offsets(topic: string, partition: number): Promise<PartitionOffsets> {
-    return this.broker.storage.offsets(topic, partition);
+  for (const b of req.batches) {
+    if ((b.attributes & ATTR_TRANSACTIONAL) !== 0 && b.producerId < 0) {
+      throw new KafkaError(ErrorCode.INVALID_RECORD, "A transactional record batch must carry a producer id");
+    }
   }
 }
 
@@ -71,7 +64,8 @@ async function prepare(
   t: TopicMeta,
   p: ProduceRequestPartition,
   version: number,
-): Promise<{ append: AppendRequest; logAppendTime: number }> {
+  transactionalId: string | null,
+): Promise<{ append: AppendRequest; logAppendTime: number; transactional: boolean }> {
   const records = p.records;
   if (records === null || records.length === 0) {
     throw new KafkaError(ErrorCode.INVALID_RECORD, "Produce request contains no record batch");
@@ -101,21 +95,18 @@ async function prepare(
     throw new KafkaError(ErrorCode.INVALID_RECORD, "Produce request contains no record");
   }
   let compressed = false;
+  let transactional = false;
   for (const b of req.batches) {
     compressed ||= (b.attributes & ATTR_COMPRESSION_MASK) !== 0;
+    transactional ||= (b.attributes & ATTR_TRANSACTIONAL) !== 0;
     if (b.size > limit) {
       throw new KafkaError(
         ErrorCode.MESSAGE_TOO_LARGE,
         `The record batch of ${b.size} bytes is larger than max.message.bytes ${limit}`,
       );
     }
-    if ((b.attributes & ATTR_TRANSACTIONAL) !== 0) {
-      throw new KafkaError(
-        ErrorCode.INVALID_TXN_STATE,
-        "Transactional batches are not supported by this gateway yet",
-      );
-    }
   }
+  if (transactional) checkTransactional(req, transactionalId);
   // A compressed batch is decompressed once, here, so that one whose payload is corrupt or whose records do not
   // match its header is refused instead of stored for every consumer to fail on; the decompressed records travel
   // with the request to the steps below and the backend. Legacy up-conversions were built here from parsed
@@ -126,10 +117,31 @@ async function prepare(
   // Per-record work only when the topic's configs ask for it.
   if (policy.codec >= 0) req = await recompressBatches(req, policy.codec, policy.zstdLevel, limit);
   if (policy.compact) await requireKeys(req, `${t.name}-${p.index}`, limit);
-  if (!policy.logAppendTime) return { append: req, logAppendTime: -1 };
+  if (!policy.logAppendTime) return { append: req, logAppendTime: -1, transactional };
   const now = Date.now();
   for (const b of req.batches) stampLogAppendTime(req.payload, b.pos, b.size, now);
-  return { append: req, logAppendTime: now };
+  return { append: req, logAppendTime: now, transactional };
+}
+
+/**
+ * KIP-890 part 1: the check the append step runs before the first transactional batch of a producer in a
+ * partition, asking the transaction's coordinator (here or on another gateway) whether the partition was added.
+ */
+function verifier(
+  broker: Broker,
+  transactionalId: string,
+  b: BatchInfo,
+  topic: string,
+  partition: number,
+): () => Promise<void> {
+  const v = broker.txnVerifier;
+  if (v === undefined || v === null) {
+    return () =>
+      Promise.reject(
+        new KafkaError(ErrorCode.INVALID_TXN_STATE, "Transactions are not enabled on this gateway"),
+      );
+  }
+  return () => v.verify(transactionalId, b.producerId, b.producerEpoch, { topic, partition });
 }
 
 export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (ctx, req) => {
@@ -137,6 +149,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
   const v = ctx.header.apiVersion;
   const metrics = broker.metrics ?? null;
   const acksValid = req.acks === 0 || req.acks === 1 || req.acks === -1;
+  const txnId = req.transactionalId ?? null;
   const pending: Promise<void>[] = [];
   const responses: ProduceResponseTopic[] = [];
   const hints = new LeaderHints(broker.cluster, ctx.listener.name);
@@ -172,12 +185,6 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
       };
       try {
         if (!acksValid) throw new KafkaError(ErrorCode.INVALID_REQUIRED_ACKS);
-        if (req.transactionalId !== null) {
-          throw new KafkaError(
-            ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
-            "Transactions are not supported yet",
-          );
-        }
         refuseInternal(topic.name, "append to");
         // Fast path keeps appends issued in request order without an await when the topic exists.
         const t = broker.storage.getTopic(topic.name) ?? await topicOrAutoCreate(broker, topic.name, true);
@@ -185,9 +192,13 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
           throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
         }
         // Checked up front (no work for a partition served elsewhere) and again as the append is issued.
-        const storage = new LeaderAppend(broker, servingEpochOf(broker.cluster, t.name, p.index));
+        const storage = new LeaderAppend(
+          broker.storage,
+          broker.cluster,
+          servingEpochOf(broker.cluster, t.name, p.index),
+        );
         pending.push(
-          prepare(broker, t, p, v).then(async ({ append, logAppendTime }) => {
+          prepare(broker, t, p, v, txnId).then(async ({ append, logAppendTime, transactional }) => {
             const idempotent = idempotentBatchOf(append.batches);
             if (idempotent === null) {
               const res = await storage.append(t.name, p.index, append);
@@ -205,6 +216,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
               p.index,
               append,
               idempotent,
+              transactional ? verifier(broker, txnId!, idempotent, t.name, p.index) : null,
             );
             r.baseOffset = res.baseOffset;
             r.logAppendTimeMs = res.duplicate === null || logAppendTime < 0

@@ -4,12 +4,14 @@
 // checked only once the previous one's outcome is in the state, so it is checked against what was stored: a failed
 // append can never leave a later batch of the producer stored behind a gap, and no backend has to keep concurrent
 // calls in order for sequence numbers to follow offsets. Batches without a producer id have no sequence state and
-// do not queue here (their order among producers is arbitrary, as in Kafka).
+// do not queue here (their order among producers is arbitrary, as in Kafka). Transaction markers queue with them
+// (appendMarker): a marker is checked against, and recorded in, the same state as the producer's batches.
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { BatchInfo } from "../records/batch_info.ts";
 import type { AppendRequest, Storage, TopicMeta } from "../storage/storage.ts";
+import { buildMarkerBatch } from "../records/control.ts";
 import type { ProducerManager } from "./manager.ts";
-import type { BatchMetadata, PartitionProducerState } from "./state.ts";
+import type { BatchMetadata, MarkerInput, PartitionProducerState, VerificationGuard } from "./state.ts";
 
 export interface IdempotentAppendResult {
   readonly baseOffset: number;
@@ -54,6 +56,12 @@ function appendQueueOf(state: PartitionProducerState): AppendQueue {
   return q;
 }
 
+/**
+ * Appends the idempotent (or transactional) batch `batch` of `req` through the partition's serialized step.
+ * `verify` is given for a transactional batch: when the producer has no ongoing transaction in the partition it
+ * is awaited first (KIP-890: the coordinator confirms the partition is in the transaction) under a verification
+ * guard, and the batch is appended only if no marker of the producer was written meanwhile (INVALID_TXN_STATE).
+ */
 export async function appendIdempotent(
   storage: AppendStorage,
   producers: ProducerManager,
@@ -61,12 +69,28 @@ export async function appendIdempotent(
   partition: number,
   req: AppendRequest,
   batch: BatchInfo,
+  verify: (() => Promise<void>) | null = null,
 ): Promise<IdempotentAppendResult> {
   const s = producers.partition(topic, partition);
   const state = s instanceof Promise ? await s : s;
-  const r = await appendQueueOf(state).run(() =>
-    checkAndAppend(storage, state, topic, partition, req, batch)
-  );
+  let guard: VerificationGuard | null = null;
+  if (verify !== null && !state.inTransaction(batch.producerId)) {
+    guard = state.startVerification(batch.producerId);
+    try {
+      await verify();
+    } catch (e) {
+      state.endVerification(guard);
+      throw e;
+    }
+  }
+  let r: IdempotentAppendResult;
+  try {
+    r = await appendQueueOf(state).run(() =>
+      checkAndAppend(storage, state, topic, partition, req, batch, guard)
+    );
+  } finally {
+    if (guard !== null) state.endVerification(guard);
+  }
   if (r.duplicate === null) return r;
   // Answered outside the queue: a duplicate writes nothing, so the next batch need not wait for this lookup.
   const d = r.duplicate;
@@ -89,8 +113,9 @@ async function checkAndAppend(
   partition: number,
   req: AppendRequest,
   batch: BatchInfo,
+  guard: VerificationGuard | null,
 ): Promise<IdempotentAppendResult> {
-  const verdict = state.check(batch, Date.now());
+  const verdict = state.check(batch, Date.now(), guard);
   if (verdict.kind === "duplicate") return { baseOffset: -1, logStartOffset: -1, duplicate: verdict.batch };
   const r = verdict.reservation;
   try {
@@ -101,4 +126,36 @@ async function checkAndAppend(
     state.abort(r);
     throw e;
   }
+}
+
+/**
+ * Appends a COMMIT/ABORT marker for `marker`'s producer through the partition's serialized step: checked against
+ * the producer state (INVALID_PRODUCER_EPOCH, TRANSACTION_COORDINATOR_FENCED), appended as a control batch, and
+ * the transaction ended in the state once stored. Resolves with the marker's offset.
+ */
+export async function appendMarker(
+  storage: AppendStorage,
+  producers: ProducerManager,
+  topic: TopicMeta,
+  partition: number,
+  marker: MarkerInput,
+  logAppendTime = false,
+): Promise<number> {
+  const s = producers.partition(topic, partition);
+  const state = s instanceof Promise ? await s : s;
+  return await appendQueueOf(state).run(async () => {
+    const ticket = state.beginMarker(marker);
+    try {
+      const res = await storage.append(
+        topic.name,
+        partition,
+        buildMarkerBatch(marker, Date.now(), logAppendTime),
+      );
+      state.completeMarker(ticket, res.baseOffset, Date.now());
+      return res.baseOffset;
+    } catch (e) {
+      state.abortMarker(ticket);
+      throw e;
+    }
+  });
 }

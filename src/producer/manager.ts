@@ -1,5 +1,6 @@
 // Idempotent producers, backend-independent: producer-id allocation and epoch bumps for InitProducerId, and the
-// per-partition producer state (state.ts) that Produce consults before each append.
+// per-partition producer state (state.ts) that Produce consults before each append, that transaction markers
+// update and that read_committed Fetch and ListOffsets ask for the last stable offset and aborted transactions.
 //
 // Durability: ids come in blocks from Storage.producerStateStore() (durable before use, so no id is handed out
 // twice). Partition state is loaded lazily, on the first idempotent produce to the partition: the latest snapshot
@@ -38,6 +39,7 @@ import {
   type Participant,
   type TopicPartitionRef,
 } from "../cluster/view.ts";
+import { readMarkerBatch } from "../records/control.ts";
 import { PartitionProducerState } from "./state.ts";
 
 export interface ProducerManagerOptions {
@@ -255,6 +257,11 @@ export class ProducerManager implements Participant {
     return entry.promise;
   }
 
+  /** The partition's producer state when it is loaded already, else undefined (nothing is loaded). */
+  peek(topic: TopicMeta, partition: number): PartitionProducerState | undefined {
+    return this.loaded.get(`${topic.id}:${partition}`)?.state;
+  }
+
   // ---- leadership (Participant) ----
 
   /** Nothing to do eagerly: the state loads on the partition's first idempotent produce. */
@@ -322,6 +329,7 @@ export class ProducerManager implements Participant {
     state.expire(now, this.expirationMs);
     const { end, batches, bytes } = await this.replay(topic.name, partition, state, from, now);
     state.scannedTo(end);
+    state.pruneAborted(offsets.logStartOffset);
     const loaded: Loaded = { topic, partition, state, savedOffset: -1 };
     // The first snapshot bounds the replay of every later load, whatever happens next.
     await this.save(loaded);
@@ -376,15 +384,42 @@ export class ProducerManager implements Participant {
           const baseOffset = getInt64(chunk, pos);
           const lastOffsetDelta = getInt32(chunk, pos + LAST_OFFSET_DELTA_OFFSET);
           const producerId = getInt64(chunk, pos + PRODUCER_ID_OFFSET);
-          if (producerId >= 0 && (getInt16(chunk, pos + ATTRIBUTES_OFFSET) & ATTR_CONTROL) === 0) {
+          const attributes = getInt16(chunk, pos + ATTRIBUTES_OFFSET);
+          if (producerId >= 0 && (attributes & ATTR_CONTROL) === 0) {
             state.replay({
               producerId,
               producerEpoch: getInt16(chunk, pos + PRODUCER_EPOCH_OFFSET),
               baseSequence: getInt32(chunk, pos + BASE_SEQUENCE_OFFSET),
               lastOffsetDelta,
               maxTimestamp: getInt64(chunk, pos + MAX_TIMESTAMP_OFFSET),
+              attributes,
               baseOffset,
             }, now); // expiration counts from the restart: stored timestamps are the clients' clocks
+          } else if (producerId >= 0 && pos + size <= chunk.length) {
+            // A transaction marker (other control records, none written here, carry no producer state).
+            let m = null;
+            try {
+              m = readMarkerBatch(chunk.subarray(pos, pos + size));
+            } catch (e) {
+              this.log.warn("{topic}-{partition}: unreadable control batch at offset {offset}: {reason}", {
+                topic,
+                partition,
+                offset: baseOffset,
+                reason: String(e),
+              });
+            }
+            if (m !== null) {
+              state.replayMarker(
+                {
+                  producerId,
+                  producerEpoch: getInt16(chunk, pos + PRODUCER_EPOCH_OFFSET),
+                  commit: m.commit,
+                  coordinatorEpoch: m.coordinatorEpoch,
+                },
+                baseOffset,
+                now,
+              );
+            }
           }
           batches++;
           bytes += size;
@@ -428,7 +463,10 @@ export class ProducerManager implements Participant {
       }
       l.state.expire(now, this.expirationMs);
       const o = await this.storage.offsets(l.topic.name, l.partition).catch(() => null);
-      if (o !== null) l.state.advanceIfIdle(o.highWatermark);
+      if (o !== null) {
+        l.state.advanceIfIdle(o.highWatermark);
+        l.state.pruneAborted(o.logStartOffset);
+      }
       if (l.state.dirty || l.state.snapshotOffset() !== l.savedOffset) await this.save(l);
     }
   }

@@ -6,6 +6,10 @@
 // - OffsetCommit: FENCED_INSTANCE_ID (a replaced static member), a memberless commit (generation < 0) only while
 //   Empty, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, and REBALANCE_IN_PROGRESS in CompletingRebalance (the member
 //   has its JoinGroup answer but not its assignment); a Dead group answers COORDINATOR_NOT_AVAILABLE.
+// - TxnOffsetCommit (KIP-447, Kafka's ClassicGroup.validateOffsetCommit with isTransactional): a request without
+//   generation, member id and instance id passes; otherwise the static instance must map to the member id
+//   (UNKNOWN_MEMBER_ID, FENCED_INSTANCE_ID), the member must exist (UNKNOWN_MEMBER_ID) and the generation be
+//   the current one (ILLEGAL_GENERATION); a rebalance in progress does not refuse it, and no session is touched.
 // - OffsetDelete: NON_EMPTY_GROUP while members of a protocol other than "consumer" are in the group (their
 //   subscriptions cannot be read); GROUP_SUBSCRIBED_TO_TOPIC for topics the "consumer" members subscribe to.
 // - Retention: offsets expire only while the group is Empty (or Dead), counted from the later of the commit and
@@ -347,6 +351,20 @@ export class Group implements OffsetGroup {
     if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
     if (this.is("CompletingRebalance")) return ErrorCode.REBALANCE_IN_PROGRESS;
     this.touch(m);
+    return ErrorCode.NONE;
+  }
+
+  validateTxnOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
+    if (this.is("Dead")) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
+    if (generationId < 0 && this.is("Empty")) return ErrorCode.NONE;
+    if (generationId < 0 && memberId === "" && groupInstanceId === null) return ErrorCode.NONE;
+    if (groupInstanceId !== null) {
+      const current = this.staticMembers.get(groupInstanceId);
+      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID;
+      if (current !== memberId) return ErrorCode.FENCED_INSTANCE_ID;
+    }
+    if (!this.members.has(memberId)) return ErrorCode.UNKNOWN_MEMBER_ID;
+    if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION;
     return ErrorCode.NONE;
   }
 

@@ -10,14 +10,16 @@
 // (UNKNOWN_TOPIC_OR_PARTITION). The accepted partitions form a pending commit: written to the store, and
 // visible to OffsetFetch only once durable; a failed write answers COORDINATOR_NOT_AVAILABLE for them, a write
 // refused because the group's coordinator moved answers NOT_COORDINATOR.
-// TxnOffsetCommit will hold its pending commits until the transaction marker (applied on commit, dropped on
-// abort), and OffsetFetch v7+ RequireStable will answer UNSTABLE_OFFSET_COMMIT while one is pending.
+// TxnOffsetCommit's offsets wait apart, pending until their transaction's marker (./txn_offsets.ts); a COMMIT
+// applies them here (applyTransactional: the later of a transactional and a plain commit wins, as Kafka keeps the
+// later record).
 // v2-4 retention_time_ms sets an explicit expiry; v1's per-partition commit timestamp is not used (the broker's
 // clock is).
 //
 // OffsetFetch (v0-9): the committed offset, leader epoch and metadata of each asked partition, or -1/-1/"" for
 // none; "all partitions" (topics null, v2+) lists the group's offsets as stored. Offsets are readable whatever
-// the group's state, and a group id nobody knows has no offsets (no error).
+// the group's state, and a group id nobody knows has no offsets (no error). With require_stable (v7+) a partition
+// with a pending transactional offset answers UNSTABLE_OFFSET_COMMIT (and -1/-1/"") instead, as Kafka does.
 //
 // OffsetDelete (v0): INVALID_GROUP_ID, GROUP_ID_NOT_FOUND (no group and no offsets), then the group's rules
 // (NON_EMPTY_GROUP for a classic group with members of a protocol other than "consumer"), then per partition
@@ -25,8 +27,9 @@
 // without a committed offset).
 //
 // Retention (offsets.retention.minutes, checked every offsets.retention.check.interval.ms): offsets expire only
-// while their group allows it (no members, as Kafka's empty groups), counted from the time the group decides;
-// a memberless group whose last offset expires is removed, from the store too. A deleted topic takes its
+// while their group allows it (no members, as Kafka's empty groups), counted from the time the group decides,
+// and not while a transactional offset of the partition is pending; a memberless group whose last offset expires
+// is removed, from the store too, unless a transaction still has offsets pending in it. A deleted topic takes its
 // offsets from every group.
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
@@ -36,6 +39,7 @@ import type {
   FetchedOffset,
   OffsetGroupDirectory,
   OffsetsOptions,
+  PendingTxnOffsets,
   TopicPartition,
 } from "./contract.ts";
 import { type Clock, REAL_CLOCK, type Timer } from "../clock.ts";
@@ -47,6 +51,8 @@ interface PendingCommit {
   readonly codes: Map<string, number>;
   readonly offsets: CommittedOffset[];
 }
+
+const NO_PENDING: PendingTxnOffsets = { isUnstable: () => false, hasGroup: () => false };
 
 export class CommittedOffsets {
   /** groupId -> offsetKey -> committed offset */
@@ -62,8 +68,15 @@ export class CommittedOffsets {
     /** Whether a topic partition exists (offset commits for unknown partitions are refused). */
     private readonly partitionExists: (topic: string, partition: number) => boolean,
     private readonly groups: OffsetGroupDirectory,
+    /** Transactional offsets not committed yet (require_stable, retention, a group known only by them). */
+    private readonly pendingTxn: PendingTxnOffsets = NO_PENDING,
   ) {
     this.clock = opts.clock ?? REAL_CLOCK;
+  }
+
+  /** The time commits are stamped with (the coordinator stamps transactional offsets with it too). */
+  now(): number {
+    return this.clock.now();
   }
 
   /** Takes the offsets the store loaded (before any request) and starts the retention timer. */
@@ -141,9 +154,7 @@ export class CommittedOffsets {
     const offsets: CommittedOffset[] = [];
     for (const o of a.offsets) {
       const k = offsetKey(o.topic, o.partition);
-      if (
-        o.metadata !== null && new TextEncoder().encode(o.metadata).length > this.opts.offsetMetadataMaxBytes
-      ) {
+      if (!this.metadataFits(o.metadata)) {
         codes.set(k, ErrorCode.OFFSET_METADATA_TOO_LARGE);
       } else if (!this.partitionExists(o.topic, o.partition)) {
         codes.set(k, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
@@ -161,6 +172,16 @@ export class CommittedOffsets {
       }
     }
     return { groupId: a.groupId, codes, offsets };
+  }
+
+  /** offset.metadata.max.bytes (OFFSET_METADATA_TOO_LARGE beyond). */
+  metadataFits(metadata: string | null): boolean {
+    return metadata === null || new TextEncoder().encode(metadata).length <= this.opts.offsetMetadataMaxBytes;
+  }
+
+  /** Whether the topic partition exists (offsets of unknown partitions are refused). */
+  partitionKnown(topic: string, partition: number): boolean {
+    return this.partitionExists(topic, partition);
   }
 
   /** Stores a pending commit and, once durable, makes it visible. */
@@ -182,15 +203,56 @@ export class CommittedOffsets {
     for (const o of p.offsets) m.set(offsetKey(o.topic, o.partition), o);
   }
 
+  /**
+   * A transaction committed: its offsets (stamped when TxnOffsetCommit took them) become committed offsets of the
+   * group, durable in the store (and so in the `__consumer_offsets` view) before this resolves. An offset of a
+   * partition that no longer exists is dropped; one a plain OffsetCommit replaced after the TxnOffsetCommit stays
+   * replaced (Kafka keeps the later of the two records). Rejects with the store's error (KafkaError
+   * NOT_COORDINATOR when the group moved): nothing is applied then, and the marker is retried.
+   */
+  async applyTransactional(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
+    if (this.closed) throw new KafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the coordinator is closed");
+    const newer = (o: CommittedOffset) => {
+      const cur = this.byGroup.get(groupId)?.get(offsetKey(o.topic, o.partition));
+      return cur === undefined || cur.commitTimestamp <= o.commitTimestamp;
+    };
+    const winners = offsets.filter((o) => this.partitionExists(o.topic, o.partition) && newer(o));
+    if (winners.length === 0) return;
+    await this.store.commitOffsets(groupId, winners);
+    let m = this.byGroup.get(groupId);
+    if (!m) this.byGroup.set(groupId, m = new Map());
+    for (const o of winners) if (newer(o)) m.set(offsetKey(o.topic, o.partition), o);
+  }
+
   // ---------------------------------------------------------------- OffsetFetch
 
-  /** Committed offsets of a group (all of them when `partitions` is null). */
-  fetch(groupId: string, partitions: readonly TopicPartition[] | null): FetchedOffset[] {
+  /**
+   * Committed offsets of a group (all of them when `partitions` is null). `requireStable`: a partition with a
+   * pending transactional offset answers UNSTABLE_OFFSET_COMMIT instead.
+   */
+  fetch(
+    groupId: string,
+    partitions: readonly TopicPartition[] | null,
+    requireStable = false,
+  ): FetchedOffset[] {
     const m = this.byGroup.get(groupId);
+    const unstable = (topic: string, partition: number): FetchedOffset | null =>
+      requireStable && this.pendingTxn.isUnstable(groupId, topic, partition)
+        ? {
+          topic,
+          partition,
+          offset: -1,
+          leaderEpoch: -1,
+          metadata: "",
+          errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT,
+        }
+        : null;
     if (partitions === null) {
-      return m ? [...m.values()].map((o) => ({ ...o })) : [];
+      return m ? [...m.values()].map((o) => unstable(o.topic, o.partition) ?? { ...o }) : [];
     }
     return partitions.map((p) => {
+      const u = unstable(p.topic, p.partition);
+      if (u !== null) return u;
       const o = m?.get(offsetKey(p.topic, p.partition));
       return o
         ? {
@@ -215,7 +277,7 @@ export class CommittedOffsets {
     const g = this.groups.group(groupId);
     if (groupId === "") return { errorCode: ErrorCode.INVALID_GROUP_ID, partitions: codes };
     if (!this.groups.holds(groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, partitions: codes };
-    if (!g && !this.byGroup.has(groupId)) {
+    if (!g && !this.byGroup.has(groupId) && !this.pendingTxn.hasGroup(groupId)) {
       return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, partitions: codes };
     }
     const groupCode = g ? g.validateOffsetDelete() : ErrorCode.NONE;
@@ -282,14 +344,15 @@ export class CommittedOffsets {
       const gone: CommittedOffset[] = [];
       for (const o of m.values()) {
         const expiry = o.expireTimestamp >= 0 ? o.expireTimestamp : base(o) + this.opts.offsetsRetentionMs;
-        if (expiry <= now) gone.push(o);
+        // A transaction about to commit this partition's offset keeps the current one (Kafka does not expire it).
+        if (expiry <= now && !this.pendingTxn.isUnstable(groupId, o.topic, o.partition)) gone.push(o);
       }
       if (gone.length === 0) continue;
       for (const o of gone) m.delete(offsetKey(o.topic, o.partition));
       expired += gone.length;
       if (m.size === 0) {
         this.byGroup.delete(groupId);
-        if (!group || group.isEmpty()) {
+        if ((!group || group.isEmpty()) && !this.pendingTxn.hasGroup(groupId)) {
           this.groups.removeGroup(groupId);
           await this.store.deleteGroup(groupId);
           continue;

@@ -10,7 +10,9 @@
 // A group kind answers, through OffsetGroup, only what depends on its membership:
 // - validateOffsetCommit: generation (or member epoch) and member checks. Classic: FENCED_INSTANCE_ID,
 //   UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS; a KIP-848 group would answer
-//   STALE_MEMBER_EPOCH, and TxnOffsetCommit would pass its member fields through the same call.
+//   STALE_MEMBER_EPOCH.
+// - validateTxnOffsetCommit: the same for TxnOffsetCommit v3+ (KIP-447), which Kafka checks more loosely: no
+//   fields at all (generation -1, no member) passes whatever the state, and a rebalance does not refuse it.
 // - validateOffsetDelete, isSubscribedToTopic: OffsetDelete's NON_EMPTY_GROUP and GROUP_SUBSCRIBED_TO_TOPIC.
 // - offsetExpirationBase: whether the group's offsets may expire now and from which time they count.
 // - isEmpty: a group without members goes when its last offset expires.
@@ -30,6 +32,11 @@ export interface OffsetGroup {
     groupInstanceId: string | null,
     generationIdOrMemberEpoch: number,
   ): number;
+  /**
+   * TxnOffsetCommit's membership rules (KIP-447): ErrorCode.NONE, or the code of every partition. Generation -1
+   * without member id and instance id (clients before v3, producers without group metadata) is not checked.
+   */
+  validateTxnOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number;
   /** OffsetDelete's group-level rule: ErrorCode.NONE, or the top-level code. */
   validateOffsetDelete(): number;
   /** OffsetDelete keeps offsets of topics the active members consume (GROUP_SUBSCRIBED_TO_TOPIC). */
@@ -94,6 +101,23 @@ export interface CommitArgs {
   }[];
 }
 
+/** TxnOffsetCommit (v0-4): CommitArgs' offsets, pending in a producer's transaction. */
+export interface TxnCommitArgs {
+  readonly groupId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  /** v3+ (KIP-447); -1, "" and null before. */
+  readonly generationId: number;
+  readonly memberId: string;
+  readonly groupInstanceId: string | null;
+  readonly offsets: CommitArgs["offsets"];
+  /**
+   * KIP-890: asks the transaction coordinator whether the group's `__consumer_offsets` partition is in the
+   * producer's ongoing transaction; rejects with the KafkaError every partition is answered with. Null: no check.
+   */
+  readonly verify: (() => Promise<void>) | null;
+}
+
 /** One row of OffsetFetch: offset -1, leader epoch -1 and metadata "" for a partition without a commit. */
 export interface FetchedOffset {
   readonly topic: string;
@@ -101,4 +125,14 @@ export interface FetchedOffset {
   readonly offset: number;
   readonly leaderEpoch: number;
   readonly metadata: string | null;
+  /** The partition's error (UNSTABLE_OFFSET_COMMIT with require_stable); absent: none. */
+  readonly errorCode?: number;
+}
+
+/** What the committed offsets need to know of the pending transactional offsets (./txn_offsets.ts). */
+export interface PendingTxnOffsets {
+  /** A transaction has an offset pending for the group's partition. */
+  isUnstable(groupId: string, topic: string, partition: number): boolean;
+  /** A transaction has offsets pending in the group. */
+  hasGroup(groupId: string): boolean;
 }
