@@ -78,12 +78,33 @@ import {
 import { describeLogDirsHandler } from "./handlers/describe_log_dirs.ts";
 import { deleteRecordsHandler } from "./handlers/delete_records.ts";
 import { ConfigModel } from "./configs/model.ts";
+import { AddPartitionsToTxnSpec } from "./protocol/messages/add_partitions_to_txn.ts";
+import { AddOffsetsToTxnSpec } from "./protocol/messages/add_offsets_to_txn.ts";
+import { EndTxnSpec } from "./protocol/messages/end_txn.ts";
+import { WriteTxnMarkersSpec } from "./protocol/messages/write_txn_markers.ts";
+import { TxnOffsetCommitSpec } from "./protocol/messages/txn_offset_commit.ts";
+import { DescribeProducersSpec } from "./protocol/messages/describe_producers.ts";
+import { DescribeTransactionsSpec } from "./protocol/messages/describe_transactions.ts";
+import { ListTransactionsSpec } from "./protocol/messages/list_transactions.ts";
+import { addPartitionsToTxnHandler } from "./handlers/txn_add_partitions.ts";
+import { addOffsetsToTxnHandler } from "./handlers/txn_add_offsets.ts";
+import { endTxnHandler } from "./handlers/txn_end.ts";
+import { writeTxnMarkersHandler } from "./handlers/write_txn_markers.ts";
+import { txnOffsetCommitHandler } from "./handlers/txn_offset_commit.ts";
+import { describeProducersHandler } from "./handlers/describe_producers.ts";
+import { describeTransactionsHandler } from "./handlers/txn_describe.ts";
+import { listTransactionsHandler } from "./handlers/txn_list.ts";
+import { TransactionCoordinator } from "./transactions/coordinator.ts";
 import { InitProducerIdSpec } from "./protocol/messages/init_producer_id.ts";
 import { OffsetForLeaderEpochSpec } from "./protocol/messages/offset_for_leader_epoch.ts";
 import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
 import { ProducerManager } from "./producer/manager.ts";
-import type { ClusterView } from "./cluster/view.ts";
+import { type ClusterView, CONSUMER_OFFSETS_TOPIC } from "./cluster/view.ts";
+import { type MarkerBroker, writeLocalMarker } from "./producer/markers.ts";
+import type { MarkerWriter, TxnOffsetSink } from "./transactions/contracts.ts";
+import { errorCodeOf } from "./handlers/auto_create.ts";
+import { ErrorCode } from "./protocol/errors.ts";
 import { SoloCluster } from "./cluster/solo.ts";
 import { SeaweedCluster } from "./cluster/node.ts";
 import { randomClusterId, sharedClusterId } from "./cluster/cluster_id.ts";
@@ -143,6 +164,11 @@ export function buildRegistry(): ApiRegistry {
   r.register(DeleteGroupsSpec, deleteGroupsHandler);
   r.register(InitProducerIdSpec, initProducerIdHandler);
   r.register(OffsetForLeaderEpochSpec, offsetForLeaderEpochHandler);
+  r.register(AddPartitionsToTxnSpec, addPartitionsToTxnHandler);
+  r.register(AddOffsetsToTxnSpec, addOffsetsToTxnHandler);
+  r.register(EndTxnSpec, endTxnHandler);
+  r.register(WriteTxnMarkersSpec, writeTxnMarkersHandler);
+  r.register(TxnOffsetCommitSpec, txnOffsetCommitHandler);
   r.register(
     CreatePartitionsSpec,
     withMutationQuota(CreatePartitionsSpec, CREATE_PARTITIONS, createPartitionsHandler),
@@ -161,6 +187,9 @@ export function buildRegistry(): ApiRegistry {
   r.register(DeleteAclsSpec, deleteAclsHandler);
   r.register(DescribeClientQuotasSpec, describeClientQuotasHandler);
   r.register(AlterClientQuotasSpec, alterClientQuotasHandler);
+  r.register(DescribeProducersSpec, describeProducersHandler);
+  r.register(DescribeTransactionsSpec, describeTransactionsHandler);
+  r.register(ListTransactionsSpec, listTransactionsHandler);
   return r;
 }
 
@@ -254,6 +283,23 @@ function levelLog(
   };
 }
 
+/** Markers for the partitions this gateway leads (data: a control batch; `__consumer_offsets`: group offsets). */
+function localMarkerWriter(broker: MarkerBroker, groups: TxnOffsetSink): MarkerWriter {
+  return {
+    write: (marker, partitions) =>
+      Promise.all(partitions.map(async (tp) => {
+        try {
+          if (tp.topic === CONSUMER_OFFSETS_TOPIC) {
+            await groups.completeTransaction(tp.partition, marker.producerId, marker.commit);
+          } else await writeLocalMarker(broker, tp.topic, tp.partition, marker);
+          return { ...tp, errorCode: ErrorCode.NONE };
+        } catch (e) {
+          return { ...tp, errorCode: errorCodeOf(e) };
+        }
+      })),
+  };
+}
+
 /** --http-auth: auto protects the admin API and dashboard as soon as security is configured anywhere. */
 function httpAuthMode(config: Config): HttpAuthMode {
   if (config.httpAuth !== "auto") return config.httpAuth;
@@ -318,6 +364,8 @@ export class Gateway {
   acls: AclStore | null = null;
   /** Client quotas (their poll stops with the gateway). */
   quotas: Quotas | null = null;
+  /** The transaction coordinator (stops before the producer state its markers append through). */
+  transactions: TransactionCoordinator | null = null;
   /**
    * Resolves when this gateway can no longer serve and must stop: another process took its node id over (SeaweedMQ
    * cluster). main.ts stops the gateway then.
@@ -541,6 +589,7 @@ export class Gateway {
       },
       cluster,
       offsetsTopic,
+      storage.documents(),
     );
     if (metrics !== null) coordinator.onRebalance = (group, ms) => metrics.rebalance(group, ms);
     try {
@@ -556,16 +605,34 @@ export class Gateway {
     }
     const producers = new ProducerManager(storage, { log: logger("producer"), cluster });
     producers.start();
+    const markerBroker = { storage, cluster, producers, configs };
+    const transactions = new TransactionCoordinator({
+      documents: storage.documents(),
+      producerIds: producers,
+      cluster,
+      markers: localMarkerWriter(markerBroker, coordinator),
+      log: logger("transactions"),
+      offsetsPartitions: config.offsetsTopicPartitions,
+      maxTimeoutMs: config.transactionMaxTimeoutMs,
+      idExpirationMs: config.transactionalIdExpirationMs,
+      abortCheckIntervalMs: config.transactionAbortCheckIntervalMs,
+      partitionExists: (tp) =>
+        tp.topic === CONSUMER_OFFSETS_TOPIC || (storage.getTopic(tp.topic)?.partitions ?? 0) > tp.partition,
+    });
     const abort = new AbortController();
-    // Partition state follows leadership: storage first, then producer state, then groups (__consumer_offsets).
+    // Partition state follows leadership: storage first, then producer state, then groups (__consumer_offsets),
+    // then the transactions coordinated on those partitions (their markers need the producer state).
     cluster.addParticipant(producers);
     cluster.addParticipant(coordinator);
+    cluster.addParticipant(transactions);
     try {
       await cluster.start();
+      await transactions.start();
     } catch (e) {
       listener.close();
       metrics?.stop();
       await ops?.close();
+      await transactions.close().catch(() => {});
       await coordinator.close().catch(() => {});
       await producers.close().catch(() => {});
       await storage.close();
@@ -585,6 +652,8 @@ export class Gateway {
       credentials,
       acls: authorization.acls,
       quotas,
+      transactions,
+      txnVerifier: transactions,
     };
     logPartitionLimit(broker, log);
     // One pipeline per listener; its authenticator follows its security protocol (SSL: the client certificate,
@@ -657,6 +726,8 @@ export class Gateway {
       server,
       cluster,
       quotas: { store: quotas.store, manager: quotas.manager, limits: connectionLimits },
+      transactions,
+      producers,
     });
     log.info("listening on {listen}, advertised as {adv}, data in {dir}", {
       // "HOST:PORT (NAME)": tools read the first listener's port from this line
@@ -673,6 +744,7 @@ export class Gateway {
     gateway.acls = authorization.acls;
     gateway.quotas = quotas;
     gateway.tls = tls;
+    gateway.transactions = transactions;
     return gateway;
   }
 

@@ -460,6 +460,31 @@ export const OPTIONS = [
     help: "members per group (group.max.size)",
   },
   {
+    key: "transactionMaxTimeoutMs",
+    flag: "transaction-max-timeout-ms",
+    kind: "int",
+    def: 900000,
+    min: 1,
+    help: "largest transaction.timeout.ms a transactional producer may ask for (transaction.max.timeout.ms)",
+  },
+  {
+    key: "transactionalIdExpirationMs",
+    flag: "transactional-id-expiration-ms",
+    kind: "int",
+    def: 604800000,
+    min: 1,
+    help: "a transactional id idle this long is forgotten (transactional.id.expiration.ms)",
+  },
+  {
+    key: "transactionAbortCheckIntervalMs",
+    flag: "transaction-abort-timed-out-transaction-cleanup-interval-ms",
+    kind: "int",
+    def: 10000,
+    min: 1,
+    help: "how often transactions that outlived their timeout are looked for and aborted " +
+      "(transaction.abort.timed.out.transaction.cleanup.interval.ms)",
+  },
+  {
     key: "offsetsRetentionMinutes",
     flag: "offsets-retention-minutes",
     kind: "int",

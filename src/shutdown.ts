@@ -104,6 +104,8 @@ export interface StoppableGateway {
   readonly cluster: Pick<ClusterView, "close"> | null;
   readonly coordinator: { close(): Promise<void> };
   readonly producers: { close(): Promise<void> };
+  /** The transaction coordinator: stops its marker rounds before the producer state they append through closes. */
+  readonly transactions: { close(): Promise<void> } | null;
   readonly storage: { readonly kind: string; close(): Promise<void> };
   readonly metrics: { stop(): void } | null;
   readonly ops: { close(): Promise<void> } | null;
@@ -134,10 +136,14 @@ export function gatewayStages(g: StoppableGateway, timeoutMs: number): ShutdownS
       run: () => g.cluster?.close(),
     },
     {
-      name: "group coordinator and producer state",
-      ifUnfinished: "producer state is rebuilt from the log at the next start",
+      name: "transaction and group coordinators, producer state",
+      ifUnfinished: "producer state is rebuilt from the log at the next start; markers not yet written are " +
+        "written by the transaction coordinator at the next start",
       mustFinish: local,
-      run: async () => void await Promise.all([g.coordinator.close(), g.producers.close()]),
+      run: async () => {
+        await g.transactions?.close();
+        await Promise.all([g.coordinator.close(), g.producers.close()]);
+      },
     },
     {
       name: `${g.storage.kind} storage close`,

@@ -259,6 +259,31 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     doc: "How often expired committed offsets are removed." + READ_ONLY,
   },
   {
+    name: "transaction.max.timeout.ms",
+    type: "int",
+    default: "900000",
+    dynamic: false,
+    option: "transactionMaxTimeoutMs",
+    doc: "Largest transaction.timeout.ms a producer may ask for (INVALID_TRANSACTION_TIMEOUT above)." +
+      READ_ONLY,
+  },
+  {
+    name: "transactional.id.expiration.ms",
+    type: "int",
+    default: "604800000",
+    dynamic: false,
+    option: "transactionalIdExpirationMs",
+    doc: "A transactional id with no transaction for this long is forgotten." + READ_ONLY,
+  },
+  {
+    name: "transaction.abort.timed.out.transaction.cleanup.interval.ms",
+    type: "int",
+    default: "10000",
+    dynamic: false,
+    option: "transactionAbortCheckIntervalMs",
+    doc: "How often transactions that outlived their timeout are aborted." + READ_ONLY,
+  },
+  {
     name: "offsets.retention.minutes",
     type: "int",
     default: "10080",

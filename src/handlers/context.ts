@@ -12,6 +12,7 @@ import type { CredentialStore } from "../security/credentials/store.ts";
 import type { AclStore } from "../security/acl/store.ts";
 import type { Quotas } from "../quotas/service.ts";
 import type { TxnVerifier } from "../transactions/contracts.ts";
+import type { TransactionCoordinator } from "../transactions/coordinator.ts";
 
 export interface Broker {
   readonly config: Config;
@@ -40,6 +41,12 @@ export interface Broker {
    * transaction's coordinator, here or on another gateway. Absent: transactional produce is refused.
    */
   readonly txnVerifier?: TxnVerifier | null;
+  /**
+   * The transaction coordinator (src/transactions/coordinator.ts) for the transactional ids of the
+   * `__consumer_offsets` partitions this gateway leads. Absent: the transaction APIs answer
+   * COORDINATOR_NOT_AVAILABLE and a transactional InitProducerId is refused.
+   */
+  readonly transactions?: TransactionCoordinator | null;
 }
 
 /** Who sent a request, as Kafka names principals ("User:ANONYMOUS" is type "User", name "ANONYMOUS"). */

@@ -1,5 +1,6 @@
-// FindCoordinator (the leader of the group's `__consumer_offsets` partition), DescribeGroups, ListGroups (the groups
-// this gateway coordinates, as each Kafka broker lists its own) and DeleteGroups.
+// FindCoordinator (the leader of the group's or transactional id's `__consumer_offsets` partition),
+// DescribeGroups, ListGroups (the groups this gateway coordinates, as each Kafka broker lists its own) and
+// DeleteGroups.
 import type { Handler, RequestContext } from "./context.ts";
 import type {
   FindCoordinatorRequest,
@@ -22,44 +23,52 @@ function coordinatorFor(
   key: string,
   keyType: number,
 ): FindCoordinatorResponseCoordinator {
-  if (keyType === KEY_TYPE_GROUP) {
-    const { cluster } = ctx.broker;
-    const leader = cluster.coordinatorOf(key).leaderId;
-    const b = leader >= 0 ? cluster.broker(leader) : undefined;
-    if (b === undefined) {
-      // Retriable: the client asks again once the partition has a (live) leader.
-      return {
-        key,
-        nodeId: -1,
-        host: "",
-        port: -1,
-        errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
-        errorMessage: `${CONSUMER_OFFSETS_TOPIC}-${cluster.coordinatorPartition(key)} has no live leader`,
-      };
-    }
-    const { host, port } = endpointFor(b, ctx.listener.name); // on the listener the client came through
+  if (keyType !== KEY_TYPE_GROUP && keyType !== KEY_TYPE_TRANSACTION) {
     return {
       key,
-      nodeId: b.nodeId,
-      host,
-      port,
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
+      nodeId: -1,
+      host: "",
+      port: -1,
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: `Unsupported coordinator key type ${keyType}`,
     };
   }
-  // Transactions do not exist yet: a non-retriable error makes Java, librdkafka and KafkaJS fail fast (librdkafka
-  // shows the message) instead of retrying COORDINATOR_NOT_AVAILABLE until max.block.ms.
-  if (keyType === KEY_TYPE_TRANSACTION) {
-    ctx.log.warn(
-      "FindCoordinator for transactional.id {key} refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED: " +
-        "transactions are not supported by this gateway yet (idempotent producers are)",
-      { key },
-    );
+  if (keyType === KEY_TYPE_TRANSACTION && key === "") {
+    // As Kafka: an empty transactional id has no coordinator.
+    return {
+      key,
+      nodeId: -1,
+      host: "",
+      port: -1,
+      errorCode: ErrorCode.INVALID_REQUEST,
+      errorMessage: "Empty transactional id",
+    };
   }
-  const [errorCode, errorMessage] = keyType === KEY_TYPE_TRANSACTION
-    ? [ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, "Transactions are not supported by this gateway yet"]
-    : [ErrorCode.INVALID_REQUEST, `Unsupported coordinator key type ${keyType}`];
-  return { key, nodeId: -1, host: "", port: -1, errorCode, errorMessage };
+  // Groups and transactional ids alike: the leader of the key's `__consumer_offsets` partition (the same hash
+  // Kafka uses for `__transaction_state`).
+  const { cluster } = ctx.broker;
+  const leader = cluster.coordinatorOf(key).leaderId;
+  const b = leader >= 0 ? cluster.broker(leader) : undefined;
+  if (b === undefined) {
+    // Retriable: the client asks again once the partition has a (live) leader.
+    return {
+      key,
+      nodeId: -1,
+      host: "",
+      port: -1,
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      errorMessage: `${CONSUMER_OFFSETS_TOPIC}-${cluster.coordinatorPartition(key)} has no live leader`,
+    };
+  }
+  const { host, port } = endpointFor(b, ctx.listener.name); // on the listener the client came through
+  return {
+    key,
+    nodeId: b.nodeId,
+    host,
+    port,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+  };
 }
 
 export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordinatorResponse> = (

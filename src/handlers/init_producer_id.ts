@@ -1,11 +1,13 @@
-// InitProducerId: producer ids and epochs for idempotent producers (src/producer/manager.ts). Transactions do not
-// exist yet: a transactional id is refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED, which Java, librdkafka and
-// KafkaJS treat as fatal at once (rather than retrying until a timeout, as they would COORDINATOR_NOT_AVAILABLE);
-// the response has no message field, so the gateway logs the reason.
+// InitProducerId: producer ids and epochs. Idempotent producers (no transactional id) get theirs from
+// src/producer/manager.ts; a transactional id goes to the transaction coordinator (src/transactions/), which bumps
+// the epoch (fencing the previous producer of the id), aborts its ongoing transaction first, and applies KIP-360
+// recovery. A gateway without a coordinator refuses a transactional id with TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+// which Java, librdkafka and KafkaJS treat as fatal at once (rather than retrying until a timeout).
 import type { Answer, Handler } from "./context.ts";
 import type { InitProducerIdRequest, InitProducerIdResponse } from "../protocol/messages/init_producer_id.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
+import { txnErrorCode } from "./txn_common.ts";
 
 export const initProducerIdHandler: Handler<InitProducerIdRequest, InitProducerIdResponse> = async (
   ctx,
@@ -21,12 +23,27 @@ export const initProducerIdHandler: Handler<InitProducerIdRequest, InitProducerI
       res.errorCode = ErrorCode.INVALID_REQUEST; // as Kafka answers an empty transactional id
       return res;
     }
-    ctx.log.warn(
-      "InitProducerId for transactional.id {id} refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED: " +
-        "transactions are not supported by this gateway yet (idempotent producers are)",
-      { id: req.transactionalId },
-    );
-    res.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+    const txns = ctx.broker.transactions ?? null;
+    if (txns === null) {
+      ctx.log.warn(
+        "InitProducerId for transactional.id {id} refused with TRANSACTIONAL_ID_AUTHORIZATION_FAILED: " +
+          "this gateway runs without a transaction coordinator",
+        { id: req.transactionalId },
+      );
+      res.errorCode = ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+      return res;
+    }
+    // v3+ (KIP-360): the id and epoch the producer holds, or -1/-1.
+    const held = (req.producerId ?? -1) >= 0
+      ? { producerId: req.producerId ?? -1, producerEpoch: req.producerEpoch ?? -1 }
+      : null;
+    try {
+      const r = await txns.initProducerId(req.transactionalId, req.transactionTimeoutMs, held);
+      res.producerId = r.producerId;
+      res.producerEpoch = r.producerEpoch;
+    } catch (e) {
+      res.errorCode = txnErrorCode(ctx, e, `InitProducerId for ${req.transactionalId}`, 4);
+    }
     return res;
   }
   try {

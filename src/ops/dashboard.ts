@@ -67,6 +67,18 @@ export const DASHBOARD_HTML = `<!doctype html>
     </table>
     <p id="quotas-empty" class="empty" hidden>No client is under a quota on this gateway.</p>
   </section>
+  <section class="panel">
+    <h2>Open transactions</h2>
+    <p id="txns-meta" class="meta-line"></p>
+    <table id="txns" class="grid">
+      <thead><tr>
+        <th>Transactional id</th><th class="num">Producer id</th><th class="num">Epoch</th><th>State</th>
+        <th class="num">Age</th><th class="num">Timeout</th><th>Partitions</th>
+      </tr></thead>
+      <tbody></tbody>
+    </table>
+    <p id="txns-empty" class="empty" hidden>No transaction is open on this gateway.</p>
+  </section>
 </main>
 <footer>Metrics for Prometheus at <a href="/metrics">/metrics</a> · JSON at <a href="/api/v1">/api/v1</a> ·
 health <a href="/healthz">/healthz</a>, <a href="/readyz">/readyz</a></footer>
@@ -389,6 +401,7 @@ export const DASHBOARD_JS = `"use strict";
       card("Groups / members", o.groups.length + " / " + members, "groups"),
       card("Total lag", fmtNum(totalLag), "total-lag"));
     renderQuotas(o.quotas);
+    renderTxns(o.transactions);
     prev = { time: now, topics: cur };
     document.body.setAttribute("data-updated", String(o.time));
   }
@@ -419,6 +432,28 @@ export const DASHBOARD_JS = `"use strict";
       ]);
     }));
     document.getElementById("quotas-empty").hidden = q.enforced.length > 0;
+  }
+
+  // ---- transactions this gateway coordinates: counters, and the open ones (oldest first)
+  function renderTxns(t) {
+    var tbody = document.querySelector("#txns tbody");
+    var meta = document.getElementById("txns-meta");
+    if (!t) { tbody.replaceChildren(); meta.textContent = ""; return; }
+    meta.textContent = t.coordinatedIds + " transactional id" + (t.coordinatedIds === 1 ? "" : "s") +
+      " coordinated here · " + fmtNum(t.committed) + " committed, " + fmtNum(t.aborted) + " aborted (" +
+      fmtNum(t.timedOut) + " timed out)";
+    tbody.replaceChildren.apply(tbody, t.current.map(function (x) {
+      return el("tr", { "data-txn": x.transactionalId }, [
+        el("td", { cls: "mono", text: x.transactionalId }),
+        el("td", { cls: "num", text: String(x.producerId) }),
+        el("td", { cls: "num", text: String(x.producerEpoch) }),
+        el("td", { "data-field": "state", text: x.state }),
+        el("td", { cls: "num", text: x.ageMs == null ? "–" : (x.ageMs / 1000).toFixed(1) + " s" }),
+        el("td", { cls: "num", text: (x.timeoutMs / 1000).toFixed(0) + " s" }),
+        el("td", { cls: "mono", text: x.partitions.join(", ") }),
+      ]);
+    }));
+    document.getElementById("txns-empty").hidden = t.current.length > 0;
   }
 
   function tick() {

@@ -19,6 +19,7 @@ import {
 } from "./state.ts";
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS, FAVICON_SVG } from "./dashboard.ts";
 import type { HttpAuth, HttpAuthMode } from "./http_auth.ts";
+import { transactionsInfo } from "../transactions/view.ts";
 
 const PROMETHEUS_TEXT = "text/plain; version=0.0.4; charset=utf-8";
 const COMMON_HEADERS = { "x-content-type-options": "nosniff", "cache-control": "no-store" };
@@ -37,6 +38,7 @@ export const API_ENDPOINTS = [
   "/api/v1/connections",
   "/api/v1/config",
   "/api/v1/quotas",
+  "/api/v1/transactions",
 ] as const;
 
 function json(body: unknown, status = 200): Response {
@@ -250,6 +252,9 @@ export class OpsHttpServer {
       case "quotas":
         if (arg === undefined && src.quotas) return json(quotasInfo(src.quotas));
         break;
+      case "transactions":
+        if (arg === undefined && src.transactions) return json(transactionsInfo(src.transactions));
+        break;
     }
     return json({ error: `no such endpoint: ${path}`, endpoints: API_ENDPOINTS }, 404);
   }
@@ -292,6 +297,7 @@ export class OpsHttpServer {
       topics,
       groups,
       quotas: src.quotas ? quotasInfo(src.quotas) : null,
+      transactions: src.transactions ? transactionsInfo(src.transactions) : null,
       time: Date.now(),
     };
   }

@@ -4,6 +4,8 @@
 // than tracked (groups by state, lag, watermarks, sizes, connections, the cluster).
 import { type Config, type ListenerAddress, listenersText, OPTIONS, VERSION } from "../options.ts";
 import type { QuotaSources } from "../quotas/view.ts";
+import { renderTxnMetrics, type TxnOpsSource } from "../transactions/view.ts";
+import type { PartitionProducerState } from "../producer/state.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
 import type { GroupState } from "../groups/classic/group.ts";
@@ -51,6 +53,12 @@ export interface OpsSources {
   readonly cluster: ClusterView;
   /** Client quotas and connection limits (src/quotas/view.ts); absent in tests without. */
   readonly quotas?: QuotaSources | null;
+  /** The transaction coordinator (src/transactions/view.ts); absent in tests without. */
+  readonly transactions?: TxnOpsSource | null;
+  /** Loaded producer state of a partition (its last stable offset), without loading it; absent in tests without. */
+  readonly producers?:
+    | { peek(topic: TopicMeta, partition: number): PartitionProducerState | undefined }
+    | null;
 }
 
 export const GROUP_STATES: readonly GroupState[] = [
@@ -487,6 +495,7 @@ const PARTITION_FAMILIES = [
   "kgw_partition_high_watermark",
   "kgw_partition_log_start_offset",
   "kgw_partition_size_bytes",
+  "kgw_partition_lso_lag",
 ] as const;
 
 /** State read at scrape time: connections, groups, members, lag, watermarks and sizes, readiness. */
@@ -577,6 +586,7 @@ export async function renderState(
   const hwRows: [string, number][] = [];
   const lsoRows: [string, number][] = [];
   const sizeRows: [string, number][] = [];
+  const lsoLagRows: [string, number][] = [];
   const hw = new Watermarks(src.storage);
   let n = 0;
   for (const t of topics) {
@@ -591,6 +601,11 @@ export async function renderState(
       hwRows.push([l, info.highWatermark]);
       lsoRows.push([l, info.logStartOffset]);
       if (info.sizeBytes >= 0) sizeRows.push([l, info.sizeBytes]);
+      // Partitions whose producer state is loaded here (idempotent or transactional producers, read_committed reads)
+      const st = src.producers?.peek(t, p);
+      if (st !== undefined) {
+        lsoLagRows.push([l, info.highWatermark - st.lastStableOffset(info.highWatermark)]);
+      }
     }
   }
   out.family("kgw_partition_high_watermark", "gauge", "Next offset to be written, by topic and partition.");
@@ -599,6 +614,14 @@ export async function renderState(
   out.capped("kgw_partition_log_start_offset", lsoRows);
   out.family("kgw_partition_size_bytes", "gauge", "Bytes stored by the backend, by topic and partition.");
   out.capped("kgw_partition_size_bytes", sizeRows);
+  out.family(
+    "kgw_partition_lso_lag",
+    "gauge",
+    "High watermark minus last stable offset (records held back from read_committed consumers by open " +
+      "transactions), for partitions whose producer state this gateway holds.",
+  );
+  out.capped("kgw_partition_lso_lag", lsoLagRows);
+  if (src.transactions) renderTxnMetrics(out, src.transactions);
 
   const list = src.coordinator.list();
   const byState = new Map<string, number>(GROUP_STATES.map((s) => [s, 0]));

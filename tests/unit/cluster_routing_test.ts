@@ -290,9 +290,9 @@ Deno.test("FindCoordinator: the group's coordinator is another gateway, or COORD
       [none, ErrorCode.COORDINATOR_NOT_AVAILABLE, -1, "", -1],
       [gone, ErrorCode.COORDINATOR_NOT_AVAILABLE, -1, "", -1],
     ]);
-    // Transactions stay refused.
-    const txn = await n.call(FindCoordinatorSpec, 4, { keyType: 1, coordinatorKeys: ["tx"] });
-    assertEquals(txn.coordinators![0].errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
+    // A transactional id's coordinator is found the same way (the leader of its __consumer_offsets partition).
+    const txn = await n.call(FindCoordinatorSpec, 4, { keyType: 1, coordinatorKeys: [there] });
+    assertEquals([txn.coordinators![0].errorCode, txn.coordinators![0].nodeId], [ErrorCode.NONE, 2]);
   } finally {
     await n.close();
   }

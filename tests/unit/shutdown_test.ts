@@ -115,13 +115,14 @@ Deno.test("shutdown: the gateway's stages; local state and storage must finish o
     cluster: null,
     coordinator: { close: () => Promise.resolve() },
     producers: { close: () => Promise.resolve() },
+    transactions: null,
     storage: { kind, close: () => Promise.resolve() },
     metrics: null,
     ops: null,
   });
   const embedded = gatewayStages(parts("embedded"), 10_000);
   assertEquals(embedded.filter((s) => s.mustFinish).map((s) => s.name), [
-    "group coordinator and producer state",
+    "transaction and group coordinators, producer state",
     "embedded storage close",
   ]);
   assertEquals(gatewayStages(parts("seaweedmq"), 10_000).filter((s) => s.mustFinish), []);

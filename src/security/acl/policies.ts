@@ -26,6 +26,9 @@ import { IncrementalAlterConfigsSpec } from "../../protocol/messages/incremental
 import { CreatePartitionsSpec } from "../../protocol/messages/create_partitions.ts";
 import { DeleteGroupsSpec } from "../../protocol/messages/delete_groups.ts";
 import { OffsetDeleteSpec } from "../../protocol/messages/offset_delete.ts";
+import { TxnOffsetCommitSpec } from "../../protocol/messages/txn_offset_commit.ts";
+import { DescribeTransactionsSpec } from "../../protocol/messages/describe_transactions.ts";
+import { DescribeProducersSpec } from "../../protocol/messages/describe_producers.ts";
 import { type Access } from "./access.ts";
 import { isObj, type Obj, rewrite, splitList } from "./narrow.ts";
 import { AclOperation as Op, ResourceType } from "./model.ts";
@@ -427,6 +430,73 @@ const initProducerId: Policy = (a, _ctx, req) => {
   return a.cluster(Op.IDEMPOTENT_WRITE) || a.anyTopic(Op.WRITE) ? ALLOW : DENY_CLUSTER;
 };
 
+// ---- transactions ----
+
+/**
+ * AddPartitionsToTxn: from a client (v0-3) WRITE on the transactional id and on every topic named; Kafka then adds
+ * nothing, so a refused topic refuses the whole request (every partition answers TOPIC_AUTHORIZATION_FAILED, where
+ * Kafka answers OPERATION_NOT_ATTEMPTED for the allowed ones). v4 is a broker's verification: CLUSTER_ACTION.
+ */
+const addPartitionsToTxn: Policy = (a, ctx, req) => {
+  if (ctx.header.apiVersion >= 4) return a.cluster(Op.CLUSTER_ACTION) ? ALLOW : DENY_CLUSTER;
+  const txn = str(req, "v3AndBelowTransactionalId");
+  if (txn !== null && !a.transactionalId(Op.WRITE, txn)) return DENY_TXN;
+  const topics = Array.isArray(req.v3AndBelowTopics) ? req.v3AndBelowTopics : [];
+  for (const t of topics) {
+    const n = str(t, "name");
+    if (n !== null && !a.topic(Op.WRITE, n)) return deny(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  }
+  return ALLOW;
+};
+
+/** AddOffsetsToTxn: WRITE on the transactional id, READ on the group. */
+const addOffsetsToTxn: Policy = (a, _ctx, req) => {
+  const txn = str(req, "transactionalId");
+  if (txn !== null && !a.transactionalId(Op.WRITE, txn)) return DENY_TXN;
+  const g = str(req, "groupId");
+  return g === null || a.group(Op.READ, g) ? ALLOW : DENY_GROUP;
+};
+
+/** EndTxn: WRITE on the transactional id. */
+const endTxn: Policy = (a, _ctx, req) => {
+  const txn = str(req, "transactionalId");
+  return txn === null || a.transactionalId(Op.WRITE, txn) ? ALLOW : DENY_TXN;
+};
+
+/** TxnOffsetCommit: WRITE on the transactional id, READ on the group, READ on each topic (refused per topic). */
+const txnOffsetCommit: Policy = (a, ctx, req) => {
+  const txn = str(req, "transactionalId");
+  if (txn !== null && !a.transactionalId(Op.WRITE, txn)) return DENY_TXN;
+  const g = str(req, "groupId");
+  if (g !== null && !a.group(Op.READ, g)) return DENY_GROUP;
+  return topicsBy(Op.READ, TxnOffsetCommitSpec, "topics", "topics")(a, ctx, req);
+};
+
+/** DescribeTransactions: DESCRIBE on each transactional id (refused per id). */
+const describeTransactions: Policy = (a, ctx, req) =>
+  splitList({
+    spec: DescribeTransactionsSpec,
+    version: ctx.header.apiVersion,
+    request: req,
+    reqName: "transactionalIds",
+    resName: "transactionStates",
+    classify: (id) =>
+      typeof id !== "string" || a.transactionalId(Op.DESCRIBE, id)
+        ? 0
+        : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  });
+
+/** ListTransactions: lists only the transactional ids the principal may DESCRIBE, as Kafka filters them. */
+const listTransactions: Policy = (a, _ctx, req) =>
+  rewrite(req, (res) => {
+    const states = res.transactionStates;
+    if (!Array.isArray(states)) return;
+    res.transactionStates = states.filter((s) => {
+      const id = str(s, "transactionalId");
+      return id !== null && a.transactionalId(Op.DESCRIBE, id);
+    });
+  });
+
 const offsetForLeaderEpoch: Policy = (a, ctx, req) => {
   const replica = num(req, "replicaId");
   if (replica !== null && replica >= 0) return a.cluster(Op.CLUSTER_ACTION) ? ALLOW : DENY_CLUSTER;
@@ -514,6 +584,11 @@ export const POLICIES: ReadonlyMap<number, Policy> = new Map<number, Policy>([
   [ApiKey.DeleteRecords, topicsBy(Op.DELETE, DeleteRecordsSpec, "topics", "topics")],
   [ApiKey.InitProducerId, initProducerId],
   [ApiKey.OffsetForLeaderEpoch, offsetForLeaderEpoch],
+  [ApiKey.AddPartitionsToTxn, addPartitionsToTxn],
+  [ApiKey.AddOffsetsToTxn, addOffsetsToTxn],
+  [ApiKey.EndTxn, endTxn],
+  [ApiKey.WriteTxnMarkers, clusterOnly(Op.CLUSTER_ACTION)],
+  [ApiKey.TxnOffsetCommit, txnOffsetCommit],
   [ApiKey.DescribeAcls, clusterOnly(Op.DESCRIBE)],
   [ApiKey.CreateAcls, aclAlter("creations", "results", {})],
   [ApiKey.DeleteAcls, aclAlter("filters", "filterResults", { matchingAcls: [] })],
@@ -530,6 +605,9 @@ export const POLICIES: ReadonlyMap<number, Policy> = new Map<number, Policy>([
   [ApiKey.DescribeUserScramCredentials, clusterOnly(Op.DESCRIBE)],
   [ApiKey.AlterUserScramCredentials, clusterOnly(Op.ALTER)],
   [ApiKey.DescribeCluster, describeCluster],
+  [ApiKey.DescribeProducers, topicsBy(Op.READ, DescribeProducersSpec, "topics", "topics")],
+  [ApiKey.DescribeTransactions, describeTransactions],
+  [ApiKey.ListTransactions, listTransactions],
 ]);
 
 function splitGroups(op: number): Policy {

@@ -1,0 +1,64 @@
+// DescribeTransactions (KIP-664): the coordinator's state of each id; NOT_COORDINATOR for ids another gateway
+// coordinates, TRANSACTIONAL_ID_NOT_FOUND for unknown ones.
+import type { Handler } from "./context.ts";
+import type {
+  DescribeTransactionsRequest,
+  DescribeTransactionsResponse,
+  DescribeTransactionsState,
+} from "../protocol/messages/describe_transactions.ts";
+import type { TopicPartitionRef } from "../cluster/view.ts";
+import { ErrorCode } from "../protocol/errors.ts";
+import { errorCodeOf } from "./auto_create.ts";
+import { transactionsOf } from "./txn_common.ts";
+
+function byTopic(partitions: readonly TopicPartitionRef[]): DescribeTransactionsState["topicPartitions"] {
+  const m = new Map<string, number[]>();
+  for (const tp of partitions) {
+    const l = m.get(tp.topic);
+    if (l === undefined) m.set(tp.topic, [tp.partition]);
+    else l.push(tp.partition);
+  }
+  return [...m].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+}
+
+function failed(transactionalId: string, errorCode: number): DescribeTransactionsState {
+  return {
+    errorCode,
+    transactionalId,
+    transactionState: "",
+    transactionTimeoutMs: 0,
+    transactionStartTimeMs: -1,
+    producerId: -1,
+    producerEpoch: -1,
+    topicPartitions: [],
+  };
+}
+
+export const describeTransactionsHandler: Handler<DescribeTransactionsRequest, DescribeTransactionsResponse> =
+  (
+    ctx,
+    req,
+  ) => {
+    const txns = transactionsOf(ctx.broker);
+    return {
+      transactionStates: req.transactionalIds.map((id) => {
+        if (txns === null) return failed(id, ErrorCode.COORDINATOR_NOT_AVAILABLE);
+        try {
+          const t = txns.describe(id);
+          if (t === null) return failed(id, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND);
+          return {
+            errorCode: ErrorCode.NONE,
+            transactionalId: id,
+            transactionState: t.state,
+            transactionTimeoutMs: t.timeoutMs,
+            transactionStartTimeMs: t.startMs,
+            producerId: t.producerId,
+            producerEpoch: t.producerEpoch,
+            topicPartitions: byTopic(t.partitions),
+          };
+        } catch (e) {
+          return failed(id, errorCodeOf(e));
+        }
+      }),
+    };
+  };

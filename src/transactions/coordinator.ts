@@ -1,0 +1,874 @@
+// The transaction coordinator, after Kafka's TransactionCoordinator and TransactionStateManager: for each
+// transactional id whose `__consumer_offsets` partition this gateway leads, it issues producer ids and epochs
+// (fencing zombies), records which partitions a transaction touched, and ends transactions by writing the
+// PrepareCommit/PrepareAbort state durably, then COMMIT/ABORT markers to every partition (./contracts.ts
+// MarkerWriter), then CompleteCommit/CompleteAbort.
+//
+// Every operation on one transactional id runs on that id's chain (one at a time), so a check and the durable
+// write it leads to are never interleaved with another operation on the id. The durable state is one document per
+// id (./txn_log.ts) written with compare-and-set: a lost compare-and-set means another gateway coordinates the id
+// now (this one is fenced): the client gets NOT_COORDINATOR and the document is re-read.
+//
+// Placement follows leadership (a cluster Participant): acquiring `__consumer_offsets` partition p loads its ids
+// and resumes the transactions caught in Prepare* (their markers are sent again: markers are idempotent); release
+// forgets them. A solo gateway holds every partition from start().
+import type { TopicPartitionRef } from "../cluster/view.ts";
+import { type ClusterView, CONSUMER_OFFSETS_TOPIC, type Participant } from "../cluster/view.ts";
+import type { DocumentStore } from "../storage/documents.ts";
+import type { Logger } from "../log.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import type { MarkerOutcome, MarkerWriter, TxnMarker, TxnVerifier } from "./contracts.ts";
+import {
+  containsAll,
+  isEpochExhausted,
+  isIdle,
+  isOpen,
+  isPreparing,
+  MAX_PRODUCER_EPOCH,
+  mergePartitions,
+  NO_PRODUCER_EPOCH,
+  NO_PRODUCER_ID,
+  type TxnMetadata,
+  type TxnState,
+} from "./state.ts";
+import { txnDocumentName, TxnLog } from "./txn_log.ts";
+
+/** Kafka's transaction.max.timeout.ms default (15 minutes). */
+export const DEFAULT_MAX_TIMEOUT_MS = 900_000;
+/** Kafka's transactional.id.expiration.ms default (7 days). */
+export const DEFAULT_ID_EXPIRATION_MS = 7 * 24 * 3600_000;
+/** Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms default. */
+export const DEFAULT_ABORT_CHECK_INTERVAL_MS = 10_000;
+/** Kafka's transaction.remove.expired.transaction.cleanup.interval.ms default. */
+export const DEFAULT_EXPIRATION_CHECK_INTERVAL_MS = 3600_000;
+/** How long EndTxn waits for its markers before answering anyway. */
+export const DEFAULT_END_TXN_WAIT_MS = 5_000;
+const MARKER_RETRY_MAX_MS = 5_000;
+/** How long a release waits for the released ids' writes in flight (so the next coordinator reads them). */
+const RELEASE_WAIT_MS = 5_000;
+
+export interface TxnCoordinatorOptions {
+  readonly documents: DocumentStore;
+  /** Issues producer ids never handed out before (ProducerManager.newProducerId). */
+  readonly producerIds: { newProducerId(): Promise<number> };
+  readonly cluster: ClusterView;
+  readonly markers: MarkerWriter;
+  readonly log: Logger;
+  /** `__consumer_offsets` partition count: a solo gateway holds them all. */
+  readonly offsetsPartitions: number;
+  readonly maxTimeoutMs?: number;
+  readonly idExpirationMs?: number;
+  readonly abortCheckIntervalMs?: number;
+  readonly expirationCheckIntervalMs?: number;
+  /**
+   * How long EndTxn waits for the markers and Complete* before it answers anyway (the outcome is durable once
+   * Prepare* is): default 5 s; 0 answers at once, as Kafka does.
+   */
+  readonly endTxnWaitMs?: number;
+  /** First wait before markers that failed are sent again (doubles up to 5 s). */
+  readonly markerRetryMs?: number;
+  /**
+   * Whether a partition still exists: a partition whose leader answers UNKNOWN_TOPIC_OR_PARTITION and that this
+   * says is gone gets no marker (a deleted topic; Kafka drops it from the transaction too). Absent: every
+   * partition is retried until its marker is written.
+   */
+  readonly partitionExists?: (tp: TopicPartitionRef) => boolean;
+  /** Wall clock in ms (tests drive it). */
+  readonly now?: () => number;
+}
+
+/** A transaction as DescribeTransactions, ListTransactions, metrics and the dashboard show it. */
+export interface TxnView {
+  readonly transactionalId: string;
+  readonly producerId: number;
+  readonly producerEpoch: number;
+  readonly state: TxnState;
+  readonly timeoutMs: number;
+  /** When the current transaction began, or -1. */
+  readonly startMs: number;
+  /** The transaction's partitions; while Prepare*, those still without a marker (as Kafka describes them). */
+  readonly partitions: readonly TopicPartitionRef[];
+  readonly offsetsPartition: number;
+}
+
+export interface TxnStats {
+  /** Ids held in memory (this gateway coordinates them). */
+  readonly ids: number;
+  /** Transactions Ongoing or ending (Prepare*). */
+  readonly open: number;
+  readonly committed: number;
+  readonly aborted: number;
+  /** Transactions this coordinator aborted because they outlived their timeout (also counted in aborted). */
+  readonly timedOut: number;
+}
+
+export interface ListTxnFilter {
+  /** Kafka state names; empty: all. */
+  readonly states: readonly string[];
+  /** Empty: all. */
+  readonly producerIds: readonly number[];
+  /** < 0: all; else only transactions running longer than this (ListTransactions v1). */
+  readonly durationMs: number;
+}
+
+/** The partitions of one `__consumer_offsets` partition this coordinator holds. */
+interface Holding {
+  /** The partition's leader epoch, the markers' coordinator epoch (-1 on a solo gateway, sent as 0). */
+  epoch: number;
+  loading: boolean;
+}
+
+interface Entry {
+  readonly id: string;
+  readonly name: string;
+  readonly offsetsPartition: number;
+  meta: TxnMetadata;
+  /** The bytes stored for this id (what the next compare-and-set expects); null: never written. */
+  stored: Uint8Array | null;
+  /** While Prepare*: partitions still without their marker. */
+  pendingMarkers: TopicPartitionRef[] | null;
+}
+
+function fail(code: number, message?: string): never {
+  throw new KafkaError(code, message);
+}
+
+export class TransactionCoordinator implements Participant, TxnVerifier {
+  private readonly txnLog: TxnLog;
+  private readonly held = new Map<number, Holding>();
+  private readonly entries = new Map<string, Entry>();
+  private readonly chains = new Map<string, Promise<void>>();
+  private readonly tasks = new Set<Promise<void>>();
+  private readonly stopping = new AbortController();
+  private readonly now: () => number;
+  private readonly maxTimeoutMs: number;
+  private readonly idExpirationMs: number;
+  private readonly markerRetryMs: number;
+  private readonly endTxnWaitMs: number;
+  private timers: ReturnType<typeof setInterval>[] = [];
+  private closed = false;
+  private committed = 0;
+  private aborted = 0;
+  private timedOut = 0;
+
+  constructor(private readonly opts: TxnCoordinatorOptions) {
+    this.txnLog = new TxnLog(opts.documents);
+    this.now = opts.now ?? Date.now;
+    this.maxTimeoutMs = opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
+    this.idExpirationMs = opts.idExpirationMs ?? DEFAULT_ID_EXPIRATION_MS;
+    this.markerRetryMs = opts.markerRetryMs ?? 100;
+    this.endTxnWaitMs = opts.endTxnWaitMs ?? DEFAULT_END_TXN_WAIT_MS;
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Starts the timeout and expiration checks; a solo gateway first loads every `__consumer_offsets` partition's
+   * transactions (a distributed one loads them as it acquires partitions).
+   */
+  async start(): Promise<void> {
+    if (!this.opts.cluster.distributed) {
+      for (let p = 0; p < this.opts.offsetsPartitions; p++) {
+        await this.acquire({ topic: CONSUMER_OFFSETS_TOPIC, partition: p }, -1);
+      }
+    }
+    if (this.closed) return;
+    this.timers.push(
+      setInterval(
+        () => void this.abortTimedOut(),
+        this.opts.abortCheckIntervalMs ?? DEFAULT_ABORT_CHECK_INTERVAL_MS,
+      ),
+      setInterval(
+        () => void this.expireIds(),
+        this.opts.expirationCheckIntervalMs ?? DEFAULT_EXPIRATION_CHECK_INTERVAL_MS,
+      ),
+    );
+  }
+
+  /** Stops the checks and the marker rounds; waits (bounded) for the state writes in flight. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const t of this.timers) clearInterval(t);
+    this.timers = [];
+    this.stopping.abort();
+    // Marker rounds stop by themselves (a write in flight to another gateway is not waited for: markers are
+    // idempotent and the next coordinator sends them again); the durable writes in flight are.
+    await this.bounded(Promise.all([...this.chains.values()]).then(() => {}), RELEASE_WAIT_MS);
+  }
+
+  /** Resolves when no marker round is running (tests: the transactions that could complete did). */
+  async idle(): Promise<void> {
+    while (this.tasks.size > 0) await Promise.all([...this.tasks]);
+  }
+
+  // ---------------------------------------------------------------- Participant
+
+  /**
+   * This gateway coordinates the transactional ids of `__consumer_offsets` partition `tp.partition` from now:
+   * their documents are read, the transactions caught in PrepareCommit/PrepareAbort get their markers again, the
+   * Ongoing ones are aborted by the timeout check once they outlive their timeout.
+   */
+  async acquire(tp: TopicPartitionRef, leaderEpoch: number): Promise<void> {
+    if (tp.topic !== CONSUMER_OFFSETS_TOPIC || this.closed) return;
+    const current = this.held.get(tp.partition);
+    if (current !== undefined && !current.loading) {
+      current.epoch = leaderEpoch;
+      return;
+    }
+    const holding: Holding = { epoch: leaderEpoch, loading: true };
+    this.held.set(tp.partition, holding);
+    let loaded;
+    try {
+      loaded = await this.txnLog.load(tp.partition);
+    } catch (e) {
+      if (this.held.get(tp.partition) === holding) this.held.delete(tp.partition);
+      this.opts.log.error("loading the transactions of {topic}-{partition} failed: {reason}", {
+        topic: CONSUMER_OFFSETS_TOPIC,
+        partition: tp.partition,
+        reason: String((e as Error)?.message ?? e),
+      });
+      throw e;
+    }
+    // Released (or acquired again) while loading: what was read is not this acquire's to keep.
+    if (this.held.get(tp.partition) !== holding || this.closed) return;
+    const resume: Entry[] = [];
+    for (const t of loaded) {
+      const e: Entry = {
+        id: t.meta.transactionalId,
+        name: t.name,
+        offsetsPartition: tp.partition,
+        meta: t.meta,
+        stored: t.stored,
+        pendingMarkers: null,
+      };
+      this.entries.set(e.id, e);
+      if (isPreparing(t.meta.state)) resume.push(e);
+    }
+    holding.loading = false;
+    for (const e of resume) this.startMarkers(e);
+    if (loaded.length > 0) {
+      this.opts.log.info(
+        "coordinating transactions of {topic}-{partition} (epoch {epoch}): {ids} ids, {resumed} ending",
+        {
+          topic: CONSUMER_OFFSETS_TOPIC,
+          partition: tp.partition,
+          epoch: leaderEpoch,
+          ids: loaded.length,
+          resumed: resume.length,
+        },
+      );
+    }
+  }
+
+  /**
+   * This gateway stops coordinating partition `tp.partition`'s ids: requests get NOT_COORDINATOR at once, marker
+   * rounds stop (the next coordinator resumes them), and the release waits (bounded) for the writes in flight.
+   */
+  async release(tp: TopicPartitionRef): Promise<void> {
+    if (tp.topic !== CONSUMER_OFFSETS_TOPIC) return;
+    if (!this.held.delete(tp.partition)) return;
+    const ids = [...this.entries.values()].filter((e) => e.offsetsPartition === tp.partition).map((e) =>
+      e.id
+    );
+    const inFlight = ids.map((id) => this.chains.get(id)).filter((c) => c !== undefined);
+    await this.bounded(Promise.all(inFlight).then(() => {}), RELEASE_WAIT_MS);
+    // Unless acquired again meanwhile, forget them.
+    if (this.held.has(tp.partition)) return;
+    for (const id of ids) {
+      const e = this.entries.get(id);
+      if (e !== undefined && e.offsetsPartition === tp.partition) this.entries.delete(id);
+    }
+  }
+
+  // ---------------------------------------------------------------- requests
+
+  /**
+   * InitProducerId with a transactional id (Kafka's handleInitProducerId): a new id gets a fresh producer id at
+   * epoch 0; a known one gets its epoch bumped (fencing the previous producer). An Ongoing transaction is aborted
+   * first with a bumped epoch and the client told CONCURRENT_TRANSACTIONS (it retries once the abort completed).
+   * `expected` (v3+, KIP-360) is the producer id and epoch the producer holds: a stale epoch is PRODUCER_FENCED, a
+   * retry of a bump that succeeded gets the same answer, an exhausted epoch gets a new producer id.
+   */
+  async initProducerId(
+    transactionalId: string,
+    timeoutMs: number,
+    expected: { producerId: number; producerEpoch: number } | null,
+  ): Promise<{ producerId: number; producerEpoch: number }> {
+    if (transactionalId === "") fail(ErrorCode.INVALID_REQUEST, "empty transactional id");
+    if (timeoutMs <= 0 || timeoutMs > this.maxTimeoutMs) {
+      fail(
+        ErrorCode.INVALID_TRANSACTION_TIMEOUT,
+        `transaction.timeout.ms ${timeoutMs} is not in 1..${this.maxTimeoutMs} (transaction.max.timeout.ms)`,
+      );
+    }
+    if (expected !== null && expected.producerId === NO_PRODUCER_ID) expected = null;
+    return await this.serial(transactionalId, async () => {
+      const p = this.own(transactionalId);
+      let e = this.entries.get(transactionalId);
+      if (e === undefined) {
+        const producerId = await this.opts.producerIds.newProducerId();
+        const name = await txnDocumentName(p, transactionalId);
+        this.own(transactionalId); // still ours after the waits?
+        e = {
+          id: transactionalId,
+          name,
+          offsetsPartition: p,
+          meta: {
+            transactionalId,
+            producerId,
+            previousProducerId: NO_PRODUCER_ID,
+            producerEpoch: NO_PRODUCER_EPOCH,
+            lastProducerEpoch: NO_PRODUCER_EPOCH,
+            timeoutMs,
+            state: "Empty",
+            partitions: [],
+            startMs: -1,
+            lastUpdateMs: this.now(),
+          },
+          stored: null,
+          pendingMarkers: null,
+        };
+        this.entries.set(transactionalId, e);
+      }
+      const m = e.meta;
+      // Kafka's isValidProducerId: the metadata was just created, or the id is the current one (its epoch is
+      // checked below), or the previous one with an exhausted epoch (a retry of the rotation).
+      if (
+        expected !== null && m.producerEpoch !== NO_PRODUCER_EPOCH && expected.producerId !== m.producerId &&
+        !(expected.producerId === m.previousProducerId && isEpochExhausted(expected.producerEpoch))
+      ) fail(ErrorCode.PRODUCER_FENCED, `producer id ${expected.producerId} is not the current one`);
+      switch (m.state) {
+        case "PrepareCommit":
+        case "PrepareAbort":
+          fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the previous transaction is still completing");
+          // falls through (unreachable: fail throws)
+        case "Ongoing":
+          // Fence the producer that holds the transaction and abort it; the client retries after it completed.
+          await this.beginAbort(e, false);
+          fail(
+            ErrorCode.CONCURRENT_TRANSACTIONS,
+            "aborting the ongoing transaction of the previous producer",
+          );
+          // falls through
+        case "Empty":
+        case "CompleteCommit":
+        case "CompleteAbort": {
+          let next: TxnMetadata;
+          if (
+            isEpochExhausted(m.producerEpoch) &&
+            (expected === null || expected.producerEpoch === m.producerEpoch)
+          ) {
+            const producerId = await this.opts.producerIds.newProducerId();
+            next = {
+              ...m,
+              producerId,
+              previousProducerId: m.producerId,
+              producerEpoch: 0,
+              lastProducerEpoch: expected !== null ? m.producerEpoch : NO_PRODUCER_EPOCH,
+            };
+          } else if (
+            expected === null || m.producerEpoch === NO_PRODUCER_EPOCH ||
+            expected.producerEpoch === m.producerEpoch
+          ) {
+            next = { ...m, producerEpoch: m.producerEpoch + 1, lastProducerEpoch: m.producerEpoch };
+          } else if (expected.producerEpoch === m.lastProducerEpoch) {
+            next = m; // a retry of the bump it already got: answered the same
+          } else {
+            fail(
+              ErrorCode.PRODUCER_FENCED,
+              `epoch ${expected.producerEpoch} of producer ${expected.producerId} is stale (current ${m.producerEpoch})`,
+            );
+          }
+          next = {
+            ...next,
+            timeoutMs,
+            state: "Empty",
+            partitions: [],
+            startMs: -1,
+            lastUpdateMs: this.now(),
+          };
+          await this.persist(e, next);
+          return { producerId: next.producerId, producerEpoch: next.producerEpoch };
+        }
+        default:
+          fail(ErrorCode.INVALID_TXN_STATE, `transactional id in state ${m.state}`);
+      }
+    });
+  }
+
+  /**
+   * AddPartitionsToTxn (and AddOffsetsToTxn with the group's `__consumer_offsets` partition): the transaction
+   * begins (Empty/Complete* → Ongoing) or grows. Throws KafkaError INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED,
+   * CONCURRENT_TRANSACTIONS, NOT_COORDINATOR, COORDINATOR_LOAD_IN_PROGRESS.
+   */
+  async addPartitions(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: readonly TopicPartitionRef[],
+  ): Promise<void> {
+    if (transactionalId === "") fail(ErrorCode.INVALID_REQUEST, "empty transactional id");
+    return await this.serial(transactionalId, async () => {
+      const e = this.current(transactionalId, producerId, producerEpoch);
+      const m = e.meta;
+      if (isPreparing(m.state)) {
+        fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the previous transaction is still completing");
+      }
+      if (m.state === "Ongoing" && containsAll(m.partitions, partitions)) return;
+      if (m.state !== "Ongoing" && !isIdle(m.state)) fail(ErrorCode.INVALID_TXN_STATE, `state ${m.state}`);
+      await this.persist(e, {
+        ...m,
+        state: "Ongoing",
+        partitions: mergePartitions(m.partitions, partitions),
+        startMs: m.state === "Ongoing" ? m.startMs : this.now(),
+        lastUpdateMs: this.now(),
+      });
+    });
+  }
+
+  /**
+   * AddPartitionsToTxn v4 verify_only (KIP-890 part 1), per partition: NONE when it is in the ongoing
+   * transaction, INVALID_TXN_STATE when not; the whole request fails (thrown KafkaError) with
+   * INVALID_PRODUCER_ID_MAPPING, PRODUCER_FENCED, CONCURRENT_TRANSACTIONS, NOT_COORDINATOR or
+   * COORDINATOR_LOAD_IN_PROGRESS.
+   */
+  async verifyPartitions(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partitions: readonly TopicPartitionRef[],
+  ): Promise<number[]> {
+    return await this.serial(transactionalId, () => {
+      const m = this.current(transactionalId, producerId, producerEpoch).meta;
+      if (isPreparing(m.state)) fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the transaction is completing");
+      return Promise.resolve(
+        partitions.map((tp) =>
+          m.state === "Ongoing" && containsAll(m.partitions, [tp])
+            ? ErrorCode.NONE
+            : ErrorCode.INVALID_TXN_STATE
+        ),
+      );
+    });
+  }
+
+  /** TxnVerifier (./contracts.ts) for a partition this gateway leads when it also coordinates the id. */
+  async verify(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    partition: TopicPartitionRef,
+  ): Promise<void> {
+    let code: number;
+    try {
+      [code] = await this.verifyPartitions(transactionalId, producerId, producerEpoch, [partition]);
+    } catch (e) {
+      // An id or producer id the coordinator does not know: the partition is not in its transaction either.
+      if (e instanceof KafkaError && e.code === ErrorCode.INVALID_PRODUCER_ID_MAPPING) {
+        fail(ErrorCode.INVALID_TXN_STATE, e.message);
+      }
+      throw e;
+    }
+    if (code !== ErrorCode.NONE) {
+      fail(
+        code,
+        `${partition.topic}-${partition.partition} was not added to the transaction of ${transactionalId}`,
+      );
+    }
+  }
+
+  /**
+   * EndTxn: Ongoing → PrepareCommit/PrepareAbort, durable before it resolves; markers follow in the background,
+   * then Complete* (waited for up to endTxnWaitMs). A retry of an end that completed is answered NONE, one still
+   * completing CONCURRENT_TRANSACTIONS, the opposite outcome or no transaction INVALID_TXN_STATE (Kafka's rules).
+   */
+  async endTransaction(
+    transactionalId: string,
+    producerId: number,
+    producerEpoch: number,
+    commit: boolean,
+  ): Promise<void> {
+    if (transactionalId === "") fail(ErrorCode.INVALID_REQUEST, "empty transactional id");
+    // The markers' task is returned boxed: a promise resolved with a promise would adopt it, and the id's chain
+    // would then wait for the completion, which itself needs the chain.
+    const ending = await this.serial(transactionalId, async (): Promise<{ task: Promise<void> } | null> => {
+      const e = this.current(transactionalId, producerId, producerEpoch);
+      const m = e.meta;
+      switch (m.state) {
+        case "Ongoing":
+          await this.persist(e, {
+            ...m,
+            state: commit ? "PrepareCommit" : "PrepareAbort",
+            lastUpdateMs: this.now(),
+          });
+          return { task: this.startMarkers(e) };
+        case "CompleteCommit":
+          if (commit) return null;
+          break;
+        case "CompleteAbort":
+          if (!commit) return null;
+          break;
+        case "PrepareCommit":
+          if (commit) fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the commit is completing");
+          break;
+        case "PrepareAbort":
+          if (!commit) fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the abort is completing");
+          break;
+      }
+      fail(ErrorCode.INVALID_TXN_STATE, `cannot ${commit ? "commit" : "abort"} in state ${m.state}`);
+    });
+    // The outcome is decided (Prepare* is durable). Kafka answers now; this coordinator first gives the markers
+    // a moment (off the id's chain, which the completion needs): the common case then answers with the
+    // transaction complete, so the producer's next AddPartitionsToTxn is not sent back with
+    // CONCURRENT_TRANSACTIONS and its offsets are visible once commit returns. A partition whose leader is away
+    // does not hold the answer longer than endTxnWaitMs.
+    if (ending !== null && this.endTxnWaitMs > 0) await this.bounded(ending.task, this.endTxnWaitMs);
+  }
+
+  // ---------------------------------------------------------------- views
+
+  /** DescribeTransactions: the id's transaction, or null when unknown; throws NOT_COORDINATOR / LOAD_IN_PROGRESS. */
+  describe(transactionalId: string): TxnView | null {
+    this.own(transactionalId);
+    const e = this.entries.get(transactionalId);
+    return e === undefined || e.stored === null ? null : this.view(e);
+  }
+
+  /** ListTransactions: the transactions of every partition held; null while some partition is still loading. */
+  list(filter: ListTxnFilter): TxnView[] | null {
+    for (const h of this.held.values()) if (h.loading) return null;
+    const now = this.now();
+    return this.transactions().filter((t) =>
+      (filter.states.length === 0 || filter.states.includes(t.state)) &&
+      (filter.producerIds.length === 0 || filter.producerIds.includes(t.producerId)) &&
+      (filter.durationMs < 0 || (t.startMs >= 0 && now - t.startMs > filter.durationMs))
+    );
+  }
+
+  /** Every transactional id this gateway coordinates now (the dashboard lists the open ones). */
+  transactions(): TxnView[] {
+    const out: TxnView[] = [];
+    for (const e of this.entries.values()) {
+      const h = this.held.get(e.offsetsPartition);
+      if (h !== undefined && !h.loading && e.stored !== null) out.push(this.view(e));
+    }
+    return out;
+  }
+
+  /** Counts for the metrics. */
+  stats(): TxnStats {
+    let open = 0;
+    for (const e of this.entries.values()) if (isOpen(e.meta.state)) open++;
+    return {
+      ids: this.entries.size,
+      open,
+      committed: this.committed,
+      aborted: this.aborted,
+      timedOut: this.timedOut,
+    };
+  }
+
+  private view(e: Entry): TxnView {
+    const m = e.meta;
+    return {
+      transactionalId: e.id,
+      producerId: m.producerId,
+      producerEpoch: m.producerEpoch,
+      state: m.state,
+      timeoutMs: m.timeoutMs,
+      startMs: m.startMs,
+      partitions: e.pendingMarkers ?? m.partitions,
+      offsetsPartition: e.offsetsPartition,
+    };
+  }
+
+  // ---------------------------------------------------------------- timeouts and expiration
+
+  /**
+   * Aborts every Ongoing transaction older than its timeout, bumping the epoch as Kafka does so that the
+   * producer that let it time out is fenced. Resolves when their PrepareAbort is durable.
+   */
+  async abortTimedOut(): Promise<void> {
+    const now = this.now();
+    const due = [...this.entries.values()].filter((e) =>
+      e.meta.state === "Ongoing" && e.meta.startMs + e.meta.timeoutMs < now && this.holds(e)
+    );
+    await Promise.all(due.map((e) =>
+      this.serial(e.id, async () => {
+        const m = e.meta;
+        if (this.entries.get(e.id) !== e || !this.holds(e) || m.state !== "Ongoing") return;
+        if (m.startMs + m.timeoutMs >= this.now()) return;
+        this.opts.log.info(
+          "aborting the transaction of {id} (producer {pid} epoch {epoch}): older than its timeout of {ms} ms",
+          { id: e.id, pid: m.producerId, epoch: m.producerEpoch, ms: m.timeoutMs },
+        );
+        await this.beginAbort(e, true);
+      }).catch((err) => this.logFailure(`aborting the timed-out transaction of ${e.id}`, err))
+    ));
+  }
+
+  /** Forgets ids idle for longer than transactional.id.expiration.ms (their documents are deleted). */
+  async expireIds(): Promise<void> {
+    const now = this.now();
+    const due = [...this.entries.values()].filter((e) =>
+      isIdle(e.meta.state) && e.meta.lastUpdateMs + this.idExpirationMs < now && this.holds(e)
+    );
+    await Promise.all(due.map((e) =>
+      this.serial(e.id, async () => {
+        if (this.entries.get(e.id) !== e || !this.holds(e) || !isIdle(e.meta.state)) return;
+        if (e.meta.lastUpdateMs + this.idExpirationMs >= this.now()) return;
+        if (e.stored !== null && !await this.txnLog.delete(e.name, e.stored)) {
+          await this.fenced(e);
+          return;
+        }
+        if (this.entries.get(e.id) === e) this.entries.delete(e.id);
+        this.opts.log.info("transactional id {id} expired (idle since {since})", {
+          id: e.id,
+          since: new Date(e.meta.lastUpdateMs).toISOString(),
+        });
+      }).catch((err) => this.logFailure(`expiring transactional id ${e.id}`, err))
+    ));
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  /**
+   * Ongoing → PrepareAbort with the epoch bumped (Kafka's PrepareEpochFence followed by the abort, written as one
+   * step), then the markers. Runs on the id's chain.
+   */
+  private async beginAbort(e: Entry, timedOut: boolean): Promise<void> {
+    const m = e.meta;
+    const epoch = m.producerEpoch < MAX_PRODUCER_EPOCH ? m.producerEpoch + 1 : m.producerEpoch;
+    await this.persist(e, {
+      ...m,
+      producerEpoch: epoch,
+      lastProducerEpoch: NO_PRODUCER_EPOCH,
+      state: "PrepareAbort",
+      lastUpdateMs: this.now(),
+    });
+    if (timedOut) this.timedOut++;
+    this.startMarkers(e);
+  }
+
+  /** Starts the marker round of a Prepare* entry in the background (tracked so close and idle can wait). */
+  private startMarkers(e: Entry): Promise<void> {
+    const meta = e.meta;
+    e.pendingMarkers = [...meta.partitions];
+    const task: Promise<void> = this.completeEnd(e, meta)
+      .catch((err) => this.logFailure(`ending the transaction of ${e.id}`, err))
+      .finally(() => this.tasks.delete(task));
+    this.tasks.add(task);
+    return task;
+  }
+
+  /**
+   * Sends the markers of `meta` (a Prepare* state of `e`) until every partition has one, then writes Complete*.
+   * Stops when this gateway no longer coordinates the id: the next coordinator resumes from the stored Prepare*.
+   */
+  private async completeEnd(e: Entry, meta: TxnMetadata): Promise<void> {
+    const commit = meta.state === "PrepareCommit";
+    const marker: TxnMarker = {
+      producerId: meta.producerId,
+      producerEpoch: meta.producerEpoch,
+      commit,
+      coordinatorEpoch: Math.max(0, this.held.get(e.offsetsPartition)?.epoch ?? 0),
+    };
+    let wait = this.markerRetryMs;
+    let pending = [...meta.partitions];
+    while (pending.length > 0) {
+      if (!this.stillEnding(e, meta)) return;
+      let outcomes: MarkerOutcome[];
+      try {
+        outcomes = await this.opts.markers.write(marker, pending);
+      } catch (err) {
+        this.logFailure(`writing markers for ${e.id}`, err);
+        outcomes = [];
+      }
+      pending = pending.filter((tp) => {
+        const o = outcomes.find((x) => x.topic === tp.topic && x.partition === tp.partition);
+        if (o !== undefined && o.errorCode === ErrorCode.NONE) return false;
+        // A partition that cannot hold markers (SeaweedMQ's plain record format) cannot hold the transaction's
+        // data either (it refuses transactional batches): nothing to end there, as Kafka drops such a marker.
+        if (o?.errorCode === ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT) return false;
+        // Only a leader's UNKNOWN_TOPIC_OR_PARTITION confirmed by the local view gives a partition up.
+        if (
+          o?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && this.opts.partitionExists !== undefined &&
+          !this.opts.partitionExists(tp)
+        ) {
+          this.opts.log.warn(
+            "transaction of {id}: no marker for {topic}-{partition}, which no longer exists",
+            {
+              id: e.id,
+              topic: tp.topic,
+              partition: tp.partition,
+            },
+          );
+          return false;
+        }
+        return true;
+      });
+      if (this.entries.get(e.id) === e && e.meta === meta) e.pendingMarkers = pending;
+      if (pending.length > 0) {
+        this.opts.log.debug("transaction of {id}: {n} markers to retry in {ms} ms", {
+          id: e.id,
+          n: pending.length,
+          ms: wait,
+        });
+        await this.sleep(wait);
+        wait = Math.min(wait * 2, MARKER_RETRY_MAX_MS);
+      }
+    }
+    // Every marker is written: Complete*. A store failure is retried; a lost compare-and-set ends the round.
+    for (;;) {
+      try {
+        await this.serial(e.id, async () => {
+          if (!this.stillEnding(e, meta)) return;
+          await this.persist(e, {
+            ...meta,
+            state: commit ? "CompleteCommit" : "CompleteAbort",
+            partitions: [],
+            lastUpdateMs: this.now(),
+          });
+          e.pendingMarkers = null;
+          if (commit) this.committed++;
+          else this.aborted++;
+        });
+        return;
+      } catch (err) {
+        if (err instanceof KafkaError && err.code === ErrorCode.NOT_COORDINATOR) return;
+        this.logFailure(`completing the transaction of ${e.id}`, err);
+        if (!this.stillEnding(e, meta)) return;
+        await this.sleep(wait);
+        wait = Math.min(wait * 2, MARKER_RETRY_MAX_MS);
+      }
+    }
+  }
+
+  private stillEnding(e: Entry, meta: TxnMetadata): boolean {
+    return !this.closed && this.holds(e) && this.entries.get(e.id) === e && e.meta === meta;
+  }
+
+  private holds(e: Entry): boolean {
+    const h = this.held.get(e.offsetsPartition);
+    return h !== undefined && !h.loading;
+  }
+
+  /**
+   * The `__consumer_offsets` partition of an id this gateway coordinates now; throws NOT_COORDINATOR or
+   * COORDINATOR_LOAD_IN_PROGRESS.
+   */
+  private own(transactionalId: string): number {
+    if (this.closed) fail(ErrorCode.NOT_COORDINATOR, "the gateway is shutting down");
+    const p = this.opts.cluster.coordinatorPartition(transactionalId);
+    const h = this.held.get(p);
+    if (h?.loading) fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    if (h === undefined || !this.opts.cluster.coordinates(transactionalId)) {
+      fail(ErrorCode.NOT_COORDINATOR, `${CONSUMER_OFFSETS_TOPIC}-${p} is not coordinated by this gateway`);
+    }
+    return p;
+  }
+
+  /** The id's entry when the request's producer id and epoch are its current ones (Kafka's checks, in order). */
+  private current(transactionalId: string, producerId: number, producerEpoch: number): Entry {
+    this.own(transactionalId);
+    const e = this.entries.get(transactionalId);
+    if (e === undefined || e.stored === null || e.meta.producerId !== producerId) {
+      fail(
+        ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+        `producer id ${producerId} is not that of ${transactionalId}`,
+      );
+    }
+    if (e.meta.producerEpoch !== producerEpoch) {
+      fail(
+        ErrorCode.PRODUCER_FENCED,
+        `epoch ${producerEpoch} of producer ${producerId} is not the current ${e.meta.producerEpoch}`,
+      );
+    }
+    return e;
+  }
+
+  /**
+   * Writes `next` as the id's state (compare-and-set on what this coordinator last wrote) and installs it. A lost
+   * compare-and-set: NOT_COORDINATOR (the document is re-read); a store failure: COORDINATOR_NOT_AVAILABLE.
+   */
+  private async persist(e: Entry, next: TxnMetadata): Promise<void> {
+    let stored: Uint8Array | null;
+    try {
+      stored = await this.txnLog.write(e.name, next, e.stored);
+    } catch (err) {
+      this.logFailure(`writing the transaction state of ${e.id}`, err);
+      fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the transaction log could not be written");
+    }
+    if (stored === null) {
+      await this.fenced(e);
+      fail(ErrorCode.NOT_COORDINATOR, `another coordinator changed the state of ${e.id}`);
+    }
+    e.meta = next;
+    e.stored = stored;
+    if (!isPreparing(next.state)) e.pendingMarkers = null;
+  }
+
+  /** A lost compare-and-set: the stored document is what counts; re-read it (or forget the id when gone). */
+  private async fenced(e: Entry): Promise<void> {
+    this.opts.log.warn(
+      "transaction state of {id} was changed by another coordinator: this gateway is fenced for it",
+      { id: e.id },
+    );
+    let doc;
+    try {
+      doc = await this.txnLog.read(e.name);
+    } catch {
+      doc = undefined;
+    }
+    if (this.entries.get(e.id) !== e) return;
+    if (doc === undefined || doc === null) {
+      this.entries.delete(e.id);
+      return;
+    }
+    e.meta = doc.meta;
+    e.stored = doc.stored;
+    e.pendingMarkers = null;
+    // Still ours (an odd overlap, not a takeover): an ending transaction needs its markers from here.
+    if (isPreparing(doc.meta.state) && this.holds(e)) this.startMarkers(e);
+  }
+
+  /** Runs `fn` after every earlier operation on the same id. */
+  private serial<T>(transactionalId: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.chains.get(transactionalId) ?? Promise.resolve();
+    const run = prev.then(fn);
+    const tail = run.then(() => {}, () => {});
+    this.chains.set(transactionalId, tail);
+    void tail.then(() => {
+      if (this.chains.get(transactionalId) === tail) this.chains.delete(transactionalId);
+    });
+    return run;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    const signal = this.stopping.signal;
+    if (signal.aborted) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(t);
+        signal.removeEventListener("abort", done);
+        resolve();
+      }
+      signal.addEventListener("abort", done);
+    });
+  }
+
+  private async bounded(p: Promise<void>, ms: number): Promise<void> {
+    let t: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([p.catch(() => {}), new Promise<void>((r) => t = setTimeout(r, ms))]);
+    clearTimeout(t);
+  }
+
+  private logFailure(what: string, err: unknown): void {
+    if (err instanceof KafkaError) {
+      this.opts.log.warn("{what}: {reason}", { what, reason: err.message });
+    } else {
+      this.opts.log.error("{what} failed: {reason}", { what, reason: String((err as Error)?.stack ?? err) });
+    }
+  }
+}
