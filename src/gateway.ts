@@ -101,10 +101,10 @@ import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
 import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
 import { ProducerManager } from "./producer/manager.ts";
 import { type ClusterView, CONSUMER_OFFSETS_TOPIC } from "./cluster/view.ts";
-import { type MarkerBroker, writeLocalMarker } from "./producer/markers.ts";
-import type { MarkerWriter, TxnOffsetSink } from "./transactions/contracts.ts";
-import { errorCodeOf } from "./handlers/auto_create.ts";
-import { ErrorCode } from "./protocol/errors.ts";
+import { writeLocalMarker } from "./producer/markers.ts";
+import { PeerClient } from "./cluster/peers.ts";
+import { ClusterMarkerWriter } from "./transactions/marker_writer.ts";
+import { ClusterTxnVerifier } from "./transactions/verifier.ts";
 import { SoloCluster } from "./cluster/solo.ts";
 import { SeaweedCluster } from "./cluster/node.ts";
 import { randomClusterId, sharedClusterId } from "./cluster/cluster_id.ts";
@@ -283,23 +283,6 @@ function levelLog(
   };
 }
 
-/** Markers for the partitions this gateway leads (data: a control batch; `__consumer_offsets`: group offsets). */
-function localMarkerWriter(broker: MarkerBroker, groups: TxnOffsetSink): MarkerWriter {
-  return {
-    write: (marker, partitions) =>
-      Promise.all(partitions.map(async (tp) => {
-        try {
-          if (tp.topic === CONSUMER_OFFSETS_TOPIC) {
-            await groups.completeTransaction(tp.partition, marker.producerId, marker.commit);
-          } else await writeLocalMarker(broker, tp.topic, tp.partition, marker);
-          return { ...tp, errorCode: ErrorCode.NONE };
-        } catch (e) {
-          return { ...tp, errorCode: errorCodeOf(e) };
-        }
-      })),
-  };
-}
-
 /** --http-auth: auto protects the admin API and dashboard as soon as security is configured anywhere. */
 function httpAuthMode(config: Config): HttpAuthMode {
   if (config.httpAuth !== "auto") return config.httpAuth;
@@ -366,6 +349,8 @@ export class Gateway {
   quotas: Quotas | null = null;
   /** The transaction coordinator (stops before the producer state its markers append through). */
   transactions: TransactionCoordinator | null = null;
+  /** Connections to the other gateways (closed after the transaction coordinator, which writes through them). */
+  peers: PeerClient | null = null;
   /**
    * Resolves when this gateway can no longer serve and must stop: another process took its node id over (SeaweedMQ
    * cluster). main.ts stops the gateway then.
@@ -606,11 +591,30 @@ export class Gateway {
     const producers = new ProducerManager(storage, { log: logger("producer"), cluster });
     producers.start();
     const markerBroker = { storage, cluster, producers, configs };
+    // Gateways of one cluster talk Kafka to each other for markers and KIP-890 verification (Kafka's
+    // inter-broker requests), on a listener both have.
+    const peers = new PeerClient({
+      cluster,
+      listeners: config.listen,
+      listenerName: config.interGatewayListener === "" ? null : config.interGatewayListener,
+      tls: tls === null ? undefined : () => ({ ca: tls.pem.ca, cert: tls.pem.cert, key: tls.pem.key }),
+      sasl: config.interGatewaySaslMechanism === "" ? null : {
+        mechanism: config.interGatewaySaslMechanism,
+        username: config.interGatewaySaslUsername,
+        password: config.interGatewaySaslPassword,
+      },
+      log: levelLog(logger("peers")),
+    });
     const transactions = new TransactionCoordinator({
       documents: storage.documents(),
       producerIds: producers,
       cluster,
-      markers: localMarkerWriter(markerBroker, coordinator),
+      markers: new ClusterMarkerWriter({
+        cluster,
+        peers,
+        writeLocal: (topic, partition, marker) => writeLocalMarker(markerBroker, topic, partition, marker),
+        offsets: coordinator,
+      }),
       log: logger("transactions"),
       offsetsPartitions: config.offsetsTopicPartitions,
       maxTimeoutMs: config.transactionMaxTimeoutMs,
@@ -633,6 +637,7 @@ export class Gateway {
       metrics?.stop();
       await ops?.close();
       await transactions.close().catch(() => {});
+      await peers.close().catch(() => {});
       await coordinator.close().catch(() => {});
       await producers.close().catch(() => {});
       await storage.close();
@@ -653,7 +658,12 @@ export class Gateway {
       acls: authorization.acls,
       quotas,
       transactions,
-      txnVerifier: transactions,
+      txnVerifier: new ClusterTxnVerifier({
+        cluster,
+        local: transactions,
+        peers,
+        log: levelLog(logger("transactions")),
+      }),
     };
     logPartitionLimit(broker, log);
     // One pipeline per listener; its authenticator follows its security protocol (SSL: the client certificate,
@@ -745,6 +755,7 @@ export class Gateway {
     gateway.quotas = quotas;
     gateway.tls = tls;
     gateway.transactions = transactions;
+    gateway.peers = peers;
     return gateway;
   }
 

@@ -635,6 +635,38 @@ export const OPTIONS = [
     help:
       "bearer token accepted on the operations HTTP port as an operator (no ACL applies); prefer KGW_HTTP_AUTH_TOKEN or the config file to a flag others can read in ps",
   },
+  // ---- Between gateways (src/cluster/peers.ts: transaction markers, KIP-890 verification) ----
+  {
+    key: "interGatewayListener",
+    flag: "inter-gateway-listener",
+    kind: "string",
+    def: "",
+    help:
+      "listener name gateways of one cluster reach each other on (inter.broker.listener.name); empty: the first of PLAINTEXT, SSL, SASL_PLAINTEXT, SASL_SSL this gateway has and can use",
+  },
+  {
+    key: "interGatewaySaslMechanism",
+    flag: "inter-gateway-sasl-mechanism",
+    kind: { oneOf: ["", "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] },
+    def: "",
+    help:
+      "SASL mechanism gateways use with each other on a SASL listener (sasl.mechanism.inter.broker.protocol); empty: no SASL between gateways",
+  },
+  {
+    key: "interGatewaySaslUsername",
+    flag: "inter-gateway-sasl-username",
+    kind: "string",
+    def: "",
+    help: "SASL user gateways authenticate as with each other (give it CLUSTER_ACTION or --super-users)",
+  },
+  {
+    key: "interGatewaySaslPassword",
+    flag: "inter-gateway-sasl-password",
+    kind: "string",
+    def: "",
+    help:
+      "its password; prefer KGW_INTER_GATEWAY_SASL_PASSWORD or the config file to a flag others can read in ps",
+  },
   // ---- Authorization (src/security/acl/) ----
   {
     key: "authorizer",
@@ -1065,6 +1097,15 @@ function checkTls(c: Config): void {
     parsePrincipalRules(c.sslPrincipalMappingRules);
   } catch (e) {
     throw new ConfigError(`--ssl-principal-mapping-rules: ${(e as Error).message}`);
+  }
+  if (
+    c.interGatewaySaslMechanism !== "" &&
+    (c.interGatewaySaslUsername === "" || c.interGatewaySaslPassword === "")
+  ) {
+    throw new ConfigError(
+      `--inter-gateway-sasl-mechanism ${c.interGatewaySaslMechanism} needs --inter-gateway-sasl-username and ` +
+        "--inter-gateway-sasl-password",
+    );
   }
   if (c.tlsClientAuth !== "none" && c.tlsCa === "") {
     throw new ConfigError(

@@ -106,6 +106,8 @@ export interface StoppableGateway {
   readonly producers: { close(): Promise<void> };
   /** The transaction coordinator: stops its marker rounds before the producer state they append through closes. */
   readonly transactions: { close(): Promise<void> } | null;
+  /** Connections to the other gateways: closed after the transaction coordinator's marker rounds stopped. */
+  readonly peers: { close(): Promise<void> } | null;
   readonly storage: { readonly kind: string; close(): Promise<void> };
   readonly metrics: { stop(): void } | null;
   readonly ops: { close(): Promise<void> } | null;
@@ -142,6 +144,7 @@ export function gatewayStages(g: StoppableGateway, timeoutMs: number): ShutdownS
       mustFinish: local,
       run: async () => {
         await g.transactions?.close();
+        await g.peers?.close();
         await Promise.all([g.coordinator.close(), g.producers.close()]);
       },
     },

@@ -141,7 +141,15 @@ function verifier(
         new KafkaError(ErrorCode.INVALID_TXN_STATE, "Transactions are not enabled on this gateway"),
       );
   }
-  return () => v.verify(transactionalId, b.producerId, b.producerEpoch, { topic, partition });
+  // As Kafka's AddPartitionsToTxnManager answers a produce: a fenced epoch is INVALID_PRODUCER_EPOCH there (since
+  // Kafka 2.7 Produce never answers PRODUCER_FENCED, so the client can abort; the abort itself is then fenced).
+  return () =>
+    v.verify(transactionalId, b.producerId, b.producerEpoch, { topic, partition }).catch((e: unknown) => {
+      if (e instanceof KafkaError && e.code === ErrorCode.PRODUCER_FENCED) {
+        throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, e.message);
+      }
+      throw e;
+    });
 }
 
 export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (ctx, req) => {

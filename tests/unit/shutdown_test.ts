@@ -116,6 +116,7 @@ Deno.test("shutdown: the gateway's stages; local state and storage must finish o
     coordinator: { close: () => Promise.resolve() },
     producers: { close: () => Promise.resolve() },
     transactions: null,
+    peers: null,
     storage: { kind, close: () => Promise.resolve() },
     metrics: null,
     ops: null,
