@@ -1,15 +1,17 @@
 // Compatibility matrix: real Kafka clients of every family against a gateway this script starts.
 //
-//   deno task compat [--no-install] [--only REGEX] [--jobs N] [--markdown FILE] [--json FILE] [--out DIR]
-//                    [--bootstrap HOST:PORT] [--gateway-arg ARG]... [--timeout-ms MS] [--keep] [--strict] [--census]
-//                    [--backend embedded|seaweedmq] [--gateways N]
+//   deno task compat [--no-install] [--only REGEX] [--scenarios REGEX] [--jobs N] [--markdown FILE] [--json FILE]
+//                    [--out DIR] [--bootstrap HOST:PORT] [--gateway-arg ARG]... [--timeout-ms MS] [--keep] [--strict]
+//                    [--census] [--backend embedded|seaweedmq] [--gateways N]
 //
 // 1. scripts/compat/install.sh installs every client (idempotent, cached under ~/.cache/kgw; --no-install skips).
 // 2. A gateway (main.ts, embedded log in a temp dir, 3 partitions per auto-created topic, no initial rebalance
 //    delay) on a free 127.0.0.1 port; --gateway-arg passes flags to it; --bootstrap uses a running gateway
 //    instead (no log checks then, nor with a --backend other than embedded). --backend seaweedmq starts a SeaweedFS
 //    cluster (tests/helpers/seaweedfs.ts: master, volume, filer, mq.broker on 127.0.0.1, weed from PyPI) and runs
-//    the gateway on it (namespace kafka); the cluster is stopped at the end. --only selects the clients (rows).
+//    the gateway on it (namespace kafka); the cluster is stopped at the end. --only selects the clients (rows),
+//    --scenarios the columns (regex on the scenario name; a subset's matrix shows only those columns, so give it
+//    its own --markdown file).
 //    --gateways N (SeaweedMQ only) starts N gateways (--node-id 1..N) on that cluster, waits until they form one
 //    Kafka cluster, and gives the clients all N addresses as the bootstrap list (gateways.ts).
 // 3. For each client row, its program under scripts/compat/clients/<name>/ (see clients/README.md) runs:
@@ -28,6 +30,22 @@
 //      gzip|snappy|lz4|zstd   produce 20 with that codec, fetch them back; the gateway's log must hold batches
 //               with that codec (the client really compressed, the gateway kept it)
 //      idempotent             produce 20 with the client's idempotent producer, fetch; batches carry a producer id
+//      txn      the client's transactional producer aborts one transaction of 10 messages and commits another of 10,
+//               both over the 3 partitions (message i to partition i % 3, the aborted one first, so its records
+//               precede the committed ones everywhere); a read_committed consumer of the same client (of
+//               confluent-kafka where the client has no isolation level) reads every partition from the start and
+//               must get exactly the committed 10 at their acked offsets; in the embedded log: 20 transactional
+//               records and a COMMIT and an ABORT control batch in every partition
+//      eos      consume-transform-produce: 10 messages in an input topic; a read_committed member of a group copies
+//               them to an output topic in a transaction with its positions sent to it (send_offsets_to_transaction)
+//               and aborts: the group has no committed offsets; a new run commits: the group's offsets are the
+//               input's end offsets, and a read_committed reader of the output gets exactly the 10 (not the
+//               aborted copies)
+//      txn-read a topic holding an aborted and a committed transaction of 10 messages each over 3 partitions, written
+//               by confluent-kafka (PyPI): a client with isolation level read_committed reads exactly the committed
+//               10; one without (kafka-go 0.2.1, Sarama V0_10_2_0: Fetch < v4, down-converted to magic-1 message
+//               sets) all 20 data records and never a COMMIT/ABORT control record (kafka-python 2.0.2: n/a, it hands
+//               control records to the application, against Kafka too)
 //    After a produce the gateway's log is read too (embedded segments): exactly the produced number of records
 //    (no duplicates), the codec asked for, producer ids only when idempotent.
 // 4. Prints the matrix (client x scenario -> pass/FAIL/n/a), writes it as Markdown (default
@@ -66,6 +84,8 @@ interface Options {
   keep: boolean;
   strict: boolean;
   census: boolean;
+  /** Scenarios (columns) to run; all when not given. */
+  scenarios?: RegExp;
   backend: "embedded" | "seaweedmq";
   gateways: number;
 }
@@ -92,6 +112,7 @@ function parseOptions(argv: string[]): Options {
     };
     if (a === "--no-install") o.install = false;
     else if (a === "--only") o.only = new RegExp(val());
+    else if (a === "--scenarios") o.scenarios = new RegExp(val());
     else if (a === "--jobs") o.jobs = Math.max(1, Number(val()));
     else if (a === "--markdown") o.markdown = val();
     else if (a === "--json") o.json = val();
@@ -137,6 +158,9 @@ const SCENARIOS = [
   "interop",
   ...CODECS,
   "idempotent",
+  "txn",
+  "eos",
+  "txn-read",
 ] as const;
 type Scenario = typeof SCENARIOS[number];
 
@@ -153,6 +177,15 @@ interface Row {
   acks: boolean;
   codecs: readonly Codec[];
   idempotent: boolean;
+  /**
+   * Transactions: `eos` when the client has send_offsets_to_transaction. A string: why the client has no
+   * transactional producer (txn and eos n/a).
+   */
+  txn: { eos: boolean } | string;
+  /** Its consumer has isolation level read_committed (fetch isolation=read_committed). */
+  readCommitted: boolean;
+  /** Why the client cannot read a topic with transactions at all (txn-read n/a). */
+  txnRead?: string;
   /** What this client needed / notes for the report, shown under the matrix. */
   note?: string;
 }
@@ -182,6 +215,8 @@ function rows(): Row[] {
       acks: false,
       codecs: ["gzip"],
       idempotent: true,
+      txn: { eos: true },
+      readCommitted: true,
       note: "ships only gzip (snappy/lz4/zstd need third-party codec plugins)",
     },
     {
@@ -196,6 +231,8 @@ function rows(): Row[] {
       acks: false,
       codecs: all,
       idempotent: true,
+      txn: { eos: true },
+      readCommitted: true,
     },
     {
       id: "kcat",
@@ -206,6 +243,8 @@ function rows(): Row[] {
       acks: false,
       codecs: all,
       idempotent: true,
+      txn: "kcat has no transactional producer (librdkafka's transaction API is not exposed)",
+      readCommitted: true,
       note: "kcat -P sets headers per run, not per message, and prints no delivery reports",
     },
     {
@@ -217,6 +256,8 @@ function rows(): Row[] {
       acks: true,
       codecs: all,
       idempotent: true,
+      txn: { eos: true },
+      readCommitted: true,
     },
     {
       id: "ckdeb",
@@ -227,6 +268,8 @@ function rows(): Row[] {
       acks: true,
       codecs: all,
       idempotent: true,
+      txn: { eos: true },
+      readCommitted: true,
     },
     {
       id: "kppip",
@@ -237,6 +280,8 @@ function rows(): Row[] {
       acks: true,
       codecs: all,
       idempotent: true,
+      txn: { eos: true },
+      readCommitted: true,
       note: "idempotent by default since 2.1 (the plain rows turn it off explicitly)",
     },
     {
@@ -248,6 +293,10 @@ function rows(): Row[] {
       acks: true,
       codecs: all,
       idempotent: false,
+      txn: "no transactions (nor read_committed) in 2.0.2 (added in 2.1)",
+      readCommitted: false,
+      txnRead: "kafka-python 2.0.2 hands COMMIT/ABORT control records to the application as messages (its " +
+        "fetcher does not skip control batches; 3.0.12 does), as it does against Kafka",
       note: "no idempotent producer in 2.0.2",
     },
     {
@@ -259,6 +308,8 @@ function rows(): Row[] {
       acks: true,
       codecs: all,
       idempotent: true,
+      txn: { eos: true },
+      readCommitted: true,
     },
   ];
   for (const v of ["V0_10_2_0", "V0_11_0_0", "V2_1_0_0"]) {
@@ -272,6 +323,8 @@ function rows(): Row[] {
       acks: true,
       codecs: v === "V2_1_0_0" ? all : ["gzip", "snappy", "lz4"],
       idempotent: !old,
+      txn: "no transactional producer in Sarama 1.22.1 (added in 1.37)",
+      readCommitted: !old,
       note: old
         ? "magic-1 message sets (Produce v2, Fetch v3): no headers, no zstd, no idempotence"
         : v === "V0_11_0_0"
@@ -289,6 +342,8 @@ function rows(): Row[] {
       acks: false,
       codecs: ["gzip", "snappy", "lz4"],
       idempotent: false,
+      txn: "no transactions in kafka-go 0.2.1",
+      readCommitted: false,
       note: "no ApiVersions, magic-1 message sets, no headers, no zstd, no idempotence",
     },
     {
@@ -300,6 +355,8 @@ function rows(): Row[] {
       acks: true,
       codecs: all,
       idempotent: true,
+      txn: "the Go binding 0.11.6 has no transaction API (added in confluent-kafka-go 1.4.0)",
+      readCommitted: true,
     },
   );
   return r;
@@ -335,6 +392,8 @@ const PAD = "x".repeat(200);
 class Runner {
   /** Seeding errors of the interop topics by codec (undefined: seeded fine); set before the rows run. */
   interop?: Map<string, string | undefined>;
+  /** The txn-read topic's seeding: an error, or null when seeded fine; undefined when not seeded. */
+  txnReadSeed?: string | null;
   readonly interopPrefix: string;
   constructor(
     readonly opts: Options,
@@ -436,6 +495,8 @@ interface BatchInfo {
   codec: number;
   producerId: bigint;
   magic: number;
+  /** RecordBatch attributes (0x10 transactional, 0x20 control). */
+  attributes: number;
 }
 
 /** Reads the RecordBatch headers of a topic's segments (the embedded log stores Kafka's on-disk format). */
@@ -463,6 +524,7 @@ function readBatches(dataDir: string, topic: string): BatchInfo[] | undefined {
           base: Number(dv.getBigInt64(i)),
           magic: b[i + 16],
           codec: dv.getInt16(i + 21) & 7,
+          attributes: dv.getInt16(i + 21),
           producerId: dv.getBigInt64(i + 43),
           count: dv.getInt32(i + 57),
         });
@@ -507,13 +569,70 @@ async function checkStored(
   return undefined;
 }
 
+/**
+ * Verifies what the txn scenario left in the embedded log: `records` transactional data records, and in every
+ * partition that holds some, at least one COMMIT and one ABORT control batch (control record key: version, type
+ * 0 abort / 1 commit).
+ */
+function checkStoredTxn(dataDir: string | undefined, topic: string, records: number): string | undefined {
+  if (!dataDir) return undefined;
+  const batches = readBatches(dataDir, topic);
+  if (!batches) return `no partitions of ${topic} in the gateway's log`;
+  const data = batches.filter((b) => !(b.attributes & 0x20));
+  const n = data.reduce((s, b) => s + b.count, 0);
+  if (n !== records) return `the log holds ${n} data records, ${records} were produced`;
+  if (data.some((b) => !(b.attributes & 0x10) || b.producerId < 0n)) {
+    return "a data batch of the transactional producer is not marked transactional";
+  }
+  for (const p of new Set(data.map((b) => b.partition))) {
+    const markers = controlTypes(dataDir, topic, p);
+    if (!markers.includes(0) || !markers.includes(1)) {
+      return `partition ${p}: control records ${
+        JSON.stringify(markers)
+      }, expected an ABORT (0) and a COMMIT (1)`;
+    }
+  }
+  return undefined;
+}
+
+/** The control record types (0 ABORT, 1 COMMIT) of a partition's control batches, in log order. */
+function controlTypes(dataDir: string, topic: string, partition: number): number[] {
+  const dir = `${dataDir}/${topic}-${partition}`;
+  const out: number[] = [];
+  const names = [...Deno.readDirSync(dir)].map((e) => e.name).filter((x) => x.endsWith(".log")).sort();
+  for (const name of names) {
+    const b = Deno.readFileSync(`${dir}/${name}`);
+    const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    for (let i = 0; i + 61 <= b.length;) {
+      const len = dv.getInt32(i + 8);
+      if (len <= 0) break;
+      if (dv.getInt16(i + 21) & 0x20) {
+        // One uncompressed record: length, attributes, timestamp delta, offset delta (varints, small here), key
+        // length (varint), key = version int16, type int16.
+        let j = i + 61;
+        const skipVarint = () => {
+          while (b[j++] & 0x80) { /* continuation */ }
+        };
+        skipVarint(); // record length
+        j++; // attributes
+        skipVarint(); // timestamp delta
+        skipVarint(); // offset delta
+        skipVarint(); // key length
+        out.push(dv.getInt16(j + 2));
+      }
+      i += 12 + len;
+    }
+  }
+  return out;
+}
+
 // --------------------------------------------------------------------------------------------- scenarios
 const N = 30;
 const M = 10;
 const NC = 20;
 
-async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map<Scenario, Cell>> {
-  const cells = new Map<Scenario, Cell>();
+/** The produce, fetch, group and resume cells (one flow: each needs the one before). */
+async function basics(r: Runner, row: Row, cells: Map<Scenario, Cell>): Promise<void> {
   const t = r.opts.timeoutMs;
   const topic = `compat-${r.run}-${row.id}`;
   const group = `${topic}-g`;
@@ -573,9 +692,26 @@ async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map
       cell(s, { status: "FAIL", why: "produce failed", steps: [] });
     }
   }
+}
 
-  cell("split", await split(r, row, `${topic}-split`));
-  if (r.interop) {
+function wanted(o: Options, s: Scenario): boolean {
+  return !o.scenarios || o.scenarios.test(s);
+}
+
+async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map<Scenario, Cell>> {
+  const cells = new Map<Scenario, Cell>();
+  const t = r.opts.timeoutMs;
+  const topic = `compat-${r.run}-${row.id}`;
+  const group = `${topic}-g`;
+  const base = { headers: row.headers ? "1" : "0" };
+  const cell = (s: Scenario, c: Cell) => cells.set(s, c);
+
+  const want = (s: Scenario) => wanted(r.opts, s);
+
+  // produce, fetch, group, resume
+  if ((["produce", "fetch", "group", "resume"] as const).some(want)) await basics(r, row, cells);
+  if (want("split")) cell("split", await split(r, row, `${topic}-split`));
+  if (r.interop && want("interop")) {
     const steps: StepLog[] = [];
     let w: string | undefined;
     for (const codec of ["none", ...row.codecs]) {
@@ -621,12 +757,221 @@ async function runRow(r: Runner, row: Row, idemAdvertised: boolean): Promise<Map
     cell(s, { status, why: w, ms: steps.reduce((a, x) => a + x.ms, 0), steps });
   };
   for (const c of CODECS) {
+    if (!want(c)) continue;
     if (row.codecs.includes(c)) await roundTrip(c, { compression: c }, c, false);
     else cell(c, { status: "n/a", steps: [] });
   }
-  if (row.idempotent) await roundTrip("idempotent", { idempotent: "1" }, "none", true);
-  else cell("idempotent", { status: "n/a", steps: [] });
+  if (want("idempotent")) {
+    if (row.idempotent) await roundTrip("idempotent", { idempotent: "1" }, "none", true);
+    else cell("idempotent", { status: "n/a", steps: [] });
+  }
+  if (want("txn-read")) {
+    cell("txn-read", row.txnRead ? { status: "n/a", steps: [] } : await txnRead(r, row, `${topic}-txnread`));
+  }
+  for (const s of ["txn", "eos"] as const) {
+    if (!want(s)) continue;
+    if (typeof row.txn === "string" || (s === "eos" && !row.txn.eos)) cell(s, { status: "n/a", steps: [] });
+    else if (s === "txn") cell(s, await txn(r, row, row.readCommitted, `${topic}-txn`));
+    else cell(s, await eos(r, row, row.readCommitted, `${topic}-eos`));
+  }
   return cells;
+}
+
+// ------------------------------------------------------------------------------------------ transactions
+const NT = 10;
+
+/** The row that reads for `row`: itself, or confluent-kafka (PyPI) when it has no read_committed consumer. */
+function readerOf(row: Row, readCommitted: boolean): Row {
+  return readCommitted ? row : rows().find((x) => x.id === "ckpip")!;
+}
+
+async function createTopics(r: Runner, topics: string[]): Promise<void> {
+  const admin = new Kafka({
+    clientId: "compat-runner",
+    brokers: r.bootstrap.split(","),
+    logLevel: logLevel.NOTHING,
+  })
+    .admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: topics.map((topic) => ({ topic, numPartitions: 3 })),
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Reads `topic` from the start with isolation read_committed: exactly messages [0, NT), over 2+ partitions. */
+async function readCommitted(
+  r: Runner,
+  reader: Row,
+  row: Row,
+  topic: string,
+  acks?: Map<number, [number, number]>,
+): Promise<{ step: StepLog; why?: string }> {
+  const f = await r.step(reader, ["fetch", r.bootstrap, topic, `${topic}-rc`], {
+    headers: reader.headers && row.headers ? "1" : "0",
+    n: String(NT),
+    isolation: "read_committed",
+  }, r.opts.timeoutMs);
+  let why = Runner.clientError(f) ??
+    checkMessages({ ...row, headers: reader.headers && row.headers }, f.result?.msgs, 0, NT, acks);
+  if (!why && new Set(f.result!.msgs!.map((m) => m[0])).size < 2) {
+    why = "the committed records are in one partition";
+  }
+  if (why && reader !== row) why = `read_committed reader ${reader.label}: ${why}`;
+  return { step: f, why };
+}
+
+/** The txn scenario (see the header comment). */
+async function txn(r: Runner, row: Row, rc: boolean, topic: string): Promise<Cell> {
+  try {
+    await createTopics(r, [topic]);
+    const p = await r.step(row, ["txn", r.bootstrap, topic, `${topic}-g`], {
+      headers: row.headers ? "1" : "0",
+      n: String(NT),
+      start: "0",
+      partitions: "3",
+      transactional_id: `${topic}-tx`,
+    }, r.opts.timeoutMs);
+    const steps = [p];
+    let why = Runner.clientError(p);
+    const acks = new Map<number, [number, number]>();
+    if (!why && row.acks) {
+      for (const [i, pp, o] of p.result?.acks ?? []) acks.set(i, [pp, o]);
+      if (acks.size !== NT) why = `${acks.size} of ${NT} acks of the committed transaction`;
+    }
+    why ??= checkStoredTxn(r.dataDir, topic, 2 * NT);
+    if (!why) {
+      const f = await readCommitted(r, readerOf(row, rc), row, topic, row.acks ? acks : undefined);
+      steps.push(f.step);
+      why = f.why;
+    }
+    return { status: why ? "FAIL" : "pass", why, ms: steps.reduce((a, x) => a + x.ms, 0), steps };
+  } catch (e) {
+    return { status: "FAIL", why: `runner: ${(e as Error).message}`, steps: [] };
+  }
+}
+
+/** Seeds the txn-read topic: confluent-kafka (PyPI) aborts NT messages, then commits NT (see the header comment). */
+async function seedTxnRead(r: Runner, ck: Row): Promise<string | null> {
+  const topic = `compat-${r.run}-txnread`;
+  try {
+    await createTopics(r, [topic]);
+  } catch (e) {
+    return `creating ${topic}: ${(e as Error).message}`;
+  }
+  const p = await r.step(ck, ["txn", r.bootstrap, topic, "seed"], {
+    headers: "1",
+    n: String(NT),
+    start: "0",
+    partitions: "3",
+    transactional_id: `${topic}-tx`,
+  }, r.opts.timeoutMs);
+  return Runner.clientError(p) ?? checkStoredTxn(r.dataDir, topic, 2 * NT) ?? null;
+}
+
+/** The txn-read scenario: the row's consumer reads the seeded transactional topic (see the header comment). */
+async function txnRead(r: Runner, row: Row, group: string): Promise<Cell> {
+  if (r.txnReadSeed) return { status: "FAIL", why: `seeding the topic failed: ${r.txnReadSeed}`, steps: [] };
+  const rc = row.readCommitted;
+  const n = rc ? NT : 2 * NT;
+  const f = await r.step(row, ["fetch", r.bootstrap, `compat-${r.run}-txnread`, group], {
+    headers: row.headers ? "1" : "0",
+    n: String(n),
+    ...(rc ? { isolation: "read_committed" } : {}),
+  }, r.opts.timeoutMs);
+  const why = Runner.clientError(f) ?? checkMessages(row, f.result?.msgs, 0, n);
+  return {
+    status: why ? "FAIL" : "pass",
+    why: why && `${rc ? "read_committed" : "no isolation level"}: ${why}`,
+    ms: f.ms,
+    steps: [f],
+  };
+}
+
+/** The group's committed offsets of `topic` by partition (-1: none), and the topic's end offsets. */
+async function groupOffsets(r: Runner, group: string, topic: string) {
+  const admin = new Kafka({
+    clientId: "compat-runner",
+    brokers: r.bootstrap.split(","),
+    logLevel: logLevel.NOTHING,
+  })
+    .admin();
+  await admin.connect();
+  try {
+    const [committed] = await admin.fetchOffsets({ groupId: group, topics: [topic] });
+    const ends = await admin.fetchTopicOffsets(topic);
+    return {
+      committed: Object.fromEntries(
+        committed.partitions.map((
+          p: { partition: number; offset: string },
+        ) => [p.partition, Number(p.offset)]),
+      ) as Record<number, number>,
+      ends: Object.fromEntries(
+        ends.map((p: { partition: number; high: string }) => [p.partition, Number(p.high)]),
+      ) as Record<number, number>,
+    };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** The eos scenario: consume-transform-produce with send_offsets_to_transaction (see the header comment). */
+async function eos(r: Runner, row: Row, rc: boolean, topic: string): Promise<Cell> {
+  const out = `${topic}-out`;
+  const group = `${topic}-g`;
+  const t = r.opts.timeoutMs;
+  const base = { headers: row.headers ? "1" : "0" };
+  const steps: StepLog[] = [];
+  const cell = (why?: string): Cell => ({
+    status: why ? "FAIL" : "pass",
+    why,
+    ms: steps.reduce((a, x) => a + x.ms, 0),
+    steps,
+  });
+  try {
+    await createTopics(r, [topic, out]);
+    const seed = await r.step(row, ["produce", r.bootstrap, topic, group], { ...base, n: String(NT) }, t);
+    steps.push(seed);
+    let why = Runner.clientError(seed);
+    if (why) return cell(`seeding the input: ${why}`);
+    for (const abort of [true, false]) {
+      const x = await r.step(row, ["eos", r.bootstrap, topic, group], {
+        ...base,
+        n: String(NT),
+        out,
+        transactional_id: `${topic}-tx`,
+        abort: abort ? "1" : "0",
+      }, t);
+      steps.push(x);
+      // The committed run reading all of 0..NT-1 again also proves the aborted run left no committed offsets
+      // behind (the member would otherwise start at the end of the input and get nothing).
+      why = Runner.clientError(x) ?? checkMessages(row, x.result?.msgs, 0, NT);
+      if (why) return cell(`${abort ? "aborted" : "committed"} run: ${why}`);
+      // EndTxn answers once the outcome is durable; the markers (the one to the group's __consumer_offsets
+      // partition included) follow, so committed offsets may take a moment to show.
+      let o = await groupOffsets(r, group, topic);
+      for (let i = 0; !abort && i < 50 && Object.values(o.committed).some((c) => c < 0); i++) {
+        await new Promise((res) => setTimeout(res, 200));
+        o = await groupOffsets(r, group, topic);
+      }
+      const shown = `committed ${JSON.stringify(o.committed)}, end offsets ${JSON.stringify(o.ends)}`;
+      if (abort && Object.values(o.committed).some((c) => c >= 0)) {
+        return cell(`the group has committed offsets after the aborted transaction: ${shown}`);
+      }
+      if (!abort && Object.entries(o.ends).some(([p, e]) => o.committed[Number(p)] !== e)) {
+        return cell(`after the commit the group's offsets are not the input's end offsets: ${shown}`);
+      }
+    }
+    const f = await readCommitted(r, readerOf(row, rc), row, out);
+    steps.push(f.step);
+    return cell(f.why && `output: ${f.why}`);
+  } catch (e) {
+    return cell(`runner: ${(e as Error).message}`);
+  }
 }
 
 // ------------------------------------------------------------------------------------ split and interop
@@ -790,16 +1135,26 @@ function markdown(
   results: Map<string, Map<Scenario, Cell>>,
   meta: string[],
 ): string {
-  const head = ["client", ...SCENARIOS];
+  const cols = SCENARIOS.filter((s) => results.size && [...results.values()].some((m) => m.has(s)));
+  const head = ["client", ...cols];
   const lines = [
     `| ${head.join(" | ")} |`,
     `| ${head.map((h, i) => (i ? ":-:" : "-").padEnd(Math.max(3, h.length), "-")).join(" | ")} |`,
   ];
   for (const row of list) {
     const cells = results.get(row.id)!;
-    lines.push(`| ${[row.label, ...SCENARIOS.map((s) => cells.get(s)?.status ?? "?")].join(" | ")} |`);
+    lines.push(`| ${[row.label, ...cols.map((s) => cells.get(s)?.status ?? "?")].join(" | ")} |`);
   }
-  const notes = list.filter((r) => r.note).map((r) => `- ${r.label}: ${r.note}`);
+  const notes = list.flatMap((r) => [
+    ...(r.note ? [`- ${r.label}: ${r.note}`] : []),
+    ...(typeof r.txn === "string" && (cols.includes("txn") || cols.includes("eos"))
+      ? [`- ${r.label}: txn/eos n/a: ${r.txn}`]
+      : []),
+    ...(r.txnRead && cols.includes("txn-read") ? [`- ${r.label}: txn-read n/a: ${r.txnRead}`] : []),
+    ...(typeof r.txn !== "string" && !r.readCommitted && cols.includes("txn")
+      ? [`- ${r.label}: no read_committed consumer, confluent-kafka (PyPI) reads its transactions`]
+      : []),
+  ]);
   const fails: string[] = [];
   for (const row of list) {
     for (const [s, c] of results.get(row.id)!) {
@@ -821,13 +1176,14 @@ function markdown(
 }
 
 function table(list: Row[], results: Map<string, Map<Scenario, Cell>>): string {
+  const cols = SCENARIOS.filter((s) => [...results.values()].some((m) => m.has(s)));
   const w0 = Math.max(...list.map((r) => r.label.length), 6);
-  const ws = SCENARIOS.map((s) => Math.max(s.length, 7));
+  const ws = cols.map((s) => Math.max(s.length, 7));
   const fmt = (cols: string[]) => cols.map((c, i) => c.padEnd(i ? ws[i - 1] : w0)).join("  ");
-  const out = [fmt(["client", ...SCENARIOS])];
+  const out = [fmt(["client", ...cols])];
   for (const row of list) {
     const cells = results.get(row.id)!;
-    out.push(fmt([row.label, ...SCENARIOS.map((s) => cells.get(s)?.status ?? "?")]));
+    out.push(fmt([row.label, ...cols.map((s) => cells.get(s)?.status ?? "?")]));
   }
   return out.join("\n");
 }
@@ -914,7 +1270,14 @@ async function main(): Promise<number> {
   const results = new Map<string, Map<Scenario, Cell>>();
   const tr = Date.now();
   try {
-    runner.interop = await seedInterop(runner, rows());
+    if (wanted(opts, "interop")) runner.interop = await seedInterop(runner, rows());
+    else runner.interop = new Map();
+    if (wanted(opts, "txn-read")) {
+      runner.txnReadSeed = await seedTxnRead(
+        runner,
+        rows().find((x) => x.id === "ckpip")!,
+      );
+    }
     const bad = [...runner.interop].filter(([, e]) => e);
     console.log(
       `interop topics seeded in ${((Date.now() - tr) / 1000).toFixed(1)} s` +
@@ -930,7 +1293,10 @@ async function main(): Promise<number> {
           cells = await runRow(runner, row, idemAdvertised);
         } catch (e) {
           cells = new Map(
-            SCENARIOS.map((s) => [s, { status: "FAIL", why: `runner: ${e}`, steps: [] } as Cell]),
+            SCENARIOS.filter((s) => wanted(opts, s)).map((s) => [
+              s,
+              { status: "FAIL", why: `runner: ${e}`, steps: [] } as Cell,
+            ]),
           );
         }
         results.set(row.id, cells);
@@ -985,7 +1351,12 @@ async function main(): Promise<number> {
     "committed offsets), split (two members share a topic's partitions), interop (reads what other client families",
     "wrote: RecordBatch v2 with headers and magic-1 message sets, in every codec the client decodes), gzip/snappy/",
     "lz4/zstd (compressed produce + fetch, codec checked in the gateway's log), idempotent (idempotent producer +",
-    "fetch, producer id checked in the log). Details: scripts/compat/run.ts.",
+    "fetch, producer id checked in the log), txn (a transactional producer aborts a transaction and commits",
+    "another over 3 partitions; a read_committed consumer gets exactly the committed records; markers checked",
+    "in the log), eos (consume-transform-produce with send_offsets_to_transaction: the group's offsets move",
+    "only with the committed transaction), txn-read (reads a topic with an aborted and a committed transaction:",
+    "read_committed clients exactly the committed records, clients without isolation level every data record",
+    "and no control record). Details: scripts/compat/run.ts.",
     ...(opts.backend === "seaweedmq"
       ? [
         "",

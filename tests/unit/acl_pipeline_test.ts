@@ -592,3 +592,65 @@ Deno.test("acl pipeline: topics by id (Fetch v13, DeleteTopics v6) and per-resou
   const fc = await call<Obj>(FindCoordinatorSpec, 3, { key: "tx", keyType: 1 });
   assertEquals(fc.errorCode, ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED);
 });
+
+Deno.test("acl pipeline: Fetch v13+ by topic id is authorized by the id's topic; a refused partition has empty records", async () => {
+  const ordersId = "0".repeat(31) + "1";
+  const secretId = "0".repeat(31) + "2";
+  const seen: Seen = new Map();
+  const matcher = new AclMatcher([allow(T, "orders", Op.READ), allow(T, "secret", Op.DESCRIBE)], {
+    superUsers: new Set(),
+    allowIfNoAcl: false,
+  });
+  const broker = testBroker() as unknown as { storage: Record<string, unknown> };
+  const byId: Record<string, string> = { [ordersId]: "orders", [secretId]: "secret" };
+  broker.storage.getTopicById = (id: string) =>
+    byId[id] === undefined ? undefined : { name: byId[id], id, partitions: 1 };
+  const pipeline = new RequestPipeline(broker as unknown as Broker, registry(seen), {
+    authorizer: new AclAuthorizer({ matcher }),
+  });
+  const ch = new FakeChannel(ALICE);
+  for (const [i, v] of [13, 16].entries()) {
+    await pipeline.handle(
+      requestFrame(FetchSpec, v, i + 1, {
+        replicaId: -1,
+        replicaState: { replicaId: -1, replicaEpoch: -1 },
+        maxWaitMs: 0,
+        minBytes: 1,
+        maxBytes: 1 << 20,
+        isolationLevel: 1,
+        sessionId: 0,
+        sessionEpoch: -1,
+        topics: [ordersId, secretId].map((topicId) => ({
+          topicId,
+          partitions: [{
+            partition: 0,
+            currentLeaderEpoch: -1,
+            fetchOffset: 0,
+            lastFetchedEpoch: -1,
+            logStartOffset: -1,
+            partitionMaxBytes: 1024,
+          }],
+        })),
+        forgottenTopicsData: [],
+        rackId: "",
+      }).subarray(4),
+      ch,
+    );
+    type F = {
+      responses: { topicId: string; partitions: { errorCode: number; records: Uint8Array | null }[] }[];
+    };
+    const f = decodeResponse<F>(FetchSpec, v, ch.sent[i], i + 1);
+    // The decoded request carries the name field's default "" (absent from v13): the id decides.
+    assertEquals(
+      (seen.get("Fetch") as { topics: { topicId: string }[] }).topics.map((t) => t.topicId),
+      [ordersId],
+      `v${v}: READ on orders lets its partitions through by id`,
+    );
+    assertEquals(f.responses.map((r) => [r.topicId, r.partitions[0].errorCode]).sort(), [
+      [ordersId, 0],
+      [secretId, ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+    ]);
+    const refused = f.responses.find((r) => r.topicId === secretId)!.partitions[0].records;
+    assert(refused !== null && refused.length === 0, `v${v}: empty records, as Kafka's MemoryRecords.EMPTY`);
+  }
+});

@@ -57,12 +57,15 @@ function num(o: unknown, k: string): number | null {
   return typeof v === "number" ? v : null;
 }
 
-/** A topic entry's name: by name, or by topic id (v13+ Fetch, DeleteTopics v6+); null when unresolvable. */
+/**
+ * A topic entry's name: by name, or by topic id (v13+ Fetch, DeleteTopics v6+); null when unresolvable. A version
+ * without the name field decodes it as its default "" (Fetch v13+), so an empty name defers to the id.
+ */
 function topicName(ctx: RequestContext, e: unknown, nameKey = "name"): string | null {
   const n = typeof e === "string" ? e : str(e, nameKey);
-  if (n !== null) return n;
+  if (n !== null && n !== "") return n;
   const id = str(e, "topicId");
-  if (id === null || id === ZERO_UUID) return null;
+  if (id === null || id === ZERO_UUID) return n;
   return ctx.broker.storage.getTopicById(id)?.name ?? null;
 }
 
@@ -472,7 +475,10 @@ const txnOffsetCommit: Policy = (a, ctx, req) => {
   return topicsBy(Op.READ, TxnOffsetCommitSpec, "topics", "topics")(a, ctx, req);
 };
 
-/** DescribeTransactions: DESCRIBE on each transactional id (refused per id). */
+/**
+ * DescribeTransactions: DESCRIBE on each transactional id (refused per id); a described transaction lists only the
+ * topics the principal may DESCRIBE (KafkaApis removes the others from each state's topics).
+ */
 const describeTransactions: Policy = (a, ctx, req) =>
   splitList({
     spec: DescribeTransactionsSpec,
@@ -484,6 +490,17 @@ const describeTransactions: Policy = (a, ctx, req) =>
       typeof id !== "string" || a.transactionalId(Op.DESCRIBE, id)
         ? 0
         : ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+    finish: (res) => {
+      const states = res.transactionStates;
+      if (!Array.isArray(states)) return;
+      for (const st of states) {
+        if (!isObj(st) || !Array.isArray(st.topicPartitions)) continue;
+        st.topicPartitions = st.topicPartitions.filter((t) => {
+          const n = str(t, "name");
+          return n === null || a.topic(Op.DESCRIBE, n);
+        });
+      }
+    },
   });
 
 /** ListTransactions: lists only the transactional ids the principal may DESCRIBE, as Kafka filters them. */

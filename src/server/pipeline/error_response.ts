@@ -27,7 +27,15 @@ const IDENTITY: ReadonlySet<string> = new Set([
   "key",
   "resourceType",
   "resourceName",
+  "transactionalId",
 ]);
+/**
+ * Inside lists, a producer id identifies an entry too (WriteTxnMarkers: one marker per producer). Not at the top
+ * level: a refused InitProducerId answers NO_PRODUCER_ID, not the id the request named.
+ */
+const LIST_IDENTITY: ReadonlySet<string> = new Set([...IDENTITY, "producerId"]);
+/** Error code fields: errorCode, and AddPartitionsToTxn v0-3's per-partition partitionErrorCode. */
+const ERROR_FIELDS: ReadonlySet<string> = new Set(["errorCode", "partitionErrorCode"]);
 
 function isObj(v: unknown): v is Obj {
   return typeof v === "object" && v !== null && !Array.isArray(v);
@@ -52,7 +60,7 @@ function counterpart(name: string, req: readonly Field[]): Field | undefined {
 /** Whether an entry of `fields` carries an error code at `v`, itself or in a list below it. */
 function carriesError(fields: readonly Field[], v: number): boolean {
   return present(fields, v).some((f) => {
-    if (f.name === "errorCode") return true;
+    if (ERROR_FIELDS.has(f.name)) return true;
     const s = structOf(f.type);
     return s !== null && carriesError(s.fields, v);
   });
@@ -62,7 +70,7 @@ function carriesError(fields: readonly Field[], v: number): boolean {
 function matchScore(entry: readonly Field[], q: Field, v: number): number {
   if (typeof q.type === "string" || q.type.kind !== "array") return 0;
   const of = q.type.of;
-  const ids = present(entry, v).filter((f) => IDENTITY.has(f.name) && typeof f.type === "string");
+  const ids = present(entry, v).filter((f) => LIST_IDENTITY.has(f.name) && typeof f.type === "string");
   if (typeof of === "string") return ids.some((f) => f.type === of) ? 1 : 0;
   const reqFields = present(of.fields, v);
   return ids.filter((f) => counterpart(f.name, reqFields)?.type === f.type).length;
@@ -74,18 +82,31 @@ interface Refusal {
   readonly message: string | undefined;
 }
 
-/** A response struct for request struct `reqValue` (null when there is none to mirror). */
-function fill(res: readonly Field[], req: readonly Field[], reqValue: Obj | null, x: Refusal): Obj {
+/**
+ * A response struct for request struct `reqValue` (null when there is none to mirror); `inList`: an entry of a
+ * list, not the response itself.
+ */
+function fill(
+  res: readonly Field[],
+  req: readonly Field[],
+  reqValue: Obj | null,
+  x: Refusal,
+  inList = true,
+): Obj {
   const v = x.version;
   const out = defaults(res, v);
   const fields = present(res, v);
   const reqFields = present(req, v);
-  const ownError = fields.some((f) => f.name === "errorCode");
+  const ownError = fields.some((f) => ERROR_FIELDS.has(f.name));
+  const identity = inList ? LIST_IDENTITY : IDENTITY;
   for (const f of fields) {
-    if (f.name === "errorCode") out.errorCode = x.code;
+    if (ERROR_FIELDS.has(f.name)) out[f.name] = x.code;
+    // Kafka answers a refused Fetch partition with empty records (MemoryRecords.EMPTY), never null: librdkafka
+    // 2.x fails to parse a null record set ("invalid MessageSetSize -1") and never sees the error code.
+    else if (f.type === "records") out[f.name] = new Uint8Array(0);
     else if (f.name === "errorMessage" && x.message !== undefined) out.errorMessage = x.message;
     else if (typeof f.type === "string") {
-      if (reqValue === null || !IDENTITY.has(f.name)) continue;
+      if (reqValue === null || !identity.has(f.name)) continue;
       const q = counterpart(f.name, reqFields);
       if (q !== undefined && q.type === f.type && reqValue[q.name] !== undefined) {
         out[f.name] = reqValue[q.name];
@@ -115,7 +136,7 @@ function mirror(entry: readonly Field[], req: readonly Field[], reqValue: Obj, x
   const of = best.type.of;
   if (typeof of === "string") {
     // A list of names or indexes (DeleteTopics v0-5, DescribeGroups): the value is the entry's identity.
-    const id = present(entry, x.version).find((f) => IDENTITY.has(f.name) && f.type === of);
+    const id = present(entry, x.version).find((f) => LIST_IDENTITY.has(f.name) && f.type === of);
     return list.map((value) => {
       const o = fill(entry, [], null, x);
       if (id !== undefined) o[id.name] = value;
@@ -133,5 +154,11 @@ export function errorResponse(
   code: number,
   message?: string,
 ): Obj {
-  return fill(spec.response, spec.request, isObj(request) ? request : null, { version, code, message });
+  return fill(
+    spec.response,
+    spec.request,
+    isObj(request) ? request : null,
+    { version, code, message },
+    false,
+  );
 }

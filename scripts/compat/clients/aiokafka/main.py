@@ -73,7 +73,8 @@ async def main():
         return {"ok": True, "acks": acks}
     if scenario == "fetch":
         c = AIOKafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False,
-                             fetch_max_wait_ms=500, client_id=CLIENT_ID)
+                             fetch_max_wait_ms=500, client_id=CLIENT_ID,
+                             isolation_level=opt.get("isolation", "read_uncommitted"))
         await c.start()
         try:
             parts = None
@@ -102,6 +103,69 @@ async def main():
         finally:
             await c.stop()
         return {"ok": ok, "error": None if ok else "timeout", "msgs": got}
+    if scenario == "txn":
+        # Aborts messages start+n .. start+2n-1 (sent, so in the log), then commits start .. start+n-1; message i
+        # to partition i % partitions. "acks" are the committed transaction's.
+        parts = int(opt.get("partitions", 3))
+        p = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=opt["transactional_id"], linger_ms=5,
+                             client_id=CLIENT_ID)
+        await p.start()
+        acks = []
+        try:
+            for first, commit in ((start + n, False), (start, True)):
+                await p.begin_transaction()
+                futs = []
+                for i in range(first, first + n):
+                    kw = {"headers": [("h", str(i).encode())]} if headers else {}
+                    futs.append((i, await p.send(topic, key=f"k-{i}".encode(), value=f"v-{i}|{PAD}".encode(),
+                                                 partition=i % parts, **kw)))
+                for i, f in futs:
+                    md = await f
+                    if commit:
+                        acks.append([i, md.partition, md.offset])
+                if commit:
+                    await p.commit_transaction()
+                else:
+                    await p.abort_transaction()
+        finally:
+            await p.stop()
+        return {"ok": True, "acks": acks}
+    if scenario == "eos":
+        # Consume-transform-produce: n messages of `topic` (group `group`, read_committed) copied to `out` in one
+        # transaction with the consumed offsets (send_offsets_to_transaction); committed, or aborted with abort=1.
+        c = AIOKafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False,
+                             auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=500,
+                             fetch_max_wait_ms=500, client_id=CLIENT_ID, isolation_level="read_committed")
+        p = AIOKafkaProducer(bootstrap_servers=bootstrap, transactional_id=opt["transactional_id"], linger_ms=5,
+                             client_id=CLIENT_ID)
+        await p.start()
+        await c.start()
+        try:
+            records = []
+            while len(records) < n and time.monotonic() < deadline:
+                for _tp, rs in (await c.getmany(timeout_ms=200)).items():
+                    for r in rs:
+                        if len(records) < n:
+                            record(r)
+                            records.append(r)
+            if len(records) < n:
+                return {"ok": False, "error": f"consumed {len(records)} of {n}", "msgs": got}
+            await p.begin_transaction()
+            for r in records:
+                await p.send(opt["out"], key=r.key, value=r.value, headers=list(r.headers),
+                             partition=r.partition)
+            offsets = {}
+            for r in records:
+                offsets[TopicPartition(r.topic, r.partition)] = r.offset + 1
+            await p.send_offsets_to_transaction(offsets, group)
+            if opt.get("abort") == "1":
+                await p.abort_transaction()
+            else:
+                await p.commit_transaction()
+        finally:
+            await c.stop()
+            await p.stop()
+        return {"ok": True, "msgs": got}
     return {"ok": False, "error": f"unknown scenario {scenario}"}
 
 

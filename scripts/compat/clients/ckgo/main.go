@@ -135,7 +135,10 @@ func main() {
 		conf := &kafka.ConfigMap{"bootstrap.servers": bootstrap, "client.id": clientID, "group.id": group, "enable.auto.commit": false,
 			"fetch.wait.max.ms": 500, "session.timeout.ms": 10000, "heartbeat.interval.ms": 500,
 			"topic.metadata.refresh.interval.ms": 1000,
-			"default.topic.config": kafka.ConfigMap{"auto.offset.reset": "earliest"}}
+			"default.topic.config":               kafka.ConfigMap{"auto.offset.reset": "earliest"}}
+		if iso := opt["isolation"]; iso != "" { // read_committed: skip aborted transactions (librdkafka's setting)
+			(*conf)["isolation.level"] = iso
+		}
 		c, err := kafka.NewConsumer(conf)
 		if err != nil {
 			done(result{Error: "consumer: " + err.Error()})

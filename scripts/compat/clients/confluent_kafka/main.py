@@ -75,8 +75,84 @@ try:
             done({"ok": False, "error": f"undelivered={left} errors={errors[:3]} acks={len(acks)}", "acks": acks})
         done({"ok": True, "acks": acks})
 
+    elif scenario == "txn":
+        # Two transactions over `partitions` partitions (message i goes to partition i % partitions): the first,
+        # messages start+n .. start+2n-1, is flushed (in the log) and aborted; the second, start .. start+n-1, is
+        # committed. Aborted records come first in every partition, so a reader that does not skip them sees them
+        # before the committed ones. "acks" are the committed messages' delivery reports.
+        parts = int(opt.get("partitions", 3))
+        p = Producer(dict(common, **{"transactional.id": opt["transactional_id"], "linger.ms": 5,
+                                     "transaction.timeout.ms": 60000}))
+        acks = []
+
+        def dr(err, m):
+            if err is not None:
+                errors.append(str(err))
+            elif int(m.key().decode()[2:]) < start + n:
+                acks.append([int(m.key().decode()[2:]), m.partition(), m.offset()])
+
+        p.init_transactions(timeout)
+        for first, commit in ((start + n, False), (start, True)):
+            p.begin_transaction()
+            for i in range(first, first + n):
+                kw = {"headers": [("h", str(i).encode())]} if headers else {}
+                p.produce(topic, key=f"k-{i}".encode(), value=f"v-{i}|{PAD}".encode(), partition=i % parts,
+                          on_delivery=dr, **kw)
+                p.poll(0)
+            p.flush(timeout)
+            if commit:
+                p.commit_transaction(timeout)
+            else:
+                p.abort_transaction(timeout)
+        if errors or len(acks) != n:
+            done({"ok": False, "error": f"errors={errors[:3]} acks={len(acks)}", "acks": acks})
+        done({"ok": True, "acks": acks})
+
+    elif scenario == "eos":
+        # Consume-transform-produce: read n messages of `topic` in group `group` (read_committed), copy each to
+        # topic `out` (same key, value, header, partition) in one transaction with the consumer's positions sent
+        # to it (send_offsets_to_transaction), then commit it, or abort it with abort=1. Nothing is committed
+        # outside the transaction.
+        c = Consumer(dict(common, **{
+            "group.id": group,
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+            "isolation.level": "read_committed",
+            "session.timeout.ms": 10000,
+            "heartbeat.interval.ms": 500,
+            "fetch.wait.max.ms": 500,
+        }))
+        p = Producer(dict(common, **{"transactional.id": opt["transactional_id"], "linger.ms": 5}))
+        p.init_transactions(timeout)
+        c.subscribe([topic])
+        msgs = []
+        while len(got) < n and time.monotonic() < deadline and not errors:
+            m = c.poll(0.2)
+            if m is None:
+                continue
+            if m.error():
+                if m.error().code() == confluent_kafka.KafkaError._PARTITION_EOF:
+                    continue
+                raise KafkaException(m.error())
+            record(m)
+            msgs.append(m)
+        if len(got) < n or errors:
+            done({"ok": False, "error": f"consumed {len(got)} of {n}; errors={errors[:3]}", "msgs": got})
+        p.begin_transaction()
+        for m in msgs:
+            p.produce(opt["out"], key=m.key(), value=m.value(), headers=m.headers(), partition=m.partition())
+        p.send_offsets_to_transaction(c.position(c.assignment()), c.consumer_group_metadata(), timeout)
+        if opt.get("abort") == "1":
+            p.abort_transaction(timeout)
+        else:
+            p.commit_transaction(timeout)
+        c.close()
+        done({"ok": not errors, "error": str(errors[:3]) if errors else None, "msgs": got})
+
     elif scenario == "fetch":
-        c = Consumer(dict(common, **{"group.id": group, "enable.auto.commit": False, "fetch.wait.max.ms": 500}))
+        # isolation=read_committed: skip aborted transactions and stop at the last stable offset.
+        c = Consumer(dict(common, **{"group.id": group, "enable.auto.commit": False, "fetch.wait.max.ms": 500,
+                                     "isolation.level": opt.get("isolation", "read_uncommitted")}))
         md = c.list_topics(topic, timeout=10)
         parts = sorted(md.topics[topic].partitions)
         c.assign([TopicPartition(topic, p, confluent_kafka.OFFSET_BEGINNING) for p in parts])

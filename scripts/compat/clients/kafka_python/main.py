@@ -82,8 +82,9 @@ try:
         done({"ok": True, "acks": acks})
 
     elif scenario == "fetch":
+        kw = {"isolation_level": opt["isolation"]} if "isolation" in opt else {}  # 2.1+ (KIP-98 consumer)
         c = KafkaConsumer(bootstrap_servers=bootstrap.split(","), group_id=None, enable_auto_commit=False,
-                          fetch_max_wait_ms=500, client_id=CLIENT_ID)
+                          fetch_max_wait_ms=500, client_id=CLIENT_ID, **kw)
         info["api_version"] = list(c.config["api_version"] or [])
         parts = None
         while not parts and time.monotonic() < deadline:
@@ -108,6 +109,67 @@ try:
             c.commit()  # synchronous, the consumed positions
         c.close()
         done({"ok": ok, "error": None if ok else "timeout", "msgs": got})
+    elif scenario == "txn":
+        # Aborts messages start+n .. start+2n-1 (flushed, so in the log), then commits start .. start+n-1; message
+        # i to partition i % partitions. "acks" are the committed transaction's. kafka-python 2.1+ only.
+        parts = int(opt.get("partitions", 3))
+        p = KafkaProducer(bootstrap_servers=bootstrap.split(","), transactional_id=opt["transactional_id"],
+                          linger_ms=5, client_id=CLIENT_ID)
+        p.init_transactions()
+        acks = []
+        for first, commit in ((start + n, False), (start, True)):
+            p.begin_transaction()
+            futures = []
+            for i in range(first, first + n):
+                kw = {"headers": [("h", str(i).encode())]} if headers else {}
+                futures.append((i, p.send(topic, key=f"k-{i}".encode(), value=f"v-{i}|{PAD}".encode(),
+                                          partition=i % parts, **kw)))
+            p.flush(timeout)
+            for i, f in futures:
+                md = f.get(timeout=max(1.0, deadline - time.monotonic()))
+                if commit:
+                    acks.append([i, md.partition, md.offset])
+            if commit:
+                p.commit_transaction()
+            else:
+                p.abort_transaction()
+        p.close(timeout=5)
+        done({"ok": True, "acks": acks})
+
+    elif scenario == "eos":
+        # Consume-transform-produce: n messages of `topic` (group `group`, read_committed) copied to `out` in one
+        # transaction with the consumed offsets and the consumer's group metadata (KIP-447); committed, or aborted
+        # with abort=1.
+        from kafka.structs import OffsetAndMetadata
+        c = KafkaConsumer(topic, bootstrap_servers=bootstrap.split(","), group_id=group, enable_auto_commit=False,
+                          auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=500,
+                          fetch_max_wait_ms=500, client_id=CLIENT_ID, isolation_level="read_committed")
+        p = KafkaProducer(bootstrap_servers=bootstrap.split(","), transactional_id=opt["transactional_id"],
+                          linger_ms=5, client_id=CLIENT_ID)
+        p.init_transactions()
+        records = []
+        while len(records) < n and time.monotonic() < deadline:
+            for _tp, rs in c.poll(timeout_ms=200).items():
+                for r in rs:
+                    if len(records) < n:
+                        record(r)
+                        records.append(r)
+        if len(records) < n:
+            done({"ok": False, "error": f"consumed {len(records)} of {n}", "msgs": got})
+        p.begin_transaction()
+        for r in records:
+            p.send(opt["out"], key=r.key, value=r.value, headers=list(r.headers), partition=r.partition)
+        offsets = {}
+        for r in records:
+            offsets[TopicPartition(r.topic, r.partition)] = OffsetAndMetadata(r.offset + 1, "", -1)
+        p.send_offsets_to_transaction(offsets, c.group_metadata())
+        if opt.get("abort") == "1":
+            p.abort_transaction()
+        else:
+            p.commit_transaction()
+        c.close()
+        p.close(timeout=5)
+        done({"ok": True, "msgs": got})
     else:
         done({"ok": False, "error": f"unknown scenario {scenario}"})
 except SystemExit:

@@ -76,7 +76,12 @@ try {
   } else if (scenario === "fetch") {
     // No group API: KafkaJS's consumer always uses a group. Assign-style reading without a group is not in its
     // public API, so use a throwaway group id and no commits (equivalent for the broker: Fetch + ListOffsets).
-    const consumer = kafka.consumer({ groupId: `${group}-fetch-${Date.now()}`, maxWaitTimeInMs: 500 });
+    // isolation=read_committed|read_uncommitted (KafkaJS's own default is read_committed).
+    const consumer = kafka.consumer({
+      groupId: `${group}-fetch-${Date.now()}`,
+      maxWaitTimeInMs: 500,
+      ...(opt.isolation ? { readUncommitted: opt.isolation !== "read_committed" } : {}),
+    });
     await consumer.connect();
     await consumer.subscribe({ topic, fromBeginning: true });
     const finished = Promise.withResolvers<void>();
@@ -137,6 +142,98 @@ try {
       await consumer.commitOffsets([...next].map(([partition, offset]) => ({ topic, partition, offset })));
     }
     await consumer.disconnect();
+    done({ ok: true, msgs: got });
+  } else if (scenario === "txn") {
+    // Aborts messages start+n .. start+2n-1, then commits start .. start+n-1; message i to partition
+    // i % partitions. KafkaJS reports base offsets only: "bases" of the committed transaction.
+    const parts = Number(opt.partitions ?? 3);
+    const producer = kafka.producer({
+      transactionalId: opt.transactional_id,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const bases: [number, number][] = [];
+    for (const [first, commit] of [[start + n, false], [start, true]] as const) {
+      const tx = await producer.transaction();
+      const messages = [];
+      for (let i = first; i < first + n; i++) {
+        messages.push({
+          key: `k-${i}`,
+          value: `v-${i}|${PAD}`,
+          partition: i % parts,
+          headers: headers ? { h: String(i) } : undefined,
+        });
+      }
+      const res = await tx.send({ topic, acks: -1, messages });
+      if (commit) {
+        await tx.commit();
+        for (const r of res) bases.push([r.partition, Number(r.baseOffset)]);
+      } else await tx.abort();
+    }
+    await producer.disconnect();
+    done({ ok: true, bases });
+  } else if (scenario === "eos") {
+    // Consume-transform-produce: n messages of `topic` (group `group`, read_committed) copied to `out` in one
+    // transaction with the consumed offsets (sendOffsets); committed, or aborted with abort=1.
+    const consumer = kafka.consumer({
+      groupId: group,
+      maxWaitTimeInMs: 500,
+      sessionTimeout: 10000,
+      heartbeatInterval: 500,
+      readUncommitted: false,
+    });
+    const producer = kafka.producer({
+      transactionalId: opt.transactional_id,
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const finished = Promise.withResolvers<void>();
+    const copies: {
+      key: Buffer | null;
+      value: Buffer | null;
+      partition: number;
+      headers?: Record<string, string>;
+    }[] = [];
+    const next = new Map<number, string>();
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: ({ partition, message }) => {
+        if (got.length >= n) return Promise.resolve();
+        got.push([
+          partition,
+          Number(message.offset),
+          str(message.key),
+          str(message.value),
+          hdr(message.headers),
+        ]);
+        const h = hdr(message.headers);
+        copies.push({
+          key: message.key,
+          value: message.value,
+          partition,
+          headers: h == null ? undefined : { h },
+        });
+        next.set(partition, String(Number(message.offset) + 1));
+        if (got.length >= n) finished.resolve();
+        return Promise.resolve();
+      },
+    });
+    await finished.promise;
+    consumer.pause([{ topic }]);
+    const tx = await producer.transaction();
+    await tx.send({ topic: opt.out, acks: -1, messages: copies });
+    await tx.sendOffsets({
+      consumerGroupId: group,
+      topics: [{ topic, partitions: [...next].map(([partition, offset]) => ({ partition, offset })) }],
+    });
+    if (opt.abort === "1") await tx.abort();
+    else await tx.commit();
+    await consumer.disconnect();
+    await producer.disconnect();
     done({ ok: true, msgs: got });
   } else {
     done({ ok: false, error: `unknown scenario ${scenario}` });

@@ -62,7 +62,21 @@ if (scenario === "produce") {
   const r = await kcat(args, lines.join(""));
   done({ ok: r.code === 0, error: r.code === 0 ? undefined : `kcat exit ${r.code}: ${r.err.slice(-600)}` });
 } else if (scenario === "fetch") {
-  const r = await kcat(["-C", "-t", topic, "-o", "beginning", "-e", "-c", String(n), "-J", ...common]);
+  // isolation=read_committed|read_uncommitted: librdkafka's isolation.level (its default is read_committed).
+  const iso = opt.isolation ? ["-X", `isolation.level=${opt.isolation}`] : [];
+  const r = await kcat([
+    "-C",
+    "-t",
+    topic,
+    "-o",
+    "beginning",
+    "-e",
+    "-c",
+    String(n),
+    "-J",
+    ...iso,
+    ...common,
+  ]);
   done({
     ok: r.code === 0,
     error: r.code ? `kcat exit ${r.code}: ${r.err.slice(-600)}` : undefined,

@@ -90,6 +90,8 @@ try {
       groupId: `${group}-fetch-${Date.now()}`,
       deserializers: stringDeserializers,
       maxWaitTime: 500,
+      // isolation=read_committed|read_uncommitted: FetchIsolationLevels 1|0 (the client's default is 1).
+      ...(opt.isolation ? { isolationLevel: opt.isolation === "read_committed" ? 1 : 0 } : {}),
     });
     const stream = await consumer.consume({
       topics: [topic],
@@ -150,6 +152,95 @@ try {
     }
     if (!idled) await stream.close();
     await consumer.close(true);
+    done({ ok: true, msgs: got });
+  } else if (scenario === "txn") {
+    // Aborts messages start+n .. start+2n-1, then commits start .. start+n-1; message i to partition
+    // i % partitions. "bases": [partition, base offset] of the committed transaction's requests.
+    const parts = Number(opt.partitions ?? 3);
+    const producer = new Producer({
+      ...common,
+      serializers: stringSerializers,
+      idempotent: true,
+      transactionalId: opt.transactional_id,
+      acks: ProduceAcks.ALL,
+    });
+    const bases: [number, number][] = [];
+    for (const [first, commit] of [[start + n, false], [start, true]] as const) {
+      const tx = await producer.beginTransaction();
+      const messages = [];
+      for (let i = first; i < first + n; i++) {
+        messages.push({
+          topic,
+          key: `k-${i}`,
+          value: `v-${i}|${PAD}`,
+          partition: i % parts,
+          headers: headers ? { h: String(i) } : undefined,
+        });
+      }
+      const res = await tx.send({ messages });
+      if (commit) {
+        await tx.commit();
+        for (const o of res.offsets ?? []) bases.push([o.partition, Number(o.offset)]);
+      } else await tx.abort();
+    }
+    await producer.close();
+    done({ ok: true, bases });
+  } else if (scenario === "eos") {
+    // Consume-transform-produce: n messages of `topic` (group `group`, read_committed) copied to `out` in one
+    // transaction; the group joins the transaction (addConsumer: AddOffsetsToTxn) and the last message of each
+    // partition is committed through it (addOffset: TxnOffsetCommit of offset + 1, with the member's generation).
+    // Committed, or aborted with abort=1.
+    const consumer = new Consumer({
+      ...common,
+      groupId: group,
+      deserializers: stringDeserializers,
+      maxWaitTime: 500,
+      sessionTimeout: 10000,
+      heartbeatInterval: 500,
+      isolationLevel: 1,
+    });
+    // InitProducerId sends producerId/producerEpoch from these options, 0/0 when not given: Kafka (and the
+    // gateway) then fence a new process whose transactional id already has another producer id (KIP-360's
+    // "expected producer id" check). -1/-1 is what a fresh producer must send.
+    const producer = new Producer({
+      ...common,
+      serializers: stringSerializers,
+      idempotent: true,
+      transactionalId: opt.transactional_id,
+      producerId: -1n,
+      producerEpoch: -1,
+      acks: ProduceAcks.ALL,
+    });
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: "committed",
+      fallbackMode: "earliest",
+      autocommit: false,
+    });
+    // deno-lint-ignore no-explicit-any
+    const lastOf = new Map<number, any>();
+    const copies = [];
+    for await (const m of stream) {
+      push(m);
+      lastOf.set(m.partition, m);
+      copies.push({
+        topic: opt.out,
+        key: m.key,
+        value: m.value,
+        partition: m.partition,
+        headers: m.headers?.get?.("h") == null ? undefined : { h: String(m.headers.get("h")) },
+      });
+      if (got.length >= n) break;
+    }
+    const tx = await producer.beginTransaction();
+    await tx.send({ messages: copies });
+    await tx.addConsumer(consumer);
+    for (const m of lastOf.values()) await tx.addOffset(m);
+    if (opt.abort === "1") await tx.abort();
+    else await tx.commit();
+    await stream.close();
+    await consumer.close(true);
+    await producer.close();
     done({ ok: true, msgs: got });
   } else {
     done({ ok: false, error: `unknown scenario ${scenario}` });

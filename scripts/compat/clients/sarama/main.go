@@ -189,6 +189,10 @@ func main() {
 		}
 		done(result{Ok: true, Acks: acks})
 	case "fetch":
+		// isolation=read_committed: skip aborted transactions, stop at the last stable offset (V0_11_0_0+).
+		if opt["isolation"] == "read_committed" {
+			cfg.Consumer.IsolationLevel = sarama.ReadCommitted
+		}
 		c, err := sarama.NewConsumer(strings.Split(bootstrap, ","), cfg)
 		if err != nil {
 			done(result{Error: "consumer: " + err.Error()})
