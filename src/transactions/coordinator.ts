@@ -44,6 +44,8 @@ export const DEFAULT_EXPIRATION_CHECK_INTERVAL_MS = 3600_000;
 /** How long EndTxn waits for its markers before answering anyway. */
 export const DEFAULT_END_TXN_WAIT_MS = 5_000;
 const MARKER_RETRY_MAX_MS = 5_000;
+/** How long a completed transaction's Complete* state may stay unwritten (see completeEnd). */
+const COMPLETE_FLUSH_MS = 1_000;
 /** How long a release waits for the released ids' writes in flight (so the next coordinator reads them). */
 const RELEASE_WAIT_MS = 5_000;
 
@@ -138,6 +140,9 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   private readonly held = new Map<number, Holding>();
   private readonly entries = new Map<string, Entry>();
   private readonly chains = new Map<string, Promise<void>>();
+  /** Ids whose Complete* state is not written yet (the document still says Prepare*). */
+  private readonly unflushed = new Map<string, Entry>();
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
   private readonly tasks = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private readonly now: () => number;
@@ -188,6 +193,9 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   /** Stops the checks and the marker rounds; waits (bounded) for the state writes in flight. */
   async close(): Promise<void> {
     if (this.closed) return;
+    if (this.flushTimer !== null) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    await this.bounded(this.flushAll(), RELEASE_WAIT_MS);
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
@@ -267,6 +275,9 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
    */
   async release(tp: TopicPartitionRef): Promise<void> {
     if (tp.topic !== CONSUMER_OFFSETS_TOPIC) return;
+    if (!this.held.has(tp.partition)) return;
+    // Best effort (the next coordinator repeats the markers of a Prepare* it finds), while this one still holds it.
+    await this.bounded(this.flushAll((e) => e.offsetsPartition === tp.partition), RELEASE_WAIT_MS);
     if (!this.held.delete(tp.partition)) return;
     const ids = [...this.entries.values()].filter((e) => e.offsetsPartition === tp.partition).map((e) =>
       e.id
@@ -278,6 +289,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     for (const id of ids) {
       const e = this.entries.get(id);
       if (e !== undefined && e.offsetsPartition === tp.partition) this.entries.delete(id);
+      if (this.unflushed.get(id)?.offsetsPartition === tp.partition) this.unflushed.delete(id);
     }
   }
 
@@ -718,30 +730,57 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
         wait = Math.min(wait * 2, MARKER_RETRY_MAX_MS);
       }
     }
-    // Every marker is written: Complete*. A store failure is retried; a lost compare-and-set ends the round.
-    for (;;) {
+    // Every marker is written: Complete*, in memory at once. Its durable write is deferred (flushComplete): the
+    // document still says Prepare*, which after a crash or a move only makes the next coordinator write the same
+    // markers again (idempotent), and the id's next state change (the next transaction's AddPartitionsToTxn,
+    // which must come before any of its data) replaces the document anyway. That saves one durable write per
+    // transaction on the path a producer waits for.
+    await this.serial(e.id, () => {
+      if (!this.stillEnding(e, meta)) return Promise.resolve();
+      e.meta = {
+        ...meta,
+        state: commit ? "CompleteCommit" : "CompleteAbort",
+        partitions: [],
+        lastUpdateMs: this.now(),
+      };
+      e.pendingMarkers = null;
+      if (commit) this.committed++;
+      else this.aborted++;
+      this.scheduleFlush(e);
+      return Promise.resolve();
+    });
+  }
+
+  /** Writes a Complete* state kept only in memory, unless a newer state was written meanwhile. */
+  private async flushComplete(e: Entry): Promise<void> {
+    await this.serial(e.id, async () => {
+      if (this.unflushed.get(e.id) !== e) return; // written meanwhile (persist) or forgotten
+      this.unflushed.delete(e.id);
+      const m = e.meta;
+      if ((m.state !== "CompleteCommit" && m.state !== "CompleteAbort") || !this.holds(e)) return;
+      if (this.entries.get(e.id) !== e) return;
       try {
-        await this.serial(e.id, async () => {
-          if (!this.stillEnding(e, meta)) return;
-          await this.persist(e, {
-            ...meta,
-            state: commit ? "CompleteCommit" : "CompleteAbort",
-            partitions: [],
-            lastUpdateMs: this.now(),
-          });
-          e.pendingMarkers = null;
-          if (commit) this.committed++;
-          else this.aborted++;
-        });
-        return;
+        await this.persist(e, m);
       } catch (err) {
-        if (err instanceof KafkaError && err.code === ErrorCode.NOT_COORDINATOR) return;
-        this.logFailure(`completing the transaction of ${e.id}`, err);
-        if (!this.stillEnding(e, meta)) return;
-        await this.sleep(wait);
-        wait = Math.min(wait * 2, MARKER_RETRY_MAX_MS);
+        // Not fatal: the stored Prepare* only makes a later coordinator repeat the markers.
+        this.logFailure(`recording the completion of ${e.id}`, err);
       }
-    }
+    });
+  }
+
+  private scheduleFlush(e: Entry): void {
+    this.unflushed.set(e.id, e);
+    if (this.flushTimer !== null || this.closed) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      void this.flushAll();
+    }, COMPLETE_FLUSH_MS);
+  }
+
+  /** Writes every deferred Complete* state (timer, release, close). */
+  private async flushAll(only?: (e: Entry) => boolean): Promise<void> {
+    const due = [...this.unflushed.values()].filter((e) => only === undefined || only(e));
+    await Promise.all(due.map((e) => this.flushComplete(e)));
   }
 
   private stillEnding(e: Entry, meta: TxnMetadata): boolean {
@@ -805,6 +844,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     }
     e.meta = next;
     e.stored = stored;
+    if (this.unflushed.get(e.id) === e) this.unflushed.delete(e.id); // the document is current again
     if (!isPreparing(next.state)) e.pendingMarkers = null;
   }
 

@@ -7,7 +7,7 @@ import type { DocumentStore, StoredDocument } from "../../src/storage/documents.
 import type { MarkerOutcome, MarkerWriter, TxnMarker } from "../../src/transactions/contracts.ts";
 import { TransactionCoordinator } from "../../src/transactions/coordinator.ts";
 import { canTransition, type TxnMetadata } from "../../src/transactions/state.ts";
-import { encodeTxn, txnDocumentName } from "../../src/transactions/txn_log.ts";
+import { decodeTxn, encodeTxn, txnDocumentName } from "../../src/transactions/txn_log.ts";
 import { SoloCluster } from "../../src/cluster/solo.ts";
 import type { ClusterView, TopicPartitionRef } from "../../src/cluster/view.ts";
 import { CONSUMER_OFFSETS_TOPIC } from "../../src/cluster/view.ts";
@@ -744,4 +744,30 @@ Deno.test("txn coordinator: EndTxn waits (bounded) for the markers before it ans
   } finally {
     await c.close();
   }
+});
+
+Deno.test("txn coordinator: Complete* is written after the answer; until then a new coordinator repeats the markers", async () => {
+  const docs = new MemDocs();
+  const first = await setup({ docs });
+  const { producerId: pid } = await first.c.initProducerId("lazy", 60_000, null);
+  await first.c.addPartitions("lazy", pid, 0, [T0, T1]);
+  await first.c.endTransaction("lazy", pid, 0, true);
+  await first.c.idle();
+  assertEquals(first.c.describe("lazy")?.state, "CompleteCommit");
+  const stored = () => decodeTxn([...docs.docs.values()][0].data).state;
+  // The document still holds the decided outcome: a coordinator taking over now writes the markers again.
+  assertEquals(docs.docs.size, 1);
+  assertEquals(stored(), "PrepareCommit");
+  const markers = new FakeMarkers();
+  const second = await setup({ docs, markers });
+  try {
+    await second.c.idle();
+    assertEquals(markers.writes.map((w) => [w.marker.commit, w.partitions]), [[true, [T0, T1]]]);
+    assertEquals(second.c.describe("lazy")?.state, "CompleteCommit");
+  } finally {
+    await second.c.close();
+  }
+  // The coordinator holding the id writes CompleteCommit within a second, or at close.
+  await first.c.close();
+  assertEquals(stored(), "CompleteCommit");
 });
