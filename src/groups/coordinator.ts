@@ -42,7 +42,7 @@ import type {
 } from "./offsets/contract.ts";
 import { type LoadedTxnOffsets, TransactionalOffsets } from "./offsets/txn_offsets.ts";
 import { type TxnCommitEnv, txnOffsetCommit } from "./offsets/txn_commit.ts";
-import { VolatileDocuments } from "./offsets/txn_documents.ts";
+import { MemoryDocuments } from "../storage/documents.ts";
 
 export type CoordinatorOptions = ClassicOptions & OffsetsOptions;
 
@@ -118,7 +118,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     }
     if (mirror !== undefined) writes = mirror.wrap(writes);
     this.txn = new TransactionalOffsets(
-      documents ?? new VolatileDocuments(),
+      documents ?? new MemoryDocuments(),
       this.partitionOf,
       (partition, write) => this.fenced(partition, write),
       log,

@@ -42,3 +42,45 @@ export function isDocumentName(name: string): boolean {
 export function checkDocumentName(name: string): void {
   if (!isDocumentName(name)) throw new Error(`invalid document name "${name}"`);
 }
+
+const encoder = new TextEncoder();
+
+/**
+ * `prefix` followed by the SHA-1 of `key` in hex: a document name for a key that may hold any characters (a
+ * transactional id, a group id), of fixed length, stable across gateways.
+ */
+export async function hashedDocumentName(prefix: string, key: string): Promise<string> {
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", encoder.encode(key)));
+  let hex = "";
+  for (const b of digest) hex += b.toString(16).padStart(2, "0");
+  return prefix + hex;
+}
+
+/**
+ * Documents in this process's memory: for parts built without a backend's store (tests, a group coordinator
+ * constructed alone), whose documents then last as long as the process.
+ */
+export class MemoryDocuments implements DocumentStore {
+  readonly docs = new Map<string, StoredDocument>();
+  private n = 0;
+
+  get(name: string): Promise<StoredDocument | null> {
+    return Promise.resolve(this.docs.get(name) ?? null);
+  }
+
+  put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
+    if ((this.docs.get(name)?.version ?? null) !== expected) return Promise.resolve(false);
+    this.docs.set(name, { data: data.slice(), version: `v${++this.n}` });
+    return Promise.resolve(true);
+  }
+
+  delete(name: string, expected: string): Promise<boolean> {
+    if (this.docs.get(name)?.version !== expected) return Promise.resolve(false);
+    this.docs.delete(name);
+    return Promise.resolve(true);
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return Promise.resolve([...this.docs.keys()].filter((k) => k.startsWith(prefix)).sort());
+  }
+}

@@ -6,7 +6,7 @@
 // The store's put() does not return the version it wrote, so a write is "read, compare with what this coordinator
 // last wrote, put with the version read": content differing from our last write means another coordinator wrote
 // in between. Documents are JSON with a fixed key order, so equal metadata is equal bytes.
-import type { DocumentStore } from "../storage/documents.ts";
+import { type DocumentStore, hashedDocumentName } from "../storage/documents.ts";
 import { TXN_STATES, type TxnMetadata, type TxnState } from "./state.ts";
 
 const FORMAT = 1;
@@ -19,11 +19,8 @@ export function txnDocumentPrefix(offsetsPartition: number): string {
 }
 
 /** The document name of a transactional id (coordinated through `__consumer_offsets` partition `p`). */
-export async function txnDocumentName(offsetsPartition: number, transactionalId: string): Promise<string> {
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", encoder.encode(transactionalId)));
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return txnDocumentPrefix(offsetsPartition) + hex;
+export function txnDocumentName(offsetsPartition: number, transactionalId: string): Promise<string> {
+  return hashedDocumentName(txnDocumentPrefix(offsetsPartition), transactionalId);
 }
 
 interface StoredTxn {

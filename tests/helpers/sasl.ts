@@ -1,6 +1,6 @@
 // Test-side SASL: an in-memory DocumentStore, a SCRAM client (RFC 5802, written from the RFC rather than from the
 // server's code paths), and signed JWTs with their JWKS for OAUTHBEARER.
-import type { DocumentStore, StoredDocument } from "../../src/storage/documents.ts";
+import { MemoryDocuments as BaseMemoryDocuments } from "../../src/storage/documents.ts";
 import {
   b64,
   hash,
@@ -17,30 +17,14 @@ const dec = new TextDecoder();
 export const SASL_LISTENER: readonly string[] = ["--listen", "SASL_PLAINTEXT://127.0.0.1:0"];
 
 /** A DocumentStore in memory; several stores may share one (two gateways on one filer). */
-export class MemoryDocuments implements DocumentStore {
-  readonly docs = new Map<string, StoredDocument>();
-  private n = 0;
+/** The in-memory document store, counting its writes. */
+export class MemoryDocuments extends BaseMemoryDocuments {
   puts = 0;
 
-  get(name: string): Promise<StoredDocument | null> {
-    return Promise.resolve(this.docs.get(name) ?? null);
-  }
-
-  put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
-    if ((this.docs.get(name)?.version ?? null) !== expected) return Promise.resolve(false);
-    this.docs.set(name, { data: new Uint8Array(data), version: `v${++this.n}` });
-    this.puts++;
-    return Promise.resolve(true);
-  }
-
-  delete(name: string, expected: string): Promise<boolean> {
-    if (this.docs.get(name)?.version !== expected) return Promise.resolve(false);
-    this.docs.delete(name);
-    return Promise.resolve(true);
-  }
-
-  list(prefix: string): Promise<string[]> {
-    return Promise.resolve([...this.docs.keys()].filter((n) => n.startsWith(prefix)).sort());
+  override async put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
+    const ok = await super.put(name, data, expected);
+    if (ok) this.puts++;
+    return ok;
   }
 }
 

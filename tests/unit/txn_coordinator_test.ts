@@ -3,7 +3,7 @@
 // fencing by re-init and by timeout, KIP-360 recovery, epoch exhaustion, crash recovery from the documents alone,
 // and compare-and-set fencing between two coordinators on one store.
 import { assert, assertEquals } from "./assert.ts";
-import type { DocumentStore, StoredDocument } from "../../src/storage/documents.ts";
+import { MemoryDocuments } from "../../src/storage/documents.ts";
 import type { MarkerOutcome, MarkerWriter, TxnMarker } from "../../src/transactions/contracts.ts";
 import { TransactionCoordinator } from "../../src/transactions/coordinator.ts";
 import { canTransition, type TxnMetadata } from "../../src/transactions/state.ts";
@@ -28,28 +28,13 @@ import type { ListTransactionsResponse } from "../../src/protocol/messages/list_
 
 const OFFSETS_PARTITIONS = 4;
 
-/** A DocumentStore in memory with list/delete; `listGate` holds list() (a coordinator caught loading). */
-class MemDocs implements DocumentStore {
-  readonly docs = new Map<string, StoredDocument>();
-  private n = 0;
+/** The in-memory document store; `listGate` holds list() (a coordinator caught loading). */
+class MemDocs extends MemoryDocuments {
   listGate: Promise<void> | null = null;
 
-  get(name: string): Promise<StoredDocument | null> {
-    return Promise.resolve(this.docs.get(name) ?? null);
-  }
-  put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
-    if ((this.docs.get(name)?.version ?? null) !== expected) return Promise.resolve(false);
-    this.docs.set(name, { data: new Uint8Array(data), version: `v${++this.n}` });
-    return Promise.resolve(true);
-  }
-  delete(name: string, expected: string): Promise<boolean> {
-    if (this.docs.get(name)?.version !== expected) return Promise.resolve(false);
-    this.docs.delete(name);
-    return Promise.resolve(true);
-  }
-  async list(prefix: string): Promise<string[]> {
+  override async list(prefix: string): Promise<string[]> {
     if (this.listGate !== null) await this.listGate;
-    return [...this.docs.keys()].filter((k) => k.startsWith(prefix)).sort();
+    return super.list(prefix);
   }
 }
 

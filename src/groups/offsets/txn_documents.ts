@@ -5,7 +5,7 @@
 // the producer epoch of the latest commit, and the offsets with the time they were committed (which decides,
 // when the transaction commits, whether a plain OffsetCommit made later already replaced one: Kafka keeps the
 // later of the two by log position). JSON: the documents are small and rare (one per group per transaction).
-import type { DocumentStore, StoredDocument } from "../../storage/documents.ts";
+import { hashedDocumentName } from "../../storage/documents.ts";
 import type { CommittedOffset } from "../../storage/group_store.ts";
 
 const FORMAT = 1;
@@ -27,16 +27,12 @@ export function txnOffsetsPrefix(offsetsPartition: number | null): string {
 }
 
 /** The document name of a producer's pending offsets in a group (on the group's `__consumer_offsets` partition). */
-export async function txnOffsetsName(
+export function txnOffsetsName(
   offsetsPartition: number,
   groupId: string,
   producerId: number,
 ): Promise<string> {
-  const key = encoder.encode(`${groupId}\u0000${producerId}`);
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-1", key));
-  let hex = "";
-  for (const b of digest) hex += b.toString(16).padStart(2, "0");
-  return txnOffsetsPrefix(offsetsPartition) + hex;
+  return hashedDocumentName(txnOffsetsPrefix(offsetsPartition), `${groupId}\u0000${producerId}`);
 }
 
 interface StoredOffset {
@@ -103,33 +99,4 @@ export function decodeTxnOffsets(data: Uint8Array): TxnOffsetsDoc {
     };
   });
   return { groupId: s.group, producerId: s.pid, producerEpoch: s.epoch, offsets };
-}
-
-/**
- * A DocumentStore in this process only, for a coordinator built without storage (unit tests, tools): pending
- * transactional offsets then last as long as the process.
- */
-export class VolatileDocuments implements DocumentStore {
-  private readonly docs = new Map<string, StoredDocument>();
-  private n = 0;
-
-  get(name: string): Promise<StoredDocument | null> {
-    return Promise.resolve(this.docs.get(name) ?? null);
-  }
-
-  put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
-    if ((this.docs.get(name)?.version ?? null) !== expected) return Promise.resolve(false);
-    this.docs.set(name, { data: data.slice(), version: String(++this.n) });
-    return Promise.resolve(true);
-  }
-
-  delete(name: string, expected: string): Promise<boolean> {
-    if (this.docs.get(name)?.version !== expected) return Promise.resolve(false);
-    this.docs.delete(name);
-    return Promise.resolve(true);
-  }
-
-  list(prefix: string): Promise<string[]> {
-    return Promise.resolve([...this.docs.keys()].filter((n) => n.startsWith(prefix)).sort());
-  }
 }

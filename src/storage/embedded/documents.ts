@@ -8,7 +8,7 @@
 // fsyncs, not 2N fsyncs.
 import { join } from "node:path";
 import { checkDocumentName, type DocumentStore, isDocumentName, type StoredDocument } from "../documents.ts";
-import { fsyncCounts, fsyncDir, writeAllSync } from "./files.ts";
+import { atomicWrite, fsyncDir } from "./files.ts";
 import { crc32c } from "../../records/crc32c.ts";
 
 export const DOCUMENTS_DIR = "meta";
@@ -133,22 +133,6 @@ export class EmbeddedDocuments implements DocumentStore {
       throw e;
     });
     await this.dirMade;
-    const rnd = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
-    const tmp = `${path}.${rnd}.tmp`;
-    try {
-      const f = await Deno.open(tmp, { write: true, create: true, truncate: true });
-      try {
-        writeAllSync(f, data);
-        fsyncCounts.metadata++;
-        await f.syncData();
-      } finally {
-        f.close();
-      }
-      await Deno.rename(tmp, path);
-    } catch (e) {
-      await Deno.remove(tmp).catch(() => {});
-      throw e;
-    }
-    await this.dirSync.sync();
+    await atomicWrite(path, data, true, () => this.dirSync.sync());
   }
 }

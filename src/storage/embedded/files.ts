@@ -123,8 +123,16 @@ export async function fsyncDir(dir: string): Promise<void> {
   }
 }
 
-/** Replaces `path` atomically (temp file + rename); with `durable`, fsyncs the file and its directory. */
-export async function atomicWrite(path: string, data: Uint8Array, durable: boolean): Promise<void> {
+/**
+ * Replaces `path` atomically (temp file + rename); with `durable`, fsyncs the file and its directory (with
+ * `syncDir` when given: a caller that shares one directory fsync among concurrent writes).
+ */
+export async function atomicWrite(
+  path: string,
+  data: Uint8Array,
+  durable: boolean,
+  syncDir?: () => Promise<void>,
+): Promise<void> {
   const rnd = crypto.getRandomValues(new Uint32Array(1))[0].toString(16);
   const tmp = `${path}.${rnd}.tmp`;
   try {
@@ -143,7 +151,7 @@ export async function atomicWrite(path: string, data: Uint8Array, durable: boole
     await Deno.remove(tmp).catch(() => {});
     throw e;
   }
-  if (durable) await fsyncDir(dirname(path));
+  if (durable) await (syncDir ? syncDir() : fsyncDir(dirname(path)));
 }
 
 export async function removeIfExists(path: string, recursive = false): Promise<void> {
