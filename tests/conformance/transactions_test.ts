@@ -661,3 +661,59 @@ Deno.test({
       }
     }),
 });
+
+Deno.test({
+  name:
+    "operators see transactions: /api/v1/transactions and the dashboard's feed list an open one, /metrics counts",
+  ...opts,
+  fn: () =>
+    withGateway(async (gw) => {
+      const k = kafka(gw);
+      const admin = k.admin();
+      await admin.connect();
+      const producer = k.producer({ transactionalId: "ops-txn", idempotent: true, maxInFlightRequests: 1 });
+      await producer.connect();
+      const topic = "ops-txn";
+      const http = `http://127.0.0.1:${gw.httpPort}`;
+      const get = async (path: string) => {
+        const r = await fetch(`${http}${path}`);
+        assertEquals(r.status, 200, path);
+        return path === "/metrics" ? await r.text() : await r.json();
+      };
+      try {
+        assert(await admin.createTopics({ topics: [{ topic, numPartitions: 2 }] }), "created");
+        const txn = await producer.transaction();
+        await txn.send({ topic, messages: [{ partition: 0, value: "a" }, { partition: 1, value: "b" }] });
+        const open = await get("/api/v1/transactions");
+        assertEquals(open.open, 1);
+        assertEquals(
+          open.current.map((t: { transactionalId: string; state: string }) => [t.transactionalId, t.state]),
+          [
+            ["ops-txn", "Ongoing"],
+          ],
+        );
+        assertEquals([...open.current[0].partitions].sort(), [`${topic}-0`, `${topic}-1`]);
+        // The dashboard reads the same through /api/v1/overview.
+        assertEquals((await get("/api/v1/overview")).transactions.current.length, 1);
+        const during = await get("/metrics");
+        assert(/^kgw_transactions_open 1$/m.test(during), "one open transaction");
+        // Both partitions hold the open transaction's record above their last stable offset.
+        assert(
+          new RegExp(`^kgw_partition_lso_lag\\{topic="${topic}",partition="0"\\} 1$`, "m").test(during),
+          during,
+        );
+        await txn.commit();
+        const after = await get("/metrics");
+        assert(/^kgw_transactions_open 0$/m.test(after), "none open");
+        assert(/^kgw_transactions_ended_total\{result="committed"\} 1$/m.test(after), "one committed");
+        assert(
+          new RegExp(`^kgw_partition_lso_lag\\{topic="${topic}",partition="0"\\} 0$`, "m").test(after),
+          after,
+        );
+        assertEquals((await get("/api/v1/transactions")).current, []);
+      } finally {
+        await producer.disconnect();
+        await admin.disconnect();
+      }
+    }),
+});
