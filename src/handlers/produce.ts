@@ -143,14 +143,34 @@ function verifier(
   }
   // As Kafka's AddPartitionsToTxnManager answers a produce: a fenced epoch is INVALID_PRODUCER_EPOCH there (since
   // Kafka 2.7 Produce never answers PRODUCER_FENCED, so the client can abort; the abort itself is then fenced).
+  // A coordinator that cannot answer now (down, moving, loading, or the transaction completing) is
+  // NOT_ENOUGH_REPLICAS, as Kafka's ReplicaManager translates it: Kafka never answers a produce with a coordinator
+  // error, so clients need not retry those there, while NOT_ENOUGH_REPLICAS is retried by all of them without a
+  // metadata refresh. CONCURRENT_TRANSACTIONS is translated too: no Produce version served here (<= 11) tells that
+  // the client handles it (KIP-890 part 2).
   return () =>
     v.verify(transactionalId, b.producerId, b.producerEpoch, { topic, partition }).catch((e: unknown) => {
       if (e instanceof KafkaError && e.code === ErrorCode.PRODUCER_FENCED) {
         throw new KafkaError(ErrorCode.INVALID_PRODUCER_EPOCH, e.message);
       }
+      if (e instanceof KafkaError && RETRY_VERIFICATION.has(e.code)) {
+        throw new KafkaError(
+          ErrorCode.NOT_ENOUGH_REPLICAS,
+          `the partition could not be verified with the transaction's coordinator: ${e.message}`,
+        );
+      }
       throw e;
     });
 }
+
+/** Verification failures a produce answers as NOT_ENOUGH_REPLICAS (Kafka's ReplicaManager, KIP-890 part 1). */
+const RETRY_VERIFICATION: ReadonlySet<number> = new Set([
+  ErrorCode.NETWORK_EXCEPTION,
+  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+  ErrorCode.CONCURRENT_TRANSACTIONS,
+]);
 
 export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (ctx, req) => {
   const { broker } = ctx;

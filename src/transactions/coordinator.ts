@@ -143,6 +143,8 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   /** Ids whose Complete* state is not written yet (the document still says Prepare*). */
   private readonly unflushed = new Map<string, Entry>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
+  /** Names this coordinator in the documents it writes (TxnLog.write). */
+  private readonly instance = crypto.randomUUID();
   private readonly tasks = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
   private readonly now: () => number;
@@ -253,6 +255,19 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
       this.entries.set(e.id, e);
       if (isPreparing(t.meta.state)) resume.push(e);
     }
+    // An open or ending transaction another coordinator wrote last is claimed first (rewritten, naming this one),
+    // so that coordinator, were it only stalled, fails its next compare-and-set rather than, say, starting a new
+    // transaction over the Prepare* this one is completing. Requests wait (COORDINATOR_LOAD_IN_PROGRESS).
+    for (const t of loaded) {
+      const e = this.entries.get(t.meta.transactionalId);
+      if (e === undefined || isIdle(t.meta.state) || t.by === this.instance) continue;
+      try {
+        await this.persist(e, e.meta);
+      } catch (err) {
+        this.logFailure(`claiming the transaction of ${e.id}`, err); // fenced: persist re-read it
+      }
+    }
+    if (this.held.get(tp.partition) !== holding || this.closed) return;
     holding.loading = false;
     for (const e of resume) this.startMarkers(e);
     if (loaded.length > 0) {
@@ -833,7 +848,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   private async persist(e: Entry, next: TxnMetadata): Promise<void> {
     let stored: Uint8Array | null;
     try {
-      stored = await this.txnLog.write(e.name, next, e.stored);
+      stored = await this.txnLog.write(e.name, next, e.stored, this.instance);
     } catch (err) {
       this.logFailure(`writing the transaction state of ${e.id}`, err);
       fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the transaction log could not be written");

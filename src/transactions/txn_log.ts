@@ -35,9 +35,12 @@ interface StoredTxn {
   partitions: [string, number][];
   startMs: number;
   updateMs: number;
+  /** The writing coordinator (see TxnLog.write); absent in documents written before it existed. */
+  by?: string;
 }
 
-export function encodeTxn(m: TxnMetadata): Uint8Array {
+/** Encodes a transaction document; `by` names the coordinator that writes it (see TxnLog.write). */
+export function encodeTxn(m: TxnMetadata, by?: string): Uint8Array {
   const s: StoredTxn = {
     f: FORMAT,
     id: m.transactionalId,
@@ -50,6 +53,7 @@ export function encodeTxn(m: TxnMetadata): Uint8Array {
     partitions: m.partitions.map((tp) => [tp.topic, tp.partition]),
     startMs: m.startMs,
     updateMs: m.lastUpdateMs,
+    ...(by === undefined ? {} : { by }),
   };
   return encoder.encode(JSON.stringify(s));
 }
@@ -95,6 +99,13 @@ export interface LoadedTxn {
   readonly name: string;
   readonly meta: TxnMetadata;
   readonly stored: Uint8Array;
+  /** The coordinator that wrote it, or null (a document from before `by` existed). */
+  readonly by: string | null;
+}
+
+function writerOf(data: Uint8Array): string | null {
+  const by = (JSON.parse(decoder.decode(data)) as Partial<StoredTxn>).by;
+  return typeof by === "string" ? by : null;
 }
 
 export class TxnLog {
@@ -107,7 +118,7 @@ export class TxnLog {
     for (const name of names) {
       const doc = await this.docs.get(name);
       if (doc === null) continue; // deleted (expired) since the listing
-      out.push({ name, meta: decodeTxn(doc.data), stored: doc.data });
+      out.push({ name, meta: decodeTxn(doc.data), stored: doc.data, by: writerOf(doc.data) });
     }
     return out;
   }
@@ -115,17 +126,27 @@ export class TxnLog {
   /** The document as stored now, or null. */
   async read(name: string): Promise<LoadedTxn | null> {
     const doc = await this.docs.get(name);
-    return doc === null ? null : { name, meta: decodeTxn(doc.data), stored: doc.data };
+    return doc === null
+      ? null
+      : { name, meta: decodeTxn(doc.data), stored: doc.data, by: writerOf(doc.data) };
   }
 
   /**
    * Replaces the document holding `previous` (null: it must not exist) with `meta`; resolves the bytes stored,
    * or null when the document is not what this coordinator last wrote (another coordinator took over: fenced).
+   * `by` names the writing coordinator in the document, so that a coordinator taking an id over can make its
+   * bytes differ from what the previous one last wrote (TransactionCoordinator.acquire): a previous coordinator
+   * that stalled and resumes then fails its next compare-and-set instead of overwriting the new one's state.
    */
-  async write(name: string, meta: TxnMetadata, previous: Uint8Array | null): Promise<Uint8Array | null> {
+  async write(
+    name: string,
+    meta: TxnMetadata,
+    previous: Uint8Array | null,
+    by?: string,
+  ): Promise<Uint8Array | null> {
     const cur = await this.docs.get(name);
     if (!this.matches(cur?.data ?? null, previous)) return null;
-    const data = encodeTxn(meta);
+    const data = encodeTxn(meta, by);
     return await this.docs.put(name, data, cur?.version ?? null) ? data : null;
   }
 

@@ -412,6 +412,27 @@ Deno.test("txn coordinator: a lost compare-and-set fences a coordinator (NOT_COO
   }
 });
 
+Deno.test("txn coordinator: taking over an open transaction claims it, so the stalled previous coordinator is fenced", async () => {
+  const docs = new MemDocs();
+  const a = await setup({ docs });
+  const { producerId: pid } = await a.c.initProducerId("claimed", 60_000, null);
+  await a.c.addPartitions("claimed", pid, 0, [T0]);
+  // Another gateway takes the id over and only loads it: it writes nothing a request asked for.
+  const b = await setup({ docs });
+  try {
+    assertEquals(b.c.describe("claimed")?.state, "Ongoing");
+    // The previous coordinator resumes from a stall: its write must not land over the one now in charge.
+    assertEquals(await code(a.c.endTransaction("claimed", pid, 0, true)), ErrorCode.NOT_COORDINATOR);
+    assertEquals(b.c.describe("claimed")?.state, "Ongoing");
+    await b.c.endTransaction("claimed", pid, 0, false);
+    await b.c.idle();
+    assertEquals(b.c.describe("claimed")?.state, "CompleteAbort");
+  } finally {
+    await a.c.close();
+    await b.c.close();
+  }
+});
+
 Deno.test("txn coordinator: idle ids expire after transactional.id.expiration.ms", async () => {
   const { c, docs, clock } = await setup();
   try {
