@@ -1,17 +1,16 @@
+import { FakeChannel } from "../helpers/pipeline.ts";
 // The ACL authorizer in the request pipeline (src/security/acl/authorizer.ts + policies.ts): per API, what the
 // handler is given and what the client gets, for a principal with and without the ACLs Kafka's authorization
 // table asks for. Handlers here echo their request (errorResponse with code 0 mirrors every entry), so what
 // reaches the handler shows in the response beside the refusals the authorizer added.
 import { assert, assertEquals } from "./assert.ts";
-import type { Writer } from "../../src/protocol/codec.ts";
 import type { ApiSpec } from "../../src/protocol/schema.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/options.ts";
-import { type Logger, logger } from "../../src/log.ts";
-import type { Broker, Listener, Principal } from "../../src/handlers/context.ts";
+import { logger } from "../../src/log.ts";
+import type { Broker, Principal } from "../../src/handlers/context.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
-import { type RequestChannel, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
-import type { ConnectionAuth } from "../../src/server/pipeline/authenticate.ts";
+import { RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import { errorResponse } from "../../src/server/pipeline/error_response.ts";
 import { decodeResponse, requestFrame } from "../helpers/wire.ts";
 import { AclAuthorizer } from "../../src/security/acl/authorizer.ts";
@@ -62,39 +61,6 @@ function testBroker(): Broker {
     acls: null,
   };
   return parts as unknown as Broker;
-}
-
-const LISTENER: Listener = {
-  name: "PLAINTEXT",
-  securityProtocol: "PLAINTEXT",
-  host: "127.0.0.1",
-  port: 9092,
-};
-
-class FakeChannel implements RequestChannel {
-  readonly id = 1;
-  readonly remote = "10.1.2.3:50000";
-  readonly clientHost = "/10.1.2.3";
-  readonly listener = LISTENER;
-  readonly auth: ConnectionAuth;
-  clientSoftware: string | null = null;
-  readonly sent: Uint8Array[] = [];
-  constructor(principal: Principal) {
-    this.auth = { principal };
-  }
-  noteRequest(): Logger {
-    return logger("test");
-  }
-  send(w: Writer): void {
-    const out = new Uint8Array(w.length);
-    let o = 0;
-    for (const c of w.chunks()) {
-      out.set(c, o);
-      o += c.length;
-    }
-    this.sent.push(out);
-  }
-  protocolError(): void {}
 }
 
 /** What each handler was given, by API name. */
@@ -222,7 +188,7 @@ function setup(acls: AclBinding[], opts: { supers?: string[]; principal?: Princi
   const pipeline = new RequestPipeline(testBroker(), registry(seen), {
     authorizer: new AclAuthorizer({ matcher }),
   });
-  const ch = new FakeChannel(opts.principal ?? ALICE);
+  const ch = new FakeChannel(opts.principal ?? ALICE, { host: "10.1.2.3" });
   let corr = 0;
   async function call<T>(spec: ApiSpec, version: number, body: unknown): Promise<T> {
     const id = ++corr;
@@ -528,7 +494,7 @@ Deno.test("acl pipeline: topics by id (Fetch v13, DeleteTopics v6) and per-resou
   const pipeline = new RequestPipeline(broker as unknown as Broker, registry(seen), {
     authorizer: new AclAuthorizer({ matcher }),
   });
-  const ch = new FakeChannel(ALICE);
+  const ch = new FakeChannel(ALICE, { host: "10.1.2.3" });
   await pipeline.handle(
     requestFrame(DeleteTopicsSpec, 6, 1, {
       topics: [{ name: null, topicId: ordersId }, { name: null, topicId: "0".repeat(31) + "2" }, {
@@ -608,7 +574,7 @@ Deno.test("acl pipeline: Fetch v13+ by topic id is authorized by the id's topic;
   const pipeline = new RequestPipeline(broker as unknown as Broker, registry(seen), {
     authorizer: new AclAuthorizer({ matcher }),
   });
-  const ch = new FakeChannel(ALICE);
+  const ch = new FakeChannel(ALICE, { host: "10.1.2.3" });
   for (const [i, v] of [13, 16].entries()) {
     await pipeline.handle(
       requestFrame(FetchSpec, v, i + 1, {

@@ -1,3 +1,4 @@
+import { FakeChannel } from "../helpers/pipeline.ts";
 // The ACL authorizer on the transaction APIs (src/security/acl/policies.ts), through the request pipeline, against
 // Kafka's KafkaApis: InitProducerId, FindCoordinator (TRANSACTION), Produce with a transactional id,
 // AddPartitionsToTxn (v0-3 from clients, v4 from brokers), AddOffsetsToTxn, EndTxn, TxnOffsetCommit,
@@ -5,15 +6,13 @@
 // (errorResponse with code 0 mirrors every entry) and record it, so a test sees both whether the handler ran and
 // what it was given, beside the refusals the authorizer put into the response.
 import { assert, assertEquals } from "./assert.ts";
-import type { Writer } from "../../src/protocol/codec.ts";
 import type { ApiSpec } from "../../src/protocol/schema.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/options.ts";
-import { type Logger, logger } from "../../src/log.ts";
-import type { Broker, Listener, Principal } from "../../src/handlers/context.ts";
+import { logger } from "../../src/log.ts";
+import type { Broker } from "../../src/handlers/context.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
-import { type RequestChannel, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
-import type { ConnectionAuth } from "../../src/server/pipeline/authenticate.ts";
+import { RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import { errorResponse } from "../../src/server/pipeline/error_response.ts";
 import { decodeResponse, requestFrame } from "../helpers/wire.ts";
 import { AclAuthorizer } from "../../src/security/acl/authorizer.ts";
@@ -57,39 +56,6 @@ function testBroker(): Broker {
     },
     acls: null,
   } as unknown as Broker;
-}
-
-const LISTENER: Listener = {
-  name: "PLAINTEXT",
-  securityProtocol: "PLAINTEXT",
-  host: "127.0.0.1",
-  port: 9092,
-};
-
-class FakeChannel implements RequestChannel {
-  readonly id = 1;
-  readonly remote = "10.1.2.3:50000";
-  readonly clientHost = "/10.1.2.3";
-  readonly listener = LISTENER;
-  readonly auth: ConnectionAuth;
-  clientSoftware: string | null = null;
-  readonly sent: Uint8Array[] = [];
-  constructor(principal: Principal) {
-    this.auth = { principal };
-  }
-  noteRequest(): Logger {
-    return logger("test");
-  }
-  send(w: Writer): void {
-    const out = new Uint8Array(w.length);
-    let o = 0;
-    for (const c of w.chunks()) {
-      out.set(c, o);
-      o += c.length;
-    }
-    this.sent.push(out);
-  }
-  protocolError(): void {}
 }
 
 /** What each handler was given, by API name (absent: the handler never ran). */
@@ -163,7 +129,7 @@ function setup(acls: AclBinding[]) {
   const pipeline = new RequestPipeline(testBroker(), registry(seen), {
     authorizer: new AclAuthorizer({ matcher }),
   });
-  const ch = new FakeChannel({ type: "User", name: "alice" });
+  const ch = new FakeChannel({ type: "User", name: "alice" }, { host: "10.1.2.3" });
   let corr = 0;
   async function call<T>(spec: ApiSpec, version: number, body: unknown): Promise<T> {
     const id = ++corr;

@@ -1,3 +1,4 @@
+import { FakeChannel, PLAINTEXT_LISTENER } from "../helpers/pipeline.ts";
 // The request pipeline (src/server/pipeline/): the steps run in order; the default principal and listener reach
 // handlers; a denying authorizer answers with the API's authorization error without calling the handler (for
 // every API and version the gateway serves); the quota step's throttle time lands in throttle_time_ms where the
@@ -9,22 +10,15 @@ import { Reader, Writer } from "../../src/protocol/codec.ts";
 import { type ApiSpec, compile, type Field, type FieldType } from "../../src/protocol/schema.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/options.ts";
-import { type Logger, logger } from "../../src/log.ts";
-import type { Broker, Listener, RequestContext } from "../../src/handlers/context.ts";
+import { logger } from "../../src/log.ts";
+import type { Broker, RequestContext } from "../../src/handlers/context.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
 import { KafkaServer } from "../../src/server/server.ts";
-import {
-  CLOSE,
-  DONE,
-  type PipelineSteps,
-  type RequestChannel,
-  RequestPipeline,
-} from "../../src/server/pipeline/pipeline.ts";
+import { CLOSE, DONE, type PipelineSteps, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import {
   ANONYMOUS,
   type Authenticator,
   CLOSE_CONNECTION,
-  type ConnectionAuth,
   PASS,
   principalName,
 } from "../../src/server/pipeline/authenticate.ts";
@@ -83,47 +77,7 @@ function testBroker(): Broker {
   return parts as Broker;
 }
 
-const LISTENER: Listener = {
-  name: "PLAINTEXT",
-  securityProtocol: "PLAINTEXT",
-  host: "127.0.0.1",
-  port: 9092,
-};
-
 /** A connection without a socket: what the pipeline sends is kept, and logged to `events`. */
-class FakeChannel implements RequestChannel {
-  readonly id = 7;
-  readonly remote = "127.0.0.1:50000";
-  readonly clientHost = "/127.0.0.1";
-  readonly listener = LISTENER;
-  readonly auth: ConnectionAuth;
-  clientSoftware: string | null = null;
-  readonly sent: Uint8Array[] = [];
-  readonly protocolErrors: string[] = [];
-
-  constructor(pipeline: RequestPipeline, private readonly events: string[] = []) {
-    this.auth = pipeline.authenticator.open(this);
-  }
-
-  noteRequest(): Logger {
-    return logger("test");
-  }
-
-  send(w: Writer): void {
-    this.events.push("send");
-    const out = new Uint8Array(w.length);
-    let o = 0;
-    for (const c of w.chunks()) {
-      out.set(c, o);
-      o += c.length;
-    }
-    this.sent.push(out);
-  }
-
-  protocolError(kind: string): void {
-    this.protocolErrors.push(kind);
-  }
-}
 
 /** A request frame without its size prefix (what frameStream hands the pipeline). */
 function frame(spec: ApiSpec, version: number, correlationId: number, body: unknown): Uint8Array {
@@ -201,7 +155,12 @@ function testRegistry(events: string[], contexts: RequestContext[] = []): ApiReg
 
 function pipelineWith(steps: PipelineSteps, events: string[] = [], contexts: RequestContext[] = []) {
   const pipeline = new RequestPipeline(testBroker(), testRegistry(events, contexts), steps);
-  return { pipeline, channel: new FakeChannel(pipeline, events), events, contexts };
+  return {
+    pipeline,
+    channel: new FakeChannel(pipeline, { id: 7, onSend: () => events.push("send") }),
+    events,
+    contexts,
+  };
 }
 
 const DESCRIBE_CLUSTER = { includeClusterAuthorizedOperations: false, endpointType: 1 };
@@ -261,7 +220,7 @@ Deno.test("pipeline: by default the handler sees User:ANONYMOUS and the connecti
   const ctx = contexts[0];
   assert(ctx.principal === ANONYMOUS, "the shared ANONYMOUS principal");
   assertEquals(principalName(ctx.principal), "User:ANONYMOUS");
-  assertEquals(ctx.listener, LISTENER);
+  assertEquals(ctx.listener, PLAINTEXT_LISTENER);
   assertEquals(ctx.connectionId, 7);
   assertEquals(ctx.clientHost, "/127.0.0.1");
   assertEquals(ctx.header.clientId, "wire-test");
@@ -545,7 +504,7 @@ Deno.test("quota: the pipeline owns throttle_time_ms (a handler's value is repla
     testBroker(),
     new ApiRegistry().register(FetchSpec, () => ({ ...emptyFetchResponse(), throttleTimeMs: 99 })),
   );
-  const channel = new FakeChannel(pipeline);
+  const channel = new FakeChannel(pipeline, { id: 7 });
   await pipeline.handle(frame(FetchSpec, 11, 1, fetchRequest()), channel);
   assertEquals(decodeResponse<FetchResponse>(FetchSpec, 11, channel.sent[0], 1).throttleTimeMs, 0);
 });
@@ -695,15 +654,15 @@ Deno.test("acks=0 produce: no response; a failed partition closes the connection
       })),
     );
   const ok = answer(0);
-  const okChannel = new FakeChannel(ok);
+  const okChannel = new FakeChannel(ok, { id: 7 });
   assertEquals(await ok.handle(frame(ProduceSpec, 9, 1, produce), okChannel), DONE);
   assertEquals(okChannel.sent.length, 0);
   const failed = answer(ErrorCode.TOPIC_AUTHORIZATION_FAILED);
-  const failedChannel = new FakeChannel(failed);
+  const failedChannel = new FakeChannel(failed, { id: 7 });
   assertEquals(await failed.handle(frame(ProduceSpec, 9, 1, produce), failedChannel), CLOSE);
   assertEquals(failedChannel.sent.length, 0);
   // acks=1 gets the response with the error, and the connection stays open
-  const failedAcked = new FakeChannel(failed);
+  const failedAcked = new FakeChannel(failed, { id: 7 });
   assertEquals(await failed.handle(frame(ProduceSpec, 9, 1, { ...produce, acks: 1 }), failedAcked), DONE);
   assertEquals(failedAcked.sent.length, 1);
 });

@@ -1,3 +1,4 @@
+import { FakeChannel } from "../helpers/pipeline.ts";
 // SASL through the request pipeline (src/security/sasl/, src/server/pipeline/): a SASL listener serves only
 // ApiVersions and the SASL APIs before authentication; PLAIN, SCRAM-SHA-256/512 (SaslHandshake v1 +
 // SaslAuthenticate, and v0's raw tokens) and OAUTHBEARER (signed JWTs against a JWKS file) authenticate against
@@ -5,17 +6,16 @@
 // connection; KIP-368 sessions expire and re-authentication works. A fake channel drives handle(); the clock and
 // the failure delay are the test's.
 import { assert, assertEquals } from "./assert.ts";
-import type { Writer } from "../../src/protocol/codec.ts";
 import type { ApiSpec } from "../../src/protocol/schema.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/options.ts";
-import { type Logger, logger } from "../../src/log.ts";
+import { logger } from "../../src/log.ts";
 import type { Broker, Listener, RequestContext } from "../../src/handlers/context.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
-import { CLOSE, DONE, type RequestChannel, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
-import { type ConnectionAuth, principalName } from "../../src/server/pipeline/authenticate.ts";
+import { CLOSE, DONE, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
+import { principalName } from "../../src/server/pipeline/authenticate.ts";
 import { GatewayMetrics } from "../../src/ops/metrics.ts";
-import { decodeResponse, requestFrame } from "../helpers/wire.ts";
+import { requestFrame } from "../helpers/wire.ts";
 import { MetadataSpec } from "../../src/protocol/messages/metadata.ts";
 import { ApiVersionsSpec } from "../../src/protocol/messages/api_versions.ts";
 import { type SaslHandshakeResponse, SaslHandshakeSpec } from "../../src/protocol/messages/sasl_handshake.ts";
@@ -53,39 +53,6 @@ const LISTENER: Listener = {
   host: "127.0.0.1",
   port: 9092,
 };
-
-class FakeChannel implements RequestChannel {
-  readonly id = 3;
-  readonly remote = "127.0.0.1:40000";
-  readonly clientHost = "/127.0.0.1";
-  readonly listener = LISTENER;
-  readonly auth: ConnectionAuth;
-  clientSoftware: string | null = null;
-  readonly sent: Uint8Array[] = [];
-  readonly protocolErrors: string[] = [];
-  constructor(pipeline: RequestPipeline) {
-    this.auth = pipeline.authenticator.open(this);
-  }
-  noteRequest(): Logger {
-    return logger("test");
-  }
-  send(w: Writer): void {
-    const out = new Uint8Array(w.length);
-    let o = 0;
-    for (const c of w.chunks()) {
-      out.set(c, o);
-      o += c.length;
-    }
-    this.sent.push(out);
-  }
-  protocolError(kind: string): void {
-    this.protocolErrors.push(kind);
-  }
-  /** The last response, decoded. */
-  last<T>(spec: ApiSpec, version: number, correlationId: number): T {
-    return decodeResponse<T>(spec, version, this.sent.at(-1)!, correlationId);
-  }
-}
 
 /** Users alice/alice-secret and bob/bob-secret with SCRAM-SHA-256 and -512 credentials. */
 async function credentialStore(): Promise<CredentialStore> {
@@ -138,7 +105,14 @@ async function setup(opts: Partial<SaslAuthenticatorOptions> = {}): Promise<Setu
     ...opts,
   });
   const pipeline = new RequestPipeline(broker, registry, { authenticator });
-  return { pipeline, metrics, handled, delays, clock, channel: () => new FakeChannel(pipeline) };
+  return {
+    pipeline,
+    metrics,
+    handled,
+    delays,
+    clock,
+    channel: () => new FakeChannel(pipeline, { id: 3, listener: LISTENER }),
+  };
 }
 
 function frame(spec: ApiSpec, version: number, correlationId: number, body: unknown): Uint8Array {
@@ -373,7 +347,7 @@ Deno.test("sasl: SaslAuthenticate after authentication is ILLEGAL_SASL_STATE; on
     { config, log: logger("t"), metrics: null } as unknown as Broker,
     new ApiRegistry().register(SaslHandshakeSpec, saslHandshakeHandler),
   );
-  const pch = new FakeChannel(plain);
+  const pch = new FakeChannel(plain, { id: 3, listener: LISTENER });
   assertEquals(await plain.handle(frame(SaslHandshakeSpec, 1, 5, { mechanism: "PLAIN" }), pch), DONE);
   assertEquals(
     pch.last<SaslHandshakeResponse>(SaslHandshakeSpec, 1, 5).errorCode,
