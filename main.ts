@@ -11,6 +11,7 @@ import {
 import { logger, setupLogging } from "./src/log.ts";
 import { Gateway } from "./src/gateway.ts";
 import { watchLauncher } from "./src/launcher.ts";
+import { tuneAllocator } from "./src/allocator.ts";
 
 const DEFAULT_CONFIG = "./gateway.json";
 /** The same signal again within this is the same request to stop (see `stop` in main). */
@@ -40,18 +41,22 @@ function readFileIfExists(path: string): string | undefined {
   }
 }
 
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // env access not granted: flags and file still work
+  }
+}
+
 async function main(): Promise<number> {
+  // First, before the buffers whose freeing would raise glibc's threshold (src/allocator.ts).
+  const allocator = tuneAllocator(readEnv);
   let loaded;
   try {
     loaded = loadConfig({
       argv: Deno.args,
-      env: (n) => {
-        try {
-          return Deno.env.get(n);
-        } catch {
-          return undefined; // env access not granted: flags and file still work
-        }
-      },
+      env: readEnv,
       readFile: readFileIfExists,
     });
   } catch (e) {
@@ -81,6 +86,9 @@ async function main(): Promise<number> {
   await setupLogging(config.logLevel, config.logFormat);
   const log = logger("main");
   log.info("kafka-gateway {version}", { version: VERSION });
+  if (allocator.applied) {
+    log.debug("malloc mmap threshold fixed at {bytes} bytes", { bytes: allocator.thresholdBytes });
+  } else log.debug("malloc mmap threshold left to glibc: {reason}", { reason: allocator.reason });
   if (defaultConfigSkipped) {
     log.info("{path} not read: this process may not read it (set KGW_CONFIG or --config to use a file)", {
       path: DEFAULT_CONFIG,

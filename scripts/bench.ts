@@ -4,6 +4,7 @@
 //
 //   deno task bench [--quick] [--msgs-100 N] [--msgs-1k N] [--no-latency] [--group] [--gateway-arg ARG]...
 //                   [--loopback-seconds S] [--loopback-only] [--compression CODEC] [--produce-only] [--json FILE]
+//                   [--peer kafka|mock]
 //
 // Phases:
 //  (a) raw loopback TCP in Deno: one connection, a Worker writes 1 MiB chunks for ~3 s, the main thread reads
@@ -29,6 +30,12 @@
 //  (d) the gateway's VmRSS / VmHWM (/proc/<pid>/status) after every phase.
 //  (e) a table with the targets: produce 100 B >= 500,000 msg/s, fetch 100 B >= 1,000,000 msg/s, produce 1 KiB
 //      >= 50 % of raw loopback MB/s. Results are also written as JSON (default .bench/bench-<time>.json).
+//  (f) `--peer kafka`: the same rdkafka_performance phases against a real single-node Apache Kafka (scripts/kafka/
+//      kafka.sh, Maven Central jars; log.flush.interval.ms=1000 as the gateway's fsync interval) and against
+//      librdkafka's in-process mock broker (-X test.mock.num.brokers=1: the client's own ceiling, produce only),
+//      plus Kafka's own kafka-producer-perf-test / kafka-consumer-perf-test (the Java client) against the gateway
+//      and Apache Kafka; then a side-by-side table with the gateway's share of each. `--peer mock` adds only the
+//      mock broker.
 // MB = 10^6 bytes everywhere (rdkafka_performance prints bytes per microsecond).
 import { type RunningGateway, startGateway } from "../tests/helpers/gateway.ts";
 
@@ -47,6 +54,8 @@ interface Options {
   compression?: string;
   produceOnly: boolean;
   json?: string;
+  /** Also run the phases against a peer: Apache Kafka (and the mock broker), or only the mock broker. */
+  peer?: "kafka" | "mock";
 }
 
 function parseOptions(argv: string[]): Options {
@@ -84,12 +93,16 @@ function parseOptions(argv: string[]): Options {
         throw new Error(`--compression must be gzip, snappy, lz4 or zstd, got ${o.compression}`);
       }
     } else if (a === "--produce-only") o.produceOnly = true;
-    else if (a === "--json") o.json = val();
+    else if (a === "--peer") {
+      const p = val();
+      if (p !== "kafka" && p !== "mock") throw new Error(`--peer must be kafka or mock, got ${p}`);
+      o.peer = p;
+    } else if (a === "--json") o.json = val();
     else if (a === "--help" || a === "-h") {
       console.log(
         "deno task bench [--quick] [--msgs-100 N] [--msgs-1k N] [--no-latency] [--group] [--gateway-arg ARG]... " +
           "[--loopback-seconds S] [--loopback-only] [--compression gzip|snappy|lz4|zstd] [--produce-only] " +
-          "[--json FILE]",
+          "[--json FILE] [--peer kafka|mock]",
       );
       Deno.exit(0);
     } else throw new Error(`unknown argument ${a} (see --help)`);
@@ -236,7 +249,13 @@ async function rawLoopback(seconds: number): Promise<{ mbps: number; bytes: numb
 }
 
 // ---------------------------------------------------------------------------------------------------- (c) tools
-async function findPerf(): Promise<string> {
+/** The middle value (the mean of the two middle ones for an even count); NaN for none. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+export async function findPerf(): Promise<string> {
   const cache = Deno.env.get("KGW_CACHE") ?? `${Deno.env.get("HOME")}/.cache/kgw`;
   const candidates = [
     Deno.env.get("RDKAFKA_PERFORMANCE"),
@@ -253,7 +272,7 @@ async function findPerf(): Promise<string> {
   return m[1].trim();
 }
 
-interface Throughput {
+export interface Throughput {
   name: string;
   msgs: number;
   bytes: number;
@@ -285,7 +304,7 @@ function failure(name: string, command: string, r: ProcResult, why: string): Thr
   return { name, msgs: 0, bytes: 0, ms: 0, msgsPerSec: 0, mbPerSec: 0, ok: false, note: why, command };
 }
 
-async function produce(
+export async function produce(
   perf: string,
   bootstrap: string,
   name: string,
@@ -293,13 +312,15 @@ async function produce(
   size: number,
   count: number,
   compression?: string,
+  props: string[] = [],
+  partition = 0,
 ) {
   const args = [
     "-P",
     "-t",
     topic,
     "-p",
-    "0",
+    String(partition),
     "-b",
     bootstrap,
     "-s",
@@ -310,6 +331,7 @@ async function produce(
     "1",
   ];
   args.push("-X", "linger.ms=5", "-X", "batch.num.messages=10000", "-X", "message.timeout.ms=60000");
+  for (const p of props) args.push("-X", p);
   if (compression) args.push("-z", compression);
   const command = `rdkafka_performance ${args.join(" ")}`;
   log(`${name}: ${command}`);
@@ -334,13 +356,15 @@ async function produce(
   return res;
 }
 
-async function consume(
+export async function consume(
   perf: string,
   bootstrap: string,
   name: string,
   topic: string,
   count: number,
   group?: string,
+  props: string[] = [],
+  partition = 0,
 ): Promise<Throughput> {
   const args = group
     ? [
@@ -356,7 +380,21 @@ async function consume(
       "-X",
       "auto.offset.reset=earliest",
     ]
-    : ["-C", "-t", topic, "-p", "0", "-b", bootstrap, "-o", "beginning", "-c", String(count), "-e"];
+    : [
+      "-C",
+      "-t",
+      topic,
+      "-p",
+      String(partition),
+      "-b",
+      bootstrap,
+      "-o",
+      "beginning",
+      "-c",
+      String(count),
+      "-e",
+    ];
+  for (const p of props) args.push("-X", p);
   const command = `rdkafka_performance ${args.join(" ")}`;
   log(`${name}: ${command}`);
   const r = await run(perf, args, 180_000);
@@ -370,7 +408,8 @@ async function consume(
     ms,
     msgsPerSec,
     mbPerSec,
-    ok: msgs === count && !r.timedOut,
+    // -c stops at the batch that reaches the count: a topic holding more records gives a few more
+    ok: msgs >= count && !r.timedOut,
     command,
   };
   if (!res.ok) {
@@ -380,7 +419,7 @@ async function consume(
   return res;
 }
 
-interface Latency {
+export interface Latency {
   samples: number;
   achievedMsgsPerSec: number;
   p50ms: number;
@@ -392,10 +431,15 @@ interface Latency {
   command: string;
 }
 
-async function latency(perf: string, bootstrap: string, tmp: string): Promise<Latency> {
-  const file = `${tmp}/latency.txt`;
-  const rate = 1_000;
-  const count = 4_000;
+/** Light load by default (-r 1000, linger 0); scripts/bench_latency.ts asks for higher rates with a linger. */
+export async function latency(
+  perf: string,
+  bootstrap: string,
+  tmp: string,
+  props: string[] = [],
+  { rate = 1_000, count = 4_000, lingerMs = 0, timeoutMs = 60_000 } = {},
+): Promise<Latency> {
+  const file = `${tmp}/latency-${crypto.randomUUID()}.txt`;
   const args = [
     "-P",
     "-t",
@@ -411,10 +455,21 @@ async function latency(perf: string, bootstrap: string, tmp: string): Promise<La
     "-a",
     "1",
   ];
-  args.push("-l", "-A", file, "-r", String(rate), "-X", "linger.ms=0", "-X", "message.timeout.ms=30000");
+  args.push(
+    "-l",
+    "-A",
+    file,
+    "-r",
+    String(rate),
+    "-X",
+    `linger.ms=${lingerMs}`,
+    "-X",
+    "message.timeout.ms=30000",
+  );
+  for (const p of props) args.push("-X", p);
   const command = `rdkafka_performance ${args.join(" ")}`;
   log(`produce latency: ${command}`);
-  const r = await run(perf, args, 60_000);
+  const r = await run(perf, args, timeoutMs);
   let samples: number[] = [];
   try {
     samples = (await Deno.readTextFile(file)).split("\n").filter((l) => l.trim() !== "").map(Number)
@@ -438,6 +493,245 @@ async function latency(perf: string, bootstrap: string, tmp: string): Promise<La
   return res;
 }
 
+// ---------------------------------------------------------------------------------------------------- targets
+/** A Kafka endpoint the same phases run against: the gateway, a peer broker, or librdkafka's mock broker. */
+interface Target {
+  readonly name: string;
+  /** -b for rdkafka_performance and bootstrap.servers for Kafka's perf tools (empty for the mock broker). */
+  readonly bootstrap: string;
+  /** Process whose memory is reported (null: in the client's own process). */
+  readonly pid: number | null;
+  /** rdkafka_performance -X properties added to every run (the mock broker's). */
+  readonly perfProps: string[];
+  /** Produce phases only: the mock broker lives inside each producer process, so nothing is left to fetch. */
+  readonly produceOnly: boolean;
+}
+
+interface TargetRun {
+  target: Target;
+  results: Throughput[];
+  lat?: Latency;
+  javaResults: Throughput[];
+  memory: Memory[];
+  died: boolean;
+}
+
+async function runTarget(perf: string, t: Target, o: Options, tmp: string): Promise<TargetRun> {
+  const out: TargetRun = { target: t, results: [], javaResults: [], memory: [], died: false };
+  const mem = async (phase: string) => {
+    if (t.pid === null) return true;
+    const m = await memoryOf(t.pid, phase);
+    if (m) out.memory.push(m);
+    else {
+      out.died = true;
+      log(`${t.name}: process ${t.pid} is gone after "${phase}"`);
+    }
+    return !!m;
+  };
+  await mem("idle");
+  const b = t.bootstrap;
+  if (o.peer && !t.produceOnly) {
+    // Created up front on every broker compared, so that no phase times a topic's auto-creation (Apache Kafka
+    // takes ~1 s to elect a new partition's leader: it showed as a 1 s p99 in the latency phase).
+    for (const topic of ["bench-100", "bench-1k", "bench-latency", "bench-java-100", "bench-java-1k"]) {
+      const r = await run("bash", [
+        `${KAFKA_DIR}tool.sh`,
+        "kafka-topics",
+        "--bootstrap-server",
+        b,
+        "--create",
+        "--if-not-exists",
+        "--topic",
+        topic,
+        "--partitions",
+        "1",
+      ], 120_000);
+      if (r.code !== 0) throw new Error(`${t.name}: creating ${topic} failed: ${r.stderr.slice(-2000)}`);
+    }
+  }
+  const x = t.perfProps;
+  const z = o.compression;
+  const p100 = z ? `produce 100 B ${z}` : "produce 100 B";
+  const p1k = z ? `produce 1 KiB ${z}` : "produce 1 KiB";
+  const phases: [string, () => Promise<Throughput | Latency>][] = [
+    [p100, () => produce(perf, b, p100, "bench-100", 100, o.msgs100, z, x)],
+    [p1k, () => produce(perf, b, p1k, "bench-1k", 1024, o.msgs1k, z, x)],
+  ];
+  const fetches = !o.produceOnly && !t.produceOnly;
+  if (fetches) {
+    phases.push(
+      ["fetch 100 B", () => consume(perf, b, "fetch 100 B", "bench-100", o.msgs100)],
+      ["fetch 1 KiB", () => consume(perf, b, "fetch 1 KiB", "bench-1k", o.msgs1k)],
+    );
+  }
+  if (o.group && fetches) {
+    phases.push([
+      "group fetch 100 B",
+      () => consume(perf, b, "group fetch 100 B", "bench-100", o.msgs100, "bench-group"),
+    ]);
+  }
+  if (o.latency && !o.produceOnly) phases.push(["produce latency", () => latency(perf, b, tmp, x)]);
+  if (o.peer === "kafka" && !t.produceOnly) {
+    phases.push(
+      ["Java produce 100 B", () => javaProduce(b, "Java produce 100 B", "bench-java-100", 100, o.msgs100)],
+      ["Java produce 1 KiB", () => javaProduce(b, "Java produce 1 KiB", "bench-java-1k", 1024, o.msgs1k)],
+    );
+    if (fetches) {
+      phases.push(
+        ["Java fetch 1 KiB", () => javaConsume(b, "Java fetch 1 KiB", "bench-java-1k", o.msgs1k)],
+      );
+    }
+  }
+  for (const [phase, fn] of phases) {
+    const r = await fn();
+    if ("msgsPerSec" in r) {
+      (phase.startsWith("Java ") ? out.javaResults : out.results).push(r);
+      if (r.ok) log(`${t.name}: ${phase}: ${fmtInt(r.msgsPerSec)} msg/s, ${fmtMB(r.mbPerSec)} MB/s`);
+    } else {
+      out.lat = r;
+      log(`${t.name}: ${phase}: p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms`);
+    }
+    if (!await mem(`after ${phase}`)) break;
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------------- peers
+const KAFKA_DIR = `${ROOT}scripts/kafka/`;
+
+/** A fresh single-node Apache Kafka (scripts/kafka/kafka.sh) with the gateway's fsync policy: flush every 1 s. */
+async function startKafka(
+  tmp: string,
+): Promise<{ bootstrap: string; pid: number; stop: () => Promise<void> }> {
+  const dir = `${tmp}/apache-kafka`;
+  const r = await run(
+    "bash",
+    [
+      `${KAFKA_DIR}kafka.sh`,
+      "start",
+      dir,
+      "log.flush.interval.ms=1000",
+      "log.flush.scheduler.interval.ms=1000",
+      "message.max.bytes=1048588",
+    ],
+    15 * 60_000,
+    { KAFKA_HEAP_OPTS: "-Xmx1g -Xms1g" },
+  );
+  const bootstrap = /^BOOTSTRAP=(\S+)$/m.exec(r.stdout)?.[1];
+  if (r.code !== 0 || !bootstrap) {
+    throw new Error(`Apache Kafka did not start (exit ${r.code}):\n${r.stdout}\n${r.stderr.slice(-3000)}`);
+  }
+  const pid = Number((await Deno.readTextFile(`${dir}/kafka.pid`)).trim());
+  return {
+    bootstrap,
+    pid,
+    stop: async () => {
+      await run("bash", [`${KAFKA_DIR}kafka.sh`, "stop", dir], 60_000);
+    },
+  };
+}
+
+// kafka-producer-perf-test's last line: "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max
+// latency, p50 ms 50th, p95 ms 95th, p99 ms 99th, p999 ms 99.9th."
+const JAVA_PRODUCE_RE = /(\d+) records sent, ([\d.]+) records\/sec \(([\d.]+) MB\/sec\)/;
+
+/** Kafka's own producer benchmark tool (the Java client) with the same batching as the rdkafka runs. */
+async function javaProduce(
+  bootstrap: string,
+  name: string,
+  topic: string,
+  size: number,
+  count: number,
+): Promise<Throughput> {
+  const args = [
+    "kafka-producer-perf-test",
+    "--topic",
+    topic,
+    "--num-records",
+    String(count),
+    "--record-size",
+    String(size),
+    "--throughput",
+    "-1",
+    "--producer-props",
+    `bootstrap.servers=${bootstrap}`,
+    "acks=1",
+    "linger.ms=5",
+    "batch.size=1000000",
+    "max.request.size=1048576",
+    "buffer.memory=268435456",
+  ];
+  const command = args.join(" ");
+  log(`${name}: ${command}`);
+  const r = await run("bash", [`${KAFKA_DIR}tool.sh`, ...args], 300_000, {
+    KAFKA_HEAP_OPTS: "-Xmx1g",
+    KAFKA_JVM_PERFORMANCE_OPTS: "-XX:+UseG1GC",
+  });
+  const m = JAVA_PRODUCE_RE.exec(r.stdout.trim().split("\n").at(-1) ?? "");
+  if (!m) return failure(name, command, r, "no summary line");
+  const sent = Number(m[1]);
+  const msgsPerSec = Number(m[2]);
+  // The tool's MB is 2^20 bytes; the table's is 10^6.
+  const mbPerSec = Number(m[3]) * 1048576 / MB;
+  const res: Throughput = {
+    name,
+    msgs: sent,
+    bytes: sent * size,
+    ms: (sent / msgsPerSec) * 1000,
+    msgsPerSec,
+    mbPerSec,
+    ok: r.code === 0 && sent === count && !r.timedOut,
+    command,
+  };
+  if (!res.ok) res.note = `${sent}/${count} sent, exit ${r.code}`;
+  return res;
+}
+
+/**
+ * Kafka's own consumer benchmark tool. Its CSV last line: start, end, MB, MB/s, nMsg, nMsg/s, rebalance ms, fetch
+ * ms, fetch MB/s, fetch nMsg/s: the fetch-only figures are taken (the group's join is not throughput).
+ */
+async function javaConsume(
+  bootstrap: string,
+  name: string,
+  topic: string,
+  count: number,
+): Promise<Throughput> {
+  const args = [
+    "kafka-consumer-perf-test",
+    "--bootstrap-server",
+    bootstrap,
+    "--topic",
+    topic,
+    "--messages",
+    String(count),
+    "--timeout",
+    "60000",
+  ];
+  const command = args.join(" ");
+  log(`${name}: ${command}`);
+  const r = await run("bash", [`${KAFKA_DIR}tool.sh`, ...args], 300_000, {
+    KAFKA_HEAP_OPTS: "-Xmx1g",
+    KAFKA_JVM_PERFORMANCE_OPTS: "-XX:+UseG1GC",
+  });
+  const cols = (r.stdout.trim().split("\n").at(-1) ?? "").split(",").map((c) => Number(c.trim()));
+  const [mib, msgs, fetchMs] = [cols[2], cols[4], cols[7]];
+  if (cols.length < 10 || !(msgs > 0) || !(fetchMs > 0)) return failure(name, command, r, "no summary line");
+  const seconds = fetchMs / 1000;
+  const res: Throughput = {
+    name,
+    msgs,
+    bytes: mib * 1048576,
+    ms: fetchMs,
+    msgsPerSec: msgs / seconds,
+    mbPerSec: (mib * 1048576) / MB / seconds,
+    ok: r.code === 0 && msgs >= count && !r.timedOut,
+    command,
+  };
+  if (!res.ok) res.note = `${msgs}/${count} consumed, exit ${r.code}`;
+  return res;
+}
+
 // ---------------------------------------------------------------------------------------------------- main
 async function main(): Promise<number> {
   const o = parseOptions(Deno.args);
@@ -456,90 +750,153 @@ async function main(): Promise<number> {
 
   const tmp = await Deno.makeTempDir({ prefix: "kgw-bench-" });
   const gatewayArgs = ["--fsync", "interval", "--fsync-interval-ms", "1000", ...o.gatewayArgs];
-  log(`starting gateway: main.ts ${gatewayArgs.join(" ")} (data dir ${tmp}/data)`);
-  let gw: RunningGateway | undefined;
-  const memory: Memory[] = [];
-  const results: Throughput[] = [];
-  let lat: Latency | undefined;
-  let gatewayDied = false;
+  const runs: TargetRun[] = [];
+  let failed = false;
   try {
-    gw = await startGateway({ dataDir: `${tmp}/data`, args: gatewayArgs });
-    const g = gw;
-    const mem = async (phase: string) => {
-      const m = await memoryOf(g.pid, phase);
-      if (m) memory.push(m);
-      else {
-        gatewayDied = true;
-        log(
-          `gateway process ${g.pid} is gone after "${phase}"; last log lines:\n${
-            g.logs().split("\n").slice(-30).join("\n")
-          }`,
-        );
-      }
-      return !!m;
-    };
-    await mem("idle");
-    const z = o.compression;
-    const p100 = z ? `produce 100 B ${z}` : "produce 100 B";
-    const p1k = z ? `produce 1 KiB ${z}` : "produce 1 KiB";
-    const phases: [string, () => Promise<Throughput | Latency>][] = [
-      [p100, () => produce(perf, g.bootstrap, p100, "bench-100", 100, o.msgs100, z)],
-      [p1k, () => produce(perf, g.bootstrap, p1k, "bench-1k", 1024, o.msgs1k, z)],
-    ];
-    if (!o.produceOnly) {
-      phases.push(
-        ["fetch 100 B", () => consume(perf, g.bootstrap, "fetch 100 B", "bench-100", o.msgs100)],
-        ["fetch 1 KiB", () => consume(perf, g.bootstrap, "fetch 1 KiB", "bench-1k", o.msgs1k)],
+    log(`starting gateway: main.ts ${gatewayArgs.join(" ")} (data dir ${tmp}/data)`);
+    let gw: RunningGateway | undefined;
+    try {
+      gw = await startGateway({ dataDir: `${tmp}/data`, args: gatewayArgs });
+      const r = await runTarget(
+        perf,
+        {
+          name: "gateway",
+          bootstrap: gw.bootstrap,
+          pid: gw.pid,
+          perfProps: [],
+          produceOnly: false,
+        },
+        o,
+        tmp,
       );
+      if (r.died) log(`gateway log tail:\n${gw.logs().split("\n").slice(-30).join("\n")}`);
+      runs.push(r);
+    } finally {
+      if (gw) await gw.stop();
     }
-    if (o.group && !o.produceOnly) {
-      phases.push([
-        "group fetch 100 B",
-        () => consume(perf, g.bootstrap, "group fetch 100 B", "bench-100", o.msgs100, "bench-group"),
-      ]);
-    }
-    if (o.latency && !o.produceOnly) phases.push(["produce latency", () => latency(perf, g.bootstrap, tmp)]);
-    for (const [phase, fn] of phases) {
-      const r = await fn();
-      if ("msgsPerSec" in r) {
-        results.push(r);
-        if (r.ok) log(`${phase}: ${fmtInt(r.msgsPerSec)} msg/s, ${fmtMB(r.mbPerSec)} MB/s`);
-      } else {
-        lat = r;
-        log(`${phase}: p50 ${r.p50ms.toFixed(2)} ms, p99 ${r.p99ms.toFixed(2)} ms`);
+    if (o.peer === "kafka") {
+      log(
+        "starting Apache Kafka (scripts/kafka/kafka.sh; log.flush.interval.ms=1000, as the gateway's fsync)",
+      );
+      const k = await startKafka(tmp);
+      try {
+        runs.push(
+          await runTarget(
+            perf,
+            {
+              name: "Apache Kafka",
+              bootstrap: k.bootstrap,
+              pid: k.pid,
+              perfProps: [],
+              produceOnly: false,
+            },
+            o,
+            tmp,
+          ),
+        );
+      } finally {
+        await k.stop();
       }
-      if (!await mem(`after ${phase}`)) break;
+    }
+    if (o.peer === "mock" || o.peer === "kafka") {
+      runs.push(
+        await runTarget(
+          perf,
+          {
+            name: "librdkafka mock broker",
+            bootstrap: "127.0.0.1:1",
+            pid: null,
+            perfProps: ["test.mock.num.brokers=1"],
+            produceOnly: true,
+          },
+          o,
+          tmp,
+        ),
+      );
     }
   } catch (e) {
     log(`bench aborted: ${(e as Error).stack ?? e}`);
-    if (gw) log(`gateway log tail:\n${gw.logs().split("\n").slice(-30).join("\n")}`);
-    gatewayDied = true;
+    failed = true;
   } finally {
-    if (gw) await gw.stop();
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }
+  const gwRun = runs.find((r) => r.target.name === "gateway");
+  if (!gwRun) return 1;
+  printGatewayTable(gwRun, loop);
+  if (runs.length > 1) printComparison(runs, loop);
+  console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
 
-  // ---------------------------------------------------------------------------------------------- (e) report
-  const byName = new Map(results.map((r) => [r.name, r]));
+  const p1k = gwRun.results.find((r) => r.name === "produce 1 KiB");
+  const json = {
+    date: new Date().toISOString(),
+    options: o,
+    rawLoopbackMBps: loop.mbps,
+    results: gwRun.results,
+    produce1KiBShareOfLoopbackPct: p1k?.ok ? (p1k.mbPerSec / loop.mbps) * 100 : NaN,
+    latency: gwRun.lat,
+    memory: gwRun.memory,
+    gatewayDied: gwRun.died,
+    peers: runs.filter((r) => r !== gwRun).map((r) => ({
+      name: r.target.name,
+      results: r.results,
+      javaResults: r.javaResults,
+      latency: r.lat,
+      memory: r.memory,
+    })),
+    gatewayJavaResults: gwRun.javaResults,
+  };
+  const jsonPath = o.json ?? `${ROOT}.bench/bench-${json.date.replace(/[:.]/g, "-")}.json`;
+  await Deno.mkdir(jsonPath.replace(/\/[^/]*$/, ""), { recursive: true });
+  await Deno.writeTextFile(jsonPath, JSON.stringify(json, null, 2) + "\n");
+  console.log(`results written to ${jsonPath}`);
+  const allOk = !failed &&
+    runs.every((r) =>
+      !r.died && r.results.every((x) => x.ok) && r.javaResults.every((x) => x.ok) && (r.lat?.ok ?? true)
+    );
+  return allOk ? 0 : 1;
+}
+
+function printTable(rows: string[][], numeric: Set<number>): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
+  const line = (r: string[]) =>
+    r.map((c, i) => (numeric.has(i) ? c.padStart(widths[i]) : c.padEnd(widths[i])))
+      .join("  ");
+  console.log("");
+  console.log(line(rows[0]));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const r of rows.slice(1)) console.log(line(r));
+}
+
+const latencyText = (lat: Latency) =>
+  lat.samples
+    ? `${lat.p50ms.toFixed(2)} / ${lat.p99ms.toFixed(2)} / ${lat.p999ms.toFixed(2)} / ${
+      lat.maxMs.toFixed(2)
+    }` +
+      (lat.ok ? "" : ` (FAILED: ${lat.note})`)
+    : `FAILED: ${lat.note}`;
+
+/** The gateway's figures with the project's targets (the table every run prints). */
+function printGatewayTable(g: TargetRun, loop: { mbps: number }): void {
+  const byName = new Map(g.results.map((r) => [r.name, r]));
   const p100 = byName.get("produce 100 B");
   const f100 = byName.get("fetch 100 B");
   const p1k = byName.get("produce 1 KiB");
   const share = p1k?.ok ? (p1k.mbPerSec / loop.mbps) * 100 : NaN;
-  const verdict = (ok: boolean | undefined, cond: boolean) => ok ? (cond ? "MET" : "below") : "n/a";
+  const verdict = (cond: boolean) => cond ? "MET" : "below";
   const rows: string[][] = [["measurement", "msg/s", "MB/s", "target", "status"]];
   rows.push(["raw loopback TCP (Deno, 1 MiB writes)", "-", fmtMB(loop.mbps), "-", "-"]);
-  for (const r of results) {
+  for (const r of [...g.results, ...g.javaResults]) {
     let target = "-";
     let status = r.ok ? "ok" : `FAILED: ${r.note}`;
     if (r === p100) {
       target = ">= 500,000 msg/s";
-      status = r.ok ? verdict(true, r.msgsPerSec >= 500_000) : status;
+      status = r.ok ? verdict(r.msgsPerSec >= 500_000) : status;
     } else if (r === f100) {
       target = ">= 1,000,000 msg/s";
-      status = r.ok ? verdict(true, r.msgsPerSec >= 1_000_000) : status;
+      status = r.ok ? verdict(r.msgsPerSec >= 1_000_000) : status;
     } else if (r === p1k) {
       target = ">= 50 % of loopback";
-      status = r.ok ? `${verdict(true, share >= 50)} (${share.toFixed(1)} % of loopback)` : status;
+      status = r.ok ? `${verdict(share >= 50)} (${share.toFixed(1)} % of loopback)` : status;
     }
     rows.push([
       `${r.name} (${fmtInt(r.msgs)} msgs)`,
@@ -549,50 +906,89 @@ async function main(): Promise<number> {
       status,
     ]);
   }
-  if (lat) {
+  if (g.lat) {
+    const a = g.lat.achievedMsgsPerSec;
     rows.push([
       "produce latency p50 / p99 / p99.9 / max (ms)",
-      Number.isFinite(lat.achievedMsgsPerSec) ? fmtInt(lat.achievedMsgsPerSec) : "-",
+      Number.isFinite(a) ? fmtInt(a) : "-",
       "-",
       "-",
-      lat.samples
-        ? `${lat.p50ms.toFixed(2)} / ${lat.p99ms.toFixed(2)} / ${lat.p999ms.toFixed(2)} / ${
-          lat.maxMs.toFixed(2)
-        }` +
-          (lat.ok ? "" : ` (FAILED: ${lat.note})`)
-        : `FAILED: ${lat.note}`,
+      latencyText(g.lat),
     ]);
   }
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  const line = (r: string[]) =>
-    r.map((c, i) => (i === 1 || i === 2 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join("  ");
-  console.log("");
-  console.log(line(rows[0]));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const r of rows.slice(1)) console.log(line(r));
+  printTable(rows, new Set([1, 2]));
   console.log("");
   console.log("gateway memory (VmRSS / VmHWM, MiB):");
-  for (const m of memory) {
+  for (const m of g.memory) {
     console.log(`  ${m.phase.padEnd(28)} ${m.rssMiB.toFixed(1).padStart(8)} / ${m.hwmMiB.toFixed(1)}`);
   }
-  console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`);
+}
 
-  const json = {
-    date: new Date().toISOString(),
-    options: o,
-    rawLoopbackMBps: loop.mbps,
-    results,
-    produce1KiBShareOfLoopbackPct: share,
-    latency: lat,
-    memory,
-    gatewayDied,
-  };
-  const jsonPath = o.json ?? `${ROOT}.bench/bench-${json.date.replace(/[:.]/g, "-")}.json`;
-  await Deno.mkdir(jsonPath.replace(/\/[^/]*$/, ""), { recursive: true });
-  await Deno.writeTextFile(jsonPath, JSON.stringify(json, null, 2) + "\n");
-  console.log(`results written to ${jsonPath}`);
-  const allOk = !gatewayDied && results.every((r) => r.ok) && (lat?.ok ?? true);
-  return allOk ? 0 : 1;
+/** Every target side by side, MB/s (msg/s for 100 B) and the gateway's share of each peer. */
+function printComparison(runs: TargetRun[], loop: { mbps: number }): void {
+  const g = runs[0];
+  const peers = runs.slice(1);
+  const names = [...new Set(runs.flatMap((r) => [...r.results, ...r.javaResults].map((x) => x.name)))];
+  const header = [
+    "measurement",
+    ...runs.map((r) => r.target.name),
+    ...peers.map((p) => `gateway / ${p.target.name}`),
+  ];
+  const rows: string[][] = [header];
+  const cell = (r: Throughput | undefined, by: "msgs" | "mb") =>
+    !r
+      ? "-"
+      : !r.ok
+      ? "FAILED"
+      : by === "msgs"
+      ? `${fmtInt(r.msgsPerSec)} msg/s`
+      : `${fmtMB(r.mbPerSec)} MB/s`;
+  const find = (run: TargetRun, n: string) => [...run.results, ...run.javaResults].find((x) => x.name === n);
+  for (const n of names) {
+    const by = n.includes("100 B") ? "msgs" : "mb";
+    const gv = find(g, n);
+    rows.push([
+      n,
+      ...runs.map((r) => cell(find(r, n), by)),
+      ...peers.map((p) => {
+        const pv = find(p, n);
+        if (!gv?.ok || !pv?.ok) return "-";
+        const a = by === "msgs" ? gv.msgsPerSec : gv.mbPerSec;
+        const b = by === "msgs" ? pv.msgsPerSec : pv.mbPerSec;
+        return `${((a / b) * 100).toFixed(0)} %`;
+      }),
+    ]);
+  }
+  rows.push([
+    "produce latency p50 / p99 / p99.9 (ms)",
+    ...runs.map((r) =>
+      r.lat?.samples
+        ? `${r.lat.p50ms.toFixed(2)} / ${r.lat.p99ms.toFixed(2)} / ${r.lat.p999ms.toFixed(2)}`
+        : "-"
+    ),
+    ...peers.map(() => "-"),
+  ]);
+  rows.push([
+    "raw loopback TCP (Deno)",
+    `${fmtMB(loop.mbps)} MB/s`,
+    ...peers.map(() => "-"),
+    ...peers.map(() => "-"),
+  ]);
+  console.log("");
+  console.log(
+    "side by side, one machine, one run (fsync: gateway every 1 s in the background, Apache Kafka " +
+      "log.flush.interval.ms=1000; librdkafka's mock broker keeps everything in the producer's memory):",
+  );
+  printTable(rows, new Set());
+  const peerMem = peers.filter((p) => p.memory.length > 0);
+  for (const p of peerMem) {
+    const last = p.memory.at(-1)!;
+    console.log(
+      `${p.target.name} memory (VmRSS / VmHWM at the end, MiB): ${last.rssMiB.toFixed(1)} / ${
+        last.hwmMiB.toFixed(1)
+      }`,
+    );
+  }
 }
 
 if (import.meta.main) Deno.exit(await main());

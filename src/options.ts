@@ -460,6 +460,77 @@ export const OPTIONS = [
     help: "members per group (group.max.size)",
   },
   {
+    key: "groupConsumerSessionTimeoutMs",
+    flag: "group-consumer-session-timeout-ms",
+    kind: "int",
+    def: 45000,
+    min: 1,
+    help: "KIP-848 consumer groups: a member's session timeout (group.consumer.session.timeout.ms)",
+  },
+  {
+    key: "groupConsumerMinSessionTimeoutMs",
+    flag: "group-consumer-min-session-timeout-ms",
+    kind: "int",
+    def: 45000,
+    min: 1,
+    help: "smallest allowed group-consumer-session-timeout-ms (group.consumer.min.session.timeout.ms)",
+  },
+  {
+    key: "groupConsumerMaxSessionTimeoutMs",
+    flag: "group-consumer-max-session-timeout-ms",
+    kind: "int",
+    def: 60000,
+    min: 1,
+    help: "largest allowed group-consumer-session-timeout-ms (group.consumer.max.session.timeout.ms)",
+  },
+  {
+    key: "groupConsumerHeartbeatIntervalMs",
+    flag: "group-consumer-heartbeat-interval-ms",
+    kind: "int",
+    def: 5000,
+    min: 1,
+    help: "KIP-848 consumer groups: how often members heartbeat (group.consumer.heartbeat.interval.ms)",
+  },
+  {
+    key: "groupConsumerMinHeartbeatIntervalMs",
+    flag: "group-consumer-min-heartbeat-interval-ms",
+    kind: "int",
+    def: 5000,
+    min: 1,
+    help: "smallest allowed group-consumer-heartbeat-interval-ms (group.consumer.min.heartbeat.interval.ms)",
+  },
+  {
+    key: "groupConsumerMaxHeartbeatIntervalMs",
+    flag: "group-consumer-max-heartbeat-interval-ms",
+    kind: "int",
+    def: 15000,
+    min: 1,
+    help: "largest allowed group-consumer-heartbeat-interval-ms (group.consumer.max.heartbeat.interval.ms)",
+  },
+  {
+    key: "groupConsumerMaxSize",
+    flag: "group-consumer-max-size",
+    kind: "int",
+    def: 2147483647,
+    min: 1,
+    help: "members per KIP-848 consumer group (group.consumer.max.size)",
+  },
+  {
+    key: "groupConsumerAssignors",
+    flag: "group-consumer-assignors",
+    kind: "string",
+    def: "uniform,range",
+    help:
+      "server assignors a consumer group may use, the first the default: uniform, range (group.consumer.assignors)",
+  },
+  {
+    key: "groupConsumerMigrationPolicy",
+    flag: "group-consumer-migration-policy",
+    kind: { oneOf: ["bidirectional", "upgrade", "downgrade", "disabled"] },
+    def: "bidirectional",
+    help: "classic <-> consumer group conversions allowed (group.consumer.migration.policy)",
+  },
+  {
     key: "transactionMaxTimeoutMs",
     flag: "transaction-max-timeout-ms",
     kind: "int",
@@ -699,6 +770,22 @@ export const OPTIONS = [
     kind: "hostport|off",
     def: "0.0.0.0:9644",
     help: "operations HTTP listener: /metrics, /healthz, /readyz, /api/v1/*, /dashboard (off = none)",
+  },
+  {
+    key: "schemaRegistryListen",
+    flag: "schema-registry-listen",
+    kind: "hostport|off",
+    def: "off",
+    help:
+      "Confluent Schema Registry REST API listener (/subjects, /schemas, /compatibility, /config, /mode); schemas kept in the backend (off = none)",
+  },
+  {
+    key: "schemaRegistryUrl",
+    flag: "schema-registry-url",
+    kind: "string",
+    def: "",
+    help:
+      "an external Confluent-compatible schema registry (http(s)://[user:password@]host:port) that topics with confluent.*.schema.validation are checked against, instead of the built-in one",
   },
   {
     key: "metrics",
@@ -1044,12 +1131,64 @@ export function loadConfig(src: ConfigSources): { config: Config; help: boolean;
       `queued-max-request-bytes (${out.queuedMaxRequestBytes}) must be at least max-request-bytes (${out.maxFrameBytes}): a request that large could never be received`,
     );
   }
+  checkConsumerGroupOptions(out);
   out.advertisedListener = advertisedListeners(
     out.listen as readonly ListenerAddress[],
     out.advertisedListener as readonly ListenerAddress[] | undefined,
   );
   checkTls(out as unknown as Config);
+  checkSchemaRegistry(out as unknown as Config);
   return { config: out as unknown as Config, help: args.help, version: args.version };
+}
+
+/** The server assignors the gateway has (src/groups/consumer/assignors/). */
+export const CONSUMER_GROUP_ASSIGNORS: readonly string[] = ["uniform", "range"];
+
+/** --group-consumer-assignors as a list: trimmed names in order, no empty entries. */
+export function consumerAssignorNames(value: string): string[] {
+  return value.split(",").map((s) => s.trim()).filter((s) => s !== "");
+}
+
+/** Kafka's GroupCoordinatorConfig checks of the group.consumer.* options: min <= value <= max, known assignors. */
+function checkConsumerGroupOptions(out: Record<string, unknown>): void {
+  const within = (value: string, min: string, max: string) => {
+    const v = out[value] as number, lo = out[min] as number, hi = out[max] as number;
+    const flag = (k: string) => OPTIONS.find((o) => o.key === k)?.flag ?? k;
+    if (lo > hi) throw new ConfigError(`${flag(min)} (${lo}) must be at most ${flag(max)} (${hi})`);
+    if (v < lo || v > hi) {
+      throw new ConfigError(
+        `${flag(value)} (${v}) must be between ${flag(min)} (${lo}) and ${flag(max)} (${hi})`,
+      );
+    }
+  };
+  within(
+    "groupConsumerSessionTimeoutMs",
+    "groupConsumerMinSessionTimeoutMs",
+    "groupConsumerMaxSessionTimeoutMs",
+  );
+  within(
+    "groupConsumerHeartbeatIntervalMs",
+    "groupConsumerMinHeartbeatIntervalMs",
+    "groupConsumerMaxHeartbeatIntervalMs",
+  );
+  if ((out.groupConsumerHeartbeatIntervalMs as number) >= (out.groupConsumerSessionTimeoutMs as number)) {
+    throw new ConfigError(
+      `group-consumer-heartbeat-interval-ms (${out.groupConsumerHeartbeatIntervalMs}) must be less than group-consumer-session-timeout-ms (${out.groupConsumerSessionTimeoutMs})`,
+    );
+  }
+  const names = consumerAssignorNames(out.groupConsumerAssignors as string);
+  if (names.length === 0) throw new ConfigError("group-consumer-assignors: at least one assignor is needed");
+  const unknown = names.filter((n) => !CONSUMER_GROUP_ASSIGNORS.includes(n));
+  if (unknown.length > 0) {
+    throw new ConfigError(
+      `group-consumer-assignors: unknown assignor ${unknown.join(", ")} (known: ${
+        CONSUMER_GROUP_ASSIGNORS.join(", ")
+      })`,
+    );
+  }
+  if (new Set(names).size !== names.length) {
+    throw new ConfigError("group-consumer-assignors: an assignor is named twice");
+  }
 }
 
 /**
@@ -1080,6 +1219,23 @@ function advertisedListeners(
     const wildcard = l.host === "0.0.0.0" || l.host === "::" || l.host === "";
     return { ...l, host: wildcard ? "localhost" : l.host };
   });
+}
+
+/** One registry: the built-in one or an external one, the latter named by an http(s) URL. */
+function checkSchemaRegistry(c: Config): void {
+  if (c.schemaRegistryUrl === "") return;
+  if (c.schemaRegistryListen !== null) {
+    throw new ConfigError(
+      "--schema-registry-url and --schema-registry-listen: use the built-in registry or an external one",
+    );
+  }
+  let u: URL | null = null;
+  try {
+    u = new URL(c.schemaRegistryUrl);
+  } catch { /* refused below */ }
+  if (u === null || (u.protocol !== "http:" && u.protocol !== "https:")) {
+    throw new ConfigError(`--schema-registry-url: expected an http(s) URL, got "${c.schemaRegistryUrl}"`);
+  }
 }
 
 /** TLS listeners and --http-tls need a certificate and key; client authentication needs the CA that verifies. */

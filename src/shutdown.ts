@@ -111,6 +111,7 @@ export interface StoppableGateway {
   readonly storage: { readonly kind: string; close(): Promise<void> };
   readonly metrics: { stop(): void } | null;
   readonly ops: { close(): Promise<void> } | null;
+  readonly schemaRegistry?: { close(): Promise<void> } | null;
 }
 
 /**
@@ -160,7 +161,7 @@ export function gatewayStages(g: StoppableGateway, timeoutMs: number): ShutdownS
       ifUnfinished: "its open requests are cut off",
       run: async () => {
         g.metrics?.stop();
-        await g.ops?.close();
+        await Promise.all([g.ops?.close(), g.schemaRegistry?.close()]);
       },
     },
   ];

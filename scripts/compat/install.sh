@@ -6,6 +6,8 @@
 #                     with the python3 on PATH (pyenv on the team's machines)
 #   compat/bin/       Go client programs (GOPATH mode against Debian's /usr/share/gocode, see clients.md §3)
 #   compat/gocache/   Go build cache
+#   compat/java/<v>/  the Java client (clients/java/Main.java) compiled against kafka-clients <v> (4.1.1, 3.9.1;
+#                     jars in kafka/<v>/lib from Maven Central, scripts/kafka/fetch.sh)
 # Debian packages: kcat, python3-confluent-kafka (1.7, librdkafka 2.0.2), python3-kafka (2.0.2), golang-go,
 # golang-github-shopify-sarama-dev (1.22.1), golang-github-segmentio-kafka-go-dev (0.2.1),
 # golang-github-confluentinc-confluent-kafka-go-dev (0.11.6), librdkafka-dev, pkg-config, and python3-lz4/-snappy/
@@ -92,6 +94,22 @@ for prog in sarama kafkago ckgo; do
   fi
 done
 log "go programs ready ($((SECONDS - t)) s)"
+
+# --- the Java client (Apache Kafka's kafka-clients 4.1.1 and 3.9.1, jars from Maven Central) ---------------------
+t=$SECONDS
+for kv in 4.1.1 3.9.1; do
+  lib="$(bash "$HERE/../kafka/fetch.sh" "$kv")" || die "fetching Apache Kafka $kv's jars failed (java 17+ and mvn needed)"
+  out="$CACHE/compat/java/$kv"
+  if [[ ! -f "$out/Main.class" || "$HERE/clients/java/Main.java" -nt "$out/Main.class" ]]; then
+    log "javac Main.java against kafka-clients $kv"
+    mkdir -p "$out"
+    javac -nowarn -cp "$lib/*" -d "$out" "$HERE/clients/java/Main.java" >"$LOG_DIR/compat-java-$kv.log" 2>&1 || {
+      cat "$LOG_DIR/compat-java-$kv.log" >&2
+      die "javac of the Java client against $kv failed"
+    }
+  fi
+done
+log "java client ready ($((SECONDS - t)) s)"
 
 # --- npm packages for the Deno clients ---------------------------------------------------------------------------
 t=$SECONDS

@@ -1,7 +1,8 @@
 // librdkafka's own test suite (2.0.2, Debian's source, built by scripts/setup_librdkafka.sh) against the gateway.
 //
 //   deno task compat:librdkafka [--no-install] [--tests 0001,0002,...] [--bootstrap HOST:PORT] [--out DIR]
-//                               [--parallel N] [--gateway-arg ARG]... [--strict] [--no-full] [--json FILE]
+//                               [--parallel N] [--gateway-arg ARG]... [--strict] [--no-full] [--full-mode]
+//                               [--json FILE]
 //                               [--backend embedded|seaweedmq] [--gateways N]
 //
 // The 34 tests recommended in shared/research/clients.md for one plain broker with topic auto-creation, and
@@ -15,12 +16,13 @@
 // kafka-topics.sh and enables the tests gated on newer brokers.
 //
 // Tests that are hollow under -Q (HOLLOW_UNDER_QUICK below) run once more in full mode (--no-full skips that).
+// --full-mode runs the selected tests in full mode only (no -Q): e.g. 0081_admin, whose consumer-handle pass
+// -Q skips.
 // Tests that need an API the gateway does not advertise yet (PENDING below) run in a second test-runner
 // invocation; while the API is missing they are reported as "pending" and do not fail the run (--strict: they
 // do). Every other test must pass: the script exits 1 otherwise. Per-test output of failures goes to --out.
 // --backend seaweedmq starts a SeaweedFS cluster (tests/helpers/seaweedfs.ts, weed from PyPI) and runs the
-// gateway on it (namespace kafka); the cluster is stopped at the end; tests that need what that backend refuses by
-// design (EMBEDDED_ONLY below) are not run there. --gateways N (SeaweedMQ only) starts N
+// gateway on it (namespace kafka); the cluster is stopped at the end. --gateways N (SeaweedMQ only) starts N
 // gateways (--node-id 1..N) on it that form one Kafka cluster; test.conf lists all of them (gateways.ts).
 import { type Gateways, startGateways } from "./gateways.ts";
 import { advertisedApiKeys } from "./api_versions.ts";
@@ -121,16 +123,6 @@ async function buildReplicationShim(dir: string): Promise<string> {
   return so;
 }
 
-/**
- * Tests that need something the SeaweedMQ backend refuses by design, with the reason; `--backend seaweedmq` does
- * not run them (and says so). What they test is covered on SeaweedMQ by the gateway's own client tests.
- */
-const EMBEDDED_ONLY: Record<string, string> = {
-  // aborted transactions over many batches: tests/integration/seaweedmq_transactions_test.ts (abort, kill -9)
-  "0129": "creates its topic with segment.bytes=20000, which the SeaweedMQ backend refuses (the SeaweedMQ " +
-    "broker decides its log files)",
-};
-
 /** Tests that need an API that is being built: test -> [api key, name]. */
 const PENDING: Record<string, [number, string]> = {
   // test_admin_create_partitions(): grows a topic from 2 to 4 partitions while producing.
@@ -150,6 +142,8 @@ interface Options {
   gatewayArgs: string[];
   strict: boolean;
   full: boolean;
+  /** Run the selected tests without -Q (full mode) in the first place. */
+  fullMode: boolean;
   json?: string;
   backend: "embedded" | "seaweedmq";
   gateways: number;
@@ -162,6 +156,7 @@ function parseOptions(argv: string[]): Options {
     gatewayArgs: [],
     strict: false,
     full: true,
+    fullMode: false,
     backend: "embedded",
     gateways: 1,
   };
@@ -180,6 +175,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--gateway-arg") o.gatewayArgs.push(val());
     else if (a === "--strict") o.strict = true;
     else if (a === "--no-full") o.full = false;
+    else if (a === "--full-mode") o.fullMode = true;
     else if (a === "--json") o.json = val();
     else if (a === "--gateways") o.gateways = Math.max(1, Number(val()));
     else if (a === "--backend") {
@@ -348,14 +344,11 @@ async function main(): Promise<number> {
       NO_COLOR: "1",
     };
     if (opts.tests.some((t) => REPLICATION_3.includes(t))) env.LD_PRELOAD = await buildReplicationShim(out);
-    const notHere = opts.backend === "seaweedmq" ? opts.tests.filter((t) => EMBEDDED_ONLY[t]) : [];
-    for (const t of notHere) console.log(`not run on seaweedmq: ${t}, ${EMBEDDED_ONLY[t]}`);
-    const selected = opts.tests.filter((t) => !notHere.includes(t));
-    const pending = selected.filter((t) => PENDING[t] && !keys.has(PENDING[t][0]));
-    const main = selected.filter((t) => !pending.includes(t));
-    const full = opts.full ? main.filter((t) => HOLLOW_UNDER_QUICK.includes(t)) : [];
+    const pending = opts.tests.filter((t) => PENDING[t] && !keys.has(PENDING[t][0]));
+    const main = opts.tests.filter((t) => !pending.includes(t));
+    const full = opts.full && !opts.fullMode ? main.filter((t) => HOLLOW_UNDER_QUICK.includes(t)) : [];
     const groups: [string, string[], boolean][] = [
-      ["main", main, true],
+      ["main", main, !opts.fullMode],
       ["full", full, false],
       ["pending", pending, true],
     ];

@@ -22,5 +22,9 @@ config=${KGW_CONFIG:-./gateway.json}
 config_dir=${KGW_CONFIG_DIR:-./config}
 export DENO_DIR="$home/deno_dir"
 export DENO_NO_UPDATE_CHECK=1
-exec "$home/deno" run --cached-only --no-prompt --allow-net "--allow-read=$data,$config,$config_dir,$home" \
+# glibc keeps one malloc arena per thread that ever allocated: with Deno's worker threads the freed memory of
+# large short-lived buffers stays resident (RSS climbed ~110 MiB in a 60 s fuzz run, JS heap flat); two arenas keep
+# RSS flat at the same speed.
+export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
+exec "$home/deno" run --cached-only --no-prompt --v8-flags=--max-semi-space-size=8 --allow-net "--allow-read=$data,$config,$config_dir,$home" \
   "--allow-write=$data" --allow-env --allow-ffi --allow-sys "$home/app/main.ts" "$@"

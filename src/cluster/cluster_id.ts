@@ -3,13 +3,15 @@
 import type { Filer } from "../storage/seaweedmq/transport/filer.ts";
 import type { MetaPaths } from "../storage/seaweedmq/meta.ts";
 
+import { randomKafkaUuid } from "../base64.ts";
+
 const NAME = "cluster.id";
 const TEXT = new TextEncoder();
 const TEXT_DECODER = new TextDecoder();
 
+/** A new cluster id as Kafka makes one (a random Uuid's text). */
 export function randomClusterId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return randomKafkaUuid();
 }
 
 /**

@@ -17,7 +17,7 @@ import type { MetaPaths } from "../storage/seaweedmq/meta.ts";
 import { type AssignmentDoc, computeAssignment, type LiveMember, type TopicSize } from "./assignment.ts";
 import { AssignmentStore } from "./assignment_store.ts";
 import { LivenessTracker, type MemberRecord, Membership } from "./membership.ts";
-import { CONSUMER_OFFSETS_TOPIC } from "./view.ts";
+import { CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from "./view.ts";
 
 export type ClusterLog = (level: "debug" | "info" | "warn" | "error", msg: string) => void;
 
@@ -97,7 +97,9 @@ export class Controller {
       if (read.problem) this.opts.log("error", `${read.problem}: writing a new assignment document`);
       this.base = { doc: read.doc, attr: read.attr };
     }
-    const topics: TopicSize[] = this.opts.topics().filter((t) => t.name !== CONSUMER_OFFSETS_TOPIC)
+    // __transaction_state is led with __consumer_offsets (node.ts), never assigned on its own.
+    const topics: TopicSize[] = this.opts.topics()
+      .filter((t) => t.name !== CONSUMER_OFFSETS_TOPIC && t.name !== TRANSACTION_STATE_TOPIC)
       .map((t) => ({
         name: t.name,
         partitions: t.partitions,

@@ -25,9 +25,11 @@ import {
   CoordinatorsByLeadership,
   type Endpoint,
   type LeaderInfo,
+  type LeaseGuard,
   type Participant,
   type PartitionLeadership,
   type TopicPartitionRef,
+  TRANSACTION_STATE_TOPIC,
 } from "./view.ts";
 
 export interface SeaweedClusterOptions {
@@ -57,8 +59,13 @@ const ENDPOINTS_RETRY_MS = 1000;
 const ACQUIRE_CONCURRENCY = 16;
 /** How long start() waits for the filer to answer the lease writes. */
 const JOIN_RETRY_MS = 30_000;
-/** close() is done within this, even with the filer unreachable. */
+/** close() is done within this (plus the releases' own budget), even with the filer unreachable. */
 const CLOSE_BUDGET_MS = 3000;
+/**
+ * What close() gives the releases: normally done in milliseconds, but a partition whose broker died with
+ * acknowledged, unflushed records is released only after they are published again (a broker re-assignment).
+ */
+const CLOSE_RELEASE_MS = 8000;
 
 type Want = { readonly topic: string; readonly partition: number; readonly epoch: number };
 
@@ -192,6 +199,8 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   /** performance.now() at the start of the last successful heartbeat. */
   private lastBeat = -Infinity;
   private fenced = false;
+  /** Renewals that came more than the fence time after the previous one (leaseGuard: a lapse voids its grants). */
+  private lapses = 0;
   private readonly beatLoop: Loop;
   private readonly pollLoop: Loop;
   private readonly controlLoop: Loop;
@@ -258,12 +267,22 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     return this.brokerById.get(nodeId);
   }
 
+  /**
+   * The controller named by the document when it is a listed broker; otherwise this gateway. Clients send
+   * controller requests (CreateTopics, AlterUserScramCredentials...) to this id and wait, until their request
+   * times out, while it names no broker they know: a controller that left writes its last document naming itself,
+   * and the next one may take seconds. Every gateway serves those requests, as a KRaft broker that names a live
+   * broker rather than the quorum's controller.
+   */
   controllerId(): number {
-    return this.doc?.controllerId ?? -1;
+    const named = this.doc?.controllerId ?? -1;
+    if (this.brokerById.has(named)) return named;
+    return this.brokerById.has(this.nodeId) ? this.nodeId : -1;
   }
 
   leaderOf(topic: string, partition: number): LeaderInfo {
-    const row = this.rows.get(topic);
+    // __transaction_state partition p follows __consumer_offsets partition p (view.ts TRANSACTION_STATE_TOPIC).
+    const row = this.rows.get(topic === TRANSACTION_STATE_TOPIC ? CONSUMER_OFFSETS_TOPIC : topic);
     if (!row || partition < 0 || partition >= row.leaders.length) return { leaderId: -1, leaderEpoch: -1 };
     return { leaderId: row.leaders[partition], leaderEpoch: row.epochs[partition] };
   }
@@ -369,18 +388,20 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   }
 
   /**
-   * Stops serving (participants released), leaves (lease entry deleted: the controller reassigns at once; this
-   * gateway's controller role handed over the same way), all within CLOSE_BUDGET_MS.
+   * Stops serving (participants released, within CLOSE_RELEASE_MS), leaves (lease entry deleted: the controller
+   * reassigns at once; this gateway's controller role handed over the same way), the rest within CLOSE_BUDGET_MS.
    */
   async close(): Promise<void> {
     if (this.state === "closed" || this.state === "closing") return;
     const wasRunning = this.state === "running" || this.state === "lost";
     this.state = "closing";
-    const deadline = performance.now() + CLOSE_BUDGET_MS;
+    let deadline = performance.now() + CLOSE_BUDGET_MS;
     const left = () => deadline - performance.now();
     await bounded(Promise.all([this.beatLoop.stop(), this.pollLoop.stop()]), left() * 0.2);
     if (wasRunning) {
-      await bounded(this.releaseAll(), left() * 0.5);
+      const t0 = performance.now();
+      await this.releaseKeepingLease();
+      deadline += performance.now() - t0;
       if (this.joined) await bounded(this.membership.leave(), left() * 0.5);
       // as the controller: hand this gateway's partitions over now, then let another gateway take the role
       await bounded(
@@ -395,6 +416,56 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     this.state = "closed";
   }
 
+  /**
+   * close()'s releases, within CLOSE_RELEASE_MS, renewing the lease meanwhile (the beat loop is stopped): no other
+   * gateway may take these partitions before they are released, which can take seconds when a release must first
+   * publish again what a dead broker lost.
+   */
+  private async releaseKeepingLease(): Promise<void> {
+    let done = false;
+    const releases = this.releaseAll().finally(() => done = true);
+    const until = performance.now() + CLOSE_RELEASE_MS;
+    while (!done && performance.now() < until) {
+      await bounded(releases, Math.min(this.beatMs, until - performance.now()));
+      if (done || this.state !== "closing" || performance.now() >= until) break;
+      const start = performance.now();
+      await bounded(
+        this.membership.heartbeat(this.applied, this.served).then((r) => {
+          if (r === "ok") this.renewed(start);
+        }),
+        this.beatMs,
+      );
+    }
+  }
+
+  /** A heartbeat that started at `start` succeeded. */
+  private renewed(start: number): void {
+    if (start - this.lastBeat > this.fenceMs) this.lapses++;
+    this.lastBeat = start;
+  }
+
+  /**
+   * The lease the partitions acquired now are held under (Participant.acquire): valid while this incarnation renews
+   * its lease without a lapse and the last renewal is fresh (as servingEpoch). Checked by the clock, so a process
+   * that was stopped (SIGSTOP, a VM pause) past its lease sees it void the moment it resumes, before any timer told
+   * it; once void it stays void (the partition may have been led elsewhere meanwhile).
+   */
+  private leaseGuard(): LeaseGuard {
+    const incarnation = this.membership.incarnation;
+    const lapses = this.lapses;
+    let lapsed = false;
+    return {
+      valid: () => {
+        if (lapsed) return false;
+        const ok = (this.state === "running" || this.state === "closing") && !this.fenced &&
+          this.membership.incarnation === incarnation && this.lapses === lapses &&
+          performance.now() - this.lastBeat <= this.fenceMs;
+        if (!ok) lapsed = true;
+        return ok;
+      },
+    };
+  }
+
   // ---- the loops ----
 
   private async beat(): Promise<void> {
@@ -404,7 +475,7 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     const r = await this.membership.heartbeat(this.applied, this.served);
     if (this.state !== "running") return;
     if (r === "ok") {
-      this.lastBeat = start;
+      this.renewed(start);
       if (this.fenced) {
         this.fenced = false;
         this.opts.log("info", `lease renewed again, as incarnation ${this.membership.incarnation}`);
@@ -519,9 +590,20 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     const me = doc.brokers.find((b) => b.nodeId === this.nodeId);
     if (!me || me.incarnation !== this.membership.incarnation) return out;
     for (const t of doc.topics) {
+      // Never assigned on its own (a controller of another version may list it): it follows __consumer_offsets.
+      if (t.name === TRANSACTION_STATE_TOPIC) continue;
       for (let p = 0; p < t.leaders.length; p++) {
         if (t.leaders[p] === this.nodeId) {
           out.set(keyOf(t.name, p), { topic: t.name, partition: p, epoch: t.epochs[p] });
+          // The leader of __consumer_offsets partition p (the coordinator of its transactional ids) also leads
+          // __transaction_state partition p, with the same epoch, and releases it with it.
+          if (t.name === CONSUMER_OFFSETS_TOPIC) {
+            out.set(keyOf(TRANSACTION_STATE_TOPIC, p), {
+              topic: TRANSACTION_STATE_TOPIC,
+              partition: p,
+              epoch: t.epochs[p],
+            });
+          }
         }
       }
     }
@@ -608,8 +690,9 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
         if (this.held.get(key) !== w) return; // taken away before its turn
         const tp: TopicPartitionRef = { topic: w.topic, partition: w.partition };
         this.touched.add(key);
+        const lease = this.leaseGuard();
         try {
-          for (const p of this.participants) await p.acquire(tp, w.epoch);
+          for (const p of this.participants) await p.acquire(tp, w.epoch, lease);
           await this.recordEpoch(w);
         } catch (e) {
           const n = (this.failures.get(key) ?? 0) + 1;

@@ -49,6 +49,14 @@ export interface TopicPartitionRef {
 export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
 
 /**
+ * Kafka's transaction log topic: a view of the transaction coordinators' documents
+ * (src/transactions/state_topic/view.ts). A transactional id is coordinated through `__consumer_offsets` partition p
+ * (abs(Java hashCode) mod the same count Kafka uses for `__transaction_state`), so its partition p is led, with the
+ * same epoch, by the leader of `__consumer_offsets` partition p: it is never assigned on its own.
+ */
+export const TRANSACTION_STATE_TOPIC = "__transaction_state";
+
+/**
  * Something whose per-partition state follows leadership. `acquire` runs before this gateway serves a partition
  * it was given (re-read the log end, load producer state or groups) and may take time; requests for the partition
  * get NOT_LEADER_OR_FOLLOWER (or NOT_COORDINATOR) until every participant's acquire resolved. `release` runs when
@@ -56,8 +64,19 @@ export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
  * `__consumer_offsets` partitions go through the same calls (the group coordinator acts on them).
  */
 export interface Participant {
-  acquire(tp: TopicPartitionRef, leaderEpoch: number): Promise<void>;
+  /** `lease`: this gateway's hold on the partition, from the acquire on (absent: a cluster without leases). */
+  acquire(tp: TopicPartitionRef, leaderEpoch: number, lease?: LeaseGuard): Promise<void>;
   release(tp: TopicPartitionRef): Promise<void>;
+}
+
+/**
+ * Whether the lease under which a partition was acquired still holds, checked by the clock: false once the last
+ * lease renewal is older than what lets this gateway serve (another gateway may lead the partition by now, even
+ * while this process was stopped and never noticed), and false for good after any lapse or a new incarnation, even
+ * once renewals resume. A writer checks it right before it writes anything for the partition.
+ */
+export interface LeaseGuard {
+  valid(): boolean;
 }
 
 /** One partition's row for the operations view. */

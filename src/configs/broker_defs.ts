@@ -23,8 +23,6 @@ export interface BrokerConfigDef extends ConfigDef {
   readonly threads?: "pool" | "cleaner";
   /** Accepted, stored and reported, but nothing here acts on it: why (the last sentence of its documentation). */
   readonly noEffect?: string;
-  /** Read-only here although Kafka changes it at runtime: a startup setting of the gateway (its real value). */
-  readonly startupHere?: boolean;
   /** Gateway option that sets it statically (flag, KGW_ env, config file). */
   readonly option?: keyof Config;
   /** The value the option stands for (default: String(config[option])); null = the option does not set it. */
@@ -37,6 +35,11 @@ export function brokerDoc(def: BrokerConfigDef): string {
 }
 
 const READ_ONLY = " Set at startup (flag, KGW_ env or config file); read-only at runtime.";
+const LISTENERS_AT_START = " Accepted and stored; it has no effect: the gateway binds and advertises the " +
+  "listeners of its flags (--listen, --advertised-listener), set at start.";
+const FLUSH_AT_START =
+  " Accepted and stored; it has no effect: when appends are fsynced is the gateway's --fsync " +
+  "setting, set at start.";
 
 function listeners(ls: readonly ListenerAddress[]): string {
   return ls.map(listenerUrl).join(",");
@@ -68,11 +71,12 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     name: "advertised.listeners",
     type: "string",
     default: null,
-    dynamic: false,
-    startupHere: true,
+    dynamic: true,
+    perBroker: true,
     option: "advertisedListener",
     fromOption: (c) => listeners(c.advertisedListener),
-    doc: "Addresses given to clients in Metadata, per listener (--advertised-listener)." + READ_ONLY,
+    noEffect: LISTENERS_AT_START,
+    doc: "Addresses given to clients in Metadata, per listener (--advertised-listener).",
   },
   {
     name: "auto.create.topics.enable",
@@ -104,6 +108,88 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     dynamic: false,
     option: "deleteTopicEnable",
     doc: "Allow DeleteTopics (--delete-topic-enable)." + READ_ONLY,
+  },
+  {
+    name: "group.consumer.assignors",
+    type: "list",
+    default: "uniform,range",
+    dynamic: false,
+    option: "groupConsumerAssignors",
+    doc: "Server assignors of KIP-848 consumer groups, the first the default (--group-consumer-assignors)." +
+      READ_ONLY,
+  },
+  {
+    name: "group.consumer.heartbeat.interval.ms",
+    type: "int",
+    default: "5000",
+    dynamic: false,
+    option: "groupConsumerHeartbeatIntervalMs",
+    doc: "How often consumer group members heartbeat (--group-consumer-heartbeat-interval-ms)." + READ_ONLY,
+  },
+  {
+    name: "group.consumer.max.heartbeat.interval.ms",
+    type: "int",
+    default: "15000",
+    dynamic: false,
+    option: "groupConsumerMaxHeartbeatIntervalMs",
+    doc:
+      "Largest allowed group.consumer.heartbeat.interval.ms (--group-consumer-max-heartbeat-interval-ms)." +
+      READ_ONLY,
+  },
+  {
+    name: "group.consumer.max.session.timeout.ms",
+    type: "int",
+    default: "60000",
+    dynamic: false,
+    option: "groupConsumerMaxSessionTimeoutMs",
+    doc: "Largest allowed group.consumer.session.timeout.ms (--group-consumer-max-session-timeout-ms)." +
+      READ_ONLY,
+  },
+  {
+    name: "group.consumer.max.size",
+    type: "int",
+    default: "2147483647",
+    dynamic: false,
+    option: "groupConsumerMaxSize",
+    doc: "Members per KIP-848 consumer group (--group-consumer-max-size)." + READ_ONLY,
+  },
+  {
+    name: "group.consumer.migration.policy",
+    type: "string",
+    default: "bidirectional",
+    dynamic: false,
+    option: "groupConsumerMigrationPolicy",
+    doc:
+      "Classic to consumer group conversions allowed: bidirectional, upgrade, downgrade, disabled (--group-consumer-migration-policy)." +
+      READ_ONLY,
+  },
+  {
+    name: "group.consumer.min.heartbeat.interval.ms",
+    type: "int",
+    default: "5000",
+    dynamic: false,
+    option: "groupConsumerMinHeartbeatIntervalMs",
+    doc:
+      "Smallest allowed group.consumer.heartbeat.interval.ms (--group-consumer-min-heartbeat-interval-ms)." +
+      READ_ONLY,
+  },
+  {
+    name: "group.consumer.min.session.timeout.ms",
+    type: "int",
+    default: "45000",
+    dynamic: false,
+    option: "groupConsumerMinSessionTimeoutMs",
+    doc: "Smallest allowed group.consumer.session.timeout.ms (--group-consumer-min-session-timeout-ms)." +
+      READ_ONLY,
+  },
+  {
+    name: "group.consumer.session.timeout.ms",
+    type: "int",
+    default: "45000",
+    dynamic: false,
+    option: "groupConsumerSessionTimeoutMs",
+    doc: "Session timeout of KIP-848 consumer group members (--group-consumer-session-timeout-ms)." +
+      READ_ONLY,
   },
   {
     name: "group.initial.rebalance.delay.ms",
@@ -141,21 +227,23 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     name: "listeners",
     type: "string",
     default: "PLAINTEXT://0.0.0.0:9092",
-    dynamic: false,
-    startupHere: true,
+    dynamic: true,
+    perBroker: true,
     option: "listen",
     fromOption: (c) => listeners(c.listen),
-    doc: "Addresses the Kafka listeners bind (--listen)." + READ_ONLY,
+    noEffect: LISTENERS_AT_START,
+    doc: "Addresses the Kafka listeners bind (--listen).",
   },
   {
     name: "log.cleaner.backoff.ms",
     type: "long",
     default: "15000",
-    dynamic: false,
-    startupHere: true,
+    dynamic: true,
+    check: atLeast(1),
     option: "logCleanerBackoffMs",
-    doc: "How often the log cleaner looks for compacted partitions to clean (--log-cleaner-backoff-ms)." +
-      READ_ONLY,
+    doc:
+      "How often the log cleaner looks for compacted partitions to clean (--log-cleaner-backoff-ms); a change " +
+      "sets the period from the cleaner's next run.",
   },
   {
     name: "log.cleaner.enable",
@@ -176,21 +264,24 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     name: "log.flush.interval.messages",
     type: "long",
     default: LONG_MAX,
-    dynamic: false,
-    startupHere: true,
+    dynamic: true,
+    check: atLeast(1),
     option: "fsync",
     fromOption: (c) => (c.fsync === "always" ? "1" : null),
-    doc: "1 when every append is fsynced before it is acknowledged (--fsync always)." + READ_ONLY,
+    noEffect: FLUSH_AT_START,
+    doc:
+      "Messages between fsyncs; 1 when every append is fsynced before it is acknowledged (--fsync always).",
   },
   {
     name: "log.flush.interval.ms",
     type: "long",
     default: "1000",
-    dynamic: false,
-    startupHere: true,
+    dynamic: true,
+    check: atLeast(0),
     option: "fsyncIntervalMs",
     fromOption: (c) => (c.fsync === "interval" ? String(c.fsyncIntervalMs) : null),
-    doc: "Background fsync period with --fsync interval (--fsync-interval-ms)." + READ_ONLY,
+    noEffect: FLUSH_AT_START,
+    doc: "Time between fsyncs: the background fsync period with --fsync interval (--fsync-interval-ms).",
   },
   {
     name: "log.flush.scheduler.interval.ms",
@@ -212,19 +303,21 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     name: "max.connections",
     type: "int",
     default: "10000",
-    dynamic: false,
-    startupHere: true,
+    dynamic: true,
+    check: atLeast(0),
     option: "maxConnections",
-    doc: "Open client connections (--max-connections)." + READ_ONLY,
+    doc:
+      "Open client connections over all listeners (--max-connections); a change applies to new connections.",
   },
   {
     name: "max.connections.per.ip",
     type: "int",
     default: "2147483647",
-    dynamic: false,
-    startupHere: true,
+    dynamic: true,
+    check: atLeast(0),
     option: "maxConnectionsPerIp",
-    doc: "Open client connections from one address (--max-connections-per-ip)." + READ_ONLY,
+    doc: "Open client connections from one address (--max-connections-per-ip); a change applies to new " +
+      "connections.",
   },
   {
     name: "node.id",

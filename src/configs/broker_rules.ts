@@ -9,21 +9,17 @@ function refuse(message: string, names: readonly string[]): void {
 }
 
 /**
- * Before the values are parsed: read-only names (Kafka's own, then those Kafka changes at runtime but the gateway
- * sets at startup), and TLS key/trust store configs without a listener (Kafka takes those per listener only).
+ * Before the values are parsed: read-only names, and TLS key/trust store configs without a listener (Kafka takes
+ * those per listener only).
  * `set` are the names given a value; `named` every name of the request (DELETE included).
  */
 export function checkBrokerNames(named: readonly string[], set: readonly string[]): void {
-  const readOnly = named.map((n) => ({ n, r: resolveBrokerConfig(n) }))
-    .filter(({ r }) => r !== undefined && !isDynamicBrokerConfig(r));
   refuse(
     "Cannot update these configs dynamically",
-    readOnly.filter(({ r }) => !r!.def.startupHere).map(({ n }) => n),
-  );
-  refuse(
-    "Cannot update these configs dynamically on this gateway: they are its startup settings " +
-      "(flags, KGW_ environment, config file)",
-    readOnly.filter(({ r }) => r!.def.startupHere).map(({ n }) => n),
+    named.filter((n) => {
+      const r = resolveBrokerConfig(n);
+      return r !== undefined && !isDynamicBrokerConfig(r);
+    }),
   );
   refuse(
     "These security configs can be dynamically updated only per-listener using the listener prefix",

@@ -6,7 +6,9 @@
 // IncrementalAlterConfigs, pushes the broker-level topic defaults into the storage backend and hands the produce
 // path a cached per-topic policy. Configs the backend cannot apply (Storage.fixedTopicConfigs and
 // fixedBrokerConfigs) resolve to the backend's fixed value, are reported read-only and refuse other values, so no
-// client is told that a setting took effect when it did not.
+// client is told that a setting took effect when it did not; those it stores without acting on them
+// (Storage.inertTopicConfigs) say so in their documentation.
+import { parseStrategy, type SchemaValidationPolicy } from "../schema_registry/validation.ts";
 import type { Config } from "../options.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type {
@@ -32,7 +34,19 @@ import {
   TOPIC_CONFIGS,
   type TopicConfigDef,
 } from "./defs.ts";
+import { SCHEMA_VALIDATION_TOPIC_CONFIGS } from "./topic_defs.ts";
 import { checkBrokerNames, checkClusterDefault, checkThreadCount } from "./broker_rules.ts";
+
+/** The topic's schema validation (confluent.*.schema.validation and the subject-name strategies), or null. */
+function schemaPolicy(v: (name: string) => string): SchemaValidationPolicy | null {
+  const side = (s: "key" | "value") =>
+    v(`confluent.${s}.schema.validation`) === "true"
+      ? parseStrategy(v(`confluent.${s}.subject.name.strategy`)) ?? "TopicNameStrategy"
+      : null;
+  const key = side("key");
+  const value = side("value");
+  return key === null && value === null ? null : { key, value };
+}
 
 /** What the produce path needs of a topic's effective configs. */
 export interface TopicPolicy {
@@ -45,6 +59,8 @@ export interface TopicPolicy {
   readonly compact: boolean;
   /** cleanup.policy contains delete: DeleteRecords is allowed. */
   readonly delete: boolean;
+  /** confluent.{key,value}.schema.validation: the records are checked against the schema registry; null: off. */
+  readonly schemas: SchemaValidationPolicy | null;
 }
 
 /** One alteration: IncrementalAlterConfigs operation (0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT) on a key. */
@@ -70,7 +86,10 @@ const CODECS: Readonly<Record<string, number>> = {
 };
 
 type Entry = DescribeConfigsResourceResult;
-type Logger = { warn(msg: string, props?: Record<string, unknown>): void };
+type Logger = {
+  info?(msg: string, props?: Record<string, unknown>): void;
+  warn(msg: string, props?: Record<string, unknown>): void;
+};
 
 function invalidConfig(msg: string): KafkaError {
   return new KafkaError(ErrorCode.INVALID_CONFIG, msg);
@@ -90,8 +109,12 @@ function canonical(def: ConfigDef, raw: string): string {
 }
 
 /** Validates one topic config from a client; returns its canonical value. */
-export function validateTopicConfig(name: string, value: string | null): string {
-  const def = TOPIC_CONFIG_BY_NAME.get(name);
+export function validateTopicConfig(
+  name: string,
+  value: string | null,
+  defs: ReadonlyMap<string, TopicConfigDef> = TOPIC_CONFIG_BY_NAME,
+): string {
+  const def = defs.get(name);
   if (!def) throw invalidConfig(`Unknown topic config name: ${name}`);
   if (value === null) throw invalidConfig(`Null value not supported for topic configs: ${name}`);
   return canonical(def, value);
@@ -140,12 +163,26 @@ export class ConfigModel {
   /** Topic and broker configs the backend cannot apply (see Storage.fixedTopicConfigs). */
   private readonly fixedTopic: ReadonlyMap<string, FixedConfig>;
   private readonly fixedBroker: ReadonlyMap<string, FixedConfig>;
+  /** Why a topic config (or a broker synonym of one) is stored without effect on this backend. */
+  private readonly inert = new Map<string, string>();
   private readonly backendName: string;
+  private readonly watchers: (() => void)[] = [];
+
+  /** The topic configs of this gateway: Kafka's, and Confluent's schema validation ones when it has a registry. */
+  readonly topicDefs: readonly TopicConfigDef[];
+  private readonly topicDefByName: ReadonlyMap<string, TopicConfigDef>;
 
   constructor(readonly config: Config, private readonly storage: Storage, private readonly log?: Logger) {
+    const registry = config.schemaRegistryListen !== null || config.schemaRegistryUrl !== "";
+    this.topicDefs = registry ? [...TOPIC_CONFIGS, ...SCHEMA_VALIDATION_TOPIC_CONFIGS] : TOPIC_CONFIGS;
+    this.topicDefByName = new Map(this.topicDefs.map((d) => [d.name, d]));
     this.brokerResource = String(config.nodeId);
     this.fixedTopic = new Map(Object.entries(storage.fixedTopicConfigs ?? {}));
     this.fixedBroker = fixedBrokerConfigs(storage);
+    for (const [name, why] of Object.entries(storage.inertTopicConfigs ?? {})) {
+      this.inert.set(name, why);
+      for (const syn of TOPIC_CONFIG_BY_NAME.get(name)?.synonyms ?? []) this.inert.set(syn.name, why);
+    }
     this.backendName = BACKEND_NAMES[storage.kind] ?? storage.kind;
     for (const def of BROKER_CONFIGS) {
       if (!def.option || !config.explicitOptions?.has(def.option)) continue;
@@ -198,13 +235,44 @@ export class ConfigModel {
 
   /** Loads the dynamic broker configs the backend stored and pushes the topic defaults into it (after open). */
   load(): void {
+    this.storage.onBrokerConfigsChanged = () => {
+      this.serialize(() => {
+        this.reload();
+        this.log?.info?.("dynamic broker configs altered through another gateway: reloaded");
+        return Promise.resolve();
+      }).catch(() => {});
+    };
+    this.reload();
+  }
+
+  private reload(): void {
     this.dynDefault = this.sanitize(this.storage.brokerConfigs(""), "cluster default");
     this.dynBroker = this.sanitize(
       this.storage.brokerConfigs(this.brokerResource),
       `broker ${this.brokerResource}`,
     );
+    this.brokerChanged();
+  }
+
+  /**
+   * Calls `fn` now and after every change of the broker configs: how a dynamic config that acts outside the topic
+   * defaults (connection limits, the cleaner's period) reaches what it governs.
+   */
+  watchBroker(fn: () => void): void {
+    this.watchers.push(fn);
+    fn();
+  }
+
+  private brokerChanged(): void {
     this.recompute();
     this.storage.setConfigDefaults(this.defaults);
+    for (const fn of this.watchers) {
+      try {
+        fn();
+      } catch (e) {
+        this.log?.warn("applying the broker configs: {reason}", { reason: String(e) });
+      }
+    }
   }
 
   private sanitize(stored: Readonly<Record<string, string>>, what: string): Record<string, string> {
@@ -245,7 +313,7 @@ export class ConfigModel {
 
   private recompute(): void {
     const d: TopicConfigs = {};
-    for (const def of TOPIC_CONFIGS) {
+    for (const def of this.topicDefs) {
       const fixed = this.fixedTopic.get(def.name);
       const v = fixed ? fixed.value : this.resolveTopicDefault(def);
       if (v !== null) d[def.name] = v;
@@ -279,9 +347,15 @@ export class ConfigModel {
       zstdLevel: configNumber(v("compression.zstd.level")),
       compact: cleanup.includes("compact"),
       delete: cleanup.includes("delete"),
+      schemas: schemaPolicy(v),
     };
     this.policies.set(meta.configs, { gen: this.generation, policy });
     return policy;
+  }
+
+  /** One client-supplied topic config in canonical form; INVALID_CONFIG for a name this gateway does not have. */
+  validateTopicConfig(name: string, value: string | null): string {
+    return validateTopicConfig(name, value, this.topicDefByName);
   }
 
   /** Validates client-supplied topic configs (CreateTopics); returns canonical overrides. */
@@ -290,7 +364,7 @@ export class ConfigModel {
       throw invalidRequest("Error due to duplicate config keys");
     }
     const out: TopicConfigs = {};
-    for (const c of configs) out[c.name] = validateTopicConfig(c.name, c.value);
+    for (const c of configs) out[c.name] = validateTopicConfig(c.name, c.value, this.topicDefByName);
     return this.acceptTopicConfigs(out);
   }
 
@@ -353,7 +427,7 @@ export class ConfigModel {
     docs = false,
   ): Entry[] {
     const out: Entry[] = [];
-    for (const def of TOPIC_CONFIGS) {
+    for (const def of this.topicDefs) {
       if (keys && keys.length > 0 && !keys.includes(def.name)) continue;
       const primary = def.synonyms[0]?.name;
       const all = primary ? this.synonymsOf(primary, true, false) : [];
@@ -367,13 +441,24 @@ export class ConfigModel {
       if (override !== undefined) {
         all.unshift({ name: def.name, value: override, source: ConfigSource.TOPIC_CONFIG });
       }
-      out.push(this.entry(def, this.topicValue(overrides, def.name), false, all, synonyms, docs));
+      const doc = def.doc + this.inertDoc(def.name);
+      out.push(this.entry(def, this.topicValue(overrides, def.name), false, all, synonyms, docs, doc));
     }
     return out;
   }
 
   private fixedDoc(fixed: FixedConfig): string {
     return `Read-only on the ${this.backendName} backend: ${fixed.reason}.`;
+  }
+
+  /** The sentence a config stored without effect on this backend adds to its documentation ("" otherwise). */
+  private inertDoc(name: string): string {
+    const note = this.storage.topicConfigNotes?.[name];
+    if (note !== undefined) return ` On the ${this.backendName} backend: ${note}.`;
+    const why = this.inert.get(name);
+    return why === undefined
+      ? ""
+      : ` Accepted and stored; it has no effect on the ${this.backendName} backend: ${why}.`;
   }
 
   /** Throws unless `name` is "" (cluster default) or this broker's id. */
@@ -414,7 +499,7 @@ export class ConfigModel {
           this.synonymsOf(name, perBroker, isSensitive(def)),
           synonyms,
           docs,
-          fixed ? this.fixedDoc(fixed) : brokerDoc(def),
+          fixed ? this.fixedDoc(fixed) : brokerDoc(def) + this.inertDoc(name),
         ),
       );
     }
@@ -429,7 +514,7 @@ export class ConfigModel {
 
   /** Of `names`, the broker configs that are accepted and stored but have no effect on this gateway. */
   withoutEffect(names: readonly string[]): string[] {
-    return names.filter((n) => resolveBrokerConfig(n)?.def.noEffect !== undefined);
+    return names.filter((n) => resolveBrokerConfig(n)?.def.noEffect !== undefined || this.inert.has(n));
   }
 
   // ---- AlterConfigs / IncrementalAlterConfigs ----
@@ -499,7 +584,7 @@ export class ConfigModel {
         current,
         ops,
         incremental,
-        (k) => TOPIC_CONFIG_BY_NAME.get(k),
+        (k) => this.topicDefByName.get(k),
         (k) => invalidConfig(`Unknown topic config name: ${k}`),
         (k) => this.topicValue(current, k),
       );
@@ -548,8 +633,7 @@ export class ConfigModel {
       await this.storage.setBrokerConfigs(resource, next);
       if (perBroker) this.dynBroker = next;
       else this.dynDefault = next;
-      this.recompute();
-      this.storage.setConfigDefaults(this.defaults);
+      this.brokerChanged();
     });
   }
 

@@ -9,6 +9,7 @@ import {
   oneOf,
   throttledReplicas,
 } from "./values.ts";
+import { parseStrategy, STRATEGY_PACKAGE } from "../schema_registry/validation.ts";
 
 /** A broker config a topic config falls back to; `scale` converts its unit to the topic's (hours -> ms). */
 export interface Synonym {
@@ -324,6 +325,37 @@ export const TOPIC_CONFIGS: readonly TopicConfigDef[] = [
     doc: "Out-of-sync replicas may become leader." + NO_EFFECT,
   },
 ];
+
+/**
+ * Confluent Server's broker-side schema validation configs (src/schema_registry/validation.ts): topic configs only
+ * on a gateway with a schema registry (--schema-registry-listen or --schema-registry-url); Apache Kafka has none.
+ */
+export const SCHEMA_VALIDATION_TOPIC_CONFIGS: readonly TopicConfigDef[] = (["key", "value"] as const).flatMap(
+  (side): TopicConfigDef[] => [
+    {
+      name: `confluent.${side}.schema.validation`,
+      type: "boolean",
+      default: "false",
+      synonyms: [],
+      doc: `Records whose ${side} is not in Confluent's wire format with a schema id registered under its ` +
+        "subject are refused (INVALID_RECORD with per-record errors).",
+    },
+    {
+      name: `confluent.${side}.subject.name.strategy`,
+      type: "string",
+      default: `${STRATEGY_PACKAGE}TopicNameStrategy`,
+      check: (v) =>
+        parseStrategy(String(v)) === null
+          ? "Value must be TopicNameStrategy, RecordNameStrategy or TopicRecordNameStrategy " +
+            `(optionally prefixed ${STRATEGY_PACKAGE})`
+          : null,
+      synonyms: [],
+      doc: `The subject a ${side}'s schema id must be registered under when ${side} validation is on: ` +
+        `TopicNameStrategy <topic>-${side}, RecordNameStrategy <record name>, TopicRecordNameStrategy ` +
+        "<topic>-<record name>.",
+    },
+  ],
+);
 
 export const TOPIC_CONFIG_BY_NAME: ReadonlyMap<string, TopicConfigDef> = new Map(
   TOPIC_CONFIGS.map((d) => [d.name, d]),

@@ -1,7 +1,7 @@
 // The rest of Kafka's dynamic broker configs (DynamicBrokerConfig.AllDynamicConfigs of Kafka 3.9, and the tiered
 // storage ones Kafka 4.0 made dynamic): thread pools, log cleaner tuning, connection limits, metric reporters,
-// producer state, tiered storage and replication throttles. Types, defaults and checks are Kafka's; none of them
-// has an effect on this gateway, which has no such threads, replicas or tiers.
+// producer state, tiered storage and replication throttles. Types, defaults and checks are Kafka's; but for
+// max.connections.per.ip.overrides none has an effect on this gateway, which has no such threads, replicas or tiers.
 import type { BrokerConfigDef } from "./broker_defs.ts";
 import { atLeast, hostCounts, LONG_MAX } from "./values.ts";
 
@@ -147,9 +147,10 @@ export const TUNING_CONFIGS: readonly BrokerConfigDef[] = [
     type: "string",
     default: "",
     check: hostCounts,
-    noEffect:
-      " Accepted and stored; it has no effect: the overrides are set at start (--max-connections-per-ip-overrides).",
-    doc: "Per-address exceptions to max.connections.per.ip (host:count,...).",
+    option: "maxConnectionsPerIpOverrides",
+    doc:
+      "Per-address exceptions to max.connections.per.ip (host:count,...; --max-connections-per-ip-overrides); a " +
+      "change applies to new connections.",
   }),
   // ---- the rest ----
   dyn({

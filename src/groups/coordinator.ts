@@ -43,8 +43,24 @@ import type {
 import { type LoadedTxnOffsets, TransactionalOffsets } from "./offsets/txn_offsets.ts";
 import { type TxnCommitEnv, txnOffsetCommit } from "./offsets/txn_commit.ts";
 import { MemoryDocuments } from "../storage/documents.ts";
+import { type ConsumerGroupOptions, ConsumerGroups, heartbeatFailure } from "./consumer/consumer_groups.ts";
+import type {
+  ConsumerGroupDescription,
+  ConsumerHeartbeatArgs,
+  ConsumerHeartbeatResult,
+  GroupType,
+  TopicsView,
+} from "./consumer/contract.ts";
 
-export type CoordinatorOptions = ClassicOptions & OffsetsOptions;
+/** The consumer group (KIP-848) settings: Kafka's defaults where absent (tests). */
+export type ConsumerSettings = Partial<ConsumerGroupOptions> & {
+  /** The topic metadata consumer groups assign from (the storage's); none when absent (tests). */
+  readonly topics?: TopicsView;
+};
+
+export type CoordinatorOptions = ClassicOptions & OffsetsOptions & ConsumerSettings;
+
+const NO_TOPICS: TopicsView = { byName: () => undefined, byId: () => undefined, names: () => [] };
 
 /**
  * A view derived from the group state (the `__consumer_offsets` topic, offsets_topic/view.ts): it sees every store
@@ -76,6 +92,8 @@ interface Placement {
 
 export class GroupCoordinator implements Participant, TxnOffsetSink {
   private readonly classic: ClassicGroups;
+  /** KIP-848 consumer groups (and the classic members of mixed groups). */
+  private readonly consumer: ConsumerGroups;
   private readonly offsets: CommittedOffsets;
   /** Offsets of TxnOffsetCommit waiting for their transaction's marker. */
   private readonly txn: TransactionalOffsets;
@@ -130,10 +148,24 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
       log,
       (groupId) => this.offsets.has(groupId) || this.txn.hasGroup(groupId),
     );
-    // Every group is classic for now; a KIP-848 kind would be looked up here by group id as well.
+    this.consumer = new ConsumerGroups(
+      writes,
+      {
+        consumerSessionTimeoutMs: opts.consumerSessionTimeoutMs ?? 45_000,
+        consumerHeartbeatIntervalMs: opts.consumerHeartbeatIntervalMs ?? 5_000,
+        consumerMaxSize: opts.consumerMaxSize ?? 2_147_483_647,
+        consumerAssignors: opts.consumerAssignors ?? ["uniform", "range"],
+        migrationPolicy: opts.migrationPolicy ?? "bidirectional",
+        maxGroupSize: opts.maxGroupSize,
+      },
+      log,
+      opts.topics ?? NO_TOPICS,
+      this.classic,
+    );
+    // A group id is one kind: a consumer group, or else a classic (or simple) group.
     const directory: OffsetGroupDirectory = {
       holds: (groupId) => this.holds(groupId),
-      group: (groupId) => this.classic.get(groupId),
+      group: (groupId) => this.consumer.get(groupId) ?? this.classic.get(groupId),
       createSimpleGroup: (groupId) => this.classic.createSimpleGroup(groupId),
       removeGroup: (groupId) => this.classic.remove(groupId),
       forgetIfUnused: (groupId) => this.classic.forgetIfUnusedId(groupId),
@@ -158,7 +190,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
 
   /** Completed rebalances since start (metrics, benchmark). */
   get rebalances(): number {
-    return this.classic.rebalances;
+    return this.classic.rebalances + this.consumer.rebalances;
   }
 
   /** Called when a rebalance completes (the group becomes Stable), with its duration in ms (metrics). */
@@ -187,11 +219,17 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     this.txn.adopt(pending);
     this.offsets.start(state.offsets);
     this.classic.start(state.groups);
+    this.consumer.adopt(state.consumerGroups);
     this.mirror?.loaded("all", state);
     this.log.info(
-      "group coordinator loaded {groups} groups, offsets of {withOffsets} groups and {txns} pending " +
-        "transactional offset commits",
-      { groups: this.classic.groups.size, withOffsets: this.offsets.groupCount, txns: pending.length },
+      "group coordinator loaded {groups} groups ({consumer} consumer groups), offsets of {withOffsets} groups and " +
+        "{txns} pending transactional offset commits",
+      {
+        groups: this.classic.groups.size + this.consumer.groups.size,
+        consumer: this.consumer.groups.size,
+        withOffsets: this.offsets.groupCount,
+        txns: pending.length,
+      },
     );
   }
 
@@ -224,12 +262,15 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     // Released (or acquired again) while loading, or closed: what was read is not this acquire's to keep.
     if (!current || this.closed) return;
     this.classic.adopt(state.groups);
+    this.consumer.adopt(state.consumerGroups);
     this.offsets.adopt(state.offsets);
     this.txn.adopt(pending);
     pl.partitions.hold(tp.partition, leaderEpoch);
     this.mirror?.loaded([tp.partition], state);
     // Start-up acquires every partition: only those with groups are worth a line at info.
-    const level = state.groups.size + state.offsets.size + pending.length > 0 ? "info" : "debug";
+    const level = state.groups.size + state.consumerGroups.size + state.offsets.size + pending.length > 0
+      ? "info"
+      : "debug";
     this.log[level](
       "coordinating {topic}-{partition} (epoch {epoch}): {groups} groups, offsets of {withOffsets} groups, " +
         "{txns} pending transactional offset commits, loaded in {ms} ms",
@@ -237,7 +278,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
         topic: CONSUMER_OFFSETS_TOPIC,
         partition: tp.partition,
         epoch: leaderEpoch,
-        groups: state.groups.size,
+        groups: state.groups.size + state.consumerGroups.size,
         withOffsets: state.offsets.size,
         txns: pending.length,
         ms: Math.round(performance.now() - started),
@@ -261,8 +302,12 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     for (const id of this.classic.groups.keys()) {
       if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
     }
+    for (const id of this.consumer.groups.keys()) {
+      if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
+    }
     for (const id of this.offsets.groupIds()) if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
     this.classic.drop(ids);
+    this.consumer.drop(ids);
     this.offsets.drop(ids);
     this.txn.drop(tp.partition);
     const left = await hold.end(RELEASE_WRITES_MS);
@@ -327,6 +372,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.consumer.close();
     this.classic.close();
     this.offsets.close();
     await this.store.close();
@@ -341,6 +387,8 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
 
   join(a: JoinArgs): Promise<JoinResult> {
     if (this.elsewhere(a.groupId)) return Promise.resolve(joinError(a.memberId, ErrorCode.NOT_COORDINATOR));
+    // A consumer group takes classic members (mixed groups); its own module hands an empty one to the classic kind.
+    if (this.consumer.get(a.groupId) !== undefined) return this.consumer.mixed.join(a);
     return this.classic.join(a);
   }
 
@@ -348,11 +396,15 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     if (this.elsewhere(a.groupId)) {
       return Promise.resolve({ errorCode: ErrorCode.NOT_COORDINATOR, assignment: new Uint8Array(0) });
     }
+    if (this.consumer.get(a.groupId) !== undefined) return this.consumer.mixed.sync(a);
     return this.classic.sync(a);
   }
 
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     if (this.elsewhere(groupId)) return ErrorCode.NOT_COORDINATOR;
+    if (this.consumer.get(groupId) !== undefined) {
+      return this.consumer.mixed.heartbeat(groupId, generationId, memberId, groupInstanceId);
+    }
     return this.classic.heartbeat(groupId, generationId, memberId, groupInstanceId);
   }
 
@@ -361,7 +413,39 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     members: readonly { memberId: string; groupInstanceId: string | null; reason: string | null }[],
   ): LeaveResult {
     if (this.elsewhere(groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
+    if (this.consumer.get(groupId) !== undefined) return this.consumer.mixed.leave(groupId, members);
     return this.classic.leave(groupId, members);
+  }
+
+  // ---------------------------------------------------------------- consumer groups (KIP-848)
+
+  /** ConsumerGroupHeartbeat: NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS first, then the group's rules. */
+  consumerGroupHeartbeat(a: ConsumerHeartbeatArgs): Promise<ConsumerHeartbeatResult> {
+    const refuse = (errorCode: number, errorMessage: string): Promise<ConsumerHeartbeatResult> =>
+      Promise.resolve(heartbeatFailure(errorCode, errorMessage));
+    if (this.closed) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the coordinator is closing");
+    if (a.groupId !== "") {
+      const partition = this.partitionOf(a.groupId);
+      if (this.loadingPartition(partition)) {
+        return refuse(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "the group's partition is loading");
+      }
+      if (this.elsewhere(a.groupId)) {
+        return refuse(ErrorCode.NOT_COORDINATOR, "this gateway does not coordinate it");
+      }
+    }
+    return this.consumer.heartbeat(a);
+  }
+
+  /** ConsumerGroupDescribe: GROUP_ID_NOT_FOUND for an unknown or classic group. */
+  describeConsumerGroup(groupId: string): ConsumerGroupDescription {
+    return this.consumer.describe(groupId);
+  }
+
+  /** The kind of a group this coordinator holds (ListGroups v5, DescribeGroups, ConsumerGroupDescribe). */
+  groupType(groupId: string): GroupType | undefined {
+    if (this.consumer.get(groupId) !== undefined) return "consumer";
+    if (this.classic.get(groupId) !== undefined || this.offsets.has(groupId)) return "classic";
+    return undefined;
   }
 
   // ---------------------------------------------------------------- offsets
@@ -415,8 +499,20 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     groupId: string,
     partitions: readonly TopicPartition[] | null,
     requireStable = false,
+    member?: { readonly memberId: string; readonly memberEpoch: number },
   ): FetchedOffset[] {
     if (this.elsewhere(groupId)) throw notCoordinator(groupId, "this gateway does not coordinate it");
+    // OffsetFetch v9+: a consumer group member asking must be known, at its current epoch.
+    const cg = member === undefined ? undefined : this.consumer.get(groupId);
+    if (cg !== undefined && member !== undefined) {
+      const code = cg.validateOffsetFetch(member.memberId, member.memberEpoch);
+      if (code !== ErrorCode.NONE) {
+        throw new KafkaError(
+          code,
+          `member ${member.memberId} at epoch ${member.memberEpoch} of group ${groupId}`,
+        );
+      }
+    }
     return this.offsets.fetch(groupId, partitions, requireStable);
   }
 
@@ -464,13 +560,16 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     return this.classic.describe(groupId);
   }
 
-  list(): { groupId: string; protocolType: string; state: GroupState }[] {
-    const out = this.classic.list();
+  list(): { groupId: string; protocolType: string; state: string; type: GroupType }[] {
+    const out: { groupId: string; protocolType: string; state: string; type: GroupType }[] = this.classic
+      .list()
+      .map((g) => ({ ...g, type: "classic" as const }));
+    for (const g of this.consumer.list()) out.push({ ...g, protocolType: "consumer", type: "consumer" });
     const seen = new Set(out.map((g) => g.groupId));
     // Groups known only by committed (or pending transactional) offsets are listed as Empty, as Kafka does.
     for (const ids of [this.offsets.groupIds(), this.txn.groupIds()]) {
       for (const id of ids) {
-        if (!seen.has(id)) out.push({ groupId: id, protocolType: "", state: "Empty" });
+        if (!seen.has(id)) out.push({ groupId: id, protocolType: "", state: "Empty", type: "classic" });
         seen.add(id);
       }
     }
@@ -482,7 +581,14 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     if (groupId === "") return ErrorCode.INVALID_GROUP_ID;
     if (this.elsewhere(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.classic.get(groupId);
-    if (!g && !this.offsets.has(groupId) && !this.txn.hasGroup(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
+    const cg = this.consumer.get(groupId);
+    if (!g && !cg && !this.offsets.has(groupId) && !this.txn.hasGroup(groupId)) {
+      return ErrorCode.GROUP_ID_NOT_FOUND;
+    }
+    if (cg) {
+      const code = this.consumer.deleteIfEmpty(groupId);
+      if (code !== ErrorCode.NONE) return code;
+    }
     if (g) {
       const code = g.validateDeleteGroup();
       if (code !== ErrorCode.NONE) return code;
@@ -504,5 +610,10 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
   /** For tests and metrics. */
   groupState(groupId: string): GroupState | undefined {
     return this.classic.get(groupId)?.state;
+  }
+
+  /** A consumer group's state (tests, metrics). */
+  consumerGroupState(groupId: string): string | undefined {
+    return this.consumer.get(groupId)?.state;
   }
 }

@@ -36,6 +36,10 @@ export class FencedGroupStore implements GroupWrites {
     return this.run(group.groupId, () => this.inner.saveGroup(group));
   }
 
+  saveConsumerGroup(groupId: string, state: Uint8Array): Promise<void> {
+    return this.run(groupId, () => this.inner.saveConsumerGroup(groupId, state));
+  }
+
   deleteGroup(groupId: string): Promise<void> {
     return this.run(groupId, () => this.inner.deleteGroup(groupId));
   }

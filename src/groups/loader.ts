@@ -11,7 +11,7 @@ interface Batch {
   readonly result: Promise<Map<number, LoadedGroupState>>;
 }
 
-const NOTHING: LoadedGroupState = { groups: new Map(), offsets: new Map() };
+const NOTHING: LoadedGroupState = { groups: new Map(), offsets: new Map(), consumerGroups: new Map() };
 
 export class PartitionLoader {
   /** The batch still taking partitions (its load has not started), if any. */
@@ -48,17 +48,24 @@ export class PartitionLoader {
   private split(all: LoadedGroupState, asked: ReadonlySet<number>): Map<number, LoadedGroupState> {
     const out = new Map<
       number,
-      { groups: Map<string, StoredGroup>; offsets: Map<string, ReadonlyMap<string, CommittedOffset>> }
+      {
+        groups: Map<string, StoredGroup>;
+        offsets: Map<string, ReadonlyMap<string, CommittedOffset>>;
+        consumerGroups: Map<string, Uint8Array>;
+      }
     >();
     const of = (groupId: string) => {
       const p = this.partitionOf(groupId);
       if (!asked.has(p)) return null;
       let s = out.get(p);
-      if (s === undefined) out.set(p, s = { groups: new Map(), offsets: new Map() });
+      if (s === undefined) {
+        out.set(p, s = { groups: new Map(), offsets: new Map(), consumerGroups: new Map() });
+      }
       return s;
     };
     for (const [id, g] of all.groups) of(id)?.groups.set(id, g);
     for (const [id, o] of all.offsets) of(id)?.offsets.set(id, o);
+    for (const [id, c] of all.consumerGroups) of(id)?.consumerGroups.set(id, c);
     return out;
   }
 }

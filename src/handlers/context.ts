@@ -1,4 +1,5 @@
 // What a handler sees: the broker's shared state and the request's header. Handlers know nothing of sockets.
+import type { SchemaLookup } from "../schema_registry/validation.ts";
 import type { Config } from "../options.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { RequestHeader } from "../protocol/header.ts";
@@ -47,6 +48,11 @@ export interface Broker {
    * COORDINATOR_NOT_AVAILABLE and a transactional InitProducerId is refused.
    */
   readonly transactions?: TransactionCoordinator | null;
+  /**
+   * The schema registry's lookups for broker-side validation (topics with confluent.*.schema.validation); absent or
+   * null without --schema-registry-listen (such topics then refuse records).
+   */
+  readonly schemas?: SchemaLookup | null;
 }
 
 /** Who sent a request, as Kafka names principals ("User:ANONYMOUS" is type "User", name "ANONYMOUS"). */

@@ -20,7 +20,7 @@ import {
 } from "./topic_rules.ts";
 import { awaitLeaders } from "./routing.ts";
 import type { ClusterView } from "../cluster/view.ts";
-import { validateTopicConfig } from "../configs/model.ts";
+import type { ConfigModel } from "../configs/model.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
 export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsResponse> = async (ctx, req) => {
@@ -38,7 +38,8 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
       topicConfigErrorCode: ErrorCode.NONE,
       numPartitions: -1,
       replicationFactor: -1,
-      configs: null,
+      // As Kafka: an empty list (not null) for a topic that was not created.
+      configs: [],
     };
     try {
       if ((seen.get(t.name) ?? 0) > 1) {
@@ -47,7 +48,7 @@ export const createTopicsHandler: Handler<CreateTopicsRequest, CreateTopicsRespo
           `Create topics request from client contains duplicate topic ${t.name}`,
         );
       }
-      const v = validate(t, broker.config.numPartitions, broker.cluster);
+      const v = validate(t, broker.config.numPartitions, broker.cluster, broker.configs);
       // validate_only too: a request that could not be carried out is refused the same way
       checkPartitionLimit(broker, t.name, v.partitions);
       const partitions = v.partitions;
@@ -101,6 +102,7 @@ function validate(
   t: CreateTopicsRequestTopic,
   defaultPartitions: number,
   cluster: ClusterView,
+  configModel: ConfigModel,
 ): { partitions: number; configs: Record<string, string> } {
   validateTopicName(t.name);
   let partitions = t.numPartitions;
@@ -141,6 +143,6 @@ function validate(
     }
   }
   const configs: Record<string, string> = {};
-  for (const c of t.configs) configs[c.name] = validateTopicConfig(c.name, c.value);
+  for (const c of t.configs) configs[c.name] = configModel.validateTopicConfig(c.name, c.value);
   return { partitions, configs };
 }

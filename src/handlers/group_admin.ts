@@ -1,6 +1,6 @@
 // FindCoordinator (the leader of the group's or transactional id's `__consumer_offsets` partition),
-// DescribeGroups, ListGroups (the groups this gateway coordinates, as each Kafka broker lists its own) and
-// DeleteGroups.
+// DescribeGroups (classic groups; a KIP-848 consumer group is ConsumerGroupDescribe's), ListGroups (the groups
+// this gateway coordinates, as each Kafka broker lists its own, of both types) and DeleteGroups.
 import type { Handler, RequestContext } from "./context.ts";
 import type {
   FindCoordinatorRequest,
@@ -97,22 +97,45 @@ export const findCoordinatorHandler: Handler<FindCoordinatorRequest, FindCoordin
   };
 };
 
+/** A DescribeGroups entry for a group it does not describe (Kafka's shape: state Dead, no members). */
+function notDescribed(groupId: string, errorCode: number, errorMessage: string | null) {
+  return {
+    errorCode,
+    errorMessage,
+    groupId,
+    groupState: errorCode === ErrorCode.NOT_COORDINATOR ? "" : "Dead",
+    protocolType: "",
+    protocolData: "",
+    members: [],
+    authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
+  };
+}
+
 export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroupsResponse> = (ctx, req) => ({
   groups: req.groups.map((id) => {
-    if (coordinatedElsewhere(ctx.broker, id)) {
-      return {
-        errorCode: ErrorCode.NOT_COORDINATOR,
-        groupId: id,
-        groupState: "",
-        protocolType: "",
-        protocolData: "",
-        members: [],
-        authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
-      };
+    if (coordinatedElsewhere(ctx.broker, id)) return notDescribed(id, ErrorCode.NOT_COORDINATOR, null);
+    const { coordinator } = ctx.broker;
+    const v = ctx.header.apiVersion;
+    if (id !== "" && coordinator.groupType(id) === "consumer") {
+      // A KIP-848 group is described by ConsumerGroupDescribe; as Kafka 4, v6+ says so, older versions see a
+      // group that does not exist here (Dead).
+      return v >= 6
+        ? notDescribed(id, ErrorCode.GROUP_ID_NOT_FOUND, `Group ${id} is not a classic group.`)
+        : notDescribed(id, ErrorCode.NONE, null);
     }
-    const g = ctx.broker.coordinator.describe(id);
+    const g = coordinator.describe(id);
+    if (id !== "" && g.state === "Dead" && g.members.length === 0) {
+      // A group known only by its committed offsets is an Empty classic group (as ListGroups shows it).
+      const listed = coordinator.list().find((l) => l.groupId === id);
+      if (listed !== undefined) {
+        return { ...notDescribed(id, ErrorCode.NONE, null), groupState: listed.state };
+      }
+      // KIP-1043: v6+ answers an unknown group with GROUP_ID_NOT_FOUND (before: an empty Dead group).
+      if (v >= 6) return notDescribed(id, ErrorCode.GROUP_ID_NOT_FOUND, `Group ${id} not found.`);
+    }
     return {
       errorCode: id === "" ? ErrorCode.INVALID_GROUP_ID : ErrorCode.NONE,
+      errorMessage: null,
       groupId: id,
       groupState: g.state,
       protocolType: g.protocolType,
@@ -131,20 +154,19 @@ export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroup
 });
 
 export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> = (ctx, req) => {
-  // Absent filters (before v4 and v5) are empty: all states, all types.
+  // Absent filters (before v4 and v5) are empty: all states, all types. Both compare case-insensitively.
   const states = new Set((req.statesFilter ?? []).map((s) => s.toLowerCase()));
   const types = new Set((req.typesFilter ?? []).map((s) => s.toLowerCase()));
   const { cluster } = ctx.broker;
   const groups = ctx.broker.coordinator.list()
     .filter((g) => cluster.coordinates(g.groupId))
     .filter((g) => states.size === 0 || states.has(g.state.toLowerCase()))
-    // Every group here is a classic group.
-    .filter(() => types.size === 0 || types.has("classic"))
+    .filter((g) => types.size === 0 || types.has(g.type))
     .map((g) => ({
       groupId: g.groupId,
       protocolType: g.protocolType,
       groupState: g.state,
-      groupType: "classic",
+      groupType: g.type,
     }));
   return { errorCode: ErrorCode.NONE, groups };
 };

@@ -62,13 +62,24 @@ export const syncGroupHandler: Handler<SyncGroupRequest, SyncGroupResponse> = as
     protocolName: req.protocolName ?? null,
     assignments: req.assignments,
   });
-  const g = ctx.header.apiVersion >= 5 && res.errorCode === ErrorCode.NONE
-    ? ctx.broker.coordinator.describe(req.groupId)
-    : null;
+  if (ctx.header.apiVersion < 5 || res.errorCode !== ErrorCode.NONE) {
+    return { errorCode: res.errorCode, protocolType: null, protocolName: null, assignment: res.assignment };
+  }
+  // A classic member of a KIP-848 consumer group: the group's protocol type is "consumer" and, as Kafka, the
+  // protocol name is the request's (the classic describe knows nothing of the group).
+  if (ctx.broker.coordinator.groupType(req.groupId) === "consumer") {
+    return {
+      errorCode: res.errorCode,
+      protocolType: "consumer",
+      protocolName: req.protocolName ?? null,
+      assignment: res.assignment,
+    };
+  }
+  const g = ctx.broker.coordinator.describe(req.groupId);
   return {
     errorCode: res.errorCode,
-    protocolType: g ? g.protocolType : null,
-    protocolName: g ? req.protocolName ?? g.protocolName : null,
+    protocolType: g.protocolType,
+    protocolName: req.protocolName ?? g.protocolName,
     assignment: res.assignment,
   };
 };

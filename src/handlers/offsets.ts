@@ -43,6 +43,7 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
     groupId: req.groupId,
     // Absent in v0: a simple commit (-1, no member), no static member, the broker's retention (-1).
     generationId: req.generationIdOrMemberEpoch ?? -1,
+    apiVersion: ctx.header.apiVersion,
     memberId: req.memberId ?? "",
     groupInstanceId: req.groupInstanceId ?? null,
     retentionTimeMs: req.retentionTimeMs ?? -1,
@@ -59,17 +60,24 @@ export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitRespo
   };
 };
 
+/** OffsetFetch v9+: the consumer-protocol member asking (memberId null = no check). */
+export interface FetchingMember {
+  readonly memberId: string;
+  readonly memberEpoch: number;
+}
+
 function groupOffsets(
   coordinator: GroupCoordinator,
   groupId: string,
   topics: readonly { name: string; partitionIndexes: number[] }[] | null,
   requireStable: boolean,
+  member: FetchingMember | undefined,
 ): OffsetFetchResponseGroupTopic[] {
   // The v8+ shape (leader epoch always present) also fits the v0-7 topics, where it is optional.
   const wanted = topics === null
     ? null
     : topics.flatMap((t) => t.partitionIndexes.map((partition) => ({ topic: t.name, partition })));
-  const rows = coordinator.fetchOffsets(groupId, wanted, requireStable);
+  const rows = coordinator.fetchOffsets(groupId, wanted, requireStable, member);
   const byTopic = new Map<string, OffsetFetchResponseGroupTopic>();
   // Keep the request's topic order; "all topics" lists them as stored.
   for (const t of topics ?? []) byTopic.set(t.name, { name: t.name, partitions: [] });
@@ -93,13 +101,14 @@ function groupResult(
   groupId: string,
   topics: readonly { name: string; partitionIndexes: number[] }[] | null,
   requireStable: boolean,
+  member?: FetchingMember,
 ): { topics: OffsetFetchResponseGroupTopic[]; errorCode: number } {
   if (coordinatedElsewhere(broker, groupId, true)) {
     return { topics: [], errorCode: ErrorCode.NOT_COORDINATOR };
   }
   try {
     return {
-      topics: groupOffsets(broker.coordinator, groupId, topics, requireStable),
+      topics: groupOffsets(broker.coordinator, groupId, topics, requireStable, member),
       errorCode: ErrorCode.NONE,
     };
   } catch (e) {
@@ -119,7 +128,16 @@ export const offsetFetchHandler: Handler<OffsetFetchRequest, OffsetFetchResponse
       errorCode: ErrorCode.NONE,
       groups: (req.groups ?? []).map((g) => ({
         groupId: g.groupId,
-        ...groupResult(broker, g.groupId, g.topics, requireStable),
+        ...groupResult(
+          broker,
+          g.groupId,
+          g.topics,
+          requireStable,
+          // v9+: a consumer-protocol member (null: an admin or classic fetch, not checked).
+          g.memberId !== null && g.memberId !== undefined
+            ? { memberId: g.memberId, memberEpoch: g.memberEpoch ?? -1 }
+            : undefined,
+        ),
       })),
     };
   }

@@ -1,7 +1,8 @@
 // Produce: validate each partition's batches (CRC32C, sizes, offsets; uncompressed records walked in place,
 // compressed ones decompressed under a cap and walked the same way), convert legacy message sets (Produce v0-2)
 // to RecordBatch v2, recompress when the topic's compression.type names a codec, refuse records without a key on
-// compacted topics, stamp LogAppendTime when the topic asks for it, and append. acks=0 gets no response at all
+// compacted topics, check records against the schema registry on topics with confluent.*.schema.validation
+// (src/schema_registry/validation.ts), stamp LogAppendTime when the topic asks for it, and append. acks=0 gets no response at all
 // (src/server/pipeline/pipeline.ts drops it, and closes the connection when a partition failed, as Kafka does).
 // Only the partition's leader appends: elsewhere NOT_LEADER_OR_FOLLOWER, with the current leader and its endpoint
 // from v10 (KIP-951). Leadership is checked up front and again in the tick the backend's append is issued
@@ -33,7 +34,8 @@ import { appendIdempotent } from "../producer/append.ts";
 import { LeaderAppend } from "../producer/leader_append.ts";
 import { legacyToBatchV2 } from "../records/legacy.ts";
 import type { BatchInfo } from "../records/batch_info.ts";
-import { recompressBatches, requireKeys } from "../records/recompress.ts";
+import { allRecords, recompressBatches, requireKeys } from "../records/recompress.ts";
+import { InvalidRecordsError, validateRecords } from "../schema_registry/validation.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import { LeaderHints, servingEpochOf } from "./routing.ts";
 import { refuseInternal } from "./topic_rules.ts";
@@ -79,7 +81,8 @@ async function prepare(
   const limit = policy.maxMessageBytes;
   let req: AppendRequest;
   if (magic === 2) {
-    req = { payload: records, batches: validateBatches(records, limit) };
+    // the request frame is the connection's gift to this request (src/server/frame_reader.ts)
+    req = { payload: records, batches: validateBatches(records, limit), owned: true };
   } else if (magic === 0 || magic === 1) {
     if (version >= 3) {
       throw new KafkaError(
@@ -117,6 +120,9 @@ async function prepare(
   // Per-record work only when the topic's configs ask for it.
   if (policy.codec >= 0) req = await recompressBatches(req, policy.codec, policy.zstdLevel, limit);
   if (policy.compact) await requireKeys(req, `${t.name}-${p.index}`, limit);
+  if (policy.schemas !== null) {
+    await validateRecords(broker.schemas ?? null, policy.schemas, t.name, await allRecords(req, limit));
+  }
   if (!policy.logAppendTime) return { append: req, logAppendTime: -1, transactional };
   const now = Date.now();
   for (const b of req.batches) stampLogAppendTime(req.payload, b.pos, b.size, now);
@@ -199,6 +205,7 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
       const fail = (e: unknown) => {
         r.errorCode = errorCodeOf(e);
         r.errorMessage = errorMessageOf(e);
+        if (e instanceof InvalidRecordsError) r.recordErrors = [...e.recordErrors];
         if (r.errorCode === ErrorCode.NOT_LEADER_OR_FOLLOWER && v >= 10) {
           r.currentLeader = hints.leader(topic.name, p.index);
         }

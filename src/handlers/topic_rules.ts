@@ -5,7 +5,7 @@
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { Config } from "../options.ts";
 import type { Storage } from "../storage/storage.ts";
-import { type ClusterView, CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
+import { type ClusterView, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from "../cluster/view.ts";
 
 const LEGAL_NAME = /^[a-zA-Z0-9._-]+$/;
 
@@ -15,7 +15,7 @@ const LEGAL_NAME = /^[a-zA-Z0-9._-]+$/;
  * broker does for appends and record deletion (and its tools for deletion; a partition count change would move
  * groups to other coordinators).
  */
-const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC, "__transaction_state"]);
+const INTERNAL_TOPICS: ReadonlySet<string> = new Set([CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC]);
 
 export function isInternalTopic(name: string): boolean {
   return INTERNAL_TOPICS.has(name);

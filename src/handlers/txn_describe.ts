@@ -26,10 +26,11 @@ function failed(transactionalId: string, errorCode: number): DescribeTransaction
     errorCode,
     transactionalId,
     transactionState: "",
+    // Kafka leaves a failed entry's numbers at the schema's defaults (0), not -1.
     transactionTimeoutMs: 0,
-    transactionStartTimeMs: -1,
-    producerId: -1,
-    producerEpoch: -1,
+    transactionStartTimeMs: 0,
+    producerId: 0,
+    producerEpoch: 0,
     topicPartitions: [],
   };
 }

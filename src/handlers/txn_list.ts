@@ -8,21 +8,27 @@ import type {
 } from "../protocol/messages/list_transactions.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { transactionsOf } from "./txn_common.ts";
+import { TXN_STATES } from "../transactions/state.ts";
 
 export const listTransactionsHandler: Handler<ListTransactionsRequest, ListTransactionsResponse> = (
   ctx,
   req,
 ) => {
+  // As Kafka: filters naming no transaction state are echoed back (and match nothing).
+  const unknownStateFilters = req.stateFilters.filter((f) => !(TXN_STATES as readonly string[]).includes(f));
   const txns = transactionsOf(ctx.broker);
-  if (txns === null) return { errorCode: ErrorCode.NONE, transactionStates: [] }; // it coordinates none
+  if (txns === null) return { errorCode: ErrorCode.NONE, unknownStateFilters, transactionStates: [] }; // none
   const list = txns.list({
     states: req.stateFilters,
     producerIds: req.producerIdFilters,
     durationMs: req.durationFilter ?? -1,
   });
-  if (list === null) return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, transactionStates: [] };
+  if (list === null) {
+    return { errorCode: ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, unknownStateFilters, transactionStates: [] };
+  }
   return {
     errorCode: ErrorCode.NONE,
+    unknownStateFilters,
     transactionStates: list.map((t) => ({
       transactionalId: t.transactionalId,
       producerId: t.producerId,

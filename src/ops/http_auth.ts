@@ -25,8 +25,27 @@ export interface HttpAuthOptions {
   readonly mayDescribeCluster: ((principal: string, host: string) => boolean) | null;
   readonly failedDelayMs: number;
   /** Called for each refusal (logging, metrics): never with the secret. */
-  readonly onFailure?: (why: string, principal: string | null, remote: string) => void;
+  readonly onFailure?: (why: HttpAuthFailure, principal: string | null, remote: string) => void;
 }
+
+/** Why a request was refused (a missing Authorization header is a challenge, not a failure). */
+export type HttpAuthFailure =
+  | "wrong-password"
+  | "unknown-user"
+  | "bearer token refused"
+  | "malformed Authorization header"
+  | "no credential store"
+  | "no DESCRIBE on the Cluster";
+
+/** The `reason` label of kgw_http_authentication_failures_total for each refusal. */
+export const HTTP_AUTH_FAILURE_LABEL: Readonly<Record<HttpAuthFailure, string>> = {
+  "wrong-password": "wrong_password",
+  "unknown-user": "unknown_user",
+  "bearer token refused": "bad_token",
+  "malformed Authorization header": "malformed",
+  "no credential store": "no_credential_store",
+  "no DESCRIBE on the Cluster": "not_authorized",
+};
 
 function timingSafeEqual(a: string, b: string): boolean {
   const x = new TextEncoder().encode(a);
@@ -63,6 +82,8 @@ export function parseBasic(value: string): { user: string; password: string } | 
   return colon <= 0 ? null : { user: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
+const OPEN = Object.freeze({ principal: null });
+
 export class HttpAuth {
   constructor(private readonly opts: HttpAuthOptions) {}
 
@@ -80,12 +101,25 @@ export class HttpAuth {
    * is the client's IP address (ACL host).
    */
   async check(req: Request, path: string, remote: string): Promise<Response | null> {
-    if (!this.protects(path)) return null;
+    const who = await this.identify(req, path, remote);
+    return who instanceof Response ? who : null;
+  }
+
+  /**
+   * As check(), but an accepted request tells who made it: `User:<name>` for HTTP Basic, null for the bearer
+   * token (an operator, to whom no ACL applies) and for paths this mode leaves open.
+   */
+  async identify(
+    req: Request,
+    path: string,
+    remote: string,
+  ): Promise<Response | { principal: string | null }> {
+    if (!this.protects(path)) return OPEN;
     const header = req.headers.get("authorization");
     if (header === null) return challenge(401, "authentication required (HTTP Basic or a bearer token)");
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (bearer !== null) {
-      if (this.opts.token !== null && timingSafeEqual(bearer[1], this.opts.token)) return null;
+      if (this.opts.token !== null && timingSafeEqual(bearer[1], this.opts.token)) return OPEN;
       return await this.fail("bearer token refused", null, remote);
     }
     const basic = parseBasic(header);
@@ -98,10 +132,10 @@ export class HttpAuth {
       this.opts.onFailure?.("no DESCRIBE on the Cluster", principal, remote);
       return challenge(403, `${principal} may not DESCRIBE the Cluster`);
     }
-    return null;
+    return { principal };
   }
 
-  private async fail(why: string, user: string | null, remote: string): Promise<Response> {
+  private async fail(why: HttpAuthFailure, user: string | null, remote: string): Promise<Response> {
     this.opts.onFailure?.(why, user === null ? null : `User:${user}`, remote);
     if (this.opts.failedDelayMs > 0) await new Promise((r) => setTimeout(r, this.opts.failedDelayMs));
     return challenge(401, "authentication failed");

@@ -177,6 +177,8 @@ export class GatewayMetrics implements BackendRpcObserver {
   private readonly saslAuthentications = new Map<string, number>();
   /** Connections closed because their SASL session expired without re-authentication (KIP-368). */
   saslSessionsExpired = 0;
+  /** Refused HTTP authentications by "port\0reason" (ports: ops, schema-registry; HTTP_AUTH_FAILURE_LABEL). */
+  private readonly httpAuthFailures = new Map<string, number>();
   rebalances = 0;
   readonly rebalanceDuration = new Histogram(REBALANCE_BUCKETS);
   private readonly rebalancesByGroup = new Map<string, number>();
@@ -244,6 +246,12 @@ export class GatewayMetrics implements BackendRpcObserver {
   saslAuthentication(mechanism: string, ok: boolean): void {
     const k = `${mechanism}\0${ok ? "success" : "failure"}`;
     this.saslAuthentications.set(k, (this.saslAuthentications.get(k) ?? 0) + 1);
+  }
+
+  /** An HTTP request refused by the authentication of `port` (the ops port or the schema registry). */
+  httpAuthenticationFailed(port: "ops" | "schema-registry", reason: string): void {
+    const k = `${port}\0${reason}`;
+    this.httpAuthFailures.set(k, (this.httpAuthFailures.get(k) ?? 0) + 1);
   }
 
   /** How many SASL authentications of `mechanism` ended so (tests). */
@@ -578,6 +586,15 @@ export class GatewayMetrics implements BackendRpcObserver {
       "Connections closed because their SASL session (sasl-session-lifetime-ms) expired without re-authentication.",
     );
     out.sample("kgw_sasl_sessions_expired_total", "", this.saslSessionsExpired);
+    out.family(
+      "kgw_http_authentication_failures_total",
+      "counter",
+      "HTTP requests refused by the authentication of the ops port or the schema registry (--http-auth), by port and reason (wrong_password, unknown_user, bad_token, malformed, no_credential_store, not_authorized).",
+    );
+    for (const [k, n] of this.httpAuthFailures) {
+      const [port, reason] = k.split("\0");
+      out.sample("kgw_http_authentication_failures_total", labels({ port, reason }), n);
+    }
 
     out.family(
       "kgw_group_rebalances_total",
@@ -621,6 +638,8 @@ export class GatewayMetrics implements BackendRpcObserver {
     out.sample("process_resident_memory_bytes", "", mem.rss);
     out.family("process_heap_bytes", "gauge", "V8 heap in use.");
     out.sample("process_heap_bytes", "", mem.heapUsed);
+    out.family("process_external_memory_bytes", "gauge", "Buffers outside the V8 heap (ArrayBuffers).");
+    out.sample("process_external_memory_bytes", "", mem.external);
     out.family("process_start_time_seconds", "gauge", "Start time of the process since the Unix epoch.");
     out.sample("process_start_time_seconds", "", Math.round(this.startTime));
     out.family(

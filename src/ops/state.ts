@@ -9,6 +9,13 @@ import type { PartitionProducerState } from "../producer/state.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
 import type { GroupState } from "../groups/classic/group.ts";
+import type {
+  ConsumerGroupDescription,
+  ConsumerGroupState,
+  DescribedTopicPartitions,
+  GroupType,
+  MemberState,
+} from "../groups/consumer/contract.ts";
 import {
   decodeAssignment,
   type DecodedSubscription,
@@ -17,7 +24,12 @@ import {
 } from "./consumer_protocol.ts";
 import { type Exposition, type GatewayMetrics, labels } from "./metrics.ts";
 import { fsyncCounts } from "../storage/embedded/files.ts";
-import { type ClusterSnapshot, type ClusterView, CONSUMER_OFFSETS_TOPIC } from "../cluster/view.ts";
+import {
+  type ClusterSnapshot,
+  type ClusterView,
+  CONSUMER_OFFSETS_TOPIC,
+  TRANSACTION_STATE_TOPIC,
+} from "../cluster/view.ts";
 
 /** What the Kafka server shows of itself (src/server/server.ts). */
 export interface ConnectionSource {
@@ -68,6 +80,16 @@ export const GROUP_STATES: readonly GroupState[] = [
   "Stable",
   "Dead",
 ];
+
+/** States of either group type, as the ops API and the kgw_groups metric show them. */
+export type AnyGroupState = GroupState | ConsumerGroupState;
+
+/** The consumer group's description when `groupId` is one (null: classic or unknown). */
+function consumerGroupOf(src: OpsSources, groupId: string): ConsumerGroupDescription | null {
+  if (src.coordinator.groupType(groupId) !== "consumer") return null;
+  const d = src.coordinator.describeConsumerGroup(groupId);
+  return d.errorCode === 0 ? d : null;
+}
 
 // ------------------------------------------------------------------------------------------ topics
 
@@ -167,6 +189,21 @@ export interface MemberInfo {
   readonly subscription: DecodedSubscription | null;
   /** Decoded assignment: topic -> partitions (null: not Stable, or not the "consumer" protocol). */
   readonly assignment: TopicPartitions[] | null;
+  /** KIP-848 consumer groups only (else absent): the member's epoch, protocol and reconciliation. */
+  readonly consumer?: ConsumerMemberInfo;
+}
+
+/** A member of a KIP-848 consumer group: what it owns now against the group's target for it. */
+export interface ConsumerMemberInfo {
+  readonly memberEpoch: number;
+  /** "consumer" (ConsumerGroupHeartbeat) or "classic" (JoinGroup/SyncGroup member of a consumer group). */
+  readonly protocol: "consumer" | "classic";
+  /** Kafka's MemberState: STABLE, UNREVOKED_PARTITIONS (must revoke), UNRELEASED_PARTITIONS (waits for others). */
+  readonly reconciliation: MemberState;
+  readonly rackId: string | null;
+  readonly subscribedTopics: string[];
+  readonly subscribedTopicRegex: string | null;
+  readonly targetAssignment: TopicPartitions[];
 }
 
 export interface GroupPartitionInfo {
@@ -184,7 +221,11 @@ export interface GroupPartitionInfo {
 
 export interface GroupInfo {
   readonly groupId: string;
-  readonly state: GroupState;
+  /** "classic" (JoinGroup/SyncGroup) or "consumer" (KIP-848). */
+  readonly type: GroupType;
+  readonly state: AnyGroupState;
+  /** KIP-848 consumer groups only (else null): epochs and the server assignor. */
+  readonly consumer: { groupEpoch: number; assignmentEpoch: number; assignor: string } | null;
   readonly protocolType: string;
   readonly protocol: string;
   readonly generationId: number;
@@ -213,29 +254,17 @@ class Watermarks {
   }
 }
 
-async function groupInfo(src: OpsSources, groupId: string, hw: Watermarks): Promise<GroupInfo> {
-  const d = src.coordinator.describe(groupId);
-  const consumer = d.protocolType === "consumer";
-  const owners = new Map<string, { memberId: string; clientId: string }>();
-  const members: MemberInfo[] = d.members.map((m) => {
-    const subscription = consumer && m.metadata.length > 0 ? decodeSubscription(m.metadata) : null;
-    const assignment = consumer && m.assignment.length > 0
-      ? decodeAssignment(m.assignment)?.partitions ?? null
-      : null;
-    for (const tp of assignment ?? []) {
-      for (const p of tp.partitions) {
-        owners.set(`${tp.topic}\u0000${p}`, { memberId: m.memberId, clientId: m.clientId });
-      }
-    }
-    return {
-      memberId: m.memberId,
-      groupInstanceId: m.groupInstanceId,
-      clientId: m.clientId,
-      clientHost: m.clientHost,
-      subscription,
-      assignment,
-    };
-  });
+function byName(tps: readonly DescribedTopicPartitions[]): TopicPartitions[] {
+  return tps.map((t) => ({ topic: t.topicName, partitions: [...t.partitions].sort((a, b) => a - b) }));
+}
+
+/** Partitions of the group: who owns each (from `owners`), committed offset, end offset and lag. */
+async function partitionRows(
+  src: OpsSources,
+  groupId: string,
+  owners: ReadonlyMap<string, { memberId: string; clientId: string }>,
+  hw: Watermarks,
+): Promise<{ partitions: GroupPartitionInfo[]; totalLag: number }> {
   const committed = new Map<string, { topic: string; partition: number; offset: number }>();
   for (const o of src.coordinator.fetchOffsets(groupId, null)) {
     committed.set(`${o.topic}\u0000${o.partition}`, o);
@@ -263,9 +292,88 @@ async function groupInfo(src: OpsSources, groupId: string, hw: Watermarks): Prom
     });
   }
   partitions.sort((a, b) => a.topic.localeCompare(b.topic) || a.partition - b.partition);
+  return { partitions, totalLag };
+}
+
+/** A KIP-848 consumer group: members with their epoch, reconciliation state, current and target assignment. */
+async function consumerGroupInfo(
+  src: OpsSources,
+  d: ConsumerGroupDescription,
+  hw: Watermarks,
+): Promise<GroupInfo> {
+  const owners = new Map<string, { memberId: string; clientId: string }>();
+  const members: MemberInfo[] = d.members.map((m) => {
+    const assignment = byName(m.assignment);
+    for (const tp of assignment) {
+      for (const p of tp.partitions) {
+        owners.set(`${tp.topic}\u0000${p}`, { memberId: m.memberId, clientId: m.clientId });
+      }
+    }
+    return {
+      memberId: m.memberId,
+      groupInstanceId: m.instanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      subscription: null,
+      assignment,
+      consumer: {
+        memberEpoch: m.memberEpoch,
+        protocol: m.memberType === 0 ? "classic" : "consumer",
+        reconciliation: m.state,
+        rackId: m.rackId,
+        subscribedTopics: [...m.subscribedTopicNames],
+        subscribedTopicRegex: m.subscribedTopicRegex,
+        targetAssignment: byName(m.targetAssignment),
+      },
+    };
+  });
+  const { partitions, totalLag } = await partitionRows(src, d.groupId, owners, hw);
+  return {
+    groupId: d.groupId,
+    type: "consumer",
+    state: d.groupState,
+    consumer: { groupEpoch: d.groupEpoch, assignmentEpoch: d.assignmentEpoch, assignor: d.assignorName },
+    protocolType: "consumer",
+    protocol: d.assignorName,
+    generationId: d.groupEpoch,
+    leader: null,
+    members,
+    partitions,
+    totalLag,
+  };
+}
+
+async function groupInfo(src: OpsSources, groupId: string, hw: Watermarks): Promise<GroupInfo> {
+  const cg = consumerGroupOf(src, groupId);
+  if (cg !== null) return consumerGroupInfo(src, cg, hw);
+  const d = src.coordinator.describe(groupId);
+  const consumer = d.protocolType === "consumer";
+  const owners = new Map<string, { memberId: string; clientId: string }>();
+  const members: MemberInfo[] = d.members.map((m) => {
+    const subscription = consumer && m.metadata.length > 0 ? decodeSubscription(m.metadata) : null;
+    const assignment = consumer && m.assignment.length > 0
+      ? decodeAssignment(m.assignment)?.partitions ?? null
+      : null;
+    for (const tp of assignment ?? []) {
+      for (const p of tp.partitions) {
+        owners.set(`${tp.topic}\u0000${p}`, { memberId: m.memberId, clientId: m.clientId });
+      }
+    }
+    return {
+      memberId: m.memberId,
+      groupInstanceId: m.groupInstanceId,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      subscription,
+      assignment,
+    };
+  });
+  const { partitions, totalLag } = await partitionRows(src, groupId, owners, hw);
   return {
     groupId,
+    type: "classic",
     state: d.state,
+    consumer: null,
     protocolType: d.protocolType,
     protocol: d.protocolName,
     generationId: d.generationId,
@@ -306,6 +414,8 @@ export interface BrokerInfo {
 function brokersOf(snap: ClusterSnapshot): BrokerInfo[] {
   const led = new Map<number, { data: number; offsets: number }>();
   for (const p of snap.partitions) {
+    // Led with the __consumer_offsets partition of the same index (a solo snapshot lists it as a storage topic).
+    if (p.topic === TRANSACTION_STATE_TOPIC) continue;
     const n = led.get(p.leaderId) ?? { data: 0, offsets: 0 };
     if (p.topic === CONSUMER_OFFSETS_TOPIC) n.offsets++;
     else n.data++;
@@ -340,7 +450,8 @@ export interface ClusterPartitionInfo {
 
 export interface CoordinatedGroupInfo {
   readonly groupId: string;
-  readonly state: GroupState;
+  readonly type: GroupType;
+  readonly state: string;
   /** Its `__consumer_offsets` partition and the leader epoch this gateway holds it with. */
   readonly coordinatorPartition: number;
   readonly leaderEpoch: number;
@@ -383,6 +494,7 @@ export function clusterInfo(src: OpsSources): ClusterInfo {
     .filter((g) => src.cluster.coordinates(g.groupId))
     .map((g) => ({
       groupId: g.groupId,
+      type: g.type,
       state: g.state,
       coordinatorPartition: src.cluster.coordinatorPartition(g.groupId),
       leaderEpoch: src.cluster.coordinatorOf(g.groupId).leaderEpoch,
@@ -625,18 +737,31 @@ export async function renderState(
 
   const list = src.coordinator.list();
   const byState = new Map<string, number>(GROUP_STATES.map((s) => [s, 0]));
-  for (const g of list) byState.set(g.state, (byState.get(g.state) ?? 0) + 1);
+  const byType = new Map<GroupType, number>([["classic", 0], ["consumer", 0]]);
+  for (const g of list) {
+    byState.set(g.state, (byState.get(g.state) ?? 0) + 1);
+    byType.set(g.type, (byType.get(g.type) ?? 0) + 1);
+  }
   out.family("kgw_groups", "gauge", "Consumer groups by state.");
   for (const [state, count] of byState) out.sample("kgw_groups", labels({ state }), count);
+  out.family("kgw_groups_by_type", "gauge", "Consumer groups by type: classic, or consumer (KIP-848).");
+  for (const [type, count] of byType) out.sample("kgw_groups_by_type", labels({ type }), count);
 
   const memberRows: [string, number][] = [];
+  const reconcilingRows: [string, number][] = [];
   const committedRows: [string, number][] = [];
   const lagRows: [string, number][] = [];
   let members = 0;
   for (const g of list) {
-    const d = src.coordinator.describe(g.groupId);
-    members += d.members.length;
-    memberRows.push([labels({ group: g.groupId }), d.members.length]);
+    const cg = await consumerGroupOf(src, g.groupId);
+    const count = cg !== null ? cg.members.length : src.coordinator.describe(g.groupId).members.length;
+    members += count;
+    memberRows.push([labels({ group: g.groupId }), count]);
+    if (cg !== null) {
+      const states = new Map<MemberState, number>();
+      for (const m of cg.members) states.set(m.state, (states.get(m.state) ?? 0) + 1);
+      for (const [state, n] of states) reconcilingRows.push([labels({ group: g.groupId, state }), n]);
+    }
     for (const o of src.coordinator.fetchOffsets(g.groupId, null)) {
       const l = labels({ group: g.groupId, topic: o.topic, partition: o.partition });
       committedRows.push([l, o.offset]);
@@ -649,6 +774,13 @@ export async function renderState(
   out.sample("kgw_group_members_all", "", members);
   out.family("kgw_group_members", "gauge", "Members of a consumer group.");
   out.capped("kgw_group_members", memberRows);
+  out.family(
+    "kgw_consumer_group_members_by_reconciliation",
+    "gauge",
+    "Members of KIP-848 consumer groups by reconciliation state (STABLE, UNREVOKED_PARTITIONS, " +
+      "UNRELEASED_PARTITIONS).",
+  );
+  out.capped("kgw_consumer_group_members_by_reconciliation", reconcilingRows);
   out.family(
     "kgw_consumer_group_committed_offset",
     "gauge",

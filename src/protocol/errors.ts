@@ -169,6 +169,7 @@ const ERRORS = [
   [119, "INVALID_REGISTRATION", false,
     "The controller has considered the broker registration to be invalid."],
   [120, "TRANSACTION_ABORTABLE", false, "The server encountered an error with the transaction."],
+  [128, "INVALID_REGULAR_EXPRESSION", false, "The regular expression is not valid."],
 ] as const satisfies readonly ErrorRow[];
 
 type Row = (typeof ERRORS)[number];

@@ -323,7 +323,11 @@ function encodeRecords(w: Writer, v: RecordsValue, flex: boolean): void {
 
 function typeDecoder(t: FieldType, version: number, flex: boolean, nullable: boolean): Decoder {
   if (typeof t === "string") return primDecoder(t, flex, nullable);
-  if (t.kind === "struct") return structDecoder(t.fields, version, flex);
+  if (t.kind === "struct") {
+    const dec = structDecoder(t.fields, version, flex);
+    // Kafka's nullable struct: an int8 marker, -1 for null, 1 followed by the struct.
+    return nullable ? (r) => r.int8() < 0 ? null : dec(r) : dec;
+  }
   const elem: Decoder = typeof t.of === "string"
     ? primDecoder(t.of, flex, false)
     : structDecoder(t.of.fields, version, flex);
@@ -339,9 +343,20 @@ function typeDecoder(t: FieldType, version: number, flex: boolean, nullable: boo
   };
 }
 
-function typeEncoder(t: FieldType, version: number, flex: boolean): Encoder {
+function typeEncoder(t: FieldType, version: number, flex: boolean, nullable = false): Encoder {
   if (typeof t === "string") return primEncoder(t, flex);
-  if (t.kind === "struct") return structEncoder(t.fields, version, flex);
+  if (t.kind === "struct") {
+    const enc = structEncoder(t.fields, version, flex);
+    if (!nullable) return enc;
+    return (w, v) => {
+      if (v === null || v === undefined) {
+        w.int8(-1);
+        return;
+      }
+      w.int8(1);
+      enc(w, v);
+    };
+  }
   const elem: Encoder = typeof t.of === "string"
     ? primEncoder(t.of, flex)
     : structEncoder(t.of.fields, version, flex);
@@ -423,7 +438,7 @@ function structEncoder(fields: readonly Field[], version: number, flex: boolean)
   for (const f of fields) {
     if (!inRange(f.versions, version)) continue;
     const fflex = flex && !f.neverFlexible;
-    const enc = typeEncoder(f.type, version, fflex);
+    const enc = typeEncoder(f.type, version, fflex, inRange(f.nullable, version));
     if (flex && f.tag !== undefined && inRange(f.taggedVersions, version)) {
       tagged.push({ tag: f.tag, name: f.name, enc, def: defaultFor(f, version) });
     } else {

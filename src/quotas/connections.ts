@@ -42,10 +42,14 @@ export function parseOverrides(text: string): Map<string, number> {
   return out;
 }
 
-export interface ConnectionLimitOptions {
+/** max.connections, max.connections.per.ip and max.connections.per.ip.overrides. */
+export interface ConnectionCounts {
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   readonly overrides: ReadonlyMap<string, number>;
+}
+
+export interface ConnectionLimitOptions extends ConnectionCounts {
   /** The client quotas (connection_creation_rate of ip entities); null: none. */
   readonly quotas: () => QuotaTable | null;
   readonly rate?: RateConfig;
@@ -66,13 +70,21 @@ export class ConnectionLimits {
   private readonly lastLog = new Map<string, number>();
   private readonly now: () => number;
 
+  private limits: ConnectionCounts;
+
   constructor(private readonly o: ConnectionLimitOptions) {
     this.now = o.now ?? Date.now;
+    this.limits = o;
+  }
+
+  /** New limits (dynamic max.connections*): they apply to the next connection; open ones stay open, as in Kafka. */
+  setLimits(limits: ConnectionCounts): void {
+    this.limits = limits;
   }
 
   /** The most connections `ip` may hold open. */
   perIpLimit(ip: string): number {
-    return this.o.overrides.get(ip.toLowerCase()) ?? this.o.maxConnectionsPerIp;
+    return this.limits.overrides.get(ip.toLowerCase()) ?? this.limits.maxConnectionsPerIp;
   }
 
   /**
@@ -80,7 +92,8 @@ export class ConnectionLimits {
    * from that address; a refusal is counted and logged here (the caller closes the connection).
    */
   admit(ip: string, open: number, fromIp: number): boolean {
-    if (open >= this.o.maxConnections) return this.refuse(ip, "max-connections", `${this.o.maxConnections}`);
+    const { maxConnections } = this.limits;
+    if (open >= maxConnections) return this.refuse(ip, "max-connections", `${maxConnections}`);
     const perIp = this.perIpLimit(ip);
     if (fromIp >= perIp) return this.refuse(ip, "max-connections-per-ip", `${perIp}`);
     const quota = this.creationQuota(ip);

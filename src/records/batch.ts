@@ -168,7 +168,9 @@ export function inflateLimit(maxMessageBytes: number): number {
 }
 
 /**
- * Decompresses every compressed batch of a payload validated by validateBatches, each capped at `maxBytes`, and
+ * Decompresses every compressed batch of a payload validated by validateBatches, each capped at `maxBytes` and
+ * all of them together at the larger of `maxBytes` and INFLATE_FACTOR × the payload's size (the outputs are kept
+ * for the later steps: many small bombs in one payload must not add up to many caps), and
  * checks its records exactly as validateBatches checks uncompressed ones (record lengths, offset deltas 0..n-1,
  * key/value/header lengths, exact fit, count). Corrupt data or output over the cap → CORRUPT_MESSAGE; records that
  * disagree with the header → INVALID_RECORD (Kafka: InvalidRecordException from the batch's record iterator).
@@ -182,18 +184,25 @@ export async function inflateBatches(
   maxBytes: number,
 ): Promise<(Uint8Array | null)[]> {
   const out: (Uint8Array | null)[] = new Array(batches.length).fill(null);
+  const totalCap = Math.max(maxBytes, INFLATE_FACTOR * payload.length);
+  let total = 0;
   for (let i = 0; i < batches.length; i++) {
     const b = batches[i];
     const codec = b.attributes & ATTR_COMPRESSION_MASK;
     if (codec === 0) continue;
+    const cap = Math.min(maxBytes, totalCap - total);
     let body: Uint8Array;
     try {
-      body = await decompress(codec, payload.subarray(b.pos + RECORDS_OFFSET, b.pos + b.size), { maxBytes });
+      body = await decompress(codec, payload.subarray(b.pos + RECORDS_OFFSET, b.pos + b.size), {
+        maxBytes: cap,
+      });
     } catch (e) {
-      if (e instanceof KafkaError) throw new KafkaError(e.code, `record batch at ${b.pos}: ${e.message}`);
-      throw e;
+      if (!(e instanceof KafkaError)) throw e;
+      const sum = cap < maxBytes ? ` (the batches before it inflated to ${total} of ${totalCap} bytes)` : "";
+      throw new KafkaError(e.code, `record batch at ${b.pos}: ${e.message}${sum}`);
     }
     walkRecords(body, 0, body.length, b.recordCount, b.pos);
+    total += body.length;
     out[i] = body;
   }
   return out;

@@ -27,4 +27,9 @@ export interface ValidatedBatches {
    * validating (null for a batch whose records are uncompressed in `payload`), so no later step decompresses twice.
    */
   readonly inflated?: readonly (Uint8Array | null)[];
+  /**
+   * The payload's buffer is handed over: nobody changes or reuses it after the append (a request frame, read into
+   * a buffer of its own by the connection), so the storage may keep views of it instead of a copy.
+   */
+  readonly owned?: boolean;
 }

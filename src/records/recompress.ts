@@ -1,5 +1,5 @@
 // Produce-path record work that only some topic configs ask for: recompressing batches to the topic's
-// compression.type, and refusing records without a key on compacted topics. Topics with compression.type=producer
+// compression.type, refusing records without a key on compacted topics, and reading records for schema validation. Topics with compression.type=producer
 // and cleanup.policy=delete never get here, so their batches stay undecoded. Both read the records sections
 // inflateBatches already decompressed (ValidatedBatches.inflated) and decompress only what it did not (legacy
 // up-conversions, callers that skipped it), capped like it.
@@ -77,7 +77,15 @@ export async function recompressBatches(
     next.set(p, at);
     at += p.length;
   }
-  return { payload: next, batches: validateBatches(next, maxBatchBytes), inflated };
+  return { payload: next, batches: validateBatches(next, maxBatchBytes), inflated, owned: true };
+}
+
+/** Every record of the request, batch after batch (schema validation); decompression capped as above. */
+export async function allRecords(req: ValidatedBatches, maxBatchBytes = Infinity): Promise<KafkaRecord[]> {
+  const maxInflated = inflateLimit(maxBatchBytes);
+  const out: KafkaRecord[] = [];
+  for (let i = 0; i < req.batches.length; i++) out.push(...await recordsOf(req, i, maxInflated));
+  return out;
 }
 
 /**

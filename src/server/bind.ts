@@ -1,11 +1,13 @@
 // Binds every --listen listener before the gateway starts (so a taken port stops the start at once, and a port-0
-// listener's real port can be advertised): a TCP socket for PLAINTEXT and SASL_PLAINTEXT, a TLS one (node:tls,
-// src/security/tls/listener.ts) for SSL and SASL_SSL.
+// listener's real port can be advertised): a TCP socket for PLAINTEXT and SASL_PLAINTEXT, a TLS one for SSL and
+// SASL_SSL: Deno's own TLS (src/security/tls/native_listener.ts) unless client certificates are asked for, then
+// node:tls (src/security/tls/listener.ts).
 import { type ListenerAddress, listenerUrl } from "../options.ts";
 import type { Logger } from "../log.ts";
 import type { SocketListener } from "./server.ts";
 import type { TlsMaterial } from "../security/tls/material.ts";
 import { type ClientAuth, TlsListener } from "../security/tls/listener.ts";
+import { NativeTlsListener, NoDelayUnavailable } from "../security/tls/native_listener.ts";
 
 export interface BoundListener {
   /** The --listen entry. */
@@ -46,6 +48,23 @@ async function bindOne(at: ListenerAddress, tls: TlsSetup | null): Promise<Socke
       return Deno.listen({ hostname: at.host, port: at.port, transport: "tcp" });
     }
     if (tls === null) throw new Error("needs --tls-cert and --tls-key");
+    if (tls.clientAuth === "none") {
+      const native = new NativeTlsListener({
+        host: at.host,
+        port: at.port,
+        material: tls.material,
+        name: at.name,
+        log: tls.log,
+        onHandshakeFailure: () => tls.onHandshakeFailure?.(at.name),
+      });
+      try {
+        native.listen();
+        return native;
+      } catch (e) {
+        if (!(e instanceof NoDelayUnavailable)) throw e;
+        tls.log.info("TLS listener {name} uses node:tls (slower): {why}", { name: at.name, why: e.message });
+      }
+    }
     const l = new TlsListener({
       host: at.host,
       port: at.port,

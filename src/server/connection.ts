@@ -1,5 +1,5 @@
 // One client connection: frames in, responses out strictly in request order. The flow of a request:
-//   socket -> frameStream (frames.ts: size prefix, max size, request memory budget)
+//   socket -> FrameReader (frame_reader.ts: size prefix, max size, request memory budget, one buffer per frame)
 //   -> RequestPipeline.handle (pipeline/): header -> authenticate -> authorize -> handler -> quota -> encode
 //   -> send(): queued behind earlier responses, written in the background
 //   -> muted for the throttle time the quota step returned (KIP-219), then the next frame is read.
@@ -9,8 +9,7 @@
 // Large request frames are charged to the gateway-wide request memory budget (request_memory.ts).
 import type { Writer } from "../protocol/codec.ts";
 import type { Broker, Listener } from "../handlers/context.ts";
-import { frameStream } from "./frames.ts";
-import { socketReadable } from "./socket_stream.ts";
+import { FrameReader } from "./frame_reader.ts";
 import type { Logger } from "../log.ts";
 import type { ConnectionMemory, RequestMemory } from "./request_memory.ts";
 import type { ProtocolErrorLog } from "./protocol_errors.ts";
@@ -47,7 +46,7 @@ export class Connection implements RequestChannel {
   private writeChain: Promise<void> = Promise.resolve();
   /** Response bytes queued and not yet written to the socket. */
   private queuedBytes = 0;
-  private reader: ReadableStreamDefaultReader<Uint8Array> | null = null;
+  private reader: FrameReader | null = null;
   private readonly memory: ConnectionMemory;
   /** Bumped on every socket read, request and finished write; the listener's idle sweep watches it. */
   activity = 0;
@@ -100,7 +99,7 @@ export class Connection implements RequestChannel {
   stop(): void {
     this.closing = true;
     this.closed.abort();
-    this.reader?.cancel().catch(() => {});
+    this.reader?.cancel();
   }
 
   /** Response bytes queued and not yet written. */
@@ -134,12 +133,15 @@ export class Connection implements RequestChannel {
     try {
       const maxQueued = this.broker.config.maxQueuedResponseBytes;
       const pipeline = this.shared.pipeline;
-      this.reader = socketReadable(this.conn, () => this.activity++)
-        .pipeThrough(frameStream(this.broker.config.maxFrameBytes, this.memory))
-        .getReader();
+      this.reader = new FrameReader(
+        this.conn,
+        this.broker.config.maxFrameBytes,
+        this.memory,
+        () => this.activity++,
+      );
       while (!this.closing) {
-        const { value, done } = await this.reader.read();
-        if (done || value === undefined) break;
+        const value = await this.reader.next();
+        if (value === null) break;
         this.activity++;
         this.busy = true;
         let muteMs: number;
@@ -245,7 +247,7 @@ export class Connection implements RequestChannel {
       if (!this.closing) this.logClose(e);
       this.closing = true;
       this.closed.abort();
-      this.reader?.cancel().catch(() => {});
+      this.reader?.cancel();
     });
   }
 }

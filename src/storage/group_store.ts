@@ -42,6 +42,11 @@ export interface LoadedGroupState {
   readonly groups: ReadonlyMap<string, StoredGroup>;
   /** groupId -> "topic\u0000partition" -> committed offset */
   readonly offsets: ReadonlyMap<string, ReadonlyMap<string, CommittedOffset>>;
+  /**
+   * groupId -> snapshot of a KIP-848 consumer group (opaque bytes, versioned by src/groups/consumer/). A group id
+   * has one record: a classic one in `groups` or a consumer one here, never both.
+   */
+  readonly consumerGroups: ReadonlyMap<string, Uint8Array>;
 }
 
 export interface GroupStore {
@@ -57,13 +62,21 @@ export interface GroupStore {
   deleteOffsets(groupId: string, partitions: readonly { topic: string; partition: number }[]): Promise<void>;
   /** Writes the group's metadata (after a rebalance completes or the group empties). */
   saveGroup(group: StoredGroup): Promise<void>;
-  /** Removes the group's metadata and all its offsets (DeleteGroups, expiry). */
+  /**
+   * Writes a consumer group's (KIP-848) whole state, opaque to the store; replaces the group's previous record,
+   * classic or consumer (a conversion between kinds is one write). saveGroup likewise replaces a consumer record.
+   */
+  saveConsumerGroup(groupId: string, state: Uint8Array): Promise<void>;
+  /** Removes the group's metadata (classic or consumer) and all its offsets (DeleteGroups, expiry). */
   deleteGroup(groupId: string): Promise<void>;
   close(): Promise<void>;
 }
 
 /** The writes of a GroupStore: what the classic and offsets modules may do (loading is the coordinator's). */
-export type GroupWrites = Pick<GroupStore, "commitOffsets" | "deleteOffsets" | "saveGroup" | "deleteGroup">;
+export type GroupWrites = Pick<
+  GroupStore,
+  "commitOffsets" | "deleteOffsets" | "saveGroup" | "saveConsumerGroup" | "deleteGroup"
+>;
 
 export function offsetKey(topic: string, partition: number): string {
   return `${topic}\u0000${partition}`;

@@ -138,6 +138,15 @@ export interface Storage {
    * of a fixed topic config (e.g. log.cleaner.enable), reported and refused the same way.
    */
   readonly fixedBrokerConfigs?: Readonly<Record<string, FixedConfig>>;
+  /**
+   * Optional: topic configs (by topic config name) this backend accepts and stores but does not act on, with why.
+   * Unlike fixed ones they take any valid value (clients such as Kafka Streams and Connect set them when they create
+   * topics); DescribeConfigs reports the value set and says in the documentation that it has no effect, as do their
+   * broker synonyms.
+   */
+  readonly inertTopicConfigs?: Readonly<Record<string, string>>;
+  /** Optional: how this backend applies a topic config differently from Kafka (DescribeConfigs documentation). */
+  readonly topicConfigNotes?: Readonly<Record<string, string>>;
   open(): Promise<void>;
   /** Flush and close everything; pending appends finish first. */
   close(): Promise<void>;
@@ -179,6 +188,8 @@ export interface Storage {
    * constructor options.
    */
   setConfigDefaults(defaults: TopicConfigs): void;
+  /** log.cleaner.backoff.ms (dynamic): how often compaction looks for work; only a backend that compacts has it. */
+  setCleanerBackoffMs?(ms: number): void;
   /**
    * Dynamic broker configs stored for a broker resource: `resource` is "" for the cluster-wide default or the
    * broker id as a string ("1"). Returns {} when none. Synchronous: loaded by open().
@@ -189,6 +200,11 @@ export interface Storage {
    * validated); brokerConfigs() returns them afterwards, also after a restart.
    */
   setBrokerConfigs(resource: string, configs: Record<string, string>): Promise<void>;
+  /**
+   * Set by the config model: called when brokerConfigs() changed other than through setBrokerConfigs() here
+   * (another gateway of a shared backend altered them). A backend that only this gateway writes never calls it.
+   */
+  onBrokerConfigsChanged?: (() => void) | null;
 
   /**
    * Appends the batches of `req` as one unit. Contract (Produce is the only caller):

@@ -32,6 +32,7 @@ import {
   type TxnState,
 } from "./state.ts";
 import { txnDocumentName, TxnLog } from "./txn_log.ts";
+import type { TxnStateMirror } from "./state_topic/view.ts";
 
 /** Kafka's transaction.max.timeout.ms default (15 minutes). */
 export const DEFAULT_MAX_TIMEOUT_MS = 900_000;
@@ -77,6 +78,11 @@ export interface TxnCoordinatorOptions {
   readonly partitionExists?: (tp: TopicPartitionRef) => boolean;
   /** Wall clock in ms (tests drive it). */
   readonly now?: () => number;
+  /**
+   * The `__transaction_state` topic (state_topic/view.ts): told what each partition's documents held when loaded
+   * and every document write and deletion that succeeded, in order; closed with the coordinator.
+   */
+  readonly mirror?: TxnStateMirror;
 }
 
 /** A transaction as DescribeTransactions, ListTransactions, metrics and the dashboard show it. */
@@ -205,6 +211,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     // Marker rounds stop by themselves (a write in flight to another gateway is not waited for: markers are
     // idempotent and the next coordinator sends them again); the durable writes in flight are.
     await this.bounded(Promise.all([...this.chains.values()]).then(() => {}), RELEASE_WAIT_MS);
+    await this.opts.mirror?.close();
   }
 
   /** Resolves when no marker round is running (tests: the transactions that could complete did). */
@@ -242,6 +249,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     }
     // Released (or acquired again) while loading: what was read is not this acquire's to keep.
     if (this.held.get(tp.partition) !== holding || this.closed) return;
+    this.opts.mirror?.loaded(tp.partition, loaded.map((t) => t.meta));
     const resume: Entry[] = [];
     for (const t of loaded) {
       const e: Entry = {
@@ -294,6 +302,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     // Best effort (the next coordinator repeats the markers of a Prepare* it finds), while this one still holds it.
     await this.bounded(this.flushAll((e) => e.offsetsPartition === tp.partition), RELEASE_WAIT_MS);
     if (!this.held.delete(tp.partition)) return;
+    this.opts.mirror?.released(tp.partition);
     const ids = [...this.entries.values()].filter((e) => e.offsetsPartition === tp.partition).map((e) =>
       e.id
     );
@@ -648,6 +657,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
           await this.fenced(e);
           return;
         }
+        if (e.stored !== null) this.opts.mirror?.deleted(e.offsetsPartition, e.id);
         if (this.entries.get(e.id) === e) this.entries.delete(e.id);
         this.opts.log.info("transactional id {id} expired (idle since {since})", {
           id: e.id,
@@ -816,7 +826,13 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     const p = this.opts.cluster.coordinatorPartition(transactionalId);
     const h = this.held.get(p);
     if (h?.loading) fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
-    if (h === undefined || !this.opts.cluster.coordinates(transactionalId)) {
+    const { cluster } = this.opts;
+    if (h === undefined || !cluster.coordinates(transactionalId)) {
+      // Led here but the takeover has not reached (or finished) this partition: FindCoordinator already names this
+      // gateway, so the client should wait here (Kafka's loadingPartitions), not look the coordinator up again.
+      if (cluster.coordinatorOf(transactionalId).leaderId === cluster.nodeId) {
+        fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, `${CONSUMER_OFFSETS_TOPIC}-${p} is being taken over`);
+      }
       fail(ErrorCode.NOT_COORDINATOR, `${CONSUMER_OFFSETS_TOPIC}-${p} is not coordinated by this gateway`);
     }
     return p;
@@ -859,6 +875,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     }
     e.meta = next;
     e.stored = stored;
+    this.opts.mirror?.written(e.offsetsPartition, next);
     if (this.unflushed.get(e.id) === e) this.unflushed.delete(e.id); // the document is current again
     if (!isPreparing(next.state)) e.pendingMarkers = null;
   }
@@ -878,11 +895,14 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     if (this.entries.get(e.id) !== e) return;
     if (doc === undefined || doc === null) {
       this.entries.delete(e.id);
+      // Still held (an odd overlap): the view follows the documents.
+      if (doc === null && this.holds(e)) this.opts.mirror?.deleted(e.offsetsPartition, e.id);
       return;
     }
     e.meta = doc.meta;
     e.stored = doc.stored;
     e.pendingMarkers = null;
+    if (this.holds(e)) this.opts.mirror?.written(e.offsetsPartition, doc.meta);
     // Still ours (an odd overlap, not a takeover): an ending transaction needs its markers from here.
     if (isPreparing(doc.meta.state) && this.holds(e)) this.startMarkers(e);
   }

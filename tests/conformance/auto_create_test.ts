@@ -24,7 +24,9 @@ async function metadata(gw: Gw, names: string[], version = 1): Promise<[string |
 
 async function allTopics(gw: Gw): Promise<string[]> {
   const res = await wireCall<MetadataResponse>(gw, MetadataSpec, 1, { topics: null });
-  return res.topics.map((t) => t.name!).filter((n) => !n.startsWith("__consumer_offsets"));
+  return res.topics.map((t) => t.name!).filter((n) =>
+    n !== "__consumer_offsets" && n !== "__transaction_state"
+  );
 }
 
 Deno.test({

@@ -202,7 +202,7 @@ Deno.test({
     }, async (gw) => {
       const admin = await WireClient.connect(gw.port);
       await createTopic(admin, "big");
-      // 45 MiB in 64 KiB records: more than the partition's tail cache (32 MiB), so Fetches from offset 0 read the
+      // 45 MiB in 64 KiB records: more than the partition's tail cache (4 MiB), so Fetches from offset 0 read the
       // segment file and every response holds its own copy, up to 4 MiB each.
       const value = new Uint8Array(64 * 1024).fill(7);
       for (let i = 0; i < 48; i++) await produce(admin, "big", Array.from({ length: 15 }, () => value));

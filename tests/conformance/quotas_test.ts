@@ -3,18 +3,30 @@
 // the quota over 10 s while another client id runs unthrottled, and librdkafka reports the throttling (its
 // throttle callback: "% THROTTLED"); defaults and precedence hold over the wire, request_percentage throttles,
 // quotas survive a restart; connection limits refuse the N+1th connection with the first N unaffected and
-// connection_creation_rate refuses connections over the rate; controller_mutation_rate answers
-// THROTTLING_QUOTA_EXCEEDED to CreateTopics v6+ and throttles older versions.
+// connection_creation_rate refuses connections over the rate, and so does --max-connections in total;
+// controller_mutation_rate answers THROTTLING_QUOTA_EXCEEDED to CreateTopics v6+, CreatePartitions v3+ and
+// DeleteTopics v5+ and throttles older versions; the kgw_quota_* series, /api/v1/quotas and the dashboard's
+// "Client quotas" panel show a throttled client. Kafka's own tools: quotas_tools_test.ts.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
 import { WireClient } from "../helpers/wire.ts";
-import { kgwCache } from "../helpers/tools.ts";
+import { kgwCache, requireTool } from "../helpers/tools.ts";
 import { describeAll, produceThrottle, setQuotas } from "../helpers/quotas.ts";
 import { ApiVersionsSpec } from "../../src/protocol/messages/api_versions.ts";
-import { scrape } from "../helpers/ops.ts";
+import { getJson, scrape } from "../helpers/ops.ts";
 import { type CreateTopicsResponse, CreateTopicsSpec } from "../../src/protocol/messages/create_topics.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
+import {
+  type IncrementalAlterConfigsResponse,
+  IncrementalAlterConfigsSpec,
+} from "../../src/protocol/messages/incremental_alter_configs.ts";
 import { type MetadataResponse, MetadataSpec } from "../../src/protocol/messages/metadata.ts";
+import {
+  type CreatePartitionsResponse,
+  CreatePartitionsSpec,
+} from "../../src/protocol/messages/create_partitions.ts";
+import { type DeleteTopicsResponse, DeleteTopicsSpec } from "../../src/protocol/messages/delete_topics.ts";
+import type { QuotasInfo } from "../../src/quotas/view.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const PERF = Deno.env.get("RDKAFKA_PERFORMANCE") ??
@@ -362,5 +374,340 @@ Deno.test({
       const other = await createTopics(gw.port, "admin-other", 7, ["o1", "o2", "o3"]);
       assertEquals(other.topics.map((t) => t.errorCode), [0, 0, 0]);
       assertEquals(other.throttleTimeMs, 0);
+    }),
+});
+
+async function createPartitions(
+  port: number,
+  clientId: string,
+  version: number,
+  names: string[],
+  count: number,
+): Promise<CreatePartitionsResponse> {
+  const c = await WireClient.connect(port, clientId);
+  try {
+    return await c.call<CreatePartitionsResponse>(CreatePartitionsSpec, version, {
+      topics: names.map((name) => ({ name, count, assignments: null })),
+      timeoutMs: 5000,
+      validateOnly: false,
+    });
+  } finally {
+    c.close();
+  }
+}
+
+async function deleteTopics(
+  port: number,
+  clientId: string,
+  version: number,
+  names: string[],
+): Promise<DeleteTopicsResponse> {
+  const c = await WireClient.connect(port, clientId);
+  try {
+    return await c.call<DeleteTopicsResponse>(DeleteTopicsSpec, version, {
+      topics: [],
+      topicNames: names,
+      timeoutMs: 5000,
+    });
+  } finally {
+    c.close();
+  }
+}
+
+Deno.test({
+  name:
+    "controller_mutation_rate: CreatePartitions v3 and DeleteTopics v5 answer THROTTLING_QUOTA_EXCEEDED, " +
+    "v2 and v4 are throttled",
+  ...opts,
+  fn: () =>
+    runWithGateway({}, async (gw) => {
+      // topics made by a client id without a quota: p* with 1 partition, d* with 5
+      const made = await createTopics(gw.port, "admin-free", 7, ["d1", "d2", "d3", "d4", "d5"]);
+      assertEquals(made.topics.map((t) => t.errorCode), [0, 0, 0, 0, 0]);
+      const c = await WireClient.connect(gw.port, "admin-free");
+      try {
+        const r = await c.call<CreateTopicsResponse>(CreateTopicsSpec, 7, {
+          topics: ["p1", "p2", "p3", "p4", "p5"].map((name) => ({
+            name,
+            numPartitions: 1,
+            replicationFactor: 1,
+            assignments: [],
+            configs: [],
+          })),
+          timeoutMs: 5000,
+          validateOnly: false,
+        });
+        assertEquals(r.topics.map((t) => t.errorCode), [0, 0, 0, 0, 0]);
+      } finally {
+        c.close();
+      }
+      // 1 partition/s each: a bucket of (11 - 1) × 1 s = 10 partitions
+      await setQuotas(gw.port, [
+        { entity: [["client-id", "admin-p"]], key: "controller_mutation_rate", value: 1 },
+        { entity: [["client-id", "admin-d"]], key: "controller_mutation_rate", value: 1 },
+      ]);
+      // 1 -> 6 partitions: 5 new each; 5 + 5 empty the bucket, the third takes it to -5, the fourth is refused
+      const cp = await createPartitions(gw.port, "admin-p", 3, ["p1", "p2", "p3", "p4"], 6);
+      assertEquals(cp.results.map((t) => [t.name, t.errorCode]), [
+        ["p1", 0],
+        ["p2", 0],
+        ["p3", 0],
+        ["p4", ErrorCode.THROTTLING_QUOTA_EXCEEDED],
+      ]);
+      assert(
+        cp.throttleTimeMs >= 4000 && cp.throttleTimeMs <= 5000,
+        `CreatePartitions v3 ${cp.throttleTimeMs} ms`,
+      );
+      const cpOld = await createPartitions(gw.port, "admin-p", 2, ["p5"], 6);
+      assertEquals(cpOld.results.map((t) => t.errorCode), [0], "v2 does not know the error");
+      assert(cpOld.throttleTimeMs >= 9000, `CreatePartitions v2 throttled ${cpOld.throttleTimeMs} ms`);
+
+      // deleting d1..d4 (5 partitions each): the same count
+      const dt = await deleteTopics(gw.port, "admin-d", 5, ["d1", "d2", "d3", "d4"]);
+      assertEquals(dt.responses.map((t) => [t.name, t.errorCode]), [
+        ["d1", 0],
+        ["d2", 0],
+        ["d3", 0],
+        ["d4", ErrorCode.THROTTLING_QUOTA_EXCEEDED],
+      ]);
+      const dms = dt.throttleTimeMs ?? 0;
+      assert(dms >= 4000 && dms <= 5000, `DeleteTopics v5 throttled ${dms} ms`);
+      const dtOld = await deleteTopics(gw.port, "admin-d", 4, ["d4"]);
+      assertEquals(dtOld.responses.map((t) => t.errorCode), [0], "v4 does not know the error");
+      assert((dtOld.throttleTimeMs ?? 0) >= 9000, `DeleteTopics v4 throttled ${dtOld.throttleTimeMs} ms`);
+      // what was refused was not changed
+      const m = await WireClient.connect(gw.port, "admin-free");
+      try {
+        const md = await m.call<MetadataResponse>(MetadataSpec, 9, {
+          topics: [{ name: "p4" }, { name: "d5" }, { name: "d1" }],
+          allowAutoTopicCreation: false,
+        });
+        const byName = new Map(md.topics.map((t) => [t.name, t]));
+        assertEquals(byName.get("p4")?.partitions.length, 1, "p4 kept its partition count");
+        assertEquals(byName.get("d5")?.errorCode, 0, "d5 still exists");
+        assertEquals(byName.get("d1")?.errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "d1 deleted");
+      } finally {
+        m.close();
+      }
+      // another client id has no quota
+      const free = await deleteTopics(gw.port, "admin-free", 5, ["d5"]);
+      assertEquals(free.responses.map((t) => t.errorCode), [0]);
+      assertEquals(free.throttleTimeMs, 0);
+    }),
+});
+
+Deno.test({
+  name: "connection limits: --max-connections refuses the N+1th connection in total, the first N unaffected",
+  ...opts,
+  fn: () =>
+    runWithGateway({ args: ["--max-connections", "3"] }, async (gw) => {
+      const open: WireClient[] = [];
+      for (let i = 0; i < 3; i++) assert(await served(gw.port, open), `connection ${i + 1} served`);
+      assertEquals(await served(gw.port), false, "the 4th connection is refused (--max-connections 3)");
+      assertEquals(await served(gw.port), false, "and the 5th");
+      for (const c of open) {
+        const r = await c.call<{ errorCode: number }>(ApiVersionsSpec, 0, {});
+        assertEquals(r.errorCode, 0, "the first 3 are served on");
+      }
+      const m = await scrape(gw.httpPort!);
+      assertEquals(m.sum("kgw_connections_refused_total", { reason: "max-connections" }), 2);
+      open.pop()!.close();
+      await new Promise((r) => setTimeout(r, 200));
+      assert(await served(gw.port, open), "one more is served once one closed");
+      assertEquals(await served(gw.port), false, "and the limit holds again");
+      for (const c of open) c.close();
+    }),
+});
+
+/** IncrementalAlterConfigs on the broker resource `resource` ("" = cluster default): the resource's error code. */
+async function alterBroker(
+  c: WireClient,
+  resource: string,
+  configs: { name: string; configOperation: number; value: string | null }[],
+): Promise<number> {
+  const r = await c.call<IncrementalAlterConfigsResponse>(IncrementalAlterConfigsSpec, 1, {
+    resources: [{ resourceType: 4, resourceName: resource, configs }],
+    validateOnly: false,
+  });
+  return r.responses[0].errorCode;
+}
+
+Deno.test({
+  name:
+    "connection limits: max.connections, max.connections.per.ip and its overrides changed with AlterConfigs apply to new connections",
+  ...opts,
+  fn: () =>
+    runWithGateway({ args: ["--max-connections", "100"] }, async (gw) => {
+      const open: WireClient[] = [];
+      for (let i = 0; i < 3; i++) assert(await served(gw.port, open), `connection ${i + 1} served`);
+      const admin = open[0]; // the operator's connection is one of the three
+      // cluster-wide default, as kafka-configs --entity-type brokers --entity-default does
+      assertEquals(
+        await alterBroker(admin, "", [{ name: "max.connections", configOperation: 0, value: "3" }]),
+        0,
+      );
+      assertEquals(await served(gw.port), false, "a 4th connection is refused once max.connections=3");
+      for (const c of open) {
+        const r = await c.call<{ errorCode: number }>(ApiVersionsSpec, 0, {});
+        assertEquals(r.errorCode, 0, "the connections open before the change are served on");
+      }
+      // per broker, it outranks the default; deleting it goes back to the default (3)
+      assertEquals(
+        await alterBroker(admin, "1", [{ name: "max.connections", configOperation: 0, value: "5" }]),
+        0,
+      );
+      assert(await served(gw.port, open), "a 4th connection is served with max.connections=5 on broker 1");
+      assertEquals(
+        await alterBroker(admin, "1", [{ name: "max.connections", configOperation: 1, value: null }]),
+        0,
+      );
+      assertEquals(await served(gw.port), false, "a 5th is refused again under the cluster default 3");
+      assertEquals(
+        await alterBroker(admin, "", [{ name: "max.connections", configOperation: 1, value: null }]),
+        0,
+      );
+      assert(await served(gw.port), "and served once the default is deleted (--max-connections 100)");
+      // per address: 4 open from 127.0.0.1 against 2, then an override for the address
+      assertEquals(
+        await alterBroker(admin, "", [{ name: "max.connections.per.ip", configOperation: 0, value: "2" }]),
+        0,
+      );
+      assertEquals(await served(gw.port), false, "refused by max.connections.per.ip=2");
+      assertEquals(
+        await alterBroker(admin, "", [{
+          name: "max.connections.per.ip.overrides",
+          configOperation: 0,
+          value: "127.0.0.1:10",
+        }]),
+        0,
+      );
+      assert(await served(gw.port), "served under the override 127.0.0.1:10");
+      const m = await scrape(gw.httpPort!);
+      assertEquals(m.sum("kgw_connections_refused_total", { reason: "max-connections" }), 2);
+      assertEquals(m.sum("kgw_connections_refused_total", { reason: "max-connections-per-ip" }), 1);
+      // what Kafka refuses stays refused: a negative count, and listeners as a cluster-wide default
+      assertEquals(
+        await alterBroker(admin, "", [{ name: "max.connections", configOperation: 0, value: "-1" }]),
+        ErrorCode.INVALID_CONFIG,
+      );
+      assertEquals(
+        await alterBroker(admin, "", [{ name: "listeners", configOperation: 0, value: "PLAINTEXT://:1" }]),
+        ErrorCode.INVALID_REQUEST,
+      );
+      for (const c of open) c.close();
+    }),
+});
+
+Deno.test({
+  name: "quota metrics: kgw_quota_* series and /api/v1/quotas after throttling",
+  ...opts,
+  fn: () =>
+    runWithGateway({}, async (gw) => {
+      await setQuotas(gw.port, [
+        { entity: [["client-id", "metered"]], key: "producer_byte_rate", value: 10_000 },
+      ]);
+      // 200 kB in the first 10 s window against 10 kB/s: throttled about 10 s
+      const ms = await produceThrottle(gw.port, "metered", 200_000);
+      assert(ms >= 9_000 && ms <= 11_000, `throttled ${ms} ms`);
+      assertEquals(await produceThrottle(gw.port, "unmetered", 1000), 0);
+      const m = await scrape(gw.httpPort!);
+      const sel = { quota: "producer_byte_rate", client_id: "metered", entity: "/config/clients/metered" };
+      for (const f of ["kgw_quota_limit", "kgw_quota_rate", "kgw_quota_throttle_time_ms_total"]) {
+        assert(m.types.has(f), `${f} declared`);
+      }
+      assertEquals(m.sum("kgw_quota_limit", sel), 10_000);
+      const rate = m.sum("kgw_quota_rate", sel);
+      // at least the 200 kB over the (at most 11 s) window
+      assert(rate >= 200_000 / 11 && rate <= 210_000, `kgw_quota_rate ${rate}`);
+      assertEquals(m.sum("kgw_quota_throttle_time_ms_total", sel), ms);
+      assertEquals(m.sum("kgw_quota_throttled_responses_total", sel), 1);
+      assertEquals(
+        m.sum("kgw_quota_limit", { client_id: "unmetered" }),
+        0,
+        "no series for a client without one",
+      );
+
+      const { status, body } = await getJson<QuotasInfo>(gw.httpPort!, "/api/v1/quotas");
+      assertEquals(status, 200);
+      assertEquals(body.window, { samples: 11, sizeSeconds: 1 });
+      assertEquals(body.configured, [{
+        entity: "/config/clients/metered",
+        values: { producer_byte_rate: 10_000 },
+      }]);
+      assertEquals(body.enforced.length, 1);
+      const e = body.enforced[0];
+      assertEquals([e.quota, e.entity, e.clientId, e.limit], [
+        "producer_byte_rate",
+        "/config/clients/metered",
+        "metered",
+        10_000,
+      ]);
+      assert(e.rate !== null && e.rate >= 200_000 / 11, `rate ${e.rate}`);
+      assertEquals([e.throttledResponses, e.throttleTimeMs], [1, ms]);
+    }),
+});
+
+const CHROMIUM = Deno.env.get("KGW_CHROMIUM") ?? "/usr/bin/chromium";
+const chromiumTool = await requireTool("chromium", CHROMIUM, ["--version"]);
+
+Deno.test({
+  name: 'dashboard: headless Chromium shows a throttled client in the "Client quotas" panel',
+  ignore: chromiumTool.ignore,
+  ...opts,
+  fn: () =>
+    runWithGateway({}, async (gw) => {
+      await setQuotas(gw.port, [
+        { entity: [["client-id", "dash-q"]], key: "producer_byte_rate", value: 10_000 },
+      ]);
+      const ms = await produceThrottle(gw.port, "dash-q", 200_000);
+      assert(ms > 0, "throttled");
+      const userDataDir = await Deno.makeTempDir({ prefix: "kgw-chromium-" });
+      try {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--allow-all", // playwright-core probes /proc at import time
+            new URL("./fixtures/dashboard_quotas_browser.ts", import.meta.url).pathname,
+            JSON.stringify({
+              chromium: CHROMIUM,
+              userDataDir,
+              url: `http://127.0.0.1:${gw.httpPort}/dashboard?refresh=500`,
+              entity: "/config/clients/dash-q",
+              quota: "producer_byte_rate",
+            }),
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const dec = new TextDecoder();
+        assert(out.success, `browser driver failed:\n${dec.decode(out.stderr)}`);
+        const seen = JSON.parse(dec.decode(out.stdout).trim().split("\n").at(-1)!) as {
+          cells: string[];
+          meta: string;
+          emptyHidden: boolean;
+          problems: string[];
+        };
+        console.log(JSON.stringify(seen));
+        assertEquals(seen.problems, [], "no console or page errors");
+        assert(seen.emptyHidden, 'the "no client is under a quota" line is hidden');
+        assert(/^1 quota entity configured · window 11 × 1 s/.test(seen.meta), seen.meta);
+        const [quota, entity, user, client, limit, rate, throttled, throttleMs] = seen.cells;
+        assertEquals([quota, entity, user, client], [
+          "producer_byte_rate",
+          "/config/clients/dash-q",
+          "–",
+          "dash-q",
+        ]);
+        assertEquals(limit, "9.8 KiB/s", "10 000 B/s in KiB");
+        // 200 kB over the window (10-11 s): 17.8-19.5 KiB/s
+        const kib = Number(/^([\d.]+) KiB\/s$/.exec(rate)?.[1]);
+        assert(kib >= 17.5 && kib <= 20, `rate now ${rate}`);
+        assertEquals(throttled, "1");
+        // "10.0k ms": thousands with one decimal
+        const k = Number(/^([\d.]+)k ms$/.exec(throttleMs)?.[1]);
+        assert(Math.abs(k * 1000 - ms) <= 50, `throttle time ${throttleMs} for ${ms} ms`);
+      } finally {
+        await Deno.remove(userDataDir, { recursive: true }).catch(() => {});
+      }
     }),
 });

@@ -5,11 +5,11 @@
 // client on the SASL port, expired, forged and wrong-audience JWTs. Users created through the admin API survive
 // a restart.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { GATEWAY_RUN, type RunningGateway, startGateway } from "../helpers/gateway.ts";
 import { pythonPath, requireTool } from "../helpers/tools.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { makePki, opensslTool } from "../helpers/certs.ts";
-import { jwks, SASL_LISTENER, type SigningKey, signingKey, signJwt } from "../helpers/sasl.ts";
+import { jwks, SASL_LISTENER, signingKey, tokenEndpoint } from "../helpers/sasl.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const PYTHON = pythonPath();
@@ -57,6 +57,18 @@ async function py(op: Record<string, unknown>): Promise<Result> {
     throw new Error(`sasl_clients.py printed nothing:\n${new TextDecoder().decode(out.stderr)}`);
   }
   return JSON.parse(text.split("\n").at(-1)!);
+}
+
+/** confluent-kafka OAUTHBEARER with tokens from the OIDC token endpoint at `url` (client credentials). */
+function oidc(url: string): Record<string, string> {
+  return {
+    "security.protocol": "SASL_PLAINTEXT",
+    "sasl.mechanisms": "OAUTHBEARER",
+    "sasl.oauthbearer.method": "oidc",
+    "sasl.oauthbearer.client.id": "orders",
+    "sasl.oauthbearer.client.secret": "s",
+    "sasl.oauthbearer.token.endpoint.url": url,
+  };
 }
 
 function ckConf(mechanism: string, user: string, password: string): Record<string, string> {
@@ -323,17 +335,6 @@ Deno.test({
   },
 });
 
-/** An OIDC-style token endpoint (client credentials grant) issuing tokens signed by `key`. */
-function tokenEndpoint(key: SigningKey, claims: () => Record<string, unknown>) {
-  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
-    const form = new URLSearchParams(await req.text());
-    if (form.get("grant_type") !== "client_credentials") return new Response("bad grant", { status: 400 });
-    const token = await signJwt(key, claims());
-    return Response.json({ access_token: token, token_type: "bearer", expires_in: 3600 });
-  });
-  return { url: `http://127.0.0.1:${server.addr.port}/token`, close: () => server.shutdown() };
-}
-
 Deno.test({
   name:
     "sasl clients: confluent-kafka OAUTHBEARER through an OIDC token endpoint; expired and forged tokens refused",
@@ -364,14 +365,6 @@ Deno.test({
       "--sasl-session-lifetime-ms",
       "4000",
     ]);
-    const oidc = (url: string) => ({
-      "security.protocol": "SASL_PLAINTEXT",
-      "sasl.mechanisms": "OAUTHBEARER",
-      "sasl.oauthbearer.method": "oidc",
-      "sasl.oauthbearer.client.id": "orders",
-      "sasl.oauthbearer.client.secret": "s",
-      "sasl.oauthbearer.token.endpoint.url": url,
-    });
     try {
       // 9 s on one connection with a 4 s session: confluent-kafka re-authenticates (KIP-368) and is never cut off.
       const ok = await py({
@@ -402,6 +395,131 @@ Deno.test({
       await gw.stop();
       for (const ep of [good, expired, forged, otherAudience]) await ep.close();
       await Deno.remove(dir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "sasl clients: OAUTHBEARER keys from a JWKS URL; a key rotated in is fetched when a token names it; " +
+    "an unreachable JWKS URL stops the start naming the flag",
+  ignore: python.ignore,
+  ...opts,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kgw-sasl-" });
+    const k1 = await signingKey("RS256", "k1");
+    const k2 = await signingKey("ES256", "k2");
+    // The identity provider's JWKS endpoint: k1 first, k1 and k2 after the rotation.
+    let served = jwks(k1);
+    let requests = 0;
+    const idp = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, () => {
+      requests++;
+      return new Response(served, { headers: { "content-type": "application/json" } });
+    });
+    const jwksUrl = `http://127.0.0.1:${idp.addr.port}/.well-known/jwks.json`;
+    const claims = () => ({ sub: "svc-orders", iss: "https://idp.test", aud: "kafka" });
+    const byK1 = tokenEndpoint(k1, claims);
+    const byK2 = tokenEndpoint(k2, claims);
+    const oauth = [
+      "--sasl-mechanisms",
+      "SCRAM-SHA-256,OAUTHBEARER",
+      "--sasl-oauthbearer-expected-audience",
+      "kafka",
+    ];
+    const gw = await start(dir, [...oauth, "--sasl-oauthbearer-jwks", jwksUrl]);
+    try {
+      assertEquals(requests, 1, "the set is fetched once at start");
+      const ok = await py({ client: "ck", bootstrap: gw.bootstrap, conf: oidc(byK1.url), topic: "jwks-url" });
+      assert(ok.ok, `a token signed by k1 accepted: ${JSON.stringify(ok)}`);
+      // Before the rotation a k2 token names a key the set lacks: refused.
+      const early = await py({
+        client: "ck",
+        bootstrap: gw.bootstrap,
+        conf: oidc(byK2.url),
+        topic: "jwks-url",
+      });
+      assert(!early.ok, `k2 unknown before the rotation: ${JSON.stringify(early)}`);
+      const refused = Date.now();
+      served = jwks(k1, k2);
+      // An unknown key id makes the gateway fetch the set again, at most every 10 s (jwks.ts MISS_REFRESH_MS): the
+      // refusal above may just have fetched it.
+      await new Promise((r) => setTimeout(r, Math.max(0, refused + 11_000 - Date.now())));
+      const rotated = await py({
+        client: "ck",
+        bootstrap: gw.bootstrap,
+        conf: oidc(byK2.url),
+        topic: "jwks-url",
+      });
+      assert(rotated.ok, `k2 accepted after the rotation, without a restart: ${JSON.stringify(rotated)}`);
+      assert(requests >= 2, `fetched again for the unknown key id (${requests} requests)`);
+    } finally {
+      await gw.stop();
+      await byK1.close();
+      await byK2.close();
+    }
+    // The identity provider gone: the start stops with the flag and the URL in the message.
+    await idp.shutdown();
+    const data = await Deno.makeTempDir({ prefix: "kgw-sasl-data-" });
+    try {
+      const down = await startGateway({
+        dataDir: data,
+        args: [...SASL_LISTENER, ...oauth, "--sasl-oauthbearer-jwks", jwksUrl],
+      })
+        .then(async (g) => {
+          await g.stop();
+          return "started";
+        }, (e: Error) => e.message);
+      assert(down.includes(`--sasl-oauthbearer-jwks ${jwksUrl}`), down);
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await Deno.remove(data, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "sasl: a users file or JWKS outside the granted read paths stops the start, naming the file and the flag",
+  ...opts,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "kgw-sasl-" });
+    const data = await Deno.makeTempDir({ prefix: "kgw-sasl-data-" });
+    try {
+      const users = await usersFile(dir);
+      const key = await signingKey("RS256", "k1");
+      await Deno.writeTextFile(`${dir}/jwks.json`, jwks(key));
+      // the start task's shape: reads granted for the data directory (and the npm modules) only
+      const modules = new URL("../../node_modules", import.meta.url).pathname;
+      const args = GATEWAY_RUN.map((a) => a === "--allow-read" ? `--allow-read=${data},${modules}` : a);
+      const run = async (extra: string[]) => {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: [...args, ...SASL_LISTENER, "--http-listen", "off", "--data-dir", data, ...extra],
+          stdout: "piped",
+          stderr: "piped",
+          env: { NO_COLOR: "1" },
+        }).output();
+        return {
+          ok: out.success,
+          text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
+        };
+      };
+      const u = await run(["--sasl-users", users]);
+      assert(!u.ok, u.text);
+      assert(u.text.includes(`--sasl-users ${users} is outside what this process may read`), u.text);
+      const j = await run([
+        "--sasl-mechanisms",
+        "OAUTHBEARER",
+        "--sasl-oauthbearer-jwks",
+        `${dir}/jwks.json`,
+      ]);
+      assert(!j.ok, j.text);
+      assert(
+        j.text.includes(`--sasl-oauthbearer-jwks ${dir}/jwks.json is outside what this process may read`),
+        j.text,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true }).catch(() => {});
+      await Deno.remove(data, { recursive: true }).catch(() => {});
     }
   },
 });

@@ -30,7 +30,10 @@ const opts = { sanitizeOps: false, sanitizeResources: false };
 const IN_CI = Deno.env.get("CI") === "true";
 /** Runs deno with soft and hard open-file limits of 256 (bash's ulimit sets both; exec keeps the pid). */
 const NOFILE_256 = ["bash", "-c", 'ulimit -n 256 && exec "$0" "$@"'];
-/** Under 256 descriptors the 50 partitions of __consumer_offsets would leave no room: one is enough here. */
+/**
+ * Under 256 descriptors the 50 partitions of __consumer_offsets (and as many of __transaction_state) would leave no
+ * room: one is enough here.
+ */
 const ONE_OFFSETS_PARTITION = ["--offsets-topic-num-partitions", "1"];
 
 // ------------------------------------------------------------------------------------------ wire helpers
@@ -167,8 +170,8 @@ Deno.test({
   fn: () =>
     runWithGateway({ wrap: NOFILE_256, args: ONE_OFFSETS_PARTITION }, async (gw) => {
       // A quarter of the limit is kept for connections (--max-connections is 10,000), RESERVED_FILES for the rest,
-      // and the files of the internal __consumer_offsets partition.
-      const limit = Math.floor((256 - RESERVED_FILES - 64 - FILES_PER_PARTITION) / FILES_PER_PARTITION);
+      // and the files of the internal partitions (__consumer_offsets and __transaction_state: one each).
+      const limit = Math.floor((256 - RESERVED_FILES - 64 - 2 * FILES_PER_PARTITION) / FILES_PER_PARTITION);
       assert(gw.logs().includes(`partitions: 0 of at most ${limit} over all topics`), gw.logs());
       for (const validateOnly of [true, false]) {
         const r = await createTopics(gw, [{ name: "many", partitions: limit + 1 }], validateOnly);

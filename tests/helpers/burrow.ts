@@ -89,8 +89,14 @@ export interface ZooKeeper {
   stop(): Promise<void>;
 }
 
+/** A ZooKeeper four-letter word; the answer ends when ZooKeeper closes, or after 5 s (a half-started server may not). */
 async function fourLetter(port: number, word: string): Promise<string> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }, 5_000);
   try {
     await conn.write(new TextEncoder().encode(word));
     const buf = new Uint8Array(1024);
@@ -102,6 +108,7 @@ async function fourLetter(port: number, word: string): Promise<string> {
     }
     return out;
   } finally {
+    clearTimeout(timer);
     try {
       conn.close();
     } catch { /* closed */ }
@@ -257,7 +264,7 @@ export async function startBurrow(o: BurrowOptions): Promise<Burrow> {
     let ok = false;
     while (Date.now() < deadline && !d.exited) {
       try {
-        const r = await fetch(`${url}/burrow/admin`);
+        const r = await fetch(`${url}/burrow/admin`, { signal: AbortSignal.timeout(5_000) });
         const t = await r.text();
         if (r.status === 200 && t.includes("GOOD")) {
           ok = true;
@@ -281,8 +288,10 @@ export async function startBurrow(o: BurrowOptions): Promise<Burrow> {
         cluster: o.cluster,
         dir,
         log,
+        // Bounded: Burrow's HTTP handlers wait on its storage module, and a request that never returns must fail
+        // the test rather than hold it.
         get: async <T>(path: string) => {
-          const r = await fetch(`${url}${path}`);
+          const r = await fetch(`${url}${path}`, { signal: AbortSignal.timeout(15_000) });
           const text = await r.text();
           let body: T;
           try {

@@ -42,6 +42,8 @@ export interface RunningGateway {
 /** `deno` arguments that run the gateway (main.ts) with the permissions the tests give it; its flags follow. */
 export const GATEWAY_RUN: readonly string[] = [
   "run",
+  // as every launcher of the gateway (deno.json, the package, the systemd unit): see docs/performance.md, "Latency"
+  "--v8-flags=--max-semi-space-size=8",
   "--allow-net",
   "--allow-read",
   "--allow-write",
@@ -81,7 +83,8 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     stdout: "piped",
     stderr: "piped",
     stdin: "null",
-    env: { NO_COLOR: "1" },
+    // as `deno task start`, the package and the systemd unit run it (docs/operations.md, "Memory")
+    env: { NO_COLOR: "1", MALLOC_ARENA_MAX: "2" },
   });
   const child = cmd.spawn();
   let log = "";
@@ -119,7 +122,16 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
     try {
       child.kill(sig);
     } catch { /* already gone */ }
+    // The gateway bounds its own stop (--shutdown-timeout-ms, 10 s by default); one that is still running a minute
+    // after SIGTERM is killed and said so, instead of holding the test (and the suite) forever.
+    const guard = setTimeout(() => {
+      console.error(`gateway pid ${child.pid} still running 60 s after ${sig}: SIGKILL\n${log.slice(-3000)}`);
+      try {
+        child.kill("SIGKILL");
+      } catch { /* gone */ }
+    }, 60_000);
     await status;
+    clearTimeout(guard);
     await pumps.catch(() => {});
   };
   return {

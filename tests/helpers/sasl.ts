@@ -144,3 +144,16 @@ export function unsignedJwt(claims: Record<string, unknown>): string {
 export function oauthMessage(token: string, authzid = ""): Uint8Array {
   return enc.encode(`n,${authzid === "" ? "" : `a=${authzid}`},\x01auth=Bearer ${token}\x01\x01`);
 }
+
+/**
+ * An OIDC-style token endpoint (client credentials grant) issuing tokens signed by `key`, on a free loopback port.
+ */
+export function tokenEndpoint(key: SigningKey, claims: () => Record<string, unknown>) {
+  const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen: () => {} }, async (req) => {
+    const form = new URLSearchParams(await req.text());
+    if (form.get("grant_type") !== "client_credentials") return new Response("bad grant", { status: 400 });
+    const token = await signJwt(key, claims());
+    return Response.json({ access_token: token, token_type: "bearer", expires_in: 3600 });
+  });
+  return { url: `http://127.0.0.1:${server.addr.port}/token`, close: () => server.shutdown() };
+}

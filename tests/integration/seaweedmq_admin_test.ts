@@ -205,7 +205,7 @@ if (cluster) {
 
   Deno.test({
     name:
-      "seaweedmq admin: fixed configs read-only and refused with a reason; retention.ms reaches SeaweedMQ",
+      "seaweedmq admin: fixed configs read-only and refused with a reason, compaction and segment settings stored without effect, compact topics kept; retention.ms reaches SeaweedMQ",
     ...opts,
     fn: async () => {
       const ns = namespace();
@@ -215,7 +215,7 @@ if (cluster) {
           const admin = client(gw).admin();
           await admin.connect();
           try {
-            // cleanup.policy=delete is what SeaweedMQ does: accepted (and not stored as an override)
+            // cleanup.policy=delete: SeaweedMQ's retention applies
             assert(
               await admin.createTopics({
                 topics: [{
@@ -242,23 +242,23 @@ if (cluster) {
             );
             const row = (k: string) => [d.get(k)!.configValue, d.get(k)!.readOnly, d.get(k)!.configSource];
             const DEFAULT = ConfigSource.DEFAULT_CONFIG;
-            assertEquals(row("cleanup.policy"), ["delete", true, DEFAULT]);
-            assertEquals(row("segment.bytes"), [null, true, DEFAULT]);
-            assertEquals(row("segment.ms"), [null, true, DEFAULT]);
-            assertEquals(row("min.compaction.lag.ms"), [null, true, DEFAULT]);
+            // fixed: what SeaweedMQ really does, read-only; inert: accepted and stored, without effect (documented)
+            assertEquals(row("cleanup.policy"), ["delete", false, ConfigSource.TOPIC_CONFIG]);
+            assertEquals(row("segment.bytes"), ["1073741824", false, DEFAULT]);
+            assertEquals(row("min.compaction.lag.ms"), ["0", false, DEFAULT]);
             assertEquals(row("file.delete.delay.ms"), ["0", true, DEFAULT]);
             assertEquals(row("local.retention.ms"), ["-2", true, DEFAULT]);
             assertEquals(row("retention.ms"), ["3600000", false, ConfigSource.TOPIC_CONFIG]);
             assertEquals(row("retention.bytes"), ["-1", false, DEFAULT]);
             assertEquals(row("max.message.bytes"), ["1048588", false, DEFAULT]);
 
-            // v4 documentation says why; the broker resource marks the synonyms read-only too
+            // v4 documentation says how SeaweedMQ differs; the broker resource says it of the synonyms too
             const docs = await wireCall<DescribeConfigsResponse>(gw, DescribeConfigsSpec, 4, {
               resources: [
                 {
                   resourceType: 2,
                   resourceName: "cfg",
-                  configurationKeys: ["cleanup.policy", "retention.ms"],
+                  configurationKeys: ["cleanup.policy", "retention.ms", "segment.bytes", "preallocate"],
                 },
                 {
                   resourceType: 4,
@@ -269,99 +269,121 @@ if (cluster) {
               includeSynonyms: false,
               includeDocumentation: true,
             });
-            const topicDocs = docs.results[0].configs;
-            assertEquals(topicDocs[0].name, "cleanup.policy");
-            assertEquals([topicDocs[0].configSource, topicDocs[0].readOnly], [
-              ConfigSource.DEFAULT_CONFIG,
-              true,
-            ]);
-            assertEquals(
-              topicDocs[0].documentation,
-              "Read-only on the SeaweedMQ backend: SeaweedMQ has no log compaction; records go only by " +
-                "retention and DeleteRecords.",
+            const topicDocs = new Map(docs.results[0].configs.map((x) => [x.name, x]));
+            assert(
+              topicDocs.get("cleanup.policy")!.documentation!.endsWith(
+                "On the SeaweedMQ backend: compact keeps every record: there is no compaction, so the latest " +
+                  "value of each key (and every tombstone) is always there and older values are never removed; " +
+                  "without delete, retention.ms and retention.bytes delete nothing, as in Kafka; with delete, " +
+                  "retention applies.",
+              ),
+              topicDocs.get("cleanup.policy")!.documentation!,
             );
-            assert(!topicDocs[1].readOnly && !/Read-only/.test(topicDocs[1].documentation ?? ""));
+            assert(
+              topicDocs.get("segment.bytes")!.documentation!.endsWith(
+                "Accepted and stored; it has no effect on the SeaweedMQ backend: the SeaweedMQ broker decides " +
+                  "its log files: one file per flush (its -logFlushInterval), deleted whole by retention.",
+              ),
+            );
+            assertEquals(
+              topicDocs.get("preallocate")!.documentation,
+              "Read-only on the SeaweedMQ backend: the SeaweedMQ broker appends chunks to SeaweedFS volumes.",
+            );
+            assert(!/Read-only|no effect/.test(topicDocs.get("retention.ms")!.documentation ?? ""));
             const brokerRows = docs.results[1].configs.map((x) => [x.name, x.value, x.readOnly]);
             assertEquals(brokerRows, [
               ["log.cleaner.enable", "false", true],
               ["log.retention.hours", "168", false],
-              ["log.segment.bytes", null, true],
+              ["log.segment.bytes", "1073741824", false],
             ]);
+            assert(/no effect on the SeaweedMQ backend/.test(docs.results[1].configs[2].documentation ?? ""));
 
-            // CreateTopics (also validate_only) refuses what SeaweedMQ cannot do, naming the key and why
+            // what Kafka Streams, Connect and MirrorMaker 2 create: compacted topics with segment settings
             const created = await wireCall<CreateTopicsResponse>(gw, CreateTopicsSpec, 7, {
-              topics: [
-                {
-                  name: "compacted",
-                  numPartitions: 1,
-                  replicationFactor: -1,
-                  assignments: [],
-                  configs: [{ name: "cleanup.policy", value: "compact" }],
-                },
-                {
-                  name: "segmented",
-                  numPartitions: 1,
-                  replicationFactor: -1,
-                  assignments: [],
-                  configs: [{ name: "segment.bytes", value: "1048576" }],
-                },
-              ],
-              timeoutMs: 5000,
-              validateOnly: true,
-            });
-            assertEquals(created.topics.map((t) => [t.name, t.errorCode, t.errorMessage]), [
-              [
-                "compacted",
-                ErrorCode.INVALID_CONFIG,
-                "cleanup.policy=compact is not supported on the SeaweedMQ backend: SeaweedMQ has no log " +
-                "compaction; records go only by retention and DeleteRecords (only cleanup.policy=delete is " +
-                "accepted)",
-              ],
-              [
-                "segmented",
-                ErrorCode.INVALID_CONFIG,
-                "segment.bytes=1048576 is not supported on the SeaweedMQ backend: the SeaweedMQ broker decides " +
-                "its log files: one file per flush (its -logFlushInterval), deleted whole by retention",
-              ],
-            ]);
-            const kjs = await kafkajsError(admin.createTopics({
-              topics: [{ topic: "compacted", configEntries: [{ name: "cleanup.policy", value: "compact" }] }],
-            }));
-            assertEquals(kjs.type, "INVALID_CONFIG");
-            assert(!(await admin.listTopics()).includes("compacted"));
-
-            // AlterConfigs / IncrementalAlterConfigs likewise (validate_only too); nothing changes
-            const legacy = await kafkajsError(admin.alterConfigs({
-              validateOnly: false,
-              resources: [{
-                type: TOPIC,
-                name: "cfg",
-                configEntries: [{ name: "segment.bytes", value: "500" }],
+              topics: [{
+                name: "compacted",
+                numPartitions: 1,
+                replicationFactor: -1,
+                assignments: [],
+                configs: [
+                  { name: "cleanup.policy", value: "compact" },
+                  { name: "segment.bytes", value: "1048576" },
+                  { name: "min.compaction.lag.ms", value: "100" },
+                ],
               }],
-            }));
-            assertEquals(legacy.type, "INVALID_CONFIG");
-            const append = await incremental(gw, 2, "cfg", [{
+              timeoutMs: 5000,
+              validateOnly: false,
+            });
+            assertEquals(created.topics.map((t) => [t.name, t.errorCode]), [["compacted", 0]]);
+            // compact only: nothing is deleted by time (SeaweedMQ's retention disabled), DeleteRecords refused
+            assertEquals(await smq.retention("compacted"), { retentionSeconds: 0, enabled: false });
+            const cd = await admin.describeConfigs({
+              includeSynonyms: false,
+              resources: [{ type: TOPIC, name: "compacted" }],
+            });
+            // deno-lint-ignore no-explicit-any
+            const cv = new Map(cd.resources[0].configEntries.map((e: any) => [e.configName, e.configValue]));
+            assertEquals(
+              [cv.get("cleanup.policy"), cv.get("segment.bytes"), cv.get("min.compaction.lag.ms")],
+              ["compact", "1048576", "100"],
+            );
+            const producer = client(gw).producer();
+            await producer.connect();
+            try {
+              await producer.send({ topic: "compacted", messages: [{ key: "k", value: "v1" }] });
+              const keyless = await kafkajsError(
+                producer.send({ topic: "compacted", messages: [{ value: "no key" }] }),
+              );
+              assertEquals(keyless.type, "INVALID_RECORD", "a compacted topic refuses records without a key");
+            } finally {
+              await producer.disconnect();
+            }
+            const refused = await kafkajsError(
+              admin.deleteTopicRecords({ topic: "compacted", partitions: [{ partition: 0, offset: "1" }] }),
+            );
+            assertEquals(refused.message, "Error while deleting records", JSON.stringify(refused));
+            const [low] = await admin.fetchTopicOffsets("compacted");
+            assertEquals([low.low, low.high], ["0", "1"], "DeleteRecords moved nothing (POLICY_VIOLATION)");
+
+            // cleanup.policy delete,compact: retention applies; compact alone: it stops again
+            const both = await incremental(gw, 2, "cfg", [{
               name: "cleanup.policy",
               configOperation: 2,
               value: "compact",
-            }], true);
-            assertEquals([append.errorCode, append.errorMessage], [
-              ErrorCode.INVALID_CONFIG,
-              "cleanup.policy=delete,compact is not supported on the SeaweedMQ backend: SeaweedMQ has no log " +
-              "compaction; records go only by retention and DeleteRecords (only cleanup.policy=delete is " +
-              "accepted)",
-            ]);
+            }]);
+            assertEquals(both.errorCode, 0);
+            assertEquals(await smq.retention("cfg"), { retentionSeconds: 3600, enabled: true });
+            const compactOnly = await incremental(gw, 2, "cfg", [{
+              name: "cleanup.policy",
+              configOperation: 0,
+              value: "compact",
+            }]);
+            assertEquals(compactOnly.errorCode, 0);
+            assertEquals(await smq.retention("cfg"), { retentionSeconds: 0, enabled: false });
+            const back = await incremental(gw, 2, "cfg", [{
+              name: "cleanup.policy",
+              configOperation: 1,
+              value: null,
+            }]);
+            assertEquals(back.errorCode, 0);
+            assertEquals(await smq.retention("cfg"), { retentionSeconds: 3600, enabled: true });
             const brokerSeg = await incremental(gw, 4, "", [{
               name: "log.segment.bytes",
               configOperation: 0,
               value: "1000000",
             }]);
-            assertEquals(brokerSeg.errorCode, ErrorCode.INVALID_CONFIG);
-            assert(
-              /^log\.segment\.bytes=1000000 is not supported on the SeaweedMQ backend/.test(
-                brokerSeg.errorMessage!,
-              ),
-            );
+            assertEquals(brokerSeg.errorCode, 0, "an inert broker synonym is accepted too");
+            // a fixed one is still refused, naming why
+            const prealloc = await incremental(gw, 2, "cfg", [{
+              name: "preallocate",
+              configOperation: 0,
+              value: "true",
+            }]);
+            assertEquals([prealloc.errorCode, prealloc.errorMessage], [
+              ErrorCode.INVALID_CONFIG,
+              "preallocate=true is not supported on the SeaweedMQ backend: the SeaweedMQ broker appends chunks to " +
+              "SeaweedFS volumes (only preallocate=false is accepted)",
+            ]);
 
             // retention.ms through AlterConfigs, then IncrementalAlterConfigs, lands in SeaweedMQ's TopicRetention
             await admin.alterConfigs({

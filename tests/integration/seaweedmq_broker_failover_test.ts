@@ -11,10 +11,23 @@
 // Each test prints one summary line with its counts and timings.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { type RunningGateway, runWithGateway } from "../helpers/gateway.ts";
-import { Kafka, logLevel, readWholePartition } from "../helpers/kafkajs.ts";
 import { clusterForModule, type SeaweedFS, startSeaweedFS } from "../helpers/seaweedfs.ts";
-import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
-import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
+import {
+  assertNothingLost,
+  audit,
+  balancerLeader,
+  type BrokerProc,
+  brokerProcs,
+  type Counts,
+  countsText,
+  createTopic,
+  leadersOf,
+  NO_COUNTS,
+  pct,
+  produce,
+  recoveryLog,
+  sleep,
+} from "../helpers/smq_failover.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 // SeaweedFS's default flush interval (5 s): a killed broker then often restarts its offset counter from a checkpoint
@@ -31,214 +44,6 @@ const DOWN_MS = Number(Deno.env.get("KGW_FAILOVER_DOWN_MS") ?? 18_000);
  * the partitions 10-15 s after the kill in most runs (its lock timers allow up to about 45 s, docs/seaweedmq.md).
  */
 const DOWN3_MS = Number(Deno.env.get("KGW_FAILOVER_DOWN3_MS") ?? 25_000);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function client(gw: RunningGateway, retries = 5) {
-  return new Kafka({
-    clientId: "broker-failover-test",
-    brokers: [gw.bootstrap],
-    logLevel: logLevel.NOTHING,
-    retry: { retries, initialRetryTime: 100, maxRetryTime: 1000 },
-  });
-}
-
-interface Acked {
-  value: string;
-  offset: number;
-}
-
-interface Load {
-  acked: Acked[][];
-  /** Sends that failed: when they ended, how long they took, what the client saw. */
-  failures: { partition: number; at: number; ms: number; error: string }[];
-  /** Latency of each send (ms) with its end time and outcome, per partition. */
-  sends: { partition: number; at: number; ms: number; ok: boolean }[][];
-  notAcked: number;
-  stop(): Promise<void>;
-}
-
-/**
- * One producer per partition, sending a batch of `batch` records every `intervalMs` (acks=all), recording each
- * acknowledged record's offset. `idempotent`: KafkaJS's idempotent producer (its retries keep the records once).
- */
-function produce(
-  gw: RunningGateway,
-  topic: string,
-  partitions: number[],
-  o: { batch: number; intervalMs: number; idempotent: boolean; timeoutMs: number; retries: number },
-): Load {
-  const load: Load = {
-    acked: [],
-    failures: [],
-    sends: [],
-    notAcked: 0,
-    stop: async () => {},
-  };
-  let stopped = false;
-  const loops = partitions.map(async (p) => {
-    load.acked[p] = [];
-    load.sends[p] = [];
-    const producer = client(gw, o.retries).producer({
-      allowAutoTopicCreation: false,
-      idempotent: o.idempotent,
-      maxInFlightRequests: o.idempotent ? 1 : undefined,
-    });
-    await producer.connect();
-    for (let b = 0; !stopped; b++) {
-      const values = Array.from({ length: o.batch }, (_, i) => `p${p}-b${b}-m${i}`);
-      const t0 = Date.now();
-      try {
-        const [r] = await producer.send({
-          topic,
-          acks: -1,
-          timeout: o.timeoutMs,
-          messages: values.map((value) => ({ partition: p, value })),
-        });
-        const base = Number(r.baseOffset);
-        values.forEach((value, i) => load.acked[p].push({ value, offset: base + i }));
-        load.sends[p].push({ partition: p, at: Date.now(), ms: Date.now() - t0, ok: true });
-      } catch (e) {
-        load.notAcked += values.length; // may or may not be stored
-        const at = Date.now();
-        load.failures.push({ partition: p, at, ms: at - t0, error: (e as Error).message });
-        load.sends[p].push({ partition: p, at, ms: at - t0, ok: false });
-      }
-      const wait = o.intervalMs - (Date.now() - t0);
-      if (wait > 0) await sleep(wait);
-    }
-    await producer.disconnect().catch(() => {});
-  });
-  load.stop = async () => {
-    stopped = true;
-    await Promise.all(loops);
-  };
-  return load;
-}
-
-/**
- * Every record of a partition with its offset, read through the gateway up to the high watermark. Retriable errors
- * (NOT_LEADER_OR_FOLLOWER while SeaweedMQ still moves partitions after a restart) are retried for up to 30 s, as a
- * client would.
- */
-async function readAll(gw: RunningGateway, topic: string, partition: number): Promise<Acked[]> {
-  for (let attempt = 0;; attempt++) {
-    try {
-      const { messages } = await readWholePartition(gw.bootstrap, topic, partition);
-      return messages.map((msg) => ({ value: msg.value!.toString(), offset: Number(msg.offset) }));
-    } catch (e) {
-      if (!(e as { retriable?: boolean }).retriable || attempt >= 30) throw e;
-      await sleep(1000);
-    }
-  }
-}
-
-interface Counts {
-  acked: number;
-  lost: number;
-  /** Acknowledged records stored at another offset than acknowledged. */
-  moved: number;
-  /** Acknowledged offsets holding another record than the one acknowledged there. */
-  overwritten: number;
-  duplicates: number;
-  /** Offsets acknowledged for two different records, or stored holding two records. */
-  doubleOffsets: number;
-  stored: number;
-  examples: string[];
-}
-
-async function audit(gw: RunningGateway, topic: string, load: Load, partitions: number[]): Promise<Counts> {
-  const c: Counts = { ...NO_COUNTS, examples: [] };
-  for (const p of partitions) {
-    const stored = await readAll(gw, topic, p);
-    c.stored += stored.length;
-    const at = new Map<string, number[]>();
-    const byOffset = new Map<number, Set<string>>();
-    for (const s of stored) {
-      at.set(s.value, [...(at.get(s.value) ?? []), s.offset]);
-      byOffset.set(s.offset, (byOffset.get(s.offset) ?? new Set()).add(s.value));
-    }
-    for (const offs of at.values()) if (offs.length > 1) c.duplicates += offs.length - 1;
-    const ackedAt = new Map<number, Set<string>>();
-    for (const a of load.acked[p]) {
-      c.acked++;
-      ackedAt.set(a.offset, (ackedAt.get(a.offset) ?? new Set()).add(a.value));
-      const offs = at.get(a.value);
-      if (!offs) {
-        c.lost++;
-        if (c.examples.length < 6) c.examples.push(`lost p${p} ${a.value}@${a.offset}`);
-      } else if (!offs.includes(a.offset)) {
-        c.moved++;
-        if (c.examples.length < 6) c.examples.push(`moved p${p} ${a.value} acked@${a.offset} stored@${offs}`);
-      }
-      const there = byOffset.get(a.offset);
-      if (there && !there.has(a.value)) {
-        c.overwritten++;
-        if (c.examples.length < 6) {
-          c.examples.push(`overwritten p${p} @${a.offset}: ${a.value} -> ${[...there]}`);
-        }
-      }
-    }
-    for (const vs of ackedAt.values()) if (vs.size > 1) c.doubleOffsets++;
-    for (const vs of byOffset.values()) if (vs.size > 1) c.doubleOffsets++;
-  }
-  return c;
-}
-
-const NO_COUNTS: Counts = {
-  acked: 0,
-  lost: 0,
-  moved: 0,
-  overwritten: 0,
-  duplicates: 0,
-  doubleOffsets: 0,
-  stored: 0,
-  examples: [],
-};
-
-function countsText(c: Counts): string {
-  return `acked=${c.acked} lost=${c.lost} moved=${c.moved} overwritten=${c.overwritten} duplicates=${c.duplicates} ` +
-    `doubleOffsets=${c.doubleOffsets} stored=${c.stored}`;
-}
-
-function assertNothingLost(c: Counts): void {
-  assertEquals(c.lost, 0, "acknowledged records lost");
-  assertEquals(c.moved, 0, "acknowledged records stored at another offset");
-  assertEquals(c.overwritten, 0, "acknowledged offsets holding another record");
-  assertEquals(c.doubleOffsets, 0, "offsets holding two records");
-}
-
-function pct(xs: number[], q: number): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.min(s.length - 1, Math.floor(q * s.length))];
-}
-
-function recoveryLog(gw: RunningGateway): string {
-  if (Deno.env.get("KGW_FAILOVER_LOG")) return gw.logs(); // the whole log, for a post-mortem
-  return gw.logs().split("\n")
-    .filter((l) => /lost|checkpoint|reloading|behind|refus|leader .* ->|re-?assign|ConfigureTopic/.test(l))
-    .slice(-25).join("\n");
-}
-
-async function createTopic(gw: RunningGateway, topic: string, n: number) {
-  const admin = client(gw).admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: n }] });
-  await admin.disconnect();
-}
-
-/** Partition index -> leader broker, from a broker's LookupTopicBrokers (sorted by ring range). */
-async function leaders(broker: string, namespace: string, topic: string): Promise<string[]> {
-  const ch = new RpcChannel(broker);
-  try {
-    const a = m.decodeLookupTopicBrokersResponse(
-      await ch.unary(m.Rpc.LookupTopicBrokers, m.encodeTopicRequest({ namespace, name: topic }), 10000),
-    ).sort((x, y) => x.partition.rangeStart - y.partition.rangeStart);
-    return a.map((x) => x.leaderBroker);
-  } finally {
-    ch.close();
-  }
-}
 
 /** Leader/follower of each partition as the filer's topic.conf stores them. */
 async function topicConf(c: SeaweedFS, ns: string, topic: string): Promise<string> {
@@ -257,15 +62,6 @@ async function topicConf(c: SeaweedFS, ns: string, topic: string): Promise<strin
 }
 
 /** The broker holding SeaweedMQ's balancer lock. */
-async function balancerLeader(broker: string): Promise<string> {
-  const ch = new RpcChannel(broker);
-  try {
-    return m.decodeFindBrokerLeaderResponse(await ch.unary(m.Rpc.FindBrokerLeader, new Uint8Array(0), 10000));
-  } finally {
-    ch.close();
-  }
-}
-
 if (cluster) {
   const c: SeaweedFS = cluster;
 
@@ -277,8 +73,8 @@ if (cluster) {
       runWithGateway({ args: [...c.gatewayArgs, ...DEBUG] }, async (gw) => {
         const topic = "failover-one-broker";
         const parts = [0, 1, 2];
-        await createTopic(gw, topic, parts.length);
-        const load = produce(gw, topic, parts, {
+        await createTopic([gw.bootstrap], topic, parts.length);
+        const load = produce([gw.bootstrap], topic, parts, {
           batch: 20,
           intervalMs: 10,
           idempotent: true,
@@ -302,7 +98,7 @@ if (cluster) {
         }
         await sleep(2000);
         await load.stop();
-        const counts = await audit(gw, topic, load, parts);
+        const counts = await audit([gw.bootstrap], topic, load, parts);
         // produce unavailability: the longest time between two acknowledged sends of a partition around the kill
         const gaps = parts.map((p) => {
           const ok = load.sends[p].filter((s) => s.ok).map((s) => s.at);
@@ -343,34 +139,6 @@ if (cluster) {
   });
 }
 
-/** One mq.broker process of a cluster: its address, log and pid files, stop/start. */
-interface BrokerProc {
-  readonly address: string;
-  readonly log: string;
-  readonly pidFile: string;
-  stop(signal: "TERM" | "KILL"): Promise<void>;
-  start(): Promise<void>;
-}
-
-function brokerProcs(c: SeaweedFS): BrokerProc[] {
-  const all: BrokerProc[] = [
-    { address: c.broker, name: "broker", stop: c.stopBroker, start: c.startBroker },
-    { address: c.broker2 ?? "", name: "broker2", stop: c.stopBroker2, start: c.startBroker2 },
-    { address: c.broker3 ?? "", name: "broker3", stop: c.stopBroker3, start: c.startBroker3 },
-  ].map(({ name, ...b }) => ({ ...b, log: `${c.dir}/${name}.log`, pidFile: `${c.dir}/${name}.pid` }));
-  return all.filter((b) => b.address !== "");
-}
-
-/** Partition index -> leader broker, asked of any live broker. */
-async function leadersOf(brokers: readonly BrokerProc[], ns: string, topic: string): Promise<string[]> {
-  for (const b of brokers) {
-    try {
-      return await leaders(b.address, ns, topic);
-    } catch { /* that one is down */ }
-  }
-  return [];
-}
-
 /** A cluster of its own (master, volume, filer and `n` brokers): kills the non-balancer, then the balancer. */
 async function withBrokers(n: 2 | 3, downMs: number): Promise<void> {
   const c = await startSeaweedFS({ brokers: n, logFlushIntervalSec: 5 });
@@ -380,7 +148,7 @@ async function withBrokers(n: 2 | 3, downMs: number): Promise<void> {
       const ns = /namespace ([^\s;]+);/.exec(gw.logs())?.[1] ?? "kafka";
       // the balancer spreads a topic's partitions over the brokers registered with it: wait until all are
       for (let i = 0;; i++) {
-        await createTopic(gw, `probe-${i}`, 9);
+        await createTopic([gw.bootstrap], `probe-${i}`, 9);
         if (new Set(await leadersOf(brokers, ns, `probe-${i}`)).size === n) break;
         assert(i < 15, `all ${n} brokers registered with the balancer`);
         await sleep(1000);
@@ -413,23 +181,35 @@ async function killOne(
   kill: "balancer" | "non-balancer",
   downMs: number,
 ): Promise<string> {
-  const topic = `failover-${brokers.length}-brokers-${kill}`;
   const n = 3 * brokers.length;
-  await createTopic(gw, topic, n);
-  const before = await leadersOf(brokers, ns, topic);
-  const balancer = await balancerLeader(brokers[0].address).catch(() => balancerLeader(brokers[1].address));
-  const led = (b: BrokerProc) => before.filter((l) => l === b.address).length;
-  // the non-balancer leading the most partitions of the topic
-  const victim = kill === "balancer"
-    ? brokers.find((b) => b.address === balancer)!
-    : brokers.filter((b) => b.address !== balancer).sort((x, y) => led(y) - led(x))[0];
-  assert(victim, `the balancer ${balancer} is one of the brokers`);
+  let topic = "";
+  let before: string[] = [];
+  let balancer = "";
+  let victim: BrokerProc | undefined;
+  // SeaweedMQ places a new topic's partitions on the brokers registered with the balancer at that moment: a broker
+  // restarted by the previous round (or slow to register on a loaded machine) may get none. Such a topic cannot
+  // test this broker's failover, so another is created until the victim leads some partitions.
+  for (let i = 0;; i++) {
+    topic = `failover-${brokers.length}-brokers-${kill}${i > 0 ? `-${i}` : ""}`;
+    await createTopic([gw.bootstrap], topic, n);
+    before = await leadersOf(brokers, ns, topic);
+    balancer = await balancerLeader(brokers[0].address).catch(() => balancerLeader(brokers[1].address));
+    const led = (b: BrokerProc) => before.filter((l) => l === b.address).length;
+    // the non-balancer leading the most partitions of the topic
+    victim = kill === "balancer"
+      ? brokers.find((b) => b.address === balancer)
+      : brokers.filter((b) => b.address !== balancer).sort((x, y) => led(y) - led(x))[0];
+    assert(victim, `the balancer ${balancer} is one of the brokers`);
+    if (led(victim) > 0) break;
+    assert(i < 10, `${victim.address} leads partitions of a new topic: ${before.join(", ")}`);
+    await sleep(1000);
+  }
   const survivors = brokers.filter((b) => b !== victim);
   const victimParts = before.flatMap((b, i) => b === victim.address ? [i] : []);
   const otherParts = before.flatMap((b, i) => b !== victim.address ? [i] : []);
   assert(victimParts.length > 0, `${victim.address} leads partitions of ${topic}: ${before.join(", ")}`);
   const parts = [...Array(n).keys()];
-  const load = produce(gw, topic, parts, {
+  const load = produce([gw.bootstrap], topic, parts, {
     batch: 10,
     intervalMs: 50,
     idempotent: false,
@@ -467,7 +247,7 @@ async function killOne(
   const after = await leadersOf(brokers, ns, topic);
   const confAfter = await topicConf(c, ns, topic);
   let auditError: unknown = null;
-  const counts = await audit(gw, topic, load, parts).catch((e): Counts => {
+  const counts = await audit([gw.bootstrap], topic, load, parts).catch((e): Counts => {
     auditError = e; // reported after the summary line
     return { ...NO_COUNTS };
   });

@@ -124,6 +124,13 @@ if (cluster !== null) {
         });
         assertEquals(deleted.results, { erin: null });
         await within(5000, "erin's deletion on gateway 1", async () => !await login(a, "erin", "erin-pw"));
+      } catch (e) {
+        for (const [name, gw] of [["1", a], ["2", b]] as const) {
+          console.error(
+            `--- gateway ${name} log (last 80 lines) ---\n${gw.logs().split("\n").slice(-80).join("\n")}`,
+          );
+        }
+        throw e;
       } finally {
         await a.stop();
         await b.stop();

@@ -12,15 +12,18 @@ import type { SeaweedMQStorage } from "../../src/storage/seaweedmq/seaweedmq.ts"
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** The part of SeaweedMQStorage the cluster uses: one topic "t" of 2 partitions, log end 5. */
-function fakeStorage(f: FakeFiler): SeaweedMQStorage {
+/**
+ * The part of SeaweedMQStorage the cluster uses: one topic "t" of 2 partitions, log end 5 (and `extra` topics,
+ * listed only).
+ */
+function fakeStorage(f: FakeFiler, extra: { name: string; partitions: number }[] = []): SeaweedMQStorage {
   const meta = { name: "t", partitions: 2 };
   const s = {
     namespace: "kafka",
     metaPaths: new MetaPaths("kafka"),
     onTopicsChanged: null,
     coordinationFiler: () => f.filer,
-    listTopics: () => [meta],
+    listTopics: () => [meta, ...extra],
     getTopic: (name: string) => name === "t" ? meta : undefined,
     partitionBroker: () => "127.0.0.1:17777",
     refreshTopics: () => Promise.resolve(),
@@ -47,13 +50,19 @@ globalThis.addEventListener("unload", () => {
   for (const d of dirs) Deno.removeSync(d, { recursive: true });
 });
 
-async function node(f: FakeFiler, log: string[], leaseTimeoutMs = 1000): Promise<SeaweedCluster> {
+async function node(
+  f: FakeFiler,
+  log: string[],
+  leaseTimeoutMs = 1000,
+  extra: { name: string; partitions: number }[] = [],
+  nodeId = 1,
+): Promise<SeaweedCluster> {
   const dataDir = await Deno.makeTempDir({ prefix: "kgw-node-test-" });
   dirs.push(dataDir);
   const c = new SeaweedCluster({
-    storage: fakeStorage(f),
-    nodeId: 1,
-    advertised: { host: "127.0.0.1", port: 9092 },
+    storage: fakeStorage(f, extra),
+    nodeId,
+    advertised: { host: "127.0.0.1", port: 9091 + nodeId },
     rack: "r1",
     leaseTimeoutMs,
     offsetsTopicPartitions: 2,
@@ -72,6 +81,34 @@ async function until(what: string, ms: number, cond: () => boolean): Promise<voi
     await sleep(20);
   }
 }
+
+Deno.test({
+  name:
+    "cluster node: __transaction_state partition p is led with __consumer_offsets partition p, never assigned " +
+    "on its own",
+  ...opts,
+  fn: async () => {
+    const f = new FakeFiler();
+    f.realTime = true;
+    const log: string[] = [];
+    const c = await node(f, log, 1000, [{ name: "__transaction_state", partitions: 2 }]);
+    await c.start();
+    try {
+      for (const p of [0, 1]) {
+        assertEquals(c.leaderOf("__transaction_state", p), c.leaderOf("__consumer_offsets", p));
+        assertEquals(c.servingEpoch("__transaction_state", p), c.servingEpoch("__consumer_offsets", p));
+        assert(log.includes(`A acquire __transaction_state-${p}@0`), log.join("\n"));
+      }
+      assertEquals(c.leaderOf("__transaction_state", 2), { leaderId: -1, leaderEpoch: -1 });
+      // The controller's document has no row of its own for it.
+      assert(!c.snapshot().partitions.some((p) => p.topic === "__transaction_state"));
+    } finally {
+      await c.close();
+    }
+    assert(log.includes("A release __transaction_state-1"), log.join("\n"));
+    assertEquals(c.servingEpoch("__transaction_state", 1), null);
+  },
+});
 
 Deno.test({
   name:
@@ -156,5 +193,39 @@ Deno.test({
     const ms = performance.now() - t0;
     assert(ms < 3500, `close took ${ms} ms`);
     assertEquals(c.servingEpoch("t", 0), null);
+  },
+});
+
+Deno.test({
+  name:
+    "cluster node: while the document names a controller that left, Metadata's controller is a listed broker " +
+    "(this one), so clients' controller requests do not wait for the next controller",
+  ...opts,
+  fn: async () => {
+    const f = new FakeFiler();
+    f.realTime = true;
+    const one = await node(f, []);
+    await one.start();
+    const two = await node(f, [], 1000, [], 2);
+    await two.start();
+    try {
+      await until("node 2 listed", 3000, () => one.brokers().length === 2 && two.brokers().length === 2);
+      assertEquals([one.controllerId(), two.controllerId()], [1, 1]);
+      await one.close();
+      // another owner holds the controller lock: node 2 cannot take the role, the last document names node 1
+      const held = await f.filer.lock({
+        name: "kgw-controller/kafka",
+        owner: "a stalled gateway",
+        secondsToLock: 30,
+        renewToken: "",
+      });
+      assertEquals(held.error, "");
+      await until("node 1 gone from node 2's document", 3000, () => two.brokers().length === 1);
+      assertEquals(two.brokers().map((b) => b.nodeId), [2]);
+      assertEquals(two.controllerId(), 2);
+      assertEquals(two.snapshot().controllerId, 2);
+    } finally {
+      await two.close();
+    }
   },
 });

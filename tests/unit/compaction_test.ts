@@ -507,3 +507,26 @@ Deno.test("TxnScan: aborted ranges per producer, the oldest open transaction, ma
   assertEquals(controlTypeOf(await at(0, ctl(1), new Uint8Array(2))), -1, "a short key");
   assertEquals(new TxnScan().firstUnstable(), Infinity);
 });
+
+Deno.test("log.cleaner.backoff.ms changed at runtime: the cleaner runs on the new period", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "compaction_test_" });
+  const s = await open(dir); // the cleaner every hour
+  try {
+    await s.createTopic("b", 1, { ...COMPACT, "delete.retention.ms": "60000" });
+    for (let i = 0; i < 12; i++) await put(s, "b", [{ key: "k", value: `v${i}` }]);
+    await new Promise((r) => setTimeout(r, 300));
+    assertEquals((await readAll(s, "b")).records.length, 12, "nothing cleaned within the hour's period");
+    s.setCleanerBackoffMs(50);
+    let left = 12;
+    for (let i = 0; i < 40 && left === 12; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = (await readAll(s, "b")).records.length;
+    }
+    // the cleaned segments keep only their latest "k" (the active segment is never cleaned)
+    assert(left < 12, `${left} records left after the cleaner ran on the new period`);
+    assertEquals((await readAll(s, "b")).records.at(-1)?.value, "v11");
+  } finally {
+    await s.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -317,6 +317,7 @@ Deno.test("policy: cached per topic configs, invalidated by broker changes", asy
     zstdLevel: 3,
     compact: true,
     delete: true,
+    schemas: null,
   });
   assert(model.policy(meta) === p1, "cached");
   await model.alterBroker(
@@ -508,4 +509,36 @@ Deno.test("SeaweedMQ's fixed configs are topic configs with canonical values; th
   }
   const embedded: Storage = new EmbeddedStorage({ dataDir: "/nonexistent", log: () => {} });
   assertEquals([embedded.fixedTopicConfigs, embedded.fixedBrokerConfigs], [undefined, undefined]);
+});
+
+Deno.test("schema validation configs exist only on a gateway with a schema registry, and set the policy", async () => {
+  const plain = await setup();
+  try {
+    assertEquals(plain.model.describeTopic({}, null).length, 36);
+    assertEquals(
+      (await kafkaError(() => plain.model.validateTopicConfig("confluent.value.schema.validation", "true")))
+        .code,
+      ErrorCode.INVALID_CONFIG,
+    );
+  } finally {
+    await plain.done();
+  }
+  const t = await setup(["--schema-registry-url", "http://registry:8081"]);
+  try {
+    const { model, storage } = t;
+    assertEquals(model.describeTopic({}, null).length, 40);
+    assertEquals(model.validateTopicConfig("confluent.value.schema.validation", "TRUE"), "true");
+    assertEquals(
+      (await kafkaError(() => model.validateTopicConfig("confluent.key.subject.name.strategy", "Mine"))).code,
+      ErrorCode.INVALID_CONFIG,
+    );
+    const meta = await storage.createTopic("v", 1, {
+      "confluent.value.schema.validation": "true",
+      "confluent.value.subject.name.strategy": "io.confluent.kafka.serializers.subject.RecordNameStrategy",
+    });
+    assertEquals(model.policy(meta).schemas, { key: null, value: "RecordNameStrategy" });
+    assertEquals(model.policy(await storage.createTopic("w", 1, {})).schemas, null);
+  } finally {
+    await t.done();
+  }
 });

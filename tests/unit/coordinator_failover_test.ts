@@ -24,6 +24,7 @@ import { FakeLeaderCluster, groupOn } from "./fake_leader_cluster.ts";
 class SharedStore implements GroupStore {
   groups = new Map<string, StoredGroup>();
   offsets = new Map<string, Map<string, CommittedOffset>>();
+  consumerGroups = new Map<string, Uint8Array>();
   loads = 0;
   writes = 0;
   /** When set, commits wait for it (a slow filer). */
@@ -37,7 +38,8 @@ class SharedStore implements GroupStore {
     const admit = filter ?? (() => true);
     const groups = new Map([...this.groups].filter(([id]) => admit(id)));
     const offsets = new Map([...this.offsets].filter(([id]) => admit(id)).map(([id, m]) => [id, new Map(m)]));
-    return { groups, offsets };
+    const consumerGroups = new Map([...this.consumerGroups].filter(([id]) => admit(id)));
+    return { groups, offsets, consumerGroups };
   }
   async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
     this.writes++;
@@ -53,12 +55,20 @@ class SharedStore implements GroupStore {
   }
   saveGroup(g: StoredGroup): Promise<void> {
     this.writes++;
+    this.consumerGroups.delete(g.groupId);
     this.groups.set(g.groupId, g);
+    return Promise.resolve();
+  }
+  saveConsumerGroup(groupId: string, state: Uint8Array): Promise<void> {
+    this.writes++;
+    this.groups.delete(groupId);
+    this.consumerGroups.set(groupId, state);
     return Promise.resolve();
   }
   deleteGroup(groupId: string): Promise<void> {
     this.writes++;
     this.groups.delete(groupId);
+    this.consumerGroups.delete(groupId);
     this.offsets.delete(groupId);
     return Promise.resolve();
   }

@@ -245,9 +245,14 @@ Deno.test("offset commit rules: simple consumers, generation and member fencing,
       { topic: "t", partition: 1, offset: 42, leaderEpoch: 3, metadata: "meta" },
       { topic: "t", partition: 2, offset: -1, leaderEpoch: -1, metadata: "" },
     ]);
+    // An unknown group with a generation: ILLEGAL_GENERATION before v9, GROUP_ID_NOT_FOUND from v9 (as Kafka).
     assertEquals(
-      (await commit({ groupId: "nogroup", generationId: 3 })).get(offsetKey("t", 1)),
+      (await commit({ groupId: "nogroup", generationId: 3, apiVersion: 8 })).get(offsetKey("t", 1)),
       E.ILLEGAL_GENERATION,
+    );
+    assertEquals(
+      (await commit({ groupId: "nogroup", generationId: 3, apiVersion: 9 })).get(offsetKey("t", 1)),
+      E.GROUP_ID_NOT_FOUND,
     );
     const big = await commit({
       offsets: [{ topic: "t", partition: 1, offset: 1, leaderEpoch: -1, metadata: "x".repeat(65) }],

@@ -158,27 +158,24 @@ async function kafkaError(p: Promise<unknown>): Promise<KafkaError> {
 
 const set = (name: string, value: string) => ({ name, op: 0, value });
 
-Deno.test("every broker config Kafka 3.9/4.0 changes at runtime is dynamic here, but the gateway's startup settings", () => {
+Deno.test("every broker config Kafka 3.9/4.0 changes at runtime is dynamic here, with Kafka's update mode", () => {
   for (const name of [...KAFKA_39_DYNAMIC, ...KAFKA_40_DYNAMIC]) {
     const r = resolveBrokerConfig(name);
     assert(r !== undefined, `${name} is defined`);
-    if (r.def.startupHere) {
-      assert(!r.def.dynamic && r.def.option !== undefined, `${name}: a startup option here`);
-      continue;
-    }
     assert(isDynamicBrokerConfig(r), `${name} is dynamic`);
     assertEquals(r.def.perBroker === true, KAFKA_PER_BROKER.has(name), `${name}: Kafka's update mode`);
   }
-  const startup = BROKER_CONFIGS.filter((d) => d.startupHere).map((d) => d.name).sort();
-  assertEquals(startup, [
-    "advertised.listeners",
-    "listeners",
-    "log.cleaner.backoff.ms",
-    "log.flush.interval.messages",
-    "log.flush.interval.ms",
-    "max.connections",
-    "max.connections.per.ip",
-  ]);
+  // those the gateway sets from its flags are dynamic too: the flag gives the static value
+  for (
+    const name of [
+      "listeners",
+      "log.cleaner.backoff.ms",
+      "max.connections",
+      "max.connections.per.ip.overrides",
+    ]
+  ) {
+    assert(resolveBrokerConfig(name)!.def.option !== undefined, `${name}: set by a flag`);
+  }
   // per-listener names resolve to their base config, SASL mechanism ones too; others are unknown
   assertEquals(
     resolveBrokerConfig("listener.name.sasl_ssl.ssl.keystore.location")?.def.name,
@@ -328,7 +325,7 @@ Deno.test("passwords: stored, described sensitive with a null value, hidden from
   await Deno.remove(t.dir, { recursive: true });
 });
 
-Deno.test("thread counts change by at most half or double at once; startup settings and unknown names refused", async () => {
+Deno.test("thread counts change by at most half or double at once; read-only and unknown names refused; flag-set names dynamic", async () => {
   const t = await setup();
   const { storage, model } = await t.open();
   const msg = async (resource: string, name: string, value: string) =>
@@ -353,10 +350,31 @@ Deno.test("thread counts change by at most half or double at once; startup setti
     await msg("1", "log.cleaner.threads", "3"),
     "Invalid dynamic configuration: Log cleaner threads cannot be increased to more than double the current value 1",
   );
+  assertEquals(await msg("1", "broker.id", "5"), "Cannot update these configs dynamically: broker.id");
   assertEquals(
-    await msg("1", "max.connections", "5"),
-    "Cannot update these configs dynamically on this gateway: they are its startup settings " +
-      "(flags, KGW_ environment, config file): max.connections",
+    await msg("", "listeners", "PLAINTEXT://:9093"),
+    "Cannot update these configs at default cluster level, broker id must be specified: listeners",
+  );
+  // the names the gateway also sets from flags: accepted, stored, reported; a watcher sees what acts at runtime
+  const seen: (string | null)[] = [];
+  model.watchBroker(() => seen.push(model.brokerValue("max.connections")));
+  await model.alterBroker(
+    "1",
+    [set("max.connections", "5"), set("log.cleaner.backoff.ms", "100")],
+    true,
+    false,
+  );
+  await model.alterBroker(
+    "1",
+    [set("listeners", "PLAINTEXT://:9093"), set("log.flush.interval.ms", "10")],
+    true,
+    false,
+  );
+  assertEquals(seen, ["10000", "5", "5"]);
+  assertEquals(model.brokerValue("listeners"), "PLAINTEXT://:9093");
+  assertEquals(
+    model.withoutEffect(["max.connections", "log.cleaner.backoff.ms", "listeners", "log.flush.interval.ms"]),
+    ["listeners", "log.flush.interval.ms"],
   );
   assertEquals(
     (await kafkaError(model.alterBroker("1", [set("listener.name.x.num.partitions", "1")], true, false)))
@@ -376,7 +394,7 @@ Deno.test("thread counts change by at most half or double at once; startup setti
   await Deno.remove(t.dir, { recursive: true });
 });
 
-Deno.test("docs/operations.md lists exactly the dynamic broker configs that take effect, and the startup ones", async () => {
+Deno.test("docs/operations.md lists exactly the dynamic broker configs that take effect, and those flags also set", async () => {
   const text = await Deno.readTextFile(new URL("../../docs/operations.md", import.meta.url));
   const section = text.split("\n## ").find((s) => s.startsWith("Dynamic broker configs"));
   assert(section !== undefined, "docs/operations.md has a section 'Dynamic broker configs'");
@@ -387,8 +405,9 @@ Deno.test("docs/operations.md lists exactly the dynamic broker configs that take
   };
   const effective = BROKER_CONFIGS.filter((d) => d.dynamic && !d.noEffect).map((d) => d.name).sort();
   assertEquals(listed("Take effect:"), effective);
-  assertEquals(
-    listed("Startup settings:"),
-    BROKER_CONFIGS.filter((d) => d.startupHere).map((d) => d.name).sort(),
-  );
+  const fromFlags = listed("Set by flags too:");
+  for (const name of fromFlags) {
+    const def = resolveBrokerConfig(name)?.def;
+    assert(def?.dynamic === true && def.option !== undefined, `${name}: dynamic and set by a flag`);
+  }
 });

@@ -20,8 +20,13 @@ import { ManualClock } from "../helpers/clock.ts";
 export class MemoryStore implements GroupStore {
   groups = new Map<string, StoredGroup>();
   offsets = new Map<string, Map<string, CommittedOffset>>();
+  consumerGroups = new Map<string, Uint8Array>();
   load(): Promise<LoadedGroupState> {
-    return Promise.resolve({ groups: new Map(this.groups), offsets: new Map(this.offsets) });
+    return Promise.resolve({
+      groups: new Map(this.groups),
+      offsets: new Map(this.offsets),
+      consumerGroups: new Map(this.consumerGroups),
+    });
   }
   commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
     let m = this.offsets.get(groupId);
@@ -34,11 +39,18 @@ export class MemoryStore implements GroupStore {
     return Promise.resolve();
   }
   saveGroup(g: StoredGroup): Promise<void> {
+    this.consumerGroups.delete(g.groupId);
     this.groups.set(g.groupId, g);
+    return Promise.resolve();
+  }
+  saveConsumerGroup(groupId: string, state: Uint8Array): Promise<void> {
+    this.groups.delete(groupId);
+    this.consumerGroups.set(groupId, state);
     return Promise.resolve();
   }
   deleteGroup(groupId: string): Promise<void> {
     this.groups.delete(groupId);
+    this.consumerGroups.delete(groupId);
     this.offsets.delete(groupId);
     return Promise.resolve();
   }

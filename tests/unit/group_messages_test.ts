@@ -146,7 +146,7 @@ Deno.test("group message specs: keys, version ranges and flexible thresholds", (
     [HeartbeatSpec, 12, 0, 4, 4],
     [LeaveGroupSpec, 13, 0, 5, 4],
     [SyncGroupSpec, 14, 0, 5, 4],
-    [DescribeGroupsSpec, 15, 0, 5, 5],
+    [DescribeGroupsSpec, 15, 0, 6, 5],
     [ListGroupsSpec, 16, 0, 5, 3],
     [DeleteGroupsSpec, 42, 0, 2, 2],
     [OffsetDeleteSpec, 47, 0, 0, Infinity],
@@ -866,6 +866,7 @@ Deno.test("DescribeGroups v0 and v5 bytes", () => {
     throttleTimeMs: 0,
     groups: [{
       errorCode: 0,
+      errorMessage: null,
       groupId: "g1",
       groupState: "Stable",
       protocolType: "consumer",
@@ -899,6 +900,31 @@ Deno.test("DescribeGroups v0 and v5 bytes", () => {
       ...resp.groups[0],
       members: [{ ...resp.groups[0].members[0], groupInstanceId: "inst-1" }],
       authorizedOperations: 0xf8,
+    }],
+  });
+
+  // v6 (Kafka 4): ErrorMessage after ErrorCode.
+  // deno-fmt-ignore
+  const v6 = cat(
+    i32(0),
+    carr(1),
+    i16(69), cstr("Group g1 is not a classic group."), cstr("g1"), cstr("Dead"), cstr(""), cstr(""),
+    carr(0),
+    i32(-2147483648),
+    NO_TAGS,
+    NO_TAGS,
+  );
+  responseVector(DescribeGroupsSpec, 6, v6, {
+    throttleTimeMs: 0,
+    groups: [{
+      errorCode: 69,
+      errorMessage: "Group g1 is not a classic group.",
+      groupId: "g1",
+      groupState: "Dead",
+      protocolType: "",
+      protocolData: "",
+      members: [],
+      authorizedOperations: -2147483648,
     }],
   });
 });
@@ -1230,7 +1256,7 @@ Deno.test("round trip: OffsetFetch v0-9", () => {
   roundTripVersions(OffsetFetchSpec, 2, 9, { ...req, topics: null }, resp);
 });
 
-Deno.test("round trip: DescribeGroups v0-5", () => {
+Deno.test("round trip: DescribeGroups v0-6", () => {
   const req: DescribeGroupsRequest = { groups: ["group-a", "group-b"], includeAuthorizedOperations: true };
   const member: DescribeGroupsResponseMember = {
     memberId: "consumer-1",
@@ -1245,6 +1271,7 @@ Deno.test("round trip: DescribeGroups v0-5", () => {
     groups: [
       {
         errorCode: 0,
+        errorMessage: null,
         groupId: "group-a",
         groupState: "Stable",
         protocolType: "consumer",
@@ -1254,6 +1281,7 @@ Deno.test("round trip: DescribeGroups v0-5", () => {
       },
       {
         errorCode: 69,
+        errorMessage: "Group group-b not found.",
         groupId: "group-b",
         groupState: "Dead",
         protocolType: "",

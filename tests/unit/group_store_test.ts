@@ -122,7 +122,7 @@ class Model {
     this.offsets.delete(g);
   }
   state(): LoadedGroupState {
-    return { groups: this.groups, offsets: this.offsets };
+    return { groups: this.groups, offsets: this.offsets, consumerGroups: new Map() };
   }
 }
 

@@ -175,6 +175,9 @@ class ManualStore implements GroupWrites {
   saveGroup(): Promise<void> {
     return this.write();
   }
+  saveConsumerGroup(): Promise<void> {
+    return this.write();
+  }
   deleteGroup(): Promise<void> {
     return this.write();
   }
@@ -191,7 +194,7 @@ async function settle(view: OffsetsTopic, storage: Storage, groupId: string, n: 
 Deno.test("offsets topic view: store writes shown in the order issued, only once accepted; deletions tombstone", async () => {
   const e = await env();
   try {
-    e.view.loaded("all", { groups: new Map(), offsets: new Map() });
+    e.view.loaded("all", { groups: new Map(), offsets: new Map(), consumerGroups: new Map() });
     const store = new ManualStore();
     const w = e.view.wrap(store);
     const a = w.commitOffsets("g", [offset("t", 0, 1)]);
@@ -233,6 +236,7 @@ Deno.test("offsets topic view: a partition that drifted from the store is repair
     e.view.loaded("all", {
       groups: new Map([["g", group]]),
       offsets: new Map([["g", new Map([["t\u00000", offset("t", 0, 5)]])]]),
+      consumerGroups: new Map(),
     });
     await settle(e.view, e.storage, "g", 5);
     const latest = new Map<string, unknown>();
@@ -243,6 +247,7 @@ Deno.test("offsets topic view: a partition that drifted from the store is repair
     e.view.loaded("all", {
       groups: new Map([["g", group]]),
       offsets: new Map([["g", new Map([["t\u00000", offset("t", 0, 5)]])]]),
+      consumerGroups: new Map(),
     });
     await new Promise((r) => setTimeout(r, 100));
     assertEquals((await shown(e.storage, "g")).highWatermark, before);
@@ -255,11 +260,12 @@ Deno.test("offsets topic view: a partition that drifted from the store is repair
 Deno.test("offsets topic view: without compaction, snapshots keep a partition near its live keys", async () => {
   const e = await env(undefined, false);
   try {
-    e.view.loaded("all", { groups: new Map(), offsets: new Map() });
+    e.view.loaded("all", { groups: new Map(), offsets: new Map(), consumerGroups: new Map() });
     const w = e.view.wrap({
       commitOffsets: () => Promise.resolve(),
       deleteOffsets: () => Promise.resolve(),
       saveGroup: () => Promise.resolve(),
+      saveConsumerGroup: () => Promise.resolve(),
       deleteGroup: () => Promise.resolve(),
     });
     const last: Promise<void>[] = [];

@@ -206,7 +206,14 @@ function fakeSources(
     status: () => status.value,
   } as unknown as Storage;
   const coordinator = {
-    list: () => groups.map((g) => ({ groupId: g.groupId, protocolType: g.protocolType, state: g.state })),
+    list: () =>
+      groups.map((g) => ({
+        groupId: g.groupId,
+        protocolType: g.protocolType,
+        state: g.state,
+        type: "classic",
+      })),
+    groupType: (id: string) => groups.some((g) => g.groupId === id) ? "classic" : undefined,
     describe: (id: string) => groups.find((g) => g.groupId === id)!,
     fetchOffsets: (id: string) =>
       Object.entries(offsets).filter(([k]) => k.startsWith(`${id}/`)).map(([k, offset]) => {
@@ -436,7 +443,13 @@ Deno.test("ops HTTP: a solo gateway's cluster: itself, controller, leading every
     assertEquals(c.leaderlessPartitions, 0);
     // a solo gateway coordinates every group; the partition is Kafka's: "g1".hashCode() = 103 * 31 + 49 = 3242,
     // mod 50 (offsets.topic.num.partitions) = 42
-    assertEquals(c.groups, [{ groupId: "g1", state: "Empty", coordinatorPartition: 42, leaderEpoch: -1 }]);
+    assertEquals(c.groups, [{
+      groupId: "g1",
+      type: "classic",
+      state: "Empty",
+      coordinatorPartition: 42,
+      leaderEpoch: -1,
+    }]);
     const o = (await get(port, "/api/v1/overview")).json();
     assertEquals(o.cluster.distributed, false);
     assertEquals(o.cluster.controllerId, 1);
@@ -579,7 +592,13 @@ Deno.test("ops HTTP: a 3-gateway cluster: roles, partitions per gateway, epochs,
         "t-2@-1/3",
       ],
     );
-    assertEquals(c.groups, [{ groupId: "mine", state: "Empty", coordinatorPartition: 1, leaderEpoch: 2 }]);
+    assertEquals(c.groups, [{
+      groupId: "mine",
+      type: "classic",
+      state: "Empty",
+      coordinatorPartition: 1,
+      leaderEpoch: 2,
+    }]);
     const o = (await get(port, "/api/v1/overview")).json();
     assertEquals(o.cluster.distributed, true);
     assertEquals(o.cluster.leaderlessPartitions, 1);

@@ -174,3 +174,14 @@ Deno.test("data directory outside the granted paths: one line naming the path an
   const c = configPermissionProblem("./my.json");
   assert(c.includes("KGW_CONFIG=./my.json") && c.includes("--allow-read=./my.json") && !c.includes("\n"));
 });
+
+Deno.test("options: one schema registry, the built-in one or an external http(s) URL", () => {
+  assertEquals(load(["--schema-registry-url", "http://u:p@sr:8081"]).schemaRegistryUrl, "http://u:p@sr:8081");
+  assert(
+    configError(() =>
+      load(["--schema-registry-url", "http://sr:8081", "--schema-registry-listen", "127.0.0.1:0"])
+    )
+      .includes("built-in registry or an external one"),
+  );
+  assert(configError(() => load(["--schema-registry-url", "sr:8081"])).includes("expected an http(s) URL"));
+});

@@ -79,7 +79,7 @@ function testBroker(): Broker {
 
 /** A connection without a socket: what the pipeline sends is kept, and logged to `events`. */
 
-/** A request frame without its size prefix (what frameStream hands the pipeline). */
+/** A request frame without its size prefix (what FrameReader hands the pipeline). */
 function frame(spec: ApiSpec, version: number, correlationId: number, body: unknown): Uint8Array {
   return requestFrame(spec, version, correlationId, body).subarray(4);
 }

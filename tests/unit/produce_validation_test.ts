@@ -49,6 +49,7 @@ const DEFAULT_POLICY: TopicPolicy = {
   zstdLevel: 3,
   compact: false,
   delete: true,
+  schemas: null,
 };
 
 interface Harness {
@@ -256,6 +257,23 @@ function zstdRleBomb(blocks: number): Uint8Array {
   }
   return out;
 }
+
+Deno.test("many small bombs in one payload: their outputs together are capped, not each alone", async () => {
+  const limit = MIB;
+  const bound = inflateLimit(limit); // 32 MiB per batch
+  // Six batches of ~8 KiB each, inflating to 8 MiB each: every one is within the per-batch cap, 48 MiB together.
+  const one = await buildBatch({ records: [{ key: null, value: new Uint8Array(8 * MIB) }], compression: 1 });
+  assert(one.length < 64 * 1024, `a small batch: ${one.length} bytes`);
+  const payload = repeat(one, 6);
+  assert(INFLATE_FACTOR * payload.length < bound, "the payload's own share is below one batch's cap");
+  const e = await inflateBatches(payload, validateBatches(payload), bound).then(() => null, (x) => x);
+  assert(e instanceof KafkaError && e.code === ErrorCode.CORRUPT_MESSAGE, String(e));
+  assert(e.message.includes("the batches before it inflated to"), e.message);
+  // Three of them (just over 24 MiB together) are within the cap, as one batch of that size would be.
+  const three = repeat(one, 3);
+  const ok = await inflateBatches(three, validateBatches(three), bound);
+  assert(ok.every((b) => b !== null && b.length > 8 * MIB), "each inflated");
+});
 
 Deno.test("decompression bombs are refused with CORRUPT_MESSAGE without inflating them", async () => {
   const limit = MIB;

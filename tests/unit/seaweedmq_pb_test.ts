@@ -11,6 +11,7 @@ import {
   decodeMessage,
   encodeAppend,
   ENVELOPE_MAGIC,
+  ENVELOPE_V2,
   FLAG_HEADERS,
 } from "../../src/storage/seaweedmq/record_codec.ts";
 import { buildBatch, validateBatches } from "../../src/records/batch.ts";
@@ -264,6 +265,58 @@ Deno.test("seaweedmq pb: responses encoded by protobufjs decode to the same valu
     ).assignments.length,
     1,
   );
+  assertEquals(conf.schema, m.NO_TOPIC_SCHEMA);
+});
+
+Deno.test("seaweedmq pb: a topic's record schema read from the broker is passed back unchanged by ConfigureTopic", () => {
+  const recordType = {
+    fields: [
+      { name: "id", field_index: 0, type: { scalar_type: 3 } }, // INT64
+      {
+        name: "tags",
+        field_index: 1,
+        type: { list_type: { element_type: { scalar_type: 7 } } }, // STRING
+        is_repeated: true,
+      },
+    ],
+  };
+  const read = m.decodeGetTopicConfigurationResponse(
+    method(m.Rpc.GetTopicConfiguration).responseSerialize({
+      partition_count: 2,
+      message_record_type: recordType,
+      key_columns: ["id"],
+      schema_format: "AVRO",
+    }),
+  );
+  assertEquals(read.schema.keyColumns, ["id"]);
+  assertEquals(read.schema.schemaFormat, "AVRO");
+  const sent = method(m.Rpc.ConfigureTopic).requestDeserialize(buf(m.encodeConfigureTopicRequest({
+    topic,
+    partitionCount: 2,
+    schema: read.schema,
+  }))) as Record<string, unknown>;
+  // as protobufjs reads it back: oneofs name their case in `kind`
+  assertEquals(sent.message_record_type, {
+    fields: [
+      { name: "id", field_index: 0, type: { scalar_type: 3, kind: "scalar_type" } },
+      {
+        name: "tags",
+        field_index: 1,
+        type: { list_type: { element_type: { scalar_type: 7, kind: "scalar_type" } }, kind: "list_type" },
+        is_repeated: true,
+      },
+    ],
+  });
+  assertEquals(sent.key_columns, ["id"]);
+  assertEquals(sent.schema_format, "AVRO");
+  const answered = m.decodeConfigureTopicResponse(
+    method(m.Rpc.ConfigureTopic).responseSerialize({
+      message_record_type: recordType,
+      schema_format: "JSON_SCHEMA",
+    }),
+  );
+  assertEquals(answered.schema.recordType, read.schema.recordType);
+  assertEquals(answered.schema.schemaFormat, "JSON_SCHEMA");
   assertEquals(
     m.decodeListTopicsResponse(
       method(m.Rpc.ListTopics).responseSerialize({
@@ -450,10 +503,15 @@ const RECORDS: RecordInput[] = [
   },
 ];
 
+/** A stand-in for a schema's typer: values starting with "p" get a typed form, the others none. */
+const fakeTyper = (v: Uint8Array) => v[0] === 0x70 ? te.encode(`typed:${td.decode(v)}`) : null;
+
 Deno.test("seaweedmq records: Kafka batches -> DataMessages -> Kafka batches keep everything", async () => {
-  for (const compression of [0, 1, 4]) {
+  for (
+    const [compression, typer] of [[0, null], [1, null], [4, null], [0, fakeTyper], [4, fakeTyper]] as const
+  ) {
     const batch = await buildBatch({ records: RECORDS, compression });
-    const enc = await encodeAppend({ payload: batch, batches: validateBatches(batch) });
+    const enc = await encodeAppend({ payload: batch, batches: validateBatches(batch) }, "envelope", typer);
     assertEquals(enc.count, RECORDS.length);
     const pub = method(m.Rpc.PublishMessage);
     const views: m.DataMessageView[] = [];
@@ -467,9 +525,16 @@ Deno.test("seaweedmq records: Kafka batches -> DataMessages -> Kafka batches kee
       const data = req.data as { key?: Uint8Array; value?: Uint8Array; ts_ns?: string };
       assertEquals(data.ts_ns, undefined, "ts_ns is left to the broker");
       const rec = RECORDS[i];
-      // the value is stored as is: SMQ-native consumers read Kafka values unchanged
-      assertEquals(td.decode(data.value ?? new Uint8Array(0)), td.decode(rec.value ?? new Uint8Array(0)));
-      assertEquals([...data.key!.subarray(0, 4)], [...ENVELOPE_MAGIC]);
+      if (typer === null) {
+        // the value is stored as is: SMQ-native consumers read Kafka values unchanged
+        assertEquals(td.decode(data.value ?? new Uint8Array(0)), td.decode(rec.value ?? new Uint8Array(0)));
+        assertEquals([...data.key!.subarray(0, 4)], [...ENVELOPE_MAGIC]);
+      } else {
+        // schematized: DataMessage.value is the typed form (empty without one), the value is in envelope v2
+        const t = rec.value == null ? null : typer(rec.value);
+        assertEquals(td.decode(data.value ?? new Uint8Array(0)), t === null ? "" : td.decode(t));
+        assertEquals([...data.key!.subarray(0, 4)], [...ENVELOPE_MAGIC.slice(0, 3), ENVELOPE_V2]);
+      }
       assertEquals((data.key![4] & FLAG_HEADERS) !== 0, (rec.headers?.length ?? 0) > 0);
       views.push({ key: data.key ?? new Uint8Array(0), value: data.value ?? new Uint8Array(0), tsNs: 1e18 });
     }

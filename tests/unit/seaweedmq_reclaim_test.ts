@@ -7,6 +7,7 @@ import type { Entry } from "../../src/storage/seaweedmq/transport/messages.ts";
 import {
   type DataFile,
   dataFiles,
+  doomedParquet,
   planReclaim,
   type ReclaimRules,
 } from "../../src/storage/seaweedmq/topic/reclaim.ts";
@@ -146,6 +147,31 @@ Deno.test("reclaim: files below the log start (DeleteRecords) go by the same blo
   assertEquals(names(partly.doomed), ["00-00", "01-00", "02-00"]);
   const expired = planReclaim(FILES, rules({ retentionMs: 0, current: false }));
   assertEquals([expired.logStart, expired.doomed.length], [4000, 5]);
+});
+
+Deno.test("reclaim: parquet files of mq.topic.compact go once all their records are below the log start", () => {
+  const parquet = (name: string, min: number, max: number) => ({
+    ...logEntry(name, min, max, [100, 50], 0),
+    name,
+  });
+  const entries = [
+    parquet("2026-01-01-00-00-00.parquet", 0, 1499),
+    parquet("2026-01-01-00-10-00.parquet", 1500, 2999),
+    parquet("no-offsets.parquet", -1, -1),
+    logEntry("2026-01-01-00-00-00", 0, 1499, [100], 0),
+    bookkeeping("checkpoint.offset"),
+  ];
+  // a directory a broker serves: below the 1000-offset block of the log start only
+  assertEquals(doomedParquet(entries, 2500, true).map((f) => f.name), ["2026-01-01-00-00-00.parquet"]);
+  assertEquals(doomedParquet(entries, 1400, true).length, 0);
+  assertEquals(doomedParquet(entries, 2999, true).map((f) => [f.name, f.end, f.bytes]), [
+    ["2026-01-01-00-00-00.parquet", 1500, 150],
+  ]);
+  // sealed: exactly below the log start; a parquet file without offsets never goes
+  assertEquals(doomedParquet(entries, 3000, false).map((f) => f.name), [
+    "2026-01-01-00-00-00.parquet",
+    "2026-01-01-00-10-00.parquet",
+  ]);
 });
 
 Deno.test("TopicRetention: retention.ms in whole seconds, the nudge keeps its meaning, sync only on a change", () => {

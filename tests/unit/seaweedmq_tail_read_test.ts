@@ -133,3 +133,20 @@ Deno.test("seaweedmq tail read: an offset unreadable below later ones is skipped
   assertEquals(r.offsets, [7, 8, 9]);
   assertEquals(values(r), ["v7", "v8", "v9"]);
 });
+
+Deno.test("seaweedmq tail read: an offset below the high watermark unreadable for 200 ms is served by the same read", async () => {
+  const b = new FakeBroker();
+  b.stored = b.visible = 10;
+  const p = partition(b);
+  await p.ensureReady();
+  // offset 0 moving from the broker's memory to a log file: in neither for 200 ms, later offsets readable
+  b.holes.add(0);
+  setTimeout(() => b.holes.delete(0), 200);
+  const t0 = Date.now();
+  const r = await p.readRecords(0, 100, 1 << 20);
+  assertEquals(r.offsets, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  const took = Date.now() - t0;
+  assertEquals(took >= 190 && took < 1_000, true, `served ${took} ms after the first try`);
+  // the broker asked again with growing pauses, not in a busy loop
+  assertEquals(b.fetches.length < 15, true, `${b.fetches.length} FetchMessage calls`);
+});

@@ -459,6 +459,7 @@ const POLICY: TopicPolicy = {
   zstdLevel: 3,
   compact: false,
   delete: true,
+  schemas: null,
 };
 
 interface Env {

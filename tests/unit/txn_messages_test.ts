@@ -196,7 +196,7 @@ Deno.test("DescribeTransactions v0 and ListTransactions v0-1 bytes", () => {
       i32(60000),
       i64(1234),
       i64(9),
-      i32(2),
+      i16(2),
       carr(1),
       cstr("t"),
       carr(1),
@@ -236,10 +236,22 @@ Deno.test("DescribeTransactions v0 and ListTransactions v0-1 bytes", () => {
     responseVector(
       ListTransactionsSpec,
       v,
-      cat(i32(0), i16(0), carr(1), cstr("tx"), i64(9), cstr("Ongoing"), NO_TAGS, NO_TAGS),
+      cat(
+        i32(0),
+        i16(0),
+        carr(1),
+        cstr("Bogus"),
+        carr(1),
+        cstr("tx"),
+        i64(9),
+        cstr("Ongoing"),
+        NO_TAGS,
+        NO_TAGS,
+      ),
       {
         throttleTimeMs: 0,
         errorCode: 0,
+        unknownStateFilters: ["Bogus"],
         transactionStates: [{ transactionalId: "tx", producerId: 9, transactionState: "Ongoing" }],
       },
     );

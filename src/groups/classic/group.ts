@@ -342,7 +342,12 @@ export class Group implements OffsetGroup {
 
   // ---------------------------------------------------------------- committed offsets (OffsetGroup)
 
-  validateOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
+  validateOffsetCommit(
+    memberId: string,
+    groupInstanceId: string | null,
+    generationId: number,
+    _apiVersion: number,
+  ): number {
     if (this.is("Dead")) return ErrorCode.COORDINATOR_NOT_AVAILABLE;
     if (this.isStaticMemberFenced(memberId, groupInstanceId)) return ErrorCode.FENCED_INSTANCE_ID;
     if (generationId < 0 && this.is("Empty")) return ErrorCode.NONE; // commit without membership

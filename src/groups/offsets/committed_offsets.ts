@@ -32,6 +32,7 @@
 // is removed, from the store too, unless a transaction still has offsets pending in it. A deleted topic takes its
 // offsets from every group.
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import { OffsetCommitSpec } from "../../protocol/messages/offset_commit.ts";
 import type { Logger } from "../../log.ts";
 import { type CommittedOffset, type GroupWrites, offsetKey } from "../../storage/group_store.ts";
 import type {
@@ -141,12 +142,16 @@ export class CommittedOffsets {
     if (a.groupId === "") return refused(ErrorCode.INVALID_GROUP_ID);
     if (!this.groups.holds(a.groupId)) return refused(ErrorCode.NOT_COORDINATOR);
     const group = this.groups.group(a.groupId);
+    const apiVersion = a.apiVersion ?? OffsetCommitSpec.maxVersion;
     if (!group) {
-      if (a.generationId >= 0) return refused(ErrorCode.ILLEGAL_GENERATION);
+      // As Kafka: v9+ names the problem (it fits both protocols); older versions keep ILLEGAL_GENERATION.
+      if (a.generationId >= 0) {
+        return refused(apiVersion >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION);
+      }
       // Simple consumers and admin tools commit without membership.
       this.groups.createSimpleGroup(a.groupId);
     } else {
-      const code = group.validateOffsetCommit(a.memberId, a.groupInstanceId, a.generationId);
+      const code = group.validateOffsetCommit(a.memberId, a.groupInstanceId, a.generationId, apiVersion);
       if (code !== ErrorCode.NONE) return refused(code);
     }
 

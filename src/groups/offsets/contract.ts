@@ -9,8 +9,8 @@
 // durable), OffsetFetch and OffsetDelete answers, topic deletion, and retention (offsets.retention.minutes).
 // A group kind answers, through OffsetGroup, only what depends on its membership:
 // - validateOffsetCommit: generation (or member epoch) and member checks. Classic: FENCED_INSTANCE_ID,
-//   UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS; a KIP-848 group would answer
-//   STALE_MEMBER_EPOCH.
+//   UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS; a KIP-848 group: UNKNOWN_MEMBER_ID,
+//   STALE_MEMBER_EPOCH, and UNSUPPORTED_VERSION for a consumer-protocol member below OffsetCommit v9.
 // - validateTxnOffsetCommit: the same for TxnOffsetCommit v3+ (KIP-447), which Kafka checks more loosely: no
 //   fields at all (generation -1, no member) passes whatever the state, and a rebalance does not refuse it.
 // - validateOffsetDelete, isSubscribedToTopic: OffsetDelete's NON_EMPTY_GROUP and GROUP_SUBSCRIBED_TO_TOPIC.
@@ -31,6 +31,7 @@ export interface OffsetGroup {
     memberId: string,
     groupInstanceId: string | null,
     generationIdOrMemberEpoch: number,
+    apiVersion: number,
   ): number;
   /**
    * TxnOffsetCommit's membership rules (KIP-447): ErrorCode.NONE, or the code of every partition. Generation -1
@@ -86,8 +87,13 @@ export interface TopicPartition {
 
 export interface CommitArgs {
   readonly groupId: string;
-  /** The classic generation id (OffsetCommit v1+), or -1 for a commit without membership. */
+  /** The classic generation id or KIP-848 member epoch (OffsetCommit v1+), or -1 for a commit without membership. */
   readonly generationId: number;
+  /**
+   * The OffsetCommit version: v9+ is required of consumer-protocol members, and from v9 an unknown group with a
+   * generation answers GROUP_ID_NOT_FOUND instead of ILLEGAL_GENERATION. Absent: the newest (internal callers).
+   */
+  readonly apiVersion?: number;
   readonly memberId: string;
   readonly groupInstanceId: string | null;
   /** v2-4 retention_time_ms; -1 = broker default. */

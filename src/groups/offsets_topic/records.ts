@@ -8,6 +8,7 @@
 import { Reader, Writer } from "../../protocol/codec.ts";
 import { arrayOf, compileData, type DataOf, defineData, field } from "../../protocol/schema.ts";
 import type { CommittedOffset, StoredGroup } from "../../storage/group_store.ts";
+import type { DerivedRecord } from "../../internal_topics/derived_topic.ts";
 
 const OffsetCommitKeySpec = defineData({
   name: "OffsetCommitKey",
@@ -79,11 +80,7 @@ const GROUP_KEY_VERSION = 2;
 const GROUP_VALUE_VERSION = 3;
 
 /** One record of the topic: key and value (null = tombstone), with the record timestamp Kafka gives it. */
-export interface OffsetsTopicRecord {
-  readonly key: Uint8Array;
-  readonly value: Uint8Array | null;
-  readonly timestamp: number;
-}
+export type OffsetsTopicRecord = DerivedRecord;
 
 export function offsetCommitKey(group: string, topic: string, partition: number): Uint8Array {
   const w = new Writer(64).int16(OFFSET_KEY_VERSION);

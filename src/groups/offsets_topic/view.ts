@@ -1,67 +1,21 @@
 // `__consumer_offsets` as Kafka exposes it: a real, internal topic of the storage backend whose records (Kafka's
 // formats, records.ts) are a view of the group coordinator's durable state. The GroupStore stays the one source of
-// truth; the topic is derived from it and repaired against it, so it cannot drift for long:
-// - every store write that succeeds is appended to the group's partition, in the order the coordinator issued the
-//   writes (one chain per partition; a write that failed is never shown);
-// - when state is loaded (solo: every partition at start; cluster: a partition this gateway acquires) and after an
-//   append failed, the partition is reconciled: read whole, compared key by key with the state, and what differs
-//   appended (values, tombstones for keys the state no longer has) — the crash between a store write and its append
-//   leaves nothing wrong after the next start;
-// - only the partition's leader writes it (the coordinator, which leads the same partition), stamped with its epoch.
-// Compaction: the embedded log compacts the topic (cleanup.policy=compact). A backend without compaction (SeaweedMQ)
-// keeps it bounded by snapshots: when a partition holds more than 3x its live keys (and at least 1000 records), the
-// live state is appended again and the log start moved to it (DeleteRecords); a reader behind it starts again from
-// the snapshot, as a reader of a compacted topic would see only the latest records.
+// truth; the topic is derived from it (src/internal_topics/derived_topic.ts: every store write that succeeds appended
+// in issue order by the partition's leader, reconciled on load/acquire and after a failed append, compacted or
+// snapshot-bounded). This file says which records each group store write shows.
 import type { Logger } from "../../log.ts";
-import { ErrorCode } from "../../protocol/errors.ts";
-import { splitBatches, validateBatches } from "../../records/batch.ts";
-import { buildBatchSync } from "../../records/batch.ts";
-import { ATTR_CONTROL, readBatchHeader } from "../../records/layout.ts";
-import { decodeBatchRecords } from "../../records/record.ts";
 import type {
   CommittedOffset,
   GroupWrites,
   LoadedGroupState,
   StoredGroup,
 } from "../../storage/group_store.ts";
-import { type Storage, StorageError, type TopicConfigs, type TopicMeta } from "../../storage/storage.ts";
+import type { Storage, TopicMeta } from "../../storage/storage.ts";
 import { type ClusterView, CONSUMER_OFFSETS_TOPIC } from "../../cluster/view.ts";
+import { DerivedTopic, keyString, type LiveEntry, tombstone } from "../../internal_topics/derived_topic.ts";
 import type { GroupStateMirror } from "../coordinator.ts";
 import { groupMetadataKey, groupMetadataRecord, offsetCommitKey, offsetCommitRecord } from "./records.ts";
 import type { OffsetsTopicRecord } from "./records.ts";
-
-const TOPIC = CONSUMER_OFFSETS_TOPIC;
-/** Records per appended batch (a group deletion can tombstone thousands of offsets). */
-const BATCH_RECORDS = 500;
-/** Read size while reconciling. */
-const READ_BYTES = 1 << 20;
-/** A failed append is repaired (reconcile) this long after. */
-const RETRY_MS = 5_000;
-/** Snapshot compaction: a partition may hold this many times its live keys (and at least MIN) before one. */
-const SNAPSHOT_FACTOR = 3;
-const SNAPSHOT_MIN_RECORDS = 1_000;
-/** How long an append waits for the cluster to serve a just-acquired partition. */
-const SERVE_WAIT_MS = 10_000;
-/** close() waits this long for appends in flight. */
-const CLOSE_WAIT_MS = 5_000;
-
-interface Entry {
-  readonly group: string;
-  readonly record: OffsetsTopicRecord;
-}
-
-/** One partition this gateway writes: the state it must show, and its chain of appends. */
-interface Partition {
-  readonly index: number;
-  /** Key (as a binary string) → the record the state says it holds now. */
-  readonly expected: Map<string, Entry>;
-  chain: Promise<void>;
-  /** An append failed or the state was just loaded: the next step compares the whole partition. */
-  dirty: boolean;
-  /** Records between log start and end, as last learnt (snapshot compaction). */
-  length: number;
-  retry: ReturnType<typeof setTimeout> | null;
-}
 
 export interface OffsetsTopicOptions {
   readonly storage: Storage;
@@ -71,60 +25,28 @@ export interface OffsetsTopicOptions {
   readonly log: Logger;
 }
 
-function keyString(key: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < key.length; i++) s += String.fromCharCode(key[i]);
-  return s;
-}
-
-function sameBytes(a: Uint8Array | null, b: Uint8Array | null): boolean {
-  if (a === null || b === null) return a === b;
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
 export class OffsetsTopic implements GroupStateMirror {
-  private readonly parts = new Map<number, Partition>();
-  private closed = false;
-  /** Whether the backend compacts the topic itself; otherwise snapshots keep it bounded. */
-  private readonly compacts: boolean;
+  private readonly topic: DerivedTopic;
 
   constructor(private readonly opts: OffsetsTopicOptions) {
-    this.compacts = opts.storage.fixedTopicConfigs?.["cleanup.policy"] === undefined;
+    this.topic = new DerivedTopic({
+      storage: opts.storage,
+      cluster: opts.cluster,
+      topic: CONSUMER_OFFSETS_TOPIC,
+      partitions: opts.partitions,
+      partitionsFlag: "--offsets-topic-num-partitions",
+      source: "the group state",
+      log: opts.log,
+    });
   }
 
   /**
-   * Creates the topic when it does not exist yet (another gateway of a cluster may create it at the same moment),
-   * and checks its partition count: Kafka fixes offsets.topic.num.partitions when the topic is created, and a
-   * different count would place groups on other partitions than their records.
+   * Creates the topic when it does not exist yet, and checks its partition count: Kafka fixes
+   * offsets.topic.num.partitions when the topic is created, and a different count would place groups on other
+   * partitions than their records.
    */
-  async open(): Promise<TopicMeta> {
-    const { storage, partitions } = this.opts;
-    let t = storage.getTopic(TOPIC) ?? await storage.findTopic?.(TOPIC);
-    if (t === undefined) {
-      // Kafka's offsets.topic.segment.bytes (100 MiB): compaction cleans only rolled segments, and a load reads the
-      // whole partition.
-      const configs: TopicConfigs = this.compacts
-        ? { "cleanup.policy": "compact", "segment.bytes": "104857600" }
-        : { "retention.ms": "-1" };
-      try {
-        t = await storage.createTopic(TOPIC, partitions, configs);
-        this.opts.log.info("created {topic} with {partitions} partitions", { topic: TOPIC, partitions });
-      } catch (e) {
-        if (!(e instanceof StorageError && e.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw e;
-        t = storage.getTopic(TOPIC) ?? await storage.findTopic?.(TOPIC);
-        if (t === undefined) throw e;
-      }
-    }
-    if (t.partitions !== partitions) {
-      throw new Error(
-        `${TOPIC} exists with ${t.partitions} partitions but --offsets-topic-num-partitions is ${partitions}: ` +
-          `the count is fixed when the topic is created (as Kafka's offsets.topic.num.partitions); ` +
-          `start with --offsets-topic-num-partitions ${t.partitions}`,
-      );
-    }
-    return t;
+  open(): Promise<TopicMeta> {
+    return this.topic.open();
   }
 
   // ------------------------------------------------------------------ GroupStateMirror
@@ -150,15 +72,26 @@ export class OffsetsTopic implements GroupStateMirror {
         this.after(group.groupId, done, () => [groupMetadataRecord(group)]);
         return done;
       },
+      // A consumer (KIP-848) group's snapshot is not shown: Kafka writes such groups as ConsumerGroup* records
+      // of other key versions, which no client reads from __consumer_offsets. Only a classic record it replaces
+      // (an upgrade) is tombstoned, so the topic never shows a group that no longer is classic.
+      saveConsumerGroup: (groupId: string, state: Uint8Array) => {
+        const done = inner.saveConsumerGroup(groupId, state);
+        this.after(groupId, done, (live) => {
+          const key = groupMetadataKey(groupId);
+          return live.has(keyString(key)) ? [tombstone(key)] : [];
+        });
+        return done;
+      },
       deleteGroup: (groupId: string) => {
         const done = inner.deleteGroup(groupId);
-        this.after(groupId, done, (p) => {
+        this.after(groupId, done, (live) => {
           // Its metadata (shown or not: a group that never rebalanced has none) and every offset it had.
           const key = groupMetadataKey(groupId);
           const out = [tombstone(key)];
           const skip = keyString(key);
-          for (const [k, e] of p.expected) {
-            if (e.group === groupId && k !== skip) out.push(tombstone(e.record.key));
+          for (const [k, e] of live) {
+            if (e.owner === groupId && k !== skip) out.push(tombstone(e.record.key));
           }
           return out;
         });
@@ -168,208 +101,38 @@ export class OffsetsTopic implements GroupStateMirror {
   }
 
   loaded(partitions: readonly number[] | "all", state: LoadedGroupState): void {
-    if (this.closed) return;
     const indexes = partitions === "all"
       ? Array.from({ length: this.opts.partitions }, (_, i) => i)
       : partitions;
-    for (const index of indexes) {
-      const old = this.parts.get(index);
-      if (old?.retry != null) clearTimeout(old.retry);
-      const p: Partition = {
-        index,
-        expected: new Map(),
-        chain: old?.chain ?? Promise.resolve(),
-        dirty: true,
-        length: 0,
-        retry: null,
-      };
-      this.parts.set(index, p);
-      this.enqueue(p, () => this.reconcile(p));
+    const partitionOf = (group: string) => this.opts.cluster.coordinatorPartition(group);
+    const entries: [number, LiveEntry][] = [];
+    for (const [groupId, g] of state.groups) {
+      entries.push([partitionOf(groupId), { owner: groupId, record: groupMetadataRecord(g) }]);
     }
-    const put = (group: string, record: OffsetsTopicRecord) => {
-      const p = this.parts.get(this.opts.cluster.coordinatorPartition(group));
-      if (p !== undefined && indexes.includes(p.index)) {
-        p.expected.set(keyString(record.key), { group, record });
-      }
-    };
-    for (const [groupId, g] of state.groups) put(groupId, groupMetadataRecord(g));
     for (const [groupId, offsets] of state.offsets) {
-      for (const o of offsets.values()) put(groupId, offsetCommitRecord(groupId, o));
+      const p = partitionOf(groupId);
+      for (const o of offsets.values()) {
+        entries.push([p, { owner: groupId, record: offsetCommitRecord(groupId, o) }]);
+      }
     }
+    this.topic.loaded(indexes, entries);
   }
 
   released(partition: number): void {
-    const p = this.parts.get(partition);
-    if (p === undefined) return;
-    if (p.retry !== null) clearTimeout(p.retry);
-    this.parts.delete(partition);
+    this.topic.released(partition);
   }
 
   /** Stops writing; waits (bounded) for appends in flight. */
-  async close(): Promise<void> {
-    this.closed = true;
-    const chains: Promise<void>[] = [];
-    for (const p of this.parts.values()) {
-      if (p.retry !== null) clearTimeout(p.retry);
-      chains.push(p.chain);
-    }
-    this.parts.clear();
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([
-      Promise.all(chains),
-      new Promise<void>((r) => timer = setTimeout(r, CLOSE_WAIT_MS)),
-    ]);
-    clearTimeout(timer);
+  close(): Promise<void> {
+    return this.topic.close();
   }
-
-  // ------------------------------------------------------------------ writing
 
   /** Shows a store write once it succeeded, after the writes issued before it. */
-  private after(groupId: string, done: Promise<void>, records: (p: Partition) => OffsetsTopicRecord[]): void {
-    const p = this.parts.get(this.opts.cluster.coordinatorPartition(groupId));
-    if (p === undefined || this.closed) return; // not written by this gateway (another coordinates the group)
-    this.enqueue(p, async () => {
-      try {
-        await done;
-      } catch {
-        return; // the store refused it: the state did not change
-      }
-      const recs = records(p);
-      for (const r of recs) {
-        const k = keyString(r.key);
-        if (r.value === null) p.expected.delete(k);
-        else p.expected.set(k, { group: groupId, record: r });
-      }
-      if (p.dirty) await this.reconcile(p);
-      else await this.append(p, recs);
-    });
+  private after(
+    groupId: string,
+    done: Promise<void>,
+    records: (live: ReadonlyMap<string, LiveEntry>) => OffsetsTopicRecord[],
+  ): void {
+    this.topic.after(this.opts.cluster.coordinatorPartition(groupId), groupId, done, records);
   }
-
-  /** Runs `step` after the partition's earlier steps; a failure marks it dirty and schedules a repair. */
-  private enqueue(p: Partition, step: () => Promise<void>): void {
-    p.chain = p.chain.then(async () => {
-      if (this.parts.get(p.index) !== p || this.closed) return; // released meanwhile
-      try {
-        await step();
-      } catch (e) {
-        p.dirty = true;
-        this.opts.log.warn("{topic}-{partition}: {error}; repairing in {ms} ms", {
-          topic: TOPIC,
-          partition: p.index,
-          error: (e as Error).message,
-          ms: RETRY_MS,
-        });
-        if (p.retry === null) {
-          p.retry = setTimeout(() => {
-            p.retry = null;
-            this.enqueue(p, () => p.dirty ? this.reconcile(p) : Promise.resolve());
-          }, RETRY_MS);
-        }
-      }
-    });
-  }
-
-  /**
-   * The epoch this gateway serves the partition with. Right after an acquire the cluster may not serve it yet (its
-   * takeover finishes after the coordinator loaded): waited for, bounded.
-   */
-  private async servingEpoch(p: Partition): Promise<number> {
-    const deadline = Date.now() + SERVE_WAIT_MS;
-    for (;;) {
-      const epoch = this.opts.cluster.servingEpoch(TOPIC, p.index);
-      if (epoch !== null) return epoch;
-      if (Date.now() >= deadline || this.parts.get(p.index) !== p) {
-        throw new Error(`this gateway does not lead ${TOPIC}-${p.index} now`);
-      }
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-
-  private async append(p: Partition, records: readonly OffsetsTopicRecord[]): Promise<void> {
-    if (records.length === 0) return;
-    await this.appendBatches(p, records);
-    if (!this.compacts && p.length > Math.max(SNAPSHOT_MIN_RECORDS, SNAPSHOT_FACTOR * p.expected.size)) {
-      await this.snapshot(p);
-    }
-  }
-
-  /** Appends `records` in batches stamped with the serving epoch; returns the first one's offset. */
-  private async appendBatches(p: Partition, records: readonly OffsetsTopicRecord[]): Promise<number> {
-    const epoch = await this.servingEpoch(p);
-    let first = -1;
-    for (let i = 0; i < records.length; i += BATCH_RECORDS) {
-      const chunk = records.slice(i, i + BATCH_RECORDS);
-      const payload = buildBatchSync({ records: chunk, partitionLeaderEpoch: epoch });
-      const res = await this.opts.storage.append(TOPIC, p.index, {
-        payload,
-        batches: validateBatches(payload),
-      });
-      if (first < 0) first = res.baseOffset;
-      p.length = res.baseOffset + chunk.length - res.logStartOffset;
-    }
-    return first;
-  }
-
-  /** Appends the whole live state again and moves the log start to it (backends without compaction). */
-  private async snapshot(p: Partition): Promise<void> {
-    const live = [...p.expected.values()].map((e) => e.record);
-    const start = live.length > 0
-      ? await this.appendBatches(p, live)
-      : (await this.opts.storage.offsets(TOPIC, p.index)).highWatermark;
-    await this.opts.storage.deleteRecords(TOPIC, p.index, start);
-    this.opts.log.debug("{topic}-{partition}: snapshot of {keys} keys, log start {start}", {
-      topic: TOPIC,
-      partition: p.index,
-      keys: live.length,
-      start,
-    });
-    p.length = live.length;
-  }
-
-  /** Reads the whole partition, appends what differs from the state (values and tombstones). */
-  private async reconcile(p: Partition): Promise<void> {
-    const { storage } = this.opts;
-    const shown = new Map<string, Uint8Array | null>();
-    const { logStartOffset, highWatermark } = await storage.offsets(TOPIC, p.index);
-    let offset = logStartOffset;
-    while (offset < highWatermark) {
-      const r = await storage.read(TOPIC, p.index, offset, READ_BYTES, true);
-      let next = offset;
-      for (const chunk of r.batches) {
-        for (const b of splitBatches(chunk)) {
-          const batch = chunk.subarray(b.pos, b.pos + b.size);
-          const h = readBatchHeader(batch, 0);
-          next = Math.max(next, h.baseOffset + h.lastOffsetDelta + 1);
-          if ((h.attributes & ATTR_CONTROL) !== 0) continue;
-          for (const rec of (await decodeBatchRecords(batch)).records) {
-            if (rec.offset < offset || rec.key === null) continue;
-            shown.set(keyString(rec.key), rec.value);
-          }
-        }
-      }
-      if (next <= offset) break; // nothing readable there (should not happen below the high watermark)
-      offset = next;
-    }
-    const diff: OffsetsTopicRecord[] = [];
-    for (const [k, e] of p.expected) {
-      if (!sameBytes(shown.get(k) ?? null, e.record.value)) diff.push(e.record);
-    }
-    for (const [k, v] of shown) {
-      if (v !== null && !p.expected.has(k)) diff.push(tombstone(Uint8Array.from(k, (c) => c.charCodeAt(0))));
-    }
-    p.length = highWatermark - logStartOffset;
-    if (diff.length > 0) {
-      this.opts.log.info("{topic}-{partition}: {n} records brought in line with the group state", {
-        topic: TOPIC,
-        partition: p.index,
-        n: diff.length,
-      });
-    }
-    await this.append(p, diff);
-    p.dirty = false;
-  }
-}
-
-function tombstone(key: Uint8Array): OffsetsTopicRecord {
-  return { key, value: null, timestamp: Date.now() };
 }

@@ -1,5 +1,6 @@
-// DescribeGroups (key 15), versions 0-5, flexible from v5 (Kafka 3.9 DescribeGroupsRequest/Response.json).
-// v3+ authorized operations, v4+ member GroupInstanceId.
+// DescribeGroups (key 15), versions 0-6, flexible from v5 (Kafka 4.0 DescribeGroupsRequest/Response.json).
+// v3+ authorized operations, v4+ member GroupInstanceId, v6+ ErrorMessage (a consumer group answers
+// GROUP_ID_NOT_FOUND "Group X is not a classic group.").
 import { ApiKey } from "../api_keys.ts";
 import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
@@ -7,7 +8,7 @@ export const DescribeGroupsSpec = defineApi({
   key: ApiKey.DescribeGroups,
   name: "DescribeGroups",
   minVersion: 0,
-  maxVersion: 5,
+  maxVersion: 6,
   flexibleFrom: 5,
   request: [
     field("groups", arrayOf("string")),
@@ -19,6 +20,7 @@ export const DescribeGroupsSpec = defineApi({
       "groups",
       arrayOf([
         field("errorCode", "int16"),
+        field("errorMessage", "string", "6+", { nullable: "6+", default: null }),
         field("groupId", "string"),
         field("groupState", "string"),
         field("protocolType", "string"),

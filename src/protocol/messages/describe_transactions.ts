@@ -24,8 +24,8 @@ export const DescribeTransactionsSpec = defineApi({
         field("transactionTimeoutMs", "int32"),
         field("transactionStartTimeMs", "int64"),
         field("producerId", "int64"),
-        // int32 in Kafka's schema (an int16 epoch widened).
-        field("producerEpoch", "int32"),
+        // int16 as in Kafka's DescribeTransactionsResponse.json (an int32 here broke Kafka's admin client).
+        field("producerEpoch", "int16"),
         field(
           "topicPartitions",
           arrayOf([

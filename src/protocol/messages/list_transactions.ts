@@ -19,6 +19,8 @@ export const ListTransactionsSpec = defineApi({
   response: [
     field("throttleTimeMs", "int32"),
     field("errorCode", "int16"),
+    // State filters of the request the coordinator does not know (Kafka's ListTransactionsResponse.json).
+    field("unknownStateFilters", arrayOf("string")),
     field(
       "transactionStates",
       arrayOf([

@@ -29,6 +29,7 @@ import { OffsetDeleteSpec } from "../../protocol/messages/offset_delete.ts";
 import { TxnOffsetCommitSpec } from "../../protocol/messages/txn_offset_commit.ts";
 import { DescribeTransactionsSpec } from "../../protocol/messages/describe_transactions.ts";
 import { DescribeProducersSpec } from "../../protocol/messages/describe_producers.ts";
+import { ConsumerGroupDescribeSpec } from "../../protocol/messages/consumer_group_describe.ts";
 import { type Access } from "./access.ts";
 import { isObj, type Obj, rewrite, splitList } from "./narrow.ts";
 import { AclOperation as Op, ResourceType } from "./model.ts";
@@ -377,6 +378,69 @@ const listGroups: Policy = (a, _ctx, req) => {
   });
 };
 
+/**
+ * ConsumerGroupHeartbeat (Kafka 4 KafkaApis): READ on the group, and DESCRIBE on every subscribed topic name
+ * (TOPIC_AUTHORIZATION_FAILED otherwise). A regex subscription is resolved by the coordinator over all topics.
+ */
+const consumerGroupHeartbeat: Policy = (a, _ctx, req) => {
+  const g = str(req, "groupId");
+  if (g !== null && !a.group(Op.READ, g)) return DENY_GROUP;
+  const names = Array.isArray(req.subscribedTopicNames) ? req.subscribedTopicNames : [];
+  const refused = names.some((n) => typeof n === "string" && !a.topic(Op.DESCRIBE, n));
+  return refused ? deny(ErrorCode.TOPIC_AUTHORIZATION_FAILED) : ALLOW;
+};
+
+/** Every topic a described consumer group's members are assigned (current or target), by name. */
+function assignedTopics(group: unknown): Set<string> {
+  const out = new Set<string>();
+  const members = isObj(group) && Array.isArray(group.members) ? group.members : [];
+  for (const m of members) {
+    for (const key of ["assignment", "targetAssignment"]) {
+      const a = isObj(m) ? m[key] : null;
+      const tps = isObj(a) && Array.isArray(a.topicPartitions) ? a.topicPartitions : [];
+      for (const t of tps) {
+        const n = str(t, "topicName");
+        if (n !== null) out.add(n);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * ConsumerGroupDescribe: DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED in its entry); as Kafka 4, a group
+ * whose members are assigned a topic the principal may not DESCRIBE answers TOPIC_AUTHORIZATION_FAILED.
+ */
+const consumerGroupDescribe: Policy = (a, ctx, req) => {
+  const includeOps = req.includeAuthorizedOperations === true;
+  return splitList({
+    spec: ConsumerGroupDescribeSpec,
+    version: ctx.header.apiVersion,
+    request: req,
+    reqName: "groupIds",
+    resName: "groups",
+    classify: (g) =>
+      typeof g !== "string" || a.group(Op.DESCRIBE, g) ? 0 : ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    finish: (res) => {
+      if (!Array.isArray(res.groups)) return;
+      res.groups = res.groups.map((g) => {
+        const id = str(g, "groupId");
+        if (!isObj(g) || id === null || g.errorCode !== ErrorCode.NONE) return g;
+        if ([...assignedTopics(g)].some((t) => !a.topic(Op.DESCRIBE, t))) {
+          return {
+            ...g,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: "The described group uses topics that the client is not authorized to describe.",
+            members: [],
+          };
+        }
+        if (includeOps) g.authorizedOperations = a.authorizedOperations(ResourceType.GROUP, id);
+        return g;
+      });
+    },
+  });
+};
+
 const createTopics: Policy = (a, ctx, req) => {
   const v = ctx.header.apiVersion;
   const clusterCreate = a.cluster(Op.CREATE);
@@ -625,6 +689,8 @@ export const POLICIES: ReadonlyMap<number, Policy> = new Map<number, Policy>([
   [ApiKey.DescribeProducers, topicsBy(Op.READ, DescribeProducersSpec, "topics", "topics")],
   [ApiKey.DescribeTransactions, describeTransactions],
   [ApiKey.ListTransactions, listTransactions],
+  [ApiKey.ConsumerGroupHeartbeat, consumerGroupHeartbeat],
+  [ApiKey.ConsumerGroupDescribe, consumerGroupDescribe],
 ]);
 
 function splitGroups(op: number): Policy {

@@ -1,4 +1,4 @@
-// Header step: a frame (frames.ts) becomes a routed, decoded request, or a protocol error. Kafka closes a
+// Header step: a frame (frame_reader.ts) becomes a routed, decoded request, or a protocol error. Kafka closes a
 // connection whose request it cannot parse, names an unknown API or an unsupported version; the one exception is
 // a too-new ApiVersions, answered (KIP-511) so that a newer client can find a version both sides speak.
 import { DecodeError, Reader, Writer } from "../../protocol/codec.ts";

@@ -155,6 +155,8 @@ export class EmbeddedStorage implements Storage {
   private opening: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
   private timers: ReturnType<typeof setInterval>[] = [];
+  private cleaner: ReturnType<typeof setInterval> | null = null;
+  private cleanerBackoffMs: number;
   private readonly tasks = new Map<string, Promise<void>>();
   private lock: Deno.FsFile | null = null;
   /** Log settings of a topic without overrides: the constructor options, then setConfigDefaults(). */
@@ -166,6 +168,7 @@ export class EmbeddedStorage implements Storage {
 
   constructor(options: EmbeddedOptions) {
     this.opts = resolveOptions(options);
+    this.cleanerBackoffMs = this.opts.cleanerBackoffMs;
     this.store = new TopicStore(this.opts.dataDir);
     this.defaults = this.opts.defaults;
     this.health = new StorageHealth(this.opts.log, options.onStorageError);
@@ -253,26 +256,34 @@ export class EmbeddedStorage implements Storage {
   }
 
   private startTimers(): void {
-    const every = (name: string, ms: number, fn: () => Promise<void>) => {
-      const id = setInterval(() => {
-        if (this.tasks.has(name) || this.state !== "open") return;
-        const p = fn().catch((e) => this.opts.log("error", `${name} task failed: ${errorText(e)}`)).finally(
-          () => this.tasks.delete(name),
-        );
-        this.tasks.set(name, p);
-      }, ms);
-      if (typeof id === "number") Deno.unrefTimer(id);
-      else id.unref();
-      this.timers.push(id);
-    };
-    if (this.opts.fsync === "interval") every("fsync", this.opts.fsyncIntervalMs, () => this.flushAll());
-    every("checkpoint", this.opts.checkpointIntervalMs, () => this.checkpointAll());
-    every("retention", this.opts.retentionCheckIntervalMs, async () => {
-      await this.runRetention();
-    });
-    every("cleaner", this.opts.cleanerBackoffMs, async () => {
-      await this.runCleaner();
-    });
+    if (this.opts.fsync === "interval") this.every("fsync", this.opts.fsyncIntervalMs, () => this.flushAll());
+    this.every("checkpoint", this.opts.checkpointIntervalMs, () => this.checkpointAll());
+    this.every("retention", this.opts.retentionCheckIntervalMs, () => this.runRetention());
+    this.cleaner = this.every("cleaner", this.cleanerBackoffMs, () => this.runCleaner());
+  }
+
+  /** Runs `fn` every `ms` while open, never twice at once (a run still going skips the tick). */
+  private every(name: string, ms: number, fn: () => Promise<unknown>): ReturnType<typeof setInterval> {
+    const id = setInterval(() => {
+      if (this.tasks.has(name) || this.state !== "open") return;
+      const p = fn().then(() => {}, (e) => this.opts.log("error", `${name} task failed: ${errorText(e)}`))
+        .finally(() => this.tasks.delete(name));
+      this.tasks.set(name, p);
+    }, ms);
+    if (typeof id === "number") Deno.unrefTimer(id);
+    else id.unref();
+    this.timers.push(id);
+    return id;
+  }
+
+  /** log.cleaner.backoff.ms changed (AlterConfigs): the cleaner's period from now on; a run under way finishes. */
+  setCleanerBackoffMs(ms: number): void {
+    if (ms === this.cleanerBackoffMs) return;
+    this.cleanerBackoffMs = ms;
+    if (this.cleaner === null || this.state !== "open") return; // startTimers() picks it up
+    clearInterval(this.cleaner);
+    this.timers = this.timers.filter((t) => t !== this.cleaner);
+    this.cleaner = this.every("cleaner", ms, () => this.runCleaner());
   }
 
   private allPartitions(): PartitionLog[] {
@@ -338,6 +349,7 @@ export class EmbeddedStorage implements Storage {
     this.state = "closed";
     for (const id of this.timers) clearInterval(id);
     this.timers = [];
+    this.cleaner = null;
     if (!wasOpen) return;
     await Promise.allSettled([...this.tasks.values(), ...this.adminOps]);
     await this.closeAllPartitions();

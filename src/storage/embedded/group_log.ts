@@ -30,6 +30,7 @@ import { errorText, fsyncCounts, fsyncDir, ioError, readFileOrNull, writeAllSync
 import {
   applyRecord,
   checkFrame,
+  encodeConsumerGroup,
   encodeGroupDelete,
   encodeGroupMetadata,
   encodeHeader,
@@ -125,7 +126,7 @@ export class EmbeddedGroupStore implements GroupStore {
   private readonly health: StorageHealth;
 
   private state: "new" | "loading" | "open" | "closed" = "new";
-  private readonly live: GroupLogState = { groups: new Map(), offsets: new Map() };
+  private readonly live: GroupLogState = { groups: new Map(), offsets: new Map(), consumerGroups: new Map() };
   private file: Deno.FsFile | null = null;
   private lock: Deno.FsFile | null = null;
   private size = 0;
@@ -223,7 +224,7 @@ export class EmbeddedGroupStore implements GroupStore {
     const groups = new Map(this.live.groups);
     const offsets = new Map<string, ReadonlyMap<string, CommittedOffset>>();
     for (const [g, m] of this.live.offsets) offsets.set(g, new Map(m));
-    return { groups, offsets };
+    return { groups, offsets, consumerGroups: new Map(this.live.consumerGroups) };
   }
 
   private async openAndReplay(): Promise<void> {
@@ -315,7 +316,9 @@ export class EmbeddedGroupStore implements GroupStore {
     for (const m of this.live.offsets.values()) n += m.size;
     this.log(
       "info",
-      `${this.path}: loaded ${this.live.groups.size} group(s) and ${n} committed offset(s) from ${records} records`,
+      `${this.path}: loaded ${
+        this.live.groups.size + this.live.consumerGroups.size
+      } group(s) and ${n} committed offset(s) from ${records} records`,
     );
     return pos;
   }
@@ -360,7 +363,21 @@ export class EmbeddedGroupStore implements GroupStore {
     try {
       this.checkWritable();
       this.write(encodeGroupMetadata(group));
+      this.live.consumerGroups.delete(group.groupId);
       this.live.groups.set(group.groupId, group);
+      return this.afterAppend();
+    } catch (e) {
+      return Promise.reject(e);
+    }
+  }
+
+  /** `state` is kept by reference (like saveGroup's group): the caller must not modify it afterwards. */
+  saveConsumerGroup(groupId: string, state: Uint8Array): Promise<void> {
+    try {
+      this.checkWritable();
+      this.write(encodeConsumerGroup(groupId, state));
+      this.live.groups.delete(groupId);
+      this.live.consumerGroups.set(groupId, state);
       return this.afterAppend();
     } catch (e) {
       return Promise.reject(e);
@@ -370,9 +387,13 @@ export class EmbeddedGroupStore implements GroupStore {
   deleteGroup(groupId: string): Promise<void> {
     try {
       this.checkWritable();
-      if (!this.live.groups.has(groupId) && !this.live.offsets.has(groupId)) return Promise.resolve();
+      if (
+        !this.live.groups.has(groupId) && !this.live.offsets.has(groupId) &&
+        !this.live.consumerGroups.has(groupId)
+      ) return Promise.resolve();
       this.write(encodeGroupDelete(groupId));
       this.live.groups.delete(groupId);
+      this.live.consumerGroups.delete(groupId);
       this.live.offsets.delete(groupId);
       return this.afterAppend();
     } catch (e) {

@@ -1,5 +1,5 @@
 // Binary format of the consumer-group log (EmbeddedGroupStore): file header, checksummed record frames and the
-// four record kinds. Replaying the frames in order (latest value per key wins, tombstones remove) rebuilds the
+// five record kinds. Replaying the frames in order (latest value per key wins, tombstones remove) rebuilds the
 // live state; a snapshot written by compaction is the same frames, one metadata and one commit record per group.
 //
 // File   = header frame*
@@ -16,7 +16,10 @@
 //                        currentStateTimestamp int64, uvarint memberCount, per member: memberId, groupInstanceId?,
 //                        clientId, clientHost, rebalanceTimeoutMs int32, sessionTimeoutMs int32,
 //                        subscription bytes, assignment bytes
-// kind 4 group-delete:   groupId (removes the group's metadata and every offset of the group)
+// kind 4 group-delete:   groupId (removes the group's metadata, classic or consumer, and every offset of the group)
+// kind 5 consumer-group: groupId, state bytes (a KIP-848 group's snapshot, opaque here)
+// A group id has one metadata record: kind 3 replaces a kind 5 of the same id and vice versa. A reader older than
+// kind 5 skips those frames (logged as unknown kind).
 import { DecodeError, getInt32, putInt32, type Reader, Writer } from "../../protocol/codec.ts";
 import { crc32c } from "../../records/crc32c.ts";
 import { type CommittedOffset, offsetKey, type StoredGroup, type StoredMember } from "../group_store.ts";
@@ -33,6 +36,7 @@ export const KIND_OFFSET_COMMIT = 1;
 export const KIND_OFFSET_DELETE = 2;
 export const KIND_GROUP_METADATA = 3;
 export const KIND_GROUP_DELETE = 4;
+export const KIND_CONSUMER_GROUP = 5;
 
 export function encodeHeader(): Uint8Array {
   const h = new Uint8Array(HEADER_BYTES);
@@ -120,6 +124,12 @@ export function encodeGroupMetadata(g: StoredGroup): Uint8Array {
   return endFrame(w);
 }
 
+export function encodeConsumerGroup(groupId: string, state: Uint8Array): Uint8Array {
+  const w = startFrame(KIND_CONSUMER_GROUP, 16 + groupId.length * 3 + state.length);
+  w.compactString(groupId).compactBytes(state);
+  return endFrame(w);
+}
+
 export function encodeGroupDelete(groupId: string): Uint8Array {
   const w = startFrame(KIND_GROUP_DELETE, 16 + groupId.length * 3);
   w.compactString(groupId);
@@ -133,6 +143,8 @@ export interface GroupLogState {
   readonly groups: Map<string, StoredGroup>;
   /** groupId -> offsetKey -> committed offset */
   readonly offsets: Map<string, Map<string, CommittedOffset>>;
+  /** groupId -> consumer group snapshot; an id is in `groups` or here, never both. */
+  readonly consumerGroups: Map<string, Uint8Array>;
 }
 
 export type FrameCheck =
@@ -246,6 +258,7 @@ export function applyRecord(state: GroupLogState, kind: number, r: Reader): bool
         });
       }
       end(r);
+      state.consumerGroups.delete(groupId);
       state.groups.set(groupId, {
         groupId,
         protocolType,
@@ -261,7 +274,16 @@ export function applyRecord(state: GroupLogState, kind: number, r: Reader): bool
       const groupId = str(r);
       end(r);
       state.groups.delete(groupId);
+      state.consumerGroups.delete(groupId);
       state.offsets.delete(groupId);
+      return true;
+    }
+    case KIND_CONSUMER_GROUP: {
+      const groupId = str(r);
+      const snapshot = bytes(r);
+      end(r);
+      state.groups.delete(groupId);
+      state.consumerGroups.set(groupId, snapshot);
       return true;
     }
     default:
@@ -279,6 +301,7 @@ function end(r: Reader): void {
 export function encodeSnapshot(state: GroupLogState): Uint8Array[] {
   const frames: Uint8Array[] = [encodeHeader()];
   for (const g of state.groups.values()) frames.push(encodeGroupMetadata(g));
+  for (const [groupId, s] of state.consumerGroups) frames.push(encodeConsumerGroup(groupId, s));
   for (const [groupId, m] of state.offsets) {
     if (m.size === 0) continue;
     const byTopic = new Map<string, CommittedOffset[]>();
@@ -307,6 +330,7 @@ export function estimateSnapshotBytes(state: GroupLogState): number {
         m.subscription.length + m.assignment.length;
     }
   }
+  for (const [groupId, s] of state.consumerGroups) n += FRAME_OVERHEAD + 12 + groupId.length + s.length;
   for (const [groupId, m] of state.offsets) {
     n += FRAME_OVERHEAD + 4 + groupId.length;
     let lastTopic = "";

@@ -28,9 +28,14 @@ export interface EmbeddedOptions {
   readonly checkpointIntervalMs?: number;
   /** Bytes of log between two offset-index entries. Default 4096. */
   readonly indexIntervalBytes?: number;
-  /** Tail cache bound per partition. Default 32 MiB. */
+  /**
+   * Tail cache bound per partition. Default 4 MiB. Small on purpose: batches the cache holds outlive V8's young
+   * generation, and every byte evicted from it is old-generation garbage. With a cache of tens of MiB churning at
+   * produce speed, V8 ran a major collection every ~1 s (20-30 ms of stalls: produce p99 11 ms at 200,000 msg/s); at
+   * 8 MiB in all, one per ~10 s (p99 3.3 ms). A read the cache misses is a read of the page cache.
+   */
   readonly tailCacheBytesPerPartition?: number;
-  /** Tail cache bound over all partitions. Default 512 MiB. */
+  /** Tail cache bound over all partitions. Default 8 MiB (see tailCacheBytesPerPartition). */
   readonly tailCacheBytesTotal?: number;
   /** Logger; default prints info and above to stderr. */
   readonly log?: LogFn;
@@ -78,7 +83,8 @@ export interface LogSettings {
   readonly minCleanableDirtyRatio: number;
 }
 
-const GIB = 1024 * 1024 * 1024;
+const MIB = 1024 * 1024;
+const GIB = 1024 * MIB;
 const DAY_MS = 24 * 60 * 60 * 1000;
 /** Offsets and positions in index entries are int32. */
 export const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
@@ -104,13 +110,8 @@ export function resolveOptions(o: EmbeddedOptions): ResolvedOptions {
     cleanerBackoffMs: num(o.cleanerBackoffMs, 15_000, 1, "cleanerBackoffMs"),
     checkpointIntervalMs: num(o.checkpointIntervalMs, 60 * 1000, 1, "checkpointIntervalMs"),
     indexIntervalBytes: num(o.indexIntervalBytes, 4096, 1, "indexIntervalBytes"),
-    tailCacheBytesPerPartition: num(
-      o.tailCacheBytesPerPartition,
-      32 * 1024 * 1024,
-      0,
-      "tailCacheBytesPerPartition",
-    ),
-    tailCacheBytesTotal: num(o.tailCacheBytesTotal, 512 * 1024 * 1024, 0, "tailCacheBytesTotal"),
+    tailCacheBytesPerPartition: num(o.tailCacheBytesPerPartition, 4 * MIB, 0, "tailCacheBytesPerPartition"),
+    tailCacheBytesTotal: num(o.tailCacheBytesTotal, 8 * MIB, 0, "tailCacheBytesTotal"),
     defaults: {
       segmentBytes: Math.min(num(o.segmentBytes, GIB, 1, "segmentBytes"), MAX_SEGMENT_BYTES),
       segmentMs: num(o.segmentMs, 7 * DAY_MS, 1, "segmentMs"),

@@ -340,8 +340,11 @@ export class PartitionLog {
       });
       next = last + 1;
     }
-    // One copy: the request buffer may be reused by the caller, cached bytes must never change.
-    const data = payload.slice(start, end);
+    // Cached bytes must never change: a copy, unless the caller handed its buffer over and this append is most of
+    // it (a view of a small part would pin a much larger buffer in the cache).
+    const data = req.owned === true && 2 * (end - start) >= payload.buffer.byteLength
+      ? payload.subarray(start, end)
+      : payload.slice(start, end);
     this.maybeRoll(data.length, metas);
     const seg = this.active;
     try {

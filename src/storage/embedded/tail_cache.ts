@@ -1,6 +1,7 @@
-// Bounded in-memory tail of each partition: the most recently appended batches (immutable copies), so consumers
-// tailing the log are served without disk I/O or copies. A partition's cache always holds a contiguous suffix of
-// its log; eviction drops the oldest batches, per partition (its own bound) and globally (oldest appended first).
+// Bounded in-memory tail of each partition: the most recently appended batches (immutable: copies, or views of a
+// request frame handed over to the log), so consumers tailing the log are served without disk I/O or copies. A
+// partition's cache always holds a contiguous suffix of its log; eviction drops the oldest batches, per partition
+// (its own bound) and globally (oldest appended first).
 
 interface Entry {
   readonly base: number;

@@ -11,6 +11,11 @@
 // partition with a fresh lease; a release waits for writes in flight before the next coordinator reads the group
 // afresh with load(filter)). A compare-before-write here would cost a lookup per committed partition and still
 // race, so the rule lives in the coordinator.
+//
+// Group metadata is one file per group id in paths.groups: a classic group's GroupJson, or a consumer (KIP-848)
+// group's ConsumerGroupJson ({"kind":"consumer", state: base64 of the opaque snapshot}). Sharing the file makes
+// "one record per group id" hold by construction: either save overwrites the other in one filer write. A gateway
+// predating consumer groups fails to read such a file as a classic group and ignores it (logged).
 import {
   type CommittedOffset,
   type GroupStore,
@@ -21,7 +26,8 @@ import {
 } from "../group_store.ts";
 import type { Filer } from "./transport/filer.ts";
 import { errorText, type LogFn } from "./context.ts";
-import { fromBase64, fromPathName, json, type MetaPaths, parseJson, pathName, toBase64 } from "./meta.ts";
+import { fromPathName, json, type MetaPaths, parseJson, pathName } from "./meta.ts";
+import { fromBase64, toBase64 } from "../../base64.ts";
 
 const CONCURRENCY = 16;
 
@@ -46,8 +52,18 @@ interface OffsetJson {
   expire_timestamp?: number;
 }
 
+interface ConsumerGroupJson {
+  version: 1;
+  kind: "consumer";
+  groupId: string;
+  /** base64 of the snapshot bytes. */
+  state: string;
+}
+
 interface GroupJson {
   version: 1;
+  /** Absent in files written before consumer groups existed. */
+  kind?: "classic";
   groupId: string;
   protocolType: string | null;
   protocolName: string | null;
@@ -78,6 +94,7 @@ export class SeaweedMQGroupStore implements GroupStore {
     const admit = filter ?? (() => true);
     const offsets = new Map<string, Map<string, CommittedOffset>>();
     const groups = new Map<string, StoredGroup>();
+    const consumerGroups = new Map<string, Uint8Array>();
     const files: { group: string; topic: string; partition: number; dir: string }[] = [];
     for (const g of await this.filer.list(this.paths.consumerOffsets)) {
       if (!g.isDirectory || !admit(fromPathName(g.name))) continue;
@@ -121,7 +138,15 @@ export class SeaweedMQGroupStore implements GroupStore {
     for (const e of await this.filer.list(this.paths.groups)) {
       if (e.isDirectory || e.content.length === 0 || !admit(fromPathName(e.name))) continue;
       try {
-        const g = parseJson(e.content) as GroupJson;
+        const parsed = parseJson(e.content) as GroupJson | ConsumerGroupJson;
+        if (parsed.kind === "consumer") {
+          if (typeof parsed.groupId !== "string" || typeof parsed.state !== "string") {
+            throw new Error("consumer group record without groupId or state");
+          }
+          consumerGroups.set(parsed.groupId, fromBase64(parsed.state));
+          continue;
+        }
+        const g = parsed;
         const members: StoredMember[] = g.members.map((m) => ({
           memberId: m.memberId,
           groupInstanceId: m.groupInstanceId,
@@ -145,7 +170,7 @@ export class SeaweedMQGroupStore implements GroupStore {
         this.log("warn", `group metadata ${e.name}: ${errorText(err)}; ignored`);
       }
     }
-    return { groups, offsets };
+    return { groups, offsets, consumerGroups };
   }
 
   async commitOffsets(groupId: string, offsets: readonly CommittedOffset[]): Promise<void> {
@@ -176,6 +201,7 @@ export class SeaweedMQGroupStore implements GroupStore {
   async saveGroup(group: StoredGroup): Promise<void> {
     const body: GroupJson = {
       version: 1,
+      kind: "classic",
       groupId: group.groupId,
       protocolType: group.protocolType,
       protocolName: group.protocolName,
@@ -194,6 +220,11 @@ export class SeaweedMQGroupStore implements GroupStore {
       })),
     };
     await this.filer.put(this.paths.groups, pathName(group.groupId), json(body));
+  }
+
+  async saveConsumerGroup(groupId: string, state: Uint8Array): Promise<void> {
+    const body: ConsumerGroupJson = { version: 1, kind: "consumer", groupId, state: toBase64(state) };
+    await this.filer.put(this.paths.groups, pathName(groupId), json(body));
   }
 
   async deleteGroup(groupId: string): Promise<void> {

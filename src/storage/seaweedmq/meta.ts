@@ -86,16 +86,3 @@ export function json(v: unknown): Uint8Array {
 export function parseJson(b: Uint8Array): unknown {
   return JSON.parse(TEXT_DECODER.decode(b));
 }
-
-export function toBase64(b: Uint8Array): string {
-  let s = "";
-  for (let i = 0; i < b.length; i += 0x8000) s += String.fromCharCode(...b.subarray(i, i + 0x8000));
-  return btoa(s);
-}
-
-export function fromBase64(s: string): Uint8Array {
-  const bin = atob(s);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}

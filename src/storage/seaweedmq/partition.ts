@@ -15,6 +15,7 @@
 // in ".offset", which the broker's readers skip, while its high-watermark scan counts it); and checks that the read
 // buffer agrees (reloading the partition once when it does not).
 import { ErrorCode } from "../../protocol/errors.ts";
+import type { LeaseGuard } from "../../cluster/view.ts";
 import { type ReadResult, StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext } from "./context.ts";
 import { isTransient, rpcCode, Status } from "./transport/grpc.ts";
@@ -40,15 +41,21 @@ export const RING_SIZE = 2520;
 /** The gateway's high-watermark marker in each partition directory (see the header comment). */
 export const HWM_MARKER = "kafka_gateway_hwm.offset";
 const CHECKPOINT = "checkpoint.offset";
+/** How long a release waits for the broker to flush the acknowledged records it kept (normally: at once). */
+const RELEASE_FLUSH_WAIT_MS = 5_000;
 const FAR_OFFSET = 2 ** 53 - 1;
 const MAX_MESSAGES = 10_000;
 /**
- * A FetchMessage can trail the publish acks by a few milliseconds (SeaweedFS 4.48: the broker's read buffer ends
- * below offsets it has already acknowledged): a read at such an offset asks again this often, this many times,
- * before answering "nothing yet".
+ * An acknowledged record can be unreadable for a moment (SeaweedFS 4.48: the broker's read buffer ends below
+ * offsets it has already acknowledged; a record moving from the broker's memory to a log file is in neither for a
+ * while): a read below the high watermark that finds nothing asks the broker and the log files again, pausing from
+ * VISIBLE_RETRY_MS doubling up to VISIBLE_PAUSE_MAX_MS, for up to VISIBLE_WAIT_MS, before answering "nothing yet"
+ * (Kafka never answers a fetch below the high watermark with nothing; clients tolerate it, tools that read a
+ * partition to its end do not).
  */
 const VISIBLE_RETRY_MS = 2;
-const VISIBLE_RETRIES = 10;
+const VISIBLE_PAUSE_MAX_MS = 100;
+const VISIBLE_WAIT_MS = 1_500;
 /**
  * An offset the broker answers empty while it holds later ones, and that no log file holds, counts as a gap left by
  * a broker crash (skipped) only once it stayed unreadable this long: until then it may still be moving from the
@@ -120,6 +127,10 @@ function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return true;
 }
 
+function equalOrNull(a: Uint8Array | null, b: Uint8Array | null): boolean {
+  return a === null || b === null ? a === b : equalBytes(a, b);
+}
+
 export class PartitionState {
   readonly listeners = new Set<() => void>();
   partition: Partition;
@@ -142,6 +153,8 @@ export class PartitionState {
   private checkedKey = "";
   private checking: Promise<void> | null = null;
   private publisherInst: Publisher | null = null;
+  /** A released publisher still publishing again what a dead broker lost (releasePublisher): its offsets count. */
+  private releasing: Publisher | null = null;
   private offsetsInFlight: Promise<{ logStartOffset: number; highWatermark: number }> | null = null;
   private readonly files: PartitionLogFiles | null;
   /** Offsets found unreadable below the broker's high watermark: when first and last seen (gap confirmation). */
@@ -185,7 +198,16 @@ export class PartitionState {
   }
 
   get publisher(): Publisher {
-    if (!this.publisherInst) this.publisherInst = new Publisher(this.ctx, this);
+    return this.publisherUnder(null);
+  }
+
+  /**
+   * The partition's publisher, created under `lease` (this gateway's leadership of the partition; null: no cluster)
+   * when there is none: it writes nothing once that lease is void. A release drops it (releasePublisher), so the
+   * next leadership gets a new one.
+   */
+  publisherUnder(lease: LeaseGuard | null): Publisher {
+    if (!this.publisherInst) this.publisherInst = new Publisher(this.ctx, this, lease);
     return this.publisherInst;
   }
 
@@ -252,10 +274,13 @@ export class PartitionState {
     }
   }
 
-  private async check(): Promise<void> {
-    const { filer, log } = this.ctx;
+  /**
+   * The partition directory's entries with what check() reads of them: the largest offset_max of the log files
+   * (dataMax; the first file may have none), the marker's and the checkpoint's.
+   */
+  private async listFiles() {
     const dir = partitionDir(this.topic, this.partition);
-    const entries = await filer.list(dir);
+    const entries = await this.ctx.filer.list(dir);
     let dataMax = -1, markerMax = -1, checkpoint = -1;
     for (const e of entries) {
       if (e.isDirectory) continue;
@@ -265,10 +290,16 @@ export class PartitionState {
         dataMax = Math.max(dataMax, readBe64(e.extended.get("offset_max")));
       }
     }
+    return { dir, entries, dataMax, markerMax, checkpoint };
+  }
+
+  private async check(): Promise<void> {
+    const { filer, log } = this.ctx;
+    const { dir, entries, dataMax, markerMax, checkpoint } = await this.listFiles();
     // 1. The assigner must not start below the flushed data, nor below offsets acknowledged for records that
     // nobody re-publishes (they stay a gap: an acknowledged offset is never handed out for another record)...
     const flushedEnd = dataMax >= 0 ? dataMax + 1 : Math.max(markerMax + 1, 0);
-    const from = this.publisherInst?.replayableFrom() ?? -1;
+    const from = (this.publisherInst ?? this.releasing)?.replayableFrom() ?? -1;
     const floor = Math.max(flushedEnd, from >= 0 ? from : this.hw);
     if (checkpoint + 1 < floor) {
       log(
@@ -374,7 +405,7 @@ export class PartitionState {
     checkpoint: number,
     markerMax: number,
   ): Promise<void> {
-    const from = this.publisherInst?.replayableFrom() ?? -1;
+    const from = (this.publisherInst ?? this.releasing)?.replayableFrom() ?? -1;
     if (from < 0 || from > checkpoint) return; // nothing to re-publish in the range the assigner would skip
     // the end of the flushed data: offset_max of the log files, or their records (the first file may have none)
     let stored = -1;
@@ -578,13 +609,17 @@ export class PartitionState {
     }
     let res = await this.fetch(offset, maxMessages, maxBytes);
     this.checkFetchError(res, offset);
-    // acknowledged (this.hw) but not in the broker's read buffer yet: it shows up within milliseconds
+    // acknowledged but unreadable for now (see VISIBLE_WAIT_MS): normally readable again within milliseconds
     for (
-      let i = 0;
-      i < VISIBLE_RETRIES && res.messages.length === 0 && res.highWaterMark <= offset && offset < this.hw;
-      i++
+      let waited = 0, pause = VISIBLE_RETRY_MS;
+      res.messages.length === 0 && offset < Math.max(this.hw, res.highWaterMark) && waited < VISIBLE_WAIT_MS;
+      waited += pause, pause = Math.min(2 * pause, VISIBLE_PAUSE_MAX_MS)
     ) {
-      await sleep(VISIBLE_RETRY_MS);
+      if (this.files && waited > 0 && offset < res.highWaterMark) {
+        const f = await this.files.read(offset, maxMessages, maxBytes, 0);
+        if (f) return this.fromFiles(offset, f);
+      }
+      await sleep(pause);
       res = await this.fetch(offset, maxMessages, maxBytes);
       this.checkFetchError(res, offset);
     }
@@ -729,11 +764,20 @@ export class PartitionState {
 
   /** Is the record published as frames[start..end) stored at `offset`? (Replay check after a broker failure.) */
   async holds(offset: number, frames: Uint8Array, start: number, end: number): Promise<boolean> {
-    const res = await this.fetch(offset, 1, 64 * 1024 * 1024);
-    if (res.errorCode !== 0 || res.messages.length !== 1 || res.nextOffset !== offset + 1) return false;
     const mine = frameKeyValue(frames, start, end);
-    const m = res.messages[0];
-    return equalBytes(m.key, mine.key) && equalBytes(m.value, mine.value);
+    const res = await this.fetch(offset, 1, 64 * 1024 * 1024);
+    if (res.errorCode === 0 && res.messages.length === 1 && res.nextOffset === offset + 1) {
+      const m = res.messages[0];
+      return equalBytes(m.key, mine.key) && equalBytes(m.value, mine.value);
+    }
+    // FetchMessage can answer nothing for a flushed record (see readRecords): the log files, listed afresh, decide.
+    // Taking such a record for lost would publish it a second time.
+    const f = this.files ? await this.files.read(offset, 1, 64 * 1024 * 1024, 0) : null;
+    if (!f || f.offsets[0] !== offset) return false;
+    const stored = f.records[0];
+    const ours = decodeMessage({ key: mine.key, value: mine.value, tsNs: 0 });
+    return equalOrNull(stored.key, ours.key) && equalOrNull(stored.value, ours.value) &&
+      equalOrNull(stored.headers, ours.headers);
   }
 
   async close(): Promise<void> {
@@ -745,12 +789,71 @@ export class PartitionState {
 
   /**
    * Closes the publish stream once its pending appends are acknowledged (waiting at most `waitMs`: the rest fail
-   * with NOT_LEADER_OR_FOLLOWER); a later append opens a new one.
+   * with NOT_LEADER_OR_FOLLOWER), then makes sure the broker's files hold every acknowledged record this publisher
+   * kept before it lets go of them: what a broker that died meanwhile lost is published again first. A later append
+   * opens a new publisher.
    */
   async releasePublisher(waitMs?: number): Promise<void> {
     const p = this.publisherInst;
     this.publisherInst = null;
-    if (p) await p.close(waitMs);
+    if (!p) return;
+    const kept = p.keptEnd();
+    // a stream the broker ended cleanly was flushed (seen at the first look); otherwise look once, then act
+    const clean = await p.close(waitMs);
+    if (await this.awaitFlushed(kept, clean ? RELEASE_FLUSH_WAIT_MS : 0)) return;
+    if (!p.mayPublish()) {
+      // The lease lapsed (the release of a gateway that stalled or lost its filer): another gateway may lead the
+      // partition and have appended since; re-publishing here would store the records twice.
+      this.ctx.log(
+        "warn",
+        `${this.name}: released after its lease lapsed, with acknowledged records below ${kept} not seen flushed: ` +
+          `their copies are dropped, not published again (another gateway may lead the partition now)`,
+      );
+      return;
+    }
+    // Not flushed: the broker may have died with them. Publish again what it lost, while this gateway is still the
+    // partition's only writer (the next leader takes over once this release is done).
+    this.releasing = p;
+    try {
+      await p.republishKept(this.ctx.replayWindowMs);
+    } finally {
+      this.releasing = null;
+    }
+    if (await this.awaitFlushed(kept, RELEASE_FLUSH_WAIT_MS)) return;
+    this.ctx.log(
+      "warn",
+      `${this.name}: released with acknowledged records below ${kept} not yet flushed by the broker: a broker ` +
+        `crash before it flushes them loses them`,
+    );
+  }
+
+  /**
+   * Waits (at most `waitMs`) until the broker's log files hold every record below `end` (false: they do not): the
+   * kept copies of acknowledged records go with the publisher, and the next leader (another gateway, after a
+   * hand-over) has none to re-publish should the broker crash before flushing them. The broker flushes when the last
+   * publisher leaves, so this normally returns at the first look.
+   */
+  /**
+   * One past the last record in the partition's log files, from a fresh listing: the files' offset_max, or their
+   * records where a file has none (the first file of a partition).
+   */
+  private async flushedEnd(): Promise<number> {
+    if (this.files) return await this.files.lastOffset() + 1;
+    return (await this.listFiles()).dataMax + 1; // no file reader: offset_max alone (may under-count)
+  }
+
+  private async awaitFlushed(end: number, waitMs: number): Promise<boolean> {
+    if (end <= 0) return true;
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        if (await this.flushedEnd() >= end) return true;
+      } catch (e) {
+        this.ctx.log("debug", `${this.name}: listing its files: ${errorText(e)}`);
+      }
+      if (Date.now() >= deadline) return false;
+      await sleep(100);
+    }
   }
 
   /** Waits until the publisher (if any) is not reconnecting or re-publishing lost records. */

@@ -13,6 +13,17 @@
 // broker created the assigner before the check). Kept records count from the failure, not from now: a long
 // outage does not expire them. Records that find no broker accepting them fail after UNAVAILABLE_WAIT_MS,
 // unwritten.
+//
+// Records written on a stream that broke before their acks came may be stored all the same: before sending them
+// again the publisher compares the partition's high watermark with where they would have landed and counts those
+// found there, byte for byte, as acknowledged (reconcile()).
+//
+// In a cluster of gateways the publisher writes under the lease of the gateway's leadership of the partition
+// (LeaseGuard, checked by the clock right before anything is written): once it is void -- the partition released, or
+// the gateway stalled (SIGSTOP, a VM pause) or lost its filer past its lease, when another gateway may lead the
+// partition and have appended since -- it publishes nothing more: no new records, no re-sends, no re-publication of
+// kept records (they are dropped); appends fail with NOT_LEADER_OR_FOLLOWER.
+import type { LeaseGuard } from "../../cluster/view.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext, type Timer, unref } from "./context.ts";
@@ -51,6 +62,8 @@ interface Pending {
   acked: number;
   /** Records written on the current stream. */
   sent: number;
+  /** Records written on a stream that broke before their acks came: maybe stored (see reconcile()). */
+  doubt: number;
   readonly deadline: number;
   /** When it was queued (see UNAVAILABLE_WAIT_MS). */
   readonly since: number;
@@ -98,14 +111,37 @@ export class Publisher {
   private timer: Timer | null = null;
   private idle: PromiseWithResolvers<void> | null = null;
   private readonly dead = new WeakSet<GrpcH2Stream>();
-  private closing: { stream: GrpcH2Stream; ended: PromiseWithResolvers<void> } | null = null;
+  private closing: { stream: GrpcH2Stream; ended: PromiseWithResolvers<number | null> } | null = null;
   /** realign() reported that re-published records change offsets (onAck then logs no more). */
   private movedLogged = false;
+  /**
+   * The offset the next record written on the current stream should get (the partition's high watermark when the
+   * stream opened, then one past each ack): this publisher is the partition's only writer while it leads it.
+   */
+  private nextAt = -1;
+  /** Where the records in doubt (Pending.doubt) would have landed, or -1: none. */
+  private doubtFrom = -1;
+  /** The lease was found void (logged once). */
+  private leaseVoid = false;
 
-  constructor(private readonly ctx: SmqContext, private readonly ps: PartitionState) {}
+  /** `lease`: the gateway's leadership of the partition it publishes under (null: no cluster, always valid). */
+  constructor(
+    private readonly ctx: SmqContext,
+    private readonly ps: PartitionState,
+    private readonly lease: LeaseGuard | null = null,
+  ) {}
+
+  /** Whether this publisher may still write to the partition (its lease holds). */
+  mayPublish(): boolean {
+    return !this.leaseVoid && (this.lease === null || this.lease.valid());
+  }
 
   append(enc: EncodedRecords): Promise<PublishResult> {
     if (this.closed) return Promise.reject(this.closeError ?? this.closedError());
+    if (!this.mayPublish()) {
+      this.voidLease();
+      return Promise.reject(this.leaseError());
+    }
     if (enc.count === 0) return Promise.resolve({ baseOffset: this.ps.hw, lastOffset: this.ps.hw - 1 });
     const { promise, resolve, reject } = Promise.withResolvers<PublishResult>();
     const p: Pending = {
@@ -114,6 +150,7 @@ export class Publisher {
       offsets: new Array(enc.count),
       acked: 0,
       sent: 0,
+      doubt: 0,
       deadline: Date.now() + this.ctx.publishTimeoutMs,
       since: Date.now(),
       settled: false,
@@ -129,6 +166,48 @@ export class Publisher {
 
   private closedError(): StorageError {
     return new StorageError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${this.ps.name}: publisher is closed`);
+  }
+
+  private leaseError(): StorageError {
+    return new StorageError(
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+      `${this.ps.name}: the lease under which this gateway led the partition lapsed`,
+    );
+  }
+
+  /**
+   * The lease is void: nothing more is written. Kept records are dropped (another gateway may lead the partition and
+   * have appended after them: publishing them again would store them twice), appends not in flight on an open stream
+   * fail with NOT_LEADER_OR_FOLLOWER; those in flight wait for their acks (they were written under the lease), and
+   * fail likewise should the stream end first.
+   */
+  private voidLease(): void {
+    if (!this.leaseVoid) {
+      this.leaseVoid = true;
+      this.ctx.log(
+        "warn",
+        `${this.ps.name}: the lease under which this gateway led the partition lapsed: it publishes nothing more` +
+          (this.retained.length > 0
+            ? ` (its copies of ${this.retained.length} acknowledged batches dropped)`
+            : ""),
+      );
+    }
+    this.retained = [];
+    this.retainedBytes = 0;
+    this.suspect = false;
+    this.clearDoubt();
+    const e = this.leaseError();
+    const live = this.open && this.stream !== null;
+    for (let i = 0; i < this.queue.length; i++) {
+      const p = this.queue[i];
+      if (live && p.sent > p.acked) continue;
+      this.queue.splice(i--, 1);
+      if (!p.settled) {
+        p.settled = true;
+        p.reject(e);
+      }
+    }
+    if (this.queue.length === 0 && this.idle) this.idle.resolve();
   }
 
   // ---- connection ----
@@ -152,25 +231,47 @@ export class Publisher {
 
   private async connectLoop(): Promise<void> {
     for (let attempt = 0; !this.closed; attempt++) {
+      if (!this.mayPublish()) {
+        this.voidLease();
+        return;
+      }
       if (this.queue.length === 0 && !(this.suspect && this.retained.length > 0)) return;
       let stream: GrpcH2Stream | null = null;
       try {
         if (attempt > 0 || this.suspect) await this.ctx.relookup(this.ps.topic.name);
         await this.ps.ensureReady();
         if (this.suspect) await this.recover();
+        await this.reconcile();
         await this.realign();
         await this.ps.assertPublishable();
+        const at = (await this.ps.rangeInfo()).highWaterMark;
         stream = await this.openStream();
         if (this.dead.has(stream)) throw new Error("stream ended while recovering");
+        // Checked again after the awaits: a release (close) or a lapse of the lease meanwhile -- the process may
+        // have been stopped at any of them -- leaves nothing to write.
+        if (this.closed) {
+          stream.cancel();
+          this.failAll(this.closeError ?? this.closedError());
+          return;
+        }
+        if (!this.mayPublish()) {
+          stream.cancel();
+          this.voidLease();
+          return;
+        }
         this.suspect = false;
         this.failedAt = 0;
+        this.nextAt = at;
         this.stream = stream;
         this.open = true;
         this.writePending();
         return;
       } catch (e) {
         stream?.cancel();
-        if (this.closed) return;
+        if (this.closed) {
+          this.failAll(this.closeError ?? this.closedError());
+          return;
+        }
         const msg = errorText(e);
         if (e instanceof StorageError && e.code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
           this.abort(e);
@@ -253,6 +354,10 @@ export class Publisher {
   private writePending(): void {
     const s = this.stream;
     if (!s) return;
+    if (!this.mayPublish()) {
+      this.voidLease();
+      return;
+    }
     for (const p of this.queue) {
       const n = count(p);
       if (p.sent >= n) continue;
@@ -288,27 +393,42 @@ export class Publisher {
       );
     }
     p.offsets[p.acked++] = offset;
+    this.nextAt = offset + 1;
     if (p.acked < count(p)) return;
+    this.complete(p);
+  }
+
+  /** `p`, at the head of the queue, is acknowledged in full. */
+  private complete(p: Pending): void {
     this.queue.shift();
     this.retain(p);
     if (!p.settled) {
       p.settled = true;
       p.resolve({ baseOffset: p.offsets[0], lastOffset: p.offsets[p.acked - 1] });
     }
-    this.ps.noteAppended(offset + 1);
+    this.ps.noteAppended(p.offsets[p.acked - 1] + 1);
     if (this.queue.length === 0 && this.idle) this.idle.resolve();
   }
 
   private onEnd(s: GrpcH2Stream, status: number, message: string, leader: string): void {
     this.dead.add(s);
-    if (this.closing?.stream === s) this.closing.ended.resolve();
+    if (this.closing?.stream === s) this.closing.ended.resolve(status);
     if (s !== this.stream) return;
     this.stream = null;
     this.open = false;
     const inFlight = this.queue.some((p) => p.acked < p.sent);
-    for (const p of this.queue) p.sent = p.acked; // the unacknowledged rest goes again on the next stream
+    // the unacknowledged rest goes again on the next stream, unless reconcile() finds it stored
+    for (const p of this.queue) {
+      p.doubt += p.sent - p.acked;
+      p.sent = p.acked;
+    }
+    if (inFlight && this.doubtFrom < 0) this.doubtFrom = this.nextAt;
     if (this.closed) {
       this.failAll(this.closeError ?? this.closedError());
+      return;
+    }
+    if (!this.mayPublish()) {
+      this.voidLease();
       return;
     }
     // The broker may have restarted: whatever ended the stream, check the partition again before using it.
@@ -329,7 +449,7 @@ export class Publisher {
   // ---- kept records and their re-publication ----
 
   private retain(p: Pending): void {
-    if (this.ctx.replayWindowMs <= 0) return;
+    if (this.ctx.replayWindowMs <= 0 || this.leaseVoid) return;
     const now = Date.now();
     this.retained.push({ enc: p.enc, first: p.first, offsets: p.offsets, at: now });
     this.retainedBytes += p.enc.frames.byteLength;
@@ -369,6 +489,8 @@ export class Publisher {
       else hi = mid;
     }
     const lost = recs.slice(lo);
+    // the records in doubt came after the lost ones: lost too (losses are a suffix), they go again after them
+    this.clearDoubt();
     const firstOffset = lost[0].r.offsets[lost[0].i];
     const lastOffset = lost[lost.length - 1].r.offsets[lost[lost.length - 1].i];
     this.ctx.log(
@@ -396,6 +518,7 @@ export class Publisher {
         expect: r.offsets.slice(i, i + n),
         acked: 0,
         sent: 0,
+        doubt: 0,
         deadline: Number.MAX_SAFE_INTEGER,
         since: Number.MAX_SAFE_INTEGER,
         settled: true,
@@ -412,6 +535,85 @@ export class Publisher {
       this.retainedBytes = this.retained.reduce((s, r) => s + r.enc.frames.byteLength, 0);
     }
     this.queue.unshift(...replays);
+  }
+
+  private clearDoubt(): void {
+    this.doubtFrom = -1;
+    for (const p of this.queue) p.doubt = 0;
+  }
+
+  /**
+   * Before the records in doubt (written on a stream that broke before their acks came) are sent again: those the
+   * broker stored all the same -- found at the offsets they would have got, byte for byte -- count as acknowledged
+   * there, and only the rest goes again (re-sending them all stored the stored ones twice).
+   */
+  private async reconcile(): Promise<void> {
+    const from = this.doubtFrom;
+    if (from < 0) return;
+    const hw = (await this.ps.rangeInfo()).highWaterMark;
+    let o = from;
+    let found = 0;
+    let failed = false;
+    try {
+      for (const p of [...this.queue]) {
+        if (p.doubt <= 0 || this.queue[0] !== p) return;
+        while (p.doubt > 0 && o < hw) {
+          const idx = p.first + p.acked;
+          if (!(await this.ps.holds(o, p.enc.frames, frameStart(p.enc, idx), p.enc.ends[idx]))) return;
+          if (this.queue[0] !== p || this.closed) return;
+          p.offsets[p.acked++] = o++;
+          p.sent = p.acked;
+          p.doubt--;
+          found++;
+        }
+        if (p.acked < count(p)) return;
+        this.complete(p);
+      }
+    } catch (e) {
+      failed = true; // the next attempt looks again from where this one stopped
+      throw e;
+    } finally {
+      if (found > 0) {
+        this.ctx.log(
+          "info",
+          `${this.ps.name}: ${found} records written before the publish stream broke were stored (offsets ` +
+            `${from}..${o - 1}) though unacknowledged: not sent again`,
+        );
+      }
+      if (failed) this.doubtFrom = o;
+      else this.clearDoubt();
+    }
+  }
+
+  /**
+   * One past the last acknowledged record this publisher keeps for re-publication (0: none): what a release must see
+   * flushed before the copy is dropped (PartitionState.releasePublisher).
+   */
+  keptEnd(): number {
+    const last = this.retained.at(-1);
+    return last && last.offsets.length > 0 ? last.offsets[last.offsets.length - 1] + 1 : 0;
+  }
+
+  /**
+   * After close(): checks the kept records against the broker once more and publishes again those it lost, then
+   * closes again (a release that found them unflushed: the broker may have died with them, and the next leader has
+   * no copy). Gives up after `waitMs`; resolves either way.
+   */
+  async republishKept(waitMs: number): Promise<void> {
+    if (!this.closed || this.retained.length === 0) return;
+    if (!this.mayPublish()) {
+      this.voidLease();
+      return;
+    }
+    this.closed = false;
+    this.closeError = null;
+    this.suspect = true;
+    if (this.failedAt === 0) this.failedAt = Date.now();
+    this.connect();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([this.settled(), new Promise<void>((r) => timer = setTimeout(r, waitMs))]);
+    clearTimeout(timer);
+    await this.close(waitMs);
   }
 
   /** Kept records acknowledged before this may be dropped (see failedAt). */
@@ -486,6 +688,8 @@ export class Publisher {
         );
       }
       if (p.acked === 0) {
+        // dropped: the records in doubt after it no longer line up with their offsets (sent again, as before)
+        if (p.doubt > 0) this.clearDoubt();
         this.queue.splice(i--, 1);
       }
     }
@@ -516,10 +720,11 @@ export class Publisher {
 
   /**
    * Waits (up to `waitMs`, by default the publish timeout up to 10 s) for in-flight records, fails the rest with
-   * NOT_LEADER_OR_FOLLOWER, then ends the stream; the broker flushes on close.
+   * NOT_LEADER_OR_FOLLOWER, then ends the stream; the broker flushes on close. True when the broker ended the stream
+   * cleanly (it flushed); false when there was no stream, it failed, or the broker did not answer within 5 s.
    */
-  async close(waitMs = Math.min(this.ctx.publishTimeoutMs, 10_000)): Promise<void> {
-    if (this.closed) return;
+  async close(waitMs = Math.min(this.ctx.publishTimeoutMs, 10_000)): Promise<boolean> {
+    if (this.closed) return false;
     if (this.queue.length > 0) {
       this.idle = Promise.withResolvers<void>();
       const t = setTimeout(() => this.idle?.resolve(), waitMs);
@@ -533,13 +738,13 @@ export class Publisher {
     this.open = false;
     this.failAll(this.closeError);
     if (this.timer !== null) clearInterval(this.timer);
-    if (s) {
-      // the broker ends the stream only after flushing the partition (when no other publisher uses it)
-      this.closing = { stream: s, ended: Promise.withResolvers<void>() };
-      const t = setTimeout(() => this.closing?.ended.resolve(), 5000);
-      s.end();
-      await this.closing.ended.promise;
-      clearTimeout(t);
-    }
+    if (!s) return false;
+    // the broker ends the stream only after flushing the partition (when no other publisher uses it)
+    this.closing = { stream: s, ended: Promise.withResolvers<number | null>() };
+    const t = setTimeout(() => this.closing?.ended.resolve(null), 5000);
+    s.end();
+    const status = await this.closing.ended.promise;
+    clearTimeout(t);
+    return status === 0;
   }
 }

@@ -23,6 +23,12 @@
 //       key bytes                the rest: the Kafka key (absent when null)
 //   DataMessage.ts_ns = not set: the broker stamps its own clock (ordering, time-based reads, retention)
 //
+// Schematized topics (a schema registered under "<topic>-value", topic/record_schema.ts) use envelope version 2:
+// magic 0xFF 'K' 'G' 0x02, the same fields, and after the headers the Kafka value itself (zigzag length + bytes,
+// absent when null). DataMessage.value then holds the value typed as a schema_pb.RecordValue (empty when the value
+// has no registered schema, is null, or is a marker), which SeaweedFS's SQL engine and parquet compaction read as
+// columns; Kafka clients still get the value byte for byte from the envelope.
+//
 // Messages written by other producers (SeaweedFS's own gateway, SMQ-native publishers) have no envelope: their
 // key and value are the Kafka key (empty = null) and value, the timestamp is ts_ns / 1e6 and there are no
 // headers. Offsets are SeaweedMQ's own per-partition offsets.
@@ -52,6 +58,8 @@ import { putVarint, varintLen } from "./transport/pb.ts";
 import { FRAME_HEADER, putFrameHeader } from "./transport/h2stream.ts";
 
 export const ENVELOPE_MAGIC = [0xff, 0x4b, 0x47, 0x01] as const;
+/** Envelope version 2: the Kafka value in the envelope, DataMessage.value its typed form. */
+export const ENVELOPE_V2 = 0x02;
 export const FLAG_KEY_NULL = 0x01;
 export const FLAG_VALUE_NULL = 0x02;
 export const FLAG_HEADERS = 0x04;
@@ -122,17 +130,66 @@ const PER_RECORD_OVERHEAD = 5 + 6 + 6 + 6 + 5 + 10 + 30;
  * read from the records the produce path already decompressed (`req.inflated`), else decompressed here
  * (SeaweedMQ stores records one by one); nothing else is copied twice.
  */
+/**
+ * Turns one Kafka value into its schema_pb.RecordValue bytes, or null when it has no registered schema. The bytes
+ * may be a view of the typer's own buffer, valid until its next call.
+ */
+export type ValueTyper = (value: Uint8Array) => Uint8Array | null;
+
+/** The typed forms of a batch's values, back to back: record r's is bytes[at[r] .. at[r + 1]) (empty: none). */
+interface TypedValues {
+  readonly bytes: Uint8Array;
+  readonly at: Uint32Array;
+}
+
+/** Per record of `body`: its value's typed form (empty for null values, markers and untyped values). */
+function typeValues(body: Uint8Array, count: number, control: boolean, typer: ValueTyper): TypedValues {
+  let bytes = new Uint8Array(Math.max(256, body.length * 2));
+  const at = new Uint32Array(count + 1);
+  let pos = 0;
+  const end = body.length;
+  cur = 0;
+  for (let r = 0; r < count; r++) {
+    const len = readZigzag(body, end);
+    const recEnd = cur + len;
+    if (len < 0 || recEnd > end) throw new RecordCodecError(`record ${r}: bad length ${len}`);
+    cur++; // record attributes
+    readZigzag(body, recEnd); // timestamp delta
+    readZigzag(body, recEnd); // offset delta
+    const keyLen = readZigzag(body, recEnd);
+    if (keyLen > 0) cur += keyLen;
+    const valueLen = readZigzag(body, recEnd);
+    if (cur + Math.max(valueLen, 0) > recEnd) throw new RecordCodecError(`record ${r}: truncated`);
+    const t = valueLen < 0 || control ? null : typer(body.subarray(cur, cur + valueLen));
+    if (t !== null && t.length > 0) {
+      if (pos + t.length > bytes.length) {
+        const grown = new Uint8Array(Math.max(bytes.length * 2, pos + t.length));
+        grown.set(bytes.subarray(0, pos));
+        bytes = grown;
+      }
+      bytes.set(t, pos);
+      pos += t.length;
+    }
+    at[r + 1] = pos;
+    cur = recEnd;
+  }
+  return { bytes, at };
+}
+
 export async function encodeAppend(
   req: AppendRequest,
   format: RecordFormat = "envelope",
+  typer: ValueTyper | null = null,
 ): Promise<EncodedRecords> {
   const envelope = format === "envelope";
+  const typed = envelope && typer !== null;
   if (!envelope && req.batches.some((b) => (b.attributes & TRANSACTIONAL_ATTRIBUTES) !== 0)) {
     throw new RecordCodecError("transactional batches and markers need the envelope record format");
   }
   let total = 0;
   let count = 0;
   const bodies: Uint8Array[] = [];
+  const typedValues: TypedValues[] = [];
   for (let i = 0; i < req.batches.length; i++) {
     const b = req.batches[i];
     let body = req.payload.subarray(b.pos + RECORDS_OFFSET, b.pos + b.size);
@@ -141,6 +198,11 @@ export async function encodeAppend(
     }
     bodies.push(body);
     total += body.length + b.recordCount * PER_RECORD_OVERHEAD;
+    if (typed) {
+      const values = typeValues(body, b.recordCount, (b.attributes & ATTR_CONTROL) !== 0, typer);
+      typedValues.push(values);
+      total += values.at[b.recordCount] + 5 * b.recordCount;
+    }
     count += b.recordCount;
   }
   const out = new Uint8Array(total);
@@ -150,6 +212,7 @@ export async function encodeAppend(
   for (let i = 0; i < req.batches.length; i++) {
     const b = req.batches[i];
     const body = bodies[i];
+    const typedOf = typed ? typedValues[i] : null;
     const lat = (b.attributes & ATTR_TIMESTAMP_TYPE) !== 0;
     const idem = b.producerId >= 0;
     const txnFlags = ((b.attributes & ATTR_TRANSACTIONAL) !== 0 ? FLAG_TRANSACTIONAL : 0) |
@@ -186,11 +249,15 @@ export async function encodeAppend(
       if (seq > 0x7fffffff) seq -= 0x80000000; // sequences wrap at Int32.MAX
       const kLen = keyLen > 0 ? keyLen : 0;
       const vLen = valueLen > 0 ? valueLen : 0;
+      // typed: the value goes into the envelope and DataMessage.value carries its RecordValue
+      const envValueLen = typedOf !== null && valueLen >= 0 ? zigzagLen(valueLen) + vLen : 0;
+      const dmValue = typedOf !== null ? typedOf.bytes.subarray(typedOf.at[r], typedOf.at[r + 1]) : null;
+      const dmValueLen = dmValue !== null ? dmValue.length : vLen;
       const envLen = envelope
-        ? 5 + zigzagLen(ts) + (idem ? producerLen - 5 + zigzagLen(seq) : 0) + headersLen + kLen
+        ? 5 + zigzagLen(ts) + (idem ? producerLen - 5 + zigzagLen(seq) : 0) + headersLen + envValueLen + kLen
         : kLen;
       const dmLen = (envLen > 0 ? 1 + varintLen(envLen) + envLen : 0) +
-        (vLen > 0 ? 1 + varintLen(vLen) + vLen : 0);
+        (dmValueLen > 0 ? 1 + varintLen(dmValueLen) + dmValueLen : 0);
       const reqLen = 1 + varintLen(dmLen) + dmLen;
       putFrameHeader(out, at, reqLen);
       at += FRAME_HEADER;
@@ -204,7 +271,7 @@ export async function encodeAppend(
         out[at++] = ENVELOPE_MAGIC[0];
         out[at++] = ENVELOPE_MAGIC[1];
         out[at++] = ENVELOPE_MAGIC[2];
-        out[at++] = ENVELOPE_MAGIC[3];
+        out[at++] = typedOf !== null ? ENVELOPE_V2 : ENVELOPE_MAGIC[3];
         out[at++] = flags;
         at = putZigzag(out, at, ts);
         if (idem) {
@@ -216,12 +283,24 @@ export async function encodeAppend(
           out.set(body.subarray(headersStart, recEnd), at);
           at += headersLen;
         }
+        if (envValueLen > 0) {
+          at = putZigzag(out, at, valueLen);
+          out.set(body.subarray(valueStart, valueStart + vLen), at);
+          at += vLen;
+        }
       }
       if (kLen > 0) {
         out.set(body.subarray(keyStart, keyStart + kLen), at);
         at += kLen;
       }
-      if (vLen > 0) {
+      if (dmValue !== null) {
+        if (dmValue.length > 0) {
+          out[at++] = 0x12; // DataMessage.value = 2
+          at = putVarint(out, at, dmValue.length);
+          out.set(dmValue, at);
+          at += dmValue.length;
+        }
+      } else if (vLen > 0) {
         out[at++] = 0x12; // DataMessage.value = 2
         at = putVarint(out, at, vLen);
         out.set(body.subarray(valueStart, valueStart + vLen), at);
@@ -263,7 +342,7 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
   const k = m.key;
   if (
     k.length >= 6 && k[0] === ENVELOPE_MAGIC[0] && k[1] === ENVELOPE_MAGIC[1] && k[2] === ENVELOPE_MAGIC[2] &&
-    k[3] === ENVELOPE_MAGIC[3]
+    (k[3] === ENVELOPE_MAGIC[3] || k[3] === ENVELOPE_V2)
   ) {
     try {
       const flags = k[4];
@@ -303,10 +382,17 @@ export function decodeMessage(m: DataMessageView): SmqRecord {
         }
         headers = k.subarray(start, cur);
       }
+      let value: Uint8Array | null = (flags & FLAG_VALUE_NULL) !== 0 ? null : m.value;
+      if (k[3] === ENVELOPE_V2 && value !== null) {
+        const vl = readZigzag(k, end);
+        if (vl < 0 || cur + vl > end) throw new RecordCodecError("bad value in envelope");
+        value = k.subarray(cur, cur + vl);
+        cur += vl;
+      }
       if ((flags & FLAG_KEY_NULL) !== 0 && cur !== end) throw new RecordCodecError("null key with bytes");
       return {
         key: (flags & FLAG_KEY_NULL) !== 0 ? null : k.subarray(cur),
-        value: (flags & FLAG_VALUE_NULL) !== 0 ? null : m.value,
+        value,
         headers,
         timestamp,
         logAppendTime: (flags & FLAG_LOG_APPEND_TIME) !== 0,

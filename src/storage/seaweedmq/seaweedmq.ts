@@ -24,13 +24,14 @@ import {
   type TopicMeta,
 } from "../storage.ts";
 import type { GroupStore } from "../group_store.ts";
-import type { Participant, TopicPartitionRef } from "../../cluster/view.ts";
+import type { LeaseGuard, Participant, TopicPartitionRef } from "../../cluster/view.ts";
 import { SmqCluster } from "./transport/cluster.ts";
 import { Filer } from "./transport/filer.ts";
 import { errorText, type LogFn, type SmqContext, type Timer, unref } from "./context.ts";
 import { rpcCode, Status } from "./transport/grpc.ts";
 import {
   decodeConfigureTopicResponse,
+  decodeGetTopicConfigurationResponse,
   decodeListTopicsResponse,
   encodeClosePublishersRequest,
   encodeConfigureTopicRequest,
@@ -50,7 +51,12 @@ import { SeaweedMQGroupStore } from "./group_store.ts";
 import { SeaweedMQProducerStore } from "./producer_store.ts";
 import { json, MetaPaths, parseJson, pathName } from "./meta.ts";
 import { LogFileCache, VolumeLocator } from "./log_files.ts";
-import { SEAWEEDMQ_FIXED_BROKER_CONFIGS, SEAWEEDMQ_FIXED_TOPIC_CONFIGS } from "./fixed_configs.ts";
+import {
+  SEAWEEDMQ_FIXED_BROKER_CONFIGS,
+  SEAWEEDMQ_FIXED_TOPIC_CONFIGS,
+  SEAWEEDMQ_INERT_TOPIC_CONFIGS,
+  SEAWEEDMQ_TOPIC_CONFIG_NOTES,
+} from "./fixed_configs.ts";
 import {
   byRange,
   TOPIC_NAME,
@@ -61,6 +67,7 @@ import {
 } from "./topic/install.ts";
 import type { Layout, PartitionHistory } from "./topic/layouts.ts";
 import { smqRetention, topicNumber, TopicRetentionTask } from "./topic/retention.ts";
+import { RecordSchemaSync, type TopicTypings } from "./topic/record_schema.ts";
 
 /** A deleted topic's layout directories must stay gone this long before DeleteTopics answers ... */
 const DELETE_QUIET_MS = 1500;
@@ -100,12 +107,33 @@ export interface SeaweedMQOptions {
   readonly log?: LogFn;
 }
 
+/**
+ * This gateway's leadership of one partition, from its acquire until its release is done: valid while the cluster's
+ * lease under which it was acquired holds (LeaseGuard: checked by the clock) and the release has not finished. The
+ * partition's publisher checks it right before it writes anything to the broker.
+ */
+class Grant implements LeaseGuard {
+  private revoked = false;
+
+  constructor(private readonly lease: LeaseGuard | undefined) {}
+
+  valid(): boolean {
+    return !this.revoked && (this.lease?.valid() ?? true);
+  }
+
+  revoke(): void {
+    this.revoked = true;
+  }
+}
+
 export class SeaweedMQStorage implements Storage {
   readonly kind = "seaweedmq" as const;
   /** SeaweedMQ splits a ring of 2520 slots among a topic's partitions. */
   readonly maxPartitions = RING_SIZE;
   readonly fixedTopicConfigs = SEAWEEDMQ_FIXED_TOPIC_CONFIGS;
   readonly fixedBrokerConfigs = SEAWEEDMQ_FIXED_BROKER_CONFIGS;
+  readonly inertTopicConfigs = SEAWEEDMQ_INERT_TOPIC_CONFIGS;
+  readonly topicConfigNotes = SEAWEEDMQ_TOPIC_CONFIG_NOTES;
   private readonly cluster: SmqCluster;
   private readonly filer: Filer;
   private readonly ns: string;
@@ -120,6 +148,9 @@ export class SeaweedMQStorage implements Storage {
   private readonly byId: Map<string, TopicState>;
   private readonly deleting: Set<string>;
   private readonly retention: TopicRetentionTask;
+  /** Schematized topics: SeaweedMQ's record type kept as the registry's (topic/record_schema.ts). */
+  private readonly recordSchemas: RecordSchemaSync;
+  private typings: TopicTypings | null = null;
   /** Per broker address, bumped whenever it restarted or failed as if it went away. */
   private readonly epochs = new Map<string, number>();
   /** Names last found missing, with when (findTopic: one filer lookup per name and second). */
@@ -136,7 +167,7 @@ export class SeaweedMQStorage implements Storage {
    * Partitions this gateway leads, per topic, while a cluster manages leadership (leadershipParticipant); null
    * otherwise (every partition may be appended to).
    */
-  private led: Map<string, Set<number>> | null = null;
+  private led: Map<string, Map<number, Grant>> | null = null;
   /** Releases under way per "topic/partition": an acquire of the same partition waits for it. */
   private readonly releases = new Map<string, Promise<void>>();
   private readonly opts: Required<
@@ -206,8 +237,9 @@ export class SeaweedMQStorage implements Storage {
       ctx: this.ctx,
       paths: this.paths,
       brokerCall: (method, req, name, timeoutMs) => this.brokerCall(method, req, name, timeoutMs),
+      // a topic whose cleanup.policy lacks "delete" keeps everything (Kafka's compact-only topics)
       topicNumber: (t, key) =>
-        topicNumber(
+        !deletes(t.meta.configs, this.configDefaults) ? -1 : topicNumber(
           t.meta.configs,
           this.configDefaults,
           key,
@@ -220,6 +252,7 @@ export class SeaweedMQStorage implements Storage {
     this.byId = this.table.byId;
     this.deleting = this.table.deleting;
     this.retention = new TopicRetentionTask(env, this.table);
+    this.recordSchemas = new RecordSchemaSync(env);
   }
 
   // ---- lifecycle ----
@@ -267,6 +300,7 @@ export class SeaweedMQStorage implements Storage {
       this.timers.push(unref(id));
     };
     every(this.opts.topicRefreshMs, () => this.refreshTopics());
+    every(this.opts.topicRefreshMs, () => this.reloadBrokerConfigs());
     every(10_000, () => this.cluster.refresh());
     every(250, () => this.pollSubscribed());
     every(this.opts.retentionCheckIntervalMs, async () => {
@@ -321,12 +355,12 @@ export class SeaweedMQStorage implements Storage {
   leadershipParticipant(): Participant {
     this.led ??= new Map();
     return {
-      acquire: (tp) => this.acquireLeadership(tp),
+      acquire: (tp, _epoch, lease) => this.acquireLeadership(tp, lease),
       release: (tp) => this.releaseLeadership(tp),
     };
   }
 
-  private async acquireLeadership(tp: TopicPartitionRef): Promise<void> {
+  private async acquireLeadership(tp: TopicPartitionRef, lease?: LeaseGuard): Promise<void> {
     const key = `${tp.topic}/${tp.partition}`;
     await this.releases.get(key);
     const meta = this.topics.get(tp.topic)?.meta ?? await this.findTopic(tp.topic);
@@ -336,24 +370,31 @@ export class SeaweedMQStorage implements Storage {
       p.forgetWatermarks();
       await p.offsets(0);
     }
-    let set = this.led?.get(tp.topic);
-    if (!set) {
-      set = new Set();
-      this.led?.set(tp.topic, set);
+    let m = this.led?.get(tp.topic);
+    if (!m) {
+      m = new Map();
+      this.led?.set(tp.topic, m);
     }
-    set.add(tp.partition);
+    m.get(tp.partition)?.revoke();
+    m.set(tp.partition, new Grant(lease));
   }
 
   private async releaseLeadership(tp: TopicPartitionRef): Promise<void> {
-    const set = this.led?.get(tp.topic);
-    set?.delete(tp.partition);
-    if (set?.size === 0) this.led?.delete(tp.topic);
+    const m = this.led?.get(tp.topic);
+    const grant = m?.get(tp.partition);
+    m?.delete(tp.partition);
+    if (m?.size === 0) this.led?.delete(tp.topic);
     const p = this.topics.get(tp.topic)?.parts[tp.partition];
-    if (!p) return;
+    if (!p) {
+      grant?.revoke();
+      return;
+    }
     const key = `${tp.topic}/${tp.partition}`;
     const done = p.releasePublisher(RELEASE_WAIT_MS).catch((e) =>
       this.log("warn", `${p.name}: closing its publisher: ${errorText(e)}`)
     ).finally(() => {
+      // whatever still holds this grant (a publisher closed mid-reconnect) writes nothing more
+      grant?.revoke();
       p.forgetWatermarks();
       if (this.releases.get(key) === done) this.releases.delete(key);
     });
@@ -361,13 +402,26 @@ export class SeaweedMQStorage implements Storage {
     await done;
   }
 
-  private checkLed(topic: string, partition: number): void {
-    if (this.led !== null && !this.led.get(topic)?.has(partition)) {
+  /**
+   * Refuses (NOT_LEADER_OR_FOLLOWER) an append to a partition this gateway does not lead, or whose lease lapsed;
+   * answers the partition's grant (null without a cluster: every partition may be appended to).
+   */
+  private checkLed(topic: string, partition: number): Grant | null {
+    if (this.led === null) return null;
+    const grant = this.led.get(topic)?.get(partition);
+    if (!grant) {
       throw new StorageError(
         ErrorCode.NOT_LEADER_OR_FOLLOWER,
         `this gateway does not lead ${topic}-${partition}`,
       );
     }
+    if (!grant.valid()) {
+      throw new StorageError(
+        ErrorCode.NOT_LEADER_OR_FOLLOWER,
+        `the lease under which this gateway leads ${topic}-${partition} lapsed`,
+      );
+    }
+    return grant;
   }
 
   async status(): Promise<BackendStatus> {
@@ -532,7 +586,9 @@ export class SeaweedMQStorage implements Storage {
     await this.table.afterLayoutSecond(this.table.deletedLayout(name));
     // SeaweedMQ's own retention setting carries the topic's retention.ms from the start
     const retention = smqRetention(
-      topicNumber(configs, this.configDefaults, "retention.ms", this.opts.retentionMs),
+      deletes(configs, this.configDefaults)
+        ? topicNumber(configs, this.configDefaults, "retention.ms", this.opts.retentionMs)
+        : -1,
     );
     const res = decodeConfigureTopicResponse(
       await this.brokerCall(
@@ -679,10 +735,14 @@ export class SeaweedMQStorage implements Storage {
       const ends = await Promise.all(t.parts.map(async (p) => (await p.offsets(0)).highWatermark));
       const from: Layout = { generation: String(t.generation), partitions: t.parts.length, ends };
       await this.table.saveExtra(t, { ...t.extra, growing: { ...from, count } });
+      // the new layout keeps the topic's record schema (schematized topics; a ConfigureTopic without it clears it)
+      const { schema } = decodeGetTopicConfigurationResponse(
+        await this.brokerCall(Rpc.GetTopicConfiguration, encodeTopicRequest(t.smq), "GetTopicConfiguration"),
+      );
       const res = decodeConfigureTopicResponse(
         await this.brokerCall(
           Rpc.ConfigureTopic,
-          encodeConfigureTopicRequest({ topic: t.smq, partitionCount: count }),
+          encodeConfigureTopicRequest({ topic: t.smq, partitionCount: count, schema }),
           "ConfigureTopic",
         ),
       );
@@ -710,12 +770,22 @@ export class SeaweedMQStorage implements Storage {
     }
   }
 
+  /**
+   * Types the values of topics the schema registry holds a schema for (envelope record format only: the plain
+   * format has nowhere to keep the Kafka bytes beside the typed form).
+   */
+  setTopicTypings(typings: TopicTypings | null): void {
+    this.typings = this.opts.recordFormat === "envelope" ? typings : null;
+  }
+
   setConfigDefaults(defaults: TopicConfigs): void {
     this.configDefaults = { ...defaults };
-    // a new default retention.ms reaches SeaweedMQ for the topics without their own (once per change)
+    // a new default retention.ms (or cleanup.policy) reaches SeaweedMQ for the topics without their own
     if (this.state !== "open") return;
     this.retention.syncLater(
-      [...this.topics.values()].filter((t) => t.meta.configs["retention.ms"] === undefined),
+      [...this.topics.values()].filter((t) =>
+        t.meta.configs["retention.ms"] === undefined || t.meta.configs["cleanup.policy"] === undefined
+      ),
     );
   }
 
@@ -733,11 +803,28 @@ export class SeaweedMQStorage implements Storage {
   }
 
   private async loadBrokerConfigs(): Promise<void> {
-    const e = await this.filer.lookup(this.paths.ours, "broker_configs");
-    if (!e || e.content.length === 0) return;
-    const v = parseJson(e.content) as { resources?: Record<string, Record<string, string>> };
-    this.brokerConfigMap = v.resources ?? {};
+    this.brokerConfigMap = await this.readBrokerConfigs();
   }
+
+  private async readBrokerConfigs(): Promise<Record<string, Record<string, string>>> {
+    const e = await this.filer.lookup(this.paths.ours, "broker_configs");
+    if (!e || e.content.length === 0) return {};
+    const v = parseJson(e.content) as { resources?: Record<string, Record<string, string>> };
+    return v.resources ?? {};
+  }
+
+  /**
+   * Re-reads the dynamic broker configs (the periodic task): what another gateway of the cluster altered reaches
+   * this one's config model within a refresh period, as Kafka propagates dynamic configs to every broker.
+   */
+  private async reloadBrokerConfigs(): Promise<void> {
+    const next = await this.readBrokerConfigs();
+    if (configsText(next) === configsText(this.brokerConfigMap)) return;
+    this.brokerConfigMap = next;
+    this.onBrokerConfigsChanged?.();
+  }
+
+  onBrokerConfigsChanged: (() => void) | null = null;
 
   brokerConfigs(resource: string): Readonly<Record<string, string>> {
     return this.brokerConfigMap[resource] ?? {};
@@ -745,10 +832,14 @@ export class SeaweedMQStorage implements Storage {
 
   async setBrokerConfigs(resource: string, configs: Record<string, string>): Promise<void> {
     this.requireOpen();
-    const next = { ...this.brokerConfigMap, [resource]: { ...configs } };
+    // on the stored map, not this gateway's copy: another gateway may have altered another resource meanwhile
+    const stored = await this.readBrokerConfigs();
+    const others = configsText(stored, resource) !== configsText(this.brokerConfigMap, resource);
+    const next = { ...stored, [resource]: { ...configs } };
     if (Object.keys(configs).length === 0) delete next[resource];
     await this.filer.put(this.paths.ours, "broker_configs", json({ version: 1, resources: next }));
     this.brokerConfigMap = next;
+    if (others) this.onBrokerConfigsChanged?.();
   }
 
   // ---- data ----
@@ -784,16 +875,19 @@ export class SeaweedMQStorage implements Storage {
             `records plain, which cannot mark transactional records or hold commit/abort markers)`,
         );
       }
+      let typing = this.typings?.(topic) ?? null;
+      if (typing instanceof Promise) typing = await typing;
+      if (typing !== null) await this.recordSchemas.ensure(t, typing);
       let enc;
       try {
-        enc = await encodeAppend(req, this.opts.recordFormat);
+        enc = await encodeAppend(req, this.opts.recordFormat, typing?.typeValue ?? null);
       } catch (e) {
         if (e instanceof RecordCodecError) throw new StorageError(ErrorCode.CORRUPT_MESSAGE, e.message);
         throw e;
       }
       // again after the await: a release meanwhile closed the publisher, which must not be reopened here
-      this.checkLed(topic, partition);
-      const r = await p.publisher.append(enc);
+      const grant = this.checkLed(topic, partition);
+      const r = await p.publisherUnder(grant).append(enc);
       return { baseOffset: r.baseOffset, logAppendTime: -1, logStartOffset: p.deletedBelow };
     } finally {
       if (--t.inflight === 0 && t.onIdle) {
@@ -963,4 +1057,16 @@ export class SeaweedMQStorage implements Storage {
       this.polling = false;
     }
   }
+}
+
+/** The broker configs map as text, resources and names sorted (but `except`): equal text, equal configs. */
+function configsText(map: Record<string, Record<string, string>>, except?: string): string {
+  return JSON.stringify(
+    Object.keys(map).filter((r) => r !== except).sort().map((r) => [r, Object.entries(map[r]).sort()]),
+  );
+}
+
+/** Whether the topic's cleanup.policy (its override, else the broker default) includes "delete". */
+function deletes(configs: TopicConfigs, defaults: TopicConfigs): boolean {
+  return (configs["cleanup.policy"] ?? defaults["cleanup.policy"] ?? "delete").split(",").includes("delete");
 }

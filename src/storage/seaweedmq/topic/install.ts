@@ -4,7 +4,7 @@
 // log start offsets, earlier layouts) in the filer.
 import { ErrorCode } from "../../../protocol/errors.ts";
 import type { TopicConfigs, TopicMeta } from "../../storage.ts";
-import type { SmqContext } from "../context.ts";
+import { sleep, type SmqContext } from "../context.ts";
 import { LogFileCache, PartitionLogFiles, VolumeLocator } from "../log_files.ts";
 import { json, type MetaPaths, parseJson, pathName } from "../meta.ts";
 import { PartitionState, ringRange } from "../partition.ts";
@@ -19,6 +19,7 @@ import {
   Rpc,
   type Topic,
   type TopicRetention,
+  type TopicSchema,
 } from "../transport/messages.ts";
 import { histories, type Layout, layoutDir, type PartitionHistory } from "./layouts.ts";
 import { BROKER_READ_BLOCK } from "./reclaim.ts";
@@ -52,6 +53,8 @@ export interface TopicState {
   onIdle: (() => void) | null;
   /** SeaweedMQ's TopicRetention as last read or written; undefined until known (see syncRetention). */
   retention?: TopicRetention | null;
+  /** The record schema SeaweedMQ stores for the topic, as last read or written; undefined until known. */
+  schema?: TopicSchema;
 }
 
 export interface TopicExtra {
@@ -65,6 +68,12 @@ export interface TopicExtra {
 }
 
 export const TOPIC_NAME = /^[a-zA-Z0-9._-]{1,249}$/;
+
+/**
+ * How long finishGrowth waits for the replaced layout's log files to hold the offsets recorded before the switch
+ * (SeaweedMQ flushes a drained partition's in-memory tail after ConfigureTopic answered).
+ */
+const SEALED_FLUSH_WAIT_MS = 5_000;
 
 async function topicId(ns: string, name: string, generation: bigint): Promise<string> {
   const d = new Uint8Array(
@@ -256,13 +265,37 @@ export class TopicTable {
   ): Promise<TopicExtra> {
     const g = extra.growing!;
     const smq = this.ref(name);
-    // The old layout's records as stored: ConfigureTopic drained (and flushed) its partitions, and a gateway
-    // that published there after the high watermarks were recorded had its records acknowledged too.
+    // The old layout's records as stored once ConfigureTopic drained its partitions (and the broker flushed them):
+    // a gateway that published there after the high watermarks were recorded had its records acknowledged too.
     const files = this.sealedFiles();
     const ends = await Promise.all(g.ends.map(async (end, i) => {
       const dir = layoutDir(smq, g.generation, i, g.partitions);
-      const last = await new PartitionLogFiles(this.env.ctx, () => dir, files.cache, files.volumes)
-        .lastOffset();
+      const sealed = new PartitionLogFiles(this.env.ctx, () => dir, files.cache, files.volumes);
+      // ConfigureTopic drains the old partitions, but the broker writes what a partition still held in memory
+      // after it answered: until then the directory lacks records below `end`. A reader installing the layout
+      // meanwhile would take them for absent -- the log start moved past them (Fetch at offset 0 answered
+      // OFFSET_OUT_OF_RANGE), or reads skipping to the new layout -- so the layout is recorded only once they are
+      // stored (bounded: offsets a broker crash lost are never stored). Not when the layout holds no offsets of
+      // its own (it started at `end`) or all of them lie below the log start.
+      const from = Math.max(
+        extra.logStart?.[String(i)] ?? 0,
+        ...(extra.layouts ?? []).filter((l) => i < l.partitions).map((l) => l.ends[i] ?? 0),
+      );
+      let last = await sealed.lastOffset();
+      for (
+        const deadline = Date.now() + SEALED_FLUSH_WAIT_MS;
+        end > from && last + 1 < end && Date.now() < deadline;
+      ) {
+        await sleep(100);
+        last = await sealed.lastOffset();
+      }
+      if (end > from && last + 1 < end) {
+        this.env.ctx.log(
+          "warn",
+          `topic ${name}: partition ${i} of the replaced layout holds records up to ${last}, below its high ` +
+            `watermark ${end}, after ${SEALED_FLUSH_WAIT_MS} ms`,
+        );
+      }
       if (last + 1 > end) {
         this.env.ctx.log(
           "info",
@@ -392,7 +425,12 @@ export class TopicTable {
     const res = decodeConfigureTopicResponse(
       await this.env.brokerCall(
         Rpc.ConfigureTopic,
-        encodeConfigureTopicRequest({ topic: t.smq, partitionCount: conf.partitionCount, retention }),
+        encodeConfigureTopicRequest({
+          topic: t.smq,
+          partitionCount: conf.partitionCount,
+          retention,
+          schema: conf.schema, // unchanged (a ConfigureTopic without it would clear it)
+        }),
         "ConfigureTopic",
       ),
     );

@@ -8,7 +8,9 @@
 // A directory holds one log file per broker flush, named by the flush's start time (UTC, "2006-01-02-15-04-05"),
 // with `offset_min` / `offset_max` attributes (8-byte big-endian) -- except the partition's first file, which has
 // none (its end is the next file's `offset_min`) -- plus bookkeeping files whose names end in ".offset"
-// (checkpoint.offset, the gateway's kafka_gateway_hwm.offset), which are never touched.
+// (checkpoint.offset, the gateway's kafka_gateway_hwm.offset), which are never touched, and the parquet files
+// `mq.topic.compact` writes from log files (schematized topics), which go once all their records are below the log
+// start (doomedParquet).
 //
 // Why, in a directory a broker serves, files go only below a multiple of 1000: the broker reads history
 // (FetchMessage below what it holds in memory) in blocks of 1000 offsets starting at floor(offset/1000)*1000 and
@@ -79,6 +81,13 @@ function be64(b: Uint8Array | undefined): number {
   return Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0));
 }
 
+/** A file's size: the end of its furthest chunk, else its recorded size. */
+function fileBytes(e: Entry): number {
+  return e.chunks.length > 0
+    ? e.chunks.reduce((s, c) => Math.max(s, c.offset + c.size), 0)
+    : e.attributes?.fileSize ?? 0;
+}
+
 /** A log file, not a bookkeeping file (".offset"), a directory or a parquet conversion. */
 export function isLogFile(e: Entry): boolean {
   return !e.isDirectory && e.content.length === 0 && !e.name.endsWith(".offset") &&
@@ -93,9 +102,7 @@ export function dataFiles(entries: readonly Entry[], dirEnd = -1): DataFile[] {
     // offset_min is exact for every file but the first (which has none, or a later flush's if one appended to it)
     const nextMin = i + 1 < logs.length ? be64(logs[i + 1].extended.get("offset_min")) : -1;
     const end = max >= 0 ? max + 1 : nextMin >= 0 ? nextMin : i === logs.length - 1 ? dirEnd : -1;
-    const bytes = e.chunks.length > 0
-      ? e.chunks.reduce((s, c) => Math.max(s, c.offset + c.size), 0)
-      : e.attributes?.fileSize ?? 0;
+    const bytes = fileBytes(e);
     const chunkNs = e.chunks.reduce((m, c) => Math.max(m, c.modifiedTsNs), 0);
     let newestMs = Infinity;
     if (chunkNs > 0) newestMs = chunkNs / 1e6;
@@ -105,6 +112,23 @@ export function dataFiles(entries: readonly Entry[], dirEnd = -1): DataFile[] {
     }
     return { name: e.name, end, bytes, newestMs };
   });
+}
+
+/**
+ * Parquet files SeaweedMQ's compaction (`weed shell` `mq.topic.compact`) wrote from log files, whose records all lie
+ * below the log start (their `offset_max` attribute, as log files have): they go with the log files, by the same
+ * block rule in a directory a broker serves (it may read history from them). Those without the attribute stay.
+ */
+export function doomedParquet(entries: readonly Entry[], logStart: number, current: boolean): DataFile[] {
+  const limit = current ? Math.floor(logStart / BROKER_READ_BLOCK) * BROKER_READ_BLOCK : logStart;
+  const out: DataFile[] = [];
+  for (const e of entries) {
+    if (e.isDirectory || !e.name.endsWith(".parquet")) continue;
+    const max = be64(e.extended.get("offset_max"));
+    if (max < 0 || max + 1 > limit) continue;
+    out.push({ name: e.name, end: max + 1, bytes: fileBytes(e), newestMs: Infinity });
+  }
+  return out;
 }
 
 /** Which files go and where the log start ends up (pure: the rules are in the header comment). */
@@ -144,10 +168,11 @@ export function planReclaim(files: readonly DataFile[], rules: ReclaimRules): Re
  * read caches.
  */
 export async function reclaimDir(filer: Filer, dir: string, rules: ReclaimRules): Promise<ReclaimResult> {
-  const plan = planReclaim(dataFiles(await filer.list(dir, "", true), rules.end), rules);
+  const entries = await filer.list(dir, "", true);
+  const plan = planReclaim(dataFiles(entries, rules.end), rules);
   const deleted: string[] = [];
   let bytes = 0;
-  for (const f of plan.doomed) {
+  for (const f of [...plan.doomed, ...doomedParquet(entries, plan.logStart, rules.current)]) {
     try {
       await filer.remove(dir, f.name, false);
     } catch (e) {

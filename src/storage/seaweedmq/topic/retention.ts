@@ -120,6 +120,7 @@ export class TopicRetentionTask {
           topic: t.smq,
           partitionCount: conf.partitionCount,
           retention: desired,
+          schema: conf.schema, // unchanged (a ConfigureTopic without it would clear it)
         }),
         "ConfigureTopic",
       ),

@@ -135,34 +135,76 @@ export function encodeTopicRequest(t: Topic): Uint8Array {
   return new PbWriter(64).message(1, (w) => writeTopic(w, t)).finish();
 }
 
+/**
+ * A topic's record schema as SeaweedMQ stores it (message_record_type, key_columns, schema_format): a ConfigureTopic
+ * without one clears the stored one, so every ConfigureTopic of an existing topic passes back what it read.
+ */
+export interface TopicSchema {
+  /** schema_pb.RecordType, encoded; null for a schemaless topic. */
+  readonly recordType: Uint8Array | null;
+  readonly keyColumns: readonly string[];
+  /** "AVRO", "PROTOBUF", "JSON_SCHEMA", or "" (schemaless). */
+  readonly schemaFormat: string;
+}
+
+export const NO_TOPIC_SCHEMA: TopicSchema = { recordType: null, keyColumns: [], schemaFormat: "" };
+
 export interface ConfigureTopicRequest {
   readonly topic: Topic;
   readonly partitionCount: number;
   readonly retention?: TopicRetention;
+  readonly schema?: TopicSchema;
 }
 
 export function encodeConfigureTopicRequest(req: ConfigureTopicRequest): Uint8Array {
   const w = new PbWriter(64).message(1, (w) => writeTopic(w, req.topic)).int(2, req.partitionCount);
   const ret = req.retention;
   if (ret) w.message(3, (w) => w.int(1, ret.retentionSeconds).bool(2, ret.enabled));
+  const s = req.schema;
+  if (s && s.recordType !== null) {
+    w.tag(4, 2).varint(s.recordType.length).raw(s.recordType);
+    for (const c of s.keyColumns) w.stringAlways(5, c);
+    w.string(6, s.schemaFormat);
+  }
   return w.finish();
 }
 
 export interface ConfigureTopicResponse {
   readonly assignments: BrokerPartitionAssignment[];
   readonly retention: TopicRetention | null;
+  readonly schema: TopicSchema;
+}
+
+/** Reads a TopicSchema out of a message whose record type, key columns and format have the given field numbers. */
+class SchemaFields {
+  recordType: Uint8Array | null = null;
+  keyColumns: string[] = [];
+  schemaFormat = "";
+  constructor(private readonly first: number) {}
+  /** Takes the reader's current field when it is one of the three; false otherwise. */
+  take(r: PbReader): boolean {
+    if (r.field === this.first) this.recordType = r.bytes().slice();
+    else if (r.field === this.first + 1) this.keyColumns.push(r.string());
+    else if (r.field === this.first + 2) this.schemaFormat = r.string();
+    else return false;
+    return true;
+  }
+  get schema(): TopicSchema {
+    return { recordType: this.recordType, keyColumns: this.keyColumns, schemaFormat: this.schemaFormat };
+  }
 }
 
 export function decodeConfigureTopicResponse(b: Uint8Array): ConfigureTopicResponse {
   const r = new PbReader(b);
   const assignments: BrokerPartitionAssignment[] = [];
   let retention: TopicRetention | null = null;
+  const schema = new SchemaFields(4);
   while (r.next()) {
     if (r.field === 2) assignments.push(readAssignment(r.sub()));
     else if (r.field === 3) retention = readRetention(r.sub());
-    else r.skip();
+    else if (!schema.take(r)) r.skip();
   }
-  return { assignments, retention };
+  return { assignments, retention, schema: schema.schema };
 }
 
 export function decodeListTopicsResponse(b: Uint8Array): Topic[] {
@@ -201,6 +243,7 @@ export interface TopicConfiguration {
   readonly createdAtNs: bigint;
   readonly lastUpdatedNs: bigint;
   readonly retention: TopicRetention | null;
+  readonly schema: TopicSchema;
 }
 
 export function decodeGetTopicConfigurationResponse(b: Uint8Array): TopicConfiguration {
@@ -208,7 +251,9 @@ export function decodeGetTopicConfigurationResponse(b: Uint8Array): TopicConfigu
   let partitionCount = 0, createdAtNs = 0n, lastUpdatedNs = 0n;
   let retention: TopicRetention | null = null;
   const assignments: BrokerPartitionAssignment[] = [];
+  const schema = new SchemaFields(7);
   while (r.next()) {
+    if (schema.take(r)) continue;
     switch (r.field) {
       case 2:
         partitionCount = r.varint();
@@ -229,7 +274,7 @@ export function decodeGetTopicConfigurationResponse(b: Uint8Array): TopicConfigu
         r.skip();
     }
   }
-  return { partitionCount, assignments, createdAtNs, lastUpdatedNs, retention };
+  return { partitionCount, assignments, createdAtNs, lastUpdatedNs, retention, schema: schema.schema };
 }
 
 /**

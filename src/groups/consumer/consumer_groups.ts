@@ -1,0 +1,832 @@
+// The KIP-848 consumer groups of the coordinator: ConsumerGroupHeartbeat (join, heartbeat, leave, static leave),
+// as Kafka's GroupMetadataManager.consumerGroupHeartbeat, in one synchronous step per heartbeat — validate, find or
+// create the member, apply its subscription, bump the group epoch when membership, subscriptions or the subscribed
+// topics' metadata changed, compute the target assignment when the group epoch is ahead of it (the server assignor
+// of group.remote.assignor), reconcile the member (reconcile.ts) — then one durable write of the group before the
+// answer. No await sits between reading the group and changing it, so heartbeats of one group never interleave.
+// Deadlines (the classic module's queue, one timer): each member's session (group.consumer.session.timeout.ms) and,
+// while it must revoke partitions, its rebalance timeout; either passing fences the member (removed, group epoch
+// bumped). Classic-protocol members of a consumer group (mixed groups) and conversions between group kinds are
+// classic_members.ts and migration.ts, which run on the MixedEnv operations this class provides.
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import type { Logger } from "../../log.ts";
+import type { GroupWrites } from "../../storage/group_store.ts";
+import type { Clock } from "../clock.ts";
+import type { DeadlineQueue } from "../classic/deadlines.ts";
+import type { ClassicGroups } from "../classic/classic_groups.ts";
+import type {
+  Assignment,
+  AssignorMember,
+  ConsumerGroupDescription,
+  ConsumerHeartbeatArgs,
+  ConsumerHeartbeatResult,
+  DescribedTopicPartitions,
+  ServerAssignor,
+  TopicId,
+  TopicInfo,
+  TopicsView,
+} from "./contract.ts";
+import { fromRows, sameAssignment, toRows } from "./assignment.ts";
+import { SERVER_ASSIGNORS } from "./assignors/index.ts";
+import { isValidEpoch, reconcile } from "./reconcile.ts";
+import { compileTopicRegex } from "./regex.ts";
+import { ConsumerGroup, ConsumerMember, LEAVE_STATIC_EPOCH } from "./group.ts";
+import { decodeConsumerGroup, encodeConsumerGroup } from "./persistence.ts";
+import {
+  type ClassicMemberChange,
+  ClassicMembers,
+  type ConvertedMember,
+  type MigrationPolicy,
+  type MixedEnv,
+  type MixedOptions,
+  newMemberId,
+} from "./classic_members.ts";
+
+export interface ConsumerGroupOptions {
+  /** group.consumer.session.timeout.ms */
+  readonly consumerSessionTimeoutMs: number;
+  /** group.consumer.heartbeat.interval.ms */
+  readonly consumerHeartbeatIntervalMs: number;
+  /** group.consumer.max.size */
+  readonly consumerMaxSize: number;
+  /** group.consumer.assignors: names of SERVER_ASSIGNORS; the first is the default. */
+  readonly consumerAssignors: readonly string[];
+  /** group.consumer.migration.policy */
+  readonly migrationPolicy: MigrationPolicy;
+  /** group.max.size (a downgraded group must fit) */
+  readonly maxGroupSize: number;
+}
+
+/** How often regular-expression subscriptions are evaluated again against the topics (new topics picked up). */
+const REGEX_REFRESH_MS = 1_000;
+
+/** A heartbeat refused: the code and message, the other fields at Kafka's defaults. */
+export function heartbeatFailure(errorCode: number, errorMessage: string | null): ConsumerHeartbeatResult {
+  return {
+    errorCode,
+    errorMessage,
+    memberId: null,
+    memberEpoch: 0,
+    heartbeatIntervalMs: 0,
+    assignment: null,
+  };
+}
+
+function fail(code: number, message: string): never {
+  throw new KafkaError(code, message);
+}
+
+export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
+  readonly groups = new Map<string, ConsumerGroup>();
+  readonly clock: Clock;
+  readonly deadlines: DeadlineQueue;
+  readonly opts: MixedOptions;
+  readonly mixed: ClassicMembers<ConsumerGroup>;
+  private readonly assignors: Map<string, ServerAssignor>;
+  private readonly defaultAssignor: string;
+  private closed = false;
+  /** Rebalances (group epoch bumps) since start (metrics). */
+  rebalances = 0;
+
+  constructor(
+    private readonly store: GroupWrites,
+    private readonly options: ConsumerGroupOptions,
+    readonly log: Logger,
+    readonly topics: TopicsView,
+    readonly classic: ClassicGroups,
+  ) {
+    this.clock = classic.clock;
+    this.deadlines = classic.deadlines;
+    this.opts = {
+      consumerMaxSize: options.consumerMaxSize,
+      classicMaxSize: options.maxGroupSize,
+      migrationPolicy: options.migrationPolicy,
+    };
+    this.assignors = new Map();
+    for (const name of options.consumerAssignors) {
+      const a = SERVER_ASSIGNORS.get(name);
+      if (a === undefined) throw new Error(`unknown consumer group assignor ${name}`);
+      this.assignors.set(name, a);
+    }
+    this.defaultAssignor = options.consumerAssignors[0] ?? "uniform";
+    this.mixed = new ClassicMembers(this);
+  }
+
+  get(groupId: string): ConsumerGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  group(groupId: string): ConsumerGroup | undefined {
+    return this.groups.get(groupId);
+  }
+
+  // ---------------------------------------------------------------- loading, moving, closing
+
+  /** Takes groups read from the store (start-up, or an acquired `__consumer_offsets` partition). */
+  adopt(records: ReadonlyMap<string, Uint8Array>): void {
+    for (const [id, bytes] of records) {
+      let g: ConsumerGroup;
+      try {
+        g = decodeConsumerGroup(bytes);
+      } catch (e) {
+        this.log.error(
+          "consumer group {group}: its stored record cannot be read ({error}); the group starts empty",
+          {
+            group: id,
+            error: e instanceof Error ? e.message : String(e),
+          },
+        );
+        continue;
+      }
+      this.forget(id);
+      this.groups.set(id, g);
+      // Members carry on at their epochs; their sessions (and pending revocations) start now.
+      for (const m of g.members.values()) {
+        this.startSession(g, m, m.classic?.sessionTimeoutMs ?? this.options.consumerSessionTimeoutMs);
+        if (m.state === "UNREVOKED_PARTITIONS" && m.classic === null) this.armRevocation(g, m);
+      }
+    }
+  }
+
+  /** Forgets the groups (their `__consumer_offsets` partition was released): nothing more is written for them. */
+  drop(groupIds: Iterable<string>): void {
+    for (const id of groupIds) this.forget(id);
+  }
+
+  private forget(groupId: string): ConsumerGroup | undefined {
+    const g = this.groups.get(groupId);
+    if (g === undefined) return undefined;
+    g.dead = true;
+    for (const m of g.members.values()) this.cancelDeadlines(m);
+    this.mixed.forgetGroup(groupId);
+    this.groups.delete(groupId);
+    return g;
+  }
+
+  close(): void {
+    this.closed = true;
+    for (const g of this.groups.values()) for (const m of g.members.values()) this.cancelDeadlines(m);
+  }
+
+  /** Group ids with their kind's state (ListGroups). */
+  list(): { groupId: string; state: string }[] {
+    return [...this.groups.values()].map((g) => ({ groupId: g.groupId, state: g.state }));
+  }
+
+  /** DeleteGroups: NON_EMPTY_GROUP while it has members, else the group goes (its record with the store's delete). */
+  deleteIfEmpty(groupId: string): number {
+    const g = this.groups.get(groupId);
+    if (g === undefined) return ErrorCode.GROUP_ID_NOT_FOUND;
+    if (g.members.size > 0) return ErrorCode.NON_EMPTY_GROUP;
+    this.forget(groupId);
+    return ErrorCode.NONE;
+  }
+
+  // ---------------------------------------------------------------- ConsumerGroupHeartbeat
+
+  async heartbeat(a: ConsumerHeartbeatArgs): Promise<ConsumerHeartbeatResult> {
+    const interval = this.options.consumerHeartbeatIntervalMs;
+    let group: ConsumerGroup;
+    let result: ConsumerHeartbeatResult;
+    try {
+      if (this.closed) fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the coordinator is closing");
+      this.deadlines.runDue();
+      this.validate(a);
+      [group, result] = a.memberEpoch < 0 ? this.leave(a) : this.join(a);
+    } catch (e) {
+      if (!(e instanceof KafkaError)) throw e;
+      return heartbeatFailure(e.code, e.message);
+    }
+    try {
+      if (group.dirty) await this.persist(group);
+    } catch (e) {
+      this.log.warn("consumer group {group}: its state could not be written ({error})", {
+        group: group.groupId,
+        error: e instanceof Error ? e.message : String(e),
+      });
+      const code = e instanceof KafkaError ? e.code : ErrorCode.COORDINATOR_NOT_AVAILABLE;
+      return {
+        ...result,
+        errorCode: code,
+        errorMessage: "the group's state could not be written",
+        assignment: null,
+      };
+    }
+    // A member that left gets no interval: Kafka answers a leave (epoch -1 or -2) with 0.
+    const stays = result.errorCode === ErrorCode.NONE && a.memberEpoch >= 0;
+    return { ...result, heartbeatIntervalMs: stays ? interval : 0 };
+  }
+
+  /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid (and v1's client-generated member ids, KIP-1082). */
+  private validate(a: ConsumerHeartbeatArgs): void {
+    const bad = (m: string) => fail(ErrorCode.INVALID_REQUEST, m);
+    if (a.groupId === "") bad("GroupId can't be empty.");
+    if (a.instanceId === "") bad("InstanceId can't be empty.");
+    if (a.rackId === "") bad("RackId can't be empty.");
+    if (a.apiVersion >= 1 && a.memberId === "") bad("MemberId can't be empty.");
+    if (a.memberEpoch > 0 || a.memberEpoch === -1) {
+      if (a.memberId === "") bad("MemberId can't be empty.");
+    } else if (a.memberEpoch === 0) {
+      if (a.rebalanceTimeoutMs === -1) bad("RebalanceTimeoutMs must be provided in first request.");
+      if (a.topicPartitions === null || a.topicPartitions.length > 0) {
+        bad("TopicPartitions must be empty when (re-)joining.");
+      }
+      const names = a.subscribedTopicNames !== null && a.subscribedTopicNames.length > 0;
+      const regex = a.subscribedTopicRegex !== null && a.subscribedTopicRegex !== "";
+      if (!names && !regex) bad("SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
+    } else if (a.memberEpoch === LEAVE_STATIC_EPOCH) {
+      if (a.memberId === "") bad("MemberId can't be empty.");
+      if (a.instanceId === null) bad("InstanceId can't be null.");
+    } else {
+      bad("MemberEpoch is invalid.");
+    }
+    if (a.serverAssignor !== null && !this.assignors.has(a.serverAssignor)) {
+      fail(
+        ErrorCode.UNSUPPORTED_ASSIGNOR,
+        `ServerAssignor ${a.serverAssignor} is not supported. Supported assignors: ${
+          [...this.assignors.keys()].join(", ")
+        }.`,
+      );
+    }
+    if (a.subscribedTopicRegex !== null && a.subscribedTopicRegex !== "") {
+      compileTopicRegex(a.subscribedTopicRegex); // throws INVALID_REGULAR_EXPRESSION
+    }
+  }
+
+  /** The group of a joining (epoch 0) or heartbeating member; a classic group is converted on a join. */
+  private groupFor(a: ConsumerHeartbeatArgs): ConsumerGroup {
+    const g = this.groups.get(a.groupId);
+    if (g !== undefined) return g;
+    const classic = this.classic.groups.get(a.groupId);
+    if (a.memberEpoch !== 0) {
+      if (classic !== undefined) {
+        fail(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${a.groupId} is not a consumer group.`);
+      }
+      fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${a.memberId} is not a member of group ${a.groupId}.`);
+    }
+    if (classic !== undefined) return this.mixed.upgrade(classic);
+    return this.adoptConverted(a.groupId, 0, []);
+  }
+
+  private join(a: ConsumerHeartbeatArgs): [ConsumerGroup, ConsumerHeartbeatResult] {
+    const group = this.groupFor(a);
+    const joining = a.memberEpoch === 0;
+    const memberId = a.memberId === "" ? newMemberId() : a.memberId;
+    if (
+      joining && !group.members.has(memberId) &&
+      (a.instanceId === null || group.staticMemberId(a.instanceId) === undefined) &&
+      group.members.size >= this.options.consumerMaxSize
+    ) {
+      fail(
+        ErrorCode.GROUP_MAX_SIZE_REACHED,
+        `The consumer group has reached its maximum capacity of ${this.options.consumerMaxSize} members.`,
+      );
+    }
+    const owned = a.topicPartitions === null ? null : fromRows(a.topicPartitions);
+    let member: ConsumerMember;
+    let created = false;
+    if (a.instanceId === null) {
+      const existing = group.members.get(memberId);
+      if (existing === undefined) {
+        if (!joining) {
+          fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${a.groupId}.`);
+        }
+        member = new ConsumerMember(memberId);
+        created = true;
+      } else {
+        member = existing;
+        if (!joining) this.checkEpoch(member, a.memberEpoch, owned);
+      }
+    } else {
+      const staticId = group.staticMemberId(a.instanceId);
+      const existing = staticId === undefined ? undefined : group.members.get(staticId);
+      if (joining) {
+        if (existing === undefined) {
+          member = group.members.get(memberId) ?? new ConsumerMember(memberId);
+          created = !group.members.has(memberId);
+        } else {
+          if (existing.classic === null && existing.memberEpoch !== LEAVE_STATIC_EPOCH) {
+            fail(
+              ErrorCode.UNRELEASED_INSTANCE_ID,
+              `Static member ${memberId} with instance id ${a.instanceId} cannot join the group because the ` +
+                `instance id is owned by ${existing.memberId} member.`,
+            );
+          }
+          // The instance comes back under a new member id: it takes the old member's place and assignment.
+          this.replaceStaticMember(group, existing.memberId, memberId);
+          member = group.members.get(memberId)!;
+          this.log.info("static member {instance} rejoins group {group} as {member} (was {old})", {
+            instance: a.instanceId,
+            group: a.groupId,
+            member: memberId,
+            old: existing.memberId,
+          });
+        }
+      } else {
+        if (existing === undefined) {
+          fail(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${a.instanceId} is unknown.`);
+        }
+        if (existing.memberId !== memberId) {
+          fail(
+            ErrorCode.FENCED_INSTANCE_ID,
+            `Static member ${memberId} with instance id ${a.instanceId} was fenced by member ${existing.memberId}.`,
+          );
+        }
+        member = existing;
+        this.checkEpoch(member, a.memberEpoch, owned);
+      }
+    }
+    const before = member.assigned;
+    // Kafka's maybeUpdate*: null / -1 leave a field as it was.
+    const next = {
+      instanceId: a.instanceId ?? member.instanceId,
+      rackId: a.rackId ?? member.rackId,
+      rebalanceTimeoutMs: a.rebalanceTimeoutMs !== -1 ? a.rebalanceTimeoutMs : member.rebalanceTimeoutMs,
+      serverAssignor: a.serverAssignor ?? member.serverAssignor,
+      subscribedTopicNames: a.subscribedTopicNames ?? member.subscribedTopicNames,
+      subscribedTopicRegex: a.subscribedTopicRegex ?? member.subscribedTopicRegex,
+    };
+    const bump = created || !sameSubscription(member, next);
+    if (
+      bump || member.instanceId !== next.instanceId ||
+      member.rebalanceTimeoutMs !== next.rebalanceTimeoutMs ||
+      member.clientId !== a.clientId || member.clientHost !== a.clientHost || member.classic !== null
+    ) group.dirty = true;
+    Object.assign(member, next, { clientId: a.clientId, clientHost: a.clientHost, classic: null });
+    if (created) {
+      this.log.info("member {member} joins consumer group {group}", { member: memberId, group: a.groupId });
+    }
+    this.advance(group, member, created, bump, owned);
+    this.startSession(group, member, this.options.consumerSessionTimeoutMs);
+    const full = joining ||
+      (a.rebalanceTimeoutMs !== -1 && a.subscribedTopicNames !== null && a.topicPartitions !== null);
+    return [group, {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId,
+      memberEpoch: member.memberEpoch,
+      heartbeatIntervalMs: this.options.consumerHeartbeatIntervalMs,
+      assignment: full || !sameAssignment(before, member.assigned) ? toRows(member.assigned) : null,
+    }];
+  }
+
+  /** Kafka's throwIfConsumerGroupMemberEpochIsInvalid. */
+  private checkEpoch(m: ConsumerMember, epoch: number, owned: Assignment | null): void {
+    if (epoch > m.memberEpoch) {
+      fail(
+        ErrorCode.FENCED_MEMBER_EPOCH,
+        `The consumer group member has a greater member epoch (${epoch}) than the one known by the group ` +
+          `coordinator (${m.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+      );
+    }
+    if (epoch < m.memberEpoch && !isValidEpoch(m, epoch, owned)) {
+      fail(
+        ErrorCode.FENCED_MEMBER_EPOCH,
+        `The consumer group member has a smaller member epoch (${epoch}) than the one known by the group ` +
+          `coordinator (${m.memberEpoch}). The member must abandon all its partitions and rejoin.`,
+      );
+    }
+  }
+
+  private leave(a: ConsumerHeartbeatArgs): [ConsumerGroup, ConsumerHeartbeatResult] {
+    const group = this.groups.get(a.groupId);
+    if (group === undefined) {
+      fail(ErrorCode.UNKNOWN_MEMBER_ID, `Group ${a.groupId} has no member ${a.memberId}.`);
+    }
+    let member: ConsumerMember | undefined;
+    if (a.instanceId === null) {
+      member = group.members.get(a.memberId);
+      if (member === undefined) {
+        fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${a.memberId} is not a member of ${a.groupId}.`);
+      }
+    } else {
+      const id = group.staticMemberId(a.instanceId);
+      if (id === undefined) fail(ErrorCode.UNKNOWN_MEMBER_ID, `Instance id ${a.instanceId} is unknown.`);
+      if (id !== a.memberId) {
+        fail(
+          ErrorCode.FENCED_INSTANCE_ID,
+          `Static member ${a.memberId} with instance id ${a.instanceId} was fenced by member ${id}.`,
+        );
+      }
+      member = group.members.get(id)!;
+    }
+    const res: ConsumerHeartbeatResult = {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      memberId: a.memberId,
+      memberEpoch: a.memberEpoch,
+      heartbeatIntervalMs: 0,
+      assignment: null,
+    };
+    if (a.memberEpoch === LEAVE_STATIC_EPOCH) {
+      // A static member leaving for a while keeps its partitions until its session ends or it comes back.
+      group.applyState(member, {
+        state: member.state,
+        memberEpoch: LEAVE_STATIC_EPOCH,
+        previousMemberEpoch: member.previousMemberEpoch, // as Kafka: only the epoch changes
+        assigned: member.assigned,
+        pendingRevocation: new Map(),
+      });
+      this.deadlines.cancel(member.revocation);
+      this.log.info("static member {member} ({instance}) of group {group} leaves for now", {
+        member: member.memberId,
+        instance: a.instanceId,
+        group: a.groupId,
+      });
+      return [group, res];
+    }
+    this.log.info("member {member} leaves consumer group {group}", {
+      member: member.memberId,
+      group: a.groupId,
+    });
+    this.fence(group, member, "left the group");
+    return [group, res];
+  }
+
+  /**
+   * Removes a consumer-protocol member (it left, or a deadline passed): the group may become a classic group
+   * without it (migration), else the group epoch moves on so the others take its partitions.
+   */
+  private fence(group: ConsumerGroup, member: ConsumerMember, reason: string): void {
+    if (member.classic === null && this.mixed.maybeDowngrade(group, member.memberId)) return;
+    this.removeMembers(group, [member.memberId], reason);
+    if (member.classic !== null) this.mixed.memberRemoved(group.groupId, member.memberId);
+  }
+
+  // ---------------------------------------------------------------- the steps of a heartbeat
+
+  /**
+   * Kafka's heartbeat steps once the member's fields are set (a ConsumerGroupHeartbeat, or a classic member's
+   * JoinGroup): a new member enters the group; the group epoch moves when its subscription changed (`changed`) or
+   * the subscribed topics' metadata did; the target follows the epoch; the member reconciles towards it.
+   */
+  private advance(
+    group: ConsumerGroup,
+    m: ConsumerMember,
+    created: boolean,
+    changed: boolean,
+    owned: Assignment | null,
+  ): void {
+    if (changed) group.subscriptionsChanged();
+    if (created) group.putMember(m);
+    if (m.instanceId !== null) group.staticMembers.set(m.instanceId, m.memberId);
+    if (this.refreshMetadata(group, m) || changed) this.bumpEpoch(group);
+    this.maybeComputeTarget(group);
+    this.reconcileMember(group, m, owned);
+  }
+
+  /**
+   * Recomputes the subscribed topics' metadata (regexes evaluated again at most every REGEX_REFRESH_MS): true
+   * when it changed since the group epoch was last bumped (new partitions, new matching topics, deleted topics).
+   */
+  private refreshMetadata(group: ConsumerGroup, m?: ConsumerMember): boolean {
+    const now = this.deadlines.now();
+    // The member's regex not evaluated yet (it just subscribed with it) is evaluated now, the rest on the interval
+    // (a group just loaded has evaluated none: its interval has passed).
+    const r = m?.subscribedTopicRegex ?? null;
+    const unresolved = r !== null && r !== "" && !group.regexMatches.has(r);
+    if (unresolved || now - group.regexResolvedAt >= REGEX_REFRESH_MS) this.resolveRegexes(group, now);
+    const parts: string[] = [];
+    for (const n of group.subscribedTopicNames()) {
+      const t = this.topics.byName(n);
+      if (t !== undefined) parts.push(`${n}:${t.id}:${t.partitions}`);
+    }
+    const sig = parts.join(",");
+    if (sig === group.metadataSignature) return false;
+    group.metadataSignature = sig;
+    return true;
+  }
+
+  private resolveRegexes(group: ConsumerGroup, now: number): void {
+    const sources = new Set<string>();
+    for (const m of group.members.values()) {
+      if (m.subscribedTopicRegex !== null && m.subscribedTopicRegex !== "") {
+        sources.add(m.subscribedTopicRegex);
+      }
+    }
+    const matches = new Map<string, readonly string[]>();
+    if (sources.size > 0) {
+      const all = [...this.topics.names()];
+      for (const s of sources) {
+        try {
+          const re = compileTopicRegex(s);
+          matches.set(s, all.filter((n) => re.matches(n)).sort());
+        } catch {
+          matches.set(s, []); // validated on the heartbeat that set it; a stored one that no longer compiles
+        }
+      }
+    }
+    group.regexMatches = matches;
+    group.regexResolvedAt = now;
+    group.subscriptionsChanged();
+  }
+
+  private bumpEpoch(group: ConsumerGroup): void {
+    group.groupEpoch++;
+    group.dirty = true;
+    this.rebalances++;
+    this.log.debug("consumer group {group}: epoch {epoch}", {
+      group: group.groupId,
+      epoch: group.groupEpoch,
+    });
+  }
+
+  /** The target assignment for the group epoch, when it is behind. */
+  private maybeComputeTarget(group: ConsumerGroup): void {
+    if (group.groupEpoch <= group.targetEpoch) return;
+    const name = this.selectAssignor(group);
+    const assignor = this.assignors.get(name)!;
+    const topics = new Map<TopicId, TopicInfo>();
+    const members = new Map<string, AssignorMember>();
+    // Members with the same subscription share one set (the assignors read it once).
+    const shared = new Map<string, Set<TopicId>>();
+    for (const m of group.members.values()) {
+      const names = group.subscribedNames(m);
+      const key = [...names].sort().join("\u0000");
+      let ids = shared.get(key);
+      if (ids === undefined) {
+        ids = new Set();
+        for (const n of names) {
+          const t = this.topics.byName(n);
+          if (t === undefined) continue;
+          ids.add(t.id);
+          topics.set(t.id, t);
+        }
+        shared.set(key, ids);
+      }
+      members.set(m.memberId, {
+        memberId: m.memberId,
+        instanceId: m.instanceId,
+        rackId: m.rackId,
+        subscribedTopicIds: ids,
+        current: group.targetOf(m.memberId),
+      });
+    }
+    const result = assignor.assign({ members, topics });
+    group.target.clear();
+    for (const [id, a] of result) group.target.set(id, a);
+    group.targetEpoch = group.groupEpoch;
+    group.assignorName = name;
+    group.dirty = true;
+  }
+
+  /** The most used ServerAssignor among consumer-protocol members (ties by name), else the default. */
+  private selectAssignor(group: ConsumerGroup): string {
+    const counts = new Map<string, number>();
+    for (const m of group.members.values()) {
+      if (m.classic === null && m.serverAssignor !== null) {
+        counts.set(m.serverAssignor, (counts.get(m.serverAssignor) ?? 0) + 1);
+      }
+    }
+    let best = this.defaultAssignor;
+    let most = 0;
+    for (const [name, n] of [...counts].sort((x, y) => x[0] < y[0] ? -1 : 1)) {
+      if (n > most) [best, most] = [name, n];
+    }
+    return best;
+  }
+
+  private reconcileMember(group: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
+    if (m.memberEpoch === group.targetEpoch && m.state === "STABLE") return;
+    if (m.state === "UNKNOWN" && m.classic === null && (owned === null || owned.size > 0)) {
+      // A state this version does not know (a record of a newer one): as Kafka, the member starts over.
+      fail(
+        ErrorCode.FENCED_MEMBER_EPOCH,
+        "The consumer group member is in a unknown state. The member must abandon all its partitions and rejoin.",
+      );
+    }
+    const next = reconcile({
+      member: m,
+      targetEpoch: group.targetEpoch,
+      target: group.targetOf(m.memberId),
+      owned,
+      ownerEpoch: (t, p) => group.ownerEpoch(t, p),
+    });
+    if (next === m) return;
+    const wasUnrevoked = m.state === "UNREVOKED_PARTITIONS" ? m.memberEpoch : null;
+    group.applyState(m, next);
+    if (m.classic !== null) return;
+    if (m.state === "UNREVOKED_PARTITIONS") {
+      if (wasUnrevoked !== m.memberEpoch) this.armRevocation(group, m);
+    } else {
+      this.deadlines.cancel(m.revocation);
+    }
+  }
+
+  // ---------------------------------------------------------------- deadlines
+
+  private startSession(group: ConsumerGroup, m: ConsumerMember, ms: number): void {
+    this.deadlines.after(m.session, ms, () => {
+      if (group.dead || group.members.get(m.memberId) !== m) return;
+      this.log.info("member {member} of consumer group {group} fenced: its session timed out", {
+        member: m.memberId,
+        group: group.groupId,
+      });
+      this.fence(group, m, "session timed out");
+      this.persistInBackground(group);
+    });
+  }
+
+  private armRevocation(group: ConsumerGroup, m: ConsumerMember): void {
+    const epoch = m.memberEpoch;
+    this.deadlines.after(m.revocation, m.rebalanceTimeoutMs, () => {
+      if (group.dead || group.members.get(m.memberId) !== m) return;
+      if (m.state !== "UNREVOKED_PARTITIONS" || m.memberEpoch !== epoch) return;
+      this.log.info(
+        "member {member} of consumer group {group} fenced: it did not revoke its partitions within {ms} ms",
+        { member: m.memberId, group: group.groupId, ms: m.rebalanceTimeoutMs },
+      );
+      this.fence(group, m, "rebalance timed out");
+      this.persistInBackground(group);
+    });
+  }
+
+  private cancelDeadlines(m: ConsumerMember): void {
+    this.deadlines.cancel(m.session);
+    this.deadlines.cancel(m.revocation);
+  }
+
+  private persistInBackground(group: ConsumerGroup): void {
+    this.persist(group).catch((e) =>
+      this.log.warn("consumer group {group}: its state could not be written ({error})", {
+        group: group.groupId,
+        error: e instanceof Error ? e.message : String(e),
+      })
+    );
+  }
+
+  // ---------------------------------------------------------------- MixedEnv (classic members, conversions)
+
+  updateMember(group: ConsumerGroup, memberId: string, change: ClassicMemberChange, owned: Assignment) {
+    let m = group.members.get(memberId);
+    const created = m === undefined;
+    if (m === undefined) m = new ConsumerMember(memberId);
+    const next = {
+      instanceId: change.instanceId ?? m.instanceId,
+      rackId: change.rackId ?? m.rackId,
+      rebalanceTimeoutMs: change.rebalanceTimeoutMs !== -1 ? change.rebalanceTimeoutMs : m.rebalanceTimeoutMs,
+      serverAssignor: null,
+      subscribedTopicNames: change.subscribedTopicNames,
+      subscribedTopicRegex: null,
+    };
+    const bump = created || !sameSubscription(m, next);
+    Object.assign(m, next, {
+      clientId: change.clientId,
+      clientHost: change.clientHost,
+      classic: change.classic,
+    });
+    group.dirty = true; // its JoinGroup metadata is kept with it
+    this.advance(group, m, created, bump, owned);
+    return m;
+  }
+
+  replaceStaticMember(group: ConsumerGroup, oldMemberId: string, newMemberId: string): void {
+    const old = group.members.get(oldMemberId);
+    if (old === undefined) return;
+    const target = group.targetOf(oldMemberId);
+    this.cancelDeadlines(old);
+    group.removeMember(oldMemberId);
+    const m = old.copyAs(newMemberId);
+    group.putMember(m);
+    group.target.set(newMemberId, target);
+  }
+
+  removeMembers(group: ConsumerGroup, memberIds: readonly string[], reason: string): void {
+    let removed = 0;
+    for (const id of memberIds) {
+      const m = group.removeMember(id);
+      if (m === undefined) continue;
+      this.cancelDeadlines(m);
+      removed++;
+      this.log.debug("member {member} removed from consumer group {group}: {reason}", {
+        member: id,
+        group: group.groupId,
+        reason,
+      });
+    }
+    if (removed > 0) {
+      this.refreshMetadata(group);
+      this.bumpEpoch(group);
+    }
+  }
+
+  touchSession(group: ConsumerGroup, memberId: string, ms: number): void {
+    const m = group.members.get(memberId);
+    if (m !== undefined) this.startSession(group, m, ms);
+  }
+
+  /**
+   * Writes the group's whole state; settles when durable. Writes of a group run one after another, and a write
+   * not started yet carries every change made before it starts (so a burst of heartbeats costs one write).
+   */
+  persist(group: ConsumerGroup): Promise<void> {
+    if (group.dead) return Promise.resolve();
+    if (group.pendingWrite !== null) return group.pendingWrite;
+    const p = group.lastWrite.catch(() => {}).then(() => {
+      group.pendingWrite = null;
+      if (group.dead) return;
+      group.dirty = false;
+      return this.store.saveConsumerGroup(group.groupId, encodeConsumerGroup(group, this.clock.now()));
+    });
+    group.pendingWrite = p;
+    group.lastWrite = p;
+    return p;
+  }
+
+  async dropGroup(groupId: string): Promise<void> {
+    const g = this.forget(groupId);
+    if (g !== undefined) await g.lastWrite.catch(() => {});
+  }
+
+  adoptConverted(groupId: string, epoch: number, members: readonly ConvertedMember[]): ConsumerGroup {
+    this.forget(groupId);
+    const g = new ConsumerGroup(groupId);
+    g.groupEpoch = epoch;
+    g.targetEpoch = epoch;
+    for (const c of members) {
+      const m = new ConsumerMember(c.memberId);
+      m.instanceId = c.instanceId;
+      m.rackId = c.rackId;
+      m.rebalanceTimeoutMs = c.rebalanceTimeoutMs;
+      m.clientId = c.clientId;
+      m.clientHost = c.clientHost;
+      m.subscribedTopicNames = c.subscribedTopicNames;
+      m.classic = c.classic;
+      m.memberEpoch = epoch;
+      m.previousMemberEpoch = epoch;
+      m.assigned = c.assigned;
+      g.putMember(m);
+      g.target.set(m.memberId, c.assigned);
+    }
+    this.groups.set(groupId, g);
+    this.refreshMetadata(g);
+    for (const m of g.members.values()) {
+      this.startSession(g, m, m.classic?.sessionTimeoutMs ?? this.options.consumerSessionTimeoutMs);
+    }
+    return g;
+  }
+
+  // ---------------------------------------------------------------- describe
+
+  describe(groupId: string): ConsumerGroupDescription {
+    const g = this.groups.get(groupId);
+    if (g === undefined) {
+      const classic = this.classic.groups.get(groupId) !== undefined;
+      return {
+        groupId,
+        errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+        errorMessage: classic ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`,
+        groupState: "Dead",
+        groupEpoch: -1,
+        assignmentEpoch: -1,
+        assignorName: "",
+        members: [],
+      };
+    }
+    const described = (a: Assignment): DescribedTopicPartitions[] =>
+      toRows(a).map((r) => ({ ...r, topicName: this.topics.byId(r.topicId)?.name ?? "" }));
+    return {
+      groupId,
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      groupState: g.state,
+      groupEpoch: g.groupEpoch,
+      assignmentEpoch: g.targetEpoch,
+      assignorName: g.assignorName || this.selectAssignor(g),
+      members: [...g.members.values()].map((m) => ({
+        memberId: m.memberId,
+        instanceId: m.instanceId,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscribedTopicNames: [...m.subscribedTopicNames],
+        subscribedTopicRegex: m.subscribedTopicRegex,
+        assignment: described(m.assigned),
+        targetAssignment: described(g.targetOf(m.memberId)),
+        memberType: m.classic !== null ? 0 : 1,
+        state: m.state,
+      })),
+    };
+  }
+}
+
+function sameSubscription(
+  m: ConsumerMember,
+  next: {
+    instanceId: string | null;
+    rackId: string | null;
+    serverAssignor: string | null;
+    subscribedTopicNames: readonly string[];
+    subscribedTopicRegex: string | null;
+  },
+): boolean {
+  // Kafka's hasMemberSubscriptionChanged: subscribed names, regex and the server assignor (and rack) count.
+  if (m.subscribedTopicRegex !== next.subscribedTopicRegex) return false;
+  if (m.serverAssignor !== next.serverAssignor || m.rackId !== next.rackId) return false;
+  const a = m.subscribedTopicNames;
+  const b = next.subscribedTopicNames;
+  if (a.length !== b.length) return false;
+  const set = new Set(a);
+  return b.every((n) => set.has(n));
+}
