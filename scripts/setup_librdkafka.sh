@@ -99,10 +99,10 @@ done
 if ((${#missing[@]})); then
   log "installing build dependencies: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  if ! $SUDO apt-get install -y --no-install-recommends "${missing[@]}" >"$LOG_DIR/apt-install.log" 2>&1; then
+  if ! $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}" >"$LOG_DIR/apt-install.log" 2>&1; then
     log "apt-get install failed, running apt-get update first"
-    step apt-update $SUDO apt-get update
-    step apt-install $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+    step apt-update $SUDO apt-get -o DPkg::Lock::Timeout=600 update
+    step apt-install $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y --no-install-recommends "${missing[@]}"
   fi
 else
   log "build dependencies already installed"
@@ -118,12 +118,12 @@ if [[ ! -s "$ORIG" ]]; then
     /usr/share/keyrings/debian-archive-keyring.gpg >"$APTSRC/parts/src.sources"
   apt_source() {
     # apt-get source verifies the downloaded files against the signed Sources index.
-    (cd "$APTSRC/src" && apt-get "${APTO[@]}" source --download-only "librdkafka=$VERSION-1") ||
-      (cd "$APTSRC/src" && apt-get "${APTO[@]}" source --download-only librdkafka)
+    (cd "$APTSRC/src" && apt-get -o DPkg::Lock::Timeout=600 "${APTO[@]}" source --download-only "librdkafka=$VERSION-1") ||
+      (cd "$APTSRC/src" && apt-get -o DPkg::Lock::Timeout=600 "${APTO[@]}" source --download-only librdkafka)
   }
   APTO=(-o "Dir::Etc::SourceList=/dev/null" -o "Dir::Etc::SourceParts=$APTSRC/parts"
     -o "Dir::State::Lists=$APTSRC/lists" -o "Dir::Cache=$APTSRC/cache")
-  step deb-src-update apt-get "${APTO[@]}" update
+  step deb-src-update apt-get -o DPkg::Lock::Timeout=600 "${APTO[@]}" update
   step apt-source apt_source
   [[ -s "$ORIG" ]] || die "apt-get source did not produce $ORIG (see $LOG_DIR/apt-source.log)"
 else

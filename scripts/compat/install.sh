@@ -47,9 +47,9 @@ for p in "${APT_PKGS[@]}"; do
 done
 if ((${#missing[@]})); then
   log "apt-get install ${missing[*]}"
-  if ! $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >"$LOG_DIR/compat-apt.log" 2>&1; then
-    $SUDO apt-get update -qq >>"$LOG_DIR/compat-apt.log" 2>&1 || true
-    $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >>"$LOG_DIR/compat-apt.log" 2>&1 || {
+  if ! $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >"$LOG_DIR/compat-apt.log" 2>&1; then
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 update -qq >>"$LOG_DIR/compat-apt.log" 2>&1 || true
+    $SUDO apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}" >>"$LOG_DIR/compat-apt.log" 2>&1 || {
       tail -n 30 "$LOG_DIR/compat-apt.log" >&2
       die "apt-get install failed"
     }

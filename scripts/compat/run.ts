@@ -2,7 +2,7 @@
 //
 //   deno task compat [--no-install] [--only REGEX] [--scenarios REGEX] [--jobs N] [--markdown FILE] [--json FILE]
 //                    [--out DIR] [--bootstrap HOST:PORT] [--gateway-arg ARG]... [--timeout-ms MS] [--keep] [--strict]
-//                    [--census] [--backend embedded|seaweedmq] [--gateways N]
+//                    [--census] [--backend embedded|seaweedmq] [--gateways N] [--no-retry]
 //
 // 1. scripts/compat/install.sh installs every client (idempotent, cached under ~/.cache/kgw; --no-install skips).
 // 2. A gateway (main.ts, embedded log in a temp dir, 3 partitions per auto-created topic, no initial rebalance
@@ -48,6 +48,9 @@
 //               control records to the application, against Kafka too)
 //    After a produce the gateway's log is read too (embedded segments): exactly the produced number of records
 //    (no duplicates), the codec asked for, producer ids only when idempotent.
+//    A row with a failed cell runs once more, on new topics and groups (--no-retry: not): a cell that passes then
+//    counts as passed and is named on a `flaky:` line (and in the Markdown) with its first failure; failing twice
+//    fails it.
 // 4. Prints the matrix (client x scenario -> pass/FAIL/n/a), writes it as Markdown (--markdown; a full run on the
 //    embedded backend by default to scripts/compat/MATRIX.md, partial and other runs nowhere) and as JSON
 //    (--json), keeps per-step logs of failures in --out, and exits 1 on any failure. Idempotent cells are shown
@@ -89,6 +92,8 @@ interface Options {
   timeoutMs: number;
   keep: boolean;
   strict: boolean;
+  /** Rows with a failed cell run once more (--no-retry: not). */
+  retry: boolean;
   census: boolean;
   /** Scenarios (columns) to run; all when not given. */
   scenarios?: RegExp;
@@ -105,6 +110,7 @@ function parseOptions(argv: string[]): Options {
     timeoutMs: 45_000,
     keep: false,
     strict: false,
+    retry: true,
     census: false,
     backend: "embedded",
     gateways: 1,
@@ -128,6 +134,7 @@ function parseOptions(argv: string[]): Options {
     else if (a === "--timeout-ms") o.timeoutMs = Number(val());
     else if (a === "--keep") o.keep = true;
     else if (a === "--strict") o.strict = true;
+    else if (a === "--no-retry") o.retry = false;
     else if (a === "--census") o.census = true;
     else if (a === "--gateways") o.gateways = Math.max(1, Number(val()));
     else if (a === "--backend") {
@@ -423,6 +430,8 @@ interface StepLog {
 interface Cell {
   status: "pass" | "FAIL" | "n/a" | "pending";
   why?: string;
+  /** Passed only when its row ran again: the first run's failure. */
+  flaky?: string;
   ms?: number;
   steps: StepLog[];
 }
@@ -440,8 +449,17 @@ class Runner {
     readonly bootstrap: string,
     readonly dataDir: string | undefined,
     readonly run: string,
+    interopPrefix?: string,
   ) {
-    this.interopPrefix = `compat-${run}-interop`;
+    this.interopPrefix = interopPrefix ?? `compat-${run}-interop`;
+  }
+
+  /** A runner for running rows again: its own topic and group names, the seeded topics of this one. */
+  again(): Runner {
+    const r = new Runner(this.opts, this.bootstrap, this.dataDir, `${this.run}r`, this.interopPrefix);
+    r.interop = this.interop;
+    r.txnReadSeed = this.txnReadSeed;
+    return r;
   }
 
   async step(row: Row, args: string[], extra: Record<string, string>, timeoutMs: number): Promise<StepLog> {
@@ -1240,6 +1258,8 @@ function markdown(
     for (const [s, c] of results.get(row.id)!) {
       if (c.status === "FAIL" || c.status === "pending") {
         fails.push(`- ${row.label} / ${s}: ${c.status} — ${c.why}`);
+      } else if (c.flaky !== undefined) {
+        fails.push(`- ${row.label} / ${s}: flaky (passed when run again) — first run: ${c.flaky}`);
       }
     }
   }
@@ -1364,43 +1384,71 @@ async function main(): Promise<number> {
         (bad.length ? `; FAILED: ${bad.map(([c, e]) => `${c}: ${e}`).join("; ")}` : ""),
     );
     // A pool of rows in parallel; each row's steps run one after another.
-    const queue = [...list];
-    const worker = async () => {
-      for (let row = queue.shift(); row; row = queue.shift()) {
-        const ts = Date.now();
-        let cells: Map<Scenario, Cell>;
-        try {
-          cells = await runRow(runner, row, idemAdvertised);
-        } catch (e) {
-          cells = new Map(
-            SCENARIOS.filter((s) => wanted(opts, s)).map((s) => [
-              s,
-              { status: "FAIL", why: `runner: ${e}`, steps: [] } as Cell,
-            ]),
+    const runRows = async (
+      rn: Runner,
+      rowList: Row[],
+      into: Map<string, Map<Scenario, Cell>>,
+      tag: string,
+    ) => {
+      const queue = [...rowList];
+      const worker = async () => {
+        for (let row = queue.shift(); row; row = queue.shift()) {
+          const ts = Date.now();
+          let cells: Map<Scenario, Cell>;
+          try {
+            cells = await runRow(rn, row, idemAdvertised);
+          } catch (e) {
+            cells = new Map(
+              SCENARIOS.filter((s) => wanted(opts, s)).map((s) => [
+                s,
+                { status: "FAIL", why: `runner: ${e}`, steps: [] } as Cell,
+              ]),
+            );
+          }
+          into.set(row.id, cells);
+          const bad = [...cells].filter(([, c]) => c.status === "FAIL" || c.status === "pending");
+          console.log(
+            `${row.label}${tag}: ${
+              bad.length ? bad.map(([s, c]) => `${s} ${c.status}`).join(", ") : "all pass"
+            } (${((Date.now() - ts) / 1000).toFixed(1)} s)`,
           );
+          for (const [s, c] of bad) {
+            console.log(`    ${s}: ${c.why}`);
+            const file = `${out}/${row.id}-${s}${tag ? "-again" : ""}.log`;
+            await Deno.writeTextFile(
+              file,
+              c.steps.map((st) =>
+                `$ ${row.cmd[0]} ${
+                  st.args.join(" ")
+                }\n# exit ${st.code} in ${st.ms} ms\n--- stdout\n${st.stdout}\n` +
+                `--- stderr\n${st.stderr}\n`
+              ).join("\n"),
+            );
+          }
         }
-        results.set(row.id, cells);
-        const bad = [...cells].filter(([, c]) => c.status === "FAIL" || c.status === "pending");
-        console.log(
-          `${row.label}: ${bad.length ? bad.map(([s, c]) => `${s} ${c.status}`).join(", ") : "all pass"} ` +
-            `(${((Date.now() - ts) / 1000).toFixed(1)} s)`,
-        );
-        for (const [s, c] of bad) {
-          console.log(`    ${s}: ${c.why}`);
-          const file = `${out}/${row.id}-${s}.log`;
-          await Deno.writeTextFile(
-            file,
-            c.steps.map((st) =>
-              `$ ${row.cmd[0]} ${
-                st.args.join(" ")
-              }\n# exit ${st.code} in ${st.ms} ms\n--- stdout\n${st.stdout}\n` +
-              `--- stderr\n${st.stderr}\n`
-            ).join("\n"),
-          );
+      };
+      await Promise.all(Array.from({ length: Math.min(opts.jobs, rowList.length) }, worker));
+    };
+    await runRows(runner, list, results, "");
+    // Flakes are named, never silently fatal: a row with a failed cell runs once more (new topics and groups);
+    // a cell that passes then is "pass" with its first failure kept as `flaky`, one that fails again stays FAIL.
+    const failedRows = opts.retry
+      ? list.filter((row) => [...results.get(row.id)!.values()].some((c) => c.status === "FAIL"))
+      : [];
+    if (failedRows.length > 0) {
+      console.log(`running again the rows with a failed cell: ${failedRows.map((r) => r.label).join(", ")}`);
+      const again = new Map<string, Map<Scenario, Cell>>();
+      await runRows(runner.again(), failedRows, again, " (run again)");
+      for (const row of failedRows) {
+        const cells = results.get(row.id)!;
+        for (const [s, c] of cells) {
+          const c2 = again.get(row.id)?.get(s);
+          if (c.status === "FAIL" && c2?.status === "pass") {
+            cells.set(s, { ...c2, flaky: c.why ?? "failed" });
+          }
         }
       }
-    };
-    await Promise.all(Array.from({ length: Math.min(opts.jobs, list.length) }, worker));
+    }
   } finally {
     census?.close();
     if (gws) {
@@ -1414,8 +1462,15 @@ async function main(): Promise<number> {
   const cells = [...results.values()].flatMap((m) => [...m.values()]);
   const count = (s: Cell["status"]) => cells.filter((c) => c.status === s).length;
   const failed = count("FAIL") + (opts.strict ? count("pending") : 0);
+  const flaky = list.flatMap((row) =>
+    [...results.get(row.id)?.entries() ?? []].filter(([, c]) => c.flaky !== undefined).map(([s, c]) =>
+      `flaky: ${row.label} / ${s}: ${c.flaky}`
+    )
+  );
   console.log(`\n${table(list, results)}\n`);
-  const summary = `${count("pass")} passed, ${count("FAIL")} failed, ${count("pending")} pending, ` +
+  for (const f of flaky) console.log(f);
+  const summary = `${count("pass")} passed, ${count("FAIL")} failed, ${flaky.length} flaky, ` +
+    `${count("pending")} pending, ` +
     `${count("n/a")} n/a; scenarios ${(runMs / 1000).toFixed(1)} s, total ${
       ((Date.now() - t0) / 1000).toFixed(1)
     } s ` +

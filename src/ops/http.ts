@@ -11,6 +11,7 @@ import {
   configInfo,
   connectionsInfo,
   groupsInfo,
+  memoryInfo,
   type OpsSources,
   readiness,
   renderState,
@@ -39,6 +40,7 @@ export const API_ENDPOINTS = [
   "/api/v1/config",
   "/api/v1/quotas",
   "/api/v1/transactions",
+  "/api/v1/memory",
 ] as const;
 
 function json(body: unknown, status = 200): Response {
@@ -254,6 +256,9 @@ export class OpsHttpServer {
         break;
       case "transactions":
         if (arg === undefined && src.transactions) return json(transactionsInfo(src.transactions));
+        break;
+      case "memory":
+        if (arg === undefined) return json(memoryInfo(src));
         break;
     }
     return json({ error: `no such endpoint: ${path}`, endpoints: API_ENDPOINTS }, 404);

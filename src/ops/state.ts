@@ -52,6 +52,8 @@ export interface ConnectionView {
   readonly listener?: { readonly name: string };
   readonly auth?: { readonly principal: { readonly type: string; readonly name: string } };
   readonly tls?: { readonly protocol: string } | null;
+  /** Response bytes queued and not yet written to the socket. */
+  readonly pendingResponseBytes?: number;
 }
 
 /** Everything the operations endpoints read, attached once the gateway has started. */
@@ -530,6 +532,31 @@ export function connectionsInfo(src: OpsSources) {
     requests: c.requests,
     lastRequestAt: c.lastRequestAt > 0 ? new Date(c.lastRequestAt).toISOString() : null,
   }));
+}
+
+/**
+ * Memory and the live counts that must return to zero when clients go away (GET /api/v1/memory). A process
+ * started with `--v8-flags=--expose-gc` (tests, the fuzz harness) first runs a full collection, so `heapUsed` is
+ * live data, not garbage: what a leak check compares. Production launchers do not expose gc; then `gc` is false.
+ */
+export function memoryInfo(src: OpsSources) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (typeof gc === "function") gc();
+  const mem = Deno.memoryUsage();
+  const conns = src.server.connectionList();
+  let pending = 0;
+  for (const c of conns) pending += c.pendingResponseBytes ?? 0;
+  return {
+    gc: typeof gc === "function",
+    rss: mem.rss,
+    heapUsed: mem.heapUsed,
+    heapTotal: mem.heapTotal,
+    external: mem.external,
+    connections: conns.length,
+    requestMemoryBytes: src.server.requestMemory.inUse,
+    requestMemoryWaiting: src.server.requestMemory.waiting,
+    pendingResponseBytes: pending,
+  };
 }
 
 const SECRET_NAME = /(password|passwd|secret|token|credential|private|jaas|api[-_]?key)/i;

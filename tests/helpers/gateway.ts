@@ -60,6 +60,8 @@ export interface StartOptions {
   timeoutMs?: number;
   /** A command that runs deno, e.g. ["prlimit", "--nofile=256:256"] (it must exec it: signals go to its pid). */
   wrap?: readonly string[];
+  /** More V8 flags, e.g. ["--expose-gc"] (GET /api/v1/memory then collects garbage before it measures). */
+  v8Flags?: readonly string[];
 }
 
 export async function startGateway(opts: StartOptions = {}): Promise<RunningGateway> {
@@ -68,7 +70,9 @@ export async function startGateway(opts: StartOptions = {}): Promise<RunningGate
   const cmd = new Deno.Command(wrap.length > 0 ? wrap[0] : Deno.execPath(), {
     args: [
       ...(wrap.length > 0 ? [...wrap.slice(1), Deno.execPath()] : []),
-      ...GATEWAY_RUN,
+      ...GATEWAY_RUN.map((a) =>
+        a.startsWith("--v8-flags=") && opts.v8Flags?.length ? [a, ...opts.v8Flags].join(",") : a
+      ),
       "--listen",
       "127.0.0.1:0",
       "--data-dir",

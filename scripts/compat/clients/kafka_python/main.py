@@ -103,6 +103,12 @@ try:
                           auto_offset_reset="earliest", session_timeout_ms=10000, heartbeat_interval_ms=500,
                           fetch_max_wait_ms=500, client_id=CLIENT_ID)
         info["api_version"] = list(c.config["api_version"] or [])
+        # Learn the topic's partitions before the first poll: a subscription whose partitions are not known yet
+        # makes the leader assign nothing and join again at once, and kafka-python 3.0.12 can then hang in its
+        # join (the leader never heartbeats again; seen against Apache Kafka 4.1.1 as well, dpkp/kafka-python
+        # #3106, #3131; scripts/compat/NOTES.md).
+        while not c.partitions_for_topic(topic) and time.monotonic() < deadline:
+            time.sleep(0.2)
         drain(c, use_idle=True)
         ok = len(got) >= n or bool(idle and got)
         if ok and opt.get("commit") != "0":  # commit=0: only report what was consumed (split scenario)
