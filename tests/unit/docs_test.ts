@@ -156,3 +156,17 @@ Deno.test("README stays short: details go to docs/", async () => {
     `README.md is ${size} bytes, over ${README_MAX_BYTES}: move details to docs/`,
   );
 });
+
+Deno.test("README's API count is the registry's; its matrix row count is the compatibility matrix's", async () => {
+  const readme = await Deno.readTextFile(new URL("README.md", ROOT));
+  const apis = /\((\d+) APIs:/.exec(readme);
+  assert(apis, 'README names its API count as "(N APIs: ..."');
+  assertEquals(Number(apis[1]), buildRegistry().versions().length, "README's API count");
+  // The matrix (scripts/compat/MATRIX.md, written by `deno task compat`) has one table row per client configuration.
+  const matrix = await Deno.readTextFile(new URL("scripts/compat/MATRIX.md", ROOT));
+  const [table] = tables(matrix);
+  assert(table !== undefined, "no table in scripts/compat/MATRIX.md");
+  const configs = /runs (\d+) client configurations/.exec(readme);
+  assert(configs, 'README names the matrix as "runs N client configurations"');
+  assertEquals(Number(configs[1]), table.rows.length, "README's client configuration count");
+});

@@ -228,3 +228,32 @@ Deno.test("scram admin: upsert, describe, delete with Kafka's errors", async () 
   assertEquals((await describe(ctx, null)).results, []);
   assertEquals((await describe(ctx, ["alice"])).results[0].errorCode, ErrorCode.RESOURCE_NOT_FOUND);
 });
+
+Deno.test("scram admin: Kafka's checks only: a salted password of another length and an empty salt are stored", async () => {
+  const store = new CredentialStore(new MemoryDocuments(), logger("test"), 0);
+  const ctx = testContext(store);
+  const u = await clientUpsertion("SCRAM-SHA-512", "pw", 4096);
+  // kafka-go's TestAlterUserScramCredentials sends 18 bytes for SCRAM-SHA-512; Kafka stores it.
+  assertEquals(
+    await alter(ctx, {
+      upsertions: [
+        { name: "short", mechanism: 2, ...u, saltedPassword: u.saltedPassword.subarray(0, 18) },
+        { name: "nosalt", mechanism: 2, ...u, salt: new Uint8Array(0) },
+        { name: "empty", mechanism: 2, ...u, saltedPassword: new Uint8Array(0) },
+      ],
+    }),
+    [
+      ["short", 0, null],
+      ["nosalt", 0, null],
+      ["empty", ErrorCode.UNACCEPTABLE_CREDENTIAL, "Salted password must not be empty"],
+    ],
+  );
+  const d = await describe(ctx, ["short", "nosalt", "empty"]);
+  assertEquals(d.results.map((r) => [r.user, r.errorCode, r.credentialInfos]), [
+    ["short", 0, [{ mechanism: 2, iterations: 4096 }]],
+    ["nosalt", 0, [{ mechanism: 2, iterations: 4096 }]],
+    ["empty", ErrorCode.RESOURCE_NOT_FOUND, []],
+  ]);
+  assertEquals(store.get("nosalt", "SCRAM-SHA-512")!.salt.length, 0);
+  assertEquals(store.get("empty", "SCRAM-SHA-512"), null);
+});
