@@ -115,6 +115,48 @@ async function fourLetter(port: number, word: string): Promise<string> {
   }
 }
 
+/**
+ * Whether ZooKeeper gives a client a session: a ConnectRequest (protocol version 0, no last zxid, a 6 s timeout,
+ * session 0, an empty password) answered with a session id. `ruok` answers `imok` as soon as the port is open,
+ * before the server runs; until it runs, ZooKeeper closes every session ("ZooKeeperServer not running"), which
+ * Burrow treats as fatal (seen on a loaded machine for 20+ s).
+ */
+async function takesSession(port: number): Promise<boolean> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  const timer = setTimeout(() => {
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }, 5_000);
+  try {
+    const req = new Uint8Array(4 + 4 + 8 + 4 + 8 + 4 + 16 + 1);
+    const v = new DataView(req.buffer);
+    v.setInt32(0, req.length - 4);
+    v.setInt32(4, 0); // protocol version
+    v.setBigInt64(8, 0n); // last zxid seen
+    v.setInt32(16, 6000); // session timeout
+    v.setBigInt64(20, 0n); // session id: a new one
+    v.setInt32(28, 16); // password length, then 16 zero bytes, then read-only false
+    await conn.write(req);
+    const buf = new Uint8Array(64);
+    let got = 0;
+    while (got < 4 + 4 + 4 + 8) {
+      const n = await conn.read(buf.subarray(got));
+      if (n === null) return false;
+      got += n;
+    }
+    const r = new DataView(buf.buffer);
+    return r.getBigInt64(12) !== 0n; // size, protocol version, timeout, then the session id
+  } catch {
+    return false;
+  } finally {
+    clearTimeout(timer);
+    try {
+      conn.close();
+    } catch { /* closed */ }
+  }
+}
+
 /** A standalone ZooKeeper (Debian's zookeeper.jar) on a free loopback port, data in a temp dir. */
 export async function startZooKeeper(): Promise<ZooKeeper> {
   const dir = await Deno.makeTempDir({ prefix: "kgw-zk-" });
@@ -152,7 +194,7 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
     let ok = false;
     while (Date.now() < deadline && !d.exited) {
       try {
-        if ((await fourLetter(port, "ruok")) === "imok") {
+        if ((await fourLetter(port, "ruok")) === "imok" && await takesSession(port)) {
           ok = true;
           break;
         }
