@@ -1,5 +1,5 @@
-// CLI entry point: configuration from flags, env and file; the gateway; graceful shutdown on SIGINT/SIGTERM and
-// when the launcher (npx, deno task, a wrapper shell) is gone.
+// CLI entry point: configuration from flags, env and file; the gateway; graceful shutdown on SIGINT/SIGTERM, and
+// when npx (npm), which passes no signal on, is gone (src/launcher.ts).
 import {
   ConfigError,
   configPermissionProblem,

@@ -1,4 +1,5 @@
 // Assembles the gateway: storage backend, API registry with every handler, and the Kafka listener.
+import { FetchSessionCache } from "./fetch/sessions.ts";
 import { type Config, consumerAssignorNames, listenersText } from "./options.ts";
 import { logger } from "./log.ts";
 import type { Broker } from "./handlers/context.ts";
@@ -624,6 +625,23 @@ export class Gateway {
         listeners: advertisedByName(config),
         offsetsTopicPartitions: config.offsetsTopicPartitions,
         topics: () => storage.listTopics(),
+        epochs: {
+          dataDir: config.dataDir,
+          partitions: async () => {
+            const out = [];
+            for (const t of storage.listTopics()) {
+              for (let p = 0; p < t.partitions; p++) {
+                out.push({
+                  topicId: t.id,
+                  partition: p,
+                  logEndOffset: (await storage.offsets(t.name, p)).highWatermark,
+                });
+              }
+            }
+            return out;
+          },
+          topicId: (topic) => storage.getTopic(topic)?.id,
+        },
       });
     // The storage takes part first: a partition's log end is known before producer state and groups load.
     if (storage instanceof SeaweedMQStorage) cluster.addParticipant(storage.leadershipParticipant());
@@ -767,6 +785,7 @@ export class Gateway {
       metrics,
       credentials,
       acls: authorization.acls,
+      fetchSessions: new FetchSessionCache(config.maxIncrementalFetchSessionCacheSlots),
       quotas,
       transactions,
       schemas: schemaRegistry?.registry ?? externalSchemas,
@@ -886,11 +905,12 @@ export class Gateway {
       }
       log.info("schema registry at http://{host}:{port}/", { host: a.hostname, port: a.port });
     }
-    log.info("listening on {listen}, advertised as {adv}, data in {dir}", {
+    log.info("listening on {listen}, advertised as {adv}, data in {dir}, pid {pid}", {
       // "HOST:PORT (NAME)": tools read the first listener's port from this line
       listen: bound.map((b) => `${b.socket.addr.hostname}:${b.socket.addr.port} (${b.at.name})`).join(", "),
       adv: listenersText(config.advertisedListener),
       dir: config.dataDir,
+      pid: Deno.pid,
     });
     return gateway;
   }

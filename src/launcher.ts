@@ -1,8 +1,14 @@
-// Stopping with the launcher: the gateway exits when the process that started it, or the one that started that,
-// is gone. `npx -y deno@2 task start` runs npm → sh → `deno task` → the gateway; a supervisor's SIGTERM to npm ends
-// only npm and sh, and `deno task` is re-parented while it keeps waiting on the gateway, so watching the direct
-// parent is not enough. The parent's parent is read from /proc through libc (FFI): Deno 2 refuses /proc/<pid>
-// reads to anything short of --allow-all, and --allow-ffi is already granted for the native codecs.
+// The gateway's life is its own: it stops when told to (SIGTERM or SIGINT to itself, to its process group, or
+// to `deno task`, which passes both on to it), never because an ancestor exited. A provisioning script that runs
+// `nohup deno task start ... &`, waits for the port and exits must leave the gateway running, as it leaves any
+// Kafka broker running (`setsid`, CI steps, cloud-init, `docker exec -d` mean the same).
+//
+// One launcher does not pass signals on: npm. `npx -y deno@2 task start` runs npm exec → sh → deno task → the
+// gateway; a supervisor's SIGTERM to npm reaches sh, which dies without passing it on, and the gateway would be
+// left running under init with nobody to stop it. So when npm (npx, npm exec, npm run) is among the gateway's
+// first ancestors, the gateway watches that process and stops when it is gone. Ancestors are read from /proc
+// through libc (FFI): Deno 2 refuses /proc/<pid> reads to anything short of --allow-all, and --allow-ffi is
+// already granted for the native codecs.
 
 interface Libc {
   open(path: Uint8Array, flags: number): number;
@@ -35,44 +41,58 @@ function loadLibc(): Libc | null {
 
 /** The parent pid of `pid` from /proc/<pid>/stat, or null when it cannot be read (gone, no /proc, no FFI). */
 export function parentOf(pid: number): number | null {
+  const stat = procRead(pid, "stat");
+  if (stat === null) return null;
+  // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
+  const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+  return Number.isInteger(ppid) ? ppid : null;
+}
+
+/** The first line of /proc/<pid>/<file>, or null when it cannot be read (gone, no /proc, no FFI). */
+function procRead(pid: number, file: string): string | null {
   const c = loadLibc();
   if (c === null) return null;
-  const fd = c.open(new TextEncoder().encode(`/proc/${pid}/stat\0`), 0);
+  const fd = c.open(new TextEncoder().encode(`/proc/${pid}/${file}\0`), 0);
   if (fd < 0) return null;
   try {
     const buf = new Uint8Array(1024);
     const n = Number(c.read(fd, buf, BigInt(buf.length)));
-    if (n <= 0) return null;
-    // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ")".
-    const text = new TextDecoder().decode(buf.subarray(0, n));
-    const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-    const ppid = Number(fields[1]);
-    return Number.isInteger(ppid) ? ppid : null;
+    return n <= 0 ? null : new TextDecoder().decode(buf.subarray(0, n)).split("\n")[0];
   } finally {
     c.close(fd);
   }
 }
 
+/** npm's process title: "npm exec deno@2", "npm run start", "npm". */
+const NPM_TITLE = /^npm( |$)/;
+
+/** How many ancestors are looked at for npm: npm → sh → deno task → the gateway, and one more. */
+const NPM_DEPTH = 4;
+
+/** The pid of npm when it is among the first ancestors of `pid`, or null. */
+export function npmAncestor(pid = Deno.pid): number | null {
+  let p = pid === Deno.pid ? Deno.ppid : parentOf(pid) ?? 0;
+  for (let depth = 0; depth < NPM_DEPTH && p > 1; depth++) {
+    const comm = procRead(p, "comm");
+    if (comm !== null && NPM_TITLE.test(comm)) return p;
+    p = parentOf(p) ?? 0;
+  }
+  return null;
+}
+
 /**
- * Calls `onGone` once when the gateway's parent exits or is re-parented (its own launcher is gone). A parent that
- * is init or a container runtime's pid 1 has nothing above it to outlive.
+ * Calls `onGone` once when npm, found among the gateway's first ancestors at start, is gone (see above). Without
+ * npm above it, nothing is watched: an ancestor's exit never stops the gateway.
  */
 export function watchLauncher(onGone: (why: string) => void, intervalMs = 1000): void {
-  const parent = Deno.ppid;
-  if (parent <= 1) return;
-  const grandparent = parentOf(parent);
+  const npm = npmAncestor();
+  if (npm === null) return;
+  const title = procRead(npm, "comm");
   const timer = setInterval(() => {
-    let why: string | null = null;
-    if (Deno.ppid !== parent) why = `parent process ${parent} is gone`;
-    else if (grandparent !== null && grandparent > 1) {
-      const now = parentOf(parent);
-      if (now !== null && now !== grandparent) {
-        why = `parent process ${parent} lost its own launcher ${grandparent}`;
-      }
-    }
-    if (why === null) return;
+    // Gone, or its pid already reused by another program.
+    if (procRead(npm, "comm") === title) return;
     clearInterval(timer);
-    onGone(why);
+    onGone(`its launcher npm (pid ${npm}, "${title}") is gone, and npm passes no signal on`);
   }, intervalMs);
   Deno.unrefTimer(timer); // never what keeps the process alive
 }

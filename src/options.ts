@@ -168,7 +168,7 @@ export const OPTIONS = [
     kind: "bool",
     def: true,
     help:
-      "stop gracefully when the process that started the gateway, or the one that started that, exits (a supervisor killed npx or a wrapper); false for launches meant to outlive their shell (nohup, &)",
+      "stop gracefully when npm (npx, npm exec, npm run) that launched the gateway is gone: npm passes no signal on. No other ancestor's exit stops it (nohup, &, setsid)",
   },
   {
     key: "shutdownTimeoutMs",
@@ -284,6 +284,15 @@ export const OPTIONS = [
     def: 16 * MiB,
     min: 1024,
     help: "response bytes a connection may leave unread before the gateway stops reading its requests",
+  },
+  {
+    key: "maxIncrementalFetchSessionCacheSlots",
+    flag: "max-incremental-fetch-session-cache-slots",
+    kind: "int",
+    def: 1000,
+    min: 0,
+    help:
+      "fetch sessions (KIP-227) kept for incremental fetches; 0: full fetches only (max.incremental.fetch.session.cache.slots)",
   },
   {
     key: "maxPartitions",

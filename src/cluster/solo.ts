@@ -1,6 +1,10 @@
 // A cluster of one: the embedded backend, whose log only this process writes. This gateway leads every partition
-// and coordinates every group; there are no leader epochs (-1 everywhere, docs/compatibility.md "Leader epochs").
+// and coordinates every group. Leader epochs are a one-node Kafka's (solo_epochs.ts): 0 on the first start, one
+// more at each start, with a history per partition for OffsetForLeaderEpoch; without a data directory to keep
+// them (tests), -1 everywhere.
 import { partitionForGroup } from "./hash.ts";
+import { endOffsetFor, epochAtOffset } from "./epochs.ts";
+import { type PartitionAtStart, SoloEpochs } from "./solo_epochs.ts";
 import type {
   ClusterBroker,
   ClusterSnapshot,
@@ -19,12 +23,19 @@ export interface SoloClusterOptions {
   readonly offsetsTopicPartitions: number;
   /** Topics and partition counts, for the operations view. */
   readonly topics: () => readonly { readonly name: string; readonly partitions: number }[];
+  /** Leader epochs kept in this data directory, from the partitions as they are at start (embedded backend). */
+  readonly epochs?: {
+    readonly dataDir: string;
+    readonly partitions: () => Promise<readonly PartitionAtStart[]>;
+    readonly topicId: (topic: string) => string | undefined;
+  };
 }
 
 export class SoloCluster implements ClusterView {
   readonly nodeId: number;
   readonly distributed = false;
   private readonly self: ClusterBroker;
+  private epochs: SoloEpochs | null = null;
 
   constructor(private readonly opts: SoloClusterOptions) {
     this.nodeId = opts.nodeId;
@@ -49,12 +60,16 @@ export class SoloCluster implements ClusterView {
     return this.nodeId;
   }
 
+  private get epoch(): number {
+    return this.epochs?.epoch ?? -1;
+  }
+
   leaderOf(): LeaderInfo {
-    return { leaderId: this.nodeId, leaderEpoch: -1 };
+    return { leaderId: this.nodeId, leaderEpoch: this.epoch };
   }
 
   servingEpoch(): number | null {
-    return -1;
+    return this.epoch;
   }
 
   coordinatorPartition(groupId: string): number {
@@ -62,24 +77,33 @@ export class SoloCluster implements ClusterView {
   }
 
   coordinatorOf(): LeaderInfo {
-    return { leaderId: this.nodeId, leaderEpoch: -1 };
+    return { leaderId: this.nodeId, leaderEpoch: this.epoch };
   }
 
   coordinates(): boolean {
     return true;
   }
 
+  private history(topic: string, partition: number) {
+    const id = this.epochs !== null ? this.opts.epochs?.topicId(topic) : undefined;
+    return id === undefined ? null : this.epochs!.history(id, partition);
+  }
+
   epochEndOffset(
-    _topic: string,
-    _partition: number,
+    topic: string,
+    partition: number,
     epoch: number,
     logEndOffset: number,
   ): { leaderEpoch: number; endOffset: number } {
-    return { leaderEpoch: epoch, endOffset: logEndOffset };
+    const h = this.history(topic, partition);
+    return h === null
+      ? { leaderEpoch: epoch, endOffset: logEndOffset }
+      : endOffsetFor(h, epoch, logEndOffset);
   }
 
-  epochAt(): number {
-    return -1;
+  epochAt(topic: string, partition: number, offset: number): number {
+    const h = this.history(topic, partition);
+    return h === null ? -1 : epochAtOffset(h, offset);
   }
 
   addParticipant(_p: Participant): void {
@@ -94,7 +118,7 @@ export class SoloCluster implements ClusterView {
           topic: t.name,
           partition: p,
           leaderId: this.nodeId,
-          leaderEpoch: -1,
+          leaderEpoch: this.epoch,
           serving: true,
         });
       }
@@ -110,8 +134,9 @@ export class SoloCluster implements ClusterView {
     };
   }
 
-  start(): Promise<void> {
-    return Promise.resolve();
+  async start(): Promise<void> {
+    const e = this.opts.epochs;
+    if (e !== undefined) this.epochs = await SoloEpochs.open(e.dataDir, await e.partitions());
   }
 
   close(): Promise<void> {

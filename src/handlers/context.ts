@@ -1,4 +1,5 @@
 // What a handler sees: the broker's shared state and the request's header. Handlers know nothing of sockets.
+import type { FetchSessionCache } from "../fetch/sessions.ts";
 import type { SchemaLookup } from "../schema_registry/validation.ts";
 import type { Config } from "../options.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -35,6 +36,8 @@ export interface Broker {
   readonly credentials?: CredentialStore | null;
   /** The ACLs (src/security/acl/) with --authorizer acl; null or absent without an authorizer. */
   readonly acls?: AclStore | null;
+  /** Fetch sessions (KIP-227, src/fetch/sessions.ts); absent in tests without: every fetch is then sessionless. */
+  readonly fetchSessions?: FetchSessionCache | null;
   /** Client quotas (src/quotas/): the store the quota APIs change and the enforcement; absent in tests without. */
   readonly quotas?: Quotas | null;
   /**

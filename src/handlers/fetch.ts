@@ -1,6 +1,7 @@
 // Fetch: stored batches are served as they are (zero copy) up to max_bytes / partition_max_bytes, with a
-// long poll that waits for appends until min_bytes or max_wait_ms. Fetch sessions (v7+) are answered
-// sessionless (session id 0), which clients treat as "send full fetches". Fetch v0-3 clients get the v2
+// long poll that waits for appends until min_bytes or max_wait_ms. Fetch sessions (v7+, KIP-227) as Kafka keeps
+// them (src/fetch/sessions.ts): epoch -1 a sessionless full fetch, 0 a full fetch opening a session, above 0 an
+// incremental fetch of every partition of the session, answering only those with news. Fetch v0-3 clients get the v2
 // batches down-converted to magic 0/1 message sets. Only the partition's leader answers: elsewhere
 // NOT_LEADER_OR_FOLLOWER, a stale or future current_leader_epoch (v9+) FENCED_LEADER_EPOCH / UNKNOWN_LEADER_EPOCH,
 // both with the current leader (v12+) and its endpoint (v16+). In a distributed cluster each returned batch is
@@ -17,12 +18,13 @@ import type {
   FetchResponseTopic,
 } from "../protocol/messages/fetch.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { FetchSession, FINAL_EPOCH, INITIAL_EPOCH } from "../fetch/sessions.ts";
 import { errorCodeOf } from "./auto_create.ts";
 import { downConvert } from "../records/legacy.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import { LeaderHints, servingEpochOf, stampFetchedEpochs } from "./routing.ts";
 import type { PartitionProducerState } from "../producer/state.ts";
-import { getInt32, getInt64 } from "../protocol/codec.ts";
+import { getInt32, getInt64, ZERO_UUID } from "../protocol/codec.ts";
 import {
   BATCH_HEADER_SIZE,
   LAST_OFFSET_DELTA_OFFSET,
@@ -294,35 +296,155 @@ function waitForAppend(broker: Broker, watch: Collected["watch"], ms: number): P
   });
 }
 
+/** How a request is served: without a session, as a full fetch (maybe opening one), or incrementally. */
+type Plan =
+  | { readonly kind: "sessionless"; readonly request: FetchRequest }
+  | { readonly kind: "full"; readonly request: FetchRequest; readonly session: FetchSession | null }
+  | { readonly kind: "incremental"; readonly request: FetchRequest; readonly session: FetchSession }
+  | { readonly kind: "error"; readonly errorCode: number };
+
+/** KIP-227 (src/fetch/sessions.ts): what a v7+ request's session id and epoch ask for. */
+function plan(ctx: RequestContext, req: FetchRequest): Plan {
+  const v = ctx.header.apiVersion;
+  const cache = ctx.broker.fetchSessions;
+  if (v < 7) return { kind: "sessionless", request: req };
+  const usesTopicIds = v >= 13;
+  const owner = `${ctx.principal.type}:${ctx.principal.name}`;
+  const authVersion = ctx.broker.acls?.matcher ?? null;
+  const now = Date.now();
+  const sessionId = req.sessionId ?? 0;
+  const epoch = req.sessionEpoch ?? FINAL_EPOCH;
+  if (epoch === FINAL_EPOCH || epoch === INITIAL_EPOCH) {
+    // A full fetch; a named session is closed first (Kafka: FetchManager.newContext).
+    if (sessionId !== 0) cache?.remove(sessionId);
+    if (epoch === FINAL_EPOCH || !cache) return { kind: "sessionless", request: req };
+    const session = cache.create(usesTopicIds, owner, authVersion, now);
+    if (session !== null) {
+      for (const t of req.topics) {
+        for (const p of t.partitions) session.put(sessionPartition(t, p));
+      }
+    }
+    return { kind: "full", request: req, session };
+  }
+  if (epoch < FINAL_EPOCH || !cache) {
+    return { kind: "error", errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND };
+  }
+  const found = cache.continue(sessionId, epoch, usesTopicIds, owner, authVersion, now);
+  if (found.kind === "error") return found;
+  const session = found.session;
+  for (const t of req.topics) {
+    for (const p of t.partitions) session.put(sessionPartition(t, p));
+  }
+  for (const f of req.forgottenTopicsData ?? []) {
+    for (const p of f.partitions) session.forget(f.topic ?? "", f.topicId ?? ZERO_UUID, p);
+  }
+  // Every partition of the session, in its order; consecutive partitions of one topic share an entry.
+  const topics: FetchRequestTopic[] = [];
+  for (const p of session.partitions.values()) {
+    const last = topics.at(-1);
+    const part = {
+      partition: p.partition,
+      currentLeaderEpoch: p.currentLeaderEpoch,
+      fetchOffset: p.fetchOffset,
+      lastFetchedEpoch: p.lastFetchedEpoch,
+      logStartOffset: p.logStartOffset,
+      partitionMaxBytes: p.partitionMaxBytes,
+    };
+    if (last !== undefined && (usesTopicIds ? last.topicId === p.topicId : last.topic === p.topic)) {
+      last.partitions.push(part);
+    } else topics.push({ topic: p.topic, topicId: p.topicId, partitions: [part] });
+  }
+  return { kind: "incremental", request: { ...req, topics }, session };
+}
+
+function sessionPartition(t: FetchRequestTopic, p: FetchRequestTopic["partitions"][number]) {
+  return {
+    topic: t.topic ?? "",
+    topicId: t.topicId ?? ZERO_UUID,
+    partition: p.partition,
+    fetchOffset: p.fetchOffset,
+    partitionMaxBytes: p.partitionMaxBytes,
+    currentLeaderEpoch: p.currentLeaderEpoch ?? -1,
+    lastFetchedEpoch: p.lastFetchedEpoch ?? -1,
+    logStartOffset: p.logStartOffset ?? -1,
+  };
+}
+
+function hasRecords(r: FetchResponsePartition): boolean {
+  const rec = r.records;
+  if (rec === null || rec === undefined) return false;
+  if (rec instanceof Uint8Array) return rec.length > 0;
+  return rec.some((b) => b.length > 0);
+}
+
+/**
+ * Walks an answer's partitions with their session keys: `keep` decides which stay (all, for a full fetch).
+ * Topics left without partitions are dropped.
+ */
+function throughSession(
+  session: FetchSession,
+  responses: FetchResponseTopic[],
+  keep: (key: string, r: FetchResponsePartition) => boolean,
+): FetchResponseTopic[] {
+  const out: FetchResponseTopic[] = [];
+  for (const t of responses) {
+    const partitions = t.partitions.filter((r) =>
+      keep(
+        FetchSession.key(t.topic ?? "", t.topicId ?? ZERO_UUID, r.partitionIndex, session.usesTopicIds),
+        r,
+      )
+    );
+    if (partitions.length > 0) out.push(partitions.length === t.partitions.length ? t : { ...t, partitions });
+  }
+  return out;
+}
+
+const outcome = (r: FetchResponsePartition) => ({
+  errorCode: r.errorCode,
+  highWatermark: r.highWatermark,
+  logStartOffset: r.logStartOffset ?? -1,
+  hasRecords: hasRecords(r),
+});
+
 export const fetchHandler: Handler<FetchRequest, FetchResponse> = async (ctx, req) => {
   const v = ctx.header.apiVersion;
-  if (v >= 7 && req.sessionId !== 0) {
-    // We never hand out sessions, so any session id is unknown; the client falls back to a full fetch.
-    ctx.broker.metrics?.error(ApiKey.Fetch, ErrorCode.FETCH_SESSION_ID_NOT_FOUND);
-    return {
-      errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
-      sessionId: 0,
-      responses: [],
-      nodeEndpoints: [],
-    };
+  const p = plan(ctx, req);
+  if (p.kind === "error") {
+    ctx.broker.metrics?.error(ApiKey.Fetch, p.errorCode);
+    return { errorCode: p.errorCode, sessionId: 0, responses: [], nodeEndpoints: [] };
   }
-  const deadline = Date.now() + Math.min(Math.max(0, req.maxWaitMs), MAX_WAIT_CAP_MS);
-  let c = await collect(ctx, req);
+  const request = p.request;
+  const deadline = Date.now() + Math.min(Math.max(0, request.maxWaitMs), MAX_WAIT_CAP_MS);
+  let c = await collect(ctx, request);
   // Kafka answers at once when a partition has an error (OFFSET_OUT_OF_RANGE, UNKNOWN_TOPIC_OR_PARTITION, ...):
   // the client must see it now, not after max_wait. Otherwise the only waits are for an append, the deadline or
   // shutdown (waitForAppend); the loop never re-reads without one of them.
-  while (c.bytes < Math.max(1, req.minBytes) && !c.failed && !ctx.broker.shutdown.aborted) {
+  while (c.bytes < Math.max(1, request.minBytes) && !c.failed && !ctx.broker.shutdown.aborted) {
     const left = deadline - Date.now();
     if (left <= 0 || c.watch.length === 0) break;
     await waitForAppend(ctx.broker, c.watch, left);
-    c = await collect(ctx, req);
+    c = await collect(ctx, request);
+  }
+  let responses = c.responses;
+  let sessionId = 0;
+  if (p.kind === "full" && p.session !== null) {
+    const s = p.session;
+    throughSession(s, responses, (key, r) => {
+      s.remember(key, outcome(r));
+      return true;
+    });
+    sessionId = s.id;
+  } else if (p.kind === "incremental") {
+    const s = p.session;
+    responses = throughSession(s, responses, (key, r) => s.mustAnswer(key, outcome(r)));
+    sessionId = s.id;
   }
   // Bytes and records out per topic, partition errors (no allocation; records counted from batch headers).
-  ctx.broker.metrics?.fetchResponse(ctx.broker.storage, v, c.responses);
+  ctx.broker.metrics?.fetchResponse(ctx.broker.storage, v, responses);
   return {
     errorCode: ErrorCode.NONE,
-    sessionId: 0,
-    responses: c.responses,
+    sessionId,
+    responses,
     nodeEndpoints: c.hints.endpoints(),
   };
 };

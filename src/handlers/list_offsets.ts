@@ -86,7 +86,7 @@ export const listOffsetsHandler: Handler<ListOffsetsRequest, ListOffsetsResponse
         }
         const epoch = servingEpochOf(cluster, t.name, p.partitionIndex, p.currentLeaderEpoch);
         const found = await lookup(ctx.broker, meta, p.partitionIndex, p.timestamp, v, committed);
-        if (cluster.distributed) {
+        if (epoch >= 0) {
           // Latest: the epoch being written now (Kafka's latest epoch); otherwise the returned record's.
           r.leaderEpoch = p.timestamp === LATEST
             ? epoch

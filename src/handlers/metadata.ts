@@ -1,7 +1,6 @@
 // Metadata: the live gateways as brokers, each partition with its leader and leader epoch as the cluster view knows
-// them (src/cluster/). A solo gateway leads every partition with epoch -1 (unknown), consistently with Fetch,
-// ListOffsets, OffsetForLeaderEpoch and the stored batches (docs/compatibility.md "Leader epochs"), so clients never fence on a
-// made-up epoch. Each partition has one replica, its leader (the backend keeps the data). Internal topics
+// them (src/cluster/). A solo gateway leads every partition with the epoch of its start, as a one-node Kafka
+// (docs/compatibility.md "Leader epochs"). Each partition has one replica, its leader (the backend keeps the data). Internal topics
 // (`__consumer_offsets`) are listed with is_internal set, as Kafka lists them.
 import type { Broker, Handler } from "./context.ts";
 import {

@@ -2,10 +2,9 @@
 // partition's leader where the epoch it last saw ends. Only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere;
 // current_leader_epoch fenced as in Fetch), from the cluster's epoch history (ClusterView.epochEndOffset): the
 // largest epoch <= the requested one and the offset where the next epoch starts, the log end for the current
-// epoch; {-1, -1} when the requested epoch is below every known one, or undefined (-1). A solo gateway has no
-// epochs (Metadata, Fetch, ListOffsets and the stored batches say -1), so KIP-320 clients normally never ask it;
-// when one does (an epoch from a committed offset or a seek) the whole log counts as that epoch: {requested, log
-// end}, so a position at or below the end validates and one beyond it is truncated to the end, never reset.
+// epoch; {-1, -1} when the requested epoch is above every known one, or undefined (-1). A solo gateway's history
+// has an epoch per start (src/cluster/solo_epochs.ts); without one (no data directory: tests), the whole log
+// counts as the requested epoch: {requested, log end}.
 import type { Handler } from "./context.ts";
 import type {
   OffsetForLeaderEpochRequest,

@@ -35,8 +35,9 @@ export function servingEpochOf(
   currentLeaderEpoch = NO_VALUE,
 ): number {
   const epoch = cluster.servingEpoch(topic, partition);
-  if (currentLeaderEpoch !== NO_VALUE && cluster.distributed) {
-    // Not serving: compared with the epoch this gateway knows for the partition, as a Kafka follower does.
+  if (currentLeaderEpoch !== NO_VALUE) {
+    // Not serving: compared with the epoch this gateway knows for the partition, as a Kafka follower does. A
+    // cluster without epochs (-1) compares nothing.
     const ours = epoch ?? cluster.leaderOf(topic, partition).leaderEpoch;
     if (ours >= 0 && currentLeaderEpoch < ours) {
       throw new KafkaError(

@@ -10,7 +10,7 @@ import type { AppendStorage } from "./append.ts";
 /**
  * The idempotent path and the marker path call it right after their state check, in the same serialized step and
  * without an await between them (append.ts); the plain produce path calls it once the batches are prepared. Either
- * way the check, the stamp of the leader epoch into each batch (whatever the client sent; -1 on a solo gateway)
+ * way the check, the stamp of the leader epoch into each batch (whatever the client sent: the serving epoch)
  * and the backend's append happen in one tick. The epoch must still be the one the request was accepted under:
  * leadership that moved away and back meanwhile (new epoch) may have reloaded the producer state the idempotent
  * path already holds, so such a batch is refused too (NOT_LEADER_OR_FOLLOWER, retriable). A refusal throws before

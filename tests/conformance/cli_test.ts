@@ -1,6 +1,7 @@
 // The command line as a user meets it: the `start` task with a "--" separator and env-named paths, the one-line
-// refusal of a data directory outside the granted paths, a taken Kafka port, the gateway stopping when its
-// launcher dies, and /metrics passing `promtool check metrics` (when promtool is installed).
+// refusal of a data directory outside the granted paths, a taken Kafka port, the gateway's life against its
+// launchers (signals stop it, a script exiting does not, npx gone does), and /metrics passing
+// `promtool check metrics` (when promtool is installed).
 import { assert, assertEquals } from "../unit/assert.ts";
 import { runWithGateway } from "../helpers/gateway.ts";
 
@@ -102,76 +103,161 @@ Deno.test("a taken Kafka port names the listener", async () => {
   }
 });
 
+/** A gateway started through a launcher command line (a shell script in which GATEWAY and LOG are set). */
+interface Launched {
+  /** The launcher (the outermost process, as a supervisor or a provisioning tool sees it). */
+  readonly launcher: Deno.ChildProcess;
+  /** The gateway's own pid (its log's "pid N" line). */
+  readonly pid: number;
+  readonly port: number;
+  readonly log: string;
+  readonly dir: string;
+}
+
+const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
+
 /**
- * Starts the gateway through `wrap` (a shell script in which GATEWAY is the gateway command line and LOG its log
- * file; it prints the gateway's pid), kills the outermost wrapper as a supervisor would, and expects the gateway to
- * stop on its own and free its port; `expect` is the reason it logs.
+ * Runs `script` under `sh -c` in a directory whose deno.json has a `start` task running the gateway, with $GATEWAY
+ * (the gateway's command line), $LOG (where the script sends its output) and $DENO set; waits until the gateway
+ * listens.
  */
-async function stopsWithLauncher(
-  wrap: (gateway: string, log: string) => string,
-  expect: RegExp,
-): Promise<void> {
+async function launch(script: string): Promise<Launched> {
   const dir = await Deno.makeTempDir({ prefix: "kgw-cli-" });
   const log = `${dir}/gateway.log`;
-  const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
-  // A supervisor's view: it started the wrapper and signals only that pid.
-  const gateway = [Deno.execPath(), "run", "-A", MAIN, "--listen", "127.0.0.1:0", "--http-listen", "off"]
-    .concat(["--data-dir", `${dir}/d`]).map(q).join(" ");
-  const wrapper = new Deno.Command("sh", {
-    args: ["-c", wrap(gateway, q(log))],
-    env: { NO_COLOR: "1" },
+  // The task's directory has a deno.json of its own: the gateway is pointed at the repository's.
+  const gateway = [
+    Deno.execPath(),
+    "run",
+    "-A",
+    "--config",
+    `${ROOT}/deno.json`,
+    MAIN,
+    "--listen",
+    "127.0.0.1:0",
+  ]
+    .concat(["--http-listen", "off", "--data-dir", `${dir}/d`]);
+  await Deno.writeTextFile(
+    `${dir}/deno.json`,
+    JSON.stringify({ tasks: { start: gateway.map(q).join(" ") } }),
+  );
+  const launcher = new Deno.Command("sh", {
+    args: ["-c", script],
+    cwd: dir,
+    env: {
+      NO_COLOR: "1",
+      GATEWAY: gateway.map(q).join(" "),
+      LOG: log,
+      DENO: Deno.execPath(),
+      DENO_NO_UPDATE_CHECK: "1",
+    },
     stdin: "null",
-    stdout: "piped",
-    stderr: "inherit",
+    stdout: "null",
+    stderr: "null",
   }).spawn();
-  const reader = wrapper.stdout.getReader();
+  let port = 0;
+  let pid = 0;
+  for (let i = 0; i < 600 && port === 0; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    const text = await Deno.readTextFile(log).catch(() => "");
+    const m = /listening on [^\s:]+:(\d+)/.exec(text);
+    const p = /\bpid (\d+)/.exec(text);
+    if (m && p) [port, pid] = [Number(m[1]), Number(p[1])];
+  }
+  assert(
+    port > 0 && pid > 0,
+    `no "listening on" and pid in ${log}:\n${await Deno.readTextFile(log).catch(() => "")}`,
+  );
+  return { launcher, pid, port, log, dir };
+}
+
+function alive(pid: number): boolean {
   try {
-    const first = dec.decode((await reader.read()).value);
-    const pid = Number(first.trim().split("\n")[0]);
-    assert(pid > 0, first);
-    let port = 0;
-    for (let i = 0; i < 300 && port === 0; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      const m = /listening on [^\s:]+:(\d+)/.exec(await Deno.readTextFile(log).catch(() => ""));
-      if (m) port = Number(m[1]);
-    }
-    assert(port > 0, await Deno.readTextFile(log));
-    wrapper.kill("SIGTERM");
-    await wrapper.status;
-    let gone = false;
-    for (let i = 0; i < 100 && !gone; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      try {
-        Deno.kill(pid, "SIGCONT"); // a no-op signal that fails once the process is gone
-      } catch {
-        gone = true;
-      }
-    }
-    const text = await Deno.readTextFile(log);
-    if (!gone) Deno.kill(pid, "SIGKILL");
-    assert(gone, `gateway ${pid} still running 10 s after its wrapper died:\n${text}`);
-    assert(expect.test(text) && text.includes("stopped"), text);
-    assert(portFree(port), `port ${port} still held`);
-  } finally {
-    reader.releaseLock();
-    await wrapper.stdout.cancel().catch(() => {});
-    await Deno.remove(dir, { recursive: true });
+    Deno.kill(pid, "SIGCONT"); // a no-op signal that fails once the process is gone
+    return true;
+  } catch {
+    return false;
   }
 }
 
-Deno.test("the gateway stops when the wrapper that launched it is killed", async () => {
-  await stopsWithLauncher(
-    (gw, log) => `${gw} >${log} 2>&1 & echo $!; wait`,
-    /parent process \d+ is gone: stopping/,
-  );
+/** Waits (up to 15 s) for the gateway to exit; expects its log to say why and that it stopped, and its port free. */
+async function expectStopped(l: Launched, why: RegExp): Promise<void> {
+  for (let i = 0; i < 150 && alive(l.pid); i++) await new Promise((r) => setTimeout(r, 100));
+  const text = await Deno.readTextFile(l.log);
+  if (alive(l.pid)) Deno.kill(l.pid, "SIGKILL");
+  assert(!alive(l.pid), `gateway ${l.pid} still running 15 s later:\n${text}`);
+  assert(why.test(text) && text.includes("stopped"), text);
+  assert(portFree(l.port), `port ${l.port} still held`);
+}
+
+async function cleanup(l: Launched): Promise<void> {
+  if (alive(l.pid)) Deno.kill(l.pid, "SIGKILL");
+  try {
+    l.launcher.kill("SIGKILL");
+  } catch { /* gone */ }
+  await l.launcher.status;
+  await Deno.remove(l.dir, { recursive: true }).catch(() => {});
+}
+
+Deno.test("a script that starts the gateway with nohup … & and exits leaves it running; SIGTERM stops it", async () => {
+  // The provisioning script of a new user: start in the background, wait for readiness (launch), exit.
+  const l = await launch(`nohup sh -c "$GATEWAY" >"$LOG" 2>&1 & echo started`);
+  try {
+    assertEquals((await l.launcher.status).code, 0);
+    // The old launcher watch checked every second; two seconds later nothing may have stopped it.
+    await new Promise((r) => setTimeout(r, 2500));
+    assert(alive(l.pid), await Deno.readTextFile(l.log));
+    const c = await Deno.connect({ hostname: "127.0.0.1", port: l.port });
+    c.close();
+    Deno.kill(l.pid, "SIGTERM");
+    await expectStopped(l, /SIGTERM: stopping/);
+  } finally {
+    await cleanup(l);
+  }
 });
 
-Deno.test("the gateway stops when the launcher of its launcher is killed (npx → deno task → gateway)", async () => {
-  // The inner shell stands for `deno task`: it outlives the killed outer one, re-parented, still waiting.
-  await stopsWithLauncher(
-    (gw, log) => `(${gw} >${log} 2>&1 & echo $!; wait); :`,
-    /parent process \d+ lost its own launcher \d+: stopping/,
-  );
+Deno.test("deno task start from a script that exits (nohup, &, setsid) keeps running", async () => {
+  for (
+    const script of [
+      `nohup "$DENO" task start >"$LOG" 2>&1 &`,
+      `setsid "$DENO" task start >"$LOG" 2>&1 &`,
+    ]
+  ) {
+    const l = await launch(`${script} echo started`);
+    try {
+      assertEquals((await l.launcher.status).code, 0, script);
+      await new Promise((r) => setTimeout(r, 2500));
+      assert(alive(l.pid), `${script}:\n${await Deno.readTextFile(l.log)}`);
+    } finally {
+      await cleanup(l);
+    }
+  }
+});
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`${signal} to deno task in the foreground stops the gateway (deno task passes it on)`, async () => {
+    const l = await launch(`exec "$DENO" task start >"$LOG" 2>&1`);
+    try {
+      l.launcher.kill(signal);
+      await expectStopped(l, new RegExp(`${signal}: stopping`));
+    } finally {
+      await cleanup(l);
+    }
+  });
+}
+
+Deno.test({
+  name: "SIGTERM to npx stops the gateway (npm → sh → deno task → gateway: npm passes no signal on)",
+  ignore: !hasCommand("npx") && Deno.env.get("CI") !== "true",
+  fn: async () => {
+    // The npm exec that CI's first stage cached (npx -y deno@2); the same Deno as the tests'.
+    const l = await launch(`exec npx -y deno@2 task start >"$LOG" 2>&1`);
+    try {
+      l.launcher.kill("SIGTERM");
+      await expectStopped(l, /its launcher npm \(pid \d+, "npm[^"]*"\) is gone.*: stopping/);
+    } finally {
+      await cleanup(l);
+    }
+  },
 });
 
 Deno.test({

@@ -4,7 +4,7 @@
 // `idempotent: true` and confluent-kafka with enable.idempotence=true, including a gateway restart under a live
 // librdkafka producer.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { gatewayBackend, type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
+import { type RunningGateway, runWithGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { pythonPath, requireTool } from "../helpers/tools.ts";
 import { fetchBody, WireClient } from "../helpers/wire.ts";
@@ -176,8 +176,8 @@ Deno.test({
         assertEquals((await initProducerId(c, 4, pid, 0)).errorCode, ErrorCode.PRODUCER_FENCED);
         assertEquals((await initProducerId(c, 3, pid, 0)).errorCode, ErrorCode.INVALID_PRODUCER_EPOCH);
 
-        // One copy of everything, with the producer's headers intact and the partition's leader epoch (-1 on the
-        // embedded log, which has none; the lease epoch of a SeaweedMQ cluster).
+        // One copy of everything, with the producer's headers intact and the partition's leader epoch (the start's
+        // on the embedded log, as a one-node Kafka; the lease epoch of a SeaweedMQ cluster).
         const md = await c.call<
           { topics: { partitions: { partitionIndex: number; leaderEpoch: number }[] }[] }
         >(
@@ -186,7 +186,7 @@ Deno.test({
           { topics: [{ topicId: "0".repeat(32), name: "idem-wire" }], allowAutoTopicCreation: false },
         );
         const epoch = md.topics[0].partitions.find((p) => p.partitionIndex === 0)!.leaderEpoch;
-        assertEquals(epoch >= 0, gatewayBackend() === "seaweedmq", `leader epoch ${epoch}`);
+        assert(epoch >= 0, `leader epoch ${epoch}`);
         const stored = await storedBatches(c, "idem-wire");
         assertEquals(stored.map((s) => s.values), [["a", "b", "c"], ["d", "e"], ["f"]]);
         assertEquals(
@@ -293,6 +293,85 @@ Deno.test({
     }),
 });
 
+async function leaderEpochs(c: WireClient, topic: string): Promise<number[]> {
+  const md = await c.call<{ topics: { partitions: { partitionIndex: number; leaderEpoch: number }[] }[] }>(
+    MetadataSpec,
+    9,
+    { topics: [{ topicId: "0".repeat(32), name: topic }], allowAutoTopicCreation: false },
+  );
+  return md.topics[0].partitions.sort((a, b) => a.partitionIndex - b.partitionIndex).map((p) =>
+    p.leaderEpoch
+  );
+}
+
+async function endOffsetFor(c: WireClient, topic: string, partition: number, epoch: number) {
+  const r = await c.call<OffsetForLeaderEpochResponse>(OffsetForLeaderEpochSpec, 4, {
+    replicaId: -1,
+    topics: [{ topic, partitions: [{ partition, currentLeaderEpoch: -1, leaderEpoch: epoch }] }],
+  });
+  const p = r.topics[0].partitions[0];
+  return [p.errorCode, p.leaderEpoch, p.endOffset];
+}
+
+Deno.test({
+  name:
+    "leader epochs: a restart bumps them; records keep theirs; OffsetForLeaderEpoch ends the old one; fencing",
+  ...opts,
+  fn: async () => {
+    const dataDir = await Deno.makeTempDir({ prefix: "kgw-epochs-" });
+    let gw = await startGateway({ dataDir });
+    let c = await WireClient.connect(gw.port);
+    const plain = (v: string) =>
+      buildBatchSync({
+        records: [{ offset: 0, timestamp: Date.now(), key: null, value: enc.encode(v), headers: [] }],
+      });
+    try {
+      await createTopic(c, "le", 1);
+      for (const v of ["a", "b", "c"]) assertEquals((await produce(c, "le", plain(v)))[0], 0);
+      const [e1] = await leaderEpochs(c, "le");
+      assert(e1 >= 0, `epoch ${e1}`);
+      // A topic created while the gateway runs: its records carry this epoch too, also after the restart.
+      await createTopic(c, "le-later", 1);
+      assertEquals((await produce(c, "le-later", plain("x")))[0], 0);
+      c.close();
+      await gw.stop();
+      gw = await startGateway({ dataDir });
+      c = await WireClient.connect(gw.port);
+      const [e2] = await leaderEpochs(c, "le");
+      assert(e2 > e1, `epoch ${e1} then ${e2} after the restart`);
+      assertEquals((await leaderEpochs(c, "le-later"))[0], e2);
+      for (const v of ["d", "e"]) assertEquals((await produce(c, "le", plain(v)))[0], 0);
+      // Each record keeps the epoch it was written under.
+      const stored = await storedBatches(c, "le");
+      assertEquals(stored.map((b) => [b.values[0], b.header.partitionLeaderEpoch]), [
+        ["a", e1],
+        ["b", e1],
+        ["c", e1],
+        ["d", e2],
+        ["e", e2],
+      ]);
+      assertEquals((await storedBatches(c, "le-later")).map((b) => b.header.partitionLeaderEpoch), [e1]);
+      // The old epoch ended where the new one began; the current one ends at the log end.
+      assertEquals(await endOffsetFor(c, "le", 0, e1), [0, e1, 3]);
+      assertEquals(await endOffsetFor(c, "le", 0, e2), [0, e2, 5]);
+      assertEquals(await endOffsetFor(c, "le-later", 0, e1), [0, e1, 1]);
+      // A client still on the old epoch is fenced; one from the future is told the epoch is unknown.
+      const fetchAt = async (epoch: number) => {
+        const body = fetchBody("le", 0, 0);
+        body.topics[0].partitions[0].currentLeaderEpoch = epoch;
+        return (await c.call<FetchResponse>(FetchSpec, 12, body)).responses[0].partitions[0].errorCode;
+      };
+      assertEquals(await fetchAt(e1), ErrorCode.FENCED_LEADER_EPOCH);
+      assertEquals(await fetchAt(e2 + 1), ErrorCode.UNKNOWN_LEADER_EPOCH);
+      assertEquals(await fetchAt(e2), 0);
+    } finally {
+      c.close();
+      await gw.stop();
+      await Deno.remove(dataDir, { recursive: true }).catch(() => {});
+    }
+  },
+});
+
 Deno.test({
   name: "wire: OffsetForLeaderEpoch v0-4 agrees with Metadata's leader epoch",
   ...opts,
@@ -318,14 +397,12 @@ Deno.test({
           9,
           { topics: [{ topicId: "0".repeat(32), name: "epochs" }], allowAutoTopicCreation: false },
         );
-        // The embedded log has no leader epochs (-1); a SeaweedMQ cluster's epochs are its leases' (>= 0), and
-        // there an epoch above the current one is unknown ({-1, -1}, Kafka's leader-epoch cache).
-        const smq = gatewayBackend() === "seaweedmq";
+        // Both backends have leader epochs: the embedded log's start count (a one-node Kafka's), a SeaweedMQ
+        // cluster's leases'; an epoch above the current one is unknown ({-1, -1}, Kafka's leader-epoch cache).
         const epochs = md.topics[0].partitions.map((p) => p.leaderEpoch);
-        if (smq) assert(epochs.every((e) => e >= 0), `epochs ${epochs}`);
-        else assertEquals(epochs, [-1, -1]);
-        const cur = smq ? epochs[1] : 0;
-        const above = smq ? epochs[0] + 5 : 5;
+        assert(epochs.every((e) => e >= 0), `epochs ${epochs}`);
+        const cur = epochs[1];
+        const above = epochs[0] + 5;
         for (let v = 0; v <= 4; v++) {
           const r = await c.call<OffsetForLeaderEpochResponse>(OffsetForLeaderEpochSpec, v, {
             replicaId: -1,
@@ -345,9 +422,7 @@ Deno.test({
           const le = (e: number) => (v >= 1 ? e : -1); // v0 has no LeaderEpoch field
           assertEquals(r.topics[0].partitions, [
             { errorCode: 0, partition: 1, leaderEpoch: le(cur), endOffset: 3 },
-            smq
-              ? { errorCode: 0, partition: 0, leaderEpoch: -1, endOffset: -1 }
-              : { errorCode: 0, partition: 0, leaderEpoch: le(above), endOffset: 0 },
+            { errorCode: 0, partition: 0, leaderEpoch: -1, endOffset: -1 },
             { errorCode: 0, partition: 1, leaderEpoch: -1, endOffset: -1 },
             { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, partition: 7, leaderEpoch: -1, endOffset: -1 },
           ], `v${v}`);
