@@ -82,6 +82,16 @@ import { storageTopics } from "./groups/consumer/topics.ts";
 import { OffsetsTopic } from "./groups/offsets_topic/view.ts";
 import { TransactionStateTopic } from "./transactions/state_topic/view.ts";
 import { CreatePartitionsSpec } from "./protocol/messages/create_partitions.ts";
+import { ElectLeadersSpec } from "./protocol/messages/elect_leaders.ts";
+import {
+  AlterPartitionReassignmentsSpec,
+  ListPartitionReassignmentsSpec,
+} from "./protocol/messages/partition_reassignments.ts";
+import {
+  alterPartitionReassignmentsHandler,
+  electLeadersHandler,
+  listPartitionReassignmentsHandler,
+} from "./handlers/partition_reassignments.ts";
 import { DescribeConfigsSpec } from "./protocol/messages/describe_configs.ts";
 import { AlterConfigsSpec } from "./protocol/messages/alter_configs.ts";
 import { IncrementalAlterConfigsSpec } from "./protocol/messages/incremental_alter_configs.ts";
@@ -195,6 +205,9 @@ export function buildRegistry(): ApiRegistry {
   r.register(AlterConfigsSpec, alterConfigsHandler);
   r.register(IncrementalAlterConfigsSpec, incrementalAlterConfigsHandler);
   r.register(DescribeLogDirsSpec, describeLogDirsHandler);
+  r.register(ElectLeadersSpec, electLeadersHandler);
+  r.register(AlterPartitionReassignmentsSpec, alterPartitionReassignmentsHandler);
+  r.register(ListPartitionReassignmentsSpec, listPartitionReassignmentsHandler);
   r.register(DeleteRecordsSpec, deleteRecordsHandler);
   r.register(SaslHandshakeSpec, saslHandshakeHandler);
   r.register(SaslAuthenticateSpec, saslAuthenticateHandler);

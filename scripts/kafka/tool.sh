@@ -23,6 +23,7 @@ case "$name" in
   kafka-broker-api-versions) class=org.apache.kafka.tools.BrokerApiVersionsCommand ;;
   kafka-log-dirs) class=org.apache.kafka.tools.LogDirsCommand ;;
   kafka-leader-election) class=org.apache.kafka.tools.LeaderElectionCommand ;;
+  kafka-reassign-partitions) class=org.apache.kafka.tools.reassign.ReassignPartitionsCommand ;;
   kafka-cluster) class=org.apache.kafka.tools.ClusterTool ;;
   kafka-features) class=org.apache.kafka.tools.FeatureCommand ;;
   kafka-storage) class=kafka.tools.StorageTool ;;

@@ -17,7 +17,11 @@
 //   to another gateway. A dead leader's partitions move in one step (the dead gateway fenced itself already);
 // - epochs: every new leader gets epoch + 1 (a new partition starts at 0); -1 rows keep the last epoch, so epochs
 //   never go backwards, also across controllers (the document is the only memory). A restarted gateway has a new
-//   incarnation and counts as a new leader.
+//   incarnation and counts as a new leader;
+// - placed partitions: a partition reassigned to a gateway (AlterPartitionReassignments: `placed`, the partition's
+//   one replica as Kafka's tools see it) is led by that gateway whenever it is live, moved there with the same safe
+//   hand-over, and left out of the topic's balancing; while that gateway is not live, the partition is balanced
+//   like any other and goes back once it is (Kafka's preferred leader with auto.leader.rebalance.enable).
 
 /** A gateway in the document: how clients reach it, and the incarnation (process start) it is known under. */
 export interface AssignedBroker {
@@ -44,6 +48,8 @@ export interface TopicAssignment {
   /** Leader epoch per partition (-1 for a partition that never had a leader). */
   readonly epochs: readonly number[];
   readonly releasing?: readonly Releasing[];
+  /** The gateway each partition was reassigned to (-1: none, the controller places it); absent when none is. */
+  readonly placed?: readonly number[];
 }
 
 export interface AssignmentDoc {
@@ -72,6 +78,72 @@ export interface TopicSize {
 }
 
 const byNode = (a: { nodeId: number }, b: { nodeId: number }) => a.nodeId - b.nodeId;
+
+/** A partition's requested placement: a gateway, or null to cancel a reassignment (AlterPartitionReassignments). */
+export interface Placement {
+  readonly topic: string;
+  readonly partition: number;
+  readonly node: number | null;
+}
+
+/** Why a placement is refused: Kafka's error name and message. */
+export interface PlacementRefusal {
+  readonly error: "UNKNOWN_TOPIC_OR_PARTITION" | "INVALID_REPLICA_ASSIGNMENT" | "NO_REASSIGNMENT_IN_PROGRESS";
+  readonly message: string;
+}
+
+/** Why a placement is refused, or null when it can be recorded. */
+export function placementProblem(doc: AssignmentDoc, p: Placement): PlacementRefusal | null {
+  const t = doc.topics.find((x) => x.name === p.topic);
+  if (t === undefined || p.partition < 0 || p.partition >= t.leaders.length) {
+    return {
+      error: "UNKNOWN_TOPIC_OR_PARTITION",
+      message: `Unable to find partition ${p.topic}-${p.partition}.`,
+    };
+  }
+  if (p.node === null) {
+    const target = t.placed?.[p.partition] ?? -1;
+    if (target < 0 || t.leaders[p.partition] === target) {
+      return {
+        error: "NO_REASSIGNMENT_IN_PROGRESS",
+        message: `No ongoing reassignment for ${p.topic}-${p.partition}.`,
+      };
+    }
+    return null;
+  }
+  if (!doc.brokers.some((b) => b.nodeId === p.node)) {
+    const live = doc.brokers.map((b) => b.nodeId).join(", ");
+    return {
+      error: "INVALID_REPLICA_ASSIGNMENT",
+      message:
+        `The manual partition assignment includes broker ${p.node}, which is not alive (live: ${live}).`,
+    };
+  }
+  return null;
+}
+
+/**
+ * `doc` with the placements recorded (the next version; leaders unchanged: the controller moves them), or `doc`
+ * itself when none changes anything. Placements must have passed placementProblem.
+ */
+export function withPlacements(doc: AssignmentDoc, placements: readonly Placement[]): AssignmentDoc {
+  let changed = false;
+  const topics = doc.topics.map((t) => {
+    const mine = placements.filter((p) => p.topic === t.name);
+    if (mine.length === 0) return t;
+    const placed = t.placed ? [...t.placed] : t.leaders.map(() => -1);
+    for (const p of mine) {
+      const v = p.node ?? -1;
+      if (placed[p.partition] !== v) {
+        placed[p.partition] = v;
+        changed = true;
+      }
+    }
+    const { placed: _, ...rest } = t;
+    return placed.some((n) => n >= 0) ? { ...rest, placed } : rest;
+  });
+  return changed ? { ...doc, version: doc.version + 1, topics } : doc;
+}
 
 /**
  * The next document, or `prev` itself when nothing would change. `live` are the members the controller judges
@@ -102,6 +174,9 @@ export function computeAssignment(
     const epochs: number[] = [];
     const releasing = new Map<number, Releasing>();
     const oldReleasing = new Map((old?.releasing ?? []).map((r) => [r.partition, r]));
+    const placed = old?.placed && old.placed.length > 0
+      ? Array.from({ length: t.partitions }, (_, p) => old.placed![p] ?? -1)
+      : null;
     for (let p = 0; p < t.partitions; p++) {
       let leader = old?.leaders[p] ?? -1;
       // a leader that is gone, dead or restarted (another incarnation) has fenced itself: its partitions are free
@@ -113,9 +188,33 @@ export function computeAssignment(
         releasing.set(p, r); // still waiting for that gateway to let go
       }
     }
+    /** A placed partition whose gateway is live: led by it, after its current leader released it. */
+    const place = (p: number, m: LiveMember): void => {
+      const l = leaders[p];
+      if (l === m.nodeId) {
+        load.set(l, load.get(l)! + 1);
+        return;
+      }
+      if (l >= 0) {
+        // taken from a live gateway: released first (the same two documents as a rebalance)
+        leaders[p] = -1;
+        releasing.set(p, { partition: p, node: l, incarnation: liveById.get(l)!.incarnation, version });
+        return;
+      }
+      if (releasing.has(p)) return; // still waiting for the previous leader to let go
+      leaders[p] = m.nodeId;
+      epochs[p] = epochs[p] + 1;
+      load.set(m.nodeId, load.get(m.nodeId)! + 1);
+    };
+    const balanced: number[] = [];
+    for (let p = 0; p < t.partitions; p++) {
+      const target = placed?.[p] ?? -1;
+      if (target >= 0 && liveById.has(target)) place(p, liveById.get(target)!);
+      else balanced.push(p);
+    }
     if (members.length > 0) {
       const prefer = preferences(t, members);
-      balance(t.partitions, leaders, epochs, releasing, members, load, version, prefer);
+      balance(balanced, leaders, epochs, releasing, members, load, version, prefer);
     }
     out.push({
       name: t.name,
@@ -124,6 +223,7 @@ export function computeAssignment(
       ...(releasing.size > 0
         ? { releasing: [...releasing.values()].sort((a, b) => a.partition - b.partition) }
         : {}),
+      ...(placed !== null && placed.some((n) => n >= 0) ? { placed } : {}),
     });
   }
 
@@ -156,9 +256,12 @@ function preferences(t: TopicSize, members: readonly LiveMember[]): (Set<number>
   return out;
 }
 
-/** Moves excess partitions to "releasing" and gives free ones to the gateways below their share. */
+/**
+ * Moves excess partitions to "releasing" and gives free ones to the gateways below their share, among `parts` (the
+ * topic's partitions that are not placed on a live gateway).
+ */
 function balance(
-  partitions: number,
+  parts: readonly number[],
   leaders: number[],
   epochs: number[],
   releasing: Map<number, Releasing>,
@@ -167,13 +270,14 @@ function balance(
   version: number,
   prefer: readonly (Set<number> | null)[],
 ): void {
+  const partitions = parts.length;
   const count = new Map(members.map((m) => [m.nodeId, 0]));
-  for (const l of leaders) if (l >= 0) count.set(l, count.get(l)! + 1);
+  for (const p of parts) if (leaders[p] >= 0) count.set(leaders[p], count.get(leaders[p])! + 1);
   const base = Math.floor(partitions / members.length);
   const quota = new Map(members.map((m) => [m.nodeId, base]));
   // free partitions (no leader) that prefer each gateway
   const wanted = new Map(members.map((m) => [m.nodeId, 0]));
-  for (let p = 0; p < partitions; p++) {
+  for (const p of parts) {
     if (leaders[p] !== -1 || !prefer[p]) continue;
     for (const id of prefer[p]!) wanted.set(id, wanted.get(id)! + 1);
   }
@@ -189,7 +293,8 @@ function balance(
   // a gateway above its share gives up first the partitions it is not preferred for (the same number moves)
   const prefers = (p: number, node: number) => prefer[p]?.has(node) ?? false;
   for (let pass = 0; pass < 2; pass++) {
-    for (let p = partitions - 1; p >= 0; p--) {
+    for (let i = parts.length - 1; i >= 0; i--) {
+      const p = parts[i];
       const l = leaders[p];
       if (l < 0 || count.get(l)! <= quota.get(l)!) continue;
       if (pass === 0 && prefers(p, l)) continue;
@@ -228,7 +333,7 @@ function balance(
     count.set(m.nodeId, count.get(m.nodeId)! + 1);
   };
   const free: number[] = [];
-  for (let p = 0; p < partitions; p++) if (leaders[p] === -1 && !releasing.has(p)) free.push(p);
+  for (const p of parts) if (leaders[p] === -1 && !releasing.has(p)) free.push(p);
   // first the free partitions to a preferred gateway below its share (the most particular ones first) ...
   const particular = free.filter((p) => prefer[p]).sort((a, b) => prefer[a]!.size - prefer[b]!.size || a - b);
   for (const p of particular) {
@@ -304,11 +409,17 @@ export function parseAssignment(v: unknown): AssignmentDoc {
           version: y.version as number,
         };
       });
+    if (
+      x.placed !== undefined &&
+      (!Array.isArray(x.placed) || x.placed.length !== (x.leaders as number[]).length ||
+        !x.placed.every(isInt))
+    ) fail(`bad placed in topic ${x.name}`);
     return {
       name: x.name as string,
       leaders: x.leaders as number[],
       epochs: x.epochs as number[],
       ...(releasing ? { releasing } : {}),
+      ...(x.placed !== undefined ? { placed: x.placed as number[] } : {}),
     };
   });
   return { version: o.version as number, controllerId: o.controllerId as number, brokers, topics };

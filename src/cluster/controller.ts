@@ -91,12 +91,17 @@ export class Controller {
     const members = await Membership.list(this.opts.filer, this.opts.paths.members);
     const alive = this.tracker!.observe(members, this.now());
     this.noteDeaths(members, alive);
-    if (this.base === undefined) {
-      const read = await this.store.read();
-      if (read === "unchanged") return; // not asked for
+    // Read again whenever its version moved: another gateway may have recorded placements in it
+    // (AlterPartitionReassignments, node.ts place), which keeps this controller's id and which it then carries out.
+    // A document another controller wrote is not built upon: the compare-and-set refuses this controller's next
+    // write (it may have lost its lock without noticing), and only then is the document read anew.
+    const read = await this.store.read(this.base?.doc?.version);
+    if (read !== "unchanged") {
       if (read.problem) this.opts.log("error", `${read.problem}: writing a new assignment document`);
-      this.base = { doc: read.doc, attr: read.attr };
+      const ours = read.doc === null || read.doc.controllerId === this.opts.nodeId;
+      if (this.base === undefined || ours) this.base = { doc: read.doc, attr: read.attr };
     }
+    if (this.base === undefined) return; // "unchanged" is answered only for a known version
     // __transaction_state is led with __consumer_offsets (node.ts), never assigned on its own.
     const topics: TopicSize[] = this.opts.topics()
       .filter((t) => t.name !== CONSUMER_OFFSETS_TOPIC && t.name !== TRANSACTION_STATE_TOPIC)

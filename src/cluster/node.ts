@@ -11,7 +11,15 @@
 import type { SeaweedMQStorage } from "../storage/seaweedmq/seaweedmq.ts";
 import type { Filer } from "../storage/seaweedmq/transport/filer.ts";
 import { partitionForGroup } from "./hash.ts";
-import type { AssignmentDoc, TopicAssignment } from "./assignment.ts";
+import {
+  type AssignmentDoc,
+  type Placement,
+  placementProblem,
+  type PlacementRefusal,
+  type TopicAssignment,
+  withPlacements,
+} from "./assignment.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { AssignmentStore } from "./assignment_store.ts";
 import { type ClusterLog, Controller, lockSeconds } from "./controller.ts";
 import { assignEpoch, endOffsetFor, epochAtOffset, type EpochEntry, EpochHistoryStore } from "./epochs.ts";
@@ -290,6 +298,65 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   servingEpoch(topic: string, partition: number): number | null {
     if (performance.now() - this.lastBeat > this.fenceMs) return null;
     return this.serving.get(topic)?.get(partition) ?? null;
+  }
+
+  // ---- partition reassignment (AlterPartitionReassignments, ListPartitionReassignments, ElectLeaders) ----
+
+  /**
+   * Records placements in the assignment document by a compare-and-set on its version, as the controller writes
+   * it (a conflict reads it again). Any gateway may: the controller re-reads a document whose version moved and
+   * carries the placements out (assignment.ts). Validated against the document read, as Kafka's controller does.
+   */
+  async place(
+    placements: readonly Placement[],
+    timeoutMs: number,
+  ): Promise<readonly (PlacementRefusal | null)[]> {
+    const deadline = performance.now() + timeoutMs;
+    for (;;) {
+      const read = await this.store.read();
+      const doc = read === "unchanged" ? null : read.doc;
+      if (doc !== null && read !== "unchanged") {
+        const refusals = placements.map((p) => placementProblem(doc, p));
+        const next = withPlacements(doc, placements.filter((_, i) => refusals[i] === null));
+        if (next === doc || await this.store.write(next, read.attr)) {
+          if (next !== doc) {
+            this.opts.log("info", `partition reassignment recorded in assignment v${next.version}`);
+            this.offered = next;
+            this.pollLoop.kick();
+            this.controlLoop.kick();
+          }
+          return refusals;
+        }
+      }
+      if (performance.now() >= deadline) {
+        throw new KafkaError(
+          ErrorCode.REQUEST_TIMED_OUT,
+          "the assignment document could not be updated in time",
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  placedOn(topic: string, partition: number): number {
+    return this.rows.get(topic)?.placed?.[partition] ?? -1;
+  }
+
+  reassignments(): { topic: string; partition: number; current: number; target: number }[] {
+    const out = [];
+    for (const t of this.doc?.topics ?? []) {
+      if (t.placed === undefined) continue;
+      for (let p = 0; p < t.placed.length; p++) {
+        const target = t.placed[p];
+        if (target < 0 || t.leaders[p] === target) continue;
+        // mid hand-over (leader -1) the partition is still held by the gateway releasing it
+        const current = t.leaders[p] >= 0
+          ? t.leaders[p]
+          : t.releasing?.find((r) => r.partition === p)?.node ?? -1;
+        out.push({ topic: t.name, partition: p, current, target });
+      }
+    }
+    return out;
   }
 
   coordinatorPartition(groupId: string): number {

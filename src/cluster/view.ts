@@ -3,8 +3,9 @@
 // with it (NOT_LEADER_OR_FOLLOWER, NOT_COORDINATOR, Metadata, FindCoordinator); the storage, the producer state
 // and the group coordinator take part in leadership changes through `Participant`.
 //
-// Two implementations: SoloCluster (solo.ts: the embedded backend, one gateway that leads everything, no leader
-// epochs) and the SeaweedMQ cluster (node.ts: membership leases and a controller in the filer).
+// Two implementations: SoloCluster (solo.ts: the embedded backend, one gateway that leads everything) and the
+// SeaweedMQ cluster (node.ts: membership leases and a controller in the filer).
+import type { Placement, PlacementRefusal } from "./assignment.ts";
 
 /** An advertised address of one listener. */
 export interface Endpoint {
@@ -32,6 +33,14 @@ export interface ClusterBroker {
  */
 export function endpointFor(b: ClusterBroker, name: string): Endpoint {
   return b.listeners?.[name] ?? b;
+}
+
+/** A reassignment in progress: the partition is placed on `target` and still held by `current` (-1: none). */
+export interface OngoingReassignment {
+  readonly topic: string;
+  readonly partition: number;
+  readonly current: number;
+  readonly target: number;
 }
 
 /** Leader of a partition: leaderId -1 while none is assigned; leaderEpoch -1 when the cluster has no epochs. */
@@ -142,6 +151,16 @@ export interface ClusterView {
    * leaders, so no gateway contradicts them.
    */
   awaitPropagation?(timeoutMs: number): Promise<boolean>;
+  /**
+   * Optional (distributed clusters): partition reassignment (AlterPartitionReassignments). Records each placement
+   * in the assignment document (the controller then moves the partitions) and answers, per placement, null or why
+   * it was refused; throws KafkaError REQUEST_TIMED_OUT when the document could not be written within `timeoutMs`.
+   */
+  place?(placements: readonly Placement[], timeoutMs: number): Promise<readonly (PlacementRefusal | null)[]>;
+  /** Optional (distributed clusters): the gateway each partition is placed on, -1 for none. */
+  placedOn?(topic: string, partition: number): number;
+  /** Optional (distributed clusters): placed partitions not led by their gateway (yet), with who holds them now. */
+  reassignments?(): readonly OngoingReassignment[];
   addParticipant(p: Participant): void;
   snapshot(): ClusterSnapshot;
   /** Joins (distributed: registers the lease and starts following the controller). */

@@ -46,6 +46,11 @@ import { DescribeClusterSpec } from "../../src/protocol/messages/describe_cluste
 import { ConsumerGroupHeartbeatSpec } from "../../src/protocol/messages/consumer_group_heartbeat.ts";
 import { OffsetDeleteSpec } from "../../src/protocol/messages/offset_delete.ts";
 import { DescribeLogDirsSpec } from "../../src/protocol/messages/describe_log_dirs.ts";
+import { ElectLeadersSpec } from "../../src/protocol/messages/elect_leaders.ts";
+import {
+  AlterPartitionReassignmentsSpec,
+  ListPartitionReassignmentsSpec,
+} from "../../src/protocol/messages/partition_reassignments.ts";
 import { DescribeProducersSpec } from "../../src/protocol/messages/describe_producers.ts";
 import { DescribeTransactionsSpec } from "../../src/protocol/messages/describe_transactions.ts";
 import { ListTransactionsSpec } from "../../src/protocol/messages/list_transactions.ts";
@@ -687,6 +692,40 @@ function script(): Step[] {
       }),
     },
     {
+      name: "list partition reassignments",
+      spec: ListPartitionReassignmentsSpec,
+      body: () => ({ timeoutMs: 30_000, topics: null }),
+    },
+    {
+      // Deterministic whatever the broker ids: unknown partitions, an empty replica list, a broker that does not
+      // exist, a cancel with nothing in progress.
+      name: "alter partition reassignments refused",
+      spec: AlterPartitionReassignmentsSpec,
+      body: () => ({
+        timeoutMs: 30_000,
+        topics: [
+          {
+            name: "dt-a",
+            partitions: [{ partitionIndex: 0, replicas: [] }, { partitionIndex: 9, replicas: [99] }],
+          },
+          {
+            name: "dt-b",
+            partitions: [{ partitionIndex: 0, replicas: [99] }, { partitionIndex: 1, replicas: null }],
+          },
+          { name: "dt-missing", partitions: [{ partitionIndex: 0, replicas: [99] }] },
+        ],
+      }),
+    },
+    {
+      name: "elect leaders (preferred, unclean)",
+      spec: ElectLeadersSpec,
+      body: (v) => ({
+        electionType: v >= 1 ? 1 : 0,
+        topicPartitions: [{ topic: "dt-a", partitions: [0, 9] }, { topic: "dt-missing", partitions: [0] }],
+        timeoutMs: 30_000,
+      }),
+    },
+    {
       name: "describe producers",
       spec: DescribeProducersSpec,
       body: () => ({ topics: [{ name: "dt-a", partitionIndexes: [0, 9] }] }),
@@ -698,6 +737,12 @@ function script(): Step[] {
       versions: [FindCoordinatorSpec.maxVersion],
       body: () => ({ keyType: 1, coordinatorKeys: ["dtx"] }),
       until: (r) => (r.coordinators as { errorCode: number }[]).every((c) => c.errorCode === 0),
+    },
+    {
+      // After the transaction coordinator exists: Kafka creates __transaction_state only then.
+      name: "elect leaders, every partition",
+      spec: ElectLeadersSpec,
+      body: () => ({ electionType: 0, topicPartitions: null, timeoutMs: 30_000 }),
     },
     {
       name: "init transactional producer",

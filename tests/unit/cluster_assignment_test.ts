@@ -7,7 +7,9 @@ import {
   computeAssignment,
   type LiveMember,
   parseAssignment,
+  placementProblem,
   type TopicSize,
+  withPlacements,
 } from "../../src/cluster/assignment.ts";
 import { LivenessTracker, type MemberRecord } from "../../src/cluster/membership.ts";
 import { colocated, hostOf } from "../../src/cluster/controller.ts";
@@ -398,4 +400,62 @@ Deno.test("epochs: assignment drops empty epochs; lookups follow OffsetForLeader
   assertEquals(epochAtOffset(h, 10), 3);
   assertEquals(epochAtOffset(h, 100), 5);
   assertEquals(epochAtOffset([[2, 7]], 3), -1, "written before the history began");
+});
+
+Deno.test("assignment: a reassigned partition moves to its gateway (released first) and stays out of balancing", () => {
+  const topics = [{ name: "t", partitions: 6 }];
+  const all = [member(1), member(2), member(3)];
+  const { doc: start } = settle(null, topics, all);
+  const before = leadersOf(start, "t");
+  const p = before.indexOf(1); // a partition gateway 1 leads
+  // validation as Kafka's controller: unknown partition, a broker that is not alive, nothing to cancel
+  assertEquals(
+    placementProblem(start, { topic: "t", partition: 9, node: 2 })?.error,
+    "UNKNOWN_TOPIC_OR_PARTITION",
+  );
+  assertEquals(
+    placementProblem(start, { topic: "t", partition: p, node: 7 })?.error,
+    "INVALID_REPLICA_ASSIGNMENT",
+  );
+  assertEquals(
+    placementProblem(start, { topic: "t", partition: p, node: null })?.error,
+    "NO_REASSIGNMENT_IN_PROGRESS",
+  );
+  assertEquals(placementProblem(start, { topic: "t", partition: p, node: 2 }), null);
+  const placed = withPlacements(start, [{ topic: "t", partition: p, node: 2 }]);
+  assertEquals(placed.version, start.version + 1);
+  assertEquals(leadersOf(placed, "t"), before, "recording a placement moves nothing by itself");
+  assert(
+    withPlacements(placed, [{ topic: "t", partition: p, node: 2 }]) === placed,
+    "the same placement again",
+  );
+  // the controller: first released by gateway 1, then given to gateway 2 with a new epoch
+  const live = (v: number) => all.map((m) => ({ ...m, applied: v }));
+  const released = computeAssignment(placed, topics, live(placed.version), 1);
+  assertEquals(leadersOf(released, "t")[p], -1);
+  assertEquals(releasingOf(released, "t"), [[p, 1]]);
+  const { doc: moved } = settle(released, topics, all);
+  assertEquals(leadersOf(moved, "t")[p], 2);
+  assertEquals(epochsOf(moved, "t")[p], epochsOf(start, "t")[p] + 1);
+  assertEquals(moved.topics[0].placed?.[p], 2);
+  // the other 5 partitions stay balanced among the three (2/2/1 at most one apart), placed one not counted
+  const others = leadersOf(moved, "t").filter((_, i) => i !== p);
+  const c = [1, 2, 3].map((n) => others.filter((l) => l === n).length);
+  assert(Math.max(...c) - Math.min(...c) <= 1, `others ${others}`);
+  // gateway 2 dies: the partition is balanced like any other; it goes back once gateway 2 is live again
+  const { doc: without2 } = settle(moved, topics, [member(1), member(3)]);
+  assert([1, 3].includes(leadersOf(without2, "t")[p]), `leader ${leadersOf(without2, "t")[p]}`);
+  assertEquals(without2.topics[0].placed?.[p], 2, "the placement is kept");
+  const { doc: back } = settle(without2, topics, [member(1), member(2, 0, "inc2b"), member(3)]);
+  assertEquals(leadersOf(back, "t")[p], 2);
+  // a placement in progress can be cancelled; once done, there is nothing to cancel
+  assertEquals(
+    placementProblem(back, { topic: "t", partition: p, node: null })?.error,
+    "NO_REASSIGNMENT_IN_PROGRESS",
+  );
+  const again = withPlacements(back, [{ topic: "t", partition: p, node: 3 }]);
+  assertEquals(placementProblem(again, { topic: "t", partition: p, node: null }), null);
+  const cancelled = withPlacements(again, [{ topic: "t", partition: p, node: null }]);
+  assertEquals(cancelled.topics[0].placed, undefined);
+  assertEquals(parseAssignment(JSON.parse(JSON.stringify(again))).topics[0].placed, again.topics[0].placed);
 });
