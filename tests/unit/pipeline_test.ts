@@ -8,7 +8,7 @@ import { FakeChannel, PLAINTEXT_LISTENER } from "../helpers/pipeline.ts";
 import { assert, assertEquals } from "./assert.ts";
 import { Reader, Writer } from "../../src/protocol/codec.ts";
 import { type ApiSpec, compile, type Field, type FieldType } from "../../src/protocol/schema.ts";
-import { ErrorCode } from "../../src/protocol/errors.ts";
+import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/options.ts";
 import { logger } from "../../src/log.ts";
 import type { Broker, RequestContext } from "../../src/handlers/context.ts";
@@ -665,4 +665,26 @@ Deno.test("acks=0 produce: no response; a failed partition closes the connection
   const failedAcked = new FakeChannel(failed, { id: 7 });
   assertEquals(await failed.handle(frame(ProduceSpec, 9, 1, { ...produce, acks: 1 }), failedAcked), DONE);
   assertEquals(failedAcked.sent.length, 1);
+});
+
+Deno.test("a handler's KafkaError is answered with the request's error response; any other failure closes", async () => {
+  const refusing = new RequestPipeline(
+    testBroker(),
+    new ApiRegistry().register(DescribeClusterSpec, () => {
+      throw new KafkaError(ErrorCode.INVALID_REQUEST, "not like that");
+    }),
+  );
+  const channel = new FakeChannel(refusing, { id: 3 });
+  assertEquals(await refusing.handle(frame(DescribeClusterSpec, 1, 1, {}), channel), DONE);
+  const res = decodeResponse<DescribeClusterResponse>(DescribeClusterSpec, 1, channel.sent[0], 1);
+  assertEquals([res.errorCode, res.errorMessage], [ErrorCode.INVALID_REQUEST, "not like that"]);
+  const broken = new RequestPipeline(
+    testBroker(),
+    new ApiRegistry().register(DescribeClusterSpec, () => {
+      throw new TypeError("a bug");
+    }),
+  );
+  const brokenChannel = new FakeChannel(broken, { id: 4 });
+  assertEquals(await broken.handle(frame(DescribeClusterSpec, 1, 1, {}), brokenChannel), CLOSE);
+  assertEquals(brokenChannel.sent.length, 0);
 });

@@ -24,6 +24,7 @@ import {
 import { allowAll, authorizationError, type Authorizer, type Verdict } from "./authorize.ts";
 import { delay, noQuotas, type QuotaManager, THROTTLE_FIELD, throttleVersions } from "./quota.ts";
 import { errorResponse } from "./error_response.ts";
+import { KafkaError } from "../../protocol/errors.ts";
 
 export { CLOSE, DONE };
 
@@ -151,13 +152,24 @@ export class RequestPipeline {
         }
       }
     } catch (e) {
-      metrics?.protocolError("handler_failed");
-      log.error("closing connection: {api} v{apiVersion} handler failed: {reason}", {
+      if (!(e instanceof KafkaError)) {
+        metrics?.protocolError("handler_failed");
+        log.error("closing connection: {api} v{apiVersion} handler failed: {reason}", {
+          api: entry.spec.name,
+          apiVersion,
+          reason: String((e as Error)?.stack ?? e),
+        });
+        return CLOSE;
+      }
+      // A handler's refusal of the whole request (bad input it found): answered with the request's error
+      // response carrying that code, as Kafka answers an ApiException; the connection goes on serving.
+      log.debug("{api} v{apiVersion} refused: {reason}", {
         api: entry.spec.name,
         apiVersion,
-        reason: String((e as Error)?.stack ?? e),
+        reason: e.message,
       });
-      return CLOSE;
+      res = errorResponse(entry.spec, apiVersion, body, e.code, e.message);
+      countErrors = true;
     }
     if (metrics !== null) {
       metrics.request(apiKey, apiVersion, performance.now() - t0, frame.length);
