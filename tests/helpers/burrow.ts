@@ -173,6 +173,9 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
         "admin.enableServer=false",
         "4lw.commands.whitelist=ruok,stat,srvr",
         "maxClientCnxns=0",
+        // Burrow exits when its ZooKeeper session expires; on a loaded 2-core machine (three test files at a time)
+        // its 6 s session once lapsed mid-test. A 30 s session needs the server's maximum raised from 20 ticks.
+        "maxSessionTimeout=60000",
         "",
       ].join("\n"),
     );
@@ -255,7 +258,7 @@ level="debug"
 
 [zookeeper]
 servers=[ ${q(o.zookeeper)} ]
-timeout=6
+timeout=30
 root-path=${q(o.rootPath)}
 
 [client-profile.gateway]

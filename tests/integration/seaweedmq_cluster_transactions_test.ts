@@ -537,10 +537,16 @@ Deno.test({
         }
         const ctx = `\n${showTxnRecords(shown)}`;
         assert(shown.every((r) => r.error === null && r.p === tsp && r.value !== null), ctx);
-        // Complete* of a transaction followed at once by the next one may never be written (docs/compatibility.md).
+        // Complete* of a transaction followed at once by the next one may never be written (docs/compatibility.md),
+        // and the first Empty neither when the view could not append it at once (a partition just acquired, a
+        // loaded machine): the view is then reconciled from the document's later state (derived_topic.ts). Seen
+        // with three test files at a time.
+        const states = collapseStates(
+          shown.map((r) => r.value!.state).filter((s) => !s.startsWith("Complete")),
+        );
         assertEquals(
-          collapseStates(shown.map((r) => r.value!.state).filter((s) => !s.startsWith("Complete"))),
-          ["Empty", "Ongoing", "PrepareCommit", "Ongoing", "PrepareAbort", "Ongoing", "PrepareCommit"],
+          states[0] === "Empty" ? states.slice(1) : states,
+          ["Ongoing", "PrepareCommit", "Ongoing", "PrepareAbort", "Ongoing", "PrepareCommit"],
           `the id's states in ${TRANSACTION_STATE_TOPIC}${ctx}`,
         );
         assertEquals(shown.at(-1)!.value!.state, "CompleteCommit", ctx);
