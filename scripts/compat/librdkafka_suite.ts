@@ -17,7 +17,8 @@
 //
 // Tests that are hollow under -Q (HOLLOW_UNDER_QUICK below) run once more in full mode (--no-full skips that).
 // --full-mode runs the selected tests in full mode only (no -Q): e.g. 0081_admin, whose consumer-handle pass
-// -Q skips.
+// -Q skips. The main pass, the full-mode reruns and the pending tests run at the same time, each in its own
+// test-runner against the same gateway.
 // Tests that need an API the gateway does not advertise yet (PENDING below) run in a second test-runner
 // invocation; while the API is missing they are reported as "pending" and do not fail the run (--strict: they
 // do). Every other test must pass: the script exits 1 otherwise. A failed test runs once more, alone (--no-retry:
@@ -357,16 +358,19 @@ async function main(): Promise<number> {
       ["full", full, false],
       ["pending", pending, true],
     ];
-    for (const [label, tests, quick] of groups) {
-      if (!tests.length) continue;
+    // The groups run at once, each in its own test-runner on the same gateway (their topics and groups are
+    // named per test run): most of a librdkafka test's time is spent waiting, and the full-mode reruns of the
+    // hollow tests take as long as the main pass. Each group's lines are printed together when it is done.
+    const runGroup = async (label: string, tests: string[], quick: boolean): Promise<TestResult[]> => {
+      const lines: string[] = [];
       const ts = Date.now();
-      console.log(
+      lines.push(
         `running ${tests.length} librdkafka test(s) (${label}, ${quick ? "-Q -E" : "-E"}): ${
           tests.join(",")
         }`,
       );
       let r = await runSuite(`${out}/${label}`, runner, env, tests, opts.parallel, quick, 15 * 60_000);
-      console.log(`  test-runner exit ${r.code} in ${((Date.now() - ts) / 1000).toFixed(1)} s`);
+      lines.push(`  test-runner exit ${r.code} in ${((Date.now() - ts) / 1000).toFixed(1)} s`);
       // TESTS selects by number: every test of that number runs (0103 is 0103_transactions_local and
       // 0103_transactions), and each one that ran is reported; one that did not run at all is a failure.
       const ranNames = (t: string): (string | undefined)[] => {
@@ -395,9 +399,9 @@ async function main(): Promise<number> {
       const again = [...new Set(mine.filter((x) => x.status === "FAIL").map((x) => x.test))];
       if (again.length > 0 && opts.retry) {
         const ta = Date.now();
-        console.log(`running again (${label}): ${again.join(",")}`);
+        lines.push(`running again (${label}): ${again.join(",")}`);
         r = await runSuite(`${out}/${label}-again`, runner, env, again, undefined, quick, 15 * 60_000);
-        console.log(`  test-runner exit ${r.code} in ${((Date.now() - ta) / 1000).toFixed(1)} s`);
+        lines.push(`  test-runner exit ${r.code} in ${((Date.now() - ta) / 1000).toFixed(1)} s`);
         for (const x of mine) {
           if (x.status !== "FAIL") continue;
           const name = ranNames(x.test).find((n) => n !== undefined && x.name.startsWith(n));
@@ -411,12 +415,11 @@ async function main(): Promise<number> {
           }
         }
       }
-      results.push(...mine);
       // A failed test leaves librdkafka threads behind, which fails <MAIN> as well: only meaningful when all passed.
       const mainRep = r.report["<MAIN>"];
-      const allPassed = results.every((x) => x.status === "pass" || x.status === "flaky");
+      const allPassed = mine.every((x) => x.status === "pass" || x.status === "flaky");
       if (label !== "pending" && allPassed && (r.code !== 0 || mainRep?.state !== "PASSED")) {
-        results.push({
+        mine.push({
           test: "<MAIN>",
           name: `<MAIN> (${label})`,
           state: mainRep?.state ?? "NOT RUN",
@@ -425,7 +428,15 @@ async function main(): Promise<number> {
           why: `test-runner exit ${r.code}: ${failureReason(r.log, "<MAIN>")}`,
         });
       }
-    }
+      console.log(lines.join("\n"));
+      return mine;
+    };
+    const done = await Promise.all(
+      groups.filter(([, tests]) => tests.length > 0).map(([label, tests, quick]) =>
+        runGroup(label, tests, quick)
+      ),
+    );
+    results.push(...done.flat());
   } finally {
     if (gws) {
       await gws.writeLogs(out);
