@@ -11,14 +11,14 @@ import { ErrorCode } from "../protocol/errors.ts";
 import { errorCodeOf } from "./auto_create.ts";
 import { transactionsOf } from "./txn_common.ts";
 
-function byTopic(partitions: readonly TopicPartitionRef[]): DescribeTransactionsState["topicPartitions"] {
+function byTopic(partitions: readonly TopicPartitionRef[]): DescribeTransactionsState["topics"] {
   const m = new Map<string, number[]>();
   for (const tp of partitions) {
     const l = m.get(tp.topic);
     if (l === undefined) m.set(tp.topic, [tp.partition]);
     else l.push(tp.partition);
   }
-  return [...m].map(([name, partitionIndexes]) => ({ name, partitionIndexes }));
+  return [...m].map(([topic, partitions]) => ({ topic, partitions }));
 }
 
 function failed(transactionalId: string, errorCode: number): DescribeTransactionsState {
@@ -31,7 +31,7 @@ function failed(transactionalId: string, errorCode: number): DescribeTransaction
     transactionStartTimeMs: 0,
     producerId: 0,
     producerEpoch: 0,
-    topicPartitions: [],
+    topics: [],
   };
 }
 
@@ -55,7 +55,7 @@ export const describeTransactionsHandler: Handler<DescribeTransactionsRequest, D
             transactionStartTimeMs: t.startMs,
             producerId: t.producerId,
             producerEpoch: t.producerEpoch,
-            topicPartitions: byTopic(t.partitions),
+            topics: byTopic(t.partitions),
           };
         } catch (e) {
           return failed(id, errorCodeOf(e));

@@ -95,7 +95,7 @@ function registry(seen: Seen): ApiRegistry {
         transactionStartTimeMs: 1,
         producerId: 7,
         producerEpoch: 0,
-        topicPartitions: EXISTING.map((name) => ({ name, partitionIndexes: [0, 1] })),
+        topics: EXISTING.map((topic) => ({ topic, partitions: [0, 1] })),
       })),
     };
   });
@@ -395,11 +395,11 @@ Deno.test("acl txn: DescribeTransactions needs DESCRIBE per id and shows only DE
     acl(T, "orders", Op.DESCRIBE),
   ]);
   type Dt = {
-    transactionStates: { transactionalId: string; errorCode: number; topicPartitions: { name: string }[] }[];
+    transactionStates: { transactionalId: string; errorCode: number; topics: { topic: string }[] }[];
   };
   const d = await call<Dt>(DescribeTransactionsSpec, 0, { transactionalIds: ["tx-app", "tx-other"] });
   assertEquals(
-    d.transactionStates.map((s) => [s.transactionalId, s.errorCode, s.topicPartitions.map((t) => t.name)])
+    d.transactionStates.map((s) => [s.transactionalId, s.errorCode, s.topics.map((t) => t.topic)])
       .sort(),
     [["tx-app", 0, ["orders"]], ["tx-other", TXN_DENIED, []]],
   );

@@ -636,7 +636,7 @@ Deno.test("txn handlers: a transaction over the wire, unknown partitions, fenced
         ["unknown", ErrorCode.TRANSACTIONAL_ID_NOT_FOUND, ""],
       ],
     );
-    assertEquals(described.transactionStates[0].topicPartitions.length, 2); // t and __consumer_offsets
+    assertEquals(described.transactionStates[0].topics.length, 2); // t and __consumer_offsets
     const end = await endTxnHandler(handlerCtx(c, ApiKey.EndTxn, 3), {
       transactionalId: "wire",
       producerId: pid,

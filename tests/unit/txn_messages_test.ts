@@ -215,7 +215,7 @@ Deno.test("DescribeTransactions v0 and ListTransactions v0-1 bytes", () => {
         transactionStartTimeMs: 1234,
         producerId: 9,
         producerEpoch: 2,
-        topicPartitions: [{ name: "t", partitionIndexes: [0] }],
+        topics: [{ topic: "t", partitions: [0] }],
       }],
     },
   );

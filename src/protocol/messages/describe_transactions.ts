@@ -27,10 +27,10 @@ export const DescribeTransactionsSpec = defineApi({
         // int16 as in Kafka's DescribeTransactionsResponse.json (an int32 here broke Kafka's admin client).
         field("producerEpoch", "int16"),
         field(
-          "topicPartitions",
+          "topics",
           arrayOf([
-            field("name", "string"),
-            field("partitionIndexes", arrayOf("int32")),
+            field("topic", "string"),
+            field("partitions", arrayOf("int32")),
           ]),
         ),
       ]),

@@ -558,9 +558,9 @@ const describeTransactions: Policy = (a, ctx, req) =>
       const states = res.transactionStates;
       if (!Array.isArray(states)) return;
       for (const st of states) {
-        if (!isObj(st) || !Array.isArray(st.topicPartitions)) continue;
-        st.topicPartitions = st.topicPartitions.filter((t) => {
-          const n = str(t, "name");
+        if (!isObj(st) || !Array.isArray(st.topics)) continue;
+        st.topics = st.topics.filter((t) => {
+          const n = str(t, "topic");
           return n === null || a.topic(Op.DESCRIBE, n);
         });
       }
