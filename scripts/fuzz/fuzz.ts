@@ -1036,15 +1036,28 @@ function heapGrowthCheck(h: Harness, mid: MemoryInfo | string | null, end: Memor
 }
 
 /** Once every client has gone, nothing may stay charged or queued, and no connection may stay open. */
-function liveCountsCheck(end: MemoryInfo | string): Check {
+function liveCountsCheck(end: MemoryInfo | string, open: string): Check {
   const name = "after every client closed: 0 connections, 0 request memory charged, 0 response bytes queued";
   if (typeof end === "string") return { name, ok: false, detail: `GET /api/v1/memory failed: ${end}` };
   return {
     name,
     ok: end.connections === 0 && end.requestMemoryBytes === 0 && end.pendingResponseBytes === 0,
     detail: `${end.connections} connections, ${end.requestMemoryBytes} request bytes charged, ` +
-      `${end.pendingResponseBytes} response bytes queued`,
+      `${end.pendingResponseBytes} response bytes queued${open ? `; still open: ${open}` : ""}`,
   };
+}
+
+/** The gateway's view of the connections still open (GET /api/v1/connections), for a failed live-count check. */
+async function openConnections(h: Harness, end: MemoryInfo | string): Promise<string> {
+  if (typeof end === "string" || end.connections === 0) return "";
+  try {
+    const r = await fetch(`http://127.0.0.1:${h.gw.httpPort}/api/v1/connections`, {
+      signal: AbortSignal.timeout(10_000),
+    });
+    return (await r.text()).slice(0, 2000);
+  } catch (e) {
+    return `GET /api/v1/connections failed: ${e}`;
+  }
 }
 
 /** Waits (up to `ms`) until the gateway holds no connection, charge or queued response. */
@@ -1326,7 +1339,7 @@ async function main(): Promise<number> {
     });
     if (opts.replay === null) {
       checks.push(heapGrowthCheck(h, midMemory, endMemory));
-      checks.push(liveCountsCheck(endMemory));
+      checks.push(liveCountsCheck(endMemory, await openConnections(h, endMemory)));
     }
     if (opts.failOnGatewayErrors) {
       checks.push({

@@ -24,6 +24,7 @@ import {
 } from "./consumer_protocol.ts";
 import { type Exposition, type GatewayMetrics, labels } from "./metrics.ts";
 import { fsyncCounts } from "../storage/embedded/files.ts";
+import { ApiKey } from "../protocol/api_keys.ts";
 import {
   type ClusterSnapshot,
   type ClusterView,
@@ -40,6 +41,10 @@ export interface ConnectionSource {
   readonly requestMemory: { readonly inUse: number; readonly waiting: number; readonly capacity: number };
 }
 
+const API_NAMES: ReadonlyMap<number, string> = new Map(
+  Object.entries(ApiKey).map(([name, key]) => [key, name]),
+);
+
 export interface ConnectionView {
   readonly id: number;
   readonly remote: string;
@@ -54,6 +59,9 @@ export interface ConnectionView {
   readonly tls?: { readonly protocol: string } | null;
   /** Response bytes queued and not yet written to the socket. */
   readonly pendingResponseBytes?: number;
+  /** The API key of the request being handled (-1: none) and since when (absent in tests' fakes). */
+  readonly inFlightApi?: number;
+  readonly inFlightSince?: number;
 }
 
 /** Everything the operations endpoints read, attached once the gateway has started. */
@@ -531,6 +539,13 @@ export function connectionsInfo(src: OpsSources) {
     openedAt: new Date(c.openedAt).toISOString(),
     requests: c.requests,
     lastRequestAt: c.lastRequestAt > 0 ? new Date(c.lastRequestAt).toISOString() : null,
+    // the request being handled: a long wait (a JoinGroup held for a rebalance, a long poll) shows here
+    inFlight: c.inFlightApi !== undefined && c.inFlightApi >= 0
+      ? {
+        api: API_NAMES.get(c.inFlightApi) ?? String(c.inFlightApi),
+        sinceMs: Date.now() - (c.inFlightSince ?? Date.now()),
+      }
+      : null,
   }));
 }
 

@@ -6,15 +6,21 @@
 // Requests of a connection are processed one after another, as a Kafka broker does (it mutes a channel
 // while a request is in flight); responses are written in the background while the next request runs, up to
 // --max-queued-response-bytes: past that the connection stops reading requests until its client has read them.
+// The next frame is read while a request is handled (handled only after it): a client that goes away during a
+// long wait (a JoinGroup held for a rebalance, a long-poll Fetch, a throttle) is seen at once and its connection
+// closed, instead of being counted open until the wait ends; the abandoned request's answer is dropped.
 // Large request frames are charged to the gateway-wide request memory budget (request_memory.ts).
 import type { Writer } from "../protocol/codec.ts";
 import type { Broker, Listener } from "../handlers/context.ts";
-import { FrameReader } from "./frame_reader.ts";
+import { FrameReader, FrameTooLargeError, InvalidFrameSizeError } from "./frame_reader.ts";
 import type { Logger } from "../log.ts";
 import type { ConnectionMemory, RequestMemory } from "./request_memory.ts";
 import type { ProtocolErrorLog } from "./protocol_errors.ts";
 import { CLOSE, type RequestChannel, type RequestPipeline } from "./pipeline/pipeline.ts";
 import type { ConnectionAuth, TlsSession } from "./pipeline/authenticate.ts";
+
+/** What the request loop gets instead of a handler's answer when the peer left first. */
+const GONE = -2;
 
 /** Writes of at most this many bytes are coalesced into one buffer (one syscall). */
 const COALESCE_BYTES = 256 * 1024;
@@ -41,6 +47,8 @@ export interface ConnectionShared {
 
 export class Connection implements RequestChannel {
   private closing = false;
+  /** stop() was called: the reader was cancelled on purpose, the request in flight still gets its answer. */
+  private stopping = false;
   /** Aborted when the connection starts closing: ends a mute early. */
   private readonly closed = new AbortController();
   private writeChain: Promise<void> = Promise.resolve();
@@ -52,6 +60,9 @@ export class Connection implements RequestChannel {
   activity = 0;
   /** A request is being handled (a long poll is not idleness). */
   busy = false;
+  /** The API key of the request being handled, and since when (admin API); -1 when none. */
+  inFlightApi = -1;
+  inFlightSince = 0;
   readonly log: Logger;
   /** `log` with the client id of the latest request added (request logs carry conn, remote and clientId). */
   private reqLog: Logger;
@@ -97,6 +108,7 @@ export class Connection implements RequestChannel {
 
   /** Stop reading new requests; the current one finishes and its response is flushed. */
   stop(): void {
+    this.stopping = true;
     this.closing = true;
     this.closed.abort();
     this.reader?.cancel();
@@ -139,24 +151,37 @@ export class Connection implements RequestChannel {
         this.memory,
         () => this.activity++,
       );
+      const reader = this.reader;
+      let next = reader.next();
       while (!this.closing) {
-        const value = await this.reader.next();
+        const value = await next;
         if (value === null) break;
         this.activity++;
         this.busy = true;
-        let muteMs: number;
-        try {
-          muteMs = await pipeline.handle(value, this);
-        } finally {
+        next = reader.next(); // read ahead: see the peer leave while this request waits
+        // true once the peer has closed or the socket failed; a frame read ahead, a malformed one (answered after
+        // this request, as Kafka reads it only then) or stop() leaves it false
+        const peerGone = next.then(
+          (f) => f === null && !this.stopping,
+          (e) => !this.stopping && !(e instanceof FrameTooLargeError || e instanceof InvalidFrameSizeError),
+        );
+        const handled = pipeline.handle(value, this).finally(() => {
           this.busy = false;
+          this.inFlightApi = -1;
           this.memory.releaseFrame(value.length);
+        });
+        const muteMs = await Promise.race([handled, peerGone.then((gone) => gone ? GONE : handled)]);
+        if (muteMs === GONE) {
+          handled.catch((e) => this.log.debug("abandoned request failed: {reason}", { reason: String(e) }));
+          break;
         }
         if (muteMs === CLOSE) break;
         if (muteMs > 0) {
           // Throttled (KIP-219): the response is on its way; the next request waits. Not idleness: busy.
           this.busy = true;
           try {
-            await pipeline.mute(muteMs, this.closed.signal);
+            const muted = pipeline.mute(muteMs, this.closed.signal).then(() => false);
+            if (await Promise.race([muted, peerGone.then((gone) => gone || muted)])) break;
           } finally {
             this.busy = false;
           }
@@ -196,9 +221,11 @@ export class Connection implements RequestChannel {
   }
 
   /** Counts a request (admin API) and returns its logger, which carries the client id. */
-  noteRequest(clientId: string | null): Logger {
+  noteRequest(clientId: string | null, apiKey: number): Logger {
     this.requests++;
     this.lastRequestAt = Date.now();
+    this.inFlightApi = apiKey;
+    this.inFlightSince = this.lastRequestAt;
     if (clientId !== this.clientId) {
       this.clientId = clientId;
       this.reqLog = this.log.with({ clientId });

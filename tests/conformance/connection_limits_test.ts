@@ -85,6 +85,76 @@ async function until(what: string, cond: () => Promise<boolean>, ms = 20_000): P
   }
 }
 
+interface OpenConnection {
+  remote: string;
+  clientId: string | null;
+  inFlight: { api: string; sinceMs: number } | null;
+}
+
+Deno.test({
+  name:
+    "limits: a client that leaves during a long poll is closed at once; a request sent behind a long one " +
+    "is answered after it",
+  ...opts,
+  fn: () =>
+    runWithGateway({}, async (gw) => {
+      const admin = await WireClient.connect(gw.port, "admin");
+      const poller = await WireClient.connect(gw.port, "leaver");
+      const piped = await WireClient.connect(gw.port, "piped");
+      const open = async () =>
+        await (await fetch(`http://127.0.0.1:${gw.httpPort}/api/v1/connections`)).json() as OpenConnection[];
+      try {
+        await createTopic(admin, "leave");
+        await createTopic(admin, "piped");
+        // A long poll of ten minutes at the end of an empty partition: the admin API shows it in flight.
+        await poller.send(FetchSpec, 11, fetchBody("leave", 0, 0, { maxWaitMs: 600_000, minBytes: 1 }));
+        await until("the long poll shows in flight", async () =>
+          (await open()).some((c) => c.clientId === "leaver" && c.inFlight?.api === "Fetch"));
+        // The client goes away: the gateway closes its side now, not when the ten minutes are over.
+        poller.close();
+        await until("the gateway closes the connection of the client that left", async () =>
+          !(await open()).some((c) =>
+            c.clientId === "leaver"
+          ));
+        assert(
+          (await open()).some((c) =>
+            c.clientId === "admin"
+          ),
+          "the other connections stay",
+        );
+
+        // Requests of one connection are answered in order: a Metadata sent behind a long poll waits for it, even
+        // though the gateway reads it while the poll waits.
+        const pollId = await piped.send(
+          FetchSpec,
+          11,
+          fetchBody("piped", 0, 0, { maxWaitMs: 30_000, minBytes: 1 }),
+        );
+        const metaId = await piped.send(MetadataSpec, 9, { topics: null, allowAutoTopicCreation: false });
+        await until(
+          "the long poll shows in flight",
+          async () => (await open()).some((c) => c.clientId === "piped" && c.inFlight?.api === "Fetch"),
+        );
+        for (let i = 0; i < 5; i++) {
+          await admin.call(MetadataSpec, 9, { topics: null, allowAutoTopicCreation: false });
+        }
+        assertEquals(
+          (await open()).find((c) => c.clientId === "piped")?.inFlight?.api,
+          "Fetch",
+          "the poll still waits; the Metadata behind it is not handled yet",
+        );
+        await produce(admin, "piped", [enc.encode("wake")]);
+        const r = await within(piped.receive<FetchResponse>(FetchSpec, 11, pollId), 10_000, "the woken poll");
+        assertEquals(r.responses[0].partitions[0].highWatermark, 1);
+        await within(piped.receive(MetadataSpec, 9, metaId), 10_000, "the Metadata behind the poll");
+      } finally {
+        admin.close();
+        poller.close();
+        piped.close();
+      }
+    }),
+});
+
 Deno.test({
   name:
     "limits: Fetch out of range is answered at once with the offsets; a long poll holds up no other connection",

@@ -37,7 +37,7 @@ export interface RequestChannel extends HeaderChannel, ConnectionInfo {
   /** ApiVersions v3+ client software "name/version". */
   clientSoftware: string | null;
   /** Counts a request (admin API) and returns the logger for it, carrying its client id. */
-  noteRequest(clientId: string | null): Logger;
+  noteRequest(clientId: string | null, apiKey: number): Logger;
 }
 
 /** The replaceable steps; each defaults to today's no-op. */
@@ -87,7 +87,7 @@ export class RequestPipeline {
     if (typeof req === "number") return req;
     const { header, entry, body, flexible } = req;
     const { apiKey, apiVersion } = header;
-    const log = ch.noteRequest(header.clientId);
+    const log = ch.noteRequest(header.clientId, apiKey);
     if (apiKey === ApiKey.ApiVersions && apiVersion >= 3) {
       const b = body as { clientSoftwareName?: string; clientSoftwareVersion?: string };
       if (b.clientSoftwareName) {
