@@ -172,6 +172,7 @@ export class Connection implements RequestChannel {
         });
         const muteMs = await Promise.race([handled, peerGone.then((gone) => gone ? GONE : handled)]);
         if (muteMs === GONE) {
+          this.closing = true; // the abandoned answer's write fails quietly
           handled.catch((e) => this.log.debug("abandoned request failed: {reason}", { reason: String(e) }));
           break;
         }

@@ -28,7 +28,7 @@ const KNOWN: Record<string, string> = {};
 interface KafkaField {
   name: string;
   type: string;
-  versions: string;
+  versions?: string;
   nullableVersions?: string;
   taggedVersions?: string;
   tag?: number;
@@ -157,11 +157,13 @@ function kafkaSlots(
 ): Slot[] {
   const out: Slot[] = [];
   for (const f of fields) {
+    // a field that is only ever tagged may leave "versions" out: it exists in its tagged versions
+    const versions = f.versions ?? f.taggedVersions ?? "none";
     const elem = f.type.startsWith("[]") ? f.type.slice(2) : f.type;
     const isStruct = !PRIMITIVES.has(elem);
     const name = f.name[0].toLowerCase() + f.name.slice(1);
     const type = isStruct ? (f.type.startsWith("[]") ? "[]struct" : "struct") : f.type;
-    if (!inRange(f.versions, v)) {
+    if (!inRange(versions, v)) {
       if (decoded) {
         out.push({
           name,

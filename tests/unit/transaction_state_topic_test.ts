@@ -92,12 +92,12 @@ Deno.test("transaction state records: Kafka's TransactionLogKey v0 / Transaction
 });
 
 Deno.test("transaction state records: a flexible v1 value (Kafka with transaction.version >= 1) decodes", () => {
-  // v1: compact arrays/strings, struct tagged fields, then PreviousProducerId (tag 0) and
-  // ClientTransactionVersion (tag 2) as tagged fields.
+  // v1: compact arrays/strings, struct tagged fields, then PreviousProducerId (tag 0), ClientTransactionVersion
+  // (tag 2) and NextProducerEpoch (tag 3, Kafka 4's transactions V2) as tagged fields.
   const v1 = "0001" + i64(77) + i16(5) + i32(30_000) + i8(2) +
     "02" + "02" + utf8("t") + "02" + i32(9) + "00" +
     i64(1_700_000_000_900) + i64(1_700_000_000_100) +
-    "02" + "00" + "08" + i64(76) + "02" + "02" + i16(2);
+    "03" + "00" + "08" + i64(76) + "02" + "02" + i16(2) + "03" + "02" + i16(6);
   const key = new Uint8Array(("0000" + str16("x")).match(/../g)!.map((h) => parseInt(h, 16)));
   const value = new Uint8Array(v1.match(/../g)!.map((h) => parseInt(h, 16)));
   const d = decodeTransactionLogRecord(key, value);
@@ -108,6 +108,7 @@ Deno.test("transaction state records: a flexible v1 value (Kafka with transactio
     previousProducerId: 76,
     nextProducerId: -1,
     producerEpoch: 5,
+    nextProducerEpoch: 6,
     transactionTimeoutMs: 30_000,
     transactionStatus: 2,
     transactionPartitions: [{ topic: "t", partitionIds: [9] }],

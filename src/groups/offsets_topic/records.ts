@@ -10,7 +10,7 @@ import { arrayOf, compileData, type DataOf, defineData, field } from "../../prot
 import type { CommittedOffset, StoredGroup } from "../../storage/group_store.ts";
 import type { DerivedRecord } from "../../internal_topics/derived_topic.ts";
 
-const OffsetCommitKeySpec = defineData({
+export const OffsetCommitKeySpec = defineData({
   name: "OffsetCommitKey",
   minVersion: 0,
   maxVersion: 1,
@@ -18,7 +18,7 @@ const OffsetCommitKeySpec = defineData({
   fields: [field("group", "string"), field("topic", "string"), field("partition", "int32")],
 });
 
-const OffsetCommitValueSpec = defineData({
+export const OffsetCommitValueSpec = defineData({
   name: "OffsetCommitValue",
   minVersion: 0,
   maxVersion: 3,
@@ -32,7 +32,7 @@ const OffsetCommitValueSpec = defineData({
   ],
 });
 
-const GroupMetadataKeySpec = defineData({
+export const GroupMetadataKeySpec = defineData({
   name: "GroupMetadataKey",
   minVersion: 2,
   maxVersion: 2,
@@ -40,7 +40,7 @@ const GroupMetadataKeySpec = defineData({
   fields: [field("group", "string")],
 });
 
-const GroupMetadataValueSpec = defineData({
+export const GroupMetadataValueSpec = defineData({
   name: "GroupMetadataValue",
   minVersion: 0,
   maxVersion: 3,

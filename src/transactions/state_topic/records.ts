@@ -9,7 +9,7 @@ import { arrayOf, compileData, type DataOf, defineData, field } from "../../prot
 import type { DerivedRecord } from "../../internal_topics/derived_topic.ts";
 import type { TxnMetadata, TxnState } from "../state.ts";
 
-const TransactionLogKeySpec = defineData({
+export const TransactionLogKeySpec = defineData({
   name: "TransactionLogKey",
   minVersion: 0,
   maxVersion: 0,
@@ -17,7 +17,7 @@ const TransactionLogKeySpec = defineData({
   fields: [field("transactionalId", "string")],
 });
 
-const TransactionLogValueSpec = defineData({
+export const TransactionLogValueSpec = defineData({
   name: "TransactionLogValue",
   minVersion: 0,
   maxVersion: 1,
@@ -27,6 +27,8 @@ const TransactionLogValueSpec = defineData({
     field("previousProducerId", "int64", "1+", { tag: 0, taggedVersions: "1+", default: -1 }),
     field("nextProducerId", "int64", "1+", { tag: 1, taggedVersions: "1+", default: -1 }),
     field("producerEpoch", "int16"),
+    // Kafka 4 (transactions V2) records the epoch a commit or abort bumps to; kept when read, never written here
+    field("nextProducerEpoch", "int16", "1+", { tag: 3, taggedVersions: "1+", default: -1 }),
     field("transactionTimeoutMs", "int32"),
     field("transactionStatus", "int8"),
     field(
