@@ -3,6 +3,7 @@
 // (its consumer module of class "kafka", Sarama) and broker offsets through its cluster module; its HTTP API answers
 // /v3/kafka/<cluster>/consumer[/<group>[/lag]]. Both come from apt (scripts/setup_test_tools.sh installs them).
 import { requireTool, type Tool } from "./tools.ts";
+import type { ProxiedRequest } from "./tcp_proxy.ts";
 
 export const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
 const ZOOKEEPER_CP = `/etc/zookeeper/conf:${ZOOKEEPER_JAR}`;
@@ -229,6 +230,8 @@ export interface BurrowOptions {
   zookeeper: string;
   /** Sarama's protocol version for Burrow's client profile (Burrow's sample config has "0.10.0"). */
   kafkaVersion?: string;
+  /** The Kafka client id of its cluster and consumer modules (default "burrow-test"). */
+  clientId?: string;
   /** Seconds between Burrow's broker offset fetches (cluster module offset-refresh). */
   offsetRefreshSec?: number;
   /** Seconds between topic list refreshes (cluster module topic-refresh). */
@@ -262,7 +265,7 @@ timeout=30
 root-path=${q(o.rootPath)}
 
 [client-profile.gateway]
-client-id="burrow-test"
+client-id=${q(o.clientId ?? "burrow-test")}
 kafka-version=${q(o.kafkaVersion ?? "0.10.0")}
 
 [cluster.${o.cluster}]
@@ -365,6 +368,74 @@ export function burrowLogDigest(log: string, max = 80): string {
       .test(l) && !/StorageFetchConsumer|unknown consumer/.test(l)
   );
   return keep.slice(-max).join("\n");
+}
+
+/** The topic, partition and timestamp of each partition a ListOffsets request v0-v5 asks for (v6+: none). */
+export function listOffsetsTargets(
+  req: ProxiedRequest,
+): { topic: string; partition: number; timestamp: bigint }[] {
+  const v = req.apiVersion;
+  if (req.apiKey !== 2 || v > 5) return [];
+  const b = req.body;
+  let at = 0;
+  const int32 = () => {
+    at += 4;
+    return b.getInt32(at - 4);
+  };
+  const out: { topic: string; partition: number; timestamp: bigint }[] = [];
+  int32(); // replica id
+  if (v >= 2) at += 1; // isolation level
+  for (let t = int32(); t > 0; t--) {
+    const len = b.getInt16(at);
+    const topic = new TextDecoder().decode(new Uint8Array(b.buffer, b.byteOffset + at + 2, len));
+    at += 2 + len;
+    for (let n = int32(); n > 0; n--) {
+      const partition = int32();
+      if (v >= 4) int32(); // current leader epoch
+      const timestamp = b.getBigInt64(at);
+      at += 8;
+      if (v === 0) int32(); // max number of offsets
+      out.push({ topic, partition, timestamp });
+    }
+  }
+  return out;
+}
+
+/**
+ * When a Burrow's consumer module has started. Burrow 1.2.1 starts its consumer module last, after its HTTP API
+ * answers, and asks for the newest then the oldest offset of each `__consumer_offsets` partition before it consumes
+ * it (Sarama's ConsumePartition); a failure in that loop (the broker restarting, say) makes Burrow exit. It logs
+ * nothing when the loop ends, so this watches the answers a TcpProxy forwards: the loop is over, with no network
+ * step left, once the oldest offset of every partition has been answered to the module's client id.
+ */
+export class BurrowStartWatch {
+  private readonly oldest = new Map<string, Set<number>>();
+  readonly onAnswered = (req: ProxiedRequest): void => {
+    if (req.clientId === null) return;
+    for (const t of listOffsetsTargets(req)) {
+      if (t.topic !== "__consumer_offsets" || t.timestamp !== -2n) continue;
+      let set = this.oldest.get(req.clientId);
+      if (!set) this.oldest.set(req.clientId, set = new Set());
+      set.add(t.partition);
+    }
+  };
+  /** Waits until `b` (whose client id is `clientId`) has started consuming every partition it logged it would. */
+  async started(b: Burrow, clientId: string, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const line = b.log().split("\n").find((l) => l.includes('"msg":"starting consumers"'));
+      const count = line ? (JSON.parse(line) as { count: number }).count : -1;
+      const done = this.oldest.get(clientId)?.size ?? 0;
+      if (count > 0 && done >= count) return;
+      if (Date.now() > deadline) {
+        throw new Error(
+          `Burrow ${clientId} did not finish starting its consumers: ${done} of ${count} partitions\n` +
+            burrowLogDigest(b.log()),
+        );
+      }
+      await sleep(100);
+    }
+  }
 }
 
 // --- Burrow 1.2.1's API answers --------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ import {
   type BurrowConsumerDetail,
   type BurrowLag,
   burrowLogDigest,
+  BurrowStartWatch,
   burrowTool,
   freePort,
   startBurrow,
@@ -175,7 +176,9 @@ for (const backend of matrix.backends) {
       const port = freePort();
       // Clients reach the gateway through a forwarder that holds connections while it restarts (tcp_proxy.ts:
       // Burrow's Sarama abandons a single broker that refuses it for about a second, and never recovers).
-      const proxy: TcpProxy = startTcpProxy(port);
+      // It also tells when each Burrow has finished starting (BurrowStartWatch).
+      const watch = new BurrowStartWatch();
+      const proxy: TcpProxy = startTcpProxy(port, { onAnswered: watch.onAnswered });
       const start = () =>
         startGateway({
           dataDir,
@@ -223,9 +226,13 @@ for (const backend of matrix.backends) {
               kafka: bootstrap,
               zookeeper: zoo.address,
               kafkaVersion: v,
+              clientId: `burrow-${v}`,
             }),
           );
         }
+        // Burrow exits if the broker goes away while its consumer module is still starting (as with Kafka): the
+        // restart below must come after that, and its HTTP API answers before it.
+        for (const [i, b] of burrows.entries()) await watch.started(b, `burrow-${SARAMA_VERSIONS[i]}`);
         for (const [i, b] of burrows.entries()) {
           const what = `Sarama ${SARAMA_VERSIONS[i]}, before the restart`;
           await waitForConsumerList(b, [STANDALONE, MEMBER_GROUP], what);
