@@ -4,8 +4,9 @@
 // files/flags given) with the permissions they need, and closes with the tests that were skipped, by name, so a
 // run that passes by skipping says so. Test files run three at a time (`--parallel`, KGW_TEST_JOBS, default 3):
 // most of a suite's time is spent waiting on clients, servers and session timeouts (with three files on two cores
-// the CPUs are still 44 % idle; two at a time took 1,454 s, three 1,035 s). `--serial` runs one file at a time. A test still running after KGW_TEST_STALL_MIN minutes (default 10;
-// the longest test takes under 4) stops the run with its name: one hung test must not hold CI past its limit.
+// the CPUs are still 44 % idle; two at a time took 1,454 s, three 1,035 s). `--serial` runs one file at a time.
+// A test still running after KGW_TEST_STALL_MIN minutes (default 10; the longest test takes under 4) stops the
+// run with its name: one hung test must not hold CI past its limit.
 //
 // Flakes are named, never silently fatal: every file with a failed test runs once more, alone. A test that failed
 // only once is printed as `flaky: <file> => <name>: <first error>` and does not fail the run; one that fails

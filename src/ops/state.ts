@@ -59,9 +59,8 @@ export interface ConnectionView {
   readonly tls?: { readonly protocol: string } | null;
   /** Response bytes queued and not yet written to the socket. */
   readonly pendingResponseBytes?: number;
-  /** The API key of the request being handled (-1: none) and since when (absent in tests' fakes). */
+  /** The API key of the request being handled, which came in at lastRequestAt (-1: none; absent in fakes). */
   readonly inFlightApi?: number;
-  readonly inFlightSince?: number;
 }
 
 /** Everything the operations endpoints read, attached once the gateway has started. */
@@ -543,7 +542,7 @@ export function connectionsInfo(src: OpsSources) {
     inFlight: c.inFlightApi !== undefined && c.inFlightApi >= 0
       ? {
         api: API_NAMES.get(c.inFlightApi) ?? String(c.inFlightApi),
-        sinceMs: Date.now() - (c.inFlightSince ?? Date.now()),
+        sinceMs: Date.now() - c.lastRequestAt,
       }
       : null,
   }));

@@ -60,9 +60,8 @@ export class Connection implements RequestChannel {
   activity = 0;
   /** A request is being handled (a long poll is not idleness). */
   busy = false;
-  /** The API key of the request being handled, and since when (admin API); -1 when none. */
+  /** The API key of the request being handled (admin API; it came in at lastRequestAt); -1 when none. */
   inFlightApi = -1;
-  inFlightSince = 0;
   readonly log: Logger;
   /** `log` with the client id of the latest request added (request logs carry conn, remote and clientId). */
   private reqLog: Logger;
@@ -226,7 +225,6 @@ export class Connection implements RequestChannel {
     this.requests++;
     this.lastRequestAt = Date.now();
     this.inFlightApi = apiKey;
-    this.inFlightSince = this.lastRequestAt;
     if (clientId !== this.clientId) {
       this.clientId = clientId;
       this.reqLog = this.log.with({ clientId });
