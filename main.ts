@@ -7,7 +7,7 @@ import {
   helpText,
   loadConfig,
   VERSION,
-} from "./src/options.ts";
+} from "./src/configs/options.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import { Gateway } from "./src/gateway.ts";
 import { watchLauncher } from "./src/launcher.ts";

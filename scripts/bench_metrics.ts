@@ -15,7 +15,7 @@
 // overhead exceeds 5 %.
 import { median } from "./bench.ts";
 import { startGateway } from "../tests/helpers/gateway.ts";
-import { GatewayMetrics } from "../src/ops/metrics.ts";
+import { GatewayMetrics } from "../src/metrics/metrics.ts";
 import type { BatchInfo } from "../src/records/batch_info.ts";
 
 const args = Deno.args;

@@ -1,11 +1,11 @@
 // Assembles the gateway: storage backend, API registry with every handler, and the Kafka listener.
 import { FetchSessionCache } from "./fetch/sessions.ts";
-import { type Config, consumerAssignorNames, listenersText } from "./options.ts";
+import { type Config, consumerAssignorNames, listenersText } from "./configs/options.ts";
 import { logger } from "./log.ts";
-import type { Broker } from "./handlers/context.ts";
+import type { Broker } from "./request/context.ts";
 import { ApiRegistry } from "./handlers/registry.ts";
 import { KafkaServer } from "./server/server.ts";
-import { GatewayMetrics } from "./ops/metrics.ts";
+import { GatewayMetrics } from "./metrics/metrics.ts";
 import { OpsHttpServer } from "./ops/http.ts";
 import { SchemaRegistryService } from "./schema_registry/service.ts";
 import { ANYONE, type RegistryGuard } from "./schema_registry/http.ts";
@@ -844,7 +844,6 @@ export class Gateway {
       });
       storage.setCleanerBackoffMs?.(n("log.cleaner.backoff.ms"));
     });
-    if (metrics !== null) metrics.quotas = { manager: quotas.manager, limits: connectionLimits };
     const server = new KafkaServer(broker, registry, { connectionLimits });
     for (const b of bound) {
       server.start(b.socket, {

@@ -6,6 +6,10 @@
 // Two implementations: SoloCluster (solo.ts: the embedded backend, one gateway that leads everything) and the
 // SeaweedMQ cluster (node.ts: membership leases and a controller in the filer).
 import type { Placement, PlacementRefusal } from "./assignment.ts";
+import type { LeaseGuard, Participant, TopicPartitionRef } from "../storage/leadership.ts";
+
+// Declared beside the Storage seam, which follows leadership too; the cluster is where they are used.
+export type { LeaseGuard, Participant, TopicPartitionRef };
 
 /** An advertised address of one listener. */
 export interface Endpoint {
@@ -49,11 +53,6 @@ export interface LeaderInfo {
   readonly leaderEpoch: number;
 }
 
-export interface TopicPartitionRef {
-  readonly topic: string;
-  readonly partition: number;
-}
-
 /** Kafka's internal topic whose partition leaders coordinate groups (and, later, transactions' group offsets). */
 export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
 
@@ -64,29 +63,6 @@ export const CONSUMER_OFFSETS_TOPIC = "__consumer_offsets";
  * same epoch, by the leader of `__consumer_offsets` partition p: it is never assigned on its own.
  */
 export const TRANSACTION_STATE_TOPIC = "__transaction_state";
-
-/**
- * Something whose per-partition state follows leadership. `acquire` runs before this gateway serves a partition
- * it was given (re-read the log end, load producer state or groups) and may take time; requests for the partition
- * get NOT_LEADER_OR_FOLLOWER (or NOT_COORDINATOR) until every participant's acquire resolved. `release` runs when
- * the partition is taken away or this gateway fences itself; after it nothing may be written for the partition.
- * `__consumer_offsets` partitions go through the same calls (the group coordinator acts on them).
- */
-export interface Participant {
-  /** `lease`: this gateway's hold on the partition, from the acquire on (absent: a cluster without leases). */
-  acquire(tp: TopicPartitionRef, leaderEpoch: number, lease?: LeaseGuard): Promise<void>;
-  release(tp: TopicPartitionRef): Promise<void>;
-}
-
-/**
- * Whether the lease under which a partition was acquired still holds, checked by the clock: false once the last
- * lease renewal is older than what lets this gateway serve (another gateway may lead the partition by now, even
- * while this process was stopped and never noticed), and false for good after any lapse or a new incarnation, even
- * once renewals resume. A writer checks it right before it writes anything for the partition.
- */
-export interface LeaseGuard {
-  valid(): boolean;
-}
 
 /** One partition's row for the operations view. */
 export interface PartitionLeadership {

@@ -2,7 +2,7 @@
 // runtime), the broker-wide defaults of topic configs (dynamic, as in Kafka), the rest of Kafka's dynamic broker
 // configs (security_defs.ts, tuning_defs.ts: accepted and stored, without effect here), Kafka's per-listener names
 // (listener.name.<listener>.<config>) and Kafka's broker synonyms.
-import type { Config } from "../options.ts";
+import type { Config } from "./options.ts";
 import { type ListenerAddress, listenerUrl } from "../listeners.ts";
 import { NO_EFFECT, TOPIC_CONFIGS } from "./topic_defs.ts";
 import { SECURITY_CONFIGS } from "./security_defs.ts";

@@ -9,7 +9,7 @@
 // client is told that a setting took effect when it did not; those it stores without acting on them
 // (Storage.inertTopicConfigs) say so in their documentation.
 import { parseStrategy, type SchemaValidationPolicy } from "../schema_registry/validation.ts";
-import type { Config } from "../options.ts";
+import type { Config } from "./options.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type {
   DescribeConfigsResourceResult,

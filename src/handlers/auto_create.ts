@@ -1,6 +1,6 @@
 // Topic auto-creation (auto.create.topics.enable / num.partitions), shared by Metadata and Produce. Names with
 // Kafka's internal-topic prefix "__" are never auto-created: they are answered as unknown topics.
-import type { Broker } from "./context.ts";
+import type { Broker } from "../request/context.ts";
 import type { TopicMeta } from "../storage/storage.ts";
 import { StorageError } from "../storage/storage.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";

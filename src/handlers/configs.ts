@@ -2,7 +2,7 @@
 // config model (src/configs/model.ts): real values with sources and synonyms; alterations validated (bad values
 // -> INVALID_CONFIG naming the key), persisted and in effect at once (broker configs the gateway only stores say
 // so in their documentation and in the log line of the change).
-import type { Handler, RequestContext } from "./context.ts";
+import type { Handler, RequestContext } from "../request/context.ts";
 import type {
   DescribeConfigsRequest,
   DescribeConfigsResponse,

@@ -2,7 +2,7 @@
 // only route (NOT_COORDINATOR for a group held elsewhere), translate between the wire and the coordinator's
 // API (src/groups/consumer/contract.ts) and turn a KafkaError into the response's error code and message; the
 // group logic (validation, fencing, assignment) is the coordinator's.
-import type { Handler, RequestContext } from "./context.ts";
+import type { Handler, RequestContext } from "../request/context.ts";
 import type {
   ConsumerGroupHeartbeatRequest,
   ConsumerGroupHeartbeatResponse,
@@ -21,7 +21,7 @@ import type {
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { AUTHORIZED_OPERATIONS_OMITTED } from "../protocol/messages/metadata.ts";
 import { coordinatedElsewhere } from "./routing.ts";
-import type { Answer } from "./context.ts";
+import type { Answer } from "../request/context.ts";
 
 /** The coordinator's consumer group API these handlers call (GroupCoordinator implements it). */
 export interface ConsumerGroupsApi {

@@ -1,6 +1,6 @@
 // CreatePartitions: grows topics (never shrinks), with validate_only; manual assignments name one live broker per
 // partition (topic_rules.ts). In a distributed cluster the answer waits (bounded) for the new partitions' leaders.
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   CreatePartitionsRequest,
   CreatePartitionsResponse,
@@ -8,7 +8,7 @@ import type {
   CreatePartitionsTopicResult,
 } from "../protocol/messages/create_partitions.ts";
 import type { TopicMeta } from "../storage/storage.ts";
-import type { Broker } from "./context.ts";
+import type { Broker } from "../request/context.ts";
 import {
   checkPartitionLimit,
   checkReplicaAssignment,

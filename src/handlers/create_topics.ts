@@ -3,7 +3,7 @@
 // configs (values the backend cannot apply refused); validate_only. In a distributed cluster the answer waits
 // (bounded) until the new partitions have leaders, so that a client that creates and then produces is not told
 // LEADER_NOT_AVAILABLE; it is a success either way.
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   CreateTopicsRequest,
   CreateTopicsRequestTopic,

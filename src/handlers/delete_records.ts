@@ -1,7 +1,7 @@
 // DeleteRecords: advances each partition's log start offset (the low watermark); whole segments below it are
 // reclaimed by the backend. Topics whose cleanup.policy lacks "delete" refuse it, as in Kafka. Only the
 // partition's leader deletes (NOT_LEADER_OR_FOLLOWER elsewhere: the admin client sends each partition to its leader).
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   DeleteRecordsPartitionResult,
   DeleteRecordsRequest,

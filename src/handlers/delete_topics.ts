@@ -1,5 +1,5 @@
 // DeleteTopics: really removes the topic and its data (by name, or by id from v6).
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   DeleteTopicsRequest,
   DeleteTopicsResponse,

@@ -1,5 +1,5 @@
 // DescribeCluster: the live gateways and the controller, from the cluster view (a solo gateway is both).
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   DescribeClusterRequest,
   DescribeClusterResponse,

@@ -1,7 +1,7 @@
 // DescribeLogDirs: the one log directory with the real size of every (requested) partition this gateway hosts, i.e.
 // leads (each Kafka broker describes its own replicas; a solo gateway hosts all); v4 adds the volume's total and
 // usable bytes. Unknown topics and partitions, and those led by another gateway, are left out, as Kafka does.
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   DescribeLogDirsPartition,
   DescribeLogDirsRequest,

@@ -2,7 +2,7 @@
 // their epoch, last sequence and timestamp, the coordinator epoch of their last marker (-1 when none) and the
 // first offset of their ongoing transaction (-1 when none), as `kafka-transactions.sh describe-producers` shows
 // them to find a hanging transaction. Only the leader answers (NOT_LEADER_OR_FOLLOWER elsewhere).
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   DescribeProducersRequest,
   DescribeProducersResponse,

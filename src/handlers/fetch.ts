@@ -9,7 +9,7 @@
 // carries the last stable offset (the first offset of the oldest open transaction, or the high watermark);
 // read_committed (v4+) returns only the batches below it, with the aborted transactions they overlap, and its long
 // poll also wakes when it moves.
-import type { Broker, Handler, RequestContext } from "./context.ts";
+import type { Broker, Handler, RequestContext } from "../request/context.ts";
 import type {
   FetchRequest,
   FetchRequestTopic,

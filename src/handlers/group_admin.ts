@@ -1,7 +1,7 @@
 // FindCoordinator (the leader of the group's or transactional id's `__consumer_offsets` partition),
 // DescribeGroups (classic groups; a KIP-848 consumer group is ConsumerGroupDescribe's), ListGroups (the groups
 // this gateway coordinates, as each Kafka broker lists its own, of both types) and DeleteGroups.
-import type { Handler, RequestContext } from "./context.ts";
+import type { Handler, RequestContext } from "../request/context.ts";
 import type {
   FindCoordinatorRequest,
   FindCoordinatorResponse,

@@ -1,6 +1,6 @@
 // JoinGroup, SyncGroup, Heartbeat and LeaveGroup: thin adapters from wire versions to the coordinator, which is
 // asked only for groups this gateway coordinates (NOT_COORDINATOR otherwise: the client looks the coordinator up).
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type { JoinGroupRequest, JoinGroupResponse } from "../protocol/messages/join_group.ts";
 import type { SyncGroupRequest, SyncGroupResponse } from "../protocol/messages/sync_group.ts";
 import type { HeartbeatRequest, HeartbeatResponse } from "../protocol/messages/heartbeat.ts";

@@ -3,7 +3,7 @@
 // the epoch (fencing the previous producer of the id), aborts its ongoing transaction first, and applies KIP-360
 // recovery. A gateway without a coordinator refuses a transactional id with TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
 // which Java, librdkafka and KafkaJS treat as fatal at once (rather than retrying until a timeout).
-import type { Answer, Handler } from "./context.ts";
+import type { Answer, Handler } from "../request/context.ts";
 import type { InitProducerIdRequest, InitProducerIdResponse } from "../protocol/messages/init_producer_id.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";

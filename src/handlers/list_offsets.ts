@@ -2,7 +2,7 @@
 // the partition's leader answers (NOT_LEADER_OR_FOLLOWER elsewhere; current_leader_epoch fenced from v4), with the
 // leader epoch of the offset it returns (v4+; -1 on a solo gateway, which has no epochs). read_committed (v2+)
 // answers latest with the last stable offset.
-import type { Broker, Handler } from "./context.ts";
+import type { Broker, Handler } from "../request/context.ts";
 import type {
   ListOffsetsRequest,
   ListOffsetsResponse,

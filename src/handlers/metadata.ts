@@ -2,7 +2,7 @@
 // them (src/cluster/). A solo gateway leads every partition with the epoch of its start, as a one-node Kafka
 // (docs/compatibility.md "Leader epochs"). Each partition has one replica, its leader (the backend keeps the data). Internal topics
 // (`__consumer_offsets`) are listed with is_internal set, as Kafka lists them.
-import type { Broker, Handler } from "./context.ts";
+import type { Broker, Handler } from "../request/context.ts";
 import {
   AUTHORIZED_OPERATIONS_OMITTED,
   type MetadataRequest,

@@ -5,7 +5,7 @@
 // epoch; {-1, -1} when the requested epoch is above every known one, or undefined (-1). A solo gateway's history
 // has an epoch per start (src/cluster/solo_epochs.ts); without one (no data directory: tests), the whole log
 // counts as the requested epoch: {requested, log end}.
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   OffsetForLeaderEpochRequest,
   OffsetForLeaderEpochResponse,

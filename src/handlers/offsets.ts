@@ -3,7 +3,7 @@
 // OffsetFetch v7+ require_stable: a partition with a transactional offset commit pending answers
 // UNSTABLE_OFFSET_COMMIT in its own error code (v7 and v8+ alike, as Kafka), and the client retries it; without
 // it the last committed offset is answered as always.
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type { OffsetCommitRequest, OffsetCommitResponse } from "../protocol/messages/offset_commit.ts";
 import type {
   OffsetFetchRequest,
@@ -14,7 +14,7 @@ import type { OffsetDeleteRequest, OffsetDeleteResponse } from "../protocol/mess
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { offsetKey } from "../storage/group_store.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
-import type { Broker } from "./context.ts";
+import type { Broker } from "../request/context.ts";
 import { coordinatedElsewhere } from "./routing.ts";
 
 export const offsetCommitHandler: Handler<OffsetCommitRequest, OffsetCommitResponse> = async (ctx, req) => {

@@ -20,7 +20,7 @@
 //   each with its partitions but the ELECTION_NOT_NEEDED ones (Kafka's controller answers so too).
 // - One gateway (embedded log) answers as a one-node Kafka: itself is the only valid replica (no move needed),
 //   nothing is ever in progress, no election is needed.
-import type { Broker, Handler } from "./context.ts";
+import type { Broker, Handler } from "../request/context.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 import type {

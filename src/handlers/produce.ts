@@ -9,7 +9,7 @@
 // (LeaderAppend), which stamps the serving leader epoch into the batches. Transactional batches (KIP-98) go
 // through the idempotent append step, which ends with a KIP-890 verification by the transaction's coordinator
 // when the batch starts the producer's transaction in the partition.
-import type { Broker, Handler } from "./context.ts";
+import type { Broker, Handler } from "../request/context.ts";
 import type {
   ProduceRequest,
   ProduceRequestPartition,

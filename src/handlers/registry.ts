@@ -7,7 +7,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from "../protocol/schema.ts";
-import type { Handler, RequestContext } from "./context.ts";
+import type { Handler, RequestContext } from "../request/context.ts";
 
 /** An API's codec and handler, as the request pipeline sees them: requests and responses are `unknown`. */
 export interface ApiEntry {

@@ -3,9 +3,8 @@
 // current_leader_epoch is fenced against the leader epoch (KIP-320), a group is served only by its coordinator
 // (NOT_COORDINATOR elsewhere). Shared by Produce, Fetch, ListOffsets, OffsetForLeaderEpoch, DeleteRecords and the
 // group APIs. With SoloCluster every check passes and every epoch is -1.
-import type { Broker } from "./context.ts";
+import type { Broker } from "../request/context.ts";
 import { type ClusterView, endpointFor, type LeaderInfo } from "../cluster/view.ts";
-import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { getInt32, getInt64 } from "../protocol/codec.ts";
 import {
   BASE_OFFSET_OFFSET,
@@ -13,58 +12,15 @@ import {
   LOG_OVERHEAD,
   MAGIC_OFFSET,
   MAGIC_V2,
-  NO_VALUE,
 } from "../records/layout.ts";
 import { setPartitionLeaderEpoch } from "../records/batch.ts";
 import type { ProduceResponse } from "../protocol/messages/produce.ts";
 
+// Checked on the log side too (producer/leader_append.ts, markers.ts), so it lives with the cluster view.
+export { servingEpochOf } from "../cluster/serving_epoch.ts";
+
 /** A broker endpoint as Produce v10+ and Fetch v16+ list them in `nodeEndpoints` (the same common struct). */
 export type NodeEndpointData = NonNullable<ProduceResponse["nodeEndpoints"]>[number];
-
-/**
- * The leader epoch this gateway serves the partition with, after Kafka's check of the request's
- * current_leader_epoch (Partition.getLocalLog: the epoch is checked first, then leadership). -1 from the client
- * means "unknown" and is not checked; a solo gateway (epochs -1) checks nothing. Throws KafkaError
- * FENCED_LEADER_EPOCH (the client's epoch is older: refresh metadata), UNKNOWN_LEADER_EPOCH (newer: this gateway
- * has not caught up yet, retry) or NOT_LEADER_OR_FOLLOWER.
- */
-export function servingEpochOf(
-  cluster: ClusterView,
-  topic: string,
-  partition: number,
-  currentLeaderEpoch = NO_VALUE,
-): number {
-  const epoch = cluster.servingEpoch(topic, partition);
-  if (currentLeaderEpoch !== NO_VALUE) {
-    // Not serving: compared with the epoch this gateway knows for the partition, as a Kafka follower does. A
-    // cluster without epochs (-1) compares nothing.
-    const ours = epoch ?? cluster.leaderOf(topic, partition).leaderEpoch;
-    if (ours >= 0 && currentLeaderEpoch < ours) {
-      throw new KafkaError(
-        ErrorCode.FENCED_LEADER_EPOCH,
-        `${topic}-${partition}: leader epoch ${currentLeaderEpoch} is older than the current ${ours}`,
-      );
-    }
-    if (ours >= 0 && currentLeaderEpoch > ours) {
-      throw new KafkaError(
-        ErrorCode.UNKNOWN_LEADER_EPOCH,
-        `${topic}-${partition}: leader epoch ${currentLeaderEpoch} is newer than the ${ours} this broker knows`,
-      );
-    }
-  }
-  if (epoch === null) {
-    const l = cluster.leaderOf(topic, partition);
-    throw new KafkaError(
-      ErrorCode.NOT_LEADER_OR_FOLLOWER,
-      l.leaderId < 0
-        ? `${topic}-${partition} has no leader at the moment`
-        : `${topic}-${partition} is led by broker ${l.leaderId}${
-          l.leaderId === cluster.nodeId ? " (taking over)" : ""
-        }, not served by broker ${cluster.nodeId}`,
-    );
-  }
-  return epoch;
-}
 
 /**
  * The current leaders named in a response's NOT_LEADER_OR_FOLLOWER (and Fetch's FENCED_LEADER_EPOCH) answers and

@@ -3,7 +3,7 @@
 // the manual replica assignments CreateTopics and CreatePartitions accept.
 // Topic-config rules live in src/configs (defs.ts: types, defaults, validation; model.ts: validateTopicConfig).
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { Config } from "../options.ts";
+import type { Config } from "../configs/options.ts";
 import type { Storage } from "../storage/storage.ts";
 import { type ClusterView, CONSUMER_OFFSETS_TOPIC, TRANSACTION_STATE_TOPIC } from "../cluster/view.ts";
 

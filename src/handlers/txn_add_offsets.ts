@@ -1,7 +1,7 @@
 // AddOffsetsToTxn: adds the group's `__consumer_offsets` partition to the transaction (Kafka adds the group's
 // offsets-topic partition the same way), so that EndTxn sends that partition a marker and the group coordinator
 // commits or drops the transaction's offsets (TxnOffsetCommit).
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   AddOffsetsToTxnRequest,
   AddOffsetsToTxnResponse,

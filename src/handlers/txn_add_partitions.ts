@@ -2,7 +2,7 @@
 // (KIP-890 part 1: a batch of transactions, each added or, with verify_only, checked). As Kafka's KafkaApis does,
 // partitions that do not exist get UNKNOWN_TOPIC_OR_PARTITION and then the others OPERATION_NOT_ATTEMPTED, without
 // the coordinator being asked; otherwise the coordinator's answer applies to every partition.
-import type { Answer, Handler, RequestContext } from "./context.ts";
+import type { Answer, Handler, RequestContext } from "../request/context.ts";
 import type {
   AddPartitionsToTxnRequest,
   AddPartitionsToTxnResponse,

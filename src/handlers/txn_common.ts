@@ -1,6 +1,6 @@
 // What the transaction handlers share: the coordinator (or the answer when this gateway has none), Kafka's
 // per-version error mapping, and the check that a transaction's partitions exist.
-import type { Broker, RequestContext } from "./context.ts";
+import type { Broker, RequestContext } from "../request/context.ts";
 import type { TransactionCoordinator } from "../transactions/coordinator.ts";
 import type { TopicPartitionRef } from "../cluster/view.ts";
 import { ErrorCode } from "../protocol/errors.ts";

@@ -1,6 +1,6 @@
 // DescribeTransactions (KIP-664): the coordinator's state of each id; NOT_COORDINATOR for ids another gateway
 // coordinates, TRANSACTIONAL_ID_NOT_FOUND for unknown ones.
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   DescribeTransactionsRequest,
   DescribeTransactionsResponse,

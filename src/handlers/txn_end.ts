@@ -1,6 +1,6 @@
 // EndTxn: commit or abort. Answered once PrepareCommit/PrepareAbort is durable; the markers follow (the next
 // request of the producer gets CONCURRENT_TRANSACTIONS until they are all written).
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type { EndTxnRequest, EndTxnResponse } from "../protocol/messages/end_txn.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import { transactionsOf, txnErrorCode } from "./txn_common.ts";

@@ -1,7 +1,7 @@
 // ListTransactions (KIP-664; v1 DurationFilter, KIP-994): the transactions this gateway coordinates, as each Kafka
 // broker lists those of its own `__transaction_state` partitions (admin clients ask every broker and merge).
 // COORDINATOR_LOAD_IN_PROGRESS while some partition's transactions are loading.
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   ListTransactionsRequest,
   ListTransactionsResponse,

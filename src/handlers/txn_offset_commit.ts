@@ -10,7 +10,7 @@
 // completing, unreachable) become COORDINATOR_NOT_AVAILABLE, which the client retries after looking the group
 // coordinator up again; PRODUCER_FENCED becomes INVALID_PRODUCER_EPOCH. "Not in the transaction"
 // (INVALID_TXN_STATE) is TRANSACTION_ABORTABLE for v4+ clients, which abort instead of failing fatally.
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   TxnOffsetCommitRequest,
   TxnOffsetCommitResponse,

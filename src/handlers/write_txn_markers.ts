@@ -5,7 +5,7 @@
 // partition answers on its own: NOT_LEADER_OR_FOLLOWER / UNKNOWN_TOPIC_OR_PARTITION (the coordinator retries
 // elsewhere), INVALID_PRODUCER_EPOCH / TRANSACTION_COORDINATOR_FENCED (the coordinator is a zombie or the marker
 // stale). Kafka requires ClusterAction on the cluster (the ACL step checks it).
-import type { Handler } from "./context.ts";
+import type { Handler } from "../request/context.ts";
 import type {
   WriteTxnMarkersRequest,
   WriteTxnMarkersResponse,

@@ -1,10 +1,10 @@
 // The operations HTTP listener (--http-listen, Deno.serve): Prometheus /metrics, /healthz, /readyz, the read-only
 // JSON admin API under /api/v1 and the dashboard page. It is bound before storage recovery starts, so /healthz
 // answers and /readyz says "not ready" while the gateway recovers; the gateway's parts are attached afterwards.
-import { type HostPort, listenersText } from "../options.ts";
+import { type HostPort, listenersText } from "../configs/options.ts";
 import { quotasInfo } from "../quotas/view.ts";
 import type { Logger } from "../log.ts";
-import { Exposition, type GatewayMetrics } from "./metrics.ts";
+import { Exposition, type GatewayMetrics } from "../metrics/metrics.ts";
 import {
   brokersInfo,
   clusterInfo,

@@ -2,8 +2,9 @@
 // group coordinators as this gateway knows them, topics with watermarks, groups with members, decoded assignments
 // and lag, connections, effective configuration) and the state-like metrics that are read at scrape time rather
 // than tracked (groups by state, lag, watermarks, sizes, connections, the cluster).
-import { type Config, type ListenerAddress, listenersText, OPTIONS, VERSION } from "../options.ts";
+import { type Config, type ListenerAddress, listenersText, OPTIONS, VERSION } from "../configs/options.ts";
 import type { QuotaSources } from "../quotas/view.ts";
+import { renderQuotaMetrics } from "../quotas/metrics.ts";
 import { renderTxnMetrics, type TxnOpsSource } from "../transactions/view.ts";
 import type { PartitionProducerState } from "../producer/state.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
@@ -22,7 +23,7 @@ import {
   decodeSubscription,
   type TopicPartitions,
 } from "./consumer_protocol.ts";
-import { type Exposition, type GatewayMetrics, labels } from "./metrics.ts";
+import { type Exposition, type GatewayMetrics, labels } from "../metrics/metrics.ts";
 import { fsyncCounts } from "../storage/embedded/files.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import {
@@ -775,6 +776,7 @@ export async function renderState(
   );
   out.capped("kgw_partition_lso_lag", lsoLagRows);
   if (src.transactions) renderTxnMetrics(out, src.transactions);
+  if (src.quotas) renderQuotaMetrics(out, src.quotas);
 
   const list = src.coordinator.list();
   const byState = new Map<string, number>(GROUP_STATES.map((s) => [s, 0]));

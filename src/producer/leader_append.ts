@@ -4,7 +4,7 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { setPartitionLeaderEpoch } from "../records/batch.ts";
 import type { ClusterView } from "../cluster/view.ts";
 import type { AppendRequest, AppendResult, PartitionOffsets, Storage } from "../storage/storage.ts";
-import { servingEpochOf } from "../handlers/routing.ts";
+import { servingEpochOf } from "../cluster/serving_epoch.ts";
 import type { AppendStorage } from "./append.ts";
 
 /**

@@ -5,12 +5,12 @@ import type { ConfigModel } from "../configs/model.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { TxnMarker } from "../transactions/contracts.ts";
-import { servingEpochOf } from "../handlers/routing.ts";
+import { servingEpochOf } from "../cluster/serving_epoch.ts";
 import { appendMarker } from "./append.ts";
 import { LeaderAppend } from "./leader_append.ts";
 import type { ProducerManager } from "./manager.ts";
 
-/** What writing a marker needs of the broker (src/handlers/context.ts Broker has it). */
+/** What writing a marker needs of the broker (src/request/context.ts Broker has it). */
 export interface MarkerBroker {
   readonly storage: Pick<Storage, "getTopic" | "append" | "offsets">;
   readonly cluster: ClusterView;

@@ -2,7 +2,7 @@
 // known entity types only (user, client-id, ip), ip never combined with user or client-id, each type once, the
 // quota keys of the entity's kind with positive values; a bad filter or entry answers INVALID_REQUEST naming the
 // problem. AlterClientQuotas applies every valid entry in one compare-and-set write (validate_only: none).
-import type { Handler, RequestContext } from "../handlers/context.ts";
+import type { Handler, RequestContext } from "../request/context.ts";
 import { ErrorCode } from "../protocol/errors.ts";
 import type {
   DescribeClientQuotasRequest,

@@ -1,12 +1,11 @@
-// Enforcement of the client quotas (the request pipeline's quota step, src/server/pipeline/quota.ts), as
+// Enforcement of the client quotas (the request pipeline's quota step, src/request/quota.ts), as
 // Kafka's ClientQuotaManager: each request of a (user, client id) is matched against the quota entities in
 // Kafka's order of precedence, separately per quota type; its bytes (Produce request, Fetch response) or its
 // time on the event loop (request_percentage) are recorded on the rate of the matched entity, and a rate over the
 // quota yields the throttle time that brings it back under (rate.ts). A user-only quota is one rate shared by all
 // client ids of the user, a client-id-only quota one per client id shared by all users, as Kafka's metric tags.
 // Each gateway enforces the quotas on its own traffic, as each Kafka broker does.
-import type { RequestContext } from "../handlers/context.ts";
-import type { QuotaManager } from "../server/pipeline/quota.ts";
+import type { RequestHeader } from "../protocol/header.ts";
 import { ApiKey } from "../protocol/api_keys.ts";
 import {
   CONSUMER_BYTE_RATE,
@@ -149,7 +148,16 @@ export interface ManagerOptions {
   readonly now?: () => number;
 }
 
-export class ClientQuotaManager implements QuotaManager {
+/**
+ * What the quota step knows of a request: who sent it (the principal's name) and its header. A RequestContext is
+ * one; the manager is the pipeline's QuotaManager (src/request/quota.ts) without importing the request layer.
+ */
+export interface QuotaSubject {
+  readonly principal: { readonly name: string };
+  readonly header: Pick<RequestHeader, "apiKey" | "clientId">;
+}
+
+export class ClientQuotaManager {
   private table: QuotaTable;
   private generation = 0;
   private readonly rateConfig: RateConfig;
@@ -192,7 +200,7 @@ export class ClientQuotaManager implements QuotaManager {
     return this.rateConfig;
   }
 
-  throttleMs(ctx: RequestContext, requestBytes: number, responseBytes: number, loopMs: number): number {
+  throttleMs(ctx: QuotaSubject, requestBytes: number, responseBytes: number, loopMs: number): number {
     if (!this.table.hasClientQuotas) return 0; // no quotas: nothing recorded, nothing allocated
     const r = this.resolve(ctx.principal.name, ctx.header.clientId ?? "");
     const apiKey = ctx.header.apiKey;

@@ -1,6 +1,6 @@
 // Quota series for /metrics: per enforced entity rate its quota, current rate and the throttling handed out (as
 // Kafka's per-user/client-id "byte-rate", "throttle-time" metrics), and refused connections by reason.
-import { type Exposition, labels } from "../ops/metrics.ts";
+import { type Exposition, labels } from "../metrics/metrics.ts";
 import type { ClientQuotaManager, EnforcedQuota } from "./manager.ts";
 import type { ConnectionLimits } from "./connections.ts";
 

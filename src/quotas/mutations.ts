@@ -5,10 +5,10 @@
 // THROTTLING_QUOTA_EXCEEDED; older versions are never refused, only throttled (the quota step, manager.ts, adds
 // the throttle time to every response of these APIs). validate_only requests change nothing and take nothing;
 // topics the handler refused give their partitions back.
-import type { Broker, Handler, RequestContext } from "../handlers/context.ts";
+import type { Broker, Handler, RequestContext } from "../request/context.ts";
 import type { ApiSpec, RequestOf, ResponseOf } from "../protocol/schema.ts";
 import { ErrorCode } from "../protocol/errors.ts";
-import { errorResponse } from "../server/pipeline/error_response.ts";
+import { errorResponse } from "../protocol/error_response.ts";
 
 type Obj = Record<string, unknown>;
 

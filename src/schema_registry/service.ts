@@ -3,7 +3,7 @@
 // namespace and re-read every second), the registry over it (also the produce path's lookups for broker-side
 // validation), its REST listener, and on the embedded backend the `_schemas` topic derived from the state.
 import type { Logger } from "../log.ts";
-import type { HostPort } from "../options.ts";
+import type { HostPort } from "../configs/options.ts";
 import type { DocumentStore } from "../storage/documents.ts";
 import { WatchedDocument } from "../storage/watched_document.ts";
 import { FORMATS } from "./formats.ts";

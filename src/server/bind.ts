@@ -2,7 +2,7 @@
 // listener's real port can be advertised): a TCP socket for PLAINTEXT and SASL_PLAINTEXT, a TLS one for SSL and
 // SASL_SSL: Deno's own TLS (src/security/tls/native_listener.ts) unless client certificates are asked for, then
 // node:tls (src/security/tls/listener.ts).
-import { type ListenerAddress, listenerUrl } from "../options.ts";
+import { type ListenerAddress, listenerUrl } from "../configs/options.ts";
 import type { Logger } from "../log.ts";
 import type { SocketListener } from "./server.ts";
 import type { TlsMaterial } from "../security/tls/material.ts";

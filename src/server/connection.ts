@@ -11,13 +11,13 @@
 // closed, instead of being counted open until the wait ends; the abandoned request's answer is dropped.
 // Large request frames are charged to the gateway-wide request memory budget (request_memory.ts).
 import type { Writer } from "../protocol/codec.ts";
-import type { Broker, Listener } from "../handlers/context.ts";
+import type { Broker, Listener } from "../request/context.ts";
 import { FrameReader, FrameTooLargeError, InvalidFrameSizeError } from "./frame_reader.ts";
 import type { Logger } from "../log.ts";
 import type { ConnectionMemory, RequestMemory } from "./request_memory.ts";
 import type { ProtocolErrorLog } from "./protocol_errors.ts";
 import { CLOSE, type RequestChannel, type RequestPipeline } from "./pipeline/pipeline.ts";
-import type { ConnectionAuth, TlsSession } from "./pipeline/authenticate.ts";
+import type { ConnectionAuth, TlsSession } from "../request/authenticate.ts";
 
 /** What the request loop gets instead of a handler's answer when the peer left first. */
 const GONE = -2;

@@ -4,7 +4,7 @@
 // (pipeline/pipeline.ts), whose authentication, authorization and quota steps are given per listener; the request
 // memory budget and the protocol error log are shared by all.
 import type { ApiRegistry } from "../handlers/registry.ts";
-import type { Broker, Listener, SecurityProtocol } from "../handlers/context.ts";
+import type { Broker, Listener, SecurityProtocol } from "../request/context.ts";
 import { Connection, type ConnectionShared, type KafkaSocket } from "./connection.ts";
 import { RequestMemory } from "./request_memory.ts";
 import { ProtocolErrorLog } from "./protocol_errors.ts";

@@ -79,9 +79,9 @@ export interface ProducerStateStore {
 }
 
 /**
- * Operations hook (src/ops/metrics.ts implements it): a backend that makes remote calls (SeaweedMQ) reports each
+ * Operations hook (src/metrics/metrics.ts implements it): a backend that makes remote calls (SeaweedMQ) reports each
  * finished call, so /metrics shows kgw_backend_rpc_duration_seconds{method} and kgw_backend_rpc_errors_total
- * {method,code}. Called on hot paths: cheap, never throws. `observeRpc` in src/ops/metrics.ts times a promise.
+ * {method,code}. Called on hot paths: cheap, never throws. `observeRpc` in src/metrics/metrics.ts times a promise.
  */
 export interface BackendRpcObserver {
   /** `method`: a short stable name ("Publish", "LookupTopicBrokers"); `error`: null, or a code ("UNAVAILABLE"). */

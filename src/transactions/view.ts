@@ -1,7 +1,7 @@
 // Transactions as operators see them: /metrics families, the admin API's /api/v1/transactions and the dashboard's
 // "Open transactions" panel, read from the transaction coordinator (the ids this gateway coordinates) and the
 // producer state of the partitions it leads (last stable offsets) at scrape time.
-import { type Exposition, labels } from "../ops/metrics.ts";
+import { type Exposition, labels } from "../metrics/metrics.ts";
 import type { TxnStats, TxnView } from "./coordinator.ts";
 
 /** What the operations side reads: the coordinator's counters and current transactions. */

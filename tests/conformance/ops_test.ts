@@ -5,7 +5,7 @@ import { assert, assertEquals } from "../unit/assert.ts";
 import { startGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { type ApiGroup, getJson, scrape, waitFor, waitForLags } from "../helpers/ops.ts";
-import { loadConfig } from "../../src/options.ts";
+import { loadConfig } from "../../src/configs/options.ts";
 import { Gateway } from "../../src/gateway.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };

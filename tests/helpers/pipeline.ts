@@ -2,8 +2,8 @@
 // sent and the protocol errors reported, and authenticates as a given principal or through the pipeline's own
 // authenticator.
 import type { RequestChannel, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
-import type { ConnectionAuth } from "../../src/server/pipeline/authenticate.ts";
-import type { Listener, Principal } from "../../src/handlers/context.ts";
+import type { ConnectionAuth } from "../../src/request/authenticate.ts";
+import type { Listener, Principal } from "../../src/request/context.ts";
 import type { Writer } from "../../src/protocol/codec.ts";
 import type { ApiSpec } from "../../src/protocol/schema.ts";
 import { type Logger, logger } from "../../src/log.ts";

@@ -9,7 +9,7 @@ import { clusterForModule } from "../helpers/seaweedfs.ts";
 import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
 import { WireClient } from "../helpers/wire.ts";
 import { Gateway } from "../../src/gateway.ts";
-import { loadConfig } from "../../src/options.ts";
+import { loadConfig } from "../../src/configs/options.ts";
 import type { ClusterSnapshot } from "../../src/cluster/view.ts";
 import { type MetadataResponse, MetadataSpec } from "../../src/protocol/messages/metadata.ts";
 

@@ -1,7 +1,7 @@
 // The config model: Kafka's value resolution, sources and synonyms (including Kafka's quirks), canonical values,
 // validation messages, incremental operations, dynamic broker configs that persist and reach the log at once.
 import { assert, assertEquals } from "./assert.ts";
-import { type Config, loadConfig } from "../../src/options.ts";
+import { type Config, loadConfig } from "../../src/configs/options.ts";
 import { ConfigModel } from "../../src/configs/model.ts";
 import {
   BROKER_CONFIG_BY_NAME,

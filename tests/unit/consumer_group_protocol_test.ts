@@ -8,9 +8,9 @@ import { decodeResponse, requestFrame } from "../helpers/wire.ts";
 import { Reader, Writer } from "../../src/protocol/codec.ts";
 import { type ApiSpec, compile } from "../../src/protocol/schema.ts";
 import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
-import { loadConfig } from "../../src/options.ts";
+import { loadConfig } from "../../src/configs/options.ts";
 import { logger } from "../../src/log.ts";
-import type { Broker, Principal } from "../../src/handlers/context.ts";
+import type { Broker, Principal } from "../../src/request/context.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
 import { RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import { AclAuthorizer } from "../../src/security/acl/authorizer.ts";
@@ -51,9 +51,9 @@ import type {
 } from "../../src/groups/consumer/contract.ts";
 import { BROKER_CONFIGS } from "../../src/configs/broker_defs.ts";
 import { groupsInfo, type OpsSources, renderState } from "../../src/ops/state.ts";
-import { Exposition } from "../../src/ops/metrics.ts";
+import { Exposition } from "../../src/metrics/metrics.ts";
 import { SoloCluster } from "../../src/cluster/solo.ts";
-import { errorResponse } from "../../src/server/pipeline/error_response.ts";
+import { errorResponse } from "../../src/protocol/error_response.ts";
 
 const TOPIC_A = "0123456789abcdef0123456789abcdef";
 const TOPIC_B = "fedcba9876543210fedcba9876543210";

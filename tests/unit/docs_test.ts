@@ -2,7 +2,7 @@
 // option table (first column "flag") matches `--help` (flag, value list and default), every `deno task` named
 // exists, relative links and #anchors resolve, and README stays short (details belong in docs/).
 import { assert, assertEquals } from "./assert.ts";
-import { helpText } from "../../src/options.ts";
+import { helpText } from "../../src/configs/options.ts";
 import { buildRegistry } from "../../src/gateway.ts";
 
 const ROOT = new URL("../../", import.meta.url);

@@ -2,7 +2,7 @@
 // validated (types, ranges, Kafka's per-broker / per-listener / thread-count rules and messages), stored durably and
 // described, never as read-only; passwords are stored and never shown; the documentation says which take effect.
 import { assert, assertEquals } from "./assert.ts";
-import { loadConfig } from "../../src/options.ts";
+import { loadConfig } from "../../src/configs/options.ts";
 import { ConfigModel } from "../../src/configs/model.ts";
 import {
   BROKER_CONFIGS,

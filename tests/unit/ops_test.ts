@@ -5,9 +5,9 @@
 import { Buffer } from "node:buffer";
 import { assert, assertEquals, assertThrows } from "./assert.ts";
 import { countRecords } from "../../src/records/layout.ts";
-import { Exposition, GatewayMetrics, Histogram, labels, observeRpc } from "../../src/ops/metrics.ts";
+import { Exposition, GatewayMetrics, Histogram, labels, observeRpc } from "../../src/metrics/metrics.ts";
 import { decodeAssignment, decodeSubscription } from "../../src/ops/consumer_protocol.ts";
-import { ConfigError, loadConfig } from "../../src/options.ts";
+import { ConfigError, loadConfig } from "../../src/configs/options.ts";
 import { OpsHttpServer } from "../../src/ops/http.ts";
 import { configInfo, isSecretOption, type OpsSources } from "../../src/ops/state.ts";
 import { logger } from "../../src/log.ts";

@@ -13,7 +13,7 @@ import {
   loadConfig,
   parseArgs,
   VERSION,
-} from "../../src/options.ts";
+} from "../../src/configs/options.ts";
 
 function load(argv: string[], env: Record<string, string> = {}, file?: string): Config {
   return loadConfig({ argv, env: (n) => env[n], readFile: () => file }).config;

@@ -9,9 +9,9 @@ import { assert, assertEquals } from "./assert.ts";
 import { Reader, Writer } from "../../src/protocol/codec.ts";
 import { type ApiSpec, compile, type Field, type FieldType } from "../../src/protocol/schema.ts";
 import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
-import { loadConfig } from "../../src/options.ts";
+import { loadConfig } from "../../src/configs/options.ts";
 import { logger } from "../../src/log.ts";
-import type { Broker, RequestContext } from "../../src/handlers/context.ts";
+import type { Broker, RequestContext } from "../../src/request/context.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
 import { KafkaServer } from "../../src/server/server.ts";
 import { CLOSE, DONE, type PipelineSteps, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
@@ -21,10 +21,10 @@ import {
   CLOSE_CONNECTION,
   PASS,
   principalName,
-} from "../../src/server/pipeline/authenticate.ts";
-import { ALLOW, type Authorizer, type Verdict } from "../../src/server/pipeline/authorize.ts";
-import type { QuotaManager } from "../../src/server/pipeline/quota.ts";
-import { errorResponse } from "../../src/server/pipeline/error_response.ts";
+} from "../../src/request/authenticate.ts";
+import { ALLOW, type Authorizer, type Verdict } from "../../src/request/authorize.ts";
+import type { QuotaManager } from "../../src/request/quota.ts";
+import { errorResponse } from "../../src/protocol/error_response.ts";
 import { decodeResponse, requestFrame, WireClient } from "../helpers/wire.ts";
 import {
   type MetadataRequest,

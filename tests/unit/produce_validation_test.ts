@@ -2,12 +2,12 @@
 // fake storage: a batch whose CRC32C is valid but whose compressed payload is corrupt, truncated, a bomb, or holds
 // records that disagree with the batch header is refused (CORRUPT_MESSAGE / INVALID_RECORD) and nothing is
 // appended; valid batches of every codec pass through byte for byte, and their records are decompressed once.
-import { ANONYMOUS } from "../../src/server/pipeline/authenticate.ts";
+import { ANONYMOUS } from "../../src/request/authenticate.ts";
 import { compressSync as snappyRawCompress } from "snappy";
 import { Buffer } from "node:buffer";
 import { assert, assertEquals } from "./assert.ts";
 import { produceHandler } from "../../src/handlers/produce.ts";
-import type { Broker, RequestContext } from "../../src/handlers/context.ts";
+import type { Broker, RequestContext } from "../../src/request/context.ts";
 import type { TopicPolicy } from "../../src/configs/model.ts";
 import type { ProduceResponse, ProduceResponsePartition } from "../../src/protocol/messages/produce.ts";
 import type { AppendRequest, AppendResult, TopicMeta } from "../../src/storage/storage.ts";

@@ -13,7 +13,7 @@ import {
   parseFilter,
 } from "../../src/quotas/handlers.ts";
 import { Quotas } from "../../src/quotas/service.ts";
-import type { RequestContext } from "../../src/handlers/context.ts";
+import type { RequestContext } from "../../src/request/context.ts";
 import { ApiKey } from "../../src/protocol/api_keys.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { MemoryDocuments } from "../helpers/sasl.ts";

@@ -11,7 +11,7 @@ import {
   type ResponseOf,
 } from "../../src/protocol/schema.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
-import type { Handler } from "../../src/handlers/context.ts";
+import type { Handler } from "../../src/request/context.ts";
 import { type FetchRequest, type FetchResponse, FetchSpec } from "../../src/protocol/messages/fetch.ts";
 import {
   type ProduceRequest,

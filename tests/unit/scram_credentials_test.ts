@@ -4,7 +4,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { logger } from "../../src/log.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
-import type { Broker, RequestContext } from "../../src/handlers/context.ts";
+import type { Broker, RequestContext } from "../../src/request/context.ts";
 import {
   b64,
   constantTimeEqual,

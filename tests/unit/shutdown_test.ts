@@ -4,7 +4,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { gatewayStages, runShutdown, type ShutdownStage } from "../../src/shutdown.ts";
 import { logger } from "../../src/log.ts";
-import { loadConfig } from "../../src/options.ts";
+import { loadConfig } from "../../src/configs/options.ts";
 import { Gateway } from "../../src/gateway.ts";
 
 const log = logger("test");

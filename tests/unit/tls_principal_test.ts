@@ -10,8 +10,8 @@ import {
 import { sslAuthenticator } from "../../src/security/tls/authenticator.ts";
 import { derOf, issue, makePki, opensslTool } from "../helpers/certs.ts";
 import { logger } from "../../src/log.ts";
-import { CLOSE_CONNECTION } from "../../src/server/pipeline/authenticate.ts";
-import type { RequestContext } from "../../src/handlers/context.ts";
+import { CLOSE_CONNECTION } from "../../src/request/authenticate.ts";
+import type { RequestContext } from "../../src/request/context.ts";
 
 const ignore = opensslTool.ignore;
 

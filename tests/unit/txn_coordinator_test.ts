@@ -14,7 +14,7 @@ import { CONSUMER_OFFSETS_TOPIC } from "../../src/cluster/view.ts";
 import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
 import { logger } from "../../src/log.ts";
 import { FakeLeaderCluster } from "./fake_leader_cluster.ts";
-import type { RequestContext } from "../../src/handlers/context.ts";
+import type { RequestContext } from "../../src/request/context.ts";
 import { ApiKey } from "../../src/protocol/api_keys.ts";
 import { findCoordinatorHandler } from "../../src/handlers/group_admin.ts";
 import { initProducerIdHandler } from "../../src/handlers/init_producer_id.ts";

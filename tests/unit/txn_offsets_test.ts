@@ -13,7 +13,7 @@ import type { DocumentStore, StoredDocument } from "../../src/storage/documents.
 import { ErrorCode as E, KafkaError } from "../../src/protocol/errors.ts";
 import { partitionForGroup } from "../../src/cluster/hash.ts";
 import { CONSUMER_OFFSETS_TOPIC as CO } from "../../src/cluster/view.ts";
-import type { Broker, RequestContext } from "../../src/handlers/context.ts";
+import type { Broker, RequestContext } from "../../src/request/context.ts";
 import { txnOffsetCommitHandler, verificationError } from "../../src/handlers/txn_offset_commit.ts";
 import { offsetFetchHandler } from "../../src/handlers/offsets.ts";
 import type { TxnOffsetCommitRequest } from "../../src/protocol/messages/txn_offset_commit.ts";

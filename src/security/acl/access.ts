@@ -1,6 +1,6 @@
 // One request's view of the ACLs: the principal and host it came from, asked per resource. Built per request
 // (cheap: two strings); the matcher it reads is the store's current one.
-import type { RequestContext } from "../../handlers/context.ts";
+import type { RequestContext } from "../../request/context.ts";
 import type { AclMatcher, Subject } from "./matcher.ts";
 import { AclOperation, CLUSTER_NAME, OPERATIONS_BY_TYPE, ResourceType } from "./model.ts";
 

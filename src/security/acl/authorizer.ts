@@ -2,9 +2,9 @@
 // by its API's policy (policies.ts) against the ACLs as last read, for the connection's principal and host; the
 // handlers never see ACLs. Only ctx.principal and ctx.clientHost are read, so it works the same for PLAINTEXT
 // (User:ANONYMOUS), SSL and SASL principals.
-import type { RequestContext } from "../../handlers/context.ts";
-import type { Authorizer, Verdict } from "../../server/pipeline/authorize.ts";
-import { ALLOW } from "../../server/pipeline/authorize.ts";
+import type { RequestContext } from "../../request/context.ts";
+import type { Authorizer, Verdict } from "../../request/authorize.ts";
+import { ALLOW } from "../../request/authorize.ts";
 import { Access, subjectOf } from "./access.ts";
 import type { AclMatcher, Subject } from "./matcher.ts";
 import { isObj } from "./narrow.ts";

@@ -2,7 +2,7 @@
 // (--authorizer none) they answer SECURITY_DISABLED, as a Kafka broker without one does, so clients get a clear
 // error instead of ACLs that nothing would enforce. Who may call them is the authorizer's business (Cluster
 // DESCRIBE for DescribeAcls, Cluster ALTER for the others).
-import type { Handler, RequestContext } from "../../handlers/context.ts";
+import type { Handler, RequestContext } from "../../request/context.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { CreateAclsRequest, CreateAclsResponse } from "../../protocol/messages/create_acls.ts";
 import type { DescribeAclsRequest, DescribeAclsResponse } from "../../protocol/messages/describe_acls.ts";

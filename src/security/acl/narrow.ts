@@ -4,8 +4,8 @@
 // pipeline's errorResponse over the two lists alone, so each gets the identity and nesting the API's response
 // has (Produce: per partition; DescribeGroups: per group).
 import { type ApiSpec, type Field, inRange } from "../../protocol/schema.ts";
-import { errorResponse } from "../../server/pipeline/error_response.ts";
-import { ALLOW, type Verdict } from "../../server/pipeline/authorize.ts";
+import { errorResponse } from "../../protocol/error_response.ts";
+import { ALLOW, type Verdict } from "../../request/authorize.ts";
 
 export type Obj = Record<string, unknown>;
 

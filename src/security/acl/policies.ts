@@ -3,12 +3,12 @@
 // Narrow that refuses the resources the principal may not use with Kafka's per-resource error codes. Lists the
 // principal may not even DESCRIBE are hidden, not refused: Metadata for all topics, ListGroups, OffsetFetch for
 // all topics, as Kafka hides them.
-import type { RequestContext } from "../../handlers/context.ts";
+import type { RequestContext } from "../../request/context.ts";
 import { ApiKey } from "../../protocol/api_keys.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { ZERO_UUID } from "../../protocol/codec.ts";
 import type { ApiSpec } from "../../protocol/schema.ts";
-import { ALLOW, type Deny, type Verdict } from "../../server/pipeline/authorize.ts";
+import { ALLOW, type Deny, type Verdict } from "../../request/authorize.ts";
 import { ProduceSpec } from "../../protocol/messages/produce.ts";
 import { FetchSpec } from "../../protocol/messages/fetch.ts";
 import { ListOffsetsSpec } from "../../protocol/messages/list_offsets.ts";

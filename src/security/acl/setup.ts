@@ -1,10 +1,10 @@
 // The authorizer from the gateway's options: --authorizer none keeps the pipeline's allow-all (and no ACL store:
 // the ACL APIs answer SECURITY_DISABLED); --authorizer acl opens the ACL store on the backend's documents and
 // enforces it, with --super-users and --allow-everyone-if-no-acl-found.
-import type { Config } from "../../options.ts";
+import type { Config } from "../../configs/options.ts";
 import type { Logger } from "../../log.ts";
 import type { Storage } from "../../storage/storage.ts";
-import { allowAll, type Authorizer } from "../../server/pipeline/authorize.ts";
+import { allowAll, type Authorizer } from "../../request/authorize.ts";
 import { ACL_POLL_MS, AclStore } from "./store.ts";
 import { AclAuthorizer } from "./authorizer.ts";
 import { parsePrincipal } from "./model.ts";

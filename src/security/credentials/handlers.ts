@@ -1,7 +1,7 @@
 // DescribeUserScramCredentials and AlterUserScramCredentials (KIP-554) over the credential store, with Kafka's
 // checks and messages (ScramControlManager): one result per user, a user's changes applied all or none.
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { Answer, Handler, RequestContext } from "../../handlers/context.ts";
+import type { Answer, Handler, RequestContext } from "../../request/context.ts";
 import type {
   DescribeUserScramCredentialsRequest,
   DescribeUserScramCredentialsResponse,

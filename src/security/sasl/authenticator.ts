@@ -1,4 +1,4 @@
-// The Authenticator of SASL_PLAINTEXT and SASL_SSL listeners (src/server/pipeline/authenticate.ts): each
+// The Authenticator of SASL_PLAINTEXT and SASL_SSL listeners (src/request/authenticate.ts): each
 // connection runs Kafka's SASL state machine (SaslServerAuthenticator):
 //   handshake     -- SaslHandshake v1 --> authenticate -- SaslAuthenticate... --> authenticated
 //                 -- SaslHandshake v0 --> raw (size-prefixed SASL tokens, no request header) --> authenticated
@@ -10,7 +10,7 @@
 // request after that closes the connection unless the client re-authenticated.
 import { ApiKey } from "../../protocol/api_keys.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { Broker, Principal, RequestContext } from "../../handlers/context.ts";
+import type { Broker, Principal, RequestContext } from "../../request/context.ts";
 import type { Logger } from "../../log.ts";
 import {
   ANONYMOUS,
@@ -21,7 +21,7 @@ import {
   type ConnectionInfo,
   PASS,
   principalName,
-} from "../../server/pipeline/authenticate.ts";
+} from "../../request/authenticate.ts";
 import type { SaslHandshakeRequest, SaslHandshakeResponse } from "../../protocol/messages/sasl_handshake.ts";
 import type {
   SaslAuthenticateRequest,

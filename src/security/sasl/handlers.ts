@@ -2,7 +2,7 @@
 // answers both before any handler runs (authenticator.ts); these handlers answer them where no SASL exchange
 // exists (PLAINTEXT and SSL listeners), as KafkaApis does: ILLEGAL_SASL_STATE.
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { Handler } from "../../handlers/context.ts";
+import type { Handler } from "../../request/context.ts";
 import type { SaslHandshakeRequest, SaslHandshakeResponse } from "../../protocol/messages/sasl_handshake.ts";
 import type {
   SaslAuthenticateRequest,

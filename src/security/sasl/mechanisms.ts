@@ -1,7 +1,7 @@
 // The SASL mechanisms a listener can enable, each as a server-side exchange with one interface: evaluate a
 // client token, answer a challenge, complete with a principal, or fail with what the client is told (Kafka's
 // messages) and what the log is told (the reason; never a secret).
-import type { Principal } from "../../handlers/context.ts";
+import type { Principal } from "../../request/context.ts";
 import type { CredentialStore } from "../credentials/store.ts";
 import { parsePlain, PlainError } from "./plain.ts";
 import { hmac, isScramMechanism, ScramError, type ScramMechanism, ScramServer } from "./scram.ts";

@@ -1,8 +1,8 @@
 // SASL from the gateway's options: which mechanisms, OAUTHBEARER's key set and checks, the credential store
 // (seeded from --sasl-users) and the Authenticator that SASL_PLAINTEXT and SASL_SSL listeners use.
-import type { Config } from "../../options.ts";
+import type { Config } from "../../configs/options.ts";
 import type { Logger } from "../../log.ts";
-import type { Authenticator } from "../../server/pipeline/authenticate.ts";
+import type { Authenticator } from "../../request/authenticate.ts";
 import type { Storage } from "../../storage/storage.ts";
 import { CredentialStore, parseUsersFile, POLL_MS } from "../credentials/store.ts";
 import { MIN_ITERATIONS } from "./scram.ts";

@@ -3,7 +3,7 @@
 // certificate (--tls-client-auth none or requested); a DN no rule maps fails authentication and the connection is
 // closed, as Kafka's SslAuthenticator does. SASL_PLAINTEXT and SASL_SSL listeners take their principal from SASL
 // (src/security/sasl/), PLAINTEXT listeners are User:ANONYMOUS. authenticatorForListener picks one per listener.
-import type { SecurityProtocol } from "../../handlers/context.ts";
+import type { SecurityProtocol } from "../../request/context.ts";
 import type { Logger } from "../../log.ts";
 import {
   ANONYMOUS,
@@ -11,7 +11,7 @@ import {
   type Authenticator,
   CLOSE_CONNECTION,
   type ConnectionAuth,
-} from "../../server/pipeline/authenticate.ts";
+} from "../../request/authenticate.ts";
 import { subjectDn } from "./dn.ts";
 import { applyPrincipalRules, type PrincipalRule } from "./principal_rules.ts";
 

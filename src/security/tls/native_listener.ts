@@ -13,7 +13,7 @@
 // between the old listener's close and the new one's bind are refused, and Kafka clients reconnect; connections
 // already open keep their session.
 import type { Logger } from "../../log.ts";
-import type { TlsSession } from "../../server/pipeline/authenticate.ts";
+import type { TlsSession } from "../../request/authenticate.ts";
 import type { TlsMaterial, TlsPem } from "./material.ts";
 import { HANDSHAKE_TIMEOUT_MS, HandshakeFailures } from "./handshake_failures.ts";
 import { AcceptQueue } from "./accept_queue.ts";

@@ -4,7 +4,16 @@
 // Incoming data is queued and the socket paused past HIGH_WATER bytes, so a client that sends faster than the
 // gateway reads is held back by TCP as with a plain socket.
 import type tls from "node:tls";
-import type { TlsSession } from "../../server/pipeline/authenticate.ts";
+
+/** The TLS session of a connection that came through an SSL or SASL_SSL listener. */
+export interface TlsSession {
+  /** "TLSv1.3", "TLSv1.2". */
+  readonly protocol: string;
+  /** The client's certificate (DER) when it presented one. */
+  readonly peerCertificate: Uint8Array | null;
+  /** True when that certificate verified against --tls-ca. */
+  readonly authorized: boolean;
+}
 
 const HIGH_WATER = 1024 * 1024;
 /** After end() (close_notify and FIN once pending writes are out), the socket is destroyed at the latest then. */

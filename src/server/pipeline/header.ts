@@ -6,7 +6,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { ApiKey } from "../../protocol/api_keys.ts";
 import { readHeaderRest, type RequestHeader, writeResponseHeader } from "../../protocol/header.ts";
 import type { ApiEntry, ApiRegistry } from "../../handlers/registry.ts";
-import type { GatewayMetrics } from "../../ops/metrics.ts";
+import type { GatewayMetrics } from "../../metrics/metrics.ts";
 
 /** handle() outcomes other than a mute time: close the connection. */
 export const CLOSE = -1;

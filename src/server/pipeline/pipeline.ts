@@ -9,7 +9,7 @@ import { ApiKey } from "../../protocol/api_keys.ts";
 import { writeResponseHeader } from "../../protocol/header.ts";
 import type { Range } from "../../protocol/schema.ts";
 import type { ApiEntry, ApiRegistry } from "../../handlers/registry.ts";
-import type { Broker, RequestContext } from "../../handlers/context.ts";
+import type { Broker, RequestContext } from "../../request/context.ts";
 import type { Logger } from "../../log.ts";
 import { CLOSE, DONE, type HeaderChannel, readRequest } from "./header.ts";
 import {
@@ -20,10 +20,10 @@ import {
   type ConnectionAuth,
   type ConnectionInfo,
   PASS,
-} from "./authenticate.ts";
-import { allowAll, authorizationError, type Authorizer, type Verdict } from "./authorize.ts";
-import { delay, noQuotas, type QuotaManager, THROTTLE_FIELD, throttleVersions } from "./quota.ts";
-import { errorResponse } from "./error_response.ts";
+} from "../../request/authenticate.ts";
+import { allowAll, authorizationError, type Authorizer, type Verdict } from "../../request/authorize.ts";
+import { delay, noQuotas, type QuotaManager, THROTTLE_FIELD, throttleVersions } from "../../request/quota.ts";
+import { errorResponse } from "../../protocol/error_response.ts";
 import { KafkaError } from "../../protocol/errors.ts";
 
 export { CLOSE, DONE };

@@ -828,7 +828,7 @@ export class EmbeddedStorage implements Storage {
     return { ready: true, detail: `open (${this.opts.dataDir})` };
   }
 
-  /** Segment count and bytes of a partition (ops/metrics and tests). */
+  /** Segment count and bytes of a partition (metrics/metrics.ts and tests). */
   partitionStats(topic: string, partition: number): { segments: number; bytes: number } {
     const p = this.partition(topic, partition);
     return { segments: p.segmentCount, bytes: p.sizeInBytes };

@@ -15,7 +15,7 @@
 // in ".offset", which the broker's readers skip, while its high-watermark scan counts it); and checks that the read
 // buffer agrees (reloading the partition once when it does not).
 import { ErrorCode } from "../../protocol/errors.ts";
-import type { LeaseGuard } from "../../cluster/view.ts";
+import type { LeaseGuard } from "../leadership.ts";
 import { type ReadResult, StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext } from "./context.ts";
 import { isTransient, rpcCode, Status } from "./transport/grpc.ts";

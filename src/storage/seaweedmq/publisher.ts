@@ -23,7 +23,7 @@
 // the gateway stalled (SIGSTOP, a VM pause) or lost its filer past its lease, when another gateway may lead the
 // partition and have appended since -- it publishes nothing more: no new records, no re-sends, no re-publication of
 // kept records (they are dropped); appends fail with NOT_LEADER_OR_FOLLOWER.
-import type { LeaseGuard } from "../../cluster/view.ts";
+import type { LeaseGuard } from "../leadership.ts";
 import { ErrorCode } from "../../protocol/errors.ts";
 import { StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext, type Timer, unref } from "./context.ts";

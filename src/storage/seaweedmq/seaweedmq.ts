@@ -24,7 +24,7 @@ import {
   type TopicMeta,
 } from "../storage.ts";
 import type { GroupStore } from "../group_store.ts";
-import type { LeaseGuard, Participant, TopicPartitionRef } from "../../cluster/view.ts";
+import type { LeaseGuard, Participant, TopicPartitionRef } from "../leadership.ts";
 import { SmqCluster } from "./transport/cluster.ts";
 import { Filer } from "./transport/filer.ts";
 import { errorText, type LogFn, type SmqContext, type Timer, unref } from "./context.ts";

@@ -2,10 +2,10 @@
 // validated. Sources, lowest to highest precedence: defaults, a JSON config file (--config FILE, or ./gateway.json
 // when present), KGW_* environment variables, command-line flags. OPTIONS is the one list; Config's type is
 // derived from it.
-import { LOG_LEVELS } from "./log.ts";
-import { BROKER_CONFIGS } from "./configs/broker_defs.ts";
-import denoJson from "../deno.json" with { type: "json" };
-import { parsePrincipalRules } from "./security/tls/principal_rules.ts";
+import { LOG_LEVELS } from "../log.ts";
+import { BROKER_CONFIGS } from "./broker_defs.ts";
+import denoJson from "../../deno.json" with { type: "json" };
+import { parsePrincipalRules } from "../security/tls/principal_rules.ts";
 
 /** The gateway's version: deno.json's "version", the one place it is written (--version, kgw_build_info). */
 export const VERSION: string = denoJson.version;
@@ -17,14 +17,14 @@ export {
   listenersText,
   listenerUrl,
   SECURITY_PROTOCOLS,
-} from "./listeners.ts";
+} from "../listeners.ts";
 import {
   type HostPort,
   type ListenerAddress,
   type ListenerProtocol,
   listenerUrl,
   SECURITY_PROTOCOLS,
-} from "./listeners.ts";
+} from "../listeners.ts";
 
 export class ConfigError extends Error {
   override name = "ConfigError";

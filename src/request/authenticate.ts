@@ -2,7 +2,10 @@
 // runs once, then every request of the connection carries its principal), so an Authenticator opens one
 // ConnectionAuth per connection, which may hold that connection's SASL state. With a PLAINTEXT listener every
 // connection is User:ANONYMOUS and nothing runs per request.
-import type { Broker, Listener, Principal, RequestContext } from "../../handlers/context.ts";
+import type { Broker, Listener, Principal, RequestContext } from "./context.ts";
+import type { TlsSession } from "../security/tls/socket.ts";
+
+export type { TlsSession };
 
 /** Kafka's principal for unauthenticated connections. Frozen: one object shared by every connection. */
 export const ANONYMOUS: Principal = Object.freeze({ type: "User", name: "ANONYMOUS" });
@@ -10,16 +13,6 @@ export const ANONYMOUS: Principal = Object.freeze({ type: "User", name: "ANONYMO
 /** "User:ANONYMOUS", as Kafka prints principals and as ACLs name them. */
 export function principalName(p: Principal): string {
   return `${p.type}:${p.name}`;
-}
-
-/** The TLS session of a connection that came through an SSL or SASL_SSL listener. */
-export interface TlsSession {
-  /** "TLSv1.3", "TLSv1.2". */
-  readonly protocol: string;
-  /** The client's certificate (DER) when it presented one. */
-  readonly peerCertificate: Uint8Array | null;
-  /** True when that certificate verified against --tls-ca. */
-  readonly authorized: boolean;
 }
 
 /** What an authenticator knows of a connection when it opens. */

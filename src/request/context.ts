@@ -1,13 +1,13 @@
 // What a handler sees: the broker's shared state and the request's header. Handlers know nothing of sockets.
 import type { FetchSessionCache } from "../fetch/sessions.ts";
 import type { SchemaLookup } from "../schema_registry/validation.ts";
-import type { Config } from "../options.ts";
+import type { Config } from "../configs/options.ts";
 import type { Storage } from "../storage/storage.ts";
 import type { RequestHeader } from "../protocol/header.ts";
 import type { Logger } from "../log.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
 import type { ProducerManager } from "../producer/manager.ts";
-import type { GatewayMetrics } from "../ops/metrics.ts";
+import type { GatewayMetrics } from "../metrics/metrics.ts";
 import type { ConfigModel } from "../configs/model.ts";
 import type { ClusterView } from "../cluster/view.ts";
 import type { CredentialStore } from "../security/credentials/store.ts";
@@ -30,7 +30,7 @@ export interface Broker {
   /** Aborted when the gateway shuts down: long polls return at once. */
   readonly shutdown: AbortSignal;
   readonly log: Logger;
-  /** Request-path counters (src/ops/metrics.ts); absent or null when metrics are off (--metrics false). */
+  /** Request-path counters (src/metrics/metrics.ts); absent or null when metrics are off (--metrics false). */
   readonly metrics?: GatewayMetrics | null;
   /** SCRAM credentials (src/security/credentials/): SASL and the SCRAM admin APIs; absent in tests without. */
   readonly credentials?: CredentialStore | null;
@@ -82,14 +82,14 @@ export interface RequestContext {
   /** Client address as Kafka reports it in DescribeGroups ("/127.0.0.1"). */
   readonly clientHost: string;
   readonly log: Logger;
-  /** The connection's principal when the request arrived (src/server/pipeline/authenticate.ts). */
+  /** The connection's principal when the request arrived (src/request/authenticate.ts). */
   readonly principal: Principal;
   readonly listener: Listener;
 }
 
 /**
  * What a handler answers: the typed response without throttle_time_ms, which the request pipeline's quota step
- * fills in (src/server/pipeline/quota.ts).
+ * fills in (src/request/quota.ts).
  */
 export type Answer<Res> = Omit<Res, "throttleTimeMs">;
 

@@ -4,8 +4,8 @@
 // the same time; a client that ignores the field is held back all the same. Kafka's bandwidth quotas count
 // produce request bytes and fetch response bytes, hence both sizes; request_percentage counts the request's time
 // on the event loop. The gateway's QuotaManager is src/quotas/manager.ts.
-import type { RequestContext } from "../../handlers/context.ts";
-import { type ApiSpec, parseRange, type Range } from "../../protocol/schema.ts";
+import type { RequestContext } from "./context.ts";
+import { type ApiSpec, parseRange, type Range } from "../protocol/schema.ts";
 
 export interface QuotaManager {
   /**

@@ -5,14 +5,7 @@
 // topic; Metadata, CreateTopics: every topic). A response list is matched to the request list that shares its
 // identifying fields (topic name or id, partition index, group id, resource name): request and response
 // schemas name them alike, give or take topic/name and partition/partitionIndex/index.
-import {
-  type ApiSpec,
-  defaults,
-  type Field,
-  type FieldType,
-  inRange,
-  type StructType,
-} from "../../protocol/schema.ts";
+import { type ApiSpec, defaults, type Field, type FieldType, inRange, type StructType } from "./schema.ts";
 
 type Obj = Record<string, unknown>;
 

@@ -8,7 +8,6 @@
 // --metrics-max-series distinct values per family; the excess is folded into the value "_other" (counters) or
 // left out (gauges), and kgw_metrics_series_dropped says how many were left out.
 import type { BackendRpcObserver } from "../storage/storage.ts";
-import { type QuotaMetricsSource, renderQuotaMetrics } from "../quotas/metrics.ts";
 import type { BatchInfo } from "../records/batch_info.ts";
 import { countRecords } from "../records/layout.ts";
 import { errorInfo } from "../protocol/errors.ts";
@@ -171,8 +170,6 @@ export class GatewayMetrics implements BackendRpcObserver {
   private readonly tlsHandshakeFailures = new Map<string, number>();
   /** SSL connections refused because their certificate's DN maps to no principal (ssl-principal-mapping-rules). */
   sslAuthenticationFailures = 0;
-  /** Client quota and connection limit state (src/quotas/metrics.ts), set by the gateway. */
-  quotas: QuotaMetricsSource | null = null;
   /** SASL authentications by "mechanism\0success|failure" (mechanisms: the enabled ones and "unsupported"). */
   private readonly saslAuthentications = new Map<string, number>();
   /** Connections closed because their SASL session expired without re-authentication (KIP-368). */
@@ -460,7 +457,6 @@ export class GatewayMetrics implements BackendRpcObserver {
 
   /** Writes the families held here (request path, process) to `out`. */
   render(out: Exposition): void {
-    if (this.quotas !== null) renderQuotaMetrics(out, this.quotas);
     out.family("kgw_requests_total", "counter", "Requests answered, by API and version.");
     for (let i = 0; i < this.requestCounts.length; i++) {
       const n = this.requestCounts[i];

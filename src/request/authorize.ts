@@ -3,9 +3,9 @@
 // Kafka checks ACLs per resource (each topic of a Produce, each group of a DescribeGroups): a Narrow verdict
 // lets an ACL authorizer pass the handler only the allowed part and put the per-resource authorization errors
 // into the response afterwards, without the handlers knowing about ACLs. Today only the allow-all default exists.
-import type { RequestContext } from "../../handlers/context.ts";
-import { ApiKey } from "../../protocol/api_keys.ts";
-import { ErrorCode } from "../../protocol/errors.ts";
+import type { RequestContext } from "./context.ts";
+import { ApiKey } from "../protocol/api_keys.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 
 export interface Allow {
   readonly kind: "allow";
