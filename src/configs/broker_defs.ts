@@ -542,6 +542,14 @@ export const BROKER_CONFIG_BY_NAME: ReadonlyMap<string, BrokerConfigDef> = new M
   BROKER_CONFIGS.map((d) => [d.name, d]),
 );
 
+/** A broker config's default as a number: the defaults of the options that stand for broker configs read it here. */
+export function brokerDefaultNumber(name: string): number {
+  const d = BROKER_CONFIG_BY_NAME.get(name);
+  const v = d?.default === undefined || d.default === null ? NaN : Number(d.default);
+  if (!Number.isFinite(v)) throw new Error(`broker config ${name} has no numeric default`);
+  return v;
+}
+
 /** A broker config name as given: its definition, and the listener of a listener.name.<listener>. name. */
 export interface ResolvedBrokerConfig {
   readonly def: BrokerConfigDef;

@@ -3,7 +3,8 @@
 // when present), KGW_* environment variables, command-line flags. OPTIONS is the one list; Config's type is
 // derived from it.
 import { LOG_LEVELS } from "../log.ts";
-import { BROKER_CONFIGS } from "./broker_defs.ts";
+import { BROKER_CONFIGS, brokerDefaultNumber } from "./broker_defs.ts";
+import { topicDefaultNumber } from "./topic_defs.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { parsePrincipalRules } from "../security/tls/principal_rules.ts";
 
@@ -73,7 +74,6 @@ type OptionDef =
   );
 
 const MiB = 1024 * 1024;
-const DAY_MS = 24 * 3600 * 1000;
 
 /** Every option, once: flag name, env name (KGW_ + upper snake), config-file key (= the flag name). */
 export const OPTIONS = [
@@ -362,16 +362,23 @@ export const OPTIONS = [
     key: "segmentBytes",
     flag: "segment-bytes",
     kind: "int",
-    def: 1024 * MiB,
+    def: topicDefaultNumber("segment.bytes"),
     min: 1024,
     help: "segment roll size",
   },
-  { key: "segmentMs", flag: "segment-ms", kind: "int", def: 7 * DAY_MS, min: 1, help: "segment roll age" },
+  {
+    key: "segmentMs",
+    flag: "segment-ms",
+    kind: "int",
+    def: topicDefaultNumber("segment.ms"),
+    min: 1,
+    help: "segment roll age",
+  },
   {
     key: "retentionMs",
     flag: "retention-ms",
     kind: "int",
-    def: 7 * DAY_MS,
+    def: topicDefaultNumber("retention.ms"),
     min: -1,
     help: "default retention.ms (-1 = forever)",
   },
@@ -379,7 +386,7 @@ export const OPTIONS = [
     key: "retentionBytes",
     flag: "retention-bytes",
     kind: "int",
-    def: -1,
+    def: topicDefaultNumber("retention.bytes"),
     min: -1,
     help: "default retention.bytes per partition (-1 = unlimited)",
   },
@@ -387,7 +394,7 @@ export const OPTIONS = [
     key: "retentionCheckIntervalMs",
     flag: "retention-check-interval-ms",
     kind: "int",
-    def: 300000,
+    def: brokerDefaultNumber("log.retention.check.interval.ms"),
     min: 1,
     help: "how often retention runs",
   },
@@ -409,7 +416,7 @@ export const OPTIONS = [
     key: "deleteRetentionMs",
     flag: "delete-retention-ms",
     kind: "int",
-    def: 86_400_000,
+    def: topicDefaultNumber("delete.retention.ms"),
     min: 0,
     help: "default delete.retention.ms of compacted topics (log.cleaner.delete.retention.ms)",
   },
@@ -425,7 +432,7 @@ export const OPTIONS = [
     key: "logCleanerBackoffMs",
     flag: "log-cleaner-backoff-ms",
     kind: "int",
-    def: 15_000,
+    def: brokerDefaultNumber("log.cleaner.backoff.ms"),
     min: 1,
     help: "how often the log cleaner compacts topics with cleanup.policy=compact (log.cleaner.backoff.ms)",
   },

@@ -360,3 +360,15 @@ export const SCHEMA_VALIDATION_TOPIC_CONFIGS: readonly TopicConfigDef[] = (["key
 export const TOPIC_CONFIG_BY_NAME: ReadonlyMap<string, TopicConfigDef> = new Map(
   TOPIC_CONFIGS.map((d) => [d.name, d]),
 );
+
+/**
+ * A topic config's default as a number. The defaults are written once, in this table: the gateway's option
+ * defaults (--segment-bytes, --retention-ms, ...) and the embedded log's settings read them from here. Kafka's
+ * Long.MAX_VALUE comes back as the nearest double; callers clamp it where they count in safe integers.
+ */
+export function topicDefaultNumber(name: string): number {
+  const d = TOPIC_CONFIG_BY_NAME.get(name);
+  const v = d?.default === undefined || d.default === null ? NaN : Number(d.default);
+  if (!Number.isFinite(v)) throw new Error(`topic config ${name} has no numeric default`);
+  return v;
+}

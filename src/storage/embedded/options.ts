@@ -1,6 +1,8 @@
 // Constructor options of the embedded log and the per-topic settings derived from them and a topic's configs.
 import { ErrorCode } from "../../protocol/errors.ts";
 import { StorageError, type TimestampOffset, type TopicConfigs } from "../storage.ts";
+import { topicDefaultNumber } from "../../configs/topic_defs.ts";
+import { brokerDefaultNumber } from "../../configs/broker_defs.ts";
 
 export type LogLevel = "debug" | "info" | "warn" | "error";
 export type LogFn = (level: LogLevel, msg: string) => void;
@@ -84,8 +86,6 @@ export interface LogSettings {
 }
 
 const MIB = 1024 * 1024;
-const GIB = 1024 * MIB;
-const DAY_MS = 24 * 60 * 60 * 1000;
 /** Offsets and positions in index entries are int32. */
 export const MAX_SEGMENT_BYTES = 2 ** 31 - 1;
 
@@ -106,23 +106,42 @@ export function resolveOptions(o: EmbeddedOptions): ResolvedOptions {
     dataDir: o.dataDir,
     fsync: o.fsync ?? "interval",
     fsyncIntervalMs: num(o.fsyncIntervalMs, 1000, 1, "fsyncIntervalMs"),
-    retentionCheckIntervalMs: num(o.retentionCheckIntervalMs, 5 * 60 * 1000, 1, "retentionCheckIntervalMs"),
-    cleanerBackoffMs: num(o.cleanerBackoffMs, 15_000, 1, "cleanerBackoffMs"),
+    retentionCheckIntervalMs: num(
+      o.retentionCheckIntervalMs,
+      brokerDefaultNumber("log.retention.check.interval.ms"),
+      1,
+      "retentionCheckIntervalMs",
+    ),
+    cleanerBackoffMs: num(
+      o.cleanerBackoffMs,
+      brokerDefaultNumber("log.cleaner.backoff.ms"),
+      1,
+      "cleanerBackoffMs",
+    ),
     checkpointIntervalMs: num(o.checkpointIntervalMs, 60 * 1000, 1, "checkpointIntervalMs"),
-    indexIntervalBytes: num(o.indexIntervalBytes, 4096, 1, "indexIntervalBytes"),
+    indexIntervalBytes: num(
+      o.indexIntervalBytes,
+      topicDefaultNumber("index.interval.bytes"),
+      1,
+      "indexIntervalBytes",
+    ),
     tailCacheBytesPerPartition: num(o.tailCacheBytesPerPartition, 4 * MIB, 0, "tailCacheBytesPerPartition"),
     tailCacheBytesTotal: num(o.tailCacheBytesTotal, 8 * MIB, 0, "tailCacheBytesTotal"),
     defaults: {
-      segmentBytes: Math.min(num(o.segmentBytes, GIB, 1, "segmentBytes"), MAX_SEGMENT_BYTES),
-      segmentMs: num(o.segmentMs, 7 * DAY_MS, 1, "segmentMs"),
-      retentionMs: num(o.retentionMs, 7 * DAY_MS, -1, "retentionMs"),
-      retentionBytes: num(o.retentionBytes, -1, -1, "retentionBytes"),
-      cleanupDelete: true,
+      // Kafka's topic defaults, from the one table (src/configs/topic_defs.ts).
+      segmentBytes: Math.min(
+        num(o.segmentBytes, topicDefaultNumber("segment.bytes"), 1, "segmentBytes"),
+        MAX_SEGMENT_BYTES,
+      ),
+      segmentMs: num(o.segmentMs, topicDefaultNumber("segment.ms"), 1, "segmentMs"),
+      retentionMs: num(o.retentionMs, topicDefaultNumber("retention.ms"), -1, "retentionMs"),
+      retentionBytes: num(o.retentionBytes, topicDefaultNumber("retention.bytes"), -1, "retentionBytes"),
+      cleanupDelete: true, // cleanup.policy=delete
       cleanupCompact: false,
-      deleteRetentionMs: DAY_MS,
-      minCompactionLagMs: 0,
-      maxCompactionLagMs: Number.MAX_SAFE_INTEGER,
-      minCleanableDirtyRatio: 0.5,
+      deleteRetentionMs: topicDefaultNumber("delete.retention.ms"),
+      minCompactionLagMs: topicDefaultNumber("min.compaction.lag.ms"),
+      maxCompactionLagMs: Math.min(topicDefaultNumber("max.compaction.lag.ms"), Number.MAX_SAFE_INTEGER),
+      minCleanableDirtyRatio: topicDefaultNumber("min.cleanable.dirty.ratio"),
     },
     log: o.log ?? defaultLog,
     decodeTimestamps: o.decodeTimestamps,
