@@ -2,8 +2,8 @@
 import { FetchSessionCache } from "./fetch/sessions.ts";
 import { type Config, consumerAssignorNames, listenersText } from "./configs/options.ts";
 import { logger } from "./log.ts";
+import { buildRegistry } from "./handlers/apis.ts";
 import type { Broker } from "./request/context.ts";
-import { ApiRegistry } from "./handlers/registry.ts";
 import { KafkaServer } from "./server/server.ts";
 import { GatewayMetrics } from "./metrics/metrics.ts";
 import { OpsHttpServer } from "./ops/http.ts";
@@ -28,105 +28,14 @@ import { corruptFileError } from "./storage/embedded/files.ts";
 import { openFileLimit, partitionLimit, partitionsHeld } from "./handlers/topic_rules.ts";
 import { SeaweedMQStorage } from "./storage/seaweedmq/seaweedmq.ts";
 import { decodeTimestamps } from "./records/timestamps.ts";
-import { ApiVersionsSpec } from "./protocol/messages/api_versions.ts";
-import { MetadataSpec } from "./protocol/messages/metadata.ts";
-import { ProduceSpec } from "./protocol/messages/produce.ts";
-import { FetchSpec } from "./protocol/messages/fetch.ts";
-import { ListOffsetsSpec } from "./protocol/messages/list_offsets.ts";
-import { CreateTopicsSpec } from "./protocol/messages/create_topics.ts";
-import { DeleteTopicsSpec } from "./protocol/messages/delete_topics.ts";
-import { DescribeClusterSpec } from "./protocol/messages/describe_cluster.ts";
-import { DescribeClientQuotasSpec } from "./protocol/messages/describe_client_quotas.ts";
-import { AlterClientQuotasSpec } from "./protocol/messages/alter_client_quotas.ts";
-import { alterClientQuotasHandler, describeClientQuotasHandler } from "./quotas/handlers.ts";
 import { openQuotas, type Quotas } from "./quotas/service.ts";
 import { ConnectionLimits, parseOverrides } from "./quotas/connections.ts";
-import { CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, withMutationQuota } from "./quotas/mutations.ts";
-import { apiVersionsHandler } from "./handlers/api_versions.ts";
-import { metadataHandler } from "./handlers/metadata.ts";
-import { produceHandler } from "./handlers/produce.ts";
-import { fetchHandler } from "./handlers/fetch.ts";
-import { listOffsetsHandler } from "./handlers/list_offsets.ts";
-import { createTopicsHandler } from "./handlers/create_topics.ts";
-import { deleteTopicsHandler } from "./handlers/delete_topics.ts";
-import { describeClusterHandler } from "./handlers/describe_cluster.ts";
-import { FindCoordinatorSpec } from "./protocol/messages/find_coordinator.ts";
-import { JoinGroupSpec } from "./protocol/messages/join_group.ts";
-import { SyncGroupSpec } from "./protocol/messages/sync_group.ts";
-import { HeartbeatSpec } from "./protocol/messages/heartbeat.ts";
-import { LeaveGroupSpec } from "./protocol/messages/leave_group.ts";
-import { OffsetCommitSpec } from "./protocol/messages/offset_commit.ts";
-import { OffsetFetchSpec } from "./protocol/messages/offset_fetch.ts";
-import { OffsetDeleteSpec } from "./protocol/messages/offset_delete.ts";
-import { DescribeGroupsSpec } from "./protocol/messages/describe_groups.ts";
-import { ListGroupsSpec } from "./protocol/messages/list_groups.ts";
-import { DeleteGroupsSpec } from "./protocol/messages/delete_groups.ts";
-import { ConsumerGroupHeartbeatSpec } from "./protocol/messages/consumer_group_heartbeat.ts";
-import { ConsumerGroupDescribeSpec } from "./protocol/messages/consumer_group_describe.ts";
-import { consumerGroupDescribeHandler, consumerGroupHeartbeatHandler } from "./handlers/consumer_groups.ts";
-import {
-  heartbeatHandler,
-  joinGroupHandler,
-  leaveGroupHandler,
-  syncGroupHandler,
-} from "./handlers/groups.ts";
-import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from "./handlers/offsets.ts";
-import {
-  deleteGroupsHandler,
-  describeGroupsHandler,
-  findCoordinatorHandler,
-  listGroupsHandler,
-} from "./handlers/group_admin.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
 import { storageTopics } from "./groups/consumer/topics.ts";
 import { OffsetsTopic } from "./groups/offsets_topic/view.ts";
 import { TransactionStateTopic } from "./transactions/state_topic/view.ts";
-import { CreatePartitionsSpec } from "./protocol/messages/create_partitions.ts";
-import { ElectLeadersSpec } from "./protocol/messages/elect_leaders.ts";
-import {
-  AlterPartitionReassignmentsSpec,
-  ListPartitionReassignmentsSpec,
-} from "./protocol/messages/partition_reassignments.ts";
-import {
-  alterPartitionReassignmentsHandler,
-  electLeadersHandler,
-  listPartitionReassignmentsHandler,
-} from "./handlers/partition_reassignments.ts";
-import { DescribeConfigsSpec } from "./protocol/messages/describe_configs.ts";
-import { AlterConfigsSpec } from "./protocol/messages/alter_configs.ts";
-import { IncrementalAlterConfigsSpec } from "./protocol/messages/incremental_alter_configs.ts";
-import { DescribeLogDirsSpec } from "./protocol/messages/describe_log_dirs.ts";
-import { DeleteRecordsSpec } from "./protocol/messages/delete_records.ts";
-import { createPartitionsHandler } from "./handlers/create_partitions.ts";
-import {
-  alterConfigsHandler,
-  describeConfigsHandler,
-  incrementalAlterConfigsHandler,
-} from "./handlers/configs.ts";
-import { describeLogDirsHandler } from "./handlers/describe_log_dirs.ts";
-import { deleteRecordsHandler } from "./handlers/delete_records.ts";
 import { ConfigModel } from "./configs/model.ts";
-import { AddPartitionsToTxnSpec } from "./protocol/messages/add_partitions_to_txn.ts";
-import { AddOffsetsToTxnSpec } from "./protocol/messages/add_offsets_to_txn.ts";
-import { EndTxnSpec } from "./protocol/messages/end_txn.ts";
-import { WriteTxnMarkersSpec } from "./protocol/messages/write_txn_markers.ts";
-import { TxnOffsetCommitSpec } from "./protocol/messages/txn_offset_commit.ts";
-import { DescribeProducersSpec } from "./protocol/messages/describe_producers.ts";
-import { DescribeTransactionsSpec } from "./protocol/messages/describe_transactions.ts";
-import { ListTransactionsSpec } from "./protocol/messages/list_transactions.ts";
-import { addPartitionsToTxnHandler } from "./handlers/txn_add_partitions.ts";
-import { addOffsetsToTxnHandler } from "./handlers/txn_add_offsets.ts";
-import { endTxnHandler } from "./handlers/txn_end.ts";
-import { writeTxnMarkersHandler } from "./handlers/write_txn_markers.ts";
-import { txnOffsetCommitHandler } from "./handlers/txn_offset_commit.ts";
-import { describeProducersHandler } from "./handlers/describe_producers.ts";
-import { describeTransactionsHandler } from "./handlers/txn_describe.ts";
-import { listTransactionsHandler } from "./handlers/txn_list.ts";
 import { TransactionCoordinator } from "./transactions/coordinator.ts";
-import { InitProducerIdSpec } from "./protocol/messages/init_producer_id.ts";
-import { OffsetForLeaderEpochSpec } from "./protocol/messages/offset_for_leader_epoch.ts";
-import { initProducerIdHandler } from "./handlers/init_producer_id.ts";
-import { offsetForLeaderEpochHandler } from "./handlers/offset_for_leader_epoch.ts";
 import { ProducerManager } from "./producer/manager.ts";
 import { type ClusterView, CONSUMER_OFFSETS_TOPIC } from "./cluster/view.ts";
 import { writeLocalMarker } from "./producer/markers.ts";
@@ -136,7 +45,7 @@ import { ClusterTxnVerifier } from "./transactions/verifier.ts";
 import { SoloCluster } from "./cluster/solo.ts";
 import { SeaweedCluster } from "./cluster/node.ts";
 import { randomClusterId, sharedClusterId } from "./cluster/cluster_id.ts";
-import { gatewayStages, runShutdown, type ShutdownReport } from "./shutdown.ts";
+import { gatewayStages, runShutdown, type ShutdownReport, StartStack } from "./shutdown.ts";
 import type { Endpoint } from "./cluster/view.ts";
 import { bindListeners, type BoundListener, isTlsProtocol } from "./server/bind.ts";
 import { TlsMaterial } from "./security/tls/material.ts";
@@ -146,85 +55,14 @@ import {
   sslAuthenticator,
 } from "./security/tls/authenticator.ts";
 import { parsePrincipalRules } from "./security/tls/principal_rules.ts";
-import { SaslHandshakeSpec } from "./protocol/messages/sasl_handshake.ts";
-import { SaslAuthenticateSpec } from "./protocol/messages/sasl_authenticate.ts";
-import { DescribeUserScramCredentialsSpec } from "./protocol/messages/describe_user_scram_credentials.ts";
-import { AlterUserScramCredentialsSpec } from "./protocol/messages/alter_user_scram_credentials.ts";
-import { saslAuthenticateHandler, saslHandshakeHandler } from "./security/sasl/handlers.ts";
-import {
-  alterUserScramCredentialsHandler,
-  describeUserScramCredentialsHandler,
-} from "./security/credentials/handlers.ts";
 import { openCredentialStore, saslAuthenticatorFor } from "./security/sasl/setup.ts";
 import type { CredentialStore } from "./security/credentials/store.ts";
-import { DescribeAclsSpec } from "./protocol/messages/describe_acls.ts";
-import { CreateAclsSpec } from "./protocol/messages/create_acls.ts";
-import { DeleteAclsSpec } from "./protocol/messages/delete_acls.ts";
-import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "./security/acl/handlers.ts";
 import { type Authorization, openAuthorization } from "./security/acl/setup.ts";
 import type { AclStore } from "./security/acl/store.ts";
 
 /** Advertised address per listener name, as leases and the cluster view carry them. */
 function advertisedByName(config: Config): Record<string, Endpoint> {
   return Object.fromEntries(config.advertisedListener.map((a) => [a.name, { host: a.host, port: a.port }]));
-}
-
-export function buildRegistry(): ApiRegistry {
-  const r = new ApiRegistry();
-  r.register(ApiVersionsSpec, apiVersionsHandler(r));
-  r.register(MetadataSpec, metadataHandler);
-  r.register(ProduceSpec, produceHandler);
-  r.register(FetchSpec, fetchHandler);
-  r.register(ListOffsetsSpec, listOffsetsHandler);
-  r.register(CreateTopicsSpec, withMutationQuota(CreateTopicsSpec, CREATE_TOPICS, createTopicsHandler));
-  r.register(DeleteTopicsSpec, withMutationQuota(DeleteTopicsSpec, DELETE_TOPICS, deleteTopicsHandler));
-  r.register(DescribeClusterSpec, describeClusterHandler);
-  r.register(FindCoordinatorSpec, findCoordinatorHandler);
-  r.register(JoinGroupSpec, joinGroupHandler);
-  r.register(SyncGroupSpec, syncGroupHandler);
-  r.register(HeartbeatSpec, heartbeatHandler);
-  r.register(LeaveGroupSpec, leaveGroupHandler);
-  r.register(OffsetCommitSpec, offsetCommitHandler);
-  r.register(OffsetFetchSpec, offsetFetchHandler);
-  r.register(OffsetDeleteSpec, offsetDeleteHandler);
-  r.register(DescribeGroupsSpec, describeGroupsHandler);
-  r.register(ListGroupsSpec, listGroupsHandler);
-  r.register(DeleteGroupsSpec, deleteGroupsHandler);
-  r.register(InitProducerIdSpec, initProducerIdHandler);
-  r.register(OffsetForLeaderEpochSpec, offsetForLeaderEpochHandler);
-  r.register(AddPartitionsToTxnSpec, addPartitionsToTxnHandler);
-  r.register(AddOffsetsToTxnSpec, addOffsetsToTxnHandler);
-  r.register(EndTxnSpec, endTxnHandler);
-  r.register(WriteTxnMarkersSpec, writeTxnMarkersHandler);
-  r.register(TxnOffsetCommitSpec, txnOffsetCommitHandler);
-  r.register(
-    CreatePartitionsSpec,
-    withMutationQuota(CreatePartitionsSpec, CREATE_PARTITIONS, createPartitionsHandler),
-  );
-  r.register(DescribeConfigsSpec, describeConfigsHandler);
-  r.register(AlterConfigsSpec, alterConfigsHandler);
-  r.register(IncrementalAlterConfigsSpec, incrementalAlterConfigsHandler);
-  r.register(DescribeLogDirsSpec, describeLogDirsHandler);
-  r.register(ElectLeadersSpec, electLeadersHandler);
-  r.register(AlterPartitionReassignmentsSpec, alterPartitionReassignmentsHandler);
-  r.register(ListPartitionReassignmentsSpec, listPartitionReassignmentsHandler);
-  r.register(DeleteRecordsSpec, deleteRecordsHandler);
-  r.register(SaslHandshakeSpec, saslHandshakeHandler);
-  r.register(SaslAuthenticateSpec, saslAuthenticateHandler);
-  r.register(DescribeUserScramCredentialsSpec, describeUserScramCredentialsHandler());
-  r.register(AlterUserScramCredentialsSpec, alterUserScramCredentialsHandler());
-  r.register(DescribeAclsSpec, describeAclsHandler);
-  r.register(CreateAclsSpec, createAclsHandler);
-  r.register(DeleteAclsSpec, deleteAclsHandler);
-  r.register(DescribeClientQuotasSpec, describeClientQuotasHandler);
-  r.register(AlterClientQuotasSpec, alterClientQuotasHandler);
-  r.register(DescribeProducersSpec, describeProducersHandler);
-  r.register(DescribeTransactionsSpec, describeTransactionsHandler);
-  r.register(ListTransactionsSpec, listTransactionsHandler);
-  // KIP-848 consumer groups: the coordinator's consumer group kind (src/groups/consumer/).
-  r.register(ConsumerGroupHeartbeatSpec, consumerGroupHeartbeatHandler((ctx) => ctx.broker.coordinator));
-  r.register(ConsumerGroupDescribeSpec, consumerGroupDescribeHandler((ctx) => ctx.broker.coordinator));
-  return r;
 }
 
 function createStorage(config: Config, metrics: GatewayMetrics | null): Storage {
@@ -458,7 +296,22 @@ export class Gateway {
     private readonly abort: AbortController,
   ) {}
 
+  /**
+   * Starts every part in order. A part is added to the start stack as soon as it is up, so whichever step fails,
+   * the parts already up are closed, newest first, before the error is thrown: no listener, timer, lease or open
+   * file outlives a failed start.
+   */
   static async start(cfg: Config): Promise<Gateway> {
+    const started = new StartStack();
+    try {
+      return await Gateway.startParts(cfg, started);
+    } catch (e) {
+      await started.unwind(logger("gateway"));
+      throw e;
+    }
+  }
+
+  private static async startParts(cfg: Config, started: StartStack): Promise<Gateway> {
     const log = logger("gateway");
     const perIpOverrides = parseOverrides(cfg.maxConnectionsPerIpOverrides); // a bad value stops the start here
     // TLS material (SSL/SASL_SSL listeners, --http-tls), re-read when its files change.
@@ -466,29 +319,20 @@ export class Gateway {
     const tls = needsTls
       ? await TlsMaterial.load({ cert: cfg.tlsCert, key: cfg.tlsKey, ca: cfg.tlsCa }, logger("tls"))
       : null;
+    if (tls !== null) started.add("TLS material", () => tls.stop());
     let countMetrics: GatewayMetrics | null = null; // set once metrics exist (handshakes may fail before)
-    let bound: BoundListener[];
-    try {
-      bound = await bindListeners(
-        cfg.listen,
-        tls === null ? null : {
-          material: tls,
-          clientAuth: cfg.tlsClientAuth,
-          log: logger("tls"),
-          onHandshakeFailure: (name) => countMetrics?.tlsHandshakeFailed(name),
-        },
-      );
-    } catch (e) {
-      tls?.stop();
-      throw e;
-    }
-    // Every listener (and the certificate watch): closed together on a failed start.
-    const listener = {
-      close: () => {
-        for (const b of bound) b.socket.close();
-        tls?.stop();
+    const bound: BoundListener[] = await bindListeners(
+      cfg.listen,
+      tls === null ? null : {
+        material: tls,
+        clientAuth: cfg.tlsClientAuth,
+        log: logger("tls"),
+        onHandshakeFailure: (name) => countMetrics?.tlsHandshakeFailed(name),
       },
-    };
+    );
+    started.add("Kafka listeners", () => {
+      for (const b of bound) b.socket.close();
+    });
     const first = bound[0].socket.addr;
     const address: Deno.NetAddr = { transport: "tcp", hostname: first.hostname, port: first.port };
     // With --listen HOST:0 the kernel picks the port; clients must be told the real one.
@@ -527,7 +371,6 @@ export class Gateway {
       } catch (e) {
         const at = `${config.httpListen.host}:${config.httpListen.port}`;
         if (config.explicitOptions?.has("httpListen")) {
-          listener.close();
           if (e instanceof Deno.errors.AddrInUse) throw new Error(`--http-listen ${at} is in use`);
           throw new Error(`--http-listen ${at}: ${(e as Error).message}`);
         }
@@ -539,85 +382,43 @@ export class Gateway {
         ops = null;
       }
     }
-    metrics?.start();
-    let clusterId = "";
-    try {
-      // SeaweedMQ: one id for every gateway of the namespace, kept in the filer (read once the storage is open)
-      if (config.backend !== "seaweedmq") clusterId = await clusterIdFor(config.dataDir);
-    } catch (e) {
-      listener.close();
-      metrics?.stop();
-      await ops?.close();
-      throw e;
+    if (ops !== null) {
+      const o = ops;
+      started.add("operations HTTP listener", () => o.close());
     }
+    if (metrics !== null) {
+      metrics.start();
+      started.add("metrics", () => metrics.stop());
+    }
+    // SeaweedMQ: one id for every gateway of the namespace, kept in the filer (read once the storage is open)
+    let clusterId = config.backend !== "seaweedmq" ? await clusterIdFor(config.dataDir) : "";
     const storage = createStorage(config, metrics);
     if (storage.kind === "embedded") metrics?.storageErrorKinds(FAULT_KINDS);
     if (metrics !== null) storage.setRpcObserver?.(metrics);
-    try {
-      await storage.open();
-    } catch (e) {
-      listener.close();
-      metrics?.stop();
-      await ops?.close();
-      throw e;
-    }
+    await storage.open();
+    started.add(`${storage.kind} storage`, () => storage.close());
     if (storage instanceof SeaweedMQStorage) {
-      try {
-        clusterId = await sharedClusterId(
-          storage.coordinationFiler(10_000, 15_000),
-          storage.metaPaths,
-          await localClusterId(config.dataDir) ?? randomClusterId(),
-        );
-      } catch (e) {
-        listener.close();
-        metrics?.stop();
-        await ops?.close();
-        await storage.close();
-        throw e;
-      }
+      clusterId = await sharedClusterId(
+        storage.coordinationFiler(10_000, 15_000),
+        storage.metaPaths,
+        await localClusterId(config.dataDir) ?? randomClusterId(),
+      );
     }
     // Broker-level topic defaults (flags/env/file + stored dynamic broker configs) reach the log before traffic.
     const configs = new ConfigModel(config, storage, logger("configs"));
     configs.load();
     // SCRAM credentials (SASL listeners, the SCRAM admin APIs), seeded from --sasl-users.
-    let credentials: CredentialStore;
-    try {
-      credentials = await openCredentialStore(config, storage, logger("sasl"));
-    } catch (e) {
-      listener.close();
-      metrics?.stop();
-      await ops?.close();
-      await storage.close();
-      throw e;
-    }
+    const credentials: CredentialStore = await openCredentialStore(config, storage, logger("sasl"));
+    started.add("SCRAM credentials", () => credentials.stop());
     // --authorizer acl: the ACLs (durable in the backend's documents) and the authorizer enforcing them.
-    let authorization: Authorization;
-    try {
-      authorization = await openAuthorization(config, storage, logger("acl"));
-    } catch (e) {
-      credentials.stop();
-      listener.close();
-      metrics?.stop();
-      await ops?.close();
-      await storage.close();
-      throw e;
-    }
+    const authorization: Authorization = await openAuthorization(config, storage, logger("acl"));
+    started.add("ACLs", () => authorization.acls?.stop());
     // Client quotas (durable in the backend's documents), enforced by every listener's quota step.
-    let quotas: Quotas;
-    try {
-      quotas = await openQuotas(storage, logger("quotas"), {
-        samples: config.quotaWindowNum,
-        windowMs: config.quotaWindowSizeSeconds * 1000,
-      });
-    } catch (e) {
-      authorization.acls?.stop();
-      credentials.stop();
-      listener.close();
-      metrics?.stop();
-      await ops?.close();
-      await storage.close();
-      throw e;
-    }
+    const quotas: Quotas = await openQuotas(storage, logger("quotas"), {
+      samples: config.quotaWindowNum,
+      windowMs: config.quotaWindowSizeSeconds * 1000,
+    });
+    started.add("client quotas", () => quotas.stop());
     const lost = Promise.withResolvers<string>();
     const cluster: ClusterView = storage instanceof SeaweedMQStorage
       ? new SeaweedCluster({
@@ -698,20 +499,14 @@ export class Gateway {
       storage.documents(),
     );
     if (metrics !== null) coordinator.onRebalance = (group, ms) => metrics.rebalance(group, ms);
-    try {
-      // __consumer_offsets exists before groups load (solo) or partitions are acquired (cluster): it shows them.
-      await offsetsTopic.open();
-      await txnStateTopic.open();
-      await coordinator.start();
-    } catch (e) {
-      listener.close();
-      metrics?.stop();
-      await ops?.close();
-      await storage.close();
-      throw e;
-    }
+    // __consumer_offsets exists before groups load (solo) or partitions are acquired (cluster): it shows them.
+    await offsetsTopic.open();
+    await txnStateTopic.open();
+    started.add("group coordinator", () => coordinator.close());
+    await coordinator.start();
     const producers = new ProducerManager(storage, { log: logger("producer"), cluster });
     producers.start();
+    started.add("producer state", () => producers.close());
     const markerBroker = { storage, cluster, producers, configs };
     // Gateways of one cluster talk Kafka to each other for markers and KIP-890 verification (Kafka's
     // inter-broker requests), on a listener both have.
@@ -727,6 +522,7 @@ export class Gateway {
       },
       log: levelLog(logger("peers")),
     });
+    started.add("connections to the other gateways", () => peers.close());
     const transactions = new TransactionCoordinator({
       documents: storage.documents(),
       producerIds: producers,
@@ -752,20 +548,11 @@ export class Gateway {
     cluster.addParticipant(producers);
     cluster.addParticipant(coordinator);
     cluster.addParticipant(transactions);
-    try {
-      await cluster.start();
-      await transactions.start();
-    } catch (e) {
-      listener.close();
-      metrics?.stop();
-      await ops?.close();
-      await transactions.close().catch(() => {});
-      await peers.close().catch(() => {});
-      await coordinator.close().catch(() => {});
-      await producers.close().catch(() => {});
-      await storage.close();
-      throw e;
-    }
+    started.add("transaction coordinator", () => transactions.close());
+    // as on stop: the cluster is left (its partitions released) before the coordinators close
+    started.add("cluster membership", () => cluster.close());
+    await cluster.start();
+    await transactions.start();
     // The registry's state is loaded before the broker serves: topics with schema validation look schemas up in it.
     const schemaRegistry = config.schemaRegistryListen === null ? null : await SchemaRegistryService.open({
       documents: storage.documents(),
@@ -775,6 +562,7 @@ export class Gateway {
         ? new SchemasTopic({ storage, cluster, log: logger("schema-registry") })
         : null,
     });
+    if (schemaRegistry !== null) started.add("schema registry", () => schemaRegistry.close());
     const externalSchemas = schemaRegistry === null && config.schemaRegistryUrl !== ""
       ? new ExternalSchemaLookup(config.schemaRegistryUrl)
       : null;
@@ -856,6 +644,7 @@ export class Gateway {
         },
       });
     }
+    started.add("Kafka server", () => server.stop());
     const opsAuthMode = httpAuthMode(config);
     if (ops !== null && opsAuthMode !== "none") {
       const acls = authorization.acls;
@@ -905,16 +694,10 @@ export class Gateway {
     gateway.peers = peers;
     gateway.schemaRegistry = schemaRegistry;
     if (schemaRegistry !== null && config.schemaRegistryListen !== null) {
-      let a: Deno.NetAddr;
-      try {
-        a = schemaRegistry.listen(
-          config.schemaRegistryListen,
-          registryGuard(config, credentials, metrics, authorization.acls),
-        );
-      } catch (e) {
-        await gateway.stop();
-        throw e;
-      }
+      const a: Deno.NetAddr = schemaRegistry.listen(
+        config.schemaRegistryListen,
+        registryGuard(config, credentials, metrics, authorization.acls),
+      );
       log.info("schema registry at http://{host}:{port}/", { host: a.hostname, port: a.port });
     }
     log.info("listening on {listen}, advertised as {adv}, data in {dir}, pid {pid}", {

@@ -166,3 +166,34 @@ export function gatewayStages(g: StoppableGateway, timeoutMs: number): ShutdownS
     },
   ];
 }
+
+/**
+ * What a start has brought up so far (src/gateway.ts): each part is added right after it is up, and a failed start
+ * closes them newest first, as a stop would, so that no listener, timer, lease or open file outlives it.
+ */
+export class StartStack {
+  private readonly parts: { readonly name: string; readonly close: () => unknown }[] = [];
+
+  add(name: string, close: () => unknown): void {
+    this.parts.push({ name, close });
+  }
+
+  /** The parts up so far, oldest first. */
+  get names(): string[] {
+    return this.parts.map((p) => p.name);
+  }
+
+  /** Closes every part, newest first; one that fails to close is logged and the others still close. */
+  async unwind(log: Logger): Promise<void> {
+    for (let p = this.parts.pop(); p !== undefined; p = this.parts.pop()) {
+      try {
+        await p.close();
+      } catch (e) {
+        log.warn("start failed; closing {part} failed too: {reason}", {
+          part: p.name,
+          reason: e instanceof Error ? e.message : String(e),
+        });
+      }
+    }
+  }
+}

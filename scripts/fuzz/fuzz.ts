@@ -18,7 +18,7 @@ import { fetchBody, requestFrame } from "../../tests/helpers/wire.ts";
 import type { RunningGateway } from "../../tests/helpers/gateway.ts";
 import { startSeaweedFS } from "../../tests/helpers/seaweedfs.ts";
 import type { SeaweedFS } from "../../tests/helpers/seaweedfs.ts";
-import { buildRegistry } from "../../src/gateway.ts";
+import { buildRegistry } from "../../src/handlers/apis.ts";
 import type { ApiSpec } from "../../src/protocol/schema.ts";
 import { ApiVersionsSpec } from "../../src/protocol/messages/api_versions.ts";
 import { MetadataSpec } from "../../src/protocol/messages/metadata.ts";

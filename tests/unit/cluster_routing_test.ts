@@ -13,7 +13,7 @@ import { ErrorCode } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/configs/options.ts";
 import { logger } from "../../src/log.ts";
 import type { Broker, RequestContext } from "../../src/request/context.ts";
-import { buildRegistry } from "../../src/gateway.ts";
+import { buildRegistry } from "../../src/handlers/apis.ts";
 import { EmbeddedStorage } from "../../src/storage/embedded/embedded.ts";
 import { ConfigModel } from "../../src/configs/model.ts";
 import { GroupCoordinator } from "../../src/groups/coordinator.ts";

@@ -3,7 +3,7 @@
 // exists, relative links and #anchors resolve, and README stays short (details belong in docs/).
 import { assert, assertEquals } from "./assert.ts";
 import { helpText } from "../../src/configs/options.ts";
-import { buildRegistry } from "../../src/gateway.ts";
+import { buildRegistry } from "../../src/handlers/apis.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const README_MAX_BYTES = 15 * 1024;

@@ -2,7 +2,7 @@
 // must-finish stage (the embedded log's fsync) waited for past it, failures reported; and the gateway's own stop
 // on the embedded backend finishes every stage.
 import { assert, assertEquals } from "./assert.ts";
-import { gatewayStages, runShutdown, type ShutdownStage } from "../../src/shutdown.ts";
+import { gatewayStages, runShutdown, type ShutdownStage, StartStack } from "../../src/shutdown.ts";
 import { logger } from "../../src/log.ts";
 import { loadConfig } from "../../src/configs/options.ts";
 import { Gateway } from "../../src/gateway.ts";
@@ -151,4 +151,65 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("start stack: parts close newest first; one that fails to close is logged and the others still close", async () => {
+  const closed: string[] = [];
+  const s = new StartStack();
+  s.add("listener", () => void closed.push("listener"));
+  s.add("storage", async () => {
+    await Promise.resolve();
+    closed.push("storage");
+  });
+  s.add("coordinator", () => {
+    throw new Error("already closed");
+  });
+  s.add("server", () => void closed.push("server"));
+  assertEquals(s.names, ["listener", "storage", "coordinator", "server"]);
+  await s.unwind(logger("test"));
+  assertEquals(closed, ["server", "storage", "listener"]);
+  assertEquals(s.names, []);
+});
+
+Deno.test("shutdown: a start that fails at its last step closes every part it started (ports free, no timers left)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "kgw-start-fail-" });
+  // the schema registry's port is taken: the start fails after everything else is up
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const free = () => {
+    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (l.addr as Deno.NetAddr).port;
+    l.close();
+    return port;
+  };
+  const kafkaPort = free(), httpPort = free();
+  try {
+    const { config } = loadConfig({
+      argv: [
+        "--listen",
+        `127.0.0.1:${kafkaPort}`,
+        "--http-listen",
+        `127.0.0.1:${httpPort}`,
+        "--schema-registry-listen",
+        `127.0.0.1:${(taken.addr as Deno.NetAddr).port}`,
+        "--data-dir",
+        dir,
+      ],
+      env: () => undefined,
+      readFile: () => undefined,
+    });
+    let failed: unknown = null;
+    try {
+      const gw = await Gateway.start(config);
+      await gw.stop();
+    } catch (e) {
+      failed = e;
+    }
+    assert(failed instanceof Error, `the start failed: ${failed}`);
+    // every listener it opened is closed: the same ports can be bound again
+    for (const port of [kafkaPort, httpPort]) Deno.listen({ hostname: "127.0.0.1", port }).close();
+  } finally {
+    taken.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  // this test keeps Deno's op and resource sanitizers: a timer, socket or file left open by the start fails it
 });
