@@ -14,10 +14,10 @@ import {
   memoryInfo,
   type OpsSources,
   readiness,
-  renderState,
   topicInfo,
   topicsInfo,
 } from "./state.ts";
+import { renderState } from "./scrape.ts";
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS, FAVICON_SVG } from "./dashboard.ts";
 import type { HttpAuth, HttpAuthMode } from "./http_auth.ts";
 import { transactionsInfo } from "../transactions/view.ts";

@@ -50,7 +50,8 @@ import type {
   GroupType,
 } from "../../src/groups/consumer/contract.ts";
 import { BROKER_CONFIGS } from "../../src/configs/broker_defs.ts";
-import { groupsInfo, type OpsSources, renderState } from "../../src/ops/state.ts";
+import { groupsInfo, type OpsSources } from "../../src/ops/state.ts";
+import { renderState } from "../../src/ops/scrape.ts";
 import { Exposition } from "../../src/metrics/metrics.ts";
 import { SoloCluster } from "../../src/cluster/solo.ts";
 import { errorResponse } from "../../src/protocol/error_response.ts";
