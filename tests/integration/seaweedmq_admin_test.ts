@@ -12,6 +12,7 @@ import { SmqCluster } from "../../src/storage/seaweedmq/transport/cluster.ts";
 import { Filer } from "../../src/storage/seaweedmq/transport/filer.ts";
 import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
 import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
+import * as fm from "../../src/storage/seaweedmq/transport/filer_messages.ts";
 import { partitionDir } from "../../src/storage/seaweedmq/partition.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import { ConfigSource } from "../../src/configs/defs.ts";
@@ -79,7 +80,7 @@ class Smq {
     this.cl.close();
   }
 
-  list(dir: string): Promise<m.Entry[]> {
+  list(dir: string): Promise<fm.Entry[]> {
     return this.filer.list(dir);
   }
 

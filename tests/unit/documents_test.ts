@@ -4,7 +4,7 @@ import { assert, assertEquals } from "./assert.ts";
 import type { DocumentStore } from "../../src/storage/documents.ts";
 import { EmbeddedDocuments } from "../../src/storage/embedded/documents.ts";
 import { SeaweedDocuments } from "../../src/storage/seaweedmq/documents.ts";
-import { ETAG_ATTR } from "../../src/storage/seaweedmq/transport/messages.ts";
+import { ETAG_ATTR } from "../../src/storage/seaweedmq/transport/filer_messages.ts";
 import { fsyncCounts } from "../../src/storage/embedded/files.ts";
 import { FakeFiler } from "./fake_filer.ts";
 

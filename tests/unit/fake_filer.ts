@@ -2,7 +2,11 @@
 // cluster code relies on: create-exclusive, compare-and-set updates on extended attributes, and the distributed
 // lock (SeaweedFS 4.48 weed/cluster/lock_manager: a new token per renewal, expiry by the filer's clock).
 import type { Filer } from "../../src/storage/seaweedmq/transport/filer.ts";
-import type { Entry, LockRequest, LockResponse } from "../../src/storage/seaweedmq/transport/messages.ts";
+import type {
+  Entry,
+  LockRequest,
+  LockResponse,
+} from "../../src/storage/seaweedmq/transport/filer_messages.ts";
 
 interface Stored {
   content: Uint8Array;

@@ -15,11 +15,8 @@ import { histories, type Layout, layoutDir } from "../../src/storage/seaweedmq/t
 import { type TopicExtra, TopicTable } from "../../src/storage/seaweedmq/topic/install.ts";
 import type { SmqCluster } from "../../src/storage/seaweedmq/transport/cluster.ts";
 import type { Filer } from "../../src/storage/seaweedmq/transport/filer.ts";
-import {
-  type BrokerPartitionAssignment,
-  type Entry,
-  Rpc,
-} from "../../src/storage/seaweedmq/transport/messages.ts";
+import { type BrokerPartitionAssignment, Rpc } from "../../src/storage/seaweedmq/transport/messages.ts";
+import { type Entry } from "../../src/storage/seaweedmq/transport/filer_messages.ts";
 import { PbWriter } from "../../src/storage/seaweedmq/transport/pb.ts";
 
 const NS = "kafka";

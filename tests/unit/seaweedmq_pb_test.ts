@@ -5,6 +5,7 @@
 import { Buffer } from "node:buffer";
 import * as protoLoader from "@grpc/proto-loader";
 import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
+import * as fm from "../../src/storage/seaweedmq/transport/filer_messages.ts";
 import { PbReader, PbWriter } from "../../src/storage/seaweedmq/transport/pb.ts";
 import {
   buildBatches,
@@ -154,23 +155,23 @@ Deno.test("seaweedmq pb: requests encode to the fields protobufjs reads from the
   );
   assertEquals(
     method(m.Rpc.ListClusterNodes).requestDeserialize(
-      buf(m.encodeListClusterNodesRequest("broker", "", 1000)),
+      buf(fm.encodeListClusterNodesRequest("broker", "", 1000)),
     ),
     { client_type: "broker", limit: 1000 },
   );
   assertEquals(
     method(m.Rpc.LookupDirectoryEntry).requestDeserialize(
-      buf(m.encodeLookupDirectoryEntryRequest("/a/b", "c")),
+      buf(fm.encodeLookupDirectoryEntryRequest("/a/b", "c")),
     ),
     { directory: "/a/b", name: "c" },
   );
   assertEquals(
     method(m.Rpc.ListEntries).requestDeserialize(
-      buf(m.encodeListEntriesRequest({ directory: "/d", limit: 10, startFromFileName: "x" })),
+      buf(fm.encodeListEntriesRequest({ directory: "/d", limit: 10, startFromFileName: "x" })),
     ),
     { directory: "/d", startFromFileName: "x", limit: 10, omit_chunks: true },
   );
-  const create = method(m.Rpc.CreateEntry).requestDeserialize(buf(m.encodeCreateEntryRequest("/d", {
+  const create = method(m.Rpc.CreateEntry).requestDeserialize(buf(fm.encodeCreateEntryRequest("/d", {
     name: "offset",
     content: te.encode('{"a":1}'),
     now: 1700000000,
@@ -189,10 +190,10 @@ Deno.test("seaweedmq pb: requests encode to the fields protobufjs reads from the
   });
   assertEquals([...(entry.extended as Record<string, Uint8Array>).offset_max], [0, 0, 0, 0, 0, 0, 0, 7]);
   assertEquals(
-    method(m.Rpc.DeleteEntry).requestDeserialize(buf(m.encodeDeleteEntryRequest("/d", "g", true))),
+    method(m.Rpc.DeleteEntry).requestDeserialize(buf(fm.encodeDeleteEntryRequest("/d", "g", true))),
     { directory: "/d", name: "g", is_delete_data: true, is_recursive: true, ignore_recursive_error: true },
   );
-  const update = method(m.Rpc.UpdateEntry).requestDeserialize(buf(m.encodeUpdateEntryRequest(
+  const update = method(m.Rpc.UpdateEntry).requestDeserialize(buf(fm.encodeUpdateEntryRequest(
     "/c",
     {
       name: "assignment",
@@ -208,7 +209,7 @@ Deno.test("seaweedmq pb: requests encode to the fields protobufjs reads from the
   assertEquals(td.decode((update.expected_extended as Record<string, Uint8Array>).v), "1");
   assertEquals(
     method(m.Rpc.ObjectTransaction).requestDeserialize(
-      buf(m.encodeDeleteIfEtagRequest("/d/docs", "txn-1-ab", "v1")),
+      buf(fm.encodeDeleteIfEtagRequest("/d/docs", "txn-1-ab", "v1")),
     ),
     {
       lock_key: "/d/docs/txn-1-ab",
@@ -220,12 +221,12 @@ Deno.test("seaweedmq pb: requests encode to the fields protobufjs reads from the
     error: "precondition failed",
     error_code: 6,
   });
-  assertEquals(m.decodeObjectTransactionResponse(new Uint8Array(txnRes)), {
+  assertEquals(fm.decodeObjectTransactionResponse(new Uint8Array(txnRes)), {
     error: "precondition failed",
-    errorCode: m.PRECONDITION_FAILED,
+    errorCode: fm.PRECONDITION_FAILED,
   });
   assertEquals(
-    method(m.Rpc.DistributedLock).requestDeserialize(buf(m.encodeLockRequest({
+    method(m.Rpc.DistributedLock).requestDeserialize(buf(fm.encodeLockRequest({
       name: "kgw-controller/kafka",
       secondsToLock: 5,
       renewToken: "t",
@@ -234,7 +235,7 @@ Deno.test("seaweedmq pb: requests encode to the fields protobufjs reads from the
     { name: "kgw-controller/kafka", seconds_to_lock: "5", renew_token: "t", owner: "node 1" },
   );
   assertEquals(
-    method(m.Rpc.DistributedUnlock).requestDeserialize(buf(m.encodeUnlockRequest("n", "t"))),
+    method(m.Rpc.DistributedUnlock).requestDeserialize(buf(fm.encodeUnlockRequest("n", "t"))),
     { name: "n", renew_token: "t" },
   );
 });
@@ -375,14 +376,14 @@ Deno.test("seaweedmq pb: a topic's record schema read from the broker is passed 
     { earliestOffset: 1, latestOffset: 9, highWaterMark: 10, recordCount: 10, error: "" },
   );
   assertEquals(
-    m.decodeListClusterNodesResponse(
+    fm.decodeListClusterNodesResponse(
       method(m.Rpc.ListClusterNodes).responseSerialize({
         cluster_nodes: [{ address: "127.0.0.1:17777", version: "4.48", created_at_ns: "99" }],
       }),
     ),
     [{ address: "127.0.0.1:17777", version: "4.48", createdAtNs: 99n }],
   );
-  const e = m.decodeLookupDirectoryEntryResponse(
+  const e = fm.decodeLookupDirectoryEntryResponse(
     method(m.Rpc.LookupDirectoryEntry).responseSerialize({
       entry: {
         name: "offset",
@@ -400,7 +401,7 @@ Deno.test("seaweedmq pb: a topic's record schema read from the broker is passed 
     false,
   ]);
   assertEquals([...e.extended.get("offset_max")!], [0, 0, 0, 0, 0, 0, 1, 0]);
-  const listed = m.decodeListEntriesResponse(
+  const listed = fm.decodeListEntriesResponse(
     method(m.Rpc.ListEntries).responseSerialize({
       entry: {
         name: "2026-11-21-17-19-20",
@@ -437,12 +438,12 @@ Deno.test("seaweedmq pb: a topic's record schema read from the broker is passed 
     },
   ]);
   assertEquals(
-    method(m.Rpc.LookupVolume).requestDeserialize(buf(m.encodeLookupVolumeRequest(["4", "6"]))),
+    method(m.Rpc.LookupVolume).requestDeserialize(buf(fm.encodeLookupVolumeRequest(["4", "6"]))),
     { volume_ids: ["4", "6"] },
   );
   assertEquals(
     [
-      ...m.decodeLookupVolumeResponse(
+      ...fm.decodeLookupVolumeResponse(
         method(m.Rpc.LookupVolume).responseSerialize({
           locations_map: { "4": { locations: [{ url: "127.0.0.1:8080", public_url: "x" }] } },
         }),
@@ -451,12 +452,15 @@ Deno.test("seaweedmq pb: a topic's record schema read from the broker is passed 
     [["4", ["127.0.0.1:8080"]]],
   );
   assertEquals(
-    m.decodeCreateEntryResponse(method(m.Rpc.CreateEntry).responseSerialize({ error: "x", error_code: 5 })),
+    fm.decodeCreateEntryResponse(method(m.Rpc.CreateEntry).responseSerialize({ error: "x", error_code: 5 })),
     { error: "x", errorCode: 5 },
   );
-  assertEquals(m.decodeDeleteEntryResponse(method(m.Rpc.DeleteEntry).responseSerialize({ error: "y" })), "y");
   assertEquals(
-    m.decodeLockResponse(
+    fm.decodeDeleteEntryResponse(method(m.Rpc.DeleteEntry).responseSerialize({ error: "y" })),
+    "y",
+  );
+  assertEquals(
+    fm.decodeLockResponse(
       method(m.Rpc.DistributedLock).responseSerialize({
         renew_token: "r",
         lock_owner: "o",
@@ -468,7 +472,7 @@ Deno.test("seaweedmq pb: a topic's record schema read from the broker is passed 
     { renewToken: "r", lockOwner: "o", movedTo: "f:8888", error: "lock already owned by o", generation: 7 },
   );
   assertEquals(
-    m.decodeUnlockResponse(method(m.Rpc.DistributedUnlock).responseSerialize({ error: "e", moved_to: "m" })),
+    fm.decodeUnlockResponse(method(m.Rpc.DistributedUnlock).responseSerialize({ error: "e", moved_to: "m" })),
     { error: "e", movedTo: "m" },
   );
 });

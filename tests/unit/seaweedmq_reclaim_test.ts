@@ -3,7 +3,7 @@
 // SeaweedMQ's TopicRetention, including the re-assignment nudge. The cluster side is
 // tests/integration/seaweedmq_admin_test.ts.
 import { assertEquals } from "./assert.ts";
-import type { Entry } from "../../src/storage/seaweedmq/transport/messages.ts";
+import type { Entry } from "../../src/storage/seaweedmq/transport/filer_messages.ts";
 import {
   type DataFile,
   dataFiles,

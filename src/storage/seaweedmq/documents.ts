@@ -6,7 +6,7 @@
 // filer's UpdateEntry has no conditional delete).
 import { checkDocumentName, type DocumentStore, isDocumentName, type StoredDocument } from "../documents.ts";
 import type { Filer } from "./transport/filer.ts";
-import { ETAG_ATTR } from "./transport/messages.ts";
+import { ETAG_ATTR } from "./transport/filer_messages.ts";
 
 const VERSION_ATTR = "kgw-version";
 const encoder = new TextEncoder();

@@ -9,13 +9,13 @@
 // flushed offset) are read with FetchMessage as before.
 import type { SmqContext } from "./context.ts";
 import { errorText } from "./context.ts";
+import { Rpc } from "./transport/messages.ts";
 import {
   decodeLookupVolumeResponse,
   encodeLookupVolumeRequest,
   type Entry,
   type FileChunk,
-  Rpc,
-} from "./transport/messages.ts";
+} from "./transport/filer_messages.ts";
 import { PbReader } from "./transport/pb.ts";
 import { decodeMessage, type SmqRecord } from "./record_codec.ts";
 

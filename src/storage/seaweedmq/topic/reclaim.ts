@@ -21,7 +21,7 @@
 // only when it ends at or below the block start of the log start offset; what lies between stays on disk, already
 // unreadable (below the log start), until the log start crosses the next block boundary.
 import type { Filer } from "../transport/filer.ts";
-import type { Entry } from "../transport/messages.ts";
+import type { Entry } from "../transport/filer_messages.ts";
 
 /** The broker's history read block (see the header comment). */
 export const BROKER_READ_BLOCK = 1000;

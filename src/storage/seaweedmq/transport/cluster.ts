@@ -3,7 +3,8 @@
 // that join, leave or restart are picked up without restarting the gateway.
 import { isTransient, RpcChannel, rpcCode, RpcError, Status } from "./grpc.ts";
 import { GrpcH2Session } from "./h2stream.ts";
-import { decodeListClusterNodesResponse, encodeListClusterNodesRequest, Rpc } from "./messages.ts";
+import { Rpc } from "./messages.ts";
+import { decodeListClusterNodesResponse, encodeListClusterNodesRequest } from "./filer_messages.ts";
 
 export interface ClusterOptions {
   /** Master HTTP addresses (HOST:PORT, or HOST:PORT.GRPCPORT); their gRPC port is PORT + 10000. */

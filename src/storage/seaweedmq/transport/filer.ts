@@ -1,6 +1,7 @@
 // Filer operations on small inline files: committed offsets, group and topic metadata, and the partition
 // bookkeeping files the gateway keeps consistent for the broker (see partition_repair.ts).
 import type { SmqCluster } from "./cluster.ts";
+import { Rpc } from "./messages.ts";
 import {
   decodeCreateEntryResponse,
   decodeDeleteEntryResponse,
@@ -21,8 +22,7 @@ import {
   type LockRequest,
   type LockResponse,
   PRECONDITION_FAILED,
-  Rpc,
-} from "./messages.ts";
+} from "./filer_messages.ts";
 import { rpcCode, Status } from "./grpc.ts";
 
 const PAGE = 1024;
