@@ -16,7 +16,7 @@ import { alterClientQuotasHandler, describeClientQuotasHandler } from "../quotas
 import { CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, withMutationQuota } from "../quotas/mutations.ts";
 import { apiVersionsHandler } from "./api_versions.ts";
 import { metadataHandler } from "./metadata.ts";
-import { produceHandler } from "./produce.ts";
+import { produceDelivery, produceHandler } from "./produce.ts";
 import { fetchHandler } from "./fetch.ts";
 import { listOffsetsHandler } from "./list_offsets.ts";
 import { createTopicsHandler } from "./create_topics.ts";
@@ -101,9 +101,16 @@ import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "../se
 /** A registry with every API this gateway serves. */
 export function buildRegistry(): ApiRegistry {
   const r = new ApiRegistry();
-  r.register(ApiVersionsSpec, apiVersionsHandler(r));
+  r.register(ApiVersionsSpec, apiVersionsHandler(r), {
+    // v3+ names the client's software: shown per connection (/api/v1/connections)
+    onRequest: (req, conn) => {
+      if (req.clientSoftwareName) {
+        conn.clientSoftware = `${req.clientSoftwareName}/${req.clientSoftwareVersion ?? ""}`;
+      }
+    },
+  });
   r.register(MetadataSpec, metadataHandler);
-  r.register(ProduceSpec, produceHandler);
+  r.register(ProduceSpec, produceHandler, { delivery: produceDelivery });
   r.register(FetchSpec, fetchHandler);
   r.register(ListOffsetsSpec, listOffsetsHandler);
   r.register(CreateTopicsSpec, withMutationQuota(CreateTopicsSpec, CREATE_TOPICS, createTopicsHandler));

@@ -9,7 +9,8 @@
 // (LeaderAppend), which stamps the serving leader epoch into the batches. Transactional batches (KIP-98) go
 // through the idempotent append step, which ends with a KIP-890 verification by the transaction's coordinator
 // when the batch starts the producer's transaction in the partition.
-import type { Broker, Handler } from "../request/context.ts";
+import type { Answer, Broker, Handler } from "../request/context.ts";
+import { type Delivery, SEND } from "./registry.ts";
 import type {
   ProduceRequest,
   ProduceRequestPartition,
@@ -168,6 +169,25 @@ function verifier(
       throw e;
     });
 }
+
+/**
+ * Produce's delivery rule (ApiHooks): acks=0 gets no response, and a failed partition (unknown topic, not leader,
+ * refused by an ACL...) closes the connection instead, as Kafka does: the client notices, refreshes its metadata
+ * and retries elsewhere.
+ */
+export function produceDelivery(req: ProduceRequest, res: Answer<ProduceResponse>): Delivery {
+  if (req.acks !== 0) return SEND;
+  for (const t of res.responses) {
+    for (const p of t.partitionResponses) {
+      if (p.errorCode !== 0) {
+        return { kind: "close", why: `acks=0 Produce failed on ${t.name}-${p.index}: error ${p.errorCode}` };
+      }
+    }
+  }
+  return NO_ANSWER;
+}
+
+const NO_ANSWER: Delivery = Object.freeze({ kind: "none" });
 
 /** Verification failures a produce answers as NOT_ENOUGH_REPLICAS (Kafka's ReplicaManager, KIP-890 part 1). */
 const RETRY_VERIFICATION: ReadonlySet<number> = new Set([

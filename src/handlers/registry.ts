@@ -7,7 +7,31 @@ import {
   type RequestOf,
   type ResponseOf,
 } from "../protocol/schema.ts";
-import type { Handler, RequestContext } from "../request/context.ts";
+import type { Answer, Handler, RequestContext } from "../request/context.ts";
+
+/**
+ * What becomes of a handler's answer: sent (the default), not sent (Produce with acks=0), or, instead of an answer,
+ * the connection closed (acks=0 Produce that failed on a partition: the client only notices a closed connection).
+ */
+export type Delivery = { readonly kind: "send" } | { readonly kind: "none" } | {
+  readonly kind: "close";
+  readonly why: string;
+};
+
+export const SEND: Delivery = Object.freeze({ kind: "send" });
+
+/** What a request may tell the connection it came on (ApiVersions v3+ names the client's software). */
+export interface ConnectionNotes {
+  clientSoftware: string | null;
+}
+
+/** An API's own rules beside its handler, typed by its spec; the pipeline has no per-API branches. */
+export interface ApiHooks<Req, Res> {
+  /** Seen once the request is decoded, before authentication and authorization. */
+  onRequest?(req: Req, conn: ConnectionNotes): void;
+  /** Whether the answer (the handler's, or the error response of a refused request) is sent. */
+  delivery?(req: Req, res: Answer<Res>): Delivery;
+}
 
 /** An API's codec and handler, as the request pipeline sees them: requests and responses are `unknown`. */
 export interface ApiEntry {
@@ -18,6 +42,9 @@ export interface ApiEntry {
    * store the handler it has checked against the spec's types without a cast.
    */
   handle(ctx: RequestContext, req: unknown): Promise<unknown> | unknown;
+  /** The API's hooks (ApiHooks), under the same rule: given only what this entry's codec decoded. */
+  onRequest(req: unknown, conn: ConnectionNotes): void;
+  delivery(req: unknown, res: unknown): Delivery;
 }
 
 export interface ApiVersionRange {
@@ -29,12 +56,18 @@ export interface ApiVersionRange {
 export class ApiRegistry {
   private readonly entries = new Map<number, ApiEntry>();
 
-  /** The handler's request and response types are those inferred from `spec`. */
-  register<S extends ApiSpec>(spec: S, handler: Handler<RequestOf<S>, ResponseOf<S>>): this {
+  /** The handler's and hooks' request and response types are those inferred from `spec`. */
+  register<S extends ApiSpec>(
+    spec: S,
+    handler: Handler<RequestOf<S>, ResponseOf<S>>,
+    hooks: ApiHooks<RequestOf<S>, ResponseOf<S>> = {},
+  ): this {
     if (this.entries.has(spec.key)) throw new Error(`API ${spec.name} (${spec.key}) registered twice`);
     // The table's codec is the untyped view of the same compiled spec.
     const untyped: ApiSpec = spec;
-    this.entries.set(spec.key, { spec, codec: compile(untyped), handle: handler });
+    const onRequest = hooks.onRequest ?? (() => {});
+    const delivery = hooks.delivery ?? (() => SEND);
+    this.entries.set(spec.key, { spec, codec: compile(untyped), handle: handler, onRequest, delivery });
     return this;
   }
 

@@ -12,6 +12,7 @@ import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/configs/options.ts";
 import { logger } from "../../src/log.ts";
 import type { Broker, RequestContext } from "../../src/request/context.ts";
+import { produceDelivery } from "../../src/handlers/produce.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
 import { KafkaServer } from "../../src/server/server.ts";
 import { CLOSE, DONE, type PipelineSteps, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
@@ -651,7 +652,7 @@ Deno.test("acks=0 produce: no response; a failed partition closes the connection
           }],
         }],
         nodeEndpoints: [],
-      })),
+      }), { delivery: produceDelivery }), // Produce's rule, as src/handlers/apis.ts registers it
     );
   const ok = answer(0);
   const okChannel = new FakeChannel(ok, { id: 7 });

@@ -88,12 +88,7 @@ export class RequestPipeline {
     const { header, entry, body, flexible } = req;
     const { apiKey, apiVersion } = header;
     const log = ch.noteRequest(header.clientId, apiKey);
-    if (apiKey === ApiKey.ApiVersions && apiVersion >= 3) {
-      const b = body as { clientSoftwareName?: string; clientSoftwareVersion?: string };
-      if (b.clientSoftwareName) {
-        ch.clientSoftware = `${b.clientSoftwareName}/${b.clientSoftwareVersion ?? ""}`;
-      }
-    }
+    entry.onRequest(body, ch);
     const auth = ch.auth;
     const ctx: RequestContext = {
       broker: this.broker,
@@ -175,18 +170,21 @@ export class RequestPipeline {
       metrics.request(apiKey, apiVersion, performance.now() - t0, frame.length);
       if (res !== null && countErrors) metrics.countResponseErrors(apiKey, res);
     }
-    if (res !== null && apiKey === ApiKey.Produce && (body as { acks?: number }).acks === 0) {
-      // acks=0 gets no response. A failed partition (unknown topic, not leader, refused by an ACL...) closes the
-      // connection instead, as Kafka does: the client notices, refreshes its metadata and retries elsewhere.
-      const failed = failedProducePartition(res);
-      if (failed !== null) {
-        log.debug("closing connection: acks=0 Produce failed on {partition}", { partition: failed });
+    if (res !== null) {
+      // the API's own rule (src/handlers/apis.ts): Produce with acks=0 answers nothing, or closes on a failure
+      const d = entry.delivery(body, res);
+      if (d.kind === "close") {
+        log.debug("closing connection: {api} v{apiVersion}: {why}", {
+          api: entry.spec.name,
+          apiVersion,
+          why: d.why,
+        });
         return CLOSE;
       }
-      res = null;
+      if (d.kind === "none") res = null;
     }
     if (res === null) {
-      // acks=0 Produce: nothing to carry the throttle time, but the mute holds the client back all the same.
+      // No answer (acks=0 Produce): nothing carries the throttle time, but the mute holds the client back all the same.
       return this.throttle(ctx, frame.length, 0, loopMs);
     }
     // The quota step owns throttle_time_ms in every response that has one (handlers' own values are replaced).
@@ -244,20 +242,6 @@ export class RequestPipeline {
     }
     return range !== null && version >= range.lo && version <= range.hi;
   }
-}
-
-/** "topic-partition: code" of the first failed partition of a Produce response, or null when none failed. */
-function failedProducePartition(res: unknown): string | null {
-  const topics = isObj(res) && Array.isArray(res.responses) ? res.responses : [];
-  for (const t of topics) {
-    const parts = isObj(t) && Array.isArray(t.partitionResponses) ? t.partitionResponses : [];
-    for (const p of parts) {
-      if (isObj(p) && typeof p.errorCode === "number" && p.errorCode !== 0) {
-        return `${String(t.name)}-${String(p.index)}: error ${p.errorCode}`;
-      }
-    }
-  }
-  return null;
 }
 
 function encode(
