@@ -4,6 +4,7 @@
 // /v3/kafka/<cluster>/consumer[/<group>[/lag]]. Both come from apt (scripts/setup_test_tools.sh installs them).
 import { requireTool, type Tool } from "./tools.ts";
 import type { ProxiedRequest } from "./tcp_proxy.ts";
+import { freePort } from "./ports.ts";
 
 export const ZOOKEEPER_JAR = "/usr/share/java/zookeeper.jar";
 const ZOOKEEPER_CP = `/etc/zookeeper/conf:${ZOOKEEPER_JAR}`;
@@ -18,13 +19,6 @@ export function zookeeperTool(): Promise<Tool> {
     ZOOKEEPER_CP,
     "org.apache.zookeeper.Version",
   ]);
-}
-
-export function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -7,7 +7,7 @@
 //
 // It also watches the Kafka frames it forwards (bytes pass unchanged): `onAnswered` sees each request once its
 // response has been handed to the client, which tells a test what a client that logs nothing has finished.
-import { freePort } from "./burrow.ts";
+import { freePort } from "./ports.ts";
 
 /** A Kafka request seen by the forwarder: request header v1 (what non-flexible clients such as Sarama send). */
 export interface ProxiedRequest {

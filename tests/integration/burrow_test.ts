@@ -19,7 +19,6 @@ import {
   burrowLogDigest,
   BurrowStartWatch,
   burrowTool,
-  freePort,
   startBurrow,
   startZooKeeper,
   type ZooKeeper,
@@ -29,6 +28,7 @@ import { commitWithConfluent, offsetsPartitionFor } from "../helpers/offsets_top
 import { backendMatrix } from "../helpers/backend_matrix.ts";
 import { within } from "../helpers/deadline.ts";
 import { startTcpProxy, type TcpProxy } from "../helpers/tcp_proxy.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const burrowBin = await burrowTool();

@@ -19,6 +19,7 @@ import { kgwCache } from "../helpers/tools.ts";
 import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, kafkajs, logLevel } from "../helpers/kafkajs.ts";
 import { backendMatrix } from "../helpers/backend_matrix.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const tools = await kafkaTools();
 const matrix = await backendMatrix();
@@ -38,13 +39,6 @@ function startTool(name: string, args: string[]): Worker {
       stderr: "piped",
     }),
   );
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function waitFor<T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined>): Promise<T> {

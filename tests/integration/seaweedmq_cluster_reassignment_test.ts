@@ -15,6 +15,7 @@ import {
   type ListPartitionReassignmentsResponse,
   ListPartitionReassignmentsSpec,
 } from "../../src/protocol/messages/partition_reassignments.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const cluster = await clusterForModule();
 const tools = await kafkaTools();
@@ -27,13 +28,6 @@ interface Node {
   readonly port: number;
   readonly dataDir: string;
   gw: RunningGateway;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 function start(ns: string, id: number, port: number, dataDir: string): Promise<RunningGateway> {

@@ -35,6 +35,7 @@ import {
   IncrementalAlterConfigsSpec,
 } from "../../src/protocol/messages/incremental_alter_configs.ts";
 import { type CreateTopicsResponse, CreateTopicsSpec } from "../../src/protocol/messages/create_topics.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const cluster = await clusterForModule();
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -71,13 +72,6 @@ interface Node {
   readonly dataDir: string;
   gw: RunningGateway;
   alive: boolean;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 function nodeArgs(ns: string, id: number, port: number): string[] {

@@ -9,16 +9,10 @@ import { WireClient } from "../helpers/wire.ts";
 import { MetadataSpec } from "../../src/protocol/messages/metadata.ts";
 import { DescribeClusterSpec } from "../../src/protocol/messages/describe_cluster.ts";
 import { FindCoordinatorSpec } from "../../src/protocol/messages/find_coordinator.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const cluster = await clusterForModule();
 const opts = { sanitizeOps: false, sanitizeResources: false };
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 type Brokers = { brokers: { nodeId?: number; brokerId?: number; host: string; port: number }[] };
 

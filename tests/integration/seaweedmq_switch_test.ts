@@ -18,6 +18,7 @@ import { clusterForModule, type SeaweedFS } from "../helpers/seaweedfs.ts";
 import { requireTool } from "../helpers/tools.ts";
 import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
 import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const cluster = await clusterForModule();
@@ -54,13 +55,6 @@ function client(bootstrap: string) {
  */
 // deno-lint-ignore no-explicit-any
 const rangeNamed = (cfg: any) => ({ ...kafkajs.PartitionAssigners.roundRobin(cfg), name: "range" });
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /** SeaweedFS's gateway cannot create topics without a schema registry: create it through the broker. */
 async function createTopicOnBroker(c: SeaweedFS, name: string, partitions: number): Promise<void> {

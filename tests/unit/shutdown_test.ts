@@ -6,6 +6,7 @@ import { gatewayStages, runShutdown, type ShutdownStage, StartStack } from "../.
 import { logger } from "../../src/log.ts";
 import { loadConfig } from "../../src/configs/options.ts";
 import { Gateway } from "../../src/gateway.ts";
+import { freePort } from "../helpers/ports.ts";
 
 const log = logger("test");
 const never = () => new Promise<void>(() => {});
@@ -175,13 +176,7 @@ Deno.test("shutdown: a start that fails at its last step closes every part it st
   const dir = await Deno.makeTempDir({ prefix: "kgw-start-fail-" });
   // the schema registry's port is taken: the start fails after everything else is up
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const free = () => {
-    const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-    const port = (l.addr as Deno.NetAddr).port;
-    l.close();
-    return port;
-  };
-  const kafkaPort = free(), httpPort = free();
+  const kafkaPort = freePort(), httpPort = freePort();
   try {
     const { config } = loadConfig({
       argv: [
