@@ -7,7 +7,7 @@ import { type ListenerAddress, listenerUrl } from "../listeners.ts";
 import { NO_EFFECT, TOPIC_CONFIGS } from "./topic_defs.ts";
 import { SECURITY_CONFIGS } from "./security_defs.ts";
 import { TUNING_CONFIGS } from "./tuning_defs.ts";
-import { atLeast, type ConfigDef, LONG_MAX } from "./values.ts";
+import { atLeast, type ConfigDef, defaultNumber, LONG_MAX } from "./values.ts";
 
 export interface BrokerConfigDef extends ConfigDef {
   /** May be changed at runtime with AlterConfigs / IncrementalAlterConfigs (Kafka's dynamic broker configs). */
@@ -544,10 +544,7 @@ export const BROKER_CONFIG_BY_NAME: ReadonlyMap<string, BrokerConfigDef> = new M
 
 /** A broker config's default as a number: the defaults of the options that stand for broker configs read it here. */
 export function brokerDefaultNumber(name: string): number {
-  const d = BROKER_CONFIG_BY_NAME.get(name);
-  const v = d?.default === undefined || d.default === null ? NaN : Number(d.default);
-  if (!Number.isFinite(v)) throw new Error(`broker config ${name} has no numeric default`);
-  return v;
+  return defaultNumber(BROKER_CONFIG_BY_NAME.get(name), name);
 }
 
 /** A broker config name as given: its definition, and the listener of a listener.name.<listener>. name. */

@@ -3,6 +3,7 @@ import {
   atLeast,
   between,
   type ConfigDef,
+  defaultNumber,
   gzipLevel,
   listOf,
   LONG_MAX,
@@ -361,14 +362,7 @@ export const TOPIC_CONFIG_BY_NAME: ReadonlyMap<string, TopicConfigDef> = new Map
   TOPIC_CONFIGS.map((d) => [d.name, d]),
 );
 
-/**
- * A topic config's default as a number. The defaults are written once, in this table: the gateway's option
- * defaults (--segment-bytes, --retention-ms, ...) and the embedded log's settings read them from here. Kafka's
- * Long.MAX_VALUE comes back as the nearest double; callers clamp it where they count in safe integers.
- */
+/** A topic config's default as a number (--segment-bytes, --retention-ms, ... and the embedded log read them here). */
 export function topicDefaultNumber(name: string): number {
-  const d = TOPIC_CONFIG_BY_NAME.get(name);
-  const v = d?.default === undefined || d.default === null ? NaN : Number(d.default);
-  if (!Number.isFinite(v)) throw new Error(`topic config ${name} has no numeric default`);
-  return v;
+  return defaultNumber(TOPIC_CONFIG_BY_NAME.get(name), name);
 }

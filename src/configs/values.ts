@@ -43,6 +43,17 @@ export interface ConfigDef {
   readonly sensitive?: boolean;
 }
 
+/**
+ * A config's default as a number, for the option defaults and settings that read it from the config tables (the
+ * defaults are written once, there). Kafka's Long.MAX_VALUE comes back as the nearest double; callers clamp it
+ * where they count in safe integers. Throws for a config that is unknown or has no numeric default.
+ */
+export function defaultNumber(def: ConfigDef | undefined, name: string): number {
+  const v = def?.default === undefined || def.default === null ? NaN : Number(def.default);
+  if (!Number.isFinite(v)) throw new Error(`config ${name} has no numeric default`);
+  return v;
+}
+
 /** Kafka's rule: password values are never shown (KafkaConfig.maybeSensitive). */
 export function isSensitive(def: ConfigDef): boolean {
   return def.sensitive ?? def.type === "password";

@@ -10,7 +10,7 @@
 // through the idempotent append step, which ends with a KIP-890 verification by the transaction's coordinator
 // when the batch starts the producer's transaction in the partition.
 import type { Answer, Broker, Handler } from "../request/context.ts";
-import { type Delivery, SEND } from "./registry.ts";
+import { type Delivery, NO_ANSWER, SEND } from "./registry.ts";
 import type {
   ProduceRequest,
   ProduceRequestPartition,
@@ -186,8 +186,6 @@ export function produceDelivery(req: ProduceRequest, res: Answer<ProduceResponse
   }
   return NO_ANSWER;
 }
-
-const NO_ANSWER: Delivery = Object.freeze({ kind: "none" });
 
 /** Verification failures a produce answers as NOT_ENOUGH_REPLICAS (Kafka's ReplicaManager, KIP-890 part 1). */
 const RETRY_VERIFICATION: ReadonlySet<number> = new Set([

@@ -19,6 +19,7 @@ export type Delivery = { readonly kind: "send" } | { readonly kind: "none" } | {
 };
 
 export const SEND: Delivery = Object.freeze({ kind: "send" });
+export const NO_ANSWER: Delivery = Object.freeze({ kind: "none" });
 
 /** What a request may tell the connection it came on (ApiVersions v3+ names the client's software). */
 export interface ConnectionNotes {
