@@ -20,6 +20,7 @@ import {
   withPlacements,
 } from "./assignment.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import { KeyedQueue } from "../serial.ts";
 import { AssignmentStore } from "./assignment_store.ts";
 import { type ClusterLog, Controller, lockSeconds } from "./controller.ts";
 import { assignEpoch, endOffsetFor, epochAtOffset, type EpochEntry, EpochHistoryStore } from "./epochs.ts";
@@ -191,8 +192,8 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   private readonly serving = new Map<string, Map<number, number>>();
   /** Partitions given to this gateway and being acquired or served, by key. */
   private readonly held = new Map<string, Want>();
-  /** Per partition, the acquire/release under way: the next one waits for it. */
-  private readonly chains = new Map<string, Promise<void>>();
+  /** Per partition, the acquire/release under way: the next one waits for it (failed or not). */
+  private readonly turns = new KeyedQueue<string>();
   private readonly limiter = new Limiter(ACQUIRE_CONCURRENCY);
   /** Partitions whose participants' acquire ran (so their release must run). */
   private readonly touched = new Set<string>();
@@ -724,20 +725,10 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     storage.refreshTopics().catch((e) => this.opts.log("debug", `topic refresh: ${(e as Error).message}`));
   }
 
-  /** Runs `fn` after the partition's previous acquire or release. */
-  private chain(key: string, fn: () => Promise<void>): Promise<void> {
-    const next = (this.chains.get(key) ?? Promise.resolve()).then(fn, fn);
-    this.chains.set(key, next);
-    next.finally(() => {
-      if (this.chains.get(key) === next) this.chains.delete(key);
-    }).catch(() => {});
-    return next;
-  }
-
   private release(key: string, h: Want): Promise<void> {
     this.held.delete(key);
     this.unserve(h);
-    return this.chain(key, async () => {
+    return this.turns.run(key, async () => {
       if (!this.touched.delete(key)) return; // its acquire never ran: nothing to release
       const tp: TopicPartitionRef = { topic: h.topic, partition: h.partition };
       for (const p of [...this.participants].reverse()) {
@@ -752,7 +743,7 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   private acquire(key: string, w: Want): void {
     this.held.set(key, w);
     this.acquiring++;
-    this.chain(key, () =>
+    this.turns.run(key, () =>
       this.limiter.run(async () => {
         if (this.held.get(key) !== w) return; // taken away before its turn
         const tp: TopicPartitionRef = { topic: w.topic, partition: w.partition };

@@ -36,6 +36,7 @@ import {
 } from "./defs.ts";
 import { SCHEMA_VALIDATION_TOPIC_CONFIGS } from "./topic_defs.ts";
 import { checkBrokerNames, checkClusterDefault, checkThreadCount } from "./broker_rules.ts";
+import { SerialQueue } from "../serial.ts";
 
 /** The topic's schema validation (confluent.*.schema.validation and the subject-name strategies), or null. */
 function schemaPolicy(v: (name: string) => string): SchemaValidationPolicy | null {
@@ -158,7 +159,8 @@ export class ConfigModel {
   private defaults: TopicConfigs = {};
   private generation = 0;
   private readonly policies = new WeakMap<object, { gen: number; policy: TopicPolicy }>();
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Alterations and reloads run one at a time, so a read-modify-write of the overrides stays consistent. */
+  private readonly alterations = new SerialQueue();
   private readonly brokerResource: string;
   /** Topic and broker configs the backend cannot apply (see Storage.fixedTopicConfigs). */
   private readonly fixedTopic: ReadonlyMap<string, FixedConfig>;
@@ -236,10 +238,9 @@ export class ConfigModel {
   /** Loads the dynamic broker configs the backend stored and pushes the topic defaults into it (after open). */
   load(): void {
     this.storage.onBrokerConfigsChanged = () => {
-      this.serialize(() => {
+      this.alterations.run(() => {
         this.reload();
         this.log?.info?.("dynamic broker configs altered through another gateway: reloaded");
-        return Promise.resolve();
       }).catch(() => {});
     };
     this.reload();
@@ -519,13 +520,6 @@ export class ConfigModel {
 
   // ---- AlterConfigs / IncrementalAlterConfigs ----
 
-  /** Runs `fn` after every earlier alteration finished (read-modify-write of overrides stays consistent). */
-  private serialize<T>(fn: () => Promise<T>): Promise<T> {
-    const p = this.chain.then(fn);
-    this.chain = p.catch(() => {});
-    return p;
-  }
-
   /**
    * Applies `ops` to `current` (incremental: SET/DELETE/APPEND/SUBTRACT; legacy: the ops replace everything) and
    * returns the new override set. `effective` gives a key's current effective value (APPEND/SUBTRACT start from
@@ -576,7 +570,7 @@ export class ConfigModel {
     incremental: boolean,
     validateOnly: boolean,
   ): Promise<void> {
-    return this.serialize(async () => {
+    return this.alterations.run(async () => {
       const meta = this.storage.getTopic(name);
       if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       const current = this.withoutFixed(meta.configs, this.fixedTopic);
@@ -600,7 +594,7 @@ export class ConfigModel {
     incremental: boolean,
     validateOnly: boolean,
   ): Promise<void> {
-    return this.serialize(async () => {
+    return this.alterations.run(async () => {
       this.checkBrokerResource(resource);
       const perBroker = resource !== "";
       const set = ops.filter((o) => o.op !== OP_DELETE).map((o) => o.name);

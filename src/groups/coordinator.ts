@@ -1,11 +1,13 @@
 // The group coordinator: one entry point for the group and offset APIs, routing each to the module that owns it
 // — the classic protocol (classic/: JoinGroup, SyncGroup, Heartbeat, LeaveGroup, DescribeGroups) and committed
 // offsets (offsets/: OffsetCommit, OffsetFetch, OffsetDelete, retention) — and answering what spans both
-// (ListGroups, DeleteGroups, start-up and shutdown). It is also the offsets module's group directory, the place
-// a KIP-848 group kind will be added: a group id belongs to one kind. State lives in memory and is rebuilt from
-// the GroupStore, which the coordinator closes: all of it at start-up in a solo gateway; in a distributed cluster
-// the coordinator is a cluster Participant and holds only the groups of the `__consumer_offsets` partitions it
-// acquired (loaded fresh then, loader.ts), forgets them on release, and writes only for them (fenced_store.ts).
+// (ListGroups, DeleteGroups, start-up and shutdown). It is also the offsets module's group directory: a group id
+// belongs to one kind (classic, or KIP-848 consumer/). State lives in memory and is rebuilt from the GroupStore,
+// which the coordinator closes. Which `__consumer_offsets` partitions it serves, their loading, fencing and release
+// are the coordinator runtime's (src/coordinator/runtime.ts): a solo gateway loads all of it at start-up into one
+// whole shard; in a distributed cluster the coordinator is a cluster Participant with a shard per partition it
+// acquired (loaded fresh then, loader.ts), forgets a partition's groups on release, and writes only under an
+// active shard (fenced_store.ts).
 // Transactions: TxnOffsetCommit keeps offsets pending per (group, producer id) (offsets/txn_offsets.ts, durable in
 // the DocumentStore, loaded with the partition's groups) until the transaction's marker reaches the group's
 // `__consumer_offsets` partition: completeTransaction (TxnOffsetSink) commits them through the normal commit path,
@@ -23,7 +25,7 @@ import {
   type Participant,
   type TopicPartitionRef,
 } from "../cluster/view.ts";
-import { CoordinatorPartitions } from "./ownership.ts";
+import { CoordinatorRuntime, type RuntimeStats } from "../coordinator/runtime.ts";
 import { FencedGroupStore, notCoordinator } from "./fenced_store.ts";
 import { PartitionLoader } from "./loader.ts";
 import { ClassicGroups, type GroupSummary } from "./classic/classic_groups.ts";
@@ -82,14 +84,6 @@ const DEFAULT_OFFSETS_PARTITIONS = 50;
 /** How long a release waits for the released groups' store writes still in flight. */
 const RELEASE_WRITES_MS = 5_000;
 
-/** What a distributed coordinator has besides the solo one: its partitions and their loads. */
-interface Placement {
-  readonly partitions: CoordinatorPartitions;
-  readonly loader: PartitionLoader;
-  /** Acquires whose load runs: a release (or a later acquire) of the partition replaces or removes the ticket. */
-  readonly acquiring: Map<number, object>;
-}
-
 export class GroupCoordinator implements Participant, TxnOffsetSink {
   private readonly classic: ClassicGroups;
   /** KIP-848 consumer groups (and the classic members of mixed groups). */
@@ -100,8 +94,10 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
   /** The `__consumer_offsets` partition of a group id. */
   private readonly partitionOf: (groupId: string) => number;
   private readonly txnEnv: TxnCommitEnv;
-  /** Null for a solo gateway (SoloCluster, or no cluster): it holds every group. */
-  private readonly placement: Placement | null;
+  /** The partitions served (a whole shard for a solo gateway), their loads and fenced writes. */
+  private readonly runtime: CoordinatorRuntime;
+  /** Reads acquired partitions' groups (distributed); null for a solo gateway (SoloCluster, or no cluster). */
+  private readonly loader: PartitionLoader | null;
   private closed = false;
 
   constructor(
@@ -122,23 +118,20 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     this.partitionOf = cluster !== undefined
       ? (groupId) => cluster.coordinatorPartition(groupId)
       : (groupId) => partitionForGroup(groupId, DEFAULT_OFFSETS_PARTITIONS);
-    let writes: GroupWrites = store;
-    if (cluster?.distributed) {
-      const partitions = new CoordinatorPartitions(cluster);
-      this.placement = {
-        partitions,
-        loader: new PartitionLoader(store, (groupId) => partitions.partitionOf(groupId)),
-        acquiring: new Map(),
-      };
-      writes = new FencedGroupStore(store, partitions);
-    } else {
-      this.placement = null;
-    }
+    const distributed = cluster?.distributed ?? false;
+    this.runtime = new CoordinatorRuntime({
+      serving: distributed && cluster !== undefined
+        ? (partition) => cluster.servingEpoch(CONSUMER_OFFSETS_TOPIC, partition) !== null
+        : undefined,
+      releaseWaitMs: RELEASE_WRITES_MS,
+    });
+    this.loader = distributed ? new PartitionLoader(store, this.partitionOf) : null;
+    let writes: GroupWrites = new FencedGroupStore(store, this.runtime, this.partitionOf);
     if (mirror !== undefined) writes = mirror.wrap(writes);
     this.txn = new TransactionalOffsets(
       documents ?? new MemoryDocuments(),
       this.partitionOf,
-      (partition, write) => this.fenced(partition, write),
+      (partition, write) => this.runtime.write(partition, `${CONSUMER_OFFSETS_TOPIC}-${partition}`, write),
       log,
     );
     // A group with pending transactional offsets is not forgotten as unused (Kafka created it for the commit).
@@ -188,6 +181,11 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     };
   }
 
+  /** The partitions held, their loads and fenced writes (metrics). */
+  runtimeStats(): RuntimeStats {
+    return this.runtime.stats();
+  }
+
   /** Completed rebalances since start (metrics, benchmark). */
   get rebalances(): number {
     return this.classic.rebalances + this.consumer.rebalances;
@@ -207,7 +205,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
    * loads nothing here: groups arrive with the `__consumer_offsets` partitions it acquires.
    */
   async start(): Promise<void> {
-    if (this.placement !== null) {
+    if (this.loader !== null) {
       this.offsets.start(new Map());
       this.classic.start(new Map());
       this.log.info("group coordinator started: groups load as this gateway acquires {topic} partitions", {
@@ -215,12 +213,19 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
       });
       return;
     }
-    const [state, pending] = await Promise.all([this.store.load(), this.txn.read(null)]);
-    this.txn.adopt(pending);
-    this.offsets.start(state.offsets);
-    this.classic.start(state.groups);
-    this.consumer.adopt(state.consumerGroups);
-    this.mirror?.loaded("all", state);
+    let state!: LoadedGroupState, pending!: LoadedTxnOffsets[];
+    const shard = await this.runtime.loadWhole({
+      read: () => Promise.all([this.store.load(), this.txn.read(null)]),
+      adopt: (loaded) => {
+        [state, pending] = loaded;
+        this.txn.adopt(pending);
+        this.offsets.start(state.offsets);
+        this.classic.start(state.groups);
+        this.consumer.adopt(state.consumerGroups);
+        this.mirror?.loaded("all", state);
+      },
+    });
+    if (shard === null) return; // closed while loading
     this.log.info(
       "group coordinator loaded {groups} groups ({consumer} consumer groups), offsets of {withOffsets} groups and " +
         "{txns} pending transactional offset commits",
@@ -241,32 +246,23 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
    * release. Other topics are not the coordinator's concern; a partition already held only takes the new epoch.
    */
   async acquire(tp: TopicPartitionRef, leaderEpoch: number): Promise<void> {
-    const pl = this.placement;
-    if (pl === null || tp.topic !== CONSUMER_OFFSETS_TOPIC || this.closed) return;
-    const held = pl.partitions.get(tp.partition);
-    if (held !== undefined) {
-      held.epoch = leaderEpoch;
-      return;
-    }
-    const ticket = {};
-    pl.acquiring.set(tp.partition, ticket);
+    const loader = this.loader;
+    if (loader === null || tp.topic !== CONSUMER_OFFSETS_TOPIC || this.closed) return;
     const started = performance.now();
-    let current = false;
-    let state: LoadedGroupState, pending: LoadedTxnOffsets[];
-    try {
-      [state, pending] = await Promise.all([pl.loader.read(tp.partition), this.txn.read(tp.partition)]);
-    } finally {
-      current = pl.acquiring.get(tp.partition) === ticket;
-      if (current) pl.acquiring.delete(tp.partition);
-    }
-    // Released (or acquired again) while loading, or closed: what was read is not this acquire's to keep.
-    if (!current || this.closed) return;
-    this.classic.adopt(state.groups);
-    this.consumer.adopt(state.consumerGroups);
-    this.offsets.adopt(state.offsets);
-    this.txn.adopt(pending);
-    pl.partitions.hold(tp.partition, leaderEpoch);
-    this.mirror?.loaded([tp.partition], state);
+    let state!: LoadedGroupState, pending!: LoadedTxnOffsets[];
+    const shard = await this.runtime.load(tp.partition, leaderEpoch, {
+      read: () => Promise.all([loader.read(tp.partition), this.txn.read(tp.partition)]),
+      adopt: (loaded) => {
+        [state, pending] = loaded;
+        this.classic.adopt(state.groups);
+        this.consumer.adopt(state.consumerGroups);
+        this.offsets.adopt(state.offsets);
+        this.txn.adopt(pending);
+        this.mirror?.loaded([tp.partition], state);
+      },
+    });
+    // Already held (only the epoch changed), or released (or acquired again) while loading.
+    if (shard === null) return;
     // Start-up acquires every partition: only those with groups are worth a line at info.
     const level = state.groups.size + state.consumerGroups.size + state.offsets.size + pending.length > 0
       ? "info"
@@ -292,29 +288,24 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
    * release waits (bounded) for their writes in flight, so that the next coordinator reads them.
    */
   async release(tp: TopicPartitionRef): Promise<void> {
-    const pl = this.placement;
-    if (pl === null || tp.topic !== CONSUMER_OFFSETS_TOPIC) return;
-    pl.acquiring.delete(tp.partition);
-    const hold = pl.partitions.release(tp.partition);
-    this.mirror?.released(tp.partition);
-    if (hold === undefined) return;
+    if (this.loader === null || tp.topic !== CONSUMER_OFFSETS_TOPIC) return;
     const ids = new Set<string>();
-    for (const id of this.classic.groups.keys()) {
-      if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
-    }
-    for (const id of this.consumer.groups.keys()) {
-      if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
-    }
-    for (const id of this.offsets.groupIds()) if (pl.partitions.partitionOf(id) === tp.partition) ids.add(id);
-    this.classic.drop(ids);
-    this.consumer.drop(ids);
-    this.offsets.drop(ids);
-    this.txn.drop(tp.partition);
-    const left = await hold.end(RELEASE_WRITES_MS);
+    const released = await this.runtime.release(tp.partition, () => {
+      this.mirror?.released(tp.partition);
+      for (const id of this.classic.groups.keys()) if (this.partitionOf(id) === tp.partition) ids.add(id);
+      for (const id of this.consumer.groups.keys()) if (this.partitionOf(id) === tp.partition) ids.add(id);
+      for (const id of this.offsets.groupIds()) if (this.partitionOf(id) === tp.partition) ids.add(id);
+      this.classic.drop(ids);
+      this.consumer.drop(ids);
+      this.offsets.drop(ids);
+      this.txn.drop(tp.partition);
+    });
+    if (released === undefined || !released.wasActive) return;
+    const { shard, left } = released;
     const args = {
       topic: CONSUMER_OFFSETS_TOPIC,
       partition: tp.partition,
-      epoch: hold.epoch,
+      epoch: shard.epoch,
       groups: ids.size,
       left,
     };
@@ -328,9 +319,9 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     } else this.log.debug("released {topic}-{partition} (epoch {epoch}, no groups)", args);
   }
 
-  /** Whether this coordinator holds the group (always in a solo gateway). */
+  /** Whether this coordinator holds the group (its shard is active). */
   private holds(groupId: string): boolean {
-    return this.placement === null || this.placement.partitions.holds(groupId);
+    return this.runtime.isActive(this.partitionOf(groupId));
   }
 
   /** A group id another coordinator holds (the empty id is left to each API's INVALID_GROUP_ID). */
@@ -338,35 +329,14 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     return groupId !== "" && !this.holds(groupId);
   }
 
-  /** Whether this gateway coordinates the `__consumer_offsets` partition now (held, served, lease fresh). */
+  /** Whether this gateway coordinates the `__consumer_offsets` partition now (active shard, served, lease fresh). */
   private coordinatesPartition(partition: number): boolean {
-    return this.placement === null || this.placement.partitions.writablePartition(partition) !== undefined;
+    return this.runtime.writable(partition) !== undefined;
   }
 
   /** Whether the partition's groups are being loaded (its acquire runs): COORDINATOR_LOAD_IN_PROGRESS. */
   private loadingPartition(partition: number): boolean {
-    return this.placement !== null && this.placement.acquiring.has(partition);
-  }
-
-  /**
-   * Runs a write of the partition's pending transactional offsets as FencedGroupStore runs group writes: only
-   * while this gateway coordinates the partition, counted in its hold (release waits for it), and answered
-   * NOT_COORDINATOR when the hold ended meanwhile.
-   */
-  private async fenced<T>(partition: number, write: () => Promise<T>): Promise<T> {
-    if (this.placement === null) return await write();
-    const hold = this.placement.partitions.writablePartition(partition);
-    const what = `${CONSUMER_OFFSETS_TOPIC}-${partition}`;
-    if (hold === undefined) {
-      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${what}: not coordinated here now`);
-    }
-    const p = write();
-    hold.track(p);
-    const r = await p;
-    if (!hold.active) {
-      throw new KafkaError(ErrorCode.NOT_COORDINATOR, `${what}: its coordinator moved meanwhile`);
-    }
-    return r;
+    return this.runtime.isLoading(partition);
   }
 
   async close(): Promise<void> {
@@ -375,6 +345,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     this.consumer.close();
     this.classic.close();
     this.offsets.close();
+    await this.runtime.close();
     await this.store.close();
     await this.mirror?.close();
   }

@@ -3,7 +3,7 @@
 // documents: src/transactions/state_topic/view.ts). The state stays the one source of truth; the topic is derived
 // from it and repaired against it, so it cannot drift for long:
 // - every state write that succeeds is appended to its partition, in the order the owner issued the writes (one
-//   chain per partition; a write that failed is never shown);
+//   queue per partition; a write that failed is never shown);
 // - when state is loaded (solo: every partition at start; cluster: a partition this gateway acquires) and after an
 //   append failed, the partition is reconciled: read whole, compared key by key with the state, and what differs
 //   appended (values, tombstones for keys the state no longer has) — the crash between a state write and its append
@@ -21,6 +21,7 @@ import { ATTR_CONTROL, readBatchHeader } from "../records/layout.ts";
 import { decodeBatchRecords } from "../records/record.ts";
 import { type Storage, StorageError, type TopicConfigs, type TopicMeta } from "../storage/storage.ts";
 import type { ClusterView } from "../cluster/view.ts";
+import { SerialQueue } from "../serial.ts";
 
 /** Records per appended batch (a group deletion can tombstone thousands of offsets). */
 const BATCH_RECORDS = 500;
@@ -49,12 +50,13 @@ export interface LiveEntry {
   readonly record: DerivedRecord;
 }
 
-/** One partition this gateway writes: the state it must show, and its chain of appends. */
+/** One partition this gateway writes: the state it must show, and its queue of appends. */
 interface Partition {
   readonly index: number;
   /** Key (as a binary string) → the record the state says it holds now. */
   readonly expected: Map<string, LiveEntry>;
-  chain: Promise<void>;
+  /** Its steps, one at a time (kept across a reload, so a new reconcile waits for the steps before it). */
+  readonly steps: SerialQueue;
   /** An append failed or the state was just loaded: the next step compares the whole partition. */
   dirty: boolean;
   /** Records between log start and end, as last learnt (snapshot compaction). */
@@ -154,7 +156,7 @@ export class DerivedTopic {
       const p: Partition = {
         index,
         expected: new Map(),
-        chain: old?.chain ?? Promise.resolve(),
+        steps: old?.steps ?? new SerialQueue(),
         dirty: true,
         length: 0,
         retry: null,
@@ -178,15 +180,15 @@ export class DerivedTopic {
   /** Stops writing; waits (bounded) for appends in flight. */
   async close(): Promise<void> {
     this.closed = true;
-    const chains: Promise<void>[] = [];
+    const inFlight: Promise<void>[] = [];
     for (const p of this.parts.values()) {
       if (p.retry !== null) clearTimeout(p.retry);
-      chains.push(p.chain);
+      inFlight.push(p.steps.idle());
     }
     this.parts.clear();
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
-      Promise.all(chains),
+      Promise.all(inFlight),
       new Promise<void>((r) => timer = setTimeout(r, CLOSE_WAIT_MS)),
     ]);
     clearTimeout(timer);
@@ -223,7 +225,8 @@ export class DerivedTopic {
 
   /** Runs `step` after the partition's earlier steps; a failure marks it dirty and schedules a repair. */
   private enqueue(p: Partition, step: () => Promise<void>): void {
-    p.chain = p.chain.then(async () => {
+    // Never rejects: a failing step is handled inside.
+    void p.steps.run(async () => {
       if (this.parts.get(p.index) !== p || this.closed) return; // released meanwhile
       try {
         await step();

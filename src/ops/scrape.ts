@@ -3,6 +3,7 @@
 import { VERSION } from "../configs/options.ts";
 import { renderQuotaMetrics } from "../quotas/metrics.ts";
 import { renderTxnMetrics } from "../transactions/view.ts";
+import { renderCoordinatorMetrics } from "../coordinator/metrics.ts";
 import type { GroupType, MemberState } from "../groups/consumer/contract.ts";
 import { type Exposition, labels } from "../metrics/metrics.ts";
 import { fsyncCounts } from "../storage/embedded/files.ts";
@@ -147,6 +148,10 @@ export async function renderState(
   );
   out.capped("kgw_partition_lso_lag", lsoLagRows);
   if (src.transactions) renderTxnMetrics(out, src.transactions);
+  renderCoordinatorMetrics(out, [
+    { coordinator: "group", stats: src.coordinator.runtimeStats() },
+    ...(src.transactions ? [{ coordinator: "transaction", stats: src.transactions.runtimeStats() }] : []),
+  ]);
   if (src.quotas) renderQuotaMetrics(out, src.quotas);
 
   const list = src.coordinator.list();

@@ -4,14 +4,16 @@
 // PrepareCommit/PrepareAbort state durably, then COMMIT/ABORT markers to every partition (./contracts.ts
 // MarkerWriter), then CompleteCommit/CompleteAbort.
 //
-// Every operation on one transactional id runs on that id's chain (one at a time), so a check and the durable
-// write it leads to are never interleaved with another operation on the id. The durable state is one document per
+// Every operation on one transactional id runs on that id's queue of the coordinator runtime
+// (src/coordinator/runtime.ts serial(): one at a time), so a check and the durable write it leads to are never
+// interleaved with another operation on the id. The durable state is one document per
 // id (./txn_log.ts) written with compare-and-set: a lost compare-and-set means another gateway coordinates the id
 // now (this one is fenced): the client gets NOT_COORDINATOR and the document is re-read.
 //
-// Placement follows leadership (a cluster Participant): acquiring `__consumer_offsets` partition p loads its ids
-// and resumes the transactions caught in Prepare* (their markers are sent again: markers are idempotent); release
-// forgets them. A solo gateway holds every partition from start().
+// Placement follows leadership (a cluster Participant), through the runtime's shards: acquiring
+// `__consumer_offsets` partition p loads its ids (the shard is loading: COORDINATOR_LOAD_IN_PROGRESS) and resumes
+// the transactions caught in Prepare* once it is active (their markers are sent again: markers are idempotent);
+// release forgets them. A solo gateway acquires every partition in start().
 import type { TopicPartitionRef } from "../cluster/view.ts";
 import { type ClusterView, CONSUMER_OFFSETS_TOPIC, type Participant } from "../cluster/view.ts";
 import type { DocumentStore } from "../storage/documents.ts";
@@ -32,6 +34,7 @@ import {
   type TxnState,
 } from "./state.ts";
 import { txnDocumentName, TxnLog } from "./txn_log.ts";
+import { CoordinatorRuntime, type RuntimeStats, type Shard } from "../coordinator/runtime.ts";
 import type { TxnStateMirror } from "./state_topic/view.ts";
 
 /** Kafka's transaction.max.timeout.ms default (15 minutes). */
@@ -119,13 +122,6 @@ export interface ListTxnFilter {
   readonly durationMs: number;
 }
 
-/** The partitions of one `__consumer_offsets` partition this coordinator holds. */
-interface Holding {
-  /** The partition's leader epoch, the markers' coordinator epoch (-1 on a solo gateway, sent as 0). */
-  epoch: number;
-  loading: boolean;
-}
-
 interface Entry {
   readonly id: string;
   readonly name: string;
@@ -143,9 +139,12 @@ function fail(code: number, message?: string): never {
 
 export class TransactionCoordinator implements Participant, TxnVerifier {
   private readonly txnLog: TxnLog;
-  private readonly held = new Map<number, Holding>();
+  /**
+   * The `__consumer_offsets` partitions held (a shard's epoch is the markers' coordinator epoch: -1 on a solo
+   * gateway, sent as 0) and the per-id queue.
+   */
+  private readonly runtime: CoordinatorRuntime;
   private readonly entries = new Map<string, Entry>();
-  private readonly chains = new Map<string, Promise<void>>();
   /** Ids whose Complete* state is not written yet (the document still says Prepare*). */
   private readonly unflushed = new Map<string, Entry>();
   private flushTimer: ReturnType<typeof setTimeout> | null = null;
@@ -166,6 +165,10 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
 
   constructor(private readonly opts: TxnCoordinatorOptions) {
     this.txnLog = new TxnLog(opts.documents);
+    this.runtime = new CoordinatorRuntime({
+      serving: (partition) => opts.cluster.servingEpoch(CONSUMER_OFFSETS_TOPIC, partition) !== null,
+      releaseWaitMs: RELEASE_WAIT_MS,
+    });
     this.now = opts.now ?? Date.now;
     this.maxTimeoutMs = opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
     this.idExpirationMs = opts.idExpirationMs ?? DEFAULT_ID_EXPIRATION_MS;
@@ -210,7 +213,8 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     this.stopping.abort();
     // Marker rounds stop by themselves (a write in flight to another gateway is not waited for: markers are
     // idempotent and the next coordinator sends them again); the durable writes in flight are.
-    await this.bounded(Promise.all([...this.chains.values()]).then(() => {}), RELEASE_WAIT_MS);
+    await this.bounded(this.runtime.idle(), RELEASE_WAIT_MS);
+    await this.runtime.close();
     await this.opts.mirror?.close();
   }
 
@@ -228,18 +232,21 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
    */
   async acquire(tp: TopicPartitionRef, leaderEpoch: number): Promise<void> {
     if (tp.topic !== CONSUMER_OFFSETS_TOPIC || this.closed) return;
-    const current = this.held.get(tp.partition);
-    if (current !== undefined && !current.loading) {
-      current.epoch = leaderEpoch;
-      return;
-    }
-    const holding: Holding = { epoch: leaderEpoch, loading: true };
-    this.held.set(tp.partition, holding);
-    let loaded;
+    const resume: Entry[] = [];
+    let loaded!: Awaited<ReturnType<TxnLog["load"]>>;
+    let shard;
     try {
-      loaded = await this.txnLog.load(tp.partition);
+      shard = await this.runtime.load(tp.partition, leaderEpoch, {
+        read: () => this.txnLog.load(tp.partition),
+        adopt: (read, shard) => {
+          loaded = read;
+          return this.adopt(tp.partition, read, resume, shard);
+        },
+        onActive: () => {
+          for (const e of resume) this.startMarkers(e);
+        },
+      });
     } catch (e) {
-      if (this.held.get(tp.partition) === holding) this.held.delete(tp.partition);
       this.opts.log.error("loading the transactions of {topic}-{partition} failed: {reason}", {
         topic: CONSUMER_OFFSETS_TOPIC,
         partition: tp.partition,
@@ -247,37 +254,8 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
       });
       throw e;
     }
-    // Released (or acquired again) while loading: what was read is not this acquire's to keep.
-    if (this.held.get(tp.partition) !== holding || this.closed) return;
-    this.opts.mirror?.loaded(tp.partition, loaded.map((t) => t.meta));
-    const resume: Entry[] = [];
-    for (const t of loaded) {
-      const e: Entry = {
-        id: t.meta.transactionalId,
-        name: t.name,
-        offsetsPartition: tp.partition,
-        meta: t.meta,
-        stored: t.stored,
-        pendingMarkers: null,
-      };
-      this.entries.set(e.id, e);
-      if (isPreparing(t.meta.state)) resume.push(e);
-    }
-    // An open or ending transaction another coordinator wrote last is claimed first (rewritten, naming this one),
-    // so that coordinator, were it only stalled, fails its next compare-and-set rather than, say, starting a new
-    // transaction over the Prepare* this one is completing. Requests wait (COORDINATOR_LOAD_IN_PROGRESS).
-    for (const t of loaded) {
-      const e = this.entries.get(t.meta.transactionalId);
-      if (e === undefined || isIdle(t.meta.state) || t.by === this.instance) continue;
-      try {
-        await this.persist(e, e.meta);
-      } catch (err) {
-        this.logFailure(`claiming the transaction of ${e.id}`, err); // fenced: persist re-read it
-      }
-    }
-    if (this.held.get(tp.partition) !== holding || this.closed) return;
-    holding.loading = false;
-    for (const e of resume) this.startMarkers(e);
+    // Already held (only the epoch changed), or released (or acquired again) while loading.
+    if (shard === null) return;
     if (loaded.length > 0) {
       this.opts.log.info(
         "coordinating transactions of {topic}-{partition} (epoch {epoch}): {ids} ids, {resumed} ending",
@@ -293,23 +271,61 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   }
 
   /**
+   * Takes a loaded partition's ids into memory (its shard still loading). An open or ending transaction another
+   * coordinator wrote last is claimed first (rewritten, naming this one), so that coordinator, were it only
+   * stalled, fails its next compare-and-set rather than, say, starting a new transaction over the Prepare* this one
+   * is completing. Requests wait meanwhile (COORDINATOR_LOAD_IN_PROGRESS).
+   */
+  private async adopt(
+    partition: number,
+    loaded: Awaited<ReturnType<TxnLog["load"]>>,
+    resume: Entry[],
+    shard: Shard,
+  ): Promise<void> {
+    this.opts.mirror?.loaded(partition, loaded.map((t) => t.meta));
+    for (const t of loaded) {
+      const e: Entry = {
+        id: t.meta.transactionalId,
+        name: t.name,
+        offsetsPartition: partition,
+        meta: t.meta,
+        stored: t.stored,
+        pendingMarkers: null,
+      };
+      this.entries.set(e.id, e);
+      if (isPreparing(t.meta.state)) resume.push(e);
+    }
+    for (const t of loaded) {
+      const e = this.entries.get(t.meta.transactionalId);
+      if (e === undefined || isIdle(t.meta.state) || t.by === this.instance) continue;
+      if (!this.runtime.isCurrent(shard) || this.closed) return; // released meanwhile: the rest is not ours
+      try {
+        await this.persist(e, e.meta);
+      } catch (err) {
+        this.logFailure(`claiming the transaction of ${e.id}`, err); // fenced: persist re-read it
+      }
+    }
+  }
+
+  /**
    * This gateway stops coordinating partition `tp.partition`'s ids: requests get NOT_COORDINATOR at once, marker
    * rounds stop (the next coordinator resumes them), and the release waits (bounded) for the writes in flight.
    */
   async release(tp: TopicPartitionRef): Promise<void> {
     if (tp.topic !== CONSUMER_OFFSETS_TOPIC) return;
-    if (!this.held.has(tp.partition)) return;
+    if (this.runtime.shard(tp.partition) === undefined) return;
     // Best effort (the next coordinator repeats the markers of a Prepare* it finds), while this one still holds it.
     await this.bounded(this.flushAll((e) => e.offsetsPartition === tp.partition), RELEASE_WAIT_MS);
-    if (!this.held.delete(tp.partition)) return;
-    this.opts.mirror?.released(tp.partition);
     const ids = [...this.entries.values()].filter((e) => e.offsetsPartition === tp.partition).map((e) =>
       e.id
     );
-    const inFlight = ids.map((id) => this.chains.get(id)).filter((c) => c !== undefined);
-    await this.bounded(Promise.all(inFlight).then(() => {}), RELEASE_WAIT_MS);
-    // Unless acquired again meanwhile, forget them.
-    if (this.held.has(tp.partition)) return;
+    const released = await this.runtime.release(
+      tp.partition,
+      () => this.opts.mirror?.released(tp.partition),
+      ids,
+    );
+    // Released concurrently, or acquired again meanwhile: nothing to forget here.
+    if (released === undefined || this.runtime.shard(tp.partition) !== undefined) return;
     for (const id of ids) {
       const e = this.entries.get(id);
       if (e !== undefined && e.offsetsPartition === tp.partition) this.entries.delete(id);
@@ -572,7 +588,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
 
   /** ListTransactions: the transactions of every partition held; null while some partition is still loading. */
   list(filter: ListTxnFilter): TxnView[] | null {
-    for (const h of this.held.values()) if (h.loading) return null;
+    for (const shard of this.runtime.held()) if (shard.state === "loading") return null;
     const now = this.now();
     return this.transactions().filter((t) =>
       (filter.states.length === 0 || filter.states.includes(t.state)) &&
@@ -585,10 +601,14 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   transactions(): TxnView[] {
     const out: TxnView[] = [];
     for (const e of this.entries.values()) {
-      const h = this.held.get(e.offsetsPartition);
-      if (h !== undefined && !h.loading && e.stored !== null) out.push(this.view(e));
+      if (this.runtime.isActive(e.offsetsPartition) && e.stored !== null) out.push(this.view(e));
     }
     return out;
+  }
+
+  /** The partitions held, their loads and fenced writes (metrics). */
+  runtimeStats(): RuntimeStats {
+    return this.runtime.stats();
   }
 
   /** Counts for the metrics. */
@@ -708,7 +728,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
       producerId: meta.producerId,
       producerEpoch: meta.producerEpoch,
       commit,
-      coordinatorEpoch: Math.max(0, this.held.get(e.offsetsPartition)?.epoch ?? 0),
+      coordinatorEpoch: Math.max(0, this.runtime.shard(e.offsetsPartition)?.epoch ?? 0),
     };
     let wait = this.markerRetryMs;
     let pending = [...meta.partitions];
@@ -813,8 +833,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   }
 
   private holds(e: Entry): boolean {
-    const h = this.held.get(e.offsetsPartition);
-    return h !== undefined && !h.loading;
+    return this.runtime.isActive(e.offsetsPartition);
   }
 
   /**
@@ -824,10 +843,10 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   private own(transactionalId: string): number {
     if (this.closed) fail(ErrorCode.NOT_COORDINATOR, "the gateway is shutting down");
     const p = this.opts.cluster.coordinatorPartition(transactionalId);
-    const h = this.held.get(p);
-    if (h?.loading) fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
+    const shard = this.runtime.shard(p);
+    if (shard?.state === "loading") fail(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS);
     const { cluster } = this.opts;
-    if (h === undefined || !cluster.coordinates(transactionalId)) {
+    if (shard === undefined || !cluster.coordinates(transactionalId)) {
       // Led here but the takeover has not reached (or finished) this partition: FindCoordinator already names this
       // gateway, so the client should wait here (Kafka's loadingPartitions), not look the coordinator up again.
       if (cluster.coordinatorOf(transactionalId).leaderId === cluster.nodeId) {
@@ -909,14 +928,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
 
   /** Runs `fn` after every earlier operation on the same id. */
   private serial<T>(transactionalId: string, fn: () => Promise<T>): Promise<T> {
-    const prev = this.chains.get(transactionalId) ?? Promise.resolve();
-    const run = prev.then(fn);
-    const tail = run.then(() => {}, () => {});
-    this.chains.set(transactionalId, tail);
-    void tail.then(() => {
-      if (this.chains.get(transactionalId) === tail) this.chains.delete(transactionalId);
-    });
-    return run;
+    return this.runtime.serial(transactionalId, fn);
   }
 
   private sleep(ms: number): Promise<void> {

@@ -3,11 +3,14 @@
 // producer state of the partitions it leads (last stable offsets) at scrape time.
 import { type Exposition, labels } from "../metrics/metrics.ts";
 import type { TxnStats, TxnView } from "./coordinator.ts";
+import type { RuntimeStats } from "../coordinator/runtime.ts";
 
 /** What the operations side reads: the coordinator's counters and current transactions. */
 export interface TxnOpsSource {
   stats(): TxnStats;
   transactions(): TxnView[];
+  /** Its partitions on the coordinator runtime (src/coordinator/metrics.ts). */
+  runtimeStats(): RuntimeStats;
 }
 
 export interface TransactionsInfo {

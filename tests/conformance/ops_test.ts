@@ -47,6 +47,15 @@ Deno.test({
       assertEquals((await getJson<{ ready: boolean }>(http, "/readyz")).body.ready, true);
       const s0 = await scrape(http);
       assertEquals(s0.get("kgw_ready"), 1);
+      // The coordinators serve __consumer_offsets partitions through the runtime (solo: one whole shard).
+      for (const c of ["group", "transaction"]) {
+        const active = s0.get(`kgw_coordinator_partitions{coordinator="${c}",state="active"}`) ?? 0;
+        assert(active >= 1, `${c} coordinator serves partitions here: ${active}`);
+        assert(
+          (s0.get(`kgw_coordinator_loads_total{coordinator="${c}"}`) ?? 0) >= active,
+          `${c} loads counted`,
+        );
+      }
       assertEquals(s0.get(`kgw_topic_records_in_total{topic="${topic}"}`), 0);
 
       await admin.connect();

@@ -12,6 +12,7 @@ import { loadConfig } from "../../src/configs/options.ts";
 import { logger } from "../../src/log.ts";
 import type { Broker, Principal } from "../../src/request/context.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
+import type { RuntimeStats } from "../../src/coordinator/runtime.ts";
 import { RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import { AclAuthorizer } from "../../src/security/acl/authorizer.ts";
 import { AclMatcher } from "../../src/security/acl/matcher.ts";
@@ -238,6 +239,11 @@ class StandIn implements ConsumerGroupsApi {
 
   groupType(groupId: string): GroupType | undefined {
     return this.groups.has(groupId) ? "consumer" : this.classic.has(groupId) ? "classic" : undefined;
+  }
+
+  /** The ops scrape reads the coordinator runtime's partitions: a solo coordinator's one whole shard. */
+  runtimeStats(): RuntimeStats {
+    return { loading: 0, active: 1, loads: 1, loadFailures: 0, loadMs: 0, fencedWrites: 0 };
   }
 
   list() {

@@ -13,8 +13,7 @@ import {
   type StoredGroup,
 } from "../../src/storage/group_store.ts";
 import { FencedGroupStore } from "../../src/groups/fenced_store.ts";
-import type { CoordinatorPartitions } from "../../src/groups/ownership.ts";
-import { Hold } from "../../src/groups/ownership.ts";
+import { CoordinatorRuntime } from "../../src/coordinator/runtime.ts";
 import { PartitionLoader } from "../../src/groups/loader.ts";
 import { OffsetsTopic } from "../../src/groups/offsets_topic/view.ts";
 import { decodeOffsetsRecord } from "../../src/groups/offsets_topic/records.ts";
@@ -286,22 +285,28 @@ class Recorder implements Pick<GroupStore, "commitOffsets" | "deleteOffsets" | "
 
 Deno.test("fenced store: saveConsumerGroup passes through while the partition is held, else NOT_COORDINATOR", async () => {
   const inner = new Recorder();
-  const hold = new Hold(3, 1);
-  let held = true;
-  // Only writable() is used by FencedGroupStore.
-  const partitions = { writable: () => held ? hold : undefined } as unknown as CoordinatorPartitions;
-  const fenced = new FencedGroupStore(inner, partitions);
+  let serving = true;
+  const runtime = new CoordinatorRuntime({ serving: () => serving, releaseWaitMs: 1_000 });
+  const held = () => runtime.load(3, 1, { read: () => Promise.resolve(null), adopt: () => {} });
+  await held();
+  const fenced = new FencedGroupStore(inner, runtime, () => 3);
   await fenced.saveConsumerGroup("g", snapshot(1, 10));
   assertEquals(inner.saved, ["consumer g 10"]);
-  held = false;
+  serving = false;
   const e = await assertRejects(() => fenced.saveConsumerGroup("g", snapshot(1, 11)), KafkaError);
-  assertEquals((e as KafkaError).code, ErrorCode.NOT_COORDINATOR);
+  assertEquals((e as KafkaError).code, ErrorCode.NOT_COORDINATOR, "not served now (lease lapsed)");
+  serving = true;
+  await runtime.release(3);
+  const gone = await assertRejects(() => fenced.saveConsumerGroup("g", snapshot(1, 11)), KafkaError);
+  assertEquals((gone as KafkaError).code, ErrorCode.NOT_COORDINATOR, "released");
   assertEquals(inner.saved, ["consumer g 10"]);
-  // A write that outlives its hold is answered NOT_COORDINATOR (it may be durable).
-  held = true;
+  // A write that outlives its shard is answered NOT_COORDINATOR (it may be durable).
+  await held();
   const late = fenced.saveConsumerGroup("g", snapshot(1, 12));
-  hold.active = false;
+  const releasing = runtime.release(3);
   assertEquals(((await assertRejects(() => late, KafkaError)) as KafkaError).code, ErrorCode.NOT_COORDINATOR);
+  assertEquals((await releasing)?.left, 0, "the release waited for it");
+  assertEquals(inner.saved, ["consumer g 10", "consumer g 12"]);
 });
 
 Deno.test("partition loader: consumer groups are split by their __consumer_offsets partition", async () => {

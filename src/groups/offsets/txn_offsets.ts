@@ -29,6 +29,7 @@ import {
   txnOffsetsName,
   txnOffsetsPrefix,
 } from "./txn_documents.ts";
+import { SerialQueue } from "../../serial.ts";
 
 /**
  * Runs a document write of `__consumer_offsets` partition `offsetsPartition` only while this coordinator may
@@ -64,9 +65,8 @@ class Pending {
   offsets = new Map<string, CommittedOffset>();
   /** offsetKey -> TxnOffsetCommits storing it now (already unstable for require_stable). */
   readonly writing = new Map<string, number>();
-  /** Operations queued or running. */
-  ops = 0;
-  private tail: Promise<unknown> = Promise.resolve();
+  /** The operations of the document, one at a time (its size counts those queued or running, for idle). */
+  readonly queue = new SerialQueue();
   private docName: Promise<string> | null;
 
   constructor(
@@ -83,14 +83,6 @@ class Pending {
     return this.docName ??= txnOffsetsName(this.offsetsPartition, this.groupId, this.producerId);
   }
 
-  /** Runs `fn` after every earlier operation of this document settled. */
-  run<T>(fn: () => Promise<T>): Promise<T> {
-    this.ops++;
-    const r = this.tail.then(fn);
-    this.tail = r.catch(() => {});
-    return r.finally(() => this.ops--);
-  }
-
   /** Takes the stored content (null: the document is gone). */
   load(doc: TxnOffsetsDoc | null): void {
     this.offsets = new Map((doc?.offsets ?? []).map((o) => [offsetKey(o.topic, o.partition), o]));
@@ -102,7 +94,7 @@ class Pending {
   }
 
   get idle(): boolean {
-    return this.ops === 0 && this.offsets.size === 0 && this.writing.size === 0;
+    return this.queue.size === 0 && this.offsets.size === 0 && this.writing.size === 0;
   }
 }
 
@@ -372,7 +364,8 @@ export class TransactionalOffsets {
 
   /** Runs an operation of the document in its turn; the entry leaves memory once idle and empty. */
   private op<T>(p: Pending, fn: () => Promise<T>): Promise<T> {
-    return p.run(fn).finally(() => {
+    return p.queue.run(fn).finally(() => {
+      // The queue counted this operation out before its caller heard of the outcome: size is what is left.
       if (!p.idle) return;
       const m = this.groups.get(p.groupId);
       if (m?.get(p.producerId) !== p) return; // released (or replaced by a new acquire) meanwhile

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { checkDocumentName, type DocumentStore, isDocumentName, type StoredDocument } from "../documents.ts";
 import { atomicWrite, fsyncDir } from "./files.ts";
 import { crc32c } from "../../records/crc32c.ts";
+import { KeyedQueue } from "../../serial.ts";
 
 export const DOCUMENTS_DIR = "meta";
 
@@ -48,8 +49,8 @@ class SharedDirSync {
 }
 
 export class EmbeddedDocuments implements DocumentStore {
-  /** Tail of each document's chain of writes (removed once idle). */
-  private readonly chains = new Map<string, Promise<unknown>>();
+  /** Writes per document, one at a time (compare-and-set is a check and a write that nothing comes between). */
+  private readonly writes = new KeyedQueue<string>();
   private readonly dir: string;
   private readonly dirSync: SharedDirSync;
   private dirMade: Promise<void> | null = null;
@@ -81,13 +82,7 @@ export class EmbeddedDocuments implements DocumentStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    const p = (this.chains.get(name) ?? Promise.resolve()).then(fn);
-    const tail = p.catch(() => {});
-    this.chains.set(name, tail);
-    tail.then(() => {
-      if (this.chains.get(name) === tail) this.chains.delete(name);
-    });
-    return p;
+    return this.writes.run(name, fn);
   }
 
   put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {

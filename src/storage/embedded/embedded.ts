@@ -41,6 +41,7 @@ import { CacheBudget } from "./tail_cache.ts";
 import { EmbeddedGroupStore } from "./group_log.ts";
 import type { GroupStore } from "../group_store.ts";
 import { EmbeddedProducerStore } from "./producer_store.ts";
+import { SerialQueue } from "../../serial.ts";
 import { DOCUMENTS_DIR, EmbeddedDocuments } from "./documents.ts";
 import type { DocumentStore } from "../documents.ts";
 import type { BackendStatus, ProducerStateStore } from "../storage.ts";
@@ -164,7 +165,8 @@ export class EmbeddedStorage implements Storage {
   /** Dynamic broker configs by resource ("" = cluster default, "<id>" = a broker), from BROKER_CONFIGS_FILE. */
   private brokerConfigMap: Record<string, Record<string, string>> = {};
   private docs: EmbeddedDocuments | null = null;
-  private brokerConfigChain: Promise<void> = Promise.resolve();
+  /** setBrokerConfigs calls run one at a time: each writes the whole file from the map the previous one left. */
+  private readonly brokerConfigWrites = new SerialQueue();
 
   constructor(options: EmbeddedOptions) {
     this.opts = resolveOptions(options);
@@ -785,9 +787,7 @@ export class EmbeddedStorage implements Storage {
       this.health.ok(path, false);
       this.brokerConfigMap = next;
     };
-    const p = this.brokerConfigChain.then(run);
-    this.brokerConfigChain = p.catch(() => {});
-    return this.track(p);
+    return this.track(this.brokerConfigWrites.run(run));
   }
 
   deleteRecords(topic: string, partition: number, offset: number): Promise<number> {

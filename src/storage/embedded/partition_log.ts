@@ -52,6 +52,7 @@ import { type LogFn, type LogSettings, MAX_SEGMENT_BYTES } from "./options.ts";
 import { type BatchMeta, Segment, type SegmentEnv, type SegmentRead } from "./segment.ts";
 import { type CacheBudget, TailCache } from "./tail_cache.ts";
 import { faultKind, type StorageHealth } from "./health.ts";
+import { SerialQueue } from "../../serial.ts";
 
 export interface PartitionEnv extends SegmentEnv {
   readonly fsync: "always" | "interval";
@@ -145,7 +146,8 @@ export class PartitionLog {
   /** Everything below is known to be fsynced. */
   private recoveryPoint = 0;
   private lastCheckpoint: Checkpoint | null = null;
-  private checkpointChain: Promise<void> = Promise.resolve();
+  /** Checkpoint writes run one at a time: each reads the state and the last one written in its turn. */
+  private readonly checkpoints = new SerialQueue();
   private readonly cache: TailCache;
   readonly notifier: Notifier;
   private waiters: Waiter[] = [];
@@ -856,9 +858,7 @@ export class PartitionLog {
       if (report) this.env.health.ok(this.name, false);
       this.lastCheckpoint = cp;
     };
-    const p = this.checkpointChain.then(run);
-    this.checkpointChain = p.catch(() => {});
-    return p;
+    return this.checkpoints.run(run);
   }
 
   /**
@@ -887,7 +887,7 @@ export class PartitionLog {
     this.retired = [];
     this.cache.clear();
     if (keepData && !this.failure) await this.writeCheckpoint(true);
-    else await this.checkpointChain;
+    else await this.checkpoints.idle();
     if (!keepData) this.notifier.closeAll();
   }
 }

@@ -7,13 +7,15 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import { type ProducerStateStore, StorageError } from "../storage.ts";
 import { atomicWrite, errorText, readFileOrNull } from "./files.ts";
 import type { StorageHealth } from "./health.ts";
+import { SerialQueue } from "../../serial.ts";
 
 export const PRODUCER_IDS_FILE = "producer_ids";
 export const PRODUCER_SNAPSHOT_FILE = "producer.snapshot";
 const MAX_ID = Number.MAX_SAFE_INTEGER;
 
 export class EmbeddedProducerStore implements ProducerStateStore {
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Allocations run one at a time: each reads the next id the previous one wrote. */
+  private readonly allocations = new SerialQueue();
 
   constructor(
     private readonly dataDir: string,
@@ -48,9 +50,7 @@ export class EmbeddedProducerStore implements ProducerStateStore {
       this.health?.ok(path, false);
       return next;
     };
-    const p = this.chain.then(run);
-    this.chain = p.catch(() => {});
-    return p;
+    return this.allocations.run(run);
   }
 
   loadProducerSnapshot(topic: string, partition: number): Promise<Uint8Array | null> {

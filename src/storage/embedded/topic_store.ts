@@ -2,6 +2,7 @@
 // atomically (temp file + fsync + rename + directory fsync) on every change; topic name rules; directory names.
 import { join } from "node:path";
 import { atomicWrite, corruptFileError, errorText, readFileOrNull } from "./files.ts";
+import { SerialQueue } from "../../serial.ts";
 
 export interface TopicRecord {
   readonly name: string;
@@ -56,7 +57,8 @@ function isRecord(v: unknown): v is TopicRecord {
 }
 
 export class TopicStore {
-  private chain: Promise<void> = Promise.resolve();
+  /** Saves run one at a time, so the last one issued is what the file holds. */
+  private readonly saves = new SerialQueue();
   readonly path: string;
 
   constructor(readonly dataDir: string) {
@@ -90,8 +92,6 @@ export class TopicStore {
   /** Durably replaces the file with `topics`; calls are applied in order. */
   save(topics: readonly TopicRecord[]): Promise<void> {
     const data = new TextEncoder().encode(JSON.stringify({ version: 1, topics }, null, 1) + "\n");
-    const p = this.chain.then(() => atomicWrite(this.path, data, true));
-    this.chain = p.catch(() => {});
-    return p;
+    return this.saves.run(() => atomicWrite(this.path, data, true));
   }
 }

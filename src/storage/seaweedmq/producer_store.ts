@@ -4,6 +4,7 @@
 import type { ProducerStateStore } from "../storage.ts";
 import type { Filer } from "./transport/filer.ts";
 import type { MetaPaths } from "./meta.ts";
+import { SerialQueue } from "../../serial.ts";
 
 /** Ids per claimed block. */
 const BLOCK = 1 << 16;
@@ -12,7 +13,8 @@ const MAX_BLOCK = Math.floor((2 ** 53 - 1) / BLOCK) - 1;
 export class SeaweedMQProducerStore implements ProducerStateStore {
   private next = 0;
   private end = 0;
-  private chain: Promise<unknown> = Promise.resolve();
+  /** Allocations run one at a time: each takes ids from the block the previous one left (or claimed). */
+  private readonly allocations = new SerialQueue();
 
   constructor(
     private readonly filer: Filer,
@@ -32,9 +34,7 @@ export class SeaweedMQProducerStore implements ProducerStateStore {
       this.next += count;
       return id;
     };
-    const p = this.chain.then(run);
-    this.chain = p.catch(() => {});
-    return p;
+    return this.allocations.run(run);
   }
 
   /** Claims `n` consecutive blocks above every block already claimed; returns the first. */
