@@ -1,7 +1,15 @@
-// The Kafka APIs the gateway serves: one registration per API (its schema and typed handler), in one table that
-// dispatch and ApiVersions both read (src/handlers/registry.ts). Handlers that live with their subject (security,
-// quotas) are registered here too.
+// The Kafka APIs the gateway serves: one registration per API, in one table that dispatch, authorization, the
+// quota step and ApiVersions all read (src/handlers/registry.ts): its schema, its typed handler, its authorization
+// rule (what Kafka's KafkaApis checks for it, src/security/acl/rules/; ALLOW where Kafka lets every principal in;
+// rules run only with an authorizer, --authorizer acl, which answers them per resource) and its hooks, among them
+// the client quota it counts against besides request_percentage (Produce, Fetch, the topic mutations;
+// src/quotas/model.ts). Handlers that live with their subject (security, quotas) are registered here too.
 import { ApiRegistry } from "./registry.ts";
+import { ALLOW } from "../request/authorize.ts";
+import * as topics from "../security/acl/rules/topics.ts";
+import * as groups from "../security/acl/rules/groups.ts";
+import * as txn from "../security/acl/rules/transactions.ts";
+import * as cluster from "../security/acl/rules/cluster.ts";
 import { ApiVersionsSpec } from "../protocol/messages/api_versions.ts";
 import { MetadataSpec } from "../protocol/messages/metadata.ts";
 import { ProduceSpec } from "../protocol/messages/produce.ts";
@@ -101,7 +109,7 @@ import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "../se
 /** A registry with every API this gateway serves. */
 export function buildRegistry(): ApiRegistry {
   const r = new ApiRegistry();
-  r.register(ApiVersionsSpec, apiVersionsHandler(r), {
+  r.register(ApiVersionsSpec, apiVersionsHandler(r), ALLOW, {
     // v3+ names the client's software: shown per connection (/api/v1/connections)
     onRequest: (req, conn) => {
       if (req.clientSoftwareName) {
@@ -109,57 +117,93 @@ export function buildRegistry(): ApiRegistry {
       }
     },
   });
-  r.register(MetadataSpec, metadataHandler);
-  r.register(ProduceSpec, produceHandler, { delivery: produceDelivery });
-  r.register(FetchSpec, fetchHandler);
-  r.register(ListOffsetsSpec, listOffsetsHandler);
-  r.register(CreateTopicsSpec, withMutationQuota(CreateTopicsSpec, CREATE_TOPICS, createTopicsHandler));
-  r.register(DeleteTopicsSpec, withMutationQuota(DeleteTopicsSpec, DELETE_TOPICS, deleteTopicsHandler));
-  r.register(DescribeClusterSpec, describeClusterHandler);
-  r.register(FindCoordinatorSpec, findCoordinatorHandler);
-  r.register(JoinGroupSpec, joinGroupHandler);
-  r.register(SyncGroupSpec, syncGroupHandler);
-  r.register(HeartbeatSpec, heartbeatHandler);
-  r.register(LeaveGroupSpec, leaveGroupHandler);
-  r.register(OffsetCommitSpec, offsetCommitHandler);
-  r.register(OffsetFetchSpec, offsetFetchHandler);
-  r.register(OffsetDeleteSpec, offsetDeleteHandler);
-  r.register(DescribeGroupsSpec, describeGroupsHandler);
-  r.register(ListGroupsSpec, listGroupsHandler);
-  r.register(DeleteGroupsSpec, deleteGroupsHandler);
-  r.register(InitProducerIdSpec, initProducerIdHandler);
-  r.register(OffsetForLeaderEpochSpec, offsetForLeaderEpochHandler);
-  r.register(AddPartitionsToTxnSpec, addPartitionsToTxnHandler);
-  r.register(AddOffsetsToTxnSpec, addOffsetsToTxnHandler);
-  r.register(EndTxnSpec, endTxnHandler);
-  r.register(WriteTxnMarkersSpec, writeTxnMarkersHandler);
-  r.register(TxnOffsetCommitSpec, txnOffsetCommitHandler);
+  r.register(MetadataSpec, metadataHandler, topics.metadata);
+  r.register(ProduceSpec, produceHandler, topics.produce, { delivery: produceDelivery, quota: "produce" });
+  r.register(FetchSpec, fetchHandler, topics.fetch, { quota: "fetch" });
+  r.register(ListOffsetsSpec, listOffsetsHandler, topics.listOffsets);
+  r.register(
+    CreateTopicsSpec,
+    withMutationQuota(CreateTopicsSpec, CREATE_TOPICS, createTopicsHandler),
+    topics.createTopics,
+    { quota: "mutation" },
+  );
+  r.register(
+    DeleteTopicsSpec,
+    withMutationQuota(DeleteTopicsSpec, DELETE_TOPICS, deleteTopicsHandler),
+    topics.deleteTopics,
+    { quota: "mutation" },
+  );
+  r.register(DescribeClusterSpec, describeClusterHandler, cluster.describeCluster);
+  r.register(FindCoordinatorSpec, findCoordinatorHandler, groups.findCoordinator);
+  r.register(JoinGroupSpec, joinGroupHandler, groups.joinGroup);
+  r.register(SyncGroupSpec, syncGroupHandler, groups.syncGroup);
+  r.register(HeartbeatSpec, heartbeatHandler, groups.heartbeat);
+  r.register(LeaveGroupSpec, leaveGroupHandler, groups.leaveGroup);
+  r.register(OffsetCommitSpec, offsetCommitHandler, groups.offsetCommit);
+  r.register(OffsetFetchSpec, offsetFetchHandler, groups.offsetFetch);
+  r.register(OffsetDeleteSpec, offsetDeleteHandler, groups.offsetDelete);
+  r.register(DescribeGroupsSpec, describeGroupsHandler, groups.describeGroups);
+  r.register(ListGroupsSpec, listGroupsHandler, groups.listGroups);
+  r.register(DeleteGroupsSpec, deleteGroupsHandler, groups.deleteGroups);
+  r.register(InitProducerIdSpec, initProducerIdHandler, txn.initProducerId);
+  r.register(OffsetForLeaderEpochSpec, offsetForLeaderEpochHandler, topics.offsetForLeaderEpoch);
+  r.register(AddPartitionsToTxnSpec, addPartitionsToTxnHandler, txn.addPartitionsToTxn);
+  r.register(AddOffsetsToTxnSpec, addOffsetsToTxnHandler, txn.addOffsetsToTxn);
+  r.register(EndTxnSpec, endTxnHandler, txn.endTxn);
+  r.register(WriteTxnMarkersSpec, writeTxnMarkersHandler, txn.writeTxnMarkers);
+  r.register(TxnOffsetCommitSpec, txnOffsetCommitHandler, txn.txnOffsetCommit);
   r.register(
     CreatePartitionsSpec,
     withMutationQuota(CreatePartitionsSpec, CREATE_PARTITIONS, createPartitionsHandler),
+    topics.createPartitions,
+    { quota: "mutation" },
   );
-  r.register(DescribeConfigsSpec, describeConfigsHandler);
-  r.register(AlterConfigsSpec, alterConfigsHandler);
-  r.register(IncrementalAlterConfigsSpec, incrementalAlterConfigsHandler);
-  r.register(DescribeLogDirsSpec, describeLogDirsHandler);
-  r.register(ElectLeadersSpec, electLeadersHandler);
-  r.register(AlterPartitionReassignmentsSpec, alterPartitionReassignmentsHandler);
-  r.register(ListPartitionReassignmentsSpec, listPartitionReassignmentsHandler);
-  r.register(DeleteRecordsSpec, deleteRecordsHandler);
-  r.register(SaslHandshakeSpec, saslHandshakeHandler);
-  r.register(SaslAuthenticateSpec, saslAuthenticateHandler);
-  r.register(DescribeUserScramCredentialsSpec, describeUserScramCredentialsHandler());
-  r.register(AlterUserScramCredentialsSpec, alterUserScramCredentialsHandler());
-  r.register(DescribeAclsSpec, describeAclsHandler);
-  r.register(CreateAclsSpec, createAclsHandler);
-  r.register(DeleteAclsSpec, deleteAclsHandler);
-  r.register(DescribeClientQuotasSpec, describeClientQuotasHandler);
-  r.register(AlterClientQuotasSpec, alterClientQuotasHandler);
-  r.register(DescribeProducersSpec, describeProducersHandler);
-  r.register(DescribeTransactionsSpec, describeTransactionsHandler);
-  r.register(ListTransactionsSpec, listTransactionsHandler);
+  r.register(DescribeConfigsSpec, describeConfigsHandler, topics.describeConfigs);
+  r.register(AlterConfigsSpec, alterConfigsHandler, topics.alterConfigs);
+  r.register(IncrementalAlterConfigsSpec, incrementalAlterConfigsHandler, topics.incrementalAlterConfigs);
+  r.register(DescribeLogDirsSpec, describeLogDirsHandler, cluster.describeLogDirs);
+  r.register(ElectLeadersSpec, electLeadersHandler, cluster.electLeaders);
+  r.register(
+    AlterPartitionReassignmentsSpec,
+    alterPartitionReassignmentsHandler,
+    cluster.alterPartitionReassignments,
+  );
+  r.register(
+    ListPartitionReassignmentsSpec,
+    listPartitionReassignmentsHandler,
+    cluster.listPartitionReassignments,
+  );
+  r.register(DeleteRecordsSpec, deleteRecordsHandler, topics.deleteRecords);
+  r.register(SaslHandshakeSpec, saslHandshakeHandler, ALLOW);
+  r.register(SaslAuthenticateSpec, saslAuthenticateHandler, ALLOW);
+  r.register(
+    DescribeUserScramCredentialsSpec,
+    describeUserScramCredentialsHandler(),
+    cluster.describeUserScramCredentials,
+  );
+  r.register(
+    AlterUserScramCredentialsSpec,
+    alterUserScramCredentialsHandler(),
+    cluster.alterUserScramCredentials,
+  );
+  r.register(DescribeAclsSpec, describeAclsHandler, cluster.describeAcls);
+  r.register(CreateAclsSpec, createAclsHandler, cluster.createAcls);
+  r.register(DeleteAclsSpec, deleteAclsHandler, cluster.deleteAcls);
+  r.register(DescribeClientQuotasSpec, describeClientQuotasHandler, cluster.describeClientQuotas);
+  r.register(AlterClientQuotasSpec, alterClientQuotasHandler, cluster.alterClientQuotas);
+  r.register(DescribeProducersSpec, describeProducersHandler, topics.describeProducers);
+  r.register(DescribeTransactionsSpec, describeTransactionsHandler, txn.describeTransactions);
+  r.register(ListTransactionsSpec, listTransactionsHandler, txn.listTransactions);
   // KIP-848 consumer groups: the coordinator's consumer group kind (src/groups/consumer/).
-  r.register(ConsumerGroupHeartbeatSpec, consumerGroupHeartbeatHandler((ctx) => ctx.broker.coordinator));
-  r.register(ConsumerGroupDescribeSpec, consumerGroupDescribeHandler((ctx) => ctx.broker.coordinator));
+  r.register(
+    ConsumerGroupHeartbeatSpec,
+    consumerGroupHeartbeatHandler((ctx) => ctx.broker.coordinator),
+    groups.consumerGroupHeartbeat,
+  );
+  r.register(
+    ConsumerGroupDescribeSpec,
+    consumerGroupDescribeHandler((ctx) => ctx.broker.coordinator),
+    groups.consumerGroupDescribe,
+  );
   return r;
 }

@@ -152,7 +152,7 @@ export function describedGroup(d: ConsumerGroupDescription): DescribedGroup {
       targetAssignment: wireAssignment(m.targetAssignment),
       memberType: m.memberType,
     })),
-    // The ACL step fills it in when asked for (src/security/acl/policies.ts).
+    // The ACL step fills it in when asked for (src/security/acl/rules/groups.ts).
     authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,
   };
 }

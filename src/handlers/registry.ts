@@ -1,5 +1,7 @@
-// The one table of supported APIs: each entry couples an API's schema (its version range) with its handler.
-// ApiVersions is answered from this table, so only APIs with a working handler are ever advertised.
+// The one table of supported APIs: each entry couples an API's schema (its version range) with its handler, its
+// authorization rule and its response hooks, all typed by the schema. ApiVersions is answered from this table, so
+// only APIs with a working handler are ever advertised; the pipeline hands the Authorizer the rule of the
+// request's entry, so no API is served without one.
 import {
   type ApiSpec,
   compile,
@@ -8,6 +10,8 @@ import {
   type ResponseOf,
 } from "../protocol/schema.ts";
 import type { Answer, Handler, RequestContext } from "../request/context.ts";
+import type { AuthRule, RequestRule } from "../request/authorize.ts";
+import type { QuotaKind } from "../request/quota.ts";
 
 /**
  * What becomes of a handler's answer: sent (the default), not sent (Produce with acks=0), or, instead of an answer,
@@ -32,12 +36,16 @@ export interface ApiHooks<Req, Res> {
   onRequest?(req: Req, conn: ConnectionNotes): void;
   /** Whether the answer (the handler's, or the error response of a refused request) is sent. */
   delivery?(req: Req, res: Answer<Res>): Delivery;
+  /** The client quota the API counts against besides request_percentage (src/quotas/model.ts); "request" if absent. */
+  readonly quota?: QuotaKind;
 }
 
-/** An API's codec and handler, as the request pipeline sees them: requests and responses are `unknown`. */
+/** An API's codec, handler and rule, as the request pipeline sees them: requests and responses are `unknown`. */
 export interface ApiEntry {
   readonly spec: ApiSpec;
   readonly codec: CompiledApi;
+  /** The API's authorization rule, under the same rule as handle(): given only what this entry's codec decoded. */
+  readonly rule: RequestRule;
   /**
    * Only ever given what `codec.decodeRequest` of the same entry returned. A method, so that register() can
    * store the handler it has checked against the spec's types without a cast.
@@ -46,6 +54,8 @@ export interface ApiEntry {
   /** The API's hooks (ApiHooks), under the same rule: given only what this entry's codec decoded. */
   onRequest(req: unknown, conn: ConnectionNotes): void;
   delivery(req: unknown, res: unknown): Delivery;
+  /** The client quota the API counts against (ApiHooks.quota). */
+  readonly quota: QuotaKind;
 }
 
 export interface ApiVersionRange {
@@ -57,10 +67,15 @@ export interface ApiVersionRange {
 export class ApiRegistry {
   private readonly entries = new Map<number, ApiEntry>();
 
-  /** The handler's and hooks' request and response types are those inferred from `spec`. */
+  /**
+   * The handler's, rule's and hooks' request and response types are those inferred from `spec`. The rule is
+   * required: ALLOW where Kafka lets every principal in (ApiVersions, SaslHandshake), else the API's rule
+   * (src/security/acl/rules/).
+   */
   register<S extends ApiSpec>(
     spec: S,
     handler: Handler<RequestOf<S>, ResponseOf<S>>,
+    rule: AuthRule<RequestOf<S>, ResponseOf<S>>,
     hooks: ApiHooks<RequestOf<S>, ResponseOf<S>> = {},
   ): this {
     if (this.entries.has(spec.key)) throw new Error(`API ${spec.name} (${spec.key}) registered twice`);
@@ -68,7 +83,16 @@ export class ApiRegistry {
     const untyped: ApiSpec = spec;
     const onRequest = hooks.onRequest ?? (() => {});
     const delivery = hooks.delivery ?? (() => SEND);
-    this.entries.set(spec.key, { spec, codec: compile(untyped), handle: handler, onRequest, delivery });
+    const check = typeof rule === "function" ? rule : () => rule;
+    this.entries.set(spec.key, {
+      spec,
+      codec: compile(untyped),
+      rule: { check },
+      handle: handler,
+      onRequest,
+      delivery,
+      quota: hooks.quota ?? "request",
+    });
     return this;
   }
 

@@ -6,13 +6,13 @@
 // client ids of the user, a client-id-only quota one per client id shared by all users, as Kafka's metric tags.
 // Each gateway enforces the quotas on its own traffic, as each Kafka broker does.
 import type { RequestHeader } from "../protocol/header.ts";
-import { ApiKey } from "../protocol/api_keys.ts";
 import {
   CONSUMER_BYTE_RATE,
   CONTROLLER_MUTATION_RATE,
   PRECEDENCE,
   PRODUCER_BYTE_RATE,
   type QuotaEntity,
+  type QuotaKind,
   REQUEST_PERCENTAGE,
 } from "./model.ts";
 import { KAFKA_RATE_CONFIG, type RateConfig, throttleTimeMs, TokenBucket, WindowedRate } from "./rate.ts";
@@ -118,12 +118,6 @@ export class MutationSensor implements EnforcedQuota {
   }
 }
 
-const MUTATION_APIS: ReadonlySet<number> = new Set([
-  ApiKey.CreateTopics,
-  ApiKey.CreatePartitions,
-  ApiKey.DeleteTopics,
-]);
-
 /** What a (user, client id) pair resolved to: the sensor of each quota type, or null when no quota applies. */
 interface Resolved {
   readonly generation: number;
@@ -200,22 +194,28 @@ export class ClientQuotaManager {
     return this.rateConfig;
   }
 
-  throttleMs(ctx: QuotaSubject, requestBytes: number, responseBytes: number, loopMs: number): number {
+  /** `kind`: which quota the request's API counts against besides request_percentage (its registration's). */
+  throttleMs(
+    ctx: QuotaSubject,
+    requestBytes: number,
+    responseBytes: number,
+    loopMs: number,
+    kind: QuotaKind,
+  ): number {
     if (!this.table.hasClientQuotas) return 0; // no quotas: nothing recorded, nothing allocated
     const r = this.resolve(ctx.principal.name, ctx.header.clientId ?? "");
-    const apiKey = ctx.header.apiKey;
     const now = this.now();
     let ms = 0;
-    if (apiKey === ApiKey.Produce && r.produce !== null) {
+    if (kind === "produce" && r.produce !== null) {
       ms = r.produce.record(requestBytes, now, Number.MAX_SAFE_INTEGER);
-    } else if (apiKey === ApiKey.Fetch && r.fetch !== null) {
+    } else if (kind === "fetch" && r.fetch !== null) {
       ms = r.fetch.record(responseBytes, now, Number.MAX_SAFE_INTEGER);
     }
     if (r.request !== null) {
       // Kafka caps a request-time throttle at one quota window (ClientRequestQuotaManager.maxThrottleTimeMs).
       ms = Math.max(ms, r.request.record(loopMs * PERCENT_PER_MS, now, this.rateConfig.windowMs));
     }
-    if (r.mutation !== null && MUTATION_APIS.has(apiKey)) ms = Math.max(ms, r.mutation.throttle(now));
+    if (r.mutation !== null && kind === "mutation") ms = Math.max(ms, r.mutation.throttle(now));
     return ms;
   }
 

@@ -14,6 +14,14 @@ export const REQUEST_PERCENTAGE = "request_percentage";
 export const CONTROLLER_MUTATION_RATE = "controller_mutation_rate";
 export const CONNECTION_CREATION_RATE = "connection_creation_rate";
 
+/**
+ * Which client quota an API's requests count against, besides request_percentage, which every request counts
+ * against (Kafka: Produce's request bytes against producer_byte_rate, Fetch's response bytes against
+ * consumer_byte_rate, the topic admin APIs' throttle against controller_mutation_rate). Registered with each API
+ * (src/handlers/apis.ts); "request": request_percentage only.
+ */
+export type QuotaKind = "produce" | "fetch" | "mutation" | "request";
+
 /** Keys for user and client-id entities (Kafka's QuotaConfigs.userAndClientQuotaConfigs()). */
 export const CLIENT_KEYS: ReadonlySet<string> = new Set([
   PRODUCER_BYTE_RATE,

@@ -6,15 +6,25 @@
 // on the event loop. The gateway's QuotaManager is src/quotas/manager.ts.
 import type { RequestContext } from "./context.ts";
 import { type ApiSpec, parseRange, type Range } from "../protocol/schema.ts";
+import type { QuotaKind } from "../quotas/model.ts";
+
+export type { QuotaKind };
 
 export interface QuotaManager {
   /**
    * Throttle time in ms (0: none) for a handled request. `requestBytes` is the request frame's size,
    * `responseBytes` the encoded response's (0 when none is sent: acks=0 Produce). Called once per request,
    * synchronously, before the response is queued. `loopMs` is the time the request held the event loop in its
-   * synchronous stretches (its steps, its handler up to the first wait, its encoding), in ms.
+   * synchronous stretches (its steps, its handler up to the first wait, its encoding), in ms. `kind` is the quota
+   * the request's API counts against, registered with the API (src/handlers/apis.ts).
    */
-  throttleMs(ctx: RequestContext, requestBytes: number, responseBytes: number, loopMs: number): number;
+  throttleMs(
+    ctx: RequestContext,
+    requestBytes: number,
+    responseBytes: number,
+    loopMs: number,
+    kind: QuotaKind,
+  ): number;
 }
 
 /** The default: no client is ever throttled. */

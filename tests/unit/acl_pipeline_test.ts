@@ -1,7 +1,7 @@
 import { FakeChannel } from "../helpers/pipeline.ts";
-// The ACL authorizer in the request pipeline (src/security/acl/authorizer.ts + policies.ts): per API, what the
-// handler is given and what the client gets, for a principal with and without the ACLs Kafka's authorization
-// table asks for. Handlers here echo their request (errorResponse with code 0 mirrors every entry), so what
+// The ACL authorizer in the request pipeline (src/security/acl/authorizer.ts running the APIs' rules,
+// src/security/acl/rules/): per API, what the handler is given and what the client gets, for a principal with
+// and without the ACLs Kafka's authorization table asks for. Handlers here echo their request (errorResponse with code 0 mirrors every entry), so what
 // reaches the handler shows in the response beside the refusals the authorizer added.
 import { assert, assertEquals } from "./assert.ts";
 import type { ApiSpec } from "../../src/protocol/schema.ts";
@@ -13,6 +13,10 @@ import { ApiRegistry } from "../../src/handlers/registry.ts";
 import { RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import { errorResponse } from "../../src/protocol/error_response.ts";
 import { decodeResponse, requestFrame } from "../helpers/wire.ts";
+import * as topics from "../../src/security/acl/rules/topics.ts";
+import * as groups from "../../src/security/acl/rules/groups.ts";
+import * as txn from "../../src/security/acl/rules/transactions.ts";
+import * as cluster from "../../src/security/acl/rules/cluster.ts";
 import { AclAuthorizer } from "../../src/security/acl/authorizer.ts";
 import { AclMatcher } from "../../src/security/acl/matcher.ts";
 import {
@@ -75,22 +79,22 @@ function echo(spec: ApiSpec, seen: Seen) {
 
 function registry(seen: Seen): ApiRegistry {
   const r = new ApiRegistry();
-  for (
-    const spec of [
-      ProduceSpec,
-      OffsetCommitSpec,
-      JoinGroupSpec,
-      CreateTopicsSpec,
-      DescribeConfigsSpec,
-      DescribeGroupsSpec,
-      InitProducerIdSpec,
-      DeleteTopicsSpec,
-      DescribeClusterSpec,
-      FindCoordinatorSpec,
-    ]
-  ) {
+  // Each API with its own rule, as src/handlers/apis.ts registers it.
+  const echoed: [ApiSpec, unknown][] = [
+    [ProduceSpec, topics.produce],
+    [OffsetCommitSpec, groups.offsetCommit],
+    [JoinGroupSpec, groups.joinGroup],
+    [CreateTopicsSpec, topics.createTopics],
+    [DescribeConfigsSpec, topics.describeConfigs],
+    [DescribeGroupsSpec, groups.describeGroups],
+    [InitProducerIdSpec, txn.initProducerId],
+    [DeleteTopicsSpec, topics.deleteTopics],
+    [DescribeClusterSpec, cluster.describeCluster],
+    [FindCoordinatorSpec, groups.findCoordinator],
+  ];
+  for (const [spec, rule] of echoed) {
     // deno-lint-ignore no-explicit-any
-    r.register(spec, echo(spec, seen) as any);
+    r.register(spec, echo(spec, seen) as any, rule as any);
   }
   r.register(FetchSpec, (_ctx, req) => {
     seen.set("Fetch", req);
@@ -113,7 +117,7 @@ function registry(seen: Seen): ApiRegistry {
       })),
       nodeEndpoints: [],
     };
-  });
+  }, topics.fetch);
   r.register(MetadataSpec, (_ctx, req) => {
     seen.set("Metadata", req);
     const names = req.topics === null || req.topics.length === 0
@@ -133,7 +137,7 @@ function registry(seen: Seen): ApiRegistry {
         topicAuthorizedOperations: -2147483648,
       })),
     };
-  });
+  }, topics.metadata);
   r.register(ListGroupsSpec, () => ({
     errorCode: 0,
     groups: ["g1", "g2", "other"].map((groupId) => ({
@@ -142,7 +146,7 @@ function registry(seen: Seen): ApiRegistry {
       groupState: "Stable",
       groupType: "classic",
     })),
-  }));
+  }), groups.listGroups);
   r.register(OffsetFetchSpec, (_ctx, req) => ({
     errorCode: 0,
     topics: (req.topics ?? EXISTING.map((name) => ({ name, partitionIndexes: [0] }))).map((t) => ({
@@ -156,9 +160,9 @@ function registry(seen: Seen): ApiRegistry {
       })),
     })),
     groups: [],
-  }));
-  r.register(CreateAclsSpec, createAclsHandler);
-  r.register(DescribeAclsSpec, describeAclsHandler);
+  }), groups.offsetFetch);
+  r.register(CreateAclsSpec, createAclsHandler, cluster.createAcls);
+  r.register(DescribeAclsSpec, describeAclsHandler, cluster.describeAcls);
   return r;
 }
 

@@ -1,6 +1,6 @@
 import { FakeChannel } from "../helpers/pipeline.ts";
-// The ACL authorizer on the transaction APIs (src/security/acl/policies.ts), through the request pipeline, against
-// Kafka's KafkaApis: InitProducerId, FindCoordinator (TRANSACTION), Produce with a transactional id,
+// The ACL authorizer on the transaction APIs (their rules: src/security/acl/rules/transactions.ts), through the
+// request pipeline, against Kafka's KafkaApis: InitProducerId, FindCoordinator (TRANSACTION), Produce with a transactional id,
 // AddPartitionsToTxn (v0-3 from clients, v4 from brokers), AddOffsetsToTxn, EndTxn, TxnOffsetCommit,
 // WriteTxnMarkers, DescribeProducers, DescribeTransactions, ListTransactions. Handlers here echo their request
 // (errorResponse with code 0 mirrors every entry) and record it, so a test sees both whether the handler ran and
@@ -15,6 +15,9 @@ import { ApiRegistry } from "../../src/handlers/registry.ts";
 import { RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import { errorResponse } from "../../src/protocol/error_response.ts";
 import { decodeResponse, requestFrame } from "../helpers/wire.ts";
+import * as topics from "../../src/security/acl/rules/topics.ts";
+import * as groups from "../../src/security/acl/rules/groups.ts";
+import * as txn from "../../src/security/acl/rules/transactions.ts";
 import { AclAuthorizer } from "../../src/security/acl/authorizer.ts";
 import { AclMatcher } from "../../src/security/acl/matcher.ts";
 import {
@@ -63,25 +66,25 @@ type Seen = Map<string, unknown>;
 
 function registry(seen: Seen): ApiRegistry {
   const r = new ApiRegistry();
-  for (
-    const spec of [
-      ProduceSpec,
-      InitProducerIdSpec,
-      FindCoordinatorSpec,
-      AddPartitionsToTxnSpec,
-      AddOffsetsToTxnSpec,
-      EndTxnSpec,
-      TxnOffsetCommitSpec,
-      WriteTxnMarkersSpec,
-      DescribeProducersSpec,
-    ]
-  ) {
+  // Each API with its own rule, as src/handlers/apis.ts registers it.
+  const echoed: [ApiSpec, unknown][] = [
+    [ProduceSpec, topics.produce],
+    [InitProducerIdSpec, txn.initProducerId],
+    [FindCoordinatorSpec, groups.findCoordinator],
+    [AddPartitionsToTxnSpec, txn.addPartitionsToTxn],
+    [AddOffsetsToTxnSpec, txn.addOffsetsToTxn],
+    [EndTxnSpec, txn.endTxn],
+    [TxnOffsetCommitSpec, txn.txnOffsetCommit],
+    [WriteTxnMarkersSpec, txn.writeTxnMarkers],
+    [DescribeProducersSpec, topics.describeProducers],
+  ];
+  for (const [spec, rule] of echoed) {
     const echo = (ctx: { header: { apiVersion: number } }, req: unknown) => {
       seen.set(spec.name, req);
       return errorResponse(spec, ctx.header.apiVersion, req, 0);
     };
     // deno-lint-ignore no-explicit-any
-    r.register(spec, echo as any);
+    r.register(spec, echo as any, rule as any);
   }
   // The coordinator's view: each named transaction touches "orders" and "secret".
   r.register(DescribeTransactionsSpec, (_ctx, req) => {
@@ -98,7 +101,7 @@ function registry(seen: Seen): ApiRegistry {
         topics: EXISTING.map((topic) => ({ topic, partitions: [0, 1] })),
       })),
     };
-  });
+  }, txn.describeTransactions);
   r.register(ListTransactionsSpec, () => ({
     errorCode: 0,
     unknownStateFilters: [],
@@ -107,7 +110,7 @@ function registry(seen: Seen): ApiRegistry {
       producerId: i,
       transactionState: "Ongoing",
     })),
-  }));
+  }), txn.listTransactions);
   return r;
 }
 

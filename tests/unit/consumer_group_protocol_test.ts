@@ -14,6 +14,7 @@ import type { Broker, Principal } from "../../src/request/context.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
 import type { RuntimeStats } from "../../src/coordinator/runtime.ts";
 import { RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
+import * as groups from "../../src/security/acl/rules/groups.ts";
 import { AclAuthorizer } from "../../src/security/acl/authorizer.ts";
 import { AclMatcher } from "../../src/security/acl/matcher.ts";
 import {
@@ -309,11 +310,11 @@ function brokerWith(api: StandIn, coordinates: (groupId: string) => boolean = ()
 function registry(): ApiRegistry {
   const api = (ctx: { broker: Broker }) => ctx.broker.coordinator as unknown as ConsumerGroupsApi;
   return new ApiRegistry()
-    .register(ConsumerGroupHeartbeatSpec, consumerGroupHeartbeatHandler(api))
-    .register(ConsumerGroupDescribeSpec, consumerGroupDescribeHandler(api))
-    .register(DescribeGroupsSpec, describeGroupsHandler)
-    .register(ListGroupsSpec, listGroupsHandler)
-    .register(OffsetFetchSpec, offsetFetchHandler);
+    .register(ConsumerGroupHeartbeatSpec, consumerGroupHeartbeatHandler(api), groups.consumerGroupHeartbeat)
+    .register(ConsumerGroupDescribeSpec, consumerGroupDescribeHandler(api), groups.consumerGroupDescribe)
+    .register(DescribeGroupsSpec, describeGroupsHandler, groups.describeGroups)
+    .register(ListGroupsSpec, listGroupsHandler, groups.listGroups)
+    .register(OffsetFetchSpec, offsetFetchHandler, groups.offsetFetch);
 }
 
 const ALICE: Principal = { type: "User", name: "alice" };

@@ -126,15 +126,15 @@ function testRegistry(events: string[], contexts: RequestContext[] = []): ApiReg
     .register(MetadataSpec, (ctx, req) => {
       note(ctx);
       return metadataResponse((req.topics ?? []).map((t) => t.name ?? ""));
-    })
+    }, ALLOW)
     .register(FetchSpec, (ctx) => {
       note(ctx);
       return emptyFetchResponse();
-    })
+    }, ALLOW)
     .register(ProduceSpec, (ctx, req) => {
       note(ctx);
       return req.acks === 0 ? null : { throttleTimeMs: 0, responses: [], nodeEndpoints: [] };
-    })
+    }, ALLOW)
     .register(DescribeClusterSpec, (ctx) => {
       note(ctx);
       return {
@@ -147,11 +147,11 @@ function testRegistry(events: string[], contexts: RequestContext[] = []): ApiReg
         brokers: [],
         clusterAuthorizedOperations: -2147483648,
       };
-    })
+    }, ALLOW)
     .register(JoinGroupSpec, (ctx) => {
       note(ctx);
       throw new Error("not reached in these tests");
-    });
+    }, ALLOW);
 }
 
 function pipelineWith(steps: PipelineSteps, events: string[] = [], contexts: RequestContext[] = []) {
@@ -503,7 +503,7 @@ Deno.test("quota: the throttle time goes into throttle_time_ms of responses that
 Deno.test("quota: the pipeline owns throttle_time_ms (a handler's value is replaced by the quota's 0)", async () => {
   const pipeline = new RequestPipeline(
     testBroker(),
-    new ApiRegistry().register(FetchSpec, () => ({ ...emptyFetchResponse(), throttleTimeMs: 99 })),
+    new ApiRegistry().register(FetchSpec, () => ({ ...emptyFetchResponse(), throttleTimeMs: 99 }), ALLOW),
   );
   const channel = new FakeChannel(pipeline, { id: 7 });
   await pipeline.handle(frame(FetchSpec, 11, 1, fetchRequest()), channel);
@@ -637,22 +637,27 @@ Deno.test("acks=0 produce: no response; a failed partition closes the connection
   const answer = (errorCode: number) =>
     new RequestPipeline(
       testBroker(),
-      new ApiRegistry().register(ProduceSpec, () => ({
-        throttleTimeMs: 0,
-        responses: [{
-          name: "t",
-          partitionResponses: [{
-            index: 0,
-            errorCode,
-            baseOffset: -1,
-            logAppendTimeMs: -1,
-            logStartOffset: -1,
-            recordErrors: [],
-            errorMessage: null,
+      new ApiRegistry().register(
+        ProduceSpec,
+        () => ({
+          throttleTimeMs: 0,
+          responses: [{
+            name: "t",
+            partitionResponses: [{
+              index: 0,
+              errorCode,
+              baseOffset: -1,
+              logAppendTimeMs: -1,
+              logStartOffset: -1,
+              recordErrors: [],
+              errorMessage: null,
+            }],
           }],
-        }],
-        nodeEndpoints: [],
-      }), { delivery: produceDelivery }), // Produce's rule, as src/handlers/apis.ts registers it
+          nodeEndpoints: [],
+        }),
+        ALLOW,
+        { delivery: produceDelivery },
+      ), // Produce's delivery hook, as src/handlers/apis.ts registers it
     );
   const ok = answer(0);
   const okChannel = new FakeChannel(ok, { id: 7 });
@@ -673,7 +678,7 @@ Deno.test("a handler's KafkaError is answered with the request's error response;
     testBroker(),
     new ApiRegistry().register(DescribeClusterSpec, () => {
       throw new KafkaError(ErrorCode.INVALID_REQUEST, "not like that");
-    }),
+    }, ALLOW),
   );
   const channel = new FakeChannel(refusing, { id: 3 });
   assertEquals(await refusing.handle(frame(DescribeClusterSpec, 1, 1, {}), channel), DONE);
@@ -683,7 +688,7 @@ Deno.test("a handler's KafkaError is answered with the request's error response;
     testBroker(),
     new ApiRegistry().register(DescribeClusterSpec, () => {
       throw new TypeError("a bug");
-    }),
+    }, ALLOW),
   );
   const brokenChannel = new FakeChannel(broken, { id: 4 });
   assertEquals(await broken.handle(frame(DescribeClusterSpec, 1, 1, {}), brokenChannel), CLOSE);

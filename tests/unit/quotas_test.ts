@@ -108,14 +108,14 @@ Deno.test("manager: produce bytes of a client over its quota are throttled, anot
     { rate: CFG, now: () => now },
   );
   // 10 s × 1000 B/s may go at once (the first window), the next byte is over
-  assertEquals(m.throttleMs(ctx(ApiKey.Produce, "slow"), 10_000, 50, 0), 0);
-  const ms = m.throttleMs(ctx(ApiKey.Produce, "slow"), 5000, 50, 0);
+  assertEquals(m.throttleMs(ctx(ApiKey.Produce, "slow"), 10_000, 50, 0, "produce"), 0);
+  const ms = m.throttleMs(ctx(ApiKey.Produce, "slow"), 5000, 50, 0, "produce");
   assertEquals(ms, 5000); // 15 000 B over 10 s = 1500 B/s: (1500 - 1000) / 1000 × 10 s
-  assertEquals(m.throttleMs(ctx(ApiKey.Produce, "fast"), 1_000_000, 50, 0), 0);
+  assertEquals(m.throttleMs(ctx(ApiKey.Produce, "fast"), 1_000_000, 50, 0, "produce"), 0);
   // Fetch bytes count against consumer_byte_rate only
-  assertEquals(m.throttleMs(ctx(ApiKey.Fetch, "slow"), 100, 1_000_000, 0), 0);
+  assertEquals(m.throttleMs(ctx(ApiKey.Fetch, "slow"), 100, 1_000_000, 0, "fetch"), 0);
   now = 12_000; // the burst's window expired
-  assertEquals(m.throttleMs(ctx(ApiKey.Produce, "slow"), 1000, 50, 0), 0);
+  assertEquals(m.throttleMs(ctx(ApiKey.Produce, "slow"), 1000, 50, 0, "produce"), 0);
   const s = [...m.sensors.values()][0];
   assertEquals([s.throttled, s.throttleMsTotal, s.entity], [1, 5000, "/config/clients/slow"]);
 });
@@ -129,20 +129,20 @@ Deno.test("manager: consumer bytes and request_percentage (capped at one window)
     { rate: CFG, now: () => now },
   );
   // 3000 B over 10 s = 300 B/s: (300 - 100) / 100 × 10 s
-  assertEquals(m.throttleMs(ctx(ApiKey.Fetch, "a", "alice"), 50, 3000, 0), 20_000);
+  assertEquals(m.throttleMs(ctx(ApiKey.Fetch, "a", "alice"), 50, 3000, 0, "fetch"), 20_000);
   // the user's quota is shared by its client ids
-  assertEquals(m.throttleMs(ctx(ApiKey.Fetch, "b", "alice"), 50, 100, 0), 21_000);
-  assertEquals(m.throttleMs(ctx(ApiKey.Fetch, "a", "bob"), 50, 1_000_000, 0), 0);
+  assertEquals(m.throttleMs(ctx(ApiKey.Fetch, "b", "alice"), 50, 100, 0, "fetch"), 21_000);
+  assertEquals(m.throttleMs(ctx(ApiKey.Fetch, "a", "bob"), 50, 1_000_000, 0, "fetch"), 0);
   // 10 % of one thread over 10 s is 1 s of loop time; 2 s → throttled, at most one window (1 s)
-  assertEquals(m.throttleMs(ctx(ApiKey.Metadata, "a", "alice"), 50, 50, 2000), 1000);
+  assertEquals(m.throttleMs(ctx(ApiKey.Metadata, "a", "alice"), 50, 50, 2000, "request"), 1000);
 });
 
 Deno.test("manager: no quotas → nothing recorded; a changed table takes effect at once", () => {
   const m = new ClientQuotaManager(table([]), { rate: CFG, now: () => 0 });
-  assertEquals(m.throttleMs(ctx(ApiKey.Produce, "x"), 1e9, 0, 1e6), 0);
+  assertEquals(m.throttleMs(ctx(ApiKey.Produce, "x"), 1e9, 0, 1e6, "produce"), 0);
   assertEquals(m.sensors.size, 0);
   m.setTable(table([{ entity: { clientId: null }, values: { producer_byte_rate: 1 } }]));
-  assert(m.throttleMs(ctx(ApiKey.Produce, "x"), 1000, 0, 0) > 0);
+  assert(m.throttleMs(ctx(ApiKey.Produce, "x"), 1000, 0, 0, "produce") > 0);
 });
 
 Deno.test("describe filters: parse errors and strict/non-strict matching", () => {
@@ -265,7 +265,7 @@ Deno.test("AlterClientQuotas: Kafka's validation, validate_only, set and remove;
   }], false);
   assertEquals([badFilter.errorCode, badFilter.entries], [ErrorCode.INVALID_REQUEST, null]);
   // The manager enforces what was stored; removing the last value drops the entity
-  assert(q.manager.throttleMs(ctx(ApiKey.Fetch, "any", "bob"), 0, 1e6, 0) > 0);
+  assert(q.manager.throttleMs(ctx(ApiKey.Fetch, "any", "bob"), 0, 1e6, 0, "fetch") > 0);
   assertEquals(
     await alter(q, [{
       entity: [{ entityType: "client-id", entityName: null }],
@@ -274,7 +274,7 @@ Deno.test("AlterClientQuotas: Kafka's validation, validate_only, set and remove;
     [[0, null]],
   );
   assertEquals((await describe([], false)).entries!.length, 2);
-  assertEquals(q.manager.throttleMs(ctx(ApiKey.Fetch, "any", "carol"), 0, 1e9, 0), 0);
+  assertEquals(q.manager.throttleMs(ctx(ApiKey.Fetch, "any", "carol"), 0, 1e9, 0, "fetch"), 0);
   // Another store on the same documents (a restart, another gateway) reads the same quotas
   const again = await service(docs);
   assertEquals(again.store.table.entries.length, 2);

@@ -11,6 +11,7 @@ import { ErrorCode } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/configs/options.ts";
 import { logger } from "../../src/log.ts";
 import type { Broker, Listener, RequestContext } from "../../src/request/context.ts";
+import { ALLOW } from "../../src/request/authorize.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
 import { CLOSE, DONE, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import { principalName } from "../../src/request/authenticate.ts";
@@ -81,13 +82,13 @@ async function setup(opts: Partial<SaslAuthenticatorOptions> = {}): Promise<Setu
   } as unknown as Broker;
   const handled: RequestContext[] = [];
   const registry = new ApiRegistry();
-  registry.register(ApiVersionsSpec, apiVersionsHandler(registry))
-    .register(SaslHandshakeSpec, saslHandshakeHandler)
-    .register(SaslAuthenticateSpec, saslAuthenticateHandler)
+  registry.register(ApiVersionsSpec, apiVersionsHandler(registry), ALLOW)
+    .register(SaslHandshakeSpec, saslHandshakeHandler, ALLOW)
+    .register(SaslAuthenticateSpec, saslAuthenticateHandler, ALLOW)
     .register(MetadataSpec, (ctx) => {
       handled.push(ctx);
       return { brokers: [], clusterId: "c", controllerId: 1, topics: [], clusterAuthorizedOperations: 0 };
-    });
+    }, ALLOW);
   const delays: number[] = [];
   const clock = { now: Date.now() };
   const authenticator = createSaslAuthenticator({
@@ -345,7 +346,7 @@ Deno.test("sasl: SaslAuthenticate after authentication is ILLEGAL_SASL_STATE; on
   // Without a SASL authenticator the registered handlers answer.
   const plain = new RequestPipeline(
     { config, log: logger("t"), metrics: null } as unknown as Broker,
-    new ApiRegistry().register(SaslHandshakeSpec, saslHandshakeHandler),
+    new ApiRegistry().register(SaslHandshakeSpec, saslHandshakeHandler, ALLOW),
   );
   const pch = new FakeChannel(plain, { id: 3, listener: LISTENER });
   assertEquals(await plain.handle(frame(SaslHandshakeSpec, 1, 5, { mechanism: "PLAIN" }), pch), DONE);

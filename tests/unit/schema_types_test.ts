@@ -1,5 +1,5 @@
 // Type-level tests of the message types inferred from the specs (src/protocol/schema.ts RequestOf/ResponseOf)
-// and of the API table's handler typing. They are checked by `deno check` / `deno test`: each
+// and of the API table's handler and rule typing. They are checked by `deno check` / `deno test`: each
 // `@ts-expect-error` line must be a type error, or the check fails.
 import {
   type ApiSpec,
@@ -11,6 +11,8 @@ import {
   type ResponseOf,
 } from "../../src/protocol/schema.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
+import { ALLOW } from "../../src/request/authorize.ts";
+import { produce as produceRule } from "../../src/security/acl/rules/topics.ts";
 import type { Handler } from "../../src/request/context.ts";
 import { type FetchRequest, type FetchResponse, FetchSpec } from "../../src/protocol/messages/fetch.ts";
 import {
@@ -120,35 +122,58 @@ const produce: Handler<ProduceRequest, ProduceResponse> = (_ctx, req) => ({
 
 Deno.test("the API table types handlers from the spec", () => {
   const r = new ApiRegistry();
-  r.register(ProduceSpec, produce);
-  r.register(HeartbeatSpec, (_ctx, req) => ({ errorCode: req.generationId < 0 ? 22 : 0 }));
+  r.register(ProduceSpec, produce, ALLOW);
+  r.register(HeartbeatSpec, (_ctx, req) => ({ errorCode: req.generationId < 0 ? 22 : 0 }), ALLOW);
   assertEquals(r.versions().map((v) => v.apiKey), [ProduceSpec.key, HeartbeatSpec.key]);
 });
 
 /** Never called (registering twice throws): each line below must fail to type-check. */
 export function mismatchedHandlers(other: ApiRegistry): HeartbeatResponse {
   // @ts-expect-error a Produce handler is not a Fetch handler
-  other.register(FetchSpec, produce);
+  other.register(FetchSpec, produce, ALLOW);
   // @ts-expect-error a required response field is missing (Heartbeat's errorCode)
-  other.register(HeartbeatSpec, () => ({ throttleTimeMs: 0 }));
+  other.register(HeartbeatSpec, () => ({ throttleTimeMs: 0 }), ALLOW);
   // @ts-expect-error a response field of the wrong type
-  other.register(HeartbeatSpec, () => ({ errorCode: "none" }));
+  other.register(HeartbeatSpec, () => ({ errorCode: "none" }), ALLOW);
   // @ts-expect-error a misspelled field (errorCode missing)
-  other.register(HeartbeatSpec, () => ({ errorcode: 0 }));
+  other.register(HeartbeatSpec, () => ({ errorcode: 0 }), ALLOW);
   // @ts-expect-error null in a field that is never nullable (Produce topic name)
-  other.register(ProduceSpec, () => ({ responses: [{ name: null, partitionResponses: [] }] }));
+  other.register(ProduceSpec, () => ({ responses: [{ name: null, partitionResponses: [] }] }), ALLOW);
   other.register(HeartbeatSpec, (_ctx, req) => ({
     // @ts-expect-error a request field that does not exist
     errorCode: req.memberEpoch,
-  }));
+  }), ALLOW);
   other.register(FetchSpec, (_ctx, req) => ({
     // @ts-expect-error an optional (v3+) request field read as if always present
     throttleTimeMs: Math.max(0, req.maxBytes),
     responses: [],
-  }));
+  }), ALLOW);
   // Returned literals are not checked for excess properties (TypeScript's rule for inferred return types);
   // annotated objects are.
   // @ts-expect-error a field Heartbeat's response does not have
   const extra: HeartbeatResponse = { errorCode: 0, errorMessage: null };
   return extra;
+}
+
+/** Never called: an API's authorization rule is a required part of its registration, typed by the same spec. */
+export function mismatchedRules(other: ApiRegistry): void {
+  const heartbeat = () => ({ errorCode: 0 });
+  // @ts-expect-error no rule: an API cannot be registered without one (ALLOW must be written out)
+  other.register(HeartbeatSpec, heartbeat);
+  // @ts-expect-error a Produce rule is not a Heartbeat rule
+  other.register(HeartbeatSpec, heartbeat, produceRule);
+  other.register(HeartbeatSpec, heartbeat, (_p, _ctx, req) =>
+    // @ts-expect-error a request field that Heartbeat does not have
+    req.topicData.length > 0 ? ALLOW : ALLOW);
+  // @ts-expect-error a narrowed request must keep the API's request type
+  other.register(HeartbeatSpec, heartbeat, (_p, _ctx, req) => ({
+    kind: "narrow",
+    request: { ...req, generationId: "1" },
+  }));
+  // @ts-expect-error a completed answer must keep the API's response type
+  other.register(HeartbeatSpec, heartbeat, (_p, _ctx, req) => ({
+    kind: "narrow",
+    request: req,
+    complete: (res) => ({ ...res, errorCode: null }),
+  }));
 }

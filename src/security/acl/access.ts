@@ -1,6 +1,7 @@
 // One request's view of the ACLs: the principal and host it came from, asked per resource. Built per request
 // (cheap: two strings); the matcher it reads is the store's current one.
 import type { RequestContext } from "../../request/context.ts";
+import type { Permissions } from "../../request/authorize.ts";
 import type { AclMatcher, Subject } from "./matcher.ts";
 import { AclOperation, CLUSTER_NAME, OPERATIONS_BY_TYPE, ResourceType } from "./model.ts";
 
@@ -13,7 +14,8 @@ export function subjectOf(ctx: RequestContext): Subject {
   };
 }
 
-export class Access {
+/** The ACL authorizer's Permissions: what the APIs' rules ask, answered by the ACL matcher. */
+export class Access implements Permissions {
   constructor(readonly matcher: AclMatcher, readonly subject: Subject) {}
 
   topic(op: number, name: string): boolean {

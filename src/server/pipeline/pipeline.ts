@@ -21,7 +21,13 @@ import {
   type ConnectionInfo,
   PASS,
 } from "../../request/authenticate.ts";
-import { allowAll, authorizationError, type Authorizer, type Verdict } from "../../request/authorize.ts";
+import {
+  allowAll,
+  authorizationError,
+  type Authorizer,
+  completeNarrow,
+  type Verdict,
+} from "../../request/authorize.ts";
 import { delay, noQuotas, type QuotaManager, THROTTLE_FIELD, throttleVersions } from "../../request/quota.ts";
 import { errorResponse } from "../../protocol/error_response.ts";
 import { KafkaError } from "../../protocol/errors.ts";
@@ -130,7 +136,8 @@ export class RequestPipeline {
         closeAfter = outcome.close === true;
         countErrors = true;
       } else {
-        const v = this.authorizer.authorize(ctx, body);
+        // The rule is the API's own, registered with its handler (src/handlers/apis.ts).
+        const v = this.authorizer.authorize(ctx, body, entry.rule);
         const verdict: Verdict = v instanceof Promise ? await v : v;
         if (verdict.kind === "allow") {
           const pending = entry.handle(ctx, body);
@@ -142,7 +149,7 @@ export class RequestPipeline {
           countErrors = true;
         } else {
           const partial = await entry.handle(ctx, verdict.request);
-          res = partial === null ? null : verdict.complete(partial);
+          res = partial === null ? null : completeNarrow(verdict, entry.spec, apiVersion, partial);
           countErrors = true;
         }
       }
@@ -185,14 +192,14 @@ export class RequestPipeline {
     }
     if (res === null) {
       // No answer (acks=0 Produce): nothing carries the throttle time, but the mute holds the client back all the same.
-      return this.throttle(ctx, frame.length, 0, loopMs);
+      return this.throttle(ctx, entry, frame.length, 0, loopMs);
     }
     // The quota step owns throttle_time_ms in every response that has one (handlers' own values are replaced).
     const throttled = this.hasThrottleField(entry, apiVersion) && isObj(res) ? res : null;
     if (throttled !== null) throttled[THROTTLE_FIELD] = 0;
     const tEncode = performance.now();
     let w = encode(entry, header.correlationId, apiVersion, flexible, res);
-    const ms = this.throttle(ctx, frame.length, w.length, loopMs + performance.now() - tEncode);
+    const ms = this.throttle(ctx, entry, frame.length, w.length, loopMs + performance.now() - tEncode);
     if (ms > 0 && throttled !== null) {
       // Rare (a client over its quota): encode again rather than patch bytes at a per-API offset.
       throttled[THROTTLE_FIELD] = ms;
@@ -228,8 +235,14 @@ export class RequestPipeline {
   }
 
   /** The quota step's throttle time as a whole number of ms that fits throttle_time_ms. */
-  private throttle(ctx: RequestContext, requestBytes: number, responseBytes: number, loopMs: number): number {
-    const ms = this.quotas.throttleMs(ctx, requestBytes, responseBytes, loopMs);
+  private throttle(
+    ctx: RequestContext,
+    entry: ApiEntry,
+    requestBytes: number,
+    responseBytes: number,
+    loopMs: number,
+  ): number {
+    const ms = this.quotas.throttleMs(ctx, requestBytes, responseBytes, loopMs, entry.quota);
     return ms > 0 ? Math.min(Math.ceil(ms), MAX_THROTTLE_MS) : DONE;
   }
 
