@@ -3,7 +3,9 @@
 // highest level that has an errorCode at that version: the top level when there is one (JoinGroup, Fetch v7+);
 // otherwise the response lists the request's resources, each with the error (Produce: every partition of every
 // topic; Metadata, CreateTopics: every topic). A response list is matched to the request list that shares its
-// identifying fields (topic name or id, partition index, group id, resource name): request and response
+// identifying fields: those Kafka's JSON marks mapKey (Field.mapKey, held to Kafka's by the spec check), and, for
+// the lists it marks none in (a partition index in most, OffsetCommit's topics, a topic id beside a mapKey name),
+// the fields named as identities (topic name or id, partition index, group id, resource name): request and response
 // schemas name them alike, give or take topic/name and partition/partitionIndex/index.
 import { type ApiSpec, defaults, type Field, type FieldType, inRange, type StructType } from "./schema.ts";
 
@@ -38,6 +40,11 @@ function structOf(t: FieldType): StructType | null {
   return typeof t !== "string" && t.kind === "array" && typeof t.of !== "string" ? t.of : null;
 }
 
+/** Whether `f` says which resource its entry is about: Kafka's mapKey, or one of the identity names. */
+function identifies(f: Field, names: ReadonlySet<string>): boolean {
+  return f.mapKey === true || names.has(f.name);
+}
+
 function present(fields: readonly Field[], v: number): Field[] {
   return fields.filter((f) => inRange(f.versions, v));
 }
@@ -63,7 +70,7 @@ function carriesError(fields: readonly Field[], v: number): boolean {
 function matchScore(entry: readonly Field[], q: Field, v: number): number {
   if (typeof q.type === "string" || q.type.kind !== "array") return 0;
   const of = q.type.of;
-  const ids = present(entry, v).filter((f) => LIST_IDENTITY.has(f.name) && typeof f.type === "string");
+  const ids = present(entry, v).filter((f) => identifies(f, LIST_IDENTITY) && typeof f.type === "string");
   if (typeof of === "string") return ids.some((f) => f.type === of) ? 1 : 0;
   const reqFields = present(of.fields, v);
   return ids.filter((f) => counterpart(f.name, reqFields)?.type === f.type).length;
@@ -99,7 +106,7 @@ function fill(
     else if (f.type === "records") out[f.name] = new Uint8Array(0);
     else if (f.name === "errorMessage" && x.message !== undefined) out.errorMessage = x.message;
     else if (typeof f.type === "string") {
-      if (reqValue === null || !identity.has(f.name)) continue;
+      if (reqValue === null || !identifies(f, identity)) continue;
       const q = counterpart(f.name, reqFields);
       if (q !== undefined && q.type === f.type && reqValue[q.name] !== undefined) {
         out[f.name] = reqValue[q.name];

@@ -39,6 +39,11 @@ export interface FieldOptions {
   readonly default?: unknown;
   /** Field never uses compact encoding (RequestHeader.ClientId). */
   readonly neverFlexible?: boolean;
+  /**
+   * Kafka's mapKey: the field identifies its entry within the list (unique in it), as Kafka's JSON states; the
+   * spec check holds ours to it and error responses copy it from the refused request entry.
+   */
+  readonly mapKey?: boolean;
 }
 
 /**

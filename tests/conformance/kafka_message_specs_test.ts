@@ -9,7 +9,7 @@
 // tagged field there and its tag, whether it is written in the compact form, recursively through structs and
 // arrays; the flexible versions; the served range lying within Kafka's validVersions; the default of every
 // tagged field (what a peer that omits it means) and, in what the gateway reads (requests, records), of every
-// field absent from a version (what the handler sees then). Field names are compared as Kafka spells them, first letter lowered. A difference that is meant is
+// field absent from a version (what the handler sees then); which fields are map keys (an entry's identity). Field names are compared as Kafka spells them, first letter lowered. A difference that is meant is
 // listed in KNOWN with its reason; the test fails on any other difference and on a KNOWN entry that no longer
 // happens.
 import { assertEquals } from "../unit/assert.ts";
@@ -33,6 +33,7 @@ interface KafkaField {
   taggedVersions?: string;
   tag?: number;
   default?: string | number | boolean;
+  mapKey?: boolean;
   flexibleVersions?: string;
   fields?: KafkaField[];
 }
@@ -110,6 +111,8 @@ interface Slot {
   absent?: boolean;
   /** Of a tagged field, or of an absent one. */
   default?: unknown;
+  /** Kafka's mapKey: the field identifies its entry in the list. */
+  mapKey?: boolean;
   children?: Slot[];
 }
 
@@ -180,6 +183,7 @@ function kafkaSlots(
     const tagged = flexible && f.tag !== undefined && inRange(f.taggedVersions, v);
     const compact = flexible && (f.flexibleVersions === undefined || inRange(f.flexibleVersions, v));
     const slot: Slot = { name, type, nullable, compact };
+    if (f.mapKey === true) slot.mapKey = true;
     if (tagged) {
       slot.tag = f.tag;
       slot.default = kafkaDefault(f, nullable);
@@ -234,6 +238,7 @@ function ourSlots(fields: readonly Field[], v: number, flexible: boolean, decode
     }
     const nullable = inRange(f.nullable, v);
     const slot: Slot = { name: f.name, type, nullable, compact: flexible && !f.neverFlexible };
+    if (f.mapKey === true) slot.mapKey = true;
     if (flexible && f.tag !== undefined && inRange(f.taggedVersions, v)) {
       slot.tag = f.tag;
       slot.default = ourDefault(f, type, nullable);
@@ -272,6 +277,9 @@ function compare(path: string, ours: Slot[], theirs: Slot[], out: string[]): voi
       continue;
     }
     if (s.type !== k.type) out.push(`${p}: type ${s.type}, Kafka ${k.type}`);
+    if (s.mapKey !== k.mapKey) {
+      out.push(`${p}: ${s.mapKey ? "mapKey" : "not mapKey"}, Kafka ${k.mapKey ? "mapKey" : "not"}`);
+    }
     if (s.compact !== k.compact) out.push(`${p}: ${s.compact ? "compact" : "not compact"}, Kafka not`);
     if (s.nullable !== k.nullable) {
       out.push(`${p}: ${s.nullable ? "nullable" : "not nullable"}, Kafka ${k.nullable ? "nullable" : "not"}`);

@@ -7,7 +7,15 @@ import { FakeChannel, PLAINTEXT_LISTENER } from "../helpers/pipeline.ts";
 // events and what was encoded, never how long something took.
 import { assert, assertEquals } from "./assert.ts";
 import { Reader, Writer } from "../../src/protocol/codec.ts";
-import { type ApiSpec, compile, type Field, type FieldType } from "../../src/protocol/schema.ts";
+import {
+  type ApiSpec,
+  arrayOf,
+  compile,
+  defineApi,
+  type Field,
+  field,
+  type FieldType,
+} from "../../src/protocol/schema.ts";
 import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
 import { loadConfig } from "../../src/configs/options.ts";
 import { logger } from "../../src/log.ts";
@@ -465,6 +473,29 @@ Deno.test("errorResponse: every served API and version carries the refusal and e
   );
   const groups = errorResponse(DeleteGroupsSpec, 2, { groupsNames: ["g1", "g2"] }, CODE);
   assertEquals(groups.results, [{ groupId: "g1", errorCode: CODE }, { groupId: "g2", errorCode: CODE }]);
+});
+
+Deno.test("error response: a field Kafka marks mapKey identifies the entry, whatever its name", () => {
+  const CODE = ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  // An API whose entries are keyed by a field no identity name covers: only its mapKey says so.
+  const keyed = (mapKey: boolean): ApiSpec =>
+    defineApi({
+      key: 9_999,
+      name: "Keyed",
+      minVersion: 0,
+      maxVersion: 0,
+      flexibleFrom: Infinity,
+      request: [field("things", arrayOf([field("slot", "int32", "0+", { mapKey })]))],
+      response: [
+        field("things", arrayOf([field("slot", "int32", "0+", { mapKey }), field("errorCode", "int16")])),
+      ],
+    });
+  const req = { things: [{ slot: 7 }, { slot: 9 }] };
+  assertEquals(errorResponse(keyed(true), 0, req, CODE), {
+    things: [{ slot: 7, errorCode: CODE }, { slot: 9, errorCode: CODE }],
+  });
+  // Without mapKey the entries are not matched to the request's (nothing says which resource they are about).
+  assertEquals(errorResponse(keyed(false), 0, req, CODE), { things: [] });
 });
 
 // ------------------------------------------------------------------------------------------------- quotas

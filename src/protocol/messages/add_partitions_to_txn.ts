@@ -7,16 +7,16 @@ import { ApiKey } from "../api_keys.ts";
 import { arrayOf, defineApi, type ElementOf, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
 const topic = [
-  field("name", "string"),
+  field("name", "string", "0+", { mapKey: true }),
   field("partitions", arrayOf("int32")),
 ] as const;
 
 const topicResult = [
-  field("name", "string"),
+  field("name", "string", "0+", { mapKey: true }),
   field(
     "resultsByPartition",
     arrayOf([
-      field("partitionIndex", "int32"),
+      field("partitionIndex", "int32", "0+", { mapKey: true }),
       field("partitionErrorCode", "int16"),
     ]),
   ),
@@ -32,7 +32,7 @@ export const AddPartitionsToTxnSpec = defineApi({
     field(
       "transactions",
       arrayOf([
-        field("transactionalId", "string", "4+"),
+        field("transactionalId", "string", "4+", { mapKey: true }),
         field("producerId", "int64", "4+"),
         field("producerEpoch", "int16", "4+"),
         field("verifyOnly", "bool", "4+", { default: false }),
@@ -51,7 +51,7 @@ export const AddPartitionsToTxnSpec = defineApi({
     field(
       "resultsByTransaction",
       arrayOf([
-        field("transactionalId", "string", "4+"),
+        field("transactionalId", "string", "4+", { mapKey: true }),
         field("topicResults", arrayOf(topicResult), "4+"),
       ]),
       "4+",

@@ -14,12 +14,12 @@ export const AlterConfigsSpec = defineApi({
       "resources",
       arrayOf([
         // 2 = topic, 4 = broker.
-        field("resourceType", "int8"),
-        field("resourceName", "string"),
+        field("resourceType", "int8", "0+", { mapKey: true }),
+        field("resourceName", "string", "0+", { mapKey: true }),
         field(
           "configs",
           arrayOf([
-            field("name", "string"),
+            field("name", "string", "0+", { mapKey: true }),
             field("value", "string", "0+", { nullable: "0+" }),
           ]),
         ),

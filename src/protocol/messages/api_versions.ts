@@ -18,7 +18,7 @@ export const ApiVersionsSpec = defineApi({
     field(
       "apiKeys",
       arrayOf([
-        field("apiKey", "int16"),
+        field("apiKey", "int16", "0+", { mapKey: true }),
         field("minVersion", "int16"),
         field("maxVersion", "int16"),
       ]),
@@ -27,7 +27,7 @@ export const ApiVersionsSpec = defineApi({
     field(
       "supportedFeatures",
       arrayOf([
-        field("name", "string", "3+"),
+        field("name", "string", "3+", { mapKey: true }),
         field("minVersion", "int16", "3+"),
         field("maxVersion", "int16", "3+"),
       ]),
@@ -39,7 +39,7 @@ export const ApiVersionsSpec = defineApi({
     field(
       "finalizedFeatures",
       arrayOf([
-        field("name", "string", "3+"),
+        field("name", "string", "3+", { mapKey: true }),
         field("maxVersionLevel", "int16", "3+"),
         field("minVersionLevel", "int16", "3+"),
       ]),

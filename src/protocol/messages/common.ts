@@ -16,7 +16,7 @@ export const EpochEndOffset = struct([
 
 /** A broker's endpoint, sent with leader changes (Produce v10+, Fetch v16+). */
 export const NodeEndpoint = struct([
-  field("nodeId", "int32"),
+  field("nodeId", "int32", "0+", { mapKey: true }),
   field("host", "string"),
   field("port", "int32"),
   field("rack", "string", "0+", { nullable: "0+", default: null }),

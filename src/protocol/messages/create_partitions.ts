@@ -13,7 +13,7 @@ export const CreatePartitionsSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         // The new total partition count.
         field("count", "int32"),
         // Replicas of each new partition, or null for the broker's choice.

@@ -12,21 +12,21 @@ export const CreateTopicsSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         // -1 = broker default (v4+) or manual assignment (both counts).
         field("numPartitions", "int32"),
         field("replicationFactor", "int16"),
         field(
           "assignments",
           arrayOf([
-            field("partitionIndex", "int32"),
+            field("partitionIndex", "int32", "0+", { mapKey: true }),
             field("brokerIds", arrayOf("int32")),
           ]),
         ),
         field(
           "configs",
           arrayOf([
-            field("name", "string"),
+            field("name", "string", "0+", { mapKey: true }),
             field("value", "string", "0+", { nullable: "0+" }),
           ]),
         ),
@@ -40,7 +40,7 @@ export const CreateTopicsSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         field("topicId", "uuid", "7+"),
         field("errorCode", "int16"),
         field("errorMessage", "string", "1+", { nullable: "0+" }),

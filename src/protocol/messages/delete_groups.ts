@@ -16,7 +16,7 @@ export const DeleteGroupsSpec = defineApi({
     field(
       "results",
       arrayOf([
-        field("groupId", "string"),
+        field("groupId", "string", "0+", { mapKey: true }),
         field("errorCode", "int16"),
       ]),
     ),

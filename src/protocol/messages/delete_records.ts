@@ -31,11 +31,11 @@ export const DeleteRecordsSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         field(
           "partitions",
           arrayOf([
-            field("partitionIndex", "int32"),
+            field("partitionIndex", "int32", "0+", { mapKey: true }),
             // The new log start offset, -1 on error.
             field("lowWatermark", "int64"),
             field("errorCode", "int16"),

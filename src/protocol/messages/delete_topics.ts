@@ -27,7 +27,7 @@ export const DeleteTopicsSpec = defineApi({
     field(
       "responses",
       arrayOf([
-        field("name", "string", "0+", { nullable: "6+" }),
+        field("name", "string", "0+", { nullable: "6+", mapKey: true }),
         field("topicId", "uuid", "6+"),
         field("errorCode", "int16"),
         field("errorMessage", "string", "5+", { nullable: "5+", default: null }),

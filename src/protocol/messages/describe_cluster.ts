@@ -24,7 +24,7 @@ export const DescribeClusterSpec = defineApi({
     field(
       "brokers",
       arrayOf([
-        field("brokerId", "int32"),
+        field("brokerId", "int32", "0+", { mapKey: true }),
         field("host", "string"),
         field("port", "int32"),
         field("rack", "string", "0+", { nullable: "0+", default: null }),

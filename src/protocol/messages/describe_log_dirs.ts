@@ -14,7 +14,7 @@ export const DescribeLogDirsSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("topic", "string"),
+        field("topic", "string", "0+", { mapKey: true }),
         field("partitions", arrayOf("int32")),
       ]),
       "0+",

@@ -29,7 +29,7 @@ export const DescribeTransactionsSpec = defineApi({
         field(
           "topics",
           arrayOf([
-            field("topic", "string"),
+            field("topic", "string", "0+", { mapKey: true }),
             field("partitions", arrayOf("int32")),
           ]),
         ),

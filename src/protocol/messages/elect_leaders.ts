@@ -15,7 +15,7 @@ export const ElectLeadersSpec = defineApi({
     // null: every partition.
     field(
       "topicPartitions",
-      arrayOf([field("topic", "string"), field("partitions", arrayOf("int32"))]),
+      arrayOf([field("topic", "string", "0+", { mapKey: true }), field("partitions", arrayOf("int32"))]),
       "0+",
       { nullable: "0+" },
     ),

@@ -17,13 +17,13 @@ export const IncrementalAlterConfigsSpec = defineApi({
       "resources",
       arrayOf([
         // 2 = topic, 4 = broker, 8 = broker logger.
-        field("resourceType", "int8"),
-        field("resourceName", "string"),
+        field("resourceType", "int8", "0+", { mapKey: true }),
+        field("resourceName", "string", "0+", { mapKey: true }),
         field(
           "configs",
           arrayOf([
-            field("name", "string"),
-            field("configOperation", "int8"),
+            field("name", "string", "0+", { mapKey: true }),
+            field("configOperation", "int8", "0+", { mapKey: true }),
             field("value", "string", "0+", { nullable: "0+" }),
           ]),
         ),

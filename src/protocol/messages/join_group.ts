@@ -21,7 +21,7 @@ export const JoinGroupSpec = defineApi({
     field(
       "protocols",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         field("metadata", "bytes"),
       ]),
     ),

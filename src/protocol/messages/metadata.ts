@@ -32,7 +32,7 @@ export const MetadataSpec = defineApi({
     field(
       "brokers",
       arrayOf([
-        field("nodeId", "int32"),
+        field("nodeId", "int32", "0+", { mapKey: true }),
         field("host", "string"),
         field("port", "int32"),
         field("rack", "string", "1+", { nullable: "1+", default: null }),
@@ -44,7 +44,7 @@ export const MetadataSpec = defineApi({
       "topics",
       arrayOf([
         field("errorCode", "int16"),
-        field("name", "string", "0+", { nullable: "12+" }),
+        field("name", "string", "0+", { nullable: "12+", mapKey: true }),
         field("topicId", "uuid", "10+"),
         field("isInternal", "bool", "1+", { default: false }),
         field(

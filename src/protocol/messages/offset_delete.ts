@@ -14,7 +14,7 @@ export const OffsetDeleteSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         field(
           "partitions",
           arrayOf([
@@ -30,11 +30,11 @@ export const OffsetDeleteSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         field(
           "partitions",
           arrayOf([
-            field("partitionIndex", "int32"),
+            field("partitionIndex", "int32", "0+", { mapKey: true }),
             field("errorCode", "int16"),
           ]),
         ),

@@ -16,7 +16,7 @@ export const OffsetForLeaderEpochSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("topic", "string"),
+        field("topic", "string", "0+", { mapKey: true }),
         field(
           "partitions",
           arrayOf([
@@ -34,7 +34,7 @@ export const OffsetForLeaderEpochSpec = defineApi({
     field(
       "topics",
       arrayOf([
-        field("topic", "string"),
+        field("topic", "string", "0+", { mapKey: true }),
         field(
           "partitions",
           arrayOf([

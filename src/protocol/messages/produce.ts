@@ -17,7 +17,7 @@ export const ProduceSpec = defineApi({
     field(
       "topicData",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         field(
           "partitionData",
           arrayOf([
@@ -32,7 +32,7 @@ export const ProduceSpec = defineApi({
     field(
       "responses",
       arrayOf([
-        field("name", "string"),
+        field("name", "string", "0+", { mapKey: true }),
         field(
           "partitionResponses",
           arrayOf([
