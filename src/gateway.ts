@@ -45,7 +45,7 @@ import { ClusterTxnVerifier } from "./transactions/verifier.ts";
 import { SoloCluster } from "./cluster/solo.ts";
 import { SeaweedCluster } from "./cluster/node.ts";
 import { randomClusterId, sharedClusterId } from "./cluster/cluster_id.ts";
-import { gatewayStages, runShutdown, type ShutdownReport, StartStack } from "./shutdown.ts";
+import { runShutdown, type ShutdownReport, type ShutdownStage, StartStack } from "./shutdown.ts";
 import type { Endpoint } from "./cluster/view.ts";
 import { bindListeners, type BoundListener, isTlsProtocol } from "./server/bind.ts";
 import { TlsMaterial } from "./security/tls/material.ts";
@@ -294,6 +294,8 @@ export class Gateway {
     readonly server: KafkaServer,
     readonly address: Deno.NetAddr,
     private readonly abort: AbortController,
+    /** Its parts in start order: the stop closes them newest first (src/shutdown.ts). */
+    private readonly parts: StartStack,
   ) {}
 
   /**
@@ -319,7 +321,7 @@ export class Gateway {
     const tls = needsTls
       ? await TlsMaterial.load({ cert: cfg.tlsCert, key: cfg.tlsKey, ca: cfg.tlsCa }, logger("tls"))
       : null;
-    if (tls !== null) started.add("TLS material", () => tls.stop());
+    if (tls !== null) started.add("TLS material", () => tls.stop(), { ifUnfinished: "" });
     let countMetrics: GatewayMetrics | null = null; // set once metrics exist (handshakes may fail before)
     const bound: BoundListener[] = await bindListeners(
       cfg.listen,
@@ -331,8 +333,12 @@ export class Gateway {
       },
     );
     started.add("Kafka listeners", () => {
-      for (const b of bound) b.socket.close();
-    });
+      for (const b of bound) {
+        try {
+          b.socket.close();
+        } catch { /* closed already: the Kafka server's stop closes its listeners first */ }
+      }
+    }, { ifUnfinished: "" });
     const first = bound[0].socket.addr;
     const address: Deno.NetAddr = { transport: "tcp", hostname: first.hostname, port: first.port };
     // With --listen HOST:0 the kernel picks the port; clients must be told the real one.
@@ -384,11 +390,13 @@ export class Gateway {
     }
     if (ops !== null) {
       const o = ops;
-      started.add("operations HTTP listener", () => o.close());
+      started.add("operations HTTP listener", () => o.close(), {
+        ifUnfinished: "its open requests are cut off",
+      });
     }
     if (metrics !== null) {
       metrics.start();
-      started.add("metrics", () => metrics.stop());
+      started.add("metrics", () => metrics.stop(), { ifUnfinished: "" });
     }
     // SeaweedMQ: one id for every gateway of the namespace, kept in the filer (read once the storage is open)
     let clusterId = config.backend !== "seaweedmq" ? await clusterIdFor(config.dataDir) : "";
@@ -396,7 +404,16 @@ export class Gateway {
     if (storage.kind === "embedded") metrics?.storageErrorKinds(FAULT_KINDS);
     if (metrics !== null) storage.setRpcObserver?.(metrics);
     await storage.open();
-    started.add(`${storage.kind} storage`, () => storage.close());
+    // On the embedded backend the parts that write state (from here up) write local files that hold acknowledged
+    // data (committed offsets, the log): their close is waited for past the deadline. On SeaweedMQ the broker
+    // already holds everything acknowledged, and the filer writes left undone (producer state snapshots) are
+    // rebuilt from the log at the next start.
+    const local = storage.kind === "embedded";
+    started.add(`${storage.kind} storage`, () => storage.close(), {
+      ifUnfinished:
+        "records SeaweedMQ had not acknowledged are not stored, their producers got no ack and retry",
+      mustFinish: local,
+    });
     if (storage instanceof SeaweedMQStorage) {
       clusterId = await sharedClusterId(
         storage.coordinationFiler(10_000, 15_000),
@@ -409,16 +426,16 @@ export class Gateway {
     configs.load();
     // SCRAM credentials (SASL listeners, the SCRAM admin APIs), seeded from --sasl-users.
     const credentials: CredentialStore = await openCredentialStore(config, storage, logger("sasl"));
-    started.add("SCRAM credentials", () => credentials.stop());
+    started.add("SCRAM credentials", () => credentials.stop(), { ifUnfinished: "" });
     // --authorizer acl: the ACLs (durable in the backend's documents) and the authorizer enforcing them.
     const authorization: Authorization = await openAuthorization(config, storage, logger("acl"));
-    started.add("ACLs", () => authorization.acls?.stop());
+    started.add("ACLs", () => authorization.acls?.stop(), { ifUnfinished: "" });
     // Client quotas (durable in the backend's documents), enforced by every listener's quota step.
     const quotas: Quotas = await openQuotas(storage, logger("quotas"), {
       samples: config.quotaWindowNum,
       windowMs: config.quotaWindowSizeSeconds * 1000,
     });
-    started.add("client quotas", () => quotas.stop());
+    started.add("client quotas", () => quotas.stop(), { ifUnfinished: "" });
     const lost = Promise.withResolvers<string>();
     const cluster: ClusterView = storage instanceof SeaweedMQStorage
       ? new SeaweedCluster({
@@ -502,11 +519,17 @@ export class Gateway {
     // __consumer_offsets exists before groups load (solo) or partitions are acquired (cluster): it shows them.
     await offsetsTopic.open();
     await txnStateTopic.open();
-    started.add("group coordinator", () => coordinator.close());
+    started.add("group coordinator", () => coordinator.close(), {
+      ifUnfinished: "group writes in flight may be lost (their commits were not answered: the clients retry)",
+      mustFinish: local,
+    });
     await coordinator.start();
     const producers = new ProducerManager(storage, { log: logger("producer"), cluster });
     producers.start();
-    started.add("producer state", () => producers.close());
+    started.add("producer state", () => producers.close(), {
+      ifUnfinished: "producer state is rebuilt from the log at the next start",
+      mustFinish: local,
+    });
     const markerBroker = { storage, cluster, producers, configs };
     // Gateways of one cluster talk Kafka to each other for markers and KIP-890 verification (Kafka's
     // inter-broker requests), on a listener both have.
@@ -522,7 +545,7 @@ export class Gateway {
       },
       log: levelLog(logger("peers")),
     });
-    started.add("connections to the other gateways", () => peers.close());
+    started.add("connections to the other gateways", () => peers.close(), { ifUnfinished: "" });
     const transactions = new TransactionCoordinator({
       documents: storage.documents(),
       producerIds: producers,
@@ -548,9 +571,15 @@ export class Gateway {
     cluster.addParticipant(producers);
     cluster.addParticipant(coordinator);
     cluster.addParticipant(transactions);
-    started.add("transaction coordinator", () => transactions.close());
-    // as on stop: the cluster is left (its partitions released) before the coordinators close
-    started.add("cluster membership", () => cluster.close());
+    // Its marker rounds stop before the producer state they append through closes.
+    started.add("transaction coordinator", () => transactions.close(), {
+      ifUnfinished: "markers not yet written are written by the transaction coordinator at the next start",
+      mustFinish: local,
+    });
+    // The cluster is left (its partitions released) before the coordinators close.
+    started.add("cluster membership", () => cluster.close(), {
+      ifUnfinished: "the other gateways take its partitions over after --lease-timeout-ms",
+    });
     await cluster.start();
     await transactions.start();
     // The registry's state is loaded before the broker serves: topics with schema validation look schemas up in it.
@@ -562,7 +591,11 @@ export class Gateway {
         ? new SchemasTopic({ storage, cluster, log: logger("schema-registry") })
         : null,
     });
-    if (schemaRegistry !== null) started.add("schema registry", () => schemaRegistry.close());
+    if (schemaRegistry !== null) {
+      started.add("schema registry", () => schemaRegistry.close(), {
+        ifUnfinished: "its open requests are cut off",
+      });
+    }
     const externalSchemas = schemaRegistry === null && config.schemaRegistryUrl !== ""
       ? new ExternalSchemaLookup(config.schemaRegistryUrl)
       : null;
@@ -644,7 +677,16 @@ export class Gateway {
         },
       });
     }
-    started.add("Kafka server", () => server.stop());
+    // Stops accepting, releases long polls, answers in-flight requests; leaves part of the budget (up to 3 s) to
+    // the parts that write state.
+    started.add("Kafka listener and in-flight requests", () => server.stop(), {
+      ifUnfinished: "those requests get no answer, their clients retry",
+      leaveMs: (timeoutMs) => Math.min(3_000, timeoutMs / 2),
+      pending: () => {
+        const n = server.connectionCount;
+        return `${n} connection${n === 1 ? "" : "s"} still open`;
+      },
+    });
     const opsAuthMode = httpAuthMode(config);
     if (ops !== null && opsAuthMode !== "none") {
       const acls = authorization.acls;
@@ -681,7 +723,7 @@ export class Gateway {
       transactions,
       producers,
     });
-    const gateway = new Gateway(config, storage, coordinator, producers, server, address, abort);
+    const gateway = new Gateway(config, storage, coordinator, producers, server, address, abort, started);
     gateway.ops = ops;
     gateway.cluster = cluster;
     gateway.lost = lost.promise;
@@ -720,10 +762,11 @@ export class Gateway {
   stop(timeoutMs: number = this.config.shutdownTimeoutMs): Promise<ShutdownReport> {
     this.ops?.markStopping();
     this.abort.abort();
-    this.credentials?.stop();
-    this.tls?.stop();
-    this.acls?.stop();
-    this.quotas?.stop();
-    return runShutdown(gatewayStages(this, timeoutMs), timeoutMs, logger("gateway"));
+    return runShutdown(this.stopPlan(timeoutMs), timeoutMs, logger("gateway"));
+  }
+
+  /** The stop's stages: the parts this gateway's start brought up, newest first. */
+  stopPlan(timeoutMs: number = this.config.shutdownTimeoutMs): ShutdownStage[] {
+    return this.parts.stages(timeoutMs);
   }
 }

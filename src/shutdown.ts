@@ -1,10 +1,10 @@
-// Bounded shutdown (docs/operations.md "Stopping"): the gateway's stop is a list of stages run in order under one deadline
+// Bounded shutdown (docs/operations.md "Stopping"): the gateway's stop is its start stack (the parts its start brought
+// up) closed newest first, each part a stage, run in order under one deadline
 // (--shutdown-timeout-ms). Each stage is started whatever time is left and waited for at most the remaining budget
 // (less what it must leave to the stages after it); one that does not finish in time is abandoned -- the process
 // exits without it -- and named in one log line. A stage marked `mustFinish` (local flushes of acknowledged data:
 // the embedded log's fsync) is waited for past the deadline; a second SIGINT/SIGTERM cuts even that short (main.ts).
 import type { Logger } from "./log.ts";
-import type { ClusterView } from "./cluster/view.ts";
 
 export interface ShutdownStage {
   /** What the stage does, for the log ("Kafka listener and in-flight requests"). */
@@ -98,89 +98,52 @@ export async function runShutdown(
   return { ms, unfinished, failed, clean: unfinished.length === 0 && failed.length === 0 };
 }
 
-/** The parts of a running gateway that stop, in this order (src/gateway.ts). */
-export interface StoppableGateway {
-  readonly server: { stop(): Promise<void>; readonly connectionCount: number };
-  readonly cluster: Pick<ClusterView, "close"> | null;
-  readonly coordinator: { close(): Promise<void> };
-  readonly producers: { close(): Promise<void> };
-  /** The transaction coordinator: stops its marker rounds before the producer state they append through closes. */
-  readonly transactions: { close(): Promise<void> } | null;
-  /** Connections to the other gateways: closed after the transaction coordinator's marker rounds stopped. */
-  readonly peers: { close(): Promise<void> } | null;
-  readonly storage: { readonly kind: string; close(): Promise<void> };
-  readonly metrics: { stop(): void } | null;
-  readonly ops: { close(): Promise<void> } | null;
-  readonly schemaRegistry?: { close(): Promise<void> } | null;
+/** How a part of the gateway stops (StartStack.add): what its stage of the stop needs besides closing it. */
+export interface StopOptions {
+  /** What is lost or delayed when its close is abandoned at the deadline (logged with its name). */
+  readonly ifUnfinished?: string;
+  /** Waited for even past the deadline (local files holding acknowledged data). */
+  readonly mustFinish?: boolean;
+  /** Budget (ms, given the whole stop's) left to the parts that close after it. */
+  readonly leaveMs?: (timeoutMs: number) => number;
+  /** What it is still waiting for, when abandoned. */
+  readonly pending?: () => string;
 }
 
 /**
- * The gateway's stages. In-flight requests leave part of the budget (up to 3 s) to the stages that write state;
- * on the embedded backend those write local files that hold acknowledged data (committed offsets, the log) and are
- * waited for; on SeaweedMQ the broker already holds everything acknowledged, and the filer writes left undone
- * (producer state snapshots) are rebuilt from the log at the next start.
- */
-export function gatewayStages(g: StoppableGateway, timeoutMs: number): ShutdownStage[] {
-  const local = g.storage.kind === "embedded";
-  return [
-    {
-      name: "Kafka listener and in-flight requests",
-      ifUnfinished: "those requests get no answer, their clients retry",
-      run: () => g.server.stop(),
-      pending: () => {
-        const n = g.server.connectionCount;
-        return `${n} connection${n === 1 ? "" : "s"} still open`;
-      },
-      leaveMs: Math.min(3_000, timeoutMs / 2),
-    },
-    {
-      name: "leaving the cluster",
-      ifUnfinished: "the other gateways take its partitions over after --lease-timeout-ms",
-      run: () => g.cluster?.close(),
-    },
-    {
-      name: "transaction and group coordinators, producer state",
-      ifUnfinished: "producer state is rebuilt from the log at the next start; markers not yet written are " +
-        "written by the transaction coordinator at the next start",
-      mustFinish: local,
-      run: async () => {
-        await g.transactions?.close();
-        await g.peers?.close();
-        await Promise.all([g.coordinator.close(), g.producers.close()]);
-      },
-    },
-    {
-      name: `${g.storage.kind} storage close`,
-      ifUnfinished:
-        "records SeaweedMQ had not acknowledged are not stored, their producers got no ack and retry",
-      mustFinish: local,
-      run: () => g.storage.close(),
-    },
-    {
-      name: "operations HTTP listener",
-      ifUnfinished: "its open requests are cut off",
-      run: async () => {
-        g.metrics?.stop();
-        await Promise.all([g.ops?.close(), g.schemaRegistry?.close()]);
-      },
-    },
-  ];
-}
-
-/**
- * What a start has brought up so far (src/gateway.ts): each part is added right after it is up, and a failed start
- * closes them newest first, as a stop would, so that no listener, timer, lease or open file outlives it.
+ * The parts of the gateway, in the order its start brought them up (src/gateway.ts): each is added right after it
+ * is up. A failed start closes them newest first (unwind), so that no listener, timer, lease or open file
+ * outlives it; the stop closes them in the same order, as stages of the bounded shutdown (stages), so the two
+ * cannot disagree about what is open or in which order it closes.
  */
 export class StartStack {
-  private readonly parts: { readonly name: string; readonly close: () => unknown }[] = [];
+  private readonly parts: {
+    readonly name: string;
+    readonly close: () => unknown;
+    readonly opts: StopOptions;
+  }[] = [];
 
-  add(name: string, close: () => unknown): void {
-    this.parts.push({ name, close });
+  add(name: string, close: () => unknown, opts: StopOptions = {}): void {
+    this.parts.push({ name, close, opts });
   }
 
   /** The parts up so far, oldest first. */
   get names(): string[] {
     return this.parts.map((p) => p.name);
+  }
+
+  /** The stop: one stage per part, newest first, for runShutdown under `timeoutMs`. */
+  stages(timeoutMs: number): ShutdownStage[] {
+    return this.parts.toReversed().map(({ name, close, opts }) => ({
+      name,
+      ifUnfinished: opts.ifUnfinished ?? "it is cut off",
+      run: async () => {
+        await close();
+      },
+      mustFinish: opts.mustFinish,
+      leaveMs: opts.leaveMs?.(timeoutMs),
+      pending: opts.pending,
+    }));
   }
 
   /** Closes every part, newest first; one that fails to close is logged and the others still close. */

@@ -2,7 +2,7 @@
 // must-finish stage (the embedded log's fsync) waited for past it, failures reported; and the gateway's own stop
 // on the embedded backend finishes every stage.
 import { assert, assertEquals } from "./assert.ts";
-import { gatewayStages, runShutdown, type ShutdownStage, StartStack } from "../../src/shutdown.ts";
+import { runShutdown, type ShutdownStage, StartStack } from "../../src/shutdown.ts";
 import { logger } from "../../src/log.ts";
 import { loadConfig } from "../../src/configs/options.ts";
 import { Gateway } from "../../src/gateway.ts";
@@ -110,26 +110,24 @@ Deno.test("shutdown: a must-finish stage is waited for past the deadline; a fail
   assertEquals(r.clean, false);
 });
 
-Deno.test("shutdown: the gateway's stages; local state and storage must finish only on the embedded backend", () => {
-  const parts = (kind: string) => ({
-    server: { stop: () => Promise.resolve(), connectionCount: 0 },
-    cluster: null,
-    coordinator: { close: () => Promise.resolve() },
-    producers: { close: () => Promise.resolve() },
-    transactions: null,
-    peers: null,
-    storage: { kind, close: () => Promise.resolve() },
-    metrics: null,
-    ops: null,
+Deno.test("shutdown: the stop is the start stack closed newest first, each part with its stage options", async () => {
+  const closed: string[] = [];
+  const stack = new StartStack();
+  stack.add("listener", () => void closed.push("listener"));
+  stack.add("storage", () => void closed.push("storage"), { mustFinish: true, ifUnfinished: "unflushed" });
+  stack.add("server", () => void closed.push("server"), {
+    leaveMs: (t) => Math.min(3_000, t / 2),
+    pending: () => "1 connection still open",
   });
-  const embedded = gatewayStages(parts("embedded"), 10_000);
-  assertEquals(embedded.filter((s) => s.mustFinish).map((s) => s.name), [
-    "transaction and group coordinators, producer state",
-    "embedded storage close",
-  ]);
-  assertEquals(gatewayStages(parts("seaweedmq"), 10_000).filter((s) => s.mustFinish), []);
-  assertEquals(embedded[0].leaveMs, 3_000);
-  assertEquals(gatewayStages(parts("embedded"), 2_000)[0].leaveMs, 1_000);
+  const stages = stack.stages(2_000);
+  assertEquals(stages.map((s) => s.name), ["server", "storage", "listener"]);
+  assertEquals(stages.map((s) => s.leaveMs), [1_000, undefined, undefined]);
+  assertEquals(stages.map((s) => s.mustFinish ?? false), [false, true, false]);
+  assertEquals(stages[0].pending?.(), "1 connection still open");
+  assertEquals(stack.stages(10_000)[0].leaveMs, 3_000);
+  const r = await runShutdown(stages, 2_000, log);
+  assertEquals(closed, ["server", "storage", "listener"]);
+  assert(r.clean);
 });
 
 Deno.test({
@@ -145,6 +143,17 @@ Deno.test({
         readFile: () => undefined,
       });
       const gw = await Gateway.start(config);
+      // The stop closes what the start opened, newest first; on the embedded backend the parts that write local
+      // files holding acknowledged data are waited for past the deadline.
+      const plan = gw.stopPlan();
+      assertEquals(plan[0].name, "Kafka listener and in-flight requests");
+      assertEquals(plan.at(-1)?.name, "Kafka listeners");
+      assertEquals(plan.filter((s) => s.mustFinish).map((s) => s.name), [
+        "transaction coordinator",
+        "producer state",
+        "group coordinator",
+        "embedded storage",
+      ]);
       const r = await gw.stop();
       assertEquals(r.clean, true, JSON.stringify(r));
       assertEquals(config.shutdownTimeoutMs, 10_000);
