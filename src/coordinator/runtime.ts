@@ -17,6 +17,7 @@
 //   (run()), across shard changes: an operation that began under an old shard finishes before one on the same key
 //   under a new shard starts.
 import { KeyedQueue } from "../serial.ts";
+import { settledWithin } from "../wait.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 
 export type ShardState = "loading" | "active" | "closed" | "failed";
@@ -192,7 +193,10 @@ export class CoordinatorRuntime {
     const wasActive = shard.active;
     shard.state = "closed";
     if (wasActive) drop?.(shard);
-    await this.bounded([shard.drained(), keys === undefined ? Promise.resolve() : this.queue.idle(keys)]);
+    await settledWithin(
+      [shard.drained(), keys === undefined ? Promise.resolve() : this.queue.idle(keys)],
+      this.opts.releaseWaitMs,
+    );
     return { shard, wasActive, left: shard.inFlight };
   }
 
@@ -240,19 +244,12 @@ export class CoordinatorRuntime {
     this.closed = true;
     const shards = [...this.held()];
     for (const s of shards) s.state = "closed";
-    await this.bounded([...shards.map((s) => s.drained()), this.queue.idle()]);
+    await settledWithin([...shards.map((s) => s.drained()), this.queue.idle()], this.opts.releaseWaitMs);
   }
 
   private remove(shard: Shard): void {
     if (shard.partition === WHOLE) {
       if (this.whole === shard) this.whole = null;
     } else if (this.shards.get(shard.partition) === shard) this.shards.delete(shard.partition);
-  }
-
-  private async bounded(ps: Promise<void>[]): Promise<void> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const bound = new Promise<void>((resolve) => timer = setTimeout(resolve, this.opts.releaseWaitMs));
-    await Promise.race([Promise.all(ps.map((p) => p.catch(() => {}))), bound]);
-    clearTimeout(timer);
   }
 }

@@ -14,12 +14,9 @@
 // `__consumer_offsets` partition p loads its ids (the shard is loading: COORDINATOR_LOAD_IN_PROGRESS) and resumes
 // the transactions caught in Prepare* once it is active (their markers are sent again: markers are idempotent);
 // release forgets them. A solo gateway acquires every partition in start().
-import type { TopicPartitionRef } from "../cluster/view.ts";
-import { type ClusterView, CONSUMER_OFFSETS_TOPIC, type Participant } from "../cluster/view.ts";
-import type { DocumentStore } from "../storage/documents.ts";
-import type { Logger } from "../log.ts";
+import { CONSUMER_OFFSETS_TOPIC, type Participant, type TopicPartitionRef } from "../cluster/view.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
-import type { MarkerOutcome, MarkerWriter, TxnMarker, TxnVerifier } from "./contracts.ts";
+import type { TxnMarker, TxnVerifier } from "./contracts.ts";
 import {
   containsAll,
   isEpochExhausted,
@@ -28,99 +25,31 @@ import {
   isPreparing,
   MAX_PRODUCER_EPOCH,
   mergePartitions,
+  newTxnMetadata,
   NO_PRODUCER_EPOCH,
   NO_PRODUCER_ID,
+  producerBump,
   type TxnMetadata,
-  type TxnState,
 } from "./state.ts";
 import { txnDocumentName, TxnLog } from "./txn_log.ts";
+import { settledWithin, sleep } from "../wait.ts";
+import { runMarkerRound } from "./marker_round.ts";
 import { CoordinatorRuntime, type RuntimeStats, type Shard } from "../coordinator/runtime.ts";
-import type { TxnStateMirror } from "./state_topic/view.ts";
+import {
+  listed,
+  type ListTxnFilter,
+  type ResolvedTxnOptions,
+  type TxnCoordinatorOptions,
+  type TxnStats,
+  type TxnView,
+  txnView,
+  withDefaults,
+} from "./options.ts";
 
-/** Kafka's transaction.max.timeout.ms default (15 minutes). */
-export const DEFAULT_MAX_TIMEOUT_MS = 900_000;
-/** Kafka's transactional.id.expiration.ms default (7 days). */
-export const DEFAULT_ID_EXPIRATION_MS = 7 * 24 * 3600_000;
-/** Kafka's transaction.abort.timed.out.transaction.cleanup.interval.ms default. */
-export const DEFAULT_ABORT_CHECK_INTERVAL_MS = 10_000;
-/** Kafka's transaction.remove.expired.transaction.cleanup.interval.ms default. */
-export const DEFAULT_EXPIRATION_CHECK_INTERVAL_MS = 3600_000;
-/** How long EndTxn waits for its markers before answering anyway. */
-export const DEFAULT_END_TXN_WAIT_MS = 5_000;
-const MARKER_RETRY_MAX_MS = 5_000;
 /** How long a completed transaction's Complete* state may stay unwritten (see completeEnd). */
 const COMPLETE_FLUSH_MS = 1_000;
 /** How long a release waits for the released ids' writes in flight (so the next coordinator reads them). */
 const RELEASE_WAIT_MS = 5_000;
-
-export interface TxnCoordinatorOptions {
-  readonly documents: DocumentStore;
-  /** Issues producer ids never handed out before (ProducerManager.newProducerId). */
-  readonly producerIds: { newProducerId(): Promise<number> };
-  readonly cluster: ClusterView;
-  readonly markers: MarkerWriter;
-  readonly log: Logger;
-  /** `__consumer_offsets` partition count: a solo gateway holds them all. */
-  readonly offsetsPartitions: number;
-  readonly maxTimeoutMs?: number;
-  readonly idExpirationMs?: number;
-  readonly abortCheckIntervalMs?: number;
-  readonly expirationCheckIntervalMs?: number;
-  /**
-   * How long EndTxn waits for the markers and Complete* before it answers anyway (the outcome is durable once
-   * Prepare* is): default 5 s; 0 answers at once, as Kafka does.
-   */
-  readonly endTxnWaitMs?: number;
-  /** First wait before markers that failed are sent again (doubles up to 5 s). */
-  readonly markerRetryMs?: number;
-  /**
-   * Whether a partition still exists: a partition whose leader answers UNKNOWN_TOPIC_OR_PARTITION and that this
-   * says is gone gets no marker (a deleted topic; Kafka drops it from the transaction too). Absent: every
-   * partition is retried until its marker is written.
-   */
-  readonly partitionExists?: (tp: TopicPartitionRef) => boolean;
-  /** Wall clock in ms (tests drive it). */
-  readonly now?: () => number;
-  /**
-   * The `__transaction_state` topic (state_topic/view.ts): told what each partition's documents held when loaded
-   * and every document write and deletion that succeeded, in order; closed with the coordinator.
-   */
-  readonly mirror?: TxnStateMirror;
-}
-
-/** A transaction as DescribeTransactions, ListTransactions, metrics and the dashboard show it. */
-export interface TxnView {
-  readonly transactionalId: string;
-  readonly producerId: number;
-  readonly producerEpoch: number;
-  readonly state: TxnState;
-  readonly timeoutMs: number;
-  /** When the current transaction began, or -1. */
-  readonly startMs: number;
-  /** The transaction's partitions; while Prepare*, those still without a marker (as Kafka describes them). */
-  readonly partitions: readonly TopicPartitionRef[];
-  readonly offsetsPartition: number;
-}
-
-export interface TxnStats {
-  /** Ids held in memory (this gateway coordinates them). */
-  readonly ids: number;
-  /** Transactions Ongoing or ending (Prepare*). */
-  readonly open: number;
-  readonly committed: number;
-  readonly aborted: number;
-  /** Transactions this coordinator aborted because they outlived their timeout (also counted in aborted). */
-  readonly timedOut: number;
-}
-
-export interface ListTxnFilter {
-  /** Kafka state names; empty: all. */
-  readonly states: readonly string[];
-  /** Empty: all. */
-  readonly producerIds: readonly number[];
-  /** < 0: all; else only transactions running longer than this (ListTransactions v1). */
-  readonly durationMs: number;
-}
 
 interface Entry {
   readonly id: string;
@@ -152,11 +81,8 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   private readonly instance = crypto.randomUUID();
   private readonly tasks = new Set<Promise<void>>();
   private readonly stopping = new AbortController();
-  private readonly now: () => number;
-  private readonly maxTimeoutMs: number;
-  private readonly idExpirationMs: number;
-  private readonly markerRetryMs: number;
-  private readonly endTxnWaitMs: number;
+  /** The options with Kafka's defaults filled in. */
+  private readonly cfg: ResolvedTxnOptions;
   private timers: ReturnType<typeof setInterval>[] = [];
   private closed = false;
   private committed = 0;
@@ -169,11 +95,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
       serving: (partition) => opts.cluster.servingEpoch(CONSUMER_OFFSETS_TOPIC, partition) !== null,
       releaseWaitMs: RELEASE_WAIT_MS,
     });
-    this.now = opts.now ?? Date.now;
-    this.maxTimeoutMs = opts.maxTimeoutMs ?? DEFAULT_MAX_TIMEOUT_MS;
-    this.idExpirationMs = opts.idExpirationMs ?? DEFAULT_ID_EXPIRATION_MS;
-    this.markerRetryMs = opts.markerRetryMs ?? 100;
-    this.endTxnWaitMs = opts.endTxnWaitMs ?? DEFAULT_END_TXN_WAIT_MS;
+    this.cfg = withDefaults(opts);
   }
 
   // ---------------------------------------------------------------- lifecycle
@@ -192,11 +114,11 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     this.timers.push(
       setInterval(
         () => void this.abortTimedOut(),
-        this.opts.abortCheckIntervalMs ?? DEFAULT_ABORT_CHECK_INTERVAL_MS,
+        this.cfg.abortCheckIntervalMs,
       ),
       setInterval(
         () => void this.expireIds(),
-        this.opts.expirationCheckIntervalMs ?? DEFAULT_EXPIRATION_CHECK_INTERVAL_MS,
+        this.cfg.expirationCheckIntervalMs,
       ),
     );
   }
@@ -206,14 +128,14 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     if (this.closed) return;
     if (this.flushTimer !== null) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    await this.bounded(this.flushAll(), RELEASE_WAIT_MS);
+    await settledWithin([this.flushAll()], RELEASE_WAIT_MS);
     this.closed = true;
     for (const t of this.timers) clearInterval(t);
     this.timers = [];
     this.stopping.abort();
     // Marker rounds stop by themselves (a write in flight to another gateway is not waited for: markers are
     // idempotent and the next coordinator sends them again); the durable writes in flight are.
-    await this.bounded(this.runtime.idle(), RELEASE_WAIT_MS);
+    await settledWithin([this.runtime.idle()], RELEASE_WAIT_MS);
     await this.runtime.close();
     await this.opts.mirror?.close();
   }
@@ -315,7 +237,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     if (tp.topic !== CONSUMER_OFFSETS_TOPIC) return;
     if (this.runtime.shard(tp.partition) === undefined) return;
     // Best effort (the next coordinator repeats the markers of a Prepare* it finds), while this one still holds it.
-    await this.bounded(this.flushAll((e) => e.offsetsPartition === tp.partition), RELEASE_WAIT_MS);
+    await settledWithin([this.flushAll((e) => e.offsetsPartition === tp.partition)], RELEASE_WAIT_MS);
     const ids = [...this.entries.values()].filter((e) => e.offsetsPartition === tp.partition).map((e) =>
       e.id
     );
@@ -348,39 +270,22 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     expected: { producerId: number; producerEpoch: number } | null,
   ): Promise<{ producerId: number; producerEpoch: number }> {
     if (transactionalId === "") fail(ErrorCode.INVALID_REQUEST, "empty transactional id");
-    if (timeoutMs <= 0 || timeoutMs > this.maxTimeoutMs) {
+    if (timeoutMs <= 0 || timeoutMs > this.cfg.maxTimeoutMs) {
       fail(
         ErrorCode.INVALID_TRANSACTION_TIMEOUT,
-        `transaction.timeout.ms ${timeoutMs} is not in 1..${this.maxTimeoutMs} (transaction.max.timeout.ms)`,
+        `transaction.timeout.ms ${timeoutMs} is not in 1..${this.cfg.maxTimeoutMs} (transaction.max.timeout.ms)`,
       );
     }
     if (expected !== null && expected.producerId === NO_PRODUCER_ID) expected = null;
-    return await this.serial(transactionalId, async () => {
+    return await this.runtime.serial(transactionalId, async () => {
       const p = this.own(transactionalId);
       let e = this.entries.get(transactionalId);
       if (e === undefined) {
         const producerId = await this.opts.producerIds.newProducerId();
         const name = await txnDocumentName(p, transactionalId);
         this.own(transactionalId); // still ours after the waits?
-        e = {
-          id: transactionalId,
-          name,
-          offsetsPartition: p,
-          meta: {
-            transactionalId,
-            producerId,
-            previousProducerId: NO_PRODUCER_ID,
-            producerEpoch: NO_PRODUCER_EPOCH,
-            lastProducerEpoch: NO_PRODUCER_EPOCH,
-            timeoutMs,
-            state: "Empty",
-            partitions: [],
-            startMs: -1,
-            lastUpdateMs: this.now(),
-          },
-          stored: null,
-          pendingMarkers: null,
-        };
+        const meta = newTxnMetadata(transactionalId, producerId, timeoutMs, this.cfg.now());
+        e = { id: transactionalId, name, offsetsPartition: p, meta, stored: null, pendingMarkers: null };
         this.entries.set(transactionalId, e);
       }
       const m = e.meta;
@@ -407,10 +312,13 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
         case "CompleteCommit":
         case "CompleteAbort": {
           let next: TxnMetadata;
-          if (
-            isEpochExhausted(m.producerEpoch) &&
-            (expected === null || expected.producerEpoch === m.producerEpoch)
-          ) {
+          const bump = producerBump(m, expected);
+          if (bump === "fenced") {
+            fail(
+              ErrorCode.PRODUCER_FENCED,
+              `epoch ${expected?.producerEpoch} of producer ${expected?.producerId} is stale (current ${m.producerEpoch})`,
+            );
+          } else if (bump === "rotate") {
             const producerId = await this.opts.producerIds.newProducerId();
             next = {
               ...m,
@@ -419,26 +327,16 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
               producerEpoch: 0,
               lastProducerEpoch: expected !== null ? m.producerEpoch : NO_PRODUCER_EPOCH,
             };
-          } else if (
-            expected === null || m.producerEpoch === NO_PRODUCER_EPOCH ||
-            expected.producerEpoch === m.producerEpoch
-          ) {
+          } else if (bump === "bump") {
             next = { ...m, producerEpoch: m.producerEpoch + 1, lastProducerEpoch: m.producerEpoch };
-          } else if (expected.producerEpoch === m.lastProducerEpoch) {
-            next = m; // a retry of the bump it already got: answered the same
-          } else {
-            fail(
-              ErrorCode.PRODUCER_FENCED,
-              `epoch ${expected.producerEpoch} of producer ${expected.producerId} is stale (current ${m.producerEpoch})`,
-            );
-          }
+          } else next = m; // a retry of the bump it already got: answered the same
           next = {
             ...next,
             timeoutMs,
             state: "Empty",
             partitions: [],
             startMs: -1,
-            lastUpdateMs: this.now(),
+            lastUpdateMs: this.cfg.now(),
           };
           await this.persist(e, next);
           return { producerId: next.producerId, producerEpoch: next.producerEpoch };
@@ -461,7 +359,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     partitions: readonly TopicPartitionRef[],
   ): Promise<void> {
     if (transactionalId === "") fail(ErrorCode.INVALID_REQUEST, "empty transactional id");
-    return await this.serial(transactionalId, async () => {
+    return await this.runtime.serial(transactionalId, async () => {
       const e = this.current(transactionalId, producerId, producerEpoch);
       const m = e.meta;
       if (isPreparing(m.state)) {
@@ -473,8 +371,8 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
         ...m,
         state: "Ongoing",
         partitions: mergePartitions(m.partitions, partitions),
-        startMs: m.state === "Ongoing" ? m.startMs : this.now(),
-        lastUpdateMs: this.now(),
+        startMs: m.state === "Ongoing" ? m.startMs : this.cfg.now(),
+        lastUpdateMs: this.cfg.now(),
       });
     });
   }
@@ -491,7 +389,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     producerEpoch: number,
     partitions: readonly TopicPartitionRef[],
   ): Promise<number[]> {
-    return await this.serial(transactionalId, () => {
+    return await this.runtime.serial(transactionalId, () => {
       const m = this.current(transactionalId, producerId, producerEpoch).meta;
       if (isPreparing(m.state)) fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the transaction is completing");
       return Promise.resolve(
@@ -543,38 +441,43 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     if (transactionalId === "") fail(ErrorCode.INVALID_REQUEST, "empty transactional id");
     // The markers' task is returned boxed: a promise resolved with a promise would adopt it, and the id's chain
     // would then wait for the completion, which itself needs the chain.
-    const ending = await this.serial(transactionalId, async (): Promise<{ task: Promise<void> } | null> => {
-      const e = this.current(transactionalId, producerId, producerEpoch);
-      const m = e.meta;
-      switch (m.state) {
-        case "Ongoing":
-          await this.persist(e, {
-            ...m,
-            state: commit ? "PrepareCommit" : "PrepareAbort",
-            lastUpdateMs: this.now(),
-          });
-          return { task: this.startMarkers(e) };
-        case "CompleteCommit":
-          if (commit) return null;
-          break;
-        case "CompleteAbort":
-          if (!commit) return null;
-          break;
-        case "PrepareCommit":
-          if (commit) fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the commit is completing");
-          break;
-        case "PrepareAbort":
-          if (!commit) fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the abort is completing");
-          break;
-      }
-      fail(ErrorCode.INVALID_TXN_STATE, `cannot ${commit ? "commit" : "abort"} in state ${m.state}`);
-    });
+    const ending = await this.runtime.serial(
+      transactionalId,
+      async (): Promise<{ task: Promise<void> } | null> => {
+        const e = this.current(transactionalId, producerId, producerEpoch);
+        const m = e.meta;
+        switch (m.state) {
+          case "Ongoing":
+            await this.persist(e, {
+              ...m,
+              state: commit ? "PrepareCommit" : "PrepareAbort",
+              lastUpdateMs: this.cfg.now(),
+            });
+            return { task: this.startMarkers(e) };
+          case "CompleteCommit":
+            if (commit) return null;
+            break;
+          case "CompleteAbort":
+            if (!commit) return null;
+            break;
+          case "PrepareCommit":
+            if (commit) fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the commit is completing");
+            break;
+          case "PrepareAbort":
+            if (!commit) fail(ErrorCode.CONCURRENT_TRANSACTIONS, "the abort is completing");
+            break;
+        }
+        fail(ErrorCode.INVALID_TXN_STATE, `cannot ${commit ? "commit" : "abort"} in state ${m.state}`);
+      },
+    );
     // The outcome is decided (Prepare* is durable). Kafka answers now; this coordinator first gives the markers
     // a moment (off the id's chain, which the completion needs): the common case then answers with the
     // transaction complete, so the producer's next AddPartitionsToTxn is not sent back with
     // CONCURRENT_TRANSACTIONS and its offsets are visible once commit returns. A partition whose leader is away
     // does not hold the answer longer than endTxnWaitMs.
-    if (ending !== null && this.endTxnWaitMs > 0) await this.bounded(ending.task, this.endTxnWaitMs);
+    if (ending !== null && this.cfg.endTxnWaitMs > 0) {
+      await settledWithin([ending.task], this.cfg.endTxnWaitMs);
+    }
   }
 
   // ---------------------------------------------------------------- views
@@ -583,25 +486,25 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
   describe(transactionalId: string): TxnView | null {
     this.own(transactionalId);
     const e = this.entries.get(transactionalId);
-    return e === undefined || e.stored === null ? null : this.view(e);
+    return e === undefined || e.stored === null
+      ? null
+      : txnView(e.meta, e.offsetsPartition, e.pendingMarkers);
   }
 
   /** ListTransactions: the transactions of every partition held; null while some partition is still loading. */
   list(filter: ListTxnFilter): TxnView[] | null {
     for (const shard of this.runtime.held()) if (shard.state === "loading") return null;
-    const now = this.now();
-    return this.transactions().filter((t) =>
-      (filter.states.length === 0 || filter.states.includes(t.state)) &&
-      (filter.producerIds.length === 0 || filter.producerIds.includes(t.producerId)) &&
-      (filter.durationMs < 0 || (t.startMs >= 0 && now - t.startMs > filter.durationMs))
-    );
+    const now = this.cfg.now();
+    return this.transactions().filter((t) => listed(t, filter, now));
   }
 
   /** Every transactional id this gateway coordinates now (the dashboard lists the open ones). */
   transactions(): TxnView[] {
     const out: TxnView[] = [];
     for (const e of this.entries.values()) {
-      if (this.runtime.isActive(e.offsetsPartition) && e.stored !== null) out.push(this.view(e));
+      if (this.runtime.isActive(e.offsetsPartition) && e.stored !== null) {
+        out.push(txnView(e.meta, e.offsetsPartition, e.pendingMarkers));
+      }
     }
     return out;
   }
@@ -624,20 +527,6 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     };
   }
 
-  private view(e: Entry): TxnView {
-    const m = e.meta;
-    return {
-      transactionalId: e.id,
-      producerId: m.producerId,
-      producerEpoch: m.producerEpoch,
-      state: m.state,
-      timeoutMs: m.timeoutMs,
-      startMs: m.startMs,
-      partitions: e.pendingMarkers ?? m.partitions,
-      offsetsPartition: e.offsetsPartition,
-    };
-  }
-
   // ---------------------------------------------------------------- timeouts and expiration
 
   /**
@@ -645,15 +534,15 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
    * producer that let it time out is fenced. Resolves when their PrepareAbort is durable.
    */
   async abortTimedOut(): Promise<void> {
-    const now = this.now();
+    const now = this.cfg.now();
     const due = [...this.entries.values()].filter((e) =>
       e.meta.state === "Ongoing" && e.meta.startMs + e.meta.timeoutMs < now && this.holds(e)
     );
     await Promise.all(due.map((e) =>
-      this.serial(e.id, async () => {
+      this.runtime.serial(e.id, async () => {
         const m = e.meta;
         if (this.entries.get(e.id) !== e || !this.holds(e) || m.state !== "Ongoing") return;
-        if (m.startMs + m.timeoutMs >= this.now()) return;
+        if (m.startMs + m.timeoutMs >= this.cfg.now()) return;
         this.opts.log.info(
           "aborting the transaction of {id} (producer {pid} epoch {epoch}): older than its timeout of {ms} ms",
           { id: e.id, pid: m.producerId, epoch: m.producerEpoch, ms: m.timeoutMs },
@@ -665,14 +554,14 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
 
   /** Forgets ids idle for longer than transactional.id.expiration.ms (their documents are deleted). */
   async expireIds(): Promise<void> {
-    const now = this.now();
+    const now = this.cfg.now();
     const due = [...this.entries.values()].filter((e) =>
-      isIdle(e.meta.state) && e.meta.lastUpdateMs + this.idExpirationMs < now && this.holds(e)
+      isIdle(e.meta.state) && e.meta.lastUpdateMs + this.cfg.idExpirationMs < now && this.holds(e)
     );
     await Promise.all(due.map((e) =>
-      this.serial(e.id, async () => {
+      this.runtime.serial(e.id, async () => {
         if (this.entries.get(e.id) !== e || !this.holds(e) || !isIdle(e.meta.state)) return;
-        if (e.meta.lastUpdateMs + this.idExpirationMs >= this.now()) return;
+        if (e.meta.lastUpdateMs + this.cfg.idExpirationMs >= this.cfg.now()) return;
         if (e.stored !== null && !await this.txnLog.delete(e.name, e.stored)) {
           await this.fenced(e);
           return;
@@ -701,7 +590,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
       producerEpoch: epoch,
       lastProducerEpoch: NO_PRODUCER_EPOCH,
       state: "PrepareAbort",
-      lastUpdateMs: this.now(),
+      lastUpdateMs: this.cfg.now(),
     });
     if (timedOut) this.timedOut++;
     this.startMarkers(e);
@@ -730,63 +619,34 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
       commit,
       coordinatorEpoch: Math.max(0, this.runtime.shard(e.offsetsPartition)?.epoch ?? 0),
     };
-    let wait = this.markerRetryMs;
-    let pending = [...meta.partitions];
-    while (pending.length > 0) {
-      if (!this.stillEnding(e, meta)) return;
-      let outcomes: MarkerOutcome[];
-      try {
-        outcomes = await this.opts.markers.write(marker, pending);
-      } catch (err) {
-        this.logFailure(`writing markers for ${e.id}`, err);
-        outcomes = [];
-      }
-      pending = pending.filter((tp) => {
-        const o = outcomes.find((x) => x.topic === tp.topic && x.partition === tp.partition);
-        if (o !== undefined && o.errorCode === ErrorCode.NONE) return false;
-        // A partition that cannot hold markers (SeaweedMQ's plain record format) cannot hold the transaction's
-        // data either (it refuses transactional batches): nothing to end there, as Kafka drops such a marker.
-        if (o?.errorCode === ErrorCode.UNSUPPORTED_FOR_MESSAGE_FORMAT) return false;
-        // Only a leader's UNKNOWN_TOPIC_OR_PARTITION confirmed by the local view gives a partition up.
-        if (
-          o?.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION && this.opts.partitionExists !== undefined &&
-          !this.opts.partitionExists(tp)
-        ) {
-          this.opts.log.warn(
-            "transaction of {id}: no marker for {topic}-{partition}, which no longer exists",
-            {
-              id: e.id,
-              topic: tp.topic,
-              partition: tp.partition,
-            },
-          );
-          return false;
-        }
-        return true;
-      });
-      if (this.entries.get(e.id) === e && e.meta === meta) e.pendingMarkers = pending;
-      if (pending.length > 0) {
-        this.opts.log.debug("transaction of {id}: {n} markers to retry in {ms} ms", {
-          id: e.id,
-          n: pending.length,
-          ms: wait,
-        });
-        await this.sleep(wait);
-        wait = Math.min(wait * 2, MARKER_RETRY_MAX_MS);
-      }
-    }
+    const done = await runMarkerRound({
+      id: e.id,
+      marker,
+      partitions: meta.partitions,
+      writer: this.opts.markers,
+      log: this.opts.log,
+      retryMs: this.cfg.markerRetryMs,
+      partitionExists: this.opts.partitionExists,
+      going: () => this.stillEnding(e, meta),
+      pending: (pending) => {
+        if (this.entries.get(e.id) === e && e.meta === meta) e.pendingMarkers = pending;
+      },
+      failed: (err) => this.logFailure(`writing markers for ${e.id}`, err),
+      sleep: (ms) => sleep(ms, this.stopping.signal),
+    });
+    if (!done) return;
     // Every marker is written: Complete*, in memory at once. Its durable write is deferred (flushComplete): the
     // document still says Prepare*, which after a crash or a move only makes the next coordinator write the same
     // markers again (idempotent), and the id's next state change (the next transaction's AddPartitionsToTxn,
     // which must come before any of its data) replaces the document anyway. That saves one durable write per
     // transaction on the path a producer waits for.
-    await this.serial(e.id, () => {
+    await this.runtime.serial(e.id, () => {
       if (!this.stillEnding(e, meta)) return Promise.resolve();
       e.meta = {
         ...meta,
         state: commit ? "CompleteCommit" : "CompleteAbort",
         partitions: [],
-        lastUpdateMs: this.now(),
+        lastUpdateMs: this.cfg.now(),
       };
       e.pendingMarkers = null;
       if (commit) this.committed++;
@@ -798,7 +658,7 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
 
   /** Writes a Complete* state kept only in memory, unless a newer state was written meanwhile. */
   private async flushComplete(e: Entry): Promise<void> {
-    await this.serial(e.id, async () => {
+    await this.runtime.serial(e.id, async () => {
       if (this.unflushed.get(e.id) !== e) return; // written meanwhile (persist) or forgotten
       this.unflushed.delete(e.id);
       const m = e.meta;
@@ -924,31 +784,6 @@ export class TransactionCoordinator implements Participant, TxnVerifier {
     if (this.holds(e)) this.opts.mirror?.written(e.offsetsPartition, doc.meta);
     // Still ours (an odd overlap, not a takeover): an ending transaction needs its markers from here.
     if (isPreparing(doc.meta.state) && this.holds(e)) this.startMarkers(e);
-  }
-
-  /** Runs `fn` after every earlier operation on the same id. */
-  private serial<T>(transactionalId: string, fn: () => Promise<T>): Promise<T> {
-    return this.runtime.serial(transactionalId, fn);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    const signal = this.stopping.signal;
-    if (signal.aborted) return Promise.resolve();
-    return new Promise((resolve) => {
-      const t = setTimeout(done, ms);
-      function done(): void {
-        clearTimeout(t);
-        signal.removeEventListener("abort", done);
-        resolve();
-      }
-      signal.addEventListener("abort", done);
-    });
-  }
-
-  private async bounded(p: Promise<void>, ms: number): Promise<void> {
-    let t: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([p.catch(() => {}), new Promise<void>((r) => t = setTimeout(r, ms))]);
-    clearTimeout(t);
   }
 
   private logFailure(what: string, err: unknown): void {

@@ -107,3 +107,47 @@ export function mergePartitions(
 export function containsAll(set: readonly TopicPartitionRef[], sub: readonly TopicPartitionRef[]): boolean {
   return sub.every((tp) => set.some((s) => s.topic === tp.topic && s.partition === tp.partition));
 }
+
+/** A transactional id's state when InitProducerId first names it: a fresh producer id, no epoch yet, Empty. */
+export function newTxnMetadata(
+  transactionalId: string,
+  producerId: number,
+  timeoutMs: number,
+  now: number,
+): TxnMetadata {
+  return {
+    transactionalId,
+    producerId,
+    previousProducerId: NO_PRODUCER_ID,
+    producerEpoch: NO_PRODUCER_EPOCH,
+    lastProducerEpoch: NO_PRODUCER_EPOCH,
+    timeoutMs,
+    state: "Empty",
+    partitions: [],
+    startMs: -1,
+    lastUpdateMs: now,
+  };
+}
+
+/**
+ * What InitProducerId does to the producer of an idle id (Empty or Complete*), given the producer id and epoch the
+ * producer holds (`expected`, v3+, KIP-360; null for a new producer): "rotate" to a new producer id at epoch 0
+ * (the epoch is exhausted), "bump" the epoch (fencing the previous producer), "same" (a retry of a bump it already
+ * got), or "fenced" (a stale epoch).
+ */
+export function producerBump(
+  m: TxnMetadata,
+  expected: { readonly producerId: number; readonly producerEpoch: number } | null,
+): "rotate" | "bump" | "same" | "fenced" {
+  if (
+    isEpochExhausted(m.producerEpoch) && (expected === null || expected.producerEpoch === m.producerEpoch)
+  ) {
+    return "rotate";
+  }
+  if (
+    expected === null || m.producerEpoch === NO_PRODUCER_EPOCH || expected.producerEpoch === m.producerEpoch
+  ) {
+    return "bump";
+  }
+  return expected.producerEpoch === m.lastProducerEpoch ? "same" : "fenced";
+}

@@ -2,7 +2,7 @@
 // "Open transactions" panel, read from the transaction coordinator (the ids this gateway coordinates) and the
 // producer state of the partitions it leads (last stable offsets) at scrape time.
 import { type Exposition, labels } from "../metrics/metrics.ts";
-import type { TxnStats, TxnView } from "./coordinator.ts";
+import type { TxnStats, TxnView } from "./options.ts";
 import type { RuntimeStats } from "../coordinator/runtime.ts";
 
 /** What the operations side reads: the coordinator's counters and current transactions. */
