@@ -215,6 +215,8 @@ function fakeSources(
       })),
     groupType: (id: string) => groups.some((g) => g.groupId === id) ? "classic" : undefined,
     describe: (id: string) => groups.find((g) => g.groupId === id)!,
+    // The coordinator runtime: two __consumer_offsets partitions served, one write refused.
+    runtimeStats: () => ({ loading: 0, active: 2, loads: 2, loadFailures: 0, loadMs: 1500, fencedWrites: 1 }),
     fetchOffsets: (id: string) =>
       Object.entries(offsets).filter(([k]) => k.startsWith(`${id}/`)).map(([k, offset]) => {
         const [, topic, p] = k.split("/");
@@ -366,6 +368,9 @@ Deno.test("ops HTTP: readiness flips with the backend; admin API and metrics ove
     assertEquals(s.get('kgw_consumer_group_lag{group="g",topic="t1",partition="0"}'), 6);
     assertEquals(s.get('kgw_consumer_group_committed_offset{group="g",topic="t1",partition="1"}'), 20);
     assertEquals(s.get('kgw_groups{state="Stable"}'), 1);
+    assertEquals(s.get('kgw_coordinator_partitions{coordinator="group",state="active"}'), 2);
+    assertEquals(s.get('kgw_coordinator_load_seconds_total{coordinator="group"}'), 1.5);
+    assertEquals(s.get('kgw_coordinator_fenced_writes_total{coordinator="group"}'), 1);
     assertEquals(s.get('kgw_group_members{group="g"}'), 1);
     // 4 partitions, cap 3: one partition series left out and reported.
     assertEquals(s.get('kgw_partition_high_watermark{topic="t1",partition="1"}'), 20);
