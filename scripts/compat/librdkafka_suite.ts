@@ -224,11 +224,11 @@ async function runSuite(
   await Deno.mkdir(dir, { recursive: true });
   const args = quick ? ["-Q", "-E", "-r"] : ["-E", "-r"];
   if (parallel) args.push(`-p${parallel}`);
-  // librdkafka's own tests give some calls a 1 ms timeout and expect the client's main thread to answer a local
-  // state check within it (0103 do_test_misuse_txn: init_transactions(p, 1) after a successful init must fail
-  // with __STATE, not __TIMED_OUT); with three CI lanes on two cores that wake-up once took longer. The runner
-  // runs at a higher priority (nice -5: its threads preempt the gateways' and the other lanes' work when they
-  // wake); where lowering niceness is not allowed, nice says so and runs it as it is.
+  // librdkafka's own tests time some client-side steps tightly (0103 do_test_misuse_txn gave its main thread 1 ms
+  // to answer a local state check; scripts/setup_librdkafka.sh now gives that call 1 s): with three CI lanes on two
+  // cores the client's threads must not wait behind the gateways' work. The runner runs at a higher priority
+  // (nice -5: its threads preempt the gateways' and the other lanes' work when they wake); where lowering
+  // niceness is not allowed, nice says so and runs it as it is.
   const child = new Deno.Command("nice", {
     args: ["-n", "-5", runner, ...args],
     cwd: dir,
