@@ -8,6 +8,9 @@
 // 500 ms; this gateway serves nothing once its last successful heartbeat started more than 0.75 L ago (the
 // controller declares it dead only after watching its lease stand still for L), and after such a lapse it rejoins
 // under a new incarnation, so whatever it led is given out again with a new epoch.
+//
+// The brokers it tells clients of are brokers.ts; what it reads from the document, assignment_reads.ts; the loops
+// its background work runs on, tasks.ts.
 import type { SeaweedMQStorage } from "../storage/seaweedmq/seaweedmq.ts";
 import type { Filer } from "../storage/seaweedmq/transport/filer.ts";
 import { partitionForGroup } from "./hash.ts";
@@ -26,6 +29,9 @@ import { type ClusterLog, Controller, lockSeconds } from "./controller.ts";
 import { assignEpoch, endOffsetFor, epochAtOffset, type EpochEntry, EpochHistoryStore } from "./epochs.ts";
 import { LocalNodeFile } from "./local_node.ts";
 import { Membership, NodeIdInUseError } from "./membership.ts";
+import { reassignmentsIn, type Want, wantedBy } from "./assignment_reads.ts";
+import { BrokerDirectory } from "./brokers.ts";
+import { bounded, Limiter, Loop } from "./tasks.ts";
 import {
   type ClusterBroker,
   type ClusterSnapshot,
@@ -62,8 +68,6 @@ export interface SeaweedClusterOptions {
 const TICK_MS = 500;
 /** How often awaitPropagation reads the leases. */
 const PROPAGATION_POLL_MS = 50;
-/** Leases are read again for listener endpoints at most this often while a broker's are unknown. */
-const ENDPOINTS_RETRY_MS = 1000;
 /** Partitions acquired at once. */
 const ACQUIRE_CONCURRENCY = 16;
 /** How long start() waits for the filer to answer the lease writes. */
@@ -75,84 +79,6 @@ const CLOSE_BUDGET_MS = 3000;
  * acknowledged, unflushed records is released only after they are published again (a broker re-assignment).
  */
 const CLOSE_RELEASE_MS = 8000;
-
-type Want = { readonly topic: string; readonly partition: number; readonly epoch: number };
-
-const keyOf = (topic: string, partition: number) => `${partition}/${topic}`;
-
-/** Resolves with the promise's outcome or after `ms` (the promise goes on, its failure ignored). */
-function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p.then(() => {}, () => {}),
-    new Promise<void>((r) => timer = setTimeout(r, Math.max(0, ms))),
-  ]).finally(() => clearTimeout(timer));
-}
-
-/** A repeating task that never overlaps itself; kick() runs it soon. */
-class Loop {
-  private timer: ReturnType<typeof setTimeout> | null = null;
-  private running: Promise<void> | null = null;
-  private again = false;
-  private stopped = false;
-
-  constructor(private readonly everyMs: number, private readonly fn: () => Promise<void>) {}
-
-  start(): void {
-    this.schedule(0);
-  }
-
-  kick(): void {
-    if (this.stopped) return;
-    if (this.running) this.again = true;
-    else this.schedule(0);
-  }
-
-  private schedule(ms: number): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = setTimeout(() => this.run(), ms);
-    Deno.unrefTimer(this.timer);
-  }
-
-  private run(): void {
-    this.timer = null;
-    if (this.stopped || this.running) return;
-    this.running = this.fn().catch(() => {}).finally(() => {
-      this.running = null;
-      if (this.stopped) return;
-      const again = this.again;
-      this.again = false;
-      this.schedule(again ? 0 : this.everyMs);
-    });
-  }
-
-  /** Stops; resolves when the run under way (if any) ended. */
-  async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    await this.running;
-  }
-}
-
-/** At most `n` tasks at a time. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: (() => void)[] = [];
-
-  constructor(private readonly n: number) {}
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.n) await new Promise<void>((r) => this.waiting.push(r));
-    this.active++;
-    try {
-      return await fn();
-    } finally {
-      this.active--;
-      this.waiting.shift()?.();
-    }
-  }
-}
 
 export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterView {
   readonly nodeId: number;
@@ -173,14 +99,7 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   /** The document applied last, its rows by topic and its brokers. */
   private doc: AssignmentDoc | null = null;
   private rows = new Map<string, TopicAssignment>();
-  private brokerList: ClusterBroker[] = [];
-  private brokerById = new Map<number, ClusterBroker>();
-  /**
-   * Listener endpoints of other gateways by "nodeId/incarnation", read from their leases (null: a lease without any,
-   * written by a gateway that predates named listeners).
-   */
-  private readonly endpoints = new Map<string, Readonly<Record<string, Endpoint>> | null>();
-  private endpointsReadAt = -Infinity;
+  private readonly brokerDir: BrokerDirectory;
   /** A document the local controller just wrote (applied before the next poll). */
   private offered: AssignmentDoc | null = null;
   /** Version this gateway applied (its releases done), reported in its lease. */
@@ -234,6 +153,12 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     const paths = opts.storage.metaPaths;
     this.store = new AssignmentStore(this.filer, paths);
     this.epochStore = new EpochHistoryStore(this.filer, paths);
+    this.brokerDir = new BrokerDirectory({
+      filer: this.filer,
+      membersDir: paths.members,
+      nodeId: opts.nodeId,
+      log: opts.log,
+    });
     this.membership = new Membership({
       filer: this.filer,
       dir: paths.members,
@@ -269,11 +194,11 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   // ---- ClusterView: reads (hot paths: Map lookups only) ----
 
   brokers(): readonly ClusterBroker[] {
-    return this.brokerList;
+    return this.brokerDir.brokers();
   }
 
   broker(nodeId: number): ClusterBroker | undefined {
-    return this.brokerById.get(nodeId);
+    return this.brokerDir.broker(nodeId);
   }
 
   /**
@@ -285,8 +210,8 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
    */
   controllerId(): number {
     const named = this.doc?.controllerId ?? -1;
-    if (this.brokerById.has(named)) return named;
-    return this.brokerById.has(this.nodeId) ? this.nodeId : -1;
+    if (this.brokerDir.has(named)) return named;
+    return this.brokerDir.has(this.nodeId) ? this.nodeId : -1;
   }
 
   leaderOf(topic: string, partition: number): LeaderInfo {
@@ -344,20 +269,7 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
   }
 
   reassignments(): { topic: string; partition: number; current: number; target: number }[] {
-    const out = [];
-    for (const t of this.doc?.topics ?? []) {
-      if (t.placed === undefined) continue;
-      for (let p = 0; p < t.placed.length; p++) {
-        const target = t.placed[p];
-        if (target < 0 || t.leaders[p] === target) continue;
-        // mid hand-over (leader -1) the partition is still held by the gateway releasing it
-        const current = t.leaders[p] >= 0
-          ? t.leaders[p]
-          : t.releasing?.find((r) => r.partition === p)?.node ?? -1;
-        out.push({ topic: t.name, partition: p, current, target });
-      }
-    }
-    return out;
+    return reassignmentsIn(this.doc);
   }
 
   coordinatorPartition(groupId: string): number {
@@ -400,7 +312,7 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
       nodeId: this.nodeId,
       distributed: true,
       controllerId: this.controllerId(),
-      brokers: this.brokerList,
+      brokers: this.brokerDir.brokers(),
       assignmentVersion: this.applied,
       leaseTimeoutMs: this.opts.leaseTimeoutMs,
       partitions,
@@ -604,78 +516,19 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     if (doc !== null && (this.doc === null || doc.version > this.doc.version)) await this.apply(doc);
     else if (this.retry && this.doc !== null) await this.apply(this.doc);
     this.notifySettled();
-    await this.learnEndpoints();
-  }
-
-  /**
-   * The assignment document names brokers by node id, host and port; their other listeners' addresses are in their
-   * leases. Read them when a broker (incarnation) of the document is not known yet.
-   */
-  private async learnEndpoints(): Promise<void> {
-    const brokers = this.doc?.brokers ?? [];
-    const unknown = brokers.some((b) =>
-      b.nodeId !== this.nodeId && !this.endpoints.has(`${b.nodeId}/${b.incarnation}`)
-    );
-    const now = performance.now();
-    if (!unknown || now - this.endpointsReadAt < ENDPOINTS_RETRY_MS) return;
-    this.endpointsReadAt = now;
-    try {
-      const members = await Membership.list(this.filer, this.opts.storage.metaPaths.members);
-      const live = new Set(brokers.map((b) => `${b.nodeId}/${b.incarnation}`));
-      for (const k of this.endpoints.keys()) if (!live.has(k)) this.endpoints.delete(k);
-      for (const m of members) this.endpoints.set(`${m.nodeId}/${m.incarnation}`, m.listeners ?? null);
-    } catch (e) {
-      this.opts.log("debug", `reading the leases for listener endpoints: ${(e as Error).message}`);
-      return;
-    }
-    this.setBrokers(this.doc);
+    await this.brokerDir.learnEndpoints();
   }
 
   // ---- applying a document ----
 
   private setBrokers(doc: AssignmentDoc | null): void {
-    const list: ClusterBroker[] = (doc?.brokers ?? []).filter((b) => b.nodeId !== this.nodeId)
-      .map((b) => {
-        const listeners = this.endpoints.get(`${b.nodeId}/${b.incarnation}`);
-        return {
-          nodeId: b.nodeId,
-          host: b.host,
-          port: b.port,
-          rack: b.rack,
-          ...(listeners ? { listeners } : {}),
-        };
-      });
-    if (this.joined) list.push(this.self);
-    list.sort((a, b) => a.nodeId - b.nodeId);
-    this.brokerList = list;
-    this.brokerById = new Map(list.map((b) => [b.nodeId, b]));
+    this.brokerDir.set(doc, this.joined ? this.self : null);
   }
 
   /** The partitions the document gives this incarnation. */
   private wanted(doc: AssignmentDoc): Map<string, Want> {
-    const out = new Map<string, Want>();
-    if (this.state !== "running" || this.fenced) return out;
-    const me = doc.brokers.find((b) => b.nodeId === this.nodeId);
-    if (!me || me.incarnation !== this.membership.incarnation) return out;
-    for (const t of doc.topics) {
-      // Never assigned on its own (a controller of another version may list it): it follows __consumer_offsets.
-      if (t.name === TRANSACTION_STATE_TOPIC) continue;
-      for (let p = 0; p < t.leaders.length; p++) {
-        if (t.leaders[p] === this.nodeId) {
-          out.set(keyOf(t.name, p), { topic: t.name, partition: p, epoch: t.epochs[p] });
-          // The leader of __consumer_offsets partition p (the coordinator of its transactional ids) also leads
-          // __transaction_state partition p, with the same epoch, and releases it with it.
-          if (t.name === CONSUMER_OFFSETS_TOPIC) {
-            out.set(keyOf(TRANSACTION_STATE_TOPIC, p), {
-              topic: TRANSACTION_STATE_TOPIC,
-              partition: p,
-              epoch: t.epochs[p],
-            });
-          }
-        }
-      }
-    }
-    return out;
+    if (this.state !== "running" || this.fenced) return new Map();
+    return wantedBy(doc, this.nodeId, this.membership.incarnation);
   }
 
   private async apply(doc: AssignmentDoc): Promise<void> {

@@ -4,7 +4,8 @@
 // indexes (a single 0 byte: the first message), each index counting the messages declared in the file (then in the
 // message chosen so far), as Confluent's Java serializer counts them (map entries are not messages there).
 import protobuf from "protobufjs";
-import { ownFields, ProtoSchema } from "./protobuf.ts";
+import { ProtoSchema } from "./protobuf.ts";
+import { ownFields } from "./protobuf_model.ts";
 import {
   type DecimalNumber,
   digitCount,

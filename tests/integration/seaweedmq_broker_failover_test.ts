@@ -31,7 +31,7 @@ import {
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 // SeaweedFS's default flush interval (5 s): a killed broker then often restarts its offset counter from a checkpoint
-// ahead of its flushed data (see PartitionState.lowerCheckpoint), the case that moved acknowledged offsets.
+// ahead of its flushed data (see consistency_check.ts lowerCheckpoint), the case that moved acknowledged offsets.
 const cluster = await clusterForModule({ logFlushIntervalSec: 5 });
 /** Kill-restart cycles of the one-broker test (KGW_FAILOVER_KILLS). */
 const KILLS = Number(Deno.env.get("KGW_FAILOVER_KILLS") ?? 3);

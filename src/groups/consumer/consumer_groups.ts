@@ -7,7 +7,9 @@
 // Deadlines (the classic module's queue, one timer): each member's session (group.consumer.session.timeout.ms) and,
 // while it must revoke partitions, its rebalance timeout; either passing fences the member (removed, group epoch
 // bumped). Classic-protocol members of a consumer group (mixed groups) and conversions between group kinds are
-// classic_members.ts and migration.ts, which run on the MixedEnv operations this class provides.
+// classic_members.ts and migration.ts, which run on the MixedEnv operations this class provides. The steps' pure
+// parts are their own modules: the request checks (heartbeat_checks.ts), the subscriptions' topic metadata
+// (subscriptions.ts), the target assignment (target_assignment.ts) and ConsumerGroupDescribe's answer (describe.ts).
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
 import type { GroupWrites } from "../../storage/group_store.ts";
@@ -16,21 +18,18 @@ import type { DeadlineQueue } from "../classic/deadlines.ts";
 import type { ClassicGroups } from "../classic/classic_groups.ts";
 import type {
   Assignment,
-  AssignorMember,
   ConsumerGroupDescription,
   ConsumerHeartbeatArgs,
   ConsumerHeartbeatResult,
-  DescribedTopicPartitions,
-  ServerAssignor,
-  TopicId,
-  TopicInfo,
   TopicsView,
 } from "./contract.ts";
 import { fromRows, sameAssignment, toRows } from "./assignment.ts";
-import { SERVER_ASSIGNORS } from "./assignors/index.ts";
-import { isValidEpoch, reconcile } from "./reconcile.ts";
-import { compileTopicRegex } from "./regex.ts";
+import { reconcile } from "./reconcile.ts";
 import { ConsumerGroup, ConsumerMember, LEAVE_STATIC_EPOCH } from "./group.ts";
+import { checkMemberEpoch, fail, validateHeartbeat } from "./heartbeat_checks.ts";
+import { refreshMetadata, sameSubscription } from "./subscriptions.ts";
+import { GroupAssignors } from "./target_assignment.ts";
+import { describeGroup, groupNotFound } from "./describe.ts";
 import { decodeConsumerGroup, encodeConsumerGroup } from "./persistence.ts";
 import {
   type ClassicMemberChange,
@@ -57,9 +56,6 @@ export interface ConsumerGroupOptions {
   readonly maxGroupSize: number;
 }
 
-/** How often regular-expression subscriptions are evaluated again against the topics (new topics picked up). */
-const REGEX_REFRESH_MS = 1_000;
-
 /** A heartbeat refused: the code and message, the other fields at Kafka's defaults. */
 export function heartbeatFailure(errorCode: number, errorMessage: string | null): ConsumerHeartbeatResult {
   return {
@@ -72,18 +68,13 @@ export function heartbeatFailure(errorCode: number, errorMessage: string | null)
   };
 }
 
-function fail(code: number, message: string): never {
-  throw new KafkaError(code, message);
-}
-
 export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
   readonly groups = new Map<string, ConsumerGroup>();
   readonly clock: Clock;
   readonly deadlines: DeadlineQueue;
   readonly opts: MixedOptions;
   readonly mixed: ClassicMembers<ConsumerGroup>;
-  private readonly assignors: Map<string, ServerAssignor>;
-  private readonly defaultAssignor: string;
+  private readonly assignors: GroupAssignors;
   private closed = false;
   /** Rebalances (group epoch bumps) since start (metrics). */
   rebalances = 0;
@@ -102,13 +93,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
       classicMaxSize: options.maxGroupSize,
       migrationPolicy: options.migrationPolicy,
     };
-    this.assignors = new Map();
-    for (const name of options.consumerAssignors) {
-      const a = SERVER_ASSIGNORS.get(name);
-      if (a === undefined) throw new Error(`unknown consumer group assignor ${name}`);
-      this.assignors.set(name, a);
-    }
-    this.defaultAssignor = options.consumerAssignors[0] ?? "uniform";
+    this.assignors = new GroupAssignors(options.consumerAssignors);
     this.mixed = new ClassicMembers(this);
   }
 
@@ -191,7 +176,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
     try {
       if (this.closed) fail(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the coordinator is closing");
       this.deadlines.runDue();
-      this.validate(a);
+      validateHeartbeat(a, this.assignors.byName);
       [group, result] = a.memberEpoch < 0 ? this.leave(a) : this.join(a);
     } catch (e) {
       if (!(e instanceof KafkaError)) throw e;
@@ -215,42 +200,6 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
     // A member that left gets no interval: Kafka answers a leave (epoch -1 or -2) with 0.
     const stays = result.errorCode === ErrorCode.NONE && a.memberEpoch >= 0;
     return { ...result, heartbeatIntervalMs: stays ? interval : 0 };
-  }
-
-  /** Kafka's throwIfConsumerGroupHeartbeatRequestIsInvalid (and v1's client-generated member ids, KIP-1082). */
-  private validate(a: ConsumerHeartbeatArgs): void {
-    const bad = (m: string) => fail(ErrorCode.INVALID_REQUEST, m);
-    if (a.groupId === "") bad("GroupId can't be empty.");
-    if (a.instanceId === "") bad("InstanceId can't be empty.");
-    if (a.rackId === "") bad("RackId can't be empty.");
-    if (a.apiVersion >= 1 && a.memberId === "") bad("MemberId can't be empty.");
-    if (a.memberEpoch > 0 || a.memberEpoch === -1) {
-      if (a.memberId === "") bad("MemberId can't be empty.");
-    } else if (a.memberEpoch === 0) {
-      if (a.rebalanceTimeoutMs === -1) bad("RebalanceTimeoutMs must be provided in first request.");
-      if (a.topicPartitions === null || a.topicPartitions.length > 0) {
-        bad("TopicPartitions must be empty when (re-)joining.");
-      }
-      const names = a.subscribedTopicNames !== null && a.subscribedTopicNames.length > 0;
-      const regex = a.subscribedTopicRegex !== null && a.subscribedTopicRegex !== "";
-      if (!names && !regex) bad("SubscribedTopicNames or SubscribedTopicRegex must be set in first request.");
-    } else if (a.memberEpoch === LEAVE_STATIC_EPOCH) {
-      if (a.memberId === "") bad("MemberId can't be empty.");
-      if (a.instanceId === null) bad("InstanceId can't be null.");
-    } else {
-      bad("MemberEpoch is invalid.");
-    }
-    if (a.serverAssignor !== null && !this.assignors.has(a.serverAssignor)) {
-      fail(
-        ErrorCode.UNSUPPORTED_ASSIGNOR,
-        `ServerAssignor ${a.serverAssignor} is not supported. Supported assignors: ${
-          [...this.assignors.keys()].join(", ")
-        }.`,
-      );
-    }
-    if (a.subscribedTopicRegex !== null && a.subscribedTopicRegex !== "") {
-      compileTopicRegex(a.subscribedTopicRegex); // throws INVALID_REGULAR_EXPRESSION
-    }
   }
 
   /** The group of a joining (epoch 0) or heartbeating member; a classic group is converted on a join. */
@@ -295,7 +244,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
         created = true;
       } else {
         member = existing;
-        if (!joining) this.checkEpoch(member, a.memberEpoch, owned);
+        if (!joining) checkMemberEpoch(member, a.memberEpoch, owned);
       }
     } else {
       const staticId = group.staticMemberId(a.instanceId);
@@ -333,7 +282,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
           );
         }
         member = existing;
-        this.checkEpoch(member, a.memberEpoch, owned);
+        checkMemberEpoch(member, a.memberEpoch, owned);
       }
     }
     const before = member.assigned;
@@ -368,24 +317,6 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
       heartbeatIntervalMs: this.options.consumerHeartbeatIntervalMs,
       assignment: full || !sameAssignment(before, member.assigned) ? toRows(member.assigned) : null,
     }];
-  }
-
-  /** Kafka's throwIfConsumerGroupMemberEpochIsInvalid. */
-  private checkEpoch(m: ConsumerMember, epoch: number, owned: Assignment | null): void {
-    if (epoch > m.memberEpoch) {
-      fail(
-        ErrorCode.FENCED_MEMBER_EPOCH,
-        `The consumer group member has a greater member epoch (${epoch}) than the one known by the group ` +
-          `coordinator (${m.memberEpoch}). The member must abandon all its partitions and rejoin.`,
-      );
-    }
-    if (epoch < m.memberEpoch && !isValidEpoch(m, epoch, owned)) {
-      fail(
-        ErrorCode.FENCED_MEMBER_EPOCH,
-        `The consumer group member has a smaller member epoch (${epoch}) than the one known by the group ` +
-          `coordinator (${m.memberEpoch}). The member must abandon all its partitions and rejoin.`,
-      );
-    }
   }
 
   private leave(a: ConsumerHeartbeatArgs): [ConsumerGroup, ConsumerHeartbeatResult] {
@@ -471,54 +402,13 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
     if (created) group.putMember(m);
     if (m.instanceId !== null) group.staticMembers.set(m.instanceId, m.memberId);
     if (this.refreshMetadata(group, m) || changed) this.bumpEpoch(group);
-    this.maybeComputeTarget(group);
+    this.assignors.maybeComputeTarget(group, this.topics);
     this.reconcileMember(group, m, owned);
   }
 
-  /**
-   * Recomputes the subscribed topics' metadata (regexes evaluated again at most every REGEX_REFRESH_MS): true
-   * when it changed since the group epoch was last bumped (new partitions, new matching topics, deleted topics).
-   */
+  /** The subscribed topics' metadata recomputed (subscriptions.ts): true when it changed since the last bump. */
   private refreshMetadata(group: ConsumerGroup, m?: ConsumerMember): boolean {
-    const now = this.deadlines.now();
-    // The member's regex not evaluated yet (it just subscribed with it) is evaluated now, the rest on the interval
-    // (a group just loaded has evaluated none: its interval has passed).
-    const r = m?.subscribedTopicRegex ?? null;
-    const unresolved = r !== null && r !== "" && !group.regexMatches.has(r);
-    if (unresolved || now - group.regexResolvedAt >= REGEX_REFRESH_MS) this.resolveRegexes(group, now);
-    const parts: string[] = [];
-    for (const n of group.subscribedTopicNames()) {
-      const t = this.topics.byName(n);
-      if (t !== undefined) parts.push(`${n}:${t.id}:${t.partitions}`);
-    }
-    const sig = parts.join(",");
-    if (sig === group.metadataSignature) return false;
-    group.metadataSignature = sig;
-    return true;
-  }
-
-  private resolveRegexes(group: ConsumerGroup, now: number): void {
-    const sources = new Set<string>();
-    for (const m of group.members.values()) {
-      if (m.subscribedTopicRegex !== null && m.subscribedTopicRegex !== "") {
-        sources.add(m.subscribedTopicRegex);
-      }
-    }
-    const matches = new Map<string, readonly string[]>();
-    if (sources.size > 0) {
-      const all = [...this.topics.names()];
-      for (const s of sources) {
-        try {
-          const re = compileTopicRegex(s);
-          matches.set(s, all.filter((n) => re.matches(n)).sort());
-        } catch {
-          matches.set(s, []); // validated on the heartbeat that set it; a stored one that no longer compiles
-        }
-      }
-    }
-    group.regexMatches = matches;
-    group.regexResolvedAt = now;
-    group.subscriptionsChanged();
+    return refreshMetadata(group, this.topics, this.deadlines.now(), m);
   }
 
   private bumpEpoch(group: ConsumerGroup): void {
@@ -529,61 +419,6 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
       group: group.groupId,
       epoch: group.groupEpoch,
     });
-  }
-
-  /** The target assignment for the group epoch, when it is behind. */
-  private maybeComputeTarget(group: ConsumerGroup): void {
-    if (group.groupEpoch <= group.targetEpoch) return;
-    const name = this.selectAssignor(group);
-    const assignor = this.assignors.get(name)!;
-    const topics = new Map<TopicId, TopicInfo>();
-    const members = new Map<string, AssignorMember>();
-    // Members with the same subscription share one set (the assignors read it once).
-    const shared = new Map<string, Set<TopicId>>();
-    for (const m of group.members.values()) {
-      const names = group.subscribedNames(m);
-      const key = [...names].sort().join("\u0000");
-      let ids = shared.get(key);
-      if (ids === undefined) {
-        ids = new Set();
-        for (const n of names) {
-          const t = this.topics.byName(n);
-          if (t === undefined) continue;
-          ids.add(t.id);
-          topics.set(t.id, t);
-        }
-        shared.set(key, ids);
-      }
-      members.set(m.memberId, {
-        memberId: m.memberId,
-        instanceId: m.instanceId,
-        rackId: m.rackId,
-        subscribedTopicIds: ids,
-        current: group.targetOf(m.memberId),
-      });
-    }
-    const result = assignor.assign({ members, topics });
-    group.target.clear();
-    for (const [id, a] of result) group.target.set(id, a);
-    group.targetEpoch = group.groupEpoch;
-    group.assignorName = name;
-    group.dirty = true;
-  }
-
-  /** The most used ServerAssignor among consumer-protocol members (ties by name), else the default. */
-  private selectAssignor(group: ConsumerGroup): string {
-    const counts = new Map<string, number>();
-    for (const m of group.members.values()) {
-      if (m.classic === null && m.serverAssignor !== null) {
-        counts.set(m.serverAssignor, (counts.get(m.serverAssignor) ?? 0) + 1);
-      }
-    }
-    let best = this.defaultAssignor;
-    let most = 0;
-    for (const [name, n] of [...counts].sort((x, y) => x[0] < y[0] ? -1 : 1)) {
-      if (n > most) [best, most] = [name, n];
-    }
-    return best;
   }
 
   private reconcileMember(group: ConsumerGroup, m: ConsumerMember, owned: Assignment | null): void {
@@ -770,63 +605,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
 
   describe(groupId: string): ConsumerGroupDescription {
     const g = this.groups.get(groupId);
-    if (g === undefined) {
-      const classic = this.classic.groups.get(groupId) !== undefined;
-      return {
-        groupId,
-        errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
-        errorMessage: classic ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`,
-        groupState: "Dead",
-        groupEpoch: -1,
-        assignmentEpoch: -1,
-        assignorName: "",
-        members: [],
-      };
-    }
-    const described = (a: Assignment): DescribedTopicPartitions[] =>
-      toRows(a).map((r) => ({ ...r, topicName: this.topics.byId(r.topicId)?.name ?? "" }));
-    return {
-      groupId,
-      errorCode: ErrorCode.NONE,
-      errorMessage: null,
-      groupState: g.state,
-      groupEpoch: g.groupEpoch,
-      assignmentEpoch: g.targetEpoch,
-      assignorName: g.assignorName || this.selectAssignor(g),
-      members: [...g.members.values()].map((m) => ({
-        memberId: m.memberId,
-        instanceId: m.instanceId,
-        rackId: m.rackId,
-        memberEpoch: m.memberEpoch,
-        clientId: m.clientId,
-        clientHost: m.clientHost,
-        subscribedTopicNames: [...m.subscribedTopicNames],
-        subscribedTopicRegex: m.subscribedTopicRegex,
-        assignment: described(m.assigned),
-        targetAssignment: described(g.targetOf(m.memberId)),
-        memberType: m.classic !== null ? 0 : 1,
-        state: m.state,
-      })),
-    };
+    if (g === undefined) return groupNotFound(groupId, this.classic.groups.get(groupId) !== undefined);
+    return describeGroup(groupId, g, this.topics, g.assignorName || this.assignors.select(g));
   }
-}
-
-function sameSubscription(
-  m: ConsumerMember,
-  next: {
-    instanceId: string | null;
-    rackId: string | null;
-    serverAssignor: string | null;
-    subscribedTopicNames: readonly string[];
-    subscribedTopicRegex: string | null;
-  },
-): boolean {
-  // Kafka's hasMemberSubscriptionChanged: subscribed names, regex and the server assignor (and rack) count.
-  if (m.subscribedTopicRegex !== next.subscribedTopicRegex) return false;
-  if (m.serverAssignor !== next.serverAssignor || m.rackId !== next.rackId) return false;
-  const a = m.subscribedTopicNames;
-  const b = next.subscribedTopicNames;
-  if (a.length !== b.length) return false;
-  const set = new Set(a);
-  return b.every((n) => set.has(n));
 }

@@ -1,6 +1,7 @@
 // EmbeddedStorage: the Storage interface over the local segment log. Owns the topic table (persisted by
-// TopicStore), one PartitionLog per partition, the shared tail-cache budget, the data-directory lock and the
-// background tasks (interval fsync, checkpoints, retention).
+// TopicStore), one PartitionLog per partition, the shared tail-cache budget, the data-directory lock, the dynamic
+// broker configs (BrokerConfigFile) and the background tasks (interval fsync, checkpoints, retention, cleaner; run
+// by background.ts).
 import { join, resolve } from "node:path";
 import { statfsSync } from "node:fs";
 import { ErrorCode } from "../../protocol/errors.ts";
@@ -16,18 +17,8 @@ import {
   type TopicConfigs,
   type TopicMeta,
 } from "../storage.ts";
-import {
-  atomicWrite,
-  corruptFileError,
-  errorText,
-  exists,
-  fsyncDir,
-  ioError,
-  MetadataFileError,
-  readFileOrNull,
-  removeIfExists,
-} from "./files.ts";
-import { faultKind, StorageHealth } from "./health.ts";
+import { errorText, exists, ioError, MetadataFileError, removeIfExists } from "./files.ts";
+import { StorageHealth } from "./health.ts";
 import {
   type EmbeddedOptions,
   type LogSettings,
@@ -41,7 +32,17 @@ import { CacheBudget } from "./tail_cache.ts";
 import { EmbeddedGroupStore } from "./group_log.ts";
 import type { GroupStore } from "../group_store.ts";
 import { EmbeddedProducerStore } from "./producer_store.ts";
-import { SerialQueue } from "../../serial.ts";
+import { BROKER_CONFIGS_FILE, BrokerConfigFile } from "./broker_configs.ts";
+import {
+  BACKGROUND_CONCURRENCY,
+  checkpointAll,
+  cleanerPass,
+  forEachLimit,
+  PeriodicTasks,
+  retentionPass,
+  syncAll,
+  type Timer,
+} from "./background.ts";
 import { DOCUMENTS_DIR, EmbeddedDocuments } from "./documents.ts";
 import type { DocumentStore } from "../documents.ts";
 import type { BackendStatus, ProducerStateStore } from "../storage.ts";
@@ -56,6 +57,7 @@ import {
   TOPICS_FILE,
   TopicStore,
 } from "./topic_store.ts";
+import { createPartitionLogs, type CreationStep, removeCreated } from "./topic_creation.ts";
 
 export type { EmbeddedOptions } from "./options.ts";
 
@@ -65,57 +67,9 @@ interface TopicState {
   readonly partitions: PartitionLog[];
 }
 
-/** Progress of a topic creation or growth, for its rollback. */
-interface CreationStep {
-  /** The path being worked on (named by the error and the log line when it fails). */
-  at: string;
-  /** Partitions created so far (open). */
-  readonly logs: PartitionLog[];
-  /** Directories this attempt created or is creating. */
-  readonly dirs: string[];
-  /** The failure came from writing topics.json. */
-  saving: boolean;
-}
-
 const LOCK_FILE = ".lock";
 const TRASH_PREFIX = ".trash-";
 const MAX_PARTITIONS = 100_000;
-/** Concurrent fsyncs / checkpoint writes of the background tasks. */
-const BACKGROUND_CONCURRENCY = 8;
-/** Dynamic broker configs: {"version": 1, "resources": {"": {...}, "1": {...}}}, replaced atomically. */
-const BROKER_CONFIGS_FILE = "broker-configs.json";
-
-function loadBrokerConfigs(path: string): Record<string, Record<string, string>> {
-  const raw = readFileOrNull(path);
-  if (raw === null) return {};
-  const bad = (problem: string) =>
-    corruptFileError(
-      path,
-      problem,
-      "the dynamic broker configs set with AlterConfigs / IncrementalAlterConfigs",
-    );
-  let v: unknown;
-  try {
-    v = JSON.parse(new TextDecoder().decode(raw));
-  } catch (e) {
-    throw bad(raw.length === 0 ? "the file is empty" : `not valid JSON (${errorText(e)})`);
-  }
-  const res = typeof v === "object" && v !== null ? (v as Record<string, unknown>).resources : undefined;
-  if (typeof res !== "object" || res === null || Array.isArray(res)) throw bad(`no "resources" object`);
-  const out: Record<string, Record<string, string>> = {};
-  for (const [name, configs] of Object.entries(res)) {
-    if (typeof configs !== "object" || configs === null || Array.isArray(configs)) {
-      throw bad(`invalid configs of resource ${JSON.stringify(name)}`);
-    }
-    const m: Record<string, string> = {};
-    for (const [k, x] of Object.entries(configs)) {
-      if (typeof x !== "string") throw bad(`invalid value of ${k}`);
-      m[k] = x;
-    }
-    out[name] = m;
-  }
-  return out;
-}
 
 function freezeMeta(r: TopicRecord): TopicMeta {
   return Object.freeze({
@@ -124,18 +78,6 @@ function freezeMeta(r: TopicRecord): TopicMeta {
     partitions: r.partitions,
     configs: Object.freeze({ ...r.configs }),
   });
-}
-
-async function forEachLimit<T>(
-  items: readonly T[],
-  limit: number,
-  fn: (t: T) => Promise<unknown>,
-): Promise<void> {
-  let i = 0;
-  const worker = async () => {
-    while (i < items.length) await fn(items[i++]);
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 export class EmbeddedStorage implements Storage {
@@ -155,18 +97,14 @@ export class EmbeddedStorage implements Storage {
   private state: "new" | "opening" | "open" | "closed" = "new";
   private opening: Promise<void> | null = null;
   private closing: Promise<void> | null = null;
-  private timers: ReturnType<typeof setInterval>[] = [];
-  private cleaner: ReturnType<typeof setInterval> | null = null;
+  private readonly background: PeriodicTasks;
+  private cleaner: Timer | null = null;
   private cleanerBackoffMs: number;
-  private readonly tasks = new Map<string, Promise<void>>();
   private lock: Deno.FsFile | null = null;
   /** Log settings of a topic without overrides: the constructor options, then setConfigDefaults(). */
   private defaults: LogSettings;
-  /** Dynamic broker configs by resource ("" = cluster default, "<id>" = a broker), from BROKER_CONFIGS_FILE. */
-  private brokerConfigMap: Record<string, Record<string, string>> = {};
+  private readonly brokerConfigFile: BrokerConfigFile;
   private docs: EmbeddedDocuments | null = null;
-  /** setBrokerConfigs calls run one at a time: each writes the whole file from the map the previous one left. */
-  private readonly brokerConfigWrites = new SerialQueue();
 
   constructor(options: EmbeddedOptions) {
     this.opts = resolveOptions(options);
@@ -174,6 +112,8 @@ export class EmbeddedStorage implements Storage {
     this.store = new TopicStore(this.opts.dataDir);
     this.defaults = this.opts.defaults;
     this.health = new StorageHealth(this.opts.log, options.onStorageError);
+    this.background = new PeriodicTasks(this.opts.log, () => this.state === "open");
+    this.brokerConfigFile = new BrokerConfigFile(this.opts.dataDir, this.health);
     this.env = {
       health: this.health,
       fsync: this.opts.fsync,
@@ -216,7 +156,7 @@ export class EmbeddedStorage implements Storage {
       throw new Error(`data directory ${dir} is in use by another process`);
     }
     this.lock = lock;
-    this.brokerConfigMap = loadBrokerConfigs(join(dir, BROKER_CONFIGS_FILE));
+    this.brokerConfigFile.load();
     const known = new Set<string>();
     const records = this.store.load();
     for (const r of records) {
@@ -258,24 +198,15 @@ export class EmbeddedStorage implements Storage {
   }
 
   private startTimers(): void {
-    if (this.opts.fsync === "interval") this.every("fsync", this.opts.fsyncIntervalMs, () => this.flushAll());
-    this.every("checkpoint", this.opts.checkpointIntervalMs, () => this.checkpointAll());
-    this.every("retention", this.opts.retentionCheckIntervalMs, () => this.runRetention());
-    this.cleaner = this.every("cleaner", this.cleanerBackoffMs, () => this.runCleaner());
-  }
-
-  /** Runs `fn` every `ms` while open, never twice at once (a run still going skips the tick). */
-  private every(name: string, ms: number, fn: () => Promise<unknown>): ReturnType<typeof setInterval> {
-    const id = setInterval(() => {
-      if (this.tasks.has(name) || this.state !== "open") return;
-      const p = fn().then(() => {}, (e) => this.opts.log("error", `${name} task failed: ${errorText(e)}`))
-        .finally(() => this.tasks.delete(name));
-      this.tasks.set(name, p);
-    }, ms);
-    if (typeof id === "number") Deno.unrefTimer(id);
-    else id.unref();
-    this.timers.push(id);
-    return id;
+    const b = this.background;
+    if (this.opts.fsync === "interval") b.every("fsync", this.opts.fsyncIntervalMs, () => this.flushAll());
+    b.every(
+      "checkpoint",
+      this.opts.checkpointIntervalMs,
+      () => checkpointAll(this.allPartitions(), this.opts.log),
+    );
+    b.every("retention", this.opts.retentionCheckIntervalMs, () => this.runRetention());
+    this.cleaner = b.every("cleaner", this.cleanerBackoffMs, () => this.runCleaner());
   }
 
   /** log.cleaner.backoff.ms changed (AlterConfigs): the cleaner's period from now on; a run under way finishes. */
@@ -283,9 +214,7 @@ export class EmbeddedStorage implements Storage {
     if (ms === this.cleanerBackoffMs) return;
     this.cleanerBackoffMs = ms;
     if (this.cleaner === null || this.state !== "open") return; // startTimers() picks it up
-    clearInterval(this.cleaner);
-    this.timers = this.timers.filter((t) => t !== this.cleaner);
-    this.cleaner = this.every("cleaner", ms, () => this.runCleaner());
+    this.cleaner = this.background.replace(this.cleaner, "cleaner", ms, () => this.runCleaner());
   }
 
   private allPartitions(): PartitionLog[] {
@@ -296,26 +225,12 @@ export class EmbeddedStorage implements Storage {
 
   /** fsyncs every partition's unsynced data (the fsync "interval" task). */
   async flushAll(): Promise<void> {
-    await forEachLimit(this.allPartitions(), BACKGROUND_CONCURRENCY, (p) => p.syncOnce());
-  }
-
-  private async checkpointAll(): Promise<void> {
-    await forEachLimit(
-      this.allPartitions(),
-      BACKGROUND_CONCURRENCY,
-      (p) =>
-        p.writeCheckpoint(false).catch((e) => {
-          // errno faults were counted and logged once by health; the rest would go unnoticed
-          if (faultKind(e) === null) this.opts.log("warn", `${p.name}: checkpoint: ${errorText(e)}`);
-        }),
-    );
+    await syncAll(this.allPartitions());
   }
 
   /** One retention pass over every partition (the periodic task); returns the number of deleted segments. */
   async runRetention(now = Date.now()): Promise<number> {
-    let n = 0;
-    for (const p of this.allPartitions()) n += await p.enforceRetention(now);
-    return n;
+    return await retentionPass(this.allPartitions(), now);
   }
 
   /**
@@ -323,21 +238,7 @@ export class EmbeddedStorage implements Storage {
    * returns what each partition that was cleaned reported.
    */
   async runCleaner(now = Date.now()): Promise<CompactionResult[]> {
-    const out: CompactionResult[] = [];
-    const stopping = () => this.state !== "open";
-    for (const t of [...this.topics.values()]) {
-      if (!t.settings.cleanupCompact) continue;
-      for (const p of t.partitions) {
-        if (stopping()) return out;
-        try {
-          const r = await p.compact(now, stopping);
-          if (r) out.push(r);
-        } catch (e) {
-          this.opts.log("error", `${p.name}: compaction failed: ${errorText(e)}`);
-        }
-      }
-    }
-    return out;
+    return await cleanerPass([...this.topics.values()], now, () => this.state !== "open", this.opts.log);
   }
 
   close(): Promise<void> {
@@ -349,11 +250,10 @@ export class EmbeddedStorage implements Storage {
     if (this.opening) await this.opening.catch(() => {});
     const wasOpen = this.state === "open";
     this.state = "closed";
-    for (const id of this.timers) clearInterval(id);
-    this.timers = [];
+    this.background.stop();
     this.cleaner = null;
     if (!wasOpen) return;
-    await Promise.allSettled([...this.tasks.values(), ...this.adminOps]);
+    await Promise.allSettled([...this.background.inFlight(), ...this.adminOps]);
     await this.closeAllPartitions();
     this.releaseLock();
   }
@@ -472,7 +372,7 @@ export class EmbeddedStorage implements Storage {
     const meta = freezeMeta({ name, id, partitions, configs });
     const step: CreationStep = { at: this.opts.dataDir, logs: [], dirs: [], saving: false };
     try {
-      await this.createPartitionLogs(name, 0, partitions, settings, step);
+      await createPartitionLogs(this.opts.dataDir, this.env, name, 0, partitions, settings, step);
       this.creating.set(name, meta);
       step.saving = true;
       step.at = this.store.path;
@@ -491,45 +391,13 @@ export class EmbeddedStorage implements Storage {
   }
 
   /**
-   * Creates the directories and empty logs of partitions [from, to) of `topic`, recording in `step` what exists so
-   * far (for rollBack) and where it is (for the error).
-   */
-  private async createPartitionLogs(
-    topic: string,
-    from: number,
-    to: number,
-    settings: LogSettings,
-    step: CreationStep,
-  ): Promise<void> {
-    for (let p = from; p < to; p++) {
-      const pname = partitionDirName(topic, p);
-      const pdir = join(this.opts.dataDir, pname);
-      step.at = pdir;
-      await removeIfExists(pdir, true); // leftover of a topic deleted before a crash
-      step.dirs.push(pdir);
-      step.logs.push(await PartitionLog.create(pname, pdir, settings, this.env));
-    }
-    step.at = this.opts.dataDir;
-    await fsyncDir(this.opts.dataDir);
-  }
-
-  /**
    * Undoes a creation that failed half-way: closes the new partitions (freeing their descriptors first, as the
    * failure may be descriptor exhaustion), removes their directories, and puts topics.json back when the failed
    * save replaced it anyway (only the directory fsync after the rename failed). Logs one error line with the
    * topic, the path and the cause, and what the rollback left behind if it could not finish.
    */
   private async rollBack(what: string, topic: string, step: CreationStep, cause: unknown): Promise<void> {
-    const reason = this.closedError();
-    for (const l of step.logs) await l.close(false, reason).catch(() => {});
-    const left: string[] = [];
-    for (const d of step.dirs) {
-      try {
-        await removeIfExists(d, true);
-      } catch (e) {
-        left.push(`${d} (${errorText(e)})`);
-      }
-    }
+    const undone = await removeCreated(step, this.closedError());
     let table = "topics.json unchanged";
     if (step.saving) {
       this.health.failed(this.store.path, this.store.path, cause);
@@ -548,11 +416,6 @@ export class EmbeddedStorage implements Storage {
       // Counted for kgw_storage_errors_total; no lasting condition: nothing of the attempt is left.
       this.health.count(cause);
     }
-    const undone = left.length === 0
-      ? `rolled back: ${step.dirs.length} new partition director${
-        step.dirs.length === 1 ? "y" : "ies"
-      } removed`
-      : `rollback incomplete, remove by hand: ${left.join(", ")}`;
     this.opts.log("error", `${what} failed at ${step.at}: ${errorText(cause)}; ${undone}; ${table}`);
   }
 
@@ -614,7 +477,7 @@ export class EmbeddedStorage implements Storage {
     const meta = freezeMeta({ ...t.meta, partitions: count });
     const step: CreationStep = { at: this.opts.dataDir, logs: [], dirs: [], saving: false };
     try {
-      await this.createPartitionLogs(name, from, count, t.settings, step);
+      await createPartitionLogs(this.opts.dataDir, this.env, name, from, count, t.settings, step);
       step.saving = true;
       step.at = this.store.path;
       await this.store.save(this.snapshot(meta));
@@ -768,26 +631,11 @@ export class EmbeddedStorage implements Storage {
   }
 
   brokerConfigs(resource: string): Readonly<Record<string, string>> {
-    return this.brokerConfigMap[resource] ?? {};
+    return this.brokerConfigFile.get(resource);
   }
 
   setBrokerConfigs(resource: string, configs: Record<string, string>): Promise<void> {
-    const run = async () => {
-      this.requireOpen();
-      const next = { ...this.brokerConfigMap, [resource]: { ...configs } };
-      if (Object.keys(configs).length === 0) delete next[resource];
-      const data = new TextEncoder().encode(JSON.stringify({ version: 1, resources: next }, null, 1) + "\n");
-      const path = join(this.opts.dataDir, BROKER_CONFIGS_FILE);
-      try {
-        await atomicWrite(path, data, true);
-      } catch (e) {
-        this.health.failed(path, path, e);
-        throw ioError("saving dynamic broker configs", e);
-      }
-      this.health.ok(path, false);
-      this.brokerConfigMap = next;
-    };
-    return this.track(this.brokerConfigWrites.run(run));
+    return this.track(this.brokerConfigFile.set(resource, configs, () => this.requireOpen()));
   }
 
   deleteRecords(topic: string, partition: number, offset: number): Promise<number> {

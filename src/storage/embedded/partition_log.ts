@@ -1,7 +1,9 @@
 // One partition's log: its segments, offsets (log start, high watermark, log end), serialized appends with
 // group-committed fsync, reads served from the tail cache or a segment, timestamp lookups, segment roll,
 // retention, and the checkpoint file (log start offset + recovery point) that bounds crash-recovery scans. Log
-// compaction runs in cleaner.ts over a view of the partition (cleanerView).
+// compaction runs in cleaner.ts over a view of the partition (cleanerView); the checkpoint's format is
+// checkpoint.ts, the segment scan at open recovery.ts, which segments retention deletes retention.ts, and which
+// record of a batch answers a timestamp lookup timestamp_lookup.ts.
 //
 // Appends are strictly serialized without a queue: the whole append (offset assignment, write into the page cache,
 // index and cache update) runs synchronously, so two appends can never interleave. Only fsync is asynchronous: with
@@ -20,7 +22,6 @@ import {
   type TimestampOffset,
 } from "../storage.ts";
 import {
-  ATTR_COMPRESSION_MASK,
   ATTR_TIMESTAMP_TYPE,
   attributesAt,
   baseOffsetAt,
@@ -31,28 +32,18 @@ import {
   magicAt,
   maxTimestampAt,
 } from "../../records/layout.ts";
-import { recordTimestamps } from "./batch.ts";
-import {
-  atomicWrite,
-  errorText,
-  fsyncDir,
-  INDEX_SUFFIX,
-  ioError,
-  LOG_SUFFIX,
-  oneLine,
-  parseSegmentFileName,
-  readFileOrNull,
-  removeIfExists,
-  segmentFileName,
-  TIMEINDEX_SUFFIX,
-} from "./files.ts";
+import { atomicWrite, errorText, fsyncDir, ioError, LOG_SUFFIX, segmentFileName } from "./files.ts";
 import { Notifier } from "./notifier.ts";
 import { type CleanerLog, type CompactionResult, compactLog, completeSwaps } from "./cleaner.ts";
-import { type LogFn, type LogSettings, MAX_SEGMENT_BYTES } from "./options.ts";
+import { type LogSettings, MAX_SEGMENT_BYTES } from "./options.ts";
 import { type BatchMeta, Segment, type SegmentEnv, type SegmentRead } from "./segment.ts";
 import { type CacheBudget, TailCache } from "./tail_cache.ts";
 import { faultKind, type StorageHealth } from "./health.ts";
 import { SerialQueue } from "../../serial.ts";
+import { type Checkpoint, CHECKPOINT_FILE, readCheckpoint, sameCheckpoint } from "./checkpoint.ts";
+import { recoverSegments } from "./recovery.ts";
+import { expiredSegments, segmentsOverBytes } from "./retention.ts";
+import { firstRecordAtOrAfter, recordWithTimestamp } from "./timestamp_lookup.ts";
 
 export interface PartitionEnv extends SegmentEnv {
   readonly fsync: "always" | "interval";
@@ -72,69 +63,13 @@ export interface PartitionEnv extends SegmentEnv {
  */
 export const FILES_PER_PARTITION = 4;
 
-interface Checkpoint {
-  readonly logStartOffset: number;
-  readonly recoveryPoint: number;
-  /** Log cleaner: everything below was compacted (Kafka's cleaner offset checkpoint). */
-  readonly cleanerOffset?: number;
-  /** Log cleaner: earliest delete horizon of tombstones kept in cleaned batches, -1 when none. */
-  readonly deleteHorizon?: number;
-}
-
 interface Waiter {
   readonly offset: number;
   readonly resolve: () => void;
   readonly reject: (e: Error) => void;
 }
 
-export const CHECKPOINT_FILE = "partition.checkpoint";
 const INT32_MAX = 2 ** 31 - 1;
-
-/**
- * The partition's checkpoint, or null when there is none or it cannot be used: then every segment is scanned and
- * the log starts at the first segment (a DeleteRecords bound above it is lost, the records are not), which is
- * logged, as the file's problem may be worth a look.
- */
-function readCheckpoint(dir: string, log: LogFn): Checkpoint | null {
-  const path = join(dir, CHECKPOINT_FILE);
-  const unusable = (why: string): null => {
-    log(
-      "warn",
-      `${path} is unusable (${
-        oneLine(why)
-      }); recovering by a full scan of the segments, the log start offset ` +
-        `falls back to the first segment's base offset`,
-    );
-    return null;
-  };
-  try {
-    const raw = readFileOrNull(path);
-    if (raw === null) return null;
-    let v: unknown;
-    try {
-      v = JSON.parse(new TextDecoder().decode(raw));
-    } catch (e) {
-      return unusable(raw.length === 0 ? "empty" : `not valid JSON: ${errorText(e)}`);
-    }
-    if (typeof v !== "object" || v === null) return unusable("not a JSON object");
-    const o = v as Record<string, unknown>;
-    const ls = o.logStartOffset;
-    const rp = o.recoveryPoint;
-    if (!Number.isSafeInteger(ls) || !Number.isSafeInteger(rp)) {
-      return unusable("logStartOffset or recoveryPoint missing");
-    }
-    const co = Number.isSafeInteger(o.cleanerOffset) ? Math.max(0, o.cleanerOffset as number) : 0;
-    const dh = Number.isSafeInteger(o.deleteHorizon) ? o.deleteHorizon as number : -1;
-    return {
-      logStartOffset: Math.max(0, ls as number),
-      recoveryPoint: Math.max(0, rp as number),
-      cleanerOffset: co,
-      deleteHorizon: dh,
-    };
-  } catch (e) {
-    return unusable(errorText(e));
-  }
-}
 
 export class PartitionLog {
   private segments: Segment[] = [];
@@ -228,35 +163,7 @@ export class PartitionLog {
     await completeSwaps(name, dir, env);
     const cp = readCheckpoint(dir, env.log);
     const recoveryPoint = cp?.recoveryPoint ?? 0;
-    const logs = new Set<number>();
-    const others: { name: string; base: number | null }[] = [];
-    for await (const e of Deno.readDir(dir)) {
-      if (!e.isFile) continue;
-      const base = parseSegmentFileName(e.name, LOG_SUFFIX);
-      if (base !== null) logs.add(base);
-      else {
-        others.push({
-          name: e.name,
-          base: parseSegmentFileName(e.name, INDEX_SUFFIX) ?? parseSegmentFileName(e.name, TIMEINDEX_SUFFIX),
-        });
-      }
-    }
-    for (const o of others) {
-      if (o.name.endsWith(".tmp") || (o.base !== null && !logs.has(o.base))) {
-        env.log("info", `${name}: removing leftover file ${o.name}`);
-        await removeIfExists(join(dir, o.name));
-      }
-    }
-    const bases = [...logs].sort((a, b) => a - b);
-    for (let i = 0; i < bases.length; i++) {
-      const base = bases[i];
-      let seg = Segment.open(dir, base, env, base >= recoveryPoint);
-      if (!seg.recovered && seg.endOffset > recoveryPoint) {
-        // Holds data past the recovery point: validate every batch of it.
-        seg = Segment.open(dir, base, env, true);
-      }
-      log.segments.push(seg);
-    }
+    log.segments = await recoverSegments(name, dir, env, recoveryPoint);
     if (log.segments.length === 0) {
       const base = Math.max(cp?.logStartOffset ?? 0, recoveryPoint);
       if (cp) env.log("warn", `${name}: no segment files found, starting empty at offset ${base}`);
@@ -571,17 +478,6 @@ export class PartitionLog {
     return b && baseOffsetAt(b, 0) <= offset ? b : null;
   }
 
-  /** Record offsets and timestamps of a batch, or null when they cannot be decoded. */
-  private async timestampsOf(batch: Uint8Array): Promise<TimestampOffset[] | null> {
-    try {
-      if ((attributesAt(batch, 0) & ATTR_COMPRESSION_MASK) === 0) return recordTimestamps(batch);
-      if (this.env.decodeTimestamps) return await this.env.decodeTimestamps(batch);
-    } catch (e) {
-      this.env.log("warn", `${this.name}: cannot decode record timestamps of batch: ${errorText(e)}`);
-    }
-    return null;
-  }
-
   /**
    * The first record (in offset order) with timestamp >= ts and offset >= the log start offset: the time index
    * names the first batch whose max timestamp reaches ts; batches are scanned from there (also across segments)
@@ -606,31 +502,11 @@ export class PartitionLog {
         const last = baseOffsetAt(batch, 0) + lastOffsetDeltaAt(batch, 0);
         const maxTs = maxTimestampAt(batch, 0);
         if (maxTs >= ts && last >= this.logStartOffset) {
-          const found = await this.firstRecordAtOrAfter(batch, ts, this.logStartOffset);
+          const found = await firstRecordAtOrAfter(batch, ts, this.logStartOffset, this.env, this.name);
           if (found) return found;
         }
         offset = last + 1;
       }
-    }
-    return null;
-  }
-
-  /** First record of `batch` with timestamp >= ts and offset >= minOffset. */
-  private async firstRecordAtOrAfter(
-    batch: Uint8Array,
-    ts: number,
-    minOffset: number,
-  ): Promise<TimestampOffset | null> {
-    const maxTs = maxTimestampAt(batch, 0);
-    const lat = (attributesAt(batch, 0) & ATTR_TIMESTAMP_TYPE) !== 0;
-    const recs = await this.timestampsOf(batch);
-    if (!recs) {
-      // Compressed without a decoder: the batch is the best answer there is.
-      return { offset: Math.max(baseOffsetAt(batch, 0), minOffset), timestamp: maxTs };
-    }
-    for (const r of recs) {
-      const t = lat ? maxTs : r.timestamp;
-      if (t >= ts && r.offset >= minOffset) return { offset: r.offset, timestamp: t };
     }
     return null;
   }
@@ -646,11 +522,7 @@ export class PartitionLog {
       throw ioError(`timestamp lookup in ${this.name}`, e);
     }
     if (!batch) return null;
-    const first = baseOffsetAt(batch, 0);
-    if ((attributesAt(batch, 0) & ATTR_TIMESTAMP_TYPE) !== 0) return { offset: first, timestamp: ts };
-    const recs = await this.timestampsOf(batch);
-    if (recs) { for (const r of recs) if (r.timestamp === ts) return r; }
-    return { offset: first + lastOffsetDeltaAt(batch, 0), timestamp: ts };
+    return await recordWithTimestamp(batch, ts, this.env, this.name);
   }
 
   private checkOpen(): void {
@@ -692,32 +564,18 @@ export class PartitionLog {
     if (!s.cleanupDelete) return 0; // cleanup.policy=compact: nothing expires
     let k = 0;
     if (s.retentionMs >= 0) {
-      while (k < this.segments.length) {
-        const seg = this.segments[k];
-        if (seg === this.active && seg.size === 0) break;
-        // An empty closed segment (left by recovery) has nothing to keep.
-        if (seg.size > 0 && now - seg.retentionTimestamp <= s.retentionMs) break;
-        if (seg === this.active) {
-          try {
-            this.roll("retention.ms");
-          } catch (e) {
-            this.env.log("error", errorText(e));
-            break;
-          }
+      k = expiredSegments(this.segments, s.retentionMs, now);
+      if (k === this.segments.length) {
+        // The active segment expired too: roll it, so that it can go (kept when the roll fails).
+        try {
+          this.roll("retention.ms");
+        } catch (e) {
+          this.env.log("error", errorText(e));
+          k--;
         }
-        k++;
       }
     }
-    if (s.retentionBytes >= 0) {
-      let total = 0;
-      for (let i = k; i < this.segments.length; i++) total += this.segments[i].size;
-      while (k < this.segments.length - 1) {
-        const seg = this.segments[k];
-        if (total - seg.size < s.retentionBytes) break;
-        total -= seg.size;
-        k++;
-      }
-    }
+    if (s.retentionBytes >= 0) k = segmentsOverBytes(this.segments, k, s.retentionBytes);
     if (k === 0) return 0;
     const oldStart = this.logStartOffset;
     await this.dropOldest(k, Math.max(this.logStartOffset, this.segments[k].baseOffset));
@@ -840,13 +698,7 @@ export class PartitionLog {
         deleteHorizon: this.deleteHorizon,
       };
       const last = this.lastCheckpoint;
-      if (
-        !durable && last && last.logStartOffset === cp.logStartOffset &&
-        last.recoveryPoint === cp.recoveryPoint && last.cleanerOffset === cp.cleanerOffset &&
-        last.deleteHorizon === cp.deleteHorizon
-      ) {
-        return;
-      }
+      if (!durable && last && sameCheckpoint(last, cp)) return;
       const path = join(this.dir, CHECKPOINT_FILE);
       try {
         if (!this.closedError) this.active.flushIndexes();

@@ -1,25 +1,12 @@
 // One Kafka partition on SeaweedMQ: routing to its leader broker, the consistency check that runs before the
-// gateway uses a partition on a broker, reads (FetchMessage -> Kafka batches) and watermarks.
-//
-// Why a consistency check (SeaweedFS 4.48, read from weed/mq/broker and weed/mq/offset, reproduced in
-// tests/integration): a broker keeps two offset counters per partition, both rebuilt when it (re)loads the
-// partition -- after its own restart, after the last publisher of the partition leaves, after idle cleanup:
-//   - the offset assigner resumes from checkpoint.offset in the partition directory, which the broker writes only
-//     every 2 s: after a crash it can be behind the data already flushed, and it then hands out offsets that
-//     already exist (new records become unreadable);
-//   - the read buffer resumes from the offset_max attributes of the flushed files, but the first file of a
-//     partition (offsets from 0) has none: while it is the only file, reads see an empty partition.
-// Before it publishes to (or reads or lists offsets of) a partition on a broker it has not checked since that
-// broker last failed, the gateway: raises checkpoint.offset to the end of the flushed data when it is behind;
-// asks the broker for its assigner's high watermark N; writes a marker file with offset_max = N-1 (its name ends
-// in ".offset", which the broker's readers skip, while its high-watermark scan counts it); and checks that the read
-// buffer agrees (reloading the partition once when it does not).
+// gateway uses a partition on a broker (consistency_check.ts: why and what it does), reads (FetchMessage -> Kafka
+// batches) and watermarks.
 import { ErrorCode } from "../../protocol/errors.ts";
 import type { LeaseGuard } from "../leadership.ts";
 import { type ReadResult, StorageError } from "../storage.ts";
 import { errorText, sleep, type SmqContext } from "./context.ts";
 import { isTransient, rpcCode, Status } from "./transport/grpc.ts";
-import { frame, FRAME_HEADER } from "./transport/h2stream.ts";
+import { frame } from "./transport/h2stream.ts";
 import {
   type BrokerPartitionAssignment,
   decodeFetchMessageResponse,
@@ -36,11 +23,18 @@ import {
 import { buildBatches, decodeMessage, type SmqRecord } from "./record_codec.ts";
 import { Publisher } from "./publisher.ts";
 import { type FileRead, PartitionLogFiles } from "./log_files.ts";
+import {
+  be64,
+  type CheckedPartition,
+  checkPartition,
+  CHECKPOINT,
+  HWM_MARKER,
+  listPartitionFiles,
+} from "./consistency_check.ts";
+import { UnreadableOffsets } from "./unreadable_offsets.ts";
+import { frameKeyValue, sameMessage, sameRecord } from "./replay_match.ts";
 
 export const RING_SIZE = 2520;
-/** The gateway's high-watermark marker in each partition directory (see the header comment). */
-export const HWM_MARKER = "kafka_gateway_hwm.offset";
-const CHECKPOINT = "checkpoint.offset";
 /** How long a release waits for the broker to flush the acknowledged records it kept (normally: at once). */
 const RELEASE_FLUSH_WAIT_MS = 5_000;
 const FAR_OFFSET = 2 ** 53 - 1;
@@ -56,14 +50,6 @@ const MAX_MESSAGES = 10_000;
 const VISIBLE_RETRY_MS = 2;
 const VISIBLE_PAUSE_MAX_MS = 100;
 const VISIBLE_WAIT_MS = 1_500;
-/**
- * An offset the broker answers empty while it holds later ones, and that no log file holds, counts as a gap left by
- * a broker crash (skipped) only once it stayed unreadable this long: until then it may still be moving from the
- * broker's memory to a log file.
- */
-const GAP_CONFIRM_MS = 3_000;
-/** Observations of an unreadable offset older than this are forgotten (a later one starts the wait again). */
-const GAP_FORGET_MS = 30_000;
 
 /** Kafka partition i of n -> its range of SeaweedMQ's ring (as SeaweedFS's broker allocates them). */
 export function ringRange(i: number, n: number): { start: number; stop: number } {
@@ -82,53 +68,6 @@ export function partitionDir(t: Topic, p: Partition): string {
   const version = `v${d.getUTCFullYear()}-${two(d.getUTCMonth() + 1)}-${two(d.getUTCDate())}-` +
     `${two(d.getUTCHours())}-${two(d.getUTCMinutes())}-${two(d.getUTCSeconds())}`;
   return `/topics/${t.namespace}/${t.name}/${version}/${pad4(p.rangeStart)}-${pad4(p.rangeStop)}`;
-}
-
-function be64(n: number): Uint8Array {
-  const b = new Uint8Array(8);
-  new DataView(b.buffer).setBigUint64(0, BigInt(Math.max(0, n)));
-  return b;
-}
-
-function readBe64(b: Uint8Array | undefined): number {
-  if (!b || b.length !== 8) return -1;
-  return Number(new DataView(b.buffer, b.byteOffset, 8).getBigInt64(0));
-}
-
-/** A DataMessage's key and value as the publish frame carries them (for the replay check). */
-export function frameKeyValue(
-  frames: Uint8Array,
-  start: number,
-  end: number,
-): { key: Uint8Array; value: Uint8Array } {
-  // frame header, PublishMessageRequest.data (tag + length), then DataMessage fields
-  let p = start + FRAME_HEADER + 1;
-  while (frames[p++] & 0x80); // length of DataMessage
-  let key: Uint8Array = new Uint8Array(0);
-  let value: Uint8Array = new Uint8Array(0);
-  while (p < end) {
-    const tag = frames[p++];
-    let len = 0, mul = 1, b: number;
-    do {
-      b = frames[p++];
-      len += (b & 0x7f) * mul;
-      mul *= 128;
-    } while (b & 0x80);
-    if (tag === 0x0a) key = frames.subarray(p, p + len);
-    else if (tag === 0x12) value = frames.subarray(p, p + len);
-    p += len;
-  }
-  return { key, value };
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-function equalOrNull(a: Uint8Array | null, b: Uint8Array | null): boolean {
-  return a === null || b === null ? a === b : equalBytes(a, b);
 }
 
 export class PartitionState {
@@ -157,8 +96,10 @@ export class PartitionState {
   private releasing: Publisher | null = null;
   private offsetsInFlight: Promise<{ logStartOffset: number; highWatermark: number }> | null = null;
   private readonly files: PartitionLogFiles | null;
-  /** Offsets found unreadable below the broker's high watermark: when first and last seen (gap confirmation). */
-  private readonly unreadable = new Map<number, { since: number; last: number }>();
+  /** Offsets found unreadable below the broker's high watermark (gap confirmation). */
+  private readonly unreadable = new UnreadableOffsets();
+  /** What the consistency check (consistency_check.ts) reads of this partition, and the high watermark it raises. */
+  private readonly checked: CheckedPartition;
 
   constructor(
     private readonly ctx: SmqContext,
@@ -174,6 +115,18 @@ export class PartitionState {
     this.files = lf
       ? new PartitionLogFiles(ctx, () => partitionDir(this.topic, this.partition), lf.cache, lf.volumes)
       : null;
+    this.checked = {
+      ctx,
+      name: this.name,
+      files: this.files,
+      dir: () => partitionDir(this.topic, this.partition),
+      hw: () => this.hw,
+      raiseHw: (n) => this.hw = Math.max(this.hw, n),
+      replayableFrom: () => (this.publisherInst ?? this.releasing)?.replayableFrom() ?? -1,
+      rangeInfo: () => this.rangeInfo(),
+      bufferEnd: () => this.bufferEnd(),
+      bounce: () => this.bounce(),
+    };
   }
 
   get name(): string {
@@ -260,97 +213,18 @@ export class PartitionState {
     }
   }
 
-  /** Runs the consistency check (header comment) once per leader broker incarnation. */
+  /** Runs the consistency check (consistency_check.ts) once per leader broker incarnation. */
   async ensureReady(): Promise<void> {
     for (;;) {
       const key = `${this.leader}#${this.ctx.brokerEpoch(this.leader)}#${this.partition.unixTimeNs}`;
       if (key === this.checkedKey) return;
       if (!this.checking) {
-        this.checking = this.check().then(() => {
+        this.checking = checkPartition(this.checked).then(() => {
           this.checkedKey = key;
         }).finally(() => this.checking = null);
       }
       await this.checking;
     }
-  }
-
-  /**
-   * The partition directory's entries with what check() reads of them: the largest offset_max of the log files
-   * (dataMax; the first file may have none), the marker's and the checkpoint's.
-   */
-  private async listFiles() {
-    const dir = partitionDir(this.topic, this.partition);
-    const entries = await this.ctx.filer.list(dir);
-    let dataMax = -1, markerMax = -1, checkpoint = -1;
-    for (const e of entries) {
-      if (e.isDirectory) continue;
-      if (e.name === CHECKPOINT) checkpoint = readBe64(e.content);
-      else if (e.name === HWM_MARKER) markerMax = readBe64(e.extended.get("offset_max"));
-      else if (!e.name.endsWith(".offset")) {
-        dataMax = Math.max(dataMax, readBe64(e.extended.get("offset_max")));
-      }
-    }
-    return { dir, entries, dataMax, markerMax, checkpoint };
-  }
-
-  private async check(): Promise<void> {
-    const { filer, log } = this.ctx;
-    const { dir, entries, dataMax, markerMax, checkpoint } = await this.listFiles();
-    // 1. The assigner must not start below the flushed data, nor below offsets acknowledged for records that
-    // nobody re-publishes (they stay a gap: an acknowledged offset is never handed out for another record)...
-    const flushedEnd = dataMax >= 0 ? dataMax + 1 : Math.max(markerMax + 1, 0);
-    const from = (this.publisherInst ?? this.releasing)?.replayableFrom() ?? -1;
-    const floor = Math.max(flushedEnd, from >= 0 ? from : this.hw);
-    if (checkpoint + 1 < floor) {
-      log(
-        "warn",
-        `${this.name}: checkpoint.offset ${checkpoint} is behind the stored data (${flushedEnd})` +
-          (floor > flushedEnd ? ` or the acknowledged offsets (${floor})` : "") + `; raising it`,
-      );
-      await filer.put(dir, CHECKPOINT, be64(floor - 1));
-    } else if (checkpoint + 1 > floor && from >= 0) {
-      // 1b. ...nor above the lost records this gateway re-publishes (see lowerCheckpoint).
-      await this.lowerCheckpoint(dir, entries, checkpoint, markerMax);
-    }
-    // 2. The assigner's high watermark (creates the broker's offset manager from the checkpoint if needed).
-    const n = (await this.rangeInfo()).highWaterMark;
-    // 3. Make the read buffer's reload agree with it.
-    if (n >= 1 && markerMax !== n - 1) {
-      await filer.put(
-        dir,
-        HWM_MARKER,
-        new Uint8Array(0),
-        new Map([["offset_min", be64(0)], ["offset_max", be64(n - 1)]]),
-      );
-    }
-    let hwm = n;
-    for (let attempt = 0;; attempt++) {
-      const x = await this.bufferEnd();
-      if (x === hwm || hwm <= 1) break; // 1 cannot be expressed in offset attributes (the broker ignores 0)
-      if (x > hwm) {
-        // Either another publisher appended meanwhile (then the range info, which also counts the loaded read
-        // buffer, has caught up) or the assigner started below the stored data before this check could fix it.
-        hwm = (await this.rangeInfo()).highWaterMark;
-        if (x <= hwm) break;
-        log(
-          "error",
-          `${this.name}: the broker's offset assigner (${hwm}) is behind its stored data (${x}): ` +
-            `new records may reuse offsets until the broker restarts`,
-        );
-        break;
-      }
-      if (attempt >= 3) {
-        log(
-          "warn",
-          `${this.name}: broker read buffer ends at ${x} but offsets continue at ${hwm}; continuing`,
-        );
-        break;
-      }
-      log("info", `${this.name}: broker read buffer ends at ${x}, offsets continue at ${hwm}: reloading it`);
-      await this.bounce();
-      await sleep(100 * (attempt + 1));
-    }
-    this.hw = Math.max(this.hw, hwm);
   }
 
   /**
@@ -382,56 +256,6 @@ export class PartitionState {
     }
     this.hw = Math.max(this.hw, end);
     this.checkedKey = "";
-  }
-
-  /**
-   * After a broker crash, before the restarted broker creates the partition's offset assigner: lowers
-   * checkpoint.offset so that the assigner continues at the first lost record this gateway re-publishes, and each
-   * re-published record lands at the offset acknowledged for it.
-   *
-   * Why (SeaweedFS 4.48, weed/mq/offset/manager.go): a broker creates a partition's assigner on its first use after
-   * the broker started (publish, GetPartitionRangeInfo) at checkpoint.offset + 1, and keeps it in memory until it
-   * exits (unloading the partition does not drop it). The broker writes checkpoint.offset every 2 s from its
-   * in-memory counter, whatever it has flushed: a broker killed after a checkpoint and before the next flush
-   * (every -logFlushInterval seconds) restarts its counter past records it never stored -- measured: re-published
-   * records landed 5 to 3,400 offsets above the offsets acknowledged to the producer.
-   * Lowered only down to the end of the flushed data (log files are the authority: records there are stored) and
-   * only as far as this gateway's publisher holds the acknowledged records to re-publish (offsets acknowledged for
-   * records nobody re-publishes stay a gap rather than being reused for other records).
-   */
-  private async lowerCheckpoint(
-    dir: string,
-    entries: readonly { name: string; isDirectory: boolean; extended: ReadonlyMap<string, Uint8Array> }[],
-    checkpoint: number,
-    markerMax: number,
-  ): Promise<void> {
-    const from = (this.publisherInst ?? this.releasing)?.replayableFrom() ?? -1;
-    if (from < 0 || from > checkpoint) return; // nothing to re-publish in the range the assigner would skip
-    // the end of the flushed data: offset_max of the log files, or their records (the first file may have none)
-    let stored = -1;
-    let unknown = false;
-    for (const e of entries) {
-      if (e.isDirectory || e.name.endsWith(".offset")) continue;
-      const max = readBe64(e.extended.get("offset_max"));
-      if (max < 0) unknown = true;
-      stored = Math.max(stored, max);
-    }
-    if (unknown) {
-      if (!this.files) return; // cannot tell where the flushed data ends: leave the assigner where it is
-      stored = Math.max(stored, await this.files.lastOffset());
-    }
-    const target = Math.max(stored + 1, from);
-    if (target >= checkpoint + 1) return;
-    this.ctx.log(
-      "warn",
-      `${this.name}: checkpoint.offset ${checkpoint} is past the flushed data (which ends at ${
-        stored + 1
-      }); ` +
-        `lowering it so that the lost records re-published from offset ${target} keep their offsets`,
-    );
-    if (target > 0) await this.ctx.filer.put(dir, CHECKPOINT, be64(target - 1));
-    else await this.ctx.filer.remove(dir, CHECKPOINT, false);
-    if (markerMax >= target) await this.ctx.filer.remove(dir, HWM_MARKER, false);
   }
 
   /**
@@ -593,9 +417,9 @@ export class PartitionState {
    * (no record will ever have it). SeaweedMQ's DataMessage carries no offset: a response of n messages from
    * `offset` whose next_offset is offset+n is contiguous; otherwise (a gap left by a broker crash) the offsets are
    * found one message at a time. An empty answer is "nothing yet", not a gap, unless the broker holds later
-   * offsets, no log file holds `offset` and it stays so for GAP_CONFIRM_MS: reads at the tail race with the
-   * broker (acks come before FetchMessage sees the record; records move from memory to log files), and skipping
-   * there loses acknowledged records.
+   * offsets, no log file holds `offset` and it stays so for GAP_CONFIRM_MS (unreadable_offsets.ts): reads at the
+   * tail race with the broker (acks come before FetchMessage sees the record; records move from memory to log
+   * files), and skipping there loses acknowledged records.
    */
   async readRecords(
     offset: number,
@@ -634,7 +458,7 @@ export class PartitionState {
         // unreadable files cannot tell a flushed record from a gap: wait rather than skip
         if (!this.files.available) return { records: [], offsets: [], hw };
       }
-      if (!this.gapConfirmed(offset)) return { records: [], offsets: [], hw };
+      if (!this.unreadable.confirmed(offset)) return { records: [], offsets: [], hw };
       const next = await this.nextReadable(offset + 1, res.highWaterMark);
       if (next < 0) return { records: [], offsets: [], hw };
       this.ctx.log("warn", `${this.name}: offsets ${offset}..${next - 1} hold no record (skipped)`);
@@ -678,24 +502,6 @@ export class PartitionState {
     const end = f.offsets[f.offsets.length - 1] + 1;
     if (end > this.hw) this.hw = end;
     return { records: f.records, offsets: f.offsets, hw: this.hw };
-  }
-
-  /** Notes that `offset` is unreadable now; true once it has been so for GAP_CONFIRM_MS (then forgets it). */
-  private gapConfirmed(offset: number): boolean {
-    const now = Date.now();
-    if (this.unreadable.size >= 64) {
-      for (const [o, u] of this.unreadable) if (now - u.last > GAP_FORGET_MS) this.unreadable.delete(o);
-      if (this.unreadable.size >= 256) this.unreadable.clear(); // bounded: at worst a gap waits again
-    }
-    const u = this.unreadable.get(offset);
-    if (!u || now - u.last > GAP_FORGET_MS) {
-      this.unreadable.set(offset, { since: now, last: now });
-      return false;
-    }
-    u.last = now;
-    if (now - u.since < GAP_CONFIRM_MS) return false;
-    this.unreadable.delete(offset);
-    return true;
   }
 
   private checkFetchError(res: FetchMessageResponse, offset: number): void {
@@ -767,17 +573,13 @@ export class PartitionState {
     const mine = frameKeyValue(frames, start, end);
     const res = await this.fetch(offset, 1, 64 * 1024 * 1024);
     if (res.errorCode === 0 && res.messages.length === 1 && res.nextOffset === offset + 1) {
-      const m = res.messages[0];
-      return equalBytes(m.key, mine.key) && equalBytes(m.value, mine.value);
+      return sameMessage(res.messages[0], mine);
     }
     // FetchMessage can answer nothing for a flushed record (see readRecords): the log files, listed afresh, decide.
     // Taking such a record for lost would publish it a second time.
     const f = this.files ? await this.files.read(offset, 1, 64 * 1024 * 1024, 0) : null;
     if (!f || f.offsets[0] !== offset) return false;
-    const stored = f.records[0];
-    const ours = decodeMessage({ key: mine.key, value: mine.value, tsNs: 0 });
-    return equalOrNull(stored.key, ours.key) && equalOrNull(stored.value, ours.value) &&
-      equalOrNull(stored.headers, ours.headers);
+    return sameRecord(f.records[0], mine);
   }
 
   async close(): Promise<void> {
@@ -839,7 +641,8 @@ export class PartitionState {
    */
   private async flushedEnd(): Promise<number> {
     if (this.files) return await this.files.lastOffset() + 1;
-    return (await this.listFiles()).dataMax + 1; // no file reader: offset_max alone (may under-count)
+    // no file reader: offset_max alone (may under-count)
+    return (await listPartitionFiles(this.ctx.filer, partitionDir(this.topic, this.partition))).dataMax + 1;
   }
 
   private async awaitFlushed(end: number, waitMs: number): Promise<boolean> {

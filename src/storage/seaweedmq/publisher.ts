@@ -8,7 +8,7 @@
 // before publishing anything new, whether the newest kept record is still readable at its offset, and if not
 // finds the first lost one and publishes the lost records again, in their order, ahead of new data.
 // They land at the offsets acknowledged for them: the partition's check lowers the restarted broker's
-// checkpoint to the first lost record before the broker's offset assigner starts (PartitionState.lowerCheckpoint),
+// checkpoint to the first lost record before the broker's offset assigner starts (consistency_check.ts lowerCheckpoint),
 // and realign() verifies it before anything is published (logging an error in the one case it cannot hold: the
 // broker created the assigner before the check). Kept records count from the failure, not from now: a long
 // outage does not expire them. Records that find no broker accepting them fail after UNAVAILABLE_WAIT_MS,
@@ -624,7 +624,7 @@ export class Publisher {
   /**
    * The lowest offset this publisher could re-publish after a broker crash (its kept acknowledged records and the
    * acknowledged part of the batch in flight), or -1: how far a restarted broker's offset assigner may be lowered
-   * (PartitionState.lowerCheckpoint).
+   * (consistency_check.ts lowerCheckpoint).
    */
   replayableFrom(): number {
     const horizon = this.horizon();
@@ -637,7 +637,7 @@ export class Publisher {
 
   /**
    * Before re-publishing lost records: checks that the broker assigns them the offsets they were acknowledged at
-   * (PartitionState.lowerCheckpoint arranges it when the broker restarted). When it cannot (the restarted broker
+   * (consistency_check.ts lowerCheckpoint arranges it when the broker restarted). When it cannot (the restarted broker
    * created the partition's assigner before the gateway's check, e.g. for another client), the records are
    * published anyway -- kept rather than lost -- and their changed offsets logged as an error.
    */
