@@ -5,6 +5,7 @@
 // the client quota it counts against besides request_percentage (Produce, Fetch, the topic mutations;
 // src/quotas/model.ts). Handlers that live with their subject (security, quotas) are registered here too.
 import { ApiRegistry } from "./registry.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import { ALLOW } from "../request/authorize.ts";
 import * as topics from "../security/acl/rules/topics.ts";
 import * as groups from "../security/acl/rules/groups.ts";
@@ -106,10 +107,16 @@ import { CreateAclsSpec } from "../protocol/messages/create_acls.ts";
 import { DeleteAclsSpec } from "../protocol/messages/delete_acls.ts";
 import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "../security/acl/handlers.ts";
 
+// A whole-request refusal that names no error (ApiHooks.refusal) answers with the error of the API's resource, as
+// Kafka's brokers choose it: topics unless listed here.
+const GROUP = { refusal: () => ErrorCode.GROUP_AUTHORIZATION_FAILED };
+const CLUSTER = { refusal: () => ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
+
 /** A registry with every API this gateway serves. */
 export function buildRegistry(): ApiRegistry {
   const r = new ApiRegistry();
   r.register(ApiVersionsSpec, apiVersionsHandler(r), ALLOW, {
+    ...CLUSTER,
     // v3+ names the client's software: shown per connection (/api/v1/connections)
     onRequest: (req, conn) => {
       if (req.clientSoftwareName) {
@@ -118,7 +125,14 @@ export function buildRegistry(): ApiRegistry {
     },
   });
   r.register(MetadataSpec, metadataHandler, topics.metadata);
-  r.register(ProduceSpec, produceHandler, topics.produce, { delivery: produceDelivery, quota: "produce" });
+  r.register(ProduceSpec, produceHandler, topics.produce, {
+    delivery: produceDelivery,
+    quota: "produce",
+    refusal: (req) =>
+      req.transactionalId !== null
+        ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        : ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  });
   r.register(FetchSpec, fetchHandler, topics.fetch, { quota: "fetch" });
   r.register(ListOffsetsSpec, listOffsetsHandler, topics.listOffsets);
   r.register(
@@ -133,19 +147,25 @@ export function buildRegistry(): ApiRegistry {
     topics.deleteTopics,
     { quota: "mutation" },
   );
-  r.register(DescribeClusterSpec, describeClusterHandler, cluster.describeCluster);
-  r.register(FindCoordinatorSpec, findCoordinatorHandler, groups.findCoordinator);
-  r.register(JoinGroupSpec, joinGroupHandler, groups.joinGroup);
-  r.register(SyncGroupSpec, syncGroupHandler, groups.syncGroup);
-  r.register(HeartbeatSpec, heartbeatHandler, groups.heartbeat);
-  r.register(LeaveGroupSpec, leaveGroupHandler, groups.leaveGroup);
-  r.register(OffsetCommitSpec, offsetCommitHandler, groups.offsetCommit);
-  r.register(OffsetFetchSpec, offsetFetchHandler, groups.offsetFetch);
-  r.register(OffsetDeleteSpec, offsetDeleteHandler, groups.offsetDelete);
-  r.register(DescribeGroupsSpec, describeGroupsHandler, groups.describeGroups);
-  r.register(ListGroupsSpec, listGroupsHandler, groups.listGroups);
-  r.register(DeleteGroupsSpec, deleteGroupsHandler, groups.deleteGroups);
-  r.register(InitProducerIdSpec, initProducerIdHandler, txn.initProducerId);
+  r.register(DescribeClusterSpec, describeClusterHandler, cluster.describeCluster, CLUSTER);
+  r.register(FindCoordinatorSpec, findCoordinatorHandler, groups.findCoordinator, GROUP);
+  r.register(JoinGroupSpec, joinGroupHandler, groups.joinGroup, GROUP);
+  r.register(SyncGroupSpec, syncGroupHandler, groups.syncGroup, GROUP);
+  r.register(HeartbeatSpec, heartbeatHandler, groups.heartbeat, GROUP);
+  r.register(LeaveGroupSpec, leaveGroupHandler, groups.leaveGroup, GROUP);
+  r.register(OffsetCommitSpec, offsetCommitHandler, groups.offsetCommit, GROUP);
+  r.register(OffsetFetchSpec, offsetFetchHandler, groups.offsetFetch, GROUP);
+  r.register(OffsetDeleteSpec, offsetDeleteHandler, groups.offsetDelete, GROUP);
+  r.register(DescribeGroupsSpec, describeGroupsHandler, groups.describeGroups, GROUP);
+  r.register(ListGroupsSpec, listGroupsHandler, groups.listGroups, CLUSTER);
+  r.register(DeleteGroupsSpec, deleteGroupsHandler, groups.deleteGroups, GROUP);
+  r.register(InitProducerIdSpec, initProducerIdHandler, txn.initProducerId, {
+    // Without a transactional id the producer asks for idempotent writes, a cluster permission.
+    refusal: (req) =>
+      req.transactionalId !== null
+        ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
+        : ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  });
   r.register(OffsetForLeaderEpochSpec, offsetForLeaderEpochHandler, topics.offsetForLeaderEpoch);
   r.register(AddPartitionsToTxnSpec, addPartitionsToTxnHandler, txn.addPartitionsToTxn);
   r.register(AddOffsetsToTxnSpec, addOffsetsToTxnHandler, txn.addOffsetsToTxn);
@@ -161,7 +181,7 @@ export function buildRegistry(): ApiRegistry {
   r.register(DescribeConfigsSpec, describeConfigsHandler, topics.describeConfigs);
   r.register(AlterConfigsSpec, alterConfigsHandler, topics.alterConfigs);
   r.register(IncrementalAlterConfigsSpec, incrementalAlterConfigsHandler, topics.incrementalAlterConfigs);
-  r.register(DescribeLogDirsSpec, describeLogDirsHandler, cluster.describeLogDirs);
+  r.register(DescribeLogDirsSpec, describeLogDirsHandler, cluster.describeLogDirs, CLUSTER);
   r.register(ElectLeadersSpec, electLeadersHandler, cluster.electLeaders);
   r.register(
     AlterPartitionReassignmentsSpec,
@@ -174,8 +194,8 @@ export function buildRegistry(): ApiRegistry {
     cluster.listPartitionReassignments,
   );
   r.register(DeleteRecordsSpec, deleteRecordsHandler, topics.deleteRecords);
-  r.register(SaslHandshakeSpec, saslHandshakeHandler, ALLOW);
-  r.register(SaslAuthenticateSpec, saslAuthenticateHandler, ALLOW);
+  r.register(SaslHandshakeSpec, saslHandshakeHandler, ALLOW, CLUSTER);
+  r.register(SaslAuthenticateSpec, saslAuthenticateHandler, ALLOW, CLUSTER);
   r.register(
     DescribeUserScramCredentialsSpec,
     describeUserScramCredentialsHandler(),

@@ -9,6 +9,7 @@ import {
   type RequestOf,
   type ResponseOf,
 } from "../protocol/schema.ts";
+import { ErrorCode } from "../protocol/errors.ts";
 import type { Answer, Handler, RequestContext } from "../request/context.ts";
 import type { AuthRule, RequestRule } from "../request/authorize.ts";
 import type { QuotaKind } from "../request/quota.ts";
@@ -38,6 +39,12 @@ export interface ApiHooks<Req, Res> {
   delivery?(req: Req, res: Answer<Res>): Delivery;
   /** The client quota the API counts against besides request_percentage (src/quotas/model.ts); "request" if absent. */
   readonly quota?: QuotaKind;
+  /**
+   * The error a whole-request refusal answers with when the Deny names none (an Authorizer other than the ACL
+   * rules, which name theirs): the authorization error of the resource the API is about, as Kafka's brokers choose
+   * it. TOPIC_AUTHORIZATION_FAILED when absent.
+   */
+  refusal?(req: Req): number;
 }
 
 /** An API's codec, handler and rule, as the request pipeline sees them: requests and responses are `unknown`. */
@@ -56,6 +63,8 @@ export interface ApiEntry {
   delivery(req: unknown, res: unknown): Delivery;
   /** The client quota the API counts against (ApiHooks.quota). */
   readonly quota: QuotaKind;
+  /** ApiHooks.refusal, under the same rule as handle(). */
+  refusal(req: unknown): number;
 }
 
 export interface ApiVersionRange {
@@ -83,6 +92,7 @@ export class ApiRegistry {
     const untyped: ApiSpec = spec;
     const onRequest = hooks.onRequest ?? (() => {});
     const delivery = hooks.delivery ?? (() => SEND);
+    const refusal = hooks.refusal ?? (() => ErrorCode.TOPIC_AUTHORIZATION_FAILED);
     const check = typeof rule === "function" ? rule : () => rule;
     this.entries.set(spec.key, {
       spec,
@@ -92,6 +102,7 @@ export class ApiRegistry {
       onRequest,
       delivery,
       quota: hooks.quota ?? "request",
+      refusal,
     });
     return this;
   }

@@ -7,8 +7,6 @@
 // lets the rule pass the handler only the allowed part and put the per-resource authorization errors into the
 // response afterwards, without the handlers knowing about ACLs.
 import type { Answer, RequestContext } from "./context.ts";
-import { ApiKey } from "../protocol/api_keys.ts";
-import { ErrorCode } from "../protocol/errors.ts";
 import { type ApiSpec, type Field, inRange } from "../protocol/schema.ts";
 import { errorResponse } from "../protocol/error_response.ts";
 
@@ -19,7 +17,10 @@ export interface Allow {
 /** The whole request is refused: the response carries the error code in every place the API has one. */
 export interface Deny {
   readonly kind: "deny";
-  /** TOPIC_/GROUP_/CLUSTER_/TRANSACTIONAL_ID_AUTHORIZATION_FAILED; when absent, authorizationError() decides. */
+  /**
+   * TOPIC_/GROUP_/CLUSTER_/TRANSACTIONAL_ID_AUTHORIZATION_FAILED; when absent, the API's registration decides
+   * (src/handlers/registry.ts ApiHooks.refusal).
+   */
   readonly errorCode?: number;
   /** Written to the response's errorMessage fields, where the API has them. */
   readonly message?: string;
@@ -136,55 +137,4 @@ export function completeNarrow(n: Narrow, spec: ApiSpec, version: number, respon
   }
   res[r.resName] = out;
   return res;
-}
-
-/** APIs whose resource is a consumer group: a refusal is GROUP_AUTHORIZATION_FAILED. */
-const GROUP_APIS: ReadonlySet<number> = new Set([
-  ApiKey.OffsetCommit,
-  ApiKey.OffsetFetch,
-  ApiKey.FindCoordinator,
-  ApiKey.JoinGroup,
-  ApiKey.Heartbeat,
-  ApiKey.LeaveGroup,
-  ApiKey.SyncGroup,
-  ApiKey.DescribeGroups,
-  ApiKey.DeleteGroups,
-  ApiKey.OffsetDelete,
-]);
-
-/** APIs about the cluster itself (Kafka's Cluster resource): a refusal is CLUSTER_AUTHORIZATION_FAILED. */
-const CLUSTER_APIS: ReadonlySet<number> = new Set([
-  ApiKey.ApiVersions,
-  ApiKey.SaslHandshake,
-  ApiKey.SaslAuthenticate,
-  ApiKey.ListGroups,
-  ApiKey.DescribeLogDirs,
-  ApiKey.DescribeCluster,
-]);
-
-function transactionalId(request: unknown): string | null {
-  if (typeof request !== "object" || request === null || !("transactionalId" in request)) return null;
-  const id = request.transactionalId;
-  return typeof id === "string" ? id : null;
-}
-
-/**
- * The authorization error an API answers a whole-request refusal with when the Deny names none: the error of
- * the resource the API is about, as Kafka's brokers choose it (topics by default).
- */
-export function authorizationError(apiKey: number, request: unknown): number {
-  if (apiKey === ApiKey.Produce) {
-    return transactionalId(request) !== null
-      ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-      : ErrorCode.TOPIC_AUTHORIZATION_FAILED;
-  }
-  if (apiKey === ApiKey.InitProducerId) {
-    // Without a transactional id the producer asks for idempotent writes, a cluster permission.
-    return transactionalId(request) !== null
-      ? ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED
-      : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
-  }
-  if (GROUP_APIS.has(apiKey)) return ErrorCode.GROUP_AUTHORIZATION_FAILED;
-  if (CLUSTER_APIS.has(apiKey)) return ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
-  return ErrorCode.TOPIC_AUTHORIZATION_FAILED;
 }

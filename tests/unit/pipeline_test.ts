@@ -22,6 +22,8 @@ import { logger } from "../../src/log.ts";
 import type { Broker, RequestContext } from "../../src/request/context.ts";
 import { produceDelivery } from "../../src/handlers/produce.ts";
 import { ApiRegistry } from "../../src/handlers/registry.ts";
+import { buildRegistry } from "../../src/handlers/apis.ts";
+import { ApiKey } from "../../src/protocol/api_keys.ts";
 import { KafkaServer } from "../../src/server/server.ts";
 import { CLOSE, DONE, type PipelineSteps, RequestPipeline } from "../../src/server/pipeline/pipeline.ts";
 import {
@@ -143,23 +145,33 @@ function testRegistry(events: string[], contexts: RequestContext[] = []): ApiReg
       note(ctx);
       return req.acks === 0 ? null : { throttleTimeMs: 0, responses: [], nodeEndpoints: [] };
     }, ALLOW)
-    .register(DescribeClusterSpec, (ctx) => {
-      note(ctx);
-      return {
-        throttleTimeMs: 0,
-        errorCode: 0,
-        errorMessage: null,
-        endpointType: 1,
-        clusterId: "c",
-        controllerId: 1,
-        brokers: [],
-        clusterAuthorizedOperations: -2147483648,
-      };
-    }, ALLOW)
-    .register(JoinGroupSpec, (ctx) => {
-      note(ctx);
-      throw new Error("not reached in these tests");
-    }, ALLOW);
+    .register(
+      DescribeClusterSpec,
+      (ctx) => {
+        note(ctx);
+        return {
+          throttleTimeMs: 0,
+          errorCode: 0,
+          errorMessage: null,
+          endpointType: 1,
+          clusterId: "c",
+          controllerId: 1,
+          brokers: [],
+          clusterAuthorizedOperations: -2147483648,
+        };
+      },
+      ALLOW,
+      { refusal: () => ErrorCode.CLUSTER_AUTHORIZATION_FAILED },
+    )
+    .register(
+      JoinGroupSpec,
+      (ctx) => {
+        note(ctx);
+        throw new Error("not reached in these tests");
+      },
+      ALLOW,
+      { refusal: () => ErrorCode.GROUP_AUTHORIZATION_FAILED },
+    );
 }
 
 function pipelineWith(steps: PipelineSteps, events: string[] = [], contexts: RequestContext[] = []) {
@@ -277,6 +289,29 @@ function denyAll(verdict: Verdict, seen: string[] = []): Authorizer {
     },
   };
 }
+
+Deno.test("the gateway's APIs refuse a whole request with the error of their resource, as Kafka's brokers do", () => {
+  const r = buildRegistry();
+  const refusal = (key: number, req: unknown = {}) => r.get(key)?.refusal(req);
+  assertEquals(refusal(ApiKey.JoinGroup), ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  assertEquals(refusal(ApiKey.OffsetCommit), ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  assertEquals(refusal(ApiKey.DescribeCluster), ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  assertEquals(refusal(ApiKey.ListGroups), ErrorCode.CLUSTER_AUTHORIZATION_FAILED);
+  assertEquals(refusal(ApiKey.Metadata), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  assertEquals(refusal(ApiKey.Produce, { transactionalId: null }), ErrorCode.TOPIC_AUTHORIZATION_FAILED);
+  assertEquals(
+    refusal(ApiKey.Produce, { transactionalId: "t" }),
+    ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  );
+  assertEquals(
+    refusal(ApiKey.InitProducerId, { transactionalId: null }),
+    ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  );
+  assertEquals(
+    refusal(ApiKey.InitProducerId, { transactionalId: "t" }),
+    ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  );
+});
 
 Deno.test("pipeline: a denial answers with the API's authorization error and skips the handler", async () => {
   const seen: string[] = [];

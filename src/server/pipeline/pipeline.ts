@@ -21,13 +21,7 @@ import {
   type ConnectionInfo,
   PASS,
 } from "../../request/authenticate.ts";
-import {
-  allowAll,
-  authorizationError,
-  type Authorizer,
-  completeNarrow,
-  type Verdict,
-} from "../../request/authorize.ts";
+import { allowAll, type Authorizer, completeNarrow, type Verdict } from "../../request/authorize.ts";
 import { delay, noQuotas, type QuotaManager, THROTTLE_FIELD, throttleVersions } from "../../request/quota.ts";
 import { errorResponse } from "../../protocol/error_response.ts";
 import { KafkaError } from "../../protocol/errors.ts";
@@ -144,7 +138,7 @@ export class RequestPipeline {
           loopMs = performance.now() - t0;
           res = await pending;
         } else if (verdict.kind === "deny") {
-          const code = verdict.errorCode ?? authorizationError(apiKey, body);
+          const code = verdict.errorCode ?? entry.refusal(body);
           res = errorResponse(entry.spec, apiVersion, body, code, verdict.message);
           countErrors = true;
         } else {
