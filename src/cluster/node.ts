@@ -31,7 +31,8 @@ import { LocalNodeFile } from "./local_node.ts";
 import { Membership, NodeIdInUseError } from "./membership.ts";
 import { reassignmentsIn, type Want, wantedBy } from "./assignment_reads.ts";
 import { BrokerDirectory } from "./brokers.ts";
-import { bounded, Limiter, Loop } from "./tasks.ts";
+import { Limiter, Loop } from "./tasks.ts";
+import { settledWithin } from "../wait.ts";
 import {
   type ClusterBroker,
   type ClusterSnapshot,
@@ -377,18 +378,17 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     this.state = "closing";
     let deadline = performance.now() + CLOSE_BUDGET_MS;
     const left = () => deadline - performance.now();
-    await bounded(Promise.all([this.beatLoop.stop(), this.pollLoop.stop()]), left() * 0.2);
+    await settledWithin([Promise.all([this.beatLoop.stop(), this.pollLoop.stop()])], left() * 0.2);
     if (wasRunning) {
       const t0 = performance.now();
       await this.releaseKeepingLease();
       deadline += performance.now() - t0;
-      if (this.joined) await bounded(this.membership.leave(), left() * 0.5);
+      if (this.joined) await settledWithin([this.membership.leave()], left() * 0.5);
       // as the controller: hand this gateway's partitions over now, then let another gateway take the role
-      await bounded(
+      await settledWithin([
         this.controlLoop.stop().then(() => this.controller.active ? this.controller.tick() : undefined),
-        left() * 0.5,
-      );
-      await bounded(this.controller.close(), left());
+      ], left() * 0.5);
+      await settledWithin([this.controller.close()], left());
     } else {
       await this.controlLoop.stop();
     }
@@ -406,15 +406,14 @@ export class SeaweedCluster extends CoordinatorsByLeadership implements ClusterV
     const releases = this.releaseAll().finally(() => done = true);
     const until = performance.now() + CLOSE_RELEASE_MS;
     while (!done && performance.now() < until) {
-      await bounded(releases, Math.min(this.beatMs, until - performance.now()));
+      await settledWithin([releases], Math.min(this.beatMs, until - performance.now()));
       if (done || this.state !== "closing" || performance.now() >= until) break;
       const start = performance.now();
-      await bounded(
+      await settledWithin([
         this.membership.heartbeat(this.applied, this.served).then((r) => {
           if (r === "ok") this.renewed(start);
         }),
-        this.beatMs,
-      );
+      ], this.beatMs);
     }
   }
 

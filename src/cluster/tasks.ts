@@ -1,16 +1,7 @@
 // The small task primitives SeaweedCluster (node.ts) runs its background work on: a repeating task that never
 // overlaps itself (the heartbeat, the assignment poll and the controller tick, each kicked to run at once when
-// something changed), a limit on partitions acquired at once, and a wait that gives up after a time (close() is
-// bounded even with the filer unreachable).
-
-/** Resolves with the promise's outcome or after `ms` (the promise goes on, its failure ignored). */
-export function bounded(p: Promise<unknown>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([
-    p.then(() => {}, () => {}),
-    new Promise<void>((r) => timer = setTimeout(r, Math.max(0, ms))),
-  ]).finally(() => clearTimeout(timer));
-}
+// something changed) and a limit on partitions acquired at once. (Its bounded waits, so that close() ends even with
+// the filer unreachable, are src/wait.ts settledWithin.)
 
 /** A repeating task that never overlaps itself; kick() runs it soon. */
 export class Loop {
