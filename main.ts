@@ -10,7 +10,7 @@ import {
 } from "./src/configs/options.ts";
 import { logger, setupLogging } from "./src/log.ts";
 import { Gateway } from "./src/gateway.ts";
-import { watchLauncher } from "./src/launcher.ts";
+import { findLauncher } from "./src/launcher.ts";
 import { tuneAllocator } from "./src/allocator.ts";
 
 const DEFAULT_CONFIG = "./gateway.json";
@@ -94,6 +94,8 @@ async function main(): Promise<number> {
       path: DEFAULT_CONFIG,
     });
   }
+  // Looked for before the start: npm may be gone by the time the gateway serves (src/launcher.ts).
+  const launcher = config.exitWithLauncher ? findLauncher() : null;
   let gateway: Gateway;
   try {
     gateway = await Gateway.start(config);
@@ -138,7 +140,7 @@ async function main(): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
-  if (config.exitWithLauncher) watchLauncher(stop);
+  launcher?.watch(stop);
   // Another gateway took this one's node id over: it serves nothing any more, so it stops (a supervisor that
   // restarts it then meets the clear "node id in use" refusal).
   gateway.lost.then((why) => stop(why));

@@ -80,19 +80,30 @@ export function npmAncestor(pid = Deno.pid): number | null {
   return null;
 }
 
+/** npm found among the gateway's first ancestors (findLauncher), to watch once the gateway serves. */
+export interface Launcher {
+  /** Calls `onGone` once when npm is gone: at the first check when it went away before watch() was called. */
+  watch(onGone: (why: string) => void, intervalMs?: number): void;
+}
+
 /**
- * Calls `onGone` once when npm, found among the gateway's first ancestors at start, is gone (see above). Without
- * npm above it, nothing is watched: an ancestor's exit never stops the gateway.
+ * npm when it is among the gateway's first ancestors, or null: an ancestor's exit never stops the gateway then.
+ * Called as the process starts, before the gateway does: npm killed while the gateway starts leaves sh and deno
+ * task dead or reparented, and a search made after that would find no npm, leaving the gateway running for ever.
  */
-export function watchLauncher(onGone: (why: string) => void, intervalMs = 1000): void {
+export function findLauncher(): Launcher | null {
   const npm = npmAncestor();
-  if (npm === null) return;
+  if (npm === null) return null;
   const title = procRead(npm, "comm");
-  const timer = setInterval(() => {
-    // Gone, or its pid already reused by another program.
-    if (procRead(npm, "comm") === title) return;
-    clearInterval(timer);
-    onGone(`its launcher npm (pid ${npm}, "${title}") is gone, and npm passes no signal on`);
-  }, intervalMs);
-  Deno.unrefTimer(timer); // never what keeps the process alive
+  return {
+    watch(onGone, intervalMs = 1000) {
+      const timer = setInterval(() => {
+        // Gone, or its pid already reused by another program.
+        if (procRead(npm, "comm") === title) return;
+        clearInterval(timer);
+        onGone(`its launcher npm (pid ${npm}, "${title}") is gone, and npm passes no signal on`);
+      }, intervalMs);
+      Deno.unrefTimer(timer); // never what keeps the process alive
+    },
+  };
 }

@@ -121,7 +121,11 @@ const q = (s: string) => `'${s.replaceAll("'", "'\\''")}'`;
  * (the gateway's command line), $LOG (where the script sends its output) and $DENO set; waits until the gateway
  * listens.
  */
-async function launch(script: string): Promise<Launched> {
+async function launch(
+  script: string,
+  /** Runs once when the gateway's log first matches `at.line`, while it may still be starting. */
+  at?: { readonly line: RegExp; readonly run: (launcher: Deno.ChildProcess) => void },
+): Promise<Launched> {
   const dir = await Deno.makeTempDir({ prefix: "kgw-cli-" });
   const log = `${dir}/gateway.log`;
   // The task's directory has a deno.json of its own: the gateway is pointed at the repository's.
@@ -159,6 +163,10 @@ async function launch(script: string): Promise<Launched> {
   for (let i = 0; i < 600 && port === 0; i++) {
     await new Promise((r) => setTimeout(r, 100));
     const text = await Deno.readTextFile(log).catch(() => "");
+    if (at !== undefined && at.line.test(text)) {
+      at.run(launcher);
+      at = undefined;
+    }
     const m = /listening on [^\s:]+:(\d+)/.exec(text);
     const p = /\bpid (\d+)/.exec(text);
     if (m && p) [port, pid] = [Number(m[1]), Number(p[1])];
@@ -253,6 +261,24 @@ Deno.test({
     const l = await launch(`exec npx -y deno@2 task start >"$LOG" 2>&1`);
     try {
       l.launcher.kill("SIGTERM");
+      await expectStopped(l, /its launcher npm \(pid \d+, "npm[^"]*"\) is gone.*: stopping/);
+    } finally {
+      await cleanup(l);
+    }
+  },
+});
+
+Deno.test({
+  name: "npx killed while the gateway is still starting: the gateway stops once it serves",
+  ignore: !hasCommand("npx") && Deno.env.get("CI") !== "true",
+  fn: async () => {
+    // npm is killed as soon as the gateway's start is under way (its internal topics are being created): sh and
+    // deno task die or are reparented before the gateway serves, so npm must have been found before that.
+    const l = await launch(`exec npx -y deno@2 task start >"$LOG" 2>&1`, {
+      line: /created __consumer_offsets|group coordinator loaded/,
+      run: (launcher) => launcher.kill("SIGTERM"),
+    });
+    try {
       await expectStopped(l, /its launcher npm \(pid \d+, "npm[^"]*"\) is gone.*: stopping/);
     } finally {
       await cleanup(l);
