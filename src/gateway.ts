@@ -58,7 +58,6 @@ import { parsePrincipalRules } from "./security/tls/principal_rules.ts";
 import { openCredentialStore, saslAuthenticatorFor } from "./security/sasl/setup.ts";
 import type { CredentialStore } from "./security/credentials/store.ts";
 import { type Authorization, openAuthorization } from "./security/acl/setup.ts";
-import type { AclStore } from "./security/acl/store.ts";
 
 /** Advertised address per listener name, as leases and the cluster view carry them. */
 function advertisedByName(config: Config): Record<string, Endpoint> {
@@ -262,24 +261,8 @@ function logPartitionLimit(broker: Broker, log: ReturnType<typeof logger>): void
 export class Gateway {
   /** Operations HTTP listener (null with --http-listen off). */
   ops: OpsHttpServer | null = null;
-  /** Request-path metrics (null with --metrics false). */
-  metrics: GatewayMetrics | null = null;
   /** The cluster this gateway belongs to (left on stop). */
   cluster: ClusterView | null = null;
-  /** TLS certificate files (their watch stops with the gateway). */
-  tls: TlsMaterial | null = null;
-  /** SCRAM credentials (its poll stops with the gateway). */
-  credentials: CredentialStore | null = null;
-  /** ACLs with --authorizer acl (its poll stops with the gateway). */
-  acls: AclStore | null = null;
-  /** Client quotas (their poll stops with the gateway). */
-  quotas: Quotas | null = null;
-  /** The transaction coordinator (stops before the producer state its markers append through). */
-  transactions: TransactionCoordinator | null = null;
-  /** Connections to the other gateways (closed after the transaction coordinator, which writes through them). */
-  peers: PeerClient | null = null;
-  /** The schema registry's REST listener (--schema-registry-listen; null when off). */
-  schemaRegistry: SchemaRegistryService | null = null;
   /**
    * Resolves when this gateway can no longer serve and must stop: another process took its node id over (SeaweedMQ
    * cluster). main.ts stops the gateway then.
@@ -727,14 +710,6 @@ export class Gateway {
     gateway.ops = ops;
     gateway.cluster = cluster;
     gateway.lost = lost.promise;
-    gateway.metrics = metrics;
-    gateway.credentials = credentials;
-    gateway.acls = authorization.acls;
-    gateway.quotas = quotas;
-    gateway.tls = tls;
-    gateway.transactions = transactions;
-    gateway.peers = peers;
-    gateway.schemaRegistry = schemaRegistry;
     if (schemaRegistry !== null && config.schemaRegistryListen !== null) {
       const a: Deno.NetAddr = schemaRegistry.listen(
         config.schemaRegistryListen,

@@ -62,7 +62,10 @@ if (cluster) {
         const acked = new Map<number, string>();
         let ackedEnd = 0;
         const skips: string[] = [];
+        /** asks the producer to stop; its produce in flight still completes and raises ackedEnd */
         let stopping = false;
+        /** set once the producer's last produce has been answered: only then is ackedEnd final */
+        let produceDone = false;
 
         const producer = async () => {
           const p = await WireClient.connect(gw.port);
@@ -104,7 +107,7 @@ if (cluster) {
           let next = 0;
           try {
             for (;;) {
-              if (stopping && next >= ackedEnd) break;
+              if (produceDone && next >= ackedEnd) break;
               const res = await f.call<FetchResponse>(
                 FetchSpec,
                 12,
@@ -130,13 +133,18 @@ if (cluster) {
         const consumed = consumer();
         await new Promise((res) => setTimeout(res, RUN_MS));
         stopping = true;
-        await produced;
+        try {
+          await produced;
+        } finally {
+          produceDone = true;
+        }
+        let timer: ReturnType<typeof setTimeout> | undefined;
         const seen = await Promise.race([
           consumed,
-          new Promise<never>((_, rej) =>
-            setTimeout(() => rej(new Error(`consumer stuck below ${ackedEnd}`)), 30_000)
-          ),
-        ]);
+          new Promise<never>((_, rej) => {
+            timer = setTimeout(() => rej(new Error(`consumer stuck below ${ackedEnd}`)), 30_000);
+          }),
+        ]).finally(() => clearTimeout(timer));
 
         assert(ackedEnd > 500, `only ${ackedEnd} records produced`);
         assertEquals(skips, [], `skipped offsets: ${skips.slice(0, 10).join("; ")}`);
