@@ -29,6 +29,7 @@ import { openFileLimit, partitionLimit, partitionsHeld } from "./handlers/topic_
 import { SeaweedMQStorage } from "./storage/seaweedmq/seaweedmq.ts";
 import { decodeTimestamps } from "./records/timestamps.ts";
 import { openQuotas, type Quotas } from "./quotas/service.ts";
+import { GROUP_CONFIG_POLL_MS, GroupConfigs } from "./configs/group_configs.ts";
 import { ConnectionLimits, parseOverrides } from "./quotas/connections.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
 import { storageTopics } from "./groups/consumer/topics.ts";
@@ -419,6 +420,16 @@ export class Gateway {
       windowMs: config.quotaWindowSizeSeconds * 1000,
     });
     started.add("client quotas", () => quotas.stop(), { ifUnfinished: "" });
+    // Group configs (durable in the backend's documents, followed from the other gateways on SeaweedMQ).
+    const groupConfigs = new GroupConfigs(
+      storage.documents(),
+      config,
+      logger("configs"),
+      storage.kind === "seaweedmq" ? GROUP_CONFIG_POLL_MS : 0,
+    );
+    await groupConfigs.load();
+    groupConfigs.start();
+    started.add("group configs", () => groupConfigs.stop(), { ifUnfinished: "" });
     const lost = Promise.withResolvers<string>();
     const cluster: ClusterView = storage instanceof SeaweedMQStorage
       ? new SeaweedCluster({
@@ -484,6 +495,7 @@ export class Gateway {
         consumerMaxSize: config.groupConsumerMaxSize,
         consumerAssignors: consumerAssignorNames(config.groupConsumerAssignors),
         migrationPolicy: config.groupConsumerMigrationPolicy,
+        perGroup: groupConfigs,
         topics: storageTopics(storage),
         offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
         offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,
@@ -596,6 +608,7 @@ export class Gateway {
       coordinator,
       producers,
       configs,
+      groupConfigs,
       clusterId,
       shutdown: abort.signal,
       log: logger("server"),

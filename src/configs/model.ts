@@ -25,7 +25,6 @@ import {
   type ConfigDef,
   configNumber,
   ConfigSource,
-  ConfigValueError,
   isDynamicBrokerConfig,
   isSensitive,
   parseConfigValue,
@@ -37,6 +36,17 @@ import {
 import { SCHEMA_VALIDATION_TOPIC_CONFIGS } from "./topic_defs.ts";
 import { checkBrokerNames, checkClusterDefault, checkThreadCount } from "./broker_rules.ts";
 import { SerialQueue } from "../serial.ts";
+import {
+  applyAlterations,
+  canonical,
+  type ConfigAlteration,
+  hasDuplicates,
+  invalidConfig,
+  invalidRequest,
+  OP_DELETE,
+} from "./alterations.ts";
+
+export { type ConfigAlteration, OP_APPEND, OP_DELETE, OP_SET, OP_SUBTRACT } from "./alterations.ts";
 
 /** The topic's schema validation (confluent.*.schema.validation and the subject-name strategies), or null. */
 function schemaPolicy(v: (name: string) => string): SchemaValidationPolicy | null {
@@ -64,19 +74,6 @@ export interface TopicPolicy {
   readonly schemas: SchemaValidationPolicy | null;
 }
 
-/** One alteration: IncrementalAlterConfigs operation (0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT) on a key. */
-export interface ConfigAlteration {
-  readonly name: string;
-  readonly op: number;
-  readonly value: string | null;
-}
-
-export const OP_SET = 0;
-export const OP_DELETE = 1;
-export const OP_APPEND = 2;
-export const OP_SUBTRACT = 3;
-const OP_NAMES = ["SET", "DELETE", "APPEND", "SUBTRACT"];
-
 const CODECS: Readonly<Record<string, number>> = {
   producer: -1,
   uncompressed: 0,
@@ -92,23 +89,6 @@ type Logger = {
   warn(msg: string, props?: Record<string, unknown>): void;
 };
 
-function invalidConfig(msg: string): KafkaError {
-  return new KafkaError(ErrorCode.INVALID_CONFIG, msg);
-}
-function invalidRequest(msg: string): KafkaError {
-  return new KafkaError(ErrorCode.INVALID_REQUEST, msg);
-}
-
-/** Canonical value of `raw` for `def`; throws KafkaError(INVALID_CONFIG) naming the key. */
-function canonical(def: ConfigDef, raw: string): string {
-  try {
-    return parseConfigValue(def, raw).value;
-  } catch (e) {
-    if (e instanceof ConfigValueError) throw invalidConfig(e.message);
-    throw e;
-  }
-}
-
 /** Validates one topic config from a client; returns its canonical value. */
 export function validateTopicConfig(
   name: string,
@@ -119,10 +99,6 @@ export function validateTopicConfig(
   if (!def) throw invalidConfig(`Unknown topic config name: ${name}`);
   if (value === null) throw invalidConfig(`Null value not supported for topic configs: ${name}`);
   return canonical(def, value);
-}
-
-function hasDuplicates(names: readonly string[]): boolean {
-  return new Set(names).size !== names.length;
 }
 
 const BACKEND_NAMES: Readonly<Record<Storage["kind"], string>> = {
@@ -520,49 +496,6 @@ export class ConfigModel {
 
   // ---- AlterConfigs / IncrementalAlterConfigs ----
 
-  /**
-   * Applies `ops` to `current` (incremental: SET/DELETE/APPEND/SUBTRACT; legacy: the ops replace everything) and
-   * returns the new override set. `effective` gives a key's current effective value (APPEND/SUBTRACT start from
-   * it when the key has no override).
-   */
-  private applyOps(
-    current: Readonly<Record<string, string>>,
-    ops: readonly ConfigAlteration[],
-    incremental: boolean,
-    lookup: (name: string) => ConfigDef | undefined,
-    unknown: (name: string) => KafkaError,
-    effective: (name: string) => string | null,
-  ): Record<string, string> {
-    if (hasDuplicates(ops.map((o) => o.name))) throw invalidRequest("Error due to duplicate config keys");
-    const nulls = ops.filter((o) => o.op !== OP_DELETE && o.value === null).map((o) => o.name);
-    if (nulls.length > 0) throw invalidRequest(`Null value not supported for : ${nulls.join(", ")}`);
-    const next: Record<string, string> = incremental ? { ...current } : {};
-    for (const o of ops) {
-      if (o.op < OP_SET || o.op > OP_SUBTRACT) throw invalidRequest(`Unknown operations type ${o.op}`);
-      const def = lookup(o.name);
-      if (o.op === OP_DELETE) {
-        delete next[o.name];
-        continue;
-      }
-      if (!def) throw unknown(o.name);
-      if (o.op === OP_SET) {
-        next[o.name] = canonical(def, o.value!);
-        continue;
-      }
-      if (def.type !== "list") {
-        throw invalidConfig(`Can't ${OP_NAMES[o.op]} to key ${o.name} because its type is not LIST.`);
-      }
-      const base = next[o.name] ?? effective(o.name) ?? "";
-      const parts = base === "" ? [] : base.split(",");
-      const given = o.value!.trim() === "" ? [] : o.value!.trim().split(/\s*,\s*/);
-      const result = o.op === OP_APPEND
-        ? [...parts, ...given.filter((g) => !parts.includes(g))]
-        : parts.filter((p) => !given.includes(p));
-      next[o.name] = canonical(def, result.join(","));
-    }
-    return next;
-  }
-
   /** Alters a topic's overrides; resolves once they are durable and in effect. */
   alterTopic(
     name: string,
@@ -574,7 +507,7 @@ export class ConfigModel {
       const meta = this.storage.getTopic(name);
       if (!meta) throw new KafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
       const current = this.withoutFixed(meta.configs, this.fixedTopic);
-      const next = this.applyOps(
+      const next = applyAlterations(
         current,
         ops,
         incremental,
@@ -600,7 +533,7 @@ export class ConfigModel {
       const set = ops.filter((o) => o.op !== OP_DELETE).map((o) => o.name);
       checkBrokerNames(ops.map((o) => o.name), set);
       const current = this.withoutFixed(perBroker ? this.dynBroker : this.dynDefault, this.fixedBroker);
-      const applied = this.applyOps(
+      const applied = applyAlterations(
         current,
         ops,
         incremental,

@@ -150,6 +150,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
         consumerAssignors: opts.consumerAssignors ?? ["uniform", "range"],
         migrationPolicy: opts.migrationPolicy ?? "bidirectional",
         maxGroupSize: opts.maxGroupSize,
+        perGroup: opts.perGroup,
       },
       log,
       opts.topics ?? NO_TOPICS,

@@ -65,6 +65,8 @@ import {
   listPartitionReassignmentsHandler,
 } from "./partition_reassignments.ts";
 import { DescribeConfigsSpec } from "../protocol/messages/describe_configs.ts";
+import { ListConfigResourcesSpec } from "../protocol/messages/list_config_resources.ts";
+import { listConfigResourcesHandler } from "./list_config_resources.ts";
 import { AlterConfigsSpec } from "../protocol/messages/alter_configs.ts";
 import { IncrementalAlterConfigsSpec } from "../protocol/messages/incremental_alter_configs.ts";
 import { DescribeLogDirsSpec } from "../protocol/messages/describe_log_dirs.ts";
@@ -181,6 +183,7 @@ export function buildRegistry(): ApiRegistry {
   r.register(DescribeConfigsSpec, describeConfigsHandler, topics.describeConfigs);
   r.register(AlterConfigsSpec, alterConfigsHandler, topics.alterConfigs);
   r.register(IncrementalAlterConfigsSpec, incrementalAlterConfigsHandler, topics.incrementalAlterConfigs);
+  r.register(ListConfigResourcesSpec, listConfigResourcesHandler, cluster.listConfigResources, CLUSTER);
   r.register(DescribeLogDirsSpec, describeLogDirsHandler, cluster.describeLogDirs, CLUSTER);
   r.register(ElectLeadersSpec, electLeadersHandler, cluster.electLeaders);
   r.register(

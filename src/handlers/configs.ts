@@ -1,7 +1,8 @@
 // DescribeConfigs, AlterConfigs and IncrementalAlterConfigs for topic and broker resources, answered by the
-// config model (src/configs/model.ts): real values with sources and synonyms; alterations validated (bad values
-// -> INVALID_CONFIG naming the key), persisted and in effect at once (broker configs the gateway only stores say
-// so in their documentation and in the log line of the change).
+// config model (src/configs/model.ts), and for group resources (type 32, src/configs/group_configs.ts): real
+// values with sources and synonyms; alterations validated (bad values -> INVALID_CONFIG naming the key), persisted
+// and in effect at once (configs the gateway only stores say so in their documentation and in the log line of the
+// change). A group's configs can be described and set whether or not the group exists, as in Kafka.
 import type { Handler, RequestContext } from "../request/context.ts";
 import type {
   DescribeConfigsRequest,
@@ -21,6 +22,8 @@ import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ResourceType } from "../configs/defs.ts";
 import { type ConfigAlteration, OP_SET } from "../configs/model.ts";
 import { validateTopicName } from "./topic_rules.ts";
+import type { GroupConfigs } from "../configs/group_configs.ts";
+import { GROUP_CONFIG_BY_NAME } from "../configs/group_defs.ts";
 import { errorCodeOf, errorMessageOf } from "./auto_create.ts";
 
 function unsupported(type: number): KafkaError {
@@ -30,6 +33,13 @@ function unsupported(type: number): KafkaError {
       ? "Broker logger resources are not supported by this gateway"
       : `Unsupported resource type: ${type}`,
   );
+}
+
+/** The group configs, or the refusal of a gateway built without them. */
+function groupConfigs(ctx: RequestContext): GroupConfigs {
+  const g = ctx.broker.groupConfigs;
+  if (!g) throw unsupported(ResourceType.GROUP);
+  return g;
 }
 
 export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeConfigsResponse> = (
@@ -61,6 +71,13 @@ export const describeConfigsHandler: Handler<DescribeConfigsRequest, DescribeCon
         }
       } else if (r.resourceType === ResourceType.BROKER) {
         out.configs = broker.configs.describeBroker(
+          r.resourceName,
+          r.configurationKeys,
+          req.includeSynonyms,
+          req.includeDocumentation,
+        );
+      } else if (r.resourceType === ResourceType.GROUP) {
+        out.configs = groupConfigs(ctx).describe(
           r.resourceName,
           r.configurationKeys,
           req.includeSynonyms,
@@ -110,6 +127,8 @@ async function alter(
         await broker.configs.alterTopic(r.resourceName, r.alterations, incremental, validateOnly);
       } else if (r.resourceType === ResourceType.BROKER) {
         await broker.configs.alterBroker(r.resourceName, r.alterations, incremental, validateOnly);
+      } else if (r.resourceType === ResourceType.GROUP) {
+        await groupConfigs(ctx).alter(r.resourceName, r.alterations, incremental, validateOnly);
       } else {
         throw unsupported(r.resourceType);
       }
@@ -118,9 +137,14 @@ async function alter(
         // passwords never reach the log; configs without effect here are named, so an operator sees it
         const shown = (a: ConfigAlteration) =>
           isBroker ? broker.configs.loggableBrokerValue(a.name, a.value) : a.value;
-        const inert = isBroker ? broker.configs.withoutEffect(r.alterations.map((a) => a.name)) : [];
+        const names = r.alterations.map((a) => a.name);
+        const inert = isBroker
+          ? broker.configs.withoutEffect(names)
+          : r.resourceType === ResourceType.GROUP
+          ? names.filter((n) => GROUP_CONFIG_BY_NAME.get(n)?.noEffect !== undefined)
+          : [];
         ctx.log.info("configs of {type} {name} altered: {changes}{note}", {
-          type: isBroker ? "broker" : "topic",
+          type: isBroker ? "broker" : r.resourceType === ResourceType.GROUP ? "group" : "topic",
           name: r.resourceName === "" ? "(cluster default)" : r.resourceName,
           changes: r.alterations.map((a) =>
             `${a.name}${["=", " deleted", " +=", " -="][a.op] ?? "?"}${a.op === 1 ? "" : shown(a) ?? ""}`

@@ -9,6 +9,7 @@ import type { GroupCoordinator } from "../groups/coordinator.ts";
 import type { ProducerManager } from "../producer/manager.ts";
 import type { GatewayMetrics } from "../metrics/metrics.ts";
 import type { ConfigModel } from "../configs/model.ts";
+import type { GroupConfigs } from "../configs/group_configs.ts";
 import type { ClusterView } from "../cluster/view.ts";
 import type { CredentialStore } from "../security/credentials/store.ts";
 import type { AclStore } from "../security/acl/store.ts";
@@ -24,6 +25,8 @@ export interface Broker {
   readonly producers: ProducerManager;
   /** Topic and broker configs: effective values, DescribeConfigs/AlterConfigs, the produce path's topic policy. */
   readonly configs: ConfigModel;
+  /** Group configs (GROUP config resources): per-group overrides of the coordinator's settings; absent in tests without. */
+  readonly groupConfigs?: GroupConfigs | null;
   readonly clusterId: string;
   /** Live gateways, partition leaders and epochs, group coordinators (src/cluster/). */
   readonly cluster: ClusterView;

@@ -39,6 +39,7 @@ import { DescribeGroupsSpec } from "../../src/protocol/messages/describe_groups.
 import { ListGroupsSpec } from "../../src/protocol/messages/list_groups.ts";
 import { DeleteGroupsSpec } from "../../src/protocol/messages/delete_groups.ts";
 import { DescribeConfigsSpec } from "../../src/protocol/messages/describe_configs.ts";
+import { ListConfigResourcesSpec } from "../../src/protocol/messages/list_config_resources.ts";
 import { AlterConfigsSpec } from "../../src/protocol/messages/alter_configs.ts";
 import { IncrementalAlterConfigsSpec } from "../../src/protocol/messages/incremental_alter_configs.ts";
 import { InitProducerIdSpec } from "../../src/protocol/messages/init_producer_id.ts";
@@ -196,7 +197,7 @@ const configs = (type: number, name: string, keys: string[] | null) => () => ({
   includeDocumentation: false,
 });
 
-const TOPIC = 2, BROKER = 4;
+const TOPIC = 2, BROKER = 4, GROUP_CONFIGS = 32;
 const CG_MEMBER = "differentialMember0001";
 
 /** The script: state builds up in this order on both brokers. */
@@ -666,6 +667,99 @@ function script(): Step[] {
       name: "consumer group leave",
       spec: ConsumerGroupHeartbeatSpec,
       body: (v) => ({ groupId: `dcg-${v}`, memberId: CG_MEMBER, memberEpoch: -1 }),
+    },
+    // ---- group configs (resource type 32): before the group exists, then in effect on its members ----
+    {
+      name: "describe group configs of a group that does not exist",
+      spec: DescribeConfigsSpec,
+      versions: [4],
+      body: () => ({
+        resources: [{ resourceType: GROUP_CONFIGS, resourceName: "dgc", configurationKeys: null }],
+        includeSynonyms: true,
+        includeDocumentation: false,
+      }),
+    },
+    {
+      name: "set a group's heartbeat interval",
+      spec: IncrementalAlterConfigsSpec,
+      versions: [1],
+      body: () => ({
+        resources: [{
+          resourceType: GROUP_CONFIGS,
+          resourceName: "dgc",
+          configs: [{ name: "consumer.heartbeat.interval.ms", configOperation: 0, value: "6000" }],
+        }],
+        validateOnly: false,
+      }),
+    },
+    {
+      name: "group config beyond the broker's bound, unknown name, APPEND",
+      spec: IncrementalAlterConfigsSpec,
+      versions: [1],
+      body: () => ({
+        resources: [
+          ["dgc", "consumer.session.timeout.ms", 0, "70000"],
+          ["dgc-x", "no.such.group.config", 0, "1"],
+          ["dgc-y", "share.record.lock.duration.ms", 2, "1"],
+        ].map(([resourceName, name, configOperation, value]) => ({
+          resourceType: GROUP_CONFIGS,
+          resourceName,
+          configs: [{ name, configOperation, value }],
+        })),
+        validateOnly: false,
+      }),
+    },
+    {
+      name: "list the groups with configs",
+      spec: ListConfigResourcesSpec,
+      body: (v) => (v === 0 ? {} : { resourceTypes: [GROUP_CONFIGS] }),
+    },
+    {
+      name: "list config resources of an unknown type",
+      spec: ListConfigResourcesSpec,
+      versions: [1],
+      body: () => ({ resourceTypes: [99] }),
+    },
+    {
+      name: "a member gets its group's heartbeat interval",
+      spec: ConsumerGroupHeartbeatSpec,
+      body: (v) => ({
+        groupId: "dgc",
+        memberId: `differentialMemberGc0${v}`,
+        memberEpoch: 0,
+        rebalanceTimeoutMs: 30_000,
+        subscribedTopicNames: ["dt-a"],
+        topicPartitions: [],
+      }),
+    },
+    {
+      name: "legacy AlterConfigs of a group replaces its configs",
+      spec: AlterConfigsSpec,
+      versions: [2],
+      body: () => ({
+        resources: [{
+          resourceType: GROUP_CONFIGS,
+          resourceName: "dgc",
+          configs: [{ name: "share.isolation.level", value: "read_committed" }],
+        }],
+        validateOnly: false,
+      }),
+    },
+    {
+      name: "describe group configs after the changes",
+      spec: DescribeConfigsSpec,
+      versions: [4],
+      body: () => ({
+        resources: [{
+          resourceType: GROUP_CONFIGS,
+          resourceName: "dgc",
+          configurationKeys: ["consumer.heartbeat.interval.ms", "share.isolation.level"],
+        }],
+        includeSynonyms: true,
+        includeDocumentation: false,
+      }),
+      // Kafka's brokers apply a committed config change from the metadata log a moment later
+      until: (r) => JSON.stringify(r).includes(`"name":"share.isolation.level","value":"read_committed"`),
     },
     // ---- the rest: offsets, log dirs, producers, transactions, ACLs, quotas, SCRAM, SASL ----
     {

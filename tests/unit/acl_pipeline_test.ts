@@ -371,6 +371,7 @@ Deno.test("acl pipeline: admin APIs (CreateTopics on cluster or topic, DeleteTop
     allow(T, "mine-", Op.CREATE, "User:alice", PatternType.PREFIXED),
     allow(T, "orders", Op.ALTER_CONFIGS),
     allow(T, "orders", Op.WRITE),
+    allow(G, "cg", Op.ALTER_CONFIGS),
   ]);
   type Ct = { topics: { name: string; errorCode: number; topicConfigErrorCode: number }[] };
   const ct = await call<Ct>(CreateTopicsSpec, 5, {
@@ -407,6 +408,19 @@ Deno.test("acl pipeline: admin APIs (CreateTopics on cluster or topic, DeleteTop
   assertEquals(dc.results.map((r) => [r.resourceName, r.errorCode]), [["orders", 0], [
     "1",
     ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  ]]);
+  // Group configs (resource type 32): DESCRIBE_CONFIGS on the group, which ALTER_CONFIGS implies.
+  const dg = await call<Dc>(DescribeConfigsSpec, 2, {
+    resources: ["cg", "other"].map((resourceName) => ({
+      resourceType: 32,
+      resourceName,
+      configurationKeys: null,
+    })),
+    includeSynonyms: false,
+  });
+  assertEquals(dg.results.map((r) => [r.resourceName, r.errorCode]), [["cg", 0], [
+    "other",
+    ErrorCode.GROUP_AUTHORIZATION_FAILED,
   ]]);
   assertEquals(
     (await call<Obj>(DescribeClusterSpec, 0, { includeClusterAuthorizedOperations: false })).errorCode,

@@ -54,6 +54,17 @@ export interface ConsumerGroupOptions {
   readonly migrationPolicy: MigrationPolicy;
   /** group.max.size (a downgraded group must fit) */
   readonly maxGroupSize: number;
+  /**
+   * The group configs consumer.session.timeout.ms and consumer.heartbeat.interval.ms (src/configs/group_configs.ts):
+   * a group's own values, read at each heartbeat so a change applies at the next one; absent: the two above.
+   */
+  readonly perGroup?: GroupTimings;
+}
+
+/** A group's own session timeout and heartbeat interval (its group configs, else the broker's). */
+export interface GroupTimings {
+  consumerSessionTimeoutMs(groupId: string): number;
+  consumerHeartbeatIntervalMs(groupId: string): number;
 }
 
 /** A heartbeat refused: the code and message, the other fields at Kafka's defaults. */
@@ -127,7 +138,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
       this.groups.set(id, g);
       // Members carry on at their epochs; their sessions (and pending revocations) start now.
       for (const m of g.members.values()) {
-        this.startSession(g, m, m.classic?.sessionTimeoutMs ?? this.options.consumerSessionTimeoutMs);
+        this.startSession(g, m, m.classic?.sessionTimeoutMs ?? this.sessionTimeoutMs(g.groupId));
         if (m.state === "UNREVOKED_PARTITIONS" && m.classic === null) this.armRevocation(g, m);
       }
     }
@@ -170,7 +181,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
   // ---------------------------------------------------------------- ConsumerGroupHeartbeat
 
   async heartbeat(a: ConsumerHeartbeatArgs): Promise<ConsumerHeartbeatResult> {
-    const interval = this.options.consumerHeartbeatIntervalMs;
+    const interval = this.heartbeatIntervalMs(a.groupId);
     let group: ConsumerGroup;
     let result: ConsumerHeartbeatResult;
     try {
@@ -306,7 +317,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
       this.log.info("member {member} joins consumer group {group}", { member: memberId, group: a.groupId });
     }
     this.advance(group, member, created, bump, owned);
-    this.startSession(group, member, this.options.consumerSessionTimeoutMs);
+    this.startSession(group, member, this.sessionTimeoutMs(group.groupId));
     const full = joining ||
       (a.rebalanceTimeoutMs !== -1 && a.subscribedTopicNames !== null && a.topicPartitions !== null);
     return [group, {
@@ -314,7 +325,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
       errorMessage: null,
       memberId,
       memberEpoch: member.memberEpoch,
-      heartbeatIntervalMs: this.options.consumerHeartbeatIntervalMs,
+      heartbeatIntervalMs: this.heartbeatIntervalMs(group.groupId),
       assignment: full || !sameAssignment(before, member.assigned) ? toRows(member.assigned) : null,
     }];
   }
@@ -449,6 +460,17 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
   }
 
   // ---------------------------------------------------------------- deadlines
+
+  /** consumer.session.timeout.ms of the group: its group config, else the broker's. */
+  private sessionTimeoutMs(groupId: string): number {
+    return this.options.perGroup?.consumerSessionTimeoutMs(groupId) ?? this.options.consumerSessionTimeoutMs;
+  }
+
+  /** consumer.heartbeat.interval.ms of the group: its group config, else the broker's. */
+  private heartbeatIntervalMs(groupId: string): number {
+    return this.options.perGroup?.consumerHeartbeatIntervalMs(groupId) ??
+      this.options.consumerHeartbeatIntervalMs;
+  }
 
   private startSession(group: ConsumerGroup, m: ConsumerMember, ms: number): void {
     this.deadlines.after(m.session, ms, () => {
@@ -596,7 +618,7 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
     this.groups.set(groupId, g);
     this.refreshMetadata(g);
     for (const m of g.members.values()) {
-      this.startSession(g, m, m.classic?.sessionTimeoutMs ?? this.options.consumerSessionTimeoutMs);
+      this.startSession(g, m, m.classic?.sessionTimeoutMs ?? this.sessionTimeoutMs(g.groupId));
     }
     return g;
   }

@@ -77,7 +77,13 @@ export const OPERATIONS_BY_TYPE: ReadonlyMap<number, readonly AclOperation[]> = 
     AclOperation.DESCRIBE_CONFIGS,
     AclOperation.ALTER_CONFIGS,
   ]],
-  [ResourceType.GROUP, [AclOperation.READ, AclOperation.DESCRIBE, AclOperation.DELETE]],
+  [ResourceType.GROUP, [
+    AclOperation.READ,
+    AclOperation.DESCRIBE,
+    AclOperation.DELETE,
+    AclOperation.DESCRIBE_CONFIGS,
+    AclOperation.ALTER_CONFIGS,
+  ]],
   [ResourceType.CLUSTER, [
     AclOperation.CREATE,
     AclOperation.CLUSTER_ACTION,

@@ -16,6 +16,7 @@ export const alterPartitionReassignments = clusterOnly(Op.ALTER);
 export const listPartitionReassignments = clusterOnly(Op.DESCRIBE);
 export const describeClientQuotas = clusterOnly(Op.DESCRIBE_CONFIGS);
 export const alterClientQuotas = clusterOnly(Op.ALTER_CONFIGS);
+export const listConfigResources = clusterOnly(Op.DESCRIBE_CONFIGS);
 export const describeUserScramCredentials = clusterOnly(Op.DESCRIBE);
 export const alterUserScramCredentials = clusterOnly(Op.ALTER);
 

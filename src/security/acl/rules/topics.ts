@@ -232,12 +232,13 @@ export const describeProducers: Rule<typeof DescribeProducersSpec> = (p, _ctx, r
 
 // ---- configs ----
 
-/** Config resource types (DescribeConfigs/AlterConfigs): topics, and the broker's own. */
+/** Config resource types (DescribeConfigs/AlterConfigs): topics, the broker's own, and groups. */
 const CONFIG_TOPIC = 2;
 const CONFIG_BROKER = 4;
 const CONFIG_BROKER_LOGGER = 8;
+const CONFIG_GROUP = 32;
 
-/** One config resource: topics by the topic's ACL, the broker's configs by the cluster's. */
+/** One config resource: topics by the topic's ACL, the broker's configs by the cluster's, groups by the group's. */
 function configCode(
   p: Permissions,
   op: number,
@@ -248,6 +249,9 @@ function configCode(
   }
   if (r.resourceType === CONFIG_BROKER || r.resourceType === CONFIG_BROKER_LOGGER) {
     return p.cluster(op) ? 0 : ErrorCode.CLUSTER_AUTHORIZATION_FAILED;
+  }
+  if (r.resourceType === CONFIG_GROUP) {
+    return p.group(op, r.resourceName) ? 0 : ErrorCode.GROUP_AUTHORIZATION_FAILED;
   }
   return 0;
 }

@@ -1,0 +1,204 @@
+// Kafka 4.1's group configs (GroupConfig): per-group overrides of the group coordinator's settings, on config
+// resources of type GROUP (32). Their defaults are the broker's group.* settings, and every override is checked
+// against the broker's bounds (group.consumer.min.session.timeout.ms ...) with Kafka's messages, on the whole set
+// the group would end up with (defaults below its overrides). The consumer.* ones act on KIP-848 groups here; the
+// share.* and streams.* ones are accepted, stored and reported as Kafka does, and say in their documentation that
+// nothing acts on them yet (this gateway serves neither share groups nor streams groups).
+import type { Config } from "./options.ts";
+import { atLeast, type ConfigDef } from "./values.ts";
+import { invalidConfig } from "./alterations.ts";
+
+/** A broker setting bounding a group config: its Kafka name and value here. */
+interface Bound {
+  readonly name: string;
+  readonly value: (c: Config) => number;
+}
+
+export interface GroupConfigDef extends ConfigDef {
+  /** The default: the broker's setting of the same meaning. */
+  readonly fromBroker: (c: Config) => string;
+  readonly min?: Bound;
+  readonly max?: Bound;
+  /** Accepted, stored and reported, but nothing here acts on it: why (appended to its documentation). */
+  readonly noEffect?: string;
+}
+
+const NO_SHARE =
+  " Accepted and stored; it has no effect: this gateway does not serve share groups (KIP-932) yet.";
+const NO_STREAMS =
+  " Accepted and stored; it has no effect: this gateway does not serve streams groups (KIP-1071).";
+
+/** Kafka's fixed defaults of the broker settings this gateway has no option for. */
+const fixed = (name: string, value: number): Bound => ({ name, value: () => value });
+
+/** share.auto.offset.reset: earliest, latest or by_duration:<ISO-8601 duration, not negative>. */
+const DURATION = /^P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/i;
+function offsetReset(v: unknown): string | null {
+  if (typeof v !== "string") return null;
+  if (v === "earliest" || v === "latest") return null;
+  if (v.startsWith("by_duration:")) {
+    const d = v.slice("by_duration:".length).trim();
+    if (DURATION.test(d) && d.length > 1 && !/T$/i.test(d)) return null;
+  }
+  return `Invalid value \`${v}\` for configuration share.auto.offset.reset. The value must be either 'earliest', ` +
+    "'latest' or of the format 'by_duration:<PnDTnHnMn.nS>'.";
+}
+
+function intDef(
+  name: string,
+  doc: string,
+  fromBroker: (c: Config) => number,
+  min: Bound,
+  max: Bound,
+  noEffect?: string,
+): GroupConfigDef {
+  return {
+    name,
+    type: "int",
+    default: null,
+    check: atLeast(1),
+    doc,
+    fromBroker: (c) => String(fromBroker(c)),
+    min,
+    max,
+    noEffect,
+  };
+}
+
+/** Every group config of Kafka 4.1, sorted by name (the order DescribeConfigs answers in). */
+export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
+  intDef(
+    "consumer.heartbeat.interval.ms",
+    "The heartbeat interval given to the members of this consumer group (KIP-848).",
+    (c) => c.groupConsumerHeartbeatIntervalMs,
+    { name: "group.consumer.min.heartbeat.interval.ms", value: (c) => c.groupConsumerMinHeartbeatIntervalMs },
+    { name: "group.consumer.max.heartbeat.interval.ms", value: (c) => c.groupConsumerMaxHeartbeatIntervalMs },
+  ),
+  intDef(
+    "consumer.session.timeout.ms",
+    "The timeout to detect client failures of this consumer group's members (KIP-848).",
+    (c) => c.groupConsumerSessionTimeoutMs,
+    { name: "group.consumer.min.session.timeout.ms", value: (c) => c.groupConsumerMinSessionTimeoutMs },
+    { name: "group.consumer.max.session.timeout.ms", value: (c) => c.groupConsumerMaxSessionTimeoutMs },
+  ),
+  {
+    name: "share.auto.offset.reset",
+    type: "string",
+    default: null,
+    check: offsetReset,
+    doc: "The strategy to initialize the share-partition start offset: earliest, latest or " +
+      "by_duration:<duration> (ISO-8601, not negative).",
+    fromBroker: () => "latest",
+    noEffect: NO_SHARE,
+  },
+  intDef(
+    "share.heartbeat.interval.ms",
+    "The heartbeat interval given to the members of this share group.",
+    () => 5_000,
+    fixed("group.share.min.heartbeat.interval.ms", 5_000),
+    fixed("group.share.max.heartbeat.interval.ms", 15_000),
+    NO_SHARE,
+  ),
+  {
+    name: "share.isolation.level",
+    type: "string",
+    default: null,
+    check: (v) =>
+      v === "read_committed" || v === "read_uncommitted"
+        ? null
+        : "String must be one of: read_committed, read_uncommitted",
+    doc:
+      "How the share group reads records written transactionally: read_committed delivers only committed " +
+      "ones, read_uncommitted all of them.",
+    fromBroker: () => "read_uncommitted",
+    noEffect: NO_SHARE,
+  },
+  intDef(
+    "share.record.lock.duration.ms",
+    "How long a share consumer holds the records it acquired before they are released to others.",
+    () => 30_000,
+    fixed("group.share.min.record.lock.duration.ms", 15_000),
+    fixed("group.share.max.record.lock.duration.ms", 60_000),
+    NO_SHARE,
+  ),
+  intDef(
+    "share.session.timeout.ms",
+    "The timeout to detect client failures of this share group's members.",
+    () => 45_000,
+    fixed("group.share.min.session.timeout.ms", 45_000),
+    fixed("group.share.max.session.timeout.ms", 60_000),
+    NO_SHARE,
+  ),
+  intDef(
+    "streams.heartbeat.interval.ms",
+    "The heartbeat interval given to the members of this streams group.",
+    () => 5_000,
+    fixed("group.streams.min.heartbeat.interval.ms", 5_000),
+    fixed("group.streams.max.heartbeat.interval.ms", 15_000),
+    NO_STREAMS,
+  ),
+  {
+    name: "streams.num.standby.replicas",
+    type: "int",
+    default: null,
+    check: atLeast(0),
+    doc: "The number of standby replicas for each task of this streams group.",
+    fromBroker: () => "0",
+    max: fixed("group.streams.max.standby.replicas", 2),
+    noEffect: NO_STREAMS,
+  },
+  intDef(
+    "streams.session.timeout.ms",
+    "The timeout to detect client failures of this streams group's members.",
+    () => 45_000,
+    fixed("group.streams.min.session.timeout.ms", 45_000),
+    fixed("group.streams.max.session.timeout.ms", 60_000),
+    NO_STREAMS,
+  ),
+];
+
+export const GROUP_CONFIG_BY_NAME: ReadonlyMap<string, GroupConfigDef> = new Map(
+  GROUP_CONFIGS.map((d) => [d.name, d]),
+);
+
+/** The order Kafka checks bounds in, then the session-above-heartbeat pairs. */
+const BOUND_ORDER = [
+  "consumer.heartbeat.interval.ms",
+  "consumer.session.timeout.ms",
+  "share.heartbeat.interval.ms",
+  "share.session.timeout.ms",
+  "share.record.lock.duration.ms",
+  "streams.heartbeat.interval.ms",
+  "streams.session.timeout.ms",
+  "streams.num.standby.replicas",
+] as const;
+const PAIRS = ["consumer", "share", "streams"] as const;
+
+/**
+ * Throws INVALID_CONFIG with Kafka's message unless `values` (every group config, canonical: the defaults below the
+ * group's overrides) are within the broker's bounds and each session timeout is above its heartbeat interval.
+ */
+export function checkGroupConfigs(values: Readonly<Record<string, string>>, config: Config): void {
+  for (const name of BOUND_ORDER) {
+    const def = GROUP_CONFIG_BY_NAME.get(name)!;
+    const v = Number(values[name]);
+    if (def.min && v < def.min.value(config)) {
+      throw invalidConfig(`${name} must be greater than or equal to ${def.min.name}`);
+    }
+    if (def.max && v > def.max.value(config)) {
+      throw invalidConfig(`${name} must be less than or equal to ${def.max.name}`);
+    }
+  }
+  for (const kind of PAIRS) {
+    const session = `${kind}.session.timeout.ms`;
+    const heartbeat = `${kind}.heartbeat.interval.ms`;
+    if (Number(values[session]) <= Number(values[heartbeat])) {
+      throw invalidConfig(`${session} must be greater than ${heartbeat}`);
+    }
+  }
+}
+
+/** Every group config's default on this gateway (the broker's settings). */
+export function groupConfigDefaults(config: Config): Record<string, string> {
+  return Object.fromEntries(GROUP_CONFIGS.map((d) => [d.name, d.fromBroker(config)]));
+}
