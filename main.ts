@@ -85,27 +85,12 @@ async function main(): Promise<number> {
   }
   await setupLogging(config.logLevel, config.logFormat);
   const log = logger("main");
-  log.info("kafka-gateway {version}", { version: VERSION });
-  if (allocator.applied) {
-    log.debug("malloc mmap threshold fixed at {bytes} bytes", { bytes: allocator.thresholdBytes });
-  } else log.debug("malloc mmap threshold left to glibc: {reason}", { reason: allocator.reason });
-  if (defaultConfigSkipped) {
-    log.info("{path} not read: this process may not read it (set KGW_CONFIG or --config to use a file)", {
-      path: DEFAULT_CONFIG,
-    });
-  }
-  // Looked for before the start: npm may be gone by the time the gateway serves (src/launcher.ts).
-  const launcher = config.exitWithLauncher ? findLauncher() : null;
-  let gateway: Gateway;
-  try {
-    gateway = await Gateway.start(config);
-  } catch (e) {
-    log.fatal("cannot start: {reason}", { reason: String((e as Error)?.message ?? e) });
-    return 1;
-  }
   // SIGINT/SIGTERM or the launcher gone: a stop bounded by --shutdown-timeout-ms (src/shutdown.ts). Exit code 0
   // when every stage finished, 1 when one was abandoned at the deadline or failed (the log names it). A second
   // signal during the stop exits at once (code 1), without waiting even for the embedded log's fsync.
+  // The listeners are in place before the start: a signal while the gateway starts (it may already serve, its
+  // "listening on" line logged) stops it as soon as the start is done, never by the signal's default action.
+  let gateway: Gateway | null = null;
   const stopped = Promise.withResolvers<number>();
   let stopping = false;
   let first = { why: "", at: 0 };
@@ -114,12 +99,17 @@ async function main(): Promise<number> {
     // process group, and deno task forwards its own copy): a repeat of the same signal that soon is that one Ctrl-C.
     if (stopping && why === first.why && performance.now() - first.at < REPEAT_SIGNAL_MS) return;
     if (stopping) {
-      log.warn("{why} during the shutdown: exiting now", { why });
+      log.warn("{why} during the {phase}: exiting now", { why, phase: gateway === null ? "start" : "shutdown" });
+      if (gateway === null) Deno.exit(1); // the start cannot be interrupted; nothing acknowledged waits on it
       stopped.resolve(1);
       return;
     }
     stopping = true;
     first = { why, at: performance.now() };
+    if (gateway === null) {
+      log.info("{why} while starting: stopping once started", { why });
+      return;
+    }
     log.info("{why}: stopping within {ms} ms (in-flight requests, group and producer state, storage)", {
       why,
       ms: config.shutdownTimeoutMs,
@@ -140,6 +130,27 @@ async function main(): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", () => stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", () => stop("SIGTERM"));
+  log.info("kafka-gateway {version}", { version: VERSION });
+  if (allocator.applied) {
+    log.debug("malloc mmap threshold fixed at {bytes} bytes", { bytes: allocator.thresholdBytes });
+  } else log.debug("malloc mmap threshold left to glibc: {reason}", { reason: allocator.reason });
+  if (defaultConfigSkipped) {
+    log.info("{path} not read: this process may not read it (set KGW_CONFIG or --config to use a file)", {
+      path: DEFAULT_CONFIG,
+    });
+  }
+  // Looked for before the start: npm may be gone by the time the gateway serves (src/launcher.ts).
+  const launcher = config.exitWithLauncher ? findLauncher() : null;
+  try {
+    gateway = await Gateway.start(config);
+  } catch (e) {
+    log.fatal("cannot start: {reason}", { reason: String((e as Error)?.message ?? e) });
+    return 1;
+  }
+  if (stopping) {
+    stopping = false; // the stop asked for during the start runs now
+    stop(first.why);
+  }
   launcher?.watch(stop);
   // Another gateway took this one's node id over: it serves nothing any more, so it stops (a supervisor that
   // restarts it then meets the clear "node id in use" refusal).

@@ -139,18 +139,11 @@ export function describedGroup(d: ConsumerGroupDescription): DescribedGroup {
     groupEpoch: d.groupEpoch,
     assignmentEpoch: d.assignmentEpoch,
     assignorName: d.assignorName,
-    members: d.members.map((m) => ({
-      memberId: m.memberId,
-      instanceId: m.instanceId,
-      rackId: m.rackId,
-      memberEpoch: m.memberEpoch,
-      clientId: m.clientId,
-      clientHost: m.clientHost,
-      subscribedTopicNames: [...m.subscribedTopicNames],
-      subscribedTopicRegex: m.subscribedTopicRegex,
-      assignment: wireAssignment(m.assignment),
-      targetAssignment: wireAssignment(m.targetAssignment),
-      memberType: m.memberType,
+    // the description's members are the wire's, but for the assignments' shape and the state (not on the wire)
+    members: d.members.map(({ state: _state, assignment, targetAssignment, ...m }) => ({
+      ...m,
+      assignment: wireAssignment(assignment),
+      targetAssignment: wireAssignment(targetAssignment),
     })),
     // The ACL step fills it in when asked for (src/security/acl/rules/groups.ts).
     authorizedOperations: AUTHORIZED_OPERATIONS_OMITTED,

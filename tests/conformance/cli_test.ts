@@ -358,3 +358,43 @@ Deno.test("ops/systemd/kafka-gateway.service: its ExecStart permissions are enou
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("SIGTERM while the gateway starts: it stops once started, cleanly (exit 0), not by the signal", async () => {
+  // The signal goes out on the gateway's first log line, well before it serves; before the listeners were
+  // installed ahead of the start, it died of the signal (exit 143) — and a signal right after "listening on"
+  // could still do so.
+  const dir = await Deno.makeTempDir({ prefix: "kgw-start-signal-" });
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", MAIN, "--listen", "127.0.0.1:0", "--http-listen", "off", "--data-dir", dir],
+      cwd: ROOT,
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const out: string[] = [];
+    let signalled = false;
+    const pump = async (s: ReadableStream<Uint8Array>) => {
+      for await (const c of s) {
+        out.push(dec.decode(c));
+        if (!signalled && /kafka-gateway \d/.test(out.join(""))) {
+          signalled = true;
+          child.kill("SIGTERM");
+        }
+      }
+    };
+    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
+    const pumps = Promise.all([pump(child.stdout), pump(child.stderr)]);
+    const st = await child.status;
+    clearTimeout(timer);
+    await pumps;
+    const log = out.join("");
+    assert(signalled, log);
+    assertEquals(st.code, 0, log);
+    assert(/SIGTERM while starting: stopping once started/.test(log), log);
+    assert(/listening on/.test(log) && /stopped in \d+ ms/.test(log), log);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
