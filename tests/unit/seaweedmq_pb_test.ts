@@ -726,3 +726,46 @@ Deno.test("seaweedmq records: idempotent batches keep producer id, epoch and seq
   const unmarked = recs.map((r) => ({ ...r, batchStart: false }));
   assertEquals(buildBatches(unmarked, recs.map((_, i) => i), 1 << 20, true).batches.length, 2);
 });
+
+Deno.test("seaweedmq pb: one reader over back-to-back messages; skipped negative varints; field positions", () => {
+  // two LogEntry-shaped messages: ts (1), a negative int32 key hash (2: ten-byte varint), data (3), key (4), offset (5)
+  const entry = (offset: number, value: string) =>
+    new PbWriter().bigint(1, 1_796_592_164_525_000_000n).int(2, -123456).bytes(
+      3,
+      new TextEncoder().encode(value),
+    )
+      .bytes(4, new TextEncoder().encode("k")).int(5, offset).finish().slice();
+  const a = entry(7, "first"), b = entry(8, "second!");
+  const buf = new Uint8Array(a.length + b.length);
+  buf.set(a);
+  buf.set(b, a.length);
+  const r = new PbReader(buf, 0, 0);
+  const seen: [number, string, number][] = [];
+  for (const [start, end] of [[0, a.length], [a.length, buf.length]]) {
+    r.reset(start, end);
+    let offset = -1, value = "", hashSkipped = false;
+    while (r.next()) {
+      if (r.field === 3) {
+        const s = r.lengthDelimited();
+        value = new TextDecoder().decode(buf.subarray(s, r.pos));
+      } else if (r.field === 5) offset = r.varint();
+      else {
+        if (r.field === 2) hashSkipped = true;
+        r.skip();
+      }
+    }
+    assert(hashSkipped);
+    seen.push([offset, value, r.pos]);
+  }
+  assertEquals(seen, [[7, "first", a.length], [8, "second!", buf.length]]);
+  // a truncated varint is an error, not a read past the range
+  const bad = new PbReader(new Uint8Array([0x10, 0xff, 0xff]), 0, 3);
+  assert(bad.next());
+  let threw = false;
+  try {
+    bad.skip();
+  } catch {
+    threw = true;
+  }
+  assert(threw, "truncated varint skipped");
+});

@@ -140,7 +140,7 @@ export class PbReader {
   field = 0;
   wire = 0;
 
-  constructor(readonly buf: Uint8Array, start = 0, readonly end = buf.length) {
+  constructor(readonly buf: Uint8Array, start = 0, public end = buf.length) {
     this.pos = start;
   }
 
@@ -205,6 +205,36 @@ export class PbReader {
     return this.varint() !== 0;
   }
 
+  /** Past a varint without computing it (a skipped negative int64 would otherwise go through BigInt). */
+  skipVarint(): void {
+    const b = this.buf;
+    for (let n = 0;; n++) {
+      if (this.pos >= this.end) throw new PbDecodeError("truncated varint");
+      if (n >= 10) throw new PbDecodeError("varint longer than 10 bytes");
+      if (b[this.pos++] < 0x80) return;
+    }
+  }
+
+  /**
+   * A length-delimited field without a view of it: returns where its bytes start; they end at `pos` (hot parsers
+   * that only note positions allocate nothing per field).
+   */
+  lengthDelimited(): number {
+    const len = this.varint();
+    const start = this.pos;
+    if (len < 0 || start + len > this.end) throw new PbDecodeError("truncated length-delimited field");
+    this.pos = start + len;
+    return start;
+  }
+
+  /** Reads another range of the same buffer (one reader for many back-to-back messages). */
+  reset(start: number, end: number): void {
+    this.pos = start;
+    this.end = end;
+    this.field = 0;
+    this.wire = 0;
+  }
+
   /** A length-delimited field as a view into the buffer (no copy). */
   bytes(): Uint8Array {
     const len = this.varint();
@@ -230,13 +260,13 @@ export class PbReader {
   skip(): void {
     switch (this.wire) {
       case WIRE_VARINT:
-        this.varint();
+        this.skipVarint();
         return;
       case WIRE_I64:
         this.pos += 8;
         break;
       case WIRE_LEN:
-        this.bytes();
+        this.lengthDelimited();
         return;
       case WIRE_I32:
         this.pos += 4;
