@@ -428,6 +428,16 @@ async function main(): Promise<number> {
       fmtInt(ourT?.msgsPerSec ?? NaN)
     })`,
   );
+  if (o.spread) {
+    // the multi-partition targets: produce >= 400,000 msg/s and consume >= 1,000,000 msg/s (100 B, 4 partitions)
+    const ourC = results.find((r) => r.gateway.startsWith("kafka-gateway") && r.run === "consume");
+    const met = (r: Result | undefined, n: number) => (r && r.msgsPerSec >= n ? "MET" : "MISSED");
+    console.log(
+      `targets with ${o.partitions} partitions: produce >= 400,000 msg/s ${met(ourT, 400_000)} (${
+        fmtInt(ourT?.msgsPerSec ?? NaN)
+      }), consume >= 1,000,000 msg/s ${met(ourC, 1_000_000)} (${fmtInt(ourC?.msgsPerSec ?? NaN)})`,
+    );
+  }
   for (const r of results) console.log(`  ${r.gateway} / ${r.run}: ${r.command}`);
   if (o.json) await Deno.writeTextFile(o.json, JSON.stringify({ results, ratio }, null, 2));
   return results.every((r) => r.ok) ? 0 : 1;
