@@ -36,6 +36,10 @@ import {
 } from "../../src/protocol/messages/incremental_alter_configs.ts";
 import { type CreateTopicsResponse, CreateTopicsSpec } from "../../src/protocol/messages/create_topics.ts";
 import { freePort } from "../helpers/ports.ts";
+import {
+  type ConsumerGroupHeartbeatResponse,
+  ConsumerGroupHeartbeatSpec,
+} from "../../src/protocol/messages/consumer_group_heartbeat.ts";
 
 const cluster = await clusterForModule();
 const opts = { sanitizeOps: false, sanitizeResources: false };
@@ -516,7 +520,7 @@ async function brokerConfigsOf(n: Node, names: string[]): Promise<Map<string, [s
 if (cluster) {
   Deno.test({
     name:
-      "cluster: dynamic broker configs altered through one gateway reach the others; concurrent alterations of other resources are kept",
+      "cluster: dynamic broker configs altered through one gateway reach the others; concurrent alterations of other resources are kept; group configs reach every gateway and the group's coordinator",
     ...opts,
     fn: () =>
       withCluster("dyncfg", async (nodes) => {
@@ -569,6 +573,48 @@ if (cluster) {
         });
         assertEquals(topicCfg.results[0].configs[0].value, "654321");
         console.log(`  cluster dynamic configs: every gateway agreed ${ms} ms after the last alteration`);
+
+        // Group configs set through one gateway: every gateway describes them, and the group's coordinator (on
+        // whichever gateway) gives its KIP-848 members the group's heartbeat interval.
+        const group = "dyncfg-g";
+        const setGroup = await wire<IncrementalAlterConfigsResponse>(a.port, IncrementalAlterConfigsSpec, 1, {
+          resources: [{
+            resourceType: 32,
+            resourceName: group,
+            configs: [{ name: "consumer.heartbeat.interval.ms", configOperation: 0, value: "7000" }],
+          }],
+          validateOnly: false,
+        });
+        assertEquals(setGroup.responses[0].errorCode, 0, setGroup.responses[0].errorMessage ?? "");
+        const groupMs = await waitFor("every gateway describes the group's config", 15_000, async () => {
+          for (const n of nodes) {
+            const d = await wire<DescribeConfigsResponse>(n.port, DescribeConfigsSpec, 4, {
+              resources: [{
+                resourceType: 32,
+                resourceName: group,
+                configurationKeys: ["consumer.heartbeat.interval.ms"],
+              }],
+              includeSynonyms: false,
+              includeDocumentation: false,
+            });
+            const e = d.results[0].configs[0];
+            if (e?.value !== "7000" || e.configSource !== 8) return false; // DYNAMIC_GROUP_CONFIG
+          }
+          return true;
+        });
+        const [code, coordinator] = (await findCoordinators(c.port, [group])).get(group)!;
+        assertEquals(code, 0);
+        const at = nodes.find((n) => n.id === coordinator)!;
+        const joined = await wire<ConsumerGroupHeartbeatResponse>(at.port, ConsumerGroupHeartbeatSpec, 0, {
+          groupId: group,
+          memberId: "dyncfgMember000000001",
+          memberEpoch: 0,
+          rebalanceTimeoutMs: 30_000,
+          subscribedTopicNames: ["dyncfg-t"],
+          topicPartitions: [],
+        });
+        assertEquals([joined.errorCode, joined.heartbeatIntervalMs], [0, 7000]);
+        console.log(`  cluster group configs: every gateway agreed ${groupMs} ms after the alteration`);
       }),
   });
 
