@@ -6,7 +6,7 @@
 // gateway re-reads the document every GROUP_CONFIG_POLL_MS, so the coordinator of a group on another gateway
 // applies a change within a second (Kafka propagates them through its metadata log, also asynchronously).
 import type { DocumentStore } from "../storage/documents.ts";
-import { type DocumentCodec, WatchedDocument } from "../storage/watched_document.ts";
+import { type DocumentCodec, FollowedStore } from "../storage/watched_document.ts";
 import type { Logger } from "../log.ts";
 import type { Config } from "./options.ts";
 import type {
@@ -62,8 +62,7 @@ const CODEC: DocumentCodec<Overrides> = {
 
 const NONE: Readonly<Record<string, string>> = Object.freeze({});
 
-export class GroupConfigs {
-  private readonly doc: WatchedDocument<Overrides>;
+export class GroupConfigs extends FollowedStore<Overrides> {
   private readonly defaults: Readonly<Record<string, string>>;
 
   constructor(
@@ -73,25 +72,8 @@ export class GroupConfigs {
     /** Re-read interval (0: never, no other gateway writes). */
     pollMs: number = GROUP_CONFIG_POLL_MS,
   ) {
+    super(docs, GROUP_CONFIG_DOCUMENT, CODEC, { what: "group configs", log, pollMs });
     this.defaults = groupConfigDefaults(config);
-    this.doc = new WatchedDocument(docs, GROUP_CONFIG_DOCUMENT, CODEC, {
-      what: "group configs",
-      log,
-      pollMs,
-    });
-  }
-
-  /** Reads the stored group configs (at start: a corrupt document stops the start, naming it). */
-  load(): Promise<void> {
-    return this.doc.load();
-  }
-
-  start(): void {
-    this.doc.start();
-  }
-
-  stop(): void {
-    this.doc.stop();
   }
 
   /** The groups with overrides, sorted (ListConfigResources lists them). */

@@ -4,7 +4,7 @@
 // compare-and-set, so gateways sharing a filer never lose each other's changes, and each gateway re-reads the
 // document every QUOTA_POLL_MS so that all apply the same quotas within 5 s.
 import type { DocumentStore } from "../storage/documents.ts";
-import { type DocumentCodec, WatchedDocument } from "../storage/watched_document.ts";
+import { type DocumentCodec, FollowedStore } from "../storage/watched_document.ts";
 import type { Logger } from "../log.ts";
 import { entityKey, parseEntity, type QuotaEntity, type QuotaEntry, valueProblem } from "./model.ts";
 import { entityComponents } from "./model.ts";
@@ -76,8 +76,7 @@ const CODEC: DocumentCodec<readonly QuotaEntry[]> = {
   encode: encodeQuotas,
 };
 
-export class QuotaStore {
-  private readonly doc: WatchedDocument<readonly QuotaEntry[]>;
+export class QuotaStore extends FollowedStore<readonly QuotaEntry[]> {
   /** What enforcement reads; replaced whenever the stored quotas change. */
   table = new QuotaTable([]);
   /** Called after `table` changed. */
@@ -89,28 +88,12 @@ export class QuotaStore {
     /** Re-read interval (0: never). */
     pollMs: number = QUOTA_POLL_MS,
   ) {
-    this.doc = new WatchedDocument(docs, QUOTA_DOCUMENT, CODEC, {
-      what: "client quotas",
-      log,
-      pollMs,
-      onChange: (entries) => {
-        this.table = new QuotaTable(entries);
-        this.onChange?.();
-      },
-    });
+    super(docs, QUOTA_DOCUMENT, CODEC, { what: "client quotas", log, pollMs });
   }
 
-  /** Reads the stored quotas (at start: a corrupt document stops the start, naming it). */
-  load(): Promise<void> {
-    return this.doc.load();
-  }
-
-  start(): void {
-    this.doc.start();
-  }
-
-  stop(): void {
-    this.doc.stop();
+  protected override changed(entries: readonly QuotaEntry[]): void {
+    this.table = new QuotaTable(entries);
+    this.onChange?.();
   }
 
   /**

@@ -124,3 +124,38 @@ export class WatchedDocument<T> {
     }
   }
 }
+
+/**
+ * A store held in one followed document: the read at start (a corrupt document stops the start, naming it),
+ * following the changes other gateways make, the stop. SCRAM credentials, ACLs, client quotas and group configs
+ * are such stores; each builds what it serves from the value in `changed`.
+ */
+export abstract class FollowedStore<T> {
+  protected readonly doc: WatchedDocument<T>;
+
+  protected constructor(
+    docs: DocumentStore,
+    name: string,
+    codec: DocumentCodec<T>,
+    opts: Omit<WatchOptions<T>, "onChange">,
+  ) {
+    this.doc = new WatchedDocument(docs, name, codec, { ...opts, onChange: (v) => this.changed(v) });
+  }
+
+  /** Called whenever the value was replaced (read, or written here). */
+  protected changed(_value: T): void {}
+
+  /** Reads the stored document (at start: a corrupt one stops the start, naming it). */
+  load(): Promise<void> {
+    return this.doc.load();
+  }
+
+  /** Starts following changes made through other gateways. */
+  start(): void {
+    this.doc.start();
+  }
+
+  stop(): void {
+    this.doc.stop();
+  }
+}

@@ -4,7 +4,7 @@
 // gateways sharing a filer never lose each other's changes, and each gateway re-reads the document every
 // POLL_MS to enforce the others' changes (issue 14 promises 5 s).
 import type { DocumentStore } from "../../storage/documents.ts";
-import { type DocumentCodec, WatchedDocument } from "../../storage/watched_document.ts";
+import { type DocumentCodec, FollowedStore } from "../../storage/watched_document.ts";
 import type { Logger } from "../../log.ts";
 import { type AclBinding, bindingKey, bindingProblem } from "./model.ts";
 import { AclMatcher, type MatcherOptions } from "./matcher.ts";
@@ -58,8 +58,7 @@ const CODEC: DocumentCodec<readonly AclBinding[]> = {
   encode: encodeAcls,
 };
 
-export class AclStore {
-  private readonly doc: WatchedDocument<readonly AclBinding[]>;
+export class AclStore extends FollowedStore<readonly AclBinding[]> {
   /** What checks use: rebuilt whenever the ACLs read change. */
   matcher: AclMatcher;
 
@@ -70,26 +69,12 @@ export class AclStore {
     /** Re-read interval (0: never; the embedded backend has no other writer). */
     pollMs: number = ACL_POLL_MS,
   ) {
+    super(docs, ACL_DOCUMENT, CODEC, { what: "ACLs", log, pollMs });
     this.matcher = new AclMatcher([], options);
-    this.doc = new WatchedDocument(docs, ACL_DOCUMENT, CODEC, {
-      what: "ACLs",
-      log,
-      pollMs,
-      onChange: (acls) => this.matcher = new AclMatcher(acls, this.options),
-    });
   }
 
-  /** Reads the stored ACLs (at start: a corrupt document stops the start, naming it). */
-  load(): Promise<void> {
-    return this.doc.load();
-  }
-
-  start(): void {
-    this.doc.start();
-  }
-
-  stop(): void {
-    this.doc.stop();
+  protected override changed(acls: readonly AclBinding[]): void {
+    this.matcher = new AclMatcher(acls, this.options);
   }
 
   /** Every ACL as last read. */

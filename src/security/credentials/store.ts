@@ -3,7 +3,7 @@
 // read a copy in memory, so authentication costs no I/O; changes are read-modify-write with compare-and-set, so
 // gateways sharing a SeaweedMQ filer never lose each other's changes, and each gateway polls the document every
 // POLL_MS to see the others' changes (issue 14 promises 5 s).
-import { type DocumentCodec, WatchedDocument } from "../../storage/watched_document.ts";
+import { type DocumentCodec, FollowedStore } from "../../storage/watched_document.ts";
 import type { DocumentStore } from "../../storage/documents.ts";
 import type { Logger } from "../../log.ts";
 import {
@@ -115,34 +115,14 @@ const CODEC: DocumentCodec<Credentials> = {
   encode: encodeCredentials,
 };
 
-export class CredentialStore {
-  private readonly doc: WatchedDocument<Credentials>;
-
+export class CredentialStore extends FollowedStore<Credentials> {
   constructor(
     docs: DocumentStore,
     log: Logger,
     /** Re-read interval (0: never; the embedded backend has no other writer). */
     pollMs: number = POLL_MS,
   ) {
-    this.doc = new WatchedDocument(docs, CREDENTIALS_DOCUMENT, CODEC, {
-      what: "SCRAM credentials",
-      log,
-      pollMs,
-    });
-  }
-
-  /** Reads the stored credentials (at start: a corrupt document stops the start, naming it). */
-  load(): Promise<void> {
-    return this.doc.load();
-  }
-
-  /** Starts polling for changes made through other gateways. */
-  start(): void {
-    this.doc.start();
-  }
-
-  stop(): void {
-    this.doc.stop();
+    super(docs, CREDENTIALS_DOCUMENT, CODEC, { what: "SCRAM credentials", log, pollMs });
   }
 
   /** The user's credential for `mech` as last read, or null. */
