@@ -334,7 +334,7 @@ export class Gateway {
       }),
     };
     tls?.watch();
-    const registry = buildRegistry();
+    const registry = buildRegistry({ shareGroups: config.groupShareEnable });
     const metrics = config.metrics
       ? new GatewayMetrics(
         config.metricsMaxSeries,
@@ -496,6 +496,11 @@ export class Gateway {
         consumerAssignors: consumerAssignorNames(config.groupConsumerAssignors),
         migrationPolicy: config.groupConsumerMigrationPolicy,
         perGroup: groupConfigs,
+        share: {
+          sessionTimeoutMs: (groupId) => groupConfigs.shareSessionTimeoutMs(groupId),
+          heartbeatIntervalMs: (groupId) => groupConfigs.shareHeartbeatIntervalMs(groupId),
+          maxSize: config.groupShareMaxSize,
+        },
         topics: storageTopics(storage),
         offsetsRetentionMs: config.offsetsRetentionMinutes * 60_000,
         offsetsRetentionCheckIntervalMs: config.offsetsRetentionCheckIntervalMs,

@@ -13,6 +13,7 @@ case "$name" in
   kafka-console-producer) class=org.apache.kafka.tools.ConsoleProducer ;;
   kafka-console-consumer) class=org.apache.kafka.tools.consumer.ConsoleConsumer ;;
   kafka-consumer-groups) class=org.apache.kafka.tools.consumer.group.ConsumerGroupCommand ;;
+  kafka-share-groups) class=org.apache.kafka.tools.consumer.group.ShareGroupCommand ;;
   kafka-configs) class=kafka.admin.ConfigCommand ;;
   kafka-acls) class=org.apache.kafka.tools.AclCommand ;;
   kafka-delete-records) class=org.apache.kafka.tools.DeleteRecordsCommand ;;

@@ -224,6 +224,41 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     doc: "Smallest session timeout a member may ask for." + READ_ONLY,
   },
   {
+    name: "group.share.enable",
+    type: "boolean",
+    default: "false",
+    dynamic: false,
+    option: "groupShareEnable",
+    doc:
+      "Serve share groups (KIP-932; Kafka 4.0's early-access switch): ShareGroupHeartbeat and ShareGroupDescribe " +
+      "are advertised and served. Preview: share consumers cannot fetch yet (--group-share-enable)." +
+      READ_ONLY,
+  },
+  {
+    name: "group.share.heartbeat.interval.ms",
+    type: "int",
+    default: "5000",
+    dynamic: false,
+    option: "groupShareHeartbeatIntervalMs",
+    doc: "Heartbeat interval of share group members (--group-share-heartbeat-interval-ms)." + READ_ONLY,
+  },
+  {
+    name: "group.share.max.size",
+    type: "int",
+    default: "200",
+    dynamic: false,
+    option: "groupShareMaxSize",
+    doc: "Members per share group (--group-share-max-size)." + READ_ONLY,
+  },
+  {
+    name: "group.share.session.timeout.ms",
+    type: "int",
+    default: "45000",
+    dynamic: false,
+    option: "groupShareSessionTimeoutMs",
+    doc: "Session timeout of share group members (--group-share-session-timeout-ms)." + READ_ONLY,
+  },
+  {
     name: "listeners",
     type: "string",
     default: "PLAINTEXT://0.0.0.0:9092",

@@ -103,6 +103,16 @@ export class GroupConfigs extends FollowedStore<Overrides> {
     return Number(this.value(groupId, "consumer.heartbeat.interval.ms"));
   }
 
+  /** share.session.timeout.ms of a share group. */
+  shareSessionTimeoutMs(groupId: string): number {
+    return Number(this.value(groupId, "share.session.timeout.ms"));
+  }
+
+  /** share.heartbeat.interval.ms of a share group. */
+  shareHeartbeatIntervalMs(groupId: string): number {
+    return Number(this.value(groupId, "share.heartbeat.interval.ms"));
+  }
+
   /** DescribeConfigs of a group (existing or not, as Kafka answers): every config, or those in `keys`. */
   describe(
     groupId: string,

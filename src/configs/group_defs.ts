@@ -24,7 +24,8 @@ export interface GroupConfigDef extends ConfigDef {
 }
 
 const NO_SHARE =
-  " Accepted and stored; it has no effect: this gateway does not serve share groups (KIP-932) yet.";
+  " Accepted and stored; it has no effect: this gateway does not fetch for share groups (KIP-932) yet.";
+const SHARE_PREVIEW = " Acts on share groups, served with group.share.enable (preview).";
 const NO_STREAMS =
   " Accepted and stored; it has no effect: this gateway does not serve streams groups (KIP-1071).";
 
@@ -94,10 +95,10 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
   intDef(
     "share.heartbeat.interval.ms",
     "The heartbeat interval given to the members of this share group.",
-    () => 5_000,
+    (c) => c.groupShareHeartbeatIntervalMs,
     fixed("group.share.min.heartbeat.interval.ms", 5_000),
     fixed("group.share.max.heartbeat.interval.ms", 15_000),
-    NO_SHARE,
+    SHARE_PREVIEW,
   ),
   {
     name: "share.isolation.level",
@@ -124,10 +125,10 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
   intDef(
     "share.session.timeout.ms",
     "The timeout to detect client failures of this share group's members.",
-    () => 45_000,
+    (c) => c.groupShareSessionTimeoutMs,
     fixed("group.share.min.session.timeout.ms", 45_000),
     fixed("group.share.max.session.timeout.ms", 60_000),
-    NO_SHARE,
+    SHARE_PREVIEW,
   ),
   intDef(
     "streams.heartbeat.interval.ms",

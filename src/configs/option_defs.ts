@@ -521,6 +521,38 @@ export const OPTIONS = [
     help: "classic <-> consumer group conversions allowed (group.consumer.migration.policy)",
   },
   {
+    key: "groupShareEnable",
+    flag: "group-share-enable",
+    kind: "bool",
+    def: false,
+    help:
+      "serve share groups (KIP-932, preview: ShareGroupHeartbeat and ShareGroupDescribe only; share consumers cannot fetch yet) (group.share.enable)",
+  },
+  {
+    key: "groupShareSessionTimeoutMs",
+    flag: "group-share-session-timeout-ms",
+    kind: "int",
+    def: 45000,
+    min: 1,
+    help: "share groups: a member's session timeout (group.share.session.timeout.ms)",
+  },
+  {
+    key: "groupShareHeartbeatIntervalMs",
+    flag: "group-share-heartbeat-interval-ms",
+    kind: "int",
+    def: 5000,
+    min: 1,
+    help: "share groups: how often members heartbeat (group.share.heartbeat.interval.ms)",
+  },
+  {
+    key: "groupShareMaxSize",
+    flag: "group-share-max-size",
+    kind: "int",
+    def: 200,
+    min: 1,
+    help: "members per share group (group.share.max.size)",
+  },
+  {
     key: "transactionMaxTimeoutMs",
     flag: "transaction-max-timeout-ms",
     kind: "int",

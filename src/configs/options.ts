@@ -400,6 +400,23 @@ function checkConsumerGroupOptions(out: Record<string, unknown>): void {
       `group-consumer-heartbeat-interval-ms (${out.groupConsumerHeartbeatIntervalMs}) must be less than group-consumer-session-timeout-ms (${out.groupConsumerSessionTimeoutMs})`,
     );
   }
+  // Kafka's fixed group.share.{min,max}.* bounds, which group configs are checked against too.
+  for (
+    const [key, lo, hi] of [["groupShareSessionTimeoutMs", 45_000, 60_000], [
+      "groupShareHeartbeatIntervalMs",
+      5_000,
+      15_000,
+    ]] as const
+  ) {
+    const v = out[key] as number;
+    const flag = OPTIONS.find((o) => o.key === key)?.flag ?? key;
+    if (v < lo || v > hi) throw new ConfigError(`${flag} (${v}) must be between ${lo} and ${hi}`);
+  }
+  if ((out.groupShareHeartbeatIntervalMs as number) >= (out.groupShareSessionTimeoutMs as number)) {
+    throw new ConfigError(
+      `group-share-heartbeat-interval-ms (${out.groupShareHeartbeatIntervalMs}) must be less than group-share-session-timeout-ms (${out.groupShareSessionTimeoutMs})`,
+    );
+  }
   const names = consumerAssignorNames(out.groupConsumerAssignors as string);
   if (names.length === 0) throw new ConfigError("group-consumer-assignors: at least one assignor is needed");
   const unknown = names.filter((n) => !CONSUMER_GROUP_ASSIGNORS.includes(n));

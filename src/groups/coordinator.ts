@@ -53,12 +53,41 @@ import type {
   GroupType,
   TopicsView,
 } from "./consumer/contract.ts";
+import { ShareGroups } from "./share/share_groups.ts";
+import { isShareGroupRecord } from "./share/persistence.ts";
+import type {
+  ShareGroupDescription,
+  ShareGroupOptions,
+  ShareHeartbeatArgs,
+  ShareHeartbeatResult,
+} from "./share/contract.ts";
+import { shareHeartbeatFailure } from "./share/share_groups.ts";
 
 /** The consumer group (KIP-848) settings: Kafka's defaults where absent (tests). */
 export type ConsumerSettings = Partial<ConsumerGroupOptions> & {
   /** The topic metadata consumer groups assign from (the storage's); none when absent (tests). */
   readonly topics?: TopicsView;
+  /** Share groups (KIP-932): their timings and size; Kafka's defaults where absent (tests). */
+  readonly share?: ShareGroupOptions;
 };
+
+/** Kafka's group.share.* defaults. */
+const SHARE_DEFAULTS: ShareGroupOptions = {
+  sessionTimeoutMs: () => 45_000,
+  heartbeatIntervalMs: () => 5_000,
+  maxSize: 200,
+};
+
+/** Splits loaded group records into consumer groups' and share groups' (one GroupStore map holds both). */
+function splitRecords(records: ReadonlyMap<string, Uint8Array>): {
+  consumer: Map<string, Uint8Array>;
+  share: Map<string, Uint8Array>;
+} {
+  const consumer = new Map<string, Uint8Array>();
+  const share = new Map<string, Uint8Array>();
+  for (const [id, bytes] of records) (isShareGroupRecord(bytes) ? share : consumer).set(id, bytes);
+  return { consumer, share };
+}
 
 export type CoordinatorOptions = ClassicOptions & OffsetsOptions & ConsumerSettings;
 
@@ -88,6 +117,8 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
   private readonly classic: ClassicGroups;
   /** KIP-848 consumer groups (and the classic members of mixed groups). */
   private readonly consumer: ConsumerGroups;
+  /** KIP-932 share groups. */
+  private readonly share: ShareGroups;
   private readonly offsets: CommittedOffsets;
   /** Offsets of TxnOffsetCommit waiting for their transaction's marker. */
   private readonly txn: TransactionalOffsets;
@@ -156,7 +187,19 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
       opts.topics ?? NO_TOPICS,
       this.classic,
     );
-    // A group id is one kind: a consumer group, or else a classic (or simple) group.
+    this.share = new ShareGroups(
+      writes,
+      opts.share ?? SHARE_DEFAULTS,
+      log,
+      opts.topics ?? NO_TOPICS,
+      this.classic.clock,
+      this.classic.deadlines,
+      (groupId) =>
+        this.consumer.get(groupId) !== undefined || this.classic.get(groupId) !== undefined ||
+        this.offsets.has(groupId) || this.txn.hasGroup(groupId),
+    );
+    // A group id is one kind: a consumer group, or else a classic (or simple) group. (A share group commits no
+    // offsets: the handlers refuse it before the offsets module sees it.)
     const directory: OffsetGroupDirectory = {
       holds: (groupId) => this.holds(groupId),
       group: (groupId) => this.consumer.get(groupId) ?? this.classic.get(groupId),
@@ -189,7 +232,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
 
   /** Completed rebalances since start (metrics, benchmark). */
   get rebalances(): number {
-    return this.classic.rebalances + this.consumer.rebalances;
+    return this.classic.rebalances + this.consumer.rebalances + this.share.rebalances;
   }
 
   /** Called when a rebalance completes (the group becomes Stable), with its duration in ms (metrics). */
@@ -222,7 +265,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
         this.txn.adopt(pending);
         this.offsets.start(state.offsets);
         this.classic.start(state.groups);
-        this.consumer.adopt(state.consumerGroups);
+        this.adoptModern(state.consumerGroups);
         this.mirror?.loaded("all", state);
       },
     });
@@ -256,7 +299,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
       adopt: (loaded) => {
         [state, pending] = loaded;
         this.classic.adopt(state.groups);
-        this.consumer.adopt(state.consumerGroups);
+        this.adoptModern(state.consumerGroups);
         this.offsets.adopt(state.offsets);
         this.txn.adopt(pending);
         this.mirror?.loaded([tp.partition], state);
@@ -295,9 +338,11 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
       this.mirror?.released(tp.partition);
       for (const id of this.classic.groups.keys()) if (this.partitionOf(id) === tp.partition) ids.add(id);
       for (const id of this.consumer.groups.keys()) if (this.partitionOf(id) === tp.partition) ids.add(id);
+      for (const id of this.share.groups.keys()) if (this.partitionOf(id) === tp.partition) ids.add(id);
       for (const id of this.offsets.groupIds()) if (this.partitionOf(id) === tp.partition) ids.add(id);
       this.classic.drop(ids);
       this.consumer.drop(ids);
+      this.share.drop(ids);
       this.offsets.drop(ids);
       this.txn.drop(tp.partition);
     });
@@ -344,6 +389,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     if (this.closed) return;
     this.closed = true;
     this.consumer.close();
+    this.share.close();
     this.classic.close();
     this.offsets.close();
     await this.runtime.close();
@@ -359,6 +405,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
 
   join(a: JoinArgs): Promise<JoinResult> {
     if (this.elsewhere(a.groupId)) return Promise.resolve(joinError(a.memberId, ErrorCode.NOT_COORDINATOR));
+    if (this.isShare(a.groupId)) return Promise.resolve(joinError(a.memberId, ErrorCode.GROUP_ID_NOT_FOUND));
     // A consumer group takes classic members (mixed groups); its own module hands an empty one to the classic kind.
     if (this.consumer.get(a.groupId) !== undefined) return this.consumer.mixed.join(a);
     return this.classic.join(a);
@@ -368,12 +415,16 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     if (this.elsewhere(a.groupId)) {
       return Promise.resolve({ errorCode: ErrorCode.NOT_COORDINATOR, assignment: new Uint8Array(0) });
     }
+    if (this.isShare(a.groupId)) {
+      return Promise.resolve({ errorCode: ErrorCode.GROUP_ID_NOT_FOUND, assignment: new Uint8Array(0) });
+    }
     if (this.consumer.get(a.groupId) !== undefined) return this.consumer.mixed.sync(a);
     return this.classic.sync(a);
   }
 
   heartbeat(groupId: string, generationId: number, memberId: string, groupInstanceId: string | null): number {
     if (this.elsewhere(groupId)) return ErrorCode.NOT_COORDINATOR;
+    if (this.isShare(groupId)) return ErrorCode.GROUP_ID_NOT_FOUND;
     if (this.consumer.get(groupId) !== undefined) {
       return this.consumer.mixed.heartbeat(groupId, generationId, memberId, groupInstanceId);
     }
@@ -385,6 +436,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     members: readonly { memberId: string; groupInstanceId: string | null; reason: string | null }[],
   ): LeaveResult {
     if (this.elsewhere(groupId)) return { errorCode: ErrorCode.NOT_COORDINATOR, members: [] };
+    if (this.isShare(groupId)) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, members: [] };
     if (this.consumer.get(groupId) !== undefined) return this.consumer.mixed.leave(groupId, members);
     return this.classic.leave(groupId, members);
   }
@@ -405,6 +457,9 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
         return refuse(ErrorCode.NOT_COORDINATOR, "this gateway does not coordinate it");
       }
     }
+    if (this.isShare(a.groupId)) {
+      return refuse(ErrorCode.GROUP_ID_NOT_FOUND, `Group ${a.groupId} is not a consumer group.`);
+    }
     return this.consumer.heartbeat(a);
   }
 
@@ -413,8 +468,36 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     return this.consumer.describe(groupId);
   }
 
+  // ---------------------------------------------------------------- share groups (KIP-932)
+
+  /** ShareGroupHeartbeat: NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS first, then the group's rules. */
+  shareGroupHeartbeat(a: ShareHeartbeatArgs): Promise<ShareHeartbeatResult> {
+    const refuse = (errorCode: number, errorMessage: string): Promise<ShareHeartbeatResult> =>
+      Promise.resolve(shareHeartbeatFailure(errorCode, errorMessage));
+    if (this.closed) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the coordinator is closing");
+    if (a.groupId !== "") {
+      if (this.loadingPartition(this.partitionOf(a.groupId))) {
+        return refuse(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "the group's partition is loading");
+      }
+      if (this.elsewhere(a.groupId)) {
+        return refuse(ErrorCode.NOT_COORDINATOR, "this gateway does not coordinate it");
+      }
+    }
+    return this.share.heartbeat(a);
+  }
+
+  /** ShareGroupDescribe: GROUP_ID_NOT_FOUND for an unknown group or another kind's. */
+  describeShareGroup(groupId: string): ShareGroupDescription {
+    return this.share.describe(groupId);
+  }
+
+  private isShare(groupId: string): boolean {
+    return this.share.get(groupId) !== undefined;
+  }
+
   /** The kind of a group this coordinator holds (ListGroups v5, DescribeGroups, ConsumerGroupDescribe). */
   groupType(groupId: string): GroupType | undefined {
+    if (this.isShare(groupId)) return "share";
     if (this.consumer.get(groupId) !== undefined) return "consumer";
     if (this.classic.get(groupId) !== undefined || this.offsets.has(groupId)) return "classic";
     return undefined;
@@ -423,6 +506,12 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
   // ---------------------------------------------------------------- offsets
 
   commit(a: CommitArgs): Promise<Map<string, number>> {
+    if (this.isShare(a.groupId) && !this.elsewhere(a.groupId)) {
+      // Share groups keep no committed offsets (their progress is the share-partition state).
+      return Promise.resolve(
+        new Map(a.offsets.map((o) => [offsetKey(o.topic, o.partition), ErrorCode.GROUP_ID_NOT_FOUND])),
+      );
+    }
     return this.offsets.commit(a);
   }
 
@@ -537,6 +626,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
       .list()
       .map((g) => ({ ...g, type: "classic" as const }));
     for (const g of this.consumer.list()) out.push({ ...g, protocolType: "consumer", type: "consumer" });
+    for (const g of this.share.list()) out.push({ ...g, protocolType: "share", type: "share" });
     const seen = new Set(out.map((g) => g.groupId));
     // Groups known only by committed (or pending transactional) offsets are listed as Empty, as Kafka does.
     for (const ids of [this.offsets.groupIds(), this.txn.groupIds()]) {
@@ -554,6 +644,18 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     if (this.elsewhere(groupId)) return ErrorCode.NOT_COORDINATOR;
     const g = this.classic.get(groupId);
     const cg = this.consumer.get(groupId);
+    if (this.isShare(groupId)) {
+      const code = this.share.deleteIfEmpty(groupId);
+      if (code !== ErrorCode.NONE) return code;
+      try {
+        await this.offsets.deleteGroup(groupId); // the store's delete takes the group's record
+      } catch (e) {
+        if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) return e.code;
+        throw e;
+      }
+      this.log.info("deleted share group {group}", { group: groupId });
+      return ErrorCode.NONE;
+    }
     if (!g && !cg && !this.offsets.has(groupId) && !this.txn.hasGroup(groupId)) {
       return ErrorCode.GROUP_ID_NOT_FOUND;
     }
@@ -582,6 +684,13 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
   /** For tests and metrics. */
   groupState(groupId: string): GroupState | undefined {
     return this.classic.get(groupId)?.state;
+  }
+
+  /** Takes loaded consumer and share group records, each by its own kind. */
+  private adoptModern(records: ReadonlyMap<string, Uint8Array>): void {
+    const { consumer, share } = splitRecords(records);
+    this.consumer.adopt(consumer);
+    this.share.adopt(share);
   }
 
   /** A consumer group's state (tests, metrics). */

@@ -45,6 +45,9 @@ import { DeleteGroupsSpec } from "../protocol/messages/delete_groups.ts";
 import { ConsumerGroupHeartbeatSpec } from "../protocol/messages/consumer_group_heartbeat.ts";
 import { ConsumerGroupDescribeSpec } from "../protocol/messages/consumer_group_describe.ts";
 import { consumerGroupDescribeHandler, consumerGroupHeartbeatHandler } from "./consumer_groups.ts";
+import { ShareGroupHeartbeatSpec } from "../protocol/messages/share_group_heartbeat.ts";
+import { ShareGroupDescribeSpec } from "../protocol/messages/share_group_describe.ts";
+import { shareGroupDescribeHandler, shareGroupHeartbeatHandler } from "./share_groups.ts";
 import { heartbeatHandler, joinGroupHandler, leaveGroupHandler, syncGroupHandler } from "./groups.ts";
 import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from "./offsets.ts";
 import {
@@ -114,8 +117,13 @@ import { createAclsHandler, deleteAclsHandler, describeAclsHandler } from "../se
 const GROUP = { refusal: () => ErrorCode.GROUP_AUTHORIZATION_FAILED };
 const CLUSTER = { refusal: () => ErrorCode.CLUSTER_AUTHORIZATION_FAILED };
 
+export interface RegistryOptions {
+  /** group.share.enable: serve the share group APIs (KIP-932, preview). */
+  readonly shareGroups?: boolean;
+}
+
 /** A registry with every API this gateway serves. */
-export function buildRegistry(): ApiRegistry {
+export function buildRegistry(opts: RegistryOptions = {}): ApiRegistry {
   const r = new ApiRegistry();
   r.register(ApiVersionsSpec, apiVersionsHandler(r), ALLOW, {
     ...CLUSTER,
@@ -228,5 +236,20 @@ export function buildRegistry(): ApiRegistry {
     consumerGroupDescribeHandler((ctx) => ctx.broker.coordinator),
     groups.consumerGroupDescribe,
   );
+  // KIP-932 share groups: the coordinator's share group kind (src/groups/share/), only when enabled (preview).
+  if (opts.shareGroups === true) {
+    r.register(
+      ShareGroupHeartbeatSpec,
+      shareGroupHeartbeatHandler((ctx) => ctx.broker.coordinator),
+      groups.shareGroupHeartbeat,
+      GROUP,
+    );
+    r.register(
+      ShareGroupDescribeSpec,
+      shareGroupDescribeHandler((ctx) => ctx.broker.coordinator),
+      groups.shareGroupDescribe,
+      GROUP,
+    );
+  }
   return r;
 }

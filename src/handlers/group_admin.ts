@@ -116,9 +116,10 @@ export const describeGroupsHandler: Handler<DescribeGroupsRequest, DescribeGroup
     if (coordinatedElsewhere(ctx.broker, id)) return notDescribed(id, ErrorCode.NOT_COORDINATOR, null);
     const { coordinator } = ctx.broker;
     const v = ctx.header.apiVersion;
-    if (id !== "" && coordinator.groupType(id) === "consumer") {
-      // A KIP-848 group is described by ConsumerGroupDescribe; as Kafka 4, v6+ says so, older versions see a
-      // group that does not exist here (Dead).
+    const kind = id === "" ? undefined : coordinator.groupType(id);
+    if (kind === "consumer" || kind === "share") {
+      // A KIP-848 group is described by ConsumerGroupDescribe (a share group by ShareGroupDescribe); as Kafka 4,
+      // v6+ says so, older versions see a group that does not exist here (Dead).
       return v >= 6
         ? notDescribed(id, ErrorCode.GROUP_ID_NOT_FOUND, `Group ${id} is not a classic group.`)
         : notDescribed(id, ErrorCode.NONE, null);

@@ -386,8 +386,10 @@ export const DASHBOARD_JS = `"use strict";
           el("span", { cls: "name mono", text: g.groupId }), stateBadge(g.state),
           el("span", { cls: "meta", "data-field": "type", text: g.type === "consumer"
             ? "consumer group (KIP-848) / " + g.consumer.assignor
+            : g.type === "share"
+            ? "share group (KIP-932) / " + g.consumer.assignor
             : (g.protocolType || "–") + (g.protocol ? " / " + g.protocol : "") }),
-          el("span", { cls: "meta", text: g.type === "consumer"
+          el("span", { cls: "meta", text: g.consumer
             ? "epoch " + g.consumer.groupEpoch + " (assignment " + g.consumer.assignmentEpoch + ")"
             : "generation " + g.generationId }),
           el("span", { cls: "meta", "data-field": "members", text: g.members.length + " member" +

@@ -156,14 +156,18 @@ export async function renderState(
 
   const list = src.coordinator.list();
   const byState = new Map<string, number>(GROUP_STATES.map((s) => [s, 0]));
-  const byType = new Map<GroupType, number>([["classic", 0], ["consumer", 0]]);
+  const byType = new Map<GroupType, number>([["classic", 0], ["consumer", 0], ["share", 0]]);
   for (const g of list) {
     byState.set(g.state, (byState.get(g.state) ?? 0) + 1);
     byType.set(g.type, (byType.get(g.type) ?? 0) + 1);
   }
   out.family("kgw_groups", "gauge", "Consumer groups by state.");
   for (const [state, count] of byState) out.sample("kgw_groups", labels({ state }), count);
-  out.family("kgw_groups_by_type", "gauge", "Consumer groups by type: classic, or consumer (KIP-848).");
+  out.family(
+    "kgw_groups_by_type",
+    "gauge",
+    "Groups by type: classic, consumer (KIP-848) or share (KIP-932).",
+  );
   for (const [type, count] of byType) out.sample("kgw_groups_by_type", labels({ type }), count);
 
   const memberRows: [string, number][] = [];
@@ -173,7 +177,11 @@ export async function renderState(
   let members = 0;
   for (const g of list) {
     const cg = await consumerGroupOf(src, g.groupId);
-    const count = cg !== null ? cg.members.length : src.coordinator.describe(g.groupId).members.length;
+    const count = cg !== null
+      ? cg.members.length
+      : g.type === "share"
+      ? src.coordinator.describeShareGroup(g.groupId).members.length
+      : src.coordinator.describe(g.groupId).members.length;
     members += count;
     memberRows.push([labels({ group: g.groupId }), count]);
     if (cg !== null) {

@@ -229,10 +229,10 @@ export interface GroupPartitionInfo {
 
 export interface GroupInfo {
   readonly groupId: string;
-  /** "classic" (JoinGroup/SyncGroup) or "consumer" (KIP-848). */
+  /** "classic" (JoinGroup/SyncGroup), "consumer" (KIP-848) or "share" (KIP-932). */
   readonly type: GroupType;
   readonly state: AnyGroupState;
-  /** KIP-848 consumer groups only (else null): epochs and the server assignor. */
+  /** KIP-848 consumer groups and share groups only (else null): epochs and the server assignor. */
   readonly consumer: { groupEpoch: number; assignmentEpoch: number; assignor: string } | null;
   readonly protocolType: string;
   readonly protocol: string;
@@ -351,7 +351,48 @@ async function consumerGroupInfo(
   };
 }
 
+/**
+ * A KIP-932 share group: members with their epoch and assigned partitions (several members may share one; the
+ * partition rows name one of them). Share groups commit no offsets: no lag.
+ */
+async function shareGroupInfo(src: OpsSources, groupId: string, hw: Watermarks): Promise<GroupInfo> {
+  const d = src.coordinator.describeShareGroup(groupId);
+  const owners = new Map<string, { memberId: string; clientId: string }>();
+  const members: MemberInfo[] = d.members.map((m) => {
+    const assignment = byName(m.assignment);
+    for (const tp of assignment) {
+      for (const p of tp.partitions) {
+        const k = `${tp.topic}\u0000${p}`;
+        if (!owners.has(k)) owners.set(k, { memberId: m.memberId, clientId: m.clientId });
+      }
+    }
+    return {
+      memberId: m.memberId,
+      groupInstanceId: null,
+      clientId: m.clientId,
+      clientHost: m.clientHost,
+      subscription: null,
+      assignment,
+    };
+  });
+  const { partitions, totalLag } = await partitionRows(src, groupId, owners, hw);
+  return {
+    groupId,
+    type: "share",
+    state: d.groupState,
+    consumer: { groupEpoch: d.groupEpoch, assignmentEpoch: d.assignmentEpoch, assignor: d.assignorName },
+    protocolType: "share",
+    protocol: d.assignorName,
+    generationId: d.groupEpoch,
+    leader: null,
+    members,
+    partitions,
+    totalLag,
+  };
+}
+
 async function groupInfo(src: OpsSources, groupId: string, hw: Watermarks): Promise<GroupInfo> {
+  if (src.coordinator.groupType(groupId) === "share") return shareGroupInfo(src, groupId, hw);
   const cg = consumerGroupOf(src, groupId);
   if (cg !== null) return consumerGroupInfo(src, cg, hw);
   const d = src.coordinator.describe(groupId);

@@ -50,4 +50,6 @@ export const ApiKey = {
   ConsumerGroupHeartbeat: 68,
   ConsumerGroupDescribe: 69,
   ListConfigResources: 74,
+  ShareGroupHeartbeat: 76,
+  ShareGroupDescribe: 77,
 } as const;

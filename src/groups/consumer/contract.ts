@@ -172,5 +172,5 @@ export interface ConsumerGroupDescription {
   }[];
 }
 
-/** A group's kind: "classic" (JoinGroup/SyncGroup) or "consumer" (KIP-848), ListGroups v5's GroupType. */
-export type GroupType = "classic" | "consumer";
+/** A group's kind: "classic" (JoinGroup/SyncGroup), "consumer" (KIP-848) or "share" (KIP-932), ListGroups v5's GroupType. */
+export type GroupType = "classic" | "consumer" | "share";

@@ -15,6 +15,11 @@ import {
   type ConsumerGroupDescribeResponseGroup,
   ConsumerGroupDescribeSpec,
 } from "../../../protocol/messages/consumer_group_describe.ts";
+import { ShareGroupHeartbeatSpec } from "../../../protocol/messages/share_group_heartbeat.ts";
+import {
+  type ShareGroupDescribeResponseGroup,
+  ShareGroupDescribeSpec,
+} from "../../../protocol/messages/share_group_describe.ts";
 import { AclOperation as Op, ResourceType } from "../model.ts";
 import {
   deny,
@@ -214,6 +219,46 @@ export const consumerGroupDescribe: Rule<typeof ConsumerGroupDescribeSpec> = (p,
       res.groups = res.groups.map((g) => {
         if (g.errorCode !== ErrorCode.NONE) return g;
         if ([...assignedTopics(g)].some((t) => !p.topic(Op.DESCRIBE, t))) {
+          return {
+            ...g,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: "The described group uses topics that the client is not authorized to describe.",
+            members: [],
+          };
+        }
+        if (includeOps) g.authorizedOperations = p.authorizedOperations(ResourceType.GROUP, g.groupId);
+        return g;
+      });
+      return res;
+    },
+  });
+};
+
+/** ShareGroupHeartbeat (Kafka 4.1 KafkaApis): READ on the group, DESCRIBE on every subscribed topic name. */
+export const shareGroupHeartbeat: Rule<typeof ShareGroupHeartbeatSpec> = (p, _ctx, req) => {
+  if (!p.group(Op.READ, req.groupId)) return DENY_GROUP;
+  const refused = (req.subscribedTopicNames ?? []).some((n) => !p.topic(Op.DESCRIBE, n));
+  return refused ? DENY_TOPIC : ALLOW;
+};
+
+/**
+ * ShareGroupDescribe: DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED in its entry); a group whose members
+ * are assigned a topic the principal may not DESCRIBE answers TOPIC_AUTHORIZATION_FAILED, as ConsumerGroupDescribe.
+ */
+export const shareGroupDescribe: Rule<typeof ShareGroupDescribeSpec> = (p, _ctx, req) => {
+  const includeOps = req.includeAuthorizedOperations === true;
+  const topicsOf = (g: ShareGroupDescribeResponseGroup) =>
+    g.members.flatMap((m) => m.assignment.topicPartitions.map((t) => t.topicName));
+  return splitList(ShareGroupDescribeSpec, {
+    request: req,
+    reqName: "groupIds",
+    entries: req.groupIds,
+    resName: "groups",
+    classify: (g) => p.group(Op.DESCRIBE, g) ? 0 : ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    complete: (res) => {
+      res.groups = res.groups.map((g) => {
+        if (g.errorCode !== ErrorCode.NONE) return g;
+        if (topicsOf(g).some((t) => !p.topic(Op.DESCRIBE, t))) {
           return {
             ...g,
             errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
