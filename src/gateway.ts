@@ -32,6 +32,9 @@ import { openQuotas, type Quotas } from "./quotas/service.ts";
 import { GROUP_CONFIG_POLL_MS, GroupConfigs } from "./configs/group_configs.ts";
 import { ConnectionLimits, parseOverrides } from "./quotas/connections.ts";
 import { GroupCoordinator } from "./groups/coordinator.ts";
+import { SharePartitions } from "./groups/share/share_partitions.ts";
+import { ShareSessions } from "./groups/share/sessions.ts";
+import type { ShareService } from "./groups/share/service.ts";
 import { storageTopics } from "./groups/consumer/topics.ts";
 import { OffsetsTopic } from "./groups/offsets_topic/view.ts";
 import { TransactionStateTopic } from "./transactions/state_topic/view.ts";
@@ -606,7 +609,30 @@ export class Gateway {
         storage.setTopicTypings(externalTopicTypings(externalSchemas, logger("schema-registry")));
       }
     }
+    // Share groups (KIP-932): the share-partitions this gateway leads and its members' share sessions.
+    let shares: ShareService | null = null;
+    if (config.groupShareEnable) {
+      const partitions = new SharePartitions(
+        storage,
+        storage.documents(),
+        (topic, partition) => cluster.servingEpoch(topic, partition),
+        {
+          lockDurationMs: (groupId) => groupConfigs.shareRecordLockDurationMs(groupId),
+          autoOffsetReset: (groupId) => groupConfigs.shareAutoOffsetReset(groupId),
+          deliveryCountLimit: config.groupShareDeliveryCountLimit,
+          maxRecordLocks: config.groupSharePartitionMaxRecordLocks,
+        },
+        logger("share"),
+      );
+      started.add("share-partitions", () => partitions.close(), { ifUnfinished: "" });
+      shares = {
+        partitions,
+        sessions: new ShareSessions(),
+        lockDurationMs: (groupId) => groupConfigs.shareRecordLockDurationMs(groupId),
+      };
+    }
     const broker: Broker = {
+      shares,
       cluster,
       config,
       storage,
@@ -723,6 +749,7 @@ export class Gateway {
       quotas: { store: quotas.store, manager: quotas.manager, limits: connectionLimits },
       transactions,
       producers,
+      shares,
     });
     const gateway = new Gateway(config, storage, coordinator, producers, server, address, abort, started);
     gateway.ops = ops;

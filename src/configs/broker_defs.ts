@@ -230,9 +230,17 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     dynamic: false,
     option: "groupShareEnable",
     doc:
-      "Serve share groups (KIP-932; Kafka 4.0's early-access switch): ShareGroupHeartbeat and ShareGroupDescribe " +
-      "are advertised and served. Preview: share consumers cannot fetch yet (--group-share-enable)." +
-      READ_ONLY,
+      "Serve share groups (KIP-932 queues, as Kafka 4.1's switch): ShareGroupHeartbeat, ShareGroupDescribe, " +
+      "ShareFetch and ShareAcknowledge are advertised and served. Preview: no share-group offset admin APIs yet " +
+      "(--group-share-enable)." + READ_ONLY,
+  },
+  {
+    name: "group.share.delivery.count.limit",
+    type: "int",
+    default: "5",
+    dynamic: false,
+    option: "groupShareDeliveryCountLimit",
+    doc: "Deliveries of a record before it is archived (--group-share-delivery-count-limit)." + READ_ONLY,
   },
   {
     name: "group.share.heartbeat.interval.ms",
@@ -249,6 +257,23 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     dynamic: false,
     option: "groupShareMaxSize",
     doc: "Members per share group (--group-share-max-size)." + READ_ONLY,
+  },
+  {
+    name: "group.share.partition.max.record.locks",
+    type: "int",
+    default: "2000",
+    dynamic: false,
+    option: "groupSharePartitionMaxRecordLocks",
+    doc: "Records in flight per share-partition (--group-share-partition-max-record-locks)." + READ_ONLY,
+  },
+  {
+    name: "group.share.record.lock.duration.ms",
+    type: "int",
+    default: "30000",
+    dynamic: false,
+    option: "groupShareRecordLockDurationMs",
+    doc: "How long a share consumer holds the records it acquired (--group-share-record-lock-duration-ms)." +
+      READ_ONLY,
   },
   {
     name: "group.share.session.timeout.ms",

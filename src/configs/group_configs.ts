@@ -113,6 +113,16 @@ export class GroupConfigs extends FollowedStore<Overrides> {
     return Number(this.value(groupId, "share.heartbeat.interval.ms"));
   }
 
+  /** share.record.lock.duration.ms of a share group. */
+  shareRecordLockDurationMs(groupId: string): number {
+    return Number(this.value(groupId, "share.record.lock.duration.ms"));
+  }
+
+  /** share.auto.offset.reset of a share group. */
+  shareAutoOffsetReset(groupId: string): string {
+    return this.value(groupId, "share.auto.offset.reset");
+  }
+
   /** DescribeConfigs of a group (existing or not, as Kafka answers): every config, or those in `keys`. */
   describe(
     groupId: string,

@@ -24,7 +24,7 @@ export interface GroupConfigDef extends ConfigDef {
 }
 
 const NO_SHARE =
-  " Accepted and stored; it has no effect: this gateway does not fetch for share groups (KIP-932) yet.";
+  " Accepted and stored; it has no effect: share groups read uncommitted records here (read_committed not yet).";
 const SHARE_PREVIEW = " Acts on share groups, served with group.share.enable (preview).";
 const NO_STREAMS =
   " Accepted and stored; it has no effect: this gateway does not serve streams groups (KIP-1071).";
@@ -90,7 +90,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     doc: "The strategy to initialize the share-partition start offset: earliest, latest or " +
       "by_duration:<duration> (ISO-8601, not negative).",
     fromBroker: () => "latest",
-    noEffect: NO_SHARE,
+    noEffect: SHARE_PREVIEW,
   },
   intDef(
     "share.heartbeat.interval.ms",
@@ -117,10 +117,10 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
   intDef(
     "share.record.lock.duration.ms",
     "How long a share consumer holds the records it acquired before they are released to others.",
-    () => 30_000,
+    (c) => c.groupShareRecordLockDurationMs,
     fixed("group.share.min.record.lock.duration.ms", 15_000),
     fixed("group.share.max.record.lock.duration.ms", 60_000),
-    NO_SHARE,
+    SHARE_PREVIEW,
   ),
   intDef(
     "share.session.timeout.ms",

@@ -526,7 +526,7 @@ export const OPTIONS = [
     kind: "bool",
     def: false,
     help:
-      "serve share groups (KIP-932, preview: ShareGroupHeartbeat and ShareGroupDescribe only; share consumers cannot fetch yet) (group.share.enable)",
+      "serve share groups (KIP-932 queues, preview: membership, ShareFetch and ShareAcknowledge; no share-group offset admin APIs yet) (group.share.enable)",
   },
   {
     key: "groupShareSessionTimeoutMs",
@@ -543,6 +543,31 @@ export const OPTIONS = [
     def: 5000,
     min: 1,
     help: "share groups: how often members heartbeat (group.share.heartbeat.interval.ms)",
+  },
+  {
+    key: "groupShareRecordLockDurationMs",
+    flag: "group-share-record-lock-duration-ms",
+    kind: "int",
+    def: 30000,
+    min: 1,
+    help:
+      "share groups: how long a consumer holds the records it acquired (group.share.record.lock.duration.ms)",
+  },
+  {
+    key: "groupShareDeliveryCountLimit",
+    flag: "group-share-delivery-count-limit",
+    kind: "int",
+    def: 5,
+    min: 1,
+    help: "share groups: deliveries of a record before it is archived (group.share.delivery.count.limit)",
+  },
+  {
+    key: "groupSharePartitionMaxRecordLocks",
+    flag: "group-share-partition-max-record-locks",
+    kind: "int",
+    def: 2000,
+    min: 1,
+    help: "share groups: records in flight per share-partition (group.share.partition.max.record.locks)",
   },
   {
     key: "groupShareMaxSize",

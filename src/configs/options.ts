@@ -400,13 +400,15 @@ function checkConsumerGroupOptions(out: Record<string, unknown>): void {
       `group-consumer-heartbeat-interval-ms (${out.groupConsumerHeartbeatIntervalMs}) must be less than group-consumer-session-timeout-ms (${out.groupConsumerSessionTimeoutMs})`,
     );
   }
-  // Kafka's fixed group.share.{min,max}.* bounds, which group configs are checked against too.
+  // Kafka's ranges for the share group settings (its group.share.{min,max}.* defaults and ShareGroupConfig's checks).
   for (
-    const [key, lo, hi] of [["groupShareSessionTimeoutMs", 45_000, 60_000], [
-      "groupShareHeartbeatIntervalMs",
-      5_000,
-      15_000,
-    ]] as const
+    const [key, lo, hi] of [
+      ["groupShareSessionTimeoutMs", 45_000, 60_000],
+      ["groupShareHeartbeatIntervalMs", 5_000, 15_000],
+      ["groupShareRecordLockDurationMs", 15_000, 60_000],
+      ["groupShareDeliveryCountLimit", 2, 10],
+      ["groupSharePartitionMaxRecordLocks", 100, 10_000],
+    ] as const
   ) {
     const v = out[key] as number;
     const flag = OPTIONS.find((o) => o.key === key)?.flag ?? key;

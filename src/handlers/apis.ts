@@ -48,6 +48,9 @@ import { consumerGroupDescribeHandler, consumerGroupHeartbeatHandler } from "./c
 import { ShareGroupHeartbeatSpec } from "../protocol/messages/share_group_heartbeat.ts";
 import { ShareGroupDescribeSpec } from "../protocol/messages/share_group_describe.ts";
 import { shareGroupDescribeHandler, shareGroupHeartbeatHandler } from "./share_groups.ts";
+import { ShareFetchSpec } from "../protocol/messages/share_fetch.ts";
+import { ShareAcknowledgeSpec } from "../protocol/messages/share_acknowledge.ts";
+import { shareAcknowledgeHandler, shareFetchHandler } from "./share_fetch.ts";
 import { heartbeatHandler, joinGroupHandler, leaveGroupHandler, syncGroupHandler } from "./groups.ts";
 import { offsetCommitHandler, offsetDeleteHandler, offsetFetchHandler } from "./offsets.ts";
 import {
@@ -250,6 +253,8 @@ export function buildRegistry(opts: RegistryOptions = {}): ApiRegistry {
       groups.shareGroupDescribe,
       GROUP,
     );
+    r.register(ShareFetchSpec, shareFetchHandler, groups.shareFetch, { ...GROUP, quota: "fetch" });
+    r.register(ShareAcknowledgeSpec, shareAcknowledgeHandler, groups.shareAcknowledge, GROUP);
   }
   return r;
 }

@@ -175,9 +175,14 @@ export const listGroupsHandler: Handler<ListGroupsRequest, ListGroupsResponse> =
 export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsResponse> = async (ctx, req) => {
   const results = [];
   for (const groupId of req.groupsNames) {
-    const errorCode = coordinatedElsewhere(ctx.broker, groupId)
-      ? ErrorCode.NOT_COORDINATOR
-      : await ctx.broker.coordinator.deleteGroup(groupId);
+    if (coordinatedElsewhere(ctx.broker, groupId)) {
+      results.push({ groupId, errorCode: ErrorCode.NOT_COORDINATOR });
+      continue;
+    }
+    const share = ctx.broker.coordinator.groupType(groupId) === "share";
+    const errorCode = await ctx.broker.coordinator.deleteGroup(groupId);
+    // A share group's share-partition states go with it (every gateway's: a leader holding one finds it gone).
+    if (share && errorCode === ErrorCode.NONE) await ctx.broker.shares?.partitions.deleteGroup(groupId);
     results.push({ groupId, errorCode });
   }
   return { results };

@@ -3,6 +3,7 @@
 import { VERSION } from "../configs/options.ts";
 import { renderQuotaMetrics } from "../quotas/metrics.ts";
 import { renderTxnMetrics } from "../transactions/view.ts";
+import { renderShareMetrics } from "../groups/share/metrics.ts";
 import { renderCoordinatorMetrics } from "../coordinator/metrics.ts";
 import type { GroupType, MemberState } from "../groups/consumer/contract.ts";
 import { type Exposition, labels } from "../metrics/metrics.ts";
@@ -153,6 +154,7 @@ export async function renderState(
     ...(src.transactions ? [{ coordinator: "transaction", stats: src.transactions.runtimeStats() }] : []),
   ]);
   if (src.quotas) renderQuotaMetrics(out, src.quotas);
+  if (src.shares) renderShareMetrics(out, src.shares);
 
   const list = src.coordinator.list();
   const byState = new Map<string, number>(GROUP_STATES.map((s) => [s, 0]));

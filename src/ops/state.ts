@@ -8,6 +8,7 @@ import { type TxnOpsSource } from "../transactions/view.ts";
 import type { PartitionProducerState } from "../producer/state.ts";
 import type { BackendStatus, Storage, TopicMeta } from "../storage/storage.ts";
 import type { GroupCoordinator } from "../groups/coordinator.ts";
+import type { ShareService } from "../groups/share/service.ts";
 import type { GroupState } from "../groups/classic/group.ts";
 import type {
   ConsumerGroupDescription,
@@ -75,6 +76,8 @@ export interface OpsSources {
   readonly quotas?: QuotaSources | null;
   /** The transaction coordinator (src/transactions/view.ts); absent in tests without. */
   readonly transactions?: TxnOpsSource | null;
+  /** Share-partitions and share sessions (group.share.enable); absent otherwise. */
+  readonly shares?: ShareService | null;
   /** Loaded producer state of a partition (its last stable offset), without loading it; absent in tests without. */
   readonly producers?:
     | { peek(topic: TopicMeta, partition: number): PartitionProducerState | undefined }
@@ -222,6 +225,11 @@ export interface GroupPartitionInfo {
   readonly highWatermark: number;
   /** highWatermark - committedOffset; null when nothing is committed or the partition is gone. */
   readonly lag: number | null;
+  /**
+   * Share groups, where this gateway leads the partition: the share-partition's start offset (SPSO, also given as
+   * committedOffset, the lag counting from it), end offset and records in flight by state.
+   */
+  readonly share?: { startOffset: number; endOffset: number; states: Record<string, number> };
   /** Member the partition is assigned to (Stable consumer groups), else null. */
   readonly memberId: string | null;
   readonly clientId: string | null;
@@ -375,7 +383,26 @@ async function shareGroupInfo(src: OpsSources, groupId: string, hw: Watermarks):
       assignment,
     };
   });
-  const { partitions, totalLag } = await partitionRows(src, groupId, owners, hw);
+  const rows = await partitionRows(src, groupId, owners, hw);
+  const held = new Map(
+    (src.shares?.partitions.views() ?? []).filter((v) => v.groupId === groupId).map((v) => [
+      `${v.topic}\u0000${v.partition}`,
+      v,
+    ]),
+  );
+  let totalLag = 0;
+  const partitions = rows.partitions.map((r) => {
+    const v = held.get(`${r.topic}\u0000${r.partition}`);
+    if (v === undefined) return r;
+    const lag = r.highWatermark >= 0 ? Math.max(0, r.highWatermark - v.startOffset) : null;
+    totalLag += lag ?? 0;
+    return {
+      ...r,
+      committedOffset: v.startOffset,
+      lag,
+      share: { startOffset: v.startOffset, endOffset: v.endOffset, states: v.states },
+    };
+  });
   return {
     groupId,
     type: "share",

@@ -52,4 +52,6 @@ export const ApiKey = {
   ListConfigResources: 74,
   ShareGroupHeartbeat: 76,
   ShareGroupDescribe: 77,
+  ShareFetch: 78,
+  ShareAcknowledge: 79,
 } as const;

@@ -169,6 +169,10 @@ const ERRORS = [
   [119, "INVALID_REGISTRATION", false,
     "The controller has considered the broker registration to be invalid."],
   [120, "TRANSACTION_ABORTABLE", false, "The server encountered an error with the transaction."],
+  [121, "INVALID_RECORD_STATE", false,
+    "The record state is invalid. The acknowledgement of delivery could not be completed."],
+  [122, "SHARE_SESSION_NOT_FOUND", true, "The share session was not found."],
+  [123, "INVALID_SHARE_SESSION_EPOCH", true, "The share session epoch is invalid."],
   [128, "INVALID_REGULAR_EXPRESSION", false, "The regular expression is not valid."],
 ] as const satisfies readonly ErrorRow[];
 

@@ -1,5 +1,6 @@
 // What a handler sees: the broker's shared state and the request's header. Handlers know nothing of sockets.
 import type { FetchSessionCache } from "../fetch/sessions.ts";
+import type { ShareService } from "../groups/share/service.ts";
 import type { SchemaLookup } from "../schema_registry/validation.ts";
 import type { Config } from "../configs/options.ts";
 import type { Storage } from "../storage/storage.ts";
@@ -41,6 +42,8 @@ export interface Broker {
   readonly acls?: AclStore | null;
   /** Fetch sessions (KIP-227, src/fetch/sessions.ts); absent in tests without: every fetch is then sessionless. */
   readonly fetchSessions?: FetchSessionCache | null;
+  /** Share-partitions and share sessions (KIP-932, src/groups/share/); absent unless group.share.enable. */
+  readonly shares?: ShareService | null;
   /** Client quotas (src/quotas/): the store the quota APIs change and the enforcement; absent in tests without. */
   readonly quotas?: Quotas | null;
   /**
@@ -88,6 +91,11 @@ export interface RequestContext {
   /** The connection's principal when the request arrived (src/request/authenticate.ts). */
   readonly principal: Principal;
   readonly listener: Listener;
+  /**
+   * Aborted once the connection starts closing: a long poll stops there, and a share fetch acquires no records
+   * for a client that can no longer receive them. Absent: never (tests).
+   */
+  readonly closing?: AbortSignal;
 }
 
 /**

@@ -51,6 +51,10 @@ export class Connection implements RequestChannel {
   private stopping = false;
   /** Aborted when the connection starts closing: ends a mute early. */
   private readonly closed = new AbortController();
+  /** RequestChannel.closeSignal: the signal of `closed`. */
+  get closeSignal(): AbortSignal {
+    return this.closed.signal;
+  }
   private writeChain: Promise<void> = Promise.resolve();
   /** Response bytes queued and not yet written to the socket. */
   private queuedBytes = 0;
@@ -172,6 +176,7 @@ export class Connection implements RequestChannel {
         const muteMs = await Promise.race([handled, peerGone.then((gone) => gone ? GONE : handled)]);
         if (muteMs === GONE) {
           this.closing = true; // the abandoned answer's write fails quietly
+          this.closed.abort(); // and its handler may stop early (a long poll, a share fetch)
           handled.catch((e) => this.log.debug("abandoned request failed: {reason}", { reason: String(e) }));
           break;
         }
@@ -193,6 +198,7 @@ export class Connection implements RequestChannel {
     } catch (e) {
       if (!this.closing) this.logClose(e);
     } finally {
+      this.closed.abort();
       this.memory.close();
       try {
         await this.writeChain;

@@ -146,3 +146,17 @@ export function javaProcess(command: Deno.Command): JavaProcess {
     },
   };
 }
+
+/**
+ * The lib directory of Apache Kafka's jars (scripts/kafka/fetch.sh) and the directory of the compiled test apps
+ * (scripts/kafka/build_apps.sh: scripts/kafka/apps/*.java): run one with `java -cp "<lib>/*:<apps>" Main`.
+ */
+export async function kafkaApps(): Promise<{ lib: string; apps: string }> {
+  const out = async (name: string) => {
+    const r = await new Deno.Command(`${DIR}${name}`, { env: { KGW_CACHE: kgwCache() }, stderr: "inherit" })
+      .output();
+    if (!r.success) throw new Error(`${name} failed`);
+    return new TextDecoder().decode(r.stdout).trim();
+  };
+  return { lib: await out("fetch.sh"), apps: await out("build_apps.sh") };
+}

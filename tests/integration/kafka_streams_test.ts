@@ -7,8 +7,7 @@
 // compact on the changelog) and keeps every changelog record (no compaction; src/storage/seaweedmq/fixed_configs.ts).
 // A stateless application (scripts/kafka/apps/Uppercase.java, no internal topics) runs exactly_once_v2 on both.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { javaProcess, kafkaToolOk, kafkaTools } from "../helpers/apache_kafka.ts";
-import { kgwCache } from "../helpers/tools.ts";
+import { javaProcess, kafkaApps, kafkaToolOk, kafkaTools } from "../helpers/apache_kafka.ts";
 import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
 import { Kafka, kafkajs, logLevel } from "../helpers/kafkajs.ts";
 import { backendMatrix } from "../helpers/backend_matrix.ts";
@@ -34,23 +33,12 @@ function expectedCounts(lines: string[]): Map<string, string> {
   return new Map([...counts].map(([w, n]) => [w, String(n)]));
 }
 
-async function scriptOut(name: string): Promise<string> {
-  const out = await new Deno.Command(`${SCRIPTS}${name}`, {
-    env: { KGW_CACHE: kgwCache() },
-    stderr: "inherit",
-  })
-    .output();
-  if (!out.success) throw new Error(`${name} failed`);
-  return new TextDecoder().decode(out.stdout).trim();
-}
-
 /** Starts one of scripts/kafka/apps as a child JVM; its output is collected for failure messages. */
 async function startApp(
   main: string,
   args: string[],
 ): Promise<{ output(): string; stop(): Promise<number> }> {
-  const lib = await scriptOut("fetch.sh");
-  const apps = await scriptOut("build_apps.sh");
+  const { lib, apps } = await kafkaApps();
   return javaProcess(
     new Deno.Command("java", {
       args: [

@@ -54,7 +54,11 @@ Deno.test("group configs: every Kafka 4.1 name, defaults from the broker's setti
   const types = Object.fromEntries(all.map((e) => [e.name, e.configType]));
   assertEquals([types["consumer.session.timeout.ms"], types["share.isolation.level"]], [3, 2]); // INT, STRING
   const doc = (n: string) => all.find((e) => e.name === n)!.documentation!;
-  assert(doc("share.record.lock.duration.ms").includes("no effect"), "share configs say they do nothing yet");
+  assert(
+    doc("share.record.lock.duration.ms").includes("group.share.enable"),
+    "share configs say where they act",
+  );
+  assert(doc("share.isolation.level").includes("no effect"), "read_committed is not served yet");
   assert(!doc("consumer.session.timeout.ms").includes("no effect"), "consumer configs act");
   assertEquals(g.describe("x", ["share.isolation.level", "nope"]).map((e) => e.name), [
     "share.isolation.level",

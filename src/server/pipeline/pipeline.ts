@@ -38,6 +38,8 @@ export interface RequestChannel extends HeaderChannel, ConnectionInfo {
   clientSoftware: string | null;
   /** Counts a request (admin API) and returns the logger for it, carrying its client id. */
   noteRequest(clientId: string | null, apiKey: number): Logger;
+  /** Aborted once the connection starts closing (absent: never, as in tests' fakes). */
+  readonly closeSignal?: AbortSignal;
 }
 
 /** The replaceable steps; each defaults to today's no-op. */
@@ -98,6 +100,7 @@ export class RequestPipeline {
       log,
       principal: auth.principal,
       listener: ch.listener,
+      closing: ch.closeSignal,
     };
     const t0 = performance.now();
     // The event-loop time this request took in its synchronous stretches (request_percentage quotas): the steps

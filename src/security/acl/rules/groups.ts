@@ -20,6 +20,8 @@ import {
   type ShareGroupDescribeResponseGroup,
   ShareGroupDescribeSpec,
 } from "../../../protocol/messages/share_group_describe.ts";
+import { ShareFetchSpec } from "../../../protocol/messages/share_fetch.ts";
+import { ShareAcknowledgeSpec } from "../../../protocol/messages/share_acknowledge.ts";
 import { AclOperation as Op, ResourceType } from "../model.ts";
 import {
   deny,
@@ -273,3 +275,29 @@ export const shareGroupDescribe: Rule<typeof ShareGroupDescribeSpec> = (p, _ctx,
     },
   });
 };
+
+/**
+ * ShareFetch and ShareAcknowledge: READ on the group, READ on every topic named (by id; an unknown id is left to
+ * the handler's UNKNOWN_TOPIC_ID). A refused topic refuses the request (TOPIC_AUTHORIZATION_FAILED).
+ */
+export const shareFetch: Rule<typeof ShareFetchSpec> = (p, ctx, req) => {
+  if (!p.group(Op.READ, req.groupId ?? "")) return DENY_GROUP;
+  const ids = [...req.topics.map((t) => t.topicId), ...req.forgottenTopicsData.map((t) => t.topicId)];
+  return readsAll(p, ctx.broker.storage, ids) ? ALLOW : DENY_TOPIC;
+};
+
+export const shareAcknowledge: Rule<typeof ShareAcknowledgeSpec> = (p, ctx, req) => {
+  if (!p.group(Op.READ, req.groupId ?? "")) return DENY_GROUP;
+  return readsAll(p, ctx.broker.storage, req.topics.map((t) => t.topicId)) ? ALLOW : DENY_TOPIC;
+};
+
+function readsAll(
+  p: Permissions,
+  storage: { getTopicById(id: string): { name: string } | undefined },
+  topicIds: readonly string[],
+): boolean {
+  return topicIds.every((id) => {
+    const meta = storage.getTopicById(id);
+    return meta === undefined || p.topic(Op.READ, meta.name);
+  });
+}

@@ -1,0 +1,67 @@
+// A KafkaShareConsumer (KIP-932 queues) that prints what it receives, one line per record, and a line per poll
+// once its acknowledgements were answered:
+//   REC <offset> <delivery count> <value>
+//   ACKED <records of the poll>
+// and acknowledges each record explicitly as its mode says: accept (every record), release-first (releases a
+// record's first delivery, accepts the next), reject-poison (rejects values starting with "poison", accepts the
+// rest), hold (never acknowledges: the records go back only when their lock passes or the consumer is killed).
+// It runs until it is killed, or until <idle ms> pass without a record. Used by tests/integration/share_consumers_test.ts.
+//   java -cp "<kafka lib>/*:<build dir>" ShareConsume <bootstrap> <group> <topic> <mode> <idle ms> [max.poll.records]
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.AcknowledgeType;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.ConsumerRecords;
+import org.apache.kafka.clients.consumer.KafkaShareConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+
+public final class ShareConsume {
+  public static void main(String[] args) throws InterruptedException {
+    if (args.length < 5) {
+      System.err.println("usage: ShareConsume <bootstrap> <group> <topic> <mode> <idle ms> [max.poll.records]");
+      System.exit(2);
+    }
+    String mode = args[3];
+    long idleMs = Long.parseLong(args[4]);
+    Properties props = new Properties();
+    props.put("bootstrap.servers", args[0]);
+    props.put("group.id", args[1]);
+    props.put("key.deserializer", StringDeserializer.class.getName());
+    props.put("value.deserializer", StringDeserializer.class.getName());
+    props.put("share.acknowledgement.mode", "explicit");
+    props.put("max.poll.records", args.length > 5 ? args[5] : "500");
+    try (KafkaShareConsumer<String, String> consumer = new KafkaShareConsumer<>(props)) {
+      consumer.subscribe(List.of(args[2]));
+      System.out.println("SUBSCRIBED");
+      System.out.flush();
+      long last = System.currentTimeMillis();
+      while (System.currentTimeMillis() - last < idleMs) {
+        ConsumerRecords<String, String> records = consumer.poll(Duration.ofMillis(200));
+        for (ConsumerRecord<String, String> r : records) {
+          last = System.currentTimeMillis();
+          int count = r.deliveryCount().orElse((short) 0);
+          System.out.println("REC " + r.offset() + " " + count + " " + r.value());
+          if (mode.equals("hold")) continue;
+          AcknowledgeType type = AcknowledgeType.ACCEPT;
+          if (mode.equals("release-first") && count == 1) type = AcknowledgeType.RELEASE;
+          if (mode.equals("reject-poison") && r.value().startsWith("poison")) type = AcknowledgeType.REJECT;
+          consumer.acknowledge(r, type);
+        }
+        if (mode.equals("hold") && !records.isEmpty()) {
+          // Holds what it got without acknowledging or polling again (polling would close the consumer with an
+          // error, releasing them): they go back only when their lock passes after this process is killed.
+          System.out.println("HOLDING");
+          System.out.flush();
+          Thread.sleep(Long.MAX_VALUE);
+        }
+        if (!mode.equals("hold") && !records.isEmpty()) {
+          consumer.commitSync();
+          System.out.println("ACKED " + records.count());
+        }
+        System.out.flush();
+      }
+    }
+    System.out.println("DONE");
+  }
+}

@@ -1,0 +1,396 @@
+// The share-partitions this gateway leads, for every share group that fetches from them (KIP-932's
+// SharePartitionManager): each one's state (share_partition.ts) loaded on first use from its document, written
+// back durably before an acknowledgement is answered, and dropped when the gateway stops leading the partition.
+// Behaviour:
+// - A share-partition starts where the group's share.auto.offset.reset says (latest, the default: the log end
+//   when it is first used; earliest: the log start; by_duration:<ISO-8601>: the first record at or after now
+//   minus the duration).
+// - Fetching reads the log from the first record to (re)deliver, then acquires in one synchronous step within what
+//   was read (share_partition.ts), so concurrent fetches of one partition never acquire a record twice.
+// - Each state change that must survive (acknowledgements, releases, lock timeouts) is written as the whole state
+//   with compare-and-set on its document version: writes of one share-partition run one after another and a
+//   write not started yet carries every change before it. A write that finds another version (another gateway led
+//   the partition meanwhile) drops the state here and answers NOT_LEADER_OR_FOLLOWER; the next use loads afresh.
+// - The state is kept per leader epoch: a partition led again under a new epoch is loaded again.
+// - Locks pass on a one-second sweep (and before every operation on the partition), releasing the records.
+import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
+import type { Logger } from "../../log.ts";
+import type { DocumentStore } from "../../storage/documents.ts";
+import { hashedDocumentName } from "../../storage/documents.ts";
+import type { Storage, TopicMeta } from "../../storage/storage.ts";
+import { getInt32, getInt64 } from "../../protocol/codec.ts";
+import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET } from "../../records/layout.ts";
+import { splitBatches } from "../../records/batch.ts";
+import {
+  type AckBatch,
+  type AcquiredRange,
+  type ShareCounters,
+  SharePartition,
+  type SharePartitionLimits,
+  zeroCounters,
+} from "./share_partition.ts";
+
+const CONTROL_BIT = 0x20;
+const SWEEP_MS = 1_000;
+
+export interface SharePartitionsOptions {
+  /** share.record.lock.duration.ms of the group, else group.share.record.lock.duration.ms */
+  lockDurationMs(groupId: string): number;
+  /** share.auto.offset.reset of the group: latest, earliest or by_duration:<ISO-8601 duration> */
+  autoOffsetReset(groupId: string): string;
+  /** group.share.delivery.count.limit */
+  readonly deliveryCountLimit: number;
+  /** group.share.partition.max.record.locks */
+  readonly maxRecordLocks: number;
+}
+
+/** The leader epoch this gateway serves the partition under, or null when it does not lead it now. */
+export type ServingEpoch = (topic: string, partition: number) => number | null;
+
+interface Entry {
+  readonly key: string;
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly epoch: number;
+  readonly doc: string;
+  readonly state: SharePartition;
+  version: string | null;
+  dropped: boolean;
+  pendingWrite: Promise<void> | null;
+  lastWrite: Promise<void>;
+}
+
+export interface ShareFetched {
+  readonly ranges: AcquiredRange[];
+  readonly batches: Uint8Array[];
+  readonly bytes: number;
+}
+
+/** A share-partition as the ops API shows it. */
+export interface SharePartitionView {
+  readonly groupId: string;
+  readonly topic: string;
+  readonly partition: number;
+  readonly startOffset: number;
+  readonly endOffset: number;
+  readonly states: Record<string, number>;
+}
+
+export class SharePartitions {
+  private readonly entries = new Map<string, Entry>();
+  private readonly loading = new Map<string, Promise<Entry>>();
+  private readonly waiters = new Set<() => void>();
+  private readonly timer: ReturnType<typeof setInterval>;
+  private closed = false;
+  readonly counters: ShareCounters = zeroCounters();
+  private readonly limits: SharePartitionLimits;
+
+  constructor(
+    private readonly storage: Pick<Storage, "read" | "offsets" | "offsetForTimestamp" | "subscribe">,
+    private readonly documents: DocumentStore,
+    private readonly servingEpoch: ServingEpoch,
+    private readonly opts: SharePartitionsOptions,
+    private readonly log: Logger,
+    private readonly now: () => number = () => performance.now(),
+  ) {
+    this.limits = { deliveryCountLimit: opts.deliveryCountLimit, maxInFlight: opts.maxRecordLocks };
+    this.timer = setInterval(() => this.sweep(), SWEEP_MS);
+    Deno.unrefTimer(this.timer);
+  }
+
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+    for (const w of [...this.waiters]) w();
+  }
+
+  /** Share-partitions held now (ops). */
+  views(): SharePartitionView[] {
+    return [...this.entries.values()].map((e) => ({
+      groupId: e.groupId,
+      topic: e.topic,
+      partition: e.partition,
+      startOffset: e.state.startOffset,
+      endOffset: e.state.endOffset,
+      states: e.state.stateCounts(),
+    }));
+  }
+
+  // ---------------------------------------------------------------- operations
+
+  /**
+   * Acquires up to `maxRecords` records of the partition for the member and returns them with the batches that
+   * hold them (up to `maxBytes`, at least one batch). Throws KafkaError NOT_LEADER_OR_FOLLOWER when this gateway
+   * does not lead the partition.
+   */
+  async fetch(
+    groupId: string,
+    memberId: string,
+    topic: TopicMeta,
+    partition: number,
+    maxRecords: number,
+    maxBytes: number,
+  ): Promise<ShareFetched> {
+    const e = await this.entry(groupId, topic, partition);
+    this.expire(e);
+    const from = e.state.nextReadOffset();
+    const offsets = await this.storage.offsets(topic.name, partition);
+    e.state.logStartMoved(offsets.logStartOffset);
+    if (!e.state.hasAcquirable(offsets.highWatermark)) return { ranges: [], batches: [], bytes: 0 };
+    const read = await this.storage.read(
+      topic.name,
+      partition,
+      Math.max(from, e.state.startOffset),
+      maxBytes,
+      true,
+    );
+    if (e.dropped) throw notLeader(topic.name, partition);
+    const parts: { first: number; last: number; control: boolean; bytes: Uint8Array }[] = [];
+    for (const chunk of read.batches) {
+      for (const { pos, size } of splitBatches(chunk)) {
+        const first = getInt64(chunk, pos + BASE_OFFSET_OFFSET);
+        parts.push({
+          first,
+          last: first + getInt32(chunk, pos + LAST_OFFSET_DELTA_OFFSET),
+          control: (chunk[pos + ATTRIBUTES_OFFSET + 1] & CONTROL_BIT) !== 0,
+          bytes: chunk.subarray(pos, pos + size),
+        });
+      }
+    }
+    // One synchronous step from here: what was read is acquired against the state as it is now.
+    const { ranges, used } = e.state.acquire(
+      memberId,
+      parts,
+      maxRecords,
+      this.now() + this.opts.lockDurationMs(groupId),
+      this.counters,
+    );
+    const batches: Uint8Array[] = [];
+    let bytes = 0;
+    for (let i = 0; i < parts.length; i++) {
+      if (!used[i]) continue;
+      batches.push(parts[i].bytes);
+      bytes += parts[i].bytes.length;
+    }
+    return { ranges, batches, bytes };
+  }
+
+  /**
+   * Applies a member's acknowledgements and resolves once they are durable: INVALID_RECORD_STATE (nothing
+   * applied) or INVALID_REQUEST as KafkaError, NOT_LEADER_OR_FOLLOWER when the partition is not led here.
+   */
+  async acknowledge(
+    groupId: string,
+    memberId: string,
+    topic: TopicMeta,
+    partition: number,
+    batches: readonly AckBatch[],
+  ): Promise<void> {
+    const e = await this.entry(groupId, topic, partition);
+    this.expire(e);
+    const bad = e.state.acknowledge(memberId, batches, this.counters);
+    if (bad !== null) {
+      const code = bad.startsWith("record") ? ErrorCode.INVALID_RECORD_STATE : ErrorCode.INVALID_REQUEST;
+      throw new KafkaError(code, bad);
+    }
+    this.wake();
+    await this.persist(e);
+  }
+
+  /** Releases what the member holds in these share-partitions (its share session closed). */
+  async releaseMember(
+    groupId: string,
+    memberId: string,
+    parts: readonly { topic: TopicMeta; partition: number }[],
+  ) {
+    const writes: Promise<void>[] = [];
+    for (const p of parts) {
+      const e = this.entries.get(keyOf(groupId, p.topic.id, p.partition));
+      if (e === undefined || e.dropped) continue;
+      if (e.state.releaseMember(memberId, this.counters)) writes.push(this.persist(e));
+    }
+    if (writes.length > 0) this.wake();
+    await Promise.allSettled(writes);
+  }
+
+  /** Deletes every share-partition state of a group (DeleteGroups). */
+  async deleteGroup(groupId: string): Promise<void> {
+    for (const [k, e] of this.entries) {
+      if (e.groupId === groupId) {
+        e.dropped = true;
+        this.entries.delete(k);
+      }
+    }
+    const prefix = await groupPrefix(groupId);
+    for (const name of await this.documents.list(prefix)) {
+      const d = await this.documents.get(name);
+      if (d !== null) await this.documents.delete(name, d.version);
+    }
+  }
+
+  /** Resolves at the first release or append to a watched partition, after `ms`, or when `stop` aborts. */
+  waitForWork(
+    watch: readonly { topic: string; partition: number }[],
+    ms: number,
+    stop?: AbortSignal,
+  ): Promise<void> {
+    return new Promise((resolve) => {
+      const unsubs: (() => void)[] = [];
+      let done = false;
+      const finish = () => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        this.waiters.delete(finish);
+        stop?.removeEventListener("abort", finish);
+        for (const u of unsubs) u();
+        resolve();
+      };
+      const timer = setTimeout(finish, ms);
+      if (this.closed || stop?.aborted === true) return finish();
+      stop?.addEventListener("abort", finish, { once: true });
+      this.waiters.add(finish);
+      try {
+        for (const w of watch) unsubs.push(this.storage.subscribe(w.topic, w.partition, finish));
+      } catch {
+        finish();
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- state
+
+  private async entry(groupId: string, topic: TopicMeta, partition: number): Promise<Entry> {
+    const epoch = this.servingEpoch(topic.name, partition);
+    if (epoch === null || this.closed) throw notLeader(topic.name, partition);
+    const key = keyOf(groupId, topic.id, partition);
+    const held = this.entries.get(key);
+    if (held !== undefined && held.epoch === epoch && !held.dropped) return held;
+    if (held !== undefined) {
+      held.dropped = true; // led again under another epoch: what another leader wrote meanwhile is read again
+      this.entries.delete(key);
+    }
+    let p = this.loading.get(key);
+    if (p === undefined) {
+      p = this.load(key, groupId, topic, partition, epoch).finally(() => this.loading.delete(key));
+      this.loading.set(key, p);
+    }
+    const e = await p;
+    if (e.dropped || this.servingEpoch(topic.name, partition) !== e.epoch) {
+      throw notLeader(topic.name, partition);
+    }
+    return e;
+  }
+
+  private async load(key: string, groupId: string, topic: TopicMeta, partition: number, epoch: number) {
+    const doc = `${await groupPrefix(groupId)}${await hashedDocumentName("", `${topic.id}:${partition}`)}`;
+    const stored = await this.documents.get(doc);
+    let state: SharePartition;
+    if (stored !== null) {
+      state = SharePartition.decode(stored.data, this.limits);
+    } else {
+      const start = await this.initialOffset(groupId, topic, partition);
+      state = new SharePartition(start, start, this.limits);
+    }
+    const e: Entry = {
+      key,
+      groupId,
+      topic: topic.name,
+      partition,
+      epoch,
+      doc,
+      state,
+      version: stored?.version ?? null,
+      dropped: false,
+      pendingWrite: null,
+      lastWrite: Promise.resolve(),
+    };
+    this.entries.set(key, e);
+    this.log.debug("share group {group}: {topic}-{partition} loaded at start offset {start}", {
+      group: groupId,
+      topic: topic.name,
+      partition,
+      start: state.startOffset,
+    });
+    return e;
+  }
+
+  private async initialOffset(groupId: string, topic: TopicMeta, partition: number): Promise<number> {
+    const reset = this.opts.autoOffsetReset(groupId);
+    const o = await this.storage.offsets(topic.name, partition);
+    if (reset === "earliest") return o.logStartOffset;
+    const m = /^by_duration:(.+)$/.exec(reset);
+    if (m !== null) {
+      const ms = isoDurationMs(m[1]);
+      const found = await this.storage.offsetForTimestamp(topic.name, partition, Date.now() - ms);
+      return found?.offset ?? o.highWatermark;
+    }
+    return o.highWatermark;
+  }
+
+  /** Writes the entry's state; settles when durable. A lost compare-and-set drops the entry (another leader). */
+  private persist(e: Entry): Promise<void> {
+    if (e.pendingWrite !== null) return e.pendingWrite;
+    const p = e.lastWrite.catch(() => {}).then(async () => {
+      e.pendingWrite = null;
+      if (e.dropped) throw notLeader(e.topic, e.partition);
+      const data = e.state.encode();
+      const ok = await this.documents.put(e.doc, data, e.version);
+      if (!ok) {
+        e.dropped = true;
+        if (this.entries.get(e.key) === e) this.entries.delete(e.key);
+        this.log.warn("share group {group}: {topic}-{partition} state changed elsewhere: dropped here", {
+          group: e.groupId,
+          topic: e.topic,
+          partition: e.partition,
+        });
+        throw notLeader(e.topic, e.partition);
+      }
+      const now = await this.documents.get(e.doc);
+      e.version = now?.version ?? e.version;
+    });
+    e.pendingWrite = p;
+    e.lastWrite = p;
+    return p;
+  }
+
+  private expire(e: Entry): void {
+    if (e.state.releaseExpired(this.now(), this.counters)) {
+      this.wake();
+      this.persist(e).catch(() => {});
+    }
+  }
+
+  private sweep(): void {
+    const now = this.now();
+    for (const e of this.entries.values()) {
+      if (e.state.earliestLock() <= now) this.expire(e);
+    }
+  }
+
+  private wake(): void {
+    for (const w of [...this.waiters]) w();
+  }
+}
+
+function keyOf(groupId: string, topicId: string, partition: number): string {
+  return `${groupId}\u0000${topicId}\u0000${partition}`;
+}
+
+/** `share-<sha1 of the group id>-`: every share-partition document of a group starts with it. */
+function groupPrefix(groupId: string): Promise<string> {
+  return hashedDocumentName("share-", groupId).then((n) => `${n}-`);
+}
+
+function notLeader(topic: string, partition: number): KafkaError {
+  return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic}-${partition} is not led by this gateway`);
+}
+
+/** Milliseconds of an ISO-8601 duration (PnDTnHnMnS), as checked by the group config. */
+export function isoDurationMs(d: string): number {
+  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(d);
+  if (m === null) return 0;
+  return ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60_000 +
+    Number(m[4] ?? 0) * 1_000;
+}

@@ -1,0 +1,278 @@
+// ShareFetch (78) and ShareAcknowledge (79), KIP-932's share consumer path (served with group.share.enable). The
+// handlers check the request and the member's share session (src/groups/share/sessions.ts), apply the
+// acknowledgements (per partition: acknowledgeErrorCode in ShareFetch, errorCode in ShareAcknowledge), then —
+// ShareFetch, unless it is the member's last request (epoch -1) — acquire records across the session's partitions
+// (src/groups/share/share_partitions.ts) up to MaxRecords and MaxBytes, waiting up to MaxWaitMs for a record to
+// become available (an append, a release, a lock passing). Behaviour as Kafka 4.1:
+// - top-level INVALID_REQUEST for an empty group or member id and for acknowledgements on the opening request;
+//   SHARE_SESSION_NOT_FOUND / INVALID_SHARE_SESSION_EPOCH for the session;
+// - per partition UNKNOWN_TOPIC_ID, UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (with the current leader),
+//   INVALID_RECORD_STATE for acknowledgements of records not acquired by the member;
+// - the opening request answers every partition of the session, later ones those with records, acknowledgement
+//   results or errors; the last request (epoch -1) releases what the member still holds.
+// - Records are whole stored batches; AcquiredRecords says which offsets of them are the member's (with their
+//   delivery counts), as Kafka's clients expect.
+import type { Answer, Handler, RequestContext } from "../request/context.ts";
+import type {
+  ShareFetchRequest,
+  ShareFetchResponse,
+  ShareFetchResponsePartition,
+} from "../protocol/messages/share_fetch.ts";
+import type {
+  ShareAcknowledgeRequest,
+  ShareAcknowledgeResponse,
+} from "../protocol/messages/share_acknowledge.ts";
+import { ErrorCode, KafkaError } from "../protocol/errors.ts";
+import type { TopicMeta } from "../storage/storage.ts";
+import { FINAL_EPOCH, INITIAL_EPOCH, type ShareSession } from "../groups/share/sessions.ts";
+import type { ShareService } from "../groups/share/service.ts";
+import type { AckBatch } from "../groups/share/share_partition.ts";
+
+const EMPTY = new Uint8Array(0);
+const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
+
+type Row = ShareFetchResponsePartition;
+type AckRow = ShareAcknowledgeResponse["responses"][number]["partitions"][number];
+
+function service(ctx: RequestContext): ShareService {
+  const s = ctx.broker.shares;
+  if (s === undefined || s === null) {
+    throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, "share groups are off");
+  }
+  return s;
+}
+
+function row(partitionIndex: number): Row {
+  return {
+    partitionIndex,
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    acknowledgeErrorCode: ErrorCode.NONE,
+    acknowledgeErrorMessage: null,
+    currentLeader: NO_LEADER,
+    records: EMPTY,
+    acquiredRecords: [],
+  };
+}
+
+/** The topic and partition, or the error of a row naming them. */
+function resolve(
+  ctx: RequestContext,
+  topicId: string,
+  partition: number,
+): { meta: TopicMeta } | { code: number; message: string } {
+  const meta = ctx.broker.storage.getTopicById(topicId);
+  if (meta === undefined) return { code: ErrorCode.UNKNOWN_TOPIC_ID, message: `unknown topic id ${topicId}` };
+  if (partition < 0 || partition >= meta.partitions) {
+    return {
+      code: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      message: `${meta.name}-${partition} does not exist`,
+    };
+  }
+  return { meta };
+}
+
+function failure(e: unknown): { code: number; message: string } {
+  if (e instanceof KafkaError) return { code: e.code, message: e.message };
+  return { code: ErrorCode.UNKNOWN_SERVER_ERROR, message: e instanceof Error ? e.message : String(e) };
+}
+
+function leaderOf(ctx: RequestContext, meta: TopicMeta, partition: number, code: number) {
+  return code === ErrorCode.NOT_LEADER_OR_FOLLOWER
+    ? ctx.broker.cluster.leaderOf(meta.name, partition)
+    : NO_LEADER;
+}
+
+/** Releases what the member holds in its session's partitions (its session closed). */
+async function releaseSession(ctx: RequestContext, s: ShareService, session: ShareSession): Promise<void> {
+  const parts: { topic: TopicMeta; partition: number }[] = [];
+  for (const p of session.partitions.values()) {
+    const meta = ctx.broker.storage.getTopicById(p.topicId);
+    if (meta !== undefined) parts.push({ topic: meta, partition: p.partition });
+  }
+  await s.partitions.releaseMember(session.groupId, session.memberId, parts);
+}
+
+function topLevel<T>(errorCode: number, errorMessage: string, extra: T) {
+  return { errorCode, errorMessage, responses: [], nodeEndpoints: [], ...extra };
+}
+
+export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> = async (ctx, req) => {
+  const s = service(ctx);
+  const groupId = req.groupId ?? "";
+  const memberId = req.memberId ?? "";
+  const lockMs = groupId === "" ? 0 : s.lockDurationMs(groupId);
+  const fail = (code: number, message: string): Answer<ShareFetchResponse> =>
+    topLevel(code, message, { acquisitionLockTimeoutMs: lockMs });
+  if (groupId === "") return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.");
+  if (memberId === "") return fail(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
+  const epoch = req.shareSessionEpoch;
+  const acks = req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0));
+  if (epoch === INITIAL_EPOCH && acks) {
+    return fail(ErrorCode.INVALID_REQUEST, "Acknowledge data present on initial ShareFetch request.");
+  }
+  let session: ShareSession;
+  try {
+    session = s.sessions.begin(groupId, memberId, epoch, true);
+  } catch (e) {
+    const f = failure(e);
+    return fail(f.code, f.message);
+  }
+  const rows = new Map<string, Row>();
+  const rowOf = (topicId: string, partition: number): Row => {
+    const k = `${topicId}:${partition}`;
+    let r = rows.get(k);
+    if (r === undefined) rows.set(k, r = row(partition));
+    return r;
+  };
+  for (const f of req.forgottenTopicsData) for (const p of f.partitions) session.remove(f.topicId, p);
+  for (const t of req.topics) {
+    for (const p of t.partitions) {
+      if (epoch !== FINAL_EPOCH) session.add(t.topicId, p.partitionIndex);
+      if (p.acknowledgementBatches.length === 0) continue;
+      const r = rowOf(t.topicId, p.partitionIndex);
+      const where = resolve(ctx, t.topicId, p.partitionIndex);
+      if ("code" in where) {
+        r.acknowledgeErrorCode = where.code;
+        r.acknowledgeErrorMessage = where.message;
+        continue;
+      }
+      try {
+        await s.partitions.acknowledge(
+          groupId,
+          memberId,
+          where.meta,
+          p.partitionIndex,
+          p.acknowledgementBatches,
+        );
+      } catch (e) {
+        const f = failure(e);
+        r.acknowledgeErrorCode = f.code;
+        r.acknowledgeErrorMessage = f.message;
+        r.currentLeader = leaderOf(ctx, where.meta, p.partitionIndex, f.code);
+      }
+    }
+  }
+  if (epoch === FINAL_EPOCH) {
+    await releaseSession(ctx, s, session);
+    return {
+      errorCode: ErrorCode.NONE,
+      errorMessage: null,
+      acquisitionLockTimeoutMs: lockMs,
+      ...answer(rows),
+    };
+  }
+
+  // Acquire across the session's partitions; wait for records up to MaxWaitMs when none could be acquired.
+  const deadline = Date.now() + Math.max(0, req.maxWaitMs);
+  const errored = new Set<string>();
+  for (;;) {
+    // A client gone meanwhile can no longer receive records: acquiring them would lock them to it until the lock
+    // passes.
+    if (ctx.closing?.aborted === true) break;
+    let records = Math.max(1, req.maxRecords);
+    let bytes = Math.max(1, req.maxBytes);
+    const watch: { topic: string; partition: number }[] = [];
+    for (const [k, p] of session.partitions) {
+      if (errored.has(k)) continue;
+      const where = resolve(ctx, p.topicId, p.partition);
+      if ("code" in where) {
+        const r = rowOf(p.topicId, p.partition);
+        r.errorCode = where.code;
+        r.errorMessage = where.message;
+        errored.add(k);
+        continue;
+      }
+      watch.push({ topic: where.meta.name, partition: p.partition });
+      if (records <= 0 || bytes <= 0) continue;
+      try {
+        const got = await s.partitions.fetch(groupId, memberId, where.meta, p.partition, records, bytes);
+        if (got.ranges.length === 0) continue;
+        const r = rowOf(p.topicId, p.partition);
+        r.records = got.batches;
+        r.acquiredRecords = got.ranges.map((x) => ({ ...x }));
+        for (const x of got.ranges) records -= x.lastOffset - x.firstOffset + 1;
+        bytes -= got.bytes;
+      } catch (e) {
+        const f = failure(e);
+        const r = rowOf(p.topicId, p.partition);
+        r.errorCode = f.code;
+        r.errorMessage = f.message;
+        r.currentLeader = leaderOf(ctx, where.meta, p.partition, f.code);
+        errored.add(k);
+      }
+    }
+    const acquired = [...rows.values()].some((r) => r.acquiredRecords.length > 0);
+    const left = deadline - Date.now();
+    if (acquired || left <= 0 || ctx.broker.shutdown.aborted || watch.length === 0) break;
+    await s.partitions.waitForWork(watch, left, ctx.closing);
+  }
+  if (epoch === INITIAL_EPOCH) { for (const p of session.partitions.values()) rowOf(p.topicId, p.partition); }
+  return { errorCode: ErrorCode.NONE, errorMessage: null, acquisitionLockTimeoutMs: lockMs, ...answer(rows) };
+};
+
+/** The rows grouped by topic id, partitions in the order they were added. */
+function answer(rows: ReadonlyMap<string, Row>) {
+  const byTopic = new Map<string, Row[]>();
+  for (const [k, r] of rows) {
+    const topicId = k.slice(0, k.indexOf(":"));
+    let list = byTopic.get(topicId);
+    if (list === undefined) byTopic.set(topicId, list = []);
+    list.push(r);
+  }
+  return {
+    responses: [...byTopic].map(([topicId, partitions]) => ({ topicId, partitions })),
+    nodeEndpoints: [],
+  };
+}
+
+export const shareAcknowledgeHandler: Handler<ShareAcknowledgeRequest, ShareAcknowledgeResponse> = async (
+  ctx,
+  req,
+) => {
+  const s = service(ctx);
+  const groupId = req.groupId ?? "";
+  const memberId = req.memberId ?? "";
+  const fail = (code: number, message: string): Answer<ShareAcknowledgeResponse> =>
+    topLevel(code, message, {});
+  if (groupId === "") return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.");
+  if (memberId === "") return fail(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
+  let session: ShareSession;
+  try {
+    session = s.sessions.begin(groupId, memberId, req.shareSessionEpoch, false);
+  } catch (e) {
+    const f = failure(e);
+    return fail(f.code, f.message);
+  }
+  const responses = [];
+  for (const t of req.topics) {
+    const partitions = [];
+    for (const p of t.partitions) {
+      const r: AckRow = {
+        partitionIndex: p.partitionIndex,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        currentLeader: NO_LEADER,
+      };
+      partitions.push(r);
+      const where = resolve(ctx, t.topicId, p.partitionIndex);
+      if ("code" in where) {
+        r.errorCode = where.code;
+        r.errorMessage = where.message;
+        continue;
+      }
+      const batches: AckBatch[] = p.acknowledgementBatches;
+      try {
+        await s.partitions.acknowledge(groupId, memberId, where.meta, p.partitionIndex, batches);
+      } catch (e) {
+        const f = failure(e);
+        r.errorCode = f.code;
+        r.errorMessage = f.message;
+        r.currentLeader = leaderOf(ctx, where.meta, p.partitionIndex, f.code);
+      }
+    }
+    responses.push({ topicId: t.topicId, partitions });
+  }
+  if (req.shareSessionEpoch === FINAL_EPOCH) await releaseSession(ctx, s, session);
+  return { errorCode: ErrorCode.NONE, errorMessage: null, responses, nodeEndpoints: [] };
+};

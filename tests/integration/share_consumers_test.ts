@@ -1,0 +1,205 @@
+// Apache Kafka's KafkaShareConsumer (kafka-clients 4.1.1, scripts/kafka/apps/ShareConsume.java) against a gateway
+// with group.share.enable, on both backends: four consumers of a one-partition topic share it and together get
+// every record exactly once when all accept; a released record comes back once with its delivery count raised; a
+// rejected one never comes back; records held by a consumer that is killed go to another consumer after the
+// group's record lock duration, their delivery count raised.
+import { assert, assertEquals } from "../unit/assert.ts";
+import { type JavaProcess, javaProcess, kafkaApps, kafkaTools } from "../helpers/apache_kafka.ts";
+import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { Kafka, logLevel } from "../helpers/kafkajs.ts";
+import { backendMatrix } from "../helpers/backend_matrix.ts";
+import { WireClient } from "../helpers/wire.ts";
+import {
+  type IncrementalAlterConfigsResponse,
+  IncrementalAlterConfigsSpec,
+} from "../../src/protocol/messages/incremental_alter_configs.ts";
+import {
+  type ShareGroupDescribeResponse,
+  ShareGroupDescribeSpec,
+} from "../../src/protocol/messages/share_group_describe.ts";
+
+const matrix = await backendMatrix();
+const tools = await kafkaTools();
+const SCRIPTS = new URL("../../scripts/kafka/", import.meta.url).pathname;
+const GROUP_CONFIGS = 32;
+
+interface Consumer extends JavaProcess {
+  /** [offset, delivery count, value] of every record it printed so far. */
+  records(): [number, number, string][];
+  /** Records whose acknowledgement the gateway answered. */
+  acked(): number;
+}
+
+async function consumer(gw: RunningGateway, group: string, topic: string, mode: string, maxPoll = 500) {
+  const { lib, apps } = await kafkaApps();
+  const p = javaProcess(
+    new Deno.Command("java", {
+      args: [
+        "-Xmx192m",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        `-Dlog4j2.configurationFile=${SCRIPTS}log4j2.properties`,
+        "-cp",
+        `${lib}/*:${apps}`,
+        "ShareConsume",
+        gw.bootstrap,
+        group,
+        topic,
+        mode,
+        "600000",
+        String(maxPoll),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }),
+  );
+  const c: Consumer = {
+    ...p,
+    records: () =>
+      [...p.output().matchAll(/^REC (\d+) (\d+) (.*)$/gm)].map((m) => [Number(m[1]), Number(m[2]), m[3]]),
+    acked: () => [...p.output().matchAll(/^ACKED (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0),
+  };
+  return c;
+}
+
+/** Polls `check` every 200 ms until it holds; fails with `what` and the consumers' output after `ms`. */
+async function until(what: string, ms: number, check: () => boolean | Promise<boolean>, cs: Consumer[]) {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) {
+      throw new Error(
+        `${what}: not within ${ms} ms\n${cs.map((c) => c.output().slice(-3000)).join("\n----\n")}`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+async function groupConfig(c: WireClient, group: string, configs: [string, string][]) {
+  const res = await c.call<IncrementalAlterConfigsResponse>(IncrementalAlterConfigsSpec, 1, {
+    resources: [{
+      resourceType: GROUP_CONFIGS,
+      resourceName: group,
+      configs: configs.map(([name, value]) => ({ name, configOperation: 0, value })),
+    }],
+    validateOnly: false,
+  });
+  assertEquals(res.responses[0].errorCode, 0, res.responses[0].errorMessage ?? "");
+}
+
+async function members(c: WireClient, group: string): Promise<number> {
+  const d = await c.call<ShareGroupDescribeResponse>(ShareGroupDescribeSpec, 1, {
+    groupIds: [group],
+    includeAuthorizedOperations: false,
+  });
+  return d.groups[0].members.length;
+}
+
+for (const backend of matrix.backends) {
+  Deno.test({
+    name:
+      `KafkaShareConsumer (${backend.name}): four consumers share a partition, every record once; release, ` +
+      "reject and a killed consumer's records as Kafka",
+    ignore: tools.ignore || backend.ignore,
+    sanitizeOps: false,
+    sanitizeResources: false,
+    fn: async () => {
+      await backend.use();
+      const gw = await startGateway({ args: ["--group-share-enable"] });
+      const wire = await WireClient.connect(gw.port);
+      const kafka = new Kafka({
+        clientId: "share-test",
+        brokers: [gw.bootstrap],
+        logLevel: logLevel.NOTHING,
+      });
+      const admin = kafka.admin();
+      const producer = kafka.producer();
+      const running: Consumer[] = [];
+      try {
+        await admin.connect();
+        await producer.connect();
+        await admin.createTopics({ topics: ["sq-all", "sq-acks", "sq-kill"].map((topic) => ({ topic })) });
+        for (const g of ["sg-all", "sg-acks", "sg-kill"]) {
+          await groupConfig(wire, g, [["share.auto.offset.reset", "earliest"]]);
+        }
+        await groupConfig(wire, "sg-kill", [["share.record.lock.duration.ms", "15000"]]);
+
+        // Four consumers, all accepting, joined before the records arrive one by one.
+        const four = await Promise.all([1, 2, 3, 4].map(() => consumer(gw, "sg-all", "sq-all", "accept", 5)));
+        running.push(...four);
+        await until("four members", 60_000, async () => await members(wire, "sg-all") === 4, four);
+        const N = 200;
+        for (let i = 0; i < N; i++) await producer.send({ topic: "sq-all", messages: [{ value: `m${i}` }] });
+        const got = () => four.flatMap((c) => c.records());
+        await until(`${N} records`, 60_000, () => new Set(got().map((r) => r[0])).size >= N, four);
+        await new Promise((r) => setTimeout(r, 1_000)); // any duplicate would show now
+        const offsets = got().map((r) => r[0]).sort((a, b) => a - b);
+        assertEquals(offsets, Array.from({ length: N }, (_, i) => i), "every record exactly once");
+        assert(got().every((r) => r[1] === 1), "first deliveries only");
+        const spread = four.map((c) => c.records().length);
+        console.log(`records per consumer: ${spread.join(", ")}`);
+        assert(spread.filter((n) => n > 0).length >= 2, `consumers shared the partition: ${spread}`);
+
+        // Release and reject: a released record comes back once (count 2); a rejected one never.
+        const values = ["a", "poison-1", "b", "poison-2", "c"];
+        for (const v of values) await producer.send({ topic: "sq-acks", messages: [{ value: v }] });
+        const rel = await consumer(gw, "sg-acks", "sq-acks", "release-first");
+        running.push(rel);
+        await until("released records back and accepted", 60_000, () => rel.acked() >= 10, [rel]);
+        await rel.stop();
+        running.splice(running.indexOf(rel), 1);
+        assertEquals(
+          rel.records().map((r) => [r[0], r[1]]),
+          [
+            [0, 1],
+            [1, 1],
+            [2, 1],
+            [3, 1],
+            [4, 1],
+            [0, 2],
+            [1, 2],
+            [
+              2,
+              2,
+            ],
+            [3, 2],
+            [4, 2],
+          ].sort((x, y) => x[1] - y[1] || x[0] - y[0]),
+        );
+        for (const v of ["d", "poison-3", "e"]) {
+          await producer.send({ topic: "sq-acks", messages: [{ value: v }] });
+        }
+        const rej = await consumer(gw, "sg-acks", "sq-acks", "reject-poison");
+        running.push(rej);
+        await until("new records", 60_000, () => rej.records().length >= 3, [rej]);
+        await new Promise((r) => setTimeout(r, 2_000));
+        assertEquals(
+          rej.records().map((r) => [r[0], r[1], r[2]]),
+          [[5, 1, "d"], [6, 1, "poison-3"], [7, 1, "e"]],
+          JSON.stringify(rej.records()) + "\n" + rej.output().slice(-4000),
+        );
+
+        // A consumer holding records is killed: after the lock (15 s) another consumer gets them, count 2.
+        for (let i = 0; i < 3; i++) await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
+        const hold = await consumer(gw, "sg-kill", "sq-kill", "hold");
+        running.push(hold);
+        await until("held records", 60_000, () => hold.records().length === 3, [hold]);
+        const killedAt = Date.now();
+        const taker = await consumer(gw, "sg-kill", "sq-kill", "accept");
+        running.push(taker);
+        // Kill the holder without a goodbye (no share session close), as a crash.
+        await hold.stop();
+        running.splice(running.indexOf(hold), 1);
+        await until("redelivered", 90_000, () => taker.records().length >= 3, [taker]);
+        assertEquals(taker.records().map((r) => [r[0], r[1]]), [[0, 2], [1, 2], [2, 2]]);
+        console.log(`redelivered ${Date.now() - killedAt} ms after the holder stopped`);
+      } finally {
+        for (const c of running) await c.stop();
+        await producer.disconnect().catch(() => {});
+        await admin.disconnect().catch(() => {});
+        wire.close();
+        await gw.stop();
+      }
+    },
+  });
+}

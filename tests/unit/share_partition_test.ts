@@ -1,0 +1,295 @@
+// A share-partition's state machine (src/groups/share/share_partition.ts) and the share-partitions of a leader
+// (share_partitions.ts) over an in-memory log and document store: acquisition (whole batches, redeliveries first,
+// never a record to two members), acknowledgement rules and their codes, releases and the delivery-count limit,
+// lock timeouts, transaction markers never delivered, the in-flight bound, the durable form (acquired records
+// come back available with their counts), a write that lost its compare-and-set (another leader), and the start
+// offset of a new share-partition (latest, earliest).
+import {
+  ACCEPT,
+  GAP,
+  REJECT,
+  RELEASE,
+  SharePartition,
+  zeroCounters,
+} from "../../src/groups/share/share_partition.ts";
+import { SharePartitions } from "../../src/groups/share/share_partitions.ts";
+import { MemoryDocuments } from "../../src/storage/documents.ts";
+import type { ReadResult, TopicMeta } from "../../src/storage/storage.ts";
+import { buildBatchSync } from "../../src/records/batch.ts";
+import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
+import { logger } from "../../src/log.ts";
+import { assert, assertEquals } from "./assert.ts";
+
+const LIMITS = { deliveryCountLimit: 3, maxInFlight: 100 };
+const counters = zeroCounters;
+const batch = (first: number, last: number, control = false) => ({ first, last, control });
+
+Deno.test("share-partition: acquires whole batches up to max records, never a record twice", () => {
+  const p = new SharePartition(0, 0, LIMITS);
+  const c = counters();
+  const a = p.acquire("a", [batch(0, 2), batch(3, 5), batch(6, 9)], 4, 1_000, c);
+  // The batch that reaches the limit is taken whole (as Kafka), the next is not.
+  assertEquals(a.ranges, [{ firstOffset: 0, lastOffset: 5, deliveryCount: 1 }]);
+  assertEquals(a.used, [true, true, false]);
+  assertEquals([p.startOffset, p.endOffset, c.acquired], [0, 6, 6]);
+  // Another member reading the same batches gets only what is free.
+  const b = p.acquire("b", [batch(0, 2), batch(3, 5), batch(6, 9)], 100, 1_000, c);
+  assertEquals(b.ranges, [{ firstOffset: 6, lastOffset: 9, deliveryCount: 1 }]);
+  assertEquals(b.used, [false, false, true]);
+  assertEquals(p.nextReadOffset(), 10);
+});
+
+Deno.test("share-partition: acknowledgements move the start offset; wrong member or state changes nothing", () => {
+  const p = new SharePartition(0, 0, LIMITS);
+  const c = counters();
+  p.acquire("a", [batch(0, 4)], 100, 1_000, c);
+  assertEquals(
+    p.acknowledge("b", [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [ACCEPT] }], c),
+    "record 0 is not acquired by member b",
+  );
+  assertEquals(
+    p.acknowledge("a", [{ firstOffset: 3, lastOffset: 5, acknowledgeTypes: [ACCEPT] }], c),
+    "record 5 is not acquired by member a",
+  );
+  assertEquals(
+    p.acknowledge("a", [{ firstOffset: 0, lastOffset: 2, acknowledgeTypes: [ACCEPT, ACCEPT] }], c),
+    "invalid acknowledgement batch 0-2",
+  );
+  assertEquals(
+    p.acknowledge("a", [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [7] }], c),
+    "unknown acknowledge type",
+  );
+  assertEquals([p.startOffset, c.accepted], [0, 0], "nothing applied");
+  // Per-offset types: accept 0, gap 1, reject 2 -> the start moves over all three; 3 released, 4 still held.
+  assertEquals(
+    p.acknowledge("a", [
+      { firstOffset: 0, lastOffset: 2, acknowledgeTypes: [ACCEPT, GAP, REJECT] },
+      { firstOffset: 3, lastOffset: 3, acknowledgeTypes: [RELEASE] },
+    ], c),
+    null,
+  );
+  assertEquals([p.startOffset, p.endOffset, p.nextReadOffset()], [3, 5, 3]);
+  assertEquals([c.accepted, c.rejected, c.archived, c.released], [1, 1, 2, 1]);
+  assertEquals(p.stateCounts(), { AVAILABLE: 1, ACQUIRED: 1, ACKNOWLEDGED: 0, ARCHIVED: 0 });
+  // Acknowledging twice is refused.
+  assert(p.acknowledge("a", [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [ACCEPT] }], c) !== null);
+});
+
+Deno.test("share-partition: redelivery counts deliveries and archives at the limit; locks pass; members leave", () => {
+  const p = new SharePartition(0, 0, LIMITS);
+  const c = counters();
+  for (let n = 1; n <= 3; n++) {
+    const got = p.acquire("a", [batch(0, 0)], 10, 1_000 * n, c);
+    assertEquals(got.ranges, [{ firstOffset: 0, lastOffset: 0, deliveryCount: n }]);
+    p.acknowledge("a", [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [RELEASE] }], c);
+  }
+  // Third delivery released: the limit (3) is reached, the record is archived and the start moves on.
+  assertEquals([p.startOffset, c.archived], [1, 1]);
+  assertEquals(p.acquire("a", [batch(0, 0)], 10, 0, c).ranges, []);
+
+  p.acquire("a", [batch(1, 2)], 10, 5_000, c);
+  assertEquals(p.earliestLock(), 5_000);
+  assertEquals(p.releaseExpired(4_999, c), false);
+  assertEquals(p.releaseExpired(5_000, c), true);
+  assertEquals([c.lockTimeouts, p.nextReadOffset()], [2, 1]);
+  assertEquals(p.acquire("b", [batch(1, 2)], 10, 9_000, c).ranges, [{
+    firstOffset: 1,
+    lastOffset: 2,
+    deliveryCount: 2,
+  }]);
+  assertEquals(p.releaseMember("a", c), false);
+  assertEquals(p.releaseMember("b", c), true);
+  assertEquals(p.acquire("a", [batch(1, 2)], 10, 9_000, c).ranges[0].deliveryCount, 3);
+});
+
+Deno.test("share-partition: transaction markers are never delivered; in-flight records are bounded", () => {
+  const p = new SharePartition(0, 0, { deliveryCountLimit: 5, maxInFlight: 4 });
+  const c = counters();
+  const got = p.acquire("a", [batch(0, 1), batch(2, 2, true), batch(3, 9)], 100, 1_000, c);
+  // 0-1 acquired, 2 (a marker) archived, then 3 only: four records in flight at most.
+  assertEquals(got.ranges, [{ firstOffset: 0, lastOffset: 1, deliveryCount: 1 }, {
+    firstOffset: 3,
+    lastOffset: 3,
+    deliveryCount: 1,
+  }]);
+  assertEquals([p.endOffset, p.inFlight, p.hasAcquirable(10)], [4, 4, false]);
+  p.acknowledge("a", [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [ACCEPT] }], c);
+  assertEquals([p.startOffset, p.hasAcquirable(10)], [3, true], "the marker's offset went with them");
+});
+
+Deno.test("share-partition: the durable form keeps states and counts; acquired records come back available", () => {
+  const p = new SharePartition(0, 0, LIMITS);
+  const c = counters();
+  p.acquire("a", [batch(0, 5)], 100, 1_000, c);
+  p.acknowledge("a", [{ firstOffset: 1, lastOffset: 2, acknowledgeTypes: [ACCEPT, REJECT] }], c);
+  const q = SharePartition.decode(p.encode(), LIMITS);
+  assertEquals([q.startOffset, q.endOffset, q.nextReadOffset()], [0, 6, 0]);
+  assertEquals(q.stateCounts(), { AVAILABLE: 4, ACQUIRED: 0, ACKNOWLEDGED: 1, ARCHIVED: 1 });
+  // Offsets 0 and 3-5 are delivered again, with their second delivery count; 1-2 never again.
+  assertEquals(q.acquire("b", [batch(0, 5)], 100, 1_000, c).ranges, [
+    { firstOffset: 0, lastOffset: 0, deliveryCount: 2 },
+    { firstOffset: 3, lastOffset: 5, deliveryCount: 2 },
+  ]);
+});
+
+// ---------------------------------------------------------------- share-partitions over a memory log
+
+class MemoryLog {
+  readonly batches: Uint8Array[] = [];
+  private next = 0;
+  logStart = 0;
+  private readonly listeners = new Set<() => void>();
+  append(n: number): void {
+    const recs = Array.from(
+      { length: n },
+      (_, i) => ({ value: new TextEncoder().encode(`v${this.next + i}`) }),
+    );
+    this.batches.push(buildBatchSync({ records: recs, baseOffset: this.next }));
+    this.next += n;
+    for (const l of [...this.listeners]) l();
+  }
+  read(_t: string, _p: number, offset: number, maxBytes: number): Promise<ReadResult> {
+    const out: Uint8Array[] = [];
+    let bytes = 0;
+    let base = 0;
+    for (const b of this.batches) {
+      const count = new DataView(b.buffer, b.byteOffset).getInt32(57);
+      if (base + count > offset && (out.length === 0 || bytes + b.length <= maxBytes)) {
+        out.push(b);
+        bytes += b.length;
+      }
+      base += count;
+    }
+    return Promise.resolve({ batches: out, bytes, highWatermark: this.next, logStartOffset: this.logStart });
+  }
+  offsets() {
+    return Promise.resolve({ logStartOffset: this.logStart, highWatermark: this.next });
+  }
+  offsetForTimestamp() {
+    return Promise.resolve(null);
+  }
+  subscribe(_t: string, _p: number, l: () => void) {
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
+  }
+}
+
+const TOPIC: TopicMeta = { name: "q", id: "a".repeat(32), partitions: 1, configs: {} };
+
+function partitions(
+  log: MemoryLog,
+  docs: MemoryDocuments,
+  reset = "latest",
+  epoch = { v: 1 as number | null },
+) {
+  let now = 0;
+  const sp = new SharePartitions(
+    log,
+    docs,
+    () => epoch.v,
+    {
+      lockDurationMs: () => 30_000,
+      autoOffsetReset: () => reset,
+      deliveryCountLimit: 5,
+      maxRecordLocks: 2_000,
+    },
+    logger("test"),
+    () => now,
+  );
+  return { sp, tick: (ms: number) => now += ms };
+}
+
+Deno.test("share-partitions: start at latest (or earliest), acknowledgements durable, state reloaded", async () => {
+  const log = new MemoryLog();
+  log.append(3);
+  const docs = new MemoryDocuments();
+  const { sp } = partitions(log, docs);
+  try {
+    assertEquals((await sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20)).ranges, [], "latest: nothing old");
+    log.append(4); // offsets 3-6
+    const got = await sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20);
+    assertEquals([got.ranges, got.batches.length], [
+      [{ firstOffset: 3, lastOffset: 6, deliveryCount: 1 }],
+      1,
+    ]);
+    await sp.acknowledge("g", "a", TOPIC, 0, [{ firstOffset: 3, lastOffset: 4, acknowledgeTypes: [ACCEPT] }]);
+    assertEquals(docs.docs.size, 1, "written before the answer");
+  } finally {
+    sp.close();
+  }
+  // A new leader (or a restart) reads the state: 3-4 done, 5-6 available again at their second delivery.
+  const again = partitions(log, docs);
+  try {
+    const got = await again.sp.fetch("g", "b", TOPIC, 0, 100, 1 << 20);
+    assertEquals(got.ranges, [{ firstOffset: 5, lastOffset: 6, deliveryCount: 2 }]);
+    assertEquals(again.sp.views()[0].startOffset, 5);
+  } finally {
+    again.sp.close();
+  }
+  const early = partitions(log, new MemoryDocuments(), "earliest");
+  try {
+    assertEquals((await early.sp.fetch("g", "a", TOPIC, 0, 2, 1 << 20)).ranges, [{
+      firstOffset: 0,
+      lastOffset: 2,
+      deliveryCount: 1,
+    }]);
+  } finally {
+    early.sp.close();
+  }
+});
+
+Deno.test("share-partitions: not led here, or led elsewhere meanwhile: NOT_LEADER_OR_FOLLOWER, state dropped", async () => {
+  const log = new MemoryLog();
+  const docs = new MemoryDocuments();
+  const epoch = { v: null as number | null };
+  const { sp } = partitions(log, docs, "earliest", epoch);
+  const code = (p: Promise<unknown>) =>
+    p.then(() => ErrorCode.NONE, (e) => e instanceof KafkaError ? e.code : -1);
+  try {
+    assertEquals(await code(sp.fetch("g", "a", TOPIC, 0, 10, 1 << 20)), ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    epoch.v = 1;
+    log.append(2);
+    await sp.fetch("g", "a", TOPIC, 0, 10, 1 << 20);
+    await sp.acknowledge("g", "a", TOPIC, 0, [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [ACCEPT] }]);
+    // Another gateway led the partition meanwhile and wrote its state: this one's next write loses.
+    const [name] = docs.docs.keys();
+    const d = docs.docs.get(name)!;
+    await docs.put(name, d.data, d.version);
+    assertEquals(
+      await code(
+        sp.acknowledge("g", "a", TOPIC, 0, [{ firstOffset: 1, lastOffset: 1, acknowledgeTypes: [ACCEPT] }]),
+      ),
+      ErrorCode.NOT_LEADER_OR_FOLLOWER,
+    );
+    assertEquals(sp.views(), [], "dropped");
+    // Loaded afresh: record 1 was never acknowledged durably, so it is delivered again, its first delivery counted
+    // (the stored state carries it).
+    const got = await sp.fetch("g", "b", TOPIC, 0, 10, 1 << 20);
+    assertEquals(got.ranges, [{ firstOffset: 1, lastOffset: 1, deliveryCount: 2 }]);
+  } finally {
+    sp.close();
+  }
+});
+
+Deno.test("share-partitions: a passed lock releases records to another member; a fetch waits for work", async () => {
+  const log = new MemoryLog();
+  const { sp, tick } = partitions(log, new MemoryDocuments(), "earliest");
+  try {
+    log.append(2);
+    assertEquals((await sp.fetch("g", "a", TOPIC, 0, 10, 1 << 20)).ranges.length, 1);
+    assertEquals((await sp.fetch("g", "b", TOPIC, 0, 10, 1 << 20)).ranges, []);
+    tick(30_000);
+    assertEquals((await sp.fetch("g", "b", TOPIC, 0, 10, 1 << 20)).ranges, [{
+      firstOffset: 0,
+      lastOffset: 1,
+      deliveryCount: 2,
+    }]);
+    assertEquals(sp.counters.lockTimeouts, 2);
+    // A wait ends at the next append, not at its deadline.
+    const waited = sp.waitForWork([{ topic: "q", partition: 0 }], 60_000);
+    log.append(1);
+    await waited;
+  } finally {
+    sp.close();
+  }
+});
