@@ -32,6 +32,8 @@ import {
 
 const CONTROL_BIT = 0x20;
 const SWEEP_MS = 1_000;
+/** Most bytes one share fetch reads of a partition (at least one batch). */
+const READ_CAP_BYTES = 1 << 20;
 
 export interface SharePartitionsOptions {
   /** share.record.lock.duration.ms of the group, else group.share.record.lock.duration.ms */
@@ -138,11 +140,14 @@ export class SharePartitions {
     const offsets = await this.storage.offsets(topic.name, partition);
     e.state.logStartMoved(offsets.logStartOffset);
     if (!e.state.hasAcquirable(offsets.highWatermark)) return { ranges: [], batches: [], bytes: 0 };
+    // A bounded read: acquisition stops at maxRecords, so reading a client's whole MaxBytes (50 MiB by default)
+    // each time would mostly read records others hold or that the next fetch takes.
+    const readBytes = Math.min(maxBytes, READ_CAP_BYTES);
     const read = await this.storage.read(
       topic.name,
       partition,
       Math.max(from, e.state.startOffset),
-      maxBytes,
+      readBytes,
       true,
     );
     if (e.dropped) throw notLeader(topic.name, partition);
