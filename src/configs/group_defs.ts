@@ -33,14 +33,25 @@ const NO_STREAMS =
 const fixed = (name: string, value: number): Bound => ({ name, value: () => value });
 
 /** share.auto.offset.reset: earliest, latest or by_duration:<ISO-8601 duration, not negative>. */
-const DURATION = /^P(?:\d+D)?(?:T(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$/i;
+const DURATION = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/i;
+
+/**
+ * The milliseconds of a `by_duration:<PnDTnHnMn.nS>` share.auto.offset.reset value, as the check below accepts it
+ * (case-insensitive, spaces around the duration allowed); null for any other value.
+ */
+export function offsetResetDurationMs(v: string): number | null {
+  if (!v.startsWith("by_duration:")) return null;
+  const d = v.slice("by_duration:".length).trim();
+  const m = DURATION.exec(d);
+  if (m === null || d.length <= 1 || /T$/i.test(d)) return null;
+  return ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60_000 +
+    Number(m[4] ?? 0) * 1_000;
+}
+
 function offsetReset(v: unknown): string | null {
   if (typeof v !== "string") return null;
   if (v === "earliest" || v === "latest") return null;
-  if (v.startsWith("by_duration:")) {
-    const d = v.slice("by_duration:".length).trim();
-    if (DURATION.test(d) && d.length > 1 && !/T$/i.test(d)) return null;
-  }
+  if (offsetResetDurationMs(v) !== null) return null;
   return `Invalid value \`${v}\` for configuration share.auto.offset.reset. The value must be either 'earliest', ` +
     "'latest' or of the format 'by_duration:<PnDTnHnMn.nS>'.";
 }

@@ -13,6 +13,7 @@ import {
   zeroCounters,
 } from "../../src/groups/share/share_partition.ts";
 import { SharePartitions } from "../../src/groups/share/share_partitions.ts";
+import { offsetResetDurationMs } from "../../src/configs/group_defs.ts";
 import { MemoryDocuments } from "../../src/storage/documents.ts";
 import type { ReadResult, TopicMeta } from "../../src/storage/storage.ts";
 import { buildBatchSync } from "../../src/records/batch.ts";
@@ -291,5 +292,23 @@ Deno.test("share-partitions: a passed lock releases records to another member; a
     await waited;
   } finally {
     sp.close();
+  }
+});
+
+Deno.test("share.auto.offset.reset by_duration: one parser for the config check and the start offset", () => {
+  assertEquals(offsetResetDurationMs("by_duration:P1DT2H3M4.5S"), ((24 + 2) * 60 + 3) * 60_000 + 4_500);
+  // What the config check accepts (lower case, spaces around) is read the same, not as 0 ms.
+  assertEquals(offsetResetDurationMs("by_duration: pt1h "), 3_600_000);
+  for (
+    const bad of [
+      "latest",
+      "earliest",
+      "by_duration:P",
+      "by_duration:PT",
+      "by_duration:-PT1H",
+      "by_duration:1h",
+    ]
+  ) {
+    assertEquals(offsetResetDurationMs(bad), null, bad);
   }
 });

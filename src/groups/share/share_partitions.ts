@@ -21,6 +21,7 @@ import type { Storage, TopicMeta } from "../../storage/storage.ts";
 import { getInt32, getInt64 } from "../../protocol/codec.ts";
 import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET } from "../../records/layout.ts";
 import { splitBatches } from "../../records/batch.ts";
+import { offsetResetDurationMs } from "../../configs/group_defs.ts";
 import {
   type AckBatch,
   type AcquiredRange,
@@ -325,9 +326,8 @@ export class SharePartitions {
     const reset = this.opts.autoOffsetReset(groupId);
     const o = await this.storage.offsets(topic.name, partition);
     if (reset === "earliest") return o.logStartOffset;
-    const m = /^by_duration:(.+)$/.exec(reset);
-    if (m !== null) {
-      const ms = isoDurationMs(m[1]);
+    const ms = offsetResetDurationMs(reset);
+    if (ms !== null) {
       const found = await this.storage.offsetForTimestamp(topic.name, partition, Date.now() - ms);
       return found?.offset ?? o.highWatermark;
     }
@@ -390,12 +390,4 @@ function groupPrefix(groupId: string): Promise<string> {
 
 function notLeader(topic: string, partition: number): KafkaError {
   return new KafkaError(ErrorCode.NOT_LEADER_OR_FOLLOWER, `${topic}-${partition} is not led by this gateway`);
-}
-
-/** Milliseconds of an ISO-8601 duration (PnDTnHnMnS), as checked by the group config. */
-export function isoDurationMs(d: string): number {
-  const m = /^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(d);
-  if (m === null) return 0;
-  return ((Number(m[1] ?? 0) * 24 + Number(m[2] ?? 0)) * 60 + Number(m[3] ?? 0)) * 60_000 +
-    Number(m[4] ?? 0) * 1_000;
 }
