@@ -36,6 +36,7 @@ import { SharePartitions } from "./groups/share/share_partitions.ts";
 import { ShareSessions } from "./groups/share/sessions.ts";
 import type { ShareService } from "./groups/share/service.ts";
 import { storageTopics } from "./groups/consumer/topics.ts";
+import { ShareOffsets } from "./groups/share/share_offsets.ts";
 import { OffsetsTopic } from "./groups/offsets_topic/view.ts";
 import { TransactionStateTopic } from "./transactions/state_topic/view.ts";
 import { ConfigModel } from "./configs/model.ts";
@@ -619,6 +620,8 @@ export class Gateway {
         {
           lockDurationMs: (groupId) => groupConfigs.shareRecordLockDurationMs(groupId),
           autoOffsetReset: (groupId) => groupConfigs.shareAutoOffsetReset(groupId),
+          isolationLevel: (groupId) => groupConfigs.shareIsolationLevel(groupId),
+          transactions: async (topic, partition) => await producers.partition(topic, partition),
           deliveryCountLimit: config.groupShareDeliveryCountLimit,
           maxRecordLocks: config.groupSharePartitionMaxRecordLocks,
         },
@@ -628,6 +631,11 @@ export class Gateway {
       shares = {
         partitions,
         sessions: new ShareSessions(),
+        offsets: new ShareOffsets(
+          storage.documents(),
+          storageTopics(storage),
+          (groupId, topicId, partition) => partitions.forget(groupId, topicId, partition),
+        ),
         lockDurationMs: (groupId) => groupConfigs.shareRecordLockDurationMs(groupId),
       };
     }

@@ -231,8 +231,8 @@ export const BROKER_CONFIGS: readonly BrokerConfigDef[] = [
     option: "groupShareEnable",
     doc:
       "Serve share groups (KIP-932 queues, as Kafka 4.1's switch): ShareGroupHeartbeat, ShareGroupDescribe, " +
-      "ShareFetch and ShareAcknowledge are advertised and served. Preview: no share-group offset admin APIs yet " +
-      "(--group-share-enable)." + READ_ONLY,
+      "ShareFetch, ShareAcknowledge, DescribeShareGroupOffsets, AlterShareGroupOffsets and " +
+      "DeleteShareGroupOffsets are advertised and served. Preview (--group-share-enable)." + READ_ONLY,
   },
   {
     name: "group.share.delivery.count.limit",

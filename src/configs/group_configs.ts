@@ -123,6 +123,11 @@ export class GroupConfigs extends FollowedStore<Overrides> {
     return this.value(groupId, "share.auto.offset.reset");
   }
 
+  /** share.isolation.level of a share group. */
+  shareIsolationLevel(groupId: string): string {
+    return this.value(groupId, "share.isolation.level");
+  }
+
   /** DescribeConfigs of a group (existing or not, as Kafka answers): every config, or those in `keys`. */
   describe(
     groupId: string,

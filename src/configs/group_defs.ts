@@ -23,8 +23,6 @@ export interface GroupConfigDef extends ConfigDef {
   readonly noEffect?: string;
 }
 
-const NO_SHARE =
-  " Accepted and stored; it has no effect: share groups read uncommitted records here (read_committed not yet).";
 const SHARE_PREVIEW = " Acts on share groups, served with group.share.enable (preview).";
 const NO_STREAMS =
   " Accepted and stored; it has no effect: this gateway does not serve streams groups (KIP-1071).";
@@ -123,7 +121,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
       "How the share group reads records written transactionally: read_committed delivers only committed " +
       "ones, read_uncommitted all of them.",
     fromBroker: () => "read_uncommitted",
-    noEffect: NO_SHARE,
+    noEffect: SHARE_PREVIEW,
   },
   intDef(
     "share.record.lock.duration.ms",

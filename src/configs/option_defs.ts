@@ -526,7 +526,7 @@ export const OPTIONS = [
     kind: "bool",
     def: false,
     help:
-      "serve share groups (KIP-932 queues, preview: membership, ShareFetch and ShareAcknowledge; no share-group offset admin APIs yet) (group.share.enable)",
+      "serve share groups (KIP-932 queues, preview: membership, ShareFetch, ShareAcknowledge and the share-group offset admin APIs) (group.share.enable)",
   },
   {
     key: "groupShareSessionTimeoutMs",

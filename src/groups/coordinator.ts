@@ -491,6 +491,26 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     return this.share.describe(groupId);
   }
 
+  /**
+   * AlterShareGroupOffsets (`mustExist` false) and DeleteShareGroupOffsets: whether the group's share-partition
+   * states may change now (its coordinator is here and loaded, and the share group has no members).
+   */
+  shareOffsetsChangeable(
+    groupId: string,
+    mustExist: boolean,
+  ): { errorCode: number; errorMessage: string | null } {
+    const refuse = (errorCode: number, errorMessage: string) => ({ errorCode, errorMessage });
+    if (this.closed) return refuse(ErrorCode.COORDINATOR_NOT_AVAILABLE, "the coordinator is closing");
+    if (groupId === "") return refuse(ErrorCode.INVALID_GROUP_ID, "Group ID can't be empty.");
+    if (this.loadingPartition(this.partitionOf(groupId))) {
+      return refuse(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, "the group's partition is loading");
+    }
+    if (this.elsewhere(groupId)) {
+      return refuse(ErrorCode.NOT_COORDINATOR, "this gateway does not coordinate it");
+    }
+    return this.share.offsetsChangeable(groupId, mustExist);
+  }
+
   private isShare(groupId: string): boolean {
     return this.share.get(groupId) !== undefined;
   }

@@ -48,6 +48,16 @@ import { consumerGroupDescribeHandler, consumerGroupHeartbeatHandler } from "./c
 import { ShareGroupHeartbeatSpec } from "../protocol/messages/share_group_heartbeat.ts";
 import { ShareGroupDescribeSpec } from "../protocol/messages/share_group_describe.ts";
 import { shareGroupDescribeHandler, shareGroupHeartbeatHandler } from "./share_groups.ts";
+import {
+  alterShareGroupOffsetsHandler,
+  deleteShareGroupOffsetsHandler,
+  describeShareGroupOffsetsHandler,
+} from "./share_group_offsets.ts";
+import {
+  AlterShareGroupOffsetsSpec,
+  DeleteShareGroupOffsetsSpec,
+  DescribeShareGroupOffsetsSpec,
+} from "../protocol/messages/share_group_offsets.ts";
 import { ShareFetchSpec } from "../protocol/messages/share_fetch.ts";
 import { ShareAcknowledgeSpec } from "../protocol/messages/share_acknowledge.ts";
 import { shareAcknowledgeHandler, shareFetchHandler } from "./share_fetch.ts";
@@ -255,6 +265,24 @@ export function buildRegistry(opts: RegistryOptions = {}): ApiRegistry {
     );
     r.register(ShareFetchSpec, shareFetchHandler, groups.shareFetch, { ...GROUP, quota: "fetch" });
     r.register(ShareAcknowledgeSpec, shareAcknowledgeHandler, groups.shareAcknowledge, GROUP);
+    r.register(
+      DescribeShareGroupOffsetsSpec,
+      describeShareGroupOffsetsHandler,
+      groups.describeShareGroupOffsets,
+      GROUP,
+    );
+    r.register(
+      AlterShareGroupOffsetsSpec,
+      alterShareGroupOffsetsHandler,
+      groups.alterShareGroupOffsets,
+      GROUP,
+    );
+    r.register(
+      DeleteShareGroupOffsetsSpec,
+      deleteShareGroupOffsetsHandler,
+      groups.deleteShareGroupOffsets,
+      GROUP,
+    );
   }
   return r;
 }

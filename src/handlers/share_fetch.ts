@@ -8,6 +8,7 @@
 //   SHARE_SESSION_NOT_FOUND / INVALID_SHARE_SESSION_EPOCH for the session;
 // - per partition UNKNOWN_TOPIC_ID, UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (with the current leader),
 //   INVALID_RECORD_STATE for acknowledgements of records not acquired by the member;
+// - a session ends with the connection that opened it: the member's records are released then;
 // - the opening request answers every partition of the session, later ones those with records, acknowledgement
 //   results or errors; the last request (epoch -1) releases what the member still holds.
 // - Records are whole stored batches; AcquiredRecords says which offsets of them are the member's (with their
@@ -118,6 +119,14 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
     const f = failure(e);
     return fail(f.code, f.message);
   }
+  if (epoch === INITIAL_EPOCH && ctx.closing !== undefined) {
+    // As Kafka's share session cache: the connection that opened the session closing (a consumer killed, its
+    // network gone) ends it, and what the member held is available to the others at once, not after its locks.
+    const opened = session;
+    ctx.closing.addEventListener("abort", () => {
+      if (s.sessions.end(opened)) releaseSession(ctx, s, opened).catch(() => {});
+    }, { once: true });
+  }
   const rows = new Map<string, Row>();
   const rowOf = (topicId: string, partition: number): Row => {
     const k = `${topicId}:${partition}`;
@@ -126,9 +135,21 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
     return r;
   };
   for (const f of req.forgottenTopicsData) for (const p of f.partitions) session.remove(f.topicId, p);
+  if (epoch !== FINAL_EPOCH) {
+    // A partition the session starts fetching: the state held for it is checked against its document (the admin
+    // APIs may have replaced it while the group was empty).
+    const added: Promise<void>[] = [];
+    for (const t of req.topics) {
+      for (const p of t.partitions) {
+        if (session.add(t.topicId, p.partitionIndex)) {
+          added.push(s.partitions.revalidate(groupId, t.topicId, p.partitionIndex));
+        }
+      }
+    }
+    await Promise.all(added);
+  }
   for (const t of req.topics) {
     for (const p of t.partitions) {
-      if (epoch !== FINAL_EPOCH) session.add(t.topicId, p.partitionIndex);
       if (p.acknowledgementBatches.length === 0) continue;
       const r = rowOf(t.topicId, p.partitionIndex);
       const where = resolve(ctx, t.topicId, p.partitionIndex);

@@ -6,12 +6,12 @@
 // identifying fields: those Kafka's JSON marks mapKey (Field.mapKey, held to Kafka's by the spec check), and, for
 // the lists it marks none in (a partition index in most, OffsetCommit's topics, a topic id beside a mapKey name),
 // the fields named as identities (topic name or id, partition index, group id, resource name): request and response
-// schemas name them alike, give or take topic/name and partition/partitionIndex/index.
+// schemas name them alike, give or take topic/name/topicName and partition/partitionIndex/index.
 import { type ApiSpec, defaults, type Field, type FieldType, inRange, type StructType } from "./schema.ts";
 
 type Obj = Record<string, unknown>;
 
-const TOPIC_NAMES: ReadonlySet<string> = new Set(["name", "topic"]);
+const TOPIC_NAMES: ReadonlySet<string> = new Set(["name", "topic", "topicName"]);
 const PARTITION_NAMES: ReadonlySet<string> = new Set(["partitionIndex", "partition", "index"]);
 /** Fields that say which resource an entry is about (copied from the request entry to the response entry). */
 const IDENTITY: ReadonlySet<string> = new Set([

@@ -15,10 +15,10 @@ export interface DocumentStore {
   /** The document as stored now (always read through: another gateway may have replaced it), or null. */
   get(name: string): Promise<StoredDocument | null>;
   /**
-   * Replaces the document when its stored version is still `expected` (null: it must not exist yet); resolves
-   * false, writing nothing, when another write got there first. Durable before it resolves true.
+   * Replaces the document when its stored version is still `expected` (null: it must not exist yet) and resolves
+   * its new version, durable; resolves null, writing nothing, when another write got there first.
    */
-  put(name: string, data: Uint8Array, expected: string | null): Promise<boolean>;
+  put(name: string, data: Uint8Array, expected: string | null): Promise<string | null>;
   /**
    * Deletes the document when its stored version is still `expected`; resolves false, deleting nothing, when
    * another write changed it or it is gone. Durable before it resolves true.
@@ -68,10 +68,11 @@ export class MemoryDocuments implements DocumentStore {
     return Promise.resolve(this.docs.get(name) ?? null);
   }
 
-  put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
-    if ((this.docs.get(name)?.version ?? null) !== expected) return Promise.resolve(false);
-    this.docs.set(name, { data: data.slice(), version: `v${++this.n}` });
-    return Promise.resolve(true);
+  put(name: string, data: Uint8Array, expected: string | null): Promise<string | null> {
+    if ((this.docs.get(name)?.version ?? null) !== expected) return Promise.resolve(null);
+    const version = `v${++this.n}`;
+    this.docs.set(name, { data: data.slice(), version });
+    return Promise.resolve(version);
   }
 
   delete(name: string, expected: string): Promise<boolean> {

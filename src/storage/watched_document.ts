@@ -85,7 +85,7 @@ export class WatchedDocument<T> {
     for (let attempt = 1;; attempt++) {
       const doc = await this.docs.get(this.name);
       const { next, result } = mutate(doc === null ? this.codec.empty() : this.codec.decode(doc.data));
-      if (await this.docs.put(this.name, this.codec.encode(next), doc?.version ?? null)) {
+      if (await this.docs.put(this.name, this.codec.encode(next), doc?.version ?? null) !== null) {
         // The stored version is learnt by the next read; until then `value` is what was just written.
         this.install(next, null);
         await this.refresh().catch(() => {});

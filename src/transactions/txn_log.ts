@@ -147,7 +147,7 @@ export class TxnLog {
     const cur = await this.docs.get(name);
     if (!this.matches(cur?.data ?? null, previous)) return null;
     const data = encodeTxn(meta, by);
-    return await this.docs.put(name, data, cur?.version ?? null) ? data : null;
+    return await this.docs.put(name, data, cur?.version ?? null) !== null ? data : null;
   }
 
   /** Deletes the document when it still holds `previous`; false when fenced. */

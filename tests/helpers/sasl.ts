@@ -21,10 +21,10 @@ export const SASL_LISTENER: readonly string[] = ["--listen", "SASL_PLAINTEXT://1
 export class MemoryDocuments extends BaseMemoryDocuments {
   puts = 0;
 
-  override async put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
-    const ok = await super.put(name, data, expected);
-    if (ok) this.puts++;
-    return ok;
+  override async put(name: string, data: Uint8Array, expected: string | null): Promise<string | null> {
+    const version = await super.put(name, data, expected);
+    if (version !== null) this.puts++;
+    return version;
   }
 }
 

@@ -1,18 +1,21 @@
 // Apache Kafka's KafkaShareConsumer (kafka-clients 4.1.1, scripts/kafka/apps/ShareConsume.java) against a gateway
 // with group.share.enable, on both backends: four consumers of a one-partition topic share it and together get
 // every record exactly once when all accept; a released record comes back once with its delivery count raised; a
-// rejected one never comes back; records held by a consumer that is killed go to another consumer after the
-// group's record lock duration, their delivery count raised.
+// rejected one never comes back; records a connected consumer holds go to another consumer after the group's
+// record lock duration, those of a consumer that is killed as soon as its connection closes, their delivery count
+// raised either way.
 import { assert, assertEquals } from "../unit/assert.ts";
-import { type JavaProcess, javaProcess, kafkaApps, kafkaTools } from "../helpers/apache_kafka.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
+import { kafkaTools } from "../helpers/apache_kafka.ts";
+import { startGateway } from "../helpers/gateway.ts";
 import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { backendMatrix } from "../helpers/backend_matrix.ts";
 import { WireClient } from "../helpers/wire.ts";
 import {
-  type IncrementalAlterConfigsResponse,
-  IncrementalAlterConfigsSpec,
-} from "../../src/protocol/messages/incremental_alter_configs.ts";
+  setGroupConfigs as groupConfig,
+  type ShareConsumer as Consumer,
+  shareConsumer,
+  until,
+} from "../helpers/share_consumers.ts";
 import {
   type ShareGroupDescribeResponse,
   ShareGroupDescribeSpec,
@@ -20,72 +23,6 @@ import {
 
 const matrix = await backendMatrix();
 const tools = await kafkaTools();
-const SCRIPTS = new URL("../../scripts/kafka/", import.meta.url).pathname;
-const GROUP_CONFIGS = 32;
-
-interface Consumer extends JavaProcess {
-  /** [offset, delivery count, value] of every record it printed so far. */
-  records(): [number, number, string][];
-  /** Records whose acknowledgement the gateway answered. */
-  acked(): number;
-}
-
-async function consumer(gw: RunningGateway, group: string, topic: string, mode: string, maxPoll = 500) {
-  const { lib, apps } = await kafkaApps();
-  const p = javaProcess(
-    new Deno.Command("java", {
-      args: [
-        "-Xmx192m",
-        "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1",
-        `-Dlog4j2.configurationFile=${SCRIPTS}log4j2.properties`,
-        "-cp",
-        `${lib}/*:${apps}`,
-        "ShareConsume",
-        gw.bootstrap,
-        group,
-        topic,
-        mode,
-        "600000",
-        String(maxPoll),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }),
-  );
-  const c: Consumer = {
-    ...p,
-    records: () =>
-      [...p.output().matchAll(/^REC (\d+) (\d+) (.*)$/gm)].map((m) => [Number(m[1]), Number(m[2]), m[3]]),
-    acked: () => [...p.output().matchAll(/^ACKED (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0),
-  };
-  return c;
-}
-
-/** Polls `check` every 200 ms until it holds; fails with `what` and the consumers' output after `ms`. */
-async function until(what: string, ms: number, check: () => boolean | Promise<boolean>, cs: Consumer[]) {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) {
-      throw new Error(
-        `${what}: not within ${ms} ms\n${cs.map((c) => c.output().slice(-3000)).join("\n----\n")}`,
-      );
-    }
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
-async function groupConfig(c: WireClient, group: string, configs: [string, string][]) {
-  const res = await c.call<IncrementalAlterConfigsResponse>(IncrementalAlterConfigsSpec, 1, {
-    resources: [{
-      resourceType: GROUP_CONFIGS,
-      resourceName: group,
-      configs: configs.map(([name, value]) => ({ name, configOperation: 0, value })),
-    }],
-    validateOnly: false,
-  });
-  assertEquals(res.responses[0].errorCode, 0, res.responses[0].errorMessage ?? "");
-}
 
 async function members(c: WireClient, group: string): Promise<number> {
   const d = await c.call<ShareGroupDescribeResponse>(ShareGroupDescribeSpec, 1, {
@@ -99,7 +36,7 @@ for (const backend of matrix.backends) {
   Deno.test({
     name:
       `KafkaShareConsumer (${backend.name}): four consumers share a partition, every record once; release, ` +
-      "reject and a killed consumer's records as Kafka",
+      "reject, lock timeout and a killed consumer's records as Kafka",
     ignore: tools.ignore || backend.ignore,
     sanitizeOps: false,
     sanitizeResources: false,
@@ -125,7 +62,9 @@ for (const backend of matrix.backends) {
         await groupConfig(wire, "sg-kill", [["share.record.lock.duration.ms", "15000"]]);
 
         // Four consumers, all accepting, joined before the records arrive one by one.
-        const four = await Promise.all([1, 2, 3, 4].map(() => consumer(gw, "sg-all", "sq-all", "accept", 5)));
+        const four = await Promise.all(
+          [1, 2, 3, 4].map(() => shareConsumer(gw, "sg-all", "sq-all", "accept", { maxPoll: 5 })),
+        );
         running.push(...four);
         await until("four members", 60_000, async () => await members(wire, "sg-all") === 4, four);
         const N = 200;
@@ -143,7 +82,7 @@ for (const backend of matrix.backends) {
         // Release and reject: a released record comes back once (count 2); a rejected one never.
         const values = ["a", "poison-1", "b", "poison-2", "c"];
         for (const v of values) await producer.send({ topic: "sq-acks", messages: [{ value: v }] });
-        const rel = await consumer(gw, "sg-acks", "sq-acks", "release-first");
+        const rel = await shareConsumer(gw, "sg-acks", "sq-acks", "release-first");
         running.push(rel);
         await until("released records back and accepted", 60_000, () => rel.acked() >= 10, [rel]);
         await rel.stop();
@@ -169,7 +108,7 @@ for (const backend of matrix.backends) {
         for (const v of ["d", "poison-3", "e"]) {
           await producer.send({ topic: "sq-acks", messages: [{ value: v }] });
         }
-        const rej = await consumer(gw, "sg-acks", "sq-acks", "reject-poison");
+        const rej = await shareConsumer(gw, "sg-acks", "sq-acks", "reject-poison");
         running.push(rej);
         await until("new records", 60_000, () => rej.records().length >= 3, [rej]);
         await new Promise((r) => setTimeout(r, 2_000));
@@ -179,20 +118,39 @@ for (const backend of matrix.backends) {
           JSON.stringify(rej.records()) + "\n" + rej.output().slice(-4000),
         );
 
-        // A consumer holding records is killed: after the lock (15 s) another consumer gets them, count 2.
+        // A consumer holding records without acknowledging them, still connected: after the lock (15 s) another
+        // consumer gets them, their delivery count 2.
         for (let i = 0; i < 3; i++) await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
-        const hold = await consumer(gw, "sg-kill", "sq-kill", "hold");
+        const hold = await shareConsumer(gw, "sg-kill", "sq-kill", "hold");
         running.push(hold);
         await until("held records", 60_000, () => hold.records().length === 3, [hold]);
-        const killedAt = Date.now();
-        const taker = await consumer(gw, "sg-kill", "sq-kill", "accept");
+        const heldAt = Date.now();
+        const taker = await shareConsumer(gw, "sg-kill", "sq-kill", "accept");
         running.push(taker);
-        // Kill the holder without a goodbye (no share session close), as a crash.
-        await hold.stop();
-        running.splice(running.indexOf(hold), 1);
-        await until("redelivered", 90_000, () => taker.records().length >= 3, [taker]);
+        await until("redelivered after the lock", 90_000, () => taker.records().length >= 3, [taker]);
         assertEquals(taker.records().map((r) => [r[0], r[1]]), [[0, 2], [1, 2], [2, 2]]);
-        console.log(`redelivered ${Date.now() - killedAt} ms after the holder stopped`);
+        console.log(`redelivered ${Date.now() - heldAt} ms after they were acquired (lock 15 s)`);
+        for (const c of [hold, taker]) {
+          await c.stop();
+          running.splice(running.indexOf(c), 1);
+        }
+
+        // A consumer killed holding records: its connection closes, which ends its share session and releases
+        // them, so another consumer gets them (count 2) without waiting for the lock (60 s for this group).
+        await groupConfig(wire, "sg-kill", [["share.record.lock.duration.ms", "60000"]]);
+        for (let i = 3; i < 6; i++) await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
+        const doomed = await shareConsumer(gw, "sg-kill", "sq-kill", "hold");
+        running.push(doomed);
+        await until("held again", 60_000, () => doomed.records().length === 3, [doomed]);
+        const next = await shareConsumer(gw, "sg-kill", "sq-kill", "accept");
+        running.push(next);
+        const killedAt = Date.now();
+        await doomed.stop(); // SIGTERM: the JVM exits without closing the consumer, as a crash
+        running.splice(running.indexOf(doomed), 1);
+        // Well inside the 60 s lock: released by the disconnect, not by the lock.
+        await until("released by the disconnect", 40_000, () => next.records().length >= 3, [next]);
+        assertEquals(next.records().map((r) => [r[0], r[1]]), [[3, 2], [4, 2], [5, 2]]);
+        console.log(`redelivered ${Date.now() - killedAt} ms after the holder was killed (lock 60 s)`);
       } finally {
         for (const c of running) await c.stop();
         await producer.disconnect().catch(() => {});

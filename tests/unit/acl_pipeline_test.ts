@@ -44,6 +44,11 @@ import { CreateAclsSpec } from "../../src/protocol/messages/create_acls.ts";
 import { DescribeAclsSpec } from "../../src/protocol/messages/describe_acls.ts";
 import { DescribeClusterSpec } from "../../src/protocol/messages/describe_cluster.ts";
 import { FindCoordinatorSpec } from "../../src/protocol/messages/find_coordinator.ts";
+import {
+  AlterShareGroupOffsetsSpec,
+  DeleteShareGroupOffsetsSpec,
+  DescribeShareGroupOffsetsSpec,
+} from "../../src/protocol/messages/share_group_offsets.ts";
 
 const { config } = loadConfig({ argv: [], env: () => undefined, readFile: () => undefined });
 const EXISTING = ["orders", "secret", "logs-app"];
@@ -163,6 +168,59 @@ function registry(seen: Seen): ApiRegistry {
   }), groups.offsetFetch);
   r.register(CreateAclsSpec, createAclsHandler, cluster.createAcls);
   r.register(DescribeAclsSpec, describeAclsHandler, cluster.describeAcls);
+  // Share group offsets: every partition at start offset 5; a group described in full keeps orders and secret.
+  r.register(DescribeShareGroupOffsetsSpec, (_ctx, req) => {
+    seen.set("DescribeShareGroupOffsets", req);
+    return {
+      groups: req.groups.map((g) => ({
+        groupId: g.groupId,
+        topics:
+          (g.topics ?? [{ topicName: "orders", partitions: [0] }, { topicName: "secret", partitions: [0] }])
+            .map((t) => ({
+              topicName: t.topicName,
+              topicId: "0".repeat(32),
+              partitions: t.partitions.map((p) => ({
+                partitionIndex: p,
+                startOffset: 5,
+                leaderEpoch: 0,
+                errorCode: 0,
+                errorMessage: null,
+              })),
+            })),
+        errorCode: 0,
+        errorMessage: null,
+      })),
+    };
+  }, groups.describeShareGroupOffsets);
+  r.register(AlterShareGroupOffsetsSpec, (_ctx, req) => {
+    seen.set("AlterShareGroupOffsets", req);
+    return {
+      errorCode: 0,
+      errorMessage: null,
+      responses: req.topics.map((t) => ({
+        topicName: t.topicName,
+        topicId: "0".repeat(32),
+        partitions: t.partitions.map((p) => ({
+          partitionIndex: p.partitionIndex,
+          errorCode: 0,
+          errorMessage: null,
+        })),
+      })),
+    };
+  }, groups.alterShareGroupOffsets);
+  r.register(DeleteShareGroupOffsetsSpec, (_ctx, req) => {
+    seen.set("DeleteShareGroupOffsets", req);
+    return {
+      errorCode: 0,
+      errorMessage: null,
+      responses: req.topics.map((t) => ({
+        topicName: t.topicName,
+        topicId: "0".repeat(32),
+        errorCode: 0,
+        errorMessage: null,
+      })),
+    };
+  }, groups.deleteShareGroupOffsets);
   return r;
 }
 
@@ -364,6 +422,80 @@ Deno.test("acl pipeline: group APIs need the group's ACL; ListGroups is filtered
     "other",
     ErrorCode.GROUP_AUTHORIZATION_FAILED,
   ]]);
+});
+
+Deno.test("acl pipeline: share group offsets: DESCRIBE/READ/DELETE on the group, DESCRIBE/READ on the topics", async () => {
+  const { call, seen } = setup([
+    allow(G, "g", Op.READ, "User:alice", PatternType.PREFIXED),
+    allow(G, "g1", Op.DELETE),
+    allow(T, "orders", Op.READ),
+  ]);
+  type Described = {
+    groups: {
+      groupId: string;
+      errorCode: number;
+      topics: { topicName: string; partitions: { startOffset: number; errorCode: number }[] }[];
+    }[];
+  };
+  const d = await call<Described>(DescribeShareGroupOffsetsSpec, 0, {
+    groups: [
+      { groupId: "g1", topics: null },
+      {
+        groupId: "g2",
+        topics: [{ topicName: "orders", partitions: [0] }, { topicName: "secret", partitions: [0] }],
+      },
+      { groupId: "other", topics: null },
+    ],
+  });
+  assertEquals(
+    d.groups.map((g) => [
+      g.groupId,
+      g.errorCode,
+      g.topics.map((t) => [t.topicName, t.partitions[0].startOffset, t.partitions[0].errorCode]),
+    ]),
+    [
+      ["g1", 0, [["orders", 5, 0]]],
+      ["g2", 0, [["orders", 5, 0], ["secret", -1, ErrorCode.TOPIC_AUTHORIZATION_FAILED]]],
+      ["other", ErrorCode.GROUP_AUTHORIZATION_FAILED, []],
+    ],
+  );
+  type Altered = {
+    errorCode: number;
+    responses: { topicName: string; partitions: { errorCode: number }[] }[];
+  };
+  const alter = (groupId: string) =>
+    call<Altered>(AlterShareGroupOffsetsSpec, 0, {
+      groupId,
+      topics: ["orders", "secret"].map((topicName) => ({
+        topicName,
+        partitions: [{ partitionIndex: 0, startOffset: 1 }],
+      })),
+    });
+  const a = await alter("g1");
+  assertEquals(a.responses.map((t) => [t.topicName, t.partitions[0].errorCode]), [
+    ["orders", 0],
+    ["secret", ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+  ]);
+  assertEquals(
+    (seen.get("AlterShareGroupOffsets") as { topics: { topicName: string }[] }).topics.map((t) =>
+      t.topicName
+    ),
+    ["orders"],
+    "the handler alters only what is allowed",
+  );
+  assertEquals((await alter("other")).errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED);
+  type Deleted = { errorCode: number; responses: { topicName: string; errorCode: number }[] };
+  const del = (groupId: string) =>
+    call<Deleted>(DeleteShareGroupOffsetsSpec, 0, {
+      groupId,
+      topics: [{ topicName: "orders" }, { topicName: "secret" }],
+    });
+  const x = await del("g1");
+  assertEquals(x.responses.map((t) => [t.topicName, t.errorCode]), [
+    ["orders", 0],
+    ["secret", ErrorCode.TOPIC_AUTHORIZATION_FAILED],
+  ]);
+  assertEquals((await del("g2")).errorCode, ErrorCode.GROUP_AUTHORIZATION_FAILED, "READ is not DELETE");
 });
 
 Deno.test("acl pipeline: admin APIs (CreateTopics on cluster or topic, DeleteTopics, configs, DescribeCluster, InitProducerId)", async () => {

@@ -58,7 +58,10 @@ Deno.test("group configs: every Kafka 4.1 name, defaults from the broker's setti
     doc("share.record.lock.duration.ms").includes("group.share.enable"),
     "share configs say where they act",
   );
-  assert(doc("share.isolation.level").includes("no effect"), "read_committed is not served yet");
+  assert(
+    doc("share.isolation.level").includes("group.share.enable"),
+    "read_committed is served for share groups",
+  );
   assert(!doc("consumer.session.timeout.ms").includes("no effect"), "consumer configs act");
   assertEquals(g.describe("x", ["share.isolation.level", "nope"]).map((e) => e.name), [
     "share.isolation.level",

@@ -3,7 +3,9 @@
 // never a record to two members), acknowledgement rules and their codes, releases and the delivery-count limit,
 // lock timeouts, transaction markers never delivered, the in-flight bound, the durable form (acquired records
 // come back available with their counts), a write that lost its compare-and-set (another leader), and the start
-// offset of a new share-partition (latest, earliest).
+// offset of a new share-partition (latest, earliest), durable from its first use, and the admin side
+// (share_offsets.ts: DescribeShareGroupOffsets, AlterShareGroupOffsets, DeleteShareGroupOffsets) with a leader
+// that finds their changes.
 import {
   ACCEPT,
   GAP,
@@ -12,7 +14,8 @@ import {
   SharePartition,
   zeroCounters,
 } from "../../src/groups/share/share_partition.ts";
-import { SharePartitions } from "../../src/groups/share/share_partitions.ts";
+import { type PartitionTransactions, SharePartitions } from "../../src/groups/share/share_partitions.ts";
+import { ShareOffsets } from "../../src/groups/share/share_offsets.ts";
 import { offsetResetDurationMs } from "../../src/configs/group_defs.ts";
 import { MemoryDocuments } from "../../src/storage/documents.ts";
 import type { ReadResult, TopicMeta } from "../../src/storage/storage.ts";
@@ -23,7 +26,7 @@ import { assert, assertEquals } from "./assert.ts";
 
 const LIMITS = { deliveryCountLimit: 3, maxInFlight: 100 };
 const counters = zeroCounters;
-const batch = (first: number, last: number, control = false) => ({ first, last, control });
+const batch = (first: number, last: number, skip = false) => ({ first, last, skip });
 
 Deno.test("share-partition: acquires whole batches up to max records, never a record twice", () => {
   const p = new SharePartition(0, 0, LIMITS);
@@ -123,7 +126,7 @@ Deno.test("share-partition: the durable form keeps states and counts; acquired r
   const c = counters();
   p.acquire("a", [batch(0, 5)], 100, 1_000, c);
   p.acknowledge("a", [{ firstOffset: 1, lastOffset: 2, acknowledgeTypes: [ACCEPT, REJECT] }], c);
-  const q = SharePartition.decode(p.encode(), LIMITS);
+  const q = SharePartition.decode(p.encode({ topicId: "t", partition: 0, leaderEpoch: 3 }), LIMITS);
   assertEquals([q.startOffset, q.endOffset, q.nextReadOffset()], [0, 6, 0]);
   assertEquals(q.stateCounts(), { AVAILABLE: 4, ACQUIRED: 0, ACKNOWLEDGED: 1, ARCHIVED: 1 });
   // Offsets 0 and 3-5 are delivered again, with their second delivery count; 1-2 never again.
@@ -140,12 +143,15 @@ class MemoryLog {
   private next = 0;
   logStart = 0;
   private readonly listeners = new Set<() => void>();
-  append(n: number): void {
+  append(
+    n: number,
+    txn: { producerId: number; isTransactional: true; isControl?: boolean } | null = null,
+  ): void {
     const recs = Array.from(
       { length: n },
       (_, i) => ({ value: new TextEncoder().encode(`v${this.next + i}`) }),
     );
-    this.batches.push(buildBatchSync({ records: recs, baseOffset: this.next }));
+    this.batches.push(buildBatchSync({ records: recs, baseOffset: this.next, ...txn }));
     this.next += n;
     for (const l of [...this.listeners]) l();
   }
@@ -182,6 +188,7 @@ function partitions(
   docs: MemoryDocuments,
   reset = "latest",
   epoch = { v: 1 as number | null },
+  txns?: { isolation: string; of: PartitionTransactions },
 ) {
   let now = 0;
   const sp = new SharePartitions(
@@ -191,6 +198,8 @@ function partitions(
     {
       lockDurationMs: () => 30_000,
       autoOffsetReset: () => reset,
+      isolationLevel: () => txns?.isolation ?? "read_uncommitted",
+      transactions: txns === undefined ? undefined : () => Promise.resolve(txns.of),
       deliveryCountLimit: 5,
       maxRecordLocks: 2_000,
     },
@@ -269,6 +278,184 @@ Deno.test("share-partitions: not led here, or led elsewhere meanwhile: NOT_LEADE
     assertEquals(got.ranges, [{ firstOffset: 1, lastOffset: 1, deliveryCount: 2 }]);
   } finally {
     sp.close();
+  }
+});
+
+Deno.test("share-partitions: the start offset is durable from the first use; admin changes are found", async () => {
+  const log = new MemoryLog();
+  log.append(3);
+  const docs = new MemoryDocuments();
+  const first = partitions(log, docs);
+  try {
+    assertEquals((await first.sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20)).ranges, []);
+    assertEquals(docs.docs.size, 1, "initialized at latest (3) before any acknowledgement");
+  } finally {
+    first.sp.close();
+  }
+  log.append(2); // 3-4, then a restart: latest was chosen once, so 3-4 are delivered
+  const { sp } = partitions(log, docs);
+  const topics = {
+    byName: (n: string) => n === TOPIC.name ? { id: TOPIC.id, name: TOPIC.name, partitions: 1 } : undefined,
+    byId: (id: string) => id === TOPIC.id ? { id: TOPIC.id, name: TOPIC.name, partitions: 1 } : undefined,
+    names: () => [TOPIC.name],
+  };
+  // forget() does nothing: the admin APIs run on another gateway than the leader.
+  const admin = new ShareOffsets(docs, topics, () => {});
+  const code = (p: Promise<unknown>) =>
+    p.then(() => ErrorCode.NONE, (e) => e instanceof KafkaError ? e.code : -1);
+  const ack = (member: string, first: number, last: number) =>
+    sp.acknowledge("g", member, TOPIC, 0, [{
+      firstOffset: first,
+      lastOffset: last,
+      acknowledgeTypes: [ACCEPT],
+    }]);
+  const starts = async () =>
+    (await admin.describe("g", null)).map((
+      t,
+    ) => [t.topicName, t.partitions.map((p) => [p.partitionIndex, p.startOffset, p.leaderEpoch])]);
+  try {
+    assertEquals((await sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20)).ranges, [
+      { firstOffset: 3, lastOffset: 4, deliveryCount: 1 },
+    ]);
+    assertEquals(await starts(), [["q", [[0, 3, 1]]]]);
+    // Altered while records are locked here: the leader keeps its state until its next write, which loses.
+    assertEquals(
+      await admin.alter("g", [{ topicName: "q", partitions: [{ partitionIndex: 0, startOffset: 0 }] }]),
+      [
+        {
+          topicName: "q",
+          topicId: TOPIC.id,
+          partitions: [{ partitionIndex: 0, errorCode: 0, errorMessage: null }],
+        },
+      ],
+    );
+    assertEquals(await starts(), [["q", [[0, 0, -1]]]]);
+    await sp.revalidate("g", TOPIC.id, 0);
+    assertEquals(sp.views().length, 1, "locks held: kept");
+    assertEquals(await code(ack("a", 3, 4)), ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    const b = await sp.fetch("g", "b", TOPIC, 0, 100, 1 << 20);
+    assertEquals(b.ranges, [{ firstOffset: 0, lastOffset: 4, deliveryCount: 1 }], "from the altered start");
+    await ack("b", 0, 4);
+    assertEquals(sp.views()[0].startOffset, 5);
+    // Altered while nothing is locked: a session starting on the partition finds the change.
+    await admin.alter("g", [{ topicName: "q", partitions: [{ partitionIndex: 0, startOffset: 2 }] }]);
+    await sp.revalidate("g", TOPIC.id, 0);
+    assertEquals(sp.views(), [], "dropped: read again at the next fetch");
+    assertEquals((await sp.fetch("g", "c", TOPIC, 0, 100, 1 << 20)).ranges, [
+      { firstOffset: 2, lastOffset: 4, deliveryCount: 1 },
+    ]);
+    await ack("c", 2, 4);
+    await sp.revalidate("g", TOPIC.id, 0);
+    assertEquals(sp.views().length, 1, "its own write: kept");
+
+    // Refusals, per partition or topic.
+    const [bad] = await admin.alter("g", [{
+      topicName: "q",
+      partitions: [{ partitionIndex: 1, startOffset: 0 }, { partitionIndex: 0, startOffset: -1 }],
+    }]);
+    assertEquals(bad.partitions.map((p) => p.errorCode), [
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      ErrorCode.INVALID_REQUEST,
+    ]);
+    assertEquals(
+      (await admin.alter("g", [{ topicName: "nope", partitions: [{ partitionIndex: 0, startOffset: 0 }] }]))[
+        0
+      ],
+      {
+        topicName: "nope",
+        topicId: null,
+        partitions: [{
+          partitionIndex: 0,
+          errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          errorMessage: "nope-0 does not exist.",
+        }],
+      },
+    );
+    const named = await admin.describe("g", [{ topicName: "q", partitions: [0, 1] }, {
+      topicName: "nope",
+      partitions: [0],
+    }]);
+    assertEquals(
+      named.map((
+        t,
+      ) => [t.topicName, t.topicId, t.partitions.map((p) => [p.partitionIndex, p.startOffset, p.errorCode])]),
+      [
+        ["q", TOPIC.id, [[0, 5, 0], [1, -1, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
+        ["nope", null, [[0, -1, 0]]],
+      ],
+    );
+    assertEquals(await admin.describe("other", null), [], "a group without state");
+
+    // Deleted: the next session starts where share.auto.offset.reset says (latest: 5).
+    assertEquals(await admin.delete("g", ["q", "nope"]), [
+      { topicName: "q", topicId: TOPIC.id, errorCode: 0, errorMessage: null },
+      {
+        topicName: "nope",
+        topicId: null,
+        errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        errorMessage: "Topic nope does not exist.",
+      },
+    ]);
+    assertEquals(await starts(), []);
+    assertEquals(
+      (await admin.delete("g", ["q"]))[0].errorCode,
+      ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+      "none left",
+    );
+    await sp.revalidate("g", TOPIC.id, 0);
+    assertEquals(sp.views(), []);
+    assertEquals((await sp.fetch("g", "d", TOPIC, 0, 100, 1 << 20)).ranges, []);
+    assertEquals(await starts(), [["q", [[0, 5, 1]]]]);
+  } finally {
+    sp.close();
+  }
+});
+
+Deno.test("share-partitions: read_committed stops at the last stable offset and archives aborted records", async () => {
+  const log = new MemoryLog();
+  log.append(2); // 0-1
+  log.append(2, { producerId: 7, isTransactional: true }); // 2-3, aborted
+  log.append(1, { producerId: 7, isTransactional: true, isControl: true }); // 4: its abort marker
+  log.append(2, { producerId: 8, isTransactional: true }); // 5-6, open
+  log.append(1); // 7
+  let lso = 5;
+  const of: PartitionTransactions = {
+    lastStableOffset: (hw) => Math.min(lso, hw),
+    abortedTransactions: (from, to) =>
+      [{ producerId: 7, firstOffset: 2, lastOffset: 4 }].filter((a) =>
+        a.lastOffset >= from && a.firstOffset < to
+      ),
+  };
+  const committed = partitions(log, new MemoryDocuments(), "earliest", { v: 1 }, {
+    isolation: "read_committed",
+    of,
+  });
+  const uncommitted = partitions(log, new MemoryDocuments(), "earliest", { v: 1 }, {
+    isolation: "read_uncommitted",
+    of,
+  });
+  try {
+    const sp = committed.sp;
+    assertEquals((await sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20)).ranges, [
+      { firstOffset: 0, lastOffset: 1, deliveryCount: 1 },
+    ]);
+    assertEquals(sp.views()[0].states, { AVAILABLE: 0, ACQUIRED: 2, ACKNOWLEDGED: 0, ARCHIVED: 3 });
+    await sp.acknowledge("g", "a", TOPIC, 0, [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [ACCEPT] }]);
+    assertEquals(sp.views()[0].startOffset, 5);
+    assertEquals((await sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20)).ranges, [], "held back by the open one");
+    log.append(1, { producerId: 8, isTransactional: true, isControl: true }); // 8: its commit marker
+    lso = Infinity;
+    assertEquals((await sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20)).ranges, [
+      { firstOffset: 5, lastOffset: 7, deliveryCount: 1 },
+    ]);
+    // read_uncommitted: every record but the markers.
+    assertEquals((await uncommitted.sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20)).ranges, [
+      { firstOffset: 0, lastOffset: 3, deliveryCount: 1 },
+      { firstOffset: 5, lastOffset: 7, deliveryCount: 1 },
+    ]);
+  } finally {
+    committed.sp.close();
+    uncommitted.sp.close();
   }
 });
 

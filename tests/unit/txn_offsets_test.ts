@@ -255,7 +255,7 @@ Deno.test("OffsetFetch require_stable: UNSTABLE_OFFSET_COMMIT per pending partit
 /** A DocumentStore whose puts wait for `gate` while it is set. */
 class GatedDocuments extends MemoryDocuments {
   gate: Promise<void> | null = null;
-  override async put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
+  override async put(name: string, data: Uint8Array, expected: string | null): Promise<string | null> {
     if (this.gate) await this.gate;
     return await super.put(name, data, expected);
   }

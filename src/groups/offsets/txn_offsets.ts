@@ -388,7 +388,7 @@ export class TransactionalOffsets {
       const next = change(stored === null ? null : decodeTxnOffsets(stored.data));
       const done = next === null
         ? stored === null || await this.docs.delete(name, stored.version)
-        : await this.docs.put(name, encodeTxnOffsets(next), stored?.version ?? null);
+        : await this.docs.put(name, encodeTxnOffsets(next), stored?.version ?? null) !== null;
       if (done) return next;
       if (attempt === CAS_ATTEMPTS) throw changedElsewhere(name);
     }

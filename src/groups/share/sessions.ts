@@ -2,7 +2,8 @@
 // fetches, and the epoch its next ShareFetch or ShareAcknowledge must carry. As Kafka 4.1's ShareSessionCache:
 // epoch 0 opens a session (replacing the member's previous one); -1 is the member's last request, which closes it;
 // any other epoch must be the session's next one (INVALID_SHARE_SESSION_EPOCH), of a session that exists
-// (SHARE_SESSION_NOT_FOUND). Epochs run 1, 2, … and wrap from 2^31-1 to 1.
+// (SHARE_SESSION_NOT_FOUND). Epochs run 1, 2, … and wrap from 2^31-1 to 1. A session also ends when the
+// connection that opened it closes (end()): the handler then releases what the member held.
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 
 export const INITIAL_EPOCH = 0;
@@ -22,9 +23,12 @@ export class ShareSession {
 
   constructor(readonly groupId: string, readonly memberId: string) {}
 
-  add(topicId: string, partition: number): void {
+  /** Whether the partition is new to the session. */
+  add(topicId: string, partition: number): boolean {
     const k = `${topicId}:${partition}`;
-    if (!this.partitions.has(k)) this.partitions.set(k, { topicId, partition });
+    if (this.partitions.has(k)) return false;
+    this.partitions.set(k, { topicId, partition });
+    return true;
   }
 
   remove(topicId: string, partition: number): void {
@@ -76,6 +80,14 @@ export class ShareSessions {
     s.nextEpoch = epoch === 0x7fffffff ? 1 : epoch + 1;
     s.lastUsed = Date.now();
     return s;
+  }
+
+  /** Forgets `session` if it is still its member's (its connection closed); whether it was. */
+  end(session: ShareSession): boolean {
+    const key = `${session.groupId}\u0000${session.memberId}`;
+    if (this.sessions.get(key) !== session) return false;
+    this.sessions.delete(key);
+    return true;
   }
 
   private prune(): void {

@@ -144,6 +144,32 @@ export class ShareGroups {
     return ErrorCode.NONE;
   }
 
+  /**
+   * Whether the admin APIs may replace or delete the group's share-partition states now: NON_EMPTY_GROUP while it
+   * has members, GROUP_ID_NOT_FOUND for another kind's group or (`mustExist`) an unknown one.
+   */
+  offsetsChangeable(groupId: string, mustExist: boolean): { errorCode: number; errorMessage: string | null } {
+    const g = this.groups.get(groupId);
+    if (g === undefined) {
+      if (this.otherKind(groupId)) {
+        return {
+          errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
+          errorMessage: `Group ${groupId} is not a share group.`,
+        };
+      }
+      return mustExist
+        ? { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` }
+        : { errorCode: ErrorCode.NONE, errorMessage: null };
+    }
+    if (g.members.size > 0) {
+      return {
+        errorCode: ErrorCode.NON_EMPTY_GROUP,
+        errorMessage: `Share group ${groupId} has members: its offsets change only while it is empty.`,
+      };
+    }
+    return { errorCode: ErrorCode.NONE, errorMessage: null };
+  }
+
   // ---------------------------------------------------------------- ShareGroupHeartbeat
 
   async heartbeat(a: ShareHeartbeatArgs): Promise<ShareHeartbeatResult> {

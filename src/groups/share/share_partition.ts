@@ -12,8 +12,9 @@
 // - a lock that passes, or its member leaving, releases the records as type 2 would.
 // - the start offset moves over every leading acknowledged or archived record; what the log no longer holds
 //   (below its start offset) is skipped.
-// Durable form: encode()/decode() (JSON): start and end offsets and the non-available records; an ACQUIRED record
-// is stored as AVAILABLE with its delivery count (locks do not survive a restart or a leader change).
+// Durable form: encode()/decode() (JSON): the share-partition it is (topic id, partition, the leader epoch it was
+// written under), start and end offsets and the non-available records; an ACQUIRED record is stored as AVAILABLE
+// with its delivery count (locks do not survive a restart or a leader change).
 export const GAP = 0;
 export const ACCEPT = 1;
 export const RELEASE = 2;
@@ -57,6 +58,18 @@ export interface ShareCounters {
   lockTimeouts: number;
 }
 
+/** Which share-partition a stored state is, and the leader epoch it was written under (-1: by the admin APIs). */
+export interface ShareStateIdentity {
+  readonly topicId: string;
+  readonly partition: number;
+  readonly leaderEpoch: number;
+}
+
+/** What DescribeShareGroupOffsets reads of a stored state. */
+export interface ShareStateSummary extends ShareStateIdentity {
+  readonly startOffset: number;
+}
+
 export function zeroCounters(): ShareCounters {
   return { acquired: 0, accepted: 0, released: 0, rejected: 0, archived: 0, lockTimeouts: 0 };
 }
@@ -98,14 +111,15 @@ export class SharePartition {
   }
 
   /**
-   * Acquires for `memberId`, within the read batches' offset ranges ([first, last] each, in order), the AVAILABLE
+   * Acquires for `memberId`, within the read batches' offset ranges ([first, last] each, in order; `skip`: never
+   * delivered, archived at once), the AVAILABLE
    * records and the new ones (from the end offset on, contiguously), up to `maxRecords` (whole batches: the last
    * batch may pass it, as Kafka's). Returns the acquired ranges (contiguous, same delivery count) and which batches
    * hold at least one of them.
    */
   acquire(
     memberId: string,
-    batches: readonly { first: number; last: number; control: boolean }[],
+    batches: readonly { first: number; last: number; skip: boolean }[],
     maxRecords: number,
     lockDue: number,
     counters: ShareCounters,
@@ -127,8 +141,9 @@ export class SharePartition {
           this.records.set(o, r);
         }
         if (r.state !== "AVAILABLE") continue;
-        if (batches[i].control) {
-          // Transaction markers are never delivered: their offsets are done at once.
+        if (batches[i].skip) {
+          // Transaction markers (and, read_committed, aborted transactions' records) are never delivered: their
+          // offsets are done at once.
           this.settle(r, "ARCHIVED");
           continue;
         }
@@ -260,7 +275,7 @@ export class SharePartition {
 
   // ---------------------------------------------------------------- durable form
 
-  encode(): Uint8Array {
+  encode(id: ShareStateIdentity): Uint8Array {
     const records: [number, 0 | 2 | 4, number][] = [];
     for (const [o, r] of this.records) {
       if (o < this.startOffset || o >= this.endOffset) continue;
@@ -271,7 +286,15 @@ export class SharePartition {
     }
     records.sort((a, b) => a[0] - b[0]);
     return new TextEncoder().encode(
-      JSON.stringify({ version: 1, startOffset: this.startOffset, endOffset: this.endOffset, records }),
+      JSON.stringify({
+        version: 1,
+        topicId: id.topicId,
+        partition: id.partition,
+        leaderEpoch: id.leaderEpoch,
+        startOffset: this.startOffset,
+        endOffset: this.endOffset,
+        records,
+      }),
     );
   }
 
@@ -284,5 +307,17 @@ export class SharePartition {
       p.records.set(o, { state, deliveryCount, memberId: null, lockDue: 0 });
     }
     return p;
+  }
+
+  /** The identity and start offset of a stored state; null for one written before states named their partition. */
+  static summary(bytes: Uint8Array): ShareStateSummary | null {
+    const v = JSON.parse(new TextDecoder().decode(bytes));
+    if (v.version !== 1 || typeof v.topicId !== "string" || typeof v.partition !== "number") return null;
+    return {
+      topicId: v.topicId,
+      partition: v.partition,
+      leaderEpoch: typeof v.leaderEpoch === "number" ? v.leaderEpoch : -1,
+      startOffset: v.startOffset,
+    };
   }
 }

@@ -11,15 +11,27 @@
 //   with compare-and-set on its document version: writes of one share-partition run one after another and a
 //   write not started yet carries every change before it. A write that finds another version (another gateway led
 //   the partition meanwhile) drops the state here and answers NOT_LEADER_OR_FOLLOWER; the next use loads afresh.
-// - The state is kept per leader epoch: a partition led again under a new epoch is loaded again.
+// - The state is kept per leader epoch: a partition led again under a new epoch is loaded again. A state held here
+//   without records locked is checked against its document when a share session starts fetching the partition:
+//   AlterShareGroupOffsets, DeleteShareGroupOffsets and DeleteGroups (on any gateway) replace or delete documents
+//   while the group is empty, and the next member then reads what they wrote.
 // - Locks pass on a one-second sweep (and before every operation on the partition), releasing the records.
+// - share.isolation.level=read_committed: records are acquired only below the last stable offset, and the
+//   records of aborted transactions are archived without being delivered (as transaction markers always are).
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
 import type { DocumentStore } from "../../storage/documents.ts";
-import { hashedDocumentName } from "../../storage/documents.ts";
+import { shareStateDocument, shareStatePrefix } from "./state_documents.ts";
 import type { Storage, TopicMeta } from "../../storage/storage.ts";
 import { getInt32, getInt64 } from "../../protocol/codec.ts";
-import { ATTRIBUTES_OFFSET, BASE_OFFSET_OFFSET, LAST_OFFSET_DELTA_OFFSET } from "../../records/layout.ts";
+import {
+  ATTR_CONTROL,
+  ATTR_TRANSACTIONAL,
+  ATTRIBUTES_OFFSET,
+  BASE_OFFSET_OFFSET,
+  LAST_OFFSET_DELTA_OFFSET,
+  PRODUCER_ID_OFFSET,
+} from "../../records/layout.ts";
 import { splitBatches } from "../../records/batch.ts";
 import { offsetResetDurationMs } from "../../configs/group_defs.ts";
 import {
@@ -31,7 +43,6 @@ import {
   zeroCounters,
 } from "./share_partition.ts";
 
-const CONTROL_BIT = 0x20;
 const SWEEP_MS = 1_000;
 /** Most bytes one share fetch reads of a partition (at least one batch). */
 const READ_CAP_BYTES = 1 << 20;
@@ -41,10 +52,25 @@ export interface SharePartitionsOptions {
   lockDurationMs(groupId: string): number;
   /** share.auto.offset.reset of the group: latest, earliest or by_duration:<ISO-8601 duration> */
   autoOffsetReset(groupId: string): string;
+  /** share.isolation.level of the group: read_committed or read_uncommitted */
+  isolationLevel(groupId: string): string;
+  /** The partition's transactions (read_committed); absent: nothing is transactional (tests). */
+  transactions?(topic: TopicMeta, partition: number): Promise<PartitionTransactions>;
   /** group.share.delivery.count.limit */
   readonly deliveryCountLimit: number;
   /** group.share.partition.max.record.locks */
   readonly maxRecordLocks: number;
+}
+
+/** What read_committed needs of a partition's producer state (src/producer/state.ts has it). */
+export interface PartitionTransactions {
+  /** The first offset of the oldest open transaction, or `hw`. */
+  lastStableOffset(hw: number): number;
+  /** Aborted transactions overlapping [from, to): the producer and the offsets from its first record to its marker. */
+  abortedTransactions(
+    from: number,
+    to: number,
+  ): readonly { producerId: number; firstOffset: number; lastOffset: number }[];
 }
 
 /** The leader epoch this gateway serves the partition under, or null when it does not lead it now. */
@@ -54,12 +80,15 @@ interface Entry {
   readonly key: string;
   readonly groupId: string;
   readonly topic: string;
+  readonly topicId: string;
   readonly partition: number;
   readonly epoch: number;
   readonly doc: string;
   readonly state: SharePartition;
   version: string | null;
   dropped: boolean;
+  /** A write of the state has begun and not settled. */
+  writing: boolean;
   pendingWrite: Promise<void> | null;
   lastWrite: Promise<void>;
 }
@@ -140,26 +169,31 @@ export class SharePartitions {
     const from = e.state.nextReadOffset();
     const offsets = await this.storage.offsets(topic.name, partition);
     e.state.logStartMoved(offsets.logStartOffset);
-    if (!e.state.hasAcquirable(offsets.highWatermark)) return { ranges: [], batches: [], bytes: 0 };
+    const txns =
+      this.opts.isolationLevel(groupId) === "read_committed" && this.opts.transactions !== undefined
+        ? await this.opts.transactions(topic, partition)
+        : null;
+    const readable = txns === null ? offsets.highWatermark : txns.lastStableOffset(offsets.highWatermark);
+    if (!e.state.hasAcquirable(readable)) return { ranges: [], batches: [], bytes: 0 };
     // A bounded read: acquisition stops at maxRecords, so reading a client's whole MaxBytes (50 MiB by default)
     // each time would mostly read records others hold or that the next fetch takes.
     const readBytes = Math.min(maxBytes, READ_CAP_BYTES);
-    const read = await this.storage.read(
-      topic.name,
-      partition,
-      Math.max(from, e.state.startOffset),
-      readBytes,
-      true,
-    );
+    const start = Math.max(from, e.state.startOffset);
+    const read = await this.storage.read(topic.name, partition, start, readBytes, true);
     if (e.dropped) throw notLeader(topic.name, partition);
-    const parts: { first: number; last: number; control: boolean; bytes: Uint8Array }[] = [];
-    for (const chunk of read.batches) {
+    const aborted = txns === null ? [] : txns.abortedTransactions(start, readable);
+    const parts: { first: number; last: number; skip: boolean; bytes: Uint8Array }[] = [];
+    batches: for (const chunk of read.batches) {
       for (const { pos, size } of splitBatches(chunk)) {
         const first = getInt64(chunk, pos + BASE_OFFSET_OFFSET);
+        if (first >= readable) break batches; // read_committed: not past the last stable offset
+        const attributes = chunk[pos + ATTRIBUTES_OFFSET + 1];
         parts.push({
           first,
           last: first + getInt32(chunk, pos + LAST_OFFSET_DELTA_OFFSET),
-          control: (chunk[pos + ATTRIBUTES_OFFSET + 1] & CONTROL_BIT) !== 0,
+          skip: (attributes & ATTR_CONTROL) !== 0 ||
+            ((attributes & ATTR_TRANSACTIONAL) !== 0 && aborted.length > 0 &&
+              inAborted(aborted, getInt64(chunk, pos + PRODUCER_ID_OFFSET), first)),
           bytes: chunk.subarray(pos, pos + size),
         });
       }
@@ -222,16 +256,44 @@ export class SharePartitions {
 
   /** Deletes every share-partition state of a group (DeleteGroups). */
   async deleteGroup(groupId: string): Promise<void> {
-    for (const [k, e] of this.entries) {
-      if (e.groupId === groupId) {
-        e.dropped = true;
-        this.entries.delete(k);
-      }
-    }
-    const prefix = await groupPrefix(groupId);
+    for (const e of [...this.entries.values()]) if (e.groupId === groupId) this.drop(e);
+    const prefix = await shareStatePrefix(groupId);
     for (const name of await this.documents.list(prefix)) {
       const d = await this.documents.get(name);
       if (d !== null) await this.documents.delete(name, d.version);
+    }
+  }
+
+  /** Forgets the state held here (its document was replaced or deleted by the admin APIs): nothing is written. */
+  forget(groupId: string, topicId: string, partition: number): void {
+    const e = this.entries.get(keyOf(groupId, topicId, partition));
+    if (e !== undefined) this.drop(e);
+  }
+
+  /**
+   * A share session starts fetching the partition: a state held here with no record locked and no write under way
+   * is dropped when its document is no longer the one it last read or wrote (replaced or deleted elsewhere), so
+   * the next fetch loads it again. (A state with locks finds out at its next write, which the change fails.)
+   */
+  async revalidate(groupId: string, topicId: string, partition: number): Promise<void> {
+    const e = this.entries.get(keyOf(groupId, topicId, partition));
+    const idle = (x: Entry) =>
+      !x.dropped && !x.writing && x.pendingWrite === null && x.state.earliestLock() === Infinity;
+    if (e === undefined || !idle(e)) return;
+    const seen = e.version;
+    let stored: { version: string } | null;
+    try {
+      stored = await this.documents.get(e.doc);
+    } catch {
+      return; // the store is unreachable: the next write finds any change (compare-and-set)
+    }
+    if (idle(e) && e.version === seen && (stored?.version ?? null) !== seen) {
+      this.log.info("share group {group}: {topic}-{partition} state changed elsewhere: read again", {
+        group: e.groupId,
+        topic: e.topic,
+        partition: e.partition,
+      });
+      this.drop(e);
     }
   }
 
@@ -273,10 +335,7 @@ export class SharePartitions {
     const key = keyOf(groupId, topic.id, partition);
     const held = this.entries.get(key);
     if (held !== undefined && held.epoch === epoch && !held.dropped) return held;
-    if (held !== undefined) {
-      held.dropped = true; // led again under another epoch: what another leader wrote meanwhile is read again
-      this.entries.delete(key);
-    }
+    if (held !== undefined) this.drop(held); // led again under another epoch: what another leader wrote is read again
     let p = this.loading.get(key);
     if (p === undefined) {
       p = this.load(key, groupId, topic, partition, epoch).finally(() => this.loading.delete(key));
@@ -290,25 +349,42 @@ export class SharePartitions {
   }
 
   private async load(key: string, groupId: string, topic: TopicMeta, partition: number, epoch: number) {
-    const doc = `${await groupPrefix(groupId)}${await hashedDocumentName("", `${topic.id}:${partition}`)}`;
-    const stored = await this.documents.get(doc);
+    const doc = await shareStateDocument(groupId, topic.id, partition);
+    let stored = await this.documents.get(doc);
     let state: SharePartition;
+    let version: string | null;
     if (stored !== null) {
       state = SharePartition.decode(stored.data, this.limits);
+      version = stored.version;
     } else {
+      // Initialized durably at once, as Kafka's share coordinator does: the start offset share.auto.offset.reset
+      // chose (the log end for latest) holds across restarts and leader moves even before any acknowledgement.
       const start = await this.initialOffset(groupId, topic, partition);
       state = new SharePartition(start, start, this.limits);
+      version = await this.documents.put(
+        doc,
+        state.encode({ topicId: topic.id, partition, leaderEpoch: epoch }),
+        null,
+      );
+      if (version === null) {
+        stored = await this.documents.get(doc); // initialized elsewhere meanwhile (the admin APIs): that one holds
+        if (stored === null) throw notLeader(topic.name, partition);
+        state = SharePartition.decode(stored.data, this.limits);
+        version = stored.version;
+      }
     }
     const e: Entry = {
       key,
       groupId,
       topic: topic.name,
+      topicId: topic.id,
       partition,
       epoch,
       doc,
       state,
-      version: stored?.version ?? null,
+      version,
       dropped: false,
+      writing: false,
       pendingWrite: null,
       lastWrite: Promise.resolve(),
     };
@@ -340,11 +416,16 @@ export class SharePartitions {
     const p = e.lastWrite.catch(() => {}).then(async () => {
       e.pendingWrite = null;
       if (e.dropped) throw notLeader(e.topic, e.partition);
-      const data = e.state.encode();
-      const ok = await this.documents.put(e.doc, data, e.version);
-      if (!ok) {
-        e.dropped = true;
-        if (this.entries.get(e.key) === e) this.entries.delete(e.key);
+      const data = e.state.encode({ topicId: e.topicId, partition: e.partition, leaderEpoch: e.epoch });
+      e.writing = true;
+      let version: string | null;
+      try {
+        version = await this.documents.put(e.doc, data, e.version);
+      } finally {
+        e.writing = false;
+      }
+      if (version === null) {
+        this.drop(e);
         this.log.warn("share group {group}: {topic}-{partition} state changed elsewhere: dropped here", {
           group: e.groupId,
           topic: e.topic,
@@ -352,12 +433,16 @@ export class SharePartitions {
         });
         throw notLeader(e.topic, e.partition);
       }
-      const now = await this.documents.get(e.doc);
-      e.version = now?.version ?? e.version;
+      e.version = version;
     });
     e.pendingWrite = p;
     e.lastWrite = p;
     return p;
+  }
+
+  private drop(e: Entry): void {
+    e.dropped = true;
+    if (this.entries.get(e.key) === e) this.entries.delete(e.key);
   }
 
   private expire(e: Entry): void {
@@ -379,13 +464,17 @@ export class SharePartitions {
   }
 }
 
-function keyOf(groupId: string, topicId: string, partition: number): string {
-  return `${groupId}\u0000${topicId}\u0000${partition}`;
+/** Whether producer `producerId`'s batch at `offset` belongs to one of the aborted transactions. */
+function inAborted(
+  aborted: readonly { producerId: number; firstOffset: number; lastOffset: number }[],
+  producerId: number,
+  offset: number,
+): boolean {
+  return aborted.some((a) => a.producerId === producerId && a.firstOffset <= offset && offset < a.lastOffset);
 }
 
-/** `share-<sha1 of the group id>-`: every share-partition document of a group starts with it. */
-function groupPrefix(groupId: string): Promise<string> {
-  return hashedDocumentName("share-", groupId).then((n) => `${n}-`);
+function keyOf(groupId: string, topicId: string, partition: number): string {
+  return `${groupId}\u0000${topicId}\u0000${partition}`;
 }
 
 function notLeader(topic: string, partition: number): KafkaError {

@@ -85,12 +85,12 @@ export class EmbeddedDocuments implements DocumentStore {
     return this.writes.run(name, fn);
   }
 
-  put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
+  put(name: string, data: Uint8Array, expected: string | null): Promise<string | null> {
     return this.serial(name, async () => {
       const now = await this.get(name);
-      if ((now?.version ?? null) !== expected) return false;
+      if ((now?.version ?? null) !== expected) return null;
       await this.write(this.path(name), data);
-      return true;
+      return versionOf(data);
     });
   }
 

@@ -32,17 +32,20 @@ export class SeaweedDocuments implements DocumentStore {
     return { data: e.content, version: v === undefined ? "" : decoder.decode(v) };
   }
 
-  async put(name: string, data: Uint8Array, expected: string | null): Promise<boolean> {
+  async put(name: string, data: Uint8Array, expected: string | null): Promise<string | null> {
     checkDocumentName(name);
-    const extended = attributes(newVersion());
-    if (expected === null) return await this.filer.create(this.dir, name, data, extended);
-    return await this.filer.update(
-      this.dir,
-      name,
-      data,
-      extended,
-      new Map([[VERSION_ATTR, encoder.encode(expected)]]),
-    );
+    const version = newVersion();
+    const extended = attributes(version);
+    const written = expected === null
+      ? await this.filer.create(this.dir, name, data, extended)
+      : await this.filer.update(
+        this.dir,
+        name,
+        data,
+        extended,
+        new Map([[VERSION_ATTR, encoder.encode(expected)]]),
+      );
+    return written ? version : null;
   }
 
   async delete(name: string, expected: string): Promise<boolean> {

@@ -2,6 +2,7 @@
 // first (GROUP_AUTHORIZATION_FAILED), then each topic; groups and topics the principal may not DESCRIBE are hidden
 // from ListGroups and from OffsetFetch for all topics, and refused per entry where they are named.
 import { ErrorCode } from "../../../protocol/errors.ts";
+import { ZERO_UUID } from "../../../protocol/codec.ts";
 import { ALLOW, type Permissions } from "../../../request/authorize.ts";
 import { OffsetCommitSpec } from "../../../protocol/messages/offset_commit.ts";
 import { OffsetFetchSpec } from "../../../protocol/messages/offset_fetch.ts";
@@ -22,7 +23,15 @@ import {
 } from "../../../protocol/messages/share_group_describe.ts";
 import { ShareFetchSpec } from "../../../protocol/messages/share_fetch.ts";
 import { ShareAcknowledgeSpec } from "../../../protocol/messages/share_acknowledge.ts";
+import {
+  AlterShareGroupOffsetsSpec,
+  DeleteShareGroupOffsetsSpec,
+  DescribeShareGroupOffsetsSpec,
+} from "../../../protocol/messages/share_group_offsets.ts";
 import { AclOperation as Op, ResourceType } from "../model.ts";
+import type { Narrow } from "../../../request/authorize.ts";
+import type { Answer } from "../../../request/context.ts";
+import type { RequestOf, ResponseOf } from "../../../protocol/schema.ts";
 import {
   deny,
   DENY_GROUP,
@@ -301,3 +310,85 @@ function readsAll(
     return meta === undefined || p.topic(Op.READ, meta.name);
   });
 }
+
+const TOPIC_DENIED = "The client is not authorized to access this topic.";
+
+/**
+ * DescribeShareGroupOffsets (Kafka 4.1 KafkaApis): DESCRIBE on each group (GROUP_AUTHORIZATION_FAILED in its
+ * entry); DESCRIBE on each topic: a named one answers TOPIC_AUTHORIZATION_FAILED on its partitions, and one the
+ * group was described for in full is left out.
+ */
+export const describeShareGroupOffsets: Rule<typeof DescribeShareGroupOffsetsSpec> = (p, _ctx, req) => {
+  const named = new Set(req.groups.filter((g) => g.topics !== null).map((g) => g.groupId));
+  return splitList(DescribeShareGroupOffsetsSpec, {
+    request: req,
+    reqName: "groups",
+    entries: req.groups,
+    resName: "groups",
+    classify: (g) => p.group(Op.DESCRIBE, g.groupId) ? 0 : ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    complete: (res) => {
+      for (const g of res.groups) {
+        if (g.errorCode !== ErrorCode.NONE) continue;
+        if (!named.has(g.groupId)) {
+          g.topics = g.topics.filter((t) => p.topic(Op.DESCRIBE, t.topicName));
+          continue;
+        }
+        for (const t of g.topics) {
+          if (p.topic(Op.DESCRIBE, t.topicName)) continue;
+          t.partitions = t.partitions.map((r) => ({
+            partitionIndex: r.partitionIndex,
+            startOffset: -1,
+            leaderEpoch: -1,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: TOPIC_DENIED,
+          }));
+        }
+      }
+      return res;
+    },
+  });
+};
+
+/**
+ * AlterShareGroupOffsets: READ on the group (the top-level GROUP_AUTHORIZATION_FAILED), READ on each topic
+ * (TOPIC_AUTHORIZATION_FAILED on its partitions; the others are altered).
+ */
+export const alterShareGroupOffsets: Rule<typeof AlterShareGroupOffsetsSpec> = (p, _ctx, req) => {
+  if (!p.group(Op.READ, req.groupId)) return DENY_GROUP;
+  const refused = req.topics.filter((t) => !p.topic(Op.READ, t.topicName));
+  if (refused.length === 0) return ALLOW;
+  const narrow: Narrow<
+    RequestOf<typeof AlterShareGroupOffsetsSpec>,
+    Answer<ResponseOf<typeof AlterShareGroupOffsetsSpec>>
+  > = {
+    kind: "narrow",
+    request: { ...req, topics: req.topics.filter((t) => p.topic(Op.READ, t.topicName)) },
+    complete: (res) => {
+      for (const t of refused) {
+        res.responses.push({
+          topicName: t.topicName,
+          topicId: ZERO_UUID,
+          partitions: t.partitions.map((r) => ({
+            partitionIndex: r.partitionIndex,
+            errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+            errorMessage: TOPIC_DENIED,
+          })),
+        });
+      }
+      return res;
+    },
+  };
+  return narrow;
+};
+
+/** DeleteShareGroupOffsets: DELETE on the group, READ on each topic (TOPIC_AUTHORIZATION_FAILED in its entry). */
+export const deleteShareGroupOffsets: Rule<typeof DeleteShareGroupOffsetsSpec> = (p, _ctx, req) => {
+  if (!p.group(Op.DELETE, req.groupId)) return DENY_GROUP;
+  return splitList(DeleteShareGroupOffsetsSpec, {
+    request: req,
+    reqName: "topics",
+    entries: req.topics,
+    resName: "responses",
+    classify: (t) => topicCode(p, Op.READ, t.topicName),
+  });
+};
