@@ -81,3 +81,41 @@ export class KeyedQueue<K> {
     return Promise.all(tails).then(() => {});
   }
 }
+
+/**
+ * The writes of one piece of state that is written whole, coalesced: a write asked for while another waits to
+ * start is that one (it reads the state when it starts, so it carries every change made before), and writes run
+ * one after another, each after the one before settled, failed or not.
+ */
+export class CoalescedWrites {
+  private waiting: Promise<void> | null = null;
+  private last: Promise<void> = Promise.resolve();
+  private running = false;
+
+  /** Asks for a write; `write` runs when it starts. Settles with that write. */
+  request(write: () => void | Promise<void>): Promise<void> {
+    if (this.waiting !== null) return this.waiting;
+    const p = this.last.catch(() => {}).then(async () => {
+      this.waiting = null;
+      this.running = true;
+      try {
+        await write();
+      } finally {
+        this.running = false;
+      }
+    });
+    this.waiting = p;
+    this.last = p;
+    return p;
+  }
+
+  /** Whether a write waits to start or is under way. */
+  get busy(): boolean {
+    return this.waiting !== null || this.running;
+  }
+
+  /** Settles once every write asked for so far settled (never rejects). */
+  settled(): Promise<void> {
+    return this.last.catch(() => {});
+  }
+}

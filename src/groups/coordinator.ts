@@ -666,15 +666,7 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
     const cg = this.consumer.get(groupId);
     if (this.isShare(groupId)) {
       const code = this.share.deleteIfEmpty(groupId);
-      if (code !== ErrorCode.NONE) return code;
-      try {
-        await this.offsets.deleteGroup(groupId); // the store's delete takes the group's record
-      } catch (e) {
-        if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) return e.code;
-        throw e;
-      }
-      this.log.info("deleted share group {group}", { group: groupId });
-      return ErrorCode.NONE;
+      return code !== ErrorCode.NONE ? code : await this.deleteStored(groupId);
     }
     if (!g && !cg && !this.offsets.has(groupId) && !this.txn.hasGroup(groupId)) {
       return ErrorCode.GROUP_ID_NOT_FOUND;
@@ -688,13 +680,20 @@ export class GroupCoordinator implements Participant, TxnOffsetSink {
       if (code !== ErrorCode.NONE) return code;
       this.classic.remove(groupId);
     }
+    return await this.deleteStored(groupId);
+  }
+
+  /**
+   * Deletes what the store keeps of a group (its record, committed offsets) and its pending transactional offsets
+   * (Kafka's DeleteGroups takes them: an Empty group is deleted whatever its open transactions; their markers later
+   * find nothing). NOT_COORDINATOR when the group's partition moved meanwhile.
+   */
+  private async deleteStored(groupId: string): Promise<number> {
     try {
       await this.offsets.deleteGroup(groupId);
-      // Kafka's DeleteGroups takes pending transactional offsets too (an Empty group is deleted whatever its
-      // open transactions; their markers later find nothing).
       await this.txn.removeGroup(groupId);
     } catch (e) {
-      if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) return e.code; // it moved meanwhile
+      if (e instanceof KafkaError && e.code === ErrorCode.NOT_COORDINATOR) return e.code;
       throw e;
     }
     this.log.info("deleted group {group}", { group: groupId });

@@ -123,9 +123,12 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
     // As Kafka's share session cache: the connection that opened the session closing (a consumer killed, its
     // network gone) ends it, and what the member held is available to the others at once, not after its locks.
     const opened = session;
-    ctx.closing.addEventListener("abort", () => {
+    const closing = ctx.closing;
+    const closed = () => {
       if (s.sessions.end(opened)) releaseSession(ctx, s, opened).catch(() => {});
-    }, { once: true });
+    };
+    closing.addEventListener("abort", closed, { once: true });
+    opened.detach = () => closing.removeEventListener("abort", closed);
   }
   const rows = new Map<string, Row>();
   const rowOf = (topicId: string, partition: number): Row => {

@@ -4,9 +4,8 @@
 // whether the group's states may change (alter and delete: a share group without members; delete: one that exists),
 // then read or write the states (src/groups/share/share_offsets.ts). Behaviour as Kafka 4.1:
 // - describe: per group; INVALID_GROUP_ID for an empty id; a group that does not exist describes no partitions.
-// - alter and delete: a refusal is the top-level error, repeated on every named partition (alter) or topic
-//   (delete) as Kafka's error responses are built.
-import type { Handler, RequestContext } from "../request/context.ts";
+// - alter and delete: a refusal is the top-level error with no topics, as Kafka 4.1.1 answers a delete.
+import type { Answer, Handler, RequestContext } from "../request/context.ts";
 import type {
   AlterShareGroupOffsetsRequest,
   AlterShareGroupOffsetsResponse,
@@ -108,14 +107,13 @@ export const alterShareGroupOffsetsHandler: Handler<
   AlterShareGroupOffsetsResponse
 > = async (ctx, req) => {
   const offsets = offsetsOf(ctx);
-  const refuse = (errorCode: number, errorMessage: string | null) => ({
+  const refuse = (
+    errorCode: number,
+    errorMessage: string | null,
+  ): Answer<AlterShareGroupOffsetsResponse> => ({
     errorCode,
     errorMessage,
-    responses: req.topics.map((t) => ({
-      topicName: t.topicName,
-      topicId: ctx.broker.storage.getTopic(t.topicName)?.id ?? ZERO_UUID,
-      partitions: t.partitions.map((p) => ({ partitionIndex: p.partitionIndex, errorCode, errorMessage })),
-    })),
+    responses: [],
   });
   return await whenChangeable(ctx, req.groupId, false, refuse, async () => {
     const topics = await offsets.alter(req.groupId, req.topics);
@@ -140,15 +138,13 @@ export const deleteShareGroupOffsetsHandler: Handler<
   DeleteShareGroupOffsetsResponse
 > = async (ctx, req) => {
   const offsets = offsetsOf(ctx);
-  const refuse = (errorCode: number, errorMessage: string | null) => ({
+  const refuse = (
+    errorCode: number,
+    errorMessage: string | null,
+  ): Answer<DeleteShareGroupOffsetsResponse> => ({
     errorCode,
     errorMessage,
-    responses: req.topics.map((t) => ({
-      topicName: t.topicName,
-      topicId: ctx.broker.storage.getTopic(t.topicName)?.id ?? ZERO_UUID,
-      errorCode,
-      errorMessage,
-    })),
+    responses: [],
   });
   return await whenChangeable(ctx, req.groupId, true, refuse, async () => {
     const topics = await offsets.delete(req.groupId, req.topics.map((t) => t.topicName));

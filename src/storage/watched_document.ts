@@ -30,6 +30,8 @@ export class WatchedDocument<T> {
   /** The value as last read or written. */
   value: T;
   private version: string | null = null;
+  /** Counts installs: a read that started before the last one may be older than what it installed. */
+  private installs = 0;
   private timer: ReturnType<typeof setInterval> | null = null;
   private polling = false;
   private pollError: string | null = null;
@@ -67,7 +69,10 @@ export class WatchedDocument<T> {
 
   /** Reads the document when its version changed. */
   async refresh(): Promise<void> {
+    const before = this.installs;
     const doc = await this.docs.get(this.name);
+    // Written through this gateway meanwhile: this read may predate that write (a poll must not undo it).
+    if (this.installs !== before) return;
     if (doc === null) {
       if (this.version !== null) this.install(this.codec.empty(), null);
       return;
@@ -85,10 +90,9 @@ export class WatchedDocument<T> {
     for (let attempt = 1;; attempt++) {
       const doc = await this.docs.get(this.name);
       const { next, result } = mutate(doc === null ? this.codec.empty() : this.codec.decode(doc.data));
-      if (await this.docs.put(this.name, this.codec.encode(next), doc?.version ?? null) !== null) {
-        // The stored version is learnt by the next read; until then `value` is what was just written.
-        this.install(next, null);
-        await this.refresh().catch(() => {});
+      const version = await this.docs.put(this.name, this.codec.encode(next), doc?.version ?? null);
+      if (version !== null) {
+        this.install(next, version);
         return result;
       }
       if (attempt >= MAX_ATTEMPTS) {
@@ -98,6 +102,7 @@ export class WatchedDocument<T> {
   }
 
   private install(value: T, version: string | null): void {
+    this.installs++;
     this.value = value;
     this.version = version;
     this.opts.onChange?.(value);

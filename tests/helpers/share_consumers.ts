@@ -28,7 +28,7 @@ export interface ShareConsumer extends JavaProcess {
  * reject-poison, hold: see ShareConsume.java); it closes after `idleMs` without a record.
  */
 export async function shareConsumer(
-  gw: RunningGateway,
+  gw: Pick<RunningGateway, "bootstrap">,
   group: string,
   topic: string,
   mode: string,
@@ -67,7 +67,7 @@ export async function shareConsumer(
 
 /** Runs an accepting consumer until it closes on its own (`idleMs` without records) and returns it. */
 export async function consumeAll(
-  gw: RunningGateway,
+  gw: Pick<RunningGateway, "bootstrap">,
   group: string,
   topic: string,
   idleMs = 4_000,

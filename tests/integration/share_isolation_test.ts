@@ -12,9 +12,10 @@ import { consumeAll, setGroupConfigs } from "../helpers/share_consumers.ts";
 const matrix = await backendMatrix();
 const tools = await kafkaTools();
 
-/** The values an accepting KafkaShareConsumer gets until it has seen none for 4 s. */
-async function values(gw: RunningGateway, group: string, topic: string): Promise<string[]> {
-  return (await consumeAll(gw, group, topic)).records().map((r) => r[2]);
+/** Asserts the values an accepting KafkaShareConsumer gets until it has seen none for 4 s (its output if not). */
+async function expectValues(gw: RunningGateway, group: string, topic: string, expected: string[], what = "") {
+  const c = await consumeAll(gw, group, topic);
+  assertEquals(c.records().map((r) => r[2]), expected, `${what}\n${c.output().slice(-4000)}`);
 }
 
 for (const backend of matrix.backends) {
@@ -60,10 +61,16 @@ for (const backend of matrix.backends) {
         await send(open, "o1");
         await send(plain, "p2"); // after the open transaction's first record: held back with it
 
-        assertEquals(await values(gw, "si-c", "si-t"), ["p0", "c1", "c2", "p1"]);
-        assertEquals(await values(gw, "si-u", "si-t"), ["p0", "a1", "a2", "c1", "c2", "p1", "o1", "p2"]);
+        await expectValues(gw, "si-c", "si-t", ["p0", "c1", "c2", "p1"], "read_committed");
+        await expectValues(
+          gw,
+          "si-u",
+          "si-t",
+          ["p0", "a1", "a2", "c1", "c2", "p1", "o1", "p2"],
+          "read_uncommitted",
+        );
         await open.commit();
-        assertEquals(await values(gw, "si-c", "si-t"), ["o1", "p2"], "released by the commit");
+        await expectValues(gw, "si-c", "si-t", ["o1", "p2"], "released by the commit");
       } finally {
         await txp.disconnect().catch(() => {});
         await plain.disconnect().catch(() => {});

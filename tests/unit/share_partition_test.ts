@@ -380,9 +380,10 @@ Deno.test("share-partitions: the start offset is durable from the first use; adm
         t,
       ) => [t.topicName, t.topicId, t.partitions.map((p) => [p.partitionIndex, p.startOffset, p.errorCode])]),
       [
-        ["q", TOPIC.id, [[0, 5, 0], [1, -1, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION]]],
         ["nope", null, [[0, -1, 0]]],
+        ["q", TOPIC.id, [[0, 5, 0], [1, -1, 0]]],
       ],
+      "as Kafka: unknown topics first; no state (or no such partition) is -1",
     );
     assertEquals(await admin.describe("other", null), [], "a group without state");
 

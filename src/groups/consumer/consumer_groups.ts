@@ -578,21 +578,16 @@ export class ConsumerGroups implements MixedEnv<ConsumerGroup> {
    */
   persist(group: ConsumerGroup): Promise<void> {
     if (group.dead) return Promise.resolve();
-    if (group.pendingWrite !== null) return group.pendingWrite;
-    const p = group.lastWrite.catch(() => {}).then(() => {
-      group.pendingWrite = null;
+    return group.writes.request(() => {
       if (group.dead) return;
       group.dirty = false;
       return this.store.saveConsumerGroup(group.groupId, encodeConsumerGroup(group, this.clock.now()));
     });
-    group.pendingWrite = p;
-    group.lastWrite = p;
-    return p;
   }
 
   async dropGroup(groupId: string): Promise<void> {
     const g = this.forget(groupId);
-    if (g !== undefined) await g.lastWrite.catch(() => {});
+    if (g !== undefined) await g.writes.settled();
   }
 
   adoptConverted(groupId: string, epoch: number, members: readonly ConvertedMember[]): ConsumerGroup {

@@ -7,6 +7,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { CommittedOffset } from "../../storage/group_store.ts";
 import type { OffsetGroup } from "../offsets/contract.ts";
 import { Deadline } from "../classic/deadlines.ts";
+import { CoalescedWrites } from "../../serial.ts";
 import type {
   Assignment,
   ConsumerGroupState,
@@ -88,8 +89,7 @@ export class ConsumerGroup implements MixedGroup, OffsetGroup {
   /** The sorted union of every member's subscribed topic names (null: to be computed again). */
   private allNames: readonly string[] | null = null;
   /** Persistence: the write not started yet (it will carry later changes too), and the last write. */
-  pendingWrite: Promise<void> | null = null;
-  lastWrite: Promise<void> = Promise.resolve();
+  readonly writes = new CoalescedWrites();
 
   constructor(readonly groupId: string) {}
 

@@ -5,6 +5,7 @@ import type { Assignment } from "../consumer/contract.ts";
 import { EMPTY_ASSIGNMENT } from "../consumer/assignment.ts";
 import { Deadline } from "../classic/deadlines.ts";
 import type { ShareGroupState } from "./contract.ts";
+import { CoalescedWrites } from "../../serial.ts";
 
 export class ShareMember {
   rackId: string | null = null;
@@ -33,8 +34,7 @@ export class ShareGroup {
   dead = false;
   /** Changed since its last write began. */
   dirty = false;
-  pendingWrite: Promise<void> | null = null;
-  lastWrite: Promise<void> = Promise.resolve();
+  readonly writes = new CoalescedWrites();
 
   constructor(readonly groupId: string) {}
 

@@ -58,14 +58,17 @@ export function encodeShareGroup(g: ShareGroup, now: number): Uint8Array {
   return enc.encode(JSON.stringify(body));
 }
 
-/** Whether a group record is a share group's (the others are consumer groups'). */
+/** How every share group record starts: encodeShareGroup writes `kind` first (JSON keeps insertion order). */
+const TAG = enc.encode(`{"kind":${JSON.stringify(KIND)},`);
+
+/**
+ * Whether a group record is a share group's (the others are consumer groups'), by its first bytes: loading every
+ * group of a `__consumer_offsets` partition parses each record once, in its own kind's decoder.
+ */
 export function isShareGroupRecord(bytes: Uint8Array): boolean {
-  try {
-    const v: unknown = JSON.parse(dec.decode(bytes));
-    return typeof v === "object" && v !== null && "kind" in v && v.kind === KIND;
-  } catch {
-    return false;
-  }
+  if (bytes.length < TAG.length) return false;
+  for (let i = 0; i < TAG.length; i++) if (bytes[i] !== TAG[i]) return false;
+  return true;
 }
 
 export function decodeShareGroup(bytes: Uint8Array): ShareGroup {

@@ -20,6 +20,8 @@ export class ShareSession {
   lastUsed = Date.now();
   /** topicId:partition -> the partition, in the order they were added. */
   readonly partitions = new Map<string, SessionPartition>();
+  /** Stops watching the connection that opened it (called once the session is gone). */
+  detach: () => void = () => {};
 
   constructor(readonly groupId: string, readonly memberId: string) {}
 
@@ -60,6 +62,7 @@ export class ShareSessions {
         throw new KafkaError(ErrorCode.INVALID_SHARE_SESSION_EPOCH, "a share session cannot open here");
       }
       const s = new ShareSession(groupId, memberId);
+      this.sessions.get(key)?.detach();
       this.sessions.set(key, s);
       return s;
     }
@@ -69,6 +72,7 @@ export class ShareSessions {
     }
     if (epoch === FINAL_EPOCH) {
       this.sessions.delete(key);
+      s.detach();
       return s;
     }
     if (epoch !== s.nextEpoch) {
@@ -87,6 +91,7 @@ export class ShareSessions {
     const key = `${session.groupId}\u0000${session.memberId}`;
     if (this.sessions.get(key) !== session) return false;
     this.sessions.delete(key);
+    session.detach();
     return true;
   }
 
@@ -94,6 +99,11 @@ export class ShareSessions {
     const now = Date.now();
     if (now < this.nextPrune) return;
     this.nextPrune = now + IDLE_MS;
-    for (const [k, s] of this.sessions) if (now - s.lastUsed > IDLE_MS) this.sessions.delete(k);
+    for (const [k, s] of this.sessions) {
+      if (now - s.lastUsed > IDLE_MS) {
+        this.sessions.delete(k);
+        s.detach();
+      }
+    }
   }
 }

@@ -380,16 +380,11 @@ export class ShareGroups {
    */
   persist(group: ShareGroup): Promise<void> {
     if (group.dead) return Promise.resolve();
-    if (group.pendingWrite !== null) return group.pendingWrite;
-    const p = group.lastWrite.catch(() => {}).then(() => {
-      group.pendingWrite = null;
+    return group.writes.request(() => {
       if (group.dead) return;
       group.dirty = false;
       return this.store.saveConsumerGroup(group.groupId, encodeShareGroup(group, this.clock.now()));
     });
-    group.pendingWrite = p;
-    group.lastWrite = p;
-    return p;
   }
 
   // ---------------------------------------------------------------- describe

@@ -2,9 +2,10 @@
 // DeleteShareGroupOffsets read, replace and delete the documents the partitions' leaders keep
 // (state_documents.ts), from whichever gateway coordinates the group. The coordinator checks the group first
 // (GroupCoordinator.shareOffsetsChangeable: alter and delete only while it has no members). Behaviour as Kafka 4.1:
-// - describe: the start offset and the leader epoch each state was written under; -1 for a partition without state
-//   and for a topic that does not exist (no error, as OffsetFetch); UNKNOWN_TOPIC_OR_PARTITION for a partition the
-//   topic does not have. Without topics: every partition the group keeps state for, by topic name.
+// - describe: the start offset and the leader epoch each state was written under; -1 for a partition without state,
+//   one the topic does not have and a topic that does not exist (no error, as OffsetFetch; those topics first).
+//   Without topics: every partition the group keeps state for, by topic name. (Kafka 4.1.1 answers the start
+//   offset its leader last wrote, which lags: 0 after four records were all acknowledged; this is the current one.)
 // - alter: each named partition's state becomes the new start offset with nothing in flight (a partition without
 //   state gets one: share.auto.offset.reset no longer applies to it); UNKNOWN_TOPIC_OR_PARTITION for a topic or
 //   partition that does not exist, INVALID_REQUEST for a negative offset.
@@ -21,6 +22,8 @@ import { shareStateDocument, shareStatePrefix } from "./state_documents.ts";
 
 /** A start offset of a partition without state (Kafka's PartitionFactory.UNINITIALIZED_START_OFFSET). */
 export const UNINITIALIZED = -1;
+/** The leader epoch of a partition without state: Kafka 4.1.1 leaves the field at its default. */
+export const NO_EPOCH = 0;
 const CAS_ATTEMPTS = 5;
 
 export interface ShareOffsetRow {
@@ -71,21 +74,27 @@ export class ShareOffsets {
     topics: readonly { topicName: string; partitions: readonly number[] }[] | null,
   ): Promise<ShareOffsetTopic[]> {
     if (topics === null) return await this.describeAll(groupId);
-    const out: ShareOffsetTopic[] = [];
+    // As Kafka: the topics that do not exist first, then the others, each partition without state at -1.
+    const unknown: ShareOffsetTopic[] = [];
+    const known: ShareOffsetTopic[] = [];
     for (const t of topics) {
       const info = this.topics.byName(t.topicName);
+      if (info === undefined) {
+        unknown.push({
+          topicName: t.topicName,
+          topicId: null,
+          partitions: t.partitions.map((p) => row(p, UNINITIALIZED, NO_EPOCH)),
+        });
+        continue;
+      }
       const rows: ShareOffsetRow[] = [];
       for (const p of t.partitions) {
-        if (info === undefined) rows.push(row(p, UNINITIALIZED, -1));
-        else if (p < 0 || p >= info.partitions) rows.push(noPartition(p, t.topicName));
-        else {
-          const s = await this.summary(groupId, info.id, p);
-          rows.push(row(p, s?.startOffset ?? UNINITIALIZED, s?.leaderEpoch ?? -1));
-        }
+        const s = p < 0 || p >= info.partitions ? null : await this.summary(groupId, info.id, p);
+        rows.push(row(p, s?.startOffset ?? UNINITIALIZED, s?.leaderEpoch ?? NO_EPOCH));
       }
-      out.push({ topicName: t.topicName, topicId: info?.id ?? null, partitions: rows });
+      known.push({ topicName: t.topicName, topicId: info.id, partitions: rows });
     }
-    return out;
+    return [...unknown, ...known];
   }
 
   private async describeAll(groupId: string): Promise<ShareOffsetTopic[]> {
@@ -222,13 +231,4 @@ function row(partitionIndex: number, startOffset: number, leaderEpoch: number): 
 
 function unknown(errorMessage: string) {
   return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage };
-}
-
-function noPartition(partitionIndex: number, topic: string): ShareOffsetRow {
-  return {
-    partitionIndex,
-    startOffset: UNINITIALIZED,
-    leaderEpoch: -1,
-    ...unknown(`${topic}-${partitionIndex} does not exist.`),
-  };
 }

@@ -22,6 +22,7 @@ import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
 import type { DocumentStore } from "../../storage/documents.ts";
 import { shareStateDocument, shareStatePrefix } from "./state_documents.ts";
+import { CoalescedWrites } from "../../serial.ts";
 import type { Storage, TopicMeta } from "../../storage/storage.ts";
 import { getInt32, getInt64 } from "../../protocol/codec.ts";
 import {
@@ -87,10 +88,8 @@ interface Entry {
   readonly state: SharePartition;
   version: string | null;
   dropped: boolean;
-  /** A write of the state has begun and not settled. */
-  writing: boolean;
-  pendingWrite: Promise<void> | null;
-  lastWrite: Promise<void>;
+  /** Writes of the state: one after another, a write not started yet carrying every change before it. */
+  readonly writes: CoalescedWrites;
 }
 
 export interface ShareFetched {
@@ -277,8 +276,7 @@ export class SharePartitions {
    */
   async revalidate(groupId: string, topicId: string, partition: number): Promise<void> {
     const e = this.entries.get(keyOf(groupId, topicId, partition));
-    const idle = (x: Entry) =>
-      !x.dropped && !x.writing && x.pendingWrite === null && x.state.earliestLock() === Infinity;
+    const idle = (x: Entry) => !x.dropped && !x.writes.busy && x.state.earliestLock() === Infinity;
     if (e === undefined || !idle(e)) return;
     const seen = e.version;
     let stored: { version: string } | null;
@@ -384,9 +382,7 @@ export class SharePartitions {
       state,
       version,
       dropped: false,
-      writing: false,
-      pendingWrite: null,
-      lastWrite: Promise.resolve(),
+      writes: new CoalescedWrites(),
     };
     this.entries.set(key, e);
     this.log.debug("share group {group}: {topic}-{partition} loaded at start offset {start}", {
@@ -412,18 +408,10 @@ export class SharePartitions {
 
   /** Writes the entry's state; settles when durable. A lost compare-and-set drops the entry (another leader). */
   private persist(e: Entry): Promise<void> {
-    if (e.pendingWrite !== null) return e.pendingWrite;
-    const p = e.lastWrite.catch(() => {}).then(async () => {
-      e.pendingWrite = null;
+    return e.writes.request(async () => {
       if (e.dropped) throw notLeader(e.topic, e.partition);
       const data = e.state.encode({ topicId: e.topicId, partition: e.partition, leaderEpoch: e.epoch });
-      e.writing = true;
-      let version: string | null;
-      try {
-        version = await this.documents.put(e.doc, data, e.version);
-      } finally {
-        e.writing = false;
-      }
+      const version = await this.documents.put(e.doc, data, e.version);
       if (version === null) {
         this.drop(e);
         this.log.warn("share group {group}: {topic}-{partition} state changed elsewhere: dropped here", {
@@ -435,9 +423,6 @@ export class SharePartitions {
       }
       e.version = version;
     });
-    e.pendingWrite = p;
-    e.lastWrite = p;
-    return p;
   }
 
   private drop(e: Entry): void {

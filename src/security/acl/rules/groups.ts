@@ -338,7 +338,7 @@ export const describeShareGroupOffsets: Rule<typeof DescribeShareGroupOffsetsSpe
           t.partitions = t.partitions.map((r) => ({
             partitionIndex: r.partitionIndex,
             startOffset: -1,
-            leaderEpoch: -1,
+            leaderEpoch: 0,
             errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED,
             errorMessage: TOPIC_DENIED,
           }));
