@@ -634,7 +634,7 @@ export class Gateway {
         offsets: new ShareOffsets(
           storage.documents(),
           storageTopics(storage),
-          (groupId, topicId, partition) => partitions.forget(groupId, topicId, partition),
+          partitions,
         ),
         lockDurationMs: (groupId) => groupConfigs.shareRecordLockDurationMs(groupId),
       };

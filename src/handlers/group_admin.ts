@@ -182,7 +182,7 @@ export const deleteGroupsHandler: Handler<DeleteGroupsRequest, DeleteGroupsRespo
     const share = ctx.broker.coordinator.groupType(groupId) === "share";
     const errorCode = await ctx.broker.coordinator.deleteGroup(groupId);
     // A share group's share-partition states go with it (every gateway's: a leader holding one finds it gone).
-    if (share && errorCode === ErrorCode.NONE) await ctx.broker.shares?.partitions.deleteGroup(groupId);
+    if (share && errorCode === ErrorCode.NONE) await ctx.broker.shares?.offsets.deleteGroup(groupId);
     results.push({ groupId, errorCode });
   }
   return { results };

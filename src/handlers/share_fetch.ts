@@ -26,7 +26,7 @@ import type {
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import type { TopicMeta } from "../storage/storage.ts";
 import { FINAL_EPOCH, INITIAL_EPOCH, type ShareSession } from "../groups/share/sessions.ts";
-import type { ShareService } from "../groups/share/service.ts";
+import { type ShareService, sharesOn } from "../groups/share/service.ts";
 import type { AckBatch } from "../groups/share/share_partition.ts";
 
 const EMPTY = new Uint8Array(0);
@@ -34,14 +34,6 @@ const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
 
 type Row = ShareFetchResponsePartition;
 type AckRow = ShareAcknowledgeResponse["responses"][number]["partitions"][number];
-
-function service(ctx: RequestContext): ShareService {
-  const s = ctx.broker.shares;
-  if (s === undefined || s === null) {
-    throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, "share groups are off");
-  }
-  return s;
-}
 
 function row(partitionIndex: number): Row {
   return {
@@ -99,7 +91,7 @@ function topLevel<T>(errorCode: number, errorMessage: string, extra: T) {
 }
 
 export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> = async (ctx, req) => {
-  const s = service(ctx);
+  const s = sharesOn(ctx.broker.shares);
   const groupId = req.groupId ?? "";
   const memberId = req.memberId ?? "";
   const lockMs = groupId === "" ? 0 : s.lockDurationMs(groupId);
@@ -254,7 +246,7 @@ export const shareAcknowledgeHandler: Handler<ShareAcknowledgeRequest, ShareAckn
   ctx,
   req,
 ) => {
-  const s = service(ctx);
+  const s = sharesOn(ctx.broker.shares);
   const groupId = req.groupId ?? "";
   const memberId = req.memberId ?? "";
   const fail = (code: number, message: string): Answer<ShareAcknowledgeResponse> =>

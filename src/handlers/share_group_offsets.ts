@@ -17,16 +17,8 @@ import type {
 } from "../protocol/messages/share_group_offsets.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 import { ZERO_UUID } from "../protocol/codec.ts";
-import type { ShareOffsets } from "../groups/share/share_offsets.ts";
+import { sharesOn } from "../groups/share/service.ts";
 import { coordinatedElsewhere } from "./routing.ts";
-
-function offsetsOf(ctx: RequestContext): ShareOffsets {
-  const s = ctx.broker.shares;
-  if (s === undefined || s === null) {
-    throw new KafkaError(ErrorCode.UNSUPPORTED_VERSION, "share groups are off");
-  }
-  return s.offsets;
-}
 
 /** A failure's code and message (a KafkaError's own, else UNKNOWN_SERVER_ERROR). */
 function failure(e: unknown): { errorCode: number; errorMessage: string } {
@@ -65,7 +57,7 @@ export const describeShareGroupOffsetsHandler: Handler<
   DescribeShareGroupOffsetsRequest,
   DescribeShareGroupOffsetsResponse
 > = async (ctx, req) => {
-  const offsets = offsetsOf(ctx);
+  const offsets = sharesOn(ctx.broker.shares).offsets;
   const groups: DescribedShareGroupOffsets[] = [];
   for (const g of req.groups) {
     const fail = (errorCode: number, errorMessage: string | null): DescribedShareGroupOffsets => ({
@@ -106,7 +98,7 @@ export const alterShareGroupOffsetsHandler: Handler<
   AlterShareGroupOffsetsRequest,
   AlterShareGroupOffsetsResponse
 > = async (ctx, req) => {
-  const offsets = offsetsOf(ctx);
+  const offsets = sharesOn(ctx.broker.shares).offsets;
   const refuse = (
     errorCode: number,
     errorMessage: string | null,
@@ -137,7 +129,7 @@ export const deleteShareGroupOffsetsHandler: Handler<
   DeleteShareGroupOffsetsRequest,
   DeleteShareGroupOffsetsResponse
 > = async (ctx, req) => {
-  const offsets = offsetsOf(ctx);
+  const offsets = sharesOn(ctx.broker.shares).offsets;
   const refuse = (
     errorCode: number,
     errorMessage: string | null,

@@ -1,18 +1,14 @@
-// Share-group test helpers: Apache Kafka's KafkaShareConsumer as a process (scripts/kafka/apps/ShareConsume.java,
-// kafka-clients 4.1.1) with what it printed parsed, group configs set over the wire, and a wait on a condition that
-// fails with the consumers' output.
+// Share-group test helpers: a share consumer as a process, Apache Kafka's KafkaShareConsumer
+// (scripts/kafka/apps/ShareConsume.java, kafka-clients 4.1.1) or librdkafka's (confluent-kafka's ShareConsumer,
+// tests/integration/py/ck_share_consume.py), both printing the same lines, parsed here; group configs set over the
+// wire, and a wait on a condition that fails with the consumers' output.
 import { type JavaProcess, javaProcess, kafkaApps } from "./apache_kafka.ts";
+import { pythonPath } from "./tools.ts";
 import type { RunningGateway } from "./gateway.ts";
-import type { WireClient } from "./wire.ts";
-import { assertEquals } from "../unit/assert.ts";
-import {
-  type IncrementalAlterConfigsResponse,
-  IncrementalAlterConfigsSpec,
-} from "../../src/protocol/messages/incremental_alter_configs.ts";
+export { setGroupConfigs } from "./group_configs.ts";
 
 const SCRIPTS = new URL("../../scripts/kafka/", import.meta.url).pathname;
-/** ConfigResource type GROUP (Kafka 4). */
-const GROUP_CONFIGS = 32;
+const CK_SHARE_CONSUME = new URL("../integration/py/ck_share_consume.py", import.meta.url).pathname;
 
 export interface ShareConsumer extends JavaProcess {
   /** [offset, delivery count, value] of every record it printed so far. */
@@ -23,20 +19,60 @@ export interface ShareConsumer extends JavaProcess {
   done(): boolean;
 }
 
+/** Which share consumer: Apache Kafka's Java client or librdkafka (through confluent-kafka). */
+export type ShareClient = "java" | "librdkafka";
+
+let librdkafkaCheck: Promise<string | null> | undefined;
+
+/** Null when confluent-kafka's ShareConsumer (librdkafka 2.15+) runs here, else why not (checked once). */
+export function librdkafkaShareConsumerMissing(): Promise<string | null> {
+  librdkafkaCheck ??= (async () => {
+    try {
+      const out = await new Deno.Command(pythonPath(), {
+        args: ["-c", "from confluent_kafka import ShareConsumer, libversion; print(libversion()[0])"],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const text = new TextDecoder().decode(out.success ? out.stdout : out.stderr).trim();
+      return out.success ? null : `confluent-kafka has no ShareConsumer (librdkafka 2.15+): ${text}`;
+    } catch (e) {
+      return `${pythonPath()} does not run: ${e}`;
+    }
+  })();
+  return librdkafkaCheck;
+}
+
 /**
- * Starts a KafkaShareConsumer of `topic` in `group` acknowledging as `mode` says (accept, release-first,
- * reject-poison, hold: see ShareConsume.java); it closes after `idleMs` without a record.
+ * Starts a share consumer (`opts.client`, Java by default) of `topic` in `group` acknowledging as `mode` says
+ * (accept, release-first, reject-poison, hold: see ShareConsume.java); it closes after `idleMs` without a record.
  */
 export async function shareConsumer(
   gw: Pick<RunningGateway, "bootstrap">,
   group: string,
   topic: string,
   mode: string,
-  opts: { idleMs?: number; maxPoll?: number } = {},
+  opts: { idleMs?: number; maxPoll?: number; client?: ShareClient } = {},
 ): Promise<ShareConsumer> {
-  const { lib, apps } = await kafkaApps();
-  const p = javaProcess(
-    new Deno.Command("java", {
+  const args = [
+    gw.bootstrap,
+    group,
+    topic,
+    mode,
+    String(opts.idleMs ?? 600_000),
+    String(opts.maxPoll ?? 500),
+  ];
+  let command: Deno.Command;
+  if (opts.client === "librdkafka") {
+    const missing = await librdkafkaShareConsumerMissing();
+    if (missing !== null) throw new Error(missing);
+    command = new Deno.Command(pythonPath(), {
+      args: [CK_SHARE_CONSUME, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    });
+  } else {
+    const { lib, apps } = await kafkaApps();
+    command = new Deno.Command("java", {
       args: [
         "-Xmx192m",
         "-XX:+UseSerialGC",
@@ -45,17 +81,13 @@ export async function shareConsumer(
         "-cp",
         `${lib}/*:${apps}`,
         "ShareConsume",
-        gw.bootstrap,
-        group,
-        topic,
-        mode,
-        String(opts.idleMs ?? 600_000),
-        String(opts.maxPoll ?? 500),
+        ...args,
       ],
       stdout: "piped",
       stderr: "piped",
-    }),
-  );
+    });
+  }
+  const p = javaProcess(command);
   return {
     ...p,
     records: () =>
@@ -71,8 +103,9 @@ export async function consumeAll(
   group: string,
   topic: string,
   idleMs = 4_000,
+  client: ShareClient = "java",
 ): Promise<ShareConsumer> {
-  const c = await shareConsumer(gw, group, topic, "accept", { idleMs });
+  const c = await shareConsumer(gw, group, topic, "accept", { idleMs, client });
   try {
     await until(`share consumer of ${group} done`, 90_000, c.done, [c]);
   } finally {
@@ -96,21 +129,4 @@ export async function until(
     }
     await new Promise((r) => setTimeout(r, 200));
   }
-}
-
-/** Sets group configs (IncrementalAlterConfigs SET on the GROUP resource); fails unless accepted. */
-export async function setGroupConfigs(
-  c: WireClient,
-  group: string,
-  configs: [string, string][],
-): Promise<void> {
-  const res = await c.call<IncrementalAlterConfigsResponse>(IncrementalAlterConfigsSpec, 1, {
-    resources: [{
-      resourceType: GROUP_CONFIGS,
-      resourceName: group,
-      configs: configs.map(([name, value]) => ({ name, configOperation: 0, value })),
-    }],
-    validateOnly: false,
-  });
-  assertEquals(res.responses[0].errorCode, 0, res.responses[0].errorMessage ?? "");
 }

@@ -9,10 +9,6 @@ import { WireClient } from "../helpers/wire.ts";
 import { kafkaToolOk, kafkaTools } from "../helpers/apache_kafka.ts";
 import { type CreateTopicsResponse, CreateTopicsSpec } from "../../src/protocol/messages/create_topics.ts";
 import {
-  type IncrementalAlterConfigsResponse,
-  IncrementalAlterConfigsSpec,
-} from "../../src/protocol/messages/incremental_alter_configs.ts";
-import {
   type DescribeConfigsResponse,
   DescribeConfigsSpec,
 } from "../../src/protocol/messages/describe_configs.ts";
@@ -29,11 +25,11 @@ import {
   ListConfigResourcesSpec,
 } from "../../src/protocol/messages/list_config_resources.ts";
 import { ConfigSource } from "../../src/configs/defs.ts";
+import { GROUP_CONFIGS, setGroupConfigs } from "../helpers/group_configs.ts";
 
 const opts = { sanitizeOps: false, sanitizeResources: false };
 const matrix = await backendMatrix();
 const tools = await kafkaTools();
-const GROUP_CONFIGS = 32;
 const TOPIC = "gc-topic";
 const GROUP = "gc-group";
 // short sessions allowed by the broker, so a group may ask for one; the broker's own default stays 45 s
@@ -43,18 +39,6 @@ const ARGS = [
   "--group-consumer-min-heartbeat-interval-ms",
   "500",
 ];
-
-async function alter(c: WireClient, group: string, configs: [string, string][]): Promise<void> {
-  const res = await c.call<IncrementalAlterConfigsResponse>(IncrementalAlterConfigsSpec, 1, {
-    resources: [{
-      resourceType: GROUP_CONFIGS,
-      resourceName: group,
-      configs: configs.map(([name, value]) => ({ name, configOperation: 0, value })),
-    }],
-    validateOnly: false,
-  });
-  assertEquals(res.responses[0].errorCode, 0, res.responses[0].errorMessage ?? "");
-}
 
 function join(c: WireClient, memberId: string): Promise<ConsumerGroupHeartbeatResponse> {
   return c.call<ConsumerGroupHeartbeatResponse>(ConsumerGroupHeartbeatSpec, 0, {
@@ -94,7 +78,7 @@ for (const backend of matrix.backends) {
           validateOnly: false,
         });
         assertEquals(created.topics[0].errorCode, 0);
-        await alter(c, GROUP, [["consumer.heartbeat.interval.ms", "600"], [
+        await setGroupConfigs(c, GROUP, [["consumer.heartbeat.interval.ms", "600"], [
           "consumer.session.timeout.ms",
           "2000",
         ]]);
@@ -113,7 +97,7 @@ for (const backend of matrix.backends) {
         assertEquals(left, [], "the member outlived its group's session timeout");
 
         // A change applies at the next heartbeat.
-        await alter(c, GROUP, [["consumer.heartbeat.interval.ms", "900"]]);
+        await setGroupConfigs(c, GROUP, [["consumer.heartbeat.interval.ms", "900"]]);
         const b = await join(c, "gcMemberB000000000001");
         assertEquals([b.errorCode, b.heartbeatIntervalMs], [0, 900]);
 

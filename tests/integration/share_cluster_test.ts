@@ -1,5 +1,5 @@
-// Share groups on three gateways forming one Kafka cluster over SeaweedMQ: four KafkaShareConsumers (kafka-clients
-// 4.1.1), each bootstrapped from another gateway, share a one-partition topic whose leader, and the group's
+// Share groups on three gateways forming one Kafka cluster over SeaweedMQ: four share consumers, two
+// KafkaShareConsumers (kafka-clients 4.1.1) and two of librdkafka's (confluent-kafka), each bootstrapped from another gateway, share a one-partition topic whose leader, and the group's
 // coordinator, may be any gateway: every record once while nothing moves; then the partition's leader stops
 // (a leadership move, the coordinator moving too when it was the same gateway) and the consumers carry on with the
 // next leader: every later record is delivered, and no record acknowledged before the move is ever delivered again
@@ -46,7 +46,10 @@ Deno.test({
         for (let i = 0; i < 4; i++) {
           const [a, b, c] = [0, 1, 2].map((k) => gws.list[(i + k) % 3].bootstrap);
           consumers.push(
-            await shareConsumer({ bootstrap: `${a},${b},${c}` }, GROUP, TOPIC, "accept", { maxPoll: 5 }),
+            await shareConsumer({ bootstrap: `${a},${b},${c}` }, GROUP, TOPIC, "accept", {
+              maxPoll: 5,
+              client: i % 2 === 0 ? "java" : "librdkafka",
+            }),
           );
         }
         const got = () => consumers.flatMap((c) => c.records());

@@ -299,8 +299,8 @@ Deno.test("share-partitions: the start offset is durable from the first use; adm
     byId: (id: string) => id === TOPIC.id ? { id: TOPIC.id, name: TOPIC.name, partitions: 1 } : undefined,
     names: () => [TOPIC.name],
   };
-  // forget() does nothing: the admin APIs run on another gateway than the leader.
-  const admin = new ShareOffsets(docs, topics, () => {});
+  // Nothing is forgotten here: the admin APIs run on another gateway than the leader.
+  const admin = new ShareOffsets(docs, topics, { forget: () => {}, forgetGroup: () => {} });
   const code = (p: Promise<unknown>) =>
     p.then(() => ErrorCode.NONE, (e) => e instanceof KafkaError ? e.code : -1);
   const ack = (member: string, first: number, last: number) =>
@@ -407,6 +407,11 @@ Deno.test("share-partitions: the start offset is durable from the first use; adm
     assertEquals(sp.views(), []);
     assertEquals((await sp.fetch("g", "d", TOPIC, 0, 100, 1 << 20)).ranges, []);
     assertEquals(await starts(), [["q", [[0, 5, 1]]]]);
+
+    // DeleteGroups of the share group: every state it keeps goes, whatever its topic.
+    await admin.deleteGroup("g");
+    assertEquals(await starts(), []);
+    assertEquals(await docs.list(""), [], "no share-state document left");
   } finally {
     sp.close();
   }

@@ -18,6 +18,7 @@ import { ErrorCode } from "../../protocol/errors.ts";
 import type { DocumentStore } from "../../storage/documents.ts";
 import type { TopicsView } from "../consumer/contract.ts";
 import { SharePartition, type ShareStateSummary } from "./share_partition.ts";
+import type { SharePartitions } from "./share_partitions.ts";
 import { shareStateDocument, shareStatePrefix } from "./state_documents.ts";
 
 /** A start offset of a partition without state (Kafka's PartitionFactory.UNINITIALIZED_START_OFFSET). */
@@ -64,8 +65,8 @@ export class ShareOffsets {
   constructor(
     private readonly documents: DocumentStore,
     private readonly topics: TopicsView,
-    /** Forgets a state this gateway holds (its document was just replaced or deleted). */
-    private readonly forget: (groupId: string, topicId: string, partition: number) => void,
+    /** The states this gateway holds: forgotten when their documents are replaced or deleted here. */
+    private readonly held: Pick<SharePartitions, "forget" | "forgetGroup">,
   ) {}
 
   /** The start offsets of the named partitions, or (null) of every partition the group keeps state for. */
@@ -177,6 +178,15 @@ export class ShareOffsets {
     return out;
   }
 
+  /** Deletes every state the group keeps (DeleteGroups of a share group). */
+  async deleteGroup(groupId: string): Promise<void> {
+    this.held.forgetGroup(groupId);
+    for (const doc of await this.documents.list(await shareStatePrefix(groupId))) {
+      await this.removeDocument(doc);
+    }
+    this.held.forgetGroup(groupId); // a state loaded here meanwhile
+  }
+
   private async summary(
     groupId: string,
     topicId: string,
@@ -197,19 +207,23 @@ export class ShareOffsets {
     const data = new SharePartition(startOffset, startOffset, { deliveryCountLimit: 1, maxInFlight: 1 })
       .encode({ topicId, partition, leaderEpoch: -1 });
     await this.casLoop(doc, async (version) => await this.documents.put(doc, data, version) !== null);
-    this.forget(groupId, topicId, partition);
+    this.held.forget(groupId, topicId, partition);
   }
 
   /** Whether a state was there to delete. */
   private async remove(groupId: string, topicId: string, partition: number): Promise<boolean> {
-    const doc = await shareStateDocument(groupId, topicId, partition);
+    const existed = await this.removeDocument(await shareStateDocument(groupId, topicId, partition));
+    this.held.forget(groupId, topicId, partition);
+    return existed;
+  }
+
+  private async removeDocument(doc: string): Promise<boolean> {
     let existed = false;
     await this.casLoop(doc, async (version) => {
       if (version === null) return true;
       existed = true;
       return await this.documents.delete(doc, version);
     });
-    this.forget(groupId, topicId, partition);
     return existed;
   }
 

@@ -21,7 +21,7 @@
 import { ErrorCode, KafkaError } from "../../protocol/errors.ts";
 import type { Logger } from "../../log.ts";
 import type { DocumentStore } from "../../storage/documents.ts";
-import { shareStateDocument, shareStatePrefix } from "./state_documents.ts";
+import { shareStateDocument } from "./state_documents.ts";
 import { CoalescedWrites } from "../../serial.ts";
 import type { Storage, TopicMeta } from "../../storage/storage.ts";
 import { getInt32, getInt64 } from "../../protocol/codec.ts";
@@ -253,14 +253,9 @@ export class SharePartitions {
     await Promise.allSettled(writes);
   }
 
-  /** Deletes every share-partition state of a group (DeleteGroups). */
-  async deleteGroup(groupId: string): Promise<void> {
+  /** Forgets every state of the group held here (its documents are being deleted: DeleteGroups). */
+  forgetGroup(groupId: string): void {
     for (const e of [...this.entries.values()]) if (e.groupId === groupId) this.drop(e);
-    const prefix = await shareStatePrefix(groupId);
-    for (const name of await this.documents.list(prefix)) {
-      const d = await this.documents.get(name);
-      if (d !== null) await this.documents.delete(name, d.version);
-    }
   }
 
   /** Forgets the state held here (its document was replaced or deleted by the admin APIs): nothing is written. */
