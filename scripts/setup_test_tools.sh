@@ -11,7 +11,7 @@
 #   $KGW_CACHE/seaweedfs-venv: weed from PyPI (scripts/setup_seaweedfs.sh; tests/integration/)
 #   scripts/compat/install.sh: every client of the compatibility matrix (apt, the venv's kafka-python and aiokafka,
 #     Go programs, the Java client, npm clients)
-#   $KGW_CACHE/kafka/<version>/lib: Apache Kafka's jars (4.1.1 and 3.9.1) from Maven Central (scripts/kafka/fetch.sh; needs java 17+
+#   $KGW_CACHE/kafka/<version>/lib: Apache Kafka's jars (4.1.1, 3.9.1 and 4.2.2's clients) from Maven Central (scripts/kafka/fetch.sh; needs java 17+
 #     and mvn, both on the project's machines: the Java client, Kafka's tools and a real broker beside the gateway)
 # Exits non-zero only when a step that cannot be done another way failed; a missing apt package without root is
 # reported (its tests then fail in CI and are counted as skipped elsewhere).
@@ -107,8 +107,11 @@ if ! { command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; } && (
     say "apt-get install openjdk-17-jdk-headless maven failed: the Apache Kafka tests will fail (CI) or be skipped"
 fi
 if command -v java >/dev/null 2>&1 && command -v mvn >/dev/null 2>&1; then
-  # the pom's line, and 3.9.1: the reference for the API versions Kafka 4 removed (tests/conformance/differential_test.ts)
-  for kafka_version in "" 3.9.1; do
+  # the pom's line; 3.9.1: the reference for the API versions Kafka 4 removed (tests/conformance/differential_test.ts);
+  # "4.2.2 clients": the reference for the share APIs' v2 (KIP-1206, KIP-1222) and the client that renews record
+  # locks (without Connect, whose 4.2 jars the Maven mirror does not serve)
+  for kafka_version in "" 3.9.1 "4.2.2 clients"; do
+    # shellcheck disable=SC2086 # "VERSION [clients]": two words
     if ! kafka_lib="$(bash "$here/scripts/kafka/fetch.sh" $kafka_version)"; then
       say "could not fetch Apache Kafka ${kafka_version:-(pom)} jars from Maven Central (scripts/kafka/fetch.sh)"
       rc=1

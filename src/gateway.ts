@@ -622,8 +622,9 @@ export class Gateway {
           autoOffsetReset: (groupId) => groupConfigs.shareAutoOffsetReset(groupId),
           isolationLevel: (groupId) => groupConfigs.shareIsolationLevel(groupId),
           transactions: async (topic, partition) => await producers.partition(topic, partition),
-          deliveryCountLimit: config.groupShareDeliveryCountLimit,
-          maxRecordLocks: config.groupSharePartitionMaxRecordLocks,
+          deliveryCountLimit: (groupId) => groupConfigs.shareDeliveryCountLimit(groupId),
+          maxRecordLocks: (groupId) => groupConfigs.sharePartitionMaxRecordLocks(groupId),
+          renewEnabled: (groupId) => groupConfigs.shareRenewAcknowledgeEnable(groupId),
         },
         logger("share"),
       );

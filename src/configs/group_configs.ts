@@ -118,6 +118,21 @@ export class GroupConfigs extends FollowedStore<Overrides> {
     return Number(this.value(groupId, "share.record.lock.duration.ms"));
   }
 
+  /** share.delivery.count.limit of a share group. */
+  shareDeliveryCountLimit(groupId: string): number {
+    return Number(this.value(groupId, "share.delivery.count.limit"));
+  }
+
+  /** share.partition.max.record.locks of a share group. */
+  sharePartitionMaxRecordLocks(groupId: string): number {
+    return Number(this.value(groupId, "share.partition.max.record.locks"));
+  }
+
+  /** share.renew.acknowledge.enable of a share group. */
+  shareRenewAcknowledgeEnable(groupId: string): boolean {
+    return this.value(groupId, "share.renew.acknowledge.enable") === "true";
+  }
+
   /** share.auto.offset.reset of a share group. */
   shareAutoOffsetReset(groupId: string): string {
     return this.value(groupId, "share.auto.offset.reset");

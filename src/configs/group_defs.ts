@@ -1,4 +1,5 @@
-// Kafka 4.1's group configs (GroupConfig): per-group overrides of the group coordinator's settings, on config
+// Kafka 4.1's group configs (GroupConfig), with Kafka 4.3's share.delivery.count.limit,
+// share.partition.max.record.locks and share.renew.acknowledge.enable: per-group overrides of the group coordinator's settings, on config
 // resources of type GROUP (32). Their defaults are the broker's group.* settings, and every override is checked
 // against the broker's bounds (group.consumer.min.session.timeout.ms ...) with Kafka's messages, on the whole set
 // the group would end up with (defaults below its overrides). The consumer.* ones act on KIP-848 groups here; the
@@ -102,6 +103,14 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     noEffect: SHARE_PREVIEW,
   },
   intDef(
+    "share.delivery.count.limit",
+    "The maximum number of delivery attempts for a record delivered to this share group (Kafka 4.3).",
+    (c) => c.groupShareDeliveryCountLimit,
+    fixed("group.share.min.delivery.count.limit", 2),
+    fixed("group.share.max.delivery.count.limit", 10),
+    SHARE_PREVIEW,
+  ),
+  intDef(
     "share.heartbeat.interval.ms",
     "The heartbeat interval given to the members of this share group.",
     (c) => c.groupShareHeartbeatIntervalMs,
@@ -124,6 +133,21 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     noEffect: SHARE_PREVIEW,
   },
   intDef(
+    "share.partition.max.record.locks",
+    "The most records in flight (acquired or waiting to be) per share-partition of this share group (Kafka 4.3).",
+    (c) => c.groupSharePartitionMaxRecordLocks,
+    // Kafka's bounds, widened to hold this broker's own setting (which may go to 10,000 as Kafka 4.1 allowed)
+    {
+      name: "group.share.min.partition.max.record.locks",
+      value: (c) => Math.min(100, c.groupSharePartitionMaxRecordLocks),
+    },
+    {
+      name: "group.share.max.partition.max.record.locks",
+      value: (c) => Math.max(4_000, c.groupSharePartitionMaxRecordLocks),
+    },
+    SHARE_PREVIEW,
+  ),
+  intDef(
     "share.record.lock.duration.ms",
     "How long a share consumer holds the records it acquired before they are released to others.",
     (c) => c.groupShareRecordLockDurationMs,
@@ -131,6 +155,15 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     fixed("group.share.max.record.lock.duration.ms", 60_000),
     SHARE_PREVIEW,
   ),
+  {
+    name: "share.renew.acknowledge.enable",
+    type: "boolean",
+    default: null,
+    doc:
+      "Whether this share group's consumers may renew the locks of the records they hold (KIP-1222, Kafka 4.3).",
+    fromBroker: () => "true",
+    noEffect: SHARE_PREVIEW,
+  },
   intDef(
     "share.session.timeout.ms",
     "The timeout to detect client failures of this share group's members.",
@@ -178,6 +211,8 @@ const BOUND_ORDER = [
   "share.heartbeat.interval.ms",
   "share.session.timeout.ms",
   "share.record.lock.duration.ms",
+  "share.delivery.count.limit",
+  "share.partition.max.record.locks",
   "streams.heartbeat.interval.ms",
   "streams.session.timeout.ms",
   "streams.num.standby.replicas",

@@ -3,8 +3,13 @@
 // acknowledgements (per partition: acknowledgeErrorCode in ShareFetch, errorCode in ShareAcknowledge), then —
 // ShareFetch, unless it is the member's last request (epoch -1) — acquire records across the session's partitions
 // (src/groups/share/share_partitions.ts) up to MaxRecords and MaxBytes, waiting up to MaxWaitMs for a record to
-// become available (an append, a release, a lock passing). Behaviour as Kafka 4.1:
+// become available (an append, a release, a lock passing). Behaviour as Kafka 4.1, with 4.2's v2:
 // - top-level INVALID_REQUEST for an empty group or member id and for acknowledgements on the opening request;
+// - v2 IsRenewAck (KIP-1222): the request renews locks (acknowledge type 4, refused without the flag) and fetches
+//   nothing: MaxBytes, MinBytes, MaxRecords and MaxWaitMs must be 0 (else INVALID_REQUEST), the answer comes at
+//   once; share.renew.acknowledge.enable=false refuses renewals (INVALID_REQUEST per partition);
+// - v2 ShareAcquireMode (KIP-1206): 0 batch-optimized (whole batches up to MaxRecords), 1 record-limit (never
+//   more than MaxRecords records), another value INVALID_REQUEST;
 //   SHARE_SESSION_NOT_FOUND / INVALID_SHARE_SESSION_EPOCH for the session;
 // - per partition UNKNOWN_TOPIC_ID, UNKNOWN_TOPIC_OR_PARTITION, NOT_LEADER_OR_FOLLOWER (with the current leader),
 //   INVALID_RECORD_STATE for acknowledgements of records not acquired by the member;
@@ -30,6 +35,8 @@ import { type ShareService, sharesOn } from "../groups/share/service.ts";
 import type { AckBatch } from "../groups/share/share_partition.ts";
 
 const EMPTY = new Uint8Array(0);
+const BATCH_OPTIMIZED = 0;
+const RECORD_LIMIT = 1;
 const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
 
 type Row = ShareFetchResponsePartition;
@@ -99,6 +106,20 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
     topLevel(code, message, { acquisitionLockTimeoutMs: lockMs });
   if (groupId === "") return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.");
   if (memberId === "") return fail(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
+  if (req.isRenewAck) {
+    const nonZero = (["maxBytes", "minBytes", "maxRecords", "maxWaitMs"] as const).filter((k) =>
+      req[k] !== 0
+    );
+    if (nonZero.length > 0) {
+      return fail(
+        ErrorCode.INVALID_REQUEST,
+        `${nonZero.map((k) => `${k} must be set to 0, `).join("")}if isRenewAck is true.`,
+      );
+    }
+  }
+  if (req.shareAcquireMode !== BATCH_OPTIMIZED && req.shareAcquireMode !== RECORD_LIMIT) {
+    return fail(ErrorCode.INVALID_REQUEST, `Unknown share acquire mode id: ${req.shareAcquireMode}`);
+  }
   const epoch = req.shareSessionEpoch;
   const acks = req.topics.some((t) => t.partitions.some((p) => p.acknowledgementBatches.length > 0));
   if (epoch === INITIAL_EPOCH && acks) {
@@ -160,6 +181,7 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
           where.meta,
           p.partitionIndex,
           p.acknowledgementBatches,
+          req.isRenewAck,
         );
       } catch (e) {
         const f = failure(e);
@@ -169,8 +191,10 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
       }
     }
   }
-  if (epoch === FINAL_EPOCH) {
-    await releaseSession(ctx, s, session);
+  if (epoch === FINAL_EPOCH || req.isRenewAck) {
+    // The last request releases what the member still holds; a renewal answers at once (fetching could take
+    // longer than the lock it renewed).
+    if (epoch === FINAL_EPOCH) await releaseSession(ctx, s, session);
     return {
       errorCode: ErrorCode.NONE,
       errorMessage: null,
@@ -202,7 +226,15 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
       watch.push({ topic: where.meta.name, partition: p.partition });
       if (records <= 0 || bytes <= 0) continue;
       try {
-        const got = await s.partitions.fetch(groupId, memberId, where.meta, p.partition, records, bytes);
+        const got = await s.partitions.fetch(
+          groupId,
+          memberId,
+          where.meta,
+          p.partition,
+          records,
+          bytes,
+          req.shareAcquireMode === RECORD_LIMIT,
+        );
         if (got.ranges.length === 0) continue;
         const r = rowOf(p.topicId, p.partition);
         r.records = got.batches;
@@ -222,6 +254,17 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
     const left = deadline - Date.now();
     if (acquired || left <= 0 || ctx.broker.shutdown.aborted || watch.length === 0) break;
     await s.partitions.waitForWork(watch, left, ctx.closing);
+  }
+  if (ctx.closing?.aborted === true) {
+    // The connection closed while records were acquired for it (its session's release may have come first): they
+    // can no longer reach the member, so they go back at once, their delivery not counted.
+    const undone: Promise<void>[] = [];
+    for (const [k, r] of rows) {
+      if (r.acquiredRecords.length === 0) continue;
+      const topicId = k.slice(0, k.indexOf(":"));
+      undone.push(s.partitions.unacquire(groupId, memberId, topicId, r.partitionIndex, r.acquiredRecords));
+    }
+    await Promise.all(undone);
   }
   if (epoch === INITIAL_EPOCH) { for (const p of session.partitions.values()) rowOf(p.topicId, p.partition); }
   return { errorCode: ErrorCode.NONE, errorMessage: null, acquisitionLockTimeoutMs: lockMs, ...answer(rows) };
@@ -249,8 +292,9 @@ export const shareAcknowledgeHandler: Handler<ShareAcknowledgeRequest, ShareAckn
   const s = sharesOn(ctx.broker.shares);
   const groupId = req.groupId ?? "";
   const memberId = req.memberId ?? "";
+  const lockMs = groupId === "" ? 0 : s.lockDurationMs(groupId);
   const fail = (code: number, message: string): Answer<ShareAcknowledgeResponse> =>
-    topLevel(code, message, {});
+    topLevel(code, message, { acquisitionLockTimeoutMs: lockMs });
   if (groupId === "") return fail(ErrorCode.INVALID_REQUEST, "GroupId can't be empty.");
   if (memberId === "") return fail(ErrorCode.INVALID_REQUEST, "MemberId can't be empty.");
   let session: ShareSession;
@@ -279,7 +323,14 @@ export const shareAcknowledgeHandler: Handler<ShareAcknowledgeRequest, ShareAckn
       }
       const batches: AckBatch[] = p.acknowledgementBatches;
       try {
-        await s.partitions.acknowledge(groupId, memberId, where.meta, p.partitionIndex, batches);
+        await s.partitions.acknowledge(
+          groupId,
+          memberId,
+          where.meta,
+          p.partitionIndex,
+          batches,
+          req.isRenewAck,
+        );
       } catch (e) {
         const f = failure(e);
         r.errorCode = f.code;
@@ -290,5 +341,11 @@ export const shareAcknowledgeHandler: Handler<ShareAcknowledgeRequest, ShareAckn
     responses.push({ topicId: t.topicId, partitions });
   }
   if (req.shareSessionEpoch === FINAL_EPOCH) await releaseSession(ctx, s, session);
-  return { errorCode: ErrorCode.NONE, errorMessage: null, responses, nodeEndpoints: [] };
+  return {
+    errorCode: ErrorCode.NONE,
+    errorMessage: null,
+    acquisitionLockTimeoutMs: lockMs,
+    responses,
+    nodeEndpoints: [],
+  };
 };

@@ -156,6 +156,15 @@ export const ALLOWED: readonly AllowedDifference[] = [
       "message.timestamp.difference.max.ms); the gateway's config model follows Kafka 3.9 and still lists them",
   },
   {
+    api: "DescribeConfigs",
+    versions: "all",
+    path:
+      /configs\.name=share\.(delivery\.count\.limit|partition\.max\.record\.locks|renew\.acknowledge\.enable)$/,
+    kafka: undefined,
+    why: "group configs Kafka 4.3 added (share.delivery.count.limit, share.partition.max.record.locks, " +
+      "share.renew.acknowledge.enable); the gateway has them, Kafka 4.1 does not",
+  },
+  {
     api: "CreateTopics",
     versions: "5-7",
     path: /configs\.name=message\.timestamp\.after\.max\.ms\.value$/,

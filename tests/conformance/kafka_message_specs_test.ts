@@ -2,7 +2,7 @@
 // files (`common/message/*.json`) inside the jars scripts/kafka/fetch.sh puts in $KGW_CACHE/kafka/<version>/lib
 // (kafka-clients for the APIs; kafka-group-coordinator and kafka-transaction-coordinator for the records of
 // __consumer_offsets and __transaction_state). Kafka 4.1.1 is the reference; a version Kafka 4 removed (Produce
-// v0-2, ...) is checked against 3.9.1.
+// v0-2, ...) is checked against 3.9.1, and one Kafka 4.1 did not have yet (ShareFetch v2, ...) against 4.2.2.
 //
 // The check is about the bytes: for every version the gateway serves, of every request and response (and
 // record), the fields present, in order, each with its type, its nullability in that version, whether it is a
@@ -389,9 +389,10 @@ function isDataSpec(v: unknown): v is DataSpec {
 
 const r411 = kafkaRelease("4.1.1");
 const r391 = kafkaRelease("3.9.1");
-const missing = !r411 || !r391;
+const r422 = kafkaRelease("4.2.2");
+const missing = !r411 || !r391 || !r422;
 if (missing && Deno.env.get("CI")) {
-  Deno.test("Apache Kafka's jars (4.1.1, 3.9.1) are installed", () => {
+  Deno.test("Apache Kafka's jars (4.1.1, 3.9.1, 4.2.2) are installed", () => {
     throw new Error(
       `kafka-clients jars not found under ${kgwCache()}/kafka: \`deno task test\` and .ci/run fetch them (scripts/kafka/fetch.sh)`,
     );
@@ -403,7 +404,7 @@ Deno.test({
     "message specs: every request, response and record the gateway declares is laid out as Kafka's JSON says",
   ignore: missing,
   fn: async () => {
-    const releases = [r411!, r391!];
+    const releases = [r411!, r391!, r422!];
     const specs = await ourSpecs();
     const found: string[] = [];
     for (const s of specs) found.push(...differences(s, releases));

@@ -150,11 +150,16 @@ export function javaProcess(command: Deno.Command): JavaProcess {
 /**
  * The lib directory of Apache Kafka's jars (scripts/kafka/fetch.sh) and the directory of the compiled test apps
  * (scripts/kafka/build_apps.sh: scripts/kafka/apps/*.java): run one with `java -cp "<lib>/*:<apps>" Main`.
+ * `version`: another Kafka release than the pom's, its clients, Streams and broker without Connect (the apps
+ * compiled against them).
  */
-export async function kafkaApps(): Promise<{ lib: string; apps: string }> {
+export async function kafkaApps(version?: string): Promise<{ lib: string; apps: string }> {
   const out = async (name: string) => {
-    const r = await new Deno.Command(`${DIR}${name}`, { env: { KGW_CACHE: kgwCache() }, stderr: "inherit" })
-      .output();
+    const r = await new Deno.Command(`${DIR}${name}`, {
+      args: version === undefined ? [] : [version, "clients"],
+      env: { KGW_CACHE: kgwCache() },
+      stderr: "inherit",
+    }).output();
     if (!r.success) throw new Error(`${name} failed`);
     return new TextDecoder().decode(r.stdout).trim();
   };

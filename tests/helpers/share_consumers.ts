@@ -15,6 +15,10 @@ export interface ShareConsumer extends JavaProcess {
   records(): [number, number, string][];
   /** Records whose acknowledgement the gateway answered. */
   acked(): number;
+  /** Lock renewals the gateway answered. */
+  renewed(): number;
+  /** The records each acknowledged poll held, in order. */
+  polls(): number[];
   /** Whether it closed on its own (no record for its idle time). */
   done(): boolean;
 }
@@ -43,15 +47,17 @@ export function librdkafkaShareConsumerMissing(): Promise<string | null> {
 }
 
 /**
- * Starts a share consumer (`opts.client`, Java by default) of `topic` in `group` acknowledging as `mode` says
- * (accept, release-first, reject-poison, hold: see ShareConsume.java); it closes after `idleMs` without a record.
+ * Starts a share consumer (`opts.client`, Java by default: kafka-clients `opts.kafka`, else the pom's 4.1.1) of
+ * `topic` in `group` acknowledging as `mode` says (accept, release-first, release, reject-poison, hold, and with
+ * kafka-clients 4.2+ renew-<ms>: see ShareConsume.java); it closes after `idleMs` without a record.
  */
 export async function shareConsumer(
   gw: Pick<RunningGateway, "bootstrap">,
   group: string,
   topic: string,
   mode: string,
-  opts: { idleMs?: number; maxPoll?: number; client?: ShareClient } = {},
+  opts: { idleMs?: number; maxPoll?: number; client?: ShareClient; kafka?: string; acquireMode?: string } =
+    {},
 ): Promise<ShareConsumer> {
   const args = [
     gw.bootstrap,
@@ -71,7 +77,8 @@ export async function shareConsumer(
       stderr: "piped",
     });
   } else {
-    const { lib, apps } = await kafkaApps();
+    const { lib, apps } = await kafkaApps(opts.kafka);
+    if (opts.acquireMode !== undefined) args.push(opts.acquireMode);
     command = new Deno.Command("java", {
       args: [
         "-Xmx192m",
@@ -93,6 +100,8 @@ export async function shareConsumer(
     records: () =>
       [...p.output().matchAll(/^REC (\d+) (\d+) (.*)$/gm)].map((m) => [Number(m[1]), Number(m[2]), m[3]]),
     acked: () => [...p.output().matchAll(/^ACKED (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0),
+    polls: () => [...p.output().matchAll(/^ACKED (\d+)$/gm)].map((m) => Number(m[1])),
+    renewed: () => [...p.output().matchAll(/^RENEWED (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0),
     done: () => /^DONE$/m.test(p.output()),
   };
 }

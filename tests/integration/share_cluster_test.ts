@@ -10,6 +10,7 @@ import { weedTool } from "../helpers/seaweedfs.ts";
 import { WireClient } from "../helpers/wire.ts";
 import { client, createTopic, kafkaLeaders, withThreeGateways } from "../helpers/smq_failover.ts";
 import { setGroupConfigs, type ShareConsumer, shareConsumer, until } from "../helpers/share_consumers.ts";
+import { awaitGroupConfigs } from "../helpers/group_configs.ts";
 
 const weed = await weedTool();
 const tools = await kafkaTools();
@@ -33,6 +34,11 @@ Deno.test({
       const consumers: ShareConsumer[] = [];
       try {
         await setGroupConfigs(wire, GROUP, [["share.auto.offset.reset", "earliest"]]);
+        // The partition's leader may be another gateway: it must start the share-partition at earliest.
+        await awaitGroupConfigs(gws.list.map((g) => g.port), GROUP, [[
+          "share.auto.offset.reset",
+          "earliest",
+        ]]);
         await producer.connect();
         const send = async (from: number, to: number) => {
           for (let i = from; i < to; i += 10) {

@@ -139,7 +139,11 @@ for (const { client, name } of CLIENTS) {
           const taker = await shareConsumer(gw, "sg-kill", "sq-kill", "accept", { client });
           running.push(taker);
           await until("redelivered after the lock", 90_000, () => taker.records().length >= 3, [taker]);
-          assertEquals(taker.records().map((r) => [r[0], r[1]]), [[0, 2], [1, 2], [2, 2]]);
+          assertEquals(
+            taker.records().map((r) => [r[0], r[1]]),
+            [[0, 2], [1, 2], [2, 2]],
+            `held by:\n${hold.output().slice(-2000)}\ntaken by:\n${taker.output().slice(-2000)}`,
+          );
           console.log(`redelivered ${Date.now() - heldAt} ms after they were acquired (lock 15 s)`);
           for (const c of [hold, taker]) {
             await c.stop();
@@ -162,7 +166,11 @@ for (const { client, name } of CLIENTS) {
           running.splice(running.indexOf(doomed), 1);
           // Well inside the 60 s lock: released by the disconnect, not by the lock.
           await until("released by the disconnect", 40_000, () => next.records().length >= 3, [next]);
-          assertEquals(next.records().map((r) => [r[0], r[1]]), [[3, 2], [4, 2], [5, 2]]);
+          assertEquals(
+            next.records().map((r) => [r[0], r[1]]),
+            [[3, 2], [4, 2], [5, 2]],
+            `held by:\n${doomed.output().slice(-2000)}\ntaken by:\n${next.output().slice(-2000)}`,
+          );
           console.log(`redelivered ${Date.now() - killedAt} ms after the holder was killed (lock 60 s)`);
         } finally {
           for (const c of running) await c.stop();

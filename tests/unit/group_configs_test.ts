@@ -31,16 +31,19 @@ async function refusal(g: GroupConfigs, ...ops: { name: string; op: number; valu
   return e.message;
 }
 
-Deno.test("group configs: every Kafka 4.1 name, defaults from the broker's settings, source DEFAULT_CONFIG", async () => {
+Deno.test("group configs: every Kafka 4.1 name (and 4.3's share ones), defaults from the broker's settings, source DEFAULT_CONFIG", async () => {
   const g = await open(undefined, "--group-consumer-session-timeout-ms", "50000");
   const all = g.describe("no-such-group", null, true, true);
   assertEquals(all.map((e) => `${e.name}=${e.value}`), [
     "consumer.heartbeat.interval.ms=5000",
     "consumer.session.timeout.ms=50000",
     "share.auto.offset.reset=latest",
+    "share.delivery.count.limit=5",
     "share.heartbeat.interval.ms=5000",
     "share.isolation.level=read_uncommitted",
+    "share.partition.max.record.locks=2000",
     "share.record.lock.duration.ms=30000",
+    "share.renew.acknowledge.enable=true",
     "share.session.timeout.ms=45000",
     "streams.heartbeat.interval.ms=5000",
     "streams.num.standby.replicas=0",
@@ -52,7 +55,14 @@ Deno.test("group configs: every Kafka 4.1 name, defaults from the broker's setti
     assertEquals(e.synonyms, [{ name: e.name, value: e.value, source: ConfigSource.DEFAULT_CONFIG }]);
   }
   const types = Object.fromEntries(all.map((e) => [e.name, e.configType]));
-  assertEquals([types["consumer.session.timeout.ms"], types["share.isolation.level"]], [3, 2]); // INT, STRING
+  assertEquals(
+    [
+      types["consumer.session.timeout.ms"],
+      types["share.isolation.level"],
+      types["share.renew.acknowledge.enable"],
+    ],
+    [3, 2, 1], // INT, STRING, BOOLEAN
+  );
   const doc = (n: string) => all.find((e) => e.name === n)!.documentation!;
   assert(
     doc("share.record.lock.duration.ms").includes("group.share.enable"),
@@ -97,6 +107,22 @@ Deno.test("group configs: Kafka's checks and messages", async () => {
     "Invalid value sometimes for configuration share.auto.offset.reset: Invalid value `sometimes` for " +
       "configuration share.auto.offset.reset. The value must be either 'earliest', 'latest' or of the format " +
       "'by_duration:<PnDTnHnMn.nS>'.",
+  );
+  assertEquals(
+    await refusal(g, set("share.delivery.count.limit", "1")),
+    "share.delivery.count.limit must be greater than or equal to group.share.min.delivery.count.limit",
+  );
+  assertEquals(
+    await refusal(g, set("share.delivery.count.limit", "11")),
+    "share.delivery.count.limit must be less than or equal to group.share.max.delivery.count.limit",
+  );
+  assertEquals(
+    await refusal(g, set("share.partition.max.record.locks", "5000")),
+    "share.partition.max.record.locks must be less than or equal to group.share.max.partition.max.record.locks",
+  );
+  assertEquals(
+    await refusal(g, set("share.renew.acknowledge.enable", "maybe")),
+    "Invalid value maybe for configuration share.renew.acknowledge.enable: Expected value to be either true or false",
   );
   assertEquals(
     await refusal(g, set("streams.num.standby.replicas", "5")),

@@ -11,6 +11,7 @@ import {
   GAP,
   REJECT,
   RELEASE,
+  RENEW,
   SharePartition,
   zeroCounters,
 } from "../../src/groups/share/share_partition.ts";
@@ -41,6 +42,72 @@ Deno.test("share-partition: acquires whole batches up to max records, never a re
   assertEquals(b.ranges, [{ firstOffset: 6, lastOffset: 9, deliveryCount: 1 }]);
   assertEquals(b.used, [false, false, true]);
   assertEquals(p.nextReadOffset(), 10);
+});
+
+Deno.test("share-partition: record-limit acquisition stops at max records inside a batch (KIP-1206)", () => {
+  const p = new SharePartition(0, 0, LIMITS);
+  const c = counters();
+  const a = p.acquire("a", [batch(0, 2), batch(3, 5)], 4, 1_000, c, true);
+  assertEquals(a.ranges, [{ firstOffset: 0, lastOffset: 3, deliveryCount: 1 }]);
+  assertEquals(a.used, [true, true]);
+  assertEquals([p.endOffset, c.acquired], [4, 4]);
+  // The rest of the batch stays for the next fetch.
+  assertEquals(p.acquire("b", [batch(3, 5)], 1, 1_000, c, true).ranges, [{
+    firstOffset: 4,
+    lastOffset: 4,
+    deliveryCount: 1,
+  }]);
+});
+
+Deno.test("share-partition: an acquisition that never reached its member is undone, its delivery not counted", () => {
+  const p = new SharePartition(0, 0, LIMITS);
+  const c = counters();
+  const a = p.acquire("a", [batch(0, 1)], 100, 1_000, c);
+  assertEquals(p.unacquire("b", a.ranges), false, "another member's");
+  assertEquals(p.unacquire("a", a.ranges), true);
+  assertEquals(p.unacquire("a", a.ranges), false, "once");
+  assertEquals(p.stateCounts(), { AVAILABLE: 2, ACQUIRED: 0, ACKNOWLEDGED: 0, ARCHIVED: 0 });
+  assertEquals(p.acquire("b", [batch(0, 1)], 100, 1_000, c).ranges, [{
+    firstOffset: 0,
+    lastOffset: 1,
+    deliveryCount: 1,
+  }]);
+});
+
+Deno.test("share-partition: renew restarts the holder's lock and changes nothing else (KIP-1222)", () => {
+  const p = new SharePartition(0, 0, LIMITS);
+  const c = counters();
+  p.acquire("a", [batch(0, 2)], 100, 1_000, c);
+  const renew = (member: string, first: number, last: number, due: number | null) =>
+    p.acknowledge(member, [{ firstOffset: first, lastOffset: last, acknowledgeTypes: [RENEW] }], c, due);
+  // Without the request's IsRenewAck a renewal is an unknown type; another member's records are refused.
+  assertEquals(
+    renew("a", 0, 0, null),
+    "Renew acknowledgements need a request that says it carries them (IsRenewAck).",
+  );
+  assertEquals(renew("b", 0, 0, 5_000), "record 0 is not acquired by member b");
+  assertEquals(renew("a", 0, 1, 5_000), null);
+  assertEquals([p.earliestLock(), c.renewed], [1_000, 2], "record 2 keeps its lock");
+  assertEquals(p.releaseExpired(1_000, c), true, "record 2's lock passed");
+  assertEquals(p.stateCounts(), { AVAILABLE: 1, ACQUIRED: 2, ACKNOWLEDGED: 0, ARCHIVED: 0 });
+  assertEquals(p.releaseExpired(4_999, c), false);
+  // Per-offset types: renew 0, accept 1 (renewals and other types in one batch).
+  assertEquals(
+    p.acknowledge("a", [{ firstOffset: 0, lastOffset: 1, acknowledgeTypes: [RENEW, ACCEPT] }], c, 9_000),
+    null,
+  );
+  assertEquals([p.earliestLock(), p.startOffset], [9_000, 0]);
+  assertEquals(p.acquire("b", [batch(0, 2)], 100, 9_000, c).ranges, [{
+    firstOffset: 2,
+    lastOffset: 2,
+    deliveryCount: 2,
+  }]);
+  assertEquals(p.releaseExpired(9_000, c), true);
+  assertEquals(
+    p.acquire("b", [batch(0, 0)], 100, 20_000, c).ranges[0].deliveryCount,
+    2,
+    "a renewal is no delivery",
+  );
 });
 
 Deno.test("share-partition: acknowledgements move the start offset; wrong member or state changes nothing", () => {
@@ -189,6 +256,7 @@ function partitions(
   reset = "latest",
   epoch = { v: 1 as number | null },
   txns?: { isolation: string; of: PartitionTransactions },
+  group: { deliveryCountLimit?: number; renew?: boolean } = {},
 ) {
   let now = 0;
   const sp = new SharePartitions(
@@ -200,14 +268,49 @@ function partitions(
       autoOffsetReset: () => reset,
       isolationLevel: () => txns?.isolation ?? "read_uncommitted",
       transactions: txns === undefined ? undefined : () => Promise.resolve(txns.of),
-      deliveryCountLimit: 5,
-      maxRecordLocks: 2_000,
+      deliveryCountLimit: () => group.deliveryCountLimit ?? 5,
+      maxRecordLocks: () => 2_000,
+      renewEnabled: () => group.renew ?? true,
     },
     logger("test"),
     () => now,
   );
   return { sp, tick: (ms: number) => now += ms };
 }
+
+Deno.test("share-partitions: renewals (IsRenewAck) write nothing; the group's renew switch and delivery limit", async () => {
+  const log = new MemoryLog();
+  const docs = new MemoryDocuments();
+  const group = { deliveryCountLimit: 5, renew: true };
+  const { sp, tick } = partitions(log, docs, "earliest", undefined, undefined, group);
+  const ack = (type: number, renew = false) =>
+    sp.acknowledge("g", "a", TOPIC, 0, [{ firstOffset: 0, lastOffset: 0, acknowledgeTypes: [type] }], renew);
+  const code = (p: Promise<unknown>) =>
+    p.then(() => ErrorCode.NONE, (e) => e instanceof KafkaError ? e.code : -1);
+  try {
+    log.append(1);
+    assertEquals((await sp.fetch("g", "a", TOPIC, 0, 10, 1 << 20)).ranges[0].deliveryCount, 1);
+    const written = docs.docs.get([...docs.docs.keys()][0])!.version;
+    tick(20_000);
+    await ack(RENEW, true);
+    assertEquals(docs.docs.get([...docs.docs.keys()][0])!.version, written, "a renewal writes nothing");
+    tick(20_000); // 40 s after the fetch, 20 s after the renewal: the 30 s lock holds
+    assertEquals((await sp.fetch("g", "b", TOPIC, 0, 10, 1 << 20)).ranges, []);
+    assertEquals(await code(ack(RENEW)), ErrorCode.INVALID_REQUEST, "renew without IsRenewAck");
+    group.renew = false;
+    assertEquals(
+      await code(ack(RENEW, true)),
+      ErrorCode.INVALID_REQUEST,
+      "share.renew.acknowledge.enable=false",
+    );
+    // share.delivery.count.limit of the group, read when a release happens: 1 archives at the first release.
+    group.deliveryCountLimit = 1;
+    await ack(RELEASE);
+    assertEquals(sp.views()[0].startOffset, 1, "archived at the group's limit");
+  } finally {
+    sp.close();
+  }
+});
 
 Deno.test("share-partitions: start at latest (or earliest), acknowledgements durable, state reloaded", async () => {
   const log = new MemoryLog();

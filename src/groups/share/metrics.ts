@@ -43,6 +43,7 @@ export function renderShareMetrics(out: Exposition, s: ShareService): void {
       ["rejected", c.rejected],
       ["archived", c.archived],
       ["lock_timeout", c.lockTimeouts],
+      ["renewed", c.renewed],
     ] as const
   ) out.sample("kgw_share_records_total", labels({ outcome }), n);
 }

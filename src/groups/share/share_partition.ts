@@ -2,13 +2,15 @@
 // the share-partition start offset (SPSO: below it every record is done), the end offset (next never acquired:
 // SPEO + 1) and each record in between with its state and delivery count. Pure and synchronous: the caller
 // (share_partitions.ts) reads the log, then acquires in one step, so no await sits between checking a record's
-// state and changing it. Behaviour as Kafka 4.1:
+// state and changing it. Behaviour as Kafka 4.1, with 4.2's renew and record-limit acquisition:
 // - acquire: AVAILABLE records (redeliveries first, in offset order) and new records from the end offset become
 //   ACQUIRED by one member for the lock duration; each acquisition counts a delivery. At most maxInFlight records
-//   are between SPSO and the end offset at once (group.share.partition.max.record.locks).
+//   are between SPSO and the end offset at once (share.partition.max.record.locks). Whole batches up to MaxRecords
+//   (batch-optimized), or exactly MaxRecords at most (record-limit, KIP-1206).
 // - acknowledge: only by the member holding the records, all of them ACQUIRED, else INVALID_RECORD_STATE and
 //   nothing changes. Types: 0 gap (no record there: archived), 1 accept (acknowledged), 2 release (available
-//   again, or archived once its delivery count reached group.share.delivery.count.limit), 3 reject (archived).
+//   again, or archived once its delivery count reached share.delivery.count.limit), 3 reject (archived), 4 renew
+//   (KIP-1222, only where the request says it carries renewals: the lock starts again, nothing else changes).
 // - a lock that passes, or its member leaving, releases the records as type 2 would.
 // - the start offset moves over every leading acknowledged or archived record; what the log no longer holds
 //   (below its start offset) is skipped.
@@ -19,6 +21,7 @@ export const GAP = 0;
 export const ACCEPT = 1;
 export const RELEASE = 2;
 export const REJECT = 3;
+export const RENEW = 4;
 
 export type RecordState = "AVAILABLE" | "ACQUIRED" | "ACKNOWLEDGED" | "ARCHIVED";
 
@@ -43,6 +46,7 @@ export interface AckBatch {
   readonly acknowledgeTypes: readonly number[];
 }
 
+/** Read at each use: a group config changed meanwhile applies to the records delivered after it. */
 export interface SharePartitionLimits {
   readonly deliveryCountLimit: number;
   readonly maxInFlight: number;
@@ -56,6 +60,7 @@ export interface ShareCounters {
   rejected: number;
   archived: number;
   lockTimeouts: number;
+  renewed: number;
 }
 
 /** Which share-partition a stored state is, and the leader epoch it was written under (-1: by the admin APIs). */
@@ -71,7 +76,7 @@ export interface ShareStateSummary extends ShareStateIdentity {
 }
 
 export function zeroCounters(): ShareCounters {
-  return { acquired: 0, accepted: 0, released: 0, rejected: 0, archived: 0, lockTimeouts: 0 };
+  return { acquired: 0, accepted: 0, released: 0, rejected: 0, archived: 0, lockTimeouts: 0, renewed: 0 };
 }
 
 export class SharePartition {
@@ -114,8 +119,8 @@ export class SharePartition {
    * Acquires for `memberId`, within the read batches' offset ranges ([first, last] each, in order; `skip`: never
    * delivered, archived at once), the AVAILABLE
    * records and the new ones (from the end offset on, contiguously), up to `maxRecords` (whole batches: the last
-   * batch may pass it, as Kafka's). Returns the acquired ranges (contiguous, same delivery count) and which batches
-   * hold at least one of them.
+   * batch may pass it, as Kafka's; `recordLimit`: never past it). Returns the acquired ranges (contiguous, same
+   * delivery count) and which batches hold at least one of them.
    */
   acquire(
     memberId: string,
@@ -123,6 +128,7 @@ export class SharePartition {
     maxRecords: number,
     lockDue: number,
     counters: ShareCounters,
+    recordLimit = false,
   ): { ranges: AcquiredRange[]; used: boolean[] } {
     const ranges: AcquiredRange[] = [];
     const used = batches.map(() => false);
@@ -130,6 +136,7 @@ export class SharePartition {
     for (let i = 0; i < batches.length && count < maxRecords; i++) {
       const { first, last } = batches[i];
       for (let o = Math.max(first, this.startOffset); o <= last; o++) {
+        if (recordLimit && count >= maxRecords) break;
         let r = this.records.get(o);
         if (o >= this.endOffset) {
           if (o > this.endOffset || this.inFlight >= this.limits.maxInFlight) break; // contiguous, bounded
@@ -168,15 +175,26 @@ export class SharePartition {
 
   /**
    * Applies a member's acknowledgements: every offset must be ACQUIRED by `memberId` (else INVALID_RECORD_STATE,
-   * with nothing changed) and every type known (else INVALID_REQUEST). Returns an error message or null.
+   * with nothing changed) and every type known (else INVALID_REQUEST); renewals only with `renewLockDue`, the new
+   * lock deadline. Returns an error message or null.
    */
-  acknowledge(memberId: string, batches: readonly AckBatch[], counters: ShareCounters): string | null {
+  acknowledge(
+    memberId: string,
+    batches: readonly AckBatch[],
+    counters: ShareCounters,
+    renewLockDue: number | null = null,
+  ): string | null {
+    const last = renewLockDue === null ? REJECT : RENEW;
     for (const b of batches) {
       const n = b.lastOffset - b.firstOffset + 1;
       if (n <= 0 || (b.acknowledgeTypes.length !== 1 && b.acknowledgeTypes.length !== n)) {
         return `invalid acknowledgement batch ${b.firstOffset}-${b.lastOffset}`;
       }
-      if (b.acknowledgeTypes.some((t) => t < GAP || t > REJECT)) return "unknown acknowledge type";
+      if (b.acknowledgeTypes.some((t) => t < GAP || t > last)) {
+        return b.acknowledgeTypes.includes(RENEW)
+          ? "Renew acknowledgements need a request that says it carries them (IsRenewAck)."
+          : "unknown acknowledge type";
+      }
       for (let o = b.firstOffset; o <= b.lastOffset; o++) {
         const r = this.records.get(o);
         if (o < this.startOffset || r === undefined || r.state !== "ACQUIRED" || r.memberId !== memberId) {
@@ -193,6 +211,9 @@ export class SharePartition {
         if (type === ACCEPT) {
           this.settle(r, "ACKNOWLEDGED");
           counters.accepted++;
+        } else if (type === RENEW) {
+          r.lockDue = renewLockDue ?? r.lockDue;
+          counters.renewed++;
         } else if (type === RELEASE) {
           this.release(r, counters);
           counters.released++;
@@ -205,6 +226,27 @@ export class SharePartition {
     }
     this.advance();
     return null;
+  }
+
+  /**
+   * Undoes an acquisition whose records never reached the member (its connection closed before the answer): they
+   * are available again and the delivery does not count. True when any was still held so.
+   */
+  unacquire(memberId: string, ranges: readonly AcquiredRange[]): boolean {
+    let any = false;
+    for (const x of ranges) {
+      for (let o = x.firstOffset; o <= x.lastOffset; o++) {
+        const r = this.records.get(o);
+        if (r?.state !== "ACQUIRED" || r.memberId !== memberId || r.deliveryCount !== x.deliveryCount) {
+          continue;
+        }
+        r.state = "AVAILABLE";
+        r.memberId = null;
+        r.deliveryCount--;
+        any = true;
+      }
+    }
+    return any;
   }
 
   /** Releases the records whose lock passed at `now`: true when any was. */

@@ -38,6 +38,7 @@ import { offsetResetDurationMs } from "../../configs/group_defs.ts";
 import {
   type AckBatch,
   type AcquiredRange,
+  RENEW,
   type ShareCounters,
   SharePartition,
   type SharePartitionLimits,
@@ -57,10 +58,12 @@ export interface SharePartitionsOptions {
   isolationLevel(groupId: string): string;
   /** The partition's transactions (read_committed); absent: nothing is transactional (tests). */
   transactions?(topic: TopicMeta, partition: number): Promise<PartitionTransactions>;
-  /** group.share.delivery.count.limit */
-  readonly deliveryCountLimit: number;
-  /** group.share.partition.max.record.locks */
-  readonly maxRecordLocks: number;
+  /** share.delivery.count.limit of the group, else group.share.delivery.count.limit */
+  deliveryCountLimit(groupId: string): number;
+  /** share.partition.max.record.locks of the group, else group.share.partition.max.record.locks */
+  maxRecordLocks(groupId: string): number;
+  /** share.renew.acknowledge.enable of the group (Kafka 4.3; true by default) */
+  renewEnabled(groupId: string): boolean;
 }
 
 /** What read_committed needs of a partition's producer state (src/producer/state.ts has it). */
@@ -115,7 +118,6 @@ export class SharePartitions {
   private readonly timer: ReturnType<typeof setInterval>;
   private closed = false;
   readonly counters: ShareCounters = zeroCounters();
-  private readonly limits: SharePartitionLimits;
 
   constructor(
     private readonly storage: Pick<Storage, "read" | "offsets" | "offsetForTimestamp" | "subscribe">,
@@ -125,7 +127,6 @@ export class SharePartitions {
     private readonly log: Logger,
     private readonly now: () => number = () => performance.now(),
   ) {
-    this.limits = { deliveryCountLimit: opts.deliveryCountLimit, maxInFlight: opts.maxRecordLocks };
     this.timer = setInterval(() => this.sweep(), SWEEP_MS);
     Deno.unrefTimer(this.timer);
   }
@@ -162,6 +163,7 @@ export class SharePartitions {
     partition: number,
     maxRecords: number,
     maxBytes: number,
+    recordLimit = false,
   ): Promise<ShareFetched> {
     const e = await this.entry(groupId, topic, partition);
     this.expire(e);
@@ -204,6 +206,7 @@ export class SharePartitions {
       maxRecords,
       this.now() + this.opts.lockDurationMs(groupId),
       this.counters,
+      recordLimit,
     );
     const batches: Uint8Array[] = [];
     let bytes = 0;
@@ -218,6 +221,8 @@ export class SharePartitions {
   /**
    * Applies a member's acknowledgements and resolves once they are durable: INVALID_RECORD_STATE (nothing
    * applied) or INVALID_REQUEST as KafkaError, NOT_LEADER_OR_FOLLOWER when the partition is not led here.
+   * `renew`: the request says it carries renewals (IsRenewAck, KIP-1222), which restart the locks of the records
+   * they name with the group's lock duration; only renewals: nothing durable changes, nothing is written.
    */
   async acknowledge(
     groupId: string,
@@ -225,16 +230,41 @@ export class SharePartitions {
     topic: TopicMeta,
     partition: number,
     batches: readonly AckBatch[],
+    renew = false,
   ): Promise<void> {
+    if (
+      renew && !this.opts.renewEnabled(groupId) && batches.some((b) => b.acknowledgeTypes.includes(RENEW))
+    ) {
+      throw new KafkaError(
+        ErrorCode.INVALID_REQUEST,
+        "Renewing acquisition locks is not enabled for the group.",
+      );
+    }
     const e = await this.entry(groupId, topic, partition);
     this.expire(e);
-    const bad = e.state.acknowledge(memberId, batches, this.counters);
+    const due = renew ? this.now() + this.opts.lockDurationMs(groupId) : null;
+    const bad = e.state.acknowledge(memberId, batches, this.counters, due);
     if (bad !== null) {
       const code = bad.startsWith("record") ? ErrorCode.INVALID_RECORD_STATE : ErrorCode.INVALID_REQUEST;
       throw new KafkaError(code, bad);
     }
+    if (batches.every((b) => b.acknowledgeTypes.every((t) => t === RENEW))) return;
     this.wake();
     await this.persist(e);
+  }
+
+  /** Undoes an acquisition whose answer cannot reach the member (its connection closed meanwhile). */
+  async unacquire(
+    groupId: string,
+    memberId: string,
+    topicId: string,
+    partition: number,
+    ranges: readonly AcquiredRange[],
+  ): Promise<void> {
+    const e = this.entries.get(keyOf(groupId, topicId, partition));
+    if (e === undefined || e.dropped || !e.state.unacquire(memberId, ranges)) return;
+    this.wake();
+    await this.persist(e).catch(() => {}); // a lost write: the next leader reads the records as available anyway
   }
 
   /** Releases what the member holds in these share-partitions (its share session closed). */
@@ -343,17 +373,26 @@ export class SharePartitions {
 
   private async load(key: string, groupId: string, topic: TopicMeta, partition: number, epoch: number) {
     const doc = await shareStateDocument(groupId, topic.id, partition);
+    const opts = this.opts;
+    const limits: SharePartitionLimits = {
+      get deliveryCountLimit() {
+        return opts.deliveryCountLimit(groupId);
+      },
+      get maxInFlight() {
+        return opts.maxRecordLocks(groupId);
+      },
+    };
     let stored = await this.documents.get(doc);
     let state: SharePartition;
     let version: string | null;
     if (stored !== null) {
-      state = SharePartition.decode(stored.data, this.limits);
+      state = SharePartition.decode(stored.data, limits);
       version = stored.version;
     } else {
       // Initialized durably at once, as Kafka's share coordinator does: the start offset share.auto.offset.reset
       // chose (the log end for latest) holds across restarts and leader moves even before any acknowledgement.
       const start = await this.initialOffset(groupId, topic, partition);
-      state = new SharePartition(start, start, this.limits);
+      state = new SharePartition(start, start, limits);
       version = await this.documents.put(
         doc,
         state.encode({ topicId: topic.id, partition, leaderEpoch: epoch }),
@@ -362,7 +401,7 @@ export class SharePartitions {
       if (version === null) {
         stored = await this.documents.get(doc); // initialized elsewhere meanwhile (the admin APIs): that one holds
         if (stored === null) throw notLeader(topic.name, partition);
-        state = SharePartition.decode(stored.data, this.limits);
+        state = SharePartition.decode(stored.data, limits);
         version = stored.version;
       }
     }

@@ -1,5 +1,7 @@
-// ShareAcknowledge (key 79), version 1, flexible (KIP-932; Kafka 4.1 ShareAcknowledgeRequest/Response.json):
+// ShareAcknowledge (key 79), versions 1-2, flexible (KIP-932; Kafka 4.2 ShareAcknowledgeRequest/Response.json):
 // acknowledgements without a fetch, in the member's share session (its epoch moves on; -1 closes the session).
+// v2 (KIP-1222): IsRenewAck says renew acknowledgements (type 4) may be there; the answer carries the lock
+// duration a renewal started.
 import { ApiKey } from "../api_keys.ts";
 import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 import { LeaderIdAndEpoch, NodeEndpoint } from "./common.ts";
@@ -9,12 +11,13 @@ export const ShareAcknowledgeSpec = defineApi({
   key: ApiKey.ShareAcknowledge,
   name: "ShareAcknowledge",
   minVersion: 1,
-  maxVersion: 1,
+  maxVersion: 2,
   flexibleFrom: 0,
   request: [
     field("groupId", "string", "0+", { nullable: "0+", default: null }),
     field("memberId", "string", "0+", { nullable: "0+" }),
     field("shareSessionEpoch", "int32"),
+    field("isRenewAck", "bool", "2+", { default: false }),
     field(
       "topics",
       arrayOf([
@@ -33,6 +36,7 @@ export const ShareAcknowledgeSpec = defineApi({
     field("throttleTimeMs", "int32"),
     field("errorCode", "int16"),
     field("errorMessage", "string", "0+", { nullable: "0+", default: null }),
+    field("acquisitionLockTimeoutMs", "int32", "2+"),
     field(
       "responses",
       arrayOf([

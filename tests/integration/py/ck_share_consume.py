@@ -7,7 +7,7 @@ what ShareConsume.java prints (tests/helpers/share_consumers.ts parses both the 
   ERR <text>                       a record or an acknowledgement with an error
   DONE                             closed after <idle ms> without a record (a minute before the first one)
 Each record is acknowledged explicitly as the mode says: accept, release-first (releases a record's first delivery,
-accepts the next), reject-poison (rejects values starting with "poison"), hold (never acknowledges: the records go
+accepts the next), release (every delivery), reject-poison (rejects values starting with "poison"), hold (never acknowledges: the records go
 back when their lock passes or the process is killed; SIGTERM ends it without closing the consumer, as a crash).
 
 Usage: ck_share_consume.py <bootstrap> <group> <topic> <mode> <idle ms> [max.poll.records]
@@ -54,7 +54,7 @@ def main():
             if mode == "hold":
                 continue
             ack = AcknowledgeType.ACCEPT
-            if mode == "release-first" and count == 1:
+            if mode == "release" or (mode == "release-first" and count == 1):
                 ack = AcknowledgeType.RELEASE
             if mode == "reject-poison" and value.startswith("poison"):
                 ack = AcknowledgeType.REJECT
