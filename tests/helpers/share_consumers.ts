@@ -1,10 +1,12 @@
 // Share-group test helpers: a share consumer as a process, Apache Kafka's KafkaShareConsumer
 // (scripts/kafka/apps/ShareConsume.java, kafka-clients 4.1.1) or librdkafka's (confluent-kafka's ShareConsumer,
 // tests/integration/py/ck_share_consume.py), both printing the same lines, parsed here; group configs set over the
-// wire, and a wait on a condition that fails with the consumers' output.
+// wire, a wait on a condition that fails with the consumers' output, and a gateway with share groups on.
 import { type JavaProcess, javaProcess, kafkaApps } from "./apache_kafka.ts";
 import { pythonPath } from "./tools.ts";
-import type { RunningGateway } from "./gateway.ts";
+import { type RunningGateway, startGateway } from "./gateway.ts";
+import { Kafka, logLevel } from "./kafkajs.ts";
+import { WireClient } from "./wire.ts";
 export { setGroupConfigs } from "./group_configs.ts";
 
 const SCRIPTS = new URL("../../scripts/kafka/", import.meta.url).pathname;
@@ -137,5 +139,38 @@ export async function until(
       throw new Error(`${what}: not within ${ms} ms\n${out}`);
     }
     await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+type KafkaClient = InstanceType<typeof Kafka>;
+
+/** A gateway with share groups on, a wire client to it and a connected KafkaJS admin and producer. */
+export interface ShareGateway {
+  readonly gw: RunningGateway;
+  readonly wire: WireClient;
+  readonly kafka: KafkaClient;
+  readonly admin: ReturnType<KafkaClient["admin"]>;
+  readonly producer: ReturnType<KafkaClient["producer"]>;
+}
+
+/** Runs `fn` against a new gateway started with --group-share-enable; stops and closes everything after. */
+export async function withShareGateway(
+  clientId: string,
+  fn: (s: ShareGateway) => Promise<void>,
+): Promise<void> {
+  const gw = await startGateway({ args: ["--group-share-enable"] });
+  const wire = await WireClient.connect(gw.port);
+  const kafka = new Kafka({ clientId, brokers: [gw.bootstrap], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const producer = kafka.producer();
+  try {
+    await admin.connect();
+    await producer.connect();
+    await fn({ gw, wire, kafka, admin, producer });
+  } finally {
+    await producer.disconnect().catch(() => {});
+    await admin.disconnect().catch(() => {});
+    wire.close();
+    await gw.stop();
   }
 }

@@ -7,8 +7,6 @@
 // raised either way.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { kafkaTools } from "../helpers/apache_kafka.ts";
-import { startGateway } from "../helpers/gateway.ts";
-import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { backendMatrix } from "../helpers/backend_matrix.ts";
 import { WireClient } from "../helpers/wire.ts";
 import {
@@ -17,6 +15,7 @@ import {
   type ShareConsumer as Consumer,
   shareConsumer,
   until,
+  withShareGateway,
 } from "../helpers/share_consumers.ts";
 import {
   type ShareGroupDescribeResponse,
@@ -49,136 +48,125 @@ for (const { client, name } of CLIENTS) {
       sanitizeResources: false,
       fn: async () => {
         await backend.use();
-        const gw = await startGateway({ args: ["--group-share-enable"] });
-        const wire = await WireClient.connect(gw.port);
-        const kafka = new Kafka({
-          clientId: "share-test",
-          brokers: [gw.bootstrap],
-          logLevel: logLevel.NOTHING,
-        });
-        const admin = kafka.admin();
-        const producer = kafka.producer();
-        const running: Consumer[] = [];
-        try {
-          await admin.connect();
-          await producer.connect();
-          await admin.createTopics({ topics: ["sq-all", "sq-acks", "sq-kill"].map((topic) => ({ topic })) });
-          for (const g of ["sg-all", "sg-acks", "sg-kill"]) {
-            await groupConfig(wire, g, [["share.auto.offset.reset", "earliest"]]);
-          }
-          await groupConfig(wire, "sg-kill", [["share.record.lock.duration.ms", "15000"]]);
+        await withShareGateway("share-test", async ({ gw, wire, admin, producer }) => {
+          const running: Consumer[] = [];
+          try {
+            await admin.createTopics({
+              topics: ["sq-all", "sq-acks", "sq-kill"].map((topic) => ({ topic })),
+            });
+            for (const g of ["sg-all", "sg-acks", "sg-kill"]) {
+              await groupConfig(wire, g, [["share.auto.offset.reset", "earliest"]]);
+            }
+            await groupConfig(wire, "sg-kill", [["share.record.lock.duration.ms", "15000"]]);
 
-          // Four consumers, all accepting, joined before the records arrive one by one.
-          const four = await Promise.all(
-            [1, 2, 3, 4].map(() => shareConsumer(gw, "sg-all", "sq-all", "accept", { maxPoll: 5, client })),
-          );
-          running.push(...four);
-          await until("four members", 60_000, async () => await members(wire, "sg-all") === 4, four);
-          const N = 200;
-          for (let i = 0; i < N; i++) {
-            await producer.send({ topic: "sq-all", messages: [{ value: `m${i}` }] });
-          }
-          const got = () => four.flatMap((c) => c.records());
-          await until(`${N} records`, 60_000, () => new Set(got().map((r) => r[0])).size >= N, four);
-          await new Promise((r) => setTimeout(r, 1_000)); // any duplicate would show now
-          const offsets = got().map((r) => r[0]).sort((a, b) => a - b);
-          assertEquals(offsets, Array.from({ length: N }, (_, i) => i), "every record exactly once");
-          assert(got().every((r) => r[1] === 1), "first deliveries only");
-          const spread = four.map((c) => c.records().length);
-          console.log(`records per consumer: ${spread.join(", ")}`);
-          assert(spread.filter((n) => n > 0).length >= 2, `consumers shared the partition: ${spread}`);
+            // Four consumers, all accepting, joined before the records arrive one by one.
+            const four = await Promise.all(
+              [1, 2, 3, 4].map(() => shareConsumer(gw, "sg-all", "sq-all", "accept", { maxPoll: 5, client })),
+            );
+            running.push(...four);
+            await until("four members", 60_000, async () => await members(wire, "sg-all") === 4, four);
+            const N = 200;
+            for (let i = 0; i < N; i++) {
+              await producer.send({ topic: "sq-all", messages: [{ value: `m${i}` }] });
+            }
+            const got = () => four.flatMap((c) => c.records());
+            await until(`${N} records`, 60_000, () => new Set(got().map((r) => r[0])).size >= N, four);
+            await new Promise((r) => setTimeout(r, 1_000)); // any duplicate would show now
+            const offsets = got().map((r) => r[0]).sort((a, b) => a - b);
+            assertEquals(offsets, Array.from({ length: N }, (_, i) => i), "every record exactly once");
+            assert(got().every((r) => r[1] === 1), "first deliveries only");
+            const spread = four.map((c) => c.records().length);
+            console.log(`records per consumer: ${spread.join(", ")}`);
+            assert(spread.filter((n) => n > 0).length >= 2, `consumers shared the partition: ${spread}`);
 
-          // Release and reject: a released record comes back once (count 2); a rejected one never.
-          const values = ["a", "poison-1", "b", "poison-2", "c"];
-          for (const v of values) await producer.send({ topic: "sq-acks", messages: [{ value: v }] });
-          const rel = await shareConsumer(gw, "sg-acks", "sq-acks", "release-first", { client });
-          running.push(rel);
-          await until("released records back and accepted", 60_000, () => rel.acked() >= 10, [rel]);
-          await rel.stop();
-          running.splice(running.indexOf(rel), 1);
-          assertEquals(
-            rel.records().map((r) => [r[0], r[1]]),
-            [
-              [0, 1],
-              [1, 1],
-              [2, 1],
-              [3, 1],
-              [4, 1],
-              [0, 2],
-              [1, 2],
+            // Release and reject: a released record comes back once (count 2); a rejected one never.
+            const values = ["a", "poison-1", "b", "poison-2", "c"];
+            for (const v of values) await producer.send({ topic: "sq-acks", messages: [{ value: v }] });
+            const rel = await shareConsumer(gw, "sg-acks", "sq-acks", "release-first", { client });
+            running.push(rel);
+            await until("released records back and accepted", 60_000, () => rel.acked() >= 10, [rel]);
+            await rel.stop();
+            running.splice(running.indexOf(rel), 1);
+            assertEquals(
+              rel.records().map((r) => [r[0], r[1]]),
               [
-                2,
-                2,
-              ],
-              [3, 2],
-              [4, 2],
-            ].sort((x, y) => x[1] - y[1] || x[0] - y[0]),
-          );
-          for (const v of ["d", "poison-3", "e"]) {
-            await producer.send({ topic: "sq-acks", messages: [{ value: v }] });
-          }
-          const rej = await shareConsumer(gw, "sg-acks", "sq-acks", "reject-poison", { client });
-          running.push(rej);
-          await until("new records", 60_000, () => rej.records().length >= 3, [rej]);
-          await new Promise((r) => setTimeout(r, 2_000));
-          assertEquals(
-            rej.records().map((r) => [r[0], r[1], r[2]]),
-            [[5, 1, "d"], [6, 1, "poison-3"], [7, 1, "e"]],
-            JSON.stringify(rej.records()) + "\n" + rej.output().slice(-4000),
-          );
+                [0, 1],
+                [1, 1],
+                [2, 1],
+                [3, 1],
+                [4, 1],
+                [0, 2],
+                [1, 2],
+                [
+                  2,
+                  2,
+                ],
+                [3, 2],
+                [4, 2],
+              ].sort((x, y) => x[1] - y[1] || x[0] - y[0]),
+            );
+            for (const v of ["d", "poison-3", "e"]) {
+              await producer.send({ topic: "sq-acks", messages: [{ value: v }] });
+            }
+            const rej = await shareConsumer(gw, "sg-acks", "sq-acks", "reject-poison", { client });
+            running.push(rej);
+            await until("new records", 60_000, () => rej.records().length >= 3, [rej]);
+            await new Promise((r) => setTimeout(r, 2_000));
+            assertEquals(
+              rej.records().map((r) => [r[0], r[1], r[2]]),
+              [[5, 1, "d"], [6, 1, "poison-3"], [7, 1, "e"]],
+              JSON.stringify(rej.records()) + "\n" + rej.output().slice(-4000),
+            );
 
-          // A consumer holding records without acknowledging them, still connected: after the lock (15 s) another
-          // consumer gets them, their delivery count 2.
-          for (let i = 0; i < 3; i++) {
-            await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
-          }
-          const hold = await shareConsumer(gw, "sg-kill", "sq-kill", "hold", { client });
-          running.push(hold);
-          await until("held records", 60_000, () => hold.records().length === 3, [hold]);
-          const heldAt = Date.now();
-          const taker = await shareConsumer(gw, "sg-kill", "sq-kill", "accept", { client });
-          running.push(taker);
-          await until("redelivered after the lock", 90_000, () => taker.records().length >= 3, [taker]);
-          assertEquals(
-            taker.records().map((r) => [r[0], r[1]]),
-            [[0, 2], [1, 2], [2, 2]],
-            `held by:\n${hold.output().slice(-2000)}\ntaken by:\n${taker.output().slice(-2000)}`,
-          );
-          console.log(`redelivered ${Date.now() - heldAt} ms after they were acquired (lock 15 s)`);
-          for (const c of [hold, taker]) {
-            await c.stop();
-            running.splice(running.indexOf(c), 1);
-          }
+            // A consumer holding records without acknowledging them, still connected: after the lock (15 s) another
+            // consumer gets them, their delivery count 2.
+            for (let i = 0; i < 3; i++) {
+              await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
+            }
+            const hold = await shareConsumer(gw, "sg-kill", "sq-kill", "hold", { client });
+            running.push(hold);
+            await until("held records", 60_000, () => hold.records().length === 3, [hold]);
+            const heldAt = Date.now();
+            const taker = await shareConsumer(gw, "sg-kill", "sq-kill", "accept", { client });
+            running.push(taker);
+            await until("redelivered after the lock", 90_000, () => taker.records().length >= 3, [taker]);
+            assertEquals(
+              taker.records().map((r) => [r[0], r[1]]),
+              [[0, 2], [1, 2], [2, 2]],
+              `held by:\n${hold.output().slice(-2000)}\ntaken by:\n${taker.output().slice(-2000)}`,
+            );
+            console.log(`redelivered ${Date.now() - heldAt} ms after they were acquired (lock 15 s)`);
+            for (const c of [hold, taker]) {
+              await c.stop();
+              running.splice(running.indexOf(c), 1);
+            }
 
-          // A consumer killed holding records: its connection closes, which ends its share session and releases
-          // them, so another consumer gets them (count 2) without waiting for the lock (60 s for this group).
-          await groupConfig(wire, "sg-kill", [["share.record.lock.duration.ms", "60000"]]);
-          for (let i = 3; i < 6; i++) {
-            await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
+            // A consumer killed holding records: its connection closes, which ends its share session and releases
+            // them, so another consumer gets them (count 2) without waiting for the lock (60 s for this group).
+            await groupConfig(wire, "sg-kill", [["share.record.lock.duration.ms", "60000"]]);
+            for (let i = 3; i < 6; i++) {
+              await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
+            }
+            const doomed = await shareConsumer(gw, "sg-kill", "sq-kill", "hold", { client });
+            running.push(doomed);
+            await until("held again", 60_000, () => doomed.records().length === 3, [doomed]);
+            const next = await shareConsumer(gw, "sg-kill", "sq-kill", "accept", { client });
+            running.push(next);
+            const killedAt = Date.now();
+            await doomed.stop(); // SIGTERM: the JVM exits without closing the consumer, as a crash
+            running.splice(running.indexOf(doomed), 1);
+            // Well inside the 60 s lock: released by the disconnect, not by the lock.
+            await until("released by the disconnect", 40_000, () => next.records().length >= 3, [next]);
+            assertEquals(
+              next.records().map((r) => [r[0], r[1]]),
+              [[3, 2], [4, 2], [5, 2]],
+              `held by:\n${doomed.output().slice(-2000)}\ntaken by:\n${next.output().slice(-2000)}`,
+            );
+            console.log(`redelivered ${Date.now() - killedAt} ms after the holder was killed (lock 60 s)`);
+          } finally {
+            for (const c of running) await c.stop();
           }
-          const doomed = await shareConsumer(gw, "sg-kill", "sq-kill", "hold", { client });
-          running.push(doomed);
-          await until("held again", 60_000, () => doomed.records().length === 3, [doomed]);
-          const next = await shareConsumer(gw, "sg-kill", "sq-kill", "accept", { client });
-          running.push(next);
-          const killedAt = Date.now();
-          await doomed.stop(); // SIGTERM: the JVM exits without closing the consumer, as a crash
-          running.splice(running.indexOf(doomed), 1);
-          // Well inside the 60 s lock: released by the disconnect, not by the lock.
-          await until("released by the disconnect", 40_000, () => next.records().length >= 3, [next]);
-          assertEquals(
-            next.records().map((r) => [r[0], r[1]]),
-            [[3, 2], [4, 2], [5, 2]],
-            `held by:\n${doomed.output().slice(-2000)}\ntaken by:\n${next.output().slice(-2000)}`,
-          );
-          console.log(`redelivered ${Date.now() - killedAt} ms after the holder was killed (lock 60 s)`);
-        } finally {
-          for (const c of running) await c.stop();
-          await producer.disconnect().catch(() => {});
-          await admin.disconnect().catch(() => {});
-          wire.close();
-          await gw.stop();
-        }
+        });
       },
     });
   }

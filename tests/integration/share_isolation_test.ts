@@ -3,11 +3,9 @@
 // transaction until it commits; a read_uncommitted one gets every record; neither ever gets a transaction marker.
 import { assertEquals } from "../unit/assert.ts";
 import { kafkaTools } from "../helpers/apache_kafka.ts";
-import { type RunningGateway, startGateway } from "../helpers/gateway.ts";
-import { Kafka, logLevel } from "../helpers/kafkajs.ts";
+import type { RunningGateway } from "../helpers/gateway.ts";
 import { backendMatrix } from "../helpers/backend_matrix.ts";
-import { WireClient } from "../helpers/wire.ts";
-import { consumeAll, setGroupConfigs } from "../helpers/share_consumers.ts";
+import { consumeAll, setGroupConfigs, withShareGateway } from "../helpers/share_consumers.ts";
 
 const matrix = await backendMatrix();
 const tools = await kafkaTools();
@@ -26,58 +24,45 @@ for (const backend of matrix.backends) {
     sanitizeResources: false,
     fn: async () => {
       await backend.use();
-      const gw = await startGateway({ args: ["--group-share-enable"] });
-      const wire = await WireClient.connect(gw.port);
-      const kafka = new Kafka({
-        clientId: "share-isolation",
-        brokers: [gw.bootstrap],
-        logLevel: logLevel.NOTHING,
-      });
-      const admin = kafka.admin();
-      const plain = kafka.producer();
-      const txp = kafka.producer({ transactionalId: "si-txn", idempotent: true, maxInFlightRequests: 1 });
-      try {
-        await admin.connect();
-        await plain.connect();
-        await txp.connect();
-        await admin.createTopics({ topics: [{ topic: "si-t", numPartitions: 1 }] });
-        for (const [group, level] of [["si-c", "read_committed"], ["si-u", "read_uncommitted"]]) {
-          await setGroupConfigs(wire, group, [
-            ["share.auto.offset.reset", "earliest"],
-            ["share.isolation.level", level],
-          ]);
-        }
-        const send = (p: { send: typeof plain.send }, ...vs: string[]) =>
-          p.send({ topic: "si-t", messages: vs.map((value) => ({ value })) });
-        await send(plain, "p0");
-        const aborted = await txp.transaction();
-        await send(aborted, "a1", "a2");
-        await aborted.abort();
-        const committed = await txp.transaction();
-        await send(committed, "c1", "c2");
-        await committed.commit();
-        await send(plain, "p1");
-        const open = await txp.transaction();
-        await send(open, "o1");
-        await send(plain, "p2"); // after the open transaction's first record: held back with it
+      await withShareGateway("share-isolation", async ({ gw, wire, kafka, admin, producer: plain }) => {
+        const txp = kafka.producer({ transactionalId: "si-txn", idempotent: true, maxInFlightRequests: 1 });
+        try {
+          await txp.connect();
+          await admin.createTopics({ topics: [{ topic: "si-t", numPartitions: 1 }] });
+          for (const [group, level] of [["si-c", "read_committed"], ["si-u", "read_uncommitted"]]) {
+            await setGroupConfigs(wire, group, [
+              ["share.auto.offset.reset", "earliest"],
+              ["share.isolation.level", level],
+            ]);
+          }
+          const send = (p: { send: typeof plain.send }, ...vs: string[]) =>
+            p.send({ topic: "si-t", messages: vs.map((value) => ({ value })) });
+          await send(plain, "p0");
+          const aborted = await txp.transaction();
+          await send(aborted, "a1", "a2");
+          await aborted.abort();
+          const committed = await txp.transaction();
+          await send(committed, "c1", "c2");
+          await committed.commit();
+          await send(plain, "p1");
+          const open = await txp.transaction();
+          await send(open, "o1");
+          await send(plain, "p2"); // after the open transaction's first record: held back with it
 
-        await expectValues(gw, "si-c", "si-t", ["p0", "c1", "c2", "p1"], "read_committed");
-        await expectValues(
-          gw,
-          "si-u",
-          "si-t",
-          ["p0", "a1", "a2", "c1", "c2", "p1", "o1", "p2"],
-          "read_uncommitted",
-        );
-        await open.commit();
-        await expectValues(gw, "si-c", "si-t", ["o1", "p2"], "released by the commit");
-      } finally {
-        await txp.disconnect().catch(() => {});
-        await plain.disconnect().catch(() => {});
-        await admin.disconnect().catch(() => {});
-        wire.close();
-        await gw.stop();
-      }
+          await expectValues(gw, "si-c", "si-t", ["p0", "c1", "c2", "p1"], "read_committed");
+          await expectValues(
+            gw,
+            "si-u",
+            "si-t",
+            ["p0", "a1", "a2", "c1", "c2", "p1", "o1", "p2"],
+            "read_uncommitted",
+          );
+          await open.commit();
+          await expectValues(gw, "si-c", "si-t", ["o1", "p2"], "released by the commit");
+        } finally {
+          await txp.disconnect().catch(() => {});
+        }
+      });
     },
   });
 }

@@ -5,11 +5,14 @@
 // are refused with Kafka's codes. (Kafka 4.1's tool does not implement --reset-offsets: the wire request stands in.)
 import { assert, assertEquals } from "../unit/assert.ts";
 import { kafkaTool, kafkaToolOk, kafkaTools } from "../helpers/apache_kafka.ts";
-import { startGateway } from "../helpers/gateway.ts";
-import { Kafka, logLevel } from "../helpers/kafkajs.ts";
 import { backendMatrix } from "../helpers/backend_matrix.ts";
-import { WireClient } from "../helpers/wire.ts";
-import { consumeAll, setGroupConfigs, shareConsumer, until } from "../helpers/share_consumers.ts";
+import {
+  consumeAll,
+  setGroupConfigs,
+  shareConsumer,
+  until,
+  withShareGateway,
+} from "../helpers/share_consumers.ts";
 import { ErrorCode } from "../../src/protocol/errors.ts";
 import {
   type AlterShareGroupOffsetsResponse,
@@ -36,39 +39,28 @@ for (const backend of matrix.backends) {
     sanitizeResources: false,
     fn: async () => {
       await backend.use();
-      const gw = await startGateway({ args: ["--group-share-enable"] });
-      const wire = await WireClient.connect(gw.port);
-      const kafka = new Kafka({
-        clientId: "share-offsets",
-        brokers: [gw.bootstrap],
-        logLevel: logLevel.NOTHING,
-      });
-      const admin = kafka.admin();
-      const producer = kafka.producer();
-      const shareGroups = (...args: string[]) =>
-        kafkaToolOk("kafka-share-groups", ["--bootstrap-server", gw.bootstrap, ...args]);
-      const describe = async (group: string) => {
-        const r = await wire.call<DescribeShareGroupOffsetsResponse>(DescribeShareGroupOffsetsSpec, 0, {
-          groups: [{ groupId: group, topics: null }],
-        });
-        assertEquals(r.groups[0].errorCode, 0, r.groups[0].errorMessage ?? "");
-        return r.groups[0].topics.flatMap((t) =>
-          t.partitions.map((p) => [t.topicName, p.partitionIndex, p.startOffset])
-        );
-      };
-      const alter = (group: string, startOffset: number) =>
-        wire.call<AlterShareGroupOffsetsResponse>(AlterShareGroupOffsetsSpec, 0, {
-          groupId: group,
-          topics: [{ topicName: "so-t", partitions: [{ partitionIndex: 0, startOffset }] }],
-        });
-      const deleteOffsets = (group: string) =>
-        wire.call<DeleteShareGroupOffsetsResponse>(DeleteShareGroupOffsetsSpec, 0, {
-          groupId: group,
-          topics: [{ topicName: "so-t" }],
-        });
-      try {
-        await admin.connect();
-        await producer.connect();
+      await withShareGateway("share-offsets", async ({ gw, wire, admin, producer }) => {
+        const shareGroups = (...args: string[]) =>
+          kafkaToolOk("kafka-share-groups", ["--bootstrap-server", gw.bootstrap, ...args]);
+        const describe = async (group: string) => {
+          const r = await wire.call<DescribeShareGroupOffsetsResponse>(DescribeShareGroupOffsetsSpec, 0, {
+            groups: [{ groupId: group, topics: null }],
+          });
+          assertEquals(r.groups[0].errorCode, 0, r.groups[0].errorMessage ?? "");
+          return r.groups[0].topics.flatMap((t) =>
+            t.partitions.map((p) => [t.topicName, p.partitionIndex, p.startOffset])
+          );
+        };
+        const alter = (group: string, startOffset: number) =>
+          wire.call<AlterShareGroupOffsetsResponse>(AlterShareGroupOffsetsSpec, 0, {
+            groupId: group,
+            topics: [{ topicName: "so-t", partitions: [{ partitionIndex: 0, startOffset }] }],
+          });
+        const deleteOffsets = (group: string) =>
+          wire.call<DeleteShareGroupOffsetsResponse>(DeleteShareGroupOffsetsSpec, 0, {
+            groupId: group,
+            topics: [{ topicName: "so-t" }],
+          });
         await admin.createTopics({ topics: [{ topic: "so-t", numPartitions: 1 }] });
         await producer.send({
           topic: "so-t",
@@ -136,12 +128,7 @@ for (const backend of matrix.backends) {
         } finally {
           await member.stop();
         }
-      } finally {
-        await producer.disconnect().catch(() => {});
-        await admin.disconnect().catch(() => {});
-        wire.close();
-        await gw.stop();
-      }
+      });
     },
   });
 }
