@@ -16,7 +16,13 @@ import type {
 import { applyAlterations, type ConfigAlteration, invalidConfig } from "./alterations.ts";
 import { CONFIG_TYPE_ID, ConfigSource } from "./defs.ts";
 import { parseConfigValue } from "./values.ts";
-import { checkGroupConfigs, GROUP_CONFIG_BY_NAME, GROUP_CONFIGS, groupConfigDefaults } from "./group_defs.ts";
+import {
+  checkGroupConfigs,
+  GROUP_CONFIG_BY_NAME,
+  GROUP_CONFIGS,
+  groupConfigDefaults,
+  SHARE_PREVIEW,
+} from "./group_defs.ts";
 
 export const GROUP_CONFIG_DOCUMENT = "group-configs";
 export const GROUP_CONFIG_POLL_MS = 1000;
@@ -167,7 +173,7 @@ export class GroupConfigs extends FollowedStore<Overrides> {
         isSensitive: false,
         synonyms: synonyms ? [synonym] : [],
         configType: CONFIG_TYPE_ID[def.type],
-        documentation: docs ? def.doc + (def.noEffect ?? "") : null,
+        documentation: docs ? def.doc + (def.noEffect ?? (def.shareGroups ? SHARE_PREVIEW : "")) : null,
       });
     }
     return out;

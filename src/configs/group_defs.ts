@@ -22,9 +22,13 @@ export interface GroupConfigDef extends ConfigDef {
   readonly max?: Bound;
   /** Accepted, stored and reported, but nothing here acts on it: why (appended to its documentation). */
   readonly noEffect?: string;
+  /** Acts on share groups only: without effect on a gateway that does not serve them (group.share.enable). */
+  readonly shareGroups?: true;
 }
 
-const SHARE_PREVIEW = " Acts on share groups, served with group.share.enable (preview).";
+/** Appended to the documentation of the share group configs. */
+export const SHARE_PREVIEW = " Acts on share groups, served with group.share.enable (preview).";
+const SHARE_GROUPS = { shareGroups: true } as const;
 const NO_STREAMS =
   " Accepted and stored; it has no effect: this gateway does not serve streams groups (KIP-1071).";
 
@@ -61,7 +65,7 @@ function intDef(
   fromBroker: (c: Config) => number,
   min: Bound,
   max: Bound,
-  noEffect?: string,
+  about: Pick<GroupConfigDef, "noEffect" | "shareGroups"> = {},
 ): GroupConfigDef {
   return {
     name,
@@ -72,7 +76,7 @@ function intDef(
     fromBroker: (c) => String(fromBroker(c)),
     min,
     max,
-    noEffect,
+    ...about,
   };
 }
 
@@ -100,7 +104,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     doc: "The strategy to initialize the share-partition start offset: earliest, latest or " +
       "by_duration:<duration> (ISO-8601, not negative).",
     fromBroker: () => "latest",
-    noEffect: SHARE_PREVIEW,
+    shareGroups: true,
   },
   intDef(
     "share.delivery.count.limit",
@@ -108,7 +112,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     (c) => c.groupShareDeliveryCountLimit,
     fixed("group.share.min.delivery.count.limit", 2),
     fixed("group.share.max.delivery.count.limit", 10),
-    SHARE_PREVIEW,
+    SHARE_GROUPS,
   ),
   intDef(
     "share.heartbeat.interval.ms",
@@ -116,7 +120,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     (c) => c.groupShareHeartbeatIntervalMs,
     fixed("group.share.min.heartbeat.interval.ms", 5_000),
     fixed("group.share.max.heartbeat.interval.ms", 15_000),
-    SHARE_PREVIEW,
+    SHARE_GROUPS,
   ),
   {
     name: "share.isolation.level",
@@ -130,7 +134,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
       "How the share group reads records written transactionally: read_committed delivers only committed " +
       "ones, read_uncommitted all of them.",
     fromBroker: () => "read_uncommitted",
-    noEffect: SHARE_PREVIEW,
+    shareGroups: true,
   },
   intDef(
     "share.partition.max.record.locks",
@@ -145,7 +149,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
       name: "group.share.max.partition.max.record.locks",
       value: (c) => Math.max(4_000, c.groupSharePartitionMaxRecordLocks),
     },
-    SHARE_PREVIEW,
+    SHARE_GROUPS,
   ),
   intDef(
     "share.record.lock.duration.ms",
@@ -153,7 +157,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     (c) => c.groupShareRecordLockDurationMs,
     fixed("group.share.min.record.lock.duration.ms", 15_000),
     fixed("group.share.max.record.lock.duration.ms", 60_000),
-    SHARE_PREVIEW,
+    SHARE_GROUPS,
   ),
   {
     name: "share.renew.acknowledge.enable",
@@ -162,7 +166,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     doc:
       "Whether this share group's consumers may renew the locks of the records they hold (KIP-1222, Kafka 4.3).",
     fromBroker: () => "true",
-    noEffect: SHARE_PREVIEW,
+    shareGroups: true,
   },
   intDef(
     "share.session.timeout.ms",
@@ -170,7 +174,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     (c) => c.groupShareSessionTimeoutMs,
     fixed("group.share.min.session.timeout.ms", 45_000),
     fixed("group.share.max.session.timeout.ms", 60_000),
-    SHARE_PREVIEW,
+    SHARE_GROUPS,
   ),
   intDef(
     "streams.heartbeat.interval.ms",
@@ -178,7 +182,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     () => 5_000,
     fixed("group.streams.min.heartbeat.interval.ms", 5_000),
     fixed("group.streams.max.heartbeat.interval.ms", 15_000),
-    NO_STREAMS,
+    { noEffect: NO_STREAMS },
   ),
   {
     name: "streams.num.standby.replicas",
@@ -196,7 +200,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     () => 45_000,
     fixed("group.streams.min.session.timeout.ms", 45_000),
     fixed("group.streams.max.session.timeout.ms", 60_000),
-    NO_STREAMS,
+    { noEffect: NO_STREAMS },
   ),
 ];
 

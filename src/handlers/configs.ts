@@ -141,7 +141,10 @@ async function alter(
         const inert = isBroker
           ? broker.configs.withoutEffect(names)
           : r.resourceType === ResourceType.GROUP
-          ? names.filter((n) => GROUP_CONFIG_BY_NAME.get(n)?.noEffect !== undefined)
+          ? names.filter((n) => {
+            const def = GROUP_CONFIG_BY_NAME.get(n);
+            return def?.noEffect !== undefined || (def?.shareGroups === true && !ctx.broker.shares);
+          })
           : [];
         ctx.log.info("configs of {type} {name} altered: {changes}{note}", {
           type: isBroker ? "broker" : r.resourceType === ResourceType.GROUP ? "group" : "topic",

@@ -40,6 +40,8 @@ const RECORD_LIMIT = 1;
 const NO_LEADER = { leaderId: -1, leaderEpoch: -1 };
 
 type Row = ShareFetchResponsePartition;
+/** A partition's row with its topic's id (rows are keyed "topicId:partition"). */
+type TopicRow = { readonly topicId: string; readonly row: Row };
 type AckRow = ShareAcknowledgeResponse["responses"][number]["partitions"][number];
 
 function row(partitionIndex: number): Row {
@@ -138,17 +140,22 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
     const opened = session;
     const closing = ctx.closing;
     const closed = () => {
-      if (s.sessions.end(opened)) releaseSession(ctx, s, opened).catch(() => {});
+      if (!s.sessions.end(opened)) return;
+      ctx.log.debug("share session of {member} in {group} ends with its connection", {
+        member: memberId,
+        group: groupId,
+      });
+      releaseSession(ctx, s, opened).catch(() => {});
     };
     closing.addEventListener("abort", closed, { once: true });
     opened.detach = () => closing.removeEventListener("abort", closed);
   }
-  const rows = new Map<string, Row>();
+  const rows = new Map<string, TopicRow>();
   const rowOf = (topicId: string, partition: number): Row => {
     const k = `${topicId}:${partition}`;
     let r = rows.get(k);
-    if (r === undefined) rows.set(k, r = row(partition));
-    return r;
+    if (r === undefined) rows.set(k, r = { topicId, row: row(partition) });
+    return r.row;
   };
   for (const f of req.forgottenTopicsData) for (const p of f.partitions) session.remove(f.topicId, p);
   if (epoch !== FINAL_EPOCH) {
@@ -250,7 +257,7 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
         errored.add(k);
       }
     }
-    const acquired = [...rows.values()].some((r) => r.acquiredRecords.length > 0);
+    const acquired = [...rows.values()].some((r) => r.row.acquiredRecords.length > 0);
     const left = deadline - Date.now();
     if (acquired || left <= 0 || ctx.broker.shutdown.aborted || watch.length === 0) break;
     await s.partitions.waitForWork(watch, left, ctx.closing);
@@ -259,9 +266,8 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
     // The connection closed while records were acquired for it (its session's release may have come first): they
     // can no longer reach the member, so they go back at once, their delivery not counted.
     const undone: Promise<void>[] = [];
-    for (const [k, r] of rows) {
+    for (const { topicId, row: r } of rows.values()) {
       if (r.acquiredRecords.length === 0) continue;
-      const topicId = k.slice(0, k.indexOf(":"));
       undone.push(s.partitions.unacquire(groupId, memberId, topicId, r.partitionIndex, r.acquiredRecords));
     }
     await Promise.all(undone);
@@ -271,10 +277,9 @@ export const shareFetchHandler: Handler<ShareFetchRequest, ShareFetchResponse> =
 };
 
 /** The rows grouped by topic id, partitions in the order they were added. */
-function answer(rows: ReadonlyMap<string, Row>) {
+function answer(rows: ReadonlyMap<string, TopicRow>) {
   const byTopic = new Map<string, Row[]>();
-  for (const [k, r] of rows) {
-    const topicId = k.slice(0, k.indexOf(":"));
+  for (const { topicId, row: r } of rows.values()) {
     let list = byTopic.get(topicId);
     if (list === undefined) byTopic.set(topicId, list = []);
     list.push(r);

@@ -158,7 +158,9 @@ export async function withShareGateway(
   clientId: string,
   fn: (s: ShareGateway) => Promise<void>,
 ): Promise<void> {
-  const gw = await startGateway({ args: ["--group-share-enable"] });
+  // Debug lines say what happens to each record (acquired, acknowledged, released, locks passed): tests print them
+  // when a delivery count surprises.
+  const gw = await startGateway({ args: ["--group-share-enable", "--log-level", "debug"] });
   const wire = await WireClient.connect(gw.port);
   const kafka = new Kafka({ clientId, brokers: [gw.bootstrap], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
@@ -173,4 +175,22 @@ export async function withShareGateway(
     wire.close();
     await gw.stop();
   }
+}
+
+/**
+ * The acquisitions of records of a share-partition ("topic-partition") by a group, in order, from a gateway's debug
+ * lines (withShareGateway logs them): which member took which offsets at which delivery count.
+ */
+export function acquisitions(
+  logs: string,
+  group: string,
+  partition: string,
+): { member: string; ranges: { firstOffset: number; lastOffset: number; deliveryCount: number }[] }[] {
+  const out = [];
+  const line = new RegExp(`share group ${group}: ${partition} acquired by (\\S+) (\\[.*\\])$`);
+  for (const l of logs.split("\n")) {
+    const m = line.exec(l);
+    if (m) out.push({ member: m[1], ranges: JSON.parse(m[2]) });
+  }
+  return out;
 }

@@ -208,6 +208,7 @@ export class SharePartitions {
       this.counters,
       recordLimit,
     );
+    if (ranges.length > 0) this.trace(e, "acquired by", memberId, ranges);
     const batches: Uint8Array[] = [];
     let bytes = 0;
     for (let i = 0; i < parts.length; i++) {
@@ -244,6 +245,7 @@ export class SharePartitions {
     this.expire(e);
     const due = renew ? this.now() + this.opts.lockDurationMs(groupId) : null;
     const bad = e.state.acknowledge(memberId, batches, this.counters, due);
+    this.trace(e, bad === null ? "acknowledged by" : `refused (${bad}) to`, memberId, batches);
     if (bad !== null) {
       const code = bad.startsWith("record") ? ErrorCode.INVALID_RECORD_STATE : ErrorCode.INVALID_REQUEST;
       throw new KafkaError(code, bad);
@@ -263,6 +265,7 @@ export class SharePartitions {
   ): Promise<void> {
     const e = this.entries.get(keyOf(groupId, topicId, partition));
     if (e === undefined || e.dropped || !e.state.unacquire(memberId, ranges)) return;
+    this.trace(e, "undone (connection closed) for", memberId, ranges);
     this.wake();
     await this.persist(e).catch(() => {}); // a lost write: the next leader reads the records as available anyway
   }
@@ -277,7 +280,9 @@ export class SharePartitions {
     for (const p of parts) {
       const e = this.entries.get(keyOf(groupId, p.topic.id, p.partition));
       if (e === undefined || e.dropped) continue;
-      if (e.state.releaseMember(memberId, this.counters)) writes.push(this.persist(e));
+      if (!e.state.releaseMember(memberId, this.counters)) continue;
+      this.trace(e, "released (session ended) by", memberId, []);
+      writes.push(this.persist(e));
     }
     if (writes.length > 0) this.wake();
     await Promise.allSettled(writes);
@@ -459,6 +464,18 @@ export class SharePartitions {
     });
   }
 
+  /** Debug lines of what happens to the records (share tests print them when a delivery count surprises). */
+  private trace(e: Entry, what: string, memberId: string, detail: readonly object[]): void {
+    this.log.debug("share group {group}: {topic}-{partition} {what} {member} {detail}", () => ({
+      group: e.groupId,
+      topic: e.topic,
+      partition: e.partition,
+      what,
+      member: memberId,
+      detail: JSON.stringify(detail),
+    }));
+  }
+
   private drop(e: Entry): void {
     e.dropped = true;
     if (this.entries.get(e.key) === e) this.entries.delete(e.key);
@@ -466,6 +483,7 @@ export class SharePartitions {
 
   private expire(e: Entry): void {
     if (e.state.releaseExpired(this.now(), this.counters)) {
+      this.trace(e, "locks passed", "", []);
       this.wake();
       this.persist(e).catch(() => {});
     }
