@@ -299,7 +299,11 @@ export class Writer {
   raw(b: Uint8Array): this {
     if (b.length >= Writer.REF_THRESHOLD) {
       this.flushBuf();
-      this.done.push(b);
+      // Batches read together from a segment are neighbours in one buffer: one chunk, so one write.
+      const last = this.done.length > 0 ? this.done[this.done.length - 1] : undefined;
+      if (last !== undefined && last.buffer === b.buffer && last.byteOffset + last.length === b.byteOffset) {
+        this.done[this.done.length - 1] = new Uint8Array(b.buffer, last.byteOffset, last.length + b.length);
+      } else this.done.push(b);
       this.doneBytes += b.length;
       return this;
     }

@@ -24,6 +24,8 @@ const GONE = -2;
 
 /** Writes of at most this many bytes are coalesced into one buffer (one syscall). */
 const COALESCE_BYTES = 256 * 1024;
+/** A response chunk at least this large is written from where it is, not copied into a run of small ones. */
+const SMALL_CHUNK = 64 * 1024;
 
 /**
  * The byte stream under a connection: a Deno.TcpConn, or a TLS socket (src/security/tls/socket.ts) that also
@@ -263,7 +265,7 @@ export class Connection implements RequestChannel {
     } else {
       const prefix = new Uint8Array(4);
       new DataView(prefix.buffer).setInt32(0, size);
-      parts = [prefix, ...chunks];
+      parts = gather(prefix, chunks);
     }
     const queued = size + 4;
     this.queuedBytes += queued;
@@ -282,6 +284,43 @@ export class Connection implements RequestChannel {
       this.reader?.cancel();
     });
   }
+}
+
+/**
+ * The writes of a large response: chunks of at least SMALL_CHUNK bytes (stored batches) as they are, runs of smaller
+ * ones (field bytes between them, small batches) copied together up to COALESCE_BYTES, so a response of many small
+ * batches is not one write each.
+ */
+export function gather(prefix: Uint8Array, chunks: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let run: Uint8Array[] = [prefix];
+  let runBytes = prefix.length;
+  const flush = () => {
+    if (run.length === 1) out.push(run[0]);
+    else if (run.length > 1) {
+      const buf = new Uint8Array(runBytes);
+      let o = 0;
+      for (const c of run) {
+        buf.set(c, o);
+        o += c.length;
+      }
+      out.push(buf);
+    }
+    run = [];
+    runBytes = 0;
+  };
+  for (const c of chunks) {
+    if (c.length >= SMALL_CHUNK) {
+      flush();
+      out.push(c);
+      continue;
+    }
+    if (runBytes + c.length > COALESCE_BYTES) flush();
+    run.push(c);
+    runBytes += c.length;
+  }
+  flush();
+  return out;
 }
 
 async function writeAll(conn: KafkaSocket, buf: Uint8Array): Promise<void> {
