@@ -29,6 +29,9 @@ export interface GroupConfigDef extends ConfigDef {
 /** Appended to the documentation of the share group configs. */
 export const SHARE_PREVIEW = " Acts on share groups, served with group.share.enable (preview).";
 const SHARE_GROUPS = { shareGroups: true } as const;
+const NOT_BATCHED =
+  " Accepted and stored; it has no effect: target assignments are computed in the heartbeat " +
+  "that needs them, not batched.";
 const NO_STREAMS =
   " Accepted and stored; it has no effect: this gateway does not serve streams groups (KIP-1071).";
 
@@ -80,8 +83,33 @@ function intDef(
   };
 }
 
-/** Every group config of Kafka 4.1, sorted by name (the order DescribeConfigs answers in). */
+/**
+ * `<kind>.assignment.interval.ms` (Kafka 4.3, KIP-1263): the least time between two target assignments of a group,
+ * Kafka's batching of assignor runs. Accepted with Kafka's default and bounds; a group's target assignment here is
+ * computed in the heartbeat that needs it (the assignors take milliseconds even for large groups:
+ * `deno task bench:assignors`), never held back.
+ */
+function intervalDef(
+  name: "consumer" | "share" | "streams",
+  about: Pick<GroupConfigDef, "noEffect" | "shareGroups">,
+): GroupConfigDef {
+  return {
+    name: `${name}.assignment.interval.ms`,
+    type: "int",
+    default: null,
+    check: atLeast(0),
+    doc: `The interval between assignment updates for this ${name} group (Kafka 4.3).`,
+    fromBroker: () => "1000",
+    min: fixed(`group.${name}.min.assignment.interval.ms`, 0),
+    max: fixed(`group.${name}.max.assignment.interval.ms`, 15_000),
+    ...about,
+    noEffect: about.noEffect ?? NOT_BATCHED,
+  };
+}
+
+/** Every group config of Kafka 4.1 and 4.3, sorted by name (the order DescribeConfigs answers in). */
 export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
+  intervalDef("consumer", {}),
   intDef(
     "consumer.heartbeat.interval.ms",
     "The heartbeat interval given to the members of this consumer group (KIP-848).",
@@ -96,6 +124,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     { name: "group.consumer.min.session.timeout.ms", value: (c) => c.groupConsumerMinSessionTimeoutMs },
     { name: "group.consumer.max.session.timeout.ms", value: (c) => c.groupConsumerMaxSessionTimeoutMs },
   ),
+  intervalDef("share", SHARE_GROUPS),
   {
     name: "share.auto.offset.reset",
     type: "string",
@@ -176,6 +205,7 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     fixed("group.share.max.session.timeout.ms", 60_000),
     SHARE_GROUPS,
   ),
+  intervalDef("streams", { noEffect: NO_STREAMS }),
   intDef(
     "streams.heartbeat.interval.ms",
     "The heartbeat interval given to the members of this streams group.",
@@ -184,6 +214,17 @@ export const GROUP_CONFIGS: readonly GroupConfigDef[] = [
     fixed("group.streams.max.heartbeat.interval.ms", 15_000),
     { noEffect: NO_STREAMS },
   ),
+  {
+    name: "streams.initial.rebalance.delay.ms",
+    type: "int",
+    default: null,
+    check: atLeast(0),
+    doc:
+      "How long the coordinator waits for more streams clients to join a new streams group before its first " +
+      "rebalance (Kafka 4.3).",
+    fromBroker: () => "3000",
+    noEffect: NO_STREAMS,
+  },
   {
     name: "streams.num.standby.replicas",
     type: "int",
@@ -212,14 +253,17 @@ export const GROUP_CONFIG_BY_NAME: ReadonlyMap<string, GroupConfigDef> = new Map
 const BOUND_ORDER = [
   "consumer.heartbeat.interval.ms",
   "consumer.session.timeout.ms",
+  "consumer.assignment.interval.ms",
   "share.heartbeat.interval.ms",
   "share.session.timeout.ms",
   "share.record.lock.duration.ms",
   "share.delivery.count.limit",
   "share.partition.max.record.locks",
+  "share.assignment.interval.ms",
   "streams.heartbeat.interval.ms",
   "streams.session.timeout.ms",
   "streams.num.standby.replicas",
+  "streams.assignment.interval.ms",
 ] as const;
 const PAIRS = ["consumer", "share", "streams"] as const;
 

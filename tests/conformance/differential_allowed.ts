@@ -158,11 +158,14 @@ export const ALLOWED: readonly AllowedDifference[] = [
   {
     api: "DescribeConfigs",
     versions: "all",
-    path:
-      /configs\.name=share\.(delivery\.count\.limit|partition\.max\.record\.locks|renew\.acknowledge\.enable)$/,
+    path: new RegExp(
+      "configs\\.name=(share\\.(delivery\\.count\\.limit|partition\\.max\\.record\\.locks|renew\\.acknowledge\\.enable)|" +
+        "(consumer|share|streams)\\.assignment\\.interval\\.ms|streams\\.initial\\.rebalance\\.delay\\.ms)$",
+    ),
     kafka: undefined,
     why: "group configs Kafka 4.3 added (share.delivery.count.limit, share.partition.max.record.locks, " +
-      "share.renew.acknowledge.enable); the gateway has them, Kafka 4.1 does not",
+      "share.renew.acknowledge.enable, consumer/share/streams.assignment.interval.ms, " +
+      "streams.initial.rebalance.delay.ms); the gateway has them, Kafka 4.1 does not",
   },
   {
     api: "CreateTopics",

@@ -31,12 +31,14 @@ async function refusal(g: GroupConfigs, ...ops: { name: string; op: number; valu
   return e.message;
 }
 
-Deno.test("group configs: every Kafka 4.1 name (and 4.3's share ones), defaults from the broker's settings, source DEFAULT_CONFIG", async () => {
+Deno.test("group configs: every Kafka 4.1 name and 4.3's, defaults from the broker's settings, source DEFAULT_CONFIG", async () => {
   const g = await open(undefined, "--group-consumer-session-timeout-ms", "50000");
   const all = g.describe("no-such-group", null, true, true);
   assertEquals(all.map((e) => `${e.name}=${e.value}`), [
+    "consumer.assignment.interval.ms=1000",
     "consumer.heartbeat.interval.ms=5000",
     "consumer.session.timeout.ms=50000",
+    "share.assignment.interval.ms=1000",
     "share.auto.offset.reset=latest",
     "share.delivery.count.limit=5",
     "share.heartbeat.interval.ms=5000",
@@ -45,7 +47,9 @@ Deno.test("group configs: every Kafka 4.1 name (and 4.3's share ones), defaults 
     "share.record.lock.duration.ms=30000",
     "share.renew.acknowledge.enable=true",
     "share.session.timeout.ms=45000",
+    "streams.assignment.interval.ms=1000",
     "streams.heartbeat.interval.ms=5000",
+    "streams.initial.rebalance.delay.ms=3000",
     "streams.num.standby.replicas=0",
     "streams.session.timeout.ms=45000",
   ]);
@@ -123,6 +127,26 @@ Deno.test("group configs: Kafka's checks and messages", async () => {
   assertEquals(
     await refusal(g, set("share.renew.acknowledge.enable", "maybe")),
     "Invalid value maybe for configuration share.renew.acknowledge.enable: Expected value to be either true or false",
+  );
+  assertEquals(
+    await refusal(g, set("consumer.assignment.interval.ms", "15001")),
+    "consumer.assignment.interval.ms must be less than or equal to group.consumer.max.assignment.interval.ms",
+  );
+  assertEquals(
+    await refusal(g, set("share.assignment.interval.ms", "-1")),
+    "Invalid value -1 for configuration share.assignment.interval.ms: Value must be at least 0",
+  );
+  // 0 is the least assignment interval and initial rebalance delay (another group: g1 must hold nothing)
+  await g.alter(
+    "g2",
+    [set("streams.assignment.interval.ms", "0"), set("streams.initial.rebalance.delay.ms", "0")],
+    true,
+    false,
+  );
+  assertEquals(
+    g.describe("g2", ["streams.assignment.interval.ms", "streams.initial.rebalance.delay.ms"], false, false)
+      .map((e) => `${e.name}=${e.value}`),
+    ["streams.assignment.interval.ms=0", "streams.initial.rebalance.delay.ms=0"],
   );
   assertEquals(
     await refusal(g, set("streams.num.standby.replicas", "5")),
