@@ -22,6 +22,7 @@ import { ApiKey } from "../../src/protocol/api_keys.ts";
 import { BROKER_CONFIGS, TOPIC_CONFIGS } from "../../src/configs/defs.ts";
 import type { Rng } from "./rng.ts";
 import { codecOf, requestPayload } from "./wire.ts";
+import { concat } from "../../tests/helpers/bytes.ts";
 
 /** Values the generator draws from; the topics exist (created by the harness), the healthy topic is never here. */
 export interface Pools {
@@ -533,17 +534,6 @@ function legacyMessage(
     }
   }
   dv.setUint32(12, crc32(out.subarray(16)));
-  return out;
-}
-
-/** The parts joined into one new buffer. */
-export function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
   return out;
 }
 

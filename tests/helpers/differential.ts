@@ -7,6 +7,7 @@ import { Reader } from "../../src/protocol/codec.ts";
 import { type ApiSpec, compile } from "../../src/protocol/schema.ts";
 import { ApiVersionsSpec } from "../../src/protocol/messages/api_versions.ts";
 import { WireClient } from "./wire.ts";
+import { concat } from "./bytes.ts";
 
 /** Per-broker values a step captures from a response for later steps (member ids, topic ids, producer ids). */
 export type Vars = Record<string, unknown>;
@@ -223,16 +224,6 @@ function blankLeaderEpochs(v: unknown): unknown {
     pos += size;
   }
   return buf;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 export function outcomeValue(o: Outcome, api: string, rules: readonly IgnoreRule[]): unknown {

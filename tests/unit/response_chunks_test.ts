@@ -4,16 +4,7 @@
 import { assert, assertEquals } from "./assert.ts";
 import { Writer } from "../../src/protocol/codec.ts";
 import { gather } from "../../src/server/connection.ts";
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+import { concat } from "../helpers/bytes.ts";
 
 function filled(n: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff);

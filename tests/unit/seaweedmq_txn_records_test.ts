@@ -27,6 +27,7 @@ import {
   type SmqRecord,
 } from "../../src/storage/seaweedmq/record_codec.ts";
 import { PbReader } from "../../src/storage/seaweedmq/transport/pb.ts";
+import { concat } from "../helpers/bytes.ts";
 import { assert, assertEquals } from "./assert.ts";
 
 const te = new TextEncoder();
@@ -40,16 +41,6 @@ function infos(payload: Uint8Array): BatchInfo[] {
     const size = batchSizeAt(payload, pos);
     out.push({ pos, size, ...h });
     pos += size;
-  }
-  return out;
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
   }
   return out;
 }
