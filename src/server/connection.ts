@@ -252,21 +252,10 @@ export class Connection implements RequestChannel {
     let size = 0;
     for (const c of chunks) size += c.length;
     this.broker.metrics?.sent(size);
-    let parts: Uint8Array[];
-    if (size + 4 <= COALESCE_BYTES) {
-      const buf = new Uint8Array(4 + size);
-      new DataView(buf.buffer).setInt32(0, size);
-      let o = 4;
-      for (const c of chunks) {
-        buf.set(c, o);
-        o += c.length;
-      }
-      parts = [buf];
-    } else {
-      const prefix = new Uint8Array(4);
-      new DataView(prefix.buffer).setInt32(0, size);
-      parts = gather(prefix, chunks);
-    }
+    const prefix = new Uint8Array(4);
+    new DataView(prefix.buffer).setInt32(0, size);
+    // A response up to COALESCE_BYTES goes out as one buffer whatever its pieces.
+    const parts = gather(prefix, chunks, size + 4 <= COALESCE_BYTES ? Infinity : SMALL_CHUNK);
     const queued = size + 4;
     this.queuedBytes += queued;
     this.writeChain = this.writeChain.then(async () => {
@@ -287,11 +276,11 @@ export class Connection implements RequestChannel {
 }
 
 /**
- * The writes of a large response: chunks of at least SMALL_CHUNK bytes (stored batches) as they are, runs of smaller
- * ones (field bytes between them, small batches) copied together up to COALESCE_BYTES, so a response of many small
+ * The writes of a response: chunks of at least `large` bytes (stored batches) as they are, runs of smaller ones
+ * (field bytes between them, small batches) copied together up to COALESCE_BYTES, so a response of many small
  * batches is not one write each.
  */
-export function gather(prefix: Uint8Array, chunks: readonly Uint8Array[]): Uint8Array[] {
+export function gather(prefix: Uint8Array, chunks: readonly Uint8Array[], large = SMALL_CHUNK): Uint8Array[] {
   const out: Uint8Array[] = [];
   let run: Uint8Array[] = [prefix];
   let runBytes = prefix.length;
@@ -310,7 +299,7 @@ export function gather(prefix: Uint8Array, chunks: readonly Uint8Array[]): Uint8
     runBytes = 0;
   };
   for (const c of chunks) {
-    if (c.length >= SMALL_CHUNK) {
+    if (c.length >= large) {
       flush();
       out.push(c);
       continue;

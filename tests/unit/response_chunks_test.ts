@@ -45,4 +45,8 @@ Deno.test("gather: small chunks are written together up to 256 KiB, large ones a
   assert(writes[1] === big, "a large chunk is written from where it is");
   assert(writes.slice(2).every((w) => w.length <= 256 * 1024), "no write above 256 KiB");
   assertEquals(writes.length, 2 + Math.ceil((38 * 10_000) / (26 * 10_000)));
+  // a response that fits COALESCE_BYTES (send() passes no large size then) is one buffer
+  const one = gather(prefix, [small[0], big, small[1]], Infinity);
+  assertEquals(one.length, 1);
+  assertEquals(one[0], concat([prefix, small[0], big, small[1]]));
 });
