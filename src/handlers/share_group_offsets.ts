@@ -2,9 +2,11 @@
 // share groups' start offsets (served with group.share.enable; `kafka-share-groups --describe`, `--reset-offsets`,
 // `--delete-offsets`). The handlers route (NOT_COORDINATOR for a group coordinated elsewhere), ask the coordinator
 // whether the group's states may change (alter and delete: a share group without members; delete: one that exists),
-// then read or write the states (src/groups/share/share_offsets.ts). Behaviour as Kafka 4.1:
-// - describe: per group; INVALID_GROUP_ID for an empty id; a group that does not exist describes no partitions.
-// - alter and delete: a refusal is the top-level error with no topics, as Kafka 4.1.1 answers a delete.
+// then read or write the states (src/groups/share/share_offsets.ts). Behaviour as Kafka 4.2.2
+// (tests/conformance/share_differential_test.ts compares with it and with 4.1.1):
+// - describe: per group; INVALID_GROUP_ID for an empty id; a group that does not exist describes no partitions;
+//   named topics in the request's order (4.1 put unknown ones first).
+// - alter and delete: a refusal is the top-level error with no topics.
 import type { Answer, Handler, RequestContext } from "../request/context.ts";
 import type {
   AlterShareGroupOffsetsRequest,

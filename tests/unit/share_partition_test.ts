@@ -483,10 +483,10 @@ Deno.test("share-partitions: the start offset is durable from the first use; adm
         t,
       ) => [t.topicName, t.topicId, t.partitions.map((p) => [p.partitionIndex, p.startOffset, p.errorCode])]),
       [
-        ["nope", null, [[0, -1, 0]]],
         ["q", TOPIC.id, [[0, 5, 0], [1, -1, 0]]],
+        ["nope", null, [[0, -1, 0]]],
       ],
-      "as Kafka: unknown topics first; no state (or no such partition) is -1",
+      "as Kafka 4.2: in the request's order; no state (or no such partition) is -1",
     );
     assertEquals(await admin.describe("other", null), [], "a group without state");
 

@@ -75,13 +75,13 @@ export class ShareOffsets {
     topics: readonly { topicName: string; partitions: readonly number[] }[] | null,
   ): Promise<ShareOffsetTopic[]> {
     if (topics === null) return await this.describeAll(groupId);
-    // As Kafka: the topics that do not exist first, then the others, each partition without state at -1.
-    const unknown: ShareOffsetTopic[] = [];
-    const known: ShareOffsetTopic[] = [];
+    // In the request's order, as Kafka 4.2 answers (4.1 put the topics that do not exist first); each partition
+    // without state at -1.
+    const out: ShareOffsetTopic[] = [];
     for (const t of topics) {
       const info = this.topics.byName(t.topicName);
       if (info === undefined) {
-        unknown.push({
+        out.push({
           topicName: t.topicName,
           topicId: null,
           partitions: t.partitions.map((p) => row(p, UNINITIALIZED, NO_EPOCH)),
@@ -93,9 +93,9 @@ export class ShareOffsets {
         const s = p < 0 || p >= info.partitions ? null : await this.summary(groupId, info.id, p);
         rows.push(row(p, s?.startOffset ?? UNINITIALIZED, s?.leaderEpoch ?? NO_EPOCH));
       }
-      known.push({ topicName: t.topicName, topicId: info.id, partitions: rows });
+      out.push({ topicName: t.topicName, topicId: info.id, partitions: rows });
     }
-    return [...unknown, ...known];
+    return out;
   }
 
   private async describeAll(groupId: string): Promise<ShareOffsetTopic[]> {
