@@ -32,6 +32,7 @@ import {
   listPartitionFiles,
 } from "./consistency_check.ts";
 import { UnreadableOffsets } from "./unreadable_offsets.ts";
+import { type BuiltRead, ReadAhead } from "./read_ahead.ts";
 import { frameKeyValue, sameMessage, sameRecord } from "./replay_match.ts";
 
 export const RING_SIZE = 2520;
@@ -98,6 +99,8 @@ export class PartitionState {
   private readonly files: PartitionLogFiles | null;
   /** Offsets found unreadable below the broker's high watermark (gap confirmation). */
   private readonly unreadable = new UnreadableOffsets();
+  /** The next read of a consumer catching up, built while it parses the last answer. */
+  private readonly ahead = new ReadAhead();
   /** What the consistency check (consistency_check.ts) reads of this partition, and the high watermark it raises. */
   private readonly checked: CheckedPartition;
 
@@ -547,13 +550,30 @@ export class PartitionState {
         );
       }
     }
+    const built = await this.ahead.take(offset, maxBytes, minOneBatch) ??
+      await this.build(offset, maxBytes, minOneBatch);
+    const lso = Math.max(logStartOffset, this.deletedBelow, this.floor);
+    if (built.bytes > 0 && built.next < built.hw) {
+      // more is stored: a consumer catching up asks for it next (read_ahead.ts)
+      const next = built.next;
+      this.ahead.start(next, maxBytes, minOneBatch, () => this.build(next, maxBytes, minOneBatch));
+    }
+    return {
+      batches: built.batches,
+      bytes: built.bytes,
+      highWatermark: Math.max(built.hw, this.hw),
+      logStartOffset: lso,
+    };
+  }
+
+  private async build(offset: number, maxBytes: number, minOneBatch: boolean): Promise<BuiltRead> {
     const budget = Math.max(maxBytes, 1);
     const maxMessages = Math.max(1, Math.min(MAX_MESSAGES, Math.ceil(budget / 16)));
     const { records, offsets, hw } = await this.readRecords(offset, maxMessages, Math.max(budget, 64 * 1024));
-    const lso = Math.max(logStartOffset, this.deletedBelow, this.floor);
-    if (records.length === 0) return { batches: [], bytes: 0, highWatermark: hw, logStartOffset: lso };
+    if (records.length === 0) return { batches: [], bytes: 0, next: offset, hw };
     const built = buildBatches(records, offsets, maxBytes, minOneBatch);
-    return { batches: built.batches, bytes: built.bytes, highWatermark: hw, logStartOffset: lso };
+    const next = built.used > 0 ? offsets[built.used - 1] + 1 : offset;
+    return { batches: built.batches, bytes: built.bytes, next, hw };
   }
 
   /** Walks the partition from the log start, calling `fn` per record until it returns false (timestamp queries). */
