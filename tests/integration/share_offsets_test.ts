@@ -2,7 +2,8 @@
 // Apache Kafka's clients, on both backends: `kafka-share-groups --describe` shows the start offset a
 // KafkaShareConsumer left, AlterShareGroupOffsets moves it back and the next consumer reads from there (first
 // deliveries again), `--delete-offsets` deletes it; a group with members, another kind's group and an unknown one
-// are refused with Kafka's codes. (Kafka 4.1's tool does not implement --reset-offsets: the wire request stands in.)
+// are refused with Kafka's codes; Kafka 4.2.2's tool resets the start offset (`--reset-offsets`, dry run and
+// execute), which Kafka 4.1's tool does not implement.
 import { assert, assertEquals } from "../unit/assert.ts";
 import { kafkaTool, kafkaToolOk, kafkaTools } from "../helpers/apache_kafka.ts";
 import { backendMatrix } from "../helpers/backend_matrix.ts";
@@ -29,6 +30,8 @@ import {
 
 const matrix = await backendMatrix();
 const tools = await kafkaTools();
+/** The Kafka line whose kafka-share-groups implements --reset-offsets (setup fetches its jars). */
+const KAFKA_42 = "4.2.2";
 
 for (const backend of matrix.backends) {
   Deno.test({
@@ -82,6 +85,27 @@ for (const backend of matrix.backends) {
         const second = await consumeAll(gw, "sg-o", "so-t", 3_000);
         assertEquals(second.records().map((r) => [r[0], r[1]]), [[2, 1], [3, 1], [4, 1], [5, 1]]);
         assertEquals(await describe("sg-o"), [["so-t", 0, 6]]);
+
+        // Kafka 4.2's tool resets with AlterShareGroupOffsets: a dry run changes nothing, --execute does.
+        const reset = (...args: string[]) =>
+          kafkaToolOk("kafka-share-groups", [
+            "--bootstrap-server",
+            gw.bootstrap,
+            "--reset-offsets",
+            "--group",
+            "sg-o",
+            "--topic",
+            "so-t",
+            ...args,
+          ], { env: { KAFKA_VERSION: KAFKA_42 } });
+        const dry = await reset("--to-earliest", "--dry-run");
+        assert(/^sg-o\s+so-t\s+0\s+0\s*$/m.test(dry), dry);
+        assertEquals(await describe("sg-o"), [["so-t", 0, 6]]);
+        const executed = await reset("--to-earliest", "--execute");
+        assert(/^sg-o\s+so-t\s+0\s+0\s*$/m.test(executed), executed);
+        assertEquals(await describe("sg-o"), [["so-t", 0, 0]]);
+        const third = await consumeAll(gw, "sg-o", "so-t", 3_000);
+        assertEquals(third.records().map((r) => [r[0], r[1]]), [0, 1, 2, 3, 4, 5].map((o) => [o, 1]));
 
         // Deleted with the tool: nothing described; deleting again finds nothing.
         const deleted = await shareGroups("--delete-offsets", "--group", "sg-o", "--topic", "so-t");
