@@ -636,6 +636,7 @@ export class Gateway {
           storage.documents(),
           storageTopics(storage),
           partitions,
+          async (topic, partition) => (await storage.offsets(topic, partition)).highWatermark,
         ),
         lockDurationMs: (groupId) => groupConfigs.shareRecordLockDurationMs(groupId),
       };

@@ -6,7 +6,8 @@
 // (codes, per partition and topic) for an empty group, a group with a member, an unknown group, another kind's
 // group, unknown topics and partitions. Not compared, printed: free text, leader epochs, start offset values (Kafka
 // 4.1.1 answers the one its leader last wrote, which lags: 0 after four records were all acknowledged; the gateway
-// the current one; 4.2.2 lags too; whether a partition has state is compared), and, against 4.1.1 only,
+// the current one; 4.2.2 lags too; whether a partition has state is compared, and against 4.2.2 the share-partition
+// lag of DescribeShareGroupOffsets v1, KIP-1226), and, against 4.1.1 only,
 // AlterShareGroupOffsets, which Kafka 4.1.1 answers with success and no topics whatever the request, changing
 // nothing (its tool says "not yet implemented"; 4.2.2 serves it and is compared). Known differences are allowed
 // step by step, each explained at RELEASES.
@@ -38,6 +39,7 @@ type Transcript = { step: string; outcome: unknown; compared: boolean }[];
 async function run(
   bootstrap: string,
   alterCompared: boolean,
+  describeVersion: number,
 ): Promise<{ transcript: Transcript; printed: unknown[] }> {
   const port = Number(bootstrap.slice(bootstrap.lastIndexOf(":") + 1));
   const out: Transcript = [];
@@ -52,17 +54,31 @@ async function run(
   const send = (topic: string, ...values: string[]) =>
     producer.send({ topic, messages: values.map((value) => ({ value })) });
   const describe = async (groupId: string, topics: { topicName: string; partitions: number[] }[] | null) => {
-    const r = await wire.call<DescribeShareGroupOffsetsResponse>(DescribeShareGroupOffsetsSpec, 0, {
-      groups: [{ groupId, topics }],
-    });
+    const r = await wire.call<DescribeShareGroupOffsetsResponse>(
+      DescribeShareGroupOffsetsSpec,
+      describeVersion,
+      {
+        groups: [{ groupId, topics }],
+      },
+    );
     const g = r.groups[0];
-    printed.push(g.topics.map((t) => t.partitions.map((p) => `${p.startOffset}@${p.leaderEpoch}`)));
+    printed.push(
+      g.topics.map((t) => t.partitions.map((p) => `${p.startOffset}@${p.leaderEpoch} lag ${p.lag}`)),
+    );
     const state = (startOffset: number) => startOffset === -1 ? "none" : "some";
     return [
       g.errorCode,
       g.topics.map((
         t,
-      ) => [t.topicName, t.partitions.map((p) => [p.partitionIndex, state(p.startOffset), p.errorCode])]),
+      ) => [
+        t.topicName,
+        t.partitions.map((p) => [
+          p.partitionIndex,
+          state(p.startOffset),
+          p.errorCode,
+          ...(describeVersion >= 1 ? [p.lag] : []),
+        ]),
+      ]),
     ];
   };
   const alter = async (groupId: string, topicName: string, partitionIndex: number, startOffset: number) => {
@@ -105,6 +121,7 @@ async function run(
     await send("sd-adm", "x0", "x1", "x2", "x3");
     step("consumed", got(await consumeAll(gw, "sd-adm", "sd-adm")));
     step("described", await describe("sd-adm", null));
+    await send("sd-adm", "x4", "x5"); // not consumed: lag 2 from here on (v1)
     step(
       "described by name",
       await describe("sd-adm", [{ topicName: "sd-adm", partitions: [0, 5] }, {
@@ -179,12 +196,18 @@ const oneMoreDelivery: Allowance = (kafka, gateway) => {
  *   consumer's waiting ShareFetch with them, which counts a delivery and keeps them locked until the lock passes. The gateway undoes
  *   an acquisition whose connection has closed, so they come with count 1 (as on 4.1.1) and at once.
  */
-const RELEASES: { version: string; alterCompared: boolean; allow: Record<string, Allowance> }[] = [
-  { version: "4.1.1", alterCompared: false, allow: { "described by name": topicOrder } },
-  { version: "4.2.2", alterCompared: true, allow: { "reject-poison": oneMoreDelivery } },
+const RELEASES: {
+  version: string;
+  alterCompared: boolean;
+  /** DescribeShareGroupOffsets v1 has the lag (KIP-1226, 4.2). */
+  describeVersion: number;
+  allow: Record<string, Allowance>;
+}[] = [
+  { version: "4.1.1", alterCompared: false, describeVersion: 0, allow: { "described by name": topicOrder } },
+  { version: "4.2.2", alterCompared: true, describeVersion: 1, allow: { "reject-poison": oneMoreDelivery } },
 ];
 
-for (const { version, alterCompared, allow } of RELEASES) {
+for (const { version, alterCompared, describeVersion, allow } of RELEASES) {
   Deno.test({
     name:
       `share groups: the same consumers and admin requests on Apache Kafka ${version} and the gateway, same outcomes`,
@@ -203,10 +226,10 @@ for (const { version, alterCompared, allow } of RELEASES) {
           "--feature",
           "share.version=1",
         ]);
-        const theirs = await run(kafka.bootstrap, alterCompared);
-        const ours = await run(gw.bootstrap, alterCompared);
+        const theirs = await run(kafka.bootstrap, alterCompared, describeVersion);
+        const ours = await run(gw.bootstrap, alterCompared, describeVersion);
         console.log(
-          `start offsets@leader epochs described: Kafka ${JSON.stringify(theirs.printed)}, ` +
+          `start offsets@leader epochs (and lags) described: Kafka ${JSON.stringify(theirs.printed)}, ` +
             `gateway ${JSON.stringify(ours.printed)}`,
         );
         const differ: string[] = [];

@@ -3,7 +3,7 @@
 // KafkaShareConsumer left, AlterShareGroupOffsets moves it back and the next consumer reads from there (first
 // deliveries again), `--delete-offsets` deletes it; a group with members, another kind's group and an unknown one
 // are refused with Kafka's codes; Kafka 4.2.2's tool resets the start offset (`--reset-offsets`, dry run and
-// execute), which Kafka 4.1's tool does not implement.
+// execute), which Kafka 4.1's tool does not implement, and describes the lag (DescribeShareGroupOffsets v1).
 import { assert, assertEquals } from "../unit/assert.ts";
 import { kafkaTool, kafkaToolOk, kafkaTools } from "../helpers/apache_kafka.ts";
 import { backendMatrix } from "../helpers/backend_matrix.ts";
@@ -98,14 +98,27 @@ for (const backend of matrix.backends) {
             "so-t",
             ...args,
           ], { env: { KAFKA_VERSION: KAFKA_42 } });
+        const describe42 = () =>
+          kafkaToolOk("kafka-share-groups", [
+            "--bootstrap-server",
+            gw.bootstrap,
+            "--describe",
+            "--group",
+            "sg-o",
+          ], {
+            env: { KAFKA_VERSION: KAFKA_42 },
+          });
         const dry = await reset("--to-earliest", "--dry-run");
         assert(/^sg-o\s+so-t\s+0\s+0\s*$/m.test(dry), dry);
         assertEquals(await describe("sg-o"), [["so-t", 0, 6]]);
         const executed = await reset("--to-earliest", "--execute");
         assert(/^sg-o\s+so-t\s+0\s+0\s*$/m.test(executed), executed);
         assertEquals(await describe("sg-o"), [["so-t", 0, 0]]);
+        // and its --describe shows the lag (DescribeShareGroupOffsets v1, KIP-1226): none of the six complete
+        assert(/^sg-o\s+so-t\s+0\s+0\s+6\s*$/m.test(await describe42()), "start 0, lag 6");
         const third = await consumeAll(gw, "sg-o", "so-t", 3_000);
         assertEquals(third.records().map((r) => [r[0], r[1]]), [0, 1, 2, 3, 4, 5].map((o) => [o, 1]));
+        assert(/^sg-o\s+so-t\s+0\s+6\s+0\s*$/m.test(await describe42()), "all accepted: start 6, lag 0");
 
         // Deleted with the tool: nothing described; deleting again finds nothing.
         const deleted = await shareGroups("--delete-offsets", "--group", "sg-o", "--topic", "so-t");

@@ -403,7 +403,12 @@ Deno.test("share-partitions: the start offset is durable from the first use; adm
     names: () => [TOPIC.name],
   };
   // Nothing is forgotten here: the admin APIs run on another gateway than the leader.
-  const admin = new ShareOffsets(docs, topics, { forget: () => {}, forgetGroup: () => {} });
+  const admin = new ShareOffsets(
+    docs,
+    topics,
+    { forget: () => {}, forgetGroup: () => {} },
+    async () => (await log.offsets()).highWatermark,
+  );
   const code = (p: Promise<unknown>) =>
     p.then(() => ErrorCode.NONE, (e) => e instanceof KafkaError ? e.code : -1);
   const ack = (member: string, first: number, last: number) =>
@@ -415,12 +420,12 @@ Deno.test("share-partitions: the start offset is durable from the first use; adm
   const starts = async () =>
     (await admin.describe("g", null)).map((
       t,
-    ) => [t.topicName, t.partitions.map((p) => [p.partitionIndex, p.startOffset, p.leaderEpoch])]);
+    ) => [t.topicName, t.partitions.map((p) => [p.partitionIndex, p.startOffset, p.leaderEpoch, p.lag])]);
   try {
     assertEquals((await sp.fetch("g", "a", TOPIC, 0, 100, 1 << 20)).ranges, [
       { firstOffset: 3, lastOffset: 4, deliveryCount: 1 },
     ]);
-    assertEquals(await starts(), [["q", [[0, 3, 1]]]]);
+    assertEquals(await starts(), [["q", [[0, 3, 1, 2]]]], "3-4 acquired, not complete: lag 2");
     // Altered while records are locked here: the leader keeps its state until its next write, which loses.
     assertEquals(
       await admin.alter("g", [{ topicName: "q", partitions: [{ partitionIndex: 0, startOffset: 0 }] }]),
@@ -432,7 +437,7 @@ Deno.test("share-partitions: the start offset is durable from the first use; adm
         },
       ],
     );
-    assertEquals(await starts(), [["q", [[0, 0, -1]]]]);
+    assertEquals(await starts(), [["q", [[0, 0, -1, 5]]]]);
     await sp.revalidate("g", TOPIC.id, 0);
     assertEquals(sp.views().length, 1, "locks held: kept");
     assertEquals(await code(ack("a", 3, 4)), ErrorCode.NOT_LEADER_OR_FOLLOWER);
@@ -509,7 +514,7 @@ Deno.test("share-partitions: the start offset is durable from the first use; adm
     await sp.revalidate("g", TOPIC.id, 0);
     assertEquals(sp.views(), []);
     assertEquals((await sp.fetch("g", "d", TOPIC, 0, 100, 1 << 20)).ranges, []);
-    assertEquals(await starts(), [["q", [[0, 5, 1]]]]);
+    assertEquals(await starts(), [["q", [[0, 5, 1, 0]]]]);
 
     // DeleteGroups of the share group: every state it keeps goes, whatever its topic.
     await admin.deleteGroup("g");
@@ -607,4 +612,22 @@ Deno.test("share.auto.offset.reset by_duration: one parser for the config check 
   ) {
     assertEquals(offsetResetDurationMs(bad), null, bad);
   }
+});
+
+Deno.test("share-partition state summary: the records at or after the start offset whose delivery is complete", () => {
+  const doc = (startOffset: number, records: [number, number, number][]) =>
+    new TextEncoder().encode(JSON.stringify({
+      version: 1,
+      topicId: TOPIC.id,
+      partition: 0,
+      leaderEpoch: 2,
+      startOffset,
+      endOffset: 8,
+      records,
+    }));
+  // 0 available (or acquired), 2 acknowledged, 4 archived
+  const rows: [number, number, number][] = [[3, 0, 1], [4, 2, 1], [5, 4, 5], [6, 2, 1], [7, 0, 2]];
+  assertEquals(SharePartition.summary(doc(3, rows))?.completed, 3, "4, 5 (archived) and 6");
+  assertEquals(SharePartition.summary(doc(5, rows))?.completed, 2, "below the start offset: not counted");
+  assertEquals(SharePartition.summary(doc(8, []))?.completed, 0);
 });

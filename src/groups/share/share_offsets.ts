@@ -25,12 +25,19 @@ import { shareStateDocument, shareStatePrefix } from "./state_documents.ts";
 export const UNINITIALIZED = -1;
 /** The leader epoch of a partition without state: Kafka 4.1.1 leaves the field at its default. */
 export const NO_EPOCH = 0;
+/** The lag of a partition without state (the field's default). */
+export const NO_LAG = -1;
 const CAS_ATTEMPTS = 5;
 
 export interface ShareOffsetRow {
   readonly partitionIndex: number;
   readonly startOffset: number;
   readonly leaderEpoch: number;
+  /**
+   * KIP-1226 (DescribeShareGroupOffsets v1): records from the start offset to the high watermark whose delivery is
+   * not complete, as of the stored state; -1 without state.
+   */
+  readonly lag: number;
   readonly errorCode: number;
   readonly errorMessage: string | null;
 }
@@ -67,6 +74,8 @@ export class ShareOffsets {
     private readonly topics: TopicsView,
     /** The states this gateway holds: forgotten when their documents are replaced or deleted here. */
     private readonly held: Pick<SharePartitions, "forget" | "forgetGroup">,
+    /** A partition's high watermark (the lag's end). */
+    private readonly highWatermark: (topic: string, partition: number) => Promise<number>,
   ) {}
 
   /** The start offsets of the named partitions, or (null) of every partition the group keeps state for. */
@@ -84,14 +93,18 @@ export class ShareOffsets {
         out.push({
           topicName: t.topicName,
           topicId: null,
-          partitions: t.partitions.map((p) => row(p, UNINITIALIZED, NO_EPOCH)),
+          partitions: t.partitions.map((p) => row(p, UNINITIALIZED, NO_EPOCH, NO_LAG)),
         });
         continue;
       }
       const rows: ShareOffsetRow[] = [];
       for (const p of t.partitions) {
         const s = p < 0 || p >= info.partitions ? null : await this.summary(groupId, info.id, p);
-        rows.push(row(p, s?.startOffset ?? UNINITIALIZED, s?.leaderEpoch ?? NO_EPOCH));
+        rows.push(
+          s === null
+            ? row(p, UNINITIALIZED, NO_EPOCH, NO_LAG)
+            : row(p, s.startOffset, s.leaderEpoch, await this.lag(t.topicName, s)),
+        );
       }
       out.push({ topicName: t.topicName, topicId: info.id, partitions: rows });
     }
@@ -113,11 +126,11 @@ export class ShareOffsets {
       const info = this.topics.byId(topicId);
       if (info === undefined) continue; // a deleted topic's state: nothing to describe
       states.sort((a, b) => a.partition - b.partition);
-      out.push({
-        topicName: info.name,
-        topicId,
-        partitions: states.map((s) => row(s.partition, s.startOffset, s.leaderEpoch)),
-      });
+      const partitions: ShareOffsetRow[] = [];
+      for (const s of states) {
+        partitions.push(row(s.partition, s.startOffset, s.leaderEpoch, await this.lag(info.name, s)));
+      }
+      out.push({ topicName: info.name, topicId, partitions });
     }
     return out.sort((a, b) => a.topicName < b.topicName ? -1 : a.topicName > b.topicName ? 1 : 0);
   }
@@ -187,6 +200,15 @@ export class ShareOffsets {
     this.held.forgetGroup(groupId); // a state loaded here meanwhile
   }
 
+  /**
+   * From the start offset to the high watermark, less the records whose delivery is complete (never below 0);
+   * unknown (-1) when the high watermark cannot be read now.
+   */
+  private async lag(topic: string, s: ShareStateSummary): Promise<number> {
+    const hw = await this.highWatermark(topic, s.partition).catch(() => -1);
+    return hw < 0 ? NO_LAG : Math.max(0, hw - s.startOffset - s.completed);
+  }
+
   private async summary(
     groupId: string,
     topicId: string,
@@ -239,8 +261,8 @@ export class ShareOffsets {
   }
 }
 
-function row(partitionIndex: number, startOffset: number, leaderEpoch: number): ShareOffsetRow {
-  return { partitionIndex, startOffset, leaderEpoch, errorCode: ErrorCode.NONE, errorMessage: null };
+function row(partitionIndex: number, startOffset: number, leaderEpoch: number, lag: number): ShareOffsetRow {
+  return { partitionIndex, startOffset, leaderEpoch, lag, errorCode: ErrorCode.NONE, errorMessage: null };
 }
 
 function unknown(errorMessage: string) {

@@ -73,6 +73,8 @@ export interface ShareStateIdentity {
 /** What DescribeShareGroupOffsets reads of a stored state. */
 export interface ShareStateSummary extends ShareStateIdentity {
   readonly startOffset: number;
+  /** Records at or after the start offset whose delivery is complete (acknowledged or archived): not lag. */
+  readonly completed: number;
 }
 
 export function zeroCounters(): ShareCounters {
@@ -360,6 +362,11 @@ export class SharePartition {
       partition: v.partition,
       leaderEpoch: typeof v.leaderEpoch === "number" ? v.leaderEpoch : -1,
       startOffset: v.startOffset,
+      completed: Array.isArray(v.records)
+        ? (v.records as [number, number, number][]).filter(([o, code]) =>
+          o >= v.startOffset && (code === 2 || code === 4)
+        ).length
+        : 0,
     };
   }
 }

@@ -1,5 +1,5 @@
-// DescribeShareGroupOffsets (key 90), AlterShareGroupOffsets (91) and DeleteShareGroupOffsets (92), version 0,
-// flexible (KIP-932; Kafka 4.1 DescribeShareGroupOffsets/AlterShareGroupOffsets/DeleteShareGroupOffsets
+// DescribeShareGroupOffsets (key 90, v0-1: v1 adds Lag, KIP-1226), AlterShareGroupOffsets (91) and
+// DeleteShareGroupOffsets (92), version 0, flexible (KIP-932; Kafka 4.1 DescribeShareGroupOffsets/AlterShareGroupOffsets/DeleteShareGroupOffsets
 // Request/Response.json): the admin side of share groups' start offsets.
 import { ApiKey } from "../api_keys.ts";
 import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
@@ -10,7 +10,8 @@ export const DescribeShareGroupOffsetsSpec = defineApi({
   key: ApiKey.DescribeShareGroupOffsets,
   name: "DescribeShareGroupOffsets",
   minVersion: 0,
-  maxVersion: 0,
+  // v1: Lag (KIP-1226, Kafka 4.2)
+  maxVersion: 1,
   flexibleFrom: 0,
   request: [
     field(
@@ -47,6 +48,7 @@ export const DescribeShareGroupOffsetsSpec = defineApi({
                 field("partitionIndex", "int32"),
                 field("startOffset", "int64"),
                 field("leaderEpoch", "int32"),
+                field("lag", "int64", "1+", { default: -1 }),
                 field("errorCode", "int16"),
                 errorMessage(),
               ]),
