@@ -1,6 +1,7 @@
 // DescribeShareGroupOffsets (key 90, v0-1: v1 adds Lag, KIP-1226), AlterShareGroupOffsets (91) and
-// DeleteShareGroupOffsets (92), version 0, flexible (KIP-932; Kafka 4.1 DescribeShareGroupOffsets/AlterShareGroupOffsets/DeleteShareGroupOffsets
-// Request/Response.json): the admin side of share groups' start offsets.
+// DeleteShareGroupOffsets (92), version 0, flexible (KIP-932; Kafka 4.2 DescribeShareGroupOffsets,
+// AlterShareGroupOffsets and DeleteShareGroupOffsets Request/Response.json): the admin side of share groups'
+// start offsets.
 import { ApiKey } from "../api_keys.ts";
 import { arrayOf, defineApi, field, type RequestOf, type ResponseOf } from "../schema.ts";
 
