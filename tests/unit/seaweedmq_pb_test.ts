@@ -14,6 +14,8 @@ import {
   ENVELOPE_MAGIC,
   ENVELOPE_V2,
   FLAG_HEADERS,
+  type SmqRecord,
+  StoredRecords,
 } from "../../src/storage/seaweedmq/record_codec.ts";
 import { buildBatch, validateBatches } from "../../src/records/batch.ts";
 import { decodeBatchRecords, type RecordInput } from "../../src/records/record.ts";
@@ -496,6 +498,8 @@ const RECORDS: RecordInput[] = [
   { key: null, value: te.encode("no key"), timestamp: 1_700_000_000_100 },
   { key: te.encode("tomb"), value: null, timestamp: 5 },
   { key: new Uint8Array(0), value: new Uint8Array(0), timestamp: 1_700_000_000_200 },
+  // over 128 bytes: copied into batches with one set() rather than byte by byte
+  { key: te.encode("k".repeat(300)), value: te.encode("v".repeat(1000)), timestamp: 1_700_000_000_201 },
   {
     key: new Uint8Array([0xff, 0x4b, 0x47, 0x01, 9]), // a key that starts like our envelope
     value: te.encode("v"),
@@ -544,8 +548,24 @@ Deno.test("seaweedmq records: Kafka batches -> DataMessages -> Kafka batches kee
     }
     const recs = views.map(decodeMessage);
     const offsets = recs.map((_, i) => 100 + i);
-    const built = buildBatches(recs, offsets, 1 << 20, true);
+    const built = buildBatches(StoredRecords.of(recs, offsets), 1 << 20, true);
     assertEquals(built.used, RECORDS.length);
+    // as a log file is read: keys and values at their positions in one shared buffer, no view per record
+    const file = new Uint8Array(3 + views.reduce((n, v) => n + v.key.length + v.value.length, 0));
+    const inFile = new StoredRecords(2); // grows
+    let at = 3;
+    views.forEach(({ key, value }, i) => {
+      file.set(key, at);
+      file.set(value, at + key.length);
+      const end = at + key.length + value.length;
+      inFile.add(offsets[i], file, at, at + key.length, file, at + key.length, end, 1e18);
+      at = end;
+    });
+    assertEquals(inFile.length, recs.length);
+    assertEquals(buildBatches(inFile, 1 << 20, true).batches, built.batches);
+    const plain = (r: SmqRecord) =>
+      Object.entries(r).map(([k, v]) => [k, v instanceof Uint8Array ? [...v] : v]);
+    assertEquals(inFile.records().map(plain), recs.map(plain));
     const back = (await decodeBatchRecords(built.batches[0], { verifyCrc: true })).records;
     assertEquals(back.length, RECORDS.length);
     back.forEach((r, i) => {
@@ -625,18 +645,18 @@ Deno.test("seaweedmq records: plain messages of other producers, gaps, size limi
     control: false,
   }));
   const offsets = recs.map((_, i) => i * 2); // offsets with gaps
-  const all = buildBatches(recs, offsets, 1 << 20, true);
+  const all = buildBatches(StoredRecords.of(recs, offsets), 1 << 20, true);
   assertEquals(all.batches.length, 2, "a new batch where the timestamp type changes");
   const first = (await decodeBatchRecords(all.batches[0])).records;
   assertEquals(first.map((r) => r.offset), [0, 2, 4, 6, 8, 10]);
   const lat = await decodeBatchRecords(all.batches[1]);
   assertEquals(lat.header.timestampType, 1);
-  const small = buildBatches(recs, offsets, 300, true);
+  const small = buildBatches(StoredRecords.of(recs, offsets), 300, true);
   assertEquals(small.used, 2, "as many records as fit in 300 bytes");
   assert(small.bytes <= 300);
-  assertEquals(buildBatches(recs, offsets, 10, false).used, 0);
+  assertEquals(buildBatches(StoredRecords.of(recs, offsets), 10, false).used, 0);
   assertEquals(
-    buildBatches(recs, offsets, 10, true).used,
+    buildBatches(StoredRecords.of(recs, offsets), 10, true).used,
     1,
     "the first record always goes with minOneBatch",
   );
@@ -711,7 +731,7 @@ Deno.test("seaweedmq records: idempotent batches keep producer id, epoch and seq
     [7, 2, 104],
     [9, 0, 0],
   ]);
-  const built = buildBatches(recs, recs.map((_, i) => i), 1 << 20, true);
+  const built = buildBatches(StoredRecords.of(recs, recs.map((_, i) => i)), 1 << 20, true);
   assertEquals(built.batches.length, 3, "fetched batches are the produced ones");
   const h = await Promise.all(built.batches.map((b) => decodeBatchRecords(b, { verifyCrc: true })));
   assertEquals(
@@ -724,7 +744,10 @@ Deno.test("seaweedmq records: idempotent batches keep producer id, epoch and seq
   );
   // without batch marks (records of other publishers) consecutive sequences of one producer share a batch
   const unmarked = recs.map((r) => ({ ...r, batchStart: false }));
-  assertEquals(buildBatches(unmarked, recs.map((_, i) => i), 1 << 20, true).batches.length, 2);
+  assertEquals(
+    buildBatches(StoredRecords.of(unmarked, recs.map((_, i) => i)), 1 << 20, true).batches.length,
+    2,
+  );
 });
 
 Deno.test("seaweedmq pb: one reader over back-to-back messages; skipped negative varints; field positions", () => {

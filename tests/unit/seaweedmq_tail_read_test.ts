@@ -4,6 +4,7 @@
 // records, at an offset while later ones read fine; the gateway took both for a gap left by a broker crash and
 // skipped ahead (tests/integration/seaweedmq_tail_read_test.ts shows it end to end).
 import { PartitionState } from "../../src/storage/seaweedmq/partition.ts";
+import type { StoredRecords } from "../../src/storage/seaweedmq/record_codec.ts";
 import type { SmqContext } from "../../src/storage/seaweedmq/context.ts";
 import type { SmqCluster } from "../../src/storage/seaweedmq/transport/cluster.ts";
 import type { Filer } from "../../src/storage/seaweedmq/transport/filer.ts";
@@ -81,8 +82,8 @@ function partition(broker: FakeBroker): PartitionState {
   });
 }
 
-function values(r: { records: { value: Uint8Array | null }[] }): string[] {
-  return r.records.map((x) => (x.value === null ? "<null>" : dec.decode(x.value)));
+function values(r: { recs: StoredRecords }): string[] {
+  return r.recs.records().map((x) => (x.value === null ? "<null>" : dec.decode(x.value)));
 }
 
 Deno.test("seaweedmq tail read: an acknowledged offset the broker does not serve yet is waited for, not skipped", async () => {
@@ -95,7 +96,7 @@ Deno.test("seaweedmq tail read: an acknowledged offset the broker does not serve
   p.noteAppended(8);
   b.afterFetch = () => b.visible = b.stored;
   const r = await p.readRecords(5, 100, 1 << 20);
-  assertEquals(r.offsets, [5, 6, 7]);
+  assertEquals(r.recs.offsetList(), [5, 6, 7]);
   assertEquals(values(r), ["v5", "v6", "v7"]);
   assertEquals(r.hw, 8);
 });
@@ -108,10 +109,10 @@ Deno.test("seaweedmq tail read: an acknowledged offset that stays invisible answ
   b.stored = 8;
   p.noteAppended(8);
   const r = await p.readRecords(5, 100, 1 << 20);
-  assertEquals(r.offsets, []);
+  assertEquals(r.recs.offsetList(), []);
   assertEquals(r.hw, 8);
   b.visible = 8;
-  assertEquals((await p.readRecords(5, 100, 1 << 20)).offsets, [5, 6, 7]);
+  assertEquals((await p.readRecords(5, 100, 1 << 20)).recs.offsetList(), [5, 6, 7]);
 });
 
 Deno.test("seaweedmq tail read: an offset unreadable below later ones is skipped only once it stays a gap", async () => {
@@ -121,16 +122,16 @@ Deno.test("seaweedmq tail read: an offset unreadable below later ones is skipped
   await p.ensureReady();
   // 4 reads empty (a flush in progress / the broker's stale disk cache), 5.. read fine
   b.holes.add(4);
-  assertEquals((await p.readRecords(4, 100, 1 << 20)).offsets, []);
+  assertEquals((await p.readRecords(4, 100, 1 << 20)).recs.offsetList(), []);
   // it becomes readable: served from 4, nothing skipped
   b.holes.delete(4);
-  assertEquals((await p.readRecords(4, 2, 1 << 20)).offsets, [4, 5]);
+  assertEquals((await p.readRecords(4, 2, 1 << 20)).recs.offsetList(), [4, 5]);
   // a real gap (records lost in a broker crash): nothing at first, then skipped after the confirmation time
   b.holes.add(6);
-  assertEquals((await p.readRecords(6, 100, 1 << 20)).offsets, []);
+  assertEquals((await p.readRecords(6, 100, 1 << 20)).recs.offsetList(), []);
   await new Promise((r) => setTimeout(r, 3_100));
   const r = await p.readRecords(6, 100, 1 << 20);
-  assertEquals(r.offsets, [7, 8, 9]);
+  assertEquals(r.recs.offsetList(), [7, 8, 9]);
   assertEquals(values(r), ["v7", "v8", "v9"]);
 });
 
@@ -144,7 +145,7 @@ Deno.test("seaweedmq tail read: an offset below the high watermark unreadable fo
   setTimeout(() => b.holes.delete(0), 200);
   const t0 = Date.now();
   const r = await p.readRecords(0, 100, 1 << 20);
-  assertEquals(r.offsets, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+  assertEquals(r.recs.offsetList(), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
   const took = Date.now() - t0;
   assertEquals(took >= 190 && took < 1_000, true, `served ${took} ms after the first try`);
   // the broker asked again with growing pauses, not in a busy loop

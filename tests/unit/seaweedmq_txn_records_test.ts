@@ -25,6 +25,7 @@ import {
   FLAG_TRANSACTIONAL,
   RecordCodecError,
   type SmqRecord,
+  StoredRecords,
 } from "../../src/storage/seaweedmq/record_codec.ts";
 import { PbReader } from "../../src/storage/seaweedmq/transport/pb.ts";
 import { concat } from "../helpers/bytes.ts";
@@ -170,7 +171,7 @@ Deno.test("seaweedmq txn records: transactional batches and markers come back as
 
   const recs: SmqRecord[] = stored.map((s) => decodeMessage({ key: s.key, value: s.value, tsNs: 0 }));
   const offsets = recs.map((_, i) => 500 + i);
-  const built = buildBatches(recs, offsets, 1 << 20, true);
+  const built = buildBatches(StoredRecords.of(recs, offsets), 1 << 20, true);
   assertEquals(built.used, recs.length);
   assertEquals(built.batches.length, produced.length, "the batch boundaries are the produced ones");
   const back = await Promise.all(built.batches.map((b) => decodeBatchRecords(b, { verifyCrc: true })));
@@ -207,7 +208,9 @@ Deno.test("seaweedmq txn records: transactional batches and markers come back as
 
   // Even without batch marks, a transactional run never merges with a marker or non-transactional records.
   const unmarked = recs.map((r) => ({ ...r, batchStart: r.control }));
-  const merged = buildBatches(unmarked, offsets, 1 << 20, true).batches.map((b) => readBatchHeader(b));
+  const merged = buildBatches(StoredRecords.of(unmarked, offsets), 1 << 20, true).batches.map((b) =>
+    readBatchHeader(b)
+  );
   assertEquals(merged.map((h) => [h.isTransactional, h.isControl, h.recordCount]), [
     [true, false, 5],
     [true, true, 1],

@@ -17,7 +17,7 @@ import {
   type FileChunk,
 } from "./transport/filer_messages.ts";
 import { PbReader } from "./transport/pb.ts";
-import { decodeMessage, type SmqRecord } from "./record_codec.ts";
+import { StoredRecords } from "./record_codec.ts";
 
 interface LogFile {
   readonly name: string;
@@ -156,10 +156,8 @@ export class VolumeLocator {
   }
 }
 
-export interface FileRead {
-  readonly records: SmqRecord[];
-  readonly offsets: number[];
-}
+/** Records read from log files (never empty). */
+export type FileRead = StoredRecords;
 
 export class PartitionLogFiles {
   private files: LogFile[] = [];
@@ -313,10 +311,11 @@ export class PartitionLogFiles {
     if (Date.now() - this.listedAt >= 2000) await this.refresh();
     const r = await this.collect(offset, maxMessages, maxBytes, true);
     if (!r) return null;
-    let n = r.offsets.length;
+    let n = r.length;
     while (n > 0 && r.offsets[n - 1] >= end) n--;
     if (n === 0) return null;
-    return n === r.offsets.length ? r : { records: r.records.slice(0, n), offsets: r.offsets.slice(0, n) };
+    r.truncate(n);
+    return r;
   }
 
   /** First offset stored in a sealed directory, or -1 when it holds no record. */
@@ -380,11 +379,10 @@ export class PartitionLogFiles {
   ): Promise<FileRead | null> {
     let i = await this.fileFor(offset);
     if (i < 0) return null;
-    const records: SmqRecord[] = [];
-    const offsets: number[] = [];
+    const recs = new StoredRecords(Math.min(maxMessages, 1024));
     let bytes = 0;
     let want = offset;
-    for (; i < this.files.length && records.length < maxMessages && bytes < maxBytes; i++) {
+    for (; i < this.files.length && recs.length < maxMessages && bytes < maxBytes; i++) {
       const f = this.files[i];
       if (!f.usable) {
         if (sealed) {
@@ -401,15 +399,13 @@ export class PartitionLogFiles {
         if (p.offsets[mid] < want) lo = mid + 1;
         else hi = mid;
       }
-      for (let j = lo; j < p.n && records.length < maxMessages && bytes < maxBytes; j++) {
-        const key = p.content.subarray(p.kS[j], p.kE[j]);
-        const value = p.content.subarray(p.vS[j], p.vE[j]);
-        records.push(decodeMessage({ key, value, tsNs: p.ts[j] }));
-        offsets.push(p.offsets[j]);
-        bytes += key.length + value.length + 24;
+      const c = p.content;
+      for (let j = lo; j < p.n && recs.length < maxMessages && bytes < maxBytes; j++) {
+        recs.add(p.offsets[j], c, p.kS[j], p.kE[j], c, p.vS[j], p.vE[j], p.ts[j]);
+        bytes += p.kE[j] - p.kS[j] + p.vE[j] - p.vS[j] + 24;
         want = p.offsets[j] + 1;
       }
     }
-    return records.length > 0 ? { records, offsets } : null;
+    return recs.length > 0 ? recs : null;
   }
 }

@@ -20,7 +20,7 @@ import {
   Rpc,
   type Topic,
 } from "./transport/messages.ts";
-import { buildBatches, decodeMessage, type SmqRecord } from "./record_codec.ts";
+import { buildBatches, type SmqRecord, StoredRecords } from "./record_codec.ts";
 import { Publisher } from "./publisher.ts";
 import { type FileRead, PartitionLogFiles } from "./log_files.ts";
 import {
@@ -40,6 +40,8 @@ export const RING_SIZE = 2520;
 const RELEASE_FLUSH_WAIT_MS = 5_000;
 const FAR_OFFSET = 2 ** 53 - 1;
 const MAX_MESSAGES = 10_000;
+/** An empty read (never added to). */
+const NONE = new StoredRecords(1);
 /**
  * An acknowledged record can be unreadable for a moment (SeaweedFS 4.48: the broker's read buffer ends below
  * offsets it has already acknowledged; a record moving from the broker's memory to a log file is in neither for a
@@ -428,7 +430,7 @@ export class PartitionState {
     offset: number,
     maxMessages: number,
     maxBytes: number,
-  ): Promise<{ records: SmqRecord[]; offsets: number[]; hw: number }> {
+  ): Promise<{ recs: StoredRecords; hw: number }> {
     if (this.files) {
       await this.ensureReady();
       const f = await this.files.read(offset, maxMessages, maxBytes);
@@ -459,11 +461,11 @@ export class PartitionState {
         const f = await this.files.read(offset, maxMessages, maxBytes, 0);
         if (f) return this.fromFiles(offset, f);
         // unreadable files cannot tell a flushed record from a gap: wait rather than skip
-        if (!this.files.available) return { records: [], offsets: [], hw };
+        if (!this.files.available) return { recs: NONE, hw };
       }
-      if (!this.unreadable.confirmed(offset)) return { records: [], offsets: [], hw };
+      if (!this.unreadable.confirmed(offset)) return { recs: NONE, hw };
       const next = await this.nextReadable(offset + 1, res.highWaterMark);
-      if (next < 0) return { records: [], offsets: [], hw };
+      if (next < 0) return { recs: NONE, hw };
       this.ctx.log("warn", `${this.name}: offsets ${offset}..${next - 1} hold no record (skipped)`);
       offset = next;
       res = await this.fetch(offset, maxMessages, maxBytes);
@@ -471,40 +473,36 @@ export class PartitionState {
       hw = Math.max(res.highWaterMark, hw);
     }
     const n = res.messages.length;
-    if (n === 0) return { records: [], offsets: [], hw };
+    if (n === 0) return { recs: NONE, hw };
     this.unreadable.delete(offset);
     if (res.nextOffset === offset + n) {
       this.hw = Math.max(this.hw, hw);
-      return {
-        records: res.messages.map(decodeMessage),
-        offsets: Array.from({ length: n }, (_, i) => offset + i),
-        hw,
-      };
+      const recs = new StoredRecords(n);
+      for (let i = 0; i < n; i++) recs.addMessage(offset + i, res.messages[i]);
+      return { recs, hw };
     }
     // a gap inside the range: one message per call (rare: only after a broker lost data)
-    const records: SmqRecord[] = [];
-    const offsets: number[] = [];
+    const recs = new StoredRecords();
     let o = offset;
     for (let i = 0; i < Math.min(n, 1000); i++) {
       const one = await this.fetch(o, 1, maxBytes);
       if (one.messages.length === 0) break;
       const at = one.nextOffset - 1;
       if (at < o) break;
-      records.push(decodeMessage(one.messages[0]));
-      offsets.push(at);
+      recs.addMessage(at, one.messages[0]);
       o = at + 1;
     }
-    return { records, offsets, hw };
+    return { recs, hw };
   }
 
   private fromFiles(
     offset: number,
     f: FileRead,
-  ): { records: SmqRecord[]; offsets: number[]; hw: number } {
+  ): { recs: StoredRecords; hw: number } {
     this.unreadable.delete(offset);
-    const end = f.offsets[f.offsets.length - 1] + 1;
+    const end = f.lastOffset() + 1;
     if (end > this.hw) this.hw = end;
-    return { records: f.records, offsets: f.offsets, hw: this.hw };
+    return { recs: f, hw: this.hw };
   }
 
   private checkFetchError(res: FetchMessageResponse, offset: number): void {
@@ -569,10 +567,10 @@ export class PartitionState {
   private async build(offset: number, maxBytes: number, minOneBatch: boolean): Promise<BuiltRead> {
     const budget = Math.max(maxBytes, 1);
     const maxMessages = Math.max(1, Math.min(MAX_MESSAGES, Math.ceil(budget / 16)));
-    const { records, offsets, hw } = await this.readRecords(offset, maxMessages, Math.max(budget, 64 * 1024));
-    if (records.length === 0) return { batches: [], bytes: 0, next: offset, hw };
-    const built = buildBatches(records, offsets, maxBytes, minOneBatch);
-    const next = built.used > 0 ? offsets[built.used - 1] + 1 : offset;
+    const { recs, hw } = await this.readRecords(offset, maxMessages, Math.max(budget, 64 * 1024));
+    if (recs.length === 0) return { batches: [], bytes: 0, next: offset, hw };
+    const built = buildBatches(recs, maxBytes, minOneBatch);
+    const next = built.used > 0 ? recs.offsets[built.used - 1] + 1 : offset;
     return { batches: built.batches, bytes: built.bytes, next, hw };
   }
 
@@ -581,10 +579,10 @@ export class PartitionState {
     const { logStartOffset, highWatermark } = await this.offsets(0);
     let o = logStartOffset;
     while (o < highWatermark) {
-      const { records, offsets } = await this.readRecords(o, MAX_MESSAGES, 8 * 1024 * 1024);
-      if (records.length === 0) return;
-      for (let i = 0; i < records.length; i++) if (!fn(offsets[i], records[i])) return;
-      o = offsets[offsets.length - 1] + 1;
+      const { recs } = await this.readRecords(o, MAX_MESSAGES, 8 * 1024 * 1024);
+      if (recs.length === 0) return;
+      for (let i = 0; i < recs.length; i++) if (!fn(recs.offsets[i], recs.record(i))) return;
+      o = recs.lastOffset() + 1;
     }
   }
 
@@ -599,7 +597,7 @@ export class PartitionState {
     // Taking such a record for lost would publish it a second time.
     const f = this.files ? await this.files.read(offset, 1, 64 * 1024 * 1024, 0) : null;
     if (!f || f.offsets[0] !== offset) return false;
-    return sameRecord(f.records[0], mine);
+    return sameRecord(f.record(0), mine);
   }
 
   async close(): Promise<void> {

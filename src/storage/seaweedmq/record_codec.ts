@@ -315,7 +315,7 @@ export async function encodeAppend(
 
 // ---- fetch: DataMessages -> Kafka RecordBatch v2 ----------------------------------------------------------------
 
-/** A Kafka record decoded from a DataMessage; byte fields are views into the fetch response. */
+/** A Kafka record decoded from a DataMessage; byte fields are views into the stored bytes. */
 export interface SmqRecord {
   readonly key: Uint8Array | null;
   readonly value: Uint8Array | null;
@@ -335,164 +335,348 @@ export interface SmqRecord {
   readonly control: boolean;
 }
 
-const NO_HEADERS_SIZE = 1;
+/** The envelope flags a stored record keeps (the rest only say how to decode it). */
+const KEPT_FLAGS = FLAG_LOG_APPEND_TIME | FLAG_BATCH_START | FLAG_TRANSACTIONAL | FLAG_CONTROL;
+const EMPTY = new Uint8Array(0);
 
-/** Decodes the envelope of one DataMessage (plain messages of other producers pass through). */
-export function decodeMessage(m: DataMessageView): SmqRecord {
-  const k = m.key;
-  if (
-    k.length >= 6 && k[0] === ENVELOPE_MAGIC[0] && k[1] === ENVELOPE_MAGIC[1] && k[2] === ENVELOPE_MAGIC[2] &&
-    (k[3] === ENVELOPE_MAGIC[3] || k[3] === ENVELOPE_V2)
+/**
+ * Stored records read for a fetch, column by column: per record its offset, the envelope's fields and where its
+ * key, value and headers lie (start and end in kBuf / vBuf / hBuf; start -1: null, headers start = end: none).
+ * A fetch reads thousands of records only to copy them into batches: filled from a log file's index or a
+ * FetchMessage answer, this takes no object and no view per record (the GC and allocation cost that was most of
+ * the SeaweedMQ fetch path); record(i) builds one for the readers that want objects (timestamp scans, replay
+ * checks).
+ */
+export class StoredRecords {
+  length = 0;
+  private cap: number;
+  offsets: Float64Array;
+  ts: Float64Array;
+  pid: Float64Array;
+  epoch: Int32Array;
+  seq: Int32Array;
+  kS: Int32Array;
+  kE: Int32Array;
+  vS: Int32Array;
+  vE: Int32Array;
+  hS: Int32Array;
+  hE: Int32Array;
+  flags: Uint8Array;
+  kBuf: Uint8Array[] = [];
+  vBuf: Uint8Array[] = [];
+  hBuf: Uint8Array[] = [];
+
+  constructor(capacity = 16) {
+    const c = this.cap = Math.max(1, capacity);
+    this.offsets = new Float64Array(c);
+    this.ts = new Float64Array(c);
+    this.pid = new Float64Array(c);
+    this.epoch = new Int32Array(c);
+    this.seq = new Int32Array(c);
+    this.kS = new Int32Array(c);
+    this.kE = new Int32Array(c);
+    this.vS = new Int32Array(c);
+    this.vE = new Int32Array(c);
+    this.hS = new Int32Array(c);
+    this.hE = new Int32Array(c);
+    this.flags = new Uint8Array(c);
+  }
+
+  private grow(): void {
+    const c = this.cap * 2;
+    const f64 = (a: Float64Array) => {
+      const b = new Float64Array(c);
+      b.set(a);
+      return b;
+    };
+    const i32 = (a: Int32Array) => {
+      const b = new Int32Array(c);
+      b.set(a);
+      return b;
+    };
+    this.offsets = f64(this.offsets);
+    this.ts = f64(this.ts);
+    this.pid = f64(this.pid);
+    this.epoch = i32(this.epoch);
+    this.seq = i32(this.seq);
+    this.kS = i32(this.kS);
+    this.kE = i32(this.kE);
+    this.vS = i32(this.vS);
+    this.vE = i32(this.vE);
+    this.hS = i32(this.hS);
+    this.hE = i32(this.hE);
+    const fl = new Uint8Array(c);
+    fl.set(this.flags);
+    this.flags = fl;
+    this.cap = c;
+  }
+
+  /**
+   * Adds the record of one DataMessage stored at `offset`: its key is k[ks, ke), its value v[vs, ve), its ts_ns
+   * `tsNs`. Messages with our envelope are decoded; plain messages of other producers pass through.
+   */
+  add(
+    offset: number,
+    k: Uint8Array,
+    ks: number,
+    ke: number,
+    v: Uint8Array,
+    vs: number,
+    ve: number,
+    tsNs: number,
   ) {
+    if (this.length === this.cap) this.grow();
+    const i = this.length;
+    this.offsets[i] = offset;
+    this.kBuf[i] = k;
+    this.hBuf[i] = k;
+    if (!this.envelope(i, k, ks, ke, v, vs, ve)) {
+      this.vBuf[i] = v;
+      this.kS[i] = ke > ks ? ks : -1;
+      this.kE[i] = ke;
+      this.vS[i] = vs;
+      this.vE[i] = ve;
+      this.hS[i] = this.hE[i] = 0;
+      this.ts[i] = Math.floor(tsNs / 1e6);
+      this.pid[i] = -1;
+      this.epoch[i] = -1;
+      this.seq[i] = -1;
+      this.flags[i] = 0;
+    }
+    this.length = i + 1;
+  }
+
+  addMessage(offset: number, m: DataMessageView): void {
+    this.add(offset, m.key, 0, m.key.length, m.value, 0, m.value.length, m.tsNs);
+  }
+
+  /** Adds a decoded record (tests, hand-made records). */
+  addRecord(offset: number, r: SmqRecord): void {
+    if (this.length === this.cap) this.grow();
+    const i = this.length;
+    this.offsets[i] = offset;
+    this.kBuf[i] = r.key ?? EMPTY;
+    this.kS[i] = r.key === null ? -1 : 0;
+    this.kE[i] = r.key?.length ?? 0;
+    this.vBuf[i] = r.value ?? EMPTY;
+    this.vS[i] = r.value === null ? -1 : 0;
+    this.vE[i] = r.value?.length ?? 0;
+    this.hBuf[i] = r.headers ?? EMPTY;
+    this.hS[i] = 0;
+    this.hE[i] = r.headers?.length ?? 0;
+    this.ts[i] = r.timestamp;
+    this.pid[i] = r.producerId;
+    this.epoch[i] = r.producerEpoch;
+    this.seq[i] = r.sequence;
+    this.flags[i] = (r.logAppendTime ? FLAG_LOG_APPEND_TIME : 0) | (r.batchStart ? FLAG_BATCH_START : 0) |
+      (r.transactional ? FLAG_TRANSACTIONAL : 0) | (r.control ? FLAG_CONTROL : 0);
+    this.length = i + 1;
+  }
+
+  static of(records: readonly SmqRecord[], offsets: readonly number[]): StoredRecords {
+    const s = new StoredRecords(records.length);
+    for (let i = 0; i < records.length; i++) s.addRecord(offsets[i], records[i]);
+    return s;
+  }
+
+  /** Keeps the first `n` records. */
+  truncate(n: number): void {
+    if (n >= this.length) return;
+    this.length = Math.max(0, n);
+    this.kBuf.length = this.vBuf.length = this.hBuf.length = this.length;
+  }
+
+  lastOffset(): number {
+    return this.offsets[this.length - 1];
+  }
+
+  offsetList(): number[] {
+    return Array.from(this.offsets.subarray(0, this.length));
+  }
+
+  /** Record i as an object (views into the stored bytes). */
+  record(i: number): SmqRecord {
+    const f = this.flags[i];
+    return {
+      key: this.kS[i] < 0 ? null : this.kBuf[i].subarray(this.kS[i], this.kE[i]),
+      value: this.vS[i] < 0 ? null : this.vBuf[i].subarray(this.vS[i], this.vE[i]),
+      headers: this.hE[i] > this.hS[i] ? this.hBuf[i].subarray(this.hS[i], this.hE[i]) : null,
+      timestamp: this.ts[i],
+      logAppendTime: (f & FLAG_LOG_APPEND_TIME) !== 0,
+      producerId: this.pid[i],
+      producerEpoch: this.epoch[i],
+      sequence: this.seq[i],
+      batchStart: (f & FLAG_BATCH_START) !== 0,
+      transactional: (f & FLAG_TRANSACTIONAL) !== 0,
+      control: (f & FLAG_CONTROL) !== 0,
+    };
+  }
+
+  records(): SmqRecord[] {
+    return Array.from({ length: this.length }, (_, i) => this.record(i));
+  }
+
+  /** Decodes the envelope of k[ks, ke) into row i; false when it is not one of ours (a plain message). */
+  private envelope(i: number, k: Uint8Array, ks: number, ke: number, v: Uint8Array, vs: number, ve: number) {
+    if (
+      ke - ks < 6 || k[ks] !== ENVELOPE_MAGIC[0] || k[ks + 1] !== ENVELOPE_MAGIC[1] ||
+      k[ks + 2] !== ENVELOPE_MAGIC[2] || (k[ks + 3] !== ENVELOPE_MAGIC[3] && k[ks + 3] !== ENVELOPE_V2)
+    ) return false;
     try {
-      const flags = k[4];
+      const flags = k[ks + 4];
       const control = (flags & FLAG_CONTROL) !== 0;
-      const transactional = (flags & FLAG_TRANSACTIONAL) !== 0;
-      if (transactional && (flags & FLAG_PRODUCER) === 0) {
+      if ((flags & FLAG_TRANSACTIONAL) !== 0 && (flags & FLAG_PRODUCER) === 0) {
         throw new RecordCodecError("transactional: no producer");
       }
-      if (control && (!transactional || (flags & FLAG_BATCH_START) === 0)) {
+      if (control && ((flags & FLAG_TRANSACTIONAL) === 0 || (flags & FLAG_BATCH_START) === 0)) {
         throw new RecordCodecError("bad control");
       }
-      const end = k.length;
-      cur = 5;
-      const timestamp = readZigzag(k, end);
+      cur = ks + 5;
+      const timestamp = readZigzag(k, ke);
       let producerId = -1, producerEpoch = -1, sequence = -1;
       if ((flags & FLAG_PRODUCER) !== 0) {
-        producerId = readZigzag(k, end);
-        producerEpoch = readZigzag(k, end);
-        sequence = readZigzag(k, end);
+        producerId = readZigzag(k, ke);
+        producerEpoch = readZigzag(k, ke);
+        sequence = readZigzag(k, ke);
         if (producerId < 0 || sequence < (control ? -1 : 0)) {
           throw new RecordCodecError("bad producer fields");
         }
       }
-      let headers: Uint8Array | null = null;
+      let hs = 0, he = 0;
       if ((flags & FLAG_HEADERS) !== 0) {
-        const start = cur;
-        const n = readZigzag(k, end);
+        hs = cur;
+        const n = readZigzag(k, ke);
         if (n < 1) throw new RecordCodecError("bad header count");
-        for (let i = 0; i < n; i++) {
-          const kl = readZigzag(k, end);
+        for (let h = 0; h < n; h++) {
+          const kl = readZigzag(k, ke);
           if (kl < 0) throw new RecordCodecError("bad header key");
           cur += kl;
-          const vl = readZigzag(k, end);
+          const vl = readZigzag(k, ke);
           if (vl < -1) throw new RecordCodecError("bad header value");
           if (vl > 0) cur += vl;
-          if (cur > end) throw new RecordCodecError("truncated headers");
+          if (cur > ke) throw new RecordCodecError("truncated headers");
         }
-        headers = k.subarray(start, cur);
+        he = cur;
       }
-      let value: Uint8Array | null = (flags & FLAG_VALUE_NULL) !== 0 ? null : m.value;
-      if (k[3] === ENVELOPE_V2 && value !== null) {
-        const vl = readZigzag(k, end);
-        if (vl < 0 || cur + vl > end) throw new RecordCodecError("bad value in envelope");
-        value = k.subarray(cur, cur + vl);
+      let vb = v, vStart = (flags & FLAG_VALUE_NULL) !== 0 ? -1 : vs, vEnd = ve;
+      if (k[ks + 3] === ENVELOPE_V2 && vStart >= 0) {
+        const vl = readZigzag(k, ke);
+        if (vl < 0 || cur + vl > ke) throw new RecordCodecError("bad value in envelope");
+        vb = k;
+        vStart = cur;
+        vEnd = cur + vl;
         cur += vl;
       }
-      if ((flags & FLAG_KEY_NULL) !== 0 && cur !== end) throw new RecordCodecError("null key with bytes");
-      return {
-        key: (flags & FLAG_KEY_NULL) !== 0 ? null : k.subarray(cur),
-        value,
-        headers,
-        timestamp,
-        logAppendTime: (flags & FLAG_LOG_APPEND_TIME) !== 0,
-        producerId,
-        producerEpoch,
-        sequence,
-        batchStart: (flags & FLAG_BATCH_START) !== 0,
-        transactional,
-        control,
-      };
+      const keyNull = (flags & FLAG_KEY_NULL) !== 0;
+      if (keyNull && cur !== ke) throw new RecordCodecError("null key with bytes");
+      this.vBuf[i] = vb;
+      this.kS[i] = keyNull ? -1 : cur;
+      this.kE[i] = ke;
+      this.vS[i] = vStart;
+      this.vE[i] = vEnd;
+      this.hS[i] = hs;
+      this.hE[i] = he;
+      this.ts[i] = timestamp;
+      this.pid[i] = producerId;
+      this.epoch[i] = producerEpoch;
+      this.seq[i] = sequence;
+      this.flags[i] = flags & KEPT_FLAGS;
+      return true;
     } catch {
       // not one of ours after all: a plain key that happens to start with the magic
+      return false;
     }
   }
-  return {
-    key: k.length > 0 ? k : null,
-    value: m.value,
-    headers: null,
-    timestamp: Math.floor(m.tsNs / 1e6),
-    logAppendTime: false,
-    producerId: -1,
-    producerEpoch: -1,
-    sequence: -1,
-    batchStart: false,
-    transactional: false,
-    control: false,
-  };
 }
 
-function bytesSize(b: Uint8Array | null): number {
-  return b === null ? 1 : zigzagLen(b.length) + b.length;
+const scratch = new StoredRecords(1);
+
+/** Decodes the envelope of one DataMessage (plain messages of other producers pass through). */
+export function decodeMessage(m: DataMessageView): SmqRecord {
+  scratch.length = 0;
+  scratch.addMessage(0, m);
+  const r = scratch.record(0);
+  scratch.truncate(0);
+  return r;
 }
 
-function putBytes(out: Uint8Array, at: number, b: Uint8Array | null): number {
-  if (b === null) return putZigzag(out, at, -1);
-  at = putZigzag(out, at, b.length);
-  out.set(b, at);
-  return at + b.length;
+const NO_HEADERS_SIZE = 1;
+
+function lenSize(len: number): number {
+  return len < 0 ? 1 : zigzagLen(len) + len;
 }
 
-/** Bytes a record takes in a batch whose base offset/timestamp are given. */
-function recordSize(r: SmqRecord, offsetDelta: number, tsDelta: number): number {
-  const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) +
-    (r.headers ? r.headers.length : NO_HEADERS_SIZE);
+/** Bytes record i takes in a batch, at the given offset and timestamp deltas. */
+function recordSize(s: StoredRecords, i: number, offsetDelta: number, tsDelta: number): number {
+  const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) +
+    lenSize(s.kS[i] < 0 ? -1 : s.kE[i] - s.kS[i]) + lenSize(s.vS[i] < 0 ? -1 : s.vE[i] - s.vS[i]) +
+    (s.hE[i] > s.hS[i] ? s.hE[i] - s.hS[i] : NO_HEADERS_SIZE);
   return zigzagLen(body) + body;
 }
 
+/** Copies src[start, end) to out at `at`; small ranges byte by byte (no view to make). */
+function copyInto(out: Uint8Array, at: number, src: Uint8Array, start: number, end: number): number {
+  if (end - start < 128) {
+    for (let j = start; j < end; j++) out[at++] = src[j];
+    return at;
+  }
+  out.set(src.subarray(start, end), at);
+  return at + end - start;
+}
+
+/** Writes a nullable byte field (zigzag length, bytes) of src[start, end); start -1 is null. */
+function putField(out: Uint8Array, at: number, src: Uint8Array, start: number, end: number): number {
+  if (start < 0) return putZigzag(out, at, -1);
+  at = putZigzag(out, at, end - start);
+  return copyInto(out, at, src, start, end);
+}
+
 /**
- * Builds one uncompressed RecordBatch v2 from records[from..to) whose offsets are offsets[i]. All records must
- * share the same timestamp type (`logAppendTime`).
+ * Builds one uncompressed RecordBatch v2 from records [from, to) of `s`. All records must share the same timestamp
+ * type.
  */
-export function buildBatch(
-  records: readonly SmqRecord[],
-  offsets: readonly number[],
-  from: number,
-  to: number,
-): Uint8Array {
-  const baseOffset = offsets[from];
-  const baseTs = records[from].timestamp;
+function buildBatch(s: StoredRecords, from: number, to: number): Uint8Array {
+  const baseOffset = s.offsets[from];
+  const baseTs = s.ts[from];
   let maxTs = baseTs;
   let size = RECORDS_OFFSET;
   for (let i = from; i < to; i++) {
-    const r = records[i];
-    if (r.timestamp > maxTs) maxTs = r.timestamp;
-    size += recordSize(r, offsets[i] - baseOffset, r.timestamp - baseTs);
+    if (s.ts[i] > maxTs) maxTs = s.ts[i];
+    size += recordSize(s, i, s.offsets[i] - baseOffset, s.ts[i] - baseTs);
   }
   const out = new Uint8Array(size);
-  const first = records[from];
+  const f = s.flags[from];
   writeBatchHeader(out, 0, {
     baseOffset,
     batchLength: size - LOG_OVERHEAD,
     partitionLeaderEpoch: NO_VALUE, // unknown
-    attributes: (first.logAppendTime ? ATTR_TIMESTAMP_TYPE : 0) |
-      (first.transactional ? ATTR_TRANSACTIONAL : 0) |
-      (first.control ? ATTR_CONTROL : 0),
-    lastOffsetDelta: offsets[to - 1] - baseOffset,
+    attributes: ((f & FLAG_LOG_APPEND_TIME) !== 0 ? ATTR_TIMESTAMP_TYPE : 0) |
+      ((f & FLAG_TRANSACTIONAL) !== 0 ? ATTR_TRANSACTIONAL : 0) |
+      ((f & FLAG_CONTROL) !== 0 ? ATTR_CONTROL : 0),
+    lastOffsetDelta: s.offsets[to - 1] - baseOffset,
     baseTimestamp: baseTs,
     maxTimestamp: maxTs,
-    producerId: first.producerId,
-    producerEpoch: first.producerEpoch,
-    baseSequence: first.sequence,
+    producerId: s.pid[from],
+    producerEpoch: s.epoch[from],
+    baseSequence: s.seq[from],
     recordCount: to - from,
   });
   let at = RECORDS_OFFSET;
   for (let i = from; i < to; i++) {
-    const r = records[i];
-    const tsDelta = r.timestamp - baseTs;
-    const offsetDelta = offsets[i] - baseOffset;
-    const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) + bytesSize(r.key) + bytesSize(r.value) +
-      (r.headers ? r.headers.length : NO_HEADERS_SIZE);
+    const tsDelta = s.ts[i] - baseTs;
+    const offsetDelta = s.offsets[i] - baseOffset;
+    const hasHeaders = s.hE[i] > s.hS[i];
+    const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) +
+      lenSize(s.kS[i] < 0 ? -1 : s.kE[i] - s.kS[i]) + lenSize(s.vS[i] < 0 ? -1 : s.vE[i] - s.vS[i]) +
+      (hasHeaders ? s.hE[i] - s.hS[i] : NO_HEADERS_SIZE);
     at = putZigzag(out, at, body);
     out[at++] = 0;
     at = putZigzag(out, at, tsDelta);
     at = putZigzag(out, at, offsetDelta);
-    at = putBytes(out, at, r.key);
-    at = putBytes(out, at, r.value);
-    if (r.headers) {
-      out.set(r.headers, at);
-      at += r.headers.length;
-    } else out[at++] = 0;
+    at = putField(out, at, s.kBuf[i], s.kS[i], s.kE[i]);
+    at = putField(out, at, s.vBuf[i], s.vS[i], s.vE[i]);
+    if (hasHeaders) at = copyInto(out, at, s.hBuf[i], s.hS[i], s.hE[i]);
+    else out[at++] = 0;
   }
   writeBatchCrc(out, 0, size);
   return out;
@@ -503,24 +687,24 @@ export function buildBatch(
  * type, producer or transactional flag, nor next to a control record, nor at a break in an idempotent producer's
  * sequence numbers.
  */
-function sameBatch(a: SmqRecord, b: SmqRecord): boolean {
-  if (b.batchStart || a.logAppendTime !== b.logAppendTime || a.producerId !== b.producerId) return false;
-  if (a.control || b.control || a.transactional !== b.transactional) return false;
-  if (a.producerId < 0) return true;
-  return a.producerEpoch === b.producerEpoch &&
-    b.sequence === (a.sequence === 0x7fffffff ? 0 : a.sequence + 1);
+function sameBatch(s: StoredRecords, a: number, b: number): boolean {
+  const fa = s.flags[a], fb = s.flags[b];
+  if ((fb & FLAG_BATCH_START) !== 0 || ((fa ^ fb) & (FLAG_LOG_APPEND_TIME | FLAG_TRANSACTIONAL)) !== 0) {
+    return false;
+  }
+  if (s.pid[a] !== s.pid[b] || ((fa | fb) & FLAG_CONTROL) !== 0) return false;
+  if (s.pid[a] < 0) return true;
+  return s.epoch[a] === s.epoch[b] && s.seq[b] === (s.seq[a] === 0x7fffffff ? 0 : s.seq[a] + 1);
 }
 
 /**
- * Cuts records (with their offsets) into batches: a new batch starts where a produced batch started, where the
- * timestamp type, the producer or the transactional flag changes, at a control record, or where an idempotent
- * producer's sequence numbers do not follow. Stops
- * before the record that would take the total over `maxBytes`, except that the first record is always included
- * when `minOne` is set. Returns the batches and the number of records used.
+ * Cuts stored records into batches: a new batch starts where a produced batch started, where the timestamp type,
+ * the producer or the transactional flag changes, at a control record, or where an idempotent producer's sequence
+ * numbers do not follow. Stops before the record that would take the total over `maxBytes`, except that the first
+ * record is always included when `minOne` is set. Returns the batches and the number of records used.
  */
 export function buildBatches(
-  records: readonly SmqRecord[],
-  offsets: readonly number[],
+  s: StoredRecords,
   maxBytes: number,
   minOne: boolean,
 ): { batches: Uint8Array[]; bytes: number; used: number } {
@@ -529,22 +713,21 @@ export function buildBatches(
   let start = 0;
   let size = RECORDS_OFFSET;
   let i = 0;
-  for (; i < records.length; i++) {
-    const r = records[i];
-    if (i > start && !sameBatch(records[i - 1], r)) {
-      const b = buildBatch(records, offsets, start, i);
+  for (; i < s.length; i++) {
+    if (i > start && !sameBatch(s, i - 1, i)) {
+      const b = buildBatch(s, start, i);
       batches.push(b);
       bytes += b.length;
       start = i;
       size = RECORDS_OFFSET;
     }
     // an estimate against the batch's first record (deltas only make it smaller)
-    const add = recordSize(r, offsets[i] - offsets[start], r.timestamp - records[start].timestamp);
+    const add = recordSize(s, i, s.offsets[i] - s.offsets[start], s.ts[i] - s.ts[start]);
     if (bytes + size + add > maxBytes && !(minOne && i === 0)) break;
     size += add;
   }
   if (i > start) {
-    const b = buildBatch(records, offsets, start, i);
+    const b = buildBatch(s, start, i);
     batches.push(b);
     bytes += b.length;
   }

@@ -513,7 +513,7 @@ export class SeaweedMQStorage implements Storage {
     }
     const old = offset < h.end ? await h.read(offset, maxBytes) : null;
     if (!old) return { ...await p.read(Math.max(offset, h.end), maxBytes, minOneBatch), logStartOffset };
-    const built = buildBatches(old.records, old.offsets, maxBytes, minOneBatch);
+    const built = buildBatches(old, maxBytes, minOneBatch);
     return { batches: built.batches, bytes: built.bytes, highWatermark, logStartOffset };
   }
 

@@ -91,8 +91,8 @@ export class PartitionHistory {
     while (o < this.end) {
       const r = await this.read(o, 8 * 1024 * 1024);
       if (!r) return true;
-      for (let i = 0; i < r.records.length; i++) if (!fn(r.offsets[i], r.records[i])) return false;
-      o = r.offsets[r.offsets.length - 1] + 1;
+      for (let i = 0; i < r.length; i++) if (!fn(r.offsets[i], r.record(i))) return false;
+      o = r.lastOffset() + 1;
     }
     return true;
   }
