@@ -384,30 +384,19 @@ export class StoredRecords {
 
   private grow(): void {
     const c = this.cap * 2;
-    const f64 = (a: Float64Array) => {
-      const b = new Float64Array(c);
-      b.set(a);
-      return b;
-    };
-    const i32 = (a: Int32Array) => {
-      const b = new Int32Array(c);
-      b.set(a);
-      return b;
-    };
-    this.offsets = f64(this.offsets);
-    this.ts = f64(this.ts);
-    this.pid = f64(this.pid);
-    this.epoch = i32(this.epoch);
-    this.seq = i32(this.seq);
-    this.kS = i32(this.kS);
-    this.kE = i32(this.kE);
-    this.vS = i32(this.vS);
-    this.vE = i32(this.vE);
-    this.hS = i32(this.hS);
-    this.hE = i32(this.hE);
-    const fl = new Uint8Array(c);
-    fl.set(this.flags);
-    this.flags = fl;
+    const f64 = (n: number) => new Float64Array(n), i32 = (n: number) => new Int32Array(n);
+    this.offsets = widened(this.offsets, c, f64);
+    this.ts = widened(this.ts, c, f64);
+    this.pid = widened(this.pid, c, f64);
+    this.epoch = widened(this.epoch, c, i32);
+    this.seq = widened(this.seq, c, i32);
+    this.kS = widened(this.kS, c, i32);
+    this.kE = widened(this.kE, c, i32);
+    this.vS = widened(this.vS, c, i32);
+    this.vE = widened(this.vE, c, i32);
+    this.hS = widened(this.hS, c, i32);
+    this.hE = widened(this.hE, c, i32);
+    this.flags = widened(this.flags, c, (n) => new Uint8Array(n));
     this.cap = c;
   }
 
@@ -587,6 +576,17 @@ export class StoredRecords {
       return false;
     }
   }
+}
+
+/** `a` copied into a new array of `c` elements. */
+function widened<T extends Float64Array | Int32Array | Uint8Array>(
+  a: T,
+  c: number,
+  make: (n: number) => T,
+): T {
+  const b = make(c);
+  b.set(a);
+  return b;
 }
 
 const scratch = new StoredRecords(1);
