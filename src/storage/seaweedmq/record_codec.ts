@@ -349,41 +349,29 @@ const EMPTY = new Uint8Array(0);
  */
 export class StoredRecords {
   length = 0;
-  private cap: number;
-  offsets: Float64Array;
-  ts: Float64Array;
-  pid: Float64Array;
-  epoch: Int32Array;
-  seq: Int32Array;
-  kS: Int32Array;
-  kE: Int32Array;
-  vS: Int32Array;
-  vE: Int32Array;
-  hS: Int32Array;
-  hE: Int32Array;
-  flags: Uint8Array;
+  private cap = 0;
+  offsets = new Float64Array(0);
+  ts = new Float64Array(0);
+  pid = new Float64Array(0);
+  epoch = new Int32Array(0);
+  seq = new Int32Array(0);
+  kS = new Int32Array(0);
+  kE = new Int32Array(0);
+  vS = new Int32Array(0);
+  vE = new Int32Array(0);
+  hS = new Int32Array(0);
+  hE = new Int32Array(0);
+  flags = new Uint8Array(0);
   kBuf: Uint8Array[] = [];
   vBuf: Uint8Array[] = [];
   hBuf: Uint8Array[] = [];
 
   constructor(capacity = 16) {
-    const c = this.cap = Math.max(1, capacity);
-    this.offsets = new Float64Array(c);
-    this.ts = new Float64Array(c);
-    this.pid = new Float64Array(c);
-    this.epoch = new Int32Array(c);
-    this.seq = new Int32Array(c);
-    this.kS = new Int32Array(c);
-    this.kE = new Int32Array(c);
-    this.vS = new Int32Array(c);
-    this.vE = new Int32Array(c);
-    this.hS = new Int32Array(c);
-    this.hE = new Int32Array(c);
-    this.flags = new Uint8Array(c);
+    this.resize(Math.max(1, capacity));
   }
 
-  private grow(): void {
-    const c = this.cap * 2;
+  /** Every column widened to `c` records, the stored ones kept. */
+  private resize(c: number): void {
     const f64 = (n: number) => new Float64Array(n), i32 = (n: number) => new Int32Array(n);
     this.offsets = widened(this.offsets, c, f64);
     this.ts = widened(this.ts, c, f64);
@@ -414,7 +402,7 @@ export class StoredRecords {
     ve: number,
     tsNs: number,
   ) {
-    if (this.length === this.cap) this.grow();
+    if (this.length === this.cap) this.resize(this.cap * 2);
     const i = this.length;
     this.offsets[i] = offset;
     this.kBuf[i] = k;
@@ -441,7 +429,7 @@ export class StoredRecords {
 
   /** Adds a decoded record (tests, hand-made records). */
   addRecord(offset: number, r: SmqRecord): void {
-    if (this.length === this.cap) this.grow();
+    if (this.length === this.cap) this.resize(this.cap * 2);
     const i = this.length;
     this.offsets[i] = offset;
     this.kBuf[i] = r.key ?? EMPTY;
@@ -606,11 +594,16 @@ function lenSize(len: number): number {
   return len < 0 ? 1 : zigzagLen(len) + len;
 }
 
-/** Bytes record i takes in a batch, at the given offset and timestamp deltas. */
-function recordSize(s: StoredRecords, i: number, offsetDelta: number, tsDelta: number): number {
-  const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) +
+/** Bytes of record i after its length prefix, at the given offset and timestamp deltas. */
+function bodySize(s: StoredRecords, i: number, offsetDelta: number, tsDelta: number): number {
+  return 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) +
     lenSize(s.kS[i] < 0 ? -1 : s.kE[i] - s.kS[i]) + lenSize(s.vS[i] < 0 ? -1 : s.vE[i] - s.vS[i]) +
     (s.hE[i] > s.hS[i] ? s.hE[i] - s.hS[i] : NO_HEADERS_SIZE);
+}
+
+/** Bytes record i takes in a batch, at the given offset and timestamp deltas. */
+function recordSize(s: StoredRecords, i: number, offsetDelta: number, tsDelta: number): number {
+  const body = bodySize(s, i, offsetDelta, tsDelta);
   return zigzagLen(body) + body;
 }
 
@@ -665,17 +658,13 @@ function buildBatch(s: StoredRecords, from: number, to: number): Uint8Array {
   for (let i = from; i < to; i++) {
     const tsDelta = s.ts[i] - baseTs;
     const offsetDelta = s.offsets[i] - baseOffset;
-    const hasHeaders = s.hE[i] > s.hS[i];
-    const body = 1 + zigzagLen(tsDelta) + zigzagLen(offsetDelta) +
-      lenSize(s.kS[i] < 0 ? -1 : s.kE[i] - s.kS[i]) + lenSize(s.vS[i] < 0 ? -1 : s.vE[i] - s.vS[i]) +
-      (hasHeaders ? s.hE[i] - s.hS[i] : NO_HEADERS_SIZE);
-    at = putZigzag(out, at, body);
+    at = putZigzag(out, at, bodySize(s, i, offsetDelta, tsDelta));
     out[at++] = 0;
     at = putZigzag(out, at, tsDelta);
     at = putZigzag(out, at, offsetDelta);
     at = putField(out, at, s.kBuf[i], s.kS[i], s.kE[i]);
     at = putField(out, at, s.vBuf[i], s.vS[i], s.vE[i]);
-    if (hasHeaders) at = copyInto(out, at, s.hBuf[i], s.hS[i], s.hE[i]);
+    if (s.hE[i] > s.hS[i]) at = copyInto(out, at, s.hBuf[i], s.hS[i], s.hE[i]);
     else out[at++] = 0;
   }
   writeBatchCrc(out, 0, size);
