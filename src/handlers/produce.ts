@@ -255,6 +255,9 @@ export const produceHandler: Handler<ProduceRequest, ProduceResponse> = async (c
             const idempotent = idempotentBatchOf(append.batches);
             if (idempotent === null) {
               const res = await storage.append(t.name, p.index, append);
+              let end = res.baseOffset;
+              for (const b of append.batches) end += b.lastOffsetDelta + 1;
+              broker.producers.follow(t, p.index, end);
               if (metrics !== null) metrics.produced(t.name, append.payload.length, append.batches);
               r.baseOffset = res.baseOffset;
               r.logAppendTimeMs = logAppendTime;

@@ -78,7 +78,15 @@ function harness(policy: Partial<TopicPolicy> = {}): Harness {
     offsetsTopicPartitions: 50,
     topics: () => [meta],
   });
-  const broker = { storage, configs: { policy: () => full }, metrics: null, cluster } as unknown as Broker;
+  // (the producer state of a partition written by plain batches is loaded in the background: follow)
+  const producers = { follow: () => {} };
+  const broker = {
+    storage,
+    configs: { policy: () => full },
+    metrics: null,
+    cluster,
+    producers,
+  } as unknown as Broker;
   const ctx: RequestContext = {
     broker,
     header: { apiKey: 0, apiVersion: 9, correlationId: 1, clientId: "unit" },

@@ -6,6 +6,7 @@ import { assert, assertEquals } from "./assert.ts";
 import { EmbeddedStorage } from "../../src/storage/embedded/embedded.ts";
 import type { AppendRequest, TopicMeta } from "../../src/storage/storage.ts";
 import { ProducerManager } from "../../src/producer/manager.ts";
+import { PartitionProducerState } from "../../src/producer/state.ts";
 import { appendIdempotent } from "../../src/producer/append.ts";
 import { buildBatchSync, validateBatches } from "../../src/records/batch.ts";
 import { ErrorCode, KafkaError } from "../../src/protocol/errors.ts";
@@ -151,6 +152,43 @@ Deno.test("producer state: a load overtaken by the partition's release is discar
     assert(!(A.m.partition(t, 0) instanceof Promise));
   } finally {
     await A.m.close();
+    await storage.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("producer state: a partition of plain producers is released with a snapshot at its log end", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "producer_failover_" });
+  const storage = new EmbeddedStorage({
+    dataDir: dir,
+    fsync: "interval",
+    fsyncIntervalMs: 10,
+    log: () => {},
+  });
+  await storage.open();
+  const A = gateway(storage);
+  const B = gateway(storage);
+  try {
+    const t = await storage.createTopic("plain", 1, {});
+    await A.cluster.gain("plain", [0], 1);
+    for (let i = 0; i < 4; i++) {
+      await storage.append("plain", 0, request(-1, -1, -1, 3));
+      A.m.follow(t, 0, (i + 1) * 3); // as the produce handler does after each plain append
+      if (i === 0) {
+        assertEquals((await A.m.partition(t, 0)).snapshotOffset(), 3, "loaded at the first append");
+      }
+    }
+    await A.cluster.lose("plain", [0]);
+    // The release moved the snapshot to the log end (12), not left it where the load found the log (3).
+    const saved = await storage.producerStateStore().loadProducerSnapshot("plain", 0);
+    assert(saved !== null, "a snapshot");
+    assertEquals(new PartitionProducerState("plain-0").restoreSnapshot(saved, t.id, 0, 12), 12);
+    // The next leader starts from it.
+    await B.cluster.gain("plain", [0], 2);
+    assertEquals((await B.m.partition(t, 0)).snapshotOffset(), 12);
+  } finally {
+    await A.m.close();
+    await B.m.close();
     await storage.close();
     await Deno.remove(dir, { recursive: true });
   }

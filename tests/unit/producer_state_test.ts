@@ -366,6 +366,44 @@ for (const snapshot of [false, true]) {
   });
 }
 
+Deno.test("manager: a partition written only by plain producers gets a snapshot that follows its log end", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "producer_test_" });
+  try {
+    let storage = open(dir);
+    await storage.open();
+    const t = await storage.createTopic("plain", 1, {});
+    await storage.createTopic("unfollowed", 1, {});
+    const store = storage.producerStateStore();
+    let m = new ProducerManager(storage, { log: logger("test") });
+    for (let i = 0; i < 5; i++) {
+      await storage.append("plain", 0, request(-1, -1, -1, 3));
+      m.follow(t, 0, (i + 1) * 3); // as the produce handler does after each plain append
+      await storage.append("unfollowed", 0, request(-1, -1, -1, 3));
+    }
+    // The load started by the first append wrote a snapshot; the state is loaded once, not per append.
+    assertEquals((await m.partition(t, 0)).size, 0);
+    assert(await store.loadProducerSnapshot("plain", 0) !== null, "a snapshot after the first plain append");
+    assertEquals(await store.loadProducerSnapshot("unfollowed", 0), null, "nothing loaded, nothing saved");
+    await m.close();
+    m.follow(t, 0, 15); // closed: nothing happens, nothing throws
+    await storage.close();
+
+    // The next start (or the next leader) loads from a snapshot at the log end: no replay of 15 records.
+    storage = open(dir);
+    await storage.open();
+    m = new ProducerManager(storage, { log: logger("test") });
+    assertEquals((await storage.offsets("plain", 0)).highWatermark, 15);
+    const saved = await storage.producerStateStore().loadProducerSnapshot("plain", 0);
+    const probe = new PartitionProducerState("plain-0");
+    assertEquals(probe.restoreSnapshot(saved!, t.id, 0, 15), 15, "the final snapshot is at the log end");
+    assertEquals((await m.partition(storage.getTopic("unfollowed")!, 0)).snapshotOffset(), 15);
+    await m.close();
+    await storage.close();
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("append step: check -> append -> state update runs for one idempotent batch per partition at a time", async () => {
   const dir = await Deno.makeTempDir({ prefix: "producer_test_" });
   try {
