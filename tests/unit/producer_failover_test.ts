@@ -52,7 +52,14 @@ function gateway(storage: EmbeddedStorage) {
   return { m, cluster };
 }
 
-Deno.test("producer state: release snapshots and unloads it; the next leader reloads snapshot + log", async () => {
+/** Two gateways' producer managers over one embedded log in a fresh directory, closed and removed after `fn`. */
+async function withTwoGateways(
+  fn: (
+    storage: EmbeddedStorage,
+    A: ReturnType<typeof gateway>,
+    B: ReturnType<typeof gateway>,
+  ) => Promise<void>,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "producer_failover_" });
   const storage = new EmbeddedStorage({
     dataDir: dir,
@@ -64,6 +71,17 @@ Deno.test("producer state: release snapshots and unloads it; the next leader rel
   const A = gateway(storage);
   const B = gateway(storage);
   try {
+    await fn(storage, A, B);
+  } finally {
+    await A.m.close();
+    await B.m.close();
+    await storage.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+Deno.test("producer state: release snapshots and unloads it; the next leader reloads snapshot + log", async () => {
+  await withTwoGateways(async (storage, A, B) => {
     const t = await storage.createTopic("idem", 1, {});
     const { producerId } = await A.m.initProducerId(-1, -1);
     // Not served here yet: no state is loaded for it.
@@ -115,12 +133,7 @@ Deno.test("producer state: release snapshots and unloads it; the next leader rel
       duplicate: false,
     });
     assertEquals((await storage.offsets("idem", 0)).highWatermark, 10, "nothing written twice");
-  } finally {
-    await A.m.close();
-    await B.m.close();
-    await storage.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("producer state: a load overtaken by the partition's release is discarded", async () => {
@@ -158,17 +171,7 @@ Deno.test("producer state: a load overtaken by the partition's release is discar
 });
 
 Deno.test("producer state: a partition of plain producers is released with a snapshot at its log end", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "producer_failover_" });
-  const storage = new EmbeddedStorage({
-    dataDir: dir,
-    fsync: "interval",
-    fsyncIntervalMs: 10,
-    log: () => {},
-  });
-  await storage.open();
-  const A = gateway(storage);
-  const B = gateway(storage);
-  try {
+  await withTwoGateways(async (storage, A, B) => {
     const t = await storage.createTopic("plain", 1, {});
     await A.cluster.gain("plain", [0], 1);
     for (let i = 0; i < 4; i++) {
@@ -186,10 +189,5 @@ Deno.test("producer state: a partition of plain producers is released with a sna
     // The next leader starts from it.
     await B.cluster.gain("plain", [0], 2);
     assertEquals((await B.m.partition(t, 0)).snapshotOffset(), 12);
-  } finally {
-    await A.m.close();
-    await B.m.close();
-    await storage.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
