@@ -10,6 +10,8 @@ import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
 import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
 import { WireClient } from "./wire.ts";
 import { type MetadataResponse, MetadataSpec } from "../../src/protocol/messages/metadata.ts";
+import { type FetchResponse, FetchSpec } from "../../src/protocol/messages/fetch.ts";
+import { fetchBody } from "./wire.ts";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -316,6 +318,43 @@ export async function kafkaLeaders(port: number, topic: string): Promise<{ id: n
   } finally {
     c.close();
   }
+}
+
+/**
+ * The error code of a consumer's Fetch at the log end of each partition, asked of the partition's leader among
+ * `gws` (Metadata from the first; asked again while the answer is NOT_LEADER_OR_FOLLOWER, up to `tries` times, as a
+ * client refreshing its metadata would): a consumer caught up waits there for new records.
+ */
+export async function fetchAtLogEnd(
+  gws: readonly RunningGateway[],
+  ids: readonly number[],
+  topic: string,
+  partitions: readonly number[],
+  tries = 10,
+): Promise<number[]> {
+  const admin = client(gws.map((g) => g.bootstrap)).admin();
+  await admin.connect();
+  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
+  const codes: number[] = [];
+  for (const p of partitions) {
+    const end = Number(ends.find((o: { partition: number }) => o.partition === p)!.high);
+    let code = -1;
+    for (let attempt = 0; attempt < tries; attempt++) {
+      const leader = (await kafkaLeaders(gws[0].port, topic))[p].id;
+      const gw = gws[ids.indexOf(leader)] ?? gws[0];
+      const c = await WireClient.connect(gw.port, "fetch-at-log-end");
+      try {
+        const r = await c.call<FetchResponse>(FetchSpec, 4, fetchBody(topic, p, end, { maxWaitMs: 10 }));
+        code = r.responses[0].partitions[0].errorCode;
+      } finally {
+        c.close();
+      }
+      if (code !== 6) break;
+      await sleep(500);
+    }
+    codes.push(code);
+  }
+  return codes;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   audit,
   brokerProcs,
   countsText,
+  fetchAtLogEnd,
   kafkaLeaders,
   produce,
   sleep,
@@ -93,6 +94,15 @@ Deno.test({
       assertNothingLost(counts);
       assert(counts.acked > 0, "records acknowledged");
       assertEquals(republished, handed(stopId), "the stopping gateway published the lost records again");
+      // a consumer caught up reads at the log end: partitions SeaweedMQ moved off the dead broker are served there
+      // too, published to since or not
+      const remaining = gws.list.filter((g) => g !== stopping);
+      const remainingIds = gws.list.map((_, i) => i + 1).filter((id) => id !== stopId);
+      assertEquals(
+        await fetchAtLogEnd(remaining, remainingIds, topic, parts),
+        parts.map(() => 0),
+        "a Fetch at each partition's log end answers NONE",
+      );
     });
   },
 });

@@ -94,6 +94,8 @@ export class PartitionState {
   floor = 0;
   private checkedKey = "";
   private checking: Promise<void> | null = null;
+  /** An AssignTopicPartitions in flight to the leader broker (loadOnLeader). */
+  private loading: Promise<boolean> | null = null;
   private publisherInst: Publisher | null = null;
   /** A released publisher still publishing again what a dead broker lost (releasePublisher): its offsets count. */
   private releasing: Publisher | null = null;
@@ -278,34 +280,8 @@ export class PartitionState {
    * partition the publisher waits and looks the leader up again.
    */
   async assertPublishable(): Promise<void> {
-    const probe = async () =>
-      decodeFetchMessageResponse(
-        await this.call(
-          Rpc.FetchMessage,
-          encodeFetchMessageRequest({
-            topicPartition: this.tp,
-            startOffset: FAR_OFFSET,
-            maxBytes: 1,
-            maxMessages: 1,
-          }),
-          "FetchMessage",
-        ),
-      );
-    let res = await probe();
-    if (res.errorCode === 1 && this.leader) {
-      this.ctx.log(
-        "info",
-        `${this.name}: broker ${this.leader} leads the partition but has not loaded it (${res.error}); assigning it`,
-      );
-      await this.call(
-        Rpc.AssignTopicPartitions,
-        encodeAssignTopicPartitionsRequest(this.topic, [
-          { partition: this.partition, leaderBroker: this.leader, followerBroker: this.follower },
-        ]),
-        "AssignTopicPartitions",
-      );
-      res = await probe();
-    }
+    let res = await this.probe();
+    if (res.errorCode === 1 && await this.loadOnLeader(res.error)) res = await this.probe();
     if (res.errorCode === 1) {
       throw new StorageError(
         ErrorCode.NOT_LEADER_OR_FOLLOWER,
@@ -314,9 +290,9 @@ export class PartitionState {
     }
   }
 
-  /** The broker's read-buffer end, from a FetchMessage far beyond the data (loads the partition). */
-  private async bufferEnd(): Promise<number> {
-    const res = decodeFetchMessageResponse(
+  /** A FetchMessage far beyond the data: error code 1 when the broker does not hold the partition. */
+  private async probe(): Promise<FetchMessageResponse> {
+    return decodeFetchMessageResponse(
       await this.call(
         Rpc.FetchMessage,
         encodeFetchMessageRequest({
@@ -328,7 +304,37 @@ export class PartitionState {
         "FetchMessage",
       ),
     );
-    return res.highWaterMark;
+  }
+
+  /**
+   * Sends the leader broker the assignment the lookup reported (see assertPublishable), so that it creates its
+   * local partition; false when there is no leader to ask. Reads need it too: a broker unloads a partition when its
+   * last publisher leaves, and one that is not SeaweedMQ's balancer does not load it again for a FetchMessage (a
+   * consumer caught up on a partition moved off a dead broker got NOT_LEADER_OR_FOLLOWER until something was
+   * published to it). Concurrent callers share one assignment.
+   */
+  private loadOnLeader(why: string): Promise<boolean> {
+    if (!this.leader) return Promise.resolve(false);
+    if (!this.loading) {
+      const leader = this.leader;
+      this.ctx.log(
+        "info",
+        `${this.name}: broker ${leader} leads the partition but has not loaded it (${why}); assigning it`,
+      );
+      this.loading = this.call(
+        Rpc.AssignTopicPartitions,
+        encodeAssignTopicPartitionsRequest(this.topic, [
+          { partition: this.partition, leaderBroker: leader, followerBroker: this.follower },
+        ]),
+        "AssignTopicPartitions",
+      ).then(() => true).finally(() => this.loading = null);
+    }
+    return this.loading;
+  }
+
+  /** The broker's read-buffer end, from a FetchMessage far beyond the data (loads the partition). */
+  private async bufferEnd(): Promise<number> {
+    return (await this.probe()).highWaterMark;
   }
 
   /** Opens and closes a publish stream: with no other publisher, the broker unloads (and flushes) the partition. */
@@ -399,22 +405,27 @@ export class PartitionState {
 
   // ---- reads ----
 
+  /** A FetchMessage from `offset`; a broker that does not hold the partition is asked to load it, then again. */
   async fetch(offset: number, maxMessages: number, maxBytes: number): Promise<FetchMessageResponse> {
     await this.ensureReady();
-    return decodeFetchMessageResponse(
-      await this.call(
-        Rpc.FetchMessage,
-        encodeFetchMessageRequest({
-          topicPartition: this.tp,
-          startOffset: offset,
-          maxBytes,
-          maxMessages,
-          consumerGroup: "kafka-gateway",
-          consumerId: "kafka-gateway",
-        }),
-        "FetchMessage",
-      ),
-    );
+    const once = async () =>
+      decodeFetchMessageResponse(
+        await this.call(
+          Rpc.FetchMessage,
+          () =>
+            encodeFetchMessageRequest({
+              topicPartition: this.tp,
+              startOffset: offset,
+              maxBytes,
+              maxMessages,
+              consumerGroup: "kafka-gateway",
+              consumerId: "kafka-gateway",
+            }),
+          "FetchMessage",
+        ),
+      );
+    const res = await once();
+    return res.errorCode === 1 && await this.loadOnLeader(res.error) ? await once() : res;
   }
 
   /**
