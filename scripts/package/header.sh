@@ -26,5 +26,5 @@ export DENO_NO_UPDATE_CHECK=1
 # large short-lived buffers stays resident (RSS climbed ~110 MiB in a 60 s fuzz run, JS heap flat); two arenas keep
 # RSS flat at the same speed.
 export MALLOC_ARENA_MAX="${MALLOC_ARENA_MAX:-2}"
-exec "$home/deno" run --cached-only --no-prompt --v8-flags=--max-semi-space-size=8 --allow-net "--allow-read=$data,$config,$config_dir,$home" \
+exec "$home/deno" run --cached-only --no-prompt --v8-flags=--max-semi-space-size=8,--initial-old-space-size=64 --allow-net "--allow-read=$data,$config,$config_dir,$home" \
   "--allow-write=$data" --allow-env --allow-ffi --allow-sys "$home/app/main.ts" "$@"

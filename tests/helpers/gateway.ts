@@ -43,7 +43,7 @@ export interface RunningGateway {
 export const GATEWAY_RUN: readonly string[] = [
   "run",
   // as every launcher of the gateway (deno.json, the package, the systemd unit): see docs/performance.md, "Latency"
-  "--v8-flags=--max-semi-space-size=8",
+  "--v8-flags=--max-semi-space-size=8,--initial-old-space-size=64",
   "--allow-net",
   "--allow-read",
   "--allow-write",
