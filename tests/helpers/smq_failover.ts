@@ -8,10 +8,9 @@ import { type SeaweedFS, startSeaweedFS } from "./seaweedfs.ts";
 import { type Gateways, startGateways } from "../../scripts/compat/gateways.ts";
 import { RpcChannel } from "../../src/storage/seaweedmq/transport/grpc.ts";
 import * as m from "../../src/storage/seaweedmq/transport/messages.ts";
-import { WireClient } from "./wire.ts";
+import { fetchBody, WireClient } from "./wire.ts";
 import { type MetadataResponse, MetadataSpec } from "../../src/protocol/messages/metadata.ts";
 import { type FetchResponse, FetchSpec } from "../../src/protocol/messages/fetch.ts";
-import { fetchBody } from "./wire.ts";
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

@@ -137,16 +137,7 @@ Deno.test("producer state: release snapshots and unloads it; the next leader rel
 });
 
 Deno.test("producer state: a load overtaken by the partition's release is discarded", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "producer_failover_" });
-  const storage = new EmbeddedStorage({
-    dataDir: dir,
-    fsync: "interval",
-    fsyncIntervalMs: 10,
-    log: () => {},
-  });
-  await storage.open();
-  const A = gateway(storage);
-  try {
+  await withTwoGateways(async (storage, A) => {
     const t = await storage.createTopic("idem", 1, {});
     await A.cluster.gain("idem", [0], 1);
     const loading = A.m.partition(t, 0);
@@ -163,11 +154,7 @@ Deno.test("producer state: a load overtaken by the partition's release is discar
     await A.m.release({ topic: "__consumer_offsets", partition: 0 });
     await A.m.release({ topic: "other", partition: 0 });
     assert(!(A.m.partition(t, 0) instanceof Promise));
-  } finally {
-    await A.m.close();
-    await storage.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("producer state: a partition of plain producers is released with a snapshot at its log end", async () => {
