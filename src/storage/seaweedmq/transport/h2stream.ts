@@ -387,20 +387,8 @@ class H2Connection {
   private async writeOut(): Promise<void> {
     try {
       while (this.out.length > 0 && this.conn) {
-        const parts = this.out;
+        const buf = concat(this.out);
         this.out = [];
-        let buf: Uint8Array;
-        if (parts.length === 1) buf = parts[0];
-        else {
-          let n = 0;
-          for (const p of parts) n += p.byteLength;
-          buf = new Uint8Array(n);
-          let at = 0;
-          for (const p of parts) {
-            buf.set(p, at);
-            at += p.byteLength;
-          }
-        }
         for (let at = 0; at < buf.byteLength;) at += await this.conn.write(buf.subarray(at));
       }
     } catch (e) {
@@ -541,20 +529,9 @@ class H2Connection {
   }
 
   private headers(block: { stream: number; endStream: boolean; parts: Uint8Array[] }): void {
-    let bytes = block.parts[0];
-    if (block.parts.length > 1) {
-      let n = 0;
-      for (const p of block.parts) n += p.length;
-      bytes = new Uint8Array(n);
-      let at = 0;
-      for (const p of block.parts) {
-        bytes.set(p, at);
-        at += p.length;
-      }
-    }
     let headers: Header[];
     try {
-      headers = this.decoder.decode(bytes); // every block, so the table stays in step
+      headers = this.decoder.decode(concat(block.parts)); // every block, so the table stays in step
     } catch (e) {
       return this.fail(`headers: ${(e as Error).message}`);
     }
@@ -615,6 +592,20 @@ class H2Connection {
       } catch { /* closed */ }
     }
   }
+}
+
+/** The parts as one buffer (the part itself when there is one). */
+function concat(parts: Uint8Array[]): Uint8Array {
+  if (parts.length === 1) return parts[0];
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
 }
 
 function unpad(payload: Uint8Array, flags: number): Uint8Array {
