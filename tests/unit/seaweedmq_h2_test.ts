@@ -336,3 +336,59 @@ Deno.test("h2 client: write() asks the caller to wait beyond 4 MiB unsent and dr
   session.close();
   assertEquals(got, total);
 });
+
+Deno.test("h2 client: headers split over CONTINUATION frames; data held by a zero window leaves when SETTINGS widen it", async () => {
+  const beforeWiden: number[] = [];
+  const afterWiden: number[] = [];
+  let endStream = false;
+  const server = serve(async (peer) => {
+    await peer.preface();
+    await peer.settings([[4, 0]]); // streams may send nothing yet
+    let id = 0;
+    while (id === 0) {
+      const f = await peer.frame();
+      assert(f);
+      if (f.type === 1) id = f.stream;
+    }
+    const block = encodeHeaders([[":status", "200"], ["content-type", "application/grpc"], [
+      "x-pad",
+      "y".repeat(50),
+    ]]);
+    await peer.send(1, 0, id, block.subarray(0, 10));
+    await peer.send(9, 0, id, block.subarray(10, 20));
+    await peer.send(9, 4, id, block.subarray(20));
+    await peer.send(0, 0, id, msg(1, 5)); // the client writes once it has this
+    // a PING answered means every frame before it was handled: whatever DATA could go has gone
+    await peer.send(6, 0, 0, hex("0000000000000001"));
+    for (;;) {
+      const f = await peer.frame();
+      assert(f);
+      if (f.type === 0) beforeWiden.push(f.payload.length);
+      if (f.type === 6 && f.flags & 1) break;
+    }
+    await peer.settings([[4, 65535]]);
+    await peer.send(6, 0, 0, hex("0000000000000002"));
+    for (;;) {
+      const f = await peer.frame();
+      assert(f);
+      if (f.type === 0) {
+        afterWiden.push(f.payload.length);
+        endStream ||= (f.flags & 1) !== 0;
+      }
+      if (f.type === 6 && f.flags & 1 && f.payload[7] === 2) break;
+    }
+    await peer.send(1, 5, id, encodeHeaders([["grpc-status", "0"]]));
+  });
+  const session = new GrpcH2Session(server.address);
+  const { s, ended, first, messages } = collect(session);
+  await first;
+  s.write(msg(5, 1));
+  s.end();
+  assertEquals(await ended, [0, ""]);
+  await server.done;
+  session.close();
+  assertEquals(messages, [[5]]);
+  assertEquals(beforeWiden, []);
+  assertEquals(afterWiden.reduce((a, b) => a + b, 0), 10);
+  assert(endStream, "END_STREAM after the data");
+});
