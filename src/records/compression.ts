@@ -11,6 +11,7 @@ import { compress as zstdCompress, decompress as zstdDecompress } from "@mongodb
 import { Buffer } from "node:buffer";
 import { getInt32, putInt32 } from "../protocol/codec.ts";
 import { crc32 } from "./crc32.ts";
+import { concat } from "./bytes.ts";
 import { ErrorCode, KafkaError } from "../protocol/errors.ts";
 
 export const Compression = { NONE: 0, GZIP: 1, SNAPPY: 2, LZ4: 3, ZSTD: 4 } as const;
@@ -73,17 +74,6 @@ function asBuffer(b: Uint8Array): Buffer {
 /** A plain Uint8Array view over a native Buffer (no copy). */
 function asBytes(b: Uint8Array): Uint8Array {
   return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
-}
-
-function concat(parts: readonly Uint8Array[], total: number): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  const out = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@
 // gRPC over HTTP/2: request headers (POST, :path = /package.Service/Method, content-type application/grpc,
 // te: trailers); each message is framed as 1 byte compressed-flag (0) + 4 bytes big-endian length + payload;
 // the call ends with trailers carrying grpc-status / grpc-message (or a trailers-only response).
+import { concat } from "../../../records/bytes.ts";
 import { encodeHeaders, type Header, HpackDecoder } from "./hpack.ts";
 
 const GRPC_OK = 0;
@@ -592,20 +593,6 @@ class H2Connection {
       } catch { /* closed */ }
     }
   }
-}
-
-/** The parts as one buffer (the part itself when there is one). */
-function concat(parts: Uint8Array[]): Uint8Array {
-  if (parts.length === 1) return parts[0];
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
 }
 
 function unpad(payload: Uint8Array, flags: number): Uint8Array {
