@@ -123,9 +123,8 @@ for (const { client, name } of CLIENTS) {
             // consumer gets them, their delivery count 2. KafkaShareConsumer fetches ahead while its application holds
             // records, so when the lock passes the holder's own waiting fetch may take them again (count 2, locked
             // another 15 s) and the taker gets them after that lock (count 3): the gateway's debug lines say which.
-            for (let i = 0; i < 3; i++) {
-              await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
-            }
+            // One batch: the holder polls once and must get all three (a fetch may end at any batch boundary).
+            await producer.send({ topic: "sq-kill", messages: [0, 1, 2].map((i) => ({ value: `k${i}` })) });
             const hold = await shareConsumer(gw, "sg-kill", "sq-kill", "hold", { client });
             running.push(hold);
             await until("held records", 60_000, () => hold.records().length === 3, [hold]);
@@ -163,9 +162,7 @@ for (const { client, name } of CLIENTS) {
             // A consumer killed holding records: its connection closes, which ends its share session and releases
             // them, so another consumer gets them (count 2) without waiting for the lock (60 s for this group).
             await groupConfig(wire, "sg-kill", [["share.record.lock.duration.ms", "60000"]]);
-            for (let i = 3; i < 6; i++) {
-              await producer.send({ topic: "sq-kill", messages: [{ value: `k${i}` }] });
-            }
+            await producer.send({ topic: "sq-kill", messages: [3, 4, 5].map((i) => ({ value: `k${i}` })) });
             const doomed = await shareConsumer(gw, "sg-kill", "sq-kill", "hold", { client });
             running.push(doomed);
             await until("held again", 60_000, () => doomed.records().length === 3, [doomed]);
